@@ -1,0 +1,284 @@
+//! `spec-kitty agent mission ...`: create, list, backfill-identity, setup-plan,
+//! check-prerequisites, and dispatch to finalize-tasks, accept, merge, delete.
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::{delete, merge, taskgraph};
+use crate::cli::Ctx;
+use crate::error::{Error, Result};
+use crate::mission::{self, CreateOptions, Mission};
+use crate::status::StatusStore;
+use crate::{fsutil, templates};
+
+#[derive(Debug, Subcommand)]
+pub enum MissionCommand {
+    /// Create kitty-specs/NNN-<slug>/ with meta.json (a fresh ULID mission_id) and spec.md
+    Create(CreateArgs),
+    /// Parse tasks.md and the WP files, write dependencies and lanes.json
+    FinalizeTasks(taskgraph::FinalizeArgs),
+    /// List the project's missions with their ids and lane counts
+    List {
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give missions made before mission_id existed a ULID (nothing else changes)
+    BackfillIdentity(BackfillArgs),
+    /// Create plan.md from the mission type's template (if it does not exist)
+    SetupPlan(SelectArgs),
+    /// Report which of a mission's artifacts exist and which are missing
+    CheckPrerequisites(SelectArgs),
+    /// Check a mission is ready to merge
+    Accept(merge::AcceptArgs),
+    /// Merge a mission's lanes into its target branch; the one command that commits
+    Merge(merge::MergeArgs),
+    /// Delete a mission directory, its lane worktrees and lane branches
+    Delete(delete::DeleteArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Mission slug in kebab-case, e.g. user-auth
+    pub slug: String,
+    /// software-dev, research, documentation or plan
+    #[arg(long, default_value = "software-dev")]
+    pub mission_type: String,
+    /// Branch the work merges into (default: the current branch)
+    #[arg(long)]
+    pub target_branch: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Only this mission (079, 079-slug, slug)
+    #[arg(long, conflicts_with = "all")]
+    pub mission: Option<String>,
+    /// Every mission without a mission_id
+    #[arg(long)]
+    pub all: bool,
+    /// Report what would be written; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
+    match cmd {
+        MissionCommand::Create(a) => run_create(ctx, &a),
+        MissionCommand::FinalizeTasks(a) => taskgraph::run_finalize(ctx, &a),
+        MissionCommand::List { .. } => run_list(ctx),
+        MissionCommand::BackfillIdentity(a) => run_backfill(ctx, &a),
+        MissionCommand::SetupPlan(a) => run_setup_plan(ctx, &a),
+        MissionCommand::CheckPrerequisites(a) => run_check(ctx, &a),
+        MissionCommand::Accept(a) => merge::run_accept(ctx, &a),
+        MissionCommand::Merge(a) => merge::run_merge(ctx, &a),
+        MissionCommand::Delete(a) => delete::run(ctx, &a),
+    }
+}
+
+fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
+    let project = ctx.project()?;
+    ctx.warn_version_skew(project);
+    let opts = CreateOptions { slug: a.slug.clone(), mission_type: a.mission_type.clone(), target_branch: a.target_branch.clone() };
+    let c = mission::create(project, &opts)?;
+    let m = &c.mission;
+    if ctx.json {
+        let current = c.current_branch.clone();
+        ctx.json_out(&json!({
+            "result": "success",
+            "mission_slug": m.slug,
+            "mission_number": m.number,
+            "mission_id": c.mission_id,
+            "mission_type": m.mission_type(),
+            "slug": m.slug,
+            "friendly_name": m.friendly_name(),
+            "feature_dir": m.dir,
+            "spec_file": m.spec_file(),
+            "meta_file": m.meta_file(),
+            "created_at": c.created_at,
+            "created_files": c.created_files,
+            "current_branch": current,
+            "target_branch": c.target_branch,
+            "base_branch": c.target_branch,
+            "planning_base_branch": c.target_branch,
+            "merge_target_branch": c.target_branch,
+            "branch_matches_target": current.as_deref() == Some(c.target_branch.as_str()),
+            "committed": false,
+            "next_step": format!("Fill in spec.md, then run: spec-kitty next --agent <agent> --mission {}", m.slug),
+            "spec_kitty_version": crate::VERSION,
+        }));
+    } else {
+        ctx.say(format!("{} mission {} ({})", ctx.paint("Created", "32;1"), ctx.bold(&m.slug), c.mission_id));
+        ctx.say(format!("  directory:     {}", ctx.rel(&m.dir)));
+        ctx.say(format!("  target branch: {}", c.target_branch));
+        ctx.say("  nothing was committed");
+        ctx.say(format!("Next: fill in spec.md, then run `spec-kitty next --agent <agent> --mission {}`", m.slug));
+    }
+    Ok(())
+}
+
+fn lane_counts(project: &crate::project::Project, m: &Mission) -> (serde_json::Map<String, Value>, usize) {
+    let store = StatusStore::for_mission(project, m);
+    let mut counts = serde_json::Map::new();
+    let mut total = 0;
+    if let Ok((snap, _)) = store.snapshot() {
+        for (lane, n) in &snap.summary {
+            if *n > 0 {
+                counts.insert(lane.to_string(), Value::from(*n));
+                total += n;
+            }
+        }
+    }
+    (counts, total)
+}
+
+fn run_list(ctx: &Ctx) -> Result<()> {
+    let project = ctx.project()?;
+    let missions = mission::list(project)?;
+    if ctx.json {
+        let rows: Vec<Value> = missions
+            .iter()
+            .map(|m| {
+                let (lanes, total) = lane_counts(project, m);
+                json!({
+                    "number": m.number,
+                    "slug": m.slug,
+                    "mission_id": m.mission_id(),
+                    "mission_type": m.mission_type(),
+                    "friendly_name": m.friendly_name(),
+                    "total_wps": total,
+                    "lanes": lanes,
+                    "meta_error": m.meta_error,
+                })
+            })
+            .collect();
+        ctx.json_out(&json!({ "missions": rows, "count": missions.len() }));
+        return Ok(());
+    }
+    if missions.is_empty() {
+        ctx.say("No missions yet. Create one with `spec-kitty agent mission create <slug>`.");
+        return Ok(());
+    }
+    for m in &missions {
+        let (lanes, total) = lane_counts(project, m);
+        let lanes: Vec<String> = lanes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let id = m.mission_id().unwrap_or("(no mission_id)");
+        ctx.say(format!("{:<40} {:<26} {:<13} {} WPs{}", m.slug, id, m.mission_type(), total, if lanes.is_empty() { String::new() } else { format!(": {}", lanes.join(", ")) }));
+        if let Some(e) = &m.meta_error {
+            ctx.warn(e);
+        }
+    }
+    Ok(())
+}
+
+fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
+    let project = ctx.project()?;
+    let targets: Vec<Mission> = if a.all {
+        mission::list(project)?
+    } else {
+        vec![ctx.mission(a.mission.as_deref())?.1]
+    };
+    if !a.dry_run {
+        ctx.warn_version_skew(project);
+    }
+    let done = mission::backfill_identity(project, &targets, a.dry_run)?;
+    if ctx.json {
+        let rows: Vec<Value> = done
+            .iter()
+            .map(|b| json!({"mission_slug": b.slug, "mission_id": b.mission_id, "meta_file": b.meta_file, "written": b.written}))
+            .collect();
+        ctx.json_out(&json!({"result": "success", "dry_run": a.dry_run, "backfilled": rows}));
+        return Ok(());
+    }
+    if done.is_empty() {
+        ctx.say("Every selected mission already has a mission_id.");
+    }
+    for b in &done {
+        let verb = if b.written { "assigned" } else { "would assign" };
+        ctx.say(format!("{}: {verb} mission_id {}", b.slug, b.mission_id));
+    }
+    Ok(())
+}
+
+fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
+    let (project, m) = ctx.mission(a.mission.as_deref())?;
+    let plan = m.plan_file();
+    let created = if plan.exists() {
+        false
+    } else {
+        ctx.warn_version_skew(project);
+        let text = templates::mission_template(m.mission_type(), "plan")
+            .ok_or_else(|| Error::user(format!("no plan template for mission type {:?}", m.mission_type())))?;
+        fsutil::atomic_write(&plan, text.as_bytes())?;
+        true
+    };
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success", "mission_slug": m.slug, "feature_dir": m.dir,
+            "plan_file": plan, "spec_file": m.spec_file(), "created": created,
+        }));
+    } else if created {
+        ctx.say(format!("Created {} from the {} template.", ctx.rel(&plan), m.mission_type()));
+    } else {
+        ctx.say(format!("{} already exists; left as it is.", ctx.rel(&plan)));
+    }
+    Ok(())
+}
+
+fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
+    let (_project, m) = ctx.mission(a.mission.as_deref())?;
+    let nonempty = |p: &std::path::Path| std::fs::metadata(p).map(|md| md.is_file() && md.len() > 0).unwrap_or(false);
+    let wp_files = std::fs::read_dir(m.tasks_dir())
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    n.starts_with("WP") && n.ends_with(".md")
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    let checks: Vec<(&str, std::path::PathBuf, bool)> = vec![
+        ("meta.json", m.meta_file(), m.meta_error.is_none() && m.meta_file().exists()),
+        ("spec.md", m.spec_file(), nonempty(&m.spec_file())),
+        ("plan.md", m.plan_file(), nonempty(&m.plan_file())),
+        ("tasks.md", m.tasks_file(), nonempty(&m.tasks_file())),
+        ("tasks/WP*.md", m.tasks_dir(), wp_files > 0),
+        ("lanes.json", m.lanes_file(), m.lanes_file().is_file()),
+    ];
+    let missing: Vec<&str> = checks.iter().filter(|c| !c.2).map(|c| c.0).collect();
+    if ctx.json {
+        let artifacts: serde_json::Map<String, Value> =
+            checks.iter().map(|(n, p, ok)| (n.to_string(), json!({"path": p, "present": ok}))).collect();
+        ctx.json_out(&json!({
+            "mission_slug": m.slug, "feature_dir": m.dir, "artifacts": artifacts,
+            "wp_count": wp_files, "missing": missing, "meta_error": m.meta_error,
+        }));
+        return Ok(());
+    }
+    ctx.say(format!("Mission {}", ctx.bold(&m.slug)));
+    for (name, _, ok) in &checks {
+        let mark = if *ok { ctx.paint("present", "32") } else { ctx.paint("missing", "33") };
+        ctx.say(format!("  {name:<14} {mark}"));
+    }
+    if let Some(e) = &m.meta_error {
+        ctx.warn(e);
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! `spec-kitty agent ...`: the commands AI agents call.
+
+pub mod action;
+pub mod delete;
+pub mod merge;
+pub mod mission;
+pub mod release;
+pub mod taskgraph;
+pub mod tasks;
+pub mod tasks_status;
+
+use clap::Subcommand;
+
+use super::Ctx;
+use crate::error::Result;
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Hand a work package to an agent: implement or review
+    #[command(subcommand)]
+    Action(action::ActionCommand),
+    /// Mission lifecycle: create, finalize-tasks, accept, merge, ...
+    #[command(subcommand)]
+    Mission(mission::MissionCommand),
+    /// Work package workflow: move-task, status, list-tasks, ...
+    #[command(subcommand)]
+    Tasks(tasks::TasksCommand),
+    /// Release tooling: prep, validate
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
+    /// Same as `spec-kitty auth`
+    #[command(subcommand)]
+    Auth(super::auth::AuthCommand),
+}
+
+pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
+    match cmd {
+        AgentCommand::Action(c) => action::run(ctx, c),
+        AgentCommand::Mission(c) => mission::run(ctx, c),
+        AgentCommand::Tasks(c) => tasks::run(ctx, c),
+        AgentCommand::Release(c) => release::run(ctx, c),
+        AgentCommand::Auth(c) => super::auth::run(ctx, c),
+    }
+}

@@ -1,0 +1,118 @@
+//! The command line: clap definitions, one module per command group, and the one
+//! exhaustive dispatch. Commands parse their arguments, call the core, and render
+//! human text or a single JSON document through [`output`].
+
+pub mod agent;
+pub mod auth;
+pub mod implement;
+pub mod init;
+pub mod mission_types;
+pub mod next;
+pub mod output;
+pub mod upgrade;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+pub use output::Ctx;
+
+/// Spec-driven development for people and AI coding agents.
+///
+/// Start with `spec-kitty init`, create a mission with `spec-kitty agent mission
+/// create`, then loop on `spec-kitty next --agent <agent> --mission <slug>`.
+#[derive(Debug, Parser)]
+#[command(name = "spec-kitty", version, propagate_version = false, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a spec-kitty project (never runs git, never commits)
+    Init(init::InitArgs),
+    /// Decide the next step of a mission for an agent (the canonical loop entry)
+    Next(next::NextArgs),
+    /// Internal: allocate the workspace for a work package (use `agent action implement`)
+    Implement(implement::ImplementArgs),
+    /// Check a mission is ready to merge (same as `agent mission accept`)
+    Accept(agent::merge::AcceptArgs),
+    /// Merge a mission's lanes into its target branch; the one command that commits
+    Merge(agent::merge::MergeArgs),
+    /// Rebuild a mission's status.json from its event log
+    Materialize(agent::tasks_status::MaterializeArgs),
+    /// Bring project metadata and slash commands up to this binary's version
+    Upgrade(upgrade::UpgradeArgs),
+    /// Mission types: list, current, info
+    #[command(subcommand)]
+    Mission(mission_types::MissionTypeCommand),
+    /// Log in to the sync server and manage the stored session
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Commands AI agents call: missions, tasks, actions, releases
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+}
+
+/// Parse `args`, run the command, render its result, and map errors to exit codes.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let json = args.iter().skip(1).any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            if json && code != 0 {
+                output::print_json_error(&crate::Error::usage(e.kind().to_string()).with_hint(first_line(&e.to_string())));
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(code);
+        }
+    };
+    let ctx = Ctx::new(json);
+    match run(&ctx, cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if json {
+                output::print_json_error(&e);
+            } else {
+                output::print_error(&ctx, &e);
+            }
+            ExitCode::from(e.kind.exit_code())
+        }
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+}
+
+/// The one dispatch over every command.
+pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init(a) => init::run(ctx, &a),
+        Command::Next(a) => next::run(ctx, &a),
+        Command::Implement(a) => implement::run(ctx, &a),
+        Command::Accept(a) => agent::merge::run_accept(ctx, &a),
+        Command::Merge(a) => agent::merge::run_merge(ctx, &a),
+        Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
+        Command::Upgrade(a) => upgrade::run(ctx, &a),
+        Command::Mission(c) => mission_types::run(ctx, c),
+        Command::Auth(c) => auth::run(ctx, c),
+        Command::Agent(c) => agent::run(ctx, c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,122 @@
+//! The library error type.
+//!
+//! Every error carries a [`Kind`] (which decides the exit code) and an optional
+//! hint telling the user how to fix it. Messages name the file and, where known,
+//! the line.
+
+use std::fmt;
+use std::path::Path;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, from the user's point of view. Decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Bad input, missing files, refused transitions: exit 1.
+    User,
+    /// Bad command-line usage: exit 2.
+    Usage,
+    /// A bug or an environment failure we did not expect: exit 3.
+    Internal,
+}
+
+impl Kind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::User => 1,
+            Kind::Usage => 2,
+            Kind::Internal => 3,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+    pub hint: Option<String>,
+    /// Extra machine-readable fields merged into the `--json` error object.
+    pub details: Option<serde_json::Value>,
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Error {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), hint: None, details: None, source: None }
+    }
+
+    /// A user-facing error: bad input or a refused operation (exit 1).
+    pub fn user(message: impl Into<String>) -> Self {
+        Self::new(Kind::User, message)
+    }
+
+    /// A usage error: wrong flags or arguments (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Kind::Usage, message)
+    }
+
+    /// Something we did not expect (exit 3).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(Kind::Internal, message)
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// An I/O failure on `path`, phrased for a human: "cannot read <path>: <why>".
+    pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
+        let hint = match err.kind() {
+            std::io::ErrorKind::PermissionDenied => Some(format!("check the permissions of {}", path.display())),
+            _ if err.raw_os_error() == Some(28) => Some("free some disk space and run the command again".to_string()),
+            _ => None,
+        };
+        let mut e = Error::new(Kind::User, format!("cannot {action} {}: {err}", path.display())).with_source(err);
+        e.hint = hint;
+        e
+    }
+
+    /// A parse failure in `path` (optionally at `line`).
+    pub fn parse(path: &Path, line: Option<usize>, what: impl fmt::Display) -> Self {
+        match line {
+            Some(n) => Error::user(format!("{}:{n}: {what}", path.display())),
+            None => Error::user(format!("{}: {what}", path.display())),
+        }
+    }
+}
+
+/// Helper trait: attach a path to an `io::Result`.
+pub trait IoContext<T> {
+    fn with_path(self, action: &str, path: impl AsRef<Path>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn with_path(self, action: &str, path: impl AsRef<Path>) -> Result<T> {
+        self.map_err(|e| Error::io(action, path.as_ref(), e))
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        Error::user(format!("git: {}", e.message()))
+    }
+}
+

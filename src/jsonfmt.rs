@@ -1,0 +1,102 @@
+//! JSON in the exact shapes the reference writes, so files stay byte-compatible.
+
+use serde_json::{Map, Value};
+
+/// Recursively sort object keys (Python's `sort_keys=True`).
+pub fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let mut out = Map::with_capacity(m.len());
+            for k in keys {
+                out.insert(k.clone(), sorted(&m[k]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// One line with Python's default separators (`", "`, `": "`) and
+/// `ensure_ascii=True`: the format of `status.events.jsonl` lines.
+pub fn py_line(v: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    write_py(v, &mut out);
+    out
+}
+
+fn write_py(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_ascii_str(s, out),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_py(x, out);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_ascii_str(k, out);
+                out.push_str(": ");
+                write_py(x, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_ascii_str(s: &str, out: &mut String) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{:04x}", unit);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Indent-2 pretty JSON plus a trailing newline (Python `indent=2`, non-ASCII kept).
+pub fn pretty(v: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string());
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn py_line_matches_python_json_dumps() {
+        let v = sorted(&json!({"b": [1, 2], "a": "é\"x", "c": null, "d": {"z": true, "y": 1.5}}));
+        assert_eq!(py_line(&v), r#"{"a": "\u00e9\"x", "b": [1, 2], "c": null, "d": {"y": 1.5, "z": true}}"#);
+    }
+}

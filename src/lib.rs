@@ -1,0 +1,22 @@
+//! spec-kitty: spec-driven development for people and AI coding agents.
+//!
+//! The crate is a library with a thin binary on top. Core modules take paths and
+//! strings and return typed values or [`error::Error`]; they never print and never
+//! exit. The [`cli`] module parses arguments, calls the core and renders human text
+//! or a single JSON document.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod cli;
+pub mod error;
+pub mod fsutil;
+pub mod jsonfmt;
+pub mod mission;
+pub mod project;
+pub mod status;
+pub mod templates;
+pub mod timefmt;
+
+pub use error::{Error, Result};
+
+/// The version of this binary, as written into project metadata.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    spec_kitty::cli::main(std::env::args_os())
+}

@@ -1,0 +1,251 @@
+//! `agent mission create` and `backfill-identity`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::{is_ulid, list, read_meta, split_number, write_meta_file, Mission, MISSION_TYPES};
+use crate::error::{Error, IoContext, Result};
+use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
+use crate::project::Project;
+use crate::templates;
+use crate::timefmt;
+
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub slug: String,
+    pub mission_type: String,
+    /// Defaults to the main checkout's current branch.
+    pub target_branch: Option<String>,
+}
+
+/// What `create` made.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub mission: Mission,
+    pub mission_id: String,
+    pub created_at: String,
+    pub current_branch: Option<String>,
+    pub target_branch: String,
+    pub created_files: Vec<PathBuf>,
+}
+
+/// Check a slug is kebab-case; the error suggests a corrected one.
+pub fn validate_slug(slug: &str) -> Result<()> {
+    let ok = !slug.is_empty()
+        && slug.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    if ok {
+        return Ok(());
+    }
+    let suggestion = suggest_slug(slug);
+    let mut err = Error::user(format!(
+        "invalid mission slug {slug:?}: use kebab-case (lowercase letters and digits joined by single hyphens)"
+    ));
+    if !suggestion.is_empty() {
+        err = err.with_hint(format!("try `{suggestion}`"));
+    }
+    Err(err.with_details(serde_json::json!({ "suggested_slug": suggestion })))
+}
+
+fn suggest_slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// Create `kitty-specs/NNN-<slug>/` under an exclusive lock. The directory is
+/// built under a hidden temporary name and renamed into place, so no reader ever
+/// sees a half-made mission. Nothing outside the new directory changes.
+pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
+    validate_slug(&opts.slug)?;
+    if !MISSION_TYPES.contains(&opts.mission_type.as_str()) {
+        return Err(Error::user(format!("unknown mission type {:?}", opts.mission_type))
+            .with_hint(format!("choose one of: {}", MISSION_TYPES.join(", "))));
+    }
+    let current_branch = project.current_branch();
+    let target_branch = match (&opts.target_branch, &current_branch) {
+        (Some(t), _) => t.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) if project.is_git() => {
+            return Err(Error::user("HEAD is detached, so there is no branch to plan on")
+                .with_hint("check out a branch or pass --target-branch <branch>"))
+        }
+        (None, None) => "main".to_string(),
+    };
+
+    let specs = project.specs_dir();
+    fsutil::create_dir_all(&specs)?;
+    let _lock = FileLock::acquire(&project.locks_dir().join("mission-create.lock"), LOCK_TIMEOUT, "mission numbering")?;
+
+    if let Some(existing) = list(project)?.into_iter().find(|m| m.short_slug() == opts.slug) {
+        return Err(Error::user(format!("a mission with slug {:?} already exists: {}", opts.slug, existing.slug))
+            .with_hint(format!("use `--mission {}` to work on it, or pick another slug", existing.slug)));
+    }
+    let number = next_number(project)?;
+    let dir_name = format!("{number:03}-{}", opts.slug);
+    let final_dir = specs.join(&dir_name);
+    let staging = specs.join(format!(".{dir_name}.creating-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+
+    let created_at = timefmt::now_iso();
+    let mission_id = ulid::Ulid::new().to_string();
+    let build = || -> Result<()> {
+        for sub in ["checklists", "research", "tasks"] {
+            fsutil::create_dir_all(&staging.join(sub))?;
+        }
+        fs::write(staging.join("tasks/.gitkeep"), b"").with_path("write", staging.join("tasks/.gitkeep"))?;
+        let readme = templates::tasks_readme().replace("{target_branch}", &target_branch);
+        fs::write(staging.join("tasks/README.md"), readme).with_path("write", staging.join("tasks/README.md"))?;
+        fs::write(staging.join("status.events.jsonl"), b"").with_path("write", staging.join("status.events.jsonl"))?;
+        let spec = templates::mission_template(&opts.mission_type, "spec").unwrap_or("");
+        fs::write(staging.join("spec.md"), spec).with_path("write", staging.join("spec.md"))?;
+
+        let mut meta = Map::new();
+        meta.insert("created_at".into(), Value::String(created_at.clone()));
+        meta.insert("friendly_name".into(), Value::String(opts.slug.replace('-', " ")));
+        meta.insert("mission_id".into(), Value::String(mission_id.clone()));
+        meta.insert("mission_number".into(), Value::String(format!("{number:03}")));
+        meta.insert("mission_slug".into(), Value::String(dir_name.clone()));
+        meta.insert("mission_type".into(), Value::String(opts.mission_type.clone()));
+        meta.insert("slug".into(), Value::String(dir_name.clone()));
+        meta.insert("target_branch".into(), Value::String(target_branch.clone()));
+        if opts.mission_type == "documentation" {
+            meta.insert(
+                "documentation_state".into(),
+                serde_json::json!({
+                    "coverage_percentage": 0.0, "divio_types_selected": [], "generators_configured": [],
+                    "iteration_mode": "initial", "last_audit_date": null, "target_audience": "developers"
+                }),
+            );
+        }
+        write_meta_file(&staging.join("meta.json"), &meta)?;
+        fs::rename(&staging, &final_dir).with_path("create", &final_dir)?;
+        Ok(())
+    };
+    if let Err(e) = build() {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let mission = Mission::load(&final_dir);
+    let created_files = vec![mission.spec_file(), mission.meta_file(), final_dir.join("tasks/README.md")];
+    Ok(Created { mission, mission_id, created_at, current_branch, target_branch, created_files })
+}
+
+/// The next free mission number: one more than the largest numeric prefix under
+/// `kitty-specs/` and `.worktrees/`.
+fn next_number(project: &Project) -> Result<u64> {
+    let mut max = 0u64;
+    for dir in [project.specs_dir(), project.worktrees_dir()] {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some((n, _)) = split_number(&name) {
+                if let Ok(n) = n.parse::<u64>() {
+                    max = max.max(n);
+                }
+            }
+        }
+    }
+    Ok(max + 1)
+}
+
+/// A mission that got (or would get) a new mission_id.
+#[derive(Debug, Clone)]
+pub struct Backfilled {
+    pub slug: String,
+    pub mission_id: String,
+    pub meta_file: PathBuf,
+    pub written: bool,
+}
+
+/// Mint a mission_id for each given mission whose meta.json lacks one. The ULID's
+/// time part comes from `created_at` when it parses. Every other key, and the
+/// key order, is left as it was.
+pub fn backfill_identity(project: &Project, missions: &[Mission], dry_run: bool) -> Result<Vec<Backfilled>> {
+    let mut out = Vec::new();
+    for m in missions {
+        let lock = FileLock::acquire(&m.status_lock_path(project), LOCK_TIMEOUT, &format!("mission {}", m.slug))?;
+        let meta_file = m.meta_file();
+        let meta = read_meta(&meta_file)?;
+        if meta.get("mission_id").and_then(Value::as_str).is_some_and(is_ulid) {
+            continue;
+        }
+        let when = meta
+            .get("created_at")
+            .and_then(Value::as_str)
+            .and_then(timefmt::parse_iso)
+            .map(std::time::SystemTime::from)
+            .unwrap_or_else(std::time::SystemTime::now);
+        let id = ulid::Ulid::from_datetime(when).to_string();
+        if !dry_run {
+            let updated = insert_keeping_order(meta, "mission_id", Value::String(id.clone()));
+            let mut text = serde_json::to_string_pretty(&Value::Object(updated))
+                .map_err(|e| Error::internal(format!("cannot serialise {}: {e}", meta_file.display())))?;
+            text.push('\n');
+            fsutil::atomic_write(&meta_file, text.as_bytes())?;
+        }
+        drop(lock);
+        out.push(Backfilled { slug: m.slug.clone(), mission_id: id, meta_file, written: !dry_run });
+    }
+    Ok(out)
+}
+
+/// Insert `key` where a sorted file would have it (if the keys are sorted), else at the end.
+fn insert_keeping_order(meta: Map<String, Value>, key: &str, value: Value) -> Map<String, Value> {
+    let keys: Vec<&String> = meta.keys().collect();
+    let sorted = keys.windows(2).all(|w| w[0] <= w[1]);
+    let mut out = Map::with_capacity(meta.len() + 1);
+    let mut placed = false;
+    for (k, v) in meta {
+        if sorted && !placed && k.as_str() > key {
+            out.insert(key.to_string(), value.clone());
+            placed = true;
+        }
+        if k != key {
+            out.insert(k, v);
+        }
+    }
+    if !placed {
+        out.insert(key.to_string(), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_validation_suggests_fix() {
+        assert!(validate_slug("post-555-release-hardening").is_ok());
+        assert!(validate_slug("069").is_ok());
+        let e = validate_slug("Bad_Slug").unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("try `bad-slug`"));
+        assert!(validate_slug("a--b").is_err());
+        assert!(validate_slug("-a").is_err());
+    }
+
+    #[test]
+    fn backfill_keeps_order_and_other_keys() {
+        let mut m = Map::new();
+        m.insert("zeta".into(), Value::from(1));
+        m.insert("alpha".into(), Value::from(2));
+        let out = insert_keeping_order(m, "mission_id", Value::from("X"));
+        assert_eq!(out.keys().collect::<Vec<_>>(), vec!["zeta", "alpha", "mission_id"]);
+        let mut s = Map::new();
+        s.insert("created_at".into(), Value::from(1));
+        s.insert("slug".into(), Value::from(2));
+        let out = insert_keeping_order(s, "mission_id", Value::from("X"));
+        assert_eq!(out.keys().collect::<Vec<_>>(), vec!["created_at", "mission_id", "slug"]);
+    }
+}

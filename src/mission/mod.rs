@@ -1,0 +1,222 @@
+//! Missions: `kitty-specs/NNN-slug/` directories, their `meta.json`, ULID
+//! identity, creation under a lock, and resolving what a user typed into one.
+
+mod create;
+mod select;
+
+pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
+pub use select::{infer_from_path, resolve, Selector};
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::jsonfmt;
+use crate::project::Project;
+
+/// The mission types this binary knows how to scaffold.
+pub const MISSION_TYPES: &[&str] = &["software-dev", "research", "documentation", "plan"];
+
+/// One mission directory and what its `meta.json` says.
+#[derive(Debug, Clone)]
+pub struct Mission {
+    pub dir: PathBuf,
+    /// Directory name, `NNN-slug`.
+    pub slug: String,
+    /// The numeric prefix (`"079"`), if the directory has one.
+    pub number: Option<String>,
+    /// `meta.json` contents; empty when the file is missing or unreadable.
+    pub meta: Map<String, Value>,
+    /// Why `meta.json` could not be used, if it could not.
+    pub meta_error: Option<String>,
+}
+
+impl Mission {
+    /// Load the mission in `dir`. A missing or corrupt `meta.json` is recorded in
+    /// `meta_error` rather than failing, so one broken mission never hides the others.
+    pub fn load(dir: &Path) -> Mission {
+        let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let number = split_number(&slug).map(|(n, _)| n.to_string());
+        let meta_path = dir.join("meta.json");
+        let (meta, meta_error) = match read_meta(&meta_path) {
+            Ok(m) => (m, None),
+            Err(e) => (Map::new(), Some(e.message)),
+        };
+        Mission { dir: dir.to_path_buf(), slug, number, meta, meta_error }
+    }
+
+    /// The slug without its number: `post-555-release-hardening`.
+    pub fn short_slug(&self) -> &str {
+        split_number(&self.slug).map(|(_, s)| s).unwrap_or(&self.slug)
+    }
+
+    pub fn meta_str(&self, key: &str) -> Option<&str> {
+        self.meta.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    pub fn mission_id(&self) -> Option<&str> {
+        self.meta_str("mission_id")
+    }
+
+    /// `mission_type`, then the legacy `mission` key, else `software-dev`.
+    pub fn mission_type(&self) -> &str {
+        self.meta_str("mission_type").or_else(|| self.meta_str("mission")).unwrap_or("software-dev")
+    }
+
+    pub fn friendly_name(&self) -> String {
+        self.meta_str("friendly_name").map(str::to_string).unwrap_or_else(|| self.short_slug().replace('-', " "))
+    }
+
+    pub fn target_branch(&self) -> Option<&str> {
+        self.meta_str("target_branch")
+    }
+
+    /// `meta.json`, or a clear error if it is missing or corrupt.
+    pub fn require_meta(&self) -> Result<&Map<String, Value>> {
+        match &self.meta_error {
+            Some(e) => Err(Error::user(e.clone())
+                .with_hint(format!("fix or restore {}; other missions are unaffected", self.meta_file().display()))),
+            None => Ok(&self.meta),
+        }
+    }
+
+    pub fn meta_file(&self) -> PathBuf {
+        self.dir.join("meta.json")
+    }
+    pub fn spec_file(&self) -> PathBuf {
+        self.dir.join("spec.md")
+    }
+    pub fn plan_file(&self) -> PathBuf {
+        self.dir.join("plan.md")
+    }
+    pub fn tasks_file(&self) -> PathBuf {
+        self.dir.join("tasks.md")
+    }
+    pub fn tasks_dir(&self) -> PathBuf {
+        self.dir.join("tasks")
+    }
+    pub fn lanes_file(&self) -> PathBuf {
+        self.dir.join("lanes.json")
+    }
+
+    /// The lock that guards this mission's status log, shared with the reference
+    /// (`<git-common-dir>/spec-kitty-locks/<slug>.status.lock`).
+    pub fn status_lock_path(&self, project: &Project) -> PathBuf {
+        project.locks_dir().join(format!("{}.status.lock", self.slug))
+    }
+
+    /// The mission branch: `kitty/mission-<slug>`.
+    pub fn mission_branch(&self) -> String {
+        format!("kitty/mission-{}", self.slug)
+    }
+
+    /// Write `meta` back atomically, keys sorted, 2-space indent, trailing newline.
+    pub fn write_meta(&self, meta: &Map<String, Value>) -> Result<()> {
+        write_meta_file(&self.meta_file(), meta)
+    }
+}
+
+/// Serialise meta.json the way the reference does (sorted keys, indent 2, `\n`).
+pub fn write_meta_file(path: &Path, meta: &Map<String, Value>) -> Result<()> {
+    let v = jsonfmt::sorted(&Value::Object(meta.clone()));
+    fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes())
+}
+
+/// Read and check `meta.json`. Errors name the file and what is wrong with it.
+pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
+    let text = fsutil::read_to_string(path)?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::parse(path, Some(e.line()), format!("invalid JSON: {e}")))?;
+    let Value::Object(map) = value else {
+        return Err(Error::parse(path, None, "expected a JSON object"));
+    };
+    for key in ["mission_number", "slug", "mission_slug", "friendly_name", "mission_type", "target_branch", "created_at"] {
+        if let Some(v) = map.get(key) {
+            if !v.is_string() && !v.is_null() {
+                return Err(Error::parse(path, None, format!("`{key}` must be a string, found {}", type_name(v))));
+            }
+        }
+    }
+    if let Some(id) = map.get("mission_id") {
+        match id {
+            Value::String(s) if is_ulid(s) => {}
+            Value::String(s) => {
+                return Err(Error::parse(path, None, format!("`mission_id` {s:?} is not a ULID (26 characters of Crockford base32)")))
+            }
+            Value::Null => {}
+            other => return Err(Error::parse(path, None, format!("`mission_id` must be a string, found {}", type_name(other)))),
+        }
+    }
+    Ok(map)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// True for a canonical ULID: 26 characters, Crockford base32, first char 0-7.
+pub fn is_ulid(s: &str) -> bool {
+    s.len() == 26
+        && s.bytes().enumerate().all(|(i, b)| {
+            let ok = matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z');
+            ok && (i != 0 || b <= b'7')
+        })
+}
+
+/// Split `079-post-555` into `("079", "post-555")`. The number is every leading digit.
+pub fn split_number(slug: &str) -> Option<(&str, &str)> {
+    let digits = slug.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || slug.as_bytes().get(digits) != Some(&b'-') {
+        return None;
+    }
+    Some((&slug[..digits], &slug[digits + 1..]))
+}
+
+/// Every mission under `kitty-specs/`, sorted by directory name.
+pub fn list(project: &Project) -> Result<Vec<Mission>> {
+    let specs = project.specs_dir();
+    let entries = match std::fs::read_dir(&specs) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read", &specs, e)),
+    };
+    let mut names: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    Ok(names.iter().map(|p| Mission::load(p)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulid_shape() {
+        assert!(is_ulid("01M867R2T8RDB4R11T4GJDK4V8"));
+        assert!(!is_ulid("01M867R2T8RDB4R11T4GJDK4V"));
+        assert!(!is_ulid("81M867R2T8RDB4R11T4GJDK4V8"));
+        assert!(!is_ulid("01M867R2T8RDB4R11T4GJDK4VI"));
+        assert!(is_ulid(&ulid::Ulid::new().to_string()));
+    }
+
+    #[test]
+    fn number_split() {
+        assert_eq!(split_number("079-post-555"), Some(("079", "post-555")));
+        assert_eq!(split_number("1000-x"), Some(("1000", "x")));
+        assert_eq!(split_number("post-555"), None);
+        assert_eq!(split_number("079"), None);
+    }
+}

@@ -1,0 +1,165 @@
+//! Turning what a user typed (`079`, `079-slug`, `slug`, a mission_id or an
+//! 8+ character prefix of one) into exactly one mission.
+
+use std::path::Path;
+
+use super::{list, Mission};
+use crate::error::{Error, Result};
+use crate::project::Project;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy)]
+pub enum Selector<'a> {
+    /// `--mission VALUE`.
+    Given(&'a str),
+    /// No `--mission`: infer from the working directory, or the only mission.
+    Infer { cwd: &'a Path },
+}
+
+/// Resolve a selector to one mission, with errors that list what exists.
+pub fn resolve(project: &Project, selector: Selector<'_>) -> Result<Mission> {
+    let missions = list(project)?;
+    match selector {
+        Selector::Given(s) => resolve_given(&missions, s.trim()),
+        Selector::Infer { cwd } => {
+            if let Some(name) = infer_from_path(project, cwd) {
+                if let Some(m) = missions.iter().find(|m| m.slug == name) {
+                    return Ok(m.clone());
+                }
+            }
+            match missions.len() {
+                1 => Ok(missions[0].clone()),
+                0 => Err(Error::user("this project has no missions yet")
+                    .with_hint("create one with `spec-kitty agent mission create <slug>`")),
+                _ => Err(Error::user(format!(
+                    "{} missions exist; pass --mission to choose one:\n{}",
+                    missions.len(),
+                    listing(missions.iter())
+                ))
+                .with_hint("--mission accepts 079, 079-slug, slug or a mission_id")
+                .with_details(candidates_json("available_missions", missions.iter()))),
+            }
+        }
+    }
+}
+
+fn resolve_given(missions: &[Mission], sel: &str) -> Result<Mission> {
+    if sel.is_empty() {
+        return Err(Error::usage("--mission needs a value"));
+    }
+    // 1. Exact directory name.
+    if let Some(m) = missions.iter().find(|m| m.slug == sel) {
+        return Ok(m.clone());
+    }
+    let matches: Vec<&Mission> = if sel.bytes().all(|b| b.is_ascii_digit()) {
+        // 2. A bare number: 079 or 79.
+        let want: Option<u64> = sel.parse().ok();
+        missions.iter().filter(|m| m.number.as_deref().and_then(|n| n.parse().ok()) == want).collect()
+    } else {
+        // 3. The slug without its number, case-insensitively.
+        let by_slug: Vec<&Mission> = missions.iter().filter(|m| m.short_slug().eq_ignore_ascii_case(sel)).collect();
+        if !by_slug.is_empty() {
+            by_slug
+        } else if sel.len() >= 8 && sel.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            // 4. A mission_id or a unique prefix of one (8+ characters).
+            let upper = sel.to_ascii_uppercase();
+            missions.iter().filter(|m| m.mission_id().is_some_and(|id| id.starts_with(&upper))).collect()
+        } else {
+            Vec::new()
+        }
+    };
+    match matches.len() {
+        1 => Ok(matches[0].clone()),
+        0 if missions.is_empty() => Err(Error::user(format!("no mission matches {sel:?}: this project has no missions yet"))
+            .with_hint("create one with `spec-kitty agent mission create <slug>`")),
+        0 => Err(Error::user(format!("no mission matches {sel:?}. Missions in this project:\n{}", listing(missions.iter())))
+            .with_hint("--mission accepts 079, 079-slug, slug or a mission_id (or 8+ characters of one)")
+            .with_details(candidates_json("available_missions", missions.iter()))),
+        _ => Err(Error::user(format!("{sel:?} matches more than one mission:\n{}", listing(matches.iter().copied())))
+            .with_hint("pass the full NNN-slug or the mission_id")
+            .with_details(candidates_json("candidates", matches.iter().copied()))),
+    }
+}
+
+fn listing<'a>(missions: impl Iterator<Item = &'a Mission>) -> String {
+    missions
+        .map(|m| match m.mission_id() {
+            Some(id) => format!("  - {}  ({id})", m.slug),
+            None => format!("  - {}", m.slug),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn candidates_json<'a>(key: &str, missions: impl Iterator<Item = &'a Mission>) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = missions.map(|m| serde_json::Value::String(m.slug.clone())).collect();
+    serde_json::json!({ key: list })
+}
+
+/// The mission directory name implied by `cwd`: inside `kitty-specs/<name>/...`,
+/// or inside a lane worktree `.worktrees/<name>-lane-<x>/...`.
+pub fn infer_from_path(project: &Project, cwd: &Path) -> Option<String> {
+    let cwd = crate::project::normalize(cwd);
+    if let Ok(rest) = cwd.strip_prefix(project.specs_dir()) {
+        return rest.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+    }
+    let worktree = project.worktree.as_deref().map(Path::to_path_buf).or_else(|| {
+        let rest = cwd.strip_prefix(project.worktrees_dir()).ok()?;
+        Some(project.worktrees_dir().join(rest.components().next()?.as_os_str()))
+    })?;
+    let name = worktree.file_name()?.to_string_lossy().into_owned();
+    let idx = name.rfind("-lane-")?;
+    Some(name[..idx].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn project_with(missions: &[(&str, Option<&str>)]) -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        for (name, id) in missions {
+            let d = dir.path().join("kitty-specs").join(name);
+            fs::create_dir_all(&d).unwrap();
+            let meta = match id {
+                Some(id) => format!("{{\"mission_id\": \"{id}\"}}"),
+                None => "{}".to_string(),
+            };
+            fs::write(d.join("meta.json"), meta).unwrap();
+        }
+        let p = Project::at(dir.path());
+        (dir, p)
+    }
+
+    #[test]
+    fn every_selector_form_resolves() {
+        let (_d, p) = project_with(&[
+            ("001-alpha", Some("01M867R2T8RDB4R11T4GJDK4V8")),
+            ("079-post-555-release-hardening", Some("01M867YJZZBYTVW4RNB90MT4D3")),
+        ]);
+        for sel in ["079", "79", "079-post-555-release-hardening", "post-555-release-hardening", "01M867YJZZBYTVW4RNB90MT4D3", "01m867yj"] {
+            let m = resolve(&p, Selector::Given(sel)).unwrap();
+            assert_eq!(m.slug, "079-post-555-release-hardening", "selector {sel}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_prefix_and_unknown_are_clear() {
+        let (_d, p) = project_with(&[("001-a", Some("01M867R2T8RDB4R11T4GJDK4V8")), ("002-b", Some("01M867R2T9RDB4R11T4GJDK4V8"))]);
+        let e = resolve(&p, Selector::Given("01M867R2T")).unwrap_err();
+        assert!(e.message.contains("more than one"), "{}", e.message);
+        let e = resolve(&p, Selector::Given("nope")).unwrap_err();
+        assert!(e.message.contains("001-a") && e.message.contains("002-b"), "{}", e.message);
+    }
+
+    #[test]
+    fn infer_from_mission_dir_and_worktree() {
+        let (d, p) = project_with(&[("001-a", None), ("002-b", None)]);
+        let m = resolve(&p, Selector::Infer { cwd: &d.path().join("kitty-specs/002-b/tasks") }).unwrap();
+        assert_eq!(m.slug, "002-b");
+        assert_eq!(infer_from_path(&p, &d.path().join(".worktrees/001-a-lane-b/src")).as_deref(), Some("001-a"));
+        assert!(resolve(&p, Selector::Infer { cwd: d.path() }).is_err());
+    }
+}

@@ -1,0 +1,246 @@
+//! Finding the project: the main checkout that holds `.kittify/` and
+//! `kitty-specs/`, also when a command runs inside a lane worktree.
+//!
+//! Discovery reads a few small files (`.git` pointers, `HEAD`) and never starts
+//! libgit2, so it costs microseconds.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// A spec-kitty project, found once per command.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The main checkout: the directory that holds `.kittify/`.
+    pub root: PathBuf,
+    /// The lane worktree the command runs in, if any.
+    pub worktree: Option<PathBuf>,
+    /// The git common directory (`<root>/.git` for a normal repo), if this is a git repo.
+    pub git_common_dir: Option<PathBuf>,
+}
+
+impl Project {
+    /// Find the project that contains `start`.
+    pub fn discover(start: &Path) -> Result<Project> {
+        let start = absolute(start);
+        let mut dir: Option<&Path> = Some(&start);
+        while let Some(d) = dir {
+            let dotgit = d.join(".git");
+            if dotgit.is_file() {
+                // A linked worktree: follow the pointer back to the main checkout.
+                if let Some(common) = worktree_common_dir(&dotgit) {
+                    if let Some(main_root) = common.parent() {
+                        if main_root.join(".kittify").is_dir() {
+                            return Ok(Project {
+                                root: main_root.to_path_buf(),
+                                worktree: Some(d.to_path_buf()),
+                                git_common_dir: Some(common),
+                            });
+                        }
+                    }
+                }
+            }
+            if d.join(".kittify").is_dir() {
+                let git = d.join(".git");
+                let git_common_dir = if git.is_dir() { Some(git) } else { None };
+                return Ok(Project { root: d.to_path_buf(), worktree: None, git_common_dir });
+            }
+            dir = d.parent();
+        }
+        Err(Error::user(format!(
+            "not inside a spec-kitty project: no .kittify/ directory in {} or any parent",
+            start.display()
+        ))
+        .with_hint("run `spec-kitty init` to set one up, or cd into an existing project"))
+    }
+
+    /// Build a project rooted at `root` without searching (used right after `init`).
+    pub fn at(root: &Path) -> Project {
+        let root = absolute(root);
+        let git = root.join(".git");
+        let git_common_dir = if git.is_dir() { Some(git) } else { None };
+        Project { root, worktree: None, git_common_dir }
+    }
+
+    pub fn kittify_dir(&self) -> PathBuf {
+        self.root.join(".kittify")
+    }
+
+    pub fn specs_dir(&self) -> PathBuf {
+        self.root.join("kitty-specs")
+    }
+
+    pub fn worktrees_dir(&self) -> PathBuf {
+        self.root.join(".worktrees")
+    }
+
+    pub fn is_git(&self) -> bool {
+        self.git_common_dir.is_some()
+    }
+
+    /// Where lock files for shared state live: inside the git common directory
+    /// (shared by every worktree and never shown by `git status`), or
+    /// `.kittify/.locks/` in a project without git.
+    pub fn locks_dir(&self) -> PathBuf {
+        match &self.git_common_dir {
+            Some(common) => common.join("spec-kitty-locks"),
+            None => self.kittify_dir().join(".locks"),
+        }
+    }
+
+    /// The branch checked out in the main checkout, if any (None when detached or not git).
+    pub fn current_branch(&self) -> Option<String> {
+        let head = fs::read_to_string(self.git_common_dir.as_ref()?.join("HEAD")).ok()?;
+        head.trim().strip_prefix("ref: refs/heads/").map(str::to_string)
+    }
+
+    /// `spec_kitty.version` from `.kittify/metadata.yaml`.
+    pub fn metadata_version(&self) -> Option<String> {
+        let text = fs::read_to_string(self.kittify_dir().join("metadata.yaml")).ok()?;
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+        match doc.get("spec_kitty")?.get("version")? {
+            serde_yaml::Value::String(s) => Some(s.clone()),
+            serde_yaml::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Compare the project's recorded version with this binary's.
+    pub fn version_skew(&self) -> Option<VersionSkew> {
+        let project = self.metadata_version()?;
+        let ours = crate::VERSION;
+        match compare_versions(&project, ours)? {
+            std::cmp::Ordering::Less => Some(VersionSkew::ProjectOlder { project, binary: ours.to_string() }),
+            std::cmp::Ordering::Greater => Some(VersionSkew::ProjectNewer { project, binary: ours.to_string() }),
+            std::cmp::Ordering::Equal => None,
+        }
+    }
+}
+
+/// The project's `.kittify/metadata.yaml` and this binary disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionSkew {
+    ProjectOlder { project: String, binary: String },
+    ProjectNewer { project: String, binary: String },
+}
+
+impl VersionSkew {
+    pub fn message(&self) -> String {
+        match self {
+            VersionSkew::ProjectOlder { project, binary } => format!(
+                "this project was set up with spec-kitty {project}; you are running {binary}. Run `spec-kitty upgrade` to bring it up to date."
+            ),
+            VersionSkew::ProjectNewer { project, binary } => format!(
+                "this project was set up with spec-kitty {project}, newer than this binary ({binary}). Update spec-kitty before changing project files."
+            ),
+        }
+    }
+}
+
+/// Compare two `X.Y.Z[(a|b|rc)N]` versions. None if either does not parse.
+pub fn compare_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    Some(version_key(a)?.cmp(&version_key(b)?))
+}
+
+/// Sort key of a release version: (major, minor, patch, stage rank, stage number);
+/// a final release ranks above its pre-releases.
+pub fn version_key(v: &str) -> Option<(u64, u64, u64, u8, u64)> {
+    let v = v.trim().trim_start_matches('v');
+    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
+    let (core, pre) = v.split_at(split);
+    let mut parts = core.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next()?.parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    if pre.is_empty() {
+        return Some((major, minor, patch, 3, 0));
+    }
+    let pre = pre.to_ascii_lowercase();
+    let digits = pre.find(|c: char| c.is_ascii_digit()).unwrap_or(pre.len());
+    let (stage, num) = pre.split_at(digits);
+    let rank = match stage {
+        "a" | "alpha" => 0,
+        "b" | "beta" => 1,
+        "rc" => 2,
+        _ => return None,
+    };
+    let num = if num.is_empty() { 0 } else { num.parse().ok()? };
+    Some((major, minor, patch, rank, num))
+}
+
+fn worktree_common_dir(dotgit_file: &Path) -> Option<PathBuf> {
+    let text = fs::read_to_string(dotgit_file).ok()?;
+    let gitdir = text.trim().strip_prefix("gitdir:")?.trim();
+    let base = dotgit_file.parent()?;
+    let gitdir = absolute_from(base, Path::new(gitdir));
+    let common = match fs::read_to_string(gitdir.join("commondir")) {
+        Ok(c) => absolute_from(&gitdir, Path::new(c.trim())),
+        Err(_) => gitdir,
+    };
+    Some(normalize(&common))
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        normalize(p)
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        normalize(&cwd.join(p))
+    }
+}
+
+fn absolute_from(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Lexically normalise `.` and `..` components (no symlink resolution).
+pub fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_order_like_pep440_subset() {
+        use std::cmp::Ordering::*;
+        assert_eq!(compare_versions("3.1.1", "3.1.1"), Some(Equal));
+        assert_eq!(compare_versions("3.1.1a3", "3.1.1"), Some(Less));
+        assert_eq!(compare_versions("3.1.1rc1", "3.1.1b2"), Some(Greater));
+        assert_eq!(compare_versions("3.1.2", "3.1.10"), Some(Less));
+        assert_eq!(compare_versions("v3.0.0", "3.1.1"), Some(Less));
+        assert_eq!(compare_versions("3.1", "3.1.1"), None);
+    }
+
+    #[test]
+    fn discover_finds_root_from_subdir_and_fails_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        let p = Project::discover(&dir.path().join("a/b")).unwrap();
+        assert_eq!(p.root, dir.path());
+        let other = tempfile::tempdir().unwrap();
+        let err = Project::discover(other.path()).unwrap_err();
+        assert!(err.message.contains("no .kittify/"));
+    }
+}

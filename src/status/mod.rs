@@ -1,0 +1,12 @@
+//! Work package status: an append-only event log (`status.events.jsonl`), the
+//! transition rules, and the `status.json` snapshot derived from the log.
+
+mod model;
+mod reduce;
+mod store;
+mod transitions;
+
+pub use model::{Lane, StatusEvent, LANES};
+pub use reduce::{reduce, Snapshot, WpState};
+pub use store::{EventLog, LogWarning, StatusStore, Transition};
+pub use transitions::{allowed_targets, validate, TransitionContext};

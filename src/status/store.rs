@@ -1,0 +1,272 @@
+//! Reading and appending `status.events.jsonl`, and writing `status.json`.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::model::{Lane, StatusEvent};
+use super::reduce::{reduce, Snapshot};
+use super::transitions::{validate, TransitionContext};
+use crate::error::{Error, IoContext, Result};
+use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
+use crate::mission::Mission;
+use crate::project::Project;
+
+/// A line of the log that could not be read (a torn write, or hand editing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogWarning {
+    pub path: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for LogWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
+
+/// The parsed log plus anything that had to be skipped.
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    pub events: Vec<StatusEvent>,
+    pub warnings: Vec<LogWarning>,
+}
+
+/// A move to record.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub wp_id: String,
+    pub to: Lane,
+    pub force: bool,
+    /// Walk every intermediate forward lane (in_progress -> approved records
+    /// for_review, in_review, approved), as the reference's move-task does.
+    pub chain: bool,
+    /// `worktree` or `direct_repo`.
+    pub execution_mode: String,
+    pub ctx: TransitionContext,
+}
+
+/// The status files of one mission and the lock that guards them.
+#[derive(Debug, Clone)]
+pub struct StatusStore {
+    pub events_path: PathBuf,
+    pub snapshot_path: PathBuf,
+    pub lock_path: PathBuf,
+    pub mission_slug: String,
+    pub mission_number: String,
+    pub mission_type: String,
+}
+
+const FORWARD: [Lane; 7] =
+    [Lane::Planned, Lane::Claimed, Lane::InProgress, Lane::ForReview, Lane::InReview, Lane::Approved, Lane::Done];
+
+impl StatusStore {
+    pub fn for_mission(project: &Project, mission: &Mission) -> StatusStore {
+        StatusStore {
+            events_path: mission.dir.join("status.events.jsonl"),
+            snapshot_path: mission.dir.join("status.json"),
+            lock_path: mission.status_lock_path(project),
+            mission_slug: mission.slug.clone(),
+            mission_number: mission.number.clone().unwrap_or_default(),
+            mission_type: mission.mission_type().to_string(),
+        }
+    }
+
+    /// Read the log. A missing file is an empty log; unreadable lines are skipped
+    /// and reported with their line numbers.
+    pub fn read(&self) -> Result<EventLog> {
+        let bytes = match fs::read(&self.events_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(EventLog::default()),
+            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+        };
+        Ok(parse_log(&self.events_path, &bytes))
+    }
+
+    /// Current snapshot, computed from the log (nothing written).
+    pub fn snapshot(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
+        let log = self.read()?;
+        Ok((reduce(&log.events), log.warnings))
+    }
+
+    fn lock(&self) -> Result<FileLock> {
+        FileLock::acquire(&self.lock_path, LOCK_TIMEOUT, &format!("the status log of {}", self.mission_slug))
+    }
+
+    /// Validate and record a move under the lock; returns the events written
+    /// (none when the WP is already in the target lane).
+    pub fn transition(&self, t: &Transition) -> Result<Vec<StatusEvent>> {
+        let _lock = self.lock()?;
+        let log = self.read()?;
+        let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
+        if !has_events {
+            return Err(Error::user(format!("{} has no status yet in {}", t.wp_id, self.events_path.display()))
+                .with_hint("run `spec-kitty agent mission finalize-tasks` to initialise it"));
+        }
+        let snap = reduce(&log.events);
+        let from = snap.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
+        if from == t.to && !t.force {
+            return Ok(Vec::new());
+        }
+        let hops = if t.force || !t.chain { vec![t.to] } else { hops(from, t.to) };
+        let mut prev = from;
+        let mut events = Vec::with_capacity(hops.len());
+        for (i, &to) in hops.iter().enumerate() {
+            let mut ctx = t.ctx.clone();
+            if i > 0 {
+                ctx.review_ref = None;
+            }
+            validate(prev, to, t.force, &ctx)?;
+            events.push(self.new_event(&t.wp_id, prev, to, t.force, &t.execution_mode, &ctx));
+            prev = to;
+        }
+        self.append(&events)?;
+        let mut all = log.events;
+        all.extend(events.iter().cloned());
+        self.write_snapshot(&reduce(&all))?;
+        Ok(events)
+    }
+
+    /// Give every listed WP without events a forced `planned -> planned`
+    /// bootstrap event. Returns the ids that were seeded.
+    pub fn bootstrap(&self, wp_ids: &[String], actor: &str, dry_run: bool) -> Result<Vec<String>> {
+        let _lock = self.lock()?;
+        let log = self.read()?;
+        let known: std::collections::HashSet<&str> = log.events.iter().map(|e| e.wp_id.as_str()).collect();
+        let ctx = TransitionContext { actor: actor.to_string(), reason: Some("canonical bootstrap".into()), ..Default::default() };
+        let events: Vec<StatusEvent> = wp_ids
+            .iter()
+            .filter(|id| !known.contains(id.as_str()))
+            .map(|id| self.new_event(id, Lane::Planned, Lane::Planned, true, "worktree", &ctx))
+            .collect();
+        let seeded = events.iter().map(|e| e.wp_id.clone()).collect();
+        if !dry_run {
+            if !events.is_empty() {
+                self.append(&events)?;
+            }
+            let mut all = log.events;
+            all.extend(events);
+            self.write_snapshot(&reduce(&all))?;
+        }
+        Ok(seeded)
+    }
+
+    /// Rebuild `status.json` from the log.
+    pub fn materialize(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
+        let _lock = self.lock()?;
+        let log = self.read()?;
+        let snap = reduce(&log.events);
+        self.write_snapshot(&snap)?;
+        Ok((snap, log.warnings))
+    }
+
+    fn new_event(&self, wp: &str, from: Lane, to: Lane, force: bool, mode: &str, ctx: &TransitionContext) -> StatusEvent {
+        StatusEvent {
+            event_id: ulid::Ulid::new().to_string(),
+            mission_slug: self.mission_slug.clone(),
+            wp_id: wp.to_string(),
+            from_lane: from,
+            to_lane: to,
+            at: crate::timefmt::now_iso(),
+            actor: ctx.actor.clone(),
+            force,
+            execution_mode: mode.to_string(),
+            reason: ctx.reason.clone(),
+            review_ref: ctx.review_ref.clone(),
+            evidence: ctx.evidence.clone(),
+            policy_metadata: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Append events with one write. If a crash left a torn last line, it is
+    /// first closed with a newline so it stays visible (and reported) instead of
+    /// being glued to the new event.
+    fn append(&self, events: &[StatusEvent]) -> Result<()> {
+        let mut buf = String::new();
+        if let Ok(meta) = fs::metadata(&self.events_path) {
+            if meta.len() > 0 && !ends_with_newline(&self.events_path)? {
+                buf.push('\n');
+            }
+        }
+        for e in events {
+            buf.push_str(&e.to_line());
+            buf.push('\n');
+        }
+        let mut f = OpenOptions::new().create(true).append(true).open(&self.events_path).with_path("open", &self.events_path)?;
+        f.write_all(buf.as_bytes()).with_path("append to", &self.events_path)?;
+        f.sync_data().with_path("sync", &self.events_path)?;
+        Ok(())
+    }
+
+    /// Write `status.json` atomically, only when its content changes.
+    pub fn write_snapshot(&self, snap: &Snapshot) -> Result<()> {
+        let json = snap.to_json(&self.mission_number, &self.mission_type);
+        let mut v = json;
+        if snap.mission_slug.is_empty() {
+            v["mission_slug"] = serde_json::Value::String(self.mission_slug.clone());
+        }
+        fsutil::write_if_changed(&self.snapshot_path, crate::jsonfmt::pretty(&v).as_bytes())?;
+        Ok(())
+    }
+}
+
+fn ends_with_newline(path: &Path) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(path).with_path("open", path)?;
+    f.seek(SeekFrom::End(-1)).with_path("seek", path)?;
+    let mut b = [0u8; 1];
+    f.read_exact(&mut b).with_path("read", path)?;
+    Ok(b[0] == b'\n')
+}
+
+fn hops(from: Lane, to: Lane) -> Vec<Lane> {
+    let pos = |l: Lane| FORWARD.iter().position(|&x| x == l);
+    match (pos(from), pos(to)) {
+        (Some(a), Some(b)) if b > a => FORWARD[a + 1..=b].to_vec(),
+        _ => vec![to],
+    }
+}
+
+/// Parse the log bytes; bad lines become warnings.
+pub fn parse_log(path: &Path, bytes: &[u8]) -> EventLog {
+    let mut log = EventLog::default();
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<StatusEvent>(line) {
+            Ok(e) => log.events.push(e),
+            Err(err) => log.warnings.push(LogWarning {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: format!("unreadable event skipped ({err})"),
+            }),
+        }
+    }
+    log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_hops_forward_only() {
+        assert_eq!(hops(Lane::InProgress, Lane::Approved), vec![Lane::ForReview, Lane::InReview, Lane::Approved]);
+        assert_eq!(hops(Lane::Approved, Lane::Planned), vec![Lane::Planned]);
+        assert_eq!(hops(Lane::Planned, Lane::Blocked), vec![Lane::Blocked]);
+    }
+
+    #[test]
+    fn torn_line_is_reported_not_fatal() {
+        let good = r#"{"actor": "a", "at": "2026-01-01T00:00:00+00:00", "event_id": "01M867R2T8RDB4R11T4GJDK4V8", "evidence": null, "execution_mode": "worktree", "force": true, "from_lane": "planned", "mission_slug": "001-x", "policy_metadata": null, "reason": "r", "review_ref": null, "to_lane": "planned", "wp_id": "WP01"}"#;
+        let text = format!("{good}\n{{\"actor\": \"b\", \"at");
+        let log = parse_log(Path::new("s.jsonl"), text.as_bytes());
+        assert_eq!(log.events.len(), 1);
+        assert_eq!(log.warnings.len(), 1);
+        assert_eq!(log.warnings[0].line, 2);
+    }
+}
