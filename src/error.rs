@@ -36,7 +36,7 @@ pub struct Error {
     pub message: String,
     pub hint: Option<String>,
     /// Extra machine-readable fields merged into the `--json` error object.
-    pub details: Option<serde_json::Value>,
+    pub details: Option<Box<serde_json::Value>>,
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -49,7 +49,13 @@ impl fmt::Display for Error {
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), hint: None, details: None, source: None }
+        Error {
+            kind,
+            message: message.into(),
+            hint: None,
+            details: None,
+            source: None,
+        }
     }
 
     /// A user-facing error: bad input or a refused operation (exit 1).
@@ -73,7 +79,7 @@ impl Error {
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -85,11 +91,19 @@ impl Error {
     /// An I/O failure on `path`, phrased for a human: "cannot read <path>: <why>".
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
         let hint = match err.kind() {
-            std::io::ErrorKind::PermissionDenied => Some(format!("check the permissions of {}", path.display())),
-            _ if err.raw_os_error() == Some(28) => Some("free some disk space and run the command again".to_string()),
+            std::io::ErrorKind::PermissionDenied => {
+                Some(format!("check the permissions of {}", path.display()))
+            }
+            _ if err.raw_os_error() == Some(28) => {
+                Some("free some disk space and run the command again".to_string())
+            }
             _ => None,
         };
-        let mut e = Error::new(Kind::User, format!("cannot {action} {}: {err}", path.display())).with_source(err);
+        let mut e = Error::new(
+            Kind::User,
+            format!("cannot {action} {}: {err}", path.display()),
+        )
+        .with_source(err);
         e.hint = hint;
         e
     }
@@ -119,4 +133,3 @@ impl From<git2::Error> for Error {
         Error::user(format!("git: {}", e.message()))
     }
 }
-

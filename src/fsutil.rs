@@ -27,13 +27,22 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
 pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let dir = parent_dir(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), unique_suffix()));
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        unique_suffix()
+    ));
     let result = (|| -> Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp).with_path("create", &tmp)?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .with_path("create", &tmp)?;
         #[cfg(unix)]
         if let Some(mode) = mode {
             use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(fs::Permissions::from_mode(mode)).with_path("set permissions on", &tmp)?;
+            f.set_permissions(fs::Permissions::from_mode(mode))
+                .with_path("set permissions on", &tmp)?;
         }
         #[cfg(not(unix))]
         let _ = mode;
@@ -64,8 +73,13 @@ pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
 pub fn read_to_string(path: &Path) -> Result<String> {
     let bytes = fs::read(path).with_path("read", path)?;
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec())
-        .map_err(|e| Error::parse(path, None, format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to())))
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        Error::parse(
+            path,
+            None,
+            format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })
 }
 
 /// Create a directory and its parents, naming it on error.
@@ -117,8 +131,16 @@ impl FileLock {
         let mut backoff = Duration::from_millis(1);
         loop {
             match file.try_lock_exclusive() {
-                Ok(()) => return Ok(FileLock { file, path: lock_path.to_path_buf() }),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.raw_os_error() == fs2::lock_contended_error().raw_os_error() => {
+                Ok(()) => {
+                    return Ok(FileLock {
+                        file,
+                        path: lock_path.to_path_buf(),
+                    })
+                }
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.raw_os_error() == fs2::lock_contended_error().raw_os_error() =>
+                {
                     if start.elapsed() >= timeout {
                         return Err(Error::user(format!(
                             "timed out after {:.1}s waiting for the lock on {what} ({})",

@@ -97,6 +97,9 @@ mod tests {
     #[test]
     fn py_line_matches_python_json_dumps() {
         let v = sorted(&json!({"b": [1, 2], "a": "é\"x", "c": null, "d": {"z": true, "y": 1.5}}));
-        assert_eq!(py_line(&v), r#"{"a": "\u00e9\"x", "b": [1, 2], "c": null, "d": {"y": 1.5, "z": true}}"#);
+        assert_eq!(
+            py_line(&v),
+            r#"{"a": "\u00e9\"x", "b": [1, 2], "c": null, "d": {"y": 1.5, "z": true}}"#
+        );
     }
 }

@@ -10,9 +10,11 @@ pub mod cli;
 pub mod error;
 pub mod fsutil;
 pub mod jsonfmt;
+pub mod lanes;
 pub mod mission;
 pub mod project;
 pub mod status;
+pub mod tasks_md;
 pub mod templates;
 pub mod timefmt;
 

@@ -44,7 +44,11 @@ impl Project {
             if d.join(".kittify").is_dir() {
                 let git = d.join(".git");
                 let git_common_dir = if git.is_dir() { Some(git) } else { None };
-                return Ok(Project { root: d.to_path_buf(), worktree: None, git_common_dir });
+                return Ok(Project {
+                    root: d.to_path_buf(),
+                    worktree: None,
+                    git_common_dir,
+                });
             }
             dir = d.parent();
         }
@@ -60,7 +64,11 @@ impl Project {
         let root = absolute(root);
         let git = root.join(".git");
         let git_common_dir = if git.is_dir() { Some(git) } else { None };
-        Project { root, worktree: None, git_common_dir }
+        Project {
+            root,
+            worktree: None,
+            git_common_dir,
+        }
     }
 
     pub fn kittify_dir(&self) -> PathBuf {
@@ -92,7 +100,9 @@ impl Project {
     /// The branch checked out in the main checkout, if any (None when detached or not git).
     pub fn current_branch(&self) -> Option<String> {
         let head = fs::read_to_string(self.git_common_dir.as_ref()?.join("HEAD")).ok()?;
-        head.trim().strip_prefix("ref: refs/heads/").map(str::to_string)
+        head.trim()
+            .strip_prefix("ref: refs/heads/")
+            .map(str::to_string)
     }
 
     /// `spec_kitty.version` from `.kittify/metadata.yaml`.
@@ -111,8 +121,14 @@ impl Project {
         let project = self.metadata_version()?;
         let ours = crate::VERSION;
         match compare_versions(&project, ours)? {
-            std::cmp::Ordering::Less => Some(VersionSkew::ProjectOlder { project, binary: ours.to_string() }),
-            std::cmp::Ordering::Greater => Some(VersionSkew::ProjectNewer { project, binary: ours.to_string() }),
+            std::cmp::Ordering::Less => Some(VersionSkew::ProjectOlder {
+                project,
+                binary: ours.to_string(),
+            }),
+            std::cmp::Ordering::Greater => Some(VersionSkew::ProjectNewer {
+                project,
+                binary: ours.to_string(),
+            }),
             std::cmp::Ordering::Equal => None,
         }
     }

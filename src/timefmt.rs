@@ -20,7 +20,10 @@ pub fn today() -> String {
 
 /// Local naive time with microseconds (`initialized_at` in metadata.yaml).
 pub fn now_local_naive() -> String {
-    chrono::Local::now().naive_local().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    chrono::Local::now()
+        .naive_local()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
 }
 
 /// Parse an ISO-8601 timestamp; a trailing `Z` is accepted and a naive value is UTC.
@@ -29,7 +32,11 @@ pub fn parse_iso(s: &str) -> Option<chrono::DateTime<Utc>> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S%.f"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Some(n.and_utc());
         }

@@ -18,5 +18,7 @@ pub struct ImplementArgs {
 }
 
 pub fn run(_ctx: &Ctx, _args: &ImplementArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

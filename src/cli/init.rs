@@ -24,5 +24,7 @@ pub struct InitArgs {
 }
 
 pub fn run(_ctx: &Ctx, _args: &InitArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

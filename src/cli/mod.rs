@@ -24,7 +24,12 @@ pub use output::Ctx;
 /// Start with `spec-kitty init`, create a mission with `spec-kitty agent mission
 /// create`, then loop on `spec-kitty next --agent <agent> --mission <slug>`.
 #[derive(Debug, Parser)]
-#[command(name = "spec-kitty", version, propagate_version = false, max_term_width = 100)]
+#[command(
+    name = "spec-kitty",
+    version,
+    propagate_version = false,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -66,7 +71,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             if json && code != 0 {
-                output::print_json_error(&crate::Error::usage(e.kind().to_string()).with_hint(first_line(&e.to_string())));
+                output::print_json_error(
+                    &crate::Error::usage(e.kind().to_string())
+                        .with_hint(first_line(&e.to_string())),
+                );
             } else {
                 let _ = e.print();
             }
@@ -88,7 +96,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// The one dispatch over every command.

@@ -22,5 +22,7 @@ pub struct NextArgs {
 }
 
 pub fn run(_ctx: &Ctx, _args: &NextArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

@@ -25,7 +25,12 @@ impl Ctx {
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true);
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        Ctx { json, color, cwd, project: OnceCell::new() }
+        Ctx {
+            json,
+            color,
+            cwd,
+            project: OnceCell::new(),
+        }
     }
 
     /// The project containing the working directory.
@@ -99,7 +104,8 @@ impl Ctx {
 /// Print a serialisable value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) {
     let mut out = std::io::stdout().lock();
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise output: {e}\"}}"));
+    let text = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise output: {e}\"}}"));
     let _ = writeln!(out, "{text}");
 }
 
@@ -111,12 +117,15 @@ pub fn print_json_error(e: &Error) {
     if let Some(h) = &e.hint {
         obj.insert("hint".into(), Value::String(h.clone()));
     }
-    if let Some(Value::Object(d)) = &e.details {
+    if let Some(Value::Object(d)) = e.details.as_deref() {
         for (k, v) in d {
             obj.insert(k.clone(), v.clone());
         }
     }
-    obj.insert("spec_kitty_version".into(), Value::String(crate::VERSION.into()));
+    obj.insert(
+        "spec_kitty_version".into(),
+        Value::String(crate::VERSION.into()),
+    );
     print_json(&Value::Object(obj));
 }
 

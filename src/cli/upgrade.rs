@@ -16,5 +16,7 @@ pub struct UpgradeArgs {
 }
 
 pub fn run(_ctx: &Ctx, _args: &UpgradeArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

@@ -34,7 +34,12 @@ pub struct Created {
 /// Check a slug is kebab-case; the error suggests a corrected one.
 pub fn validate_slug(slug: &str) -> Result<()> {
     let ok = !slug.is_empty()
-        && slug.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && slug.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if ok {
         return Ok(());
     }
@@ -66,27 +71,44 @@ fn suggest_slug(s: &str) -> String {
 pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     validate_slug(&opts.slug)?;
     if !MISSION_TYPES.contains(&opts.mission_type.as_str()) {
-        return Err(Error::user(format!("unknown mission type {:?}", opts.mission_type))
-            .with_hint(format!("choose one of: {}", MISSION_TYPES.join(", "))));
+        return Err(
+            Error::user(format!("unknown mission type {:?}", opts.mission_type))
+                .with_hint(format!("choose one of: {}", MISSION_TYPES.join(", "))),
+        );
     }
     let current_branch = project.current_branch();
     let target_branch = match (&opts.target_branch, &current_branch) {
         (Some(t), _) => t.clone(),
         (None, Some(c)) => c.clone(),
         (None, None) if project.is_git() => {
-            return Err(Error::user("HEAD is detached, so there is no branch to plan on")
-                .with_hint("check out a branch or pass --target-branch <branch>"))
+            return Err(
+                Error::user("HEAD is detached, so there is no branch to plan on")
+                    .with_hint("check out a branch or pass --target-branch <branch>"),
+            )
         }
         (None, None) => "main".to_string(),
     };
 
     let specs = project.specs_dir();
     fsutil::create_dir_all(&specs)?;
-    let _lock = FileLock::acquire(&project.locks_dir().join("mission-create.lock"), LOCK_TIMEOUT, "mission numbering")?;
+    let _lock = FileLock::acquire(
+        &project.locks_dir().join("mission-create.lock"),
+        LOCK_TIMEOUT,
+        "mission numbering",
+    )?;
 
-    if let Some(existing) = list(project)?.into_iter().find(|m| m.short_slug() == opts.slug) {
-        return Err(Error::user(format!("a mission with slug {:?} already exists: {}", opts.slug, existing.slug))
-            .with_hint(format!("use `--mission {}` to work on it, or pick another slug", existing.slug)));
+    if let Some(existing) = list(project)?
+        .into_iter()
+        .find(|m| m.short_slug() == opts.slug)
+    {
+        return Err(Error::user(format!(
+            "a mission with slug {:?} already exists: {}",
+            opts.slug, existing.slug
+        ))
+        .with_hint(format!(
+            "use `--mission {}` to work on it, or pick another slug",
+            existing.slug
+        )));
     }
     let number = next_number(project)?;
     let dir_name = format!("{number:03}-{}", opts.slug);
@@ -100,20 +122,32 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
         for sub in ["checklists", "research", "tasks"] {
             fsutil::create_dir_all(&staging.join(sub))?;
         }
-        fs::write(staging.join("tasks/.gitkeep"), b"").with_path("write", staging.join("tasks/.gitkeep"))?;
+        fs::write(staging.join("tasks/.gitkeep"), b"")
+            .with_path("write", staging.join("tasks/.gitkeep"))?;
         let readme = templates::tasks_readme().replace("{target_branch}", &target_branch);
-        fs::write(staging.join("tasks/README.md"), readme).with_path("write", staging.join("tasks/README.md"))?;
-        fs::write(staging.join("status.events.jsonl"), b"").with_path("write", staging.join("status.events.jsonl"))?;
+        fs::write(staging.join("tasks/README.md"), readme)
+            .with_path("write", staging.join("tasks/README.md"))?;
+        fs::write(staging.join("status.events.jsonl"), b"")
+            .with_path("write", staging.join("status.events.jsonl"))?;
         let spec = templates::mission_template(&opts.mission_type, "spec").unwrap_or("");
         fs::write(staging.join("spec.md"), spec).with_path("write", staging.join("spec.md"))?;
 
         let mut meta = Map::new();
         meta.insert("created_at".into(), Value::String(created_at.clone()));
-        meta.insert("friendly_name".into(), Value::String(opts.slug.replace('-', " ")));
+        meta.insert(
+            "friendly_name".into(),
+            Value::String(opts.slug.replace('-', " ")),
+        );
         meta.insert("mission_id".into(), Value::String(mission_id.clone()));
-        meta.insert("mission_number".into(), Value::String(format!("{number:03}")));
+        meta.insert(
+            "mission_number".into(),
+            Value::String(format!("{number:03}")),
+        );
         meta.insert("mission_slug".into(), Value::String(dir_name.clone()));
-        meta.insert("mission_type".into(), Value::String(opts.mission_type.clone()));
+        meta.insert(
+            "mission_type".into(),
+            Value::String(opts.mission_type.clone()),
+        );
         meta.insert("slug".into(), Value::String(dir_name.clone()));
         meta.insert("target_branch".into(), Value::String(target_branch.clone()));
         if opts.mission_type == "documentation" {
@@ -134,8 +168,19 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
         return Err(e);
     }
     let mission = Mission::load(&final_dir);
-    let created_files = vec![mission.spec_file(), mission.meta_file(), final_dir.join("tasks/README.md")];
-    Ok(Created { mission, mission_id, created_at, current_branch, target_branch, created_files })
+    let created_files = vec![
+        mission.spec_file(),
+        mission.meta_file(),
+        final_dir.join("tasks/README.md"),
+    ];
+    Ok(Created {
+        mission,
+        mission_id,
+        created_at,
+        current_branch,
+        target_branch,
+        created_files,
+    })
 }
 
 /// The next free mission number: one more than the largest numeric prefix under
@@ -143,7 +188,9 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
 fn next_number(project: &Project) -> Result<u64> {
     let mut max = 0u64;
     for dir in [project.specs_dir(), project.worktrees_dir()] {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             if !e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 continue;
@@ -171,13 +218,25 @@ pub struct Backfilled {
 /// Mint a mission_id for each given mission whose meta.json lacks one. The ULID's
 /// time part comes from `created_at` when it parses. Every other key, and the
 /// key order, is left as it was.
-pub fn backfill_identity(project: &Project, missions: &[Mission], dry_run: bool) -> Result<Vec<Backfilled>> {
+pub fn backfill_identity(
+    project: &Project,
+    missions: &[Mission],
+    dry_run: bool,
+) -> Result<Vec<Backfilled>> {
     let mut out = Vec::new();
     for m in missions {
-        let lock = FileLock::acquire(&m.status_lock_path(project), LOCK_TIMEOUT, &format!("mission {}", m.slug))?;
+        let lock = FileLock::acquire(
+            &m.status_lock_path(project),
+            LOCK_TIMEOUT,
+            &format!("mission {}", m.slug),
+        )?;
         let meta_file = m.meta_file();
         let meta = read_meta(&meta_file)?;
-        if meta.get("mission_id").and_then(Value::as_str).is_some_and(is_ulid) {
+        if meta
+            .get("mission_id")
+            .and_then(Value::as_str)
+            .is_some_and(is_ulid)
+        {
             continue;
         }
         let when = meta
@@ -189,13 +248,19 @@ pub fn backfill_identity(project: &Project, missions: &[Mission], dry_run: bool)
         let id = ulid::Ulid::from_datetime(when).to_string();
         if !dry_run {
             let updated = insert_keeping_order(meta, "mission_id", Value::String(id.clone()));
-            let mut text = serde_json::to_string_pretty(&Value::Object(updated))
-                .map_err(|e| Error::internal(format!("cannot serialise {}: {e}", meta_file.display())))?;
+            let mut text = serde_json::to_string_pretty(&Value::Object(updated)).map_err(|e| {
+                Error::internal(format!("cannot serialise {}: {e}", meta_file.display()))
+            })?;
             text.push('\n');
             fsutil::atomic_write(&meta_file, text.as_bytes())?;
         }
         drop(lock);
-        out.push(Backfilled { slug: m.slug.clone(), mission_id: id, meta_file, written: !dry_run });
+        out.push(Backfilled {
+            slug: m.slug.clone(),
+            mission_id: id,
+            meta_file,
+            written: !dry_run,
+        });
     }
     Ok(out)
 }
@@ -241,11 +306,17 @@ mod tests {
         m.insert("zeta".into(), Value::from(1));
         m.insert("alpha".into(), Value::from(2));
         let out = insert_keeping_order(m, "mission_id", Value::from("X"));
-        assert_eq!(out.keys().collect::<Vec<_>>(), vec!["zeta", "alpha", "mission_id"]);
+        assert_eq!(
+            out.keys().collect::<Vec<_>>(),
+            vec!["zeta", "alpha", "mission_id"]
+        );
         let mut s = Map::new();
         s.insert("created_at".into(), Value::from(1));
         s.insert("slug".into(), Value::from(2));
         let out = insert_keeping_order(s, "mission_id", Value::from("X"));
-        assert_eq!(out.keys().collect::<Vec<_>>(), vec!["created_at", "mission_id", "slug"]);
+        assert_eq!(
+            out.keys().collect::<Vec<_>>(),
+            vec!["created_at", "mission_id", "slug"]
+        );
     }
 }

@@ -37,23 +37,37 @@ impl Mission {
     /// Load the mission in `dir`. A missing or corrupt `meta.json` is recorded in
     /// `meta_error` rather than failing, so one broken mission never hides the others.
     pub fn load(dir: &Path) -> Mission {
-        let slug = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let slug = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let number = split_number(&slug).map(|(n, _)| n.to_string());
         let meta_path = dir.join("meta.json");
         let (meta, meta_error) = match read_meta(&meta_path) {
             Ok(m) => (m, None),
             Err(e) => (Map::new(), Some(e.message)),
         };
-        Mission { dir: dir.to_path_buf(), slug, number, meta, meta_error }
+        Mission {
+            dir: dir.to_path_buf(),
+            slug,
+            number,
+            meta,
+            meta_error,
+        }
     }
 
     /// The slug without its number: `post-555-release-hardening`.
     pub fn short_slug(&self) -> &str {
-        split_number(&self.slug).map(|(_, s)| s).unwrap_or(&self.slug)
+        split_number(&self.slug)
+            .map(|(_, s)| s)
+            .unwrap_or(&self.slug)
     }
 
     pub fn meta_str(&self, key: &str) -> Option<&str> {
-        self.meta.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+        self.meta
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn mission_id(&self) -> Option<&str> {
@@ -62,11 +76,15 @@ impl Mission {
 
     /// `mission_type`, then the legacy `mission` key, else `software-dev`.
     pub fn mission_type(&self) -> &str {
-        self.meta_str("mission_type").or_else(|| self.meta_str("mission")).unwrap_or("software-dev")
+        self.meta_str("mission_type")
+            .or_else(|| self.meta_str("mission"))
+            .unwrap_or("software-dev")
     }
 
     pub fn friendly_name(&self) -> String {
-        self.meta_str("friendly_name").map(str::to_string).unwrap_or_else(|| self.short_slug().replace('-', " "))
+        self.meta_str("friendly_name")
+            .map(str::to_string)
+            .unwrap_or_else(|| self.short_slug().replace('-', " "))
     }
 
     pub fn target_branch(&self) -> Option<&str> {
@@ -76,8 +94,10 @@ impl Mission {
     /// `meta.json`, or a clear error if it is missing or corrupt.
     pub fn require_meta(&self) -> Result<&Map<String, Value>> {
         match &self.meta_error {
-            Some(e) => Err(Error::user(e.clone())
-                .with_hint(format!("fix or restore {}; other missions are unaffected", self.meta_file().display()))),
+            Some(e) => Err(Error::user(e.clone()).with_hint(format!(
+                "fix or restore {}; other missions are unaffected",
+                self.meta_file().display()
+            ))),
             None => Ok(&self.meta),
         }
     }
@@ -104,7 +124,9 @@ impl Mission {
     /// The lock that guards this mission's status log, shared with the reference
     /// (`<git-common-dir>/spec-kitty-locks/<slug>.status.lock`).
     pub fn status_lock_path(&self, project: &Project) -> PathBuf {
-        project.locks_dir().join(format!("{}.status.lock", self.slug))
+        project
+            .locks_dir()
+            .join(format!("{}.status.lock", self.slug))
     }
 
     /// The mission branch: `kitty/mission-<slug>`.
@@ -132,10 +154,22 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
     let Value::Object(map) = value else {
         return Err(Error::parse(path, None, "expected a JSON object"));
     };
-    for key in ["mission_number", "slug", "mission_slug", "friendly_name", "mission_type", "target_branch", "created_at"] {
+    for key in [
+        "mission_number",
+        "slug",
+        "mission_slug",
+        "friendly_name",
+        "mission_type",
+        "target_branch",
+        "created_at",
+    ] {
         if let Some(v) = map.get(key) {
             if !v.is_string() && !v.is_null() {
-                return Err(Error::parse(path, None, format!("`{key}` must be a string, found {}", type_name(v))));
+                return Err(Error::parse(
+                    path,
+                    None,
+                    format!("`{key}` must be a string, found {}", type_name(v)),
+                ));
             }
         }
     }
@@ -143,10 +177,20 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
         match id {
             Value::String(s) if is_ulid(s) => {}
             Value::String(s) => {
-                return Err(Error::parse(path, None, format!("`mission_id` {s:?} is not a ULID (26 characters of Crockford base32)")))
+                return Err(Error::parse(
+                    path,
+                    None,
+                    format!("`mission_id` {s:?} is not a ULID (26 characters of Crockford base32)"),
+                ))
             }
             Value::Null => {}
-            other => return Err(Error::parse(path, None, format!("`mission_id` must be a string, found {}", type_name(other)))),
+            other => {
+                return Err(Error::parse(
+                    path,
+                    None,
+                    format!("`mission_id` must be a string, found {}", type_name(other)),
+                ))
+            }
         }
     }
     Ok(map)

@@ -54,30 +54,49 @@ fn resolve_given(missions: &[Mission], sel: &str) -> Result<Mission> {
     let matches: Vec<&Mission> = if sel.bytes().all(|b| b.is_ascii_digit()) {
         // 2. A bare number: 079 or 79.
         let want: Option<u64> = sel.parse().ok();
-        missions.iter().filter(|m| m.number.as_deref().and_then(|n| n.parse().ok()) == want).collect()
+        missions
+            .iter()
+            .filter(|m| m.number.as_deref().and_then(|n| n.parse().ok()) == want)
+            .collect()
     } else {
         // 3. The slug without its number, case-insensitively.
-        let by_slug: Vec<&Mission> = missions.iter().filter(|m| m.short_slug().eq_ignore_ascii_case(sel)).collect();
+        let by_slug: Vec<&Mission> = missions
+            .iter()
+            .filter(|m| m.short_slug().eq_ignore_ascii_case(sel))
+            .collect();
         if !by_slug.is_empty() {
             by_slug
         } else if sel.len() >= 8 && sel.bytes().all(|b| b.is_ascii_alphanumeric()) {
             // 4. A mission_id or a unique prefix of one (8+ characters).
             let upper = sel.to_ascii_uppercase();
-            missions.iter().filter(|m| m.mission_id().is_some_and(|id| id.starts_with(&upper))).collect()
+            missions
+                .iter()
+                .filter(|m| m.mission_id().is_some_and(|id| id.starts_with(&upper)))
+                .collect()
         } else {
             Vec::new()
         }
     };
     match matches.len() {
         1 => Ok(matches[0].clone()),
-        0 if missions.is_empty() => Err(Error::user(format!("no mission matches {sel:?}: this project has no missions yet"))
-            .with_hint("create one with `spec-kitty agent mission create <slug>`")),
-        0 => Err(Error::user(format!("no mission matches {sel:?}. Missions in this project:\n{}", listing(missions.iter())))
-            .with_hint("--mission accepts 079, 079-slug, slug or a mission_id (or 8+ characters of one)")
-            .with_details(candidates_json("available_missions", missions.iter()))),
-        _ => Err(Error::user(format!("{sel:?} matches more than one mission:\n{}", listing(matches.iter().copied())))
-            .with_hint("pass the full NNN-slug or the mission_id")
-            .with_details(candidates_json("candidates", matches.iter().copied()))),
+        0 if missions.is_empty() => Err(Error::user(format!(
+            "no mission matches {sel:?}: this project has no missions yet"
+        ))
+        .with_hint("create one with `spec-kitty agent mission create <slug>`")),
+        0 => Err(Error::user(format!(
+            "no mission matches {sel:?}. Missions in this project:\n{}",
+            listing(missions.iter())
+        ))
+        .with_hint(
+            "--mission accepts 079, 079-slug, slug or a mission_id (or 8+ characters of one)",
+        )
+        .with_details(candidates_json("available_missions", missions.iter()))),
+        _ => Err(Error::user(format!(
+            "{sel:?} matches more than one mission:\n{}",
+            listing(matches.iter().copied())
+        ))
+        .with_hint("pass the full NNN-slug or the mission_id")
+        .with_details(candidates_json("candidates", matches.iter().copied()))),
     }
 }
 
@@ -91,8 +110,13 @@ fn listing<'a>(missions: impl Iterator<Item = &'a Mission>) -> String {
         .join("\n")
 }
 
-fn candidates_json<'a>(key: &str, missions: impl Iterator<Item = &'a Mission>) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = missions.map(|m| serde_json::Value::String(m.slug.clone())).collect();
+fn candidates_json<'a>(
+    key: &str,
+    missions: impl Iterator<Item = &'a Mission>,
+) -> serde_json::Value {
+    let list: Vec<serde_json::Value> = missions
+        .map(|m| serde_json::Value::String(m.slug.clone()))
+        .collect();
     serde_json::json!({ key: list })
 }
 
@@ -101,12 +125,23 @@ fn candidates_json<'a>(key: &str, missions: impl Iterator<Item = &'a Mission>) -
 pub fn infer_from_path(project: &Project, cwd: &Path) -> Option<String> {
     let cwd = crate::project::normalize(cwd);
     if let Ok(rest) = cwd.strip_prefix(project.specs_dir()) {
-        return rest.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+        return rest
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
     }
-    let worktree = project.worktree.as_deref().map(Path::to_path_buf).or_else(|| {
-        let rest = cwd.strip_prefix(project.worktrees_dir()).ok()?;
-        Some(project.worktrees_dir().join(rest.components().next()?.as_os_str()))
-    })?;
+    let worktree = project
+        .worktree
+        .as_deref()
+        .map(Path::to_path_buf)
+        .or_else(|| {
+            let rest = cwd.strip_prefix(project.worktrees_dir()).ok()?;
+            Some(
+                project
+                    .worktrees_dir()
+                    .join(rest.components().next()?.as_os_str()),
+            )
+        })?;
     let name = worktree.file_name()?.to_string_lossy().into_owned();
     let idx = name.rfind("-lane-")?;
     Some(name[..idx].to_string())
@@ -137,9 +172,19 @@ mod tests {
     fn every_selector_form_resolves() {
         let (_d, p) = project_with(&[
             ("001-alpha", Some("01M867R2T8RDB4R11T4GJDK4V8")),
-            ("079-post-555-release-hardening", Some("01M867YJZZBYTVW4RNB90MT4D3")),
+            (
+                "079-post-555-release-hardening",
+                Some("01M867YJZZBYTVW4RNB90MT4D3"),
+            ),
         ]);
-        for sel in ["079", "79", "079-post-555-release-hardening", "post-555-release-hardening", "01M867YJZZBYTVW4RNB90MT4D3", "01m867yj"] {
+        for sel in [
+            "079",
+            "79",
+            "079-post-555-release-hardening",
+            "post-555-release-hardening",
+            "01M867YJZZBYTVW4RNB90MT4D3",
+            "01m867yj",
+        ] {
             let m = resolve(&p, Selector::Given(sel)).unwrap();
             assert_eq!(m.slug, "079-post-555-release-hardening", "selector {sel}");
         }
@@ -147,19 +192,35 @@ mod tests {
 
     #[test]
     fn ambiguous_prefix_and_unknown_are_clear() {
-        let (_d, p) = project_with(&[("001-a", Some("01M867R2T8RDB4R11T4GJDK4V8")), ("002-b", Some("01M867R2T9RDB4R11T4GJDK4V8"))]);
+        let (_d, p) = project_with(&[
+            ("001-a", Some("01M867R2T8RDB4R11T4GJDK4V8")),
+            ("002-b", Some("01M867R2T9RDB4R11T4GJDK4V8")),
+        ]);
         let e = resolve(&p, Selector::Given("01M867R2T")).unwrap_err();
         assert!(e.message.contains("more than one"), "{}", e.message);
         let e = resolve(&p, Selector::Given("nope")).unwrap_err();
-        assert!(e.message.contains("001-a") && e.message.contains("002-b"), "{}", e.message);
+        assert!(
+            e.message.contains("001-a") && e.message.contains("002-b"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn infer_from_mission_dir_and_worktree() {
         let (d, p) = project_with(&[("001-a", None), ("002-b", None)]);
-        let m = resolve(&p, Selector::Infer { cwd: &d.path().join("kitty-specs/002-b/tasks") }).unwrap();
+        let m = resolve(
+            &p,
+            Selector::Infer {
+                cwd: &d.path().join("kitty-specs/002-b/tasks"),
+            },
+        )
+        .unwrap();
         assert_eq!(m.slug, "002-b");
-        assert_eq!(infer_from_path(&p, &d.path().join(".worktrees/001-a-lane-b/src")).as_deref(), Some("001-a"));
+        assert_eq!(
+            infer_from_path(&p, &d.path().join(".worktrees/001-a-lane-b/src")).as_deref(),
+            Some("001-a")
+        );
         assert!(resolve(&p, Selector::Infer { cwd: d.path() }).is_err());
     }
 }

@@ -63,10 +63,16 @@ impl Lane {
             "blocked" => Lane::Blocked,
             "canceled" | "cancelled" => Lane::Canceled,
             _ => {
-                return Err(Error::user(format!("unknown lane {s:?}")).with_hint(format!(
-                    "lanes are: {} (and `doing` for in_progress)",
-                    LANES.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
-                )))
+                return Err(
+                    Error::user(format!("unknown lane {s:?}")).with_hint(format!(
+                        "lanes are: {} (and `doing` for in_progress)",
+                        LANES
+                            .iter()
+                            .map(|l| l.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                )
             }
         })
     }

@@ -32,8 +32,11 @@ impl Snapshot {
 
     /// The JSON document the reference writes as `status.json`.
     pub fn to_json(&self, mission_number: &str, mission_type: &str) -> serde_json::Value {
-        let summary: serde_json::Map<String, serde_json::Value> =
-            self.summary.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();
+        let summary: serde_json::Map<String, serde_json::Value> = self
+            .summary
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect();
         let wps: serde_json::Map<String, serde_json::Value> = self
             .work_packages
             .iter()
@@ -67,7 +70,9 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
             unique.push(e);
         }
     }
-    unique.sort_by(|a, b| (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str())));
+    unique.sort_by(|a, b| {
+        (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str()))
+    });
 
     let mut wps: BTreeMap<String, (WpState, bool)> = BTreeMap::new();
     for e in &unique {
@@ -102,7 +107,8 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
             }
         }
     }
-    let mut summary: BTreeMap<&'static str, usize> = LANES.iter().map(|l| (l.as_str(), 0)).collect();
+    let mut summary: BTreeMap<&'static str, usize> =
+        LANES.iter().map(|l| (l.as_str(), 0)).collect();
     for (state, _) in wps.values() {
         *summary.entry(state.lane.as_str()).or_default() += 1;
     }
@@ -110,7 +116,10 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
         event_count: unique.len(),
         last_event_id: unique.last().map(|e| e.event_id.clone()),
         materialized_at: unique.last().map(|e| e.at.clone()).unwrap_or_default(),
-        mission_slug: unique.first().map(|e| e.mission_slug.clone()).unwrap_or_default(),
+        mission_slug: unique
+            .first()
+            .map(|e| e.mission_slug.clone())
+            .unwrap_or_default(),
         summary,
         work_packages: wps.into_iter().map(|(k, (s, _))| (k, s)).collect(),
     }

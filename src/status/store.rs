@@ -58,8 +58,15 @@ pub struct StatusStore {
     pub mission_type: String,
 }
 
-const FORWARD: [Lane; 7] =
-    [Lane::Planned, Lane::Claimed, Lane::InProgress, Lane::ForReview, Lane::InReview, Lane::Approved, Lane::Done];
+const FORWARD: [Lane; 7] = [
+    Lane::Planned,
+    Lane::Claimed,
+    Lane::InProgress,
+    Lane::ForReview,
+    Lane::InReview,
+    Lane::Approved,
+    Lane::Done,
+];
 
 impl StatusStore {
     pub fn for_mission(project: &Project, mission: &Mission) -> StatusStore {
@@ -91,7 +98,11 @@ impl StatusStore {
     }
 
     fn lock(&self) -> Result<FileLock> {
-        FileLock::acquire(&self.lock_path, LOCK_TIMEOUT, &format!("the status log of {}", self.mission_slug))
+        FileLock::acquire(
+            &self.lock_path,
+            LOCK_TIMEOUT,
+            &format!("the status log of {}", self.mission_slug),
+        )
     }
 
     /// Validate and record a move under the lock; returns the events written
@@ -101,15 +112,23 @@ impl StatusStore {
         let log = self.read()?;
         let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
         if !has_events {
-            return Err(Error::user(format!("{} has no status yet in {}", t.wp_id, self.events_path.display()))
-                .with_hint("run `spec-kitty agent mission finalize-tasks` to initialise it"));
+            return Err(Error::user(format!(
+                "{} has no status yet in {}",
+                t.wp_id,
+                self.events_path.display()
+            ))
+            .with_hint("run `spec-kitty agent mission finalize-tasks` to initialise it"));
         }
         let snap = reduce(&log.events);
         let from = snap.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
         if from == t.to && !t.force {
             return Ok(Vec::new());
         }
-        let hops = if t.force || !t.chain { vec![t.to] } else { hops(from, t.to) };
+        let hops = if t.force || !t.chain {
+            vec![t.to]
+        } else {
+            hops(from, t.to)
+        };
         let mut prev = from;
         let mut events = Vec::with_capacity(hops.len());
         for (i, &to) in hops.iter().enumerate() {
@@ -133,8 +152,13 @@ impl StatusStore {
     pub fn bootstrap(&self, wp_ids: &[String], actor: &str, dry_run: bool) -> Result<Vec<String>> {
         let _lock = self.lock()?;
         let log = self.read()?;
-        let known: std::collections::HashSet<&str> = log.events.iter().map(|e| e.wp_id.as_str()).collect();
-        let ctx = TransitionContext { actor: actor.to_string(), reason: Some("canonical bootstrap".into()), ..Default::default() };
+        let known: std::collections::HashSet<&str> =
+            log.events.iter().map(|e| e.wp_id.as_str()).collect();
+        let ctx = TransitionContext {
+            actor: actor.to_string(),
+            reason: Some("canonical bootstrap".into()),
+            ..Default::default()
+        };
         let events: Vec<StatusEvent> = wp_ids
             .iter()
             .filter(|id| !known.contains(id.as_str()))
@@ -161,7 +185,15 @@ impl StatusStore {
         Ok((snap, log.warnings))
     }
 
-    fn new_event(&self, wp: &str, from: Lane, to: Lane, force: bool, mode: &str, ctx: &TransitionContext) -> StatusEvent {
+    fn new_event(
+        &self,
+        wp: &str,
+        from: Lane,
+        to: Lane,
+        force: bool,
+        mode: &str,
+        ctx: &TransitionContext,
+    ) -> StatusEvent {
         StatusEvent {
             event_id: ulid::Ulid::new().to_string(),
             mission_slug: self.mission_slug.clone(),
@@ -194,8 +226,13 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        let mut f = OpenOptions::new().create(true).append(true).open(&self.events_path).with_path("open", &self.events_path)?;
-        f.write_all(buf.as_bytes()).with_path("append to", &self.events_path)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.events_path)
+            .with_path("open", &self.events_path)?;
+        f.write_all(buf.as_bytes())
+            .with_path("append to", &self.events_path)?;
         f.sync_data().with_path("sync", &self.events_path)?;
         Ok(())
     }
@@ -255,7 +292,10 @@ mod tests {
 
     #[test]
     fn chain_hops_forward_only() {
-        assert_eq!(hops(Lane::InProgress, Lane::Approved), vec![Lane::ForReview, Lane::InReview, Lane::Approved]);
+        assert_eq!(
+            hops(Lane::InProgress, Lane::Approved),
+            vec![Lane::ForReview, Lane::InReview, Lane::Approved]
+        );
         assert_eq!(hops(Lane::Approved, Lane::Planned), vec![Lane::Planned]);
         assert_eq!(hops(Lane::Planned, Lane::Blocked), vec![Lane::Blocked]);
     }

@@ -24,20 +24,36 @@ fn nonempty(s: &Option<String>) -> bool {
 }
 
 fn has_review_evidence(ctx: &TransitionContext) -> bool {
-    let Some(review) = ctx.evidence.as_ref().and_then(|e| e.get("review")) else { return false };
-    let field = |k: &str| review.get(k).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+    let Some(review) = ctx.evidence.as_ref().and_then(|e| e.get("review")) else {
+        return false;
+    };
+    let field = |k: &str| {
+        review
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    };
     field("reviewer") && field("reference")
 }
 
 fn has_review_result(ctx: &TransitionContext) -> bool {
-    let Some(review) = ctx.evidence.as_ref().and_then(|e| e.get("review")) else { return false };
-    let field = |k: &str| review.get(k).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+    let Some(review) = ctx.evidence.as_ref().and_then(|e| e.get("review")) else {
+        return false;
+    };
+    let field = |k: &str| {
+        review
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    };
     field("reviewer") && field("reference") && field("verdict")
 }
 
 /// The guard of `from -> to`: `None` if the pair is not allowed at all, else the
 /// check and what it needs.
-fn guard(from: Lane, to: Lane) -> Option<(fn(&TransitionContext) -> bool, &'static str)> {
+type Guard = (fn(&TransitionContext) -> bool, &'static str);
+
+fn guard(from: Lane, to: Lane) -> Option<Guard> {
     use Lane::*;
     let always: fn(&TransitionContext) -> bool = |_| true;
     Some(match (from, to) {
@@ -48,13 +64,19 @@ fn guard(from: Lane, to: Lane) -> Option<(fn(&TransitionContext) -> bool, &'stat
             "every subtask checked off in tasks.md and implementation work to review",
         ),
         (ForReview, InReview) => (|c| !c.actor.trim().is_empty(), "a reviewer (--agent)"),
-        (InReview, Approved | Done | InProgress | Planned | Blocked | Canceled) => {
-            (has_review_result, "a review result (reviewer, verdict and reference)")
+        (InReview, Approved | Done | InProgress | Planned | Blocked | Canceled) => (
+            has_review_result,
+            "a review result (reviewer, verdict and reference)",
+        ),
+        (InProgress, Approved) | (Approved, Done) => {
+            (has_review_evidence, "reviewer approval evidence")
         }
-        (InProgress, Approved) | (Approved, Done) => (has_review_evidence, "reviewer approval evidence"),
-        (Approved, InProgress | Planned) => (|c| nonempty(&c.review_ref), "a review reference (feedback)"),
+        (Approved, InProgress | Planned) => {
+            (|c| nonempty(&c.review_ref), "a review reference (feedback)")
+        }
         (InProgress, Planned) => (|c| nonempty(&c.reason), "a reason (--note)"),
-        (Planned | Claimed | InProgress | ForReview | Approved, Blocked) | (Blocked, InProgress) => (always, ""),
+        (Planned | Claimed | InProgress | ForReview | Approved, Blocked)
+        | (Blocked, InProgress) => (always, ""),
         (Planned | Claimed | InProgress | ForReview | Approved | Blocked, Canceled) => (always, ""),
         _ => return None,
     })
@@ -62,7 +84,11 @@ fn guard(from: Lane, to: Lane) -> Option<(fn(&TransitionContext) -> bool, &'stat
 
 /// The lanes reachable from `from` without `--force`.
 pub fn allowed_targets(from: Lane) -> Vec<Lane> {
-    super::LANES.iter().copied().filter(|&to| guard(from, to).is_some()).collect()
+    super::LANES
+        .iter()
+        .copied()
+        .filter(|&to| guard(from, to).is_some())
+        .collect()
 }
 
 /// Check a move. Forced moves skip the table and guards but need an actor and a reason.
@@ -79,8 +105,10 @@ pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> R
             if check(ctx) {
                 Ok(())
             } else {
-                Err(Error::user(format!("cannot move {from} -> {to}: it needs {needs}"))
-                    .with_hint("provide it, or override with --force --reason \"why\""))
+                Err(
+                    Error::user(format!("cannot move {from} -> {to}: it needs {needs}"))
+                        .with_hint("provide it, or override with --force --reason \"why\""),
+                )
             }
         }
         None => {
@@ -88,10 +116,16 @@ pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> R
             let list = if allowed.is_empty() {
                 "none (it is terminal)".to_string()
             } else {
-                allowed.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
-            Err(Error::user(format!("illegal transition {from} -> {to}; allowed from {from}: {list}"))
-                .with_hint("override with --force --reason \"why\""))
+            Err(Error::user(format!(
+                "illegal transition {from} -> {to}; allowed from {from}: {list}"
+            ))
+            .with_hint("override with --force --reason \"why\""))
         }
     }
 }
@@ -102,14 +136,31 @@ mod tests {
 
     #[test]
     fn table_and_guards() {
-        let ctx = TransitionContext { actor: "codex".into(), ..Default::default() };
+        let ctx = TransitionContext {
+            actor: "codex".into(),
+            ..Default::default()
+        };
         assert!(validate(Lane::Planned, Lane::Claimed, false, &ctx).is_ok());
         let e = validate(Lane::Planned, Lane::Done, false, &ctx).unwrap_err();
-        assert!(e.message.contains("allowed from planned: claimed, blocked, canceled"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("allowed from planned: claimed, blocked, canceled"),
+            "{}",
+            e.message
+        );
         assert!(validate(Lane::InProgress, Lane::ForReview, false, &ctx).is_err());
-        assert!(validate(Lane::Done, Lane::Planned, false, &ctx).unwrap_err().message.contains("terminal"));
-        assert!(validate(Lane::Done, Lane::Planned, true, &ctx).is_err(), "force needs a reason");
-        let forced = TransitionContext { reason: Some("redo".into()), ..ctx };
+        assert!(validate(Lane::Done, Lane::Planned, false, &ctx)
+            .unwrap_err()
+            .message
+            .contains("terminal"));
+        assert!(
+            validate(Lane::Done, Lane::Planned, true, &ctx).is_err(),
+            "force needs a reason"
+        );
+        let forced = TransitionContext {
+            reason: Some("redo".into()),
+            ..ctx
+        };
         assert!(validate(Lane::Done, Lane::Planned, true, &forced).is_ok());
     }
 }

@@ -38,5 +38,7 @@ pub enum ActionCommand {
 }
 
 pub fn run(_ctx: &Ctx, _cmd: ActionCommand) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

@@ -19,5 +19,7 @@ pub struct DeleteArgs {
 }
 
 pub fn run(_ctx: &Ctx, _args: &DeleteArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

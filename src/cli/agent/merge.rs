@@ -29,9 +29,13 @@ pub struct MergeArgs {
 }
 
 pub fn run_accept(_ctx: &Ctx, _args: &AcceptArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }
 
 pub fn run_merge(_ctx: &Ctx, _args: &MergeArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

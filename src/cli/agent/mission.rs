@@ -95,7 +95,11 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
 fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
-    let opts = CreateOptions { slug: a.slug.clone(), mission_type: a.mission_type.clone(), target_branch: a.target_branch.clone() };
+    let opts = CreateOptions {
+        slug: a.slug.clone(),
+        mission_type: a.mission_type.clone(),
+        target_branch: a.target_branch.clone(),
+    };
     let c = mission::create(project, &opts)?;
     let m = &c.mission;
     if ctx.json {
@@ -124,16 +128,27 @@ fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
             "spec_kitty_version": crate::VERSION,
         }));
     } else {
-        ctx.say(format!("{} mission {} ({})", ctx.paint("Created", "32;1"), ctx.bold(&m.slug), c.mission_id));
+        ctx.say(format!(
+            "{} mission {} ({})",
+            ctx.paint("Created", "32;1"),
+            ctx.bold(&m.slug),
+            c.mission_id
+        ));
         ctx.say(format!("  directory:     {}", ctx.rel(&m.dir)));
         ctx.say(format!("  target branch: {}", c.target_branch));
         ctx.say("  nothing was committed");
-        ctx.say(format!("Next: fill in spec.md, then run `spec-kitty next --agent <agent> --mission {}`", m.slug));
+        ctx.say(format!(
+            "Next: fill in spec.md, then run `spec-kitty next --agent <agent> --mission {}`",
+            m.slug
+        ));
     }
     Ok(())
 }
 
-fn lane_counts(project: &crate::project::Project, m: &Mission) -> (serde_json::Map<String, Value>, usize) {
+fn lane_counts(
+    project: &crate::project::Project,
+    m: &Mission,
+) -> (serde_json::Map<String, Value>, usize) {
     let store = StatusStore::for_mission(project, m);
     let mut counts = serde_json::Map::new();
     let mut total = 0;
@@ -179,7 +194,18 @@ fn run_list(ctx: &Ctx) -> Result<()> {
         let (lanes, total) = lane_counts(project, m);
         let lanes: Vec<String> = lanes.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let id = m.mission_id().unwrap_or("(no mission_id)");
-        ctx.say(format!("{:<40} {:<26} {:<13} {} WPs{}", m.slug, id, m.mission_type(), total, if lanes.is_empty() { String::new() } else { format!(": {}", lanes.join(", ")) }));
+        ctx.say(format!(
+            "{:<40} {:<26} {:<13} {} WPs{}",
+            m.slug,
+            id,
+            m.mission_type(),
+            total,
+            if lanes.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", lanes.join(", "))
+            }
+        ));
         if let Some(e) = &m.meta_error {
             ctx.warn(e);
         }
@@ -210,7 +236,11 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
         ctx.say("Every selected mission already has a mission_id.");
     }
     for b in &done {
-        let verb = if b.written { "assigned" } else { "would assign" };
+        let verb = if b.written {
+            "assigned"
+        } else {
+            "would assign"
+        };
         ctx.say(format!("{}: {verb} mission_id {}", b.slug, b.mission_id));
     }
     Ok(())
@@ -223,8 +253,12 @@ fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
         false
     } else {
         ctx.warn_version_skew(project);
-        let text = templates::mission_template(m.mission_type(), "plan")
-            .ok_or_else(|| Error::user(format!("no plan template for mission type {:?}", m.mission_type())))?;
+        let text = templates::mission_template(m.mission_type(), "plan").ok_or_else(|| {
+            Error::user(format!(
+                "no plan template for mission type {:?}",
+                m.mission_type()
+            ))
+        })?;
         fsutil::atomic_write(&plan, text.as_bytes())?;
         true
     };
@@ -234,7 +268,11 @@ fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
             "plan_file": plan, "spec_file": m.spec_file(), "created": created,
         }));
     } else if created {
-        ctx.say(format!("Created {} from the {} template.", ctx.rel(&plan), m.mission_type()));
+        ctx.say(format!(
+            "Created {} from the {} template.",
+            ctx.rel(&plan),
+            m.mission_type()
+        ));
     } else {
         ctx.say(format!("{} already exists; left as it is.", ctx.rel(&plan)));
     }
@@ -243,7 +281,11 @@ fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
 
 fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     let (_project, m) = ctx.mission(a.mission.as_deref())?;
-    let nonempty = |p: &std::path::Path| std::fs::metadata(p).map(|md| md.is_file() && md.len() > 0).unwrap_or(false);
+    let nonempty = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|md| md.is_file() && md.len() > 0)
+            .unwrap_or(false)
+    };
     let wp_files = std::fs::read_dir(m.tasks_dir())
         .map(|rd| {
             rd.flatten()
@@ -255,7 +297,11 @@ fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
         })
         .unwrap_or(0);
     let checks: Vec<(&str, std::path::PathBuf, bool)> = vec![
-        ("meta.json", m.meta_file(), m.meta_error.is_none() && m.meta_file().exists()),
+        (
+            "meta.json",
+            m.meta_file(),
+            m.meta_error.is_none() && m.meta_file().exists(),
+        ),
         ("spec.md", m.spec_file(), nonempty(&m.spec_file())),
         ("plan.md", m.plan_file(), nonempty(&m.plan_file())),
         ("tasks.md", m.tasks_file(), nonempty(&m.tasks_file())),
@@ -264,8 +310,10 @@ fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     ];
     let missing: Vec<&str> = checks.iter().filter(|c| !c.2).map(|c| c.0).collect();
     if ctx.json {
-        let artifacts: serde_json::Map<String, Value> =
-            checks.iter().map(|(n, p, ok)| (n.to_string(), json!({"path": p, "present": ok}))).collect();
+        let artifacts: serde_json::Map<String, Value> = checks
+            .iter()
+            .map(|(n, p, ok)| (n.to_string(), json!({"path": p, "present": ok})))
+            .collect();
         ctx.json_out(&json!({
             "mission_slug": m.slug, "feature_dir": m.dir, "artifacts": artifacts,
             "wp_count": wp_files, "missing": missing, "meta_error": m.meta_error,
@@ -274,7 +322,11 @@ fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     }
     ctx.say(format!("Mission {}", ctx.bold(&m.slug)));
     for (name, _, ok) in &checks {
-        let mark = if *ok { ctx.paint("present", "32") } else { ctx.paint("missing", "33") };
+        let mark = if *ok {
+            ctx.paint("present", "32")
+        } else {
+            ctx.paint("missing", "33")
+        };
         ctx.say(format!("  {name:<14} {mark}"));
     }
     if let Some(e) = &m.meta_error {

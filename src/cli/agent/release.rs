@@ -16,5 +16,7 @@ pub enum ReleaseCommand {
 }
 
 pub fn run(_ctx: &Ctx, _cmd: ReleaseCommand) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

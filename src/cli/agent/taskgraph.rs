@@ -19,5 +19,7 @@ pub struct FinalizeArgs {
 }
 
 pub fn run_finalize(_ctx: &Ctx, _args: &FinalizeArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

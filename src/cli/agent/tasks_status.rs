@@ -26,9 +26,13 @@ pub struct MaterializeArgs {
 }
 
 pub fn run_status(_ctx: &Ctx, _args: &StatusArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }
 
 pub fn run_materialize(_ctx: &Ctx, _args: &MaterializeArgs) -> Result<()> {
-    Err(crate::Error::internal("this command is being built in a parallel branch"))
+    Err(crate::Error::internal(
+        "this command is being built in a parallel branch",
+    ))
 }

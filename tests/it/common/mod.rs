@@ -30,7 +30,12 @@ impl TestEnv {
             "[user]\n\tname = Test Operator\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n",
         )
         .unwrap();
-        TestEnv { tmp, home, work, gitconfig }
+        TestEnv {
+            tmp,
+            home,
+            work,
+            gitconfig,
+        }
     }
 
     fn apply_env(&self, cmd: &mut Command) {
@@ -59,9 +64,18 @@ impl TestEnv {
     /// Run `spec-kitty ARGS --json`-style command that must succeed; parse stdout as one JSON document.
     pub fn json(&self, dir: &Path, args: &[&str]) -> serde_json::Value {
         let out = self.run(dir, args);
-        assert!(out.status.success(), "spec-kitty {args:?} failed:\nstdout: {}\nstderr: {}", stdout(&out), stderr(&out));
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("stdout of {args:?} is not one JSON document ({e}):\n{}", stdout(&out)))
+        assert!(
+            out.status.success(),
+            "spec-kitty {args:?} failed:\nstdout: {}\nstderr: {}",
+            stdout(&out),
+            stderr(&out)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout of {args:?} is not one JSON document ({e}):\n{}",
+                stdout(&out)
+            )
+        })
     }
 
     /// `git ARGS` in `dir` with the hermetic config; panics on failure; returns stdout.
@@ -74,7 +88,11 @@ impl TestEnv {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .output()
             .expect("git");
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -83,10 +101,17 @@ impl TestEnv {
     pub fn project(&self, name: &str) -> PathBuf {
         let dir = self.work.join(name);
         fs::create_dir_all(dir.join(".kittify")).unwrap();
-        fs::write(dir.join(".kittify/config.yaml"), "agents:\n  available:\n  - codex\n").unwrap();
+        fs::write(
+            dir.join(".kittify/config.yaml"),
+            "agents:\n  available:\n  - codex\n",
+        )
+        .unwrap();
         fs::write(
             dir.join(".kittify/metadata.yaml"),
-            format!("spec_kitty:\n  version: {}\n  initialized_at: '2026-11-24T00:00:00'\n", env!("CARGO_PKG_VERSION")),
+            format!(
+                "spec_kitty:\n  version: {}\n  initialized_at: '2026-11-24T00:00:00'\n",
+                env!("CARGO_PKG_VERSION")
+            ),
         )
         .unwrap();
         fs::write(dir.join("README.md"), "demo\n").unwrap();

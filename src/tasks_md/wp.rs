@@ -1,0 +1,263 @@
+//! Work package prompt files: YAML frontmatter between `---` lines, then markdown.
+//!
+//! The frontmatter is kept as an ordered `serde_yaml::Mapping`, so unknown keys
+//! and their order survive a rewrite.
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml::{Mapping, Value};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+
+/// One `tasks/WPxx-*.md` file.
+#[derive(Debug, Clone)]
+pub struct WpFile {
+    pub path: PathBuf,
+    /// `WP01`, from the file name.
+    pub id: String,
+    pub frontmatter: Mapping,
+    /// Everything after the closing `---` line.
+    pub body: String,
+    /// The raw frontmatter text (without the `---` lines), as read.
+    pub raw_frontmatter: String,
+}
+
+/// `WP01` from `WP01-alpha.md`, `WP01_x.md`, `WP01.md`; None for other names.
+pub fn wp_id_from_filename(name: &str) -> Option<String> {
+    let stem = name.strip_suffix(".md")?;
+    let rest = stem.strip_prefix("WP")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits < 2 {
+        return None;
+    }
+    match rest.as_bytes().get(digits) {
+        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(format!("WP{}", &rest[..digits])),
+        _ => None,
+    }
+}
+
+/// The WP files of a tasks directory, sorted by file name. A missing directory is empty.
+pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
+    let rd = match std::fs::read_dir(tasks_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read", tasks_dir, e)),
+    };
+    let mut files: Vec<PathBuf> = rd
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .filter(|e| wp_id_from_filename(&e.file_name().to_string_lossy()).is_some())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Read every WP file in `tasks_dir`; the first malformed one is an error naming it.
+pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
+    list_wp_files(tasks_dir)?
+        .iter()
+        .map(|p| WpFile::read(p))
+        .collect()
+}
+
+/// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
+pub fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("---")?;
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))?;
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            let yaml = &rest[..offset];
+            let body = &rest[offset + line.len()..];
+            return Some((yaml, body));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+impl WpFile {
+    pub fn read(path: &Path) -> Result<WpFile> {
+        let text = fsutil::read_to_string(path)?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<WpFile> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let id = wp_id_from_filename(&name).ok_or_else(|| {
+            Error::parse(path, None, "not a work package file name")
+                .with_hint("name it WPxx-short-title.md (e.g. WP01-setup.md)")
+        })?;
+        let (yaml, body) = split_frontmatter(text).ok_or_else(|| {
+            Error::parse(path, Some(1), "missing YAML frontmatter: the file must start with a `---` line and the frontmatter must end with another `---` line")
+        })?;
+        let frontmatter = if yaml.trim().is_empty() {
+            Mapping::new()
+        } else {
+            match serde_yaml::from_str::<Value>(yaml) {
+                Ok(Value::Mapping(m)) => m,
+                Ok(_) => {
+                    return Err(Error::parse(
+                        path,
+                        Some(2),
+                        "frontmatter must be a YAML mapping (key: value lines)",
+                    ))
+                }
+                Err(e) => {
+                    let line = e.location().map(|l| l.line() + 1);
+                    return Err(Error::parse(
+                        path,
+                        line,
+                        format!("malformed frontmatter: {e}"),
+                    ));
+                }
+            }
+        };
+        Ok(WpFile {
+            path: path.to_path_buf(),
+            id,
+            frontmatter,
+            body: body.to_string(),
+            raw_frontmatter: yaml.to_string(),
+        })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.frontmatter.get(key)
+    }
+
+    /// A scalar frontmatter value as text (numbers included); None when absent, null or empty.
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        match self.get(key)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn title(&self) -> Option<String> {
+        self.get_str("title")
+    }
+
+    /// A list field; a comma-separated string is split (the reference coerces both).
+    pub fn get_list(&self, key: &str) -> Vec<String> {
+        match self.get(key) {
+            Some(Value::Sequence(seq)) => seq
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.trim().to_string()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .filter(|s| !s.is_empty())
+                .collect(),
+            Some(Value::String(s)) => {
+                let s = s.trim().trim_start_matches('[').trim_end_matches(']');
+                s.split(',')
+                    .map(|p| p.trim().trim_matches(['"', '\'']).to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Does the frontmatter declare `dependencies` at all (even `[]`)?
+    pub fn declares_dependencies(&self) -> bool {
+        self.frontmatter.contains_key("dependencies")
+    }
+
+    pub fn dependencies(&self) -> Vec<String> {
+        self.get_list("dependencies")
+    }
+
+    pub fn execution_mode(&self) -> Option<String> {
+        self.get_str("execution_mode")
+    }
+
+    pub fn owned_files(&self) -> Vec<String> {
+        self.get_list("owned_files")
+    }
+
+    /// `planning_artifact` work runs in the main checkout, not a lane worktree.
+    pub fn is_planning_artifact(&self) -> bool {
+        self.execution_mode().as_deref() == Some("planning_artifact")
+    }
+
+    /// The file stem (`WP01-alpha`), used for per-WP side directories.
+    pub fn stem(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.id.clone())
+    }
+
+    /// Render the file: `---`, the frontmatter in its current key order, `---`, body.
+    pub fn render(&self) -> Result<String> {
+        let yaml = if self.frontmatter.is_empty() {
+            String::new()
+        } else {
+            serde_yaml::to_string(&self.frontmatter).map_err(|e| {
+                Error::internal(format!(
+                    "cannot serialise frontmatter of {}: {e}",
+                    self.path.display()
+                ))
+            })?
+        };
+        Ok(format!("---\n{yaml}---\n{}", self.body))
+    }
+
+    /// Write the file back atomically.
+    pub fn write(&self) -> Result<()> {
+        fsutil::atomic_write(&self.path, self.render()?.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_from_names() {
+        assert_eq!(
+            wp_id_from_filename("WP01-alpha.md").as_deref(),
+            Some("WP01")
+        );
+        assert_eq!(wp_id_from_filename("WP123.md").as_deref(), Some("WP123"));
+        assert_eq!(wp_id_from_filename("WP1-x.md"), None);
+        assert_eq!(wp_id_from_filename("README.md"), None);
+        assert_eq!(wp_id_from_filename("WP01x.md"), None);
+    }
+
+    #[test]
+    fn parse_keeps_order_and_body() {
+        let text = "---\nzeta: 1\nwork_package_id: WP01\ndependencies: []\ntitle: A\n---\n# Body\n";
+        let wp = WpFile::parse(Path::new("tasks/WP01-a.md"), text).unwrap();
+        assert_eq!(wp.title().as_deref(), Some("A"));
+        assert!(wp.declares_dependencies());
+        assert!(wp.dependencies().is_empty());
+        let out = wp.render().unwrap();
+        assert!(
+            out.starts_with("---\nzeta: 1\nwork_package_id: WP01\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("---\n# Body\n"));
+    }
+
+    #[test]
+    fn malformed_frontmatter_names_file_and_line() {
+        let e = WpFile::parse(Path::new("tasks/WP02-b.md"), "---\ntitle: [unclosed\n---\n")
+            .unwrap_err();
+        assert!(e.message.starts_with("tasks/WP02-b.md:"), "{}", e.message);
+        let e = WpFile::parse(Path::new("tasks/WP02-b.md"), "no frontmatter").unwrap_err();
+        assert!(e.message.contains("missing YAML frontmatter"));
+    }
+}
