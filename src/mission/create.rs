@@ -18,6 +18,10 @@ pub struct CreateOptions {
     pub mission_type: String,
     /// Defaults to the main checkout's current branch.
     pub target_branch: Option<String>,
+    /// Test hook: hold the numbering lock this long before publishing the new
+    /// directory, widening the window in which a missing lock would let two
+    /// creators pick the same number. Zero in normal use.
+    pub race_window: std::time::Duration,
 }
 
 /// What `create` made.
@@ -160,6 +164,15 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
             );
         }
         write_meta_file(&staging.join("meta.json"), &meta)?;
+        if !opts.race_window.is_zero() {
+            std::thread::sleep(opts.race_window);
+        }
+        if final_dir.exists() {
+            return Err(Error::internal(format!(
+                "{} appeared while creating it",
+                final_dir.display()
+            )));
+        }
         fs::rename(&staging, &final_dir).with_path("create", &final_dir)?;
         Ok(())
     };
