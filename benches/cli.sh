@@ -64,9 +64,9 @@ row() { # label ours ref
 bench_one() { # label setup args...
   local label=$1 setup=$2; shift 2
   local ours ref=""
-  ours=$(cd "$SCRATCH" && time_cmd "$setup" "$SK" "$@")
+  ours=$(time_cmd "$setup" "$SK" "$@")
   if [ -x "$REF_BIN" ]; then
-    ref=$(cd "$SCRATCH" && HOME="$SCRATCH/refhome" time_cmd "$setup" "$REF_BIN" "$@")
+    ref=$(HOME="$SCRATCH/refhome" time_cmd "$setup" "$REF_BIN" "$@")
   fi
   row "$label" "$ours" "$ref"
 }
@@ -75,6 +75,7 @@ echo "Median wall time over $RUNS runs, milliseconds (2-core machine)."
 echo
 printf '| %-44s | %8s | %8s | %8s |\n' command ours python ratio
 printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" ---------- ---------- ---------
+cd "$SCRATCH"
 bench_one "--version" "true" --version
 bench_one "--help" "true" --help
 bench_one "init demo --ai codex --non-interactive" "rm -rf $SCRATCH/demo" init demo --ai codex --non-interactive
