@@ -22,6 +22,8 @@ pub struct CreateOptions {
     /// directory, widening the window in which a missing lock would let two
     /// creators pick the same number. Zero in normal use.
     pub race_window: std::time::Duration,
+    /// Use this mission number instead of the next free one (it must be free).
+    pub number: Option<u64>,
 }
 
 /// What `create` made.
@@ -114,7 +116,22 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
             existing.slug
         )));
     }
-    let number = next_number(project)?;
+    let number = match opts.number {
+        None => next_number(project)?,
+        Some(n) => {
+            if let Some(taken) = list(project)?
+                .into_iter()
+                .find(|m| m.number.as_deref().and_then(|x| x.parse().ok()) == Some(n))
+            {
+                return Err(Error::user(format!(
+                    "mission number {n:03} is already used by {}",
+                    taken.slug
+                ))
+                .with_hint("pick a free number, or leave out --number to take the next one"));
+            }
+            n
+        }
+    };
     let dir_name = format!("{number:03}-{}", opts.slug);
     let final_dir = specs.join(&dir_name);
     let staging = specs.join(format!(".{dir_name}.creating-{}", std::process::id()));

@@ -394,3 +394,30 @@ fn create_with_target_branch_and_type() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn explicit_number_must_be_free() {
+    let env = TestEnv::new();
+    let p = env.project("repo");
+    let v = env.json(
+        &p,
+        &[
+            "agent",
+            "mission",
+            "create",
+            "post-555-release-hardening",
+            "--number",
+            "79",
+            "--json",
+        ],
+    );
+    assert_eq!(v["mission_slug"], "079-post-555-release-hardening");
+    let next = env.json(&p, &["agent", "mission", "create", "after", "--json"]);
+    assert_eq!(next["mission_number"], "080");
+    let out = env.run(
+        &p,
+        &["agent", "mission", "create", "clash", "--number", "80"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("080-after"), "{}", stderr(&out));
+}

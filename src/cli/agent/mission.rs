@@ -47,6 +47,9 @@ pub struct CreateArgs {
     /// Branch the work merges into (default: the current branch)
     #[arg(long)]
     pub target_branch: Option<String>,
+    /// Use this mission number (must be free) instead of the next one
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub number: Option<u64>,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
@@ -106,6 +109,7 @@ fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         mission_type: a.mission_type.clone(),
         target_branch: a.target_branch.clone(),
         race_window,
+        number: a.number,
     };
     let c = mission::create(project, &opts)?;
     let m = &c.mission;
