@@ -6,17 +6,23 @@
 //! or a single JSON document.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod fsutil;
+pub mod init;
 pub mod jsonfmt;
 pub mod lanes;
+pub mod merge;
 pub mod mission;
+pub mod next;
 pub mod project;
+pub mod release;
 pub mod status;
 pub mod tasks_md;
 pub mod templates;
 pub mod timefmt;
+pub mod workspace;
 
 pub use error::{Error, Result};
 

@@ -90,8 +90,24 @@ impl LanesManifest {
             .find(|l| l.wp_ids.iter().any(|w| w == wp_id))
     }
 
+    /// `<root>/.worktrees/<mission_slug>-<lane_id>`: where a code lane's worktree lives.
+    pub fn worktree_path(&self, root: &Path, lane_id: &str) -> std::path::PathBuf {
+        worktree_path(root, &self.mission_slug, lane_id)
+    }
+
     /// `kitty/mission-<slug>-<lane_id>`.
     pub fn lane_branch(&self, lane_id: &str) -> String {
         format!("kitty/mission-{}-{lane_id}", self.mission_slug)
     }
+}
+
+/// `<root>/.worktrees/<mission_slug>-<lane_id>`.
+pub fn worktree_path(root: &Path, mission_slug: &str, lane_id: &str) -> std::path::PathBuf {
+    root.join(".worktrees")
+        .join(format!("{mission_slug}-{lane_id}"))
+}
+
+/// `kitty/mission-<mission_slug>-<lane_id>`.
+pub fn lane_branch(mission_slug: &str, lane_id: &str) -> String {
+    format!("kitty/mission-{mission_slug}-{lane_id}")
 }

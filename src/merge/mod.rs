@@ -1,0 +1,1 @@
+//! Accepting a mission and merging its lanes into the target branch.

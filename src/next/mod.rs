@@ -1,0 +1,1 @@
+//! Deciding a mission's next step from its artifacts and status.

@@ -1,0 +1,1 @@
+//! Release tooling: version coherence gates and changelog preparation.
