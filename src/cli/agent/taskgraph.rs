@@ -1,9 +1,22 @@
 //! `finalize-tasks`, `list-dependents`, `validate-workflow`, `mark-status`.
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use crate::cli::Ctx;
 use crate::error::Result;
+
+/// The `agent tasks` subcommands about the dependency graph.
+#[derive(Debug, Subcommand)]
+pub enum GraphCommand {
+    /// Same as `agent mission finalize-tasks`
+    FinalizeTasks(FinalizeArgs),
+}
+
+pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
+    match cmd {
+        GraphCommand::FinalizeTasks(a) => run_finalize(ctx, &a),
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct FinalizeArgs {

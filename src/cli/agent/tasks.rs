@@ -9,15 +9,15 @@ use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
 pub enum TasksCommand {
-    /// Show the kanban board of a mission's work packages
-    Status(tasks_status::StatusArgs),
-    /// Same as `agent mission finalize-tasks`
-    FinalizeTasks(taskgraph::FinalizeArgs),
+    #[command(flatten)]
+    Board(tasks_status::BoardCommand),
+    #[command(flatten)]
+    Graph(taskgraph::GraphCommand),
 }
 
 pub fn run(ctx: &Ctx, cmd: TasksCommand) -> Result<()> {
     match cmd {
-        TasksCommand::Status(a) => tasks_status::run_status(ctx, &a),
-        TasksCommand::FinalizeTasks(a) => taskgraph::run_finalize(ctx, &a),
+        TasksCommand::Board(c) => tasks_status::run(ctx, c),
+        TasksCommand::Graph(c) => taskgraph::run(ctx, c),
     }
 }

@@ -1,9 +1,22 @@
 //! `move-task`, `status`, `list-tasks`, `add-history`, `materialize`.
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use crate::cli::Ctx;
 use crate::error::Result;
+
+/// The `agent tasks` subcommands that track lanes and render the board.
+#[derive(Debug, Subcommand)]
+pub enum BoardCommand {
+    /// Show the kanban board of a mission's work packages
+    Status(StatusArgs),
+}
+
+pub fn run(ctx: &Ctx, cmd: BoardCommand) -> Result<()> {
+    match cmd {
+        BoardCommand::Status(a) => run_status(ctx, &a),
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
