@@ -2,8 +2,8 @@
 //! transition rules, and the `status.json` snapshot derived from the log.
 
 mod model;
-mod reduce;
-mod store;
+pub mod reduce;
+pub mod store;
 mod transitions;
 
 pub use model::{Lane, StatusEvent, LANES};
