@@ -1,7 +1,7 @@
 //! `agent mission create` and `backfill-identity`.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -135,7 +135,7 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     let dir_name = format!("{number:03}-{}", opts.slug);
     let final_dir = specs.join(&dir_name);
     let staging = specs.join(format!(".{dir_name}.creating-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
+    remove_stale_staging(&specs);
 
     let created_at = timefmt::now_iso();
     let mission_id = ulid::Ulid::new().to_string();
@@ -348,5 +348,21 @@ mod tests {
             out.keys().collect::<Vec<_>>(),
             vec!["created_at", "mission_id", "slug"]
         );
+    }
+}
+
+/// Remove `.NNN-slug.creating-PID` directories left by a create that was killed
+/// mid-way. Only the holder of the create lock builds staging directories, and we
+/// hold it, so any that exist are dead.
+fn remove_stale_staging(specs: &Path) {
+    let Ok(entries) = fs::read_dir(specs) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.contains(".creating-") {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }

@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod hardening;
 mod init;
 mod merge;
 mod mission;
