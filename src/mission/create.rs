@@ -316,6 +316,22 @@ fn insert_keeping_order(meta: Map<String, Value>, key: &str, value: Value) -> Ma
     out
 }
 
+/// Remove `.NNN-slug.creating-PID` directories left by a create that was killed
+/// mid-way. Only the holder of the create lock builds staging directories, and we
+/// hold it, so any that exist are dead.
+fn remove_stale_staging(specs: &Path) {
+    let Ok(entries) = fs::read_dir(specs) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.contains(".creating-") {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,21 +364,5 @@ mod tests {
             out.keys().collect::<Vec<_>>(),
             vec!["created_at", "mission_id", "slug"]
         );
-    }
-}
-
-/// Remove `.NNN-slug.creating-PID` directories left by a create that was killed
-/// mid-way. Only the holder of the create lock builds staging directories, and we
-/// hold it, so any that exist are dead.
-fn remove_stale_staging(specs: &Path) {
-    let Ok(entries) = fs::read_dir(specs) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') && name.contains(".creating-") {
-            let _ = fs::remove_dir_all(e.path());
-        }
     }
 }

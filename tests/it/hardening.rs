@@ -117,9 +117,9 @@ fn a_write_error_is_clear_and_leaves_no_partial_file() {
 }
 
 /// A deterministic pseudo-random sequence (xorshift), so failures replay.
-struct Rng(u64);
+pub struct Rng(pub u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
