@@ -91,6 +91,12 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         here,
         agents: requested,
         force: args.force,
+        // Test-only knob (see InitOptions::race_window); unset in normal use.
+        race_window: std::env::var("SPEC_KITTY_TEST_INIT_RACE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis)
+            .unwrap_or_default(),
     })?;
     for w in &report.warnings {
         ctx.warn(w);
@@ -146,6 +152,11 @@ fn prompt_agents() -> Result<Vec<&'static Agent>> {
         .lock()
         .read_line(&mut line)
         .map_err(|e| Error::user(format!("cannot read the answer: {e}")))?;
+    parse_answer(&line)
+}
+
+/// An answer to the agent prompt: numbers from the list or agent keys.
+fn parse_answer(line: &str) -> Result<Vec<&'static Agent>> {
     let keys: Vec<String> = line
         .split([',', ';', ' '])
         .map(str::trim)
@@ -262,5 +273,36 @@ fn render_human(
     ctx.say(ctx.bold("Next steps"));
     for line in steps {
         ctx.say(format!("  {line}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompt_answers_take_numbers_and_names() {
+        let keys = |l: &str| {
+            parse_answer(l)
+                .unwrap()
+                .iter()
+                .map(|a| a.key)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys("7"), ["codex"]);
+        assert_eq!(keys("2, gemini 7"), ["claude", "gemini", "codex"]);
+        assert!(parse_answer("  \n").is_err());
+        assert!(parse_answer("99").unwrap_err().message.contains("99"));
+    }
+
+    #[test]
+    fn next_steps_never_teach_top_level_implement() {
+        let codex = agents::find("codex").unwrap();
+        let text = next_steps(false, Some("demo"), &[codex]).join("\n");
+        assert!(text.contains("spec-kitty next --agent <agent> --mission <slug>"));
+        assert!(text.contains("spec-kitty agent action implement"));
+        assert!(text.contains("spec-kitty agent action review"));
+        assert!(!text.contains("spec-kitty implement"));
+        assert!(!AFTER_HELP.contains("spec-kitty implement"));
     }
 }

@@ -43,11 +43,8 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     };
     let from = up.from_version.as_deref().unwrap_or("unknown");
     if up.metadata_updated {
-        ctx.say(
-            format!("Project version: {from} -> {} {will}", up.to_version)
-                .trim_end()
-                .to_string(),
-        );
+        let line = format!("Project version: {from} -> {} {will}", up.to_version);
+        ctx.say(line.trim_end());
     } else {
         ctx.say(format!("Project version: {} (current)", up.to_version));
     }

@@ -109,9 +109,7 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
                 root.display(),
                 shown.join(", ")
             ))
-            .with_hint(format!(
-                "choose another name, run `spec-kitty init .` inside it, or pass --force to set it up anyway (files you have are kept)"
-            ))
+            .with_hint("choose another name, run `spec-kitty init .` inside it, or pass --force to set it up anyway (your other files are kept)")
             .with_details(serde_json::json!({ "conflicts": entries })));
         }
     }
@@ -156,6 +154,9 @@ pub struct InitOptions {
     /// Agents asked for with `--ai`; `None` keeps the configured ones.
     pub agents: Option<Vec<&'static Agent>>,
     pub force: bool,
+    /// Test-only: pause this long between reading the project's state and writing
+    /// it, to widen the window a missing lock would expose. Zero in normal use.
+    pub race_window: std::time::Duration,
 }
 
 /// What `init` or `upgrade` did (or, for `upgrade --dry-run`, would do).
@@ -177,8 +178,13 @@ pub struct Report {
 
 /// Set up (or refresh) the project at `opts.root`.
 pub fn init(opts: &InitOptions) -> Result<Report> {
-    // Refuse early, before creating anything.
-    inspect(&opts.root, opts.here, opts.force)?;
+    // Refuse early, before creating anything (not even the lock file).
+    let early = inspect(&opts.root, opts.here, opts.force)?;
+    if early.exists && !early.is_project && !opts.force {
+        let requested = opts.agents.clone().unwrap_or_default();
+        let plan = plan_files(&opts.root, &requested, &Manifest::load(&opts.root)?)?;
+        refuse_conflicts(&opts.root, &plan.conflicts)?;
+    }
     fsutil::create_dir_all(&opts.root)?;
     let root = crate::project::normalize(&opts.root);
     let _lock = fsutil::FileLock::acquire(
@@ -188,6 +194,9 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     )?;
     // Look again under the lock: another init may have finished meanwhile.
     let state = inspect(&root, opts.here, opts.force)?;
+    if !opts.race_window.is_zero() {
+        std::thread::sleep(opts.race_window);
+    }
 
     let mut report = Report {
         project_path: root.to_string_lossy().into_owned(),
@@ -217,14 +226,8 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
 
     let mut manifest = Manifest::load(&root)?;
     let plan = plan_files(&root, &selected, &manifest)?;
-    if !state.is_project && !opts.force && !plan.conflicts.is_empty() {
-        return Err(Error::user(format!(
-            "{} already has files where spec-kitty writes its slash commands: {}",
-            root.display(),
-            plan.conflicts.join(", ")
-        ))
-        .with_hint("move them away, or pass --force to replace them")
-        .with_details(serde_json::json!({ "conflicts": plan.conflicts })));
+    if !state.is_project && !opts.force {
+        refuse_conflicts(&root, &plan.conflicts)?;
     }
     apply_plan(&root, plan, opts.force, &mut manifest, &mut report)?;
 
@@ -246,7 +249,20 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     Ok(report)
 }
 
-/// Options for `upgrade`.
+fn refuse_conflicts(root: &Path, conflicts: &[String]) -> Result<()> {
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(Error::user(format!(
+        "{} already has files where spec-kitty writes its slash commands: {}",
+        root.display(),
+        conflicts.join(", ")
+    ))
+    .with_hint("move them away, or pass --force to replace them")
+    .with_details(serde_json::json!({ "conflicts": conflicts })))
+}
+
+/// What `upgrade` did (or, with `--dry-run`, would do).
 #[derive(Debug, Clone)]
 pub struct UpgradeReport {
     pub report: Report,
