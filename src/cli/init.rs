@@ -268,6 +268,9 @@ fn render_human(
             report.gitignore_added.len()
         ));
     }
+    if report.gitattributes_updated {
+        ctx.say("Updated .gitattributes so status event logs merge with the event-log driver");
+    }
     ctx.say("spec-kitty ran no git commands: no repository was created and nothing was committed.");
     ctx.say("");
     ctx.say(ctx.bold("Next steps"));

@@ -171,6 +171,7 @@ pub struct Report {
     pub files_skipped_user_modified: Vec<String>,
     pub files_removed: Vec<String>,
     pub gitignore_added: Vec<String>,
+    pub gitattributes_updated: bool,
     pub config_written: bool,
     pub metadata_written: bool,
     pub warnings: Vec<String>,
@@ -236,7 +237,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
         report.metadata_written = true;
     }
     report.gitignore_added = ensure_gitignore(&root, false)?;
-    ensure_gitattributes(&root)?;
+    report.gitattributes_updated = ensure_gitattributes(&root)?;
     // config.yaml last: it is what marks the directory as a project.
     let config = root.join(CONFIG_PATH);
     if !state.is_project {
