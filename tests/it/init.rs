@@ -628,3 +628,43 @@ fn init_help_snapshot() {
     insta::assert_snapshot!(text);
     assert_home_empty(&env);
 }
+
+/// With a terminal and no --ai, init asks (run under `script`, which gives the
+/// child a pseudo-terminal; the answer is piped in).
+#[test]
+fn with_a_terminal_init_asks_for_agents() {
+    if !Path::new("/usr/bin/script").exists() && !Path::new("/bin/script").exists() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} init tty-demo", bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(&env.work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"7, claude\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("Which AI agents"), "{text}");
+    let config = fs::read_to_string(env.work.join("tty-demo/.kittify/config.yaml")).unwrap();
+    assert!(config.contains("- codex\n  - claude\n"), "{config}");
+    assert_home_empty(&env);
+}
