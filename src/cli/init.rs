@@ -27,7 +27,8 @@ kilocode, auggie, roo, q, antigravity
 
 Running init again is safe: it refreshes the slash commands it wrote, keeps any
 you edited (and lists them), and adds agents named with --ai.
-Without a terminal, or with --non-interactive, it never prompts.
+Without a terminal, with --non-interactive, or with SPEC_KITTY_NON_INTERACTIVE=1,
+it never prompts.
 
 Examples:
   spec-kitty init demo --ai codex --non-interactive
@@ -68,6 +69,8 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         Some(name) => (ctx.cwd.join(name), false),
     };
     let root = crate::project::normalize(&root);
+    // `init ./` or the cwd's own absolute path mean the same as `init .`.
+    let here = here || root == crate::project::normalize(&ctx.cwd);
     let requested = match args.ai.as_deref() {
         Some(list) => Some(agents::parse_list(list)?),
         None => None,

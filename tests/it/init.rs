@@ -185,6 +185,13 @@ fn seed_1a_rerun_is_idempotent() {
         .iter()
         .any(|s| s.as_str().unwrap().contains("spec-kitty next --agent")));
     assert_eq!(snapshot(&demo), before, "`init .` changed files");
+    let abs = demo.to_string_lossy().into_owned();
+    for name in ["./", abs.as_str()] {
+        let v = env.json(&demo, &["init", name, "--json"]);
+        assert_eq!(v["here"], true, "{name}");
+        assert_eq!(v["already_initialized"], true);
+    }
+    assert_eq!(snapshot(&demo), before);
     assert_home_empty(&env);
 }
 
@@ -249,6 +256,12 @@ fn user_edits_are_kept_and_reported_and_stale_files_refreshed() {
         serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
     let old_hash = fnv(old.as_bytes());
     m["files"][".codex/prompts/spec-kitty.review.md"]["hash"] = serde_json::json!(old_hash);
+    // A command an older version shipped and this one does not: removed when unedited.
+    let retired = demo.join(".codex/prompts/spec-kitty.dashboard.md");
+    fs::write(&retired, "dashboard\n").unwrap();
+    m["files"][".codex/prompts/spec-kitty.dashboard.md"] = serde_json::json!({
+        "hash": fnv(b"dashboard\n"), "agent": "codex", "command": "dashboard"
+    });
     fs::write(&manifest_path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
 
     let v = env.json(&demo, &["init", ".", "--ai", "codex", "--json"]);
@@ -269,6 +282,11 @@ fn user_edits_are_kept_and_reported_and_stale_files_refreshed() {
             ".codex/prompts/spec-kitty.status.md"
         ]
     );
+    assert_eq!(
+        v["files_removed"],
+        serde_json::json!([".codex/prompts/spec-kitty.dashboard.md"])
+    );
+    assert!(!retired.exists());
     assert_eq!(fs::read_to_string(&plan).unwrap(), "my own plan prompt\n");
     assert_eq!(fs::read_to_string(&review).unwrap(), original_review);
     assert!(status_cmd.is_file());
