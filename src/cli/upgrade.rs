@@ -36,15 +36,17 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
         ctx.json_out(&v);
         return Ok(());
     }
-    let (will, did) = if up.dry_run {
-        ("would be", "Dry run: nothing was written.")
-    } else {
-        ("", "")
-    };
     let from = up.from_version.as_deref().unwrap_or("unknown");
     if up.metadata_updated {
-        let line = format!("Project version: {from} -> {} {will}", up.to_version);
-        ctx.say(line.trim_end());
+        let note = if up.dry_run {
+            " (would be updated)"
+        } else {
+            ""
+        };
+        ctx.say(format!(
+            "Project version: {from} -> {}{note}",
+            up.to_version
+        ));
     } else {
         ctx.say(format!("Project version: {} (current)", up.to_version));
     }
@@ -89,8 +91,8 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     if nothing {
         ctx.say("Already up to date.");
     }
-    if !did.is_empty() {
-        ctx.say(did);
+    if up.dry_run {
+        ctx.say("Dry run: nothing was written.");
     }
     Ok(())
 }
