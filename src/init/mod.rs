@@ -536,7 +536,12 @@ fn new_metadata() -> String {
         "{METADATA_HEADER}\nspec_kitty:\n  version: {}\n  initialized_at: '{}'\n  last_upgraded_at: null\nenvironment:\n  platform: {}\nmigrations:\n  applied: []\n",
         crate::VERSION,
         crate::timefmt::now_local_naive(),
-        std::env::consts::OS
+        // The names Python's sys.platform uses, which the reference records.
+        match std::env::consts::OS {
+            "macos" => "darwin",
+            "windows" => "win32",
+            other => other,
+        }
     )
 }
 
