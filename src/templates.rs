@@ -26,3 +26,21 @@ pub fn mission_template(mission_type: &str, kind: &str) -> Option<&'static str> 
 pub fn tasks_readme() -> &'static str {
     include_str!("../templates/missions/tasks-readme.md")
 }
+
+/// The body of a slash-command template (`templates/agents/<name>.md`), with the
+/// placeholders `{{AGENT}}` and `{{ARGS}}` still in it.
+pub fn agent_command(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "specify" => include_str!("../templates/agents/specify.md"),
+        "plan" => include_str!("../templates/agents/plan.md"),
+        "tasks" => include_str!("../templates/agents/tasks.md"),
+        "tasks-finalize" => include_str!("../templates/agents/tasks-finalize.md"),
+        "next" => include_str!("../templates/agents/next.md"),
+        "implement" => include_str!("../templates/agents/implement.md"),
+        "review" => include_str!("../templates/agents/review.md"),
+        "accept" => include_str!("../templates/agents/accept.md"),
+        "merge" => include_str!("../templates/agents/merge.md"),
+        "status" => include_str!("../templates/agents/status.md"),
+        _ => return None,
+    })
+}
