@@ -2,5 +2,6 @@
 //! lane in its own worktree, planning work in the main checkout.
 
 pub mod model;
+pub mod plan;
 
 pub use model::{CollapseEvent, CollapseReport, ExecLane, LanesManifest, PLANNING_LANE};

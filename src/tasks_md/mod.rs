@@ -1,5 +1,9 @@
-//! `tasks.md` and the `tasks/WPxx-*.md` work package files.
+//! tasks.md and the WP prompt files: parsing, ownership inference, and the
+//! finalize pipeline that turns them into a dependency graph and lanes.
 
+pub mod finalize;
+pub mod ownership;
+pub mod parse;
 pub mod wp;
 
 pub use wp::{list_wp_files, load_all, wp_id_from_filename, WpFile};

@@ -215,10 +215,85 @@ impl WpFile {
         Ok(format!("---\n{yaml}---\n{}", self.body))
     }
 
+    /// The file's text with some top-level frontmatter keys set, everything else
+    /// kept byte for byte (comments, quoting, tags like `!!omap`, key order).
+    /// Existing keys are replaced in place; new `head` keys go right after the
+    /// `after` key (or the first key), new `tail` keys at the end.
+    pub fn text_with_keys(
+        &self,
+        head: &[(&str, Value)],
+        tail: &[(&str, Value)],
+        after: &str,
+    ) -> Result<String> {
+        let mut lines: Vec<String> = self.raw_frontmatter.lines().map(str::to_string).collect();
+        let block = |lines: &[String], key: &str| -> Option<(usize, usize)> {
+            let start = lines
+                .iter()
+                .position(|l| l.starts_with(&format!("{key}:")))?;
+            let mut end = start + 1;
+            while end < lines.len() {
+                let l = &lines[end];
+                if l.starts_with(' ') || l.starts_with('\t') || l.starts_with("- ") || l == "-" {
+                    end += 1;
+                } else {
+                    break;
+                }
+            }
+            Some((start, end))
+        };
+        let render = |key: &str, v: &Value| -> Result<Vec<String>> {
+            let mut m = Mapping::new();
+            m.insert(Value::String(key.to_string()), v.clone());
+            let text = serde_yaml::to_string(&m).map_err(|e| {
+                Error::internal(format!(
+                    "cannot serialise `{key}` for {}: {e}",
+                    self.path.display()
+                ))
+            })?;
+            Ok(text.lines().map(str::to_string).collect())
+        };
+        let mut new_head = Vec::new();
+        for (k, v) in head {
+            match block(&lines, k) {
+                Some((a, b)) => {
+                    lines.splice(a..b, render(k, v)?);
+                }
+                None => new_head.extend(render(k, v)?),
+            }
+        }
+        if !new_head.is_empty() {
+            let at = block(&lines, after)
+                .map(|(_, b)| b)
+                .unwrap_or_else(|| block_end_of_first(&lines));
+            lines.splice(at..at, new_head);
+        }
+        for (k, v) in tail {
+            match block(&lines, k) {
+                Some((a, b)) => {
+                    lines.splice(a..b, render(k, v)?);
+                }
+                None => lines.extend(render(k, v)?),
+            }
+        }
+        let mut fm = lines.join("\n");
+        if !fm.is_empty() {
+            fm.push('\n');
+        }
+        Ok(format!("---\n{fm}---\n{}", self.body))
+    }
+
     /// Write the file back atomically.
     pub fn write(&self) -> Result<()> {
         fsutil::atomic_write(&self.path, self.render()?.as_bytes())
     }
+}
+
+fn block_end_of_first(lines: &[String]) -> usize {
+    let mut end = usize::from(!lines.is_empty());
+    while end < lines.len() && (lines[end].starts_with(' ') || lines[end].starts_with("- ")) {
+        end += 1;
+    }
+    end
 }
 
 #[cfg(test)]
@@ -250,6 +325,26 @@ mod tests {
             "{out}"
         );
         assert!(out.ends_with("---\n# Body\n"));
+    }
+
+    #[test]
+    fn key_edits_keep_everything_else() {
+        let text = "---\nwork_package_id: WP01\ntitle: A\nhistory:\n- !!omap\n  - at: '2026-01-01T00:00:00Z'\ndependencies:\n- WP09\n# a comment\n---\nbody\n";
+        let wp = WpFile::parse(Path::new("tasks/WP01-a.md"), text).unwrap();
+        let out = wp
+            .text_with_keys(
+                &[
+                    ("dependencies", Value::Sequence(vec![])),
+                    ("requirement_refs", Value::Sequence(vec!["FR-001".into()])),
+                ],
+                &[("execution_mode", "code_change".into())],
+                "title",
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP01\ntitle: A\nrequirement_refs:\n- FR-001\nhistory:\n- !!omap\n  - at: '2026-01-01T00:00:00Z'\ndependencies: []\n# a comment\nexecution_mode: code_change\n---\nbody\n"
+        );
     }
 
     #[test]

@@ -1,23 +1,34 @@
-//! `finalize-tasks`, `list-dependents`, `validate-workflow`, `mark-status`.
+//! `finalize-tasks`, `list-dependents`, `mark-status`: the dependency graph.
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
 
 use crate::cli::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
+use crate::tasks_md::{finalize, parse, wp};
 
 /// The `agent tasks` subcommands about the dependency graph.
 #[derive(Debug, Subcommand)]
 pub enum GraphCommand {
     /// Same as `agent mission finalize-tasks`
     FinalizeTasks(FinalizeArgs),
+    /// List the work packages that depend on a work package
+    ListDependents(DependentsArgs),
+    /// Tick or untick subtask checkboxes (T001 ...) in tasks.md
+    MarkStatus(MarkArgs),
 }
 
 pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
     match cmd {
         GraphCommand::FinalizeTasks(a) => run_finalize(ctx, &a),
+        GraphCommand::ListDependents(a) => run_dependents(ctx, &a),
+        GraphCommand::MarkStatus(a) => run_mark(ctx, &a),
     }
 }
 
+/// Validate tasks.md and the WP files, complete their frontmatter, seed the
+/// status log and compute lanes.json. Never commits.
 #[derive(Debug, Args)]
 pub struct FinalizeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
@@ -31,8 +42,196 @@ pub struct FinalizeArgs {
     pub json: bool,
 }
 
-pub fn run_finalize(_ctx: &Ctx, _args: &FinalizeArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    ctx.warn_version_skew(project);
+    let r = finalize::finalize(project, &mission, a.validate_only)?;
+    for w in &r.warnings {
+        ctx.warn(w);
+    }
+    if ctx.json {
+        let rel = |p: &std::path::Path| finalize::rel(&project.root, p);
+        ctx.json_out(&json!({
+            "result": if a.validate_only { "validation_passed" } else { "success" },
+            "mission_slug": mission.slug,
+            "wp_count": r.wp_count,
+            "updated_wp_count": r.modified_wps.len(),
+            "modified_wps": r.modified_wps,
+            "unchanged_wps": r.unchanged_wps,
+            "preserved_wps": r.preserved_wps,
+            "validate_only": a.validate_only,
+            "would_modify": if a.validate_only { json!(r.would_modify) } else { json!([]) },
+            "tasks_dir": mission.tasks_dir(),
+            "commit_created": false,
+            "commit_hash": null,
+            "files_written": r.files_written.iter().map(|p| rel(p)).collect::<Vec<_>>(),
+            "dependencies_parsed": r.dependencies_parsed,
+            "requirement_refs_parsed": r.requirement_refs_parsed,
+            "bootstrap": r.bootstrap,
+            "lanes": if r.wp_count == 0 { json!({"computed": false}) } else { json!(r.lanes) },
+            "ownership_warnings": [],
+            "warnings": r.warnings,
+            "spec_kitty_version": crate::VERSION,
+        }));
+        return Ok(());
+    }
+    let verb = if a.validate_only {
+        "would update"
+    } else {
+        "updated"
+    };
+    if r.wp_count == 0 {
+        ctx.say(format!(
+            "{}: no work packages yet; nothing to finalize",
+            ctx.bold(&mission.slug)
+        ));
+        return Ok(());
+    }
+    ctx.say(format!(
+        "{} {} work packages of {}",
+        ctx.paint(
+            if a.validate_only {
+                "Checked"
+            } else {
+                "Finalized"
+            },
+            "32;1"
+        ),
+        r.wp_count,
+        ctx.bold(&mission.slug)
+    ));
+    for (wp, deps) in &r.dependencies_parsed {
+        let deps = if deps.is_empty() {
+            "none".to_string()
+        } else {
+            deps.join(", ")
+        };
+        ctx.say(format!("  {wp}  deps: {deps}"));
+    }
+    if r.modified_wps.is_empty() {
+        ctx.say("  WP files unchanged");
+    } else {
+        ctx.say(format!("  {verb}: {}", r.modified_wps.join(", ")));
+    }
+    ctx.say(format!(
+        "  status: {} seeded, {} already tracked",
+        r.bootstrap.newly_seeded, r.bootstrap.already_initialized
+    ));
+    ctx.say(format!(
+        "  lanes: {} ({}){}",
+        r.lanes.count,
+        r.lanes.lane_ids.join(", "),
+        if r.lanes.changed { "" } else { ", unchanged" }
+    ));
+    if a.validate_only {
+        ctx.say("  --validate-only: nothing was written");
+    } else {
+        ctx.say("  nothing was committed");
+    }
+    Ok(())
+}
+
+/// Work packages that depend on WP, directly and transitively.
+#[derive(Debug, Args)]
+pub struct DependentsArgs {
+    /// Work package id, e.g. WP01
+    pub wp_id: String,
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_dependents(ctx: &Ctx, a: &DependentsArgs) -> Result<()> {
+    let (_, mission) = ctx.mission(a.mission.as_deref())?;
+    let files = wp::load_all(&mission.tasks_dir())?;
+    let wp_id = a.wp_id.to_ascii_uppercase();
+    if !files.iter().any(|f| f.id == wp_id) {
+        let known: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
+        return Err(
+            Error::user(format!("{} has no work package {wp_id}", mission.slug))
+                .with_hint(format!("known work packages: {}", known.join(", "))),
+        );
+    }
+    let (direct, all) = finalize::dependents(&files, &wp_id);
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success", "wp_id": wp_id, "mission_slug": mission.slug,
+            "direct_dependents": direct, "all_dependents": all,
+        }));
+    } else if all.is_empty() {
+        ctx.say(format!("nothing depends on {wp_id}"));
+    } else {
+        ctx.say(format!("direct: {}", direct.join(", ")));
+        ctx.say(format!("all:    {}", all.join(", ")));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MarkTo {
+    Done,
+    Pending,
+}
+
+/// Tick (done) or untick (pending) subtasks in tasks.md.
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// Subtask ids, e.g. T001 T002
+    #[arg(required = true)]
+    pub task_ids: Vec<String>,
+    #[arg(long, value_enum)]
+    pub status: MarkTo,
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    let path = mission.tasks_file();
+    let _lock = FileLock::acquire(
+        &mission.status_lock_path(project),
+        LOCK_TIMEOUT,
+        "the mission's status",
+    )?;
+    let text = fsutil::read_to_string(&path)?;
+    let ids: Vec<String> = a.task_ids.iter().map(|t| t.to_ascii_uppercase()).collect();
+    let done = matches!(a.status, MarkTo::Done);
+    let (out, found) = parse::set_subtasks(&text, &ids, done);
+    let missing: Vec<&String> = ids.iter().filter(|i| !found.contains(i)).collect();
+    if found.is_empty() {
+        return Err(Error::user(format!(
+            "{}: no checkbox line for {}",
+            path.display(),
+            ids.join(", ")
+        ))
+        .with_hint("subtask lines look like `- [ ] T001 description`"));
+    }
+    fsutil::write_if_changed(&path, out.as_bytes())?;
+    let status = if done { "done" } else { "pending" };
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success", "updated": found, "not_found": missing,
+            "status": status, "count": found.len(),
+        }));
+    } else {
+        ctx.say(format!("marked {} as {status}", found.join(", ")));
+        if !missing.is_empty() {
+            ctx.warn(format!(
+                "not found: {}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    Ok(())
 }

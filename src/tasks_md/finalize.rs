@@ -1,0 +1,677 @@
+//! `finalize-tasks`: turn tasks.md and the WP files into a validated dependency
+//! graph, complete each WP's frontmatter, seed the status log and plan lanes.
+//!
+//! Everything is read and checked first; only when the whole mission is valid
+//! are files written (each atomically), so an error never leaves a mix of old
+//! and new files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_yaml::Value;
+
+use super::ownership::{self, Ownership};
+use super::parse::{self, TasksDoc};
+use super::wp::{self, WpFile};
+use crate::error::{Error, Result};
+use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
+use crate::lanes::model::LanesManifest;
+use crate::lanes::plan::{self, PlanMeta, PlanWp};
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::status::StatusStore;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Bootstrap {
+    pub total_wps: usize,
+    pub newly_seeded: usize,
+    pub already_initialized: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LanesSummary {
+    pub computed: bool,
+    pub count: usize,
+    pub lane_ids: Vec<String>,
+    pub planning_artifact_wps: Vec<String>,
+    pub collapse_report: Option<crate::lanes::CollapseReport>,
+    /// Whether lanes.json was (or, with --validate-only, would be) rewritten.
+    pub changed: bool,
+}
+
+/// One WP whose frontmatter changes, with the new values of the changed keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct WpChange {
+    pub wp_id: String,
+    pub changes: BTreeMap<String, serde_json::Value>,
+}
+
+/// What finalize did (or, with `validate_only`, would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub wp_count: usize,
+    pub modified_wps: Vec<String>,
+    pub unchanged_wps: Vec<String>,
+    /// WPs whose explicit frontmatter dependencies were kept over tasks.md prose.
+    pub preserved_wps: Vec<String>,
+    pub would_modify: Vec<WpChange>,
+    pub dependencies_parsed: BTreeMap<String, Vec<String>>,
+    pub requirement_refs_parsed: BTreeMap<String, Vec<String>>,
+    pub bootstrap: Bootstrap,
+    pub lanes: LanesSummary,
+    pub files_written: Vec<PathBuf>,
+    pub warnings: Vec<String>,
+    pub validate_only: bool,
+}
+
+struct Planned {
+    file: WpFile,
+    deps: Vec<String>,
+    refs: Vec<String>,
+    ownership: Ownership,
+    new_text: String,
+    changes: BTreeMap<String, serde_json::Value>,
+}
+
+/// Line (1-based, in the file) of a top-level frontmatter key, for error messages.
+fn key_line(file: &WpFile, key: &str) -> Option<usize> {
+    file.raw_frontmatter
+        .lines()
+        .position(|l| l.starts_with(&format!("{key}:")))
+        .map(|i| i + 2)
+}
+
+fn is_wp_id(s: &str) -> bool {
+    s.len() >= 4 && s.starts_with("WP") && s[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Result<Report> {
+    let lock_path = project
+        .locks_dir()
+        .join(format!("finalize-{}.lock", mission.slug));
+    let _lock = FileLock::acquire(&lock_path, LOCK_TIMEOUT, "finalize-tasks for this mission")?;
+
+    let mut report = Report {
+        validate_only,
+        ..Default::default()
+    };
+    let tasks_dir = mission.tasks_dir();
+    let files = if tasks_dir.is_dir() {
+        wp::load_all(&tasks_dir)?
+    } else {
+        Vec::new()
+    };
+    let tasks_path = mission.tasks_file();
+    let doc = if tasks_path.is_file() {
+        parse::parse(&fsutil::read_to_string(&tasks_path)?)
+    } else {
+        TasksDoc::default()
+    };
+
+    // Identity problems first: duplicate files, duplicate or orphan sections.
+    let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
+    for f in &files {
+        if let Some(prev) = by_id.insert(f.id.clone(), f) {
+            return Err(Error::parse(
+                &f.path,
+                None,
+                format!(
+                    "duplicate work package id {}: {} has it too",
+                    f.id,
+                    prev.path.display()
+                ),
+            )
+            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
+        }
+    }
+    if let Some((id, first, again)) = doc.duplicates().into_iter().next() {
+        return Err(Error::parse(
+            &tasks_path,
+            Some(again),
+            format!("{id} has a second section (the first is at line {first})"),
+        )
+        .with_hint("merge the two sections or renumber one of them"));
+    }
+    for s in &doc.sections {
+        if !by_id.contains_key(&s.wp_id) {
+            return Err(Error::parse(
+                &tasks_path,
+                Some(s.line),
+                format!("{} has a section but no prompt file", s.wp_id),
+            )
+            .with_hint(format!(
+                "create tasks/{}-<short-title>.md with `work_package_id: {}` frontmatter, or remove the section",
+                s.wp_id, s.wp_id
+            )));
+        }
+    }
+    if files.is_empty() {
+        report
+            .warnings
+            .push("no work packages yet: write tasks.md and tasks/WPxx-*.md, then run finalize-tasks again".into());
+        return Ok(report);
+    }
+
+    let spec_ids: Vec<String> = if mission.spec_file().is_file() {
+        parse::requirement_ids(&fsutil::read_to_string(&mission.spec_file())?)
+    } else {
+        Vec::new()
+    };
+    let target = mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| project.current_branch())
+        .unwrap_or_else(|| "main".into());
+
+    // Dependencies: explicit frontmatter wins (`[]` included), else the WP's own section.
+    let mut planned: Vec<Planned> = Vec::new();
+    for f in &files {
+        let section = doc.section(&f.id);
+        let prose: Vec<String> = section
+            .map(|s| s.dependencies.iter().map(|d| d.wp_id.clone()).collect())
+            .unwrap_or_default();
+        let deps = if f.declares_dependencies() {
+            let declared = f.dependencies();
+            let a: BTreeSet<&String> = declared.iter().collect();
+            let b: BTreeSet<&String> = prose.iter().collect();
+            if !prose.is_empty() && a != b {
+                report.preserved_wps.push(f.id.clone());
+                report.warnings.push(format!(
+                    "{}: frontmatter dependencies [{}] kept; tasks.md says [{}] (edit {} to change them)",
+                    f.id,
+                    declared.join(", "),
+                    prose.join(", "),
+                    f.path.display()
+                ));
+            }
+            declared
+        } else {
+            prose
+        };
+        for d in &deps {
+            let (path, line) =
+                match section.and_then(|s| s.dependencies.iter().find(|x| &x.wp_id == d)) {
+                    Some(x) if !f.declares_dependencies() => (tasks_path.clone(), Some(x.line)),
+                    _ => (f.path.clone(), key_line(f, "dependencies")),
+                };
+            if !is_wp_id(d) {
+                return Err(Error::parse(
+                    &path,
+                    line,
+                    format!("{}: `{d}` is not a work package id", f.id),
+                )
+                .with_hint("dependencies are WP ids such as WP01"));
+            }
+            if d == &f.id {
+                return Err(
+                    Error::parse(&path, line, format!("{} depends on itself", f.id))
+                        .with_hint("remove it from its own dependencies"),
+                );
+            }
+            if !by_id.contains_key(d) {
+                let known: Vec<&str> = by_id.keys().map(String::as_str).collect();
+                return Err(Error::parse(
+                    &path,
+                    line,
+                    format!("{} depends on {d}, which does not exist", f.id),
+                )
+                .with_hint(format!("known work packages: {}", known.join(", "))));
+            }
+        }
+
+        let declared_refs = f.get_list("requirement_refs");
+        let refs: Vec<String> = if declared_refs.is_empty() {
+            section
+                .map(|s| s.requirement_refs.clone())
+                .unwrap_or_default()
+        } else {
+            declared_refs
+                .iter()
+                .map(|r| r.to_ascii_uppercase())
+                .collect()
+        };
+        if !spec_ids.is_empty() {
+            if let Some(bad) = refs.iter().find(|r| !spec_ids.contains(r)) {
+                let (path, line) = if declared_refs.is_empty() {
+                    (tasks_path.clone(), section.map(|s| s.line))
+                } else {
+                    (f.path.clone(), key_line(f, "requirement_refs"))
+                };
+                return Err(Error::parse(
+                    &path,
+                    line,
+                    format!("{} refers to {bad}, which spec.md does not define", f.id),
+                )
+                .with_hint("add the requirement to spec.md or fix the reference"));
+            }
+        }
+
+        let ownership = resolve_ownership(f, &mission.slug);
+        if ownership.fallback {
+            report.warnings.push(format!(
+                "{}: no file paths in the WP text; it owns the broad `src/**` (declare owned_files to narrow it)",
+                f.id
+            ));
+        }
+        let subtasks: Vec<String> = section
+            .map(|s| s.subtasks.iter().map(|t| t.id.clone()).collect())
+            .unwrap_or_default();
+        let (head, tail, changes) =
+            frontmatter_changes(f, &deps, &refs, &subtasks, &ownership, &target);
+        let anchor = if f.get("title").is_some() {
+            "title"
+        } else {
+            "work_package_id"
+        };
+        let new_text = if changes.is_empty() {
+            String::new()
+        } else {
+            f.text_with_keys(&head, &tail, anchor)?
+        };
+        planned.push(Planned {
+            file: f.clone(),
+            deps,
+            refs,
+            ownership,
+            new_text,
+            changes,
+        });
+    }
+
+    if let Some(cycle) = find_cycle(&planned) {
+        let first = planned
+            .iter()
+            .find(|p| p.file.id == cycle[0])
+            .map(|p| p.file.path.clone())
+            .unwrap_or_else(|| tasks_path.clone());
+        return Err(Error::parse(
+            &first,
+            None,
+            format!("dependency cycle: {}", cycle.join(" -> ")),
+        )
+        .with_hint("remove one of the dependencies in the cycle"));
+    }
+
+    let plan_wps: Vec<PlanWp> = planned
+        .iter()
+        .map(|p| PlanWp {
+            id: p.file.id.clone(),
+            dependencies: p.deps.clone(),
+            planning: p.ownership.execution_mode == ownership::PLANNING,
+            owned_files: p.ownership.owned_files.clone(),
+        })
+        .collect();
+    check_ownership(&planned, &plan_wps)?;
+
+    // Requirement coverage is advice, not a gate.
+    let mapped: BTreeSet<&String> = planned.iter().flat_map(|p| &p.refs).collect();
+    for p in &planned {
+        if p.refs.is_empty() && !spec_ids.is_empty() {
+            report
+                .warnings
+                .push(format!("{}: no requirement refs (add `**Requirement Refs**: FR-001` to its tasks.md section)", p.file.id));
+        }
+    }
+    let unmapped: Vec<&String> = spec_ids
+        .iter()
+        .filter(|r| r.starts_with("FR-") && !mapped.contains(r))
+        .collect();
+    if !unmapped.is_empty() {
+        report.warnings.push(format!(
+            "functional requirements no WP refers to: {}",
+            unmapped
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+
+    let mission_id = mission
+        .mission_id()
+        .map(str::to_string)
+        .unwrap_or_else(|| mission.slug.clone());
+    let mut manifest = plan::plan(
+        &plan_wps,
+        &PlanMeta {
+            mission_slug: mission.slug.clone(),
+            mission_id,
+            target_branch: target.clone(),
+            computed_at: crate::timefmt::now_iso(),
+        },
+    );
+    let lanes_path = mission.lanes_file();
+    let old = LanesManifest::read(&lanes_path).ok().flatten();
+    let lanes_changed = match &old {
+        Some(o) => {
+            let mut same = manifest.clone();
+            same.computed_at = o.computed_at.clone();
+            if &same == o {
+                manifest.computed_at = o.computed_at.clone();
+                false
+            } else {
+                true
+            }
+        }
+        None => true,
+    };
+
+    // Render every changed WP before writing anything.
+    let mut renders: Vec<(PathBuf, String)> = Vec::new();
+    for p in &planned {
+        report.wp_count += 1;
+        report
+            .dependencies_parsed
+            .insert(p.file.id.clone(), p.deps.clone());
+        report
+            .requirement_refs_parsed
+            .insert(p.file.id.clone(), p.refs.clone());
+        if p.changes.is_empty() {
+            report.unchanged_wps.push(p.file.id.clone());
+            continue;
+        }
+        report.modified_wps.push(p.file.id.clone());
+        report.would_modify.push(WpChange {
+            wp_id: p.file.id.clone(),
+            changes: p.changes.clone(),
+        });
+        renders.push((p.file.path.clone(), p.new_text.clone()));
+    }
+
+    let store = StatusStore::for_mission(project, mission);
+    let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
+    let seeded = store.bootstrap(&ids, "finalize-tasks", true)?;
+    report.bootstrap = Bootstrap {
+        total_wps: ids.len(),
+        newly_seeded: seeded.len(),
+        already_initialized: ids.len() - seeded.len(),
+    };
+    report.lanes = LanesSummary {
+        computed: true,
+        count: manifest.lanes.len(),
+        lane_ids: manifest.lanes.iter().map(|l| l.lane_id.clone()).collect(),
+        planning_artifact_wps: manifest.planning_artifact_wps.clone(),
+        collapse_report: manifest.collapse_report.clone(),
+        changed: lanes_changed,
+    };
+    if validate_only {
+        return Ok(report);
+    }
+
+    for (path, text) in &renders {
+        fsutil::atomic_write(path, text.as_bytes())?;
+        report.files_written.push(path.clone());
+    }
+    if lanes_changed {
+        manifest.write(&lanes_path)?;
+        report.files_written.push(lanes_path);
+    }
+    store.bootstrap(&ids, "finalize-tasks", false)?;
+    Ok(report)
+}
+
+/// Ownership from the frontmatter where declared, inferred from the text where not.
+fn resolve_ownership(f: &WpFile, mission_slug: &str) -> Ownership {
+    let text = format!("{}\n{}", f.raw_frontmatter, f.body);
+    let inferred = ownership::infer(&text, mission_slug);
+    let declared_mode = f.execution_mode();
+    let declared_owned = f.owned_files();
+    let (execution_mode, owned_files, fallback) = match (declared_mode, declared_owned.is_empty()) {
+        (Some(m), false) => (m, declared_owned, false),
+        (None, false) => (
+            ownership::mode_for(&declared_owned).to_string(),
+            declared_owned,
+            false,
+        ),
+        (Some(m), true) if m == ownership::PLANNING => {
+            (m, vec![format!("kitty-specs/{mission_slug}/**")], false)
+        }
+        (Some(m), true) => {
+            let code: Vec<String> = inferred
+                .owned_files
+                .iter()
+                .filter(|g| !g.starts_with("kitty-specs/"))
+                .cloned()
+                .collect();
+            if inferred.execution_mode == ownership::CODE && !code.is_empty() {
+                (m, code, inferred.fallback)
+            } else {
+                (m, vec!["src/**".to_string()], true)
+            }
+        }
+        (None, true) => (
+            inferred.execution_mode.clone(),
+            inferred.owned_files.clone(),
+            inferred.fallback,
+        ),
+    };
+    let authoritative_surface = f
+        .get_str("authoritative_surface")
+        .unwrap_or_else(|| ownership::surface(&owned_files));
+    Ownership {
+        execution_mode,
+        owned_files,
+        authoritative_surface,
+        fallback,
+    }
+}
+
+fn seq(items: &[String]) -> Value {
+    Value::Sequence(items.iter().map(|s| Value::String(s.clone())).collect())
+}
+
+fn yaml_to_json(v: &Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Finalize's fields for this WP that differ from its frontmatter, split into
+/// keys that belong near the top (after `title`) and ownership keys (at the end).
+#[allow(clippy::type_complexity)]
+fn frontmatter_changes(
+    f: &WpFile,
+    deps: &[String],
+    refs: &[String],
+    subtasks: &[String],
+    own: &Ownership,
+    target: &str,
+) -> (
+    Vec<(&'static str, Value)>,
+    Vec<(&'static str, Value)>,
+    BTreeMap<String, serde_json::Value>,
+) {
+    let mut head: Vec<(&'static str, Value)> = vec![("dependencies", seq(deps))];
+    if !refs.is_empty() {
+        head.push(("requirement_refs", seq(refs)));
+    }
+    head.push(("planning_base_branch", Value::String(target.into())));
+    head.push(("merge_target_branch", Value::String(target.into())));
+    if f.get("branch_strategy").is_none() {
+        head.push((
+            "branch_strategy",
+            Value::String(format!(
+                "Planned on {target}. A WP may start from a dependency's lane branch, but finished work lands on {target} unless a person chooses another branch."
+            )),
+        ));
+    }
+    if !subtasks.is_empty() && f.get_list("subtasks").is_empty() {
+        head.push(("subtasks", seq(subtasks)));
+    }
+    let mut tail: Vec<(&'static str, Value)> = Vec::new();
+    if f.get("authoritative_surface").is_none() {
+        tail.push((
+            "authoritative_surface",
+            Value::String(own.authoritative_surface.clone()),
+        ));
+    }
+    if f.execution_mode().is_none() {
+        tail.push(("execution_mode", Value::String(own.execution_mode.clone())));
+    }
+    if f.owned_files().is_empty() {
+        tail.push(("owned_files", seq(&own.owned_files)));
+    }
+    let differs = |(k, v): &(&'static str, Value)| f.get(k) != Some(v);
+    head.retain(differs);
+    tail.retain(differs);
+    let changes = head
+        .iter()
+        .chain(&tail)
+        .map(|(k, v)| (k.to_string(), yaml_to_json(v)))
+        .collect();
+    (head, tail, changes)
+}
+
+/// The first dependency cycle, as a closed path (`[WP02, WP04, WP02]`).
+fn find_cycle(planned: &[Planned]) -> Option<Vec<String>> {
+    let deps: BTreeMap<&str, &Vec<String>> = planned
+        .iter()
+        .map(|p| (p.file.id.as_str(), &p.deps))
+        .collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum C {
+        White,
+        Grey,
+        Black,
+    }
+    let mut colour: BTreeMap<&str, C> = deps.keys().map(|&k| (k, C::White)).collect();
+    fn visit<'a>(
+        n: &'a str,
+        deps: &BTreeMap<&'a str, &'a Vec<String>>,
+        colour: &mut BTreeMap<&'a str, C>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<String>> {
+        colour.insert(n, C::Grey);
+        path.push(n);
+        for d in deps.get(n).map(|v| v.as_slice()).unwrap_or(&[]) {
+            match colour.get(d.as_str()).copied() {
+                Some(C::Grey) => {
+                    let start = path.iter().position(|p| p == d).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        path[start..].iter().map(|s| s.to_string()).collect();
+                    cycle.push(d.clone());
+                    return Some(cycle);
+                }
+                Some(C::White) => {
+                    if let Some((k, _)) = deps.get_key_value(d.as_str()) {
+                        if let Some(c) = visit(k, deps, colour, path) {
+                            return Some(c);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        colour.insert(n, C::Black);
+        None
+    }
+    let keys: Vec<&str> = deps.keys().copied().collect();
+    for k in keys {
+        if colour.get(k) == Some(&C::White) {
+            if let Some(c) = visit(k, &deps, &mut colour, &mut Vec::new()) {
+                return Some(c);
+            }
+        }
+    }
+    None
+}
+
+/// Two WPs that can run at the same time must not own the same paths.
+fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
+    let closure = plan::transitive_deps(wps);
+    for p in planned {
+        let surface = &p.ownership.authoritative_surface;
+        if surface.is_empty() {
+            return Err(Error::parse(
+                &p.file.path,
+                key_line(&p.file, "authoritative_surface"),
+                format!("{}: authoritative_surface is empty", p.file.id),
+            )
+            .with_hint("set it to the directory the WP mainly changes, e.g. src/module/"));
+        }
+        let s = surface.trim_end_matches('/');
+        if !p
+            .ownership
+            .owned_files
+            .iter()
+            .any(|g| g.starts_with(s) || ownership::glob_match(g, s))
+        {
+            return Err(Error::parse(
+                &p.file.path,
+                key_line(&p.file, "authoritative_surface"),
+                format!(
+                    "{}: authoritative_surface `{surface}` is not inside any owned_files glob ({})",
+                    p.file.id,
+                    p.ownership.owned_files.join(", ")
+                ),
+            )
+            .with_hint(
+                "make it the common directory of owned_files, or add the path to owned_files",
+            ));
+        }
+    }
+    for (i, a) in planned.iter().enumerate() {
+        for b in &planned[i + 1..] {
+            let both_planning = a.ownership.execution_mode == ownership::PLANNING
+                && b.ownership.execution_mode == ownership::PLANNING;
+            let related = closure
+                .get(&a.file.id)
+                .is_some_and(|s| s.contains(&b.file.id))
+                || closure
+                    .get(&b.file.id)
+                    .is_some_and(|s| s.contains(&a.file.id));
+            if both_planning || related {
+                continue;
+            }
+            for ga in &a.ownership.owned_files {
+                for gb in &b.ownership.owned_files {
+                    if ownership::globs_overlap(ga, gb) {
+                        return Err(Error::parse(
+                            &b.file.path,
+                            key_line(&b.file, "owned_files"),
+                            format!(
+                                "{} ('{ga}') and {} ('{gb}') can run in parallel but own overlapping paths",
+                                a.file.id, b.file.id
+                            ),
+                        )
+                        .with_hint(format!(
+                            "narrow owned_files in one of them, or make {} depend on {}",
+                            b.file.id, a.file.id
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// WP ids that list `wp_id` among their dependencies, directly or transitively.
+pub fn dependents(files: &[WpFile], wp_id: &str) -> (Vec<String>, Vec<String>) {
+    let wps: Vec<PlanWp> = files
+        .iter()
+        .map(|f| PlanWp {
+            id: f.id.clone(),
+            dependencies: f.dependencies(),
+            planning: false,
+            owned_files: Vec::new(),
+        })
+        .collect();
+    let direct: Vec<String> = wps
+        .iter()
+        .filter(|w| w.dependencies.iter().any(|d| d == wp_id))
+        .map(|w| w.id.clone())
+        .collect();
+    let closure = plan::transitive_deps(&wps);
+    let all: Vec<String> = closure
+        .iter()
+        .filter(|(_, s)| s.contains(wp_id))
+        .map(|(k, _)| k.clone())
+        .collect();
+    (direct, all)
+}
+
+/// Relative display of a path under `root`.
+pub fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}

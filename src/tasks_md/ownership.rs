@@ -1,0 +1,308 @@
+//! Who owns which files: inferring `execution_mode`, `owned_files` and
+//! `authoritative_surface` from a WP's text, and checking two WPs' globs for
+//! overlap.
+
+use std::collections::BTreeSet;
+
+/// `code_change` or `planning_artifact`, with the globs the WP may write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ownership {
+    pub execution_mode: String,
+    pub owned_files: Vec<String>,
+    pub authoritative_surface: String,
+    /// Set when nothing in the text named a path and the broad fallback was used.
+    pub fallback: bool,
+}
+
+pub const PLANNING: &str = "planning_artifact";
+pub const CODE: &str = "code_change";
+
+/// Path prefixes that name files a WP writes.
+const PATH_PREFIXES: &[&str] = &[
+    "src/",
+    "tests/",
+    "test/",
+    "kitty-specs/",
+    "docs/",
+    "benches/",
+    "templates/",
+    "scripts/",
+    "crates/",
+    "lib/",
+];
+
+const PLANNING_WORDS: &[&str] = &[
+    "kitty-specs/",
+    "spec.md",
+    "plan.md",
+    "tasks.md",
+    "research.md",
+    "data-model.md",
+    "quickstart.md",
+];
+
+const CODE_WORDS: &[&str] = &[
+    "src/", "test/", "tests/", ".py", ".ts", ".js", ".rs", ".go", ".java", ".rb", ".tsx", ".jsx",
+    ".c", ".cpp", ".h",
+];
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Does `word` occur in `text` not glued to a longer word on its open side(s)?
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before_ok = word.starts_with('.')
+            || text[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !is_word_char(c) && c != '/');
+        let after_ok = word.ends_with('/')
+            || text[i + word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !is_word_char(c));
+        before_ok && after_ok
+    })
+}
+
+/// Path tokens (`src/gamma/`, `tests/x.rs`) in the text, as globs.
+pub fn path_globs(text: &str) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    for prefix in PATH_PREFIXES {
+        for (i, _) in text.match_indices(prefix) {
+            if text[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| is_word_char(c) || c == '/' || c == '.' || c == '-')
+            {
+                continue;
+            }
+            let token: String = text[i..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !"`'\")]>,;".contains(*c))
+                .collect();
+            let token = token.trim_end_matches(['.', ':']);
+            if token.len() <= prefix.len() && !token.ends_with('/') {
+                continue;
+            }
+            found.insert(to_glob(token));
+        }
+    }
+    // Drop globs already covered by a shorter one (`src/a/**` covers `src/a/b.rs`).
+    let all: Vec<String> = found.into_iter().collect();
+    let mut out: Vec<String> = Vec::new();
+    for g in &all {
+        if !all.iter().any(|o| o != g && covers(o, g)) {
+            out.push(g.clone());
+        }
+    }
+    out
+}
+
+fn to_glob(token: &str) -> String {
+    if token.contains('*') {
+        return token.to_string();
+    }
+    if let Some(dir) = token.strip_suffix('/') {
+        return format!("{dir}/**");
+    }
+    let last = token.rsplit('/').next().unwrap_or(token);
+    if last.contains('.') {
+        token.to_string()
+    } else {
+        format!("{token}/**")
+    }
+}
+
+/// Does glob `a` (a `dir/**` glob) cover everything glob `b` names?
+fn covers(a: &str, b: &str) -> bool {
+    match a.strip_suffix("/**") {
+        Some(dir) => b.starts_with(&format!("{dir}/")),
+        None => false,
+    }
+}
+
+/// Infer ownership from the WP's whole text (frontmatter and body).
+pub fn infer(text: &str, mission_slug: &str) -> Ownership {
+    let globs = path_globs(text);
+    let planning_glob = format!("kitty-specs/{mission_slug}/**");
+    let all_planning = !globs.is_empty() && globs.iter().all(|g| g.starts_with("kitty-specs/"));
+    let words_planning = globs.is_empty()
+        && PLANNING_WORDS.iter().any(|w| contains_word(text, w))
+        && !CODE_WORDS.iter().any(|w| contains_word(text, w));
+    if all_planning || words_planning {
+        return Ownership {
+            execution_mode: PLANNING.into(),
+            authoritative_surface: surface(std::slice::from_ref(&planning_glob)),
+            owned_files: vec![planning_glob],
+            fallback: false,
+        };
+    }
+    let code: Vec<String> = globs
+        .into_iter()
+        .filter(|g| !g.starts_with("kitty-specs/"))
+        .collect();
+    let (owned_files, fallback) = if code.is_empty() {
+        (vec!["src/**".to_string()], true)
+    } else {
+        (code, false)
+    };
+    Ownership {
+        execution_mode: CODE.into(),
+        authoritative_surface: surface(&owned_files),
+        owned_files,
+        fallback,
+    }
+}
+
+/// Mode from declared owned files: planning when every glob is under `kitty-specs/`.
+pub fn mode_for(owned: &[String]) -> &'static str {
+    if !owned.is_empty() && owned.iter().all(|g| g.starts_with("kitty-specs/")) {
+        PLANNING
+    } else {
+        CODE
+    }
+}
+
+/// The literal directory part of a glob (`src/a/**` → `src/a`).
+pub fn literal_prefix(glob: &str) -> &str {
+    let cut = glob.find(['*', '?', '[']).unwrap_or(glob.len());
+    glob[..cut].trim_end_matches('/')
+}
+
+/// The longest common directory of the globs, with a trailing `/`; with no
+/// common directory, the first glob's directory (never empty when globs exist).
+pub fn surface(globs: &[String]) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for g in globs {
+        let segs: Vec<&str> = literal_prefix(g)
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        common = Some(match common {
+            None => segs,
+            Some(c) => c
+                .iter()
+                .zip(&segs)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    match common {
+        Some(c) if !c.is_empty() => {
+            let joined = c.join("/");
+            // A single file glob: its surface is the file itself.
+            if globs.len() == 1 && !globs[0].contains('*') {
+                joined
+            } else {
+                format!("{joined}/")
+            }
+        }
+        _ => globs
+            .first()
+            .map(|g| format!("{}/", literal_prefix(g)))
+            .filter(|s| s != "/")
+            .unwrap_or_default(),
+    }
+}
+
+/// Shell-style match: `*` and `?` within a segment, `**` across segments.
+pub fn glob_match(pattern: &str, path: &str) -> bool {
+    fn rec(p: &[u8], s: &[u8]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some(b'*') if p.get(1) == Some(&b'*') => {
+                let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+                (0..=s.len())
+                    .any(|i| (i == 0 || s[i - 1] == b'/' || rest.is_empty()) && rec(rest, &s[i..]))
+                    || rec(rest, s)
+            }
+            Some(b'*') => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != b'/')
+                .any(|i| rec(&p[1..], &s[i..])),
+            Some(b'?') => !s.is_empty() && s[0] != b'/' && rec(&p[1..], &s[1..]),
+            Some(c) => s.first() == Some(c) && rec(&p[1..], &s[1..]),
+        }
+    }
+    rec(pattern.as_bytes(), path.as_bytes())
+}
+
+/// Could two globs name the same file?
+pub fn globs_overlap(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (pa, pb) = (literal_prefix(a), literal_prefix(b));
+    let a_wild = pa.len() < a.trim_end_matches('/').len();
+    let b_wild = pb.len() < b.trim_end_matches('/').len();
+    let under = |dir: &str, other: &str| {
+        dir.is_empty() || other == dir || other.starts_with(&format!("{dir}/"))
+    };
+    match (a_wild, b_wild) {
+        (false, false) => pa == pb,
+        (true, false) => glob_match(a, pb) || (under(pa, pb) && a.ends_with("**")),
+        (false, true) => glob_match(b, pa) || (under(pb, pa) && b.ends_with("**")),
+        (true, true) => under(pa, pb) || under(pb, pa),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_code_and_planning() {
+        let o = infer("Create the `src/gamma/` package.", "001-x");
+        assert_eq!(o.execution_mode, CODE);
+        assert_eq!(o.owned_files, vec!["src/gamma/**"]);
+        assert_eq!(o.authoritative_surface, "src/gamma/");
+        let o = infer(
+            "Write `kitty-specs/001-x/research.md` and keep plan.md consistent.",
+            "001-x",
+        );
+        assert_eq!(o.execution_mode, PLANNING);
+        assert_eq!(o.owned_files, vec!["kitty-specs/001-x/**"]);
+        let o = infer("Update plan.md only.", "001-x");
+        assert_eq!(o.execution_mode, PLANNING);
+        let o = infer("Do something vague.", "001-x");
+        assert!(o.fallback);
+        assert_eq!(o.owned_files, vec!["src/**"]);
+    }
+
+    #[test]
+    fn paths_become_globs_and_nest() {
+        assert_eq!(
+            path_globs("`src/alpha/core.py` and src/alpha/ and tests/alpha_test.py, docs/x"),
+            vec!["docs/x/**", "src/alpha/**", "tests/alpha_test.py"]
+        );
+        assert!(path_globs("mysrc/x and ./notsrc/").is_empty());
+    }
+
+    #[test]
+    fn overlap_rules() {
+        assert!(globs_overlap("src/a/**", "src/a/b.rs"));
+        assert!(globs_overlap("src/**", "src/a/**"));
+        assert!(!globs_overlap("src/a/**", "src/ab/**"));
+        assert!(!globs_overlap("src/a.rs", "src/b.rs"));
+        assert!(globs_overlap("src/*.rs", "src/main.rs"));
+        assert!(!globs_overlap("src/*.rs", "tests/main.rs"));
+    }
+
+    #[test]
+    fn glob_matching() {
+        assert!(glob_match("src/**", "src/a/b.rs"));
+        assert!(glob_match("src/**/*.rs", "src/a/b.rs"));
+        assert!(glob_match("src/*.rs", "src/b.rs"));
+        assert!(!glob_match("src/*.rs", "src/a/b.rs"));
+    }
+
+    #[test]
+    fn surfaces() {
+        assert_eq!(surface(&["src/a/**".into(), "src/b/**".into()]), "src/");
+        assert_eq!(surface(&["src/a/**".into(), "tests/a/**".into()]), "src/a/");
+        assert_eq!(surface(&["src/a.rs".into()]), "src/a.rs");
+    }
+}

@@ -1,0 +1,374 @@
+//! `tasks.md`: work package sections, dependency prose, requirement refs and
+//! subtask checkboxes.
+//!
+//! A WP section starts at a WP heading (`## WP01: ...`, `## Work Package WP01 ...`,
+//! `### WP01`) and ends at the next heading of any level, except a
+//! `Dependencies` heading, whose bullet list belongs to the WP. So trailing prose
+//! (`## Notes`, `### Notes`, `# Appendix`, a coverage table under its own heading)
+//! never leaks into the WP above it. Line numbers are 1-based.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    // The patterns are literals in this file; a bad one fails every test.
+    #[allow(clippy::expect_used)]
+    cell.get_or_init(|| Regex::new(pattern).expect("valid regex literal"))
+}
+
+fn wp_heading_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"^(?:##[ \t]+(?:Work[ \t]+Package[ \t]+)?|###[ \t]+)(WP\d{2})(?:\b|:)",
+    )
+}
+
+fn heading_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^#{1,6}[ \t]")
+}
+
+fn deps_heading_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?i)^#{1,4}[ \t]*(?:\*\*)?[ \t]*dependencies[ \t]*(?:\*\*)?[ \t]*:?[ \t]*$",
+    )
+}
+
+fn depends_on_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?i)\bdepends?[ \t]+on[ \t]+(WP\d{2}(?:[ \t]*(?:,|and)[ \t]*WP\d{2})*)",
+    )
+}
+
+fn deps_line_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?i)^[ \t>*-]*(?:\*\*)?dependencies(?:\*\*)?[ \t]*:(?:\*\*)?(.*)$",
+    )
+}
+
+fn bullet_wp_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^[ \t]*[-*][ \t]+(WP\d{2})\b")
+}
+
+fn wp_token_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"WP\d{2}")
+}
+
+fn refs_line_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?i)^[ \t>*-]*(?:\*\*)?requirements?(?:[ \t]+refs?)?(?:\*\*)?[ \t]*:(?:\*\*)?(.*)$",
+    )
+}
+
+fn req_token_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?i)\b(?:NFR|FR|C)-\d+\b")
+}
+
+fn subtask_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"^[ \t]*[-*][ \t]*\[([ xX])\][ \t]*(T\d+)\b")
+}
+
+/// A dependency named in prose, with the line it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepRef {
+    pub wp_id: String,
+    pub line: usize,
+}
+
+/// A subtask checkbox line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subtask {
+    pub id: String,
+    pub done: bool,
+    pub line: usize,
+}
+
+/// One WP section of tasks.md.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub wp_id: String,
+    /// The heading text after the id, trimmed of `:`, `—` and `-` (`Alpha module`).
+    pub title: String,
+    /// Line of the WP heading.
+    pub line: usize,
+    /// Last line that belongs to the section.
+    pub end_line: usize,
+    pub dependencies: Vec<DepRef>,
+    /// Requirement ids (`FR-001`), uppercased, first-seen order.
+    pub requirement_refs: Vec<String>,
+    pub subtasks: Vec<Subtask>,
+}
+
+/// The parsed tasks.md.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TasksDoc {
+    /// Sections in file order. A WP heading that appears twice gives two entries;
+    /// [`TasksDoc::duplicates`] reports them.
+    pub sections: Vec<Section>,
+}
+
+impl TasksDoc {
+    pub fn section(&self, wp_id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.wp_id == wp_id)
+    }
+
+    /// `(wp_id, first line, repeated line)` for every WP heading seen twice.
+    pub fn duplicates(&self) -> Vec<(String, usize, usize)> {
+        let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut out = Vec::new();
+        for s in &self.sections {
+            match first.get(s.wp_id.as_str()) {
+                Some(&l) => out.push((s.wp_id.clone(), l, s.line)),
+                None => {
+                    first.insert(&s.wp_id, s.line);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Parse tasks.md text. Never fails: anything that is not a recognised
+/// structure is prose.
+pub fn parse(text: &str) -> TasksDoc {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut sections = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(caps) = wp_heading_re().captures(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let wp_id = caps[1].to_string();
+        let title = lines[i][caps.get(0).map_or(0, |m| m.end())..]
+            .trim_start_matches([':', ' ', '\t', '-', '—', '–'])
+            .trim()
+            .to_string();
+        let start = i;
+        let mut end = i;
+        let mut j = i + 1;
+        while j < lines.len() {
+            let l = lines[j];
+            if heading_re().is_match(l) && !deps_heading_re().is_match(l.trim_end()) {
+                break;
+            }
+            end = j;
+            j += 1;
+        }
+        sections.push(read_section(wp_id, title, &lines, start, end));
+        i = j;
+    }
+    TasksDoc { sections }
+}
+
+fn push_dep(out: &mut Vec<DepRef>, wp_id: &str, line: usize) {
+    if !out.iter().any(|d| d.wp_id == wp_id) {
+        out.push(DepRef {
+            wp_id: wp_id.to_string(),
+            line,
+        });
+    }
+}
+
+fn read_section(wp_id: String, title: String, lines: &[&str], start: usize, end: usize) -> Section {
+    let mut deps = Vec::new();
+    let mut refs: Vec<String> = Vec::new();
+    let mut subtasks = Vec::new();
+    let body = &lines[start + 1..=end.max(start)];
+    let body = if end > start { body } else { &[][..] };
+    // P1: "Depends on WP01, WP02" anywhere in the section.
+    for (k, l) in body.iter().enumerate() {
+        let n = start + 2 + k;
+        for c in depends_on_re().captures_iter(l) {
+            for t in wp_token_re().find_iter(&c[1]) {
+                push_dep(&mut deps, t.as_str(), n);
+            }
+        }
+    }
+    // P2: "**Dependencies**: WP01, WP02" lines (not headings).
+    for (k, l) in body.iter().enumerate() {
+        let n = start + 2 + k;
+        if l.trim_start().starts_with('#') {
+            continue;
+        }
+        if let Some(c) = deps_line_re().captures(l) {
+            for t in wp_token_re().find_iter(&c[1]) {
+                push_dep(&mut deps, t.as_str(), n);
+            }
+        }
+    }
+    // P3: a Dependencies heading followed by `- WP01` bullets.
+    let mut k = 0;
+    while k < body.len() {
+        if deps_heading_re().is_match(body[k].trim_end()) {
+            let mut m = k + 1;
+            while m < body.len() {
+                let l = body[m];
+                if l.trim().is_empty() {
+                    m += 1;
+                    continue;
+                }
+                match bullet_wp_re().captures(l) {
+                    Some(c) => push_dep(&mut deps, &c[1], start + 2 + m),
+                    None => break,
+                }
+                m += 1;
+            }
+            k = m;
+        } else {
+            k += 1;
+        }
+    }
+    for l in body {
+        if let Some(c) = refs_line_re().captures(l) {
+            for t in req_token_re().find_iter(&c[1]) {
+                let id = t.as_str().to_ascii_uppercase();
+                if !refs.contains(&id) {
+                    refs.push(id);
+                }
+            }
+        }
+    }
+    for (k, l) in body.iter().enumerate() {
+        if let Some(c) = subtask_re().captures(l) {
+            subtasks.push(Subtask {
+                id: c[2].to_string(),
+                done: &c[1] != " ",
+                line: start + 2 + k,
+            });
+        }
+    }
+    Section {
+        wp_id,
+        title,
+        line: start + 1,
+        end_line: end + 1,
+        dependencies: deps,
+        requirement_refs: refs,
+        subtasks,
+    }
+}
+
+/// Every `FR-n`, `NFR-n` and `C-n` id in a spec, uppercased.
+pub fn requirement_ids(spec: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in req_token_re().find_iter(spec) {
+        let id = t.as_str().to_ascii_uppercase();
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// Rewrite the checkbox of every `- [ ] Txxx` line whose id is in `ids`.
+/// Returns the new text and the ids that were found.
+pub fn set_subtasks(text: &str, ids: &[String], done: bool) -> (String, Vec<String>) {
+    let mut found = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if let Some(c) = subtask_re().captures(line) {
+            let id = c[2].to_string();
+            if ids.contains(&id) {
+                if let Some(m) = c.get(1) {
+                    out.push_str(&line[..m.start()]);
+                    out.push(if done { 'x' } else { ' ' });
+                    out.push_str(&line[m.end()..]);
+                    if !found.contains(&id) {
+                        found.push(id);
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push_str(line);
+    }
+    (out, found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deps(doc: &TasksDoc, wp: &str) -> Vec<String> {
+        doc.section(wp)
+            .map(|s| s.dependencies.iter().map(|d| d.wp_id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn three_declaration_styles() {
+        let doc = parse(
+            "# Tasks\n\n## WP01: A\nnone\n\n## WP02: B\nDepends on WP01.\n\n## Work Package WP03: C\n**Dependencies**: WP01, WP02\n\n### WP04\n### Dependencies\n- WP01 (first)\n\n- WP03\n",
+        );
+        assert_eq!(deps(&doc, "WP01"), Vec::<String>::new());
+        assert_eq!(deps(&doc, "WP02"), vec!["WP01"]);
+        assert_eq!(deps(&doc, "WP03"), vec!["WP01", "WP02"]);
+        assert_eq!(deps(&doc, "WP04"), vec!["WP01", "WP03"]);
+        assert_eq!(doc.section("WP03").unwrap().title, "C");
+    }
+
+    #[test]
+    fn trailing_prose_never_leaks() {
+        for trailer in ["## Notes", "### Notes", "# Appendix", "#### Coverage"] {
+            let doc = parse(&format!(
+                "## WP01: A\n**Dependencies**: WP00\n\n## WP02: B\n**Dependencies**: []\n\n{trailer}\n\nDepends on WP01.\n"
+            ));
+            assert_eq!(deps(&doc, "WP01"), vec!["WP00"], "{trailer}");
+            assert!(deps(&doc, "WP02").is_empty(), "{trailer}");
+        }
+    }
+
+    #[test]
+    fn prose_between_wps_is_bounded_too() {
+        let doc = parse("## WP01: A\n\n## Notes\nDepends on WP02\n\n## WP02: B\n");
+        assert!(deps(&doc, "WP01").is_empty());
+    }
+
+    #[test]
+    fn dependencies_heading_stays_inside() {
+        let doc = parse("## WP01: A\nbody\n\n## Dependencies\n- WP00\n");
+        assert_eq!(deps(&doc, "WP01"), vec!["WP00"]);
+    }
+
+    #[test]
+    fn refs_subtasks_and_lines() {
+        let doc = parse("## WP01: A\n\n**Requirement Refs**: FR-001, nfr-002\n\n- [ ] T001 do\n- [x] T002 done\n");
+        let s = doc.section("WP01").unwrap();
+        assert_eq!(s.requirement_refs, vec!["FR-001", "NFR-002"]);
+        assert_eq!(s.subtasks.len(), 2);
+        assert_eq!(s.subtasks[0].line, 5);
+        assert!(s.subtasks[1].done);
+        assert_eq!(s.line, 1);
+    }
+
+    #[test]
+    fn duplicates_and_dedup() {
+        let doc = parse("## WP01\nDepends on WP02, WP02\n## WP01\n");
+        assert_eq!(doc.duplicates(), vec![("WP01".to_string(), 1, 3)]);
+        assert_eq!(deps(&doc, "WP01"), vec!["WP02"]);
+    }
+
+    #[test]
+    fn mark_subtasks() {
+        let (out, found) = set_subtasks("- [ ] T001 a\n- [ ] T002 b\n", &["T002".into()], true);
+        assert_eq!(out, "- [ ] T001 a\n- [x] T002 b\n");
+        assert_eq!(found, vec!["T002"]);
+    }
+}
