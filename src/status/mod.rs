@@ -2,6 +2,7 @@
 //! transition rules, and the `status.json` snapshot derived from the log.
 
 mod model;
+pub mod ops;
 pub mod reduce;
 pub mod store;
 mod transitions;

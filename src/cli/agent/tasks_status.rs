@@ -1,21 +1,104 @@
 //! `move-task`, `status`, `list-tasks`, `add-history`, `materialize`.
 
 use clap::{Args, Subcommand};
+use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::error::Result;
+use crate::status::ops::{self, Board, BoardWp, MoveRequest};
+use crate::status::{Lane, StatusStore, LANES};
 
 /// The `agent tasks` subcommands that track lanes and render the board.
 #[derive(Debug, Subcommand)]
 pub enum BoardCommand {
+    /// Move a work package to another lane (records a status event)
+    MoveTask(MoveArgs),
     /// Show the kanban board of a mission's work packages
     Status(StatusArgs),
+    /// List work packages, optionally only those in one lane
+    ListTasks(ListArgs),
+    /// Add a note to a work package's activity log
+    AddHistory(HistoryArgs),
 }
 
 pub fn run(ctx: &Ctx, cmd: BoardCommand) -> Result<()> {
     match cmd {
+        BoardCommand::MoveTask(a) => run_move(ctx, &a),
         BoardCommand::Status(a) => run_status(ctx, &a),
+        BoardCommand::ListTasks(a) => run_list(ctx, &a),
+        BoardCommand::AddHistory(a) => run_history(ctx, &a),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// Work package id, e.g. WP01
+    pub wp_id: String,
+    /// Target lane: planned, claimed, in_progress (doing), for_review, in_review,
+    /// approved, done, blocked, canceled
+    #[arg(long)]
+    pub to: String,
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Who is moving it (recorded as the event's actor)
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// A note for the activity log (also the reason / review reference)
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Review feedback when sending a work package back
+    #[arg(long)]
+    pub review_feedback: Option<String>,
+    /// Skip the transition rules (needs --reason)
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why a forced move is needed
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    let out = ops::move_wp(
+        project,
+        &mission,
+        &MoveRequest {
+            wp_id: a.wp_id.clone(),
+            to: a.to.clone(),
+            agent: a.agent.clone(),
+            note: a.note.clone(),
+            review_feedback: a.review_feedback.clone(),
+            force: a.force,
+            reason: a.reason.clone(),
+            workspace: None,
+        },
+    )?;
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success",
+            "mission_slug": mission.slug,
+            "wp_id": out.wp_id,
+            "from_lane": out.from_lane,
+            "to_lane": out.to_lane,
+            "hops": out.hops,
+            "event_ids": out.event_ids,
+            "changed": !out.event_ids.is_empty(),
+        }));
+    } else if out.event_ids.is_empty() {
+        ctx.say(format!("{} is already in {}", out.wp_id, out.to_lane));
+    } else {
+        ctx.say(format!(
+            "{} {} -> {}",
+            ctx.bold(&out.wp_id),
+            out.from_lane,
+            ctx.paint(&out.to_lane, lane_colour(&out.to_lane))
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -28,6 +111,182 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+fn lane_colour(lane: &str) -> &'static str {
+    match lane {
+        "planned" => "37",
+        "claimed" | "in_progress" => "33",
+        "for_review" | "in_review" => "36",
+        "approved" | "done" => "32",
+        "blocked" => "31",
+        _ => "90",
+    }
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn row(w: &BoardWp) -> String {
+    let deps = if w.dependencies.is_empty() {
+        "none".to_string()
+    } else {
+        w.dependencies.join(", ")
+    };
+    let agent = if w.agent.is_empty() {
+        String::new()
+    } else {
+        format!("  @{}", w.agent)
+    };
+    let head = format!("  {:<5} {:<34}", w.id, truncate(&w.title, 34));
+    truncate(&format!("{head} deps: {deps}{agent}"), 80)
+}
+
+pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    ctx.warn_version_skew(project);
+    let board = Board::load(project, &mission)?;
+    for w in &board.warnings {
+        ctx.warn(w.to_string());
+    }
+    if ctx.json {
+        let mut by_lane = serde_json::Map::new();
+        for w in &board.work_packages {
+            let n = by_lane.get(&w.lane).and_then(|v| v.as_u64()).unwrap_or(0);
+            by_lane.insert(w.lane.clone(), (n + 1).into());
+        }
+        ctx.json_out(&json!({
+            "mission_slug": board.mission_slug,
+            "mission_number": board.mission_number,
+            "mission_type": board.mission_type,
+            "total_wps": board.total,
+            "by_lane": by_lane,
+            "work_packages": board.work_packages,
+            "progress_percentage": board.progress_percentage,
+            "done": board.done,
+            "ready": board.ready,
+            "stale_wps": 0,
+            "auto_commit": false,
+            "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    }
+    ctx.say(format!(
+        "{}  {}/{} done, progress {}%",
+        ctx.bold(&board.mission_slug),
+        board.done,
+        board.total,
+        board.progress_percentage
+    ));
+    if board.total == 0 {
+        ctx.say(
+            "  no work packages yet: write tasks.md and tasks/WPxx-*.md, then run finalize-tasks",
+        );
+        return Ok(());
+    }
+    for lane in LANES {
+        let rows: Vec<&BoardWp> = board
+            .work_packages
+            .iter()
+            .filter(|w| w.lane == lane.as_str())
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        ctx.say("");
+        ctx.say(ctx.paint(
+            &format!("{} ({})", lane, rows.len()),
+            lane_colour(lane.as_str()),
+        ));
+        for w in rows {
+            ctx.say(row(w));
+        }
+    }
+    ctx.say("");
+    if board.ready.is_empty() {
+        ctx.say("Ready to start: none");
+    } else {
+        ctx.say(format!("Ready to start: {}", board.ready.join(", ")));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Only work packages in this lane
+    #[arg(long)]
+    pub lane: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    let lane = a.lane.as_deref().map(Lane::parse).transpose()?;
+    let board = Board::load(project, &mission)?;
+    let rows: Vec<&BoardWp> = board
+        .work_packages
+        .iter()
+        .filter(|w| lane.is_none_or(|l| w.lane == l.as_str()))
+        .collect();
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success", "mission_slug": mission.slug,
+            "lane": lane.map(|l| l.to_string()), "count": rows.len(), "tasks": rows,
+        }));
+    } else if rows.is_empty() {
+        ctx.say("no work packages match");
+    } else {
+        for w in rows {
+            ctx.say(format!(
+                "{:<5} {:<12} {}",
+                w.id,
+                w.lane,
+                truncate(&w.title, 60)
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Work package id, e.g. WP01
+    pub wp_id: String,
+    /// The note to record
+    #[arg(long)]
+    pub note: String,
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Who writes the note
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    let actor = a.agent.clone().unwrap_or_else(|| "user".into());
+    let path = ops::add_history(project, &mission, &a.wp_id, &actor, &a.note)?;
+    if ctx.json {
+        ctx.json_out(&json!({"result": "success", "wp_id": a.wp_id.to_ascii_uppercase(), "file": path, "note": a.note}));
+    } else {
+        ctx.say(format!("noted in {}", ctx.rel(&path)));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Args)]
 pub struct MaterializeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
@@ -38,14 +297,26 @@ pub struct MaterializeArgs {
     pub json: bool,
 }
 
-pub fn run_status(_ctx: &Ctx, _args: &StatusArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
-}
-
-pub fn run_materialize(_ctx: &Ctx, _args: &MaterializeArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+pub fn run_materialize(ctx: &Ctx, a: &MaterializeArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    let store = StatusStore::for_mission(project, &mission);
+    let (snap, warnings) = store.materialize()?;
+    for w in &warnings {
+        ctx.warn(w.to_string());
+    }
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success", "mission_slug": mission.slug,
+            "status_file": store.snapshot_path, "event_count": snap.event_count,
+            "work_packages": snap.work_packages.len(),
+            "skipped_lines": warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+        }));
+    } else {
+        ctx.say(format!(
+            "rebuilt {} from {} events",
+            ctx.rel(&store.snapshot_path),
+            snap.event_count
+        ));
+    }
+    Ok(())
 }

@@ -1,0 +1,340 @@
+//! Work package operations on top of the log: a lane move with the evidence its
+//! guard needs, the activity log in the WP file, and the board.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::model::Lane;
+use super::store::{LogWarning, StatusStore, Transition};
+use super::transitions::TransitionContext;
+use crate::error::{Error, Result};
+use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::tasks_md::{parse, wp, WpFile};
+
+/// A move requested by a person or an agent.
+#[derive(Debug, Clone, Default)]
+pub struct MoveRequest {
+    pub wp_id: String,
+    pub to: String,
+    pub agent: Option<String>,
+    pub note: Option<String>,
+    pub review_feedback: Option<String>,
+    pub force: bool,
+    pub reason: Option<String>,
+    /// The workspace the WP runs in (recorded for claimed -> in_progress).
+    pub workspace: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MoveOutcome {
+    pub wp_id: String,
+    pub from_lane: String,
+    pub to_lane: String,
+    pub event_ids: Vec<String>,
+    pub hops: Vec<String>,
+}
+
+/// The WP file of `wp_id` (case-insensitive), or an error listing the known ids.
+pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
+    let id = wp_id.to_ascii_uppercase();
+    let files = wp::list_wp_files(&mission.tasks_dir())?;
+    let mut known = Vec::new();
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(found) = wp::wp_id_from_filename(&name) {
+            if found == id {
+                return WpFile::read(&f);
+            }
+            known.push(found);
+        }
+    }
+    Err(
+        Error::user(format!("{} has no work package {id}", mission.slug)).with_hint(
+            if known.is_empty() {
+                "the mission has no tasks/WPxx-*.md files yet".to_string()
+            } else {
+                format!("known work packages: {}", known.join(", "))
+            },
+        ),
+    )
+}
+
+/// Subtask ids of the WP's tasks.md section that are not ticked yet.
+pub fn open_subtasks(mission: &Mission, wp_id: &str) -> Result<Vec<String>> {
+    let path = mission.tasks_file();
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let doc = parse::parse(&fsutil::read_to_string(&path)?);
+    Ok(doc
+        .section(wp_id)
+        .map(|s| {
+            s.subtasks
+                .iter()
+                .filter(|t| !t.done)
+                .map(|t| t.id.clone())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Record a lane move, filling in the evidence the guards ask for from what the
+/// caller said (`--agent`, `--note`, `--review-feedback`), then note it in the
+/// WP file's activity log.
+pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Result<MoveOutcome> {
+    let file = find_wp(mission, &req.wp_id)?;
+    let to = Lane::parse(&req.to)?;
+    let store = StatusStore::for_mission(project, mission);
+    let (snap, _) = store.snapshot()?;
+    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+    let actor = req.agent.clone().unwrap_or_else(|| "user".into());
+    let open = open_subtasks(mission, &file.id)?;
+    if !req.force && matches!(to, Lane::ForReview | Lane::Approved | Lane::Done) && !open.is_empty()
+    {
+        return Err(Error::user(format!(
+            "{} still has unchecked subtasks in tasks.md: {}",
+            file.id,
+            open.join(", ")
+        ))
+        .with_hint(format!(
+            "tick them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force --reason",
+            open.join(" "),
+            mission.slug
+        )));
+    }
+    if !req.force
+        && matches!(to, Lane::Approved | Lane::Done)
+        && matches!(
+            from,
+            Lane::Planned | Lane::Claimed | Lane::InProgress | Lane::Blocked
+        )
+    {
+        return Err(Error::user(format!(
+            "{} is {from} and has not been reviewed; it cannot become {to}",
+            file.id
+        ))
+        .with_hint(format!(
+            "move it to for_review, and let a reviewer run `spec-kitty agent action review {}`; or pass --force --reason",
+            file.id
+        )));
+    }
+    let feedback = req.review_feedback.clone().or_else(|| req.note.clone());
+    let leaving_review =
+        from == Lane::InReview || (from == Lane::ForReview && !matches!(to, Lane::InReview));
+    let approving = matches!(to, Lane::Approved | Lane::Done);
+    let evidence = (leaving_review || approving).then(|| {
+        json!({"review": {
+            "reviewer": actor,
+            "verdict": if approving { "approved" } else { "changes_requested" },
+            "reference": feedback.clone().unwrap_or_else(|| format!("move-task by {actor}")),
+        }})
+    });
+    let sending_back = matches!(from, Lane::InReview | Lane::Approved | Lane::ForReview)
+        && matches!(to, Lane::InProgress | Lane::Planned);
+    let ctx = TransitionContext {
+        actor: actor.clone(),
+        reason: req.reason.clone().or_else(|| req.note.clone()),
+        review_ref: if sending_back { feedback.clone() } else { None },
+        evidence,
+        workspace_context: Some(
+            req.workspace
+                .clone()
+                .unwrap_or_else(|| "main-checkout".into()),
+        ),
+        subtasks_complete: open.is_empty(),
+        implementation_evidence: true,
+    };
+    let mode = if file.is_planning_artifact() {
+        "direct_repo"
+    } else {
+        "worktree"
+    };
+    let events = store.transition(&Transition {
+        wp_id: file.id.clone(),
+        to,
+        force: req.force,
+        chain: true,
+        execution_mode: mode.into(),
+        ctx,
+    })?;
+    if !events.is_empty() {
+        let note = req
+            .note
+            .as_deref()
+            .map(|n| format!(" – {n}"))
+            .unwrap_or_default();
+        let entry = format!("Moved to {to}{note}");
+        let _lock = FileLock::acquire(&store.lock_path, LOCK_TIMEOUT, "the mission's status")?;
+        let fresh = WpFile::read(&file.path)?;
+        let set_agent =
+            req.agent.is_some() && matches!(to, Lane::Claimed | Lane::InProgress | Lane::InReview);
+        let tail: Vec<(&str, serde_yaml::Value)> =
+            if set_agent && fresh.get_str("agent").as_deref() != Some(actor.as_str()) {
+                vec![("agent", serde_yaml::Value::String(actor.clone()))]
+            } else {
+                Vec::new()
+            };
+        let text = if tail.is_empty() {
+            fsutil::read_to_string(&file.path)?
+        } else {
+            fresh.text_with_keys(&[], &tail, "title")?
+        };
+        fsutil::atomic_write(&file.path, with_activity(&text, &actor, &entry).as_bytes())?;
+    }
+    Ok(MoveOutcome {
+        wp_id: file.id,
+        from_lane: from.to_string(),
+        to_lane: to.to_string(),
+        hops: events.iter().map(|e| e.to_lane.to_string()).collect(),
+        event_ids: events.into_iter().map(|e| e.event_id).collect(),
+    })
+}
+
+/// Append `- <UTC time> – <actor> – <note>` to the `## Activity Log` section,
+/// creating the section at the end when it is missing.
+pub fn with_activity(text: &str, actor: &str, note: &str) -> String {
+    let line = format!(
+        "- {} – {actor} – {note}\n",
+        crate::timefmt::now_iso_seconds_z()
+    );
+    let mut out = text.to_string();
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    match out.find("\n## Activity Log") {
+        Some(start) => {
+            // The section ends at the next `## ` heading or at the end of the file.
+            let after = start + "\n## Activity Log".len();
+            let end = out[after..]
+                .find("\n## ")
+                .map(|i| after + i + 1)
+                .unwrap_or(out.len());
+            let mut insert_at = end;
+            // Keep blank lines before the next heading after our entry.
+            while insert_at > after && out[..insert_at].ends_with("\n\n") {
+                insert_at -= 1;
+            }
+            out.insert_str(insert_at, &line);
+        }
+        None => {
+            out.push_str("\n## Activity Log\n\n");
+            out.push_str(&line);
+        }
+    }
+    out
+}
+
+/// Add a note to a WP's activity log.
+pub fn add_history(
+    project: &Project,
+    mission: &Mission,
+    wp_id: &str,
+    actor: &str,
+    note: &str,
+) -> Result<PathBuf> {
+    let file = find_wp(mission, wp_id)?;
+    let store = StatusStore::for_mission(project, mission);
+    let _lock = FileLock::acquire(&store.lock_path, LOCK_TIMEOUT, "the mission's status")?;
+    let text = fsutil::read_to_string(&file.path)?;
+    fsutil::atomic_write(&file.path, with_activity(&text, actor, note).as_bytes())?;
+    Ok(file.path)
+}
+
+/// One row of the board.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardWp {
+    pub id: String,
+    pub title: String,
+    pub lane: String,
+    pub agent: String,
+    pub dependencies: Vec<String>,
+    pub execution_mode: String,
+    pub workspace_kind: String,
+    pub file: String,
+    pub ready: bool,
+}
+
+/// The kanban board of a mission.
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub mission_slug: String,
+    pub mission_number: String,
+    pub mission_type: String,
+    pub work_packages: Vec<BoardWp>,
+    pub done: usize,
+    pub total: usize,
+    pub progress_percentage: f64,
+    pub ready: Vec<String>,
+    #[serde(skip)]
+    pub warnings: Vec<LogWarning>,
+}
+
+impl Board {
+    pub fn load(project: &Project, mission: &Mission) -> Result<Board> {
+        let files = if mission.tasks_dir().is_dir() {
+            wp::load_all(&mission.tasks_dir())?
+        } else {
+            Vec::new()
+        };
+        let store = StatusStore::for_mission(project, mission);
+        let (snap, warnings) = store.snapshot()?;
+        let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
+        let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
+        let mut wps = Vec::new();
+        let mut weight = 0.0;
+        for f in &files {
+            let l = lane(&f.id);
+            weight += l.progress_weight();
+            let deps = f.dependencies();
+            let planning = f.is_planning_artifact();
+            wps.push(BoardWp {
+                id: f.id.clone(),
+                title: f.title().unwrap_or_default(),
+                lane: l.to_string(),
+                agent: f.get_str("agent").unwrap_or_default(),
+                ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
+                dependencies: deps,
+                execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),
+                workspace_kind: if planning {
+                    "repo_root"
+                } else {
+                    "lane_workspace"
+                }
+                .into(),
+                file: f
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            });
+        }
+        let total = wps.len();
+        let done = wps.iter().filter(|w| w.lane == "done").count();
+        Ok(Board {
+            mission_slug: mission.slug.clone(),
+            mission_number: mission.number.clone().unwrap_or_default(),
+            mission_type: mission.mission_type().to_string(),
+            ready: wps
+                .iter()
+                .filter(|w| w.ready)
+                .map(|w| w.id.clone())
+                .collect(),
+            progress_percentage: if total == 0 {
+                0.0
+            } else {
+                (weight / total as f64 * 1000.0).round() / 10.0
+            },
+            work_packages: wps,
+            done,
+            total,
+            warnings,
+        })
+    }
+}
