@@ -154,12 +154,18 @@ pub fn plan(wps: &[PlanWp], meta: &PlanMeta) -> LanesManifest {
         });
     }
 
-    // Lane edges: a lane depends on every other lane holding one of its WPs' dependencies.
+    // Lane edges: a code lane depends on every other lane holding one of its WPs'
+    // dependencies. The planning lane runs in the main checkout and each of its WPs
+    // waits for its own dependencies, so it records no lane edges (and the lane
+    // graph stays acyclic).
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for w in &sorted {
         let Some(mine) = lane_of.get(w.id.as_str()) else {
             continue;
         };
+        if mine == PLANNING_LANE {
+            continue;
+        }
         for d in &w.dependencies {
             if let Some(theirs) = lane_of.get(d.as_str()) {
                 if theirs != mine {

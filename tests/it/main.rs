@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod fuzz;
 mod hardening;
 mod init;
 mod merge;

@@ -1,1 +1,464 @@
-//! Tests for this area live here.
+//! finalize-tasks: parsing bounds, dependency rules, errors with file and line,
+//! lanes compatible with the reference, idempotence and all-or-nothing writes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::common::{stderr, stdout, TestEnv};
+
+fn write(p: &Path, text: &str) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+/// A project with mission `001-m` holding `tasks_md` and WP files `(file, frontmatter extra, body)`.
+fn mission(env: &TestEnv, tasks_md: &str, wps: &[(&str, &str, &str)]) -> (PathBuf, PathBuf) {
+    let root = env.project("p");
+    let v = env.json(&root, &["agent", "mission", "create", "m", "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    write(
+        &dir.join("spec.md"),
+        "# Spec\n\n| FR-001 | a |\n| FR-002 | b |\n| FR-003 | c |\n",
+    );
+    write(&dir.join("tasks.md"), tasks_md);
+    for (file, extra, body) in wps {
+        let id = &file[..4];
+        write(
+            &dir.join("tasks").join(file),
+            &format!(
+                "---\nwork_package_id: {id}\ntitle: {id} title\n{extra}---\n\n# {id}\n\n{body}\n"
+            ),
+        );
+    }
+    (root, dir)
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Paths whose bytes differ (or that exist on one side only).
+fn changed(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<PathBuf> {
+    let mut keys: Vec<&PathBuf> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect()
+}
+
+fn finalize_err(env: &TestEnv, root: &Path) -> String {
+    let out = env.run(
+        root,
+        &["agent", "mission", "finalize-tasks", "--mission", "m"],
+    );
+    assert_eq!(out.status.code(), Some(1), "stdout: {}", stdout(&out));
+    stderr(&out)
+}
+
+#[test]
+fn trailing_prose_never_becomes_a_dependency() {
+    for trailer in ["## Notes", "### Notes", "# Appendix"] {
+        let env = TestEnv::new();
+        let tasks = format!(
+            "# WPs\n\n## WP01: Alpha\n\n**Requirement Refs**: FR-001\n\n## WP02: Beta\n\n**Requirement Refs**: FR-002\n\n{trailer}\n\nBeta relates to alpha. Depends on WP01 in spirit only.\n"
+        );
+        let (root, dir) = mission(
+            &env,
+            &tasks,
+            &[
+                ("WP01-alpha.md", "", "Create `src/alpha/core.py`."),
+                ("WP02-beta.md", "", "Create `src/beta/core.py`."),
+            ],
+        );
+        let v = env.json(
+            &root,
+            &[
+                "agent",
+                "mission",
+                "finalize-tasks",
+                "--mission",
+                "m",
+                "--json",
+            ],
+        );
+        assert_eq!(
+            v["dependencies_parsed"]["WP02"],
+            serde_json::json!([]),
+            "{trailer}: {v}"
+        );
+        let wp2 = fs::read_to_string(dir.join("tasks/WP02-beta.md")).unwrap();
+        assert!(wp2.contains("dependencies: []"), "{wp2}");
+        let board = stdout(&env.run(&root, &["agent", "tasks", "status", "--mission", "m"]));
+        let line = board.lines().find(|l| l.contains("WP02")).unwrap();
+        assert!(line.contains("deps: none"), "{board}");
+    }
+}
+
+#[test]
+fn explicit_frontmatter_dependencies_win_even_empty() {
+    let env = TestEnv::new();
+    let (root, _) = mission(
+        &env,
+        "## WP01: A\n**Requirement Refs**: FR-001\n\n## WP02: B\n**Requirement Refs**: FR-002\nDepends on WP01\n\n## WP03: C\n**Requirement Refs**: FR-003\nDepends on WP01\n",
+        &[
+            ("WP01-a.md", "", "`src/a/`"),
+            ("WP02-b.md", "dependencies: []\n", "`src/b/`"),
+            ("WP03-c.md", "", "`src/c/`"),
+        ],
+    );
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dependencies_parsed"]["WP02"], serde_json::json!([]));
+    assert_eq!(
+        v["dependencies_parsed"]["WP03"],
+        serde_json::json!(["WP01"])
+    );
+    assert_eq!(v["preserved_wps"], serde_json::json!(["WP02"]));
+    assert!(
+        stderr(&out).contains("WP02: frontmatter dependencies [] kept"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn errors_name_file_and_line_and_change_nothing() {
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static str, &'static str)>,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "## WP01: A\nDepends on WP07\n",
+            vec![("WP01-a.md", "", "`src/a/`")],
+            "tasks.md:2: WP01 depends on WP07, which does not exist",
+        ),
+        (
+            "## WP01: A\n",
+            vec![("WP01-a.md", "dependencies:\n- WP01\n", "`src/a/`")],
+            "WP01-a.md:4: WP01 depends on itself",
+        ),
+        (
+            "## WP01: A\n\n## WP01: again\n",
+            vec![("WP01-a.md", "", "`src/a/`")],
+            "tasks.md:3: WP01 has a second section (the first is at line 1)",
+        ),
+        (
+            "## WP01: A\n\n## WP02: B\n",
+            vec![("WP01-a.md", "", "`src/a/`")],
+            "tasks.md:3: WP02 has a section but no prompt file",
+        ),
+        (
+            "## WP01: A\n",
+            vec![("WP01-a.md", "title: [unclosed\n", "`src/a/`")],
+            "WP01-a.md:",
+        ),
+        (
+            "## WP01: A\n\n## WP02: B\n",
+            vec![("WP01-a.md", "", "Build `src/shared/`"), ("WP02-b.md", "", "Build `src/shared/x.rs`")],
+            "WP01 ('src/shared/**') and WP02 ('src/shared/x.rs') can run in parallel but own overlapping paths",
+        ),
+        (
+            "## WP01: A\n**Requirement Refs**: FR-009\n",
+            vec![("WP01-a.md", "", "`src/a/`")],
+            "WP01 refers to FR-009, which spec.md does not define",
+        ),
+    ];
+    for (tasks, wps, needle) in cases {
+        let env = TestEnv::new();
+        let (root, dir) = mission(&env, tasks, &wps);
+        let before = snapshot(&dir);
+        let err = finalize_err(&env, &root);
+        assert!(err.contains(needle), "want {needle:?} in:\n{err}");
+        assert_eq!(
+            changed(&snapshot(&dir), &before),
+            Vec::<PathBuf>::new(),
+            "{needle}: files changed on error"
+        );
+    }
+}
+
+#[test]
+fn cycles_are_printed_as_a_path() {
+    let env = TestEnv::new();
+    let (root, _) = mission(
+        &env,
+        "## WP01: A\n\n## WP02: B\nDepends on WP04\n\n## WP03: C\n\n## WP04: D\nDepends on WP02\n",
+        &[
+            ("WP01-a.md", "", "`src/a/`"),
+            ("WP02-b.md", "", "`src/b/`"),
+            ("WP03-c.md", "", "`src/c/`"),
+            ("WP04-d.md", "", "`src/d/`"),
+        ],
+    );
+    let err = finalize_err(&env, &root);
+    assert!(
+        err.contains("dependency cycle: WP02 -> WP04 -> WP02"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reference_fixture_gets_the_reference_lanes_and_stays_unchanged() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/taskgraph/001-dogfood-track2");
+    let dest = root.join("kitty-specs/001-dogfood-track2");
+    env.git(&root, &["init", "-q"]);
+    copy_dir(&fixture, &dest);
+    let before = snapshot(&dest);
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "dogfood-track2",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        v["lanes"]["lane_ids"],
+        serde_json::json!(["lane-a", "lane-b", "lane-planning"])
+    );
+    assert_eq!(v["modified_wps"], serde_json::json!([]));
+    // Only the derived status.json (left out of the fixture) appears.
+    assert_eq!(
+        changed(&snapshot(&dest), &before),
+        vec![dest.join("status.json")]
+    );
+
+    // From scratch: lanes.json equals the reference's apart from computed_at.
+    fs::remove_file(dest.join("lanes.json")).unwrap();
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "001",
+            "--json",
+        ],
+    );
+    let strip = |p: &Path| {
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("computed_at");
+        v
+    };
+    assert_eq!(
+        strip(&dest.join("lanes.json")),
+        strip(&fixture.join("lanes.json"))
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn planning_lane_idempotence_and_validate_only() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(
+        &env,
+        "## WP01: Gamma\n**Requirement Refs**: FR-001\n- [ ] T001 build it\n\n## WP02: Notes\n**Requirement Refs**: FR-002\n\n## WP03: Delta\n**Requirement Refs**: FR-003\nDepends on WP02\n",
+        &[
+            ("WP01-gamma.md", "", "Create the `src/gamma/` package."),
+            ("WP02-notes.md", "", "Write `kitty-specs/001-m/research.md` and keep plan.md consistent."),
+            ("WP03-delta.md", "", "Create the `src/delta/` package."),
+        ],
+    );
+    let before = snapshot(&dir);
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--validate-only",
+            "--json",
+        ],
+    );
+    assert_eq!(v["result"], "validation_passed");
+    assert_eq!(v["would_modify"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        changed(&snapshot(&dir), &before),
+        Vec::<PathBuf>::new(),
+        "--validate-only wrote something"
+    );
+
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    assert_eq!(v["bootstrap"]["newly_seeded"], 3);
+    let lanes: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("lanes.json")).unwrap()).unwrap();
+    let lanes = lanes["lanes"].as_array().unwrap();
+    let by_id = |id: &str| lanes.iter().find(|l| l["lane_id"] == id).unwrap().clone();
+    assert_eq!(
+        by_id("lane-planning")["wp_ids"],
+        serde_json::json!(["WP02"])
+    );
+    assert_eq!(by_id("lane-a")["wp_ids"], serde_json::json!(["WP01"]));
+    // WP03 waits for the planning lane.
+    assert_eq!(
+        by_id("lane-b")["depends_on_lanes"],
+        serde_json::json!(["lane-planning"])
+    );
+    assert_eq!(by_id("lane-b")["parallel_group"], 1);
+    let wp1 = fs::read_to_string(dir.join("tasks/WP01-gamma.md")).unwrap();
+    assert!(
+        wp1.contains("subtasks:\n- T001") && wp1.contains("execution_mode: code_change"),
+        "{wp1}"
+    );
+
+    let after_first = snapshot(&dir);
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    assert_eq!(v["modified_wps"], serde_json::json!([]));
+    assert_eq!(
+        changed(&snapshot(&dir), &after_first),
+        Vec::<PathBuf>::new(),
+        "second run changed a file"
+    );
+}
+
+#[test]
+fn empty_mission_finalizes_cleanly() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    env.json(
+        &root,
+        &["agent", "mission", "create", "dogfood-track7", "--json"],
+    );
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "dogfood-track7",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("nothing to finalize"));
+    let out = env.run(
+        &root,
+        &["agent", "tasks", "status", "--mission", "dogfood-track7"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!root
+        .join("kitty-specs/001-dogfood-track7/lanes.json")
+        .exists());
+}
+
+#[test]
+fn list_dependents_and_mark_status() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(
+        &env,
+        "## WP01: A\n- [ ] T001 one\n- [ ] T002 two\n\n## WP02: B\nDepends on WP01\n\n## WP03: C\nDepends on WP02\n",
+        &[("WP01-a.md", "", "`src/a/`"), ("WP02-b.md", "", "`src/b/`"), ("WP03-c.md", "", "`src/c/`")],
+    );
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "list-dependents",
+            "WP01",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    assert_eq!(v["direct_dependents"], serde_json::json!(["WP02"]));
+    assert_eq!(v["all_dependents"], serde_json::json!(["WP02", "WP03"]));
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T002",
+            "T009",
+            "--status",
+            "done",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    assert_eq!(v["updated"], serde_json::json!(["T002"]));
+    assert_eq!(v["not_found"], serde_json::json!(["T009"]));
+    let tasks = fs::read_to_string(dir.join("tasks.md")).unwrap();
+    assert!(tasks.contains("- [ ] T001 one\n- [x] T002 two"), "{tasks}");
+}
