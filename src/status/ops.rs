@@ -96,19 +96,6 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
     let actor = req.agent.clone().unwrap_or_else(|| "user".into());
     let open = open_subtasks(mission, &file.id)?;
-    if !req.force && matches!(to, Lane::ForReview | Lane::Approved | Lane::Done) && !open.is_empty()
-    {
-        return Err(Error::user(format!(
-            "{} still has unchecked subtasks in tasks.md: {}",
-            file.id,
-            open.join(", ")
-        ))
-        .with_hint(format!(
-            "tick them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force --reason",
-            open.join(" "),
-            mission.slug
-        )));
-    }
     if !req.force
         && matches!(to, Lane::Approved | Lane::Done)
         && matches!(
@@ -123,6 +110,19 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         .with_hint(format!(
             "move it to for_review, and let a reviewer run `spec-kitty agent action review {}`; or pass --force --reason",
             file.id
+        )));
+    }
+    if !req.force && matches!(to, Lane::ForReview | Lane::Approved | Lane::Done) && !open.is_empty()
+    {
+        return Err(Error::user(format!(
+            "{} still has unchecked subtasks in tasks.md: {}",
+            file.id,
+            open.join(", ")
+        ))
+        .with_hint(format!(
+            "tick them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force --reason",
+            open.join(" "),
+            mission.slug
         )));
     }
     let feedback = req.review_feedback.clone().or_else(|| req.note.clone());

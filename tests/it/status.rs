@@ -1,1 +1,340 @@
-//! Tests for this area live here.
+//! The status log, move-task and the board.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::common::{stderr, stdout, TestEnv};
+
+/// A finalized mission `001-m` with `n` independent code WPs.
+fn mission(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
+    let root = env.project("p");
+    let v = env.json(&root, &["agent", "mission", "create", "m", "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    let mut tasks = String::from("# WPs\n");
+    for i in 1..=n {
+        tasks.push_str(&format!(
+            "\n## WP{i:02}: Package {i}\n\n- [ ] T{i:03} build it\n"
+        ));
+        fs::write(
+            dir.join(format!("tasks/WP{i:02}-p{i}.md")),
+            format!(
+                "---\nwork_package_id: WP{i:02}\ntitle: Package {i}\n---\n\nBuild `src/p{i}/`.\n"
+            ),
+        )
+        .unwrap();
+    }
+    fs::write(dir.join("tasks.md"), tasks).unwrap();
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    (root, dir)
+}
+
+fn mv(env: &TestEnv, root: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["agent", "tasks", "move-task"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--mission", "m"]);
+    env.run(root, &all)
+}
+
+#[test]
+fn legal_moves_illegal_moves_and_force() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 2);
+    let out = mv(&env, &root, &["WP01", "--to", "done"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("has not been reviewed"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = mv(
+        &env,
+        &root,
+        &["WP01", "--to", "claimed", "--agent", "codex", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["from_lane"].as_str(), v["to_lane"].as_str()),
+        (Some("planned"), Some("claimed"))
+    );
+
+    // A refused move names the allowed targets and the override.
+    let out = mv(&env, &root, &["WP01", "--to", "planned"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("allowed from claimed: in_progress, blocked, canceled"),
+        "{err}"
+    );
+    assert!(err.contains("--force --reason"), "{err}");
+
+    // for_review needs the WP's subtasks ticked.
+    mv(
+        &env,
+        &root,
+        &["WP01", "--to", "in_progress", "--agent", "codex"],
+    );
+    let out = mv(&env, &root, &["WP01", "--to", "for_review"]);
+    assert!(
+        stderr(&out).contains("unchecked subtasks in tasks.md: T001"),
+        "{}",
+        stderr(&out)
+    );
+    env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "--status",
+            "done",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    assert!(mv(
+        &env,
+        &root,
+        &["WP01", "--to", "for_review", "--agent", "codex"]
+    )
+    .status
+    .success());
+
+    // --force needs --reason; with it the move is recorded as forced.
+    assert_eq!(
+        mv(&env, &root, &["WP02", "--to", "done", "--force"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let out = mv(
+        &env,
+        &root,
+        &[
+            "WP02", "--to", "canceled", "--force", "--reason", "dropped", "--agent", "lead",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["force"], true);
+    assert_eq!(last["reason"], "dropped");
+    assert_eq!(last["to_lane"], "canceled");
+    // The activity log of the WP file records the moves.
+    let wp1 = fs::read_to_string(dir.join("tasks/WP01-p1.md")).unwrap();
+    assert!(
+        wp1.contains("## Activity Log") && wp1.contains("codex – Moved to for_review"),
+        "{wp1}"
+    );
+    assert!(wp1.contains("agent: codex"), "{wp1}");
+}
+
+#[test]
+fn board_shows_dependencies_progress_and_ready() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let v = env.json(&root, &["agent", "mission", "create", "m", "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    fs::write(
+        dir.join("tasks.md"),
+        "## WP01: Alpha\n\n## WP02: Beta\nDepends on WP01\n",
+    )
+    .unwrap();
+    for (f, id) in [("WP01-a.md", "WP01"), ("WP02-b.md", "WP02")] {
+        fs::write(
+            dir.join("tasks").join(f),
+            format!("---\nwork_package_id: {id}\ntitle: {id} work\n---\n`src/{id}/`\n"),
+        )
+        .unwrap();
+    }
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    let out = env.run(&root, &["agent", "tasks", "status", "--mission", "m"]);
+    assert!(out.status.success());
+    let board = stdout(&out);
+    assert!(
+        board
+            .lines()
+            .any(|l| l.contains("WP01") && l.contains("deps: none")),
+        "{board}"
+    );
+    assert!(
+        board
+            .lines()
+            .any(|l| l.contains("WP02") && l.contains("deps: WP01")),
+        "{board}"
+    );
+    assert!(board.contains("Ready to start: WP01"), "{board}");
+    assert!(board.lines().all(|l| l.chars().count() <= 80), "{board}");
+    assert!(!board.contains('\u{1b}'), "no colour without a TTY");
+
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "m", "--json"],
+    );
+    assert_eq!(v["total_wps"], 2);
+    assert_eq!(v["ready"], serde_json::json!(["WP01"]));
+    let w2 = v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "WP02")
+        .unwrap();
+    assert_eq!(w2["dependencies"], serde_json::json!(["WP01"]));
+    assert_eq!(w2["lane"], "planned");
+
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "list-tasks",
+            "--mission",
+            "m",
+            "--lane",
+            "planned",
+            "--json",
+        ],
+    );
+    assert_eq!(v["count"], 2);
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "list-tasks",
+            "--mission",
+            "m",
+            "--lane",
+            "done",
+            "--json",
+        ],
+    );
+    assert_eq!(v["count"], 0);
+    env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "add-history",
+            "WP02",
+            "--note",
+            "waiting on alpha",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    let wp2 = fs::read_to_string(dir.join("tasks/WP02-b.md")).unwrap();
+    assert!(wp2.contains("user – waiting on alpha"), "{wp2}");
+}
+
+#[test]
+fn parallel_moves_all_land_and_snapshot_matches_log() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 16);
+    for round in ["claimed", "in_progress"] {
+        let children: Vec<_> = (1..=16)
+            .map(|i| {
+                env.spawn_env(
+                    &root,
+                    &[
+                        "agent",
+                        "tasks",
+                        "move-task",
+                        &format!("WP{i:02}"),
+                        "--to",
+                        round,
+                        "--agent",
+                        "a",
+                        "--mission",
+                        "m",
+                    ],
+                    // Widen the read-to-write gap so a missing lock shows up every time.
+                    &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "20")],
+                )
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let log = fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 16 + 32, "bootstrap + 2 moves per WP");
+    let snap: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("status.json")).unwrap()).unwrap();
+    assert_eq!(snap["event_count"], 48);
+    for i in 1..=16 {
+        assert_eq!(
+            snap["work_packages"][format!("WP{i:02}")]["lane"],
+            "in_progress"
+        );
+    }
+    // Rebuilding from the log gives the same lanes.
+    let before = snap["work_packages"].clone();
+    env.json(&root, &["materialize", "--mission", "m", "--json"]);
+    let again: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("status.json")).unwrap()).unwrap();
+    assert_eq!(again["work_packages"], before);
+}
+
+#[test]
+fn torn_last_line_is_reported_and_kept() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 2);
+    let path = dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.push_str("{\"actor\": \"crash\", \"at");
+    fs::write(&path, &text).unwrap();
+    let out = env.run(&root, &["agent", "tasks", "status", "--mission", "m"]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("status.events.jsonl:3: unreadable event skipped"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        mv(&env, &root, &["WP01", "--to", "claimed", "--agent", "a"])
+            .status
+            .success()
+    );
+    let after = fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = after.lines().collect();
+    assert_eq!(lines.len(), 4, "{after}");
+    assert_eq!(
+        lines[2], "{\"actor\": \"crash\", \"at",
+        "the torn line is kept on its own line"
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(lines[3]).is_ok());
+}

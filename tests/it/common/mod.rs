@@ -56,6 +56,35 @@ impl TestEnv {
         cmd
     }
 
+    /// Start `spec-kitty ARGS` in `dir` without waiting (for parallel-process tests).
+    pub fn spawn(&self, dir: &Path, args: &[&str]) -> std::process::Child {
+        self.spawn_env(dir, args, &[])
+    }
+
+    /// [`TestEnv::spawn`] with extra environment variables.
+    pub fn spawn_env(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"))
+            .current_dir(dir)
+            .envs(vars.iter().copied())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", &self.gitconfig)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env("TMPDIR", self.tmp.path())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn spec-kitty")
+    }
+
     /// Run `spec-kitty ARGS` in `dir` and return its output (any exit code).
     pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
         self.sk(dir, args).output().expect("run spec-kitty")
