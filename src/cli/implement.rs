@@ -1,11 +1,24 @@
 //! Legacy top-level `spec-kitty implement`.
 
 use clap::Args;
+use serde_json::json;
 
 use super::Ctx;
 use crate::error::Result;
+use crate::status::ops::find_wp;
+use crate::workspace;
 
+/// Internal: prepare the workspace of a work package (no status change).
+///
+/// This is internal infrastructure, the implementation detail of
+/// `spec-kitty agent action implement`, kept for scripts that call it directly.
+/// Agents and people should loop with `spec-kitty next` and take work with
+/// `spec-kitty agent action implement`, which also claims the work package and
+/// prints its prompt.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Use `spec-kitty next --agent <agent> --mission <slug>` to find the next step and `spec-kitty agent action implement <WP> --agent <agent>` to take a work package."
+)]
 pub struct ImplementArgs {
     /// Work package id (for example WP01)
     pub wp_id: String,
@@ -17,8 +30,29 @@ pub struct ImplementArgs {
     pub json: bool,
 }
 
-pub fn run(_ctx: &Ctx, _args: &ImplementArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    let lanes = workspace::require_lanes(&mission)?;
+    let wp = find_wp(&mission, &args.wp_id)?;
+    let ws = workspace::ensure(project, &mission, &lanes, &wp)?;
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success",
+            "mission_slug": mission.slug,
+            "wp_id": wp.id,
+            "workspace": ws.path,
+            "workspace_kind": ws.kind,
+            "lane_id": ws.lane_id,
+            "branch": ws.branch,
+            "created": ws.created,
+        }));
+    } else {
+        ctx.say(format!("{} workspace: {}", wp.id, ws.path.display()));
+        match &ws.branch {
+            Some(b) => ctx.say(format!("  lane {} on branch {b}", ws.lane_id)),
+            None => ctx.say("  planning work runs in the main checkout (no worktree)"),
+        }
+        ctx.say("  to claim it and get its prompt: spec-kitty agent action implement");
+    }
+    Ok(())
 }

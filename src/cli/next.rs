@@ -1,10 +1,33 @@
-//! `spec-kitty next`.
+//! `spec-kitty next`: the loop entry. Reads the mission's artifacts and status
+//! and names the exact command to run next.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::Ctx;
 use crate::error::Result;
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StepResult {
+    Success,
+    Failed,
+    Blocked,
+}
+
+impl StepResult {
+    fn as_str(self) -> &'static str {
+        match self {
+            StepResult::Success => "success",
+            StepResult::Failed => "failed",
+            StepResult::Blocked => "blocked",
+        }
+    }
+}
+
+/// Decide the next step of a mission for an agent.
+///
+/// The decision is derived from the mission's files every time: spec, plan, work
+/// packages, lanes.json and the status log. It never changes a work package's
+/// lane; `spec-kitty agent action implement|review` do that.
 #[derive(Debug, Args)]
 pub struct NextArgs {
     /// Agent name (required with --result)
@@ -13,16 +36,59 @@ pub struct NextArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Outcome of the previous step: success, failed or blocked
-    #[arg(long)]
-    pub result: Option<String>,
+    /// Outcome of the previous step, recorded outside the project's tracked files
+    #[arg(long, value_enum, requires = "agent")]
+    pub result: Option<StepResult>,
     /// Print the decision as JSON
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(_ctx: &Ctx, _args: &NextArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    ctx.warn_version_skew(project);
+    let result = args.result.map(StepResult::as_str);
+    let d = crate::next::decide(project, &mission, args.agent.as_deref(), result)?;
+    if let (Some(r), Some(agent)) = (result, args.agent.as_deref()) {
+        crate::next::record_result(project, &mission, agent, r, &d)?;
+    }
+    if ctx.json {
+        ctx.json_out(&d);
+    } else {
+        let state = if d.kind == "terminal" {
+            "done"
+        } else {
+            d.mission_state
+        };
+        ctx.say(format!(
+            "[{}] {} @ {state}",
+            d.kind.to_uppercase(),
+            ctx.bold(&d.mission_slug)
+        ));
+        if let Some(a) = d.action {
+            match &d.wp_id {
+                Some(wp) => ctx.say(format!("Action: {a} {wp}")),
+                None => ctx.say(format!("Action: {a}")),
+            }
+        }
+        if let Some(ws) = &d.workspace_path {
+            ctx.say(format!("Workspace: {}", ws.display()));
+        }
+        if let Some(r) = &d.reason {
+            ctx.say(format!("Reason: {r}"));
+        }
+        if let Some(p) = &d.progress {
+            ctx.say(format!(
+                "Progress: {}% ({}/{} done)",
+                p["weighted_percentage"], p["done_wps"], p["total_wps"]
+            ));
+        }
+        if let Some(c) = &d.command {
+            ctx.say(format!("Next: {c}"));
+        }
+        if let Some(s) = &d.slash_command {
+            ctx.say(format!("Slash command: {s}"));
+        }
+    }
+    Ok(())
 }

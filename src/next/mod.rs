@@ -1,1 +1,302 @@
 //! Deciding a mission's next step from its artifacts and status.
+//!
+//! There is no separate run state to drift from reality: the decision is read
+//! off the files every time. spec.md still the template → specify; no plan →
+//! plan; no work packages → tasks; not finalized → finalize; a ready WP →
+//! implement it; a WP waiting for review → review it; everything approved →
+//! accept; everything done → terminal.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::Result;
+use crate::fsutil;
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::status::{Lane, StatusStore};
+use crate::tasks_md::wp;
+use crate::workspace;
+
+/// The decision, in the reference's schema plus the exact command to run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub kind: &'static str,
+    pub agent: Option<String>,
+    pub mission_slug: String,
+    pub mission_number: Option<String>,
+    pub mission_type: String,
+    pub mission: String,
+    pub mission_state: &'static str,
+    pub timestamp: String,
+    pub action: Option<&'static str>,
+    pub wp_id: Option<String>,
+    pub workspace_path: Option<PathBuf>,
+    pub prompt_file: Option<PathBuf>,
+    pub reason: Option<String>,
+    pub guard_failures: Vec<String>,
+    pub progress: Option<Value>,
+    pub origin: Value,
+    pub run_id: Option<String>,
+    pub step_id: &'static str,
+    pub decision_id: Option<String>,
+    pub input_key: Option<String>,
+    pub question: Option<String>,
+    pub options: Option<Vec<String>>,
+    pub is_query: bool,
+    pub preview_step: Option<String>,
+    /// The shell command that performs the step.
+    pub command: Option<String>,
+    /// The agent slash command for steps an agent writes (specify, plan, tasks).
+    pub slash_command: Option<String>,
+    /// The `--result` this call recorded, if any.
+    pub recorded_result: Option<String>,
+}
+
+fn is_template(mission: &Mission, path: &std::path::Path, part: &str) -> bool {
+    let Ok(text) = fsutil::read_to_string(path) else {
+        return true;
+    };
+    let t = text.trim();
+    t.is_empty()
+        || crate::templates::mission_template(mission.mission_type(), part)
+            .is_some_and(|tpl| tpl.trim() == t)
+}
+
+pub fn decide(
+    project: &Project,
+    mission: &Mission,
+    agent: Option<&str>,
+    result: Option<&str>,
+) -> Result<Decision> {
+    let slug = &mission.slug;
+    let agent_name = agent.unwrap_or("<agent>");
+    let mut d = Decision {
+        kind: "step",
+        agent: agent.map(str::to_string),
+        mission_slug: slug.clone(),
+        mission_number: mission.number.clone(),
+        mission_type: mission.mission_type().to_string(),
+        mission: mission.mission_type().to_string(),
+        mission_state: "not_started",
+        timestamp: crate::timefmt::now_iso(),
+        action: None,
+        wp_id: None,
+        workspace_path: None,
+        prompt_file: None,
+        reason: None,
+        guard_failures: Vec::new(),
+        progress: None,
+        origin: json!({"mission_tier": "builtin", "mission_path": null}),
+        run_id: None,
+        step_id: "",
+        decision_id: None,
+        input_key: None,
+        question: None,
+        options: None,
+        is_query: result.is_none(),
+        preview_step: None,
+        command: None,
+        slash_command: None,
+        recorded_result: result.map(str::to_string),
+    };
+    let step = |d: &mut Decision,
+                state: &'static str,
+                action: &'static str,
+                slash: Option<&str>,
+                cmd: Option<String>,
+                reason: String| {
+        d.mission_state = state;
+        d.step_id = state;
+        d.action = Some(action);
+        d.slash_command = slash.map(str::to_string);
+        d.command = cmd;
+        d.reason = Some(reason);
+    };
+    if is_template(mission, &mission.spec_file(), "spec") {
+        step(
+            &mut d,
+            "specify",
+            "specify",
+            Some("/spec-kitty.specify"),
+            None,
+            format!(
+                "{} is still the template: write the specification",
+                mission.spec_file().display()
+            ),
+        );
+        return Ok(d);
+    }
+    if is_template(mission, &mission.plan_file(), "plan") {
+        step(
+            &mut d,
+            "plan",
+            "plan",
+            Some("/spec-kitty.plan"),
+            Some(format!(
+                "spec-kitty agent mission setup-plan --mission {slug}"
+            )),
+            "there is no plan.md yet: write the technical plan".into(),
+        );
+        return Ok(d);
+    }
+    let files = if mission.tasks_dir().is_dir() {
+        wp::load_all(&mission.tasks_dir())?
+    } else {
+        Vec::new()
+    };
+    if !mission.tasks_file().is_file() || files.is_empty() {
+        step(
+            &mut d,
+            "tasks",
+            "tasks",
+            Some("/spec-kitty.tasks"),
+            None,
+            "no work packages yet: write tasks.md and tasks/WPxx-*.md".into(),
+        );
+        return Ok(d);
+    }
+    let finalized =
+        mission.lanes_file().is_file() && files.iter().all(|f| f.declares_dependencies());
+    if !finalized {
+        step(
+            &mut d,
+            "tasks_finalize",
+            "tasks-finalize",
+            Some("/spec-kitty.tasks-finalize"),
+            Some(format!(
+                "spec-kitty agent mission finalize-tasks --mission {slug}"
+            )),
+            "work packages are not finalized: compute dependencies and lanes".into(),
+        );
+        return Ok(d);
+    }
+
+    let store = StatusStore::for_mission(project, mission);
+    let (snap, _) = store.snapshot()?;
+    let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
+    let count = |ls: &[Lane]| files.iter().filter(|f| ls.contains(&lane(&f.id))).count();
+    let weighted: f64 = files
+        .iter()
+        .map(|f| lane(&f.id).progress_weight())
+        .sum::<f64>()
+        / files.len() as f64;
+    d.progress = Some(json!({
+        "total_wps": files.len(),
+        "done_wps": count(&[Lane::Done]),
+        "approved_wps": count(&[Lane::Approved]),
+        "in_progress_wps": count(&[Lane::Claimed, Lane::InProgress]),
+        "planned_wps": count(&[Lane::Planned]),
+        "for_review_wps": count(&[Lane::ForReview, Lane::InReview]),
+        "weighted_percentage": (weighted * 1000.0).round() / 10.0,
+    }));
+    let lanes = workspace::require_lanes(mission)?;
+    let ready = files.iter().find(|f| {
+        lane(&f.id) == Lane::Planned
+            && f.dependencies()
+                .iter()
+                .all(|dep| matches!(lane(dep), Lane::Done | Lane::Approved))
+    });
+    if let Some(f) = ready {
+        let ws = workspace::resolve(project, mission, &lanes, f)?;
+        step(
+            &mut d,
+            "implement",
+            "implement",
+            Some("/spec-kitty.implement"),
+            Some(format!(
+                "spec-kitty agent action implement {} --mission {slug} --agent {agent_name}",
+                f.id
+            )),
+            format!("{} is ready: its dependencies are done", f.id),
+        );
+        d.wp_id = Some(f.id.clone());
+        d.workspace_path = Some(ws.path);
+        return Ok(d);
+    }
+    if let Some(f) = files.iter().find(|f| lane(&f.id) == Lane::ForReview) {
+        let ws = workspace::resolve(project, mission, &lanes, f)?;
+        step(
+            &mut d,
+            "review",
+            "review",
+            Some("/spec-kitty.review"),
+            Some(format!(
+                "spec-kitty agent action review {} --mission {slug} --agent {agent_name}",
+                f.id
+            )),
+            format!("{} is waiting for review", f.id),
+        );
+        d.wp_id = Some(f.id.clone());
+        d.workspace_path = Some(ws.path);
+        return Ok(d);
+    }
+    let active: Vec<&str> = files
+        .iter()
+        .filter(|f| !matches!(lane(&f.id), Lane::Approved | Lane::Done | Lane::Canceled))
+        .map(|f| f.id.as_str())
+        .collect();
+    if active.is_empty() {
+        if files
+            .iter()
+            .all(|f| matches!(lane(&f.id), Lane::Done | Lane::Canceled))
+        {
+            d.kind = "terminal";
+            d.mission_state = "done";
+            d.step_id = "done";
+            d.reason = Some("every work package is done".into());
+            return Ok(d);
+        }
+        step(
+            &mut d,
+            "accept",
+            "accept",
+            Some("/spec-kitty.accept"),
+            Some(format!("spec-kitty agent mission accept --mission {slug}")),
+            "every work package is approved: check the mission and merge it".into(),
+        );
+        return Ok(d);
+    }
+    let waiting: Vec<String> = active
+        .iter()
+        .map(|id| format!("{id} is {}", lane(id)))
+        .collect();
+    d.kind = "blocked";
+    d.mission_state = "implement";
+    d.step_id = "implement";
+    d.reason = Some(format!("nothing is ready: {}", waiting.join(", ")));
+    d.command = Some(format!("spec-kitty agent tasks status --mission {slug}"));
+    Ok(d)
+}
+
+/// Record the outcome an agent reports for its previous step. The log lives in
+/// the git directory (or `.kittify/.runtime/` without git), never in tracked files.
+pub fn record_result(
+    project: &Project,
+    mission: &Mission,
+    agent: &str,
+    result: &str,
+    decision: &Decision,
+) -> Result<PathBuf> {
+    let dir = match &project.git_common_dir {
+        Some(g) => g.join("spec-kitty").join("runs"),
+        None => project.kittify_dir().join(".runtime"),
+    };
+    fsutil::create_dir_all(&dir)?;
+    let path = dir.join(format!("{}.jsonl", mission.slug));
+    let _lock = fsutil::FileLock::acquire(
+        &path.with_extension("lock"),
+        fsutil::LOCK_TIMEOUT,
+        "the mission's run log",
+    )?;
+    let line = crate::jsonfmt::py_line(&json!({
+        "agent": agent, "at": crate::timefmt::now_iso(), "result": result,
+        "next_state": decision.mission_state, "next_action": decision.action, "wp_id": decision.wp_id,
+    }));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.push_str(&line);
+    text.push('\n');
+    fsutil::atomic_write(&path, text.as_bytes())?;
+    Ok(path)
+}

@@ -2,8 +2,11 @@
 
 use clap::Subcommand;
 
+use serde_json::json;
+
 use crate::cli::Ctx;
 use crate::error::Result;
+use crate::workspace::action;
 
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
@@ -37,8 +40,67 @@ pub enum ActionCommand {
     },
 }
 
-pub fn run(_ctx: &Ctx, _cmd: ActionCommand) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
+    let (wp_id, mission, agent, review) = match cmd {
+        ActionCommand::Implement {
+            wp_id,
+            mission,
+            agent,
+            ..
+        } => (wp_id, mission, agent, false),
+        ActionCommand::Review {
+            wp_id,
+            mission,
+            agent,
+            ..
+        } => (wp_id, mission, agent, true),
+    };
+    let (project, m) = ctx.mission(mission.as_deref())?;
+    ctx.warn_version_skew(project);
+    let agent = agent.unwrap_or_else(|| {
+        if review {
+            "reviewer".into()
+        } else {
+            "agent".into()
+        }
+    });
+    let h = if review {
+        action::review(project, &m, wp_id.as_deref(), &agent)?
+    } else {
+        action::implement(project, &m, wp_id.as_deref(), &agent)?
+    };
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success",
+            "action": h.action,
+            "mission_slug": h.mission_slug,
+            "wp_id": h.wp_id,
+            "title": h.title,
+            "agent": h.agent,
+            "workspace": h.workspace.path,
+            "workspace_kind": h.workspace.kind,
+            "lane_id": h.workspace.lane_id,
+            "branch": h.workspace.branch,
+            "base_branch": h.workspace.base_branch,
+            "worktree_created": h.workspace.created,
+            "from_lane": h.from_lane,
+            "lane": h.lane,
+            "prompt_file": h.prompt_file,
+            "prompt": h.prompt,
+        }));
+    } else {
+        ctx.say(format!(
+            "{} {} ({}): {} -> {}",
+            ctx.paint(h.action, "32;1"),
+            ctx.bold(&h.wp_id),
+            h.title,
+            h.from_lane,
+            h.lane
+        ));
+        ctx.say(format!("Workspace: {}", h.workspace.path.display()));
+        ctx.say(format!("Prompt saved to {}", h.prompt_file.display()));
+        ctx.say("");
+        ctx.say(h.prompt.trim_end());
+    }
+    Ok(())
 }
