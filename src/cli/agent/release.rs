@@ -1,22 +1,126 @@
-//! `spec-kitty agent release prep|validate`.
+//! `spec-kitty agent release validate|prep`.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
 
 use crate::cli::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::release;
 
 #[derive(Debug, Subcommand)]
 pub enum ReleaseCommand {
-    /// Check version files, changelog and tags agree
-    Validate {
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    /// Check version coherence, the changelog entry and tag progression
+    Validate(ValidateArgs),
+    /// Draft the changelog block and version bump for the next release
+    Prep(PrepArgs),
 }
 
-pub fn run(_ctx: &Ctx, _cmd: ReleaseCommand) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Channel {
+    Stable,
+    Rc,
+    Alpha,
+    Beta,
+}
+
+#[derive(Debug, Args)]
+pub struct PrepArgs {
+    /// Release channel
+    #[arg(long, value_enum, default_value = "stable")]
+    pub channel: Channel,
+    /// Apply the block to CHANGELOG.md and bump the version files (all or nothing)
+    #[arg(long)]
+    pub write: bool,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(ctx: &Ctx, cmd: ReleaseCommand) -> Result<()> {
+    match cmd {
+        ReleaseCommand::Validate(_) => run_validate(ctx),
+        ReleaseCommand::Prep(a) => run_prep(ctx, &a),
+    }
+}
+
+fn run_validate(ctx: &Ctx) -> Result<()> {
+    let repo = release::open(&ctx.cwd)?;
+    let gates = release::validate(&repo)?;
+    let ok = gates.iter().all(|g| g.ok);
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": if ok { "success" } else { "failure" },
+            "ok": ok,
+            "version": repo.version,
+            "manifest": repo.manifest_name(),
+            "gates": gates,
+        }));
+    } else {
+        for g in &gates {
+            let mark = if g.ok {
+                ctx.paint("PASS", "32")
+            } else {
+                ctx.paint("FAIL", "31;1")
+            };
+            ctx.say(format!("{mark} {:<20} {}", g.name, g.detail));
+        }
+    }
+    if ok {
+        return Ok(());
+    }
+    let failed: Vec<&str> = gates
+        .iter()
+        .filter(|g| !g.ok)
+        .map(|g| g.detail.as_str())
+        .collect();
+    let err = Error::user(format!("release validation failed: {}", failed.join("; ")));
+    if ctx.json {
+        // The gates above are the one JSON document; exit non-zero without a second one.
+        std::process::exit(err.kind.exit_code().into());
+    }
+    Err(err)
+}
+
+fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
+    let repo = release::open(&ctx.cwd)?;
+    let channel = match a.channel {
+        Channel::Stable => "stable",
+        Channel::Rc => "rc",
+        Channel::Alpha => "alpha",
+        Channel::Beta => "beta",
+    };
+    let p = release::prep(&repo, channel, a.write)?;
+    if ctx.json {
+        ctx.json_out(&p);
+        return Ok(());
+    }
+    ctx.say(format!(
+        "{} {} -> {} ({channel})",
+        ctx.bold("Release"),
+        p.current_version,
+        p.target_version
+    ));
+    ctx.say(format!("version files: {}", p.version_files.join(", ")));
+    ctx.say("");
+    ctx.say(p.proposed_changelog_block.trim_end());
+    for w in &p.warnings {
+        ctx.warn(w);
+    }
+    if a.write {
+        if p.written.is_empty() {
+            ctx.say("\nnothing to write");
+        } else {
+            ctx.say(format!("\nwrote {}", p.written.join(", ")));
+        }
+    } else {
+        ctx.say("\n(dry run: pass --write to apply)");
+    }
+    Ok(())
 }
