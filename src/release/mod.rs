@@ -142,7 +142,7 @@ impl Repo {
                 }
             }
         }
-        out.sort_by(|a, b| version_key(&b.0).cmp(&version_key(&a.0)));
+        out.sort_by_key(|t| std::cmp::Reverse(version_key(&t.0)));
         out
     }
 }
