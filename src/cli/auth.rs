@@ -1,22 +1,214 @@
 //! `spec-kitty auth` (also `spec-kitty agent auth`).
 
+use std::io::{BufRead, IsTerminal, Write};
+
 use clap::Subcommand;
+use serde_json::json;
 
 use super::Ctx;
-use crate::error::Result;
+use crate::auth::{self, AuthHome, Refreshed};
+use crate::error::{Error, Result};
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
+    /// Log in to the sync server and store the tokens in ~/.spec-kitty/credentials
+    Login {
+        /// Username (asked for on a terminal when left out)
+        #[arg(short, long)]
+        username: Option<String>,
+        /// Password (prefer --password-stdin; asked for on a terminal)
+        #[arg(short, long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of stdin
+        #[arg(long)]
+        password_stdin: bool,
+        /// Log in again even when a session is stored
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the stored session
+    Logout {
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the stored session (never refreshes or clears it)
     Status {
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
     },
+    /// Refresh the access token now, holding the credentials lock throughout
+    Refresh {
+        /// Ask the server even when the access token is still fresh
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub fn run(_ctx: &Ctx, _cmd: AuthCommand) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+fn prompt_line(label: &str) -> Result<String> {
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{label}: ");
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Error::user(format!("cannot read {label}: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn describe(c: &auth::Credentials) -> serde_json::Value {
+    json!({
+        "username": c.username,
+        "team_slug": c.team_slug,
+        "server_url": c.server_url,
+        "access_expires_at": c.access_expires_at,
+        "refresh_expires_at": c.refresh_expires_at,
+        "access_seconds_left": c.access_seconds_left().max(0),
+        "refresh_seconds_left": c.refresh_seconds_left().max(0),
+        "access_valid": c.access_seconds_left() > 0,
+        "refresh_valid": c.refresh_seconds_left() > 0,
+    })
+}
+
+fn human_left(secs: i64) -> String {
+    match secs {
+        s if s <= 0 => "expired".into(),
+        s if s < 120 => format!("{s} s left"),
+        s if s < 7200 => format!("{} min left", s / 60),
+        s if s < 172_800 => format!("{} h left", s / 3600),
+        s => format!("{} days left", s / 86_400),
+    }
+}
+
+pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
+    let home = AuthHome::from_env()?;
+    match cmd {
+        AuthCommand::Status { .. } => {
+            let creds = auth::load(&home)?;
+            if ctx.json {
+                let mut v =
+                    json!({"logged_in": creds.is_some(), "credentials_file": home.credentials()});
+                if let (Some(c), Some(obj)) = (&creds, v.as_object_mut()) {
+                    if let Some(d) = describe(c).as_object() {
+                        obj.extend(d.clone());
+                    }
+                }
+                ctx.json_out(&v);
+            } else {
+                match creds {
+                    None => ctx.say("not logged in (run `spec-kitty auth login`)"),
+                    Some(c) => {
+                        ctx.say(format!(
+                            "logged in as {} on {}",
+                            ctx.bold(&c.username),
+                            c.server_url
+                        ));
+                        ctx.say(format!(
+                            "  access token:  {} ({})",
+                            c.access_expires_at,
+                            human_left(c.access_seconds_left())
+                        ));
+                        ctx.say(format!(
+                            "  refresh token: {} ({})",
+                            c.refresh_expires_at,
+                            human_left(c.refresh_seconds_left())
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        AuthCommand::Logout { .. } => {
+            let had = auth::logout(&home)?;
+            if ctx.json {
+                ctx.json_out(&json!({"result": "success", "was_logged_in": had}));
+            } else {
+                ctx.say(if had { "logged out" } else { "not logged in" });
+            }
+            Ok(())
+        }
+        AuthCommand::Refresh { force, .. } => {
+            let (how, c) = auth::refresh(&home, force)?;
+            if ctx.json {
+                let mut v = json!({"result": "success", "outcome": how});
+                if let (Some(obj), Some(d)) = (v.as_object_mut(), describe(&c).as_object()) {
+                    obj.extend(d.clone());
+                }
+                ctx.json_out(&v);
+            } else {
+                ctx.say(match how {
+                    Refreshed::Refreshed => "refreshed the access token",
+                    Refreshed::StillFresh => "the access token is still fresh; nothing to do",
+                    Refreshed::RotatedElsewhere => {
+                        "another spec-kitty process refreshed the tokens; using them"
+                    }
+                });
+            }
+            Ok(())
+        }
+        AuthCommand::Login {
+            username,
+            password,
+            password_stdin,
+            force,
+            ..
+        } => {
+            if !force {
+                if let Some(c) = auth::load(&home)? {
+                    if c.refresh_seconds_left() > 0 {
+                        return Err(Error::user(format!("already logged in as {}", c.username))
+                            .with_hint(
+                                "pass --force to log in again, or `spec-kitty auth logout` first",
+                            ));
+                    }
+                }
+            }
+            let tty = std::io::stdin().is_terminal();
+            let username = match username {
+                Some(u) => u,
+                None if tty => prompt_line("Username")?,
+                None => {
+                    return Err(Error::user("no username given and no terminal to ask on")
+                        .with_hint("pass --username"))
+                }
+            };
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p,
+                (None, true) => {
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                        Error::user(format!("cannot read the password from stdin: {e}"))
+                    })?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+                (None, false) if tty => prompt_line("Password")?,
+                (None, false) => {
+                    return Err(Error::user("no password given and no terminal to ask on")
+                        .with_hint("pass --password-stdin and pipe the password in"))
+                }
+            };
+            if password.is_empty() {
+                return Err(Error::user("the password is empty"));
+            }
+            let c = auth::login(&home, &username, &password)?;
+            if ctx.json {
+                let mut v = json!({"result": "success"});
+                if let (Some(obj), Some(d)) = (v.as_object_mut(), describe(&c).as_object()) {
+                    obj.extend(d.clone());
+                }
+                ctx.json_out(&v);
+            } else {
+                ctx.say(format!("logged in as {} on {}", c.username, c.server_url));
+            }
+            Ok(())
+        }
+    }
 }

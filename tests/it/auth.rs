@@ -1,1 +1,371 @@
-//! Tests for this area live here.
+//! Auth against an in-process mock server: login, status, logout, and the
+//! locked refresh under parallel processes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::common::{stderr, stdout, TestEnv};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Rotate tokens on refresh; a refresh token that is not the current one gets 401.
+    Rotate,
+    Always401,
+    Always500,
+}
+
+struct Mock {
+    url: String,
+    requests: Arc<AtomicUsize>,
+    unauthorized: Arc<AtomicUsize>,
+    current: Arc<Mutex<String>>,
+}
+
+fn mock(mode: Mode, latency: Duration) -> Mock {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let unauthorized = Arc::new(AtomicUsize::new(0));
+    let current = Arc::new(Mutex::new("refresh-0".to_string()));
+    let (r, u, c) = (requests.clone(), unauthorized.clone(), current.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            r.fetch_add(1, Ordering::SeqCst);
+            // Server latency, so unlocked clients would overlap.
+            std::thread::sleep(latency);
+            let (status, reply) = if request_line.contains("/api/v1/token/refresh/") {
+                let mut cur = c.lock().unwrap();
+                match mode {
+                    Mode::Always500 => (500, serde_json::json!({})),
+                    Mode::Always401 => (401, serde_json::json!({"detail": "bad"})),
+                    Mode::Rotate if body["refresh"] == *cur => {
+                        let n: usize = cur.trim_start_matches("refresh-").parse().unwrap();
+                        *cur = format!("refresh-{}", n + 1);
+                        (
+                            200,
+                            serde_json::json!({"access": format!("access-{}", n + 1), "refresh": *cur, "access_lifetime": 900}),
+                        )
+                    }
+                    Mode::Rotate => (401, serde_json::json!({"detail": "stale"})),
+                }
+            } else if body["password"] == "secret" {
+                (
+                    200,
+                    serde_json::json!({"access": "access-0", "refresh": "refresh-0", "expires_in": 900, "team_slug": "acme"}),
+                )
+            } else {
+                (401, serde_json::json!({"detail": "no"}))
+            };
+            if status == 401 {
+                u.fetch_add(1, Ordering::SeqCst);
+            }
+            let text = reply.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    Mock {
+        url,
+        requests,
+        unauthorized,
+        current,
+    }
+}
+
+fn sk(env: &TestEnv, url: &str, args: &[&str]) -> std::process::Output {
+    env.sk(&env.work, args)
+        .env("SPEC_KITTY_SERVER_URL", url)
+        .output()
+        .unwrap()
+}
+
+fn login(env: &TestEnv, m: &Mock) {
+    let out = env
+        .sk(
+            &env.work,
+            &["auth", "login", "-u", "alice", "--password-stdin", "--json"],
+        )
+        .env("SPEC_KITTY_SERVER_URL", &m.url)
+        .write_stdin("secret\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+}
+
+fn creds_path(env: &TestEnv) -> std::path::PathBuf {
+    env.home.join(".spec-kitty/credentials")
+}
+
+/// Make the stored access token look expired so a refresh is due.
+fn expire_access(env: &TestEnv) {
+    let text = std::fs::read_to_string(creds_path(env)).unwrap();
+    let re = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("access_expires_at") {
+                "access_expires_at = \"2000-01-01T00:00:00+00:00\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(creds_path(env), re + "\n").unwrap();
+}
+
+#[test]
+fn login_status_logout() {
+    let env = TestEnv::new();
+    let m = mock(Mode::Rotate, Duration::ZERO);
+    // Logged out: status says so and creates nothing.
+    let v: serde_json::Value =
+        serde_json::from_slice(&sk(&env, &m.url, &["auth", "status", "--json"]).stdout).unwrap();
+    assert_eq!(v["logged_in"], false);
+    assert!(env.home_files().is_empty());
+
+    login(&env, &m);
+    let text = std::fs::read_to_string(creds_path(&env)).unwrap();
+    assert!(
+        text.contains("[tokens]\naccess = \"access-0\"\nrefresh = \"refresh-0\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("[user]\nusername = \"alice\"\nteam_slug = \"acme\""),
+        "{text}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(creds_path(&env))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+
+    let before = std::fs::read(creds_path(&env)).unwrap();
+    for args in [
+        &["auth", "status", "--json"][..],
+        &["agent", "auth", "status", "--json"],
+    ] {
+        let v: serde_json::Value = serde_json::from_slice(&sk(&env, &m.url, args).stdout).unwrap();
+        assert_eq!(v["logged_in"], true);
+        assert_eq!(v["username"], "alice");
+        assert!(v["access_seconds_left"].as_i64().unwrap() > 800);
+    }
+    assert_eq!(
+        std::fs::read(creds_path(&env)).unwrap(),
+        before,
+        "status must not write"
+    );
+    assert_eq!(
+        m.requests.load(Ordering::SeqCst),
+        1,
+        "status must not call the server"
+    );
+
+    let out = sk(
+        &env,
+        &m.url,
+        &["auth", "login", "-u", "alice", "-p", "secret"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already logged in"));
+    assert!(sk(&env, &m.url, &["auth", "logout"]).status.success());
+    assert!(!creds_path(&env).exists());
+}
+
+#[test]
+fn wrong_password_and_no_tty_fail_fast() {
+    let env = TestEnv::new();
+    let m = mock(Mode::Rotate, Duration::ZERO);
+    let out = sk(
+        &env,
+        &m.url,
+        &["auth", "login", "-u", "alice", "-p", "nope"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("invalid username or password"));
+    // No password, no terminal (stdin is not a TTY): a clear error, no prompt, no hang.
+    let out = env
+        .sk(&env.work, &["auth", "login", "-u", "alice"])
+        .env("SPEC_KITTY_SERVER_URL", &m.url)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no password given and no terminal"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!creds_path(&env).exists());
+}
+
+#[test]
+fn plain_http_is_refused_except_loopback() {
+    let env = TestEnv::new();
+    let out = sk(
+        &env,
+        "http://sync.example.com",
+        &["auth", "login", "-u", "a", "-p", "b"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("HTTPS is required"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn parallel_refreshes_spend_each_refresh_token_once() {
+    let env = TestEnv::new();
+    let m = mock(Mode::Rotate, Duration::from_millis(30));
+    login(&env, &m);
+    expire_access(&env);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            env.spawn_env(
+                &env.work,
+                &["auth", "refresh", "--json"],
+                &[("SPEC_KITTY_SERVER_URL", &m.url)],
+            )
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // One login and exactly one refresh reached the server; nobody sent a spent token.
+    assert_eq!(m.unauthorized.load(Ordering::SeqCst), 0);
+    assert_eq!(m.requests.load(Ordering::SeqCst), 2);
+    let text = std::fs::read_to_string(creds_path(&env)).unwrap();
+    assert!(
+        text.contains(&format!("refresh = \"{}\"", m.current.lock().unwrap())),
+        "{text}"
+    );
+
+    // Forced refreshes by 8 processes: each one either refreshes with the
+    // current token or adopts the one another process just stored.
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            env.spawn_env(
+                &env.work,
+                &["auth", "refresh", "--force", "--json"],
+                &[("SPEC_KITTY_SERVER_URL", &m.url)],
+            )
+        })
+        .collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    assert_eq!(
+        m.unauthorized.load(Ordering::SeqCst),
+        0,
+        "a refresh token was spent twice"
+    );
+    let text = std::fs::read_to_string(creds_path(&env)).unwrap();
+    assert!(
+        text.contains(&format!("refresh = \"{}\"", m.current.lock().unwrap())),
+        "{text}"
+    );
+}
+
+#[test]
+fn real_401_clears_but_network_and_5xx_keep() {
+    let env = TestEnv::new();
+    let ok = mock(Mode::Rotate, Duration::ZERO);
+    login(&env, &ok);
+    expire_access(&env);
+    let before = std::fs::read(creds_path(&env)).unwrap();
+
+    let down = mock(Mode::Always500, Duration::ZERO);
+    let out = sk(&env, &down.url, &["auth", "refresh"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("answered 500"));
+    assert_eq!(
+        std::fs::read(creds_path(&env)).unwrap(),
+        before,
+        "5xx must keep credentials"
+    );
+
+    // Nothing listening: a network error keeps credentials.
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let out = sk(&env, &dead_url, &["auth", "refresh"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot reach the server"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(creds_path(&env).exists());
+
+    // A 401 for the token we still hold: the session is over.
+    let reject = mock(Mode::Always401, Duration::ZERO);
+    let out = sk(&env, &reject.url, &["auth", "refresh"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("session expired, run spec-kitty auth login"));
+    assert!(!creds_path(&env).exists());
+}
+
+#[test]
+fn lock_timeout_is_a_clear_error() {
+    let env = TestEnv::new();
+    let m = mock(Mode::Rotate, Duration::ZERO);
+    login(&env, &m);
+    expire_access(&env);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(env.home.join(".spec-kitty/credentials.lock"))
+        .unwrap();
+    fs2::FileExt::lock_exclusive(&lock).unwrap();
+    let out = env
+        .sk(&env.work, &["auth", "refresh"])
+        .env("SPEC_KITTY_SERVER_URL", &m.url)
+        .env("SPEC_KITTY_LOCK_TIMEOUT_MS", "300")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("credentials"), "{}", stderr(&out));
+    assert_eq!(
+        m.requests.load(Ordering::SeqCst),
+        1,
+        "no refresh while another process holds the lock"
+    );
+    fs2::FileExt::unlock(&lock).unwrap();
+}

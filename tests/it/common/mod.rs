@@ -70,7 +70,6 @@ impl TestEnv {
     ) -> std::process::Child {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"))
             .current_dir(dir)
-            .envs(vars.iter().copied())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
@@ -78,6 +77,7 @@ impl TestEnv {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
             .env("TMPDIR", self.tmp.path())
+            .envs(vars.iter().copied())
             .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
