@@ -17,7 +17,7 @@ use crate::workspace;
 /// prints its prompt.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Use `spec-kitty next --agent <agent> --mission <slug>` to find the next step and `spec-kitty agent action implement <WP> --agent <agent>` to take a work package."
+    after_help = "This is internal infrastructure. Use instead:\n  spec-kitty next --agent <agent> --mission <slug>          (the loop entry)\n  spec-kitty agent action implement <WP> --agent <agent>    (take a work package)"
 )]
 pub struct ImplementArgs {
     /// Work package id (for example WP01)
