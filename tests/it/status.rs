@@ -338,3 +338,81 @@ fn torn_last_line_is_reported_and_kept() {
     );
     assert!(serde_json::from_str::<serde_json::Value>(lines[3]).is_ok());
 }
+
+/// The fields both implementations report per work package, keyed by WP id.
+fn lanes_by_wp(v: &serde_json::Value) -> Vec<(String, String, String, String)> {
+    let mut rows: Vec<_> = v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let s = |k: &str| w[k].as_str().unwrap_or_default().to_string();
+            (s("id"), s("lane"), s("agent"), s("execution_mode"))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Board `--json` of `mission` after copying `fixture` into a fresh project.
+fn board_of_fixture(env: &TestEnv, fixture: &Path, mission: &str) -> serde_json::Value {
+    let root = env.project("p");
+    let name = fixture.file_name().unwrap();
+    crate::common::copy_dir(fixture, &root.join("kitty-specs").join(name));
+    env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", mission, "--json"],
+    )
+}
+
+fn assert_same_board(ours: &serde_json::Value, reference: &serde_json::Value) {
+    assert_eq!(lanes_by_wp(ours), lanes_by_wp(reference));
+    assert_eq!(ours["by_lane"], reference["by_lane"]);
+    assert_eq!(ours["total_wps"], reference["total_wps"]);
+    assert_eq!(
+        ours["progress_percentage"],
+        reference["progress_percentage"]
+    );
+}
+
+#[test]
+fn a_log_the_reference_wrote_reads_the_same() {
+    let env = TestEnv::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let ours = board_of_fixture(
+        &env,
+        &fixtures.join("taskgraph/001-dogfood-track2"),
+        "dogfood-track2",
+    );
+    let reference: serde_json::Value = serde_json::from_slice(
+        &fs::read(fixtures.join("status/reference-status-of-001-dogfood-track2.json")).unwrap(),
+    )
+    .unwrap();
+    assert_same_board(&ours, &reference);
+    assert_eq!(ours["warnings"], serde_json::json!([]));
+}
+
+#[test]
+fn the_reference_reads_our_log_the_same() {
+    let env = TestEnv::new();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/status/ours-read-by-reference");
+    let ours = board_of_fixture(&env, &fixture.join("001-demo"), "demo");
+    let reference: serde_json::Value =
+        serde_json::from_slice(&fs::read(fixture.join("reference-status.json")).unwrap()).unwrap();
+    assert_same_board(&ours, &reference);
+    // Rebuilding the snapshot from the log gives the lanes the reference read.
+    let dir = env.work.join("p/kitty-specs/001-demo");
+    fs::remove_file(dir.join("status.json")).unwrap();
+    let o = env.run(
+        &env.work.join("p"),
+        &["materialize", "--mission", "001-demo"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let snap: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("status.json")).unwrap()).unwrap();
+    for (id, lane, _, _) in lanes_by_wp(&reference) {
+        assert_eq!(snap["work_packages"][&id]["lane"], lane.as_str(), "{id}");
+    }
+    assert_eq!(snap["event_count"], 11);
+}
