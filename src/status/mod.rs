@@ -6,6 +6,7 @@ pub mod ops;
 pub mod reduce;
 pub mod store;
 mod transitions;
+pub mod validate;
 
 pub use model::{Lane, StatusEvent, LANES};
 pub use reduce::{reduce, Snapshot, WpState};

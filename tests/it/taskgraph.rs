@@ -450,3 +450,186 @@ fn list_dependents_and_mark_status() {
     let tasks = fs::read_to_string(dir.join("tasks.md")).unwrap();
     assert!(tasks.contains("- [ ] T001 one\n- [x] T002 two"), "{tasks}");
 }
+
+#[test]
+fn validate_workflow_reports_without_writing() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(
+        &env,
+        "## WP01: Alpha\n**Requirement Refs**: FR-001\n- [ ] T001 build it\n\n## WP02: Beta\n**Requirement Refs**: FR-002\nDepends on WP01\n\n## WP03: Gamma\n**Requirement Refs**: FR-003\n",
+        &[
+            ("WP01-alpha.md", "", "Create `src/alpha/`."),
+            ("WP02-beta.md", "", "Create `src/beta/`."),
+            ("WP03-gamma.md", "", "Create `src/gamma/`."),
+        ],
+    );
+    let validate = |args: &[&str]| {
+        let mut all = vec!["agent", "tasks", "validate-workflow"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--mission", "m", "--json"]);
+        env.run(&root, &all)
+    };
+    let parse = |o: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
+    };
+
+    // Not finalized yet: valid structure, but it says finalize-tasks is due.
+    let before = snapshot(&dir);
+    let o = validate(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = parse(&o);
+    assert_eq!(v["valid"], true);
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("finalize-tasks would still update WP01, WP02, WP03"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("lanes.json is missing"), "{warnings}");
+    assert!(
+        changed(&snapshot(&dir), &before).is_empty(),
+        "validate wrote files"
+    );
+
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    let v = parse(&validate(&[]));
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    assert_eq!(v["work_packages"].as_array().unwrap().len(), 3);
+
+    // WP02 forced to in_progress while WP01 is planned: a workflow error.
+    let o = env.run(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "in_progress",
+            "--mission",
+            "m",
+            "--agent",
+            "codex",
+            "--force",
+            "--reason",
+            "test",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = snapshot(&dir);
+    let o = validate(&["wp02"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = parse(&o);
+    assert_eq!(v["result"], "failure");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["work_packages"][0]["id"], "WP02");
+    assert_eq!(
+        v["work_packages"][0]["errors"][0],
+        "WP02 is in_progress but its dependency WP01 is still planned"
+    );
+    // The other WPs are fine on their own.
+    assert!(validate(&["WP03"]).status.success());
+    assert!(
+        changed(&snapshot(&dir), &before).is_empty(),
+        "validate wrote files"
+    );
+
+    // Approved with an unticked subtask: a warning naming the subtask and the fix.
+    for lane in [
+        "claimed",
+        "in_progress",
+        "for_review",
+        "in_review",
+        "approved",
+    ] {
+        let o = env.run(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                lane,
+                "--mission",
+                "m",
+                "--agent",
+                "codex",
+                "--force",
+                "--reason",
+                "test",
+            ],
+        );
+        assert!(o.status.success(), "{lane}: {}", stderr(&o));
+    }
+    let v = parse(&validate(&["WP01"]));
+    let w = v["work_packages"][0]["warnings"][0].as_str().unwrap();
+    assert!(
+        w.contains("unticked subtasks T001") && w.contains("mark-status T001"),
+        "{w}"
+    );
+
+    // Human output names the failing WP and exits 1; an unknown WP lists the known ones.
+    let o = env.run(
+        &root,
+        &["agent", "tasks", "validate-workflow", "--mission", "m"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = env.run(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "validate-workflow",
+            "WP09",
+            "--mission",
+            "m",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("known work packages: WP01, WP02, WP03"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn validate_workflow_turns_structural_errors_into_findings() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(
+        &env,
+        "## WP01: Alpha\n**Requirement Refs**: FR-001\nDepends on WP02\n\n## WP02: Beta\n**Requirement Refs**: FR-002\nDepends on WP01\n",
+        &[
+            ("WP01-alpha.md", "", "Create `src/alpha/`."),
+            ("WP02-beta.md", "", "Create `src/beta/`."),
+        ],
+    );
+    let before = snapshot(&dir);
+    let o = env.run(
+        &root,
+        &["agent", "tasks", "validate-workflow", "--mission", "m"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("ERROR") && out.contains("WP01 -> WP02 -> WP01"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("1 workflow check(s) failed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(changed(&snapshot(&dir), &before).is_empty());
+}

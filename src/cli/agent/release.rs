@@ -54,15 +54,14 @@ fn run_validate(ctx: &Ctx) -> Result<()> {
     let repo = release::open(&ctx.cwd)?;
     let gates = release::validate(&repo)?;
     let ok = gates.iter().all(|g| g.ok);
-    if ctx.json {
-        ctx.json_out(&json!({
-            "result": if ok { "success" } else { "failure" },
-            "ok": ok,
-            "version": repo.version,
-            "manifest": repo.manifest_name(),
-            "gates": gates,
-        }));
-    } else {
+    let report = json!({
+        "result": if ok { "success" } else { "failure" },
+        "ok": ok,
+        "version": repo.version,
+        "manifest": repo.manifest_name(),
+        "gates": gates,
+    });
+    if !ctx.json {
         for g in &gates {
             let mark = if g.ok {
                 ctx.paint("PASS", "32")
@@ -73,6 +72,9 @@ fn run_validate(ctx: &Ctx) -> Result<()> {
         }
     }
     if ok {
+        if ctx.json {
+            ctx.json_out(&report);
+        }
         return Ok(());
     }
     let failed: Vec<&str> = gates
@@ -80,12 +82,11 @@ fn run_validate(ctx: &Ctx) -> Result<()> {
         .filter(|g| !g.ok)
         .map(|g| g.detail.as_str())
         .collect();
-    let err = Error::user(format!("release validation failed: {}", failed.join("; ")));
-    if ctx.json {
-        // The gates above are the one JSON document; exit non-zero without a second one.
-        std::process::exit(err.kind.exit_code().into());
-    }
-    Err(err)
+    // With --json the gates travel in the error object: still one document.
+    Err(
+        Error::user(format!("release validation failed: {}", failed.join("; ")))
+            .with_details(report),
+    )
 }
 
 fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {

@@ -17,6 +17,8 @@ pub enum GraphCommand {
     ListDependents(DependentsArgs),
     /// Tick or untick subtask checkboxes (T001 ...) in tasks.md
     MarkStatus(MarkArgs),
+    /// Check tasks, WP files, lanes and status for consistency; writes nothing
+    ValidateWorkflow(ValidateArgs),
 }
 
 pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
@@ -24,6 +26,7 @@ pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
         GraphCommand::FinalizeTasks(a) => run_finalize(ctx, &a),
         GraphCommand::ListDependents(a) => run_dependents(ctx, &a),
         GraphCommand::MarkStatus(a) => run_mark(ctx, &a),
+        GraphCommand::ValidateWorkflow(a) => run_validate(ctx, &a),
     }
 }
 
@@ -234,4 +237,71 @@ fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Check a mission's tasks.md, WP files, lanes.json and status log against each
+/// other without writing anything. Exits 1 when a check fails.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Only this work package (for example WP01); all of them when omitted
+    pub wp_id: Option<String>,
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    let r = crate::status::validate::validate_workflow(project, &mission, a.wp_id.as_deref())?;
+    let report = json!({
+        "result": if r.valid { "success" } else { "failure" },
+        "mission_slug": mission.slug,
+        "valid": r.valid,
+        "errors": r.errors,
+        "warnings": r.warnings,
+        "work_packages": r.work_packages,
+    });
+    if !ctx.json {
+        for e in &r.errors {
+            ctx.say(format!("{} {e}", ctx.paint("ERROR", "31;1")));
+        }
+        for w in &r.warnings {
+            ctx.say(format!("{} {w}", ctx.paint("WARN ", "33")));
+        }
+        for wp in &r.work_packages {
+            let mark = if wp.valid {
+                ctx.paint("ok   ", "32")
+            } else {
+                ctx.paint("FAIL ", "31;1")
+            };
+            ctx.say(format!("{mark} {}  {}", wp.id, wp.lane));
+            for e in &wp.errors {
+                ctx.say(format!("      error: {e}"));
+            }
+            for w in &wp.warnings {
+                ctx.say(format!("      warning: {w}"));
+            }
+        }
+    }
+    if r.valid {
+        if ctx.json {
+            ctx.json_out(&report);
+        } else {
+            ctx.say(format!("{}: workflow is consistent", mission.slug));
+        }
+        return Ok(());
+    }
+    let n = r.errors.len()
+        + r.work_packages
+            .iter()
+            .map(|w| w.errors.len())
+            .sum::<usize>();
+    Err(
+        Error::user(format!("{}: {n} workflow check(s) failed", mission.slug))
+            .with_hint("fix the errors listed, then run validate-workflow again")
+            .with_details(report),
+    )
 }

@@ -1,0 +1,189 @@
+//! `agent tasks validate-workflow`: structure and workflow checks that write nothing.
+//!
+//! Structure (tasks.md, WP frontmatter, dependencies, ownership) is checked by
+//! running finalize in validate-only mode, so both commands agree on what is
+//! valid. On top of that come the workflow checks finalize cannot make: a WP
+//! that started before its dependencies finished, a WP missing from lanes.json,
+//! an active WP with no agent, approved work with unticked subtasks.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::lanes::LanesManifest;
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::status::ops::Board;
+use crate::status::Lane;
+use crate::tasks_md::{finalize, parse};
+
+/// The findings for one work package.
+#[derive(Debug, Clone, Serialize)]
+pub struct WpCheck {
+    pub id: String,
+    pub lane: String,
+    pub valid: bool,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Mission-wide findings plus one entry per checked work package.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkflowReport {
+    pub valid: bool,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub work_packages: Vec<WpCheck>,
+}
+
+/// Check the mission, or only `only` (a WP id, any case) when given.
+pub fn validate_workflow(
+    project: &Project,
+    mission: &Mission,
+    only: Option<&str>,
+) -> Result<WorkflowReport> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+
+    match finalize::finalize(project, mission, true) {
+        Ok(r) => {
+            if !r.would_modify.is_empty() {
+                let ids: Vec<&str> = r.would_modify.iter().map(|c| c.wp_id.as_str()).collect();
+                warnings.push(format!(
+                    "finalize-tasks would still update {}: run `spec-kitty agent mission finalize-tasks --mission {}`",
+                    ids.join(", "),
+                    mission.slug
+                ));
+            }
+            if r.wp_count > 0 && r.lanes.changed {
+                warnings.push(format!(
+                    "lanes.json is missing or out of date: run `spec-kitty agent mission finalize-tasks --mission {}`",
+                    mission.slug
+                ));
+            }
+            warnings.extend(r.warnings);
+        }
+        // Structural errors are findings here, not failures of the command.
+        Err(e) if e.kind == crate::error::Kind::User => errors.push(match &e.hint {
+            Some(h) => format!("{} ({h})", e.message),
+            None => e.message,
+        }),
+        Err(e) => return Err(e),
+    }
+
+    let board = Board::load(project, mission)?;
+    warnings.extend(board.warnings.iter().map(|w| w.to_string()));
+    let lanes = LanesManifest::read(&mission.lanes_file()).unwrap_or_else(|e| {
+        errors.push(e.message);
+        None
+    });
+    let tasks_path = mission.tasks_file();
+    let doc = if tasks_path.is_file() {
+        parse::parse(&fsutil::read_to_string(&tasks_path)?)
+    } else {
+        parse::TasksDoc::default()
+    };
+
+    let only = only.map(str::to_ascii_uppercase);
+    if let Some(id) = &only {
+        if !board.work_packages.iter().any(|w| &w.id == id) {
+            let known: Vec<&str> = board.work_packages.iter().map(|w| w.id.as_str()).collect();
+            return Err(
+                Error::user(format!("{} has no work package {id}", mission.slug)).with_hint(
+                    if known.is_empty() {
+                        "the mission has no tasks/WPxx-*.md files yet".to_string()
+                    } else {
+                        format!("known work packages: {}", known.join(", "))
+                    },
+                ),
+            );
+        }
+    }
+
+    let lane_of = |id: &str| {
+        board
+            .work_packages
+            .iter()
+            .find(|w| w.id == id)
+            .and_then(|w| Lane::parse(&w.lane).ok())
+    };
+    let mut checks = Vec::new();
+    for wp in &board.work_packages {
+        if only.as_ref().is_some_and(|id| id != &wp.id) {
+            continue;
+        }
+        let lane = Lane::parse(&wp.lane).unwrap_or(Lane::Planned);
+        let mut errs = Vec::new();
+        let mut warns = Vec::new();
+        let started = !matches!(lane, Lane::Planned | Lane::Blocked | Lane::Canceled);
+        if started {
+            for dep in &wp.dependencies {
+                match lane_of(dep) {
+                    Some(Lane::Approved | Lane::Done) => {}
+                    Some(l) => errs.push(format!(
+                        "{} is {lane} but its dependency {dep} is still {l}",
+                        wp.id
+                    )),
+                    None => errs.push(format!("{} depends on unknown {dep}", wp.id)),
+                }
+            }
+        }
+        if matches!(
+            lane,
+            Lane::Claimed | Lane::InProgress | Lane::ForReview | Lane::InReview
+        ) && wp.agent.is_empty()
+        {
+            warns.push(format!("{} is {lane} but no agent is recorded", wp.id));
+        }
+        if wp.title.is_empty() {
+            warns.push(format!(
+                "{} has no title (add `title:` to tasks/{})",
+                wp.id, wp.file
+            ));
+        }
+        if let Some(m) = &lanes {
+            let n = m.lanes.iter().filter(|l| l.wp_ids.contains(&wp.id)).count();
+            if n != 1 {
+                errs.push(format!(
+                    "{} is in {n} lanes of lanes.json (expected exactly one)",
+                    wp.id
+                ));
+            }
+        }
+        if matches!(lane, Lane::Approved | Lane::Done) {
+            let open: Vec<&str> = doc
+                .section(&wp.id)
+                .map(|s| {
+                    s.subtasks
+                        .iter()
+                        .filter(|t| !t.done)
+                        .map(|t| t.id.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !open.is_empty() {
+                warns.push(format!(
+                    "{} is {lane} with unticked subtasks {} (tick them with `spec-kitty agent tasks mark-status {} --status done --mission {}`)",
+                    wp.id,
+                    open.join(", "),
+                    open.join(" "),
+                    mission.slug
+                ));
+            }
+        }
+        checks.push(WpCheck {
+            id: wp.id.clone(),
+            lane: lane.to_string(),
+            valid: errs.is_empty(),
+            errors: errs,
+            warnings: warns,
+        });
+    }
+    let valid = errors.is_empty() && checks.iter().all(|c| c.valid);
+    Ok(WorkflowReport {
+        valid,
+        errors,
+        warnings,
+        work_packages: checks,
+    })
+}
