@@ -15,6 +15,11 @@ enum Mode {
     Rotate,
     Always401,
     Always500,
+    /// Answer 401 after another writer (not spec-kitty, so not under our lock)
+    /// stored rotated tokens: the file at `rotate_file` gets `refresh-elsewhere`.
+    StaleAfterOutsideRotation,
+    /// Read the request and never answer.
+    Hang,
 }
 
 struct Mock {
@@ -25,6 +30,10 @@ struct Mock {
 }
 
 fn mock(mode: Mode, latency: Duration) -> Mock {
+    mock_with(mode, latency, None)
+}
+
+fn mock_with(mode: Mode, latency: Duration, rotate_file: Option<std::path::PathBuf>) -> Mock {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
@@ -53,13 +62,28 @@ fn mock(mode: Mode, latency: Duration) -> Mock {
             let _ = reader.read_exact(&mut body);
             let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             r.fetch_add(1, Ordering::SeqCst);
+            if mode == Mode::Hang {
+                // Keep the connection open and silent until the test ends.
+                std::mem::forget(stream);
+                continue;
+            }
+            if let (Mode::StaleAfterOutsideRotation, Some(path)) = (mode, &rotate_file) {
+                let text = std::fs::read_to_string(path).unwrap();
+                let rotated = text.replace(
+                    &format!("refresh = \"{}\"", body["refresh"].as_str().unwrap()),
+                    "refresh = \"refresh-elsewhere\"",
+                );
+                std::fs::write(path, rotated).unwrap();
+            }
             // Server latency, so unlocked clients would overlap.
             std::thread::sleep(latency);
             let (status, reply) = if request_line.contains("/api/v1/token/refresh/") {
                 let mut cur = c.lock().unwrap();
                 match mode {
                     Mode::Always500 => (500, serde_json::json!({})),
-                    Mode::Always401 => (401, serde_json::json!({"detail": "bad"})),
+                    Mode::Always401 | Mode::StaleAfterOutsideRotation => {
+                        (401, serde_json::json!({"detail": "bad"}))
+                    }
                     Mode::Rotate if body["refresh"] == *cur => {
                         let n: usize = cur.trim_start_matches("refresh-").parse().unwrap();
                         *cur = format!("refresh-{}", n + 1);
@@ -69,6 +93,7 @@ fn mock(mode: Mode, latency: Duration) -> Mock {
                         )
                     }
                     Mode::Rotate => (401, serde_json::json!({"detail": "stale"})),
+                    Mode::Hang => unreachable!("answered above"),
                 }
             } else if body["password"] == "secret" {
                 (
@@ -368,4 +393,75 @@ fn lock_timeout_is_a_clear_error() {
         "no refresh while another process holds the lock"
     );
     fs2::FileExt::unlock(&lock).unwrap();
+}
+
+#[test]
+fn stale_401_after_rotation_elsewhere_keeps_the_new_tokens() {
+    let env = TestEnv::new();
+    let ok = mock(Mode::Rotate, Duration::ZERO);
+    login(&env, &ok);
+    expire_access(&env);
+    let m = mock_with(
+        Mode::StaleAfterOutsideRotation,
+        Duration::ZERO,
+        Some(creds_path(&env)),
+    );
+    let out = sk(&env, &m.url, &["auth", "refresh", "--json"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"], "rotated_elsewhere", "{v}");
+    assert_eq!(m.unauthorized.load(Ordering::SeqCst), 1);
+    let text = std::fs::read_to_string(creds_path(&env)).unwrap();
+    assert!(text.contains("refresh = \"refresh-elsewhere\""), "{text}");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_and_keeps_credentials() {
+    let env = TestEnv::new();
+    let ok = mock(Mode::Rotate, Duration::ZERO);
+    login(&env, &ok);
+    expire_access(&env);
+    let before = std::fs::read(creds_path(&env)).unwrap();
+    let m = mock(Mode::Hang, Duration::ZERO);
+    let out = env
+        .sk(&env.work, &["auth", "refresh"])
+        .env("SPEC_KITTY_SERVER_URL", &m.url)
+        .env("SPEC_KITTY_HTTP_TIMEOUT_MS", "300")
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach the server") && stderr(&out).contains("kept"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(m.requests.load(Ordering::SeqCst), 1);
+    assert_eq!(std::fs::read(creds_path(&env)).unwrap(), before);
+}
+
+#[test]
+fn a_corrupt_credentials_file_is_named_and_left_alone() {
+    let env = TestEnv::new();
+    let m = mock(Mode::Rotate, Duration::ZERO);
+    std::fs::create_dir_all(env.home.join(".spec-kitty")).unwrap();
+    for garbage in ["[tokens\naccess = \"a\"\n", "[user]\nusername = \"bob\"\n"] {
+        std::fs::write(creds_path(&env), garbage).unwrap();
+        for args in [&["auth", "status"][..], &["auth", "refresh"]] {
+            let out = sk(&env, &m.url, args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}");
+            let err = stderr(&out);
+            assert!(
+                err.contains(&creds_path(&env).display().to_string()),
+                "{args:?}: {err}"
+            );
+            assert!(err.contains("auth login --force"), "{err}");
+        }
+        let v: serde_json::Value =
+            serde_json::from_slice(&sk(&env, &m.url, &["auth", "status", "--json"]).stdout)
+                .unwrap();
+        assert_eq!(v["result"], "error");
+        assert_eq!(std::fs::read_to_string(creds_path(&env)).unwrap(), garbage);
+    }
+    assert_eq!(m.requests.load(Ordering::SeqCst), 0);
 }
