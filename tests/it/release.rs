@@ -217,3 +217,85 @@ fn this_repository_validates() {
         .unwrap()
         .starts_with("## [3.1.1] - "));
 }
+
+#[test]
+fn version_skew_warns_on_commands_that_write() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let set_version = |v: &str| {
+        std::fs::write(
+            root.join(".kittify/metadata.yaml"),
+            format!("spec_kitty:\n  version: {v}\n  initialized_at: '2026-11-24T00:00:00'\n"),
+        )
+        .unwrap();
+    };
+    let run = |args: &[&str]| {
+        let o = env.run(&root, args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        o
+    };
+
+    // An older project: writes suggest `spec-kitty upgrade`; --json stdout stays one object.
+    set_version("3.0.0");
+    let o = run(&["agent", "mission", "create", "skew", "--json"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("set up with spec-kitty 3.0.0") && err.contains("spec-kitty upgrade"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["result"], "success");
+    std::fs::write(root.join("kitty-specs/001-skew/tasks.md"), "## WP01: One\n").unwrap();
+    std::fs::write(
+        root.join("kitty-specs/001-skew/tasks/WP01-one.md"),
+        "---\nwork_package_id: WP01\ntitle: One\n---\nBuild `src/one/`.\n",
+    )
+    .unwrap();
+    run(&["agent", "mission", "finalize-tasks", "--mission", "skew"]);
+
+    // A newer project: writes say to update spec-kitty.
+    set_version("9.0.0");
+    let o = run(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "claimed",
+        "--mission",
+        "skew",
+        "--agent",
+        "codex",
+    ]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("newer than this binary") && err.contains("Update spec-kitty"),
+        "{err}"
+    );
+
+    // Read-only commands stay quiet.
+    for args in [
+        &["agent", "tasks", "status", "--mission", "skew"][..],
+        &["agent", "tasks", "list-tasks", "--mission", "skew"],
+        &["agent", "mission", "list"],
+    ] {
+        let o = run(args);
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+
+    // The matching version: no warning anywhere.
+    set_version(env!("CARGO_PKG_VERSION"));
+    let o = run(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "in_progress",
+        "--mission",
+        "skew",
+        "--agent",
+        "codex",
+    ]);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}

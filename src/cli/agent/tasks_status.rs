@@ -63,6 +63,7 @@ pub struct MoveArgs {
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    ctx.warn_version_skew(project);
     let out = ops::move_wp(
         project,
         &mission,
@@ -148,7 +149,6 @@ fn row(w: &BoardWp) -> String {
 
 pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    ctx.warn_version_skew(project);
     let board = Board::load(project, &mission)?;
     for w in &board.warnings {
         ctx.warn(w.to_string());
@@ -277,6 +277,7 @@ pub struct HistoryArgs {
 
 fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
+    ctx.warn_version_skew(project);
     let actor = a.agent.clone().unwrap_or_else(|| "user".into());
     let path = ops::add_history(project, &mission, &a.wp_id, &actor, &a.note)?;
     if ctx.json {
