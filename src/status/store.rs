@@ -4,7 +4,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::model::{Lane, StatusEvent};
+use super::model::{Lane, StatusEvent, LANES};
 use super::reduce::{reduce, Snapshot};
 use super::transitions::{validate, TransitionContext};
 use crate::error::{Error, IoContext, Result};
@@ -58,15 +58,8 @@ pub struct StatusStore {
     pub mission_type: String,
 }
 
-const FORWARD: [Lane; 7] = [
-    Lane::Planned,
-    Lane::Claimed,
-    Lane::InProgress,
-    Lane::ForReview,
-    Lane::InReview,
-    Lane::Approved,
-    Lane::Done,
-];
+/// The happy path planned -> done: the first seven lanes in canonical order.
+const FORWARD: &[Lane] = LANES.split_at(7).0;
 
 impl StatusStore {
     pub fn for_mission(project: &Project, mission: &Mission) -> StatusStore {

@@ -23,30 +23,25 @@ fn nonempty(s: &Option<String>) -> bool {
     s.as_deref().is_some_and(|s| !s.trim().is_empty())
 }
 
-fn has_review_evidence(ctx: &TransitionContext) -> bool {
+/// Whether the review evidence has a non-blank value for every key in `keys`.
+fn review_has(ctx: &TransitionContext, keys: &[&str]) -> bool {
     let Some(review) = ctx.evidence.as_ref().and_then(|e| e.get("review")) else {
         return false;
     };
-    let field = |k: &str| {
+    keys.iter().all(|k| {
         review
-            .get(k)
+            .get(*k)
             .and_then(Value::as_str)
             .is_some_and(|s| !s.trim().is_empty())
-    };
-    field("reviewer") && field("reference")
+    })
+}
+
+fn has_review_evidence(ctx: &TransitionContext) -> bool {
+    review_has(ctx, &["reviewer", "reference"])
 }
 
 fn has_review_result(ctx: &TransitionContext) -> bool {
-    let Some(review) = ctx.evidence.as_ref().and_then(|e| e.get("review")) else {
-        return false;
-    };
-    let field = |k: &str| {
-        review
-            .get(k)
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty())
-    };
-    field("reviewer") && field("reference") && field("verdict")
+    review_has(ctx, &["reviewer", "reference", "verdict"])
 }
 
 /// The guard of `from -> to`: `None` if the pair is not allowed at all, else the
