@@ -182,7 +182,8 @@ pub fn decide(
     }
 
     let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+    let events = store.read()?.events;
+    let snap = crate::status::reduce(&events);
     let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
     let count = |ls: &[Lane]| files.iter().filter(|f| ls.contains(&lane(&f.id))).count();
     let weighted: f64 = files
@@ -242,15 +243,19 @@ pub fn decide(
         d.workspace_path = Some(ws.path);
         return Ok(d);
     }
-    // The agent's own claimed work: carry on with it rather than wait.
-    let mine = |f: &&wp::WpFile, ls: &[Lane]| {
-        ls.contains(&lane(&f.id))
+    // The agent's own claimed work: carry on with it rather than wait. An
+    // implementation belongs to whoever claimed it; a review to whoever took it.
+    let claimed_by_me = |f: &&wp::WpFile| {
+        matches!(lane(&f.id), Lane::Claimed | Lane::InProgress)
+            && agent.is_some_and(|a| {
+                crate::workspace::action::claimant(&events, &f.id).as_deref() == Some(a)
+            })
+    };
+    let reviewing = |f: &&wp::WpFile| {
+        lane(&f.id) == Lane::InReview
             && agent.is_some_and(|a| snap.work_packages.get(&f.id).is_some_and(|s| s.actor == a))
     };
-    if let Some(f) = files
-        .iter()
-        .find(|f| mine(f, &[Lane::Claimed, Lane::InProgress]))
-    {
+    if let Some(f) = files.iter().find(claimed_by_me) {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
         step(
             &mut d,
@@ -271,7 +276,7 @@ pub fn decide(
         d.workspace_path = Some(ws.path);
         return Ok(d);
     }
-    if let Some(f) = files.iter().find(|f| mine(f, &[Lane::InReview])) {
+    if let Some(f) = files.iter().find(reviewing) {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
         step(
             &mut d,

@@ -11,7 +11,7 @@ use crate::fsutil;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::{self, MoveRequest};
-use crate::status::{Lane, Snapshot, StatusStore};
+use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::{parse, wp, WpFile};
 
 /// The prompt handed to an agent, and where it was saved.
@@ -33,10 +33,6 @@ pub struct Handoff {
 const CONTEXT_LIMIT: usize = 16_000;
 /// How much patch text a review prompt quotes.
 const DIFF_LIMIT: usize = 200_000;
-
-fn lanes_of(project: &Project, mission: &Mission) -> Result<Snapshot> {
-    Ok(StatusStore::for_mission(project, mission).snapshot()?.0)
-}
 
 /// WP files whose dependencies are not all approved or done.
 pub fn unmet_dependencies(snap: &Snapshot, wp: &WpFile) -> Vec<String> {
@@ -142,7 +138,57 @@ fn subtasks_of(mission: &Mission, f: &WpFile) -> Vec<String> {
     ids
 }
 
+/// Who took a WP for implementation: the actor of its latest claim (the move to
+/// `claimed`, or straight to `in_progress` when it skipped that lane). A review
+/// sending it back keeps the claim with the implementer.
+pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
+    let mut last_claim: Option<&StatusEvent> = None;
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        let claim = e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress && matches!(e.from_lane, Lane::Planned));
+        if claim {
+            last_claim = Some(e);
+        }
+    }
+    last_claim.map(|e| e.actor.clone())
+}
+
+/// The WP to implement: the named one, or the first planned WP whose
+/// dependencies are finished (skipping `passed_over`).
+fn pick(
+    mission: &Mission,
+    snap: &Snapshot,
+    wp_id: Option<&str>,
+    passed_over: &[String],
+) -> Result<WpFile> {
+    if let Some(id) = wp_id {
+        return ops::find_wp(mission, id);
+    }
+    let files = wp::load_all(&mission.tasks_dir())?;
+    files
+        .into_iter()
+        .find(|f| {
+            !passed_over.contains(&f.id)
+                && snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
+                && unmet_dependencies(snap, f).is_empty()
+        })
+        .ok_or_else(|| {
+            Error::user(format!(
+                "no work package of {} is ready to start",
+                mission.slug
+            ))
+            .with_hint(format!(
+                "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies)",
+                mission.slug
+            ))
+        })
+}
+
 /// Claim a WP for implementation and build its prompt.
+///
+/// The claim is checked after it is recorded: when another agent claimed the
+/// same WP a moment earlier (both saw it planned), a named WP is refused and an
+/// unnamed pick moves on to the next ready one.
 pub fn implement(
     project: &Project,
     mission: &Mission,
@@ -150,49 +196,34 @@ pub fn implement(
     agent: &str,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
-    let snap = lanes_of(project, mission)?;
-    let files = wp::load_all(&mission.tasks_dir())?;
-    let file = match wp_id {
-        Some(id) => ops::find_wp(mission, id)?,
-        None => files
-            .iter()
-            .find(|f| {
-                snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
-                    && unmet_dependencies(&snap, f).is_empty()
-            })
-            .cloned()
-            .ok_or_else(|| {
-                Error::user(format!(
-                    "no work package of {} is ready to start",
-                    mission.slug
-                ))
+    let store = StatusStore::for_mission(project, mission);
+    let mut passed_over: Vec<String> = Vec::new();
+    let (file, ws, from) = loop {
+        let snap = store.snapshot()?.0;
+        let file = pick(mission, &snap, wp_id, &passed_over)?;
+        let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+        let unmet = unmet_dependencies(&snap, &file);
+        if !unmet.is_empty() && matches!(from, Lane::Planned | Lane::Claimed) {
+            return Err(Error::user(format!(
+                "{} depends on {}, which {} not approved or done yet",
+                file.id,
+                unmet.join(", "),
+                if unmet.len() == 1 { "is" } else { "are" }
+            ))
+            .with_hint("finish those first; `spec-kitty next` names what is ready"));
+        }
+        if !matches!(from, Lane::Planned | Lane::Claimed | Lane::InProgress) {
+            return Err(Error::user(format!("{} is {from}; only planned work can be implemented", file.id))
                 .with_hint(format!(
-                    "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies)",
-                    mission.slug
-                ))
-            })?,
-    };
-    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
-    let unmet = unmet_dependencies(&snap, &file);
-    if !unmet.is_empty() && matches!(from, Lane::Planned | Lane::Claimed) {
-        return Err(Error::user(format!(
-            "{} depends on {}, which {} not approved or done yet",
-            file.id,
-            unmet.join(", "),
-            if unmet.len() == 1 { "is" } else { "are" }
-        ))
-        .with_hint("finish those first; `spec-kitty next` names what is ready"));
-    }
-    if !matches!(from, Lane::Planned | Lane::Claimed | Lane::InProgress) {
-        return Err(Error::user(format!("{} is {from}; only planned work can be implemented", file.id))
-            .with_hint(format!(
-                "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
-                file.id, mission.slug
-            )));
-    }
-    let ws = ensure(project, mission, &lanes, &file)?;
-    if from != Lane::InProgress {
-        ops::move_wp(
+                    "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
+                    file.id, mission.slug
+                )));
+        }
+        let ws = ensure(project, mission, &lanes, &file)?;
+        if from == Lane::InProgress {
+            break (file, ws, from);
+        }
+        let moved = ops::move_wp(
             project,
             mission,
             &MoveRequest {
@@ -203,7 +234,22 @@ pub fn implement(
                 ..Default::default()
             },
         )?;
-    }
+        if !moved.event_ids.is_empty() {
+            break (file, ws, from);
+        }
+        // Nothing recorded: it was already in_progress when our move got the lock.
+        let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
+        if owner == agent {
+            break (file, ws, from);
+        }
+        if wp_id.is_some() {
+            return Err(
+                Error::user(format!("{} was claimed by {owner} a moment ago", file.id))
+                    .with_hint("ask `spec-kitty next` for other work"),
+            );
+        }
+        passed_over.push(file.id.clone());
+    };
     let fresh = WpFile::read(&file.path)?;
     let prompt = implement_prompt(mission, &fresh, &ws, agent);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
@@ -304,32 +350,39 @@ pub fn review(
     agent: &str,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
-    let snap = lanes_of(project, mission)?;
-    let files = wp::load_all(&mission.tasks_dir())?;
-    let file = match wp_id {
-        Some(id) => ops::find_wp(mission, id)?,
-        None => files
-            .iter()
-            .find(|f| snap.lane_of(&f.id) == Some(Lane::ForReview))
-            .cloned()
-            .ok_or_else(|| {
-                Error::user(format!(
-                    "no work package of {} is waiting for review",
-                    mission.slug
-                ))
-                .with_hint("work packages reach for_review with `move-task WPxx --to for_review`")
-            })?,
-    };
-    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
-    if !matches!(from, Lane::ForReview | Lane::InReview) {
-        return Err(
-            Error::user(format!("{} is {from}, not waiting for review", file.id))
-                .with_hint("only for_review work can be reviewed"),
-        );
-    }
-    let mut ws = resolve(project, mission, &lanes, &file)?;
-    if from == Lane::ForReview {
-        ops::move_wp(
+    let store = StatusStore::for_mission(project, mission);
+    let mut passed_over: Vec<String> = Vec::new();
+    let (file, mut ws, from) = loop {
+        let snap = store.snapshot()?.0;
+        let file = match wp_id {
+            Some(id) => ops::find_wp(mission, id)?,
+            None => wp::load_all(&mission.tasks_dir())?
+                .into_iter()
+                .find(|f| {
+                    !passed_over.contains(&f.id) && snap.lane_of(&f.id) == Some(Lane::ForReview)
+                })
+                .ok_or_else(|| {
+                    Error::user(format!(
+                        "no work package of {} is waiting for review",
+                        mission.slug
+                    ))
+                    .with_hint(
+                        "work packages reach for_review with `move-task WPxx --to for_review`",
+                    )
+                })?,
+        };
+        let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+        if !matches!(from, Lane::ForReview | Lane::InReview) {
+            return Err(
+                Error::user(format!("{} is {from}, not waiting for review", file.id))
+                    .with_hint("only for_review work can be reviewed"),
+            );
+        }
+        let ws = resolve(project, mission, &lanes, &file)?;
+        if from == Lane::InReview {
+            break (file, ws, from);
+        }
+        let moved = ops::move_wp(
             project,
             mission,
             &MoveRequest {
@@ -339,7 +392,29 @@ pub fn review(
                 ..Default::default()
             },
         )?;
-    }
+        if !moved.event_ids.is_empty() {
+            break (file, ws, from);
+        }
+        // Another reviewer took it between our read and our move.
+        let owner = store
+            .snapshot()?
+            .0
+            .work_packages
+            .get(&file.id)
+            .map(|s| s.actor.clone())
+            .unwrap_or_default();
+        if owner == agent {
+            break (file, ws, from);
+        }
+        if wp_id.is_some() {
+            return Err(Error::user(format!(
+                "{} was taken for review by {owner} a moment ago",
+                file.id
+            ))
+            .with_hint("ask `spec-kitty next` for other work"));
+        }
+        passed_over.push(file.id.clone());
+    };
     let diff = match &ws.branch {
         Some(b) => match lane_diff(project, mission, &lanes, &file, &ws, DIFF_LIMIT) {
             Ok(d) => {

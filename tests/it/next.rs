@@ -647,3 +647,81 @@ fn three_wp_mission_end_to_end() {
     assert_eq!(env.git_state(&root), before);
     assert!(env.home_files().is_empty(), "{:?}", env.home_files());
 }
+
+#[test]
+fn claimed_work_stays_with_its_agent() {
+    let env = TestEnv::new();
+    let (root, _m) = env.three_wp_mission();
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "--mission",
+            "demo",
+            "--agent",
+            "codex",
+        ],
+    );
+    tick(&env, &root, "WP01");
+    mv(&env, &root, "WP01", "for_review", "codex");
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "--mission",
+            "demo",
+            "--agent",
+            "claude",
+        ],
+    );
+    // The reviewer is told to finish the review; the implementer waits.
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(
+        (state(&d).1, d["wp_id"].as_str()),
+        ("review", Some("WP01")),
+        "{d}"
+    );
+    assert_eq!(next(&env, &root, "codex", &[])["kind"], "blocked");
+    // Sent back to in_progress by the reviewer: the implementer carries on, not the reviewer.
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "in_progress",
+            "--agent",
+            "claude",
+            "--mission",
+            "demo",
+            "--review-feedback",
+            "add the sources",
+        ],
+    );
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(
+        (state(&d).1, d["wp_id"].as_str()),
+        ("implement", Some("WP01")),
+        "{d}"
+    );
+    assert!(d["reason"].as_str().unwrap().contains("codex"), "{d}");
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(d["kind"], "blocked", "{d}");
+    // Without --agent nobody owns anything: the mission waits.
+    let v: Value =
+        serde_json::from_str(&env.ok(&root, &["next", "--mission", "demo", "--json"])).unwrap();
+    assert_eq!(v["kind"], "blocked", "{v}");
+    assert!(
+        v["command"]
+            .as_str()
+            .unwrap()
+            .contains("agent tasks status"),
+        "{v}"
+    );
+}

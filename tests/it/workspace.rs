@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -48,6 +49,10 @@ fn review_json(env: &TestEnv, dir: &Path, slug: &str, wp: Option<&str>) -> Value
 /// Hand an in_progress WP to review the way the implement prompt says: tick
 /// its subtask, then move it to for_review.
 fn hand_in(env: &TestEnv, dir: &Path, slug: &str, wp: &str) {
+    hand_in_as(env, dir, slug, wp, "codex");
+}
+
+fn hand_in_as(env: &TestEnv, dir: &Path, slug: &str, wp: &str, agent: &str) {
     let t = format!("T0{}", &wp[2..]);
     env.ok(
         dir,
@@ -72,7 +77,7 @@ fn hand_in(env: &TestEnv, dir: &Path, slug: &str, wp: &str) {
             "--to",
             "for_review",
             "--agent",
-            "codex",
+            agent,
             "--mission",
             slug,
             "--note",
@@ -1072,4 +1077,134 @@ fn a_project_without_git_gets_a_clear_error_for_code_lanes() {
     );
     assert!(err.contains("not a git repository"), "{err}");
     assert_eq!(lane_of(&env, &root, &m.slug, "WP02"), "planned");
+}
+
+/// `n` independent planning WPs (no git work needed, so claims race on the log alone).
+fn planning_mission(env: &TestEnv, n: usize) -> (PathBuf, MissionInfo) {
+    let wps: Vec<WpDef> = (1..=n)
+        .map(|i| {
+            WpDef::planning(
+                &format!("WP{i:02}"),
+                &format!("Notes {i}"),
+                &format!("kitty-specs/{{slug}}/notes-{i}.md"),
+                &[],
+            )
+        })
+        .collect();
+    env.finalized_mission(&wps)
+}
+
+fn parallel_implement(env: &TestEnv, root: &Path, wp: Option<&str>, agents: usize) -> Vec<Output> {
+    let children: Vec<_> = (0..agents)
+        .map(|i| {
+            let agent = format!("agent{i}");
+            let mut args = vec!["agent", "action", "implement"];
+            args.extend(wp);
+            args.extend(["--mission", "demo", "--agent", agent.as_str(), "--json"]);
+            env.spawn_env(root, &args, &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "30")])
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
+}
+
+#[test]
+fn parallel_agents_never_share_a_claim() {
+    let env = TestEnv::new();
+    // Four agents, four ready WPs, no WP named: each gets a different one.
+    let (root, m) = planning_mission(&env, 4);
+    let outs = parallel_implement(&env, &root, None, 4);
+    let mut got: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+            v["wp_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    got.sort();
+    assert_eq!(got, ["WP01", "WP02", "WP03", "WP04"]);
+    for wp in &got {
+        assert_eq!(lane_of(&env, &root, &m.slug, wp), "in_progress");
+    }
+
+    // Four agents asking for the same WP: one claims it, the others are told who did.
+    let env = TestEnv::new();
+    let (root, m) = planning_mission(&env, 1);
+    let outs = parallel_implement(&env, &root, Some("WP01"), 4);
+    let winners: Vec<&Output> = outs.iter().filter(|o| o.status.success()).collect();
+    assert_eq!(winners.len(), 1, "exactly one claim succeeds");
+    let v: Value = serde_json::from_slice(&winners[0].stdout).unwrap();
+    let winner = v["agent"].as_str().unwrap();
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(1));
+        let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(
+            e["error"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("claimed by {winner}")),
+            "{e}"
+        );
+    }
+    let text = fs::read_to_string(m.dir.join("tasks/WP01-notes-1.md")).unwrap();
+    assert!(text.contains(&format!("agent: {winner}")), "{text}");
+
+    // Four reviewers for one WP in for_review: one takes it, the others find nothing.
+    hand_in_as(&env, &root, &m.slug, "WP01", winner);
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let agent = format!("reviewer{i}");
+            env.spawn_env(
+                &root,
+                &[
+                    "agent",
+                    "action",
+                    "review",
+                    "--mission",
+                    "demo",
+                    "--agent",
+                    &agent,
+                    "--json",
+                ],
+                &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "30")],
+            )
+        })
+        .collect();
+    let outs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    assert_eq!(outs.iter().filter(|o| o.status.success()).count(), 1);
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(
+            e["error"].as_str().unwrap().contains("waiting for review"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn two_checkouts_with_the_same_mission_keep_their_prompts_apart() {
+    let env = TestEnv::new();
+    let mut files = Vec::new();
+    for name in ["one", "two"] {
+        let root = env.project(name);
+        let m = env.create_mission(&root, "demo");
+        write_mission(&m.dir, &m.slug, &three_wps());
+        env.ok(
+            &root,
+            &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+        );
+        let v = implement_json(&env, &root, &m.slug, None);
+        files.push((root, PathBuf::from(v["prompt_file"].as_str().unwrap())));
+    }
+    assert_ne!(files[0].1, files[1].1);
+    for (root, file) in &files {
+        let text = fs::read_to_string(file).unwrap();
+        assert!(text.contains(&format!("cd {}", root.display())), "{text}");
+    }
 }
