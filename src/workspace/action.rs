@@ -251,7 +251,8 @@ pub fn implement(
         passed_over.push(file.id.clone());
     };
     let fresh = WpFile::read(&file.path)?;
-    let prompt = implement_prompt(mission, &fresh, &ws, agent);
+    let feedback = review_feedback(&store.read()?.events, &file.id);
+    let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
     fsutil::atomic_write(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
@@ -272,7 +273,36 @@ fn file_text(f: &WpFile) -> String {
     read_or_empty(&f.path)
 }
 
-fn implement_prompt(mission: &Mission, f: &WpFile, ws: &Workspace, agent: &str) -> String {
+/// The feedback of the reviews that sent a WP back, oldest first (at most the
+/// last three): `(reviewer, time, text)`.
+pub fn review_feedback(events: &[StatusEvent], wp_id: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = events
+        .iter()
+        .filter(|e| {
+            e.wp_id == wp_id
+                && matches!(
+                    e.from_lane,
+                    Lane::ForReview | Lane::InReview | Lane::Approved
+                )
+                && matches!(e.to_lane, Lane::Planned | Lane::InProgress)
+        })
+        .filter_map(|e| {
+            let text = e.review_ref.as_deref()?.trim();
+            (!text.is_empty()).then(|| (e.actor.clone(), e.at.clone(), text.to_string()))
+        })
+        .collect();
+    let skip = out.len().saturating_sub(3);
+    out.drain(..skip);
+    out
+}
+
+fn implement_prompt(
+    mission: &Mission,
+    f: &WpFile,
+    ws: &Workspace,
+    agent: &str,
+    feedback: &[(String, String, String)],
+) -> String {
     let slug = &mission.slug;
     let id = &f.id;
     let title = f.title().unwrap_or_default();
@@ -330,12 +360,25 @@ fn implement_prompt(mission: &Mission, f: &WpFile, ws: &Workspace, agent: &str) 
          Work in the workspace only:\n\n    cd {qpath}\n\n\
          Stay within the files this work package owns: {owned}.\n\
          The mission's files (kitty-specs/{slug}/) live in the main checkout; spec-kitty commands read and write them there from anywhere.\n\n\
+         {feedback}\
          ## The work package\n\n\
          ---- work package {id} ----\n{text}\n---- end of {id} ----\n\n\
          ## Mission context\n\n{spec}\n{plan}\n\
          ## When you are done\n\n{steps}\n\n\
          Then ask for the next step: `spec-kitty next --agent {agent} --mission {slug}`.\n",
         text = file_text(f).trim_end(),
+        feedback = if feedback.is_empty() {
+            String::new()
+        } else {
+            let items: Vec<String> = feedback
+                .iter()
+                .map(|(who, at, text)| format!("- {at}, {who}: {text}"))
+                .collect();
+            format!(
+                "## Review feedback to address\n\nThis work package was sent back by review. Fix what it asks for first:\n\n{}\n\n",
+                items.join("\n")
+            )
+        },
         spec = context_block("Specification", &mission.spec_file()),
         plan = context_block("Plan", &mission.plan_file()),
         steps = steps.join("\n\n"),

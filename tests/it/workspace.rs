@@ -365,6 +365,7 @@ fn implement_json_prompt_and_claim() {
         "prompts go to TMPDIR, never into the project: {}",
         file.display()
     );
+    assert!(!prompt.contains("Review feedback"), "first round: {prompt}");
     // The WP file, the mission's spec and plan, and the exact commands for the end.
     assert!(prompt.contains(&wps[1].marker()), "{prompt}");
     assert!(prompt.contains(&wps[1].acceptance()), "{prompt}");
@@ -614,6 +615,12 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     assert_eq!(v["wp_id"], "WP02");
     assert_eq!(v["worktree_created"], false);
     assert_eq!(canon(v["workspace"].as_str().unwrap()), canon(&wt));
+    // The new prompt carries the reviewer's feedback.
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("Review feedback") && prompt.contains("claude: name the function better"),
+        "{prompt}"
+    );
 
     // Human output of review names the workspace and prints the prompt.
     hand_in(&env, &root, &m.slug, "WP02");
@@ -1206,5 +1213,78 @@ fn two_checkouts_with_the_same_mission_keep_their_prompts_apart() {
     for (root, file) in &files {
         let text = fs::read_to_string(file).unwrap();
         assert!(text.contains(&format!("cd {}", root.display())), "{text}");
+    }
+}
+
+#[test]
+fn paths_with_spaces_work_and_are_quoted_in_prompts() {
+    let env = TestEnv::new();
+    let root = env.project("my project");
+    let m = env.create_mission(&root, "demo");
+    write_mission(&m.dir, &m.slug, &three_wps());
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    implement_json(&env, &root, &m.slug, None);
+    finish(&env, &root, &m.slug, "WP01");
+    let v = implement_json(&env, &root, &m.slug, None);
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    assert_eq!(canon(&wt), canon(root.join(".worktrees/001-demo-lane-a")));
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains(&format!("cd '{}'", wt.display())),
+        "{prompt}"
+    );
+    // The printed git commands run as printed.
+    write(&wt.join("src/core/lib.rs"), "fn f() {}\n");
+    for line in prompt
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("git -C"))
+    {
+        let words = crate::common::shell_words(line);
+        let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        env.git(&root, &args);
+    }
+    assert_eq!(env.git(&wt, &["status", "--porcelain"]), "");
+    assert!(env
+        .git(&wt, &["log", "-1", "--format=%s"])
+        .starts_with("WP02: Core"));
+}
+
+#[test]
+fn implement_before_finalize_says_how_to_get_lanes() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(&m.dir, &m.slug, &three_wps());
+    for args in [
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            "demo",
+            "--agent",
+            "a",
+        ][..],
+        &[
+            "agent",
+            "action",
+            "review",
+            "--mission",
+            "demo",
+            "--agent",
+            "a",
+        ],
+        &["implement", "WP01", "--mission", "demo"],
+    ] {
+        let err = env.refused(&root, args);
+        assert!(
+            err.contains("lanes.json") && err.contains("finalize-tasks"),
+            "{args:?}: {err}"
+        );
     }
 }
