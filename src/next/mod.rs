@@ -334,12 +334,12 @@ pub fn decide(
     Ok(d)
 }
 
-/// The run log of a mission: in the git directory (or `.kittify/.runtime/`
-/// without git), never in tracked files.
+/// The run log of a mission: in the git directory, or without one in
+/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
 pub fn run_log_path(project: &Project, mission: &Mission) -> PathBuf {
     match &project.git_common_dir {
         Some(g) => g.join("spec-kitty").join("runs"),
-        None => project.kittify_dir().join(".runtime"),
+        None => project.kittify_dir().join("runtime").join("next"),
     }
     .join(format!("{}.jsonl", mission.slug))
 }

@@ -1288,3 +1288,52 @@ fn implement_before_finalize_says_how_to_get_lanes() {
         );
     }
 }
+
+#[test]
+fn a_repository_with_a_git_file_gets_lane_worktrees_too() {
+    // `git init --separate-git-dir` (like a submodule) leaves a `.git` file in
+    // the checkout; that is a git project all the same.
+    let env = TestEnv::new();
+    let root = env.work.join("sep");
+    let gitdir = env.work.join("sep.git");
+    fs::create_dir_all(root.join(".kittify")).unwrap();
+    fs::write(root.join(".kittify/config.yaml"), "agents: {}\n").unwrap();
+    env.git(
+        &env.work,
+        &[
+            "init",
+            "-q",
+            "--separate-git-dir",
+            gitdir.to_str().unwrap(),
+            root.to_str().unwrap(),
+        ],
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "initial"]);
+    let m = env.create_mission(&root, "demo");
+    write_mission(&m.dir, &m.slug, &three_wps());
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission"]);
+    implement_json(&env, &root, &m.slug, None);
+    finish(&env, &root, &m.slug, "WP01");
+    let v = implement_json(&env, &root, &m.slug, None);
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    assert_eq!(canon(&wt), canon(root.join(".worktrees/001-demo-lane-a")));
+    assert!(wt.join("kitty-specs/001-demo/tasks.md").is_file());
+    // From inside the lane worktree the mission is still the main checkout's.
+    hand_in(&env, &wt, "demo", "WP02");
+    assert_eq!(lane_of(&env, &root, &m.slug, "WP02"), "for_review");
+    assert_eq!(
+        env.git(&wt, &["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    let status = env.git(&root, &["status", "--porcelain", "--untracked-files=all"]);
+    assert!(
+        !status.contains(".worktrees") && !status.contains(".kittify"),
+        "{status}"
+    );
+}
