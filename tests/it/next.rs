@@ -725,3 +725,22 @@ fn claimed_work_stays_with_its_agent() {
         "{v}"
     );
 }
+
+#[test]
+fn without_git_the_run_log_goes_to_the_ignored_runtime_dir() {
+    let env = TestEnv::new();
+    let root = env.work.join("nogit");
+    fs::create_dir_all(&root).unwrap();
+    env.ok(&root, &["init", ".", "--ai", "codex", "--non-interactive"]);
+    let gitignore = fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(
+        gitignore.lines().any(|l| l == ".kittify/runtime/"),
+        "{gitignore}"
+    );
+    env.create_mission(&root, "demo");
+    let d = next(&env, &root, "codex", &["--result", "failed"]);
+    assert_eq!(d["action"], "specify");
+    let log = fs::read_to_string(root.join(".kittify/runtime/next/001-demo.jsonl")).unwrap();
+    assert!(log.contains("\"result\": \"failed\""), "{log}");
+    assert!(!root.join(".kittify/.runtime").exists());
+}
