@@ -30,24 +30,38 @@ impl Project {
             if dotgit.is_file() {
                 // A linked worktree: follow the pointer back to the main checkout.
                 if let Some(common) = worktree_common_dir(&dotgit) {
-                    if let Some(main_root) = common.parent() {
-                        if main_root.join(".kittify").is_dir() {
-                            return Ok(Project {
-                                root: main_root.to_path_buf(),
-                                worktree: Some(d.to_path_buf()),
-                                git_common_dir: Some(common),
-                            });
-                        }
+                    // The main checkout holds the git directory as `.git` ...
+                    let mut main_root = common
+                        .parent()
+                        .filter(|r| r.join(".kittify").is_dir() && r.join(".git") == common)
+                        .map(Path::to_path_buf);
+                    // ... or, when it keeps it elsewhere (a submodule, or
+                    // --separate-git-dir), holds this lane worktree in `.worktrees/`.
+                    if main_root.is_none() {
+                        main_root = d
+                            .parent()
+                            .filter(|p| p.file_name().is_some_and(|n| n == ".worktrees"))
+                            .and_then(Path::parent)
+                            .filter(|r| {
+                                r.join(".kittify").is_dir()
+                                    && git_dir_of(r).is_some_and(|g| same_dir(&g, &common))
+                            })
+                            .map(Path::to_path_buf);
+                    }
+                    if let Some(root) = main_root {
+                        return Ok(Project {
+                            root,
+                            worktree: Some(d.to_path_buf()),
+                            git_common_dir: Some(common),
+                        });
                     }
                 }
             }
             if d.join(".kittify").is_dir() {
-                let git = d.join(".git");
-                let git_common_dir = if git.is_dir() { Some(git) } else { None };
                 return Ok(Project {
                     root: d.to_path_buf(),
                     worktree: None,
-                    git_common_dir,
+                    git_common_dir: git_dir_of(d),
                 });
             }
             dir = d.parent();
@@ -62,8 +76,7 @@ impl Project {
     /// Build a project rooted at `root` without searching (used right after `init`).
     pub fn at(root: &Path) -> Project {
         let root = absolute(root);
-        let git = root.join(".git");
-        let git_common_dir = if git.is_dir() { Some(git) } else { None };
+        let git_common_dir = git_dir_of(&root);
         Project {
             root,
             worktree: None,
@@ -188,6 +201,27 @@ pub fn version_key(v: &str) -> Option<(u64, u64, u64, u8, u64)> {
     Some((major, minor, patch, rank, num))
 }
 
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The git directory of a checkout at `root`: `.git` itself, or where a `.git`
+/// file points when that is a whole repository's directory (a submodule, or
+/// `git init --separate-git-dir`) rather than a linked worktree's.
+fn git_dir_of(root: &Path) -> Option<PathBuf> {
+    let git = root.join(".git");
+    if git.is_dir() {
+        return Some(git);
+    }
+    let text = fs::read_to_string(&git).ok()?;
+    let gitdir = text.trim().strip_prefix("gitdir:")?.trim();
+    let gitdir = normalize(&absolute_from(root, Path::new(gitdir)));
+    (gitdir.join("HEAD").is_file() && !gitdir.join("commondir").exists()).then_some(gitdir)
+}
+
 fn worktree_common_dir(dotgit_file: &Path) -> Option<PathBuf> {
     let text = fs::read_to_string(dotgit_file).ok()?;
     let gitdir = text.trim().strip_prefix("gitdir:")?.trim();
@@ -246,6 +280,23 @@ mod tests {
         assert_eq!(compare_versions("3.1.2", "3.1.10"), Some(Less));
         assert_eq!(compare_versions("v3.0.0", "3.1.1"), Some(Less));
         assert_eq!(compare_versions("3.1", "3.1.1"), None);
+    }
+
+    #[test]
+    fn a_git_file_pointing_at_a_whole_repository_counts_as_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        let gd = dir.path().join("gd");
+        fs::create_dir_all(root.join(".kittify")).unwrap();
+        fs::create_dir_all(&gd).unwrap();
+        fs::write(gd.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        fs::write(root.join(".git"), "gitdir: ../gd\n").unwrap();
+        let p = Project::discover(&root).unwrap();
+        assert_eq!(p.git_common_dir.as_deref(), Some(gd.as_path()));
+        assert_eq!(p.current_branch().as_deref(), Some("main"));
+        // A linked worktree's gitdir (it has a commondir file) is not taken as the repository.
+        fs::write(gd.join("commondir"), "..\n").unwrap();
+        assert_eq!(Project::discover(&root).unwrap().git_common_dir, None);
     }
 
     #[test]

@@ -44,12 +44,17 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
             "workspace_kind": ws.kind,
             "lane_id": ws.lane_id,
             "branch": ws.branch,
+            "base_branch": ws.base_branch,
+            "target_branch": ws.target_branch,
             "created": ws.created,
         }));
     } else {
         ctx.say(format!("{} workspace: {}", wp.id, ws.path.display()));
         match &ws.branch {
-            Some(b) => ctx.say(format!("  lane {} on branch {b}", ws.lane_id)),
+            Some(b) => ctx.say(format!(
+                "  lane {} on branch {b} (started from {})",
+                ws.lane_id, ws.base_branch
+            )),
             None => ctx.say("  planning work runs in the main checkout (no worktree)"),
         }
         ctx.say("  to claim it and get its prompt: spec-kitty agent action implement");

@@ -36,7 +36,8 @@ pub struct NextArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Outcome of the previous step, recorded outside the project's tracked files
+    /// Outcome of the step this agent was given last, recorded outside the
+    /// project's tracked files (the decision itself is always read off the files)
     #[arg(long, value_enum, requires = "agent")]
     pub result: Option<StepResult>,
     /// Print the decision as JSON
@@ -49,8 +50,8 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     ctx.warn_version_skew(project);
     let result = args.result.map(StepResult::as_str);
     let d = crate::next::decide(project, &mission, args.agent.as_deref(), result)?;
-    if let (Some(r), Some(agent)) = (result, args.agent.as_deref()) {
-        crate::next::record_result(project, &mission, agent, r, &d)?;
+    if let Some(agent) = args.agent.as_deref() {
+        crate::next::record(project, &mission, agent, result, &d)?;
     }
     if ctx.json {
         ctx.json_out(&d);

@@ -3,8 +3,9 @@
 //! There is no separate run state to drift from reality: the decision is read
 //! off the files every time. spec.md still the template → specify; no plan →
 //! plan; no work packages → tasks; not finalized → finalize; a ready WP →
-//! implement it; a WP waiting for review → review it; everything approved →
-//! accept; everything done → terminal.
+//! implement it; a WP waiting for review → review it; the agent's own claimed
+//! work → carry on with it; everything approved → accept; everything done →
+//! terminal.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,7 @@ use serde_json::{json, Value};
 
 use crate::error::Result;
 use crate::fsutil;
+use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::{Lane, StatusStore};
@@ -88,7 +90,7 @@ pub fn decide(
         reason: None,
         guard_failures: Vec::new(),
         progress: None,
-        origin: json!({"mission_tier": "builtin", "mission_path": null}),
+        origin: json!({"mission_tier": "package_default", "mission_path": null}),
         run_id: None,
         step_id: "",
         decision_id: None,
@@ -157,8 +159,14 @@ pub fn decide(
         );
         return Ok(d);
     }
-    let finalized =
-        mission.lanes_file().is_file() && files.iter().all(|f| f.declares_dependencies());
+    // Finalized: lanes.json exists and places every WP, and every WP declares
+    // its dependencies. A WP added or renamed since then needs another pass.
+    let lanes_json = LanesManifest::read(&mission.lanes_file())?;
+    let finalized = lanes_json.as_ref().is_some_and(|l| {
+        files
+            .iter()
+            .all(|f| f.declares_dependencies() && l.lane_for_wp(&f.id).is_some())
+    });
     if !finalized {
         step(
             &mut d,
@@ -174,7 +182,8 @@ pub fn decide(
     }
 
     let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+    let events = store.read()?.events;
+    let snap = crate::status::reduce(&events);
     let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
     let count = |ls: &[Lane]| files.iter().filter(|f| ls.contains(&lane(&f.id))).count();
     let weighted: f64 = files
@@ -191,7 +200,9 @@ pub fn decide(
         "for_review_wps": count(&[Lane::ForReview, Lane::InReview]),
         "weighted_percentage": (weighted * 1000.0).round() / 10.0,
     }));
-    let lanes = workspace::require_lanes(mission)?;
+    let Some(lanes) = lanes_json else {
+        return Ok(d);
+    };
     let ready = files.iter().find(|f| {
         lane(&f.id) == Lane::Planned
             && f.dependencies()
@@ -227,6 +238,59 @@ pub fn decide(
                 f.id
             )),
             format!("{} is waiting for review", f.id),
+        );
+        d.wp_id = Some(f.id.clone());
+        d.workspace_path = Some(ws.path);
+        return Ok(d);
+    }
+    // The agent's own claimed work: carry on with it rather than wait. An
+    // implementation belongs to whoever claimed it; a review to whoever took it.
+    let claimed_by_me = |f: &&wp::WpFile| {
+        matches!(lane(&f.id), Lane::Claimed | Lane::InProgress)
+            && agent.is_some_and(|a| {
+                crate::workspace::action::claimant(&events, &f.id).as_deref() == Some(a)
+            })
+    };
+    let reviewing = |f: &&wp::WpFile| {
+        lane(&f.id) == Lane::InReview
+            && agent.is_some_and(|a| snap.work_packages.get(&f.id).is_some_and(|s| s.actor == a))
+    };
+    if let Some(f) = files.iter().find(claimed_by_me) {
+        let ws = workspace::resolve(project, mission, &lanes, f)?;
+        step(
+            &mut d,
+            "implement",
+            "implement",
+            Some("/spec-kitty.implement"),
+            Some(format!(
+                "spec-kitty agent action implement {} --mission {slug} --agent {agent_name}",
+                f.id
+            )),
+            format!(
+                "{} is {} by {agent_name}: finish it and hand it in for review (the command prints its prompt again)",
+                f.id,
+                lane(&f.id)
+            ),
+        );
+        d.wp_id = Some(f.id.clone());
+        d.workspace_path = Some(ws.path);
+        return Ok(d);
+    }
+    if let Some(f) = files.iter().find(reviewing) {
+        let ws = workspace::resolve(project, mission, &lanes, f)?;
+        step(
+            &mut d,
+            "review",
+            "review",
+            Some("/spec-kitty.review"),
+            Some(format!(
+                "spec-kitty agent action review {} --mission {slug} --agent {agent_name}",
+                f.id
+            )),
+            format!(
+                "{} is in review by {agent_name}: approve it or send it back",
+                f.id
+            ),
         );
         d.wp_id = Some(f.id.clone());
         d.workspace_path = Some(ws.path);
@@ -270,31 +334,60 @@ pub fn decide(
     Ok(d)
 }
 
-/// Record the outcome an agent reports for its previous step. The log lives in
-/// the git directory (or `.kittify/.runtime/` without git), never in tracked files.
-pub fn record_result(
+/// The run log of a mission: in the git directory, or without one in
+/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
+pub fn run_log_path(project: &Project, mission: &Mission) -> PathBuf {
+    match &project.git_common_dir {
+        Some(g) => g.join("spec-kitty").join("runs"),
+        None => project.kittify_dir().join("runtime").join("next"),
+    }
+    .join(format!("{}.jsonl", mission.slug))
+}
+
+/// Log the decision given to `agent` and, with `result`, the outcome the agent
+/// reports for the step it was given before (the last decision logged for it).
+/// Returns the log's path.
+pub fn record(
     project: &Project,
     mission: &Mission,
     agent: &str,
-    result: &str,
+    result: Option<&str>,
     decision: &Decision,
 ) -> Result<PathBuf> {
-    let dir = match &project.git_common_dir {
-        Some(g) => g.join("spec-kitty").join("runs"),
-        None => project.kittify_dir().join(".runtime"),
-    };
-    fsutil::create_dir_all(&dir)?;
-    let path = dir.join(format!("{}.jsonl", mission.slug));
+    let path = run_log_path(project, mission);
+    if let Some(dir) = path.parent() {
+        fsutil::create_dir_all(dir)?;
+    }
     let _lock = fsutil::FileLock::acquire(
         &path.with_extension("lock"),
         fsutil::LOCK_TIMEOUT,
         "the mission's run log",
     )?;
-    let line = crate::jsonfmt::py_line(&json!({
-        "agent": agent, "at": crate::timefmt::now_iso(), "result": result,
-        "next_state": decision.mission_state, "next_action": decision.action, "wp_id": decision.wp_id,
-    }));
     let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    let now = crate::timefmt::now_iso();
+    if let Some(result) = result {
+        let previous: Option<Value> = text
+            .lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| v["event"] == "decision" && v["agent"] == agent);
+        let field = |k: &str| {
+            previous
+                .as_ref()
+                .map(|p| p[k].clone())
+                .unwrap_or(Value::Null)
+        };
+        let line = crate::jsonfmt::py_line(&json!({
+            "agent": agent, "at": now, "event": "result", "result": result,
+            "step": field("mission_state"), "step_action": field("action"), "step_wp_id": field("wp_id"),
+        }));
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let line = crate::jsonfmt::py_line(&json!({
+        "agent": agent, "at": now, "event": "decision", "kind": decision.kind,
+        "mission_state": decision.mission_state, "action": decision.action, "wp_id": decision.wp_id,
+    }));
     text.push_str(&line);
     text.push('\n');
     fsutil::atomic_write(&path, text.as_bytes())?;

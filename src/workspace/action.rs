@@ -1,18 +1,18 @@
 //! `agent action implement|review`: pick a work package, prepare its
 //! workspace, record the claim, and build the prompt the agent works from.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{ensure, lane_diff, require_lanes, resolve, Workspace};
+use super::{ensure, is_dirty, lane_diff, require_lanes, resolve, Workspace};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::{self, MoveRequest};
-use crate::status::{Lane, StatusStore};
-use crate::tasks_md::{wp, WpFile};
+use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
+use crate::tasks_md::{parse, wp, WpFile};
 
 /// The prompt handed to an agent, and where it was saved.
 #[derive(Debug, Clone, Serialize)]
@@ -29,30 +29,166 @@ pub struct Handoff {
     pub lane: String,
 }
 
-fn lanes_of(project: &Project, mission: &Mission) -> Result<crate::status::Snapshot> {
-    Ok(StatusStore::for_mission(project, mission).snapshot()?.0)
-}
+/// How much of spec.md and of plan.md a prompt quotes.
+const CONTEXT_LIMIT: usize = 16_000;
+/// How much patch text a review prompt quotes.
+const DIFF_LIMIT: usize = 200_000;
 
 /// WP files whose dependencies are not all approved or done.
-pub fn unmet_dependencies(snap: &crate::status::Snapshot, wp: &WpFile) -> Vec<String> {
+pub fn unmet_dependencies(snap: &Snapshot, wp: &WpFile) -> Vec<String> {
     wp.dependencies()
         .into_iter()
         .filter(|d| !matches!(snap.lane_of(d), Some(Lane::Done | Lane::Approved)))
         .collect()
 }
 
-/// The prompt directory: `$TMPDIR/spec-kitty/` (never inside the project).
-fn prompt_path(mission: &Mission, wp_id: &str, action: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join("spec-kitty");
+/// A short, stable name for a project: its directory name and a hash of its path.
+fn project_key(project: &Project) -> String {
+    // FNV-1a: stable across runs and Rust versions, unlike the std hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in project.root.to_string_lossy().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let name: String = project
+        .root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    format!("{name}-{:08x}", h as u32)
+}
+
+/// `$TMPDIR/spec-kitty/<project>-<hash>/<slug>-<WP>-<action>.md`: never inside
+/// the project, and one directory per project, so two checkouts that both have
+/// a mission `001-x` never overwrite each other's prompts.
+fn prompt_path(project: &Project, mission: &Mission, wp_id: &str, action: &str) -> Result<PathBuf> {
+    let dir = std::env::temp_dir()
+        .join("spec-kitty")
+        .join(project_key(project));
     fsutil::create_dir_all(&dir)?;
     Ok(dir.join(format!("{}-{wp_id}-{action}.md", mission.slug)))
 }
 
-fn read_or_empty(p: &std::path::Path) -> String {
+/// `p` as one shell word: as is when it is plain, else in single quotes.
+fn shell_quote(p: &Path) -> String {
+    let s = p.display().to_string();
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c))
+    {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn read_or_empty(p: &Path) -> String {
     fsutil::read_to_string(p).unwrap_or_default()
 }
 
+/// `text` cut to at most `limit` bytes on a character boundary; true if cut.
+fn cut(text: &str, limit: usize) -> (&str, bool) {
+    if text.len() <= limit {
+        return (text, false);
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
+}
+
+/// A mission document quoted for context, or a note that it is missing.
+fn context_block(title: &str, path: &Path) -> String {
+    let text = read_or_empty(path);
+    let text = text.trim();
+    if text.is_empty() {
+        return format!("### {title}\n\n({} is empty or missing.)\n", path.display());
+    }
+    let (shown, was_cut) = cut(text, CONTEXT_LIMIT);
+    let tail = if was_cut {
+        format!("\n\n[cut here; read the rest in {}]", path.display())
+    } else {
+        String::new()
+    };
+    format!("### {title} ({})\n\n{shown}{tail}\n", path.display())
+}
+
+/// The WP's subtasks: its frontmatter list plus its tasks.md checkboxes, in order.
+fn subtasks_of(mission: &Mission, f: &WpFile) -> Vec<String> {
+    let mut ids = f.get_list("subtasks");
+    let doc = parse::parse(&read_or_empty(&mission.tasks_file()));
+    if let Some(section) = doc.section(&f.id) {
+        for t in &section.subtasks {
+            if !ids.contains(&t.id) {
+                ids.push(t.id.clone());
+            }
+        }
+    }
+    ids
+}
+
+/// Who took a WP for implementation: the actor of its latest claim (the move to
+/// `claimed`, or straight to `in_progress` when it skipped that lane). A review
+/// sending it back keeps the claim with the implementer.
+pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
+    let mut last_claim: Option<&StatusEvent> = None;
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        let claim = e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress && matches!(e.from_lane, Lane::Planned));
+        if claim {
+            last_claim = Some(e);
+        }
+    }
+    last_claim.map(|e| e.actor.clone())
+}
+
+/// The WP to implement: the named one, or the first planned WP whose
+/// dependencies are finished (skipping `passed_over`).
+fn pick(
+    mission: &Mission,
+    snap: &Snapshot,
+    wp_id: Option<&str>,
+    passed_over: &[String],
+) -> Result<WpFile> {
+    if let Some(id) = wp_id {
+        return ops::find_wp(mission, id);
+    }
+    let files = wp::load_all(&mission.tasks_dir())?;
+    files
+        .into_iter()
+        .find(|f| {
+            !passed_over.contains(&f.id)
+                && snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
+                && unmet_dependencies(snap, f).is_empty()
+        })
+        .ok_or_else(|| {
+            Error::user(format!(
+                "no work package of {} is ready to start",
+                mission.slug
+            ))
+            .with_hint(format!(
+                "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies)",
+                mission.slug
+            ))
+        })
+}
+
 /// Claim a WP for implementation and build its prompt.
+///
+/// The claim is checked after it is recorded: when another agent claimed the
+/// same WP a moment earlier (both saw it planned), a named WP is refused and an
+/// unnamed pick moves on to the next ready one.
 pub fn implement(
     project: &Project,
     mission: &Mission,
@@ -60,42 +196,34 @@ pub fn implement(
     agent: &str,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
-    let snap = lanes_of(project, mission)?;
-    let files = wp::load_all(&mission.tasks_dir())?;
-    let file = match wp_id {
-        Some(id) => ops::find_wp(mission, id)?,
-        None => files
-            .iter()
-            .find(|f| snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned && unmet_dependencies(&snap, f).is_empty())
-            .cloned()
-            .ok_or_else(|| {
-                Error::user(format!("no work package of {} is ready to start", mission.slug)).with_hint(format!(
-                    "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies)",
-                    mission.slug
-                ))
-            })?,
-    };
-    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
-    let unmet = unmet_dependencies(&snap, &file);
-    if !unmet.is_empty() && matches!(from, Lane::Planned | Lane::Claimed) {
-        return Err(Error::user(format!(
-            "{} depends on {}, which {} not approved or done yet",
-            file.id,
-            unmet.join(", "),
-            if unmet.len() == 1 { "is" } else { "are" }
-        ))
-        .with_hint("finish those first; `spec-kitty next` names what is ready"));
-    }
-    if !matches!(from, Lane::Planned | Lane::Claimed | Lane::InProgress) {
-        return Err(Error::user(format!("{} is {from}; only planned work can be implemented", file.id))
-            .with_hint(format!(
-                "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
-                file.id, mission.slug
-            )));
-    }
-    let ws = ensure(project, mission, &lanes, &file)?;
-    if from != Lane::InProgress {
-        ops::move_wp(
+    let store = StatusStore::for_mission(project, mission);
+    let mut passed_over: Vec<String> = Vec::new();
+    let (file, ws, from) = loop {
+        let snap = store.snapshot()?.0;
+        let file = pick(mission, &snap, wp_id, &passed_over)?;
+        let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+        let unmet = unmet_dependencies(&snap, &file);
+        if !unmet.is_empty() && matches!(from, Lane::Planned | Lane::Claimed) {
+            return Err(Error::user(format!(
+                "{} depends on {}, which {} not approved or done yet",
+                file.id,
+                unmet.join(", "),
+                if unmet.len() == 1 { "is" } else { "are" }
+            ))
+            .with_hint("finish those first; `spec-kitty next` names what is ready"));
+        }
+        if !matches!(from, Lane::Planned | Lane::Claimed | Lane::InProgress) {
+            return Err(Error::user(format!("{} is {from}; only planned work can be implemented", file.id))
+                .with_hint(format!(
+                    "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
+                    file.id, mission.slug
+                )));
+        }
+        let ws = ensure(project, mission, &lanes, &file)?;
+        if from == Lane::InProgress {
+            break (file, ws, from);
+        }
+        let moved = ops::move_wp(
             project,
             mission,
             &MoveRequest {
@@ -106,10 +234,26 @@ pub fn implement(
                 ..Default::default()
             },
         )?;
-    }
+        if !moved.event_ids.is_empty() {
+            break (file, ws, from);
+        }
+        // Nothing recorded: it was already in_progress when our move got the lock.
+        let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
+        if owner == agent {
+            break (file, ws, from);
+        }
+        if wp_id.is_some() {
+            return Err(
+                Error::user(format!("{} was claimed by {owner} a moment ago", file.id))
+                    .with_hint("ask `spec-kitty next` for other work"),
+            );
+        }
+        passed_over.push(file.id.clone());
+    };
     let fresh = WpFile::read(&file.path)?;
-    let prompt = implement_prompt(mission, &fresh, &ws, agent)?;
-    let prompt_file = prompt_path(mission, &file.id, "implement")?;
+    let feedback = review_feedback(&store.read()?.events, &file.id);
+    let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback);
+    let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
     fsutil::atomic_write(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
         action: "implement",
@@ -129,48 +273,116 @@ fn file_text(f: &WpFile) -> String {
     read_or_empty(&f.path)
 }
 
-fn implement_prompt(mission: &Mission, f: &WpFile, ws: &Workspace, agent: &str) -> Result<String> {
+/// The feedback of the reviews that sent a WP back, oldest first (at most the
+/// last three): `(reviewer, time, text)`.
+pub fn review_feedback(events: &[StatusEvent], wp_id: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = events
+        .iter()
+        .filter(|e| {
+            e.wp_id == wp_id
+                && matches!(
+                    e.from_lane,
+                    Lane::ForReview | Lane::InReview | Lane::Approved
+                )
+                && matches!(e.to_lane, Lane::Planned | Lane::InProgress)
+        })
+        .filter_map(|e| {
+            let text = e.review_ref.as_deref()?.trim();
+            (!text.is_empty()).then(|| (e.actor.clone(), e.at.clone(), text.to_string()))
+        })
+        .collect();
+    let skip = out.len().saturating_sub(3);
+    out.drain(..skip);
+    out
+}
+
+fn implement_prompt(
+    mission: &Mission,
+    f: &WpFile,
+    ws: &Workspace,
+    agent: &str,
+    feedback: &[(String, String, String)],
+) -> String {
     let slug = &mission.slug;
     let id = &f.id;
+    let title = f.title().unwrap_or_default();
+    let path = ws.path.display();
+    let qpath = shell_quote(&ws.path);
     let place = match &ws.branch {
         Some(b) => format!(
-            "the lane worktree {} on branch {b} (lane {}); commit your work there",
-            ws.path.display(),
-            ws.lane_id
+            "the lane worktree {path} on branch {b} (lane {}, started from {})",
+            ws.lane_id, ws.base_branch
         ),
-        None => format!(
-            "the main checkout {} (planning work: no worktree); edit only the mission's files",
-            ws.path.display()
-        ),
+        None => format!("the main checkout {path} (planning work: no worktree, no lane branch)"),
     };
-    let subtasks = f.get_list("subtasks");
-    let tick = if subtasks.is_empty() {
-        String::new()
+    let owned = {
+        let o = f.owned_files();
+        if o.is_empty() {
+            "(not declared)".to_string()
+        } else {
+            o.join(", ")
+        }
+    };
+    let subtasks = subtasks_of(mission, f);
+    let mut steps = Vec::new();
+    if ws.branch.is_some() {
+        steps.push(format!(
+            "Commit your work on the lane branch (review reads the branch, not the working tree):\n\n    git -C {qpath} add -A\n    git -C {qpath} commit -m \"{id}: {}\"",
+            title.replace(['"', '`', '$', '\\'], "'")
+        ));
     } else {
-        format!(
-            "   spec-kitty agent tasks mark-status {} --status done --mission {slug}\n",
+        steps.push(
+            "Leave your changes in the main checkout; spec-kitty does not commit them for you."
+                .to_string(),
+        );
+    }
+    let mut commands = String::new();
+    if !subtasks.is_empty() {
+        commands.push_str(&format!(
+            "    spec-kitty agent tasks mark-status {} --status done --mission {slug}\n",
             subtasks.join(" ")
-        )
-    };
-    Ok(format!(
+        ));
+    }
+    commands.push_str(&format!(
+        "    spec-kitty agent tasks move-task {id} --to for_review --agent {agent} --mission {slug} --note \"what you did\""
+    ));
+    steps.push(format!(
+        "Tick the subtasks and hand the work package in for review:\n\n{commands}"
+    ));
+    let steps: Vec<String> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{}. {s}", i + 1))
+        .collect();
+    format!(
         "# Implement {id}: {title}\n\n\
          Mission: {slug}\nAgent: {agent}\nWorkspace: {place}\n\n\
-         Work in the workspace only:\n\n    cd {path}\n\n\
-         Context: read {spec} and {plan} for the why and the how.\n\
-         Stay within the files this work package owns: {owned}.\n\n\
+         Work in the workspace only:\n\n    cd {qpath}\n\n\
+         Stay within the files this work package owns: {owned}.\n\
+         The mission's files (kitty-specs/{slug}/) live in the main checkout; spec-kitty commands read and write them there from anywhere.\n\n\
+         {feedback}\
+         ## The work package\n\n\
          ---- work package {id} ----\n{text}\n---- end of {id} ----\n\n\
-         When you are done:\n\n{tick}   spec-kitty agent tasks move-task {id} --to for_review --agent {agent} --mission {slug} --note \"what you did\"\n\n\
+         ## Mission context\n\n{spec}\n{plan}\n\
+         ## When you are done\n\n{steps}\n\n\
          Then ask for the next step: `spec-kitty next --agent {agent} --mission {slug}`.\n",
-        title = f.title().unwrap_or_default(),
-        path = ws.path.display(),
-        spec = mission.spec_file().display(),
-        plan = mission.plan_file().display(),
-        owned = {
-            let o = f.owned_files();
-            if o.is_empty() { "(not declared)".to_string() } else { o.join(", ") }
-        },
         text = file_text(f).trim_end(),
-    ))
+        feedback = if feedback.is_empty() {
+            String::new()
+        } else {
+            let items: Vec<String> = feedback
+                .iter()
+                .map(|(who, at, text)| format!("- {at}, {who}: {text}"))
+                .collect();
+            format!(
+                "## Review feedback to address\n\nThis work package was sent back by review. Fix what it asks for first:\n\n{}\n\n",
+                items.join("\n")
+            )
+        },
+        spec = context_block("Specification", &mission.spec_file()),
+        plan = context_block("Plan", &mission.plan_file()),
+        steps = steps.join("\n\n"),
+    )
 }
 
 /// Claim a WP that waits for review and build the review prompt.
@@ -181,32 +393,39 @@ pub fn review(
     agent: &str,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
-    let snap = lanes_of(project, mission)?;
-    let files = wp::load_all(&mission.tasks_dir())?;
-    let file = match wp_id {
-        Some(id) => ops::find_wp(mission, id)?,
-        None => files
-            .iter()
-            .find(|f| snap.lane_of(&f.id) == Some(Lane::ForReview))
-            .cloned()
-            .ok_or_else(|| {
-                Error::user(format!(
-                    "no work package of {} is waiting for review",
-                    mission.slug
-                ))
-                .with_hint("work packages reach for_review with `move-task WPxx --to for_review`")
-            })?,
-    };
-    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
-    if !matches!(from, Lane::ForReview | Lane::InReview) {
-        return Err(
-            Error::user(format!("{} is {from}, not waiting for review", file.id))
-                .with_hint("only for_review work can be reviewed"),
-        );
-    }
-    let ws = resolve(project, mission, &lanes, &file)?;
-    if from == Lane::ForReview {
-        ops::move_wp(
+    let store = StatusStore::for_mission(project, mission);
+    let mut passed_over: Vec<String> = Vec::new();
+    let (file, mut ws, from) = loop {
+        let snap = store.snapshot()?.0;
+        let file = match wp_id {
+            Some(id) => ops::find_wp(mission, id)?,
+            None => wp::load_all(&mission.tasks_dir())?
+                .into_iter()
+                .find(|f| {
+                    !passed_over.contains(&f.id) && snap.lane_of(&f.id) == Some(Lane::ForReview)
+                })
+                .ok_or_else(|| {
+                    Error::user(format!(
+                        "no work package of {} is waiting for review",
+                        mission.slug
+                    ))
+                    .with_hint(
+                        "work packages reach for_review with `move-task WPxx --to for_review`",
+                    )
+                })?,
+        };
+        let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+        if !matches!(from, Lane::ForReview | Lane::InReview) {
+            return Err(
+                Error::user(format!("{} is {from}, not waiting for review", file.id))
+                    .with_hint("only for_review work can be reviewed"),
+            );
+        }
+        let ws = resolve(project, mission, &lanes, &file)?;
+        if from == Lane::InReview {
+            break (file, ws, from);
+        }
+        let moved = ops::move_wp(
             project,
             mission,
             &MoveRequest {
@@ -216,15 +435,49 @@ pub fn review(
                 ..Default::default()
             },
         )?;
-    }
+        if !moved.event_ids.is_empty() {
+            break (file, ws, from);
+        }
+        // Another reviewer took it between our read and our move.
+        let owner = store
+            .snapshot()?
+            .0
+            .work_packages
+            .get(&file.id)
+            .map(|s| s.actor.clone())
+            .unwrap_or_default();
+        if owner == agent {
+            break (file, ws, from);
+        }
+        if wp_id.is_some() {
+            return Err(Error::user(format!(
+                "{} was taken for review by {owner} a moment ago",
+                file.id
+            ))
+            .with_hint("ask `spec-kitty next` for other work"));
+        }
+        passed_over.push(file.id.clone());
+    };
     let diff = match &ws.branch {
-        Some(b) => match lane_diff(project, b, &ws.base_branch, 200_000) {
-            Ok((files, patch)) => format!(
-                "Changes on {b} since it left {base} ({n} files):\n\n{list}\n\n```diff\n{patch}```\n\nFull diff: `git diff {base}...{b}`\n",
-                base = ws.base_branch,
-                n = files.len(),
-                list = files.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"),
-            ),
+        Some(b) => match lane_diff(project, mission, &lanes, &file, &ws, DIFF_LIMIT) {
+            Ok(d) => {
+                ws.base_branch = d.base.clone();
+                let list = if d.files.is_empty() {
+                    "(no committed changes)".to_string()
+                } else {
+                    d.files
+                        .iter()
+                        .map(|f| format!("- {f}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                format!(
+                    "Changes on {b} since it left {base} ({n} files):\n\n{list}\n\n```diff\n{patch}```\n\nFull diff: `git diff {base}...{b}`\n",
+                    base = d.base,
+                    n = d.files.len(),
+                    patch = d.patch,
+                )
+            }
             Err(e) => format!("(no diff: {})\n", e.message),
         },
         None => format!(
@@ -232,11 +485,20 @@ pub fn review(
             mission.dir.display()
         ),
     };
+    let dirty = if ws.branch.is_some() && ws.path.exists() && is_dirty(&ws.path).unwrap_or(false) {
+        format!(
+            "\nNote: {} has uncommitted changes; they are not part of the diff above. Ask the implementer to commit them, or check `git -C {} status`.\n",
+            ws.path.display(),
+            ws.path.display()
+        )
+    } else {
+        String::new()
+    };
     let fresh = WpFile::read(&file.path)?;
     let slug = &mission.slug;
     let id = &file.id;
     let prompt = format!(
-        "# Review {id}: {title}\n\nMission: {slug}\nReviewer: {agent}\nWorkspace: {path}\n\n{diff}\n\
+        "# Review {id}: {title}\n\nMission: {slug}\nReviewer: {agent}\nWorkspace: {path}\n\n{diff}{dirty}\n\
          ---- work package {id} (its acceptance criteria) ----\n{text}\n---- end of {id} ----\n\n\
          Approve:\n\n    spec-kitty agent tasks move-task {id} --to approved --agent {agent} --mission {slug} --note \"why it is good\"\n\n\
          Or send it back with feedback:\n\n    spec-kitty agent tasks move-task {id} --to planned --agent {agent} --mission {slug} --review-feedback \"what must change\"\n",
@@ -244,7 +506,7 @@ pub fn review(
         path = ws.path.display(),
         text = file_text(&fresh).trim_end(),
     );
-    let prompt_file = prompt_path(mission, id, "review")?;
+    let prompt_file = prompt_path(project, mission, id, "review")?;
     fsutil::atomic_write(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
         action: "review",
@@ -258,4 +520,35 @@ pub fn review(
         from_lane: from.to_string(),
         lane: Lane::InReview.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        assert_eq!(cut("abc", 10), ("abc", false));
+        assert_eq!(cut("äbc", 1), ("", true));
+        assert_eq!(cut("äbc", 2), ("ä", true));
+    }
+
+    #[test]
+    fn paths_are_quoted_for_the_shell_only_when_needed() {
+        assert_eq!(
+            shell_quote(Path::new("/a/b-c/.worktrees/x")),
+            "/a/b-c/.worktrees/x"
+        );
+        assert_eq!(shell_quote(Path::new("/a b/c")), "'/a b/c'");
+        assert_eq!(shell_quote(Path::new("/it's")), "'/it'\\''s'");
+    }
+
+    #[test]
+    fn project_keys_differ_by_path_and_are_stable() {
+        let a = Project::at(Path::new("/work/one/p"));
+        let b = Project::at(Path::new("/work/two/p"));
+        assert_ne!(project_key(&a), project_key(&b));
+        assert_eq!(project_key(&a), project_key(&a));
+        assert!(project_key(&a).starts_with("p-"));
+    }
 }

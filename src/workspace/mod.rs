@@ -1,8 +1,9 @@
 //! Lane workspaces: one git worktree per code lane, the main checkout for planning.
 //!
 //! A code lane `lane-a` of mission `001-x` works in `.worktrees/001-x-lane-a` on
-//! branch `kitty/mission-001-x-lane-a`, created from the mission's target branch
-//! the first time a WP of the lane starts. Creating it never touches the main
+//! branch `kitty/mission-001-x-lane-a`, created the first time a WP of the lane
+//! starts: from the tip of the lanes it depends on when those are finished, else
+//! from the mission's target branch. Creating it never touches the main
 //! checkout's HEAD, index or working tree, and never commits. `.worktrees/` is
 //! listed in `.git/info/exclude` so it never shows up as untracked.
 
@@ -11,14 +12,15 @@ use std::path::{Path, PathBuf};
 
 pub mod action;
 
-use git2::{BranchType, Repository, WorktreeAddOptions};
+use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 use serde::Serialize;
 
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
-use crate::lanes::model::{lane_branch, worktree_path, LanesManifest, PLANNING_LANE};
+use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
+use crate::status::{Lane, Snapshot, StatusStore};
 use crate::tasks_md::WpFile;
 
 /// Where a work package is done.
@@ -30,8 +32,11 @@ pub struct Workspace {
     pub lane_id: String,
     /// The lane branch; None for the main checkout.
     pub branch: Option<String>,
-    /// The branch the lane starts from and merges back into.
+    /// The branch the lane starts from: the target branch, or the lane branch of
+    /// a finished lane it depends on.
     pub base_branch: String,
+    /// The branch finished work lands on (the mission's target branch).
+    pub target_branch: String,
     /// True when this call created the worktree.
     pub created: bool,
 }
@@ -46,6 +51,20 @@ pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
     })
 }
 
+/// The branch a mission's work lands on: meta.json's `target_branch`, else the
+/// branch lanes.json was computed on, else `main`.
+pub fn target_branch(mission: &Mission, lanes: Option<&LanesManifest>) -> String {
+    mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| {
+            lanes
+                .map(|l| l.target_branch.clone())
+                .filter(|t| !t.is_empty())
+        })
+        .unwrap_or_else(|| "main".into())
+}
+
 /// The workspace of a WP, without creating anything.
 pub fn resolve(
     project: &Project,
@@ -53,11 +72,7 @@ pub fn resolve(
     lanes: &LanesManifest,
     wp: &WpFile,
 ) -> Result<Workspace> {
-    let base_branch = mission
-        .target_branch()
-        .map(str::to_string)
-        .or_else(|| (!lanes.target_branch.is_empty()).then(|| lanes.target_branch.clone()))
-        .unwrap_or_else(|| "main".into());
+    let base_branch = target_branch(mission, Some(lanes));
     let lane = lanes.lane_for_wp(&wp.id);
     let planning = wp.is_planning_artifact() || lane.is_some_and(|l| l.lane_id == PLANNING_LANE);
     if planning {
@@ -66,6 +81,7 @@ pub fn resolve(
             path: project.root.clone(),
             lane_id: PLANNING_LANE.into(),
             branch: None,
+            target_branch: base_branch.clone(),
             base_branch,
             created: false,
         });
@@ -86,6 +102,7 @@ pub fn resolve(
         path: worktree_path(&project.root, &mission.slug, &lane.lane_id),
         lane_id: lane.lane_id.clone(),
         branch: Some(lane_branch(&mission.slug, &lane.lane_id)),
+        target_branch: base_branch.clone(),
         base_branch,
         created: false,
     })
@@ -102,11 +119,187 @@ fn open_main(project: &Project) -> Result<Repository> {
     Ok(Repository::open(&project.root)?)
 }
 
-/// The branch a worktree has checked out, if any.
-fn worktree_branch(path: &Path) -> Option<String> {
-    let repo = Repository::open(path).ok()?;
-    let head = repo.head().ok()?;
-    head.shorthand().map(str::to_string)
+/// What sits at a lane's worktree path.
+enum Existing {
+    /// A worktree of this repository on the lane branch.
+    Usable,
+    /// A worktree of this repository on another branch.
+    OtherBranch(String),
+    /// A worktree of this repository with a detached HEAD at this commit.
+    Detached(String),
+    /// A working git repository, but not one of this repository's worktrees.
+    Foreign,
+    /// Not a working git checkout at all.
+    Broken,
+}
+
+fn inspect(project: &Project, path: &Path, branch: &str) -> Existing {
+    let Ok(repo) = Repository::open(path) else {
+        return Existing::Broken;
+    };
+    let ours = match (&project.git_common_dir, fs::canonicalize(repo.commondir())) {
+        (Some(common), Ok(theirs)) => fs::canonicalize(common).is_ok_and(|c| c == theirs),
+        _ => false,
+    };
+    if !ours {
+        return Existing::Foreign;
+    }
+    if repo.head_detached().unwrap_or(false) {
+        let at = repo
+            .head()
+            .ok()
+            .and_then(|h| h.target())
+            .map(|o| o.to_string()[..12].to_string())
+            .unwrap_or_default();
+        return Existing::Detached(at);
+    }
+    // An unborn or unreadable HEAD still names its branch in the HEAD file.
+    let head = match repo.head() {
+        Ok(h) => h.shorthand().map(str::to_string),
+        Err(_) => fs::read_to_string(repo.path().join("HEAD"))
+            .ok()
+            .and_then(|t| {
+                t.trim()
+                    .strip_prefix("ref: refs/heads/")
+                    .map(str::to_string)
+            }),
+    };
+    match head {
+        Some(b) if b == branch => Existing::Usable,
+        Some(b) => Existing::OtherBranch(b),
+        None => Existing::Broken,
+    }
+}
+
+/// The lanes a lane builds on: its `depends_on_lanes` plus the lanes holding the
+/// WP's dependencies, without itself and without the planning lane (planning
+/// work lives in the main checkout, so the target branch already stands for it).
+fn dependency_lanes<'a>(
+    lanes: &'a LanesManifest,
+    lane: &ExecLane,
+    wp: &WpFile,
+) -> Vec<&'a ExecLane> {
+    let mut ids: Vec<&str> = lane.depends_on_lanes.iter().map(String::as_str).collect();
+    for dep in wp.dependencies() {
+        if let Some(l) = lanes.lane_for_wp(&dep) {
+            ids.push(&l.lane_id);
+        }
+    }
+    let mut out: Vec<&ExecLane> = Vec::new();
+    for id in ids {
+        if id == lane.lane_id || id == PLANNING_LANE || out.iter().any(|l| l.lane_id == id) {
+            continue;
+        }
+        if let Some(l) = lanes.lanes.iter().find(|l| l.lane_id == id) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// Every WP of the lane is approved or done.
+fn lane_finished(snap: &Snapshot, lane: &ExecLane) -> bool {
+    !lane.wp_ids.is_empty()
+        && lane
+            .wp_ids
+            .iter()
+            .all(|w| matches!(snap.lane_of(w), Some(Lane::Approved | Lane::Done)))
+}
+
+fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
+    repo.find_branch(name, BranchType::Local)
+        .ok()?
+        .get()
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+/// `a` contains `b` (is `b` or a descendant of it).
+fn contains(repo: &Repository, a: Oid, b: Oid) -> bool {
+    a == b || repo.graph_descendant_of(a, b).unwrap_or(false)
+}
+
+/// Where a new lane branch starts: the tip of the finished lanes it depends on,
+/// or the target branch when it depends on none (or the target already holds
+/// their work).
+fn start_point(
+    repo: &Repository,
+    mission: &Mission,
+    deps: &[&ExecLane],
+    snap: &Snapshot,
+    target: &str,
+) -> Result<(String, Oid)> {
+    let target_tip = branch_tip(repo, target).ok_or_else(|| {
+        Error::user(format!(
+            "target branch {target} of {} does not exist or has no commits",
+            mission.slug
+        ))
+        .with_hint(
+            "create it (make a first commit), or set target_branch in the mission's meta.json",
+        )
+    })?;
+    let tips: Vec<(String, Oid)> = deps
+        .iter()
+        .filter(|l| lane_finished(snap, l))
+        .filter_map(|l| {
+            let b = lane_branch(&mission.slug, &l.lane_id);
+            branch_tip(repo, &b).map(|t| (b, t))
+        })
+        .collect();
+    if tips.is_empty() {
+        return Ok((target.to_string(), target_tip));
+    }
+    let Some((name, tip)) = tips
+        .iter()
+        .find(|(_, t)| tips.iter().all(|(_, o)| contains(repo, *t, *o)))
+    else {
+        let names: Vec<&str> = tips.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(Error::user(format!(
+            "the lanes this lane builds on have diverged: {}; no single commit holds all their work",
+            names.join(", ")
+        ))
+        .with_hint(format!(
+            "spec-kitty never commits on its own: merge them into one branch (or into {target}) yourself, then run this again"
+        )));
+    };
+    if contains(repo, target_tip, *tip) {
+        return Ok((target.to_string(), target_tip));
+    }
+    Ok((name.clone(), *tip))
+}
+
+/// The branch a lane was started from, judged from the commits: of the target
+/// branch and the dependency lanes' branches, the one the lane has the fewest
+/// commits beyond. Returns its name and the merge base.
+fn lane_base(
+    repo: &Repository,
+    mission: &Mission,
+    deps: &[&ExecLane],
+    tip: Oid,
+    target: &str,
+) -> Result<(String, Oid)> {
+    let mut best: Option<(String, Oid, usize)> = None;
+    let candidates = std::iter::once(target.to_string())
+        .chain(deps.iter().map(|l| lane_branch(&mission.slug, &l.lane_id)));
+    for name in candidates {
+        let Some(base) = branch_tip(repo, &name) else {
+            continue;
+        };
+        let Ok(mb) = repo.merge_base(tip, base) else {
+            continue;
+        };
+        let (ahead, _) = repo.graph_ahead_behind(tip, mb)?;
+        if best.as_ref().is_none_or(|(_, _, a)| ahead < *a) {
+            best = Some((name, mb, ahead));
+        }
+    }
+    best.map(|(n, mb, _)| (n, mb)).ok_or_else(|| {
+        Error::user(format!(
+            "the lane branch has no common history with {target}"
+        ))
+        .with_hint(format!("check `git log {target}` and the lane branch"))
+    })
 }
 
 /// Make sure the WP's workspace exists: create the lane worktree and branch on
@@ -121,6 +314,14 @@ pub fn ensure(
     let Some(branch) = ws.branch.clone() else {
         return Ok(ws);
     };
+    let lane = lanes
+        .lanes
+        .iter()
+        .find(|l| l.lane_id == ws.lane_id)
+        .cloned()
+        .ok_or_else(|| Error::internal(format!("lane {} vanished", ws.lane_id)))?;
+    let deps = dependency_lanes(lanes, &lane, wp);
+    let repo = open_main(project)?;
     let _lock = FileLock::acquire(
         &project
             .locks_dir()
@@ -129,43 +330,58 @@ pub fn ensure(
         "the lane worktree",
     )?;
     if ws.path.exists() {
-        return match worktree_branch(&ws.path) {
-            Some(b) if b == branch => Ok(ws),
-            Some(other) => Err(Error::user(format!(
-                "{} exists but is on branch {other}, not {branch}",
-                ws.path.display()
+        let shown = ws.path.display();
+        return match inspect(project, &ws.path, &branch) {
+            Existing::Usable => {
+                if let Some(tip) = branch_tip(&repo, &branch) {
+                    if let Ok((base, _)) = lane_base(&repo, mission, &deps, tip, &ws.target_branch) {
+                        ws.base_branch = base;
+                    }
+                }
+                Ok(ws)
+            }
+            Existing::OtherBranch(other) => Err(Error::user(format!(
+                "{shown} exists but is on branch {other}, not {branch}"
             ))
-            .with_hint(format!("switch it back with `git -C {} switch {branch}`", ws.path.display()))),
-            None => Err(Error::user(format!(
-                "{} exists but is not a working git worktree",
-                ws.path.display()
+            .with_hint(format!("switch it back with `git -C {shown} switch {branch}`"))),
+            Existing::Detached(at) => Err(Error::user(format!(
+                "{shown} exists but its HEAD is detached at {at}, not on {branch}"
             ))
             .with_hint(format!(
-                "move it away, then run `git worktree prune` and try again (it is recreated on {branch})"
+                "keep any commits you made there on a branch, then `git -C {shown} switch {branch}`"
+            ))),
+            Existing::Foreign => Err(Error::user(format!(
+                "{shown} is a git checkout, but not a worktree of {}",
+                project.root.display()
+            ))
+            .with_hint(format!(
+                "move it out of .worktrees/ and run this again (the lane worktree is recreated on {branch})"
+            ))),
+            Existing::Broken => Err(Error::user(format!(
+                "{shown} exists but is not a working git worktree"
+            ))
+            .with_hint(format!(
+                "move it away, run `git worktree prune`, and run this again (it is recreated on {branch}; commits on the branch are kept)"
             ))),
         };
     }
-    let repo = open_main(project)?;
     exclude_worktrees_dir(project)?;
-    let target = repo
-        .find_branch(&ws.base_branch, BranchType::Local)
-        .map_err(|_| {
-            Error::user(format!(
-                "target branch {} of {} does not exist",
-                ws.base_branch, mission.slug
-            ))
-            .with_hint("create it, or set target_branch in the mission's meta.json")
-        })?;
-    let base = target.get().peel_to_commit().map_err(|_| {
-        Error::user(format!(
-            "target branch {} has no commits yet",
-            ws.base_branch
-        ))
-        .with_hint("make a first commit on it")
-    })?;
     let local = match repo.find_branch(&branch, BranchType::Local) {
-        Ok(b) => b,
-        Err(_) => repo.branch(&branch, &base, false)?,
+        Ok(b) => {
+            if let Some(tip) = b.get().target() {
+                if let Ok((base, _)) = lane_base(&repo, mission, &deps, tip, &ws.target_branch) {
+                    ws.base_branch = base;
+                }
+            }
+            b
+        }
+        Err(_) => {
+            let snap = StatusStore::for_mission(project, mission).snapshot()?.0;
+            let (base, oid) = start_point(&repo, mission, &deps, &snap, &ws.target_branch)?;
+            ws.base_branch = base;
+            let commit = repo.find_commit(oid)?;
+            repo.branch(&branch, &commit, false)?
+        }
     };
     let reference = local.into_reference();
     fsutil::create_dir_all(&project.worktrees_dir())?;
@@ -261,24 +477,44 @@ pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<()>
     Ok(())
 }
 
-/// A short diff of a lane branch against its base: changed files and the patch
-/// text, cut at `max_bytes`.
+/// A lane branch's changes since it left its base.
+#[derive(Debug, Clone)]
+pub struct LaneDiff {
+    /// The branch the changes are measured against.
+    pub base: String,
+    /// `Added src/x.rs`, `Modified ...`, one per file.
+    pub files: Vec<String>,
+    /// The patch text, cut at the requested size.
+    pub patch: String,
+}
+
+/// The diff of a lane branch against its base (the target branch, or the lane
+/// it was started from): changed files and the patch text, cut at `max_bytes`.
 pub fn lane_diff(
     project: &Project,
-    branch: &str,
-    base: &str,
+    mission: &Mission,
+    lanes: &LanesManifest,
+    wp: &WpFile,
+    ws: &Workspace,
     max_bytes: usize,
-) -> Result<(Vec<String>, String)> {
+) -> Result<LaneDiff> {
+    let Some(branch) = &ws.branch else {
+        return Err(Error::user("planning work has no lane branch"));
+    };
     let repo = open_main(project)?;
     let head = repo
-        .find_branch(branch, BranchType::Local)?
+        .find_branch(branch, BranchType::Local)
+        .map_err(|_| {
+            Error::user(format!("lane branch {branch} does not exist yet"))
+                .with_hint("it is created by `spec-kitty agent action implement`")
+        })?
         .get()
         .peel_to_commit()?;
-    let base_commit = repo
-        .find_branch(base, BranchType::Local)?
-        .get()
-        .peel_to_commit()?;
-    let merge_base = repo.merge_base(head.id(), base_commit.id())?;
+    let deps = match lanes.lanes.iter().find(|l| l.lane_id == ws.lane_id) {
+        Some(lane) => dependency_lanes(lanes, lane, wp),
+        None => Vec::new(),
+    };
+    let (base, merge_base) = lane_base(&repo, mission, &deps, head.id(), &ws.target_branch)?;
     let old = repo.find_commit(merge_base)?.tree()?;
     let new = head.tree()?;
     let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
@@ -303,7 +539,7 @@ pub fn lane_diff(
     })
     .or_else(|e| if truncated { Ok(()) } else { Err(e) })?;
     if truncated {
-        patch.push_str("\n[diff cut here; run the git diff command above for the rest]\n");
+        patch.push_str("\n[diff cut here; run the git diff command below for the rest]\n");
     }
-    Ok((files, patch))
+    Ok(LaneDiff { base, files, patch })
 }

@@ -1,1 +1,746 @@
-//! Tests for this area live here.
+//! `spec-kitty next`: every state read off the mission's artifacts, the
+//! decision JSON, `--result`, errors, and the end-to-end loop of issue 7.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{
+    spec_kitty_commands, stderr, stdout, three_wps, write, write_mission, TestEnv,
+};
+
+/// The keys of a decision, in the order of the reference's schema (section 6.5).
+const SCHEMA_KEYS: [&str; 24] = [
+    "kind",
+    "agent",
+    "mission_slug",
+    "mission_number",
+    "mission_type",
+    "mission",
+    "mission_state",
+    "timestamp",
+    "action",
+    "wp_id",
+    "workspace_path",
+    "prompt_file",
+    "reason",
+    "guard_failures",
+    "progress",
+    "origin",
+    "run_id",
+    "step_id",
+    "decision_id",
+    "input_key",
+    "question",
+    "options",
+    "is_query",
+    "preview_step",
+];
+
+fn next(env: &TestEnv, dir: &Path, agent: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["next", "--agent", agent, "--mission", "demo", "--json"];
+    args.extend_from_slice(extra);
+    let out = env.run(dir, &args);
+    assert!(
+        out.status.success(),
+        "next failed: {}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not exactly one JSON document ({e}): {}",
+            stdout(&out)
+        )
+    });
+    assert!(v.is_object());
+    v
+}
+
+fn state(d: &Value) -> (&str, &str) {
+    (
+        d["mission_state"].as_str().unwrap_or("?"),
+        d["action"].as_str().unwrap_or("-"),
+    )
+}
+
+/// Run a `spec-kitty ...` argument list as printed by a prompt or decision.
+fn run_cmd(env: &TestEnv, dir: &Path, cmd: &[String], json: bool) -> String {
+    let mut args: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    if json {
+        args.push("--json");
+    }
+    env.ok(dir, &args)
+}
+
+fn canon(p: impl AsRef<Path>) -> PathBuf {
+    fs::canonicalize(p).unwrap()
+}
+
+fn mv(env: &TestEnv, root: &Path, wp: &str, to: &str, agent: &str) {
+    env.ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            to,
+            "--agent",
+            agent,
+            "--mission",
+            "demo",
+            "--note",
+            "test move",
+        ],
+    );
+}
+
+fn tick(env: &TestEnv, root: &Path, wp: &str) {
+    let t = format!("T0{}", &wp[2..]);
+    env.ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            &t,
+            "--status",
+            "done",
+            "--mission",
+            "demo",
+        ],
+    );
+}
+
+#[test]
+fn every_state_is_read_from_the_artifacts() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("specify", "specify"), "{d}");
+    assert_eq!(d["kind"], "step");
+    assert_eq!(d["slash_command"], "/spec-kitty.specify");
+    assert_eq!(d["progress"], Value::Null);
+    assert_eq!(d["wp_id"], Value::Null);
+    // An empty spec.md is no spec either.
+    fs::write(m.dir.join("spec.md"), "\n").unwrap();
+    assert_eq!(state(&next(&env, &root, "codex", &[])).0, "specify");
+
+    write(&m.dir.join("spec.md"), "# Spec\n\nReal requirements.\n");
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("plan", "plan"), "{d}");
+    assert_eq!(d["slash_command"], "/spec-kitty.plan");
+    // The untouched plan template is not a plan.
+    env.ok(
+        &root,
+        &["agent", "mission", "setup-plan", "--mission", "demo"],
+    );
+    assert!(m.dir.join("plan.md").is_file());
+    assert_eq!(state(&next(&env, &root, "codex", &[])).0, "plan");
+
+    write(&m.dir.join("plan.md"), "# Plan\n\nHow.\n");
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("tasks", "tasks"), "{d}");
+    assert_eq!(d["slash_command"], "/spec-kitty.tasks");
+    // tasks.md alone (no WP files) is not enough.
+    write(&m.dir.join("tasks.md"), "# Work Packages\n\n## WP01: A\n");
+    assert_eq!(state(&next(&env, &root, "codex", &[])).0, "tasks");
+
+    write_mission(&m.dir, &m.slug, &three_wps());
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("tasks_finalize", "tasks-finalize"), "{d}");
+    assert_eq!(
+        d["command"],
+        "spec-kitty agent mission finalize-tasks --mission 001-demo"
+    );
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("implement", "implement"), "{d}");
+    assert_eq!(d["wp_id"], "WP01");
+    assert_eq!(canon(d["workspace_path"].as_str().unwrap()), canon(&root));
+    assert_eq!(
+        d["command"],
+        "spec-kitty agent action implement WP01 --mission 001-demo --agent codex"
+    );
+    assert_eq!(d["progress"]["total_wps"], 3);
+    assert_eq!(d["progress"]["planned_wps"], 3);
+
+    // `next` itself changes nothing: same answer, same files.
+    let log = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
+    let porcelain = env.git(&root, &["status", "--porcelain", "--untracked-files=all"]);
+    for _ in 0..3 {
+        assert_eq!(
+            state(&next(&env, &root, "codex", &[])),
+            ("implement", "implement")
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap(),
+        log
+    );
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain", "--untracked-files=all"]),
+        porcelain
+    );
+
+    // Claimed by codex: codex is told to carry on; another agent must wait.
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "--mission",
+            "demo",
+            "--agent",
+            "codex",
+        ],
+    );
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("implement", "implement"), "{d}");
+    assert_eq!(d["wp_id"], "WP01");
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(d["kind"], "blocked", "{d}");
+    assert_eq!(d["action"], Value::Null);
+    assert!(d["reason"].as_str().unwrap().contains("WP01"), "{d}");
+
+    tick(&env, &root, "WP01");
+    mv(&env, &root, "WP01", "for_review", "codex");
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(state(&d), ("review", "review"), "{d}");
+    assert_eq!(d["wp_id"], "WP01");
+    assert_eq!(
+        d["command"],
+        "spec-kitty agent action review WP01 --mission 001-demo --agent claude"
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "--mission",
+            "demo",
+            "--agent",
+            "claude",
+        ],
+    );
+    mv(&env, &root, "WP01", "approved", "claude");
+
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(
+        (d["action"].as_str(), d["wp_id"].as_str()),
+        (Some("implement"), Some("WP02"))
+    );
+    assert_eq!(
+        canon(&root).join(".worktrees/001-demo-lane-a"),
+        PathBuf::from(d["workspace_path"].as_str().unwrap()),
+        "{d}"
+    );
+    assert!(!root.join(".worktrees").exists(), "next allocates nothing");
+    for wp in ["WP02", "WP03"] {
+        env.ok(
+            &root,
+            &[
+                "agent",
+                "action",
+                "implement",
+                wp,
+                "--mission",
+                "demo",
+                "--agent",
+                "codex",
+            ],
+        );
+        tick(&env, &root, wp);
+        mv(&env, &root, wp, "for_review", "codex");
+        env.ok(
+            &root,
+            &[
+                "agent",
+                "action",
+                "review",
+                wp,
+                "--mission",
+                "demo",
+                "--agent",
+                "claude",
+            ],
+        );
+        mv(&env, &root, wp, "approved", "claude");
+    }
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("accept", "accept"), "{d}");
+    assert_eq!(
+        d["command"],
+        "spec-kitty agent mission accept --mission 001-demo"
+    );
+    assert_eq!(d["progress"]["approved_wps"], 3);
+
+    for wp in ["WP01", "WP02", "WP03"] {
+        mv(&env, &root, wp, "done", "claude");
+    }
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(d["kind"], "terminal", "{d}");
+    assert_eq!(d["mission_state"], "done");
+    assert_eq!(d["action"], Value::Null);
+    assert_eq!(d["progress"]["done_wps"], 3);
+    assert_eq!(d["progress"]["weighted_percentage"], 100.0);
+}
+
+#[test]
+fn new_or_unplanned_work_packages_need_finalizing_again() {
+    let env = TestEnv::new();
+    let (root, m) = env.three_wp_mission();
+    assert_eq!(state(&next(&env, &root, "a", &[])).0, "implement");
+    // A WP file added after finalize-tasks has no dependencies and no lane yet.
+    write(
+        &m.dir.join("tasks/WP04-docs.md"),
+        "---\nwork_package_id: WP04\ntitle: Docs\n---\n\nWrite `docs/guide.md`.\n",
+    );
+    let d = next(&env, &root, "a", &[]);
+    assert_eq!(state(&d).0, "tasks_finalize", "{d}");
+    // One that declares dependencies but is in no lane of lanes.json: the same.
+    write(
+        &m.dir.join("tasks/WP04-docs.md"),
+        "---\nwork_package_id: WP04\ntitle: Docs\ndependencies: []\n---\n\nWrite `docs/guide.md`.\n",
+    );
+    let d = next(&env, &root, "a", &[]);
+    assert_eq!(state(&d).0, "tasks_finalize", "{d}");
+    fs::remove_file(m.dir.join("lanes.json")).unwrap();
+    fs::remove_file(m.dir.join("tasks/WP04-docs.md")).unwrap();
+    assert_eq!(state(&next(&env, &root, "a", &[])).0, "tasks_finalize");
+}
+
+#[test]
+fn decision_json_follows_the_reference_schema() {
+    let env = TestEnv::new();
+    let (root, _m) = env.three_wp_mission();
+    let out = env.run(
+        &root,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Exactly one JSON document: it parses as a whole and nothing else is printed.
+    let d: Value = serde_json::from_str(&text).expect("one JSON object");
+    assert_eq!(text.trim_start().chars().next(), Some('{'));
+    assert_eq!(text.trim_end().chars().last(), Some('}'));
+    let keys: Vec<&str> = d.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(&keys[..SCHEMA_KEYS.len()], &SCHEMA_KEYS[..], "{keys:?}");
+    assert_eq!(d["kind"], "step");
+    assert_eq!(d["agent"], "codex");
+    assert_eq!(d["mission_slug"], "001-demo");
+    assert_eq!(d["mission_number"], "001");
+    assert_eq!(d["mission_type"], "software-dev");
+    assert_eq!(d["mission"], "software-dev");
+    assert_eq!(d["mission_state"], "implement");
+    assert_eq!(d["step_id"], "implement");
+    assert_eq!(d["guard_failures"], serde_json::json!([]));
+    assert_eq!(d["is_query"], true);
+    let ts = d["timestamp"].as_str().unwrap();
+    assert!(
+        chrono_like(ts),
+        "timestamp is ISO 8601 with microseconds and +00:00: {ts}"
+    );
+    let progress = d["progress"].as_object().unwrap();
+    let pkeys: Vec<&str> = progress.keys().map(String::as_str).collect();
+    assert_eq!(
+        pkeys,
+        [
+            "total_wps",
+            "done_wps",
+            "approved_wps",
+            "in_progress_wps",
+            "planned_wps",
+            "for_review_wps",
+            "weighted_percentage"
+        ]
+    );
+    let origin = d["origin"].as_object().unwrap();
+    assert!(
+        [
+            "override",
+            "legacy",
+            "global_mission",
+            "global",
+            "package_default",
+            "unknown"
+        ]
+        .contains(&origin["mission_tier"].as_str().unwrap()),
+        "{origin:?}"
+    );
+    assert!(origin.contains_key("mission_path"));
+    // The exact command is named alongside the schema.
+    assert!(d["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("spec-kitty agent action implement WP01"));
+
+    // Human form.
+    let out = env.ok(&root, &["next", "--agent", "codex", "--mission", "demo"]);
+    assert!(out.contains("[STEP] 001-demo @ implement"), "{out}");
+    assert!(out.contains("Action: implement WP01"), "{out}");
+    assert!(
+        out.contains(
+            "Next: spec-kitty agent action implement WP01 --mission 001-demo --agent codex"
+        ),
+        "{out}"
+    );
+}
+
+fn chrono_like(ts: &str) -> bool {
+    let b = ts.as_bytes();
+    ts.len() == 32
+        && ts.ends_with("+00:00")
+        && b[4] == b'-'
+        && b[10] == b'T'
+        && b[19] == b'.'
+        && ts[20..26].bytes().all(|c| c.is_ascii_digit())
+}
+
+#[test]
+fn result_is_recorded_outside_tracked_files() {
+    let env = TestEnv::new();
+    let (root, _m) = env.three_wp_mission();
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission"]);
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(d["recorded_result"], Value::Null);
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "--mission",
+            "demo",
+            "--agent",
+            "codex",
+        ],
+    );
+    let d = next(&env, &root, "codex", &["--result", "success"]);
+    assert_eq!(d["recorded_result"], "success");
+    assert_eq!(d["is_query"], false);
+    let d = next(&env, &root, "codex", &["--result", "blocked"]);
+    assert_eq!(d["recorded_result"], "blocked");
+    let log = fs::read_to_string(root.join(".git/spec-kitty/runs/001-demo.jsonl")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| l.contains("\"result\""))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{log}");
+    assert_eq!(lines[0]["agent"], "codex");
+    assert_eq!(lines[0]["result"], "success");
+    assert_eq!(lines[1]["result"], "blocked");
+    // The result is about the step the agent was given before: implement WP01.
+    assert_eq!(lines[0]["step"], "implement", "{log}");
+    assert_eq!(lines[0]["step_wp_id"], "WP01", "{log}");
+    // Tracked files are untouched except the WP's own status and claim.
+    let status = env.git(&root, &["status", "--porcelain", "--untracked-files=all"]);
+    assert!(!status.contains("runs"), "{status}");
+    let out = env.run(&root, &["next", "--mission", "demo", "--result", "success"]);
+    assert_eq!(out.status.code(), Some(2), "--result needs --agent");
+    let out = env.run(
+        &root,
+        &[
+            "next",
+            "--agent",
+            "a",
+            "--mission",
+            "demo",
+            "--result",
+            "maybe",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_mission_is_an_error() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let out = env.run(
+        &root,
+        &["next", "--agent", "a", "--mission", "ghost", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["result"], "error", "{v}");
+    assert!(v["error"].as_str().unwrap().contains("ghost"), "{v}");
+    assert!(!stdout(&out).contains("unknown"), "{}", stdout(&out));
+    env.create_mission(&root, "real");
+    let err = env.refused(&root, &["next", "--agent", "a", "--mission", "ghost"]);
+    assert!(err.contains("ghost") && err.contains("001-real"), "{err}");
+    // Outside any project: also an error.
+    let elsewhere = env.work.join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    env.refused(&elsewhere, &["next", "--agent", "a", "--mission", "real"]);
+}
+
+/// Issue 7, "Done when": a 3-WP mission (one planning WP, two dependent code WPs)
+/// from create to all approved using only `next` and `agent action` (plus the
+/// commands their prompts print), with real worktrees; then `agent mission
+/// delete` refuses the unmerged lane work, `--force` removes everything, and the
+/// tree is clean.
+#[test]
+fn three_wp_mission_end_to_end() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let before = env.git_state(&root);
+    let m = env.create_mission(&root, "demo");
+    let wps = three_wps();
+    let mut result: Option<&str> = None;
+    let mut log = Vec::new();
+    let mut lane_commits = 0;
+    for _ in 0..40 {
+        let mut extra = vec![];
+        if let Some(r) = result {
+            extra = vec!["--result", r];
+        }
+        let d = next(&env, &root, "codex", &extra);
+        result = Some("success");
+        let action = d["action"].as_str().unwrap_or("").to_string();
+        log.push(format!("{} {}", action, d["wp_id"]));
+        let command: Option<Vec<String>> = d["command"]
+            .as_str()
+            .map(|c| spec_kitty_commands(c).remove(0));
+        match action.as_str() {
+            "specify" => write(
+                &m.dir.join("spec.md"),
+                "# Spec\n\n| FR-001 | research |\n| FR-002 | core |\n| FR-003 | cli |\n",
+            ),
+            "plan" => write(
+                &m.dir.join("plan.md"),
+                "# Plan\n\nTwo code lanes after research.\n",
+            ),
+            "tasks" => write_mission(&m.dir, &m.slug, &wps),
+            "tasks-finalize" => {
+                run_cmd(&env, &root, command.as_ref().unwrap(), false);
+            }
+            "implement" => {
+                let v: Value =
+                    serde_json::from_str(&run_cmd(&env, &root, command.as_ref().unwrap(), true))
+                        .unwrap();
+                let ws = PathBuf::from(v["workspace"].as_str().unwrap());
+                assert_eq!(canon(&ws), canon(d["workspace_path"].as_str().unwrap()));
+                let wp = v["wp_id"].as_str().unwrap();
+                if v["branch"].is_null() {
+                    assert_eq!(canon(&ws), canon(&root), "{v}");
+                    write(&m.dir.join("research.md"), "Findings.\n");
+                } else {
+                    assert_eq!(canon(&ws), canon(root.join(".worktrees/001-demo-lane-a")));
+                    let dir = if wp == "WP02" { "core" } else { "cli" };
+                    write(&ws.join(format!("src/{dir}/mod.rs")), &format!("// {wp}\n"));
+                    env.git(&ws, &["add", "-A"]);
+                    env.git(&ws, &["commit", "-qm", wp]);
+                    lane_commits += 1;
+                }
+                // Do what the prompt says when done, from the workspace.
+                let done: Vec<Vec<String>> = spec_kitty_commands(v["prompt"].as_str().unwrap())
+                    .into_iter()
+                    .filter(|c| c.iter().any(|w| w == "mark-status" || w == "move-task"))
+                    .collect();
+                assert_eq!(done.len(), 2, "{}", v["prompt"]);
+                for c in &done {
+                    run_cmd(&env, &ws, c, false);
+                }
+            }
+            "review" => {
+                let v: Value =
+                    serde_json::from_str(&run_cmd(&env, &root, command.as_ref().unwrap(), true))
+                        .unwrap();
+                let wp = v["wp_id"].as_str().unwrap();
+                let prompt = v["prompt"].as_str().unwrap();
+                if wp != "WP01" {
+                    assert!(prompt.contains(&format!("+// {wp}")), "{prompt}");
+                }
+                let approve: Vec<String> = spec_kitty_commands(prompt)
+                    .into_iter()
+                    .find(|c| c.iter().any(|w| w == "approved"))
+                    .unwrap();
+                run_cmd(&env, &root, &approve, false);
+            }
+            "accept" => break,
+            other => panic!("unexpected decision {other:?}: {d}\nso far: {log:?}"),
+        }
+    }
+    assert_eq!(
+        log,
+        [
+            "specify null",
+            "plan null",
+            "tasks null",
+            "tasks-finalize null",
+            "implement \"WP01\"",
+            "review \"WP01\"",
+            "implement \"WP02\"",
+            "review \"WP02\"",
+            "implement \"WP03\"",
+            "review \"WP03\"",
+            "accept null",
+        ]
+    );
+    assert_eq!(lane_commits, 2);
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "demo", "--json"],
+    );
+    for w in board["work_packages"].as_array().unwrap() {
+        assert_eq!(w["lane"], "approved", "{board}");
+    }
+    assert!(!root.join(".worktrees/001-demo-lane-planning").exists());
+    assert_eq!(
+        env.git_state(&root),
+        before,
+        "HEAD, branch and index untouched"
+    );
+
+    // Delete: refused while lane-a holds unmerged commits, then forced.
+    let err = env.refused(&root, &["agent", "mission", "delete", "demo"]);
+    assert!(
+        err.contains("kitty/mission-001-demo-lane-a") && err.contains("2 commit"),
+        "{err}"
+    );
+    assert!(m.dir.is_dir());
+    let v = env.json(
+        &root,
+        &["agent", "mission", "delete", "demo", "--force", "--json"],
+    );
+    assert_eq!(v["result"], "success", "{v}");
+    assert!(!m.dir.exists());
+    assert!(!root.join(".worktrees").exists());
+    assert_eq!(
+        env.git(&root, &["branch", "--list", "kitty/*"]),
+        "",
+        "lane branches removed"
+    );
+    assert_eq!(
+        env.git(&root, &["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
+    assert_eq!(
+        env.git(
+            &root,
+            &[
+                "status",
+                "--porcelain",
+                "--untracked-files=all",
+                "--ignored"
+            ]
+        ),
+        "",
+        "the tree is clean"
+    );
+    assert_eq!(env.git_state(&root), before);
+    assert!(env.home_files().is_empty(), "{:?}", env.home_files());
+}
+
+#[test]
+fn claimed_work_stays_with_its_agent() {
+    let env = TestEnv::new();
+    let (root, _m) = env.three_wp_mission();
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "--mission",
+            "demo",
+            "--agent",
+            "codex",
+        ],
+    );
+    tick(&env, &root, "WP01");
+    mv(&env, &root, "WP01", "for_review", "codex");
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "--mission",
+            "demo",
+            "--agent",
+            "claude",
+        ],
+    );
+    // The reviewer is told to finish the review; the implementer waits.
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(
+        (state(&d).1, d["wp_id"].as_str()),
+        ("review", Some("WP01")),
+        "{d}"
+    );
+    assert_eq!(next(&env, &root, "codex", &[])["kind"], "blocked");
+    // Sent back to in_progress by the reviewer: the implementer carries on, not the reviewer.
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "in_progress",
+            "--agent",
+            "claude",
+            "--mission",
+            "demo",
+            "--review-feedback",
+            "add the sources",
+        ],
+    );
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(
+        (state(&d).1, d["wp_id"].as_str()),
+        ("implement", Some("WP01")),
+        "{d}"
+    );
+    assert!(d["reason"].as_str().unwrap().contains("codex"), "{d}");
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(d["kind"], "blocked", "{d}");
+    // Without --agent nobody owns anything: the mission waits.
+    let v: Value =
+        serde_json::from_str(&env.ok(&root, &["next", "--mission", "demo", "--json"])).unwrap();
+    assert_eq!(v["kind"], "blocked", "{v}");
+    assert!(
+        v["command"]
+            .as_str()
+            .unwrap()
+            .contains("agent tasks status"),
+        "{v}"
+    );
+}
+
+#[test]
+fn without_git_the_run_log_goes_to_the_ignored_runtime_dir() {
+    let env = TestEnv::new();
+    let root = env.work.join("nogit");
+    fs::create_dir_all(&root).unwrap();
+    env.ok(&root, &["init", ".", "--ai", "codex", "--non-interactive"]);
+    let gitignore = fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(
+        gitignore.lines().any(|l| l == ".kittify/runtime/"),
+        "{gitignore}"
+    );
+    env.create_mission(&root, "demo");
+    let d = next(&env, &root, "codex", &["--result", "failed"]);
+    assert_eq!(d["action"], "specify");
+    let log = fs::read_to_string(root.join(".kittify/runtime/next/001-demo.jsonl")).unwrap();
+    assert!(log.contains("\"result\": \"failed\""), "{log}");
+    assert!(!root.join(".kittify/.runtime").exists());
+}

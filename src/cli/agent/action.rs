@@ -82,6 +82,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "lane_id": h.workspace.lane_id,
             "branch": h.workspace.branch,
             "base_branch": h.workspace.base_branch,
+            "target_branch": h.workspace.target_branch,
             "worktree_created": h.workspace.created,
             "from_lane": h.from_lane,
             "lane": h.lane,

@@ -150,6 +150,64 @@ impl TestEnv {
         dir
     }
 
+    /// Run `spec-kitty ARGS` in `dir`; it must exit 0. Returns stdout.
+    pub fn ok(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.run(dir, args);
+        assert!(
+            out.status.success(),
+            "spec-kitty {args:?} exited {:?}\nstdout: {}\nstderr: {}",
+            out.status.code(),
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    }
+
+    /// Run `spec-kitty ARGS` in `dir`; it must exit 1 (a refused command). Returns stderr.
+    pub fn refused(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.run(dir, args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "spec-kitty {args:?} should exit 1\nstdout: {}\nstderr: {}",
+            stdout(&out),
+            stderr(&out)
+        );
+        stderr(&out)
+    }
+
+    /// `agent mission create NAME --json` in `root`: the mission's directory, slug and ULID.
+    pub fn create_mission(&self, root: &Path, name: &str) -> MissionInfo {
+        let v = self.json(root, &["agent", "mission", "create", name, "--json"]);
+        MissionInfo {
+            dir: PathBuf::from(v["feature_dir"].as_str().expect("feature_dir")),
+            slug: v["mission_slug"]
+                .as_str()
+                .expect("mission_slug")
+                .to_string(),
+            id: v["mission_id"].as_str().expect("mission_id").to_string(),
+        }
+    }
+
+    /// A committed project with mission `001-demo` (spec, plan, tasks.md, WP files
+    /// from `wps`) finalized, nothing of the mission committed.
+    pub fn finalized_mission(&self, wps: &[WpDef]) -> (PathBuf, MissionInfo) {
+        let root = self.project("p");
+        let m = self.create_mission(&root, "demo");
+        write_mission(&m.dir, &m.slug, wps);
+        self.ok(
+            &root,
+            &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+        );
+        (root, m)
+    }
+
+    /// The three-WP mission of issue 7: WP01 planning (owns research.md), WP02
+    /// `src/core/**` after WP01, WP03 `src/cli/**` after WP02.
+    pub fn three_wp_mission(&self) -> (PathBuf, MissionInfo) {
+        self.finalized_mission(&three_wps())
+    }
+
     /// Every file under HOME (the tool must write none outside `~/.spec-kitty/`).
     pub fn home_files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
@@ -190,4 +248,190 @@ pub fn copy_dir(from: &Path, to: &Path) {
             fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
+}
+/// A mission made by [`TestEnv::create_mission`].
+#[derive(Debug, Clone)]
+pub struct MissionInfo {
+    pub dir: PathBuf,
+    /// `001-demo`.
+    pub slug: String,
+    /// The ULID in meta.json.
+    pub id: String,
+}
+
+/// Write `text` to `p`, creating its parent directories.
+pub fn write(p: &Path, text: &str) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+/// One work package for [`write_mission`].
+#[derive(Debug, Clone)]
+pub struct WpDef {
+    pub id: String,
+    pub title: String,
+    pub deps: Vec<String>,
+    /// `execution_mode: planning_artifact` (runs in the main checkout).
+    pub planning: bool,
+    /// The one path the WP owns; `{slug}` becomes the mission slug.
+    pub owns: String,
+}
+
+impl WpDef {
+    pub fn code(id: &str, title: &str, owns: &str, deps: &[&str]) -> WpDef {
+        WpDef {
+            id: id.into(),
+            title: title.into(),
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+            planning: false,
+            owns: owns.into(),
+        }
+    }
+
+    pub fn planning(id: &str, title: &str, owns: &str, deps: &[&str]) -> WpDef {
+        WpDef {
+            planning: true,
+            ..WpDef::code(id, title, owns, deps)
+        }
+    }
+
+    /// `T0` + the WP number (`T001` for WP01): the WP's single subtask.
+    pub fn subtask(&self) -> String {
+        format!("T0{}", &self.id[2..])
+    }
+
+    /// A phrase that appears only in this WP's body.
+    pub fn marker(&self) -> String {
+        format!("Body marker of {}", self.id)
+    }
+
+    /// A phrase from this WP's acceptance criteria.
+    pub fn acceptance(&self) -> String {
+        format!("{} is accepted when its checks pass", self.id)
+    }
+}
+
+/// WP01 planning (owns `kitty-specs/<slug>/research.md`), WP02 `src/core/**`
+/// depending on WP01, WP03 `src/cli/**` depending on WP02.
+pub fn three_wps() -> Vec<WpDef> {
+    vec![
+        WpDef::planning("WP01", "Research", "kitty-specs/{slug}/research.md", &[]),
+        WpDef::code("WP02", "Core", "src/core/**", &["WP01"]),
+        WpDef::code("WP03", "CLI", "src/cli/**", &["WP02"]),
+    ]
+}
+
+/// Spec text written by [`write_mission`].
+pub const SPEC_MARKER: &str = "The demo mission specification";
+/// Plan text written by [`write_mission`].
+pub const PLAN_MARKER: &str = "The demo mission plan";
+
+/// Write spec.md, plan.md, tasks.md (one subtask per WP, dependencies stated)
+/// and `tasks/WPxx-*.md` for `wps` into the mission directory `dir`.
+pub fn write_mission(dir: &Path, slug: &str, wps: &[WpDef]) {
+    let mut spec = format!("# Specification\n\n{SPEC_MARKER}.\n\n");
+    let mut tasks = String::from("# Work Packages\n");
+    for (i, wp) in wps.iter().enumerate() {
+        spec.push_str(&format!("| FR-{:03} | {} |\n", i + 1, wp.title));
+        let deps = if wp.deps.is_empty() {
+            "none".to_string()
+        } else {
+            wp.deps.join(", ")
+        };
+        tasks.push_str(&format!(
+            "\n## {id}: {title}\n\n**Requirement Refs**: FR-{n:03}\n**Dependencies**: {deps}\n\n- [ ] {t} Do {title}\n",
+            id = wp.id,
+            title = wp.title,
+            n = i + 1,
+            t = wp.subtask(),
+        ));
+        let owns = wp.owns.replace("{slug}", slug);
+        let mode = if wp.planning {
+            "execution_mode: planning_artifact\n"
+        } else {
+            ""
+        };
+        let file = format!("{}-{}.md", wp.id, wp.title.to_lowercase().replace(' ', "-"));
+        write(
+            &dir.join("tasks").join(file),
+            &format!(
+                "---\nwork_package_id: {id}\ntitle: {title}\n{mode}owned_files:\n- {owns}\n---\n\n# {id}: {title}\n\n{marker}: work on `{owns}`.\n\n## Acceptance criteria\n\n- {acc}\n",
+                id = wp.id,
+                title = wp.title,
+                marker = wp.marker(),
+                acc = wp.acceptance(),
+            ),
+        );
+    }
+    write(&dir.join("spec.md"), &spec);
+    write(
+        &dir.join("plan.md"),
+        &format!("# Plan\n\n{PLAN_MARKER}: build it in small steps.\n"),
+    );
+    write(&dir.join("tasks.md"), &tasks);
+}
+
+/// The main checkout's git state that no spec-kitty command may change: HEAD's
+/// commit, the checked-out branch, the staged changes and the index entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitState {
+    pub head: String,
+    pub branch: String,
+    pub staged: String,
+    pub index: String,
+}
+
+impl TestEnv {
+    pub fn git_state(&self, root: &Path) -> GitState {
+        GitState {
+            head: self.git(root, &["rev-parse", "HEAD"]),
+            branch: self.git(root, &["symbolic-ref", "HEAD"]),
+            staged: self.git(root, &["diff", "--cached"]),
+            index: self.git(root, &["ls-files", "--stage"]),
+        }
+    }
+}
+
+/// Split a command line the way a POSIX shell would for the simple commands our
+/// prompts print: words separated by blanks, `"..."` and `'...'` quoting.
+pub fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            None => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    assert!(quote.is_none(), "unbalanced quotes in {line:?}");
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
+/// The `spec-kitty ...` command lines of a prompt or decision, as argument lists
+/// (without the leading `spec-kitty`), in order.
+pub fn spec_kitty_commands(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.trim().trim_matches('`'))
+        .filter(|l| l.starts_with("spec-kitty "))
+        .map(|l| shell_words(l).into_iter().skip(1).collect())
+        .collect()
 }
