@@ -228,10 +228,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
 }
 
 fn git_user_name(repo: Option<&git2::Repository>) -> Option<String> {
-    let cfg = repo?.config().ok()?;
-    cfg.get_string("user.name")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
+    super::git_identity(repo?).ok()?.0
 }
 
 /// Work packages that are neither approved nor done (canceled ones are left out
@@ -367,7 +364,11 @@ fn checkboxes_gate(mission: &Mission) -> Result<Gate> {
                 Some(true) => boxes += 1,
                 Some(false) => {
                     boxes += 1;
-                    problems.push(format!("tasks.md:{}: {} is not checked", i + 1, line.trim()));
+                    problems.push(format!(
+                        "tasks.md:{}: {} is not checked",
+                        i + 1,
+                        line.trim()
+                    ));
                 }
                 None => {}
             }
@@ -466,10 +467,8 @@ fn run_shell(cmd: &str, dir: &Path) -> std::io::Result<std::process::Output> {
 /// The acceptance recorded in meta.json, if any: when, and the lane tips.
 pub(crate) fn recorded(mission: &Mission) -> Result<Option<(String, BTreeMap<String, String>)>> {
     let meta = read_meta(&mission.meta_file()).map_err(|e| {
-        Error::user(e.message.clone()).with_hint(format!(
-            "fix or restore {}",
-            mission.meta_file().display()
-        ))
+        Error::user(e.message.clone())
+            .with_hint(format!("fix or restore {}", mission.meta_file().display()))
     })?;
     let Some(at) = meta
         .get("accepted_at")

@@ -61,6 +61,8 @@ pub(crate) struct Stuck {
     /// For a replay: the commit that did not apply.
     pub commit: Option<String>,
     pub files: Vec<String>,
+    /// The lanes handled before the conflict.
+    pub done: Vec<LaneStep>,
 }
 
 pub(crate) enum Outcome {
@@ -88,6 +90,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
                         into: input.target_branch.to_string(),
                         commit: Some(commit),
                         files,
+                        done: steps,
                     }))
                 }
             }
@@ -143,6 +146,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
                             into,
                             commit: None,
                             files,
+                            done: steps,
                         }))
                     }
                 };
@@ -175,6 +179,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
                             into,
                             commit: Some(commit),
                             files,
+                            done: steps,
                         }))
                     }
                 }
@@ -207,6 +212,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
                             into: input.target_branch.to_string(),
                             commit: None,
                             files,
+                            done: steps,
                         }))
                     }
                 };
@@ -287,6 +293,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
                                 into: input.target_branch.to_string(),
                                 commit: Some(commit),
                                 files,
+                                done: steps,
                             }))
                         }
                     }

@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use super::accept::{dependency_problems, recorded, unfinished_wps};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
-use super::{branch_tip, code_lanes, open_repo, short, target_branch, Strategy};
+use super::{branch_tip, code_lanes, open_repo, short, target_branch, CodeLane, Strategy};
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
@@ -81,7 +81,7 @@ pub struct LaneOutcome {
     pub tip: Option<String>,
     pub wp_ids: Vec<String>,
     pub depends_on: Vec<String>,
-    /// `merged`, `already_merged`, `no_changes`, or `pending` (not reached).
+    /// `merged`, `already_merged`, `no_changes`, `conflict`, or `pending` (not reached).
     pub action: String,
     /// Lane commits that were not on the mission branch yet.
     pub commits: usize,
@@ -174,9 +174,7 @@ fn state_path(project: &Project, slug: &str) -> Result<PathBuf> {
             project.root.display()
         ))
     })?;
-    Ok(common
-        .join("spec-kitty-merge")
-        .join(format!("{slug}.json")))
+    Ok(common.join("spec-kitty-merge").join(format!("{slug}.json")))
 }
 
 fn read_state(project: &Project, slug: &str) -> Result<Option<MergeState>> {
@@ -232,10 +230,15 @@ fn head_branch(repo: &Repository) -> Option<String> {
 }
 
 fn identity(repo: &Repository) -> Result<Signature<'static>> {
-    repo.signature().map_err(|_| {
-        Error::user("git has no identity to commit the merge with: user.name and user.email are not set")
-            .with_hint("set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`")
-    })
+    match super::git_identity(repo)? {
+        (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
+        _ => Err(Error::user(
+            "git has no identity to commit the merge with: user.name and user.email are not set",
+        )
+        .with_hint(
+            "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`",
+        )),
+    }
 }
 
 /// The main checkout's uncommitted changes, split into those that block a merge
@@ -299,11 +302,24 @@ fn list_some(items: &[String], max: usize) -> String {
     if items.len() <= max {
         items.join(", ")
     } else {
-        format!(
-            "{} and {} more",
-            items[..max].join(", "),
-            items.len() - max
-        )
+        format!("{} and {} more", items[..max].join(", "), items.len() - max)
+    }
+}
+
+/// What a merge works from, read once.
+struct Setup {
+    code: Vec<CodeLane>,
+    tips: Vec<Option<Oid>>,
+    target: String,
+    target_tip: Oid,
+    mission_branch: String,
+    mission_tip: Option<Oid>,
+    head: Option<String>,
+}
+
+impl Setup {
+    fn on_target(&self) -> bool {
+        self.head.as_deref() == Some(self.target.as_str())
     }
 }
 
@@ -328,13 +344,10 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         .with_hint(in_progress_hint(&mission.slug, &state.phase)));
     }
     let lanes = workspace::require_lanes(mission)?;
-    let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+    let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let (code, notes) = code_lanes(project, mission, &lanes, &snap)?;
     let target = target_branch(mission, Some(&lanes));
-    let mission_branch = mission.mission_branch();
     let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(&repo, &l.branch)).collect();
-
     if let Some(at) = mission.meta_str("merged_at") {
         if !code.is_empty() && tips.iter().all(Option::is_none) {
             return Err(Error::user(format!(
@@ -349,7 +362,6 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
             .with_hint("its lane branches are gone; there is nothing left to merge"));
         }
     }
-
     let target_tip = branch_tip(&repo, &target).ok_or_else(|| {
         Error::user(format!(
             "target branch {target} of {} does not exist",
@@ -357,279 +369,47 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         ))
         .with_hint("create it, or set target_branch in the mission's meta.json")
     })?;
-    let mission_tip = branch_tip(&repo, &mission_branch);
-    let head = head_branch(&repo);
-    let on_target = head.as_deref() == Some(target.as_str());
-
-    let mut report = MergeReport {
-        mission_slug: mission.slug.clone(),
-        strategy: opts.strategy,
-        dry_run: opts.dry_run,
-        would_merge: false,
-        target_branch: target.clone(),
-        mission_branch: mission_branch.clone(),
-        order: code.iter().map(|l| l.lane_id.clone()).collect(),
-        lanes: code
-            .iter()
-            .zip(&tips)
-            .map(|(l, t)| LaneOutcome {
-                lane_id: l.lane_id.clone(),
-                branch: l.branch.clone(),
-                tip: t.map(|o| o.to_string()),
-                wp_ids: l.wp_ids.clone(),
-                depends_on: l.depends_on.clone(),
-                action: "pending".into(),
-                commits: 0,
-                files: Vec::new(),
-            })
-            .collect(),
-        target_before: Some(target_tip.to_string()),
-        target_after: None,
-        mission_branch_before: mission_tip.map(|o| o.to_string()),
-        mission_branch_after: None,
-        commits_created: Vec::new(),
-        head_branch: head.clone(),
-        checked_out: false,
-        blockers: Vec::new(),
-        conflicts: Vec::new(),
-        wps_done: Vec::new(),
-        removed_worktrees: Vec::new(),
-        removed_branches: Vec::new(),
-        kept: Vec::new(),
-        notes,
+    let mission_branch = mission.mission_branch();
+    let setup = Setup {
+        mission_tip: branch_tip(&repo, &mission_branch),
+        head: head_branch(&repo),
+        code,
+        tips,
+        target,
+        target_tip,
+        mission_branch,
     };
-    let mut blockers = Vec::new();
-    let block = |b: &mut Vec<Blocker>, gate, problem| b.push(Blocker { gate, problem });
-
-    // Accepted, and nothing moved since.
-    match recorded(mission)? {
-        None => block(
-            &mut blockers,
-            "accepted",
-            format!(
-                "{} has not been accepted; run `spec-kitty accept --mission {}` first",
-                mission.slug, mission.slug
-            ),
-        ),
-        Some((at, accepted)) => {
-            for (lane, tip) in code.iter().zip(&tips) {
-                let Some(tip) = tip else { continue };
-                match accepted.get(&lane.lane_id) {
-                    Some(t) if *t == tip.to_string() => {}
-                    Some(t) => block(
-                        &mut blockers,
-                        "accepted",
-                        format!(
-                            "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {}` again",
-                            lane.lane_id,
-                            &t[..t.len().min(7)],
-                            short(*tip),
-                            mission.slug
-                        ),
-                    ),
-                    None => block(
-                        &mut blockers,
-                        "accepted",
-                        format!(
-                            "{} was not part of the acceptance at {at}; run `spec-kitty accept --mission {}` again",
-                            lane.lane_id, mission.slug
-                        ),
-                    ),
-                }
-            }
-        }
-    }
-    let (_, unfinished) = unfinished_wps(mission, &snap)?;
-    for p in unfinished {
-        block(
-            &mut blockers,
-            "work_packages",
-            format!("{p}; every work package must be approved or done"),
-        );
-    }
-    for (lane, tip) in code.iter().zip(&tips) {
-        if tip.is_none() {
-            block(
-                &mut blockers,
-                "lane_branches",
-                format!("{}: branch {} does not exist", lane.lane_id, lane.branch),
-            );
-        }
-        if lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
-            block(
-                &mut blockers,
-                "lane_worktrees_clean",
-                format!(
-                    "{}: {} has uncommitted changes that would not be merged; commit them on {}",
-                    lane.lane_id,
-                    lane.worktree.display(),
-                    lane.branch
-                ),
-            );
-        }
-    }
-    for p in dependency_problems(&repo, &code, &tips)? {
-        block(&mut blockers, "lost_work", p);
-    }
-    let linked = linked_checkouts(&repo);
-    for b in [&target, &mission_branch] {
-        if let Some(path) = linked.get(b.as_str()) {
-            block(
-                &mut blockers,
-                "target",
-                format!(
-                    "{b} is checked out in the worktree {}; switch that worktree to another branch first",
-                    path.display()
-                ),
-            );
-        }
-    }
-    let mission_rel = mission
-        .dir
-        .strip_prefix(&project.root)
-        .map(|p| format!("{}/", p.to_string_lossy().replace('\\', "/")))
-        .unwrap_or_default();
-    let mut tolerated = Vec::new();
-    if on_target {
-        if repo.state() != git2::RepositoryState::Clean {
-            block(
-                &mut blockers,
-                "target",
-                format!(
-                    "the main checkout is in the middle of a {:?} operation; finish or abort it first",
-                    repo.state()
-                ),
-            );
-        }
-        let dirt = main_checkout_dirt(&repo, &mission_rel)?;
-        if !dirt.blocking.is_empty() {
-            block(
-                &mut blockers,
-                "target",
-                format!(
-                    "the main checkout ({target}) has uncommitted changes: {}; commit or stash them first",
-                    list_some(&dirt.blocking, 8)
-                ),
-            );
-        }
-        tolerated = dirt.tolerated;
-    } else {
-        report.notes.push(match &head {
-            Some(b) => format!(
-                "the main checkout is on {b}, not {target}: only the {target} branch moves; your working tree is left alone"
-            ),
-            None => format!(
-                "the main checkout is detached: only the {target} branch moves; your working tree is left alone"
-            ),
-        });
-    }
+    let mut report = new_report(mission, &setup, opts, notes);
+    let (mut blockers, tolerated) =
+        preconditions(project, mission, &repo, &setup, &snap, &mut report.notes)?;
     let sig = match identity(&repo) {
         Ok(s) => s,
         Err(e) if opts.dry_run => {
-            block(&mut blockers, "identity", e.message.clone());
+            blockers.push(Blocker {
+                gate: "identity",
+                problem: e.message.clone(),
+            });
             Signature::now("spec-kitty", "spec-kitty@localhost")?
         }
         Err(e) => return Err(e),
     };
-
-    // The integration, computed with an in-memory object database.
-    let mut integrated = None;
-    if tips.iter().all(Option::is_some) {
-        let sim = Repository::open(&project.root)?;
-        let odb = sim.odb()?;
-        let mempack = odb.add_new_mempack_backend(1000)?;
-        let inputs: Vec<LaneInput> = code
-            .iter()
-            .zip(&tips)
-            .filter_map(|(l, t)| {
-                t.map(|tip| LaneInput {
-                    lane_id: l.lane_id.clone(),
-                    branch: l.branch.clone(),
-                    tip,
-                    wp_ids: l.wp_ids.clone(),
-                })
-            })
-            .collect();
-        let input = Input {
-            strategy: opts.strategy,
-            mission_slug: &mission.slug,
-            target_branch: &target,
-            target_tip,
-            mission_branch: &mission_branch,
-            mission_tip,
-            lanes: &inputs,
-            sig: &sig,
-        };
-        let outcome = integrate::integrate(&sim, &input)?;
-        let stuck = match &outcome {
-            Outcome::Conflict(s) => Some(s.clone()),
-            Outcome::Clean(_) => None,
-        };
-        if stuck.is_some() || opts.dry_run {
-            let mut parties = vec![integrate::Party {
-                label: target.clone(),
-                tip: target_tip,
-            }];
-            if let Some(m) = mission_tip {
-                parties.push(Party {
-                    label: mission_branch.clone(),
-                    tip: m,
-                });
-            }
-            parties.extend(inputs.iter().map(|l| Party {
-                label: l.lane_id.clone(),
-                tip: l.tip,
-            }));
-            report.conflicts = conflict_pairs(&sim, &parties, stuck.as_ref())?;
-        }
-        if let Outcome::Clean(done) = outcome {
-            for step in &done.steps {
-                if let Some(l) = report.lanes.iter_mut().find(|l| l.lane_id == step.lane_id) {
-                    l.action = step.action.to_string();
-                    l.commits = step.commits;
-                    l.files = step.files.clone();
-                }
-            }
-            let before_tree = sim.find_commit(target_tip)?.tree()?;
-            let after_tree = sim.find_commit(done.target_after)?.tree()?;
-            let changed = integrate::tree_changes(&sim, &before_tree, &after_tree)?;
-            let overlap: Vec<String> = tolerated
-                .iter()
-                .filter(|p| changed.contains(p))
-                .cloned()
-                .collect();
-            if !overlap.is_empty() {
-                block(
-                    &mut blockers,
-                    "target",
-                    format!(
-                        "uncommitted changes in the main checkout would be overwritten by the merge: {}; commit or stash them first",
-                        list_some(&overlap, 8)
-                    ),
-                );
-            }
-            report.target_after = Some(done.target_after.to_string());
-            report.mission_branch_after = Some(done.mission_after.to_string());
-            if !opts.dry_run && blockers.is_empty() {
-                // Write the new objects for real, as one pack.
-                if !done.created.is_empty() {
-                    let mut buf = git2::Buf::new();
-                    mempack.dump(&sim, &mut buf)?;
-                    let real = repo.odb()?;
-                    let mut writer = real.packwriter()?;
-                    writer
-                        .write_all(&buf)
-                        .map_err(|e| Error::internal(format!("cannot write merge objects: {e}")))?;
-                    writer.commit()?;
-                }
-                report.commits_created = done.created.iter().map(Oid::to_string).collect();
-            }
-            integrated = Some(done);
-        }
-    }
+    let integrated = if setup.tips.iter().all(Option::is_some) {
+        simulate(
+            project,
+            &repo,
+            mission,
+            &setup,
+            opts,
+            &sig,
+            &tolerated,
+            &mut blockers,
+            &mut report,
+        )?
+    } else {
+        None
+    };
     report.blockers = blockers;
     report.would_merge = report.blockers.is_empty() && report.conflicts.is_empty();
-
     if opts.dry_run {
         return Ok(report);
     }
@@ -644,11 +424,13 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
             mission.slug,
             lines.join("\n")
         ))
-        .with_hint("fix the problems above and run the merge again; `--dry-run` shows the full forecast")
+        .with_hint(
+            "fix the problems above and run the merge again; `--dry-run` shows the full forecast",
+        )
         .with_details(report_details(&report)));
     }
     let Some(done) = integrated else {
-        return Err(conflict_error(mission, &report, &code));
+        return Err(conflict_error(mission, &report, &setup.code));
     };
     let actor = mission
         .meta_str("accepted_by")
@@ -661,18 +443,19 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         strategy: opts.strategy,
         phase: "landing".into(),
         started_at: crate::timefmt::now_iso(),
-        target_branch: target.clone(),
-        target_before: target_tip.to_string(),
+        target_branch: setup.target.clone(),
+        target_before: setup.target_tip.to_string(),
         target_after: done.target_after.to_string(),
-        mission_branch: mission_branch.clone(),
-        mission_before: mission_tip.map(|o| o.to_string()),
+        mission_branch: setup.mission_branch.clone(),
+        mission_before: setup.mission_tip.map(|o| o.to_string()),
         mission_after: done.mission_after.to_string(),
         keep_worktrees: opts.keep_worktrees,
         actor,
         order: report.order.clone(),
-        lanes: code
+        lanes: setup
+            .code
             .iter()
-            .zip(&tips)
+            .zip(&setup.tips)
             .filter_map(|(l, t)| {
                 t.map(|tip| StateLane {
                     lane_id: l.lane_id.clone(),
@@ -689,6 +472,301 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     };
     write_state(project, &state)?;
     run_to_end(project, mission, &repo, state, false)
+}
+
+fn new_report(
+    mission: &Mission,
+    setup: &Setup,
+    opts: &MergeOptions,
+    notes: Vec<String>,
+) -> MergeReport {
+    MergeReport {
+        mission_slug: mission.slug.clone(),
+        strategy: opts.strategy,
+        dry_run: opts.dry_run,
+        would_merge: false,
+        target_branch: setup.target.clone(),
+        mission_branch: setup.mission_branch.clone(),
+        order: setup.code.iter().map(|l| l.lane_id.clone()).collect(),
+        lanes: setup
+            .code
+            .iter()
+            .zip(&setup.tips)
+            .map(|(l, t)| LaneOutcome {
+                lane_id: l.lane_id.clone(),
+                branch: l.branch.clone(),
+                tip: t.map(|o| o.to_string()),
+                wp_ids: l.wp_ids.clone(),
+                depends_on: l.depends_on.clone(),
+                action: "pending".into(),
+                commits: 0,
+                files: Vec::new(),
+            })
+            .collect(),
+        target_before: Some(setup.target_tip.to_string()),
+        target_after: None,
+        mission_branch_before: setup.mission_tip.map(|o| o.to_string()),
+        mission_branch_after: None,
+        commits_created: Vec::new(),
+        head_branch: setup.head.clone(),
+        checked_out: false,
+        blockers: Vec::new(),
+        conflicts: Vec::new(),
+        wps_done: Vec::new(),
+        removed_worktrees: Vec::new(),
+        removed_branches: Vec::new(),
+        kept: Vec::new(),
+        notes,
+    }
+}
+
+/// Every precondition that does not hold, and the mission's own modified files
+/// in the main checkout (allowed unless the merge changes them).
+fn preconditions(
+    project: &Project,
+    mission: &Mission,
+    repo: &Repository,
+    setup: &Setup,
+    snap: &crate::status::Snapshot,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Blocker>, Vec<String>)> {
+    let mut blockers = Vec::new();
+    let mut block = |gate, problem| blockers.push(Blocker { gate, problem });
+    let (code, tips, target) = (&setup.code, &setup.tips, &setup.target);
+
+    // Accepted, and nothing moved since.
+    match recorded(mission)? {
+        None => block(
+            "accepted",
+            format!(
+                "{} has not been accepted; run `spec-kitty accept --mission {}` first",
+                mission.slug, mission.slug
+            ),
+        ),
+        Some((at, accepted)) => {
+            for (lane, tip) in code.iter().zip(tips) {
+                let Some(tip) = tip else { continue };
+                match accepted.get(&lane.lane_id) {
+                    Some(t) if *t == tip.to_string() => {}
+                    Some(t) => block(
+                        "accepted",
+                        format!(
+                            "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {}` again",
+                            lane.lane_id,
+                            &t[..t.len().min(7)],
+                            short(*tip),
+                            mission.slug
+                        ),
+                    ),
+                    None => block(
+                        "accepted",
+                        format!(
+                            "{} was not part of the acceptance at {at}; run `spec-kitty accept --mission {}` again",
+                            lane.lane_id, mission.slug
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+    for p in unfinished_wps(mission, snap)?.1 {
+        block(
+            "work_packages",
+            format!("{p}; every work package must be approved or done"),
+        );
+    }
+    for (lane, tip) in code.iter().zip(tips) {
+        if tip.is_none() {
+            block(
+                "lane_branches",
+                format!("{}: branch {} does not exist", lane.lane_id, lane.branch),
+            );
+        }
+        if lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
+            block(
+                "lane_worktrees_clean",
+                format!(
+                    "{}: {} has uncommitted changes that would not be merged; commit them on {}",
+                    lane.lane_id,
+                    lane.worktree.display(),
+                    lane.branch
+                ),
+            );
+        }
+    }
+    for p in dependency_problems(repo, code, tips)? {
+        block("lost_work", p);
+    }
+    let linked = linked_checkouts(repo);
+    for b in [target, &setup.mission_branch] {
+        if let Some(path) = linked.get(b.as_str()) {
+            block(
+                "target",
+                format!(
+                    "{b} is checked out in the worktree {}; switch that worktree to another branch first",
+                    path.display()
+                ),
+            );
+        }
+    }
+    let mut tolerated = Vec::new();
+    if setup.on_target() {
+        if repo.state() != git2::RepositoryState::Clean {
+            block(
+                "target",
+                format!(
+                    "the main checkout is in the middle of a {:?} operation; finish or abort it first",
+                    repo.state()
+                ),
+            );
+        }
+        let mission_rel = mission
+            .dir
+            .strip_prefix(&project.root)
+            .map(|p| format!("{}/", p.to_string_lossy().replace('\\', "/")))
+            .unwrap_or_default();
+        let dirt = main_checkout_dirt(repo, &mission_rel)?;
+        if !dirt.blocking.is_empty() {
+            block(
+                "target",
+                format!(
+                    "the main checkout ({target}) has uncommitted changes: {}; commit or stash them first",
+                    list_some(&dirt.blocking, 8)
+                ),
+            );
+        }
+        tolerated = dirt.tolerated;
+    } else {
+        notes.push(match &setup.head {
+            Some(b) => format!(
+                "the main checkout is on {b}, not {target}: only the {target} branch moves; your working tree is left alone"
+            ),
+            None => format!(
+                "the main checkout is detached: only the {target} branch moves; your working tree is left alone"
+            ),
+        });
+    }
+    Ok((blockers, tolerated))
+}
+
+/// Run the integration against an in-memory object database, fill the report
+/// (lane outcomes, conflicts, the refs after), add a blocker when modified
+/// mission files would be overwritten, and, for a real merge that can go ahead,
+/// write the new objects to the repository as one pack.
+#[allow(clippy::too_many_arguments)]
+fn simulate(
+    project: &Project,
+    repo: &Repository,
+    mission: &Mission,
+    setup: &Setup,
+    opts: &MergeOptions,
+    sig: &Signature<'static>,
+    tolerated: &[String],
+    blockers: &mut Vec<Blocker>,
+    report: &mut MergeReport,
+) -> Result<Option<integrate::Integrated>> {
+    let sim = Repository::open(&project.root)?;
+    let odb = sim.odb()?;
+    let mempack = odb.add_new_mempack_backend(1000)?;
+    let inputs: Vec<LaneInput> = setup
+        .code
+        .iter()
+        .zip(&setup.tips)
+        .filter_map(|(l, t)| {
+            t.map(|tip| LaneInput {
+                lane_id: l.lane_id.clone(),
+                branch: l.branch.clone(),
+                tip,
+                wp_ids: l.wp_ids.clone(),
+            })
+        })
+        .collect();
+    let input = Input {
+        strategy: opts.strategy,
+        mission_slug: &mission.slug,
+        target_branch: &setup.target,
+        target_tip: setup.target_tip,
+        mission_branch: &setup.mission_branch,
+        mission_tip: setup.mission_tip,
+        lanes: &inputs,
+        sig,
+    };
+    let outcome = integrate::integrate(&sim, &input)?;
+    let stuck = match &outcome {
+        Outcome::Conflict(s) => Some(s.clone()),
+        Outcome::Clean(_) => None,
+    };
+    if let Some(s) = &stuck {
+        record_steps(&mut report.lanes, &s.done);
+        if let Some(l) = report.lanes.iter_mut().find(|l| l.lane_id == s.what) {
+            l.action = "conflict".into();
+        }
+    }
+    if stuck.is_some() || opts.dry_run {
+        let mut parties = vec![Party {
+            label: setup.target.clone(),
+            tip: setup.target_tip,
+        }];
+        if let Some(m) = setup.mission_tip {
+            parties.push(Party {
+                label: setup.mission_branch.clone(),
+                tip: m,
+            });
+        }
+        parties.extend(inputs.iter().map(|l| Party {
+            label: l.lane_id.clone(),
+            tip: l.tip,
+        }));
+        report.conflicts = conflict_pairs(&sim, &parties, stuck.as_ref())?;
+    }
+    let Outcome::Clean(done) = outcome else {
+        return Ok(None);
+    };
+    record_steps(&mut report.lanes, &done.steps);
+    let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
+    let after_tree = sim.find_commit(done.target_after)?.tree()?;
+    let changed = integrate::tree_changes(&sim, &before_tree, &after_tree)?;
+    let overlap: Vec<String> = tolerated
+        .iter()
+        .filter(|p| changed.contains(p))
+        .cloned()
+        .collect();
+    if !overlap.is_empty() {
+        blockers.push(Blocker {
+            gate: "target",
+            problem: format!(
+                "uncommitted changes in the main checkout would be overwritten by the merge: {}; commit or stash them first",
+                list_some(&overlap, 8)
+            ),
+        });
+    }
+    report.target_after = Some(done.target_after.to_string());
+    report.mission_branch_after = Some(done.mission_after.to_string());
+    if !opts.dry_run && blockers.is_empty() {
+        // Write the new objects for real, as one pack.
+        if !done.created.is_empty() {
+            let mut buf = git2::Buf::new();
+            mempack.dump(&sim, &mut buf)?;
+            let real = repo.odb()?;
+            let mut writer = real.packwriter()?;
+            writer
+                .write_all(&buf)
+                .map_err(|e| Error::internal(format!("cannot write merge objects: {e}")))?;
+            writer.commit()?;
+        }
+        report.commits_created = done.created.iter().map(Oid::to_string).collect();
+    }
+    Ok(Some(done))
+}
+
+fn record_steps(lanes: &mut [LaneOutcome], steps: &[integrate::LaneStep]) {
+    for step in steps {
+        if let Some(l) = lanes.iter_mut().find(|l| l.lane_id == step.lane_id) {
+            l.action = step.action.to_string();
+            l.commits = step.commits;
+            l.files = step.files.clone();
+        }
+    }
 }
 
 /// Land and finish a merge whose state was written.
@@ -728,7 +806,8 @@ fn run_to_end(
     } else {
         head_branch(repo).as_deref() == Some(state.target_branch.as_str())
     };
-    let finished = finish(project, mission, repo, &mut state, keep).map_err(|e| stage("finishing", e))?;
+    let finished =
+        finish(project, mission, repo, &mut state, keep).map_err(|e| stage("finishing", e))?;
     Ok(MergeReport {
         mission_slug: state.mission_slug.clone(),
         strategy: state.strategy,
@@ -827,7 +906,11 @@ fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> Error {
 /// touching only the paths that differ between them. Every such path must hold
 /// the content of one of the two trees, with the working file equal to the
 /// index: anything else is somebody's edit, and nothing is changed.
-fn switch_files(repo: &Repository, from: &git2::Tree<'_>, to: &git2::Tree<'_>) -> Result<Vec<String>> {
+fn switch_files(
+    repo: &Repository,
+    from: &git2::Tree<'_>,
+    to: &git2::Tree<'_>,
+) -> Result<Vec<String>> {
     let paths = integrate::tree_changes(repo, from, to)?;
     if paths.is_empty() {
         return Ok(paths);
@@ -1024,8 +1107,10 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
     let state = read_state(project, &mission.slug)?.ok_or_else(|| {
-        Error::user(format!("no merge of {} is in progress", mission.slug))
-            .with_hint(format!("start one with `spec-kitty merge --mission {}`", mission.slug))
+        Error::user(format!("no merge of {} is in progress", mission.slug)).with_hint(format!(
+            "start one with `spec-kitty merge --mission {}`",
+            mission.slug
+        ))
     })?;
     run_to_end(project, mission, &repo, state, keep)
 }
@@ -1123,9 +1208,9 @@ fn conflict_pairs(
         })
         .collect();
     if let Some(s) = stuck {
-        let explained = out.iter().any(|c| {
-            c.between.contains(&s.what) && s.files.iter().all(|f| c.files.contains(f))
-        });
+        let explained = out
+            .iter()
+            .any(|c| c.between.contains(&s.what) && s.files.iter().all(|f| c.files.contains(f)));
         if !explained || s.commit.is_some() {
             out.push(ConflictPair {
                 between: [s.into.clone(), s.what.clone()],
@@ -1137,7 +1222,7 @@ fn conflict_pairs(
     Ok(out)
 }
 
-fn conflict_error(mission: &Mission, report: &MergeReport, code: &[super::CodeLane]) -> Error {
+fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) -> Error {
     let lines: Vec<String> = report
         .conflicts
         .iter()

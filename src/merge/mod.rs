@@ -178,10 +178,7 @@ pub fn code_lanes(
                 worktree: lanes.worktree_path(&project.root, &l.lane_id),
                 worktree_name: format!("{}-{}", lanes.mission_slug, l.lane_id),
                 wp_ids: l.wp_ids.clone(),
-                depends_on: deps[i]
-                    .iter()
-                    .map(|&d| chosen[d].lane_id.clone())
-                    .collect(),
+                depends_on: deps[i].iter().map(|&d| chosen[d].lane_id.clone()).collect(),
             }
         })
         .collect();
@@ -213,6 +210,35 @@ pub fn open_repo(project: &Project) -> Result<Repository> {
         .with_hint("run `git init` and make a first commit"));
     }
     Ok(Repository::open(&project.root)?)
+}
+
+/// The repository's git configuration as git itself reads it: libgit2 does not
+/// know `GIT_CONFIG_GLOBAL`, so when it is set, that file replaces the global level.
+pub fn git_config(repo: &Repository) -> Result<git2::Config> {
+    let mut cfg = repo.config()?;
+    if let Some(path) = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            cfg.add_file(&path, git2::ConfigLevel::Global, true)?;
+        }
+    }
+    Ok(cfg.snapshot()?)
+}
+
+/// `user.name` and `user.email` the way git resolves the committer:
+/// `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL`, then the configuration.
+pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>)> {
+    let cfg = git_config(repo)?;
+    let pick = |env: &str, key: &str| {
+        std::env::var(env)
+            .ok()
+            .or_else(|| cfg.get_string(key).ok())
+            .filter(|s| !s.trim().is_empty())
+    };
+    Ok((
+        pick("GIT_COMMITTER_NAME", "user.name"),
+        pick("GIT_COMMITTER_EMAIL", "user.email"),
+    ))
 }
 
 /// The first seven hex digits of a commit id.

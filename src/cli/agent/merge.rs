@@ -124,7 +124,10 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         },
     )?;
     if !ctx.json {
-        ctx.say(format!("Acceptance gates for {}", ctx.bold(&report.mission_slug)));
+        ctx.say(format!(
+            "Acceptance gates for {}",
+            ctx.bold(&report.mission_slug)
+        ));
         for g in &report.gates {
             let mark = if g.passed {
                 ctx.paint("PASS", "32")
@@ -249,7 +252,9 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
             report.conflicts.len(),
             report.blockers.len()
         ))
-        .with_hint("resolve the conflicts on the lane branches and fix the blockers; nothing was changed")
+        .with_hint(
+            "resolve the conflicts on the lane branches and fix the blockers; nothing was changed",
+        )
         .with_details(serde_json::to_value(&report).unwrap_or(Value::Null)));
     }
     if ctx.json {
@@ -303,6 +308,7 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
             "merged" => format!("merged {} commit(s), {} file(s)", l.commits, l.files.len()),
             "already_merged" => "already merged".into(),
             "no_changes" => "no changes".into(),
+            "conflict" => "conflicts (see below)".into(),
             _ => "not reached".into(),
         };
         let deps = if l.depends_on.is_empty() {
