@@ -33,7 +33,9 @@ use serde_json::Value;
 
 use super::accept::{dependency_problems, recorded, unfinished_wps};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
-use super::{branch_tip, code_lanes, open_repo, short, target_branch, CodeLane, Strategy};
+use super::{
+    branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, Strategy,
+};
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
@@ -356,7 +358,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
                 mission.meta_str("merged_into").unwrap_or(&target),
                 mission
                     .meta_str("merged_commit")
-                    .map(|c| format!(" (commit {})", &c[..c.len().min(7)]))
+                    .map(|c| format!(" (commit {})", short_str(c)))
                     .unwrap_or_default()
             ))
             .with_hint("its lane branches are gone; there is nothing left to merge"));
@@ -553,7 +555,7 @@ fn preconditions(
                         format!(
                             "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {}` again",
                             lane.lane_id,
-                            &t[..t.len().min(7)],
+                            short_str(t),
                             short(*tip),
                             mission.slug
                         ),
@@ -608,6 +610,15 @@ fn preconditions(
                 ),
             );
         }
+    }
+    if setup.head.as_deref() == Some(setup.mission_branch.as_str()) {
+        block(
+            "target",
+            format!(
+                "the main checkout is on the mission branch {}, which the merge moves; switch it to {target} first (`git switch {target}`)",
+                setup.mission_branch
+            ),
+        );
     }
     let mut tolerated = Vec::new();
     if setup.on_target() {
@@ -856,6 +867,8 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
     let msg = format!("spec-kitty merge: {}", state.mission_slug);
     match branch_tip(repo, &state.mission_branch) {
         Some(t) if t == mission_after => {}
+        // Nothing was integrated: no need for a mission branch.
+        None if mission_before.is_none() && state.mission_after == state.target_before => {}
         None if mission_before.is_none() => {
             repo.reference(&mref, mission_after, false, &msg)?;
         }
@@ -897,7 +910,7 @@ fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> Error {
     Error::user(format!(
         "{branch} moved while the merge was in progress (now {}, was {})",
         now.map(short).unwrap_or_else(|| "deleted".into()),
-        before.map(|b| &b[..b.len().min(7)]).unwrap_or("absent")
+        before.map(short_str).unwrap_or_else(|| "absent".into())
     ))
     .with_hint("someone else changed it; check `git log` and resolve it by hand")
 }
@@ -1000,7 +1013,7 @@ fn finish(
     state.phase = "finishing".into();
     write_state(project, state)?;
     let keep = keep || state.keep_worktrees;
-    let merged_short = &state.target_after[..state.target_after.len().min(7)];
+    let merged_short = short_str(&state.target_after);
 
     let store = StatusStore::for_mission(project, mission);
     let (snap, _) = store.snapshot()?;
@@ -1090,7 +1103,14 @@ fn finish(
                 &lane.branch,
             )?;
             removed_worktrees.extend(w);
-            removed_branches.extend(b);
+            match b {
+                Some(b) => removed_branches.push(b),
+                None if branch_tip(repo, &lane.branch).is_some() => kept.push(format!(
+                    "{}: {} is checked out in the main checkout; kept",
+                    lane.lane_id, lane.branch
+                )),
+                None => {}
+            }
         }
     }
     remove_state(project, &mission.slug)?;

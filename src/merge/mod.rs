@@ -243,5 +243,10 @@ pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>
 
 /// The first seven hex digits of a commit id.
 pub fn short(oid: Oid) -> String {
-    oid.to_string().chars().take(7).collect()
+    short_str(&oid.to_string())
+}
+
+/// The first seven characters of a commit id given as text.
+pub fn short_str(id: &str) -> String {
+    id.chars().take(7).collect()
 }

@@ -35,6 +35,12 @@ fn write(p: &Path, text: &str) {
 /// ...), planned and committed on main. With `chain`, lanes.json says lane-b
 /// depends on lane-a and lane-c on lane-b.
 fn planned(env: &TestEnv, n: usize, chain: bool) -> Fx {
+    planned_with(env, n, chain, false)
+}
+
+/// [`planned`], plus (with `planning`) one planning-artifact WP after the code
+/// WPs, which lands in lane-planning.
+fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool) -> Fx {
     let root = env.project("p");
     let v = env.json(&root, &["agent", "mission", "create", "m", "--json"]);
     let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
@@ -49,6 +55,18 @@ fn planned(env: &TestEnv, n: usize, chain: bool) -> Fx {
             &dir.join(format!("tasks/WP{i:02}-p{i}.md")),
             &format!(
                 "---\nwork_package_id: WP{i:02}\ntitle: Package {i}\n---\n\nBuild `src/p{i}/`.\n"
+            ),
+        );
+    }
+    if planning {
+        let i = n + 1;
+        tasks.push_str(&format!(
+            "\n## WP{i:02}: Research\n\n- [ ] T{i:03} write the notes\n"
+        ));
+        write(
+            &dir.join(format!("tasks/WP{i:02}-research.md")),
+            &format!(
+                "---\nwork_package_id: WP{i:02}\ntitle: Research\n---\n\nWrite `kitty-specs/{SLUG}/research.md`.\n"
             ),
         );
     }
@@ -164,6 +182,45 @@ fn build_lanes(env: &TestEnv, fx: &Fx, n: usize, chain: bool) {
     approve_all(env, fx, n);
 }
 
+/// Take planning WP `i` (done in the main checkout) through review.
+fn approve_planning(env: &TestEnv, fx: &Fx, i: usize) {
+    let t = format!("T{i:03}");
+    env.json(
+        &fx.root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            &t,
+            "--status",
+            "done",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    for (to, agent) in [("for_review", "codex"), ("approved", "reviewer")] {
+        let out = env.run(
+            &fx.root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                &format!("WP{i:02}"),
+                "--to",
+                to,
+                "--agent",
+                agent,
+                "--note",
+                "ok",
+                "--mission",
+                "m",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
+
 fn accept(env: &TestEnv, fx: &Fx) -> Value {
     env.json(&fx.root, &["accept", "--mission", "m", "--json"])
 }
@@ -194,8 +251,9 @@ fn error_json(out: &std::process::Output) -> Value {
 #[test]
 fn three_dependent_lanes_merge_in_order_and_land_every_change() {
     let env = TestEnv::new();
-    let fx = planned(&env, 3, true);
+    let fx = planned_with(&env, 3, true, true);
     build_lanes(&env, &fx, 3, true);
+    approve_planning(&env, &fx, 4);
     let acc = accept(&env, &fx);
     assert_eq!(acc["accepted"], true);
     let main_before = rev(&env, &fx.root, "main");
@@ -229,6 +287,13 @@ fn three_dependent_lanes_merge_in_order_and_land_every_change() {
         .map(|l| l["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["merged", "merged", "merged"]);
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("lane-planning (WP04) has no branch"),
+        "{v}"
+    );
 
     // The target holds every lane's change, in the commit and on disk.
     for i in 1..=3 {
@@ -289,7 +354,7 @@ fn three_dependent_lanes_merge_in_order_and_land_every_change() {
     );
     // Work packages are done, through the status log.
     let st = lanes_of(&fx);
-    for i in 1..=3 {
+    for i in 1..=4 {
         assert_eq!(st["work_packages"][format!("WP{i:02}")]["lane"], "done");
     }
     let log = fs::read_to_string(fx.dir.join("status.events.jsonl")).unwrap();
@@ -298,7 +363,7 @@ fn three_dependent_lanes_merge_in_order_and_land_every_change() {
             .filter(|l| l.contains("\"from_lane\": \"approved\", ")
                 && l.contains("\"to_lane\": \"done\""))
             .count(),
-        3,
+        4,
         "{log}"
     );
     // Lane worktrees and branches are gone; the mission branch stays.
@@ -686,8 +751,20 @@ fn dirty_target_refuses_with_a_clear_message() {
         "{v}"
     );
 
-    // A modified mission file is fine when the merge does not touch it.
+    // The main checkout on the mission branch would be moved under its feet.
     env.git(&fx.root, &["checkout", "--", "README.md"]);
+    env.git(&fx.root, &["switch", "-q", "-c", "kitty/mission-001-m"]);
+    let out = env.run(&fx.root, &["merge", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the main checkout is on the mission branch kitty/mission-001-m"),
+        "{}",
+        stderr(&out)
+    );
+    env.git(&fx.root, &["switch", "-q", "main"]);
+    env.git(&fx.root, &["branch", "-q", "-D", "kitty/mission-001-m"]);
+
+    // A modified mission file is fine when the merge does not touch it.
     assert!(!env
         .git(&fx.root, &["status", "--porcelain", "--", "kitty-specs"])
         .is_empty());
@@ -975,4 +1052,23 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
         meta["mission_id"].is_string(),
         "other keys are kept: {meta}"
     );
+}
+
+#[test]
+fn planning_only_mission_merges_without_any_commit() {
+    let env = TestEnv::new();
+    let fx = planned_with(&env, 0, false, true);
+    approve_planning(&env, &fx, 1);
+    accept(&env, &fx);
+    let refs = env.git(&fx.root, &["for-each-ref"]);
+    let v = env.json(&fx.root, &["merge", "--mission", "m", "--json"]);
+    assert_eq!(v["order"], serde_json::json!([]));
+    assert_eq!(v["commits_created"], serde_json::json!([]));
+    assert_eq!(v["target_after"], v["target_before"]);
+    assert_eq!(
+        env.git(&fx.root, &["for-each-ref"]),
+        refs,
+        "no branch was made or moved"
+    );
+    assert_eq!(lanes_of(&fx)["work_packages"]["WP01"]["lane"], "done");
 }

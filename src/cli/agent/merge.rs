@@ -269,8 +269,8 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
     Ok(())
 }
 
-fn short(s: &str) -> &str {
-    &s[..s.len().min(7)]
+fn short(s: &str) -> String {
+    merge::short_str(s)
 }
 
 fn render(ctx: &Ctx, r: &merge::MergeReport) {
@@ -294,8 +294,14 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
             ctx.bold(&r.mission_slug),
             r.target_branch,
             r.strategy.as_str(),
-            r.target_before.as_deref().map(short).unwrap_or("?"),
-            r.target_after.as_deref().map(short).unwrap_or("?"),
+            r.target_before
+                .as_deref()
+                .map(short)
+                .unwrap_or_else(|| "?".into()),
+            r.target_after
+                .as_deref()
+                .map(short)
+                .unwrap_or_else(|| "?".into()),
         ));
     }
     for l in &r.lanes {
