@@ -1,1 +1,252 @@
-//! Accepting a mission and merging its lanes into the target branch.
+//! Accepting a mission and landing its lanes on the target branch.
+//!
+//! * [`accept`] runs the readiness gates and, when every one passes, records the
+//!   acceptance (and the lane tips it covered) in `meta.json`.
+//! * [`land`] merges the accepted lanes into the mission branch in dependency
+//!   order and the mission branch into the target branch. Every merge is computed
+//!   in memory first (objects go to an in-memory object database), so a conflict
+//!   or a refused precondition leaves the repository exactly as it was. Only a
+//!   clean result is written: objects, then the mission branch, then the target
+//!   (files of the main checkout, then the ref). A small state file in the git
+//!   common directory makes that last stretch resumable (`--continue`) and
+//!   reversible (`--abort`).
+//!
+//! Nothing here prints; the CLI renders the typed reports.
+
+pub mod accept;
+mod integrate;
+pub mod land;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use git2::{BranchType, Oid, Repository};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::lanes::{ExecLane, LanesManifest, PLANNING_LANE};
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::status::{Lane, Snapshot};
+
+pub use accept::{accept, AcceptOptions, AcceptReport, Gate};
+pub use land::{
+    abort, continue_merge, merge, AbortReport, Blocker, ConflictPair, LaneOutcome, MergeOptions,
+    MergeReport,
+};
+
+/// How lanes land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// A merge commit per lane on the mission branch, and one on the target.
+    Merge,
+    /// Lanes combined on the mission branch; one ordinary commit on the target.
+    Squash,
+    /// Lane commits replayed one by one; the target moves forward linearly.
+    Rebase,
+}
+
+impl Strategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Merge => "merge",
+            Strategy::Squash => "squash",
+            Strategy::Rebase => "rebase",
+        }
+    }
+}
+
+/// A code lane as accept and merge see it.
+#[derive(Debug, Clone)]
+pub struct CodeLane {
+    pub lane_id: String,
+    pub branch: String,
+    pub worktree: PathBuf,
+    /// `<mission_slug>-<lane_id>`: the git worktree's registered name.
+    pub worktree_name: String,
+    pub wp_ids: Vec<String>,
+    /// Code lanes this lane builds on (the planning lane is left out).
+    pub depends_on: Vec<String>,
+}
+
+/// The branch the mission lands on: meta.json, then lanes.json, then `main`
+/// (the same order the lane workspaces use).
+pub fn target_branch(mission: &Mission, lanes: Option<&LanesManifest>) -> String {
+    mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| {
+            lanes
+                .filter(|l| !l.target_branch.is_empty())
+                .map(|l| l.target_branch.clone())
+        })
+        .unwrap_or_else(|| "main".into())
+}
+
+/// The mission's code lanes in dependency order (a lane after every lane it
+/// depends on; otherwise in lanes.json order), and notes about the lanes left
+/// out: the planning lane, and lanes whose work packages are all canceled.
+pub fn code_lanes(
+    project: &Project,
+    mission: &Mission,
+    lanes: &LanesManifest,
+    snap: &Snapshot,
+) -> Result<(Vec<CodeLane>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let mut chosen: Vec<&ExecLane> = Vec::new();
+    for lane in &lanes.lanes {
+        if lane.lane_id == PLANNING_LANE {
+            notes.push(format!(
+                "{PLANNING_LANE} ({}) has no branch: its work is already in the main checkout",
+                lane.wp_ids.join(", ")
+            ));
+            continue;
+        }
+        let all_canceled = !lane.wp_ids.is_empty()
+            && lane
+                .wp_ids
+                .iter()
+                .all(|w| snap.lane_of(w) == Some(Lane::Canceled));
+        if all_canceled {
+            notes.push(format!(
+                "{} is skipped: all its work packages are canceled",
+                lane.lane_id
+            ));
+            continue;
+        }
+        chosen.push(lane);
+    }
+    let known: BTreeMap<&str, usize> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.lane_id.as_str(), i))
+        .collect();
+    let all_ids: Vec<&str> = lanes.lanes.iter().map(|l| l.lane_id.as_str()).collect();
+    let mut deps: Vec<Vec<usize>> = Vec::with_capacity(chosen.len());
+    for lane in &chosen {
+        let mut mine = Vec::new();
+        for d in &lane.depends_on_lanes {
+            match known.get(d.as_str()) {
+                Some(&i) => mine.push(i),
+                None if all_ids.contains(&d.as_str()) => {}
+                None => {
+                    return Err(Error::user(format!(
+                        "{}: {} depends on unknown lane {d}",
+                        mission.lanes_file().display(),
+                        lane.lane_id
+                    ))
+                    .with_hint(format!(
+                        "re-run `spec-kitty agent mission finalize-tasks --mission {}`",
+                        mission.slug
+                    )))
+                }
+            }
+        }
+        deps.push(mine);
+    }
+    // Kahn's algorithm, always taking the first ready lane in file order.
+    let mut placed = vec![false; chosen.len()];
+    let mut order = Vec::with_capacity(chosen.len());
+    while order.len() < chosen.len() {
+        let next = (0..chosen.len()).find(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]));
+        let Some(i) = next else {
+            let stuck: Vec<&str> = (0..chosen.len())
+                .filter(|&i| !placed[i])
+                .map(|i| chosen[i].lane_id.as_str())
+                .collect();
+            return Err(Error::user(format!(
+                "{}: the lanes {} depend on each other in a cycle",
+                mission.lanes_file().display(),
+                stuck.join(", ")
+            ))
+            .with_hint(format!(
+                "re-run `spec-kitty agent mission finalize-tasks --mission {}`",
+                mission.slug
+            )));
+        };
+        placed[i] = true;
+        order.push(i);
+    }
+    let out = order
+        .into_iter()
+        .map(|i| {
+            let l = chosen[i];
+            CodeLane {
+                lane_id: l.lane_id.clone(),
+                branch: lanes.lane_branch(&l.lane_id),
+                worktree: lanes.worktree_path(&project.root, &l.lane_id),
+                worktree_name: format!("{}-{}", lanes.mission_slug, l.lane_id),
+                wp_ids: l.wp_ids.clone(),
+                depends_on: deps[i].iter().map(|&d| chosen[d].lane_id.clone()).collect(),
+            }
+        })
+        .collect();
+    Ok((out, notes))
+}
+
+/// The tip of a local branch, if the branch exists.
+pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
+    repo.find_branch(branch, BranchType::Local)
+        .ok()?
+        .get()
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+/// Does `commit` contain `ancestor` (equal, or a descendant of it)?
+pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool> {
+    Ok(commit == ancestor || repo.graph_descendant_of(commit, ancestor)?)
+}
+
+/// Open the main checkout's repository, or explain that lanes need git.
+pub fn open_repo(project: &Project) -> Result<Repository> {
+    if !project.is_git() {
+        return Err(Error::user(format!(
+            "{} is not a git repository; accepting and merging lanes needs git",
+            project.root.display()
+        ))
+        .with_hint("run `git init` and make a first commit"));
+    }
+    Ok(Repository::open(&project.root)?)
+}
+
+/// The repository's git configuration as git itself reads it: libgit2 does not
+/// know `GIT_CONFIG_GLOBAL`, so when it is set, that file replaces the global level.
+pub fn git_config(repo: &Repository) -> Result<git2::Config> {
+    let mut cfg = repo.config()?;
+    if let Some(path) = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        if path.is_file() {
+            cfg.add_file(&path, git2::ConfigLevel::Global, true)?;
+        }
+    }
+    Ok(cfg.snapshot()?)
+}
+
+/// `user.name` and `user.email` the way git resolves the committer:
+/// `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL`, then the configuration.
+pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>)> {
+    let cfg = git_config(repo)?;
+    let pick = |env: &str, key: &str| {
+        std::env::var(env)
+            .ok()
+            .or_else(|| cfg.get_string(key).ok())
+            .filter(|s| !s.trim().is_empty())
+    };
+    Ok((
+        pick("GIT_COMMITTER_NAME", "user.name"),
+        pick("GIT_COMMITTER_EMAIL", "user.email"),
+    ))
+}
+
+/// The first seven hex digits of a commit id.
+pub fn short(oid: Oid) -> String {
+    short_str(&oid.to_string())
+}
+
+/// The first seven characters of a commit id given as text.
+pub fn short_str(id: &str) -> String {
+    id.chars().take(7).collect()
+}

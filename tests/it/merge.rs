@@ -1,1 +1,1074 @@
-//! Tests for this area live here.
+//! accept and merge, end to end: real git repositories, real lane worktrees made
+//! by `agent action implement`, commits made with the git CLI, and the built
+//! binary doing the accepting and merging.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{stderr, stdout, TestEnv};
+
+const SLUG: &str = "001-m";
+
+struct Fx {
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+impl Fx {
+    fn worktree(&self, lane: &str) -> PathBuf {
+        self.root.join(".worktrees").join(format!("{SLUG}-{lane}"))
+    }
+}
+
+fn branch(lane: &str) -> String {
+    format!("kitty/mission-{SLUG}-{lane}")
+}
+
+fn write(p: &Path, text: &str) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+/// Mission `001-m` with `n` independent code WPs (one lane each: lane-a, lane-b,
+/// ...), planned and committed on main. With `chain`, lanes.json says lane-b
+/// depends on lane-a and lane-c on lane-b.
+fn planned(env: &TestEnv, n: usize, chain: bool) -> Fx {
+    planned_with(env, n, chain, false)
+}
+
+/// [`planned`], plus (with `planning`) one planning-artifact WP after the code
+/// WPs, which lands in lane-planning.
+fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool) -> Fx {
+    let root = env.project("p");
+    let v = env.json(&root, &["agent", "mission", "create", "m", "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    write(&dir.join("spec.md"), "# Spec\n\nThe thing.\n");
+    write(&dir.join("plan.md"), "# Plan\n\nBuild it.\n");
+    let mut tasks = String::from("# Work Packages\n");
+    for i in 1..=n {
+        tasks.push_str(&format!(
+            "\n## WP{i:02}: Package {i}\n\n- [ ] T{i:03} build package {i}\n"
+        ));
+        write(
+            &dir.join(format!("tasks/WP{i:02}-p{i}.md")),
+            &format!(
+                "---\nwork_package_id: WP{i:02}\ntitle: Package {i}\n---\n\nBuild `src/p{i}/`.\n"
+            ),
+        );
+    }
+    if planning {
+        let i = n + 1;
+        tasks.push_str(&format!(
+            "\n## WP{i:02}: Research\n\n- [ ] T{i:03} write the notes\n"
+        ));
+        write(
+            &dir.join(format!("tasks/WP{i:02}-research.md")),
+            &format!(
+                "---\nwork_package_id: WP{i:02}\ntitle: Research\n---\n\nWrite `kitty-specs/{SLUG}/research.md`.\n"
+            ),
+        );
+    }
+    write(&dir.join("tasks.md"), &tasks);
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    if chain {
+        let path = dir.join("lanes.json");
+        let mut lanes: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        for l in lanes["lanes"].as_array_mut().unwrap() {
+            let deps = match l["lane_id"].as_str().unwrap() {
+                "lane-b" => vec!["lane-a"],
+                "lane-c" => vec!["lane-b"],
+                _ => vec![],
+            };
+            l["depends_on_lanes"] = serde_json::json!(deps);
+        }
+        fs::write(&path, serde_json::to_string_pretty(&lanes).unwrap()).unwrap();
+    }
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan mission m"]);
+    Fx { root, dir }
+}
+
+/// Start WP `i` (creates its lane worktree) and return the worktree.
+fn implement(env: &TestEnv, fx: &Fx, i: usize) -> PathBuf {
+    let v = env.json(
+        &fx.root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            &format!("WP{i:02}"),
+            "--mission",
+            "m",
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    );
+    PathBuf::from(v["workspace"].as_str().unwrap())
+}
+
+fn commit_file(env: &TestEnv, wt: &Path, file: &str, text: &str, msg: &str) {
+    write(&wt.join(file), text);
+    env.git(wt, &["add", "-A"]);
+    env.git(wt, &["commit", "-qm", msg]);
+}
+
+/// Tick the subtasks and take every WP through review to approved.
+fn approve_all(env: &TestEnv, fx: &Fx, n: usize) {
+    let ids: Vec<String> = (1..=n).map(|i| format!("T{i:03}")).collect();
+    let mut args = vec!["agent", "tasks", "mark-status"];
+    args.extend(ids.iter().map(String::as_str));
+    args.extend(["--status", "done", "--mission", "m", "--json"]);
+    env.json(&fx.root, &args);
+    for i in 1..=n {
+        let wp = format!("WP{i:02}");
+        for (to, agent) in [("for_review", "codex"), ("approved", "reviewer")] {
+            let out = env.run(
+                &fx.root,
+                &[
+                    "agent",
+                    "tasks",
+                    "move-task",
+                    &wp,
+                    "--to",
+                    to,
+                    "--agent",
+                    agent,
+                    "--note",
+                    "ok",
+                    "--mission",
+                    "m",
+                ],
+            );
+            assert!(out.status.success(), "move {wp} -> {to}: {}", stderr(&out));
+        }
+    }
+}
+
+/// Lanes with work: each lane adds `src/p<i>/lib.txt`. With `chain`, lane-b
+/// commits its own work and then merges lane-a (a real merge commit); lane-c
+/// starts from lane-b (fast-forward) and adds its own commit.
+fn build_lanes(env: &TestEnv, fx: &Fx, n: usize, chain: bool) {
+    for i in 1..=n {
+        let wt = implement(env, fx, i);
+        let lane = format!("lane-{}", (b'a' + (i as u8) - 1) as char);
+        if chain && i == 3 {
+            env.git(&wt, &["merge", "-q", "--no-edit", &branch("lane-b")]);
+        }
+        commit_file(
+            env,
+            &wt,
+            &format!("src/p{i}/lib.txt"),
+            &format!("package {i}\n"),
+            &format!("WP{i:02}: package {i}"),
+        );
+        if chain && i == 2 {
+            env.git(&wt, &["merge", "-q", "--no-edit", &branch("lane-a")]);
+        }
+        assert_eq!(wt, fx.worktree(&lane));
+    }
+    approve_all(env, fx, n);
+}
+
+/// Take planning WP `i` (done in the main checkout) through review.
+fn approve_planning(env: &TestEnv, fx: &Fx, i: usize) {
+    let t = format!("T{i:03}");
+    env.json(
+        &fx.root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            &t,
+            "--status",
+            "done",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    for (to, agent) in [("for_review", "codex"), ("approved", "reviewer")] {
+        let out = env.run(
+            &fx.root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                &format!("WP{i:02}"),
+                "--to",
+                to,
+                "--agent",
+                agent,
+                "--note",
+                "ok",
+                "--mission",
+                "m",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+}
+
+fn accept(env: &TestEnv, fx: &Fx) -> Value {
+    env.json(&fx.root, &["accept", "--mission", "m", "--json"])
+}
+
+fn rev(env: &TestEnv, dir: &Path, r: &str) -> String {
+    env.git(dir, &["rev-parse", r]).trim().to_string()
+}
+
+fn lanes_of(fx: &Fx) -> Value {
+    serde_json::from_str(&fs::read_to_string(fx.dir.join("status.json")).unwrap()).unwrap()
+}
+
+/// Everything about the repository a failed merge must leave alone.
+fn repo_state(env: &TestEnv, root: &Path) -> (String, String, String, String) {
+    (
+        env.git(root, &["for-each-ref", "--format=%(refname) %(objectname)"]),
+        env.git(root, &["status", "--porcelain", "--untracked-files=all"]),
+        env.git(root, &["count-objects", "-v"]),
+        env.git(root, &["symbolic-ref", "HEAD"]),
+    )
+}
+
+fn error_json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {}", stdout(out)))
+}
+
+#[test]
+fn three_dependent_lanes_merge_in_order_and_land_every_change() {
+    let env = TestEnv::new();
+    let fx = planned_with(&env, 3, true, true);
+    build_lanes(&env, &fx, 3, true);
+    approve_planning(&env, &fx, 4);
+    let acc = accept(&env, &fx);
+    assert_eq!(acc["accepted"], true);
+    let main_before = rev(&env, &fx.root, "main");
+
+    let dry = env.json(
+        &fx.root,
+        &["merge", "--mission", "m", "--dry-run", "--json"],
+    );
+    assert_eq!(dry["would_merge"], true, "{dry}");
+    assert_eq!(dry["conflicts"], serde_json::json!([]));
+    assert_eq!(
+        rev(&env, &fx.root, "main"),
+        main_before,
+        "dry run moved main"
+    );
+
+    let v = env.json(
+        &fx.root,
+        &["agent", "mission", "merge", "--mission", "m", "--json"],
+    );
+    assert_eq!(v["result"], "success");
+    assert_eq!(
+        v["order"],
+        serde_json::json!(["lane-a", "lane-b", "lane-c"])
+    );
+    assert_eq!(v["checked_out"], true);
+    let actions: Vec<&str> = v["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["merged", "merged", "merged"]);
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("lane-planning (WP04) has no branch"),
+        "{v}"
+    );
+
+    // The target holds every lane's change, in the commit and on disk.
+    for i in 1..=3 {
+        let f = format!("src/p{i}/lib.txt");
+        assert_eq!(
+            env.git(&fx.root, &["show", &format!("main:{f}")]),
+            format!("package {i}\n")
+        );
+        assert_eq!(
+            fs::read_to_string(fx.root.join(&f)).unwrap(),
+            format!("package {i}\n")
+        );
+    }
+    // A merge commit per lane on the mission branch, and one on main.
+    let main_after = rev(&env, &fx.root, "main");
+    assert_eq!(v["target_after"], main_after.as_str());
+    let parents = env.git(&fx.root, &["rev-list", "--parents", "-n", "1", "main"]);
+    assert_eq!(parents.split_whitespace().count(), 3, "main tip is a merge");
+    let merges = env.git(
+        &fx.root,
+        &[
+            "rev-list",
+            "--merges",
+            "--first-parent",
+            &format!("main..kitty/mission-{SLUG}"),
+        ],
+    );
+    assert_eq!(merges.lines().count(), 0, "mission branch is inside main");
+    let lane_merges = env.git(
+        &fx.root,
+        &[
+            "log",
+            "--merges",
+            "--format=%s",
+            &format!("{main_before}..main"),
+        ],
+    );
+    for lane in ["lane-a", "lane-b", "lane-c"] {
+        assert!(
+            lane_merges.contains(&format!("Merge {}", branch(lane))),
+            "{lane_merges}"
+        );
+    }
+    assert_eq!(
+        env.git(&fx.root, &["log", "-1", "--format=%an <%ae>", "main"]),
+        "Test Operator <test@example.com>\n"
+    );
+    // Only the mission's own bookkeeping is left uncommitted.
+    let status = env.git(
+        &fx.root,
+        &["status", "--porcelain", "--untracked-files=all"],
+    );
+    assert!(
+        status
+            .lines()
+            .all(|l| l[3..].starts_with(&format!("kitty-specs/{SLUG}/"))),
+        "{status}"
+    );
+    // Work packages are done, through the status log.
+    let st = lanes_of(&fx);
+    for i in 1..=4 {
+        assert_eq!(st["work_packages"][format!("WP{i:02}")]["lane"], "done");
+    }
+    let log = fs::read_to_string(fx.dir.join("status.events.jsonl")).unwrap();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("\"from_lane\": \"approved\", ")
+                && l.contains("\"to_lane\": \"done\""))
+            .count(),
+        4,
+        "{log}"
+    );
+    // Lane worktrees and branches are gone; the mission branch stays.
+    for lane in ["lane-a", "lane-b", "lane-c"] {
+        assert!(!fx.worktree(lane).exists());
+        assert!(env
+            .git(&fx.root, &["branch", "--list", &branch(lane)])
+            .is_empty());
+    }
+    assert!(!env
+        .git(
+            &fx.root,
+            &["branch", "--list", &format!("kitty/mission-{SLUG}")]
+        )
+        .is_empty());
+    assert!(!env
+        .git(&fx.root, &["worktree", "list"])
+        .contains(".worktrees"));
+    let meta: Value =
+        serde_json::from_str(&fs::read_to_string(fx.dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["merged_commit"], main_after.as_str());
+    assert_eq!(meta["merged_strategy"], "merge");
+    assert!(meta["merged_at"].is_string());
+    assert!(!fx
+        .root
+        .join(".git/spec-kitty-merge")
+        .join(format!("{SLUG}.json"))
+        .exists());
+
+    // Merging again says so instead of doing anything.
+    let out = env.run(&fx.root, &["merge", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("already merged"), "{}", stderr(&out));
+}
+
+#[test]
+fn squash_lands_one_commit_and_keeps_newer_target_specs() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 3, true);
+    build_lanes(&env, &fx, 3, true);
+    // The target moves on after the lanes branched: a newer spec.md.
+    write(
+        &fx.dir.join("spec.md"),
+        "# Spec\n\nThe thing, revised on main.\n",
+    );
+    env.git(&fx.root, &["add", "kitty-specs/001-m/spec.md"]);
+    env.git(&fx.root, &["commit", "-qm", "revise the spec on main"]);
+    accept(&env, &fx);
+    let before = rev(&env, &fx.root, "main");
+
+    let v = env.json(
+        &fx.root,
+        &[
+            "merge",
+            "--mission",
+            "m",
+            "--strategy",
+            "squash",
+            "--keep-worktrees",
+            "--json",
+        ],
+    );
+    assert_eq!(v["strategy"], "squash");
+    // Exactly one new commit on main, with a single parent: the old tip.
+    assert_eq!(
+        env.git(&fx.root, &["rev-list", &format!("{before}..main")])
+            .lines()
+            .count(),
+        1
+    );
+    assert_eq!(rev(&env, &fx.root, "main^"), before);
+    assert!(
+        env.git(&fx.root, &["rev-list", "--parents", "-n", "1", "main"])
+            .split_whitespace()
+            .count()
+            == 2
+    );
+    for i in 1..=3 {
+        assert_eq!(
+            env.git(&fx.root, &["show", &format!("main:src/p{i}/lib.txt")]),
+            format!("package {i}\n")
+        );
+    }
+    // The lanes' older copy of spec.md did not replace the target's newer one.
+    assert_eq!(
+        env.git(&fx.root, &["show", "main:kitty-specs/001-m/spec.md"]),
+        "# Spec\n\nThe thing, revised on main.\n"
+    );
+    // --keep-worktrees: lanes stay, work packages are still done.
+    for lane in ["lane-a", "lane-b", "lane-c"] {
+        assert!(fx.worktree(lane).is_dir());
+    }
+    assert_eq!(v["removed_branches"], serde_json::json!([]));
+    assert_eq!(lanes_of(&fx)["work_packages"]["WP03"]["lane"], "done");
+}
+
+#[test]
+fn rebase_replays_linearly_and_moves_only_the_ref_when_elsewhere() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 3, true);
+    build_lanes(&env, &fx, 3, true);
+    accept(&env, &fx);
+    let before = rev(&env, &fx.root, "main");
+    // The main checkout is on another branch: only the main ref may move.
+    env.git(&fx.root, &["switch", "-q", "-c", "elsewhere"]);
+
+    let v = env.json(
+        &fx.root,
+        &["merge", "--mission", "m", "--strategy", "rebase", "--json"],
+    );
+    assert_eq!(v["checked_out"], false);
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("only the main branch moves")),
+        "{v}"
+    );
+    assert_eq!(
+        env.git(&fx.root, &["symbolic-ref", "--short", "HEAD"]),
+        "elsewhere\n"
+    );
+    assert!(!fx.root.join("src/p1/lib.txt").exists());
+    // Linear history: no merge commits, one replayed commit per lane change,
+    // lane-b's merge of lane-a dropped because it adds nothing new.
+    assert_eq!(
+        env.git(
+            &fx.root,
+            &["rev-list", "--merges", &format!("{before}..main")]
+        ),
+        ""
+    );
+    let subjects = env.git(
+        &fx.root,
+        &[
+            "log",
+            "--reverse",
+            "--format=%s",
+            &format!("{before}..main"),
+        ],
+    );
+    assert_eq!(
+        subjects,
+        "WP01: package 1\nWP02: package 2\nWP03: package 3\n"
+    );
+    assert_eq!(
+        rev(&env, &fx.root, "main"),
+        rev(&env, &fx.root, "kitty/mission-001-m")
+    );
+    for i in 1..=3 {
+        assert_eq!(
+            env.git(&fx.root, &["show", &format!("main:src/p{i}/lib.txt")]),
+            format!("package {i}\n")
+        );
+    }
+    assert_eq!(
+        env.git(
+            &fx.root,
+            &[
+                "status",
+                "--porcelain",
+                "--untracked-files=all",
+                "--",
+                "src",
+                "README.md"
+            ]
+        ),
+        ""
+    );
+}
+
+/// Two independent lanes that both rewrite README.md.
+fn conflicting(env: &TestEnv) -> Fx {
+    let fx = planned(env, 2, false);
+    for i in 1..=2 {
+        let wt = implement(env, &fx, i);
+        commit_file(
+            env,
+            &wt,
+            &format!("src/p{i}/lib.txt"),
+            "ok\n",
+            &format!("WP{i:02}: own file"),
+        );
+        commit_file(
+            env,
+            &wt,
+            "README.md",
+            &format!("demo, as lane {i} sees it\n"),
+            &format!("WP{i:02}: readme"),
+        );
+    }
+    approve_all(env, &fx, 2);
+    accept(env, &fx);
+    fx
+}
+
+#[test]
+fn conflicting_pair_is_reported_and_nothing_changes() {
+    let env = TestEnv::new();
+    let fx = conflicting(&env);
+    let before = repo_state(&env, &fx.root);
+
+    // Dry run: exit 1, one JSON object naming the pair and the file.
+    let out = env.run(
+        &fx.root,
+        &["merge", "--mission", "m", "--dry-run", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v = error_json(&out);
+    assert_eq!(v["result"], "error");
+    assert_eq!(v["would_merge"], false);
+    let conflicts = v["conflicts"].as_array().unwrap();
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| c["between"] == serde_json::json!(["lane-a", "lane-b"])
+                && c["files"] == serde_json::json!(["README.md"])),
+        "{v}"
+    );
+    let actions: Vec<&str> = v["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["merged", "conflict"], "{v}");
+    let human = env.run(&fx.root, &["merge", "--mission", "m", "--dry-run"]);
+    assert_eq!(human.status.code(), Some(1));
+    assert!(
+        stdout(&human).contains("lane-a and lane-b: README.md"),
+        "{}",
+        stdout(&human)
+    );
+    assert_eq!(
+        repo_state(&env, &fx.root),
+        before,
+        "dry run changed the repo"
+    );
+
+    // A real merge, every strategy: refused with the files, repo untouched
+    // (not even new objects), no merge in progress.
+    for strategy in ["merge", "squash", "rebase"] {
+        let out = env.run(
+            &fx.root,
+            &["merge", "--mission", "m", "--strategy", strategy],
+        );
+        assert_eq!(out.status.code(), Some(1), "{strategy}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.contains("README.md") && err.contains("lane-a"), "{err}");
+        assert!(err.contains("nothing was changed"), "{err}");
+        assert!(
+            err.contains("git -C "),
+            "the hint says how to resolve: {err}"
+        );
+        assert_eq!(
+            repo_state(&env, &fx.root),
+            before,
+            "{strategy} changed the repo"
+        );
+        assert!(!fx.root.join(".git/MERGE_HEAD").exists());
+        assert!(!fx.root.join(".git/spec-kitty-merge/001-m.json").exists());
+    }
+    let out = env.run(&fx.root, &["merge", "--mission", "m", "--abort"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("nothing to abort"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(lanes_of(&fx)["work_packages"]["WP01"]["lane"], "approved");
+    assert!(fx.worktree("lane-a").is_dir() && fx.worktree("lane-b").is_dir());
+}
+
+#[test]
+fn abort_restores_the_exact_pre_merge_head_and_continue_finishes() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    build_lanes(&env, &fx, 2, false);
+    accept(&env, &fx);
+    let head_before = rev(&env, &fx.root, "HEAD");
+    let (refs_before, status_before, _, _) = repo_state(&env, &fx.root);
+
+    // Stop right after landing, as a crash there would.
+    let interrupted = |env: &TestEnv| {
+        env.sk(&fx.root, &["merge", "--mission", "m"])
+            .env("SPEC_KITTY_TEST_MERGE_INTERRUPT", "landed")
+            .output()
+            .unwrap()
+    };
+    let out = interrupted(&env);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--continue") && stderr(&out).contains("--abort"),
+        "{}",
+        stderr(&out)
+    );
+    assert_ne!(rev(&env, &fx.root, "HEAD"), head_before);
+    assert!(fx.root.join("src/p1/lib.txt").exists());
+    assert!(fx.root.join(".git/spec-kitty-merge/001-m.json").is_file());
+    // A new merge refuses while one is in progress.
+    let out = env.run(&fx.root, &["merge", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("in progress"), "{}", stderr(&out));
+
+    let v = env.json(&fx.root, &["merge", "--mission", "m", "--abort", "--json"]);
+    assert_eq!(v["target_restored_to"], head_before.as_str());
+    assert_eq!(v["mission_branch_restored_to"], Value::Null);
+    assert_eq!(rev(&env, &fx.root, "HEAD"), head_before);
+    let (refs_after, status_after, _, _) = repo_state(&env, &fx.root);
+    assert_eq!(refs_after, refs_before, "every ref is back");
+    assert_eq!(status_after, status_before, "the working tree is back");
+    assert!(!fx.root.join("src/p1/lib.txt").exists());
+    assert!(
+        !fx.root.join("src").exists(),
+        "emptied directories are gone"
+    );
+    assert!(!fx.root.join(".git/spec-kitty-merge/001-m.json").exists());
+    assert_eq!(lanes_of(&fx)["work_packages"]["WP01"]["lane"], "approved");
+    assert!(fx.worktree("lane-a").is_dir());
+
+    // Interrupted again, --continue completes it.
+    assert_eq!(interrupted(&env).status.code(), Some(3));
+    let v = env.json(
+        &fx.root,
+        &["merge", "--mission", "m", "--continue", "--json"],
+    );
+    assert_eq!(v["result"], "success");
+    assert_eq!(v["wps_done"], serde_json::json!(["WP01", "WP02"]));
+    assert_eq!(v["target_after"], rev(&env, &fx.root, "main").as_str());
+    assert!(!fx.worktree("lane-a").exists());
+    assert_eq!(
+        fs::read_to_string(fx.root.join("src/p2/lib.txt")).unwrap(),
+        "package 2\n"
+    );
+    let out = env.run(&fx.root, &["merge", "--mission", "m", "--continue"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no merge of 001-m is in progress"));
+}
+
+#[test]
+fn dirty_target_refuses_with_a_clear_message() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    build_lanes(&env, &fx, 2, false);
+    accept(&env, &fx);
+    let head = rev(&env, &fx.root, "HEAD");
+
+    // No git identity: refused before anything happens.
+    let bare = env.tmp.path().join("no-identity.gitconfig");
+    fs::write(&bare, "[init]\n\tdefaultBranch = main\n").unwrap();
+    let out = env
+        .sk(&fx.root, &["merge", "--mission", "m"])
+        .env("GIT_CONFIG_GLOBAL", &bare)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("user.name"), "{}", stderr(&out));
+
+    fs::write(fx.root.join("README.md"), "local edit\n").unwrap();
+    let before = repo_state(&env, &fx.root);
+    let out = env.run(&fx.root, &["merge", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the main checkout (main) has uncommitted changes: README.md"),
+        "{err}"
+    );
+    assert!(err.contains("commit or stash"), "{err}");
+    assert_eq!(repo_state(&env, &fx.root), before);
+    assert_eq!(rev(&env, &fx.root, "HEAD"), head);
+    assert_eq!(
+        fs::read_to_string(fx.root.join("README.md")).unwrap(),
+        "local edit\n"
+    );
+
+    let out = env.run(&fx.root, &["merge", "--mission", "m", "--json"]);
+    let v = error_json(&out);
+    assert!(
+        v["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["gate"] == "target"),
+        "{v}"
+    );
+
+    // The main checkout on the mission branch would be moved under its feet.
+    env.git(&fx.root, &["checkout", "--", "README.md"]);
+    env.git(&fx.root, &["switch", "-q", "-c", "kitty/mission-001-m"]);
+    let out = env.run(&fx.root, &["merge", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("the main checkout is on the mission branch kitty/mission-001-m"),
+        "{}",
+        stderr(&out)
+    );
+    env.git(&fx.root, &["switch", "-q", "main"]);
+    env.git(&fx.root, &["branch", "-q", "-D", "kitty/mission-001-m"]);
+
+    // A modified mission file is fine when the merge does not touch it.
+    assert!(!env
+        .git(&fx.root, &["status", "--porcelain", "--", "kitty-specs"])
+        .is_empty());
+    env.json(&fx.root, &["merge", "--mission", "m", "--json"]);
+}
+
+#[test]
+fn merge_needs_acceptance_and_refuses_to_drop_a_dependency_lanes_work() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 3, true);
+    build_lanes(&env, &fx, 3, true);
+
+    let out = env.run(&fx.root, &["merge", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("run `spec-kitty accept --mission 001-m`"),
+        "{}",
+        stderr(&out)
+    );
+
+    accept(&env, &fx);
+    // lane-a moves on after lane-b took it in: lane-b no longer contains it.
+    commit_file(
+        &env,
+        &fx.worktree("lane-a"),
+        "src/p1/more.txt",
+        "late work\n",
+        "WP01: late work",
+    );
+    let before = repo_state(&env, &fx.root);
+    let out = env.run(&fx.root, &["merge", "--mission", "m", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = error_json(&out);
+    let problems: Vec<&str> = v["blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["gate"] == "lost_work")
+        .map(|b| b["problem"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems.len(), 1, "{v}");
+    assert!(
+        problems[0].starts_with("lane-b depends on lane-a but does not contain its latest commit"),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        problems[0].contains(&format!(
+            "git -C {} merge {}",
+            fx.worktree("lane-b").display(),
+            branch("lane-a")
+        )),
+        "{}",
+        problems[0]
+    );
+    assert!(
+        v["blockers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["gate"] == "accepted"
+                && b["problem"]
+                    .as_str()
+                    .unwrap()
+                    .contains("lane-a changed since")),
+        "{v}"
+    );
+    assert_eq!(repo_state(&env, &fx.root), before);
+
+    // accept names the same problem as a failed gate.
+    let out = env.run(&fx.root, &["accept", "--mission", "m", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = error_json(&out);
+    let gate = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "lane_dependencies")
+        .unwrap()
+        .clone();
+    assert_eq!(gate["passed"], false);
+
+    // Following the advice makes the merge go through, lane-a's late work included.
+    env.git(
+        &fx.worktree("lane-b"),
+        &["merge", "-q", "--no-edit", &branch("lane-a")],
+    );
+    env.git(
+        &fx.worktree("lane-c"),
+        &["merge", "-q", "--no-edit", &branch("lane-b")],
+    );
+    accept(&env, &fx);
+    env.json(&fx.root, &["merge", "--mission", "m", "--json"]);
+    assert_eq!(
+        env.git(&fx.root, &["show", "main:src/p1/more.txt"]),
+        "late work\n"
+    );
+}
+
+#[test]
+fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    for i in 1..=2 {
+        let wt = implement(&env, &fx, i);
+        commit_file(&env, &wt, &format!("src/p{i}/lib.txt"), "x\n", "work");
+    }
+    // WP02 stays in progress, T002 unticked, lane-a dirty, and a test that
+    // fails in lane-b only.
+    env.json(
+        &fx.root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "--status",
+            "done",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    for (to, agent) in [("for_review", "codex"), ("approved", "reviewer")] {
+        let out = env.run(
+            &fx.root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                to,
+                "--agent",
+                agent,
+                "--note",
+                "ok",
+                "--mission",
+                "m",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    fs::write(fx.worktree("lane-a").join("scratch.txt"), "wip\n").unwrap();
+    fs::write(fx.worktree("lane-a").join("marker"), "").unwrap();
+    env.git(&fx.worktree("lane-a"), &["add", "marker"]);
+    env.git(&fx.worktree("lane-a"), &["commit", "-qm", "marker"]);
+
+    let meta_before = fs::read_to_string(fx.dir.join("meta.json")).unwrap();
+    let out = env.run(
+        &fx.root,
+        &[
+            "agent",
+            "mission",
+            "accept",
+            "--mission",
+            "m",
+            "--test",
+            "test -f marker",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = error_json(&out);
+    assert_eq!(v["accepted"], false);
+    let gate = |name: &str| {
+        v["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap_or_else(|| panic!("no gate {name}: {v}"))
+            .clone()
+    };
+    assert_eq!(gate("work_packages")["passed"], false);
+    assert!(gate("work_packages")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("WP02 is in_progress"));
+    assert_eq!(gate("lane_worktrees_clean")["passed"], false);
+    assert!(gate("lane_worktrees_clean")["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("lane-a:"));
+    assert_eq!(gate("tasks_checkboxes")["passed"], false);
+    assert!(gate("tasks_checkboxes")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("T002"));
+    assert_eq!(gate("tests")["passed"], false);
+    let tests = gate("tests")["problems"].clone();
+    assert_eq!(tests.as_array().unwrap().len(), 1, "{tests}");
+    assert!(tests[0]
+        .as_str()
+        .unwrap()
+        .starts_with("lane-b: `test -f marker` failed with exit code 1"));
+    assert_eq!(gate("lane_branches")["passed"], true);
+    assert_eq!(gate("artifacts")["passed"], true);
+    assert_eq!(
+        fs::read_to_string(fx.dir.join("meta.json")).unwrap(),
+        meta_before,
+        "a failed accept records nothing"
+    );
+    // Human output lists PASS/FAIL per gate.
+    let out = env.run(&fx.root, &["accept", "--mission", "m"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("PASS lane_branches"), "{text}");
+    assert!(text.contains("FAIL work_packages"), "{text}");
+    assert!(
+        stderr(&out).contains("not ready to merge"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Fix everything; accept records who, when and the lane tips.
+    fs::remove_file(fx.worktree("lane-a").join("scratch.txt")).unwrap();
+    fs::write(fx.worktree("lane-b").join("marker"), "").unwrap();
+    env.git(&fx.worktree("lane-b"), &["add", "marker"]);
+    env.git(&fx.worktree("lane-b"), &["commit", "-qm", "marker"]);
+    env.json(
+        &fx.root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T002",
+            "--status",
+            "done",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    for (to, agent) in [("for_review", "codex"), ("approved", "reviewer")] {
+        let out = env.run(
+            &fx.root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP02",
+                "--to",
+                to,
+                "--agent",
+                agent,
+                "--note",
+                "ok",
+                "--mission",
+                "m",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let v = env.json(
+        &fx.root,
+        &[
+            "accept",
+            "--mission",
+            "m",
+            "--test",
+            "test -f marker",
+            "--agent",
+            "lead",
+            "--json",
+        ],
+    );
+    assert_eq!(v["result"], "success");
+    assert!(v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["passed"] == true));
+    let meta: Value =
+        serde_json::from_str(&fs::read_to_string(fx.dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["accepted_by"], "lead");
+    assert!(meta["accepted_at"].as_str().unwrap().starts_with("20"));
+    for lane in ["lane-a", "lane-b"] {
+        assert_eq!(
+            meta["accepted_lanes"][lane],
+            rev(&env, &fx.root, &branch(lane)).as_str()
+        );
+    }
+    assert!(
+        meta["mission_id"].is_string(),
+        "other keys are kept: {meta}"
+    );
+}
+
+#[test]
+fn planning_only_mission_merges_without_any_commit() {
+    let env = TestEnv::new();
+    let fx = planned_with(&env, 0, false, true);
+    approve_planning(&env, &fx, 1);
+    accept(&env, &fx);
+    let refs = env.git(&fx.root, &["for-each-ref"]);
+    let v = env.json(&fx.root, &["merge", "--mission", "m", "--json"]);
+    assert_eq!(v["order"], serde_json::json!([]));
+    assert_eq!(v["commits_created"], serde_json::json!([]));
+    assert_eq!(v["target_after"], v["target_before"]);
+    assert_eq!(
+        env.git(&fx.root, &["for-each-ref"]),
+        refs,
+        "no branch was made or moved"
+    );
+    assert_eq!(lanes_of(&fx)["work_packages"]["WP01"]["lane"], "done");
+}

@@ -153,12 +153,13 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let mut kept_branches = Vec::new();
     if let Some(repo) = &repo {
         for b in &branches {
-            if let Ok(mut br) = repo.find_branch(b, git2::BranchType::Local) {
+            if let Ok(br) = repo.find_branch(b, git2::BranchType::Local) {
                 if br.is_head() {
                     kept_branches.push(b.clone());
                     continue;
                 }
-                br.delete()?;
+            }
+            if delete_branch(repo, b)? {
                 removed_branches.push(b.clone());
             }
         }
@@ -198,6 +199,36 @@ pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Delete a local branch unless it is checked out in the main checkout; true
+/// when it was deleted.
+pub fn delete_branch(repo: &git2::Repository, branch: &str) -> Result<bool> {
+    match repo.find_branch(branch, git2::BranchType::Local) {
+        Ok(mut br) if !br.is_head() => {
+            br.delete()?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Remove one lane's worktree (and its registration), then its branch. Returns
+/// what was actually removed.
+pub fn remove_lane_workspace(
+    project: &crate::project::Project,
+    repo: &git2::Repository,
+    worktree_name: &str,
+    worktree: &std::path::Path,
+    branch: &str,
+) -> Result<(Option<std::path::PathBuf>, Option<String>)> {
+    let existed = worktree.exists();
+    workspace::remove_worktree(project, worktree_name, worktree)?;
+    let deleted = delete_branch(repo, branch)?;
+    Ok((
+        existed.then(|| worktree.to_path_buf()),
+        deleted.then(|| branch.to_string()),
+    ))
 }
 
 #[cfg(test)]

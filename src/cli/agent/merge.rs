@@ -1,41 +1,379 @@
 //! `accept` and `merge` (top level and under `agent mission`).
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
 
 use crate::cli::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::merge::{self, AcceptOptions, MergeOptions, Strategy};
+
+const ACCEPT_HELP: &str = "\
+Gates (each reported as PASS or FAIL with its reasons):
+  work_packages         every work package is approved or done (canceled ones are left out)
+  lane_branches         every code lane has its branch
+  lane_worktrees_clean  no lane worktree has uncommitted changes
+  lane_dependencies     a lane contains the latest commit of every lane it depends on
+  artifacts             meta.json, spec.md, plan.md, tasks.md, tasks/WP*.md, lanes.json
+  tasks_checkboxes      every checkbox in tasks.md is ticked
+  tests                 with --test CMD: CMD exits 0 in every lane worktree (run with sh -c)
+
+When every gate passes, meta.json records accepted_at, accepted_by and the lane
+tips that were accepted (accepted_lanes); `merge` lands exactly those tips. The
+exit code is 1 when any gate fails. Nothing is committed.";
+
+const MERGE_HELP: &str = "\
+This is the one spec-kitty command that creates commits. It uses your git
+user.name and user.email.
+
+What it does:
+  1. Checks, before changing anything: the mission was accepted (`spec-kitty
+     accept`) and no lane moved since; every work package is approved or done;
+     no lane worktree has uncommitted changes; every lane contains the latest
+     commit of the lanes it depends on (otherwise merging could undo work); the
+     main checkout, when it is on the target branch, is clean. Only the mission's
+     own kitty-specs/<mission>/ files may be modified there, and only if the merge
+     does not change them.
+  2. Computes the whole merge in memory: lanes into the mission branch
+     kitty/mission-<mission> in dependency order, then the mission branch into
+     the target branch. A conflict is reported with the lanes and files involved
+     and nothing changes: no commit, no ref, no file.
+  3. Moves the mission branch, then the target branch. When the main checkout is
+     on the target branch, only the files the merge changes are updated; when it
+     is on another branch, only the target branch ref moves.
+  4. Moves the work packages to done, records merged_at in meta.json, and removes
+     the lane worktrees and lane branches (keep them with --keep-worktrees). The
+     status files it updates are left for you to commit.
+
+Strategies:
+  merge   a merge commit per lane on the mission branch and one on the target
+  squash  lanes combined on the mission branch; one ordinary commit on the target
+  rebase  lane commits replayed one by one; the target moves forward linearly
+
+--dry-run runs the checks and the in-memory merge and reports blockers and
+conflicts (files per pair of lanes); it changes nothing and exits 1 if the merge
+would not go through.
+
+If a merge stops part-way (a crash, a failed file write), the refs before and
+after are kept in <git-common-dir>/spec-kitty-merge/<mission>.json:
+--continue finishes it; --abort puts the target branch, the mission branch and
+the main checkout's files back exactly as they were before the merge (possible
+until work packages start moving to done).";
 
 #[derive(Debug, Args)]
+#[command(after_long_help = ACCEPT_HELP)]
 pub struct AcceptArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
+    /// Also run this shell command in every lane worktree; it must exit 0
+    #[arg(long, value_name = "CMD")]
+    pub test: Option<String>,
+    /// Who accepts (recorded as accepted_by; default: git user.name)
+    #[arg(long)]
+    pub agent: Option<String>,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StrategyArg {
+    /// A merge commit per lane, and one on the target
+    Merge,
+    /// One ordinary commit on the target with the combined changes
+    Squash,
+    /// Lane commits replayed linearly onto the target
+    Rebase,
+}
+
 #[derive(Debug, Args)]
+#[command(after_long_help = MERGE_HELP)]
 pub struct MergeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
+    /// How lanes land on the target branch
+    #[arg(long, value_enum, default_value = "merge")]
+    pub strategy: StrategyArg,
     /// Report what would happen and any conflicts; change nothing
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["continue_merge", "abort"])]
     pub dry_run: bool,
+    /// Keep the lane worktrees and branches after a successful merge
+    #[arg(long, conflicts_with = "abort")]
+    pub keep_worktrees: bool,
+    /// Finish a merge that stopped part-way
+    #[arg(long = "continue", conflicts_with_all = ["abort", "strategy"])]
+    pub continue_merge: bool,
+    /// Undo a merge that stopped part-way: restore the pre-merge refs and files
+    #[arg(long, conflicts_with = "strategy")]
+    pub abort: bool,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run_accept(_ctx: &Ctx, _args: &AcceptArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
+pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    ctx.warn_version_skew(project);
+    let report = merge::accept(
+        project,
+        &mission,
+        &AcceptOptions {
+            test_command: args.test.clone(),
+            actor: args.agent.clone(),
+        },
+    )?;
+    if !ctx.json {
+        ctx.say(format!(
+            "Acceptance gates for {}",
+            ctx.bold(&report.mission_slug)
+        ));
+        for g in &report.gates {
+            let mark = if g.passed {
+                ctx.paint("PASS", "32")
+            } else {
+                ctx.paint("FAIL", "31;1")
+            };
+            if g.passed || g.problems.len() <= 1 {
+                ctx.say(format!("  {mark} {:<21} {}", g.name, g.detail));
+            } else {
+                ctx.say(format!("  {mark} {}", g.name));
+                for p in &g.problems {
+                    ctx.say(format!("         - {p}"));
+                }
+            }
+        }
+        for n in &report.notes {
+            ctx.say(format!("  note: {n}"));
+        }
+    }
+    if report.accepted {
+        if ctx.json {
+            let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+            if let Value::Object(o) = &mut v {
+                o.insert("result".into(), json!("success"));
+            }
+            ctx.json_out(&v);
+        } else {
+            ctx.say(format!(
+                "{} {} at {} by {}; nothing was committed.",
+                ctx.paint("Accepted", "32;1"),
+                report.mission_slug,
+                report.accepted_at.as_deref().unwrap_or(""),
+                report.accepted_by.as_deref().unwrap_or("")
+            ));
+            ctx.say(format!(
+                "Next: `spec-kitty merge --mission {} --dry-run`, then without --dry-run.",
+                report.mission_slug
+            ));
+        }
+        return Ok(());
+    }
+    let failed: Vec<&str> = report
+        .gates
+        .iter()
+        .filter(|g| !g.passed)
+        .map(|g| g.name)
+        .collect();
+    Err(Error::user(format!(
+        "{} is not ready to merge: {} gate(s) failed ({})",
+        report.mission_slug,
+        failed.len(),
+        failed.join(", ")
     ))
+    .with_hint("fix what the failed gates name and run accept again; nothing was recorded")
+    .with_details(serde_json::to_value(&report).unwrap_or(Value::Null)))
 }
 
-pub fn run_merge(_ctx: &Ctx, _args: &MergeArgs) -> Result<()> {
-    Err(crate::Error::internal(
-        "this command is being built in a parallel branch",
-    ))
+pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
+    let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    if args.abort {
+        ctx.warn_version_skew(project);
+        let r = merge::abort(project, &mission)?;
+        if ctx.json {
+            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+            if let Value::Object(o) = &mut v {
+                o.insert("result".into(), json!("success"));
+                o.insert("action".into(), json!("abort"));
+            }
+            ctx.json_out(&v);
+        } else {
+            ctx.say(format!(
+                "{} the merge of {}: {} is back at {}.",
+                ctx.paint("Aborted", "33;1"),
+                r.mission_slug,
+                r.target_branch,
+                short(&r.target_restored_to)
+            ));
+            match &r.mission_branch_restored_to {
+                Some(m) => ctx.say(format!("  {} is back at {}", r.mission_branch, short(m))),
+                None => ctx.say(format!(
+                    "  {} did not exist before and was removed",
+                    r.mission_branch
+                )),
+            }
+            if r.checked_out {
+                ctx.say(format!(
+                    "  {} file(s) of the main checkout restored",
+                    r.files_restored.len()
+                ));
+            }
+        }
+        return Ok(());
+    }
+    let strategy = match args.strategy {
+        StrategyArg::Merge => Strategy::Merge,
+        StrategyArg::Squash => Strategy::Squash,
+        StrategyArg::Rebase => Strategy::Rebase,
+    };
+    if !args.dry_run {
+        ctx.warn_version_skew(project);
+    }
+    let report = if args.continue_merge {
+        merge::continue_merge(project, &mission, args.keep_worktrees)?
+    } else {
+        merge::merge(
+            project,
+            &mission,
+            &MergeOptions {
+                strategy,
+                dry_run: args.dry_run,
+                keep_worktrees: args.keep_worktrees,
+            },
+        )?
+    };
+    if report.dry_run && !report.would_merge {
+        if !ctx.json {
+            render(ctx, &report);
+        }
+        return Err(Error::user(format!(
+            "the merge of {} would not go through: {} conflict(s), {} blocker(s)",
+            report.mission_slug,
+            report.conflicts.len(),
+            report.blockers.len()
+        ))
+        .with_hint(
+            "resolve the conflicts on the lane branches and fix the blockers; nothing was changed",
+        )
+        .with_details(serde_json::to_value(&report).unwrap_or(Value::Null)));
+    }
+    if ctx.json {
+        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            o.insert("result".into(), json!("success"));
+        }
+        ctx.json_out(&v);
+    } else {
+        render(ctx, &report);
+    }
+    Ok(())
+}
+
+fn short(s: &str) -> String {
+    merge::short_str(s)
+}
+
+fn render(ctx: &Ctx, r: &merge::MergeReport) {
+    let order = if r.order.is_empty() {
+        "(no code lanes)".to_string()
+    } else {
+        r.order.join(" -> ")
+    };
+    if r.dry_run {
+        ctx.say(format!(
+            "Merge forecast for {} ({}): {order} into {}, then {}",
+            ctx.bold(&r.mission_slug),
+            r.strategy.as_str(),
+            r.mission_branch,
+            r.target_branch
+        ));
+    } else {
+        ctx.say(format!(
+            "{} {} into {} ({}): {} -> {}",
+            ctx.paint("Merged", "32;1"),
+            ctx.bold(&r.mission_slug),
+            r.target_branch,
+            r.strategy.as_str(),
+            r.target_before
+                .as_deref()
+                .map(short)
+                .unwrap_or_else(|| "?".into()),
+            r.target_after
+                .as_deref()
+                .map(short)
+                .unwrap_or_else(|| "?".into()),
+        ));
+    }
+    for l in &r.lanes {
+        let what = match l.action.as_str() {
+            "merged" if r.dry_run => format!(
+                "would merge {} commit(s), {} file(s)",
+                l.commits,
+                l.files.len()
+            ),
+            "merged" => format!("merged {} commit(s), {} file(s)", l.commits, l.files.len()),
+            "already_merged" => "already merged".into(),
+            "no_changes" => "no changes".into(),
+            "conflict" => "conflicts (see below)".into(),
+            _ => "not reached".into(),
+        };
+        let deps = if l.depends_on.is_empty() {
+            String::new()
+        } else {
+            format!(" (after {})", l.depends_on.join(", "))
+        };
+        ctx.say(format!("  {:<14} {what}{deps}", l.lane_id));
+    }
+    if !r.conflicts.is_empty() {
+        ctx.say("Conflicts:");
+        for c in &r.conflicts {
+            ctx.say(format!(
+                "  {} and {}{}: {}",
+                c.between[0],
+                c.between[1],
+                c.commit
+                    .as_deref()
+                    .map(|x| format!(" (at commit {x})"))
+                    .unwrap_or_default(),
+                c.files.join(", ")
+            ));
+        }
+    }
+    if !r.blockers.is_empty() {
+        ctx.say("Blockers:");
+        for b in &r.blockers {
+            ctx.say(format!("  - {}", b.problem));
+        }
+    }
+    for n in &r.notes {
+        ctx.say(format!("  note: {n}"));
+    }
+    if r.dry_run {
+        if r.would_merge {
+            ctx.say(format!(
+                "The merge would go through. Run it without --dry-run (that commits): `spec-kitty merge --mission {}`",
+                r.mission_slug
+            ));
+        }
+        return;
+    }
+    if r.checked_out {
+        ctx.say("  main checkout updated to the merged tree");
+    }
+    if !r.wps_done.is_empty() {
+        ctx.say(format!("  work packages done: {}", r.wps_done.join(", ")));
+    }
+    for w in &r.removed_worktrees {
+        ctx.say(format!("  removed worktree {}", ctx.rel(w)));
+    }
+    for b in &r.removed_branches {
+        ctx.say(format!("  deleted branch {b}"));
+    }
+    for k in &r.kept {
+        ctx.say(format!("  {k}"));
+    }
+    ctx.say(format!(
+        "Status and meta.json changes in kitty-specs/{}/ are left uncommitted.",
+        r.mission_slug
+    ));
 }
