@@ -4,8 +4,8 @@
 //! off the files every time. spec.md still the template → specify; no plan →
 //! plan; no work packages → tasks; not finalized → finalize; a ready WP →
 //! implement it; a WP waiting for review → review it; the agent's own claimed
-//! work → carry on with it; everything approved → accept; everything done →
-//! terminal.
+//! work → carry on with it; everything approved → accept; accepted → merge;
+//! everything done → terminal.
 
 use std::path::PathBuf;
 
@@ -310,6 +310,17 @@ pub fn decide(
             d.mission_state = "done";
             d.step_id = "done";
             d.reason = Some("every work package is done".into());
+            return Ok(d);
+        }
+        if mission.meta_str("accepted_at").is_some() {
+            step(
+                &mut d,
+                "merge",
+                "merge",
+                Some("/spec-kitty.merge"),
+                Some(format!("spec-kitty merge --mission {slug} --dry-run")),
+                "the mission is accepted: forecast the merge, then land it".into(),
+            );
             return Ok(d);
         }
         step(

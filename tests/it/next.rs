@@ -286,6 +286,16 @@ fn every_state_is_read_from_the_artifacts() {
     );
     assert_eq!(d["progress"]["approved_wps"], 3);
 
+    // Once accepted, the next step is the merge (forecast first).
+    env.ok(&root, &["accept", "--mission", "demo"]);
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(state(&d), ("merge", "merge"), "{d}");
+    assert_eq!(
+        d["command"],
+        "spec-kitty merge --mission 001-demo --dry-run"
+    );
+    assert_eq!(d["slash_command"], "/spec-kitty.merge");
+
     for wp in ["WP01", "WP02", "WP03"] {
         mv(&env, &root, wp, "done", "claude");
     }
