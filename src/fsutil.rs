@@ -25,6 +25,86 @@ pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
 /// Like [`atomic_write`], and set unix permissions `mode` on the new file before it
 /// becomes visible.
 pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
+    let tmp = write_temp(path, contents, mode)?;
+    fs::rename(&tmp, path)
+        .with_path("replace", path)
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+}
+
+/// Most files written at once by [`atomic_write_all`] get their own thread up to
+/// this many: syncing is waiting on the disk, and overlapping the waits lets the
+/// filesystem commit them together.
+const SYNC_THREADS: usize = 8;
+
+/// Replace several files as one step. Every new file is first written in full to
+/// a temp file beside its target and synced (the syncs overlap on a few threads);
+/// only when all of them are safely on disk are they renamed into place, in the
+/// order given. An error while writing (a full disk, a read-only file or
+/// directory) leaves every target untouched and removes the temp files. Each
+/// rename is atomic, so a reader or a crash sees every file either old or new.
+pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
+    let temps: Vec<Result<PathBuf>> = if files.len() < 2 {
+        files.iter().map(|(p, c)| write_temp(p, c, None)).collect()
+    } else {
+        let per_thread = files.len().div_ceil(SYNC_THREADS);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = files
+                .chunks(per_thread)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(p, c)| write_temp(p, c, None))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(files.chunks(per_thread))
+                .flat_map(|(h, chunk)| {
+                    h.join().unwrap_or_else(|_| {
+                        chunk
+                            .iter()
+                            .map(|(p, _)| {
+                                Err(Error::internal(format!("writing {} failed", p.display())))
+                            })
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    };
+    if let Some(pos) = temps.iter().position(Result::is_err) {
+        let mut first = None;
+        for (i, t) in temps.into_iter().enumerate() {
+            match t {
+                Ok(tmp) => {
+                    let _ = fs::remove_file(tmp);
+                }
+                Err(e) if i == pos => first = Some(e),
+                Err(_) => {}
+            }
+        }
+        return Err(first.unwrap_or_else(|| Error::internal("a write failed")));
+    }
+    let temps: Vec<PathBuf> = temps.into_iter().flatten().collect();
+    for (k, ((path, _), tmp)) in files.iter().zip(&temps).enumerate() {
+        if let Err(e) = fs::rename(tmp, path) {
+            for t in &temps[k..] {
+                let _ = fs::remove_file(t);
+            }
+            return Err(Error::io("replace", path, e));
+        }
+    }
+    Ok(())
+}
+
+/// Write `contents` to a new temp file beside `path` (`.<name>.<pid>.<n>.tmp`) and
+/// sync it; returns the temp file's path. On error nothing is left behind.
+fn write_temp(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<PathBuf> {
     let dir = parent_dir(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(
@@ -48,14 +128,60 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
         let _ = mode;
         f.write_all(contents).with_path("write", &tmp)?;
         f.sync_all().with_path("sync", &tmp)?;
-        drop(f);
-        fs::rename(&tmp, path).with_path("replace", path)?;
         Ok(())
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Remove temp files that [`atomic_write`] left in `dir` when its process was
+/// killed before the rename. Temp files of processes still running are kept.
+/// Best effort: returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if !process_alive(pid) && fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The pid in a temp file name `.<name>.<pid>.<n>.tmp`.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let n = parts.next()?;
+    let pid = parts.next()?;
+    let _target = parts.next().filter(|t| !t.is_empty())?;
+    if !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        // Without a cheap liveness check, keep everything.
+        true
+    }
 }
 
 /// Write only when the content differs; returns whether the file changed.
@@ -181,6 +307,60 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp files left behind");
+    }
+
+    #[test]
+    fn write_all_replaces_every_file_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = (0..20).map(|i| dir.path().join(format!("f{i}"))).collect();
+        for p in &paths {
+            fs::write(p, "old").unwrap();
+        }
+        let files: Vec<(&Path, &[u8])> = paths.iter().map(|p| (p.as_path(), &b"new"[..])).collect();
+        atomic_write_all(&files).unwrap();
+        for p in &paths {
+            assert_eq!(fs::read(p).unwrap(), b"new");
+        }
+        // One target cannot be written (its directory is missing): nothing changes.
+        let missing = dir.path().join("no-such-dir/f");
+        let mut files: Vec<(&Path, &[u8])> =
+            paths.iter().map(|p| (p.as_path(), &b"newer"[..])).collect();
+        files.insert(7, (missing.as_path(), b"x"));
+        let err = atomic_write_all(&files).unwrap_err();
+        assert!(err.message.contains("no-such-dir"), "{}", err.message);
+        for p in &paths {
+            assert_eq!(fs::read(p).unwrap(), b"new");
+        }
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            20,
+            "no temp files left"
+        );
+        atomic_write_all(&[]).unwrap();
+    }
+
+    #[test]
+    fn stale_temps_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir
+            .path()
+            .join(format!(".a.md.{}.7.tmp", std::process::id()));
+        // No process has pid 4194304 + 1 (above the Linux maximum).
+        let dead = dir.path().join(".a.md.4194305.7.tmp");
+        let other = dir.path().join(".a.md.x.tmp");
+        for p in [&mine, &dead, &other] {
+            fs::write(p, "x").unwrap();
+        }
+        let removed = remove_stale_temps(dir.path());
+        assert!(mine.exists());
+        assert!(other.exists());
+        if cfg!(target_os = "linux") {
+            assert_eq!(removed, 1);
+            assert!(!dead.exists());
+        }
+        assert_eq!(temp_owner(".WP01-a.md.123.456.tmp"), Some(123));
+        assert_eq!(temp_owner(".123.456.tmp"), None);
+        assert_eq!(temp_owner("WP01.md"), None);
     }
 
     #[test]

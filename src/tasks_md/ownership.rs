@@ -119,9 +119,14 @@ fn to_glob(token: &str) -> String {
 /// Does glob `a` (a `dir/**` glob) cover everything glob `b` names?
 fn covers(a: &str, b: &str) -> bool {
     match a.strip_suffix("/**") {
-        Some(dir) => b.starts_with(&format!("{dir}/")),
+        Some(dir) => is_under(b, dir),
         None => false,
     }
+}
+
+/// Is `path` strictly below directory `dir` (`src/a/b` is below `src/a`, `src/ab` is not)?
+fn is_under(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// Infer ownership from the WP's whole text (frontmatter and body).
@@ -238,15 +243,39 @@ pub fn globs_overlap(a: &str, b: &str) -> bool {
     let (pa, pb) = (literal_prefix(a), literal_prefix(b));
     let a_wild = pa.len() < a.trim_end_matches('/').len();
     let b_wild = pb.len() < b.trim_end_matches('/').len();
-    let under = |dir: &str, other: &str| {
-        dir.is_empty() || other == dir || other.starts_with(&format!("{dir}/"))
-    };
+    let under = |dir: &str, other: &str| dir.is_empty() || other == dir || is_under(other, dir);
     match (a_wild, b_wild) {
         (false, false) => pa == pb,
         (true, false) => glob_match(a, pb) || (under(pa, pb) && a.ends_with("**")),
         (false, true) => glob_match(b, pa) || (under(pb, pa) && b.ends_with("**")),
         (true, true) => under(pa, pb) || under(pb, pa),
     }
+}
+
+/// Every pair `(i, j)`, `i < j`, of `globs` that [`globs_overlap`], in ascending order.
+///
+/// Two globs can only overlap when the literal prefix of one is a string prefix
+/// of the other's (every branch of [`globs_overlap`] needs it), so the globs are
+/// sorted by literal prefix and each is compared only with the run of globs whose
+/// prefix extends its own. For globs in distinct directories that is close to
+/// linear, where comparing every pair is quadratic.
+pub fn overlapping_pairs(globs: &[&str]) -> Vec<(usize, usize)> {
+    let prefixes: Vec<&str> = globs.iter().map(|g| literal_prefix(g)).collect();
+    let mut order: Vec<usize> = (0..globs.len()).collect();
+    order.sort_by(|&a, &b| prefixes[a].cmp(prefixes[b]).then(a.cmp(&b)));
+    let mut out = Vec::new();
+    for (k, &a) in order.iter().enumerate() {
+        for &b in order[k + 1..]
+            .iter()
+            .take_while(|&&b| prefixes[b].starts_with(prefixes[a]))
+        {
+            if globs_overlap(globs[a], globs[b]) {
+                out.push((a.min(b), a.max(b)));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 #[cfg(test)]
@@ -289,6 +318,33 @@ mod tests {
         assert!(!globs_overlap("src/a.rs", "src/b.rs"));
         assert!(globs_overlap("src/*.rs", "src/main.rs"));
         assert!(!globs_overlap("src/*.rs", "tests/main.rs"));
+    }
+
+    #[test]
+    fn overlapping_pairs_match_the_quadratic_scan() {
+        let globs = [
+            "src/a/**",
+            "src/ab/**",
+            "src/a/b.rs",
+            "src/**",
+            "tests/x.rs",
+            "src/*.rs",
+            "src/main.rs",
+            "**",
+            "tests/x.rs",
+            "docs/",
+            "src/a",
+        ];
+        let mut brute = Vec::new();
+        for i in 0..globs.len() {
+            for j in i + 1..globs.len() {
+                if globs_overlap(globs[i], globs[j]) {
+                    brute.push((i, j));
+                }
+            }
+        }
+        assert_eq!(overlapping_pairs(&globs), brute);
+        assert!(overlapping_pairs(&[]).is_empty());
     }
 
     #[test]
