@@ -74,42 +74,43 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
         (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str()))
     });
 
-    let mut wps: BTreeMap<String, (WpState, bool)> = BTreeMap::new();
-    for e in &unique {
+    // Per WP: the event that decides its state, its force count, and whether
+    // that event was a review rollback. States are built once at the end.
+    let mut wps: BTreeMap<&str, (&StatusEvent, u64, bool)> = BTreeMap::new();
+    for &e in &unique {
         let force = u64::from(e.force);
-        match wps.get_mut(&e.wp_id) {
-            Some((state, was_rollback)) => {
-                if *was_rollback && state.last_transition_at == e.at && !is_rollback(e) {
-                    state.force_count += force;
+        match wps.get_mut(e.wp_id.as_str()) {
+            Some((last, force_count, was_rollback)) => {
+                *force_count += force;
+                if *was_rollback && last.at == e.at && !is_rollback(e) {
                     continue;
                 }
-                state.actor = e.actor.clone();
-                state.force_count += force;
-                state.lane = e.to_lane;
-                state.last_event_id = e.event_id.clone();
-                state.last_transition_at = e.at.clone();
+                *last = e;
                 *was_rollback = is_rollback(e);
             }
             None => {
-                wps.insert(
-                    e.wp_id.clone(),
-                    (
-                        WpState {
-                            actor: e.actor.clone(),
-                            force_count: force,
-                            lane: e.to_lane,
-                            last_event_id: e.event_id.clone(),
-                            last_transition_at: e.at.clone(),
-                        },
-                        is_rollback(e),
-                    ),
-                );
+                wps.insert(&e.wp_id, (e, force, is_rollback(e)));
             }
         }
     }
+    let wps: BTreeMap<String, WpState> = wps
+        .into_iter()
+        .map(|(id, (e, force_count, _))| {
+            (
+                id.to_string(),
+                WpState {
+                    actor: e.actor.clone(),
+                    force_count,
+                    lane: e.to_lane,
+                    last_event_id: e.event_id.clone(),
+                    last_transition_at: e.at.clone(),
+                },
+            )
+        })
+        .collect();
     let mut summary: BTreeMap<&'static str, usize> =
         LANES.iter().map(|l| (l.as_str(), 0)).collect();
-    for (state, _) in wps.values() {
+    for state in wps.values() {
         *summary.entry(state.lane.as_str()).or_default() += 1;
     }
     Snapshot {
@@ -121,6 +122,89 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
             .map(|e| e.mission_slug.clone())
             .unwrap_or_default(),
         summary,
-        work_packages: wps.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+        work_packages: wps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fold as first written (states updated event by event).
+    fn reduce_by_updates(events: &[StatusEvent]) -> BTreeMap<String, WpState> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut unique: Vec<&StatusEvent> = events
+            .iter()
+            .filter(|e| seen.insert(e.event_id.as_str()))
+            .collect();
+        unique.sort_by(|a, b| {
+            (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str()))
+        });
+        let mut wps: BTreeMap<String, (WpState, bool)> = BTreeMap::new();
+        for e in &unique {
+            let force = u64::from(e.force);
+            match wps.get_mut(&e.wp_id) {
+                Some((state, was_rollback)) => {
+                    if *was_rollback && state.last_transition_at == e.at && !is_rollback(e) {
+                        state.force_count += force;
+                        continue;
+                    }
+                    state.actor = e.actor.clone();
+                    state.force_count += force;
+                    state.lane = e.to_lane;
+                    state.last_event_id = e.event_id.clone();
+                    state.last_transition_at = e.at.clone();
+                    *was_rollback = is_rollback(e);
+                }
+                None => {
+                    let state = WpState {
+                        actor: e.actor.clone(),
+                        force_count: force,
+                        lane: e.to_lane,
+                        last_event_id: e.event_id.clone(),
+                        last_transition_at: e.at.clone(),
+                    };
+                    wps.insert(e.wp_id.clone(), (state, is_rollback(e)));
+                }
+            }
+        }
+        wps.into_iter().map(|(k, (s, _))| (k, s)).collect()
+    }
+
+    #[test]
+    fn fold_matches_event_by_event_updates() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..300 {
+            let events: Vec<StatusEvent> = (0..next(40))
+                .map(|_| {
+                    let from = LANES[next(9) as usize];
+                    let to = LANES[next(9) as usize];
+                    StatusEvent {
+                        // Few ids and timestamps: duplicates and ties on purpose.
+                        event_id: format!("E{}", next(30)),
+                        mission_slug: "001-x".into(),
+                        wp_id: format!("WP0{}", next(4)),
+                        from_lane: if next(3) == 0 { Lane::ForReview } else { from },
+                        to_lane: if next(3) == 0 { Lane::InProgress } else { to },
+                        at: format!("2026-01-01T00:00:0{}", next(4)),
+                        actor: format!("a{}", next(3)),
+                        force: next(2) == 0,
+                        execution_mode: "worktree".into(),
+                        reason: None,
+                        review_ref: (next(2) == 0).then(|| "r".to_string()),
+                        evidence: None,
+                        policy_metadata: None,
+                        extra: Default::default(),
+                    }
+                })
+                .collect();
+            assert_eq!(reduce(&events).work_packages, reduce_by_updates(&events));
+        }
     }
 }

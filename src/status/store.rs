@@ -280,9 +280,66 @@ fn race_window() {
 }
 
 /// Parse the log bytes; bad lines become warnings.
+///
+/// A long log is cut at line boundaries into one piece per core and the pieces
+/// are parsed at the same time; the result is the same as reading it in one go.
 pub fn parse_log(path: &Path, bytes: &[u8]) -> EventLog {
+    const PIECE_MIN: usize = 1 << 20;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(bytes.len() / PIECE_MIN)
+        .max(1);
+    if threads == 1 {
+        return parse_piece(path, bytes).0;
+    }
+    let mut pieces: Vec<&[u8]> = Vec::with_capacity(threads);
+    let mut rest = bytes;
+    for k in (1..threads).rev() {
+        let target = rest.len() - rest.len() * k / (k + 1);
+        // Cut just after the first newline at or past the target.
+        let cut = rest[target..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| target + i + 1);
+        let (head, tail) = rest.split_at(cut);
+        pieces.push(head);
+        rest = tail;
+    }
+    pieces.push(rest);
+    let parsed: Vec<(EventLog, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|piece| scope.spawn(move || parse_piece(path, piece)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&pieces)
+            // A piece whose thread died is read again here.
+            .map(|(h, piece)| h.join().unwrap_or_else(|_| parse_piece(path, piece)))
+            .collect()
+    });
     let mut log = EventLog::default();
+    let mut lines_before = 0;
+    for (piece, lines) in parsed {
+        log.events.extend(piece.events);
+        log.warnings.extend(piece.warnings.into_iter().map(|mut w| {
+            w.line += lines_before;
+            w
+        }));
+        lines_before += lines;
+    }
+    log
+}
+
+/// Parse one piece of the log, numbering its lines from 1; returns the events,
+/// the warnings and the number of newlines in the piece.
+fn parse_piece(path: &Path, bytes: &[u8]) -> (EventLog, usize) {
+    let mut log = EventLog::default();
+    let mut newlines = 0;
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        newlines = i;
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -296,7 +353,7 @@ pub fn parse_log(path: &Path, bytes: &[u8]) -> EventLog {
             }),
         }
     }
-    log
+    (log, newlines)
 }
 
 #[cfg(test)]
@@ -311,6 +368,38 @@ mod tests {
         );
         assert_eq!(hops(Lane::Approved, Lane::Planned), vec![Lane::Planned]);
         assert_eq!(hops(Lane::Planned, Lane::Blocked), vec![Lane::Blocked]);
+    }
+
+    #[test]
+    fn pieces_read_the_same_as_one_pass() {
+        let good = |i: usize| {
+            format!(
+                r#"{{"at": "2026-01-01T00:00:00+00:00", "event_id": "E{i}", "from_lane": "planned", "to_lane": "claimed", "wp_id": "WP{:02}", "reason": "{}"}}"#,
+                i % 50,
+                "x".repeat(i % 300)
+            )
+        };
+        let mut text = String::new();
+        for i in 0..40_000 {
+            match i % 997 {
+                0 => text.push_str("{\"torn\": \n"),
+                1 => text.push_str("\r\n"),
+                2 => text.push_str("   \n"),
+                _ => {
+                    text.push_str(&good(i));
+                    text.push('\n');
+                }
+            }
+        }
+        text.push_str("{\"last\": ");
+        assert!(text.len() > 4 << 20);
+        let path = Path::new("s.jsonl");
+        let whole = parse_piece(path, text.as_bytes()).0;
+        let split = parse_log(path, text.as_bytes());
+        assert_eq!(split.events, whole.events);
+        assert_eq!(split.warnings, whole.warnings);
+        assert_eq!(whole.warnings.len(), 42);
+        assert_eq!(whole.warnings.last().map(|w| w.line), Some(40_001));
     }
 
     #[test]
