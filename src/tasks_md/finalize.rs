@@ -82,6 +82,10 @@ fn key_line(file: &WpFile, key: &str) -> Option<usize> {
         .map(|i| i + 2)
 }
 
+/// Longest owned_files glob accepted (PATH_MAX): comparing globs costs their
+/// lengths multiplied, so a runaway entry is refused instead of slowing everything.
+const MAX_GLOB_LEN: usize = 4096;
+
 fn is_wp_id(s: &str) -> bool {
     s.len() >= 4 && s.starts_with("WP") && s[2..].bytes().all(|b| b.is_ascii_digit())
 }
@@ -257,6 +261,22 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         }
 
         let ownership = resolve_ownership(f, &mission.slug);
+        if let Some(long) = ownership
+            .owned_files
+            .iter()
+            .find(|g| g.len() > MAX_GLOB_LEN)
+        {
+            return Err(Error::parse(
+                &f.path,
+                key_line(f, "owned_files"),
+                format!(
+                    "{}: an owned_files entry is {} bytes long (at most {MAX_GLOB_LEN})",
+                    f.id,
+                    long.len()
+                ),
+            )
+            .with_hint("owned_files are paths or globs such as src/module/**"));
+        }
         if ownership.fallback {
             report.warnings.push(format!(
                 "{}: no file paths in the WP text; it owns the broad `src/**` (declare owned_files to narrow it)",
