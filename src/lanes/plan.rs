@@ -92,6 +92,10 @@ pub fn plan(wps: &[PlanWp], meta: &PlanMeta) -> LanesManifest {
     // Only WP pairs with at least one overlapping glob pair can merge; visiting
     // them in (i, j) order gives the same unions and events as scanning every pair.
     for (i, j) in overlapping_wp_pairs(&code) {
+        if uf.find(i) == uf.find(j) {
+            // Already one lane: the union below would record nothing.
+            continue;
+        }
         let pairs: Vec<String> = code[i]
             .owned_files
             .iter()
