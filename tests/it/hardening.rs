@@ -1,10 +1,11 @@
 //! Hardening: every help page answers, odd paths work, and a process killed at
 //! a random point never leaves a half-written file behind.
 
+use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
 
@@ -127,9 +128,17 @@ impl Rng {
     }
 }
 
-/// Start `spec-kitty ARGS` and SIGKILL it after a random delay; the delay picks
-/// the kill point, it synchronises nothing.
-pub fn kill_at_random(env: &TestEnv, dir: &Path, args: &[&str], rng: &mut Rng, max_us: u64) {
+/// Start `spec-kitty ARGS` and SIGKILL it after a random delay drawn from
+/// `window_us` (microseconds); the delay picks the kill point, it synchronises
+/// nothing. Returns true when the process was still running (killed), false
+/// when it had already finished.
+pub fn kill_at_random(
+    env: &TestEnv,
+    dir: &Path,
+    args: &[&str],
+    rng: &mut Rng,
+    window_us: std::ops::Range<u64>,
+) -> bool {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"));
     cmd.current_dir(dir)
         .args(args)
@@ -138,9 +147,11 @@ pub fn kill_at_random(env: &TestEnv, dir: &Path, args: &[&str], rng: &mut Rng, m
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = cmd.spawn().unwrap();
-    std::thread::sleep(Duration::from_micros(rng.next() % max_us));
+    let span = window_us.end.saturating_sub(window_us.start).max(1);
+    std::thread::sleep(Duration::from_micros(window_us.start + rng.next() % span));
     let _ = child.kill();
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    status.code().is_none()
 }
 
 #[test]
@@ -155,7 +166,7 @@ fn killed_mission_create_never_leaves_a_partial_mission() {
             &root,
             &["agent", "mission", "create", &slug, "--json"],
             &mut rng,
-            6_000,
+            0..6_000,
         );
     }
     // Every mission that became visible is complete and valid.
@@ -185,4 +196,392 @@ fn killed_mission_create_never_leaves_a_partial_mission() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let list = env.json(&root, &["agent", "mission", "list", "--json"]);
     assert!(list.to_string().contains("after-crash"));
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// A temp file of an atomic write whose process was killed before the rename.
+fn is_temp(p: &Path) -> bool {
+    let name = p.file_name().unwrap().to_string_lossy();
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// lanes.json with its `computed_at` (the clock) blanked; every other byte kept.
+fn without_clock(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("\"computed_at\"") {
+                "<computed_at>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The status log: every line is an event except at most a torn last line (no
+/// newline at its end), which readers report. Returns the events' ids.
+fn log_ids(log: &Path) -> Vec<String> {
+    let Ok(bytes) = fs::read(log) else {
+        return Vec::new();
+    };
+    let parsed = spec_kitty::status::store::parse_log(log, &bytes);
+    match parsed.warnings.as_slice() {
+        [] => {}
+        [w] => {
+            let lines = bytes.split(|&b| b == b'\n').count();
+            assert!(
+                !bytes.ends_with(b"\n") && w.line == lines,
+                "only a torn last line may be unreadable: {w}"
+            );
+        }
+        many => panic!("unreadable lines in {}: {many:?}", log.display()),
+    }
+    parsed.events.into_iter().map(|e| e.event_id).collect()
+}
+
+/// Where to draw a kill delay from, given how long a whole run takes: every
+/// other round anywhere in the run (and a little past it), the others in its
+/// second half, where the writes happen.
+fn kill_window(full: Duration, round: usize) -> std::ops::Range<u64> {
+    let us = full.as_micros() as u64;
+    if round % 2 == 0 {
+        0..us * 13 / 10
+    } else {
+        us / 2..us * 11 / 10
+    }
+}
+
+/// A mission of `n` WPs in chains of 4, written as an agent leaves it before
+/// finalize-tasks; returns its directory.
+fn unfinalized_mission(env: &TestEnv, root: &Path, slug: &str, n: usize) -> PathBuf {
+    let v = env.json(root, &["agent", "mission", "create", slug, "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    fs::write(
+        dir.join("spec.md"),
+        "# Spec\n\n| FR-001 | a |\n| FR-002 | b |\n| FR-003 | c |\n",
+    )
+    .unwrap();
+    let mut tasks = String::from("# Work Packages\n");
+    for i in 1..=n {
+        let deps = if i % 4 == 1 {
+            "none".to_string()
+        } else {
+            format!("WP{:02}", i - 1)
+        };
+        tasks.push_str(&format!(
+            "\n## WP{i:02}: Part {i}\n\n**Requirement Refs**: FR-00{}\n**Dependencies**: {deps}\n\n- [ ] T{i:02}1 build it\n",
+            i % 3 + 1
+        ));
+        fs::write(
+            dir.join(format!("tasks/WP{i:02}-part-{i}.md")),
+            format!("---\nwork_package_id: WP{i:02}\ntitle: Part {i} – ünïcode\n---\n\n# Part {i}\n\nBuild `src/part{i}/` and `tests/part{i}.rs`.\n"),
+        )
+        .unwrap();
+    }
+    fs::write(dir.join("tasks.md"), tasks).unwrap();
+    dir
+}
+
+#[test]
+fn killed_finalize_leaves_every_file_old_or_new() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let dir = unfinalized_mission(&env, &root, "crash", 24);
+    let args = [
+        "agent",
+        "mission",
+        "finalize-tasks",
+        "--mission",
+        "crash",
+        "--json",
+    ];
+    let before = snapshot(&dir);
+    // One uninterrupted run gives the new version of every file, and the time a
+    // whole run takes (kill points are drawn across it).
+    let started = Instant::now();
+    env.json(&root, &args);
+    let full = started.elapsed();
+    let after = snapshot(&dir);
+    let lanes = dir.join("lanes.json");
+    let log = dir.join("status.events.jsonl");
+    let wp_files: Vec<&PathBuf> = before
+        .keys()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("WP"))
+        .collect();
+    assert_eq!(wp_files.len(), 24);
+    assert!(
+        wp_files.iter().all(|p| before[*p] != after[*p]),
+        "finalize rewrites every WP file"
+    );
+
+    let mut rng = Rng(0xf1_7a11_2e5e_ed01);
+    let (mut killed, mut untouched, mut partly, mut whole) = (0, 0, 0, 0);
+    for round in 0..120 {
+        // Back to the state before finalize.
+        for p in snapshot(&dir).keys() {
+            if !before.contains_key(p) {
+                fs::remove_file(p).unwrap();
+            }
+        }
+        for (p, bytes) in &before {
+            fs::write(p, bytes).unwrap();
+        }
+        killed += usize::from(kill_at_random(
+            &env,
+            &root,
+            &args,
+            &mut rng,
+            kill_window(full, round),
+        ));
+
+        let now = snapshot(&dir);
+        for (p, bytes) in &now {
+            if is_temp(p) {
+                continue;
+            }
+            if *p == lanes {
+                assert_eq!(
+                    without_clock(bytes),
+                    without_clock(&after[p]),
+                    "round {round}: lanes.json"
+                );
+            } else if *p == log {
+                let ids = log_ids(p);
+                // Seeding is one append: all 24 bootstrap events or none.
+                assert!(
+                    ids.is_empty() || ids.len() == 24,
+                    "round {round}: {} events",
+                    ids.len()
+                );
+            } else if p.ends_with("status.json") {
+                serde_json::from_slice::<serde_json::Value>(bytes)
+                    .unwrap_or_else(|e| panic!("round {round}: status.json is partial: {e}"));
+            } else {
+                let old = before.get(p);
+                let new = after.get(p);
+                assert!(
+                    Some(bytes) == old || Some(bytes) == new,
+                    "round {round}: {} is neither the old nor the new version",
+                    p.display()
+                );
+            }
+        }
+        for p in before.keys() {
+            assert!(
+                now.contains_key(p),
+                "round {round}: {} disappeared",
+                p.display()
+            );
+        }
+        let new_wps = wp_files.iter().filter(|p| now[**p] == after[**p]).count();
+        match new_wps {
+            0 => untouched += 1,
+            n if n == wp_files.len() => whole += 1,
+            _ => partly += 1,
+        }
+
+        // The next run finishes the job: the new versions, leftovers cleaned up,
+        // each WP seeded exactly once.
+        env.json(&root, &args);
+        let done = snapshot(&dir);
+        for p in &wp_files {
+            assert_eq!(
+                done[*p],
+                after[*p],
+                "round {round}: {} after recovery",
+                p.display()
+            );
+        }
+        assert_eq!(without_clock(&done[&lanes]), without_clock(&after[&lanes]));
+        let temps: Vec<_> = done.keys().filter(|p| is_temp(p)).collect();
+        assert!(temps.is_empty(), "round {round}: leftovers {temps:?}");
+        assert_eq!(log_ids(&log).len(), 24, "round {round}: seeded once");
+    }
+    // The kills landed across the run, not all before or after it.
+    assert!(
+        killed > 0,
+        "no run was killed (untouched {untouched}, partly {partly}, whole {whole})"
+    );
+    assert!(
+        untouched > 0 && partly + whole > 0,
+        "untouched {untouched}, partly {partly}, whole {whole}"
+    );
+}
+
+#[test]
+fn killed_move_task_loses_no_committed_event_and_tears_no_file() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let dir = unfinalized_mission(&env, &root, "moves", 4);
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "moves",
+            "--json",
+        ],
+    );
+    let log = dir.join("status.events.jsonl");
+    let snapshot_file = dir.join("status.json");
+    let wp_path = |i: usize| dir.join(format!("tasks/WP{i:02}-part-{i}.md"));
+    let mv = |wp: usize, to: &str, note: &str| -> Vec<String> {
+        let wp = format!("WP{wp:02}");
+        vec![
+            "agent".into(),
+            "tasks".into(),
+            "move-task".into(),
+            wp,
+            "--to".into(),
+            to.into(),
+            "--agent".into(),
+            "bot".into(),
+            "--note".into(),
+            note.into(),
+            "--mission".into(),
+            "moves".into(),
+            "--json".into(),
+        ]
+    };
+    let run = |args: &[String]| -> serde_json::Value {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.json(&root, &a)
+    };
+    // Claim every WP once, so `agent: bot` is already in each file.
+    let mut committed: Vec<String> = Vec::new();
+    let started = Instant::now();
+    for wp in 1..=4 {
+        let v = run(&mv(wp, "claimed", "claim"));
+        committed.extend(
+            v["event_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string()),
+        );
+    }
+    let full = started.elapsed() / 4;
+    // A cycle of legal moves with --agent and --note.
+    let next = |lane: &str| match lane {
+        "claimed" => "in_progress",
+        "in_progress" => "blocked",
+        "blocked" => "in_progress",
+        _ => "claimed",
+    };
+    let lane_of = |wp: usize| -> String {
+        let bytes = fs::read(&log).unwrap();
+        let parsed = spec_kitty::status::store::parse_log(&log, &bytes);
+        let snap = spec_kitty::status::reduce(&parsed.events);
+        snap.lane_of(&format!("WP{wp:02}")).unwrap().to_string()
+    };
+    let stamp = |t: &str| -> String {
+        // `- 2026-11-24T10:00:00Z – bot – ...`: blank the clock of activity lines.
+        t.lines()
+            .map(
+                |l| match l.strip_prefix("- ").and_then(|r| r.split_once(" – ")) {
+                    Some((ts, rest)) if ts.ends_with('Z') && ts.len() == 20 => {
+                        format!("- <t> – {rest}")
+                    }
+                    _ => l.to_string(),
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let mut rng = Rng(0x0de1_e7ed_c0ff_ee11);
+    let mut killed = 0;
+    let (mut logged, mut noted) = (0, 0);
+    for round in 0..150 {
+        let wp = round % 4 + 1;
+        let to = next(&lane_of(wp));
+        let note = format!("round {round}");
+        let before_text = fs::read_to_string(wp_path(wp)).unwrap();
+        let before_ids = log_ids(&log);
+
+        let args = mv(wp, to, &note);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        killed += usize::from(kill_at_random(
+            &env,
+            &root,
+            &a,
+            &mut rng,
+            kill_window(full, round),
+        ));
+
+        // The WP file: exactly the old text, or the old text plus this move's
+        // activity line (the clock aside).
+        let text = fs::read_to_string(wp_path(wp)).unwrap();
+        let expected_new = spec_kitty::status::ops::with_activity(
+            &before_text,
+            "bot",
+            &format!("Moved to {to} – {note}"),
+        );
+        assert!(
+            text == before_text || stamp(&text) == stamp(&expected_new),
+            "round {round}: WP{wp:02} file is torn:\n{text}"
+        );
+        noted += usize::from(text != before_text);
+        // The log: nothing lost, nothing torn but possibly the last line; the
+        // killed move's event is there or not, whole.
+        let ids = log_ids(&log);
+        assert_eq!(
+            &ids[..before_ids.len()],
+            &before_ids[..],
+            "round {round}: history rewritten"
+        );
+        assert!(ids.len() - before_ids.len() <= 1, "round {round}");
+        logged += ids.len() - before_ids.len();
+        for id in &committed {
+            assert!(ids.contains(id), "round {round}: committed event {id} lost");
+        }
+        serde_json::from_slice::<serde_json::Value>(&fs::read(&snapshot_file).unwrap())
+            .unwrap_or_else(|e| panic!("round {round}: status.json is partial: {e}"));
+
+        // A move that finishes: the lock was not left behind, and its events count as committed.
+        let other = (round + 1) % 4 + 1;
+        let v = run(&mv(
+            other,
+            next(&lane_of(other)),
+            &format!("after round {round}"),
+        ));
+        committed.extend(
+            v["event_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string()),
+        );
+    }
+    let ids = log_ids(&log);
+    assert!(committed.iter().all(|id| ids.contains(id)));
+    // The board reads the log the runs left.
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "moves", "--json"],
+    );
+    assert_eq!(board["total_wps"], 4);
+    assert!(killed > 0, "no run was killed");
+    assert!(logged + noted > 0, "no killed run got far enough to write");
 }
