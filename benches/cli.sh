@@ -7,6 +7,7 @@
 # Environment:
 #   NO_REF=1         skip the reference even when it is installed
 #   REF_RUNS=N       runs per command for the reference (default: RUNS)
+#   REF_RUNS_100K=N  reference runs on the 100,000-event log (default 3: it is slow)
 #   SK_BENCH_KEEP=1  keep the scratch directory (printed at the end)
 #
 # Every run starts from the same state: a setup step outside the timed region
@@ -155,6 +156,21 @@ make_big_project() { # dir wps
   }'
   git add -A && git commit -qm big && git tag pre
   ours agent mission finalize-tasks --mission 001-big --json >/dev/null
+  # A second mission of 20 WPs whose status log holds 100,000 events.
+  ours agent mission create events --json >/dev/null 2>&1
+  m=$(ls -d kitty-specs/*-events)
+  printf '# Spec\n' >"$m/spec.md"
+  for i in $(seq -w 1 20); do
+    printf -- '---\nwork_package_id: WP%s\ntitle: Part %s\ndependencies: []\nexecution_mode: code_change\nowned_files:\n- src/e%s/**\n---\n\n# Part %s\n' \
+      "$i" "$i" "$i" "$i" >"$m/tasks/WP$i-part.md"
+  done
+  awk -v slug="${m#kitty-specs/}" 'BEGIN {
+    split("planned claimed in_progress for_review", lane, " ")
+    for (i = 0; i < 100000; i++) {
+      wp = i % 20 + 1; k = int(i / 20) % 4
+      printf "{\"actor\": \"bench\", \"at\": \"2026-01-01T%02d:%02d:%02d.%06d+00:00\", \"event_id\": \"01KB%022d\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": true, \"from_lane\": \"%s\", \"mission_slug\": \"%s\", \"policy_metadata\": null, \"reason\": \"bench\", \"review_ref\": null, \"to_lane\": \"%s\", \"wp_id\": \"WP%02d\"}\n", int(i / 3600000) % 24, int(i / 60000) % 60, int(i / 1000) % 60, i % 1000, i, lane[k + 1], slug, lane[(k + 1) % 4 + 1], wp
+    }
+  }' >"$m/status.events.jsonl"
   git add -A && git commit -qm finalized && git tag post
   git for-each-ref --format='%(refname:short)' refs/heads/ >.git/bench-branches
   cd - >/dev/null
@@ -223,8 +239,12 @@ bench "agent action implement (code WP, new worktree)" "restore $P post" "restor
   -- agent action implement WP01 --mission 001-bench --agent codex --json \
   -- agent action implement WP01 --mission 001-bench --agent codex
 bench "agent release prep --json" "restore $P post" "restore $Q post" -- agent release prep --channel stable --json
+# The reference only takes two-digit WP ids (WP00-WP99), so it has no 1,000-WP column.
 bench "agent mission finalize-tasks (1,000 WPs)" "restore $B pre" "" -- agent mission finalize-tasks --mission 001-big --json
+bench "finalize-tasks again (1,000 WPs, no change)" "restore $B post" "" -- agent mission finalize-tasks --mission 001-big --json
 bench "agent tasks status (1,000 WPs)" "restore $B post" "" -- agent tasks status --mission 001-big
+REF_RUNS=${REF_RUNS_100K:-3} bench "agent tasks status (100,000 events)" "restore $B post" "restore $B post" \
+  -- agent tasks status --mission 002-events
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n ${SK_BENCH_KEEP:-} ]] && echo "scratch kept in $SCRATCH"

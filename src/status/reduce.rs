@@ -3,7 +3,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
-use super::model::{Lane, StatusEvent, LANES};
+use super::model::{EventFields, Lane, StatusEvent, LANES};
 
 /// The state of one work package after folding its events.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,42 +81,45 @@ impl Hasher for IdHasher {
     }
 }
 
-fn is_rollback(e: &StatusEvent) -> bool {
-    e.from_lane == Lane::ForReview && e.to_lane == Lane::InProgress && e.review_ref.is_some()
+fn is_rollback(e: &impl EventFields) -> bool {
+    e.lane_before() == Lane::ForReview && e.lane_after() == Lane::InProgress && e.has_review_ref()
 }
 
 /// Fold events into a snapshot: dedupe by event_id (first wins), order by
 /// `(at, event_id)`, last event per WP wins, except that a review rollback beats a
 /// forward event with the same timestamp.
 pub fn reduce(events: &[StatusEvent]) -> Snapshot {
+    reduce_events(events)
+}
+
+/// [`reduce`] over owned or borrowed events (see [`super::model::RawEvent`]).
+pub fn reduce_events<E: EventFields>(events: &[E]) -> Snapshot {
     let mut seen: HashSet<&str, BuildHasherDefault<IdHasher>> =
         HashSet::with_capacity_and_hasher(events.len(), BuildHasherDefault::default());
-    let mut unique: Vec<&StatusEvent> = Vec::with_capacity(events.len());
+    let mut unique: Vec<&E> = Vec::with_capacity(events.len());
     for e in events {
-        if seen.insert(e.event_id.as_str()) {
+        if seen.insert(e.event_id()) {
             unique.push(e);
         }
     }
-    unique.sort_by(|a, b| {
-        (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str()))
-    });
+    unique.sort_by(|a, b| (a.at(), a.event_id()).cmp(&(b.at(), b.event_id())));
 
     // Per WP: the event that decides its state, its force count, and whether
     // that event was a review rollback. States are built once at the end.
-    let mut wps: BTreeMap<&str, (&StatusEvent, u64, bool)> = BTreeMap::new();
+    let mut wps: BTreeMap<&str, (&E, u64, bool)> = BTreeMap::new();
     for &e in &unique {
-        let force = u64::from(e.force);
-        match wps.get_mut(e.wp_id.as_str()) {
+        let force = u64::from(e.force());
+        match wps.get_mut(e.wp_id()) {
             Some((last, force_count, was_rollback)) => {
                 *force_count += force;
-                if *was_rollback && last.at == e.at && !is_rollback(e) {
+                if *was_rollback && last.at() == e.at() && !is_rollback(e) {
                     continue;
                 }
                 *last = e;
                 *was_rollback = is_rollback(e);
             }
             None => {
-                wps.insert(&e.wp_id, (e, force, is_rollback(e)));
+                wps.insert(e.wp_id(), (e, force, is_rollback(e)));
             }
         }
     }
@@ -126,11 +129,11 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
             (
                 id.to_string(),
                 WpState {
-                    actor: e.actor.clone(),
+                    actor: e.actor().to_string(),
                     force_count,
-                    lane: e.to_lane,
-                    last_event_id: e.event_id.clone(),
-                    last_transition_at: e.at.clone(),
+                    lane: e.lane_after(),
+                    last_event_id: e.event_id().to_string(),
+                    last_transition_at: e.at().to_string(),
                 },
             )
         })
@@ -142,11 +145,14 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
     }
     Snapshot {
         event_count: unique.len(),
-        last_event_id: unique.last().map(|e| e.event_id.clone()),
-        materialized_at: unique.last().map(|e| e.at.clone()).unwrap_or_default(),
+        last_event_id: unique.last().map(|e| e.event_id().to_string()),
+        materialized_at: unique
+            .last()
+            .map(|e| e.at().to_string())
+            .unwrap_or_default(),
         mission_slug: unique
             .first()
-            .map(|e| e.mission_slug.clone())
+            .map(|e| e.mission_slug().to_string())
             .unwrap_or_default(),
         summary,
         work_packages: wps,
@@ -172,7 +178,7 @@ mod tests {
             let force = u64::from(e.force);
             match wps.get_mut(&e.wp_id) {
                 Some((state, was_rollback)) => {
-                    if *was_rollback && state.last_transition_at == e.at && !is_rollback(e) {
+                    if *was_rollback && state.last_transition_at == e.at && !is_rollback(*e) {
                         state.force_count += force;
                         continue;
                     }
@@ -181,7 +187,7 @@ mod tests {
                     state.lane = e.to_lane;
                     state.last_event_id = e.event_id.clone();
                     state.last_transition_at = e.at.clone();
-                    *was_rollback = is_rollback(e);
+                    *was_rollback = is_rollback(*e);
                 }
                 None => {
                     let state = WpState {
@@ -191,7 +197,7 @@ mod tests {
                         last_event_id: e.event_id.clone(),
                         last_transition_at: e.at.clone(),
                     };
-                    wps.insert(e.wp_id.clone(), (state, is_rollback(e)));
+                    wps.insert(e.wp_id.clone(), (state, is_rollback(*e)));
                 }
             }
         }
@@ -232,6 +238,13 @@ mod tests {
                 })
                 .collect();
             assert_eq!(reduce(&events).work_packages, reduce_by_updates(&events));
+            // Folding the same events read borrowed from their log lines.
+            let lines: Vec<String> = events.iter().map(StatusEvent::to_line).collect();
+            let raw: Vec<super::super::model::RawEvent> = lines
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(reduce_events(&raw), reduce(&events));
         }
     }
 }
