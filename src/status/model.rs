@@ -333,7 +333,7 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
         let mut evidence = None;
         let mut policy_metadata = None;
         let mut extra = Map::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(LogStr(key)) = map.next_key::<LogStr<'de>>()? {
             match key.as_ref() {
                 "event_id" => once(&mut event_id, s(map.next_value()?), "event_id")?,
                 "mission_slug" | "feature_slug" => {
