@@ -506,6 +506,7 @@ fn yaml_to_json(v: &Value) -> serde_json::Value {
 
 /// Finalize's fields for this WP that differ from its frontmatter, split into
 /// keys that belong near the top (after `title`) and ownership keys (at the end).
+// A style lint, not a panic: the tuple is built and taken apart right here.
 #[allow(clippy::type_complexity)]
 fn frontmatter_changes(
     f: &WpFile,
