@@ -1,92 +1,253 @@
 #!/usr/bin/env bash
-# Whole-command wall time: median of N runs per command, for this binary and,
-# when available, the Python reference (../shared/tools/sk-ref), with the ratio.
+# Whole-process wall time: the median of RUNS runs of each command, for this
+# binary and, when it is available, the Python reference (sk-ref), with the ratio.
 #
-#   benches/cli.sh [RUNS]        (default 10; builds the release binary first)
+#   benches/cli.sh [RUNS]      RUNS defaults to 10; builds the release binary first
 #
-# Each command runs in a fresh scratch project prepared outside the timed region.
+# Environment:
+#   NO_REF=1         skip the reference even when it is installed
+#   REF_RUNS=N       runs per command for the reference (default: RUNS)
+#   REF_RUNS_100K=N  reference runs on the 100,000-event log (default 3: it is slow)
+#   SK_BENCH_KEEP=1  keep the scratch directory (printed at the end)
+#
+# Every run starts from the same state: a setup step outside the timed region
+# resets the project (git reset to a tag, extra worktrees and branches removed),
+# so a command that changes state (finalize-tasks, implement) is timed doing its
+# real work every time, never a no-op repeat. Each side works in a project that
+# its own binary created. A command that exits non-zero is reported, not timed
+# silently: our side aborts the script, the reference's cell says `exit N`.
 set -euo pipefail
 RUNS=${1:-10}
+REF_RUNS=${REF_RUNS:-$RUNS}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 SK="$ROOT/target/release/spec-kitty"
-REF="$ROOT/../shared/tools/sk-ref"
-REF_BIN=${SKREF_VENV:-$HOME/.cache/sk-ref-3.1.1}/bin/spec-kitty
+
+# The reference: ../shared/tools/sk-ref installs it once into a venv; we call the
+# venv's binary directly (no wrapper start-up) with a persistent scratch HOME, as
+# a real user's HOME would be.
+REF_WRAPPER="$ROOT/../shared/tools/sk-ref"
+REF_BIN="${SKREF_VENV:-$HOME/.cache/sk-ref-3.1.1}/bin/spec-kitty"
+if [[ -z ${NO_REF:-} && ! -x $REF_BIN && -x $REF_WRAPPER ]]; then
+  "$REF_WRAPPER" --version >/dev/null 2>&1 || true
+fi
+[[ -z ${NO_REF:-} && -x $REF_BIN ]] || REF_BIN=""
+
 SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
+if [[ -z ${SK_BENCH_KEEP:-} ]]; then trap 'rm -rf "$SCRATCH"' EXIT; fi
+OUR_HOME="$SCRATCH/home"
+REF_HOME="$SCRATCH/refhome"
+mkdir -p "$OUR_HOME" "$REF_HOME"
 export GIT_CONFIG_GLOBAL="$SCRATCH/gitconfig" GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
-printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n' > "$GIT_CONFIG_GLOBAL"
+export SPEC_KITTY_NON_INTERACTIVE=1 TMPDIR="$SCRATCH/tmp"
+mkdir -p "$TMPDIR"
+printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n' >"$GIT_CONFIG_GLOBAL"
 
-now_ms() { date +%s%N | awk '{printf "%.3f", $1/1000000}'; }
+ours() { HOME="$OUR_HOME" "$SK" "$@"; }
+theirs() { HOME="$REF_HOME" "$REF_BIN" "$@"; }
 
-# median of the times (ms) of running "$@" RUNS times, each after `setup`.
+# time_cmd RUNS SETUP CMD...: run SETUP then time CMD, RUNS times (bash's
+# microsecond clock, no fork around the timed region). Prints "median_ms" or
+# "exit N" when a run failed.
 time_cmd() {
-  local setup=$1; shift
-  local times=()
-  for _ in $(seq "$RUNS"); do
-    eval "$setup" >/dev/null 2>&1
-    local t0 t1
-    t0=$(now_ms); "$@" >/dev/null 2>&1 || true; t1=$(now_ms)
-    times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')")
+  local runs=$1 setup=$2
+  shift 2
+  local times=() k t0 t1 rc
+  for ((k = 0; k < runs; k++)); do
+    eval "$setup" >/dev/null 2>&1 || true
+    rc=0
+    t0=$EPOCHREALTIME
+    "$@" >/dev/null 2>&1 || rc=$?
+    t1=$EPOCHREALTIME
+    if ((rc != 0)); then
+      echo "exit $rc"
+      return
+    fi
+    times+=($((10#${t1/./} - 10#${t0/./})))
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{if(NR%2){print a[(NR+1)/2]}else{printf "%.2f\n",(a[NR/2]+a[NR/2+1])/2}}'
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {
+    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
 }
 
-# A project with one 10-WP mission (WP10 planning, the rest code in chains).
-make_project() { # dir bin
-  local d=$1 bin=$2
-  rm -rf "$d"; mkdir -p "$d"; cd "$d"
-  git init -q . && git commit -q --allow-empty -m init
-  "$bin" init . --ai codex --non-interactive >/dev/null 2>&1 || true
-  "$bin" agent mission create bench --json >/dev/null 2>&1 || true
-  local m; m=$(ls -d kitty-specs/*bench | head -1)
-  printf '# Spec\n\n| FR-001 | thing |\n' > "$m/spec.md"; printf '# Plan\n' > "$m/plan.md"
-  { echo "# Work Packages"; for i in $(seq -w 1 10); do
-      echo; echo "## WP$i: Package $i"; echo; echo "**Requirement Refs**: FR-001"
-      if [ "$i" != 01 ] && [ $((10#$i % 3)) != 1 ] && [ "$i" != 10 ]; then echo "**Dependencies**: WP$(printf %02d $((10#$i-1)))"; else echo "**Dependencies**: none"; fi
-      echo; echo "- [ ] T0$i do it"; done; } > "$m/tasks.md"
-  for i in $(seq -w 1 10); do
-    if [ "$i" = 10 ]; then body="Write kitty-specs notes in research.md"; else body="Build \`src/pkg$i/\`"; fi
-    printf -- '---\nwork_package_id: WP%s\ntitle: Package %s\nsubtasks:\n- T0%s\n---\n\n# WP%s\n\n%s\n' "$i" "$i" "$i" "$i" "$body" > "$m/tasks/WP$i-package-$i.md"
+# The 10-WP mission: WP01..WP09 are code WPs in chains (WP01-03, WP04-06,
+# WP07-09, so three code lanes), WP10 is a planning WP.
+write_wps_10() { # mission_dir
+  local m=$1 i dep
+  printf '# Spec\n\n| FR-001 | the thing |\n' >"$m/spec.md"
+  printf '# Plan\n\nThree packages and a research note.\n' >"$m/plan.md"
+  {
+    echo "# Work Packages"
+    for i in 01 02 03 04 05 06 07 08 09 10; do
+      dep=none
+      if ((10#$i % 3 != 1 && 10#$i != 10)); then dep=$(printf 'WP%02d' $((10#$i - 1))); fi
+      printf '\n## WP%s: Package %s\n\n**Requirement Refs**: FR-001\n**Dependencies**: %s\n\n- [ ] T0%s do it\n' "$i" "$i" "$dep" "$i"
+    done
+  } >"$m/tasks.md"
+  mkdir -p "$m/tasks"
+  for i in 01 02 03 04 05 06 07 08 09 10; do
+    local body="Build \`src/pkg$(((10#$i + 2) / 3))/part$i/\` (a new module)."
+    [[ $i == 10 ]] && body="Write the findings in kitty-specs notes: research.md and plan.md."
+    printf -- '---\nwork_package_id: WP%s\ntitle: Package %s\n---\n\n# WP%s: Package %s\n\n%s\n' \
+      "$i" "$i" "$i" "$i" "$body" >"$m/tasks/WP$i-package-$i.md"
   done
-  git add -A && git commit -qm setup
+}
+
+# A project made by BIN ("ours" or "theirs"): git repo, pyproject + CHANGELOG
+# tagged v0.1.0 (for release prep), `init`, one 10-WP mission `bench`. Tags:
+# `pre` (tasks written, not finalized) and `post` (finalized).
+make_project() { # dir runner
+  local d=$1 run=$2 m
+  rm -rf "$d"
+  mkdir -p "$d"
+  cd "$d"
+  git init -q .
+  printf '[project]\nname = "demo"\nversion = "0.1.0"\n' >pyproject.toml
+  printf '# Changelog\n\n## [Unreleased]\n\n### Added\n\n- the bench mission\n\n## [0.1.0] - 2026-01-01\n\n- first\n' >CHANGELOG.md
+  git add -A && git commit -qm init && git tag v0.1.0
+  "$run" init . --ai codex --non-interactive >/dev/null 2>&1
+  "$run" agent mission create bench --json >/dev/null 2>&1
+  m=$(ls -d kitty-specs/*-bench)
+  write_wps_10 "$m"
+  git add -A && git commit -qm tasks && git tag pre
+  "$run" agent mission finalize-tasks --mission 001-bench --json >/dev/null 2>&1
+  git add -A && git commit -qm finalized --allow-empty && git tag post
+  git for-each-ref --format='%(refname:short)' refs/heads/ >.git/bench-branches
+  cd - >/dev/null
+}
+
+# Back to tag $2 in project $1: drop every worktree and every branch that was
+# not there at `post`, then reset and clean (ignored files and .worktrees stay).
+restore() { # dir tag
+  cd "$1"
+  local w b
+  git worktree list --porcelain | awk '/^worktree /{sub(/^worktree /, ""); print}' | tail -n +2 |
+    while IFS= read -r w; do git worktree remove --force "$w"; done
+  git worktree prune
+  git checkout -q -f main
+  for b in $(git for-each-ref --format='%(refname:short)' refs/heads/); do
+    grep -qx "$b" .git/bench-branches || git branch -qD "$b"
+  done
+  git reset -q --hard "$2"
+  git clean -qfd
+}
+
+# A project with one 1,000-WP mission: 100 chains of 10 code WPs, dependencies
+# and owned files declared in frontmatter (the tasks.md heading syntax only
+# knows two-digit ids, as the reference's does).
+make_big_project() { # dir wps
+  local d=$1 n=$2 m
+  rm -rf "$d"
+  mkdir -p "$d"
+  cd "$d"
+  git init -q .
+  ours init . --ai codex --non-interactive >/dev/null 2>&1
+  ours agent mission create big --json >/dev/null 2>&1
+  m=$(ls -d kitty-specs/*-big)
+  printf '# Spec\n\n| FR-001 | scale |\n' >"$m/spec.md"
+  printf '# Work Packages\n\nDeclared in each WP file.\n' >"$m/tasks.md"
+  mkdir -p "$m/tasks"
+  awk -v n="$n" -v dir="$m/tasks" 'BEGIN {
+    for (i = 1; i <= n; i++) {
+      f = sprintf("%s/WP%04d-part-%d.md", dir, i, i)
+      dep = (i % 10 == 1) ? "[]" : sprintf("\n- WP%04d", i - 1)
+      printf "---\nwork_package_id: WP%04d\ntitle: Part %d\ndependencies: %s\nrequirement_refs:\n- FR-001\nowned_files:\n- src/chain%d/part%d/**\n---\n\n# Part %d\n\nBuild it.\n", i, i, dep, int((i - 1) / 10), i, i > f
+      close(f)
+    }
+  }'
+  git add -A && git commit -qm big && git tag pre
+  ours agent mission finalize-tasks --mission 001-big --json >/dev/null
+  # A second mission of 20 WPs whose status log holds 100,000 events.
+  ours agent mission create events --json >/dev/null 2>&1
+  m=$(ls -d kitty-specs/*-events)
+  printf '# Spec\n' >"$m/spec.md"
+  for i in $(seq -w 1 20); do
+    printf -- '---\nwork_package_id: WP%s\ntitle: Part %s\ndependencies: []\nexecution_mode: code_change\nowned_files:\n- src/e%s/**\n---\n\n# Part %s\n' \
+      "$i" "$i" "$i" "$i" >"$m/tasks/WP$i-part.md"
+  done
+  awk -v slug="${m#kitty-specs/}" 'BEGIN {
+    split("planned claimed in_progress for_review", lane, " ")
+    for (i = 0; i < 100000; i++) {
+      wp = i % 20 + 1; k = int(i / 20) % 4
+      printf "{\"actor\": \"bench\", \"at\": \"2026-01-01T%02d:%02d:%02d.%06d+00:00\", \"event_id\": \"01KB%022d\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": true, \"from_lane\": \"%s\", \"mission_slug\": \"%s\", \"policy_metadata\": null, \"reason\": \"bench\", \"review_ref\": null, \"to_lane\": \"%s\", \"wp_id\": \"WP%02d\"}\n", int(i / 3600000) % 24, int(i / 60000) % 60, int(i / 1000) % 60, i % 1000, i, lane[k + 1], slug, lane[(k + 1) % 4 + 1], wp
+    }
+  }' >"$m/status.events.jsonl"
+  git add -A && git commit -qm finalized && git tag post
+  git for-each-ref --format='%(refname:short)' refs/heads/ >.git/bench-branches
   cd - >/dev/null
 }
 
 row() { # label ours ref
-  if [ -n "$3" ]; then
-    printf '| %-44s | %8s | %8s | %6sx |\n' "$1" "$2" "$3" "$(awk -v a="$2" -v b="$3" 'BEGIN{printf "%.0f", b/a}')"
-  else
-    printf '| %-44s | %8s | %8s | %7s |\n' "$1" "$2" "-" "-"
+  local ratio="-"
+  if [[ $2 =~ ^[0-9.]+$ && $3 =~ ^[0-9.]+$ ]]; then
+    ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.0fx", b / a }')
   fi
+  printf '| %-46s | %9s | %9s | %7s |\n' "$1" "$2" "$3" "$ratio"
 }
 
-bench_one() { # label setup args...
-  local label=$1 setup=$2; shift 2
-  local ours ref=""
-  ours=$(time_cmd "$setup" "$SK" "$@")
-  if [ -x "$REF_BIN" ]; then
-    ref=$(HOME="$SCRATCH/refhome" time_cmd "$setup" "$REF_BIN" "$@")
+# bench LABEL SETUP_OURS SETUP_REF -- OUR_ARGS... [-- REF_ARGS...]
+# REF_ARGS default to OUR_ARGS; an empty SETUP_REF or a missing reference skips it.
+bench() {
+  local label=$1 setup_ours=$2 setup_ref=$3
+  shift 3
+  [[ $1 == -- ]] && shift
+  local our_args=() ref_args=() seen=0 a
+  for a in "$@"; do
+    if [[ $a == -- && $seen == 0 ]]; then seen=1; continue; fi
+    if ((seen)); then ref_args+=("$a"); else our_args+=("$a"); fi
+  done
+  ((seen)) || ref_args=("${our_args[@]}")
+  local o r="-"
+  o=$(time_cmd "$RUNS" "$setup_ours" ours "${our_args[@]}")
+  if [[ ! $o =~ ^[0-9.]+$ ]]; then
+    echo "our side failed: $label: spec-kitty ${our_args[*]}: $o" >&2
+    exit 1
   fi
-  row "$label" "$ours" "$ref"
+  if [[ -n $REF_BIN && -n $setup_ref ]]; then
+    r=$(time_cmd "$REF_RUNS" "$setup_ref" theirs "${ref_args[@]}")
+  fi
+  row "$label" "$o" "$r"
 }
 
-echo "Median wall time over $RUNS runs, milliseconds (2-core machine)."
+P="$SCRATCH/ours"
+Q="$SCRATCH/ref"
+B="$SCRATCH/big"
+make_project "$P" ours
+[[ -n $REF_BIN ]] && {
+  theirs --version >/dev/null 2>&1 || true # first call writes its files into HOME
+  make_project "$Q" theirs
+}
+make_big_project "$B" 1000
+
+echo "Median wall time of $RUNS runs (reference: $REF_RUNS), milliseconds; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-printf '| %-44s | %8s | %8s | %8s |\n' command ours python ratio
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" ---------- ---------- ---------
+printf '| %-46s | %9s | %9s | %7s |\n' command ours python ratio
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" ----------- ----------- ---------
 cd "$SCRATCH"
-bench_one "--version" "true" --version
-bench_one "--help" "true" --help
-bench_one "init demo --ai codex --non-interactive" "rm -rf $SCRATCH/demo" init demo --ai codex --non-interactive
-P="$SCRATCH/p"
-make_project "$P" "$SK"
-bench_one "agent mission create" "cd $P && rm -rf kitty-specs/*-extra" agent mission create extra --json
-cd "$P"
-bench_one "agent mission finalize-tasks (10 WPs)" "true" agent mission finalize-tasks --mission bench --json
-bench_one "agent tasks status" "true" agent tasks status --mission bench
-bench_one "next --json" "true" next --agent codex --mission bench --json
-bench_one "agent action implement (planning WP)" "true" agent action implement WP10 --mission bench --agent codex --json
-bench_one "agent action implement (code WP, worktree)" "git worktree remove --force .worktrees/*-lane-a 2>/dev/null; git branch -D \$(git branch --list 'kitty/*' --format='%(refname:short)') 2>/dev/null" agent action implement WP01 --mission bench --agent codex --json
-cd "$ROOT"
-bench_one "agent release prep --json" "true" agent release prep --channel stable --json
+bench "--version" "true" "true" -- --version
+bench "--help" "true" "true" -- --help
+bench "init demo --ai codex --non-interactive" "cd $SCRATCH && rm -rf demo" "cd $SCRATCH && rm -rf demo" \
+  -- init demo --ai codex --non-interactive
+bench "agent mission create" "restore $P post" "restore $Q post" -- agent mission create extra --json
+bench "agent mission finalize-tasks (10 WPs)" "restore $P pre" "restore $Q pre" \
+  -- agent mission finalize-tasks --mission 001-bench --json
+bench "agent tasks status" "restore $P post" "restore $Q post" -- agent tasks status --mission 001-bench
+bench "next --json" "restore $P post" "restore $Q post" -- next --agent codex --mission 001-bench --json
+bench "agent action implement (planning WP)" "restore $P post" "restore $Q post" \
+  -- agent action implement WP10 --mission 001-bench --agent codex --json \
+  -- agent action implement WP10 --mission 001-bench --agent codex
+bench "agent action implement (code WP, new worktree)" "restore $P post" "restore $Q post" \
+  -- agent action implement WP01 --mission 001-bench --agent codex --json \
+  -- agent action implement WP01 --mission 001-bench --agent codex
+bench "agent release prep --json" "restore $P post" "restore $Q post" -- agent release prep --channel stable --json
+# The reference only takes two-digit WP ids (WP00-WP99), so it has no 1,000-WP column.
+bench "agent mission finalize-tasks (1,000 WPs)" "restore $B pre" "" -- agent mission finalize-tasks --mission 001-big --json
+bench "finalize-tasks again (1,000 WPs, no change)" "restore $B post" "" -- agent mission finalize-tasks --mission 001-big --json
+bench "agent tasks status (1,000 WPs)" "restore $B post" "" -- agent tasks status --mission 001-big
+REF_RUNS=${REF_RUNS_100K:-3} bench "agent tasks status (100,000 events)" "restore $B post" "restore $B post" \
+  -- agent tasks status --mission 002-events
+echo
+echo "The reference takes two-digit WP ids only (WP00-WP99): no 1,000-WP runs for it."
+echo "On the 100,000-event log it ran ${REF_RUNS_100K:-3} times (REF_RUNS_100K)."
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ -n ${SK_BENCH_KEEP:-} ]] && echo "scratch kept in $SCRATCH"
+exit 0

@@ -1,9 +1,15 @@
-//! Status log throughput: parse and reduce a large `status.events.jsonl`.
-//! Run with `cargo bench --bench status`.
+//! Status at scale: parse and reduce a `status.events.jsonl` of 1,000 and
+//! 100,000 events, and the whole `agent tasks status` core (read the WP files
+//! and the log from disk, fold, build the board) on a 100,000-event mission.
+//!
+//! `cargo bench --bench status` (add `-- --quick` for a short run).
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use spec_kitty::mission::Mission;
+use spec_kitty::project::Project;
+use spec_kitty::status::ops::Board;
 use spec_kitty::status::store::parse_log;
 
 /// A log of `n` events cycling 200 WPs through planned -> claimed -> in_progress -> for_review.
@@ -43,6 +49,28 @@ fn bench_status(c: &mut Criterion) {
             })
         });
     }
+    // The board: 200 WP files and a 100,000-event log on disk.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let dir = root.join("kitty-specs/001-bench");
+    std::fs::create_dir_all(root.join(".kittify")).expect("bench dir");
+    std::fs::create_dir_all(dir.join("tasks")).expect("bench dir");
+    for i in 1..=200 {
+        std::fs::write(
+            dir.join(format!("tasks/WP{i:03}-part.md")),
+            format!("---\nwork_package_id: WP{i:03}\ntitle: Part {i}\ndependencies: []\nexecution_mode: code_change\n---\n\n# Part {i}\n"),
+        )
+        .expect("wp");
+    }
+    std::fs::write(dir.join("status.events.jsonl"), synthetic_log(100_000)).expect("log");
+    let project = Project::at(root);
+    let mission = Mission::load(&dir);
+    let board = Board::load(&project, &mission).expect("board");
+    assert_eq!(board.total, 200);
+    assert!(board.warnings.is_empty());
+    group.bench_function("board_from_disk/100000", |b| {
+        b.iter(|| Board::load(&project, &mission).map(|b| b.done).unwrap_or(0))
+    });
     group.finish();
 }
 

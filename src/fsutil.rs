@@ -18,13 +18,148 @@ use crate::error::{Error, IoContext, Result};
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Write `contents` to `path` atomically (temp file + fsync + rename).
+///
+/// An existing file keeps its permissions; a read-only one is refused with a
+/// clear error rather than silently replaced; a symlink is followed, so the
+/// file it points to is replaced and the link stays.
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
-    atomic_write_mode(path, contents, None)
+    let (real, existing_mode) = prepare_target(path, true)?;
+    replace_with(path, &real, contents, existing_mode)
 }
 
 /// Like [`atomic_write`], and set unix permissions `mode` on the new file before it
-/// becomes visible.
+/// becomes visible (the caller decides the mode, so a read-only file is replaced).
 pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
+    let (real, existing_mode) = prepare_target(path, mode.is_none())?;
+    replace_with(path, &real, contents, mode.or(existing_mode))
+}
+
+fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
+    let tmp = write_temp(real, contents, mode)?;
+    fs::rename(&tmp, real)
+        .with_path("replace", path)
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
+}
+
+/// Where a write to `path` really goes (a symlink's target), and the mode of the
+/// file there now. With `refuse_read_only`, a read-only file is an error.
+fn prepare_target(path: &Path, refuse_read_only: bool) -> Result<(PathBuf, Option<u32>)> {
+    let real = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    };
+    match fs::metadata(&real) {
+        Ok(m) if m.is_dir() => Err(Error::user(format!(
+            "cannot write {}: it is a directory",
+            path.display()
+        ))),
+        Ok(m) if refuse_read_only && m.permissions().readonly() => Err(Error::user(format!(
+            "cannot write {}: the file is read-only",
+            path.display()
+        ))
+        .with_hint(format!(
+            "make it writable (chmod u+w '{}') and run the command again",
+            path.display()
+        ))),
+        Ok(m) => Ok((real, file_mode(&m))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((real, None)),
+        Err(e) => Err(Error::io("read the permissions of", path, e)),
+    }
+}
+
+#[cfg(unix)]
+fn file_mode(m: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(m.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_: &fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// Most files written at once by [`atomic_write_all`] get their own thread up to
+/// this many: syncing is waiting on the disk, and overlapping the waits lets the
+/// filesystem commit them together.
+const SYNC_THREADS: usize = 8;
+
+/// Replace several files as one step. Every new file is first written in full to
+/// a temp file beside its target and synced (the syncs overlap on a few threads);
+/// only when all of them are safely on disk are they renamed into place, in the
+/// order given. An error while writing (a full disk, a read-only file or
+/// directory) leaves every target untouched and removes the temp files. Each
+/// rename is atomic, so a reader or a crash sees every file either old or new.
+pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
+    // Every target is checked (read-only? a directory?) before anything is written.
+    let targets: Vec<(PathBuf, Option<u32>)> = files
+        .iter()
+        .map(|(p, _)| prepare_target(p, true))
+        .collect::<Result<_>>()?;
+    let jobs: Vec<(&Path, &Path, &[u8], Option<u32>)> = files
+        .iter()
+        .zip(&targets)
+        .map(|((p, c), (real, mode))| (*p, real.as_path(), *c, *mode))
+        .collect();
+    let write =
+        |(_, real, c, mode): &(&Path, &Path, &[u8], Option<u32>)| write_temp(real, c, *mode);
+    let temps: Vec<Result<PathBuf>> = if jobs.len() < 2 {
+        jobs.iter().map(write).collect()
+    } else {
+        let per_thread = jobs.len().div_ceil(SYNC_THREADS);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(per_thread)
+                .map(|chunk| scope.spawn(move || chunk.iter().map(write).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .zip(jobs.chunks(per_thread))
+                .flat_map(|(h, chunk)| {
+                    h.join().unwrap_or_else(|_| {
+                        chunk
+                            .iter()
+                            .map(|(p, ..)| {
+                                Err(Error::internal(format!("writing {} failed", p.display())))
+                            })
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    };
+    if let Some(pos) = temps.iter().position(Result::is_err) {
+        let mut first = None;
+        for (i, t) in temps.into_iter().enumerate() {
+            match t {
+                Ok(tmp) => {
+                    let _ = fs::remove_file(tmp);
+                }
+                Err(e) if i == pos => first = Some(e),
+                Err(_) => {}
+            }
+        }
+        return Err(first.unwrap_or_else(|| Error::internal("a write failed")));
+    }
+    let temps: Vec<PathBuf> = temps.into_iter().flatten().collect();
+    for (k, ((path, real, ..), tmp)) in jobs.iter().zip(&temps).enumerate() {
+        if let Err(e) = fs::rename(tmp, real) {
+            for t in &temps[k..] {
+                let _ = fs::remove_file(t);
+            }
+            return Err(Error::io("replace", path, e));
+        }
+    }
+    Ok(())
+}
+
+/// Write `contents` to a new temp file beside `path` (`.<name>.<pid>.<n>.tmp`) and
+/// sync it; returns the temp file's path. Errors name `path`, the file the user
+/// knows; on error nothing is left behind.
+fn write_temp(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<PathBuf> {
     let dir = parent_dir(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(
@@ -37,25 +172,71 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
             .write(true)
             .create_new(true)
             .open(&tmp)
-            .with_path("create", &tmp)?;
+            .with_path("write", path)?;
         #[cfg(unix)]
         if let Some(mode) = mode {
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(fs::Permissions::from_mode(mode))
-                .with_path("set permissions on", &tmp)?;
+                .with_path("set permissions on", path)?;
         }
         #[cfg(not(unix))]
         let _ = mode;
-        f.write_all(contents).with_path("write", &tmp)?;
-        f.sync_all().with_path("sync", &tmp)?;
-        drop(f);
-        fs::rename(&tmp, path).with_path("replace", path)?;
+        f.write_all(contents).with_path("write", path)?;
+        f.sync_all().with_path("write", path)?;
         Ok(())
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
     }
-    result
+}
+
+/// Remove temp files that [`atomic_write`] left in `dir` when its process was
+/// killed before the rename. Temp files of processes still running are kept.
+/// Best effort: returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(temp_owner) else {
+            continue;
+        };
+        if !process_alive(pid) && fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The pid in a temp file name `.<name>.<pid>.<n>.tmp`.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let n = parts.next()?;
+    let pid = parts.next()?;
+    let _target = parts.next().filter(|t| !t.is_empty())?;
+    if !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        // Without a cheap liveness check, keep everything.
+        true
+    }
 }
 
 /// Write only when the content differs; returns whether the file changed.
@@ -181,6 +362,119 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temp files left behind");
+    }
+
+    #[test]
+    fn write_all_replaces_every_file_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = (0..20).map(|i| dir.path().join(format!("f{i}"))).collect();
+        for p in &paths {
+            fs::write(p, "old").unwrap();
+        }
+        let files: Vec<(&Path, &[u8])> = paths.iter().map(|p| (p.as_path(), &b"new"[..])).collect();
+        atomic_write_all(&files).unwrap();
+        for p in &paths {
+            assert_eq!(fs::read(p).unwrap(), b"new");
+        }
+        // One target cannot be written (its directory is missing): nothing changes.
+        let missing = dir.path().join("no-such-dir/f");
+        let mut files: Vec<(&Path, &[u8])> =
+            paths.iter().map(|p| (p.as_path(), &b"newer"[..])).collect();
+        files.insert(7, (missing.as_path(), b"x"));
+        let err = atomic_write_all(&files).unwrap_err();
+        assert!(err.message.contains("no-such-dir"), "{}", err.message);
+        for p in &paths {
+            assert_eq!(fs::read(p).unwrap(), b"new");
+        }
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            20,
+            "no temp files left"
+        );
+        atomic_write_all(&[]).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_refused_mode_kept_symlink_followed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ro = dir.path().join("ro.md");
+        fs::write(&ro, "old").unwrap();
+        fs::set_permissions(&ro, fs::Permissions::from_mode(0o444)).unwrap();
+        let other = dir.path().join("other.md");
+        fs::write(&other, "old").unwrap();
+        for result in [
+            atomic_write(&ro, b"new"),
+            atomic_write_all(&[(other.as_path(), b"new"), (ro.as_path(), b"new")]),
+        ] {
+            let err = result.unwrap_err();
+            assert!(
+                err.message.contains("ro.md") && err.message.contains("read-only"),
+                "{}",
+                err.message
+            );
+            assert!(err.hint.unwrap().contains("chmod u+w"));
+        }
+        assert_eq!(fs::read(&ro).unwrap(), b"old");
+        assert_eq!(
+            fs::read(&other).unwrap(),
+            b"old",
+            "nothing written before the check"
+        );
+        // An explicit mode (credentials) is the caller's decision.
+        atomic_write_mode(&ro, b"new", Some(0o600)).unwrap();
+        assert_eq!(
+            fs::metadata(&ro).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+
+        let script = dir.path().join("run.sh");
+        fs::write(&script, "old").unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o751)).unwrap();
+        atomic_write(&script, b"new").unwrap();
+        assert_eq!(
+            fs::metadata(&script).unwrap().permissions().mode() & 0o777,
+            0o751
+        );
+
+        let real = dir.path().join("real.md");
+        fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.md");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        atomic_write_all(&[(link.as_path(), b"via link")]).unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"via link");
+
+        let err = atomic_write(dir.path(), b"x").unwrap_err();
+        assert!(err.message.contains("directory"), "{}", err.message);
+    }
+
+    #[test]
+    fn stale_temps_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir
+            .path()
+            .join(format!(".a.md.{}.7.tmp", std::process::id()));
+        // No process has pid 4194304 + 1 (above the Linux maximum).
+        let dead = dir.path().join(".a.md.4194305.7.tmp");
+        let other = dir.path().join(".a.md.x.tmp");
+        for p in [&mine, &dead, &other] {
+            fs::write(p, "x").unwrap();
+        }
+        let removed = remove_stale_temps(dir.path());
+        assert!(mine.exists());
+        assert!(other.exists());
+        if cfg!(target_os = "linux") {
+            assert_eq!(removed, 1);
+            assert!(!dead.exists());
+        }
+        assert_eq!(temp_owner(".WP01-a.md.123.456.tmp"), Some(123));
+        assert_eq!(temp_owner(".123.456.tmp"), None);
+        assert_eq!(temp_owner("WP01.md"), None);
     }
 
     #[test]

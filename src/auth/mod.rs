@@ -127,7 +127,11 @@ impl Credentials {
 
     fn parse(path: &Path, text: &str) -> Result<Credentials> {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            // `get`: a span that is not on a char boundary (or past the end) must
+            // not turn a parse error into a panic; the line is then the last one.
+            let line = e
+                .span()
+                .map(|s| text.get(..s.start).unwrap_or(text).lines().count().max(1));
             Error::parse(
                 path,
                 line,

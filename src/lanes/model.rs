@@ -81,7 +81,12 @@ impl LanesManifest {
 
     /// Write atomically with indent 2 and a trailing newline.
     pub fn write(&self, path: &Path) -> Result<()> {
-        fsutil::atomic_write(path, crate::jsonfmt::pretty(self).as_bytes())
+        fsutil::atomic_write(path, self.render().as_bytes())
+    }
+
+    /// The file's text: indent 2 and a trailing newline.
+    pub fn render(&self) -> String {
+        crate::jsonfmt::pretty(self)
     }
 
     pub fn lane_for_wp(&self, wp_id: &str) -> Option<&ExecLane> {

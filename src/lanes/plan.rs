@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{CollapseEvent, CollapseReport, ExecLane, LanesManifest, PLANNING_LANE};
-use crate::tasks_md::ownership::globs_overlap;
+use crate::tasks_md::ownership::{globs_overlap, overlapping_pairs};
 
 /// What the planner needs to know about one WP.
 #[derive(Debug, Clone)]
@@ -88,34 +88,34 @@ pub fn plan(wps: &[PlanWp], meta: &PlanMeta) -> LanesManifest {
         }
     }
     let mut independent = 0;
-    let closure = transitive_deps(wps);
-    for i in 0..code.len() {
-        for j in i + 1..code.len() {
-            let pairs: Vec<String> = code[i]
-                .owned_files
-                .iter()
-                .flat_map(|a| code[j].owned_files.iter().map(move |b| (a, b)))
-                .filter(|(a, b)| globs_overlap(a, b))
-                .map(|(a, b)| format!("'{a}' vs '{b}'"))
-                .collect();
-            if !pairs.is_empty() && uf.union(i, j) {
-                let related = closure
-                    .get(&code[i].id)
-                    .is_some_and(|s| s.contains(&code[j].id))
-                    || closure
-                        .get(&code[j].id)
-                        .is_some_and(|s| s.contains(&code[i].id));
-                if !related {
-                    independent += 1;
-                }
-                events.push(CollapseEvent {
-                    wp_a: code[i].id.clone(),
-                    wp_b: code[j].id.clone(),
-                    rule: "write_scope_overlap".into(),
-                    evidence: format!("overlapping globs: {}", pairs.join(", ")),
-                });
-                *by_rule.entry("write_scope_overlap").or_default() += 1;
+    let mut reach = Reach::new(wps);
+    // Only WP pairs with at least one overlapping glob pair can merge; visiting
+    // them in (i, j) order gives the same unions and events as scanning every pair.
+    for (i, j) in overlapping_wp_pairs(&code) {
+        if uf.find(i) == uf.find(j) {
+            // Already one lane: the union below would record nothing.
+            continue;
+        }
+        let pairs: Vec<String> = code[i]
+            .owned_files
+            .iter()
+            .flat_map(|a| code[j].owned_files.iter().map(move |b| (a, b)))
+            .filter(|(a, b)| globs_overlap(a, b))
+            .map(|(a, b)| format!("'{a}' vs '{b}'"))
+            .collect();
+        if !pairs.is_empty() && uf.union(i, j) {
+            let related = reach.depends_on(&code[i].id, &code[j].id)
+                || reach.depends_on(&code[j].id, &code[i].id);
+            if !related {
+                independent += 1;
             }
+            events.push(CollapseEvent {
+                wp_a: code[i].id.clone(),
+                wp_b: code[j].id.clone(),
+                rule: "write_scope_overlap".into(),
+                evidence: format!("overlapping globs: {}", pairs.join(", ")),
+            });
+            *by_rule.entry("write_scope_overlap").or_default() += 1;
         }
     }
 
@@ -262,9 +262,12 @@ fn topo_order(members: &[&PlanWp]) -> Vec<String> {
         }
     }
     // A cycle (rejected before planning) would leave members out: keep them, in id order.
-    for i in ids {
-        if !out.iter().any(|o| o == i) {
-            out.push(i.to_string());
+    if out.len() < ids.len() {
+        let placed: BTreeSet<String> = out.iter().cloned().collect();
+        for i in ids {
+            if !placed.contains(i) {
+                out.push(i.to_string());
+            }
         }
     }
     out
@@ -294,6 +297,89 @@ fn lane_depth(
     visiting.remove(lane);
     memo.insert(lane.to_string(), d);
     d
+}
+
+/// Pairs `(i, j)`, `i < j`, of WPs (indices into `wps`) that own at least one
+/// pair of overlapping globs, in ascending order.
+pub fn overlapping_wp_pairs(wps: &[&PlanWp]) -> Vec<(usize, usize)> {
+    let mut globs: Vec<&str> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    for (i, w) in wps.iter().enumerate() {
+        for g in &w.owned_files {
+            globs.push(g);
+            owner.push(i);
+        }
+    }
+    let mut pairs: Vec<(usize, usize)> = overlapping_pairs(&globs)
+        .into_iter()
+        .map(|(a, b)| (owner[a], owner[b]))
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (a.min(b), a.max(b)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
+/// "Does WP a depend on WP b, directly or transitively?", answered on demand.
+///
+/// The same relation as [`transitive_deps`], without building every WP's full
+/// set of dependency ids up front (quadratic in time and memory on long chains):
+/// each WP's reachable set is a bitset, computed by one graph walk the first time
+/// that WP is asked about, then kept.
+pub struct Reach {
+    index: BTreeMap<String, usize>,
+    deps: Vec<Vec<usize>>,
+    memo: Vec<Option<Vec<u64>>>,
+}
+
+impl Reach {
+    pub fn new(wps: &[PlanWp]) -> Reach {
+        // Later duplicates win, as in `transitive_deps`.
+        let index: BTreeMap<String, usize> = wps
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id.clone(), i))
+            .collect();
+        let mut deps = vec![Vec::new(); wps.len()];
+        for (i, w) in wps.iter().enumerate() {
+            if index.get(&w.id) != Some(&i) {
+                continue;
+            }
+            deps[i] = w
+                .dependencies
+                .iter()
+                .filter_map(|d| index.get(d).copied())
+                .collect();
+        }
+        Reach {
+            index,
+            memo: vec![None; wps.len()],
+            deps,
+        }
+    }
+
+    /// True when `a` depends on `b` through any chain of known WPs.
+    pub fn depends_on(&mut self, a: &str, b: &str) -> bool {
+        let (Some(&ia), Some(&ib)) = (self.index.get(a), self.index.get(b)) else {
+            return false;
+        };
+        let words = self.deps.len().div_ceil(64);
+        let deps = &self.deps;
+        let bits = self.memo[ia].get_or_insert_with(|| {
+            let mut seen = vec![0u64; words];
+            let mut stack: Vec<usize> = deps[ia].clone();
+            while let Some(n) = stack.pop() {
+                let (w, bit) = (n / 64, 1u64 << (n % 64));
+                if seen[w] & bit == 0 {
+                    seen[w] |= bit;
+                    stack.extend_from_slice(&deps[n]);
+                }
+            }
+            seen
+        });
+        bits[ib / 64] & (1u64 << (ib % 64)) != 0
+    }
 }
 
 /// Every WP's transitive dependencies.
@@ -400,6 +486,75 @@ mod tests {
         );
         assert_eq!(m.lanes[0].wp_ids, vec!["WP03", "WP01"]);
         assert_eq!(m.lanes[1].wp_ids, vec!["WP02"]);
+    }
+
+    /// The on-demand pieces answer exactly what the full scans they replaced did.
+    #[test]
+    fn pair_index_and_reach_match_the_full_scans() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let pool = [
+            "src/**",
+            "src/a/**",
+            "src/a/b.rs",
+            "src/ab/**",
+            "src/*.rs",
+            "src/main.rs",
+            "tests/**",
+            "tests/a.rs",
+            "docs/",
+            "**",
+            "src/a",
+            "kitty-specs/001-x/**",
+        ];
+        for _ in 0..300 {
+            let n = 1 + next(14) as usize;
+            let wps: Vec<PlanWp> = (0..n)
+                .map(|i| PlanWp {
+                    id: format!("WP{:02}", i + 1),
+                    // Any edges, cycles and unknown ids included.
+                    dependencies: (0..next(3))
+                        .map(|_| format!("WP{:02}", next(n as u64 + 2) + 1))
+                        .collect(),
+                    planning: next(5) == 0,
+                    owned_files: (0..next(3))
+                        .map(|_| pool[next(pool.len() as u64) as usize].to_string())
+                        .collect(),
+                })
+                .collect();
+            let refs: Vec<&PlanWp> = wps.iter().collect();
+            let mut brute = Vec::new();
+            for i in 0..n {
+                for j in i + 1..n {
+                    if wps[i]
+                        .owned_files
+                        .iter()
+                        .any(|a| wps[j].owned_files.iter().any(|b| globs_overlap(a, b)))
+                    {
+                        brute.push((i, j));
+                    }
+                }
+            }
+            assert_eq!(overlapping_wp_pairs(&refs), brute);
+            let closure = transitive_deps(&wps);
+            let mut reach = Reach::new(&wps);
+            for a in &wps {
+                for b in &wps {
+                    assert_eq!(
+                        reach.depends_on(&a.id, &b.id),
+                        closure[&a.id].contains(&b.id),
+                        "{} -> {} in {wps:?}",
+                        a.id,
+                        b.id
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod store;
 mod transitions;
 pub mod validate;
 
-pub use model::{Lane, StatusEvent, LANES};
-pub use reduce::{reduce, Snapshot, WpState};
+pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
+pub use reduce::{reduce, reduce_events, Snapshot, WpState};
 pub use store::{EventLog, LogWarning, StatusStore, Transition};
 pub use transitions::{allowed_targets, validate, TransitionContext};

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -104,7 +105,11 @@ impl fmt::Display for Lane {
 }
 
 /// One line of `status.events.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Deserialize` is written by hand (below): the derived one, with a flattened
+/// map for unknown keys, buffers every field of every line before converting it,
+/// and reading a long log spent most of its time there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusEvent {
     pub event_id: String,
     #[serde(default, alias = "feature_slug")]
@@ -132,8 +137,252 @@ pub struct StatusEvent {
     pub extra: Map<String, Value>,
 }
 
-fn default_execution_mode() -> String {
-    "worktree".to_string()
+impl<'de> Deserialize<'de> for StatusEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        RawEvent::deserialize(d).map(RawEvent::into_owned)
+    }
+}
+
+/// One event as read from the log, its text borrowed from the file's bytes
+/// wherever it has no escapes. Reading the board folds a long log through
+/// these without allocating (and later freeing) seven strings per event.
+/// It accepts and rejects exactly what [`StatusEvent`] does: that one is read
+/// through this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEvent<'a> {
+    pub event_id: Cow<'a, str>,
+    pub mission_slug: Cow<'a, str>,
+    pub wp_id: Cow<'a, str>,
+    pub from_lane: Lane,
+    pub to_lane: Lane,
+    pub at: Cow<'a, str>,
+    pub actor: Cow<'a, str>,
+    pub force: bool,
+    pub execution_mode: Cow<'a, str>,
+    pub reason: Option<Cow<'a, str>>,
+    pub review_ref: Option<Cow<'a, str>>,
+    pub evidence: Option<Value>,
+    pub policy_metadata: Option<Value>,
+    pub extra: Map<String, Value>,
+}
+
+impl RawEvent<'_> {
+    pub fn into_owned(self) -> StatusEvent {
+        StatusEvent {
+            event_id: self.event_id.into_owned(),
+            mission_slug: self.mission_slug.into_owned(),
+            wp_id: self.wp_id.into_owned(),
+            from_lane: self.from_lane,
+            to_lane: self.to_lane,
+            at: self.at.into_owned(),
+            actor: self.actor.into_owned(),
+            force: self.force,
+            execution_mode: self.execution_mode.into_owned(),
+            reason: self.reason.map(Cow::into_owned),
+            review_ref: self.review_ref.map(Cow::into_owned),
+            evidence: self.evidence,
+            policy_metadata: self.policy_metadata,
+            extra: self.extra,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawEvent<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_map(EventVisitor)
+    }
+}
+
+/// The fields the fold needs, from an owned or a borrowed event.
+pub trait EventFields {
+    fn event_id(&self) -> &str;
+    fn mission_slug(&self) -> &str;
+    fn wp_id(&self) -> &str;
+    fn at(&self) -> &str;
+    fn actor(&self) -> &str;
+    fn force(&self) -> bool;
+    fn lane_before(&self) -> Lane;
+    fn lane_after(&self) -> Lane;
+    fn has_review_ref(&self) -> bool;
+}
+
+impl EventFields for StatusEvent {
+    fn event_id(&self) -> &str {
+        &self.event_id
+    }
+    fn mission_slug(&self) -> &str {
+        &self.mission_slug
+    }
+    fn wp_id(&self) -> &str {
+        &self.wp_id
+    }
+    fn at(&self) -> &str {
+        &self.at
+    }
+    fn actor(&self) -> &str {
+        &self.actor
+    }
+    fn force(&self) -> bool {
+        self.force
+    }
+    fn lane_before(&self) -> Lane {
+        self.from_lane
+    }
+    fn lane_after(&self) -> Lane {
+        self.to_lane
+    }
+    fn has_review_ref(&self) -> bool {
+        self.review_ref.is_some()
+    }
+}
+
+impl EventFields for RawEvent<'_> {
+    fn event_id(&self) -> &str {
+        &self.event_id
+    }
+    fn mission_slug(&self) -> &str {
+        &self.mission_slug
+    }
+    fn wp_id(&self) -> &str {
+        &self.wp_id
+    }
+    fn at(&self) -> &str {
+        &self.at
+    }
+    fn actor(&self) -> &str {
+        &self.actor
+    }
+    fn force(&self) -> bool {
+        self.force
+    }
+    fn lane_before(&self) -> Lane {
+        self.from_lane
+    }
+    fn lane_after(&self) -> Lane {
+        self.to_lane
+    }
+    fn has_review_ref(&self) -> bool {
+        self.review_ref.is_some()
+    }
+}
+
+/// A JSON string, borrowed from the input when it has no escapes. Its error
+/// messages are `String`'s ("expected a string").
+struct LogStr<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for LogStr<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LogStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<LogStr<'de>, E> {
+                Ok(LogStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<LogStr<'de>, E> {
+                Ok(LogStr(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<LogStr<'de>, E> {
+                Ok(LogStr(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_string(V)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> serde::de::Visitor<'de> for EventVisitor {
+    type Value = RawEvent<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a status event object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<RawEvent<'de>, A::Error> {
+        use serde::de::Error as _;
+        fn once<T, E: serde::de::Error>(
+            slot: &mut Option<T>,
+            v: T,
+            key: &'static str,
+        ) -> Result<(), E> {
+            if slot.is_some() {
+                return Err(E::duplicate_field(key));
+            }
+            *slot = Some(v);
+            Ok(())
+        }
+        let s = |v: LogStr<'de>| v.0;
+        let opt = |v: Option<LogStr<'de>>| v.map(|v| v.0);
+        let mut event_id = None;
+        let mut mission_slug = None;
+        let mut wp_id = None;
+        let mut from_lane = None;
+        let mut to_lane = None;
+        let mut at = None;
+        let mut actor = None;
+        let mut force = None;
+        let mut execution_mode = None;
+        let mut reason = None;
+        let mut review_ref = None;
+        let mut evidence = None;
+        let mut policy_metadata = None;
+        let mut extra = Map::new();
+        while let Some(LogStr(key)) = map.next_key::<LogStr<'de>>()? {
+            match key.as_ref() {
+                "event_id" => once(&mut event_id, s(map.next_value()?), "event_id")?,
+                "mission_slug" | "feature_slug" => {
+                    once(&mut mission_slug, s(map.next_value()?), "mission_slug")?
+                }
+                "wp_id" => once(&mut wp_id, s(map.next_value()?), "wp_id")?,
+                "from_lane" => once(&mut from_lane, map.next_value::<Lane>()?, "from_lane")?,
+                "to_lane" => once(&mut to_lane, map.next_value::<Lane>()?, "to_lane")?,
+                "at" => once(&mut at, s(map.next_value()?), "at")?,
+                "actor" => once(&mut actor, s(map.next_value()?), "actor")?,
+                "force" => once(&mut force, map.next_value::<bool>()?, "force")?,
+                "execution_mode" => {
+                    once(&mut execution_mode, s(map.next_value()?), "execution_mode")?
+                }
+                "reason" => once(&mut reason, opt(map.next_value()?), "reason")?,
+                "review_ref" => once(&mut review_ref, opt(map.next_value()?), "review_ref")?,
+                "evidence" => once(
+                    &mut evidence,
+                    map.next_value::<Option<Value>>()?,
+                    "evidence",
+                )?,
+                "policy_metadata" => once(
+                    &mut policy_metadata,
+                    map.next_value::<Option<Value>>()?,
+                    "policy_metadata",
+                )?,
+                other => {
+                    let v: Value = map.next_value()?;
+                    extra.insert(other.to_string(), v);
+                }
+            }
+        }
+        Ok(RawEvent {
+            event_id: event_id.ok_or_else(|| A::Error::missing_field("event_id"))?,
+            mission_slug: mission_slug.unwrap_or_default(),
+            wp_id: wp_id.ok_or_else(|| A::Error::missing_field("wp_id"))?,
+            from_lane: from_lane.ok_or_else(|| A::Error::missing_field("from_lane"))?,
+            to_lane: to_lane.ok_or_else(|| A::Error::missing_field("to_lane"))?,
+            at: at.ok_or_else(|| A::Error::missing_field("at"))?,
+            actor: actor.unwrap_or_default(),
+            force: force.unwrap_or_default(),
+            execution_mode: execution_mode.unwrap_or(Cow::Borrowed("worktree")),
+            reason: reason.flatten(),
+            review_ref: review_ref.flatten(),
+            evidence: evidence.flatten(),
+            policy_metadata: policy_metadata.flatten(),
+            extra,
+        })
+    }
 }
 
 impl StatusEvent {
@@ -141,5 +390,160 @@ impl StatusEvent {
     pub fn to_line(&self) -> String {
         let v = serde_json::to_value(self).unwrap_or(Value::Null);
         crate::jsonfmt::py_line(&crate::jsonfmt::sorted(&v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_execution_mode() -> String {
+        "worktree".to_string()
+    }
+
+    /// The derived reader this module used before: the hand-written one must
+    /// accept and reject the same lines and read the same values.
+    #[derive(Debug, Deserialize)]
+    struct Derived {
+        event_id: String,
+        #[serde(default, alias = "feature_slug")]
+        mission_slug: String,
+        wp_id: String,
+        from_lane: Lane,
+        to_lane: Lane,
+        at: String,
+        #[serde(default)]
+        actor: String,
+        #[serde(default)]
+        force: bool,
+        #[serde(default = "default_execution_mode")]
+        execution_mode: String,
+        #[serde(default)]
+        reason: Option<String>,
+        #[serde(default)]
+        review_ref: Option<String>,
+        #[serde(default)]
+        evidence: Option<Value>,
+        #[serde(default)]
+        policy_metadata: Option<Value>,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    }
+
+    fn same(line: &str) -> bool {
+        let new = serde_json::from_str::<StatusEvent>(line);
+        // The borrowed reader reads the same event (or fails the same way).
+        match (&new, serde_json::from_str::<RawEvent>(line)) {
+            (Ok(n), Ok(r)) => assert_eq!(n, &r.into_owned(), "{line}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{line}"),
+            (n, r) => panic!("{line}: owned {n:?}, borrowed {r:?}"),
+        }
+        let old = serde_json::from_str::<Derived>(line);
+        match (new, old) {
+            (Ok(n), Ok(o)) => {
+                let o = StatusEvent {
+                    event_id: o.event_id,
+                    mission_slug: o.mission_slug,
+                    wp_id: o.wp_id,
+                    from_lane: o.from_lane,
+                    to_lane: o.to_lane,
+                    at: o.at,
+                    actor: o.actor,
+                    force: o.force,
+                    execution_mode: o.execution_mode,
+                    reason: o.reason,
+                    review_ref: o.review_ref,
+                    evidence: o.evidence,
+                    policy_metadata: o.policy_metadata,
+                    extra: o.extra,
+                };
+                assert_eq!(n, o, "{line}");
+                true
+            }
+            (Err(_), Err(_)) => false,
+            (n, o) => panic!("{line}: hand-written {n:?}, derived {o:?}"),
+        }
+    }
+
+    #[test]
+    fn hand_written_reader_matches_the_derived_one() {
+        let fields = [
+            r#""event_id": "01J""#,
+            r#""mission_slug": "001-x""#,
+            r#""feature_slug": "001-y""#,
+            r#""wp_id": "WP01""#,
+            r#""from_lane": "planned""#,
+            r#""to_lane": "claimed""#,
+            r#""at": "2026-01-01T00:00:00+00:00""#,
+            r#""actor": "a""#,
+            r#""actor": null"#,
+            r#""force": true"#,
+            r#""force": null"#,
+            r#""execution_mode": "direct_repo""#,
+            r#""reason": null"#,
+            r#""reason": "why""#,
+            r#""review_ref": "r""#,
+            r#""evidence": {"review": {"verdict": "approved"}}"#,
+            r#""evidence": null"#,
+            r#""policy_metadata": [1, 2]"#,
+            r#""unknown": {"kept": true}"#,
+            r#""to_lane": "sideways""#,
+            r#""wp_id": 7"#,
+        ];
+        // Every subset of a rotating window of fields, in two orders.
+        let n = fields.len();
+        let mut read = 0;
+        for start in 0..n {
+            for mask in 0u32..(1 << 9) {
+                let picked: Vec<&str> = (0..9)
+                    .filter(|b| mask & (1 << b) != 0)
+                    .map(|b| fields[(start + b) % n])
+                    .collect();
+                read += usize::from(same(&format!("{{{}}}", picked.join(", "))));
+                let rev: Vec<&str> = picked.iter().rev().copied().collect();
+                read += usize::from(same(&format!("{{{}}}", rev.join(", "))));
+            }
+        }
+        // The required fields plus every subset of a window of the others.
+        let required: Vec<&str> = [0, 3, 4, 5, 6].iter().map(|&i| fields[i]).collect();
+        let optional: Vec<&str> = [1, 2]
+            .into_iter()
+            .chain(7..fields.len())
+            .map(|i| fields[i])
+            .collect();
+        let m = optional.len();
+        for start in 0..m {
+            for mask in 0u32..(1 << 7) {
+                let mut picked: Vec<&str> = (0..7)
+                    .filter(|b| mask & (1 << b) != 0)
+                    .map(|b| optional[(start + b) % m])
+                    .collect();
+                picked.extend_from_slice(&required);
+                read += usize::from(same(&format!("{{{}}}", picked.join(", "))));
+                let len = picked.len();
+                picked.rotate_left(start % len);
+                read += usize::from(same(&format!("{{{}}}", picked.join(", "))));
+            }
+        }
+        assert!(read > 1000, "only {read} lines were readable");
+        let full = r#""event_id": "E", "wp_id": "WP01", "from_lane": "planned", "to_lane": "done", "at": "t""#;
+        assert!(same(&format!("{{{full}}}")));
+        same(&format!("{{{full}, \"x\": 1, \"y\": [null]}}"));
+        same(&format!("{{{full}, \"wp_id\": \"WP02\"}}"));
+        same(&format!(
+            "{{{full}, \"mission_slug\": \"a\", \"feature_slug\": \"b\"}}"
+        ));
+        same(&format!("{{{full}, \"unknown\": 1, \"unknown\": 2}}"));
+        same(&format!("{{{full}, \"event\\u005fid\": \"escaped\"}}"));
+        for bad in [
+            "[]",
+            "null",
+            "\"s\"",
+            "{",
+            "{\"event_id\": }",
+            "[\"E\", \"WP01\"]",
+        ] {
+            same(bad);
+        }
     }
 }

@@ -1,8 +1,9 @@
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
-use super::model::{Lane, StatusEvent, LANES};
+use super::model::{EventFields, Lane, StatusEvent, LANES};
 
 /// The state of one work package after folding its events.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -55,72 +56,195 @@ impl Snapshot {
     }
 }
 
-fn is_rollback(e: &StatusEvent) -> bool {
-    e.from_lane == Lane::ForReview && e.to_lane == Lane::InProgress && e.review_ref.is_some()
+/// A fast hasher for event ids (ULIDs) when deduplicating a long log; the
+/// default SipHash was a visible share of reading 100,000 events. Flooding
+/// your own log with colliding ids only slows your own board down.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+fn is_rollback(e: &impl EventFields) -> bool {
+    e.lane_before() == Lane::ForReview && e.lane_after() == Lane::InProgress && e.has_review_ref()
 }
 
 /// Fold events into a snapshot: dedupe by event_id (first wins), order by
 /// `(at, event_id)`, last event per WP wins, except that a review rollback beats a
 /// forward event with the same timestamp.
 pub fn reduce(events: &[StatusEvent]) -> Snapshot {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(events.len());
-    let mut unique: Vec<&StatusEvent> = Vec::with_capacity(events.len());
+    reduce_events(events)
+}
+
+/// [`reduce`] over owned or borrowed events (see [`super::model::RawEvent`]).
+pub fn reduce_events<E: EventFields>(events: &[E]) -> Snapshot {
+    let mut seen: HashSet<&str, BuildHasherDefault<IdHasher>> =
+        HashSet::with_capacity_and_hasher(events.len(), BuildHasherDefault::default());
+    let mut unique: Vec<&E> = Vec::with_capacity(events.len());
     for e in events {
-        if seen.insert(e.event_id.as_str()) {
+        if seen.insert(e.event_id()) {
             unique.push(e);
         }
     }
-    unique.sort_by(|a, b| {
-        (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str()))
-    });
+    unique.sort_by(|a, b| (a.at(), a.event_id()).cmp(&(b.at(), b.event_id())));
 
-    let mut wps: BTreeMap<String, (WpState, bool)> = BTreeMap::new();
-    for e in &unique {
-        let force = u64::from(e.force);
-        match wps.get_mut(&e.wp_id) {
-            Some((state, was_rollback)) => {
-                if *was_rollback && state.last_transition_at == e.at && !is_rollback(e) {
-                    state.force_count += force;
+    // Per WP: the event that decides its state, its force count, and whether
+    // that event was a review rollback. States are built once at the end.
+    let mut wps: BTreeMap<&str, (&E, u64, bool)> = BTreeMap::new();
+    for &e in &unique {
+        let force = u64::from(e.force());
+        match wps.get_mut(e.wp_id()) {
+            Some((last, force_count, was_rollback)) => {
+                *force_count += force;
+                if *was_rollback && last.at() == e.at() && !is_rollback(e) {
                     continue;
                 }
-                state.actor = e.actor.clone();
-                state.force_count += force;
-                state.lane = e.to_lane;
-                state.last_event_id = e.event_id.clone();
-                state.last_transition_at = e.at.clone();
+                *last = e;
                 *was_rollback = is_rollback(e);
             }
             None => {
-                wps.insert(
-                    e.wp_id.clone(),
-                    (
-                        WpState {
-                            actor: e.actor.clone(),
-                            force_count: force,
-                            lane: e.to_lane,
-                            last_event_id: e.event_id.clone(),
-                            last_transition_at: e.at.clone(),
-                        },
-                        is_rollback(e),
-                    ),
-                );
+                wps.insert(e.wp_id(), (e, force, is_rollback(e)));
             }
         }
     }
+    let wps: BTreeMap<String, WpState> = wps
+        .into_iter()
+        .map(|(id, (e, force_count, _))| {
+            (
+                id.to_string(),
+                WpState {
+                    actor: e.actor().to_string(),
+                    force_count,
+                    lane: e.lane_after(),
+                    last_event_id: e.event_id().to_string(),
+                    last_transition_at: e.at().to_string(),
+                },
+            )
+        })
+        .collect();
     let mut summary: BTreeMap<&'static str, usize> =
         LANES.iter().map(|l| (l.as_str(), 0)).collect();
-    for (state, _) in wps.values() {
+    for state in wps.values() {
         *summary.entry(state.lane.as_str()).or_default() += 1;
     }
     Snapshot {
         event_count: unique.len(),
-        last_event_id: unique.last().map(|e| e.event_id.clone()),
-        materialized_at: unique.last().map(|e| e.at.clone()).unwrap_or_default(),
+        last_event_id: unique.last().map(|e| e.event_id().to_string()),
+        materialized_at: unique
+            .last()
+            .map(|e| e.at().to_string())
+            .unwrap_or_default(),
         mission_slug: unique
             .first()
-            .map(|e| e.mission_slug.clone())
+            .map(|e| e.mission_slug().to_string())
             .unwrap_or_default(),
         summary,
-        work_packages: wps.into_iter().map(|(k, (s, _))| (k, s)).collect(),
+        work_packages: wps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fold as first written (states updated event by event).
+    fn reduce_by_updates(events: &[StatusEvent]) -> BTreeMap<String, WpState> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut unique: Vec<&StatusEvent> = events
+            .iter()
+            .filter(|e| seen.insert(e.event_id.as_str()))
+            .collect();
+        unique.sort_by(|a, b| {
+            (a.at.as_str(), a.event_id.as_str()).cmp(&(b.at.as_str(), b.event_id.as_str()))
+        });
+        let mut wps: BTreeMap<String, (WpState, bool)> = BTreeMap::new();
+        for e in &unique {
+            let force = u64::from(e.force);
+            match wps.get_mut(&e.wp_id) {
+                Some((state, was_rollback)) => {
+                    if *was_rollback && state.last_transition_at == e.at && !is_rollback(*e) {
+                        state.force_count += force;
+                        continue;
+                    }
+                    state.actor = e.actor.clone();
+                    state.force_count += force;
+                    state.lane = e.to_lane;
+                    state.last_event_id = e.event_id.clone();
+                    state.last_transition_at = e.at.clone();
+                    *was_rollback = is_rollback(*e);
+                }
+                None => {
+                    let state = WpState {
+                        actor: e.actor.clone(),
+                        force_count: force,
+                        lane: e.to_lane,
+                        last_event_id: e.event_id.clone(),
+                        last_transition_at: e.at.clone(),
+                    };
+                    wps.insert(e.wp_id.clone(), (state, is_rollback(*e)));
+                }
+            }
+        }
+        wps.into_iter().map(|(k, (s, _))| (k, s)).collect()
+    }
+
+    #[test]
+    fn fold_matches_event_by_event_updates() {
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..300 {
+            let events: Vec<StatusEvent> = (0..next(40))
+                .map(|_| {
+                    let from = LANES[next(9) as usize];
+                    let to = LANES[next(9) as usize];
+                    StatusEvent {
+                        // Few ids and timestamps: duplicates and ties on purpose.
+                        event_id: format!("E{}", next(30)),
+                        mission_slug: "001-x".into(),
+                        wp_id: format!("WP0{}", next(4)),
+                        from_lane: if next(3) == 0 { Lane::ForReview } else { from },
+                        to_lane: if next(3) == 0 { Lane::InProgress } else { to },
+                        at: format!("2026-01-01T00:00:0{}", next(4)),
+                        actor: format!("a{}", next(3)),
+                        force: next(2) == 0,
+                        execution_mode: "worktree".into(),
+                        reason: None,
+                        review_ref: (next(2) == 0).then(|| "r".to_string()),
+                        evidence: None,
+                        policy_metadata: None,
+                        extra: Default::default(),
+                    }
+                })
+                .collect();
+            assert_eq!(reduce(&events).work_packages, reduce_by_updates(&events));
+            // Folding the same events read borrowed from their log lines.
+            let lines: Vec<String> = events.iter().map(StatusEvent::to_line).collect();
+            let raw: Vec<super::super::model::RawEvent> = lines
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(reduce_events(&raw), reduce(&events));
+        }
     }
 }

@@ -4,8 +4,8 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::model::{Lane, StatusEvent, LANES};
-use super::reduce::{reduce, Snapshot};
+use super::model::{Lane, RawEvent, StatusEvent, LANES};
+use super::reduce::{reduce, reduce_events, Snapshot};
 use super::transitions::{validate, TransitionContext};
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
@@ -84,10 +84,18 @@ impl StatusStore {
         Ok(parse_log(&self.events_path, &bytes))
     }
 
-    /// Current snapshot, computed from the log (nothing written).
+    /// Current snapshot, computed from the log (nothing written). The events are
+    /// folded as they lie in the file's bytes, without owned copies.
     pub fn snapshot(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
-        let log = self.read()?;
-        Ok((reduce(&log.events), log.warnings))
+        let bytes = match fs::read(&self.events_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((reduce(&[]), Vec::new()))
+            }
+            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+        };
+        let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
+        Ok((reduce_events(&events), warnings))
     }
 
     fn lock(&self) -> Result<FileLock> {
@@ -274,22 +282,119 @@ fn race_window() {
 
 /// Parse the log bytes; bad lines become warnings.
 pub fn parse_log(path: &Path, bytes: &[u8]) -> EventLog {
-    let mut log = EventLog::default();
-    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let (events, warnings) = parse_events::<StatusEvent>(path, bytes);
+    EventLog { events, warnings }
+}
+
+/// Parse the log bytes into `T` (owned [`StatusEvent`]s or borrowed
+/// [`RawEvent`]s); bad lines become warnings.
+///
+/// A long log is cut at line boundaries into one piece per core and the pieces
+/// are parsed at the same time; the result is the same as reading it in one go.
+pub fn parse_events<'a, T>(path: &Path, bytes: &'a [u8]) -> (Vec<T>, Vec<LogWarning>)
+where
+    T: serde::Deserialize<'a> + Send,
+{
+    const PIECE_MIN: usize = 1 << 20;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(bytes.len() / PIECE_MIN)
+        .max(1);
+    if threads == 1 {
+        let (events, warnings, _) = parse_piece(path, bytes);
+        return (events, warnings);
+    }
+    let mut pieces: Vec<&'a [u8]> = Vec::with_capacity(threads);
+    let mut rest = bytes;
+    for k in (1..threads).rev() {
+        let target = rest.len() - rest.len() * k / (k + 1);
+        // Cut just after the first newline at or past the target.
+        let cut = rest[target..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| target + i + 1);
+        let (head, tail) = rest.split_at(cut);
+        pieces.push(head);
+        rest = tail;
+    }
+    pieces.push(rest);
+    let parsed: Vec<(Vec<T>, Vec<LogWarning>, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .iter()
+            .map(|&piece| scope.spawn(move || parse_piece::<T>(path, piece)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&pieces)
+            // A piece whose thread died is read again here.
+            .map(|(h, &piece)| h.join().unwrap_or_else(|_| parse_piece(path, piece)))
+            .collect()
+    });
+    let mut events: Vec<T> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut lines_before = 0;
+    for (piece_events, piece_warnings, lines) in parsed {
+        if events.is_empty() {
+            // The first piece's vector grows in place (a remap, not a copy).
+            events = piece_events;
+        } else {
+            events.reserve_exact(piece_events.len());
+            events.extend(piece_events);
         }
-        match serde_json::from_slice::<StatusEvent>(line) {
-            Ok(e) => log.events.push(e),
-            Err(err) => log.warnings.push(LogWarning {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message: format!("unreadable event skipped ({err})"),
-            }),
+        warnings.extend(piece_warnings.into_iter().map(|mut w| {
+            w.line += lines_before;
+            w
+        }));
+        lines_before += lines;
+    }
+    (events, warnings)
+}
+
+/// Parse one piece of the log, numbering its lines from 1; returns the events,
+/// the warnings and the number of newlines in the piece.
+///
+/// Valid UTF-8 (the normal case) is checked once for the whole piece, then
+/// split with a vectorised newline search and each line read as `str`; a piece
+/// with invalid bytes somewhere is read line by line as bytes, so only the bad
+/// lines are lost.
+fn parse_piece<'a, T: serde::Deserialize<'a>>(
+    path: &Path,
+    bytes: &'a [u8],
+) -> (Vec<T>, Vec<LogWarning>, usize) {
+    let mut events = Vec::new();
+    let mut warnings = Vec::new();
+    let mut newlines = 0;
+    let mut take = |i: usize, parsed: serde_json::Result<T>| match parsed {
+        Ok(e) => events.push(e),
+        Err(err) => warnings.push(LogWarning {
+            path: path.to_path_buf(),
+            line: i + 1,
+            message: format!("unreadable event skipped ({err})"),
+        }),
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            for (i, raw) in text.split('\n').enumerate() {
+                newlines = i;
+                let line = raw.strip_suffix('\r').unwrap_or(raw);
+                if !line.bytes().all(|b| b.is_ascii_whitespace()) {
+                    take(i, serde_json::from_str::<T>(line));
+                }
+            }
+        }
+        Err(_) => {
+            for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+                newlines = i;
+                let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    take(i, serde_json::from_slice::<T>(line));
+                }
+            }
         }
     }
-    log
+    (events, warnings, newlines)
 }
 
 #[cfg(test)]
@@ -304,6 +409,54 @@ mod tests {
         );
         assert_eq!(hops(Lane::Approved, Lane::Planned), vec![Lane::Planned]);
         assert_eq!(hops(Lane::Planned, Lane::Blocked), vec![Lane::Blocked]);
+    }
+
+    #[test]
+    fn pieces_read_the_same_as_one_pass() {
+        let good = |i: usize| {
+            format!(
+                r#"{{"at": "2026-01-01T00:00:00+00:00", "event_id": "E{i}", "from_lane": "planned", "to_lane": "claimed", "wp_id": "WP{:02}", "reason": "{}"}}"#,
+                i % 50,
+                "x".repeat(i % 300)
+            )
+        };
+        // Valid lines, torn and blank lines, and (in the last quarter only, so one
+        // piece is valid UTF-8 and another is not) lines with invalid bytes.
+        let mut text: Vec<u8> = Vec::new();
+        for i in 0..40_000 {
+            match i % 997 {
+                0 => text.extend_from_slice(b"{\"torn\": \n"),
+                500 if i > 30_000 => text.extend_from_slice(b"{\"bad\": \"\xff\"}\n"),
+                1 => text.extend_from_slice(b"\r\n"),
+                2 => text.extend_from_slice(b"   \n"),
+                _ => {
+                    text.extend_from_slice(good(i).as_bytes());
+                    text.push(b'\n');
+                }
+            }
+        }
+        text.extend_from_slice(b"{\"last\": ");
+        assert!(text.len() > 4 << 20);
+        let path = Path::new("s.jsonl");
+        let (events, warnings, _) = parse_piece::<StatusEvent>(path, &text);
+        let whole = EventLog { events, warnings };
+        let split = parse_log(path, &text);
+        assert_eq!(split.events, whole.events);
+        assert_eq!(split.warnings, whole.warnings);
+        assert_eq!(whole.warnings.len(), 41 + 10 + 1);
+        assert_eq!(whole.warnings.last().map(|w| w.line), Some(40_001));
+        // The valid-UTF-8 path and the bytes path read a valid line the same way.
+        let valid = good(7);
+        let bad = [valid.as_bytes(), b"\n\xff"].concat();
+        assert_eq!(
+            parse_piece::<StatusEvent>(path, valid.as_bytes()).0,
+            parse_piece::<StatusEvent>(path, &bad).0
+        );
+        // Borrowed events are the same events.
+        let (raw, raw_warnings) = parse_events::<RawEvent>(path, &text);
+        let owned: Vec<StatusEvent> = raw.into_iter().map(RawEvent::into_owned).collect();
+        assert_eq!(owned, split.events);
+        assert_eq!(raw_warnings, split.warnings);
     }
 
     #[test]

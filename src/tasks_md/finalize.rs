@@ -82,6 +82,10 @@ fn key_line(file: &WpFile, key: &str) -> Option<usize> {
         .map(|i| i + 2)
 }
 
+/// Longest owned_files glob accepted (PATH_MAX): comparing globs costs their
+/// lengths multiplied, so a runaway entry is refused instead of slowing everything.
+const MAX_GLOB_LEN: usize = 4096;
+
 fn is_wp_id(s: &str) -> bool {
     s.len() >= 4 && s.starts_with("WP") && s[2..].bytes().all(|b| b.is_ascii_digit())
 }
@@ -97,6 +101,11 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         ..Default::default()
     };
     let tasks_dir = mission.tasks_dir();
+    if !validate_only {
+        // Leftovers of a finalize that was killed mid-write.
+        fsutil::remove_stale_temps(&tasks_dir);
+        fsutil::remove_stale_temps(&mission.dir);
+    }
     let files = if tasks_dir.is_dir() {
         wp::load_all(&tasks_dir)?
     } else {
@@ -165,9 +174,13 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         .unwrap_or_else(|| "main".into());
 
     // Dependencies: explicit frontmatter wins (`[]` included), else the WP's own section.
+    let mut sections: BTreeMap<&str, &parse::Section> = BTreeMap::new();
+    for s in &doc.sections {
+        sections.entry(s.wp_id.as_str()).or_insert(s);
+    }
     let mut planned: Vec<Planned> = Vec::new();
     for f in &files {
-        let section = doc.section(&f.id);
+        let section = sections.get(f.id.as_str()).copied();
         let prose: Vec<String> = section
             .map(|s| s.dependencies.iter().map(|d| d.wp_id.clone()).collect())
             .unwrap_or_default();
@@ -248,6 +261,22 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         }
 
         let ownership = resolve_ownership(f, &mission.slug);
+        if let Some(long) = ownership
+            .owned_files
+            .iter()
+            .find(|g| g.len() > MAX_GLOB_LEN)
+        {
+            return Err(Error::parse(
+                &f.path,
+                key_line(f, "owned_files"),
+                format!(
+                    "{}: an owned_files entry is {} bytes long (at most {MAX_GLOB_LEN})",
+                    f.id,
+                    long.len()
+                ),
+            )
+            .with_hint("owned_files are paths or globs such as src/module/**"));
+        }
         if ownership.fallback {
             report.warnings.push(format!(
                 "{}: no file paths in the WP text; it owns the broad `src/**` (declare owned_files to narrow it)",
@@ -399,22 +428,28 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         return Ok(report);
     }
 
-    for (path, text) in &renders {
-        fsutil::atomic_write(path, text.as_bytes())?;
-        report.files_written.push(path.clone());
+    // All WP files and lanes.json in one step: an error while writing (a full
+    // disk, a read-only file) changes none of them.
+    let lanes_text = lanes_changed.then(|| manifest.render());
+    let mut batch: Vec<(&Path, &[u8])> = renders
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_bytes()))
+        .collect();
+    if let Some(text) = &lanes_text {
+        batch.push((lanes_path.as_path(), text.as_bytes()));
     }
-    if lanes_changed {
-        manifest.write(&lanes_path)?;
-        report.files_written.push(lanes_path);
-    }
+    fsutil::atomic_write_all(&batch)?;
+    report
+        .files_written
+        .extend(batch.iter().map(|(p, _)| p.to_path_buf()));
     store.bootstrap(&ids, "finalize-tasks", false)?;
     Ok(report)
 }
 
 /// Ownership from the frontmatter where declared, inferred from the text where not.
 fn resolve_ownership(f: &WpFile, mission_slug: &str) -> Ownership {
-    let text = format!("{}\n{}", f.raw_frontmatter, f.body);
-    let inferred = ownership::infer(&text, mission_slug);
+    // Inference scans the whole text: only done when something is not declared.
+    let infer = || ownership::infer(&format!("{}\n{}", f.raw_frontmatter, f.body), mission_slug);
     let declared_mode = f.execution_mode();
     let declared_owned = f.owned_files();
     let (execution_mode, owned_files, fallback) = match (declared_mode, declared_owned.is_empty()) {
@@ -428,6 +463,7 @@ fn resolve_ownership(f: &WpFile, mission_slug: &str) -> Ownership {
             (m, vec![format!("kitty-specs/{mission_slug}/**")], false)
         }
         (Some(m), true) => {
+            let inferred = infer();
             let code: Vec<String> = inferred
                 .owned_files
                 .iter()
@@ -440,11 +476,14 @@ fn resolve_ownership(f: &WpFile, mission_slug: &str) -> Ownership {
                 (m, vec!["src/**".to_string()], true)
             }
         }
-        (None, true) => (
-            inferred.execution_mode.clone(),
-            inferred.owned_files.clone(),
-            inferred.fallback,
-        ),
+        (None, true) => {
+            let inferred = infer();
+            (
+                inferred.execution_mode,
+                inferred.owned_files,
+                inferred.fallback,
+            )
+        }
     };
     let authoritative_surface = f
         .get_str("authoritative_surface")
@@ -467,6 +506,7 @@ fn yaml_to_json(v: &Value) -> serde_json::Value {
 
 /// Finalize's fields for this WP that differ from its frontmatter, split into
 /// keys that belong near the top (after `title`) and ownership keys (at the end).
+// A style lint, not a panic: the tuple is built and taken apart right here.
 #[allow(clippy::type_complexity)]
 fn frontmatter_changes(
     f: &WpFile,
@@ -578,7 +618,7 @@ fn find_cycle(planned: &[Planned]) -> Option<Vec<String>> {
 
 /// Two WPs that can run at the same time must not own the same paths.
 fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
-    let closure = plan::transitive_deps(wps);
+    let mut reach = plan::Reach::new(wps);
     for p in planned {
         let surface = &p.ownership.authoritative_surface;
         if surface.is_empty() {
@@ -610,38 +650,52 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
             ));
         }
     }
-    for (i, a) in planned.iter().enumerate() {
-        for b in &planned[i + 1..] {
-            let both_planning = a.ownership.execution_mode == ownership::PLANNING
-                && b.ownership.execution_mode == ownership::PLANNING;
-            let related = closure
-                .get(&a.file.id)
-                .is_some_and(|s| s.contains(&b.file.id))
-                || closure
-                    .get(&b.file.id)
-                    .is_some_and(|s| s.contains(&a.file.id));
-            if both_planning || related {
-                continue;
-            }
-            for ga in &a.ownership.owned_files {
-                for gb in &b.ownership.owned_files {
-                    if ownership::globs_overlap(ga, gb) {
-                        return Err(Error::parse(
-                            &b.file.path,
-                            key_line(&b.file, "owned_files"),
-                            format!(
-                                "{} ('{ga}') and {} ('{gb}') can run in parallel but own overlapping paths",
-                                a.file.id, b.file.id
-                            ),
-                        )
-                        .with_hint(format!(
-                            "narrow owned_files in one of them, or make {} depend on {}",
-                            b.file.id, a.file.id
-                        )));
-                    }
-                }
-            }
+    // The first conflict in (WP, WP, glob, glob) order, as a scan of every pair
+    // would find it; only glob pairs that overlap at all are looked at.
+    let mut globs: Vec<&str> = Vec::new();
+    let mut owner: Vec<(usize, usize)> = Vec::new();
+    for (i, p) in planned.iter().enumerate() {
+        for (k, g) in p.ownership.owned_files.iter().enumerate() {
+            globs.push(g);
+            owner.push((i, k));
         }
+    }
+    let mut first: Option<(usize, usize, usize, usize)> = None;
+    for (x, y) in ownership::overlapping_pairs(&globs) {
+        let (ox, oy) = (owner[x], owner[y]);
+        if ox.0 == oy.0 {
+            continue;
+        }
+        let ((i, ka), (j, kb)) = if ox.0 < oy.0 { (ox, oy) } else { (oy, ox) };
+        if first.is_some_and(|f| f <= (i, j, ka, kb)) {
+            continue;
+        }
+        let (a, b) = (&planned[i], &planned[j]);
+        let both_planning = a.ownership.execution_mode == ownership::PLANNING
+            && b.ownership.execution_mode == ownership::PLANNING;
+        if both_planning
+            || reach.depends_on(&a.file.id, &b.file.id)
+            || reach.depends_on(&b.file.id, &a.file.id)
+        {
+            continue;
+        }
+        first = Some((i, j, ka, kb));
+    }
+    if let Some((i, j, ka, kb)) = first {
+        let (a, b) = (&planned[i], &planned[j]);
+        let (ga, gb) = (&a.ownership.owned_files[ka], &b.ownership.owned_files[kb]);
+        return Err(Error::parse(
+            &b.file.path,
+            key_line(&b.file, "owned_files"),
+            format!(
+                "{} ('{ga}') and {} ('{gb}') can run in parallel but own overlapping paths",
+                a.file.id, b.file.id
+            ),
+        )
+        .with_hint(format!(
+            "narrow owned_files in one of them, or make {} depend on {}",
+            b.file.id, a.file.id
+        )));
     }
     Ok(())
 }
@@ -674,4 +728,119 @@ pub fn dependents(files: &[WpFile], wp_id: &str) -> (Vec<String>, Vec<String>) {
 /// Relative display of a path under `root`.
 pub fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pairwise scan `check_ownership` used before the glob-pair index.
+    fn check_ownership_by_scan(planned: &[Planned], wps: &[PlanWp]) -> Option<String> {
+        let closure = plan::transitive_deps(wps);
+        for (i, a) in planned.iter().enumerate() {
+            for b in &planned[i + 1..] {
+                let both_planning = a.ownership.execution_mode == ownership::PLANNING
+                    && b.ownership.execution_mode == ownership::PLANNING;
+                let related = closure[&a.file.id].contains(&b.file.id)
+                    || closure[&b.file.id].contains(&a.file.id);
+                if both_planning || related {
+                    continue;
+                }
+                for ga in &a.ownership.owned_files {
+                    for gb in &b.ownership.owned_files {
+                        if ownership::globs_overlap(ga, gb) {
+                            return Some(format!(
+                                "{} ('{ga}') and {} ('{gb}') can run in parallel but own overlapping paths",
+                                a.file.id, b.file.id
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn ownership_check_reports_the_same_first_conflict_as_a_full_scan() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let pool = [
+            "src/**",
+            "src/a/**",
+            "src/a/b.rs",
+            "src/ab/**",
+            "src/*.rs",
+            "src/main.rs",
+            "tests/**",
+            "tests/a.rs",
+            "docs/x/**",
+            "src/c/**",
+            "src/d/**",
+            "src/e/**",
+            "src/f/**",
+        ];
+        let mut conflicts = 0;
+        for _ in 0..400 {
+            let n = 2 + next(9) as usize;
+            let planned: Vec<Planned> = (0..n)
+                .map(|i| {
+                    let id = format!("WP{:02}", i + 1);
+                    let path = PathBuf::from(format!("tasks/{id}-x.md"));
+                    let file = WpFile::parse(&path, "---\ntitle: x\n---\n").unwrap();
+                    let owned: Vec<String> = (0..1 + next(2))
+                        .map(|_| pool[next(pool.len() as u64) as usize].to_string())
+                        .collect();
+                    Planned {
+                        file,
+                        // Backward edges only: finalize rejects cycles before this check.
+                        deps: (0..next(2))
+                            .filter(|_| i > 0)
+                            .map(|_| format!("WP{:02}", next(i as u64) + 1))
+                            .collect(),
+                        refs: Vec::new(),
+                        ownership: Ownership {
+                            execution_mode: if next(6) == 0 {
+                                ownership::PLANNING.into()
+                            } else {
+                                ownership::CODE.into()
+                            },
+                            authoritative_surface: ownership::surface(&owned),
+                            owned_files: owned,
+                            fallback: false,
+                        },
+                        new_text: String::new(),
+                        changes: BTreeMap::new(),
+                    }
+                })
+                .collect();
+            let wps: Vec<PlanWp> = planned
+                .iter()
+                .map(|p| PlanWp {
+                    id: p.file.id.clone(),
+                    dependencies: p.deps.clone(),
+                    planning: p.ownership.execution_mode == ownership::PLANNING,
+                    owned_files: p.ownership.owned_files.clone(),
+                })
+                .collect();
+            let expected = check_ownership_by_scan(&planned, &wps);
+            let got = check_ownership(&planned, &wps).err().map(|e| e.message);
+            let expected_ok = expected.is_none();
+            match (&got, &expected) {
+                (Some(g), Some(e)) => assert!(g.ends_with(e.as_str()), "{g} vs {e}"),
+                (None, None) => {}
+                _ => panic!("{got:?} vs {expected:?}"),
+            }
+            conflicts += usize::from(!expected_ok);
+        }
+        assert!(
+            conflicts > 50,
+            "only {conflicts} conflicting missions generated"
+        );
+    }
 }

@@ -119,9 +119,14 @@ fn to_glob(token: &str) -> String {
 /// Does glob `a` (a `dir/**` glob) cover everything glob `b` names?
 fn covers(a: &str, b: &str) -> bool {
     match a.strip_suffix("/**") {
-        Some(dir) => b.starts_with(&format!("{dir}/")),
+        Some(dir) => is_under(b, dir),
         None => false,
     }
+}
+
+/// Is `path` strictly below directory `dir` (`src/a/b` is below `src/a`, `src/ab` is not)?
+fn is_under(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// Infer ownership from the WP's whole text (frontmatter and body).
@@ -210,24 +215,63 @@ pub fn surface(globs: &[String]) -> String {
 }
 
 /// Shell-style match: `*` and `?` within a segment, `**` across segments.
+///
+/// Dynamic programming over (pattern position, path position), one row per
+/// pattern position from the end: time is pattern length × path length whatever
+/// the globs look like, and nothing recurses, so a long or star-heavy glob from
+/// a WP file can neither blow the stack nor take exponential time.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
-    fn rec(p: &[u8], s: &[u8]) -> bool {
-        match p.first() {
-            None => s.is_empty(),
-            Some(b'*') if p.get(1) == Some(&b'*') => {
-                let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
-                (0..=s.len())
-                    .any(|i| (i == 0 || s[i - 1] == b'/' || rest.is_empty()) && rec(rest, &s[i..]))
-                    || rec(rest, s)
+    // The literal prefix is matched byte for byte, so the table only covers the rest.
+    let lit = pattern.find(['*', '?']).unwrap_or(pattern.len());
+    let Some(s) = path.as_bytes().strip_prefix(&pattern.as_bytes()[..lit]) else {
+        return false;
+    };
+    let p = &pattern.as_bytes()[lit..];
+    let n = s.len();
+    // rows[i % 4][j]: does p[i..] match s[j..]? A row needs rows up to 3 ahead.
+    let mut rows = vec![vec![false; n + 1]; 4];
+    rows[p.len() % 4][n] = true;
+    for i in (0..p.len()).rev() {
+        let mut row = std::mem::take(&mut rows[i % 4]);
+        if p[i] == b'*' && p.get(i + 1) == Some(&b'*') {
+            // `**`: the rest may start here, or after any `/`, or anywhere when
+            // nothing follows.
+            let r = if p.get(i + 2) == Some(&b'/') {
+                i + 3
+            } else {
+                i + 2
+            };
+            let rest = &rows[r % 4];
+            let rest_empty = r == p.len();
+            let mut later = false; // some k > j with s[k-1] == '/' (or rest empty) matches
+            for j in (0..=n).rev() {
+                row[j] = rest[j] || later;
+                if j > 0 && (rest_empty || s[j - 1] == b'/') && rest[j] {
+                    later = true;
+                }
             }
-            Some(b'*') => (0..=s.len())
-                .take_while(|&i| i == 0 || s[i - 1] != b'/')
-                .any(|i| rec(&p[1..], &s[i..])),
-            Some(b'?') => !s.is_empty() && s[0] != b'/' && rec(&p[1..], &s[1..]),
-            Some(c) => s.first() == Some(c) && rec(&p[1..], &s[1..]),
+        } else if p[i] == b'*' {
+            // `*`: any run of non-`/` bytes.
+            let next = &rows[(i + 1) % 4];
+            row[n] = next[n];
+            for j in (0..n).rev() {
+                row[j] = next[j] || (s[j] != b'/' && row[j + 1]);
+            }
+        } else {
+            let next = &rows[(i + 1) % 4];
+            for j in 0..=n {
+                row[j] = j < n
+                    && if p[i] == b'?' {
+                        s[j] != b'/'
+                    } else {
+                        s[j] == p[i]
+                    }
+                    && next[j + 1];
+            }
         }
+        rows[i % 4] = row;
     }
-    rec(pattern.as_bytes(), path.as_bytes())
+    rows[0][0]
 }
 
 /// Could two globs name the same file?
@@ -238,15 +282,39 @@ pub fn globs_overlap(a: &str, b: &str) -> bool {
     let (pa, pb) = (literal_prefix(a), literal_prefix(b));
     let a_wild = pa.len() < a.trim_end_matches('/').len();
     let b_wild = pb.len() < b.trim_end_matches('/').len();
-    let under = |dir: &str, other: &str| {
-        dir.is_empty() || other == dir || other.starts_with(&format!("{dir}/"))
-    };
+    let under = |dir: &str, other: &str| dir.is_empty() || other == dir || is_under(other, dir);
     match (a_wild, b_wild) {
         (false, false) => pa == pb,
         (true, false) => glob_match(a, pb) || (under(pa, pb) && a.ends_with("**")),
         (false, true) => glob_match(b, pa) || (under(pb, pa) && b.ends_with("**")),
         (true, true) => under(pa, pb) || under(pb, pa),
     }
+}
+
+/// Every pair `(i, j)`, `i < j`, of `globs` that [`globs_overlap`], in ascending order.
+///
+/// Two globs can only overlap when the literal prefix of one is a string prefix
+/// of the other's (every branch of [`globs_overlap`] needs it), so the globs are
+/// sorted by literal prefix and each is compared only with the run of globs whose
+/// prefix extends its own. For globs in distinct directories that is close to
+/// linear, where comparing every pair is quadratic.
+pub fn overlapping_pairs(globs: &[&str]) -> Vec<(usize, usize)> {
+    let prefixes: Vec<&str> = globs.iter().map(|g| literal_prefix(g)).collect();
+    let mut order: Vec<usize> = (0..globs.len()).collect();
+    order.sort_by(|&a, &b| prefixes[a].cmp(prefixes[b]).then(a.cmp(&b)));
+    let mut out = Vec::new();
+    for (k, &a) in order.iter().enumerate() {
+        for &b in order[k + 1..]
+            .iter()
+            .take_while(|&&b| prefixes[b].starts_with(prefixes[a]))
+        {
+            if globs_overlap(globs[a], globs[b]) {
+                out.push((a.min(b), a.max(b)));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 #[cfg(test)]
@@ -289,6 +357,93 @@ mod tests {
         assert!(!globs_overlap("src/a.rs", "src/b.rs"));
         assert!(globs_overlap("src/*.rs", "src/main.rs"));
         assert!(!globs_overlap("src/*.rs", "tests/main.rs"));
+    }
+
+    #[test]
+    fn overlapping_pairs_match_the_quadratic_scan() {
+        let globs = [
+            "src/a/**",
+            "src/ab/**",
+            "src/a/b.rs",
+            "src/**",
+            "tests/x.rs",
+            "src/*.rs",
+            "src/main.rs",
+            "**",
+            "tests/x.rs",
+            "docs/",
+            "src/a",
+        ];
+        let mut brute = Vec::new();
+        for i in 0..globs.len() {
+            for j in i + 1..globs.len() {
+                if globs_overlap(globs[i], globs[j]) {
+                    brute.push((i, j));
+                }
+            }
+        }
+        assert_eq!(overlapping_pairs(&globs), brute);
+        assert!(overlapping_pairs(&[]).is_empty());
+    }
+
+    /// The recursive matcher this replaced, for comparison.
+    fn glob_match_recursive(pattern: &str, path: &str) -> bool {
+        fn rec(p: &[u8], s: &[u8]) -> bool {
+            match p.first() {
+                None => s.is_empty(),
+                Some(b'*') if p.get(1) == Some(&b'*') => {
+                    let rest = p[2..].strip_prefix(b"/").unwrap_or(&p[2..]);
+                    (0..=s.len()).any(|i| {
+                        (i == 0 || s[i - 1] == b'/' || rest.is_empty()) && rec(rest, &s[i..])
+                    }) || rec(rest, s)
+                }
+                Some(b'*') => (0..=s.len())
+                    .take_while(|&i| i == 0 || s[i - 1] != b'/')
+                    .any(|i| rec(&p[1..], &s[i..])),
+                Some(b'?') => !s.is_empty() && s[0] != b'/' && rec(&p[1..], &s[1..]),
+                Some(c) => s.first() == Some(c) && rec(&p[1..], &s[1..]),
+            }
+        }
+        rec(pattern.as_bytes(), path.as_bytes())
+    }
+
+    #[test]
+    fn glob_matching_agrees_with_the_recursive_matcher() {
+        let mut seed = 0xdead_beef_cafe_f00du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let pat_parts = ["*", "**", "?", "/", "a", "b", "**/", ".rs", "ü"];
+        let path_parts = ["a", "b", "/", ".rs", "ab", "ü"];
+        for _ in 0..20_000 {
+            let p: String = (0..next(7))
+                .map(|_| pat_parts[next(pat_parts.len() as u64) as usize])
+                .collect();
+            let s: String = (0..next(7))
+                .map(|_| path_parts[next(path_parts.len() as u64) as usize])
+                .collect();
+            assert_eq!(
+                glob_match(&p, &s),
+                glob_match_recursive(&p, &s),
+                "{p:?} vs {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_globs_are_fast_and_stack_safe() {
+        // Each of these recursed once per byte or backtracked exponentially before.
+        let long = "a".repeat(200_000);
+        assert!(glob_match(&format!("{long}*"), &long));
+        assert!(globs_overlap(&format!("{long}*"), &long));
+        assert!(!glob_match(&("*a".repeat(40) + "b"), &"a".repeat(60)));
+        assert!(glob_match(&"**/".repeat(300), &"x/".repeat(300)));
+        let stars = "*?".repeat(500);
+        assert!(!glob_match(&stars, &"y".repeat(499)));
+        assert!(glob_match(&stars, &"y".repeat(1000)));
     }
 
     #[test]

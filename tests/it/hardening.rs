@@ -1,12 +1,15 @@
 //! Hardening: every help page answers, odd paths work, and a process killed at
 //! a random point never leaves a half-written file behind.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::CommandFactory;
+
+use spec_kitty::status::StatusEvent;
 
 use crate::common::{stderr, stdout, TestEnv};
 
@@ -127,9 +130,17 @@ impl Rng {
     }
 }
 
-/// Start `spec-kitty ARGS` and SIGKILL it after a random delay; the delay picks
-/// the kill point, it synchronises nothing.
-pub fn kill_at_random(env: &TestEnv, dir: &Path, args: &[&str], rng: &mut Rng, max_us: u64) {
+/// Start `spec-kitty ARGS` and SIGKILL it after a random delay drawn from
+/// `window_us` (microseconds); the delay picks the kill point, it synchronises
+/// nothing. Returns true when the process was still running (killed), false
+/// when it had already finished.
+pub fn kill_at_random(
+    env: &TestEnv,
+    dir: &Path,
+    args: &[&str],
+    rng: &mut Rng,
+    window_us: std::ops::Range<u64>,
+) -> bool {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"));
     cmd.current_dir(dir)
         .args(args)
@@ -138,9 +149,11 @@ pub fn kill_at_random(env: &TestEnv, dir: &Path, args: &[&str], rng: &mut Rng, m
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = cmd.spawn().unwrap();
-    std::thread::sleep(Duration::from_micros(rng.next() % max_us));
+    let span = window_us.end.saturating_sub(window_us.start).max(1);
+    std::thread::sleep(Duration::from_micros(window_us.start + rng.next() % span));
     let _ = child.kill();
-    let _ = child.wait();
+    let status = child.wait().unwrap();
+    status.code().is_none()
 }
 
 #[test]
@@ -155,7 +168,7 @@ fn killed_mission_create_never_leaves_a_partial_mission() {
             &root,
             &["agent", "mission", "create", &slug, "--json"],
             &mut rng,
-            6_000,
+            0..6_000,
         );
     }
     // Every mission that became visible is complete and valid.
@@ -185,4 +198,831 @@ fn killed_mission_create_never_leaves_a_partial_mission() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let list = env.json(&root, &["agent", "mission", "list", "--json"]);
     assert!(list.to_string().contains("after-crash"));
+}
+
+/// Every file under `dir`, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// A temp file of an atomic write whose process was killed before the rename.
+fn is_temp(p: &Path) -> bool {
+    let name = p.file_name().unwrap().to_string_lossy();
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// lanes.json with its `computed_at` (the clock) blanked; every other byte kept.
+fn without_clock(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("\"computed_at\"") {
+                "<computed_at>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The status log's events. Every line must be an event except a torn last
+/// line (no newline at its end: an append cut short by the kill, reported by
+/// readers). A later append closes such a line and it stays, reported, so the
+/// lines once seen torn are remembered in `torn` and allowed from then on.
+fn log_events(log: &Path, torn: &mut BTreeSet<usize>) -> Vec<StatusEvent> {
+    let Ok(bytes) = fs::read(log) else {
+        return Vec::new();
+    };
+    let parsed = spec_kitty::status::store::parse_log(log, &bytes);
+    let last = bytes.split(|&b| b == b'\n').count();
+    for w in &parsed.warnings {
+        if !bytes.ends_with(b"\n") && w.line == last {
+            torn.insert(w.line);
+        } else {
+            assert!(
+                torn.contains(&w.line),
+                "unreadable line that was never a torn end: {w}"
+            );
+        }
+    }
+    parsed.events
+}
+
+fn ids(events: &[StatusEvent]) -> Vec<String> {
+    events.iter().map(|e| e.event_id.clone()).collect()
+}
+
+/// Where to draw a kill delay from, given how long a whole run takes: every
+/// other round anywhere in the run (and a little past it), the others in its
+/// second half, where the writes happen.
+fn kill_window(full: Duration, round: usize) -> std::ops::Range<u64> {
+    let us = full.as_micros() as u64;
+    if round % 2 == 0 {
+        0..us * 13 / 10
+    } else {
+        us / 2..us * 11 / 10
+    }
+}
+
+/// A mission of `n` WPs in chains of 4, written as an agent leaves it before
+/// finalize-tasks; returns its directory.
+fn unfinalized_mission(env: &TestEnv, root: &Path, slug: &str, n: usize) -> PathBuf {
+    let v = env.json(root, &["agent", "mission", "create", slug, "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    fs::write(
+        dir.join("spec.md"),
+        "# Spec\n\n| FR-001 | a |\n| FR-002 | b |\n| FR-003 | c |\n",
+    )
+    .unwrap();
+    let mut tasks = String::from("# Work Packages\n");
+    for i in 1..=n {
+        let deps = if i % 4 == 1 {
+            "none".to_string()
+        } else {
+            format!("WP{:02}", i - 1)
+        };
+        tasks.push_str(&format!(
+            "\n## WP{i:02}: Part {i}\n\n**Requirement Refs**: FR-00{}\n**Dependencies**: {deps}\n\n- [ ] T{i:02}1 build it\n",
+            i % 3 + 1
+        ));
+        fs::write(
+            dir.join(format!("tasks/WP{i:02}-part-{i}.md")),
+            format!("---\nwork_package_id: WP{i:02}\ntitle: Part {i} – ünïcode\n---\n\n# Part {i}\n\nBuild `src/part{i}/` and `tests/part{i}.rs`.\n"),
+        )
+        .unwrap();
+    }
+    fs::write(dir.join("tasks.md"), tasks).unwrap();
+    dir
+}
+
+#[test]
+fn killed_finalize_leaves_every_file_old_or_new() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let dir = unfinalized_mission(&env, &root, "crash", 24);
+    let args = [
+        "agent",
+        "mission",
+        "finalize-tasks",
+        "--mission",
+        "crash",
+        "--json",
+    ];
+    let before = snapshot(&dir);
+    // One uninterrupted run gives the new version of every file, and the time a
+    // whole run takes (kill points are drawn across it).
+    let started = Instant::now();
+    env.json(&root, &args);
+    let full = started.elapsed();
+    let after = snapshot(&dir);
+    let lanes = dir.join("lanes.json");
+    let log = dir.join("status.events.jsonl");
+    let wp_files: Vec<&PathBuf> = before
+        .keys()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("WP"))
+        .collect();
+    assert_eq!(wp_files.len(), 24);
+    assert!(
+        wp_files.iter().all(|p| before[*p] != after[*p]),
+        "finalize rewrites every WP file"
+    );
+
+    let mut rng = Rng(0xf1_7a11_2e5e_ed01);
+    let (mut killed, mut untouched, mut partly, mut whole) = (0, 0, 0, 0);
+    let mut torn_seen = 0;
+    for round in 0..120 {
+        let mut torn = BTreeSet::new();
+        // Back to the state before finalize.
+        for p in snapshot(&dir).keys() {
+            if !before.contains_key(p) {
+                fs::remove_file(p).unwrap();
+            }
+        }
+        for (p, bytes) in &before {
+            fs::write(p, bytes).unwrap();
+        }
+        killed += usize::from(kill_at_random(
+            &env,
+            &root,
+            &args,
+            &mut rng,
+            kill_window(full, round),
+        ));
+
+        let now = snapshot(&dir);
+        for (p, bytes) in &now {
+            if is_temp(p) {
+                continue;
+            }
+            if *p == lanes {
+                assert_eq!(
+                    without_clock(bytes),
+                    without_clock(&after[p]),
+                    "round {round}: lanes.json"
+                );
+            } else if *p == log {
+                // Seeding is one append, which a kill can cut short at a page
+                // boundary: whole bootstrap events, one per WP at most.
+                let events = log_events(p, &mut torn);
+                let wps: BTreeSet<&str> = events.iter().map(|e| e.wp_id.as_str()).collect();
+                assert_eq!(wps.len(), events.len(), "round {round}: a WP seeded twice");
+                assert!(events
+                    .iter()
+                    .all(|e| e.force && e.to_lane == spec_kitty::status::Lane::Planned));
+            } else if p.ends_with("status.json") {
+                serde_json::from_slice::<serde_json::Value>(bytes)
+                    .unwrap_or_else(|e| panic!("round {round}: status.json is partial: {e}"));
+            } else {
+                let old = before.get(p);
+                let new = after.get(p);
+                assert!(
+                    Some(bytes) == old || Some(bytes) == new,
+                    "round {round}: {} is neither the old nor the new version",
+                    p.display()
+                );
+            }
+        }
+        for p in before.keys() {
+            assert!(
+                now.contains_key(p),
+                "round {round}: {} disappeared",
+                p.display()
+            );
+        }
+        let new_wps = wp_files.iter().filter(|p| now[**p] == after[**p]).count();
+        match new_wps {
+            0 => untouched += 1,
+            n if n == wp_files.len() => whole += 1,
+            _ => partly += 1,
+        }
+
+        // The next run finishes the job: the new versions, leftovers cleaned up,
+        // each WP seeded exactly once.
+        env.json(&root, &args);
+        let done = snapshot(&dir);
+        for p in &wp_files {
+            assert_eq!(
+                done[*p],
+                after[*p],
+                "round {round}: {} after recovery",
+                p.display()
+            );
+        }
+        assert_eq!(without_clock(&done[&lanes]), without_clock(&after[&lanes]));
+        let temps: Vec<_> = done.keys().filter(|p| is_temp(p)).collect();
+        assert!(temps.is_empty(), "round {round}: leftovers {temps:?}");
+        let events = log_events(&log, &mut torn);
+        let wps: BTreeSet<&str> = events.iter().map(|e| e.wp_id.as_str()).collect();
+        assert_eq!(
+            (events.len(), wps.len()),
+            (24, 24),
+            "round {round}: each WP seeded once"
+        );
+        if let Some(line) = torn.iter().next() {
+            // The closed torn line is reported by the board, with its line number.
+            let board = env.json(
+                &root,
+                &["agent", "tasks", "status", "--mission", "crash", "--json"],
+            );
+            let tag = format!("status.events.jsonl:{line}:");
+            assert!(
+                board["warnings"].to_string().contains(&tag),
+                "round {round}: {board}"
+            );
+            torn_seen += 1;
+        }
+    }
+    // The kills landed across the run, not all before or after it.
+    assert!(
+        killed > 0,
+        "no run was killed (untouched {untouched}, partly {partly}, whole {whole})"
+    );
+    assert!(
+        untouched > 0 && partly + whole > 0,
+        "untouched {untouched}, partly {partly}, whole {whole}, torn logs {torn_seen}"
+    );
+}
+
+#[test]
+fn killed_move_task_loses_no_committed_event_and_tears_no_file() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let dir = unfinalized_mission(&env, &root, "moves", 4);
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "moves",
+            "--json",
+        ],
+    );
+    let log = dir.join("status.events.jsonl");
+    let snapshot_file = dir.join("status.json");
+    let wp_path = |i: usize| dir.join(format!("tasks/WP{i:02}-part-{i}.md"));
+    let mv = |wp: usize, to: &str, note: &str| -> Vec<String> {
+        let wp = format!("WP{wp:02}");
+        vec![
+            "agent".into(),
+            "tasks".into(),
+            "move-task".into(),
+            wp,
+            "--to".into(),
+            to.into(),
+            "--agent".into(),
+            "bot".into(),
+            "--note".into(),
+            note.into(),
+            "--mission".into(),
+            "moves".into(),
+            "--json".into(),
+        ]
+    };
+    let run = |args: &[String]| -> serde_json::Value {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        env.json(&root, &a)
+    };
+    // Claim every WP once, so `agent: bot` is already in each file.
+    let mut committed: Vec<String> = Vec::new();
+    let started = Instant::now();
+    for wp in 1..=4 {
+        let v = run(&mv(wp, "claimed", "claim"));
+        committed.extend(
+            v["event_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string()),
+        );
+    }
+    let full = started.elapsed() / 4;
+    // A cycle of legal moves with --agent and --note.
+    let next = |lane: &str| match lane {
+        "claimed" => "in_progress",
+        "in_progress" => "blocked",
+        "blocked" => "in_progress",
+        _ => "claimed",
+    };
+    let lane_of = |wp: usize| -> String {
+        let bytes = fs::read(&log).unwrap();
+        let parsed = spec_kitty::status::store::parse_log(&log, &bytes);
+        let snap = spec_kitty::status::reduce(&parsed.events);
+        snap.lane_of(&format!("WP{wp:02}")).unwrap().to_string()
+    };
+    let stamp = |t: &str| -> String {
+        // `- 2026-11-24T10:00:00Z – bot – ...`: blank the clock of activity lines.
+        t.lines()
+            .map(
+                |l| match l.strip_prefix("- ").and_then(|r| r.split_once(" – ")) {
+                    Some((ts, rest)) if ts.ends_with('Z') && ts.len() == 20 => {
+                        format!("- <t> – {rest}")
+                    }
+                    _ => l.to_string(),
+                },
+            )
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    let mut rng = Rng(0x0de1_e7ed_c0ff_ee11);
+    let mut torn = BTreeSet::new();
+    let mut killed = 0;
+    let (mut logged, mut noted) = (0, 0);
+    for round in 0..150 {
+        let wp = round % 4 + 1;
+        let to = next(&lane_of(wp));
+        let note = format!("round {round}");
+        let before_text = fs::read_to_string(wp_path(wp)).unwrap();
+        let before_ids = ids(&log_events(&log, &mut torn));
+
+        let args = mv(wp, to, &note);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        killed += usize::from(kill_at_random(
+            &env,
+            &root,
+            &a,
+            &mut rng,
+            kill_window(full, round),
+        ));
+
+        // The WP file: exactly the old text, or the old text plus this move's
+        // activity line (the clock aside).
+        let text = fs::read_to_string(wp_path(wp)).unwrap();
+        let expected_new = spec_kitty::status::ops::with_activity(
+            &before_text,
+            "bot",
+            &format!("Moved to {to} – {note}"),
+        );
+        assert!(
+            text == before_text || stamp(&text) == stamp(&expected_new),
+            "round {round}: WP{wp:02} file is torn:\n{text}"
+        );
+        noted += usize::from(text != before_text);
+        // The log: nothing lost, nothing torn but possibly the last line; the
+        // killed move's event is there or not, whole.
+        let ids = ids(&log_events(&log, &mut torn));
+        assert_eq!(
+            &ids[..before_ids.len()],
+            &before_ids[..],
+            "round {round}: history rewritten"
+        );
+        assert!(ids.len() - before_ids.len() <= 1, "round {round}");
+        logged += ids.len() - before_ids.len();
+        for id in &committed {
+            assert!(ids.contains(id), "round {round}: committed event {id} lost");
+        }
+        serde_json::from_slice::<serde_json::Value>(&fs::read(&snapshot_file).unwrap())
+            .unwrap_or_else(|e| panic!("round {round}: status.json is partial: {e}"));
+
+        // A move that finishes: the lock was not left behind, and its events count as committed.
+        let other = (round + 1) % 4 + 1;
+        let v = run(&mv(
+            other,
+            next(&lane_of(other)),
+            &format!("after round {round}"),
+        ));
+        committed.extend(
+            v["event_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e.as_str().unwrap().to_string()),
+        );
+    }
+    let ids = ids(&log_events(&log, &mut torn));
+    assert!(committed.iter().all(|id| ids.contains(id)));
+    // The board reads the log the runs left.
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "moves", "--json"],
+    );
+    assert_eq!(board["total_wps"], 4);
+    assert!(killed > 0, "no run was killed");
+    assert!(logged + noted > 0, "no killed run got far enough to write");
+}
+
+/// Every file of the project outside `.git`, with its bytes.
+fn project_files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    snapshot(root)
+        .into_iter()
+        .filter(|(p, _)| !p.strip_prefix(root).unwrap().starts_with(".git"))
+        .collect()
+}
+
+#[test]
+fn wp_names_with_spaces_unicode_and_dots() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let v = env.json(&root, &["agent", "mission", "create", "names", "--json"]);
+    let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
+    fs::write(dir.join("spec.md"), "# Spec\n\n| FR-001 | a |\n").unwrap();
+    fs::write(
+        dir.join("tasks.md"),
+        "# WPs\n\n## WP01: Ünïcode — naïve café ☕\n\n**Dependencies**: none\n\n## WP02: has space\n\nDepends on WP01\n\n## WP03: ../../escape\n\nDepends on WP02\n",
+    )
+    .unwrap();
+    let names = [
+        "WP01-ünïcode naïve ☕.md",
+        "WP02-has space.md",
+        "WP03-..-..-escape.md",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        fs::write(
+            dir.join("tasks").join(name),
+            format!("---\nwork_package_id: WP0{n}\ntitle: \"{title}\"\n---\n\n# {title}\n\nBuild `src/p{n}/` (ünïcode ✓).\n", n = i + 1, title = name.trim_end_matches(".md")),
+        )
+        .unwrap();
+    }
+    let outside_before: BTreeMap<PathBuf, Vec<u8>> = project_files(&root)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&dir))
+        .collect();
+    let report = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "names",
+            "--json",
+        ],
+    );
+    assert_eq!(report["result"], "success", "{report}");
+    // Rewritten in place under their own names; nothing appeared anywhere else.
+    let mut in_tasks: Vec<String> = fs::read_dir(dir.join("tasks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("WP"))
+        .collect();
+    in_tasks.sort();
+    assert_eq!(in_tasks, names);
+    for name in names {
+        let text = fs::read_to_string(dir.join("tasks").join(name)).unwrap();
+        assert!(text.contains("dependencies:"), "{name}: {text}");
+    }
+    let outside_after: BTreeMap<PathBuf, Vec<u8>> = project_files(&root)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with(&dir))
+        .collect();
+    assert_eq!(
+        outside_before, outside_after,
+        "finalize wrote outside the mission"
+    );
+    assert!(!env.work.join("escape").exists() && !root.join("escape").exists());
+
+    // The board and moves work with these names; a `..` WP id is refused.
+    let moved = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--agent",
+            "bøt",
+            "--mission",
+            "names",
+            "--json",
+        ],
+    );
+    assert_eq!(moved["to_lane"], "claimed");
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "names", "--json"],
+    );
+    assert!(board.to_string().contains("ünïcode naïve ☕"), "{board}");
+    let out = env.run(&root, &["agent", "tasks", "status", "--mission", "names"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for bad in ["../WP01", "WP01/../WP02", ".."] {
+        let out = env.run(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                bad,
+                "--to",
+                "claimed",
+                "--agent",
+                "x",
+                "--mission",
+                "names",
+                "--json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["result"], "error", "{bad}: {v}");
+    }
+}
+
+#[test]
+fn spaced_unicode_repo_path_and_symlinked_project_run_the_whole_loop() {
+    let env = TestEnv::new();
+    let root = env.project("my project ünï dir");
+    let dir = unfinalized_mission(&env, &root, "spaced", 4);
+    let link = env.work.join("link to project");
+    std::os::unix::fs::symlink(&root, &link).unwrap();
+    // Finalize through the link, implement a code WP (a new worktree under the
+    // spaced path), then move it through the link.
+    let report = env.json(
+        &link,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "spaced",
+            "--json",
+        ],
+    );
+    assert_eq!(report["wp_count"], 4);
+    assert!(dir.join("lanes.json").is_file());
+    let started = env.json(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            "spaced",
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    );
+    let workspace = PathBuf::from(started["workspace"].as_str().unwrap());
+    assert!(workspace.is_dir(), "{started}");
+    assert!(
+        workspace.to_string_lossy().contains("my project ünï dir"),
+        "{started}"
+    );
+    let listed = env.git(&root, &["worktree", "list", "--porcelain"]);
+    assert!(listed.contains(workspace.to_str().unwrap()), "{listed}");
+    // From inside the worktree, the project and mission are found.
+    let board = env.json(
+        &workspace,
+        &["agent", "tasks", "status", "--mission", "spaced", "--json"],
+    );
+    assert_eq!(board["total_wps"], 4);
+    let moved = env.json(
+        &link,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--agent",
+            "codex",
+            "--mission",
+            "spaced",
+            "--json",
+        ],
+    );
+    assert_eq!(moved["to_lane"], "claimed");
+    // The WP files are still regular files in the real directory.
+    for e in fs::read_dir(dir.join("tasks")).unwrap().flatten() {
+        assert!(e.file_type().unwrap().is_file());
+    }
+}
+
+#[test]
+fn a_read_only_wp_file_stops_finalize_before_anything_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let dir = unfinalized_mission(&env, &root, "ro", 6);
+    let locked = dir.join("tasks/WP04-part-4.md");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o444)).unwrap();
+    let before = snapshot(&dir);
+    for json in [true, false] {
+        let mut args = vec!["agent", "mission", "finalize-tasks", "--mission", "ro"];
+        if json {
+            args.push("--json");
+        }
+        let out = env.run(&root, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        let message = if json {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            format!("{} {}", v["error"], v["hint"])
+        } else {
+            stderr(&out)
+        };
+        assert!(
+            message.contains("WP04-part-4.md") && message.contains("read-only"),
+            "{message}"
+        );
+        assert!(message.contains("chmod u+w"), "{message}");
+        assert_eq!(snapshot(&dir), before, "nothing may change");
+    }
+    // Made writable again, finalize goes through and keeps the file's mode otherwise.
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o640)).unwrap();
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "ro",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        fs::metadata(&locked).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(fs::read_to_string(&locked)
+        .unwrap()
+        .contains("dependencies:"));
+}
+
+/// Run `spec-kitty ARGS` with a file size limit of `blocks` × 512 bytes, so any
+/// bigger write fails with EFBIG, as a full disk would fail it.
+fn run_with_file_limit(
+    env: &TestEnv,
+    dir: &Path,
+    blocks: u32,
+    args: &[&str],
+) -> std::process::Output {
+    let script = format!("trap '' XFSZ; ulimit -f {blocks} && exec \"$0\" \"$@\"");
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let mut sh = Command::new("sh");
+    sh.current_dir(dir)
+        .env("HOME", &env.home)
+        .env("NO_COLOR", "1")
+        .arg("-c")
+        .arg(script)
+        .arg(bin)
+        .args(args);
+    sh.output().unwrap()
+}
+
+#[test]
+fn a_write_error_mid_finalize_changes_nothing() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let dir = unfinalized_mission(&env, &root, "full", 8);
+    let before = snapshot(&dir);
+    // 512 bytes: lanes.json (the last file of the batch) is bigger, so its write
+    // fails after every WP file's new version was already written to a temp file.
+    let out = run_with_file_limit(
+        &env,
+        &root,
+        1,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "full",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{} {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = v["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot write") && error.contains("kitty-specs/001-full/"),
+        "{v}"
+    );
+    assert!(
+        !error.contains("/.lanes.json") && !error.contains("/.WP"),
+        "the error names the real file: {error}"
+    );
+    assert_eq!(
+        snapshot(&dir),
+        before,
+        "no file changed, no temp file left, no status or lanes written"
+    );
+    // With room again it goes through.
+    env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "full",
+            "--json",
+        ],
+    );
+    assert!(dir.join("lanes.json").is_file());
+}
+
+#[test]
+fn a_write_error_during_mission_create_leaves_no_mission() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let out = run_with_file_limit(
+        &env,
+        &root,
+        0,
+        &["agent", "mission", "create", "nospace", "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{} {}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error"].as_str().unwrap().contains("cannot"), "{v}");
+    let specs = root.join("kitty-specs");
+    let left: Vec<_> = fs::read_dir(&specs)
+        .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    // The number was not used up.
+    let created = env.json(&root, &["agent", "mission", "create", "nospace", "--json"]);
+    assert_eq!(created["mission_slug"], "001-nospace");
+}
+
+#[test]
+fn exit_codes_and_json_errors() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let one_json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", stdout(out)))
+    };
+    // 0: success.
+    for args in [
+        &["--version"][..],
+        &["--help"],
+        &["agent", "mission", "list", "--json"],
+    ] {
+        let out = env.run(&root, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+    // 1: the command ran and failed (an unknown mission), in both output modes.
+    let out = env.run(&root, &["agent", "tasks", "status", "--mission", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).is_empty(),
+        "errors go to stderr: {}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).starts_with("error: "), "{}", stderr(&out));
+    let out = env.run(
+        &root,
+        &["agent", "tasks", "status", "--mission", "nope", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = one_json(&out);
+    assert_eq!(v["result"], "error");
+    assert!(v["error"].as_str().unwrap().contains("nope"), "{v}");
+    // Outside a project is a user error too.
+    let out = env.run(&env.work, &["agent", "mission", "list", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(one_json(&out)["result"], "error");
+    // 2: usage errors (unknown flag, missing argument, unknown command).
+    for args in [
+        &["agent", "tasks", "status", "--bogus"][..],
+        &["agent", "mission", "create"],
+        &["no-such-command"],
+        &["agent", "tasks", "move-task", "WP01"],
+    ] {
+        let out = env.run(&root, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+        assert!(!stderr(&out).is_empty());
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let out = env.run(&root, &with_json);
+        assert_eq!(out.status.code(), Some(2), "{with_json:?}");
+        let v = one_json(&out);
+        assert_eq!(v["result"], "error", "{with_json:?}: {v}");
+        assert!(v["error"].is_string() && v["hint"].is_string(), "{v}");
+    }
 }
