@@ -117,6 +117,13 @@ impl Error {
     }
 }
 
+/// The 1-based line a TOML parse error points at in `text`, if it says. A span
+/// off a char boundary or past the end counts as the last line, never a panic.
+pub fn toml_error_line(text: &str, e: &toml::de::Error) -> Option<usize> {
+    e.span()
+        .map(|s| text.get(..s.start).unwrap_or(text).lines().count().max(1))
+}
+
 /// Helper trait: attach a path to an `io::Result`.
 pub trait IoContext<T> {
     fn with_path(self, action: &str, path: impl AsRef<Path>) -> Result<T>;
@@ -131,5 +138,20 @@ impl<T> IoContext<T> for std::io::Result<T> {
 impl From<git2::Error> for Error {
     fn from(e: git2::Error) -> Self {
         Error::user(format!("git: {}", e.message()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::toml_error_line;
+
+    #[test]
+    fn toml_error_line_counts_lines_and_survives_multibyte_text() {
+        let text = "a = 1\nb = \"é\"\nc = [\n";
+        let e = text.parse::<toml::Table>().unwrap_err();
+        assert_eq!(toml_error_line(text, &e), Some(3));
+        let text = "ééé = \"x\" y\n";
+        let e = text.parse::<toml::Table>().unwrap_err();
+        assert_eq!(toml_error_line(text, &e), Some(1));
     }
 }

@@ -127,11 +127,7 @@ impl Credentials {
 
     fn parse(path: &Path, text: &str) -> Result<Credentials> {
         let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            // `get`: a span that is not on a char boundary (or past the end) must
-            // not turn a parse error into a panic; the line is then the last one.
-            let line = e
-                .span()
-                .map(|s| text.get(..s.start).unwrap_or(text).lines().count().max(1));
+            let line = crate::error::toml_error_line(text, &e);
             Error::parse(
                 path,
                 line,

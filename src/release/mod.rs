@@ -49,7 +49,7 @@ pub fn open(start: &Path) -> Result<Repo> {
 fn manifest_version(path: &Path) -> Result<String> {
     let text = fsutil::read_to_string(path)?;
     let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+        let line = crate::error::toml_error_line(&text, &e);
         Error::parse(path, line, format!("invalid TOML: {}", e.message()))
     })?;
     let get = |table: &str| {
