@@ -206,65 +206,42 @@ pub trait EventFields {
     fn has_review_ref(&self) -> bool;
 }
 
-impl EventFields for StatusEvent {
-    fn event_id(&self) -> &str {
-        &self.event_id
-    }
-    fn mission_slug(&self) -> &str {
-        &self.mission_slug
-    }
-    fn wp_id(&self) -> &str {
-        &self.wp_id
-    }
-    fn at(&self) -> &str {
-        &self.at
-    }
-    fn actor(&self) -> &str {
-        &self.actor
-    }
-    fn force(&self) -> bool {
-        self.force
-    }
-    fn lane_before(&self) -> Lane {
-        self.from_lane
-    }
-    fn lane_after(&self) -> Lane {
-        self.to_lane
-    }
-    fn has_review_ref(&self) -> bool {
-        self.review_ref.is_some()
-    }
+/// Both event types store the same fields under the same names.
+macro_rules! impl_event_fields {
+    ($($t:ty),+) => {$(
+        impl EventFields for $t {
+            fn event_id(&self) -> &str {
+                &self.event_id
+            }
+            fn mission_slug(&self) -> &str {
+                &self.mission_slug
+            }
+            fn wp_id(&self) -> &str {
+                &self.wp_id
+            }
+            fn at(&self) -> &str {
+                &self.at
+            }
+            fn actor(&self) -> &str {
+                &self.actor
+            }
+            fn force(&self) -> bool {
+                self.force
+            }
+            fn lane_before(&self) -> Lane {
+                self.from_lane
+            }
+            fn lane_after(&self) -> Lane {
+                self.to_lane
+            }
+            fn has_review_ref(&self) -> bool {
+                self.review_ref.is_some()
+            }
+        }
+    )+};
 }
 
-impl EventFields for RawEvent<'_> {
-    fn event_id(&self) -> &str {
-        &self.event_id
-    }
-    fn mission_slug(&self) -> &str {
-        &self.mission_slug
-    }
-    fn wp_id(&self) -> &str {
-        &self.wp_id
-    }
-    fn at(&self) -> &str {
-        &self.at
-    }
-    fn actor(&self) -> &str {
-        &self.actor
-    }
-    fn force(&self) -> bool {
-        self.force
-    }
-    fn lane_before(&self) -> Lane {
-        self.from_lane
-    }
-    fn lane_after(&self) -> Lane {
-        self.to_lane
-    }
-    fn has_review_ref(&self) -> bool {
-        self.review_ref.is_some()
-    }
-}
+impl_event_fields!(StatusEvent, RawEvent<'_>);
 
 /// A JSON string, borrowed from the input when it has no escapes. Its error
 /// messages are `String`'s ("expected a string").

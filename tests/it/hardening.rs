@@ -11,7 +11,7 @@ use clap::CommandFactory;
 
 use spec_kitty::status::StatusEvent;
 
-use crate::common::{stderr, stdout, TestEnv};
+use crate::common::{snapshot, stderr, stdout, TestEnv};
 
 /// Every command path of the clap tree, e.g. `["agent", "tasks", "status"]`.
 fn command_paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
@@ -198,23 +198,6 @@ fn killed_mission_create_never_leaves_a_partial_mission() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let list = env.json(&root, &["agent", "mission", "list", "--json"]);
     assert!(list.to_string().contains("after-crash"));
-}
-
-/// Every file under `dir`, with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// A temp file of an atomic write whose process was killed before the rename.

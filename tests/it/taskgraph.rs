@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::common::{copy_dir, stderr, stdout, TestEnv};
+use crate::common::{copy_dir, snapshot, stderr, stdout, TestEnv};
 
 fn write(p: &Path, text: &str) {
     fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -32,22 +32,6 @@ fn mission(env: &TestEnv, tasks_md: &str, wps: &[(&str, &str, &str)]) -> (PathBu
         );
     }
     (root, dir)
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.clone(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Paths whose bytes differ (or that exist on one side only).

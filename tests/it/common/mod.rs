@@ -435,3 +435,20 @@ pub fn spec_kitty_commands(text: &str) -> Vec<Vec<String>> {
         .map(|l| shell_words(l).into_iter().skip(1).collect())
         .collect()
 }
+
+/// Every file under `dir`, with its bytes.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
