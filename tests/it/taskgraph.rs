@@ -414,6 +414,36 @@ fn list_dependents_and_mark_status() {
     );
     assert_eq!(v["direct_dependents"], serde_json::json!(["WP02"]));
     assert_eq!(v["all_dependents"], serde_json::json!(["WP02", "WP03"]));
+    assert_eq!(v["dependents"], serde_json::json!(["WP02"]));
+    // Human output: one id a line, direct only unless --all.
+    let deps = |extra: &[&str]| {
+        let mut args = vec![
+            "agent",
+            "tasks",
+            "list-dependents",
+            "wp01",
+            "--mission",
+            "m",
+        ];
+        args.extend_from_slice(extra);
+        let o = env.run(&root, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert_eq!(deps(&[]), "WP02\n");
+    assert_eq!(deps(&["--all"]), "WP02\nWP03\n");
+    let o = env.run(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "list-dependents",
+            "WP03",
+            "--mission",
+            "m",
+        ],
+    );
+    assert_eq!(stdout(&o), "nothing depends on WP03\n");
     let v = env.json(
         &root,
         &[

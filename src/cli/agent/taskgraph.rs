@@ -142,6 +142,9 @@ pub struct DependentsArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
+    /// Also list the transitive dependents (what depends on the dependents)
+    #[arg(long)]
+    pub all: bool,
     /// Print one JSON object instead of text
     #[arg(long)]
     pub json: bool,
@@ -159,16 +162,17 @@ fn run_dependents(ctx: &Ctx, a: &DependentsArgs) -> Result<()> {
         );
     }
     let (direct, all) = finalize::dependents(&files, &wp_id);
+    let listed = if a.all { &all } else { &direct };
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success", "wp_id": wp_id, "mission_slug": mission.slug,
+            "transitive": a.all, "dependents": listed,
             "direct_dependents": direct, "all_dependents": all,
         }));
-    } else if all.is_empty() {
+    } else if listed.is_empty() {
         ctx.say(format!("nothing depends on {wp_id}"));
     } else {
-        ctx.say(format!("direct: {}", direct.join(", ")));
-        ctx.say(format!("all:    {}", all.join(", ")));
+        ctx.say(listed.join("\n"));
     }
     Ok(())
 }
