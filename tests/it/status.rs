@@ -416,3 +416,45 @@ fn the_reference_reads_our_log_the_same() {
     }
     assert_eq!(snap["event_count"], 11);
 }
+
+/// The board under a pseudo-terminal (util-linux `script`), with or without NO_COLOR.
+fn board_on_a_terminal(env: &TestEnv, root: &Path, no_color: bool) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args([
+        "-qec",
+        &format!("'{}' agent tasks status --mission m", bin.display()),
+        "/dev/null",
+    ])
+    .current_dir(root)
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("HOME", &env.home)
+    .stdin(std::process::Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn the_board_is_coloured_on_a_terminal_unless_no_color() {
+    if !Path::new("/usr/bin/script").exists() && !Path::new("/bin/script").exists() {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    let (root, _) = mission(&env, 2);
+    let coloured = board_on_a_terminal(&env, &root, false);
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    assert!(coloured.contains("planned (2)"), "{coloured:?}");
+    let plain = board_on_a_terminal(&env, &root, true);
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    assert!(plain.contains("planned (2)"), "{plain:?}");
+    assert!(
+        plain.lines().all(|l| l.trim_end().chars().count() <= 80),
+        "{plain}"
+    );
+}
