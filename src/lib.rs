@@ -28,3 +28,16 @@ pub use error::{Error, Result};
 
 /// The version of this binary, as written into project metadata.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod testutil {
+    /// A seeded xorshift generator for randomised unit tests: `next(n)` is in `0..n`.
+    pub fn xorshift(mut seed: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        }
+    }
+}

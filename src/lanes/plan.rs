@@ -491,13 +491,7 @@ mod tests {
     /// The on-demand pieces answer exactly what the full scans they replaced did.
     #[test]
     fn pair_index_and_reach_match_the_full_scans() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testutil::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let pool = [
             "src/**",
             "src/a/**",

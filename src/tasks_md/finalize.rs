@@ -763,13 +763,7 @@ mod tests {
 
     #[test]
     fn ownership_check_reports_the_same_first_conflict_as_a_full_scan() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut next = crate::testutil::xorshift(0x2545_f491_4f6c_dd1du64);
         let pool = [
             "src/**",
             "src/a/**",
