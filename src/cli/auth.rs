@@ -25,30 +25,16 @@ pub enum AuthCommand {
         /// Log in again even when a session is stored
         #[arg(long)]
         force: bool,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
     },
     /// Forget the stored session
-    Logout {
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    Logout {},
     /// Show the stored session (never refreshes or clears it)
-    Status {
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    Status {},
     /// Refresh the access token now, holding the credentials lock throughout
     Refresh {
         /// Ask the server even when the access token is still fresh
         #[arg(long)]
         force: bool,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
     },
 }
 

@@ -25,9 +25,6 @@ pub struct ImplementArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {

@@ -1,5 +1,6 @@
 //! `spec-kitty init`.
 
+use crate::cli::output::style;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -54,9 +55,6 @@ pub struct InitArgs {
     /// files at the paths spec-kitty writes
     #[arg(long)]
     pub force: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
@@ -223,13 +221,13 @@ fn render_human(
     if report.already_initialized {
         ctx.say(format!(
             "{} {} is already a spec-kitty project; refreshed what spec-kitty manages.",
-            ctx.paint("Already initialized:", "33;1"),
+            ctx.paint("Already initialized:", style::WARNING),
             shown.display()
         ));
     } else {
         ctx.say(format!(
             "{} {}",
-            ctx.paint("Initialized spec-kitty project in", "32;1"),
+            ctx.paint("Initialized spec-kitty project in", style::SUCCESS),
             shown.display()
         ));
     }
@@ -255,7 +253,7 @@ fn render_human(
     if !report.files_skipped_user_modified.is_empty() {
         ctx.say(format!(
             "{} these files were changed by you, so they were left alone:",
-            ctx.paint("Kept:", "33;1")
+            ctx.paint("Kept:", style::WARNING)
         ));
         for f in &report.files_skipped_user_modified {
             ctx.say(format!("  - {f}"));

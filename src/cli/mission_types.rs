@@ -10,27 +10,17 @@ use crate::mission::MISSION_TYPES;
 #[derive(Debug, Subcommand)]
 pub enum MissionTypeCommand {
     /// List the mission types
-    List {
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    List {},
     /// Show the mission type of a mission (default: the one inferred from the working directory)
     Current {
         /// Mission: 079, 079-slug, slug or mission_id
         #[arg(long)]
         mission: Option<String>,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
     },
     /// Describe one mission type: its purpose and its steps
     Info {
         /// software-dev, research, documentation or plan
         mission_type: String,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
     },
 }
 

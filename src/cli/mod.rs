@@ -14,7 +14,7 @@ pub mod upgrade;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::error::Result;
 pub use output::Ctx;
@@ -31,6 +31,8 @@ pub use output::Ctx;
     max_term_width = 100
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: output::GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -65,27 +67,15 @@ pub enum Command {
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
-    let json = args.iter().skip(1).any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            if json && code != 0 {
-                output::print_json_error(
-                    &crate::Error::usage(e.kind().to_string())
-                        .with_hint(first_line(&e.to_string())),
-                );
-            } else {
-                let _ = e.print();
-            }
-            return ExitCode::from(code);
-        }
+        Err(e) => return usage_error(&args, &e),
     };
-    let ctx = Ctx::new(json);
+    let ctx = Ctx::new(&cli.global);
     match run(&ctx, cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if json {
+            if ctx.json {
                 output::print_json_error(&e);
             } else {
                 output::print_error(&ctx, &e);
@@ -95,12 +85,50 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-fn first_line(s: &str) -> String {
-    s.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
+/// Report a clap error. Whether `--json` was given is asked of clap itself (a
+/// lenient re-parse), so `create -- --json` is a positional, not JSON mode. Where
+/// clap stops before the flag (an unknown argument or subcommand), the flag counts
+/// only as a whole option token before any `--` terminator.
+fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
+    let code = if e.use_stderr() { 2 } else { 0 };
+    let lenient = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .is_ok_and(|m| json_flag(&m));
+    let json = code != 0
+        && (lenient
+            || args
+                .iter()
+                .skip(1)
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--json"));
+    if json {
+        output::print_json_error(
+            &crate::Error::usage(e.kind().to_string()).with_hint(usage_hint(e)),
+        );
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(code)
+}
+
+/// `--json` anywhere in the matched subcommand chain (it is a global flag).
+fn json_flag(m: &clap::ArgMatches) -> bool {
+    let here = matches!(m.try_get_one::<bool>("json"), Ok(Some(true)));
+    here || m.subcommand().is_some_and(|(_, sub)| json_flag(sub))
+}
+
+/// The error text without clap's usage footer, joined on one line, so a missing
+/// argument is named ("... were not provided: --mission <MISSION>").
+fn usage_hint(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let body: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    body.join(" ")
 }
 
 /// The one dispatch over every command.

@@ -40,9 +40,6 @@ pub struct NextArgs {
     /// project's tracked files (the decision itself is always read off the files)
     #[arg(long, value_enum, requires = "agent")]
     pub result: Option<StepResult>,
-    /// Print the decision as JSON
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {

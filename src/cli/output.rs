@@ -2,7 +2,7 @@
 //! and `--json` prints exactly one JSON document on stdout.
 
 use std::cell::OnceCell;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -10,24 +10,68 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::project::Project;
 
-/// Per-invocation context: output mode, colour, working directory, the project
-/// (found lazily, once).
+/// Named text styles, so every command colours the same thing the same way.
+pub mod style {
+    use anstyle::{AnsiColor, Style};
+
+    pub const BOLD: Style = Style::new().bold();
+    pub const SUCCESS: Style = AnsiColor::Green.on_default().bold();
+    pub const GOOD: Style = AnsiColor::Green.on_default();
+    pub const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+    pub const CAUTION: Style = AnsiColor::Yellow.on_default();
+    pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+    pub const BAD: Style = AnsiColor::Red.on_default();
+    pub const HINT: Style = AnsiColor::Cyan.on_default();
+    pub const PLAIN: Style = AnsiColor::White.on_default();
+    pub const DIM: Style = AnsiColor::BrightBlack.on_default();
+}
+
+/// `--color`: when to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Options every command takes, parsed once by clap before any command runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Print exactly one JSON document on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to use colour; `auto` colours a terminal and honours NO_COLOR and CLICOLOR_FORCE
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Per-invocation context: output mode, colour per stream, working directory,
+/// the project (found lazily, once).
 pub struct Ctx {
     pub json: bool,
+    /// Colour on stdout.
     pub color: bool,
+    /// Colour on stderr (decided separately: `cmd 2>log` keeps stdout coloured).
+    pub color_err: bool,
     pub cwd: PathBuf,
     project: OnceCell<Project>,
 }
 
 impl Ctx {
-    pub fn new(json: bool) -> Ctx {
-        let color = std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true);
+    pub fn new(global: &GlobalArgs) -> Ctx {
+        let decide = |auto: anstream::ColorChoice| match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => auto != anstream::ColorChoice::Never,
+        };
+        let color = decide(anstream::AutoStream::choice(&std::io::stdout()));
+        let color_err = decide(anstream::AutoStream::choice(&std::io::stderr()));
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         Ctx {
-            json,
+            json: global.json,
             color,
+            color_err,
             cwd,
             project: OnceCell::new(),
         }
@@ -67,21 +111,17 @@ impl Ctx {
 
     /// A warning on stderr (both modes: stdout stays clean).
     pub fn warn(&self, msg: impl AsRef<str>) {
-        let prefix = self.paint("warning:", "33;1");
+        let prefix = paint(self.color_err, "warning:", style::WARNING);
         eprintln!("{prefix} {}", msg.as_ref());
     }
 
-    /// Wrap `text` in an ANSI style when colour is on.
-    pub fn paint(&self, text: &str, sgr: &str) -> String {
-        if self.color {
-            format!("\x1b[{sgr}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+    /// Wrap `text` in a style when stdout is coloured.
+    pub fn paint(&self, text: &str, style: anstyle::Style) -> String {
+        paint(self.color, text, style)
     }
 
     pub fn bold(&self, text: &str) -> String {
-        self.paint(text, "1")
+        self.paint(text, style::BOLD)
     }
 
     /// Warn when this binary and the project's metadata.yaml disagree on the version.
@@ -131,9 +171,17 @@ pub fn print_json_error(e: &Error) {
 
 /// The human form of an error on stderr: `error: ...` then `hint: ...`.
 pub fn print_error(ctx: &Ctx, e: &Error) {
-    let label = ctx.paint("error:", "31;1");
+    let label = paint(ctx.color_err, "error:", style::ERROR);
     eprintln!("{label} {}", e.message);
     if let Some(h) = &e.hint {
-        eprintln!("{} {h}", ctx.paint("hint:", "36"));
+        eprintln!("{} {h}", paint(ctx.color_err, "hint:", style::HINT));
+    }
+}
+
+fn paint(on: bool, text: &str, style: anstyle::Style) -> String {
+    if on {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
     }
 }

@@ -11,9 +11,6 @@ pub struct UpgradeArgs {
     /// Show what would change without writing anything
     #[arg(long)]
     pub dry_run: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {

@@ -430,6 +430,7 @@ fn board_on_a_terminal(env: &TestEnv, root: &Path, no_color: bool) -> String {
     .env_clear()
     .env("PATH", std::env::var_os("PATH").unwrap_or_default())
     .env("HOME", &env.home)
+    .env("TERM", "xterm-256color")
     .stdin(std::process::Stdio::null());
     if no_color {
         cmd.env("NO_COLOR", "1");

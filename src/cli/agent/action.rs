@@ -1,5 +1,6 @@
 //! `spec-kitty agent action implement|review`.
 
+use crate::cli::output::style;
 use clap::Subcommand;
 
 use serde_json::json;
@@ -20,9 +21,6 @@ pub enum ActionCommand {
         /// Agent doing the work
         #[arg(long)]
         agent: Option<String>,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
     },
     /// Claim a work package for review and print the review prompt
     Review {
@@ -34,9 +32,6 @@ pub enum ActionCommand {
         /// Agent doing the review
         #[arg(long)]
         agent: Option<String>,
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -92,7 +87,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
     } else {
         ctx.say(format!(
             "{} {} ({}): {} -> {}",
-            ctx.paint(h.action, "32;1"),
+            ctx.paint(h.action, style::SUCCESS),
             ctx.bold(&h.wp_id),
             h.title,
             h.from_lane,

@@ -24,9 +24,6 @@ pub struct DeleteArgs {
     /// Delete even if a lane branch has commits that are not merged
     #[arg(long)]
     pub force: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `lane-<letters>` after `<slug>-`: the lane id of one of this mission's

@@ -1,5 +1,6 @@
 //! `accept` and `merge` (top level and under `agent mission`).
 
+use crate::cli::output::style;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
@@ -71,9 +72,6 @@ pub struct AcceptArgs {
     /// Who accepts (recorded as accepted_by; default: git user.name)
     #[arg(long)]
     pub agent: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,9 +105,6 @@ pub struct MergeArgs {
     /// Undo a merge that stopped part-way: restore the pre-merge refs and files
     #[arg(long, conflicts_with = "strategy")]
     pub abort: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
@@ -130,9 +125,9 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         ));
         for g in &report.gates {
             let mark = if g.passed {
-                ctx.paint("PASS", "32")
+                ctx.paint("PASS", style::GOOD)
             } else {
-                ctx.paint("FAIL", "31;1")
+                ctx.paint("FAIL", style::ERROR)
             };
             if g.passed || g.problems.len() <= 1 {
                 ctx.say(format!("  {mark} {:<21} {}", g.name, g.detail));
@@ -157,7 +152,7 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         } else {
             ctx.say(format!(
                 "{} {} at {} by {}; nothing was committed.",
-                ctx.paint("Accepted", "32;1"),
+                ctx.paint("Accepted", style::SUCCESS),
                 report.mission_slug,
                 report.accepted_at.as_deref().unwrap_or(""),
                 report.accepted_by.as_deref().unwrap_or("")
@@ -200,7 +195,7 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         } else {
             ctx.say(format!(
                 "{} the merge of {}: {} is back at {}.",
-                ctx.paint("Aborted", "33;1"),
+                ctx.paint("Aborted", style::WARNING),
                 r.mission_slug,
                 r.target_branch,
                 short(&r.target_restored_to)
@@ -290,7 +285,7 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
     } else {
         ctx.say(format!(
             "{} {} into {} ({}): {} -> {}",
-            ctx.paint("Merged", "32;1"),
+            ctx.paint("Merged", style::SUCCESS),
             ctx.bold(&r.mission_slug),
             r.target_branch,
             r.strategy.as_str(),

@@ -1,6 +1,7 @@
 //! `spec-kitty agent mission ...`: create, list, backfill-identity, setup-plan,
 //! check-prerequisites, and dispatch to finalize-tasks, accept, merge, delete.
 
+use crate::cli::output::style;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
@@ -18,11 +19,7 @@ pub enum MissionCommand {
     /// Parse tasks.md and the WP files, write dependencies and lanes.json
     FinalizeTasks(taskgraph::FinalizeArgs),
     /// List the project's missions with their ids and lane counts
-    List {
-        /// Print one JSON object instead of text
-        #[arg(long)]
-        json: bool,
-    },
+    List {},
     /// Give missions made before mission_id existed a ULID (nothing else changes)
     BackfillIdentity(BackfillArgs),
     /// Create plan.md from the mission type's template (if it does not exist)
@@ -50,9 +47,6 @@ pub struct CreateArgs {
     /// Use this mission number (must be free) instead of the next one
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub number: Option<u64>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -66,9 +60,6 @@ pub struct BackfillArgs {
     /// Report what would be written; write nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -76,9 +67,6 @@ pub struct SelectArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
@@ -141,7 +129,7 @@ fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     } else {
         ctx.say(format!(
             "{} mission {} ({})",
-            ctx.paint("Created", "32;1"),
+            ctx.paint("Created", style::SUCCESS),
             ctx.bold(&m.slug),
             c.mission_id
         ));
@@ -334,9 +322,9 @@ fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     ctx.say(format!("Mission {}", ctx.bold(&m.slug)));
     for (name, _, ok) in &checks {
         let mark = if *ok {
-            ctx.paint("present", "32")
+            ctx.paint("present", style::GOOD)
         } else {
-            ctx.paint("missing", "33")
+            ctx.paint("missing", style::CAUTION)
         };
         ctx.say(format!("  {name:<14} {mark}"));
     }

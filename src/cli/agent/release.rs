@@ -1,5 +1,6 @@
 //! `spec-kitty agent release validate|prep`.
 
+use crate::cli::output::style;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -16,11 +17,7 @@ pub enum ReleaseCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
-}
+pub struct ValidateArgs {}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Channel {
@@ -38,9 +35,6 @@ pub struct PrepArgs {
     /// Apply the block to CHANGELOG.md and bump the version files (all or nothing)
     #[arg(long)]
     pub write: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(ctx: &Ctx, cmd: ReleaseCommand) -> Result<()> {
@@ -64,9 +58,9 @@ fn run_validate(ctx: &Ctx) -> Result<()> {
     if !ctx.json {
         for g in &gates {
             let mark = if g.ok {
-                ctx.paint("PASS", "32")
+                ctx.paint("PASS", style::GOOD)
             } else {
-                ctx.paint("FAIL", "31;1")
+                ctx.paint("FAIL", style::ERROR)
             };
             ctx.say(format!("{mark} {:<20} {}", g.name, g.detail));
         }

@@ -1,5 +1,6 @@
 //! `finalize-tasks`, `list-dependents`, `mark-status`: the dependency graph.
 
+use crate::cli::output::style;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::json;
 
@@ -40,9 +41,6 @@ pub struct FinalizeArgs {
     /// Run every check and report what would change; write nothing
     #[arg(long)]
     pub validate_only: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
@@ -98,7 +96,7 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
             } else {
                 "Finalized"
             },
-            "32;1"
+            style::SUCCESS
         ),
         r.wp_count,
         ctx.bold(&mission.slug)
@@ -145,9 +143,6 @@ pub struct DependentsArgs {
     /// Also list the transitive dependents (what depends on the dependents)
     #[arg(long)]
     pub all: bool,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 fn run_dependents(ctx: &Ctx, a: &DependentsArgs) -> Result<()> {
@@ -194,9 +189,6 @@ pub struct MarkArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
@@ -252,9 +244,6 @@ pub struct ValidateArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
@@ -270,16 +259,16 @@ pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
     });
     if !ctx.json {
         for e in &r.errors {
-            ctx.say(format!("{} {e}", ctx.paint("ERROR", "31;1")));
+            ctx.say(format!("{} {e}", ctx.paint("ERROR", style::ERROR)));
         }
         for w in &r.warnings {
-            ctx.say(format!("{} {w}", ctx.paint("WARN ", "33")));
+            ctx.say(format!("{} {w}", ctx.paint("WARN ", style::CAUTION)));
         }
         for wp in &r.work_packages {
             let mark = if wp.valid {
-                ctx.paint("ok   ", "32")
+                ctx.paint("ok   ", style::GOOD)
             } else {
-                ctx.paint("FAIL ", "31;1")
+                ctx.paint("FAIL ", style::ERROR)
             };
             ctx.say(format!("{mark} {}  {}", wp.id, wp.lane));
             for e in &wp.errors {

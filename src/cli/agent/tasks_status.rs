@@ -1,5 +1,6 @@
 //! `move-task`, `status`, `list-tasks`, `add-history`, `materialize`.
 
+use crate::cli::output::style;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -56,9 +57,6 @@ pub struct MoveArgs {
     /// Why a forced move is needed
     #[arg(long)]
     pub reason: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
@@ -107,19 +105,16 @@ pub struct StatusArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
-fn lane_colour(lane: &str) -> &'static str {
+fn lane_colour(lane: &str) -> anstyle::Style {
     match lane {
-        "planned" => "37",
-        "claimed" | "in_progress" => "33",
-        "for_review" | "in_review" => "36",
-        "approved" | "done" => "32",
-        "blocked" => "31",
-        _ => "90",
+        "planned" => style::PLAIN,
+        "claimed" | "in_progress" => style::CAUTION,
+        "for_review" | "in_review" => style::HINT,
+        "approved" | "done" => style::GOOD,
+        "blocked" => style::BAD,
+        _ => style::DIM,
     }
 }
 
@@ -223,9 +218,6 @@ pub struct ListArgs {
     /// Only work packages in this lane
     #[arg(long)]
     pub lane: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
@@ -270,9 +262,6 @@ pub struct HistoryArgs {
     /// Who writes the note
     #[arg(long)]
     pub agent: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
@@ -293,9 +282,6 @@ pub struct MaterializeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long)]
     pub mission: Option<String>,
-    /// Print one JSON object instead of text
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run_materialize(ctx: &Ctx, a: &MaterializeArgs) -> Result<()> {
