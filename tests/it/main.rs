@@ -12,6 +12,7 @@ mod merge;
 mod mission;
 mod next;
 mod release;
+mod shape;
 mod status;
 mod taskgraph;
 mod walkthrough;
