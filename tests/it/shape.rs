@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use clap::CommandFactory;
+
+use crate::common::{stderr, stdout, TestEnv};
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
@@ -79,4 +83,105 @@ fn the_test_binary_has_the_test_hooks() {
             bin.display()
         );
     }
+}
+
+/// Every command path of the clap tree, hidden ones included.
+fn command_paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    out.push(prefix.clone());
+    for sub in cmd.get_subcommands() {
+        let mut p = prefix.clone();
+        p.push(sub.get_name().to_string());
+        command_paths(sub, p, out);
+    }
+}
+
+/// A snapshot of every `--help`, one file per command (walked from the clap
+/// tree, so a new subcommand gets one too): a UI change shows as a .snap diff.
+#[test]
+fn every_help_page_matches_its_snapshot() {
+    let env = TestEnv::new();
+    let mut paths = Vec::new();
+    command_paths(&spec_kitty::cli::Cli::command(), Vec::new(), &mut paths);
+    assert!(paths.len() > 40, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let out = env.run(&env.work, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let name = if path.is_empty() {
+            "help".to_string()
+        } else {
+            format!("help__{}", path.join("__"))
+        };
+        insta::assert_snapshot!(name, stdout(&out));
+    }
+}
+
+#[test]
+fn completion_scripts_cover_every_shell_and_command() {
+    let env = TestEnv::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = env.run(&env.work, &["completion", shell]);
+        assert!(out.status.success(), "{shell}: {}", stderr(&out));
+        let script = stdout(&out);
+        for word in ["finalize-tasks", "move-task", "completion", "materialize"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    let out = env.run(&env.work, &["completion", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let v = env.json(&env.work, &["completion", "fish", "--json"]);
+    assert_eq!(v["shell"], "fish");
+    assert!(v["script"]
+        .as_str()
+        .unwrap()
+        .contains("complete -c spec-kitty"));
+}
+
+/// bash really loads the script and registers the completion function.
+#[test]
+fn the_bash_completion_script_loads_in_bash() {
+    let env = TestEnv::new();
+    let script = env.ok(&env.work, &["completion", "bash"]);
+    let file = env.tmp.path().join("spec-kitty.bash");
+    std::fs::write(&file, script).unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c"])
+        .arg(format!(
+            "source '{}' && complete -p spec-kitty",
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("spec-kitty"),
+        "complete -p printed {:?}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_man_page_names_every_command() {
+    let env = TestEnv::new();
+    let page = env.ok(&env.work, &["man"]);
+    assert!(page.contains(".TH spec-kitty 1"), "{page}");
+    assert!(page.contains(".SH NAME"), "{page}");
+    assert!(page.contains("spec-kitty 3.1.1"), "{page}");
+    for sub in spec_kitty::cli::Cli::command().get_subcommands() {
+        if sub.is_hide_set() {
+            continue;
+        }
+        let name = sub.get_name().replace('-', "\\-");
+        assert!(page.contains(&name), "man page lacks {name}");
+    }
+    let page = env.ok(&env.work, &["man", "agent", "mission", "create"]);
+    assert!(
+        page.contains(".TH spec-kitty-agent-mission-create 1"),
+        "{page}"
+    );
+    assert!(page.contains("spec\\-kitty agent mission create"), "{page}");
+    let out = env.run(&env.work, &["man", "no-such-command"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no command `spec-kitty no-such-command`"));
 }
