@@ -15,5 +15,6 @@ mod release;
 mod shape;
 mod status;
 mod taskgraph;
+mod versions;
 mod walkthrough;
 mod workspace;
