@@ -36,7 +36,7 @@ use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
     branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, Strategy,
 };
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
 use crate::project::Project;
@@ -977,9 +977,8 @@ fn switch_files(
             continue;
         }
         let full = workdir.join(path);
-        if full.symlink_metadata().is_ok() {
-            std::fs::remove_file(&full).with_path("remove", &full)?;
-        }
+        // Confined: a directory link on the way never leads the removal out.
+        crate::confine::remove_file(&Project::at(&workdir), &full)?;
         let mut dir = full.parent();
         while let Some(d) = dir {
             if d == workdir || std::fs::remove_dir(d).is_err() {
@@ -1095,7 +1094,7 @@ fn finish(
                 ));
                 continue;
             }
-            let (w, b) = crate::cli::agent::delete::remove_lane_workspace(
+            let (w, b) = workspace::remove_lane_workspace(
                 project,
                 repo,
                 &lane.worktree_name,

@@ -161,7 +161,7 @@ pub fn decide(
     }
     // Finalized: lanes.json exists and places every WP, and every WP declares
     // its dependencies. A WP added or renamed since then needs another pass.
-    let lanes_json = LanesManifest::read(&mission.lanes_file())?;
+    let lanes_json = LanesManifest::for_mission(mission)?;
     let finalized = lanes_json.as_ref().is_some_and(|l| {
         files
             .iter()

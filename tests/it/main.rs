@@ -14,5 +14,6 @@ mod next;
 mod release;
 mod status;
 mod taskgraph;
+mod trust;
 mod walkthrough;
 mod workspace;
