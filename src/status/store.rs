@@ -1,7 +1,6 @@
 //! Reading and appending `status.events.jsonl`, and writing `status.json`.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::model::{Lane, RawEvent, StatusEvent, LANES};
@@ -228,15 +227,7 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.events_path)
-            .with_path("open", &self.events_path)?;
-        f.write_all(buf.as_bytes())
-            .with_path("append to", &self.events_path)?;
-        f.sync_data().with_path("sync", &self.events_path)?;
-        Ok(())
+        fsutil::append(&self.events_path, buf.as_bytes())
     }
 
     /// Write `status.json` atomically, only when its content changes.

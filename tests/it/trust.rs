@@ -295,3 +295,227 @@ fn delete_never_removes_anything_outside_worktrees_and_the_mission() {
     assert!(!m.dir.exists() && !root.join(".worktrees").exists());
     assert!(env.work.join("outside-1/precious.txt").exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn writes_never_go_through_a_link_that_leaves_the_project() {
+    use std::os::unix::fs::symlink;
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    let outside = precious(&env, "outside");
+    let victim = outside.join("precious.txt");
+
+    // A WP file that is a link to a file outside: finalize refuses, writes nothing.
+    let wp = m.dir.join("tasks/WP01-core.md");
+    fs::copy(&wp, &victim).unwrap();
+    let before = fs::read_to_string(&victim).unwrap();
+    fs::remove_file(&wp).unwrap();
+    symlink(&victim, &wp).unwrap();
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    );
+    refused_json(&out, &["refusing to write", "WP01-core.md", "outside"]);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), before);
+    assert!(!m.dir.join("lanes.json").exists(), "nothing written");
+    // Inside the project a link is followed (documented): the linked file changes.
+    let inside = root.join("docs/WP01-core.md");
+    fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    fs::copy(&victim, &inside).unwrap();
+    fs::remove_file(&wp).unwrap();
+    symlink(&inside, &wp).unwrap();
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    assert!(fs::symlink_metadata(&wp).unwrap().file_type().is_symlink());
+    assert!(fs::read_to_string(&inside)
+        .unwrap()
+        .contains("dependencies:"));
+
+    // status.json and the event log linked outside: a move refuses, writes nothing there.
+    for (name, to) in [
+        ("status.events.jsonl", "claimed"),
+        ("status.json", "claimed"),
+    ] {
+        let file = m.dir.join(name);
+        let saved = fs::read(&file).unwrap();
+        fs::write(&victim, &saved).unwrap();
+        fs::remove_file(&file).unwrap();
+        symlink(&victim, &file).unwrap();
+        let out = env.run(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                to,
+                "--agent",
+                "x",
+                "--mission",
+                "demo",
+                "--json",
+            ],
+        );
+        refused_json(&out, &["refusing to write", name]);
+        assert_eq!(fs::read(&victim).unwrap(), saved, "{name}");
+        fs::remove_file(&file).unwrap();
+        fs::write(&file, saved).unwrap();
+    }
+
+    // The refused snapshot is derived data: with the link gone, the next
+    // command writes it from the log (the claim above was recorded).
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "demo", "--json"],
+    );
+    assert!(board.to_string().contains("claimed"), "{board}");
+
+    // A mission subdirectory that is a link to a directory outside.
+    let tasks = m.dir.join("tasks");
+    let moved = env.work.join("tasks-elsewhere");
+    fs::rename(&tasks, &moved).unwrap();
+    symlink(&moved, &tasks).unwrap();
+    let real_wp = moved.join("WP01-core.md");
+    fs::remove_file(&real_wp).unwrap();
+    fs::copy(&inside, &real_wp).unwrap();
+    let before = fs::read(&real_wp).unwrap();
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "in_progress",
+            "--agent",
+            "x",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    );
+    refused_json(&out, &["refusing to write", "resolves to"]);
+    assert_eq!(fs::read(&real_wp).unwrap(), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn prompts_live_in_a_private_dir_inside_the_git_directory_and_never_follow_a_planted_link() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let env = TestEnv::new();
+    let (root, m) = one_code_wp(&env);
+    let dir = root.join(".git/spec-kitty/prompts");
+    // Planted before the first run: a link where the prompt will go, and the
+    // directory made world-writable.
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let outside = precious(&env, "outside");
+    let planted = dir.join(format!("{}-WP01-implement.md", m.slug));
+    symlink(outside.join("precious.txt"), &planted).unwrap();
+    let out = implement(&env, &root, &m.slug);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = PathBuf::from(v["prompt_file"].as_str().unwrap());
+    assert_eq!(file, planted);
+    assert!(!fs::symlink_metadata(&file)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        v["prompt"].as_str().unwrap()
+    );
+    assert_eq!(
+        fs::read_to_string(outside.join("precious.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert_eq!(
+        fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Nothing under TMPDIR, and git status never shows the prompts.
+    let tmp_spec_kitty = env.tmp.path().join("spec-kitty");
+    assert!(!tmp_spec_kitty.exists(), "no shared /tmp folder");
+    assert!(!env
+        .git(&root, &["status", "--porcelain", "--ignored"])
+        .contains("prompt"));
+
+    // The prompts directory replaced by a link: refused, never followed.
+    fs::remove_dir_all(&dir).unwrap();
+    let elsewhere = precious(&env, "elsewhere");
+    symlink(&elsewhere, &dir).unwrap();
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "WP01",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "claude",
+            "--json",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(
+        fs::read_dir(&elsewhere).unwrap().count(),
+        1,
+        "nothing written there"
+    );
+}
+
+#[test]
+fn the_next_run_log_is_append_only_and_bad_lines_are_reported_and_kept() {
+    let env = TestEnv::new();
+    let (root, m) = one_code_wp(&env);
+    let next = |env: &TestEnv| {
+        env.run(
+            &root,
+            &["next", "--agent", "codex", "--mission", &m.slug, "--json"],
+        )
+    };
+    assert!(next(&env).status.success());
+    let log = root.join(format!(".git/spec-kitty/runs/{}.jsonl", m.slug));
+    let mut bytes = fs::read(&log).unwrap();
+    // A hand-edited line of bad UTF-8, then a torn last line.
+    bytes.extend_from_slice(
+        b"{\"event\": \"decision\", \"agent\": \"\xff\xfe\"}\n{\"event\": \"deci",
+    );
+    fs::write(&log, &bytes).unwrap();
+    let out = next(&env);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(".jsonl:2") && err.contains("UTF-8"), "{err}");
+    assert!(err.contains(".jsonl:3") && err.contains("torn"), "{err}");
+    let after = fs::read(&log).unwrap();
+    assert!(after.starts_with(&bytes), "every old byte kept in place");
+    let tail = String::from_utf8(after[bytes.len()..].to_vec()).unwrap();
+    assert!(
+        tail.starts_with('\n'),
+        "the torn line is closed, not glued: {tail:?}"
+    );
+    assert_eq!(tail.trim().lines().count(), 1, "one new decision: {tail}");
+}
