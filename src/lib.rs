@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod cli;
 pub mod confine;
+pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod ids;

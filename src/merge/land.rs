@@ -45,11 +45,6 @@ use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
-/// Test hook: `SPEC_KITTY_TEST_MERGE_INTERRUPT=landed` makes a merge stop right
-/// after the refs and files landed, as a crash there would, so the tests can
-/// drive `--continue` and `--abort`. Unset in normal use.
-const INTERRUPT_ENV: &str = "SPEC_KITTY_TEST_MERGE_INTERRUPT";
-
 #[derive(Debug, Clone, Copy)]
 pub struct MergeOptions {
     pub strategy: Strategy,
@@ -804,11 +799,13 @@ fn run_to_end(
         let on = land(repo, &state).map_err(|e| stage("landing", e))?;
         state.phase = "landed".into();
         write_state(project, &state)?;
-        if std::env::var(INTERRUPT_ENV).as_deref() == Ok("landed") {
+        // Test hook: stop here as a crash would, so the tests can drive
+        // `--continue` and `--abort`. Compiled out of normal builds.
+        if crate::env::merge_interrupt_after_landing() {
             return Err(stage(
                 "landed",
                 Error::internal(format!(
-                    "merge stopped after landing on {} ({INTERRUPT_ENV} test hook)",
+                    "merge stopped after landing on {} (merge-interrupt test hook)",
                     state.target_branch
                 )),
             ));
