@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod drivers;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
@@ -62,6 +63,15 @@ pub enum Command {
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// git merge driver for status.events.jsonl (union by event_id)
+    #[command(hide = true)]
+    MergeDriverEventLog(drivers::DriverArgs),
+    /// git merge driver for status.json (derived from the log; never conflicts)
+    #[command(hide = true)]
+    MergeDriverStatusJson(drivers::DriverArgs),
+    /// git merge driver for tasks/WP*.md (activity log by union)
+    #[command(hide = true)]
+    MergeDriverWp(drivers::DriverArgs),
 }
 
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
@@ -144,6 +154,9 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
         Command::Agent(c) => agent::run(ctx, c),
+        Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),
+        Command::MergeDriverStatusJson(a) => drivers::run_status_json(ctx, &a),
+        Command::MergeDriverWp(a) => drivers::run_wp(ctx, &a),
     }
 }
 
