@@ -10,12 +10,13 @@ pub mod init;
 pub mod mission_types;
 pub mod next;
 pub mod output;
+pub mod state;
 pub mod upgrade;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::Result;
 pub use output::Ctx;
@@ -77,12 +78,20 @@ pub enum Command {
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => return usage_error(&args, &e),
     };
     let ctx = Ctx::new(&cli.global);
-    match run(&ctx, cli.command) {
+    let hook = state::before(&ctx, subcommand_path(&matches), &args);
+    let result = run(&ctx, cli.command);
+    if let (Ok(()), Some(hook)) = (&result, hook) {
+        state::after(&ctx, hook);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if ctx.json {
@@ -120,6 +129,17 @@ fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
         let _ = e.print();
     }
     ExitCode::from(code)
+}
+
+/// The matched subcommand chain, e.g. `["agent", "tasks", "move-task"]`.
+fn subcommand_path(m: &clap::ArgMatches) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = m;
+    while let Some((name, sub)) = cur.subcommand() {
+        out.push(name.to_string());
+        cur = sub;
+    }
+    out
 }
 
 /// `--json` anywhere in the matched subcommand chain (it is a global flag).

@@ -289,3 +289,81 @@ pub fn record_mission(
         files,
     })
 }
+
+/// `auto_commit` in `.kittify/config.yaml`: `agents.auto_commit`, else a
+/// top-level `auto_commit` (where the reference looks). Absent or unreadable:
+/// false, spec-kitty's default (nothing commits unless asked).
+pub fn auto_commit_enabled(root: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(root.join(crate::init::CONFIG_PATH)) else {
+        return false;
+    };
+    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+        return false;
+    };
+    doc.get("agents")
+        .and_then(|a| a.get("auto_commit"))
+        .or_else(|| doc.get("auto_commit"))
+        .and_then(serde_yaml::Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// Before the first code lane of a mission is created: lane worktrees branch
+/// from the target's last commit, so whatever spec-kitty wrote that is not in
+/// that commit is missing there. The project's own files (`.kittify/`,
+/// `.gitignore`, `.gitattributes`) missing is an error with the command that
+/// fixes it; the mission's files missing is a note (the prompt quotes them, and
+/// `merge` commits them at the end).
+pub fn check_committed_before_lanes(
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    target: &str,
+) -> Result<Option<String>> {
+    let repo = super::open_repo(project)?;
+    let Some(tip) = super::branch_tip(&repo, target) else {
+        return Ok(None);
+    };
+    let tree = repo.find_commit(tip)?.tree()?;
+    let in_tree = |rel: &str| tree.get_path(Path::new(rel)).is_ok();
+    let project_files: Vec<&str> = [
+        ".kittify/config.yaml",
+        ".kittify/metadata.yaml",
+        ".gitignore",
+        ".gitattributes",
+    ]
+    .into_iter()
+    .filter(|rel| project.root.join(rel).is_file() && !in_tree(rel))
+    .collect();
+    let prefix = mission_prefix(&project.root, &mission.dir)?;
+    if !project_files.is_empty() {
+        let mut add: Vec<String> = project_files
+            .iter()
+            .map(|f| {
+                if f.starts_with(".kittify/") {
+                    ".kittify".to_string()
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        add.dedup();
+        add.push(prefix.trim_end_matches('/').to_string());
+        return Err(Error::user(format!(
+            "the project's spec-kitty files are not committed on {target}: {}. Lane worktrees branch from the last commit of {target}, so the lane would start without them, and they would stay uncommitted after the merge",
+            project_files.join(", ")
+        ))
+        .with_hint(format!(
+            "commit them once, then run this again: `git add {} && git commit -m \"Add spec-kitty project files\"`",
+            add.join(" ")
+        )));
+    }
+    let missing = changed_under(&repo, Some(&tree), &prefix)?;
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "{} file(s) of {prefix} are not committed on {target} (e.g. {}): the lane worktree branches from its last commit and will not contain them; `spec-kitty merge` commits them at the end, or share them now with `spec-kitty agent mission record --mission {}`",
+        missing.len(),
+        missing[0],
+        mission.slug
+    )))
+}

@@ -95,7 +95,27 @@ impl StatusStore {
             Err(e) => return Err(Error::io("read", &self.events_path, e)),
         };
         let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
-        Ok((reduce_events(&events), warnings))
+        let snap = reduce_events(&events);
+        self.refresh_if_stale();
+        Ok((snap, warnings))
+    }
+
+    /// status.json is derived: when it is older than the log (a git merge or
+    /// pull brought new events, or a crash came between the two writes), it is
+    /// rebuilt. A failure here only leaves it stale for the next reader.
+    fn refresh_if_stale(&self) {
+        let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let (Some(log), Some(snap)) = (modified(&self.events_path), modified(&self.snapshot_path))
+        else {
+            return;
+        };
+        if snap >= log || self.materialize().is_err() {
+            return;
+        }
+        // Unchanged content is not rewritten: mark it as current all the same.
+        if let Ok(f) = fs::File::options().write(true).open(&self.snapshot_path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
     }
 
     fn lock(&self) -> Result<FileLock> {
