@@ -96,20 +96,33 @@ impl StatusStore {
         };
         let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
         let snap = reduce_events(&events);
-        self.refresh_if_stale();
+        self.refresh_if_stale(&snap);
         Ok((snap, warnings))
     }
 
-    /// status.json is derived: when it is older than the log (a git merge or
-    /// pull brought new events, or a crash came between the two writes), it is
-    /// rebuilt. A failure here only leaves it stale for the next reader.
-    fn refresh_if_stale(&self) {
+    /// status.json is derived: when it no longer describes the log (a git
+    /// merge or pull brought new events, a crash came between the two writes)
+    /// or is older than it, it is rebuilt. A failure here only leaves it stale
+    /// for the next reader.
+    fn refresh_if_stale(&self, snap: &Snapshot) {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            event_count: Option<usize>,
+            last_event_id: Option<String>,
+        }
         let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-        let (Some(log), Some(snap)) = (modified(&self.events_path), modified(&self.snapshot_path))
+        let (Some(log), Some(written)) =
+            (modified(&self.events_path), modified(&self.snapshot_path))
         else {
             return;
         };
-        if snap >= log || self.materialize().is_err() {
+        let describes = fs::read(&self.snapshot_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Head>(&b).ok())
+            .is_some_and(|h| {
+                h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
+            });
+        if (describes && written >= log) || self.materialize().is_err() {
             return;
         }
         // Unchanged content is not rewritten: mark it as current all the same.
