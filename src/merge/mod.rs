@@ -9,13 +9,15 @@
 //!   clean result is written: objects, then the mission branch, then the target
 //!   (files of the main checkout, then the ref). A small state file in the git
 //!   common directory makes that last stretch resumable (`--continue`) and
-//!   reversible (`--abort`).
+//!   reversible (`--abort`). Finishing records the mission: one commit on the
+//!   target holds its final `kitty-specs/<slug>/` files ([`record`]).
 //!
 //! Nothing here prints; the CLI renders the typed reports.
 
 pub mod accept;
 mod integrate;
 pub mod land;
+pub mod record;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

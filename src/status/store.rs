@@ -94,7 +94,40 @@ impl StatusStore {
             Err(e) => return Err(Error::io("read", &self.events_path, e)),
         };
         let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
-        Ok((reduce_events(&events), warnings))
+        let snap = reduce_events(&events);
+        self.refresh_if_stale(&snap);
+        Ok((snap, warnings))
+    }
+
+    /// status.json is derived: when it no longer describes the log (a git
+    /// merge or pull brought new events, a crash came between the two writes)
+    /// or is older than it, it is rebuilt. A failure here only leaves it stale
+    /// for the next reader.
+    fn refresh_if_stale(&self, snap: &Snapshot) {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            event_count: Option<usize>,
+            last_event_id: Option<String>,
+        }
+        let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let (Some(log), Some(written)) =
+            (modified(&self.events_path), modified(&self.snapshot_path))
+        else {
+            return;
+        };
+        let describes = fs::read(&self.snapshot_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Head>(&b).ok())
+            .is_some_and(|h| {
+                h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
+            });
+        if (describes && written >= log) || self.materialize().is_err() {
+            return;
+        }
+        // Unchanged content is not rewritten: mark it as current all the same.
+        if let Ok(f) = fs::File::options().write(true).open(&self.snapshot_path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
     }
 
     fn lock(&self) -> Result<FileLock> {

@@ -27,6 +27,8 @@ pub struct Handoff {
     pub prompt: String,
     pub from_lane: String,
     pub lane: String,
+    /// Things the agent should know (e.g. mission files not committed yet).
+    pub notes: Vec<String>,
 }
 
 /// How much of spec.md and of plan.md a prompt quotes.
@@ -170,6 +172,7 @@ pub fn implement(
     let lanes = require_lanes(mission)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     let (file, ws, from) = loop {
         let snap = store.snapshot()?.0;
         let file = pick(mission, &snap, wp_id, &passed_over)?;
@@ -190,6 +193,15 @@ pub fn implement(
                     "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
                     file.id, mission.slug
                 )));
+        }
+        let first_lane = project.is_git()
+            && resolve(project, mission, &lanes, &file)
+                .is_ok_and(|w| w.branch.is_some() && !w.path.exists());
+        if first_lane {
+            let target = crate::merge::target_branch(mission, Some(&lanes));
+            notes.extend(crate::merge::record::check_committed_before_lanes(
+                project, mission, &target,
+            )?);
         }
         let ws = ensure(project, mission, &lanes, &file)?;
         if from == Lane::InProgress {
@@ -238,6 +250,7 @@ pub fn implement(
         prompt,
         from_lane: from.to_string(),
         lane: Lane::InProgress.to_string(),
+        notes,
     })
 }
 
@@ -491,6 +504,7 @@ pub fn review(
         prompt,
         from_lane: from.to_string(),
         lane: Lane::InReview.to_string(),
+        notes: Vec::new(),
     })
 }
 

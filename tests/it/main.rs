@@ -9,6 +9,7 @@ mod fuzz;
 mod hardening;
 mod init;
 mod merge;
+mod merge_drivers;
 mod mission;
 mod next;
 mod release;
