@@ -1042,6 +1042,7 @@ fn finish(
                         "merged into {} at {merged_short} by spec-kitty merge",
                         state.target_branch
                     )),
+                    landed: Some(state.target_after.clone()),
                     ..Default::default()
                 },
             )?;
