@@ -629,12 +629,13 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
             )
             .with_hint("set it to the directory the WP mainly changes, e.g. src/module/"));
         }
-        let s = surface.trim_end_matches('/');
+        // A literal prefix of an owned glob (as the reference checks), or a path
+        // inside one: `wc.py/` is neither for `wc.py`.
         if !p
             .ownership
             .owned_files
             .iter()
-            .any(|g| g.starts_with(s) || ownership::glob_match(g, s))
+            .any(|g| g.starts_with(surface.as_str()) || ownership::glob_match(g, surface))
         {
             return Err(Error::parse(
                 &p.file.path,

@@ -236,6 +236,7 @@ pub fn implement(
     let fresh = WpFile::read(&file.path)?;
     let feedback = review_feedback(&store.read()?.events, &file.id);
     let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback);
+    let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
     fsutil::write_private(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
@@ -540,6 +541,7 @@ pub fn review(
         path = ws.path.display(),
         text = file_text(&fresh).trim_end(),
     );
+    let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, id, "review")?;
     fsutil::write_private(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {

@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod compat_finalize;
 mod fuzz;
 mod hardening;
 mod init;
