@@ -111,7 +111,27 @@ pub fn warnings(text: Option<&str>, doc: &TasksDoc, files: &[WpFile]) -> Vec<Str
         ),
         None => {}
     }
+    let lines: Vec<&str> = text.map(|t| t.lines().collect()).unwrap_or_default();
     for f in files {
+        // `**Dependencies**: none` in tasks.md while the frontmatter lists some.
+        if let Some(s) = doc.section(&f.id) {
+            let declared = f.dependencies();
+            let says_none = s.dependencies.is_empty()
+                && lines
+                    .iter()
+                    .take(s.end_line)
+                    .skip(s.line)
+                    .any(|l| parse::deps_line_re().is_match(l));
+            if says_none && f.declares_dependencies() && !declared.is_empty() {
+                out.push(format!(
+                    "{}: frontmatter `dependencies: [{}]` is what counts, but its tasks.md section says none; make them agree (write `**Dependencies**: {}` in tasks.md, or `dependencies: []` in {})",
+                    f.id,
+                    declared.join(", "),
+                    declared.join(", "),
+                    file_name(f)
+                ));
+            }
+        }
         if text.is_some() && doc.section(&f.id).is_none() {
             out.push(format!(
                 "{}: {} has no section in tasks.md (add `## {}: {}` with its subtasks)",

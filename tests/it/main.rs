@@ -11,6 +11,7 @@ mod init;
 mod merge;
 mod mission;
 mod next;
+mod prompts;
 mod release;
 mod status;
 mod taskgraph;
