@@ -3,21 +3,35 @@
 //! Nothing here is rendered at start-up: callers ask for one template when they
 //! need it.
 
-/// A mission-type template by kind (`spec`, `plan`, `tasks`, `wp`).
+/// The mission types that have their own templates.
+pub const MISSION_TYPES: [&str; 4] = ["software-dev", "research", "documentation", "plan"];
+
+/// A mission-type template by kind (`spec`, `plan`, `tasks`, `wp`). An unknown
+/// type gets the software-dev templates.
 pub fn mission_template(mission_type: &str, kind: &str) -> Option<&'static str> {
-    Some(match (mission_type, kind) {
-        ("software-dev", "spec") => include_str!("../templates/missions/software-dev/spec.md"),
-        ("software-dev", "plan") => include_str!("../templates/missions/software-dev/plan.md"),
-        ("software-dev", "tasks") => include_str!("../templates/missions/software-dev/tasks.md"),
-        ("software-dev", "wp") => include_str!("../templates/missions/software-dev/wp.md"),
-        ("research", "spec") => include_str!("../templates/missions/research/spec.md"),
-        ("research", "plan") => include_str!("../templates/missions/research/plan.md"),
-        ("documentation", "spec") => include_str!("../templates/missions/documentation/spec.md"),
-        ("documentation", "plan") => include_str!("../templates/missions/documentation/plan.md"),
-        ("plan", "spec") => include_str!("../templates/missions/plan/spec.md"),
-        ("plan", "plan") => include_str!("../templates/missions/plan/plan.md"),
-        (_, "tasks") => include_str!("../templates/missions/software-dev/tasks.md"),
-        (_, "wp") => include_str!("../templates/missions/software-dev/wp.md"),
+    macro_rules! by_type {
+        ($kind:literal) => {
+            match mission_type {
+                "research" => {
+                    include_str!(concat!("../templates/missions/research/", $kind, ".md"))
+                }
+                "documentation" => {
+                    include_str!(concat!(
+                        "../templates/missions/documentation/",
+                        $kind,
+                        ".md"
+                    ))
+                }
+                "plan" => include_str!(concat!("../templates/missions/plan/", $kind, ".md")),
+                _ => include_str!(concat!("../templates/missions/software-dev/", $kind, ".md")),
+            }
+        };
+    }
+    Some(match kind {
+        "spec" => by_type!("spec"),
+        "plan" => by_type!("plan"),
+        "tasks" => by_type!("tasks"),
+        "wp" => by_type!("wp"),
         _ => return None,
     })
 }
@@ -98,6 +112,53 @@ pub fn expand_formats(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The headings of the `## Format: ...` table rows (`| `## Summary` | ...`).
+    fn format_sections(doc: &str) -> Vec<String> {
+        doc.lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .filter(|h| h.starts_with("## "))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn mission_templates_follow_the_formats_and_name_their_steps() {
+        for t in MISSION_TYPES {
+            for (kind, fmt) in [("spec", "spec"), ("plan", "plan")] {
+                let text = mission_template(t, kind).unwrap();
+                assert!(text.contains(&format!("Mission type: {t}.")), "{t}/{kind}");
+                let allowed = format_sections(format(fmt).unwrap());
+                assert!(allowed.len() >= 7, "{allowed:?}");
+                for h in text.lines().filter(|l| l.starts_with("## ")) {
+                    assert!(
+                        allowed.iter().any(|a| a == h),
+                        "{t}/{kind}: `{h}` is not in the {fmt} format"
+                    );
+                }
+            }
+            let spec = mission_template(t, "spec").unwrap();
+            for step in ["specify", "plan", "tasks", "implement/review", "accept"] {
+                assert!(spec.contains(&format!("  {step}")), "{t}: step {step}");
+            }
+            let wp = mission_template(t, "wp").unwrap();
+            let mode = if matches!(t, "research" | "plan") {
+                "planning_artifact"
+            } else {
+                "code_change"
+            };
+            assert!(wp.contains(&format!("execution_mode: {mode}")), "{t}");
+            assert!(mission_template(t, "tasks")
+                .unwrap()
+                .contains("**Requirement Refs**: FR-001"));
+        }
+        assert_eq!(
+            mission_template("unknown", "spec"),
+            mission_template("software-dev", "spec")
+        );
+        assert!(mission_template("software-dev", "nope").is_none());
+    }
 
     #[test]
     fn formats_expand_and_unknown_names_stay() {
