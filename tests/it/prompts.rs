@@ -211,6 +211,19 @@ fn the_worked_example_mission_finalizes_with_zero_warnings() {
         &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
     );
     assert!(board.to_string().contains("WP04"), "{board}");
+    let check = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "validate-workflow",
+            "--mission",
+            &m.slug,
+            "--json",
+        ],
+    );
+    assert_eq!(check["valid"], true, "{check:#}");
+    assert_eq!(check["warnings"], serde_json::json!([]), "{check:#}");
     let out = env.run(
         &root,
         &[
