@@ -13,6 +13,7 @@ mod merge;
 mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
 mod shape;
 mod status;
