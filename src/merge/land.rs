@@ -596,7 +596,7 @@ fn preconditions(
             );
         }
     }
-    for p in dependency_problems(repo, code, tips)? {
+    for p in dependency_problems(project, mission, repo, code, tips)? {
         block("lost_work", p);
     }
     let linked = linked_checkouts(repo);

@@ -203,11 +203,9 @@ pub fn decide(
     let Some(lanes) = lanes_json else {
         return Ok(d);
     };
+    // Ready: planned, every dependency approved, and its lane's worktree free.
     let ready = files.iter().find(|f| {
-        lane(&f.id) == Lane::Planned
-            && f.dependencies()
-                .iter()
-                .all(|dep| matches!(lane(dep), Lane::Done | Lane::Approved))
+        lane(&f.id) == Lane::Planned && workspace::handoff::wait_reason(&lanes, &snap, f).is_none()
     });
     if let Some(f) = ready {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
@@ -333,9 +331,14 @@ pub fn decide(
         );
         return Ok(d);
     }
-    let waiting: Vec<String> = active
+    let waiting: Vec<String> = files
         .iter()
-        .map(|id| format!("{id} is {}", lane(id)))
+        .filter(|f| active.contains(&f.id.as_str()))
+        .map(|f| match lane(&f.id) {
+            Lane::Planned => workspace::handoff::wait_reason(&lanes, &snap, f)
+                .unwrap_or_else(|| format!("{} is planned", f.id)),
+            l => format!("{} is {l}", f.id),
+        })
         .collect();
     d.kind = "blocked";
     d.mission_state = "implement";

@@ -8,6 +8,7 @@ mod auth;
 mod fuzz;
 mod hardening;
 mod init;
+mod lanes;
 mod merge;
 mod mission;
 mod next;

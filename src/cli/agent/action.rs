@@ -79,6 +79,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "base_branch": h.workspace.base_branch,
             "target_branch": h.workspace.target_branch,
             "worktree_created": h.workspace.created,
+            "merged_in": h.workspace.merged_in,
             "from_lane": h.from_lane,
             "lane": h.lane,
             "prompt_file": h.prompt_file,
@@ -94,6 +95,9 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             h.lane
         ));
         ctx.say(format!("Workspace: {}", h.workspace.path.display()));
+        for line in crate::cli::implement::merged_in_lines(&h.workspace) {
+            ctx.say(line);
+        }
         ctx.say(format!("Prompt saved to {}", h.prompt_file.display()));
         ctx.say("");
         ctx.say(h.prompt.trim_end());
