@@ -9,6 +9,7 @@ mod compat_finalize;
 mod fuzz;
 mod hardening;
 mod init;
+mod lanes;
 mod merge;
 mod merge_drivers;
 mod mission;
