@@ -110,6 +110,16 @@ impl Project {
         }
     }
 
+    /// Where agent prompt files go: `<git-common-dir>/spec-kitty/prompts/` (never
+    /// shown by `git status`, shared by the worktrees), or
+    /// `.kittify/runtime/prompts/` (git-ignored by `init`) without git.
+    pub fn prompts_dir(&self) -> PathBuf {
+        match &self.git_common_dir {
+            Some(common) => common.join("spec-kitty").join("prompts"),
+            None => self.kittify_dir().join("runtime").join("prompts"),
+        }
+    }
+
     /// The branch checked out in the main checkout, if any (None when detached or not git).
     pub fn current_branch(&self) -> Option<String> {
         let head = fs::read_to_string(self.git_common_dir.as_ref()?.join("HEAD")).ok()?;

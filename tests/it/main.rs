@@ -5,16 +5,21 @@
 mod common;
 
 mod auth;
+mod compat_finalize;
 mod fuzz;
 mod hardening;
 mod init;
+mod lanes;
 mod merge;
+mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
 mod shape;
 mod status;
 mod taskgraph;
+mod trust;
 mod versions;
 mod walkthrough;
 mod workspace;
