@@ -27,9 +27,6 @@ fn no_core_module_names_the_cli() {
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     assert!(files.len() > 20, "found only {} source files", files.len());
-    // Known offenders being moved out by another change; each entry must still
-    // offend (so the list shrinks as they go) and nothing else may.
-    let pending: &[&str] = &["src/merge/land.rs"];
     let mut offenders = Vec::new();
     for f in &files {
         let rel = f.strip_prefix(src.parent().unwrap()).unwrap();
@@ -48,20 +45,10 @@ fn no_core_module_names_the_cli() {
             offenders.push(rel.to_string_lossy().into_owned());
         }
     }
-    let unexpected: Vec<&String> = offenders
-        .iter()
-        .filter(|o| !pending.contains(&o.as_str()))
-        .collect();
     assert!(
-        unexpected.is_empty(),
-        "core modules must not name crate::cli (move the logic into core): {unexpected:?}"
+        offenders.is_empty(),
+        "core modules must not name crate::cli (move the logic into core): {offenders:?}"
     );
-    for p in pending {
-        assert!(
-            offenders.iter().any(|o| o == p),
-            "{p} no longer names crate::cli: drop it from the pending list"
-        );
-    }
 }
 
 /// The integration tests run a binary built with the `test-hooks` feature (the
