@@ -81,7 +81,7 @@ impl AuthHome {
             }
         }
         FileLock::acquire(&self.lock_path(), self.lock_timeout, "the credentials file").map_err(|e| {
-            e.with_hint(format!(
+            Error::from(e).with_hint(format!(
                 "another spec-kitty process holds {}; try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS",
                 self.lock_path().display()
             ))

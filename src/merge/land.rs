@@ -241,6 +241,7 @@ fn merge_lock(project: &Project) -> Result<FileLock> {
         LOCK_TIMEOUT,
         "merges in this repository",
     )
+    .map_err(Error::from)
 }
 
 fn oid(s: &str) -> Result<Oid> {
