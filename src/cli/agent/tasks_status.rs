@@ -235,7 +235,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "done": board.done,
             "ready": board.ready,
             "stale_wps": 0,
-            "auto_commit": false,
+            "auto_commit": crate::merge::record::auto_commit_enabled(&project.root),
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
         return Ok(());
