@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod dashboard;
 pub mod error;
 pub mod fsutil;
 pub mod init;

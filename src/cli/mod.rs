@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod dashboard;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
@@ -56,6 +57,8 @@ pub enum Command {
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
+    /// Serve a live, read-only web kanban of the project on 127.0.0.1
+    Dashboard(dashboard::DashboardArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -143,6 +146,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Upgrade(a) => upgrade::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
+        Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
     }
 }
