@@ -505,9 +505,9 @@ impl Loader {
         }
     }
 
-    /// Re-stat every mission and rebuild those whose fingerprint changed (or
-    /// only those in `only`, when given; new and removed missions are always
-    /// seen). Returns the new view when anything changed, when `force` is set
+    /// Re-stat every mission and rebuild those whose fingerprint changed; or,
+    /// with `only`, rebuild just those missions (new and removed missions are
+    /// always seen). Returns the new view when anything changed, when `force` is set
     /// (something outside the missions changed, like the charter), and on the
     /// first call.
     pub fn refresh(
@@ -526,8 +526,12 @@ impl Loader {
             if known && only.is_some_and(|set| !set.contains(dir)) {
                 continue;
             }
+            // A mission named by a watcher event is re-read whatever its stat
+            // says (two same-size writes within one mtime tick look equal);
+            // the periodic re-stat compares fingerprints.
+            let named = only.is_some_and(|set| set.contains(dir));
             let fp = fingerprint(dir);
-            if self.missions.get(dir).is_some_and(|m| m.fingerprint == fp) {
+            if !named && self.missions.get(dir).is_some_and(|m| m.fingerprint == fp) {
                 continue;
             }
             self.missions

@@ -5,6 +5,8 @@
 mod common;
 
 mod auth;
+mod dashboard;
+mod dashboard_browser;
 mod fuzz;
 mod hardening;
 mod init;
