@@ -6,6 +6,8 @@ mod common;
 
 mod auth;
 mod compat_finalize;
+mod dashboard;
+mod dashboard_browser;
 mod fuzz;
 mod hardening;
 mod init;
