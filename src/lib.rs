@@ -20,6 +20,7 @@ pub mod mission;
 pub mod next;
 pub mod project;
 pub mod release;
+pub mod shell;
 pub mod status;
 pub mod tasks_md;
 pub mod templates;

@@ -73,7 +73,8 @@ pub fn decide(
     result: Option<&str>,
 ) -> Result<Decision> {
     let slug = &mission.slug;
-    let agent_name = agent.unwrap_or("<agent>");
+    // One shell word: it is printed inside commands (crate::shell).
+    let agent_name = agent.map_or_else(|| "<agent>".to_string(), crate::shell::quote);
     let mut d = Decision {
         kind: "step",
         agent: agent.map(str::to_string),

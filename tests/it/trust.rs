@@ -519,3 +519,270 @@ fn the_next_run_log_is_append_only_and_bad_lines_are_reported_and_kept() {
     );
     assert_eq!(tail.trim().lines().count(), 1, "one new decision: {tail}");
 }
+
+/// finalize-tasks on a one-WP mission whose WP file frontmatter gets `extra`.
+fn finalize_with(env: &TestEnv, extra: &str, replace_owned: Option<&str>) -> std::process::Output {
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let mut text = fs::read_to_string(&wp).unwrap();
+    if let Some(owned) = replace_owned {
+        text = text.replace("owned_files:\n- src/core/**\n", owned);
+    }
+    text = text.replacen("---\n", &format!("---\n{extra}"), 1);
+    fs::write(&wp, text).unwrap();
+    env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    )
+}
+
+#[test]
+fn finalize_refuses_escaping_owned_files_hostile_subtasks_and_wrong_types() {
+    // (frontmatter added, owned_files replaced, what the error must name)
+    let cases: &[(&str, Option<&str>, &[&str])] = &[
+        (
+            "",
+            Some("owned_files:\n- src/ok/**\n- /etc/**\n"),
+            &["WP01-core.md:6", "/etc/**", "absolute"],
+        ),
+        (
+            "",
+            Some("owned_files:\n- ../../outside/**\n"),
+            &["WP01-core.md:5", "..", "climbs out"],
+        ),
+        (
+            "",
+            Some("owned_files:\n- src/../../x\n"),
+            &["WP01-core.md:5", "climbs out"],
+        ),
+        ("", Some("owned_files:\n- ~/.ssh/**\n"), &["absolute"]),
+        (
+            "subtasks:\n- T001\n- 'T002; touch PWNED'\n",
+            None,
+            &["WP01-core.md:4", "subtask", "T002; touch PWNED"],
+        ),
+        (
+            "dependencies: {a: b}\n",
+            None,
+            &["WP01-core.md:2", "`dependencies`", "mapping"],
+        ),
+        ("dependencies: 5\n", None, &["`dependencies`", "a number"]),
+        (
+            "owned_files_x: 1\nrequirement_refs:\n- {x: 1}\n",
+            None,
+            &["`requirement_refs`", "mapping"],
+        ),
+        (
+            "execution_mode: [a, b]\n",
+            None,
+            &["`execution_mode`", "a list"],
+        ),
+    ];
+    for (extra, owned, needles) in cases {
+        let env = TestEnv::new();
+        let out = finalize_with(&env, extra, *owned);
+        refused_json(&out, needles);
+        let lanes = env.work.join("p/kitty-specs/001-demo/lanes.json");
+        assert!(!lanes.exists(), "{extra}{owned:?}: nothing written");
+    }
+    // A WP file whose frontmatter id differs from its name: two files, one id.
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[
+            WpDef::code("WP01", "Core", "src/core/**", &[]),
+            WpDef::code("WP02", "Cli", "src/cli/**", &[]),
+        ],
+    );
+    let wp2 = m.dir.join("tasks/WP02-cli.md");
+    let text = fs::read_to_string(&wp2).unwrap();
+    fs::write(
+        &wp2,
+        text.replace("work_package_id: WP02", "work_package_id: WP01"),
+    )
+    .unwrap();
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    );
+    refused_json(&out, &["WP02-cli.md:2", "work_package_id", "WP01"]);
+}
+
+/// Every command line a prompt prints: indented lines and `backticked` spans
+/// that start with `spec-kitty `, `git -C ` or `cd `.
+fn printed_commands(prompt: &str) -> Vec<String> {
+    let starts = |l: &str| {
+        ["spec-kitty ", "git -C ", "cd "]
+            .iter()
+            .any(|p| l.starts_with(p))
+    };
+    let mut out = Vec::new();
+    for line in prompt.lines() {
+        let t = line.trim();
+        if line.starts_with("    ") && starts(t) {
+            out.push(t.to_string());
+        }
+        for (i, span) in line.split('`').enumerate() {
+            if i % 2 == 1 && span.starts_with("spec-kitty ") {
+                out.push(span.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn printed_commands_run_only_spec_kitty_and_git_whatever_the_frontmatter_says() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let hostile_title = r#"a"; touch PWNED1; echo "$(touch PWNED2)`touch PWNED3`'\"#;
+    let text = fs::read_to_string(&wp).unwrap().replace(
+        "title: Core",
+        &format!(
+            "title: {}",
+            serde_json::to_string(&format!("{hostile_title}\nx; touch PWNED4")).unwrap()
+        ),
+    );
+    fs::write(&wp, text).unwrap();
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    // After finalize, a hand edit slips a hostile subtask id into the frontmatter.
+    let text = fs::read_to_string(&wp).unwrap();
+    assert!(text.contains("subtasks:\n- T001\n"), "{text}");
+    fs::write(
+        &wp,
+        text.replace(
+            "subtasks:\n- T001\n",
+            "subtasks:\n- T001\n- 'T9;touch PWNED5'\n",
+        ),
+    )
+    .unwrap();
+    let agent = "bot';touch PWNED6;'";
+    let mut prompts = Vec::new();
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            "demo",
+            "--agent",
+            agent,
+            "--json",
+        ],
+    );
+    prompts.push(v["prompt"].as_str().unwrap().to_string());
+    let v = env.json(
+        &root,
+        &["next", "--agent", agent, "--mission", "demo", "--json"],
+    );
+    if let Some(c) = v["command"].as_str() {
+        prompts.push(format!("    {c}\n"));
+    }
+    let commands: Vec<String> = prompts.iter().flat_map(|p| printed_commands(p)).collect();
+    assert!(commands.len() >= 5, "{commands:?}");
+
+    // Stubs record their arguments, one bracketed word each.
+    let stubs = env.tmp.path().join("stubs");
+    fs::create_dir_all(&stubs).unwrap();
+    let log = env.tmp.path().join("calls.log");
+    for name in ["spec-kitty", "git"] {
+        let stub = stubs.join(name);
+        fs::write(
+            &stub,
+            format!("#!/bin/sh\nprintf '{name}' >> \"$CALLS\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"$CALLS\"; done\necho >> \"$CALLS\"\n"),
+        )
+        .unwrap();
+        fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", stubs.display());
+    let scratch = env.tmp.path().join("scratch");
+    fs::create_dir_all(&scratch).unwrap();
+    for c in &commands {
+        let syntax = std::process::Command::new("bash")
+            .args(["-n", "-c", c])
+            .output()
+            .unwrap();
+        assert!(
+            syntax.status.success(),
+            "bash -n: {c}\n{}",
+            String::from_utf8_lossy(&syntax.stderr)
+        );
+        let ran = std::process::Command::new("bash")
+            .args(["-c", c])
+            .current_dir(&scratch)
+            .env("PATH", &path)
+            .env("CALLS", &log)
+            .output()
+            .unwrap();
+        assert!(
+            ran.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+    }
+    let calls = fs::read_to_string(&log).unwrap();
+    // Only the stubs ran, once per printed spec-kitty/git command, and nothing else.
+    let expected = commands.iter().filter(|c| !c.starts_with("cd ")).count();
+    assert_eq!(calls.lines().count(), expected, "{calls}");
+    assert!(
+        calls
+            .lines()
+            .all(|l| l.starts_with("spec-kitty [") || l.starts_with("git [")),
+        "{calls}"
+    );
+    for dir in [
+        &scratch,
+        &root,
+        &env.work,
+        &root.join(".worktrees/001-demo-lane-a"),
+    ] {
+        for n in 1..=6 {
+            assert!(
+                !dir.join(format!("PWNED{n}")).exists(),
+                "PWNED{n} in {}",
+                dir.display()
+            );
+        }
+    }
+    // The hostile values arrived as single arguments.
+    assert!(calls.contains(&format!("[{agent}]")), "{calls}");
+    assert!(calls.contains("[T9;touch PWNED5]"), "{calls}");
+    assert!(calls.contains("[WP01: a\"; touch PWNED1;"), "{calls}");
+}
