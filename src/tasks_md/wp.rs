@@ -68,11 +68,30 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Read every WP file in `tasks_dir`; the first malformed one is an error naming it.
+///
+/// Two files with one WP id (`WP01-a.md` and `WP01-b.md`) are an error naming
+/// both: every command would otherwise act on whichever it found first.
 pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
-    list_wp_files(tasks_dir)?
+    let files: Vec<WpFile> = list_wp_files(tasks_dir)?
         .iter()
         .map(|p| WpFile::read(p))
-        .collect()
+        .collect::<Result<_>>()?;
+    let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    for f in &files {
+        if let Some(prev) = seen.insert(&f.id, &f.path) {
+            return Err(Error::parse(
+                &f.path,
+                None,
+                format!(
+                    "duplicate work package id {}: {} has it too",
+                    f.id,
+                    prev.display()
+                ),
+            )
+            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
+        }
+    }
+    Ok(files)
 }
 
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
@@ -167,7 +186,7 @@ impl WpFile {
 
     /// The fields spec-kitty reads have the type it reads them as: list fields
     /// are a list of scalars (or a comma-separated string), text fields are
-    /// scalars, and `work_package_id` is the file name's id. A wrong type is an
+    /// scalars. A wrong type is an
     /// error naming the file, the line and the field, never silently read as
     /// empty (and then rewritten).
     fn check_fields(&self) -> Result<()> {
@@ -216,17 +235,6 @@ impl WpFile {
                 self.get(key)
             {
                 return Err(err(key, format!("must be text, found {}", yaml_type(v))));
-            }
-        }
-        if let Some(declared) = self.get_str("work_package_id") {
-            if declared != self.id {
-                return Err(err(
-                    "work_package_id",
-                    format!(
-                        "is {declared} but the file name says {}; two files would claim one id",
-                        self.id
-                    ),
-                ));
             }
         }
         Ok(())

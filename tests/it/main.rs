@@ -5,15 +5,20 @@
 mod common;
 
 mod auth;
+mod compat_finalize;
 mod fuzz;
 mod hardening;
 mod init;
 mod merge;
+mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
+mod shape;
 mod status;
 mod taskgraph;
 mod trust;
+mod versions;
 mod walkthrough;
 mod workspace;

@@ -598,28 +598,27 @@ fn finalize_refuses_escaping_owned_files_hostile_subtasks_and_wrong_types() {
         let lanes = env.work.join("p/kitty-specs/001-demo/lanes.json");
         assert!(!lanes.exists(), "{extra}{owned:?}: nothing written");
     }
-    // A WP file whose frontmatter id differs from its name: two files, one id.
+    // Two WP files with one id: an error for finalize and for every command
+    // that reads the WP files (it would act on whichever came first).
     let env = TestEnv::new();
     let root = env.project("p");
     let m = env.create_mission(&root, "demo");
     write_mission(
         &m.dir,
         &m.slug,
-        &[
-            WpDef::code("WP01", "Core", "src/core/**", &[]),
-            WpDef::code("WP02", "Cli", "src/cli/**", &[]),
-        ],
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
     );
-    let wp2 = m.dir.join("tasks/WP02-cli.md");
-    let text = fs::read_to_string(&wp2).unwrap();
-    fs::write(
-        &wp2,
-        text.replace("work_package_id: WP02", "work_package_id: WP01"),
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    fs::copy(
+        m.dir.join("tasks/WP01-core.md"),
+        m.dir.join("tasks/WP01-copy.md"),
     )
     .unwrap();
-    let out = env.run(
-        &root,
-        &[
+    for args in [
+        vec![
             "agent",
             "mission",
             "finalize-tasks",
@@ -627,8 +626,27 @@ fn finalize_refuses_escaping_owned_files_hostile_subtasks_and_wrong_types() {
             "demo",
             "--json",
         ],
-    );
-    refused_json(&out, &["WP02-cli.md:2", "work_package_id", "WP01"]);
+        vec![
+            "agent",
+            "action",
+            "implement",
+            "--mission",
+            "demo",
+            "--agent",
+            "x",
+            "--json",
+        ],
+    ] {
+        let out = env.run(&root, &args);
+        refused_json(
+            &out,
+            &[
+                "duplicate work package id WP01",
+                "WP01-core.md",
+                "WP01-copy.md",
+            ],
+        );
+    }
 }
 
 /// Every command line a prompt prints: indented lines and `backticked` spans
