@@ -804,3 +804,212 @@ fn printed_commands_run_only_spec_kitty_and_git_whatever_the_frontmatter_says() 
     assert!(calls.contains("[T9;touch PWNED5]"), "{calls}");
     assert!(calls.contains("[WP01: a\"; touch PWNED1;"), "{calls}");
 }
+
+/// A loopback HTTP server answering every request with `answer(request_line)`
+/// (status, extra header lines, body); returns its URL and the request bodies it saw.
+fn http_server(
+    answer: impl Fn(&str) -> (u16, String, String) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            log.lock().unwrap().push(format!(
+                "{} {}",
+                line.trim(),
+                String::from_utf8_lossy(&body)
+            ));
+            let (status, headers, text) = answer(&line);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+/// A server that logs anyone in and rotates tokens on refresh.
+fn good_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    http_server(|_| {
+        (
+            200,
+            String::new(),
+            json!({"access": "access-1", "refresh": "refresh-1", "expires_in": 900}).to_string(),
+        )
+    })
+}
+
+fn login_to(env: &TestEnv, url: &str) -> std::process::Output {
+    env.sk(
+        &env.work,
+        &["auth", "login", "-u", "alice", "--password-stdin", "--json"],
+    )
+    .env("SPEC_KITTY_SERVER_URL", url)
+    .write_stdin("s3cret-password\n")
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn a_redirect_never_carries_the_password_to_another_server() {
+    let (second, second_seen) = good_server();
+    for (status, target) in [
+        (307, format!("{second}/api/v1/token/")),
+        (308, format!("{second}/api/v1/token/")),
+        (302, "https://evil.example/steal".to_string()),
+    ] {
+        let target2 = target.clone();
+        let (first, first_seen) =
+            http_server(move |_| (status, format!("Location: {target2}\r\n"), "{}".into()));
+        let env = TestEnv::new();
+        let out = login_to(&env, &first);
+        refused_json(&out, &["redirect", &target]);
+        assert_eq!(first_seen.lock().unwrap().len(), 1);
+        assert!(
+            second_seen.lock().unwrap().is_empty(),
+            "the second server saw nothing"
+        );
+        assert!(!env.home.join(".spec-kitty/credentials").exists());
+    }
+}
+
+#[test]
+fn the_refresh_token_only_goes_to_the_server_that_issued_it() {
+    let env = TestEnv::new();
+    let (issuer, issuer_seen) = good_server();
+    let (other, other_seen) = good_server();
+    assert!(login_to(&env, &issuer).status.success());
+    let out = env
+        .sk(&env.work, &["auth", "refresh", "--force", "--json"])
+        .env("SPEC_KITTY_SERVER_URL", &other)
+        .output()
+        .unwrap();
+    refused_json(&out, &["issued by", &issuer, &other]);
+    assert!(
+        other_seen.lock().unwrap().is_empty(),
+        "no token sent to {other}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["hint"].as_str().unwrap().contains("auth login"), "{v}");
+    // The issuer still refreshes it.
+    let out = env
+        .sk(&env.work, &["auth", "refresh", "--force", "--json"])
+        .env("SPEC_KITTY_SERVER_URL", &issuer)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(issuer_seen.lock().unwrap().len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_auth_dir_is_private_and_its_files_bounded_and_read_errors_are_errors() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let dir = env.home.join(".spec-kitty");
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let (url, _) = good_server();
+    assert!(login_to(&env, &url).status.success());
+    assert_eq!(
+        fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let creds = dir.join("credentials");
+    assert_eq!(
+        fs::metadata(&creds).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // A huge credentials file is refused by its size, not read.
+    let f = fs::File::create(&creds).unwrap();
+    f.set_len(200 * 1024 * 1024).unwrap();
+    let out = env.run(&env.work, &["auth", "status", "--json"]);
+    refused_json(&out, &["credentials", "limit"]);
+
+    // An unreadable config.toml is an error, not the default server.
+    fs::remove_file(&creds).unwrap();
+    fs::create_dir_all(dir.join("config.toml")).unwrap();
+    let out = env
+        .sk(
+            &env.work,
+            &["auth", "login", "-u", "alice", "--password-stdin", "--json"],
+        )
+        .write_stdin("pw\n")
+        .output()
+        .unwrap();
+    refused_json(&out, &["config.toml"]);
+}
+
+#[test]
+#[cfg_attr(
+    not(has_script),
+    ignore = "needs util-linux `script` for a pseudo-terminal (.ci/run installs it)"
+)]
+fn the_password_prompt_does_not_echo_on_a_terminal() {
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let (url, seen) = good_server();
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{}' auth login -u alice", bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(&env.work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("SPEC_KITTY_SERVER_URL", &url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen_out = Vec::new();
+    let mut buf = [0u8; 256];
+    // Type the password only once the prompt is shown (echo is off by then).
+    while !String::from_utf8_lossy(&seen_out).contains("Password: ") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen_out));
+        seen_out.extend_from_slice(&buf[..n]);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"typed-secret\n").unwrap();
+    stdout.read_to_end(&mut seen_out).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let screen = String::from_utf8_lossy(&seen_out);
+    assert!(
+        !screen.contains("typed-secret"),
+        "the password was echoed: {screen:?}"
+    );
+    assert!(
+        seen.lock().unwrap()[0].contains("typed-secret"),
+        "it was still sent"
+    );
+}
