@@ -380,7 +380,7 @@ mod tests {
     fn frontmatter_near_misses() {
         let f = WpFile::parse(
             Path::new("tasks/WP01-a.md"),
-            "---\nwork_package_id: WP02\ndepends_on: [WP03]\nexecution_mode: planning\nowned_files:\n  a: b\n---\n",
+            "---\nwork_package_id: WP02\ndepends_on: [WP03]\nexecution_mode: planning\n---\n",
         )
         .unwrap();
         let w = frontmatter(&f).join("\n");
@@ -393,7 +393,18 @@ mod tests {
             w.contains("`execution_mode: planning` is not a mode"),
             "{w}"
         );
-        assert!(w.contains("`owned_files` is a mapping"), "{w}");
+        // A list field written as a mapping is a parse error (WpFile::parse,
+        // the trust rule), so it never reaches the near-miss warnings.
+        let e = WpFile::parse(
+            Path::new("tasks/WP01-a.md"),
+            "---\nwork_package_id: WP01\nowned_files:\n  a: b\n---\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("`owned_files` must be a list"),
+            "{}",
+            e.message
+        );
         let ok = WpFile::parse(
             Path::new("tasks/WP01-a.md"),
             "---\nwork_package_id: WP01\ndependencies: []\nexecution_mode: code_change\n---\n",
