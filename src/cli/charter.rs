@@ -24,7 +24,7 @@ pub enum CharterCommand {
 #[derive(Debug, Args)]
 pub struct InterviewArgs {
     /// Mission type the charter is for
-    #[arg(long, default_value = "software-dev")]
+    #[arg(long, default_value = crate::mission::types::DEFAULT)]
     pub mission: String,
     /// minimal (7 questions) or comprehensive (12)
     #[arg(long, default_value = "minimal")]

@@ -47,7 +47,7 @@ pub struct CreateArgs {
     /// Mission slug in kebab-case, e.g. user-auth
     pub slug: String,
     /// software-dev, research, documentation or plan
-    #[arg(long, default_value = "software-dev")]
+    #[arg(long, default_value = crate::mission::types::DEFAULT)]
     pub mission_type: String,
     /// Branch the work merges into (default: the current branch)
     #[arg(long)]
