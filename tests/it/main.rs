@@ -15,5 +15,6 @@ mod next;
 mod release;
 mod status;
 mod taskgraph;
+mod teams;
 mod walkthrough;
 mod workspace;
