@@ -4,13 +4,17 @@
 
 pub mod agent;
 pub mod auth;
+pub mod completion;
 pub mod drivers;
+pub mod charter;
+pub mod compat;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
 pub mod next;
 pub mod output;
 pub mod state;
+pub mod research;
 pub mod upgrade;
 
 use std::ffi::OsString;
@@ -55,6 +59,11 @@ pub enum Command {
     Materialize(agent::tasks_status::MaterializeArgs),
     /// Bring project metadata and slash commands up to this binary's version
     Upgrade(upgrade::UpgradeArgs),
+    /// The project charter: interview, generate, status, context
+    #[command(subcommand)]
+    Charter(charter::CharterCommand),
+    /// Scaffold a mission's Phase 0 research files (research.md and companions)
+    Research(research::ResearchArgs),
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
@@ -64,14 +73,16 @@ pub enum Command {
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
-    /// git merge driver for status.events.jsonl (union by event_id)
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion(completion::CompletionArgs),
+    /// Print the man page (roff): `spec-kitty man | man -l -`
     #[command(hide = true)]
+    Man(completion::ManArgs),
+    /// git merge driver for status.events.jsonl (union by event_id)
     MergeDriverEventLog(drivers::DriverArgs),
     /// git merge driver for status.json (derived from the log; never conflicts)
-    #[command(hide = true)]
     MergeDriverStatusJson(drivers::DriverArgs),
     /// git merge driver for tasks/WP*.md (activity log by union)
-    #[command(hide = true)]
     MergeDriverWp(drivers::DriverArgs),
 }
 
@@ -171,9 +182,13 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Merge(a) => agent::merge::run_merge(ctx, &a),
         Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
         Command::Upgrade(a) => upgrade::run(ctx, &a),
+        Command::Charter(c) => charter::run(ctx, c),
+        Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
         Command::Agent(c) => agent::run(ctx, c),
+        Command::Completion(a) => completion::run_completion(ctx, &a),
+        Command::Man(a) => completion::run_man(ctx, &a),
         Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),
         Command::MergeDriverStatusJson(a) => drivers::run_status_json(ctx, &a),
         Command::MergeDriverWp(a) => drivers::run_wp(ctx, &a),

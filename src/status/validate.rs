@@ -75,7 +75,7 @@ pub fn validate_workflow(
     warnings.extend(board.warnings.iter().map(|w| w.to_string()));
     let log = crate::status::StatusStore::for_mission(project, mission).read()?;
     let (chain_errors, chain_warnings) = broken_chains(&log.events);
-    let lanes = LanesManifest::read(&mission.lanes_file()).unwrap_or_else(|e| {
+    let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
         errors.push(e.message);
         None
     });

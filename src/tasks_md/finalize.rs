@@ -112,11 +112,15 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         Vec::new()
     };
     let tasks_path = mission.tasks_file();
-    let doc = if tasks_path.is_file() {
-        parse::parse(&fsutil::read_to_string(&tasks_path)?)
+    let tasks_text = if tasks_path.is_file() {
+        Some(fsutil::read_to_string(&tasks_path)?)
     } else {
-        TasksDoc::default()
+        None
     };
+    let doc = tasks_text
+        .as_deref()
+        .map(parse::parse)
+        .unwrap_or_else(TasksDoc::default);
 
     // Identity problems first: duplicate files, duplicate or orphan sections.
     let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
@@ -191,10 +195,11 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
             if !prose.is_empty() && a != b {
                 report.preserved_wps.push(f.id.clone());
                 report.warnings.push(format!(
-                    "{}: frontmatter dependencies [{}] kept; tasks.md says [{}] (edit {} to change them)",
+                    "{}: frontmatter `dependencies: [{}]` is what counts, but its tasks.md section says [{}]; make them agree (write `**Dependencies**: {}` in tasks.md, or edit {})",
                     f.id,
                     declared.join(", "),
                     prose.join(", "),
+                    if declared.is_empty() { "none".to_string() } else { declared.join(", ") },
                     f.path.display()
                 ));
             }
@@ -332,6 +337,11 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         })
         .collect();
     check_ownership(&planned, &plan_wps)?;
+
+    // Text that looks like a field but is not in an accepted form.
+    report
+        .warnings
+        .extend(super::lint::warnings(tasks_text.as_deref(), &doc, &files));
 
     // Requirement coverage is advice, not a gate.
     let mapped: BTreeSet<&String> = planned.iter().flat_map(|p| &p.refs).collect();
@@ -629,12 +639,13 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
             )
             .with_hint("set it to the directory the WP mainly changes, e.g. src/module/"));
         }
-        let s = surface.trim_end_matches('/');
+        // A literal prefix of an owned glob (as the reference checks), or a path
+        // inside one: `wc.py/` is neither for `wc.py`.
         if !p
             .ownership
             .owned_files
             .iter()
-            .any(|g| g.starts_with(s) || ownership::glob_match(g, s))
+            .any(|g| g.starts_with(surface.as_str()) || ownership::glob_match(g, surface))
         {
             return Err(Error::parse(
                 &p.file.path,

@@ -15,7 +15,7 @@ pub mod action;
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 use serde::Serialize;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
@@ -43,7 +43,7 @@ pub struct Workspace {
 
 /// Read lanes.json, or explain how to get one.
 pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
-    LanesManifest::read(&mission.lanes_file())?.ok_or_else(|| {
+    LanesManifest::for_mission(mission)?.ok_or_else(|| {
         Error::user(format!("{} has no lanes.json yet", mission.slug)).with_hint(format!(
             "run `spec-kitty agent mission finalize-tasks --mission {}` first",
             mission.slug
@@ -460,21 +460,39 @@ pub fn is_dirty(path: &Path) -> Result<bool> {
     Ok(dirty)
 }
 
-/// Remove a lane worktree and its registration.
+/// Remove a lane worktree and its registration; only a worktree inside
+/// `.worktrees/` that git lists for this repository ([`crate::confine`]).
 pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<()> {
-    if path.exists() {
-        fs::remove_dir_all(path).with_path("remove", path)?;
-    }
-    if let Ok(repo) = Repository::open(&project.root) {
-        if let Ok(wt) = repo.find_worktree(name) {
-            let _ = wt.prune(Some(
-                git2::WorktreePruneOptions::new()
-                    .valid(true)
-                    .working_tree(true),
-            ));
+    crate::confine::remove_worktree(project, name, path).map(|_| ())
+}
+
+/// Delete a local branch unless it is checked out in the main checkout; true
+/// when it was deleted.
+pub fn delete_branch(repo: &Repository, branch: &str) -> Result<bool> {
+    match repo.find_branch(branch, BranchType::Local) {
+        Ok(mut br) if !br.is_head() => {
+            br.delete()?;
+            Ok(true)
         }
+        _ => Ok(false),
     }
-    Ok(())
+}
+
+/// Remove one lane's worktree (confined, see [`crate::confine`]) and its
+/// registration, then its branch. Returns what was actually removed.
+pub fn remove_lane_workspace(
+    project: &Project,
+    repo: &Repository,
+    worktree_name: &str,
+    worktree: &Path,
+    branch: &str,
+) -> Result<(Option<PathBuf>, Option<String>)> {
+    let removed = crate::confine::remove_worktree(project, worktree_name, worktree)?;
+    let deleted = delete_branch(repo, branch)?;
+    Ok((
+        removed.then(|| worktree.to_path_buf()),
+        deleted.then(|| branch.to_string()),
+    ))
 }
 
 /// A lane branch's changes since it left its base.
@@ -515,8 +533,34 @@ pub fn lane_diff(
         None => Vec::new(),
     };
     let (base, merge_base) = lane_base(&repo, mission, &deps, head.id(), &ws.target_branch)?;
-    let old = repo.find_commit(merge_base)?.tree()?;
-    let new = head.tree()?;
+    let (files, patch) = diff_commits(&repo, merge_base, head.id(), max_bytes)?;
+    Ok(LaneDiff { base, files, patch })
+}
+
+/// The diff between two commits of the project: `Added src/x.rs`-style file
+/// lines and the patch text, cut at `max_bytes`. This is what a reviewer reads
+/// of a WP: its claim commit to its hand-in commit, never a live worktree.
+pub fn commit_diff(project: &Project, from: &str, to: &str, max_bytes: usize) -> Result<LaneDiff> {
+    let repo = open_main(project)?;
+    let parse =
+        |s: &str| Oid::from_str(s).map_err(|_| Error::user(format!("{s:?} is not a commit id")));
+    let (old, new) = (parse(from)?, parse(to)?);
+    let (files, patch) = diff_commits(&repo, old, new, max_bytes)?;
+    Ok(LaneDiff {
+        base: from.to_string(),
+        files,
+        patch,
+    })
+}
+
+fn diff_commits(
+    repo: &Repository,
+    old: Oid,
+    new: Oid,
+    max_bytes: usize,
+) -> Result<(Vec<String>, String)> {
+    let old = repo.find_commit(old)?.tree()?;
+    let new = repo.find_commit(new)?.tree()?;
     let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
     let mut files = Vec::new();
     for d in diff.deltas() {
@@ -541,5 +585,5 @@ pub fn lane_diff(
     if truncated {
         patch.push_str("\n[diff cut here; run the git diff command below for the rest]\n");
     }
-    Ok(LaneDiff { base, files, patch })
+    Ok((files, patch))
 }

@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod compat_finalize;
 mod fuzz;
 mod hardening;
 mod init;
@@ -12,9 +13,13 @@ mod merge;
 mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
+mod shape;
 mod status;
 mod taskgraph;
 mod teams;
+mod trust;
+mod versions;
 mod walkthrough;
 mod workspace;
