@@ -566,6 +566,9 @@ fn drive(
         let command: Option<Vec<String>> = d["command"]
             .as_str()
             .and_then(|c| spec_kitty_commands(c).into_iter().next());
+        if d["kind"] == "terminal" {
+            break;
+        }
         // Every step names its prompt file and a command.
         assert!(
             d["prompt_file"].is_string() && d["command"].is_string(),
