@@ -11,6 +11,7 @@ pub mod charter;
 pub mod cli;
 pub mod confine;
 pub mod env;
+pub mod dashboard;
 pub mod error;
 pub mod fsutil;
 pub mod ids;

@@ -8,6 +8,7 @@ pub mod completion;
 pub mod drivers;
 pub mod charter;
 pub mod compat;
+pub mod dashboard;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
@@ -67,6 +68,8 @@ pub enum Command {
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
+    /// Serve a live, read-only web kanban of the project on 127.0.0.1
+    Dashboard(dashboard::DashboardArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -186,6 +189,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
+        Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),
