@@ -21,6 +21,7 @@ mod release;
 mod shape;
 mod status;
 mod taskgraph;
+mod teams;
 mod trust;
 mod versions;
 mod walkthrough;

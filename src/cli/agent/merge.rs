@@ -23,8 +23,9 @@ tips that were accepted (accepted_lanes); `merge` lands exactly those tips. The
 exit code is 1 when any gate fails. Nothing is committed.";
 
 const MERGE_HELP: &str = "\
-This is the one spec-kitty command that creates commits. It uses your git
-user.name and user.email.
+This command creates commits (the only others that do are `agent mission
+record` and, with auto_commit: true, the state-writing commands). It uses your
+git user.name and user.email.
 
 What it does:
   1. Checks, before changing anything: the mission was accepted (`spec-kitty
