@@ -6,6 +6,7 @@ mod common;
 
 mod auth;
 mod fuzz;
+mod guarded;
 mod hardening;
 mod init;
 mod merge;
