@@ -109,10 +109,33 @@ impl Ctx {
         }
     }
 
+    /// Text written to stdout as it is (a generated script or page), in human mode.
+    pub fn print_raw(&self, text: &str) {
+        if !self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+
     /// A warning on stderr (both modes: stdout stays clean).
     pub fn warn(&self, msg: impl AsRef<str>) {
         let prefix = paint(self.color_err, "warning:", style::WARNING);
         eprintln!("{prefix} {}", msg.as_ref());
+    }
+
+    /// Ask a person at a terminal: the question on stderr, one line from stdin.
+    /// None (keep the default) when stdin is not a terminal, so nothing ever
+    /// waits on a pipe, or on an empty answer or end of input.
+    pub fn ask(&self, question: &str, default: &str) -> Option<String> {
+        use std::io::{BufRead, IsTerminal};
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        eprint!("{question}\n  [{default}]\n> ");
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).ok()?;
+        let line = line.trim();
+        (!line.is_empty()).then(|| line.to_string())
     }
 
     /// Wrap `text` in a style when stdout is coloured.

@@ -1,7 +1,11 @@
 //! Missions: `kitty-specs/NNN-slug/` directories, their `meta.json`, ULID
 //! identity, creation under a lock, and resolving what a user typed into one.
 
+pub mod branch;
+pub mod context;
 mod create;
+pub mod delete;
+pub mod requirements;
 mod select;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
@@ -171,6 +175,11 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
                     format!("`{key}` must be a string, found {}", type_name(v)),
                 ));
             }
+        }
+    }
+    if let Some(Value::String(b)) = map.get("target_branch") {
+        if !b.is_empty() {
+            crate::ids::check(crate::ids::IdKind::Branch, b, path, "target_branch")?;
         }
     }
     if let Some(id) = map.get("mission_id") {

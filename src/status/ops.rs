@@ -137,11 +137,21 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         from == Lane::InReview || (from == Lane::ForReview && !matches!(to, Lane::InReview));
     let approving = matches!(to, Lane::Approved | Lane::Done);
     let evidence = (leaving_review || approving).then(|| {
-        json!({"review": {
+        let mut e = json!({"review": {
             "reviewer": actor,
             "verdict": if approving { "approved" } else { "changes_requested" },
             "reference": feedback.clone().unwrap_or_else(|| format!("move-task by {actor}")),
-        }})
+        }});
+        // The approved commit: what a WP of another lane that depends on this
+        // one gets merged into its lane before it starts.
+        if approving && !file.is_planning_artifact() {
+            if let Some((branch, tip)) =
+                crate::workspace::handoff::lane_tip_of(project, mission, &file.id)
+            {
+                e["repos"] = crate::workspace::handoff::approval_repos(&branch, tip);
+            }
+        }
+        e
     });
     let sending_back = matches!(from, Lane::InReview | Lane::Approved | Lane::ForReview)
         && matches!(to, Lane::InProgress | Lane::Planned);

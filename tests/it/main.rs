@@ -5,15 +5,24 @@
 mod common;
 
 mod auth;
+mod compat_finalize;
+mod dashboard;
+mod dashboard_browser;
 mod fuzz;
 mod guarded;
 mod hardening;
 mod init;
+mod lanes;
 mod merge;
+mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
+mod shape;
 mod status;
 mod taskgraph;
+mod trust;
+mod versions;
 mod walkthrough;
 mod workspace;
