@@ -171,6 +171,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         problems,
     ));
 
+    gates.push(scope_gate(project, mission)?);
     gates.push(artifacts_gate(mission, &lanes_result));
     let mut boxes = checkboxes_gate(mission)?;
     if opts.lenient && !boxes.passed {
@@ -387,6 +388,28 @@ pub(crate) fn dependency_problems(
         }
     }
     Ok(problems)
+}
+
+/// No WP's handed-in work changes files outside its `owned_files`, unless the
+/// WP file records the exception under `## Scope allowance`.
+fn scope_gate(project: &Project, mission: &Mission) -> Result<Gate> {
+    let problems = crate::status::work::out_of_scope(project, mission)?
+        .into_iter()
+        .map(|f| {
+            format!(
+                "{} changed files outside its owned_files: {} (send it back, or record the exception under `{}` in {})",
+                f.wp_id,
+                f.files.join(", "),
+                crate::status::work::ALLOWANCE_HEADING,
+                f.wp_file.display()
+            )
+        })
+        .collect();
+    Ok(Gate::new(
+        "scope",
+        "every work package changed only the files it owns (or its recorded allowance)".into(),
+        problems,
+    ))
 }
 
 fn nonempty(p: &Path) -> bool {

@@ -473,7 +473,7 @@ pub fn review(
         passed_over.push(file.id.clone());
     };
     let events = store.read()?.events;
-    let scope = work::scope(project, &file, &events)?;
+    let scope = work::scope(project, mission, &file, &events)?;
     let lane_worktree = ws.path.clone();
     let diff = match (&ws.branch, &scope) {
         (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {

@@ -9,6 +9,7 @@ mod compat_finalize;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;
+mod guarded;
 mod hardening;
 mod init;
 mod lanes;

@@ -424,6 +424,12 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
     for n in &r.notes {
         ctx.say(format!("  note: {n}"));
     }
+    if !r.out_of_scope.is_empty() {
+        ctx.say("Out of scope (changed outside the work package's owned_files):");
+        for f in &r.out_of_scope {
+            ctx.say(format!("  {}: {}", f.wp_id, f.files.join(", ")));
+        }
+    }
     if r.dry_run {
         if !r.planned_commits.is_empty() {
             ctx.say("Commits it would create:");
