@@ -6,6 +6,7 @@ mod common;
 
 mod auth;
 mod compat_finalize;
+mod compat_prompts;
 mod fuzz;
 mod hardening;
 mod init;
