@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod compat_commands;
 mod compat_finalize;
 mod compat_prompts;
 mod fuzz;
