@@ -92,12 +92,6 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         here,
         agents: requested,
         force: args.force,
-        // Test-only knob (see InitOptions::race_window); unset in normal use.
-        race_window: std::env::var("SPEC_KITTY_TEST_INIT_RACE_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(std::time::Duration::from_millis)
-            .unwrap_or_default(),
     })?;
     for w in &report.warnings {
         ctx.warn(w);
@@ -127,15 +121,7 @@ fn interactive(args: &InitArgs) -> bool {
     if args.non_interactive {
         return false;
     }
-    let env_off = std::env::var("SPEC_KITTY_NON_INTERACTIVE")
-        .map(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "y" | "on"
-            )
-        })
-        .unwrap_or(false);
-    !env_off && std::io::stdin().is_terminal()
+    !crate::env::non_interactive() && std::io::stdin().is_terminal()
 }
 
 /// Ask on the terminal (prompt on stderr so stdout stays clean).
@@ -193,8 +179,30 @@ fn next_steps(here: bool, name: Option<&str>, selected: &[&'static Agent]) -> Ve
         "2. Start your agent there; its slash commands are in {}:",
         dirs.join(", ")
     ));
+    // The names exactly as the selected agents' files are named (Codex: `_`).
     for c in &commands::COMMANDS {
-        s.push(format!("     /spec-kitty.{:<15} {}", c.name, c.description));
+        let mut names: Vec<(String, Vec<&str>)> = Vec::new();
+        for a in selected {
+            let n = commands::invocation(a, c.name);
+            match names.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, who)) => who.push(a.display),
+                None => names.push((n, vec![a.display])),
+            }
+        }
+        let shown = names
+            .first()
+            .map_or_else(|| format!("/spec-kitty.{}", c.name), |(n, _)| n.clone());
+        let others: Vec<String> = names
+            .iter()
+            .skip(1)
+            .map(|(m, who)| format!("{}: {m}", who.join(", ")))
+            .collect();
+        let others = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", others.join("; "))
+        };
+        s.push(format!("     {shown:<26} {}{others}", c.description));
     }
     s.push(
         "3. Describe the feature with /spec-kitty.specify; it creates the mission (its <slug>)."
@@ -270,7 +278,13 @@ fn render_human(
         ));
     }
     if report.gitattributes_updated {
-        ctx.say("Updated .gitattributes so status event logs merge with the event-log driver");
+        ctx.say("Updated .gitattributes so status logs, status.json and work package files merge with spec-kitty's merge drivers");
+    }
+    if !report.drivers_registered.is_empty() {
+        ctx.say(format!(
+            "Registered the git merge drivers {} in .git/config (each clone registers them once)",
+            report.drivers_registered.join(", ")
+        ));
     }
     ctx.say("spec-kitty ran no git commands: no repository was created and nothing was committed.");
     ctx.say("");

@@ -4,6 +4,7 @@
 pub mod branch;
 pub mod context;
 mod create;
+pub mod delete;
 pub mod requirements;
 mod select;
 
@@ -174,6 +175,11 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
                     format!("`{key}` must be a string, found {}", type_name(v)),
                 ));
             }
+        }
+    }
+    if let Some(Value::String(b)) = map.get("target_branch") {
+        if !b.is_empty() {
+            crate::ids::check(crate::ids::IdKind::Branch, b, path, "target_branch")?;
         }
     }
     if let Some(id) = map.get("mission_id") {

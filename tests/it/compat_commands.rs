@@ -567,53 +567,44 @@ fn accept_no_commit_and_modes_on_a_ready_mission() {
             &[],
         )],
     );
-    env.ok(
-        &root,
-        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
-    );
-    env.ok(
-        &root,
-        &[
-            "agent",
-            "tasks",
-            "mark-status",
-            "T001",
-            "--status",
-            "done",
-            "--mission",
-            &m.slug,
-        ],
-    );
-    env.ok(
-        &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "for_review",
-            "--mission",
-            &m.slug,
-        ],
-    );
-    env.ok(
-        &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "approved",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "r",
-            "--note",
-            "ok",
-        ],
-    );
+    let sk = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--mission", m.slug.as_str()]);
+        env.ok(&root, &a);
+    };
+    sk(&["agent", "mission", "finalize-tasks"]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "tasks"]);
+    sk(&["agent", "action", "implement", "WP01", "--agent", "codex"]);
+    write(&m.dir.join("notes.md"), "Notes.\n");
+    sk(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "notes"]);
+    sk(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "for_review",
+        "--agent",
+        "codex",
+    ]);
+    sk(&["agent", "action", "review", "WP01", "--agent", "reviewer"]);
+    sk(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "approved",
+        "--agent",
+        "reviewer",
+        "--note",
+        "ok",
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "status"]);
     let head = env.git(&root, &["rev-parse", "HEAD"]);
     for args in [&["--no-commit"][..], &["--mode", "checklist"][..]] {
         let mut a = vec!["accept", "--mission", &m.slug, "--json"];

@@ -194,12 +194,15 @@ fn build(env: &TestEnv, name: &str, state: State) -> (PathBuf, String) {
                     "--mission",
                     &m.slug,
                     "--agent",
-                    "codex",
+                    "builder",
                     "--json",
                 ],
             );
             let wt = PathBuf::from(v["workspace"].as_str().unwrap());
-            write(&wt.join(format!("src/f{i}/lib.rs")), "// counted\n");
+            write(
+                &wt.join(format!("src/{}/lib.rs", ["words", "lines", "bytes"][i])),
+                "// counted\n",
+            );
             env.git(&wt, &["add", "-A"]);
             env.git(&wt, &["commit", "-qm", &format!("{wp} work")]);
             let t = format!("T00{}", i + 1);
@@ -230,7 +233,7 @@ fn build(env: &TestEnv, name: &str, state: State) -> (PathBuf, String) {
                     "--to",
                     "for_review",
                     "--agent",
-                    "codex",
+                    "builder",
                     "--note",
                     "ready",
                     "--mission",

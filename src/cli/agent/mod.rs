@@ -7,6 +7,7 @@ pub mod delete;
 pub mod merge;
 pub mod mission;
 pub mod prereq;
+pub mod record;
 pub mod release;
 pub mod requirements;
 pub mod taskgraph;

@@ -13,6 +13,7 @@ use crate::status::{Lane, StatusStore, LANES};
 #[derive(Debug, Subcommand)]
 pub enum BoardCommand {
     /// Move a work package to another lane (records a status event)
+    #[command(after_help = crate::status::transitions::table_text())]
     MoveTask(MoveArgs),
     /// Show the kanban board of a mission's work packages
     Status(StatusArgs),
@@ -130,8 +131,12 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             force: a.force,
             reason,
             workspace: None,
+            landed: None,
         },
     )?;
+    for w in &out.warnings {
+        ctx.warn(w);
+    }
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success",
@@ -142,6 +147,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             "hops": out.hops,
             "event_ids": out.event_ids,
             "changed": !out.event_ids.is_empty(),
+            "warnings": out.warnings,
             // Compatibility keys (see `cli::compat`).
             "success": true,
             "task_id": out.wp_id,
