@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     }
     // The reference's global prompts in $HOME: reported always, removed only
     // with --remove-global-prompts (and never on a dry run).
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let home = crate::env::home();
     let stale = home
         .as_deref()
         .map(|h| stale::find(h, &project.root))
