@@ -5,7 +5,9 @@
 mod common;
 
 mod auth;
+mod compat_commands;
 mod compat_finalize;
+mod compat_prompts;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;
