@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod completion;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
@@ -62,6 +63,11 @@ pub enum Command {
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion(completion::CompletionArgs),
+    /// Print the man page (roff): `spec-kitty man | man -l -`
+    #[command(hide = true)]
+    Man(completion::ManArgs),
 }
 
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
@@ -144,6 +150,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
         Command::Agent(c) => agent::run(ctx, c),
+        Command::Completion(a) => completion::run_completion(ctx, &a),
+        Command::Man(a) => completion::run_man(ctx, &a),
     }
 }
 

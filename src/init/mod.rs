@@ -154,9 +154,6 @@ pub struct InitOptions {
     /// Agents asked for with `--ai`; `None` keeps the configured ones.
     pub agents: Option<Vec<&'static Agent>>,
     pub force: bool,
-    /// Test-only: pause this long between reading the project's state and writing
-    /// it, to widen the window a missing lock would expose. Zero in normal use.
-    pub race_window: std::time::Duration,
 }
 
 /// What `init` or `upgrade` did (or, for `upgrade --dry-run`, would do).
@@ -195,9 +192,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     )?;
     // Look again under the lock: another init may have finished meanwhile.
     let state = inspect(&root, opts.here, opts.force)?;
-    if !opts.race_window.is_zero() {
-        std::thread::sleep(opts.race_window);
-    }
+    crate::env::race_pause(crate::env::RaceHook::Init);
 
     let mut report = Report {
         project_path: root.to_string_lossy().into_owned(),
@@ -476,7 +471,7 @@ fn apply_plan(
 
 /// Is a `git` executable on PATH? (Looked up, never run.)
 pub fn git_on_path() -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
+    let Some(path) = crate::env::path() else {
         return false;
     };
     std::env::split_paths(&path).any(|d| d.join("git").is_file() || d.join("git.exe").is_file())

@@ -36,7 +36,7 @@ use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
     branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, Strategy,
 };
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
 use crate::project::Project;
@@ -44,11 +44,6 @@ use crate::status::ops::{self, MoveRequest};
 use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
-
-/// Test hook: `SPEC_KITTY_TEST_MERGE_INTERRUPT=landed` makes a merge stop right
-/// after the refs and files landed, as a crash there would, so the tests can
-/// drive `--continue` and `--abort`. Unset in normal use.
-const INTERRUPT_ENV: &str = "SPEC_KITTY_TEST_MERGE_INTERRUPT";
 
 #[derive(Debug, Clone, Copy)]
 pub struct MergeOptions {
@@ -804,11 +799,13 @@ fn run_to_end(
         let on = land(repo, &state).map_err(|e| stage("landing", e))?;
         state.phase = "landed".into();
         write_state(project, &state)?;
-        if std::env::var(INTERRUPT_ENV).as_deref() == Ok("landed") {
+        // Test hook: stop here as a crash would, so the tests can drive
+        // `--continue` and `--abort`. Compiled out of normal builds.
+        if crate::env::merge_interrupt_after_landing() {
             return Err(stage(
                 "landed",
                 Error::internal(format!(
-                    "merge stopped after landing on {} ({INTERRUPT_ENV} test hook)",
+                    "merge stopped after landing on {} (merge-interrupt test hook)",
                     state.target_branch
                 )),
             ));
@@ -977,9 +974,8 @@ fn switch_files(
             continue;
         }
         let full = workdir.join(path);
-        if full.symlink_metadata().is_ok() {
-            std::fs::remove_file(&full).with_path("remove", &full)?;
-        }
+        // Confined: a directory link on the way never leads the removal out.
+        crate::confine::remove_file(&Project::at(&workdir), &full)?;
         let mut dir = full.parent();
         while let Some(d) = dir {
             if d == workdir || std::fs::remove_dir(d).is_err() {
@@ -1095,7 +1091,7 @@ fn finish(
                 ));
                 continue;
             }
-            let (w, b) = crate::cli::agent::delete::remove_lane_workspace(
+            let (w, b) = workspace::remove_lane_workspace(
                 project,
                 repo,
                 &lane.worktree_name,

@@ -1,7 +1,6 @@
 //! Reading and appending `status.events.jsonl`, and writing `status.json`.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::model::{Lane, RawEvent, StatusEvent, LANES};
@@ -111,7 +110,9 @@ impl StatusStore {
     pub fn transition(&self, t: &Transition) -> Result<Vec<StatusEvent>> {
         let _lock = self.lock()?;
         let log = self.read()?;
-        race_window();
+        // Test hook: a wider gap between read and append makes the
+        // parallel-process test fail reliably if the lock is ever removed.
+        crate::env::race_pause(crate::env::RaceHook::Status);
         let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
         if !has_events {
             return Err(Error::user(format!(
@@ -228,15 +229,7 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.events_path)
-            .with_path("open", &self.events_path)?;
-        f.write_all(buf.as_bytes())
-            .with_path("append to", &self.events_path)?;
-        f.sync_data().with_path("sync", &self.events_path)?;
-        Ok(())
+        fsutil::append(&self.events_path, buf.as_bytes())
     }
 
     /// Write `status.json` atomically, only when its content changes.
@@ -265,18 +258,6 @@ fn hops(from: Lane, to: Lane) -> Vec<Lane> {
     match (pos(from), pos(to)) {
         (Some(a), Some(b)) if b > a => FORWARD[a + 1..=b].to_vec(),
         _ => vec![to],
-    }
-}
-
-/// Test hook: `SPEC_KITTY_TEST_STATUS_RACE_MS` widens the gap between reading
-/// the log and writing the new event and snapshot, so the parallel-process test
-/// fails reliably if the lock is ever removed. Unset in normal use.
-fn race_window() {
-    if let Some(ms) = std::env::var("SPEC_KITTY_TEST_STATUS_RACE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 

@@ -73,7 +73,7 @@ pub fn validate_workflow(
 
     let board = Board::load(project, mission)?;
     warnings.extend(board.warnings.iter().map(|w| w.to_string()));
-    let lanes = LanesManifest::read(&mission.lanes_file()).unwrap_or_else(|e| {
+    let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
         errors.push(e.message);
         None
     });

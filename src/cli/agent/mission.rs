@@ -86,17 +86,10 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
 fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
-    // Test-only knob (see CreateOptions::race_window); unset in normal use.
-    let race_window = std::env::var("SPEC_KITTY_TEST_CREATE_RACE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(std::time::Duration::from_millis)
-        .unwrap_or_default();
     let opts = CreateOptions {
         slug: a.slug.clone(),
         mission_type: a.mission_type.clone(),
         target_branch: a.target_branch.clone(),
-        race_window,
         number: a.number,
     };
     let c = mission::create(project, &opts)?;
