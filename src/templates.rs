@@ -36,6 +36,23 @@ pub fn mission_template(mission_type: &str, kind: &str) -> Option<&'static str> 
     })
 }
 
+/// A Phase 0 research file by its path in the mission (`research.md`,
+/// `data-model.md`, `research/evidence-log.csv`, `research/source-register.csv`);
+/// `{mission}` is substituted by the caller.
+pub fn research_file(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "research.md" => include_str!("../templates/missions/research-phase/research.md"),
+        "data-model.md" => include_str!("../templates/missions/research-phase/data-model.md"),
+        "research/evidence-log.csv" => {
+            include_str!("../templates/missions/research-phase/evidence-log.csv")
+        }
+        "research/source-register.csv" => {
+            include_str!("../templates/missions/research-phase/source-register.csv")
+        }
+        _ => return None,
+    })
+}
+
 /// `tasks/README.md` for a new mission; `{target_branch}` is substituted by the caller.
 pub fn tasks_readme() -> &'static str {
     include_str!("../templates/missions/tasks-readme.md")

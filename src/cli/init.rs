@@ -278,7 +278,13 @@ fn render_human(
         ));
     }
     if report.gitattributes_updated {
-        ctx.say("Updated .gitattributes so status event logs merge with the event-log driver");
+        ctx.say("Updated .gitattributes so status logs, status.json and work package files merge with spec-kitty's merge drivers");
+    }
+    if !report.drivers_registered.is_empty() {
+        ctx.say(format!(
+            "Registered the git merge drivers {} in .git/config (each clone registers them once)",
+            report.drivers_registered.join(", ")
+        ));
     }
     ctx.say("spec-kitty ran no git commands: no repository was created and nothing was committed.");
     ctx.say("");
