@@ -493,3 +493,67 @@ fn diamond_and_fan_mission_runs_in_parallel_lanes_and_merges_every_wp_once() {
     let files = env.git(&root, &["ls-tree", "-r", "--name-only", "main", "src"]);
     assert_eq!(files.lines().count(), 6, "{files}");
 }
+
+/// The reference reads the lanes.json we write (a recorded check, made with
+/// sk-ref; see the fixture's README): our planner still writes that file for
+/// that mission, and the reference found every WP's lane in it and read every
+/// lane back key for key.
+#[test]
+fn the_reference_reads_our_parallel_lanes() {
+    let env = TestEnv::new();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lanes/ours-read-by-reference");
+    let root = env.project("p");
+    let dest = root.join("kitty-specs/001-demo");
+    crate::common::copy_dir(&fixture.join("001-demo"), &dest);
+    std::fs::remove_file(dest.join("lanes.json")).unwrap();
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "001-demo",
+        ],
+    );
+    let read = |p: &Path| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("computed_at");
+        v
+    };
+    let ours = read(&dest.join("lanes.json"));
+    assert_eq!(ours, read(&fixture.join("001-demo/lanes.json")));
+    let merge: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.join("reference-merge-dry-run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(merge["lanes"], ours["lanes"]);
+    assert_eq!(merge["mission_branch"], ours["mission_branch"]);
+    for wp in ["WP03", "WP05"] {
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(fixture.join(format!("reference-implement-{wp}.json"))).unwrap(),
+        )
+        .unwrap();
+        let lane = ours["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["wp_ids"].as_array().unwrap().contains(&wp.into()))
+            .unwrap();
+        assert_eq!(v["lane_id"], lane["lane_id"], "{wp}");
+        assert_eq!(
+            v["branch"],
+            format!(
+                "kitty/mission-001-demo-{}",
+                lane["lane_id"].as_str().unwrap()
+            )
+        );
+    }
+    // It is a plan with lanes that wait on other lanes, not the reference's own grouping.
+    assert!(ours["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["parallel_group"] == 1));
+}
