@@ -600,7 +600,7 @@ fn preconditions(
             );
         }
     }
-    for p in dependency_problems(project, mission, repo, code, tips)? {
+    for p in dependency_problems(mission, repo, code, tips)? {
         block("lost_work", p);
     }
     let linked = linked_checkouts(repo);
