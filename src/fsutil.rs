@@ -20,8 +20,10 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Write `contents` to `path` atomically (temp file + fsync + rename).
 ///
 /// An existing file keeps its permissions; a read-only one is refused with a
-/// clear error rather than silently replaced; a symlink is followed, so the
-/// file it points to is replaced and the link stays.
+/// clear error rather than silently replaced. A symlink whose target resolves
+/// inside the project (see [`confinement_root`]) is followed, so the file it
+/// points to is replaced and the link stays; one that resolves outside is
+/// refused and nothing is written (see `prepare_target`).
 pub fn atomic_write(path: &Path, contents: &[u8]) -> Result<()> {
     let (real, existing_mode) = prepare_target(path, true)?;
     replace_with(path, &real, contents, existing_mode)
@@ -43,14 +45,21 @@ fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) ->
         })
 }
 
-/// Where a write to `path` really goes (a symlink's target), and the mode of the
-/// file there now. With `refuse_read_only`, a read-only file is an error.
+/// Where a write to `path` really goes, and the mode of the file there now.
+/// With `refuse_read_only`, a read-only file is an error.
+///
+/// The safe-write rule: a symlink is followed only when its target resolves
+/// inside the write's confinement root ([`confinement_root`]: the project that
+/// holds the path, else the path's own directory). A link that leads outside it,
+/// dangling or not, is refused and nothing is written; so is a path whose
+/// directory resolves outside it (a linked parent directory).
 fn prepare_target(path: &Path, refuse_read_only: bool) -> Result<(PathBuf, Option<u32>)> {
     let real = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        Ok(m) if m.file_type().is_symlink() => follow_inside(path)?,
+        _ => {
+            check_parent_inside(path)?;
+            path.to_path_buf()
         }
-        _ => path.to_path_buf(),
     };
     match fs::metadata(&real) {
         Ok(m) if m.is_dir() => Err(Error::user(format!(
@@ -71,6 +80,92 @@ fn prepare_target(path: &Path, refuse_read_only: bool) -> Result<(PathBuf, Optio
     }
 }
 
+/// The directory a write to `path` must stay inside: the nearest ancestor that
+/// holds `.kittify/` (the project, or a lane worktree that has one), else the
+/// path's own directory. Canonical.
+pub fn confinement_root(path: &Path) -> PathBuf {
+    let abs = absolute(path);
+    let dir = parent_dir(&abs);
+    let root = dir
+        .ancestors()
+        .find(|a| a.join(".kittify").is_dir())
+        .unwrap_or(&dir)
+        .to_path_buf();
+    fs::canonicalize(&root).unwrap_or(root)
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        crate::project::normalize(p)
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        crate::project::normalize(&cwd.join(p))
+    }
+}
+
+fn outside_error(path: &Path, to: &Path, root: &Path, what: &str) -> Error {
+    Error::user(format!(
+        "refusing to write {}: {what} {}, outside {}",
+        path.display(),
+        to.display(),
+        root.display()
+    ))
+    .with_hint(format!(
+        "spec-kitty never writes through a link that leaves the project; replace {} with a regular file (or remove it) and run the command again",
+        path.display()
+    ))
+}
+
+/// The target of the symlink `path` when it resolves inside the confinement
+/// root; a dangling link inside is replaced (the path itself is returned).
+fn follow_inside(path: &Path) -> Result<PathBuf> {
+    let root = confinement_root(path);
+    match fs::canonicalize(path) {
+        Ok(target) if target.starts_with(&root) => Ok(target),
+        Ok(target) => Err(outside_error(
+            path,
+            &target,
+            &root,
+            "it is a symbolic link to",
+        )),
+        Err(_) => {
+            let link = fs::read_link(path).with_path("read the link", path)?;
+            let dir =
+                fs::canonicalize(parent_dir(&absolute(path))).unwrap_or_else(|_| parent_dir(path));
+            let target = crate::project::normalize(&dir.join(link));
+            if target.starts_with(&root) {
+                Ok(path.to_path_buf())
+            } else {
+                Err(outside_error(
+                    path,
+                    &target,
+                    &root,
+                    "it is a dangling symbolic link to",
+                ))
+            }
+        }
+    }
+}
+
+/// The directory `path` is written in resolves inside the confinement root.
+fn check_parent_inside(path: &Path) -> Result<()> {
+    let dir = parent_dir(&absolute(path));
+    let Ok(real) = fs::canonicalize(&dir) else {
+        return Ok(()); // a missing directory: the write itself fails and says so
+    };
+    let root = confinement_root(path);
+    if real.starts_with(&root) {
+        Ok(())
+    } else {
+        Err(outside_error(
+            path,
+            &real,
+            &root,
+            "its directory is a link that resolves to",
+        ))
+    }
+}
+
 #[cfg(unix)]
 fn file_mode(m: &fs::Metadata) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
@@ -80,6 +175,21 @@ fn file_mode(m: &fs::Metadata) -> Option<u32> {
 #[cfg(not(unix))]
 fn file_mode(_: &fs::Metadata) -> Option<u32> {
     None
+}
+
+/// Append `contents` to `path` with one write and sync it (append-only logs).
+/// The file is created when missing. The safe-write rule of [`atomic_write`]
+/// holds: a link that leads outside the project is refused, never written through.
+pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
+    let (real, _) = prepare_target(path, true)?;
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&real)
+        .with_path("open", path)?;
+    f.write_all(contents).with_path("append to", path)?;
+    f.sync_data().with_path("sync", path)?;
+    Ok(())
 }
 
 /// Most files written at once by [`atomic_write_all`] get their own thread up to
@@ -261,6 +371,84 @@ pub fn read_to_string(path: &Path) -> Result<String> {
             format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
         )
     })
+}
+
+/// Create `dir` (and its parents) as a private directory: mode 0700, a real
+/// directory (a link there is refused, never followed), owned by this user. An
+/// existing one that is wider is narrowed to 0700.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    if let Some(parent) = dir.parent() {
+        create_dir_all(parent)?;
+    }
+    let mut b = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    match b.create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("create directory", dir, e)),
+    }
+    let meta = fs::symlink_metadata(dir).with_path("inspect", dir)?;
+    if !meta.is_dir() {
+        return Err(Error::user(format!(
+            "refusing to use {}: it is not a directory (a link or a file was put there)",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "remove {} and run the command again",
+            dir.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // The directory must be ours: another user could read or swap our prompts.
+        let me = current_uid();
+        if me.is_some_and(|uid| uid != meta.uid()) {
+            return Err(Error::user(format!(
+                "refusing to use {}: it belongs to another user",
+                dir.display()
+            ))
+            .with_hint(format!(
+                "remove {} and run the command again",
+                dir.display()
+            )));
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .with_path("set permissions on", dir)?;
+        }
+    }
+    Ok(())
+}
+
+/// This process's user id: the owner of `/proc/self` (Linux); None elsewhere.
+#[cfg(unix)]
+fn current_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Write `contents` to `path` (mode 0600) without ever following what is there:
+/// a file, or a link planted at `path`, is replaced by the new regular file,
+/// and the target of such a link is never touched. For files in a private
+/// directory ([`create_private_dir`]).
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(Error::user(format!(
+            "cannot write {}: it is a directory",
+            path.display()
+        )));
+    }
+    let tmp = write_temp(path, contents, Some(0o600))?;
+    fs::rename(&tmp, path)
+        .with_path("replace", path)
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
 }
 
 /// Create a directory and its parents, naming it on error.
@@ -451,6 +639,55 @@ mod tests {
 
         let err = atomic_write(dir.path(), b"x").unwrap_err();
         assert!(err.message.contains("directory"), "{}", err.message);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_project_are_refused_inside_followed() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        fs::create_dir_all(root.join(".kittify")).unwrap();
+        fs::create_dir_all(root.join("sub")).unwrap();
+        let outside = dir.path().join("outside.txt");
+        fs::write(&outside, "keep").unwrap();
+        let link = root.join("sub/out.md");
+        symlink(&outside, &link).unwrap();
+        for r in [
+            atomic_write(&link, b"x"),
+            atomic_write_all(&[(link.as_path(), b"x")]),
+            append(&link, b"x"),
+        ] {
+            let e = r.unwrap_err();
+            assert!(e.message.contains("refusing to write"), "{}", e.message);
+        }
+        assert_eq!(fs::read(&outside).unwrap(), b"keep");
+        // Dangling, pointing outside: refused too (nothing created there).
+        let dangling = root.join("sub/dangling.md");
+        symlink(dir.path().join("new.txt"), &dangling).unwrap();
+        assert!(atomic_write(&dangling, b"x").is_err());
+        assert!(!dir.path().join("new.txt").exists());
+        // A linked parent directory leading out.
+        let out_dir = dir.path().join("elsewhere");
+        fs::create_dir_all(&out_dir).unwrap();
+        symlink(&out_dir, root.join("linked")).unwrap();
+        assert!(atomic_write(&root.join("linked/f.md"), b"x").is_err());
+        assert!(!out_dir.join("f.md").exists());
+        // Inside the project a link is followed.
+        let real = root.join("real.md");
+        fs::write(&real, "old").unwrap();
+        let inside = root.join("sub/in.md");
+        symlink(&real, &inside).unwrap();
+        atomic_write(&inside, b"new").unwrap();
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        assert!(fs::symlink_metadata(&inside)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // write_private never follows: the link itself is replaced.
+        write_private(&link, b"private").unwrap();
+        assert_eq!(fs::read(&outside).unwrap(), b"keep");
+        assert!(fs::symlink_metadata(&link).unwrap().is_file());
     }
 
     #[test]

@@ -31,7 +31,10 @@ fn write_py(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => match n.as_f64().filter(|_| n.is_f64()) {
+            Some(f) => write_py_float(f, out),
+            None => out.push_str(&n.to_string()),
+        },
         Value::String(s) => write_ascii_str(s, out),
         Value::Array(a) => {
             out.push('[');
@@ -55,6 +58,62 @@ fn write_py(v: &Value, out: &mut String) {
             }
             out.push('}');
         }
+    }
+}
+
+/// A float the way Python's `repr` writes it: the shortest digits that read
+/// back the same, in plain notation for exponents -4..16 (always with a
+/// fraction, `100.0`), otherwise `1.5e+16` / `1e-05`.
+fn write_py_float(f: f64, out: &mut String) {
+    if !f.is_finite() {
+        // JSON cannot hold these; serde_json never produces them.
+        out.push_str(if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        });
+        return;
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `-1.2345e-7`.
+    let sci = format!("{:e}", f);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant),
+    };
+    let digits: String = mant.chars().filter(|c| *c != '.').collect();
+    if neg {
+        out.push('-');
+    }
+    if (-4..16).contains(&exp) {
+        if exp < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        } else {
+            let point = exp as usize + 1;
+            if digits.len() <= point {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', point - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..point]);
+                out.push('.');
+                out.push_str(&digits[point..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        out.push_str(&format!("{:02}", exp.abs()));
     }
 }
 
@@ -93,6 +152,29 @@ pub fn pretty(v: &impl serde::Serialize) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn floats_are_written_as_python_repr() {
+        let cases = [
+            (1.5, "1.5"),
+            (100.0, "100.0"),
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1e16, "1e+16"),
+            (1.5e16, "1.5e+16"),
+            (123456789012345.6, "123456789012345.6"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-2.5e-7, "-2.5e-07"),
+            (0.1, "0.1"),
+            (1e300, "1e+300"),
+        ];
+        for (f, want) in cases {
+            let mut s = String::new();
+            write_py_float(f, &mut s);
+            assert_eq!(s, want, "{f}");
+        }
+    }
 
     #[test]
     fn py_line_matches_python_json_dumps() {

@@ -8,9 +8,12 @@
 
 pub mod auth;
 pub mod cli;
+pub mod confine;
 pub mod dashboard;
+pub mod env;
 pub mod error;
 pub mod fsutil;
+pub mod ids;
 pub mod init;
 pub mod jsonfmt;
 pub mod lanes;

@@ -110,6 +110,16 @@ impl Project {
         }
     }
 
+    /// Where agent prompt files go: `<git-common-dir>/spec-kitty/prompts/` (never
+    /// shown by `git status`, shared by the worktrees), or
+    /// `.kittify/runtime/prompts/` (git-ignored by `init`) without git.
+    pub fn prompts_dir(&self) -> PathBuf {
+        match &self.git_common_dir {
+            Some(common) => common.join("spec-kitty").join("prompts"),
+            None => self.kittify_dir().join("runtime").join("prompts"),
+        }
+    }
+
     /// The branch checked out in the main checkout, if any (None when detached or not git).
     pub fn current_branch(&self) -> Option<String> {
         let head = fs::read_to_string(self.git_common_dir.as_ref()?.join("HEAD")).ok()?;
@@ -167,38 +177,41 @@ impl VersionSkew {
     }
 }
 
-/// Compare two `X.Y.Z[(a|b|rc)N]` versions. None if either does not parse.
+/// Compare two versions (see [`version_key`]). None if either does not parse.
 pub fn compare_versions(a: &str, b: &str) -> Option<std::cmp::Ordering> {
     Some(version_key(a)?.cmp(&version_key(b)?))
 }
 
-/// Sort key of a release version: (major, minor, patch, stage rank, stage number);
-/// a final release ranks above its pre-releases.
-pub fn version_key(v: &str) -> Option<(u64, u64, u64, u8, u64)> {
-    let v = v.trim().trim_start_matches('v');
-    let split = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
+/// A release version as a [`semver::Version`] for ordering: SemVer 2.0
+/// (`3.2.0-rc.1`, build metadata ignored) or the Python form `3.1.1rc1`,
+/// `3.1.1a2`, `3.1.1b1` (read as `3.1.1-rc.1`, `-a.2`, `-b.1`, which order the
+/// same way). A leading `v` is allowed. A final release ranks above its
+/// pre-releases.
+pub fn version_key(v: &str) -> Option<semver::Version> {
+    let v = v.trim();
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let mut parsed = semver::Version::parse(v)
+        .ok()
+        .or_else(|| python_version(v))?;
+    parsed.build = semver::BuildMetadata::EMPTY;
+    Some(parsed)
+}
+
+/// `X.Y.Z` followed by `a`/`alpha`, `b`/`beta` or `rc` and an optional number.
+fn python_version(v: &str) -> Option<semver::Version> {
+    let split = v.find(|c: char| c.is_ascii_alphabetic())?;
     let (core, pre) = v.split_at(split);
-    let mut parts = core.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts.next()?.parse().ok()?;
-    let patch = parts.next()?.parse().ok()?;
-    if parts.next().is_some() {
-        return None;
-    }
-    if pre.is_empty() {
-        return Some((major, minor, patch, 3, 0));
-    }
     let pre = pre.to_ascii_lowercase();
     let digits = pre.find(|c: char| c.is_ascii_digit()).unwrap_or(pre.len());
     let (stage, num) = pre.split_at(digits);
-    let rank = match stage {
-        "a" | "alpha" => 0,
-        "b" | "beta" => 1,
-        "rc" => 2,
+    let stage = match stage {
+        "a" | "alpha" => "a",
+        "b" | "beta" => "b",
+        "rc" => "rc",
         _ => return None,
     };
-    let num = if num.is_empty() { 0 } else { num.parse().ok()? };
-    Some((major, minor, patch, rank, num))
+    let num: u64 = if num.is_empty() { 0 } else { num.parse().ok()? };
+    semver::Version::parse(&format!("{core}-{stage}.{num}")).ok()
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
@@ -280,6 +293,15 @@ mod tests {
         assert_eq!(compare_versions("3.1.2", "3.1.10"), Some(Less));
         assert_eq!(compare_versions("v3.0.0", "3.1.1"), Some(Less));
         assert_eq!(compare_versions("3.1", "3.1.1"), None);
+        // SemVer pre-releases and build metadata.
+        assert_eq!(compare_versions("3.2.0-rc.1", "3.1.1"), Some(Greater));
+        assert_eq!(compare_versions("3.2.0-rc.1", "3.2.0"), Some(Less));
+        assert_eq!(compare_versions("3.2.0-rc.2", "3.2.0-rc.10"), Some(Less));
+        assert_eq!(compare_versions("3.2.0-alpha.1", "3.2.0-beta"), Some(Less));
+        assert_eq!(compare_versions("3.1.1+build.7", "3.1.1"), Some(Equal));
+        assert_eq!(compare_versions("3.1.1+a", "3.1.1+b"), Some(Equal));
+        assert_eq!(compare_versions("3.1.1-rc.1", "3.1.1rc1"), Some(Equal));
+        assert_eq!(compare_versions("3.1.1x1", "3.1.1"), None);
     }
 
     #[test]

@@ -19,24 +19,47 @@ use crate::fsutil::{self, FileLock};
 pub const DEFAULT_SERVER: &str = "https://spec-kitty-dev.fly.dev";
 const DEFAULT_ACCESS_LIFETIME: i64 = 900;
 const DEFAULT_REFRESH_LIFETIME: i64 = 604_800;
+const DEFAULT_LOCK_TIMEOUT_MS: u64 = 10_000;
+const DEFAULT_HTTP_TIMEOUT_MS: u64 = 8_000;
 
-/// `~/.spec-kitty/`.
+/// `~/.spec-kitty/`, and the settings the environment gives `auth`.
 #[derive(Debug, Clone)]
 pub struct AuthHome {
     pub dir: PathBuf,
+    /// The server named by the environment, which beats config.toml.
+    pub server_override: Option<String>,
+    /// How long to wait for the credentials lock.
+    pub lock_timeout: Duration,
+    /// How long one request to the server may take.
+    pub http_timeout: Duration,
 }
 
 impl AuthHome {
-    /// From `$HOME`.
+    /// `home/.spec-kitty/` with no overrides.
+    pub fn new(home: PathBuf) -> AuthHome {
+        AuthHome {
+            dir: home.join(".spec-kitty"),
+            server_override: None,
+            lock_timeout: Duration::from_millis(DEFAULT_LOCK_TIMEOUT_MS),
+            http_timeout: Duration::from_millis(DEFAULT_HTTP_TIMEOUT_MS),
+        }
+    }
+
+    /// From `$HOME`, `$SPEC_KITTY_SERVER_URL`, `$SPEC_KITTY_LOCK_TIMEOUT_MS` and
+    /// `$SPEC_KITTY_HTTP_TIMEOUT_MS` (see [`crate::env`]).
     pub fn from_env() -> Result<AuthHome> {
-        let home = std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| {
-                Error::user("HOME is not set").with_hint("set HOME to your home directory")
-            })?;
-        Ok(AuthHome {
-            dir: PathBuf::from(home).join(".spec-kitty"),
-        })
+        let home = crate::env::home().ok_or_else(|| {
+            Error::user("HOME is not set").with_hint("set HOME to your home directory")
+        })?;
+        let mut h = AuthHome::new(home);
+        h.server_override = crate::env::server_url();
+        if let Some(t) = crate::env::lock_timeout() {
+            h.lock_timeout = t;
+        }
+        if let Some(t) = crate::env::http_timeout() {
+            h.http_timeout = t;
+        }
+        Ok(h)
     }
     pub fn credentials(&self) -> PathBuf {
         self.dir.join("credentials")
@@ -57,21 +80,13 @@ impl AuthHome {
                 let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
             }
         }
-        let ms = env_ms("SPEC_KITTY_LOCK_TIMEOUT_MS", 10_000);
-        FileLock::acquire(&self.lock_path(), Duration::from_millis(ms), "the credentials file").map_err(|e| {
+        FileLock::acquire(&self.lock_path(), self.lock_timeout, "the credentials file").map_err(|e| {
             e.with_hint(format!(
                 "another spec-kitty process holds {}; try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS",
                 self.lock_path().display()
             ))
         })
     }
-}
-
-fn env_ms(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
 }
 
 /// A stored login.
@@ -186,10 +201,7 @@ fn clear(home: &AuthHome) -> Result<bool> {
 /// `~/.spec-kitty/config.toml`, else the default. HTTPS is required except for
 /// loopback addresses (local test servers).
 pub fn server_url(home: &AuthHome) -> Result<String> {
-    let from_env = std::env::var("SPEC_KITTY_SERVER_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty());
-    let url = match from_env {
+    let url = match home.server_override.clone() {
         Some(u) => u,
         None => {
             let cfg = home.config();
@@ -244,8 +256,7 @@ enum Reply {
     Status(u16),
 }
 
-fn post(url: &str, body: &serde_json::Value) -> Result<Reply> {
-    let timeout = Duration::from_millis(env_ms("SPEC_KITTY_HTTP_TIMEOUT_MS", 8_000));
+fn post(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<Reply> {
     runtime()?.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -333,6 +344,7 @@ pub fn login(home: &AuthHome, username: &str, password: &str) -> Result<Credenti
     match post(
         &url,
         &serde_json::json!({"username": username, "password": password}),
+        home.http_timeout,
     )? {
         Reply::Ok(v) => {
             let creds = tokens_from(&v, username, None, &server, &url)?;
@@ -390,7 +402,11 @@ pub fn refresh(home: &AuthHome, force: bool) -> Result<(Refreshed, Credentials)>
     let server = server_url(home)?;
     let url = format!("{server}/api/v1/token/refresh/");
     let sent = current.refresh.clone();
-    match post(&url, &serde_json::json!({"refresh": sent}))? {
+    match post(
+        &url,
+        &serde_json::json!({"refresh": sent}),
+        home.http_timeout,
+    )? {
         Reply::Ok(v) => {
             let creds = tokens_from(
                 &v,

@@ -92,12 +92,6 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         here,
         agents: requested,
         force: args.force,
-        // Test-only knob (see InitOptions::race_window); unset in normal use.
-        race_window: std::env::var("SPEC_KITTY_TEST_INIT_RACE_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .map(std::time::Duration::from_millis)
-            .unwrap_or_default(),
     })?;
     for w in &report.warnings {
         ctx.warn(w);
@@ -127,15 +121,7 @@ fn interactive(args: &InitArgs) -> bool {
     if args.non_interactive {
         return false;
     }
-    let env_off = std::env::var("SPEC_KITTY_NON_INTERACTIVE")
-        .map(|v| {
-            matches!(
-                v.trim().to_ascii_lowercase().as_str(),
-                "1" | "true" | "yes" | "y" | "on"
-            )
-        })
-        .unwrap_or(false);
-    !env_off && std::io::stdin().is_terminal()
+    !crate::env::non_interactive() && std::io::stdin().is_terminal()
 }
 
 /// Ask on the terminal (prompt on stderr so stdout stays clean).
@@ -270,7 +256,13 @@ fn render_human(
         ));
     }
     if report.gitattributes_updated {
-        ctx.say("Updated .gitattributes so status event logs merge with the event-log driver");
+        ctx.say("Updated .gitattributes so status logs, status.json and work package files merge with spec-kitty's merge drivers");
+    }
+    if !report.drivers_registered.is_empty() {
+        ctx.say(format!(
+            "Registered the git merge drivers {} in .git/config (each clone registers them once)",
+            report.drivers_registered.join(", ")
+        ));
     }
     ctx.say("spec-kitty ran no git commands: no repository was created and nothing was committed.");
     ctx.say("");

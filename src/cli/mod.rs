@@ -4,18 +4,21 @@
 
 pub mod agent;
 pub mod auth;
+pub mod completion;
 pub mod dashboard;
+pub mod drivers;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
 pub mod next;
 pub mod output;
+pub mod state;
 pub mod upgrade;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::Result;
 pub use output::Ctx;
@@ -65,17 +68,36 @@ pub enum Command {
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion(completion::CompletionArgs),
+    /// Print the man page (roff): `spec-kitty man | man -l -`
+    #[command(hide = true)]
+    Man(completion::ManArgs),
+    /// git merge driver for status.events.jsonl (union by event_id)
+    MergeDriverEventLog(drivers::DriverArgs),
+    /// git merge driver for status.json (derived from the log; never conflicts)
+    MergeDriverStatusJson(drivers::DriverArgs),
+    /// git merge driver for tasks/WP*.md (activity log by union)
+    MergeDriverWp(drivers::DriverArgs),
 }
 
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
-    let cli = match Cli::try_parse_from(&args) {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches_from(&args)
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => return usage_error(&args, &e),
     };
     let ctx = Ctx::new(&cli.global);
-    match run(&ctx, cli.command) {
+    let hook = state::before(&ctx, subcommand_path(&matches), &args);
+    let result = run(&ctx, cli.command);
+    if let (Ok(()), Some(hook)) = (&result, hook) {
+        state::after(&ctx, hook);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if ctx.json {
@@ -115,6 +137,17 @@ fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The matched subcommand chain, e.g. `["agent", "tasks", "move-task"]`.
+fn subcommand_path(m: &clap::ArgMatches) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = m;
+    while let Some((name, sub)) = cur.subcommand() {
+        out.push(name.to_string());
+        cur = sub;
+    }
+    out
+}
+
 /// `--json` anywhere in the matched subcommand chain (it is a global flag).
 fn json_flag(m: &clap::ArgMatches) -> bool {
     let here = matches!(m.try_get_one::<bool>("json"), Ok(Some(true)));
@@ -148,6 +181,11 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Auth(c) => auth::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
+        Command::Completion(a) => completion::run_completion(ctx, &a),
+        Command::Man(a) => completion::run_man(ctx, &a),
+        Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),
+        Command::MergeDriverStatusJson(a) => drivers::run_status_json(ctx, &a),
+        Command::MergeDriverWp(a) => drivers::run_wp(ctx, &a),
     }
 }
 

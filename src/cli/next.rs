@@ -48,7 +48,10 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     let result = args.result.map(StepResult::as_str);
     let d = crate::next::decide(project, &mission, args.agent.as_deref(), result)?;
     if let Some(agent) = args.agent.as_deref() {
-        crate::next::record(project, &mission, agent, result, &d)?;
+        let recorded = crate::next::record(project, &mission, agent, result, &d)?;
+        for w in &recorded.warnings {
+            ctx.warn(w);
+        }
     }
     if ctx.json {
         ctx.json_out(&d);

@@ -109,6 +109,14 @@ impl Ctx {
         }
     }
 
+    /// Text written to stdout as it is (a generated script or page), in human mode.
+    pub fn print_raw(&self, text: &str) {
+        if !self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+
     /// A warning on stderr (both modes: stdout stays clean).
     pub fn warn(&self, msg: impl AsRef<str>) {
         let prefix = paint(self.color_err, "warning:", style::WARNING);

@@ -154,9 +154,6 @@ pub struct InitOptions {
     /// Agents asked for with `--ai`; `None` keeps the configured ones.
     pub agents: Option<Vec<&'static Agent>>,
     pub force: bool,
-    /// Test-only: pause this long between reading the project's state and writing
-    /// it, to widen the window a missing lock would expose. Zero in normal use.
-    pub race_window: std::time::Duration,
 }
 
 /// What `init` or `upgrade` did (or, for `upgrade --dry-run`, would do).
@@ -172,6 +169,8 @@ pub struct Report {
     pub files_removed: Vec<String>,
     pub gitignore_added: Vec<String>,
     pub gitattributes_updated: bool,
+    /// Merge drivers registered in `.git/config` (the root is a git repository).
+    pub drivers_registered: Vec<String>,
     pub config_written: bool,
     pub metadata_written: bool,
     pub warnings: Vec<String>,
@@ -195,9 +194,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     )?;
     // Look again under the lock: another init may have finished meanwhile.
     let state = inspect(&root, opts.here, opts.force)?;
-    if !opts.race_window.is_zero() {
-        std::thread::sleep(opts.race_window);
-    }
+    crate::env::race_pause(crate::env::RaceHook::Init);
 
     let mut report = Report {
         project_path: root.to_string_lossy().into_owned(),
@@ -238,6 +235,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     }
     report.gitignore_added = ensure_gitignore(&root, false)?;
     report.gitattributes_updated = ensure_gitattributes(&root)?;
+    report.drivers_registered = register_drivers(&root)?;
     // config.yaml last: it is what marks the directory as a project.
     let config = root.join(CONFIG_PATH);
     if !state.is_project {
@@ -333,6 +331,8 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
         // Files the user already has without a record count as their own here.
         apply_plan(&root, plan, false, &mut manifest, &mut report)?;
         report.gitignore_added = ensure_gitignore(&root, false)?;
+        report.gitattributes_updated = ensure_gitattributes(&root)?;
+        report.drivers_registered = register_drivers(&root)?;
         if let Some(text) = &new_meta {
             fsutil::atomic_write(&metadata_path, text.as_bytes())?;
             report.metadata_written = true;
@@ -476,7 +476,7 @@ fn apply_plan(
 
 /// Is a `git` executable on PATH? (Looked up, never run.)
 pub fn git_on_path() -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
+    let Some(path) = crate::env::path() else {
         return false;
     };
     std::env::split_paths(&path).any(|d| d.join("git").is_file() || d.join("git.exe").is_file())
@@ -645,6 +645,7 @@ fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
     Ok(missing)
 }
 
+/// Add the merge drivers' `.gitattributes` lines that are missing.
 fn ensure_gitattributes(root: &Path) -> Result<bool> {
     let path = root.join(".gitattributes");
     let existing = if path.exists() {
@@ -652,17 +653,41 @@ fn ensure_gitattributes(root: &Path) -> Result<bool> {
     } else {
         String::new()
     };
-    if existing.lines().any(|l| l.trim() == GITATTRIBUTES_LINE) {
+    let missing: Vec<&str> = crate::status::drivers::DRIVERS
+        .iter()
+        .map(|d| d.attributes)
+        .filter(|line| !existing.lines().any(|l| l.trim() == *line))
+        .collect();
+    if missing.is_empty() {
         return Ok(false);
     }
+    let nl = if existing.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let mut out = existing;
     if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
+        out.push_str(nl);
     }
-    out.push_str(GITATTRIBUTES_LINE);
-    out.push('\n');
+    for line in missing {
+        out.push_str(line);
+        out.push_str(nl);
+    }
     fsutil::atomic_write(&path, out.as_bytes())?;
     Ok(true)
+}
+
+/// Register the merge drivers in the repository's own git configuration when
+/// the project root is a git repository (writes `.git/config`; runs no git).
+fn register_drivers(root: &Path) -> Result<Vec<String>> {
+    match Project::at(root).git_common_dir {
+        Some(common) => Ok(crate::status::drivers::ensure_registered(&common)?
+            .into_iter()
+            .map(str::to_string)
+            .collect()),
+        None => Ok(Vec::new()),
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::ids::{self, IdKind};
+use crate::mission::Mission;
 
 /// The lane that holds planning-artifact work packages (runs in the main checkout).
 pub const PLANNING_LANE: &str = "lane-planning";
@@ -73,10 +75,96 @@ impl LanesManifest {
             return Ok(None);
         }
         let text = fsutil::read_to_string(path)?;
-        serde_json::from_str(&text).map(Some).map_err(|e| {
+        let manifest: LanesManifest = serde_json::from_str(&text).map_err(|e| {
             Error::parse(path, Some(e.line()), format!("invalid lanes.json: {e}"))
                 .with_hint("re-run `spec-kitty agent mission finalize-tasks` to recompute it")
-        })
+        })?;
+        manifest.validate(path)?;
+        Ok(Some(manifest))
+    }
+
+    /// Read the mission's `lanes.json` and check that it is this mission's: its
+    /// `mission_slug` is the directory's name and its `mission_id` (when both
+    /// sides have one) is meta.json's. A manifest copied from another mission,
+    /// or left behind by a renumbered directory, is refused, never acted on.
+    pub fn for_mission(mission: &Mission) -> Result<Option<LanesManifest>> {
+        let path = mission.lanes_file();
+        let Some(manifest) = Self::read(&path)? else {
+            return Ok(None);
+        };
+        manifest.check_belongs_to(mission, &path)?;
+        Ok(Some(manifest))
+    }
+
+    /// Every id in the manifest follows its grammar ([`crate::ids`]): the
+    /// mission slug, lane ids, WP ids and branch names build paths and refs.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        ids::check(
+            IdKind::MissionSlug,
+            &self.mission_slug,
+            path,
+            "mission_slug",
+        )?;
+        for (field, value) in [
+            ("mission_branch", &self.mission_branch),
+            ("target_branch", &self.target_branch),
+        ] {
+            if !value.is_empty() {
+                ids::check(IdKind::Branch, value, path, field)?;
+            }
+        }
+        for (i, lane) in self.lanes.iter().enumerate() {
+            ids::check(
+                IdKind::Lane,
+                &lane.lane_id,
+                path,
+                &format!("lanes[{i}].lane_id"),
+            )?;
+            for (j, wp) in lane.wp_ids.iter().enumerate() {
+                ids::check(IdKind::Wp, wp, path, &format!("lanes[{i}].wp_ids[{j}]"))?;
+            }
+            for (j, dep) in lane.depends_on_lanes.iter().enumerate() {
+                ids::check(
+                    IdKind::Lane,
+                    dep,
+                    path,
+                    &format!("lanes[{i}].depends_on_lanes[{j}]"),
+                )?;
+            }
+        }
+        for (i, wp) in self.planning_artifact_wps.iter().enumerate() {
+            ids::check(IdKind::Wp, wp, path, &format!("planning_artifact_wps[{i}]"))?;
+        }
+        Ok(())
+    }
+
+    /// The manifest names `mission` (slug and, when both have one, mission_id).
+    pub fn check_belongs_to(&self, mission: &Mission, path: &Path) -> Result<()> {
+        let hint = format!(
+            "lanes.json belongs to its mission's directory; re-run `spec-kitty agent mission finalize-tasks --mission {}` to recompute it (nothing was merged, deleted or created)",
+            mission.slug
+        );
+        if self.mission_slug != mission.slug {
+            return Err(Error::user(format!(
+                "{}: `mission_slug` is {:?} but the file is in mission {}; it was copied from another mission or the directory was renumbered",
+                path.display(),
+                self.mission_slug,
+                mission.slug
+            ))
+            .with_hint(hint));
+        }
+        if let Some(id) = mission.mission_id() {
+            if !self.mission_id.is_empty() && self.mission_id != id {
+                return Err(Error::user(format!(
+                    "{}: `mission_id` is {} but meta.json of {} says {id}; the file belongs to another mission",
+                    path.display(),
+                    self.mission_id,
+                    mission.slug
+                ))
+                .with_hint(hint));
+            }
+        }
+        Ok(())
     }
 
     /// Write atomically with indent 2 and a trailing newline.

@@ -7,17 +7,19 @@
 //!    accepted and its lanes have not moved since; work packages are approved or
 //!    done; lane branches exist and their worktrees hold nothing uncommitted;
 //!    every lane contains the tips of the lanes it depends on; the main checkout,
-//!    when it is on the target branch, has no uncommitted changes (the mission's
-//!    own `kitty-specs/<slug>/` files, which spec-kitty writes, may be modified as
-//!    long as the merge does not change them).
+//!    when it is on the target branch, has no uncommitted change or untracked
+//!    file at a path the merge writes (what git itself would refuse; anything
+//!    else may stay modified, staged or untracked).
 //! 2. The whole integration is computed with an in-memory object database, so a
 //!    conflict is reported with its files and leaves the repository untouched.
 //! 3. The new objects are written as one pack; the state file
 //!    `<git-common-dir>/spec-kitty-merge/<slug>.json` records the refs before
 //!    and after; then the mission branch moves, then the main checkout's files
 //!    (only the paths the merge changes) and the target ref.
-//! 4. Finishing: work packages move to done, meta.json records the merge, lane
-//!    worktrees and branches are removed (unless kept), the state file goes.
+//! 4. Finishing: work packages move to done, meta.json records the merge, one
+//!    record commit on the target holds the mission's final `kitty-specs/<slug>/`
+//!    files (so the tree is clean afterwards), lane worktrees and branches are
+//!    removed (unless kept), the state file goes.
 //!
 //! If the process stops during 3, `--abort` puts both refs and those files back
 //! exactly as they were, and `--continue` completes it. Once finishing has
@@ -36,7 +38,7 @@ use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
     branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, Strategy,
 };
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
 use crate::project::Project;
@@ -44,11 +46,6 @@ use crate::status::ops::{self, MoveRequest};
 use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
-
-/// Test hook: `SPEC_KITTY_TEST_MERGE_INTERRUPT=landed` makes a merge stop right
-/// after the refs and files landed, as a crash there would, so the tests can
-/// drive `--continue` and `--abort`. Unset in normal use.
-const INTERRUPT_ENV: &str = "SPEC_KITTY_TEST_MERGE_INTERRUPT";
 
 #[derive(Debug, Clone, Copy)]
 pub struct MergeOptions {
@@ -109,6 +106,11 @@ pub struct MergeReport {
     pub mission_branch_before: Option<String>,
     pub mission_branch_after: Option<String>,
     pub commits_created: Vec<String>,
+    /// The commit on the target holding the mission's final kitty-specs files.
+    pub record_commit: Option<String>,
+    /// Dry run: the commits the merge would create, in order (`<branch>: <message>`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned_commits: Vec<String>,
     /// The branch the main checkout is on (None when detached).
     pub head_branch: Option<String>,
     /// The main checkout's files were updated (it is on the target branch).
@@ -243,41 +245,37 @@ fn identity(repo: &Repository) -> Result<Signature<'static>> {
     }
 }
 
-/// The main checkout's uncommitted changes, split into those that block a merge
-/// and the mission's own files that may stay modified.
-struct Dirt {
-    blocking: Vec<String>,
-    tolerated: Vec<String>,
-}
-
-fn main_checkout_dirt(repo: &Repository, mission_rel: &str) -> Result<Dirt> {
+/// Every path of the main checkout git reports as changed, staged or
+/// untracked (ignored files and lane worktrees left out).
+fn main_checkout_dirt(repo: &Repository) -> Result<Vec<String>> {
     let mut opts = StatusOptions::new();
     opts.include_untracked(true)
         .recurse_untracked_dirs(true)
         .include_ignored(false);
-    let mut dirt = Dirt {
-        blocking: Vec::new(),
-        tolerated: Vec::new(),
-    };
-    let staged = Status::INDEX_NEW
-        | Status::INDEX_MODIFIED
-        | Status::INDEX_DELETED
-        | Status::INDEX_RENAMED
-        | Status::INDEX_TYPECHANGE
-        | Status::CONFLICTED;
+    let mut dirt = Vec::new();
     for e in repo.statuses(Some(&mut opts))?.iter() {
         let path = String::from_utf8_lossy(e.path_bytes()).into_owned();
         let st = e.status();
         if st.is_empty() || st == Status::IGNORED || path.starts_with(".worktrees/") {
             continue;
         }
-        if path.starts_with(mission_rel) && !st.intersects(staged) {
-            dirt.tolerated.push(path);
-        } else {
-            dirt.blocking.push(path);
-        }
+        dirt.push(path);
     }
     Ok(dirt)
+}
+
+/// The dirty paths that stand where the merge writes: the same path, or a
+/// file where the merge needs a directory (and the other way round).
+fn in_the_way(dirty: &[String], changed: &[String]) -> Vec<String> {
+    dirty
+        .iter()
+        .filter(|d| {
+            changed.iter().any(|c| {
+                c == *d || c.starts_with(&format!("{d}/")) || d.starts_with(&format!("{c}/"))
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// Branches checked out in linked worktrees: refs/heads/<name> → worktree path.
@@ -383,7 +381,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     };
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
-        preconditions(project, mission, &repo, &setup, &snap, &mut report.notes)?;
+        preconditions(mission, &repo, &setup, &snap, &mut report.notes)?;
     let sig = match identity(&repo) {
         Ok(s) => s,
         Err(e) if opts.dry_run => {
@@ -510,6 +508,8 @@ fn new_report(
         mission_branch_before: setup.mission_tip.map(|o| o.to_string()),
         mission_branch_after: None,
         commits_created: Vec::new(),
+        record_commit: None,
+        planned_commits: Vec::new(),
         head_branch: setup.head.clone(),
         checked_out: false,
         blockers: Vec::new(),
@@ -525,7 +525,6 @@ fn new_report(
 /// Every precondition that does not hold, and the mission's own modified files
 /// in the main checkout (allowed unless the merge changes them).
 fn preconditions(
-    project: &Project,
     mission: &Mission,
     repo: &Repository,
     setup: &Setup,
@@ -631,22 +630,8 @@ fn preconditions(
                 ),
             );
         }
-        let mission_rel = mission
-            .dir
-            .strip_prefix(&project.root)
-            .map(|p| format!("{}/", p.to_string_lossy().replace('\\', "/")))
-            .unwrap_or_default();
-        let dirt = main_checkout_dirt(repo, &mission_rel)?;
-        if !dirt.blocking.is_empty() {
-            block(
-                "target",
-                format!(
-                    "the main checkout ({target}) has uncommitted changes: {}; commit or stash them first",
-                    list_some(&dirt.blocking, 8)
-                ),
-            );
-        }
-        tolerated = dirt.tolerated;
+        // Whether they are in the way is known once the merge result is.
+        tolerated = main_checkout_dirt(repo)?;
     } else {
         notes.push(match &setup.head {
             Some(b) => format!(
@@ -737,19 +722,36 @@ fn simulate(
     let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
     let after_tree = sim.find_commit(done.target_after)?.tree()?;
     let changed = integrate::tree_changes(&sim, &before_tree, &after_tree)?;
-    let overlap: Vec<String> = tolerated
-        .iter()
-        .filter(|p| changed.contains(p))
-        .cloned()
-        .collect();
+    let overlap = in_the_way(tolerated, &changed);
     if !overlap.is_empty() {
         blockers.push(Blocker {
             gate: "target",
             problem: format!(
-                "uncommitted changes in the main checkout would be overwritten by the merge: {}; commit or stash them first",
-                list_some(&overlap, 8)
+                "the main checkout ({}) has uncommitted changes or untracked files where the merge writes: {}; commit, stash or move them first",
+                setup.target,
+                overlap.join(", ")
             ),
         });
+    }
+    if opts.dry_run {
+        for &c in &done.created {
+            let commit = sim.find_commit(c)?;
+            let on_mission =
+                c == done.mission_after || sim.graph_descendant_of(done.mission_after, c)?;
+            let branch = if on_mission && done.mission_after != done.target_after {
+                &setup.mission_branch
+            } else {
+                &setup.target
+            };
+            report
+                .planned_commits
+                .push(format!("{branch}: {}", commit.summary().unwrap_or("")));
+        }
+        report.planned_commits.push(format!(
+            "{}: {}",
+            setup.target,
+            record_summary(mission, &setup.target)
+        ));
     }
     report.target_after = Some(done.target_after.to_string());
     report.mission_branch_after = Some(done.mission_after.to_string());
@@ -804,11 +806,13 @@ fn run_to_end(
         let on = land(repo, &state).map_err(|e| stage("landing", e))?;
         state.phase = "landed".into();
         write_state(project, &state)?;
-        if std::env::var(INTERRUPT_ENV).as_deref() == Ok("landed") {
+        // Test hook: stop here as a crash would, so the tests can drive
+        // `--continue` and `--abort`. Compiled out of normal builds.
+        if crate::env::merge_interrupt_after_landing() {
             return Err(stage(
                 "landed",
                 Error::internal(format!(
-                    "merge stopped after landing on {} ({INTERRUPT_ENV} test hook)",
+                    "merge stopped after landing on {} (merge-interrupt test hook)",
                     state.target_branch
                 )),
             ));
@@ -833,6 +837,8 @@ fn run_to_end(
         mission_branch_before: state.mission_before.clone(),
         mission_branch_after: Some(state.mission_after.clone()),
         commits_created: state.commits_created.clone(),
+        record_commit: finished.record_commit.map(|c| c.to_string()),
+        planned_commits: Vec::new(),
         head_branch: head_branch(repo),
         checked_out,
         blockers: Vec::new(),
@@ -977,9 +983,8 @@ fn switch_files(
             continue;
         }
         let full = workdir.join(path);
-        if full.symlink_metadata().is_ok() {
-            std::fs::remove_file(&full).with_path("remove", &full)?;
-        }
+        // Confined: a directory link on the way never leads the removal out.
+        crate::confine::remove_file(&Project::at(&workdir), &full)?;
         let mut dir = full.parent();
         while let Some(d) = dir {
             if d == workdir || std::fs::remove_dir(d).is_err() {
@@ -996,6 +1001,7 @@ fn switch_files(
 }
 
 struct Finished {
+    record_commit: Option<Oid>,
     wps_done: Vec<String>,
     removed_worktrees: Vec<PathBuf>,
     removed_branches: Vec<String>,
@@ -1043,7 +1049,8 @@ fn finish(
         }
     }
 
-    {
+    let recorded = mission.meta_str("merged_commit") == Some(state.target_after.as_str());
+    if !recorded {
         let _lock = FileLock::acquire(
             &mission.status_lock_path(project),
             LOCK_TIMEOUT,
@@ -1066,6 +1073,7 @@ fn finish(
         );
         write_meta_file(&mission.meta_file(), &meta)?;
     }
+    let record_commit = record_on_target(project, mission, repo, state)?;
 
     let mut removed_worktrees = Vec::new();
     let mut removed_branches = Vec::new();
@@ -1095,7 +1103,7 @@ fn finish(
                 ));
                 continue;
             }
-            let (w, b) = crate::cli::agent::delete::remove_lane_workspace(
+            let (w, b) = workspace::remove_lane_workspace(
                 project,
                 repo,
                 &lane.worktree_name,
@@ -1115,11 +1123,46 @@ fn finish(
     }
     remove_state(project, &mission.slug)?;
     Ok(Finished {
+        record_commit,
         wps_done,
         removed_worktrees,
         removed_branches,
         kept,
     })
+}
+
+fn record_summary(mission: &Mission, target: &str) -> String {
+    format!("Record mission {} merged into {target}", mission.slug)
+}
+
+/// Commit the mission's final `kitty-specs/<slug>/` files on the target: the
+/// work packages done, the merge in meta.json, the status log. The files come
+/// from the main checkout (where spec-kitty keeps them); its index follows
+/// when it is on the target. None when the target already holds them.
+fn record_on_target(
+    project: &Project,
+    mission: &Mission,
+    repo: &Repository,
+    state: &MergeState,
+) -> Result<Option<Oid>> {
+    let prefix = super::record::mission_prefix(&project.root, &mission.dir)?;
+    let tip = branch_tip(repo, &state.target_branch).ok_or_else(|| {
+        Error::user(format!(
+            "target branch {} disappeared during the merge",
+            state.target_branch
+        ))
+    })?;
+    let tree = repo.find_commit(tip)?.tree()?;
+    let files = super::record::changed_under(repo, Some(&tree), &prefix)?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
+    let message = format!(
+        "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
+        record_summary(mission, &state.target_branch)
+    );
+    super::record::commit_paths(repo, &state.target_branch, &files, &message, on_target)
 }
 
 /// Finish a merge that stopped part-way.

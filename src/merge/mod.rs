@@ -9,13 +9,15 @@
 //!   clean result is written: objects, then the mission branch, then the target
 //!   (files of the main checkout, then the ref). A small state file in the git
 //!   common directory makes that last stretch resumable (`--continue`) and
-//!   reversible (`--abort`).
+//!   reversible (`--abort`). Finishing records the mission: one commit on the
+//!   target holds its final `kitty-specs/<slug>/` files ([`record`]).
 //!
 //! Nothing here prints; the CLI renders the typed reports.
 
 pub mod accept;
 mod integrate;
 pub mod land;
+pub mod record;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -216,8 +218,7 @@ pub fn open_repo(project: &Project) -> Result<Repository> {
 /// know `GIT_CONFIG_GLOBAL`, so when it is set, that file replaces the global level.
 pub fn git_config(repo: &Repository) -> Result<git2::Config> {
     let mut cfg = repo.config()?;
-    if let Some(path) = std::env::var_os("GIT_CONFIG_GLOBAL").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
+    if let Some(path) = crate::env::git_config_global() {
         if path.is_file() {
             cfg.add_file(&path, git2::ConfigLevel::Global, true)?;
         }
@@ -229,16 +230,12 @@ pub fn git_config(repo: &Repository) -> Result<git2::Config> {
 /// `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL`, then the configuration.
 pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>)> {
     let cfg = git_config(repo)?;
-    let pick = |env: &str, key: &str| {
-        std::env::var(env)
-            .ok()
-            .or_else(|| cfg.get_string(key).ok())
+    let (name, email) = crate::env::git_committer();
+    let pick = |env: Option<String>, key: &str| {
+        env.or_else(|| cfg.get_string(key).ok())
             .filter(|s| !s.trim().is_empty())
     };
-    Ok((
-        pick("GIT_COMMITTER_NAME", "user.name"),
-        pick("GIT_COMMITTER_EMAIL", "user.email"),
-    ))
+    Ok((pick(name, "user.name"), pick(email, "user.email")))
 }
 
 /// The first seven hex digits of a commit id.

@@ -18,10 +18,6 @@ pub struct CreateOptions {
     pub mission_type: String,
     /// Defaults to the main checkout's current branch.
     pub target_branch: Option<String>,
-    /// Test hook: hold the numbering lock this long before publishing the new
-    /// directory, widening the window in which a missing lock would let two
-    /// creators pick the same number. Zero in normal use.
-    pub race_window: std::time::Duration,
     /// Use this mission number instead of the next free one (it must be free).
     pub number: Option<u64>,
 }
@@ -181,9 +177,9 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
             );
         }
         write_meta_file(&staging.join("meta.json"), &meta)?;
-        if !opts.race_window.is_zero() {
-            std::thread::sleep(opts.race_window);
-        }
+        // Test hook: holding the numbering lock longer widens the window in
+        // which a missing lock would let two creators pick the same number.
+        crate::env::race_pause(crate::env::RaceHook::Create);
         if final_dir.exists() {
             return Err(Error::internal(format!(
                 "{} appeared while creating it",

@@ -2,6 +2,7 @@
 //! identity, creation under a lock, and resolving what a user typed into one.
 
 mod create;
+pub mod delete;
 mod select;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
@@ -171,6 +172,11 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
                     format!("`{key}` must be a string, found {}", type_name(v)),
                 ));
             }
+        }
+    }
+    if let Some(Value::String(b)) = map.get("target_branch") {
+        if !b.is_empty() {
+            crate::ids::check(crate::ids::IdKind::Branch, b, path, "target_branch")?;
         }
     }
     if let Some(id) = map.get("mission_id") {

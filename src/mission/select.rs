@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::{list, Mission};
 use crate::error::{Error, Result};
+use crate::ids::{self, IdKind};
 use crate::project::Project;
 
 /// What the user asked for.
@@ -17,7 +18,26 @@ pub enum Selector<'a> {
 }
 
 /// Resolve a selector to one mission, with errors that list what exists.
+///
+/// The mission found must be usable as an identity: its directory name follows
+/// the slug grammar ([`crate::ids`]; it builds branch, worktree and lock names)
+/// and an existing meta.json parses. A corrupt meta.json is an error naming the
+/// file, never a silent fall-back to defaults.
 pub fn resolve(project: &Project, selector: Selector<'_>) -> Result<Mission> {
+    let m = find(project, selector)?;
+    ids::check(
+        IdKind::MissionSlug,
+        &m.slug,
+        &m.dir,
+        "mission directory name",
+    )?;
+    if m.meta_file().exists() {
+        m.require_meta()?;
+    }
+    Ok(m)
+}
+
+fn find(project: &Project, selector: Selector<'_>) -> Result<Mission> {
     let missions = list(project)?;
     match selector {
         Selector::Given(s) => resolve_given(&missions, s.trim()),

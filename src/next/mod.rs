@@ -161,7 +161,7 @@ pub fn decide(
     }
     // Finalized: lanes.json exists and places every WP, and every WP declares
     // its dependencies. A WP added or renamed since then needs another pass.
-    let lanes_json = LanesManifest::read(&mission.lanes_file())?;
+    let lanes_json = LanesManifest::for_mission(mission)?;
     let finalized = lanes_json.as_ref().is_some_and(|l| {
         files
             .iter()
@@ -355,16 +355,27 @@ pub fn run_log_path(project: &Project, mission: &Mission) -> PathBuf {
     .join(format!("{}.jsonl", mission.slug))
 }
 
+/// What [`record`] appended to, and the lines of the log it could not read.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: PathBuf,
+    /// `path:line: why` for every unreadable line (bad UTF-8, not JSON, torn).
+    pub warnings: Vec<String>,
+}
+
 /// Log the decision given to `agent` and, with `result`, the outcome the agent
 /// reports for the step it was given before (the last decision logged for it).
-/// Returns the log's path.
+///
+/// The run log is append-only: new lines are appended with one write, and no
+/// existing byte is rewritten. An unreadable line is reported in the returned
+/// warnings and kept; a torn last line is closed with a newline first.
 pub fn record(
     project: &Project,
     mission: &Mission,
     agent: &str,
     result: Option<&str>,
     decision: &Decision,
-) -> Result<PathBuf> {
+) -> Result<Recorded> {
     let path = run_log_path(project, mission);
     if let Some(dir) = path.parent() {
         fsutil::create_dir_all(dir)?;
@@ -374,14 +385,39 @@ pub fn record(
         fsutil::LOCK_TIMEOUT,
         "the mission's run log",
     )?;
-    let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+    let old = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(crate::error::Error::io("read", &path, e)),
+    };
+    let mut warnings = Vec::new();
+    let mut previous: Option<Value> = None;
+    let line_count = old.split(|&b| b == b'\n').count();
+    for (i, raw) in old.split(|&b| b == b'\n').enumerate() {
+        if raw.is_empty() {
+            continue;
+        }
+        let torn = i + 1 == line_count;
+        let parsed = std::str::from_utf8(raw)
+            .map_err(|e| format!("not valid UTF-8 (byte {})", e.valid_up_to()))
+            .and_then(|t| serde_json::from_str::<Value>(t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(v) if v["event"] == "decision" && v["agent"] == agent => previous = Some(v),
+            Ok(_) => {}
+            Err(why) => warnings.push(format!(
+                "{}:{}: {}{why}; the line is kept as it is",
+                path.display(),
+                i + 1,
+                if torn { "torn last line: " } else { "" }
+            )),
+        }
+    }
     let now = crate::timefmt::now_iso();
+    let mut text = String::new();
+    if !old.is_empty() && !old.ends_with(b"\n") {
+        text.push('\n');
+    }
     if let Some(result) = result {
-        let previous: Option<Value> = text
-            .lines()
-            .rev()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|v| v["event"] == "decision" && v["agent"] == agent);
         let field = |k: &str| {
             previous
                 .as_ref()
@@ -401,6 +437,6 @@ pub fn record(
     }));
     text.push_str(&line);
     text.push('\n');
-    fsutil::atomic_write(&path, text.as_bytes())?;
-    Ok(path)
+    fsutil::append(&path, text.as_bytes())?;
+    Ok(Recorded { path, warnings })
 }

@@ -621,24 +621,14 @@ fn bump_metadata(text: &str, to: &str) -> String {
     out
 }
 
-/// Write several files so that either all change or none: every temp file is
-/// written first, then all are renamed.
+/// Write several files so that either all change or none (through
+/// [`crate::fsutil::atomic_write_all`], with its safe-write rule).
 fn write_all(changes: &[(PathBuf, String)]) -> Result<()> {
-    let mut temps = Vec::new();
-    for (path, text) in changes {
-        let tmp = path.with_extension(format!("spec-kitty-{}.tmp", std::process::id()));
-        if let Err(e) = std::fs::write(&tmp, text) {
-            for t in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(Error::io("write", &tmp, e));
-        }
-        temps.push(tmp);
-    }
-    for ((path, _), tmp) in changes.iter().zip(&temps) {
-        std::fs::rename(tmp, path).map_err(|e| Error::io("replace", path, e))?;
-    }
-    Ok(())
+    let files: Vec<(&Path, &[u8])> = changes
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_bytes()))
+        .collect();
+    crate::fsutil::atomic_write_all(&files)
 }
 
 #[cfg(test)]

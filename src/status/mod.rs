@@ -1,12 +1,15 @@
 //! Work package status: an append-only event log (`status.events.jsonl`), the
 //! transition rules, and the `status.json` snapshot derived from the log.
 
+pub mod drivers;
+pub mod logmerge;
 mod model;
 pub mod ops;
 pub mod reduce;
 pub mod store;
 mod transitions;
 pub mod validate;
+pub mod wpmerge;
 
 pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
 pub use reduce::{reduce, reduce_events, Snapshot, WpState};

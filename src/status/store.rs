@@ -1,7 +1,6 @@
 //! Reading and appending `status.events.jsonl`, and writing `status.json`.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::model::{Lane, RawEvent, StatusEvent, LANES};
@@ -95,7 +94,40 @@ impl StatusStore {
             Err(e) => return Err(Error::io("read", &self.events_path, e)),
         };
         let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
-        Ok((reduce_events(&events), warnings))
+        let snap = reduce_events(&events);
+        self.refresh_if_stale(&snap);
+        Ok((snap, warnings))
+    }
+
+    /// status.json is derived: when it no longer describes the log (a git
+    /// merge or pull brought new events, a crash came between the two writes)
+    /// or is older than it, it is rebuilt. A failure here only leaves it stale
+    /// for the next reader.
+    fn refresh_if_stale(&self, snap: &Snapshot) {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            event_count: Option<usize>,
+            last_event_id: Option<String>,
+        }
+        let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let (Some(log), Some(written)) =
+            (modified(&self.events_path), modified(&self.snapshot_path))
+        else {
+            return;
+        };
+        let describes = fs::read(&self.snapshot_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Head>(&b).ok())
+            .is_some_and(|h| {
+                h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
+            });
+        if (describes && written >= log) || self.materialize().is_err() {
+            return;
+        }
+        // Unchanged content is not rewritten: mark it as current all the same.
+        if let Ok(f) = fs::File::options().write(true).open(&self.snapshot_path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
     }
 
     fn lock(&self) -> Result<FileLock> {
@@ -111,7 +143,9 @@ impl StatusStore {
     pub fn transition(&self, t: &Transition) -> Result<Vec<StatusEvent>> {
         let _lock = self.lock()?;
         let log = self.read()?;
-        race_window();
+        // Test hook: a wider gap between read and append makes the
+        // parallel-process test fail reliably if the lock is ever removed.
+        crate::env::race_pause(crate::env::RaceHook::Status);
         let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
         if !has_events {
             return Err(Error::user(format!(
@@ -228,15 +262,7 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.events_path)
-            .with_path("open", &self.events_path)?;
-        f.write_all(buf.as_bytes())
-            .with_path("append to", &self.events_path)?;
-        f.sync_data().with_path("sync", &self.events_path)?;
-        Ok(())
+        fsutil::append(&self.events_path, buf.as_bytes())
     }
 
     /// Write `status.json` atomically, only when its content changes.
@@ -265,18 +291,6 @@ fn hops(from: Lane, to: Lane) -> Vec<Lane> {
     match (pos(from), pos(to)) {
         (Some(a), Some(b)) if b > a => FORWARD[a + 1..=b].to_vec(),
         _ => vec![to],
-    }
-}
-
-/// Test hook: `SPEC_KITTY_TEST_STATUS_RACE_MS` widens the gap between reading
-/// the log and writing the new event and snapshot, so the parallel-process test
-/// fails reliably if the lock is ever removed. Unset in normal use.
-fn race_window() {
-    if let Some(ms) = std::env::var("SPEC_KITTY_TEST_STATUS_RACE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 

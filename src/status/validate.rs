@@ -73,7 +73,9 @@ pub fn validate_workflow(
 
     let board = Board::load(project, mission)?;
     warnings.extend(board.warnings.iter().map(|w| w.to_string()));
-    let lanes = LanesManifest::read(&mission.lanes_file()).unwrap_or_else(|e| {
+    let log = crate::status::StatusStore::for_mission(project, mission).read()?;
+    let (chain_errors, chain_warnings) = broken_chains(&log.events);
+    let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
         errors.push(e.message);
         None
     });
@@ -113,8 +115,16 @@ pub fn validate_workflow(
             continue;
         }
         let lane = Lane::parse(&wp.lane).unwrap_or(Lane::Planned);
-        let mut errs = Vec::new();
-        let mut warns = Vec::new();
+        let mut errs: Vec<String> = chain_errors
+            .iter()
+            .filter(|(id, _)| id == &wp.id)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let mut warns: Vec<String> = chain_warnings
+            .iter()
+            .filter(|(id, _)| id == &wp.id)
+            .map(|(_, m)| m.clone())
+            .collect();
         let started = !matches!(lane, Lane::Planned | Lane::Blocked | Lane::Canceled);
         if started {
             for dep in &wp.dependencies {
@@ -186,4 +196,64 @@ pub fn validate_workflow(
         warnings,
         work_packages: checks,
     })
+}
+
+/// (work package id, message) pairs.
+pub type Findings = Vec<(String, String)>;
+
+/// Breaks in each work package's from/to chain, in log order (deduplicated,
+/// sorted by `at` and `event_id`, as the reducer reads it): an event whose
+/// `from_lane` is not where the previous event left the work package. That
+/// happens when two clones moved it at the same time and git merged both
+/// logs. A break is an error unless a later forced move settled the lane (a
+/// warning then). Returns (wp id, message) pairs: errors, warnings.
+pub fn broken_chains(events: &[crate::status::StatusEvent]) -> (Findings, Findings) {
+    let mut seen = std::collections::HashSet::new();
+    let mut sorted: Vec<&crate::status::StatusEvent> = events
+        .iter()
+        .filter(|e| seen.insert(e.event_id.as_str()))
+        .collect();
+    sorted.sort_by(|a, b| (&a.at, &a.event_id).cmp(&(&b.at, &b.event_id)));
+    let mut state: std::collections::BTreeMap<&str, (Lane, &str)> = Default::default();
+    // wp -> the first unsettled break (message)
+    let mut open: std::collections::BTreeMap<&str, String> = Default::default();
+    let mut settled = Vec::new();
+    for e in sorted {
+        let (lane, prev_id) = state
+            .get(e.wp_id.as_str())
+            .copied()
+            .unwrap_or((Lane::Planned, ""));
+        if e.from_lane != lane && !open.contains_key(e.wp_id.as_str()) {
+            open.insert(
+                &e.wp_id,
+                format!(
+                    "{}: concurrent transition: event {} moves it {} -> {}, but event {} had left it {} (two clones moved it at the same time and their logs were merged)",
+                    e.wp_id,
+                    e.event_id,
+                    e.from_lane,
+                    e.to_lane,
+                    if prev_id.is_empty() { "(none)" } else { prev_id },
+                    lane
+                ),
+            );
+        } else if e.force && e.from_lane == lane {
+            if let Some(m) = open.remove(e.wp_id.as_str()) {
+                settled.push((
+                    e.wp_id.clone(),
+                    format!("{m}; settled by the forced move {}", e.event_id),
+                ));
+            }
+        }
+        state.insert(&e.wp_id, (e.to_lane, &e.event_id));
+    }
+    let errors = open
+        .into_iter()
+        .map(|(id, m)| {
+            (
+                id.to_string(),
+                format!("{m}; agree on its lane and record it with `spec-kitty agent tasks move-task {id} --to <lane> --force --reason \"...\"`"),
+            )
+        })
+        .collect();
+    (errors, settled)
 }

@@ -46,7 +46,8 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     };
     let mut files: Vec<PathBuf> = rd
         .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        // A link to a file counts (writes to it obey the safe-write rule of fsutil).
+        .filter(|e| e.path().is_file())
         .filter(|e| wp_id_from_filename(&e.file_name().to_string_lossy()).is_some())
         .map(|e| e.path())
         .collect();

@@ -27,6 +27,8 @@ pub struct Handoff {
     pub prompt: String,
     pub from_lane: String,
     pub lane: String,
+    /// Things the agent should know (e.g. mission files not committed yet).
+    pub notes: Vec<String>,
 }
 
 /// How much of spec.md and of plan.md a prompt quotes.
@@ -42,40 +44,12 @@ pub fn unmet_dependencies(snap: &Snapshot, wp: &WpFile) -> Vec<String> {
         .collect()
 }
 
-/// A short, stable name for a project: its directory name and a hash of its path.
-fn project_key(project: &Project) -> String {
-    // FNV-1a: stable across runs and Rust versions, unlike the std hasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in project.root.to_string_lossy().bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    let name: String = project
-        .root
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(40)
-        .collect();
-    format!("{name}-{:08x}", h as u32)
-}
-
-/// `$TMPDIR/spec-kitty/<project>-<hash>/<slug>-<WP>-<action>.md`: never inside
-/// the project, and one directory per project, so two checkouts that both have
-/// a mission `001-x` never overwrite each other's prompts.
+/// `<git-common-dir>/spec-kitty/prompts/<slug>-<WP>-<action>.md` (or
+/// `.kittify/runtime/prompts/` without git): inside the project's own ignored
+/// area, in a private (0700) directory, never a shared, predictable `/tmp` path.
 fn prompt_path(project: &Project, mission: &Mission, wp_id: &str, action: &str) -> Result<PathBuf> {
-    let dir = std::env::temp_dir()
-        .join("spec-kitty")
-        .join(project_key(project));
-    fsutil::create_dir_all(&dir)?;
+    let dir = project.prompts_dir();
+    fsutil::create_private_dir(&dir)?;
     Ok(dir.join(format!("{}-{wp_id}-{action}.md", mission.slug)))
 }
 
@@ -198,6 +172,7 @@ pub fn implement(
     let lanes = require_lanes(mission)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     let (file, ws, from) = loop {
         let snap = store.snapshot()?.0;
         let file = pick(mission, &snap, wp_id, &passed_over)?;
@@ -218,6 +193,15 @@ pub fn implement(
                     "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
                     file.id, mission.slug
                 )));
+        }
+        let first_lane = project.is_git()
+            && resolve(project, mission, &lanes, &file)
+                .is_ok_and(|w| w.branch.is_some() && !w.path.exists());
+        if first_lane {
+            let target = crate::merge::target_branch(mission, Some(&lanes));
+            notes.extend(crate::merge::record::check_committed_before_lanes(
+                project, mission, &target,
+            )?);
         }
         let ws = ensure(project, mission, &lanes, &file)?;
         if from == Lane::InProgress {
@@ -254,7 +238,7 @@ pub fn implement(
     let feedback = review_feedback(&store.read()?.events, &file.id);
     let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
-    fsutil::atomic_write(&prompt_file, prompt.as_bytes())?;
+    fsutil::write_private(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
         action: "implement",
         wp_id: file.id.clone(),
@@ -266,6 +250,7 @@ pub fn implement(
         prompt,
         from_lane: from.to_string(),
         lane: Lane::InProgress.to_string(),
+        notes,
     })
 }
 
@@ -507,7 +492,7 @@ pub fn review(
         text = file_text(&fresh).trim_end(),
     );
     let prompt_file = prompt_path(project, mission, id, "review")?;
-    fsutil::atomic_write(&prompt_file, prompt.as_bytes())?;
+    fsutil::write_private(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
         action: "review",
         wp_id: id.clone(),
@@ -519,6 +504,7 @@ pub fn review(
         prompt,
         from_lane: from.to_string(),
         lane: Lane::InReview.to_string(),
+        notes: Vec::new(),
     })
 }
 
@@ -541,14 +527,5 @@ mod tests {
         );
         assert_eq!(shell_quote(Path::new("/a b/c")), "'/a b/c'");
         assert_eq!(shell_quote(Path::new("/it's")), "'/it'\\''s'");
-    }
-
-    #[test]
-    fn project_keys_differ_by_path_and_are_stable() {
-        let a = Project::at(Path::new("/work/one/p"));
-        let b = Project::at(Path::new("/work/two/p"));
-        assert_ne!(project_key(&a), project_key(&b));
-        assert_eq!(project_key(&a), project_key(&a));
-        assert!(project_key(&a).starts_with("p-"));
     }
 }

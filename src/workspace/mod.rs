@@ -15,7 +15,7 @@ pub mod action;
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 use serde::Serialize;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
@@ -43,7 +43,7 @@ pub struct Workspace {
 
 /// Read lanes.json, or explain how to get one.
 pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
-    LanesManifest::read(&mission.lanes_file())?.ok_or_else(|| {
+    LanesManifest::for_mission(mission)?.ok_or_else(|| {
         Error::user(format!("{} has no lanes.json yet", mission.slug)).with_hint(format!(
             "run `spec-kitty agent mission finalize-tasks --mission {}` first",
             mission.slug
@@ -460,21 +460,39 @@ pub fn is_dirty(path: &Path) -> Result<bool> {
     Ok(dirty)
 }
 
-/// Remove a lane worktree and its registration.
+/// Remove a lane worktree and its registration; only a worktree inside
+/// `.worktrees/` that git lists for this repository ([`crate::confine`]).
 pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<()> {
-    if path.exists() {
-        fs::remove_dir_all(path).with_path("remove", path)?;
-    }
-    if let Ok(repo) = Repository::open(&project.root) {
-        if let Ok(wt) = repo.find_worktree(name) {
-            let _ = wt.prune(Some(
-                git2::WorktreePruneOptions::new()
-                    .valid(true)
-                    .working_tree(true),
-            ));
+    crate::confine::remove_worktree(project, name, path).map(|_| ())
+}
+
+/// Delete a local branch unless it is checked out in the main checkout; true
+/// when it was deleted.
+pub fn delete_branch(repo: &Repository, branch: &str) -> Result<bool> {
+    match repo.find_branch(branch, BranchType::Local) {
+        Ok(mut br) if !br.is_head() => {
+            br.delete()?;
+            Ok(true)
         }
+        _ => Ok(false),
     }
-    Ok(())
+}
+
+/// Remove one lane's worktree (confined, see [`crate::confine`]) and its
+/// registration, then its branch. Returns what was actually removed.
+pub fn remove_lane_workspace(
+    project: &Project,
+    repo: &Repository,
+    worktree_name: &str,
+    worktree: &Path,
+    branch: &str,
+) -> Result<(Option<PathBuf>, Option<String>)> {
+    let removed = crate::confine::remove_worktree(project, worktree_name, worktree)?;
+    let deleted = delete_branch(repo, branch)?;
+    Ok((
+        removed.then(|| worktree.to_path_buf()),
+        deleted.then(|| branch.to_string()),
+    ))
 }
 
 /// A lane branch's changes since it left its base.

@@ -341,7 +341,7 @@ proptest! {
         let cut_bytes = &good.as_bytes()[..cut.min(good.len())];
         for bytes in [good.as_bytes(), cut_bytes, &junk[..], text.as_bytes()] {
             let dir = tempfile::tempdir().unwrap();
-            let home = AuthHome { dir: dir.path().join(".spec-kitty") };
+            let home = AuthHome::new(dir.path().to_path_buf());
             std::fs::create_dir_all(&home.dir).unwrap();
             std::fs::write(home.credentials(), bytes).unwrap();
             match auth::load(&home) {

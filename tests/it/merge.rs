@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{stderr, stdout, TestEnv};
+use crate::common::{assert_recorded, stderr, stdout, TestEnv};
 
 const SLUG: &str = "001-m";
 
@@ -307,11 +307,45 @@ fn three_dependent_lanes_merge_in_order_and_land_every_change() {
             format!("package {i}\n")
         );
     }
-    // A merge commit per lane on the mission branch, and one on main.
-    let main_after = rev(&env, &fx.root, "main");
+    // The dry run named every commit the merge made: the lane merges, the
+    // target merge, the record.
+    let mut range = vec![
+        "log".to_string(),
+        "--format=%s".to_string(),
+        "main".to_string(),
+        format!("^{main_before}"),
+    ];
+    for l in dry["lanes"].as_array().unwrap() {
+        range.push(format!("^{}", l["tip"].as_str().unwrap()));
+    }
+    let range: Vec<&str> = range.iter().map(String::as_str).collect();
+    let made = env.git(&fx.root, &range);
+    let planned: Vec<&str> = dry["planned_commits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().split_once(": ").unwrap().1)
+        .collect();
+    let mut made_sorted: Vec<&str> = made.lines().collect();
+    made_sorted.sort();
+    let mut planned_sorted = planned.clone();
+    planned_sorted.sort();
+    assert_eq!(planned_sorted, made_sorted, "{dry}");
+    assert!(dry["planned_commits"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .starts_with("main: Record mission 001-m merged into main"));
+    // A merge commit per lane on the mission branch, one on main, then the
+    // record commit; the tree is clean afterwards.
+    let main_after = assert_recorded(&env, &fx.root, "main", SLUG);
     assert_eq!(v["target_after"], main_after.as_str());
-    let parents = env.git(&fx.root, &["rev-list", "--parents", "-n", "1", "main"]);
-    assert_eq!(parents.split_whitespace().count(), 3, "main tip is a merge");
+    assert_eq!(v["record_commit"], rev(&env, &fx.root, "main").as_str());
+    let parents = env.git(&fx.root, &["rev-list", "--parents", "-n", "1", "main^"]);
+    assert_eq!(parents.split_whitespace().count(), 3, "main^ is a merge");
     let merges = env.git(
         &fx.root,
         &[
@@ -341,16 +375,14 @@ fn three_dependent_lanes_merge_in_order_and_land_every_change() {
         env.git(&fx.root, &["log", "-1", "--format=%an <%ae>", "main"]),
         "Test Operator <test@example.com>\n"
     );
-    // Only the mission's own bookkeeping is left uncommitted.
-    let status = env.git(
-        &fx.root,
-        &["status", "--porcelain", "--untracked-files=all"],
-    );
+    // The record commit touches only the mission's own files.
+    let recorded = env.git(&fx.root, &["diff", "--name-only", "main^", "main"]);
     assert!(
-        status
-            .lines()
-            .all(|l| l[3..].starts_with(&format!("kitty-specs/{SLUG}/"))),
-        "{status}"
+        !recorded.is_empty()
+            && recorded
+                .lines()
+                .all(|l| l.starts_with(&format!("kitty-specs/{SLUG}/"))),
+        "{recorded}"
     );
     // Work packages are done, through the status log.
     let st = lanes_of(&fx);
@@ -427,16 +459,17 @@ fn squash_lands_one_commit_and_keeps_newer_target_specs() {
         ],
     );
     assert_eq!(v["strategy"], "squash");
-    // Exactly one new commit on main, with a single parent: the old tip.
+    // Exactly one squashed commit on main, with a single parent (the old
+    // tip), then the record commit.
     assert_eq!(
         env.git(&fx.root, &["rev-list", &format!("{before}..main")])
             .lines()
             .count(),
-        1
+        2
     );
-    assert_eq!(rev(&env, &fx.root, "main^"), before);
+    assert_eq!(rev(&env, &fx.root, "main~2"), before);
     assert!(
-        env.git(&fx.root, &["rev-list", "--parents", "-n", "1", "main"])
+        env.git(&fx.root, &["rev-list", "--parents", "-n", "1", "main^"])
             .split_whitespace()
             .count()
             == 2
@@ -458,6 +491,7 @@ fn squash_lands_one_commit_and_keeps_newer_target_specs() {
     }
     assert_eq!(v["removed_branches"], serde_json::json!([]));
     assert_eq!(lanes_of(&fx)["work_packages"]["WP03"]["lane"], "done");
+    assert_recorded(&env, &fx.root, "main", SLUG);
 }
 
 #[test]
@@ -508,12 +542,17 @@ fn rebase_replays_linearly_and_moves_only_the_ref_when_elsewhere() {
     );
     assert_eq!(
         subjects,
-        "WP01: package 1\nWP02: package 2\nWP03: package 3\n"
+        "WP01: package 1\nWP02: package 2\nWP03: package 3\nRecord mission 001-m merged into main\n"
     );
     assert_eq!(
-        rev(&env, &fx.root, "main"),
+        rev(&env, &fx.root, "main^"),
         rev(&env, &fx.root, "kitty/mission-001-m")
     );
+    // The record went onto main from the main checkout's mission files.
+    let meta: Value =
+        serde_json::from_str(&env.git(&fx.root, &["show", "main:kitty-specs/001-m/meta.json"]))
+            .unwrap();
+    assert_eq!(meta["merged_commit"], rev(&env, &fx.root, "main^").as_str());
     for i in 1..=3 {
         assert_eq!(
             env.git(&fx.root, &["show", &format!("main:src/p{i}/lib.txt")]),
@@ -693,7 +732,10 @@ fn abort_restores_the_exact_pre_merge_head_and_continue_finishes() {
     );
     assert_eq!(v["result"], "success");
     assert_eq!(v["wps_done"], serde_json::json!(["WP01", "WP02"]));
-    assert_eq!(v["target_after"], rev(&env, &fx.root, "main").as_str());
+    assert_eq!(
+        v["target_after"],
+        assert_recorded(&env, &fx.root, "main", SLUG).as_str()
+    );
     assert!(!fx.worktree("lane-a").exists());
     assert_eq!(
         fs::read_to_string(fx.root.join("src/p2/lib.txt")).unwrap(),
@@ -723,21 +765,36 @@ fn dirty_target_refuses_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("user.name"), "{}", stderr(&out));
 
+    // Unrelated local changes never block; files where the merge writes do,
+    // and the message lists exactly those paths.
     fs::write(fx.root.join("README.md"), "local edit\n").unwrap();
+    fs::write(fx.root.join("notes.txt"), "mine\n").unwrap();
+    fs::write(fx.root.join("staged.txt"), "staged\n").unwrap();
+    env.git(&fx.root, &["add", "staged.txt"]);
+    write(&fx.root.join("src/p1/lib.txt"), "my own copy\n");
+    fs::write(
+        fx.root.join("src/p2"),
+        "a file where the merge needs a directory\n",
+    )
+    .unwrap();
     let before = repo_state(&env, &fx.root);
     let out = env.run(&fx.root, &["merge", "--mission", "m"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("the main checkout (main) has uncommitted changes: README.md"),
+        err.contains(
+            "the main checkout (main) has uncommitted changes or untracked files where the merge writes: src/p1/lib.txt, src/p2;"
+        ),
         "{err}"
     );
-    assert!(err.contains("commit or stash"), "{err}");
+    for unrelated in ["README.md", "notes.txt", "staged.txt"] {
+        assert!(!err.contains(unrelated), "{unrelated} listed: {err}");
+    }
     assert_eq!(repo_state(&env, &fx.root), before);
     assert_eq!(rev(&env, &fx.root, "HEAD"), head);
     assert_eq!(
-        fs::read_to_string(fx.root.join("README.md")).unwrap(),
-        "local edit\n"
+        fs::read_to_string(fx.root.join("src/p1/lib.txt")).unwrap(),
+        "my own copy\n"
     );
 
     let out = env.run(&fx.root, &["merge", "--mission", "m", "--json"]);
@@ -750,6 +807,7 @@ fn dirty_target_refuses_with_a_clear_message() {
             .any(|b| b["gate"] == "target"),
         "{v}"
     );
+    fs::remove_dir_all(fx.root.join("src")).unwrap();
 
     // The main checkout on the mission branch would be moved under its feet.
     env.git(&fx.root, &["checkout", "--", "README.md"]);
@@ -764,11 +822,26 @@ fn dirty_target_refuses_with_a_clear_message() {
     env.git(&fx.root, &["switch", "-q", "main"]);
     env.git(&fx.root, &["branch", "-q", "-D", "kitty/mission-001-m"]);
 
-    // A modified mission file is fine when the merge does not touch it.
+    // A modified mission file is fine when the merge does not touch it, and
+    // the unrelated changes stay exactly as they were: only they remain.
     assert!(!env
         .git(&fx.root, &["status", "--porcelain", "--", "kitty-specs"])
         .is_empty());
     env.json(&fx.root, &["merge", "--mission", "m", "--json"]);
+    assert_eq!(
+        env.git(
+            &fx.root,
+            &["status", "--porcelain", "--untracked-files=all"]
+        ),
+        "A  staged.txt\n?? notes.txt\n"
+    );
+    let recorded = env.git(&fx.root, &["show", "--name-only", "--format=", "main"]);
+    assert!(
+        recorded
+            .lines()
+            .all(|l| l.starts_with("kitty-specs/001-m/")),
+        "{recorded}"
+    );
 }
 
 #[test]
@@ -1055,20 +1128,23 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
 }
 
 #[test]
-fn planning_only_mission_merges_without_any_commit() {
+fn planning_only_mission_merges_with_only_the_record_commit() {
     let env = TestEnv::new();
     let fx = planned_with(&env, 0, false, true);
     approve_planning(&env, &fx, 1);
     accept(&env, &fx);
-    let refs = env.git(&fx.root, &["for-each-ref"]);
+    let refs = env.git(&fx.root, &["for-each-ref", "--exclude=refs/heads/main"]);
+    let main_before = rev(&env, &fx.root, "main");
     let v = env.json(&fx.root, &["merge", "--mission", "m", "--json"]);
     assert_eq!(v["order"], serde_json::json!([]));
     assert_eq!(v["commits_created"], serde_json::json!([]));
     assert_eq!(v["target_after"], v["target_before"]);
     assert_eq!(
-        env.git(&fx.root, &["for-each-ref"]),
+        env.git(&fx.root, &["for-each-ref", "--exclude=refs/heads/main"]),
         refs,
-        "no branch was made or moved"
+        "no other branch was made or moved"
     );
     assert_eq!(lanes_of(&fx)["work_packages"]["WP01"]["lane"], "done");
+    // The only commit is the record of the mission on main.
+    assert_eq!(assert_recorded(&env, &fx.root, "main", SLUG), main_before);
 }

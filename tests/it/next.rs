@@ -503,12 +503,16 @@ fn a_missing_mission_is_an_error() {
 /// commands their prompts print), with real worktrees; then `agent mission
 /// delete` refuses the unmerged lane work, `--force` removes everything, and the
 /// tree is clean.
-#[test]
-fn three_wp_mission_end_to_end() {
-    let env = TestEnv::new();
-    let root = env.project("p");
-    let before = env.git_state(&root);
-    let m = env.create_mission(&root, "demo");
+/// Drive mission `m` with `next --agent codex` and the commands it and the
+/// prompts print, doing each step's work, until the decision `stop_at`
+/// (`accept`) or the end (`done`: accept and merge included). Returns the
+/// decisions seen and the number of lane commits made.
+fn drive(
+    env: &TestEnv,
+    root: &Path,
+    m: &crate::common::MissionInfo,
+    stop_at: &str,
+) -> (Vec<String>, usize) {
     let wps = three_wps();
     let mut result: Option<&str> = None;
     let mut log = Vec::new();
@@ -518,7 +522,7 @@ fn three_wp_mission_end_to_end() {
         if let Some(r) = result {
             extra = vec!["--result", r];
         }
-        let d = next(&env, &root, "codex", &extra);
+        let d = next(env, root, "codex", &extra);
         result = Some("success");
         let action = d["action"].as_str().unwrap_or("").to_string();
         log.push(format!("{} {}", action, d["wp_id"]));
@@ -536,17 +540,17 @@ fn three_wp_mission_end_to_end() {
             ),
             "tasks" => write_mission(&m.dir, &m.slug, &wps),
             "tasks-finalize" => {
-                run_cmd(&env, &root, command.as_ref().unwrap(), false);
+                run_cmd(env, root, command.as_ref().unwrap(), false);
             }
             "implement" => {
                 let v: Value =
-                    serde_json::from_str(&run_cmd(&env, &root, command.as_ref().unwrap(), true))
+                    serde_json::from_str(&run_cmd(env, root, command.as_ref().unwrap(), true))
                         .unwrap();
                 let ws = PathBuf::from(v["workspace"].as_str().unwrap());
                 assert_eq!(canon(&ws), canon(d["workspace_path"].as_str().unwrap()));
                 let wp = v["wp_id"].as_str().unwrap();
                 if v["branch"].is_null() {
-                    assert_eq!(canon(&ws), canon(&root), "{v}");
+                    assert_eq!(canon(&ws), canon(root), "{v}");
                     write(&m.dir.join("research.md"), "Findings.\n");
                 } else {
                     assert_eq!(canon(&ws), canon(root.join(".worktrees/001-demo-lane-a")));
@@ -563,12 +567,12 @@ fn three_wp_mission_end_to_end() {
                     .collect();
                 assert_eq!(done.len(), 2, "{}", v["prompt"]);
                 for c in &done {
-                    run_cmd(&env, &ws, c, false);
+                    run_cmd(env, &ws, c, false);
                 }
             }
             "review" => {
                 let v: Value =
-                    serde_json::from_str(&run_cmd(&env, &root, command.as_ref().unwrap(), true))
+                    serde_json::from_str(&run_cmd(env, root, command.as_ref().unwrap(), true))
                         .unwrap();
                 let wp = v["wp_id"].as_str().unwrap();
                 let prompt = v["prompt"].as_str().unwrap();
@@ -579,12 +583,34 @@ fn three_wp_mission_end_to_end() {
                     .into_iter()
                     .find(|c| c.iter().any(|w| w == "approved"))
                     .unwrap();
-                run_cmd(&env, &root, &approve, false);
+                run_cmd(env, root, &approve, false);
             }
-            "accept" => break,
+            "accept" if stop_at == "accept" => break,
+            "accept" => {
+                run_cmd(env, root, command.as_ref().unwrap(), false);
+            }
+            "merge" => {
+                // The printed command is the forecast; then the merge itself.
+                let dry = command.as_ref().unwrap();
+                assert!(dry.iter().any(|w| w == "--dry-run"), "{dry:?}");
+                run_cmd(env, root, dry, false);
+                let real: Vec<String> = dry.iter().filter(|w| *w != "--dry-run").cloned().collect();
+                run_cmd(env, root, &real, false);
+            }
+            "" if d["kind"] == "terminal" => break,
             other => panic!("unexpected decision {other:?}: {d}\nso far: {log:?}"),
         }
     }
+    (log, lane_commits)
+}
+
+#[test]
+fn three_wp_mission_end_to_end() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let before = env.git_state(&root);
+    let m = env.create_mission(&root, "demo");
+    let (log, lane_commits) = drive(&env, &root, &m, "accept");
     assert_eq!(
         log,
         [
@@ -753,4 +779,38 @@ fn without_git_the_run_log_goes_to_the_ignored_runtime_dir() {
     let log = fs::read_to_string(root.join(".kittify/runtime/next/001-demo.jsonl")).unwrap();
     assert!(log.contains("\"result\": \"failed\""), "{log}");
     assert!(!root.join(".kittify/.runtime").exists());
+}
+
+#[test]
+fn three_wp_mission_from_next_to_merge_ends_with_a_clean_recorded_tree() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    let (log, lane_commits) = drive(&env, &root, &m, "done");
+    assert_eq!(lane_commits, 2);
+    assert_eq!(
+        &log[log.len() - 3..],
+        ["accept null", "merge null", " null"]
+    );
+    // No manual `git add` anywhere: the merge recorded the mission itself.
+    crate::common::assert_recorded(&env, &root, "main", &m.slug);
+    assert_eq!(
+        env.git(&root, &["show", "main:src/core/mod.rs"]),
+        "// WP02\n"
+    );
+    assert!(env
+        .git(
+            &root,
+            &[
+                "ls-tree",
+                "-r",
+                "--name-only",
+                "main",
+                "kitty-specs/001-demo/"
+            ]
+        )
+        .contains("kitty-specs/001-demo/research.md"));
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(d["kind"], "terminal", "{d}");
+    assert!(env.home_files().is_empty(), "{:?}", env.home_files());
 }

@@ -64,6 +64,9 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
     } else {
         action::implement(project, &m, wp_id.as_deref(), &agent)?
     };
+    for n in &h.notes {
+        ctx.warn(n);
+    }
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success",
@@ -83,6 +86,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "lane": h.lane,
             "prompt_file": h.prompt_file,
             "prompt": h.prompt,
+            "notes": h.notes,
         }));
     } else {
         ctx.say(format!(

@@ -31,9 +31,9 @@ What it does:
      accept`) and no lane moved since; every work package is approved or done;
      no lane worktree has uncommitted changes; every lane contains the latest
      commit of the lanes it depends on (otherwise merging could undo work); the
-     main checkout, when it is on the target branch, is clean. Only the mission's
-     own kitty-specs/<mission>/ files may be modified there, and only if the merge
-     does not change them.
+     main checkout, when it is on the target branch, has no uncommitted change
+     or untracked file at a path the merge writes (what git itself would refuse;
+     the message lists those paths). Other local changes stay as they are.
   2. Computes the whole merge in memory: lanes into the mission branch
      kitty/mission-<mission> in dependency order, then the mission branch into
      the target branch. A conflict is reported with the lanes and files involved
@@ -42,17 +42,19 @@ What it does:
      on the target branch, only the files the merge changes are updated; when it
      is on another branch, only the target branch ref moves.
   4. Moves the work packages to done, records merged_at in meta.json, and removes
-     the lane worktrees and lane branches (keep them with --keep-worktrees). The
-     status files it updates are left for you to commit.
+     the lane worktrees and lane branches (keep them with --keep-worktrees), and
+     records the mission: one commit on the target branch (\"Record mission
+     <mission> merged into <target>\") holds its final kitty-specs/<mission>/
+     files, so the working tree is clean afterwards.
 
 Strategies:
   merge   a merge commit per lane on the mission branch and one on the target
   squash  lanes combined on the mission branch; one ordinary commit on the target
   rebase  lane commits replayed one by one; the target moves forward linearly
 
---dry-run runs the checks and the in-memory merge and reports blockers and
-conflicts (files per pair of lanes); it changes nothing and exits 1 if the merge
-would not go through.
+--dry-run runs the checks and the in-memory merge and reports blockers,
+conflicts (files per pair of lanes) and the commits the merge would create; it
+changes nothing and exits 1 if the merge would not go through.
 
 If a merge stops part-way (a crash, a failed file write), the refs before and
 after are kept in <git-common-dir>/spec-kitty-merge/<mission>.json:
@@ -344,6 +346,12 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
         ctx.say(format!("  note: {n}"));
     }
     if r.dry_run {
+        if !r.planned_commits.is_empty() {
+            ctx.say("Commits it would create:");
+            for c in &r.planned_commits {
+                ctx.say(format!("  {c}"));
+            }
+        }
         if r.would_merge {
             ctx.say(format!(
                 "The merge would go through. Run it without --dry-run (that commits): `spec-kitty merge --mission {}`",
@@ -367,8 +375,16 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
     for k in &r.kept {
         ctx.say(format!("  {k}"));
     }
-    ctx.say(format!(
-        "Status and meta.json changes in kitty-specs/{}/ are left uncommitted.",
-        r.mission_slug
-    ));
+    match &r.record_commit {
+        Some(c) => ctx.say(format!(
+            "  recorded the mission's final state in kitty-specs/{}/ on {} ({})",
+            r.mission_slug,
+            r.target_branch,
+            short(c)
+        )),
+        None => ctx.say(format!(
+            "  kitty-specs/{}/ on {} already held the mission's final state",
+            r.mission_slug, r.target_branch
+        )),
+    }
 }

@@ -5,7 +5,7 @@ use crate::cli::output::style;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::{delete, merge, taskgraph};
+use super::{delete, merge, record, taskgraph};
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::mission::{self, CreateOptions, Mission};
@@ -32,6 +32,10 @@ pub enum MissionCommand {
     Merge(merge::MergeArgs),
     /// Delete a mission directory, its lane worktrees and lane branches
     Delete(delete::DeleteArgs),
+    /// Commit the mission's own kitty-specs/<mission>/ files on the current branch (nothing else)
+    Record(record::RecordArgs),
+    /// Drop conflict markers and duplicate events from the status log; rebuild status.json
+    RepairStatus(record::RepairArgs),
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +82,8 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
         MissionCommand::SetupPlan(a) => run_setup_plan(ctx, &a),
         MissionCommand::CheckPrerequisites(a) => run_check(ctx, &a),
         MissionCommand::Accept(a) => merge::run_accept(ctx, &a),
+        MissionCommand::Record(a) => record::run_record(ctx, &a),
+        MissionCommand::RepairStatus(a) => record::run_repair(ctx, &a),
         MissionCommand::Merge(a) => merge::run_merge(ctx, &a),
         MissionCommand::Delete(a) => delete::run(ctx, &a),
     }
@@ -86,17 +92,10 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
 fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
-    // Test-only knob (see CreateOptions::race_window); unset in normal use.
-    let race_window = std::env::var("SPEC_KITTY_TEST_CREATE_RACE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map(std::time::Duration::from_millis)
-        .unwrap_or_default();
     let opts = CreateOptions {
         slug: a.slug.clone(),
         mission_type: a.mission_type.clone(),
         target_branch: a.target_branch.clone(),
-        race_window,
         number: a.number,
     };
     let c = mission::create(project, &opts)?;

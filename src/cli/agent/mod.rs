@@ -4,6 +4,7 @@ pub mod action;
 pub mod delete;
 pub mod merge;
 pub mod mission;
+pub mod record;
 pub mod release;
 pub mod taskgraph;
 pub mod tasks;

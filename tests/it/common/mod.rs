@@ -452,3 +452,38 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     }
     out
 }
+
+/// After a successful `merge`: the main checkout's tree is clean and the tip
+/// of `target` is the record commit holding the mission's final files (every
+/// WP done in its status.json, the merge in its meta.json). Returns the record
+/// commit's parent (the commit the merge landed).
+pub fn assert_recorded(env: &TestEnv, root: &Path, target: &str, slug: &str) -> String {
+    let status = env.git(root, &["status", "--porcelain", "--untracked-files=all"]);
+    assert_eq!(status, "", "the tree is not clean after merge");
+    assert_eq!(
+        env.git(root, &["log", "-1", "--format=%s", target]).trim(),
+        format!("Record mission {slug} merged into {target}")
+    );
+    let landed = env
+        .git(root, &["rev-parse", &format!("{target}^")])
+        .trim()
+        .to_string();
+    let meta: serde_json::Value = serde_json::from_str(&env.git(
+        root,
+        &["show", &format!("{target}:kitty-specs/{slug}/meta.json")],
+    ))
+    .unwrap();
+    assert_eq!(meta["merged_commit"], landed.as_str(), "{meta}");
+    let snap: serde_json::Value = serde_json::from_str(&env.git(
+        root,
+        &["show", &format!("{target}:kitty-specs/{slug}/status.json")],
+    ))
+    .unwrap();
+    for (id, wp) in snap["work_packages"].as_object().unwrap() {
+        assert!(
+            matches!(wp["lane"].as_str(), Some("done" | "canceled")),
+            "{id} is not done in the recorded status.json: {snap}"
+        );
+    }
+    landed
+}

@@ -1,0 +1,72 @@
+//! `spec-kitty completion SHELL` and the hidden `spec-kitty man`: generated from
+//! the clap definition, so they always match the commands this binary has.
+
+use clap::CommandFactory;
+use serde_json::json;
+
+use super::{Cli, Ctx};
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionArgs {
+    /// The shell to write a completion script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// A subcommand path (`agent mission create`) for its own page
+    pub command: Vec<String>,
+}
+
+/// The completion script for `shell`, as text.
+pub fn completion_script(shell: clap_complete::Shell) -> Result<String> {
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "spec-kitty", &mut buf);
+    String::from_utf8(buf).map_err(|e| Error::internal(format!("completion script: {e}")))
+}
+
+/// The man page (roff) for `spec-kitty` or one of its subcommands (`path`).
+pub fn man_page(path: &[String]) -> Result<String> {
+    let mut cmd = Cli::command();
+    let mut name = String::from("spec-kitty");
+    let mut bin = name.clone();
+    for word in path {
+        let sub = cmd.find_subcommand(word).cloned().ok_or_else(|| {
+            Error::usage(format!("no command `{name} {word}`"))
+                .with_hint(format!("see `{name} --help`"))
+        })?;
+        name = format!("{name}-{word}");
+        bin = format!("{bin} {word}");
+        cmd = sub;
+    }
+    let cmd = cmd.name(name).bin_name(bin);
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .source(format!("spec-kitty {}", crate::VERSION))
+        .render(&mut buf)
+        .map_err(|e| Error::internal(format!("cannot render the man page: {e}")))?;
+    String::from_utf8(buf).map_err(|e| Error::internal(format!("man page: {e}")))
+}
+
+pub fn run_completion(ctx: &Ctx, a: &CompletionArgs) -> Result<()> {
+    let script = completion_script(a.shell)?;
+    if ctx.json {
+        ctx.json_out(&json!({ "shell": a.shell.to_string(), "script": script }));
+    } else {
+        ctx.print_raw(&script);
+    }
+    Ok(())
+}
+
+pub fn run_man(ctx: &Ctx, a: &ManArgs) -> Result<()> {
+    let page = man_page(&a.command)?;
+    if ctx.json {
+        ctx.json_out(&json!({ "man_page": page }));
+    } else {
+        ctx.print_raw(&page);
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! The one place that decides whether spec-kitty may delete something.
+//!
+//! Every removal of a directory tree or a file that repo content can name goes
+//! through [`confined`]: the path, after following symlinks, must lie inside one
+//! of the project's own areas ([`Area`]), and a lane worktree must also be one
+//! that git lists as a worktree of this repository. Anything else is refused
+//! with a message saying what was found and how to clean it up by hand; nothing
+//! is removed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+use crate::project::Project;
+
+/// Where a removal may happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// A lane worktree: a direct child of `<root>/.worktrees/` that git lists as
+    /// one of this repository's worktrees.
+    Worktree,
+    /// A mission directory: a direct child of `<root>/kitty-specs/`.
+    MissionDir,
+    /// A file (or a link itself, never its target) anywhere under the project
+    /// root or the git common directory, reached without leaving them.
+    ProjectFile,
+}
+
+/// Check that removing `path` stays inside `area` of `project`; returns the
+/// canonical path to remove. `Ok(None)` when nothing is there.
+pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<PathBuf>> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("inspect", path, e)),
+    };
+    let refuse = |why: String| {
+        Err(Error::user(format!(
+            "refusing to remove {}: {why}",
+            path.display()
+        ))
+        .with_hint("spec-kitty only removes what it created inside the project; look at it and remove it by hand if it should go"))
+    };
+    let root = canonical(&project.root)?;
+    match area {
+        Area::Worktree | Area::MissionDir => {
+            let (parent, what) = match area {
+                Area::Worktree => (".worktrees", "a lane worktree"),
+                _ => ("kitty-specs", "a mission directory"),
+            };
+            if meta.file_type().is_symlink() {
+                return refuse(format!(
+                    "it is a symbolic link, not {what} (it points to {})",
+                    fs::read_link(path)
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_default()
+                ));
+            }
+            let real = canonical(path)?;
+            let allowed = root.join(parent);
+            if real.parent() != Some(allowed.as_path()) || canonical(&allowed)? != allowed {
+                return refuse(format!(
+                    "it resolves to {}, which is not directly inside {}",
+                    real.display(),
+                    allowed.display()
+                ));
+            }
+            if area == Area::Worktree && !listed_worktree(project, &real) {
+                return refuse(format!(
+                    "git does not list it as a worktree of {} (`git worktree list`)",
+                    project.root.display()
+                ));
+            }
+            Ok(Some(real))
+        }
+        Area::ProjectFile => {
+            if meta.is_dir() {
+                return refuse("it is a directory".into());
+            }
+            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                return refuse("it has no parent directory".into());
+            };
+            let parent = canonical(if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            })?;
+            let inside = parent.starts_with(&root)
+                || project
+                    .git_common_dir
+                    .as_deref()
+                    .and_then(|g| canonical(g).ok())
+                    .is_some_and(|g| parent.starts_with(g));
+            if !inside {
+                return refuse(format!(
+                    "its directory resolves to {}, outside the project",
+                    parent.display()
+                ));
+            }
+            Ok(Some(parent.join(name)))
+        }
+    }
+}
+
+fn canonical(p: &Path) -> Result<PathBuf> {
+    fs::canonicalize(p).with_path("resolve", p)
+}
+
+/// Does git list `real` (a canonical path) as a worktree of this repository?
+fn listed_worktree(project: &Project, real: &Path) -> bool {
+    let Ok(repo) = git2::Repository::open(&project.root) else {
+        return false;
+    };
+    let Ok(names) = repo.worktrees() else {
+        return false;
+    };
+    names.iter().flatten().any(|n| {
+        repo.find_worktree(n)
+            .ok()
+            .and_then(|w| fs::canonicalize(w.path()).ok())
+            .is_some_and(|p| p == real)
+    })
+}
+
+/// Remove a lane worktree (checked by [`confined`]) and its git registration.
+/// A registration whose directory is already gone is pruned. Returns whether a
+/// directory was removed.
+pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<bool> {
+    let removed = match confined(project, path, Area::Worktree)? {
+        Some(real) => {
+            fs::remove_dir_all(&real).with_path("remove", &real)?;
+            true
+        }
+        None => false,
+    };
+    if let Ok(repo) = git2::Repository::open(&project.root) {
+        if let Ok(wt) = repo.find_worktree(name) {
+            let _ = wt.prune(Some(
+                git2::WorktreePruneOptions::new()
+                    .valid(true)
+                    .working_tree(true),
+            ));
+        }
+    }
+    Ok(removed)
+}
+
+/// Remove a mission directory (checked by [`confined`]).
+pub fn remove_mission_dir(project: &Project, dir: &Path) -> Result<bool> {
+    match confined(project, dir, Area::MissionDir)? {
+        Some(real) => {
+            fs::remove_dir_all(&real).with_path("remove", &real)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Remove one file (a link itself, never its target) inside the project or its
+/// git directory (checked by [`confined`]). Returns whether it existed.
+pub fn remove_file(project: &Project, path: &Path) -> Result<bool> {
+    match confined(project, path, Area::ProjectFile)? {
+        Some(real) => match fs::remove_file(&real) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io("remove", path, e)),
+        },
+        None => Ok(false),
+    }
+}

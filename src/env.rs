@@ -1,0 +1,291 @@
+//! Every environment variable spec-kitty reads, declared once.
+//!
+//! This is the only module that calls `std::env::var`; a test keeps it so. The
+//! CLI reads its settings here and passes the values into the core; the core
+//! calls in here only for git's own environment (read where git would read it)
+//! and for the test hooks.
+//!
+//! Test hooks exist only in a build with the `test-hooks` cargo feature, which
+//! the integration tests enable (a dev-dependency of the crate on itself). A
+//! plain `cargo build` or `cargo install` compiles them out: their names are not
+//! even in the binary (`.ci/run` checks), and no sleep can run.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One environment variable and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Var {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+/// The user's home directory; credentials live in `$HOME/.spec-kitty/`.
+pub const HOME: Var = Var {
+    name: "HOME",
+    doc: "Home directory: credentials and auth config live in $HOME/.spec-kitty/.",
+};
+/// Searched (never run) for a `git` executable when `init` writes config.yaml.
+pub const PATH: Var = Var {
+    name: "PATH",
+    doc: "Searched, never run, for `git` when init decides whether to record `vcs: git`.",
+};
+/// Overrides the sync server of `auth`.
+pub const SERVER_URL: Var = Var {
+    name: "SPEC_KITTY_SERVER_URL",
+    doc: "Sync server for `auth` (beats [sync] server_url in ~/.spec-kitty/config.toml).",
+};
+/// How long `auth` waits for the credentials lock.
+pub const LOCK_TIMEOUT_MS: Var = Var {
+    name: "SPEC_KITTY_LOCK_TIMEOUT_MS",
+    doc: "Milliseconds `auth` waits for the credentials lock (default 10000).",
+};
+/// How long one request to the sync server may take.
+pub const HTTP_TIMEOUT_MS: Var = Var {
+    name: "SPEC_KITTY_HTTP_TIMEOUT_MS",
+    doc: "Milliseconds one `auth` request to the sync server may take (default 8000).",
+};
+/// Makes `init` behave as with `--non-interactive`.
+pub const NON_INTERACTIVE: Var = Var {
+    name: "SPEC_KITTY_NON_INTERACTIVE",
+    doc: "1/true/yes/on: `init` never prompts, as with --non-interactive.",
+};
+/// Git's global configuration file, which libgit2 does not know about.
+pub const GIT_CONFIG_GLOBAL: Var = Var {
+    name: "GIT_CONFIG_GLOBAL",
+    doc: "Replaces the global git configuration, as it does for git (libgit2 ignores it).",
+};
+/// The committer name, as git reads it.
+pub const GIT_COMMITTER_NAME: Var = Var {
+    name: "GIT_COMMITTER_NAME",
+    doc: "Committer name for the commits `merge` makes (beats user.name).",
+};
+/// The committer email, as git reads it.
+pub const GIT_COMMITTER_EMAIL: Var = Var {
+    name: "GIT_COMMITTER_EMAIL",
+    doc: "Committer email for the commits `merge` makes (beats user.email).",
+};
+/// Read by anstream for `--color auto`, never by our code.
+pub const NO_COLOR: Var = Var {
+    name: "NO_COLOR",
+    doc: "Non-empty: no colour under --color auto (read by anstream).",
+};
+/// Read by anstream for `--color auto`, never by our code.
+pub const CLICOLOR_FORCE: Var = Var {
+    name: "CLICOLOR_FORCE",
+    doc: "Non-zero: colour even when not a terminal under --color auto (read by anstream).",
+};
+
+/// Every variable this build reads, test hooks included when compiled in.
+pub fn all() -> Vec<Var> {
+    #[allow(unused_mut)]
+    let mut v = vec![
+        HOME,
+        PATH,
+        SERVER_URL,
+        LOCK_TIMEOUT_MS,
+        HTTP_TIMEOUT_MS,
+        NON_INTERACTIVE,
+        GIT_CONFIG_GLOBAL,
+        GIT_COMMITTER_NAME,
+        GIT_COMMITTER_EMAIL,
+        NO_COLOR,
+        CLICOLOR_FORCE,
+    ];
+    #[cfg(feature = "test-hooks")]
+    v.extend(hooks::ALL);
+    v
+}
+
+fn get(var: Var) -> Option<String> {
+    std::env::var(var.name).ok()
+}
+
+fn get_os(var: Var) -> Option<OsString> {
+    std::env::var_os(var.name).filter(|v| !v.is_empty())
+}
+
+/// `$HOME`, when set and not empty.
+pub fn home() -> Option<PathBuf> {
+    get_os(HOME).map(PathBuf::from)
+}
+
+/// `$PATH`, when set.
+pub fn path() -> Option<OsString> {
+    get_os(PATH)
+}
+
+/// `$SPEC_KITTY_SERVER_URL`, when set to something other than blanks.
+pub fn server_url() -> Option<String> {
+    get(SERVER_URL).filter(|s| !s.trim().is_empty())
+}
+
+/// `$SPEC_KITTY_LOCK_TIMEOUT_MS` as a duration, when it is a number.
+pub fn lock_timeout() -> Option<Duration> {
+    get(LOCK_TIMEOUT_MS)
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_millis)
+}
+
+/// `$SPEC_KITTY_HTTP_TIMEOUT_MS` as a duration, when it is a number.
+pub fn http_timeout() -> Option<Duration> {
+    get(HTTP_TIMEOUT_MS)
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_millis)
+}
+
+/// `$SPEC_KITTY_NON_INTERACTIVE` is a yes (1, true, yes, y, on).
+pub fn non_interactive() -> bool {
+    get(NON_INTERACTIVE).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "y" | "on"
+        )
+    })
+}
+
+/// `$GIT_CONFIG_GLOBAL`, when set and not empty.
+pub fn git_config_global() -> Option<PathBuf> {
+    get_os(GIT_CONFIG_GLOBAL).map(PathBuf::from)
+}
+
+/// `$GIT_COMMITTER_NAME` and `$GIT_COMMITTER_EMAIL`.
+pub fn git_committer() -> (Option<String>, Option<String>) {
+    (get(GIT_COMMITTER_NAME), get(GIT_COMMITTER_EMAIL))
+}
+
+/// A point where a test may widen a race window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RaceHook {
+    /// `init`/`upgrade`: between reading the project's state and writing it.
+    Init,
+    /// `agent mission create`: holding the numbering lock before publishing.
+    Create,
+    /// Status moves: between reading the event log and appending to it.
+    Status,
+}
+
+/// Sleep at `hook` for as long as its test variable says. Without the
+/// `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn race_pause(hook: RaceHook) {
+    #[cfg(feature = "test-hooks")]
+    hooks::race_pause(hook);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = hook;
+}
+
+/// Should a merge stop right after landing, as a crash there would? Always
+/// false without the `test-hooks` feature.
+#[inline]
+pub fn merge_interrupt_after_landing() -> bool {
+    #[cfg(feature = "test-hooks")]
+    return hooks::merge_interrupt_after_landing();
+    #[cfg(not(feature = "test-hooks"))]
+    false
+}
+
+/// Whether this build has the test hooks compiled in.
+pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
+
+#[cfg(feature = "test-hooks")]
+mod hooks {
+    use super::{get, RaceHook, Var};
+
+    pub const INIT_RACE_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_INIT_RACE_MS",
+        doc: "Test hook: init sleeps this long between reading and writing the project.",
+    };
+    pub const CREATE_RACE_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_CREATE_RACE_MS",
+        doc: "Test hook: mission create holds the numbering lock this long before publishing.",
+    };
+    pub const STATUS_RACE_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_STATUS_RACE_MS",
+        doc: "Test hook: a status move sleeps this long between reading and appending the log.",
+    };
+    pub const MERGE_INTERRUPT: Var = Var {
+        name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
+        doc: "Test hook: `landed` stops a merge right after the refs and files landed.",
+    };
+    pub const ALL: [Var; 4] = [
+        INIT_RACE_MS,
+        CREATE_RACE_MS,
+        STATUS_RACE_MS,
+        MERGE_INTERRUPT,
+    ];
+
+    pub fn race_pause(hook: RaceHook) {
+        let var = match hook {
+            RaceHook::Init => INIT_RACE_MS,
+            RaceHook::Create => CREATE_RACE_MS,
+            RaceHook::Status => STATUS_RACE_MS,
+        };
+        if let Some(ms) = get(var).and_then(|v| v.trim().parse::<u64>().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+
+    pub fn merge_interrupt_after_landing() -> bool {
+        get(MERGE_INTERRUPT).as_deref() == Some("landed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every `.rs` file under `dir`, recursively.
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn only_this_module_reads_the_environment() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 20, "found only {} files", files.len());
+        let mut offenders = Vec::new();
+        for f in files {
+            if f.ends_with("src/env.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if ["env::var(", "env::var_os(", "env::vars(", "env::vars_os("]
+                    .iter()
+                    .any(|p| code.contains(p))
+                {
+                    offenders.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "read environment variables through crate::env:\n{}",
+            offenders.join("\n")
+        );
+    }
+
+    #[test]
+    fn every_variable_is_documented_once() {
+        let all = super::all();
+        let mut names: Vec<&str> = all.iter().map(|v| v.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "a variable is declared twice");
+        for v in &all {
+            assert!(v.doc.len() > 10, "{} has no doc line", v.name);
+        }
+    }
+}
