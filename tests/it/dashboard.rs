@@ -889,3 +889,52 @@ fn a_move_task_reaches_the_event_stream_and_the_board() {
         );
     }
 }
+
+#[test]
+fn the_re_stat_sees_changes_a_watcher_missed_and_only_rereads_that_mission() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let mut loader = Loader::new(Project::at(&root));
+    let v1 = loader.refresh(None, true).unwrap();
+    assert!(
+        loader.refresh(None, false).is_none(),
+        "nothing changed, nothing published"
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "x",
+        ],
+    );
+    // A second mission appears; the first changed: both are seen by one re-stat.
+    let other = env.create_mission(&root, "second");
+    let v2 = loader.refresh(None, false).expect("the change is seen");
+    assert!(v2.version > v1.version);
+    let first = v2.mission(&m.slug).unwrap();
+    assert_eq!(first.wp("WP02").unwrap().lane.as_str(), "claimed");
+    assert!(v2.mission(&other.slug).is_some());
+    // Untouched missions keep the very same view (no re-read).
+    fs::write(m.dir.join("spec.md"), "# Changed spec\n").unwrap();
+    let v3 = loader.refresh(None, false).expect("spec edit seen");
+    assert!(Arc::ptr_eq(
+        v2.mission(&other.slug).unwrap(),
+        v3.mission(&other.slug).unwrap()
+    ));
+    assert!(!Arc::ptr_eq(
+        v2.mission(&m.slug).unwrap(),
+        v3.mission(&m.slug).unwrap()
+    ));
+    // A removed mission leaves the view.
+    fs::remove_dir_all(&other.dir).unwrap();
+    let v4 = loader.refresh(None, false).expect("removal seen");
+    assert!(v4.mission(&other.slug).is_none());
+}
