@@ -938,3 +938,30 @@ fn the_re_stat_sees_changes_a_watcher_missed_and_only_rereads_that_mission() {
     let v4 = loader.refresh(None, false).expect("removal seen");
     assert!(v4.mission(&other.slug).is_none());
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_signals_a_dashboard_that_does_not_answer_only_after_checking_its_process() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    // The record's token no longer matches (say it was edited): the server
+    // will not take a shutdown, but /proc shows the PID is this project's
+    // `spec-kitty dashboard`, so --kill may signal it.
+    let rec = fs::read_to_string(root.join(".kittify/.dashboard")).unwrap();
+    let mut lines: Vec<String> = rec.lines().map(str::to_string).collect();
+    lines[2] = "0".repeat(32);
+    fs::write(root.join(".kittify/.dashboard"), lines.join("\n") + "\n").unwrap();
+    assert!(dash::is_project_dashboard(&Project::at(&root), d.pid));
+    assert!(
+        !dash::is_project_dashboard(&Project::at(&env.work), d.pid),
+        "another directory"
+    );
+    assert!(
+        !dash::is_project_dashboard(&Project::at(&root), std::process::id()),
+        "not a dashboard"
+    );
+    let out = env.json(&root, &["dashboard", "--kill", "--json"]);
+    assert_eq!(out["result"], "stopped", "{out}");
+    assert!(!alive(d.pid));
+}
