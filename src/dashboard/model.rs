@@ -220,10 +220,18 @@ fn rel(root: &Path, p: &Path) -> String {
         .into_owned()
 }
 
+/// The largest markdown or WP file the pages read (a bigger one is a problem
+/// shown on the page, not a memory spike).
+pub const MAX_TEXT_FILE: u64 = 4 << 20;
+
 /// Read a confined file as text: Ok(None) when missing.
 pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, String> {
     match confined(root, path)? {
         None => Ok(None),
+        Some(real) if fs::metadata(&real).is_ok_and(|m| m.len() > MAX_TEXT_FILE) => Err(format!(
+            "is larger than {} MiB; not shown",
+            MAX_TEXT_FILE >> 20
+        )),
         Some(real) => match fs::read(&real) {
             Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
             Err(e) => Err(format!("cannot be read: {e}")),

@@ -965,3 +965,15 @@ fn kill_signals_a_dashboard_that_does_not_answer_only_after_checking_its_process
     assert_eq!(out["result"], "stopped", "{out}");
     assert!(!alive(d.pid));
 }
+
+#[test]
+fn an_oversized_artifact_is_a_problem_not_a_page() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    fs::write(m.dir.join("spec.md"), "x".repeat(5 << 20)).unwrap();
+    let (router, _) = app(&root);
+    let r = get(&router, &format!("/missions/{}/artifacts/spec", m.slug));
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("is larger than 4 MiB; not shown"));
+    assert!(r.body.len() < 100_000);
+}
