@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod charter;
 pub mod cli;
 pub mod confine;
 pub mod dashboard;
@@ -22,6 +23,7 @@ pub mod mission;
 pub mod next;
 pub mod project;
 pub mod release;
+pub mod research;
 pub mod status;
 pub mod tasks_md;
 pub mod templates;

@@ -5,6 +5,8 @@
 pub mod agent;
 pub mod auth;
 pub mod completion;
+pub mod charter;
+pub mod compat;
 pub mod dashboard;
 pub mod drivers;
 pub mod implement;
@@ -13,6 +15,7 @@ pub mod mission_types;
 pub mod next;
 pub mod output;
 pub mod state;
+pub mod research;
 pub mod upgrade;
 
 use std::ffi::OsString;
@@ -57,6 +60,11 @@ pub enum Command {
     Materialize(agent::tasks_status::MaterializeArgs),
     /// Bring project metadata and slash commands up to this binary's version
     Upgrade(upgrade::UpgradeArgs),
+    /// The project charter: interview, generate, status, context
+    #[command(subcommand)]
+    Charter(charter::CharterCommand),
+    /// Scaffold a mission's Phase 0 research files (research.md and companions)
+    Research(research::ResearchArgs),
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
@@ -177,6 +185,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Merge(a) => agent::merge::run_merge(ctx, &a),
         Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
         Command::Upgrade(a) => upgrade::run(ctx, &a),
+        Command::Charter(c) => charter::run(ctx, c),
+        Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),

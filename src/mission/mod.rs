@@ -1,8 +1,11 @@
 //! Missions: `kitty-specs/NNN-slug/` directories, their `meta.json`, ULID
 //! identity, creation under a lock, and resolving what a user typed into one.
 
+pub mod branch;
+pub mod context;
 mod create;
 pub mod delete;
+pub mod requirements;
 mod select;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};

@@ -45,7 +45,12 @@ pub fn validate_workflow(
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
-    match finalize::finalize(project, mission, true) {
+    match finalize::finalize(
+        project,
+        mission,
+        true,
+        crate::lanes::Strategy::configured(project)?,
+    ) {
         Ok(r) => {
             if !r.would_modify.is_empty() {
                 let ids: Vec<&str> = r.would_modify.iter().map(|c| c.wp_id.as_str()).collect();

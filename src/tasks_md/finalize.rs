@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::LanesManifest;
 use crate::lanes::plan::{self, PlanMeta, PlanWp};
+use crate::lanes::{schedule, Strategy};
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::StatusStore;
@@ -38,6 +39,14 @@ pub struct LanesSummary {
     pub collapse_report: Option<crate::lanes::CollapseReport>,
     /// Whether lanes.json was (or, with --validate-only, would be) rewritten.
     pub changed: bool,
+    /// `parallel` or `components`.
+    pub strategy: Option<Strategy>,
+    /// WPs on the longest dependency chain.
+    pub critical_path: usize,
+    /// Steps the plan takes with one agent per lane.
+    pub makespan: Option<usize>,
+    /// Dependencies that cross from one code lane to another.
+    pub handoffs: usize,
 }
 
 /// One WP whose frontmatter changes, with the new values of the changed keys.
@@ -90,7 +99,12 @@ fn is_wp_id(s: &str) -> bool {
     s.len() >= 4 && s.starts_with("WP") && s[2..].bytes().all(|b| b.is_ascii_digit())
 }
 
-pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Result<Report> {
+pub fn finalize(
+    project: &Project,
+    mission: &Mission,
+    validate_only: bool,
+    strategy: Strategy,
+) -> Result<Report> {
     let lock_path = project
         .locks_dir()
         .join(format!("finalize-{}.lock", mission.slug));
@@ -112,11 +126,15 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         Vec::new()
     };
     let tasks_path = mission.tasks_file();
-    let doc = if tasks_path.is_file() {
-        parse::parse(&fsutil::read_to_string(&tasks_path)?)
+    let tasks_text = if tasks_path.is_file() {
+        Some(fsutil::read_to_string(&tasks_path)?)
     } else {
-        TasksDoc::default()
+        None
     };
+    let doc = tasks_text
+        .as_deref()
+        .map(parse::parse)
+        .unwrap_or_else(TasksDoc::default);
 
     // Identity problems first: duplicate files, duplicate or orphan sections.
     let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
@@ -191,10 +209,11 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
             if !prose.is_empty() && a != b {
                 report.preserved_wps.push(f.id.clone());
                 report.warnings.push(format!(
-                    "{}: frontmatter dependencies [{}] kept; tasks.md says [{}] (edit {} to change them)",
+                    "{}: frontmatter `dependencies: [{}]` is what counts, but its tasks.md section says [{}]; make them agree (write `**Dependencies**: {}` in tasks.md, or edit {})",
                     f.id,
                     declared.join(", "),
                     prose.join(", "),
+                    if declared.is_empty() { "none".to_string() } else { declared.join(", ") },
                     f.path.display()
                 ));
             }
@@ -333,6 +352,11 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         .collect();
     check_ownership(&planned, &plan_wps)?;
 
+    // Text that looks like a field but is not in an accepted form.
+    report
+        .warnings
+        .extend(super::lint::warnings(tasks_text.as_deref(), &doc, &files));
+
     // Requirement coverage is advice, not a gate.
     let mapped: BTreeSet<&String> = planned.iter().flat_map(|p| &p.refs).collect();
     for p in &planned {
@@ -369,7 +393,9 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
             target_branch: target.clone(),
             computed_at: crate::timefmt::now_iso(),
         },
+        strategy,
     );
+    let stats = schedule::stats(&plan_wps, &manifest);
     let lanes_path = mission.lanes_file();
     let old = LanesManifest::read(&lanes_path).ok().flatten();
     let lanes_changed = match &old {
@@ -423,6 +449,10 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         planning_artifact_wps: manifest.planning_artifact_wps.clone(),
         collapse_report: manifest.collapse_report.clone(),
         changed: lanes_changed,
+        strategy: Some(strategy),
+        critical_path: stats.critical_path,
+        makespan: stats.makespan,
+        handoffs: stats.handoffs,
     };
     if validate_only {
         return Ok(report);
@@ -629,12 +659,13 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
             )
             .with_hint("set it to the directory the WP mainly changes, e.g. src/module/"));
         }
-        let s = surface.trim_end_matches('/');
+        // A literal prefix of an owned glob (as the reference checks), or a path
+        // inside one: `wc.py/` is neither for `wc.py`.
         if !p
             .ownership
             .owned_files
             .iter()
-            .any(|g| g.starts_with(s) || ownership::glob_match(g, s))
+            .any(|g| g.starts_with(surface.as_str()) || ownership::glob_match(g, surface))
         {
             return Err(Error::parse(
                 &p.file.path,

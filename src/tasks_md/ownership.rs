@@ -199,16 +199,25 @@ pub fn surface(globs: &[String]) -> String {
     match common {
         Some(c) if !c.is_empty() => {
             let joined = c.join("/");
-            // A single file glob: its surface is the file itself.
-            if globs.len() == 1 && !globs[0].contains('*') {
+            // The common path is itself an owned file: the surface is that file.
+            if globs.contains(&joined) {
                 joined
             } else {
                 format!("{joined}/")
             }
         }
+        // No common directory: the first glob's own surface. A plain file is its
+        // own surface (`wc.py`, never `wc.py/`: the surface must be a literal
+        // prefix of an owned_files entry, which the reference checks too).
         _ => globs
             .first()
-            .map(|g| format!("{}/", literal_prefix(g)))
+            .map(|g| {
+                if g.contains(['*', '?', '[']) {
+                    format!("{}/", literal_prefix(g))
+                } else {
+                    g.clone()
+                }
+            })
             .filter(|s| s != "/")
             .unwrap_or_default(),
     }
@@ -459,5 +468,10 @@ mod tests {
         assert_eq!(surface(&["src/a/**".into(), "src/b/**".into()]), "src/");
         assert_eq!(surface(&["src/a/**".into(), "tests/a/**".into()]), "src/a/");
         assert_eq!(surface(&["src/a.rs".into()]), "src/a.rs");
+        assert_eq!(
+            surface(&["wc.py".into(), "tests/test_wc.py".into()]),
+            "wc.py"
+        );
+        assert_eq!(surface(&["src/**".into(), "tests/**".into()]), "src/");
     }
 }

@@ -5,15 +5,18 @@
 mod common;
 
 mod auth;
+mod compat_finalize;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;
 mod hardening;
 mod init;
+mod lanes;
 mod merge;
 mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
 mod shape;
 mod status;

@@ -199,7 +199,11 @@ fn approve_planning(env: &TestEnv, fx: &Fx, i: usize) {
             "--json",
         ],
     );
-    for (to, agent) in [("for_review", "codex"), ("approved", "reviewer")] {
+    for (to, agent) in [
+        ("in_progress", "codex"),
+        ("for_review", "codex"),
+        ("approved", "reviewer"),
+    ] {
         let out = env.run(
             &fx.root,
             &[

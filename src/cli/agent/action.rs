@@ -82,11 +82,18 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "base_branch": h.workspace.base_branch,
             "target_branch": h.workspace.target_branch,
             "worktree_created": h.workspace.created,
+            "merged_in": h.workspace.merged_in,
             "from_lane": h.from_lane,
             "lane": h.lane,
             "prompt_file": h.prompt_file,
             "prompt": h.prompt,
             "notes": h.notes,
+            "review_range": h.scope.as_ref().map(|s| json!({
+                "claim_commit": s.claim_commit, "hand_in_commit": s.hand_in_commit,
+            })),
+            "changed_files": h.scope.as_ref().map(|s| s.changed.clone()),
+            "out_of_scope": h.scope.as_ref().map(|s| s.out_of_scope.clone()).unwrap_or_default(),
+            "scope_allowed": h.scope.as_ref().map(|s| s.allowed.clone()).unwrap_or_default(),
         }));
     } else {
         ctx.say(format!(
@@ -98,6 +105,16 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             h.lane
         ));
         ctx.say(format!("Workspace: {}", h.workspace.path.display()));
+        if let Some(sc) = h.scope.as_ref().filter(|s| !s.out_of_scope.is_empty()) {
+            ctx.warn(format!(
+                "{} changed files outside what it owns: {}",
+                h.wp_id,
+                sc.out_of_scope.join(", ")
+            ));
+        }
+        for line in crate::cli::implement::merged_in_lines(&h.workspace) {
+            ctx.say(line);
+        }
         ctx.say(format!("Prompt saved to {}", h.prompt_file.display()));
         ctx.say("");
         ctx.say(h.prompt.trim_end());
