@@ -4,9 +4,9 @@
 
 pub mod agent;
 pub mod auth;
-pub mod completion;
 pub mod charter;
 pub mod compat;
+pub mod completion;
 pub mod dashboard;
 pub mod drivers;
 pub mod implement;
@@ -14,8 +14,8 @@ pub mod init;
 pub mod mission_types;
 pub mod next;
 pub mod output;
-pub mod state;
 pub mod research;
+pub mod state;
 pub mod upgrade;
 
 use std::ffi::OsString;

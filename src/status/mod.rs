@@ -9,8 +9,8 @@ pub mod reduce;
 pub mod store;
 pub mod transitions;
 pub mod validate;
-pub mod wpmerge;
 pub mod work;
+pub mod wpmerge;
 
 pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
 pub use reduce::{reduce, reduce_events, Snapshot, WpState};

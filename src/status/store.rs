@@ -292,7 +292,6 @@ fn ends_with_newline(path: &Path) -> Result<bool> {
     Ok(b[0] == b'\n')
 }
 
-
 /// Parse the log bytes; bad lines become warnings.
 pub fn parse_log(path: &Path, bytes: &[u8]) -> EventLog {
     let (events, warnings) = parse_events::<StatusEvent>(path, bytes);
