@@ -388,6 +388,43 @@ pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     Ok(true)
 }
 
+/// Read a file of at most `max` bytes as UTF-8; None when it does not exist.
+/// A bigger file is refused before it is read (its size is checked on the open
+/// file, and the read stops at the cap, so a growing file cannot slip past).
+pub fn read_capped(path: &Path, max: u64) -> Result<Option<String>> {
+    use std::io::Read;
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let too_big = |n: u64| {
+        Error::user(format!(
+            "{} is {n} bytes or more, over the {max}-byte limit for this file",
+            path.display()
+        ))
+    };
+    let len = f.metadata().with_path("read", path)?.len();
+    if len > max {
+        return Err(too_big(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_path("read", path)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    String::from_utf8(bytes.to_vec()).map(Some).map_err(|e| {
+        Error::parse(
+            path,
+            None,
+            format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })
+}
+
 /// Read a file as UTF-8 (a leading BOM is dropped), naming the file on error.
 pub fn read_to_string(path: &Path) -> Result<String> {
     let bytes = fs::read(path).with_path("read", path)?;

@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                 ctx.ask(q.prompt, d)
             })?;
             let path = charter::save_answers(project, &answers)?;
-            if !a.defaults && !ctx.json && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            if !a.defaults && !ctx.json && !ctx.can_ask() {
                 ctx.warn("no terminal to ask at: unanswered questions kept their defaults (answer with --answer KEY=VALUE)");
             }
             if ctx.json {

@@ -10,7 +10,7 @@
 //! | `agent mission check-prerequisites` | `valid`, `errors`, `warnings`, `paths{}`, `artifact_files{}`, `artifact_dirs{}`, `available_docs`, `FEATURE_DIR`, `AVAILABLE_DOCS`; with `--paths-only` also the flat paths and `SPEC_FILE`, `PLAN_FILE`, `TASKS_FILE`, `FEATURE_SPEC`, `IMPL_PLAN`, `TASKS`, `SPECS_DIR` |
 //! | `agent mission create` | `write_mode` |
 //! | `agent tasks move-task` | `success`, `task_id`, `old_lane`, `new_lane` |
-//! | `agent tasks map-requirements` | `total_mappings`, `mission_number`, `mission_type`, `committed`, `coverage{total_functional, mapped_functional (a count), unmapped_functional}` |
+//! | `agent tasks map-requirements` | `total_mappings`, `mission_number`, `mission_type`, `coverage{total_functional, mapped_functional (a count), unmapped_functional}` |
 //! | `accept`, `agent mission accept` | `success`, `ok`, `all_done`, `mode`, `unchecked_tasks`, `missing_artifacts`, `git_dirty`, `warnings` |
 //! | `agent release prep` | `repo`, `proposed_version`, `changelog_block`, `mission_slug_list`, `target_branch`, `structured_inputs{version, tag_name, release_title, release_notes_body, mission_slug_list}` |
 //! | `agent context resolve` | `success`, `detection_method`, `wp_id`, `wp_file`, `lane`, `lane_id`, `branch_name`, `execution_mode`, `dependencies`, `workspace_path`, `commands{}`, `warnings` |
@@ -23,6 +23,18 @@
 //! `MERGE_TARGET_BRANCH`, `EXPECTED_TARGET_BRANCH`, `EXPECTED_BASE_BRANCH`,
 //! `BRANCH_MATCHES_TARGET`), `runtime_vars{now_utc_iso, ...}`, `NOW_UTC_ISO` and
 //! `branch_context{..., expected_checkout_branch, matches_target}`.
+//!
+//! Fields whose value is fixed by what this binary does (kept so the
+//! reference's prompts find them):
+//!
+//! | command | field | value, and why |
+//! |---|---|---|
+//! | `next` | `origin` | `{"mission_tier": "package_default", "mission_path": null}`: mission types are built in |
+//! | `next` | `run_id`, `decision_id`, `input_key`, `question`, `options`, `preview_step` | `null`: no runtime engine or decision queue; the decision is read off the mission's files |
+//! | `finalize-tasks` | `commit_created`, `commit_hash` | `false`, `null`: finalize-tasks never commits; with `auto_commit: true` the commit comes after the command and is reported on stderr |
+//! | `finalize-tasks` | `ownership_warnings` | `[]`: ownership problems are errors or go to `warnings` |
+//! | `agent mission create`, `agent tasks map-requirements` | `committed` | `false`, as for `commit_created` |
+//! | `agent tasks status` | `stale_wps` | `0`: staleness is not tracked (`auto_commit` is the project's setting) |
 
 use serde_json::{json, Map, Value};
 

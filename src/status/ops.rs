@@ -281,6 +281,9 @@ pub struct BoardWp {
     pub title: String,
     pub lane: String,
     pub agent: String,
+    /// Who claimed it for implementation, and who took its review.
+    pub implementer: String,
+    pub reviewer: String,
     pub dependencies: Vec<String>,
     pub execution_mode: String,
     pub workspace_kind: String,
@@ -311,7 +314,7 @@ impl Board {
             Vec::new()
         };
         let store = StatusStore::for_mission(project, mission);
-        let (snap, warnings) = store.snapshot()?;
+        let (snap, warnings, roles) = store.snapshot_with_roles()?;
         let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
         let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
         let mut wps = Vec::new();
@@ -326,6 +329,14 @@ impl Board {
                 title: f.title().unwrap_or_default(),
                 lane: l.to_string(),
                 agent: f.get_str("agent").unwrap_or_default(),
+                implementer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.implementer.clone())
+                    .unwrap_or_default(),
+                reviewer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.reviewer.clone())
+                    .unwrap_or_default(),
                 ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
                 dependencies: deps,
                 execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),

@@ -37,6 +37,18 @@ pub fn wp_id_from_filename(name: &str) -> Option<String> {
     }
 }
 
+fn yaml_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
 /// The WP files of a tasks directory, sorted by file name. A missing directory is empty.
 pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     let rd = match std::fs::read_dir(tasks_dir) {
@@ -56,11 +68,30 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Read every WP file in `tasks_dir`; the first malformed one is an error naming it.
+///
+/// Two files with one WP id (`WP01-a.md` and `WP01-b.md`) are an error naming
+/// both: every command would otherwise act on whichever it found first.
 pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
-    list_wp_files(tasks_dir)?
+    let files: Vec<WpFile> = list_wp_files(tasks_dir)?
         .iter()
         .map(|p| WpFile::read(p))
-        .collect()
+        .collect::<Result<_>>()?;
+    let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    for f in &files {
+        if let Some(prev) = seen.insert(&f.id, &f.path) {
+            return Err(Error::parse(
+                &f.path,
+                None,
+                format!(
+                    "duplicate work package id {}: {} has it too",
+                    f.id,
+                    prev.display()
+                ),
+            )
+            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
+        }
+    }
+    Ok(files)
 }
 
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
@@ -121,13 +152,92 @@ impl WpFile {
                 }
             }
         };
-        Ok(WpFile {
+        let wp = WpFile {
             path: path.to_path_buf(),
             id,
             frontmatter,
             body: body.to_string(),
             raw_frontmatter: yaml.to_string(),
-        })
+        };
+        wp.check_fields()?;
+        Ok(wp)
+    }
+
+    /// Line (1-based, in the file) of a top-level frontmatter key.
+    pub fn key_line(&self, key: &str) -> Option<usize> {
+        self.raw_frontmatter
+            .lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map(|i| i + 2)
+    }
+
+    /// Line of the first list entry `value` under `key` (else the key's line).
+    pub fn entry_line(&self, key: &str, value: &str) -> Option<usize> {
+        let start = self.key_line(key)?;
+        self.raw_frontmatter
+            .lines()
+            .enumerate()
+            .skip(start - 1)
+            .take_while(|(i, l)| *i == start - 2 || l.starts_with([' ', '-', '\t']))
+            .find(|(_, l)| l.contains(value))
+            .map(|(i, _)| i + 2)
+            .or(Some(start))
+    }
+
+    /// The fields spec-kitty reads have the type it reads them as: list fields
+    /// are a list of scalars (or a comma-separated string), text fields are
+    /// scalars. A wrong type is an
+    /// error naming the file, the line and the field, never silently read as
+    /// empty (and then rewritten).
+    fn check_fields(&self) -> Result<()> {
+        let err = |key: &str, what: String| {
+            Error::parse(&self.path, self.key_line(key), format!("`{key}` {what}")).with_hint(
+                format!("fix `{key}` in the frontmatter of {}", self.path.display()),
+            )
+        };
+        for key in [
+            "dependencies",
+            "owned_files",
+            "requirement_refs",
+            "subtasks",
+        ] {
+            match self.get(key) {
+                None | Some(Value::Null) | Some(Value::String(_)) => {}
+                Some(Value::Sequence(items)) => {
+                    if let Some(bad) = items
+                        .iter()
+                        .find(|v| !matches!(v, Value::String(_) | Value::Number(_)))
+                    {
+                        return Err(err(
+                            key,
+                            format!(
+                                "must be a list of plain values; one entry is {}",
+                                yaml_type(bad)
+                            ),
+                        ));
+                    }
+                }
+                Some(other) => {
+                    return Err(err(
+                        key,
+                        format!("must be a list, found {}", yaml_type(other)),
+                    ))
+                }
+            }
+        }
+        for key in [
+            "title",
+            "execution_mode",
+            "authoritative_surface",
+            "work_package_id",
+        ] {
+            if let Some(v @ (Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_))) =
+                self.get(key)
+            {
+                return Err(err(key, format!("must be text, found {}", yaml_type(v))));
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -571,10 +681,17 @@ mod tests {
                     2 => format!("{name}  :"),
                     _ => format!("{name}:"),
                 };
-                text.push_str(&format!(
-                    "{key}{}\n",
-                    values[next(values.len() as u64) as usize]
-                ));
+                // Keys the parser types get values of their type (a wrong
+                // type is an error, tested elsewhere); the rest get anything.
+                let allowed: &[usize] = match name {
+                    "dependencies" | "owned_files" | "requirement_refs" => {
+                        &[0, 1, 2, 3, 4, 5, 6, 7, 9, 10]
+                    }
+                    "title" | "execution_mode" => &[0, 1, 2, 7, 9],
+                    _ => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                };
+                let value = values[allowed[next(allowed.len() as u64) as usize]];
+                text.push_str(&format!("{key}{value}\n"));
                 match next(4) {
                     0 => {
                         let c = format!("# comment {case}-{}", comments.len());
@@ -592,9 +709,14 @@ mod tests {
                 (0..next(3))
                     .map(|_| {
                         let k = names[next(names.len() as u64) as usize];
-                        let v = match next(3) {
-                            0 => Value::Sequence(vec!["WP03".into()]),
-                            1 => Value::String("new: value".into()),
+                        let v = match (k, next(3)) {
+                            ("title" | "execution_mode", _) | (_, 1) => {
+                                Value::String("new: value".into())
+                            }
+                            (_, 0) => Value::Sequence(vec!["WP03".into()]),
+                            ("dependencies" | "owned_files" | "requirement_refs", _) => {
+                                Value::Sequence(vec![])
+                            }
                             _ => Value::Bool(true),
                         };
                         (k, v)
