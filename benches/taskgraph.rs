@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use spec_kitty::lanes::plan::{plan, PlanMeta, PlanWp};
+use spec_kitty::lanes::Strategy;
 use spec_kitty::mission::Mission;
 use spec_kitty::project::Project;
 use spec_kitty::tasks_md::{finalize, parse, WpFile};
@@ -161,7 +162,7 @@ fn bench_lane_plan(c: &mut Criterion) {
     for n in SIZES {
         let wps = plan_wps(n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &wps, |b, wps| {
-            b.iter(|| plan(wps, &meta).lanes.len())
+            b.iter(|| plan(wps, &meta, Strategy::Parallel).lanes.len())
         });
     }
     group.finish();
@@ -195,11 +196,12 @@ fn bench_finalize(c: &mut Criterion) {
     for n in SIZES {
         let tmp = tempfile::tempdir().expect("tempdir");
         let (project, mission) = mission_on_disk(tmp.path(), n);
-        let report = finalize::finalize(&project, &mission, true).expect("valid mission");
+        let report = finalize::finalize(&project, &mission, true, Strategy::Parallel)
+            .expect("valid mission");
         assert_eq!(report.wp_count, n);
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
-                finalize::finalize(&project, &mission, true)
+                finalize::finalize(&project, &mission, true, Strategy::Parallel)
                     .map(|r| r.lanes.count)
                     .unwrap_or(0)
             })

@@ -1,7 +1,8 @@
 //! Every file write and every lock goes through here.
 //!
-//! * [`atomic_write`]: temp file in the same directory, fsync, rename. Readers
-//!   see the old file or the new one, never a partial one.
+//! * [`atomic_write`]: temp file in the same directory, fsync, rename, fsync the
+//!   directory. Readers see the old file or the new one, never a partial one,
+//!   and once it returns the new file survives a power cut.
 //! * [`FileLock`]: an exclusive `fs2` lock on a sibling `.lock` file with a
 //!   bounded wait and a clear timeout error.
 
@@ -42,7 +43,29 @@ fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) ->
         .with_path("replace", path)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
-        })
+        })?;
+    sync_dir(&parent_dir(real))
+}
+
+/// Make the renames into `dir` durable: fsync the directory itself (Unix; a
+/// no-op elsewhere). A filesystem that cannot sync directories is not an error.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let d = File::open(dir).with_path("open directory", dir)?;
+        match d.sync_all() {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+                ) => {}
+            Err(e) => return Err(Error::io("sync directory", dir, e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Where a write to `path` really goes, and the mode of the file there now.
@@ -262,6 +285,11 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
             }
             return Err(Error::io("replace", path, e));
         }
+    }
+    let dirs: std::collections::BTreeSet<PathBuf> =
+        jobs.iter().map(|(_, real, ..)| parent_dir(real)).collect();
+    for dir in dirs {
+        sync_dir(&dir)?;
     }
     Ok(())
 }
@@ -576,6 +604,20 @@ impl Drop for FileLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directories_are_synced_after_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(sync_dir(dir.path()).is_ok());
+        let gone = dir.path().join("gone");
+        let e = sync_dir(&gone).unwrap_err();
+        assert!(e.message.contains("gone"), "{}", e.message);
+        // Both write paths sync the target's directory, also for a bare file name.
+        atomic_write(&dir.path().join("a"), b"1").unwrap();
+        let (a, b) = (dir.path().join("x"), dir.path().join("y"));
+        atomic_write_all(&[(&a, b"1"), (&b, b"2")]).unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"2");
+    }
 
     #[test]
     fn atomic_write_replaces_content() {

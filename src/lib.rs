@@ -11,6 +11,7 @@ pub mod bounds;
 pub mod charter;
 pub mod cli;
 pub mod confine;
+pub mod dashboard;
 pub mod env;
 pub mod error;
 pub mod fsutil;

@@ -44,6 +44,7 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
             "base_branch": ws.base_branch,
             "target_branch": ws.target_branch,
             "created": ws.created,
+            "merged_in": ws.merged_in,
         }));
     } else {
         ctx.say(format!("{} workspace: {}", wp.id, ws.path.display()));
@@ -54,7 +55,43 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
             )),
             None => ctx.say("  planning work runs in the main checkout (no worktree)"),
         }
+        for line in merged_in_lines(&ws) {
+            ctx.say(line);
+        }
         ctx.say("  to claim it and get its prompt: spec-kitty agent action implement");
     }
     Ok(())
+}
+
+/// Human lines for the dependency work merged into a lane branch.
+pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
+    let Some(branch) = &ws.branch else {
+        return Vec::new();
+    };
+    ws.merged_in
+        .iter()
+        .map(|m| {
+            format!(
+                "Merged {}'s {} work from {} ({}) into {branch}: {}",
+                m.wp_id,
+                if m.source == "approved" {
+                    "approved"
+                } else {
+                    "latest"
+                },
+                m.lane_id,
+                &m.commit[..7.min(m.commit.len())],
+                if m.how == "branch_start" {
+                    "the lane branch starts there".to_string()
+                } else if m.how == "fast_forward" {
+                    "fast-forward".to_string()
+                } else {
+                    format!(
+                        "merge commit {}",
+                        &m.lane_commit[..7.min(m.lane_commit.len())]
+                    )
+                }
+            )
+        })
+        .collect()
 }

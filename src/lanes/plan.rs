@@ -1,15 +1,19 @@
 //! The lane planner: group work packages into lanes that can run in parallel.
 //!
-//! Code WPs that depend on each other, or whose write scopes overlap, share a
-//! lane (union-find); every other group gets its own lane, `lane-a`, `lane-b`,
-//! ... in order of their smallest WP id. Planning-artifact WPs all go to
-//! `lane-planning`, which runs in the main checkout. A code lane that depends on
-//! planning work records it in `depends_on_lanes`, and `parallel_group` is the
-//! lane's depth in the lane graph, so a lane never starts before its inputs.
+//! The strategy decides which code WPs share a lane: `parallel` (see
+//! [`super::parallel`]) follows dependency chains so the mission finishes at its
+//! critical path; `components` joins every dependency and every write-scope
+//! overlap into one lane (union-find), as the reference does. Lanes are named
+//! `lane-a`, `lane-b`, ... in order of their smallest WP id. Planning-artifact
+//! WPs all go to `lane-planning`, which runs in the main checkout. A code lane
+//! records in `depends_on_lanes` every other lane holding one of its WPs'
+//! dependencies, and `parallel_group` is the step at which its first WP can
+//! start (see [`super::schedule`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{CollapseEvent, CollapseReport, ExecLane, LanesManifest, PLANNING_LANE};
+use super::Strategy;
 use crate::tasks_md::ownership::{globs_overlap, overlapping_pairs};
 
 /// What the planner needs to know about one WP.
@@ -54,13 +58,161 @@ impl UnionFind {
     }
 }
 
-/// Compute the lanes. WPs are taken in id order; unknown dependencies are
-/// ignored here (finalize rejects them before planning).
-pub fn plan(wps: &[PlanWp], meta: &PlanMeta) -> LanesManifest {
+/// Compute the lanes with the given strategy. WPs are taken in id order;
+/// unknown dependencies are ignored here (finalize rejects them before planning).
+pub fn plan(wps: &[PlanWp], meta: &PlanMeta, strategy: Strategy) -> LanesManifest {
     let mut sorted: Vec<&PlanWp> = wps.iter().collect();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let code: Vec<&PlanWp> = sorted.iter().copied().filter(|w| !w.planning).collect();
     let planning: Vec<&PlanWp> = sorted.iter().copied().filter(|w| w.planning).collect();
+    let (mut groups, collapse_report) = match strategy {
+        Strategy::Components => components(&sorted, wps),
+        Strategy::Parallel => {
+            let groups: Vec<Vec<&PlanWp>> = super::parallel::assign(&sorted)
+                .into_iter()
+                .map(|lane| lane.into_iter().map(|i| sorted[i]).collect::<Vec<_>>())
+                .collect();
+            let report = dependency_events(&groups);
+            (groups, report)
+        }
+    };
+    // Lanes are named in order of their smallest WP id.
+    groups.retain(|g: &Vec<&PlanWp>| !g.is_empty());
+    groups.sort_by(|a, b| min_id(a).cmp(min_id(b)));
+
+    let mut lanes: Vec<ExecLane> = Vec::new();
+    let mut lane_of: BTreeMap<&str, String> = BTreeMap::new();
+    for (n, members) in groups.iter().enumerate() {
+        let lane_id = lane_name(n);
+        for w in members {
+            lane_of.insert(&w.id, lane_id.clone());
+        }
+        lanes.push(ExecLane {
+            lane_id,
+            wp_ids: members.iter().map(|w| w.id.clone()).collect(),
+            write_scope: scope(members),
+            predicted_surfaces: Vec::new(),
+            depends_on_lanes: Vec::new(),
+            parallel_group: 0,
+        });
+    }
+    if !planning.is_empty() {
+        for w in &planning {
+            lane_of.insert(&w.id, PLANNING_LANE.to_string());
+        }
+        lanes.push(ExecLane {
+            lane_id: PLANNING_LANE.into(),
+            wp_ids: planning.iter().map(|w| w.id.clone()).collect(),
+            write_scope: scope(&planning),
+            predicted_surfaces: vec!["planning".into()],
+            depends_on_lanes: Vec::new(),
+            parallel_group: 0,
+        });
+    }
+
+    // Lane edges: a code lane depends on every other lane holding one of its WPs'
+    // dependencies. The planning lane runs in the main checkout and each of its WPs
+    // waits for its own dependencies, so it records no lane edges.
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for w in &sorted {
+        let Some(mine) = lane_of.get(w.id.as_str()) else {
+            continue;
+        };
+        if mine == PLANNING_LANE {
+            continue;
+        }
+        for d in &w.dependencies {
+            if let Some(theirs) = lane_of.get(d.as_str()) {
+                if theirs != mine {
+                    edges
+                        .entry(mine.clone())
+                        .or_default()
+                        .insert(theirs.clone());
+                }
+            }
+        }
+    }
+    let mut manifest = LanesManifest {
+        version: 1,
+        mission_slug: meta.mission_slug.clone(),
+        mission_id: meta.mission_id.clone(),
+        mission_branch: format!("kitty/mission-{}", meta.mission_slug),
+        target_branch: meta.target_branch.clone(),
+        lanes,
+        computed_at: meta.computed_at.clone(),
+        computed_from: "dependency_graph+ownership".into(),
+        planning_artifact_wps: planning.iter().map(|w| w.id.clone()).collect(),
+        collapse_report,
+    };
+    // parallel_group: the step at which the lane's first WP can start.
+    let starts = super::schedule::start_steps(wps, &manifest).unwrap_or_default();
+    for lane in &mut manifest.lanes {
+        lane.depends_on_lanes = edges
+            .get(&lane.lane_id)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        lane.parallel_group = lane
+            .wp_ids
+            .iter()
+            .filter_map(|w| starts.get(w))
+            .min()
+            .copied()
+            .unwrap_or(0) as u32;
+    }
+    manifest
+}
+
+/// The reference's collapse report for lanes that follow dependencies: one
+/// `dependency` event per WP that shares a lane with one of its dependencies
+/// (the first it declares). No independent WPs ever share a lane.
+fn dependency_events(groups: &[Vec<&PlanWp>]) -> Option<CollapseReport> {
+    let mut lane_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for (n, g) in groups.iter().enumerate() {
+        for w in g {
+            lane_of.insert(&w.id, n);
+        }
+    }
+    let mut wps: Vec<&PlanWp> = groups.iter().flatten().copied().collect();
+    wps.sort_by(|a, b| a.id.cmp(&b.id));
+    let events: Vec<CollapseEvent> = wps
+        .iter()
+        .filter_map(|w| {
+            let mine = lane_of.get(w.id.as_str())?;
+            let d = w
+                .dependencies
+                .iter()
+                .find(|d| lane_of.get(d.as_str()) == Some(mine))?;
+            Some(CollapseEvent {
+                wp_a: w.id.clone(),
+                wp_b: d.clone(),
+                rule: "dependency".into(),
+                evidence: format!("{} depends on {d}", w.id),
+            })
+        })
+        .collect();
+    (!events.is_empty()).then(|| CollapseReport {
+        total_merges: events.len() as u32,
+        independent_wps_collapsed: 0,
+        by_rule: std::iter::once((
+            "dependency".to_string(),
+            serde_json::Value::from(events.len() as u32),
+        ))
+        .collect(),
+        events,
+    })
+}
+
+fn min_id<'a>(g: &[&'a PlanWp]) -> &'a str {
+    g.iter().map(|w| w.id.as_str()).min().unwrap_or("")
+}
+
+/// The `components` strategy (the reference's grouping): code WPs that depend
+/// on each other, or whose write scopes overlap, share a lane (union-find), in
+/// dependency order inside it.
+fn components<'a>(
+    sorted: &[&'a PlanWp],
+    wps: &[PlanWp],
+) -> (Vec<Vec<&'a PlanWp>>, Option<CollapseReport>) {
+    let code: Vec<&PlanWp> = sorted.iter().copied().filter(|w| !w.planning).collect();
     let index: BTreeMap<&str, usize> = code
         .iter()
         .enumerate()
@@ -124,71 +276,17 @@ pub fn plan(wps: &[PlanWp], meta: &PlanMeta) -> LanesManifest {
     for (i, w) in code.iter().enumerate() {
         groups.entry(uf.find(i)).or_default().push(w);
     }
-    let mut lanes: Vec<ExecLane> = Vec::new();
-    let mut lane_of: BTreeMap<&str, String> = BTreeMap::new();
-    for (n, members) in groups.values().enumerate() {
-        let lane_id = lane_name(n);
-        for w in members {
-            lane_of.insert(&w.id, lane_id.clone());
-        }
-        lanes.push(ExecLane {
-            lane_id,
-            wp_ids: topo_order(members),
-            write_scope: scope(members),
-            predicted_surfaces: Vec::new(),
-            depends_on_lanes: Vec::new(),
-            parallel_group: 0,
-        });
-    }
-    if !planning.is_empty() {
-        for w in &planning {
-            lane_of.insert(&w.id, PLANNING_LANE.to_string());
-        }
-        lanes.push(ExecLane {
-            lane_id: PLANNING_LANE.into(),
-            wp_ids: planning.iter().map(|w| w.id.clone()).collect(),
-            write_scope: scope(&planning),
-            predicted_surfaces: vec!["planning".into()],
-            depends_on_lanes: Vec::new(),
-            parallel_group: 0,
-        });
-    }
-
-    // Lane edges: a code lane depends on every other lane holding one of its WPs'
-    // dependencies. The planning lane runs in the main checkout and each of its WPs
-    // waits for its own dependencies, so it records no lane edges (and the lane
-    // graph stays acyclic).
-    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for w in &sorted {
-        let Some(mine) = lane_of.get(w.id.as_str()) else {
-            continue;
-        };
-        if mine == PLANNING_LANE {
-            continue;
-        }
-        for d in &w.dependencies {
-            if let Some(theirs) = lane_of.get(d.as_str()) {
-                if theirs != mine {
-                    edges
-                        .entry(mine.clone())
-                        .or_default()
-                        .insert(theirs.clone());
-                }
-            }
-        }
-    }
-    let mut depth: BTreeMap<String, u32> = BTreeMap::new();
-    for lane in &lanes {
-        lane_depth(&lane.lane_id, &edges, &mut depth, &mut BTreeSet::new());
-    }
-    for lane in &mut lanes {
-        lane.depends_on_lanes = edges
-            .get(&lane.lane_id)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default();
-        lane.parallel_group = depth.get(&lane.lane_id).copied().unwrap_or(0);
-    }
-
+    let groups: Vec<Vec<&PlanWp>> = groups
+        .into_values()
+        .map(|members| {
+            let by_id: BTreeMap<&str, &PlanWp> =
+                members.iter().map(|w| (w.id.as_str(), *w)).collect();
+            topo_order(&members)
+                .iter()
+                .filter_map(|id| by_id.get(id.as_str()).copied())
+                .collect()
+        })
+        .collect();
     let collapse_report = (!events.is_empty()).then(|| CollapseReport {
         total_merges: events.len() as u32,
         independent_wps_collapsed: independent,
@@ -198,18 +296,7 @@ pub fn plan(wps: &[PlanWp], meta: &PlanMeta) -> LanesManifest {
             .collect(),
         events,
     });
-    LanesManifest {
-        version: 1,
-        mission_slug: meta.mission_slug.clone(),
-        mission_id: meta.mission_id.clone(),
-        mission_branch: format!("kitty/mission-{}", meta.mission_slug),
-        target_branch: meta.target_branch.clone(),
-        lanes,
-        computed_at: meta.computed_at.clone(),
-        computed_from: "dependency_graph+ownership".into(),
-        planning_artifact_wps: planning.iter().map(|w| w.id.clone()).collect(),
-        collapse_report,
-    }
+    (groups, collapse_report)
 }
 
 /// `lane-a` ... `lane-z`, then `lane-aa`, `lane-ab`, ...
@@ -271,32 +358,6 @@ fn topo_order(members: &[&PlanWp]) -> Vec<String> {
         }
     }
     out
-}
-
-fn lane_depth(
-    lane: &str,
-    edges: &BTreeMap<String, BTreeSet<String>>,
-    memo: &mut BTreeMap<String, u32>,
-    visiting: &mut BTreeSet<String>,
-) -> u32 {
-    if let Some(&d) = memo.get(lane) {
-        return d;
-    }
-    if !visiting.insert(lane.to_string()) {
-        return 0;
-    }
-    let d = edges
-        .get(lane)
-        .map(|deps| {
-            deps.iter()
-                .map(|m| lane_depth(m, edges, memo, visiting) + 1)
-                .max()
-                .unwrap_or(0)
-        })
-        .unwrap_or(0);
-    visiting.remove(lane);
-    memo.insert(lane.to_string(), d);
-    d
 }
 
 /// Pairs `(i, j)`, `i < j`, of WPs (indices into `wps`) that own at least one
@@ -436,6 +497,7 @@ mod tests {
                 wp("WP04", &["WP01"], false, &["tests/gamma/**"]),
             ],
             &meta(),
+            Strategy::Components,
         );
         let ids: Vec<_> = m
             .lanes
@@ -468,6 +530,7 @@ mod tests {
                 wp("WP02", &["WP01"], false, &["src/a/**"]),
             ],
             &meta(),
+            Strategy::Components,
         );
         assert_eq!(m.lanes[0].depends_on_lanes, vec!["lane-planning"]);
         assert_eq!(m.lanes[0].parallel_group, 1);
@@ -483,6 +546,7 @@ mod tests {
                 wp("WP03", &[], false, &["src/c/**"]),
             ],
             &meta(),
+            Strategy::Components,
         );
         assert_eq!(m.lanes[0].wp_ids, vec!["WP03", "WP01"]);
         assert_eq!(m.lanes[1].wp_ids, vec!["WP02"]);
@@ -549,6 +613,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The issue's example: WP01 -> WP02 -> WP04 and WP03 -> WP04. `components`
+    /// runs all four in one lane; `parallel` starts WP03 beside WP01.
+    #[test]
+    fn parallel_runs_independent_work_beside_the_chain() {
+        let wps = [
+            wp("WP01", &[], false, &["src/a/**"]),
+            wp("WP02", &["WP01"], false, &["src/b/**"]),
+            wp("WP03", &[], false, &["src/c/**"]),
+            wp("WP04", &["WP02", "WP03"], false, &["src/d/**"]),
+        ];
+        let one = plan(&wps, &meta(), Strategy::Components);
+        assert_eq!(one.lanes.len(), 1);
+        assert_eq!(super::super::schedule::stats(&wps, &one).makespan, Some(4));
+        let m = plan(&wps, &meta(), Strategy::Parallel);
+        let ids: Vec<_> = m
+            .lanes
+            .iter()
+            .map(|l| (l.lane_id.as_str(), l.wp_ids.clone(), l.parallel_group))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                (
+                    "lane-a",
+                    vec!["WP01".into(), "WP02".into(), "WP04".into()],
+                    0
+                ),
+                ("lane-b", vec!["WP03".to_string()], 0),
+            ]
+        );
+        assert_eq!(m.lanes[0].depends_on_lanes, vec!["lane-b"]);
+        assert!(m.lanes[1].depends_on_lanes.is_empty());
+        let r = m.collapse_report.clone().unwrap();
+        assert_eq!((r.total_merges, r.independent_wps_collapsed), (2, 0));
+        let s = super::super::schedule::stats(&wps, &m);
+        assert_eq!((s.critical_path, s.makespan, s.handoffs), (3, Some(3), 1));
+    }
+
+    /// A diamond keeps its lane graph acyclic: the join goes to the lane that
+    /// already waits on the other.
+    #[test]
+    fn diamond_lanes_do_not_wait_on_each_other() {
+        let wps = [
+            wp("WP01", &[], false, &["src/a/**"]),
+            wp("WP02", &["WP01"], false, &["src/b/**"]),
+            wp("WP03", &["WP01"], false, &["src/c/**"]),
+            wp("WP04", &["WP02", "WP03"], false, &["src/d/**"]),
+        ];
+        let m = plan(&wps, &meta(), Strategy::Parallel);
+        assert_eq!(m.lanes.len(), 2);
+        assert_eq!(m.lanes[0].wp_ids, vec!["WP01", "WP02"]);
+        assert_eq!(m.lanes[1].wp_ids, vec!["WP03", "WP04"]);
+        assert!(m.lanes[0].depends_on_lanes.is_empty());
+        assert_eq!(m.lanes[1].depends_on_lanes, vec!["lane-a"]);
+        assert_eq!(m.lanes[1].parallel_group, 1);
     }
 
     #[test]

@@ -160,17 +160,18 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         problems,
     ));
 
-    // A lane contains the tips of the lanes it depends on.
+    // A lane contains the work of other lanes it depends on.
     let mut problems = Vec::new();
     if let Some(repo) = &repo {
-        problems = dependency_problems(repo, &code, &tips)?;
+        problems = dependency_problems(mission, repo, &code, &tips)?;
     }
     gates.push(Gate::new(
         "lane_dependencies",
-        "every lane contains the lanes it depends on".into(),
+        "every lane contains the work it depends on".into(),
         problems,
     ));
 
+    gates.push(scope_gate(project, mission)?);
     gates.push(artifacts_gate(mission, &lanes_result));
     let mut boxes = checkboxes_gate(mission)?;
     if opts.lenient && !boxes.passed {
@@ -298,8 +299,12 @@ fn work_packages_gate(mission: &Mission, snap: &Snapshot) -> Result<Gate> {
     Ok(Gate::new("work_packages", detail, problems))
 }
 
-/// For each lane, every dependency lane's tip must be in its history.
+/// Work a lane builds on but does not hold. For a WP that depends on a WP of
+/// another lane, the lane must contain that dependency's approved commit (the
+/// one merged into it when the WP was handed out); a lane that depends on
+/// another lane with no such commit recorded must contain that lane's tip.
 pub(crate) fn dependency_problems(
+    mission: &Mission,
     repo: &git2::Repository,
     code: &[CodeLane],
     tips: &[Option<git2::Oid>],
@@ -309,10 +314,64 @@ pub(crate) fn dependency_problems(
         .zip(tips)
         .map(|(l, t)| (l.lane_id.as_str(), *t))
         .collect();
+    let lane_of: BTreeMap<&str, &str> = code
+        .iter()
+        .flat_map(|l| {
+            l.wp_ids
+                .iter()
+                .map(move |w| (w.as_str(), l.lane_id.as_str()))
+        })
+        .collect();
+    let deps_of: BTreeMap<String, Vec<String>> = if mission.tasks_dir().is_dir() {
+        wp::load_all(&mission.tasks_dir())?
+            .into_iter()
+            .map(|f| {
+                let d = f.dependencies();
+                (f.id, d)
+            })
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let log = mission.dir.join("status.events.jsonl");
+    let events = match std::fs::read(&log) {
+        Ok(bytes) => crate::status::store::parse_log(&log, &bytes).events,
+        Err(_) => Vec::new(),
+    };
     let mut problems = Vec::new();
     for (lane, tip) in code.iter().zip(tips) {
         let Some(tip) = tip else { continue };
+        // (dependency lane) -> approved commits of the WPs this lane needs from it
+        let mut needed: BTreeMap<&str, Vec<(&str, &str, git2::Oid)>> = BTreeMap::new();
+        for w in &lane.wp_ids {
+            for d in deps_of.get(w).map(Vec::as_slice).unwrap_or(&[]) {
+                let Some(&theirs) = lane_of.get(d.as_str()) else {
+                    continue;
+                };
+                if theirs == lane.lane_id {
+                    continue;
+                }
+                if let Some(c) = workspace::handoff::approved_commit(&events, d) {
+                    needed.entry(theirs).or_default().push((w, d, c));
+                }
+            }
+        }
+        for (dep_lane, wants) in &needed {
+            for (w, d, c) in wants {
+                if !contains(repo, *tip, *c)? {
+                    problems.push(format!(
+                        "{}: {w} depends on {d} (approved at {} in {dep_lane}), but the lane does not contain that commit; its work could be lost or undone. Bring it in first: `git -C {} merge {c}`",
+                        lane.lane_id,
+                        short(*c),
+                        lane.worktree.display(),
+                    ));
+                }
+            }
+        }
         for dep in &lane.depends_on {
+            if needed.contains_key(dep.as_str()) {
+                continue;
+            }
             let Some(Some(dep_tip)) = tip_of.get(dep.as_str()) else {
                 continue;
             };
@@ -332,6 +391,28 @@ pub(crate) fn dependency_problems(
         }
     }
     Ok(problems)
+}
+
+/// No WP's handed-in work changes files outside its `owned_files`, unless the
+/// WP file records the exception under `## Scope allowance`.
+fn scope_gate(project: &Project, mission: &Mission) -> Result<Gate> {
+    let problems = crate::status::work::out_of_scope(project, mission)?
+        .into_iter()
+        .map(|f| {
+            format!(
+                "{} changed files outside its owned_files: {} (send it back, or record the exception under `{}` in {})",
+                f.wp_id,
+                f.files.join(", "),
+                crate::status::work::ALLOWANCE_HEADING,
+                f.wp_file.display()
+            )
+        })
+        .collect();
+    Ok(Gate::new(
+        "scope",
+        "every work package changed only the files it owns (or its recorded allowance)".into(),
+        problems,
+    ))
 }
 
 fn nonempty(p: &Path) -> bool {

@@ -15,7 +15,7 @@
 //! Nothing here prints; the CLI renders the typed reports.
 
 pub mod accept;
-mod integrate;
+pub(crate) mod integrate;
 pub mod land;
 pub mod record;
 
@@ -147,26 +147,36 @@ pub fn code_lanes(
         }
         deps.push(mine);
     }
-    // Kahn's algorithm, always taking the first ready lane in file order.
+    // Kahn's algorithm, always taking the first ready lane in file order. Two
+    // lanes can wait on each other through different WPs (lane-a's WP02 feeds
+    // lane-b, whose WP03 feeds lane-a's WP04); then the lane that starts first
+    // (lowest parallel_group) goes first. That order loses nothing: a lane
+    // holds the approved commits of the other lanes' WPs it builds on, so git
+    // sees that work as already merged.
     let mut placed = vec![false; chosen.len()];
     let mut order = Vec::with_capacity(chosen.len());
     while order.len() < chosen.len() {
-        let next = (0..chosen.len()).find(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]));
-        let Some(i) = next else {
-            let stuck: Vec<&str> = (0..chosen.len())
-                .filter(|&i| !placed[i])
-                .map(|i| chosen[i].lane_id.as_str())
-                .collect();
-            return Err(Error::user(format!(
-                "{}: the lanes {} depend on each other in a cycle",
-                mission.lanes_file().display(),
-                stuck.join(", ")
-            ))
-            .with_hint(format!(
-                "re-run `spec-kitty agent mission finalize-tasks --mission {}`",
-                mission.slug
-            )));
-        };
+        let next = (0..chosen.len())
+            .find(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]))
+            .or_else(|| {
+                (0..chosen.len())
+                    .filter(|&i| !placed[i])
+                    .min_by_key(|&i| (chosen[i].parallel_group, i))
+            });
+        let Some(i) = next else { break };
+        if deps[i].iter().any(|&d| !placed[d]) {
+            notes.push(format!(
+                "{} and {} wait on each other through different work packages; {} merges first",
+                chosen[i].lane_id,
+                deps[i]
+                    .iter()
+                    .filter(|&&d| !placed[d])
+                    .map(|&d| chosen[d].lane_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                chosen[i].lane_id
+            ));
+        }
         placed[i] = true;
         order.push(i);
     }

@@ -374,11 +374,9 @@ fn decide_step(
         d.command = Some(format!("spec-kitty agent tasks status --mission {slug}"));
         return Ok(d);
     }
+    // Ready: planned, every dependency approved, and its lane's worktree free.
     let ready = files.iter().find(|f| {
-        lane(&f.id) == Lane::Planned
-            && f.dependencies()
-                .iter()
-                .all(|dep| matches!(lane(dep), Lane::Done | Lane::Approved))
+        lane(&f.id) == Lane::Planned && workspace::handoff::wait_reason(&lanes, &snap, f).is_none()
     });
     if let Some(f) = ready {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
@@ -500,9 +498,14 @@ fn decide_step(
         );
         return Ok(d);
     }
-    let waiting: Vec<String> = active
+    let waiting: Vec<String> = files
         .iter()
-        .map(|id| format!("{id} is {}", lane(id)))
+        .filter(|f| active.contains(&f.id.as_str()))
+        .map(|f| match lane(&f.id) {
+            Lane::Planned => workspace::handoff::wait_reason(&lanes, &snap, f)
+                .unwrap_or_else(|| format!("{} is planned", f.id)),
+            l => format!("{} is {l}", f.id),
+        })
         .collect();
     d.kind = "blocked";
     d.mission_state = "implement";

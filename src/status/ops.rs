@@ -137,11 +137,21 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         from == Lane::InReview || (from == Lane::ForReview && !matches!(to, Lane::InReview));
     let approving = matches!(to, Lane::Approved | Lane::Done);
     let evidence = (leaving_review || approving).then(|| {
-        json!({"review": {
+        let mut e = json!({"review": {
             "reviewer": actor,
             "verdict": if approving { "approved" } else { "changes_requested" },
             "reference": feedback.clone().unwrap_or_else(|| format!("move-task by {actor}")),
-        }})
+        }});
+        // The approved commit: what a WP of another lane that depends on this
+        // one gets merged into its lane before it starts.
+        if approving && !file.is_planning_artifact() {
+            if let Some((branch, tip)) =
+                crate::workspace::handoff::lane_tip_of(project, mission, &file.id)
+            {
+                e["repos"] = crate::workspace::handoff::approval_repos(&branch, tip);
+            }
+        }
+        e
     });
     let sending_back = matches!(from, Lane::InReview | Lane::Approved | Lane::ForReview)
         && matches!(to, Lane::InProgress | Lane::Planned);
@@ -271,6 +281,9 @@ pub struct BoardWp {
     pub title: String,
     pub lane: String,
     pub agent: String,
+    /// Who claimed it for implementation, and who took its review.
+    pub implementer: String,
+    pub reviewer: String,
     pub dependencies: Vec<String>,
     pub execution_mode: String,
     pub workspace_kind: String,
@@ -301,7 +314,7 @@ impl Board {
             Vec::new()
         };
         let store = StatusStore::for_mission(project, mission);
-        let (snap, warnings) = store.snapshot()?;
+        let (snap, warnings, roles) = store.snapshot_with_roles()?;
         let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
         let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
         let mut wps = Vec::new();
@@ -316,6 +329,14 @@ impl Board {
                 title: f.title().unwrap_or_default(),
                 lane: l.to_string(),
                 agent: f.get_str("agent").unwrap_or_default(),
+                implementer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.implementer.clone())
+                    .unwrap_or_default(),
+                reviewer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.reviewer.clone())
+                    .unwrap_or_default(),
                 ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
                 dependencies: deps,
                 execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),

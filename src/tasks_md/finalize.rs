@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::LanesManifest;
 use crate::lanes::plan::{self, PlanMeta, PlanWp};
+use crate::lanes::{schedule, Strategy};
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::StatusStore;
@@ -38,6 +39,14 @@ pub struct LanesSummary {
     pub collapse_report: Option<crate::lanes::CollapseReport>,
     /// Whether lanes.json was (or, with --validate-only, would be) rewritten.
     pub changed: bool,
+    /// `parallel` or `components`.
+    pub strategy: Option<Strategy>,
+    /// WPs on the longest dependency chain.
+    pub critical_path: usize,
+    /// Steps the plan takes with one agent per lane.
+    pub makespan: Option<usize>,
+    /// Dependencies that cross from one code lane to another.
+    pub handoffs: usize,
 }
 
 /// One WP whose frontmatter changes, with the new values of the changed keys.
@@ -103,7 +112,12 @@ fn escapes_repo(glob: &str) -> Option<&'static str> {
     None
 }
 
-pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Result<Report> {
+pub fn finalize(
+    project: &Project,
+    mission: &Mission,
+    validate_only: bool,
+    strategy: Strategy,
+) -> Result<Report> {
     let lock_path = project
         .locks_dir()
         .join(format!("finalize-{}.lock", mission.slug));
@@ -418,7 +432,9 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
             target_branch: target.clone(),
             computed_at: crate::timefmt::now_iso(),
         },
+        strategy,
     );
+    let stats = schedule::stats(&plan_wps, &manifest);
     let lanes_path = mission.lanes_file();
     let old = LanesManifest::read(&lanes_path).ok().flatten();
     let lanes_changed = match &old {
@@ -472,6 +488,10 @@ pub fn finalize(project: &Project, mission: &Mission, validate_only: bool) -> Re
         planning_artifact_wps: manifest.planning_artifact_wps.clone(),
         collapse_report: manifest.collapse_report.clone(),
         changed: lanes_changed,
+        strategy: Some(strategy),
+        critical_path: stats.critical_path,
+        makespan: stats.makespan,
+        handoffs: stats.handoffs,
     };
     if validate_only {
         return Ok(report);

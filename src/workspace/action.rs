@@ -126,6 +126,7 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
 /// dependencies are finished (skipping `passed_over`).
 fn pick(
     mission: &Mission,
+    lanes: &crate::lanes::LanesManifest,
     snap: &Snapshot,
     wp_id: Option<&str>,
     passed_over: &[String],
@@ -139,7 +140,7 @@ fn pick(
         .find(|f| {
             !passed_over.contains(&f.id)
                 && snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
-                && unmet_dependencies(snap, f).is_empty()
+                && super::handoff::wait_reason(lanes, snap, f).is_none()
         })
         .ok_or_else(|| {
             Error::user(format!(
@@ -147,7 +148,7 @@ fn pick(
                 mission.slug
             ))
             .with_hint(format!(
-                "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies)",
+                "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies, and for their lane's worktree to be free)",
                 mission.slug
             ))
         })
@@ -170,17 +171,13 @@ pub fn implement(
     let mut notes: Vec<String> = Vec::new();
     let (file, ws, from) = loop {
         let snap = store.snapshot()?.0;
-        let file = pick(mission, &snap, wp_id, &passed_over)?;
+        let file = pick(mission, &lanes, &snap, wp_id, &passed_over)?;
         let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
-        let unmet = unmet_dependencies(&snap, &file);
-        if !unmet.is_empty() && matches!(from, Lane::Planned | Lane::Claimed) {
-            return Err(Error::user(format!(
-                "{} depends on {}, which {} not approved or done yet",
-                file.id,
-                unmet.join(", "),
-                if unmet.len() == 1 { "is" } else { "are" }
-            ))
-            .with_hint("finish those first; `spec-kitty next` names what is ready"));
+        if matches!(from, Lane::Planned | Lane::Claimed) {
+            if let Some(why) = super::handoff::wait_reason(&lanes, &snap, &file) {
+                return Err(Error::user(why)
+                    .with_hint("finish those first; `spec-kitty next` names what is ready"));
+            }
         }
         if !matches!(from, Lane::Planned | Lane::Claimed | Lane::InProgress) {
             return Err(Error::user(format!("{} is {from}; only planned work can be implemented", file.id))
@@ -198,10 +195,23 @@ pub fn implement(
                 project, mission, &target,
             )?);
         }
-        let ws = ensure(project, mission, &lanes, &file)?;
         if from == Lane::InProgress {
+            // Someone else's work in progress is not handed out again.
+            let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
+            if !owner.is_empty() && owner != agent {
+                if wp_id.is_some() {
+                    return Err(
+                        Error::user(format!("{} is in progress by {owner}", file.id))
+                            .with_hint("ask `spec-kitty next` for other work"),
+                    );
+                }
+                passed_over.push(file.id.clone());
+                continue;
+            }
+            let ws = ensure(project, mission, &lanes, &file)?;
             break (file, ws, from);
         }
+        let ws = ensure(project, mission, &lanes, &file)?;
         let moved = ops::move_wp(
             project,
             mission,
@@ -463,7 +473,7 @@ pub fn review(
         passed_over.push(file.id.clone());
     };
     let events = store.read()?.events;
-    let scope = work::scope(project, &file, &events)?;
+    let scope = work::scope(project, mission, &file, &events)?;
     let lane_worktree = ws.path.clone();
     let diff = match (&ws.branch, &scope) {
         (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {

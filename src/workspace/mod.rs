@@ -2,15 +2,18 @@
 //!
 //! A code lane `lane-a` of mission `001-x` works in `.worktrees/001-x-lane-a` on
 //! branch `kitty/mission-001-x-lane-a`, created the first time a WP of the lane
-//! starts: from the tip of the lanes it depends on when those are finished, else
-//! from the mission's target branch. Creating it never touches the main
-//! checkout's HEAD, index or working tree, and never commits. `.worktrees/` is
+//! starts, from the mission's target branch. Before a WP is handed out, the
+//! approved work of the WPs it depends on in other lanes is merged into its lane
+//! branch ([`handoff`]); that merge is the only commit spec-kitty makes outside
+//! `merge`, and only ever on a lane branch. Creating it never touches the main
+//! checkout's HEAD, index or working tree. `.worktrees/` is
 //! listed in `.git/info/exclude` so it never shows up as untracked.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 pub mod action;
+pub mod handoff;
 
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 use serde::Serialize;
@@ -20,7 +23,7 @@ use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
-use crate::status::{Lane, Snapshot, StatusStore};
+use crate::status::StatusStore;
 use crate::tasks_md::WpFile;
 
 /// Where a work package is done.
@@ -39,6 +42,9 @@ pub struct Workspace {
     pub target_branch: String,
     /// True when this call created the worktree.
     pub created: bool,
+    /// Work of other lanes merged into the lane branch by this call, because
+    /// the WP depends on it.
+    pub merged_in: Vec<handoff::MergedIn>,
 }
 
 /// Read lanes.json, or explain how to get one.
@@ -84,6 +90,7 @@ pub fn resolve(
             target_branch: base_branch.clone(),
             base_branch,
             created: false,
+            merged_in: Vec::new(),
         });
     }
     let lane = lane.ok_or_else(|| {
@@ -105,6 +112,7 @@ pub fn resolve(
         target_branch: base_branch.clone(),
         base_branch,
         created: false,
+        merged_in: Vec::new(),
     })
 }
 
@@ -197,15 +205,6 @@ fn dependency_lanes<'a>(
     out
 }
 
-/// Every WP of the lane is approved or done.
-fn lane_finished(snap: &Snapshot, lane: &ExecLane) -> bool {
-    !lane.wp_ids.is_empty()
-        && lane
-            .wp_ids
-            .iter()
-            .all(|w| matches!(snap.lane_of(w), Some(Lane::Approved | Lane::Done)))
-}
-
 fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
     repo.find_branch(name, BranchType::Local)
         .ok()?
@@ -213,60 +212,6 @@ fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
         .peel_to_commit()
         .ok()
         .map(|c| c.id())
-}
-
-/// `a` contains `b` (is `b` or a descendant of it).
-fn contains(repo: &Repository, a: Oid, b: Oid) -> bool {
-    a == b || repo.graph_descendant_of(a, b).unwrap_or(false)
-}
-
-/// Where a new lane branch starts: the tip of the finished lanes it depends on,
-/// or the target branch when it depends on none (or the target already holds
-/// their work).
-fn start_point(
-    repo: &Repository,
-    mission: &Mission,
-    deps: &[&ExecLane],
-    snap: &Snapshot,
-    target: &str,
-) -> Result<(String, Oid)> {
-    let target_tip = branch_tip(repo, target).ok_or_else(|| {
-        Error::user(format!(
-            "target branch {target} of {} does not exist or has no commits",
-            mission.slug
-        ))
-        .with_hint(
-            "create it (make a first commit), or set target_branch in the mission's meta.json",
-        )
-    })?;
-    let tips: Vec<(String, Oid)> = deps
-        .iter()
-        .filter(|l| lane_finished(snap, l))
-        .filter_map(|l| {
-            let b = lane_branch(&mission.slug, &l.lane_id);
-            branch_tip(repo, &b).map(|t| (b, t))
-        })
-        .collect();
-    if tips.is_empty() {
-        return Ok((target.to_string(), target_tip));
-    }
-    let Some((name, tip)) = tips
-        .iter()
-        .find(|(_, t)| tips.iter().all(|(_, o)| contains(repo, *t, *o)))
-    else {
-        let names: Vec<&str> = tips.iter().map(|(n, _)| n.as_str()).collect();
-        return Err(Error::user(format!(
-            "the lanes this lane builds on have diverged: {}; no single commit holds all their work",
-            names.join(", ")
-        ))
-        .with_hint(format!(
-            "spec-kitty never commits on its own: merge them into one branch (or into {target}) yourself, then run this again"
-        )));
-    };
-    if contains(repo, target_tip, *tip) {
-        return Ok((target.to_string(), target_tip));
-    }
-    Ok((name.clone(), *tip))
 }
 
 /// The branch a lane was started from, judged from the commits: of the target
@@ -329,12 +274,34 @@ pub fn ensure(
         LOCK_TIMEOUT,
         "the lane worktree",
     )?;
+    let needed = {
+        let files = crate::tasks_md::wp::load_all(&mission.tasks_dir())?;
+        let events = StatusStore::for_mission(project, mission).read()?.events;
+        handoff::needed_commits(&repo, lanes, &files, &events, wp, &ws.lane_id)
+    };
     if ws.path.exists() {
         let shown = ws.path.display();
         return match inspect(project, &ws.path, &branch) {
             Existing::Usable => {
                 if let Some(tip) = branch_tip(&repo, &branch) {
-                    if let Ok((base, _)) = lane_base(&repo, mission, &deps, tip, &ws.target_branch) {
+                    let (new, steps) = handoff::integrate(&repo, tip, &needed, &wp.id, &branch)?;
+                    if new != tip {
+                        if is_dirty(&ws.path)? {
+                            return Err(Error::user(format!(
+                                "{} needs work approved in {} merged into {shown}, which has uncommitted changes",
+                                wp.id,
+                                steps.iter().map(|s| s.lane_id.as_str()).collect::<Vec<_>>().join(", ")
+                            ))
+                            .with_hint(format!(
+                                "nothing was changed: commit or stash the changes in {shown}, then run this again"
+                            )));
+                        }
+                        handoff::advance_worktree(&ws.path, &branch, tip, new)?;
+                        ws.merged_in = steps;
+                    }
+                    if let Ok((base, _)) =
+                        lane_base(&repo, mission, &deps, new, &ws.target_branch)
+                    {
                         ws.base_branch = base;
                     }
                 }
@@ -367,20 +334,47 @@ pub fn ensure(
     }
     exclude_worktrees_dir(project)?;
     let local = match repo.find_branch(&branch, BranchType::Local) {
-        Ok(b) => {
+        Ok(mut b) => {
             if let Some(tip) = b.get().target() {
-                if let Ok((base, _)) = lane_base(&repo, mission, &deps, tip, &ws.target_branch) {
+                let (new, steps) = handoff::integrate(&repo, tip, &needed, &wp.id, &branch)?;
+                if new != tip {
+                    // No worktree has it checked out: only the ref moves.
+                    b = repo.branch(&branch, &repo.find_commit(new)?, true)?;
+                    ws.merged_in = steps;
+                }
+                if let Ok((base, _)) = lane_base(&repo, mission, &deps, new, &ws.target_branch) {
                     ws.base_branch = base;
                 }
             }
             b
         }
         Err(_) => {
-            let snap = StatusStore::for_mission(project, mission).snapshot()?.0;
-            let (base, oid) = start_point(&repo, mission, &deps, &snap, &ws.target_branch)?;
-            ws.base_branch = base;
-            let commit = repo.find_commit(oid)?;
-            repo.branch(&branch, &commit, false)?
+            // A new lane starts on the target branch, plus the approved work of
+            // the WPs it depends on in other lanes.
+            let target_tip = branch_tip(&repo, &ws.target_branch).ok_or_else(|| {
+                Error::user(format!(
+                    "target branch {} of {} does not exist or has no commits",
+                    ws.target_branch, mission.slug
+                ))
+                .with_hint(
+                    "create it (make a first commit), or set target_branch in the mission's meta.json",
+                )
+            })?;
+            // Start from the approved commit that holds all the others, when
+            // there is one: no merge commit needed.
+            let (start, first) = match handoff::covering(&repo, &needed) {
+                Some(n) => (git2::Oid::from_str(&n.commit)?, Some(n)),
+                None => (target_tip, None),
+            };
+            let (new, mut steps) = handoff::integrate(&repo, start, &needed, &wp.id, &branch)?;
+            if let Some(n) = first {
+                steps.insert(0, handoff::MergedIn::started_from(n));
+            }
+            if let Ok((base, _)) = lane_base(&repo, mission, &deps, new, &ws.target_branch) {
+                ws.base_branch = base;
+            }
+            ws.merged_in = steps;
+            repo.branch(&branch, &repo.find_commit(new)?, false)?
         }
     };
     let reference = local.into_reference();

@@ -82,6 +82,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "base_branch": h.workspace.base_branch,
             "target_branch": h.workspace.target_branch,
             "worktree_created": h.workspace.created,
+            "merged_in": h.workspace.merged_in,
             "from_lane": h.from_lane,
             "lane": h.lane,
             "prompt_file": h.prompt_file,
@@ -110,6 +111,9 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
                 h.wp_id,
                 sc.out_of_scope.join(", ")
             ));
+        }
+        for line in crate::cli::implement::merged_in_lines(&h.workspace) {
+            ctx.say(line);
         }
         ctx.say(format!("Prompt saved to {}", h.prompt_file.display()));
         ctx.say("");

@@ -7,6 +7,7 @@ use serde_json::json;
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
+use crate::lanes::Strategy;
 use crate::tasks_md::{finalize, parse, wp};
 
 /// The `agent tasks` subcommands about the dependency graph.
@@ -41,12 +42,25 @@ pub struct FinalizeArgs {
     /// Run every check and report what would change; write nothing
     #[arg(long)]
     pub validate_only: bool,
+    /// How work packages are grouped into lanes [default: `lane_strategy` in
+    /// .kittify/config.yaml, else parallel]. `parallel`: lanes follow dependency
+    /// chains, so the mission can finish in as many steps as its longest chain;
+    /// a WP whose dependency is in another lane gets that work merged into its
+    /// lane when it starts. `components`: every dependency joins one lane, as
+    /// the Python spec-kitty 3.1.1 plans them; choose it when teammates run the
+    /// reference on the same mission, or you want no cross-lane merges
+    #[arg(long, value_name = "STRATEGY", value_parser = ["parallel", "components"])]
+    pub lane_strategy: Option<String>,
 }
 
 pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
     ctx.warn_version_skew(project);
-    let r = finalize::finalize(project, &mission, a.validate_only)?;
+    let strategy = match &a.lane_strategy {
+        Some(s) => Strategy::parse(s).unwrap_or_default(),
+        None => Strategy::configured(project)?,
+    };
+    let r = finalize::finalize(project, &mission, a.validate_only, strategy)?;
     for w in &r.warnings {
         ctx.warn(w);
     }
@@ -124,6 +138,18 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
         r.lanes.lane_ids.join(", "),
         if r.lanes.changed { "" } else { ", unchanged" }
     ));
+    if let Some(strategy) = r.lanes.strategy {
+        ctx.say(format!(
+            "  plan: {}, {} step(s) with one agent per lane (critical path {}), {} cross-lane hand-off(s)",
+            strategy.as_str(),
+            r.lanes
+                .makespan
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "?".into()),
+            r.lanes.critical_path,
+            r.lanes.handoffs
+        ));
+    }
     if a.validate_only {
         ctx.say("  --validate-only: nothing was written");
     } else {

@@ -1,0 +1,342 @@
+//! Dependency-true workspaces: when a WP depends on work done in another lane,
+//! its lane branch gets that work (the dependency's approved commit) before the
+//! WP is handed out, and a WP is handed out only when its dependencies are
+//! approved and its lane is free.
+//!
+//! * A WP's approved commit is the tip of its lane branch when it was approved,
+//!   recorded in the approval event's `evidence.repos` (the reference's field).
+//! * [`wait_reason`]: why a planned WP cannot start yet (which dependency, in
+//!   which lane; or which WP holds its lane), None when it can.
+//! * [`bring_in`]: merge what the lane branch lacks, in memory first; only the
+//!   lane branch and its worktree change, never the user's branches. A conflict
+//!   changes nothing and names the files.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use git2::{build::CheckoutBuilder, BranchType, Oid, Repository, Signature};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::lanes::model::lane_branch;
+use crate::lanes::{LanesManifest, PLANNING_LANE};
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::status::{Lane, Snapshot, StatusEvent};
+use crate::tasks_md::WpFile;
+
+/// Lanes in which a WP holds its lane's worktree.
+fn holds_lane(l: Lane) -> bool {
+    matches!(
+        l,
+        Lane::Claimed | Lane::InProgress | Lane::ForReview | Lane::InReview
+    )
+}
+
+fn finished(l: Option<Lane>) -> bool {
+    matches!(l, Some(Lane::Approved | Lane::Done))
+}
+
+/// Why `wp` cannot be handed out for implementation yet, or None when it can:
+/// a dependency that is not approved (named with its lane), or another WP that
+/// holds the same code lane (one WP at a time per lane worktree).
+pub fn wait_reason(lanes: &LanesManifest, snap: &Snapshot, wp: &WpFile) -> Option<String> {
+    let lane_name = |id: &str| {
+        lanes
+            .lane_for_wp(id)
+            .map(|l| l.lane_id.clone())
+            .unwrap_or_else(|| "no lane".into())
+    };
+    let unmet: Vec<String> = wp
+        .dependencies()
+        .into_iter()
+        .filter(|d| !finished(snap.lane_of(d)))
+        .map(|d| {
+            let state = snap.lane_of(&d).unwrap_or(Lane::Planned);
+            format!("{d} in {} ({state})", lane_name(&d))
+        })
+        .collect();
+    if !unmet.is_empty() {
+        return Some(format!(
+            "{} waits on {}: {} must be approved first",
+            wp.id,
+            unmet.join(", "),
+            if unmet.len() == 1 { "it" } else { "they" }
+        ));
+    }
+    let lane = lanes.lane_for_wp(&wp.id)?;
+    if lane.lane_id == PLANNING_LANE || wp.is_planning_artifact() {
+        return None;
+    }
+    let holder = lane
+        .wp_ids
+        .iter()
+        .find(|other| *other != &wp.id && snap.lane_of(other).is_some_and(holds_lane))?;
+    Some(format!(
+        "{} waits on {}: {holder} holds its worktree ({}); {} starts there once {holder} is approved",
+        wp.id,
+        lane.lane_id,
+        snap.lane_of(holder).unwrap_or(Lane::Planned),
+        wp.id
+    ))
+}
+
+/// The tip of the lane branch a code WP works on, if the branch exists:
+/// `(branch, commit)`.
+pub fn lane_tip_of(project: &Project, mission: &Mission, wp_id: &str) -> Option<(String, Oid)> {
+    let lanes = LanesManifest::for_mission(mission).ok()??;
+    let lane = lanes.lane_for_wp(wp_id)?;
+    if lane.lane_id == PLANNING_LANE || !project.is_git() {
+        return None;
+    }
+    let branch = lane_branch(&mission.slug, &lane.lane_id);
+    let repo = Repository::open(&project.root).ok()?;
+    let tip = branch_tip(&repo, &branch)?;
+    Some((branch, tip))
+}
+
+/// The `evidence.repos` entry recording a WP's approved commit.
+pub fn approval_repos(branch: &str, commit: Oid) -> Value {
+    json!([{"repo": ".", "branch": branch, "commit": commit.to_string()}])
+}
+
+/// The commit a WP was approved at: the one recorded by its latest approval
+/// (or done) event that recorded one.
+pub fn approved_commit(events: &[StatusEvent], wp_id: &str) -> Option<Oid> {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.wp_id == wp_id && matches!(e.to_lane, Lane::Approved | Lane::Done))
+        .find_map(|e| {
+            let repos = e.evidence.as_ref()?.get("repos")?.as_array()?;
+            repos.iter().find_map(|r| {
+                r.get("commit")?
+                    .as_str()
+                    .and_then(|c| Oid::from_str(c).ok())
+            })
+        })
+}
+
+fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
+    repo.find_branch(name, BranchType::Local)
+        .ok()?
+        .get()
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+fn contains(repo: &Repository, a: Oid, b: Oid) -> bool {
+    a == b || repo.graph_descendant_of(a, b).unwrap_or(false)
+}
+
+/// Work of another lane that a WP builds on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Needed {
+    pub wp_id: String,
+    pub lane_id: String,
+    pub commit: String,
+    /// `approved` (recorded at approval) or `lane_tip` (none recorded: the tip
+    /// of its lane branch stands in).
+    pub source: &'static str,
+}
+
+/// What the lane branch got for a WP before it was handed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergedIn {
+    pub wp_id: String,
+    pub lane_id: String,
+    pub commit: String,
+    pub source: &'static str,
+    /// `branch_start` (a new lane branch starts at the commit), `fast_forward`
+    /// or `merge_commit`.
+    pub how: &'static str,
+    /// The lane branch's commit after this step.
+    pub lane_commit: String,
+}
+
+impl MergedIn {
+    /// A new lane branch created at `n`'s commit.
+    pub fn started_from(n: &Needed) -> MergedIn {
+        MergedIn {
+            wp_id: n.wp_id.clone(),
+            lane_id: n.lane_id.clone(),
+            commit: n.commit.clone(),
+            source: n.source,
+            how: "branch_start",
+            lane_commit: n.commit.clone(),
+        }
+    }
+}
+
+/// The needed commit that contains every other one, if any.
+pub fn covering<'a>(repo: &Repository, needed: &'a [Needed]) -> Option<&'a Needed> {
+    let oids: Vec<Oid> = needed
+        .iter()
+        .filter_map(|n| Oid::from_str(&n.commit).ok())
+        .collect();
+    if oids.len() != needed.len() || repo.find_commit(*oids.first()?).is_err() {
+        return None;
+    }
+    needed.iter().zip(&oids).find_map(|(n, &o)| {
+        (repo.find_commit(o).is_ok() && oids.iter().all(|&x| contains(repo, o, x))).then_some(n)
+    })
+}
+
+/// The approved commits of `wp`'s code dependencies, transitive ones included,
+/// that live in other lanes than `lane_id` and are approved or done.
+pub fn needed_commits(
+    repo: &Repository,
+    lanes: &LanesManifest,
+    files: &[WpFile],
+    events: &[StatusEvent],
+    wp: &WpFile,
+    lane_id: &str,
+) -> Vec<Needed> {
+    let snap = crate::status::reduce(events);
+    let by_id: BTreeMap<&str, &WpFile> = files.iter().map(|f| (f.id.as_str(), f)).collect();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = wp.dependencies();
+    let mut out = Vec::new();
+    while let Some(d) = stack.pop() {
+        if !seen.insert(d.clone()) {
+            continue;
+        }
+        let Some(f) = by_id.get(d.as_str()) else {
+            continue;
+        };
+        stack.extend(f.dependencies());
+        let Some(lane) = lanes.lane_for_wp(&d) else {
+            continue;
+        };
+        if lane.lane_id == lane_id
+            || lane.lane_id == PLANNING_LANE
+            || f.is_planning_artifact()
+            || !finished(snap.lane_of(&d))
+        {
+            continue;
+        }
+        let (commit, source) = match approved_commit(events, &d) {
+            Some(c) => (Some(c), "approved"),
+            None => (
+                branch_tip(repo, &lane_branch(&lanes.mission_slug, &lane.lane_id)),
+                "lane_tip",
+            ),
+        };
+        if let Some(c) = commit {
+            out.push(Needed {
+                wp_id: d.clone(),
+                lane_id: lane.lane_id.clone(),
+                commit: c.to_string(),
+                source,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.wp_id.cmp(&b.wp_id));
+    out
+}
+
+/// The committer for lane merges: git's own identity when configured.
+fn signature(repo: &Repository) -> Result<Signature<'static>> {
+    if let Ok((Some(name), Some(email))) = crate::merge::git_identity(repo) {
+        if let Ok(s) = Signature::now(&name, &email) {
+            return Ok(s);
+        }
+    }
+    Ok(Signature::now("spec-kitty", "spec-kitty@localhost")?)
+}
+
+/// The commit the lane branch moves to so it holds every `needed` commit
+/// (fast-forward where it can, else a merge commit), computed without moving
+/// any ref. `start` is the branch's current tip. A conflict returns an error
+/// naming the files; only unreferenced objects were written.
+pub fn integrate(
+    repo: &Repository,
+    start: Oid,
+    needed: &[Needed],
+    for_wp: &str,
+    branch: &str,
+) -> Result<(Oid, Vec<MergedIn>)> {
+    let mut current = start;
+    let mut steps = Vec::new();
+    for n in needed {
+        let c = Oid::from_str(&n.commit)?;
+        if repo.find_commit(c).is_err() {
+            return Err(Error::user(format!(
+                "{} was approved at commit {}, which this repository does not have",
+                n.wp_id,
+                &n.commit[..12.min(n.commit.len())]
+            ))
+            .with_hint(format!(
+                "fetch the branch of {} (`git fetch` from the clone where it was approved), then run this again",
+                n.lane_id
+            )));
+        }
+        if contains(repo, current, c) {
+            continue;
+        }
+        let how = if contains(repo, c, current) {
+            current = c;
+            "fast_forward"
+        } else {
+            let ours = repo.find_commit(current)?;
+            let theirs = repo.find_commit(c)?;
+            let mut index = repo.merge_commits(&ours, &theirs, None)?;
+            if index.has_conflicts() {
+                let files = crate::merge::integrate::conflict_paths(&index)?;
+                return Err(Error::user(format!(
+                    "{for_wp} needs {}'s work from {}, but merging it into {branch} conflicts in: {}",
+                    n.wp_id,
+                    n.lane_id,
+                    files.join(", ")
+                ))
+                .with_hint(format!(
+                    "nothing was changed. Two lanes changed the same files, so ownership was broken: merge {} into {branch} yourself (`git merge {}` in the lane worktree), or fix owned_files and re-run finalize-tasks",
+                    n.commit, n.commit
+                )));
+            }
+            let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+            let sig = signature(repo)?;
+            let msg = format!(
+                "Merge {}'s approved work from {} into {branch}\n\n{for_wp} depends on it; merged by spec-kitty before {for_wp} was handed out.\n",
+                n.wp_id, n.lane_id
+            );
+            current = repo.commit(None, &sig, &sig, &msg, &tree, &[&ours, &theirs])?;
+            "merge_commit"
+        };
+        steps.push(MergedIn {
+            wp_id: n.wp_id.clone(),
+            lane_id: n.lane_id.clone(),
+            commit: n.commit.clone(),
+            source: n.source,
+            how,
+            lane_commit: current.to_string(),
+        });
+    }
+    Ok((current, steps))
+}
+
+/// Move an existing, checked-out lane branch to `new` (which contains its
+/// tip): the worktree's files first (it must hold no uncommitted changes),
+/// then the branch.
+pub fn advance_worktree(worktree: &Path, branch: &str, old: Oid, new: Oid) -> Result<()> {
+    if old == new {
+        return Ok(());
+    }
+    let repo = Repository::open(worktree)?;
+    let tree = repo.find_commit(new)?.into_object();
+    let mut co = CheckoutBuilder::new();
+    co.safe();
+    repo.checkout_tree(&tree, Some(&mut co)).map_err(|e| {
+        Error::user(format!(
+            "cannot update {} to the merged work: {}",
+            worktree.display(),
+            e.message()
+        ))
+        .with_hint("commit or stash the changes there, then run this again")
+    })?;
+    let mut r = repo.find_reference(&format!("refs/heads/{branch}"))?;
+    r.set_target(new, "spec-kitty: merge dependency work into the lane")?;
+    Ok(())
+}
