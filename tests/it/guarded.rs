@@ -507,7 +507,10 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     let d = next(&env, &root, "codex", &[]);
     assert_eq!(d["action"], "merge", "{d}");
     let prompt = fs::read_to_string(d["prompt_file"].as_str().unwrap()).unwrap();
-    assert!(prompt.contains("spec-kitty merge --mission 001-demo --dry-run"), "{prompt}");
+    assert!(
+        prompt.contains("spec-kitty merge --mission 001-demo --dry-run"),
+        "{prompt}"
+    );
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "accepted"]);
     env.ok(&root, &["merge", "--mission", "demo"]);
@@ -541,6 +544,16 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
         "{hand_in3}"
     );
     assert!(hand_in3["claim_commit"].is_string(), "{hand_in3}");
+    // The approved commit is the reviewed hand-in, not the later lane tip.
+    let approved3 = log
+        .iter()
+        .find(|e| e["wp_id"] == "WP03" && e["to_lane"] == "approved")
+        .unwrap();
+    assert_eq!(
+        approved3["evidence"]["repos"][0]["commit"],
+        hand_in_tip.as_str(),
+        "{approved3}"
+    );
     assert!(log
         .iter()
         .any(|e| e["to_lane"] == "done" && e["merged_commit"].is_string()));
