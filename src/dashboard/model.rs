@@ -220,10 +220,18 @@ fn rel(root: &Path, p: &Path) -> String {
         .into_owned()
 }
 
+/// The largest markdown or WP file the pages read (a bigger one is a problem
+/// shown on the page, not a memory spike).
+pub const MAX_TEXT_FILE: u64 = 4 << 20;
+
 /// Read a confined file as text: Ok(None) when missing.
 pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, String> {
     match confined(root, path)? {
         None => Ok(None),
+        Some(real) if fs::metadata(&real).is_ok_and(|m| m.len() > MAX_TEXT_FILE) => Err(format!(
+            "is larger than {} MiB; not shown",
+            MAX_TEXT_FILE >> 20
+        )),
         Some(real) => match fs::read(&real) {
             Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
             Err(e) => Err(format!("cannot be read: {e}")),
@@ -471,18 +479,64 @@ pub fn mission_dirs(project: &Project, root: &Path) -> (Vec<PathBuf>, Vec<Proble
             return (Vec::new(), problems);
         }
     }
-    let missions = match mission::list(project) {
-        Ok(m) => m.into_iter().map(|m| m.dir).collect(),
+    // The directories `mission::list` would load, without reading every
+    // meta.json on each re-stat: real directories, not hidden, sorted.
+    let missions = match fs::read_dir(&specs) {
+        Ok(rd) => {
+            let mut dirs: Vec<PathBuf> = rd
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .collect();
+            dirs.sort();
+            dirs
+        }
         Err(e) => {
             problems.push(Problem {
                 file: "kitty-specs".into(),
                 line: None,
-                message: e.message,
+                message: format!("cannot be read: {e}"),
             });
             Vec::new()
         }
     };
     (missions, problems)
+}
+
+/// Load several missions, spread over the machine's cores (a cold start of a
+/// large project is mostly parsing event logs and WP frontmatter).
+fn load_all(root: &Path, dirs: &[&PathBuf]) -> Vec<MissionView> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(dirs.len());
+    if threads <= 1 {
+        return dirs.iter().map(|d| load_mission(root, d)).collect();
+    }
+    let chunk = dirs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|d| load_mission(root, d))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(dirs.chunks(chunk))
+            // A part whose thread died is loaded again here.
+            .flat_map(|(h, part)| {
+                h.join()
+                    .unwrap_or_else(|_| part.iter().map(|d| load_mission(root, d)).collect())
+            })
+            .collect()
+    })
 }
 
 /// Keeps the project view and rebuilds only what changed.
@@ -521,6 +575,7 @@ impl Loader {
         let before = self.missions.len();
         self.missions.retain(|d, _| present.contains(d));
         changed |= self.missions.len() != before;
+        let mut todo: Vec<&PathBuf> = Vec::new();
         for dir in &dirs {
             let known = self.missions.contains_key(dir);
             if known && only.is_some_and(|set| !set.contains(dir)) {
@@ -530,13 +585,19 @@ impl Loader {
             // says (two same-size writes within one mtime tick look equal);
             // the periodic re-stat compares fingerprints.
             let named = only.is_some_and(|set| set.contains(dir));
-            let fp = fingerprint(dir);
-            if !named && self.missions.get(dir).is_some_and(|m| m.fingerprint == fp) {
+            if !named
+                && self
+                    .missions
+                    .get(dir)
+                    .is_some_and(|m| m.fingerprint == fingerprint(dir))
+            {
                 continue;
             }
-            self.missions
-                .insert(dir.clone(), Arc::new(load_mission(&self.root, dir)));
-            changed = true;
+            todo.push(dir);
+        }
+        changed |= !todo.is_empty();
+        for view in load_all(&self.root, &todo) {
+            self.missions.insert(view.dir.clone(), Arc::new(view));
         }
         if !changed {
             return None;

@@ -472,7 +472,11 @@ async fn events(State(app): State<Shared>) -> Sse<impl Stream<Item = Result<Even
 }
 
 async fn api_missions(State(app): State<Shared>) -> Response {
-    let v = app.current();
+    Json(missions_json(&app.current())).into_response()
+}
+
+/// The JSON behind the mission list.
+pub fn missions_json(v: &ProjectView) -> serde_json::Value {
     let missions: Vec<_> = v
         .missions
         .iter()
@@ -493,13 +497,12 @@ async fn api_missions(State(app): State<Shared>) -> Response {
             })
         })
         .collect();
-    Json(json!({
+    json!({
         "version": v.version,
         "project_path": v.project_path,
         "missions": missions,
         "problems": v.problems,
-    }))
-    .into_response()
+    })
 }
 
 fn json_404(what: String) -> Response {
@@ -509,14 +512,14 @@ fn json_404(what: String) -> Response {
 async fn api_mission(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
     let v = app.current();
     match find(&v, &slug) {
-        Some(m) => board_json(&v, m).into_response(),
+        Some(m) => Json(board_json(&v, m)).into_response(),
         None => json_404(format!("no mission {slug}")),
     }
 }
 
 /// The JSON behind the board.
-pub fn board_json(v: &ProjectView, m: &MissionView) -> Json<serde_json::Value> {
-    Json(json!({ "version": v.version, "mission": m }))
+pub fn board_json(v: &ProjectView, m: &MissionView) -> serde_json::Value {
+    json!({ "version": v.version, "mission": m })
 }
 
 async fn api_wp(

@@ -383,7 +383,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     };
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
-        preconditions(project, mission, &repo, &setup, &snap, &mut report.notes)?;
+        preconditions(mission, &repo, &setup, &snap, &mut report.notes)?;
     let sig = match identity(&repo) {
         Ok(s) => s,
         Err(e) if opts.dry_run => {
@@ -529,7 +529,6 @@ fn new_report(
 /// Every precondition that does not hold, and the mission's own modified files
 /// in the main checkout (allowed unless the merge changes them).
 fn preconditions(
-    project: &Project,
     mission: &Mission,
     repo: &Repository,
     setup: &Setup,
@@ -600,7 +599,7 @@ fn preconditions(
             );
         }
     }
-    for p in dependency_problems(project, mission, repo, code, tips)? {
+    for p in dependency_problems(mission, repo, code, tips)? {
         block("lost_work", p);
     }
     let linked = linked_checkouts(repo);

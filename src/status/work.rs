@@ -43,7 +43,7 @@ pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Option<Lane
     if wp.is_planning_artifact() {
         return None;
     }
-    let lanes = LanesManifest::read(&mission.lanes_file()).ok()??;
+    let lanes = LanesManifest::for_mission(mission).ok()??;
     let lane = lanes.lane_for_wp(&wp.id)?;
     if lane.lane_id == PLANNING_LANE {
         return None;
@@ -60,7 +60,7 @@ pub fn target_branch(mission: &Mission) -> String {
         .target_branch()
         .map(str::to_string)
         .or_else(|| {
-            LanesManifest::read(&mission.lanes_file())
+            LanesManifest::for_mission(mission)
                 .ok()
                 .flatten()
                 .map(|l| l.target_branch)

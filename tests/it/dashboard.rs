@@ -889,3 +889,91 @@ fn a_move_task_reaches_the_event_stream_and_the_board() {
         );
     }
 }
+
+#[test]
+fn the_re_stat_sees_changes_a_watcher_missed_and_only_rereads_that_mission() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let mut loader = Loader::new(Project::at(&root));
+    let v1 = loader.refresh(None, true).unwrap();
+    assert!(
+        loader.refresh(None, false).is_none(),
+        "nothing changed, nothing published"
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "x",
+        ],
+    );
+    // A second mission appears; the first changed: both are seen by one re-stat.
+    let other = env.create_mission(&root, "second");
+    let v2 = loader.refresh(None, false).expect("the change is seen");
+    assert!(v2.version > v1.version);
+    let first = v2.mission(&m.slug).unwrap();
+    assert_eq!(first.wp("WP02").unwrap().lane.as_str(), "claimed");
+    assert!(v2.mission(&other.slug).is_some());
+    // Untouched missions keep the very same view (no re-read).
+    fs::write(m.dir.join("spec.md"), "# Changed spec\n").unwrap();
+    let v3 = loader.refresh(None, false).expect("spec edit seen");
+    assert!(Arc::ptr_eq(
+        v2.mission(&other.slug).unwrap(),
+        v3.mission(&other.slug).unwrap()
+    ));
+    assert!(!Arc::ptr_eq(
+        v2.mission(&m.slug).unwrap(),
+        v3.mission(&m.slug).unwrap()
+    ));
+    // A removed mission leaves the view.
+    fs::remove_dir_all(&other.dir).unwrap();
+    let v4 = loader.refresh(None, false).expect("removal seen");
+    assert!(v4.mission(&other.slug).is_none());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_signals_a_dashboard_that_does_not_answer_only_after_checking_its_process() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    // The record's token no longer matches (say it was edited): the server
+    // will not take a shutdown, but /proc shows the PID is this project's
+    // `spec-kitty dashboard`, so --kill may signal it.
+    let rec = fs::read_to_string(root.join(".kittify/.dashboard")).unwrap();
+    let mut lines: Vec<String> = rec.lines().map(str::to_string).collect();
+    lines[2] = "0".repeat(32);
+    fs::write(root.join(".kittify/.dashboard"), lines.join("\n") + "\n").unwrap();
+    assert!(dash::is_project_dashboard(&Project::at(&root), d.pid));
+    assert!(
+        !dash::is_project_dashboard(&Project::at(&env.work), d.pid),
+        "another directory"
+    );
+    assert!(
+        !dash::is_project_dashboard(&Project::at(&root), std::process::id()),
+        "not a dashboard"
+    );
+    let out = env.json(&root, &["dashboard", "--kill", "--json"]);
+    assert_eq!(out["result"], "stopped", "{out}");
+    assert!(!alive(d.pid));
+}
+
+#[test]
+fn an_oversized_artifact_is_a_problem_not_a_page() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    fs::write(m.dir.join("spec.md"), "x".repeat(5 << 20)).unwrap();
+    let (router, _) = app(&root);
+    let r = get(&router, &format!("/missions/{}/artifacts/spec", m.slug));
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("is larger than 4 MiB; not shown"));
+    assert!(r.body.len() < 100_000);
+}

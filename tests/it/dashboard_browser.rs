@@ -428,3 +428,44 @@ fn a_missing_mission_route_and_the_index_render_in_the_browser() {
         "{text}"
     );
 }
+
+#[test]
+#[ignore = "needs headless Chromium (apt-get install -y chromium); .ci/run installs it and runs these with --ignored"]
+fn without_server_sent_events_the_page_polls_and_still_moves_cards() {
+    let env = TestEnv::new();
+    let (root, slug) = demo(&env);
+    let d = Running::start(&env, &root);
+    let mut b = Browser::launch();
+    // A browser (or proxy) without EventSource.
+    b.page(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": "delete window.EventSource; window.EventSource = undefined;"}),
+    );
+    b.goto(&d.url(&format!("/missions/{slug}/board")));
+    b.wait_for(
+        "document.getElementById('live').classList.contains('polling')",
+        "the polling fallback",
+    );
+    b.eval("window.__noReload = 1; true");
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "claimed",
+            "--mission",
+            &slug,
+            "--agent",
+            "gemini",
+        ],
+    );
+    b.wait_for(
+        "(() => { const c = document.querySelector('[data-wp=\"WP03\"].card'); \
+         return !!c && c.getAttribute('data-lane') === 'claimed'; })()",
+        "WP03 to show as claimed",
+    );
+    assert_eq!(b.eval("window.__noReload"), json!(1));
+}

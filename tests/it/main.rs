@@ -5,7 +5,9 @@
 mod common;
 
 mod auth;
+mod compat_commands;
 mod compat_finalize;
+mod compat_prompts;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;
@@ -22,6 +24,7 @@ mod release;
 mod shape;
 mod status;
 mod taskgraph;
+mod teams;
 mod trust;
 mod versions;
 mod walkthrough;
