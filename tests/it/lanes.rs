@@ -611,8 +611,6 @@ fn do_and_approve(
             wp,
             "--to",
             "for_review",
-            "--agent",
-            "impl",
             "--mission",
             slug,
         ],
@@ -786,10 +784,6 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
 
     // Resolved by hand in lane-b (WP03's work redone without the clash and
     // approved again): WP04 now gets it merged into lane-a before it starts.
-    env.git(&ws3, &["rm", "-q", "shared.txt"]);
-    crate::common::write(&ws3.join("src/three/c.txt"), "three\n");
-    env.git(&ws3, &["add", "-A"]);
-    env.git(&ws3, &["commit", "-qm", "WP03 redone"]);
     env.ok(
         root.as_path(),
         &[
@@ -811,6 +805,11 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
         ],
     );
     implement(&env, &root, &m.slug, "WP03", "beta");
+    // The redo is committed after the new claim (a hand-in needs a commit since it).
+    env.git(&ws3, &["rm", "-q", "shared.txt"]);
+    crate::common::write(&ws3.join("src/three/c.txt"), "three\n");
+    env.git(&ws3, &["add", "-A"]);
+    env.git(&ws3, &["commit", "-qm", "WP03 redone"]);
     env.ok(
         root.as_path(),
         &[
