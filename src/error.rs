@@ -1,4 +1,6 @@
-//! The library error type.
+//! The library error type, and the one place typed core errors (git2, lock
+//! errors) become it: exit code (kind), message and hint, with the typed error
+//! kept as the source.
 //!
 //! Every error carries a [`Kind`] (which decides the exit code) and an optional
 //! hint telling the user how to fix it. Messages name the file and, where known,
@@ -135,9 +137,42 @@ impl<T> IoContext<T> for std::io::Result<T> {
     }
 }
 
+// The typed errors of the core modules become an `Error` here, in one place:
+// each gets its exit code (kind), message and hint, and stays the source.
+
 impl From<git2::Error> for Error {
     fn from(e: git2::Error) -> Self {
-        Error::user(format!("git: {}", e.message()))
+        Error::user(format!("git: {}", e.message())).with_source(e)
+    }
+}
+
+impl From<crate::fsutil::LockError> for Error {
+    fn from(e: crate::fsutil::LockError) -> Self {
+        use crate::fsutil::LockError;
+        let (message, hint) = match &e {
+            LockError::Timeout { .. } => (
+                e.to_string(),
+                Some(
+                    "another spec-kitty process holds it; wait for it to finish and try again"
+                        .to_string(),
+                ),
+            ),
+            LockError::Io {
+                action,
+                path,
+                source,
+            } => {
+                let io = Error::io(
+                    action,
+                    path,
+                    std::io::Error::new(source.kind(), source.to_string()),
+                );
+                (io.message, io.hint)
+            }
+        };
+        let mut err = Error::user(message).with_source(e);
+        err.hint = hint;
+        err
     }
 }
 
@@ -153,5 +188,50 @@ mod tests {
         let text = "ééé = \"x\" y\n";
         let e = text.parse::<toml::Table>().unwrap_err();
         assert_eq!(toml_error_line(text, &e), Some(1));
+    }
+
+    #[test]
+    fn typed_errors_keep_their_source() {
+        use std::error::Error as _;
+        let g = git2::Error::from_str("bad ref");
+        let e = super::Error::from(g);
+        assert_eq!(e.message, "git: bad ref");
+        let src = e.source().expect("source kept");
+        assert!(src.downcast_ref::<git2::Error>().is_some(), "{src:?}");
+
+        let lock = crate::fsutil::LockError::Io {
+            action: "open lock file",
+            path: "/x/y.lock".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let e = super::Error::from(lock);
+        assert!(
+            e.message.starts_with("cannot open lock file /x/y.lock"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("check the permissions of /x/y.lock")
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<crate::fsutil::LockError>()
+            .is_some());
+    }
+
+    #[test]
+    fn a_full_disk_gets_its_hint() {
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let e = super::Error::io("write", std::path::Path::new("f"), full);
+        assert!(e.hint.unwrap().contains("free some disk space"));
+        // ENOSPC from the OS is the same kind.
+        #[cfg(target_os = "linux")]
+        {
+            let raw = std::io::Error::from_raw_os_error(28);
+            let e = super::Error::io("write", std::path::Path::new("f"), raw);
+            assert!(e.hint.unwrap().contains("free some disk space"));
+        }
     }
 }

@@ -544,13 +544,46 @@ pub struct FileLock {
     path: PathBuf,
 }
 
+/// Why a [`FileLock`] could not be taken. Converts into [`Error`] (message,
+/// hint, exit code) in `error.rs`, keeping the I/O error as its source.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process held the lock for the whole wait.
+    #[error("timed out after {:.1}s waiting for the lock on {what} ({})", .waited.as_secs_f64(), .path.display())]
+    Timeout {
+        what: String,
+        path: PathBuf,
+        waited: Duration,
+    },
+    /// The lock file or its directory could not be made, opened or locked.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 impl FileLock {
     /// Take an exclusive lock on `lock_path` (created if missing), waiting at most
     /// `timeout`. `what` names the protected state in the timeout message.
-    pub fn acquire(lock_path: &Path, timeout: Duration, what: &str) -> Result<FileLock> {
+    pub fn acquire(
+        lock_path: &Path,
+        timeout: Duration,
+        what: &str,
+    ) -> std::result::Result<FileLock, LockError> {
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LockError::Io {
+                action,
+                path,
+                source,
+            }
+        };
         if let Some(dir) = lock_path.parent() {
             if !dir.as_os_str().is_empty() && !dir.exists() {
-                create_dir_all(dir)?;
+                fs::create_dir_all(dir).map_err(io("create directory", dir))?;
             }
         }
         let file = OpenOptions::new()
@@ -559,7 +592,7 @@ impl FileLock {
             .create(true)
             .truncate(false)
             .open(lock_path)
-            .with_path("open lock file", lock_path)?;
+            .map_err(io("open lock file", lock_path))?;
         let start = Instant::now();
         let mut backoff = Duration::from_millis(1);
         loop {
@@ -575,17 +608,16 @@ impl FileLock {
                         || e.raw_os_error() == fs2::lock_contended_error().raw_os_error() =>
                 {
                     if start.elapsed() >= timeout {
-                        return Err(Error::user(format!(
-                            "timed out after {:.1}s waiting for the lock on {what} ({})",
-                            timeout.as_secs_f64(),
-                            lock_path.display()
-                        ))
-                        .with_hint("another spec-kitty process holds it; wait for it to finish and try again"));
+                        return Err(LockError::Timeout {
+                            what: what.to_string(),
+                            path: lock_path.to_path_buf(),
+                            waited: timeout,
+                        });
                     }
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_millis(25));
                 }
-                Err(e) => return Err(Error::io("lock", lock_path, e)),
+                Err(e) => return Err(io("lock", lock_path)(e)),
             }
         }
     }
@@ -798,7 +830,10 @@ mod tests {
         let p = dir.path().join("x.lock");
         let _held = FileLock::acquire(&p, LOCK_TIMEOUT, "test state").unwrap();
         let err = FileLock::acquire(&p, Duration::from_millis(30), "test state").unwrap_err();
+        assert!(matches!(err, LockError::Timeout { .. }), "{err:?}");
+        let err = Error::from(err);
         assert!(err.message.contains("timed out"), "{}", err.message);
         assert!(err.message.contains("x.lock"));
+        assert!(err.hint.unwrap().contains("another spec-kitty process"));
     }
 }

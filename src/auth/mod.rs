@@ -75,7 +75,7 @@ impl AuthHome {
         // 0700 every time, also when it already existed wider; a link there is refused.
         fsutil::create_private_dir(&self.dir)?;
         FileLock::acquire(&self.lock_path(), self.lock_timeout, "the credentials file").map_err(|e| {
-            e.with_hint(format!(
+            Error::from(e).with_hint(format!(
                 "another spec-kitty process holds {}; try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS",
                 self.lock_path().display()
             ))
@@ -352,8 +352,61 @@ fn tokens_from(
     })
 }
 
+/// Where `auth login` takes a value from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginInput {
+    /// Given on the command line.
+    Given(String),
+    /// The first line of stdin (`--password-stdin`).
+    StdinLine,
+    /// Asked for on the terminal.
+    Ask,
+}
+
+/// The login policy, decided before anything is read or sent: a stored session
+/// that can still refresh is kept unless `force`; a value not given is asked
+/// for only on a terminal (`tty`), never waited for on a pipe.
+pub fn plan_login(
+    home: &AuthHome,
+    username: Option<String>,
+    password: Option<String>,
+    password_stdin: bool,
+    force: bool,
+    tty: bool,
+) -> Result<(LoginInput, LoginInput)> {
+    if !force {
+        if let Some(c) = load(home)? {
+            if c.refresh_seconds_left() > 0 {
+                return Err(Error::user(format!("already logged in as {}", c.username))
+                    .with_hint("pass --force to log in again, or `spec-kitty auth logout` first"));
+            }
+        }
+    }
+    let user = match username {
+        Some(u) => LoginInput::Given(u),
+        None if tty => LoginInput::Ask,
+        None => {
+            return Err(Error::user("no username given and no terminal to ask on")
+                .with_hint("pass --username"))
+        }
+    };
+    let pass = match (password, password_stdin) {
+        (Some(p), _) => LoginInput::Given(p),
+        (None, true) => LoginInput::StdinLine,
+        (None, false) if tty => LoginInput::Ask,
+        (None, false) => {
+            return Err(Error::user("no password given and no terminal to ask on")
+                .with_hint("pass --password-stdin and pipe the password in"))
+        }
+    };
+    Ok((user, pass))
+}
+
 /// Log in with a username and password and store the tokens.
 pub fn login(home: &AuthHome, username: &str, password: &str) -> Result<Credentials> {
+    if password.is_empty() {
+        return Err(Error::user("the password is empty"));
+    }
     let server = server_url(home)?;
     let url = format!("{server}/api/v1/token/");
     match post(
@@ -459,5 +512,43 @@ pub fn refresh(home: &AuthHome, force: bool) -> Result<(Refreshed, Credentials)>
             "the server answered {code} to the refresh request"
         ))
         .with_hint("stored credentials were kept; try again later")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plan_login, AuthHome, LoginInput};
+
+    #[test]
+    fn login_asks_only_on_a_terminal() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = AuthHome::new(dir.path().to_path_buf());
+        let plan = |u: Option<&str>, p: Option<&str>, stdin: bool, tty: bool| {
+            plan_login(
+                &home,
+                u.map(str::to_string),
+                p.map(str::to_string),
+                stdin,
+                false,
+                tty,
+            )
+        };
+        assert_eq!(
+            plan(None, None, false, true).unwrap(),
+            (LoginInput::Ask, LoginInput::Ask)
+        );
+        assert_eq!(
+            plan(Some("u"), None, true, false).unwrap(),
+            (LoginInput::Given("u".into()), LoginInput::StdinLine)
+        );
+        assert_eq!(
+            plan(Some("u"), Some("p"), false, false).unwrap(),
+            (LoginInput::Given("u".into()), LoginInput::Given("p".into()))
+        );
+        let e = plan(None, Some("p"), false, false).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("pass --username"));
+        let e = plan(Some("u"), None, false, false).unwrap_err();
+        assert!(e.message.contains("no password given"), "{}", e.message);
+        assert!(super::login(&home, "u", "").is_err());
     }
 }

@@ -6,7 +6,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::Ctx;
-use crate::auth::{self, AuthHome, Refreshed};
+use crate::auth::{self, AuthHome, LoginInput, Refreshed};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +72,23 @@ fn prompt_line(label: &str) -> Result<String> {
         .read_line(&mut line)
         .map_err(|e| Error::user(format!("cannot read {label}: {e}")))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Read a login value from where [`auth::plan_login`] said.
+fn read_input(from: LoginInput, label: &str) -> Result<String> {
+    match from {
+        LoginInput::Given(v) => Ok(v),
+        LoginInput::Ask if label == "Password" => prompt_password(),
+        LoginInput::Ask => prompt_line(label),
+        LoginInput::StdinLine => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::user(format!("cannot read the password from stdin: {e}")))?;
+            Ok(line.trim_end_matches(['\r', '\n']).to_string())
+        }
+    }
 }
 
 fn describe(c: &auth::Credentials) -> serde_json::Value {
@@ -171,43 +188,11 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
             force,
             ..
         } => {
-            if !force {
-                if let Some(c) = auth::load(&home)? {
-                    if c.refresh_seconds_left() > 0 {
-                        return Err(Error::user(format!("already logged in as {}", c.username))
-                            .with_hint(
-                                "pass --force to log in again, or `spec-kitty auth logout` first",
-                            ));
-                    }
-                }
-            }
             let tty = std::io::stdin().is_terminal();
-            let username = match username {
-                Some(u) => u,
-                None if tty => prompt_line("Username")?,
-                None => {
-                    return Err(Error::user("no username given and no terminal to ask on")
-                        .with_hint("pass --username"))
-                }
-            };
-            let password = match (password, password_stdin) {
-                (Some(p), _) => p,
-                (None, true) => {
-                    let mut line = String::new();
-                    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-                        Error::user(format!("cannot read the password from stdin: {e}"))
-                    })?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-                (None, false) if tty => prompt_password()?,
-                (None, false) => {
-                    return Err(Error::user("no password given and no terminal to ask on")
-                        .with_hint("pass --password-stdin and pipe the password in"))
-                }
-            };
-            if password.is_empty() {
-                return Err(Error::user("the password is empty"));
-            }
+            let (user_from, pass_from) =
+                auth::plan_login(&home, username, password, password_stdin, force, tty)?;
+            let username = read_input(user_from, "Username")?;
+            let password = read_input(pass_from, "Password")?;
             let c = auth::login(&home, &username, &password)?;
             if ctx.json {
                 let mut v = json!({"result": "success"});

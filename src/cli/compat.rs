@@ -23,6 +23,18 @@
 //! `MERGE_TARGET_BRANCH`, `EXPECTED_TARGET_BRANCH`, `EXPECTED_BASE_BRANCH`,
 //! `BRANCH_MATCHES_TARGET`), `runtime_vars{now_utc_iso, ...}`, `NOW_UTC_ISO` and
 //! `branch_context{..., expected_checkout_branch, matches_target}`.
+//!
+//! Fields whose value is fixed by what this binary does (kept so the
+//! reference's prompts find them):
+//!
+//! | command | field | value, and why |
+//! |---|---|---|
+//! | `next` | `origin` | `{"mission_tier": "package_default", "mission_path": null}`: mission types are built in |
+//! | `next` | `run_id`, `decision_id`, `input_key`, `question`, `options`, `preview_step` | `null`: no runtime engine or decision queue; the decision is read off the mission's files |
+//! | `finalize-tasks` | `commit_created`, `commit_hash` | `false`, `null`: finalize-tasks never commits; with `auto_commit: true` the commit comes after the command and is reported on stderr |
+//! | `finalize-tasks` | `ownership_warnings` | `[]`: ownership problems are errors or go to `warnings` |
+//! | `agent mission create`, `agent tasks map-requirements` | `committed` | `false`, as for `commit_created` |
+//! | `agent tasks status` | `stale_wps` | `0`: staleness is not tracked (`auto_commit` is the project's setting) |
 
 use serde_json::{json, Map, Value};
 

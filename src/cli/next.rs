@@ -71,14 +71,14 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     if ctx.json {
         ctx.json_out(&d);
     } else {
-        let state = if d.kind == "terminal" {
+        let state = if d.kind == crate::next::DecisionKind::Terminal {
             "done"
         } else {
             d.mission_state
         };
         ctx.say(format!(
             "[{}] {} @ {state}",
-            d.kind.to_uppercase(),
+            d.kind.as_str().to_uppercase(),
             ctx.bold(&d.mission_slug)
         ));
         if let Some(a) = d.action {
@@ -95,8 +95,8 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
         }
         if let Some(p) = &d.progress {
             ctx.say(format!(
-                "Progress: {}% ({}/{} done)",
-                p["weighted_percentage"], p["done_wps"], p["total_wps"]
+                "Progress: {:?}% ({}/{} done)",
+                p.weighted_percentage, p.done_wps, p.total_wps
             ));
         }
         if let Some(c) = &d.command {

@@ -5,7 +5,7 @@
 
 use git2::{Commit, Index, Oid, Repository, Signature, Sort};
 
-use super::{contains, short, Strategy};
+use super::{contains, short, LaneAction, Strategy};
 use crate::error::{Error, Result};
 
 /// A lane to integrate.
@@ -33,8 +33,8 @@ pub(crate) struct Input<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct LaneStep {
     pub lane_id: String,
-    /// `merged`, `already_merged` or `no_changes`.
-    pub action: &'static str,
+    /// Merged, AlreadyMerged or NoChanges.
+    pub action: LaneAction,
     /// Commits of the lane that were not in the mission branch yet.
     pub commits: usize,
     /// Files the lane changed relative to what it was merged into.
@@ -108,7 +108,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
         if contains(repo, target, lane.tip)? {
             steps.push(LaneStep {
                 lane_id: lane.lane_id.clone(),
-                action: "no_changes",
+                action: LaneAction::NoChanges,
                 commits: 0,
                 files: Vec::new(),
             });
@@ -126,7 +126,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
         if already {
             steps.push(LaneStep {
                 lane_id: lane.lane_id.clone(),
-                action: "already_merged",
+                action: LaneAction::AlreadyMerged,
                 commits: 0,
                 files: Vec::new(),
             });
@@ -187,7 +187,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
         }
         steps.push(LaneStep {
             lane_id: lane.lane_id.clone(),
-            action: "merged",
+            action: LaneAction::Merged,
             commits,
             files: changed_files(repo, before, current)?,
         });
@@ -222,7 +222,7 @@ pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome>
                     let tree = repo.find_tree(tree)?;
                     let merged: Vec<&str> = steps
                         .iter()
-                        .filter(|s| s.action == "merged")
+                        .filter(|s| s.action == LaneAction::Merged)
                         .map(|s| s.lane_id.as_str())
                         .collect();
                     let wps: Vec<String> = input

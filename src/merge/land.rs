@@ -36,7 +36,8 @@ use serde_json::Value;
 use super::accept::{dependency_problems, recorded, unfinished_wps};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
-    branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, Strategy,
+    branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction,
+    Strategy,
 };
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
@@ -80,8 +81,7 @@ pub struct LaneOutcome {
     pub tip: Option<String>,
     pub wp_ids: Vec<String>,
     pub depends_on: Vec<String>,
-    /// `merged`, `already_merged`, `no_changes`, `conflict`, or `pending` (not reached).
-    pub action: String,
+    pub action: LaneAction,
     /// Lane commits that were not on the mission branch yet.
     pub commits: usize,
     /// Files the lane changes.
@@ -140,14 +140,36 @@ pub struct AbortReport {
     pub files_restored: Vec<String>,
 }
 
+/// How far a merge in progress got (serialised as `landing`, `landed`,
+/// `finishing` in the state file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Phase {
+    /// The refs and the main checkout's files are being updated.
+    Landing,
+    /// Refs and files landed; finishing has not started.
+    Landed,
+    /// Work packages, meta.json and lane clean-up.
+    Finishing,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Landing => "landing",
+            Phase::Landed => "landed",
+            Phase::Finishing => "finishing",
+        })
+    }
+}
+
 /// What a merge in progress remembers (`<git-common-dir>/spec-kitty-merge/<slug>.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct MergeState {
     version: u32,
     mission_slug: String,
     strategy: Strategy,
-    /// `landing` (refs and files being updated), `landed`, `finishing`.
-    phase: String,
+    phase: Phase,
     started_at: String,
     target_branch: String,
     target_before: String,
@@ -221,6 +243,7 @@ fn merge_lock(project: &Project) -> Result<FileLock> {
         LOCK_TIMEOUT,
         "merges in this repository",
     )
+    .map_err(Error::from)
 }
 
 fn oid(s: &str) -> Result<Oid> {
@@ -343,7 +366,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
             "a merge of {} into {} is in progress (stopped while {})",
             mission.slug, state.target_branch, state.phase
         ))
-        .with_hint(in_progress_hint(&mission.slug, &state.phase)));
+        .with_hint(in_progress_hint(&mission.slug, state.phase)));
     }
     let lanes = workspace::require_lanes(mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
@@ -444,7 +467,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         version: 1,
         mission_slug: mission.slug.clone(),
         strategy: opts.strategy,
-        phase: "landing".into(),
+        phase: Phase::Landing,
         started_at: crate::timefmt::now_iso(),
         target_branch: setup.target.clone(),
         target_before: setup.target_tip.to_string(),
@@ -501,7 +524,7 @@ fn new_report(
                 tip: t.map(|o| o.to_string()),
                 wp_ids: l.wp_ids.clone(),
                 depends_on: l.depends_on.clone(),
-                action: "pending".into(),
+                action: LaneAction::Pending,
                 commits: 0,
                 files: Vec::new(),
             })
@@ -699,7 +722,7 @@ fn simulate(
     if let Some(s) = &stuck {
         record_steps(&mut report.lanes, &s.done);
         if let Some(l) = report.lanes.iter_mut().find(|l| l.lane_id == s.what) {
-            l.action = "conflict".into();
+            l.action = LaneAction::Conflict;
         }
     }
     if stuck.is_some() || opts.dry_run {
@@ -779,7 +802,7 @@ fn simulate(
 fn record_steps(lanes: &mut [LaneOutcome], steps: &[integrate::LaneStep]) {
     for step in steps {
         if let Some(l) = lanes.iter_mut().find(|l| l.lane_id == step.lane_id) {
-            l.action = step.action.to_string();
+            l.action = step.action;
             l.commits = step.commits;
             l.files = step.files.clone();
         }
@@ -795,7 +818,7 @@ fn run_to_end(
     keep: bool,
 ) -> Result<MergeReport> {
     let slug = mission.slug.clone();
-    let stage = |phase: &str, e: Error| -> Error {
+    let stage = |phase: Phase, e: Error| -> Error {
         let hint = in_progress_hint(&slug, phase);
         let hint = match &e.hint {
             Some(h) => format!("{h}; then: {hint}"),
@@ -806,15 +829,15 @@ fn run_to_end(
             ..e
         }
     };
-    let checked_out = if state.phase == "landing" {
-        let on = land(repo, &state).map_err(|e| stage("landing", e))?;
-        state.phase = "landed".into();
+    let checked_out = if state.phase == Phase::Landing {
+        let on = land(repo, &state).map_err(|e| stage(Phase::Landing, e))?;
+        state.phase = Phase::Landed;
         write_state(project, &state)?;
         // Test hook: stop here as a crash would, so the tests can drive
         // `--continue` and `--abort`. Compiled out of normal builds.
         if crate::env::merge_interrupt_after_landing() {
             return Err(stage(
-                "landed",
+                Phase::Landed,
                 Error::internal(format!(
                     "merge stopped after landing on {} (merge-interrupt test hook)",
                     state.target_branch
@@ -826,7 +849,7 @@ fn run_to_end(
         head_branch(repo).as_deref() == Some(state.target_branch.as_str())
     };
     let finished =
-        finish(project, mission, repo, &mut state, keep).map_err(|e| stage("finishing", e))?;
+        finish(project, mission, repo, &mut state, keep).map_err(|e| stage(Phase::Finishing, e))?;
     Ok(MergeReport {
         mission_slug: state.mission_slug.clone(),
         strategy: state.strategy,
@@ -856,8 +879,8 @@ fn run_to_end(
     })
 }
 
-fn in_progress_hint(slug: &str, phase: &str) -> String {
-    if phase == "finishing" {
+fn in_progress_hint(slug: &str, phase: Phase) -> String {
+    if phase == Phase::Finishing {
         format!(
             "the merge already landed; run `spec-kitty merge --mission {slug} --continue` to finish it"
         )
@@ -1021,7 +1044,7 @@ fn finish(
     state: &mut MergeState,
     keep: bool,
 ) -> Result<Finished> {
-    state.phase = "finishing".into();
+    state.phase = Phase::Finishing;
     write_state(project, state)?;
     let keep = keep || state.keep_worktrees;
     let merged_short = short_str(&state.target_after);
@@ -1196,12 +1219,12 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
             mission.slug
         ))
     })?;
-    if state.phase == "finishing" {
+    if state.phase == Phase::Finishing {
         return Err(Error::user(format!(
             "the merge of {} already landed on {} and is being finished; it cannot be aborted",
             mission.slug, state.target_branch
         ))
-        .with_hint(in_progress_hint(&mission.slug, "finishing")));
+        .with_hint(in_progress_hint(&mission.slug, Phase::Finishing)));
     }
     let before = oid(&state.target_before)?;
     let after = oid(&state.target_after)?;

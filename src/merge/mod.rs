@@ -248,6 +248,23 @@ pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>
     Ok((pick(name, "user.name"), pick(email, "user.email")))
 }
 
+/// What a merge did (or would do) with one lane; serialised as the strings the
+/// merge report and the state file have always used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneAction {
+    /// Its new commits were integrated.
+    Merged,
+    /// The mission branch already held all of it.
+    AlreadyMerged,
+    /// The target already held all of it.
+    NoChanges,
+    /// It conflicts; the merge stopped here.
+    Conflict,
+    /// Not reached: the merge stopped before this lane.
+    Pending,
+}
+
 /// The first seven hex digits of a commit id.
 pub fn short(oid: Oid) -> String {
     short_str(&oid.to_string())

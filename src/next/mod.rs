@@ -21,10 +21,45 @@ use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
+/// What kind of answer `next` gives (serialised as `step`, `blocked`, `terminal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// There is a step to do: `action` says which.
+    Step,
+    /// Nothing this agent can do now: `reason` says why.
+    Blocked,
+    /// The mission is done.
+    Terminal,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Step => "step",
+            DecisionKind::Blocked => "blocked",
+            DecisionKind::Terminal => "terminal",
+        }
+    }
+}
+
+/// How far a mission's work packages are, by lane.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub total_wps: usize,
+    pub done_wps: usize,
+    pub approved_wps: usize,
+    pub in_progress_wps: usize,
+    pub planned_wps: usize,
+    pub for_review_wps: usize,
+    /// Lane-weighted completion, 0 to 100 with one decimal.
+    pub weighted_percentage: f64,
+}
+
 /// The decision, in the reference's schema plus the exact command to run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
-    pub kind: &'static str,
+    pub kind: DecisionKind,
     pub agent: Option<String>,
     pub mission_slug: String,
     pub mission_number: Option<String>,
@@ -38,7 +73,7 @@ pub struct Decision {
     pub prompt_file: Option<PathBuf>,
     pub reason: Option<String>,
     pub guard_failures: Vec<String>,
-    pub progress: Option<Value>,
+    pub progress: Option<Progress>,
     pub origin: Value,
     pub run_id: Option<String>,
     pub step_id: &'static str,
@@ -102,7 +137,7 @@ pub fn decide(
         .or_else(|| agent.and_then(|a| configured_role(project, a)))
         .unwrap_or(Role::Implement);
     let mut d = decide_step(project, mission, agent, result, role)?;
-    if d.kind == "step" {
+    if d.kind == DecisionKind::Step {
         attach_prompt(project, mission, &mut d)?;
     }
     Ok(d)
@@ -196,7 +231,7 @@ fn decide_step(
     // One shell word: it is printed inside commands (crate::shell).
     let agent_name = agent.map_or_else(|| "<agent>".to_string(), crate::shell::quote);
     let mut d = Decision {
-        kind: "step",
+        kind: DecisionKind::Step,
         agent: agent.map(str::to_string),
         mission_slug: slug.clone(),
         mission_number: mission.number.clone(),
@@ -314,15 +349,15 @@ fn decide_step(
         .map(|f| lane(&f.id).progress_weight())
         .sum::<f64>()
         / files.len() as f64;
-    d.progress = Some(json!({
-        "total_wps": files.len(),
-        "done_wps": count(&[Lane::Done]),
-        "approved_wps": count(&[Lane::Approved]),
-        "in_progress_wps": count(&[Lane::Claimed, Lane::InProgress]),
-        "planned_wps": count(&[Lane::Planned]),
-        "for_review_wps": count(&[Lane::ForReview, Lane::InReview]),
-        "weighted_percentage": (weighted * 1000.0).round() / 10.0,
-    }));
+    d.progress = Some(Progress {
+        total_wps: files.len(),
+        done_wps: count(&[Lane::Done]),
+        approved_wps: count(&[Lane::Approved]),
+        in_progress_wps: count(&[Lane::Claimed, Lane::InProgress]),
+        planned_wps: count(&[Lane::Planned]),
+        for_review_wps: count(&[Lane::ForReview, Lane::InReview]),
+        weighted_percentage: (weighted * 1000.0).round() / 10.0,
+    });
     let Some(lanes) = lanes_json else {
         return Ok(d);
     };
@@ -365,7 +400,7 @@ fn decide_step(
             d.workspace_path = Some(ws.path);
             return Ok(d);
         }
-        d.kind = "blocked";
+        d.kind = DecisionKind::Blocked;
         d.mission_state = "review";
         d.step_id = "review";
         d.reason = Some(format!(
@@ -471,7 +506,7 @@ fn decide_step(
             .iter()
             .all(|f| matches!(lane(&f.id), Lane::Done | Lane::Canceled))
         {
-            d.kind = "terminal";
+            d.kind = DecisionKind::Terminal;
             d.mission_state = "done";
             d.step_id = "done";
             d.reason = Some("every work package is done".into());
@@ -507,7 +542,7 @@ fn decide_step(
             l => format!("{} is {l}", f.id),
         })
         .collect();
-    d.kind = "blocked";
+    d.kind = DecisionKind::Blocked;
     d.mission_state = "implement";
     d.step_id = "implement";
     d.reason = Some(format!("nothing is ready: {}", waiting.join(", ")));

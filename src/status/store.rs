@@ -174,6 +174,7 @@ impl StatusStore {
             LOCK_TIMEOUT,
             &format!("the status log of {}", self.mission_slug),
         )
+        .map_err(crate::error::Error::from)
     }
 
     /// Validate and record a move under the lock; returns the events written

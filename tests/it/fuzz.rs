@@ -48,8 +48,13 @@ proptest! {
     #[test]
     fn wp_frontmatter_errors_name_the_file(body in "(---\n)?[ -~\n]{0,200}(---\n)?[ -~\n]{0,40}") {
         let path = Path::new("kitty-specs/001-x/tasks/WP01-fuzz.md");
-        if let Err(e) = WpFile::parse(path, &body) {
-            prop_assert!(e.message.contains("WP01-fuzz.md"), "{}", e.message);
+        match WpFile::parse(path, &body) {
+            Err(e) => prop_assert!(e.message.contains("WP01-fuzz.md"), "{}", e.message),
+            // Accepted: it had frontmatter, and the body is what followed it.
+            Ok(wp) => {
+                prop_assert_eq!(wp.id.as_str(), "WP01");
+                prop_assert!(body.starts_with("---") && body.ends_with(&wp.body));
+            }
         }
     }
 
@@ -73,13 +78,24 @@ proptest! {
         ] {
             let p = dir.path().join(name);
             std::fs::write(&p, &content).unwrap();
-            if let Err(e) = LanesManifest::read(&p) {
-                prop_assert!(e.message.contains("lanes.json"), "{}", e.message);
+            match LanesManifest::read(&p) {
+                Err(e) => {
+                    prop_assert!(e.message.contains("lanes.json"), "{}", e.message);
+                    prop_assert!(content != good, "the whole good file was refused");
+                }
+                Ok(l) => prop_assert_eq!(l.map(|l| l.mission_slug), Some("001-x".to_string())),
             }
             let m = dir.path().join("meta.json");
             std::fs::write(&m, &content).unwrap();
-            if let Err(e) = spec_kitty::mission::read_meta(&m) {
-                prop_assert!(e.message.contains("meta.json"), "{}", e.message);
+            match spec_kitty::mission::read_meta(&m) {
+                Err(e) => {
+                    prop_assert!(e.message.contains("meta.json"), "{}", e.message);
+                    prop_assert!(content != good, "the whole good file was refused");
+                }
+                Ok(meta) => prop_assert!(
+                    serde_json::from_str::<serde_json::Value>(&content).is_ok_and(|v| v.is_object()),
+                    "accepted {content:?} as {meta:?}"
+                ),
             }
         }
     }

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::merge::{self, AcceptOptions, MergeOptions, Strategy};
+use crate::merge::{self, AcceptOptions, LaneAction, MergeOptions, Strategy};
 
 const ACCEPT_HELP: &str = "\
 Gates (each reported as PASS or FAIL with its reasons):
@@ -382,17 +382,19 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
         ));
     }
     for l in &r.lanes {
-        let what = match l.action.as_str() {
-            "merged" if r.dry_run => format!(
+        let what = match l.action {
+            LaneAction::Merged if r.dry_run => format!(
                 "would merge {} commit(s), {} file(s)",
                 l.commits,
                 l.files.len()
             ),
-            "merged" => format!("merged {} commit(s), {} file(s)", l.commits, l.files.len()),
-            "already_merged" => "already merged".into(),
-            "no_changes" => "no changes".into(),
-            "conflict" => "conflicts (see below)".into(),
-            _ => "not reached".into(),
+            LaneAction::Merged => {
+                format!("merged {} commit(s), {} file(s)", l.commits, l.files.len())
+            }
+            LaneAction::AlreadyMerged => "already merged".into(),
+            LaneAction::NoChanges => "no changes".into(),
+            LaneAction::Conflict => "conflicts (see below)".into(),
+            LaneAction::Pending => "not reached".into(),
         };
         let deps = if l.depends_on.is_empty() {
             String::new()

@@ -161,7 +161,10 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             "{} {} -> {}",
             ctx.bold(&out.wp_id),
             out.from_lane,
-            ctx.paint(&out.to_lane, lane_colour(&out.to_lane))
+            ctx.paint(
+                &out.to_lane,
+                Lane::parse(&out.to_lane).map_or(style::DIM, lane_colour)
+            )
         ));
     }
     Ok(())
@@ -174,14 +177,14 @@ pub struct StatusArgs {
     pub mission: Option<String>,
 }
 
-fn lane_colour(lane: &str) -> anstyle::Style {
+fn lane_colour(lane: Lane) -> anstyle::Style {
     match lane {
-        "planned" => style::PLAIN,
-        "claimed" | "in_progress" => style::CAUTION,
-        "for_review" | "in_review" => style::HINT,
-        "approved" | "done" => style::GOOD,
-        "blocked" => style::BAD,
-        _ => style::DIM,
+        Lane::Planned => style::PLAIN,
+        Lane::Claimed | Lane::InProgress => style::CAUTION,
+        Lane::ForReview | Lane::InReview => style::HINT,
+        Lane::Approved | Lane::Done => style::GOOD,
+        Lane::Blocked => style::BAD,
+        Lane::Canceled => style::DIM,
     }
 }
 
@@ -244,7 +247,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "ready": board.ready,
             "stale_wps": 0,
             "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
-            "auto_commit": false,
+            "auto_commit": crate::merge::record::auto_commit_enabled(&project.root),
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
         return Ok(());
@@ -272,10 +275,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             continue;
         }
         ctx.say("");
-        ctx.say(ctx.paint(
-            &format!("{} ({})", lane, rows.len()),
-            lane_colour(lane.as_str()),
-        ));
+        ctx.say(ctx.paint(&format!("{} ({})", lane, rows.len()), lane_colour(lane)));
         for w in rows {
             ctx.say(row(w));
         }
