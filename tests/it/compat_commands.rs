@@ -107,6 +107,35 @@ fn charter_interview_generate_status_context_and_prompts() {
         prompt.contains("## Project charter") && prompt.contains("A fast wc clone"),
         "{prompt}"
     );
+    // ... and in the review prompt.
+    write(&m.dir.join("research.md"), "Findings.\n");
+    let sk = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--mission", m.slug.as_str()]);
+        env.ok(&root, &a)
+    };
+    sk(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "research"]);
+    sk(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "for_review",
+        "--agent",
+        "codex",
+    ]);
+    let out = sk(&[
+        "agent", "action", "review", "WP01", "--agent", "claude", "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("## Project charter") && prompt.contains("A fast wc clone"),
+        "{prompt}"
+    );
     // An unknown answer key is a usage error naming the questions.
     let out = env.run(&root, &["charter", "interview", "--answer", "nope=1"]);
     assert_eq!(out.status.code(), Some(2));
