@@ -66,6 +66,11 @@ fn charter_interview_generate_status_context_and_prompts() {
         env.json(&root, &["charter", "status", "--json"])["status"],
         "modified"
     );
+    env.ok(&root, &["charter", "sync"]);
+    assert_eq!(
+        env.json(&root, &["charter", "status", "--json"])["status"],
+        "synced"
+    );
     let first = env.json(
         &root,
         &["charter", "context", "--action", "implement", "--json"],

@@ -507,7 +507,10 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     let d = next(&env, &root, "codex", &[]);
     assert_eq!(d["action"], "merge", "{d}");
     let prompt = fs::read_to_string(d["prompt_file"].as_str().unwrap()).unwrap();
-    assert!(prompt.contains("spec-kitty merge --mission 001-demo --dry-run"), "{prompt}");
+    assert!(
+        prompt.contains("spec-kitty merge --mission 001-demo --dry-run"),
+        "{prompt}"
+    );
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "accepted"]);
     env.ok(&root, &["merge", "--mission", "demo"]);
