@@ -681,10 +681,17 @@ mod tests {
                     2 => format!("{name}  :"),
                     _ => format!("{name}:"),
                 };
-                text.push_str(&format!(
-                    "{key}{}\n",
-                    values[next(values.len() as u64) as usize]
-                ));
+                // Keys the parser types get values of their type (a wrong
+                // type is an error, tested elsewhere); the rest get anything.
+                let allowed: &[usize] = match name {
+                    "dependencies" | "owned_files" | "requirement_refs" => {
+                        &[0, 1, 2, 3, 4, 5, 6, 7, 9, 10]
+                    }
+                    "title" | "execution_mode" => &[0, 1, 2, 7, 9],
+                    _ => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                };
+                let value = values[allowed[next(allowed.len() as u64) as usize]];
+                text.push_str(&format!("{key}{value}\n"));
                 match next(4) {
                     0 => {
                         let c = format!("# comment {case}-{}", comments.len());
@@ -702,9 +709,14 @@ mod tests {
                 (0..next(3))
                     .map(|_| {
                         let k = names[next(names.len() as u64) as usize];
-                        let v = match next(3) {
-                            0 => Value::Sequence(vec!["WP03".into()]),
-                            1 => Value::String("new: value".into()),
+                        let v = match (k, next(3)) {
+                            ("title" | "execution_mode", _) | (_, 1) => {
+                                Value::String("new: value".into())
+                            }
+                            (_, 0) => Value::Sequence(vec!["WP03".into()]),
+                            ("dependencies" | "owned_files" | "requirement_refs", _) => {
+                                Value::Sequence(vec![])
+                            }
                             _ => Value::Bool(true),
                         };
                         (k, v)
