@@ -7,8 +7,10 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod charter;
 pub mod cli;
 pub mod confine;
+pub mod dashboard;
 pub mod env;
 pub mod error;
 pub mod fsutil;
@@ -21,6 +23,8 @@ pub mod mission;
 pub mod next;
 pub mod project;
 pub mod release;
+pub mod research;
+pub mod shell;
 pub mod status;
 pub mod tasks_md;
 pub mod templates;

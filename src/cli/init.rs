@@ -179,8 +179,30 @@ fn next_steps(here: bool, name: Option<&str>, selected: &[&'static Agent]) -> Ve
         "2. Start your agent there; its slash commands are in {}:",
         dirs.join(", ")
     ));
+    // The names exactly as the selected agents' files are named (Codex: `_`).
     for c in &commands::COMMANDS {
-        s.push(format!("     /spec-kitty.{:<15} {}", c.name, c.description));
+        let mut names: Vec<(String, Vec<&str>)> = Vec::new();
+        for a in selected {
+            let n = commands::invocation(a, c.name);
+            match names.iter_mut().find(|(m, _)| *m == n) {
+                Some((_, who)) => who.push(a.display),
+                None => names.push((n, vec![a.display])),
+            }
+        }
+        let shown = names
+            .first()
+            .map_or_else(|| format!("/spec-kitty.{}", c.name), |(n, _)| n.clone());
+        let others: Vec<String> = names
+            .iter()
+            .skip(1)
+            .map(|(m, who)| format!("{}: {m}", who.join(", ")))
+            .collect();
+        let others = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", others.join("; "))
+        };
+        s.push(format!("     {shown:<26} {}{others}", c.description));
     }
     s.push(
         "3. Describe the feature with /spec-kitty.specify; it creates the mission (its <slug>)."

@@ -4,13 +4,17 @@
 
 pub mod agent;
 pub mod auth;
+pub mod charter;
+pub mod compat;
 pub mod completion;
+pub mod dashboard;
 pub mod drivers;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
 pub mod next;
 pub mod output;
+pub mod research;
 pub mod state;
 pub mod upgrade;
 
@@ -50,15 +54,22 @@ pub enum Command {
     Implement(implement::ImplementArgs),
     /// Check a mission is ready to merge (same as `agent mission accept`)
     Accept(agent::merge::AcceptArgs),
-    /// Merge a mission's lanes into its target branch; the one command that commits
+    /// Merge a mission's lanes into its target branch and record the mission (it commits)
     Merge(agent::merge::MergeArgs),
     /// Rebuild a mission's status.json from its event log
     Materialize(agent::tasks_status::MaterializeArgs),
     /// Bring project metadata and slash commands up to this binary's version
     Upgrade(upgrade::UpgradeArgs),
+    /// The project charter: interview, generate, status, context
+    #[command(subcommand)]
+    Charter(charter::CharterCommand),
+    /// Scaffold a mission's Phase 0 research files (research.md and companions)
+    Research(research::ResearchArgs),
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
+    /// Serve a live, read-only web kanban of the project on 127.0.0.1
+    Dashboard(dashboard::DashboardArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -71,10 +82,13 @@ pub enum Command {
     #[command(hide = true)]
     Man(completion::ManArgs),
     /// git merge driver for status.events.jsonl (union by event_id)
+    #[command(hide = true)]
     MergeDriverEventLog(drivers::DriverArgs),
     /// git merge driver for status.json (derived from the log; never conflicts)
+    #[command(hide = true)]
     MergeDriverStatusJson(drivers::DriverArgs),
     /// git merge driver for tasks/WP*.md (activity log by union)
+    #[command(hide = true)]
     MergeDriverWp(drivers::DriverArgs),
 }
 
@@ -174,8 +188,11 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Merge(a) => agent::merge::run_merge(ctx, &a),
         Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
         Command::Upgrade(a) => upgrade::run(ctx, &a),
+        Command::Charter(c) => charter::run(ctx, c),
+        Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
+        Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),

@@ -40,13 +40,28 @@ pub struct NextArgs {
     /// project's tracked files (the decision itself is always read off the files)
     #[arg(long, value_enum, requires = "agent")]
     pub result: Option<StepResult>,
+    /// Ask as an implementer or a reviewer (default: `review` for agents listed
+    /// under `agents.reviewers` in .kittify/config.yaml, else `implement`). A
+    /// reviewer gets waiting reviews only; nobody is handed their own work to review.
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Implement,
+    Review,
 }
 
 pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
     ctx.warn_version_skew(project);
     let result = args.result.map(StepResult::as_str);
-    let d = crate::next::decide(project, &mission, args.agent.as_deref(), result)?;
+    let role = args.role.map(|r| match r {
+        RoleArg::Implement => crate::next::Role::Implement,
+        RoleArg::Review => crate::next::Role::Review,
+    });
+    let d = crate::next::decide(project, &mission, args.agent.as_deref(), result, role)?;
     if let Some(agent) = args.agent.as_deref() {
         let recorded = crate::next::record(project, &mission, agent, result, &d)?;
         for w in &recorded.warnings {
@@ -89,6 +104,9 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
         }
         if let Some(s) = &d.slash_command {
             ctx.say(format!("Slash command: {s}"));
+        }
+        if let Some(p) = &d.prompt_file {
+            ctx.say(format!("Prompt: {}", p.display()));
         }
     }
     Ok(())

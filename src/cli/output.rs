@@ -123,6 +123,26 @@ impl Ctx {
         eprintln!("{prefix} {}", msg.as_ref());
     }
 
+    /// Is there a person to ask: stdin a terminal and SPEC_KITTY_NON_INTERACTIVE unset?
+    pub fn can_ask(&self) -> bool {
+        std::io::IsTerminal::is_terminal(&std::io::stdin()) && !crate::env::non_interactive()
+    }
+
+    /// Ask a person at a terminal: the question on stderr, one line from stdin.
+    /// None (keep the default) when stdin is not a terminal, so nothing ever
+    /// waits on a pipe, or on an empty answer or end of input.
+    pub fn ask(&self, question: &str, default: &str) -> Option<String> {
+        use std::io::BufRead;
+        if !self.can_ask() {
+            return None;
+        }
+        eprint!("{question}\n  [{default}]\n> ");
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).ok()?;
+        let line = line.trim();
+        (!line.is_empty()).then(|| line.to_string())
+    }
+
     /// Wrap `text` in a style when stdout is coloured.
     pub fn paint(&self, text: &str, style: anstyle::Style) -> String {
         paint(self.color, text, style)

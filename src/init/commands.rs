@@ -11,14 +11,26 @@ pub struct SlashCommand {
 }
 
 /// The commands every agent gets, in workflow order.
-pub const COMMANDS: [SlashCommand; 10] = [
+pub const COMMANDS: [SlashCommand; 16] = [
     SlashCommand {
         name: "specify",
-        description: "Create a mission and write its specification",
+        description: "Interview the user, create a mission and write its specification",
+    },
+    SlashCommand {
+        name: "clarify",
+        description: "Ask the questions that resolve what a mission's spec leaves open",
     },
     SlashCommand {
         name: "plan",
         description: "Write the technical plan for a mission",
+    },
+    SlashCommand {
+        name: "research",
+        description: "Answer a mission's open technical questions in research.md",
+    },
+    SlashCommand {
+        name: "charter",
+        description: "Write or update the project charter every mission follows",
     },
     SlashCommand {
         name: "tasks",
@@ -29,16 +41,20 @@ pub const COMMANDS: [SlashCommand; 10] = [
         description: "Validate work packages and compute their dependencies and lanes",
     },
     SlashCommand {
-        name: "next",
-        description: "Run the mission loop: ask spec-kitty for the next step and do it",
-    },
-    SlashCommand {
         name: "implement",
         description: "Implement one work package in the workspace spec-kitty prepares",
     },
     SlashCommand {
         name: "review",
-        description: "Review one work package and record the verdict",
+        description: "Review one work package against a checklist and record the verdict",
+    },
+    SlashCommand {
+        name: "analyze",
+        description: "Check that spec, plan and work packages agree (read-only report)",
+    },
+    SlashCommand {
+        name: "checklist",
+        description: "Write a checklist that tests the quality of a mission's requirements",
     },
     SlashCommand {
         name: "accept",
@@ -52,6 +68,14 @@ pub const COMMANDS: [SlashCommand; 10] = [
         name: "status",
         description: "Show the kanban board of a mission's work packages",
     },
+    SlashCommand {
+        name: "dashboard",
+        description: "Open the live kanban of every mission in the browser",
+    },
+    SlashCommand {
+        name: "next",
+        description: "Run the mission loop: ask spec-kitty for the next step and do it",
+    },
 ];
 
 /// The first line of every generated command (after any front matter).
@@ -59,14 +83,46 @@ pub fn version_marker() -> String {
     format!("<!-- spec-kitty-command-version: {} -->", crate::VERSION)
 }
 
+/// `spec-kitty.<name>` as this agent names it; Codex gets `_` for `-`.
+pub fn stem(agent: &Agent, name: &str) -> String {
+    if agent.underscore_names {
+        format!("spec-kitty.{}", name.replace('-', "_"))
+    } else {
+        format!("spec-kitty.{name}")
+    }
+}
+
+/// How the user invokes a command in this agent: `/spec-kitty.tasks-finalize`
+/// (`/spec-kitty.tasks_finalize` for Codex).
+pub fn invocation(agent: &Agent, name: &str) -> String {
+    format!("/{}", stem(agent, name))
+}
+
 /// `spec-kitty.<name><ext>`; Codex gets `_` for `-`.
 pub fn file_name(agent: &Agent, cmd: &SlashCommand) -> String {
-    let stem = if agent.underscore_names {
-        cmd.name.replace('-', "_")
-    } else {
-        cmd.name.to_string()
-    };
-    format!("spec-kitty.{stem}{}", agent.ext)
+    format!("{}{}", stem(agent, cmd.name), agent.ext)
+}
+
+/// Replace `{{CMD:<name>}}` with the agent's invocation of that command.
+fn expand_cmds(agent: &Agent, text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{{CMD:") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + "{{CMD:".len()..];
+        match after.find("}}") {
+            Some(j) if COMMANDS.iter().any(|c| c.name == &after[..j]) => {
+                out.push_str(&invocation(agent, &after[..j]));
+                rest = &after[j + 2..];
+            }
+            _ => {
+                out.push_str("{{CMD:");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Project-relative path of one command file, with `/` separators.
@@ -77,7 +133,8 @@ pub fn rel_path(agent: &Agent, cmd: &SlashCommand) -> String {
 /// The full text of one command file for one agent.
 pub fn render(agent: &Agent, cmd: &SlashCommand) -> String {
     let template = crate::templates::agent_command(cmd.name).unwrap_or("");
-    let mut body = template
+    let template = crate::templates::expand_formats(template);
+    let mut body = expand_cmds(agent, &template)
         .replace("\r\n", "\n")
         .replace("{{AGENT}}", agent.key)
         .replace("{{ARGS}}", agent.args);
@@ -202,16 +259,36 @@ mod tests {
         }
     }
 
+    fn cmd(name: &str) -> SlashCommand {
+        *COMMANDS.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn every_placeholder_is_known() {
+        for c in COMMANDS {
+            let t = crate::templates::agent_command(c.name).unwrap();
+            for a in AGENTS {
+                let text = render(&a, &c);
+                assert!(
+                    !text.contains("{{CMD:") && !text.contains("{{FORMAT:"),
+                    "{}: {}",
+                    c.name,
+                    t
+                );
+            }
+        }
+    }
+
     #[test]
     fn codex_names_use_underscores() {
         let codex = find("codex").unwrap();
         assert_eq!(
-            rel_path(codex, &COMMANDS[3]),
+            rel_path(codex, &cmd("tasks-finalize")),
             ".codex/prompts/spec-kitty.tasks_finalize.md"
         );
         let copilot = find("copilot").unwrap();
         assert_eq!(
-            rel_path(copilot, &COMMANDS[0]),
+            rel_path(copilot, &cmd("specify")),
             ".github/prompts/spec-kitty.specify.prompt.md"
         );
     }

@@ -23,6 +23,13 @@ pub struct AcceptOptions {
     pub test_command: Option<String>,
     /// Who accepts (default: git's user.name, else `user`).
     pub actor: Option<String>,
+    /// Run the gates and report; record nothing (`--no-commit`, `--mode checklist`).
+    pub report_only: bool,
+    /// Unticked tasks.md checkboxes are reported, not blocking (`--lenient`).
+    pub lenient: bool,
+    /// How the accepted mission will land (`auto`, `pr`, `local`), recorded as
+    /// `acceptance_mode` in meta.json.
+    pub mode: Option<String>,
 }
 
 /// One readiness gate and its verdict.
@@ -164,8 +171,19 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         problems,
     ));
 
+    gates.push(scope_gate(project, mission)?);
     gates.push(artifacts_gate(mission, &lanes_result));
-    gates.push(checkboxes_gate(mission)?);
+    let mut boxes = checkboxes_gate(mission)?;
+    if opts.lenient && !boxes.passed {
+        notes.push(format!(
+            "lenient: tasks.md checkboxes not blocking ({})",
+            boxes.problems.join("; ")
+        ));
+        boxes.passed = true;
+        boxes.detail = format!("lenient: {}", boxes.detail);
+        boxes.problems.clear();
+    }
+    gates.push(boxes);
 
     if let Some(cmd) = &opts.test_command {
         gates.push(test_gate(cmd, &code));
@@ -192,7 +210,12 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         lanes: lanes_out,
         notes,
     };
-    if report.gates.iter().all(|g| g.passed) {
+    if opts.report_only {
+        report
+            .notes
+            .push("report only: acceptance was not recorded".into());
+    }
+    if report.gates.iter().all(|g| g.passed) && !opts.report_only {
         let actor = opts
             .actor
             .clone()
@@ -219,6 +242,9 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         meta.insert("accepted_at".into(), Value::String(at.clone()));
         meta.insert("accepted_by".into(), Value::String(actor.clone()));
         meta.insert("accepted_lanes".into(), Value::Object(accepted_lanes));
+        if let Some(mode) = &opts.mode {
+            meta.insert("acceptance_mode".into(), Value::String(mode.clone()));
+        }
         write_meta_file(&mission.meta_file(), &meta)?;
         report.accepted = true;
         report.accepted_at = Some(at);
@@ -365,6 +391,28 @@ pub(crate) fn dependency_problems(
         }
     }
     Ok(problems)
+}
+
+/// No WP's handed-in work changes files outside its `owned_files`, unless the
+/// WP file records the exception under `## Scope allowance`.
+fn scope_gate(project: &Project, mission: &Mission) -> Result<Gate> {
+    let problems = crate::status::work::out_of_scope(project, mission)?
+        .into_iter()
+        .map(|f| {
+            format!(
+                "{} changed files outside its owned_files: {} (send it back, or record the exception under `{}` in {})",
+                f.wp_id,
+                f.files.join(", "),
+                crate::status::work::ALLOWANCE_HEADING,
+                f.wp_file.display()
+            )
+        })
+        .collect();
+    Ok(Gate::new(
+        "scope",
+        "every work package changed only the files it owns (or its recorded allowance)".into(),
+        problems,
+    ))
 }
 
 fn nonempty(p: &Path) -> bool {

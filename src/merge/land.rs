@@ -123,6 +123,8 @@ pub struct MergeReport {
     /// Lanes whose worktree or branch was left in place, and why.
     pub kept: Vec<String>,
     pub notes: Vec<String>,
+    /// Work packages whose handed-in work changes files they do not own.
+    pub out_of_scope: Vec<crate::status::work::ScopeFinding>,
 }
 
 /// The result of `merge --abort`.
@@ -409,6 +411,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         None
     };
     report.blockers = blockers;
+    report.out_of_scope = crate::status::work::out_of_scope(project, mission)?;
     report.would_merge = report.blockers.is_empty() && report.conflicts.is_empty();
     if opts.dry_run {
         return Ok(report);
@@ -514,6 +517,7 @@ fn new_report(
         checked_out: false,
         blockers: Vec::new(),
         conflicts: Vec::new(),
+        out_of_scope: Vec::new(),
         wps_done: Vec::new(),
         removed_worktrees: Vec::new(),
         removed_branches: Vec::new(),
@@ -848,6 +852,7 @@ fn run_to_end(
         removed_branches: finished.removed_branches,
         kept: finished.kept,
         notes: state.notes.clone(),
+        out_of_scope: Vec::new(),
     })
 }
 
@@ -1042,6 +1047,7 @@ fn finish(
                         "merged into {} at {merged_short} by spec-kitty merge",
                         state.target_branch
                     )),
+                    landed: Some(state.target_after.clone()),
                     ..Default::default()
                 },
             )?;

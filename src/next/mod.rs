@@ -66,14 +66,135 @@ fn is_template(mission: &Mission, path: &std::path::Path, part: &str) -> bool {
             .is_some_and(|tpl| tpl.trim() == t)
 }
 
+/// What an agent is asking for work as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Implementation first; reviews of other agents' work when none is ready.
+    Implement,
+    /// Waiting reviews only (never the agent's own work).
+    Review,
+}
+
+/// The role `.kittify/config.yaml` gives an agent: `review` when it is listed
+/// under `agents.reviewers`.
+pub fn configured_role(project: &Project, agent: &str) -> Option<Role> {
+    let path = project.kittify_dir().join("config.yaml");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    let reviewers = v.get("agents")?.get("reviewers")?.as_sequence()?;
+    reviewers
+        .iter()
+        .any(|r| r.as_str() == Some(agent))
+        .then_some(Role::Review)
+}
+
+/// Decide the next step for `agent` and write the step's prompt file: every
+/// step names a `prompt_file` and a `command`.
 pub fn decide(
     project: &Project,
     mission: &Mission,
     agent: Option<&str>,
     result: Option<&str>,
+    role: Option<Role>,
+) -> Result<Decision> {
+    let role = role
+        .or_else(|| agent.and_then(|a| configured_role(project, a)))
+        .unwrap_or(Role::Implement);
+    let mut d = decide_step(project, mission, agent, result, role)?;
+    if d.kind == "step" {
+        attach_prompt(project, mission, &mut d)?;
+    }
+    Ok(d)
+}
+
+fn template(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "specify" => include_str!("../../templates/next/specify.md"),
+        "plan" => include_str!("../../templates/next/plan.md"),
+        "tasks" => include_str!("../../templates/next/tasks.md"),
+        "tasks-finalize" => include_str!("../../templates/next/tasks-finalize.md"),
+        "implement" => include_str!("../../templates/next/implement.md"),
+        "review" => include_str!("../../templates/next/review.md"),
+        "accept" => include_str!("../../templates/next/accept.md"),
+        "merge" => include_str!("../../templates/next/merge.md"),
+        _ => return None,
+    })
+}
+
+/// `s` reduced to a file-name-safe word.
+fn file_word(s: &str) -> String {
+    let w: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    if w.is_empty() {
+        "agent".into()
+    } else {
+        w
+    }
+}
+
+/// Write the step's prompt (from `templates/next/`) and name it; a step an
+/// agent writes itself (specify, tasks) gets `cat <prompt_file>` as command.
+fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Result<()> {
+    let Some(action) = d.action else {
+        return Ok(());
+    };
+    let Some(tpl) = template(action) else {
+        return Ok(());
+    };
+    let agent = d.agent.clone().unwrap_or_else(|| "<agent>".into());
+    let who = file_word(&format!("next-{agent}"));
+    let path = crate::workspace::action::prompt_path(project, mission, &who, action)?;
+    let quoted = crate::workspace::action::shell_quote(&path);
+    let command = d.command.clone().unwrap_or_else(|| format!("cat {quoted}"));
+    let next = format!(
+        "spec-kitty next --agent {} --mission {} --result success",
+        crate::shell::quote(&agent),
+        mission.slug
+    );
+    let text = tpl
+        .replace("{{MISSION}}", &mission.slug)
+        .replace("{{AGENT}}", &agent)
+        .replace("{{FEATURE_DIR}}", &mission.dir.display().to_string())
+        .replace("{{COMMAND}}", &command)
+        .replace("{{NEXT}}", &next)
+        .replace("{{WP}}", d.wp_id.as_deref().unwrap_or(""))
+        .replace(
+            "{{WORKSPACE}}",
+            &d.workspace_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        )
+        .replace(
+            "{{REASON}}",
+            d.reason.as_deref().unwrap_or("").trim_end_matches('.'),
+        );
+    fsutil::write_private(&path, text.as_bytes())?;
+    d.prompt_file = Some(path);
+    d.command = Some(command);
+    Ok(())
+}
+
+fn decide_step(
+    project: &Project,
+    mission: &Mission,
+    agent: Option<&str>,
+    result: Option<&str>,
+    role: Role,
 ) -> Result<Decision> {
     let slug = &mission.slug;
-    let agent_name = agent.unwrap_or("<agent>");
+    // One shell word: it is printed inside commands (crate::shell).
+    let agent_name = agent.map_or_else(|| "<agent>".to_string(), crate::shell::quote);
     let mut d = Decision {
         kind: "step",
         agent: agent.map(str::to_string),
@@ -121,7 +242,9 @@ pub fn decide(
             &mut d,
             "specify",
             "specify",
-            Some("/spec-kitty.specify"),
+            // The slash command creates a mission; this one exists already, so
+            // the step's prompt file (written below) is the instruction.
+            None,
             None,
             format!(
                 "{} is still the template: write the specification",
@@ -203,6 +326,54 @@ pub fn decide(
     let Some(lanes) = lanes_json else {
         return Ok(d);
     };
+    // Work waiting for review that this agent did not implement.
+    let reviewable = |f: &&wp::WpFile| {
+        lane(&f.id) == Lane::ForReview
+            && !agent.is_some_and(|a| {
+                crate::status::work::claimant(&events, &f.id).as_deref() == Some(a)
+            })
+    };
+    let reviewing = |f: &&wp::WpFile| {
+        lane(&f.id) == Lane::InReview
+            && agent.is_some_and(|a| snap.work_packages.get(&f.id).is_some_and(|s| s.actor == a))
+    };
+    if role == Role::Review {
+        let pick = files
+            .iter()
+            .find(reviewing)
+            .map(|f| (f, "is in review by you: approve it or send it back"))
+            .or_else(|| {
+                files
+                    .iter()
+                    .find(reviewable)
+                    .map(|f| (f, "is waiting for review"))
+            });
+        if let Some((f, why)) = pick {
+            let ws = workspace::resolve(project, mission, &lanes, f)?;
+            step(
+                &mut d,
+                "review",
+                "review",
+                Some("/spec-kitty.review"),
+                Some(format!(
+                    "spec-kitty agent action review {} --mission {slug} --agent {agent_name}",
+                    f.id
+                )),
+                format!("{} {why}", f.id),
+            );
+            d.wp_id = Some(f.id.clone());
+            d.workspace_path = Some(ws.path);
+            return Ok(d);
+        }
+        d.kind = "blocked";
+        d.mission_state = "review";
+        d.step_id = "review";
+        d.reason = Some(format!(
+            "nothing to review for {agent_name}: no work package is waiting for review by someone other than its implementer"
+        ));
+        d.command = Some(format!("spec-kitty agent tasks status --mission {slug}"));
+        return Ok(d);
+    }
     // Ready: planned, every dependency approved, and its lane's worktree free.
     let ready = files.iter().find(|f| {
         lane(&f.id) == Lane::Planned && workspace::handoff::wait_reason(&lanes, &snap, f).is_none()
@@ -224,7 +395,7 @@ pub fn decide(
         d.workspace_path = Some(ws.path);
         return Ok(d);
     }
-    if let Some(f) = files.iter().find(|f| lane(&f.id) == Lane::ForReview) {
+    if let Some(f) = files.iter().find(reviewable) {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
         step(
             &mut d,
@@ -248,10 +419,6 @@ pub fn decide(
             && agent.is_some_and(|a| {
                 crate::workspace::action::claimant(&events, &f.id).as_deref() == Some(a)
             })
-    };
-    let reviewing = |f: &&wp::WpFile| {
-        lane(&f.id) == Lane::InReview
-            && agent.is_some_and(|a| snap.work_packages.get(&f.id).is_some_and(|s| s.actor == a))
     };
     if let Some(f) = files.iter().find(claimed_by_me) {
         let ws = workspace::resolve(project, mission, &lanes, f)?;

@@ -7,11 +7,12 @@ mod model;
 pub mod ops;
 pub mod reduce;
 pub mod store;
-mod transitions;
+pub mod transitions;
 pub mod validate;
+pub mod work;
 pub mod wpmerge;
 
 pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
 pub use reduce::{reduce, reduce_events, Snapshot, WpState};
-pub use store::{EventLog, LogWarning, StatusStore, Transition};
-pub use transitions::{allowed_targets, validate, TransitionContext};
+pub use store::{EventLog, LogWarning, Roles, StatusStore, Transition};
+pub use transitions::{allowed_targets, route, validate, TransitionContext, LIFECYCLE};

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::model::Lane;
 use super::store::{LogWarning, StatusStore, Transition};
-use super::transitions::TransitionContext;
+use super::transitions::{self, TransitionContext};
+use super::work;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::Mission;
@@ -27,6 +28,9 @@ pub struct MoveRequest {
     pub reason: Option<String>,
     /// The workspace the WP runs in (recorded for claimed -> in_progress).
     pub workspace: Option<String>,
+    /// Set by `spec-kitty merge`: the commit the work landed in (satisfies the
+    /// `merged` guard of approved -> done, recorded as `merged_commit`).
+    pub landed: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +40,8 @@ pub struct MoveOutcome {
     pub to_lane: String,
     pub event_ids: Vec<String>,
     pub hops: Vec<String>,
+    /// What the move went ahead despite (e.g. uncommitted files outside the WP).
+    pub warnings: Vec<String>,
 }
 
 /// The WP file of `wp_id` (case-insensitive), or an error listing the known ids.
@@ -86,45 +92,46 @@ pub fn open_subtasks(mission: &Mission, wp_id: &str) -> Result<Vec<String>> {
 }
 
 /// Record a lane move, filling in the evidence the guards ask for from what the
-/// caller said (`--agent`, `--note`, `--review-feedback`), then note it in the
-/// WP file's activity log.
+/// caller said (`--agent`, `--note`, `--review-feedback`) and from git (the
+/// claim and hand-in commits, whether approved work is merged), then note it in
+/// the WP file's activity log.
 pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Result<MoveOutcome> {
     let file = find_wp(mission, &req.wp_id)?;
     let to = Lane::parse(&req.to)?;
     let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+    let events = store.read()?.events;
+    let snap = super::reduce(&events);
     let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
     let actor = req.agent.clone().unwrap_or_else(|| "user".into());
+    let route = if req.force {
+        vec![to]
+    } else {
+        transitions::route(from, to)
+    };
+    let mut warnings = Vec::new();
+    let mut extra = serde_json::Map::new();
+    let mut work_problem = None;
+    let mut merge_problem = None;
+    if from != to {
+        if route.last() == Some(&Lane::InProgress) {
+            extra = work::claim_keys(project, mission, &file);
+        }
+        if to == Lane::ForReview && !req.force {
+            let h = work::hand_in(project, mission, &file, &events)?;
+            work_problem = h.problem;
+            warnings = h.warnings;
+            extra = h.keys;
+        }
+        if to == Lane::Done && !req.force {
+            match &req.landed {
+                Some(c) => {
+                    extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
+                }
+                None => merge_problem = work::merge_problem(project, mission, &file, &events),
+            }
+        }
+    }
     let open = open_subtasks(mission, &file.id)?;
-    if !req.force
-        && matches!(to, Lane::Approved | Lane::Done)
-        && matches!(
-            from,
-            Lane::Planned | Lane::Claimed | Lane::InProgress | Lane::Blocked
-        )
-    {
-        return Err(Error::user(format!(
-            "{} is {from} and has not been reviewed; it cannot become {to}",
-            file.id
-        ))
-        .with_hint(format!(
-            "move it to for_review, and let a reviewer run `spec-kitty agent action review {}`; or pass --force --reason",
-            file.id
-        )));
-    }
-    if !req.force && matches!(to, Lane::ForReview | Lane::Approved | Lane::Done) && !open.is_empty()
-    {
-        return Err(Error::user(format!(
-            "{} still has unchecked subtasks in tasks.md: {}",
-            file.id,
-            open.join(", ")
-        ))
-        .with_hint(format!(
-            "tick them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force --reason",
-            open.join(" "),
-            mission.slug
-        )));
-    }
     let feedback = req.review_feedback.clone().or_else(|| req.note.clone());
     let leaving_review =
         from == Lane::InReview || (from == Lane::ForReview && !matches!(to, Lane::InReview));
@@ -151,15 +158,23 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let ctx = TransitionContext {
         actor: actor.clone(),
         reason: req.reason.clone().or_else(|| req.note.clone()),
-        review_ref: if sending_back { feedback.clone() } else { None },
+        review_ref: if sending_back {
+            req.review_feedback.clone()
+        } else {
+            None
+        },
         evidence,
         workspace_context: Some(
             req.workspace
                 .clone()
                 .unwrap_or_else(|| "main-checkout".into()),
         ),
-        subtasks_complete: open.is_empty(),
-        implementation_evidence: true,
+        wp_id: file.id.clone(),
+        mission_slug: mission.slug.clone(),
+        open_subtasks: open,
+        implementer: work::claimant(&events, &file.id),
+        work_problem,
+        merge_problem,
     };
     let mode = if file.is_planning_artifact() {
         "direct_repo"
@@ -173,6 +188,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         chain: true,
         execution_mode: mode.into(),
         ctx,
+        extra,
     })?;
     if !events.is_empty() {
         let note = req
@@ -204,6 +220,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         to_lane: to.to_string(),
         hops: events.iter().map(|e| e.to_lane.to_string()).collect(),
         event_ids: events.into_iter().map(|e| e.event_id).collect(),
+        warnings,
     })
 }
 
@@ -264,6 +281,9 @@ pub struct BoardWp {
     pub title: String,
     pub lane: String,
     pub agent: String,
+    /// Who claimed it for implementation, and who took its review.
+    pub implementer: String,
+    pub reviewer: String,
     pub dependencies: Vec<String>,
     pub execution_mode: String,
     pub workspace_kind: String,
@@ -294,7 +314,7 @@ impl Board {
             Vec::new()
         };
         let store = StatusStore::for_mission(project, mission);
-        let (snap, warnings) = store.snapshot()?;
+        let (snap, warnings, roles) = store.snapshot_with_roles()?;
         let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
         let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
         let mut wps = Vec::new();
@@ -309,6 +329,14 @@ impl Board {
                 title: f.title().unwrap_or_default(),
                 lane: l.to_string(),
                 agent: f.get_str("agent").unwrap_or_default(),
+                implementer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.implementer.clone())
+                    .unwrap_or_default(),
+                reviewer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.reviewer.clone())
+                    .unwrap_or_default(),
                 ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
                 dependencies: deps,
                 execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),

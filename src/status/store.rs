@@ -1,11 +1,12 @@
 //! Reading and appending `status.events.jsonl`, and writing `status.json`.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::model::{Lane, RawEvent, StatusEvent, LANES};
+use super::model::{Lane, RawEvent, StatusEvent};
 use super::reduce::{reduce, reduce_events, Snapshot};
-use super::transitions::{validate, TransitionContext};
+use super::transitions::{route, validate, TransitionContext};
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::Mission;
@@ -25,6 +26,13 @@ impl std::fmt::Display for LogWarning {
     }
 }
 
+/// Who implemented and who reviewed a work package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub implementer: Option<String>,
+    pub reviewer: Option<String>,
+}
+
 /// The parsed log plus anything that had to be skipped.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
@@ -38,12 +46,16 @@ pub struct Transition {
     pub wp_id: String,
     pub to: Lane,
     pub force: bool,
-    /// Walk every intermediate forward lane (in_progress -> approved records
-    /// for_review, in_review, approved), as the reference's move-task does.
+    /// Record the lanes the lifecycle passes through on the way
+    /// ([`route`]: the claim before in_progress, the review claim before a
+    /// verdict); nothing else is chained.
     pub chain: bool,
     /// `worktree` or `direct_repo`.
     pub execution_mode: String,
     pub ctx: TransitionContext,
+    /// Extra keys for the last event (the reference ignores keys it does not
+    /// know): `claim_commit`, `hand_in_commit`, `lane_branch`, ...
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The status files of one mission and the lock that guards them.
@@ -56,9 +68,6 @@ pub struct StatusStore {
     pub mission_number: String,
     pub mission_type: String,
 }
-
-/// The happy path planned -> done: the first seven lanes in canonical order.
-const FORWARD: &[Lane] = LANES.split_at(7).0;
 
 impl StatusStore {
     pub fn for_mission(project: &Project, mission: &Mission) -> StatusStore {
@@ -130,6 +139,35 @@ impl StatusStore {
         }
     }
 
+    /// [`StatusStore::snapshot`] plus who implemented and who reviewed each WP
+    /// (the actors of its latest claim and latest review claim), from one read.
+    pub fn snapshot_with_roles(
+        &self,
+    ) -> Result<(Snapshot, Vec<LogWarning>, BTreeMap<String, Roles>)> {
+        let bytes = match fs::read(&self.events_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((reduce(&[]), Vec::new(), BTreeMap::new()))
+            }
+            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+        };
+        let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
+        let mut roles: BTreeMap<String, Roles> = BTreeMap::new();
+        for e in &events {
+            let claim = e.to_lane == Lane::Claimed
+                || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned);
+            if claim || e.to_lane == Lane::InReview {
+                let r = roles.entry(e.wp_id.to_string()).or_default();
+                if claim {
+                    r.implementer = Some(e.actor.to_string());
+                } else {
+                    r.reviewer = Some(e.actor.to_string());
+                }
+            }
+        }
+        Ok((reduce_events(&events), warnings, roles))
+    }
+
     fn lock(&self) -> Result<FileLock> {
         FileLock::acquire(
             &self.lock_path,
@@ -163,17 +201,22 @@ impl StatusStore {
         let hops = if t.force || !t.chain {
             vec![t.to]
         } else {
-            hops(from, t.to)
+            route(from, t.to)
         };
         let mut prev = from;
         let mut events = Vec::with_capacity(hops.len());
         for (i, &to) in hops.iter().enumerate() {
             let mut ctx = t.ctx.clone();
-            if i > 0 {
+            // Feedback belongs to the hop that sends the WP back: the last.
+            if i + 1 < hops.len() {
                 ctx.review_ref = None;
             }
             validate(prev, to, t.force, &ctx)?;
-            events.push(self.new_event(&t.wp_id, prev, to, t.force, &t.execution_mode, &ctx));
+            let mut e = self.new_event(&t.wp_id, prev, to, t.force, &t.execution_mode, &ctx);
+            if i + 1 == hops.len() {
+                e.extra = t.extra.clone();
+            }
+            events.push(e);
             prev = to;
         }
         self.append(&events)?;
@@ -284,14 +327,6 @@ fn ends_with_newline(path: &Path) -> Result<bool> {
     let mut b = [0u8; 1];
     f.read_exact(&mut b).with_path("read", path)?;
     Ok(b[0] == b'\n')
-}
-
-fn hops(from: Lane, to: Lane) -> Vec<Lane> {
-    let pos = |l: Lane| FORWARD.iter().position(|&x| x == l);
-    match (pos(from), pos(to)) {
-        (Some(a), Some(b)) if b > a => FORWARD[a + 1..=b].to_vec(),
-        _ => vec![to],
-    }
 }
 
 /// Parse the log bytes; bad lines become warnings.
@@ -414,16 +449,6 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chain_hops_forward_only() {
-        assert_eq!(
-            hops(Lane::InProgress, Lane::Approved),
-            vec![Lane::ForReview, Lane::InReview, Lane::Approved]
-        );
-        assert_eq!(hops(Lane::Approved, Lane::Planned), vec![Lane::Planned]);
-        assert_eq!(hops(Lane::Planned, Lane::Blocked), vec![Lane::Blocked]);
-    }
 
     #[test]
     fn pieces_read_the_same_as_one_pass() {

@@ -85,10 +85,7 @@ struct Planned {
 
 /// Line (1-based, in the file) of a top-level frontmatter key, for error messages.
 fn key_line(file: &WpFile, key: &str) -> Option<usize> {
-    file.raw_frontmatter
-        .lines()
-        .position(|l| l.starts_with(&format!("{key}:")))
-        .map(|i| i + 2)
+    file.key_line(key)
 }
 
 /// Longest owned_files glob accepted (PATH_MAX): comparing globs costs their
@@ -96,7 +93,23 @@ fn key_line(file: &WpFile, key: &str) -> Option<usize> {
 const MAX_GLOB_LEN: usize = 4096;
 
 fn is_wp_id(s: &str) -> bool {
-    s.len() >= 4 && s.starts_with("WP") && s[2..].bytes().all(|b| b.is_ascii_digit())
+    s.len() >= 4 && crate::ids::is_wp_id(s)
+}
+
+/// Why an owned_files glob reaches outside the repository, if it does: an
+/// absolute path (or a home-relative one) or a `..` component.
+fn escapes_repo(glob: &str) -> Option<&'static str> {
+    let g = glob.trim();
+    if g.starts_with('/') || g.starts_with('\\') || g.starts_with('~') {
+        return Some("is absolute; it must be relative to the repository root");
+    }
+    if g.len() >= 2 && g.as_bytes()[1] == b':' && g.as_bytes()[0].is_ascii_alphabetic() {
+        return Some("is absolute (a drive path); it must be relative to the repository root");
+    }
+    if g.split(['/', '\\']).any(|c| c == "..") {
+        return Some("climbs out with `..`; it must stay inside the repository");
+    }
+    None
 }
 
 pub fn finalize(
@@ -126,11 +139,15 @@ pub fn finalize(
         Vec::new()
     };
     let tasks_path = mission.tasks_file();
-    let doc = if tasks_path.is_file() {
-        parse::parse(&fsutil::read_to_string(&tasks_path)?)
+    let tasks_text = if tasks_path.is_file() {
+        Some(fsutil::read_to_string(&tasks_path)?)
     } else {
-        TasksDoc::default()
+        None
     };
+    let doc = tasks_text
+        .as_deref()
+        .map(parse::parse)
+        .unwrap_or_else(TasksDoc::default);
 
     // Identity problems first: duplicate files, duplicate or orphan sections.
     let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
@@ -205,10 +222,11 @@ pub fn finalize(
             if !prose.is_empty() && a != b {
                 report.preserved_wps.push(f.id.clone());
                 report.warnings.push(format!(
-                    "{}: frontmatter dependencies [{}] kept; tasks.md says [{}] (edit {} to change them)",
+                    "{}: frontmatter `dependencies: [{}]` is what counts, but its tasks.md section says [{}]; make them agree (write `**Dependencies**: {}` in tasks.md, or edit {})",
                     f.id,
                     declared.join(", "),
                     prose.join(", "),
+                    if declared.is_empty() { "none".to_string() } else { declared.join(", ") },
                     f.path.display()
                 ));
             }
@@ -291,6 +309,32 @@ pub fn finalize(
             )
             .with_hint("owned_files are paths or globs such as src/module/**"));
         }
+        for g in &ownership.owned_files {
+            if let Some(why) = escapes_repo(g) {
+                return Err(Error::parse(
+                    &f.path,
+                    f.entry_line("owned_files", g),
+                    format!("{}: owned_files entry `{g}` {why}", f.id),
+                )
+                .with_hint("owned_files are paths or globs relative to the repository root, such as src/module/**"));
+            }
+        }
+        for t in f.get_list("subtasks") {
+            if !crate::ids::is_subtask_id(&t) {
+                return Err(Error::parse(
+                    &f.path,
+                    f.entry_line("subtasks", &t),
+                    format!(
+                        "{}: subtask `{t}` is not {}",
+                        f.id,
+                        crate::ids::IdKind::Subtask.grammar()
+                    ),
+                )
+                .with_hint(
+                    "subtask ids are T and digits (T001); they appear in the commands agents run",
+                ));
+            }
+        }
         if ownership.fallback {
             report.warnings.push(format!(
                 "{}: no file paths in the WP text; it owns the broad `src/**` (declare owned_files to narrow it)",
@@ -346,6 +390,11 @@ pub fn finalize(
         })
         .collect();
     check_ownership(&planned, &plan_wps)?;
+
+    // Text that looks like a field but is not in an accepted form.
+    report
+        .warnings
+        .extend(super::lint::warnings(tasks_text.as_deref(), &doc, &files));
 
     // Requirement coverage is advice, not a gate.
     let mapped: BTreeSet<&String> = planned.iter().flat_map(|p| &p.refs).collect();
@@ -649,12 +698,13 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
             )
             .with_hint("set it to the directory the WP mainly changes, e.g. src/module/"));
         }
-        let s = surface.trim_end_matches('/');
+        // A literal prefix of an owned glob (as the reference checks), or a path
+        // inside one: `wc.py/` is neither for `wc.py`.
         if !p
             .ownership
             .owned_files
             .iter()
-            .any(|g| g.starts_with(s) || ownership::glob_match(g, s))
+            .any(|g| g.starts_with(surface.as_str()) || ownership::glob_match(g, surface))
         {
             return Err(Error::parse(
                 &p.file.path,

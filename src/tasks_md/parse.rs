@@ -3,7 +3,8 @@
 //!
 //! A WP section starts at a WP heading (`## WP01: ...`, `## Work Package WP01 ...`,
 //! `### WP01`) and ends at the next heading of any level, except a
-//! `Dependencies` heading, whose bullet list belongs to the WP. So trailing prose
+//! `Dependencies`, `Subtasks` or `Included Subtasks` heading, whose list belongs
+//! to the WP. So trailing prose
 //! (`## Notes`, `### Notes`, `# Appendix`, a coverage table under its own heading)
 //! never leaks into the WP above it. Line numbers are 1-based.
 
@@ -12,13 +13,13 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+pub(super) fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     // The patterns are literals in this file; a bad one fails every test.
     #[allow(clippy::expect_used)]
     cell.get_or_init(|| Regex::new(pattern).expect("valid regex literal"))
 }
 
-fn wp_heading_re() -> &'static Regex {
+pub(super) fn wp_heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
@@ -26,9 +27,19 @@ fn wp_heading_re() -> &'static Regex {
     )
 }
 
-fn heading_re() -> &'static Regex {
+pub(super) fn heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(&R, r"^#{1,6}[ \t]")
+}
+
+/// A heading that belongs to the WP section above it: `### Dependencies`,
+/// `### Subtasks` or `### Included Subtasks`.
+fn inner_heading_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?i)^#{1,4}[ \t]*(?:\*\*)?[ \t]*(?:dependencies|(?:included[ \t]+)?subtasks)[ \t]*(?:\*\*)?[ \t]*:?[ \t]*$",
+    )
 }
 
 fn deps_heading_re() -> &'static Regex {
@@ -39,7 +50,7 @@ fn deps_heading_re() -> &'static Regex {
     )
 }
 
-fn depends_on_re() -> &'static Regex {
+pub(super) fn depends_on_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
@@ -47,7 +58,7 @@ fn depends_on_re() -> &'static Regex {
     )
 }
 
-fn deps_line_re() -> &'static Regex {
+pub(super) fn deps_line_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
@@ -60,12 +71,12 @@ fn bullet_wp_re() -> &'static Regex {
     re(&R, r"^[ \t]*[-*][ \t]+(WP\d{2})\b")
 }
 
-fn wp_token_re() -> &'static Regex {
+pub(super) fn wp_token_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(&R, r"WP\d{2}")
 }
 
-fn refs_line_re() -> &'static Regex {
+pub(super) fn refs_line_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
@@ -73,12 +84,12 @@ fn refs_line_re() -> &'static Regex {
     )
 }
 
-fn req_token_re() -> &'static Regex {
+pub(super) fn req_token_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(&R, r"(?i)\b(?:NFR|FR|C)-\d+\b")
 }
 
-fn subtask_re() -> &'static Regex {
+pub(super) fn subtask_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(&R, r"^[ \t]*[-*][ \t]*\[([ xX])\][ \t]*(T\d+)\b")
 }
@@ -165,7 +176,7 @@ pub fn parse(text: &str) -> TasksDoc {
         let mut j = i + 1;
         while j < lines.len() {
             let l = lines[j];
-            if heading_re().is_match(l) && !deps_heading_re().is_match(l.trim_end()) {
+            if heading_re().is_match(l) && !inner_heading_re().is_match(l.trim_end()) {
                 break;
             }
             end = j;
@@ -345,6 +356,17 @@ mod tests {
     fn dependencies_heading_stays_inside() {
         let doc = parse("## WP01: A\nbody\n\n## Dependencies\n- WP00\n");
         assert_eq!(deps(&doc, "WP01"), vec!["WP00"]);
+    }
+
+    #[test]
+    fn subtasks_heading_stays_inside() {
+        let doc = parse("## WP01: A\n### Included Subtasks\n- [ ] T001 a\n### Subtasks\n- [ ] T002 b\n### Notes\n- [ ] T003 c\n");
+        let ids: Vec<&str> = doc.sections[0]
+            .subtasks
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(ids, ["T001", "T002"]);
     }
 
     #[test]

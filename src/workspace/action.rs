@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{ensure, is_dirty, lane_diff, require_lanes, resolve, Workspace};
+use super::{commit_diff, ensure, is_dirty, lane_diff, require_lanes, resolve, Workspace};
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::{self, MoveRequest};
+use crate::status::work::{self, Scope};
 use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::{parse, wp, WpFile};
 
@@ -29,6 +30,9 @@ pub struct Handoff {
     pub lane: String,
     /// Things the agent should know (e.g. mission files not committed yet).
     pub notes: Vec<String>,
+    /// Review: the WP's own commits (claim..hand-in) and the files changed
+    /// outside what it owns.
+    pub scope: Option<Scope>,
 }
 
 /// How much of spec.md and of plan.md a prompt quotes.
@@ -47,23 +51,24 @@ pub fn unmet_dependencies(snap: &Snapshot, wp: &WpFile) -> Vec<String> {
 /// `<git-common-dir>/spec-kitty/prompts/<slug>-<WP>-<action>.md` (or
 /// `.kittify/runtime/prompts/` without git): inside the project's own ignored
 /// area, in a private (0700) directory, never a shared, predictable `/tmp` path.
-fn prompt_path(project: &Project, mission: &Mission, wp_id: &str, action: &str) -> Result<PathBuf> {
+pub fn prompt_path(
+    project: &Project,
+    mission: &Mission,
+    wp_id: &str,
+    action: &str,
+) -> Result<PathBuf> {
     let dir = project.prompts_dir();
     fsutil::create_private_dir(&dir)?;
     Ok(dir.join(format!("{}-{wp_id}-{action}.md", mission.slug)))
 }
 
-/// `p` as one shell word: as is when it is plain, else in single quotes.
-fn shell_quote(p: &Path) -> String {
-    let s = p.display().to_string();
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c))
-    {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+/// `p` as one shell word ([`crate::shell::quote`]).
+pub fn shell_quote(p: &Path) -> String {
+    crate::shell::quote_path(p)
+}
+
+fn q(s: &str) -> String {
+    crate::shell::quote(s)
 }
 
 fn read_or_empty(p: &Path) -> String {
@@ -112,19 +117,9 @@ fn subtasks_of(mission: &Mission, f: &WpFile) -> Vec<String> {
     ids
 }
 
-/// Who took a WP for implementation: the actor of its latest claim (the move to
-/// `claimed`, or straight to `in_progress` when it skipped that lane). A review
-/// sending it back keeps the claim with the implementer.
+/// Who took a WP for implementation (see [`work::claimant`]).
 pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
-    let mut last_claim: Option<&StatusEvent> = None;
-    for e in events.iter().filter(|e| e.wp_id == wp_id) {
-        let claim = e.to_lane == Lane::Claimed
-            || (e.to_lane == Lane::InProgress && matches!(e.from_lane, Lane::Planned));
-        if claim {
-            last_claim = Some(e);
-        }
-    }
-    last_claim.map(|e| e.actor.clone())
+    work::claimant(events, wp_id)
 }
 
 /// The WP to implement: the named one, or the first planned WP whose
@@ -247,6 +242,7 @@ pub fn implement(
     let fresh = WpFile::read(&file.path)?;
     let feedback = review_feedback(&store.read()?.events, &file.id);
     let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback);
+    let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
     fsutil::write_private(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
@@ -261,7 +257,24 @@ pub fn implement(
         from_lane: from.to_string(),
         lane: Lane::InProgress.to_string(),
         notes,
+        scope: None,
     })
+}
+
+fn short(c: &str) -> &str {
+    c.get(..12).unwrap_or(c)
+}
+
+fn file_list(files: &[String]) -> String {
+    if files.is_empty() {
+        "(no committed changes)".to_string()
+    } else {
+        files
+            .iter()
+            .map(|f| format!("- {f}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 fn file_text(f: &WpFile) -> String {
@@ -322,8 +335,8 @@ fn implement_prompt(
     let mut steps = Vec::new();
     if ws.branch.is_some() {
         steps.push(format!(
-            "Commit your work on the lane branch (review reads the branch, not the working tree):\n\n    git -C {qpath} add -A\n    git -C {qpath} commit -m \"{id}: {}\"",
-            title.replace(['"', '`', '$', '\\'], "'")
+            "Commit your work on the lane branch (review reads the branch, not the working tree):\n\n    git -C {qpath} add -A\n    git -C {qpath} commit -m {}",
+            q(&format!("{id}: {}", crate::shell::one_line(&title)))
         ));
     } else {
         steps.push(
@@ -331,15 +344,18 @@ fn implement_prompt(
                 .to_string(),
         );
     }
+    // Every value in a printed command is one shell word (crate::shell).
+    let (qid, qagent, qslug) = (q(id), q(agent), q(slug));
     let mut commands = String::new();
     if !subtasks.is_empty() {
+        let ids: Vec<String> = subtasks.iter().map(|t| q(t)).collect();
         commands.push_str(&format!(
-            "    spec-kitty agent tasks mark-status {} --status done --mission {slug}\n",
-            subtasks.join(" ")
+            "    spec-kitty agent tasks mark-status {} --status done --mission {qslug}\n",
+            ids.join(" ")
         ));
     }
     commands.push_str(&format!(
-        "    spec-kitty agent tasks move-task {id} --to for_review --agent {agent} --mission {slug} --note \"what you did\""
+        "    spec-kitty agent tasks move-task {qid} --to for_review --agent {qagent} --mission {qslug} --note \"what you did\""
     ));
     steps.push(format!(
         "Tick the subtasks and hand the work package in for review:\n\n{commands}"
@@ -360,7 +376,7 @@ fn implement_prompt(
          ---- work package {id} ----\n{text}\n---- end of {id} ----\n\n\
          ## Mission context\n\n{spec}\n{plan}\n\
          ## When you are done\n\n{steps}\n\n\
-         Then ask for the next step: `spec-kitty next --agent {agent} --mission {slug}`.\n",
+         Then ask for the next step: `spec-kitty next --agent {qagent} --mission {qslug}`.\n",
         text = file_text(f).trim_end(),
         feedback = if feedback.is_empty() {
             String::new()
@@ -391,13 +407,16 @@ pub fn review(
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let (file, mut ws, from) = loop {
-        let snap = store.snapshot()?.0;
+        let events = store.read()?.events;
+        let snap = crate::status::reduce(&events);
         let file = match wp_id {
             Some(id) => ops::find_wp(mission, id)?,
             None => wp::load_all(&mission.tasks_dir())?
                 .into_iter()
                 .find(|f| {
-                    !passed_over.contains(&f.id) && snap.lane_of(&f.id) == Some(Lane::ForReview)
+                    !passed_over.contains(&f.id)
+                        && snap.lane_of(&f.id) == Some(Lane::ForReview)
+                        && claimant(&events, &f.id).as_deref() != Some(agent)
                 })
                 .ok_or_else(|| {
                     Error::user(format!(
@@ -405,7 +424,7 @@ pub fn review(
                         mission.slug
                     ))
                     .with_hint(
-                        "work packages reach for_review with `move-task WPxx --to for_review`",
+                        "work packages reach for_review with `move-task WPxx --to for_review`; nobody is handed their own work to review",
                     )
                 })?,
         };
@@ -453,54 +472,88 @@ pub fn review(
         }
         passed_over.push(file.id.clone());
     };
-    let diff = match &ws.branch {
-        Some(b) => match lane_diff(project, mission, &lanes, &file, &ws, DIFF_LIMIT) {
+    let events = store.read()?.events;
+    let scope = work::scope(project, mission, &file, &events)?;
+    let lane_worktree = ws.path.clone();
+    let diff = match (&ws.branch, &scope) {
+        (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {
             Ok(d) => {
-                ws.base_branch = d.base.clone();
-                let list = if d.files.is_empty() {
-                    "(no committed changes)".to_string()
+                let (claim, hand_in) = (short(&sc.claim_commit), short(&sc.hand_in_commit));
+                let flagged = if sc.out_of_scope.is_empty() {
+                    String::new()
                 } else {
-                    d.files
-                        .iter()
-                        .map(|f| format!("- {f}"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
+                    format!(
+                        "OUT OF SCOPE: {id} changed files it does not own ({owned}):\n\n{list}\n\nSend it back unless the change belongs here; an allowed exception is recorded in the WP file under `{heading}` (`- path-or-glob why`).\n\n",
+                        id = file.id,
+                        owned = file.owned_files().join(", "),
+                        list = sc.out_of_scope.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"),
+                        heading = work::ALLOWANCE_HEADING,
+                    )
                 };
                 format!(
-                    "Changes on {b} since it left {base} ({n} files):\n\n{list}\n\n```diff\n{patch}```\n\nFull diff: `git diff {base}...{b}`\n",
-                    base = d.base,
+                    "{flagged}The work of {id} on {b}: its commits from the claim ({claim}) to the hand-in ({hand_in}), {n} files:\n\n{list}\n\n```diff\n{patch}```\n\n\
+                     Review this hand-in commit, not the lane worktree (the implementer may already be working there on the next work package). \
+                     Full diff: `git diff {claim}..{hand_in}`; a file as handed in: `git show {hand_in}:<path>`.\n",
+                    id = file.id,
                     n = d.files.len(),
+                    list = file_list(&d.files),
                     patch = d.patch,
                 )
             }
             Err(e) => format!("(no diff: {})\n", e.message),
         },
-        None => format!(
+        (Some(b), None) => match lane_diff(project, mission, &lanes, &file, &ws, DIFF_LIMIT) {
+            Ok(d) => {
+                ws.base_branch = d.base.clone();
+                format!(
+                    "No claim and hand-in commits are recorded for {id}, so this is everything on {b} since it left {base} ({n} files):\n\n{list}\n\n```diff\n{patch}```\n\nFull diff: `git diff {base}...{b}`\n",
+                    id = file.id,
+                    base = d.base,
+                    n = d.files.len(),
+                    list = file_list(&d.files),
+                    patch = d.patch,
+                )
+            }
+            Err(e) => format!("(no diff: {})\n", e.message),
+        },
+        (None, _) => format!(
             "Planning work in the main checkout: review the files under {} (`git diff` and `git status` there).\n",
             mission.dir.display()
         ),
     };
-    let dirty = if ws.branch.is_some() && ws.path.exists() && is_dirty(&ws.path).unwrap_or(false) {
+    let dirty = if ws.branch.is_some()
+        && lane_worktree.exists()
+        && is_dirty(&lane_worktree).unwrap_or(false)
+    {
         format!(
-            "\nNote: {} has uncommitted changes; they are not part of the diff above. Ask the implementer to commit them, or check `git -C {} status`.\n",
-            ws.path.display(),
-            ws.path.display()
+            "\nNote: the lane worktree {} has uncommitted changes; they are not part of this review.\n",
+            lane_worktree.display(),
         )
     } else {
         String::new()
     };
+    // The reviewer reads the hand-in commit from the main checkout; it is never
+    // sent into the lane worktree, where the implementer may be working.
+    if ws.branch.is_some() {
+        ws.kind = "review_view";
+        ws.path = project.root.clone();
+    }
     let fresh = WpFile::read(&file.path)?;
     let slug = &mission.slug;
     let id = &file.id;
     let prompt = format!(
         "# Review {id}: {title}\n\nMission: {slug}\nReviewer: {agent}\nWorkspace: {path}\n\n{diff}{dirty}\n\
          ---- work package {id} (its acceptance criteria) ----\n{text}\n---- end of {id} ----\n\n\
-         Approve:\n\n    spec-kitty agent tasks move-task {id} --to approved --agent {agent} --mission {slug} --note \"why it is good\"\n\n\
-         Or send it back with feedback:\n\n    spec-kitty agent tasks move-task {id} --to planned --agent {agent} --mission {slug} --review-feedback \"what must change\"\n",
+         Approve:\n\n    spec-kitty agent tasks move-task {qid} --to approved --agent {qagent} --mission {qslug} --note \"why it is good\"\n\n\
+         Or send it back with feedback:\n\n    spec-kitty agent tasks move-task {qid} --to planned --agent {qagent} --mission {qslug} --review-feedback \"what must change\"\n",
+        qid = q(id),
+        qagent = q(agent),
+        qslug = q(slug),
         title = fresh.title().unwrap_or_default(),
         path = ws.path.display(),
         text = file_text(&fresh).trim_end(),
     );
+    let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, id, "review")?;
     fsutil::write_private(&prompt_file, prompt.as_bytes())?;
     Ok(Handoff {
@@ -515,6 +568,7 @@ pub fn review(
         from_lane: from.to_string(),
         lane: Lane::InReview.to_string(),
         notes: Vec::new(),
+        scope,
     })
 }
 

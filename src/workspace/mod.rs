@@ -527,8 +527,34 @@ pub fn lane_diff(
         None => Vec::new(),
     };
     let (base, merge_base) = lane_base(&repo, mission, &deps, head.id(), &ws.target_branch)?;
-    let old = repo.find_commit(merge_base)?.tree()?;
-    let new = head.tree()?;
+    let (files, patch) = diff_commits(&repo, merge_base, head.id(), max_bytes)?;
+    Ok(LaneDiff { base, files, patch })
+}
+
+/// The diff between two commits of the project: `Added src/x.rs`-style file
+/// lines and the patch text, cut at `max_bytes`. This is what a reviewer reads
+/// of a WP: its claim commit to its hand-in commit, never a live worktree.
+pub fn commit_diff(project: &Project, from: &str, to: &str, max_bytes: usize) -> Result<LaneDiff> {
+    let repo = open_main(project)?;
+    let parse =
+        |s: &str| Oid::from_str(s).map_err(|_| Error::user(format!("{s:?} is not a commit id")));
+    let (old, new) = (parse(from)?, parse(to)?);
+    let (files, patch) = diff_commits(&repo, old, new, max_bytes)?;
+    Ok(LaneDiff {
+        base: from.to_string(),
+        files,
+        patch,
+    })
+}
+
+fn diff_commits(
+    repo: &Repository,
+    old: Oid,
+    new: Oid,
+    max_bytes: usize,
+) -> Result<(Vec<String>, String)> {
+    let old = repo.find_commit(old)?.tree()?;
+    let new = repo.find_commit(new)?.tree()?;
     let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
     let mut files = Vec::new();
     for d in diff.deltas() {
@@ -553,5 +579,5 @@ pub fn lane_diff(
     if truncated {
         patch.push_str("\n[diff cut here; run the git diff command below for the rest]\n");
     }
-    Ok(LaneDiff { base, files, patch })
+    Ok((files, patch))
 }

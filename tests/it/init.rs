@@ -125,7 +125,7 @@ fn seed_section_1(agent: &str, dir_glob: (&str, &str)) {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("spec-kitty.") && n.ends_with(ext))
         .collect();
-    assert_eq!(files.len(), 10, "{files:?}");
+    assert_eq!(files.len(), 16, "{files:?}");
     let implement = files.iter().find(|f| f.contains(".implement.")).unwrap();
     let body = fs::read_to_string(demo.join(dir).join(implement)).unwrap();
     assert!(body.contains("spec-kitty agent action implement"), "{body}");
@@ -178,7 +178,7 @@ fn seed_1a_rerun_is_idempotent() {
     assert_eq!(v["already_initialized"], true);
     assert_eq!(v["agents"], serde_json::json!(["codex"]));
     assert_eq!(v["files_written"].as_array().unwrap().len(), 0);
-    assert_eq!(v["files_unchanged"].as_array().unwrap().len(), 10);
+    assert_eq!(v["files_unchanged"].as_array().unwrap().len(), 16);
     assert!(v["next_steps"]
         .as_array()
         .unwrap()
@@ -257,10 +257,10 @@ fn user_edits_are_kept_and_reported_and_stale_files_refreshed() {
     let old_hash = fnv(old.as_bytes());
     m["files"][".codex/prompts/spec-kitty.review.md"]["hash"] = serde_json::json!(old_hash);
     // A command an older version shipped and this one does not: removed when unedited.
-    let retired = demo.join(".codex/prompts/spec-kitty.dashboard.md");
-    fs::write(&retired, "dashboard\n").unwrap();
-    m["files"][".codex/prompts/spec-kitty.dashboard.md"] = serde_json::json!({
-        "hash": fnv(b"dashboard\n"), "agent": "codex", "command": "dashboard"
+    let retired = demo.join(".codex/prompts/spec-kitty.tasks_outline.md");
+    fs::write(&retired, "outline\n").unwrap();
+    m["files"][".codex/prompts/spec-kitty.tasks_outline.md"] = serde_json::json!({
+        "hash": fnv(b"outline\n"), "agent": "codex", "command": "tasks-outline"
     });
     fs::write(&manifest_path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
 
@@ -284,7 +284,7 @@ fn user_edits_are_kept_and_reported_and_stale_files_refreshed() {
     );
     assert_eq!(
         v["files_removed"],
-        serde_json::json!([".codex/prompts/spec-kitty.dashboard.md"])
+        serde_json::json!([".codex/prompts/spec-kitty.tasks_outline.md"])
     );
     assert!(!retired.exists());
     assert_eq!(fs::read_to_string(&plan).unwrap(), "my own plan prompt\n");
@@ -376,7 +376,7 @@ fn all_thirteen_agents_get_files_in_their_formats() {
         &["init", "all", "--ai", &list, "--yes", "--json"],
     );
     assert_eq!(v["agents"].as_array().unwrap().len(), 13);
-    assert_eq!(v["files_written"].as_array().unwrap().len(), 130);
+    assert_eq!(v["files_written"].as_array().unwrap().len(), 13 * 16);
     let root = env.work.join("all");
     let expect = [
         (".github/prompts", ".prompt.md"),
@@ -399,7 +399,7 @@ fn all_thirteen_agents_get_files_in_their_formats() {
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 10, "{agent}: {names:?}");
+        assert_eq!(names.len(), 16, "{agent}: {names:?}");
         for n in &names {
             assert!(
                 n.starts_with("spec-kitty.") && n.ends_with(ext),
@@ -492,8 +492,8 @@ fn rerun_with_another_agent_adds_it() {
     let v = env.json(&demo, &["init", ".", "--ai", "claude", "--yes", "--json"]);
     assert_eq!(v["agents"], serde_json::json!(["codex", "claude"]));
     assert_eq!(v["agents_added"], serde_json::json!(["claude"]));
-    assert_eq!(v["files_written"].as_array().unwrap().len(), 10);
-    assert_eq!(v["files_unchanged"].as_array().unwrap().len(), 10);
+    assert_eq!(v["files_written"].as_array().unwrap().len(), 16);
+    assert_eq!(v["files_unchanged"].as_array().unwrap().len(), 16);
     let config = fs::read_to_string(demo.join(".kittify/config.yaml")).unwrap();
     let doc: serde_yaml::Value = serde_yaml::from_str(&config).unwrap();
     assert_eq!(
@@ -632,7 +632,7 @@ fn parallel_inits_lose_no_agent() {
     let m: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.join(".kittify/managed-files.json")).unwrap())
             .unwrap();
-    assert_eq!(m["files"].as_object().unwrap().len(), 60);
+    assert_eq!(m["files"].as_object().unwrap().len(), 6 * 16);
     assert_home_empty(&env);
 }
 

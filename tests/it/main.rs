@@ -5,7 +5,13 @@
 mod common;
 
 mod auth;
+mod compat_commands;
+mod compat_finalize;
+mod compat_prompts;
+mod dashboard;
+mod dashboard_browser;
 mod fuzz;
+mod guarded;
 mod hardening;
 mod init;
 mod lanes;
@@ -13,10 +19,12 @@ mod merge;
 mod merge_drivers;
 mod mission;
 mod next;
+mod prompts;
 mod release;
 mod shape;
 mod status;
 mod taskgraph;
+mod teams;
 mod trust;
 mod versions;
 mod walkthrough;

@@ -98,6 +98,19 @@ fn mv(env: &TestEnv, root: &Path, wp: &str, to: &str, agent: &str) {
     );
 }
 
+/// Commit a file the code WP owns on its lane branch (WP02 `src/core/**`,
+/// WP03 `src/cli/**` of the three-WP mission, both in lane-a).
+fn build(env: &TestEnv, root: &Path, wp: &str) {
+    let wt = root.join(".worktrees/001-demo-lane-a");
+    let dir = if wp == "WP02" { "core" } else { "cli" };
+    write(
+        &wt.join(format!("src/{dir}/{}.rs", wp.to_lowercase())),
+        "// work\n",
+    );
+    env.git(&wt, &["add", "-A"]);
+    env.git(&wt, &["commit", "-qm", &format!("{wp}: work")]);
+}
+
 fn tick(env: &TestEnv, root: &Path, wp: &str) {
     let t = format!("T0{}", &wp[2..]);
     env.ok(
@@ -124,7 +137,8 @@ fn every_state_is_read_from_the_artifacts() {
     let d = next(&env, &root, "codex", &[]);
     assert_eq!(state(&d), ("specify", "specify"), "{d}");
     assert_eq!(d["kind"], "step");
-    assert_eq!(d["slash_command"], "/spec-kitty.specify");
+    // The mission exists: the step never says to create it again.
+    assert_eq!(d["slash_command"], Value::Null);
     assert_eq!(d["progress"], Value::Null);
     assert_eq!(d["wp_id"], Value::Null);
     // An empty spec.md is no spec either.
@@ -262,6 +276,7 @@ fn every_state_is_read_from_the_artifacts() {
             ],
         );
         tick(&env, &root, wp);
+        build(&env, &root, wp);
         mv(&env, &root, wp, "for_review", "codex");
         env.ok(
             &root,
@@ -296,9 +311,27 @@ fn every_state_is_read_from_the_artifacts() {
     );
     assert_eq!(d["slash_command"], "/spec-kitty.merge");
 
-    for wp in ["WP01", "WP02", "WP03"] {
-        mv(&env, &root, wp, "done", "claude");
-    }
+    // done needs the approved work merged: move-task refuses, merge lands it.
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "done",
+            "--mission",
+            "demo",
+        ],
+    );
+    assert!(
+        err.contains("rule: merged") && err.contains("spec-kitty merge --mission 001-demo"),
+        "{err}"
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission state"]);
+    env.ok(&root, &["merge", "--mission", "demo"]);
     let d = next(&env, &root, "codex", &[]);
     assert_eq!(d["kind"], "terminal", "{d}");
     assert_eq!(d["mission_state"], "done");
@@ -522,13 +555,23 @@ fn drive(
         if let Some(r) = result {
             extra = vec!["--result", r];
         }
-        let d = next(env, root, "codex", &extra);
+        let mut d = next(env, root, "codex", &extra);
+        // codex never reviews its own work: while it waits, claude reviews.
+        if d["kind"] == "blocked" {
+            d = next(env, root, "claude", &[]);
+        }
         result = Some("success");
         let action = d["action"].as_str().unwrap_or("").to_string();
         log.push(format!("{} {}", action, d["wp_id"]));
         let command: Option<Vec<String>> = d["command"]
             .as_str()
-            .map(|c| spec_kitty_commands(c).remove(0));
+            .and_then(|c| spec_kitty_commands(c).into_iter().next());
+        // Every step names its prompt file and a command (the terminal
+        // answer is not a step).
+        assert!(
+            d["kind"] == "terminal" || (d["prompt_file"].is_string() && d["command"].is_string()),
+            "{d}"
+        );
         match action.as_str() {
             "specify" => write(
                 &m.dir.join("spec.md"),

@@ -51,10 +51,13 @@ fn legal_moves_illegal_moves_and_force() {
     let (root, dir) = mission(&env, 2);
     let out = mv(&env, &root, &["WP01", "--to", "done"]);
     assert_eq!(out.status.code(), Some(1));
+    // Every refusal names the rule, the current lane and the command to run.
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("has not been reviewed"),
-        "{}",
-        stderr(&out)
+        err.contains("rule: no-skipping")
+            && err.contains("WP01 is planned")
+            && err.contains("spec-kitty agent action implement WP01 --mission 001-m"),
+        "{err}"
     );
 
     let out = mv(
@@ -87,7 +90,8 @@ fn legal_moves_illegal_moves_and_force() {
     );
     let out = mv(&env, &root, &["WP01", "--to", "for_review"]);
     assert!(
-        stderr(&out).contains("unchecked subtasks in tasks.md: T001"),
+        stderr(&out).contains("subtasks not ticked in tasks.md: T001")
+            && stderr(&out).contains("mark-status T001 --status done"),
         "{}",
         stderr(&out)
     );
@@ -105,13 +109,44 @@ fn legal_moves_illegal_moves_and_force() {
             "--json",
         ],
     );
-    assert!(mv(
+    // A code WP hands in committed work on its lane branch, and there is none.
+    let out = mv(
         &env,
         &root,
-        &["WP01", "--to", "for_review", "--agent", "codex"]
-    )
-    .status
-    .success());
+        &["WP01", "--to", "for_review", "--agent", "codex"],
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("rule: hand-in")
+            && err.contains("does not exist")
+            && err.contains("agent action implement"),
+        "{err}"
+    );
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            "m",
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    );
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    fs::create_dir_all(wt.join("src/p1")).unwrap();
+    fs::write(wt.join("src/p1/lib.rs"), "// p1\n").unwrap();
+    env.git(&wt, &["add", "-A"]);
+    env.git(&wt, &["commit", "-qm", "WP01"]);
+    let out = mv(
+        &env,
+        &root,
+        &["WP01", "--to", "for_review", "--agent", "codex"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
 
     // --force needs --reason; with it the move is recorded as forced.
     assert_eq!(

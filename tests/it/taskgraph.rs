@@ -125,7 +125,8 @@ fn explicit_frontmatter_dependencies_win_even_empty() {
     );
     assert_eq!(v["preserved_wps"], serde_json::json!(["WP02"]));
     assert!(
-        stderr(&out).contains("WP02: frontmatter dependencies [] kept"),
+        stderr(&out).contains("WP02: frontmatter `dependencies: []` is what counts")
+            && stderr(&out).contains("write `**Dependencies**: none` in tasks.md"),
         "{}",
         stderr(&out)
     );

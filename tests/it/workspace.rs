@@ -563,7 +563,18 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     assert_eq!(v["from_lane"], "for_review");
     assert_eq!(v["lane"], "in_review");
     assert_eq!(v["branch"], "kitty/mission-001-demo-lane-a");
-    assert_eq!(canon(v["workspace"].as_str().unwrap()), canon(&wt));
+    // The reviewer reads the hand-in commit from the main checkout and is never
+    // sent into the implementer's lane worktree.
+    assert_eq!(canon(v["workspace"].as_str().unwrap()), canon(&root));
+    assert_eq!(v["workspace_kind"], "review_view");
+    assert_eq!(
+        v["review_range"]["hand_in_commit"].as_str().unwrap(),
+        rev(&env, &root, "kitty/mission-001-demo-lane-a")
+    );
+    assert!(!v["prompt"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("cd {}", wt.display())));
     assert_eq!(lane_of(&env, &root, &m.slug, "WP02"), "in_review");
     let prompt = v["prompt"].as_str().unwrap();
     assert_eq!(
@@ -622,6 +633,32 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
         "{prompt}"
     );
 
+    // Handing it in again needs a new commit since this claim.
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "for_review",
+            "--agent",
+            "codex",
+            "--mission",
+            "demo",
+        ],
+    );
+    assert!(
+        err.contains("rule: hand-in") && err.contains("no commit on"),
+        "{err}"
+    );
+    commit_in(
+        &env,
+        &wt,
+        "src/core/engine.rs",
+        "pub fn distinctive_engine_marker() -> u32 { 43 }\n",
+    );
     // Human output of review names the workspace and prints the prompt.
     hand_in(&env, &root, &m.slug, "WP02");
     let out = env.ok(
@@ -697,7 +734,12 @@ fn a_dependent_lane_starts_from_the_finished_lane_it_depends_on() {
     let prompt = v["prompt"].as_str().unwrap();
     assert!(prompt.contains("src/cli/main.rs"), "{prompt}");
     assert!(!prompt.contains("core_marker"), "{prompt}");
-    assert!(prompt.contains("kitty/mission-001-demo-lane-a"), "{prompt}");
+    // Measured from WP03's claim commit (lane-a's tip, where lane-b started).
+    assert!(
+        prompt.contains(&format!("claim ({})", &tip_a[..12])),
+        "{prompt}"
+    );
+    assert_eq!(v["review_range"]["claim_commit"], tip_a.as_str());
 }
 
 #[test]
@@ -821,6 +863,9 @@ fn no_command_moves_head_index_or_branches() {
         "the mission's target, not the current branch"
     );
     assert_eq!(rev(&env, &root, "kitty/mission-001-demo-lane-a"), main_tip);
+    // The agent's own commit of its work (on the lane branch, never main).
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/lib.rs", "// core\n");
     finish(&env, &root, &m.slug, "WP02");
     env.json(
         &root,
@@ -844,9 +889,9 @@ fn no_command_moves_head_index_or_branches() {
     assert_eq!(env.git_state(&root), before);
     assert_eq!(rev(&env, &root, "main"), main_tip);
     assert_eq!(
-        env.git(&root, &["rev-list", "--all", "--count"]),
-        commits_before,
-        "no command made a commit"
+        env.git(&root, &["rev-list", "--all", "--count"]).trim(),
+        (commits_before.trim().parse::<u32>().unwrap() + 1).to_string(),
+        "no command made a commit (only the agent's own one)"
     );
 }
 
@@ -1325,6 +1370,7 @@ fn a_repository_with_a_git_file_gets_lane_worktrees_too() {
     assert_eq!(canon(&wt), canon(root.join(".worktrees/001-demo-lane-a")));
     assert!(wt.join("kitty-specs/001-demo/tasks.md").is_file());
     // From inside the lane worktree the mission is still the main checkout's.
+    commit_in(&env, &wt, "src/core/lib.rs", "// core\n");
     hand_in(&env, &wt, "demo", "WP02");
     assert_eq!(lane_of(&env, &root, &m.slug, "WP02"), "for_review");
     assert_eq!(

@@ -88,6 +88,12 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "prompt_file": h.prompt_file,
             "prompt": h.prompt,
             "notes": h.notes,
+            "review_range": h.scope.as_ref().map(|s| json!({
+                "claim_commit": s.claim_commit, "hand_in_commit": s.hand_in_commit,
+            })),
+            "changed_files": h.scope.as_ref().map(|s| s.changed.clone()),
+            "out_of_scope": h.scope.as_ref().map(|s| s.out_of_scope.clone()).unwrap_or_default(),
+            "scope_allowed": h.scope.as_ref().map(|s| s.allowed.clone()).unwrap_or_default(),
         }));
     } else {
         ctx.say(format!(
@@ -99,6 +105,13 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             h.lane
         ));
         ctx.say(format!("Workspace: {}", h.workspace.path.display()));
+        if let Some(sc) = h.scope.as_ref().filter(|s| !s.out_of_scope.is_empty()) {
+            ctx.warn(format!(
+                "{} changed files outside what it owns: {}",
+                h.wp_id,
+                sc.out_of_scope.join(", ")
+            ));
+        }
         for line in crate::cli::implement::merged_in_lines(&h.workspace) {
             ctx.say(line);
         }

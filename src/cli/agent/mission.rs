@@ -5,9 +5,11 @@ use crate::cli::output::style;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::{delete, merge, record, taskgraph};
+use super::{branch_context, delete, merge, prereq, record, taskgraph};
+use crate::cli::compat;
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
+use crate::mission::branch::{BranchContext, TargetSource};
 use crate::mission::{self, CreateOptions, Mission};
 use crate::status::StatusStore;
 use crate::{fsutil, templates};
@@ -25,10 +27,12 @@ pub enum MissionCommand {
     /// Create plan.md from the mission type's template (if it does not exist)
     SetupPlan(SelectArgs),
     /// Report which of a mission's artifacts exist and which are missing
-    CheckPrerequisites(SelectArgs),
+    CheckPrerequisites(prereq::PrereqArgs),
+    /// The branch contract: current, planning and merge-target branches
+    BranchContext(branch_context::BranchContextArgs),
     /// Check a mission is ready to merge
     Accept(merge::AcceptArgs),
-    /// Merge a mission's lanes into its target branch; the one command that commits
+    /// Merge a mission's lanes into its target branch and record the mission (it commits)
     Merge(merge::MergeArgs),
     /// Delete a mission directory, its lane worktrees and lane branches
     Delete(delete::DeleteArgs),
@@ -43,7 +47,7 @@ pub struct CreateArgs {
     /// Mission slug in kebab-case, e.g. user-auth
     pub slug: String,
     /// software-dev, research, documentation or plan
-    #[arg(long, default_value = "software-dev")]
+    #[arg(long, default_value = crate::mission::types::DEFAULT)]
     pub mission_type: String,
     /// Branch the work merges into (default: the current branch)
     #[arg(long)]
@@ -80,7 +84,8 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
         MissionCommand::List { .. } => run_list(ctx),
         MissionCommand::BackfillIdentity(a) => run_backfill(ctx, &a),
         MissionCommand::SetupPlan(a) => run_setup_plan(ctx, &a),
-        MissionCommand::CheckPrerequisites(a) => run_check(ctx, &a),
+        MissionCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
+        MissionCommand::BranchContext(a) => branch_context::run(ctx, &a),
         MissionCommand::Accept(a) => merge::run_accept(ctx, &a),
         MissionCommand::Record(a) => record::run_record(ctx, &a),
         MissionCommand::RepairStatus(a) => record::run_repair(ctx, &a),
@@ -102,7 +107,7 @@ fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let m = &c.mission;
     if ctx.json {
         let current = c.current_branch.clone();
-        ctx.json_out(&json!({
+        let mut out = json!({
             "result": "success",
             "mission_slug": m.slug,
             "mission_number": m.number,
@@ -124,7 +129,20 @@ fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
             "committed": false,
             "next_step": format!("Fill in spec.md, then run: spec-kitty next --agent <agent> --mission {}", m.slug),
             "spec_kitty_version": crate::VERSION,
-        }));
+        });
+        let bc = crate::mission::branch::BranchContext {
+            current_branch: c.current_branch.clone(),
+            target_branch: c.target_branch.clone(),
+            source: if a.target_branch.is_some() {
+                TargetSource::Explicit
+            } else {
+                TargetSource::CurrentBranch
+            },
+        };
+        let mut extra = compat::branch_keys(&bc);
+        extra.insert("write_mode".into(), json!("update_existing_files"));
+        compat::extend(&mut out, extra);
+        ctx.json_out(&out);
     } else {
         ctx.say(format!(
             "{} mission {} ({})",
@@ -261,10 +279,15 @@ fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
         true
     };
     if ctx.json {
-        ctx.json_out(&json!({
+        let mut out = json!({
             "result": "success", "mission_slug": m.slug, "feature_dir": m.dir,
             "plan_file": plan, "spec_file": m.spec_file(), "created": created,
-        }));
+        });
+        compat::extend(
+            &mut out,
+            compat::branch_keys(&BranchContext::for_mission(project, &m)),
+        );
+        ctx.json_out(&out);
     } else if created {
         ctx.say(format!(
             "Created {} from the {} template.",
@@ -273,62 +296,6 @@ fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
         ));
     } else {
         ctx.say(format!("{} already exists; left as it is.", ctx.rel(&plan)));
-    }
-    Ok(())
-}
-
-fn run_check(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
-    let (_project, m) = ctx.mission(a.mission.as_deref())?;
-    let nonempty = |p: &std::path::Path| {
-        std::fs::metadata(p)
-            .map(|md| md.is_file() && md.len() > 0)
-            .unwrap_or(false)
-    };
-    let wp_files = std::fs::read_dir(m.tasks_dir())
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| {
-                    let n = e.file_name().to_string_lossy().into_owned();
-                    n.starts_with("WP") && n.ends_with(".md")
-                })
-                .count()
-        })
-        .unwrap_or(0);
-    let checks: Vec<(&str, std::path::PathBuf, bool)> = vec![
-        (
-            "meta.json",
-            m.meta_file(),
-            m.meta_error.is_none() && m.meta_file().exists(),
-        ),
-        ("spec.md", m.spec_file(), nonempty(&m.spec_file())),
-        ("plan.md", m.plan_file(), nonempty(&m.plan_file())),
-        ("tasks.md", m.tasks_file(), nonempty(&m.tasks_file())),
-        ("tasks/WP*.md", m.tasks_dir(), wp_files > 0),
-        ("lanes.json", m.lanes_file(), m.lanes_file().is_file()),
-    ];
-    let missing: Vec<&str> = checks.iter().filter(|c| !c.2).map(|c| c.0).collect();
-    if ctx.json {
-        let artifacts: serde_json::Map<String, Value> = checks
-            .iter()
-            .map(|(n, p, ok)| (n.to_string(), json!({"path": p, "present": ok})))
-            .collect();
-        ctx.json_out(&json!({
-            "mission_slug": m.slug, "feature_dir": m.dir, "artifacts": artifacts,
-            "wp_count": wp_files, "missing": missing, "meta_error": m.meta_error,
-        }));
-        return Ok(());
-    }
-    ctx.say(format!("Mission {}", ctx.bold(&m.slug)));
-    for (name, _, ok) in &checks {
-        let mark = if *ok {
-            ctx.paint("present", style::GOOD)
-        } else {
-            ctx.paint("missing", style::CAUTION)
-        };
-        ctx.say(format!("  {name:<14} {mark}"));
-    }
-    if let Some(e) = &m.meta_error {
-        ctx.warn(e);
     }
     Ok(())
 }

@@ -1,11 +1,15 @@
 //! `spec-kitty agent ...`: the commands AI agents call.
 
 pub mod action;
+pub mod branch_context;
+pub mod context;
 pub mod delete;
 pub mod merge;
 pub mod mission;
+pub mod prereq;
 pub mod record;
 pub mod release;
+pub mod requirements;
 pub mod taskgraph;
 pub mod tasks;
 pub mod tasks_status;
@@ -26,6 +30,9 @@ pub enum AgentCommand {
     /// Work package workflow: move-task, status, list-tasks, ...
     #[command(subcommand)]
     Tasks(tasks::TasksCommand),
+    /// Context for an action: the mission, branch, work package and next commands
+    #[command(subcommand)]
+    Context(context::ContextCommand),
     /// Release tooling: prep, validate
     #[command(subcommand)]
     Release(release::ReleaseCommand),
@@ -39,6 +46,7 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Action(c) => action::run(ctx, c),
         AgentCommand::Mission(c) => mission::run(ctx, c),
         AgentCommand::Tasks(c) => tasks::run(ctx, c),
+        AgentCommand::Context(c) => context::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
     }

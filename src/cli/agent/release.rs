@@ -35,6 +35,9 @@ pub struct PrepArgs {
     /// Apply the block to CHANGELOG.md and bump the version files (all or nothing)
     #[arg(long)]
     pub write: bool,
+    /// Repository root to prepare (default: the current directory)
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<std::path::PathBuf>,
 }
 
 pub fn run(ctx: &Ctx, cmd: ReleaseCommand) -> Result<()> {
@@ -84,7 +87,11 @@ fn run_validate(ctx: &Ctx) -> Result<()> {
 }
 
 fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
-    let repo = release::open(&ctx.cwd)?;
+    let root = match &a.repo {
+        Some(r) => ctx.cwd.join(r),
+        None => ctx.cwd.clone(),
+    };
+    let repo = release::open(&root)?;
     let channel = match a.channel {
         Channel::Stable => "stable",
         Channel::Rc => "rc",
@@ -93,7 +100,9 @@ fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
     };
     let p = release::prep(&repo, channel, a.write)?;
     if ctx.json {
-        ctx.json_out(&p);
+        let mut out = serde_json::to_value(&p).map_err(|e| Error::internal(e.to_string()))?;
+        crate::cli::compat::extend(&mut out, compat_prep_keys(&p, &root));
+        ctx.json_out(&out);
         return Ok(());
     }
     ctx.say(format!(
@@ -118,4 +127,31 @@ fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
         ctx.say("\n(dry run: pass --write to apply)");
     }
     Ok(())
+}
+
+/// The reference's release-prep keys (see `cli::compat`).
+fn compat_prep_keys(
+    p: &release::Prep,
+    root: &std::path::Path,
+) -> serde_json::Map<String, serde_json::Value> {
+    let slugs: Vec<&str> = p.missions.iter().map(|m| m.slug.as_str()).collect();
+    let target = crate::project::Project::discover(root)
+        .ok()
+        .and_then(|pr| pr.current_branch())
+        .unwrap_or_else(|| "main".into());
+    let v = json!({
+        "repo": root,
+        "proposed_version": p.target_version,
+        "changelog_block": p.proposed_changelog_block,
+        "mission_slug_list": slugs,
+        "target_branch": target,
+        "structured_inputs": {
+            "version": p.target_version,
+            "tag_name": format!("v{}", p.target_version),
+            "release_title": format!("Release v{}", p.target_version),
+            "release_notes_body": p.proposed_changelog_block,
+            "mission_slug_list": slugs.join(", "),
+        },
+    });
+    v.as_object().cloned().unwrap_or_default()
 }

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use super::{taskgraph, tasks_status};
+use super::{requirements, taskgraph, tasks_status};
 use crate::cli::Ctx;
 use crate::error::Result;
 
@@ -13,11 +13,14 @@ pub enum TasksCommand {
     Board(tasks_status::BoardCommand),
     #[command(flatten)]
     Graph(taskgraph::GraphCommand),
+    /// Write requirement refs (FR-001 ...) into WP frontmatter and report coverage
+    MapRequirements(requirements::MapArgs),
 }
 
 pub fn run(ctx: &Ctx, cmd: TasksCommand) -> Result<()> {
     match cmd {
         TasksCommand::Board(c) => tasks_status::run(ctx, c),
         TasksCommand::Graph(c) => taskgraph::run(ctx, c),
+        TasksCommand::MapRequirements(a) => requirements::run(ctx, &a),
     }
 }

@@ -13,6 +13,7 @@ use crate::status::{Lane, StatusStore, LANES};
 #[derive(Debug, Subcommand)]
 pub enum BoardCommand {
     /// Move a work package to another lane (records a status event)
+    #[command(after_help = crate::status::transitions::table_text())]
     MoveTask(MoveArgs),
     /// Show the kanban board of a mission's work packages
     Status(StatusArgs),
@@ -32,6 +33,7 @@ pub fn run(ctx: &Ctx, cmd: BoardCommand) -> Result<()> {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("why").multiple(true)))]
 pub struct MoveArgs {
     /// Work package id, e.g. WP01
     pub wp_id: String,
@@ -46,22 +48,77 @@ pub struct MoveArgs {
     #[arg(long)]
     pub agent: Option<String>,
     /// A note for the activity log (also the reason / review reference)
-    #[arg(long)]
+    #[arg(long, group = "why")]
     pub note: Option<String>,
     /// Review feedback when sending a work package back
-    #[arg(long)]
+    #[arg(long, group = "why", conflicts_with = "review_feedback_file")]
     pub review_feedback: Option<String>,
-    /// Skip the transition rules (needs --reason)
-    #[arg(long, requires = "reason")]
+    /// Review feedback read from a file (e.g. one a reviewer wrote)
+    #[arg(long, group = "why", value_name = "PATH")]
+    pub review_feedback_file: Option<std::path::PathBuf>,
+    /// Skip the transition rules (needs a why: --reason, --note, review feedback
+    /// or --done-override-reason)
+    #[arg(long, requires = "why")]
     pub force: bool,
     /// Why a forced move is needed
-    #[arg(long)]
+    #[arg(long, group = "why")]
     pub reason: Option<String>,
+    /// Why a work package is moved to done without its merge being checked
+    /// (recorded as the reason of the forced move)
+    #[arg(long, group = "why")]
+    pub done_override_reason: Option<String>,
+}
+
+/// The largest review feedback file read (feedback is prose, not a dump).
+const FEEDBACK_LIMIT: u64 = 1 << 20;
+
+/// `--review-feedback-file`: the file's text, refused when empty or over the limit.
+fn read_feedback_file(p: &std::path::Path) -> Result<String> {
+    let len = std::fs::metadata(p)
+        .map_err(|e| {
+            crate::Error::user(format!(
+                "cannot read review feedback file {}: {e}",
+                p.display()
+            ))
+            .with_hint("write the feedback to that file first, or pass --review-feedback \"text\"")
+        })?
+        .len();
+    if len > FEEDBACK_LIMIT {
+        return Err(crate::Error::user(format!(
+            "review feedback file {} is {len} bytes; the limit is {FEEDBACK_LIMIT}",
+            p.display()
+        ))
+        .with_hint("keep feedback to what must change"));
+    }
+    let text = crate::fsutil::read_to_string(p)?;
+    if text.trim().is_empty() {
+        return Err(
+            crate::Error::user(format!("review feedback file {} is empty", p.display()))
+                .with_hint("say what must change"),
+        );
+    }
+    Ok(text.trim_end().to_string())
 }
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
     ctx.warn_version_skew(project);
+    let review_feedback = match &a.review_feedback_file {
+        Some(p) => Some(read_feedback_file(p)?),
+        None => a.review_feedback.clone(),
+    };
+    let reason = a
+        .reason
+        .clone()
+        .or_else(|| a.done_override_reason.clone())
+        .or_else(|| a.note.clone().filter(|_| a.force))
+        .or_else(|| {
+            let f = review_feedback.as_deref().filter(|_| a.force)?;
+            Some(format!(
+                "review feedback: {}",
+                f.lines().next().unwrap_or_default()
+            ))
+        });
     let out = ops::move_wp(
         project,
         &mission,
@@ -70,12 +127,16 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             to: a.to.clone(),
             agent: a.agent.clone(),
             note: a.note.clone(),
-            review_feedback: a.review_feedback.clone(),
+            review_feedback,
             force: a.force,
-            reason: a.reason.clone(),
+            reason,
             workspace: None,
+            landed: None,
         },
     )?;
+    for w in &out.warnings {
+        ctx.warn(w);
+    }
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success",
@@ -86,6 +147,12 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             "hops": out.hops,
             "event_ids": out.event_ids,
             "changed": !out.event_ids.is_empty(),
+            "warnings": out.warnings,
+            // Compatibility keys (see `cli::compat`).
+            "success": true,
+            "task_id": out.wp_id,
+            "old_lane": out.from_lane,
+            "new_lane": out.to_lane,
         }));
     } else if out.event_ids.is_empty() {
         ctx.say(format!("{} is already in {}", out.wp_id, out.to_lane));
@@ -133,13 +200,24 @@ fn row(w: &BoardWp) -> String {
     } else {
         w.dependencies.join(", ")
     };
-    let agent = if w.agent.is_empty() {
-        String::new()
+    // Who built it and who reviewed it; the frontmatter agent when the log
+    // names nobody (a WP moved by another tool).
+    let builder = if w.implementer.is_empty() {
+        &w.agent
     } else {
-        format!("  @{}", w.agent)
+        &w.implementer
     };
+    let mut agent = String::new();
+    if !builder.is_empty() {
+        agent.push_str(&format!("  @{builder}"));
+    }
+    if !w.reviewer.is_empty() {
+        agent.push_str(&format!(" reviewed by @{}", w.reviewer));
+    }
     let head = format!("  {:<5} {:<34}", w.id, truncate(&w.title, 34));
-    truncate(&format!("{head} deps: {deps}{agent}"), 80)
+    let agent = truncate(&agent, 36);
+    let room = 80usize.saturating_sub(agent.chars().count());
+    format!("{}{agent}", truncate(&format!("{head} deps: {deps}"), room))
 }
 
 pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
@@ -165,6 +243,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "done": board.done,
             "ready": board.ready,
             "stale_wps": 0,
+            "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
             "auto_commit": false,
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
@@ -207,6 +286,10 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     } else {
         ctx.say(format!("Ready to start: {}", board.ready.join(", ")));
     }
+    ctx.say(format!(
+        "Next: spec-kitty next --agent <your-name> --mission {}",
+        board.mission_slug
+    ));
     Ok(())
 }
 

@@ -1,0 +1,141 @@
+//! The dashboard's JSON at scale: the board of a 100-WP mission, and a project
+//! of 100 missions holding 100,000 status events in total.
+//!
+//! For each: the cold cost (read from disk through the core, then serialise),
+//! what a request costs once the view is in memory (serialise only), and the
+//! periodic re-stat that keeps the view fresh (nothing changed, or one mission
+//! changed). `cargo bench --bench dashboard` (add `-- --quick` for a short run).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use spec_kitty::dashboard::model::{load_mission, Loader};
+use spec_kitty::dashboard::server::{board_json, missions_json};
+use spec_kitty::project::Project;
+
+/// A mission of `wps` WPs (a dependency chain) and `events` events cycling
+/// them through planned -> claimed -> in_progress -> for_review.
+fn write_mission(dir: &Path, slug: &str, wps: usize, events: usize) {
+    fs::create_dir_all(dir.join("tasks")).expect("dir");
+    fs::write(
+        dir.join("meta.json"),
+        format!("{{\"mission_number\": \"{}\", \"slug\": \"{slug}\", \"friendly_name\": \"Bench {slug}\", \"mission_type\": \"software-dev\"}}\n", &slug[..3]),
+    )
+    .expect("meta");
+    let mut tasks = String::from("# Work Packages\n");
+    for i in 1..=wps {
+        let deps = if i == 1 {
+            "[]".to_string()
+        } else {
+            format!("[WP{:03}]", i - 1)
+        };
+        fs::write(
+            dir.join(format!("tasks/WP{i:03}-part.md")),
+            format!("---\nwork_package_id: WP{i:03}\ntitle: Part {i}\nagent: codex\ndependencies: {deps}\n---\n\n# Part {i}\n\nDo part {i}.\n"),
+        )
+        .expect("wp");
+        tasks.push_str(&format!(
+            "\n## WP{i:03}: Part {i}\n\n- [x] T{i:03}a first\n- [ ] T{i:03}b second\n"
+        ));
+    }
+    fs::write(dir.join("tasks.md"), tasks).expect("tasks.md");
+    let hops = [
+        ("planned", "claimed"),
+        ("claimed", "in_progress"),
+        ("in_progress", "for_review"),
+        ("for_review", "planned"),
+    ];
+    let mut log = String::with_capacity(events * 330);
+    for i in 0..events {
+        let (from, to) = hops[(i / wps) % hops.len()];
+        let id = ulid::Ulid::from_parts(1_700_000_000_000 + i as u64, i as u128).to_string();
+        log.push_str(&format!(
+            "{{\"actor\": \"bench\", \"at\": \"2026-01-01T00:{:02}:{:02}.{:06}+00:00\", \"event_id\": \"{id}\", \
+             \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": false, \"from_lane\": \"{from}\", \
+             \"mission_slug\": \"{slug}\", \"policy_metadata\": null, \"reason\": null, \"review_ref\": null, \
+             \"to_lane\": \"{to}\", \"wp_id\": \"WP{:03}\"}}\n",
+            (i / 60_000_000) % 60,
+            (i / 1_000_000) % 60,
+            i % 1_000_000,
+            i % wps + 1
+        ));
+    }
+    fs::write(dir.join("status.events.jsonl"), log).expect("log");
+}
+
+fn bench_dashboard(c: &mut Criterion) {
+    let mut group = c.benchmark_group("dashboard");
+    group.sample_size(10);
+
+    // One mission of 100 WPs (1,000 events).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = fs::canonicalize(tmp.path()).expect("root");
+    fs::create_dir_all(root.join(".kittify")).expect("kittify");
+    let dir = root.join("kitty-specs/001-board");
+    write_mission(&dir, "001-board", 100, 1_000);
+    let mut loader = Loader::new(Project::at(&root));
+    let view = loader.refresh(None, true).expect("view");
+    let m = view.mission("001-board").expect("mission").clone();
+    assert_eq!(m.total, 100);
+    assert!(m.problems.is_empty(), "{:?}", m.problems);
+    group.bench_function("board_json_100_wps/cold", |b| {
+        b.iter(|| {
+            let m = load_mission(&root, &dir);
+            serde_json::to_vec(&board_json(&view, &m))
+                .expect("json")
+                .len()
+        })
+    });
+    group.bench_function("board_json_100_wps/served", |b| {
+        b.iter(|| {
+            serde_json::to_vec(&board_json(&view, &m))
+                .expect("json")
+                .len()
+        })
+    });
+
+    // 100 missions, 10 WPs and 1,000 events each: 100,000 events in all.
+    let big = tempfile::tempdir().expect("tempdir");
+    let broot = fs::canonicalize(big.path()).expect("root");
+    fs::create_dir_all(broot.join(".kittify")).expect("kittify");
+    for n in 1..=100 {
+        let slug = format!("{n:03}-mission");
+        write_mission(&broot.join("kitty-specs").join(&slug), &slug, 10, 1_000);
+    }
+    let project = Project::at(&broot);
+    let mut big_loader = Loader::new(project.clone());
+    let big_view = big_loader.refresh(None, true).expect("view");
+    assert_eq!(big_view.missions.len(), 100);
+    let events: usize = big_view.missions.iter().map(|m| m.event_count).sum();
+    assert_eq!(events, 100_000);
+    group.bench_function("project_100_missions_100k_events/cold", |b| {
+        b.iter(|| {
+            let mut l = Loader::new(project.clone());
+            let v = l.refresh(None, true).expect("view");
+            serde_json::to_vec(&missions_json(&v)).expect("json").len()
+        })
+    });
+    group.bench_function("project_100_missions_100k_events/served", |b| {
+        b.iter(|| {
+            serde_json::to_vec(&missions_json(&big_view))
+                .expect("json")
+                .len()
+        })
+    });
+    group.bench_function("project_100_missions_100k_events/restat_unchanged", |b| {
+        b.iter(|| big_loader.refresh(None, false).is_some())
+    });
+    let one: BTreeSet<_> = [broot.join("kitty-specs/050-mission")]
+        .into_iter()
+        .collect();
+    group.bench_function(
+        "project_100_missions_100k_events/one_mission_changed",
+        |b| b.iter(|| big_loader.refresh(Some(&one), false).is_some()),
+    );
+    group.finish();
+}
+
+criterion_group!(benches, bench_dashboard);
+criterion_main!(benches);

@@ -1,0 +1,521 @@
+//! The project charter: principles every agent must respect, in
+//! `.kittify/charter/charter.md` (where the Python 3.1.1 reference keeps it),
+//! generated from interview answers in `.kittify/charter/interview/answers.yaml`.
+//!
+//! Two runtime files sit beside it, both git-ignored by `init` and read the same
+//! way by the reference: `metadata.yaml` (the hash of the charter as generated, so
+//! `status` can tell a hand-edited charter) and `context-state.json` (which
+//! actions have loaded the charter once: the first load of an action gets the
+//! whole text, later ones the summary).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::project::Project;
+
+/// The interview profiles.
+pub const PROFILES: &[&str] = &["minimal", "comprehensive"];
+
+/// One interview question: its answer key, the question, and the default answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Question {
+    pub key: &'static str,
+    pub prompt: &'static str,
+    pub default: &'static str,
+    /// The heading the answer goes under in charter.md.
+    pub section: &'static str,
+}
+
+const MINIMAL: &[Question] = &[
+    Question { key: "project_intent", prompt: "What is this project for, in one sentence?", default: "Ship small, well-tested changes that a reviewer can follow.", section: "Purpose" },
+    Question { key: "languages_frameworks", prompt: "Which languages, frameworks and tools does it use?", default: "", section: "Technology" },
+    Question { key: "testing_requirements", prompt: "What must be tested, and how?", default: "Every behaviour change comes with a test that fails without it; the whole suite passes before review.", section: "Testing" },
+    Question { key: "quality_gates", prompt: "Which checks must pass before work is done?", default: "Tests, formatter and linter are clean; no reviewer finding is left open.", section: "Quality gates" },
+    Question { key: "review_policy", prompt: "Who reviews, and what does approval need?", default: "One reviewer other than the implementer approves each work package.", section: "Review" },
+    Question { key: "performance_targets", prompt: "Any performance targets?", default: "Common commands respond in well under a second.", section: "Performance" },
+    Question { key: "deployment_constraints", prompt: "Where must it run?", default: "Linux and macOS developer machines.", section: "Constraints" },
+];
+
+const COMPREHENSIVE_EXTRA: &[Question] = &[
+    Question { key: "documentation_policy", prompt: "What documentation must change with the code?", default: "README and CHANGELOG are updated with every user-visible change.", section: "Documentation" },
+    Question { key: "security_requirements", prompt: "Security rules every change must respect?", default: "Input from files and the network is validated; no secrets in the repository.", section: "Security" },
+    Question { key: "dependency_policy", prompt: "When may a new dependency be added?", default: "Only a well-maintained one that replaces more code than it costs; say why in the commit.", section: "Dependencies" },
+    Question { key: "branch_strategy", prompt: "How do branches and commits work here?", default: "Work lands on the mission's target branch through reviewed merges; commits are small and honest.", section: "Branches and commits" },
+    Question { key: "amendment_process", prompt: "How is this charter changed?", default: "By re-running the charter interview and reviewing the regenerated charter like code.", section: "Amendments" },
+];
+
+/// The questions of `profile`, in order.
+pub fn questions(profile: &str) -> Result<Vec<Question>> {
+    match profile {
+        "minimal" => Ok(MINIMAL.to_vec()),
+        "comprehensive" => Ok(MINIMAL.iter().chain(COMPREHENSIVE_EXTRA).copied().collect()),
+        _ => Err(
+            Error::usage(format!("unknown interview profile {profile:?}"))
+                .with_hint(format!("choose one of: {}", PROFILES.join(", "))),
+        ),
+    }
+}
+
+pub fn charter_dir(project: &Project) -> PathBuf {
+    project.kittify_dir().join("charter")
+}
+pub fn charter_file(project: &Project) -> PathBuf {
+    charter_dir(project).join("charter.md")
+}
+pub fn answers_file(project: &Project) -> PathBuf {
+    charter_dir(project).join("interview").join("answers.yaml")
+}
+fn metadata_file(project: &Project) -> PathBuf {
+    charter_dir(project).join("metadata.yaml")
+}
+fn state_file(project: &Project) -> PathBuf {
+    charter_dir(project).join("context-state.json")
+}
+
+/// Interview answers as stored in answers.yaml.
+#[derive(Debug, Clone)]
+pub struct Answers {
+    pub mission: String,
+    pub profile: String,
+    pub answers: BTreeMap<String, String>,
+    pub available_tools: Vec<String>,
+    /// Keys kept as read (paradigms, directives, agent profile) so a file the
+    /// reference wrote round-trips.
+    pub extra: serde_yaml::Mapping,
+}
+
+/// Tools the project visibly uses, from the files at its root.
+pub fn detect_tools(root: &Path) -> Vec<String> {
+    let mut tools = vec!["git".to_string(), "spec-kitty".to_string()];
+    for (file, names) in [
+        ("Cargo.toml", &["cargo", "rust"][..]),
+        ("pyproject.toml", &["python"][..]),
+        ("package.json", &["node", "npm"][..]),
+        ("go.mod", &["go"][..]),
+    ] {
+        if root.join(file).is_file() {
+            tools.extend(names.iter().map(|s| s.to_string()));
+        }
+    }
+    tools.sort();
+    tools.dedup();
+    tools
+}
+
+fn default_answer(q: &Question, tools: &[String]) -> String {
+    if q.key == "languages_frameworks" {
+        let langs: Vec<&str> = tools
+            .iter()
+            .filter_map(|t| match t.as_str() {
+                "rust" => Some("Rust with cargo"),
+                "python" => Some("Python"),
+                "node" => Some("JavaScript/TypeScript with npm"),
+                "go" => Some("Go"),
+                _ => None,
+            })
+            .collect();
+        return if langs.is_empty() {
+            "The languages already used in the repository, with their standard tooling.".into()
+        } else {
+            langs.join(", ")
+        };
+    }
+    q.default.to_string()
+}
+
+/// Build answers for `profile`: `given` first, then `ask` (None keeps the
+/// default), then the default. `ask` is how the CLI asks a person at a terminal.
+pub fn interview(
+    project: &Project,
+    mission: &str,
+    profile: &str,
+    given: &BTreeMap<String, String>,
+    mut ask: impl FnMut(&Question, &str) -> Option<String>,
+) -> Result<Answers> {
+    let qs = questions(profile)?;
+    for k in given.keys() {
+        if !qs.iter().any(|q| q.key == k) {
+            return Err(Error::usage(format!(
+                "--answer {k}: no such question in the {profile} profile"
+            ))
+            .with_hint(format!(
+                "questions: {}",
+                qs.iter().map(|q| q.key).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    let tools = detect_tools(&project.root);
+    let mut answers = BTreeMap::new();
+    for q in &qs {
+        let default = default_answer(q, &tools);
+        let a = match given.get(q.key) {
+            Some(v) => v.clone(),
+            None => ask(q, &default)
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or(default),
+        };
+        answers.insert(q.key.to_string(), a.trim().to_string());
+    }
+    Ok(Answers {
+        mission: mission.to_string(),
+        profile: profile.to_string(),
+        answers,
+        available_tools: tools,
+        extra: serde_yaml::Mapping::new(),
+    })
+}
+
+/// Write answers.yaml (atomically).
+pub fn save_answers(project: &Project, a: &Answers) -> Result<PathBuf> {
+    let mut doc = serde_yaml::Mapping::new();
+    let s = |v: &str| serde_yaml::Value::String(v.to_string());
+    doc.insert(s("schema_version"), s("1.0.0"));
+    doc.insert(s("mission"), s(&a.mission));
+    doc.insert(s("profile"), s(&a.profile));
+    let answers: serde_yaml::Mapping = a.answers.iter().map(|(k, v)| (s(k), s(v))).collect();
+    doc.insert(s("answers"), serde_yaml::Value::Mapping(answers));
+    for key in ["selected_paradigms", "selected_directives"] {
+        let v = a
+            .extra
+            .get(key)
+            .cloned()
+            .unwrap_or(serde_yaml::Value::Sequence(Vec::new()));
+        doc.insert(s(key), v);
+    }
+    doc.insert(
+        s("available_tools"),
+        serde_yaml::Value::Sequence(a.available_tools.iter().map(|t| s(t)).collect()),
+    );
+    for (k, v) in &a.extra {
+        if !doc.contains_key(k) {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    let text =
+        serde_yaml::to_string(&doc).map_err(|e| Error::internal(format!("answers.yaml: {e}")))?;
+    let path = answers_file(project);
+    fsutil::create_dir_all(path.parent().unwrap_or(&path))?;
+    fsutil::atomic_write(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Read answers.yaml (ours or the reference's); None when there is none.
+pub fn load_answers(project: &Project) -> Result<Option<Answers>> {
+    let path = answers_file(project);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = fsutil::read_to_string(&path)?;
+    let doc: serde_yaml::Mapping = serde_yaml::from_str(&text).map_err(|e| {
+        Error::user(format!("{}: not valid YAML: {e}", path.display()))
+            .with_hint("fix the file or run `spec-kitty charter interview` again")
+    })?;
+    let text_of = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let get = |k: &str| doc.get(k).and_then(text_of);
+    let answers = match doc.get("answers") {
+        Some(serde_yaml::Value::Mapping(m)) => m
+            .iter()
+            .filter_map(|(k, v)| Some((text_of(k)?, text_of(v)?)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    let available_tools = match doc.get("available_tools") {
+        Some(serde_yaml::Value::Sequence(s)) => s.iter().filter_map(text_of).collect(),
+        _ => Vec::new(),
+    };
+    let mut extra = doc.clone();
+    for k in [
+        "schema_version",
+        "mission",
+        "profile",
+        "answers",
+        "available_tools",
+    ] {
+        extra.remove(k);
+    }
+    Ok(Some(Answers {
+        mission: get("mission").unwrap_or_else(|| "software-dev".into()),
+        profile: get("profile").unwrap_or_else(|| "minimal".into()),
+        answers,
+        available_tools,
+        extra,
+    }))
+}
+
+/// `sha256:<hex>` of `bytes`, the form metadata.yaml keeps.
+fn hash(bytes: &[u8]) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, bytes);
+    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// What `generate` wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub charter_file: PathBuf,
+    pub files_written: Vec<PathBuf>,
+    pub answers: Answers,
+    pub from_interview: bool,
+}
+
+/// Render charter.md from `answers`.
+pub fn render(a: &Answers, now: &str) -> String {
+    let mut out = format!(
+        "# Project Charter\n\n<!-- Written by `spec-kitty charter generate` from the {} interview; regenerate rather than edit. -->\n\nGenerated: {now}\nMission type: {}\n\n## Policy Summary\n\n",
+        a.profile, a.mission
+    );
+    let mut keys: Vec<Question> = questions("comprehensive").unwrap_or_default();
+    keys.retain(|q| a.answers.contains_key(q.key));
+    for q in &keys {
+        out.push_str(&format!("- {}: {}\n", q.section, a.answers[q.key]));
+    }
+    // Answers to questions we do not ask (a file the reference wrote) are kept.
+    for (k, v) in &a.answers {
+        if !keys.iter().any(|q| q.key == k) {
+            out.push_str(&format!("- {k}: {v}\n"));
+        }
+    }
+    for q in &keys {
+        out.push_str(&format!("\n## {}\n\n{}\n", q.section, a.answers[q.key]));
+    }
+    if !a.available_tools.is_empty() {
+        out.push_str(&format!("\n## Tools\n\n{}\n", a.available_tools.join(", ")));
+    }
+    out
+}
+
+/// Write charter.md and metadata.yaml. With `from_interview`, answers.yaml must
+/// exist; without it, the answers are used if present, else the minimal
+/// profile's defaults. An existing charter is kept unless `force`.
+pub fn generate(
+    project: &Project,
+    mission: Option<&str>,
+    from_interview: bool,
+    force: bool,
+) -> Result<Generated> {
+    let path = charter_file(project);
+    if path.exists() && !force {
+        return Err(Error::user(format!("{} already exists", path.display()))
+            .with_hint("pass --force to regenerate it from the interview answers"));
+    }
+    let mut answers =
+        match load_answers(project)? {
+            Some(a) => a,
+            None if from_interview => return Err(Error::user(format!(
+                "no interview answers at {}",
+                answers_file(project).display()
+            ))
+            .with_hint(
+                "run `spec-kitty charter interview` first (add --defaults to accept the defaults)",
+            )),
+            None => interview(
+                project,
+                mission.unwrap_or("software-dev"),
+                "minimal",
+                &BTreeMap::new(),
+                |_, _| None,
+            )?,
+        };
+    if let Some(m) = mission {
+        answers.mission = m.to_string();
+    }
+    let now = crate::timefmt::now_iso_seconds_z();
+    let text = render(&answers, &now);
+    let meta = format!(
+        "# Written by `spec-kitty charter generate`; `charter status` compares charter.md with this hash.\nschema_version: 1.0.0\nextracted_at: '{}'\ncharter_hash: {}\nsource_path: .kittify/charter/charter.md\n",
+        crate::timefmt::now_iso(),
+        hash(text.as_bytes())
+    );
+    let meta_path = metadata_file(project);
+    fsutil::create_dir_all(&charter_dir(project))?;
+    fsutil::atomic_write_all(&[
+        (path.as_path(), text.as_bytes()),
+        (meta_path.as_path(), meta.as_bytes()),
+    ])?;
+    Ok(Generated {
+        charter_file: path.clone(),
+        files_written: vec![path, meta_path],
+        answers,
+        from_interview,
+    })
+}
+
+/// The charter's state for `status`.
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub charter_file: PathBuf,
+    pub answers_file: Option<PathBuf>,
+    /// `synced` (as generated), `modified` (edited since), `unknown` (no
+    /// metadata), or `missing` (no charter).
+    pub status: &'static str,
+    pub current_hash: Option<String>,
+    pub stored_hash: Option<String>,
+    pub last_sync: Option<String>,
+    pub files: Vec<(String, bool, u64)>,
+}
+
+pub fn status(project: &Project) -> Result<Status> {
+    let path = charter_file(project);
+    let current_hash = std::fs::read(&path).ok().map(|b| hash(&b));
+    let meta: Option<serde_yaml::Mapping> = std::fs::read_to_string(metadata_file(project))
+        .ok()
+        .and_then(|t| serde_yaml::from_str(&t).ok());
+    let meta_str = |k: &str| {
+        meta.as_ref()
+            .and_then(|m| m.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let stored_hash = meta_str("charter_hash");
+    let status = match (&current_hash, &stored_hash) {
+        (None, _) => "missing",
+        (Some(_), None) => "unknown",
+        (Some(c), Some(s)) if c == s => "synced",
+        _ => "modified",
+    };
+    let files = ["charter.md", "interview/answers.yaml", "metadata.yaml"]
+        .iter()
+        .map(|n| {
+            let md = std::fs::metadata(charter_dir(project).join(n)).ok();
+            (
+                n.to_string(),
+                md.is_some(),
+                md.map(|m| m.len()).unwrap_or(0),
+            )
+        })
+        .collect();
+    let answers = answers_file(project);
+    Ok(Status {
+        charter_file: path,
+        answers_file: answers.is_file().then_some(answers),
+        status,
+        current_hash,
+        stored_hash,
+        last_sync: meta_str("extracted_at"),
+        files,
+    })
+}
+
+/// The charter context for an action.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub action: String,
+    /// `bootstrap` (first load for this action: the whole charter), `compact`
+    /// (later loads: the policy summary), `missing` (no charter).
+    pub mode: &'static str,
+    pub first_load: bool,
+    pub text: String,
+    pub charter_file: PathBuf,
+}
+
+/// The actions charter context is given for.
+pub const ACTIONS: &[&str] = &["specify", "plan", "tasks", "implement", "review"];
+
+/// How much of charter.md a context quotes.
+const CONTEXT_LIMIT: usize = 12_000;
+
+/// The policy-summary lines of a charter (our `## Policy Summary` section, which
+/// the reference's charters have too); the whole text when there is none.
+fn summary(text: &str) -> String {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| l.trim() != "## Policy Summary")
+        .skip(1);
+    let body: Vec<&str> = lines
+        .by_ref()
+        .take_while(|l| !l.starts_with("## "))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    if body.is_empty() {
+        truncate(text, CONTEXT_LIMIT)
+    } else {
+        body.join("\n")
+    }
+}
+
+/// The context text for `action`; records the first load in context-state.json.
+pub fn context(project: &Project, action: &str) -> Result<Context> {
+    if !ACTIONS.contains(&action) {
+        return Err(Error::usage(format!("unknown action {action:?}"))
+            .with_hint(format!("choose one of: {}", ACTIONS.join(", "))));
+    }
+    let path = charter_file(project);
+    let Some(text) = std::fs::read_to_string(&path).ok() else {
+        return Ok(Context {
+            action: action.to_string(),
+            mode: "missing",
+            first_load: true,
+            text: "Charter Context:\n  - No charter at .kittify/charter/charter.md.\n  - Create one: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`.".into(),
+            charter_file: path,
+        });
+    };
+    let state_path = state_file(project);
+    let mut state: Value = std::fs::read_to_string(&state_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({"schema_version": "1.0.0"}));
+    let first_load = state["actions"].get(action).is_none();
+    let body = if first_load {
+        format!(
+            "Charter Context (first load for {action}):\n  - Source: {}\n\n{}",
+            path.display(),
+            truncate(&text, CONTEXT_LIMIT)
+        )
+    } else {
+        format!("Charter Context (summary):\n{}", summary(&text))
+    };
+    if first_load {
+        if !state["actions"].is_object() {
+            state["actions"] = json!({});
+        }
+        state["actions"][action] = json!(crate::timefmt::now_iso_seconds_z());
+        let out =
+            serde_json::to_string_pretty(&state).map_err(|e| Error::internal(e.to_string()))?;
+        fsutil::atomic_write(&state_path, out.as_bytes())?;
+    }
+    Ok(Context {
+        action: action.to_string(),
+        mode: if first_load { "bootstrap" } else { "compact" },
+        first_load,
+        text: body,
+        charter_file: path,
+    })
+}
+
+/// `prompt` followed by the charter's section, when the project has a charter.
+pub fn with_prompt_block(project: &Project, prompt: String) -> String {
+    match prompt_block(project) {
+        Some(block) => prompt + &block,
+        None => prompt,
+    }
+}
+
+/// The section implement and review prompts carry, when the project has a
+/// charter: its policy summary (reads only; no state recorded).
+pub fn prompt_block(project: &Project) -> Option<String> {
+    let text = std::fs::read_to_string(charter_file(project)).ok()?;
+    Some(format!(
+        "\n## Project charter\n\nThese principles (from .kittify/charter/charter.md) bind this work:\n\n{}\n",
+        summary(&text)
+    ))
+}
+
+/// At most `limit` characters of `text`, cut at a line end, with a note when cut.
+fn truncate(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    let cut = cut.rfind('\n').map(|i| &cut[..i]).unwrap_or(&cut);
+    format!("{cut}\n[... the rest of the charter is in the file]")
+}

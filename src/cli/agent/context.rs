@@ -1,0 +1,66 @@
+//! `spec-kitty agent context resolve --action A --mission M`: the mission, branch
+//! and work package an action concerns, and the exact commands to run.
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use crate::cli::{compat, Ctx};
+use crate::error::Result;
+use crate::mission::context;
+
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Where the agent is for an action and which commands it runs next
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// specify, plan, tasks, tasks_outline, tasks_packages, implement, review, accept, merge
+    #[arg(long)]
+    pub action: String,
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, cmd: ContextCommand) -> Result<()> {
+    let ContextCommand::Resolve(a) = cmd;
+    let (project, m) = ctx.mission(a.mission.as_deref())?;
+    let c = context::resolve(project, &m, &a.action)?;
+    if !ctx.json {
+        ctx.say(format!("{} for {}", c.action, ctx.bold(&c.mission_slug)));
+        ctx.say(format!("  feature dir:   {}", ctx.rel(&c.feature_dir)));
+        ctx.say(format!("  target branch: {}", c.branch.target_branch));
+        if let Some(w) = &c.wp {
+            ctx.say(format!("  work package:  {} ({})", w.wp_id, w.lane));
+        }
+        for (name, cmd) in &c.commands {
+            ctx.say(format!("  {name}: {cmd}"));
+        }
+        return Ok(());
+    }
+    let w = c.wp.as_ref();
+    let mut out = json!({
+        "result": "success",
+        "success": true,
+        "action": c.action,
+        "mission_slug": c.mission_slug,
+        "feature_dir": c.feature_dir,
+        "detection_method": if a.mission.is_some() { "explicit" } else { "inferred" },
+        "wp_id": w.map(|w| &w.wp_id),
+        "wp_file": w.map(|w| &w.wp_file),
+        "lane": w.map(|w| &w.lane),
+        "lane_id": w.and_then(|w| w.lane_id.as_ref()),
+        "branch_name": w.and_then(|w| w.branch_name.as_ref()),
+        "execution_mode": w.map(|w| &w.execution_mode),
+        "dependencies": w.map(|w| w.dependencies.clone()).unwrap_or_default(),
+        "workspace_path": w.and_then(|w| w.workspace_path.as_ref()),
+        "commands": c.commands,
+        "warnings": [],
+        "spec_kitty_version": crate::VERSION,
+    });
+    compat::extend(&mut out, compat::branch_keys(&c.branch));
+    ctx.json_out(&out);
+    Ok(())
+}

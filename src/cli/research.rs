@@ -1,0 +1,46 @@
+//! `spec-kitty research --mission M [--force]`: the Phase 0 research scaffold.
+
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::research;
+
+#[derive(Debug, Args)]
+pub struct ResearchArgs {
+    /// Mission: 079, 079-slug, slug or mission_id
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Overwrite research files that already exist
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(ctx: &Ctx, a: &ResearchArgs) -> Result<()> {
+    let (project, m) = ctx.mission(a.mission.as_deref())?;
+    ctx.warn_version_skew(project);
+    let s = research::scaffold(&m, a.force)?;
+    if ctx.json {
+        ctx.json_out(&json!({
+            "result": "success", "mission_slug": m.slug, "feature_dir": m.dir,
+            "research_file": m.dir.join("research.md"), "data_model_file": m.dir.join("data-model.md"),
+            "research_dir": m.dir.join("research"),
+            "created": s.created, "overwritten": s.overwritten, "kept": s.kept,
+        }));
+        return Ok(());
+    }
+    for p in &s.created {
+        ctx.say(format!("created     {}", ctx.rel(p)));
+    }
+    for p in &s.overwritten {
+        ctx.say(format!("overwritten {}", ctx.rel(p)));
+    }
+    for p in &s.kept {
+        ctx.say(format!("kept        {} (--force replaces it)", ctx.rel(p)));
+    }
+    ctx.say(
+        "Next: answer the plan's open questions in research.md, citing research/evidence-log.csv.",
+    );
+    Ok(())
+}

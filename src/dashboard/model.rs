@@ -1,0 +1,620 @@
+//! What the dashboard shows, read from disk through the core (mission list,
+//! WP files, the status reducer, tasks.md, lanes.json) and kept in memory.
+//!
+//! One mission is one [`MissionView`], rebuilt only when a stat of its files
+//! (its [`Fingerprint`]) changes. A broken file becomes a [`Problem`] on that
+//! mission, never an error for the page. Every file is read only after
+//! [`confined`] has checked that its real location (symlinks resolved) is
+//! inside the project.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use serde::Serialize;
+
+use crate::lanes::LanesManifest;
+use crate::mission::{self, Mission};
+use crate::project::Project;
+use crate::status::store::parse_events;
+use crate::status::{reduce_events, Lane};
+use crate::status::{EventFields, RawEvent};
+use crate::tasks_md::{self, WpFile};
+
+/// The five board columns and the lifecycle lanes each one holds (the
+/// reference's grouping: claimed and blocked under planned, in_review under
+/// for review, canceled under done).
+pub const COLUMNS: [(&str, &str, &[Lane]); 5] = [
+    (
+        "planned",
+        "Planned",
+        &[Lane::Planned, Lane::Claimed, Lane::Blocked],
+    ),
+    ("doing", "Doing", &[Lane::InProgress]),
+    (
+        "for_review",
+        "For review",
+        &[Lane::ForReview, Lane::InReview],
+    ),
+    ("approved", "Approved", &[Lane::Approved]),
+    ("done", "Done", &[Lane::Done, Lane::Canceled]),
+];
+
+/// The column a lane is shown in.
+pub fn column_of(lane: Lane) -> &'static str {
+    COLUMNS
+        .iter()
+        .find(|(_, _, lanes)| lanes.contains(&lane))
+        .map(|(id, _, _)| *id)
+        .unwrap_or("planned")
+}
+
+/// Artifacts a mission may have: (route name, label, file or directory name).
+pub const ARTIFACTS: [(&str, &str, &str); 8] = [
+    ("spec", "Spec", "spec.md"),
+    ("plan", "Plan", "plan.md"),
+    ("tasks", "Tasks", "tasks.md"),
+    ("research", "Research", "research.md"),
+    ("data-model", "Data model", "data-model.md"),
+    ("quickstart", "Quickstart", "quickstart.md"),
+    ("contracts", "Contracts", "contracts"),
+    ("checklists", "Checklists", "checklists"),
+];
+
+/// Something wrong with one file of a mission, shown on its page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// Path relative to the project root.
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// One card on the board.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WpCard {
+    pub id: String,
+    pub title: String,
+    pub lane: Lane,
+    pub column: &'static str,
+    pub agent: String,
+    pub reviewer: String,
+    pub dependencies: Vec<String>,
+    /// Dependencies not yet approved or done.
+    pub waiting_on: Vec<String>,
+    /// Planned with every dependency finished.
+    pub ready: bool,
+    pub subtasks_done: usize,
+    pub subtasks_total: usize,
+    /// The execution lane (lanes.json) that holds it.
+    pub exec_lane: Option<String>,
+    /// The WP file, relative to the project root.
+    pub file: String,
+    /// Why the WP file could not be read, when it could not.
+    pub problem: Option<String>,
+}
+
+/// Everything the pages show about one mission.
+#[derive(Debug, Clone, Serialize)]
+pub struct MissionView {
+    pub slug: String,
+    pub number: String,
+    pub name: String,
+    pub mission_type: String,
+    pub mission_id: Option<String>,
+    pub accepted: bool,
+    pub merged: bool,
+    pub total: usize,
+    pub done: usize,
+    pub progress_percentage: f64,
+    pub event_count: usize,
+    pub work_packages: Vec<WpCard>,
+    /// lanes.json, when it exists and reads.
+    pub lanes: Option<LanesManifest>,
+    /// Artifact route names that exist on disk.
+    pub artifacts: Vec<&'static str>,
+    pub problems: Vec<Problem>,
+    #[serde(skip)]
+    pub dir: PathBuf,
+    #[serde(skip)]
+    pub fingerprint: Fingerprint,
+}
+
+impl MissionView {
+    pub fn wp(&self, id: &str) -> Option<&WpCard> {
+        self.work_packages.iter().find(|w| w.id == id)
+    }
+
+    /// The planned lane count: execution lanes in lanes.json.
+    pub fn lane_count(&self) -> usize {
+        self.lanes.as_ref().map_or(0, |l| l.lanes.len())
+    }
+}
+
+/// The whole project as the dashboard sees it at one moment.
+#[derive(Debug, Clone)]
+pub struct ProjectView {
+    /// Bumped on every change that reached the page.
+    pub version: u64,
+    pub project_path: String,
+    pub project_name: String,
+    pub missions: Vec<Arc<MissionView>>,
+    /// Problems outside any one mission (kitty-specs unreadable, a charter link out).
+    pub problems: Vec<Problem>,
+    pub has_charter: bool,
+}
+
+impl ProjectView {
+    pub fn mission(&self, slug: &str) -> Option<&Arc<MissionView>> {
+        self.missions.iter().find(|m| m.slug == slug)
+    }
+}
+
+/// The stat of every file a mission view is built from: equal fingerprints
+/// mean nothing the page shows has changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fingerprint(Vec<(PathBuf, u64, i128, u64)>);
+
+fn stat_entry(path: &Path) -> Option<(PathBuf, u64, i128, u64)> {
+    let md = fs::metadata(path).ok()?;
+    let mtime = md
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&md);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((path.to_path_buf(), md.len(), mtime, ino))
+}
+
+/// Stat a mission directory and the sub-directories the pages read
+/// (tasks/, contracts/, checklists/): a few dozen `stat` calls, no reads.
+pub fn fingerprint(dir: &Path) -> Fingerprint {
+    let mut out = Vec::new();
+    let visit = |d: &Path, out: &mut Vec<_>| {
+        if let Some(e) = stat_entry(d) {
+            out.push(e);
+        }
+        if let Ok(rd) = fs::read_dir(d) {
+            for entry in rd.flatten() {
+                if let Some(e) = stat_entry(&entry.path()) {
+                    out.push(e);
+                }
+            }
+        }
+    };
+    visit(dir, &mut out);
+    for sub in ["tasks", "contracts", "checklists"] {
+        let p = dir.join(sub);
+        if p.is_dir() {
+            visit(&p, &mut out);
+        }
+    }
+    out.sort();
+    Fingerprint(out)
+}
+
+/// The real path of `path` when it exists and lies inside `root` (already
+/// canonical); `Ok(None)` when it does not exist; `Err` naming the problem
+/// when it resolves outside the project.
+pub fn confined(root: &Path, path: &Path) -> Result<Option<PathBuf>, String> {
+    match fs::canonicalize(path) {
+        Ok(real) if real.starts_with(root) => Ok(Some(real)),
+        Ok(_) => Err("links outside the project; not read".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling link is "missing", not a way out.
+            Ok(None)
+        }
+        Err(e) => Err(format!("cannot be read: {e}")),
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The largest markdown or WP file the pages read (a bigger one is a problem
+/// shown on the page, not a memory spike).
+pub const MAX_TEXT_FILE: u64 = 4 << 20;
+
+/// Read a confined file as text: Ok(None) when missing.
+pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, String> {
+    match confined(root, path)? {
+        None => Ok(None),
+        Some(real) if fs::metadata(&real).is_ok_and(|m| m.len() > MAX_TEXT_FILE) => Err(format!(
+            "is larger than {} MiB; not shown",
+            MAX_TEXT_FILE >> 20
+        )),
+        Some(real) => match fs::read(&real) {
+            Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+            Err(e) => Err(format!("cannot be read: {e}")),
+        },
+    }
+}
+
+/// Build the view of the mission in `dir` (a directory under kitty-specs/).
+pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
+    let fp = fingerprint(dir);
+    let mut problems = Vec::new();
+    let mut problem = |path: &Path, line: Option<usize>, message: String| {
+        problems.push(Problem {
+            file: rel(root, path),
+            line,
+            message,
+        });
+    };
+
+    // meta.json, through Mission::load once it is known to stay inside.
+    let meta_path = dir.join("meta.json");
+    let mission = match confined(root, &meta_path) {
+        Ok(_) => Mission::load(dir),
+        Err(msg) => {
+            let slug = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Mission {
+                dir: dir.to_path_buf(),
+                number: mission::split_number(&slug).map(|(n, _)| n.to_string()),
+                slug,
+                meta: Default::default(),
+                meta_error: Some(msg),
+            }
+        }
+    };
+    if let Some(e) = &mission.meta_error {
+        problem(&meta_path, None, e.clone());
+    }
+
+    // The status log: folded by the core's reducer, borrowed from the bytes.
+    let events_path = dir.join("status.events.jsonl");
+    let mut reviewer: BTreeMap<String, String> = BTreeMap::new();
+    let (snapshot, event_count) = match confined(root, &events_path) {
+        Ok(Some(real)) => match fs::read(&real) {
+            Ok(bytes) => {
+                let (events, warnings) = parse_events::<RawEvent>(&events_path, &bytes);
+                for w in warnings {
+                    problem(&events_path, Some(w.line), w.message);
+                }
+                for e in &events {
+                    let claims_review = e.lane_after() == Lane::InReview
+                        || e.review_ref.as_deref() == Some("action-review-claim");
+                    if claims_review && !e.actor.is_empty() {
+                        reviewer.insert(e.wp_id().to_string(), e.actor.to_string());
+                    }
+                }
+                (reduce_events(&events), events.len())
+            }
+            Err(e) => {
+                problem(&events_path, None, format!("cannot be read: {e}"));
+                (reduce_events::<RawEvent>(&[]), 0)
+            }
+        },
+        Ok(None) => (reduce_events::<RawEvent>(&[]), 0),
+        Err(msg) => {
+            problem(&events_path, None, msg);
+            (reduce_events::<RawEvent>(&[]), 0)
+        }
+    };
+
+    // lanes.json.
+    let lanes_path = mission.lanes_file();
+    let lanes = match confined(root, &lanes_path) {
+        Ok(Some(real)) => match LanesManifest::read(&real) {
+            Ok(l) => l,
+            Err(e) => {
+                problem(&lanes_path, None, e.message);
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(msg) => {
+            problem(&lanes_path, None, msg);
+            None
+        }
+    };
+
+    // tasks.md: subtask checkboxes per WP.
+    let tasks_path = mission.tasks_file();
+    let tasks_doc = match read_confined(root, &tasks_path) {
+        Ok(Some(text)) => tasks_md::parse::parse(&text),
+        Ok(None) => Default::default(),
+        Err(msg) => {
+            problem(&tasks_path, None, msg);
+            Default::default()
+        }
+    };
+
+    // WP files: one bad file is one card with a problem, not a lost board.
+    let tasks_dir = mission.tasks_dir();
+    let mut files: Vec<(PathBuf, Result<WpFile, String>)> = Vec::new();
+    match confined(root, &tasks_dir) {
+        Ok(Some(_)) => match tasks_md::list_wp_files(&tasks_dir) {
+            Ok(paths) => {
+                for p in paths {
+                    let parsed = match read_confined(root, &p) {
+                        Ok(Some(text)) => WpFile::parse(&p, &text).map_err(|e| e.message),
+                        Ok(None) => continue,
+                        Err(msg) => Err(msg),
+                    };
+                    files.push((p, parsed));
+                }
+            }
+            Err(e) => problem(&tasks_dir, None, e.message),
+        },
+        Ok(None) => {}
+        Err(msg) => problem(&tasks_dir, None, msg),
+    }
+
+    let lane_of = |id: &str| snapshot.lane_of(id).unwrap_or(Lane::Planned);
+    let finished = |id: &str| matches!(lane_of(id), Lane::Done | Lane::Approved);
+    let mut cards = Vec::new();
+    let mut weight = 0.0;
+    for (path, parsed) in &files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let id = tasks_md::wp_id_from_filename(&name).unwrap_or_else(|| name.clone());
+        let lane = lane_of(&id);
+        weight += lane.progress_weight();
+        let section = tasks_doc.section(&id);
+        let (sub_done, sub_total) = section.map_or((0, 0), |s| {
+            (
+                s.subtasks.iter().filter(|t| t.done).count(),
+                s.subtasks.len(),
+            )
+        });
+        let exec_lane = lanes
+            .as_ref()
+            .and_then(|l| l.lane_for_wp(&id))
+            .map(|l| l.lane_id.clone());
+        let card = match parsed {
+            Ok(f) => {
+                let deps = f.dependencies();
+                let waiting_on: Vec<String> =
+                    deps.iter().filter(|d| !finished(d)).cloned().collect();
+                let reviewer = ["reviewer_agent", "reviewer", "reviewed_by"]
+                    .iter()
+                    .find_map(|k| f.get_str(k).filter(|s| !s.is_empty()))
+                    .or_else(|| reviewer.get(&id).cloned())
+                    .unwrap_or_default();
+                WpCard {
+                    title: f
+                        .title()
+                        .filter(|t| !t.is_empty())
+                        .or_else(|| section.map(|s| s.title.clone()))
+                        .unwrap_or_else(|| f.stem()),
+                    lane,
+                    column: column_of(lane),
+                    agent: f.get_str("agent").unwrap_or_default(),
+                    reviewer,
+                    ready: lane == Lane::Planned && waiting_on.is_empty(),
+                    waiting_on,
+                    dependencies: deps,
+                    subtasks_done: sub_done,
+                    subtasks_total: sub_total,
+                    exec_lane,
+                    file: rel(root, path),
+                    problem: None,
+                    id,
+                }
+            }
+            Err(msg) => {
+                problem(path, None, msg.clone());
+                WpCard {
+                    title: section.map(|s| s.title.clone()).unwrap_or_default(),
+                    lane,
+                    column: column_of(lane),
+                    agent: String::new(),
+                    reviewer: String::new(),
+                    dependencies: Vec::new(),
+                    waiting_on: Vec::new(),
+                    ready: false,
+                    subtasks_done: sub_done,
+                    subtasks_total: sub_total,
+                    exec_lane,
+                    file: rel(root, path),
+                    problem: Some(msg.clone()),
+                    id,
+                }
+            }
+        };
+        cards.push(card);
+    }
+
+    let artifacts = ARTIFACTS
+        .iter()
+        .filter(|(_, _, file)| dir.join(file).exists())
+        .map(|(name, _, _)| *name)
+        .collect();
+    let total = cards.len();
+    let done = cards.iter().filter(|c| c.lane == Lane::Done).count();
+    MissionView {
+        slug: mission.slug.clone(),
+        number: mission.number.clone().unwrap_or_default(),
+        name: mission.friendly_name(),
+        mission_type: mission.mission_type().to_string(),
+        mission_id: mission.mission_id().map(str::to_string),
+        accepted: mission.meta_str("accepted_at").is_some(),
+        merged: mission.meta_str("merged_at").is_some(),
+        total,
+        done,
+        progress_percentage: if total == 0 {
+            0.0
+        } else {
+            (weight / total as f64 * 1000.0).round() / 10.0
+        },
+        event_count,
+        work_packages: cards,
+        lanes,
+        artifacts,
+        problems,
+        dir: dir.to_path_buf(),
+        fingerprint: fp,
+    }
+}
+
+/// The mission directories under kitty-specs/ (real directories only: a
+/// symlinked mission is reported, not followed).
+pub fn mission_dirs(project: &Project, root: &Path) -> (Vec<PathBuf>, Vec<Problem>) {
+    let specs = project.specs_dir();
+    let mut problems = Vec::new();
+    match confined(root, &specs) {
+        Ok(Some(_)) => {}
+        Ok(None) => return (Vec::new(), problems),
+        Err(msg) => {
+            problems.push(Problem {
+                file: "kitty-specs".into(),
+                line: None,
+                message: msg,
+            });
+            return (Vec::new(), problems);
+        }
+    }
+    // The directories `mission::list` would load, without reading every
+    // meta.json on each re-stat: real directories, not hidden, sorted.
+    let missions = match fs::read_dir(&specs) {
+        Ok(rd) => {
+            let mut dirs: Vec<PathBuf> = rd
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .collect();
+            dirs.sort();
+            dirs
+        }
+        Err(e) => {
+            problems.push(Problem {
+                file: "kitty-specs".into(),
+                line: None,
+                message: format!("cannot be read: {e}"),
+            });
+            Vec::new()
+        }
+    };
+    (missions, problems)
+}
+
+/// Load several missions, spread over the machine's cores (a cold start of a
+/// large project is mostly parsing event logs and WP frontmatter).
+fn load_all(root: &Path, dirs: &[&PathBuf]) -> Vec<MissionView> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8)
+        .min(dirs.len());
+    if threads <= 1 {
+        return dirs.iter().map(|d| load_mission(root, d)).collect();
+    }
+    let chunk = dirs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|d| load_mission(root, d))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(dirs.chunks(chunk))
+            // A part whose thread died is loaded again here.
+            .flat_map(|(h, part)| {
+                h.join()
+                    .unwrap_or_else(|_| part.iter().map(|d| load_mission(root, d)).collect())
+            })
+            .collect()
+    })
+}
+
+/// Keeps the project view and rebuilds only what changed.
+pub struct Loader {
+    pub project: Project,
+    /// The canonical project root: every read must resolve inside it.
+    pub root: PathBuf,
+    version: u64,
+    missions: BTreeMap<PathBuf, Arc<MissionView>>,
+}
+
+impl Loader {
+    pub fn new(project: Project) -> Loader {
+        let root = fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
+        Loader {
+            project,
+            root,
+            version: 0,
+            missions: BTreeMap::new(),
+        }
+    }
+
+    /// Re-stat every mission and rebuild those whose fingerprint changed; or,
+    /// with `only`, rebuild just those missions (new and removed missions are
+    /// always seen). Returns the new view when anything changed, when `force` is set
+    /// (something outside the missions changed, like the charter), and on the
+    /// first call.
+    pub fn refresh(
+        &mut self,
+        only: Option<&BTreeSet<PathBuf>>,
+        force: bool,
+    ) -> Option<ProjectView> {
+        let (dirs, problems) = mission_dirs(&self.project, &self.root);
+        let mut changed = force || self.version == 0;
+        let present: BTreeSet<&PathBuf> = dirs.iter().collect();
+        let before = self.missions.len();
+        self.missions.retain(|d, _| present.contains(d));
+        changed |= self.missions.len() != before;
+        let mut todo: Vec<&PathBuf> = Vec::new();
+        for dir in &dirs {
+            let known = self.missions.contains_key(dir);
+            if known && only.is_some_and(|set| !set.contains(dir)) {
+                continue;
+            }
+            // A mission named by a watcher event is re-read whatever its stat
+            // says (two same-size writes within one mtime tick look equal);
+            // the periodic re-stat compares fingerprints.
+            let named = only.is_some_and(|set| set.contains(dir));
+            if !named
+                && self
+                    .missions
+                    .get(dir)
+                    .is_some_and(|m| m.fingerprint == fingerprint(dir))
+            {
+                continue;
+            }
+            todo.push(dir);
+        }
+        changed |= !todo.is_empty();
+        for view in load_all(&self.root, &todo) {
+            self.missions.insert(view.dir.clone(), Arc::new(view));
+        }
+        if !changed {
+            return None;
+        }
+        self.version += 1;
+        let charter = self.project.kittify_dir().join("charter/charter.md");
+        Some(ProjectView {
+            version: self.version,
+            project_path: self.root.to_string_lossy().into_owned(),
+            project_name: self
+                .root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            missions: self.missions.values().cloned().collect(),
+            problems,
+            has_charter: matches!(confined(&self.root, &charter), Ok(Some(_))),
+        })
+    }
+}

@@ -1,0 +1,598 @@
+//! HTML pages, rendered on the server. Every value from the project is
+//! escaped with [`esc`]; markdown goes through [`super::markdown::render`].
+//! Pages carry no inline script or style (the CSP forbids both): behaviour is
+//! `/static/app.js`, looks are `/static/app.css`.
+
+use std::fmt::Write;
+
+use super::model::{MissionView, Problem, ProjectView, WpCard, ARTIFACTS, COLUMNS};
+use super::svg;
+use crate::status::Lane;
+
+/// Escape text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A path segment for a link (slugs and ids are validated names, but escape anyway).
+fn seg(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+pub fn mission_url(slug: &str, rest: &str) -> String {
+    format!("/missions/{}/{rest}", seg(slug))
+}
+
+pub fn wp_url(slug: &str, wp: &str) -> String {
+    mission_url(slug, &format!("wp/{}", seg(wp)))
+}
+
+/// The whole page around `body`. `crumbs` are (label, href) pairs after the project.
+pub fn page(view: &ProjectView, title: &str, crumbs: &[(String, String)], body: &str) -> String {
+    let mut nav = format!("<a href=\"/\">{}</a>", esc(&view.project_name));
+    for (label, href) in crumbs {
+        let _ = write!(
+            nav,
+            " <span class=\"sep\">/</span> <a href=\"{}\">{}</a>",
+            esc(href),
+            esc(label)
+        );
+    }
+    let charter = if view.has_charter {
+        "<a class=\"top-link\" href=\"/charter\">Charter</a>"
+    } else {
+        ""
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · spec-kitty</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\">\
+         <script src=\"/static/app.js\" defer></script></head>\
+         <body><header><nav class=\"crumbs\">{nav}</nav><span class=\"grow\"></span>{charter}\
+         <span id=\"live\" class=\"live\" title=\"live updates\">live</span></header>\
+         <main id=\"view\" data-version=\"{version}\">{body}</main></body></html>\n",
+        title = esc(title),
+        version = view.version,
+    )
+}
+
+fn problems_html(problems: &[Problem]) -> String {
+    if problems.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<section class=\"problems\" role=\"alert\"><h3>Problems reading this mission</h3><ul>",
+    );
+    for p in problems {
+        let at = match p.line {
+            Some(l) => format!("{}:{l}", p.file),
+            None => p.file.clone(),
+        };
+        let _ = write!(s, "<li><code>{}</code>: {}</li>", esc(&at), esc(&p.message));
+    }
+    s.push_str("</ul></section>");
+    s
+}
+
+fn progress(pct: f64) -> String {
+    format!(
+        "<progress max=\"100\" value=\"{pct}\" title=\"{pct}%\"></progress> <span class=\"pct\">{pct}%</span>"
+    )
+}
+
+/// `/`: every mission.
+pub fn index(view: &ProjectView) -> String {
+    let mut s = String::from("<h1>Missions</h1>");
+    s.push_str(&problems_html(&view.problems));
+    if view.missions.is_empty() {
+        s.push_str("<p class=\"empty\">No missions yet: <code>spec-kitty agent mission create NAME</code> makes one.</p>");
+        return page(view, "Missions", &[], &s);
+    }
+    s.push_str(
+        "<table class=\"missions\"><thead><tr><th>#</th><th>Mission</th><th>Type</th>\
+         <th>Progress</th><th>WPs</th><th>Lanes</th><th>State</th></tr></thead><tbody>",
+    );
+    for m in &view.missions {
+        let mut state = Vec::new();
+        if m.merged {
+            state.push("<span class=\"badge merged\">merged</span>");
+        }
+        if m.accepted {
+            state.push("<span class=\"badge accepted\">accepted</span>");
+        }
+        if !m.problems.is_empty() {
+            state.push("<span class=\"badge problem\">problem</span>");
+        }
+        let _ = write!(
+            s,
+            "<tr data-mission=\"{slug}\"><td>{num}</td><td><a href=\"{href}\">{name}</a>\
+             <div class=\"slug\">{slug}</div></td><td>{ty}</td><td>{prog}</td><td>{done}/{total}</td>\
+             <td>{lanes}</td><td>{state}</td></tr>",
+            slug = esc(&m.slug),
+            num = esc(&m.number),
+            href = esc(&mission_url(&m.slug, "board")),
+            name = esc(&m.name),
+            ty = esc(&m.mission_type),
+            prog = progress(m.progress_percentage),
+            done = m.done,
+            total = m.total,
+            lanes = m.lane_count(),
+            state = state.join(" "),
+        );
+    }
+    s.push_str("</tbody></table>");
+    page(view, "Missions", &[], &s)
+}
+
+/// The tabs of a mission page; `active` is the current one.
+fn tabs(m: &MissionView, active: &str) -> String {
+    let mut s = String::from("<nav class=\"tabs\">");
+    let mut tab = |name: &str, label: &str, href: String| {
+        let class = if name == active {
+            " class=\"active\""
+        } else {
+            ""
+        };
+        let _ = write!(s, "<a{class} href=\"{}\">{}</a>", esc(&href), esc(label));
+    };
+    tab("board", "Board", mission_url(&m.slug, "board"));
+    tab("lanes", "Lanes", mission_url(&m.slug, "lanes"));
+    for (name, label, _) in ARTIFACTS {
+        if m.artifacts.contains(&name) {
+            tab(
+                name,
+                label,
+                mission_url(&m.slug, &format!("artifacts/{name}")),
+            );
+        }
+    }
+    s.push_str("</nav>");
+    s
+}
+
+fn mission_head(m: &MissionView, active: &str) -> String {
+    let mut badges = String::new();
+    if m.merged {
+        badges.push_str(" <span class=\"badge merged\">merged</span>");
+    }
+    if m.accepted {
+        badges.push_str(" <span class=\"badge accepted\">accepted</span>");
+    }
+    format!(
+        "<h1>{num} {name}{badges}</h1><p class=\"meta\"><code>{slug}</code> · {ty} · {done}/{total} done · {prog}</p>{tabs}{problems}",
+        num = esc(&m.number),
+        name = esc(&m.name),
+        slug = esc(&m.slug),
+        ty = esc(&m.mission_type),
+        done = m.done,
+        total = m.total,
+        prog = progress(m.progress_percentage),
+        tabs = tabs(m, active),
+        problems = problems_html(&m.problems),
+    )
+}
+
+fn crumbs(m: &MissionView) -> Vec<(String, String)> {
+    vec![(m.slug.clone(), mission_url(&m.slug, "board"))]
+}
+
+fn card(m: &MissionView, w: &WpCard) -> String {
+    let mut s = format!(
+        "<a class=\"card lane-{lane}\" id=\"card-{id}\" data-wp=\"{id}\" data-lane=\"{lane}\" href=\"{href}\">\
+         <div class=\"card-head\"><span class=\"wp-id\">{id}</span>",
+        id = esc(&w.id),
+        lane = w.lane.as_str(),
+        href = esc(&wp_url(&m.slug, &w.id)),
+    );
+    // The lane, where the column holds more than one and this is not its first.
+    let primary = COLUMNS
+        .iter()
+        .find(|(id, _, _)| *id == w.column)
+        .and_then(|(_, _, lanes)| lanes.first().copied());
+    if primary != Some(w.lane) {
+        let _ = write!(
+            s,
+            "<span class=\"badge lane-{0}\">{0}</span>",
+            w.lane.as_str()
+        );
+    }
+    if w.ready {
+        s.push_str("<span class=\"badge ready\">ready</span>");
+    } else if w.lane != Lane::Blocked && !w.waiting_on.is_empty() {
+        s.push_str("<span class=\"badge blocked\">blocked</span>");
+    }
+    let _ = write!(s, "</div><div class=\"title\">{}</div>", esc(&w.title));
+    if let Some(p) = &w.problem {
+        let _ = write!(s, "<div class=\"card-problem\">{}</div>", esc(p));
+    }
+    let mut meta = Vec::new();
+    if !w.agent.is_empty() {
+        meta.push(format!(
+            "<span class=\"agent\" title=\"implementer\">@{}</span>",
+            esc(&w.agent)
+        ));
+    }
+    if !w.reviewer.is_empty() {
+        meta.push(format!(
+            "<span class=\"reviewer\" title=\"reviewer\">review: {}</span>",
+            esc(&w.reviewer)
+        ));
+    }
+    if w.subtasks_total > 0 {
+        meta.push(format!(
+            "<span class=\"subtasks\">{}/{} subtasks</span>",
+            w.subtasks_done, w.subtasks_total
+        ));
+    }
+    if !meta.is_empty() {
+        let _ = write!(s, "<div class=\"card-meta\">{}</div>", meta.join(" "));
+    }
+    if !w.dependencies.is_empty() {
+        let deps: Vec<String> = w
+            .dependencies
+            .iter()
+            .map(|d| {
+                let class = if w.waiting_on.contains(d) {
+                    "dep waiting"
+                } else {
+                    "dep met"
+                };
+                format!("<span class=\"{class}\">{}</span>", esc(d))
+            })
+            .collect();
+        let _ = write!(s, "<div class=\"deps\">needs {}</div>", deps.join(" "));
+    }
+    s.push_str("</a>");
+    s
+}
+
+/// `/missions/<slug>/board`.
+pub fn board(view: &ProjectView, m: &MissionView) -> String {
+    let mut s = mission_head(m, "board");
+    if m.work_packages.is_empty() {
+        s.push_str("<p class=\"empty\">No work packages yet: write tasks.md and tasks/WPxx-*.md, then run <code>spec-kitty agent mission finalize-tasks</code>.</p>");
+    }
+    s.push_str("<div class=\"board\">");
+    for (col, label, _) in COLUMNS {
+        let cards: Vec<&WpCard> = m.work_packages.iter().filter(|w| w.column == col).collect();
+        let _ = write!(
+            s,
+            "<section class=\"column\" data-column=\"{col}\"><h2>{label} <span class=\"count\">{}</span></h2>",
+            cards.len()
+        );
+        for w in cards {
+            s.push_str(&card(m, w));
+        }
+        s.push_str("</section>");
+    }
+    s.push_str("</div>");
+    page(view, &format!("{} board", m.slug), &crumbs(m), &s)
+}
+
+/// One line of a WP's event history.
+pub struct HistoryRow {
+    pub at: String,
+    pub from: String,
+    pub to: String,
+    pub actor: String,
+    pub note: String,
+}
+
+/// `/missions/<slug>/wp/<WP>`.
+pub fn wp(
+    view: &ProjectView,
+    m: &MissionView,
+    w: &WpCard,
+    prompt_html: Option<&str>,
+    subtasks: &[(String, bool)],
+    history: &[HistoryRow],
+) -> String {
+    let mut s = mission_head(m, "");
+    let _ = write!(
+        s,
+        "<article class=\"wp\" data-wp=\"{id}\"><h2><span class=\"wp-id\">{id}</span> {title} \
+         <span class=\"badge lane-{lane}\">{lane}</span></h2><dl class=\"facts\">",
+        id = esc(&w.id),
+        title = esc(&w.title),
+        lane = w.lane.as_str()
+    );
+    let mut fact = |k: &str, v: String| {
+        if !v.is_empty() {
+            let _ = write!(s, "<dt>{k}</dt><dd>{v}</dd>");
+        }
+    };
+    fact("Agent", esc(&w.agent));
+    fact("Reviewer", esc(&w.reviewer));
+    fact(
+        "Depends on",
+        w.dependencies
+            .iter()
+            .map(|d| format!("<a href=\"{}\">{}</a>", esc(&wp_url(&m.slug, d)), esc(d)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    fact("Waiting on", esc(&w.waiting_on.join(", ")));
+    fact(
+        "Lane",
+        w.exec_lane
+            .as_deref()
+            .map(|l| {
+                format!(
+                    "<a href=\"{}\">{}</a>",
+                    esc(&mission_url(&m.slug, "lanes")),
+                    esc(l)
+                )
+            })
+            .unwrap_or_default(),
+    );
+    fact("File", format!("<code>{}</code>", esc(&w.file)));
+    s.push_str("</dl>");
+    if let Some(p) = &w.problem {
+        let _ = write!(
+            s,
+            "<section class=\"problems\" role=\"alert\"><p>{}</p></section>",
+            esc(p)
+        );
+    }
+    if !subtasks.is_empty() {
+        s.push_str("<h3>Subtasks</h3><ul class=\"subtasks\">");
+        for (id, done) in subtasks {
+            let _ = write!(
+                s,
+                "<li class=\"{}\">{} {}</li>",
+                if *done { "done" } else { "open" },
+                if *done { "☑" } else { "☐" },
+                esc(id)
+            );
+        }
+        s.push_str("</ul>");
+    }
+    s.push_str("<h3>Event history</h3>");
+    if history.is_empty() {
+        s.push_str("<p class=\"empty\">No status events yet.</p>");
+    } else {
+        s.push_str("<table class=\"history\"><thead><tr><th>At</th><th>Move</th><th>Actor</th><th>Note</th></tr></thead><tbody>");
+        for h in history {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+                esc(&h.at),
+                esc(&h.from),
+                esc(&h.to),
+                esc(&h.actor),
+                esc(&h.note)
+            );
+        }
+        s.push_str("</tbody></table>");
+    }
+    if let Some(html) = prompt_html {
+        let _ = write!(
+            s,
+            "<h3>Prompt and activity log</h3><div class=\"markdown\">{html}</div>"
+        );
+    }
+    s.push_str("</article>");
+    let mut c = crumbs(m);
+    c.push((w.id.clone(), wp_url(&m.slug, &w.id)));
+    page(view, &format!("{} {}", m.slug, w.id), &c, &s)
+}
+
+/// One execution lane as the lanes page shows it.
+pub struct LaneRow {
+    pub lane_id: String,
+    pub wp_ids: Vec<String>,
+    pub worktree: String,
+    pub worktree_exists: bool,
+    pub branch: String,
+    pub depends_on: Vec<String>,
+}
+
+/// `/missions/<slug>/lanes`.
+pub fn lanes(view: &ProjectView, m: &MissionView, rows: &[LaneRow]) -> String {
+    let mut s = mission_head(m, "lanes");
+    if rows.is_empty() {
+        s.push_str("<p class=\"empty\">No lanes.json yet: <code>spec-kitty agent mission finalize-tasks</code> plans the lanes.</p>");
+    } else {
+        s.push_str("<h2>Lanes</h2><table class=\"lanes\"><thead><tr><th>Lane</th><th>Work packages (in order)</th><th>Worktree</th><th>Branch</th><th>Depends on</th></tr></thead><tbody>");
+        for r in rows {
+            let wps: Vec<String> = r
+                .wp_ids
+                .iter()
+                .map(|id| {
+                    let lane = m.wp(id).map_or("planned", |w| w.lane.as_str());
+                    format!(
+                        "<a class=\"chip lane-{lane}\" href=\"{}\" title=\"{lane}\">{}</a>",
+                        esc(&wp_url(&m.slug, id)),
+                        esc(id)
+                    )
+                })
+                .collect();
+            let _ = write!(
+                s,
+                "<tr data-lane=\"{id}\"><td><code>{id}</code></td><td>{wps}</td><td><code>{wt}</code>{missing}</td>\
+                 <td><code>{br}</code></td><td>{deps}</td></tr>",
+                id = esc(&r.lane_id),
+                wps = wps.join(" → "),
+                wt = esc(&r.worktree),
+                missing = if r.worktree_exists { "" } else { " <span class=\"dim\">(not created)</span>" },
+                br = esc(&r.branch),
+                deps = esc(&r.depends_on.join(", ")),
+            );
+        }
+        s.push_str("</tbody></table>");
+        let nodes: Vec<svg::Node<'_>> = rows
+            .iter()
+            .map(|r| svg::Node {
+                id: &r.lane_id,
+                label: r.wp_ids.join(", "),
+                class: "lane",
+                href: None,
+            })
+            .collect();
+        let edges: Vec<(&str, &str)> = rows
+            .iter()
+            .flat_map(|r| {
+                r.depends_on
+                    .iter()
+                    .map(move |d| (d.as_str(), r.lane_id.as_str()))
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<h2>Lane dependencies</h2><div class=\"graph-wrap\" id=\"lane-graph\">{}</div>",
+            svg::graph("lane dependencies", &nodes, &edges)
+        );
+    }
+    if !m.work_packages.is_empty() {
+        let nodes: Vec<svg::Node<'_>> = m
+            .work_packages
+            .iter()
+            .map(|w| svg::Node {
+                id: &w.id,
+                label: w.title.clone(),
+                class: w.lane.as_str(),
+                href: Some(wp_url(&m.slug, &w.id)),
+            })
+            .collect();
+        let edges: Vec<(&str, &str)> = m
+            .work_packages
+            .iter()
+            .flat_map(|w| {
+                w.dependencies
+                    .iter()
+                    .map(move |d| (d.as_str(), w.id.as_str()))
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<h2>Work package dependencies</h2><div class=\"graph-wrap\" id=\"wp-graph\">{}</div>",
+            svg::graph("work package dependencies", &nodes, &edges)
+        );
+    }
+    let mut c = crumbs(m);
+    c.push(("lanes".into(), mission_url(&m.slug, "lanes")));
+    page(view, &format!("{} lanes", m.slug), &c, &s)
+}
+
+/// What an artifact page holds.
+pub enum ArtifactBody {
+    /// Rendered markdown (already sanitised).
+    Html(String),
+    /// A non-markdown file, shown as text.
+    Text(String),
+    /// A directory's files: (name, href).
+    Listing(Vec<(String, String)>),
+    Missing,
+    Problem(String),
+}
+
+/// `/missions/<slug>/artifacts/<name>[/<file>]`.
+pub fn artifact(
+    view: &ProjectView,
+    m: &MissionView,
+    name: &str,
+    file: Option<&str>,
+    body: &ArtifactBody,
+) -> String {
+    let mut s = mission_head(m, name);
+    if let Some(f) = file {
+        let _ = write!(s, "<h2>{}</h2>", esc(f));
+    }
+    match body {
+        ArtifactBody::Html(h) => {
+            let _ = write!(s, "<div class=\"markdown\">{h}</div>");
+        }
+        ArtifactBody::Text(t) => {
+            let _ = write!(s, "<pre>{}</pre>", esc(t));
+        }
+        ArtifactBody::Listing(items) if items.is_empty() => {
+            s.push_str("<p class=\"empty\">No files.</p>")
+        }
+        ArtifactBody::Listing(items) => {
+            s.push_str("<ul class=\"files\">");
+            for (n, href) in items {
+                let _ = write!(s, "<li><a href=\"{}\">{}</a></li>", esc(href), esc(n));
+            }
+            s.push_str("</ul>");
+        }
+        ArtifactBody::Missing => {
+            s.push_str("<p class=\"empty\">This mission has no such artifact yet.</p>")
+        }
+        ArtifactBody::Problem(p) => {
+            let _ = write!(
+                s,
+                "<section class=\"problems\" role=\"alert\"><p>{}</p></section>",
+                esc(p)
+            );
+        }
+    }
+    let mut c = crumbs(m);
+    c.push((
+        name.to_string(),
+        mission_url(&m.slug, &format!("artifacts/{name}")),
+    ));
+    page(view, &format!("{} {name}", m.slug), &c, &s)
+}
+
+/// `/charter`.
+pub fn charter(view: &ProjectView, body: &ArtifactBody) -> String {
+    let inner = match body {
+        ArtifactBody::Html(h) => format!("<div class=\"markdown\">{h}</div>"),
+        ArtifactBody::Problem(p) => format!("<section class=\"problems\" role=\"alert\"><p>{}</p></section>", esc(p)),
+        _ => "<p class=\"empty\">No charter: <code>.kittify/charter/charter.md</code> does not exist.</p>".into(),
+    };
+    page(
+        view,
+        "Charter",
+        &[("charter".into(), "/charter".into())],
+        &format!("<h1>Charter</h1>{inner}"),
+    )
+}
+
+/// A page for a route that names nothing.
+pub fn not_found(view: &ProjectView, what: &str) -> String {
+    page(
+        view,
+        "Not found",
+        &[],
+        &format!(
+            "<h1>Not found</h1><p>{}</p><p><a href=\"/\">All missions</a></p>",
+            esc(what)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(seg("001-a b/.."), "001-a%20b%2F..");
+    }
+}

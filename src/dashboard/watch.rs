@@ -1,0 +1,217 @@
+//! Keeping the view fresh: a file watcher for speed, a periodic re-stat for
+//! certainty.
+//!
+//! Why both. A watcher (inotify, FSEvents, ReadDirectoryChangesW through the
+//! `notify` crate) reports a `move-task` within milliseconds and costs nothing
+//! while nothing changes; polling fast enough for the 300 ms promise would stat
+//! every file of every mission several times a second. But watchers can miss
+//! things: the inotify queue overflows, the watch limit is reached, a network
+//! file system sends nothing, a directory is replaced. So every
+//! [`RECONCILE`] the whole project is re-stat'ed anyway (a few thousand
+//! `stat` calls on a large project, no reads), and only missions whose
+//! [`super::model::Fingerprint`] changed are re-read. Without a watcher the
+//! same re-stat runs every [`POLL`]. Either way the page cannot stay stale for
+//! longer than one re-stat interval, however long the dashboard runs.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::watch;
+
+use super::model::{Loader, ProjectView};
+
+/// Full re-stat interval while a watcher runs.
+pub const RECONCILE: Duration = Duration::from_secs(2);
+/// Re-stat interval when no watcher could be started.
+pub const POLL: Duration = Duration::from_millis(150);
+/// How long to wait for a burst of events (one atomic write is several) to end.
+const QUIET: Duration = Duration::from_millis(15);
+const BURST_MAX: Duration = Duration::from_millis(60);
+
+/// How changes are noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Watcher,
+    Polling,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Watcher => "watcher",
+            Mode::Polling => "polling",
+        }
+    }
+}
+
+enum Msg {
+    Paths(Vec<PathBuf>),
+    Rescan,
+}
+
+/// Start the thread that keeps `tx` up to date until `stop` is set.
+pub fn spawn(
+    mut loader: Loader,
+    tx: watch::Sender<Arc<ProjectView>>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<Mode> {
+    let (etx, erx) = mpsc::channel::<Msg>();
+    let root = loader.project.root.clone();
+    let specs = loader.project.specs_dir();
+    let kittify = loader.project.kittify_dir();
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let msg = match res {
+            Ok(ev) if ev.need_rescan() => Msg::Rescan,
+            Ok(ev) => Msg::Paths(ev.paths),
+            Err(_) => Msg::Rescan,
+        };
+        let _ = etx.send(msg);
+    })
+    .ok()
+    .and_then(|mut w| {
+        // The root (non-recursive) sees kitty-specs/ appear; kitty-specs/ and
+        // .kittify/charter/ are watched whole.
+        w.watch(&root, RecursiveMode::NonRecursive).ok()?;
+        if specs.is_dir() {
+            w.watch(&specs, RecursiveMode::Recursive).ok()?;
+        }
+        let _ = w.watch(&kittify, RecursiveMode::NonRecursive);
+        let charter = kittify.join("charter");
+        if charter.is_dir() {
+            let _ = w.watch(&charter, RecursiveMode::Recursive);
+        }
+        Some(w)
+    });
+    let mode = if watcher.is_some() {
+        Mode::Watcher
+    } else {
+        Mode::Polling
+    };
+    std::thread::Builder::new()
+        .name("dashboard-watch".into())
+        .spawn(move || {
+            let mut watcher = watcher;
+            let mut specs_watched = specs.is_dir();
+            let interval = if watcher.is_some() { RECONCILE } else { POLL };
+            while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
+                let first = match erx.recv_timeout(interval) {
+                    Ok(m) => m,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        publish(&tx, loader.refresh(None, false));
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        // The watcher is gone: keep going by polling.
+                        watcher = None;
+                        std::thread::sleep(POLL);
+                        publish(&tx, loader.refresh(None, false));
+                        continue;
+                    }
+                };
+                // Gather the rest of the burst.
+                let mut msgs = vec![first];
+                let start = Instant::now();
+                while start.elapsed() < BURST_MAX {
+                    match erx.recv_timeout(QUIET) {
+                        Ok(m) => msgs.push(m),
+                        Err(_) => break,
+                    }
+                }
+                let mut missions = BTreeSet::new();
+                let mut rescan = false;
+                let mut force = false;
+                for m in msgs {
+                    match m {
+                        Msg::Rescan => rescan = true,
+                        Msg::Paths(paths) => {
+                            for p in paths {
+                                match classify(&p, &specs, &kittify) {
+                                    Some(Touched::Mission(dir)) => {
+                                        missions.insert(dir);
+                                    }
+                                    Some(Touched::Specs) => rescan = true,
+                                    Some(Touched::Project) => force = true,
+                                    None => {}
+                                }
+                            }
+                        }
+                    }
+                }
+                if !specs_watched && specs.is_dir() {
+                    if let Some(w) = watcher.as_mut() {
+                        specs_watched = w.watch(&specs, RecursiveMode::Recursive).is_ok();
+                    }
+                    rescan = true;
+                }
+                let only = if rescan { None } else { Some(&missions) };
+                if rescan || force || !missions.is_empty() {
+                    publish(&tx, loader.refresh(only, force));
+                }
+            }
+        })?;
+    Ok(mode)
+}
+
+fn publish(tx: &watch::Sender<Arc<ProjectView>>, view: Option<ProjectView>) {
+    if let Some(v) = view {
+        tx.send_replace(Arc::new(v));
+    }
+}
+
+enum Touched {
+    /// Something inside one mission directory.
+    Mission(PathBuf),
+    /// kitty-specs/ itself (a mission added, removed or renamed).
+    Specs,
+    /// Something the pages show outside the missions (the charter).
+    Project,
+}
+
+fn classify(p: &Path, specs: &Path, kittify: &Path) -> Option<Touched> {
+    if let Ok(rest) = p.strip_prefix(specs) {
+        let mut parts = rest.components();
+        return match (parts.next(), parts.next()) {
+            (Some(first), Some(_)) => Some(Touched::Mission(specs.join(first))),
+            _ => Some(Touched::Specs),
+        };
+    }
+    if p == specs {
+        return Some(Touched::Specs);
+    }
+    if p.starts_with(kittify.join("charter")) {
+        return Some(Touched::Project);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_missions() {
+        let specs = Path::new("/p/kitty-specs");
+        let k = Path::new("/p/.kittify");
+        let m = |p: &str| match classify(Path::new(p), specs, k) {
+            Some(Touched::Mission(d)) => d.to_string_lossy().into_owned(),
+            Some(Touched::Specs) => "specs".into(),
+            Some(Touched::Project) => "project".into(),
+            None => "none".into(),
+        };
+        assert_eq!(
+            m("/p/kitty-specs/001-a/tasks/WP01.md"),
+            "/p/kitty-specs/001-a"
+        );
+        assert_eq!(m("/p/kitty-specs/001-a/meta.json"), "/p/kitty-specs/001-a");
+        assert_eq!(m("/p/kitty-specs/001-a"), "specs");
+        assert_eq!(m("/p/kitty-specs"), "specs");
+        assert_eq!(m("/p/.kittify/charter/charter.md"), "project");
+        assert_eq!(m("/p/.kittify/.dashboard"), "none");
+        assert_eq!(m("/p/README.md"), "none");
+    }
+}

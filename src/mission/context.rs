@@ -1,0 +1,180 @@
+//! `agent context resolve`: where an agent is for an action, which work package
+//! it concerns, and the exact commands to run next. Reads only.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::lanes::LanesManifest;
+use crate::mission::branch::BranchContext;
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::status::{Lane, StatusStore};
+use crate::tasks_md::wp;
+
+/// The actions an agent can ask context for.
+pub const ACTIONS: &[&str] = &[
+    "specify",
+    "plan",
+    "tasks",
+    "tasks_outline",
+    "tasks_packages",
+    "implement",
+    "review",
+    "accept",
+    "merge",
+];
+
+/// The work package an implement or review action concerns.
+#[derive(Debug, Clone)]
+pub struct WpContext {
+    pub wp_id: String,
+    pub wp_file: PathBuf,
+    pub lane: String,
+    pub lane_id: Option<String>,
+    pub branch_name: Option<String>,
+    pub workspace_path: Option<PathBuf>,
+    pub execution_mode: String,
+    pub dependencies: Vec<String>,
+}
+
+/// What `resolve` found.
+#[derive(Debug, Clone)]
+pub struct ActionContext {
+    pub action: String,
+    pub mission_slug: String,
+    pub feature_dir: PathBuf,
+    pub branch: BranchContext,
+    pub wp: Option<WpContext>,
+    /// Command name → the exact command line.
+    pub commands: BTreeMap<&'static str, String>,
+}
+
+/// Resolve `action` for `mission`. Implement needs a work package that is ready
+/// (planned with its dependencies approved or done, or already in progress);
+/// review needs one in for_review or in_review.
+pub fn resolve(project: &Project, mission: &Mission, action: &str) -> Result<ActionContext> {
+    let action = action.replace('-', "_");
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(Error::usage(format!("unknown action {action:?}"))
+            .with_hint(format!("choose one of: {}", ACTIONS.join(", "))));
+    }
+    let m = &mission.slug;
+    let mut commands = BTreeMap::new();
+    let check = format!(
+        "spec-kitty agent mission check-prerequisites --json --paths-only --include-tasks --mission {m}"
+    );
+    let wp = match action.as_str() {
+        "implement" | "review" => Some(pick_wp(project, mission, &action)?),
+        _ => None,
+    };
+    match action.as_str() {
+        "specify" => {
+            commands.insert(
+                "branch_context",
+                "spec-kitty agent mission branch-context --json".into(),
+            );
+            commands.insert("check_prerequisites", check);
+        }
+        "plan" => {
+            commands.insert(
+                "setup_plan",
+                format!("spec-kitty agent mission setup-plan --mission {m} --json"),
+            );
+            commands.insert("check_prerequisites", check);
+        }
+        "tasks" | "tasks_outline" | "tasks_packages" => {
+            commands.insert("check_prerequisites", check);
+            commands.insert(
+                "finalize_tasks",
+                format!("spec-kitty agent mission finalize-tasks --mission {m} --json"),
+            );
+        }
+        "implement" => {
+            let id = wp.as_ref().map(|w| w.wp_id.as_str()).unwrap_or_default();
+            commands.insert(
+                "implement",
+                format!("spec-kitty agent action implement {id} --mission {m} --agent <agent>"),
+            );
+            commands.insert("move_to_review", format!("spec-kitty agent tasks move-task {id} --to for_review --mission {m} --note \"Ready for review\""));
+            commands.insert(
+                "status",
+                format!("spec-kitty agent tasks status --mission {m}"),
+            );
+        }
+        "review" => {
+            let id = wp.as_ref().map(|w| w.wp_id.as_str()).unwrap_or_default();
+            commands.insert(
+                "review",
+                format!("spec-kitty agent action review {id} --mission {m} --agent <agent>"),
+            );
+            commands.insert("approve", format!("spec-kitty agent tasks move-task {id} --to approved --mission {m} --note \"Review passed\""));
+            commands.insert("reject", format!("spec-kitty agent tasks move-task {id} --to planned --mission {m} --review-feedback-file <feedback.md>"));
+        }
+        "accept" => {
+            commands.insert("accept", format!("spec-kitty accept --mission {m} --json"));
+        }
+        _ => {
+            commands.insert("merge", format!("spec-kitty merge --mission {m} --dry-run"));
+        }
+    }
+    Ok(ActionContext {
+        action,
+        mission_slug: mission.slug.clone(),
+        feature_dir: mission.dir.clone(),
+        branch: BranchContext::for_mission(project, mission),
+        wp,
+        commands,
+    })
+}
+
+fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext> {
+    let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
+    let lanes = LanesManifest::for_mission(mission)?;
+    let files = wp::load_all(&mission.tasks_dir())?;
+    let ready = |f: &wp::WpFile| {
+        let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
+        let deps_met = f
+            .dependencies()
+            .iter()
+            .all(|d| matches!(snap.lane_of(d), Some(Lane::Done | Lane::Approved)));
+        match action {
+            "implement" => {
+                lane == Lane::InProgress
+                    || (matches!(lane, Lane::Planned | Lane::Claimed) && deps_met)
+            }
+            _ => matches!(lane, Lane::ForReview | Lane::InReview),
+        }
+    };
+    let file = files.into_iter().find(|f| ready(f)).ok_or_else(|| {
+        Error::user(format!(
+            "no work package of {} is ready for {action}",
+            mission.slug
+        ))
+        .with_hint(format!(
+            "see the board: `spec-kitty agent tasks status --mission {}`",
+            mission.slug
+        ))
+    })?;
+    let lane = lanes.as_ref().and_then(|l| l.lane_for_wp(&file.id));
+    let planning = file.is_planning_artifact();
+    Ok(WpContext {
+        wp_id: file.id.clone(),
+        lane: snap.lane_of(&file.id).unwrap_or(Lane::Planned).to_string(),
+        lane_id: lane.map(|l| l.lane_id.clone()),
+        branch_name: match (lane, &lanes, planning) {
+            (Some(l), Some(m), false) => Some(m.lane_branch(&l.lane_id)),
+            _ => None,
+        },
+        workspace_path: match (lane, &lanes, planning) {
+            (Some(l), Some(m), false) => Some(m.worktree_path(&project.root, &l.lane_id)),
+            (_, _, true) => Some(project.root.clone()),
+            _ => None,
+        },
+        execution_mode: file
+            .execution_mode()
+            .unwrap_or_else(|| "code_change".into()),
+        dependencies: file.dependencies(),
+        wp_file: file.path,
+    })
+}

@@ -1,0 +1,563 @@
+//! The git evidence the lifecycle guards read: the commit a WP was claimed at,
+//! the commit it was handed in at, whether its worktree holds uncommitted work,
+//! which files it changed outside what it owns, and whether its work reached
+//! the target branch.
+//!
+//! Claim and hand-in commits are recorded in the status events under extra
+//! keys (`claim_commit`, `hand_in_commit`, `lane_branch`) that the reference
+//! ignores on read, so its own tools keep reading the log.
+
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, Oid, Repository};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::model::{Lane, StatusEvent};
+use crate::error::Result;
+use crate::lanes::model::{lane_branch, worktree_path, LanesManifest, PLANNING_LANE};
+use crate::mission::Mission;
+use crate::project::Project;
+use crate::tasks_md::ownership::{glob_match, literal_prefix};
+use crate::tasks_md::WpFile;
+
+/// Event keys (beyond the reference's fields) this module writes.
+pub const CLAIM_COMMIT: &str = "claim_commit";
+pub const HAND_IN_COMMIT: &str = "hand_in_commit";
+pub const LANE_BRANCH: &str = "lane_branch";
+pub const MERGED_COMMIT: &str = "merged_commit";
+
+/// The heading of the WP body section that allows changes outside `owned_files`.
+pub const ALLOWANCE_HEADING: &str = "## Scope allowance";
+
+/// Where a code WP's work lives: its lane branch and worktree.
+#[derive(Debug, Clone)]
+pub struct LaneOf {
+    pub branch: String,
+    pub worktree: PathBuf,
+}
+
+/// The lane of a code WP, from lanes.json; None for planning work (the main
+/// checkout) or a mission without lanes.json.
+pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Option<LaneOf> {
+    if wp.is_planning_artifact() {
+        return None;
+    }
+    let lanes = LanesManifest::for_mission(mission).ok()??;
+    let lane = lanes.lane_for_wp(&wp.id)?;
+    if lane.lane_id == PLANNING_LANE {
+        return None;
+    }
+    Some(LaneOf {
+        branch: lane_branch(&mission.slug, &lane.lane_id),
+        worktree: worktree_path(&project.root, &mission.slug, &lane.lane_id),
+    })
+}
+
+/// The mission's target branch: meta.json, then lanes.json, then `main`.
+pub fn target_branch(mission: &Mission) -> String {
+    mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| {
+            LanesManifest::for_mission(mission)
+                .ok()
+                .flatten()
+                .map(|l| l.target_branch)
+                .filter(|t| !t.is_empty())
+        })
+        .unwrap_or_else(|| "main".into())
+}
+
+fn open(project: &Project) -> Option<Repository> {
+    if !project.is_git() {
+        return None;
+    }
+    Repository::open(&project.root).ok()
+}
+
+fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
+    repo.find_branch(name, BranchType::Local)
+        .ok()?
+        .get()
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+fn short(s: &str) -> &str {
+    s.get(..12).unwrap_or(s)
+}
+
+/// The values of event key `key` recorded for `wp_id`, oldest first.
+pub fn recorded(events: &[StatusEvent], wp_id: &str, key: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.wp_id == wp_id)
+        .filter_map(|e| e.extra.get(key).and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The keys to record when a WP is claimed: the tip of its lane branch (code
+/// work) or HEAD of the main checkout (planning work).
+pub fn claim_keys(project: &Project, mission: &Mission, wp: &WpFile) -> Map<String, Value> {
+    let mut m = Map::new();
+    let Some(repo) = open(project) else {
+        return m;
+    };
+    match lane_of(project, mission, wp) {
+        Some(lane) => {
+            if let Some(tip) = branch_tip(&repo, &lane.branch) {
+                m.insert(CLAIM_COMMIT.into(), tip.to_string().into());
+                m.insert(LANE_BRANCH.into(), lane.branch.into());
+            }
+        }
+        None => {
+            if let Some(head) = repo.head().ok().and_then(|h| h.target()) {
+                m.insert(CLAIM_COMMIT.into(), head.to_string().into());
+            }
+        }
+    }
+    m
+}
+
+/// What the hand-in guard found.
+#[derive(Debug, Clone, Default)]
+pub struct HandIn {
+    /// Why the work is not there yet, and the command that fixes it.
+    pub problem: Option<(String, String)>,
+    /// Things the move goes ahead despite (uncommitted files outside the WP).
+    pub warnings: Vec<String>,
+    /// Keys for the for_review event.
+    pub keys: Map<String, Value>,
+}
+
+fn owns(owned: &[String], path: &str) -> bool {
+    owned.is_empty() || owned.iter().any(|g| glob_match(g, path))
+}
+
+/// Check a code WP's hand-in: a commit on its lane branch since its latest
+/// claim, and no uncommitted change to the files it owns. Planning work (in the
+/// main checkout) has nothing to check here.
+pub fn hand_in(
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    events: &[StatusEvent],
+) -> Result<HandIn> {
+    let mut out = HandIn::default();
+    let Some(lane) = lane_of(project, mission, wp) else {
+        return Ok(out);
+    };
+    let (id, slug) = (&wp.id, &mission.slug);
+    let implement =
+        format!("spec-kitty agent action implement {id} --mission {slug} --agent <you>");
+    let Some(repo) = open(project) else {
+        out.problem = Some((
+            format!(
+                "{} is not a git repository, so {id} has no lane branch",
+                project.root.display()
+            ),
+            "run `git init` and commit, or mark the WP execution_mode: planning_artifact".into(),
+        ));
+        return Ok(out);
+    };
+    let Some(tip) = branch_tip(&repo, &lane.branch) else {
+        out.problem = Some((
+            format!(
+                "lane branch {} does not exist, so there is no work to review",
+                lane.branch
+            ),
+            format!("start it with `{implement}`, commit the work there, then hand it in"),
+        ));
+        return Ok(out);
+    };
+    let wt = lane.worktree.display().to_string();
+    let commit_cmd =
+        format!("commit the work: `git -C {wt} add -A && git -C {wt} commit -m \"{id}: ...\"`");
+    if lane.worktree.exists() {
+        let owned = wp.owned_files();
+        let (inside, outside) = dirty_paths(&lane.worktree, &owned)?;
+        if !inside.is_empty() {
+            out.problem = Some((
+                format!(
+                    "{wt} has uncommitted changes to files {id} owns: {}",
+                    inside.join(", ")
+                ),
+                commit_cmd.clone(),
+            ));
+            return Ok(out);
+        }
+        if !outside.is_empty() {
+            out.warnings.push(format!(
+                "{wt} has uncommitted changes outside the files {id} owns; they are not handed in: {}",
+                outside.join(", ")
+            ));
+        }
+    }
+    let claim = recorded(events, id, CLAIM_COMMIT).pop();
+    match &claim {
+        Some(c) if c == &tip.to_string() => {
+            out.problem = Some((
+                format!(
+                    "no commit on {} since {id} was claimed at {}",
+                    lane.branch,
+                    short(c)
+                ),
+                commit_cmd.clone(),
+            ));
+            return Ok(out);
+        }
+        Some(_) => {}
+        None => {
+            // Claimed without a recorded commit (plain move-task, or another
+            // tool): the lane must at least be ahead of the target.
+            let target = target_branch(mission);
+            let ahead = match branch_tip(&repo, &target) {
+                Some(t) => repo
+                    .merge_base(tip, t)
+                    .ok()
+                    .and_then(|mb| repo.graph_ahead_behind(tip, mb).ok())
+                    .map(|(a, _)| a)
+                    .unwrap_or(0),
+                None => 1,
+            };
+            if ahead == 0 {
+                out.problem = Some((
+                    format!("{} has no commit beyond {target}", lane.branch),
+                    commit_cmd.clone(),
+                ));
+                return Ok(out);
+            }
+        }
+    }
+    if let Some(c) = claim {
+        out.keys.insert(CLAIM_COMMIT.into(), c.into());
+    }
+    out.keys
+        .insert(HAND_IN_COMMIT.into(), tip.to_string().into());
+    out.keys.insert(LANE_BRANCH.into(), lane.branch.into());
+    Ok(out)
+}
+
+/// Uncommitted paths of a worktree, split into those the WP owns and the rest.
+fn dirty_paths(worktree: &Path, owned: &[String]) -> Result<(Vec<String>, Vec<String>)> {
+    let repo = Repository::open(worktree)?;
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    let mut inside = Vec::new();
+    let mut outside = Vec::new();
+    for s in repo.statuses(Some(&mut opts))?.iter() {
+        let Some(p) = s.path() else { continue };
+        if owns(owned, p) {
+            inside.push(p.to_string());
+        } else {
+            outside.push(p.to_string());
+        }
+    }
+    Ok((inside, outside))
+}
+
+/// Why approved work cannot be `done` yet (None when it can): a code WP's
+/// handed-in commit must be in the target branch; a planning WP's owned files
+/// must be in the main checkout.
+pub fn merge_problem(
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    events: &[StatusEvent],
+) -> Option<(String, String)> {
+    let slug = &mission.slug;
+    let merge = format!("merge it: `spec-kitty merge --mission {slug}`");
+    let target = target_branch(mission);
+    match lane_of(project, mission, wp) {
+        Some(lane) => {
+            let Some(repo) = open(project) else {
+                return Some(("the project is not a git repository".into(), merge));
+            };
+            let work = recorded(events, &wp.id, HAND_IN_COMMIT)
+                .pop()
+                .and_then(|c| Oid::from_str(&c).ok())
+                .or_else(|| branch_tip(&repo, &lane.branch));
+            let Some(work) = work else {
+                return Some((format!("lane branch {} does not exist", lane.branch), merge));
+            };
+            let Some(t) = branch_tip(&repo, &target) else {
+                return Some((format!("target branch {target} does not exist"), merge));
+            };
+            let merged = t == work || repo.graph_descendant_of(t, work).unwrap_or(false);
+            (!merged).then(|| {
+                (
+                    format!(
+                        "its work ({} on {}) is not merged into {target}",
+                        short(&work.to_string()),
+                        lane.branch
+                    ),
+                    merge,
+                )
+            })
+        }
+        None => {
+            let owned = wp.owned_files();
+            let missing: Vec<&String> = owned
+                .iter()
+                .filter(|g| !present(&project.root, g))
+                .collect();
+            (!missing.is_empty()).then(|| {
+                (
+                    format!(
+                        "its files are not in the main checkout: {}",
+                        missing
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    format!("write and commit them in {}", project.root.display()),
+                )
+            })
+        }
+    }
+}
+
+/// A file matching `glob` exists under `root`.
+fn present(root: &Path, glob: &str) -> bool {
+    let prefix = literal_prefix(glob);
+    if !glob.contains(['*', '?', '[']) {
+        return root.join(glob).exists();
+    }
+    let start = root.join(prefix);
+    let mut stack = vec![start];
+    let mut seen = 0usize;
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            seen += 1;
+            if seen > 100_000 {
+                return false;
+            }
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(root) {
+                if glob_match(glob, &rel.to_string_lossy().replace('\\', "/")) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The globs a WP's `## Scope allowance` section allows beyond `owned_files`:
+/// the first word of each `- ` item (backticks stripped), the rest is the why.
+pub fn scope_allowance(wp: &WpFile) -> Vec<String> {
+    let text = std::fs::read_to_string(&wp.path).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("## ") {
+            inside = line.trim_end() == ALLOWANCE_HEADING;
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(item) = line.trim_start().strip_prefix("- ") {
+            if let Some(word) = item.split_whitespace().next() {
+                let g = word.trim_matches('`').trim_end_matches([':', ',']);
+                if !g.is_empty() {
+                    out.push(g.trim_matches('`').to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A WP's changes as a reviewer sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scope {
+    pub wp_id: String,
+    /// The earliest recorded claim commit and the latest hand-in commit.
+    pub claim_commit: String,
+    pub hand_in_commit: String,
+    pub changed: Vec<String>,
+    /// Changed files matching neither `owned_files` nor the allowance.
+    pub out_of_scope: Vec<String>,
+    /// Changed files outside `owned_files` that the allowance covers.
+    pub allowed: Vec<String>,
+}
+
+/// The range of a WP's own commits: its earliest recorded claim commit to its
+/// latest hand-in commit (None when either was never recorded).
+pub fn wp_range(events: &[StatusEvent], wp_id: &str) -> Option<(String, String)> {
+    let claim = recorded(events, wp_id, CLAIM_COMMIT).into_iter().next()?;
+    let hand_in = recorded(events, wp_id, HAND_IN_COMMIT).pop()?;
+    Some((claim, hand_in))
+}
+
+/// Files changed between two commits.
+pub fn changed_files(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {
+    let old = repo.find_commit(from)?.tree()?;
+    let new = repo.find_commit(to)?.tree()?;
+    let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+    let mut out = Vec::new();
+    for d in diff.deltas() {
+        for p in [d.old_file().path(), d.new_file().path()]
+            .into_iter()
+            .flatten()
+        {
+            let s = p.to_string_lossy().replace('\\', "/");
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Files the WP's own commits change: the non-merge commits of claim..hand-in
+/// that neither the target branch nor another lane of the mission holds (work
+/// merged in from a dependency lane is that lane's, not this WP's).
+fn own_changes(
+    repo: &Repository,
+    mission: &Mission,
+    wp: &WpFile,
+    project: &Project,
+    from: Oid,
+    to: Oid,
+) -> Result<Vec<String>> {
+    let mut walk = repo.revwalk()?;
+    walk.push(to)?;
+    walk.hide(from)?;
+    let own = lane_of(project, mission, wp).map(|l| l.branch);
+    let prefix = format!("kitty/mission-{}-", mission.slug);
+    if let Some(t) = branch_tip(repo, &target_branch(mission)) {
+        let _ = walk.hide(t);
+    }
+    for b in repo.branches(Some(BranchType::Local))?.flatten() {
+        let Ok(Some(name)) = b.0.name() else { continue };
+        if name.starts_with(&prefix) && Some(name) != own.as_deref() {
+            if let Some(t) = b.0.get().target() {
+                let _ = walk.hide(t);
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for oid in walk {
+        let c = repo.find_commit(oid?)?;
+        if c.parent_count() != 1 {
+            continue;
+        }
+        for f in changed_files(repo, c.parent_id(0)?, c.id())? {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The scope of a code WP's handed-in work (None for planning work or when no
+/// claim..hand-in range was recorded).
+pub fn scope(
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    events: &[StatusEvent],
+) -> Result<Option<Scope>> {
+    if wp.is_planning_artifact() {
+        return Ok(None);
+    }
+    let Some((claim, hand_in)) = wp_range(events, &wp.id) else {
+        return Ok(None);
+    };
+    let Some(repo) = open(project) else {
+        return Ok(None);
+    };
+    let (Ok(from), Ok(to)) = (Oid::from_str(&claim), Oid::from_str(&hand_in)) else {
+        return Ok(None);
+    };
+    if repo.find_commit(from).is_err() || repo.find_commit(to).is_err() {
+        return Ok(None);
+    }
+    let changed = own_changes(&repo, mission, wp, project, from, to)?;
+    let owned = wp.owned_files();
+    let allowance = scope_allowance(wp);
+    let mut out_of_scope = Vec::new();
+    let mut allowed = Vec::new();
+    for f in &changed {
+        if owned.is_empty() || owned.iter().any(|g| glob_match(g, f)) {
+            continue;
+        }
+        if allowance.iter().any(|g| glob_match(g, f)) {
+            allowed.push(f.clone());
+        } else {
+            out_of_scope.push(f.clone());
+        }
+    }
+    Ok(Some(Scope {
+        wp_id: wp.id.clone(),
+        claim_commit: claim,
+        hand_in_commit: hand_in,
+        changed,
+        out_of_scope,
+        allowed,
+    }))
+}
+
+/// Who took a WP for implementation: the actor of its latest claim (the move to
+/// `claimed`, or straight to `in_progress` from planned). A review sending it
+/// back keeps the claim with the implementer.
+pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
+    let mut last: Option<&StatusEvent> = None;
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        if e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress && matches!(e.from_lane, Lane::Planned))
+        {
+            last = Some(e);
+        }
+    }
+    last.map(|e| e.actor.clone())
+}
+
+/// A WP whose handed-in work changes files outside what it owns (and outside
+/// its recorded allowance).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeFinding {
+    pub wp_id: String,
+    pub wp_file: PathBuf,
+    pub files: Vec<String>,
+}
+
+/// Every non-canceled WP of the mission with out-of-scope changes.
+pub fn out_of_scope(project: &Project, mission: &Mission) -> Result<Vec<ScopeFinding>> {
+    if !mission.tasks_dir().is_dir() {
+        return Ok(Vec::new());
+    }
+    let events = super::StatusStore::for_mission(project, mission)
+        .read()?
+        .events;
+    let snap = super::reduce(&events);
+    let mut out = Vec::new();
+    for wp in crate::tasks_md::wp::load_all(&mission.tasks_dir())? {
+        if snap.lane_of(&wp.id) == Some(Lane::Canceled) {
+            continue;
+        }
+        if let Some(s) = scope(project, mission, &wp, &events)? {
+            if !s.out_of_scope.is_empty() {
+                out.push(ScopeFinding {
+                    wp_id: wp.id.clone(),
+                    wp_file: wp.path.clone(),
+                    files: s.out_of_scope,
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,979 @@
+//! `spec-kitty dashboard`: the router in-process (tower `oneshot`), and the real
+//! binary as a background server (start, reuse, kill, read-only, live events).
+//! The headless-Chromium tests are in `dashboard_browser`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use spec_kitty::dashboard::model::Loader;
+use spec_kitty::dashboard::server::{self, App, CSP};
+use spec_kitty::dashboard::{self as dash, DashboardFile};
+use spec_kitty::project::Project;
+use tower::ServiceExt;
+
+use crate::common::{stdout, write, MissionInfo, TestEnv};
+
+const TOKEN: &str = "feedfacefeedfacefeedfacefeedface";
+const PORT: u16 = 9999;
+
+/// The router over `root`, as the server builds it, plus the stop flag.
+fn app(root: &Path) -> (axum::Router, tokio::sync::watch::Receiver<bool>) {
+    let mut loader = Loader::new(Project::at(root));
+    let view = loader.refresh(None, true).expect("first view");
+    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(view));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let app = Arc::new(App {
+        view: rx,
+        token: TOKEN.into(),
+        port: PORT,
+        pid: std::process::id(),
+        root: loader.root.clone(),
+        started_at: "2026-01-01T00:00:00+00:00".into(),
+        watch_mode: "test",
+        stop,
+    });
+    (server::router(app), stop_rx)
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+fn send(router: &axum::Router, req: Request<Body>) -> Resp {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let resp = router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
+}
+
+fn get(router: &axum::Router, path: &str) -> Resp {
+    send(
+        router,
+        Request::get(path)
+            .header("host", format!("127.0.0.1:{PORT}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+}
+
+fn post(router: &axum::Router, path: &str, body: &str) -> Resp {
+    send(
+        router,
+        Request::post(path)
+            .header("host", format!("127.0.0.1:{PORT}"))
+            .header("origin", format!("http://127.0.0.1:{PORT}"))
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+}
+
+/// Every GET route of a mission project (the event stream is tested on a real server).
+fn get_routes(slug: &str) -> Vec<String> {
+    let mut r: Vec<String> = [
+        "/",
+        "/charter",
+        "/static/app.js",
+        "/static/app.css",
+        "/api/health",
+        "/api/version",
+        "/api/missions",
+        "/no/such/page",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for rest in [
+        "",
+        "/board",
+        "/lanes",
+        "/wp/WP01",
+        "/wp/WP02",
+        "/wp/WP99",
+        "/artifacts/spec",
+        "/artifacts/plan",
+        "/artifacts/tasks",
+        "/artifacts/plan.md",
+        "/artifacts/research",
+        "/artifacts/contracts",
+        "/artifacts/checklists",
+        "/artifacts/contracts/api.md",
+        "/artifacts/nope",
+    ] {
+        r.push(format!("/missions/{slug}{rest}"));
+    }
+    r.push(format!("/api/missions/{slug}"));
+    r.push(format!("/api/missions/{slug}/wp/WP01"));
+    r.push("/api/missions/999-nope".into());
+    r
+}
+
+fn project_with_mission(env: &TestEnv) -> (PathBuf, MissionInfo) {
+    let (root, m) = env.three_wp_mission();
+    write(&m.dir.join("contracts/api.md"), "# API\n\nGET /things\n");
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "in_progress",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "codex",
+        ],
+    );
+    (root, m)
+}
+
+#[test]
+fn every_get_answers_with_a_strict_csp_and_never_the_token() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let (router, _) = app(&root);
+    for path in get_routes(&m.slug) {
+        let r = get(&router, &path);
+        assert!(
+            r.status == StatusCode::OK
+                || r.status == StatusCode::NOT_FOUND
+                || r.status == StatusCode::SEE_OTHER,
+            "{path}: {}",
+            r.status
+        );
+        assert_eq!(r.headers["content-security-policy"], CSP, "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
+        assert!(!r.body.contains(TOKEN), "{path} returned the token");
+        let html = r
+            .headers
+            .get("content-type")
+            .is_some_and(|c| c.to_str().unwrap().starts_with("text/html"));
+        if html {
+            // No inline script or style: the CSP would block it anyway.
+            assert!(!r.body.contains("<script>"), "{path}");
+            assert!(!r.body.contains(" style=\""), "{path}");
+        }
+    }
+    let csp = CSP;
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("http"));
+}
+
+#[test]
+fn the_board_shows_every_wp_in_its_column_with_its_real_title() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let (router, _) = app(&root);
+    let page = get(&router, &format!("/missions/{}/board", m.slug)).body;
+    let column_of = |wp: &str| -> String {
+        let card = page.find(&format!("data-wp=\"{wp}\"")).expect(wp);
+        let col = page[..card].rfind("data-column=\"").unwrap();
+        page[col + 13..].split('"').next().unwrap().to_string()
+    };
+    assert_eq!(column_of("WP01"), "doing");
+    assert_eq!(column_of("WP02"), "planned");
+    assert_eq!(column_of("WP03"), "planned");
+    assert!(page.contains(">Research</div>") && page.contains(">Core</div>"));
+    assert!(page.contains("@codex"), "the agent is on the card");
+    // WP02 waits on WP01; nothing is ready while WP01 is in progress.
+    assert!(page.contains("<span class=\"dep waiting\">WP01</span>"));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&router, &format!("/api/missions/{}", m.slug)).body).unwrap();
+    let wps = json["mission"]["work_packages"].as_array().unwrap();
+    assert_eq!(wps.len(), 3);
+    assert_eq!(wps[0]["lane"], "in_progress");
+    assert_eq!(wps[0]["column"], "doing");
+    assert_eq!(wps[1]["waiting_on"], serde_json::json!(["WP01"]));
+    assert_eq!(wps[0]["subtasks_total"], 1);
+
+    let list: serde_json::Value =
+        serde_json::from_str(&get(&router, "/api/missions").body).unwrap();
+    assert_eq!(list["missions"][0]["slug"], m.slug.as_str());
+    assert_eq!(list["missions"][0]["total"], 3);
+    assert!(list["missions"][0]["lane_count"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn wp_lanes_and_artifact_views_show_their_content() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let (router, _) = app(&root);
+    let wp = get(&router, &format!("/missions/{}/wp/WP02", m.slug)).body;
+    assert!(wp.contains("Body marker of WP02"), "the prompt is rendered");
+    assert!(wp.contains("T002"), "subtasks are listed");
+    let wp1 = get(&router, &format!("/missions/{}/wp/WP01", m.slug)).body;
+    assert!(wp1.contains("planned → in_progress") || wp1.contains("claimed → in_progress"));
+    assert!(wp1.contains("<h3>Event history</h3>"));
+
+    let lanes = get(&router, &format!("/missions/{}/lanes", m.slug)).body;
+    assert!(lanes.contains("<svg class=\"graph\""), "graphs are drawn");
+    assert!(lanes.contains("id=\"wp-graph\""));
+    assert!(lanes.contains("kitty/mission-"), "lane branches are shown");
+
+    let spec = get(&router, &format!("/missions/{}/artifacts/spec", m.slug)).body;
+    assert!(
+        spec.contains("<h1>Specification</h1>"),
+        "markdown is rendered on the server"
+    );
+    let plan = get(&router, &format!("/missions/{}/artifacts/plan.md", m.slug)).body;
+    assert!(plan.contains("The demo mission plan"));
+    let contracts = get(
+        &router,
+        &format!("/missions/{}/artifacts/contracts", m.slug),
+    )
+    .body;
+    assert!(contracts.contains("artifacts/contracts/api.md"));
+    let api = get(
+        &router,
+        &format!("/missions/{}/artifacts/contracts/api.md", m.slug),
+    )
+    .body;
+    assert!(api.contains("GET /things"));
+    let r = get(&router, &format!("/missions/{}", m.slug));
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], format!("/missions/{}/board", m.slug));
+}
+
+#[test]
+fn foreign_host_or_origin_is_refused() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let (router, _) = app(&root);
+    let req = |host: &str, origin: Option<&str>| {
+        let mut b = Request::get("/api/health").header("host", host);
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        send(&router, b.body(Body::empty()).unwrap()).status
+    };
+    assert_eq!(req(&format!("127.0.0.1:{PORT}"), None), StatusCode::OK);
+    assert_eq!(req(&format!("localhost:{PORT}"), None), StatusCode::OK);
+    // DNS rebinding: a page on evil.example resolved to 127.0.0.1.
+    assert_eq!(
+        req(&format!("evil.example:{PORT}"), None),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(req("127.0.0.1:1234", None), StatusCode::FORBIDDEN);
+    assert_eq!(
+        req(&format!("127.0.0.1:{PORT}"), Some("http://evil.example")),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        req(&format!("127.0.0.1:{PORT}"), Some("null")),
+        StatusCode::FORBIDDEN
+    );
+    let no_host = send(&router, Request::get("/").body(Body::empty()).unwrap());
+    assert_eq!(no_host.status, StatusCode::FORBIDDEN);
+    assert_eq!(no_host.headers["content-security-policy"], CSP);
+}
+
+#[test]
+fn shutdown_needs_a_post_with_the_token() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let (router, stop) = app(&root);
+    assert_eq!(
+        get(&router, &format!("/api/shutdown?token={TOKEN}")).status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        post(&router, "/api/shutdown", "{}").status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            &router,
+            "/api/shutdown",
+            r#"{"token": "feedfacefeedfacefeedfacefeedfac0"}"#
+        )
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&router, "/api/verify", r#"{"token": "x"}"#).status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!*stop.borrow());
+    assert_eq!(
+        post(
+            &router,
+            "/api/verify",
+            &format!(r#"{{"token": "{TOKEN}"}}"#)
+        )
+        .status,
+        StatusCode::OK
+    );
+    assert!(!*stop.borrow(), "verify does not stop anything");
+    let r = post(
+        &router,
+        "/api/shutdown",
+        &format!(r#"{{"token": "{TOKEN}"}}"#),
+    );
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains(TOKEN));
+    assert!(*stop.borrow(), "the server was told to stop");
+}
+
+#[test]
+fn broken_missions_show_their_problem_and_the_rest_still_render() {
+    let env = TestEnv::new();
+    let (root, good) = project_with_mission(&env);
+    let specs = root.join("kitty-specs");
+    // A corrupt meta.json.
+    write(&specs.join("002-bad-meta/meta.json"), "{ not json");
+    // A torn event log (a line cut mid-write) beside a good WP.
+    write(
+        &specs.join("003-torn-log/tasks/WP01-one.md"),
+        "---\nwork_package_id: WP01\ntitle: One\n---\n# One\n",
+    );
+    let log = fs::read_to_string(good.dir.join("status.events.jsonl")).unwrap();
+    let first = log
+        .lines()
+        .next()
+        .unwrap()
+        .replace(&good.slug, "003-torn-log");
+    write(
+        &specs.join("003-torn-log/status.events.jsonl"),
+        &format!("{first}\n{{\"event_id\": \"01J0000000000000000000000"),
+    );
+    // A WP file with broken frontmatter next to a good one.
+    write(
+        &specs.join("004-bad-wp/tasks/WP01-fine.md"),
+        "---\ntitle: Fine one\n---\n# Fine\n",
+    );
+    write(
+        &specs.join("004-bad-wp/tasks/WP02-broken.md"),
+        "---\ntitle: [unclosed\n---\n",
+    );
+    let (router, _) = app(&root);
+
+    let index = get(&router, "/");
+    assert_eq!(index.status, StatusCode::OK);
+    for slug in [
+        good.slug.as_str(),
+        "002-bad-meta",
+        "003-torn-log",
+        "004-bad-wp",
+    ] {
+        assert!(
+            index.body.contains(&format!("data-mission=\"{slug}\"")),
+            "{slug} listed"
+        );
+    }
+    assert_eq!(index.body.matches("badge problem").count(), 3);
+
+    let bad_meta = get(&router, "/missions/002-bad-meta/board");
+    assert_eq!(bad_meta.status, StatusCode::OK);
+    assert!(bad_meta.body.contains("role=\"alert\""));
+    assert!(bad_meta.body.contains("kitty-specs/002-bad-meta/meta.json"));
+    assert!(bad_meta.body.contains("invalid JSON"));
+
+    let torn = get(&router, "/missions/003-torn-log/board").body;
+    assert!(
+        torn.contains("kitty-specs/003-torn-log/status.events.jsonl:2"),
+        "{torn}"
+    );
+    assert!(
+        torn.contains("data-wp=\"WP01\""),
+        "the readable part still shows"
+    );
+
+    let bad_wp = get(&router, "/missions/004-bad-wp/board").body;
+    assert!(bad_wp.contains("kitty-specs/004-bad-wp/tasks/WP02-broken.md"));
+    assert!(bad_wp.contains("class=\"card-problem\""));
+    assert!(
+        bad_wp.contains(">Fine one</div>"),
+        "the good WP keeps its card"
+    );
+    assert_eq!(
+        get(&router, "/missions/004-bad-wp/wp/WP02").status,
+        StatusCode::OK
+    );
+
+    let good_board = get(&router, &format!("/missions/{}/board", good.slug)).body;
+    assert!(
+        !good_board.contains("role=\"alert\""),
+        "the good mission is unaffected"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn reads_stay_inside_the_project() {
+    use std::os::unix::fs::symlink;
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let secret = env.tmp.path().join("secret.md");
+    fs::write(&secret, "TOP SECRET OUTSIDE THE PROJECT\n").unwrap();
+    fs::remove_file(m.dir.join("plan.md")).unwrap();
+    symlink(&secret, m.dir.join("plan.md")).unwrap();
+    symlink(&secret, m.dir.join("contracts/leak.md")).unwrap();
+    symlink(&secret, m.dir.join("research.md")).unwrap();
+    // A whole mission whose meta.json and log point out of the project.
+    let other = root.join("kitty-specs/009-linked");
+    fs::create_dir_all(other.join("tasks")).unwrap();
+    symlink(&secret, other.join("meta.json")).unwrap();
+    symlink(&secret, other.join("status.events.jsonl")).unwrap();
+    symlink(&secret, other.join("tasks/WP01-leak.md")).unwrap();
+    // A mission directory that is itself a link out.
+    let outside = env.tmp.path().join("outside-mission");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("spec.md"), "TOP SECRET OUTSIDE THE PROJECT\n").unwrap();
+    symlink(&outside, root.join("kitty-specs/010-outside")).unwrap();
+
+    let (router, _) = app(&root);
+    let mut bodies = Vec::new();
+    for path in get_routes(&m.slug)
+        .into_iter()
+        .chain(get_routes("009-linked"))
+        .chain(get_routes("010-outside"))
+        .chain([
+            format!("/missions/{}/artifacts/contracts/leak.md", m.slug),
+            format!(
+                "/missions/{}/artifacts/contracts/..%2F..%2F..%2Fsecret.md",
+                m.slug
+            ),
+            format!("/missions/{}/artifacts/..%2F..%2Fsecret.md", m.slug),
+            format!("/missions/..%2F..%2F{}/board", m.slug),
+            "/missions/../../../etc/passwd".into(),
+            "/static/../../secret.md".into(),
+        ])
+    {
+        let r = get(&router, &path);
+        assert_ne!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert!(
+            !r.body.contains("TOP SECRET"),
+            "{path} leaked a file outside the project"
+        );
+        bodies.push(r.body);
+    }
+    let plan = get(&router, &format!("/missions/{}/artifacts/plan", m.slug)).body;
+    assert!(plan.contains("links outside the project"), "{plan}");
+    let linked = get(&router, "/missions/009-linked/board").body;
+    assert!(
+        linked.contains("meta.json</code>: links outside the project"),
+        "{linked}"
+    );
+    assert!(linked.contains("status.events.jsonl</code>: links outside the project"));
+    assert_eq!(
+        get(&router, "/missions/010-outside/board").status,
+        StatusCode::NOT_FOUND,
+        "a symlinked mission directory is not followed"
+    );
+}
+
+#[test]
+fn untrusted_text_is_escaped_everywhere() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    write(
+        &m.dir.join("tasks/WP04-evil.md"),
+        "---\ntitle: \"<img src=x onerror=alert(1)>\"\nagent: \"<script>alert(2)</script>\"\ndependencies: [\"<b>WP01</b>\"]\n---\n# Evil\n\n<script>alert(3)</script>\n\n[click](javascript:alert(4))\n",
+    );
+    let (router, _) = app(&root);
+    for path in [
+        format!("/missions/{}/board", m.slug),
+        format!("/missions/{}/wp/WP04", m.slug),
+        format!("/missions/{}/lanes", m.slug),
+    ] {
+        let body = get(&router, &path).body;
+        assert!(!body.contains("<img src=x"), "{path}");
+        assert!(!body.contains("<script>alert"), "{path}");
+        assert!(!body.contains("<b>WP01"), "{path}");
+        assert!(!body.contains("href=\"javascript:"), "{path}");
+        assert!(
+            body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------- the binary
+
+/// A background dashboard started by the real binary; stopped on drop.
+pub struct Running<'a> {
+    env: &'a TestEnv,
+    pub root: PathBuf,
+    pub port: u16,
+    pub pid: u32,
+}
+
+impl<'a> Running<'a> {
+    pub fn start(env: &'a TestEnv, root: &Path) -> Running<'a> {
+        let v = env.json(root, &["dashboard", "--background", "--json"]);
+        assert_eq!(v["result"], "success", "{v}");
+        Running {
+            env,
+            root: root.to_path_buf(),
+            port: v["port"].as_u64().unwrap() as u16,
+            pid: v["pid"].as_u64().unwrap() as u32,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let _ = self.env.run(&self.root, &["dashboard", "--kill"]);
+        if alive(self.pid) {
+            // SAFETY: a process this test started.
+            unsafe {
+                libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+            }
+        }
+    }
+}
+
+pub fn alive(pid: u32) -> bool {
+    // A zombie (exited, not yet reaped) counts as gone.
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// Every file under `root` but `.git/`, with its size and mtime.
+fn tree(root: &Path) -> BTreeMap<PathBuf, (u64, SystemTime, Vec<u8>)> {
+    fn walk(d: &Path, out: &mut BTreeMap<PathBuf, (u64, SystemTime, Vec<u8>)>) {
+        for e in fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            let md = fs::symlink_metadata(&p).unwrap();
+            if md.is_dir() {
+                walk(&p, out);
+            } else {
+                let bytes = if md.is_file() {
+                    fs::read(&p).unwrap()
+                } else {
+                    Vec::new()
+                };
+                out.insert(p, (md.len(), md.modified().unwrap(), bytes));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, &mut out);
+    out
+}
+
+#[test]
+fn no_request_writes_any_file() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    let before_tree = tree(&root);
+    let before_status = env.git(&root, &["status", "--porcelain", "--ignored"]);
+    let log_before = fs::read(m.dir.join("status.events.jsonl")).unwrap();
+    for path in get_routes(&m.slug) {
+        let (code, body) = dash::http(d.port, "GET", &path, None).unwrap();
+        assert!(code < 500, "{path}: {code}");
+        assert!(!body.contains(&DashboardFile::read(&Project::at(&root)).unwrap().token));
+    }
+    for (path, body) in [
+        ("/api/verify", r#"{"token":"nope"}"#),
+        ("/api/shutdown", r#"{"token":"nope"}"#),
+    ] {
+        let (code, _) = dash::http(d.port, "POST", path, Some(body)).unwrap();
+        assert_eq!(code, 403, "{path}");
+    }
+    // One read of the event stream, too.
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 512];
+    let n = s.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("text/event-stream"));
+    drop(s);
+    assert_eq!(
+        tree(&root),
+        before_tree,
+        "a request changed a file (content or mtime)"
+    );
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain", "--ignored"]),
+        before_status
+    );
+    assert_eq!(
+        fs::read(m.dir.join("status.events.jsonl")).unwrap(),
+        log_before
+    );
+}
+
+#[test]
+fn background_start_reuse_and_kill() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    assert!(alive(d.pid));
+    // The reference's file: URL, port, token (32 hex), PID.
+    let text = fs::read_to_string(root.join(".kittify/.dashboard")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[0], format!("http://127.0.0.1:{}/", d.port));
+    assert_eq!(lines[1], d.port.to_string());
+    assert!(lines[2].len() == 32 && lines[2].bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(lines[3], d.pid.to_string());
+    // A second start, foreground or background, reuses it.
+    for args in [
+        &["dashboard", "--json"][..],
+        &["dashboard", "--background", "--json"][..],
+    ] {
+        let again = env.json(&root, args);
+        assert_eq!(again["reused"], true, "{again}");
+        assert_eq!(again["pid"], d.pid);
+        assert_eq!(again["port"], d.port);
+    }
+    let human = env.ok(&root, &["dashboard"]);
+    assert!(human.contains("already running"), "{human}");
+    // From a subdirectory too.
+    let sub = root.join("src");
+    fs::create_dir_all(&sub).unwrap();
+    assert_eq!(env.json(&sub, &["dashboard", "--json"])["pid"], d.pid);
+
+    let killed = env.json(&root, &["dashboard", "--kill", "--json"]);
+    assert_eq!(killed["result"], "stopped", "{killed}");
+    assert_eq!(killed["pid"], d.pid);
+    assert!(!alive(d.pid), "the dashboard process is gone");
+    assert!(
+        !root.join(".kittify/.dashboard").exists(),
+        "its record is removed"
+    );
+    assert_eq!(
+        env.json(&root, &["dashboard", "--kill", "--json"])["result"],
+        "not_running"
+    );
+}
+
+#[test]
+fn kill_never_signals_a_process_it_cannot_verify() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    // A stale record naming an unrelated live process.
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    fs::write(
+        root.join(".kittify/.dashboard"),
+        format!("http://127.0.0.1:1/\n1\n{TOKEN}\n{}\n", bystander.id()),
+    )
+    .unwrap();
+    let out = env.json(&root, &["dashboard", "--kill", "--json"]);
+    assert_eq!(out["result"], "stale", "{out}");
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "the bystander was not signalled"
+    );
+    assert!(
+        !root.join(".kittify/.dashboard").exists(),
+        "the stale record is removed"
+    );
+
+    // Another project's live dashboard, named by this project's record.
+    let other = env.work.join("other");
+    fs::create_dir_all(other.join(".kittify")).unwrap();
+    let theirs = Running::start(&env, &other);
+    let their_record = fs::read_to_string(other.join(".kittify/.dashboard")).unwrap();
+    fs::write(root.join(".kittify/.dashboard"), &their_record).unwrap();
+    let out = env.json(&root, &["dashboard", "--kill", "--json"]);
+    assert_eq!(out["result"], "stale", "{out}");
+    assert!(
+        alive(theirs.pid),
+        "the other project's dashboard still runs"
+    );
+    let (code, _) = dash::http(theirs.port, "GET", "/api/health", None).unwrap();
+    assert_eq!(code, 200);
+    bystander.kill().unwrap();
+    let _ = bystander.wait();
+}
+
+#[test]
+fn foreground_prints_its_url_and_stops_cleanly_on_ctrl_c() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let mut child = env.spawn(&root, &["dashboard", "--json"]);
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut doc = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        doc.push_str(&line);
+        if line.starts_with('}') {
+            break;
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    let port = v["port"].as_u64().unwrap() as u16;
+    assert_eq!(v["reused"], false);
+    assert_eq!(v["pid"], child.id());
+    assert_eq!(dash::http(port, "GET", "/api/health", None).unwrap().0, 200);
+    assert!(root.join(".kittify/.dashboard").exists());
+    // SAFETY: the child this test started.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!root.join(".kittify/.dashboard").exists());
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest).unwrap();
+    assert!(
+        rest.trim().is_empty(),
+        "one JSON document on stdout: {rest}"
+    );
+}
+
+#[test]
+fn open_hands_the_url_to_the_browser_opener() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let bin = env.tmp.path().join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    let log = env.tmp.path().join("opened.txt");
+    let opener = bin.join("xdg-open");
+    fs::write(
+        &opener,
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&opener, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = env
+        .sk(&root, &["dashboard", "--background", "--open", "--json"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = Running {
+        env: &env,
+        root: root.clone(),
+        port: v["port"].as_u64().unwrap() as u16,
+        pid: v["pid"].as_u64().unwrap() as u32,
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !log.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let opened = fs::read_to_string(&log).unwrap();
+    assert_eq!(opened.trim(), d.url("/"));
+}
+
+/// Read SSE events from a raw connection until `want` returns true.
+fn next_version(reader: &mut BufReader<TcpStream>) -> u64 {
+    let mut event = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the event stream ended"
+        );
+        let line = line.trim_end();
+        if let Some(e) = line.strip_prefix("event: ") {
+            event = e.to_string();
+        } else if let Some(d) = line.strip_prefix("data: ") {
+            if event == "version" {
+                return d.trim().parse().unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_move_task_reaches_the_event_stream_and_the_board() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = BufReader::new(s);
+    let v0 = next_version(&mut reader);
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "claude",
+        ],
+    );
+    let moved = Instant::now();
+    let v1 = next_version(&mut reader);
+    let latency = moved.elapsed();
+    eprintln!("move-task -> event stream: {latency:?}");
+    assert!(v1 > v0);
+    let (_, board) = dash::http(d.port, "GET", &format!("/api/missions/{}", m.slug), None).unwrap();
+    let board: serde_json::Value = serde_json::from_str(&board).unwrap();
+    assert_eq!(board["mission"]["work_packages"][1]["lane"], "claimed");
+    // An edited WP file (its title) reaches the page too.
+    let wp = fs::read_dir(m.dir.join("tasks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("WP02"))
+        .unwrap();
+    let text = fs::read_to_string(&wp)
+        .unwrap()
+        .replace("title: Core", "title: Core engine");
+    fs::write(&wp, text).unwrap();
+    // A plain write is a truncate then a write: the stream may report both.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = next_version(&mut reader);
+        assert!(v > v1);
+        let (_, page) =
+            dash::http(d.port, "GET", &format!("/missions/{}/board", m.slug), None).unwrap();
+        if page.contains(">Core engine</div>") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edited title never reached the board"
+        );
+    }
+}
+
+#[test]
+fn the_re_stat_sees_changes_a_watcher_missed_and_only_rereads_that_mission() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let mut loader = Loader::new(Project::at(&root));
+    let v1 = loader.refresh(None, true).unwrap();
+    assert!(
+        loader.refresh(None, false).is_none(),
+        "nothing changed, nothing published"
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "x",
+        ],
+    );
+    // A second mission appears; the first changed: both are seen by one re-stat.
+    let other = env.create_mission(&root, "second");
+    let v2 = loader.refresh(None, false).expect("the change is seen");
+    assert!(v2.version > v1.version);
+    let first = v2.mission(&m.slug).unwrap();
+    assert_eq!(first.wp("WP02").unwrap().lane.as_str(), "claimed");
+    assert!(v2.mission(&other.slug).is_some());
+    // Untouched missions keep the very same view (no re-read).
+    fs::write(m.dir.join("spec.md"), "# Changed spec\n").unwrap();
+    let v3 = loader.refresh(None, false).expect("spec edit seen");
+    assert!(Arc::ptr_eq(
+        v2.mission(&other.slug).unwrap(),
+        v3.mission(&other.slug).unwrap()
+    ));
+    assert!(!Arc::ptr_eq(
+        v2.mission(&m.slug).unwrap(),
+        v3.mission(&m.slug).unwrap()
+    ));
+    // A removed mission leaves the view.
+    fs::remove_dir_all(&other.dir).unwrap();
+    let v4 = loader.refresh(None, false).expect("removal seen");
+    assert!(v4.mission(&other.slug).is_none());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_signals_a_dashboard_that_does_not_answer_only_after_checking_its_process() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    // The record's token no longer matches (say it was edited): the server
+    // will not take a shutdown, but /proc shows the PID is this project's
+    // `spec-kitty dashboard`, so --kill may signal it.
+    let rec = fs::read_to_string(root.join(".kittify/.dashboard")).unwrap();
+    let mut lines: Vec<String> = rec.lines().map(str::to_string).collect();
+    lines[2] = "0".repeat(32);
+    fs::write(root.join(".kittify/.dashboard"), lines.join("\n") + "\n").unwrap();
+    assert!(dash::is_project_dashboard(&Project::at(&root), d.pid));
+    assert!(
+        !dash::is_project_dashboard(&Project::at(&env.work), d.pid),
+        "another directory"
+    );
+    assert!(
+        !dash::is_project_dashboard(&Project::at(&root), std::process::id()),
+        "not a dashboard"
+    );
+    let out = env.json(&root, &["dashboard", "--kill", "--json"]);
+    assert_eq!(out["result"], "stopped", "{out}");
+    assert!(!alive(d.pid));
+}
+
+#[test]
+fn an_oversized_artifact_is_a_problem_not_a_page() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    fs::write(m.dir.join("spec.md"), "x".repeat(5 << 20)).unwrap();
+    let (router, _) = app(&root);
+    let r = get(&router, &format!("/missions/{}/artifacts/spec", m.slug));
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("is larger than 4 MiB; not shown"));
+    assert!(r.body.len() < 100_000);
+}
