@@ -580,7 +580,7 @@ fn do_and_approve(
     env: &TestEnv,
     root: &Path,
     slug: &str,
-    wp: &str,
+    (wp, agent): (&str, &str),
     ws: &Path,
     file: &str,
     text: &str,
@@ -612,7 +612,7 @@ fn do_and_approve(
             "--to",
             "for_review",
             "--agent",
-            "impl",
+            agent,
             "--mission",
             slug,
         ],
@@ -722,12 +722,20 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
     // Both lanes write the same file: ownership broken by hand.
     let ws1 = PathBuf::from(one["workspace"].as_str().unwrap());
     let ws3 = PathBuf::from(three["workspace"].as_str().unwrap());
-    do_and_approve(&env, &root, &m.slug, "WP01", &ws1, "src/one/a.txt", "one\n");
     do_and_approve(
         &env,
         &root,
         &m.slug,
-        "WP03",
+        ("WP01", "alpha"),
+        &ws1,
+        "src/one/a.txt",
+        "one\n",
+    );
+    do_and_approve(
+        &env,
+        &root,
+        &m.slug,
+        ("WP03", "beta"),
         &ws3,
         "shared.txt",
         "from three\n",
@@ -738,7 +746,7 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
         &env,
         &root,
         &m.slug,
-        "WP02",
+        ("WP02", "alpha"),
         &ws1,
         "shared.txt",
         "from two\n",
@@ -786,10 +794,6 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
 
     // Resolved by hand in lane-b (WP03's work redone without the clash and
     // approved again): WP04 now gets it merged into lane-a before it starts.
-    env.git(&ws3, &["rm", "-q", "shared.txt"]);
-    crate::common::write(&ws3.join("src/three/c.txt"), "three\n");
-    env.git(&ws3, &["add", "-A"]);
-    env.git(&ws3, &["commit", "-qm", "WP03 redone"]);
     env.ok(
         root.as_path(),
         &[
@@ -811,6 +815,10 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
         ],
     );
     implement(&env, &root, &m.slug, "WP03", "beta");
+    env.git(&ws3, &["rm", "-q", "shared.txt"]);
+    crate::common::write(&ws3.join("src/three/c.txt"), "three\n");
+    env.git(&ws3, &["add", "-A"]);
+    env.git(&ws3, &["commit", "-qm", "WP03 redone"]);
     env.ok(
         root.as_path(),
         &[
