@@ -576,11 +576,13 @@ fn implement(env: &TestEnv, root: &Path, slug: &str, wp: &str, agent: &str) -> s
 }
 
 /// Commit `text` to `file` in the worktree, hand the WP in and approve it.
+#[allow(clippy::too_many_arguments)]
 fn do_and_approve(
     env: &TestEnv,
     root: &Path,
     slug: &str,
-    (wp, agent): (&str, &str),
+    wp: &str,
+    implementer: &str,
     ws: &Path,
     file: &str,
     text: &str,
@@ -612,7 +614,7 @@ fn do_and_approve(
             "--to",
             "for_review",
             "--agent",
-            agent,
+            implementer,
             "--mission",
             slug,
         ],
@@ -726,7 +728,8 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
         &env,
         &root,
         &m.slug,
-        ("WP01", "alpha"),
+        "WP01",
+        "alpha",
         &ws1,
         "src/one/a.txt",
         "one\n",
@@ -735,7 +738,8 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
         &env,
         &root,
         &m.slug,
-        ("WP03", "beta"),
+        "WP03",
+        "beta",
         &ws3,
         "shared.txt",
         "from three\n",
@@ -746,7 +750,8 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
         &env,
         &root,
         &m.slug,
-        ("WP02", "alpha"),
+        "WP02",
+        "alpha",
         &ws1,
         "shared.txt",
         "from two\n",
