@@ -24,7 +24,7 @@ pub struct Var {
 /// The user's home directory; credentials live in `$HOME/.spec-kitty/`.
 pub const HOME: Var = Var {
     name: "HOME",
-    doc: "Home directory: credentials and auth config live in $HOME/.spec-kitty/.",
+    doc: "Home directory: credentials and auth config live in $HOME/.spec-kitty/; `upgrade` looks there for the reference's global slash commands.",
 };
 /// Searched (never run) for a `git` executable when `init` writes config.yaml.
 pub const PATH: Var = Var {

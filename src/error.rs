@@ -94,7 +94,7 @@ impl Error {
             std::io::ErrorKind::PermissionDenied => {
                 Some(format!("check the permissions of {}", path.display()))
             }
-            _ if err.raw_os_error() == Some(28) => {
+            std::io::ErrorKind::StorageFull => {
                 Some("free some disk space and run the command again".to_string())
             }
             _ => None,

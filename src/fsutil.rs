@@ -1,7 +1,8 @@
 //! Every file write and every lock goes through here.
 //!
-//! * [`atomic_write`]: temp file in the same directory, fsync, rename. Readers
-//!   see the old file or the new one, never a partial one.
+//! * [`atomic_write`]: temp file in the same directory, fsync, rename, fsync the
+//!   directory. Readers see the old file or the new one, never a partial one,
+//!   and once it returns the new file survives a power cut.
 //! * [`FileLock`]: an exclusive `fs2` lock on a sibling `.lock` file with a
 //!   bounded wait and a clear timeout error.
 
@@ -42,7 +43,29 @@ fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) ->
         .with_path("replace", path)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
-        })
+        })?;
+    sync_dir(&parent_dir(real))
+}
+
+/// Make the renames into `dir` durable: fsync the directory itself (Unix; a
+/// no-op elsewhere). A filesystem that cannot sync directories is not an error.
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let d = File::open(dir).with_path("open directory", dir)?;
+        match d.sync_all() {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+                ) => {}
+            Err(e) => return Err(Error::io("sync directory", dir, e)),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Where a write to `path` really goes, and the mode of the file there now.
@@ -263,6 +286,11 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
             return Err(Error::io("replace", path, e));
         }
     }
+    let dirs: std::collections::BTreeSet<PathBuf> =
+        jobs.iter().map(|(_, real, ..)| parent_dir(real)).collect();
+    for dir in dirs {
+        sync_dir(&dir)?;
+    }
     Ok(())
 }
 
@@ -358,6 +386,43 @@ pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<bool> {
     }
     atomic_write(path, contents)?;
     Ok(true)
+}
+
+/// Read a file of at most `max` bytes as UTF-8; None when it does not exist.
+/// A bigger file is refused before it is read (its size is checked on the open
+/// file, and the read stops at the cap, so a growing file cannot slip past).
+pub fn read_capped(path: &Path, max: u64) -> Result<Option<String>> {
+    use std::io::Read;
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let too_big = |n: u64| {
+        Error::user(format!(
+            "{} is {n} bytes or more, over the {max}-byte limit for this file",
+            path.display()
+        ))
+    };
+    let len = f.metadata().with_path("read", path)?.len();
+    if len > max {
+        return Err(too_big(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_path("read", path)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    String::from_utf8(bytes.to_vec()).map(Some).map_err(|e| {
+        Error::parse(
+            path,
+            None,
+            format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })
 }
 
 /// Read a file as UTF-8 (a leading BOM is dropped), naming the file on error.
@@ -540,6 +605,20 @@ impl Drop for FileLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directories_are_synced_after_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(sync_dir(dir.path()).is_ok());
+        let gone = dir.path().join("gone");
+        let e = sync_dir(&gone).unwrap_err();
+        assert!(e.message.contains("gone"), "{}", e.message);
+        // Both write paths sync the target's directory, also for a bare file name.
+        atomic_write(&dir.path().join("a"), b"1").unwrap();
+        let (a, b) = (dir.path().join("x"), dir.path().join("y"));
+        atomic_write_all(&[(&a, b"1"), (&b, b"2")]).unwrap();
+        assert_eq!(fs::read(&b).unwrap(), b"2");
+    }
 
     #[test]
     fn atomic_write_replaces_content() {

@@ -24,6 +24,7 @@ pub mod next;
 pub mod project;
 pub mod release;
 pub mod research;
+pub mod shell;
 pub mod status;
 pub mod tasks_md;
 pub mod templates;

@@ -3,9 +3,6 @@
 //! Nothing here is rendered at start-up: callers ask for one template when they
 //! need it.
 
-/// The mission types that have their own templates.
-pub const MISSION_TYPES: [&str; 4] = ["software-dev", "research", "documentation", "plan"];
-
 /// A mission-type template by kind (`spec`, `plan`, `tasks`, `wp`). An unknown
 /// type gets the software-dev templates.
 pub fn mission_template(mission_type: &str, kind: &str) -> Option<&'static str> {
@@ -142,7 +139,7 @@ mod tests {
 
     #[test]
     fn mission_templates_follow_the_formats_and_name_their_steps() {
-        for t in MISSION_TYPES {
+        for t in crate::mission::types::keys() {
             for (kind, fmt) in [("spec", "spec"), ("plan", "plan")] {
                 let text = mission_template(t, kind).unwrap();
                 assert!(text.contains(&format!("Mission type: {t}.")), "{t}/{kind}");

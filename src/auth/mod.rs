@@ -72,14 +72,8 @@ impl AuthHome {
     }
 
     fn lock(&self) -> Result<FileLock> {
-        if !self.dir.is_dir() {
-            fsutil::create_dir_all(&self.dir)?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
-            }
-        }
+        // 0700 every time, also when it already existed wider; a link there is refused.
+        fsutil::create_private_dir(&self.dir)?;
         FileLock::acquire(&self.lock_path(), self.lock_timeout, "the credentials file").map_err(|e| {
             e.with_hint(format!(
                 "another spec-kitty process holds {}; try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS",
@@ -175,13 +169,17 @@ impl Credentials {
     }
 }
 
+/// A credentials file spec-kitty writes is well under 1 KiB; anything over this
+/// is not one, and is refused before it is read into memory.
+pub const MAX_CREDENTIALS_BYTES: u64 = 64 * 1024;
+
 /// Read the stored login without locking (the file is only ever replaced whole).
 pub fn load(home: &AuthHome) -> Result<Option<Credentials>> {
     let path = home.credentials();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Credentials::parse(&path, &text).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io("read", &path, e)),
+    match fsutil::read_capped(&path, MAX_CREDENTIALS_BYTES) {
+        Ok(Some(text)) => Credentials::parse(&path, &text).map(Some),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.with_hint("run `spec-kitty auth login --force` to replace it")),
     }
 }
 
@@ -205,7 +203,9 @@ pub fn server_url(home: &AuthHome) -> Result<String> {
         Some(u) => u,
         None => {
             let cfg = home.config();
-            let text = std::fs::read_to_string(&cfg).unwrap_or_default();
+            // Missing means the default; any other read error is an error,
+            // never a silent fall-back to the default server.
+            let text = fsutil::read_capped(&cfg, MAX_CREDENTIALS_BYTES)?.unwrap_or_default();
             let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
                 Error::parse(&cfg, None, format!("invalid TOML: {}", e.message()))
             })?;
@@ -258,8 +258,11 @@ enum Reply {
 
 fn post(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<Reply> {
     runtime()?.block_on(async {
+        // Redirects are never followed: a 307/308 would resend the body (the
+        // password or the refresh token) to wherever the Location points.
         let client = reqwest::Client::builder()
             .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
         let resp = client.post(url).json(body).send().await.map_err(|e| {
@@ -267,6 +270,18 @@ fn post(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<Reply>
                 .with_hint("check the network and the server URL; stored credentials were kept")
         })?;
         let status = resp.status().as_u16();
+        if resp.status().is_redirection() {
+            let to = resp
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("elsewhere")
+                .to_string();
+            return Err(Error::user(format!(
+                "the server at {url} answered {status}, a redirect to {to}; spec-kitty does not follow redirects with credentials"
+            ))
+            .with_hint("set the server URL to the final address (SPEC_KITTY_SERVER_URL or [sync] server_url); stored credentials were kept"));
+        }
         if status != 200 {
             return Ok(Reply::Status(status));
         }
@@ -400,6 +415,14 @@ pub fn refresh(home: &AuthHome, force: bool) -> Result<(Refreshed, Credentials)>
         );
     }
     let server = server_url(home)?;
+    // The refresh token goes only to the server that issued it.
+    if !current.server_url.is_empty() && current.server_url.trim_end_matches('/') != server {
+        return Err(Error::user(format!(
+            "the stored login was issued by {}, but the server is now set to {server}; the refresh token is only ever sent to its issuer",
+            current.server_url
+        ))
+        .with_hint("run `spec-kitty auth login --force` to log in to the new server (or set the server back)"));
+    }
     let url = format!("{server}/api/v1/token/refresh/");
     let sent = current.refresh.clone();
     match post(

@@ -38,6 +38,30 @@ pub enum AuthCommand {
     },
 }
 
+/// Ask for the password on the terminal without echoing it (echo is turned
+/// off on stdin for the read and restored after, also on error).
+fn prompt_password() -> Result<String> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let fd = std::io::stdin().as_raw_fd();
+        // SAFETY: tcgetattr/tcsetattr on our own stdin with a zeroed termios
+        // that tcgetattr fills; nothing else is touched.
+        let mut old: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(fd, &mut old) } == 0 {
+            let mut quiet = old;
+            quiet.c_lflag &= !libc::ECHO;
+            quiet.c_lflag |= libc::ECHONL;
+            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
+            let line = prompt_line("Password");
+            // SAFETY: restores the settings read above.
+            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &old) };
+            return line;
+        }
+    }
+    prompt_line("Password")
+}
+
 fn prompt_line(label: &str) -> Result<String> {
     let mut err = std::io::stderr();
     let _ = write!(err, "{label}: ");
@@ -175,7 +199,7 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
                     })?;
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
-                (None, false) if tty => prompt_line("Password")?,
+                (None, false) if tty => prompt_password()?,
                 (None, false) => {
                     return Err(Error::user("no password given and no terminal to ask on")
                         .with_hint("pass --password-stdin and pipe the password in"))

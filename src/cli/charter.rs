@@ -24,7 +24,7 @@ pub enum CharterCommand {
 #[derive(Debug, Args)]
 pub struct InterviewArgs {
     /// Mission type the charter is for
-    #[arg(long, default_value = "software-dev")]
+    #[arg(long, default_value = crate::mission::types::DEFAULT)]
     pub mission: String,
     /// minimal (7 questions) or comprehensive (12)
     #[arg(long, default_value = "minimal")]
@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                 ctx.ask(q.prompt, d)
             })?;
             let path = charter::save_answers(project, &answers)?;
-            if !a.defaults && !ctx.json && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            if !a.defaults && !ctx.json && !ctx.can_ask() {
                 ctx.warn("no terminal to ask at: unanswered questions kept their defaults (answer with --answer KEY=VALUE)");
             }
             if ctx.json {

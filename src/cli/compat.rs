@@ -10,7 +10,7 @@
 //! | `agent mission check-prerequisites` | `valid`, `errors`, `warnings`, `paths{}`, `artifact_files{}`, `artifact_dirs{}`, `available_docs`, `FEATURE_DIR`, `AVAILABLE_DOCS`; with `--paths-only` also the flat paths and `SPEC_FILE`, `PLAN_FILE`, `TASKS_FILE`, `FEATURE_SPEC`, `IMPL_PLAN`, `TASKS`, `SPECS_DIR` |
 //! | `agent mission create` | `write_mode` |
 //! | `agent tasks move-task` | `success`, `task_id`, `old_lane`, `new_lane` |
-//! | `agent tasks map-requirements` | `total_mappings`, `mission_number`, `mission_type`, `committed`, `coverage{total_functional, mapped_functional (a count), unmapped_functional}` |
+//! | `agent tasks map-requirements` | `total_mappings`, `mission_number`, `mission_type`, `coverage{total_functional, mapped_functional (a count), unmapped_functional}` |
 //! | `accept`, `agent mission accept` | `success`, `ok`, `all_done`, `mode`, `unchecked_tasks`, `missing_artifacts`, `git_dirty`, `warnings` |
 //! | `agent release prep` | `repo`, `proposed_version`, `changelog_block`, `mission_slug_list`, `target_branch`, `structured_inputs{version, tag_name, release_title, release_notes_body, mission_slug_list}` |
 //! | `agent context resolve` | `success`, `detection_method`, `wp_id`, `wp_file`, `lane`, `lane_id`, `branch_name`, `execution_mode`, `dependencies`, `workspace_path`, `commands{}`, `warnings` |

@@ -4,8 +4,8 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use super::Ctx;
-use crate::error::{Error, Result};
-use crate::mission::MISSION_TYPES;
+use crate::error::Result;
+use crate::mission::types::{self, MissionType};
 
 #[derive(Debug, Subcommand)]
 pub enum MissionTypeCommand {
@@ -24,52 +24,11 @@ pub enum MissionTypeCommand {
     },
 }
 
-struct TypeInfo {
-    key: &'static str,
-    name: &'static str,
-    purpose: &'static str,
-    steps: &'static [&'static str],
-}
-
-const TYPES: &[TypeInfo] = &[
-    TypeInfo {
-        key: "software-dev",
-        name: "Software development",
-        purpose: "Build or change software: specify, plan, split into work packages, implement in lanes, review, accept, merge.",
-        steps: &["specify", "plan", "tasks", "finalize-tasks", "implement", "review", "accept", "merge"],
-    },
-    TypeInfo {
-        key: "research",
-        name: "Research",
-        purpose: "Answer a question with sources: scope it, plan the method, gather evidence, synthesise findings.",
-        steps: &["specify", "plan", "tasks", "finalize-tasks", "implement", "review", "accept"],
-    },
-    TypeInfo {
-        key: "documentation",
-        name: "Documentation",
-        purpose: "Write or overhaul documentation: audience, structure, drafts, review.",
-        steps: &["specify", "plan", "tasks", "finalize-tasks", "implement", "review", "accept"],
-    },
-    TypeInfo {
-        key: "plan",
-        name: "Planning",
-        purpose: "Produce a plan rather than code: goals, research, structure, draft, review.",
-        steps: &["specify", "plan", "tasks", "finalize-tasks", "implement", "review", "accept"],
-    },
-];
-
-fn find(key: &str) -> Result<&'static TypeInfo> {
-    TYPES.iter().find(|t| t.key == key).ok_or_else(|| {
-        Error::user(format!("unknown mission type {key:?}"))
-            .with_hint(format!("choose one of: {}", MISSION_TYPES.join(", ")))
-    })
-}
-
-fn to_json(t: &TypeInfo) -> Value {
+fn to_json(t: &MissionType) -> Value {
     json!({ "key": t.key, "name": t.name, "purpose": t.purpose, "steps": t.steps })
 }
 
-fn print(ctx: &Ctx, t: &TypeInfo) {
+fn print(ctx: &Ctx, t: &MissionType) {
     ctx.say(format!("{} ({})", ctx.bold(t.key), t.name));
     ctx.say(format!("  {}", t.purpose));
     ctx.say(format!("  steps: {}", t.steps.join(" -> ")));
@@ -80,17 +39,17 @@ pub fn run(ctx: &Ctx, cmd: MissionTypeCommand) -> Result<()> {
         MissionTypeCommand::List { .. } => {
             if ctx.json {
                 ctx.json_out(
-                    &json!({ "mission_types": TYPES.iter().map(to_json).collect::<Vec<_>>() }),
+                    &json!({ "mission_types": types::ALL.iter().map(to_json).collect::<Vec<_>>() }),
                 );
             } else {
-                for t in TYPES {
+                for t in types::ALL {
                     ctx.say(format!("{:<14} {}", t.key, t.name));
                 }
             }
         }
         MissionTypeCommand::Current { mission, .. } => {
             let (_, m) = ctx.mission(mission.as_deref())?;
-            let t = find(m.mission_type())?;
+            let t = types::lookup(m.mission_type())?;
             if ctx.json {
                 ctx.json_out(&json!({ "mission_slug": m.slug, "mission_type": to_json(t) }));
             } else {
@@ -99,7 +58,7 @@ pub fn run(ctx: &Ctx, cmd: MissionTypeCommand) -> Result<()> {
             }
         }
         MissionTypeCommand::Info { mission_type, .. } => {
-            let t = find(&mission_type)?;
+            let t = types::lookup(&mission_type)?;
             if ctx.json {
                 ctx.json_out(&to_json(t));
             } else {

@@ -54,7 +54,7 @@ pub enum Command {
     Implement(implement::ImplementArgs),
     /// Check a mission is ready to merge (same as `agent mission accept`)
     Accept(agent::merge::AcceptArgs),
-    /// Merge a mission's lanes into its target branch; the one command that commits
+    /// Merge a mission's lanes into its target branch and record the mission (it commits)
     Merge(agent::merge::MergeArgs),
     /// Rebuild a mission's status.json from its event log
     Materialize(agent::tasks_status::MaterializeArgs),
@@ -82,10 +82,13 @@ pub enum Command {
     #[command(hide = true)]
     Man(completion::ManArgs),
     /// git merge driver for status.events.jsonl (union by event_id)
+    #[command(hide = true)]
     MergeDriverEventLog(drivers::DriverArgs),
     /// git merge driver for status.json (derived from the log; never conflicts)
+    #[command(hide = true)]
     MergeDriverStatusJson(drivers::DriverArgs),
     /// git merge driver for tasks/WP*.md (activity log by union)
+    #[command(hide = true)]
     MergeDriverWp(drivers::DriverArgs),
 }
 

@@ -123,12 +123,17 @@ impl Ctx {
         eprintln!("{prefix} {}", msg.as_ref());
     }
 
+    /// Is there a person to ask: stdin a terminal and SPEC_KITTY_NON_INTERACTIVE unset?
+    pub fn can_ask(&self) -> bool {
+        std::io::IsTerminal::is_terminal(&std::io::stdin()) && !crate::env::non_interactive()
+    }
+
     /// Ask a person at a terminal: the question on stderr, one line from stdin.
     /// None (keep the default) when stdin is not a terminal, so nothing ever
     /// waits on a pipe, or on an empty answer or end of input.
     pub fn ask(&self, question: &str, default: &str) -> Option<String> {
-        use std::io::{BufRead, IsTerminal};
-        if !std::io::stdin().is_terminal() {
+        use std::io::BufRead;
+        if !self.can_ask() {
             return None;
         }
         eprint!("{question}\n  [{default}]\n> ");

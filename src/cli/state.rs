@@ -33,6 +33,8 @@ const WRITERS: &[&[&str]] = &[
     &["agent", "tasks", "mark-status"],
     &["agent", "tasks", "add-history"],
     &["agent", "tasks", "finalize-tasks"],
+    &["agent", "tasks", "map-requirements"],
+    &["research"],
 ];
 
 /// Commands that commit by themselves: auto_commit leaves them alone.

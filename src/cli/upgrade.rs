@@ -5,13 +5,21 @@ use serde_json::json;
 
 use super::Ctx;
 use crate::error::Result;
+use crate::init::stale;
 
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     /// Show what would change without writing anything
     #[arg(long)]
     pub dry_run: bool,
+    /// Also delete the Python reference's slash commands from your home directory
+    /// (the ones `upgrade` reports; nothing else there is touched)
+    #[arg(long)]
+    pub remove_global_prompts: bool,
 }
+
+/// The command that removes what `stale::find` reports.
+const REMOVE_COMMAND: &str = "spec-kitty upgrade --remove-global-prompts";
 
 pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     let project = ctx.project()?;
@@ -20,6 +28,22 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     for w in &r.warnings {
         ctx.warn(w);
     }
+    // The reference's global prompts in $HOME: reported always, removed only
+    // with --remove-global-prompts (and never on a dry run).
+    let home = crate::env::home();
+    let stale = home
+        .as_deref()
+        .map(|h| stale::find(h, &project.root))
+        .unwrap_or_default();
+    let removed = if args.remove_global_prompts && !args.dry_run {
+        stale::remove(&stale)?
+    } else {
+        0
+    };
+    let stale_rows: Vec<serde_json::Value> = stale
+        .iter()
+        .map(|f| json!({"agent": f.agent, "folder": f.folder, "count": f.files.len()}))
+        .collect();
     if ctx.json {
         let mut v = serde_json::to_value(r).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
@@ -29,6 +53,12 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
             o.insert("to_version".into(), json!(up.to_version));
             o.insert("metadata_updated".into(), json!(up.metadata_updated));
             o.insert("spec_kitty_version".into(), json!(crate::VERSION));
+            o.insert("global_prompts".into(), json!(stale_rows));
+            o.insert("global_prompts_removed".into(), json!(removed));
+            o.insert(
+                "global_prompts_remove_command".into(),
+                json!((!stale.is_empty() && removed == 0).then_some(REMOVE_COMMAND)),
+            );
         }
         ctx.json_out(&v);
         return Ok(());
@@ -87,6 +117,25 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
         && r.gitignore_added.is_empty();
     if nothing {
         ctx.say("Already up to date.");
+    }
+    if !stale.is_empty() {
+        let total: usize = stale.iter().map(|f| f.files.len()).sum();
+        if removed > 0 {
+            ctx.say(format!("Removed {removed} slash commands the Python spec-kitty installed in your home directory:"));
+        } else {
+            ctx.say(format!("{total} slash commands the Python spec-kitty installed in your home directory still call it with its own flags:"));
+        }
+        for f in &stale {
+            ctx.say(format!(
+                "  {} ({}): {}",
+                f.folder.display(),
+                f.agent,
+                f.files.len()
+            ));
+        }
+        if removed == 0 {
+            ctx.say(format!("Remove them with: {REMOVE_COMMAND}"));
+        }
     }
     if up.dry_run {
         ctx.say("Dry run: nothing was written.");

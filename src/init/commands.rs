@@ -70,7 +70,7 @@ pub const COMMANDS: [SlashCommand; 16] = [
     },
     SlashCommand {
         name: "dashboard",
-        description: "Show every mission's progress at a glance",
+        description: "Open the live kanban of every mission in the browser",
     },
     SlashCommand {
         name: "next",

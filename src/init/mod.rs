@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod commands;
 pub mod manifest;
+pub mod stale;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -219,41 +219,57 @@ pub(crate) fn assign(wps: &[&PlanWp]) -> Vec<Vec<usize>> {
 
     // Augmenting paths (Kuhn), iteratively: a lane's last WP tries to hand on
     // to a WP that depends on it, taking it from another lane if that lane can
-    // hand on elsewhere. Direct dependents are tried first.
+    // hand on elsewhere. Direct dependents are tried first. A search that
+    // fails leaves its marks: what it saw cannot lead anywhere until the
+    // matching changes, so only a success clears them.
+    struct Frame {
+        left: usize,
+        direct: usize,
+        word: usize,
+        bits: u64,
+    }
+    let mut seen = vec![0u64; words];
+    let mut stack: Vec<Frame> = Vec::new();
     for &start in &code {
         if next[start] != usize::MAX {
             continue;
         }
-        let mut seen = vec![0u64; words];
-        // (left WP, its candidates, position)
-        let mut stack: Vec<(usize, Vec<usize>, usize)> = Vec::new();
-        let candidates = |i: usize, seen: &[u64]| -> Vec<usize> {
-            let mut c: Vec<usize> = g.dependents[i]
-                .iter()
-                .copied()
-                .filter(|&u| !g.planning[u] && !has(seen, u))
-                .collect();
-            for (k, word) in later_of(i).iter().enumerate() {
-                let mut x = word & !seen[k];
-                while x != 0 {
-                    let j = k * 64 + x.trailing_zeros() as usize;
-                    x &= x - 1;
-                    if !c.contains(&j) {
-                        c.push(j);
-                    }
-                }
-            }
-            c
-        };
-        stack.push((start, candidates(start, &seen), 0));
+        stack.clear();
+        stack.push(Frame {
+            left: start,
+            direct: 0,
+            word: 0,
+            bits: 0,
+        });
         let mut found: Option<usize> = None;
-        while let Some((_, cands, pos)) = stack.last_mut() {
-            if *pos >= cands.len() {
+        while let Some(f) = stack.last_mut() {
+            let i = f.left;
+            // The next candidate of this frame, if any.
+            let j = if f.direct < g.dependents[i].len() {
+                let u = g.dependents[i][f.direct];
+                f.direct += 1;
+                if g.planning[u] {
+                    continue;
+                }
+                Some(u)
+            } else {
+                let row = later_of(i);
+                while f.bits == 0 && f.word < words {
+                    f.bits = row[f.word] & !seen[f.word];
+                    f.word += 1;
+                }
+                if f.bits == 0 {
+                    None
+                } else {
+                    let j = (f.word - 1) * 64 + f.bits.trailing_zeros() as usize;
+                    f.bits &= f.bits - 1;
+                    Some(j)
+                }
+            };
+            let Some(j) = j else {
                 stack.pop();
                 continue;
-            }
-            let j = cands[*pos];
-            *pos += 1;
+            };
             if has(&seen, j) {
                 continue;
             }
@@ -262,22 +278,26 @@ pub(crate) fn assign(wps: &[&PlanWp]) -> Vec<Vec<usize>> {
                 found = Some(j);
                 break;
             }
-            let k = prev[j];
-            let c = candidates(k, &seen);
-            stack.push((k, c, 0));
+            stack.push(Frame {
+                left: prev[j],
+                direct: 0,
+                word: 0,
+                bits: 0,
+            });
         }
         if let Some(mut j) = found {
             // Flip the path: the deepest WP takes the free one, and each WP
             // above it on the path takes the one its child gave up.
-            while let Some((i, _, _)) = stack.pop() {
-                let old = next[i];
-                next[i] = j;
-                prev[j] = i;
+            while let Some(f) = stack.pop() {
+                let old = next[f.left];
+                next[f.left] = j;
+                prev[j] = f.left;
                 j = old;
                 if j == usize::MAX {
                     break;
                 }
             }
+            seen.fill(0);
         }
     }
 

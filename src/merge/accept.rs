@@ -163,7 +163,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
     // A lane contains the work of other lanes it depends on.
     let mut problems = Vec::new();
     if let Some(repo) = &repo {
-        problems = dependency_problems(project, mission, repo, &code, &tips)?;
+        problems = dependency_problems(mission, repo, &code, &tips)?;
     }
     gates.push(Gate::new(
         "lane_dependencies",
@@ -171,6 +171,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         problems,
     ));
 
+    gates.push(scope_gate(project, mission)?);
     gates.push(artifacts_gate(mission, &lanes_result));
     let mut boxes = checkboxes_gate(mission)?;
     if opts.lenient && !boxes.passed {
@@ -303,7 +304,6 @@ fn work_packages_gate(mission: &Mission, snap: &Snapshot) -> Result<Gate> {
 /// one merged into it when the WP was handed out); a lane that depends on
 /// another lane with no such commit recorded must contain that lane's tip.
 pub(crate) fn dependency_problems(
-    project: &Project,
     mission: &Mission,
     repo: &git2::Repository,
     code: &[CodeLane],
@@ -333,7 +333,11 @@ pub(crate) fn dependency_problems(
     } else {
         BTreeMap::new()
     };
-    let events = StatusStore::for_mission(project, mission).read()?.events;
+    let log = mission.dir.join("status.events.jsonl");
+    let events = match std::fs::read(&log) {
+        Ok(bytes) => crate::status::store::parse_log(&log, &bytes).events,
+        Err(_) => Vec::new(),
+    };
     let mut problems = Vec::new();
     for (lane, tip) in code.iter().zip(tips) {
         let Some(tip) = tip else { continue };
@@ -387,6 +391,28 @@ pub(crate) fn dependency_problems(
         }
     }
     Ok(problems)
+}
+
+/// No WP's handed-in work changes files outside its `owned_files`, unless the
+/// WP file records the exception under `## Scope allowance`.
+fn scope_gate(project: &Project, mission: &Mission) -> Result<Gate> {
+    let problems = crate::status::work::out_of_scope(project, mission)?
+        .into_iter()
+        .map(|f| {
+            format!(
+                "{} changed files outside its owned_files: {} (send it back, or record the exception under `{}` in {})",
+                f.wp_id,
+                f.files.join(", "),
+                crate::status::work::ALLOWANCE_HEADING,
+                f.wp_file.display()
+            )
+        })
+        .collect();
+    Ok(Gate::new(
+        "scope",
+        "every work package changed only the files it owns (or its recorded allowance)".into(),
+        problems,
+    ))
 }
 
 fn nonempty(p: &Path) -> bool {

@@ -123,6 +123,8 @@ pub struct MergeReport {
     /// Lanes whose worktree or branch was left in place, and why.
     pub kept: Vec<String>,
     pub notes: Vec<String>,
+    /// Work packages whose handed-in work changes files they do not own.
+    pub out_of_scope: Vec<crate::status::work::ScopeFinding>,
 }
 
 /// The result of `merge --abort`.
@@ -381,7 +383,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     };
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
-        preconditions(project, mission, &repo, &setup, &snap, &mut report.notes)?;
+        preconditions(mission, &repo, &setup, &snap, &mut report.notes)?;
     let sig = match identity(&repo) {
         Ok(s) => s,
         Err(e) if opts.dry_run => {
@@ -409,6 +411,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         None
     };
     report.blockers = blockers;
+    report.out_of_scope = crate::status::work::out_of_scope(project, mission)?;
     report.would_merge = report.blockers.is_empty() && report.conflicts.is_empty();
     if opts.dry_run {
         return Ok(report);
@@ -514,6 +517,7 @@ fn new_report(
         checked_out: false,
         blockers: Vec::new(),
         conflicts: Vec::new(),
+        out_of_scope: Vec::new(),
         wps_done: Vec::new(),
         removed_worktrees: Vec::new(),
         removed_branches: Vec::new(),
@@ -525,7 +529,6 @@ fn new_report(
 /// Every precondition that does not hold, and the mission's own modified files
 /// in the main checkout (allowed unless the merge changes them).
 fn preconditions(
-    project: &Project,
     mission: &Mission,
     repo: &Repository,
     setup: &Setup,
@@ -596,7 +599,7 @@ fn preconditions(
             );
         }
     }
-    for p in dependency_problems(project, mission, repo, code, tips)? {
+    for p in dependency_problems(mission, repo, code, tips)? {
         block("lost_work", p);
     }
     let linked = linked_checkouts(repo);
@@ -849,6 +852,7 @@ fn run_to_end(
         removed_branches: finished.removed_branches,
         kept: finished.kept,
         notes: state.notes.clone(),
+        out_of_scope: Vec::new(),
     })
 }
 

@@ -130,7 +130,7 @@ pub fn resolve(project: &Project, mission: &Mission, action: &str) -> Result<Act
 
 fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext> {
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
-    let lanes = LanesManifest::read(&mission.lanes_file())?;
+    let lanes = LanesManifest::for_mission(mission)?;
     let files = wp::load_all(&mission.tasks_dir())?;
     let ready = |f: &wp::WpFile| {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{is_ulid, list, read_meta, split_number, write_meta_file, Mission, MISSION_TYPES};
+use super::{is_ulid, list, read_meta, split_number, types, write_meta_file, Mission};
 use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::project::Project;
@@ -72,12 +72,7 @@ fn suggest_slug(s: &str) -> String {
 /// sees a half-made mission. Nothing outside the new directory changes.
 pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     validate_slug(&opts.slug)?;
-    if !MISSION_TYPES.contains(&opts.mission_type.as_str()) {
-        return Err(
-            Error::user(format!("unknown mission type {:?}", opts.mission_type))
-                .with_hint(format!("choose one of: {}", MISSION_TYPES.join(", "))),
-        );
-    }
+    types::lookup(&opts.mission_type)?;
     let current_branch = project.current_branch();
     let target_branch = match (&opts.target_branch, &current_branch) {
         (Some(t), _) => t.clone(),

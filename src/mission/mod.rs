@@ -7,6 +7,7 @@ mod create;
 pub mod delete;
 pub mod requirements;
 mod select;
+pub mod types;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
 pub use select::{infer_from_path, resolve, Selector};
@@ -19,9 +20,6 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::jsonfmt;
 use crate::project::Project;
-
-/// The mission types this binary knows how to scaffold.
-pub const MISSION_TYPES: &[&str] = &["software-dev", "research", "documentation", "plan"];
 
 /// One mission directory and what its `meta.json` says.
 #[derive(Debug, Clone)]
@@ -82,7 +80,7 @@ impl Mission {
     pub fn mission_type(&self) -> &str {
         self.meta_str("mission_type")
             .or_else(|| self.meta_str("mission"))
-            .unwrap_or("software-dev")
+            .unwrap_or(types::DEFAULT)
     }
 
     pub fn friendly_name(&self) -> String {

@@ -157,7 +157,8 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
     let quoted = crate::workspace::action::shell_quote(&path);
     let command = d.command.clone().unwrap_or_else(|| format!("cat {quoted}"));
     let next = format!(
-        "spec-kitty next --agent {agent} --mission {} --result success",
+        "spec-kitty next --agent {} --mission {} --result success",
+        crate::shell::quote(&agent),
         mission.slug
     );
     let text = tpl
@@ -178,7 +179,7 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
             "{{REASON}}",
             d.reason.as_deref().unwrap_or("").trim_end_matches('.'),
         );
-    fsutil::atomic_write(&path, text.as_bytes())?;
+    fsutil::write_private(&path, text.as_bytes())?;
     d.prompt_file = Some(path);
     d.command = Some(command);
     Ok(())
@@ -192,7 +193,8 @@ fn decide_step(
     role: Role,
 ) -> Result<Decision> {
     let slug = &mission.slug;
-    let agent_name = agent.unwrap_or("<agent>");
+    // One shell word: it is printed inside commands (crate::shell).
+    let agent_name = agent.map_or_else(|| "<agent>".to_string(), crate::shell::quote);
     let mut d = Decision {
         kind: "step",
         agent: agent.map(str::to_string),

@@ -14,5 +14,5 @@ pub mod wpmerge;
 
 pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
 pub use reduce::{reduce, reduce_events, Snapshot, WpState};
-pub use store::{EventLog, LogWarning, StatusStore, Transition};
+pub use store::{EventLog, LogWarning, Roles, StatusStore, Transition};
 pub use transitions::{allowed_targets, route, validate, TransitionContext, LIFECYCLE};

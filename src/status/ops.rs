@@ -144,11 +144,17 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         }});
         // The approved commit: what a WP of another lane that depends on this
         // one gets merged into its lane before it starts.
+        // It is the reviewed hand-in commit when one was recorded: commits the
+        // implementer made on the lane after the hand-in were not reviewed.
         if approving && !file.is_planning_artifact() {
             if let Some((branch, tip)) =
                 crate::workspace::handoff::lane_tip_of(project, mission, &file.id)
             {
-                e["repos"] = crate::workspace::handoff::approval_repos(&branch, tip);
+                let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
+                    .pop()
+                    .and_then(|c| git2::Oid::from_str(&c).ok())
+                    .unwrap_or(tip);
+                e["repos"] = crate::workspace::handoff::approval_repos(&branch, reviewed);
             }
         }
         e
@@ -281,6 +287,9 @@ pub struct BoardWp {
     pub title: String,
     pub lane: String,
     pub agent: String,
+    /// Who claimed it for implementation, and who took its review.
+    pub implementer: String,
+    pub reviewer: String,
     pub dependencies: Vec<String>,
     pub execution_mode: String,
     pub workspace_kind: String,
@@ -311,7 +320,7 @@ impl Board {
             Vec::new()
         };
         let store = StatusStore::for_mission(project, mission);
-        let (snap, warnings) = store.snapshot()?;
+        let (snap, warnings, roles) = store.snapshot_with_roles()?;
         let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
         let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
         let mut wps = Vec::new();
@@ -326,6 +335,14 @@ impl Board {
                 title: f.title().unwrap_or_default(),
                 lane: l.to_string(),
                 agent: f.get_str("agent").unwrap_or_default(),
+                implementer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.implementer.clone())
+                    .unwrap_or_default(),
+                reviewer: roles
+                    .get(&f.id)
+                    .and_then(|r| r.reviewer.clone())
+                    .unwrap_or_default(),
                 ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
                 dependencies: deps,
                 execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),

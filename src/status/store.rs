@@ -1,5 +1,6 @@
 //! Reading and appending `status.events.jsonl`, and writing `status.json`.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,13 @@ impl std::fmt::Display for LogWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
     }
+}
+
+/// Who implemented and who reviewed a work package.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub implementer: Option<String>,
+    pub reviewer: Option<String>,
 }
 
 /// The parsed log plus anything that had to be skipped.
@@ -129,6 +137,35 @@ impl StatusStore {
         if let Ok(f) = fs::File::options().write(true).open(&self.snapshot_path) {
             let _ = f.set_modified(std::time::SystemTime::now());
         }
+    }
+
+    /// [`StatusStore::snapshot`] plus who implemented and who reviewed each WP
+    /// (the actors of its latest claim and latest review claim), from one read.
+    pub fn snapshot_with_roles(
+        &self,
+    ) -> Result<(Snapshot, Vec<LogWarning>, BTreeMap<String, Roles>)> {
+        let bytes = match fs::read(&self.events_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((reduce(&[]), Vec::new(), BTreeMap::new()))
+            }
+            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+        };
+        let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
+        let mut roles: BTreeMap<String, Roles> = BTreeMap::new();
+        for e in &events {
+            let claim = e.to_lane == Lane::Claimed
+                || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned);
+            if claim || e.to_lane == Lane::InReview {
+                let r = roles.entry(e.wp_id.to_string()).or_default();
+                if claim {
+                    r.implementer = Some(e.actor.to_string());
+                } else {
+                    r.reviewer = Some(e.actor.to_string());
+                }
+            }
+        }
+        Ok((reduce_events(&events), warnings, roles))
     }
 
     fn lock(&self) -> Result<FileLock> {

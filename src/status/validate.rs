@@ -14,7 +14,7 @@ use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::Board;
-use crate::status::Lane;
+use crate::status::{transitions, work, Lane, StatusStore};
 use crate::tasks_md::{finalize, parse};
 
 /// The findings for one work package.
@@ -114,6 +114,8 @@ pub fn validate_workflow(
             .find(|w| w.id == id)
             .and_then(|w| Lane::parse(&w.lane).ok())
     };
+    let events = StatusStore::for_mission(project, mission).read()?.events;
+    let scope: Vec<work::ScopeFinding> = work::out_of_scope(project, mission)?;
     let mut checks = Vec::new();
     for wp in &board.work_packages {
         if only.as_ref().is_some_and(|id| id != &wp.id) {
@@ -185,6 +187,45 @@ pub fn validate_workflow(
                     mission.slug
                 ));
             }
+        }
+        // The recorded history against the lifecycle table.
+        for e in events.iter().filter(|e| e.wp_id == wp.id) {
+            if !e.force
+                && e.from_lane != e.to_lane
+                && transitions::rule(e.from_lane, e.to_lane).is_none()
+            {
+                warns.push(format!(
+                    "{}: event {} records {} -> {} without --force, which the lifecycle does not allow (see `spec-kitty agent tasks move-task --help`)",
+                    wp.id, e.event_id, e.from_lane, e.to_lane
+                ));
+            }
+        }
+        // A self-review that was not a recorded override (--force --reason).
+        let implementer = work::claimant(&events, &wp.id);
+        let reviewer = events
+            .iter()
+            .rev()
+            .find(|e| e.wp_id == wp.id && e.to_lane == Lane::InReview)
+            .filter(|e| !e.force)
+            .map(|e| e.actor.clone());
+        if implementer.is_some()
+            && implementer == reviewer
+            && matches!(lane, Lane::InReview | Lane::Approved | Lane::Done)
+        {
+            errs.push(format!(
+                "{} was reviewed by its own implementer {}",
+                wp.id,
+                implementer.unwrap_or_default()
+            ));
+        }
+        if let Some(f) = scope.iter().find(|f| f.wp_id == wp.id) {
+            warns.push(format!(
+                "{} changed files outside its owned_files: {} (accept refuses this unless {} records them under `{}`)",
+                wp.id,
+                f.files.join(", "),
+                f.wp_file.display(),
+                work::ALLOWANCE_HEADING
+            ));
         }
         checks.push(WpCheck {
             id: wp.id.clone(),

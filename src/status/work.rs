@@ -43,7 +43,7 @@ pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Option<Lane
     if wp.is_planning_artifact() {
         return None;
     }
-    let lanes = LanesManifest::read(&mission.lanes_file()).ok()??;
+    let lanes = LanesManifest::for_mission(mission).ok()??;
     let lane = lanes.lane_for_wp(&wp.id)?;
     if lane.lane_id == PLANNING_LANE {
         return None;
@@ -60,7 +60,7 @@ pub fn target_branch(mission: &Mission) -> String {
         .target_branch()
         .map(str::to_string)
         .or_else(|| {
-            LanesManifest::read(&mission.lanes_file())
+            LanesManifest::for_mission(mission)
                 .ok()
                 .flatten()
                 .map(|l| l.target_branch)
@@ -176,6 +176,26 @@ pub fn hand_in(
     let wt = lane.worktree.display().to_string();
     let commit_cmd =
         format!("commit the work: `git -C {wt} add -A && git -C {wt} commit -m \"{id}: ...\"`");
+    if lane.worktree.exists() {
+        let owned = wp.owned_files();
+        let (inside, outside) = dirty_paths(&lane.worktree, &owned)?;
+        if !inside.is_empty() {
+            out.problem = Some((
+                format!(
+                    "{wt} has uncommitted changes to files {id} owns: {}",
+                    inside.join(", ")
+                ),
+                commit_cmd.clone(),
+            ));
+            return Ok(out);
+        }
+        if !outside.is_empty() {
+            out.warnings.push(format!(
+                "{wt} has uncommitted changes outside the files {id} owns; they are not handed in: {}",
+                outside.join(", ")
+            ));
+        }
+    }
     let claim = recorded(events, id, CLAIM_COMMIT).pop();
     match &claim {
         Some(c) if c == &tip.to_string() => {
@@ -210,26 +230,6 @@ pub fn hand_in(
                 ));
                 return Ok(out);
             }
-        }
-    }
-    if lane.worktree.exists() {
-        let owned = wp.owned_files();
-        let (inside, outside) = dirty_paths(&lane.worktree, &owned)?;
-        if !inside.is_empty() {
-            out.problem = Some((
-                format!(
-                    "{wt} has uncommitted changes to files {id} owns: {}",
-                    inside.join(", ")
-                ),
-                commit_cmd,
-            ));
-            return Ok(out);
-        }
-        if !outside.is_empty() {
-            out.warnings.push(format!(
-                "{wt} has uncommitted changes outside the files {id} owns; they are not handed in: {}",
-                outside.join(", ")
-            ));
         }
     }
     if let Some(c) = claim {
@@ -420,9 +420,57 @@ pub fn changed_files(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String
     Ok(out)
 }
 
+/// Files the WP's own commits change: the non-merge commits of claim..hand-in
+/// that neither the target branch nor another lane of the mission holds (work
+/// merged in from a dependency lane is that lane's, not this WP's).
+fn own_changes(
+    repo: &Repository,
+    mission: &Mission,
+    wp: &WpFile,
+    project: &Project,
+    from: Oid,
+    to: Oid,
+) -> Result<Vec<String>> {
+    let mut walk = repo.revwalk()?;
+    walk.push(to)?;
+    walk.hide(from)?;
+    let own = lane_of(project, mission, wp).map(|l| l.branch);
+    let prefix = format!("kitty/mission-{}-", mission.slug);
+    if let Some(t) = branch_tip(repo, &target_branch(mission)) {
+        let _ = walk.hide(t);
+    }
+    for b in repo.branches(Some(BranchType::Local))?.flatten() {
+        let Ok(Some(name)) = b.0.name() else { continue };
+        if name.starts_with(&prefix) && Some(name) != own.as_deref() {
+            if let Some(t) = b.0.get().target() {
+                let _ = walk.hide(t);
+            }
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for oid in walk {
+        let c = repo.find_commit(oid?)?;
+        if c.parent_count() != 1 {
+            continue;
+        }
+        for f in changed_files(repo, c.parent_id(0)?, c.id())? {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// The scope of a code WP's handed-in work (None for planning work or when no
 /// claim..hand-in range was recorded).
-pub fn scope(project: &Project, wp: &WpFile, events: &[StatusEvent]) -> Result<Option<Scope>> {
+pub fn scope(
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    events: &[StatusEvent],
+) -> Result<Option<Scope>> {
     if wp.is_planning_artifact() {
         return Ok(None);
     }
@@ -438,7 +486,7 @@ pub fn scope(project: &Project, wp: &WpFile, events: &[StatusEvent]) -> Result<O
     if repo.find_commit(from).is_err() || repo.find_commit(to).is_err() {
         return Ok(None);
     }
-    let changed = changed_files(&repo, from, to)?;
+    let changed = own_changes(&repo, mission, wp, project, from, to)?;
     let owned = wp.owned_files();
     let allowance = scope_allowance(wp);
     let mut out_of_scope = Vec::new();
@@ -478,12 +526,38 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
     last.map(|e| e.actor.clone())
 }
 
-/// Who reviewed a WP last: the actor who took it into review (or gave the
-/// verdict straight from for_review).
-pub fn reviewer(events: &[StatusEvent], wp_id: &str) -> Option<String> {
-    events
-        .iter()
-        .rev()
-        .find(|e| e.wp_id == wp_id && e.to_lane == Lane::InReview)
-        .map(|e| e.actor.clone())
+/// A WP whose handed-in work changes files outside what it owns (and outside
+/// its recorded allowance).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeFinding {
+    pub wp_id: String,
+    pub wp_file: PathBuf,
+    pub files: Vec<String>,
+}
+
+/// Every non-canceled WP of the mission with out-of-scope changes.
+pub fn out_of_scope(project: &Project, mission: &Mission) -> Result<Vec<ScopeFinding>> {
+    if !mission.tasks_dir().is_dir() {
+        return Ok(Vec::new());
+    }
+    let events = super::StatusStore::for_mission(project, mission)
+        .read()?
+        .events;
+    let snap = super::reduce(&events);
+    let mut out = Vec::new();
+    for wp in crate::tasks_md::wp::load_all(&mission.tasks_dir())? {
+        if snap.lane_of(&wp.id) == Some(Lane::Canceled) {
+            continue;
+        }
+        if let Some(s) = scope(project, mission, &wp, &events)? {
+            if !s.out_of_scope.is_empty() {
+                out.push(ScopeFinding {
+                    wp_id: wp.id.clone(),
+                    wp_file: wp.path.clone(),
+                    files: s.out_of_scope,
+                });
+            }
+        }
+    }
+    Ok(out)
 }

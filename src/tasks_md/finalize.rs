@@ -85,10 +85,7 @@ struct Planned {
 
 /// Line (1-based, in the file) of a top-level frontmatter key, for error messages.
 fn key_line(file: &WpFile, key: &str) -> Option<usize> {
-    file.raw_frontmatter
-        .lines()
-        .position(|l| l.starts_with(&format!("{key}:")))
-        .map(|i| i + 2)
+    file.key_line(key)
 }
 
 /// Longest owned_files glob accepted (PATH_MAX): comparing globs costs their
@@ -96,7 +93,23 @@ fn key_line(file: &WpFile, key: &str) -> Option<usize> {
 const MAX_GLOB_LEN: usize = 4096;
 
 fn is_wp_id(s: &str) -> bool {
-    s.len() >= 4 && s.starts_with("WP") && s[2..].bytes().all(|b| b.is_ascii_digit())
+    s.len() >= 4 && crate::ids::is_wp_id(s)
+}
+
+/// Why an owned_files glob reaches outside the repository, if it does: an
+/// absolute path (or a home-relative one) or a `..` component.
+fn escapes_repo(glob: &str) -> Option<&'static str> {
+    let g = glob.trim();
+    if g.starts_with('/') || g.starts_with('\\') || g.starts_with('~') {
+        return Some("is absolute; it must be relative to the repository root");
+    }
+    if g.len() >= 2 && g.as_bytes()[1] == b':' && g.as_bytes()[0].is_ascii_alphabetic() {
+        return Some("is absolute (a drive path); it must be relative to the repository root");
+    }
+    if g.split(['/', '\\']).any(|c| c == "..") {
+        return Some("climbs out with `..`; it must stay inside the repository");
+    }
+    None
 }
 
 pub fn finalize(
@@ -295,6 +308,32 @@ pub fn finalize(
                 ),
             )
             .with_hint("owned_files are paths or globs such as src/module/**"));
+        }
+        for g in &ownership.owned_files {
+            if let Some(why) = escapes_repo(g) {
+                return Err(Error::parse(
+                    &f.path,
+                    f.entry_line("owned_files", g),
+                    format!("{}: owned_files entry `{g}` {why}", f.id),
+                )
+                .with_hint("owned_files are paths or globs relative to the repository root, such as src/module/**"));
+            }
+        }
+        for t in f.get_list("subtasks") {
+            if !crate::ids::is_subtask_id(&t) {
+                return Err(Error::parse(
+                    &f.path,
+                    f.entry_line("subtasks", &t),
+                    format!(
+                        "{}: subtask `{t}` is not {}",
+                        f.id,
+                        crate::ids::IdKind::Subtask.grammar()
+                    ),
+                )
+                .with_hint(
+                    "subtask ids are T and digits (T001); they appear in the commands agents run",
+                ));
+            }
         }
         if ownership.fallback {
             report.warnings.push(format!(

@@ -371,6 +371,51 @@ mod tests {
         assert!(got[6].1.contains("outside every WP section"));
     }
 
+    /// Every form the tasks.md format document lists as "not read" is a warning
+    /// here: the prompt and the lint cannot drift apart.
+    #[test]
+    fn the_forms_the_prompt_calls_unread_are_warnings() {
+        let doc = crate::templates::format("tasks").unwrap();
+        let spans = |marker: &str| -> Vec<String> {
+            let start = doc.find(marker).unwrap();
+            let para = &doc[start..];
+            let para = &para[..para.find("\n\n").unwrap_or(para.len())];
+            let para = para.replace('\n', " ");
+            para.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        };
+        let fields = spans("Not read, and reported by finalize");
+        assert!(fields.len() >= 6, "{fields:?}");
+        for form in &fields {
+            let text = if form.starts_with('#') {
+                if form.contains("Requirement") {
+                    format!("## WP01: A\n{form}\n- FR-001\n")
+                } else {
+                    format!("{form} A\n")
+                }
+            } else if form.contains("WP") {
+                format!("## WP01: A\n{form}\n")
+            } else if dep_label_re().is_match(form) {
+                format!("## WP01: A\n{form} WP02\n")
+            } else {
+                format!("## WP01: A\n{form} FR-001\n")
+            };
+            assert!(
+                !lint(&text).is_empty(),
+                "`{form}` gives no warning:\n{text}"
+            );
+        }
+        let subtasks = spans("Not read: `- T001");
+        assert_eq!(subtasks.len(), 3, "{subtasks:?}");
+        for form in &subtasks {
+            let text = format!("## WP01: A\n{}\n", form.replace("...", "x"));
+            assert!(!lint(&text).is_empty(), "`{form}` gives no warning");
+        }
+    }
+
     #[test]
     fn fenced_examples_are_not_linted() {
         assert!(lint("## WP01: A\n```\n- T001 x\n```\n").is_empty());
@@ -380,7 +425,7 @@ mod tests {
     fn frontmatter_near_misses() {
         let f = WpFile::parse(
             Path::new("tasks/WP01-a.md"),
-            "---\nwork_package_id: WP02\ndepends_on: [WP03]\nexecution_mode: planning\nowned_files:\n  a: b\n---\n",
+            "---\nwork_package_id: WP02\ndepends_on: [WP03]\nexecution_mode: planning\n---\n",
         )
         .unwrap();
         let w = frontmatter(&f).join("\n");
@@ -393,7 +438,18 @@ mod tests {
             w.contains("`execution_mode: planning` is not a mode"),
             "{w}"
         );
-        assert!(w.contains("`owned_files` is a mapping"), "{w}");
+        // A list field written as a mapping is a parse error (WpFile::parse,
+        // the trust rule), so it never reaches the near-miss warnings.
+        let e = WpFile::parse(
+            Path::new("tasks/WP01-a.md"),
+            "---\nwork_package_id: WP01\nowned_files:\n  a: b\n---\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("`owned_files` must be a list"),
+            "{}",
+            e.message
+        );
         let ok = WpFile::parse(
             Path::new("tasks/WP01-a.md"),
             "---\nwork_package_id: WP01\ndependencies: []\nexecution_mode: code_change\n---\n",

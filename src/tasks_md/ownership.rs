@@ -173,7 +173,7 @@ pub fn mode_for(owned: &[String]) -> &'static str {
 
 /// The literal directory part of a glob (`src/a/**` → `src/a`).
 pub fn literal_prefix(glob: &str) -> &str {
-    let cut = glob.find(['*', '?', '[']).unwrap_or(glob.len());
+    let cut = glob.find(WILDCARDS).unwrap_or(glob.len());
     glob[..cut].trim_end_matches('/')
 }
 
@@ -223,64 +223,62 @@ pub fn surface(globs: &[String]) -> String {
     }
 }
 
-/// Shell-style match: `*` and `?` within a segment, `**` across segments.
+/// The characters that make a glob more than a literal path.
+const WILDCARDS: [char; 4] = ['*', '?', '[', '{'];
+
+/// Glob match (globset): `*`, `?` and `[ab]`/`[!a]` classes within a segment,
+/// `{a,b}` alternatives, `**` across segments (as a whole segment; elsewhere it
+/// is a `*`). Backslashes are literal. A glob globset rejects (an unclosed
+/// `[`) matches only the identical path.
 ///
-/// Dynamic programming over (pattern position, path position), one row per
-/// pattern position from the end: time is pattern length × path length whatever
-/// the globs look like, and nothing recurses, so a long or star-heavy glob from
-/// a WP file can neither blow the stack nor take exponential time.
+/// The literal head of the pattern is compared byte for byte and only the rest
+/// is compiled, and compiled matchers are cached per thread, so a long glob
+/// from a WP file costs its length once.
 pub fn glob_match(pattern: &str, path: &str) -> bool {
-    // The literal prefix is matched byte for byte, so the table only covers the rest.
-    let lit = pattern.find(['*', '?']).unwrap_or(pattern.len());
-    let Some(s) = path.as_bytes().strip_prefix(&pattern.as_bytes()[..lit]) else {
+    let Some(wild) = pattern.find(WILDCARDS) else {
+        return pattern == path;
+    };
+    // A `**` is recursive only at the start of a segment, so the head is cut at
+    // a `/` before one; any other wildcard stays within the segment it is in.
+    let cut = if pattern[wild..].starts_with("**") {
+        pattern[..wild].rfind('/').map_or(0, |i| i + 1)
+    } else {
+        wild
+    };
+    let (head, rest) = pattern.split_at(cut);
+    let Some(path_rest) = path.strip_prefix(head) else {
         return false;
     };
-    let p = &pattern.as_bytes()[lit..];
-    let n = s.len();
-    // rows[i % 4][j]: does p[i..] match s[j..]? A row needs rows up to 3 ahead.
-    let mut rows = vec![vec![false; n + 1]; 4];
-    rows[p.len() % 4][n] = true;
-    for i in (0..p.len()).rev() {
-        let mut row = std::mem::take(&mut rows[i % 4]);
-        if p[i] == b'*' && p.get(i + 1) == Some(&b'*') {
-            // `**`: the rest may start here, or after any `/`, or anywhere when
-            // nothing follows.
-            let r = if p.get(i + 2) == Some(&b'/') {
-                i + 3
-            } else {
-                i + 2
-            };
-            let rest = &rows[r % 4];
-            let rest_empty = r == p.len();
-            let mut later = false; // some k > j with s[k-1] == '/' (or rest empty) matches
-            for j in (0..=n).rev() {
-                row[j] = rest[j] || later;
-                if j > 0 && (rest_empty || s[j - 1] == b'/') && rest[j] {
-                    later = true;
-                }
-            }
-        } else if p[i] == b'*' {
-            // `*`: any run of non-`/` bytes.
-            let next = &rows[(i + 1) % 4];
-            row[n] = next[n];
-            for j in (0..n).rev() {
-                row[j] = next[j] || (s[j] != b'/' && row[j + 1]);
-            }
-        } else {
-            let next = &rows[(i + 1) % 4];
-            for j in 0..=n {
-                row[j] = j < n
-                    && if p[i] == b'?' {
-                        s[j] != b'/'
-                    } else {
-                        s[j] == p[i]
-                    }
-                    && next[j + 1];
-            }
-        }
-        rows[i % 4] = row;
+    with_matcher(rest, |m| match m {
+        Some(m) => m.is_match(path_rest),
+        None => rest == path_rest,
+    })
+}
+
+fn with_matcher<T>(glob: &str, f: impl FnOnce(Option<&globset::GlobMatcher>) -> T) -> T {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    const CAP: usize = 4096;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<globset::GlobMatcher>>> =
+            RefCell::new(HashMap::new());
     }
-    rows[0][0]
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if !cache.contains_key(glob) {
+            if cache.len() >= CAP {
+                cache.clear();
+            }
+            let m = globset::GlobBuilder::new(glob)
+                .literal_separator(true)
+                .backslash_escape(false)
+                .build()
+                .ok()
+                .map(|g| g.compile_matcher());
+            cache.insert(glob.to_string(), m);
+        }
+        f(cache.get(glob).and_then(Option::as_ref))
+    })
 }
 
 /// Could two globs name the same file?
@@ -294,10 +292,32 @@ pub fn globs_overlap(a: &str, b: &str) -> bool {
     let under = |dir: &str, other: &str| dir.is_empty() || other == dir || is_under(other, dir);
     match (a_wild, b_wild) {
         (false, false) => pa == pb,
-        (true, false) => glob_match(a, pb) || (under(pa, pb) && a.ends_with("**")),
-        (false, true) => glob_match(b, pa) || (under(pb, pa) && b.ends_with("**")),
+        (true, false) => glob_names_under(a, pa, pb),
+        (false, true) => glob_names_under(b, pb, pa),
         (true, true) => under(pa, pb) || under(pb, pa),
     }
+}
+
+/// Can wildcard glob `glob` (literal head `head`) name `path` or, when `path`
+/// is a directory, a file inside it? Matched by the same matcher as
+/// [`glob_match`], so classes and alternatives count the same way here.
+fn glob_names_under(glob: &str, head: &str, path: &str) -> bool {
+    if glob_match(glob, path) {
+        return true;
+    }
+    let Some(dir_glob) = glob
+        .strip_suffix("/**")
+        .or_else(|| glob.strip_suffix("**").filter(|g| g.is_empty()))
+    else {
+        return false;
+    };
+    // `path` is a directory holding the glob's head, or sits in a directory
+    // the glob covers whole.
+    head == path
+        || is_under(head, path)
+        || dir_glob.is_empty()
+        || std::iter::successors(Some(path), |p| p.rfind('/').map(|i| &p[..i]))
+            .any(|d| glob_match(dir_glob, d))
 }
 
 /// Every pair `(i, j)`, `i < j`, of `globs` that [`globs_overlap`], in ascending order.
@@ -395,7 +415,8 @@ mod tests {
         assert!(overlapping_pairs(&[]).is_empty());
     }
 
-    /// The recursive matcher this replaced, for comparison.
+    /// A plain recursive matcher for `*`, `?` and whole-segment `**`, to check
+    /// the globset one against.
     fn glob_match_recursive(pattern: &str, path: &str) -> bool {
         fn rec(p: &[u8], s: &[u8]) -> bool {
             match p.first() {
@@ -418,28 +439,75 @@ mod tests {
 
     #[test]
     fn glob_matching_agrees_with_the_recursive_matcher() {
-        let mut seed = 0xdead_beef_cafe_f00du64;
-        let mut next = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
-        let pat_parts = ["*", "**", "?", "/", "a", "b", "**/", ".rs", "ü"];
+        let mut next = crate::testutil::xorshift(0xdead_beef_cafe_f00d);
+        // `**` only as a whole segment, and never two `*` side by side otherwise.
+        let seg_parts = ["*", "?", "a", "b", ".rs", "ü"];
         let path_parts = ["a", "b", "/", ".rs", "ab", "ü"];
-        for _ in 0..20_000 {
-            let p: String = (0..next(7))
-                .map(|_| pat_parts[next(pat_parts.len() as u64) as usize])
+        let (mut matched, mut missed) = (0, 0);
+        for _ in 0..5_000 {
+            let segs: Vec<String> = (0..1 + next(4))
+                .map(|_| {
+                    if next(4) == 0 {
+                        return "**".to_string();
+                    }
+                    let mut seg = String::new();
+                    for _ in 0..1 + next(3) {
+                        let part = seg_parts[next(seg_parts.len() as u64) as usize];
+                        if !(part == "*" && seg.ends_with('*')) {
+                            seg.push_str(part);
+                        }
+                    }
+                    seg
+                })
                 .collect();
+            let p = segs.join("/");
             let s: String = (0..next(7))
                 .map(|_| path_parts[next(path_parts.len() as u64) as usize])
                 .collect();
-            assert_eq!(
-                glob_match(&p, &s),
-                glob_match_recursive(&p, &s),
-                "{p:?} vs {s:?}"
-            );
+            let got = glob_match(&p, &s);
+            assert_eq!(got, glob_match_recursive(&p, &s), "{p:?} vs {s:?}");
+            if got {
+                matched += 1;
+            } else {
+                missed += 1;
+            }
         }
+        // Both arms were exercised, not just one.
+        assert!(
+            matched > 200 && missed > 200,
+            "{matched} matched, {missed} missed"
+        );
+    }
+
+    #[test]
+    fn classes_and_alternatives_match_and_overlap_alike() {
+        assert!(glob_match("src/[ab].rs", "src/a.rs"));
+        assert!(!glob_match("src/[ab].rs", "src/c.rs"));
+        assert!(glob_match("src/[!a].rs", "src/b.rs"));
+        assert!(!glob_match("src/[!a].rs", "src/a.rs"));
+        assert!(glob_match("src/{x,y}/**", "src/y/z.rs"));
+        assert!(!glob_match("src/[ab]/*", "src/a/b/c"));
+        for (glob, path) in [
+            ("src/[ab].rs", "src/a.rs"),
+            ("src/[ab].rs", "src/c.rs"),
+            ("src/[!a].rs", "src/a.rs"),
+            ("src/{x,y}/**", "src/y/z.rs"),
+            ("src/{x,y}/**", "src/z/z.rs"),
+            ("[ab]/**", "a/q"),
+        ] {
+            assert_eq!(
+                globs_overlap(glob, path),
+                glob_match(glob, path),
+                "{glob} vs {path}"
+            );
+            assert_eq!(globs_overlap(path, glob), globs_overlap(glob, path));
+        }
+        // A glob globset rejects matches only itself.
+        assert!(glob_match("src/[a", "src/[a"));
+        assert!(!glob_match("src/[a", "src/a"));
+        // `**` inside a segment is a `*`.
+        assert!(glob_match("src/a**", "src/abc"));
+        assert!(!glob_match("src/a**", "src/a/b"));
     }
 
     #[test]

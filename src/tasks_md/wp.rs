@@ -37,6 +37,18 @@ pub fn wp_id_from_filename(name: &str) -> Option<String> {
     }
 }
 
+fn yaml_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
 /// The WP files of a tasks directory, sorted by file name. A missing directory is empty.
 pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     let rd = match std::fs::read_dir(tasks_dir) {
@@ -56,11 +68,30 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Read every WP file in `tasks_dir`; the first malformed one is an error naming it.
+///
+/// Two files with one WP id (`WP01-a.md` and `WP01-b.md`) are an error naming
+/// both: every command would otherwise act on whichever it found first.
 pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
-    list_wp_files(tasks_dir)?
+    let files: Vec<WpFile> = list_wp_files(tasks_dir)?
         .iter()
         .map(|p| WpFile::read(p))
-        .collect()
+        .collect::<Result<_>>()?;
+    let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
+    for f in &files {
+        if let Some(prev) = seen.insert(&f.id, &f.path) {
+            return Err(Error::parse(
+                &f.path,
+                None,
+                format!(
+                    "duplicate work package id {}: {} has it too",
+                    f.id,
+                    prev.display()
+                ),
+            )
+            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
+        }
+    }
+    Ok(files)
 }
 
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
@@ -121,13 +152,92 @@ impl WpFile {
                 }
             }
         };
-        Ok(WpFile {
+        let wp = WpFile {
             path: path.to_path_buf(),
             id,
             frontmatter,
             body: body.to_string(),
             raw_frontmatter: yaml.to_string(),
-        })
+        };
+        wp.check_fields()?;
+        Ok(wp)
+    }
+
+    /// Line (1-based, in the file) of a top-level frontmatter key.
+    pub fn key_line(&self, key: &str) -> Option<usize> {
+        self.raw_frontmatter
+            .lines()
+            .position(|l| l.starts_with(&format!("{key}:")))
+            .map(|i| i + 2)
+    }
+
+    /// Line of the first list entry `value` under `key` (else the key's line).
+    pub fn entry_line(&self, key: &str, value: &str) -> Option<usize> {
+        let start = self.key_line(key)?;
+        self.raw_frontmatter
+            .lines()
+            .enumerate()
+            .skip(start - 1)
+            .take_while(|(i, l)| *i == start - 2 || l.starts_with([' ', '-', '\t']))
+            .find(|(_, l)| l.contains(value))
+            .map(|(i, _)| i + 2)
+            .or(Some(start))
+    }
+
+    /// The fields spec-kitty reads have the type it reads them as: list fields
+    /// are a list of scalars (or a comma-separated string), text fields are
+    /// scalars. A wrong type is an
+    /// error naming the file, the line and the field, never silently read as
+    /// empty (and then rewritten).
+    fn check_fields(&self) -> Result<()> {
+        let err = |key: &str, what: String| {
+            Error::parse(&self.path, self.key_line(key), format!("`{key}` {what}")).with_hint(
+                format!("fix `{key}` in the frontmatter of {}", self.path.display()),
+            )
+        };
+        for key in [
+            "dependencies",
+            "owned_files",
+            "requirement_refs",
+            "subtasks",
+        ] {
+            match self.get(key) {
+                None | Some(Value::Null) | Some(Value::String(_)) => {}
+                Some(Value::Sequence(items)) => {
+                    if let Some(bad) = items
+                        .iter()
+                        .find(|v| !matches!(v, Value::String(_) | Value::Number(_)))
+                    {
+                        return Err(err(
+                            key,
+                            format!(
+                                "must be a list of plain values; one entry is {}",
+                                yaml_type(bad)
+                            ),
+                        ));
+                    }
+                }
+                Some(other) => {
+                    return Err(err(
+                        key,
+                        format!("must be a list, found {}", yaml_type(other)),
+                    ))
+                }
+            }
+        }
+        for key in [
+            "title",
+            "execution_mode",
+            "authoritative_surface",
+            "work_package_id",
+        ] {
+            if let Some(v @ (Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_))) =
+                self.get(key)
+            {
+                return Err(err(key, format!("must be text, found {}", yaml_type(v))));
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -218,30 +328,32 @@ impl WpFile {
 
     /// The file's text with some top-level frontmatter keys set, everything else
     /// kept byte for byte (comments, quoting, tags like `!!omap`, key order).
-    /// Existing keys are replaced in place; new `head` keys go right after the
-    /// `after` key (or the first key), new `tail` keys at the end.
+    /// Existing keys are replaced in place, whatever their style (`key:`,
+    /// `"key":`, `'key' :`); new `head` keys go right after the `after` key (or
+    /// the first key), new `tail` keys at the end.
+    ///
+    /// The edited frontmatter is parsed again and must equal the old one with
+    /// the keys set; if a layout this editor does not understand got in the
+    /// way, the whole frontmatter is rendered afresh instead (comments are then
+    /// lost, values never are).
     pub fn text_with_keys(
         &self,
         head: &[(&str, Value)],
         tail: &[(&str, Value)],
         after: &str,
     ) -> Result<String> {
+        Ok(match self.edit_keys(head, tail, after)? {
+            Edited::InPlace(t) | Edited::Rendered(t) => t,
+        })
+    }
+
+    fn edit_keys(
+        &self,
+        head: &[(&str, Value)],
+        tail: &[(&str, Value)],
+        after: &str,
+    ) -> Result<Edited> {
         let mut lines: Vec<String> = self.raw_frontmatter.lines().map(str::to_string).collect();
-        let block = |lines: &[String], key: &str| -> Option<(usize, usize)> {
-            let start = lines
-                .iter()
-                .position(|l| l.starts_with(&format!("{key}:")))?;
-            let mut end = start + 1;
-            while end < lines.len() {
-                let l = &lines[end];
-                if l.starts_with(' ') || l.starts_with('\t') || l.starts_with("- ") || l == "-" {
-                    end += 1;
-                } else {
-                    break;
-                }
-            }
-            Some((start, end))
-        };
         let render = |key: &str, v: &Value| -> Result<Vec<String>> {
             let mut m = Mapping::new();
             m.insert(Value::String(key.to_string()), v.clone());
@@ -255,7 +367,7 @@ impl WpFile {
         };
         let mut new_head = Vec::new();
         for (k, v) in head {
-            match block(&lines, k) {
+            match key_block(&lines, k) {
                 Some((a, b)) => {
                     lines.splice(a..b, render(k, v)?);
                 }
@@ -263,13 +375,13 @@ impl WpFile {
             }
         }
         if !new_head.is_empty() {
-            let at = block(&lines, after)
-                .map(|(_, b)| b)
-                .unwrap_or_else(|| block_end_of_first(&lines));
+            let at = key_block(&lines, after)
+                .or_else(|| first_key_block(&lines))
+                .map_or(0, |(_, b)| b);
             lines.splice(at..at, new_head);
         }
         for (k, v) in tail {
-            match block(&lines, k) {
+            match key_block(&lines, k) {
                 Some((a, b)) => {
                     lines.splice(a..b, render(k, v)?);
                 }
@@ -280,7 +392,28 @@ impl WpFile {
         if !fm.is_empty() {
             fm.push('\n');
         }
-        Ok(format!("---\n{fm}---\n{}", self.body))
+        let mut expected = self.frontmatter.clone();
+        for (k, v) in head.iter().chain(tail) {
+            expected.insert(Value::String((*k).to_string()), v.clone());
+        }
+        let reparsed = if fm.trim().is_empty() {
+            Some(Mapping::new())
+        } else {
+            match serde_yaml::from_str::<Value>(&fm) {
+                Ok(Value::Mapping(m)) => Some(m),
+                _ => None,
+            }
+        };
+        if reparsed.as_ref() != Some(&expected) {
+            return Ok(Edited::Rendered(
+                WpFile {
+                    frontmatter: expected,
+                    ..self.clone()
+                }
+                .render()?,
+            ));
+        }
+        Ok(Edited::InPlace(format!("---\n{fm}---\n{}", self.body)))
     }
 
     /// Write the file back atomically.
@@ -289,12 +422,93 @@ impl WpFile {
     }
 }
 
-fn block_end_of_first(lines: &[String]) -> usize {
-    let mut end = usize::from(!lines.is_empty());
-    while end < lines.len() && (lines[end].starts_with(' ') || lines[end].starts_with("- ")) {
-        end += 1;
+/// How [`WpFile::text_with_keys`] produced its text.
+#[derive(Debug)]
+enum Edited {
+    /// Only the edited keys' lines changed.
+    InPlace(String),
+    /// The layout defeated the line editor; the frontmatter was rendered afresh.
+    Rendered(String),
+}
+
+/// The key a top-level `key: value` line of a block mapping starts with, in
+/// any key style: plain (`key:`), double- or single-quoted (`"key":`,
+/// `'key':`), with or without spaces before the colon. None for indented
+/// lines, sequence items, comments, blank lines and explicit `? key` entries.
+pub fn top_level_key(line: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    let first = line.chars().next()?;
+    if first.is_whitespace() || first == '#' || first == '?' {
+        return None;
+    }
+    if first == '-' && line[1..].chars().next().is_none_or(char::is_whitespace) {
+        return None;
+    }
+    let colon_ends_key = |rest: &str| {
+        let rest = rest.trim_start_matches([' ', '\t']);
+        rest.strip_prefix(':')
+            .is_some_and(|r| r.chars().next().is_none_or(char::is_whitespace))
+    };
+    if first == '"' || first == '\'' {
+        // The end of the quoted token: `\"` escapes in double quotes, `''` in single.
+        let bytes = line.as_bytes();
+        let mut i = 1;
+        let end = loop {
+            match bytes.get(i) {
+                None => return None,
+                Some(b'\\') if first == '"' => i += 2,
+                Some(b'\'') if first == '\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+                Some(&b) if b == first as u8 => break i + 1,
+                Some(_) => i += 1,
+            }
+        };
+        let (token, rest) = line.split_at(end.min(line.len()));
+        if !colon_ends_key(rest) {
+            return None;
+        }
+        return serde_yaml::from_str::<String>(token).ok().map(Cow::Owned);
+    }
+    // A plain key runs to the first `:` followed by a blank or the line's end.
+    let bytes = line.as_bytes();
+    let colon = (0..bytes.len())
+        .find(|&i| bytes[i] == b':' && bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace()))?;
+    let key = line[..colon].trim_end();
+    (!key.is_empty()).then_some(Cow::Borrowed(key))
+}
+
+/// Lines `start..end` of the top-level entry at `start`: the key line, then
+/// every indented line or column-0 sequence item after it (blank and comment
+/// lines only when more of the entry follows them).
+fn entry_end(lines: &[String], start: usize) -> usize {
+    let mut end = start + 1;
+    let mut i = end;
+    while i < lines.len() {
+        let l = lines[i].as_str();
+        let t = l.trim_start();
+        let indented = l.starts_with([' ', '\t']) && !t.is_empty() && !t.starts_with('#');
+        let item = l == "-" || l.starts_with("- ") || l.starts_with("-\t");
+        if indented || item {
+            end = i + 1;
+        } else if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        i += 1;
     }
     end
+}
+
+/// The lines of top-level `key`'s entry.
+fn key_block(lines: &[String], key: &str) -> Option<(usize, usize)> {
+    let start = lines
+        .iter()
+        .position(|l| top_level_key(l).is_some_and(|k| k == key))?;
+    Some((start, entry_end(lines, start)))
+}
+
+/// The lines of the first top-level entry.
+fn first_key_block(lines: &[String]) -> Option<(usize, usize)> {
+    let start = lines.iter().position(|l| top_level_key(l).is_some())?;
+    Some((start, entry_end(lines, start)))
 }
 
 #[cfg(test)]
@@ -355,5 +569,193 @@ mod tests {
         assert!(e.message.starts_with("tasks/WP02-b.md:"), "{}", e.message);
         let e = WpFile::parse(Path::new("tasks/WP02-b.md"), "no frontmatter").unwrap_err();
         assert!(e.message.contains("missing YAML frontmatter"));
+    }
+
+    #[test]
+    fn top_level_keys_in_every_style() {
+        for (line, key) in [
+            ("dependencies: []", Some("dependencies")),
+            ("dependencies:", Some("dependencies")),
+            ("\"dependencies\": [WP01]", Some("dependencies")),
+            ("'dependencies' : [WP01]", Some("dependencies")),
+            ("dependencies  :\t[]", Some("dependencies")),
+            ("\"a\\\"b\": 1", Some("a\"b")),
+            ("'it''s': 1", Some("it's")),
+            ("url: http://x", Some("url")),
+            ("a:b: 1", Some("a:b")),
+            ("-x: 1", Some("-x")),
+            ("  nested: 1", None),
+            ("- item", None),
+            ("-", None),
+            ("# comment: no", None),
+            ("? complex", None),
+            ("\"unclosed: 1", None),
+            ("plain", None),
+        ] {
+            assert_eq!(top_level_key(line).as_deref(), key, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_keys_are_replaced_in_place() {
+        let text = "---\n\"work_package_id\": WP01\n'title': A\n\"dependencies\": [WP09]\n# keep me\nlane : x\n---\nbody\n";
+        let wp = WpFile::parse(Path::new("tasks/WP01-a.md"), text).unwrap();
+        let out = wp
+            .edit_keys(
+                &[("dependencies", Value::Sequence(vec![]))],
+                &[("lane", "y".into())],
+                "title",
+            )
+            .unwrap();
+        let Edited::InPlace(out) = out else {
+            panic!("fell back: {out:?}")
+        };
+        assert_eq!(
+            out,
+            "---\n\"work_package_id\": WP01\n'title': A\ndependencies: []\n# keep me\nlane: y\n---\nbody\n"
+        );
+    }
+
+    #[test]
+    fn a_layout_the_line_editor_cannot_follow_is_rendered_afresh() {
+        let text = "---\n{dependencies: [WP09], title: A}\n---\nbody\n";
+        let wp = WpFile::parse(Path::new("tasks/WP01-a.md"), text).unwrap();
+        let out = wp
+            .edit_keys(&[("dependencies", Value::Sequence(vec![]))], &[], "title")
+            .unwrap();
+        let Edited::Rendered(out) = out else {
+            panic!("in place on a flow mapping: {out:?}")
+        };
+        let again = WpFile::parse(Path::new("tasks/WP01-a.md"), &out).unwrap();
+        assert_eq!(again.get_list("dependencies"), Vec::<String>::new());
+        assert_eq!(again.title().as_deref(), Some("A"));
+        assert!(out.ends_with("---\nbody\n"));
+    }
+
+    /// Random frontmatter in many key and value styles, random edits: the
+    /// result always parses (serde_yaml) to the old mapping with the edits, the
+    /// line editor handles every generated layout in place, and the comments
+    /// between entries survive.
+    #[test]
+    fn key_edits_agree_with_serde_yaml() {
+        let mut next = crate::testutil::xorshift(0x5eed_f00d_1234_5678);
+        let names = [
+            "dependencies",
+            "title",
+            "owned_files",
+            "lane",
+            "a b",
+            "x-y",
+            "requirement_refs",
+            "execution_mode",
+            "history",
+        ];
+        let values = [
+            " WP01",
+            " \"x: y\"",
+            " 'it''s'",
+            " [WP01, WP02]",
+            "\n- a\n- b",
+            "\n  - a\n\n  - b",
+            "\n- a\n# between items\n- b",
+            " |\n  line one\n\n  line two",
+            "\n  k: v\n  k2: [1]",
+            "",
+            " [a,\n  b]",
+            " !!omap\n  - at: x",
+        ];
+        let (mut replaced, mut added) = (0, 0);
+        for case in 0..2_000 {
+            let mut text = String::new();
+            let mut comments = Vec::new();
+            let mut used = Vec::new();
+            for _ in 0..1 + next(6) {
+                let name = names[next(names.len() as u64) as usize];
+                if used.contains(&name) {
+                    continue;
+                }
+                used.push(name);
+                let key = match next(4) {
+                    0 => format!("\"{name}\":"),
+                    1 => format!("'{name}' :"),
+                    2 => format!("{name}  :"),
+                    _ => format!("{name}:"),
+                };
+                // Keys the parser types get values of their type (a wrong
+                // type is an error, tested elsewhere); the rest get anything.
+                let allowed: &[usize] = match name {
+                    "dependencies" | "owned_files" | "requirement_refs" => {
+                        &[0, 1, 2, 3, 4, 5, 6, 7, 9, 10]
+                    }
+                    "title" | "execution_mode" => &[0, 1, 2, 7, 9],
+                    _ => &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+                };
+                let value = values[allowed[next(allowed.len() as u64) as usize]];
+                text.push_str(&format!("{key}{value}\n"));
+                match next(4) {
+                    0 => {
+                        let c = format!("# comment {case}-{}", comments.len());
+                        text.push_str(&format!("{c}\n"));
+                        comments.push(c);
+                    }
+                    1 => text.push('\n'),
+                    _ => {}
+                }
+            }
+            let file = format!("---\n{text}---\nbody\n");
+            let wp = WpFile::parse(Path::new("tasks/WP01-a.md"), &file)
+                .unwrap_or_else(|e| panic!("generator made bad YAML: {e}\n{file}"));
+            let pick = |next: &mut dyn FnMut(u64) -> u64| -> Vec<(&str, Value)> {
+                (0..next(3))
+                    .map(|_| {
+                        let k = names[next(names.len() as u64) as usize];
+                        let v = match (k, next(3)) {
+                            ("title" | "execution_mode", _) | (_, 1) => {
+                                Value::String("new: value".into())
+                            }
+                            (_, 0) => Value::Sequence(vec!["WP03".into()]),
+                            ("dependencies" | "owned_files" | "requirement_refs", _) => {
+                                Value::Sequence(vec![])
+                            }
+                            _ => Value::Bool(true),
+                        };
+                        (k, v)
+                    })
+                    .collect()
+            };
+            let head = pick(&mut next);
+            let tail: Vec<_> = pick(&mut next)
+                .into_iter()
+                .filter(|(k, _)| !head.iter().any(|(h, _)| h == k))
+                .collect();
+            let mut head = head;
+            head.dedup_by(|a, b| a.0 == b.0);
+            for (k, _) in head.iter().chain(&tail) {
+                if used.contains(k) {
+                    replaced += 1;
+                } else {
+                    added += 1;
+                }
+            }
+            let out = wp.edit_keys(&head, &tail, "title").unwrap();
+            let Edited::InPlace(out) = out else {
+                panic!("fell back on\n{file}\nedits {head:?} {tail:?}\n{out:?}")
+            };
+            let again = WpFile::parse(Path::new("tasks/WP01-a.md"), &out).unwrap();
+            let mut expected = wp.frontmatter.clone();
+            for (k, v) in head.iter().chain(&tail) {
+                expected.insert(Value::String((*k).to_string()), v.clone());
+            }
+            assert_eq!(again.frontmatter, expected, "\n{file}\n->\n{out}");
+            for c in &comments {
+                assert!(out.contains(c.as_str()), "{c} lost:\n{file}\n->\n{out}");
+            }
+            assert!(out.ends_with("---\nbody\n"));
+        }
+        // Both kinds of edit were exercised many times.
+        assert!(
+            replaced > 300 && added > 300,
+            "{replaced} replaced, {added} added"
+        );
     }
 }

@@ -62,17 +62,13 @@ pub fn prompt_path(
     Ok(dir.join(format!("{}-{wp_id}-{action}.md", mission.slug)))
 }
 
-/// `p` as one shell word: as is when it is plain, else in single quotes.
+/// `p` as one shell word ([`crate::shell::quote`]).
 pub fn shell_quote(p: &Path) -> String {
-    let s = p.display().to_string();
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,".contains(c))
-    {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    crate::shell::quote_path(p)
+}
+
+fn q(s: &str) -> String {
+    crate::shell::quote(s)
 }
 
 fn read_or_empty(p: &Path) -> String {
@@ -339,8 +335,8 @@ fn implement_prompt(
     let mut steps = Vec::new();
     if ws.branch.is_some() {
         steps.push(format!(
-            "Commit your work on the lane branch (review reads the branch, not the working tree):\n\n    git -C {qpath} add -A\n    git -C {qpath} commit -m \"{id}: {}\"",
-            title.replace(['"', '`', '$', '\\'], "'")
+            "Commit your work on the lane branch (review reads the branch, not the working tree):\n\n    git -C {qpath} add -A\n    git -C {qpath} commit -m {}",
+            q(&format!("{id}: {}", crate::shell::one_line(&title)))
         ));
     } else {
         steps.push(
@@ -348,15 +344,18 @@ fn implement_prompt(
                 .to_string(),
         );
     }
+    // Every value in a printed command is one shell word (crate::shell).
+    let (qid, qagent, qslug) = (q(id), q(agent), q(slug));
     let mut commands = String::new();
     if !subtasks.is_empty() {
+        let ids: Vec<String> = subtasks.iter().map(|t| q(t)).collect();
         commands.push_str(&format!(
-            "    spec-kitty agent tasks mark-status {} --status done --mission {slug}\n",
-            subtasks.join(" ")
+            "    spec-kitty agent tasks mark-status {} --status done --mission {qslug}\n",
+            ids.join(" ")
         ));
     }
     commands.push_str(&format!(
-        "    spec-kitty agent tasks move-task {id} --to for_review --agent {agent} --mission {slug} --note \"what you did\""
+        "    spec-kitty agent tasks move-task {qid} --to for_review --agent {qagent} --mission {qslug} --note \"what you did\""
     ));
     steps.push(format!(
         "Tick the subtasks and hand the work package in for review:\n\n{commands}"
@@ -377,7 +376,7 @@ fn implement_prompt(
          ---- work package {id} ----\n{text}\n---- end of {id} ----\n\n\
          ## Mission context\n\n{spec}\n{plan}\n\
          ## When you are done\n\n{steps}\n\n\
-         Then ask for the next step: `spec-kitty next --agent {agent} --mission {slug}`.\n",
+         Then ask for the next step: `spec-kitty next --agent {qagent} --mission {qslug}`.\n",
         text = file_text(f).trim_end(),
         feedback = if feedback.is_empty() {
             String::new()
@@ -474,7 +473,7 @@ pub fn review(
         passed_over.push(file.id.clone());
     };
     let events = store.read()?.events;
-    let scope = work::scope(project, &file, &events)?;
+    let scope = work::scope(project, mission, &file, &events)?;
     let lane_worktree = ws.path.clone();
     let diff = match (&ws.branch, &scope) {
         (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {
@@ -545,8 +544,11 @@ pub fn review(
     let prompt = format!(
         "# Review {id}: {title}\n\nMission: {slug}\nReviewer: {agent}\nWorkspace: {path}\n\n{diff}{dirty}\n\
          ---- work package {id} (its acceptance criteria) ----\n{text}\n---- end of {id} ----\n\n\
-         Approve:\n\n    spec-kitty agent tasks move-task {id} --to approved --agent {agent} --mission {slug} --note \"why it is good\"\n\n\
-         Or send it back with feedback:\n\n    spec-kitty agent tasks move-task {id} --to planned --agent {agent} --mission {slug} --review-feedback \"what must change\"\n",
+         Approve:\n\n    spec-kitty agent tasks move-task {qid} --to approved --agent {qagent} --mission {qslug} --note \"why it is good\"\n\n\
+         Or send it back with feedback:\n\n    spec-kitty agent tasks move-task {qid} --to planned --agent {qagent} --mission {qslug} --review-feedback \"what must change\"\n",
+        qid = q(id),
+        qagent = q(agent),
+        qslug = q(slug),
         title = fresh.title().unwrap_or_default(),
         path = ws.path.display(),
         text = file_text(&fresh).trim_end(),

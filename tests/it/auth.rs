@@ -146,6 +146,23 @@ fn creds_path(env: &TestEnv) -> std::path::PathBuf {
     env.home.join(".spec-kitty/credentials")
 }
 
+/// Record `url` as the server that issued the stored login (the refresh token
+/// only goes to its issuer), for tests that play one server on several ports.
+fn issued_by(env: &TestEnv, url: &str) {
+    let text = std::fs::read_to_string(creds_path(env)).unwrap();
+    let re: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("url = ") {
+                format!("url = \"{url}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(creds_path(env), re.join("\n") + "\n").unwrap();
+}
+
 /// Make the stored access token look expired so a refresh is due.
 fn expire_access(env: &TestEnv) {
     let text = std::fs::read_to_string(creds_path(env)).unwrap();
@@ -333,9 +350,9 @@ fn real_401_clears_but_network_and_5xx_keep() {
     let ok = mock(Mode::Rotate, Duration::ZERO);
     login(&env, &ok);
     expire_access(&env);
-    let before = std::fs::read(creds_path(&env)).unwrap();
-
     let down = mock(Mode::Always500, Duration::ZERO);
+    issued_by(&env, &down.url);
+    let before = std::fs::read(creds_path(&env)).unwrap();
     let out = sk(&env, &down.url, &["auth", "refresh"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("answered 500"));
@@ -349,6 +366,7 @@ fn real_401_clears_but_network_and_5xx_keep() {
     let dead = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
+    issued_by(&env, &dead_url);
     let out = sk(&env, &dead_url, &["auth", "refresh"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -360,6 +378,7 @@ fn real_401_clears_but_network_and_5xx_keep() {
 
     // A 401 for the token we still hold: the session is over.
     let reject = mock(Mode::Always401, Duration::ZERO);
+    issued_by(&env, &reject.url);
     let out = sk(&env, &reject.url, &["auth", "refresh"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("session expired, run spec-kitty auth login"));
@@ -406,6 +425,7 @@ fn stale_401_after_rotation_elsewhere_keeps_the_new_tokens() {
         Duration::ZERO,
         Some(creds_path(&env)),
     );
+    issued_by(&env, &m.url);
     let out = sk(&env, &m.url, &["auth", "refresh", "--json"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -421,8 +441,9 @@ fn a_server_that_never_answers_times_out_and_keeps_credentials() {
     let ok = mock(Mode::Rotate, Duration::ZERO);
     login(&env, &ok);
     expire_access(&env);
-    let before = std::fs::read(creds_path(&env)).unwrap();
     let m = mock(Mode::Hang, Duration::ZERO);
+    issued_by(&env, &m.url);
+    let before = std::fs::read(creds_path(&env)).unwrap();
     let out = env
         .sk(&env.work, &["auth", "refresh"])
         .env("SPEC_KITTY_SERVER_URL", &m.url)

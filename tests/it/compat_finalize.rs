@@ -135,3 +135,134 @@ fn finalize_writes_what_the_reference_validates() {
         }
     }
 }
+
+/// A mission the reference wrote, continued under ours and handed back: the
+/// reference's verdict on the result (`roundtrip-verdict.json`, made once by
+/// `make-roundtrip-verdict.sh`) is recorded; here the same steps run with ours
+/// and must reach the state the reference judged valid.
+#[test]
+fn a_reference_mission_continued_under_ours_is_what_the_reference_accepted() {
+    let verdict = fixture("roundtrip-verdict.json");
+    assert_eq!(verdict["validate_only_result"], "validation_passed");
+    assert_eq!(verdict["status_exit"], 0);
+    let env = TestEnv::new();
+    let root = env.work.join("p");
+    std::fs::create_dir_all(&root).unwrap();
+    env.git(&root, &["init", "-q"]);
+    env.ok(&root, &["init", ".", "--ai", "codex"]);
+    crate::common::copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/taskgraph/001-dogfood-track2"),
+        &root.join("kitty-specs/001-dogfood-track2"),
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "init"]);
+    let m = "001-dogfood-track2";
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", m],
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "map-requirements",
+            "--wp",
+            "WP01",
+            "--refs",
+            "FR-001,FR-002",
+            "--mission",
+            m,
+        ],
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "tasks"]);
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            m,
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    );
+    let wt = std::path::PathBuf::from(v["workspace"].as_str().unwrap());
+    write(&wt.join("src/gamma/lib.rs"), "// gamma\n");
+    env.git(&wt, &["add", "-A"]);
+    env.git(&wt, &["commit", "-qm", "WP01 gamma"]);
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "for_review",
+            "--agent",
+            "codex",
+            "--note",
+            "ready",
+            "--mission",
+            m,
+        ],
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "WP01",
+            "--mission",
+            m,
+            "--agent",
+            "claude",
+        ],
+    );
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "approved",
+            "--agent",
+            "claude",
+            "--note",
+            "ok",
+            "--mission",
+            m,
+        ],
+    );
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", m, "--json"],
+    );
+    let text = board.to_string();
+    for wp in verdict["status"]["work_packages"].as_array().unwrap() {
+        let (id, lane) = (wp["id"].as_str().unwrap(), wp["lane"].as_str().unwrap());
+        let ours = board["work_packages"]
+            .as_array()
+            .and_then(|a| a.iter().find(|w| w["id"] == id || w["wp_id"] == id))
+            .unwrap_or_else(|| panic!("{id} not on our board: {text}"));
+        assert_eq!(ours["lane"].as_str(), Some(lane), "{id}: {text}");
+    }
+    // Ownership and refs as the reference validated them.
+    let wp1 =
+        std::fs::read_to_string(root.join("kitty-specs/001-dogfood-track2/tasks/WP01-gamma.md"))
+            .unwrap();
+    assert!(wp1.contains("- FR-001\n- FR-002\n"), "{wp1}");
+    env.ok(
+        &root,
+        &["agent", "tasks", "validate-workflow", "--mission", m],
+    );
+}

@@ -493,3 +493,403 @@ fn diamond_and_fan_mission_runs_in_parallel_lanes_and_merges_every_wp_once() {
     let files = env.git(&root, &["ls-tree", "-r", "--name-only", "main", "src"]);
     assert_eq!(files.lines().count(), 6, "{files}");
 }
+
+/// The reference reads the lanes.json we write (a recorded check, made with
+/// sk-ref; see the fixture's README): our planner still writes that file for
+/// that mission, and the reference found every WP's lane in it and read every
+/// lane back key for key.
+#[test]
+fn the_reference_reads_our_parallel_lanes() {
+    let env = TestEnv::new();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lanes/ours-read-by-reference");
+    let root = env.project("p");
+    let dest = root.join("kitty-specs/001-demo");
+    crate::common::copy_dir(&fixture.join("001-demo"), &dest);
+    std::fs::remove_file(dest.join("lanes.json")).unwrap();
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "001-demo",
+        ],
+    );
+    let read = |p: &Path| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("computed_at");
+        v
+    };
+    let ours = read(&dest.join("lanes.json"));
+    assert_eq!(ours, read(&fixture.join("001-demo/lanes.json")));
+    let merge: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.join("reference-merge-dry-run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(merge["lanes"], ours["lanes"]);
+    assert_eq!(merge["mission_branch"], ours["mission_branch"]);
+    for wp in ["WP03", "WP05"] {
+        let v: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(fixture.join(format!("reference-implement-{wp}.json"))).unwrap(),
+        )
+        .unwrap();
+        let lane = ours["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["wp_ids"].as_array().unwrap().contains(&wp.into()))
+            .unwrap();
+        assert_eq!(v["lane_id"], lane["lane_id"], "{wp}");
+        assert_eq!(
+            v["branch"],
+            format!(
+                "kitty/mission-001-demo-{}",
+                lane["lane_id"].as_str().unwrap()
+            )
+        );
+    }
+    // It is a plan with lanes that wait on other lanes, not the reference's own grouping.
+    assert!(ours["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["parallel_group"] == 1));
+}
+
+fn implement(env: &TestEnv, root: &Path, slug: &str, wp: &str, agent: &str) -> serde_json::Value {
+    env.json(
+        root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            wp,
+            "--mission",
+            slug,
+            "--agent",
+            agent,
+            "--json",
+        ],
+    )
+}
+
+/// Commit `text` to `file` in the worktree, hand the WP in and approve it.
+#[allow(clippy::too_many_arguments)]
+fn do_and_approve(
+    env: &TestEnv,
+    root: &Path,
+    slug: &str,
+    wp: &str,
+    implementer: &str,
+    ws: &Path,
+    file: &str,
+    text: &str,
+) {
+    crate::common::write(&ws.join(file), text);
+    env.git(ws, &["add", "-A"]);
+    env.git(ws, &["commit", "-qm", &format!("{wp} work")]);
+    let t = format!("T0{}", &wp[2..]);
+    env.ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            &t,
+            "--status",
+            "done",
+            "--mission",
+            slug,
+        ],
+    );
+    env.ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            "for_review",
+            "--agent",
+            implementer,
+            "--mission",
+            slug,
+        ],
+    );
+    env.json(
+        root,
+        &[
+            "agent",
+            "action",
+            "review",
+            wp,
+            "--mission",
+            slug,
+            "--agent",
+            "rev",
+            "--json",
+        ],
+    );
+    env.ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            "approved",
+            "--agent",
+            "rev",
+            "--mission",
+            slug,
+        ],
+    );
+}
+
+/// The issue's example (WP01 -> WP02 -> WP04, WP03 -> WP04): WP03 starts beside
+/// WP01; WP04 waits and says on which lanes; when the two lanes' work collides
+/// (ownership broken by hand), handing WP04 out changes nothing and names the file.
+#[test]
+fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
+    let env = TestEnv::new();
+    let wps = vec![
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &["WP01"]),
+        WpDef::code("WP03", "Three", "src/three/**", &[]),
+        WpDef::code("WP04", "Four", "src/four/**", &["WP02", "WP03"]),
+    ];
+    let (root, m) = env.finalized_mission(&wps);
+    let lanes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(m.dir.join("lanes.json")).unwrap()).unwrap();
+    let lane_ids: Vec<(String, serde_json::Value)> = lanes["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["lane_id"].as_str().unwrap().to_string(),
+                l["wp_ids"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lane_ids,
+        vec![
+            (
+                "lane-a".to_string(),
+                serde_json::json!(["WP01", "WP02", "WP04"])
+            ),
+            ("lane-b".to_string(), serde_json::json!(["WP03"])),
+        ]
+    );
+
+    // Two agents at once: WP01 and WP03.
+    let one = implement(&env, &root, &m.slug, "WP01", "alpha");
+    let three = implement(&env, &root, &m.slug, "WP03", "beta");
+    assert_ne!(one["workspace"], three["workspace"]);
+
+    // WP04 waits for WP02 (lane-a) and WP03 (lane-b), and says so.
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP04",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "gamma",
+        ],
+    );
+    assert!(
+        err.contains("WP04 waits on WP02 in lane-a (planned), WP03 in lane-b (in_progress)"),
+        "{err}"
+    );
+    let d = env.json(
+        &root,
+        &["next", "--agent", "gamma", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(d["kind"], "blocked", "{d}");
+    let reason = d["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("WP02 waits on WP01 in lane-a (in_progress)"),
+        "{reason}"
+    );
+
+    // Both lanes write the same file: ownership broken by hand.
+    let ws1 = PathBuf::from(one["workspace"].as_str().unwrap());
+    let ws3 = PathBuf::from(three["workspace"].as_str().unwrap());
+    do_and_approve(
+        &env,
+        &root,
+        &m.slug,
+        "WP01",
+        "alpha",
+        &ws1,
+        "src/one/a.txt",
+        "one\n",
+    );
+    do_and_approve(
+        &env,
+        &root,
+        &m.slug,
+        "WP03",
+        "beta",
+        &ws3,
+        "shared.txt",
+        "from three\n",
+    );
+    let two = implement(&env, &root, &m.slug, "WP02", "alpha");
+    assert_eq!(two["workspace"], one["workspace"]);
+    do_and_approve(
+        &env,
+        &root,
+        &m.slug,
+        "WP02",
+        "alpha",
+        &ws1,
+        "shared.txt",
+        "from two\n",
+    );
+    let lane_a = format!("kitty/mission-{}-lane-a", m.slug);
+    let before = env.git(&root, &["rev-parse", &lane_a]);
+    let main_before = env.git(&root, &["rev-parse", "main"]);
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP04",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "gamma",
+        ],
+    );
+    assert!(err.contains("conflicts in: shared.txt"), "{err}");
+    assert_eq!(
+        env.git(&root, &["rev-parse", &lane_a]),
+        before,
+        "the lane branch moved"
+    );
+    assert_eq!(env.git(&root, &["rev-parse", "main"]), main_before);
+    assert_eq!(
+        std::fs::read_to_string(ws1.join("shared.txt")).unwrap(),
+        "from two\n"
+    );
+    assert!(env.git(&ws1, &["status", "--porcelain"]).is_empty());
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    let wp04 = board["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "WP04")
+        .unwrap()
+        .clone();
+    assert_eq!(wp04["lane"], "planned");
+
+    // Resolved by hand in lane-b (WP03's work redone without the clash and
+    // approved again): WP04 now gets it merged into lane-a before it starts.
+    env.ok(
+        root.as_path(),
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "planned",
+            "--agent",
+            "rev",
+            "--mission",
+            &m.slug,
+            "--review-feedback",
+            "keep to src/three",
+            "--force",
+            "--reason",
+            "ownership",
+        ],
+    );
+    implement(&env, &root, &m.slug, "WP03", "beta");
+    env.git(&ws3, &["rm", "-q", "shared.txt"]);
+    crate::common::write(&ws3.join("src/three/c.txt"), "three\n");
+    env.git(&ws3, &["add", "-A"]);
+    env.git(&ws3, &["commit", "-qm", "WP03 redone"]);
+    env.ok(
+        root.as_path(),
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "for_review",
+            "--agent",
+            "beta",
+            "--mission",
+            &m.slug,
+        ],
+    );
+    env.json(
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "WP03",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "rev",
+            "--json",
+        ],
+    );
+    env.ok(
+        root.as_path(),
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "approved",
+            "--agent",
+            "rev",
+            "--mission",
+            &m.slug,
+        ],
+    );
+    let four = implement(&env, &root, &m.slug, "WP04", "gamma");
+    assert_eq!(four["workspace"], one["workspace"]);
+    let merged = four["merged_in"].as_array().unwrap();
+    assert_eq!(merged.len(), 1, "{four}");
+    assert_eq!(merged[0]["wp_id"], "WP03");
+    assert_eq!(merged[0]["lane_id"], "lane-b");
+    assert_eq!(merged[0]["how"], "merge_commit");
+    assert_eq!(
+        merged[0]["commit"].as_str().unwrap(),
+        env.git(
+            &root,
+            &["rev-parse", &format!("kitty/mission-{}-lane-b", m.slug)]
+        )
+        .trim()
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws1.join("src/three/c.txt")).unwrap(),
+        "three\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws1.join("shared.txt")).unwrap(),
+        "from two\n"
+    );
+    assert_eq!(env.git(&root, &["rev-parse", "main"]), main_before);
+}

@@ -5,10 +5,13 @@
 mod common;
 
 mod auth;
+mod compat_commands;
 mod compat_finalize;
+mod compat_prompts;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;
+mod guarded;
 mod hardening;
 mod init;
 mod lanes;
@@ -21,6 +24,7 @@ mod release;
 mod shape;
 mod status;
 mod taskgraph;
+mod teams;
 mod trust;
 mod versions;
 mod walkthrough;

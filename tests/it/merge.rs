@@ -119,6 +119,22 @@ fn implement(env: &TestEnv, fx: &Fx, i: usize) -> PathBuf {
     PathBuf::from(v["workspace"].as_str().unwrap())
 }
 
+/// Record in WP `i`'s file that it may change `glob` beyond what it owns (the
+/// accept scope gate reads `## Scope allowance`), committed on main.
+fn allow(env: &TestEnv, fx: &Fx, i: usize, glob: &str) {
+    let path = fx.dir.join(format!("tasks/WP{i:02}-p{i}.md"));
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.push_str(&format!(
+        "\n## Scope allowance\n\n- `{glob}` needed by this test\n"
+    ));
+    fs::write(&path, text).unwrap();
+    env.git(&fx.root, &["add", "-A"]);
+    env.git(
+        &fx.root,
+        &["commit", "-qm", &format!("allow {glob} for WP{i:02}")],
+    );
+}
+
 fn commit_file(env: &TestEnv, wt: &Path, file: &str, text: &str, msg: &str) {
     write(&wt.join(file), text);
     env.git(wt, &["add", "-A"]);
@@ -600,6 +616,8 @@ fn conflicting(env: &TestEnv) -> Fx {
         );
     }
     approve_all(env, &fx, 2);
+    allow(env, &fx, 1, "README.md");
+    allow(env, &fx, 2, "README.md");
     accept(env, &fx);
     fx
 }
@@ -1058,6 +1076,7 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
     );
 
     // Fix everything; accept records who, when and the lane tips.
+    allow(&env, &fx, 2, "marker");
     fs::remove_file(fx.worktree("lane-a").join("scratch.txt")).unwrap();
     fs::write(fx.worktree("lane-b").join("marker"), "").unwrap();
     env.git(&fx.worktree("lane-b"), &["add", "marker"]);

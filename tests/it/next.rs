@@ -566,9 +566,10 @@ fn drive(
         let command: Option<Vec<String>> = d["command"]
             .as_str()
             .and_then(|c| spec_kitty_commands(c).into_iter().next());
-        // Every step names its prompt file and a command.
+        // Every step names its prompt file and a command (the terminal
+        // answer is not a step).
         assert!(
-            d["prompt_file"].is_string() && d["command"].is_string(),
+            d["kind"] == "terminal" || (d["prompt_file"].is_string() && d["command"].is_string()),
             "{d}"
         );
         match action.as_str() {

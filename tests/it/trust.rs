@@ -519,3 +519,497 @@ fn the_next_run_log_is_append_only_and_bad_lines_are_reported_and_kept() {
     );
     assert_eq!(tail.trim().lines().count(), 1, "one new decision: {tail}");
 }
+
+/// finalize-tasks on a one-WP mission whose WP file frontmatter gets `extra`.
+fn finalize_with(env: &TestEnv, extra: &str, replace_owned: Option<&str>) -> std::process::Output {
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let mut text = fs::read_to_string(&wp).unwrap();
+    if let Some(owned) = replace_owned {
+        text = text.replace("owned_files:\n- src/core/**\n", owned);
+    }
+    text = text.replacen("---\n", &format!("---\n{extra}"), 1);
+    fs::write(&wp, text).unwrap();
+    env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    )
+}
+
+#[test]
+fn finalize_refuses_escaping_owned_files_hostile_subtasks_and_wrong_types() {
+    // (frontmatter added, owned_files replaced, what the error must name)
+    let cases: &[(&str, Option<&str>, &[&str])] = &[
+        (
+            "",
+            Some("owned_files:\n- src/ok/**\n- /etc/**\n"),
+            &["WP01-core.md:6", "/etc/**", "absolute"],
+        ),
+        (
+            "",
+            Some("owned_files:\n- ../../outside/**\n"),
+            &["WP01-core.md:5", "..", "climbs out"],
+        ),
+        (
+            "",
+            Some("owned_files:\n- src/../../x\n"),
+            &["WP01-core.md:5", "climbs out"],
+        ),
+        ("", Some("owned_files:\n- ~/.ssh/**\n"), &["absolute"]),
+        (
+            "subtasks:\n- T001\n- 'T002; touch PWNED'\n",
+            None,
+            &["WP01-core.md:4", "subtask", "T002; touch PWNED"],
+        ),
+        (
+            "dependencies: {a: b}\n",
+            None,
+            &["WP01-core.md:2", "`dependencies`", "mapping"],
+        ),
+        ("dependencies: 5\n", None, &["`dependencies`", "a number"]),
+        (
+            "owned_files_x: 1\nrequirement_refs:\n- {x: 1}\n",
+            None,
+            &["`requirement_refs`", "mapping"],
+        ),
+        (
+            "execution_mode: [a, b]\n",
+            None,
+            &["`execution_mode`", "a list"],
+        ),
+    ];
+    for (extra, owned, needles) in cases {
+        let env = TestEnv::new();
+        let out = finalize_with(&env, extra, *owned);
+        refused_json(&out, needles);
+        let lanes = env.work.join("p/kitty-specs/001-demo/lanes.json");
+        assert!(!lanes.exists(), "{extra}{owned:?}: nothing written");
+    }
+    // Two WP files with one id: an error for finalize and for every command
+    // that reads the WP files (it would act on whichever came first).
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    fs::copy(
+        m.dir.join("tasks/WP01-core.md"),
+        m.dir.join("tasks/WP01-copy.md"),
+    )
+    .unwrap();
+    for args in [
+        vec![
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+        vec![
+            "agent",
+            "action",
+            "implement",
+            "--mission",
+            "demo",
+            "--agent",
+            "x",
+            "--json",
+        ],
+    ] {
+        let out = env.run(&root, &args);
+        refused_json(
+            &out,
+            &[
+                "duplicate work package id WP01",
+                "WP01-core.md",
+                "WP01-copy.md",
+            ],
+        );
+    }
+}
+
+/// Every command line a prompt prints: indented lines and `backticked` spans
+/// that start with `spec-kitty `, `git -C ` or `cd `.
+fn printed_commands(prompt: &str) -> Vec<String> {
+    let starts = |l: &str| {
+        ["spec-kitty ", "git -C ", "cd "]
+            .iter()
+            .any(|p| l.starts_with(p))
+    };
+    let mut out = Vec::new();
+    for line in prompt.lines() {
+        let t = line.trim();
+        if line.starts_with("    ") && starts(t) {
+            out.push(t.to_string());
+        }
+        for (i, span) in line.split('`').enumerate() {
+            if i % 2 == 1 && span.starts_with("spec-kitty ") {
+                out.push(span.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn printed_commands_run_only_spec_kitty_and_git_whatever_the_frontmatter_says() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let hostile_title = r#"a"; touch PWNED1; echo "$(touch PWNED2)`touch PWNED3`'\"#;
+    let text = fs::read_to_string(&wp).unwrap().replace(
+        "title: Core",
+        &format!(
+            "title: {}",
+            serde_json::to_string(&format!("{hostile_title}\nx; touch PWNED4")).unwrap()
+        ),
+    );
+    fs::write(&wp, text).unwrap();
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", "demo"],
+    );
+    // After finalize, a hand edit slips a hostile subtask id into the frontmatter.
+    let text = fs::read_to_string(&wp).unwrap();
+    assert!(text.contains("subtasks:\n- T001\n"), "{text}");
+    fs::write(
+        &wp,
+        text.replace(
+            "subtasks:\n- T001\n",
+            "subtasks:\n- T001\n- 'T9;touch PWNED5'\n",
+        ),
+    )
+    .unwrap();
+    let agent = "bot';touch PWNED6;'";
+    let mut prompts = Vec::new();
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            "demo",
+            "--agent",
+            agent,
+            "--json",
+        ],
+    );
+    prompts.push(v["prompt"].as_str().unwrap().to_string());
+    let v = env.json(
+        &root,
+        &["next", "--agent", agent, "--mission", "demo", "--json"],
+    );
+    if let Some(c) = v["command"].as_str() {
+        prompts.push(format!("    {c}\n"));
+    }
+    let commands: Vec<String> = prompts.iter().flat_map(|p| printed_commands(p)).collect();
+    assert!(commands.len() >= 5, "{commands:?}");
+
+    // Stubs record their arguments, one bracketed word each.
+    let stubs = env.tmp.path().join("stubs");
+    fs::create_dir_all(&stubs).unwrap();
+    let log = env.tmp.path().join("calls.log");
+    for name in ["spec-kitty", "git"] {
+        let stub = stubs.join(name);
+        fs::write(
+            &stub,
+            format!("#!/bin/sh\nprintf '{name}' >> \"$CALLS\"\nfor a in \"$@\"; do printf ' [%s]' \"$a\" >> \"$CALLS\"; done\necho >> \"$CALLS\"\n"),
+        )
+        .unwrap();
+        fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", stubs.display());
+    let scratch = env.tmp.path().join("scratch");
+    fs::create_dir_all(&scratch).unwrap();
+    for c in &commands {
+        let syntax = std::process::Command::new("bash")
+            .args(["-n", "-c", c])
+            .output()
+            .unwrap();
+        assert!(
+            syntax.status.success(),
+            "bash -n: {c}\n{}",
+            String::from_utf8_lossy(&syntax.stderr)
+        );
+        let ran = std::process::Command::new("bash")
+            .args(["-c", c])
+            .current_dir(&scratch)
+            .env("PATH", &path)
+            .env("CALLS", &log)
+            .output()
+            .unwrap();
+        assert!(
+            ran.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+    }
+    let calls = fs::read_to_string(&log).unwrap();
+    // Only the stubs ran, once per printed spec-kitty/git command, and nothing else.
+    let expected = commands.iter().filter(|c| !c.starts_with("cd ")).count();
+    assert_eq!(calls.lines().count(), expected, "{calls}");
+    assert!(
+        calls
+            .lines()
+            .all(|l| l.starts_with("spec-kitty [") || l.starts_with("git [")),
+        "{calls}"
+    );
+    for dir in [
+        &scratch,
+        &root,
+        &env.work,
+        &root.join(".worktrees/001-demo-lane-a"),
+    ] {
+        for n in 1..=6 {
+            assert!(
+                !dir.join(format!("PWNED{n}")).exists(),
+                "PWNED{n} in {}",
+                dir.display()
+            );
+        }
+    }
+    // The hostile values arrived as single arguments.
+    assert!(calls.contains(&format!("[{agent}]")), "{calls}");
+    assert!(calls.contains("[T9;touch PWNED5]"), "{calls}");
+    assert!(calls.contains("[WP01: a\"; touch PWNED1;"), "{calls}");
+}
+
+/// A loopback HTTP server answering every request with `answer(request_line)`
+/// (status, extra header lines, body); returns its URL and the request bodies it saw.
+fn http_server(
+    answer: impl Fn(&str) -> (u16, String, String) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            log.lock().unwrap().push(format!(
+                "{} {}",
+                line.trim(),
+                String::from_utf8_lossy(&body)
+            ));
+            let (status, headers, text) = answer(&line);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+/// A server that logs anyone in and rotates tokens on refresh.
+fn good_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    http_server(|_| {
+        (
+            200,
+            String::new(),
+            json!({"access": "access-1", "refresh": "refresh-1", "expires_in": 900}).to_string(),
+        )
+    })
+}
+
+fn login_to(env: &TestEnv, url: &str) -> std::process::Output {
+    env.sk(
+        &env.work,
+        &["auth", "login", "-u", "alice", "--password-stdin", "--json"],
+    )
+    .env("SPEC_KITTY_SERVER_URL", url)
+    .write_stdin("s3cret-password\n")
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn a_redirect_never_carries_the_password_to_another_server() {
+    let (second, second_seen) = good_server();
+    for (status, target) in [
+        (307, format!("{second}/api/v1/token/")),
+        (308, format!("{second}/api/v1/token/")),
+        (302, "https://evil.example/steal".to_string()),
+    ] {
+        let target2 = target.clone();
+        let (first, first_seen) =
+            http_server(move |_| (status, format!("Location: {target2}\r\n"), "{}".into()));
+        let env = TestEnv::new();
+        let out = login_to(&env, &first);
+        refused_json(&out, &["redirect", &target]);
+        assert_eq!(first_seen.lock().unwrap().len(), 1);
+        assert!(
+            second_seen.lock().unwrap().is_empty(),
+            "the second server saw nothing"
+        );
+        assert!(!env.home.join(".spec-kitty/credentials").exists());
+    }
+}
+
+#[test]
+fn the_refresh_token_only_goes_to_the_server_that_issued_it() {
+    let env = TestEnv::new();
+    let (issuer, issuer_seen) = good_server();
+    let (other, other_seen) = good_server();
+    assert!(login_to(&env, &issuer).status.success());
+    let out = env
+        .sk(&env.work, &["auth", "refresh", "--force", "--json"])
+        .env("SPEC_KITTY_SERVER_URL", &other)
+        .output()
+        .unwrap();
+    refused_json(&out, &["issued by", &issuer, &other]);
+    assert!(
+        other_seen.lock().unwrap().is_empty(),
+        "no token sent to {other}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["hint"].as_str().unwrap().contains("auth login"), "{v}");
+    // The issuer still refreshes it.
+    let out = env
+        .sk(&env.work, &["auth", "refresh", "--force", "--json"])
+        .env("SPEC_KITTY_SERVER_URL", &issuer)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(issuer_seen.lock().unwrap().len(), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_auth_dir_is_private_and_its_files_bounded_and_read_errors_are_errors() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let dir = env.home.join(".spec-kitty");
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let (url, _) = good_server();
+    assert!(login_to(&env, &url).status.success());
+    assert_eq!(
+        fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let creds = dir.join("credentials");
+    assert_eq!(
+        fs::metadata(&creds).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // A huge credentials file is refused by its size, not read.
+    let f = fs::File::create(&creds).unwrap();
+    f.set_len(200 * 1024 * 1024).unwrap();
+    let out = env.run(&env.work, &["auth", "status", "--json"]);
+    refused_json(&out, &["credentials", "limit"]);
+
+    // An unreadable config.toml is an error, not the default server.
+    fs::remove_file(&creds).unwrap();
+    fs::create_dir_all(dir.join("config.toml")).unwrap();
+    let out = env
+        .sk(
+            &env.work,
+            &["auth", "login", "-u", "alice", "--password-stdin", "--json"],
+        )
+        .write_stdin("pw\n")
+        .output()
+        .unwrap();
+    refused_json(&out, &["config.toml"]);
+}
+
+#[test]
+#[cfg_attr(
+    not(has_script),
+    ignore = "needs util-linux `script` for a pseudo-terminal (.ci/run installs it)"
+)]
+fn the_password_prompt_does_not_echo_on_a_terminal() {
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let (url, seen) = good_server();
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let mut child = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{}' auth login -u alice", bin.display()),
+            "/dev/null",
+        ])
+        .current_dir(&env.work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &env.home)
+        .env("SPEC_KITTY_SERVER_URL", &url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen_out = Vec::new();
+    let mut buf = [0u8; 256];
+    // Type the password only once the prompt is shown (echo is off by then).
+    while !String::from_utf8_lossy(&seen_out).contains("Password: ") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&seen_out));
+        seen_out.extend_from_slice(&buf[..n]);
+    }
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"typed-secret\n").unwrap();
+    stdout.read_to_end(&mut seen_out).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    let screen = String::from_utf8_lossy(&seen_out);
+    assert!(
+        !screen.contains("typed-secret"),
+        "the password was echoed: {screen:?}"
+    );
+    assert!(
+        seen.lock().unwrap()[0].contains("typed-secret"),
+        "it was still sent"
+    );
+}

@@ -23,17 +23,19 @@ tips that were accepted (accepted_lanes); `merge` lands exactly those tips. The
 exit code is 1 when any gate fails. Nothing is committed.";
 
 const MERGE_HELP: &str = "\
-This is the one spec-kitty command that creates commits. It uses your git
-user.name and user.email.
+This command creates commits (the only others that do are `agent mission
+record` and, with auto_commit: true, the state-writing commands). It uses your
+git user.name and user.email.
 
 What it does:
   1. Checks, before changing anything: the mission was accepted (`spec-kitty
      accept`) and no lane moved since; every work package is approved or done;
-     no lane worktree has uncommitted changes; every lane contains the latest
-     commit of the lanes it depends on (otherwise merging could undo work); the
-     main checkout, when it is on the target branch, has no uncommitted change
-     or untracked file at a path the merge writes (what git itself would refuse;
-     the message lists those paths). Other local changes stay as they are.
+     no lane worktree has uncommitted changes; every lane contains the approved
+     work of the other lanes' WPs it builds on (otherwise merging could undo
+     work); the main checkout, when it is on the target branch, has no
+     uncommitted change or untracked file at a path the merge writes (what git
+     itself would refuse; the message lists those paths). Other local changes
+     stay as they are.
   2. Computes the whole merge in memory: lanes into the mission branch
      kitty/mission-<mission> in dependency order, then the mission branch into
      the target branch. A conflict is reported with the lanes and files involved
@@ -422,6 +424,12 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
     }
     for n in &r.notes {
         ctx.say(format!("  note: {n}"));
+    }
+    if !r.out_of_scope.is_empty() {
+        ctx.say("Out of scope (changed outside the work package's owned_files):");
+        for f in &r.out_of_scope {
+            ctx.say(format!("  {}: {}", f.wp_id, f.files.join(", ")));
+        }
     }
     if r.dry_run {
         if !r.planned_commits.is_empty() {

@@ -32,7 +32,7 @@ pub enum MissionCommand {
     BranchContext(branch_context::BranchContextArgs),
     /// Check a mission is ready to merge
     Accept(merge::AcceptArgs),
-    /// Merge a mission's lanes into its target branch; the one command that commits
+    /// Merge a mission's lanes into its target branch and record the mission (it commits)
     Merge(merge::MergeArgs),
     /// Delete a mission directory, its lane worktrees and lane branches
     Delete(delete::DeleteArgs),
@@ -47,7 +47,7 @@ pub struct CreateArgs {
     /// Mission slug in kebab-case, e.g. user-auth
     pub slug: String,
     /// software-dev, research, documentation or plan
-    #[arg(long, default_value = "software-dev")]
+    #[arg(long, default_value = crate::mission::types::DEFAULT)]
     pub mission_type: String,
     /// Branch the work merges into (default: the current branch)
     #[arg(long)]

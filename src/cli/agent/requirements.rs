@@ -69,7 +69,6 @@ pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
             "total_mappings": r.refs,
             "mission_number": m.number,
             "mission_type": m.mission_type(),
-            "committed": false,
             "coverage": {
                 "total_functional": c.functional.len(),
                 "mapped_functional": c.mapped_functional.len(),

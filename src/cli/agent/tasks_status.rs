@@ -200,13 +200,24 @@ fn row(w: &BoardWp) -> String {
     } else {
         w.dependencies.join(", ")
     };
-    let agent = if w.agent.is_empty() {
-        String::new()
+    // Who built it and who reviewed it; the frontmatter agent when the log
+    // names nobody (a WP moved by another tool).
+    let builder = if w.implementer.is_empty() {
+        &w.agent
     } else {
-        format!("  @{}", w.agent)
+        &w.implementer
     };
+    let mut agent = String::new();
+    if !builder.is_empty() {
+        agent.push_str(&format!("  @{builder}"));
+    }
+    if !w.reviewer.is_empty() {
+        agent.push_str(&format!(" reviewed by @{}", w.reviewer));
+    }
     let head = format!("  {:<5} {:<34}", w.id, truncate(&w.title, 34));
-    truncate(&format!("{head} deps: {deps}{agent}"), 80)
+    let agent = truncate(&agent, 36);
+    let room = 80usize.saturating_sub(agent.chars().count());
+    format!("{}{agent}", truncate(&format!("{head} deps: {deps}"), room))
 }
 
 pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
@@ -232,6 +243,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "done": board.done,
             "ready": board.ready,
             "stale_wps": 0,
+            "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
             "auto_commit": false,
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
@@ -274,6 +286,10 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     } else {
         ctx.say(format!("Ready to start: {}", board.ready.join(", ")));
     }
+    ctx.say(format!(
+        "Next: spec-kitty next --agent <your-name> --mission {}",
+        board.mission_slug
+    ));
     Ok(())
 }
 

@@ -1,0 +1,631 @@
+//! Issue 17, "Done when": two agents drive a mission through the guarded loop.
+//! codex implements, claude is configured as the reviewer. Every shortcut is
+//! tried and refused with a message naming the rule, the current lane and the
+//! command that satisfies it; the legitimate path then goes through to merge.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{stdout, write, TestEnv, WpDef};
+
+const SLUG: &str = "001-demo";
+
+fn mv(env: &TestEnv, root: &Path, wp: &str, to: &str, agent: &str) -> std::process::Output {
+    env.run(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            to,
+            "--agent",
+            agent,
+            "--mission",
+            "demo",
+            "--note",
+            "test",
+        ],
+    )
+}
+
+/// A refused move: exit 1, and a message naming `rule`, the WP's lane and `fix`.
+fn refused(env: &TestEnv, root: &Path, args: &[&str], rule: &str, lane: &str, fix: &str) {
+    let err = env.refused(root, args);
+    assert!(
+        err.contains(&format!("rule: {rule}")),
+        "{args:?} should name rule {rule}: {err}"
+    );
+    assert!(
+        err.contains(&format!("is {lane}")),
+        "{args:?} should name lane {lane}: {err}"
+    );
+    assert!(err.contains(fix), "{args:?} should say `{fix}`: {err}");
+}
+
+/// `move-task WP --to LANE --agent A`, refused as [`refused`] describes;
+/// `expect` is (rule, current lane, fix).
+fn mv_refused(
+    env: &TestEnv,
+    root: &Path,
+    wp: &str,
+    to: &str,
+    agent: &str,
+    expect: (&str, &str, &str),
+) {
+    let (rule, lane, fix) = expect;
+    refused(
+        env,
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            to,
+            "--agent",
+            agent,
+            "--mission",
+            "demo",
+        ],
+        rule,
+        lane,
+        fix,
+    );
+}
+
+fn next(env: &TestEnv, root: &Path, agent: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["next", "--agent", agent, "--mission", "demo", "--json"];
+    args.extend_from_slice(extra);
+    env.json(root, &args)
+}
+
+fn implement(env: &TestEnv, root: &Path, wp: &str) -> Value {
+    env.json(
+        root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            wp,
+            "--mission",
+            "demo",
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    )
+}
+
+fn review(env: &TestEnv, root: &Path, wp: &str) -> Value {
+    env.json(
+        root,
+        &[
+            "agent",
+            "action",
+            "review",
+            wp,
+            "--mission",
+            "demo",
+            "--agent",
+            "claude",
+            "--json",
+        ],
+    )
+}
+
+fn tick(env: &TestEnv, root: &Path, t: &str) {
+    env.ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            t,
+            "--status",
+            "done",
+            "--mission",
+            "demo",
+        ],
+    );
+}
+
+fn commit(env: &TestEnv, wt: &Path, file: &str, text: &str) {
+    write(&wt.join(file), text);
+    env.git(wt, &["add", "-A"]);
+    env.git(wt, &["commit", "-qm", &format!("add {file}")]);
+}
+
+fn hand_in(env: &TestEnv, root: &Path, wp: &str) -> Value {
+    env.json(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            "for_review",
+            "--agent",
+            "codex",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    )
+}
+
+fn approve(env: &TestEnv, root: &Path, wp: &str) {
+    let out = mv(env, root, wp, "approved", "claude");
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+}
+
+fn events(root: &Path) -> Vec<Value> {
+    fs::read_to_string(
+        root.join("kitty-specs")
+            .join(SLUG)
+            .join("status.events.jsonl"),
+    )
+    .unwrap()
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
+}
+
+#[test]
+fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::planning("WP01", "Research", "kitty-specs/{slug}/research.md", &[]),
+        WpDef::code("WP02", "Core", "src/core/**", &["WP01"]),
+        WpDef::code("WP03", "Packaging", "pyproject.toml", &[]),
+    ]);
+    assert_eq!(m.slug, SLUG);
+    // claude is a reviewer by configuration.
+    fs::write(
+        root.join(".kittify/config.yaml"),
+        "agents:\n  available:\n  - codex\n  - claude\n  reviewers:\n  - claude\n",
+    )
+    .unwrap();
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission planned"]);
+
+    // The lifecycle table is in move-task's help.
+    let help = env.ok(&root, &["agent", "tasks", "move-task", "--help"]);
+    assert!(
+        help.contains("Lifecycle")
+            && help.contains("in_progress -> for_review")
+            && help.contains("approved -> done"),
+        "{help}"
+    );
+
+    // Shortcuts from planned: nothing is handed in, approved or done unbuilt.
+    let claim = "spec-kitty agent action implement WP03 --mission 001-demo";
+    for to in ["for_review", "approved", "done"] {
+        mv_refused(
+            &env,
+            &root,
+            "WP03",
+            to,
+            "codex",
+            ("no-skipping", "planned", claim),
+        );
+    }
+
+    // The reviewer is given no implementation work; the implementer is.
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(d["kind"], "blocked", "{d}");
+    assert!(
+        d["reason"].as_str().unwrap().contains("nothing to review"),
+        "{d}"
+    );
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(
+        (d["action"].as_str(), d["wp_id"].as_str()),
+        (Some("implement"), Some("WP01")),
+        "{d}"
+    );
+    let prompt = fs::read_to_string(d["prompt_file"].as_str().unwrap()).unwrap();
+    assert!(prompt.contains(d["command"].as_str().unwrap()), "{prompt}");
+
+    // WP01, planning work in the main checkout.
+    implement(&env, &root, "WP01");
+    write(&m.dir.join("research.md"), "Findings.\n");
+    tick(&env, &root, "T001");
+    hand_in(&env, &root, "WP01");
+
+    // codex is never handed its own work to review: it gets the next ready WP.
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(
+        (d["action"].as_str(), d["wp_id"].as_str()),
+        (Some("implement"), Some("WP03")),
+        "{d}"
+    );
+    let v = implement(&env, &root, "WP03");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    let branch = v["branch"].as_str().unwrap().to_string();
+    tick(&env, &root, "T003");
+    // Handing in with nothing committed since the claim.
+    let fix = format!("git -C {} add -A", wt.display());
+    mv_refused(
+        &env,
+        &root,
+        "WP03",
+        "for_review",
+        "codex",
+        ("hand-in", "in_progress", &fix),
+    );
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "for_review",
+            "--agent",
+            "codex",
+            "--mission",
+            "demo",
+        ],
+    );
+    assert!(
+        err.contains(&format!("no commit on {branch} since WP03 was claimed")),
+        "{err}"
+    );
+    // Uncommitted changes to an owned file.
+    write(&wt.join("pyproject.toml"), "[project]\nname = \"demo\"\n");
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "for_review",
+            "--agent",
+            "codex",
+            "--mission",
+            "demo",
+        ],
+    );
+    assert!(
+        err.contains("uncommitted changes to files WP03 owns: pyproject.toml"),
+        "{err}"
+    );
+    // Committed, plus a change outside what WP03 owns; an uncommitted scratch
+    // file outside it is named but does not block.
+    env.git(&wt, &["add", "pyproject.toml"]);
+    env.git(&wt, &["commit", "-qm", "WP03: packaging"]);
+    commit(&env, &wt, "README.md", "demo, now with packaging\n");
+    write(&wt.join("scratch.txt"), "notes\n");
+    let v = hand_in(&env, &root, "WP03");
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("scratch.txt") && warnings.contains("not handed in"),
+        "{v}"
+    );
+    let hand_in_tip = env.git(&wt, &["rev-parse", "HEAD"]).trim().to_string();
+    fs::remove_file(wt.join("scratch.txt")).unwrap();
+
+    // Self-review is refused, by action and by move-task.
+    refused(
+        &env,
+        &root,
+        &[
+            "agent",
+            "action",
+            "review",
+            "WP03",
+            "--mission",
+            "demo",
+            "--agent",
+            "codex",
+        ],
+        "no-self-review",
+        "for_review",
+        "spec-kitty agent action review WP03",
+    );
+    mv_refused(
+        &env,
+        &root,
+        "WP03",
+        "approved",
+        "codex",
+        ("no-self-review", "for_review", "agent action review WP03"),
+    );
+    // Nothing left for codex: its own work waits for someone else.
+    assert_eq!(next(&env, &root, "codex", &[])["kind"], "blocked");
+    assert_eq!(
+        next(&env, &root, "codex", &["--role", "review"])["kind"],
+        "blocked"
+    );
+    // for_review -> done skips the review.
+    mv_refused(
+        &env,
+        &root,
+        "WP03",
+        "done",
+        "claude",
+        ("no-skipping", "for_review", "agent action review WP03"),
+    );
+
+    // The implementer keeps working in the lane after hand-in; the review does
+    // not see it and does not send the reviewer there.
+    commit(
+        &env,
+        &wt,
+        "pyproject.toml",
+        "[project]\nname = \"late-change-after-hand-in\"\n",
+    );
+
+    // claude, the reviewer, is handed the waiting reviews.
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(
+        (d["action"].as_str(), d["wp_id"].as_str()),
+        (Some("review"), Some("WP01")),
+        "{d}"
+    );
+    assert!(
+        d["prompt_file"].is_string() && d["command"].is_string(),
+        "{d}"
+    );
+    review(&env, &root, "WP01");
+    approve(&env, &root, "WP01");
+
+    let v = review(&env, &root, "WP03");
+    assert_eq!(v["out_of_scope"], serde_json::json!(["README.md"]), "{v}");
+    assert_eq!(v["review_range"]["hand_in_commit"], hand_in_tip.as_str());
+    assert_eq!(
+        fs::canonicalize(v["workspace"].as_str().unwrap()).unwrap(),
+        fs::canonicalize(&root).unwrap()
+    );
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("OUT OF SCOPE") && prompt.contains("- README.md"),
+        "{prompt}"
+    );
+    assert!(prompt.contains("+name = \"demo\""), "{prompt}");
+    assert!(!prompt.contains("late-change-after-hand-in"), "{prompt}");
+    assert!(
+        !prompt.contains(&format!("cd {}", wt.display())),
+        "{prompt}"
+    );
+    // in_review -> done skips the verdict; approved -> done skips the merge.
+    mv_refused(
+        &env,
+        &root,
+        "WP03",
+        "done",
+        "claude",
+        ("no-skipping", "in_review", "--to approved"),
+    );
+    approve(&env, &root, "WP03");
+    mv_refused(
+        &env,
+        &root,
+        "WP03",
+        "done",
+        "claude",
+        ("merged", "approved", "spec-kitty merge --mission 001-demo"),
+    );
+
+    // WP02, now ready: the legitimate path end to end.
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(
+        (d["action"].as_str(), d["wp_id"].as_str()),
+        (Some("implement"), Some("WP02")),
+        "{d}"
+    );
+    let v = implement(&env, &root, "WP02");
+    let wt2 = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit(&env, &wt2, "src/core/lib.rs", "pub fn core() {}\n");
+    tick(&env, &root, "T002");
+    hand_in(&env, &root, "WP02");
+    let d = next(&env, &root, "claude", &[]);
+    assert_eq!(
+        (d["action"].as_str(), d["wp_id"].as_str()),
+        (Some("review"), Some("WP02")),
+        "{d}"
+    );
+    let v = review(&env, &root, "WP02");
+    assert_eq!(v["out_of_scope"], serde_json::json!([]), "{v}");
+    approve(&env, &root, "WP02");
+
+    // The board says who built and who reviewed each WP, and what to run next.
+    let board = env.ok(&root, &["agent", "tasks", "status", "--mission", "demo"]);
+    for wp in ["WP01", "WP02", "WP03"] {
+        assert!(
+            board
+                .lines()
+                .any(|l| l.contains(wp) && l.contains("@codex reviewed by @claude")),
+            "{board}"
+        );
+    }
+    assert!(
+        board
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .contains("spec-kitty next --agent"),
+        "{board}"
+    );
+
+    // The scope gate: accept refuses WP03's README.md change; merge --dry-run lists it.
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission state"]);
+    let out = env.run(&root, &["accept", "--mission", "demo", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scope = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "scope")
+        .unwrap();
+    assert_eq!(scope["passed"], false, "{v}");
+    assert!(
+        scope["detail"]
+            .as_str()
+            .unwrap()
+            .contains("WP03 changed files outside its owned_files: README.md"),
+        "{v}"
+    );
+    let out = env.run(
+        &root,
+        &["merge", "--mission", "demo", "--dry-run", "--json"],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["out_of_scope"][0]["wp_id"], "WP03", "{v}");
+    assert_eq!(
+        v["out_of_scope"][0]["files"],
+        serde_json::json!(["README.md"]),
+        "{v}"
+    );
+    let human = env.run(&root, &["merge", "--mission", "demo", "--dry-run"]);
+    assert!(
+        stdout(&human).contains("WP03: README.md"),
+        "{}",
+        stdout(&human)
+    );
+
+    // The allowance, recorded in the WP file, lets accept pass.
+    let wp3 = m.dir.join("tasks/WP03-packaging.md");
+    let mut text = fs::read_to_string(&wp3).unwrap();
+    text.push_str("\n## Scope allowance\n\n- `README.md` documents the packaging\n");
+    fs::write(&wp3, text).unwrap();
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "allow README.md for WP03"]);
+    env.ok(&root, &["accept", "--mission", "demo"]);
+    let d = next(&env, &root, "codex", &[]);
+    assert_eq!(d["action"], "merge", "{d}");
+    let prompt = fs::read_to_string(d["prompt_file"].as_str().unwrap()).unwrap();
+    assert!(
+        prompt.contains("spec-kitty merge --mission 001-demo --dry-run"),
+        "{prompt}"
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "accepted"]);
+    env.ok(&root, &["merge", "--mission", "demo"]);
+    assert_eq!(next(&env, &root, "codex", &[])["kind"], "terminal");
+
+    // The log records claim and hand-in commits under extra keys, beside the
+    // reference's own fields, and the merge's done events name the landing.
+    let log = events(&root);
+    for e in &log {
+        for k in [
+            "event_id",
+            "wp_id",
+            "from_lane",
+            "to_lane",
+            "at",
+            "actor",
+            "force",
+            "execution_mode",
+        ] {
+            assert!(e.get(k).is_some(), "{k} missing: {e}");
+        }
+    }
+    let hand_in3 = log
+        .iter()
+        .rev()
+        .find(|e| e["wp_id"] == "WP03" && e["to_lane"] == "for_review")
+        .unwrap();
+    assert_eq!(
+        hand_in3["hand_in_commit"],
+        hand_in_tip.as_str(),
+        "{hand_in3}"
+    );
+    assert!(hand_in3["claim_commit"].is_string(), "{hand_in3}");
+    // The approved commit is the reviewed hand-in, not the later lane tip.
+    let approved3 = log
+        .iter()
+        .find(|e| e["wp_id"] == "WP03" && e["to_lane"] == "approved")
+        .unwrap();
+    assert_eq!(
+        approved3["evidence"]["repos"][0]["commit"],
+        hand_in_tip.as_str(),
+        "{approved3}"
+    );
+    assert!(log
+        .iter()
+        .any(|e| e["to_lane"] == "done" && e["merged_commit"].is_string()));
+    assert!(
+        !log.iter()
+            .any(|e| e["force"] == true && e["to_lane"] != "planned"),
+        "no override was needed"
+    );
+}
+
+#[test]
+fn a_forced_done_records_its_reason() {
+    let env = TestEnv::new();
+    let (root, _m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let err = env.refused(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "done",
+            "--agent",
+            "lead",
+            "--mission",
+            "demo",
+        ],
+    );
+    assert!(err.contains("rule: no-skipping"), "{err}");
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "done",
+            "--agent",
+            "lead",
+            "--mission",
+            "demo",
+            "--force",
+            "--reason",
+            "landed by hand in #42",
+        ],
+    );
+    let last = events(&root).pop().unwrap();
+    assert_eq!(
+        (last["to_lane"].as_str(), last["force"].as_bool()),
+        (Some("done"), Some(true))
+    );
+    assert_eq!(last["reason"], "landed by hand in #42");
+    // --json refusals carry the rule, the lane and the command as fields.
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "planned",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rule"], "terminal", "{v}");
+    assert_eq!(v["current_lane"], "done");
+    assert!(v["command"].is_string(), "{v}");
+}
