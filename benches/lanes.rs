@@ -206,8 +206,46 @@ fn bench_plan(c: &mut Criterion) {
     group.finish();
 }
 
+/// This thread's CPU time in seconds (Linux: /proc/thread-self/stat, in clock
+/// ticks of 10 ms), so the figure holds on a machine busy with other work.
+fn thread_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// CPU time per plan of 1,000 WPs, averaged over enough runs to span seconds.
+fn cpu_report() {
+    let graphs = [
+        ("chain", chain(1_000)),
+        ("tree", tree(1_000)),
+        ("layered", layered(25, 40, 0x2545_f491)),
+    ];
+    for (name, wps) in &graphs {
+        for strategy in [Strategy::Parallel, Strategy::Components] {
+            let (Some(t0), runs) = (thread_cpu(), 400) else {
+                return;
+            };
+            for _ in 0..runs {
+                std::hint::black_box(plan(wps, &meta(), strategy).lanes.len());
+            }
+            if let Some(t1) = thread_cpu() {
+                println!(
+                    "cpu time per plan, 1,000 WPs, {name:<8} {:<10} {:.2} ms",
+                    strategy.as_str(),
+                    (t1 - t0) * 1000.0 / runs as f64
+                );
+            }
+        }
+    }
+    println!();
+}
+
 fn main() {
     report();
+    cpu_report();
     let mut c = Criterion::default().configure_from_args();
     bench_plan(&mut c);
     c.final_summary();

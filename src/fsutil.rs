@@ -426,14 +426,13 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Option<String>> {
 }
 
 /// Read a file as UTF-8 (a leading BOM is dropped), naming the file on error.
+/// A file over [`crate::bounds::MAX_TEXT_BYTES`] is refused before it is read.
 pub fn read_to_string(path: &Path) -> Result<String> {
-    let bytes = fs::read(path).with_path("read", path)?;
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        Error::parse(
+    read_capped(path, crate::bounds::MAX_TEXT_BYTES)?.ok_or_else(|| {
+        Error::io(
+            "read",
             path,
-            None,
-            format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
         )
     })
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod bounds;
 pub mod charter;
 pub mod cli;
 pub mod confine;

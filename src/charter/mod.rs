@@ -330,11 +330,7 @@ pub fn generate(
     }
     let now = crate::timefmt::now_iso_seconds_z();
     let text = render(&answers, &now);
-    let meta = format!(
-        "# Written by `spec-kitty charter generate`; `charter status` compares charter.md with this hash.\nschema_version: 1.0.0\nextracted_at: '{}'\ncharter_hash: {}\nsource_path: .kittify/charter/charter.md\n",
-        crate::timefmt::now_iso(),
-        hash(text.as_bytes())
-    );
+    let meta = metadata_text(text.as_bytes());
     let meta_path = metadata_file(project);
     fsutil::create_dir_all(&charter_dir(project))?;
     fsutil::atomic_write_all(&[
@@ -347,6 +343,29 @@ pub fn generate(
         answers,
         from_interview,
     })
+}
+
+fn metadata_text(charter: &[u8]) -> String {
+    format!(
+        "# Written by `spec-kitty charter generate` or `sync`; `charter status` compares charter.md with this hash.\nschema_version: 1.0.0\nextracted_at: '{}'\ncharter_hash: {}\nsource_path: .kittify/charter/charter.md\n",
+        crate::timefmt::now_iso(),
+        hash(charter)
+    )
+}
+
+/// Record charter.md as it is now (after a hand edit) as the current charter, so
+/// `status` says `synced`. Returns false when it already was (unless `force`).
+pub fn sync(project: &Project, force: bool) -> Result<bool> {
+    let path = charter_file(project);
+    let bytes = std::fs::read(&path).map_err(|_| {
+        Error::user(format!("no charter at {}", path.display()))
+            .with_hint("create one: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`")
+    })?;
+    if !force && status(project)?.status == "synced" {
+        return Ok(false);
+    }
+    fsutil::atomic_write(&metadata_file(project), metadata_text(&bytes).as_bytes())?;
+    Ok(true)
 }
 
 /// The charter's state for `status`.

@@ -19,6 +19,12 @@ pub enum CharterCommand {
     Status {},
     /// The charter text an agent applies to an action
     Context(ContextArgs),
+    /// Accept a hand-edited charter.md as the current one (status: synced)
+    Sync {
+        /// Record it even when it is already in sync
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +142,19 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                 if s.status == "missing" {
                     ctx.say("Create it: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`.");
                 }
+            }
+        }
+        CharterCommand::Sync { force } => {
+            let changed = charter::sync(project, force)?;
+            if ctx.json {
+                ctx.json_out(&json!({
+                    "result": "success", "success": true, "synced": true, "changed": changed,
+                    "charter_path": ".kittify/charter/charter.md",
+                }));
+            } else if changed {
+                ctx.say("Recorded the current charter.md; `charter status` now says synced.");
+            } else {
+                ctx.say("charter.md is already in sync.");
             }
         }
         CharterCommand::Context(a) => {

@@ -454,10 +454,9 @@ fn apply_plan(
     }
     for rel in &plan.remove {
         let path = root.join(rel);
-        match fs::remove_file(&path) {
-            Ok(()) => report.files_removed.push(rel.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove", &path, e)),
+        // The manifest is repo content: a `..` or linked entry never leads out.
+        if crate::confine::remove_file(&Project::at(root), &path)? {
+            report.files_removed.push(rel.clone());
         }
         manifest.files.remove(rel);
     }

@@ -165,7 +165,9 @@ impl StatusStore {
                 }
             }
         }
-        Ok((reduce_events(&events), warnings, roles))
+        let snap = reduce_events(&events);
+        self.refresh_if_stale(&snap);
+        Ok((snap, warnings, roles))
     }
 
     fn lock(&self) -> Result<FileLock> {

@@ -130,6 +130,29 @@ impl WpFile {
         let (yaml, body) = split_frontmatter(text).ok_or_else(|| {
             Error::parse(path, Some(1), "missing YAML frontmatter: the file must start with a `---` line and the frontmatter must end with another `---` line")
         })?;
+        if yaml.len() > crate::bounds::MAX_FRONTMATTER_BYTES {
+            return Err(Error::parse(
+                path,
+                Some(2),
+                format!(
+                    "the frontmatter is {} bytes, over the {}-byte limit",
+                    yaml.len(),
+                    crate::bounds::MAX_FRONTMATTER_BYTES
+                ),
+            )
+            .with_hint("keep long text in the body below the closing `---`"));
+        }
+        if let Some(line) = crate::bounds::yaml_too_deep(yaml, crate::bounds::MAX_YAML_DEPTH) {
+            return Err(Error::parse(
+                path,
+                Some(line + 1),
+                format!(
+                    "the frontmatter nests `[`/`{{` deeper than {} levels",
+                    crate::bounds::MAX_YAML_DEPTH
+                ),
+            )
+            .with_hint("frontmatter values are flat lists and text"));
+        }
         let frontmatter = if yaml.trim().is_empty() {
             Mapping::new()
         } else {

@@ -85,7 +85,7 @@ pub fn wait_reason(lanes: &LanesManifest, snap: &Snapshot, wp: &WpFile) -> Optio
 /// The tip of the lane branch a code WP works on, if the branch exists:
 /// `(branch, commit)`.
 pub fn lane_tip_of(project: &Project, mission: &Mission, wp_id: &str) -> Option<(String, Oid)> {
-    let lanes = LanesManifest::read(&mission.lanes_file()).ok()??;
+    let lanes = LanesManifest::for_mission(mission).ok()??;
     let lane = lanes.lane_for_wp(wp_id)?;
     if lane.lane_id == PLANNING_LANE || !project.is_git() {
         return None;

@@ -66,6 +66,11 @@ fn charter_interview_generate_status_context_and_prompts() {
         env.json(&root, &["charter", "status", "--json"])["status"],
         "modified"
     );
+    env.ok(&root, &["charter", "sync"]);
+    assert_eq!(
+        env.json(&root, &["charter", "status", "--json"])["status"],
+        "synced"
+    );
     let first = env.json(
         &root,
         &["charter", "context", "--action", "implement", "--json"],
@@ -102,6 +107,35 @@ fn charter_interview_generate_status_context_and_prompts() {
             "--json",
         ],
     );
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("## Project charter") && prompt.contains("A fast wc clone"),
+        "{prompt}"
+    );
+    // ... and in the review prompt.
+    write(&m.dir.join("research.md"), "Findings.\n");
+    let sk = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend(["--mission", m.slug.as_str()]);
+        env.ok(&root, &a)
+    };
+    sk(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "research"]);
+    sk(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "for_review",
+        "--agent",
+        "codex",
+    ]);
+    let out = sk(&[
+        "agent", "action", "review", "WP01", "--agent", "claude", "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
     let prompt = v["prompt"].as_str().unwrap();
     assert!(
         prompt.contains("## Project charter") && prompt.contains("A fast wc clone"),

@@ -774,7 +774,11 @@ fn open_hands_the_url_to_the_browser_opener() {
     let opener = bin.join("xdg-open");
     fs::write(
         &opener,
-        format!("#!/bin/sh\necho \"$@\" >> '{}'\n", log.display()),
+        // Written aside and renamed: the test never reads a half-written file.
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{0}.tmp' && mv '{0}.tmp' '{0}'\n",
+            log.display()
+        ),
     )
     .unwrap();
     #[cfg(unix)]
@@ -796,7 +800,7 @@ fn open_hands_the_url_to_the_browser_opener() {
         port: v["port"].as_u64().unwrap() as u16,
         pid: v["pid"].as_u64().unwrap() as u32,
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !log.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -254,6 +254,9 @@ fn demo(env: &TestEnv) -> (PathBuf, String) {
                 agent,
                 "--note",
                 "demo",
+                "--force",
+                "--reason",
+                "demo set-up without lane work",
             ],
         );
     };
@@ -288,8 +291,12 @@ fn demo(env: &TestEnv) -> (PathBuf, String) {
             "demo: reviewed elsewhere",
         ],
     );
-    mv("WP02", "in_progress", "codex");
-    mv("WP04", "for_review", "claude");
+    for to in ["claimed", "in_progress"] {
+        mv("WP02", to, "codex");
+    }
+    for to in ["claimed", "in_progress", "for_review"] {
+        mv("WP04", to, "claude");
+    }
     (root, m.slug)
 }
 
@@ -332,6 +339,9 @@ fn the_board_lives_in_a_real_browser() {
             "codex",
             "--note",
             "ready",
+            "--force",
+            "--reason",
+            "test: no lane work",
         ],
     );
     let took = b.wait_for(

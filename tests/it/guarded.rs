@@ -544,6 +544,16 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
         "{hand_in3}"
     );
     assert!(hand_in3["claim_commit"].is_string(), "{hand_in3}");
+    // The approved commit is the reviewed hand-in, not the later lane tip.
+    let approved3 = log
+        .iter()
+        .find(|e| e["wp_id"] == "WP03" && e["to_lane"] == "approved")
+        .unwrap();
+    assert_eq!(
+        approved3["evidence"]["repos"][0]["commit"],
+        hand_in_tip.as_str(),
+        "{approved3}"
+    );
     assert!(log
         .iter()
         .any(|e| e["to_lane"] == "done" && e["merged_commit"].is_string()));

@@ -286,13 +286,14 @@ fn two_clones_converge_on_one_board_through_push_and_pull() {
         crate::common::stdout(&out)
     );
 
-    // A cherry-picked event: the same event reaches main twice.
+    // A cherry-picked event: the same event reaches main twice (-x makes the
+    // copy a different commit, so the merge is a real one).
     a.git(&["switch", "-q", "-c", "side"]);
     a.mv("WP01", "blocked");
     let picked = a.git(&["rev-parse", "HEAD"]);
     a.mv("WP02", "in_progress");
     a.git(&["switch", "-q", "main"]);
-    a.git(&["cherry-pick", picked.trim()]);
+    a.git(&["cherry-pick", "-x", picked.trim()]);
     a.git(&["merge", "-q", "--no-edit", "side"]);
     // status.json could not know the event came twice: the next reader
     // rebuilds it from the log, and the record shares the fix.

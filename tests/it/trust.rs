@@ -1013,3 +1013,53 @@ fn the_password_prompt_does_not_echo_on_a_terminal() {
         "it was still sent"
     );
 }
+
+#[test]
+fn expensive_inputs_are_refused_by_size_or_depth_before_parsing() {
+    let env = TestEnv::new();
+    let (root, m) = one_code_wp(&env);
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let good = fs::read_to_string(&wp).unwrap();
+    let board = ["agent", "tasks", "status", "--mission", "demo", "--json"];
+    // 100 000 nested `[` (libyaml's scanner is quadratic in it).
+    let deep = format!("x: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    fs::write(&wp, good.replacen("---\n", &format!("---\n{deep}"), 1)).unwrap();
+    refused_json(
+        &env.run(&root, &board),
+        &["WP01-core.md:2", "deeper than 64"],
+    );
+    // An alias bomb (10^12 nodes if expanded).
+    let mut bomb = String::from("a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n");
+    for i in 1..12 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{}", i - 1); 10].join(",")
+        ));
+    }
+    fs::write(&wp, good.replacen("---\n", &format!("---\n{bomb}"), 1)).unwrap();
+    refused_json(
+        &env.run(&root, &board),
+        &["WP01-core.md", "repetition limit"],
+    );
+    // Frontmatter over 1 MiB.
+    let big = format!("notes: {}\n", "x".repeat(1024 * 1024 + 10));
+    fs::write(&wp, good.replacen("---\n", &format!("---\n{big}"), 1)).unwrap();
+    refused_json(&env.run(&root, &board), &["WP01-core.md", "byte limit"]);
+    fs::write(&wp, &good).unwrap();
+    // A 100 MB tasks.md (sparse): refused by its size, never read.
+    let tasks = m.dir.join("tasks.md");
+    let f = fs::OpenOptions::new().append(true).open(&tasks).unwrap();
+    f.set_len(100 * 1024 * 1024).unwrap();
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "demo",
+            "--json",
+        ],
+    );
+    refused_json(&out, &["tasks.md", "16777216-byte limit"]);
+}
