@@ -127,66 +127,14 @@ pub fn finalize(
         validate_only,
         ..Default::default()
     };
-    let tasks_dir = mission.tasks_dir();
     if !validate_only {
         // Leftovers of a finalize that was killed mid-write.
-        fsutil::remove_stale_temps(&tasks_dir);
+        fsutil::remove_stale_temps(&mission.tasks_dir());
         fsutil::remove_stale_temps(&mission.dir);
     }
-    let files = if tasks_dir.is_dir() {
-        wp::load_all(&tasks_dir)?
-    } else {
-        Vec::new()
-    };
-    let tasks_path = mission.tasks_file();
-    let tasks_text = if tasks_path.is_file() {
-        Some(fsutil::read_to_string(&tasks_path)?)
-    } else {
-        None
-    };
-    let doc = tasks_text
-        .as_deref()
-        .map(parse::parse)
-        .unwrap_or_else(TasksDoc::default);
-
-    // Identity problems first: duplicate files, duplicate or orphan sections.
-    let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
-    for f in &files {
-        if let Some(prev) = by_id.insert(f.id.clone(), f) {
-            return Err(Error::parse(
-                &f.path,
-                None,
-                format!(
-                    "duplicate work package id {}: {} has it too",
-                    f.id,
-                    prev.path.display()
-                ),
-            )
-            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
-        }
-    }
-    if let Some((id, first, again)) = doc.duplicates().into_iter().next() {
-        return Err(Error::parse(
-            &tasks_path,
-            Some(again),
-            format!("{id} has a second section (the first is at line {first})"),
-        )
-        .with_hint("merge the two sections or renumber one of them"));
-    }
-    for s in &doc.sections {
-        if !by_id.contains_key(&s.wp_id) {
-            return Err(Error::parse(
-                &tasks_path,
-                Some(s.line),
-                format!("{} has a section but no prompt file", s.wp_id),
-            )
-            .with_hint(format!(
-                "create tasks/{}-<short-title>.md with `work_package_id: {}` frontmatter, or remove the section",
-                s.wp_id, s.wp_id
-            )));
-        }
-    }
-    if files.is_empty() {
+    let sources = Sources::read(mission)?;
+    let by_id = check_identities(&sources)?;
+    if sources.files.is_empty() {
         report
             .warnings
             .push("no work packages yet: write tasks.md and tasks/WPxx-*.md, then run finalize-tasks again".into());
@@ -204,183 +152,369 @@ pub fn finalize(
         .or_else(|| project.current_branch())
         .unwrap_or_else(|| "main".into());
 
-    // Dependencies: explicit frontmatter wins (`[]` included), else the WP's own section.
+    let ctx = WpContext {
+        tasks_path: &sources.tasks_path,
+        by_id: &by_id,
+        spec_ids: &spec_ids,
+        mission_slug: &mission.slug,
+        target: &target,
+    };
     let mut sections: BTreeMap<&str, &parse::Section> = BTreeMap::new();
-    for s in &doc.sections {
+    for s in &sources.doc.sections {
         sections.entry(s.wp_id.as_str()).or_insert(s);
     }
-    let mut planned: Vec<Planned> = Vec::new();
-    for f in &files {
-        let section = sections.get(f.id.as_str()).copied();
-        let prose: Vec<String> = section
-            .map(|s| s.dependencies.iter().map(|d| d.wp_id.clone()).collect())
-            .unwrap_or_default();
-        let deps = if f.declares_dependencies() {
-            let declared = f.dependencies();
-            let a: BTreeSet<&String> = declared.iter().collect();
-            let b: BTreeSet<&String> = prose.iter().collect();
-            if !prose.is_empty() && a != b {
-                report.preserved_wps.push(f.id.clone());
-                report.warnings.push(format!(
-                    "{}: frontmatter `dependencies: [{}]` is what counts, but its tasks.md section says [{}]; make them agree (write `**Dependencies**: {}` in tasks.md, or edit {})",
-                    f.id,
-                    declared.join(", "),
-                    prose.join(", "),
-                    if declared.is_empty() { "none".to_string() } else { declared.join(", ") },
-                    f.path.display()
-                ));
-            }
-            declared
-        } else {
-            prose
-        };
-        for d in &deps {
-            let (path, line) =
-                match section.and_then(|s| s.dependencies.iter().find(|x| &x.wp_id == d)) {
-                    Some(x) if !f.declares_dependencies() => (tasks_path.clone(), Some(x.line)),
-                    _ => (f.path.clone(), key_line(f, "dependencies")),
-                };
-            if !is_wp_id(d) {
-                return Err(Error::parse(
-                    &path,
-                    line,
-                    format!("{}: `{d}` is not a work package id", f.id),
-                )
-                .with_hint("dependencies are WP ids such as WP01"));
-            }
-            if d == &f.id {
-                return Err(
-                    Error::parse(&path, line, format!("{} depends on itself", f.id))
-                        .with_hint("remove it from its own dependencies"),
-                );
-            }
-            if !by_id.contains_key(d) {
-                let known: Vec<&str> = by_id.keys().map(String::as_str).collect();
-                return Err(Error::parse(
-                    &path,
-                    line,
-                    format!("{} depends on {d}, which does not exist", f.id),
-                )
-                .with_hint(format!("known work packages: {}", known.join(", "))));
-            }
-        }
+    let planned = sources
+        .files
+        .iter()
+        .map(|f| plan_wp(&ctx, f, sections.get(f.id.as_str()).copied(), &mut report))
+        .collect::<Result<Vec<Planned>>>()?;
 
-        let declared_refs = f.get_list("requirement_refs");
-        let refs: Vec<String> = if declared_refs.is_empty() {
-            section
-                .map(|s| s.requirement_refs.clone())
-                .unwrap_or_default()
-        } else {
-            declared_refs
-                .iter()
-                .map(|r| r.to_ascii_uppercase())
-                .collect()
-        };
-        if !spec_ids.is_empty() {
-            if let Some(bad) = refs.iter().find(|r| !spec_ids.contains(r)) {
-                let (path, line) = if declared_refs.is_empty() {
-                    (tasks_path.clone(), section.map(|s| s.line))
-                } else {
-                    (f.path.clone(), key_line(f, "requirement_refs"))
-                };
-                return Err(Error::parse(
-                    &path,
-                    line,
-                    format!("{} refers to {bad}, which spec.md does not define", f.id),
-                )
-                .with_hint("add the requirement to spec.md or fix the reference"));
-            }
-        }
+    check_acyclic(&planned, &sources.tasks_path)?;
+    let plan_wps = plan_inputs(&planned);
+    check_ownership(&planned, &plan_wps)?;
 
-        let ownership = resolve_ownership(f, &mission.slug);
-        if let Some(long) = ownership
-            .owned_files
-            .iter()
-            .find(|g| g.len() > MAX_GLOB_LEN)
-        {
+    // Text that looks like a field but is not in an accepted form.
+    report.warnings.extend(super::lint::warnings(
+        sources.tasks_text.as_deref(),
+        &sources.doc,
+        &sources.files,
+    ));
+    report
+        .warnings
+        .extend(coverage_warnings(&planned, &spec_ids));
+
+    let lanes = plan_lanes(mission, &plan_wps, &target, strategy);
+    let renders = record_wps(&mut report, &planned);
+
+    let store = StatusStore::for_mission(project, mission);
+    let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
+    let seeded = store.bootstrap(&ids, "finalize-tasks", true)?;
+    report.bootstrap = Bootstrap {
+        total_wps: ids.len(),
+        newly_seeded: seeded.len(),
+        already_initialized: ids.len() - seeded.len(),
+    };
+    report.lanes = lanes.summary(strategy);
+    if validate_only {
+        return Ok(report);
+    }
+
+    report.files_written = write_all(&renders, &lanes, &mission.lanes_file())?;
+    store.bootstrap(&ids, "finalize-tasks", false)?;
+    Ok(report)
+}
+
+/// What finalize reads: the WP files, tasks.md (when present) and its parse.
+struct Sources {
+    files: Vec<WpFile>,
+    tasks_path: PathBuf,
+    tasks_text: Option<String>,
+    doc: TasksDoc,
+}
+
+impl Sources {
+    fn read(mission: &Mission) -> Result<Self> {
+        let tasks_dir = mission.tasks_dir();
+        let files = if tasks_dir.is_dir() {
+            wp::load_all(&tasks_dir)?
+        } else {
+            Vec::new()
+        };
+        let tasks_path = mission.tasks_file();
+        let tasks_text = if tasks_path.is_file() {
+            Some(fsutil::read_to_string(&tasks_path)?)
+        } else {
+            None
+        };
+        let doc = tasks_text
+            .as_deref()
+            .map(parse::parse)
+            .unwrap_or_else(TasksDoc::default);
+        Ok(Sources {
+            files,
+            tasks_path,
+            tasks_text,
+            doc,
+        })
+    }
+}
+
+/// Identity problems first: duplicate files, duplicate or orphan sections.
+/// Returns the WP files by id.
+fn check_identities(sources: &Sources) -> Result<BTreeMap<String, &WpFile>> {
+    let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
+    for f in &sources.files {
+        if let Some(prev) = by_id.insert(f.id.clone(), f) {
             return Err(Error::parse(
                 &f.path,
-                key_line(f, "owned_files"),
+                None,
                 format!(
-                    "{}: an owned_files entry is {} bytes long (at most {MAX_GLOB_LEN})",
+                    "duplicate work package id {}: {} has it too",
                     f.id,
-                    long.len()
+                    prev.path.display()
                 ),
             )
-            .with_hint("owned_files are paths or globs such as src/module/**"));
+            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
         }
-        for g in &ownership.owned_files {
-            if let Some(why) = escapes_repo(g) {
-                return Err(Error::parse(
-                    &f.path,
-                    f.entry_line("owned_files", g),
-                    format!("{}: owned_files entry `{g}` {why}", f.id),
-                )
-                .with_hint("owned_files are paths or globs relative to the repository root, such as src/module/**"));
-            }
+    }
+    if let Some((id, first, again)) = sources.doc.duplicates().into_iter().next() {
+        return Err(Error::parse(
+            &sources.tasks_path,
+            Some(again),
+            format!("{id} has a second section (the first is at line {first})"),
+        )
+        .with_hint("merge the two sections or renumber one of them"));
+    }
+    for s in &sources.doc.sections {
+        if !by_id.contains_key(&s.wp_id) {
+            return Err(Error::parse(
+                &sources.tasks_path,
+                Some(s.line),
+                format!("{} has a section but no prompt file", s.wp_id),
+            )
+            .with_hint(format!(
+                "create tasks/{}-<short-title>.md with `work_package_id: {}` frontmatter, or remove the section",
+                s.wp_id, s.wp_id
+            )));
         }
-        for t in f.get_list("subtasks") {
-            if !crate::ids::is_subtask_id(&t) {
-                return Err(Error::parse(
-                    &f.path,
-                    f.entry_line("subtasks", &t),
-                    format!(
-                        "{}: subtask `{t}` is not {}",
-                        f.id,
-                        crate::ids::IdKind::Subtask.grammar()
-                    ),
-                )
-                .with_hint(
-                    "subtask ids are T and digits (T001); they appear in the commands agents run",
-                ));
-            }
+    }
+    Ok(by_id)
+}
+
+/// The mission-wide facts each WP is checked against.
+struct WpContext<'a> {
+    tasks_path: &'a Path,
+    by_id: &'a BTreeMap<String, &'a WpFile>,
+    spec_ids: &'a [String],
+    mission_slug: &'a str,
+    target: &'a str,
+}
+
+/// One WP: resolve and check its dependencies, requirement refs, ownership
+/// and subtasks, then render its completed frontmatter (not yet written).
+fn plan_wp(
+    ctx: &WpContext<'_>,
+    f: &WpFile,
+    section: Option<&parse::Section>,
+    report: &mut Report,
+) -> Result<Planned> {
+    let deps = resolve_dependencies(f, section, report);
+    check_dependencies(ctx, f, section, &deps)?;
+    let refs = resolve_requirement_refs(ctx, f, section)?;
+    let ownership = resolve_ownership(f, ctx.mission_slug);
+    check_owned_files(f, &ownership)?;
+    check_subtasks(f)?;
+    if ownership.fallback {
+        report.warnings.push(format!(
+            "{}: no file paths in the WP text; it owns the broad `src/**` (declare owned_files to narrow it)",
+            f.id
+        ));
+    }
+    let subtasks: Vec<String> = section
+        .map(|s| s.subtasks.iter().map(|t| t.id.clone()).collect())
+        .unwrap_or_default();
+    let (head, tail, changes) =
+        frontmatter_changes(f, &deps, &refs, &subtasks, &ownership, ctx.target);
+    let anchor = if f.get("title").is_some() {
+        "title"
+    } else {
+        "work_package_id"
+    };
+    let new_text = if changes.is_empty() {
+        String::new()
+    } else {
+        f.text_with_keys(&head, &tail, anchor)?
+    };
+    Ok(Planned {
+        file: f.clone(),
+        deps,
+        refs,
+        ownership,
+        new_text,
+        changes,
+    })
+}
+
+/// Dependencies: explicit frontmatter wins (`[]` included), else the WP's own
+/// section. A frontmatter list that disagrees with the prose is kept, with a warning.
+fn resolve_dependencies(
+    f: &WpFile,
+    section: Option<&parse::Section>,
+    report: &mut Report,
+) -> Vec<String> {
+    let prose: Vec<String> = section
+        .map(|s| s.dependencies.iter().map(|d| d.wp_id.clone()).collect())
+        .unwrap_or_default();
+    if !f.declares_dependencies() {
+        return prose;
+    }
+    let declared = f.dependencies();
+    let a: BTreeSet<&String> = declared.iter().collect();
+    let b: BTreeSet<&String> = prose.iter().collect();
+    if !prose.is_empty() && a != b {
+        report.preserved_wps.push(f.id.clone());
+        report.warnings.push(format!(
+            "{}: frontmatter `dependencies: [{}]` is what counts, but its tasks.md section says [{}]; make them agree (write `**Dependencies**: {}` in tasks.md, or edit {})",
+            f.id,
+            declared.join(", "),
+            prose.join(", "),
+            if declared.is_empty() { "none".to_string() } else { declared.join(", ") },
+            f.path.display()
+        ));
+    }
+    declared
+}
+
+/// Every dependency is a WP id, not the WP itself, and names an existing WP.
+fn check_dependencies(
+    ctx: &WpContext<'_>,
+    f: &WpFile,
+    section: Option<&parse::Section>,
+    deps: &[String],
+) -> Result<()> {
+    for d in deps {
+        let (path, line) = match section.and_then(|s| s.dependencies.iter().find(|x| &x.wp_id == d))
+        {
+            Some(x) if !f.declares_dependencies() => (ctx.tasks_path.to_path_buf(), Some(x.line)),
+            _ => (f.path.clone(), key_line(f, "dependencies")),
+        };
+        if !is_wp_id(d) {
+            return Err(Error::parse(
+                &path,
+                line,
+                format!("{}: `{d}` is not a work package id", f.id),
+            )
+            .with_hint("dependencies are WP ids such as WP01"));
         }
-        if ownership.fallback {
-            report.warnings.push(format!(
-                "{}: no file paths in the WP text; it owns the broad `src/**` (declare owned_files to narrow it)",
-                f.id
+        if d == &f.id {
+            return Err(
+                Error::parse(&path, line, format!("{} depends on itself", f.id))
+                    .with_hint("remove it from its own dependencies"),
+            );
+        }
+        if !ctx.by_id.contains_key(d) {
+            let known: Vec<&str> = ctx.by_id.keys().map(String::as_str).collect();
+            return Err(Error::parse(
+                &path,
+                line,
+                format!("{} depends on {d}, which does not exist", f.id),
+            )
+            .with_hint(format!("known work packages: {}", known.join(", "))));
+        }
+    }
+    Ok(())
+}
+
+/// Requirement refs: the frontmatter's (upper-cased) when declared, else the
+/// section's; each must be defined in spec.md when spec.md defines any.
+fn resolve_requirement_refs(
+    ctx: &WpContext<'_>,
+    f: &WpFile,
+    section: Option<&parse::Section>,
+) -> Result<Vec<String>> {
+    let declared_refs = f.get_list("requirement_refs");
+    let refs: Vec<String> = if declared_refs.is_empty() {
+        section
+            .map(|s| s.requirement_refs.clone())
+            .unwrap_or_default()
+    } else {
+        declared_refs
+            .iter()
+            .map(|r| r.to_ascii_uppercase())
+            .collect()
+    };
+    if ctx.spec_ids.is_empty() {
+        return Ok(refs);
+    }
+    if let Some(bad) = refs.iter().find(|r| !ctx.spec_ids.contains(r)) {
+        let (path, line) = if declared_refs.is_empty() {
+            (ctx.tasks_path.to_path_buf(), section.map(|s| s.line))
+        } else {
+            (f.path.clone(), key_line(f, "requirement_refs"))
+        };
+        return Err(Error::parse(
+            &path,
+            line,
+            format!("{} refers to {bad}, which spec.md does not define", f.id),
+        )
+        .with_hint("add the requirement to spec.md or fix the reference"));
+    }
+    Ok(refs)
+}
+
+/// owned_files entries are bounded in length and stay inside the repository.
+fn check_owned_files(f: &WpFile, ownership: &Ownership) -> Result<()> {
+    if let Some(long) = ownership
+        .owned_files
+        .iter()
+        .find(|g| g.len() > MAX_GLOB_LEN)
+    {
+        return Err(Error::parse(
+            &f.path,
+            key_line(f, "owned_files"),
+            format!(
+                "{}: an owned_files entry is {} bytes long (at most {MAX_GLOB_LEN})",
+                f.id,
+                long.len()
+            ),
+        )
+        .with_hint("owned_files are paths or globs such as src/module/**"));
+    }
+    for g in &ownership.owned_files {
+        if let Some(why) = escapes_repo(g) {
+            return Err(Error::parse(
+                &f.path,
+                f.entry_line("owned_files", g),
+                format!("{}: owned_files entry `{g}` {why}", f.id),
+            )
+            .with_hint("owned_files are paths or globs relative to the repository root, such as src/module/**"));
+        }
+    }
+    Ok(())
+}
+
+/// Subtask ids reach the commands agents run, so each must be a valid id.
+fn check_subtasks(f: &WpFile) -> Result<()> {
+    for t in f.get_list("subtasks") {
+        if !crate::ids::is_subtask_id(&t) {
+            return Err(Error::parse(
+                &f.path,
+                f.entry_line("subtasks", &t),
+                format!(
+                    "{}: subtask `{t}` is not {}",
+                    f.id,
+                    crate::ids::IdKind::Subtask.grammar()
+                ),
+            )
+            .with_hint(
+                "subtask ids are T and digits (T001); they appear in the commands agents run",
             ));
         }
-        let subtasks: Vec<String> = section
-            .map(|s| s.subtasks.iter().map(|t| t.id.clone()).collect())
-            .unwrap_or_default();
-        let (head, tail, changes) =
-            frontmatter_changes(f, &deps, &refs, &subtasks, &ownership, &target);
-        let anchor = if f.get("title").is_some() {
-            "title"
-        } else {
-            "work_package_id"
-        };
-        let new_text = if changes.is_empty() {
-            String::new()
-        } else {
-            f.text_with_keys(&head, &tail, anchor)?
-        };
-        planned.push(Planned {
-            file: f.clone(),
-            deps,
-            refs,
-            ownership,
-            new_text,
-            changes,
-        });
     }
+    Ok(())
+}
 
-    if let Some(cycle) = find_cycle(&planned) {
-        let first = planned
-            .iter()
-            .find(|p| p.file.id == cycle[0])
-            .map(|p| p.file.path.clone())
-            .unwrap_or_else(|| tasks_path.clone());
-        return Err(Error::parse(
-            &first,
-            None,
-            format!("dependency cycle: {}", cycle.join(" -> ")),
-        )
-        .with_hint("remove one of the dependencies in the cycle"));
-    }
+/// The dependency graph has no cycle.
+fn check_acyclic(planned: &[Planned], tasks_path: &Path) -> Result<()> {
+    let Some(cycle) = find_cycle(planned) else {
+        return Ok(());
+    };
+    let first = planned
+        .iter()
+        .find(|p| p.file.id == cycle[0])
+        .map(|p| p.file.path.clone())
+        .unwrap_or_else(|| tasks_path.to_path_buf());
+    Err(Error::parse(
+        &first,
+        None,
+        format!("dependency cycle: {}", cycle.join(" -> ")),
+    )
+    .with_hint("remove one of the dependencies in the cycle"))
+}
 
-    let plan_wps: Vec<PlanWp> = planned
+/// The lane planner's view of each WP.
+fn plan_inputs(planned: &[Planned]) -> Vec<PlanWp> {
+    planned
         .iter()
         .map(|p| PlanWp {
             id: p.file.id.clone(),
@@ -388,21 +522,17 @@ pub fn finalize(
             planning: p.ownership.execution_mode == ownership::PLANNING,
             owned_files: p.ownership.owned_files.clone(),
         })
-        .collect();
-    check_ownership(&planned, &plan_wps)?;
+        .collect()
+}
 
-    // Text that looks like a field but is not in an accepted form.
-    report
-        .warnings
-        .extend(super::lint::warnings(tasks_text.as_deref(), &doc, &files));
-
-    // Requirement coverage is advice, not a gate.
+/// Requirement coverage is advice, not a gate: WPs without refs and
+/// functional requirements no WP refers to.
+fn coverage_warnings(planned: &[Planned], spec_ids: &[String]) -> Vec<String> {
+    let mut warnings = Vec::new();
     let mapped: BTreeSet<&String> = planned.iter().flat_map(|p| &p.refs).collect();
-    for p in &planned {
+    for p in planned {
         if p.refs.is_empty() && !spec_ids.is_empty() {
-            report
-                .warnings
-                .push(format!("{}: no requirement refs (add `**Requirement Refs**: FR-001` to its tasks.md section)", p.file.id));
+            warnings.push(format!("{}: no requirement refs (add `**Requirement Refs**: FR-001` to its tasks.md section)", p.file.id));
         }
     }
     let unmapped: Vec<&String> = spec_ids
@@ -410,7 +540,7 @@ pub fn finalize(
         .filter(|r| r.starts_with("FR-") && !mapped.contains(r))
         .collect();
     if !unmapped.is_empty() {
-        report.warnings.push(format!(
+        warnings.push(format!(
             "functional requirements no WP refers to: {}",
             unmapped
                 .iter()
@@ -419,25 +549,59 @@ pub fn finalize(
                 .join(", ")
         ));
     }
+    warnings
+}
 
+/// The planned lanes and whether they differ from lanes.json on disk.
+struct PlannedLanes {
+    manifest: LanesManifest,
+    changed: bool,
+    stats: schedule::PlanStats,
+}
+
+impl PlannedLanes {
+    fn summary(&self, strategy: Strategy) -> LanesSummary {
+        let manifest = &self.manifest;
+        LanesSummary {
+            computed: true,
+            count: manifest.lanes.len(),
+            lane_ids: manifest.lanes.iter().map(|l| l.lane_id.clone()).collect(),
+            planning_artifact_wps: manifest.planning_artifact_wps.clone(),
+            collapse_report: manifest.collapse_report.clone(),
+            changed: self.changed,
+            strategy: Some(strategy),
+            critical_path: self.stats.critical_path,
+            makespan: self.stats.makespan,
+            handoffs: self.stats.handoffs,
+        }
+    }
+}
+
+/// Plan lanes; a plan equal to lanes.json but for its timestamp keeps the old
+/// timestamp and counts as unchanged.
+fn plan_lanes(
+    mission: &Mission,
+    plan_wps: &[PlanWp],
+    target: &str,
+    strategy: Strategy,
+) -> PlannedLanes {
     let mission_id = mission
         .mission_id()
         .map(str::to_string)
         .unwrap_or_else(|| mission.slug.clone());
     let mut manifest = plan::plan(
-        &plan_wps,
+        plan_wps,
         &PlanMeta {
             mission_slug: mission.slug.clone(),
             mission_id,
-            target_branch: target.clone(),
+            target_branch: target.to_string(),
             computed_at: crate::timefmt::now_iso(),
         },
         strategy,
     );
-    let stats = schedule::stats(&plan_wps, &manifest);
-    let lanes_path = mission.lanes_file();
-    let old = LanesManifest::read(&lanes_path).ok().flatten();
-    let lanes_changed = match &old {
+    let stats = schedule::stats(plan_wps, &manifest);
+    let old = LanesManifest::read(&mission.lanes_file()).ok().flatten();
+    let changed = match &old {
         Some(o) => {
             let mut same = manifest.clone();
             same.computed_at = o.computed_at.clone();
@@ -450,10 +614,17 @@ pub fn finalize(
         }
         None => true,
     };
+    PlannedLanes {
+        manifest,
+        changed,
+        stats,
+    }
+}
 
-    // Render every changed WP before writing anything.
+/// Record each WP in the report; returns the new text of every changed WP file.
+fn record_wps(report: &mut Report, planned: &[Planned]) -> Vec<(PathBuf, String)> {
     let mut renders: Vec<(PathBuf, String)> = Vec::new();
-    for p in &planned {
+    for p in planned {
         report.wp_count += 1;
         report
             .dependencies_parsed
@@ -472,47 +643,26 @@ pub fn finalize(
         });
         renders.push((p.file.path.clone(), p.new_text.clone()));
     }
+    renders
+}
 
-    let store = StatusStore::for_mission(project, mission);
-    let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
-    let seeded = store.bootstrap(&ids, "finalize-tasks", true)?;
-    report.bootstrap = Bootstrap {
-        total_wps: ids.len(),
-        newly_seeded: seeded.len(),
-        already_initialized: ids.len() - seeded.len(),
-    };
-    report.lanes = LanesSummary {
-        computed: true,
-        count: manifest.lanes.len(),
-        lane_ids: manifest.lanes.iter().map(|l| l.lane_id.clone()).collect(),
-        planning_artifact_wps: manifest.planning_artifact_wps.clone(),
-        collapse_report: manifest.collapse_report.clone(),
-        changed: lanes_changed,
-        strategy: Some(strategy),
-        critical_path: stats.critical_path,
-        makespan: stats.makespan,
-        handoffs: stats.handoffs,
-    };
-    if validate_only {
-        return Ok(report);
-    }
-
-    // All WP files and lanes.json in one step: an error while writing (a full
-    // disk, a read-only file) changes none of them.
-    let lanes_text = lanes_changed.then(|| manifest.render());
+/// All WP files and lanes.json in one step: an error while writing (a full
+/// disk, a read-only file) changes none of them. Returns the paths written.
+fn write_all(
+    renders: &[(PathBuf, String)],
+    lanes: &PlannedLanes,
+    lanes_path: &Path,
+) -> Result<Vec<PathBuf>> {
+    let lanes_text = lanes.changed.then(|| lanes.manifest.render());
     let mut batch: Vec<(&Path, &[u8])> = renders
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
     if let Some(text) = &lanes_text {
-        batch.push((lanes_path.as_path(), text.as_bytes()));
+        batch.push((lanes_path, text.as_bytes()));
     }
     fsutil::atomic_write_all(&batch)?;
-    report
-        .files_written
-        .extend(batch.iter().map(|(p, _)| p.to_path_buf()));
-    store.bootstrap(&ids, "finalize-tasks", false)?;
-    Ok(report)
+    Ok(batch.iter().map(|(p, _)| p.to_path_buf()).collect())
 }
 
 /// Ownership from the frontmatter where declared, inferred from the text where not.
