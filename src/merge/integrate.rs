@@ -70,243 +70,317 @@ pub(crate) enum Outcome {
     Conflict(Stuck),
 }
 
-/// Integrate the lanes in the given order with the chosen strategy.
+/// Integrate the lanes in the given order with the chosen strategy: settle
+/// where the mission branch starts, bring each lane into it, then bring the
+/// mission branch onto the target. The first conflict stops the run.
 pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome> {
-    let mut created = Vec::new();
-    let mut steps = Vec::new();
-    let target = input.target_tip;
-    let lane_ids: Vec<&str> = input.lanes.iter().map(|l| l.lane_id.as_str()).collect();
-
-    // Where the mission branch starts.
-    let mut current = match (input.strategy, input.mission_tip) {
-        (_, None) => target,
-        (Strategy::Rebase, Some(m)) if !contains(repo, m, target)? => {
-            // Replay the mission branch's own commits onto the target first.
-            match replay(repo, target, m, &[target], input.sig, &mut created)? {
-                Ok((tip, _, _)) => tip,
-                Err((commit, files)) => {
-                    return Ok(Outcome::Conflict(Stuck {
-                        what: input.mission_branch.to_string(),
-                        into: input.target_branch.to_string(),
-                        commit: Some(commit),
-                        files,
-                        done: steps,
-                    }))
-                }
-            }
-        }
-        (_, Some(m)) => m,
+    let mut run = Run::new(repo, input);
+    let mut current = match run.mission_start()? {
+        Ok(tip) => tip,
+        Err(stuck) => return Ok(Outcome::Conflict(stuck)),
     };
-
-    let mut integrated_tips: Vec<Oid> = vec![target];
-    if let Some(m) = input.mission_tip {
-        integrated_tips.push(m);
-    }
     for lane in input.lanes {
-        let into = input.mission_branch.to_string();
-        let before = current;
-        if contains(repo, target, lane.tip)? {
-            steps.push(LaneStep {
-                lane_id: lane.lane_id.clone(),
-                action: LaneAction::NoChanges,
-                commits: 0,
-                files: Vec::new(),
-            });
-            integrated_tips.push(lane.tip);
-            continue;
+        current = match run.bring_in(lane, current)? {
+            Ok(tip) => tip,
+            Err(stuck) => return Ok(Outcome::Conflict(stuck)),
+        };
+    }
+    let (mission_after, target_after) = match run.onto_target(current)? {
+        Ok(tips) => tips,
+        Err(stuck) => return Ok(Outcome::Conflict(stuck)),
+    };
+    Ok(Outcome::Clean(Integrated {
+        mission_after,
+        target_after,
+        steps: run.steps,
+        created: run.created,
+    }))
+}
+
+/// A step's result: the new tip, or where it stopped on a conflict.
+type Step<T> = std::result::Result<T, Stuck>;
+
+/// The state of one integration as it goes.
+struct Run<'r, 'i> {
+    repo: &'r Repository,
+    input: &'i Input<'i>,
+    /// Every commit created, oldest first.
+    created: Vec<Oid>,
+    /// What happened to each lane handled so far.
+    steps: Vec<LaneStep>,
+    /// The target, the mission branch and every lane handled so far.
+    integrated_tips: Vec<Oid>,
+}
+
+impl<'r, 'i> Run<'r, 'i> {
+    fn new(repo: &'r Repository, input: &'i Input<'i>) -> Self {
+        let mut integrated_tips: Vec<Oid> = vec![input.target_tip];
+        if let Some(m) = input.mission_tip {
+            integrated_tips.push(m);
+        }
+        Run {
+            repo,
+            input,
+            created: Vec::new(),
+            steps: Vec::new(),
+            integrated_tips,
+        }
+    }
+
+    /// A conflict while bringing `what` into `into`, with the lanes done so far.
+    fn stuck(
+        &mut self,
+        what: &str,
+        into: &str,
+        commit: Option<String>,
+        files: Vec<String>,
+    ) -> Stuck {
+        Stuck {
+            what: what.to_string(),
+            into: into.to_string(),
+            commit,
+            files,
+            done: std::mem::take(&mut self.steps),
+        }
+    }
+
+    /// A conflict while bringing the mission branch onto the target.
+    fn mission_stuck(&mut self, commit: Option<String>, files: Vec<String>) -> Stuck {
+        let (what, into) = (self.input.mission_branch, self.input.target_branch);
+        self.stuck(what, into, commit, files)
+    }
+
+    /// Where the mission branch starts: the target when there is no mission
+    /// branch yet, else its tip (for a rebase, first replayed onto the target).
+    fn mission_start(&mut self) -> Result<Step<Oid>> {
+        let target = self.input.target_tip;
+        let Some(m) = self.input.mission_tip else {
+            return Ok(Ok(target));
+        };
+        if self.input.strategy != Strategy::Rebase || contains(self.repo, m, target)? {
+            return Ok(Ok(m));
+        }
+        // Replay the mission branch's own commits onto the target first.
+        match replay(
+            self.repo,
+            target,
+            m,
+            &[target],
+            self.input.sig,
+            &mut self.created,
+        )? {
+            Ok((tip, _, _)) => Ok(Ok(tip)),
+            Err((commit, files)) => Ok(Err(self.mission_stuck(Some(commit), files))),
+        }
+    }
+
+    /// Record a lane that brings nothing new.
+    fn skip(&mut self, lane: &LaneInput, action: LaneAction) {
+        self.steps.push(LaneStep {
+            lane_id: lane.lane_id.clone(),
+            action,
+            commits: 0,
+            files: Vec::new(),
+        });
+        self.integrated_tips.push(lane.tip);
+    }
+
+    /// Bring one lane into the mission branch at `current`; returns the new tip.
+    fn bring_in(&mut self, lane: &LaneInput, current: Oid) -> Result<Step<Oid>> {
+        let (repo, input) = (self.repo, self.input);
+        if contains(repo, input.target_tip, lane.tip)? {
+            self.skip(lane, LaneAction::NoChanges);
+            return Ok(Ok(current));
         }
         let already = match input.strategy {
             Strategy::Rebase => {
                 // Replayed commits are new objects, so ask whether the lane has
                 // any commit that nothing integrated so far contains.
-                count_new(repo, lane.tip, &integrated_tips)? == 0
+                count_new(repo, lane.tip, &self.integrated_tips)? == 0
             }
             _ => contains(repo, current, lane.tip)?,
         };
         if already {
-            steps.push(LaneStep {
-                lane_id: lane.lane_id.clone(),
-                action: LaneAction::AlreadyMerged,
-                commits: 0,
-                files: Vec::new(),
-            });
-            integrated_tips.push(lane.tip);
-            continue;
+            self.skip(lane, LaneAction::AlreadyMerged);
+            return Ok(Ok(current));
         }
-        let commits = count_new(repo, lane.tip, &integrated_tips)?;
-        match input.strategy {
-            Strategy::Merge | Strategy::Squash => {
-                let ours = repo.find_commit(current)?;
-                let theirs = repo.find_commit(lane.tip)?;
-                let tree = match merged_tree(repo, &ours, &theirs)? {
-                    Ok(t) => t,
-                    Err(files) => {
-                        return Ok(Outcome::Conflict(Stuck {
-                            what: lane.lane_id.clone(),
-                            into,
-                            commit: None,
-                            files,
-                            done: steps,
-                        }))
-                    }
-                };
-                let msg = format!(
-                    "Merge {} into {}\n\nLane {} of mission {} ({}).\n",
-                    lane.branch,
-                    input.mission_branch,
-                    lane.lane_id,
-                    input.mission_slug,
-                    lane.wp_ids.join(", ")
-                );
-                let tree = repo.find_tree(tree)?;
-                let id = repo.commit(None, input.sig, input.sig, &msg, &tree, &[&ours, &theirs])?;
-                created.push(id);
-                current = id;
-            }
-            Strategy::Rebase => {
-                match replay(
-                    repo,
-                    current,
-                    lane.tip,
-                    &integrated_tips,
-                    input.sig,
-                    &mut created,
-                )? {
-                    Ok((tip, _, _)) => current = tip,
-                    Err((commit, files)) => {
-                        return Ok(Outcome::Conflict(Stuck {
-                            what: lane.lane_id.clone(),
-                            into,
-                            commit: Some(commit),
-                            files,
-                            done: steps,
-                        }))
-                    }
+        let commits = count_new(repo, lane.tip, &self.integrated_tips)?;
+        let after = match input.strategy {
+            Strategy::Merge | Strategy::Squash => match self.merge_lane(lane, current)? {
+                Ok(id) => id,
+                Err(stuck) => return Ok(Err(stuck)),
+            },
+            Strategy::Rebase => match replay(
+                repo,
+                current,
+                lane.tip,
+                &self.integrated_tips,
+                input.sig,
+                &mut self.created,
+            )? {
+                Ok((tip, _, _)) => tip,
+                Err((commit, files)) => {
+                    return Ok(Err(self.stuck(
+                        &lane.lane_id,
+                        input.mission_branch,
+                        Some(commit),
+                        files,
+                    )))
                 }
-            }
-        }
-        steps.push(LaneStep {
+            },
+        };
+        self.steps.push(LaneStep {
             lane_id: lane.lane_id.clone(),
             action: LaneAction::Merged,
             commits,
-            files: changed_files(repo, before, current)?,
+            files: changed_files(repo, current, after)?,
         });
-        integrated_tips.push(lane.tip);
+        self.integrated_tips.push(lane.tip);
+        Ok(Ok(after))
     }
-    let mission_after = current;
 
-    // The mission branch onto the target.
-    let target_commit = repo.find_commit(target)?;
-    let mut mission_final = mission_after;
-    let target_after = if contains(repo, target, mission_after)? {
-        target
-    } else {
-        match input.strategy {
-            Strategy::Merge | Strategy::Squash => {
-                let theirs = repo.find_commit(mission_after)?;
-                let tree = match merged_tree(repo, &target_commit, &theirs)? {
-                    Ok(t) => t,
-                    Err(files) => {
-                        return Ok(Outcome::Conflict(Stuck {
-                            what: input.mission_branch.to_string(),
-                            into: input.target_branch.to_string(),
-                            commit: None,
-                            files,
-                            done: steps,
-                        }))
-                    }
-                };
-                if input.strategy == Strategy::Squash && tree == target_commit.tree_id() {
-                    target
-                } else {
-                    let tree = repo.find_tree(tree)?;
-                    let merged: Vec<&str> = steps
-                        .iter()
-                        .filter(|s| s.action == LaneAction::Merged)
-                        .map(|s| s.lane_id.as_str())
-                        .collect();
-                    let wps: Vec<String> = input
-                        .lanes
-                        .iter()
-                        .filter(|l| merged.contains(&l.lane_id.as_str()))
-                        .flat_map(|l| l.wp_ids.iter().cloned())
-                        .collect();
-                    let id = if input.strategy == Strategy::Merge {
-                        let msg = format!(
-                            "Merge {} into {}\n\nMission {}: lanes {}.\n",
-                            input.mission_branch,
-                            input.target_branch,
-                            input.mission_slug,
-                            lane_ids.join(", ")
-                        );
-                        repo.commit(
-                            None,
-                            input.sig,
-                            input.sig,
-                            &msg,
-                            &tree,
-                            &[&target_commit, &theirs],
-                        )?
-                    } else {
-                        let msg = format!(
-                            "{}: squash-merge of {}\n\nLanes: {}.\nWork packages: {}.\n",
-                            input.mission_slug,
-                            input.mission_branch,
-                            if merged.is_empty() {
-                                "(none new)".to_string()
-                            } else {
-                                merged.join(", ")
-                            },
-                            if wps.is_empty() {
-                                "(none)".to_string()
-                            } else {
-                                wps.join(", ")
-                            }
-                        );
-                        repo.commit(None, input.sig, input.sig, &msg, &tree, &[&target_commit])?
-                    };
-                    created.push(id);
-                    id
-                }
+    /// A merge commit of the lane into the mission branch at `current`.
+    fn merge_lane(&mut self, lane: &LaneInput, current: Oid) -> Result<Step<Oid>> {
+        let (repo, input) = (self.repo, self.input);
+        let ours = repo.find_commit(current)?;
+        let theirs = repo.find_commit(lane.tip)?;
+        let tree = match merged_tree(repo, &ours, &theirs)? {
+            Ok(t) => t,
+            Err(files) => {
+                return Ok(Err(self.stuck(
+                    &lane.lane_id,
+                    input.mission_branch,
+                    None,
+                    files,
+                )))
             }
+        };
+        let msg = format!(
+            "Merge {} into {}\n\nLane {} of mission {} ({}).\n",
+            lane.branch,
+            input.mission_branch,
+            lane.lane_id,
+            input.mission_slug,
+            lane.wp_ids.join(", ")
+        );
+        let tree = repo.find_tree(tree)?;
+        let id = repo.commit(None, input.sig, input.sig, &msg, &tree, &[&ours, &theirs])?;
+        self.created.push(id);
+        Ok(Ok(id))
+    }
+
+    /// Bring the mission branch (at `mission_after`) onto the target; returns
+    /// where the mission branch and the target end up.
+    fn onto_target(&mut self, mission_after: Oid) -> Result<Step<(Oid, Oid)>> {
+        let (repo, input) = (self.repo, self.input);
+        let target = input.target_tip;
+        let target_commit = repo.find_commit(target)?;
+        if contains(repo, target, mission_after)? {
+            return Ok(Ok((mission_after, target)));
+        }
+        match input.strategy {
+            Strategy::Merge | Strategy::Squash => Ok(self
+                .merge_onto_target(&target_commit, mission_after)?
+                .map(|target_after| (mission_after, target_after))),
             Strategy::Rebase => {
                 if contains(repo, mission_after, target)? {
-                    mission_after
-                } else {
-                    // The target moved on since the mission branch started:
-                    // replay the mission branch onto it.
-                    match replay(
-                        repo,
-                        target,
-                        mission_after,
-                        &[target],
-                        input.sig,
-                        &mut created,
-                    )? {
-                        Ok((tip, _, _)) => {
-                            mission_final = tip;
-                            tip
-                        }
-                        Err((commit, files)) => {
-                            return Ok(Outcome::Conflict(Stuck {
-                                what: input.mission_branch.to_string(),
-                                into: input.target_branch.to_string(),
-                                commit: Some(commit),
-                                files,
-                                done: steps,
-                            }))
-                        }
-                    }
+                    return Ok(Ok((mission_after, mission_after)));
+                }
+                // The target moved on since the mission branch started:
+                // replay the mission branch onto it.
+                match replay(
+                    repo,
+                    target,
+                    mission_after,
+                    &[target],
+                    input.sig,
+                    &mut self.created,
+                )? {
+                    Ok((tip, _, _)) => Ok(Ok((tip, tip))),
+                    Err((commit, files)) => Ok(Err(self.mission_stuck(Some(commit), files))),
                 }
             }
         }
-    };
-    Ok(Outcome::Clean(Integrated {
-        mission_after: mission_final,
-        target_after,
-        steps,
-        created,
-    }))
+    }
+
+    /// A merge (or squash) commit of the mission branch onto the target; a
+    /// squash that changes nothing leaves the target where it is.
+    fn merge_onto_target(
+        &mut self,
+        target_commit: &Commit<'_>,
+        mission_after: Oid,
+    ) -> Result<Step<Oid>> {
+        let (repo, input) = (self.repo, self.input);
+        let theirs = repo.find_commit(mission_after)?;
+        let tree = match merged_tree(repo, target_commit, &theirs)? {
+            Ok(t) => t,
+            Err(files) => return Ok(Err(self.mission_stuck(None, files))),
+        };
+        if input.strategy == Strategy::Squash && tree == target_commit.tree_id() {
+            return Ok(Ok(target_commit.id()));
+        }
+        let tree = repo.find_tree(tree)?;
+        let id = if input.strategy == Strategy::Merge {
+            let msg = self.mission_merge_message();
+            repo.commit(
+                None,
+                input.sig,
+                input.sig,
+                &msg,
+                &tree,
+                &[target_commit, &theirs],
+            )?
+        } else {
+            let msg = self.squash_message();
+            repo.commit(None, input.sig, input.sig, &msg, &tree, &[target_commit])?
+        };
+        self.created.push(id);
+        Ok(Ok(id))
+    }
+
+    fn mission_merge_message(&self) -> String {
+        let input = self.input;
+        let lane_ids: Vec<&str> = input.lanes.iter().map(|l| l.lane_id.as_str()).collect();
+        format!(
+            "Merge {} into {}\n\nMission {}: lanes {}.\n",
+            input.mission_branch,
+            input.target_branch,
+            input.mission_slug,
+            lane_ids.join(", ")
+        )
+    }
+
+    /// Names the lanes merged in this run and their work packages.
+    fn squash_message(&self) -> String {
+        let input = self.input;
+        let merged: Vec<&str> = self
+            .steps
+            .iter()
+            .filter(|s| s.action == LaneAction::Merged)
+            .map(|s| s.lane_id.as_str())
+            .collect();
+        let wps: Vec<String> = input
+            .lanes
+            .iter()
+            .filter(|l| merged.contains(&l.lane_id.as_str()))
+            .flat_map(|l| l.wp_ids.iter().cloned())
+            .collect();
+        format!(
+            "{}: squash-merge of {}\n\nLanes: {}.\nWork packages: {}.\n",
+            input.mission_slug,
+            input.mission_branch,
+            if merged.is_empty() {
+                "(none new)".to_string()
+            } else {
+                merged.join(", ")
+            },
+            if wps.is_empty() {
+                "(none)".to_string()
+            } else {
+                wps.join(", ")
+            }
+        )
+    }
 }
 
 /// Commits reachable from `tip` and from none of `hide`.
