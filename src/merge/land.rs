@@ -361,63 +361,15 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     } else {
         Some(merge_lock(project)?)
     };
-    if let Some(state) = read_state(project, &mission.slug)? {
-        return Err(Error::user(format!(
-            "a merge of {} into {} is in progress (stopped while {})",
-            mission.slug, state.target_branch, state.phase
-        ))
-        .with_hint(in_progress_hint(&mission.slug, state.phase)));
-    }
+    refuse_in_progress(project, mission)?;
     let lanes = workspace::require_lanes(mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let (code, notes) = code_lanes(project, mission, &lanes, &snap)?;
-    let target = target_branch(mission, Some(&lanes));
-    let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(&repo, &l.branch)).collect();
-    if let Some(at) = mission.meta_str("merged_at") {
-        if !code.is_empty() && tips.iter().all(Option::is_none) {
-            return Err(Error::user(format!(
-                "{} was already merged into {} at {at}{}",
-                mission.slug,
-                mission.meta_str("merged_into").unwrap_or(&target),
-                mission
-                    .meta_str("merged_commit")
-                    .map(|c| format!(" (commit {})", short_str(c)))
-                    .unwrap_or_default()
-            ))
-            .with_hint("its lane branches are gone; there is nothing left to merge"));
-        }
-    }
-    let target_tip = branch_tip(&repo, &target).ok_or_else(|| {
-        Error::user(format!(
-            "target branch {target} of {} does not exist",
-            mission.slug
-        ))
-        .with_hint("create it, or set target_branch in the mission's meta.json")
-    })?;
-    let mission_branch = mission.mission_branch();
-    let setup = Setup {
-        mission_tip: branch_tip(&repo, &mission_branch),
-        head: head_branch(&repo),
-        code,
-        tips,
-        target,
-        target_tip,
-        mission_branch,
-    };
+    let setup = Setup::resolve(&repo, mission, &lanes, code)?;
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
         preconditions(mission, &repo, &setup, &snap, &mut report.notes)?;
-    let sig = match identity(&repo) {
-        Ok(s) => s,
-        Err(e) if opts.dry_run => {
-            blockers.push(Blocker {
-                gate: "identity",
-                problem: e.message.clone(),
-            });
-            Signature::now("spec-kitty", "spec-kitty@localhost")?
-        }
-        Err(e) => return Err(e),
-    };
+    let sig = signature(&repo, opts.dry_run, &mut blockers)?;
     let integrated = if setup.tips.iter().all(Option::is_some) {
         simulate(
             project,
@@ -439,31 +391,129 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     if opts.dry_run {
         return Ok(report);
     }
-    if !report.blockers.is_empty() {
-        let lines: Vec<String> = report
-            .blockers
-            .iter()
-            .map(|b| format!("  - {}", b.problem))
-            .collect();
-        return Err(Error::user(format!(
-            "cannot merge {}; nothing was changed:\n{}",
-            mission.slug,
-            lines.join("\n")
-        ))
-        .with_hint(
-            "fix the problems above and run the merge again; `--dry-run` shows the full forecast",
-        )
-        .with_details(report_details(&report)));
-    }
+    refuse_blockers(mission, &report)?;
     let Some(done) = integrated else {
         return Err(conflict_error(mission, &report, &setup.code));
     };
+    let state = landing_state(mission, &setup, opts, &sig, &done, &report);
+    write_state(project, &state)?;
+    run_to_end(project, mission, &repo, state, false)
+}
+
+/// A merge of this mission that stopped part-way must be resumed or aborted first.
+fn refuse_in_progress(project: &Project, mission: &Mission) -> Result<()> {
+    let Some(state) = read_state(project, &mission.slug)? else {
+        return Ok(());
+    };
+    Err(Error::user(format!(
+        "a merge of {} into {} is in progress (stopped while {})",
+        mission.slug, state.target_branch, state.phase
+    ))
+    .with_hint(in_progress_hint(&mission.slug, state.phase)))
+}
+
+impl Setup {
+    /// The branches and tips the merge works with; refuses a mission merged
+    /// before whose lane branches are gone, and a missing target branch.
+    fn resolve(
+        repo: &Repository,
+        mission: &Mission,
+        lanes: &crate::lanes::model::LanesManifest,
+        code: Vec<CodeLane>,
+    ) -> Result<Setup> {
+        let target = target_branch(mission, Some(lanes));
+        let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(repo, &l.branch)).collect();
+        if let Some(at) = mission.meta_str("merged_at") {
+            if !code.is_empty() && tips.iter().all(Option::is_none) {
+                return Err(Error::user(format!(
+                    "{} was already merged into {} at {at}{}",
+                    mission.slug,
+                    mission.meta_str("merged_into").unwrap_or(&target),
+                    mission
+                        .meta_str("merged_commit")
+                        .map(|c| format!(" (commit {})", short_str(c)))
+                        .unwrap_or_default()
+                ))
+                .with_hint("its lane branches are gone; there is nothing left to merge"));
+            }
+        }
+        let target_tip = branch_tip(repo, &target).ok_or_else(|| {
+            Error::user(format!(
+                "target branch {target} of {} does not exist",
+                mission.slug
+            ))
+            .with_hint("create it, or set target_branch in the mission's meta.json")
+        })?;
+        let mission_branch = mission.mission_branch();
+        Ok(Setup {
+            mission_tip: branch_tip(repo, &mission_branch),
+            head: head_branch(repo),
+            code,
+            tips,
+            target,
+            target_tip,
+            mission_branch,
+        })
+    }
+}
+
+/// The committer identity; a dry run without one reports it as a blocker and
+/// forecasts with a placeholder.
+fn signature(
+    repo: &Repository,
+    dry_run: bool,
+    blockers: &mut Vec<Blocker>,
+) -> Result<Signature<'static>> {
+    match identity(repo) {
+        Ok(s) => Ok(s),
+        Err(e) if dry_run => {
+            blockers.push(Blocker {
+                gate: "identity",
+                problem: e.message.clone(),
+            });
+            Ok(Signature::now("spec-kitty", "spec-kitty@localhost")?)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A real merge with any blocker stops here, before anything changes.
+fn refuse_blockers(mission: &Mission, report: &MergeReport) -> Result<()> {
+    if report.blockers.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = report
+        .blockers
+        .iter()
+        .map(|b| format!("  - {}", b.problem))
+        .collect();
+    Err(Error::user(format!(
+        "cannot merge {}; nothing was changed:\n{}",
+        mission.slug,
+        lines.join("\n")
+    ))
+    .with_hint(
+        "fix the problems above and run the merge again; `--dry-run` shows the full forecast",
+    )
+    .with_details(report_details(report)))
+}
+
+/// The state file written before landing: everything needed to finish,
+/// resume or abort the merge.
+fn landing_state(
+    mission: &Mission,
+    setup: &Setup,
+    opts: &MergeOptions,
+    sig: &Signature<'static>,
+    done: &integrate::Integrated,
+    report: &MergeReport,
+) -> MergeState {
     let actor = mission
         .meta_str("accepted_by")
         .map(str::to_string)
         .or_else(|| sig.name().map(str::to_string))
         .unwrap_or_else(|| "user".into());
-    let state = MergeState {
+    MergeState {
         version: 1,
         mission_slug: mission.slug.clone(),
         strategy: opts.strategy,
@@ -495,9 +545,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         outcomes: report.lanes.clone(),
         commits_created: report.commits_created.clone(),
         notes: report.notes.clone(),
-    };
-    write_state(project, &state)?;
-    run_to_end(project, mission, &repo, state, false)
+    }
 }
 
 fn new_report(
