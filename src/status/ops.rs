@@ -36,10 +36,11 @@ pub struct MoveRequest {
 #[derive(Debug, Clone, Serialize)]
 pub struct MoveOutcome {
     pub wp_id: String,
-    pub from_lane: String,
-    pub to_lane: String,
+    pub from_lane: Lane,
+    pub to_lane: Lane,
     pub event_ids: Vec<String>,
-    pub hops: Vec<String>,
+    /// Every lane the move passed through, the last one `to_lane`.
+    pub hops: Vec<Lane>,
     /// What the move went ahead despite (e.g. uncommitted files outside the WP).
     pub warnings: Vec<String>,
 }
@@ -222,9 +223,9 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     }
     Ok(MoveOutcome {
         wp_id: file.id,
-        from_lane: from.to_string(),
-        to_lane: to.to_string(),
-        hops: events.iter().map(|e| e.to_lane.to_string()).collect(),
+        from_lane: from,
+        to_lane: to,
+        hops: events.iter().map(|e| e.to_lane).collect(),
         event_ids: events.into_iter().map(|e| e.event_id).collect(),
         warnings,
     })
@@ -285,7 +286,7 @@ pub fn add_history(
 pub struct BoardWp {
     pub id: String,
     pub title: String,
-    pub lane: String,
+    pub lane: Lane,
     pub agent: String,
     /// Who claimed it for implementation, and who took its review.
     pub implementer: String,
@@ -333,7 +334,7 @@ impl Board {
             wps.push(BoardWp {
                 id: f.id.clone(),
                 title: f.title().unwrap_or_default(),
-                lane: l.to_string(),
+                lane: l,
                 agent: f.get_str("agent").unwrap_or_default(),
                 implementer: roles
                     .get(&f.id)
@@ -360,7 +361,7 @@ impl Board {
             });
         }
         let total = wps.len();
-        let done = wps.iter().filter(|w| w.lane == "done").count();
+        let done = wps.iter().filter(|w| w.lane == Lane::Done).count();
         Ok(Board {
             mission_slug: mission.slug.clone(),
             mission_number: mission.number.clone().unwrap_or_default(),

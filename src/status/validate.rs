@@ -112,7 +112,7 @@ pub fn validate_workflow(
             .work_packages
             .iter()
             .find(|w| w.id == id)
-            .and_then(|w| Lane::parse(&w.lane).ok())
+            .map(|w| w.lane)
     };
     let events = StatusStore::for_mission(project, mission).read()?.events;
     let scope: Vec<work::ScopeFinding> = work::out_of_scope(project, mission)?;
@@ -121,7 +121,7 @@ pub fn validate_workflow(
         if only.as_ref().is_some_and(|id| id != &wp.id) {
             continue;
         }
-        let lane = Lane::parse(&wp.lane).unwrap_or(Lane::Planned);
+        let lane = wp.lane;
         let mut errs: Vec<String> = chain_errors
             .iter()
             .filter(|(id, _)| id == &wp.id)

@@ -213,3 +213,62 @@ fn finalize_edits_quoted_frontmatter_keys_in_place() {
     assert!(after.contains("# keep this comment\n"), "{after}");
     assert!(after.contains("\"work_package_id\": WP02\n"), "{after}");
 }
+
+/// Lifecycle lanes are typed in the core and serialize to the reference's
+/// strings: move-task's `from_lane`/`to_lane`/`hops` and the board's lanes.
+#[test]
+fn lanes_serialize_to_their_reference_strings() {
+    let env = TestEnv::new();
+    let (root, m) = env.three_wp_mission();
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "in_progress",
+            "--agent",
+            "ana",
+            "--mission",
+            &m.slug,
+            "--json",
+        ],
+    );
+    assert_eq!(v["from_lane"], "planned");
+    assert_eq!(v["to_lane"], "in_progress");
+    assert_eq!(v["old_lane"], "planned");
+    assert_eq!(v["new_lane"], "in_progress");
+    assert_eq!(v["hops"], serde_json::json!(["claimed", "in_progress"]));
+    let board = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(
+        board["by_lane"],
+        serde_json::json!({"in_progress": 1, "planned": 2})
+    );
+    let lanes: Vec<&str> = board["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["lane"].as_str().unwrap())
+        .collect();
+    assert_eq!(lanes, ["in_progress", "planned", "planned"]);
+    let list = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "list-tasks",
+            "--lane",
+            "in-progress",
+            "--mission",
+            &m.slug,
+            "--json",
+        ],
+    );
+    assert_eq!(list["count"], 1);
+    assert_eq!(list["tasks"][0]["lane"], "in_progress");
+}

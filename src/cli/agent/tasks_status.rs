@@ -161,10 +161,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             "{} {} -> {}",
             ctx.bold(&out.wp_id),
             out.from_lane,
-            ctx.paint(
-                &out.to_lane,
-                Lane::parse(&out.to_lane).map_or(style::DIM, lane_colour)
-            )
+            ctx.paint(out.to_lane.as_str(), lane_colour(out.to_lane))
         ));
     }
     Ok(())
@@ -232,8 +229,11 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     if ctx.json {
         let mut by_lane = serde_json::Map::new();
         for w in &board.work_packages {
-            let n = by_lane.get(&w.lane).and_then(|v| v.as_u64()).unwrap_or(0);
-            by_lane.insert(w.lane.clone(), (n + 1).into());
+            let n = by_lane
+                .get(w.lane.as_str())
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0);
+            by_lane.insert(w.lane.to_string(), (n + 1).into());
         }
         ctx.json_out(&json!({
             "mission_slug": board.mission_slug,
@@ -269,7 +269,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         let rows: Vec<&BoardWp> = board
             .work_packages
             .iter()
-            .filter(|w| w.lane == lane.as_str())
+            .filter(|w| w.lane == lane)
             .collect();
         if rows.is_empty() {
             continue;
@@ -310,7 +310,7 @@ fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let rows: Vec<&BoardWp> = board
         .work_packages
         .iter()
-        .filter(|w| lane.is_none_or(|l| w.lane == l.as_str()))
+        .filter(|w| lane.is_none_or(|l| w.lane == l))
         .collect();
     if ctx.json {
         ctx.json_out(&json!({
@@ -324,7 +324,7 @@ fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
             ctx.say(format!(
                 "{:<5} {:<12} {}",
                 w.id,
-                w.lane,
+                w.lane.as_str(),
                 truncate(&w.title, 60)
             ));
         }
