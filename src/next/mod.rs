@@ -17,6 +17,7 @@ use crate::fsutil;
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
+use crate::status::transitions::{self, Guard, Role as Who};
 use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
@@ -363,13 +364,14 @@ fn decide_step(
     };
     // Work waiting for review that this agent did not implement.
     let reviewable = |f: &&wp::WpFile| {
-        lane(&f.id) == Lane::ForReview
+        transitions::offered(lane(&f.id), Guard::ReviewClaim)
+            .is_some_and(|r| r.role == Who::Reviewer)
             && !agent.is_some_and(|a| {
                 crate::status::work::claimant(&events, &f.id).as_deref() == Some(a)
             })
     };
     let reviewing = |f: &&wp::WpFile| {
-        lane(&f.id) == Lane::InReview
+        transitions::offered(lane(&f.id), Guard::Verdict).is_some()
             && agent.is_some_and(|a| snap.work_packages.get(&f.id).is_some_and(|s| s.actor == a))
     };
     if role == Role::Review {
@@ -411,7 +413,8 @@ fn decide_step(
     }
     // Ready: planned, every dependency approved, and its lane's worktree free.
     let ready = files.iter().find(|f| {
-        lane(&f.id) == Lane::Planned && workspace::handoff::wait_reason(&lanes, &snap, f).is_none()
+        transitions::offered(lane(&f.id), Guard::Claim).is_some()
+            && workspace::handoff::wait_reason(&lanes, &snap, f).is_none()
     });
     if let Some(f) = ready {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
@@ -450,10 +453,11 @@ fn decide_step(
     // The agent's own claimed work: carry on with it rather than wait. An
     // implementation belongs to whoever claimed it; a review to whoever took it.
     let claimed_by_me = |f: &&wp::WpFile| {
-        matches!(lane(&f.id), Lane::Claimed | Lane::InProgress)
-            && agent.is_some_and(|a| {
-                crate::workspace::action::claimant(&events, &f.id).as_deref() == Some(a)
-            })
+        [Guard::Workspace, Guard::HandIn].into_iter().any(|g| {
+            transitions::offered(lane(&f.id), g).is_some_and(|r| r.role == Who::Implementer)
+        }) && agent.is_some_and(|a| {
+            crate::workspace::action::claimant(&events, &f.id).as_deref() == Some(a)
+        })
     };
     if let Some(f) = files.iter().find(claimed_by_me) {
         let ws = workspace::resolve(project, mission, &lanes, f)?;
@@ -498,14 +502,11 @@ fn decide_step(
     }
     let active: Vec<&str> = files
         .iter()
-        .filter(|f| !matches!(lane(&f.id), Lane::Approved | Lane::Done | Lane::Canceled))
+        .filter(|f| !transitions::settled(lane(&f.id)))
         .map(|f| f.id.as_str())
         .collect();
     if active.is_empty() {
-        if files
-            .iter()
-            .all(|f| matches!(lane(&f.id), Lane::Done | Lane::Canceled))
-        {
+        if files.iter().all(|f| lane(&f.id).is_terminal()) {
             d.kind = DecisionKind::Terminal;
             d.mission_state = "done";
             d.step_id = "done";
