@@ -435,13 +435,18 @@ fn apply_plan(
             .files_skipped_user_modified
             .extend(plan.conflicts.iter().cloned());
     }
-    for p in &write {
-        let path = root.join(&p.rel);
-        if let Some(dir) = path.parent() {
-            fsutil::create_dir_all(dir)?;
-        }
-        fsutil::atomic_write(&path, p.content.as_bytes())?;
+    // One batch: temp files written in parallel, renamed, then each directory
+    // synced once (not once per file).
+    let paths: Vec<PathBuf> = write.iter().map(|p| root.join(&p.rel)).collect();
+    for dir in paths.iter().filter_map(|p| p.parent()) {
+        fsutil::create_dir_all(dir)?;
     }
+    let files: Vec<(&Path, &[u8])> = paths
+        .iter()
+        .zip(&write)
+        .map(|(path, p)| (path.as_path(), p.content.as_bytes()))
+        .collect();
+    fsutil::atomic_write_all(&files)?;
     for p in write.iter().chain(&plan.unchanged) {
         manifest.files.insert(
             p.rel.clone(),

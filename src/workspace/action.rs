@@ -200,10 +200,11 @@ pub fn implement(
             let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
             if !owner.is_empty() && owner != agent {
                 if wp_id.is_some() {
-                    return Err(
-                        Error::user(format!("{} is in progress by {owner}", file.id))
-                            .with_hint("ask `spec-kitty next` for other work"),
-                    );
+                    return Err(Error::user(format!(
+                        "{} is in progress, claimed by {owner}",
+                        file.id
+                    ))
+                    .with_hint("ask `spec-kitty next` for other work"));
                 }
                 passed_over.push(file.id.clone());
                 continue;
