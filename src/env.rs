@@ -164,6 +164,8 @@ pub enum RaceHook {
     Create,
     /// Status moves: between reading the event log and appending to it.
     Status,
+    /// finalize-tasks: between reading the WP files and writing them back.
+    Finalize,
 }
 
 /// Sleep at `hook` for as long as its test variable says. Without the
@@ -205,14 +207,19 @@ mod hooks {
         name: "SPEC_KITTY_TEST_STATUS_RACE_MS",
         doc: "Test hook: a status move sleeps this long between reading and appending the log.",
     };
+    pub const FINALIZE_RACE_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_FINALIZE_RACE_MS",
+        doc: "Test hook: finalize-tasks sleeps this long between reading and writing the WP files.",
+    };
     pub const MERGE_INTERRUPT: Var = Var {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
         doc: "Test hook: `landed` stops a merge right after the refs and files landed.",
     };
-    pub const ALL: [Var; 4] = [
+    pub const ALL: [Var; 5] = [
         INIT_RACE_MS,
         CREATE_RACE_MS,
         STATUS_RACE_MS,
+        FINALIZE_RACE_MS,
         MERGE_INTERRUPT,
     ];
 
@@ -221,6 +228,7 @@ mod hooks {
             RaceHook::Init => INIT_RACE_MS,
             RaceHook::Create => CREATE_RACE_MS,
             RaceHook::Status => STATUS_RACE_MS,
+            RaceHook::Finalize => FINALIZE_RACE_MS,
         };
         if let Some(ms) = get(var).and_then(|v| v.trim().parse::<u64>().ok()) {
             std::thread::sleep(std::time::Duration::from_millis(ms));

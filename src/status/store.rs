@@ -232,7 +232,24 @@ impl StatusStore {
     /// Give every listed WP without events a forced `planned -> planned`
     /// bootstrap event. Returns the ids that were seeded.
     pub fn bootstrap(&self, wp_ids: &[String], actor: &str, dry_run: bool) -> Result<Vec<String>> {
-        let _lock = self.lock()?;
+        let held = self.lock()?;
+        self.bootstrap_held(&held, wp_ids, actor, dry_run)
+    }
+
+    /// The status lock of this mission, for a caller that must hold it across
+    /// more than one step (finalize-tasks rewrites WP files under it).
+    pub fn hold(&self) -> Result<FileLock> {
+        self.lock()
+    }
+
+    /// [`StatusStore::bootstrap`] for a caller already holding [`StatusStore::hold`].
+    pub fn bootstrap_held(
+        &self,
+        _held: &FileLock,
+        wp_ids: &[String],
+        actor: &str,
+        dry_run: bool,
+    ) -> Result<Vec<String>> {
         let log = self.read()?;
         let known: std::collections::HashSet<&str> =
             log.events.iter().map(|e| e.wp_id.as_str()).collect();

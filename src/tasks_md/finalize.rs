@@ -122,6 +122,11 @@ pub fn finalize(
         .locks_dir()
         .join(format!("finalize-{}.lock", mission.slug));
     let _lock = FileLock::acquire(&lock_path, LOCK_TIMEOUT, "finalize-tasks for this mission")?;
+    // The status lock too, for the whole read-render-write: move-task, mark-status
+    // and history write WP files and the log under it, so neither side can
+    // overwrite the other's change with a stale copy.
+    let store = StatusStore::for_mission(project, mission);
+    let held = store.hold()?;
 
     let mut report = Report {
         validate_only,
@@ -473,9 +478,8 @@ pub fn finalize(
         renders.push((p.file.path.clone(), p.new_text.clone()));
     }
 
-    let store = StatusStore::for_mission(project, mission);
     let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
-    let seeded = store.bootstrap(&ids, "finalize-tasks", true)?;
+    let seeded = store.bootstrap_held(&held, &ids, "finalize-tasks", true)?;
     report.bootstrap = Bootstrap {
         total_wps: ids.len(),
         newly_seeded: seeded.len(),
@@ -507,11 +511,14 @@ pub fn finalize(
     if let Some(text) = &lanes_text {
         batch.push((lanes_path.as_path(), text.as_bytes()));
     }
+    // Test hook: a wider gap between reading and writing the WP files makes the
+    // parallel-process test fail reliably if the status lock is ever dropped.
+    crate::env::race_pause(crate::env::RaceHook::Finalize);
     fsutil::atomic_write_all(&batch)?;
     report
         .files_written
         .extend(batch.iter().map(|(p, _)| p.to_path_buf()));
-    store.bootstrap(&ids, "finalize-tasks", false)?;
+    store.bootstrap_held(&held, &ids, "finalize-tasks", false)?;
     Ok(report)
 }
 

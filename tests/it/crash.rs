@@ -1,0 +1,139 @@
+//! Crash safety: concurrent writers that never lose each other's changes,
+//! derived files rebuilt after a kill, and kills of `agent action implement`
+//! that never leave a half-made workspace reported as ready.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// The WP file of `wp` in the mission directory.
+fn wp_file(dir: &Path, wp: &str) -> std::path::PathBuf {
+    fs::read_dir(dir.join("tasks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{wp}-"))
+        })
+        .unwrap_or_else(|| panic!("no file for {wp}"))
+}
+
+fn event_lines(dir: &Path) -> Vec<Value> {
+    fs::read_to_string(dir.join("status.events.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// finalize-tasks rewrites WP files (it restores a frontmatter key removed by
+/// hand) while move-task appends an event, sets `agent` and adds an activity
+/// line to the same file. Run together many times, with both race windows
+/// widened, every event and every one of both commands' file changes survives.
+#[test]
+fn finalize_and_move_task_never_lose_each_others_writes() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::planning("WP01", "Notes", "kitty-specs/{slug}/notes.md", &[]),
+        WpDef::planning("WP02", "More", "kitty-specs/{slug}/more.md", &[]),
+    ]);
+    let file = wp_file(&m.dir, "WP01");
+    let events_before = event_lines(&m.dir).len();
+    let rounds = 12;
+    for r in 0..rounds {
+        // Something for finalize to write back: drop a key it owns.
+        let text = fs::read_to_string(&file).unwrap();
+        let stripped: String = text
+            .lines()
+            .filter(|l| !l.starts_with("planning_base_branch:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(stripped, text, "round {r}: the key was there to drop");
+        fs::write(&file, &stripped).unwrap();
+
+        let to = if r % 2 == 0 { "in_progress" } else { "planned" };
+        let agent = format!("agent{r}");
+        let note = format!("round {r}");
+        let fin = env.spawn_env(
+            &root,
+            &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+            &[("SPEC_KITTY_TEST_FINALIZE_RACE_MS", "40")],
+        );
+        let mv = env.spawn_env(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                to,
+                "--force",
+                "--mission",
+                &m.slug,
+                "--agent",
+                &agent,
+                "--note",
+                &note,
+            ],
+            &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "40")],
+        );
+        for (what, c) in [("finalize-tasks", fin), ("move-task", mv)] {
+            let o = c.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "round {r}: {what} failed: {}",
+                stderr(&o)
+            );
+        }
+
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.lines().any(|l| l.starts_with("planning_base_branch:")),
+            "round {r}: finalize's change was lost:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("Moved to {to} – {note}")),
+            "round {r}: move-task's activity line was lost:\n{text}"
+        );
+        if to == "in_progress" {
+            assert!(
+                text.contains(&format!("\nagent: {agent}\n")),
+                "round {r}: move-task's agent was lost:\n{text}"
+            );
+        }
+        // Every activity line of earlier rounds is still there too.
+        for k in 0..=r {
+            assert!(
+                text.contains(&format!("– round {k}\n")),
+                "round {r}: round {k} lost:\n{text}"
+            );
+        }
+        let events = event_lines(&m.dir);
+        assert_eq!(
+            events.len(),
+            events_before + r + 1,
+            "round {r}: an event was lost"
+        );
+        assert_eq!(events.last().unwrap()["to_lane"], to);
+    }
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    let wp1 = v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "WP01")
+        .unwrap()
+        .clone();
+    assert_eq!(wp1["lane"], "planned", "{v}");
+}
