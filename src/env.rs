@@ -188,12 +188,31 @@ pub fn merge_interrupt_after_landing() -> bool {
     false
 }
 
+/// Where a test may make a status move die as a kill would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// The move's pending WP-file record is written, its events are not.
+    BeforeAppend,
+    /// The events are appended; status.json and the WP file are not written.
+    AfterAppend,
+}
+
+/// Abort the process at `point` if the test variable names it. Without the
+/// `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn crash_point(point: CrashPoint) {
+    #[cfg(feature = "test-hooks")]
+    hooks::crash_point(point);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = point;
+}
+
 /// Whether this build has the test hooks compiled in.
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
 mod hooks {
-    use super::{get, RaceHook, Var};
+    use super::{get, CrashPoint, RaceHook, Var};
 
     pub const INIT_RACE_MS: Var = Var {
         name: "SPEC_KITTY_TEST_INIT_RACE_MS",
@@ -215,7 +234,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
         doc: "Test hook: `landed` stops a merge right after the refs and files landed.",
     };
-    pub const ALL: [Var; 5] = [
+    pub const MOVE_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_MOVE_CRASH",
+        doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
+    };
+    pub const ALL: [Var; 6] = [
+        MOVE_CRASH,
         INIT_RACE_MS,
         CREATE_RACE_MS,
         STATUS_RACE_MS,
@@ -232,6 +256,16 @@ mod hooks {
         };
         if let Some(ms) = get(var).and_then(|v| v.trim().parse::<u64>().ok()) {
             std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+
+    pub fn crash_point(point: CrashPoint) {
+        let want = match point {
+            CrashPoint::BeforeAppend => "before-append",
+            CrashPoint::AfterAppend => "after-append",
+        };
+        if get(MOVE_CRASH).as_deref() == Some(want) {
+            std::process::abort();
         }
     }
 

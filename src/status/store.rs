@@ -182,6 +182,17 @@ impl StatusStore {
     /// Validate and record a move under the lock; returns the events written
     /// (none when the WP is already in the target lane).
     pub fn transition(&self, t: &Transition) -> Result<Vec<StatusEvent>> {
+        self.transition_then(t, |_| Ok(()))
+    }
+
+    /// [`StatusStore::transition`] that calls `before_append` with the events
+    /// about to be written, under the lock, before the append (a failure there
+    /// writes nothing).
+    pub fn transition_then(
+        &self,
+        t: &Transition,
+        before_append: impl FnOnce(&[StatusEvent]) -> Result<()>,
+    ) -> Result<Vec<StatusEvent>> {
         let _lock = self.lock()?;
         let log = self.read()?;
         // Test hook: a wider gap between read and append makes the
@@ -222,7 +233,10 @@ impl StatusStore {
             events.push(e);
             prev = to;
         }
+        before_append(&events)?;
+        crate::env::crash_point(crate::env::CrashPoint::BeforeAppend);
         self.append(&events)?;
+        crate::env::crash_point(crate::env::CrashPoint::AfterAppend);
         let mut all = log.events;
         all.extend(events.iter().cloned());
         self.write_snapshot(&reduce(&all))?;

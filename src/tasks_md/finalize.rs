@@ -127,6 +127,10 @@ pub fn finalize(
     // overwrite the other's change with a stale copy.
     let store = StatusStore::for_mission(project, mission);
     let held = store.hold()?;
+    if !validate_only {
+        // A move killed after its event was logged: its WP-file side first.
+        crate::status::ops::settle_pending(project, mission)?;
+    }
 
     let mut report = Report {
         validate_only,

@@ -137,3 +137,188 @@ fn finalize_and_move_task_never_lose_each_others_writes() {
         .clone();
     assert_eq!(wp1["lane"], "planned", "{v}");
 }
+
+/// A move killed right after its event reached the log (status.json and the
+/// WP file not yet written): the next command brings both up to date.
+#[test]
+fn a_move_killed_after_the_append_is_finished_by_the_next_command() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let file = wp_file(&m.dir, "WP01");
+    let before = fs::read_to_string(&file).unwrap();
+    let snapshot_before = fs::read_to_string(m.dir.join("status.json")).unwrap();
+    let o = env
+        .sk(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                "claimed",
+                "--mission",
+                &m.slug,
+                "--agent",
+                "crashy",
+                "--note",
+                "taking it",
+            ],
+        )
+        .env("SPEC_KITTY_TEST_MOVE_CRASH", "after-append")
+        .output()
+        .unwrap();
+    // The hook really killed it, after the event was written.
+    assert!(
+        !o.status.success(),
+        "the crash hook did not fire: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        o.status.code(),
+        None,
+        "killed by a signal, not an error exit"
+    );
+    let events = event_lines(&m.dir);
+    assert_eq!(events.last().unwrap()["to_lane"], "claimed");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        before,
+        "the WP file was not written"
+    );
+    assert_eq!(
+        fs::read_to_string(m.dir.join("status.json")).unwrap(),
+        snapshot_before,
+        "status.json was not written"
+    );
+
+    // The next command (the board) rebuilds the derived data.
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "claimed", "{v}");
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\nagent: crashy\n"), "{text}");
+    assert_eq!(
+        text.matches("– crashy – Moved to claimed – taking it\n")
+            .count(),
+        1,
+        "{text}"
+    );
+    let snap = fs::read_to_string(m.dir.join("status.json")).unwrap();
+    assert_ne!(snap, snapshot_before, "status.json was rebuilt");
+    assert!(snap.contains("claimed"), "{snap}");
+    let last = events.last().unwrap()["event_id"].as_str().unwrap();
+    assert!(
+        snap.contains(last),
+        "status.json names the last event: {snap}"
+    );
+
+    // Settled once: more commands add nothing.
+    env.ok(&root, &["agent", "tasks", "status", "--mission", &m.slug]);
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    let again = fs::read_to_string(&file).unwrap();
+    assert_eq!(again.matches("Moved to claimed").count(), 1, "{again}");
+}
+
+/// A move killed after it noted the WP-file change but before its event was
+/// appended never shows up: the log has no event, the WP file no activity line.
+#[test]
+fn a_move_killed_before_the_append_leaves_no_trace() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let file = wp_file(&m.dir, "WP01");
+    let before = fs::read_to_string(&file).unwrap();
+    let n = event_lines(&m.dir).len();
+    let o = env
+        .sk(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                "claimed",
+                "--mission",
+                &m.slug,
+                "--agent",
+                "crashy",
+            ],
+        )
+        .env("SPEC_KITTY_TEST_MOVE_CRASH", "before-append")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), None, "killed by a signal: {}", stderr(&o));
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "planned", "{v}");
+    assert_eq!(event_lines(&m.dir).len(), n);
+    assert_eq!(fs::read_to_string(&file).unwrap(), before);
+    // And the next move works and is noted once.
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "steady",
+        ],
+    );
+    let text = fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches("Moved to claimed").count(), 1, "{text}");
+    assert!(text.contains("\nagent: steady\n"), "{text}");
+}
+
+/// An event appended by hand (as a pull or a kill of another tool leaves it)
+/// with a stale status.json: the next read rebuilds the snapshot from the log.
+#[test]
+fn a_hand_appended_event_rebuilds_status_json() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let mut e = event_lines(&m.dir).last().unwrap().clone();
+    e["event_id"] = "01KZZZZZZZZZZZZZZZZZZZZZZZ".into();
+    e["from_lane"] = "planned".into();
+    e["to_lane"] = "claimed".into();
+    e["actor"] = "someone".into();
+    e["force"] = true.into();
+    e["at"] = "2030-01-01T00:00:00+00:00".into();
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    text.push_str(&format!("{e}\n"));
+    fs::write(&log, text).unwrap();
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "claimed", "{v}");
+    let snap = fs::read_to_string(m.dir.join("status.json")).unwrap();
+    assert!(snap.contains("01KZZZZZZZZZZZZZZZZZZZZZZZ"), "{snap}");
+}
