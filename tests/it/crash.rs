@@ -322,3 +322,59 @@ fn a_hand_appended_event_rebuilds_status_json() {
     let snap = fs::read_to_string(m.dir.join("status.json")).unwrap();
     assert!(snap.contains("01KZZZZZZZZZZZZZZZZZZZZZZZ"), "{snap}");
 }
+
+/// `agent action implement` with a tasks.md over the size cap, or one it
+/// cannot read, refuses naming the file, and claims nothing.
+#[test]
+fn implement_refuses_an_oversized_or_unreadable_tasks_md() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let tasks = m.dir.join("tasks.md");
+    let args = [
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        &m.slug,
+        "--agent",
+        "a",
+        "--json",
+    ];
+    let events = event_lines(&m.dir).len();
+
+    // One byte over the 16 MiB cap of src/bounds.rs (a sparse file).
+    let f = fs::OpenOptions::new().write(true).open(&tasks).unwrap();
+    f.set_len(16 * 1024 * 1024 + 1).unwrap();
+    drop(f);
+    let o = env.run(&root, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = e["error"].as_str().unwrap();
+    assert!(msg.contains(&tasks.display().to_string()), "{e}");
+    assert!(
+        msg.contains(&(16u64 * 1024 * 1024).to_string()),
+        "names the cap: {e}"
+    );
+    assert_eq!(event_lines(&m.dir).len(), events, "nothing claimed");
+
+    // Unreadable: a directory where the file should be.
+    fs::remove_file(&tasks).unwrap();
+    fs::create_dir(&tasks).unwrap();
+    let o = env.run(&root, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains(&tasks.display().to_string()),
+        "{e}"
+    );
+    assert_eq!(event_lines(&m.dir).len(), events, "nothing claimed");
+}
