@@ -378,3 +378,145 @@ fn implement_refuses_an_oversized_or_unreadable_tasks_md() {
     );
     assert_eq!(event_lines(&m.dir).len(), events, "nothing claimed");
 }
+
+/// Start `spec-kitty ARGS` and SIGKILL it after `delay_us`; true when it was
+/// still running (really killed).
+fn kill_after(env: &TestEnv, dir: &Path, args: &[&str], delay_us: u64) -> bool {
+    let mut child = env.spawn(dir, args);
+    std::thread::sleep(std::time::Duration::from_micros(delay_us));
+    let _ = child.kill();
+    child.wait().unwrap().code().is_none()
+}
+
+/// `agent action implement` killed at random points of creating a lane
+/// worktree (a checkout of many files): the next run never hands out an empty
+/// or partial checkout. It finishes it (clean `git status`, tree equal to the
+/// base) or refuses with the fix.
+#[test]
+fn killed_implement_never_hands_out_a_partial_worktree() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    // Enough committed files that the checkout takes a while.
+    for i in 0..800 {
+        write(
+            &root.join(format!("src/gen/d{}/f{i}.txt", i % 30)),
+            &format!("file {i}\n"),
+        );
+    }
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "many files"]);
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission"]);
+    let base_tree = env.git(&root, &["rev-parse", "HEAD^{tree}"]);
+    let args = [
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        &m.slug,
+        "--agent",
+        "a",
+        "--json",
+    ];
+
+    // One whole run: how long it takes, and where the worktree goes.
+    let t = std::time::Instant::now();
+    let v = env.json(&root, &args);
+    let full = t.elapsed().as_micros() as u64;
+    let wt = std::path::PathBuf::from(v["workspace"].as_str().unwrap());
+    let branch = v["branch"].as_str().unwrap().to_string();
+    let reset = |env: &TestEnv| {
+        let _ = std::process::Command::new("git")
+            .args(["worktree", "remove", "--force"])
+            .arg(&wt)
+            .current_dir(&root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &env.home)
+            .output();
+        let _ = fs::remove_dir_all(&wt);
+        env.git(&root, &["worktree", "prune"]);
+        let _ = std::process::Command::new("git")
+            .args(["branch", "-D", &branch])
+            .current_dir(&root)
+            .env("HOME", &env.home)
+            .output();
+        env.ok(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                "planned",
+                "--force",
+                "--note",
+                "reset",
+                "--mission",
+                &m.slug,
+            ],
+        );
+    };
+
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut killed, mut partial, mut refused) = (0, 0, 0);
+    for round in 0..12 {
+        reset(&env);
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let delay = full / 5 + rng % (full.max(1));
+        if !kill_after(&env, &root, &args, delay) {
+            continue;
+        }
+        killed += 1;
+        let status = std::process::Command::new("git")
+            .args(["status", "--porcelain"])
+            .current_dir(&wt)
+            .env("HOME", &env.home)
+            .output();
+        if wt.exists() && status.is_ok_and(|o| !o.status.success() || !o.stdout.is_empty()) {
+            partial += 1;
+        }
+        // The next run.
+        let o = env.run(&root, &args);
+        if !o.status.success() {
+            let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert!(
+                e["hint"]
+                    .as_str()
+                    .is_some_and(|h| h.contains("git worktree prune")),
+                "round {round}: refused without the fix: {e}"
+            );
+            refused += 1;
+            continue;
+        }
+        let st = env.git(&wt, &["status", "--porcelain"]);
+        assert!(
+            st.is_empty(),
+            "round {round}: the handed-out worktree is not clean ({} lines, first: {:?})",
+            st.lines().count(),
+            st.lines().next()
+        );
+        assert_eq!(
+            env.git(&wt, &["rev-parse", "HEAD^{tree}"]),
+            base_tree,
+            "round {round}: the worktree's tree is not the base"
+        );
+        assert!(wt.join("src/gen/d0/f0.txt").is_file(), "round {round}");
+    }
+    assert!(killed > 0, "no run was killed");
+    eprintln!("killed {killed}, partial checkouts {partial}, refused {refused}");
+    assert!(partial > 0, "no kill landed mid-checkout (killed {killed})");
+}
