@@ -268,7 +268,7 @@ pub(crate) fn unfinished_wps(mission: &Mission, snap: &Snapshot) -> Result<(usiz
     let mut problems = Vec::new();
     for f in &files {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
-        if !matches!(lane, Lane::Approved | Lane::Done | Lane::Canceled) {
+        if !crate::status::transitions::settled(lane) {
             problems.push(format!("{} is {lane}", f.id));
         }
     }

@@ -17,7 +17,8 @@ use crate::fsutil;
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
-use crate::status::{Lane, StatusStore};
+use crate::status::transitions::{self, Guard, Role as Who};
+use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
@@ -220,6 +221,8 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
     Ok(())
 }
 
+/// The step for `agent` in `role`, read off the mission's files: the planning
+/// steps until the work packages are finalized, then the board.
 fn decide_step(
     project: &Project,
     mission: &Mission,
@@ -227,13 +230,32 @@ fn decide_step(
     result: Option<&str>,
     role: Role,
 ) -> Result<Decision> {
-    let slug = &mission.slug;
-    // One shell word: it is printed inside commands (crate::shell).
-    let agent_name = agent.map_or_else(|| "<agent>".to_string(), crate::shell::quote);
-    let mut d = Decision {
+    let mut d = new_decision(mission, agent, result);
+    let Some((files, lanes)) = planning_step(mission, &mut d)? else {
+        return Ok(d);
+    };
+    let board = Board::read(project, mission, files, agent)?;
+    d.progress = Some(board.progress());
+    let desk = Desk {
+        project,
+        mission,
+        lanes: &lanes,
+        // One shell word: it is printed inside commands (crate::shell).
+        agent_name: agent.map_or_else(|| "<agent>".to_string(), crate::shell::quote),
+    };
+    match role {
+        Role::Review => review_step(&desk, &board, &mut d)?,
+        Role::Implement => implement_step(&desk, &board, &mut d)?,
+    }
+    Ok(d)
+}
+
+/// A decision with nothing decided yet.
+fn new_decision(mission: &Mission, agent: Option<&str>, result: Option<&str>) -> Decision {
+    Decision {
         kind: DecisionKind::Step,
         agent: agent.map(str::to_string),
-        mission_slug: slug.clone(),
+        mission_slug: mission.slug.clone(),
         mission_number: mission.number.clone(),
         mission_type: mission.mission_type().to_string(),
         mission: mission.mission_type().to_string(),
@@ -258,27 +280,54 @@ fn decide_step(
         command: None,
         slash_command: None,
         recorded_result: result.map(str::to_string),
-    };
-    let step = |d: &mut Decision,
-                state: &'static str,
-                action: &'static str,
-                slash: Option<&str>,
-                cmd: Option<String>,
-                reason: String| {
-        d.mission_state = state;
-        d.step_id = state;
-        d.action = Some(action);
-        d.slash_command = slash.map(str::to_string);
-        d.command = cmd;
-        d.reason = Some(reason);
-    };
+    }
+}
+
+impl Decision {
+    /// Make this the step `action` of mission state `state`.
+    fn set_step(
+        &mut self,
+        state: &'static str,
+        action: &'static str,
+        slash: Option<&str>,
+        command: Option<String>,
+        reason: String,
+    ) {
+        self.mission_state = state;
+        self.step_id = state;
+        self.action = Some(action);
+        self.slash_command = slash.map(str::to_string);
+        self.command = command;
+        self.reason = Some(reason);
+    }
+
+    /// Nothing to do in `state` now: say why and how to watch the board.
+    fn set_blocked(&mut self, state: &'static str, reason: String) {
+        self.kind = DecisionKind::Blocked;
+        self.mission_state = state;
+        self.step_id = state;
+        self.reason = Some(reason);
+        self.command = Some(format!(
+            "spec-kitty agent tasks status --mission {}",
+            self.mission_slug
+        ));
+    }
+}
+
+/// Specify, plan, tasks, finalize: the first of them still to do becomes the
+/// step (and `None` is returned); once all are done, the work packages and
+/// the lanes they are placed in.
+fn planning_step(
+    mission: &Mission,
+    d: &mut Decision,
+) -> Result<Option<(Vec<wp::WpFile>, LanesManifest)>> {
+    let slug = &mission.slug;
     if is_template(mission, &mission.spec_file(), "spec") {
-        step(
-            &mut d,
+        d.set_step(
             "specify",
             "specify",
             // The slash command creates a mission; this one exists already, so
-            // the step's prompt file (written below) is the instruction.
+            // the step's prompt file is the instruction.
             None,
             None,
             format!(
@@ -286,11 +335,10 @@ fn decide_step(
                 mission.spec_file().display()
             ),
         );
-        return Ok(d);
+        return Ok(None);
     }
     if is_template(mission, &mission.plan_file(), "plan") {
-        step(
-            &mut d,
+        d.set_step(
             "plan",
             "plan",
             Some("/spec-kitty.plan"),
@@ -299,7 +347,7 @@ fn decide_step(
             )),
             "there is no plan.md yet: write the technical plan".into(),
         );
-        return Ok(d);
+        return Ok(None);
     }
     let files = if mission.tasks_dir().is_dir() {
         wp::load_all(&mission.tasks_dir())?
@@ -307,247 +355,277 @@ fn decide_step(
         Vec::new()
     };
     if !mission.tasks_file().is_file() || files.is_empty() {
-        step(
-            &mut d,
+        d.set_step(
             "tasks",
             "tasks",
             Some("/spec-kitty.tasks"),
             None,
             "no work packages yet: write tasks.md and tasks/WPxx-*.md".into(),
         );
-        return Ok(d);
+        return Ok(None);
     }
     // Finalized: lanes.json exists and places every WP, and every WP declares
     // its dependencies. A WP added or renamed since then needs another pass.
-    let lanes_json = LanesManifest::for_mission(mission)?;
-    let finalized = lanes_json.as_ref().is_some_and(|l| {
-        files
-            .iter()
-            .all(|f| f.declares_dependencies() && l.lane_for_wp(&f.id).is_some())
-    });
-    if !finalized {
-        step(
-            &mut d,
-            "tasks_finalize",
-            "tasks-finalize",
-            Some("/spec-kitty.tasks-finalize"),
-            Some(format!(
-                "spec-kitty agent mission finalize-tasks --mission {slug}"
-            )),
-            "work packages are not finalized: compute dependencies and lanes".into(),
-        );
-        return Ok(d);
+    match LanesManifest::for_mission(mission)? {
+        Some(lanes)
+            if files
+                .iter()
+                .all(|f| f.declares_dependencies() && lanes.lane_for_wp(&f.id).is_some()) =>
+        {
+            Ok(Some((files, lanes)))
+        }
+        _ => {
+            d.set_step(
+                "tasks_finalize",
+                "tasks-finalize",
+                Some("/spec-kitty.tasks-finalize"),
+                Some(format!(
+                    "spec-kitty agent mission finalize-tasks --mission {slug}"
+                )),
+                "work packages are not finalized: compute dependencies and lanes".into(),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The work packages, where each one stands, and who is asking. Which step a
+/// WP's lane waits for is the lifecycle table's answer (`transitions`).
+struct Board<'a> {
+    files: Vec<wp::WpFile>,
+    events: Vec<StatusEvent>,
+    snap: Snapshot,
+    agent: Option<&'a str>,
+}
+
+impl<'a> Board<'a> {
+    fn read(
+        project: &Project,
+        mission: &Mission,
+        files: Vec<wp::WpFile>,
+        agent: Option<&'a str>,
+    ) -> Result<Self> {
+        let events = StatusStore::for_mission(project, mission).read()?.events;
+        let snap = crate::status::reduce(&events);
+        Ok(Board {
+            files,
+            events,
+            snap,
+            agent,
+        })
     }
 
-    let store = StatusStore::for_mission(project, mission);
-    let events = store.read()?.events;
-    let snap = crate::status::reduce(&events);
-    let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
-    let count = |ls: &[Lane]| files.iter().filter(|f| ls.contains(&lane(&f.id))).count();
-    let weighted: f64 = files
-        .iter()
-        .map(|f| lane(&f.id).progress_weight())
-        .sum::<f64>()
-        / files.len() as f64;
-    d.progress = Some(Progress {
-        total_wps: files.len(),
-        done_wps: count(&[Lane::Done]),
-        approved_wps: count(&[Lane::Approved]),
-        in_progress_wps: count(&[Lane::Claimed, Lane::InProgress]),
-        planned_wps: count(&[Lane::Planned]),
-        for_review_wps: count(&[Lane::ForReview, Lane::InReview]),
-        weighted_percentage: (weighted * 1000.0).round() / 10.0,
-    });
-    let Some(lanes) = lanes_json else {
-        return Ok(d);
-    };
-    // Work waiting for review that this agent did not implement.
-    let reviewable = |f: &&wp::WpFile| {
-        lane(&f.id) == Lane::ForReview
-            && !agent.is_some_and(|a| {
-                crate::status::work::claimant(&events, &f.id).as_deref() == Some(a)
-            })
-    };
-    let reviewing = |f: &&wp::WpFile| {
-        lane(&f.id) == Lane::InReview
-            && agent.is_some_and(|a| snap.work_packages.get(&f.id).is_some_and(|s| s.actor == a))
-    };
-    if role == Role::Review {
-        let pick = files
+    fn lane(&self, id: &str) -> Lane {
+        self.snap.lane_of(id).unwrap_or(Lane::Planned)
+    }
+
+    /// Whether the table offers a move under `guard` from `f`'s lane to `who`
+    /// (any role when `None`).
+    fn offers(&self, f: &wp::WpFile, guard: Guard, who: Option<Who>) -> bool {
+        transitions::offered(self.lane(&f.id), guard)
+            .is_some_and(|r| who.is_none_or(|w| r.role == w))
+    }
+
+    fn is_asker(&self, name: Option<&str>) -> bool {
+        self.agent.is_some_and(|a| name == Some(a))
+    }
+
+    fn progress(&self) -> Progress {
+        let files = &self.files;
+        let count = |ls: &[Lane]| {
+            files
+                .iter()
+                .filter(|f| ls.contains(&self.lane(&f.id)))
+                .count()
+        };
+        let weighted: f64 = files
             .iter()
-            .find(reviewing)
-            .map(|f| (f, "is in review by you: approve it or send it back"))
-            .or_else(|| {
-                files
-                    .iter()
-                    .find(reviewable)
-                    .map(|f| (f, "is waiting for review"))
-            });
-        if let Some((f, why)) = pick {
-            let ws = workspace::resolve(project, mission, &lanes, f)?;
-            step(
-                &mut d,
-                "review",
-                "review",
-                Some("/spec-kitty.review"),
-                Some(format!(
-                    "spec-kitty agent action review {} --mission {slug} --agent {agent_name}",
-                    f.id
-                )),
-                format!("{} {why}", f.id),
-            );
-            d.wp_id = Some(f.id.clone());
-            d.workspace_path = Some(ws.path);
-            return Ok(d);
+            .map(|f| self.lane(&f.id).progress_weight())
+            .sum::<f64>()
+            / files.len() as f64;
+        Progress {
+            total_wps: files.len(),
+            done_wps: count(&[Lane::Done]),
+            approved_wps: count(&[Lane::Approved]),
+            in_progress_wps: count(&[Lane::Claimed, Lane::InProgress]),
+            planned_wps: count(&[Lane::Planned]),
+            for_review_wps: count(&[Lane::ForReview, Lane::InReview]),
+            weighted_percentage: (weighted * 1000.0).round() / 10.0,
         }
-        d.kind = DecisionKind::Blocked;
-        d.mission_state = "review";
-        d.step_id = "review";
-        d.reason = Some(format!(
-            "nothing to review for {agent_name}: no work package is waiting for review by someone other than its implementer"
-        ));
-        d.command = Some(format!("spec-kitty agent tasks status --mission {slug}"));
-        return Ok(d);
     }
-    // Ready: planned, every dependency approved, and its lane's worktree free.
-    let ready = files.iter().find(|f| {
-        lane(&f.id) == Lane::Planned && workspace::handoff::wait_reason(&lanes, &snap, f).is_none()
-    });
-    if let Some(f) = ready {
-        let ws = workspace::resolve(project, mission, &lanes, f)?;
-        step(
-            &mut d,
-            "implement",
-            "implement",
-            Some("/spec-kitty.implement"),
+
+    /// A WP waiting to be claimed whose dependencies are approved and whose
+    /// lane's worktree is free.
+    fn ready(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
+        self.files.iter().find(|f| {
+            self.offers(f, Guard::Claim, None)
+                && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
+        })
+    }
+
+    /// A WP waiting for a reviewer that the asking agent did not implement.
+    fn waiting_review(&self) -> Option<&wp::WpFile> {
+        self.files.iter().find(|f| {
+            self.offers(f, Guard::ReviewClaim, Some(Who::Reviewer))
+                && !self.is_asker(crate::status::work::claimant(&self.events, &f.id).as_deref())
+        })
+    }
+
+    /// A WP whose review the asking agent took and has not given a verdict on.
+    fn in_review_by_asker(&self) -> Option<&wp::WpFile> {
+        self.files.iter().find(|f| {
+            self.offers(f, Guard::Verdict, None)
+                && self.is_asker(self.snap.work_packages.get(&f.id).map(|s| s.actor.as_str()))
+        })
+    }
+
+    /// A WP the asking agent claimed and has not handed in yet.
+    fn own_implementation(&self) -> Option<&wp::WpFile> {
+        self.files.iter().find(|f| {
+            [Guard::Workspace, Guard::HandIn]
+                .into_iter()
+                .any(|g| self.offers(f, g, Some(Who::Implementer)))
+                && self.is_asker(crate::workspace::action::claimant(&self.events, &f.id).as_deref())
+        })
+    }
+
+    /// WPs that still need work before the mission can be accepted.
+    fn unsettled(&self) -> impl Iterator<Item = &wp::WpFile> {
+        self.files
+            .iter()
+            .filter(|f| !transitions::settled(self.lane(&f.id)))
+    }
+}
+
+/// What every hand-out needs: where the work is and whom it is for.
+struct Desk<'a> {
+    project: &'a Project,
+    mission: &'a Mission,
+    lanes: &'a LanesManifest,
+    agent_name: String,
+}
+
+impl Desk<'_> {
+    /// Hand `f` out to `action` (`implement` or `review`) in its workspace.
+    fn hand_out(
+        &self,
+        d: &mut Decision,
+        f: &wp::WpFile,
+        action: &'static str,
+        reason: String,
+    ) -> Result<()> {
+        let ws = workspace::resolve(self.project, self.mission, self.lanes, f)?;
+        d.set_step(
+            action,
+            action,
+            Some(if action == "review" {
+                "/spec-kitty.review"
+            } else {
+                "/spec-kitty.implement"
+            }),
             Some(format!(
-                "spec-kitty agent action implement {} --mission {slug} --agent {agent_name}",
-                f.id
+                "spec-kitty agent action {action} {} --mission {} --agent {}",
+                f.id, self.mission.slug, self.agent_name
             )),
-            format!("{} is ready: its dependencies are done", f.id),
+            reason,
         );
         d.wp_id = Some(f.id.clone());
         d.workspace_path = Some(ws.path);
-        return Ok(d);
+        Ok(())
     }
-    if let Some(f) = files.iter().find(reviewable) {
-        let ws = workspace::resolve(project, mission, &lanes, f)?;
-        step(
-            &mut d,
-            "review",
-            "review",
-            Some("/spec-kitty.review"),
-            Some(format!(
-                "spec-kitty agent action review {} --mission {slug} --agent {agent_name}",
-                f.id
-            )),
-            format!("{} is waiting for review", f.id),
+}
+
+/// A reviewer: the review it already took, else one waiting; never new work.
+fn review_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
+    if let Some(f) = board.in_review_by_asker() {
+        let why = "is in review by you: approve it or send it back";
+        return desk.hand_out(d, f, "review", format!("{} {why}", f.id));
+    }
+    if let Some(f) = board.waiting_review() {
+        return desk.hand_out(d, f, "review", format!("{} is waiting for review", f.id));
+    }
+    d.set_blocked(
+        "review",
+        format!(
+            "nothing to review for {}: no work package is waiting for review by someone other than its implementer",
+            desk.agent_name
+        ),
+    );
+    Ok(())
+}
+
+/// An implementer: new ready work first, then others' work waiting for review,
+/// then its own claimed work, then a review it took; with none of these, the
+/// mission's wrap-up or what it waits for.
+fn implement_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
+    let name = &desk.agent_name;
+    if let Some(f) = board.ready(desk.lanes) {
+        let why = format!("{} is ready: its dependencies are done", f.id);
+        return desk.hand_out(d, f, "implement", why);
+    }
+    if let Some(f) = board.waiting_review() {
+        return desk.hand_out(d, f, "review", format!("{} is waiting for review", f.id));
+    }
+    // Carry on with claimed work rather than wait. An implementation belongs
+    // to whoever claimed it; a review to whoever took it.
+    if let Some(f) = board.own_implementation() {
+        let why = format!(
+            "{} is {} by {name}: finish it and hand it in for review (the command prints its prompt again)",
+            f.id,
+            board.lane(&f.id)
         );
-        d.wp_id = Some(f.id.clone());
-        d.workspace_path = Some(ws.path);
-        return Ok(d);
+        return desk.hand_out(d, f, "implement", why);
     }
-    // The agent's own claimed work: carry on with it rather than wait. An
-    // implementation belongs to whoever claimed it; a review to whoever took it.
-    let claimed_by_me = |f: &&wp::WpFile| {
-        matches!(lane(&f.id), Lane::Claimed | Lane::InProgress)
-            && agent.is_some_and(|a| {
-                crate::workspace::action::claimant(&events, &f.id).as_deref() == Some(a)
-            })
-    };
-    if let Some(f) = files.iter().find(claimed_by_me) {
-        let ws = workspace::resolve(project, mission, &lanes, f)?;
-        step(
-            &mut d,
-            "implement",
-            "implement",
-            Some("/spec-kitty.implement"),
-            Some(format!(
-                "spec-kitty agent action implement {} --mission {slug} --agent {agent_name}",
-                f.id
-            )),
-            format!(
-                "{} is {} by {agent_name}: finish it and hand it in for review (the command prints its prompt again)",
-                f.id,
-                lane(&f.id)
-            ),
+    if let Some(f) = board.in_review_by_asker() {
+        let why = format!(
+            "{} is in review by {name}: approve it or send it back",
+            f.id
         );
-        d.wp_id = Some(f.id.clone());
-        d.workspace_path = Some(ws.path);
-        return Ok(d);
+        return desk.hand_out(d, f, "review", why);
     }
-    if let Some(f) = files.iter().find(reviewing) {
-        let ws = workspace::resolve(project, mission, &lanes, f)?;
-        step(
-            &mut d,
-            "review",
-            "review",
-            Some("/spec-kitty.review"),
-            Some(format!(
-                "spec-kitty agent action review {} --mission {slug} --agent {agent_name}",
-                f.id
-            )),
-            format!(
-                "{} is in review by {agent_name}: approve it or send it back",
-                f.id
-            ),
-        );
-        d.wp_id = Some(f.id.clone());
-        d.workspace_path = Some(ws.path);
-        return Ok(d);
-    }
-    let active: Vec<&str> = files
-        .iter()
-        .filter(|f| !matches!(lane(&f.id), Lane::Approved | Lane::Done | Lane::Canceled))
-        .map(|f| f.id.as_str())
+    wrap_up_step(desk, board, d);
+    Ok(())
+}
+
+/// Nothing to hand out: the mission is done, ready to accept or to merge, or
+/// waiting on work packages (each named with what it waits for).
+fn wrap_up_step(desk: &Desk, board: &Board, d: &mut Decision) {
+    let slug = &desk.mission.slug;
+    let waiting: Vec<String> = board
+        .unsettled()
+        .map(|f| match board.lane(&f.id) {
+            Lane::Planned => workspace::handoff::wait_reason(desk.lanes, &board.snap, f)
+                .unwrap_or_else(|| format!("{} is planned", f.id)),
+            l => format!("{} is {l}", f.id),
+        })
         .collect();
-    if active.is_empty() {
-        if files
-            .iter()
-            .all(|f| matches!(lane(&f.id), Lane::Done | Lane::Canceled))
-        {
-            d.kind = DecisionKind::Terminal;
-            d.mission_state = "done";
-            d.step_id = "done";
-            d.reason = Some("every work package is done".into());
-            return Ok(d);
-        }
-        if mission.meta_str("accepted_at").is_some() {
-            step(
-                &mut d,
-                "merge",
-                "merge",
-                Some("/spec-kitty.merge"),
-                Some(format!("spec-kitty merge --mission {slug} --dry-run")),
-                "the mission is accepted: forecast the merge, then land it".into(),
-            );
-            return Ok(d);
-        }
-        step(
-            &mut d,
+    if !waiting.is_empty() {
+        d.set_blocked(
+            "implement",
+            format!("nothing is ready: {}", waiting.join(", ")),
+        );
+    } else if board.files.iter().all(|f| board.lane(&f.id).is_terminal()) {
+        d.kind = DecisionKind::Terminal;
+        d.mission_state = "done";
+        d.step_id = "done";
+        d.reason = Some("every work package is done".into());
+    } else if desk.mission.meta_str("accepted_at").is_some() {
+        d.set_step(
+            "merge",
+            "merge",
+            Some("/spec-kitty.merge"),
+            Some(format!("spec-kitty merge --mission {slug} --dry-run")),
+            "the mission is accepted: forecast the merge, then land it".into(),
+        );
+    } else {
+        d.set_step(
             "accept",
             "accept",
             Some("/spec-kitty.accept"),
             Some(format!("spec-kitty agent mission accept --mission {slug}")),
             "every work package is approved: check the mission and merge it".into(),
         );
-        return Ok(d);
     }
-    let waiting: Vec<String> = files
-        .iter()
-        .filter(|f| active.contains(&f.id.as_str()))
-        .map(|f| match lane(&f.id) {
-            Lane::Planned => workspace::handoff::wait_reason(&lanes, &snap, f)
-                .unwrap_or_else(|| format!("{} is planned", f.id)),
-            l => format!("{} is {l}", f.id),
-        })
-        .collect();
-    d.kind = DecisionKind::Blocked;
-    d.mission_state = "implement";
-    d.step_id = "implement";
-    d.reason = Some(format!("nothing is ready: {}", waiting.join(", ")));
-    d.command = Some(format!("spec-kitty agent tasks status --mission {slug}"));
-    Ok(d)
 }
 
 /// The run log of a mission: in the git directory, or without one in

@@ -205,6 +205,31 @@ pub fn rule(from: Lane, to: Lane) -> Option<&'static Rule> {
         .find(|r| r.to == to && r.from.contains(&from))
 }
 
+/// The move the table offers from `from` under `guard`, if any: how `next`
+/// asks which step a WP in that lane is waiting for (a claim, a review, a
+/// verdict, a hand-in) and who may take it.
+pub fn offered(from: Lane, guard: Guard) -> Option<&'static Rule> {
+    offered_in(LIFECYCLE, from, guard)
+}
+
+fn offered_in(table: &[Rule], from: Lane, guard: Guard) -> Option<&Rule> {
+    table
+        .iter()
+        .find(|r| r.guard == guard && r.from.contains(&from))
+}
+
+/// Whether a WP in `lane` is finished as far as acceptance goes: the lane is
+/// terminal, or its only way on is the merge (`approved`). `next` and the
+/// accept gate ask this rather than naming lanes.
+pub fn settled(lane: Lane) -> bool {
+    settled_in(LIFECYCLE, lane)
+}
+
+fn settled_in(table: &[Rule], lane: Lane) -> bool {
+    lane.is_terminal()
+        || offered_in(table, lane, Guard::Merged).is_some_and(|r| r.role == Role::Merge)
+}
+
 /// The lanes reachable from `from` without `--force`.
 pub fn allowed_targets(from: Lane) -> Vec<Lane> {
     super::LANES
@@ -533,6 +558,48 @@ mod tests {
         assert_eq!(route(ForReview, Approved), vec![InReview, Approved]);
         assert_eq!(route(ForReview, Done), vec![Done]);
         assert_eq!(route(InProgress, Approved), vec![Approved]);
+    }
+
+    /// Every lookup `next` and the accept gate make, with the lane the table
+    /// answers it for today. Each answer comes from LIFECYCLE: drop the row
+    /// and the answer goes, so a change to the table changes them too.
+    #[test]
+    fn next_and_accept_read_the_table() {
+        let asks = [
+            (Planned, Guard::Claim, Claimed, Role::Anyone),
+            (Claimed, Guard::Workspace, InProgress, Role::Implementer),
+            (InProgress, Guard::HandIn, ForReview, Role::Implementer),
+            (ForReview, Guard::ReviewClaim, InReview, Role::Reviewer),
+            (InReview, Guard::Verdict, Approved, Role::Reviewer),
+            (Approved, Guard::Merged, Done, Role::Merge),
+        ];
+        for (from, guard, to, role) in asks {
+            let r = offered(from, guard).unwrap_or_else(|| panic!("{from} {guard:?}"));
+            assert_eq!((r.to, r.role), (to, role));
+            assert!(std::ptr::eq(r, rule(from, to).unwrap()));
+            // The same guard is offered from no other lane.
+            for other in super::super::LANES.iter().filter(|&&l| l != from) {
+                assert!(offered(*other, guard).is_none(), "{other} {guard:?}");
+            }
+            let without: Vec<Rule> = LIFECYCLE
+                .iter()
+                .filter(|x| !(x.to == to && x.from.contains(&from)))
+                .copied()
+                .collect();
+            assert!(offered_in(&without, from, guard).is_none());
+        }
+        let settled_lanes: Vec<Lane> = super::super::LANES
+            .iter()
+            .copied()
+            .filter(|&l| settled(l))
+            .collect();
+        assert_eq!(settled_lanes, vec![Approved, Done, Canceled]);
+        let no_merge: Vec<Rule> = LIFECYCLE.iter().filter(|r| r.to != Done).copied().collect();
+        assert!(
+            !settled_in(&no_merge, Approved),
+            "approved counts only while the table merges it"
+        );
+        assert!(settled_in(&no_merge, Done) && settled_in(&no_merge, Canceled));
     }
 
     #[test]
