@@ -164,6 +164,8 @@ pub enum RaceHook {
     Create,
     /// Status moves: between reading the event log and appending to it.
     Status,
+    /// finalize-tasks: between reading the WP files and writing them back.
+    Finalize,
 }
 
 /// Sleep at `hook` for as long as its test variable says. Without the
@@ -186,12 +188,31 @@ pub fn merge_interrupt_after_landing() -> bool {
     false
 }
 
+/// Where a test may make a status move die as a kill would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// The move's pending WP-file record is written, its events are not.
+    BeforeAppend,
+    /// The events are appended; status.json and the WP file are not written.
+    AfterAppend,
+}
+
+/// Abort the process at `point` if the test variable names it. Without the
+/// `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn crash_point(point: CrashPoint) {
+    #[cfg(feature = "test-hooks")]
+    hooks::crash_point(point);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = point;
+}
+
 /// Whether this build has the test hooks compiled in.
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
 mod hooks {
-    use super::{get, RaceHook, Var};
+    use super::{get, CrashPoint, RaceHook, Var};
 
     pub const INIT_RACE_MS: Var = Var {
         name: "SPEC_KITTY_TEST_INIT_RACE_MS",
@@ -205,14 +226,24 @@ mod hooks {
         name: "SPEC_KITTY_TEST_STATUS_RACE_MS",
         doc: "Test hook: a status move sleeps this long between reading and appending the log.",
     };
+    pub const FINALIZE_RACE_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_FINALIZE_RACE_MS",
+        doc: "Test hook: finalize-tasks sleeps this long between reading and writing the WP files.",
+    };
     pub const MERGE_INTERRUPT: Var = Var {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
         doc: "Test hook: `landed` stops a merge right after the refs and files landed.",
     };
-    pub const ALL: [Var; 4] = [
+    pub const MOVE_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_MOVE_CRASH",
+        doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
+    };
+    pub const ALL: [Var; 6] = [
+        MOVE_CRASH,
         INIT_RACE_MS,
         CREATE_RACE_MS,
         STATUS_RACE_MS,
+        FINALIZE_RACE_MS,
         MERGE_INTERRUPT,
     ];
 
@@ -221,9 +252,20 @@ mod hooks {
             RaceHook::Init => INIT_RACE_MS,
             RaceHook::Create => CREATE_RACE_MS,
             RaceHook::Status => STATUS_RACE_MS,
+            RaceHook::Finalize => FINALIZE_RACE_MS,
         };
         if let Some(ms) = get(var).and_then(|v| v.trim().parse::<u64>().ok()) {
             std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+
+    pub fn crash_point(point: CrashPoint) {
+        let want = match point {
+            CrashPoint::BeforeAppend => "before-append",
+            CrashPoint::AfterAppend => "after-append",
+        };
+        if get(MOVE_CRASH).as_deref() == Some(want) {
+            std::process::abort();
         }
     }
 

@@ -188,38 +188,44 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     } else {
         "worktree"
     };
-    let events = store.transition(&Transition {
+    settle_pending_now(project, mission)?;
+    let set_agent =
+        req.agent.is_some() && matches!(to, Lane::Claimed | Lane::InProgress | Lane::InReview);
+    let note = req
+        .note
+        .as_deref()
+        .map(|n| format!(" – {n}"))
+        .unwrap_or_default();
+    let mut pending = Pending {
         wp_id: file.id.clone(),
-        to,
-        force: req.force,
-        chain: true,
-        execution_mode: mode.into(),
-        ctx,
-        extra,
-    })?;
+        event_ids: Vec::new(),
+        at: crate::timefmt::now_iso_seconds_z(),
+        actor: actor.clone(),
+        entry: format!("Moved to {to}{note}"),
+        agent: set_agent.then(|| actor.clone()),
+    };
+    let record = pending_path(project, mission, &file.id);
+    let events = store.transition_then(
+        &Transition {
+            wp_id: file.id.clone(),
+            to,
+            force: req.force,
+            chain: true,
+            execution_mode: mode.into(),
+            ctx,
+            extra,
+        },
+        |events| {
+            // What the WP file must show once these events are in the log, written
+            // first: a kill after the append leaves it for the next command.
+            pending.event_ids = events.iter().map(|e| e.event_id.clone()).collect();
+            let json = serde_json::to_vec(&pending).map_err(|e| Error::internal(e.to_string()))?;
+            fsutil::atomic_write(&record, &json)
+        },
+    )?;
     if !events.is_empty() {
-        let note = req
-            .note
-            .as_deref()
-            .map(|n| format!(" – {n}"))
-            .unwrap_or_default();
-        let entry = format!("Moved to {to}{note}");
         let _lock = FileLock::acquire(&store.lock_path, LOCK_TIMEOUT, "the mission's status")?;
-        let fresh = WpFile::read(&file.path)?;
-        let set_agent =
-            req.agent.is_some() && matches!(to, Lane::Claimed | Lane::InProgress | Lane::InReview);
-        let tail: Vec<(&str, serde_yaml::Value)> =
-            if set_agent && fresh.get_str("agent").as_deref() != Some(actor.as_str()) {
-                vec![("agent", serde_yaml::Value::String(actor.clone()))]
-            } else {
-                Vec::new()
-            };
-        let text = if tail.is_empty() {
-            fsutil::read_to_string(&file.path)?
-        } else {
-            fresh.text_with_keys(&[], &tail, "title")?
-        };
-        fsutil::atomic_write(&file.path, with_activity(&text, &actor, &entry).as_bytes())?;
+        settle_pending(project, mission)?;
     }
     Ok(MoveOutcome {
         wp_id: file.id,
@@ -231,13 +237,126 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     })
 }
 
+/// The WP-file side of a move (its activity line and `agent`), recorded before
+/// the move's events are appended and removed once the WP file shows it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct Pending {
+    wp_id: String,
+    event_ids: Vec<String>,
+    at: String,
+    actor: String,
+    entry: String,
+    agent: Option<String>,
+}
+
+/// `<locks dir>/<slug>.pending-<WP>.json`: beside the status lock, never shown
+/// by `git status`.
+fn pending_path(project: &Project, mission: &Mission, wp_id: &str) -> PathBuf {
+    project
+        .locks_dir()
+        .join(format!("{}.pending-{wp_id}.json", mission.slug))
+}
+
+/// Bring WP files up to date with moves whose events reached the log but whose
+/// activity line or `agent` did not reach the WP file (a kill between the two
+/// writes); records of moves whose events never reached the log are dropped.
+/// The caller holds the mission's status lock.
+pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String>> {
+    let records = pending_records(project, mission);
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = StatusStore::for_mission(project, mission);
+    let logged: std::collections::HashSet<String> = store
+        .read()?
+        .events
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    let mut settled = Vec::new();
+    for path in records {
+        let pending: Option<Pending> = fsutil::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(p) = pending.filter(|p| {
+            crate::ids::is_wp_id(&p.wp_id)
+                && !p.event_ids.is_empty()
+                && p.event_ids.iter().all(|id| logged.contains(id))
+        }) {
+            let file = find_wp(mission, &p.wp_id)?;
+            let fresh = WpFile::read(&file.path)?;
+            let tail: Vec<(&str, serde_yaml::Value)> = match &p.agent {
+                Some(a) if fresh.get_str("agent").as_deref() != Some(a.as_str()) => {
+                    vec![("agent", serde_yaml::Value::String(a.clone()))]
+                }
+                _ => Vec::new(),
+            };
+            let text = if tail.is_empty() {
+                fsutil::read_to_string(&file.path)?
+            } else {
+                fresh.text_with_keys(&[], &tail, "title")?
+            };
+            let line = activity_line(&p.at, &p.actor, &p.entry);
+            let out = if text.contains(&line) {
+                text.clone()
+            } else {
+                insert_activity(&text, &line)
+            };
+            if out != text {
+                fsutil::atomic_write(&file.path, out.as_bytes())?;
+            }
+            settled.push(p.wp_id);
+        }
+        crate::confine::remove_file(project, &path)?;
+    }
+    Ok(settled)
+}
+
+/// The pending records of this mission (see [`settle_pending`]), sorted.
+fn pending_records(project: &Project, mission: &Mission) -> Vec<PathBuf> {
+    let prefix = format!("{}.pending-", mission.slug);
+    let Ok(entries) = std::fs::read_dir(project.locks_dir()) else {
+        return Vec::new();
+    };
+    let mut records: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
+        })
+        .collect();
+    records.sort();
+    records
+}
+
+/// [`settle_pending`] for a caller not holding the status lock: takes it only
+/// when there is something to settle, so a clean mission's reads stay lock-free.
+pub fn settle_pending_now(project: &Project, mission: &Mission) -> Result<Vec<String>> {
+    if pending_records(project, mission).is_empty() {
+        return Ok(Vec::new());
+    }
+    let _lock = FileLock::acquire(
+        &mission.status_lock_path(project),
+        LOCK_TIMEOUT,
+        "the mission's status",
+    )?;
+    settle_pending(project, mission)
+}
+
+fn activity_line(at: &str, actor: &str, note: &str) -> String {
+    format!("- {at} – {actor} – {note}\n")
+}
+
 /// Append `- <UTC time> – <actor> – <note>` to the `## Activity Log` section,
 /// creating the section at the end when it is missing.
 pub fn with_activity(text: &str, actor: &str, note: &str) -> String {
-    let line = format!(
-        "- {} – {actor} – {note}\n",
-        crate::timefmt::now_iso_seconds_z()
-    );
+    let line = activity_line(&crate::timefmt::now_iso_seconds_z(), actor, note);
+    insert_activity(text, &line)
+}
+
+fn insert_activity(text: &str, line: &str) -> String {
     let mut out = text.to_string();
     if !out.ends_with('\n') {
         out.push('\n');
@@ -255,11 +374,11 @@ pub fn with_activity(text: &str, actor: &str, note: &str) -> String {
             while insert_at > after && out[..insert_at].ends_with("\n\n") {
                 insert_at -= 1;
             }
-            out.insert_str(insert_at, &line);
+            out.insert_str(insert_at, line);
         }
         None => {
             out.push_str("\n## Activity Log\n\n");
-            out.push_str(&line);
+            out.push_str(line);
         }
     }
     out
@@ -276,6 +395,7 @@ pub fn add_history(
     let file = find_wp(mission, wp_id)?;
     let store = StatusStore::for_mission(project, mission);
     let _lock = FileLock::acquire(&store.lock_path, LOCK_TIMEOUT, "the mission's status")?;
+    settle_pending(project, mission)?;
     let text = fsutil::read_to_string(&file.path)?;
     fsutil::atomic_write(&file.path, with_activity(&text, actor, note).as_bytes())?;
     Ok(file.path)
@@ -315,6 +435,7 @@ pub struct Board {
 
 impl Board {
     pub fn load(project: &Project, mission: &Mission) -> Result<Board> {
+        settle_pending_now(project, mission)?;
         let files = if mission.tasks_dir().is_dir() {
             wp::load_all(&mission.tasks_dir())?
         } else {

@@ -182,6 +182,17 @@ impl StatusStore {
     /// Validate and record a move under the lock; returns the events written
     /// (none when the WP is already in the target lane).
     pub fn transition(&self, t: &Transition) -> Result<Vec<StatusEvent>> {
+        self.transition_then(t, |_| Ok(()))
+    }
+
+    /// [`StatusStore::transition`] that calls `before_append` with the events
+    /// about to be written, under the lock, before the append (a failure there
+    /// writes nothing).
+    pub fn transition_then(
+        &self,
+        t: &Transition,
+        before_append: impl FnOnce(&[StatusEvent]) -> Result<()>,
+    ) -> Result<Vec<StatusEvent>> {
         let _lock = self.lock()?;
         let log = self.read()?;
         // Test hook: a wider gap between read and append makes the
@@ -222,7 +233,10 @@ impl StatusStore {
             events.push(e);
             prev = to;
         }
+        before_append(&events)?;
+        crate::env::crash_point(crate::env::CrashPoint::BeforeAppend);
         self.append(&events)?;
+        crate::env::crash_point(crate::env::CrashPoint::AfterAppend);
         let mut all = log.events;
         all.extend(events.iter().cloned());
         self.write_snapshot(&reduce(&all))?;
@@ -232,7 +246,24 @@ impl StatusStore {
     /// Give every listed WP without events a forced `planned -> planned`
     /// bootstrap event. Returns the ids that were seeded.
     pub fn bootstrap(&self, wp_ids: &[String], actor: &str, dry_run: bool) -> Result<Vec<String>> {
-        let _lock = self.lock()?;
+        let held = self.lock()?;
+        self.bootstrap_held(&held, wp_ids, actor, dry_run)
+    }
+
+    /// The status lock of this mission, for a caller that must hold it across
+    /// more than one step (finalize-tasks rewrites WP files under it).
+    pub fn hold(&self) -> Result<FileLock> {
+        self.lock()
+    }
+
+    /// [`StatusStore::bootstrap`] for a caller already holding [`StatusStore::hold`].
+    pub fn bootstrap_held(
+        &self,
+        _held: &FileLock,
+        wp_ids: &[String],
+        actor: &str,
+        dry_run: bool,
+    ) -> Result<Vec<String>> {
         let log = self.read()?;
         let known: std::collections::HashSet<&str> =
             log.events.iter().map(|e| e.wp_id.as_str()).collect();

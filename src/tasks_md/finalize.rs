@@ -122,6 +122,15 @@ pub fn finalize(
         .locks_dir()
         .join(format!("finalize-{}.lock", mission.slug));
     let _lock = FileLock::acquire(&lock_path, LOCK_TIMEOUT, "finalize-tasks for this mission")?;
+    // The status lock too, for the whole read-render-write: move-task, mark-status
+    // and history write WP files and the log under it, so neither side can
+    // overwrite the other's change with a stale copy.
+    let store = StatusStore::for_mission(project, mission);
+    let held = store.hold()?;
+    if !validate_only {
+        // A move killed after its event was logged: its WP-file side first.
+        crate::status::ops::settle_pending(project, mission)?;
+    }
 
     let mut report = Report {
         validate_only,
@@ -186,9 +195,8 @@ pub fn finalize(
     let lanes = plan_lanes(mission, &plan_wps, &target, strategy);
     let renders = record_wps(&mut report, &planned);
 
-    let store = StatusStore::for_mission(project, mission);
     let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
-    let seeded = store.bootstrap(&ids, "finalize-tasks", true)?;
+    let seeded = store.bootstrap_held(&held, &ids, "finalize-tasks", true)?;
     report.bootstrap = Bootstrap {
         total_wps: ids.len(),
         newly_seeded: seeded.len(),
@@ -200,7 +208,7 @@ pub fn finalize(
     }
 
     report.files_written = write_all(&renders, &lanes, &mission.lanes_file())?;
-    store.bootstrap(&ids, "finalize-tasks", false)?;
+    store.bootstrap_held(&held, &ids, "finalize-tasks", false)?;
     Ok(report)
 }
 
@@ -661,6 +669,9 @@ fn write_all(
     if let Some(text) = &lanes_text {
         batch.push((lanes_path, text.as_bytes()));
     }
+    // Test hook: a wider gap between reading and writing the WP files makes the
+    // parallel-process test fail reliably if the status lock is ever dropped.
+    crate::env::race_pause(crate::env::RaceHook::Finalize);
     fsutil::atomic_write_all(&batch)?;
     Ok(batch.iter().map(|(p, _)| p.to_path_buf()).collect())
 }

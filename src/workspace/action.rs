@@ -71,8 +71,24 @@ fn q(s: &str) -> String {
     crate::shell::quote(s)
 }
 
-fn read_or_empty(p: &Path) -> String {
-    fsutil::read_to_string(p).unwrap_or_default()
+/// A mission document quoted in a prompt: empty when missing; a file that
+/// cannot be read, or is over the size cap (`bounds::MAX_TEXT_BYTES`), is an
+/// error naming it, never quoted as empty.
+fn read_doc(p: &Path) -> Result<String> {
+    Ok(fsutil::read_capped(p, crate::bounds::MAX_TEXT_BYTES)?.unwrap_or_default())
+}
+
+/// Every mission document a prompt quotes, read once before anything is
+/// claimed, so a bad one refuses the command with nothing changed.
+fn check_docs(mission: &Mission) -> Result<()> {
+    for p in [
+        mission.tasks_file(),
+        mission.spec_file(),
+        mission.plan_file(),
+    ] {
+        read_doc(&p)?;
+    }
+    Ok(())
 }
 
 /// `text` cut to at most `limit` bytes on a character boundary; true if cut.
@@ -88,11 +104,14 @@ fn cut(text: &str, limit: usize) -> (&str, bool) {
 }
 
 /// A mission document quoted for context, or a note that it is missing.
-fn context_block(title: &str, path: &Path) -> String {
-    let text = read_or_empty(path);
+fn context_block(title: &str, path: &Path) -> Result<String> {
+    let text = read_doc(path)?;
     let text = text.trim();
     if text.is_empty() {
-        return format!("### {title}\n\n({} is empty or missing.)\n", path.display());
+        return Ok(format!(
+            "### {title}\n\n({} is empty or missing.)\n",
+            path.display()
+        ));
     }
     let (shown, was_cut) = cut(text, CONTEXT_LIMIT);
     let tail = if was_cut {
@@ -100,13 +119,16 @@ fn context_block(title: &str, path: &Path) -> String {
     } else {
         String::new()
     };
-    format!("### {title} ({})\n\n{shown}{tail}\n", path.display())
+    Ok(format!(
+        "### {title} ({})\n\n{shown}{tail}\n",
+        path.display()
+    ))
 }
 
 /// The WP's subtasks: its frontmatter list plus its tasks.md checkboxes, in order.
-fn subtasks_of(mission: &Mission, f: &WpFile) -> Vec<String> {
+fn subtasks_of(mission: &Mission, f: &WpFile) -> Result<Vec<String>> {
     let mut ids = f.get_list("subtasks");
-    let doc = parse::parse(&read_or_empty(&mission.tasks_file()));
+    let doc = parse::parse(&read_doc(&mission.tasks_file())?);
     if let Some(section) = doc.section(&f.id) {
         for t in &section.subtasks {
             if !ids.contains(&t.id) {
@@ -114,7 +136,7 @@ fn subtasks_of(mission: &Mission, f: &WpFile) -> Vec<String> {
             }
         }
     }
-    ids
+    Ok(ids)
 }
 
 /// Who took a WP for implementation (see [`work::claimant`]).
@@ -166,6 +188,7 @@ pub fn implement(
     agent: &str,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
+    check_docs(mission)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
@@ -242,7 +265,7 @@ pub fn implement(
     };
     let fresh = WpFile::read(&file.path)?;
     let feedback = review_feedback(&store.read()?.events, &file.id);
-    let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback);
+    let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback)?;
     let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
     fsutil::write_private(&prompt_file, prompt.as_bytes())?;
@@ -278,8 +301,8 @@ fn file_list(files: &[String]) -> String {
     }
 }
 
-fn file_text(f: &WpFile) -> String {
-    read_or_empty(&f.path)
+fn file_text(f: &WpFile) -> Result<String> {
+    read_doc(&f.path)
 }
 
 /// The feedback of the reviews that sent a WP back, oldest first (at most the
@@ -311,7 +334,7 @@ fn implement_prompt(
     ws: &Workspace,
     agent: &str,
     feedback: &[(String, String, String)],
-) -> String {
+) -> Result<String> {
     let slug = &mission.slug;
     let id = &f.id;
     let title = f.title().unwrap_or_default();
@@ -332,7 +355,7 @@ fn implement_prompt(
             o.join(", ")
         }
     };
-    let subtasks = subtasks_of(mission, f);
+    let subtasks = subtasks_of(mission, f)?;
     let mut steps = Vec::new();
     if ws.branch.is_some() {
         steps.push(format!(
@@ -366,7 +389,7 @@ fn implement_prompt(
         .enumerate()
         .map(|(i, s)| format!("{}. {s}", i + 1))
         .collect();
-    format!(
+    Ok(format!(
         "# Implement {id}: {title}\n\n\
          Mission: {slug}\nAgent: {agent}\nWorkspace: {place}\n\n\
          Work in the workspace only:\n\n    cd {qpath}\n\n\
@@ -378,7 +401,7 @@ fn implement_prompt(
          ## Mission context\n\n{spec}\n{plan}\n\
          ## When you are done\n\n{steps}\n\n\
          Then ask for the next step: `spec-kitty next --agent {qagent} --mission {qslug}`.\n",
-        text = file_text(f).trim_end(),
+        text = file_text(f)?.trim_end(),
         feedback = if feedback.is_empty() {
             String::new()
         } else {
@@ -391,10 +414,10 @@ fn implement_prompt(
                 items.join("\n")
             )
         },
-        spec = context_block("Specification", &mission.spec_file()),
-        plan = context_block("Plan", &mission.plan_file()),
+        spec = context_block("Specification", &mission.spec_file())?,
+        plan = context_block("Plan", &mission.plan_file())?,
         steps = steps.join("\n\n"),
-    )
+    ))
 }
 
 /// Claim a WP that waits for review and build the review prompt.
@@ -405,6 +428,7 @@ pub fn review(
     agent: &str,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
+    check_docs(mission)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let (file, mut ws, from) = loop {
@@ -552,7 +576,7 @@ pub fn review(
         qslug = q(slug),
         title = fresh.title().unwrap_or_default(),
         path = ws.path.display(),
-        text = file_text(&fresh).trim_end(),
+        text = file_text(&fresh)?.trim_end(),
     );
     let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, id, "review")?;

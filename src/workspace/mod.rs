@@ -279,9 +279,19 @@ pub fn ensure(
         let events = StatusStore::for_mission(project, mission).read()?.events;
         handoff::needed_commits(&repo, lanes, &files, &events, wp, &ws.lane_id)
     };
+    // Present while a worktree is being created: a worktree found with it was
+    // cut short (killed mid-checkout) and never handed out.
+    let creating = project
+        .locks_dir()
+        .join(format!("worktree-{}-{}.creating", mission.slug, ws.lane_id));
     if ws.path.exists() {
         let shown = ws.path.display();
         return match inspect(project, &ws.path, &branch) {
+            Existing::Usable if creating.exists() => {
+                finish_checkout(&ws.path)?;
+                crate::confine::remove_file(project, &creating)?;
+                Ok(ws)
+            }
             Existing::Usable => {
                 if let Some(tip) = branch_tip(&repo, &branch) {
                     let (new, steps) = handoff::integrate(&repo, tip, &needed, &wp.id, &branch)?;
@@ -390,6 +400,7 @@ pub fn ensure(
             ));
         }
     }
+    fsutil::atomic_write(&creating, ws.path.display().to_string().as_bytes())?;
     let mut opts = WorktreeAddOptions::new();
     opts.reference(Some(&reference));
     repo.worktree(&name, &ws.path, Some(&opts)).map_err(|e| {
@@ -402,8 +413,21 @@ pub fn ensure(
             "check `git worktree list`; `git worktree prune` clears stale entries for {name}"
         ))
     })?;
+    crate::confine::remove_file(project, &creating)?;
     ws.created = true;
     Ok(ws)
+}
+
+/// Bring a worktree whose creation was cut short to its branch's tip: index
+/// and files reset to HEAD, leftovers of the partial checkout removed. Only
+/// for a worktree never handed out (nobody's work is in it).
+fn finish_checkout(path: &Path) -> Result<()> {
+    let repo = Repository::open(path)?;
+    let head = repo.head()?.peel_to_commit()?;
+    let mut co = git2::build::CheckoutBuilder::new();
+    co.force().remove_untracked(true);
+    repo.reset(head.as_object(), git2::ResetType::Hard, Some(&mut co))?;
+    Ok(())
 }
 
 /// Add `.worktrees/` to `.git/info/exclude` (once), so lane worktrees never show

@@ -8,6 +8,7 @@ mod auth;
 mod compat_commands;
 mod compat_finalize;
 mod compat_prompts;
+mod crash;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;

@@ -62,6 +62,8 @@ fn the_test_binary_has_the_test_hooks() {
         "SPEC_KITTY_TEST_INIT_RACE_MS",
         "SPEC_KITTY_TEST_CREATE_RACE_MS",
         "SPEC_KITTY_TEST_STATUS_RACE_MS",
+        "SPEC_KITTY_TEST_FINALIZE_RACE_MS",
+        "SPEC_KITTY_TEST_MOVE_CRASH",
         "SPEC_KITTY_TEST_MERGE_INTERRUPT",
     ] {
         assert!(

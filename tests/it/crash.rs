@@ -1,0 +1,522 @@
+//! Crash safety: concurrent writers that never lose each other's changes,
+//! derived files rebuilt after a kill, and kills of `agent action implement`
+//! that never leave a half-made workspace reported as ready.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+/// The WP file of `wp` in the mission directory.
+fn wp_file(dir: &Path, wp: &str) -> std::path::PathBuf {
+    fs::read_dir(dir.join("tasks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{wp}-"))
+        })
+        .unwrap_or_else(|| panic!("no file for {wp}"))
+}
+
+fn event_lines(dir: &Path) -> Vec<Value> {
+    fs::read_to_string(dir.join("status.events.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// finalize-tasks rewrites WP files (it restores a frontmatter key removed by
+/// hand) while move-task appends an event, sets `agent` and adds an activity
+/// line to the same file. Run together many times, with both race windows
+/// widened, every event and every one of both commands' file changes survives.
+#[test]
+fn finalize_and_move_task_never_lose_each_others_writes() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::planning("WP01", "Notes", "kitty-specs/{slug}/notes.md", &[]),
+        WpDef::planning("WP02", "More", "kitty-specs/{slug}/more.md", &[]),
+    ]);
+    let file = wp_file(&m.dir, "WP01");
+    let events_before = event_lines(&m.dir).len();
+    let rounds = 12;
+    for r in 0..rounds {
+        // Something for finalize to write back: drop a key it owns.
+        let text = fs::read_to_string(&file).unwrap();
+        let stripped: String = text
+            .lines()
+            .filter(|l| !l.starts_with("planning_base_branch:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(stripped, text, "round {r}: the key was there to drop");
+        fs::write(&file, &stripped).unwrap();
+
+        let to = if r % 2 == 0 { "in_progress" } else { "planned" };
+        let agent = format!("agent{r}");
+        let note = format!("round {r}");
+        let fin = env.spawn_env(
+            &root,
+            &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+            &[("SPEC_KITTY_TEST_FINALIZE_RACE_MS", "40")],
+        );
+        let mv = env.spawn_env(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                to,
+                "--force",
+                "--mission",
+                &m.slug,
+                "--agent",
+                &agent,
+                "--note",
+                &note,
+            ],
+            &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "40")],
+        );
+        for (what, c) in [("finalize-tasks", fin), ("move-task", mv)] {
+            let o = c.wait_with_output().unwrap();
+            assert!(
+                o.status.success(),
+                "round {r}: {what} failed: {}",
+                stderr(&o)
+            );
+        }
+
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.lines().any(|l| l.starts_with("planning_base_branch:")),
+            "round {r}: finalize's change was lost:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("Moved to {to} – {note}")),
+            "round {r}: move-task's activity line was lost:\n{text}"
+        );
+        if to == "in_progress" {
+            assert!(
+                text.contains(&format!("\nagent: {agent}\n")),
+                "round {r}: move-task's agent was lost:\n{text}"
+            );
+        }
+        // Every activity line of earlier rounds is still there too.
+        for k in 0..=r {
+            assert!(
+                text.contains(&format!("– round {k}\n")),
+                "round {r}: round {k} lost:\n{text}"
+            );
+        }
+        let events = event_lines(&m.dir);
+        assert_eq!(
+            events.len(),
+            events_before + r + 1,
+            "round {r}: an event was lost"
+        );
+        assert_eq!(events.last().unwrap()["to_lane"], to);
+    }
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    let wp1 = v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "WP01")
+        .unwrap()
+        .clone();
+    assert_eq!(wp1["lane"], "planned", "{v}");
+}
+
+/// A move killed right after its event reached the log (status.json and the
+/// WP file not yet written): the next command brings both up to date.
+#[test]
+fn a_move_killed_after_the_append_is_finished_by_the_next_command() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let file = wp_file(&m.dir, "WP01");
+    let before = fs::read_to_string(&file).unwrap();
+    let snapshot_before = fs::read_to_string(m.dir.join("status.json")).unwrap();
+    let o = env
+        .sk(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                "claimed",
+                "--mission",
+                &m.slug,
+                "--agent",
+                "crashy",
+                "--note",
+                "taking it",
+            ],
+        )
+        .env("SPEC_KITTY_TEST_MOVE_CRASH", "after-append")
+        .output()
+        .unwrap();
+    // The hook really killed it, after the event was written.
+    assert!(
+        !o.status.success(),
+        "the crash hook did not fire: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        o.status.code(),
+        None,
+        "killed by a signal, not an error exit"
+    );
+    let events = event_lines(&m.dir);
+    assert_eq!(events.last().unwrap()["to_lane"], "claimed");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        before,
+        "the WP file was not written"
+    );
+    assert_eq!(
+        fs::read_to_string(m.dir.join("status.json")).unwrap(),
+        snapshot_before,
+        "status.json was not written"
+    );
+
+    // The next command (the board) rebuilds the derived data.
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "claimed", "{v}");
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\nagent: crashy\n"), "{text}");
+    assert_eq!(
+        text.matches("– crashy – Moved to claimed – taking it\n")
+            .count(),
+        1,
+        "{text}"
+    );
+    let snap = fs::read_to_string(m.dir.join("status.json")).unwrap();
+    assert_ne!(snap, snapshot_before, "status.json was rebuilt");
+    assert!(snap.contains("claimed"), "{snap}");
+    let last = events.last().unwrap()["event_id"].as_str().unwrap();
+    assert!(
+        snap.contains(last),
+        "status.json names the last event: {snap}"
+    );
+
+    // Settled once: more commands add nothing.
+    env.ok(&root, &["agent", "tasks", "status", "--mission", &m.slug]);
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    let again = fs::read_to_string(&file).unwrap();
+    assert_eq!(again.matches("Moved to claimed").count(), 1, "{again}");
+}
+
+/// A move killed after it noted the WP-file change but before its event was
+/// appended never shows up: the log has no event, the WP file no activity line.
+#[test]
+fn a_move_killed_before_the_append_leaves_no_trace() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let file = wp_file(&m.dir, "WP01");
+    let before = fs::read_to_string(&file).unwrap();
+    let n = event_lines(&m.dir).len();
+    let o = env
+        .sk(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                "claimed",
+                "--mission",
+                &m.slug,
+                "--agent",
+                "crashy",
+            ],
+        )
+        .env("SPEC_KITTY_TEST_MOVE_CRASH", "before-append")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), None, "killed by a signal: {}", stderr(&o));
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "planned", "{v}");
+    assert_eq!(event_lines(&m.dir).len(), n);
+    assert_eq!(fs::read_to_string(&file).unwrap(), before);
+    // And the next move works and is noted once.
+    env.ok(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "steady",
+        ],
+    );
+    let text = fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches("Moved to claimed").count(), 1, "{text}");
+    assert!(text.contains("\nagent: steady\n"), "{text}");
+}
+
+/// An event appended by hand (as a pull or a kill of another tool leaves it)
+/// with a stale status.json: the next read rebuilds the snapshot from the log.
+#[test]
+fn a_hand_appended_event_rebuilds_status_json() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let mut e = event_lines(&m.dir).last().unwrap().clone();
+    e["event_id"] = "01KZZZZZZZZZZZZZZZZZZZZZZZ".into();
+    e["from_lane"] = "planned".into();
+    e["to_lane"] = "claimed".into();
+    e["actor"] = "someone".into();
+    e["force"] = true.into();
+    e["at"] = "2030-01-01T00:00:00+00:00".into();
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    text.push_str(&format!("{e}\n"));
+    fs::write(&log, text).unwrap();
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "claimed", "{v}");
+    let snap = fs::read_to_string(m.dir.join("status.json")).unwrap();
+    assert!(snap.contains("01KZZZZZZZZZZZZZZZZZZZZZZZ"), "{snap}");
+}
+
+/// `agent action implement` with a tasks.md over the size cap, or one it
+/// cannot read, refuses naming the file, and claims nothing.
+#[test]
+fn implement_refuses_an_oversized_or_unreadable_tasks_md() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::planning(
+        "WP01",
+        "Notes",
+        "kitty-specs/{slug}/notes.md",
+        &[],
+    )]);
+    let tasks = m.dir.join("tasks.md");
+    let args = [
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        &m.slug,
+        "--agent",
+        "a",
+        "--json",
+    ];
+    let events = event_lines(&m.dir).len();
+
+    // One byte over the 16 MiB cap of src/bounds.rs (a sparse file).
+    let f = fs::OpenOptions::new().write(true).open(&tasks).unwrap();
+    f.set_len(16 * 1024 * 1024 + 1).unwrap();
+    drop(f);
+    let o = env.run(&root, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = e["error"].as_str().unwrap();
+    assert!(msg.contains(&tasks.display().to_string()), "{e}");
+    assert!(
+        msg.contains(&(16u64 * 1024 * 1024).to_string()),
+        "names the cap: {e}"
+    );
+    assert_eq!(event_lines(&m.dir).len(), events, "nothing claimed");
+
+    // Unreadable: a directory where the file should be.
+    fs::remove_file(&tasks).unwrap();
+    fs::create_dir(&tasks).unwrap();
+    let o = env.run(&root, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        e["error"]
+            .as_str()
+            .unwrap()
+            .contains(&tasks.display().to_string()),
+        "{e}"
+    );
+    assert_eq!(event_lines(&m.dir).len(), events, "nothing claimed");
+}
+
+/// Start `spec-kitty ARGS` and SIGKILL it after `delay_us`; true when it was
+/// still running (really killed).
+fn kill_after(env: &TestEnv, dir: &Path, args: &[&str], delay_us: u64) -> bool {
+    let mut child = env.spawn(dir, args);
+    std::thread::sleep(std::time::Duration::from_micros(delay_us));
+    let _ = child.kill();
+    child.wait().unwrap().code().is_none()
+}
+
+/// `agent action implement` killed at random points of creating a lane
+/// worktree (a checkout of many files): the next run never hands out an empty
+/// or partial checkout. It finishes it (clean `git status`, tree equal to the
+/// base) or refuses with the fix.
+#[test]
+fn killed_implement_never_hands_out_a_partial_worktree() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    // Enough committed files that the checkout takes a while.
+    for i in 0..800 {
+        write(
+            &root.join(format!("src/gen/d{}/f{i}.txt", i % 30)),
+            &format!("file {i}\n"),
+        );
+    }
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "many files"]);
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "Core", "src/core/**", &[])],
+    );
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission"]);
+    let base_tree = env.git(&root, &["rev-parse", "HEAD^{tree}"]);
+    let args = [
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        &m.slug,
+        "--agent",
+        "a",
+        "--json",
+    ];
+
+    // One whole run: how long it takes, and where the worktree goes.
+    let t = std::time::Instant::now();
+    let v = env.json(&root, &args);
+    let full = t.elapsed().as_micros() as u64;
+    let wt = std::path::PathBuf::from(v["workspace"].as_str().unwrap());
+    let branch = v["branch"].as_str().unwrap().to_string();
+    let reset = |env: &TestEnv| {
+        let _ = std::process::Command::new("git")
+            .args(["worktree", "remove", "--force"])
+            .arg(&wt)
+            .current_dir(&root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &env.home)
+            .output();
+        let _ = fs::remove_dir_all(&wt);
+        env.git(&root, &["worktree", "prune"]);
+        let _ = std::process::Command::new("git")
+            .args(["branch", "-D", &branch])
+            .current_dir(&root)
+            .env("HOME", &env.home)
+            .output();
+        env.ok(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                "WP01",
+                "--to",
+                "planned",
+                "--force",
+                "--note",
+                "reset",
+                "--mission",
+                &m.slug,
+            ],
+        );
+    };
+
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut killed, mut partial, mut refused) = (0, 0, 0);
+    for round in 0..12 {
+        reset(&env);
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let delay = full / 5 + rng % (full.max(1));
+        if !kill_after(&env, &root, &args, delay) {
+            continue;
+        }
+        killed += 1;
+        let status = std::process::Command::new("git")
+            .args(["status", "--porcelain"])
+            .current_dir(&wt)
+            .env("HOME", &env.home)
+            .output();
+        if wt.exists() && status.is_ok_and(|o| !o.status.success() || !o.stdout.is_empty()) {
+            partial += 1;
+        }
+        // The next run.
+        let o = env.run(&root, &args);
+        if !o.status.success() {
+            let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert!(
+                e["hint"]
+                    .as_str()
+                    .is_some_and(|h| h.contains("git worktree prune")),
+                "round {round}: refused without the fix: {e}"
+            );
+            refused += 1;
+            continue;
+        }
+        let st = env.git(&wt, &["status", "--porcelain"]);
+        assert!(
+            st.is_empty(),
+            "round {round}: the handed-out worktree is not clean ({} lines, first: {:?})",
+            st.lines().count(),
+            st.lines().next()
+        );
+        assert_eq!(
+            env.git(&wt, &["rev-parse", "HEAD^{tree}"]),
+            base_tree,
+            "round {round}: the worktree's tree is not the base"
+        );
+        assert!(wt.join("src/gen/d0/f0.txt").is_file(), "round {round}");
+    }
+    assert!(killed > 0, "no run was killed");
+    eprintln!("killed {killed}, partial checkouts {partial}, refused {refused}");
+    assert!(partial > 0, "no kill landed mid-checkout (killed {killed})");
+}
