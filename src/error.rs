@@ -92,15 +92,7 @@ impl Error {
 
     /// An I/O failure on `path`, phrased for a human: "cannot read <path>: <why>".
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
-        let hint = match err.kind() {
-            std::io::ErrorKind::PermissionDenied => {
-                Some(format!("check the permissions of {}", path.display()))
-            }
-            std::io::ErrorKind::StorageFull => {
-                Some("free some disk space and run the command again".to_string())
-            }
-            _ => None,
-        };
+        let hint = io_hint(path, err.kind());
         let mut e = Error::new(
             Kind::User,
             format!("cannot {action} {}: {err}", path.display()),
@@ -116,6 +108,19 @@ impl Error {
             Some(n) => Error::user(format!("{}:{n}: {what}", path.display())),
             None => Error::user(format!("{}: {what}", path.display())),
         }
+    }
+}
+
+/// How to fix an I/O failure of `kind` on `path`, where there is a known fix.
+pub fn io_hint(path: &Path, kind: std::io::ErrorKind) -> Option<String> {
+    match kind {
+        std::io::ErrorKind::PermissionDenied => {
+            Some(format!("check the permissions of {}", path.display()))
+        }
+        std::io::ErrorKind::StorageFull => {
+            Some("free some disk space and run the command again".to_string())
+        }
+        _ => None,
     }
 }
 
@@ -137,42 +142,53 @@ impl<T> IoContext<T> for std::io::Result<T> {
     }
 }
 
-// The typed errors of the core modules become an `Error` here, in one place:
-// each gets its exit code (kind), message and hint, and stays the source.
-
-impl From<git2::Error> for Error {
-    fn from(e: git2::Error) -> Self {
-        Error::user(format!("git: {}", e.message())).with_source(e)
+/// A typed core error that knows how it reads to a user. Each core module
+/// defines a `thiserror` enum for its failures and implements this beside it:
+/// the `Display` text is the message (naming file, line and field), `kind`
+/// decides the exit code, `hint` says how to fix it, `details` adds fields to
+/// the `--json` error object. Any such error converts into [`Error`] with `?`,
+/// in one place (the blanket `From` below), and stays its `source`, so a caller
+/// can still downcast to the typed error.
+pub trait Diagnose: std::error::Error + Send + Sync + 'static {
+    fn kind(&self) -> Kind {
+        Kind::User
+    }
+    /// The one-line message; the error's `Display` unless overridden.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+    fn hint(&self) -> Option<String> {
+        None
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        None
     }
 }
 
-impl From<crate::fsutil::LockError> for Error {
-    fn from(e: crate::fsutil::LockError) -> Self {
-        use crate::fsutil::LockError;
-        let (message, hint) = match &e {
-            LockError::Timeout { .. } => (
-                e.to_string(),
-                Some(
-                    "another spec-kitty process holds it; wait for it to finish and try again"
-                        .to_string(),
-                ),
-            ),
-            LockError::Io {
-                action,
-                path,
-                source,
-            } => {
-                let io = Error::io(
-                    action,
-                    path,
-                    std::io::Error::new(source.kind(), source.to_string()),
-                );
-                (io.message, io.hint)
-            }
-        };
-        let mut err = Error::user(message).with_source(e);
-        err.hint = hint;
-        err
+impl<E: Diagnose> From<E> for Error {
+    fn from(e: E) -> Self {
+        Error {
+            kind: e.kind(),
+            message: e.message(),
+            hint: e.hint(),
+            details: e.details().map(Box::new),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+impl Error {
+    /// The typed core error this one was made from, if it was one of `E`.
+    pub fn typed<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.source.as_deref().and_then(|s| s.downcast_ref::<E>())
+    }
+}
+
+// Foreign errors the core passes through unchanged.
+
+impl Diagnose for git2::Error {
+    fn message(&self) -> String {
+        format!("git: {}", git2::Error::message(self))
     }
 }
 

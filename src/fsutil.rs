@@ -544,8 +544,8 @@ pub struct FileLock {
     path: PathBuf,
 }
 
-/// Why a [`FileLock`] could not be taken. Converts into [`Error`] (message,
-/// hint, exit code) in `error.rs`, keeping the I/O error as its source.
+/// Why a [`FileLock`] could not be taken. Converts into [`Error`] through
+/// [`Diagnose`](crate::error::Diagnose), keeping the I/O error as its source.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another process held the lock for the whole wait.
@@ -563,6 +563,17 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl crate::error::Diagnose for LockError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            LockError::Timeout { .. } => Some(
+                "another spec-kitty process holds it; wait for it to finish and try again".into(),
+            ),
+            LockError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+        }
+    }
 }
 
 impl FileLock {
