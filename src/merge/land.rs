@@ -184,6 +184,11 @@ struct MergeState {
     outcomes: Vec<LaneOutcome>,
     commits_created: Vec<String>,
     notes: Vec<String>,
+    /// Lanes whose workspace removal has started (finishing). A kill part-way
+    /// through leaves a half-deleted worktree, which `--continue` finishes
+    /// removing rather than keeping it for the "changes" the deletion made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    removing: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -545,6 +550,7 @@ fn landing_state(
         outcomes: report.lanes.clone(),
         commits_created: report.commits_created.clone(),
         notes: report.notes.clone(),
+        removing: Vec::new(),
     }
 }
 
@@ -1015,26 +1021,9 @@ fn switch_files(
         .ok_or_else(|| Error::user("the repository has no working tree"))?
         .to_path_buf();
     let index = repo.index()?;
-    let worktree_changed = Status::WT_NEW
-        | Status::WT_MODIFIED
-        | Status::WT_DELETED
-        | Status::WT_TYPECHANGE
-        | Status::WT_RENAMED
-        | Status::CONFLICTED;
     let mut edited = Vec::new();
     for p in &paths {
-        let path = Path::new(p);
-        let st = match repo.status_file(path) {
-            Ok(s) => s,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Status::CURRENT,
-            Err(e) => return Err(e.into()),
-        };
-        let in_index = index.get_path(path, 0).map(|e| e.id);
-        let allowed = [
-            from.get_path(path).ok().map(|e| e.id()),
-            to.get_path(path).ok().map(|e| e.id()),
-        ];
-        if st.intersects(worktree_changed) || !allowed.contains(&in_index) {
+        if !merge_own(repo, &index, &workdir, p, from, to)? {
             edited.push(p.clone());
         }
     }
@@ -1074,6 +1063,78 @@ fn switch_files(
     }
     index.write()?;
     Ok(paths)
+}
+
+/// Is `path` of the main checkout in a state this switch itself can leave,
+/// so that overwriting it loses nothing? Its index entry holds the `from` or
+/// the `to` version (or is absent where that tree has no such path), and its
+/// working file holds one of them too, or the start of one: the file a
+/// checkout was writing when it was killed. The checkout writes files in place
+/// and the index last, so a kill leaves files of `to` (and one cut short) over
+/// an index of `from`. Nothing in such a file is lost by replacing it: every
+/// byte of it is in a commit. Anything else is somebody's edit.
+fn merge_own(
+    repo: &Repository,
+    index: &git2::Index,
+    workdir: &Path,
+    p: &str,
+    from: &git2::Tree<'_>,
+    to: &git2::Tree<'_>,
+) -> Result<bool> {
+    let path = Path::new(p);
+    let allowed = [
+        from.get_path(path).ok().map(|e| e.id()),
+        to.get_path(path).ok().map(|e| e.id()),
+    ];
+    if !allowed.contains(&index.get_path(path, 0).map(|e| e.id)) {
+        return Ok(false);
+    }
+    let st = match repo.status_file(path) {
+        Ok(s) => s,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Status::CURRENT,
+        Err(e) => return Err(e.into()),
+    };
+    let worktree_changed = Status::WT_NEW
+        | Status::WT_MODIFIED
+        | Status::WT_DELETED
+        | Status::WT_TYPECHANGE
+        | Status::WT_RENAMED
+        | Status::CONFLICTED;
+    if !st.intersects(worktree_changed) {
+        // The working file is the index's version, one of the two.
+        return Ok(true);
+    }
+    // The working file differs from the index: still the merge's own if it
+    // holds (the start of) the other version. Compared as stored, with no
+    // filters applied, so a checkout that converts line endings is taken for
+    // an edit (refused, never overwritten).
+    let full = workdir.join(path);
+    let on_disk = match std::fs::symlink_metadata(&full) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(allowed.contains(&None)),
+        Err(e) => return Err(Error::io("inspect", &full, e)),
+        // A link is made in one step: never cut short.
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::read_link(&full).map_err(|e| Error::io("read", &full, e))?;
+            let id = Oid::hash_object(
+                git2::ObjectType::Blob,
+                target.as_os_str().as_encoded_bytes(),
+            )?;
+            return Ok(allowed.contains(&Some(id)));
+        }
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return Ok(false),
+    };
+    for id in allowed.into_iter().flatten() {
+        let blob = repo.find_blob(id)?;
+        let version = blob.content();
+        if on_disk <= version.len() as u64 {
+            let bytes = std::fs::read(&full).map_err(|e| Error::io("read", &full, e))?;
+            if version.starts_with(&bytes) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 struct Finished {
@@ -1163,8 +1224,14 @@ fn finish(
                 .map(|l| format!("{}: kept (--keep-worktrees)", l.lane_id)),
         );
     } else {
-        for lane in &state.lanes {
-            if lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
+        for lane in state.lanes.clone() {
+            // Removal already started, by a run that found the worktree clean
+            // and was killed deleting it: what looks changed is its own work.
+            let resumed = state.removing.contains(&lane.lane_id);
+            if !resumed
+                && lane.worktree.exists()
+                && workspace::is_dirty(&lane.worktree).unwrap_or(true)
+            {
                 kept.push(format!(
                     "{}: {} has uncommitted changes made after the merge; kept",
                     lane.lane_id,
@@ -1179,6 +1246,10 @@ fn finish(
                     lane.lane_id, lane.branch
                 ));
                 continue;
+            }
+            if !resumed {
+                state.removing.push(lane.lane_id.clone());
+                write_state(project, state)?;
             }
             let (w, b) = workspace::remove_lane_workspace(
                 project,
@@ -1231,10 +1302,22 @@ fn record_on_target(
     })?;
     let tree = repo.find_commit(tip)?.tree()?;
     let files = super::record::changed_under(repo, Some(&tree), &prefix)?;
-    if files.is_empty() {
-        return Ok(None);
-    }
     let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
+    if files.is_empty() {
+        // Nothing left to record. A run killed after the record commit moved
+        // the target but before the index followed left that commit in place:
+        // bring the index along and report it.
+        let tip_commit = repo.find_commit(tip)?;
+        let ours = tip_commit.parent_id(0).ok() == Some(oid(&state.target_after)?)
+            && tip_commit.summary() == Some(record_summary(mission, &state.target_branch).as_str());
+        if !ours {
+            return Ok(None);
+        }
+        if on_target {
+            super::record::index_follows(repo, &tree, &prefix)?;
+        }
+        return Ok(Some(tip));
+    }
     let message = format!(
         "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
         record_summary(mission, &state.target_branch)

@@ -211,6 +211,7 @@ pub fn commit_paths(
         tip,
         &format!("spec-kitty: {}", message.lines().next().unwrap_or("record")),
     )?;
+    crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);
     if update_index {
         let mut index = repo.index()?;
         for p in paths {
@@ -223,6 +224,42 @@ pub fn commit_paths(
         index.write()?;
     }
     Ok(Some(commit))
+}
+
+/// Make the index entries under `prefix` those of `tree` (whose files the
+/// working tree already holds): what [`commit_paths`] does last, for a commit
+/// whose index update was cut short.
+pub fn index_follows(repo: &Repository, tree: &git2::Tree<'_>, prefix: &str) -> Result<()> {
+    let mut index = repo.index()?;
+    let mut wanted = std::collections::BTreeMap::new();
+    if let Ok(entry) = tree.get_path(Path::new(prefix.trim_end_matches('/'))) {
+        let sub = entry.to_object(repo)?.peel_to_tree()?;
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(ObjectType::Blob) {
+                wanted.insert(format!("{prefix}{dir}{}", e.name().unwrap_or("")), e.id());
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+    }
+    let stale: Vec<String> = index
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        .filter(|p| p.starts_with(prefix) && !wanted.contains_key(p))
+        .collect();
+    let mut changed = !stale.is_empty();
+    for p in &stale {
+        index.remove_path(Path::new(p))?;
+    }
+    for (p, id) in &wanted {
+        if index.get_path(Path::new(p), 0).map(|e| e.id) != Some(*id) {
+            index.add_path(Path::new(p))?;
+            changed = true;
+        }
+    }
+    if changed {
+        index.write()?;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -17,6 +17,7 @@ mod hardening;
 mod init;
 mod lanes;
 mod merge;
+mod merge_crash;
 mod merge_drivers;
 mod mission;
 mod next;
