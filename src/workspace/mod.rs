@@ -284,9 +284,20 @@ pub fn ensure(
     let creating = project
         .locks_dir()
         .join(format!("worktree-{}-{}.creating", mission.slug, ws.lane_id));
-    if ws.path.exists() {
+    let name = format!("{}-{}", mission.slug, ws.lane_id);
+    let found = ws
+        .path
+        .exists()
+        .then(|| inspect(project, &ws.path, &branch));
+    // A folder our own creation left before git registered it (the marker is
+    // there, the folder holds at most git's pointer file) is removed and made
+    // again; confine decides what is safely ours.
+    let cut_short = matches!(found, Some(Existing::Broken))
+        && creating.exists()
+        && crate::confine::remove_cut_short_worktree(project, &name, &ws.path)?;
+    if let Some(found) = found.filter(|_| !cut_short) {
         let shown = ws.path.display();
-        return match inspect(project, &ws.path, &branch) {
+        return match found {
             Existing::Usable if creating.exists() => {
                 finish_checkout(&ws.path)?;
                 crate::confine::remove_file(project, &creating)?;
@@ -389,7 +400,6 @@ pub fn ensure(
     };
     let reference = local.into_reference();
     fsutil::create_dir_all(&project.worktrees_dir())?;
-    let name = format!("{}-{}", mission.slug, ws.lane_id);
     // A stale registration (directory deleted by hand) would block the name.
     if let Ok(old) = repo.find_worktree(&name) {
         if old.validate().is_err() {

@@ -9,6 +9,7 @@ mod compat_commands;
 mod compat_finalize;
 mod compat_prompts;
 mod crash;
+mod cut_short;
 mod dashboard;
 mod dashboard_browser;
 mod fuzz;
