@@ -115,7 +115,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let mut merge_problem = None;
     if from != to {
         if route.last() == Some(&Lane::InProgress) {
-            extra = work::claim_keys(project, mission, &file);
+            extra = work::claim_keys(project, mission, &file)?;
         }
         if to == Lane::ForReview && !req.force {
             let h = work::hand_in(project, mission, &file, &events)?;
@@ -128,7 +128,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 Some(c) => {
                     extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
                 }
-                None => merge_problem = work::merge_problem(project, mission, &file, &events),
+                None => merge_problem = work::merge_problem(project, mission, &file, &events)?,
             }
         }
     }

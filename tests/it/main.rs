@@ -17,6 +17,7 @@ mod guarded;
 mod hardening;
 mod init;
 mod lanes;
+mod lanes_check;
 mod merge;
 mod merge_crash;
 mod merge_drivers;
