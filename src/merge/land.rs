@@ -612,60 +612,87 @@ fn preconditions(
     snap: &crate::status::Snapshot,
     notes: &mut Vec<String>,
 ) -> Result<(Vec<Blocker>, Vec<String>)> {
-    let mut blockers = Vec::new();
-    let mut block = |gate, problem| blockers.push(Blocker { gate, problem });
-    let (code, tips, target) = (&setup.code, &setup.tips, &setup.target);
+    let mut blockers = acceptance_blockers(mission, setup)?;
+    blockers.extend(work_package_blockers(mission, snap)?);
+    blockers.extend(lane_blockers(setup));
+    blockers.extend(
+        dependency_problems(mission, repo, &setup.code, &setup.tips)?
+            .into_iter()
+            .map(|p| blocker("lost_work", p)),
+    );
+    blockers.extend(checked_out_blockers(repo, setup));
+    let tolerated = main_checkout_state(repo, setup, &mut blockers, notes)?;
+    Ok((blockers, tolerated))
+}
 
-    // Accepted, and nothing moved since.
-    match recorded(mission)? {
-        None => block(
+fn blocker(gate: &'static str, problem: String) -> Blocker {
+    Blocker { gate, problem }
+}
+
+/// The mission was accepted, and no lane moved since.
+fn acceptance_blockers(mission: &Mission, setup: &Setup) -> Result<Vec<Blocker>> {
+    let slug = &mission.slug;
+    let Some((at, accepted)) = recorded(mission)? else {
+        return Ok(vec![blocker(
             "accepted",
-            format!(
-                "{} has not been accepted; run `spec-kitty accept --mission {}` first",
-                mission.slug, mission.slug
-            ),
-        ),
-        Some((at, accepted)) => {
-            for (lane, tip) in code.iter().zip(tips) {
-                let Some(tip) = tip else { continue };
-                match accepted.get(&lane.lane_id) {
-                    Some(t) if *t == tip.to_string() => {}
-                    Some(t) => block(
-                        "accepted",
-                        format!(
-                            "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {}` again",
-                            lane.lane_id,
-                            short_str(t),
-                            short(*tip),
-                            mission.slug
-                        ),
-                    ),
-                    None => block(
-                        "accepted",
-                        format!(
-                            "{} was not part of the acceptance at {at}; run `spec-kitty accept --mission {}` again",
-                            lane.lane_id, mission.slug
-                        ),
-                    ),
-                }
-            }
+            format!("{slug} has not been accepted; run `spec-kitty accept --mission {slug}` first"),
+        )]);
+    };
+    let mut out = Vec::new();
+    for (lane, tip) in setup.code.iter().zip(&setup.tips) {
+        let Some(tip) = tip else { continue };
+        match accepted.get(&lane.lane_id) {
+            Some(t) if *t == tip.to_string() => {}
+            Some(t) => out.push(blocker(
+                "accepted",
+                format!(
+                    "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {slug}` again",
+                    lane.lane_id,
+                    short_str(t),
+                    short(*tip),
+                ),
+            )),
+            None => out.push(blocker(
+                "accepted",
+                format!(
+                    "{} was not part of the acceptance at {at}; run `spec-kitty accept --mission {slug}` again",
+                    lane.lane_id
+                ),
+            )),
         }
     }
-    for p in unfinished_wps(mission, snap)?.1 {
-        block(
-            "work_packages",
-            format!("{p}; every work package must be approved or done"),
-        );
-    }
-    for (lane, tip) in code.iter().zip(tips) {
+    Ok(out)
+}
+
+/// Every work package is approved or done.
+fn work_package_blockers(
+    mission: &Mission,
+    snap: &crate::status::Snapshot,
+) -> Result<Vec<Blocker>> {
+    Ok(unfinished_wps(mission, snap)?
+        .1
+        .into_iter()
+        .map(|p| {
+            blocker(
+                "work_packages",
+                format!("{p}; every work package must be approved or done"),
+            )
+        })
+        .collect())
+}
+
+/// Every lane branch exists and its worktree holds nothing uncommitted.
+fn lane_blockers(setup: &Setup) -> Vec<Blocker> {
+    let mut out = Vec::new();
+    for (lane, tip) in setup.code.iter().zip(&setup.tips) {
         if tip.is_none() {
-            block(
+            out.push(blocker(
                 "lane_branches",
                 format!("{}: branch {} does not exist", lane.lane_id, lane.branch),
-            );
+            ));
         }
         if lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
-            block(
+            out.push(blocker(
                 "lane_worktrees_clean",
                 format!(
                     "{}: {} has uncommitted changes that would not be merged; commit them on {}",
@@ -673,47 +700,54 @@ fn preconditions(
                     lane.worktree.display(),
                     lane.branch
                 ),
-            );
+            ));
         }
     }
-    for p in dependency_problems(mission, repo, code, tips)? {
-        block("lost_work", p);
-    }
+    out
+}
+
+/// Neither branch the merge moves is checked out elsewhere: in a linked
+/// worktree, or (the mission branch) in the main checkout.
+fn checked_out_blockers(repo: &Repository, setup: &Setup) -> Vec<Blocker> {
+    let target = &setup.target;
     let linked = linked_checkouts(repo);
-    for b in [target, &setup.mission_branch] {
-        if let Some(path) = linked.get(b.as_str()) {
-            block(
-                "target",
-                format!(
-                    "{b} is checked out in the worktree {}; switch that worktree to another branch first",
-                    path.display()
-                ),
-            );
-        }
-    }
+    let mut out: Vec<Blocker> = [target, &setup.mission_branch]
+        .into_iter()
+        .filter_map(|b| {
+            linked.get(b.as_str()).map(|path| {
+                blocker(
+                    "target",
+                    format!(
+                        "{b} is checked out in the worktree {}; switch that worktree to another branch first",
+                        path.display()
+                    ),
+                )
+            })
+        })
+        .collect();
     if setup.head.as_deref() == Some(setup.mission_branch.as_str()) {
-        block(
+        out.push(blocker(
             "target",
             format!(
                 "the main checkout is on the mission branch {}, which the merge moves; switch it to {target} first (`git switch {target}`)",
                 setup.mission_branch
             ),
-        );
+        ));
     }
-    let mut tolerated = Vec::new();
-    if setup.on_target() {
-        if repo.state() != git2::RepositoryState::Clean {
-            block(
-                "target",
-                format!(
-                    "the main checkout is in the middle of a {:?} operation; finish or abort it first",
-                    repo.state()
-                ),
-            );
-        }
-        // Whether they are in the way is known once the merge result is.
-        tolerated = main_checkout_dirt(repo)?;
-    } else {
+    out
+}
+
+/// On the target, the main checkout must not be mid-operation; its modified
+/// and untracked files are returned (whether they are in the way is known once
+/// the merge result is). Elsewhere only the ref moves, which a note says.
+fn main_checkout_state(
+    repo: &Repository,
+    setup: &Setup,
+    blockers: &mut Vec<Blocker>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let target = &setup.target;
+    if !setup.on_target() {
         notes.push(match &setup.head {
             Some(b) => format!(
                 "the main checkout is on {b}, not {target}: only the {target} branch moves; your working tree is left alone"
@@ -722,8 +756,18 @@ fn preconditions(
                 "the main checkout is detached: only the {target} branch moves; your working tree is left alone"
             ),
         });
+        return Ok(Vec::new());
     }
-    Ok((blockers, tolerated))
+    if repo.state() != git2::RepositoryState::Clean {
+        blockers.push(blocker(
+            "target",
+            format!(
+                "the main checkout is in the middle of a {:?} operation; finish or abort it first",
+                repo.state()
+            ),
+        ));
+    }
+    main_checkout_dirt(repo)
 }
 
 /// Run the integration against an in-memory object database, fill the report
@@ -745,19 +789,7 @@ fn simulate(
     let sim = Repository::open(&project.root)?;
     let odb = sim.odb()?;
     let mempack = odb.add_new_mempack_backend(1000)?;
-    let inputs: Vec<LaneInput> = setup
-        .code
-        .iter()
-        .zip(&setup.tips)
-        .filter_map(|(l, t)| {
-            t.map(|tip| LaneInput {
-                lane_id: l.lane_id.clone(),
-                branch: l.branch.clone(),
-                tip,
-                wp_ids: l.wp_ids.clone(),
-            })
-        })
-        .collect();
+    let inputs = lane_inputs(setup);
     let input = Input {
         strategy: opts.strategy,
         mission_slug: &mission.slug,
@@ -774,83 +806,138 @@ fn simulate(
         Outcome::Clean(_) => None,
     };
     if let Some(s) = &stuck {
-        record_steps(&mut report.lanes, &s.done);
-        if let Some(l) = report.lanes.iter_mut().find(|l| l.lane_id == s.what) {
-            l.action = LaneAction::Conflict;
-        }
+        mark_stuck(&mut report.lanes, s);
     }
     if stuck.is_some() || opts.dry_run {
-        let mut parties = vec![Party {
-            label: setup.target.clone(),
-            tip: setup.target_tip,
-        }];
-        if let Some(m) = setup.mission_tip {
-            parties.push(Party {
-                label: setup.mission_branch.clone(),
-                tip: m,
-            });
-        }
-        parties.extend(inputs.iter().map(|l| Party {
-            label: l.lane_id.clone(),
-            tip: l.tip,
-        }));
-        report.conflicts = conflict_pairs(&sim, &parties, stuck.as_ref())?;
+        report.conflicts = conflict_pairs(&sim, &parties(setup, &inputs), stuck.as_ref())?;
     }
     let Outcome::Clean(done) = outcome else {
         return Ok(None);
     };
     record_steps(&mut report.lanes, &done.steps);
-    let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
-    let after_tree = sim.find_commit(done.target_after)?.tree()?;
-    let changed = integrate::tree_changes(&sim, &before_tree, &after_tree)?;
-    let overlap = in_the_way(tolerated, &changed);
-    if !overlap.is_empty() {
-        blockers.push(Blocker {
-            gate: "target",
-            problem: format!(
-                "the main checkout ({}) has uncommitted changes or untracked files where the merge writes: {}; commit, stash or move them first",
-                setup.target,
-                overlap.join(", ")
-            ),
-        });
-    }
+    blockers.extend(in_the_way_blocker(&sim, setup, &done, tolerated)?);
     if opts.dry_run {
-        for &c in &done.created {
-            let commit = sim.find_commit(c)?;
-            let on_mission =
-                c == done.mission_after || sim.graph_descendant_of(done.mission_after, c)?;
-            let branch = if on_mission && done.mission_after != done.target_after {
-                &setup.mission_branch
-            } else {
-                &setup.target
-            };
-            report
-                .planned_commits
-                .push(format!("{branch}: {}", commit.summary().unwrap_or("")));
-        }
-        report.planned_commits.push(format!(
-            "{}: {}",
-            setup.target,
-            record_summary(mission, &setup.target)
-        ));
+        report.planned_commits = planned_commits(&sim, mission, setup, &done)?;
     }
     report.target_after = Some(done.target_after.to_string());
     report.mission_branch_after = Some(done.mission_after.to_string());
     if !opts.dry_run && blockers.is_empty() {
-        // Write the new objects for real, as one pack.
         if !done.created.is_empty() {
-            let mut buf = git2::Buf::new();
-            mempack.dump(&sim, &mut buf)?;
-            let real = repo.odb()?;
-            let mut writer = real.packwriter()?;
-            writer
-                .write_all(&buf)
-                .map_err(|e| Error::internal(format!("cannot write merge objects: {e}")))?;
-            writer.commit()?;
+            write_objects(&sim, &mempack, repo)?;
         }
         report.commits_created = done.created.iter().map(Oid::to_string).collect();
     }
     Ok(Some(done))
+}
+
+/// The lanes that have a branch, as the integration takes them.
+fn lane_inputs(setup: &Setup) -> Vec<LaneInput> {
+    setup
+        .code
+        .iter()
+        .zip(&setup.tips)
+        .filter_map(|(l, t)| {
+            t.map(|tip| LaneInput {
+                lane_id: l.lane_id.clone(),
+                branch: l.branch.clone(),
+                tip,
+                wp_ids: l.wp_ids.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The lanes merged before the integration stopped, and the one it stopped at.
+fn mark_stuck(lanes: &mut [LaneOutcome], stuck: &Stuck) {
+    record_steps(lanes, &stuck.done);
+    if let Some(l) = lanes.iter_mut().find(|l| l.lane_id == stuck.what) {
+        l.action = LaneAction::Conflict;
+    }
+}
+
+/// Everything that takes part in the merge, for the pairwise conflict check:
+/// the target, the mission branch (if it exists) and every lane.
+fn parties(setup: &Setup, inputs: &[LaneInput]) -> Vec<Party> {
+    let mut parties = vec![Party {
+        label: setup.target.clone(),
+        tip: setup.target_tip,
+    }];
+    if let Some(m) = setup.mission_tip {
+        parties.push(Party {
+            label: setup.mission_branch.clone(),
+            tip: m,
+        });
+    }
+    parties.extend(inputs.iter().map(|l| Party {
+        label: l.lane_id.clone(),
+        tip: l.tip,
+    }));
+    parties
+}
+
+/// A blocker when uncommitted or untracked files of the main checkout stand
+/// where the merge writes.
+fn in_the_way_blocker(
+    sim: &Repository,
+    setup: &Setup,
+    done: &integrate::Integrated,
+    tolerated: &[String],
+) -> Result<Option<Blocker>> {
+    let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
+    let after_tree = sim.find_commit(done.target_after)?.tree()?;
+    let changed = integrate::tree_changes(sim, &before_tree, &after_tree)?;
+    let overlap = in_the_way(tolerated, &changed);
+    Ok((!overlap.is_empty()).then(|| {
+        blocker(
+            "target",
+            format!(
+                "the main checkout ({}) has uncommitted changes or untracked files where the merge writes: {}; commit, stash or move them first",
+                setup.target,
+                overlap.join(", ")
+            ),
+        )
+    }))
+}
+
+/// The commits a real merge would create (`<branch>: <summary>`), the record
+/// commit last.
+fn planned_commits(
+    sim: &Repository,
+    mission: &Mission,
+    setup: &Setup,
+    done: &integrate::Integrated,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for &c in &done.created {
+        let commit = sim.find_commit(c)?;
+        let on_mission =
+            c == done.mission_after || sim.graph_descendant_of(done.mission_after, c)?;
+        let branch = if on_mission && done.mission_after != done.target_after {
+            &setup.mission_branch
+        } else {
+            &setup.target
+        };
+        out.push(format!("{branch}: {}", commit.summary().unwrap_or("")));
+    }
+    out.push(format!(
+        "{}: {}",
+        setup.target,
+        record_summary(mission, &setup.target)
+    ));
+    Ok(out)
+}
+
+/// Write the objects the simulation created to the repository, as one pack.
+fn write_objects(sim: &Repository, mempack: &git2::Mempack<'_>, repo: &Repository) -> Result<()> {
+    let mut buf = git2::Buf::new();
+    mempack.dump(sim, &mut buf)?;
+    let real = repo.odb()?;
+    let mut writer = real.packwriter()?;
+    writer
+        .write_all(&buf)
+        .map_err(|e| Error::internal(format!("cannot write merge objects: {e}")))?;
+    writer.commit()?;
+    Ok(())
 }
 
 fn record_steps(lanes: &mut [LaneOutcome], steps: &[integrate::LaneStep]) {
@@ -871,40 +958,63 @@ fn run_to_end(
     mut state: MergeState,
     keep: bool,
 ) -> Result<MergeReport> {
-    let slug = mission.slug.clone();
-    let stage = |phase: Phase, e: Error| -> Error {
-        let hint = in_progress_hint(&slug, phase);
-        let hint = match &e.hint {
-            Some(h) => format!("{h}; then: {hint}"),
-            None => hint,
-        };
-        Error {
-            hint: Some(hint),
-            ..e
-        }
-    };
     let checked_out = if state.phase == Phase::Landing {
-        let on = land(repo, &state).map_err(|e| stage(Phase::Landing, e))?;
-        state.phase = Phase::Landed;
-        write_state(project, &state)?;
-        // Test hook: stop here as a crash would, so the tests can drive
-        // `--continue` and `--abort`. Compiled out of normal builds.
-        if crate::env::merge_interrupt_after_landing() {
-            return Err(stage(
-                Phase::Landed,
-                Error::internal(format!(
-                    "merge stopped after landing on {} (merge-interrupt test hook)",
-                    state.target_branch
-                )),
-            ));
-        }
-        on
+        land_and_note(project, mission, repo, &mut state)?
     } else {
         head_branch(repo).as_deref() == Some(state.target_branch.as_str())
     };
-    let finished =
-        finish(project, mission, repo, &mut state, keep).map_err(|e| stage(Phase::Finishing, e))?;
-    Ok(MergeReport {
+    let finished = finish(project, mission, repo, &mut state, keep)
+        .map_err(|e| resume_hint(&mission.slug, Phase::Finishing, e))?;
+    Ok(finished_report(repo, &state, finished, checked_out))
+}
+
+/// An error of a merge in progress, its hint followed by how to resume.
+fn resume_hint(slug: &str, phase: Phase, e: Error) -> Error {
+    let hint = in_progress_hint(slug, phase);
+    let hint = match &e.hint {
+        Some(h) => format!("{h}; then: {hint}"),
+        None => hint,
+    };
+    Error {
+        hint: Some(hint),
+        ..e
+    }
+}
+
+/// Land the refs and files, then note in the state file that they landed.
+/// Returns whether the main checkout's files were updated.
+fn land_and_note(
+    project: &Project,
+    mission: &Mission,
+    repo: &Repository,
+    state: &mut MergeState,
+) -> Result<bool> {
+    let on = land(repo, state).map_err(|e| resume_hint(&mission.slug, Phase::Landing, e))?;
+    state.phase = Phase::Landed;
+    write_state(project, state)?;
+    // Test hook: stop here as a crash would, so the tests can drive
+    // `--continue` and `--abort`. Compiled out of normal builds.
+    if crate::env::merge_interrupt_after_landing() {
+        return Err(resume_hint(
+            &mission.slug,
+            Phase::Landed,
+            Error::internal(format!(
+                "merge stopped after landing on {} (merge-interrupt test hook)",
+                state.target_branch
+            )),
+        ));
+    }
+    Ok(on)
+}
+
+/// The report of a merge that landed and finished.
+fn finished_report(
+    repo: &Repository,
+    state: &MergeState,
+    finished: Finished,
+    checked_out: bool,
+) -> MergeReport {
+    MergeReport {
         mission_slug: state.mission_slug.clone(),
         strategy: state.strategy,
         dry_run: false,
@@ -930,7 +1040,7 @@ fn run_to_end(
         kept: finished.kept,
         notes: state.notes.clone(),
         out_of_scope: Vec::new(),
-    })
+    }
 }
 
 fn in_progress_hint(slug: &str, phase: Phase) -> String {
@@ -1027,6 +1137,7 @@ fn switch_files(
             edited.push(p.clone());
         }
     }
+    drop(index);
     if !edited.is_empty() {
         return Err(Error::user(format!(
             "files the merge changes were edited in the main checkout: {}",
@@ -1040,16 +1151,27 @@ fn switch_files(
         cb.path(p.as_str());
     }
     repo.checkout_tree(to.as_object(), Some(&mut cb))?;
-    // Paths `to` does not have: make sure they are gone from disk and index.
+    remove_gone(repo, &workdir, to, &paths)?;
+    Ok(paths)
+}
+
+/// Paths `to` does not have: make sure they are gone from disk and index
+/// (with the directories they leave empty).
+fn remove_gone(
+    repo: &Repository,
+    workdir: &Path,
+    to: &git2::Tree<'_>,
+    paths: &[String],
+) -> Result<()> {
     let mut index = repo.index()?;
-    for p in &paths {
+    for p in paths {
         let path = Path::new(p);
         if to.get_path(path).is_ok() {
             continue;
         }
         let full = workdir.join(path);
         // Confined: a directory link on the way never leads the removal out.
-        crate::confine::remove_file(&Project::at(&workdir), &full)?;
+        crate::confine::remove_file(&Project::at(workdir), &full)?;
         let mut dir = full.parent();
         while let Some(d) = dir {
             if d == workdir || std::fs::remove_dir(d).is_err() {
@@ -1062,7 +1184,7 @@ fn switch_files(
         }
     }
     index.write()?;
-    Ok(paths)
+    Ok(())
 }
 
 /// Is `path` of the main checkout in a state this switch itself can leave,
@@ -1104,17 +1226,20 @@ fn merge_own(
         // The working file is the index's version, one of the two.
         return Ok(true);
     }
-    // The working file differs from the index: still the merge's own if it
-    // holds (the start of) the other version. Compared as stored, with no
-    // filters applied, so a checkout that converts line endings is taken for
-    // an edit (refused, never overwritten).
-    let full = workdir.join(path);
-    let on_disk = match std::fs::symlink_metadata(&full) {
+    disk_holds_a_version(repo, &workdir.join(path), allowed)
+}
+
+/// The working file differs from the index: still the merge's own if it holds
+/// (the start of) one of the `allowed` versions, or is absent where one of
+/// them is. Compared as stored, with no filters applied, so a checkout that
+/// converts line endings is taken for an edit (refused, never overwritten).
+fn disk_holds_a_version(repo: &Repository, full: &Path, allowed: [Option<Oid>; 2]) -> Result<bool> {
+    let on_disk = match std::fs::symlink_metadata(full) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(allowed.contains(&None)),
-        Err(e) => return Err(Error::io("inspect", &full, e)),
+        Err(e) => return Err(Error::io("inspect", full, e)),
         // A link is made in one step: never cut short.
         Ok(m) if m.file_type().is_symlink() => {
-            let target = std::fs::read_link(&full).map_err(|e| Error::io("read", &full, e))?;
+            let target = std::fs::read_link(full).map_err(|e| Error::io("read", full, e))?;
             let id = Oid::hash_object(
                 git2::ObjectType::Blob,
                 target.as_os_str().as_encoded_bytes(),
@@ -1128,7 +1253,7 @@ fn merge_own(
         let blob = repo.find_blob(id)?;
         let version = blob.content();
         if on_disk <= version.len() as u64 {
-            let bytes = std::fs::read(&full).map_err(|e| Error::io("read", &full, e))?;
+            let bytes = std::fs::read(full).map_err(|e| Error::io("read", full, e))?;
             if version.starts_with(&bytes) {
                 return Ok(true);
             }
@@ -1155,11 +1280,40 @@ fn finish(
 ) -> Result<Finished> {
     state.phase = Phase::Finishing;
     write_state(project, state)?;
-    let keep = keep || state.keep_worktrees;
-    let merged_short = short_str(&state.target_after);
+    let wps_done = approved_to_done(project, mission, state)?;
+    record_merge_in_meta(project, mission, state)?;
+    let record_commit = record_on_target(project, mission, repo, state)?;
+    let mut finished = Finished {
+        record_commit,
+        wps_done,
+        removed_worktrees: Vec::new(),
+        removed_branches: Vec::new(),
+        kept: Vec::new(),
+    };
+    if keep || state.keep_worktrees {
+        finished.kept.extend(
+            state
+                .lanes
+                .iter()
+                .map(|l| format!("{}: kept (--keep-worktrees)", l.lane_id)),
+        );
+    } else {
+        for lane in state.lanes.clone() {
+            clean_up_lane(project, repo, state, &lane, &mut finished)?;
+        }
+    }
+    remove_state(project, &mission.slug)?;
+    Ok(finished)
+}
 
-    let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+/// Move every approved work package to done, noting where it landed.
+fn approved_to_done(
+    project: &Project,
+    mission: &Mission,
+    state: &MergeState,
+) -> Result<Vec<String>> {
+    let merged_short = short_str(&state.target_after);
+    let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let files = if mission.tasks_dir().is_dir() {
         wp::load_all(&mission.tasks_dir())?
     } else {
@@ -1186,97 +1340,86 @@ fn finish(
             wps_done.push(f.id.clone());
         }
     }
+    Ok(wps_done)
+}
 
-    let recorded = mission.meta_str("merged_commit") == Some(state.target_after.as_str());
-    if !recorded {
-        let _lock = FileLock::acquire(
-            &mission.status_lock_path(project),
-            LOCK_TIMEOUT,
-            &format!("mission {}", mission.slug),
-        )?;
-        let mut meta = read_meta(&mission.meta_file())?;
-        meta.insert("merged_at".into(), Value::String(crate::timefmt::now_iso()));
-        meta.insert("merged_by".into(), Value::String(state.actor.clone()));
-        meta.insert(
-            "merged_into".into(),
-            Value::String(state.target_branch.clone()),
-        );
-        meta.insert(
-            "merged_strategy".into(),
-            Value::String(state.strategy.as_str().into()),
-        );
-        meta.insert(
-            "merged_commit".into(),
-            Value::String(state.target_after.clone()),
-        );
-        write_meta_file(&mission.meta_file(), &meta)?;
+/// Record the merge in meta.json (once: a resumed merge finds it there).
+fn record_merge_in_meta(project: &Project, mission: &Mission, state: &MergeState) -> Result<()> {
+    if mission.meta_str("merged_commit") == Some(state.target_after.as_str()) {
+        return Ok(());
     }
-    let record_commit = record_on_target(project, mission, repo, state)?;
+    let _lock = FileLock::acquire(
+        &mission.status_lock_path(project),
+        LOCK_TIMEOUT,
+        &format!("mission {}", mission.slug),
+    )?;
+    let mut meta = read_meta(&mission.meta_file())?;
+    meta.insert("merged_at".into(), Value::String(crate::timefmt::now_iso()));
+    meta.insert("merged_by".into(), Value::String(state.actor.clone()));
+    meta.insert(
+        "merged_into".into(),
+        Value::String(state.target_branch.clone()),
+    );
+    meta.insert(
+        "merged_strategy".into(),
+        Value::String(state.strategy.as_str().into()),
+    );
+    meta.insert(
+        "merged_commit".into(),
+        Value::String(state.target_after.clone()),
+    );
+    write_meta_file(&mission.meta_file(), &meta)
+}
 
-    let mut removed_worktrees = Vec::new();
-    let mut removed_branches = Vec::new();
-    let mut kept = Vec::new();
-    if keep {
-        kept.extend(
-            state
-                .lanes
-                .iter()
-                .map(|l| format!("{}: kept (--keep-worktrees)", l.lane_id)),
-        );
-    } else {
-        for lane in state.lanes.clone() {
-            // Removal already started, by a run that found the worktree clean
-            // and was killed deleting it: what looks changed is its own work.
-            let resumed = state.removing.contains(&lane.lane_id);
-            if !resumed
-                && lane.worktree.exists()
-                && workspace::is_dirty(&lane.worktree).unwrap_or(true)
-            {
-                kept.push(format!(
-                    "{}: {} has uncommitted changes made after the merge; kept",
-                    lane.lane_id,
-                    lane.worktree.display()
-                ));
-                continue;
-            }
-            let now = branch_tip(repo, &lane.branch);
-            if now.is_some_and(|t| t.to_string() != lane.tip) {
-                kept.push(format!(
-                    "{}: {} has commits made after the merge; kept",
-                    lane.lane_id, lane.branch
-                ));
-                continue;
-            }
-            if !resumed {
-                state.removing.push(lane.lane_id.clone());
-                write_state(project, state)?;
-            }
-            let (w, b) = workspace::remove_lane_workspace(
-                project,
-                repo,
-                &lane.worktree_name,
-                &lane.worktree,
-                &lane.branch,
-            )?;
-            removed_worktrees.extend(w);
-            match b {
-                Some(b) => removed_branches.push(b),
-                None if branch_tip(repo, &lane.branch).is_some() => kept.push(format!(
-                    "{}: {} is checked out in the main checkout; kept",
-                    lane.lane_id, lane.branch
-                )),
-                None => {}
-            }
-        }
+/// Remove a merged lane's worktree and branch, unless work was added there
+/// after the merge (then both stay, and `finished.kept` says why).
+fn clean_up_lane(
+    project: &Project,
+    repo: &Repository,
+    state: &mut MergeState,
+    lane: &StateLane,
+    finished: &mut Finished,
+) -> Result<()> {
+    // Removal already started, by a run that found the worktree clean and was
+    // killed deleting it: what looks changed is its own work.
+    let resumed = state.removing.contains(&lane.lane_id);
+    if !resumed && lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
+        finished.kept.push(format!(
+            "{}: {} has uncommitted changes made after the merge; kept",
+            lane.lane_id,
+            lane.worktree.display()
+        ));
+        return Ok(());
     }
-    remove_state(project, &mission.slug)?;
-    Ok(Finished {
-        record_commit,
-        wps_done,
-        removed_worktrees,
-        removed_branches,
-        kept,
-    })
+    let now = branch_tip(repo, &lane.branch);
+    if now.is_some_and(|t| t.to_string() != lane.tip) {
+        finished.kept.push(format!(
+            "{}: {} has commits made after the merge; kept",
+            lane.lane_id, lane.branch
+        ));
+        return Ok(());
+    }
+    if !resumed {
+        state.removing.push(lane.lane_id.clone());
+        write_state(project, state)?;
+    }
+    let (w, b) = workspace::remove_lane_workspace(
+        project,
+        repo,
+        &lane.worktree_name,
+        &lane.worktree,
+        &lane.branch,
+    )?;
+    finished.removed_worktrees.extend(w);
+    match b {
+        Some(b) => finished.removed_branches.push(b),
+        None if branch_tip(repo, &lane.branch).is_some() => finished.kept.push(format!(
+            "{}: {} is checked out in the main checkout; kept",
+            lane.lane_id, lane.branch
+        )),
+        None => {}
+    }
+    Ok(())
 }
 
 fn record_summary(mission: &Mission, target: &str) -> String {
@@ -1344,6 +1487,25 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
 pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
+    let state = abortable_state(project, mission)?;
+    let msg = format!("spec-kitty merge --abort: {}", state.mission_slug);
+    let on_target = head_branch(&repo).as_deref() == Some(state.target_branch.as_str());
+    let files_restored = restore_target(&repo, &state, on_target, &msg)?;
+    restore_mission_branch(&repo, &state, &msg)?;
+    remove_state(project, &mission.slug)?;
+    Ok(AbortReport {
+        mission_slug: mission.slug.clone(),
+        target_branch: state.target_branch.clone(),
+        target_restored_to: state.target_before.clone(),
+        mission_branch: state.mission_branch.clone(),
+        mission_branch_restored_to: state.mission_before.clone(),
+        checked_out: on_target,
+        files_restored,
+    })
+}
+
+/// The state of a merge in progress that has not started finishing.
+fn abortable_state(project: &Project, mission: &Mission) -> Result<MergeState> {
     let state = read_state(project, &mission.slug)?.ok_or_else(|| {
         Error::user(format!(
             "no merge of {} is in progress; there is nothing to abort",
@@ -1357,38 +1519,50 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
         ))
         .with_hint(in_progress_hint(&mission.slug, Phase::Finishing)));
     }
+    Ok(state)
+}
+
+/// The target back to its pre-merge commit and, when the main checkout is on
+/// it, the files the merge changed back with it. Returns those files.
+fn restore_target(
+    repo: &Repository,
+    state: &MergeState,
+    on_target: bool,
+    msg: &str,
+) -> Result<Vec<String>> {
     let before = oid(&state.target_before)?;
     let after = oid(&state.target_after)?;
-    let msg = format!("spec-kitty merge --abort: {}", state.mission_slug);
-    let on_target = head_branch(&repo).as_deref() == Some(state.target_branch.as_str());
     let tref = format!("refs/heads/{}", state.target_branch);
-    let mut files_restored = Vec::new();
-    match branch_tip(&repo, &state.target_branch) {
+    match branch_tip(repo, &state.target_branch) {
         Some(t) if t == after || t == before => {
             if t == after && after != before {
-                repo.reference_matching(&tref, before, true, after, &msg)?;
+                repo.reference_matching(&tref, before, true, after, msg)?;
             }
-            if on_target {
-                let from = repo.find_commit(after)?.tree()?;
-                let to = repo.find_commit(before)?.tree()?;
-                files_restored = switch_files(&repo, &from, &to)?;
+            if !on_target {
+                return Ok(Vec::new());
             }
+            let from = repo.find_commit(after)?.tree()?;
+            let to = repo.find_commit(before)?.tree()?;
+            switch_files(repo, &from, &to)
         }
-        other => {
-            return Err(moved_error(
-                &state.target_branch,
-                other,
-                Some(&state.target_after),
-            ))
-        }
+        other => Err(moved_error(
+            &state.target_branch,
+            other,
+            Some(&state.target_after),
+        )),
     }
+}
+
+/// The mission branch back to its pre-merge commit, or gone when the merge
+/// created it.
+fn restore_mission_branch(repo: &Repository, state: &MergeState, msg: &str) -> Result<()> {
     let mission_after = oid(&state.mission_after)?;
     let mission_before = state.mission_before.as_deref().map(oid).transpose()?;
     let mref = format!("refs/heads/{}", state.mission_branch);
-    match branch_tip(&repo, &state.mission_branch) {
+    match branch_tip(repo, &state.mission_branch) {
         Some(t) if t == mission_after && Some(t) != mission_before => match mission_before {
             Some(b) => {
-                repo.reference_matching(&mref, b, true, t, &msg)?;
+                repo.reference_matching(&mref, b, true, t, msg)?;
             }
             None => {
                 repo.find_reference(&mref)?.delete()?;
@@ -1403,16 +1577,7 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
             ))
         }
     }
-    remove_state(project, &mission.slug)?;
-    Ok(AbortReport {
-        mission_slug: mission.slug.clone(),
-        target_branch: state.target_branch.clone(),
-        target_restored_to: state.target_before.clone(),
-        mission_branch: state.mission_branch.clone(),
-        mission_branch_restored_to: state.mission_before.clone(),
-        checked_out: on_target,
-        files_restored,
-    })
+    Ok(())
 }
 
 /// The conflict list: every pair that conflicts on its own, plus the step where
