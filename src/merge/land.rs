@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::accept::{dependency_problems, recorded, unfinished_wps};
+use super::error::{in_progress_hint, ConflictFix, MergeError};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
     branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction,
@@ -144,7 +145,7 @@ pub struct AbortReport {
 /// `finishing` in the state file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Phase {
+pub enum Phase {
     /// The refs and the main checkout's files are being updated.
     Landing,
     /// Refs and files landed; finishing has not started.
@@ -201,12 +202,12 @@ struct StateLane {
 }
 
 fn state_path(project: &Project, slug: &str) -> Result<PathBuf> {
-    let common = project.git_common_dir.as_ref().ok_or_else(|| {
-        Error::user(format!(
-            "{} is not a git repository",
-            project.root.display()
-        ))
-    })?;
+    let common = project
+        .git_common_dir
+        .as_ref()
+        .ok_or_else(|| MergeError::NoGitDir {
+            root: project.root.clone(),
+        })?;
     Ok(common.join("spec-kitty-merge").join(format!("{slug}.json")))
 }
 
@@ -216,13 +217,14 @@ fn read_state(project: &Project, slug: &str) -> Result<Option<MergeState>> {
         return Ok(None);
     }
     let text = fsutil::read_to_string(&path)?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| {
-            Error::parse(&path, Some(e.line()), format!("invalid merge state: {e}")).with_hint(
-                "it records a merge that stopped part-way; restore it, or remove it once you have checked the target and mission branches by hand",
-            )
-        })
+    serde_json::from_str(&text).map(Some).map_err(|source| {
+        MergeError::BadState {
+            line: source.line(),
+            path,
+            source,
+        }
+        .into()
+    })
 }
 
 fn write_state(project: &Project, state: &MergeState) -> Result<()> {
@@ -238,7 +240,12 @@ fn remove_state(project: &Project, slug: &str) -> Result<()> {
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", &path, e)),
+        Err(source) => Err(MergeError::Io {
+            action: "remove",
+            path,
+            source,
+        }
+        .into()),
     }
 }
 
@@ -252,7 +259,7 @@ fn merge_lock(project: &Project) -> Result<FileLock> {
 }
 
 fn oid(s: &str) -> Result<Oid> {
-    Oid::from_str(s).map_err(|_| Error::internal(format!("bad commit id {s:?} in merge state")))
+    Oid::from_str(s).map_err(|_| MergeError::BadCommitId { id: s.to_string() }.into())
 }
 
 /// The branch HEAD of the main checkout points at, if it is on a branch.
@@ -266,12 +273,7 @@ fn head_branch(repo: &Repository) -> Option<String> {
 fn identity(repo: &Repository) -> Result<Signature<'static>> {
     match super::git_identity(repo)? {
         (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
-        _ => Err(Error::user(
-            "git has no identity to commit the merge with: user.name and user.email are not set",
-        )
-        .with_hint(
-            "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`",
-        )),
+        _ => Err(MergeError::NoIdentity.into()),
     }
 }
 
@@ -326,14 +328,6 @@ fn linked_checkouts(repo: &Repository) -> BTreeMap<String, PathBuf> {
         }
     }
     out
-}
-
-fn list_some(items: &[String], max: usize) -> String {
-    if items.len() <= max {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..max].join(", "), items.len() - max)
-    }
 }
 
 /// What a merge works from, read once.
@@ -410,11 +404,12 @@ fn refuse_in_progress(project: &Project, mission: &Mission) -> Result<()> {
     let Some(state) = read_state(project, &mission.slug)? else {
         return Ok(());
     };
-    Err(Error::user(format!(
-        "a merge of {} into {} is in progress (stopped while {})",
-        mission.slug, state.target_branch, state.phase
-    ))
-    .with_hint(in_progress_hint(&mission.slug, state.phase)))
+    Err(MergeError::InProgress {
+        slug: mission.slug.clone(),
+        target: state.target_branch,
+        phase: state.phase,
+    }
+    .into())
 }
 
 impl Setup {
@@ -430,24 +425,21 @@ impl Setup {
         let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(repo, &l.branch)).collect();
         if let Some(at) = mission.meta_str("merged_at") {
             if !code.is_empty() && tips.iter().all(Option::is_none) {
-                return Err(Error::user(format!(
-                    "{} was already merged into {} at {at}{}",
-                    mission.slug,
-                    mission.meta_str("merged_into").unwrap_or(&target),
-                    mission
-                        .meta_str("merged_commit")
-                        .map(|c| format!(" (commit {})", short_str(c)))
-                        .unwrap_or_default()
-                ))
-                .with_hint("its lane branches are gone; there is nothing left to merge"));
+                return Err(MergeError::AlreadyMerged {
+                    slug: mission.slug.clone(),
+                    into: mission
+                        .meta_str("merged_into")
+                        .unwrap_or(&target)
+                        .to_string(),
+                    at: at.to_string(),
+                    commit: mission.meta_str("merged_commit").map(str::to_string),
+                }
+                .into());
             }
         }
-        let target_tip = branch_tip(repo, &target).ok_or_else(|| {
-            Error::user(format!(
-                "target branch {target} of {} does not exist",
-                mission.slug
-            ))
-            .with_hint("create it, or set target_branch in the mission's meta.json")
+        let target_tip = branch_tip(repo, &target).ok_or_else(|| MergeError::NoTarget {
+            target: target.clone(),
+            slug: mission.slug.clone(),
         })?;
         let mission_branch = mission.mission_branch();
         Ok(Setup {
@@ -487,20 +479,12 @@ fn refuse_blockers(mission: &Mission, report: &MergeReport) -> Result<()> {
     if report.blockers.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = report
-        .blockers
-        .iter()
-        .map(|b| format!("  - {}", b.problem))
-        .collect();
-    Err(Error::user(format!(
-        "cannot merge {}; nothing was changed:\n{}",
-        mission.slug,
-        lines.join("\n")
-    ))
-    .with_hint(
-        "fix the problems above and run the merge again; `--dry-run` shows the full forecast",
-    )
-    .with_details(report_details(report)))
+    Err(MergeError::Blocked {
+        slug: mission.slug.clone(),
+        problems: report.blockers.iter().map(|b| b.problem.clone()).collect(),
+        details: report_details(report),
+    }
+    .into())
 }
 
 /// The state file written before landing: everything needed to finish,
@@ -935,7 +919,7 @@ fn write_objects(sim: &Repository, mempack: &git2::Mempack<'_>, repo: &Repositor
     let mut writer = real.packwriter()?;
     writer
         .write_all(&buf)
-        .map_err(|e| Error::internal(format!("cannot write merge objects: {e}")))?;
+        .map_err(|source| MergeError::WriteObjects { source })?;
     writer.commit()?;
     Ok(())
 }
@@ -998,10 +982,10 @@ fn land_and_note(
         return Err(resume_hint(
             &mission.slug,
             Phase::Landed,
-            Error::internal(format!(
-                "merge stopped after landing on {} (merge-interrupt test hook)",
-                state.target_branch
-            )),
+            MergeError::InterruptHook {
+                target: state.target_branch.clone(),
+            }
+            .into(),
         ));
     }
     Ok(on)
@@ -1040,18 +1024,6 @@ fn finished_report(
         kept: finished.kept,
         notes: state.notes.clone(),
         out_of_scope: Vec::new(),
-    }
-}
-
-fn in_progress_hint(slug: &str, phase: Phase) -> String {
-    if phase == Phase::Finishing {
-        format!(
-            "the merge already landed; run `spec-kitty merge --mission {slug} --continue` to finish it"
-        )
-    } else {
-        format!(
-            "run `spec-kitty merge --mission {slug} --continue` to finish it, or `spec-kitty merge --mission {slug} --abort` to put everything back as it was"
-        )
     }
 }
 
@@ -1105,12 +1077,12 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
 }
 
 fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> Error {
-    Error::user(format!(
-        "{branch} moved while the merge was in progress (now {}, was {})",
-        now.map(short).unwrap_or_else(|| "deleted".into()),
-        before.map(short_str).unwrap_or_else(|| "absent".into())
-    ))
-    .with_hint("someone else changed it; check `git log` and resolve it by hand")
+    MergeError::Moved {
+        branch: branch.to_string(),
+        now,
+        before: before.map(str::to_string),
+    }
+    .into()
 }
 
 /// Make the main checkout's files (and index) go from tree `from` to tree `to`,
@@ -1126,10 +1098,7 @@ fn switch_files(
     if paths.is_empty() {
         return Ok(paths);
     }
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| Error::user("the repository has no working tree"))?
-        .to_path_buf();
+    let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
     let index = repo.index()?;
     let mut edited = Vec::new();
     for p in &paths {
@@ -1139,11 +1108,7 @@ fn switch_files(
     }
     drop(index);
     if !edited.is_empty() {
-        return Err(Error::user(format!(
-            "files the merge changes were edited in the main checkout: {}",
-            list_some(&edited, 8)
-        ))
-        .with_hint("commit, stash or discard those edits, then run the command again"));
+        return Err(MergeError::Edited { paths: edited }.into());
     }
     let mut cb = CheckoutBuilder::new();
     cb.force().disable_pathspec_match(true);
@@ -1236,10 +1201,10 @@ fn merge_own(
 fn disk_holds_a_version(repo: &Repository, full: &Path, allowed: [Option<Oid>; 2]) -> Result<bool> {
     let on_disk = match std::fs::symlink_metadata(full) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(allowed.contains(&None)),
-        Err(e) => return Err(Error::io("inspect", full, e)),
+        Err(e) => return Err(io_error("inspect", full, e).into()),
         // A link is made in one step: never cut short.
         Ok(m) if m.file_type().is_symlink() => {
-            let target = std::fs::read_link(full).map_err(|e| Error::io("read", full, e))?;
+            let target = std::fs::read_link(full).map_err(|e| io_error("read", full, e))?;
             let id = Oid::hash_object(
                 git2::ObjectType::Blob,
                 target.as_os_str().as_encoded_bytes(),
@@ -1253,7 +1218,7 @@ fn disk_holds_a_version(repo: &Repository, full: &Path, allowed: [Option<Oid>; 2
         let blob = repo.find_blob(id)?;
         let version = blob.content();
         if on_disk <= version.len() as u64 {
-            let bytes = std::fs::read(full).map_err(|e| Error::io("read", full, e))?;
+            let bytes = std::fs::read(full).map_err(|e| io_error("read", full, e))?;
             if version.starts_with(&bytes) {
                 return Ok(true);
             }
@@ -1437,12 +1402,10 @@ fn record_on_target(
     state: &MergeState,
 ) -> Result<Option<Oid>> {
     let prefix = super::record::mission_prefix(&project.root, &mission.dir)?;
-    let tip = branch_tip(repo, &state.target_branch).ok_or_else(|| {
-        Error::user(format!(
-            "target branch {} disappeared during the merge",
-            state.target_branch
-        ))
-    })?;
+    let tip =
+        branch_tip(repo, &state.target_branch).ok_or_else(|| MergeError::TargetDisappeared {
+            target: state.target_branch.clone(),
+        })?;
     let tree = repo.find_commit(tip)?.tree()?;
     let files = super::record::changed_under(repo, Some(&tree), &prefix)?;
     let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
@@ -1472,11 +1435,8 @@ fn record_on_target(
 pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Result<MergeReport> {
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
-    let state = read_state(project, &mission.slug)?.ok_or_else(|| {
-        Error::user(format!("no merge of {} is in progress", mission.slug)).with_hint(format!(
-            "start one with `spec-kitty merge --mission {}`",
-            mission.slug
-        ))
+    let state = read_state(project, &mission.slug)?.ok_or_else(|| MergeError::NotInProgress {
+        slug: mission.slug.clone(),
     })?;
     run_to_end(project, mission, &repo, state, keep)
 }
@@ -1506,18 +1466,15 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
 
 /// The state of a merge in progress that has not started finishing.
 fn abortable_state(project: &Project, mission: &Mission) -> Result<MergeState> {
-    let state = read_state(project, &mission.slug)?.ok_or_else(|| {
-        Error::user(format!(
-            "no merge of {} is in progress; there is nothing to abort",
-            mission.slug
-        ))
+    let state = read_state(project, &mission.slug)?.ok_or_else(|| MergeError::NothingToAbort {
+        slug: mission.slug.clone(),
     })?;
     if state.phase == Phase::Finishing {
-        return Err(Error::user(format!(
-            "the merge of {} already landed on {} and is being finished; it cannot be aborted",
-            mission.slug, state.target_branch
-        ))
-        .with_hint(in_progress_hint(&mission.slug, Phase::Finishing)));
+        return Err(MergeError::AlreadyFinishing {
+            slug: mission.slug.clone(),
+            target: state.target_branch,
+        }
+        .into());
     }
     Ok(state)
 }
@@ -1611,54 +1568,34 @@ fn conflict_pairs(
 }
 
 fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) -> Error {
-    let lines: Vec<String> = report
-        .conflicts
-        .iter()
-        .map(|c| {
-            format!(
-                "  - {} and {}{}: {}",
-                c.between[0],
-                c.between[1],
-                c.commit
-                    .as_deref()
-                    .map(|x| format!(" (at commit {x})"))
-                    .unwrap_or_default(),
-                c.files.join(", ")
-            )
-        })
-        .collect();
-    let worktree_of = |id: &str| {
-        code.iter()
-            .find(|l| l.lane_id == id)
-            .map(|l| (l.worktree.display().to_string(), l.branch.clone()))
-    };
-    let branch_of = |id: &str| {
-        code.iter()
-            .find(|l| l.lane_id == id)
-            .map(|l| l.branch.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let hint = match report.conflicts.first() {
-        Some(c) => match worktree_of(&c.between[1]) {
-            Some((wt, _)) => format!(
-                "resolve it in a lane: `git -C {wt} merge {}`, fix the files, commit; then `spec-kitty accept --mission {}` and merge again",
-                branch_of(&c.between[0]),
-                mission.slug
-            ),
-            None => format!(
-                "resolve it on a lane branch, then `spec-kitty accept --mission {}` and merge again",
-                mission.slug
-            ),
+    let lane = |id: &str| code.iter().find(|l| l.lane_id == id);
+    let fix = match report.conflicts.first() {
+        Some(c) => match lane(&c.between[1]) {
+            Some(l) => ConflictFix::InLane {
+                worktree: l.worktree.display().to_string(),
+                branch: lane(&c.between[0])
+                    .map(|o| o.branch.clone())
+                    .unwrap_or_else(|| c.between[0].clone()),
+            },
+            None => ConflictFix::OnLaneBranch,
         },
-        None => "resolve the conflict on a lane branch, accept again and merge again".into(),
+        None => ConflictFix::Unknown,
     };
-    Error::user(format!(
-        "cannot merge {}: lanes conflict; nothing was changed:\n{}",
-        mission.slug,
-        lines.join("\n")
-    ))
-    .with_hint(hint)
-    .with_details(report_details(report))
+    MergeError::Conflict {
+        slug: mission.slug.clone(),
+        conflicts: report.conflicts.clone(),
+        fix,
+        details: report_details(report),
+    }
+    .into()
+}
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> MergeError {
+    MergeError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The report as extra fields of a `--json` error object.
@@ -1668,4 +1605,50 @@ fn report_details(report: &MergeReport) -> Value {
         o.remove("result");
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_state_file_comes_back_typed_with_its_source() {
+        let tmp = tempfile::tempdir().unwrap();
+        git2::Repository::init(tmp.path()).unwrap();
+        let project = Project::at(tmp.path());
+        let path = state_path(&project, "001-x").unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\n  \"version\": 1,\n  oops\n").unwrap();
+        let e = read_state(&project, "001-x").unwrap_err();
+        let Some(MergeError::BadState { path: p, line, .. }) = e.typed::<MergeError>() else {
+            panic!("not typed: {e:?}")
+        };
+        assert_eq!((p, *line), (&path, 3));
+        assert_eq!(e.kind, crate::error::Kind::User);
+        assert!(std::error::Error::source(e.typed::<MergeError>().unwrap())
+            .unwrap()
+            .downcast_ref::<serde_json::Error>()
+            .is_some());
+    }
+
+    #[test]
+    fn state_failures_are_typed() {
+        let e = oid("not-a-commit").unwrap_err();
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::BadCommitId { id }) if id == "not-a-commit"
+        ));
+        let tmp = tempfile::tempdir().unwrap();
+        let project = Project::at(tmp.path());
+        let e = state_path(&project, "001-x").unwrap_err();
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::NoGitDir { .. })
+        ));
+        let e = moved_error("main", None, Some("0123456789"));
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::Moved { branch, now: None, .. }) if branch == "main"
+        ));
+    }
 }
