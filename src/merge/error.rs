@@ -134,6 +134,35 @@ pub enum MergeError {
     #[error("merge stopped after landing on {target} (merge-interrupt test hook)")]
     InterruptHook { target: String },
 
+    // Committing a mission's own files (record.rs).
+    #[error("{} is outside the project {}", dir.display(), root.display())]
+    OutsideProject { dir: PathBuf, root: PathBuf },
+
+    #[error("git has no identity to commit with: user.name and user.email are not set")]
+    NoCommitIdentity,
+
+    #[error("the main checkout is on a detached HEAD; there is no branch to commit on")]
+    DetachedHead,
+
+    #[error("the branch {name} has no commit yet; there is nothing to add a record to")]
+    UnbornBranch { name: String },
+
+    #[error("branch {branch} does not exist")]
+    NoBranch { branch: String },
+
+    #[error("not committing {slug}: the index holds staged changes to other files: {}", others.join(", "))]
+    StagedElsewhere { slug: String, others: Vec<String> },
+
+    /// `.kittify/`, `.gitignore` or `.gitattributes` never committed on the
+    /// target a lane would branch from.
+    #[error("the project's spec-kitty files are not committed on {target}: {}. Lane worktrees branch from the last commit of {target}, so the lane would start without them, and they would stay uncommitted after the merge", files.join(", "))]
+    ProjectFilesUncommitted {
+        target: String,
+        files: Vec<String>,
+        /// The paths for the `git add` of the hint.
+        add: Vec<String>,
+    },
+
     #[error(transparent)]
     Git(#[from] git2::Error),
 }
@@ -195,7 +224,8 @@ impl Diagnose for MergeError {
         match self {
             MergeError::BadCommitId { .. }
             | MergeError::WriteObjects { .. }
-            | MergeError::InterruptHook { .. } => Kind::Internal,
+            | MergeError::InterruptHook { .. }
+            | MergeError::OutsideProject { .. } => Kind::Internal,
             MergeError::Git(e) => e.kind(),
             _ => Kind::User,
         }
@@ -211,7 +241,7 @@ impl Diagnose for MergeError {
     fn hint(&self) -> Option<String> {
         Some(match self {
             MergeError::NeedsGit { .. } => "run `git init` and make a first commit".into(),
-            MergeError::NoIdentity => "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
+            MergeError::NoIdentity | MergeError::NoCommitIdentity => "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
             MergeError::UnknownLane { slug, .. } => format!(
                 "re-run `spec-kitty agent mission finalize-tasks --mission {slug}`"
             ),
@@ -247,6 +277,17 @@ impl Diagnose for MergeError {
                 "commit, stash or discard those edits, then run the command again".into()
             }
             MergeError::BadState { .. } => "it records a merge that stopped part-way; restore it, or remove it once you have checked the target and mission branches by hand".into(),
+            MergeError::DetachedHead => {
+                "switch to a branch (`git switch <branch>`) and run the command again".into()
+            }
+            MergeError::UnbornBranch { .. } => {
+                "make a first commit of the project (`git add -A && git commit`)".into()
+            }
+            MergeError::StagedElsewhere { .. } => "commit or unstage them (`git restore --staged <file>`), then run `spec-kitty agent mission record` again".into(),
+            MergeError::ProjectFilesUncommitted { add, .. } => format!(
+                "commit them once, then run this again: `git add {} && git commit -m \"Add spec-kitty project files\"`",
+                add.join(" ")
+            ),
             MergeError::Io { path, source, .. } => return io_hint(path, source.kind()),
             MergeError::Git(e) => return e.hint(),
             MergeError::NoGitDir { .. }
@@ -255,7 +296,9 @@ impl Diagnose for MergeError {
             | MergeError::NoWorkdir
             | MergeError::BadCommitId { .. }
             | MergeError::WriteObjects { .. }
-            | MergeError::InterruptHook { .. } => return None,
+            | MergeError::InterruptHook { .. }
+            | MergeError::OutsideProject { .. }
+            | MergeError::NoBranch { .. } => return None,
         })
     }
 
