@@ -169,7 +169,7 @@ impl LanesManifest {
 
     /// Write atomically with indent 2 and a trailing newline.
     pub fn write(&self, path: &Path) -> Result<()> {
-        fsutil::atomic_write(path, self.render().as_bytes())
+        Ok(fsutil::atomic_write(path, self.render().as_bytes())?)
     }
 
     /// The file's text: indent 2 and a trailing newline.

@@ -220,7 +220,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             // first: a kill after the append leaves it for the next command.
             pending.event_ids = events.iter().map(|e| e.event_id.clone()).collect();
             let json = serde_json::to_vec(&pending).map_err(|e| Error::internal(e.to_string()))?;
-            fsutil::atomic_write(&record, &json)
+            Ok(fsutil::atomic_write(&record, &json)?)
         },
     )?;
     if !events.is_empty() {

@@ -339,7 +339,7 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        fsutil::append(&self.events_path, buf.as_bytes())
+        Ok(fsutil::append(&self.events_path, buf.as_bytes())?)
     }
 
     /// Write `status.json` atomically, only when its content changes.

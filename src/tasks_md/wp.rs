@@ -441,7 +441,7 @@ impl WpFile {
 
     /// Write the file back atomically.
     pub fn write(&self) -> Result<()> {
-        fsutil::atomic_write(&self.path, self.render()?.as_bytes())
+        Ok(fsutil::atomic_write(&self.path, self.render()?.as_bytes())?)
     }
 }
 
