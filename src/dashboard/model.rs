@@ -310,7 +310,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         Ok(Some(real)) => match LanesManifest::read(&real) {
             Ok(l) => l,
             Err(e) => {
-                problem(&lanes_path, None, e.message);
+                problem(&lanes_path, None, e.to_string());
                 None
             }
         },

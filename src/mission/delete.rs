@@ -96,7 +96,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
         out.warnings.push(format!(
             "{}; looking for the mission's lanes by name instead",
-            e.message
+            e
         ));
         None
     });

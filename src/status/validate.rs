@@ -81,7 +81,7 @@ pub fn validate_workflow(
     let log = crate::status::StatusStore::for_mission(project, mission).read()?;
     let (chain_errors, chain_warnings) = broken_chains(&log.events);
     let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
-        errors.push(e.message);
+        errors.push(e.to_string());
         None
     });
     let tasks_path = mission.tasks_file();
