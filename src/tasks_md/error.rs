@@ -336,6 +336,39 @@ mod tests {
     }
 
     #[test]
+    fn over_the_bounds_reads_as_before() {
+        let p = Path::new("tasks/WP01-a.md");
+        let deep = format!("---\nx: {}\n---\n", "[".repeat(65));
+        let e = WpFile::parse(p, &deep).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                TasksError::FrontmatterTooDeep {
+                    line: 2,
+                    max: 64,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "tasks/WP01-a.md:2: the frontmatter nests `[`/`{` deeper than 64 levels"
+        );
+        let big = format!(
+            "---\nx: {}\n---\n",
+            "a".repeat(crate::bounds::MAX_FRONTMATTER_BYTES)
+        );
+        let e = WpFile::parse(p, &big).unwrap_err();
+        assert!(matches!(e, TasksError::FrontmatterTooBig { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("tasks/WP01-a.md:2: the frontmatter is "),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_status_error_under_finalize_stays_whole() {
         let e = TasksError::from(StatusError::ForceWithoutReason);
         assert!(
