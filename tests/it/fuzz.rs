@@ -375,6 +375,7 @@ proptest! {
                 }
                 Ok(None) => prop_assert!(false, "the file exists"),
                 Err(e) => {
+                    let e = spec_kitty::error::Error::from(e);
                     prop_assert!(bytes != good.as_bytes(), "{}", e.message);
                     prop_assert!(e.message.contains(".spec-kitty/credentials"), "{}", e.message);
                 }
