@@ -133,7 +133,8 @@ pub enum MissionError {
     },
     #[error("{0}")]
     Lock(#[from] LockError),
-    #[error("{0}")]
+    /// Read as git2's own message, like every git error ("git: ...").
+    #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
     // The modules below still report [`crate::Error`] (message, hint and
     // details already made); each is kept whole, by the module it came from.
@@ -234,12 +235,6 @@ impl Diagnose for MissionError {
             Lock(e) => e.kind(),
             Git(e) => Diagnose::kind(e),
             _ => Kind::User,
-        }
-    }
-    fn message(&self) -> String {
-        match self {
-            MissionError::Git(e) => Diagnose::message(e),
-            _ => self.to_string(),
         }
     }
     fn hint(&self) -> Option<String> {
