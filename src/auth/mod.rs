@@ -136,6 +136,16 @@ fn located(path: &Path, line: Option<usize>) -> String {
 const RELOGIN: &str = "run `spec-kitty auth login --force` to replace it";
 const KEPT: &str = "stored credentials were kept";
 
+impl AuthError {
+    /// Generic, so it keeps compiling when fsutil reports a typed error.
+    fn fs(e: impl Into<crate::Error>) -> Self {
+        AuthError::Fs(e.into())
+    }
+    fn read_credentials(e: impl Into<crate::Error>) -> Self {
+        AuthError::ReadCredentials(e.into())
+    }
+}
+
 impl Diagnose for AuthError {
     fn kind(&self) -> Kind {
         match self {
@@ -245,7 +255,7 @@ impl AuthHome {
 
     fn lock(&self) -> Result<FileLock> {
         // 0700 every time, also when it already existed wider; a link there is refused.
-        fsutil::create_private_dir(&self.dir).map_err(AuthError::Fs)?;
+        fsutil::create_private_dir(&self.dir).map_err(AuthError::fs)?;
         let path = self.lock_path();
         FileLock::acquire(&path, self.lock_timeout, "the credentials file")
             .map_err(|source| AuthError::Lock { path, source })
@@ -343,13 +353,13 @@ pub fn load(home: &AuthHome) -> Result<Option<Credentials>> {
     match fsutil::read_capped(&path, MAX_CREDENTIALS_BYTES) {
         Ok(Some(text)) => Credentials::parse(&path, &text).map(Some),
         Ok(None) => Ok(None),
-        Err(e) => Err(AuthError::ReadCredentials(e)),
+        Err(e) => Err(AuthError::read_credentials(e)),
     }
 }
 
 fn save(home: &AuthHome, c: &Credentials) -> Result<()> {
     fsutil::atomic_write_mode(&home.credentials(), c.to_toml().as_bytes(), Some(0o600))
-        .map_err(AuthError::Fs)
+        .map_err(AuthError::fs)
 }
 
 fn clear(home: &AuthHome) -> Result<bool> {
@@ -374,7 +384,7 @@ pub fn server_url(home: &AuthHome) -> Result<String> {
             // Missing means the default; any other read error is an error,
             // never a silent fall-back to the default server.
             let text = fsutil::read_capped(&cfg, MAX_CREDENTIALS_BYTES)
-                .map_err(AuthError::Fs)?
+                .map_err(AuthError::fs)?
                 .unwrap_or_default();
             let doc: toml::Table =
                 text.parse()

@@ -63,6 +63,13 @@ pub enum CharterError {
     Fs(#[source] crate::Error),
 }
 
+impl CharterError {
+    /// Generic, so it keeps compiling when fsutil reports a typed error.
+    fn fs(e: impl Into<crate::Error>) -> Self {
+        CharterError::Fs(e.into())
+    }
+}
+
 impl Diagnose for CharterError {
     fn kind(&self) -> Kind {
         use CharterError::*;
@@ -283,8 +290,8 @@ pub fn save_answers(project: &Project, a: &Answers) -> Result<PathBuf> {
     }
     let text = serde_yaml::to_string(&doc).map_err(CharterError::RenderAnswers)?;
     let path = answers_file(project);
-    fsutil::create_dir_all(path.parent().unwrap_or(&path)).map_err(CharterError::Fs)?;
-    fsutil::atomic_write(&path, text.as_bytes()).map_err(CharterError::Fs)?;
+    fsutil::create_dir_all(path.parent().unwrap_or(&path)).map_err(CharterError::fs)?;
+    fsutil::atomic_write(&path, text.as_bytes()).map_err(CharterError::fs)?;
     Ok(path)
 }
 
@@ -294,7 +301,7 @@ pub fn load_answers(project: &Project) -> Result<Option<Answers>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = fsutil::read_to_string(&path).map_err(CharterError::Fs)?;
+    let text = fsutil::read_to_string(&path).map_err(CharterError::fs)?;
     let doc: serde_yaml::Mapping =
         serde_yaml::from_str(&text).map_err(|source| CharterError::BadAnswers {
             path: path.clone(),
@@ -414,12 +421,12 @@ pub fn generate(
     let text = render(&answers, &now);
     let meta = metadata_text(text.as_bytes());
     let meta_path = metadata_file(project);
-    fsutil::create_dir_all(&charter_dir(project)).map_err(CharterError::Fs)?;
+    fsutil::create_dir_all(&charter_dir(project)).map_err(CharterError::fs)?;
     fsutil::atomic_write_all(&[
         (path.as_path(), text.as_bytes()),
         (meta_path.as_path(), meta.as_bytes()),
     ])
-    .map_err(CharterError::Fs)?;
+    .map_err(CharterError::fs)?;
     Ok(Generated {
         charter_file: path.clone(),
         files_written: vec![path, meta_path],
@@ -448,7 +455,7 @@ pub fn sync(project: &Project, force: bool) -> Result<bool> {
         return Ok(false);
     }
     fsutil::atomic_write(&metadata_file(project), metadata_text(&bytes).as_bytes())
-        .map_err(CharterError::Fs)?;
+        .map_err(CharterError::fs)?;
     Ok(true)
 }
 
@@ -584,7 +591,7 @@ pub fn context(project: &Project, action: &str) -> Result<Context> {
         }
         state["actions"][action] = json!(crate::timefmt::now_iso_seconds_z());
         let out = serde_json::to_string_pretty(&state).map_err(CharterError::RenderState)?;
-        fsutil::atomic_write(&state_path, out.as_bytes()).map_err(CharterError::Fs)?;
+        fsutil::atomic_write(&state_path, out.as_bytes()).map_err(CharterError::fs)?;
     }
     Ok(Context {
         action: action.to_string(),

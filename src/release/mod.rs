@@ -60,6 +60,13 @@ fn located(path: &Path, line: Option<usize>) -> String {
     }
 }
 
+impl ReleaseError {
+    /// Generic, so it keeps compiling when fsutil reports a typed error.
+    fn fs(e: impl Into<crate::Error>) -> Self {
+        ReleaseError::Fs(e.into())
+    }
+}
+
 impl Diagnose for ReleaseError {
     fn kind(&self) -> Kind {
         match self {
@@ -126,7 +133,7 @@ pub fn open(start: &Path) -> Result<Repo> {
 }
 
 fn manifest_version(path: &Path) -> Result<String> {
-    let text = fsutil::read_to_string(path).map_err(ReleaseError::Fs)?;
+    let text = fsutil::read_to_string(path).map_err(ReleaseError::fs)?;
     let doc: toml::Table =
         text.parse()
             .map_err(|source: toml::de::Error| ReleaseError::BadManifest {
@@ -175,7 +182,7 @@ impl Repo {
         if !p.is_file() {
             return Ok(None);
         }
-        let text = fsutil::read_to_string(&p).map_err(ReleaseError::Fs)?;
+        let text = fsutil::read_to_string(&p).map_err(ReleaseError::fs)?;
         let v: serde_yaml::Value =
             serde_yaml::from_str(&text).map_err(|source| ReleaseError::BadMetadata {
                 line: source.location().map(|l| l.line()),
@@ -569,14 +576,14 @@ pub fn prep(repo: &Repo, channel: &str, write: bool) -> Result<Prep> {
             changes.push((changelog_path.clone(), insert_block(&changelog, &block)));
         }
         if target != repo.version {
-            let text = fsutil::read_to_string(&repo.manifest).map_err(ReleaseError::Fs)?;
+            let text = fsutil::read_to_string(&repo.manifest).map_err(ReleaseError::fs)?;
             changes.push((
                 repo.manifest.clone(),
                 bump_manifest(&text, &repo.version, &target)?,
             ));
             if repo.metadata_path().is_file() {
                 let text =
-                    fsutil::read_to_string(&repo.metadata_path()).map_err(ReleaseError::Fs)?;
+                    fsutil::read_to_string(&repo.metadata_path()).map_err(ReleaseError::fs)?;
                 changes.push((repo.metadata_path(), bump_metadata(&text, &target)));
             }
         }
@@ -710,7 +717,7 @@ fn write_all(changes: &[(PathBuf, String)]) -> Result<()> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
-    crate::fsutil::atomic_write_all(&files).map_err(ReleaseError::Fs)
+    crate::fsutil::atomic_write_all(&files).map_err(ReleaseError::fs)
 }
 
 #[cfg(test)]

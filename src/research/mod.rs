@@ -25,6 +25,13 @@ pub enum ResearchError {
     Fs(#[source] crate::Error),
 }
 
+impl ResearchError {
+    /// Generic, so it keeps compiling when fsutil reports a typed error.
+    fn fs(e: impl Into<crate::Error>) -> Self {
+        ResearchError::Fs(e.into())
+    }
+}
+
 impl Diagnose for ResearchError {
     fn kind(&self) -> Kind {
         match self {
@@ -103,12 +110,12 @@ pub fn scaffold(mission: &Mission, force: bool) -> Result<Scaffolded> {
         }
         writes.push((path, body));
     }
-    fsutil::create_dir_all(&mission.dir.join("research")).map_err(ResearchError::Fs)?;
+    fsutil::create_dir_all(&mission.dir.join("research")).map_err(ResearchError::fs)?;
     let files: Vec<(&std::path::Path, &[u8])> = writes
         .iter()
         .map(|(p, b)| (p.as_path(), b.as_bytes()))
         .collect();
-    fsutil::atomic_write_all(&files).map_err(ResearchError::Fs)?;
+    fsutil::atomic_write_all(&files).map_err(ResearchError::fs)?;
     Ok(out)
 }
 
