@@ -47,7 +47,7 @@ pub enum AuthError {
     /// The credentials file could not be read (fsutil's error: too big, not
     /// UTF-8, unreadable), kept whole.
     #[error("{0}")]
-    ReadCredentials(#[source] crate::Error),
+    ReadCredentials(#[source] crate::fsutil::FsError),
     #[error("cannot remove {}: {source}", .path.display())]
     RemoveCredentials {
         path: PathBuf,
@@ -120,9 +120,9 @@ pub enum AuthError {
     #[error("the server answered {status} to the refresh request")]
     RefreshStatus { status: u16 },
     /// A write through [`crate::fsutil`], which reports its failures as
-    /// [`crate::Error`] (message naming the path, hint); kept whole.
+    /// [`crate::fsutil::FsError`]; kept whole.
     #[error("{0}")]
-    Fs(#[source] crate::Error),
+    Fs(#[from] crate::fsutil::FsError),
 }
 
 /// `path` or `path:line`, the way parse errors name where they are.
@@ -136,22 +136,12 @@ fn located(path: &Path, line: Option<usize>) -> String {
 const RELOGIN: &str = "run `spec-kitty auth login --force` to replace it";
 const KEPT: &str = "stored credentials were kept";
 
-impl AuthError {
-    /// Generic, so it keeps compiling when fsutil reports a typed error.
-    fn fs(e: impl Into<crate::Error>) -> Self {
-        AuthError::Fs(e.into())
-    }
-    fn read_credentials(e: impl Into<crate::Error>) -> Self {
-        AuthError::ReadCredentials(e.into())
-    }
-}
-
 impl Diagnose for AuthError {
     fn kind(&self) -> Kind {
         match self {
             AuthError::Runtime(_) | AuthError::HttpClient(_) => Kind::Internal,
             AuthError::Lock { source, .. } => source.kind(),
-            AuthError::ReadCredentials(e) | AuthError::Fs(e) => e.kind,
+            AuthError::ReadCredentials(e) | AuthError::Fs(e) => e.kind(),
             _ => Kind::User,
         }
     }
@@ -185,14 +175,14 @@ impl Diagnose for AuthError {
                 "the server rejected the refresh token; the stored credentials were removed".into()
             }
             RefreshStatus { .. } => "stored credentials were kept; try again later".into(),
-            Fs(e) => e.hint.clone()?,
+            Fs(e) => e.hint()?,
             BadConfig { .. } | Runtime(_) | HttpClient(_) | EmptyPassword | BadLogin
             | LoginStatus { .. } => return None,
         })
     }
     fn details(&self) -> Option<serde_json::Value> {
         match self {
-            AuthError::ReadCredentials(e) | AuthError::Fs(e) => e.details.as_deref().cloned(),
+            AuthError::ReadCredentials(e) | AuthError::Fs(e) => e.details(),
             _ => None,
         }
     }
@@ -255,7 +245,7 @@ impl AuthHome {
 
     fn lock(&self) -> Result<FileLock> {
         // 0700 every time, also when it already existed wider; a link there is refused.
-        fsutil::create_private_dir(&self.dir).map_err(AuthError::fs)?;
+        fsutil::create_private_dir(&self.dir).map_err(AuthError::Fs)?;
         let path = self.lock_path();
         FileLock::acquire(&path, self.lock_timeout, "the credentials file")
             .map_err(|source| AuthError::Lock { path, source })
@@ -353,13 +343,13 @@ pub fn load(home: &AuthHome) -> Result<Option<Credentials>> {
     match fsutil::read_capped(&path, MAX_CREDENTIALS_BYTES) {
         Ok(Some(text)) => Credentials::parse(&path, &text).map(Some),
         Ok(None) => Ok(None),
-        Err(e) => Err(AuthError::read_credentials(e)),
+        Err(e) => Err(AuthError::ReadCredentials(e)),
     }
 }
 
 fn save(home: &AuthHome, c: &Credentials) -> Result<()> {
     fsutil::atomic_write_mode(&home.credentials(), c.to_toml().as_bytes(), Some(0o600))
-        .map_err(AuthError::fs)
+        .map_err(AuthError::Fs)
 }
 
 fn clear(home: &AuthHome) -> Result<bool> {
@@ -384,7 +374,7 @@ pub fn server_url(home: &AuthHome) -> Result<String> {
             // Missing means the default; any other read error is an error,
             // never a silent fall-back to the default server.
             let text = fsutil::read_capped(&cfg, MAX_CREDENTIALS_BYTES)
-                .map_err(AuthError::fs)?
+                .map_err(AuthError::Fs)?
                 .unwrap_or_default();
             let doc: toml::Table =
                 text.parse()

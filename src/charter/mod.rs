@@ -58,16 +58,9 @@ pub enum CharterError {
     #[error("{0}")]
     RenderState(#[source] serde_json::Error),
     /// A read or write through [`crate::fsutil`], which reports its failures as
-    /// [`crate::Error`] (message naming the path, hint); kept whole.
+    /// [`crate::fsutil::FsError`]; kept whole.
     #[error("{0}")]
-    Fs(#[source] crate::Error),
-}
-
-impl CharterError {
-    /// Generic, so it keeps compiling when fsutil reports a typed error.
-    fn fs(e: impl Into<crate::Error>) -> Self {
-        CharterError::Fs(e.into())
-    }
+    Fs(#[from] crate::fsutil::FsError),
 }
 
 impl Diagnose for CharterError {
@@ -76,7 +69,7 @@ impl Diagnose for CharterError {
         match self {
             UnknownProfile { .. } | UnknownQuestion { .. } | UnknownAction { .. } => Kind::Usage,
             RenderAnswers(_) | RenderState(_) => Kind::Internal,
-            Fs(e) => e.kind,
+            Fs(e) => e.kind(),
             BadAnswers { .. } | CharterExists { .. } | NoAnswers { .. } | NoCharter { .. } => {
                 Kind::User
             }
@@ -100,12 +93,12 @@ impl Diagnose for CharterError {
             ),
             NoCharter { .. } => Some("create one: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`".into()),
             RenderAnswers(_) | RenderState(_) => None,
-            Fs(e) => e.hint.clone(),
+            Fs(e) => e.hint(),
         }
     }
     fn details(&self) -> Option<serde_json::Value> {
         match self {
-            CharterError::Fs(e) => e.details.as_deref().cloned(),
+            CharterError::Fs(e) => e.details(),
             _ => None,
         }
     }
@@ -290,8 +283,8 @@ pub fn save_answers(project: &Project, a: &Answers) -> Result<PathBuf> {
     }
     let text = serde_yaml::to_string(&doc).map_err(CharterError::RenderAnswers)?;
     let path = answers_file(project);
-    fsutil::create_dir_all(path.parent().unwrap_or(&path)).map_err(CharterError::fs)?;
-    fsutil::atomic_write(&path, text.as_bytes()).map_err(CharterError::fs)?;
+    fsutil::create_dir_all(path.parent().unwrap_or(&path)).map_err(CharterError::Fs)?;
+    fsutil::atomic_write(&path, text.as_bytes()).map_err(CharterError::Fs)?;
     Ok(path)
 }
 
@@ -301,7 +294,7 @@ pub fn load_answers(project: &Project) -> Result<Option<Answers>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = fsutil::read_to_string(&path).map_err(CharterError::fs)?;
+    let text = fsutil::read_to_string(&path).map_err(CharterError::Fs)?;
     let doc: serde_yaml::Mapping =
         serde_yaml::from_str(&text).map_err(|source| CharterError::BadAnswers {
             path: path.clone(),
@@ -421,12 +414,12 @@ pub fn generate(
     let text = render(&answers, &now);
     let meta = metadata_text(text.as_bytes());
     let meta_path = metadata_file(project);
-    fsutil::create_dir_all(&charter_dir(project)).map_err(CharterError::fs)?;
+    fsutil::create_dir_all(&charter_dir(project)).map_err(CharterError::Fs)?;
     fsutil::atomic_write_all(&[
         (path.as_path(), text.as_bytes()),
         (meta_path.as_path(), meta.as_bytes()),
     ])
-    .map_err(CharterError::fs)?;
+    .map_err(CharterError::Fs)?;
     Ok(Generated {
         charter_file: path.clone(),
         files_written: vec![path, meta_path],
@@ -455,7 +448,7 @@ pub fn sync(project: &Project, force: bool) -> Result<bool> {
         return Ok(false);
     }
     fsutil::atomic_write(&metadata_file(project), metadata_text(&bytes).as_bytes())
-        .map_err(CharterError::fs)?;
+        .map_err(CharterError::Fs)?;
     Ok(true)
 }
 
@@ -591,7 +584,7 @@ pub fn context(project: &Project, action: &str) -> Result<Context> {
         }
         state["actions"][action] = json!(crate::timefmt::now_iso_seconds_z());
         let out = serde_json::to_string_pretty(&state).map_err(CharterError::RenderState)?;
-        fsutil::atomic_write(&state_path, out.as_bytes()).map_err(CharterError::fs)?;
+        fsutil::atomic_write(&state_path, out.as_bytes()).map_err(CharterError::Fs)?;
     }
     Ok(Context {
         action: action.to_string(),

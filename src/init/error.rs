@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 
 use super::agents::valid_keys;
 use super::manifest::MANIFEST_PATH;
+use crate::confine::ConfineError;
 use crate::error::{Diagnose, Kind};
-use crate::fsutil::LockError;
+use crate::fsutil::{FsError, LockError};
+use crate::status::StatusError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -76,17 +78,17 @@ pub enum InitError {
     },
     #[error("{0}")]
     Lock(#[from] LockError),
-    // The modules below still report [`crate::Error`] (message, hint and
-    // details already made); each is kept whole, by the module it came from.
+    // The failures of the modules set-up calls, each kept whole (its message,
+    // hint and details are its own).
     /// A read or write through [`crate::fsutil`].
     #[error("{0}")]
-    Fs(#[source] crate::Error),
+    Fs(#[from] FsError),
     /// Removing a file the manifest lists ([`crate::confine`]).
     #[error("{0}")]
-    Confine(#[source] crate::Error),
+    Confine(#[from] ConfineError),
     /// Registering the merge drivers ([`crate::status::drivers`]).
     #[error("{0}")]
-    Status(#[source] crate::Error),
+    Status(#[from] StatusError),
 }
 
 /// The first five entries, and how many more there are.
@@ -119,20 +121,13 @@ impl InitError {
             source,
         }
     }
-    // Generic, so they keep compiling when those modules get typed errors.
-    pub(super) fn fs(e: impl Into<crate::Error>) -> Self {
-        InitError::Fs(e.into())
-    }
-    pub(super) fn confine(e: impl Into<crate::Error>) -> Self {
-        InitError::Confine(e.into())
-    }
-    pub(super) fn status(e: impl Into<crate::Error>) -> Self {
-        InitError::Status(e.into())
-    }
-
-    fn wrapped(&self) -> Option<&crate::Error> {
+    /// The wrapped error of another module, which speaks for itself.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         match self {
-            InitError::Fs(e) | InitError::Confine(e) | InitError::Status(e) => Some(e),
+            InitError::Fs(e) => Some(e),
+            InitError::Confine(e) => Some(e),
+            InitError::Status(e) => Some(e),
+            InitError::Lock(e) => Some(e),
             _ => None,
         }
     }
@@ -142,14 +137,13 @@ impl Diagnose for InitError {
     fn kind(&self) -> Kind {
         match self {
             InitError::RenderConfig { .. } => Kind::Internal,
-            InitError::Lock(e) => e.kind(),
-            e => e.wrapped().map_or(Kind::User, |w| w.kind),
+            e => e.wrapped().map_or(Kind::User, |w| w.kind()),
         }
     }
     fn hint(&self) -> Option<String> {
         use InitError::*;
         if let Some(e) = self.wrapped() {
-            return e.hint.clone();
+            return e.hint();
         }
         Some(match self {
             UnknownAgents { .. } => {
@@ -168,13 +162,12 @@ impl Diagnose for InitError {
                 "delete {MANIFEST_PATH} and run `spec-kitty init .` again; files you edited are then left alone and reported"
             ),
             Io { path, source, .. } => crate::error::io_hint(path, source.kind())?,
-            Lock(e) => e.hint()?,
             _ => return None,
         })
     }
     fn details(&self) -> Option<serde_json::Value> {
         if let Some(e) = self.wrapped() {
-            return e.details.as_deref().cloned();
+            return e.details();
         }
         match self {
             InitError::NotEmpty { entries, .. } => {

@@ -37,7 +37,7 @@ impl Manifest {
         if !path.exists() {
             return Ok(Manifest::default());
         }
-        let text = fsutil::read_to_string(&path).map_err(InitError::fs)?;
+        let text = fsutil::read_to_string(&path).map_err(InitError::Fs)?;
         serde_json::from_str(&text).map_err(|source| InitError::BadManifest { path, source })
     }
 
@@ -51,7 +51,7 @@ impl Manifest {
 
     /// Write the manifest only when its bytes change. Returns whether it changed.
     pub fn save(&self, root: &Path) -> Result<bool, InitError> {
-        fsutil::write_if_changed(&root.join(MANIFEST_PATH), &self.to_bytes()).map_err(InitError::fs)
+        fsutil::write_if_changed(&root.join(MANIFEST_PATH), &self.to_bytes()).map_err(InitError::Fs)
     }
 }
 

@@ -115,7 +115,7 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
 }
 
 fn read_configured_agents(config: &Path) -> Result<(Vec<&'static Agent>, Vec<String>)> {
-    let text = fsutil::read_to_string(config).map_err(InitError::fs)?;
+    let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
     let doc: serde_yaml::Value =
         serde_yaml::from_str(&text).map_err(|source| InitError::BadConfig {
             path: config.to_path_buf(),
@@ -182,7 +182,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
         let plan = plan_files(&opts.root, &requested, &Manifest::load(&opts.root)?)?;
         refuse_conflicts(&opts.root, &plan.conflicts)?;
     }
-    fsutil::create_dir_all(&opts.root).map_err(InitError::fs)?;
+    fsutil::create_dir_all(&opts.root).map_err(InitError::Fs)?;
     let root = crate::project::normalize(&opts.root);
     let _lock = fsutil::FileLock::acquire(
         &Project::at(&root).locks_dir().join("init.lock"),
@@ -224,7 +224,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
 
     if !root.join(METADATA_PATH).exists() {
         fsutil::atomic_write(&root.join(METADATA_PATH), new_metadata().as_bytes())
-            .map_err(InitError::fs)?;
+            .map_err(InitError::Fs)?;
         report.metadata_written = true;
     }
     report.gitignore_added = ensure_gitignore(&root, false)?;
@@ -233,7 +233,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     // config.yaml last: it is what marks the directory as a project.
     let config = root.join(CONFIG_PATH);
     if !state.is_project {
-        fsutil::atomic_write(&config, new_config(&selected).as_bytes()).map_err(InitError::fs)?;
+        fsutil::atomic_write(&config, new_config(&selected).as_bytes()).map_err(InitError::Fs)?;
         report.config_written = true;
     } else if !report.agents_added.is_empty() {
         add_agents_to_config(&config, &report.agents_added)?;
@@ -321,7 +321,7 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
         report.gitattributes_updated = ensure_gitattributes(&root)?;
         report.drivers_registered = register_drivers(&root)?;
         if let Some(text) = &new_meta {
-            fsutil::atomic_write(&metadata_path, text.as_bytes()).map_err(InitError::fs)?;
+            fsutil::atomic_write(&metadata_path, text.as_bytes()).map_err(InitError::Fs)?;
             report.metadata_written = true;
         }
     }
@@ -425,14 +425,14 @@ fn apply_plan(
     // synced once (not once per file).
     let paths: Vec<PathBuf> = write.iter().map(|p| root.join(&p.rel)).collect();
     for dir in paths.iter().filter_map(|p| p.parent()) {
-        fsutil::create_dir_all(dir).map_err(InitError::fs)?;
+        fsutil::create_dir_all(dir).map_err(InitError::Fs)?;
     }
     let files: Vec<(&Path, &[u8])> = paths
         .iter()
         .zip(&write)
         .map(|(path, p)| (path.as_path(), p.content.as_bytes()))
         .collect();
-    fsutil::atomic_write_all(&files).map_err(InitError::fs)?;
+    fsutil::atomic_write_all(&files).map_err(InitError::Fs)?;
     for p in write.iter().chain(&plan.unchanged) {
         manifest.files.insert(
             p.rel.clone(),
@@ -446,7 +446,7 @@ fn apply_plan(
     for rel in &plan.remove {
         let path = root.join(rel);
         // The manifest is repo content: a `..` or linked entry never leads out.
-        if crate::confine::remove_file(&Project::at(root), &path).map_err(InitError::confine)? {
+        if crate::confine::remove_file(&Project::at(root), &path).map_err(InitError::Confine)? {
             report.files_removed.push(rel.clone());
         }
         manifest.files.remove(rel);
@@ -460,7 +460,7 @@ fn apply_plan(
     if !report.files_written.is_empty() || manifest.spec_kitty_version.is_empty() {
         manifest.spec_kitty_version = crate::VERSION.to_string();
     }
-    fsutil::create_dir_all(&root.join(".kittify")).map_err(InitError::fs)?;
+    fsutil::create_dir_all(&root.join(".kittify")).map_err(InitError::Fs)?;
     manifest.save(root)?;
     Ok(())
 }
@@ -489,7 +489,7 @@ fn new_config(selected: &[&'static Agent]) -> String {
 
 /// Append agent keys to `agents.available`, keeping every other key of the file.
 fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
-    let text = fsutil::read_to_string(config).map_err(InitError::fs)?;
+    let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
     let mut doc: serde_yaml::Value =
         serde_yaml::from_str(&text).map_err(|source| InitError::BadConfigToUpdate {
             path: config.to_path_buf(),
@@ -518,7 +518,7 @@ fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
         path: config.to_path_buf(),
         source,
     })?;
-    fsutil::atomic_write(config, out.as_bytes()).map_err(InitError::fs)
+    fsutil::atomic_write(config, out.as_bytes()).map_err(InitError::Fs)
 }
 
 const METADATA_HEADER: &str =
@@ -545,7 +545,7 @@ fn upgraded_metadata(path: &Path) -> Result<Option<String>> {
     if !path.exists() {
         return Ok(Some(new_metadata()));
     }
-    let text = fsutil::read_to_string(path).map_err(InitError::fs)?;
+    let text = fsutil::read_to_string(path).map_err(InitError::Fs)?;
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let Some(start) = lines.iter().position(|l| l.trim_end() == "spec_kitty:") else {
         let mut out = text.trim_end().to_string();
@@ -600,7 +600,7 @@ fn upgraded_metadata(path: &Path) -> Result<Option<String>> {
 fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
     let path = root.join(".gitignore");
     let existing = if path.exists() {
-        fsutil::read_to_string(&path).map_err(InitError::fs)?
+        fsutil::read_to_string(&path).map_err(InitError::Fs)?
     } else {
         String::new()
     };
@@ -634,7 +634,7 @@ fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
         out.push_str(e);
         out.push_str(nl);
     }
-    fsutil::atomic_write(&path, out.as_bytes()).map_err(InitError::fs)?;
+    fsutil::atomic_write(&path, out.as_bytes()).map_err(InitError::Fs)?;
     Ok(missing)
 }
 
@@ -642,7 +642,7 @@ fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
 fn ensure_gitattributes(root: &Path) -> Result<bool> {
     let path = root.join(".gitattributes");
     let existing = if path.exists() {
-        fsutil::read_to_string(&path).map_err(InitError::fs)?
+        fsutil::read_to_string(&path).map_err(InitError::Fs)?
     } else {
         String::new()
     };
@@ -667,7 +667,7 @@ fn ensure_gitattributes(root: &Path) -> Result<bool> {
         out.push_str(line);
         out.push_str(nl);
     }
-    fsutil::atomic_write(&path, out.as_bytes()).map_err(InitError::fs)?;
+    fsutil::atomic_write(&path, out.as_bytes()).map_err(InitError::Fs)?;
     Ok(true)
 }
 
@@ -676,7 +676,7 @@ fn ensure_gitattributes(root: &Path) -> Result<bool> {
 fn register_drivers(root: &Path) -> Result<Vec<String>> {
     match Project::at(root).git_common_dir {
         Some(common) => Ok(crate::status::drivers::ensure_registered(&common)
-            .map_err(InitError::status)?
+            .map_err(InitError::Status)?
             .into_iter()
             .map(str::to_string)
             .collect()),

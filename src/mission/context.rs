@@ -133,9 +133,9 @@ pub fn resolve(
 fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext, MissionError> {
     let (snap, _) = StatusStore::for_mission(project, mission)
         .snapshot()
-        .map_err(MissionError::status)?;
-    let lanes = LanesManifest::for_mission(mission).map_err(MissionError::lanes)?;
-    let files = wp::load_all(&mission.tasks_dir()).map_err(MissionError::tasks_md)?;
+        .map_err(MissionError::Status)?;
+    let lanes = LanesManifest::for_mission(mission).map_err(MissionError::Lanes)?;
+    let files = wp::load_all(&mission.tasks_dir()).map_err(MissionError::TasksMd)?;
     let ready = |f: &wp::WpFile| {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
         let deps_met = f

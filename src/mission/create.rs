@@ -79,7 +79,7 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     };
 
     let specs = project.specs_dir();
-    fsutil::create_dir_all(&specs).map_err(MissionError::fs)?;
+    fsutil::create_dir_all(&specs).map_err(MissionError::Fs)?;
     let _lock = FileLock::acquire(
         &project.locks_dir().join("mission-create.lock"),
         LOCK_TIMEOUT,
@@ -119,7 +119,7 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     let mission_id = ulid::Ulid::new().to_string();
     let build = || -> Result<()> {
         for sub in ["checklists", "research", "tasks"] {
-            fsutil::create_dir_all(&staging.join(sub)).map_err(MissionError::fs)?;
+            fsutil::create_dir_all(&staging.join(sub)).map_err(MissionError::Fs)?;
         }
         let write = |name: &str, contents: &[u8]| {
             let path = staging.join(name);
@@ -264,7 +264,7 @@ pub fn backfill_identity(
                     }
                 })?;
             text.push('\n');
-            fsutil::atomic_write(&meta_file, text.as_bytes()).map_err(MissionError::fs)?;
+            fsutil::atomic_write(&meta_file, text.as_bytes()).map_err(MissionError::Fs)?;
         }
         drop(lock);
         out.push(Backfilled {

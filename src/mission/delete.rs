@@ -154,7 +154,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         });
     }
     for (name, path) in &worktrees {
-        if confine::remove_worktree(project, name, path).map_err(MissionError::confine)? {
+        if confine::remove_worktree(project, name, path).map_err(MissionError::Confine)? {
             out.removed_worktrees.push(path.clone());
         }
     }
@@ -171,12 +171,12 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
             }
         }
     }
-    confine::remove_mission_dir(project, &mission.dir).map_err(MissionError::confine)?;
+    confine::remove_mission_dir(project, &mission.dir).map_err(MissionError::Confine)?;
     // What spec-kitty kept about the mission outside it: its run log, and an
     // empty `.worktrees/` once the last lane worktree is gone.
     let log = crate::next::run_log_path(project, mission);
     for p in [log.clone(), log.with_extension("lock")] {
-        confine::remove_file(project, &p).map_err(MissionError::confine)?;
+        confine::remove_file(project, &p).map_err(MissionError::Confine)?;
     }
     let wt_dir = project.worktrees_dir();
     let is_real_dir = std::fs::symlink_metadata(&wt_dir).is_ok_and(|m| m.is_dir());

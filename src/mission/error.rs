@@ -3,8 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::confine::ConfineError;
 use crate::error::{Diagnose, Kind};
-use crate::fsutil::LockError;
+use crate::fsutil::{FsError, LockError};
+use crate::ids::IdError;
+use crate::lanes::LanesError;
+use crate::status::StatusError;
+use crate::tasks_md::TasksError;
 
 /// A mission as an error lists it: its directory name and mission_id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,29 +141,30 @@ pub enum MissionError {
     /// Read as git2's own message, like every git error ("git: ...").
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
-    // The modules below still report [`crate::Error`] (message, hint and
-    // details already made); each is kept whole, by the module it came from.
+    // The failures of the modules a mission command calls, each kept whole
+    // (its message, hint and details are its own).
     /// A read or write through [`crate::fsutil`].
     #[error("{0}")]
-    Fs(#[source] crate::Error),
+    Fs(#[from] FsError),
     /// An id check ([`crate::ids`]).
     #[error("{0}")]
-    Ids(#[source] crate::Error),
+    Ids(#[from] IdError),
     /// The status log or a WP lookup ([`crate::status`]).
     #[error("{0}")]
-    Status(#[source] crate::Error),
+    Status(#[from] StatusError),
     /// lanes.json ([`crate::lanes`]).
     #[error("{0}")]
-    Lanes(#[source] crate::Error),
+    Lanes(#[from] LanesError),
     /// WP files ([`crate::tasks_md`]).
     #[error("{0}")]
-    TasksMd(#[source] crate::Error),
-    /// Lane branches ([`crate::workspace`]).
-    #[error("{0}")]
-    Workspace(#[source] crate::Error),
+    TasksMd(#[from] TasksError),
     /// A confined removal ([`crate::confine`]).
     #[error("{0}")]
-    Confine(#[source] crate::Error),
+    Confine(#[from] ConfineError),
+    /// Lane branches ([`crate::workspace`], which still reports
+    /// [`crate::Error`]; kept whole).
+    #[error("{0}")]
+    Workspace(#[source] crate::Error),
 }
 
 fn listing(missions: &[Listed]) -> String {
@@ -187,60 +193,46 @@ impl MissionError {
             source,
         }
     }
-    // One constructor per module that still reports `crate::Error`; generic so
-    // that it keeps compiling when that module gets a typed error of its own.
-    pub(super) fn fs(e: impl Into<crate::Error>) -> Self {
-        MissionError::Fs(e.into())
-    }
-    pub(super) fn ids(e: impl Into<crate::Error>) -> Self {
-        MissionError::Ids(e.into())
-    }
-    pub(super) fn status(e: impl Into<crate::Error>) -> Self {
-        MissionError::Status(e.into())
-    }
-    pub(super) fn lanes(e: impl Into<crate::Error>) -> Self {
-        MissionError::Lanes(e.into())
-    }
-    pub(super) fn tasks_md(e: impl Into<crate::Error>) -> Self {
-        MissionError::TasksMd(e.into())
-    }
+    /// Generic, so it keeps compiling when workspace reports a typed error.
     pub(super) fn workspace(e: impl Into<crate::Error>) -> Self {
         MissionError::Workspace(e.into())
     }
-    pub(super) fn confine(e: impl Into<crate::Error>) -> Self {
-        MissionError::Confine(e.into())
-    }
 
-    /// The wrapped error of a module that still reports [`crate::Error`].
-    fn wrapped(&self) -> Option<&crate::Error> {
+    /// The kind, hint and details of a wrapped error, which speaks for itself.
+    fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
         use MissionError::*;
-        match self {
-            Fs(e) | Ids(e) | Status(e) | Lanes(e) | TasksMd(e) | Workspace(e) | Confine(e) => {
-                Some(e)
-            }
-            _ => None,
-        }
+        let d: &dyn Diagnose = match self {
+            Fs(e) => e,
+            Ids(e) => e,
+            Status(e) => e,
+            Lanes(e) => e,
+            TasksMd(e) => e,
+            Confine(e) => e,
+            Lock(e) => e,
+            Git(e) => e,
+            Workspace(e) => return Some((e.kind, e.hint.clone(), e.details.as_deref().cloned())),
+            _ => return None,
+        };
+        Some((d.kind(), d.hint(), d.details()))
     }
 }
 
 impl Diagnose for MissionError {
     fn kind(&self) -> Kind {
         use MissionError::*;
-        if let Some(e) = self.wrapped() {
-            return e.kind;
+        if let Some((kind, _, _)) = self.wrapped() {
+            return kind;
         }
         match self {
             EmptySelector | UnknownAction { .. } | NotARequirement { .. } => Kind::Usage,
             AppearedWhileCreating { .. } | RenderMeta { .. } => Kind::Internal,
-            Lock(e) => e.kind(),
-            Git(e) => Diagnose::kind(e),
             _ => Kind::User,
         }
     }
     fn hint(&self) -> Option<String> {
         use MissionError::*;
-        if let Some(e) = self.wrapped() {
-            return e.hint.clone();
+        if let Some((_, hint, _)) = self.wrapped() {
+            return hint;
         }
         Some(match self {
             UnusableMeta { path, .. } => format!(
@@ -284,15 +276,13 @@ impl Diagnose for MissionError {
                 "merge or save that work first, or pass --force to discard it".into()
             }
             Io { path, source, .. } => crate::error::io_hint(path, source.kind())?,
-            Lock(e) => e.hint()?,
-            Git(e) => Diagnose::hint(e)?,
             _ => return None,
         })
     }
     fn details(&self) -> Option<serde_json::Value> {
         use MissionError::*;
-        if let Some(e) = self.wrapped() {
-            return e.details.as_deref().cloned();
+        if let Some((_, _, details)) = self.wrapped() {
+            return details;
         }
         match self {
             MustChoose { missions } | NoMatch { missions, .. } => {

@@ -148,12 +148,12 @@ impl Mission {
 /// Serialise meta.json the way the reference does (sorted keys, indent 2, `\n`).
 pub fn write_meta_file(path: &Path, meta: &Map<String, Value>) -> Result<()> {
     let v = jsonfmt::sorted(&Value::Object(meta.clone()));
-    fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes()).map_err(MissionError::fs)
+    fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes()).map_err(MissionError::Fs)
 }
 
 /// Read and check `meta.json`. Errors name the file and what is wrong with it.
 pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
-    let text = fsutil::read_to_string(path).map_err(MissionError::fs)?;
+    let text = fsutil::read_to_string(path).map_err(MissionError::Fs)?;
     let value: Value =
         serde_json::from_str(&text).map_err(|source| MissionError::InvalidMetaJson {
             path: path.to_path_buf(),
@@ -186,7 +186,7 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
     if let Some(Value::String(b)) = map.get("target_branch") {
         if !b.is_empty() {
             crate::ids::check(crate::ids::IdKind::Branch, b, path, "target_branch")
-                .map_err(MissionError::ids)?;
+                .map_err(MissionError::Ids)?;
         }
     }
     if let Some(id) = map.get("mission_id") {
@@ -311,10 +311,12 @@ mod tests {
         ));
         // A bad target_branch is the ids module's refusal, kept whole.
         let e = read("{\"target_branch\": \"a..b\"}");
-        let MissionError::Ids(inner) = &e else {
-            panic!("{e:?}")
-        };
-        assert!(inner.message.contains("target_branch"), "{}", inner.message);
+        assert!(
+            matches!(&e, MissionError::Ids(crate::ids::IdError::Invalid { field, .. }) if field == "target_branch"),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        assert_eq!(e.details.unwrap()["field"], "target_branch");
 
         // A missing file is fsutil's error, with the io error under it.
         std::fs::remove_file(&path).unwrap();

@@ -69,7 +69,7 @@ pub fn map(
     let mut writes = Vec::new();
     let mut changed = Vec::new();
     for (wp_id, refs) in batch {
-        let file = find_wp(mission, wp_id).map_err(MissionError::status)?;
+        let file = find_wp(mission, wp_id).map_err(MissionError::Status)?;
         let mut new: Vec<String> = if replace {
             Vec::new()
         } else {
@@ -92,7 +92,7 @@ pub fn map(
             let v = Value::Sequence(new.iter().map(|s| Value::String(s.clone())).collect());
             let text = file
                 .text_with_keys(&[("requirement_refs", v)], &[], "dependencies")
-                .map_err(MissionError::tasks_md)?;
+                .map_err(MissionError::TasksMd)?;
             writes.push((file.path.clone(), text));
             changed.push(file.id.clone());
         }
@@ -101,8 +101,8 @@ pub fn map(
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
-    fsutil::atomic_write_all(&files).map_err(MissionError::fs)?;
-    let all = wp::load_all(&mission.tasks_dir()).map_err(MissionError::tasks_md)?;
+    fsutil::atomic_write_all(&files).map_err(MissionError::Fs)?;
+    let all = wp::load_all(&mission.tasks_dir()).map_err(MissionError::TasksMd)?;
     let refs: BTreeMap<String, Vec<String>> = all
         .iter()
         .map(|f| (f.id.clone(), f.get_list("requirement_refs")))

@@ -30,7 +30,7 @@ pub fn resolve(project: &Project, selector: Selector<'_>) -> Result<Mission> {
         &m.dir,
         "mission directory name",
     )
-    .map_err(MissionError::ids)?;
+    .map_err(MissionError::Ids)?;
     if m.meta_file().exists() {
         m.require_meta()?;
     }

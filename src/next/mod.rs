@@ -38,72 +38,60 @@ pub enum NextError {
     /// The run log's lock.
     #[error("{0}")]
     Lock(#[from] LockError),
-    // The modules below still report [`crate::Error`] (message, hint and
-    // details already made); each is kept whole, by the module it came from.
+    // The failures of the modules `next` reads through, each kept whole (its
+    // message, hint and details are its own).
     /// A read or write through [`crate::fsutil`].
     #[error("{0}")]
-    Fs(#[source] crate::Error),
+    Fs(#[from] crate::fsutil::FsError),
     /// The WP files ([`crate::tasks_md`]).
     #[error("{0}")]
-    TasksMd(#[source] crate::Error),
+    TasksMd(#[from] crate::tasks_md::TasksError),
     /// The status log ([`crate::status`]).
     #[error("{0}")]
-    Status(#[source] crate::Error),
+    Status(#[from] crate::status::StatusError),
     /// lanes.json ([`crate::lanes`]).
     #[error("{0}")]
-    Lanes(#[source] crate::Error),
-    /// The WP's workspace or prompt path ([`crate::workspace`]).
+    Lanes(#[from] crate::lanes::LanesError),
+    /// The WP's workspace or prompt path ([`crate::workspace`], which still
+    /// reports [`crate::Error`]; kept whole).
     #[error("{0}")]
     Workspace(#[source] crate::Error),
 }
 
 impl NextError {
-    // Generic, so they keep compiling when those modules get typed errors.
-    fn fs(e: impl Into<crate::Error>) -> Self {
-        NextError::Fs(e.into())
-    }
-    fn tasks_md(e: impl Into<crate::Error>) -> Self {
-        NextError::TasksMd(e.into())
-    }
-    fn status(e: impl Into<crate::Error>) -> Self {
-        NextError::Status(e.into())
-    }
-    fn lanes(e: impl Into<crate::Error>) -> Self {
-        NextError::Lanes(e.into())
-    }
+    /// Generic, so it keeps compiling when workspace reports a typed error.
     fn workspace(e: impl Into<crate::Error>) -> Self {
         NextError::Workspace(e.into())
     }
 
-    fn wrapped(&self) -> Option<&crate::Error> {
+    /// The kind, hint and details of a wrapped error, which speaks for itself.
+    fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
         use NextError::*;
-        match self {
-            Fs(e) | TasksMd(e) | Status(e) | Lanes(e) | Workspace(e) => Some(e),
-            Io { .. } | Lock(_) => None,
-        }
+        let d: &dyn Diagnose = match self {
+            Fs(e) => e,
+            TasksMd(e) => e,
+            Status(e) => e,
+            Lanes(e) => e,
+            Lock(e) => e,
+            Workspace(e) => return Some((e.kind, e.hint.clone(), e.details.as_deref().cloned())),
+            Io { .. } => return None,
+        };
+        Some((d.kind(), d.hint(), d.details()))
     }
 }
 
 impl Diagnose for NextError {
     fn kind(&self) -> Kind {
-        match (self, self.wrapped()) {
-            (_, Some(e)) => e.kind,
-            (NextError::Lock(e), None) => e.kind(),
-            _ => Kind::User,
-        }
+        self.wrapped().map_or(Kind::User, |(kind, _, _)| kind)
     }
     fn hint(&self) -> Option<String> {
-        match (self, self.wrapped()) {
-            (_, Some(e)) => e.hint.clone(),
-            (NextError::Lock(e), None) => e.hint(),
-            (NextError::Io { path, source, .. }, None) => {
-                crate::error::io_hint(path, source.kind())
-            }
-            _ => None,
+        match self {
+            NextError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            _ => self.wrapped().and_then(|(_, hint, _)| hint),
         }
     }
     fn details(&self) -> Option<serde_json::Value> {
-        self.wrapped().and_then(|e| e.details.as_deref().cloned())
+        self.wrapped().and_then(|(_, _, details)| details)
     }
 }
 
@@ -303,7 +291,7 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
             "{{REASON}}",
             d.reason.as_deref().unwrap_or("").trim_end_matches('.'),
         );
-    fsutil::write_private(&path, text.as_bytes()).map_err(NextError::fs)?;
+    fsutil::write_private(&path, text.as_bytes()).map_err(NextError::Fs)?;
     d.prompt_file = Some(path);
     d.command = Some(command);
     Ok(())
@@ -438,7 +426,7 @@ fn planning_step(
         return Ok(None);
     }
     let files = if mission.tasks_dir().is_dir() {
-        wp::load_all(&mission.tasks_dir()).map_err(NextError::tasks_md)?
+        wp::load_all(&mission.tasks_dir()).map_err(NextError::TasksMd)?
     } else {
         Vec::new()
     };
@@ -454,7 +442,7 @@ fn planning_step(
     }
     // Finalized: lanes.json exists and places every WP, and every WP declares
     // its dependencies. A WP added or renamed since then needs another pass.
-    match LanesManifest::for_mission(mission).map_err(NextError::lanes)? {
+    match LanesManifest::for_mission(mission).map_err(NextError::Lanes)? {
         Some(lanes)
             if files
                 .iter()
@@ -495,7 +483,7 @@ impl<'a> Board<'a> {
     ) -> Result<Self> {
         let events = StatusStore::for_mission(project, mission)
             .read()
-            .map_err(NextError::status)?
+            .map_err(NextError::Status)?
             .events;
         let snap = crate::status::reduce(&events);
         Ok(Board {
@@ -753,7 +741,7 @@ pub fn record(
 ) -> Result<Recorded> {
     let path = run_log_path(project, mission);
     if let Some(dir) = path.parent() {
-        fsutil::create_dir_all(dir).map_err(NextError::fs)?;
+        fsutil::create_dir_all(dir).map_err(NextError::Fs)?;
     }
     let _lock = fsutil::FileLock::acquire(
         &path.with_extension("lock"),
@@ -818,7 +806,7 @@ pub fn record(
     }));
     text.push_str(&line);
     text.push('\n');
-    fsutil::append(&path, text.as_bytes()).map_err(NextError::fs)?;
+    fsutil::append(&path, text.as_bytes()).map_err(NextError::Fs)?;
     Ok(Recorded { path, warnings })
 }
 

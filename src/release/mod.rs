@@ -47,9 +47,9 @@ pub enum ReleaseError {
     #[error("could not find `version = \"{from}\"` to bump")]
     NoVersionLine { from: String },
     /// A read or write through [`crate::fsutil`], which reports its failures as
-    /// [`crate::Error`] (message naming the path, hint); kept whole.
+    /// [`crate::fsutil::FsError`]; kept whole.
     #[error("{0}")]
-    Fs(#[source] crate::Error),
+    Fs(#[from] crate::fsutil::FsError),
 }
 
 /// `path` or `path:line`, the way parse errors name where they are.
@@ -60,18 +60,11 @@ fn located(path: &Path, line: Option<usize>) -> String {
     }
 }
 
-impl ReleaseError {
-    /// Generic, so it keeps compiling when fsutil reports a typed error.
-    fn fs(e: impl Into<crate::Error>) -> Self {
-        ReleaseError::Fs(e.into())
-    }
-}
-
 impl Diagnose for ReleaseError {
     fn kind(&self) -> Kind {
         match self {
             ReleaseError::UnknownChannel { .. } => Kind::Usage,
-            ReleaseError::Fs(e) => e.kind,
+            ReleaseError::Fs(e) => e.kind(),
             _ => Kind::User,
         }
     }
@@ -88,12 +81,12 @@ impl Diagnose for ReleaseError {
             UnknownChannel { .. } => Some("use stable, rc, alpha or beta".into()),
             NoVersionLine { .. } => Some("bump it by hand".into()),
             BadManifest { .. } | BadMetadata { .. } => None,
-            Fs(e) => e.hint.clone(),
+            Fs(e) => e.hint(),
         }
     }
     fn details(&self) -> Option<serde_json::Value> {
         match self {
-            ReleaseError::Fs(e) => e.details.as_deref().cloned(),
+            ReleaseError::Fs(e) => e.details(),
             _ => None,
         }
     }
@@ -133,7 +126,7 @@ pub fn open(start: &Path) -> Result<Repo> {
 }
 
 fn manifest_version(path: &Path) -> Result<String> {
-    let text = fsutil::read_to_string(path).map_err(ReleaseError::fs)?;
+    let text = fsutil::read_to_string(path).map_err(ReleaseError::Fs)?;
     let doc: toml::Table =
         text.parse()
             .map_err(|source: toml::de::Error| ReleaseError::BadManifest {
@@ -182,7 +175,7 @@ impl Repo {
         if !p.is_file() {
             return Ok(None);
         }
-        let text = fsutil::read_to_string(&p).map_err(ReleaseError::fs)?;
+        let text = fsutil::read_to_string(&p).map_err(ReleaseError::Fs)?;
         let v: serde_yaml::Value =
             serde_yaml::from_str(&text).map_err(|source| ReleaseError::BadMetadata {
                 line: source.location().map(|l| l.line()),
@@ -576,14 +569,14 @@ pub fn prep(repo: &Repo, channel: &str, write: bool) -> Result<Prep> {
             changes.push((changelog_path.clone(), insert_block(&changelog, &block)));
         }
         if target != repo.version {
-            let text = fsutil::read_to_string(&repo.manifest).map_err(ReleaseError::fs)?;
+            let text = fsutil::read_to_string(&repo.manifest).map_err(ReleaseError::Fs)?;
             changes.push((
                 repo.manifest.clone(),
                 bump_manifest(&text, &repo.version, &target)?,
             ));
             if repo.metadata_path().is_file() {
                 let text =
-                    fsutil::read_to_string(&repo.metadata_path()).map_err(ReleaseError::fs)?;
+                    fsutil::read_to_string(&repo.metadata_path()).map_err(ReleaseError::Fs)?;
                 changes.push((repo.metadata_path(), bump_metadata(&text, &target)));
             }
         }
@@ -717,7 +710,7 @@ fn write_all(changes: &[(PathBuf, String)]) -> Result<()> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
-    crate::fsutil::atomic_write_all(&files).map_err(ReleaseError::fs)
+    crate::fsutil::atomic_write_all(&files).map_err(ReleaseError::Fs)
 }
 
 #[cfg(test)]

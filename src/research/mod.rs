@@ -20,23 +20,16 @@ pub enum ResearchError {
         template: bool,
     },
     /// Writing the scaffold failed; [`crate::fsutil`] reports its failures as
-    /// [`crate::Error`] (message naming the path, hint), kept whole here.
+    /// [`crate::fsutil::FsError`], kept whole here.
     #[error("{0}")]
-    Fs(#[source] crate::Error),
-}
-
-impl ResearchError {
-    /// Generic, so it keeps compiling when fsutil reports a typed error.
-    fn fs(e: impl Into<crate::Error>) -> Self {
-        ResearchError::Fs(e.into())
-    }
+    Fs(#[from] crate::fsutil::FsError),
 }
 
 impl Diagnose for ResearchError {
     fn kind(&self) -> Kind {
         match self {
             ResearchError::PlanNotWritten { .. } => Kind::User,
-            ResearchError::Fs(e) => e.kind,
+            ResearchError::Fs(e) => e.kind(),
         }
     }
     fn hint(&self) -> Option<String> {
@@ -44,13 +37,13 @@ impl Diagnose for ResearchError {
             ResearchError::PlanNotWritten { mission, .. } => Some(format!(
                 "write the plan first (`spec-kitty agent mission setup-plan --mission {mission}` creates it), then run research again"
             )),
-            ResearchError::Fs(e) => e.hint.clone(),
+            ResearchError::Fs(e) => e.hint(),
         }
     }
     fn details(&self) -> Option<serde_json::Value> {
         match self {
             ResearchError::PlanNotWritten { .. } => None,
-            ResearchError::Fs(e) => e.details.as_deref().cloned(),
+            ResearchError::Fs(e) => e.details(),
         }
     }
 }
@@ -110,12 +103,12 @@ pub fn scaffold(mission: &Mission, force: bool) -> Result<Scaffolded> {
         }
         writes.push((path, body));
     }
-    fsutil::create_dir_all(&mission.dir.join("research")).map_err(ResearchError::fs)?;
+    fsutil::create_dir_all(&mission.dir.join("research")).map_err(ResearchError::Fs)?;
     let files: Vec<(&std::path::Path, &[u8])> = writes
         .iter()
         .map(|(p, b)| (p.as_path(), b.as_bytes()))
         .collect();
-    fsutil::atomic_write_all(&files).map_err(ResearchError::fs)?;
+    fsutil::atomic_write_all(&files).map_err(ResearchError::Fs)?;
     Ok(out)
 }
 
@@ -158,10 +151,13 @@ mod tests {
         // A file where the research/ directory goes.
         std::fs::write(m.dir.join("research"), "").unwrap();
         let e = scaffold(&m, false).unwrap_err();
-        let ResearchError::Fs(inner) = &e else {
+        let ResearchError::Fs(crate::fsutil::FsError::Io { action, path, .. }) = &e else {
             panic!("{e:?}")
         };
-        assert!(inner.message.contains("research"), "{}", inner.message);
+        assert_eq!(
+            (*action, path),
+            ("create directory", &m.dir.join("research"))
+        );
         let io = e.source().and_then(|s| s.source());
         assert!(
             io.is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some()),
