@@ -50,6 +50,16 @@ pub fn summary(out: &Output) -> Output {
     }
 }
 
+/// `out` with stdout left out (a `--json` document that other asserts check),
+/// for a snapshot of what a person reads on stderr.
+pub fn stderr_only(out: &Output) -> Output {
+    Output {
+        status: out.status,
+        stdout: b"[stdout left out of this snapshot]\n".to_vec(),
+        stderr: out.stderr.clone(),
+    }
+}
+
 /// `word` as a POSIX shell would need it to stay one word.
 fn quote(word: &str) -> String {
     let plain = !word.is_empty()
