@@ -109,6 +109,11 @@ impl TestEnv {
         s.add_filter(r"\b\d{4}-\d{2}-\d{2}\b", "[DATE]");
         // Durations: `12ms`, `0.31s`, `1.2 s`, `340µs`.
         s.add_filter(r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s)\b", "[DURATION]");
+        // Time left on a token or lock: `14 min left`, `6 days left`.
+        s.add_filter(
+            r"\b\d+ (s|sec|min|minutes?|h|hours?|days?|weeks?) left\b",
+            "[N] $1 left",
+        );
         // Commit hashes, full or abbreviated (lower-case hex, 7 to 40 digits).
         s.add_filter(r"\b[0-9a-f]{7,40}\b", "[SHA]");
         // Ports and process ids.
