@@ -232,6 +232,19 @@ fn login_status_logout() {
         "status must not call the server"
     );
 
+    for (name, args) in [
+        ("refresh_still_fresh", &["auth", "refresh"][..]),
+        ("refresh_forced", &["auth", "refresh", "--force"]),
+    ] {
+        let out = sk(&env, &m.url, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_out!(env, name, args, &out);
+    }
+    assert_eq!(
+        m.requests.load(Ordering::SeqCst),
+        2,
+        "one login, one refresh"
+    );
     let status = ["auth", "status"];
     let out = sk(&env, &m.url, &status);
     assert!(out.status.success());

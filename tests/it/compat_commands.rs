@@ -735,6 +735,14 @@ fn upgrade_reports_the_references_global_prompts_and_removes_them_only_when_aske
     );
     assert_eq!(v["global_prompts_removed"], 0);
     assert_eq!(env.home_files().len(), 6);
+    let out = assert_run!(
+        env,
+        &root,
+        "upgrade_dry_run_remove_global_prompts",
+        ["upgrade", "--dry-run", "--remove-global-prompts"]
+    );
+    assert!(out.status.success());
+    assert_eq!(env.home_files().len(), 6);
     let v = env.json(&root, &["upgrade", "--remove-global-prompts", "--json"]);
     assert_eq!(v["global_prompts_removed"], 4);
     let mut left: Vec<String> = env

@@ -216,6 +216,12 @@ fn a_mission_from_create_to_merge() {
     ok!(
         env,
         &root,
+        "next_after_a_result",
+        with(&["next", "--agent", "codex", "--result", "success"])
+    );
+    ok!(
+        env,
+        &root,
         "add_history",
         with(&[
             "agent",
@@ -500,6 +506,96 @@ fn project_commands() {
         "implement_internal",
         ["implement", "WP01", "--mission", M]
     );
+    run("version", &["--version"]);
+    run(
+        "agent_mission_accept_report",
+        &with(&["agent", "mission", "accept", "--allow-fail", "--no-commit"]),
+    );
+    run(
+        "agent_mission_merge_dry_run_blocked",
+        &with(&["agent", "mission", "merge", "--dry-run"]),
+    );
+    run(
+        "finalize_again",
+        &with(&["agent", "tasks", "finalize-tasks"]),
+    );
+    run(
+        "list_tasks_lane",
+        &with(&["agent", "tasks", "list-tasks", "--lane", "planned"]),
+    );
+    run(
+        "list_dependents_all",
+        &with(&["agent", "tasks", "list-dependents", "WP01", "--all"]),
+    );
+    run(
+        "charter_interview_unknown_key",
+        &["charter", "interview", "--answer", "colour=blue"],
+    );
+    run(
+        "charter_generate_force",
+        &["charter", "generate", "--force"],
+    );
+    run("research_force", &with(&["research", "--force"]));
+    let tasks_dir = root.join("kitty-specs").join(M).join("tasks");
+    run("mission_current_inferred", &["mission", "current"]);
+    let inside = assert_run!(
+        env,
+        &tasks_dir,
+        "mission_current_in_mission_dir",
+        ["mission", "current"]
+    );
+    assert!(inside.status.success());
+
+    // Colour, when asked for: the styles show as escapes in the snapshot.
+    run(
+        "status_in_colour",
+        &with(&["agent", "tasks", "status", "--color", "always"]),
+    );
+    run(
+        "error_in_colour",
+        &["mission", "info", "cooking", "--color", "always"],
+    );
+
+    // A status log a text merge left with conflict markers and a duplicate.
+    let log = root.join("kitty-specs").join(M).join("status.events.jsonl");
+    let text = fs::read_to_string(&log).unwrap();
+    let first = text.lines().next().unwrap();
+    fs::write(
+        &log,
+        format!("<<<<<<< HEAD\n{text}=======\n{first}\n>>>>>>> theirs\n"),
+    )
+    .unwrap();
+    run(
+        "repair_status_markers_dry_run",
+        &with(&["agent", "mission", "repair-status", "--dry-run"]),
+    );
+    run(
+        "repair_status_markers",
+        &with(&["agent", "mission", "repair-status"]),
+    );
+
+    // A mission made by an older tool: no mission_id yet.
+    let old = env.create_mission(&root, "older");
+    let meta = old.dir.join("meta.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&meta).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("mission_id");
+    fs::write(&meta, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    run(
+        "backfill_identity_needed_dry_run",
+        &[
+            "agent",
+            "mission",
+            "backfill-identity",
+            "--all",
+            "--dry-run",
+        ],
+    );
+    run(
+        "backfill_identity_written",
+        &["agent", "mission", "backfill-identity", "--all"],
+    );
+    fs::remove_dir_all(&old.dir).unwrap();
     run(
         "repair_status_dry_run",
         &with(&["agent", "mission", "repair-status", "--dry-run"]),

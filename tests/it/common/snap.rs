@@ -30,7 +30,8 @@ pub fn transcript(args: &[&str], out: &Output) -> String {
             }
         }
     }
-    text
+    // Colour escapes made visible, so a style change reads as a text diff.
+    text.replace('\u{1b}', "␛")
 }
 
 /// `out` with stdout cut after its first paragraph (the summary lines a
