@@ -89,7 +89,7 @@ fn spellings(p: &Path) -> Vec<String> {
 impl TestEnv {
     /// insta settings for transcripts of commands run in this environment.
     /// Filters run in order: paths first (HOME before the temp dir holding it),
-    /// then ids, then times, then numbers that vary.
+    /// then ids and times, then ports and PIDs, durations, and commit hashes.
     pub fn snap_settings(&self) -> insta::Settings {
         let mut s = insta::Settings::clone_current();
         s.set_prepend_module_to_snapshot(true);
@@ -108,18 +108,18 @@ impl TestEnv {
             "[TIMESTAMP]",
         );
         s.add_filter(r"\b\d{4}-\d{2}-\d{2}\b", "[DATE]");
-        // Durations: `12ms`, `0.31s`, `1.2 s`, `340µs`.
-        s.add_filter(r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s)\b", "[DURATION]");
+        // Ports and process ids (before hashes: a PID can have 7 digits).
+        s.add_filter(r"(127\.0\.0\.1|localhost):\d+", "$1:[PORT]");
+        s.add_filter(r"\b(port|PID|pid|process) \d+", "$1 [N]");
         // Time left on a token or lock: `14 min left`, `6 days left`.
         s.add_filter(
             r"\b\d+ (s|sec|min|minutes?|h|hours?|days?|weeks?) left\b",
             "[N] $1 left",
         );
+        // Durations: `12ms`, `0.31s`, `1.2 s`, `340µs`.
+        s.add_filter(r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s)\b", "[DURATION]");
         // Commit hashes, full or abbreviated (lower-case hex, 7 to 40 digits).
         s.add_filter(r"\b[0-9a-f]{7,40}\b", "[SHA]");
-        // Ports and process ids.
-        s.add_filter(r"(127\.0\.0\.1|localhost):\d+", "$1:[PORT]");
-        s.add_filter(r"\b(port|PID|pid|process) \d+", "$1 [N]");
         s
     }
 }
