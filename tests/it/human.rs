@@ -797,3 +797,107 @@ fn release_prep_and_validate() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// What a person reads when repository content is broken or hostile: each
+/// file named, with the line and the fix where there is one. (The typed
+/// errors behind these messages must keep them byte for byte.)
+#[test]
+fn broken_and_hostile_input_messages() {
+    let env = TestEnv::new();
+    let finalize = ["agent", "mission", "finalize-tasks", "--mission", M];
+    let status = ["agent", "tasks", "status", "--mission", M];
+    // Each case on a fresh, unfinalized three-WP mission.
+    let case = |name: &str, break_it: &dyn Fn(&Path), args: &[&str]| {
+        let env = TestEnv::new();
+        let root = env.project("p");
+        let m = env.create_mission(&root, "demo");
+        write_mission(&m.dir, M, &three_wps());
+        break_it(&m.dir);
+        // The exit code is in the snapshot.
+        assert_run!(env, &root, name, args);
+    };
+    let wp2 = |dir: &Path| dir.join("tasks/WP02-core.md");
+    let edit_wp2 = |dir: &Path, from: &str, to: &str| {
+        let text = fs::read_to_string(wp2(dir)).unwrap();
+        assert!(text.contains(from), "{text}");
+        fs::write(wp2(dir), text.replacen(from, to, 1)).unwrap();
+    };
+
+    case(
+        "frontmatter_nested_too_deep",
+        &|dir| {
+            let deep = format!("tags: {}x{}\n", "[".repeat(100), "]".repeat(100));
+            edit_wp2(dir, "owned_files:", &format!("{deep}owned_files:"));
+        },
+        &finalize,
+    );
+    case(
+        "frontmatter_too_large",
+        &|dir| {
+            let big = format!("notes: '{}'\n", "x".repeat(1024 * 1024 + 1));
+            edit_wp2(dir, "owned_files:", &format!("{big}owned_files:"));
+        },
+        &finalize,
+    );
+    case(
+        "spec_too_large",
+        &|dir| {
+            let f = fs::File::create(dir.join("spec.md")).unwrap();
+            f.set_len(16 * 1024 * 1024 + 1).unwrap();
+        },
+        &finalize,
+    );
+    case(
+        "wp_id_disagrees_with_the_file_name",
+        &|dir| edit_wp2(dir, "work_package_id: WP02", "work_package_id: ../WP02"),
+        &finalize,
+    );
+    case(
+        "frontmatter_not_yaml",
+        &|dir| edit_wp2(dir, "title: Core", "title: [Core"),
+        &finalize,
+    );
+    case(
+        "meta_json_corrupt",
+        &|dir| fs::write(dir.join("meta.json"), "{ not json").unwrap(),
+        &status,
+    );
+
+    // Finalized missions whose derived files were damaged afterwards.
+    let (root, m) = env.three_wp_mission();
+    let lanes = m.dir.join("lanes.json");
+    let good = fs::read_to_string(&lanes).unwrap();
+    fs::write(&lanes, good.replace("\"lane-a\"", "\"../lane-a\"")).unwrap();
+    let out = assert_run!(
+        env,
+        &root,
+        "lanes_json_bad_lane_id",
+        [
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            M,
+            "--agent",
+            "codex"
+        ]
+    );
+    assert_eq!(out.status.code(), Some(1));
+    fs::write(&lanes, &good).unwrap();
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    text.push_str("{\"event_id\": \"not an event\"\n");
+    fs::write(&log, text).unwrap();
+    assert_run!(env, &root, "event_log_torn_line", status);
+    // A corrupt config.yaml: `upgrade` names it; `next` (which reads only
+    // `agents.reviewers` from it) goes on as if no reviewer were configured.
+    fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
+    assert_run!(env, &root, "config_yaml_corrupt_upgrade", ["upgrade"]);
+    assert_run!(
+        env,
+        &root,
+        "config_yaml_corrupt_next_goes_on",
+        ["next", "--agent", "codex", "--mission", M]
+    );
+}

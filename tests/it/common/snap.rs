@@ -118,8 +118,13 @@ impl TestEnv {
         );
         // Durations: `12ms`, `0.31s`, `1.2 s`, `340µs`.
         s.add_filter(r"\b\d+(\.\d+)? ?(ns|µs|us|ms|s)\b", "[DURATION]");
-        // Commit hashes, full or abbreviated (lower-case hex, 7 to 40 digits).
+        // Commit hashes, full or abbreviated (lower-case hex, 7 to 40 digits;
+        // an abbreviation can be all decimal digits). Sizes (`1048577 bytes`,
+        // a `16777216-byte limit`) are data: they are fenced off with a word
+        // character first, so the hash pattern finds no boundary, and unfenced after.
+        s.add_filter(r"\b(\d+)( bytes|-byte)", "${1}_SIZE_$2");
         s.add_filter(r"\b[0-9a-f]{7,40}\b", "[SHA]");
+        s.add_filter(r"_SIZE_", "");
         s
     }
 }
