@@ -901,3 +901,60 @@ fn broken_and_hostile_input_messages() {
         ["next", "--agent", "codex", "--mission", M]
     );
 }
+
+/// The refusals that keep deletes and writes inside the project, as a person
+/// reads them.
+#[test]
+fn confined_delete_and_write_messages() {
+    use std::os::unix::fs::symlink;
+    let env = TestEnv::new();
+    let (root, _m) = env.finalized_mission(&[crate::common::WpDef::code(
+        "WP01",
+        "Core",
+        "src/core/**",
+        &[],
+    )]);
+    let delete = ["agent", "mission", "delete", M, "--force"];
+    let outside = env.work.join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::create_dir_all(root.join(".worktrees")).unwrap();
+    let lane = root.join(".worktrees").join(format!("{M}-lane-a"));
+    symlink(&outside, &lane).unwrap();
+    let out = assert_run!(env, &root, "delete_lane_worktree_is_a_link", delete);
+    assert_eq!(out.status.code(), Some(1));
+    fs::remove_file(&lane).unwrap();
+    fs::create_dir_all(&lane).unwrap();
+    write(&lane.join("notes.txt"), "mine\n");
+    let out = assert_run!(env, &root, "delete_stray_directory", delete);
+    assert_eq!(out.status.code(), Some(1));
+    fs::remove_dir_all(root.join(".worktrees")).unwrap();
+
+    // A WP file that is a link to a file outside the project, before finalize.
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(
+        &m.dir,
+        M,
+        &[crate::common::WpDef::code(
+            "WP01",
+            "Core",
+            "src/core/**",
+            &[],
+        )],
+    );
+    let outside = env.work.join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let victim = outside.join("WP01-core.md");
+    fs::copy(&wp, &victim).unwrap();
+    fs::remove_file(&wp).unwrap();
+    symlink(&victim, &wp).unwrap();
+    let out = assert_run!(
+        env,
+        &root,
+        "write_through_a_link_outside",
+        ["agent", "mission", "finalize-tasks", "--mission", M]
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
