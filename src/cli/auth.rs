@@ -10,6 +10,7 @@ use crate::auth::{self, AuthHome, LoginInput, Refreshed};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AuthCommand {
     /// Log in to the sync server and store the tokens in ~/.spec-kitty/credentials
     Login {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::status::{logmerge, wpmerge};
 
-/// git's three versions of the file being merged.
+// git's three versions of the file being merged.
 #[derive(Debug, Args)]
 pub struct DriverArgs {
     /// The common ancestor's version (%O)

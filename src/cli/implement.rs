@@ -8,13 +8,13 @@ use crate::error::Result;
 use crate::status::ops::find_wp;
 use crate::workspace;
 
-/// Internal: prepare the workspace of a work package (no status change).
-///
-/// This is internal infrastructure, the implementation detail of
-/// `spec-kitty agent action implement`, kept for scripts that call it directly.
-/// Agents and people should loop with `spec-kitty next` and take work with
-/// `spec-kitty agent action implement`, which also claims the work package and
-/// prints its prompt.
+// Internal: prepare the workspace of a work package (no status change).
+//
+// This is internal infrastructure, the implementation detail of
+// `spec-kitty agent action implement`, kept for scripts that call it directly.
+// Agents and people should loop with `spec-kitty next` and take work with
+// `spec-kitty agent action implement`, which also claims the work package and
+// prints its prompt.
 #[derive(Debug, Args)]
 #[command(
     after_help = "This is internal infrastructure. Use instead:\n  spec-kitty next --agent <agent> --mission <slug>          (the loop entry)\n  spec-kitty agent action implement <WP> --agent <agent>    (take a work package)"

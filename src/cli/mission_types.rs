@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::mission::types::{self, MissionType};
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum MissionTypeCommand {
     /// List the mission types
     List {},

@@ -44,7 +44,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+// `defer`: clap builds a subcommand's arguments only when that subcommand is
+// parsed or its help rendered, so start-up does not pay for the whole tree (every
+// `Subcommand` enum here says so). A variant's doc comment is its help text; an
+// `Args` struct of a variant keeps plain `//` comments, since under `defer` its
+// doc comment would be applied last and replace the variant's.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Set up a spec-kitty project (never runs git, never commits)
     Init(init::InitArgs),

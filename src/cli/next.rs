@@ -23,11 +23,11 @@ impl StepResult {
     }
 }
 
-/// Decide the next step of a mission for an agent.
-///
-/// The decision is derived from the mission's files every time: spec, plan, work
-/// packages, lanes.json and the status log. It never changes a work package's
-/// lane; `spec-kitty agent action implement|review` do that.
+// Decide the next step of a mission for an agent.
+//
+// The decision is derived from the mission's files every time: spec, plan, work
+// packages, lanes.json and the status log. It never changes a work package's
+// lane; `spec-kitty agent action implement|review` do that.
 #[derive(Debug, Args)]
 pub struct NextArgs {
     /// Agent name (required with --result)

@@ -51,6 +51,57 @@ fn no_core_module_names_the_cli() {
     );
 }
 
+/// Start-up builds only the parsed branch of the command tree: every
+/// `Subcommand` enum defers its variants' arguments (clap's `defer`), so the
+/// commands carry none until one is parsed, and building the tree
+/// (as help, completions and the man page do) still yields all of them.
+#[test]
+fn the_command_tree_is_built_lazily() {
+    fn no_arguments_below(cmd: &clap::Command, seen: &mut usize) {
+        for sub in cmd.get_subcommands() {
+            *seen += 1;
+            assert_eq!(
+                sub.get_arguments().count(),
+                0,
+                "`{}` was built eagerly",
+                sub.get_name()
+            );
+            no_arguments_below(sub, seen);
+        }
+    }
+    let mut seen = 0;
+    no_arguments_below(&spec_kitty::cli::Cli::command(), &mut seen);
+    assert!(seen > 10, "{seen}");
+    let mut built = spec_kitty::cli::Cli::command();
+    built.build();
+    let next = built.find_subcommand("next").unwrap();
+    assert!(next.get_arguments().any(|a| a.get_id() == "agent"));
+    let agent = built.find_subcommand("agent").unwrap();
+    assert!(agent.get_subcommands().count() > 3);
+
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut enums = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if l.starts_with("#[derive(") && l.contains("Subcommand") {
+                enums += 1;
+                assert_eq!(
+                    lines.get(i + 1).copied(),
+                    Some("#[command(defer = true)]"),
+                    "{}:{}: a Subcommand enum without `#[command(defer = true)]`",
+                    f.display(),
+                    i + 1
+                );
+            }
+        }
+    }
+    assert!(enums >= 10, "found only {enums} Subcommand enums");
+}
+
 /// The integration tests run a binary built with the `test-hooks` feature (the
 /// crate's dev-dependency on itself): the hook variables are compiled in.
 /// `.ci/run` checks the opposite for a plain `cargo build`.

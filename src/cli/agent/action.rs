@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::workspace::action;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ActionCommand {
     /// Claim a work package, prepare its workspace and print the implementation prompt
     Implement {

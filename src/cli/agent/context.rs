@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::mission::context;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ContextCommand {
     /// Where the agent is for an action and which commands it runs next
     Resolve(ResolveArgs),

@@ -15,6 +15,7 @@ use crate::status::StatusStore;
 use crate::{fsutil, templates};
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum MissionCommand {
     /// Create kitty-specs/NNN-<slug>/ with meta.json (a fresh ULID mission_id) and spec.md
     Create(CreateArgs),

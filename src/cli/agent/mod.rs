@@ -20,6 +20,7 @@ use super::Ctx;
 use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum AgentCommand {
     /// Hand a work package to an agent: implement or review
     #[command(subcommand)]

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::release;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ReleaseCommand {
     /// Check version coherence, the changelog entry and tag progression
     Validate(ValidateArgs),

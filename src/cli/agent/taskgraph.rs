@@ -12,6 +12,7 @@ use crate::tasks_md::{finalize, parse, wp};
 
 /// The `agent tasks` subcommands about the dependency graph.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum GraphCommand {
     /// Same as `agent mission finalize-tasks`
     FinalizeTasks(FinalizeArgs),
@@ -32,8 +33,8 @@ pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
     }
 }
 
-/// Validate tasks.md and the WP files, complete their frontmatter, seed the
-/// status log and compute lanes.json. Never commits.
+// Validate tasks.md and the WP files, complete their frontmatter, seed the
+// status log and compute lanes.json. Never commits.
 #[derive(Debug, Args)]
 pub struct FinalizeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
@@ -158,7 +159,7 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Work packages that depend on WP, directly and transitively.
+// Work packages that depend on WP, directly and transitively.
 #[derive(Debug, Args)]
 pub struct DependentsArgs {
     /// Work package id, e.g. WP01
@@ -204,7 +205,7 @@ pub enum MarkTo {
     Pending,
 }
 
-/// Tick (done) or untick (pending) subtasks in tasks.md.
+// Tick (done) or untick (pending) subtasks in tasks.md.
 #[derive(Debug, Args)]
 pub struct MarkArgs {
     /// Subtask ids, e.g. T001 T002
@@ -261,8 +262,8 @@ fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
     Ok(())
 }
 
-/// Check a mission's tasks.md, WP files, lanes.json and status log against each
-/// other without writing anything. Exits 1 when a check fails.
+// Check a mission's tasks.md, WP files, lanes.json and status log against each
+// other without writing anything. Exits 1 when a check fails.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Only this work package (for example WP01); all of them when omitted

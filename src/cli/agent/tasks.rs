@@ -8,6 +8,7 @@ use crate::cli::Ctx;
 use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum TasksCommand {
     #[command(flatten)]
     Board(tasks_status::BoardCommand),

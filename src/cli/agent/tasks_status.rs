@@ -11,6 +11,7 @@ use crate::status::{Lane, StatusStore, LANES};
 
 /// The `agent tasks` subcommands that track lanes and render the board.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum BoardCommand {
     /// Move a work package to another lane (records a status event)
     #[command(after_help = crate::status::transitions::table_text())]
