@@ -10,6 +10,7 @@ use crate::cli::Ctx;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum CharterCommand {
     /// Answer the charter questions (asks at a terminal; --defaults or --answer otherwise)
     Interview(InterviewArgs),
