@@ -958,3 +958,130 @@ fn confined_delete_and_write_messages() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Two independent code WPs in two lanes, built, reviewed and accepted, with
+/// everything committed: ready to merge.
+fn two_lanes_accepted(env: &TestEnv) -> PathBuf {
+    use crate::common::WpDef;
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    for (wp, t, dir) in [("WP01", "T001", "core"), ("WP02", "T002", "cli")] {
+        let with = |args: &[&str]| -> Vec<String> {
+            args.iter()
+                .map(|a| a.to_string())
+                .chain(["--mission".to_string(), m.slug.clone()])
+                .collect()
+        };
+        let run = |args: Vec<String>| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            env.ok(&root, &args)
+        };
+        let v: serde_json::Value = serde_json::from_str(&run(with(&[
+            "agent",
+            "action",
+            "implement",
+            wp,
+            "--agent",
+            "codex",
+            "--json",
+        ])))
+        .unwrap();
+        let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+        commit_in(
+            env,
+            &wt,
+            &format!("src/{dir}/mod.rs"),
+            &format!("// {wp}\n"),
+            wp,
+        );
+        run(with(&[
+            "agent",
+            "tasks",
+            "mark-status",
+            t,
+            "--status",
+            "done",
+        ]));
+        run(with(&[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            "for_review",
+            "--agent",
+            "codex",
+            "--note",
+            "done",
+        ]));
+        run(with(&[
+            "agent", "action", "review", wp, "--agent", "claude",
+        ]));
+        run(with(&[
+            "agent",
+            "tasks",
+            "move-task",
+            wp,
+            "--to",
+            "approved",
+            "--agent",
+            "claude",
+            "--note",
+            "ok",
+        ]));
+    }
+    env.ok(&root, &["accept", "--mission", M]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "accepted"]);
+    root
+}
+
+/// merge with each strategy, and a merge stopped part-way, then aborted and
+/// continued.
+#[test]
+fn merge_strategies_and_recovery() {
+    for strategy in ["squash", "rebase"] {
+        let env = TestEnv::new();
+        let root = two_lanes_accepted(&env);
+        ok!(
+            env,
+            &root,
+            format!("merge_{strategy}_dry_run"),
+            ["merge", "--mission", M, "--strategy", strategy, "--dry-run"]
+        );
+        ok!(
+            env,
+            &root,
+            format!("merge_{strategy}"),
+            ["merge", "--mission", M, "--strategy", strategy]
+        );
+    }
+    let env = TestEnv::new();
+    let root = two_lanes_accepted(&env);
+    let merge = ["merge", "--mission", M, "--keep-worktrees"];
+    let interrupted = || {
+        env.sk(&root, &merge)
+            .env("SPEC_KITTY_TEST_MERGE_INTERRUPT", "landed")
+            .output()
+            .unwrap()
+    };
+    let out = interrupted();
+    assert_eq!(out.status.code(), Some(3));
+    ok!(
+        env,
+        &root,
+        "merge_abort",
+        ["merge", "--mission", M, "--abort"]
+    );
+    assert_eq!(interrupted().status.code(), Some(3));
+    ok!(
+        env,
+        &root,
+        "merge_continue",
+        ["merge", "--mission", M, "--continue"]
+    );
+}
