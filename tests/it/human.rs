@@ -962,6 +962,15 @@ fn confined_delete_and_write_messages() {
 /// Two independent code WPs in two lanes, built, reviewed and accepted, with
 /// everything committed: ready to merge.
 fn two_lanes_accepted(env: &TestEnv) -> PathBuf {
+    let root = two_lanes_approved(env);
+    env.ok(&root, &["accept", "--mission", M]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "accepted"]);
+    root
+}
+
+/// Two independent code WPs in two lanes, built and approved, committed.
+fn two_lanes_approved(env: &TestEnv) -> PathBuf {
     use crate::common::WpDef;
     let (root, m) = env.finalized_mission(&[
         WpDef::code("WP01", "Core", "src/core/**", &[]),
@@ -1034,10 +1043,36 @@ fn two_lanes_accepted(env: &TestEnv) -> PathBuf {
             "ok",
         ]));
     }
-    env.ok(&root, &["accept", "--mission", M]);
     env.git(&root, &["add", "-A"]);
-    env.git(&root, &["commit", "-qm", "accepted"]);
+    env.git(&root, &["commit", "-qm", "approved"]);
     root
+}
+
+/// accept's other modes: a test command run in every lane, the checklist
+/// report, the pull-request route.
+#[test]
+fn accept_modes() {
+    let env = TestEnv::new();
+    let root = two_lanes_approved(&env);
+    let accept = |extra: &[&str]| -> Vec<String> {
+        ["accept", "--mission", M]
+            .iter()
+            .chain(extra)
+            .map(|a| a.to_string())
+            .collect()
+    };
+    for (name, extra) in [
+        (
+            "accept_test_fails",
+            &["--test", "test -f src/core/mod.rs", "--no-commit"][..],
+        ),
+        ("accept_checklist", &["--mode", "checklist"]),
+        ("accept_pr", &["--mode", "pr", "--agent", "operator"]),
+    ] {
+        let args = accept(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_run!(env, &root, name, args);
+    }
 }
 
 /// merge with each strategy, and a merge stopped part-way, then aborted and
