@@ -618,8 +618,16 @@ fn project_commands() {
 /// A dashboard started in the background, found again, and stopped.
 #[test]
 fn dashboard_background_reuse_and_kill() {
+    /// Stops the dashboard if a snapshot fails before `--kill` ran.
+    struct Stop<'a>(&'a TestEnv, PathBuf);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = self.0.run(&self.1, &["dashboard", "--kill"]);
+        }
+    }
     let env = TestEnv::new();
     let root = env.project("p");
+    let _stop = Stop(&env, root.clone());
     let start = assert_run!(
         env,
         &root,
