@@ -487,3 +487,65 @@ fn the_board_is_coloured_on_a_terminal_unless_no_color() {
         "{plain}"
     );
 }
+
+/// The same move twice within one second writes the same activity line twice:
+/// each move reaches the WP file, and so does the `agent` it sets. (Moves by
+/// the built binary take milliseconds, so these usually share a second; when
+/// they do not, the test passes trivially. Before the fix, the WP-file side of
+/// a move whose line was already there was taken as done and skipped.)
+#[test]
+fn repeated_moves_in_one_second_each_reach_the_wp_file() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 1);
+    let ok = |args: &[&str]| {
+        let out = mv(&env, &root, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    ok(&["WP01", "--to", "in_progress", "--agent", "ana"]);
+    ok(&["WP01", "--to", "blocked", "--agent", "ana"]);
+    ok(&[
+        "WP01",
+        "--to",
+        "in_progress",
+        "--agent",
+        "bo",
+        "--force",
+        "--reason",
+        "taking over",
+    ]);
+    ok(&["WP01", "--to", "blocked", "--agent", "ana"]);
+    ok(&[
+        "WP01",
+        "--to",
+        "in_progress",
+        "--agent",
+        "ana",
+        "--force",
+        "--reason",
+        "back",
+    ]);
+    let text = fs::read_to_string(dir.join("tasks/WP01-p1.md")).unwrap();
+    let log: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("- ") && l.contains(" – Moved to "))
+        .map(|l| l.split_once(" – ").unwrap().1)
+        .collect();
+    assert_eq!(
+        log,
+        [
+            "ana – Moved to in_progress",
+            "ana – Moved to blocked",
+            "bo – Moved to in_progress",
+            "ana – Moved to blocked",
+            "ana – Moved to in_progress",
+        ],
+        "{text}"
+    );
+    let (yaml, _) = spec_kitty::tasks_md::wp::split_frontmatter(&text).unwrap();
+    let fm: serde_yaml::Mapping = serde_yaml::from_str(yaml).unwrap();
+    assert_eq!(
+        fm.get("agent").and_then(|v| v.as_str()),
+        Some("ana"),
+        "{text}"
+    );
+}
