@@ -10,8 +10,67 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::Diagnose;
 use crate::project::Project;
+
+/// Why a removal was refused or failed. Every refusal removed nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfineError {
+    /// The operating system failed while looking at or removing `path`.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A symbolic link where a lane worktree or mission directory should be.
+    #[error("refusing to remove {}: it is a symbolic link, not {what} (it points to {target})", .path.display())]
+    Symlink {
+        path: PathBuf,
+        what: &'static str,
+        target: String,
+    },
+    /// The directory resolves somewhere other than directly inside `allowed`.
+    #[error("refusing to remove {}: it resolves to {}, which is not directly inside {}", .path.display(), .real.display(), .allowed.display())]
+    NotDirectlyInside {
+        path: PathBuf,
+        real: PathBuf,
+        allowed: PathBuf,
+    },
+    /// git does not list the directory as a worktree of the project.
+    #[error("refusing to remove {}: git does not list it as a worktree of {} (`git worktree list`)", .path.display(), .root.display())]
+    NotAWorktree { path: PathBuf, root: PathBuf },
+    /// A directory where a file was to be removed.
+    #[error("refusing to remove {}: it is a directory", .path.display())]
+    IsDirectory { path: PathBuf },
+    /// The path has no parent directory to resolve.
+    #[error("refusing to remove {}: it has no parent directory", .path.display())]
+    NoParent { path: PathBuf },
+    /// The file's directory resolves outside the project.
+    #[error("refusing to remove {}: its directory resolves to {}, outside the project", .path.display(), .parent.display())]
+    Outside { path: PathBuf, parent: PathBuf },
+}
+
+impl Diagnose for ConfineError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ConfineError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            _ => Some("spec-kitty only removes what it created inside the project; look at it and remove it by hand if it should go".into()),
+        }
+    }
+}
+
+type Result<T, E = ConfineError> = std::result::Result<T, E>;
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ConfineError {
+    let path = path.to_path_buf();
+    move |source| ConfineError::Io {
+        action,
+        path,
+        source,
+    }
+}
 
 /// Where a removal may happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,15 +91,9 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("inspect", path, e)),
+        Err(e) => return Err(io("inspect", path)(e)),
     };
-    let refuse = |why: String| {
-        Err(Error::user(format!(
-            "refusing to remove {}: {why}",
-            path.display()
-        ))
-        .with_hint("spec-kitty only removes what it created inside the project; look at it and remove it by hand if it should go"))
-    };
+    let path_buf = || path.to_path_buf();
     let root = canonical(&project.root)?;
     match area {
         Area::Worktree | Area::MissionDir => {
@@ -49,36 +102,37 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
                 _ => ("kitty-specs", "a mission directory"),
             };
             if meta.file_type().is_symlink() {
-                return refuse(format!(
-                    "it is a symbolic link, not {what} (it points to {})",
-                    fs::read_link(path)
+                return Err(ConfineError::Symlink {
+                    path: path_buf(),
+                    what,
+                    target: fs::read_link(path)
                         .map(|t| t.display().to_string())
-                        .unwrap_or_default()
-                ));
+                        .unwrap_or_default(),
+                });
             }
             let real = canonical(path)?;
             let allowed = root.join(parent);
             if real.parent() != Some(allowed.as_path()) || canonical(&allowed)? != allowed {
-                return refuse(format!(
-                    "it resolves to {}, which is not directly inside {}",
-                    real.display(),
-                    allowed.display()
-                ));
+                return Err(ConfineError::NotDirectlyInside {
+                    path: path_buf(),
+                    real,
+                    allowed,
+                });
             }
             if area == Area::Worktree && !listed_worktree(project, &real) {
-                return refuse(format!(
-                    "git does not list it as a worktree of {} (`git worktree list`)",
-                    project.root.display()
-                ));
+                return Err(ConfineError::NotAWorktree {
+                    path: path_buf(),
+                    root: project.root.clone(),
+                });
             }
             Ok(Some(real))
         }
         Area::ProjectFile => {
             if meta.is_dir() {
-                return refuse("it is a directory".into());
+                return Err(ConfineError::IsDirectory { path: path_buf() });
             }
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-                return refuse("it has no parent directory".into());
+                return Err(ConfineError::NoParent { path: path_buf() });
             };
             let parent = canonical(if parent.as_os_str().is_empty() {
                 Path::new(".")
@@ -92,10 +146,10 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
                     .and_then(|g| canonical(g).ok())
                     .is_some_and(|g| parent.starts_with(g));
             if !inside {
-                return refuse(format!(
-                    "its directory resolves to {}, outside the project",
-                    parent.display()
-                ));
+                return Err(ConfineError::Outside {
+                    path: path_buf(),
+                    parent,
+                });
             }
             Ok(Some(parent.join(name)))
         }
@@ -103,7 +157,7 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
 }
 
 fn canonical(p: &Path) -> Result<PathBuf> {
-    fs::canonicalize(p).with_path("resolve", p)
+    fs::canonicalize(p).map_err(io("resolve", p))
 }
 
 /// Does git list `real` (a canonical path) as a worktree of this repository?
@@ -128,7 +182,7 @@ fn listed_worktree(project: &Project, real: &Path) -> bool {
 pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<bool> {
     let removed = match confined(project, path, Area::Worktree)? {
         Some(real) => {
-            fs::remove_dir_all(&real).with_path("remove", &real)?;
+            fs::remove_dir_all(&real).map_err(io("remove", &real))?;
             true
         }
         None => false,
@@ -149,7 +203,7 @@ pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<boo
 pub fn remove_mission_dir(project: &Project, dir: &Path) -> Result<bool> {
     match confined(project, dir, Area::MissionDir)? {
         Some(real) => {
-            fs::remove_dir_all(&real).with_path("remove", &real)?;
+            fs::remove_dir_all(&real).map_err(io("remove", &real))?;
             Ok(true)
         }
         None => Ok(false),
@@ -163,8 +217,76 @@ pub fn remove_file(project: &Project, path: &Path) -> Result<bool> {
         Some(real) => match fs::remove_file(&real) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::io("remove", path, e)),
+            Err(e) => Err(io("remove", path)(e)),
         },
         None => Ok(false),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_typed_and_remove_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        fs::create_dir_all(root.join(".kittify")).unwrap();
+        fs::create_dir_all(root.join(".worktrees")).unwrap();
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        let project = Project::at(&root);
+        let link = root.join(".worktrees/001-a-lane-a");
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        let e = remove_worktree(&project, "001-a-lane-a", &link).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ConfineError::Symlink {
+                    what: "a lane worktree",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(outside.exists());
+        let e = crate::Error::from(e);
+        assert!(
+            e.message.starts_with("refusing to remove "),
+            "{}",
+            e.message
+        );
+        assert!(e.hint.unwrap().contains("remove it by hand"));
+
+        let file = outside.join("f");
+        fs::write(&file, "keep").unwrap();
+        let e = remove_file(&project, &file).unwrap_err();
+        assert!(matches!(e, ConfineError::Outside { .. }), "{e:?}");
+        assert!(file.exists());
+    }
+
+    #[test]
+    fn an_io_failure_keeps_its_source() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let project = Project::at(&dir.path().join("gone"));
+        let p = dir.path().join("f");
+        fs::write(&p, "x").unwrap();
+        let e = confined(&project, &p, Area::ProjectFile).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ConfineError::Io {
+                    action: "resolve",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<std::io::Error>()
+            .is_some());
     }
 }

@@ -111,6 +111,15 @@ impl Error {
     }
 }
 
+/// `path:line`, or `path` when the line is not known: how messages name a place
+/// in a file.
+pub fn located(path: &Path, line: Option<usize>) -> String {
+    match line {
+        Some(n) => format!("{}:{n}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
 /// How to fix an I/O failure of `kind` on `path`, where there is a known fix.
 pub fn io_hint(path: &Path, kind: std::io::ErrorKind) -> Option<String> {
     match kind {

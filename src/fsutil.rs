@@ -13,7 +13,104 @@ use std::time::{Duration, Instant};
 
 use fs2::FileExt;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Diagnose, Kind};
+
+/// Why a write or a read through this module failed. Converts into
+/// [`crate::Error`] through [`Diagnose`] (the message is the `Display` text).
+#[derive(Debug, thiserror::Error)]
+pub enum FsError {
+    /// The operating system refused or failed (`action` says what we were doing).
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A directory is where a file should be written.
+    #[error("cannot write {}: it is a directory", .path.display())]
+    IsDirectory { path: PathBuf },
+    /// The file is read-only; spec-kitty does not silently replace it.
+    #[error("cannot write {}: the file is read-only", .path.display())]
+    ReadOnly { path: PathBuf },
+    /// The write would go through a link (or a linked directory) out of the
+    /// confinement root (see [`confinement_root`]).
+    #[error("refusing to write {}: {what} {}, outside {}", .path.display(), .to.display(), .root.display())]
+    Outside {
+        path: PathBuf,
+        what: &'static str,
+        to: PathBuf,
+        root: PathBuf,
+    },
+    /// The file is bigger than the cap for it.
+    #[error("{} is {size} bytes or more, over the {max}-byte limit for this file", .path.display())]
+    TooBig { path: PathBuf, size: u64, max: u64 },
+    /// The file is not UTF-8 text.
+    #[error("{}: not valid UTF-8 (byte {})", .path.display(), .source.utf8_error().valid_up_to())]
+    NotUtf8 {
+        path: PathBuf,
+        #[source]
+        source: std::string::FromUtf8Error,
+    },
+    /// A private directory is a link or a file.
+    #[error("refusing to use {}: it is not a directory (a link or a file was put there)", .dir.display())]
+    NotADirectory { dir: PathBuf },
+    /// A private directory belongs to another user.
+    #[error("refusing to use {}: it belongs to another user", .dir.display())]
+    OtherOwner { dir: PathBuf },
+    /// A writer thread of [`atomic_write_all`] panicked.
+    #[error("writing {} failed", .path.display())]
+    WriterPanicked { path: PathBuf },
+}
+
+impl Diagnose for FsError {
+    fn kind(&self) -> Kind {
+        match self {
+            FsError::WriterPanicked { .. } => Kind::Internal,
+            _ => Kind::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            FsError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            FsError::ReadOnly { path } => Some(format!(
+                "make it writable (chmod u+w '{}') and run the command again",
+                path.display()
+            )),
+            FsError::Outside { path, .. } => Some(format!(
+                "spec-kitty never writes through a link that leaves the project; replace {} with a regular file (or remove it) and run the command again",
+                path.display()
+            )),
+            FsError::NotADirectory { dir } | FsError::OtherOwner { dir } => Some(format!(
+                "remove {} and run the command again",
+                dir.display()
+            )),
+            _ => None,
+        }
+    }
+}
+
+type Result<T, E = FsError> = std::result::Result<T, E>;
+
+/// Attach an action and a path to an `io::Result`.
+trait IoContext<T> {
+    fn with_path(self, action: &'static str, path: impl AsRef<Path>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn with_path(self, action: &'static str, path: impl AsRef<Path>) -> Result<T> {
+        self.map_err(|source| io_error(action, path.as_ref(), source))
+    }
+}
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> FsError {
+    FsError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// Default bounded wait for locks on project state.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,7 +157,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
                     e.kind(),
                     std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
                 ) => {}
-            Err(e) => return Err(Error::io("sync directory", dir, e)),
+            Err(e) => return Err(io_error("sync directory", dir, e)),
         }
     }
     #[cfg(not(unix))]
@@ -85,21 +182,15 @@ fn prepare_target(path: &Path, refuse_read_only: bool) -> Result<(PathBuf, Optio
         }
     };
     match fs::metadata(&real) {
-        Ok(m) if m.is_dir() => Err(Error::user(format!(
-            "cannot write {}: it is a directory",
-            path.display()
-        ))),
-        Ok(m) if refuse_read_only && m.permissions().readonly() => Err(Error::user(format!(
-            "cannot write {}: the file is read-only",
-            path.display()
-        ))
-        .with_hint(format!(
-            "make it writable (chmod u+w '{}') and run the command again",
-            path.display()
-        ))),
+        Ok(m) if m.is_dir() => Err(FsError::IsDirectory {
+            path: path.to_path_buf(),
+        }),
+        Ok(m) if refuse_read_only && m.permissions().readonly() => Err(FsError::ReadOnly {
+            path: path.to_path_buf(),
+        }),
         Ok(m) => Ok((real, file_mode(&m))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((real, None)),
-        Err(e) => Err(Error::io("read the permissions of", path, e)),
+        Err(e) => Err(io_error("read the permissions of", path, e)),
     }
 }
 
@@ -126,17 +217,13 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn outside_error(path: &Path, to: &Path, root: &Path, what: &str) -> Error {
-    Error::user(format!(
-        "refusing to write {}: {what} {}, outside {}",
-        path.display(),
-        to.display(),
-        root.display()
-    ))
-    .with_hint(format!(
-        "spec-kitty never writes through a link that leaves the project; replace {} with a regular file (or remove it) and run the command again",
-        path.display()
-    ))
+fn outside_error(path: &Path, to: &Path, root: &Path, what: &'static str) -> FsError {
+    FsError::Outside {
+        path: path.to_path_buf(),
+        what,
+        to: to.to_path_buf(),
+        root: root.to_path_buf(),
+    }
 }
 
 /// The target of the symlink `path` when it resolves inside the confinement
@@ -256,7 +343,9 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
                         chunk
                             .iter()
                             .map(|(p, ..)| {
-                                Err(Error::internal(format!("writing {} failed", p.display())))
+                                Err(FsError::WriterPanicked {
+                                    path: p.to_path_buf(),
+                                })
                             })
                             .collect()
                     })
@@ -264,26 +353,27 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
                 .collect()
         })
     };
-    if let Some(pos) = temps.iter().position(Result::is_err) {
-        let mut first = None;
-        for (i, t) in temps.into_iter().enumerate() {
-            match t {
-                Ok(tmp) => {
-                    let _ = fs::remove_file(tmp);
-                }
-                Err(e) if i == pos => first = Some(e),
-                Err(_) => {}
-            }
+    let mut first_error = None;
+    let mut written = Vec::with_capacity(temps.len());
+    for t in temps {
+        match t {
+            Ok(tmp) => written.push(tmp),
+            Err(e) => first_error = first_error.or(Some(e)),
         }
-        return Err(first.unwrap_or_else(|| Error::internal("a write failed")));
     }
-    let temps: Vec<PathBuf> = temps.into_iter().flatten().collect();
+    if let Some(e) = first_error {
+        for tmp in written {
+            let _ = fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    let temps = written;
     for (k, ((path, real, ..), tmp)) in jobs.iter().zip(&temps).enumerate() {
         if let Err(e) = fs::rename(tmp, real) {
             for t in &temps[k..] {
                 let _ = fs::remove_file(t);
             }
-            return Err(Error::io("replace", path, e));
+            return Err(io_error("replace", path, e));
         }
     }
     let dirs: std::collections::BTreeSet<PathBuf> =
@@ -396,13 +486,12 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Option<String>> {
     let f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+        Err(e) => return Err(io_error("read", path, e)),
     };
-    let too_big = |n: u64| {
-        Error::user(format!(
-            "{} is {n} bytes or more, over the {max}-byte limit for this file",
-            path.display()
-        ))
+    let too_big = |size: u64| FsError::TooBig {
+        path: path.to_path_buf(),
+        size,
+        max,
     };
     let len = f.metadata().with_path("read", path)?.len();
     if len > max {
@@ -416,20 +505,19 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Option<String>> {
         return Err(too_big(bytes.len() as u64));
     }
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec()).map(Some).map_err(|e| {
-        Error::parse(
-            path,
-            None,
-            format!("not valid UTF-8 (byte {})", e.utf8_error().valid_up_to()),
-        )
-    })
+    String::from_utf8(bytes.to_vec())
+        .map(Some)
+        .map_err(|source| FsError::NotUtf8 {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Read a file as UTF-8 (a leading BOM is dropped), naming the file on error.
 /// A file over [`crate::bounds::MAX_TEXT_BYTES`] is refused before it is read.
 pub fn read_to_string(path: &Path) -> Result<String> {
     read_capped(path, crate::bounds::MAX_TEXT_BYTES)?.ok_or_else(|| {
-        Error::io(
+        io_error(
             "read",
             path,
             std::io::Error::from(std::io::ErrorKind::NotFound),
@@ -453,18 +541,13 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     match b.create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(Error::io("create directory", dir, e)),
+        Err(e) => return Err(io_error("create directory", dir, e)),
     }
     let meta = fs::symlink_metadata(dir).with_path("inspect", dir)?;
     if !meta.is_dir() {
-        return Err(Error::user(format!(
-            "refusing to use {}: it is not a directory (a link or a file was put there)",
-            dir.display()
-        ))
-        .with_hint(format!(
-            "remove {} and run the command again",
-            dir.display()
-        )));
+        return Err(FsError::NotADirectory {
+            dir: dir.to_path_buf(),
+        });
     }
     #[cfg(unix)]
     {
@@ -472,14 +555,9 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         // The directory must be ours: another user could read or swap our prompts.
         let me = current_uid();
         if me.is_some_and(|uid| uid != meta.uid()) {
-            return Err(Error::user(format!(
-                "refusing to use {}: it belongs to another user",
-                dir.display()
-            ))
-            .with_hint(format!(
-                "remove {} and run the command again",
-                dir.display()
-            )));
+            return Err(FsError::OtherOwner {
+                dir: dir.to_path_buf(),
+            });
         }
         if meta.permissions().mode() & 0o077 != 0 {
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
@@ -502,10 +580,9 @@ fn current_uid() -> Option<u32> {
 /// directory ([`create_private_dir`]).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
-        return Err(Error::user(format!(
-            "cannot write {}: it is a directory",
-            path.display()
-        )));
+        return Err(FsError::IsDirectory {
+            path: path.to_path_buf(),
+        });
     }
     let tmp = write_temp(path, contents, Some(0o600))?;
     fs::rename(&tmp, path)
@@ -654,7 +731,14 @@ mod tests {
         assert!(sync_dir(dir.path()).is_ok());
         let gone = dir.path().join("gone");
         let e = sync_dir(&gone).unwrap_err();
+        assert!(
+            matches!(&e, FsError::Io { action: "open directory", path, source }
+                if path == &gone && source.kind() == std::io::ErrorKind::NotFound),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
         assert!(e.message.contains("gone"), "{}", e.message);
+        assert!(e.typed::<FsError>().is_some());
         // Both write paths sync the target's directory, also for a bare file name.
         atomic_write(&dir.path().join("a"), b"1").unwrap();
         let (a, b) = (dir.path().join("x"), dir.path().join("y"));
@@ -691,7 +775,8 @@ mod tests {
             paths.iter().map(|p| (p.as_path(), &b"newer"[..])).collect();
         files.insert(7, (missing.as_path(), b"x"));
         let err = atomic_write_all(&files).unwrap_err();
-        assert!(err.message.contains("no-such-dir"), "{}", err.message);
+        assert!(matches!(err, FsError::Io { .. }), "{err:?}");
+        assert!(err.to_string().contains("no-such-dir"), "{err}");
         for p in &paths {
             assert_eq!(fs::read(p).unwrap(), b"new");
         }
@@ -718,6 +803,11 @@ mod tests {
             atomic_write_all(&[(other.as_path(), b"new"), (ro.as_path(), b"new")]),
         ] {
             let err = result.unwrap_err();
+            assert!(
+                matches!(&err, FsError::ReadOnly { path } if path == &ro),
+                "{err:?}"
+            );
+            let err = crate::Error::from(err);
             assert!(
                 err.message.contains("ro.md") && err.message.contains("read-only"),
                 "{}",
@@ -759,7 +849,8 @@ mod tests {
         assert_eq!(fs::read(&real).unwrap(), b"via link");
 
         let err = atomic_write(dir.path(), b"x").unwrap_err();
-        assert!(err.message.contains("directory"), "{}", err.message);
+        assert!(matches!(err, FsError::IsDirectory { .. }), "{err:?}");
+        assert!(err.to_string().contains("directory"), "{err}");
     }
 
     #[cfg(unix)]
@@ -780,7 +871,10 @@ mod tests {
             append(&link, b"x"),
         ] {
             let e = r.unwrap_err();
+            assert!(matches!(e, FsError::Outside { .. }), "{e:?}");
+            let e = crate::Error::from(e);
             assert!(e.message.contains("refusing to write"), "{}", e.message);
+            assert!(e.hint.unwrap().contains("never writes through a link"));
         }
         assert_eq!(fs::read(&outside).unwrap(), b"keep");
         // Dangling, pointing outside: refused too (nothing created there).
@@ -836,13 +930,51 @@ mod tests {
     }
 
     #[test]
+    fn reads_over_the_cap_or_not_utf8_are_typed_refusals() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.md");
+        fs::write(&big, "x".repeat(11)).unwrap();
+        let e = read_capped(&big, 10).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FsError::TooBig {
+                    size: 11,
+                    max: 10,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let bad = dir.path().join("bad.md");
+        fs::write(&bad, b"ok\xff").unwrap();
+        let e = read_to_string(&bad).unwrap_err();
+        assert!(matches!(e, FsError::NotUtf8 { .. }), "{e:?}");
+        assert!(
+            e.to_string().ends_with("bad.md: not valid UTF-8 (byte 2)"),
+            "{e}"
+        );
+        use std::error::Error as _;
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<std::string::FromUtf8Error>()
+            .is_some());
+        let e = read_to_string(&dir.path().join("none.md")).unwrap_err();
+        assert!(
+            matches!(&e, FsError::Io { action: "read", source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn lock_times_out_with_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.lock");
         let _held = FileLock::acquire(&p, LOCK_TIMEOUT, "test state").unwrap();
         let err = FileLock::acquire(&p, Duration::from_millis(30), "test state").unwrap_err();
         assert!(matches!(err, LockError::Timeout { .. }), "{err:?}");
-        let err = Error::from(err);
+        let err = crate::Error::from(err);
         assert!(err.message.contains("timed out"), "{}", err.message);
         assert!(err.message.contains("x.lock"));
         assert!(err.hint.unwrap().contains("another spec-kitty process"));

@@ -15,9 +15,47 @@
 //! | branch | git's ref rules (`git check-ref-format --branch`), ASCII, no leading `-` |
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::Diagnose;
+
+/// An id read from repo content that does not follow its grammar.
+#[derive(Debug, thiserror::Error)]
+pub enum IdError {
+    /// `value`, read from `field` of `file`, is not a `kind`.
+    #[error("{}: `{field}` is {value:?}, which is not {}", .file.display(), .kind.grammar())]
+    Invalid {
+        kind: IdKind,
+        value: String,
+        file: PathBuf,
+        field: String,
+    },
+}
+
+impl Diagnose for IdError {
+    fn hint(&self) -> Option<String> {
+        let IdError::Invalid { file, field, .. } = self;
+        Some(format!(
+            "fix `{field}` in {}; spec-kitty builds paths, branches and locks from it, so it refuses anything else",
+            file.display()
+        ))
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        let IdError::Invalid {
+            kind,
+            value,
+            file,
+            field,
+        } = self;
+        Some(serde_json::json!({
+            "file": file,
+            "field": field,
+            "value": value,
+            "expected": kind.to_string(),
+        }))
+    }
+}
 
 /// Which grammar a value must follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,25 +106,16 @@ impl fmt::Display for IdKind {
 }
 
 /// Check `value` (read from `field` of `file`) against `kind`'s grammar.
-pub fn check(kind: IdKind, value: &str, file: &Path, field: &str) -> Result<()> {
+pub fn check(kind: IdKind, value: &str, file: &Path, field: &str) -> Result<(), IdError> {
     if kind.accepts(value) {
         return Ok(());
     }
-    Err(Error::user(format!(
-        "{}: `{field}` is {value:?}, which is not {}",
-        file.display(),
-        kind.grammar()
-    ))
-    .with_hint(format!(
-        "fix `{field}` in {}; spec-kitty builds paths, branches and locks from it, so it refuses anything else",
-        file.display()
-    ))
-    .with_details(serde_json::json!({
-        "file": file,
-        "field": field,
-        "value": value,
-        "expected": kind.to_string(),
-    })))
+    Err(IdError::Invalid {
+        kind,
+        value: value.to_string(),
+        file: file.to_path_buf(),
+        field: field.to_string(),
+    })
 }
 
 /// `lane-[a-z]+`.
@@ -229,6 +258,18 @@ mod tests {
             "lanes[0].lane_id",
         )
         .unwrap_err();
+        assert!(
+            matches!(&e, IdError::Invalid { kind: IdKind::Lane, value, .. } if value == "../x"),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        assert_eq!(e.details.as_ref().unwrap()["expected"], "lane id");
+        assert!(e
+            .hint
+            .as_ref()
+            .unwrap()
+            .starts_with("fix `lanes[0].lane_id` in"));
+        assert!(e.typed::<IdError>().is_some());
         assert!(e.message.contains("lanes.json"), "{}", e.message);
         assert!(e.message.contains("lanes[0].lane_id"), "{}", e.message);
         assert!(e.message.contains("\"../x\""), "{}", e.message);

@@ -7,7 +7,25 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::Diagnose;
+
+/// Why no project could be found.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    /// Neither `start` nor any parent holds `.kittify/`.
+    #[error("not inside a spec-kitty project: no .kittify/ directory in {} or any parent", .start.display())]
+    NotAProject { start: PathBuf },
+}
+
+impl Diagnose for ProjectError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ProjectError::NotAProject { .. } => {
+                Some("run `spec-kitty init` to set one up, or cd into an existing project".into())
+            }
+        }
+    }
+}
 
 /// A spec-kitty project, found once per command.
 #[derive(Debug, Clone)]
@@ -22,7 +40,7 @@ pub struct Project {
 
 impl Project {
     /// Find the project that contains `start`.
-    pub fn discover(start: &Path) -> Result<Project> {
+    pub fn discover(start: &Path) -> Result<Project, ProjectError> {
         let start = absolute(start);
         let mut dir: Option<&Path> = Some(&start);
         while let Some(d) = dir {
@@ -66,11 +84,7 @@ impl Project {
             }
             dir = d.parent();
         }
-        Err(Error::user(format!(
-            "not inside a spec-kitty project: no .kittify/ directory in {} or any parent",
-            start.display()
-        ))
-        .with_hint("run `spec-kitty init` to set one up, or cd into an existing project"))
+        Err(ProjectError::NotAProject { start })
     }
 
     /// Build a project rooted at `root` without searching (used right after `init`).
@@ -305,6 +319,17 @@ mod tests {
     }
 
     #[test]
+    fn outside_a_project_discovery_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Project::discover(dir.path()).unwrap_err();
+        let ProjectError::NotAProject { start } = &e;
+        assert_eq!(start, &absolute(dir.path()));
+        let e = crate::Error::from(e);
+        assert_eq!(e.kind, crate::error::Kind::User);
+        assert!(e.hint.unwrap().contains("spec-kitty init"));
+    }
+
+    #[test]
     fn a_git_file_pointing_at_a_whole_repository_counts_as_git() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("p");
@@ -330,6 +355,6 @@ mod tests {
         assert_eq!(p.root, dir.path());
         let other = tempfile::tempdir().unwrap();
         let err = Project::discover(other.path()).unwrap_err();
-        assert!(err.message.contains("no .kittify/"));
+        assert!(err.to_string().contains("no .kittify/"));
     }
 }

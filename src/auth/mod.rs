@@ -179,12 +179,19 @@ pub fn load(home: &AuthHome) -> Result<Option<Credentials>> {
     match fsutil::read_capped(&path, MAX_CREDENTIALS_BYTES) {
         Ok(Some(text)) => Credentials::parse(&path, &text).map(Some),
         Ok(None) => Ok(None),
-        Err(e) => Err(e.with_hint("run `spec-kitty auth login --force` to replace it")),
+        Err(e) => {
+            Err(crate::Error::from(e)
+                .with_hint("run `spec-kitty auth login --force` to replace it"))
+        }
     }
 }
 
 fn save(home: &AuthHome, c: &Credentials) -> Result<()> {
-    fsutil::atomic_write_mode(&home.credentials(), c.to_toml().as_bytes(), Some(0o600))
+    Ok(fsutil::atomic_write_mode(
+        &home.credentials(),
+        c.to_toml().as_bytes(),
+        Some(0o600),
+    )?)
 }
 
 fn clear(home: &AuthHome) -> Result<bool> {

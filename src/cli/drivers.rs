@@ -43,13 +43,16 @@ pub fn run_event_log(_ctx: &Ctx, a: &DriverArgs) -> Result<()> {
     let ours = logmerge::read(&label(&a.ours), &read(&a.ours)?)?;
     let theirs = logmerge::read(&label(&a.theirs), &read(&a.theirs)?)?;
     let merged = logmerge::union(&[&base, &ours, &theirs])?;
-    fsutil::atomic_write(&a.ours, logmerge::render(&merged).as_bytes())
+    Ok(fsutil::atomic_write(
+        &a.ours,
+        logmerge::render(&merged).as_bytes(),
+    )?)
 }
 
 /// status.json is derived from the log: merged without ever conflicting.
 pub fn run_status_json(_ctx: &Ctx, a: &DriverArgs) -> Result<()> {
     let out = logmerge::merge_snapshots(&read(&a.base)?, &read(&a.ours)?, &read(&a.theirs)?);
-    fsutil::atomic_write(&a.ours, out.as_bytes())
+    Ok(fsutil::atomic_write(&a.ours, out.as_bytes())?)
 }
 
 /// A WP file: the activity log by union, the rest merged line by line. Real

@@ -100,7 +100,7 @@ pub fn after(ctx: &Ctx, b: Before) {
                 Ok(_) => {}
                 Err(e) => ctx.warn(format!(
                     "could not register the git merge drivers in .git/config: {}",
-                    e.message
+                    crate::Error::from(e).message
                 )),
             }
         }

@@ -74,7 +74,10 @@ impl DashboardFile {
     }
 
     pub fn write(&self, project: &Project) -> Result<()> {
-        fsutil::atomic_write(&Self::path(project), self.render().as_bytes())
+        Ok(fsutil::atomic_write(
+            &Self::path(project),
+            self.render().as_bytes(),
+        )?)
     }
 }
 

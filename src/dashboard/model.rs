@@ -310,7 +310,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         Ok(Some(real)) => match LanesManifest::read(&real) {
             Ok(l) => l,
             Err(e) => {
-                problem(&lanes_path, None, e.message);
+                problem(&lanes_path, None, e.to_string());
                 None
             }
         },
@@ -340,14 +340,14 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
             Ok(paths) => {
                 for p in paths {
                     let parsed = match read_confined(root, &p) {
-                        Ok(Some(text)) => WpFile::parse(&p, &text).map_err(|e| e.message),
+                        Ok(Some(text)) => WpFile::parse(&p, &text).map_err(|e| e.to_string()),
                         Ok(None) => continue,
                         Err(msg) => Err(msg),
                     };
                     files.push((p, parsed));
                 }
             }
-            Err(e) => problem(&tasks_dir, None, e.message),
+            Err(e) => problem(&tasks_dir, None, e.to_string()),
         },
         Ok(None) => {}
         Err(msg) => problem(&tasks_dir, None, msg),

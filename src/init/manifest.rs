@@ -55,7 +55,10 @@ impl Manifest {
 
     /// Write the manifest only when its bytes change. Returns whether it changed.
     pub fn save(&self, root: &Path) -> Result<bool> {
-        fsutil::write_if_changed(&root.join(MANIFEST_PATH), &self.to_bytes())
+        Ok(fsutil::write_if_changed(
+            &root.join(MANIFEST_PATH),
+            &self.to_bytes(),
+        )?)
     }
 }
 

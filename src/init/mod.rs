@@ -530,7 +530,7 @@ fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
     }
     let out = serde_yaml::to_string(&doc)
         .map_err(|e| Error::internal(format!("cannot write {}: {e}", config.display())))?;
-    fsutil::atomic_write(config, out.as_bytes())
+    Ok(fsutil::atomic_write(config, out.as_bytes())?)
 }
 
 const METADATA_HEADER: &str =

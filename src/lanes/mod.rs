@@ -13,13 +13,100 @@ mod parallel;
 pub mod plan;
 pub mod schedule;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub use model::{CollapseEvent, CollapseReport, ExecLane, LanesManifest, PLANNING_LANE};
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnose, Kind};
+use crate::fsutil::FsError;
+use crate::ids::IdError;
+
+/// Why lanes.json or the lane strategy could not be read, checked or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LanesError {
+    /// `.kittify/config.yaml` is not YAML.
+    #[error("{}: {source}", crate::error::located(.path, *.line))]
+    ConfigYaml {
+        path: PathBuf,
+        line: Option<usize>,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// `lane_strategy` is not one of [`Strategy::NAMES`].
+    #[error("{}: lane_strategy must be one of {}", crate::error::located(.path, *.line), Strategy::NAMES.join(", "))]
+    UnknownStrategy { path: PathBuf, line: Option<usize> },
+    /// lanes.json is not JSON in its schema.
+    #[error("{}:{line}: invalid lanes.json: {source}", .path.display())]
+    ManifestJson {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// lanes.json names another mission's directory.
+    #[error("{}: `mission_slug` is {found:?} but the file is in mission {slug}; it was copied from another mission or the directory was renumbered", .path.display())]
+    OtherMissionSlug {
+        path: PathBuf,
+        found: String,
+        slug: String,
+    },
+    /// lanes.json carries another mission's id.
+    #[error("{}: `mission_id` is {found} but meta.json of {slug} says {id}; the file belongs to another mission", .path.display())]
+    OtherMissionId {
+        path: PathBuf,
+        found: String,
+        slug: String,
+        id: String,
+    },
+    /// An id in lanes.json does not follow its grammar.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// Reading or writing lanes.json failed.
+    #[error(transparent)]
+    Fs(#[from] FsError),
+}
+
+impl Diagnose for LanesError {
+    fn kind(&self) -> Kind {
+        match self {
+            LanesError::Id(e) => e.kind(),
+            LanesError::Fs(e) => e.kind(),
+            _ => Kind::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            LanesError::ConfigYaml { .. } => None,
+            LanesError::UnknownStrategy { .. } => Some(
+                "`parallel` (the default) or `components` (the Python reference's grouping)"
+                    .into(),
+            ),
+            LanesError::ManifestJson { .. } => Some(
+                "re-run `spec-kitty agent mission finalize-tasks` to recompute it".into(),
+            ),
+            LanesError::OtherMissionSlug { slug, .. } | LanesError::OtherMissionId { slug, .. } => {
+                Some(format!(
+                    "lanes.json belongs to its mission's directory; re-run `spec-kitty agent mission finalize-tasks --mission {slug}` to recompute it (nothing was merged, deleted or created)"
+                ))
+            }
+            LanesError::Id(e) => e.hint(),
+            LanesError::Fs(e) => e.hint(),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            LanesError::Id(e) => e.details(),
+            LanesError::Fs(e) => e.details(),
+            _ => None,
+        }
+    }
+}
+
+type Result<T, E = LanesError> = std::result::Result<T, E>;
 
 /// How finalize-tasks groups work packages into lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -65,8 +152,12 @@ impl Strategy {
         let Ok(text) = std::fs::read_to_string(config) else {
             return Ok(None);
         };
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text)
-            .map_err(|e| Error::parse(config, e.location().map(|l| l.line()), e.to_string()))?;
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(&text).map_err(|source| LanesError::ConfigYaml {
+                path: config.to_path_buf(),
+                line: source.location().map(|l| l.line()),
+                source,
+            })?;
         let Some(v) = doc.get("lane_strategy") else {
             return Ok(None);
         };
@@ -74,21 +165,83 @@ impl Strategy {
             .lines()
             .position(|l| l.starts_with("lane_strategy:"))
             .map(|i| i + 1);
-        let bad = || {
-            Error::parse(
-                config,
-                line,
-                format!(
-                    "lane_strategy must be one of {}",
-                    Strategy::NAMES.join(", ")
-                ),
-            )
-            .with_hint("`parallel` (the default) or `components` (the Python reference's grouping)")
+        let bad = || LanesError::UnknownStrategy {
+            path: config.to_path_buf(),
+            line,
         };
         match v {
             serde_yaml::Value::Null => Ok(None),
             serde_yaml::Value::String(s) => Strategy::parse(s).map(Some).ok_or_else(bad),
             _ => Err(bad()),
         }
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_bad_manifest_is_typed_and_keeps_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lanes.json");
+        std::fs::write(&p, "{\n  \"version\": 1,\n  oops\n}\n").unwrap();
+        let e = LanesManifest::read(&p).unwrap_err();
+        assert!(
+            matches!(e, LanesError::ManifestJson { line: 3, .. }),
+            "{e:?}"
+        );
+        assert!(e.source().unwrap().is::<serde_json::Error>());
+        let e = crate::Error::from(e);
+        assert!(
+            e.message.contains("lanes.json:3: invalid lanes.json: "),
+            "{}",
+            e.message
+        );
+        assert!(e.hint.unwrap().contains("finalize-tasks"));
+
+        // A hostile id: the id error inside, its hint and details passed through.
+        std::fs::write(
+            &p,
+            r#"{"mission_slug": "001-x", "lanes": [{"lane_id": "../x", "wp_ids": []}]}"#,
+        )
+        .unwrap();
+        let e = LanesManifest::read(&p).unwrap_err();
+        assert!(
+            matches!(e, LanesError::Id(IdError::Invalid { .. })),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        assert_eq!(e.details.as_ref().unwrap()["field"], "lanes[0].lane_id");
+        assert!(e
+            .hint
+            .as_deref()
+            .unwrap()
+            .starts_with("fix `lanes[0].lane_id`"));
+        assert!(e.typed::<LanesError>().is_some());
+    }
+
+    #[test]
+    fn a_bad_strategy_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.yaml");
+        std::fs::write(&p, "agents: []\nlane_strategy: fastest\n").unwrap();
+        let e = Strategy::from_config(&p).unwrap_err();
+        assert!(
+            matches!(e, LanesError::UnknownStrategy { line: Some(2), .. }),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}:2: lane_strategy must be one of parallel, components",
+                p.display()
+            )
+        );
+        std::fs::write(&p, "a: [\n").unwrap();
+        let e = Strategy::from_config(&p).unwrap_err();
+        assert!(matches!(e, LanesError::ConfigYaml { .. }), "{e:?}");
+        assert!(e.source().unwrap().is::<serde_yaml::Error>());
     }
 }

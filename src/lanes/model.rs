@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use super::{LanesError, Result};
 use crate::fsutil;
 use crate::ids::{self, IdKind};
 use crate::mission::Mission;
@@ -75,10 +75,12 @@ impl LanesManifest {
             return Ok(None);
         }
         let text = fsutil::read_to_string(path)?;
-        let manifest: LanesManifest = serde_json::from_str(&text).map_err(|e| {
-            Error::parse(path, Some(e.line()), format!("invalid lanes.json: {e}"))
-                .with_hint("re-run `spec-kitty agent mission finalize-tasks` to recompute it")
-        })?;
+        let manifest: LanesManifest =
+            serde_json::from_str(&text).map_err(|source| LanesError::ManifestJson {
+                path: path.to_path_buf(),
+                line: source.line(),
+                source,
+            })?;
         manifest.validate(path)?;
         Ok(Some(manifest))
     }
@@ -140,28 +142,21 @@ impl LanesManifest {
 
     /// The manifest names `mission` (slug and, when both have one, mission_id).
     pub fn check_belongs_to(&self, mission: &Mission, path: &Path) -> Result<()> {
-        let hint = format!(
-            "lanes.json belongs to its mission's directory; re-run `spec-kitty agent mission finalize-tasks --mission {}` to recompute it (nothing was merged, deleted or created)",
-            mission.slug
-        );
         if self.mission_slug != mission.slug {
-            return Err(Error::user(format!(
-                "{}: `mission_slug` is {:?} but the file is in mission {}; it was copied from another mission or the directory was renumbered",
-                path.display(),
-                self.mission_slug,
-                mission.slug
-            ))
-            .with_hint(hint));
+            return Err(LanesError::OtherMissionSlug {
+                path: path.to_path_buf(),
+                found: self.mission_slug.clone(),
+                slug: mission.slug.clone(),
+            });
         }
         if let Some(id) = mission.mission_id() {
             if !self.mission_id.is_empty() && self.mission_id != id {
-                return Err(Error::user(format!(
-                    "{}: `mission_id` is {} but meta.json of {} says {id}; the file belongs to another mission",
-                    path.display(),
-                    self.mission_id,
-                    mission.slug
-                ))
-                .with_hint(hint));
+                return Err(LanesError::OtherMissionId {
+                    path: path.to_path_buf(),
+                    found: self.mission_id.clone(),
+                    slug: mission.slug.clone(),
+                    id: id.to_string(),
+                });
             }
         }
         Ok(())
@@ -169,7 +164,7 @@ impl LanesManifest {
 
     /// Write atomically with indent 2 and a trailing newline.
     pub fn write(&self, path: &Path) -> Result<()> {
-        fsutil::atomic_write(path, self.render().as_bytes())
+        Ok(fsutil::atomic_write(path, self.render().as_bytes())?)
     }
 
     /// The file's text: indent 2 and a trailing newline.

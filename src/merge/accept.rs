@@ -89,7 +89,7 @@ pub struct AcceptReport {
 pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Result<AcceptReport> {
     let store = StatusStore::for_mission(project, mission);
     let (snap, _) = store.snapshot()?;
-    let lanes_result = LanesManifest::for_mission(mission);
+    let lanes_result = LanesManifest::for_mission(mission).map_err(crate::Error::from);
     let lanes = lanes_result.as_ref().ok().and_then(|l| l.as_ref());
     let mut gates = Vec::new();
     let mut notes = Vec::new();

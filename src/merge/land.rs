@@ -225,7 +225,10 @@ fn write_state(project: &Project, state: &MergeState) -> Result<()> {
     if let Some(dir) = path.parent() {
         fsutil::create_dir_all(dir)?;
     }
-    fsutil::atomic_write(&path, crate::jsonfmt::pretty(state).as_bytes())
+    Ok(fsutil::atomic_write(
+        &path,
+        crate::jsonfmt::pretty(state).as_bytes(),
+    )?)
 }
 
 fn remove_state(project: &Project, slug: &str) -> Result<()> {

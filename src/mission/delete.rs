@@ -96,7 +96,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
         out.warnings.push(format!(
             "{}; looking for the mission's lanes by name instead",
-            e.message
+            e
         ));
         None
     });
@@ -127,7 +127,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                     )),
                 },
                 Ok(None) => {}
-                Err(e) => refused.push(e.message),
+                Err(e) => refused.push(e.to_string()),
             }
             let ahead = workspace::unmerged_commits(repo, &branch, &target)?;
             if ahead > 0 {
@@ -141,7 +141,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         branches.push(mission.mission_branch());
     }
     if let Err(e) = confine::confined(project, &mission.dir, confine::Area::MissionDir) {
-        refused.push(e.message);
+        refused.push(e.to_string());
     }
     if !refused.is_empty() {
         return Err(Error::user(format!(

@@ -145,7 +145,7 @@ impl Mission {
 /// Serialise meta.json the way the reference does (sorted keys, indent 2, `\n`).
 pub fn write_meta_file(path: &Path, meta: &Map<String, Value>) -> Result<()> {
     let v = jsonfmt::sorted(&Value::Object(meta.clone()));
-    fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes())
+    Ok(fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes())?)
 }
 
 /// Read and check `meta.json`. Errors name the file and what is wrong with it.

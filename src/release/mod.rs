@@ -628,7 +628,7 @@ fn write_all(changes: &[(PathBuf, String)]) -> Result<()> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
-    crate::fsutil::atomic_write_all(&files)
+    Ok(crate::fsutil::atomic_write_all(&files)?)
 }
 
 #[cfg(test)]

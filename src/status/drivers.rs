@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::error::Result;
+use super::error::Result;
 
 /// A merge driver spec-kitty ships.
 #[derive(Debug, Clone, Copy)]

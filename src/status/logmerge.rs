@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use super::error::{Result, StatusError};
 
 /// One event as the merge sees it: every key kept, whatever it is.
 pub type Payload = Map<String, Value>;
@@ -21,8 +21,7 @@ pub type Payload = Map<String, Value>;
 /// skipped; every other line must be a JSON object with a non-empty string
 /// `event_id` and `at`.
 pub fn read(label: &str, bytes: &[u8]) -> Result<Vec<Payload>> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Error::user(format!("{label}: not UTF-8 text ({e})")))?;
+    let text = utf8(label, bytes)?;
     let mut out = Vec::new();
     for (i, raw) in lines(text).enumerate() {
         let line = raw.trim();
@@ -30,12 +29,16 @@ pub fn read(label: &str, bytes: &[u8]) -> Result<Vec<Payload>> {
             continue;
         }
         let n = i + 1;
-        let v: Value = serde_json::from_str(line)
-            .map_err(|e| Error::user(format!("{label}: invalid JSON on line {n}: {e}")))?;
+        let v: Value = serde_json::from_str(line).map_err(|source| StatusError::LogJson {
+            label: label.to_string(),
+            line: n,
+            source,
+        })?;
         let Value::Object(m) = v else {
-            return Err(Error::user(format!(
-                "{label}: line {n} is not a JSON object"
-            )));
+            return Err(StatusError::LogNotObject {
+                label: label.to_string(),
+                line: n,
+            });
         };
         for key in ["event_id", "at"] {
             let ok = m
@@ -43,12 +46,23 @@ pub fn read(label: &str, bytes: &[u8]) -> Result<Vec<Payload>> {
                 .and_then(Value::as_str)
                 .is_some_and(|s| !s.trim().is_empty());
             if !ok {
-                return Err(Error::user(format!("{label}: line {n} has no valid {key}")));
+                return Err(StatusError::LogMissingKey {
+                    label: label.to_string(),
+                    line: n,
+                    key,
+                });
             }
         }
         out.push(m);
     }
     Ok(out)
+}
+
+fn utf8<'a>(label: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|source| StatusError::LogNotUtf8 {
+        label: label.to_string(),
+        source,
+    })
 }
 
 /// Lines split the way Python's text mode splits them (`\n`, `\r\n` and `\r`).
@@ -74,11 +88,9 @@ pub fn union(groups: &[&[Payload]]) -> Result<Vec<Payload>> {
         for e in group.iter() {
             match seen.get(id_of(e)) {
                 Some(prev) if *prev != e => {
-                    return Err(Error::user(format!(
-                        "conflicting payloads for event_id {:?}: two different events carry the same id",
-                        id_of(e)
-                    ))
-                    .with_hint("one side rewrote an event; keep the right line by hand, then `git add` the log"))
+                    return Err(StatusError::ConflictingEvent {
+                        event_id: id_of(e).to_string(),
+                    })
                 }
                 Some(_) => {}
                 None => {
@@ -136,8 +148,7 @@ fn is_marker(line: &str) -> bool {
 /// other unreadable line, or one id with two payloads, is an error (nothing
 /// is guessed).
 pub fn repair(label: &str, bytes: &[u8]) -> Result<(String, Repair)> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Error::user(format!("{label}: not UTF-8 text ({e})")))?;
+    let text = utf8(label, bytes)?;
     let mut kept = String::with_capacity(text.len());
     let mut report = Repair::default();
     for line in lines(text) {
@@ -305,19 +316,19 @@ mod tests {
         let mut changed = a[0].clone();
         changed.insert("actor".into(), "someone else".into());
         let err = union(&[&a, &[changed]]).unwrap_err();
-        assert!(err.message.contains("\"B\""), "{}", err.message);
+        assert!(err.to_string().contains("\"B\""), "{}", err.to_string());
     }
 
     #[test]
     fn read_requires_ids_and_times() {
         assert!(read("x", b"{\"at\": \"t\"}\n")
             .unwrap_err()
-            .message
+            .to_string()
             .contains("event_id"));
         assert!(read("x", b"{\"event_id\": \"E\", \"at\": \" \"}").is_err());
         assert!(read("x", b"[1]")
             .unwrap_err()
-            .message
+            .to_string()
             .contains("line 1 is not a JSON object"));
         assert_eq!(read("x", b"\n  \r\n").unwrap().len(), 0);
     }

@@ -2,6 +2,7 @@
 //! transition rules, and the `status.json` snapshot derived from the log.
 
 pub mod drivers;
+mod error;
 pub mod logmerge;
 mod model;
 pub mod ops;
@@ -12,6 +13,7 @@ pub mod validate;
 pub mod work;
 pub mod wpmerge;
 
+pub use error::StatusError;
 pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
 pub use reduce::{reduce, reduce_events, Snapshot, WpState};
 pub use store::{EventLog, LogWarning, Roles, StatusStore, Transition};

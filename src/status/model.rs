@@ -4,7 +4,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use super::error::{Result, StatusError};
 
 /// The nine lanes a work package moves through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -64,16 +64,9 @@ impl Lane {
             "blocked" => Lane::Blocked,
             "canceled" | "cancelled" => Lane::Canceled,
             _ => {
-                return Err(
-                    Error::user(format!("unknown lane {s:?}")).with_hint(format!(
-                        "lanes are: {} (and `doing` for in_progress)",
-                        LANES
-                            .iter()
-                            .map(|l| l.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                )
+                return Err(StatusError::UnknownLane {
+                    input: s.to_string(),
+                })
             }
         })
     }

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::json;
 
+use super::error::{Result, StatusError};
 use super::model::Lane;
 use super::store::{LogWarning, StatusStore, Transition};
 use super::transitions::{self, TransitionContext};
 use super::work;
-use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -57,20 +57,16 @@ pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
             .unwrap_or_default();
         if let Some(found) = wp::wp_id_from_filename(&name) {
             if found == id {
-                return WpFile::read(&f);
+                return Ok(WpFile::read(&f)?);
             }
             known.push(found);
         }
     }
-    Err(
-        Error::user(format!("{} has no work package {id}", mission.slug)).with_hint(
-            if known.is_empty() {
-                "the mission has no tasks/WPxx-*.md files yet".to_string()
-            } else {
-                format!("known work packages: {}", known.join(", "))
-            },
-        ),
-    )
+    Err(StatusError::NoSuchWp {
+        slug: mission.slug.clone(),
+        id,
+        known,
+    })
 }
 
 /// Subtask ids of the WP's tasks.md section that are not ticked yet.
@@ -118,7 +114,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             extra = work::claim_keys(project, mission, &file);
         }
         if to == Lane::ForReview && !req.force {
-            let h = work::hand_in(project, mission, &file, &events)?;
+            let h = work::hand_in(project, mission, &file, &events).map_err(StatusError::Work)?;
             work_problem = h.problem;
             warnings = h.warnings;
             extra = h.keys;
@@ -224,8 +220,8 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             pending.seen = fsutil::read_to_string(&file.path)
                 .map(|t| t.matches(&line).count())
                 .unwrap_or(0);
-            let json = serde_json::to_vec(&pending).map_err(|e| Error::internal(e.to_string()))?;
-            fsutil::atomic_write(&record, &json)
+            let json = serde_json::to_vec(&pending).map_err(StatusError::Serialize)?;
+            Ok(fsutil::atomic_write(&record, &json)?)
         },
     )?;
     if !events.is_empty() {

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::error::{io, Result, StatusError};
 use super::model::{Lane, RawEvent, StatusEvent};
 use super::reduce::{reduce, reduce_events, Snapshot};
 use super::transitions::{route, validate, TransitionContext};
-use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -87,7 +87,7 @@ impl StatusStore {
         let bytes = match fs::read(&self.events_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(EventLog::default()),
-            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+            Err(e) => return Err(io("read", &self.events_path)(e)),
         };
         Ok(parse_log(&self.events_path, &bytes))
     }
@@ -100,7 +100,7 @@ impl StatusStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok((reduce(&[]), Vec::new()))
             }
-            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+            Err(e) => return Err(io("read", &self.events_path)(e)),
         };
         let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
         let snap = reduce_events(&events);
@@ -149,7 +149,7 @@ impl StatusStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok((reduce(&[]), Vec::new(), BTreeMap::new()))
             }
-            Err(e) => return Err(Error::io("read", &self.events_path, e)),
+            Err(e) => return Err(io("read", &self.events_path)(e)),
         };
         let (events, warnings) = parse_events::<RawEvent>(&self.events_path, &bytes);
         let mut roles: BTreeMap<String, Roles> = BTreeMap::new();
@@ -176,7 +176,7 @@ impl StatusStore {
             LOCK_TIMEOUT,
             &format!("the status log of {}", self.mission_slug),
         )
-        .map_err(crate::error::Error::from)
+        .map_err(StatusError::from)
     }
 
     /// Validate and record a move under the lock; returns the events written
@@ -200,12 +200,10 @@ impl StatusStore {
         crate::env::race_pause(crate::env::RaceHook::Status);
         let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
         if !has_events {
-            return Err(Error::user(format!(
-                "{} has no status yet in {}",
-                t.wp_id,
-                self.events_path.display()
-            ))
-            .with_hint("run `spec-kitty agent mission finalize-tasks` to initialise it"));
+            return Err(StatusError::NoStatusYet {
+                wp_id: t.wp_id.clone(),
+                log: self.events_path.clone(),
+            });
         }
         let snap = reduce(&log.events);
         let from = snap.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
@@ -339,7 +337,7 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        fsutil::append(&self.events_path, buf.as_bytes())
+        Ok(fsutil::append(&self.events_path, buf.as_bytes())?)
     }
 
     /// Write `status.json` atomically, only when its content changes.
@@ -356,10 +354,10 @@ impl StatusStore {
 
 fn ends_with_newline(path: &Path) -> Result<bool> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut f = fs::File::open(path).with_path("open", path)?;
-    f.seek(SeekFrom::End(-1)).with_path("seek", path)?;
+    let mut f = fs::File::open(path).map_err(io("open", path))?;
+    f.seek(SeekFrom::End(-1)).map_err(io("seek", path))?;
     let mut b = [0u8; 1];
-    f.read_exact(&mut b).with_path("read", path)?;
+    f.read_exact(&mut b).map_err(io("read", path))?;
     Ok(b[0] == b'\n')
 }
 

@@ -8,10 +8,10 @@
 //! `done` needs the approved work merged, and a reviewer is never the
 //! implementer.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::error::{Result, StatusError};
 use super::model::Lane;
-use crate::error::{Error, Result};
 
 /// What a move needs before it is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,24 +324,20 @@ fn refusal(
     rule: &str,
     problem: String,
     command: String,
-) -> Error {
+) -> StatusError {
     let wp = if ctx.wp_id.is_empty() {
         "the work package"
     } else {
         ctx.wp_id.as_str()
     };
-    Error::user(format!(
-        "cannot move {wp} {from} -> {to}: {problem} (rule: {rule}; {wp} is {from})"
-    ))
-    .with_hint(format!(
-        "{command}; or override with --force --reason \"why\" (recorded in the event)"
-    ))
-    .with_details(json!({
-        "rule": rule,
-        "current_lane": from.as_str(),
-        "requested_lane": to.as_str(),
-        "command": command,
-    }))
+    StatusError::Refused {
+        wp: wp.to_string(),
+        from,
+        to,
+        rule: rule.to_string(),
+        problem,
+        command,
+    }
 }
 
 /// The agent named in hints when the caller did not say.
@@ -465,8 +461,7 @@ fn way_forward(ctx: &TransitionContext, from: Lane, to: Lane) -> String {
 pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> Result<()> {
     if force {
         if ctx.actor.trim().is_empty() || !nonempty(&ctx.reason) {
-            return Err(Error::user("a forced move needs an actor and a reason")
-                .with_hint("pass --force together with --reason \"why\" (and --agent)"));
+            return Err(StatusError::ForceWithoutReason);
         }
         return Ok(());
     }
@@ -506,6 +501,7 @@ pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Diagnose;
 
     fn ctx(actor: &str) -> TransitionContext {
         TransitionContext {
@@ -522,16 +518,20 @@ mod tests {
         assert!(validate(Planned, Claimed, false, &c).is_ok());
         let e = validate(Planned, Done, false, &c).unwrap_err();
         assert!(
-            e.message
+            e.to_string()
                 .contains("allowed from planned: claimed, blocked, canceled"),
             "{}",
-            e.message
+            e.to_string()
         );
-        assert!(e.message.contains("rule: no-skipping"), "{}", e.message);
-        assert!(e.hint.unwrap().contains("agent action implement WP01"));
+        assert!(
+            e.to_string().contains("rule: no-skipping"),
+            "{}",
+            e.to_string()
+        );
+        assert!(e.hint().unwrap().contains("agent action implement WP01"));
         assert!(validate(Done, Planned, false, &c)
             .unwrap_err()
-            .message
+            .to_string()
             .contains("terminal"));
         assert!(
             validate(Done, Planned, true, &c).is_err(),
@@ -607,19 +607,27 @@ mod tests {
         let mut c = ctx("codex");
         c.implementer = Some("codex".into());
         let e = validate(ForReview, InReview, false, &c).unwrap_err();
-        assert!(e.message.contains("no-self-review"), "{}", e.message);
+        assert!(
+            e.to_string().contains("no-self-review"),
+            "{}",
+            e.to_string()
+        );
         c.actor = "claude".into();
         assert!(validate(ForReview, InReview, false, &c).is_ok());
         let e = validate(InProgress, ForReview, false, &c).unwrap_err();
-        assert!(e.message.contains("implementer-only"), "{}", e.message);
+        assert!(
+            e.to_string().contains("implementer-only"),
+            "{}",
+            e.to_string()
+        );
         c.actor = "codex".into();
         c.open_subtasks = vec!["T001".into()];
         let e = validate(InProgress, ForReview, false, &c).unwrap_err();
-        assert!(e.hint.unwrap().contains("mark-status T001"));
+        assert!(e.hint().unwrap().contains("mark-status T001"));
         c.open_subtasks.clear();
         c.work_problem = Some(("no commit".into(), "commit it".into()));
         let e = validate(InProgress, ForReview, false, &c).unwrap_err();
-        assert!(e.message.contains("rule: hand-in") && e.message.contains("no commit"));
+        assert!(e.to_string().contains("rule: hand-in") && e.to_string().contains("no commit"));
         c.work_problem = None;
         assert!(validate(InProgress, ForReview, false, &c).is_ok());
         assert!(table_text().contains("in_progress -> for_review"));

@@ -8,7 +8,8 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use super::error::{Result, StatusError};
+use crate::error::{Diagnose, Kind};
 use crate::fsutil;
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
@@ -69,11 +70,11 @@ pub fn validate_workflow(
             warnings.extend(r.warnings);
         }
         // Structural errors are findings here, not failures of the command.
-        Err(e) if e.kind == crate::error::Kind::User => errors.push(match &e.hint {
-            Some(h) => format!("{} ({h})", e.message),
-            None => e.message,
+        Err(e) if e.kind() == Kind::User => errors.push(match e.hint() {
+            Some(h) => format!("{} ({h})", e.message()),
+            None => e.message(),
         }),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
 
     let board = Board::load(project, mission)?;
@@ -81,7 +82,7 @@ pub fn validate_workflow(
     let log = crate::status::StatusStore::for_mission(project, mission).read()?;
     let (chain_errors, chain_warnings) = broken_chains(&log.events);
     let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
-        errors.push(e.message);
+        errors.push(e.to_string());
         None
     });
     let tasks_path = mission.tasks_file();
@@ -95,15 +96,11 @@ pub fn validate_workflow(
     if let Some(id) = &only {
         if !board.work_packages.iter().any(|w| &w.id == id) {
             let known: Vec<&str> = board.work_packages.iter().map(|w| w.id.as_str()).collect();
-            return Err(
-                Error::user(format!("{} has no work package {id}", mission.slug)).with_hint(
-                    if known.is_empty() {
-                        "the mission has no tasks/WPxx-*.md files yet".to_string()
-                    } else {
-                        format!("known work packages: {}", known.join(", "))
-                    },
-                ),
-            );
+            return Err(StatusError::NoSuchWp {
+                slug: mission.slug.clone(),
+                id: id.clone(),
+                known: known.into_iter().map(str::to_string).collect(),
+            });
         }
     }
 
@@ -115,7 +112,8 @@ pub fn validate_workflow(
             .map(|w| w.lane)
     };
     let events = StatusStore::for_mission(project, mission).read()?.events;
-    let scope: Vec<work::ScopeFinding> = work::out_of_scope(project, mission)?;
+    let scope: Vec<work::ScopeFinding> =
+        work::out_of_scope(project, mission).map_err(StatusError::Work)?;
     let mut checks = Vec::new();
     for wp in &board.work_packages {
         if only.as_ref().is_some_and(|id| id != &wp.id) {

@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::error::{Error, IoContext, Result};
+use super::error::{Result, StatusError};
 use crate::fsutil;
 
 const HEADING: &str = "## Activity Log";
@@ -103,15 +103,17 @@ fn merge_file(base: &str, ours: &str, theirs: &str, dir: &Path) -> Result<(Strin
             .args(["-L", "ours", "-L", "base", "-L", "theirs"])
             .args(&paths)
             .output()
-            .with_path("run git merge-file for", dir)?;
+            .map_err(|source| StatusError::MergeFileSpawn {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         match out.status.code() {
             Some(n) if (0..128).contains(&n) => {
                 Ok((String::from_utf8_lossy(&out.stdout).into_owned(), n > 0))
             }
-            _ => Err(Error::internal(format!(
-                "git merge-file failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))),
+            _ => Err(StatusError::MergeFileFailed {
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            }),
         }
     })();
     for p in &paths {

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_yaml::Value;
 
+use super::error::{Result, TasksError};
 use super::ownership::{self, Ownership};
 use super::parse::{self, TasksDoc};
 use super::wp::{self, WpFile};
-use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::LanesManifest;
 use crate::lanes::plan::{self, PlanMeta, PlanWp};
@@ -253,37 +253,28 @@ fn check_identities(sources: &Sources) -> Result<BTreeMap<String, &WpFile>> {
     let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
     for f in &sources.files {
         if let Some(prev) = by_id.insert(f.id.clone(), f) {
-            return Err(Error::parse(
-                &f.path,
-                None,
-                format!(
-                    "duplicate work package id {}: {} has it too",
-                    f.id,
-                    prev.path.display()
-                ),
-            )
-            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
+            return Err(TasksError::DuplicateWpFile {
+                path: f.path.clone(),
+                id: f.id.clone(),
+                other: prev.path.clone(),
+            });
         }
     }
     if let Some((id, first, again)) = sources.doc.duplicates().into_iter().next() {
-        return Err(Error::parse(
-            &sources.tasks_path,
-            Some(again),
-            format!("{id} has a second section (the first is at line {first})"),
-        )
-        .with_hint("merge the two sections or renumber one of them"));
+        return Err(TasksError::DuplicateSection {
+            path: sources.tasks_path.clone(),
+            line: again,
+            id: id.to_string(),
+            first,
+        });
     }
     for s in &sources.doc.sections {
         if !by_id.contains_key(&s.wp_id) {
-            return Err(Error::parse(
-                &sources.tasks_path,
-                Some(s.line),
-                format!("{} has a section but no prompt file", s.wp_id),
-            )
-            .with_hint(format!(
-                "create tasks/{}-<short-title>.md with `work_package_id: {}` frontmatter, or remove the section",
-                s.wp_id, s.wp_id
-            )));
+            return Err(TasksError::OrphanSection {
+                path: sources.tasks_path.clone(),
+                line: s.line,
+                id: s.wp_id.clone(),
+            });
         }
     }
     Ok(by_id)
@@ -387,27 +378,28 @@ fn check_dependencies(
             _ => (f.path.clone(), key_line(f, "dependencies")),
         };
         if !is_wp_id(d) {
-            return Err(Error::parse(
-                &path,
+            return Err(TasksError::DependencyNotWpId {
+                path,
                 line,
-                format!("{}: `{d}` is not a work package id", f.id),
-            )
-            .with_hint("dependencies are WP ids such as WP01"));
+                wp: f.id.clone(),
+                dep: d.clone(),
+            });
         }
         if d == &f.id {
-            return Err(
-                Error::parse(&path, line, format!("{} depends on itself", f.id))
-                    .with_hint("remove it from its own dependencies"),
-            );
+            return Err(TasksError::SelfDependency {
+                path,
+                line,
+                wp: f.id.clone(),
+            });
         }
         if !ctx.by_id.contains_key(d) {
-            let known: Vec<&str> = ctx.by_id.keys().map(String::as_str).collect();
-            return Err(Error::parse(
-                &path,
+            return Err(TasksError::UnknownDependency {
+                path,
                 line,
-                format!("{} depends on {d}, which does not exist", f.id),
-            )
-            .with_hint(format!("known work packages: {}", known.join(", "))));
+                wp: f.id.clone(),
+                dep: d.clone(),
+                known: ctx.by_id.keys().cloned().collect(),
+            });
         }
     }
     Ok(())
@@ -440,12 +432,12 @@ fn resolve_requirement_refs(
         } else {
             (f.path.clone(), key_line(f, "requirement_refs"))
         };
-        return Err(Error::parse(
-            &path,
+        return Err(TasksError::UnknownRequirement {
+            path,
             line,
-            format!("{} refers to {bad}, which spec.md does not define", f.id),
-        )
-        .with_hint("add the requirement to spec.md or fix the reference"));
+            wp: f.id.clone(),
+            requirement: bad.clone(),
+        });
     }
     Ok(refs)
 }
@@ -457,25 +449,23 @@ fn check_owned_files(f: &WpFile, ownership: &Ownership) -> Result<()> {
         .iter()
         .find(|g| g.len() > MAX_GLOB_LEN)
     {
-        return Err(Error::parse(
-            &f.path,
-            key_line(f, "owned_files"),
-            format!(
-                "{}: an owned_files entry is {} bytes long (at most {MAX_GLOB_LEN})",
-                f.id,
-                long.len()
-            ),
-        )
-        .with_hint("owned_files are paths or globs such as src/module/**"));
+        return Err(TasksError::OwnedGlobTooLong {
+            path: f.path.clone(),
+            line: key_line(f, "owned_files"),
+            wp: f.id.clone(),
+            len: long.len(),
+            max: MAX_GLOB_LEN,
+        });
     }
     for g in &ownership.owned_files {
         if let Some(why) = escapes_repo(g) {
-            return Err(Error::parse(
-                &f.path,
-                f.entry_line("owned_files", g),
-                format!("{}: owned_files entry `{g}` {why}", f.id),
-            )
-            .with_hint("owned_files are paths or globs relative to the repository root, such as src/module/**"));
+            return Err(TasksError::OwnedGlobEscapes {
+                path: f.path.clone(),
+                line: f.entry_line("owned_files", g),
+                wp: f.id.clone(),
+                glob: g.clone(),
+                why,
+            });
         }
     }
     Ok(())
@@ -485,18 +475,12 @@ fn check_owned_files(f: &WpFile, ownership: &Ownership) -> Result<()> {
 fn check_subtasks(f: &WpFile) -> Result<()> {
     for t in f.get_list("subtasks") {
         if !crate::ids::is_subtask_id(&t) {
-            return Err(Error::parse(
-                &f.path,
-                f.entry_line("subtasks", &t),
-                format!(
-                    "{}: subtask `{t}` is not {}",
-                    f.id,
-                    crate::ids::IdKind::Subtask.grammar()
-                ),
-            )
-            .with_hint(
-                "subtask ids are T and digits (T001); they appear in the commands agents run",
-            ));
+            return Err(TasksError::BadSubtaskId {
+                path: f.path.clone(),
+                line: f.entry_line("subtasks", &t),
+                wp: f.id.clone(),
+                subtask: t,
+            });
         }
     }
     Ok(())
@@ -512,12 +496,7 @@ fn check_acyclic(planned: &[Planned], tasks_path: &Path) -> Result<()> {
         .find(|p| p.file.id == cycle[0])
         .map(|p| p.file.path.clone())
         .unwrap_or_else(|| tasks_path.to_path_buf());
-    Err(Error::parse(
-        &first,
-        None,
-        format!("dependency cycle: {}", cycle.join(" -> ")),
-    )
-    .with_hint("remove one of the dependencies in the cycle"))
+    Err(TasksError::DependencyCycle { path: first, cycle })
 }
 
 /// The lane planner's view of each WP.
@@ -852,12 +831,11 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
     for p in planned {
         let surface = &p.ownership.authoritative_surface;
         if surface.is_empty() {
-            return Err(Error::parse(
-                &p.file.path,
-                key_line(&p.file, "authoritative_surface"),
-                format!("{}: authoritative_surface is empty", p.file.id),
-            )
-            .with_hint("set it to the directory the WP mainly changes, e.g. src/module/"));
+            return Err(TasksError::EmptySurface {
+                path: p.file.path.clone(),
+                line: key_line(&p.file, "authoritative_surface"),
+                wp: p.file.id.clone(),
+            });
         }
         // A literal prefix of an owned glob (as the reference checks), or a path
         // inside one: `wc.py/` is neither for `wc.py`.
@@ -867,18 +845,13 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
             .iter()
             .any(|g| g.starts_with(surface.as_str()) || ownership::glob_match(g, surface))
         {
-            return Err(Error::parse(
-                &p.file.path,
-                key_line(&p.file, "authoritative_surface"),
-                format!(
-                    "{}: authoritative_surface `{surface}` is not inside any owned_files glob ({})",
-                    p.file.id,
-                    p.ownership.owned_files.join(", ")
-                ),
-            )
-            .with_hint(
-                "make it the common directory of owned_files, or add the path to owned_files",
-            ));
+            return Err(TasksError::SurfaceOutsideOwned {
+                path: p.file.path.clone(),
+                line: key_line(&p.file, "authoritative_surface"),
+                wp: p.file.id.clone(),
+                surface: surface.clone(),
+                owned: p.ownership.owned_files.clone(),
+            });
         }
     }
     // The first conflict in (WP, WP, glob, glob) order, as a scan of every pair
@@ -915,18 +888,13 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
     if let Some((i, j, ka, kb)) = first {
         let (a, b) = (&planned[i], &planned[j]);
         let (ga, gb) = (&a.ownership.owned_files[ka], &b.ownership.owned_files[kb]);
-        return Err(Error::parse(
-            &b.file.path,
-            key_line(&b.file, "owned_files"),
-            format!(
-                "{} ('{ga}') and {} ('{gb}') can run in parallel but own overlapping paths",
-                a.file.id, b.file.id
-            ),
-        )
-        .with_hint(format!(
-            "narrow owned_files in one of them, or make {} depend on {}",
-            b.file.id, a.file.id
-        )));
+        return Err(TasksError::OverlappingOwnership {
+            path: b.file.path.clone(),
+            line: key_line(&b.file, "owned_files"),
+            a: a.file.id.clone(),
+            b: b.file.id.clone(),
+            globs: Box::new((ga.clone(), gb.clone())),
+        });
     }
     Ok(())
 }
@@ -1054,7 +1022,7 @@ mod tests {
                 })
                 .collect();
             let expected = check_ownership_by_scan(&planned, &wps);
-            let got = check_ownership(&planned, &wps).err().map(|e| e.message);
+            let got = check_ownership(&planned, &wps).err().map(|e| e.to_string());
             let expected_ok = expected.is_none();
             match (&got, &expected) {
                 (Some(g), Some(e)) => assert!(g.ends_with(e.as_str()), "{g} vs {e}"),

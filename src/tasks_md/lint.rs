@@ -446,9 +446,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            e.message.contains("`owned_files` must be a list"),
+            e.to_string().contains("`owned_files` must be a list"),
             "{}",
-            e.message
+            e.to_string()
         );
         let ok = WpFile::parse(
             Path::new("tasks/WP01-a.md"),

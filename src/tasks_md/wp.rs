@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{Error, Result};
+use super::error::{Result, TasksError};
 use crate::fsutil;
 
 /// One `tasks/WPxx-*.md` file.
@@ -54,7 +54,13 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     let rd = match std::fs::read_dir(tasks_dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read", tasks_dir, e)),
+        Err(source) => {
+            return Err(TasksError::Io {
+                action: "read",
+                path: tasks_dir.to_path_buf(),
+                source,
+            })
+        }
     };
     let mut files: Vec<PathBuf> = rd
         .flatten()
@@ -79,16 +85,11 @@ pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
     let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
     for f in &files {
         if let Some(prev) = seen.insert(&f.id, &f.path) {
-            return Err(Error::parse(
-                &f.path,
-                None,
-                format!(
-                    "duplicate work package id {}: {} has it too",
-                    f.id,
-                    prev.display()
-                ),
-            )
-            .with_hint("give each WP file its own id (WP01, WP02, ...)"));
+            return Err(TasksError::DuplicateWpFile {
+                path: f.path.clone(),
+                id: f.id.clone(),
+                other: prev.to_path_buf(),
+            });
         }
     }
     Ok(files)
@@ -123,55 +124,37 @@ impl WpFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let id = wp_id_from_filename(&name).ok_or_else(|| {
-            Error::parse(path, None, "not a work package file name")
-                .with_hint("name it WPxx-short-title.md (e.g. WP01-setup.md)")
-        })?;
-        let (yaml, body) = split_frontmatter(text).ok_or_else(|| {
-            Error::parse(path, Some(1), "missing YAML frontmatter: the file must start with a `---` line and the frontmatter must end with another `---` line")
-        })?;
+        let path_buf = || path.to_path_buf();
+        let id = wp_id_from_filename(&name)
+            .ok_or_else(|| TasksError::NotWpFileName { path: path_buf() })?;
+        let (yaml, body) = split_frontmatter(text)
+            .ok_or_else(|| TasksError::NoFrontmatter { path: path_buf() })?;
         if yaml.len() > crate::bounds::MAX_FRONTMATTER_BYTES {
-            return Err(Error::parse(
-                path,
-                Some(2),
-                format!(
-                    "the frontmatter is {} bytes, over the {}-byte limit",
-                    yaml.len(),
-                    crate::bounds::MAX_FRONTMATTER_BYTES
-                ),
-            )
-            .with_hint("keep long text in the body below the closing `---`"));
+            return Err(TasksError::FrontmatterTooBig {
+                path: path_buf(),
+                size: yaml.len(),
+                max: crate::bounds::MAX_FRONTMATTER_BYTES,
+            });
         }
         if let Some(line) = crate::bounds::yaml_too_deep(yaml, crate::bounds::MAX_YAML_DEPTH) {
-            return Err(Error::parse(
-                path,
-                Some(line + 1),
-                format!(
-                    "the frontmatter nests `[`/`{{` deeper than {} levels",
-                    crate::bounds::MAX_YAML_DEPTH
-                ),
-            )
-            .with_hint("frontmatter values are flat lists and text"));
+            return Err(TasksError::FrontmatterTooDeep {
+                path: path_buf(),
+                line: line + 1,
+                max: crate::bounds::MAX_YAML_DEPTH,
+            });
         }
         let frontmatter = if yaml.trim().is_empty() {
             Mapping::new()
         } else {
             match serde_yaml::from_str::<Value>(yaml) {
                 Ok(Value::Mapping(m)) => m,
-                Ok(_) => {
-                    return Err(Error::parse(
-                        path,
-                        Some(2),
-                        "frontmatter must be a YAML mapping (key: value lines)",
-                    ))
-                }
-                Err(e) => {
-                    let line = e.location().map(|l| l.line() + 1);
-                    return Err(Error::parse(
-                        path,
-                        line,
-                        format!("malformed frontmatter: {e}"),
-                    ));
+                Ok(_) => return Err(TasksError::FrontmatterNotMapping { path: path_buf() }),
+                Err(source) => {
+                    return Err(TasksError::FrontmatterYaml {
+                        path: path_buf(),
+                        line: source.location().map(|l| l.line() + 1),
+                        source,
+                    });
                 }
             }
         };
@@ -213,11 +196,6 @@ impl WpFile {
     /// error naming the file, the line and the field, never silently read as
     /// empty (and then rewritten).
     fn check_fields(&self) -> Result<()> {
-        let err = |key: &str, what: String| {
-            Error::parse(&self.path, self.key_line(key), format!("`{key}` {what}")).with_hint(
-                format!("fix `{key}` in the frontmatter of {}", self.path.display()),
-            )
-        };
         for key in [
             "dependencies",
             "owned_files",
@@ -231,20 +209,21 @@ impl WpFile {
                         .iter()
                         .find(|v| !matches!(v, Value::String(_) | Value::Number(_)))
                     {
-                        return Err(err(
+                        return Err(TasksError::FieldEntryNotPlain {
+                            path: self.path.clone(),
+                            line: self.key_line(key),
                             key,
-                            format!(
-                                "must be a list of plain values; one entry is {}",
-                                yaml_type(bad)
-                            ),
-                        ));
+                            found: yaml_type(bad),
+                        });
                     }
                 }
                 Some(other) => {
-                    return Err(err(
+                    return Err(TasksError::FieldNotList {
+                        path: self.path.clone(),
+                        line: self.key_line(key),
                         key,
-                        format!("must be a list, found {}", yaml_type(other)),
-                    ))
+                        found: yaml_type(other),
+                    })
                 }
             }
         }
@@ -257,7 +236,12 @@ impl WpFile {
             if let Some(v @ (Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_))) =
                 self.get(key)
             {
-                return Err(err(key, format!("must be text, found {}", yaml_type(v))));
+                return Err(TasksError::FieldNotText {
+                    path: self.path.clone(),
+                    line: self.key_line(key),
+                    key,
+                    found: yaml_type(v),
+                });
             }
         }
         Ok(())
@@ -339,11 +323,11 @@ impl WpFile {
         let yaml = if self.frontmatter.is_empty() {
             String::new()
         } else {
-            serde_yaml::to_string(&self.frontmatter).map_err(|e| {
-                Error::internal(format!(
-                    "cannot serialise frontmatter of {}: {e}",
-                    self.path.display()
-                ))
+            serde_yaml::to_string(&self.frontmatter).map_err(|source| {
+                TasksError::SerializeFrontmatter {
+                    path: self.path.clone(),
+                    source,
+                }
             })?
         };
         Ok(format!("---\n{yaml}---\n{}", self.body))
@@ -380,11 +364,10 @@ impl WpFile {
         let render = |key: &str, v: &Value| -> Result<Vec<String>> {
             let mut m = Mapping::new();
             m.insert(Value::String(key.to_string()), v.clone());
-            let text = serde_yaml::to_string(&m).map_err(|e| {
-                Error::internal(format!(
-                    "cannot serialise `{key}` for {}: {e}",
-                    self.path.display()
-                ))
+            let text = serde_yaml::to_string(&m).map_err(|source| TasksError::SerializeKey {
+                path: self.path.clone(),
+                key: key.to_string(),
+                source,
             })?;
             Ok(text.lines().map(str::to_string).collect())
         };
@@ -441,7 +424,7 @@ impl WpFile {
 
     /// Write the file back atomically.
     pub fn write(&self) -> Result<()> {
-        fsutil::atomic_write(&self.path, self.render()?.as_bytes())
+        Ok(fsutil::atomic_write(&self.path, self.render()?.as_bytes())?)
     }
 }
 
@@ -589,9 +572,13 @@ mod tests {
     fn malformed_frontmatter_names_file_and_line() {
         let e = WpFile::parse(Path::new("tasks/WP02-b.md"), "---\ntitle: [unclosed\n---\n")
             .unwrap_err();
-        assert!(e.message.starts_with("tasks/WP02-b.md:"), "{}", e.message);
+        assert!(
+            e.to_string().starts_with("tasks/WP02-b.md:"),
+            "{}",
+            e.to_string()
+        );
         let e = WpFile::parse(Path::new("tasks/WP02-b.md"), "no frontmatter").unwrap_err();
-        assert!(e.message.contains("missing YAML frontmatter"));
+        assert!(e.to_string().contains("missing YAML frontmatter"));
     }
 
     #[test]

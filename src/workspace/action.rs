@@ -154,7 +154,7 @@ fn pick(
     passed_over: &[String],
 ) -> Result<WpFile> {
     if let Some(id) = wp_id {
-        return ops::find_wp(mission, id);
+        return Ok(ops::find_wp(mission, id)?);
     }
     let files = wp::load_all(&mission.tasks_dir())?;
     files

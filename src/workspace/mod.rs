@@ -452,7 +452,7 @@ pub fn exclude_worktrees_dir(project: &Project) -> Result<()> {
     if let Some(dir) = path.parent() {
         fsutil::create_dir_all(dir)?;
     }
-    fsutil::atomic_write(&path, out.as_bytes())
+    Ok(fsutil::atomic_write(&path, out.as_bytes())?)
 }
 
 /// A lane branch's commits that the target branch does not contain.
@@ -481,7 +481,7 @@ pub fn is_dirty(path: &Path) -> Result<bool> {
 /// Remove a lane worktree and its registration; only a worktree inside
 /// `.worktrees/` that git lists for this repository ([`crate::confine`]).
 pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<()> {
-    crate::confine::remove_worktree(project, name, path).map(|_| ())
+    Ok(crate::confine::remove_worktree(project, name, path).map(|_| ())?)
 }
 
 /// Delete a local branch unless it is checked out in the main checkout; true

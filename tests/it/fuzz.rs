@@ -49,7 +49,7 @@ proptest! {
     fn wp_frontmatter_errors_name_the_file(body in "(---\n)?[ -~\n]{0,200}(---\n)?[ -~\n]{0,40}") {
         let path = Path::new("kitty-specs/001-x/tasks/WP01-fuzz.md");
         match WpFile::parse(path, &body) {
-            Err(e) => prop_assert!(e.message.contains("WP01-fuzz.md"), "{}", e.message),
+            Err(e) => prop_assert!(e.to_string().contains("WP01-fuzz.md"), "{}", e.to_string()),
             // Accepted: it had frontmatter, and the body is what followed it.
             Ok(wp) => {
                 prop_assert_eq!(wp.id.as_str(), "WP01");
@@ -80,7 +80,7 @@ proptest! {
             std::fs::write(&p, &content).unwrap();
             match LanesManifest::read(&p) {
                 Err(e) => {
-                    prop_assert!(e.message.contains("lanes.json"), "{}", e.message);
+                    prop_assert!(e.to_string().contains("lanes.json"), "{e}");
                     prop_assert!(content != good, "the whole good file was refused");
                 }
                 Ok(l) => prop_assert_eq!(l.map(|l| l.mission_slug), Some("001-x".to_string())),
@@ -261,7 +261,7 @@ proptest! {
                     let _ = wp.dependencies();
                     let _ = wp.owned_files();
                 }
-                Err(e) => prop_assert!(e.message.contains("WP01-fuzz ü.md"), "{}", e.message),
+                Err(e) => prop_assert!(e.to_string().contains("WP01-fuzz ü.md"), "{}", e.to_string()),
             }
         }
     }
@@ -294,7 +294,7 @@ proptest! {
                     }
                     spec_kitty::mission::read_meta(&path).err()
                 } else {
-                    LanesManifest::read(&path).err()
+                    LanesManifest::read(&path).err().map(spec_kitty::Error::from)
                 };
                 if let Some(e) = err {
                     prop_assert!(e.message.contains(file), "{}", e.message);
@@ -497,8 +497,8 @@ proptest! {
                     }
                 }
                 Err(e) => prop_assert!(
-                    e.message.contains("tasks.md") || e.message.contains("-fuzz ü.md") || e.message.contains("001-fuzz"),
-                    "{}", e.message
+                    e.to_string().contains("tasks.md") || e.to_string().contains("-fuzz ü.md") || e.to_string().contains("001-fuzz"),
+                    "{}", e.to_string()
                 ),
             }
         }

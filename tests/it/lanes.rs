@@ -203,8 +203,8 @@ proptest! {
             match &r {
                 Ok(_) => prop_assert!(!conflict, "overlap accepted: {:?}", wps),
                 Err(e) => {
-                    prop_assert!(conflict, "refused without a parallel overlap: {} {:?}", e.message, wps);
-                    prop_assert!(e.message.contains("can run in parallel but own overlapping paths"), "{}", e.message);
+                    prop_assert!(conflict, "refused without a parallel overlap: {} {:?}", e.to_string(), wps);
+                    prop_assert!(e.to_string().contains("can run in parallel but own overlapping paths"), "{}", e.to_string());
                 }
             }
         }

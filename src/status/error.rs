@@ -1,0 +1,296 @@
+//! Why a status operation failed: [`StatusError`], with [`Diagnose`] beside it.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::Lane;
+use crate::confine::ConfineError;
+use crate::error::{Diagnose, Kind};
+use crate::fsutil::{FsError, LockError};
+use crate::lanes::LanesError;
+use crate::tasks_md::TasksError;
+
+/// A failure of the status log, the transition rules, the board or the merge
+/// drivers. Errors of the layers below are kept whole as the source.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// The operating system failed on the event log.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Input that names no lane.
+    #[error("unknown lane {input:?}")]
+    UnknownLane { input: String },
+    /// The mission has no WP of that id.
+    #[error("{slug} has no work package {id}")]
+    NoSuchWp {
+        slug: String,
+        id: String,
+        /// The WP ids the mission does have.
+        known: Vec<String>,
+    },
+    /// A move of a WP that has no bootstrap event.
+    #[error("{wp_id} has no status yet in {}", .log.display())]
+    NoStatusYet { wp_id: String, log: PathBuf },
+    /// A move the transition table or one of its guards refuses.
+    #[error("cannot move {wp} {from} -> {to}: {problem} (rule: {rule}; {wp} is {from})")]
+    Refused {
+        wp: String,
+        from: Lane,
+        to: Lane,
+        rule: String,
+        /// What is missing, in words.
+        problem: String,
+        /// The command that satisfies the rule.
+        command: String,
+    },
+    /// `--force` without an actor or a reason.
+    #[error("a forced move needs an actor and a reason")]
+    ForceWithoutReason,
+    /// An event log (`label` names it: a path, or base/ours/theirs) is not UTF-8.
+    #[error("{label}: not UTF-8 text ({source})")]
+    LogNotUtf8 {
+        label: String,
+        #[source]
+        source: std::str::Utf8Error,
+    },
+    /// A line of an event log is not JSON.
+    #[error("{label}: invalid JSON on line {line}: {source}")]
+    LogJson {
+        label: String,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A line of an event log is JSON but not an object.
+    #[error("{label}: line {line} is not a JSON object")]
+    LogNotObject { label: String, line: usize },
+    /// A line of an event log lacks `event_id` or `at`.
+    #[error("{label}: line {line} has no valid {key}")]
+    LogMissingKey {
+        label: String,
+        line: usize,
+        key: &'static str,
+    },
+    /// Two events with one id and different payloads.
+    #[error(
+        "conflicting payloads for event_id {event_id:?}: two different events carry the same id"
+    )]
+    ConflictingEvent { event_id: String },
+    /// `git merge-file` could not be started.
+    #[error("cannot run git merge-file for {}: {source}", .dir.display())]
+    MergeFileSpawn {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `git merge-file` ended abnormally.
+    #[error("git merge-file failed: {stderr}")]
+    MergeFileFailed { stderr: String },
+    /// A pending move record could not be serialised (a bug).
+    #[error("{0}")]
+    Serialize(#[source] serde_json::Error),
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A git failure, shown as `git: <what git said>`.
+    #[error("git: {}", .0.message())]
+    Git(#[from] git2::Error),
+    #[error(transparent)]
+    Confine(#[from] ConfineError),
+    #[error(transparent)]
+    Lanes(#[from] LanesError),
+    #[error(transparent)]
+    Tasks(#[from] TasksError),
+    /// A failure inside `status::work` (claim, hand-in and scope checks), which
+    /// still returns the library error; kept whole, its kind, hint and details
+    /// passed through.
+    #[error(transparent)]
+    Work(crate::Error),
+}
+
+impl StatusError {
+    /// The typed error underneath a wrapped one, for delegation.
+    fn inner(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
+            StatusError::Fs(e) => e,
+            StatusError::Lock(e) => e,
+            StatusError::Git(e) => e,
+            StatusError::Confine(e) => e,
+            StatusError::Lanes(e) => e,
+            StatusError::Tasks(e) => e,
+            _ => return None,
+        })
+    }
+}
+
+impl Diagnose for StatusError {
+    fn kind(&self) -> Kind {
+        match self {
+            StatusError::MergeFileFailed { .. } | StatusError::Serialize(_) => Kind::Internal,
+            StatusError::Work(e) => e.kind,
+            _ => self.inner().map_or(Kind::User, Diagnose::kind),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            StatusError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            StatusError::UnknownLane { .. } => Some(format!(
+                "lanes are: {} (and `doing` for in_progress)",
+                super::LANES
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            StatusError::NoSuchWp { known, .. } => Some(if known.is_empty() {
+                "the mission has no tasks/WPxx-*.md files yet".to_string()
+            } else {
+                format!("known work packages: {}", known.join(", "))
+            }),
+            StatusError::NoStatusYet { .. } => {
+                Some("run `spec-kitty agent mission finalize-tasks` to initialise it".into())
+            }
+            StatusError::Refused { command, .. } => Some(format!(
+                "{command}; or override with --force --reason \"why\" (recorded in the event)"
+            )),
+            StatusError::ForceWithoutReason => {
+                Some("pass --force together with --reason \"why\" (and --agent)".into())
+            }
+            StatusError::ConflictingEvent { .. } => Some(
+                "one side rewrote an event; keep the right line by hand, then `git add` the log"
+                    .into(),
+            ),
+            StatusError::MergeFileSpawn { dir, source } => {
+                crate::error::io_hint(dir, source.kind())
+            }
+            StatusError::Work(e) => e.hint.clone(),
+            _ => self.inner().and_then(Diagnose::hint),
+        }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            StatusError::Refused {
+                rule,
+                from,
+                to,
+                command,
+                ..
+            } => Some(json!({
+                "rule": rule,
+                "current_lane": from.as_str(),
+                "requested_lane": to.as_str(),
+                "command": command,
+            })),
+            StatusError::Work(e) => e.details.as_deref().cloned(),
+            _ => self.inner().and_then(Diagnose::details),
+        }
+    }
+}
+
+pub(crate) type Result<T, E = StatusError> = std::result::Result<T, E>;
+
+/// Attach an action and a path to an `io::Result`.
+pub(crate) fn io(
+    action: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> StatusError {
+    let path = path.to_path_buf();
+    move |source| StatusError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{logmerge, transitions, TransitionContext};
+    use std::error::Error as _;
+
+    #[test]
+    fn refusals_and_bad_input_are_typed() {
+        let e = Lane::parse("sideways").unwrap_err();
+        assert!(matches!(&e, StatusError::UnknownLane { input } if input == "sideways"));
+        let e = crate::Error::from(e);
+        assert_eq!(e.message, "unknown lane \"sideways\"");
+        assert!(e.hint.unwrap().starts_with("lanes are: planned, "));
+
+        let ctx = TransitionContext {
+            actor: "codex".into(),
+            wp_id: "WP01".into(),
+            mission_slug: "001-x".into(),
+            ..Default::default()
+        };
+        let e = transitions::validate(Lane::Planned, Lane::Done, false, &ctx).unwrap_err();
+        assert!(
+            matches!(&e, StatusError::Refused { rule, from: Lane::Planned, to: Lane::Done, .. } if rule == "no-skipping"),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        let details = e.details.as_deref().unwrap();
+        assert_eq!(details["rule"], "no-skipping");
+        assert_eq!(details["requested_lane"], "done");
+        assert!(e.hint.unwrap().ends_with("(recorded in the event)"));
+    }
+
+    #[test]
+    fn a_bad_log_line_keeps_the_json_error() {
+        let e =
+            logmerge::read("ours", b"{\"event_id\": \"E\", \"at\": \"t\"}\n{oops\n").unwrap_err();
+        assert!(
+            matches!(&e, StatusError::LogJson { label, line: 2, .. } if label == "ours"),
+            "{e:?}"
+        );
+        assert!(e.source().unwrap().is::<serde_json::Error>());
+        assert!(
+            e.to_string().starts_with("ours: invalid JSON on line 2: "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrapped_errors_stay_whole_and_read_the_same() {
+        // A git failure stays a git2::Error inside, with the house wording.
+        let e = StatusError::from(git2::Error::from_str("bad ref"));
+        assert_eq!(e.to_string(), "git: bad ref");
+        let lib = crate::Error::from(e);
+        assert_eq!(lib.message, "git: bad ref");
+        let typed = lib.typed::<StatusError>().unwrap();
+        assert!(typed.source().unwrap().is::<git2::Error>());
+
+        // A WP lookup in a mission without WP files names what exists.
+        let dir = tempfile::tempdir().unwrap();
+        let mission = crate::mission::Mission::load(&dir.path().join("001-x"));
+        let e = crate::status::ops::find_wp(&mission, "wp09").unwrap_err();
+        assert!(
+            matches!(&e, StatusError::NoSuchWp { id, known, .. } if id == "WP09" && known.is_empty()),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.hint().as_deref(),
+            Some("the mission has no tasks/WPxx-*.md files yet")
+        );
+
+        // An fs error inside keeps its kind and hint.
+        let e = StatusError::from(FsError::Io {
+            action: "read",
+            path: "/x/status.events.jsonl".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        });
+        assert_eq!(
+            e.hint().as_deref(),
+            Some("check the permissions of /x/status.events.jsonl")
+        );
+        assert!(e.source().unwrap().is::<std::io::Error>());
+    }
+}
