@@ -202,6 +202,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         actor: actor.clone(),
         entry: format!("Moved to {to}{note}"),
         agent: set_agent.then(|| actor.clone()),
+        seen: 0,
     };
     let record = pending_path(project, mission, &file.id);
     let events = store.transition_then(
@@ -218,6 +219,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             // What the WP file must show once these events are in the log, written
             // first: a kill after the append leaves it for the next command.
             pending.event_ids = events.iter().map(|e| e.event_id.clone()).collect();
+            let line = activity_line(&pending.at, &pending.actor, &pending.entry);
+            pending.seen = fsutil::read_to_string(&file.path)
+                .map(|t| t.matches(&line).count())
+                .unwrap_or(0);
             let json = serde_json::to_vec(&pending).map_err(StatusError::Serialize)?;
             Ok(fsutil::atomic_write(&record, &json)?)
         },
@@ -246,6 +251,11 @@ struct Pending {
     actor: String,
     entry: String,
     agent: Option<String>,
+    /// How many copies of this move's activity line the WP file had when the
+    /// move was recorded: the same move twice in one second writes the same
+    /// line, so only a copy beyond these shows that this move reached the file.
+    #[serde(default)]
+    seen: usize,
 }
 
 /// `<locks dir>/<slug>.pending-<WP>.json`: beside the status lock, never shown
@@ -290,18 +300,19 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
                 }
                 _ => Vec::new(),
             };
+            let original = fsutil::read_to_string(&file.path)?;
             let text = if tail.is_empty() {
-                fsutil::read_to_string(&file.path)?
+                original.clone()
             } else {
                 fresh.text_with_keys(&[], &tail, "title")?
             };
             let line = activity_line(&p.at, &p.actor, &p.entry);
-            let out = if text.contains(&line) {
-                text.clone()
+            let out = if text.matches(&line).count() > p.seen {
+                text
             } else {
                 insert_activity(&text, &line)
             };
-            if out != text {
+            if out != original {
                 fsutil::atomic_write(&file.path, out.as_bytes())?;
             }
             settled.push(p.wp_id);

@@ -18,6 +18,7 @@ use spec_kitty::dashboard::{self as dash, DashboardFile};
 use spec_kitty::project::Project;
 use tower::ServiceExt;
 
+use crate::common::snap::assert_run;
 use crate::common::{stdout, write, MissionInfo, TestEnv};
 
 const TOKEN: &str = "feedfacefeedfacefeedfacefeedface";
@@ -662,8 +663,8 @@ fn background_start_reuse_and_kill() {
         assert_eq!(again["pid"], d.pid);
         assert_eq!(again["port"], d.port);
     }
-    let human = env.ok(&root, &["dashboard"]);
-    assert!(human.contains("already running"), "{human}");
+    let human = assert_run!(env, &root, "already_running", ["dashboard"]);
+    assert!(human.status.success());
     // From a subdirectory too.
     let sub = root.join("src");
     fs::create_dir_all(&sub).unwrap();

@@ -15,6 +15,7 @@ mod dashboard_browser;
 mod fuzz;
 mod guarded;
 mod hardening;
+mod human;
 mod init;
 mod lanes;
 mod lanes_check;
