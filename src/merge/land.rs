@@ -1336,7 +1336,7 @@ fn record_merge_in_meta(project: &Project, mission: &Mission, state: &MergeState
         "merged_commit".into(),
         Value::String(state.target_after.clone()),
     );
-    write_meta_file(&mission.meta_file(), &meta)
+    Ok(write_meta_file(&mission.meta_file(), &meta)?)
 }
 
 /// Remove a merged lane's worktree and branch, unless work was added there
