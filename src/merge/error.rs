@@ -83,8 +83,9 @@ pub enum MergeError {
     Conflict {
         slug: String,
         conflicts: Vec<ConflictPair>,
-        fix: ConflictFix,
-        details: Value,
+        // Boxed: the largest payloads, kept off every `Result`'s size.
+        fix: Box<ConflictFix>,
+        details: Box<Value>,
     },
 
     /// A branch the merge moves changed while it was in progress.
@@ -163,7 +164,8 @@ pub enum MergeError {
         add: Vec<String>,
     },
 
-    #[error(transparent)]
+    /// A git failure, shown as `git: <what git said>`.
+    #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
 }
 
@@ -259,7 +261,7 @@ impl Diagnose for MergeError {
             MergeError::Blocked { .. } => {
                 "fix the problems above and run the merge again; `--dry-run` shows the full forecast".into()
             }
-            MergeError::Conflict { slug, fix, .. } => match fix {
+            MergeError::Conflict { slug, fix, .. } => match fix.as_ref() {
                 ConflictFix::InLane { worktree, branch } => format!(
                     "resolve it in a lane: `git -C {worktree} merge {branch}`, fix the files, commit; then `spec-kitty accept --mission {slug}` and merge again"
                 ),
@@ -304,9 +306,8 @@ impl Diagnose for MergeError {
 
     fn details(&self) -> Option<Value> {
         match self {
-            MergeError::Blocked { details, .. } | MergeError::Conflict { details, .. } => {
-                Some(details.clone())
-            }
+            MergeError::Blocked { details, .. } => Some(details.clone()),
+            MergeError::Conflict { details, .. } => Some(details.as_ref().clone()),
             _ => None,
         }
     }

@@ -472,7 +472,7 @@ fn replay(
 }
 
 /// The paths with conflicts in a merge index, sorted and deduplicated.
-pub(crate) fn conflict_paths(index: &Index) -> Result<Vec<String>> {
+pub(crate) fn conflict_paths(index: &Index) -> std::result::Result<Vec<String>, git2::Error> {
     let mut out = Vec::new();
     for c in index.conflicts()? {
         let c = c?;
