@@ -667,7 +667,11 @@ fn accept_no_commit_and_modes_on_a_ready_mission() {
         ],
     );
     assert_eq!(v["accepted"], true);
-    assert!(v["next_step"].as_str().unwrap().contains("pull request"));
+    // A planning-only mission has no branch of its own to push.
+    assert_eq!(
+        v["next_step"],
+        format!("no lane branch to push: every work package ran in the main checkout on main; `spec-kitty merge --mission {}` records the mission", m.slug)
+    );
     let meta = meta(&m);
     assert_eq!(
         (

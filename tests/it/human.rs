@@ -1081,6 +1081,102 @@ fn accept_modes() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_run!(env, &root, name, args);
     }
+    // The pull-request route names only branches that exist: the lane
+    // branches until `merge` makes the mission branch, then that one.
+    let mission_branch = format!("kitty/mission-{M}");
+    let pr = [
+        "accept",
+        "--mission",
+        M,
+        "--mode",
+        "pr",
+        "--agent",
+        "operator",
+    ];
+    let out = env.ok(&root, &pr);
+    let next = out.lines().find(|l| l.starts_with("Next: push ")).unwrap();
+    for branch in next["Next: push ".len()..]
+        .split(" and ")
+        .next()
+        .unwrap()
+        .split(", ")
+    {
+        assert!(
+            !env.git(&root, &["branch", "--list", branch]).is_empty(),
+            "{branch} does not exist: {next}"
+        );
+    }
+    assert!(!next.contains(&format!("push {mission_branch} ")), "{next}");
+    env.git(
+        &root,
+        &["branch", &mission_branch, "kitty/mission-001-demo-lane-a"],
+    );
+    assert_run!(env, &root, "accept_pr_mission_branch_exists", pr);
+}
+
+/// A board row shows the whole dependency list beside who built and who
+/// reviewed the WP: when the row would pass 80 columns the list moves under
+/// the title and wraps between ids.
+#[test]
+fn board_rows_show_every_dependency() {
+    use crate::common::WpDef;
+    let env = TestEnv::new();
+    let steps: Vec<String> = (1..=9).map(|i| format!("WP0{i}")).collect();
+    let mut wps: Vec<WpDef> = steps
+        .iter()
+        .map(|id| {
+            WpDef::planning(
+                id,
+                &format!("Step {id}"),
+                &format!("kitty-specs/{{slug}}/{id}.md"),
+                &[],
+            )
+        })
+        .collect();
+    let deps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    wps.push(WpDef::code("WP10", "Integration", "src/**", &deps));
+    wps.push(WpDef::code("WP11", "Docs", "docs/**", &["WP01", "WP02"]));
+    let (root, m) = env.finalized_mission(&wps);
+    for (wp, agent) in [
+        ("WP11", "claude-reviewer-of-long-name"),
+        ("WP10", "codex-builder"),
+    ] {
+        env.ok(
+            &root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                wp,
+                "--to",
+                "claimed",
+                "--agent",
+                agent,
+                "--force",
+                "--reason",
+                "test",
+                "--mission",
+                &m.slug,
+            ],
+        );
+    }
+    let out = ok!(
+        env,
+        &root,
+        "board_long_dependencies",
+        ["agent", "tasks", "status", "--mission", M]
+    );
+    let board = crate::common::stdout(&out);
+    assert!(board.lines().all(|l| l.chars().count() <= 80), "{board}");
+    assert!(!board.contains('…'), "{board}");
+    let wp10: String = board
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("WP10"))
+        .take_while(|l| !l.trim_start().starts_with("WP11"))
+        .collect();
+    for dep in &steps {
+        assert!(wp10.contains(dep.as_str()), "{dep} missing: {board}");
+    }
 }
 
 /// merge with each strategy, and a merge stopped part-way, then aborted and

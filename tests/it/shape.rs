@@ -148,6 +148,18 @@ fn every_help_page_matches_its_snapshot() {
         args.push("--help");
         let out = env.run(&env.work, &args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        // The global options come last, under their own heading, not
+        // between the command's own options.
+        let help = stdout(&out);
+        let (own, global) = help
+            .split_once("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{args:?}: no Global options heading:\n{help}"));
+        for flag in ["--json", "--color <WHEN>"] {
+            assert!(
+                !own.contains(flag) && global.contains(flag),
+                "{args:?}: {flag} is not under Global options:\n{help}"
+            );
+        }
         let name = if path.is_empty() {
             "help".to_string()
         } else {
@@ -216,9 +228,9 @@ fn every_man_page_lists_the_global_options() {
         args.extend(path.iter().map(String::as_str));
         let page = env.ok(&env.work, &args);
         let options = page
-            .split(".SH OPTIONS")
+            .split(".SH \"GLOBAL OPTIONS\"")
             .nth(1)
-            .unwrap_or_else(|| panic!("{args:?}: no OPTIONS section:\n{page}"));
+            .unwrap_or_else(|| panic!("{args:?}: no GLOBAL OPTIONS section:\n{page}"));
         for flag in ["\\fB\\-\\-json\\fR\n", "\\fB\\-\\-color\\fR \\fI<WHEN>\\fR"] {
             assert!(
                 options.contains(flag),
