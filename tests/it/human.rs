@@ -898,15 +898,19 @@ fn broken_and_hostile_input_messages() {
     text.push_str("{\"event_id\": \"not an event\"\n");
     fs::write(&log, text).unwrap();
     assert_run!(env, &root, "event_log_torn_line", status);
-    // A corrupt config.yaml: `upgrade` names it; `next` (which reads only
-    // `agents.reviewers` from it) goes on as if no reviewer were configured.
+    // A corrupt config.yaml: `upgrade` and `next` (which reads
+    // `agents.reviewers` from it) both name the file and line and stop.
     fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
-    assert_run!(env, &root, "config_yaml_corrupt_upgrade", ["upgrade"]);
-    assert_run!(
-        env,
-        &root,
-        "config_yaml_corrupt_next_goes_on",
-        ["next", "--agent", "codex", "--mission", M]
+    let out = assert_run!(env, &root, "config_yaml_corrupt_upgrade", ["upgrade"]);
+    assert_eq!(out.status.code(), Some(1));
+    let next = ["next", "--agent", "codex", "--mission", M];
+    let out = assert_run!(env, &root, "config_yaml_corrupt_next", next);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", crate::common::stdout(&out));
+    assert!(
+        crate::common::stderr(&out).contains(".kittify/config.yaml:2: "),
+        "{}",
+        crate::common::stderr(&out)
     );
 }
 
