@@ -7,6 +7,7 @@ use std::fs;
 
 use serde_json::Value;
 
+use crate::common::flow::Flow;
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{three_wps, write, TestEnv};
 
@@ -600,42 +601,18 @@ fn accept_no_commit_and_modes_on_a_ready_mission() {
             &[],
         )],
     );
-    let sk = |args: &[&str]| {
-        let mut a = args.to_vec();
-        a.extend(["--mission", m.slug.as_str()]);
-        env.ok(&root, &a);
-    };
-    sk(&["agent", "mission", "finalize-tasks"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    f.ok(&["agent", "mission", "finalize-tasks"]);
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "tasks"]);
-    sk(&["agent", "action", "implement", "WP01", "--agent", "codex"]);
+    f.implement("WP01", "codex");
     write(&m.dir.join("notes.md"), "Notes.\n");
-    sk(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    f.tick("T001");
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "notes"]);
-    sk(&[
-        "agent",
-        "tasks",
-        "move-task",
-        "WP01",
-        "--to",
-        "for_review",
-        "--agent",
-        "codex",
-    ]);
-    sk(&["agent", "action", "review", "WP01", "--agent", "reviewer"]);
-    sk(&[
-        "agent",
-        "tasks",
-        "move-task",
-        "WP01",
-        "--to",
-        "approved",
-        "--agent",
-        "reviewer",
-        "--note",
-        "ok",
-    ]);
+    f.hand_in("WP01", "codex");
+    f.review("WP01", "reviewer");
+    f.approve("WP01", "reviewer");
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "status"]);
     let head = env.git(&root, &["rev-parse", "HEAD"]);

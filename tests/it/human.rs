@@ -8,6 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::flow::Flow;
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{three_wps, write, write_mission, TestEnv};
 
@@ -990,27 +991,9 @@ fn two_lanes_approved(env: &TestEnv) -> PathBuf {
     ]);
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "plan"]);
-    for (wp, t, dir) in [("WP01", "T001", "core"), ("WP02", "T002", "cli")] {
-        let with = |args: &[&str]| -> Vec<String> {
-            args.iter()
-                .map(|a| a.to_string())
-                .chain(["--mission".to_string(), m.slug.clone()])
-                .collect()
-        };
-        let run = |args: Vec<String>| {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            env.ok(&root, &args)
-        };
-        let v: serde_json::Value = serde_json::from_str(&run(with(&[
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--agent",
-            "codex",
-            "--json",
-        ])))
-        .unwrap();
+    let f = Flow::new(env, &root, &m.slug);
+    for (wp, dir) in [("WP01", "core"), ("WP02", "cli")] {
+        let v = f.implement(wp, "codex");
         let wt = PathBuf::from(v["workspace"].as_str().unwrap());
         commit_in(
             env,
@@ -1019,41 +1002,7 @@ fn two_lanes_approved(env: &TestEnv) -> PathBuf {
             &format!("// {wp}\n"),
             wp,
         );
-        run(with(&[
-            "agent",
-            "tasks",
-            "mark-status",
-            t,
-            "--status",
-            "done",
-        ]));
-        run(with(&[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "for_review",
-            "--agent",
-            "codex",
-            "--note",
-            "done",
-        ]));
-        run(with(&[
-            "agent", "action", "review", wp, "--agent", "claude",
-        ]));
-        run(with(&[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "approved",
-            "--agent",
-            "claude",
-            "--note",
-            "ok",
-        ]));
+        f.finish(wp);
     }
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "approved"]);
@@ -1141,28 +1090,14 @@ fn board_rows_show_every_dependency() {
     wps.push(WpDef::code("WP10", "Integration", "src/**", &deps));
     wps.push(WpDef::code("WP11", "Docs", "docs/**", &["WP01", "WP02"]));
     let (root, m) = env.finalized_mission(&wps);
+    let f = Flow::new(&env, &root, &m.slug);
     for (wp, agent) in [
         ("WP11", "claude-reviewer-of-long-name"),
         ("WP10", "codex-builder"),
     ] {
-        env.ok(
-            &root,
-            &[
-                "agent",
-                "tasks",
-                "move-task",
-                wp,
-                "--to",
-                "claimed",
-                "--agent",
-                agent,
-                "--force",
-                "--reason",
-                "test",
-                "--mission",
-                &m.slug,
-            ],
-        );
+        let extra = ["--agent", agent, "--force", "--reason", "test"];
+        let out = f.move_task(wp, "claimed", &extra);
+        assert!(out.status.success(), "{}", crate::common::stderr(&out));
     }
     let out = ok!(
         env,

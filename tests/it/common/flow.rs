@@ -122,6 +122,25 @@ impl<'a> Flow<'a> {
             .ok(self.root, &move_task(wp, "approved", &extra, self.mission));
     }
 
+    /// Hand a WP in the way the implement prompt says: tick its subtask
+    /// ([`subtask_of`]), then move it to for_review with a note.
+    pub fn submit(&self, wp: &str, agent: &str) {
+        self.tick(&subtask_of(wp));
+        let extra = ["--agent", agent, "--note", "ready"];
+        self.env.ok(
+            self.root,
+            &move_task(wp, "for_review", &extra, self.mission),
+        );
+    }
+
+    /// A WP codex built, handed in ([`Flow::submit`]), reviewed and approved
+    /// by claude.
+    pub fn finish(&self, wp: &str) {
+        self.submit(wp, "codex");
+        self.review(wp, "claude");
+        self.approve(wp, "claude");
+    }
+
     /// `next --agent AGENT --json` plus `extra`.
     pub fn next(&self, agent: &str, extra: &[&str]) -> Value {
         let mut args = vec!["next", "--agent", agent];
