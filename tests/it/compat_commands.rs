@@ -7,7 +7,7 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::common::flow::Flow;
+use crate::common::flow::{move_task, Flow};
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{three_wps, write, TestEnv};
 
@@ -410,19 +410,12 @@ fn move_task_takes_review_feedback_from_a_file() {
     let (root, m) = env.three_wp_mission();
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "for_review",
-            "--force",
-            "--reason",
-            "done",
-            "--mission",
+            &["--force", "--reason", "done"],
             &m.slug,
-        ],
+        ),
     );
     let missing = env.tmp.path().join("nope.md");
     let out = assert_run!(
@@ -535,19 +528,7 @@ fn accept_flags_do_what_they_say() {
     // mission still fails; --lenient changes only the checkbox gate.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "for_review",
-            "--mission",
-            &m.slug,
-            "--force",
-            "--reason",
-            "t",
-        ],
+        &move_task("WP01", "for_review", &["--force", "--reason", "t"], &m.slug),
     );
     let v = env.json(
         &root,

@@ -371,21 +371,18 @@ fn a_forced_done_records_its_reason() {
     );
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "done",
-            "--agent",
-            "lead",
-            "--mission",
+            &[
+                "--agent",
+                "lead",
+                "--force",
+                "--reason",
+                "landed by hand in #42",
+            ],
             "demo",
-            "--force",
-            "--reason",
-            "landed by hand in #42",
-        ],
+        ),
     );
     let last = events(&root).pop().unwrap();
     assert_eq!(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::flow::{subtask_of, Flow};
+use crate::common::flow::{move_task, subtask_of, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     spec_kitty_commands, stderr, stdout, three_wps, write, write_mission, TestEnv,
@@ -719,20 +719,12 @@ fn claimed_work_stays_with_its_agent() {
     // Sent back to in_progress by the reviewer: the implementer carries on, not the reviewer.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "in_progress",
-            "--agent",
-            "claude",
-            "--mission",
+            &["--agent", "claude", "--review-feedback", "add the sources"],
             "demo",
-            "--review-feedback",
-            "add the sources",
-        ],
+        ),
     );
     let d = f.next("codex", &[]);
     assert_eq!(

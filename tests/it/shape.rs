@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
+use crate::common::flow::move_task;
 use crate::common::{stderr, stdout, TestEnv};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -315,19 +316,12 @@ fn lanes_serialize_to_their_reference_strings() {
     let (root, m) = env.three_wp_mission();
     let v = env.json(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "in_progress",
-            "--agent",
-            "ana",
-            "--mission",
+            &["--agent", "ana", "--json"],
             &m.slug,
-            "--json",
-        ],
+        ),
     );
     assert_eq!(v["from_lane"], "planned");
     assert_eq!(v["to_lane"], "in_progress");

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::flow::Flow;
+use crate::common::flow::{move_task, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     three_wps, write, write_mission, MissionInfo, TestEnv, WpDef, PLAN_MARKER, SPEC_MARKER,
@@ -572,20 +572,17 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     // Sent back with feedback: it is ready again and goes to the same worktree.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP02",
-            "--to",
             "planned",
-            "--agent",
-            "claude",
-            "--mission",
+            &[
+                "--agent",
+                "claude",
+                "--review-feedback",
+                "name the function better",
+            ],
             "demo",
-            "--review-feedback",
-            "name the function better",
-        ],
+        ),
     );
     let v = implement_json(&env, &root, &m.slug, None);
     assert_eq!(v["wp_id"], "WP02");
