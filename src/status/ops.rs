@@ -111,7 +111,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let mut merge_problem = None;
     if from != to {
         if route.last() == Some(&Lane::InProgress) {
-            extra = work::claim_keys(project, mission, &file);
+            extra = work::claim_keys(project, mission, &file).map_err(StatusError::Work)?;
         }
         if to == Lane::ForReview && !req.force {
             let h = work::hand_in(project, mission, &file, &events).map_err(StatusError::Work)?;
@@ -124,7 +124,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 Some(c) => {
                     extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
                 }
-                None => merge_problem = work::merge_problem(project, mission, &file, &events),
+                None => {
+                    merge_problem = work::merge_problem(project, mission, &file, &events)
+                        .map_err(StatusError::Work)?
+                }
             }
         }
     }
