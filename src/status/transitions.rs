@@ -437,9 +437,18 @@ fn way_forward(ctx: &TransitionContext, from: Lane, to: Lane) -> String {
     let (wp, slug) = (&ctx.wp_id, &ctx.mission_slug);
     let me = who(ctx);
     match from {
-        Planned | Claimed => format!(
+        Planned => format!(
             "claim and build it first: `spec-kitty agent action implement {wp} --mission {slug} --agent {me}`"
         ),
+        // Claimed already: what is left is building it (the claimant's
+        // `implement` makes the workspace and moves it on to in_progress).
+        Claimed => {
+            let by = known_implementer(ctx).unwrap_or(me);
+            let then = if to == Planned { "" } else { " first" };
+            format!(
+                "it is claimed already; build it{then}: `spec-kitty agent action implement {wp} --mission {slug} --agent {by}`"
+            )
+        }
         InProgress | Blocked if matches!(to, InReview | Approved | Done) => format!(
             "hand it in first: `spec-kitty agent tasks move-task {wp} --to for_review --agent {me} --mission {slug}`"
         ),
@@ -542,6 +551,37 @@ mod tests {
             ..c.clone()
         };
         assert!(validate(Done, Planned, true, &forced).is_ok());
+    }
+
+    /// A refusal's hint fits the lane the WP is in: only a planned WP is
+    /// told to claim it; a claimed one is told to build it, by its claimant.
+    #[test]
+    fn refusal_hints_fit_the_lane() {
+        let c = TransitionContext {
+            implementer: Some("codex".into()),
+            ..ctx("claude")
+        };
+        for &from in super::super::LANES.iter() {
+            for &to in super::super::LANES.iter() {
+                if from == to || rule(from, to).is_some() {
+                    continue;
+                }
+                let hint = validate(from, to, false, &c).unwrap_err().hint().unwrap();
+                assert_eq!(
+                    hint.contains("claim and build"),
+                    from == Planned,
+                    "{from} -> {to}: {hint}"
+                );
+            }
+        }
+        let hint = validate(Claimed, Planned, false, &c)
+            .unwrap_err()
+            .hint()
+            .unwrap();
+        assert!(
+            hint.starts_with("it is claimed already; build it: `spec-kitty agent action implement WP01 --mission 001-x --agent codex`"),
+            "{hint}"
+        );
     }
 
     #[test]
