@@ -163,6 +163,29 @@ mod tests {
         ));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_link_out_of_the_project_is_a_typed_read_problem() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let root_real = std::fs::canonicalize(root.path()).unwrap();
+        std::fs::write(outside.path().join("secret.md"), "x").unwrap();
+        let link = root_real.join("spec.md");
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), &link).unwrap();
+        let problem = super::super::model::read_confined(&root_real, &link).unwrap_err();
+        assert!(matches!(problem, ReadProblem::OutsideProject { .. }));
+        assert_eq!(problem.to_string(), "links outside the project; not read");
+        let big = root_real.join("big.md");
+        let limit = super::super::model::MAX_TEXT_FILE;
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(limit + 1)
+            .unwrap();
+        let problem = super::super::model::read_confined(&root_real, &big).unwrap_err();
+        assert!(matches!(problem, ReadProblem::TooLarge { .. }));
+        assert_eq!(problem.to_string(), "is larger than 4 MiB; not shown");
+    }
+
     #[test]
     fn wrapped_fs_errors_keep_their_own_diagnosis() {
         let fs = FsError::ReadOnly {
