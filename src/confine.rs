@@ -223,6 +223,93 @@ pub fn remove_file(project: &Project, path: &Path) -> Result<bool> {
     }
 }
 
+/// Remove a lane worktree folder that `git worktree add` left behind when it
+/// was killed before the worktree was registered, so it can be made again.
+/// `name` is the worktree's registered name (`<mission>-<lane>`), `path` the
+/// folder. Returns whether it was removed; `false` (nothing touched) unless
+/// every one of these holds:
+///
+/// - `path` is a real directory (not a link) directly inside `.worktrees/`
+///   and named `name`, and git does not list it as a worktree;
+/// - it is empty or holds only `.git`, a regular file of at most 4 KiB: git
+///   creates the folder, then writes that one-line pointer, and only checks
+///   files out once the worktree is registered;
+/// - git's half-made registration `<git-common-dir>/worktrees/<name>`, if
+///   there, is a real directory without `HEAD` (so not a worktree git could
+///   use) holding only its `commondir` and `gitdir` pointer files.
+///
+/// That is why deleting is safe: such a folder holds nothing but pointers git
+/// wrote; no checkout ever happened in it, so no one's work can be there. A
+/// single other file (an agent's notes, a user's copy) makes it not ours. Files
+/// are removed one by one and the directories with `remove_dir`, so anything
+/// that appears meanwhile stops the removal instead of going with it.
+pub fn remove_cut_short_worktree(project: &Project, name: &str, path: &Path) -> Result<bool> {
+    const POINTER_MAX: u64 = 4096;
+    let is_small_file = |p: &Path| {
+        fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_file() && m.len() <= POINTER_MAX)
+    };
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return Ok(false);
+    };
+    if !meta.file_type().is_dir() || path.file_name() != Some(std::ffi::OsStr::new(name)) {
+        return Ok(false);
+    }
+    let root = canonical(&project.root)?;
+    let allowed = root.join(".worktrees");
+    let real = canonical(path)?;
+    if real.parent() != Some(allowed.as_path())
+        || canonical(&allowed)? != allowed
+        || listed_worktree(project, &real)
+    {
+        return Ok(false);
+    }
+    let entries = fs::read_dir(&real)
+        .map_err(io("read", &real))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(io("read", &real))?;
+    let dotgit = real.join(".git");
+    match entries.as_slice() {
+        [] => {}
+        [one] if one == ".git" && is_small_file(&dotgit) => {}
+        _ => return Ok(false),
+    }
+    let registration = project
+        .git_common_dir
+        .as_deref()
+        .map(|g| g.join("worktrees").join(name));
+    let mut pointers = Vec::new();
+    if let Some(reg) = registration.as_deref() {
+        match fs::symlink_metadata(reg) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("inspect", reg)(e)),
+            Ok(m) if !m.file_type().is_dir() => return Ok(false),
+            Ok(_) => {
+                for entry in fs::read_dir(reg).map_err(io("read", reg))? {
+                    let entry = entry.map_err(io("read", reg))?;
+                    let file = entry.path();
+                    let known = entry.file_name() == "commondir" || entry.file_name() == "gitdir";
+                    if !known || !is_small_file(&file) {
+                        return Ok(false);
+                    }
+                    pointers.push(file);
+                }
+            }
+        }
+    }
+    if entries.len() == 1 {
+        fs::remove_file(&dotgit).map_err(io("remove", &dotgit))?;
+    }
+    fs::remove_dir(&real).map_err(io("remove", &real))?;
+    if let Some(reg) = registration.filter(|r| r.exists()) {
+        for file in &pointers {
+            fs::remove_file(file).map_err(io("remove", file))?;
+        }
+        fs::remove_dir(&reg).map_err(io("remove", &reg))?;
+    }
+    Ok(true)
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

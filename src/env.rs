@@ -195,6 +195,8 @@ pub enum CrashPoint {
     BeforeAppend,
     /// The events are appended; status.json and the WP file are not written.
     AfterAppend,
+    /// A merge's record commit moved the target; the index has not followed.
+    RecordRefMoved,
 }
 
 /// Abort the process at `point` if the test variable names it. Without the
@@ -232,7 +234,7 @@ mod hooks {
     };
     pub const MERGE_INTERRUPT: Var = Var {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
-        doc: "Test hook: `landed` stops a merge right after the refs and files landed.",
+        doc: "Test hook: `landed` stops a merge right after the refs and files landed; `record-ref` aborts it, as a kill would, after its record commit moved the target and before the index followed.",
     };
     pub const MOVE_CRASH: Var = Var {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
@@ -260,11 +262,12 @@ mod hooks {
     }
 
     pub fn crash_point(point: CrashPoint) {
-        let want = match point {
-            CrashPoint::BeforeAppend => "before-append",
-            CrashPoint::AfterAppend => "after-append",
+        let (var, want) = match point {
+            CrashPoint::BeforeAppend => (MOVE_CRASH, "before-append"),
+            CrashPoint::AfterAppend => (MOVE_CRASH, "after-append"),
+            CrashPoint::RecordRefMoved => (MERGE_INTERRUPT, "record-ref"),
         };
-        if get(MOVE_CRASH).as_deref() == Some(want) {
+        if get(var).as_deref() == Some(want) {
             std::process::abort();
         }
     }

@@ -13,8 +13,182 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
-use crate::fsutil::{self, FileLock};
+use crate::error::{Diagnose, Kind};
+use crate::fsutil::{self, FileLock, LockError};
+
+/// Why a login, logout or refresh did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("HOME is not set")]
+    NoHome,
+    /// The credentials lock was not taken (timed out, or its file failed).
+    #[error("{source}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: LockError,
+    },
+    /// The credentials file is not TOML.
+    #[error("{}: invalid credentials file: {}", located(.path, *.line), .source.message())]
+    BadCredentials {
+        path: PathBuf,
+        line: Option<usize>,
+        /// Boxed: a toml error is large, and this is the rare path.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// The credentials file lacks a token.
+    #[error("{}: credentials file has no [{table}] {key}", .path.display())]
+    MissingCredential {
+        path: PathBuf,
+        table: &'static str,
+        key: &'static str,
+    },
+    /// The credentials file could not be read (fsutil's error: too big, not
+    /// UTF-8, unreadable), kept whole.
+    #[error("{0}")]
+    ReadCredentials(#[source] crate::fsutil::FsError),
+    #[error("cannot remove {}: {source}", .path.display())]
+    RemoveCredentials {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `~/.spec-kitty/config.toml` is not TOML.
+    #[error("{}: invalid TOML: {}", .path.display(), .source.message())]
+    BadConfig {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid server URL {url}: {source}")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("refusing to send credentials to {url}: HTTPS is required")]
+    InsecureUrl { url: String },
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the server at {url} answered {status}, a redirect to {location}; spec-kitty does not follow redirects with credentials")]
+    Redirect {
+        url: String,
+        status: u16,
+        location: String,
+    },
+    /// The answer was not JSON.
+    #[error("invalid response from {url}")]
+    BadResponse {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The answer lacked a token.
+    #[error("invalid response from {url}: no `{field}`")]
+    MissingToken { url: String, field: String },
+    #[error("already logged in as {username}")]
+    AlreadyLoggedIn { username: String },
+    #[error("no username given and no terminal to ask on")]
+    NoUsername,
+    #[error("no password given and no terminal to ask on")]
+    NoPassword,
+    #[error("the password is empty")]
+    EmptyPassword,
+    #[error("invalid username or password")]
+    BadLogin,
+    #[error("the server answered {status} to the login request")]
+    LoginStatus { status: u16 },
+    #[error("not logged in")]
+    NotLoggedIn,
+    #[error("the refresh token has expired")]
+    RefreshExpired,
+    /// The refresh token would go to a server other than its issuer.
+    #[error("the stored login was issued by {issuer}, but the server is now set to {server}; the refresh token is only ever sent to its issuer")]
+    ServerChanged { issuer: String, server: String },
+    /// The server rejected the refresh token on disk; it was removed.
+    #[error("session expired, run spec-kitty auth login")]
+    SessionExpired,
+    #[error("the server answered {status} to the refresh request")]
+    RefreshStatus { status: u16 },
+    /// A write through [`crate::fsutil`], which reports its failures as
+    /// [`crate::fsutil::FsError`]; kept whole.
+    #[error("{0}")]
+    Fs(#[from] crate::fsutil::FsError),
+}
+
+/// `path` or `path:line`, the way parse errors name where they are.
+fn located(path: &Path, line: Option<usize>) -> String {
+    match line {
+        Some(n) => format!("{}:{n}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+const RELOGIN: &str = "run `spec-kitty auth login --force` to replace it";
+const KEPT: &str = "stored credentials were kept";
+
+impl Diagnose for AuthError {
+    fn kind(&self) -> Kind {
+        match self {
+            AuthError::Runtime(_) | AuthError::HttpClient(_) => Kind::Internal,
+            AuthError::Lock { source, .. } => source.kind(),
+            AuthError::ReadCredentials(e) | AuthError::Fs(e) => e.kind(),
+            _ => Kind::User,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        use AuthError::*;
+        Some(match self {
+            NoHome => "set HOME to your home directory".into(),
+            Lock { path, .. } => format!(
+                "another spec-kitty process holds {}; try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS",
+                path.display()
+            ),
+            BadCredentials { .. } | MissingCredential { .. } | ReadCredentials(_) => RELOGIN.into(),
+            RemoveCredentials { path, source } => crate::error::io_hint(path, source.kind())?,
+            BadUrl { .. } => "use a full URL such as https://sync.example.com".into(),
+            InsecureUrl { .. } => {
+                "use an https:// server URL (plain http is allowed only for localhost)".into()
+            }
+            Unreachable { .. } => {
+                "check the network and the server URL; stored credentials were kept".into()
+            }
+            Redirect { .. } => "set the server URL to the final address (SPEC_KITTY_SERVER_URL or [sync] server_url); stored credentials were kept".into(),
+            BadResponse { .. } | MissingToken { .. } => KEPT.into(),
+            AlreadyLoggedIn { .. } => {
+                "pass --force to log in again, or `spec-kitty auth logout` first".into()
+            }
+            NoUsername => "pass --username".into(),
+            NoPassword => "pass --password-stdin and pipe the password in".into(),
+            NotLoggedIn | RefreshExpired => "run `spec-kitty auth login`".into(),
+            ServerChanged { .. } => "run `spec-kitty auth login --force` to log in to the new server (or set the server back)".into(),
+            SessionExpired => {
+                "the server rejected the refresh token; the stored credentials were removed".into()
+            }
+            RefreshStatus { .. } => "stored credentials were kept; try again later".into(),
+            Fs(e) => e.hint()?,
+            BadConfig { .. } | Runtime(_) | HttpClient(_) | EmptyPassword | BadLogin
+            | LoginStatus { .. } => return None,
+        })
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            AuthError::ReadCredentials(e) | AuthError::Fs(e) => e.details(),
+            _ => None,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, AuthError>;
 
 pub const DEFAULT_SERVER: &str = "https://spec-kitty-dev.fly.dev";
 const DEFAULT_ACCESS_LIFETIME: i64 = 900;
@@ -48,9 +222,7 @@ impl AuthHome {
     /// From `$HOME`, `$SPEC_KITTY_SERVER_URL`, `$SPEC_KITTY_LOCK_TIMEOUT_MS` and
     /// `$SPEC_KITTY_HTTP_TIMEOUT_MS` (see [`crate::env`]).
     pub fn from_env() -> Result<AuthHome> {
-        let home = crate::env::home().ok_or_else(|| {
-            Error::user("HOME is not set").with_hint("set HOME to your home directory")
-        })?;
+        let home = crate::env::home().ok_or(AuthError::NoHome)?;
         let mut h = AuthHome::new(home);
         h.server_override = crate::env::server_url();
         if let Some(t) = crate::env::lock_timeout() {
@@ -73,13 +245,10 @@ impl AuthHome {
 
     fn lock(&self) -> Result<FileLock> {
         // 0700 every time, also when it already existed wider; a link there is refused.
-        fsutil::create_private_dir(&self.dir)?;
-        FileLock::acquire(&self.lock_path(), self.lock_timeout, "the credentials file").map_err(|e| {
-            Error::from(e).with_hint(format!(
-                "another spec-kitty process holds {}; try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS",
-                self.lock_path().display()
-            ))
-        })
+        fsutil::create_private_dir(&self.dir).map_err(AuthError::Fs)?;
+        let path = self.lock_path();
+        FileLock::acquire(&path, self.lock_timeout, "the credentials file")
+            .map_err(|source| AuthError::Lock { path, source })
     }
 }
 
@@ -135,26 +304,21 @@ impl Credentials {
     }
 
     fn parse(path: &Path, text: &str) -> Result<Credentials> {
-        let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let line = crate::error::toml_error_line(text, &e);
-            Error::parse(
-                path,
-                line,
-                format!("invalid credentials file: {}", e.message()),
-            )
-            .with_hint("run `spec-kitty auth login --force` to replace it")
-        })?;
+        let doc: toml::Table =
+            text.parse()
+                .map_err(|source: toml::de::Error| AuthError::BadCredentials {
+                    path: path.to_path_buf(),
+                    line: crate::error::toml_error_line(text, &source),
+                    source: Box::new(source),
+                })?;
         let get = |table: &str, key: &str| -> Option<String> {
             doc.get(table)?.get(key)?.as_str().map(str::to_string)
         };
-        let need = |table: &str, key: &str| {
-            get(table, key).ok_or_else(|| {
-                Error::parse(
-                    path,
-                    None,
-                    format!("credentials file has no [{table}] {key}"),
-                )
-                .with_hint("run `spec-kitty auth login --force` to replace it")
+        let need = |table: &'static str, key: &'static str| {
+            get(table, key).ok_or_else(|| AuthError::MissingCredential {
+                path: path.to_path_buf(),
+                table,
+                key,
             })
         };
         Ok(Credentials {
@@ -179,26 +343,23 @@ pub fn load(home: &AuthHome) -> Result<Option<Credentials>> {
     match fsutil::read_capped(&path, MAX_CREDENTIALS_BYTES) {
         Ok(Some(text)) => Credentials::parse(&path, &text).map(Some),
         Ok(None) => Ok(None),
-        Err(e) => {
-            Err(crate::Error::from(e)
-                .with_hint("run `spec-kitty auth login --force` to replace it"))
-        }
+        Err(e) => Err(AuthError::ReadCredentials(e)),
     }
 }
 
 fn save(home: &AuthHome, c: &Credentials) -> Result<()> {
-    Ok(fsutil::atomic_write_mode(
-        &home.credentials(),
-        c.to_toml().as_bytes(),
-        Some(0o600),
-    )?)
+    fsutil::atomic_write_mode(&home.credentials(), c.to_toml().as_bytes(), Some(0o600))
+        .map_err(AuthError::Fs)
 }
 
 fn clear(home: &AuthHome) -> Result<bool> {
     match std::fs::remove_file(home.credentials()) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(Error::io("remove", &home.credentials(), e)),
+        Err(source) => Err(AuthError::RemoveCredentials {
+            path: home.credentials(),
+            source,
+        }),
     }
 }
 
@@ -212,10 +373,15 @@ pub fn server_url(home: &AuthHome) -> Result<String> {
             let cfg = home.config();
             // Missing means the default; any other read error is an error,
             // never a silent fall-back to the default server.
-            let text = fsutil::read_capped(&cfg, MAX_CREDENTIALS_BYTES)?.unwrap_or_default();
-            let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-                Error::parse(&cfg, None, format!("invalid TOML: {}", e.message()))
-            })?;
+            let text = fsutil::read_capped(&cfg, MAX_CREDENTIALS_BYTES)
+                .map_err(AuthError::Fs)?
+                .unwrap_or_default();
+            let doc: toml::Table =
+                text.parse()
+                    .map_err(|source: toml::de::Error| AuthError::BadConfig {
+                        path: cfg.clone(),
+                        source: Box::new(source),
+                    })?;
             doc.get("sync")
                 .and_then(|s| s.get("server_url"))
                 .and_then(|v| v.as_str())
@@ -227,9 +393,9 @@ pub fn server_url(home: &AuthHome) -> Result<String> {
 }
 
 fn check_url(url: &str) -> Result<String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        Error::user(format!("invalid server URL {url}: {e}"))
-            .with_hint("use a full URL such as https://sync.example.com")
+    let parsed = reqwest::Url::parse(url).map_err(|source| AuthError::BadUrl {
+        url: url.to_string(),
+        source,
     })?;
     let host = parsed
         .host_str()
@@ -243,10 +409,9 @@ fn check_url(url: &str) -> Result<String> {
     match parsed.scheme() {
         "https" => Ok(url.to_string()),
         "http" if loopback => Ok(url.to_string()),
-        _ => Err(Error::user(format!(
-            "refusing to send credentials to {url}: HTTPS is required"
-        ))
-        .with_hint("use an https:// server URL (plain http is allowed only for localhost)")),
+        _ => Err(AuthError::InsecureUrl {
+            url: url.to_string(),
+        }),
     }
 }
 
@@ -254,7 +419,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::internal(format!("cannot start the network runtime: {e}")))
+        .map_err(AuthError::Runtime)
 }
 
 /// What the server answered.
@@ -271,30 +436,37 @@ fn post(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<Reply>
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
-        let resp = client.post(url).json(body).send().await.map_err(|e| {
-            Error::user(format!("cannot reach the server at {url}: {e}"))
-                .with_hint("check the network and the server URL; stored credentials were kept")
-        })?;
+            .map_err(AuthError::HttpClient)?;
+        let resp =
+            client
+                .post(url)
+                .json(body)
+                .send()
+                .await
+                .map_err(|source| AuthError::Unreachable {
+                    url: url.to_string(),
+                    source,
+                })?;
         let status = resp.status().as_u16();
         if resp.status().is_redirection() {
-            let to = resp
+            let location = resp
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("elsewhere")
                 .to_string();
-            return Err(Error::user(format!(
-                "the server at {url} answered {status}, a redirect to {to}; spec-kitty does not follow redirects with credentials"
-            ))
-            .with_hint("set the server URL to the final address (SPEC_KITTY_SERVER_URL or [sync] server_url); stored credentials were kept"));
+            return Err(AuthError::Redirect {
+                url: url.to_string(),
+                status,
+                location,
+            });
         }
         if status != 200 {
             return Ok(Reply::Status(status));
         }
-        let v: serde_json::Value = resp.json().await.map_err(|_| {
-            Error::user(format!("invalid response from {url}"))
-                .with_hint("stored credentials were kept")
+        let v: serde_json::Value = resp.json().await.map_err(|source| AuthError::BadResponse {
+            url: url.to_string(),
+            source,
         })?;
         Ok(Reply::Ok(v))
     })
@@ -322,9 +494,9 @@ fn tokens_from(
         v.get(k)
             .and_then(|x| x.as_str())
             .map(str::to_string)
-            .ok_or_else(|| {
-                Error::user(format!("invalid response from {url}: no `{k}`"))
-                    .with_hint("stored credentials were kept")
+            .ok_or_else(|| AuthError::MissingToken {
+                url: url.to_string(),
+                field: k.to_string(),
             })
     };
     let now = Utc::now();
@@ -384,27 +556,22 @@ pub fn plan_login(
     if !force {
         if let Some(c) = load(home)? {
             if c.refresh_seconds_left() > 0 {
-                return Err(Error::user(format!("already logged in as {}", c.username))
-                    .with_hint("pass --force to log in again, or `spec-kitty auth logout` first"));
+                return Err(AuthError::AlreadyLoggedIn {
+                    username: c.username,
+                });
             }
         }
     }
     let user = match username {
         Some(u) => LoginInput::Given(u),
         None if tty => LoginInput::Ask,
-        None => {
-            return Err(Error::user("no username given and no terminal to ask on")
-                .with_hint("pass --username"))
-        }
+        None => return Err(AuthError::NoUsername),
     };
     let pass = match (password, password_stdin) {
         (Some(p), _) => LoginInput::Given(p),
         (None, true) => LoginInput::StdinLine,
         (None, false) if tty => LoginInput::Ask,
-        (None, false) => {
-            return Err(Error::user("no password given and no terminal to ask on")
-                .with_hint("pass --password-stdin and pipe the password in"))
-        }
+        (None, false) => return Err(AuthError::NoPassword),
     };
     Ok((user, pass))
 }
@@ -412,7 +579,7 @@ pub fn plan_login(
 /// Log in with a username and password and store the tokens.
 pub fn login(home: &AuthHome, username: &str, password: &str) -> Result<Credentials> {
     if password.is_empty() {
-        return Err(Error::user("the password is empty"));
+        return Err(AuthError::EmptyPassword);
     }
     let server = server_url(home)?;
     let url = format!("{server}/api/v1/token/");
@@ -427,10 +594,8 @@ pub fn login(home: &AuthHome, username: &str, password: &str) -> Result<Credenti
             save(home, &creds)?;
             Ok(creds)
         }
-        Reply::Status(401) => Err(Error::user("invalid username or password")),
-        Reply::Status(code) => Err(Error::user(format!(
-            "the server answered {code} to the login request"
-        ))),
+        Reply::Status(401) => Err(AuthError::BadLogin),
+        Reply::Status(status) => Err(AuthError::LoginStatus { status }),
     }
 }
 
@@ -458,11 +623,10 @@ pub enum Refreshed {
 /// Refresh the tokens under the credentials lock. Without `force`, a fresh
 /// access token (more than 30 s left) is kept as is.
 pub fn refresh(home: &AuthHome, force: bool) -> Result<(Refreshed, Credentials)> {
-    let not_logged_in = || Error::user("not logged in").with_hint("run `spec-kitty auth login`");
     // What we saw before waiting for the lock: if it changes meanwhile, someone else refreshed.
-    let seen = load(home)?.ok_or_else(not_logged_in)?;
+    let seen = load(home)?.ok_or(AuthError::NotLoggedIn)?;
     let _lock = home.lock()?;
-    let current = load(home)?.ok_or_else(not_logged_in)?;
+    let current = load(home)?.ok_or(AuthError::NotLoggedIn)?;
     if current.refresh != seen.refresh {
         return Ok((Refreshed::RotatedElsewhere, current));
     }
@@ -470,18 +634,15 @@ pub fn refresh(home: &AuthHome, force: bool) -> Result<(Refreshed, Credentials)>
         return Ok((Refreshed::StillFresh, current));
     }
     if current.refresh_seconds_left() <= 0 {
-        return Err(
-            Error::user("the refresh token has expired").with_hint("run `spec-kitty auth login`")
-        );
+        return Err(AuthError::RefreshExpired);
     }
     let server = server_url(home)?;
     // The refresh token goes only to the server that issued it.
     if !current.server_url.is_empty() && current.server_url.trim_end_matches('/') != server {
-        return Err(Error::user(format!(
-            "the stored login was issued by {}, but the server is now set to {server}; the refresh token is only ever sent to its issuer",
-            current.server_url
-        ))
-        .with_hint("run `spec-kitty auth login --force` to log in to the new server (or set the server back)"));
+        return Err(AuthError::ServerChanged {
+            issuer: current.server_url,
+            server,
+        });
     }
     let url = format!("{server}/api/v1/token/refresh/");
     let sent = current.refresh.clone();
@@ -509,22 +670,15 @@ pub fn refresh(home: &AuthHome, force: bool) -> Result<(Refreshed, Credentials)>
                 }
             }
             clear(home)?;
-            Err(
-                Error::user("session expired, run spec-kitty auth login").with_hint(
-                    "the server rejected the refresh token; the stored credentials were removed",
-                ),
-            )
+            Err(AuthError::SessionExpired)
         }
-        Reply::Status(code) => Err(Error::user(format!(
-            "the server answered {code} to the refresh request"
-        ))
-        .with_hint("stored credentials were kept; try again later")),
+        Reply::Status(status) => Err(AuthError::RefreshStatus { status }),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{plan_login, AuthHome, LoginInput};
+    use super::{plan_login, AuthError, AuthHome, LockError, LoginInput};
 
     #[test]
     fn login_asks_only_on_a_terminal() {
@@ -552,10 +706,107 @@ mod tests {
             plan(Some("u"), Some("p"), false, false).unwrap(),
             (LoginInput::Given("u".into()), LoginInput::Given("p".into()))
         );
-        let e = plan(None, Some("p"), false, false).unwrap_err();
+        let e = crate::Error::from(plan(None, Some("p"), false, false).unwrap_err());
         assert_eq!(e.hint.as_deref(), Some("pass --username"));
         let e = plan(Some("u"), None, false, false).unwrap_err();
-        assert!(e.message.contains("no password given"), "{}", e.message);
-        assert!(super::login(&home, "u", "").is_err());
+        assert!(matches!(e, AuthError::NoPassword), "{e:?}");
+        assert!(e.to_string().contains("no password given"), "{e}");
+        assert!(matches!(
+            super::login(&home, "u", ""),
+            Err(AuthError::EmptyPassword)
+        ));
+    }
+
+    #[test]
+    fn a_corrupt_credentials_file_keeps_its_toml_error_and_says_how_to_replace_it() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let home = AuthHome::new(dir.path().to_path_buf());
+        std::fs::create_dir_all(&home.dir).unwrap();
+        std::fs::write(home.credentials(), "[tokens]\naccess = \n").unwrap();
+        let e = super::load(&home).unwrap_err();
+        assert!(
+            matches!(&e, AuthError::BadCredentials { line: Some(2), .. }),
+            "{e:?}"
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<Box<toml::de::Error>>()
+            .is_some());
+        let e = crate::Error::from(e);
+        assert!(
+            e.message
+                .contains("credentials:2: invalid credentials file: "),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.hint.as_deref(), Some(super::RELOGIN));
+
+        std::fs::write(home.credentials(), "[tokens]\naccess = \"a\"\n").unwrap();
+        let e = super::load(&home).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                AuthError::MissingCredential {
+                    table: "tokens",
+                    key: "refresh",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_held_lock_is_a_lock_error_inside_with_the_auth_hint() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mut home = AuthHome::new(dir.path().to_path_buf());
+        home.lock_timeout = std::time::Duration::from_millis(20);
+        let _held = home.lock().unwrap();
+        let e = home.lock().unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                AuthError::Lock {
+                    source: LockError::Timeout { .. },
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.source().unwrap().downcast_ref::<LockError>().is_some());
+        let e = crate::Error::from(e);
+        assert!(
+            e.message
+                .starts_with("timed out after 0.0s waiting for the lock on the credentials file"),
+            "{}",
+            e.message
+        );
+        assert!(e
+            .hint
+            .unwrap()
+            .ends_with("try again, or raise SPEC_KITTY_LOCK_TIMEOUT_MS"));
+    }
+
+    #[test]
+    fn a_bad_or_plain_http_url_is_refused_with_the_parse_error_kept() {
+        let e = super::check_url("not a url").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AuthError::BadUrl {
+                    source: url::ParseError::RelativeUrlWithoutBase,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(matches!(
+            super::check_url("http://example.com"),
+            Err(AuthError::InsecureUrl { .. })
+        ));
+        assert!(super::check_url("http://127.0.0.1:9").is_ok());
     }
 }

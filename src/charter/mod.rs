@@ -13,9 +13,98 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnose, Kind};
 use crate::fsutil;
 use crate::project::Project;
+
+/// What can go wrong with the charter, its interview and its context.
+#[derive(Debug, thiserror::Error)]
+pub enum CharterError {
+    #[error("unknown interview profile {profile:?}")]
+    UnknownProfile { profile: String },
+    /// An `--answer KEY=...` whose key the profile does not ask.
+    #[error("--answer {key}: no such question in the {profile} profile")]
+    UnknownQuestion {
+        key: String,
+        profile: String,
+        questions: Vec<&'static str>,
+    },
+    #[error("unknown action {action:?}")]
+    UnknownAction { action: String },
+    /// answers.yaml is not YAML.
+    #[error("{}: not valid YAML: {source}", .path.display())]
+    BadAnswers {
+        path: PathBuf,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// `generate` without `--force` over an existing charter.
+    #[error("{} already exists", .path.display())]
+    CharterExists { path: PathBuf },
+    /// `generate --from-interview` before any interview.
+    #[error("no interview answers at {}", .path.display())]
+    NoAnswers { path: PathBuf },
+    /// `sync` with no charter.md to record.
+    #[error("no charter at {}", .path.display())]
+    NoCharter {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// answers.yaml could not be rendered (a bug).
+    #[error("answers.yaml: {0}")]
+    RenderAnswers(#[source] serde_yaml::Error),
+    /// context-state.json could not be rendered (a bug).
+    #[error("{0}")]
+    RenderState(#[source] serde_json::Error),
+    /// A read or write through [`crate::fsutil`], which reports its failures as
+    /// [`crate::fsutil::FsError`]; kept whole.
+    #[error("{0}")]
+    Fs(#[from] crate::fsutil::FsError),
+}
+
+impl Diagnose for CharterError {
+    fn kind(&self) -> Kind {
+        use CharterError::*;
+        match self {
+            UnknownProfile { .. } | UnknownQuestion { .. } | UnknownAction { .. } => Kind::Usage,
+            RenderAnswers(_) | RenderState(_) => Kind::Internal,
+            Fs(e) => e.kind(),
+            BadAnswers { .. } | CharterExists { .. } | NoAnswers { .. } | NoCharter { .. } => {
+                Kind::User
+            }
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        use CharterError::*;
+        match self {
+            UnknownProfile { .. } => Some(format!("choose one of: {}", PROFILES.join(", "))),
+            UnknownQuestion { questions, .. } => Some(format!("questions: {}", questions.join(", "))),
+            UnknownAction { .. } => Some(format!("choose one of: {}", ACTIONS.join(", "))),
+            BadAnswers { .. } => {
+                Some("fix the file or run `spec-kitty charter interview` again".into())
+            }
+            CharterExists { .. } => {
+                Some("pass --force to regenerate it from the interview answers".into())
+            }
+            NoAnswers { .. } => Some(
+                "run `spec-kitty charter interview` first (add --defaults to accept the defaults)"
+                    .into(),
+            ),
+            NoCharter { .. } => Some("create one: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`".into()),
+            RenderAnswers(_) | RenderState(_) => None,
+            Fs(e) => e.hint(),
+        }
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            CharterError::Fs(e) => e.details(),
+            _ => None,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, CharterError>;
 
 /// The interview profiles.
 pub const PROFILES: &[&str] = &["minimal", "comprehensive"];
@@ -53,10 +142,9 @@ pub fn questions(profile: &str) -> Result<Vec<Question>> {
     match profile {
         "minimal" => Ok(MINIMAL.to_vec()),
         "comprehensive" => Ok(MINIMAL.iter().chain(COMPREHENSIVE_EXTRA).copied().collect()),
-        _ => Err(
-            Error::usage(format!("unknown interview profile {profile:?}"))
-                .with_hint(format!("choose one of: {}", PROFILES.join(", "))),
-        ),
+        _ => Err(CharterError::UnknownProfile {
+            profile: profile.to_string(),
+        }),
     }
 }
 
@@ -139,13 +227,11 @@ pub fn interview(
     let qs = questions(profile)?;
     for k in given.keys() {
         if !qs.iter().any(|q| q.key == k) {
-            return Err(Error::usage(format!(
-                "--answer {k}: no such question in the {profile} profile"
-            ))
-            .with_hint(format!(
-                "questions: {}",
-                qs.iter().map(|q| q.key).collect::<Vec<_>>().join(", ")
-            )));
+            return Err(CharterError::UnknownQuestion {
+                key: k.clone(),
+                profile: profile.to_string(),
+                questions: qs.iter().map(|q| q.key).collect(),
+            });
         }
     }
     let tools = detect_tools(&project.root);
@@ -195,11 +281,10 @@ pub fn save_answers(project: &Project, a: &Answers) -> Result<PathBuf> {
             doc.insert(k.clone(), v.clone());
         }
     }
-    let text =
-        serde_yaml::to_string(&doc).map_err(|e| Error::internal(format!("answers.yaml: {e}")))?;
+    let text = serde_yaml::to_string(&doc).map_err(CharterError::RenderAnswers)?;
     let path = answers_file(project);
-    fsutil::create_dir_all(path.parent().unwrap_or(&path))?;
-    fsutil::atomic_write(&path, text.as_bytes())?;
+    fsutil::create_dir_all(path.parent().unwrap_or(&path)).map_err(CharterError::Fs)?;
+    fsutil::atomic_write(&path, text.as_bytes()).map_err(CharterError::Fs)?;
     Ok(path)
 }
 
@@ -209,11 +294,12 @@ pub fn load_answers(project: &Project) -> Result<Option<Answers>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = fsutil::read_to_string(&path)?;
-    let doc: serde_yaml::Mapping = serde_yaml::from_str(&text).map_err(|e| {
-        Error::user(format!("{}: not valid YAML: {e}", path.display()))
-            .with_hint("fix the file or run `spec-kitty charter interview` again")
-    })?;
+    let text = fsutil::read_to_string(&path).map_err(CharterError::Fs)?;
+    let doc: serde_yaml::Mapping =
+        serde_yaml::from_str(&text).map_err(|source| CharterError::BadAnswers {
+            path: path.clone(),
+            source,
+        })?;
     let text_of = |v: &serde_yaml::Value| match v {
         serde_yaml::Value::String(s) => Some(s.clone()),
         serde_yaml::Value::Number(n) => Some(n.to_string()),
@@ -304,27 +390,23 @@ pub fn generate(
 ) -> Result<Generated> {
     let path = charter_file(project);
     if path.exists() && !force {
-        return Err(Error::user(format!("{} already exists", path.display()))
-            .with_hint("pass --force to regenerate it from the interview answers"));
+        return Err(CharterError::CharterExists { path });
     }
-    let mut answers =
-        match load_answers(project)? {
-            Some(a) => a,
-            None if from_interview => return Err(Error::user(format!(
-                "no interview answers at {}",
-                answers_file(project).display()
-            ))
-            .with_hint(
-                "run `spec-kitty charter interview` first (add --defaults to accept the defaults)",
-            )),
-            None => interview(
-                project,
-                mission.unwrap_or("software-dev"),
-                "minimal",
-                &BTreeMap::new(),
-                |_, _| None,
-            )?,
-        };
+    let mut answers = match load_answers(project)? {
+        Some(a) => a,
+        None if from_interview => {
+            return Err(CharterError::NoAnswers {
+                path: answers_file(project),
+            })
+        }
+        None => interview(
+            project,
+            mission.unwrap_or("software-dev"),
+            "minimal",
+            &BTreeMap::new(),
+            |_, _| None,
+        )?,
+    };
     if let Some(m) = mission {
         answers.mission = m.to_string();
     }
@@ -332,11 +414,12 @@ pub fn generate(
     let text = render(&answers, &now);
     let meta = metadata_text(text.as_bytes());
     let meta_path = metadata_file(project);
-    fsutil::create_dir_all(&charter_dir(project))?;
+    fsutil::create_dir_all(&charter_dir(project)).map_err(CharterError::Fs)?;
     fsutil::atomic_write_all(&[
         (path.as_path(), text.as_bytes()),
         (meta_path.as_path(), meta.as_bytes()),
-    ])?;
+    ])
+    .map_err(CharterError::Fs)?;
     Ok(Generated {
         charter_file: path.clone(),
         files_written: vec![path, meta_path],
@@ -357,14 +440,15 @@ fn metadata_text(charter: &[u8]) -> String {
 /// `status` says `synced`. Returns false when it already was (unless `force`).
 pub fn sync(project: &Project, force: bool) -> Result<bool> {
     let path = charter_file(project);
-    let bytes = std::fs::read(&path).map_err(|_| {
-        Error::user(format!("no charter at {}", path.display()))
-            .with_hint("create one: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`")
-    })?;
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(source) => return Err(CharterError::NoCharter { path, source }),
+    };
     if !force && status(project)?.status == "synced" {
         return Ok(false);
     }
-    fsutil::atomic_write(&metadata_file(project), metadata_text(&bytes).as_bytes())?;
+    fsutil::atomic_write(&metadata_file(project), metadata_text(&bytes).as_bytes())
+        .map_err(CharterError::Fs)?;
     Ok(true)
 }
 
@@ -464,8 +548,9 @@ fn summary(text: &str) -> String {
 /// The context text for `action`; records the first load in context-state.json.
 pub fn context(project: &Project, action: &str) -> Result<Context> {
     if !ACTIONS.contains(&action) {
-        return Err(Error::usage(format!("unknown action {action:?}"))
-            .with_hint(format!("choose one of: {}", ACTIONS.join(", "))));
+        return Err(CharterError::UnknownAction {
+            action: action.to_string(),
+        });
     }
     let path = charter_file(project);
     let Some(text) = std::fs::read_to_string(&path).ok() else {
@@ -498,9 +583,8 @@ pub fn context(project: &Project, action: &str) -> Result<Context> {
             state["actions"] = json!({});
         }
         state["actions"][action] = json!(crate::timefmt::now_iso_seconds_z());
-        let out =
-            serde_json::to_string_pretty(&state).map_err(|e| Error::internal(e.to_string()))?;
-        fsutil::atomic_write(&state_path, out.as_bytes())?;
+        let out = serde_json::to_string_pretty(&state).map_err(CharterError::RenderState)?;
+        fsutil::atomic_write(&state_path, out.as_bytes()).map_err(CharterError::Fs)?;
     }
     Ok(Context {
         action: action.to_string(),
@@ -537,4 +621,78 @@ fn truncate(text: &str, limit: usize) -> String {
     let cut: String = text.chars().take(limit).collect();
     let cut = cut.rfind('\n').map(|i| &cut[..i]).unwrap_or(&cut);
     format!("{cut}\n[... the rest of the charter is in the file]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    fn project() -> (tempfile::TempDir, Project) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        let p = Project::at(dir.path());
+        (dir, p)
+    }
+
+    #[test]
+    fn bad_answers_yaml_keeps_the_yaml_error_and_names_the_file() {
+        let (_d, p) = project();
+        let path = answers_file(&p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "answers: [unclosed\n").unwrap();
+        let e = load_answers(&p).unwrap_err();
+        assert!(
+            matches!(&e, CharterError::BadAnswers { path: at, .. } if *at == path),
+            "{e:?}"
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<serde_yaml::Error>()
+            .is_some());
+        let e = crate::Error::from(e);
+        assert_eq!(e.kind, Kind::User);
+        assert!(
+            e.message
+                .starts_with(&format!("{}: not valid YAML: ", path.display())),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("fix the file or run `spec-kitty charter interview` again")
+        );
+    }
+
+    #[test]
+    fn usage_failures_are_usage_and_list_the_choices() {
+        let (_d, p) = project();
+        let e = questions("huge").unwrap_err();
+        assert!(matches!(&e, CharterError::UnknownProfile { profile } if profile == "huge"));
+        let e = crate::Error::from(e);
+        assert_eq!(
+            (e.kind, e.hint.as_deref()),
+            (Kind::Usage, Some("choose one of: minimal, comprehensive"))
+        );
+        let given = BTreeMap::from([("nope".to_string(), "x".to_string())]);
+        let e = interview(&p, "software-dev", "minimal", &given, |_, _| None).unwrap_err();
+        assert!(
+            matches!(&e, CharterError::UnknownQuestion { key, questions, .. } if key == "nope" && questions.len() == MINIMAL.len())
+        );
+        let e = context(&p, "deploy").unwrap_err();
+        assert_eq!(crate::Error::from(e).message, "unknown action \"deploy\"");
+    }
+
+    #[test]
+    fn sync_without_a_charter_keeps_the_io_error() {
+        let (_d, p) = project();
+        let e = sync(&p, false).unwrap_err();
+        let CharterError::NoCharter { source, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        assert!(generate(&p, None, true, false)
+            .is_err_and(|e| matches!(e, CharterError::NoAnswers { .. })));
+    }
 }

@@ -30,7 +30,10 @@ pub fn completion_script(shell: clap_complete::Shell) -> Result<String> {
 
 /// The man page (roff) for `spec-kitty` or one of its subcommands (`path`).
 pub fn man_page(path: &[String]) -> Result<String> {
+    // Built first, so a subcommand's page carries the global options (--json,
+    // --color) that clap propagates to every subcommand.
     let mut cmd = Cli::command();
+    cmd.build();
     let mut name = String::from("spec-kitty");
     let mut bin = name.clone();
     for word in path {

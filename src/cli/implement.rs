@@ -58,7 +58,10 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
         for line in merged_in_lines(&ws) {
             ctx.say(line);
         }
-        ctx.say("  to claim it and get its prompt: spec-kitty agent action implement");
+        ctx.say(format!(
+            "  to claim it and get its prompt: spec-kitty agent action implement {} --mission {} --agent <agent>",
+            wp.id, mission.slug
+        ));
     }
     Ok(())
 }

@@ -160,7 +160,7 @@ fn parse_answer(line: &str) -> Result<Vec<&'static Agent>> {
         ))
         .with_hint("run again and pick at least one, or pass --ai"));
     }
-    agents::parse_list(&keys.join(","))
+    Ok(agents::parse_list(&keys.join(","))?)
 }
 
 /// The "Next steps" lines (also in `--json`).

@@ -306,10 +306,12 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         }
     };
 
-    // lanes.json.
+    // lanes.json, once it is known to stay inside, through the same
+    // mission-checked loader the commands use: one that names another
+    // mission is this mission's problem, and its lanes are not shown.
     let lanes_path = mission.lanes_file();
     let lanes = match confined(root, &lanes_path) {
-        Ok(Some(real)) => match LanesManifest::read(&real) {
+        Ok(Some(_)) => match LanesManifest::for_mission(&mission) {
             Ok(l) => l,
             Err(e) => {
                 problem(&lanes_path, None, e.to_string());

@@ -1,7 +1,7 @@
 //! The agents spec-kitty can set up: where each keeps its slash commands and in
 //! which file format.
 
-use crate::error::{Error, Result};
+use super::InitError;
 
 /// How an agent reads a slash-command file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +106,7 @@ pub fn find(key: &str) -> Option<&'static Agent> {
 
 /// Parse `--ai codex,claude` (commas or semicolons, any case, duplicates dropped,
 /// order kept). Unknown keys are one error listing all of them and the valid keys.
-pub fn parse_list(list: &str) -> Result<Vec<&'static Agent>> {
+pub fn parse_list(list: &str) -> Result<Vec<&'static Agent>, InitError> {
     let mut out: Vec<&'static Agent> = Vec::new();
     let mut unknown = Vec::new();
     for part in list.split([',', ';']) {
@@ -124,20 +124,10 @@ pub fn parse_list(list: &str) -> Result<Vec<&'static Agent>> {
         }
     }
     if !unknown.is_empty() {
-        return Err(Error::user(format!(
-            "unknown agent{} {}; valid agents are: {}",
-            if unknown.len() == 1 { "" } else { "s" },
-            unknown.join(", "),
-            valid_keys()
-        ))
-        .with_hint("pass one or more of them, comma-separated, e.g. --ai codex,claude"));
+        return Err(InitError::UnknownAgents { keys: unknown });
     }
     if out.is_empty() {
-        return Err(Error::user(format!(
-            "--ai names no agent; valid agents are: {}",
-            valid_keys()
-        ))
-        .with_hint("e.g. --ai codex"));
+        return Err(InitError::NoAgentNamed);
     }
     Ok(out)
 }
@@ -173,9 +163,19 @@ mod tests {
             ["codex", "claude"]
         );
         let e = parse_list("codex,vim,emacs").unwrap_err();
-        assert!(e.message.contains("vim, emacs"), "{}", e.message);
+        assert!(
+            matches!(&e, InitError::UnknownAgents { keys } if keys == &["vim", "emacs"]),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        assert!(
+            e.message
+                .starts_with("unknown agents vim, emacs; valid agents are: "),
+            "{}",
+            e.message
+        );
         assert!(e.message.contains("antigravity"));
-        assert!(parse_list(" , ").is_err());
+        assert!(matches!(parse_list(" , "), Err(InitError::NoAgentNamed)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use super::InitError;
 use crate::fsutil;
 
 /// Project-relative path of the manifest.
@@ -32,17 +32,13 @@ pub struct ManagedFile {
 
 impl Manifest {
     /// Read the manifest of the project at `root`; an absent file is an empty manifest.
-    pub fn load(root: &Path) -> Result<Manifest> {
+    pub fn load(root: &Path) -> Result<Manifest, InitError> {
         let path = root.join(MANIFEST_PATH);
         if !path.exists() {
             return Ok(Manifest::default());
         }
-        let text = fsutil::read_to_string(&path)?;
-        serde_json::from_str(&text).map_err(|e| {
-            Error::parse(&path, Some(e.line()), e.to_string()).with_hint(format!(
-                "delete {MANIFEST_PATH} and run `spec-kitty init .` again; files you edited are then left alone and reported"
-            ))
-        })
+        let text = fsutil::read_to_string(&path).map_err(InitError::Fs)?;
+        serde_json::from_str(&text).map_err(|source| InitError::BadManifest { path, source })
     }
 
     /// The manifest's bytes: pretty JSON with sorted paths and a trailing newline,
@@ -54,11 +50,8 @@ impl Manifest {
     }
 
     /// Write the manifest only when its bytes change. Returns whether it changed.
-    pub fn save(&self, root: &Path) -> Result<bool> {
-        Ok(fsutil::write_if_changed(
-            &root.join(MANIFEST_PATH),
-            &self.to_bytes(),
-        )?)
+    pub fn save(&self, root: &Path) -> Result<bool, InitError> {
+        fsutil::write_if_changed(&root.join(MANIFEST_PATH), &self.to_bytes()).map_err(InitError::Fs)
     }
 }
 

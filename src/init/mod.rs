@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod commands;
+mod error;
 pub mod manifest;
 pub mod stale;
 
@@ -16,11 +17,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{Error, IoContext, Result};
 use crate::fsutil;
 use crate::project::Project;
 use agents::Agent;
 use manifest::{content_hash, ManagedFile, Manifest};
+
+pub use error::InitError;
+
+type Result<T> = std::result::Result<T, InitError>;
 
 pub const CONFIG_PATH: &str = ".kittify/config.yaml";
 pub const METADATA_PATH: &str = ".kittify/metadata.yaml";
@@ -74,10 +78,9 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
         return Ok(TargetState::default());
     }
     if !root.is_dir() {
-        return Err(
-            Error::user(format!("{} exists and is not a directory", root.display()))
-                .with_hint("choose another project name"),
-        );
+        return Err(InitError::NotADirectory {
+            path: root.to_path_buf(),
+        });
     }
     let config = root.join(CONFIG_PATH);
     if config.is_file() {
@@ -91,7 +94,7 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
     }
     if !here && !force {
         let mut entries: Vec<String> = fs::read_dir(root)
-            .with_path("list", root)?
+            .map_err(|e| InitError::io("list", root, e))?
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             // `.kittify/` alone is an interrupted init (or another init holding the lock).
@@ -99,19 +102,10 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
             .collect();
         entries.sort();
         if !entries.is_empty() {
-            let shown: Vec<_> = entries.iter().take(5).cloned().collect();
-            let more = if entries.len() > 5 {
-                format!(" and {} more", entries.len() - 5)
-            } else {
-                String::new()
-            };
-            return Err(Error::user(format!(
-                "directory {} already exists, is not empty ({}{more}) and is not a spec-kitty project",
-                root.display(),
-                shown.join(", ")
-            ))
-            .with_hint("choose another name, run `spec-kitty init .` inside it, or pass --force to set it up anyway (your other files are kept)")
-            .with_details(serde_json::json!({ "conflicts": entries })));
+            return Err(InitError::NotEmpty {
+                root: root.to_path_buf(),
+                entries,
+            });
         }
     }
     Ok(TargetState {
@@ -121,11 +115,13 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
 }
 
 fn read_configured_agents(config: &Path) -> Result<(Vec<&'static Agent>, Vec<String>)> {
-    let text = fsutil::read_to_string(config)?;
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-        Error::parse(config, e.location().map(|l| l.line()), e.to_string())
-            .with_hint("fix the YAML syntax; agents are listed under agents.available")
-    })?;
+    let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|source| InitError::BadConfig {
+            path: config.to_path_buf(),
+            line: source.location().map(|l| l.line()),
+            source,
+        })?;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     if let Some(seq) = doc
@@ -186,7 +182,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
         let plan = plan_files(&opts.root, &requested, &Manifest::load(&opts.root)?)?;
         refuse_conflicts(&opts.root, &plan.conflicts)?;
     }
-    fsutil::create_dir_all(&opts.root)?;
+    fsutil::create_dir_all(&opts.root).map_err(InitError::Fs)?;
     let root = crate::project::normalize(&opts.root);
     let _lock = fsutil::FileLock::acquire(
         &Project::at(&root).locks_dir().join("init.lock"),
@@ -215,11 +211,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
         }
     }
     if selected.is_empty() {
-        return Err(Error::user(format!(
-            "no agent selected; valid agents are: {}",
-            agents::valid_keys()
-        ))
-        .with_hint("pass --ai, e.g. --ai codex"));
+        return Err(InitError::NoAgentSelected);
     }
     report.agents = selected.iter().map(|a| a.key.to_string()).collect();
 
@@ -231,7 +223,8 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     apply_plan(&root, plan, opts.force, &mut manifest, &mut report)?;
 
     if !root.join(METADATA_PATH).exists() {
-        fsutil::atomic_write(&root.join(METADATA_PATH), new_metadata().as_bytes())?;
+        fsutil::atomic_write(&root.join(METADATA_PATH), new_metadata().as_bytes())
+            .map_err(InitError::Fs)?;
         report.metadata_written = true;
     }
     report.gitignore_added = ensure_gitignore(&root, false)?;
@@ -240,7 +233,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     // config.yaml last: it is what marks the directory as a project.
     let config = root.join(CONFIG_PATH);
     if !state.is_project {
-        fsutil::atomic_write(&config, new_config(&selected).as_bytes())?;
+        fsutil::atomic_write(&config, new_config(&selected).as_bytes()).map_err(InitError::Fs)?;
         report.config_written = true;
     } else if !report.agents_added.is_empty() {
         add_agents_to_config(&config, &report.agents_added)?;
@@ -253,13 +246,10 @@ fn refuse_conflicts(root: &Path, conflicts: &[String]) -> Result<()> {
     if conflicts.is_empty() {
         return Ok(());
     }
-    Err(Error::user(format!(
-        "{} already has files where spec-kitty writes its slash commands: {}",
-        root.display(),
-        conflicts.join(", ")
-    ))
-    .with_hint("move them away, or pass --force to replace them")
-    .with_details(serde_json::json!({ "conflicts": conflicts })))
+    Err(InitError::Conflicts {
+        root: root.to_path_buf(),
+        conflicts: conflicts.to_vec(),
+    })
 }
 
 /// What `upgrade` did (or, with `--dry-run`, would do).
@@ -284,11 +274,7 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
     if let Some(v) = &from_version {
         if crate::project::compare_versions(v, crate::VERSION) == Some(std::cmp::Ordering::Greater)
         {
-            return Err(Error::user(format!(
-                "this project is at spec-kitty {v}, newer than this binary ({})",
-                crate::VERSION
-            ))
-            .with_hint("install a newer spec-kitty; nothing was changed"));
+            return Err(InitError::NewerProject { version: v.clone() });
         }
     }
     let state = inspect(&root, true, true)?;
@@ -335,7 +321,7 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
         report.gitattributes_updated = ensure_gitattributes(&root)?;
         report.drivers_registered = register_drivers(&root)?;
         if let Some(text) = &new_meta {
-            fsutil::atomic_write(&metadata_path, text.as_bytes())?;
+            fsutil::atomic_write(&metadata_path, text.as_bytes()).map_err(InitError::Fs)?;
             report.metadata_written = true;
         }
     }
@@ -387,7 +373,7 @@ fn plan_files(root: &Path, selected: &[&'static Agent], manifest: &Manifest) -> 
             let current = match fs::read(&path) {
                 Ok(b) => Some(b),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(Error::io("read", &path, e)),
+                Err(e) => return Err(InitError::io("read", &path, e)),
             };
             match current {
                 None => plan.write.push(p),
@@ -439,14 +425,14 @@ fn apply_plan(
     // synced once (not once per file).
     let paths: Vec<PathBuf> = write.iter().map(|p| root.join(&p.rel)).collect();
     for dir in paths.iter().filter_map(|p| p.parent()) {
-        fsutil::create_dir_all(dir)?;
+        fsutil::create_dir_all(dir).map_err(InitError::Fs)?;
     }
     let files: Vec<(&Path, &[u8])> = paths
         .iter()
         .zip(&write)
         .map(|(path, p)| (path.as_path(), p.content.as_bytes()))
         .collect();
-    fsutil::atomic_write_all(&files)?;
+    fsutil::atomic_write_all(&files).map_err(InitError::Fs)?;
     for p in write.iter().chain(&plan.unchanged) {
         manifest.files.insert(
             p.rel.clone(),
@@ -460,7 +446,7 @@ fn apply_plan(
     for rel in &plan.remove {
         let path = root.join(rel);
         // The manifest is repo content: a `..` or linked entry never leads out.
-        if crate::confine::remove_file(&Project::at(root), &path)? {
+        if crate::confine::remove_file(&Project::at(root), &path).map_err(InitError::Confine)? {
             report.files_removed.push(rel.clone());
         }
         manifest.files.remove(rel);
@@ -474,7 +460,7 @@ fn apply_plan(
     if !report.files_written.is_empty() || manifest.spec_kitty_version.is_empty() {
         manifest.spec_kitty_version = crate::VERSION.to_string();
     }
-    fsutil::create_dir_all(&root.join(".kittify"))?;
+    fsutil::create_dir_all(&root.join(".kittify")).map_err(InitError::Fs)?;
     manifest.save(root)?;
     Ok(())
 }
@@ -503,15 +489,15 @@ fn new_config(selected: &[&'static Agent]) -> String {
 
 /// Append agent keys to `agents.available`, keeping every other key of the file.
 fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
-    let text = fsutil::read_to_string(config)?;
-    let mut doc: serde_yaml::Value = serde_yaml::from_str(&text)
-        .map_err(|e| Error::parse(config, e.location().map(|l| l.line()), e.to_string()))?;
-    let bad = || {
-        Error::parse(
-            config,
-            None,
-            "expected a mapping with agents.available as a list",
-        )
+    let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
+    let mut doc: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|source| InitError::BadConfigToUpdate {
+            path: config.to_path_buf(),
+            line: source.location().map(|l| l.line()),
+            source,
+        })?;
+    let bad = || InitError::ConfigShape {
+        path: config.to_path_buf(),
     };
     let root = doc.as_mapping_mut().ok_or_else(bad)?;
     let agents = root
@@ -528,9 +514,11 @@ fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
             seq.push(v);
         }
     }
-    let out = serde_yaml::to_string(&doc)
-        .map_err(|e| Error::internal(format!("cannot write {}: {e}", config.display())))?;
-    Ok(fsutil::atomic_write(config, out.as_bytes())?)
+    let out = serde_yaml::to_string(&doc).map_err(|source| InitError::RenderConfig {
+        path: config.to_path_buf(),
+        source,
+    })?;
+    fsutil::atomic_write(config, out.as_bytes()).map_err(InitError::Fs)
 }
 
 const METADATA_HEADER: &str =
@@ -557,7 +545,7 @@ fn upgraded_metadata(path: &Path) -> Result<Option<String>> {
     if !path.exists() {
         return Ok(Some(new_metadata()));
     }
-    let text = fsutil::read_to_string(path)?;
+    let text = fsutil::read_to_string(path).map_err(InitError::Fs)?;
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let Some(start) = lines.iter().position(|l| l.trim_end() == "spec_kitty:") else {
         let mut out = text.trim_end().to_string();
@@ -612,7 +600,7 @@ fn upgraded_metadata(path: &Path) -> Result<Option<String>> {
 fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
     let path = root.join(".gitignore");
     let existing = if path.exists() {
-        fsutil::read_to_string(&path)?
+        fsutil::read_to_string(&path).map_err(InitError::Fs)?
     } else {
         String::new()
     };
@@ -646,7 +634,7 @@ fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
         out.push_str(e);
         out.push_str(nl);
     }
-    fsutil::atomic_write(&path, out.as_bytes())?;
+    fsutil::atomic_write(&path, out.as_bytes()).map_err(InitError::Fs)?;
     Ok(missing)
 }
 
@@ -654,7 +642,7 @@ fn ensure_gitignore(root: &Path, dry_run: bool) -> Result<Vec<String>> {
 fn ensure_gitattributes(root: &Path) -> Result<bool> {
     let path = root.join(".gitattributes");
     let existing = if path.exists() {
-        fsutil::read_to_string(&path)?
+        fsutil::read_to_string(&path).map_err(InitError::Fs)?
     } else {
         String::new()
     };
@@ -679,7 +667,7 @@ fn ensure_gitattributes(root: &Path) -> Result<bool> {
         out.push_str(line);
         out.push_str(nl);
     }
-    fsutil::atomic_write(&path, out.as_bytes())?;
+    fsutil::atomic_write(&path, out.as_bytes()).map_err(InitError::Fs)?;
     Ok(true)
 }
 
@@ -687,7 +675,8 @@ fn ensure_gitattributes(root: &Path) -> Result<bool> {
 /// the project root is a git repository (writes `.git/config`; runs no git).
 fn register_drivers(root: &Path) -> Result<Vec<String>> {
     match Project::at(root).git_common_dir {
-        Some(common) => Ok(crate::status::drivers::ensure_registered(&common)?
+        Some(common) => Ok(crate::status::drivers::ensure_registered(&common)
+            .map_err(InitError::Status)?
             .into_iter()
             .map(str::to_string)
             .collect()),
@@ -698,6 +687,64 @@ fn register_drivers(root: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn a_non_empty_target_is_refused_with_its_entries_as_details() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["a", "b", "c", "d", "e", "f", "g"] {
+            fs::write(dir.path().join(n), "").unwrap();
+        }
+        let e = inspect(dir.path(), false, false).unwrap_err();
+        assert!(
+            matches!(&e, InitError::NotEmpty { entries, .. } if entries.len() == 7),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        assert!(
+            e.message
+                .contains("is not empty (a, b, c, d, e and 2 more)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.details.unwrap()["conflicts"].as_array().unwrap().len(), 7);
+    }
+
+    #[test]
+    fn a_broken_config_or_manifest_keeps_the_parser_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        fs::write(dir.path().join(CONFIG_PATH), "agents: [codex\n").unwrap();
+        let e = inspect(dir.path(), true, false).unwrap_err();
+        assert!(
+            matches!(&e, InitError::BadConfig { line: Some(_), .. }),
+            "{e:?}"
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<serde_yaml::Error>()
+            .is_some());
+        assert!(crate::Error::from(e)
+            .hint
+            .unwrap()
+            .contains("agents.available"));
+
+        fs::write(dir.path().join(manifest::MANIFEST_PATH), "{\"files\": 3}").unwrap();
+        let e = Manifest::load(dir.path()).unwrap_err();
+        assert!(matches!(&e, InitError::BadManifest { .. }), "{e:?}");
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<serde_json::Error>()
+            .is_some());
+        let e = crate::Error::from(e);
+        assert!(
+            e.message.contains("managed-files.json:1: "),
+            "{}",
+            e.message
+        );
+    }
 
     #[test]
     fn metadata_upgrade_changes_only_two_lines() {

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::error::{IoContext, Result};
+use super::InitError;
 use crate::init::agents::AGENTS;
 
 /// One agent folder in `$HOME` holding reference prompts.
@@ -68,7 +68,7 @@ pub fn find(home: &Path, project_root: &Path) -> Vec<StaleFolder> {
 
 /// Delete the files `find` reported, each checked again just before (still a
 /// regular file with the marker). Returns how many were removed.
-pub fn remove(folders: &[StaleFolder]) -> Result<usize> {
+pub fn remove(folders: &[StaleFolder]) -> Result<usize, InitError> {
     let mut n = 0;
     for f in folders {
         let ext = AGENTS
@@ -78,7 +78,7 @@ pub fn remove(folders: &[StaleFolder]) -> Result<usize> {
             .unwrap_or(".md");
         for p in &f.files {
             if p.parent() == Some(f.folder.as_path()) && is_reference_prompt(p, ext) {
-                std::fs::remove_file(p).with_path("remove", p)?;
+                std::fs::remove_file(p).map_err(|e| InitError::io("remove", p, e))?;
                 n += 1;
             }
         }

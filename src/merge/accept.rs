@@ -573,7 +573,7 @@ fn run_shell(cmd: &str, dir: &Path) -> std::io::Result<std::process::Output> {
 /// The acceptance recorded in meta.json, if any: when, and the lane tips.
 pub(crate) fn recorded(mission: &Mission) -> Result<Option<(String, BTreeMap<String, String>)>> {
     let meta = read_meta(&mission.meta_file()).map_err(|e| {
-        Error::user(e.message.clone())
+        Error::user(e.to_string())
             .with_hint(format!("fix or restore {}", mission.meta_file().display()))
     })?;
     let Some(at) = meta

@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::accept::{dependency_problems, recorded, unfinished_wps};
+use super::error::{in_progress_hint, ConflictFix, MergeError};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
     branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction,
@@ -144,7 +145,7 @@ pub struct AbortReport {
 /// `finishing` in the state file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Phase {
+pub enum Phase {
     /// The refs and the main checkout's files are being updated.
     Landing,
     /// Refs and files landed; finishing has not started.
@@ -184,6 +185,11 @@ struct MergeState {
     outcomes: Vec<LaneOutcome>,
     commits_created: Vec<String>,
     notes: Vec<String>,
+    /// Lanes whose workspace removal has started (finishing). A kill part-way
+    /// through leaves a half-deleted worktree, which `--continue` finishes
+    /// removing rather than keeping it for the "changes" the deletion made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    removing: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,12 +202,12 @@ struct StateLane {
 }
 
 fn state_path(project: &Project, slug: &str) -> Result<PathBuf> {
-    let common = project.git_common_dir.as_ref().ok_or_else(|| {
-        Error::user(format!(
-            "{} is not a git repository",
-            project.root.display()
-        ))
-    })?;
+    let common = project
+        .git_common_dir
+        .as_ref()
+        .ok_or_else(|| MergeError::NoGitDir {
+            root: project.root.clone(),
+        })?;
     Ok(common.join("spec-kitty-merge").join(format!("{slug}.json")))
 }
 
@@ -211,13 +217,14 @@ fn read_state(project: &Project, slug: &str) -> Result<Option<MergeState>> {
         return Ok(None);
     }
     let text = fsutil::read_to_string(&path)?;
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| {
-            Error::parse(&path, Some(e.line()), format!("invalid merge state: {e}")).with_hint(
-                "it records a merge that stopped part-way; restore it, or remove it once you have checked the target and mission branches by hand",
-            )
-        })
+    serde_json::from_str(&text).map(Some).map_err(|source| {
+        MergeError::BadState {
+            line: source.line(),
+            path,
+            source,
+        }
+        .into()
+    })
 }
 
 fn write_state(project: &Project, state: &MergeState) -> Result<()> {
@@ -236,7 +243,12 @@ fn remove_state(project: &Project, slug: &str) -> Result<()> {
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", &path, e)),
+        Err(source) => Err(MergeError::Io {
+            action: "remove",
+            path,
+            source,
+        }
+        .into()),
     }
 }
 
@@ -250,7 +262,7 @@ fn merge_lock(project: &Project) -> Result<FileLock> {
 }
 
 fn oid(s: &str) -> Result<Oid> {
-    Oid::from_str(s).map_err(|_| Error::internal(format!("bad commit id {s:?} in merge state")))
+    Oid::from_str(s).map_err(|_| MergeError::BadCommitId { id: s.to_string() }.into())
 }
 
 /// The branch HEAD of the main checkout points at, if it is on a branch.
@@ -264,12 +276,7 @@ fn head_branch(repo: &Repository) -> Option<String> {
 fn identity(repo: &Repository) -> Result<Signature<'static>> {
     match super::git_identity(repo)? {
         (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
-        _ => Err(Error::user(
-            "git has no identity to commit the merge with: user.name and user.email are not set",
-        )
-        .with_hint(
-            "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`",
-        )),
+        _ => Err(MergeError::NoIdentity.into()),
     }
 }
 
@@ -324,14 +331,6 @@ fn linked_checkouts(repo: &Repository) -> BTreeMap<String, PathBuf> {
         }
     }
     out
-}
-
-fn list_some(items: &[String], max: usize) -> String {
-    if items.len() <= max {
-        items.join(", ")
-    } else {
-        format!("{} and {} more", items[..max].join(", "), items.len() - max)
-    }
 }
 
 /// What a merge works from, read once.
@@ -408,11 +407,12 @@ fn refuse_in_progress(project: &Project, mission: &Mission) -> Result<()> {
     let Some(state) = read_state(project, &mission.slug)? else {
         return Ok(());
     };
-    Err(Error::user(format!(
-        "a merge of {} into {} is in progress (stopped while {})",
-        mission.slug, state.target_branch, state.phase
-    ))
-    .with_hint(in_progress_hint(&mission.slug, state.phase)))
+    Err(MergeError::InProgress {
+        slug: mission.slug.clone(),
+        target: state.target_branch,
+        phase: state.phase,
+    }
+    .into())
 }
 
 impl Setup {
@@ -428,24 +428,21 @@ impl Setup {
         let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(repo, &l.branch)).collect();
         if let Some(at) = mission.meta_str("merged_at") {
             if !code.is_empty() && tips.iter().all(Option::is_none) {
-                return Err(Error::user(format!(
-                    "{} was already merged into {} at {at}{}",
-                    mission.slug,
-                    mission.meta_str("merged_into").unwrap_or(&target),
-                    mission
-                        .meta_str("merged_commit")
-                        .map(|c| format!(" (commit {})", short_str(c)))
-                        .unwrap_or_default()
-                ))
-                .with_hint("its lane branches are gone; there is nothing left to merge"));
+                return Err(MergeError::AlreadyMerged {
+                    slug: mission.slug.clone(),
+                    into: mission
+                        .meta_str("merged_into")
+                        .unwrap_or(&target)
+                        .to_string(),
+                    at: at.to_string(),
+                    commit: mission.meta_str("merged_commit").map(str::to_string),
+                }
+                .into());
             }
         }
-        let target_tip = branch_tip(repo, &target).ok_or_else(|| {
-            Error::user(format!(
-                "target branch {target} of {} does not exist",
-                mission.slug
-            ))
-            .with_hint("create it, or set target_branch in the mission's meta.json")
+        let target_tip = branch_tip(repo, &target).ok_or_else(|| MergeError::NoTarget {
+            target: target.clone(),
+            slug: mission.slug.clone(),
         })?;
         let mission_branch = mission.mission_branch();
         Ok(Setup {
@@ -485,20 +482,12 @@ fn refuse_blockers(mission: &Mission, report: &MergeReport) -> Result<()> {
     if report.blockers.is_empty() {
         return Ok(());
     }
-    let lines: Vec<String> = report
-        .blockers
-        .iter()
-        .map(|b| format!("  - {}", b.problem))
-        .collect();
-    Err(Error::user(format!(
-        "cannot merge {}; nothing was changed:\n{}",
-        mission.slug,
-        lines.join("\n")
-    ))
-    .with_hint(
-        "fix the problems above and run the merge again; `--dry-run` shows the full forecast",
-    )
-    .with_details(report_details(report)))
+    Err(MergeError::Blocked {
+        slug: mission.slug.clone(),
+        problems: report.blockers.iter().map(|b| b.problem.clone()).collect(),
+        details: report_details(report),
+    }
+    .into())
 }
 
 /// The state file written before landing: everything needed to finish,
@@ -548,6 +537,7 @@ fn landing_state(
         outcomes: report.lanes.clone(),
         commits_created: report.commits_created.clone(),
         notes: report.notes.clone(),
+        removing: Vec::new(),
     }
 }
 
@@ -609,60 +599,87 @@ fn preconditions(
     snap: &crate::status::Snapshot,
     notes: &mut Vec<String>,
 ) -> Result<(Vec<Blocker>, Vec<String>)> {
-    let mut blockers = Vec::new();
-    let mut block = |gate, problem| blockers.push(Blocker { gate, problem });
-    let (code, tips, target) = (&setup.code, &setup.tips, &setup.target);
+    let mut blockers = acceptance_blockers(mission, setup)?;
+    blockers.extend(work_package_blockers(mission, snap)?);
+    blockers.extend(lane_blockers(setup));
+    blockers.extend(
+        dependency_problems(mission, repo, &setup.code, &setup.tips)?
+            .into_iter()
+            .map(|p| blocker("lost_work", p)),
+    );
+    blockers.extend(checked_out_blockers(repo, setup));
+    let tolerated = main_checkout_state(repo, setup, &mut blockers, notes)?;
+    Ok((blockers, tolerated))
+}
 
-    // Accepted, and nothing moved since.
-    match recorded(mission)? {
-        None => block(
+fn blocker(gate: &'static str, problem: String) -> Blocker {
+    Blocker { gate, problem }
+}
+
+/// The mission was accepted, and no lane moved since.
+fn acceptance_blockers(mission: &Mission, setup: &Setup) -> Result<Vec<Blocker>> {
+    let slug = &mission.slug;
+    let Some((at, accepted)) = recorded(mission)? else {
+        return Ok(vec![blocker(
             "accepted",
-            format!(
-                "{} has not been accepted; run `spec-kitty accept --mission {}` first",
-                mission.slug, mission.slug
-            ),
-        ),
-        Some((at, accepted)) => {
-            for (lane, tip) in code.iter().zip(tips) {
-                let Some(tip) = tip else { continue };
-                match accepted.get(&lane.lane_id) {
-                    Some(t) if *t == tip.to_string() => {}
-                    Some(t) => block(
-                        "accepted",
-                        format!(
-                            "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {}` again",
-                            lane.lane_id,
-                            short_str(t),
-                            short(*tip),
-                            mission.slug
-                        ),
-                    ),
-                    None => block(
-                        "accepted",
-                        format!(
-                            "{} was not part of the acceptance at {at}; run `spec-kitty accept --mission {}` again",
-                            lane.lane_id, mission.slug
-                        ),
-                    ),
-                }
-            }
+            format!("{slug} has not been accepted; run `spec-kitty accept --mission {slug}` first"),
+        )]);
+    };
+    let mut out = Vec::new();
+    for (lane, tip) in setup.code.iter().zip(&setup.tips) {
+        let Some(tip) = tip else { continue };
+        match accepted.get(&lane.lane_id) {
+            Some(t) if *t == tip.to_string() => {}
+            Some(t) => out.push(blocker(
+                "accepted",
+                format!(
+                    "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {slug}` again",
+                    lane.lane_id,
+                    short_str(t),
+                    short(*tip),
+                ),
+            )),
+            None => out.push(blocker(
+                "accepted",
+                format!(
+                    "{} was not part of the acceptance at {at}; run `spec-kitty accept --mission {slug}` again",
+                    lane.lane_id
+                ),
+            )),
         }
     }
-    for p in unfinished_wps(mission, snap)?.1 {
-        block(
-            "work_packages",
-            format!("{p}; every work package must be approved or done"),
-        );
-    }
-    for (lane, tip) in code.iter().zip(tips) {
+    Ok(out)
+}
+
+/// Every work package is approved or done.
+fn work_package_blockers(
+    mission: &Mission,
+    snap: &crate::status::Snapshot,
+) -> Result<Vec<Blocker>> {
+    Ok(unfinished_wps(mission, snap)?
+        .1
+        .into_iter()
+        .map(|p| {
+            blocker(
+                "work_packages",
+                format!("{p}; every work package must be approved or done"),
+            )
+        })
+        .collect())
+}
+
+/// Every lane branch exists and its worktree holds nothing uncommitted.
+fn lane_blockers(setup: &Setup) -> Vec<Blocker> {
+    let mut out = Vec::new();
+    for (lane, tip) in setup.code.iter().zip(&setup.tips) {
         if tip.is_none() {
-            block(
+            out.push(blocker(
                 "lane_branches",
                 format!("{}: branch {} does not exist", lane.lane_id, lane.branch),
-            );
+            ));
         }
         if lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
-            block(
+            out.push(blocker(
                 "lane_worktrees_clean",
                 format!(
                     "{}: {} has uncommitted changes that would not be merged; commit them on {}",
@@ -670,47 +687,54 @@ fn preconditions(
                     lane.worktree.display(),
                     lane.branch
                 ),
-            );
+            ));
         }
     }
-    for p in dependency_problems(mission, repo, code, tips)? {
-        block("lost_work", p);
-    }
+    out
+}
+
+/// Neither branch the merge moves is checked out elsewhere: in a linked
+/// worktree, or (the mission branch) in the main checkout.
+fn checked_out_blockers(repo: &Repository, setup: &Setup) -> Vec<Blocker> {
+    let target = &setup.target;
     let linked = linked_checkouts(repo);
-    for b in [target, &setup.mission_branch] {
-        if let Some(path) = linked.get(b.as_str()) {
-            block(
-                "target",
-                format!(
-                    "{b} is checked out in the worktree {}; switch that worktree to another branch first",
-                    path.display()
-                ),
-            );
-        }
-    }
+    let mut out: Vec<Blocker> = [target, &setup.mission_branch]
+        .into_iter()
+        .filter_map(|b| {
+            linked.get(b.as_str()).map(|path| {
+                blocker(
+                    "target",
+                    format!(
+                        "{b} is checked out in the worktree {}; switch that worktree to another branch first",
+                        path.display()
+                    ),
+                )
+            })
+        })
+        .collect();
     if setup.head.as_deref() == Some(setup.mission_branch.as_str()) {
-        block(
+        out.push(blocker(
             "target",
             format!(
                 "the main checkout is on the mission branch {}, which the merge moves; switch it to {target} first (`git switch {target}`)",
                 setup.mission_branch
             ),
-        );
+        ));
     }
-    let mut tolerated = Vec::new();
-    if setup.on_target() {
-        if repo.state() != git2::RepositoryState::Clean {
-            block(
-                "target",
-                format!(
-                    "the main checkout is in the middle of a {:?} operation; finish or abort it first",
-                    repo.state()
-                ),
-            );
-        }
-        // Whether they are in the way is known once the merge result is.
-        tolerated = main_checkout_dirt(repo)?;
-    } else {
+    out
+}
+
+/// On the target, the main checkout must not be mid-operation; its modified
+/// and untracked files are returned (whether they are in the way is known once
+/// the merge result is). Elsewhere only the ref moves, which a note says.
+fn main_checkout_state(
+    repo: &Repository,
+    setup: &Setup,
+    blockers: &mut Vec<Blocker>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let target = &setup.target;
+    if !setup.on_target() {
         notes.push(match &setup.head {
             Some(b) => format!(
                 "the main checkout is on {b}, not {target}: only the {target} branch moves; your working tree is left alone"
@@ -719,8 +743,18 @@ fn preconditions(
                 "the main checkout is detached: only the {target} branch moves; your working tree is left alone"
             ),
         });
+        return Ok(Vec::new());
     }
-    Ok((blockers, tolerated))
+    if repo.state() != git2::RepositoryState::Clean {
+        blockers.push(blocker(
+            "target",
+            format!(
+                "the main checkout is in the middle of a {:?} operation; finish or abort it first",
+                repo.state()
+            ),
+        ));
+    }
+    main_checkout_dirt(repo)
 }
 
 /// Run the integration against an in-memory object database, fill the report
@@ -742,19 +776,7 @@ fn simulate(
     let sim = Repository::open(&project.root)?;
     let odb = sim.odb()?;
     let mempack = odb.add_new_mempack_backend(1000)?;
-    let inputs: Vec<LaneInput> = setup
-        .code
-        .iter()
-        .zip(&setup.tips)
-        .filter_map(|(l, t)| {
-            t.map(|tip| LaneInput {
-                lane_id: l.lane_id.clone(),
-                branch: l.branch.clone(),
-                tip,
-                wp_ids: l.wp_ids.clone(),
-            })
-        })
-        .collect();
+    let inputs = lane_inputs(setup);
     let input = Input {
         strategy: opts.strategy,
         mission_slug: &mission.slug,
@@ -771,83 +793,138 @@ fn simulate(
         Outcome::Clean(_) => None,
     };
     if let Some(s) = &stuck {
-        record_steps(&mut report.lanes, &s.done);
-        if let Some(l) = report.lanes.iter_mut().find(|l| l.lane_id == s.what) {
-            l.action = LaneAction::Conflict;
-        }
+        mark_stuck(&mut report.lanes, s);
     }
     if stuck.is_some() || opts.dry_run {
-        let mut parties = vec![Party {
-            label: setup.target.clone(),
-            tip: setup.target_tip,
-        }];
-        if let Some(m) = setup.mission_tip {
-            parties.push(Party {
-                label: setup.mission_branch.clone(),
-                tip: m,
-            });
-        }
-        parties.extend(inputs.iter().map(|l| Party {
-            label: l.lane_id.clone(),
-            tip: l.tip,
-        }));
-        report.conflicts = conflict_pairs(&sim, &parties, stuck.as_ref())?;
+        report.conflicts = conflict_pairs(&sim, &parties(setup, &inputs), stuck.as_ref())?;
     }
     let Outcome::Clean(done) = outcome else {
         return Ok(None);
     };
     record_steps(&mut report.lanes, &done.steps);
-    let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
-    let after_tree = sim.find_commit(done.target_after)?.tree()?;
-    let changed = integrate::tree_changes(&sim, &before_tree, &after_tree)?;
-    let overlap = in_the_way(tolerated, &changed);
-    if !overlap.is_empty() {
-        blockers.push(Blocker {
-            gate: "target",
-            problem: format!(
-                "the main checkout ({}) has uncommitted changes or untracked files where the merge writes: {}; commit, stash or move them first",
-                setup.target,
-                overlap.join(", ")
-            ),
-        });
-    }
+    blockers.extend(in_the_way_blocker(&sim, setup, &done, tolerated)?);
     if opts.dry_run {
-        for &c in &done.created {
-            let commit = sim.find_commit(c)?;
-            let on_mission =
-                c == done.mission_after || sim.graph_descendant_of(done.mission_after, c)?;
-            let branch = if on_mission && done.mission_after != done.target_after {
-                &setup.mission_branch
-            } else {
-                &setup.target
-            };
-            report
-                .planned_commits
-                .push(format!("{branch}: {}", commit.summary().unwrap_or("")));
-        }
-        report.planned_commits.push(format!(
-            "{}: {}",
-            setup.target,
-            record_summary(mission, &setup.target)
-        ));
+        report.planned_commits = planned_commits(&sim, mission, setup, &done)?;
     }
     report.target_after = Some(done.target_after.to_string());
     report.mission_branch_after = Some(done.mission_after.to_string());
     if !opts.dry_run && blockers.is_empty() {
-        // Write the new objects for real, as one pack.
         if !done.created.is_empty() {
-            let mut buf = git2::Buf::new();
-            mempack.dump(&sim, &mut buf)?;
-            let real = repo.odb()?;
-            let mut writer = real.packwriter()?;
-            writer
-                .write_all(&buf)
-                .map_err(|e| Error::internal(format!("cannot write merge objects: {e}")))?;
-            writer.commit()?;
+            write_objects(&sim, &mempack, repo)?;
         }
         report.commits_created = done.created.iter().map(Oid::to_string).collect();
     }
     Ok(Some(done))
+}
+
+/// The lanes that have a branch, as the integration takes them.
+fn lane_inputs(setup: &Setup) -> Vec<LaneInput> {
+    setup
+        .code
+        .iter()
+        .zip(&setup.tips)
+        .filter_map(|(l, t)| {
+            t.map(|tip| LaneInput {
+                lane_id: l.lane_id.clone(),
+                branch: l.branch.clone(),
+                tip,
+                wp_ids: l.wp_ids.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The lanes merged before the integration stopped, and the one it stopped at.
+fn mark_stuck(lanes: &mut [LaneOutcome], stuck: &Stuck) {
+    record_steps(lanes, &stuck.done);
+    if let Some(l) = lanes.iter_mut().find(|l| l.lane_id == stuck.what) {
+        l.action = LaneAction::Conflict;
+    }
+}
+
+/// Everything that takes part in the merge, for the pairwise conflict check:
+/// the target, the mission branch (if it exists) and every lane.
+fn parties(setup: &Setup, inputs: &[LaneInput]) -> Vec<Party> {
+    let mut parties = vec![Party {
+        label: setup.target.clone(),
+        tip: setup.target_tip,
+    }];
+    if let Some(m) = setup.mission_tip {
+        parties.push(Party {
+            label: setup.mission_branch.clone(),
+            tip: m,
+        });
+    }
+    parties.extend(inputs.iter().map(|l| Party {
+        label: l.lane_id.clone(),
+        tip: l.tip,
+    }));
+    parties
+}
+
+/// A blocker when uncommitted or untracked files of the main checkout stand
+/// where the merge writes.
+fn in_the_way_blocker(
+    sim: &Repository,
+    setup: &Setup,
+    done: &integrate::Integrated,
+    tolerated: &[String],
+) -> Result<Option<Blocker>> {
+    let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
+    let after_tree = sim.find_commit(done.target_after)?.tree()?;
+    let changed = integrate::tree_changes(sim, &before_tree, &after_tree)?;
+    let overlap = in_the_way(tolerated, &changed);
+    Ok((!overlap.is_empty()).then(|| {
+        blocker(
+            "target",
+            format!(
+                "the main checkout ({}) has uncommitted changes or untracked files where the merge writes: {}; commit, stash or move them first",
+                setup.target,
+                overlap.join(", ")
+            ),
+        )
+    }))
+}
+
+/// The commits a real merge would create (`<branch>: <summary>`), the record
+/// commit last.
+fn planned_commits(
+    sim: &Repository,
+    mission: &Mission,
+    setup: &Setup,
+    done: &integrate::Integrated,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for &c in &done.created {
+        let commit = sim.find_commit(c)?;
+        let on_mission =
+            c == done.mission_after || sim.graph_descendant_of(done.mission_after, c)?;
+        let branch = if on_mission && done.mission_after != done.target_after {
+            &setup.mission_branch
+        } else {
+            &setup.target
+        };
+        out.push(format!("{branch}: {}", commit.summary().unwrap_or("")));
+    }
+    out.push(format!(
+        "{}: {}",
+        setup.target,
+        record_summary(mission, &setup.target)
+    ));
+    Ok(out)
+}
+
+/// Write the objects the simulation created to the repository, as one pack.
+fn write_objects(sim: &Repository, mempack: &git2::Mempack<'_>, repo: &Repository) -> Result<()> {
+    let mut buf = git2::Buf::new();
+    mempack.dump(sim, &mut buf)?;
+    let real = repo.odb()?;
+    let mut writer = real.packwriter()?;
+    writer
+        .write_all(&buf)
+        .map_err(|source| MergeError::WriteObjects { source })?;
+    writer.commit()?;
+    Ok(())
 }
 
 fn record_steps(lanes: &mut [LaneOutcome], steps: &[integrate::LaneStep]) {
@@ -868,40 +945,63 @@ fn run_to_end(
     mut state: MergeState,
     keep: bool,
 ) -> Result<MergeReport> {
-    let slug = mission.slug.clone();
-    let stage = |phase: Phase, e: Error| -> Error {
-        let hint = in_progress_hint(&slug, phase);
-        let hint = match &e.hint {
-            Some(h) => format!("{h}; then: {hint}"),
-            None => hint,
-        };
-        Error {
-            hint: Some(hint),
-            ..e
-        }
-    };
     let checked_out = if state.phase == Phase::Landing {
-        let on = land(repo, &state).map_err(|e| stage(Phase::Landing, e))?;
-        state.phase = Phase::Landed;
-        write_state(project, &state)?;
-        // Test hook: stop here as a crash would, so the tests can drive
-        // `--continue` and `--abort`. Compiled out of normal builds.
-        if crate::env::merge_interrupt_after_landing() {
-            return Err(stage(
-                Phase::Landed,
-                Error::internal(format!(
-                    "merge stopped after landing on {} (merge-interrupt test hook)",
-                    state.target_branch
-                )),
-            ));
-        }
-        on
+        land_and_note(project, mission, repo, &mut state)?
     } else {
         head_branch(repo).as_deref() == Some(state.target_branch.as_str())
     };
-    let finished =
-        finish(project, mission, repo, &mut state, keep).map_err(|e| stage(Phase::Finishing, e))?;
-    Ok(MergeReport {
+    let finished = finish(project, mission, repo, &mut state, keep)
+        .map_err(|e| resume_hint(&mission.slug, Phase::Finishing, e))?;
+    Ok(finished_report(repo, &state, finished, checked_out))
+}
+
+/// An error of a merge in progress, its hint followed by how to resume.
+fn resume_hint(slug: &str, phase: Phase, e: Error) -> Error {
+    let hint = in_progress_hint(slug, phase);
+    let hint = match &e.hint {
+        Some(h) => format!("{h}; then: {hint}"),
+        None => hint,
+    };
+    Error {
+        hint: Some(hint),
+        ..e
+    }
+}
+
+/// Land the refs and files, then note in the state file that they landed.
+/// Returns whether the main checkout's files were updated.
+fn land_and_note(
+    project: &Project,
+    mission: &Mission,
+    repo: &Repository,
+    state: &mut MergeState,
+) -> Result<bool> {
+    let on = land(repo, state).map_err(|e| resume_hint(&mission.slug, Phase::Landing, e))?;
+    state.phase = Phase::Landed;
+    write_state(project, state)?;
+    // Test hook: stop here as a crash would, so the tests can drive
+    // `--continue` and `--abort`. Compiled out of normal builds.
+    if crate::env::merge_interrupt_after_landing() {
+        return Err(resume_hint(
+            &mission.slug,
+            Phase::Landed,
+            MergeError::InterruptHook {
+                target: state.target_branch.clone(),
+            }
+            .into(),
+        ));
+    }
+    Ok(on)
+}
+
+/// The report of a merge that landed and finished.
+fn finished_report(
+    repo: &Repository,
+    state: &MergeState,
+    finished: Finished,
+    checked_out: bool,
+) -> MergeReport {
+    MergeReport {
         mission_slug: state.mission_slug.clone(),
         strategy: state.strategy,
         dry_run: false,
@@ -927,18 +1027,6 @@ fn run_to_end(
         kept: finished.kept,
         notes: state.notes.clone(),
         out_of_scope: Vec::new(),
-    })
-}
-
-fn in_progress_hint(slug: &str, phase: Phase) -> String {
-    if phase == Phase::Finishing {
-        format!(
-            "the merge already landed; run `spec-kitty merge --mission {slug} --continue` to finish it"
-        )
-    } else {
-        format!(
-            "run `spec-kitty merge --mission {slug} --continue` to finish it, or `spec-kitty merge --mission {slug} --abort` to put everything back as it was"
-        )
     }
 }
 
@@ -992,12 +1080,12 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
 }
 
 fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> Error {
-    Error::user(format!(
-        "{branch} moved while the merge was in progress (now {}, was {})",
-        now.map(short).unwrap_or_else(|| "deleted".into()),
-        before.map(short_str).unwrap_or_else(|| "absent".into())
-    ))
-    .with_hint("someone else changed it; check `git log` and resolve it by hand")
+    MergeError::Moved {
+        branch: branch.to_string(),
+        now,
+        before: before.map(str::to_string),
+    }
+    .into()
 }
 
 /// Make the main checkout's files (and index) go from tree `from` to tree `to`,
@@ -1013,40 +1101,17 @@ fn switch_files(
     if paths.is_empty() {
         return Ok(paths);
     }
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| Error::user("the repository has no working tree"))?
-        .to_path_buf();
+    let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
     let index = repo.index()?;
-    let worktree_changed = Status::WT_NEW
-        | Status::WT_MODIFIED
-        | Status::WT_DELETED
-        | Status::WT_TYPECHANGE
-        | Status::WT_RENAMED
-        | Status::CONFLICTED;
     let mut edited = Vec::new();
     for p in &paths {
-        let path = Path::new(p);
-        let st = match repo.status_file(path) {
-            Ok(s) => s,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Status::CURRENT,
-            Err(e) => return Err(e.into()),
-        };
-        let in_index = index.get_path(path, 0).map(|e| e.id);
-        let allowed = [
-            from.get_path(path).ok().map(|e| e.id()),
-            to.get_path(path).ok().map(|e| e.id()),
-        ];
-        if st.intersects(worktree_changed) || !allowed.contains(&in_index) {
+        if !merge_own(repo, &index, &workdir, p, from, to)? {
             edited.push(p.clone());
         }
     }
+    drop(index);
     if !edited.is_empty() {
-        return Err(Error::user(format!(
-            "files the merge changes were edited in the main checkout: {}",
-            list_some(&edited, 8)
-        ))
-        .with_hint("commit, stash or discard those edits, then run the command again"));
+        return Err(MergeError::Edited { paths: edited }.into());
     }
     let mut cb = CheckoutBuilder::new();
     cb.force().disable_pathspec_match(true);
@@ -1054,16 +1119,27 @@ fn switch_files(
         cb.path(p.as_str());
     }
     repo.checkout_tree(to.as_object(), Some(&mut cb))?;
-    // Paths `to` does not have: make sure they are gone from disk and index.
+    remove_gone(repo, &workdir, to, &paths)?;
+    Ok(paths)
+}
+
+/// Paths `to` does not have: make sure they are gone from disk and index
+/// (with the directories they leave empty).
+fn remove_gone(
+    repo: &Repository,
+    workdir: &Path,
+    to: &git2::Tree<'_>,
+    paths: &[String],
+) -> Result<()> {
     let mut index = repo.index()?;
-    for p in &paths {
+    for p in paths {
         let path = Path::new(p);
         if to.get_path(path).is_ok() {
             continue;
         }
         let full = workdir.join(path);
         // Confined: a directory link on the way never leads the removal out.
-        crate::confine::remove_file(&Project::at(&workdir), &full)?;
+        crate::confine::remove_file(&Project::at(workdir), &full)?;
         let mut dir = full.parent();
         while let Some(d) = dir {
             if d == workdir || std::fs::remove_dir(d).is_err() {
@@ -1076,7 +1152,82 @@ fn switch_files(
         }
     }
     index.write()?;
-    Ok(paths)
+    Ok(())
+}
+
+/// Is `path` of the main checkout in a state this switch itself can leave,
+/// so that overwriting it loses nothing? Its index entry holds the `from` or
+/// the `to` version (or is absent where that tree has no such path), and its
+/// working file holds one of them too, or the start of one: the file a
+/// checkout was writing when it was killed. The checkout writes files in place
+/// and the index last, so a kill leaves files of `to` (and one cut short) over
+/// an index of `from`. Nothing in such a file is lost by replacing it: every
+/// byte of it is in a commit. Anything else is somebody's edit.
+fn merge_own(
+    repo: &Repository,
+    index: &git2::Index,
+    workdir: &Path,
+    p: &str,
+    from: &git2::Tree<'_>,
+    to: &git2::Tree<'_>,
+) -> Result<bool> {
+    let path = Path::new(p);
+    let allowed = [
+        from.get_path(path).ok().map(|e| e.id()),
+        to.get_path(path).ok().map(|e| e.id()),
+    ];
+    if !allowed.contains(&index.get_path(path, 0).map(|e| e.id)) {
+        return Ok(false);
+    }
+    let st = match repo.status_file(path) {
+        Ok(s) => s,
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Status::CURRENT,
+        Err(e) => return Err(e.into()),
+    };
+    let worktree_changed = Status::WT_NEW
+        | Status::WT_MODIFIED
+        | Status::WT_DELETED
+        | Status::WT_TYPECHANGE
+        | Status::WT_RENAMED
+        | Status::CONFLICTED;
+    if !st.intersects(worktree_changed) {
+        // The working file is the index's version, one of the two.
+        return Ok(true);
+    }
+    disk_holds_a_version(repo, &workdir.join(path), allowed)
+}
+
+/// The working file differs from the index: still the merge's own if it holds
+/// (the start of) one of the `allowed` versions, or is absent where one of
+/// them is. Compared as stored, with no filters applied, so a checkout that
+/// converts line endings is taken for an edit (refused, never overwritten).
+fn disk_holds_a_version(repo: &Repository, full: &Path, allowed: [Option<Oid>; 2]) -> Result<bool> {
+    let on_disk = match std::fs::symlink_metadata(full) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(allowed.contains(&None)),
+        Err(e) => return Err(io_error("inspect", full, e).into()),
+        // A link is made in one step: never cut short.
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = std::fs::read_link(full).map_err(|e| io_error("read", full, e))?;
+            let id = Oid::hash_object(
+                git2::ObjectType::Blob,
+                target.as_os_str().as_encoded_bytes(),
+            )?;
+            return Ok(allowed.contains(&Some(id)));
+        }
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return Ok(false),
+    };
+    for id in allowed.into_iter().flatten() {
+        let blob = repo.find_blob(id)?;
+        let version = blob.content();
+        if on_disk <= version.len() as u64 {
+            let bytes = std::fs::read(full).map_err(|e| io_error("read", full, e))?;
+            if version.starts_with(&bytes) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 struct Finished {
@@ -1097,11 +1248,40 @@ fn finish(
 ) -> Result<Finished> {
     state.phase = Phase::Finishing;
     write_state(project, state)?;
-    let keep = keep || state.keep_worktrees;
-    let merged_short = short_str(&state.target_after);
+    let wps_done = approved_to_done(project, mission, state)?;
+    record_merge_in_meta(project, mission, state)?;
+    let record_commit = record_on_target(project, mission, repo, state)?;
+    let mut finished = Finished {
+        record_commit,
+        wps_done,
+        removed_worktrees: Vec::new(),
+        removed_branches: Vec::new(),
+        kept: Vec::new(),
+    };
+    if keep || state.keep_worktrees {
+        finished.kept.extend(
+            state
+                .lanes
+                .iter()
+                .map(|l| format!("{}: kept (--keep-worktrees)", l.lane_id)),
+        );
+    } else {
+        for lane in state.lanes.clone() {
+            clean_up_lane(project, repo, state, &lane, &mut finished)?;
+        }
+    }
+    remove_state(project, &mission.slug)?;
+    Ok(finished)
+}
 
-    let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+/// Move every approved work package to done, noting where it landed.
+fn approved_to_done(
+    project: &Project,
+    mission: &Mission,
+    state: &MergeState,
+) -> Result<Vec<String>> {
+    let merged_short = short_str(&state.target_after);
+    let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let files = if mission.tasks_dir().is_dir() {
         wp::load_all(&mission.tasks_dir())?
     } else {
@@ -1128,87 +1308,86 @@ fn finish(
             wps_done.push(f.id.clone());
         }
     }
+    Ok(wps_done)
+}
 
-    let recorded = mission.meta_str("merged_commit") == Some(state.target_after.as_str());
-    if !recorded {
-        let _lock = FileLock::acquire(
-            &mission.status_lock_path(project),
-            LOCK_TIMEOUT,
-            &format!("mission {}", mission.slug),
-        )?;
-        let mut meta = read_meta(&mission.meta_file())?;
-        meta.insert("merged_at".into(), Value::String(crate::timefmt::now_iso()));
-        meta.insert("merged_by".into(), Value::String(state.actor.clone()));
-        meta.insert(
-            "merged_into".into(),
-            Value::String(state.target_branch.clone()),
-        );
-        meta.insert(
-            "merged_strategy".into(),
-            Value::String(state.strategy.as_str().into()),
-        );
-        meta.insert(
-            "merged_commit".into(),
-            Value::String(state.target_after.clone()),
-        );
-        write_meta_file(&mission.meta_file(), &meta)?;
+/// Record the merge in meta.json (once: a resumed merge finds it there).
+fn record_merge_in_meta(project: &Project, mission: &Mission, state: &MergeState) -> Result<()> {
+    if mission.meta_str("merged_commit") == Some(state.target_after.as_str()) {
+        return Ok(());
     }
-    let record_commit = record_on_target(project, mission, repo, state)?;
+    let _lock = FileLock::acquire(
+        &mission.status_lock_path(project),
+        LOCK_TIMEOUT,
+        &format!("mission {}", mission.slug),
+    )?;
+    let mut meta = read_meta(&mission.meta_file())?;
+    meta.insert("merged_at".into(), Value::String(crate::timefmt::now_iso()));
+    meta.insert("merged_by".into(), Value::String(state.actor.clone()));
+    meta.insert(
+        "merged_into".into(),
+        Value::String(state.target_branch.clone()),
+    );
+    meta.insert(
+        "merged_strategy".into(),
+        Value::String(state.strategy.as_str().into()),
+    );
+    meta.insert(
+        "merged_commit".into(),
+        Value::String(state.target_after.clone()),
+    );
+    Ok(write_meta_file(&mission.meta_file(), &meta)?)
+}
 
-    let mut removed_worktrees = Vec::new();
-    let mut removed_branches = Vec::new();
-    let mut kept = Vec::new();
-    if keep {
-        kept.extend(
-            state
-                .lanes
-                .iter()
-                .map(|l| format!("{}: kept (--keep-worktrees)", l.lane_id)),
-        );
-    } else {
-        for lane in &state.lanes {
-            if lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
-                kept.push(format!(
-                    "{}: {} has uncommitted changes made after the merge; kept",
-                    lane.lane_id,
-                    lane.worktree.display()
-                ));
-                continue;
-            }
-            let now = branch_tip(repo, &lane.branch);
-            if now.is_some_and(|t| t.to_string() != lane.tip) {
-                kept.push(format!(
-                    "{}: {} has commits made after the merge; kept",
-                    lane.lane_id, lane.branch
-                ));
-                continue;
-            }
-            let (w, b) = workspace::remove_lane_workspace(
-                project,
-                repo,
-                &lane.worktree_name,
-                &lane.worktree,
-                &lane.branch,
-            )?;
-            removed_worktrees.extend(w);
-            match b {
-                Some(b) => removed_branches.push(b),
-                None if branch_tip(repo, &lane.branch).is_some() => kept.push(format!(
-                    "{}: {} is checked out in the main checkout; kept",
-                    lane.lane_id, lane.branch
-                )),
-                None => {}
-            }
-        }
+/// Remove a merged lane's worktree and branch, unless work was added there
+/// after the merge (then both stay, and `finished.kept` says why).
+fn clean_up_lane(
+    project: &Project,
+    repo: &Repository,
+    state: &mut MergeState,
+    lane: &StateLane,
+    finished: &mut Finished,
+) -> Result<()> {
+    // Removal already started, by a run that found the worktree clean and was
+    // killed deleting it: what looks changed is its own work.
+    let resumed = state.removing.contains(&lane.lane_id);
+    if !resumed && lane.worktree.exists() && workspace::is_dirty(&lane.worktree).unwrap_or(true) {
+        finished.kept.push(format!(
+            "{}: {} has uncommitted changes made after the merge; kept",
+            lane.lane_id,
+            lane.worktree.display()
+        ));
+        return Ok(());
     }
-    remove_state(project, &mission.slug)?;
-    Ok(Finished {
-        record_commit,
-        wps_done,
-        removed_worktrees,
-        removed_branches,
-        kept,
-    })
+    let now = branch_tip(repo, &lane.branch);
+    if now.is_some_and(|t| t.to_string() != lane.tip) {
+        finished.kept.push(format!(
+            "{}: {} has commits made after the merge; kept",
+            lane.lane_id, lane.branch
+        ));
+        return Ok(());
+    }
+    if !resumed {
+        state.removing.push(lane.lane_id.clone());
+        write_state(project, state)?;
+    }
+    let (w, b) = workspace::remove_lane_workspace(
+        project,
+        repo,
+        &lane.worktree_name,
+        &lane.worktree,
+        &lane.branch,
+    )?;
+    finished.removed_worktrees.extend(w);
+    match b {
+        Some(b) => finished.removed_branches.push(b),
+        None if branch_tip(repo, &lane.branch).is_some() => finished.kept.push(format!(
+            "{}: {} is checked out in the main checkout; kept",
+            lane.lane_id, lane.branch
+        )),
+        None => {}
+    }
+    Ok(())
 }
 
 fn record_summary(mission: &Mission, target: &str) -> String {
@@ -1226,18 +1405,28 @@ fn record_on_target(
     state: &MergeState,
 ) -> Result<Option<Oid>> {
     let prefix = super::record::mission_prefix(&project.root, &mission.dir)?;
-    let tip = branch_tip(repo, &state.target_branch).ok_or_else(|| {
-        Error::user(format!(
-            "target branch {} disappeared during the merge",
-            state.target_branch
-        ))
-    })?;
+    let tip =
+        branch_tip(repo, &state.target_branch).ok_or_else(|| MergeError::TargetDisappeared {
+            target: state.target_branch.clone(),
+        })?;
     let tree = repo.find_commit(tip)?.tree()?;
     let files = super::record::changed_under(repo, Some(&tree), &prefix)?;
-    if files.is_empty() {
-        return Ok(None);
-    }
     let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
+    if files.is_empty() {
+        // Nothing left to record. A run killed after the record commit moved
+        // the target but before the index followed left that commit in place:
+        // bring the index along and report it.
+        let tip_commit = repo.find_commit(tip)?;
+        let ours = tip_commit.parent_id(0).ok() == Some(oid(&state.target_after)?)
+            && tip_commit.summary() == Some(record_summary(mission, &state.target_branch).as_str());
+        if !ours {
+            return Ok(None);
+        }
+        if on_target {
+            super::record::index_follows(repo, &tree, &prefix)?;
+        }
+        return Ok(Some(tip));
+    }
     let message = format!(
         "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
         record_summary(mission, &state.target_branch)
@@ -1249,11 +1438,8 @@ fn record_on_target(
 pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Result<MergeReport> {
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
-    let state = read_state(project, &mission.slug)?.ok_or_else(|| {
-        Error::user(format!("no merge of {} is in progress", mission.slug)).with_hint(format!(
-            "start one with `spec-kitty merge --mission {}`",
-            mission.slug
-        ))
+    let state = read_state(project, &mission.slug)?.ok_or_else(|| MergeError::NotInProgress {
+        slug: mission.slug.clone(),
     })?;
     run_to_end(project, mission, &repo, state, keep)
 }
@@ -1264,51 +1450,79 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
 pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
-    let state = read_state(project, &mission.slug)?.ok_or_else(|| {
-        Error::user(format!(
-            "no merge of {} is in progress; there is nothing to abort",
-            mission.slug
-        ))
-    })?;
-    if state.phase == Phase::Finishing {
-        return Err(Error::user(format!(
-            "the merge of {} already landed on {} and is being finished; it cannot be aborted",
-            mission.slug, state.target_branch
-        ))
-        .with_hint(in_progress_hint(&mission.slug, Phase::Finishing)));
-    }
-    let before = oid(&state.target_before)?;
-    let after = oid(&state.target_after)?;
+    let state = abortable_state(project, mission)?;
     let msg = format!("spec-kitty merge --abort: {}", state.mission_slug);
     let on_target = head_branch(&repo).as_deref() == Some(state.target_branch.as_str());
+    let files_restored = restore_target(&repo, &state, on_target, &msg)?;
+    restore_mission_branch(&repo, &state, &msg)?;
+    remove_state(project, &mission.slug)?;
+    Ok(AbortReport {
+        mission_slug: mission.slug.clone(),
+        target_branch: state.target_branch.clone(),
+        target_restored_to: state.target_before.clone(),
+        mission_branch: state.mission_branch.clone(),
+        mission_branch_restored_to: state.mission_before.clone(),
+        checked_out: on_target,
+        files_restored,
+    })
+}
+
+/// The state of a merge in progress that has not started finishing.
+fn abortable_state(project: &Project, mission: &Mission) -> Result<MergeState> {
+    let state = read_state(project, &mission.slug)?.ok_or_else(|| MergeError::NothingToAbort {
+        slug: mission.slug.clone(),
+    })?;
+    if state.phase == Phase::Finishing {
+        return Err(MergeError::AlreadyFinishing {
+            slug: mission.slug.clone(),
+            target: state.target_branch,
+        }
+        .into());
+    }
+    Ok(state)
+}
+
+/// The target back to its pre-merge commit and, when the main checkout is on
+/// it, the files the merge changed back with it. Returns those files.
+fn restore_target(
+    repo: &Repository,
+    state: &MergeState,
+    on_target: bool,
+    msg: &str,
+) -> Result<Vec<String>> {
+    let before = oid(&state.target_before)?;
+    let after = oid(&state.target_after)?;
     let tref = format!("refs/heads/{}", state.target_branch);
-    let mut files_restored = Vec::new();
-    match branch_tip(&repo, &state.target_branch) {
+    match branch_tip(repo, &state.target_branch) {
         Some(t) if t == after || t == before => {
             if t == after && after != before {
-                repo.reference_matching(&tref, before, true, after, &msg)?;
+                repo.reference_matching(&tref, before, true, after, msg)?;
             }
-            if on_target {
-                let from = repo.find_commit(after)?.tree()?;
-                let to = repo.find_commit(before)?.tree()?;
-                files_restored = switch_files(&repo, &from, &to)?;
+            if !on_target {
+                return Ok(Vec::new());
             }
+            let from = repo.find_commit(after)?.tree()?;
+            let to = repo.find_commit(before)?.tree()?;
+            switch_files(repo, &from, &to)
         }
-        other => {
-            return Err(moved_error(
-                &state.target_branch,
-                other,
-                Some(&state.target_after),
-            ))
-        }
+        other => Err(moved_error(
+            &state.target_branch,
+            other,
+            Some(&state.target_after),
+        )),
     }
+}
+
+/// The mission branch back to its pre-merge commit, or gone when the merge
+/// created it.
+fn restore_mission_branch(repo: &Repository, state: &MergeState, msg: &str) -> Result<()> {
     let mission_after = oid(&state.mission_after)?;
     let mission_before = state.mission_before.as_deref().map(oid).transpose()?;
     let mref = format!("refs/heads/{}", state.mission_branch);
-    match branch_tip(&repo, &state.mission_branch) {
+    match branch_tip(repo, &state.mission_branch) {
         Some(t) if t == mission_after && Some(t) != mission_before => match mission_before {
             Some(b) => {
-                repo.reference_matching(&mref, b, true, t, &msg)?;
+                repo.reference_matching(&mref, b, true, t, msg)?;
             }
             None => {
                 repo.find_reference(&mref)?.delete()?;
@@ -1323,16 +1537,7 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
             ))
         }
     }
-    remove_state(project, &mission.slug)?;
-    Ok(AbortReport {
-        mission_slug: mission.slug.clone(),
-        target_branch: state.target_branch.clone(),
-        target_restored_to: state.target_before.clone(),
-        mission_branch: state.mission_branch.clone(),
-        mission_branch_restored_to: state.mission_before.clone(),
-        checked_out: on_target,
-        files_restored,
-    })
+    Ok(())
 }
 
 /// The conflict list: every pair that conflicts on its own, plus the step where
@@ -1366,54 +1571,34 @@ fn conflict_pairs(
 }
 
 fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) -> Error {
-    let lines: Vec<String> = report
-        .conflicts
-        .iter()
-        .map(|c| {
-            format!(
-                "  - {} and {}{}: {}",
-                c.between[0],
-                c.between[1],
-                c.commit
-                    .as_deref()
-                    .map(|x| format!(" (at commit {x})"))
-                    .unwrap_or_default(),
-                c.files.join(", ")
-            )
-        })
-        .collect();
-    let worktree_of = |id: &str| {
-        code.iter()
-            .find(|l| l.lane_id == id)
-            .map(|l| (l.worktree.display().to_string(), l.branch.clone()))
-    };
-    let branch_of = |id: &str| {
-        code.iter()
-            .find(|l| l.lane_id == id)
-            .map(|l| l.branch.clone())
-            .unwrap_or_else(|| id.to_string())
-    };
-    let hint = match report.conflicts.first() {
-        Some(c) => match worktree_of(&c.between[1]) {
-            Some((wt, _)) => format!(
-                "resolve it in a lane: `git -C {wt} merge {}`, fix the files, commit; then `spec-kitty accept --mission {}` and merge again",
-                branch_of(&c.between[0]),
-                mission.slug
-            ),
-            None => format!(
-                "resolve it on a lane branch, then `spec-kitty accept --mission {}` and merge again",
-                mission.slug
-            ),
+    let lane = |id: &str| code.iter().find(|l| l.lane_id == id);
+    let fix = match report.conflicts.first() {
+        Some(c) => match lane(&c.between[1]) {
+            Some(l) => ConflictFix::InLane {
+                worktree: l.worktree.display().to_string(),
+                branch: lane(&c.between[0])
+                    .map(|o| o.branch.clone())
+                    .unwrap_or_else(|| c.between[0].clone()),
+            },
+            None => ConflictFix::OnLaneBranch,
         },
-        None => "resolve the conflict on a lane branch, accept again and merge again".into(),
+        None => ConflictFix::Unknown,
     };
-    Error::user(format!(
-        "cannot merge {}: lanes conflict; nothing was changed:\n{}",
-        mission.slug,
-        lines.join("\n")
-    ))
-    .with_hint(hint)
-    .with_details(report_details(report))
+    MergeError::Conflict {
+        slug: mission.slug.clone(),
+        conflicts: report.conflicts.clone(),
+        fix,
+        details: report_details(report),
+    }
+    .into()
+}
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> MergeError {
+    MergeError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The report as extra fields of a `--json` error object.
@@ -1423,4 +1608,50 @@ fn report_details(report: &MergeReport) -> Value {
         o.remove("result");
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_corrupt_state_file_comes_back_typed_with_its_source() {
+        let tmp = tempfile::tempdir().unwrap();
+        git2::Repository::init(tmp.path()).unwrap();
+        let project = Project::at(tmp.path());
+        let path = state_path(&project, "001-x").unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{\n  \"version\": 1,\n  oops\n").unwrap();
+        let e = read_state(&project, "001-x").unwrap_err();
+        let Some(MergeError::BadState { path: p, line, .. }) = e.typed::<MergeError>() else {
+            panic!("not typed: {e:?}")
+        };
+        assert_eq!((p, *line), (&path, 3));
+        assert_eq!(e.kind, crate::error::Kind::User);
+        assert!(std::error::Error::source(e.typed::<MergeError>().unwrap())
+            .unwrap()
+            .downcast_ref::<serde_json::Error>()
+            .is_some());
+    }
+
+    #[test]
+    fn state_failures_are_typed() {
+        let e = oid("not-a-commit").unwrap_err();
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::BadCommitId { id }) if id == "not-a-commit"
+        ));
+        let tmp = tempfile::tempdir().unwrap();
+        let project = Project::at(tmp.path());
+        let e = state_path(&project, "001-x").unwrap_err();
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::NoGitDir { .. })
+        ));
+        let e = moved_error("main", None, Some("0123456789"));
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::Moved { branch, now: None, .. }) if branch == "main"
+        ));
+    }
 }

@@ -15,6 +15,7 @@
 //! Nothing here prints; the CLI renders the typed reports.
 
 pub mod accept;
+pub mod error;
 pub(crate) mod integrate;
 pub mod land;
 pub mod record;
@@ -25,13 +26,14 @@ use std::path::PathBuf;
 use git2::{BranchType, Oid, Repository};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lanes::{ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::{Lane, Snapshot};
 
 pub use accept::{accept, AcceptOptions, AcceptReport, Gate};
+pub use error::MergeError;
 pub use land::{
     abort, continue_merge, merge, AbortReport, Blocker, ConflictPair, LaneOutcome, MergeOptions,
     MergeReport,
@@ -133,15 +135,13 @@ pub fn code_lanes(
                 Some(&i) => mine.push(i),
                 None if all_ids.contains(&d.as_str()) => {}
                 None => {
-                    return Err(Error::user(format!(
-                        "{}: {} depends on unknown lane {d}",
-                        mission.lanes_file().display(),
-                        lane.lane_id
-                    ))
-                    .with_hint(format!(
-                        "re-run `spec-kitty agent mission finalize-tasks --mission {}`",
-                        mission.slug
-                    )))
+                    return Err(MergeError::UnknownLane {
+                        lanes_file: mission.lanes_file(),
+                        lane: lane.lane_id.clone(),
+                        dep: d.clone(),
+                        slug: mission.slug.clone(),
+                    }
+                    .into())
                 }
             }
         }
@@ -215,11 +215,10 @@ pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool> {
 /// Open the main checkout's repository, or explain that lanes need git.
 pub fn open_repo(project: &Project) -> Result<Repository> {
     if !project.is_git() {
-        return Err(Error::user(format!(
-            "{} is not a git repository; accepting and merging lanes needs git",
-            project.root.display()
-        ))
-        .with_hint("run `git init` and make a first commit"));
+        return Err(MergeError::NeedsGit {
+            root: project.root.clone(),
+        }
+        .into());
     }
     Ok(Repository::open(&project.root)?)
 }

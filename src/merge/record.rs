@@ -12,18 +12,26 @@ use std::path::Path;
 
 use git2::{build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, Signature};
 
-use crate::error::{Error, IoContext, Result};
+use super::error::MergeError;
+use crate::error::Result;
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> MergeError {
+    MergeError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// The mission directory relative to the repository root, `/`-separated with
 /// a trailing slash (`kitty-specs/001-x/`).
 pub fn mission_prefix(root: &Path, mission_dir: &Path) -> Result<String> {
-    let rel = mission_dir.strip_prefix(root).map_err(|_| {
-        Error::internal(format!(
-            "{} is outside the project {}",
-            mission_dir.display(),
-            root.display()
-        ))
-    })?;
+    let rel = mission_dir
+        .strip_prefix(root)
+        .map_err(|_| MergeError::OutsideProject {
+            dir: mission_dir.to_path_buf(),
+            root: root.to_path_buf(),
+        })?;
     Ok(format!(
         "{}/",
         rel.to_string_lossy()
@@ -40,10 +48,7 @@ pub fn changed_under(
     tree: Option<&git2::Tree<'_>>,
     prefix: &str,
 ) -> Result<Vec<String>> {
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| Error::user("the repository has no working tree"))?
-        .to_path_buf();
+    let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
     let mut out = Vec::new();
     let mut on_disk = std::collections::BTreeSet::new();
     let mut stack = vec![workdir.join(prefix.trim_end_matches('/'))];
@@ -51,16 +56,16 @@ pub fn changed_under(
         let rd = match std::fs::read_dir(&dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(Error::io("read", &dir, e)),
+            Err(e) => return Err(io_error("read", &dir, e).into()),
         };
         for entry in rd {
-            let entry = entry.with_path("read", &dir)?;
+            let entry = entry.map_err(|e| io_error("read", &dir, e))?;
             let path = entry.path();
             let rel = path
                 .strip_prefix(&workdir)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
-            let ft = entry.file_type().with_path("stat", &path)?;
+            let ft = entry.file_type().map_err(|e| io_error("stat", &path, e))?;
             if repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
                 continue;
             }
@@ -101,12 +106,7 @@ pub fn changed_under(
 pub fn signature(repo: &Repository) -> Result<Signature<'static>> {
     match super::git_identity(repo)? {
         (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
-        _ => Err(Error::user(
-            "git has no identity to commit with: user.name and user.email are not set",
-        )
-        .with_hint(
-            "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`",
-        )),
+        _ => Err(MergeError::NoCommitIdentity.into()),
     }
 }
 
@@ -117,15 +117,9 @@ pub fn current_branch(repo: &Repository) -> Result<String> {
         .symbolic_target()
         .and_then(|t| t.strip_prefix("refs/heads/"))
         .map(str::to_string)
-        .ok_or_else(|| {
-            Error::user("the main checkout is on a detached HEAD; there is no branch to commit on")
-                .with_hint("switch to a branch (`git switch <branch>`) and run the command again")
-        })?;
+        .ok_or(MergeError::DetachedHead)?;
     if super::branch_tip(repo, &name).is_none() {
-        return Err(Error::user(format!(
-            "the branch {name} has no commit yet; there is nothing to add a record to"
-        ))
-        .with_hint("make a first commit of the project (`git add -A && git commit`)"));
+        return Err(MergeError::UnbornBranch { name }.into());
     }
     Ok(name)
 }
@@ -169,12 +163,10 @@ pub fn commit_paths(
     message: &str,
     update_index: bool,
 ) -> Result<Option<Oid>> {
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| Error::user("the repository has no working tree"))?
-        .to_path_buf();
-    let tip = super::branch_tip(repo, branch)
-        .ok_or_else(|| Error::user(format!("branch {branch} does not exist")))?;
+    let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
+    let tip = super::branch_tip(repo, branch).ok_or_else(|| MergeError::NoBranch {
+        branch: branch.to_string(),
+    })?;
     let parent = repo.find_commit(tip)?;
     let base = parent.tree()?;
     let mut update = TreeUpdateBuilder::new();
@@ -182,7 +174,7 @@ pub fn commit_paths(
         let full = workdir.join(p);
         match full.symlink_metadata() {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let target = std::fs::read_link(&full).with_path("read", &full)?;
+                let target = std::fs::read_link(&full).map_err(|e| io_error("read", &full, e))?;
                 let blob = repo.blob(target.to_string_lossy().as_bytes())?;
                 update.upsert(p, blob, FileMode::Link);
             }
@@ -194,7 +186,7 @@ pub fn commit_paths(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 update.remove(p);
             }
-            Err(e) => return Err(Error::io("stat", &full, e)),
+            Err(e) => return Err(io_error("stat", &full, e).into()),
         }
     }
     let tree_id = update.create_updated(repo, &base)?;
@@ -211,6 +203,7 @@ pub fn commit_paths(
         tip,
         &format!("spec-kitty: {}", message.lines().next().unwrap_or("record")),
     )?;
+    crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);
     if update_index {
         let mut index = repo.index()?;
         for p in paths {
@@ -223,6 +216,42 @@ pub fn commit_paths(
         index.write()?;
     }
     Ok(Some(commit))
+}
+
+/// Make the index entries under `prefix` those of `tree` (whose files the
+/// working tree already holds): what [`commit_paths`] does last, for a commit
+/// whose index update was cut short.
+pub fn index_follows(repo: &Repository, tree: &git2::Tree<'_>, prefix: &str) -> Result<()> {
+    let mut index = repo.index()?;
+    let mut wanted = std::collections::BTreeMap::new();
+    if let Ok(entry) = tree.get_path(Path::new(prefix.trim_end_matches('/'))) {
+        let sub = entry.to_object(repo)?.peel_to_tree()?;
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(ObjectType::Blob) {
+                wanted.insert(format!("{prefix}{dir}{}", e.name().unwrap_or("")), e.id());
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+    }
+    let stale: Vec<String> = index
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        .filter(|p| p.starts_with(prefix) && !wanted.contains_key(p))
+        .collect();
+    let mut changed = !stale.is_empty();
+    for p in &stale {
+        index.remove_path(Path::new(p))?;
+    }
+    for (p, id) in &wanted {
+        if index.get_path(Path::new(p), 0).map(|e| e.id) != Some(*id) {
+            index.add_path(Path::new(p))?;
+            changed = true;
+        }
+    }
+    if changed {
+        index.write()?;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -270,12 +299,11 @@ pub fn record_mission(
     }
     let others = staged_elsewhere(&repo, &files)?;
     if !others.is_empty() {
-        return Err(Error::user(format!(
-            "not committing {}: the index holds staged changes to other files: {}",
-            mission.slug,
-            others.join(", ")
-        ))
-        .with_hint("commit or unstage them (`git restore --staged <file>`), then run `spec-kitty agent mission record` again"));
+        return Err(MergeError::StagedElsewhere {
+            slug: mission.slug.clone(),
+            others,
+        }
+        .into());
     }
     let commit = if files.is_empty() {
         None
@@ -347,14 +375,12 @@ pub fn check_committed_before_lanes(
             .collect();
         add.dedup();
         add.push(prefix.trim_end_matches('/').to_string());
-        return Err(Error::user(format!(
-            "the project's spec-kitty files are not committed on {target}: {}. Lane worktrees branch from the last commit of {target}, so the lane would start without them, and they would stay uncommitted after the merge",
-            project_files.join(", ")
-        ))
-        .with_hint(format!(
-            "commit them once, then run this again: `git add {} && git commit -m \"Add spec-kitty project files\"`",
-            add.join(" ")
-        )));
+        return Err(MergeError::ProjectFilesUncommitted {
+            target: target.to_string(),
+            files: project_files.iter().map(|f| f.to_string()).collect(),
+            add,
+        }
+        .into());
     }
     let missing = changed_under(&repo, Some(&tree), &prefix)?;
     if missing.is_empty() {
@@ -366,4 +392,32 @@ pub fn check_committed_before_lanes(
         missing[0],
         mission.slug
     )))
+}
+
+#[cfg(test)]
+mod typed_error_tests {
+    use super::*;
+
+    #[test]
+    fn record_failures_come_back_typed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let e = current_branch(&repo).unwrap_err();
+        assert!(
+            matches!(
+                e.typed::<MergeError>(),
+                Some(MergeError::UnbornBranch { .. })
+            ),
+            "{e:?}"
+        );
+        assert!(e.hint.as_deref().unwrap().contains("first commit"));
+        let e = mission_prefix(tmp.path(), Path::new("/elsewhere/kitty-specs/001-x")).unwrap_err();
+        assert!(matches!(
+            e.typed::<MergeError>(),
+            Some(MergeError::OutsideProject { .. })
+        ));
+        assert_eq!(e.kind, crate::error::Kind::Internal);
+        let e = changed_under(&repo, None, "kitty-specs/001-x/").map(|_| ());
+        assert!(e.is_ok(), "a missing mission directory is nothing changed");
+    }
 }

@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
 use crate::lanes::LanesManifest;
 use crate::mission::branch::BranchContext;
-use crate::mission::Mission;
+use crate::mission::{Mission, MissionError};
 use crate::project::Project;
 use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
@@ -53,11 +52,14 @@ pub struct ActionContext {
 /// Resolve `action` for `mission`. Implement needs a work package that is ready
 /// (planned with its dependencies approved or done, or already in progress);
 /// review needs one in for_review or in_review.
-pub fn resolve(project: &Project, mission: &Mission, action: &str) -> Result<ActionContext> {
+pub fn resolve(
+    project: &Project,
+    mission: &Mission,
+    action: &str,
+) -> Result<ActionContext, MissionError> {
     let action = action.replace('-', "_");
     if !ACTIONS.contains(&action.as_str()) {
-        return Err(Error::usage(format!("unknown action {action:?}"))
-            .with_hint(format!("choose one of: {}", ACTIONS.join(", "))));
+        return Err(MissionError::UnknownAction { action });
     }
     let m = &mission.slug;
     let mut commands = BTreeMap::new();
@@ -128,10 +130,12 @@ pub fn resolve(project: &Project, mission: &Mission, action: &str) -> Result<Act
     })
 }
 
-fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext> {
-    let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
-    let lanes = LanesManifest::for_mission(mission)?;
-    let files = wp::load_all(&mission.tasks_dir())?;
+fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext, MissionError> {
+    let (snap, _) = StatusStore::for_mission(project, mission)
+        .snapshot()
+        .map_err(MissionError::Status)?;
+    let lanes = LanesManifest::for_mission(mission).map_err(MissionError::Lanes)?;
+    let files = wp::load_all(&mission.tasks_dir()).map_err(MissionError::TasksMd)?;
     let ready = |f: &wp::WpFile| {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
         let deps_met = f
@@ -146,16 +150,13 @@ fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpConte
             _ => matches!(lane, Lane::ForReview | Lane::InReview),
         }
     };
-    let file = files.into_iter().find(|f| ready(f)).ok_or_else(|| {
-        Error::user(format!(
-            "no work package of {} is ready for {action}",
-            mission.slug
-        ))
-        .with_hint(format!(
-            "see the board: `spec-kitty agent tasks status --mission {}`",
-            mission.slug
-        ))
-    })?;
+    let file = files
+        .into_iter()
+        .find(|f| ready(f))
+        .ok_or_else(|| MissionError::NothingReady {
+            mission: mission.slug.clone(),
+            action: action.to_string(),
+        })?;
     let lane = lanes.as_ref().and_then(|l| l.lane_for_wp(&file.id));
     let planning = file.is_planning_artifact();
     Ok(WpContext {

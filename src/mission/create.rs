@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::{is_ulid, list, read_meta, split_number, types, write_meta_file, Mission};
-use crate::error::{Error, IoContext, Result};
+use super::{
+    is_ulid, list, read_meta, split_number, types, write_meta_file, Mission, MissionError, Result,
+};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::project::Project;
 use crate::templates;
@@ -45,14 +46,10 @@ pub fn validate_slug(slug: &str) -> Result<()> {
     if ok {
         return Ok(());
     }
-    let suggestion = suggest_slug(slug);
-    let mut err = Error::user(format!(
-        "invalid mission slug {slug:?}: use kebab-case (lowercase letters and digits joined by single hyphens)"
-    ));
-    if !suggestion.is_empty() {
-        err = err.with_hint(format!("try `{suggestion}`"));
-    }
-    Err(err.with_details(serde_json::json!({ "suggested_slug": suggestion })))
+    Err(MissionError::BadSlug {
+        slug: slug.to_string(),
+        suggestion: suggest_slug(slug),
+    })
 }
 
 fn suggest_slug(s: &str) -> String {
@@ -77,17 +74,12 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     let target_branch = match (&opts.target_branch, &current_branch) {
         (Some(t), _) => t.clone(),
         (None, Some(c)) => c.clone(),
-        (None, None) if project.is_git() => {
-            return Err(
-                Error::user("HEAD is detached, so there is no branch to plan on")
-                    .with_hint("check out a branch or pass --target-branch <branch>"),
-            )
-        }
+        (None, None) if project.is_git() => return Err(MissionError::DetachedHead),
         (None, None) => "main".to_string(),
     };
 
     let specs = project.specs_dir();
-    fsutil::create_dir_all(&specs)?;
+    fsutil::create_dir_all(&specs).map_err(MissionError::Fs)?;
     let _lock = FileLock::acquire(
         &project.locks_dir().join("mission-create.lock"),
         LOCK_TIMEOUT,
@@ -98,14 +90,10 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
         .into_iter()
         .find(|m| m.short_slug() == opts.slug)
     {
-        return Err(Error::user(format!(
-            "a mission with slug {:?} already exists: {}",
-            opts.slug, existing.slug
-        ))
-        .with_hint(format!(
-            "use `--mission {}` to work on it, or pick another slug",
-            existing.slug
-        )));
+        return Err(MissionError::SlugTaken {
+            slug: opts.slug.clone(),
+            existing: existing.slug,
+        });
     }
     let number = match opts.number {
         None => next_number(project)?,
@@ -114,11 +102,10 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
                 .into_iter()
                 .find(|m| m.number.as_deref().and_then(|x| x.parse().ok()) == Some(n))
             {
-                return Err(Error::user(format!(
-                    "mission number {n:03} is already used by {}",
-                    taken.slug
-                ))
-                .with_hint("pick a free number, or leave out --number to take the next one"));
+                return Err(MissionError::NumberTaken {
+                    number: n,
+                    by: taken.slug,
+                });
             }
             n
         }
@@ -132,17 +119,18 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     let mission_id = ulid::Ulid::new().to_string();
     let build = || -> Result<()> {
         for sub in ["checklists", "research", "tasks"] {
-            fsutil::create_dir_all(&staging.join(sub))?;
+            fsutil::create_dir_all(&staging.join(sub)).map_err(MissionError::Fs)?;
         }
-        fs::write(staging.join("tasks/.gitkeep"), b"")
-            .with_path("write", staging.join("tasks/.gitkeep"))?;
+        let write = |name: &str, contents: &[u8]| {
+            let path = staging.join(name);
+            fs::write(&path, contents).map_err(|e| MissionError::io("write", &path, e))
+        };
+        write("tasks/.gitkeep", b"")?;
         let readme = templates::tasks_readme().replace("{target_branch}", &target_branch);
-        fs::write(staging.join("tasks/README.md"), readme)
-            .with_path("write", staging.join("tasks/README.md"))?;
-        fs::write(staging.join("status.events.jsonl"), b"")
-            .with_path("write", staging.join("status.events.jsonl"))?;
+        write("tasks/README.md", readme.as_bytes())?;
+        write("status.events.jsonl", b"")?;
         let spec = templates::mission_template(&opts.mission_type, "spec").unwrap_or("");
-        fs::write(staging.join("spec.md"), spec).with_path("write", staging.join("spec.md"))?;
+        write("spec.md", spec.as_bytes())?;
 
         let mut meta = Map::new();
         meta.insert("created_at".into(), Value::String(created_at.clone()));
@@ -176,12 +164,11 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
         // which a missing lock would let two creators pick the same number.
         crate::env::race_pause(crate::env::RaceHook::Create);
         if final_dir.exists() {
-            return Err(Error::internal(format!(
-                "{} appeared while creating it",
-                final_dir.display()
-            )));
+            return Err(MissionError::AppearedWhileCreating {
+                path: final_dir.clone(),
+            });
         }
-        fs::rename(&staging, &final_dir).with_path("create", &final_dir)?;
+        fs::rename(&staging, &final_dir).map_err(|e| MissionError::io("create", &final_dir, e))?;
         Ok(())
     };
     if let Err(e) = build() {
@@ -269,11 +256,15 @@ pub fn backfill_identity(
         let id = ulid::Ulid::from_datetime(when).to_string();
         if !dry_run {
             let updated = insert_keeping_order(meta, "mission_id", Value::String(id.clone()));
-            let mut text = serde_json::to_string_pretty(&Value::Object(updated)).map_err(|e| {
-                Error::internal(format!("cannot serialise {}: {e}", meta_file.display()))
-            })?;
+            let mut text =
+                serde_json::to_string_pretty(&Value::Object(updated)).map_err(|source| {
+                    MissionError::RenderMeta {
+                        path: meta_file.clone(),
+                        source,
+                    }
+                })?;
             text.push('\n');
-            fsutil::atomic_write(&meta_file, text.as_bytes())?;
+            fsutil::atomic_write(&meta_file, text.as_bytes()).map_err(MissionError::Fs)?;
         }
         drop(lock);
         out.push(Backfilled {
@@ -332,9 +323,53 @@ mod tests {
         assert!(validate_slug("post-555-release-hardening").is_ok());
         assert!(validate_slug("069").is_ok());
         let e = validate_slug("Bad_Slug").unwrap_err();
+        assert!(
+            matches!(&e, MissionError::BadSlug { suggestion, .. } if suggestion == "bad-slug"),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
         assert_eq!(e.hint.as_deref(), Some("try `bad-slug`"));
+        assert_eq!(
+            e.details.as_deref(),
+            Some(&serde_json::json!({"suggested_slug": "bad-slug"}))
+        );
+        // Nothing usable left: no hint, and the detail says so with "".
+        let e = crate::Error::from(validate_slug("__").unwrap_err());
+        assert_eq!(e.hint, None);
+        assert_eq!(
+            e.details.as_deref(),
+            Some(&serde_json::json!({"suggested_slug": ""}))
+        );
         assert!(validate_slug("a--b").is_err());
         assert!(validate_slug("-a").is_err());
+    }
+
+    #[test]
+    fn a_held_numbering_lock_comes_back_as_the_lock_error() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        let project = Project::at(dir.path());
+        let lock = project.locks_dir().join("mission-create.lock");
+        let _held = FileLock::acquire(&lock, LOCK_TIMEOUT, "test").unwrap();
+        // The same lock from another handle, with no wait.
+        let e = FileLock::acquire(&lock, std::time::Duration::ZERO, "mission numbering")
+            .map_err(MissionError::from)
+            .unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                MissionError::Lock(crate::fsutil::LockError::Timeout { .. })
+            ),
+            "{e:?}"
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<crate::fsutil::LockError>()
+            .is_some());
+        let e = crate::Error::from(e);
+        assert!(e.hint.unwrap().contains("another spec-kitty process"));
     }
 
     #[test]

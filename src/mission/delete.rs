@@ -8,9 +8,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::Mission;
+use super::{Mission, MissionError, Result};
 use crate::confine;
-use crate::error::{Error, Result};
 use crate::lanes::model::{lane_branch, worktree_path};
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::project::Project;
@@ -95,8 +94,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     };
     let lanes = LanesManifest::for_mission(mission).unwrap_or_else(|e| {
         out.warnings.push(format!(
-            "{}; looking for the mission's lanes by name instead",
-            e
+            "{e}; looking for the mission's lanes by name instead"
         ));
         None
     });
@@ -121,15 +119,15 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                         problems.push(format!("{} has uncommitted changes", path.display()))
                     }
                     Err(e) => problems.push(format!(
-                        "{} cannot be read as a git worktree ({})",
+                        "{} cannot be read as a git worktree ({e})",
                         path.display(),
-                        e.message
                     )),
                 },
                 Ok(None) => {}
                 Err(e) => refused.push(e.to_string()),
             }
-            let ahead = workspace::unmerged_commits(repo, &branch, &target)?;
+            let ahead = workspace::unmerged_commits(repo, &branch, &target)
+                .map_err(MissionError::workspace)?;
             if ahead > 0 {
                 problems.push(format!(
                     "{branch} has {ahead} commit(s) not merged into {target}"
@@ -144,23 +142,19 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         refused.push(e.to_string());
     }
     if !refused.is_empty() {
-        return Err(Error::user(format!(
-            "refusing to delete {}: {}",
-            mission.slug,
-            refused.join("; ")
-        ))
-        .with_hint("nothing was removed; move those paths away by hand (spec-kitty only removes what resolves inside .worktrees/ or the mission directory), then run this again"));
+        return Err(MissionError::DeleteRefused {
+            mission: mission.slug.clone(),
+            reasons: refused,
+        });
     }
     if !problems.is_empty() && !force {
-        return Err(Error::user(format!(
-            "refusing to delete {}: {}",
-            mission.slug,
-            problems.join("; ")
-        ))
-        .with_hint("merge or save that work first, or pass --force to discard it"));
+        return Err(MissionError::UnsavedWork {
+            mission: mission.slug.clone(),
+            problems,
+        });
     }
     for (name, path) in &worktrees {
-        if confine::remove_worktree(project, name, path)? {
+        if confine::remove_worktree(project, name, path).map_err(MissionError::Confine)? {
             out.removed_worktrees.push(path.clone());
         }
     }
@@ -172,17 +166,17 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                     continue;
                 }
             }
-            if workspace::delete_branch(repo, b)? {
+            if workspace::delete_branch(repo, b).map_err(MissionError::workspace)? {
                 out.removed_branches.push(b.clone());
             }
         }
     }
-    confine::remove_mission_dir(project, &mission.dir)?;
+    confine::remove_mission_dir(project, &mission.dir).map_err(MissionError::Confine)?;
     // What spec-kitty kept about the mission outside it: its run log, and an
     // empty `.worktrees/` once the last lane worktree is gone.
     let log = crate::next::run_log_path(project, mission);
     for p in [log.clone(), log.with_extension("lock")] {
-        confine::remove_file(project, &p)?;
+        confine::remove_file(project, &p).map_err(MissionError::Confine)?;
     }
     let wt_dir = project.worktrees_dir();
     let is_real_dir = std::fs::symlink_metadata(&wt_dir).is_ok_and(|m| m.is_dir());

@@ -5,21 +5,24 @@ pub mod branch;
 pub mod context;
 mod create;
 pub mod delete;
+mod error;
 pub mod requirements;
 mod select;
 pub mod types;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
+pub use error::{Listed, MissionError};
 pub use select::{infer_from_path, resolve, Selector};
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::jsonfmt;
 use crate::project::Project;
+
+type Result<T, E = MissionError> = std::result::Result<T, E>;
 
 /// One mission directory and what its `meta.json` says.
 #[derive(Debug, Clone)]
@@ -47,7 +50,7 @@ impl Mission {
         let meta_path = dir.join("meta.json");
         let (meta, meta_error) = match read_meta(&meta_path) {
             Ok(m) => (m, None),
-            Err(e) => (Map::new(), Some(e.message)),
+            Err(e) => (Map::new(), Some(e.to_string())),
         };
         Mission {
             dir: dir.to_path_buf(),
@@ -96,10 +99,10 @@ impl Mission {
     /// `meta.json`, or a clear error if it is missing or corrupt.
     pub fn require_meta(&self) -> Result<&Map<String, Value>> {
         match &self.meta_error {
-            Some(e) => Err(Error::user(e.clone()).with_hint(format!(
-                "fix or restore {}; other missions are unaffected",
-                self.meta_file().display()
-            ))),
+            Some(e) => Err(MissionError::UnusableMeta {
+                path: self.meta_file(),
+                reason: e.clone(),
+            }),
             None => Ok(&self.meta),
         }
     }
@@ -145,16 +148,21 @@ impl Mission {
 /// Serialise meta.json the way the reference does (sorted keys, indent 2, `\n`).
 pub fn write_meta_file(path: &Path, meta: &Map<String, Value>) -> Result<()> {
     let v = jsonfmt::sorted(&Value::Object(meta.clone()));
-    Ok(fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes())?)
+    fsutil::atomic_write(path, jsonfmt::pretty(&v).as_bytes()).map_err(MissionError::Fs)
 }
 
 /// Read and check `meta.json`. Errors name the file and what is wrong with it.
 pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
-    let text = fsutil::read_to_string(path)?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::parse(path, Some(e.line()), format!("invalid JSON: {e}")))?;
+    let text = fsutil::read_to_string(path).map_err(MissionError::Fs)?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|source| MissionError::InvalidMetaJson {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let Value::Object(map) = value else {
-        return Err(Error::parse(path, None, "expected a JSON object"));
+        return Err(MissionError::MetaNotAnObject {
+            path: path.to_path_buf(),
+        });
     };
     for key in [
         "mission_number",
@@ -167,36 +175,36 @@ pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
     ] {
         if let Some(v) = map.get(key) {
             if !v.is_string() && !v.is_null() {
-                return Err(Error::parse(
-                    path,
-                    None,
-                    format!("`{key}` must be a string, found {}", type_name(v)),
-                ));
+                return Err(MissionError::MetaWrongType {
+                    path: path.to_path_buf(),
+                    key,
+                    found: type_name(v),
+                });
             }
         }
     }
     if let Some(Value::String(b)) = map.get("target_branch") {
         if !b.is_empty() {
-            crate::ids::check(crate::ids::IdKind::Branch, b, path, "target_branch")?;
+            crate::ids::check(crate::ids::IdKind::Branch, b, path, "target_branch")
+                .map_err(MissionError::Ids)?;
         }
     }
     if let Some(id) = map.get("mission_id") {
         match id {
             Value::String(s) if is_ulid(s) => {}
             Value::String(s) => {
-                return Err(Error::parse(
-                    path,
-                    None,
-                    format!("`mission_id` {s:?} is not a ULID (26 characters of Crockford base32)"),
-                ))
+                return Err(MissionError::NotAUlid {
+                    path: path.to_path_buf(),
+                    id: s.clone(),
+                })
             }
             Value::Null => {}
             other => {
-                return Err(Error::parse(
-                    path,
-                    None,
-                    format!("`mission_id` must be a string, found {}", type_name(other)),
-                ))
+                return Err(MissionError::MetaWrongType {
+                    path: path.to_path_buf(),
+                    key: "mission_id",
+                    found: type_name(other),
+                })
             }
         }
     }
@@ -238,7 +246,7 @@ pub fn list(project: &Project) -> Result<Vec<Mission>> {
     let entries = match std::fs::read_dir(&specs) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("read", &specs, e)),
+        Err(e) => return Err(MissionError::io("read", &specs, e)),
     };
     let mut names: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
@@ -261,6 +269,78 @@ mod tests {
         assert!(!is_ulid("81M867R2T8RDB4R11T4GJDK4V8"));
         assert!(!is_ulid("01M867R2T8RDB4R11T4GJDK4VI"));
         assert!(is_ulid(&ulid::Ulid::new().to_string()));
+    }
+
+    #[test]
+    fn meta_json_failures_are_typed_and_keep_their_source() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.json");
+        let read = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            read_meta(&path).unwrap_err()
+        };
+        let e = read("{\n  \"slug\": \n");
+        assert!(matches!(&e, MissionError::InvalidMetaJson { .. }), "{e:?}");
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<serde_json::Error>()
+            .is_some());
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}:3: invalid JSON: ", path.display())),
+            "{e}"
+        );
+        assert!(matches!(read("[]"), MissionError::MetaNotAnObject { .. }));
+        let e = read("{\"slug\": 7}");
+        assert!(
+            matches!(
+                &e,
+                MissionError::MetaWrongType {
+                    key: "slug",
+                    found: "a number",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(matches!(
+            read("{\"mission_id\": \"nope\"}"),
+            MissionError::NotAUlid { .. }
+        ));
+        // A bad target_branch is the ids module's refusal, kept whole.
+        let e = read("{\"target_branch\": \"a..b\"}");
+        assert!(
+            matches!(&e, MissionError::Ids(crate::ids::IdError::Invalid { field, .. }) if field == "target_branch"),
+            "{e:?}"
+        );
+        let e = crate::Error::from(e);
+        assert_eq!(e.details.unwrap()["field"], "target_branch");
+
+        // A missing file is fsutil's error, with the io error under it.
+        std::fs::remove_file(&path).unwrap();
+        let e = read_meta(&path).unwrap_err();
+        assert!(matches!(&e, MissionError::Fs(_)), "{e:?}");
+        let io = e.source().and_then(|s| s.source()).unwrap();
+        assert_eq!(
+            io.downcast_ref::<std::io::Error>().unwrap().kind(),
+            std::io::ErrorKind::NotFound
+        );
+
+        // A mission with a corrupt meta.json loads; requiring its meta fails typed.
+        let m = dir.path().join("kitty-specs/001-x");
+        std::fs::create_dir_all(&m).unwrap();
+        std::fs::write(m.join("meta.json"), "{").unwrap();
+        let e = Mission::load(&m).require_meta().unwrap_err();
+        assert!(
+            matches!(&e, MissionError::UnusableMeta { reason, .. } if reason.contains("invalid JSON")),
+            "{e:?}"
+        );
+        assert!(crate::Error::from(e)
+            .hint
+            .unwrap()
+            .ends_with("other missions are unaffected"));
     }
 
     #[test]

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_yaml::Value;
 
-use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
-use crate::mission::Mission;
+use crate::mission::{Mission, MissionError};
 use crate::project::Project;
 use crate::status::ops::find_wp;
 use crate::tasks_md::parse::requirement_ids;
@@ -36,7 +35,7 @@ pub struct Mapped {
 
 /// Normalise one ref (`fr-1` stays as written but upper-cased; ids are kept in
 /// the spec's own spelling), refusing what is not a requirement id.
-fn normalise(r: &str) -> Result<String> {
+fn normalise(r: &str) -> Result<String, MissionError> {
     let id = r.trim().to_ascii_uppercase();
     let ok = ["FR-", "NFR-", "C-"].iter().any(|p| {
         id.strip_prefix(p)
@@ -45,8 +44,9 @@ fn normalise(r: &str) -> Result<String> {
     if ok {
         Ok(id)
     } else {
-        Err(Error::usage(format!("{r:?} is not a requirement id"))
-            .with_hint("requirement ids look like FR-001, NFR-002 or C-003"))
+        Err(MissionError::NotARequirement {
+            given: r.to_string(),
+        })
     }
 }
 
@@ -58,7 +58,7 @@ pub fn map(
     mission: &Mission,
     batch: &[(String, Vec<String>)],
     replace: bool,
-) -> Result<Mapped> {
+) -> Result<Mapped, MissionError> {
     let spec = std::fs::read_to_string(mission.spec_file()).unwrap_or_default();
     let known = requirement_ids(&spec);
     let _lock = FileLock::acquire(
@@ -69,7 +69,7 @@ pub fn map(
     let mut writes = Vec::new();
     let mut changed = Vec::new();
     for (wp_id, refs) in batch {
-        let file = find_wp(mission, wp_id)?;
+        let file = find_wp(mission, wp_id).map_err(MissionError::Status)?;
         let mut new: Vec<String> = if replace {
             Vec::new()
         } else {
@@ -78,16 +78,11 @@ pub fn map(
         for r in refs {
             let id = normalise(r)?;
             if !known.contains(&id) {
-                return Err(Error::user(format!(
-                    "{id} is not a requirement of {} (spec.md names: {})",
-                    mission.slug,
-                    if known.is_empty() {
-                        "none".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ))
-                .with_hint("add it to spec.md first, or fix the id"));
+                return Err(MissionError::UnknownRequirement {
+                    id,
+                    mission: mission.slug.clone(),
+                    known,
+                });
             }
             if !new.contains(&id) {
                 new.push(id);
@@ -95,7 +90,9 @@ pub fn map(
         }
         if new != file.get_list("requirement_refs") {
             let v = Value::Sequence(new.iter().map(|s| Value::String(s.clone())).collect());
-            let text = file.text_with_keys(&[("requirement_refs", v)], &[], "dependencies")?;
+            let text = file
+                .text_with_keys(&[("requirement_refs", v)], &[], "dependencies")
+                .map_err(MissionError::TasksMd)?;
             writes.push((file.path.clone(), text));
             changed.push(file.id.clone());
         }
@@ -104,8 +101,8 @@ pub fn map(
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
-    fsutil::atomic_write_all(&files)?;
-    let all = wp::load_all(&mission.tasks_dir())?;
+    fsutil::atomic_write_all(&files).map_err(MissionError::Fs)?;
+    let all = wp::load_all(&mission.tasks_dir()).map_err(MissionError::TasksMd)?;
     let refs: BTreeMap<String, Vec<String>> = all
         .iter()
         .map(|f| (f.id.clone(), f.get_list("requirement_refs")))

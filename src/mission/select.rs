@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use super::{list, Mission};
-use crate::error::{Error, Result};
+use super::{list, Listed, Mission, MissionError, Result};
 use crate::ids::{self, IdKind};
 use crate::project::Project;
 
@@ -30,7 +29,8 @@ pub fn resolve(project: &Project, selector: Selector<'_>) -> Result<Mission> {
         &m.slug,
         &m.dir,
         "mission directory name",
-    )?;
+    )
+    .map_err(MissionError::Ids)?;
     if m.meta_file().exists() {
         m.require_meta()?;
     }
@@ -49,15 +49,10 @@ fn find(project: &Project, selector: Selector<'_>) -> Result<Mission> {
             }
             match missions.len() {
                 1 => Ok(missions[0].clone()),
-                0 => Err(Error::user("this project has no missions yet")
-                    .with_hint("create one with `spec-kitty agent mission create <slug>`")),
-                _ => Err(Error::user(format!(
-                    "{} missions exist; pass --mission to choose one:\n{}",
-                    missions.len(),
-                    listing(missions.iter())
-                ))
-                .with_hint("--mission accepts 079, 079-slug, slug or a mission_id")
-                .with_details(candidates_json("available_missions", missions.iter()))),
+                0 => Err(MissionError::NoMissions),
+                _ => Err(MissionError::MustChoose {
+                    missions: missions.iter().map(Listed::of).collect(),
+                }),
             }
         }
     }
@@ -65,7 +60,7 @@ fn find(project: &Project, selector: Selector<'_>) -> Result<Mission> {
 
 fn resolve_given(missions: &[Mission], sel: &str) -> Result<Mission> {
     if sel.is_empty() {
-        return Err(Error::usage("--mission needs a value"));
+        return Err(MissionError::EmptySelector);
     }
     // 1. Exact directory name.
     if let Some(m) = missions.iter().find(|m| m.slug == sel) {
@@ -99,45 +94,18 @@ fn resolve_given(missions: &[Mission], sel: &str) -> Result<Mission> {
     };
     match matches.len() {
         1 => Ok(matches[0].clone()),
-        0 if missions.is_empty() => Err(Error::user(format!(
-            "no mission matches {sel:?}: this project has no missions yet"
-        ))
-        .with_hint("create one with `spec-kitty agent mission create <slug>`")),
-        0 => Err(Error::user(format!(
-            "no mission matches {sel:?}. Missions in this project:\n{}",
-            listing(missions.iter())
-        ))
-        .with_hint(
-            "--mission accepts 079, 079-slug, slug or a mission_id (or 8+ characters of one)",
-        )
-        .with_details(candidates_json("available_missions", missions.iter()))),
-        _ => Err(Error::user(format!(
-            "{sel:?} matches more than one mission:\n{}",
-            listing(matches.iter().copied())
-        ))
-        .with_hint("pass the full NNN-slug or the mission_id")
-        .with_details(candidates_json("candidates", matches.iter().copied()))),
+        0 if missions.is_empty() => Err(MissionError::NoMissionsToMatch {
+            selector: sel.to_string(),
+        }),
+        0 => Err(MissionError::NoMatch {
+            selector: sel.to_string(),
+            missions: missions.iter().map(Listed::of).collect(),
+        }),
+        _ => Err(MissionError::Ambiguous {
+            selector: sel.to_string(),
+            candidates: matches.into_iter().map(Listed::of).collect(),
+        }),
     }
-}
-
-fn listing<'a>(missions: impl Iterator<Item = &'a Mission>) -> String {
-    missions
-        .map(|m| match m.mission_id() {
-            Some(id) => format!("  - {}  ({id})", m.slug),
-            None => format!("  - {}", m.slug),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn candidates_json<'a>(
-    key: &str,
-    missions: impl Iterator<Item = &'a Mission>,
-) -> serde_json::Value {
-    let list: Vec<serde_json::Value> = missions
-        .map(|m| serde_json::Value::String(m.slug.clone()))
-        .collect();
-    serde_json::json!({ key: list })
 }
 
 /// The mission directory name implied by `cwd`: inside `kitty-specs/<name>/...`,
@@ -217,13 +185,29 @@ mod tests {
             ("002-b", Some("01M867R2T9RDB4R11T4GJDK4V8")),
         ]);
         let e = resolve(&p, Selector::Given("01M867R2T")).unwrap_err();
+        let MissionError::Ambiguous { candidates, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(candidates.len(), 2);
+        let e = crate::Error::from(e);
         assert!(e.message.contains("more than one"), "{}", e.message);
-        let e = resolve(&p, Selector::Given("nope")).unwrap_err();
+        assert_eq!(
+            e.details.as_deref(),
+            Some(&serde_json::json!({"candidates": ["001-a", "002-b"]}))
+        );
+        let e = crate::Error::from(resolve(&p, Selector::Given("nope")).unwrap_err());
         assert!(
             e.message.contains("001-a") && e.message.contains("002-b"),
             "{}",
             e.message
         );
+        assert_eq!(
+            e.details.as_deref(),
+            Some(&serde_json::json!({"available_missions": ["001-a", "002-b"]}))
+        );
+        let e = resolve(&p, Selector::Given(" ")).unwrap_err();
+        assert!(matches!(e, MissionError::EmptySelector));
+        assert_eq!(crate::Error::from(e).kind, crate::error::Kind::Usage);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use super::MissionError;
 
 /// One mission type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,12 +68,9 @@ pub fn find(key: &str) -> Option<&'static MissionType> {
 }
 
 /// The mission type `key`, or an error listing the known ones.
-pub fn lookup(key: &str) -> Result<&'static MissionType> {
-    find(key).ok_or_else(|| {
-        Error::user(format!("unknown mission type {key:?}")).with_hint(format!(
-            "choose one of: {}",
-            keys().collect::<Vec<_>>().join(", ")
-        ))
+pub fn lookup(key: &str) -> Result<&'static MissionType, MissionError> {
+    find(key).ok_or_else(|| MissionError::UnknownType {
+        key: key.to_string(),
     })
 }
 
@@ -92,6 +89,8 @@ mod tests {
             }
         }
         let e = super::lookup("nope").unwrap_err();
+        assert!(matches!(&e, super::MissionError::UnknownType { key } if key == "nope"));
+        let e = crate::Error::from(e);
         assert!(e
             .hint
             .unwrap()

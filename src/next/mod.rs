@@ -7,13 +7,13 @@
 //! work → carry on with it; everything approved → accept; accepted → merge;
 //! everything done → terminal.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::Result;
-use crate::fsutil;
+use crate::error::{Diagnose, Kind};
+use crate::fsutil::{self, LockError};
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
@@ -21,6 +21,81 @@ use crate::status::transitions::{self, Guard, Role as Who};
 use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
+
+/// Why `next` could not decide or record a step. `next` has no refusals of its
+/// own: what stops it is a file it reads or writes, so each variant keeps the
+/// failure of the module that read it.
+#[derive(Debug, thiserror::Error)]
+pub enum NextError {
+    /// The run log could not be read.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The run log's lock.
+    #[error("{0}")]
+    Lock(#[from] LockError),
+    // The failures of the modules `next` reads through, each kept whole (its
+    // message, hint and details are its own).
+    /// A read or write through [`crate::fsutil`].
+    #[error("{0}")]
+    Fs(#[from] crate::fsutil::FsError),
+    /// The WP files ([`crate::tasks_md`]).
+    #[error("{0}")]
+    TasksMd(#[from] crate::tasks_md::TasksError),
+    /// The status log ([`crate::status`]).
+    #[error("{0}")]
+    Status(#[from] crate::status::StatusError),
+    /// lanes.json ([`crate::lanes`]).
+    #[error("{0}")]
+    Lanes(#[from] crate::lanes::LanesError),
+    /// The WP's workspace or prompt path ([`crate::workspace`], which still
+    /// reports [`crate::Error`]; kept whole).
+    #[error("{0}")]
+    Workspace(#[source] crate::Error),
+}
+
+impl NextError {
+    /// Generic, so it keeps compiling when workspace reports a typed error.
+    fn workspace(e: impl Into<crate::Error>) -> Self {
+        NextError::Workspace(e.into())
+    }
+
+    /// The kind, hint and details of a wrapped error, which speaks for itself.
+    fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
+        use NextError::*;
+        let d: &dyn Diagnose = match self {
+            Fs(e) => e,
+            TasksMd(e) => e,
+            Status(e) => e,
+            Lanes(e) => e,
+            Lock(e) => e,
+            Workspace(e) => return Some((e.kind, e.hint.clone(), e.details.as_deref().cloned())),
+            Io { .. } => return None,
+        };
+        Some((d.kind(), d.hint(), d.details()))
+    }
+}
+
+impl Diagnose for NextError {
+    fn kind(&self) -> Kind {
+        self.wrapped().map_or(Kind::User, |(kind, _, _)| kind)
+    }
+    fn hint(&self) -> Option<String> {
+        match self {
+            NextError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            _ => self.wrapped().and_then(|(_, hint, _)| hint),
+        }
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        self.wrapped().and_then(|(_, _, details)| details)
+    }
+}
+
+type Result<T> = std::result::Result<T, NextError>;
 
 /// What kind of answer `next` gives (serialised as `step`, `blocked`, `terminal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,7 +167,7 @@ pub struct Decision {
     pub recorded_result: Option<String>,
 }
 
-fn is_template(mission: &Mission, path: &std::path::Path, part: &str) -> bool {
+fn is_template(mission: &Mission, path: &Path, part: &str) -> bool {
     let Ok(text) = fsutil::read_to_string(path) else {
         return true;
     };
@@ -189,7 +264,8 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
     };
     let agent = d.agent.clone().unwrap_or_else(|| "<agent>".into());
     let who = file_word(&format!("next-{agent}"));
-    let path = crate::workspace::action::prompt_path(project, mission, &who, action)?;
+    let path = crate::workspace::action::prompt_path(project, mission, &who, action)
+        .map_err(NextError::workspace)?;
     let quoted = crate::workspace::action::shell_quote(&path);
     let command = d.command.clone().unwrap_or_else(|| format!("cat {quoted}"));
     let next = format!(
@@ -215,7 +291,7 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
             "{{REASON}}",
             d.reason.as_deref().unwrap_or("").trim_end_matches('.'),
         );
-    fsutil::write_private(&path, text.as_bytes())?;
+    fsutil::write_private(&path, text.as_bytes()).map_err(NextError::Fs)?;
     d.prompt_file = Some(path);
     d.command = Some(command);
     Ok(())
@@ -350,7 +426,7 @@ fn planning_step(
         return Ok(None);
     }
     let files = if mission.tasks_dir().is_dir() {
-        wp::load_all(&mission.tasks_dir())?
+        wp::load_all(&mission.tasks_dir()).map_err(NextError::TasksMd)?
     } else {
         Vec::new()
     };
@@ -366,7 +442,7 @@ fn planning_step(
     }
     // Finalized: lanes.json exists and places every WP, and every WP declares
     // its dependencies. A WP added or renamed since then needs another pass.
-    match LanesManifest::for_mission(mission)? {
+    match LanesManifest::for_mission(mission).map_err(NextError::Lanes)? {
         Some(lanes)
             if files
                 .iter()
@@ -405,7 +481,10 @@ impl<'a> Board<'a> {
         files: Vec<wp::WpFile>,
         agent: Option<&'a str>,
     ) -> Result<Self> {
-        let events = StatusStore::for_mission(project, mission).read()?.events;
+        let events = StatusStore::for_mission(project, mission)
+            .read()
+            .map_err(NextError::Status)?
+            .events;
         let snap = crate::status::reduce(&events);
         Ok(Board {
             files,
@@ -514,7 +593,8 @@ impl Desk<'_> {
         action: &'static str,
         reason: String,
     ) -> Result<()> {
-        let ws = workspace::resolve(self.project, self.mission, self.lanes, f)?;
+        let ws = workspace::resolve(self.project, self.mission, self.lanes, f)
+            .map_err(NextError::workspace)?;
         d.set_step(
             action,
             action,
@@ -661,7 +741,7 @@ pub fn record(
 ) -> Result<Recorded> {
     let path = run_log_path(project, mission);
     if let Some(dir) = path.parent() {
-        fsutil::create_dir_all(dir)?;
+        fsutil::create_dir_all(dir).map_err(NextError::Fs)?;
     }
     let _lock = fsutil::FileLock::acquire(
         &path.with_extension("lock"),
@@ -671,7 +751,13 @@ pub fn record(
     let old = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(crate::error::Error::io("read", &path, e)),
+        Err(source) => {
+            return Err(NextError::Io {
+                action: "read",
+                path,
+                source,
+            })
+        }
     };
     let mut warnings = Vec::new();
     let mut previous: Option<Value> = None;
@@ -720,6 +806,41 @@ pub fn record(
     }));
     text.push_str(&line);
     text.push('\n');
-    fsutil::append(&path, text.as_bytes())?;
+    fsutil::append(&path, text.as_bytes()).map_err(NextError::Fs)?;
     Ok(Recorded { path, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    fn setup() -> (tempfile::TempDir, Project, Mission) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        let m = dir.path().join("kitty-specs/001-x");
+        std::fs::create_dir_all(&m).unwrap();
+        std::fs::write(m.join("meta.json"), "{}").unwrap();
+        let p = Project::at(dir.path());
+        let m = Mission::load(&m);
+        (dir, p, m)
+    }
+
+    #[test]
+    fn an_unreadable_run_log_is_the_io_variant_with_its_io_error() {
+        let (_d, p, m) = setup();
+        // A directory where the run log goes: reading it fails.
+        std::fs::create_dir_all(run_log_path(&p, &m)).unwrap();
+        let d = new_decision(&m, Some("a"), None);
+        let e = record(&p, &m, "a", None, &d).unwrap_err();
+        assert!(matches!(&e, NextError::Io { action: "read", .. }), "{e:?}");
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<std::io::Error>()
+            .is_some());
+        let e = crate::Error::from(e);
+        assert!(e.message.starts_with("cannot read "), "{}", e.message);
+        assert!(e.message.contains("001-x.jsonl"), "{}", e.message);
+    }
 }

@@ -9,9 +9,90 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnose, Kind};
 use crate::fsutil;
 use crate::project::version_key;
+
+/// Why a release command stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error("no Cargo.toml or pyproject.toml in {} or any parent", .start.display())]
+    NoManifest { start: PathBuf },
+    /// The manifest is not TOML (`line` where the parser says).
+    #[error("{}: invalid TOML: {}", located(.path, *.line), .source.message())]
+    BadManifest {
+        path: PathBuf,
+        line: Option<usize>,
+        /// Boxed: a toml error is large, and this is the rare path.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// The manifest has no `[package]`/`[project]`/`[tool.poetry]` version.
+    #[error("{}: no version found", .path.display())]
+    NoVersion { path: PathBuf },
+    /// `.kittify/metadata.yaml` is not YAML.
+    #[error("{}: invalid YAML: {source}", located(.path, *.line))]
+    BadMetadata {
+        path: PathBuf,
+        line: Option<usize>,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// The current version is not X.Y.Z (with an optional pre-release).
+    #[error("cannot read version {version}")]
+    BadVersion { version: String },
+    #[error("unknown channel {channel}")]
+    UnknownChannel { channel: String },
+    /// `prep --write` found no `version = "<from>"` line to replace.
+    #[error("could not find `version = \"{from}\"` to bump")]
+    NoVersionLine { from: String },
+    /// A read or write through [`crate::fsutil`], which reports its failures as
+    /// [`crate::fsutil::FsError`]; kept whole.
+    #[error("{0}")]
+    Fs(#[from] crate::fsutil::FsError),
+}
+
+/// `path` or `path:line`, the way parse errors name where they are.
+fn located(path: &Path, line: Option<usize>) -> String {
+    match line {
+        Some(n) => format!("{}:{n}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+impl Diagnose for ReleaseError {
+    fn kind(&self) -> Kind {
+        match self {
+            ReleaseError::UnknownChannel { .. } => Kind::Usage,
+            ReleaseError::Fs(e) => e.kind(),
+            _ => Kind::User,
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        use ReleaseError::*;
+        match self {
+            NoManifest { .. } => {
+                Some("run release commands from inside the repository you are releasing".into())
+            }
+            NoVersion { .. } => Some(
+                "set `version = \"X.Y.Z\"` under [package] (Cargo) or [project] (Python)".into(),
+            ),
+            BadVersion { .. } => Some("use X.Y.Z".into()),
+            UnknownChannel { .. } => Some("use stable, rc, alpha or beta".into()),
+            NoVersionLine { .. } => Some("bump it by hand".into()),
+            BadManifest { .. } | BadMetadata { .. } => None,
+            Fs(e) => e.hint(),
+        }
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            ReleaseError::Fs(e) => e.details(),
+            _ => None,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, ReleaseError>;
 
 /// The repository being released.
 #[derive(Debug, Clone)]
@@ -39,19 +120,20 @@ pub fn open(start: &Path) -> Result<Repo> {
         }
         dir = d.parent();
     }
-    Err(Error::user(format!(
-        "no Cargo.toml or pyproject.toml in {} or any parent",
-        start.display()
-    ))
-    .with_hint("run release commands from inside the repository you are releasing"))
+    Err(ReleaseError::NoManifest {
+        start: start.to_path_buf(),
+    })
 }
 
 fn manifest_version(path: &Path) -> Result<String> {
-    let text = fsutil::read_to_string(path)?;
-    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        let line = crate::error::toml_error_line(&text, &e);
-        Error::parse(path, line, format!("invalid TOML: {}", e.message()))
-    })?;
+    let text = fsutil::read_to_string(path).map_err(ReleaseError::Fs)?;
+    let doc: toml::Table =
+        text.parse()
+            .map_err(|source: toml::de::Error| ReleaseError::BadManifest {
+                path: path.to_path_buf(),
+                line: crate::error::toml_error_line(&text, &source),
+                source: Box::new(source),
+            })?;
     let get = |table: &str| {
         doc.get(table)
             .and_then(|t| t.get("version"))
@@ -67,10 +149,8 @@ fn manifest_version(path: &Path) -> Result<String> {
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         })
-        .ok_or_else(|| {
-            Error::parse(path, None, "no version found").with_hint(
-                "set `version = \"X.Y.Z\"` under [package] (Cargo) or [project] (Python)",
-            )
+        .ok_or_else(|| ReleaseError::NoVersion {
+            path: path.to_path_buf(),
         })
 }
 
@@ -95,14 +175,13 @@ impl Repo {
         if !p.is_file() {
             return Ok(None);
         }
-        let text = fsutil::read_to_string(&p)?;
-        let v: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-            Error::parse(
-                &p,
-                e.location().map(|l| l.line()),
-                format!("invalid YAML: {e}"),
-            )
-        })?;
+        let text = fsutil::read_to_string(&p).map_err(ReleaseError::Fs)?;
+        let v: serde_yaml::Value =
+            serde_yaml::from_str(&text).map_err(|source| ReleaseError::BadMetadata {
+                line: source.location().map(|l| l.line()),
+                path: p.clone(),
+                source,
+            })?;
         Ok(v.get("spec_kitty")
             .and_then(|s| s.get("version"))
             .and_then(|v| v.as_str().map(str::to_string)))
@@ -262,7 +341,9 @@ pub fn target_version(
         .unwrap_or(current);
     let parts: Vec<u64> = base.split('.').filter_map(|p| p.parse().ok()).collect();
     let [major, minor, patch] = parts[..] else {
-        return Err(Error::user(format!("cannot read version {current}")).with_hint("use X.Y.Z"));
+        return Err(ReleaseError::BadVersion {
+            version: current.to_string(),
+        });
     };
     let is_pre = current.contains('-')
         || current.contains("rc")
@@ -427,8 +508,9 @@ fn unreleased_entries(changelog: &str) -> Vec<(String, Vec<String>)> {
 
 pub fn prep(repo: &Repo, channel: &str, write: bool) -> Result<Prep> {
     if !["stable", "rc", "alpha", "beta"].contains(&channel) {
-        return Err(Error::usage(format!("unknown channel {channel}"))
-            .with_hint("use stable, rc, alpha or beta"));
+        return Err(ReleaseError::UnknownChannel {
+            channel: channel.to_string(),
+        });
     }
     let tags = repo.reachable_tags();
     let all_tags: Vec<String> = tags.iter().map(|(t, _)| t.clone()).collect();
@@ -487,13 +569,14 @@ pub fn prep(repo: &Repo, channel: &str, write: bool) -> Result<Prep> {
             changes.push((changelog_path.clone(), insert_block(&changelog, &block)));
         }
         if target != repo.version {
-            let text = fsutil::read_to_string(&repo.manifest)?;
+            let text = fsutil::read_to_string(&repo.manifest).map_err(ReleaseError::Fs)?;
             changes.push((
                 repo.manifest.clone(),
                 bump_manifest(&text, &repo.version, &target)?,
             ));
             if repo.metadata_path().is_file() {
-                let text = fsutil::read_to_string(&repo.metadata_path())?;
+                let text =
+                    fsutil::read_to_string(&repo.metadata_path()).map_err(ReleaseError::Fs)?;
                 changes.push((repo.metadata_path(), bump_metadata(&text, &target)));
             }
         }
@@ -594,10 +677,9 @@ fn bump_manifest(text: &str, from: &str, to: &str) -> Result<String> {
         }
     }
     if !done {
-        return Err(
-            Error::user(format!("could not find `version = \"{from}\"` to bump"))
-                .with_hint("bump it by hand"),
-        );
+        return Err(ReleaseError::NoVersionLine {
+            from: from.to_string(),
+        });
     }
     Ok(out)
 }
@@ -628,7 +710,7 @@ fn write_all(changes: &[(PathBuf, String)]) -> Result<()> {
         .iter()
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
-    Ok(crate::fsutil::atomic_write_all(&files)?)
+    crate::fsutil::atomic_write_all(&files).map_err(ReleaseError::Fs)
 }
 
 #[cfg(test)]
@@ -668,6 +750,57 @@ mod tests {
             bump_metadata(meta, "1.0.1"),
             "# c\nspec_kitty:\n  version: 1.0.1\n  initialized_at: x\nother:\n  version: 9\n"
         );
+    }
+
+    #[test]
+    fn a_broken_manifest_keeps_the_toml_error_and_its_line() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Cargo.toml");
+        std::fs::write(&path, "[package]\nname = \"x\"\nversion = \n").unwrap();
+        let e = open(dir.path()).unwrap_err();
+        assert!(
+            matches!(&e, ReleaseError::BadManifest { line: Some(3), path: p, .. } if *p == path),
+            "{e:?}"
+        );
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<Box<toml::de::Error>>()
+            .is_some());
+        let e = crate::Error::from(e);
+        assert!(
+            e.message
+                .starts_with(&format!("{}:3: invalid TOML: ", path.display())),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.kind, Kind::User);
+
+        std::fs::write(&path, "[package]\nname = \"x\"\n").unwrap();
+        let e = crate::Error::from(open(dir.path()).unwrap_err());
+        assert_eq!(e.message, format!("{}: no version found", path.display()));
+        assert!(e.hint.unwrap().contains("under [package]"));
+    }
+
+    #[test]
+    fn an_unknown_channel_is_a_usage_error() {
+        let repo = Repo {
+            root: "/nonexistent".into(),
+            manifest: "/nonexistent/Cargo.toml".into(),
+            version: "1.0.0".into(),
+        };
+        let e = prep(&repo, "nightly", false).unwrap_err();
+        assert!(matches!(&e, ReleaseError::UnknownChannel { channel } if channel == "nightly"));
+        let e = crate::Error::from(e);
+        assert_eq!(
+            (e.kind, e.message.as_str()),
+            (Kind::Usage, "unknown channel nightly")
+        );
+        assert!(matches!(
+            target_version("one", "stable", false, &[]),
+            Err(ReleaseError::BadVersion { .. })
+        ));
     }
 
     #[test]

@@ -111,7 +111,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let mut merge_problem = None;
     if from != to {
         if route.last() == Some(&Lane::InProgress) {
-            extra = work::claim_keys(project, mission, &file);
+            extra = work::claim_keys(project, mission, &file).map_err(StatusError::Work)?;
         }
         if to == Lane::ForReview && !req.force {
             let h = work::hand_in(project, mission, &file, &events).map_err(StatusError::Work)?;
@@ -124,7 +124,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 Some(c) => {
                     extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
                 }
-                None => merge_problem = work::merge_problem(project, mission, &file, &events),
+                None => {
+                    merge_problem = work::merge_problem(project, mission, &file, &events)
+                        .map_err(StatusError::Work)?
+                }
             }
         }
     }
@@ -199,6 +202,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         actor: actor.clone(),
         entry: format!("Moved to {to}{note}"),
         agent: set_agent.then(|| actor.clone()),
+        seen: 0,
     };
     let record = pending_path(project, mission, &file.id);
     let events = store.transition_then(
@@ -215,6 +219,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             // What the WP file must show once these events are in the log, written
             // first: a kill after the append leaves it for the next command.
             pending.event_ids = events.iter().map(|e| e.event_id.clone()).collect();
+            let line = activity_line(&pending.at, &pending.actor, &pending.entry);
+            pending.seen = fsutil::read_to_string(&file.path)
+                .map(|t| t.matches(&line).count())
+                .unwrap_or(0);
             let json = serde_json::to_vec(&pending).map_err(StatusError::Serialize)?;
             Ok(fsutil::atomic_write(&record, &json)?)
         },
@@ -243,6 +251,11 @@ struct Pending {
     actor: String,
     entry: String,
     agent: Option<String>,
+    /// How many copies of this move's activity line the WP file had when the
+    /// move was recorded: the same move twice in one second writes the same
+    /// line, so only a copy beyond these shows that this move reached the file.
+    #[serde(default)]
+    seen: usize,
 }
 
 /// `<locks dir>/<slug>.pending-<WP>.json`: beside the status lock, never shown
@@ -287,18 +300,19 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
                 }
                 _ => Vec::new(),
             };
+            let original = fsutil::read_to_string(&file.path)?;
             let text = if tail.is_empty() {
-                fsutil::read_to_string(&file.path)?
+                original.clone()
             } else {
                 fresh.text_with_keys(&[], &tail, "title")?
             };
             let line = activity_line(&p.at, &p.actor, &p.entry);
-            let out = if text.contains(&line) {
-                text.clone()
+            let out = if text.matches(&line).count() > p.seen {
+                text
             } else {
                 insert_activity(&text, &line)
             };
-            if out != text {
+            if out != original {
                 fsutil::atomic_write(&file.path, out.as_bytes())?;
             }
             settled.push(p.wp_id);

@@ -38,35 +38,38 @@ pub struct LaneOf {
 }
 
 /// The lane of a code WP, from lanes.json; None for planning work (the main
-/// checkout) or a mission without lanes.json.
-pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Option<LaneOf> {
+/// checkout) or a mission without lanes.json. A lanes.json that does not read,
+/// or names another mission, is an error (the mission-checked loader every
+/// command uses): a claim or a guard never acts on another mission's lanes.
+pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Result<Option<LaneOf>> {
     if wp.is_planning_artifact() {
-        return None;
+        return Ok(None);
     }
-    let lanes = LanesManifest::for_mission(mission).ok()??;
-    let lane = lanes.lane_for_wp(&wp.id)?;
+    let Some(lanes) = LanesManifest::for_mission(mission)? else {
+        return Ok(None);
+    };
+    let Some(lane) = lanes.lane_for_wp(&wp.id) else {
+        return Ok(None);
+    };
     if lane.lane_id == PLANNING_LANE {
-        return None;
+        return Ok(None);
     }
-    Some(LaneOf {
+    Ok(Some(LaneOf {
         branch: lane_branch(&mission.slug, &lane.lane_id),
         worktree: worktree_path(&project.root, &mission.slug, &lane.lane_id),
-    })
+    }))
 }
 
-/// The mission's target branch: meta.json, then lanes.json, then `main`.
-pub fn target_branch(mission: &Mission) -> String {
-    mission
-        .target_branch()
-        .map(str::to_string)
-        .or_else(|| {
-            LanesManifest::for_mission(mission)
-                .ok()
-                .flatten()
-                .map(|l| l.target_branch)
-                .filter(|t| !t.is_empty())
-        })
-        .unwrap_or_else(|| "main".into())
+/// The mission's target branch: meta.json, then lanes.json (mission-checked,
+/// as in [`lane_of`]), then `main`.
+pub fn target_branch(mission: &Mission) -> Result<String> {
+    if let Some(t) = mission.target_branch() {
+        return Ok(t.to_string());
+    }
+    Ok(LanesManifest::for_mission(mission)?
+        .map(|l| l.target_branch)
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "main".into()))
 }
 
 fn open(project: &Project) -> Option<Repository> {
@@ -101,12 +104,12 @@ pub fn recorded(events: &[StatusEvent], wp_id: &str, key: &str) -> Vec<String> {
 
 /// The keys to record when a WP is claimed: the tip of its lane branch (code
 /// work) or HEAD of the main checkout (planning work).
-pub fn claim_keys(project: &Project, mission: &Mission, wp: &WpFile) -> Map<String, Value> {
+pub fn claim_keys(project: &Project, mission: &Mission, wp: &WpFile) -> Result<Map<String, Value>> {
     let mut m = Map::new();
     let Some(repo) = open(project) else {
-        return m;
+        return Ok(m);
     };
-    match lane_of(project, mission, wp) {
+    match lane_of(project, mission, wp)? {
         Some(lane) => {
             if let Some(tip) = branch_tip(&repo, &lane.branch) {
                 m.insert(CLAIM_COMMIT.into(), tip.to_string().into());
@@ -119,7 +122,7 @@ pub fn claim_keys(project: &Project, mission: &Mission, wp: &WpFile) -> Map<Stri
             }
         }
     }
-    m
+    Ok(m)
 }
 
 /// What the hand-in guard found.
@@ -147,7 +150,7 @@ pub fn hand_in(
     events: &[StatusEvent],
 ) -> Result<HandIn> {
     let mut out = HandIn::default();
-    let Some(lane) = lane_of(project, mission, wp) else {
+    let Some(lane) = lane_of(project, mission, wp)? else {
         return Ok(out);
     };
     let (id, slug) = (&wp.id, &mission.slug);
@@ -213,7 +216,7 @@ pub fn hand_in(
         None => {
             // Claimed without a recorded commit (plain move-task, or another
             // tool): the lane must at least be ahead of the target.
-            let target = target_branch(mission);
+            let target = target_branch(mission)?;
             let ahead = match branch_tip(&repo, &target) {
                 Some(t) => repo
                     .merge_base(tip, t)
@@ -267,24 +270,30 @@ pub fn merge_problem(
     mission: &Mission,
     wp: &WpFile,
     events: &[StatusEvent],
-) -> Option<(String, String)> {
+) -> Result<Option<(String, String)>> {
     let slug = &mission.slug;
     let merge = format!("merge it: `spec-kitty merge --mission {slug}`");
-    let target = target_branch(mission);
-    match lane_of(project, mission, wp) {
+    let target = target_branch(mission)?;
+    Ok(match lane_of(project, mission, wp)? {
         Some(lane) => {
             let Some(repo) = open(project) else {
-                return Some(("the project is not a git repository".into(), merge));
+                return Ok(Some(("the project is not a git repository".into(), merge)));
             };
             let work = recorded(events, &wp.id, HAND_IN_COMMIT)
                 .pop()
                 .and_then(|c| Oid::from_str(&c).ok())
                 .or_else(|| branch_tip(&repo, &lane.branch));
             let Some(work) = work else {
-                return Some((format!("lane branch {} does not exist", lane.branch), merge));
+                return Ok(Some((
+                    format!("lane branch {} does not exist", lane.branch),
+                    merge,
+                )));
             };
             let Some(t) = branch_tip(&repo, &target) else {
-                return Some((format!("target branch {target} does not exist"), merge));
+                return Ok(Some((
+                    format!("target branch {target} does not exist"),
+                    merge,
+                )));
             };
             let merged = t == work || repo.graph_descendant_of(t, work).unwrap_or(false);
             (!merged).then(|| {
@@ -318,7 +327,7 @@ pub fn merge_problem(
                 )
             })
         }
-    }
+    })
 }
 
 /// A file matching `glob` exists under `root`.
@@ -434,9 +443,9 @@ fn own_changes(
     let mut walk = repo.revwalk()?;
     walk.push(to)?;
     walk.hide(from)?;
-    let own = lane_of(project, mission, wp).map(|l| l.branch);
+    let own = lane_of(project, mission, wp)?.map(|l| l.branch);
     let prefix = format!("kitty/mission-{}-", mission.slug);
-    if let Some(t) = branch_tip(repo, &target_branch(mission)) {
+    if let Some(t) = branch_tip(repo, &target_branch(mission)?) {
         let _ = walk.hide(t);
     }
     for b in repo.branches(Some(BranchType::Local))?.flatten() {

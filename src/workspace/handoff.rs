@@ -18,7 +18,8 @@ use git2::{build::CheckoutBuilder, BranchType, Oid, Repository, Signature};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::{Error, Result};
+use super::WorkspaceError;
+use crate::error::Result;
 use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
@@ -263,15 +264,12 @@ pub fn integrate(
     for n in needed {
         let c = Oid::from_str(&n.commit)?;
         if repo.find_commit(c).is_err() {
-            return Err(Error::user(format!(
-                "{} was approved at commit {}, which this repository does not have",
-                n.wp_id,
-                &n.commit[..12.min(n.commit.len())]
-            ))
-            .with_hint(format!(
-                "fetch the branch of {} (`git fetch` from the clone where it was approved), then run this again",
-                n.lane_id
-            )));
+            return Err(WorkspaceError::MissingApproved {
+                wp: n.wp_id.clone(),
+                commit: n.commit.clone(),
+                lane: n.lane_id.clone(),
+            }
+            .into());
         }
         if contains(repo, current, c) {
             continue;
@@ -285,16 +283,15 @@ pub fn integrate(
             let mut index = repo.merge_commits(&ours, &theirs, None)?;
             if index.has_conflicts() {
                 let files = crate::merge::integrate::conflict_paths(&index)?;
-                return Err(Error::user(format!(
-                    "{for_wp} needs {}'s work from {}, but merging it into {branch} conflicts in: {}",
-                    n.wp_id,
-                    n.lane_id,
-                    files.join(", ")
-                ))
-                .with_hint(format!(
-                    "nothing was changed. Two lanes changed the same files, so ownership was broken: merge {} into {branch} yourself (`git merge {}` in the lane worktree), or fix owned_files and re-run finalize-tasks",
-                    n.commit, n.commit
-                )));
+                return Err(WorkspaceError::DependencyConflict {
+                    for_wp: for_wp.to_string(),
+                    wp: n.wp_id.clone(),
+                    lane: n.lane_id.clone(),
+                    branch: branch.to_string(),
+                    commit: n.commit.clone(),
+                    files,
+                }
+                .into());
             }
             let tree = repo.find_tree(index.write_tree_to(repo)?)?;
             let sig = signature(repo)?;
@@ -328,14 +325,11 @@ pub fn advance_worktree(worktree: &Path, branch: &str, old: Oid, new: Oid) -> Re
     let tree = repo.find_commit(new)?.into_object();
     let mut co = CheckoutBuilder::new();
     co.safe();
-    repo.checkout_tree(&tree, Some(&mut co)).map_err(|e| {
-        Error::user(format!(
-            "cannot update {} to the merged work: {}",
-            worktree.display(),
-            e.message()
-        ))
-        .with_hint("commit or stash the changes there, then run this again")
-    })?;
+    repo.checkout_tree(&tree, Some(&mut co))
+        .map_err(|source| WorkspaceError::AdvanceWorktree {
+            worktree: worktree.to_path_buf(),
+            source,
+        })?;
     let mut r = repo.find_reference(&format!("refs/heads/{branch}"))?;
     r.set_target(new, "spec-kitty: merge dependency work into the lane")?;
     Ok(())

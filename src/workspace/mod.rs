@@ -13,12 +13,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub mod action;
+pub mod error;
 pub mod handoff;
+
+pub use error::WorkspaceError;
 
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
@@ -50,10 +53,10 @@ pub struct Workspace {
 /// Read lanes.json, or explain how to get one.
 pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
     LanesManifest::for_mission(mission)?.ok_or_else(|| {
-        Error::user(format!("{} has no lanes.json yet", mission.slug)).with_hint(format!(
-            "run `spec-kitty agent mission finalize-tasks --mission {}` first",
-            mission.slug
-        ))
+        WorkspaceError::NoLanes {
+            slug: mission.slug.clone(),
+        }
+        .into()
     })
 }
 
@@ -93,16 +96,10 @@ pub fn resolve(
             merged_in: Vec::new(),
         });
     }
-    let lane = lane.ok_or_else(|| {
-        Error::user(format!(
-            "{} is not in any lane of {}",
-            wp.id,
-            mission.lanes_file().display()
-        ))
-        .with_hint(format!(
-            "re-run `spec-kitty agent mission finalize-tasks --mission {}`",
-            mission.slug
-        ))
+    let lane = lane.ok_or_else(|| WorkspaceError::NotInAnyLane {
+        wp: wp.id.clone(),
+        lanes_file: mission.lanes_file(),
+        slug: mission.slug.clone(),
     })?;
     Ok(Workspace {
         kind: "lane_workspace",
@@ -118,11 +115,10 @@ pub fn resolve(
 
 fn open_main(project: &Project) -> Result<Repository> {
     if !project.is_git() {
-        return Err(Error::user(format!(
-            "{} is not a git repository; code lanes need git worktrees",
-            project.root.display()
-        ))
-        .with_hint("run `git init` and make a first commit, or mark the WP execution_mode: planning_artifact"));
+        return Err(WorkspaceError::NeedsGit {
+            root: project.root.clone(),
+        }
+        .into());
     }
     Ok(Repository::open(&project.root)?)
 }
@@ -240,10 +236,10 @@ fn lane_base(
         }
     }
     best.map(|(n, mb, _)| (n, mb)).ok_or_else(|| {
-        Error::user(format!(
-            "the lane branch has no common history with {target}"
-        ))
-        .with_hint(format!("check `git log {target}` and the lane branch"))
+        WorkspaceError::NoCommonHistory {
+            target: target.to_string(),
+        }
+        .into()
     })
 }
 
@@ -264,7 +260,9 @@ pub fn ensure(
         .iter()
         .find(|l| l.lane_id == ws.lane_id)
         .cloned()
-        .ok_or_else(|| Error::internal(format!("lane {} vanished", ws.lane_id)))?;
+        .ok_or_else(|| WorkspaceError::LaneVanished {
+            lane: ws.lane_id.clone(),
+        })?;
     let deps = dependency_lanes(lanes, &lane, wp);
     let repo = open_main(project)?;
     let _lock = FileLock::acquire(
@@ -284,9 +282,20 @@ pub fn ensure(
     let creating = project
         .locks_dir()
         .join(format!("worktree-{}-{}.creating", mission.slug, ws.lane_id));
-    if ws.path.exists() {
+    let name = format!("{}-{}", mission.slug, ws.lane_id);
+    let found = ws
+        .path
+        .exists()
+        .then(|| inspect(project, &ws.path, &branch));
+    // A folder our own creation left before git registered it (the marker is
+    // there, the folder holds at most git's pointer file) is removed and made
+    // again; confine decides what is safely ours.
+    let cut_short = matches!(found, Some(Existing::Broken))
+        && creating.exists()
+        && crate::confine::remove_cut_short_worktree(project, &name, &ws.path)?;
+    if let Some(found) = found.filter(|_| !cut_short) {
         let shown = ws.path.display();
-        return match inspect(project, &ws.path, &branch) {
+        return match found {
             Existing::Usable if creating.exists() => {
                 finish_checkout(&ws.path)?;
                 crate::confine::remove_file(project, &creating)?;
@@ -297,49 +306,46 @@ pub fn ensure(
                     let (new, steps) = handoff::integrate(&repo, tip, &needed, &wp.id, &branch)?;
                     if new != tip {
                         if is_dirty(&ws.path)? {
-                            return Err(Error::user(format!(
-                                "{} needs work approved in {} merged into {shown}, which has uncommitted changes",
-                                wp.id,
-                                steps.iter().map(|s| s.lane_id.as_str()).collect::<Vec<_>>().join(", ")
-                            ))
-                            .with_hint(format!(
-                                "nothing was changed: commit or stash the changes in {shown}, then run this again"
-                            )));
+                            return Err(WorkspaceError::DirtyForDependencies {
+                                wp: wp.id.clone(),
+                                lanes: steps.iter().map(|s| s.lane_id.clone()).collect(),
+                                worktree: shown.to_string(),
+                            }
+                            .into());
                         }
                         handoff::advance_worktree(&ws.path, &branch, tip, new)?;
                         ws.merged_in = steps;
                     }
-                    if let Ok((base, _)) =
-                        lane_base(&repo, mission, &deps, new, &ws.target_branch)
+                    if let Ok((base, _)) = lane_base(&repo, mission, &deps, new, &ws.target_branch)
                     {
                         ws.base_branch = base;
                     }
                 }
                 Ok(ws)
             }
-            Existing::OtherBranch(other) => Err(Error::user(format!(
-                "{shown} exists but is on branch {other}, not {branch}"
-            ))
-            .with_hint(format!("switch it back with `git -C {shown} switch {branch}`"))),
-            Existing::Detached(at) => Err(Error::user(format!(
-                "{shown} exists but its HEAD is detached at {at}, not on {branch}"
-            ))
-            .with_hint(format!(
-                "keep any commits you made there on a branch, then `git -C {shown} switch {branch}`"
-            ))),
-            Existing::Foreign => Err(Error::user(format!(
-                "{shown} is a git checkout, but not a worktree of {}",
-                project.root.display()
-            ))
-            .with_hint(format!(
-                "move it out of .worktrees/ and run this again (the lane worktree is recreated on {branch})"
-            ))),
-            Existing::Broken => Err(Error::user(format!(
-                "{shown} exists but is not a working git worktree"
-            ))
-            .with_hint(format!(
-                "move it away, run `git worktree prune`, and run this again (it is recreated on {branch}; commits on the branch are kept)"
-            ))),
+            Existing::OtherBranch(other) => Err(WorkspaceError::OtherBranch {
+                path: shown.to_string(),
+                other,
+                branch,
+            }
+            .into()),
+            Existing::Detached(at) => Err(WorkspaceError::Detached {
+                path: shown.to_string(),
+                at,
+                branch,
+            }
+            .into()),
+            Existing::Foreign => Err(WorkspaceError::Foreign {
+                path: shown.to_string(),
+                root: project.root.clone(),
+                branch,
+            }
+            .into()),
+            Existing::Broken => Err(WorkspaceError::Broken {
+                path: shown.to_string(),
+                branch,
+            }
+            .into()),
         };
     }
     exclude_worktrees_dir(project)?;
@@ -361,15 +367,11 @@ pub fn ensure(
         Err(_) => {
             // A new lane starts on the target branch, plus the approved work of
             // the WPs it depends on in other lanes.
-            let target_tip = branch_tip(&repo, &ws.target_branch).ok_or_else(|| {
-                Error::user(format!(
-                    "target branch {} of {} does not exist or has no commits",
-                    ws.target_branch, mission.slug
-                ))
-                .with_hint(
-                    "create it (make a first commit), or set target_branch in the mission's meta.json",
-                )
-            })?;
+            let target_tip =
+                branch_tip(&repo, &ws.target_branch).ok_or_else(|| WorkspaceError::NoTarget {
+                    target: ws.target_branch.clone(),
+                    slug: mission.slug.clone(),
+                })?;
             // Start from the approved commit that holds all the others, when
             // there is one: no merge commit needed.
             let (start, first) = match handoff::covering(&repo, &needed) {
@@ -389,7 +391,6 @@ pub fn ensure(
     };
     let reference = local.into_reference();
     fsutil::create_dir_all(&project.worktrees_dir())?;
-    let name = format!("{}-{}", mission.slug, ws.lane_id);
     // A stale registration (directory deleted by hand) would block the name.
     if let Ok(old) = repo.find_worktree(&name) {
         if old.validate().is_err() {
@@ -403,16 +404,12 @@ pub fn ensure(
     fsutil::atomic_write(&creating, ws.path.display().to_string().as_bytes())?;
     let mut opts = WorktreeAddOptions::new();
     opts.reference(Some(&reference));
-    repo.worktree(&name, &ws.path, Some(&opts)).map_err(|e| {
-        Error::user(format!(
-            "cannot create worktree {}: {}",
-            ws.path.display(),
-            e.message()
-        ))
-        .with_hint(format!(
-            "check `git worktree list`; `git worktree prune` clears stale entries for {name}"
-        ))
-    })?;
+    repo.worktree(&name, &ws.path, Some(&opts))
+        .map_err(|source| WorkspaceError::CreateWorktree {
+            path: ws.path.clone(),
+            name: name.clone(),
+            source,
+        })?;
     crate::confine::remove_file(project, &creating)?;
     ws.created = true;
     Ok(ws)
@@ -535,14 +532,13 @@ pub fn lane_diff(
     max_bytes: usize,
 ) -> Result<LaneDiff> {
     let Some(branch) = &ws.branch else {
-        return Err(Error::user("planning work has no lane branch"));
+        return Err(WorkspaceError::PlanningHasNoBranch.into());
     };
     let repo = open_main(project)?;
     let head = repo
         .find_branch(branch, BranchType::Local)
-        .map_err(|_| {
-            Error::user(format!("lane branch {branch} does not exist yet"))
-                .with_hint("it is created by `spec-kitty agent action implement`")
+        .map_err(|_| WorkspaceError::NoLaneBranch {
+            branch: branch.clone(),
         })?
         .get()
         .peel_to_commit()?;
@@ -560,8 +556,9 @@ pub fn lane_diff(
 /// of a WP: its claim commit to its hand-in commit, never a live worktree.
 pub fn commit_diff(project: &Project, from: &str, to: &str, max_bytes: usize) -> Result<LaneDiff> {
     let repo = open_main(project)?;
-    let parse =
-        |s: &str| Oid::from_str(s).map_err(|_| Error::user(format!("{s:?} is not a commit id")));
+    let parse = |s: &str| -> Result<Oid> {
+        Oid::from_str(s).map_err(|_| WorkspaceError::NotACommit { id: s.to_string() }.into())
+    };
     let (old, new) = (parse(from)?, parse(to)?);
     let (files, patch) = diff_commits(&repo, old, new, max_bytes)?;
     Ok(LaneDiff {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::snap::assert_out;
 use crate::common::{stderr, stdout, TestEnv};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -231,58 +232,67 @@ fn login_status_logout() {
         "status must not call the server"
     );
 
-    let out = sk(
-        &env,
-        &m.url,
-        &["auth", "login", "-u", "alice", "-p", "secret"],
+    for (name, args) in [
+        ("refresh_still_fresh", &["auth", "refresh"][..]),
+        ("refresh_forced", &["auth", "refresh", "--force"]),
+    ] {
+        let out = sk(&env, &m.url, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_out!(env, name, args, &out);
+    }
+    assert_eq!(
+        m.requests.load(Ordering::SeqCst),
+        2,
+        "one login, one refresh"
     );
+    let status = ["auth", "status"];
+    let out = sk(&env, &m.url, &status);
+    assert!(out.status.success());
+    assert_out!(env, "status_logged_in", status, &out);
+
+    let again = ["auth", "login", "-u", "alice", "-p", "secret"];
+    let out = sk(&env, &m.url, &again);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("already logged in"));
-    assert!(sk(&env, &m.url, &["auth", "logout"]).status.success());
+    assert_out!(env, "login_when_logged_in", again, &out);
+    let out = sk(&env, &m.url, &["auth", "logout"]);
+    assert!(out.status.success());
+    assert_out!(env, "logout", ["auth", "logout"], &out);
     assert!(!creds_path(&env).exists());
+    // A human login prints who is logged in.
+    let first = ["auth", "login", "-u", "alice", "-p", "secret"];
+    let out = sk(&env, &m.url, &first);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_out!(env, "login", first, &out);
 }
 
 #[test]
 fn wrong_password_and_no_tty_fail_fast() {
     let env = TestEnv::new();
     let m = mock(Mode::Rotate, Duration::ZERO);
-    let out = sk(
-        &env,
-        &m.url,
-        &["auth", "login", "-u", "alice", "-p", "nope"],
-    );
+    let wrong = ["auth", "login", "-u", "alice", "-p", "nope"];
+    let out = sk(&env, &m.url, &wrong);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("invalid username or password"));
+    assert_out!(env, "login_wrong_password", wrong, &out);
     // No password, no terminal (stdin is not a TTY): a clear error, no prompt, no hang.
+    let no_password = ["auth", "login", "-u", "alice"];
     let out = env
-        .sk(&env.work, &["auth", "login", "-u", "alice"])
+        .sk(&env.work, &no_password)
         .env("SPEC_KITTY_SERVER_URL", &m.url)
         .timeout(Duration::from_secs(10))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("no password given and no terminal"),
-        "{}",
-        stderr(&out)
-    );
+    assert_out!(env, "login_no_password_no_terminal", no_password, &out);
     assert!(!creds_path(&env).exists());
 }
 
 #[test]
 fn plain_http_is_refused_except_loopback() {
     let env = TestEnv::new();
-    let out = sk(
-        &env,
-        "http://sync.example.com",
-        &["auth", "login", "-u", "a", "-p", "b"],
-    );
+    let args = ["auth", "login", "-u", "a", "-p", "b"];
+    let out = sk(&env, "http://sync.example.com", &args);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("HTTPS is required"),
-        "{}",
-        stderr(&out)
-    );
+    assert_out!(env, "login_plain_http", args, &out);
 }
 
 #[test]
@@ -353,9 +363,10 @@ fn real_401_clears_but_network_and_5xx_keep() {
     let down = mock(Mode::Always500, Duration::ZERO);
     issued_by(&env, &down.url);
     let before = std::fs::read(creds_path(&env)).unwrap();
-    let out = sk(&env, &down.url, &["auth", "refresh"]);
+    let refresh = ["auth", "refresh"];
+    let out = sk(&env, &down.url, &refresh);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("answered 500"));
+    assert_out!(env, "refresh_server_error", refresh, &out);
     assert_eq!(
         std::fs::read(creds_path(&env)).unwrap(),
         before,
@@ -367,21 +378,17 @@ fn real_401_clears_but_network_and_5xx_keep() {
     let dead_url = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
     issued_by(&env, &dead_url);
-    let out = sk(&env, &dead_url, &["auth", "refresh"]);
+    let out = sk(&env, &dead_url, &refresh);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("cannot reach the server"),
-        "{}",
-        stderr(&out)
-    );
+    assert_out!(env, "refresh_nothing_listening", refresh, &out);
     assert!(creds_path(&env).exists());
 
     // A 401 for the token we still hold: the session is over.
     let reject = mock(Mode::Always401, Duration::ZERO);
     issued_by(&env, &reject.url);
-    let out = sk(&env, &reject.url, &["auth", "refresh"]);
+    let out = sk(&env, &reject.url, &refresh);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("session expired, run spec-kitty auth login"));
+    assert_out!(env, "refresh_session_expired", refresh, &out);
     assert!(!creds_path(&env).exists());
 }
 
@@ -405,7 +412,7 @@ fn lock_timeout_is_a_clear_error() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("credentials"), "{}", stderr(&out));
+    assert_out!(env, "refresh_lock_timeout", ["auth", "refresh"], &out);
     assert_eq!(
         m.requests.load(Ordering::SeqCst),
         1,
@@ -452,11 +459,7 @@ fn a_server_that_never_answers_times_out_and_keeps_credentials() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("cannot reach the server") && stderr(&out).contains("kept"),
-        "{}",
-        stderr(&out)
-    );
+    assert_out!(env, "refresh_timeout", ["auth", "refresh"], &out);
     assert_eq!(m.requests.load(Ordering::SeqCst), 1);
     assert_eq!(std::fs::read(creds_path(&env)).unwrap(), before);
 }
@@ -466,17 +469,15 @@ fn a_corrupt_credentials_file_is_named_and_left_alone() {
     let env = TestEnv::new();
     let m = mock(Mode::Rotate, Duration::ZERO);
     std::fs::create_dir_all(env.home.join(".spec-kitty")).unwrap();
-    for garbage in ["[tokens\naccess = \"a\"\n", "[user]\nusername = \"bob\"\n"] {
+    for (kind, garbage) in [
+        ("bad_toml", "[tokens\naccess = \"a\"\n"),
+        ("no_tokens", "[user]\nusername = \"bob\"\n"),
+    ] {
         std::fs::write(creds_path(&env), garbage).unwrap();
         for args in [&["auth", "status"][..], &["auth", "refresh"]] {
             let out = sk(&env, &m.url, args);
             assert_eq!(out.status.code(), Some(1), "{args:?}");
-            let err = stderr(&out);
-            assert!(
-                err.contains(&creds_path(&env).display().to_string()),
-                "{args:?}: {err}"
-            );
-            assert!(err.contains("auth login --force"), "{err}");
+            assert_out!(env, format!("corrupt_{kind}_{}", args[1]), args, &out);
         }
         let v: serde_json::Value =
             serde_json::from_slice(&sk(&env, &m.url, &["auth", "status", "--json"]).stdout)

@@ -7,7 +7,8 @@ use std::fs;
 
 use serde_json::Value;
 
-use crate::common::{stdout, three_wps, write, TestEnv};
+use crate::common::snap::{assert_out, assert_run};
+use crate::common::{three_wps, write, TestEnv};
 
 #[test]
 fn charter_interview_generate_status_context_and_prompts() {
@@ -19,23 +20,17 @@ fn charter_interview_generate_status_context_and_prompts() {
     assert_eq!(v["status"], "missing");
     // Not a terminal and no --defaults: the defaults are kept, with a warning, and
     // nothing waits for input even with stdin held open.
-    let out = env
-        .sk(
-            &root,
-            &[
-                "charter",
-                "interview",
-                "--profile",
-                "comprehensive",
-                "--answer",
-                "project_intent=A fast wc clone",
-            ],
-        )
-        .write_stdin("")
-        .output()
-        .unwrap();
+    let interview = [
+        "charter",
+        "interview",
+        "--profile",
+        "comprehensive",
+        "--answer",
+        "project_intent=A fast wc clone",
+    ];
+    let out = env.sk(&root, &interview).write_stdin("").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no terminal"));
+    assert_out!(env, "interview_without_a_terminal", interview, &out);
     let answers = fs::read_to_string(root.join(".kittify/charter/interview/answers.yaml")).unwrap();
     assert!(answers.contains("profile: comprehensive"));
     assert!(answers.contains("A fast wc clone"));
@@ -176,13 +171,15 @@ fn research_needs_a_plan_and_keeps_existing_files() {
     let env = TestEnv::new();
     let root = env.project("p");
     let m = env.create_mission(&root, "demo");
-    env.refused(&root, &["research", "--mission", &m.slug]);
+    let research = ["research", "--mission", &m.slug];
+    let out = assert_run!(env, &root, "research_without_a_plan", research);
+    assert_eq!(out.status.code(), Some(1));
     env.ok(
         &root,
         &["agent", "mission", "setup-plan", "--mission", &m.slug],
     );
-    let err = env.refused(&root, &["research", "--mission", &m.slug]);
-    assert!(err.contains("still the template"), "{err}");
+    let out = assert_run!(env, &root, "research_plan_still_the_template", research);
+    assert_eq!(out.status.code(), Some(1));
     write(
         &m.dir.join("plan.md"),
         "# Plan\n\nUse a streaming reader.\n",
@@ -427,9 +424,11 @@ fn move_task_takes_review_feedback_from_a_file() {
         ],
     );
     let missing = env.tmp.path().join("nope.md");
-    let err = env.refused(
+    let out = assert_run!(
+        env,
         &root,
-        &[
+        "review_feedback_file_missing",
+        [
             "agent",
             "tasks",
             "move-task",
@@ -441,9 +440,9 @@ fn move_task_takes_review_feedback_from_a_file() {
             missing.to_str().unwrap(),
             "--mission",
             &m.slug,
-        ],
+        ]
     );
-    assert!(err.contains("nope.md"), "{err}");
+    assert_eq!(out.status.code(), Some(1));
     let empty = env.tmp.path().join("empty.md");
     write(&empty, "  \n");
     env.refused(
@@ -727,20 +726,22 @@ fn upgrade_reports_the_references_global_prompts_and_removes_them_only_when_aske
         "my own command\n",
     );
     write(&env.home.join(".claude/commands/other.md"), marker);
-    let out = env.run(&root, &["upgrade"]);
+    let out = assert_run!(env, &root, "upgrade_reports_global_prompts", ["upgrade"]);
     assert!(out.status.success());
-    let text = stdout(&out);
-    assert!(
-        text.contains(".claude/commands (claude): 3") && text.contains(".codex/prompts (codex): 1"),
-        "{text}"
-    );
-    assert!(text.contains("spec-kitty upgrade --remove-global-prompts"));
     assert_eq!(env.home_files().len(), 6, "reporting touches nothing");
     let v = env.json(
         &root,
         &["upgrade", "--dry-run", "--remove-global-prompts", "--json"],
     );
     assert_eq!(v["global_prompts_removed"], 0);
+    assert_eq!(env.home_files().len(), 6);
+    let out = assert_run!(
+        env,
+        &root,
+        "upgrade_dry_run_remove_global_prompts",
+        ["upgrade", "--dry-run", "--remove-global-prompts"]
+    );
+    assert!(out.status.success());
     assert_eq!(env.home_files().len(), 6);
     let v = env.json(&root, &["upgrade", "--remove-global-prompts", "--json"]);
     assert_eq!(v["global_prompts_removed"], 4);

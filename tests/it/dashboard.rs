@@ -18,6 +18,7 @@ use spec_kitty::dashboard::{self as dash, DashboardFile};
 use spec_kitty::project::Project;
 use tower::ServiceExt;
 
+use crate::common::snap::assert_run;
 use crate::common::{stdout, write, MissionInfo, TestEnv};
 
 const TOKEN: &str = "feedfacefeedfacefeedfacefeedface";
@@ -662,8 +663,8 @@ fn background_start_reuse_and_kill() {
         assert_eq!(again["pid"], d.pid);
         assert_eq!(again["port"], d.port);
     }
-    let human = env.ok(&root, &["dashboard"]);
-    assert!(human.contains("already running"), "{human}");
+    let human = assert_run!(env, &root, "already_running", ["dashboard"]);
+    assert!(human.status.success());
     // From a subdirectory too.
     let sub = root.join("src");
     fs::create_dir_all(&sub).unwrap();
@@ -980,4 +981,41 @@ fn an_oversized_artifact_is_a_problem_not_a_page() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("is larger than 4 MiB; not shown"));
     assert!(r.body.len() < 100_000);
+}
+
+/// A lanes.json that names another mission goes through the same mission
+/// check the commands use: a problem shown on that mission, its lanes not
+/// drawn; a corrupt one likewise; the other mission is unaffected.
+#[test]
+fn a_foreign_or_corrupt_lanes_json_is_a_problem_of_its_mission() {
+    let env = TestEnv::new();
+    let (root, good) = project_with_mission(&env);
+    let other = env.create_mission(&root, "other");
+    fs::copy(good.dir.join("lanes.json"), other.dir.join("lanes.json")).unwrap();
+    let corrupt = env.create_mission(&root, "corrupt");
+    write(&corrupt.dir.join("lanes.json"), "{ not json");
+    let (router, _) = app(&root);
+
+    let index = get(&router, "/").body;
+    assert_eq!(index.matches("badge problem").count(), 2, "{index}");
+    let board = get(&router, &format!("/missions/{}/board", other.slug)).body;
+    assert!(board.contains("role=\"alert\""), "{board}");
+    assert!(
+        board.contains(&format!("kitty-specs/{}/lanes.json", other.slug)),
+        "{board}"
+    );
+    assert!(board.contains("copied from another mission"), "{board}");
+    let lanes = get(&router, &format!("/missions/{}/lanes", other.slug)).body;
+    assert!(
+        !lanes.contains(&format!("kitty/mission-{}-lane-", other.slug))
+            && !lanes.contains(&format!("kitty/mission-{}-lane-", good.slug)),
+        "the foreign lanes are not drawn: {lanes}"
+    );
+    let board = get(&router, &format!("/missions/{}/board", corrupt.slug)).body;
+    assert!(board.contains("invalid lanes.json"), "{board}");
+
+    let good_board = get(&router, &format!("/missions/{}/board", good.slug)).body;
+    assert!(!good_board.contains("role=\"alert\""), "{good_board}");
+    let good_lanes = get(&router, &format!("/missions/{}/lanes", good.slug)).body;
+    assert!(good_lanes.contains("kitty/mission-"), "{good_lanes}");
 }

@@ -89,6 +89,7 @@ proptest! {
             std::fs::write(&m, &content).unwrap();
             match spec_kitty::mission::read_meta(&m) {
                 Err(e) => {
+                    let e = spec_kitty::error::Error::from(e);
                     prop_assert!(e.message.contains("meta.json"), "{}", e.message);
                     prop_assert!(content != good, "the whole good file was refused");
                 }
@@ -292,7 +293,9 @@ proptest! {
                     if let Some(why) = &m.meta_error {
                         prop_assert!(why.contains("meta.json"), "{why}");
                     }
-                    spec_kitty::mission::read_meta(&path).err()
+                    spec_kitty::mission::read_meta(&path)
+                        .err()
+                        .map(spec_kitty::error::Error::from)
                 } else {
                     LanesManifest::read(&path).err().map(spec_kitty::Error::from)
                 };
@@ -375,6 +378,7 @@ proptest! {
                 }
                 Ok(None) => prop_assert!(false, "the file exists"),
                 Err(e) => {
+                    let e = spec_kitty::error::Error::from(e);
                     prop_assert!(bytes != good.as_bytes(), "{}", e.message);
                     prop_assert!(e.message.contains(".spec-kitty/credentials"), "{}", e.message);
                 }

@@ -11,6 +11,7 @@ use clap::CommandFactory;
 
 use spec_kitty::status::StatusEvent;
 
+use crate::common::snap::assert_out;
 use crate::common::{snapshot, stderr, stdout, TestEnv};
 
 /// Every command path of the clap tree, e.g. `["agent", "tasks", "status"]`.
@@ -811,17 +812,17 @@ fn a_read_only_wp_file_stops_finalize_before_anything_is_written() {
         }
         let out = env.run(&root, &args);
         assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-        let message = if json {
+        if json {
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            format!("{} {}", v["error"], v["hint"])
+            let message = format!("{} {}", v["error"], v["hint"]);
+            assert!(
+                message.contains("WP04-part-4.md") && message.contains("read-only"),
+                "{message}"
+            );
+            assert!(message.contains("chmod u+w"), "{message}");
         } else {
-            stderr(&out)
-        };
-        assert!(
-            message.contains("WP04-part-4.md") && message.contains("read-only"),
-            "{message}"
-        );
-        assert!(message.contains("chmod u+w"), "{message}");
+            assert_out!(env, "finalize_read_only_wp_file", args, &out);
+        }
         assert_eq!(snapshot(&dir), before, "nothing may change");
     }
     // Made writable again, finalize goes through and keeps the file's mode otherwise.

@@ -219,6 +219,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::common::snap::assert_run;
 use crate::common::{TestEnv, WpDef};
 
 /// WP01 fans out to WP02, WP03 and WP05; WP02 and WP03 join in WP04; WP06
@@ -693,23 +694,18 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
     assert_ne!(one["workspace"], three["workspace"]);
 
     // WP04 waits for WP02 (lane-a) and WP03 (lane-b), and says so.
-    let err = env.refused(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP04",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "gamma",
-        ],
-    );
-    assert!(
-        err.contains("WP04 waits on WP02 in lane-a (planned), WP03 in lane-b (in_progress)"),
-        "{err}"
-    );
+    let wp04 = [
+        "agent",
+        "action",
+        "implement",
+        "WP04",
+        "--mission",
+        &m.slug,
+        "--agent",
+        "gamma",
+    ];
+    let out = assert_run!(env, &root, "implement_waits_on_two_lanes", wp04);
+    assert_eq!(out.status.code(), Some(1));
     let d = env.json(
         &root,
         &["next", "--agent", "gamma", "--mission", &m.slug, "--json"],
@@ -759,20 +755,8 @@ fn independent_work_runs_beside_the_chain_and_a_blocked_wp_names_its_lane() {
     let lane_a = format!("kitty/mission-{}-lane-a", m.slug);
     let before = env.git(&root, &["rev-parse", &lane_a]);
     let main_before = env.git(&root, &["rev-parse", "main"]);
-    let err = env.refused(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP04",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "gamma",
-        ],
-    );
-    assert!(err.contains("conflicts in: shared.txt"), "{err}");
+    let out = assert_run!(env, &root, "implement_dependency_lanes_conflict", wp04);
+    assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         env.git(&root, &["rev-parse", &lane_a]),
         before,

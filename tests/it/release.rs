@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::snap::assert_out;
 use crate::common::{stderr, stdout, TestEnv};
 
 fn repo(env: &TestEnv, manifest: &str, meta_version: &str, changelog: &str) -> PathBuf {
@@ -31,13 +32,18 @@ fn repo(env: &TestEnv, manifest: &str, meta_version: &str, changelog: &str) -> P
 
 const CHANGELOG: &str = "# Changelog\n\n## [Unreleased]\n\n### Fixed\n- a bug\n\n## [1.2.0] - 2026-01-01\n\n### Added\n- first\n";
 
-fn validate(env: &TestEnv, root: &Path) -> (i32, serde_json::Value, String) {
+const VALIDATE: [&str; 3] = ["agent", "release", "validate"];
+
+/// `agent release validate` with `--json` and without: the exit code, the
+/// JSON report, and the human run (for a snapshot).
+fn validate(env: &TestEnv, root: &Path) -> (i32, serde_json::Value, std::process::Output) {
     let out = env.run(root, &["agent", "release", "validate", "--json"]);
-    let human = env.run(root, &["agent", "release", "validate"]);
+    let human = env.run(root, &VALIDATE);
+    assert_eq!(human.status.code(), out.status.code());
     (
         out.status.code().unwrap(),
         serde_json::from_slice(&out.stdout).unwrap(),
-        format!("{}{}", stdout(&human), stderr(&human)),
+        human,
     )
 }
 
@@ -54,32 +60,24 @@ fn coherent_repo_passes_and_equal_tag_on_head_is_fine() {
     fs::write(root.join("README.md"), "x\n").unwrap();
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "more"]);
-    let (code, v, text) = validate(&env, &root);
+    let (code, v, human) = validate(&env, &root);
     assert_eq!(code, 1);
     assert_eq!(v["gates"][2]["ok"], false);
-    assert!(
-        text.contains("not newer than the last tag v1.2.0"),
-        "{text}"
-    );
+    assert_out!(env, "validate_not_newer_than_tag", VALIDATE, &human);
 }
 
 #[test]
 fn mismatch_names_both_files_and_values() {
     let env = TestEnv::new();
     let root = repo(&env, "cargo", "1.1.9", CHANGELOG);
-    let (code, _, text) = validate(&env, &root);
+    let (code, _, human) = validate(&env, &root);
     assert_eq!(code, 1);
-    for needle in ["Cargo.toml", ".kittify/metadata.yaml", "1.2.0", "1.1.9"] {
-        assert!(text.contains(needle), "{needle}: {text}");
-    }
+    assert_out!(env, "validate_mismatch_cargo", VALIDATE, &human);
     let py = TestEnv::new();
     let root = repo(&py, "python", "1.1.9", CHANGELOG);
-    let (code, _, text) = validate(&py, &root);
+    let (code, _, human) = validate(&py, &root);
     assert_eq!(code, 1);
-    assert!(
-        text.contains("pyproject.toml") && text.contains("1.1.9"),
-        "{text}"
-    );
+    assert_out!(py, "validate_mismatch_python", VALIDATE, &human);
 }
 
 #[test]
@@ -91,10 +89,10 @@ fn missing_changelog_entry_fails() {
         "1.2.0",
         "# Changelog\n\n## [1.1.0] - 2025-01-01\n",
     );
-    let (code, v, text) = validate(&env, &root);
+    let (code, v, human) = validate(&env, &root);
     assert_eq!(code, 1);
     assert_eq!(v["gates"][1]["name"], "changelog_entry");
-    assert!(text.contains("no `## [1.2.0]` entry"), "{text}");
+    assert_out!(env, "validate_missing_changelog_entry", VALIDATE, &human);
 }
 
 #[test]
@@ -237,11 +235,13 @@ fn version_skew_warns_on_commands_that_write() {
 
     // An older project: writes suggest `spec-kitty upgrade`; --json stdout stays one object.
     set_version("3.0.0");
-    let o = run(&["agent", "mission", "create", "skew", "--json"]);
-    let err = stderr(&o);
-    assert!(
-        err.contains("set up with spec-kitty 3.0.0") && err.contains("spec-kitty upgrade"),
-        "{err}"
+    let create = ["agent", "mission", "create", "skew", "--json"];
+    let o = run(&create);
+    assert_out!(
+        env,
+        "skew_older_project",
+        create,
+        &crate::common::snap::stderr_only(&o)
     );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["result"], "success");
@@ -255,7 +255,7 @@ fn version_skew_warns_on_commands_that_write() {
 
     // A newer project: writes say to update spec-kitty.
     set_version("9.0.0");
-    let o = run(&[
+    let claim = [
         "agent",
         "tasks",
         "move-task",
@@ -266,12 +266,9 @@ fn version_skew_warns_on_commands_that_write() {
         "skew",
         "--agent",
         "codex",
-    ]);
-    let err = stderr(&o);
-    assert!(
-        err.contains("newer than this binary") && err.contains("Update spec-kitty"),
-        "{err}"
-    );
+    ];
+    let o = run(&claim);
+    assert_out!(env, "skew_newer_project", claim, &o);
 
     // Read-only commands stay quiet.
     for args in [

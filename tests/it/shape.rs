@@ -201,6 +201,33 @@ fn the_bash_completion_script_loads_in_bash() {
     );
 }
 
+/// Every command's own man page lists the global options (clap propagates
+/// them to every subcommand; the page is rendered from the built tree).
+#[test]
+fn every_man_page_lists_the_global_options() {
+    let env = TestEnv::new();
+    let mut paths = Vec::new();
+    command_paths(&spec_kitty::cli::Cli::command(), Vec::new(), &mut paths);
+    for path in paths {
+        if path.last().is_some_and(|w| w == "help") {
+            continue;
+        }
+        let mut args = vec!["man"];
+        args.extend(path.iter().map(String::as_str));
+        let page = env.ok(&env.work, &args);
+        let options = page
+            .split(".SH OPTIONS")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{args:?}: no OPTIONS section:\n{page}"));
+        for flag in ["\\fB\\-\\-json\\fR\n", "\\fB\\-\\-color\\fR \\fI<WHEN>\\fR"] {
+            assert!(
+                options.contains(flag),
+                "{args:?}: the man page does not list {flag}:\n{page}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_man_page_names_every_command() {
     let env = TestEnv::new();
@@ -221,6 +248,7 @@ fn the_man_page_names_every_command() {
         "{page}"
     );
     assert!(page.contains("spec\\-kitty agent mission create"), "{page}");
+    insta::assert_snapshot!("man__agent__mission__create", page);
     let out = env.run(&env.work, &["man", "no-such-command"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no command `spec-kitty no-such-command`"));

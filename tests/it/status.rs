@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::snap::assert_run;
 use crate::common::{stderr, stdout, TestEnv};
 
 /// A finalized mission `001-m` with `n` independent code WPs.
@@ -45,20 +46,26 @@ fn mv(env: &TestEnv, root: &Path, args: &[&str]) -> std::process::Output {
     env.run(root, &all)
 }
 
+/// [`mv`], with a snapshot of what it printed.
+fn mv_snap(env: &TestEnv, root: &Path, name: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["agent", "tasks", "move-task"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--mission", "m"]);
+    assert_run!(env, root, name, all)
+}
+
 #[test]
 fn legal_moves_illegal_moves_and_force() {
     let env = TestEnv::new();
     let (root, dir) = mission(&env, 2);
-    let out = mv(&env, &root, &["WP01", "--to", "done"]);
-    assert_eq!(out.status.code(), Some(1));
     // Every refusal names the rule, the current lane and the command to run.
-    let err = stderr(&out);
-    assert!(
-        err.contains("rule: no-skipping")
-            && err.contains("WP01 is planned")
-            && err.contains("spec-kitty agent action implement WP01 --mission 001-m"),
-        "{err}"
+    let out = mv_snap(
+        &env,
+        &root,
+        "refused_planned_to_done",
+        &["WP01", "--to", "done"],
     );
+    assert_eq!(out.status.code(), Some(1));
 
     let out = mv(
         &env,
@@ -73,14 +80,13 @@ fn legal_moves_illegal_moves_and_force() {
     );
 
     // A refused move names the allowed targets and the override.
-    let out = mv(&env, &root, &["WP01", "--to", "planned"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.contains("allowed from claimed: in_progress, blocked, canceled"),
-        "{err}"
+    let out = mv_snap(
+        &env,
+        &root,
+        "refused_claimed_to_planned",
+        &["WP01", "--to", "planned"],
     );
-    assert!(err.contains("--force --reason"), "{err}");
+    assert_eq!(out.status.code(), Some(1));
 
     // for_review needs the WP's subtasks ticked.
     mv(
@@ -88,13 +94,13 @@ fn legal_moves_illegal_moves_and_force() {
         &root,
         &["WP01", "--to", "in_progress", "--agent", "codex"],
     );
-    let out = mv(&env, &root, &["WP01", "--to", "for_review"]);
-    assert!(
-        stderr(&out).contains("subtasks not ticked in tasks.md: T001")
-            && stderr(&out).contains("mark-status T001 --status done"),
-        "{}",
-        stderr(&out)
+    let out = mv_snap(
+        &env,
+        &root,
+        "refused_unticked",
+        &["WP01", "--to", "for_review"],
     );
+    assert_eq!(out.status.code(), Some(1));
     env.json(
         &root,
         &[
@@ -110,18 +116,13 @@ fn legal_moves_illegal_moves_and_force() {
         ],
     );
     // A code WP hands in committed work on its lane branch, and there is none.
-    let out = mv(
+    let out = mv_snap(
         &env,
         &root,
+        "refused_no_lane_branch",
         &["WP01", "--to", "for_review", "--agent", "codex"],
     );
-    let err = stderr(&out);
-    assert!(
-        err.contains("rule: hand-in")
-            && err.contains("does not exist")
-            && err.contains("agent action implement"),
-        "{err}"
-    );
+    assert_eq!(out.status.code(), Some(1));
     let v = env.json(
         &root,
         &[
@@ -206,22 +207,14 @@ fn board_shows_dependencies_progress_and_ready() {
             "--json",
         ],
     );
-    let out = env.run(&root, &["agent", "tasks", "status", "--mission", "m"]);
+    let out = assert_run!(
+        env,
+        &root,
+        "board_with_dependencies",
+        ["agent", "tasks", "status", "--mission", "m"]
+    );
     assert!(out.status.success());
     let board = stdout(&out);
-    assert!(
-        board
-            .lines()
-            .any(|l| l.contains("WP01") && l.contains("deps: none")),
-        "{board}"
-    );
-    assert!(
-        board
-            .lines()
-            .any(|l| l.contains("WP02") && l.contains("deps: WP01")),
-        "{board}"
-    );
-    assert!(board.contains("Ready to start: WP01"), "{board}");
     assert!(board.lines().all(|l| l.chars().count() <= 80), "{board}");
     assert!(!board.contains('\u{1b}'), "no colour without a TTY");
 
@@ -492,5 +485,67 @@ fn the_board_is_coloured_on_a_terminal_unless_no_color() {
     assert!(
         plain.lines().all(|l| l.trim_end().chars().count() <= 80),
         "{plain}"
+    );
+}
+
+/// The same move twice within one second writes the same activity line twice:
+/// each move reaches the WP file, and so does the `agent` it sets. (Moves by
+/// the built binary take milliseconds, so these usually share a second; when
+/// they do not, the test passes trivially. Before the fix, the WP-file side of
+/// a move whose line was already there was taken as done and skipped.)
+#[test]
+fn repeated_moves_in_one_second_each_reach_the_wp_file() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 1);
+    let ok = |args: &[&str]| {
+        let out = mv(&env, &root, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    ok(&["WP01", "--to", "in_progress", "--agent", "ana"]);
+    ok(&["WP01", "--to", "blocked", "--agent", "ana"]);
+    ok(&[
+        "WP01",
+        "--to",
+        "in_progress",
+        "--agent",
+        "bo",
+        "--force",
+        "--reason",
+        "taking over",
+    ]);
+    ok(&["WP01", "--to", "blocked", "--agent", "ana"]);
+    ok(&[
+        "WP01",
+        "--to",
+        "in_progress",
+        "--agent",
+        "ana",
+        "--force",
+        "--reason",
+        "back",
+    ]);
+    let text = fs::read_to_string(dir.join("tasks/WP01-p1.md")).unwrap();
+    let log: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("- ") && l.contains(" – Moved to "))
+        .map(|l| l.split_once(" – ").unwrap().1)
+        .collect();
+    assert_eq!(
+        log,
+        [
+            "ana – Moved to in_progress",
+            "ana – Moved to blocked",
+            "bo – Moved to in_progress",
+            "ana – Moved to blocked",
+            "ana – Moved to in_progress",
+        ],
+        "{text}"
+    );
+    let (yaml, _) = spec_kitty::tasks_md::wp::split_frontmatter(&text).unwrap();
+    let fm: serde_yaml::Mapping = serde_yaml::from_str(yaml).unwrap();
+    assert_eq!(
+        fm.get("agent").and_then(|v| v.as_str()),
+        Some("ana"),
+        "{text}"
     );
 }

@@ -7,9 +7,16 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use crate::common::snap::assert_run;
 use crate::common::{
     three_wps, write, write_mission, MissionInfo, TestEnv, WpDef, PLAN_MARKER, SPEC_MARKER,
 };
+
+/// `spec-kitty ARGS` in `dir` is refused (exit 1); its message is snapshot `name`.
+fn refused_snap(env: &TestEnv, dir: &Path, name: &str, args: &[&str]) {
+    let out = assert_run!(env, dir, name, args);
+    assert_eq!(out.status.code(), Some(1), "{args:?}");
+}
 
 fn canon(p: impl AsRef<Path>) -> PathBuf {
     fs::canonicalize(p.as_ref())
@@ -211,8 +218,10 @@ fn wrong_branch_and_broken_worktrees_are_clear_errors() {
 
     // On another branch: refused, with the command that fixes it; nothing claimed.
     env.git(&wt, &["switch", "-q", "-c", "someone-elses"]);
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "wrong_branch_action",
         &[
             "agent",
             "action",
@@ -224,25 +233,21 @@ fn wrong_branch_and_broken_worktrees_are_clear_errors() {
             "codex",
         ],
     );
-    assert!(
-        err.contains("someone-elses") && err.contains("kitty/mission-001-demo-lane-a"),
-        "{err}"
-    );
-    assert!(
-        err.contains("switch kitty/mission-001-demo-lane-a"),
-        "{err}"
-    );
     assert_eq!(lane_of(&env, &root, &m.slug, "WP02"), "planned");
-    let err = env.refused(&root, &["implement", "WP02", "--mission", "001"]);
-    assert!(err.contains("someone-elses"), "{err}");
+    refused_snap(
+        &env,
+        &root,
+        "wrong_branch_implement",
+        &["implement", "WP02", "--mission", "001"],
+    );
 
     // Detached HEAD: also refused, and said so.
     env.git(&wt, &["switch", "-q", "--detach"]);
-    let err = env.refused(&root, &["implement", "WP02", "--mission", "001"]);
-    assert!(err.contains("detached"), "{err}");
-    assert!(
-        err.contains("switch kitty/mission-001-demo-lane-a"),
-        "{err}"
+    refused_snap(
+        &env,
+        &root,
+        "detached_head",
+        &["implement", "WP02", "--mission", "001"],
     );
     env.git(&wt, &["switch", "-q", "kitty/mission-001-demo-lane-a"]);
 
@@ -279,13 +284,21 @@ fn wrong_branch_and_broken_worktrees_are_clear_errors() {
     fs::rename(&wt, root.join("moved-away")).unwrap();
     fs::create_dir_all(&wt).unwrap();
     env.git(&wt, &["init", "-q", "-b", "kitty/mission-001-demo-lane-a"]);
-    let err = env.refused(&root, &["implement", "WP02", "--mission", "001"]);
-    assert!(err.contains("not a worktree of"), "{err}");
+    refused_snap(
+        &env,
+        &root,
+        "another_repository_at_the_path",
+        &["implement", "WP02", "--mission", "001"],
+    );
     fs::remove_dir_all(&wt).unwrap();
     // An empty directory in the way: not a worktree either.
     fs::create_dir_all(&wt).unwrap();
-    let err = env.refused(&root, &["implement", "WP02", "--mission", "001"]);
-    assert!(err.contains("not a working git worktree"), "{err}");
+    refused_snap(
+        &env,
+        &root,
+        "empty_directory_at_the_path",
+        &["implement", "WP02", "--mission", "001"],
+    );
     fs::remove_dir_all(&wt).unwrap();
     fs::rename(root.join("moved-away"), &wt).unwrap();
 
@@ -313,8 +326,13 @@ fn planning_work_runs_in_the_main_checkout() {
     let v = env.json(&root, &["implement", "WP01", "--mission", "demo", "--json"]);
     assert_eq!(canon(v["workspace"].as_str().unwrap()), canon(&root));
     assert_eq!(v["branch"], Value::Null);
-    let human = env.ok(&root, &["implement", "WP01", "--mission", "demo"]);
-    assert!(human.contains(&root.display().to_string()), "{human}");
+    let human = assert_run!(
+        env,
+        &root,
+        "legacy_implement_planning",
+        ["implement", "WP01", "--mission", "demo"]
+    );
+    assert!(human.status.success());
     assert!(!root.join(".worktrees").exists());
     assert!(!root.join(".worktrees/001-demo-lane-planning").exists());
     assert!(
@@ -398,9 +416,11 @@ fn implement_json_prompt_and_claim() {
     );
 
     // Human output: the workspace path and the prompt.
-    let out = env.ok(
+    let out = assert_run!(
+        env,
         &root,
-        &[
+        "implement_again",
+        [
             "agent",
             "action",
             "implement",
@@ -409,16 +429,9 @@ fn implement_json_prompt_and_claim() {
             "demo",
             "--agent",
             "codex",
-        ],
+        ]
     );
-    assert!(
-        out.contains("Workspace:") && out.contains(".worktrees/001-demo-lane-a"),
-        "{out}"
-    );
-    assert!(
-        out.contains("agent tasks move-task WP02 --to for_review"),
-        "{out}"
-    );
+    assert!(out.status.success());
 }
 
 #[test]
@@ -426,8 +439,10 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
     let env = TestEnv::new();
     let (root, m) = env.three_wp_mission();
     // WP03 waits for WP02, and WP02 for WP01: each refusal names what is missing.
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "dependency_not_done",
         &[
             "agent",
             "action",
@@ -439,7 +454,6 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
             "codex",
         ],
     );
-    assert!(err.contains("WP03") && err.contains("WP02"), "{err}");
     let out = env.run(
         &root,
         &[
@@ -467,8 +481,10 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
     let v = implement_json(&env, &root, &m.slug, None);
     assert_eq!(v["wp_id"], "WP01");
     // Now nothing is ready: WP02 waits for WP01's review.
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "nothing_ready",
         &[
             "agent",
             "action",
@@ -479,11 +495,12 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
             "codex",
         ],
     );
-    assert!(err.contains("no work package"), "{err}");
     hand_in(&env, &root, &m.slug, "WP01");
     // for_review work is not implemented again without being sent back.
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "already_for_review",
         &[
             "agent",
             "action",
@@ -495,9 +512,10 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
             "codex",
         ],
     );
-    assert!(err.contains("for_review"), "{err}");
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "unknown_wp",
         &[
             "agent",
             "action",
@@ -509,10 +527,6 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
             "codex",
         ],
     );
-    assert!(
-        err.contains("WP09") && err.contains("WP01, WP02, WP03"),
-        "{err}"
-    );
 }
 
 #[test]
@@ -520,8 +534,10 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     let env = TestEnv::new();
     let (root, m) = after_planning(&env);
     let wps = three_wps();
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "review_nothing_waiting",
         &[
             "agent",
             "action",
@@ -532,7 +548,6 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
             "claude",
         ],
     );
-    assert!(err.contains("waiting for review"), "{err}");
     let v = implement_json(&env, &root, &m.slug, None);
     let wt = PathBuf::from(v["workspace"].as_str().unwrap());
     commit_in(
@@ -542,8 +557,10 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
         "pub fn distinctive_engine_marker() -> u32 { 42 }\n",
     );
     // A reviewer cannot take work that is still being implemented.
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "review_still_in_progress",
         &[
             "agent",
             "action",
@@ -555,7 +572,6 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
             "claude",
         ],
     );
-    assert!(err.contains("in_progress"), "{err}");
     hand_in(&env, &root, &m.slug, "WP02");
 
     let v = review_json(&env, &root, &m.slug, None);
@@ -634,8 +650,10 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     );
 
     // Handing it in again needs a new commit since this claim.
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "hand_in_again_no_new_commit",
         &[
             "agent",
             "tasks",
@@ -649,10 +667,6 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
             "demo",
         ],
     );
-    assert!(
-        err.contains("rule: hand-in") && err.contains("no commit on"),
-        "{err}"
-    );
     commit_in(
         &env,
         &wt,
@@ -661,9 +675,11 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     );
     // Human output of review names the workspace and prints the prompt.
     hand_in(&env, &root, &m.slug, "WP02");
-    let out = env.ok(
+    let out = assert_run!(
+        env,
         &root,
-        &[
+        "review_second_round",
+        [
             "agent",
             "action",
             "review",
@@ -671,10 +687,9 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
             "demo",
             "--agent",
             "claude",
-        ],
+        ]
     );
-    assert!(out.contains("for_review -> in_review"), "{out}");
-    assert!(out.contains("distinctive_engine_marker"), "{out}");
+    assert!(out.status.success());
 }
 
 /// lane-a holds WP02 and lane-b holds WP03, which depends on WP02 (a lanes.json
@@ -910,10 +925,11 @@ fn every_selector_form_reaches_the_mission() {
     hand_in(&env, &root, "001", "WP01");
     let v = review_json(&env, &root, "demo", None);
     assert_eq!(v["wp_id"], "WP01");
-    let err = env.refused(&root, &["next", "--agent", "a", "--mission", "nope"]);
-    assert!(
-        err.contains("no mission matches") && err.contains("001-demo"),
-        "{err}"
+    refused_snap(
+        &env,
+        &root,
+        "next_unknown_mission",
+        &["next", "--agent", "a", "--mission", "nope"],
     );
 }
 
@@ -1026,17 +1042,21 @@ fn delete_refuses_unmerged_lane_work_unless_forced() {
     let v = implement_json(&env, &root, &m.slug, None);
     let wt = PathBuf::from(v["workspace"].as_str().unwrap());
     commit_in(&env, &wt, "src/core/lib.rs", "fn core() {}\n");
-    let err = env.refused(&root, &["agent", "mission", "delete", "demo"]);
-    assert!(
-        err.contains("kitty/mission-001-demo-lane-a") && err.contains("1 commit"),
-        "{err}"
+    refused_snap(
+        &env,
+        &root,
+        "delete_unmerged_commits",
+        &["agent", "mission", "delete", "demo"],
     );
-    assert!(err.contains("--force"), "{err}");
     assert!(m.dir.is_dir() && wt.is_dir(), "nothing removed");
     // Uncommitted work is named too.
     write(&wt.join("wip.txt"), "wip\n");
-    let err = env.refused(&root, &["agent", "mission", "delete", "--mission", "001"]);
-    assert!(err.contains("uncommitted"), "{err}");
+    refused_snap(
+        &env,
+        &root,
+        "delete_uncommitted_work",
+        &["agent", "mission", "delete", "--mission", "001"],
+    );
 
     let v = env.json(
         &root,
@@ -1082,8 +1102,9 @@ fn delete_without_lane_work_needs_no_force_and_finds_stray_lanes() {
     implement_json(&env, &root, &m.slug, None);
     // lanes.json lost: the lane worktree and branch are still found by name.
     fs::remove_file(m.dir.join("lanes.json")).unwrap();
-    let out = env.ok(&root, &["agent", "mission", "delete", "demo"]);
-    assert!(out.contains("deleted 001-demo"), "{out}");
+    let out = assert_run!(env, &root, "delete", ["agent", "mission", "delete", "demo"]);
+    assert!(out.status.success());
+    let out = crate::common::stdout(&out);
     assert!(!m.dir.exists());
     assert!(!root.join(".worktrees/001-demo-lane-a").exists(), "{out}");
     assert!(
@@ -1096,8 +1117,12 @@ fn delete_without_lane_work_needs_no_force_and_finds_stray_lanes() {
         env.git(&root, &["status", "--porcelain", "--untracked-files=all"]),
         ""
     );
-    let err = env.refused(&root, &["agent", "mission", "delete", "demo"]);
-    assert!(err.contains("no mission"), "{err}");
+    refused_snap(
+        &env,
+        &root,
+        "delete_missing_mission",
+        &["agent", "mission", "delete", "demo"],
+    );
 }
 
 #[test]
@@ -1115,8 +1140,10 @@ fn a_project_without_git_gets_a_clear_error_for_code_lanes() {
     let v = implement_json(&env, &root, &m.slug, None);
     assert_eq!(v["wp_id"], "WP01", "planning work needs no git");
     finish(&env, &root, &m.slug, "WP01");
-    let err = env.refused(
+    refused_snap(
+        &env,
         &root,
+        "no_git_repository",
         &[
             "agent",
             "action",
@@ -1127,7 +1154,6 @@ fn a_project_without_git_gets_a_clear_error_for_code_lanes() {
             "codex",
         ],
     );
-    assert!(err.contains("not a git repository"), "{err}");
     assert_eq!(lane_of(&env, &root, &m.slug, "WP02"), "planned");
 }
 
@@ -1304,33 +1330,38 @@ fn implement_before_finalize_says_how_to_get_lanes() {
     let root = env.project("p");
     let m = env.create_mission(&root, "demo");
     write_mission(&m.dir, &m.slug, &three_wps());
-    for args in [
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "demo",
-            "--agent",
-            "a",
-        ][..],
-        &[
-            "agent",
-            "action",
-            "review",
-            "--mission",
-            "demo",
-            "--agent",
-            "a",
-        ],
-        &["implement", "WP01", "--mission", "demo"],
+    for (name, args) in [
+        (
+            "no_lanes_implement",
+            &[
+                "agent",
+                "action",
+                "implement",
+                "WP01",
+                "--mission",
+                "demo",
+                "--agent",
+                "a",
+            ][..],
+        ),
+        (
+            "no_lanes_review",
+            &[
+                "agent",
+                "action",
+                "review",
+                "--mission",
+                "demo",
+                "--agent",
+                "a",
+            ],
+        ),
+        (
+            "no_lanes_legacy_implement",
+            &["implement", "WP01", "--mission", "demo"],
+        ),
     ] {
-        let err = env.refused(&root, args);
-        assert!(
-            err.contains("lanes.json") && err.contains("finalize-tasks"),
-            "{args:?}: {err}"
-        );
+        refused_snap(&env, &root, name, args);
     }
 }
 

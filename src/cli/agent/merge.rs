@@ -441,8 +441,13 @@ fn render(ctx: &Ctx, r: &merge::MergeReport) {
             }
         }
         if r.would_merge {
+            // The command that merges what was forecast: the same strategy.
+            let strategy = match r.strategy {
+                Strategy::Merge => String::new(),
+                s => format!(" --strategy {}", s.as_str()),
+            };
             ctx.say(format!(
-                "The merge would go through. Run it without --dry-run (that commits): `spec-kitty merge --mission {}`",
+                "The merge would go through. Run it without --dry-run (that commits): `spec-kitty merge --mission {}{strategy}`",
                 r.mission_slug
             ));
         }

@@ -126,8 +126,13 @@ pub fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
             ctx.say("status.json rebuilt from it. If a git merge is in progress: `git add` both files, then commit.");
         }
     } else {
+        let then = if a.dry_run {
+            "nothing to repair"
+        } else {
+            "status.json rebuilt from it"
+        };
         ctx.say(format!(
-            "{} is sound ({} events); status.json rebuilt from it.",
+            "{} is sound ({} events); {then}.",
             ctx.rel(&store.events_path),
             report.events
         ));

@@ -2,6 +2,8 @@
 //! git, and helpers to run the real binary.
 #![allow(dead_code)]
 
+pub mod snap;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;

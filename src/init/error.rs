@@ -1,0 +1,182 @@
+//! [`InitError`]: why `init`, `upgrade` or the removal of stale prompts stopped.
+
+use std::path::{Path, PathBuf};
+
+use super::agents::valid_keys;
+use super::manifest::MANIFEST_PATH;
+use crate::confine::ConfineError;
+use crate::error::{Diagnose, Kind};
+use crate::fsutil::{FsError, LockError};
+use crate::status::StatusError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// `--ai` named keys no agent has.
+    #[error("unknown agent{} {}; valid agents are: {}", if .keys.len() == 1 { "" } else { "s" }, .keys.join(", "), valid_keys())]
+    UnknownAgents { keys: Vec<String> },
+    /// `--ai` with nothing but separators.
+    #[error("--ai names no agent; valid agents are: {}", valid_keys())]
+    NoAgentNamed,
+    /// Neither `--ai` nor a configured agent.
+    #[error("no agent selected; valid agents are: {}", valid_keys())]
+    NoAgentSelected,
+    #[error("{} exists and is not a directory", .path.display())]
+    NotADirectory { path: PathBuf },
+    /// A named target that holds other files and is not a project.
+    #[error("directory {} already exists, is not empty ({}) and is not a spec-kitty project", .root.display(), shown(.entries))]
+    NotEmpty { root: PathBuf, entries: Vec<String> },
+    /// Files not written by spec-kitty where its slash commands go.
+    #[error("{} already has files where spec-kitty writes its slash commands: {}", .root.display(), .conflicts.join(", "))]
+    Conflicts {
+        root: PathBuf,
+        conflicts: Vec<String>,
+    },
+    /// `upgrade` of a project set up by a newer spec-kitty.
+    #[error(
+        "this project is at spec-kitty {version}, newer than this binary ({})",
+        crate::VERSION
+    )]
+    NewerProject { version: String },
+    /// `.kittify/config.yaml` is not YAML (read to learn the configured agents).
+    #[error("{}: {source}", located(.path, *.line))]
+    BadConfig {
+        path: PathBuf,
+        line: Option<usize>,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// `.kittify/config.yaml` is not YAML (read again to add agents to it).
+    #[error("{}: {source}", located(.path, *.line))]
+    BadConfigToUpdate {
+        path: PathBuf,
+        line: Option<usize>,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    #[error("{}: expected a mapping with agents.available as a list", .path.display())]
+    ConfigShape { path: PathBuf },
+    /// config.yaml could not be rendered (a bug).
+    #[error("cannot write {}: {source}", .path.display())]
+    RenderConfig {
+        path: PathBuf,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// `.kittify/managed-files.json` is not the manifest's JSON.
+    #[error("{}:{}: {source}", .path.display(), .source.line())]
+    BadManifest {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Lock(#[from] LockError),
+    // The failures of the modules set-up calls, each kept whole (its message,
+    // hint and details are its own).
+    /// A read or write through [`crate::fsutil`].
+    #[error("{0}")]
+    Fs(#[from] FsError),
+    /// Removing a file the manifest lists ([`crate::confine`]).
+    #[error("{0}")]
+    Confine(#[from] ConfineError),
+    /// Registering the merge drivers ([`crate::status::drivers`]).
+    #[error("{0}")]
+    Status(#[from] StatusError),
+}
+
+/// The first five entries, and how many more there are.
+fn shown(entries: &[String]) -> String {
+    let mut s = entries
+        .iter()
+        .take(5)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if entries.len() > 5 {
+        s.push_str(&format!(" and {} more", entries.len() - 5));
+    }
+    s
+}
+
+/// `path` or `path:line`, the way parse errors name where they are.
+fn located(path: &Path, line: Option<usize>) -> String {
+    match line {
+        Some(n) => format!("{}:{n}", path.display()),
+        None => path.display().to_string(),
+    }
+}
+
+impl InitError {
+    pub(super) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        InitError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    /// The wrapped error of another module, which speaks for itself.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        match self {
+            InitError::Fs(e) => Some(e),
+            InitError::Confine(e) => Some(e),
+            InitError::Status(e) => Some(e),
+            InitError::Lock(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl Diagnose for InitError {
+    fn kind(&self) -> Kind {
+        match self {
+            InitError::RenderConfig { .. } => Kind::Internal,
+            e => e.wrapped().map_or(Kind::User, |w| w.kind()),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        use InitError::*;
+        if let Some(e) = self.wrapped() {
+            return e.hint();
+        }
+        Some(match self {
+            UnknownAgents { .. } => {
+                "pass one or more of them, comma-separated, e.g. --ai codex,claude".into()
+            }
+            NoAgentNamed => "e.g. --ai codex".into(),
+            NoAgentSelected => "pass --ai, e.g. --ai codex".into(),
+            NotADirectory { .. } => "choose another project name".into(),
+            NotEmpty { .. } => "choose another name, run `spec-kitty init .` inside it, or pass --force to set it up anyway (your other files are kept)".into(),
+            Conflicts { .. } => "move them away, or pass --force to replace them".into(),
+            NewerProject { .. } => "install a newer spec-kitty; nothing was changed".into(),
+            BadConfig { .. } => {
+                "fix the YAML syntax; agents are listed under agents.available".into()
+            }
+            BadManifest { .. } => format!(
+                "delete {MANIFEST_PATH} and run `spec-kitty init .` again; files you edited are then left alone and reported"
+            ),
+            Io { path, source, .. } => crate::error::io_hint(path, source.kind())?,
+            _ => return None,
+        })
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        if let Some(e) = self.wrapped() {
+            return e.details();
+        }
+        match self {
+            InitError::NotEmpty { entries, .. } => {
+                Some(serde_json::json!({ "conflicts": entries }))
+            }
+            InitError::Conflicts { conflicts, .. } => {
+                Some(serde_json::json!({ "conflicts": conflicts }))
+            }
+            _ => None,
+        }
+    }
+}
