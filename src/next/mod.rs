@@ -209,6 +209,15 @@ pub enum Role {
 /// that is not YAML, or a `reviewers` that is not a list, is an error naming
 /// the file and line (a reviewer must not silently stop counting).
 pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
+    Ok(configured_reviewers(project)?
+        .is_some_and(|names| names.iter().any(|r| r == agent))
+        .then_some(Role::Review))
+}
+
+/// `agents.reviewers` from `.kittify/config.yaml`, checked: `None` when there
+/// is no file or no list; an error naming the file and line when the file is
+/// not YAML or the list is not a list of names.
+fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
     let path = project.root.join(crate::init::CONFIG_PATH);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -230,21 +239,21 @@ pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
     let Some(reviewers) = v.get("agents").and_then(|a| a.get("reviewers")) else {
         return Ok(None);
     };
-    let names = match reviewers {
-        serde_yaml::Value::Null => return Ok(None),
-        serde_yaml::Value::Sequence(s) if s.iter().all(|r| r.is_string()) => s,
+    match reviewers {
+        serde_yaml::Value::Null => Ok(None),
+        serde_yaml::Value::Sequence(s) if s.iter().all(|r| r.is_string()) => Ok(Some(
+            s.iter()
+                .filter_map(|r| r.as_str().map(String::from))
+                .collect(),
+        )),
         _ => {
             let line = text
                 .lines()
                 .position(|l| l.trim_start().starts_with("reviewers:"))
                 .map(|i| i + 1);
-            return Err(NextError::ReviewersShape { path, line });
+            Err(NextError::ReviewersShape { path, line })
         }
-    };
-    Ok(names
-        .iter()
-        .any(|r| r.as_str() == Some(agent))
-        .then_some(Role::Review))
+    }
 }
 
 /// Decide the next step for `agent` and write the step's prompt file: every
@@ -256,10 +265,13 @@ pub fn decide(
     result: Option<&str>,
     role: Option<Role>,
 ) -> Result<Decision> {
+    // The config is read and checked whatever decides the role: an explicit
+    // `--role` makes its reviewers list moot, not a broken file fine.
+    let reviewers = configured_reviewers(project)?;
     let role = match (role, agent) {
         (Some(r), _) => r,
-        (None, Some(a)) => configured_role(project, a)?.unwrap_or(Role::Implement),
-        (None, None) => Role::Implement,
+        (None, Some(a)) if reviewers.is_some_and(|n| n.iter().any(|r| r == a)) => Role::Review,
+        _ => Role::Implement,
     };
     let mut d = decide_step(project, mission, agent, result, role)?;
     if d.kind == DecisionKind::Step {

@@ -466,6 +466,13 @@ fn way_forward(ctx: &TransitionContext, from: Lane, to: Lane) -> String {
     }
 }
 
+/// A move back along the main path (planned .. done), e.g. `claimed ->
+/// planned`. The side lanes (blocked, canceled) are on no side of it.
+fn backward(from: Lane, to: Lane) -> bool {
+    let on_path = |l: Lane| l <= Done;
+    on_path(from) && on_path(to) && to < from
+}
+
 /// Check a move. Forced moves skip the table and guards but need an actor and a reason.
 pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> Result<()> {
     if force {
@@ -492,6 +499,8 @@ pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> R
             };
             let skip = if from.is_terminal() {
                 "terminal"
+            } else if backward(from, to) {
+                "no-going-back"
             } else {
                 "no-skipping"
             };
@@ -582,6 +591,46 @@ mod tests {
             hint.starts_with("it is claimed already; build it: `spec-kitty agent action implement WP01 --mission 001-x --agent codex`"),
             "{hint}"
         );
+    }
+
+    /// A refused move backwards is named as one, not as a skip; a refused
+    /// move forwards or out of a side lane stays `no-skipping`.
+    #[test]
+    fn backward_refusals_say_so() {
+        let c = ctx("codex");
+        let rule_of = |from, to| match validate(from, to, false, &c).unwrap_err() {
+            StatusError::Refused { rule, .. } => rule,
+            e => panic!("{from} -> {to}: {e}"),
+        };
+        for (from, to) in [
+            (Claimed, Planned),
+            (ForReview, InProgress),
+            (ForReview, Planned),
+            (InReview, ForReview),
+            (Approved, InReview),
+        ] {
+            assert_eq!(rule_of(from, to), "no-going-back", "{from} -> {to}");
+        }
+        for (from, to) in [(Planned, Done), (InProgress, Approved), (Blocked, Planned)] {
+            assert_eq!(rule_of(from, to), "no-skipping", "{from} -> {to}");
+        }
+        assert_eq!(rule_of(Done, Planned), "terminal");
+        // Every refused pair on the main path is one or the other, by direction.
+        for from in [Planned, Claimed, InProgress, ForReview, InReview, Approved] {
+            for to in [
+                Planned, Claimed, InProgress, ForReview, InReview, Approved, Done,
+            ] {
+                if from == to || rule(from, to).is_some() {
+                    continue;
+                }
+                let want = if to < from {
+                    "no-going-back"
+                } else {
+                    "no-skipping"
+                };
+                assert_eq!(rule_of(from, to), want, "{from} -> {to}");
+            }
+        }
     }
 
     #[test]

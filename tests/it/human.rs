@@ -913,6 +913,29 @@ fn broken_and_hostile_input_messages() {
         "{}",
         crate::common::stderr(&out)
     );
+    // `--role` makes the reviewers list moot, not the broken file fine: the
+    // same error, word for word, with or without an agent.
+    for role in [
+        &[
+            "next",
+            "--agent",
+            "codex",
+            "--role",
+            "review",
+            "--mission",
+            M,
+        ][..],
+        &["next", "--role", "implement", "--mission", M],
+    ] {
+        let with_role = env.run(&root, role);
+        assert_eq!(with_role.status.code(), Some(1), "{role:?}");
+        assert!(with_role.stdout.is_empty(), "{role:?}");
+        assert_eq!(
+            crate::common::stderr(&with_role),
+            crate::common::stderr(&out),
+            "{role:?}"
+        );
+    }
 }
 
 /// The refusals that keep deletes and writes inside the project, as a person

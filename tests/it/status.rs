@@ -70,6 +70,13 @@ fn legal_moves_illegal_moves_and_force() {
         move_task("WP01", "planned", &[], "m")
     );
     assert_eq!(out.status.code(), Some(1));
+    // Under --json the backward refusal is named as one, with the same keys.
+    let out = f.move_task("WP01", "planned", &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rule"], "no-going-back", "{v}");
+    assert_eq!(v["current_lane"], "claimed", "{v}");
+    assert!(v["command"].is_string(), "{v}");
 
     // for_review needs the WP's subtasks ticked.
     f.move_task("WP01", "in_progress", &["--agent", "codex"]);
