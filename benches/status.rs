@@ -1,6 +1,7 @@
 //! Status at scale: parse and reduce a `status.events.jsonl` of 1,000 and
-//! 100,000 events, and the whole `agent tasks status` core (read the WP files
-//! and the log from disk, fold, build the board) on a 100,000-event mission.
+//! 100,000 events (owned, and folded borrowed in pieces as the board reads
+//! it), and the whole `agent tasks status` core (read the WP files and the log
+//! from disk, fold, build the board) on a 100,000-event mission.
 //!
 //! `cargo bench --bench status` (add `-- --quick` for a short run).
 
@@ -10,7 +11,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use spec_kitty::mission::Mission;
 use spec_kitty::project::Project;
 use spec_kitty::status::ops::Board;
-use spec_kitty::status::store::parse_log;
+use spec_kitty::status::store::{parse_event_pieces, parse_log};
+use spec_kitty::status::FoldEvent;
 
 /// A log of `n` events cycling 200 WPs through planned -> claimed -> in_progress -> for_review.
 fn synthetic_log(n: usize) -> String {
@@ -46,6 +48,16 @@ fn bench_status(c: &mut Criterion) {
             b.iter(|| {
                 let log = parse_log(Path::new("status.events.jsonl"), text.as_bytes());
                 spec_kitty::status::reduce::reduce(&log.events)
+            })
+        });
+        // What the board and status.json read: fold events in pieces, borrowed.
+        group.bench_with_input(BenchmarkId::new("fold_pieces", n), &text, |b, text| {
+            b.iter(|| {
+                let (pieces, _) = parse_event_pieces::<FoldEvent>(
+                    Path::new("status.events.jsonl"),
+                    text.as_bytes(),
+                );
+                spec_kitty::status::reduce_pieces(&pieces)
             })
         });
     }

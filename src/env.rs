@@ -197,6 +197,8 @@ pub enum CrashPoint {
     AfterAppend,
     /// A merge's record commit moved the target; the index has not followed.
     RecordRefMoved,
+    /// A merge wrote its state file and is about to move the refs.
+    BeforeLanding,
 }
 
 /// Abort the process at `point` if the test variable names it. Without the
@@ -234,7 +236,7 @@ mod hooks {
     };
     pub const MERGE_INTERRUPT: Var = Var {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
-        doc: "Test hook: `landed` stops a merge right after the refs and files landed; `record-ref` aborts it, as a kill would, after its record commit moved the target and before the index followed.",
+        doc: "Test hook: `landed` stops a merge right after the refs and files landed; `record-ref` aborts it, as a kill would, after its record commit moved the target and before the index followed; `before-land` aborts it once its state file is written, before any ref moved.",
     };
     pub const MOVE_CRASH: Var = Var {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
@@ -266,6 +268,7 @@ mod hooks {
             CrashPoint::BeforeAppend => (MOVE_CRASH, "before-append"),
             CrashPoint::AfterAppend => (MOVE_CRASH, "after-append"),
             CrashPoint::RecordRefMoved => (MERGE_INTERRUPT, "record-ref"),
+            CrashPoint::BeforeLanding => (MERGE_INTERRUPT, "before-land"),
         };
         if get(var).as_deref() == Some(want) {
             std::process::abort();

@@ -199,6 +199,11 @@ impl Diagnose for git2::Error {
     fn message(&self) -> String {
         format!("git: {}", git2::Error::message(self))
     }
+    fn hint(&self) -> Option<String> {
+        (self.code() == git2::ErrorCode::Locked).then(|| {
+            "another git command holds that lock, or a killed one left it behind; if no git command is running in this repository, remove the .lock file named above".to_string()
+        })
+    }
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, a: &DashboardArgs) -> Result<()> {
     if !ctx.json {
         ctx.say(ctx.paint("Press Ctrl-C to stop.", crate::cli::output::style::DIM));
     }
-    server.run()
+    Ok(server.run()?)
 }
 
 fn announce(

@@ -36,7 +36,9 @@ pub enum ColorChoice {
 }
 
 /// Options every command takes, parsed once by clap before any command runs.
+/// Help lists them under their own heading, after the command's own options.
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = GLOBAL_OPTIONS)]
 pub struct GlobalArgs {
     /// Print exactly one JSON document on stdout instead of text
     #[arg(long, global = true)]
@@ -45,6 +47,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
+
+/// The help heading of [`GlobalArgs`].
+pub const GLOBAL_OPTIONS: &str = "Global options";
 
 /// Per-invocation context: output mode, colour per stream, working directory,
 /// the project (found lazily, once).

@@ -12,6 +12,7 @@
 //! No request writes a file. The only files this command writes are
 //! `.kittify/.dashboard` (when a server starts) and its removal (when it stops).
 
+pub mod error;
 pub mod markdown;
 pub mod model;
 pub mod server;
@@ -26,9 +27,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+pub use error::{DashboardError, ReadProblem};
+
 use crate::fsutil;
 use crate::project::Project;
+
+type Result<T> = std::result::Result<T, DashboardError>;
 
 /// The first port tried, as the reference does; then the next 99.
 pub const FIRST_PORT: u16 = 9237;
@@ -205,8 +209,7 @@ pub struct Server {
 
 fn new_token() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::internal(format!("no random bytes for the dashboard token: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(DashboardError::NoRandom)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -229,11 +232,7 @@ fn bind(port: Option<u16>) -> Result<TcpListener> {
             FIRST_PORT + PORTS_TRIED - 1
         ),
     };
-    Err(Error::user(format!(
-        "cannot listen on 127.0.0.1 {what}: {}",
-        last.map(|e| e.to_string()).unwrap_or_default()
-    ))
-    .with_hint("pick a free port with --port N"))
+    Err(DashboardError::Bind { what, last })
 }
 
 impl Server {
@@ -243,25 +242,30 @@ impl Server {
         let listener = bind(port)?;
         let port = listener
             .local_addr()
-            .map_err(|e| Error::internal(format!("listener address: {e}")))?
+            .map_err(|source| DashboardError::Listener {
+                step: "listener address",
+                source,
+            })?
             .port();
         listener
             .set_nonblocking(true)
-            .map_err(|e| Error::internal(format!("listener: {e}")))?;
+            .map_err(|source| DashboardError::Listener {
+                step: "listener",
+                source,
+            })?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .build()
-            .map_err(|e| Error::internal(format!("cannot start the async runtime: {e}")))?;
+            .map_err(DashboardError::Runtime)?;
         let mut loader = model::Loader::new(project.clone());
         let first = loader
             .refresh(None, true)
-            .ok_or_else(|| Error::internal("the first read of the project produced no view"))?;
+            .ok_or(DashboardError::NoFirstView)?;
         let root = loader.root.clone();
         let (tx, rx) = tokio::sync::watch::channel(Arc::new(first));
         let stop_watch = Arc::new(AtomicBool::new(false));
-        let mode = watch::spawn(loader, tx, stop_watch.clone())
-            .map_err(|e| Error::internal(format!("cannot start the file watcher thread: {e}")))?;
+        let mode = watch::spawn(loader, tx, stop_watch.clone()).map_err(DashboardError::Watcher)?;
         let (stop, _) = tokio::sync::watch::channel(false);
         let token = new_token()?;
         let app = Arc::new(server::App {
@@ -316,7 +320,10 @@ impl Server {
         let router = server::router(app);
         let result = runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)
-                .map_err(|e| Error::internal(format!("listener: {e}")))?;
+                .map_err(|source| DashboardError::Listener {
+                step: "listener",
+                source,
+            })?;
             let signals = async move {
                 #[cfg(unix)]
                 {
@@ -343,7 +350,7 @@ impl Server {
             axum::serve(listener, router)
                 .with_graceful_shutdown(signals)
                 .await
-                .map_err(|e| Error::internal(format!("dashboard server: {e}")))
+                .map_err(DashboardError::Serve)
         });
         stop_watch.store(true, std::sync::atomic::Ordering::Relaxed);
         if DashboardFile::read(&project).is_some_and(|r| r.token == token) {
@@ -356,8 +363,7 @@ impl Server {
 /// Start `spec-kitty dashboard` detached (its own session, no terminal) and
 /// wait until it answers.
 pub fn spawn_background(project: &Project, port: Option<u16>) -> Result<Running> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::internal(format!("cannot find this executable: {e}")))?;
+    let exe = std::env::current_exe().map_err(DashboardError::CurrentExe)?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("dashboard")
         .current_dir(&project.root)
@@ -380,9 +386,7 @@ pub fn spawn_background(project: &Project, port: Option<u16>) -> Result<Running>
             });
         }
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| Error::internal(format!("cannot start the dashboard process: {e}")))?;
+    let mut child = cmd.spawn().map_err(DashboardError::Spawn)?;
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
         if let Some(r) = find_running(project) {
@@ -391,17 +395,11 @@ pub fn spawn_background(project: &Project, port: Option<u16>) -> Result<Running>
             }
         }
         if let Ok(Some(status)) = child.try_wait() {
-            return Err(Error::user(format!(
-                "the background dashboard exited at once ({status})"
-            ))
-            .with_hint("run `spec-kitty dashboard` in the foreground to see why"));
+            return Err(DashboardError::ExitedAtOnce { status });
         }
         std::thread::sleep(Duration::from_millis(25));
     }
-    Err(Error::internal(format!(
-        "the background dashboard (PID {}) did not answer within 15 s",
-        child.id()
-    )))
+    Err(DashboardError::NoAnswer { pid: child.id() })
 }
 
 /// What `--kill` did.
@@ -511,15 +509,9 @@ pub fn stop(project: &Project) -> Result<Stopped> {
             });
         }
         if !accepted {
-            return Err(Error::user(format!(
-                "the dashboard on port {} refused the shutdown request",
-                rec.port
-            )));
+            return Err(DashboardError::ShutdownRefused { port: rec.port });
         }
-        return Err(Error::user(format!(
-            "the dashboard on port {} accepted the shutdown but is still running",
-            rec.port
-        )));
+        return Err(DashboardError::StillRunning { port: rec.port });
     }
     // Nothing answers for this project with this token.
     if let Some(pid) = rec
@@ -538,9 +530,7 @@ pub fn stop(project: &Project) -> Result<Stopped> {
                 remove_record();
                 return Ok(Stopped::Signalled { pid });
             }
-            return Err(Error::user(format!(
-                "dashboard process {pid} did not stop after SIGTERM"
-            )));
+            return Err(DashboardError::IgnoredSigterm { pid });
         }
     }
     remove_record();
@@ -563,9 +553,10 @@ pub fn open_browser(url: &str) -> Result<()> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .map(|_| ())
-        .map_err(|e| {
-            Error::user(format!("cannot open a browser with `{prog}`: {e}"))
-                .with_hint(format!("open {url} yourself"))
+        .map_err(|source| DashboardError::Browser {
+            program: prog,
+            url: url.to_string(),
+            source,
         })
 }
 

@@ -15,6 +15,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::Serialize;
 
+use super::ReadProblem;
 use crate::lanes::LanesManifest;
 use crate::mission::{self, Mission};
 use crate::project::Project;
@@ -201,15 +202,15 @@ pub fn fingerprint(dir: &Path) -> Fingerprint {
 /// The real path of `path` when it exists and lies inside `root` (already
 /// canonical); `Ok(None)` when it does not exist; `Err` naming the problem
 /// when it resolves outside the project.
-pub fn confined(root: &Path, path: &Path) -> Result<Option<PathBuf>, String> {
+pub fn confined(root: &Path, path: &Path) -> Result<Option<PathBuf>, ReadProblem> {
     match fs::canonicalize(path) {
         Ok(real) if real.starts_with(root) => Ok(Some(real)),
-        Ok(_) => Err("links outside the project; not read".into()),
+        Ok(real) => Err(ReadProblem::OutsideProject { real }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // A dangling link is "missing", not a way out.
             Ok(None)
         }
-        Err(e) => Err(format!("cannot be read: {e}")),
+        Err(e) => Err(ReadProblem::Unreadable(e)),
     }
 }
 
@@ -225,16 +226,17 @@ fn rel(root: &Path, p: &Path) -> String {
 pub const MAX_TEXT_FILE: u64 = 4 << 20;
 
 /// Read a confined file as text: Ok(None) when missing.
-pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, String> {
+pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, ReadProblem> {
     match confined(root, path)? {
         None => Ok(None),
-        Some(real) if fs::metadata(&real).is_ok_and(|m| m.len() > MAX_TEXT_FILE) => Err(format!(
-            "is larger than {} MiB; not shown",
-            MAX_TEXT_FILE >> 20
-        )),
+        Some(real) if fs::metadata(&real).is_ok_and(|m| m.len() > MAX_TEXT_FILE) => {
+            Err(ReadProblem::TooLarge {
+                limit: MAX_TEXT_FILE,
+            })
+        }
         Some(real) => match fs::read(&real) {
             Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-            Err(e) => Err(format!("cannot be read: {e}")),
+            Err(e) => Err(ReadProblem::Unreadable(e)),
         },
     }
 }
@@ -265,7 +267,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
                 number: mission::split_number(&slug).map(|(n, _)| n.to_string()),
                 slug,
                 meta: Default::default(),
-                meta_error: Some(msg),
+                meta_error: Some(msg.to_string()),
             }
         }
     };
@@ -299,7 +301,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         },
         Ok(None) => (reduce_events::<RawEvent>(&[]), 0),
         Err(msg) => {
-            problem(&events_path, None, msg);
+            problem(&events_path, None, msg.to_string());
             (reduce_events::<RawEvent>(&[]), 0)
         }
     };
@@ -318,7 +320,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         },
         Ok(None) => None,
         Err(msg) => {
-            problem(&lanes_path, None, msg);
+            problem(&lanes_path, None, msg.to_string());
             None
         }
     };
@@ -329,7 +331,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         Ok(Some(text)) => tasks_md::parse::parse(&text),
         Ok(None) => Default::default(),
         Err(msg) => {
-            problem(&tasks_path, None, msg);
+            problem(&tasks_path, None, msg.to_string());
             Default::default()
         }
     };
@@ -344,7 +346,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
                     let parsed = match read_confined(root, &p) {
                         Ok(Some(text)) => WpFile::parse(&p, &text).map_err(|e| e.to_string()),
                         Ok(None) => continue,
-                        Err(msg) => Err(msg),
+                        Err(msg) => Err(msg.to_string()),
                     };
                     files.push((p, parsed));
                 }
@@ -352,7 +354,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
             Err(e) => problem(&tasks_dir, None, e.to_string()),
         },
         Ok(None) => {}
-        Err(msg) => problem(&tasks_dir, None, msg),
+        Err(msg) => problem(&tasks_dir, None, msg.to_string()),
     }
 
     let lane_of = |id: &str| snapshot.lane_of(id).unwrap_or(Lane::Planned);
@@ -476,7 +478,7 @@ pub fn mission_dirs(project: &Project, root: &Path) -> (Vec<PathBuf>, Vec<Proble
             problems.push(Problem {
                 file: "kitty-specs".into(),
                 line: None,
-                message: msg,
+                message: msg.to_string(),
             });
             return (Vec::new(), problems);
         }

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use super::markdown;
 use super::model::{confined, read_confined, MissionView, ProjectView, ARTIFACTS};
 use super::views::{self, ArtifactBody, HistoryRow, LaneRow};
+use super::ReadProblem;
 use crate::status::store::parse_events;
 use crate::status::{EventFields, RawEvent};
 use crate::tasks_md::{self, WpFile};
@@ -327,12 +328,12 @@ fn render_file(root: &Path, path: &Path) -> ArtifactBody {
 }
 
 /// The regular files of an artifact directory, by name.
-fn listing(root: &Path, dir: &Path) -> Result<Vec<String>, String> {
+fn listing(root: &Path, dir: &Path) -> Result<Vec<String>, ReadProblem> {
     if confined(root, dir)?.is_none() {
         return Ok(Vec::new());
     }
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| e.to_string())?
+        .map_err(ReadProblem::Unlisted)?
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -372,7 +373,7 @@ async fn artifact(
                     })
                     .collect(),
             ),
-            Err(p) => ArtifactBody::Problem(p),
+            Err(p) => ArtifactBody::Problem(p.to_string()),
         }
     } else {
         render_file(&app.root, &path)

@@ -976,6 +976,7 @@ fn land_and_note(
     repo: &Repository,
     state: &mut MergeState,
 ) -> Result<bool> {
+    crate::env::crash_point(crate::env::CrashPoint::BeforeLanding);
     let on = land(repo, state).map_err(|e| resume_hint(&mission.slug, Phase::Landing, e))?;
     state.phase = Phase::Landed;
     write_state(project, state)?;
@@ -1447,7 +1448,54 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
     let state = read_state(project, &mission.slug)?.ok_or_else(|| MergeError::NotInProgress {
         slug: mission.slug.clone(),
     })?;
+    clear_own_ref_locks(&repo, &state)?;
     run_to_end(project, mission, &repo, state, keep)
+}
+
+/// Remove the ref lock files a killed merge left on its own two branches.
+/// git writes the new commit id into `<ref>.lock` and renames it over the ref,
+/// so a kill in between leaves the lock, and every later update of that ref
+/// fails. A lock counts as this merge's own only when it is a regular file
+/// holding nothing yet, one of the commit ids the state file planned for that
+/// ref, or a commit made on top of the planned target (the record commit);
+/// anything else belongs to someone else and is left for git's own error.
+/// The merge lock is held, so no other spec-kitty merge is writing them.
+fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
+    let refs = [
+        (
+            &state.target_branch,
+            vec![Some(&state.target_before), Some(&state.target_after)],
+        ),
+        (
+            &state.mission_branch,
+            vec![state.mission_before.as_ref(), Some(&state.mission_after)],
+        ),
+    ];
+    let target_after = oid(&state.target_after)?;
+    for (branch, planned) in refs {
+        let lock = repo
+            .commondir()
+            .join("refs/heads")
+            .join(format!("{branch}.lock"));
+        let Ok(meta) = std::fs::symlink_metadata(&lock) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > 128 {
+            continue;
+        }
+        let text = std::fs::read_to_string(&lock).unwrap_or_default();
+        let text = text.trim();
+        let ours = text.is_empty()
+            || planned.iter().flatten().any(|o| o.as_str() == text)
+            || Oid::from_str(text)
+                .ok()
+                .and_then(|o| repo.find_commit(o).ok())
+                .is_some_and(|c| c.parent_id(0).ok() == Some(target_after));
+        if ours {
+            std::fs::remove_file(&lock).map_err(|e| io_error("remove", &lock, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Undo a merge that stopped before finishing: the target and mission branches
@@ -1457,6 +1505,7 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
     let state = abortable_state(project, mission)?;
+    clear_own_ref_locks(&repo, &state)?;
     let msg = format!("spec-kitty merge --abort: {}", state.mission_slug);
     let on_target = head_branch(&repo).as_deref() == Some(state.target_branch.as_str());
     let files_restored = restore_target(&repo, &state, on_target, &msg)?;

@@ -15,6 +15,7 @@
 //! Nothing here prints; the CLI renders the typed reports.
 
 pub mod accept;
+pub mod autocommit;
 pub mod error;
 pub(crate) mod integrate;
 pub mod land;

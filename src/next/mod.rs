@@ -35,6 +35,17 @@ pub enum NextError {
         #[source]
         source: std::io::Error,
     },
+    /// `.kittify/config.yaml` (read for `agents.reviewers`) is not YAML.
+    #[error("{}: {source}", crate::error::located(.path, *.line))]
+    ConfigYaml {
+        path: PathBuf,
+        line: Option<usize>,
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// `agents.reviewers` in `.kittify/config.yaml` is not a list of names.
+    #[error("{}: agents.reviewers must be a list of agent names", crate::error::located(.path, *.line))]
+    ReviewersShape { path: PathBuf, line: Option<usize> },
     /// The run log's lock.
     #[error("{0}")]
     Lock(#[from] LockError),
@@ -73,7 +84,7 @@ impl NextError {
             Lanes(e) => e,
             Lock(e) => e,
             Workspace(e) => e.as_ref(),
-            Io { .. } => return None,
+            Io { .. } | ConfigYaml { .. } | ReviewersShape { .. } => return None,
         };
         Some((d.kind(), d.hint(), d.details()))
     }
@@ -86,6 +97,12 @@ impl Diagnose for NextError {
     fn hint(&self) -> Option<String> {
         match self {
             NextError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            NextError::ConfigYaml { .. } => {
+                Some("fix the YAML syntax; reviewers are listed under agents.reviewers".into())
+            }
+            NextError::ReviewersShape { .. } => {
+                Some("write them as a list, e.g. `reviewers: [claude]` under `agents:`".into())
+            }
             _ => self.wrapped().and_then(|(_, hint, _)| hint),
         }
     }
@@ -187,16 +204,55 @@ pub enum Role {
 }
 
 /// The role `.kittify/config.yaml` gives an agent: `review` when it is listed
-/// under `agents.reviewers`.
-pub fn configured_role(project: &Project, agent: &str) -> Option<Role> {
-    let path = project.kittify_dir().join("config.yaml");
-    let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
-    let reviewers = v.get("agents")?.get("reviewers")?.as_sequence()?;
-    reviewers
-        .iter()
-        .any(|r| r.as_str() == Some(agent))
-        .then_some(Role::Review)
+/// under `agents.reviewers`. No config file means no configured role; a file
+/// that is not YAML, or a `reviewers` that is not a list, is an error naming
+/// the file and line (a reviewer must not silently stop counting).
+pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
+    Ok(configured_reviewers(project)?
+        .is_some_and(|names| names.iter().any(|r| r == agent))
+        .then_some(Role::Review))
+}
+
+/// `agents.reviewers` from `.kittify/config.yaml`, checked: `None` when there
+/// is no file or no list; an error naming the file and line when the file is
+/// not YAML or the list is not a list of names.
+fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
+    let path = project.root.join(crate::init::CONFIG_PATH);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(NextError::Io {
+                action: "read",
+                path,
+                source,
+            })
+        }
+    };
+    let v: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|source| NextError::ConfigYaml {
+            line: source.location().map(|l| l.line()),
+            path: path.clone(),
+            source,
+        })?;
+    let Some(reviewers) = v.get("agents").and_then(|a| a.get("reviewers")) else {
+        return Ok(None);
+    };
+    match reviewers {
+        serde_yaml::Value::Null => Ok(None),
+        serde_yaml::Value::Sequence(s) if s.iter().all(|r| r.is_string()) => Ok(Some(
+            s.iter()
+                .filter_map(|r| r.as_str().map(String::from))
+                .collect(),
+        )),
+        _ => {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("reviewers:"))
+                .map(|i| i + 1);
+            Err(NextError::ReviewersShape { path, line })
+        }
+    }
 }
 
 /// Decide the next step for `agent` and write the step's prompt file: every
@@ -208,9 +264,14 @@ pub fn decide(
     result: Option<&str>,
     role: Option<Role>,
 ) -> Result<Decision> {
-    let role = role
-        .or_else(|| agent.and_then(|a| configured_role(project, a)))
-        .unwrap_or(Role::Implement);
+    // The config is read and checked whatever decides the role: an explicit
+    // `--role` makes its reviewers list moot, not a broken file fine.
+    let reviewers = configured_reviewers(project)?;
+    let role = match (role, agent) {
+        (Some(r), _) => r,
+        (None, Some(a)) if reviewers.is_some_and(|n| n.iter().any(|r| r == a)) => Role::Review,
+        _ => Role::Implement,
+    };
     let mut d = decide_step(project, mission, agent, result, role)?;
     if d.kind == DecisionKind::Step {
         attach_prompt(project, mission, &mut d)?;
@@ -823,6 +884,41 @@ mod tests {
         let p = Project::at(dir.path());
         let m = Mission::load(&m);
         (dir, p, m)
+    }
+
+    #[test]
+    fn a_corrupt_config_is_the_config_variant_naming_file_and_line() {
+        let (d, p, _m) = setup();
+        let config = d.path().join(".kittify/config.yaml");
+        assert!(configured_role(&p, "claude").unwrap().is_none(), "no file");
+        std::fs::write(&config, "agents:\n  reviewers: [claude\n").unwrap();
+        let e = configured_role(&p, "claude").unwrap_err();
+        match &e {
+            NextError::ConfigYaml { path, line, .. } => {
+                assert_eq!(path, &config);
+                assert!(line.is_some(), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e
+            .source()
+            .unwrap()
+            .downcast_ref::<serde_yaml::Error>()
+            .is_some());
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!("{}:", config.display())),
+            "{shown}"
+        );
+        std::fs::write(&config, "agents:\n  reviewers: claude\n").unwrap();
+        let e = configured_role(&p, "claude").unwrap_err();
+        assert!(
+            matches!(&e, NextError::ReviewersShape { line: Some(2), .. }),
+            "{e:?}"
+        );
+        std::fs::write(&config, "agents:\n  reviewers: [claude]\n").unwrap();
+        assert_eq!(configured_role(&p, "claude").unwrap(), Some(Role::Review));
+        assert_eq!(configured_role(&p, "codex").unwrap(), None);
     }
 
     #[test]

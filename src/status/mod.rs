@@ -14,7 +14,7 @@ pub mod work;
 pub mod wpmerge;
 
 pub use error::StatusError;
-pub use model::{EventFields, Lane, RawEvent, StatusEvent, LANES};
-pub use reduce::{reduce, reduce_events, Snapshot, WpState};
+pub use model::{EventFields, FoldEvent, Lane, RawEvent, StatusEvent, LANES};
+pub use reduce::{reduce, reduce_events, reduce_pieces, Snapshot, WpState};
 pub use store::{EventLog, LogWarning, Roles, StatusStore, Transition};
 pub use transitions::{allowed_targets, route, validate, TransitionContext, LIFECYCLE};

@@ -94,38 +94,64 @@ pub fn reduce(events: &[StatusEvent]) -> Snapshot {
 
 /// [`reduce`] over owned or borrowed events (see [`super::model::RawEvent`]).
 pub fn reduce_events<E: EventFields>(events: &[E]) -> Snapshot {
-    let mut seen: HashSet<&str, BuildHasherDefault<IdHasher>> =
-        HashSet::with_capacity_and_hasher(events.len(), BuildHasherDefault::default());
-    let mut unique: Vec<&E> = Vec::with_capacity(events.len());
-    for e in events {
-        if seen.insert(e.event_id()) {
-            unique.push(e);
-        }
-    }
-    unique.sort_by(|a, b| (a.at(), a.event_id()).cmp(&(b.at(), b.event_id())));
+    fold(events.iter(), events.len())
+}
 
-    // Per WP: the event that decides its state, its force count, and whether
-    // that event was a review rollback. States are built once at the end.
-    let mut wps: BTreeMap<&str, (&E, u64, bool)> = BTreeMap::new();
-    for &e in &unique {
+/// [`reduce_events`] over a log read in pieces (the pieces in file order), so
+/// they need not be copied into one vector first.
+pub fn reduce_pieces<E: EventFields>(pieces: &[Vec<E>]) -> Snapshot {
+    fold(pieces.iter().flatten(), pieces.iter().map(Vec::len).sum())
+}
+
+/// Does `e` decide its WP's state over `best`, in the order of [`reduce`]?
+///
+/// Walking a WP's events in `(at, event_id)` order, an event replaces the
+/// current one unless the current one is a rollback with the same `at` and
+/// the new one is not. So the last one standing is the greatest by
+/// `(at, is a rollback, event_id)`: one pass, no sort (event ids are unique
+/// after dedupe, so there are no ties).
+fn decides_over<E: EventFields>(e: &E, best: &E) -> bool {
+    (e.at(), is_rollback(e), e.event_id()) > (best.at(), is_rollback(best), best.event_id())
+}
+
+fn fold<'e, E: EventFields + 'e>(events: impl Iterator<Item = &'e E>, len: usize) -> Snapshot {
+    let mut seen: HashSet<&str, BuildHasherDefault<IdHasher>> =
+        HashSet::with_capacity_and_hasher(len, BuildHasherDefault::default());
+    let mut event_count = 0;
+    // The first and the last event in `(at, event_id)` order.
+    let mut first: Option<&E> = None;
+    let mut last: Option<&E> = None;
+    // Per WP: the event that decides its state and its force count. States
+    // are built once at the end.
+    let mut wps: BTreeMap<&str, (&E, u64)> = BTreeMap::new();
+    for e in events {
+        if !seen.insert(e.event_id()) {
+            continue;
+        }
+        event_count += 1;
+        let key = (e.at(), e.event_id());
+        if first.is_none_or(|f| key < (f.at(), f.event_id())) {
+            first = Some(e);
+        }
+        if last.is_none_or(|l| key > (l.at(), l.event_id())) {
+            last = Some(e);
+        }
         let force = u64::from(e.force());
         match wps.get_mut(e.wp_id()) {
-            Some((last, force_count, was_rollback)) => {
+            Some((best, force_count)) => {
                 *force_count += force;
-                if *was_rollback && last.at() == e.at() && !is_rollback(e) {
-                    continue;
+                if decides_over(e, *best) {
+                    *best = e;
                 }
-                *last = e;
-                *was_rollback = is_rollback(e);
             }
             None => {
-                wps.insert(e.wp_id(), (e, force, is_rollback(e)));
+                wps.insert(e.wp_id(), (e, force));
             }
         }
     }
     let wps: BTreeMap<String, WpState> = wps
         .into_iter()
-        .map(|(id, (e, force_count, _))| {
+        .map(|(id, (e, force_count))| {
             (
                 id.to_string(),
                 WpState {
@@ -144,14 +170,10 @@ pub fn reduce_events<E: EventFields>(events: &[E]) -> Snapshot {
         *summary.entry(state.lane.as_str()).or_default() += 1;
     }
     Snapshot {
-        event_count: unique.len(),
-        last_event_id: unique.last().map(|e| e.event_id().to_string()),
-        materialized_at: unique
-            .last()
-            .map(|e| e.at().to_string())
-            .unwrap_or_default(),
-        mission_slug: unique
-            .first()
+        event_count,
+        last_event_id: last.map(|e| e.event_id().to_string()),
+        materialized_at: last.map(|e| e.at().to_string()).unwrap_or_default(),
+        mission_slug: first
             .map(|e| e.mission_slug().to_string())
             .unwrap_or_default(),
         summary,
@@ -204,6 +226,34 @@ mod tests {
         wps.into_iter().map(|(k, (s, _))| (k, s)).collect()
     }
 
+    /// The whole snapshot as the fold computed it before it went one-pass:
+    /// dedupe, sort by `(at, event_id)`, walk.
+    fn reduce_sorted(events: &[StatusEvent]) -> Snapshot {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut unique: Vec<&StatusEvent> = events
+            .iter()
+            .filter(|e| seen.insert(e.event_id.as_str()))
+            .collect();
+        unique.sort_by(|a, b| (a.at(), a.event_id()).cmp(&(b.at(), b.event_id())));
+        let wps = reduce_by_updates(events);
+        let mut summary: BTreeMap<&'static str, usize> =
+            LANES.iter().map(|l| (l.as_str(), 0)).collect();
+        for state in wps.values() {
+            *summary.entry(state.lane.as_str()).or_default() += 1;
+        }
+        Snapshot {
+            event_count: unique.len(),
+            last_event_id: unique.last().map(|e| e.event_id.clone()),
+            materialized_at: unique.last().map(|e| e.at.clone()).unwrap_or_default(),
+            mission_slug: unique
+                .first()
+                .map(|e| e.mission_slug.clone())
+                .unwrap_or_default(),
+            summary,
+            work_packages: wps,
+        }
+    }
+
     #[test]
     fn fold_matches_event_by_event_updates() {
         let mut seed = 0x1234_5678_9abc_def1u64;
@@ -221,7 +271,7 @@ mod tests {
                     StatusEvent {
                         // Few ids and timestamps: duplicates and ties on purpose.
                         event_id: format!("E{}", next(30)),
-                        mission_slug: "001-x".into(),
+                        mission_slug: format!("00{}-x", next(3)),
                         wp_id: format!("WP0{}", next(4)),
                         from_lane: if next(3) == 0 { Lane::ForReview } else { from },
                         to_lane: if next(3) == 0 { Lane::InProgress } else { to },
@@ -245,6 +295,16 @@ mod tests {
                 .map(|l| serde_json::from_str(l).unwrap())
                 .collect();
             assert_eq!(reduce_events(&raw), reduce(&events));
+            // The whole snapshot is the sorted walk's, also read as fold
+            // events in pieces (cut anywhere: duplicates across pieces).
+            assert_eq!(reduce(&events), reduce_sorted(&events));
+            let fold: Vec<super::super::model::FoldEvent> = lines
+                .iter()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let cut = next(fold.len() as u64 + 1) as usize;
+            let pieces = vec![fold[..cut].to_vec(), fold[cut..].to_vec()];
+            assert_eq!(reduce_pieces(&pieces), reduce(&events));
         }
     }
 }

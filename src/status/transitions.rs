@@ -437,9 +437,18 @@ fn way_forward(ctx: &TransitionContext, from: Lane, to: Lane) -> String {
     let (wp, slug) = (&ctx.wp_id, &ctx.mission_slug);
     let me = who(ctx);
     match from {
-        Planned | Claimed => format!(
+        Planned => format!(
             "claim and build it first: `spec-kitty agent action implement {wp} --mission {slug} --agent {me}`"
         ),
+        // Claimed already: what is left is building it (the claimant's
+        // `implement` makes the workspace and moves it on to in_progress).
+        Claimed => {
+            let by = known_implementer(ctx).unwrap_or(me);
+            let then = if to == Planned { "" } else { " first" };
+            format!(
+                "it is claimed already; build it{then}: `spec-kitty agent action implement {wp} --mission {slug} --agent {by}`"
+            )
+        }
         InProgress | Blocked if matches!(to, InReview | Approved | Done) => format!(
             "hand it in first: `spec-kitty agent tasks move-task {wp} --to for_review --agent {me} --mission {slug}`"
         ),
@@ -455,6 +464,13 @@ fn way_forward(ctx: &TransitionContext, from: Lane, to: Lane) -> String {
         Approved if to == Done => format!("merge it: `spec-kitty merge --mission {slug}`"),
         _ => format!("pick an allowed lane: `spec-kitty agent tasks move-task {wp} --to <lane> --mission {slug}`"),
     }
+}
+
+/// A move back along the main path (planned .. done), e.g. `claimed ->
+/// planned`. The side lanes (blocked, canceled) are on no side of it.
+fn backward(from: Lane, to: Lane) -> bool {
+    let on_path = |l: Lane| l <= Done;
+    on_path(from) && on_path(to) && to < from
 }
 
 /// Check a move. Forced moves skip the table and guards but need an actor and a reason.
@@ -483,6 +499,8 @@ pub fn validate(from: Lane, to: Lane, force: bool, ctx: &TransitionContext) -> R
             };
             let skip = if from.is_terminal() {
                 "terminal"
+            } else if backward(from, to) {
+                "no-going-back"
             } else {
                 "no-skipping"
             };
@@ -542,6 +560,77 @@ mod tests {
             ..c.clone()
         };
         assert!(validate(Done, Planned, true, &forced).is_ok());
+    }
+
+    /// A refusal's hint fits the lane the WP is in: only a planned WP is
+    /// told to claim it; a claimed one is told to build it, by its claimant.
+    #[test]
+    fn refusal_hints_fit_the_lane() {
+        let c = TransitionContext {
+            implementer: Some("codex".into()),
+            ..ctx("claude")
+        };
+        for &from in super::super::LANES.iter() {
+            for &to in super::super::LANES.iter() {
+                if from == to || rule(from, to).is_some() {
+                    continue;
+                }
+                let hint = validate(from, to, false, &c).unwrap_err().hint().unwrap();
+                assert_eq!(
+                    hint.contains("claim and build"),
+                    from == Planned,
+                    "{from} -> {to}: {hint}"
+                );
+            }
+        }
+        let hint = validate(Claimed, Planned, false, &c)
+            .unwrap_err()
+            .hint()
+            .unwrap();
+        assert!(
+            hint.starts_with("it is claimed already; build it: `spec-kitty agent action implement WP01 --mission 001-x --agent codex`"),
+            "{hint}"
+        );
+    }
+
+    /// A refused move backwards is named as one, not as a skip; a refused
+    /// move forwards or out of a side lane stays `no-skipping`.
+    #[test]
+    fn backward_refusals_say_so() {
+        let c = ctx("codex");
+        let rule_of = |from, to| match validate(from, to, false, &c).unwrap_err() {
+            StatusError::Refused { rule, .. } => rule,
+            e => panic!("{from} -> {to}: {e}"),
+        };
+        for (from, to) in [
+            (Claimed, Planned),
+            (ForReview, InProgress),
+            (ForReview, Planned),
+            (InReview, ForReview),
+            (Approved, InReview),
+        ] {
+            assert_eq!(rule_of(from, to), "no-going-back", "{from} -> {to}");
+        }
+        for (from, to) in [(Planned, Done), (InProgress, Approved), (Blocked, Planned)] {
+            assert_eq!(rule_of(from, to), "no-skipping", "{from} -> {to}");
+        }
+        assert_eq!(rule_of(Done, Planned), "terminal");
+        // Every refused pair on the main path is one or the other, by direction.
+        for from in [Planned, Claimed, InProgress, ForReview, InReview, Approved] {
+            for to in [
+                Planned, Claimed, InProgress, ForReview, InReview, Approved, Done,
+            ] {
+                if from == to || rule(from, to).is_some() {
+                    continue;
+                }
+                let want = if to < from {
+                    "no-going-back"
+                } else {
+                    "no-skipping"
+                };
+                assert_eq!(rule_of(from, to), want, "{from} -> {to}");
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::fs;
 
 use serde_json::Value;
 
+use crate::common::flow::{move_task, Flow};
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{three_wps, write, TestEnv};
 
@@ -409,19 +410,12 @@ fn move_task_takes_review_feedback_from_a_file() {
     let (root, m) = env.three_wp_mission();
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "for_review",
-            "--force",
-            "--reason",
-            "done",
-            "--mission",
+            &["--force", "--reason", "done"],
             &m.slug,
-        ],
+        ),
     );
     let missing = env.tmp.path().join("nope.md");
     let out = assert_run!(
@@ -534,19 +528,7 @@ fn accept_flags_do_what_they_say() {
     // mission still fails; --lenient changes only the checkbox gate.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "for_review",
-            "--mission",
-            &m.slug,
-            "--force",
-            "--reason",
-            "t",
-        ],
+        &move_task("WP01", "for_review", &["--force", "--reason", "t"], &m.slug),
     );
     let v = env.json(
         &root,
@@ -600,42 +582,18 @@ fn accept_no_commit_and_modes_on_a_ready_mission() {
             &[],
         )],
     );
-    let sk = |args: &[&str]| {
-        let mut a = args.to_vec();
-        a.extend(["--mission", m.slug.as_str()]);
-        env.ok(&root, &a);
-    };
-    sk(&["agent", "mission", "finalize-tasks"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    f.ok(&["agent", "mission", "finalize-tasks"]);
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "tasks"]);
-    sk(&["agent", "action", "implement", "WP01", "--agent", "codex"]);
+    f.implement("WP01", "codex");
     write(&m.dir.join("notes.md"), "Notes.\n");
-    sk(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    f.tick("T001");
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "notes"]);
-    sk(&[
-        "agent",
-        "tasks",
-        "move-task",
-        "WP01",
-        "--to",
-        "for_review",
-        "--agent",
-        "codex",
-    ]);
-    sk(&["agent", "action", "review", "WP01", "--agent", "reviewer"]);
-    sk(&[
-        "agent",
-        "tasks",
-        "move-task",
-        "WP01",
-        "--to",
-        "approved",
-        "--agent",
-        "reviewer",
-        "--note",
-        "ok",
-    ]);
+    f.hand_in("WP01", "codex");
+    f.review("WP01", "reviewer");
+    f.approve("WP01", "reviewer");
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "status"]);
     let head = env.git(&root, &["rev-parse", "HEAD"]);
@@ -667,7 +625,11 @@ fn accept_no_commit_and_modes_on_a_ready_mission() {
         ],
     );
     assert_eq!(v["accepted"], true);
-    assert!(v["next_step"].as_str().unwrap().contains("pull request"));
+    // A planning-only mission has no branch of its own to push.
+    assert_eq!(
+        v["next_step"],
+        format!("no lane branch to push: every work package ran in the main checkout on main; `spec-kitty merge --mission {}` records the mission", m.slug)
+    );
     let meta = meta(&m);
     assert_eq!(
         (

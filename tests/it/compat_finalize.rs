@@ -8,6 +8,7 @@
 
 use serde_json::Value;
 
+use crate::common::flow::move_task;
 use crate::common::{write, TestEnv};
 
 fn fixture(name: &str) -> Value {
@@ -198,20 +199,12 @@ fn a_reference_mission_continued_under_ours_is_what_the_reference_accepted() {
     env.git(&wt, &["commit", "-qm", "WP01 gamma"]);
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "for_review",
-            "--agent",
-            "codex",
-            "--note",
-            "ready",
-            "--mission",
+            &["--agent", "codex", "--note", "ready"],
             m,
-        ],
+        ),
     );
     env.ok(
         &root,
@@ -228,20 +221,12 @@ fn a_reference_mission_continued_under_ours_is_what_the_reference_accepted() {
     );
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "approved",
-            "--agent",
-            "claude",
-            "--note",
-            "ok",
-            "--mission",
+            &["--agent", "claude", "--note", "ok"],
             m,
-        ],
+        ),
     );
     let board = env.json(
         &root,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::flow::move_task;
 use crate::common::{copy_dir, shell_words, write, TestEnv};
 
 /// Skill invocations of command families we do not provide, each with why. Every
@@ -221,38 +222,22 @@ fn build(env: &TestEnv, name: &str, state: State) -> (PathBuf, String) {
         for wp in wps {
             env.ok(
                 &root,
-                &[
-                    "agent",
-                    "tasks",
-                    "move-task",
+                &move_task(
                     wp,
-                    "--to",
                     "for_review",
-                    "--agent",
-                    "builder",
-                    "--note",
-                    "ready",
-                    "--mission",
+                    &["--agent", "builder", "--note", "ready"],
                     &m.slug,
-                ],
+                ),
             );
             if state >= State::Approved {
                 env.ok(
                     &root,
-                    &[
-                        "agent",
-                        "tasks",
-                        "move-task",
+                    &move_task(
                         wp,
-                        "--to",
                         "approved",
-                        "--agent",
-                        "reviewer",
-                        "--note",
-                        "ok",
-                        "--mission",
+                        &["--agent", "reviewer", "--note", "ok"],
                         &m.slug,
-                    ],
+                    ),
                 );
             }
         }

@@ -18,6 +18,7 @@ use spec_kitty::dashboard::{self as dash, DashboardFile};
 use spec_kitty::project::Project;
 use tower::ServiceExt;
 
+use crate::common::flow::move_task;
 use crate::common::snap::assert_run;
 use crate::common::{stdout, write, MissionInfo, TestEnv};
 
@@ -135,18 +136,7 @@ fn project_with_mission(env: &TestEnv) -> (PathBuf, MissionInfo) {
     write(&m.dir.join("contracts/api.md"), "# API\n\nGET /things\n");
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "in_progress",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-        ],
+        &move_task("WP01", "in_progress", &["--agent", "codex"], &m.slug),
     );
     (root, m)
 }
@@ -846,18 +836,7 @@ fn a_move_task_reaches_the_event_stream_and_the_board() {
     let v0 = next_version(&mut reader);
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP02",
-            "--to",
-            "claimed",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "claude",
-        ],
+        &move_task("WP02", "claimed", &["--agent", "claude"], &m.slug),
     );
     let moved = Instant::now();
     let v1 = next_version(&mut reader);
@@ -907,18 +886,7 @@ fn the_re_stat_sees_changes_a_watcher_missed_and_only_rereads_that_mission() {
     );
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP02",
-            "--to",
-            "claimed",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "x",
-        ],
+        &move_task("WP02", "claimed", &["--agent", "x"], &m.slug),
     );
     // A second mission appears; the first changed: both are seen by one re-stat.
     let other = env.create_mission(&root, "second");

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
 
 use super::dashboard::Running;
+use crate::common::flow::move_task;
 use crate::common::{TestEnv, WpDef};
 
 const NEEDS: &str = "needs headless Chromium (apt-get install -y chromium); .ci/run installs it and runs these with --ignored";
@@ -241,23 +242,20 @@ fn demo(env: &TestEnv) -> (PathBuf, String) {
     let mv = |wp: &str, to: &str, agent: &str| {
         env.ok(
             &root,
-            &[
-                "agent",
-                "tasks",
-                "move-task",
+            &move_task(
                 wp,
-                "--to",
                 to,
-                "--mission",
+                &[
+                    "--agent",
+                    agent,
+                    "--note",
+                    "demo",
+                    "--force",
+                    "--reason",
+                    "demo set-up without lane work",
+                ],
                 &m.slug,
-                "--agent",
-                agent,
-                "--note",
-                "demo",
-                "--force",
-                "--reason",
-                "demo set-up without lane work",
-            ],
+            ),
         );
     };
     for t in ["T001", "T002", "T004"] {
@@ -277,19 +275,12 @@ fn demo(env: &TestEnv) -> (PathBuf, String) {
     }
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "done",
-            "--mission",
+            &["--force", "--reason", "demo: reviewed elsewhere"],
             &m.slug,
-            "--force",
-            "--reason",
-            "demo: reviewed elsewhere",
-        ],
+        ),
     );
     for to in ["claimed", "in_progress"] {
         mv("WP02", to, "codex");
@@ -326,23 +317,20 @@ fn the_board_lives_in_a_real_browser() {
     b.eval("window.__noReload = 'still here'; true");
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP02",
-            "--to",
             "for_review",
-            "--mission",
+            &[
+                "--agent",
+                "codex",
+                "--note",
+                "ready",
+                "--force",
+                "--reason",
+                "test: no lane work",
+            ],
             &slug,
-            "--agent",
-            "codex",
-            "--note",
-            "ready",
-            "--force",
-            "--reason",
-            "test: no lane work",
-        ],
+        ),
     );
     let took = b.wait_for(
         "(() => { const c = document.querySelector('[data-wp=\"WP02\"].card'); \
@@ -459,18 +447,7 @@ fn without_server_sent_events_the_page_polls_and_still_moves_cards() {
     b.eval("window.__noReload = 1; true");
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP03",
-            "--to",
-            "claimed",
-            "--mission",
-            &slug,
-            "--agent",
-            "gemini",
-        ],
+        &move_task("WP03", "claimed", &["--agent", "gemini"], &slug),
     );
     b.wait_for(
         "(() => { const c = document.querySelector('[data-wp=\"WP03\"].card'); \

@@ -8,30 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::flow::{move_task, Flow};
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{stdout, write, TestEnv, WpDef};
 
 const SLUG: &str = "001-demo";
-
-fn mv(env: &TestEnv, root: &Path, wp: &str, to: &str, agent: &str) -> std::process::Output {
-    env.run(
-        root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            to,
-            "--agent",
-            agent,
-            "--mission",
-            "demo",
-            "--note",
-            "test",
-        ],
-    )
-}
 
 /// A refused move: exit 1, and a message (snapshot `name`) naming the rule,
 /// the WP's lane and the command that satisfies it.
@@ -46,74 +27,7 @@ fn mv_refused(env: &TestEnv, root: &Path, name: &str, wp: &str, to: &str, agent:
         env,
         root,
         name,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            to,
-            "--agent",
-            agent,
-            "--mission",
-            "demo",
-        ],
-    );
-}
-
-fn next(env: &TestEnv, root: &Path, agent: &str, extra: &[&str]) -> Value {
-    let mut args = vec!["next", "--agent", agent, "--mission", "demo", "--json"];
-    args.extend_from_slice(extra);
-    env.json(root, &args)
-}
-
-fn implement(env: &TestEnv, root: &Path, wp: &str) -> Value {
-    env.json(
-        root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-            "--json",
-        ],
-    )
-}
-
-fn review(env: &TestEnv, root: &Path, wp: &str) -> Value {
-    env.json(
-        root,
-        &[
-            "agent",
-            "action",
-            "review",
-            wp,
-            "--mission",
-            "demo",
-            "--agent",
-            "claude",
-            "--json",
-        ],
-    )
-}
-
-fn tick(env: &TestEnv, root: &Path, t: &str) {
-    env.ok(
-        root,
-        &[
-            "agent",
-            "tasks",
-            "mark-status",
-            t,
-            "--status",
-            "done",
-            "--mission",
-            "demo",
-        ],
+        &move_task(wp, to, &["--agent", agent], "demo"),
     );
 }
 
@@ -121,30 +35,6 @@ fn commit(env: &TestEnv, wt: &Path, file: &str, text: &str) {
     write(&wt.join(file), text);
     env.git(wt, &["add", "-A"]);
     env.git(wt, &["commit", "-qm", &format!("add {file}")]);
-}
-
-fn hand_in(env: &TestEnv, root: &Path, wp: &str) -> Value {
-    env.json(
-        root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "for_review",
-            "--agent",
-            "codex",
-            "--mission",
-            "demo",
-            "--json",
-        ],
-    )
-}
-
-fn approve(env: &TestEnv, root: &Path, wp: &str) {
-    let out = mv(env, root, wp, "approved", "claude");
-    assert!(out.status.success(), "{}", crate::common::stderr(&out));
 }
 
 fn events(root: &Path) -> Vec<Value> {
@@ -168,6 +58,7 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
         WpDef::code("WP03", "Packaging", "pyproject.toml", &[]),
     ]);
     assert_eq!(m.slug, SLUG);
+    let f = Flow::new(&env, &root, "demo");
     // claude is a reviewer by configuration.
     fs::write(
         root.join(".kittify/config.yaml"),
@@ -184,13 +75,13 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     }
 
     // The reviewer is given no implementation work; the implementer is.
-    let d = next(&env, &root, "claude", &[]);
+    let d = f.next("claude", &[]);
     assert_eq!(d["kind"], "blocked", "{d}");
     assert!(
         d["reason"].as_str().unwrap().contains("nothing to review"),
         "{d}"
     );
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(
         (d["action"].as_str(), d["wp_id"].as_str()),
         (Some("implement"), Some("WP01")),
@@ -200,22 +91,22 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     assert!(prompt.contains(d["command"].as_str().unwrap()), "{prompt}");
 
     // WP01, planning work in the main checkout.
-    implement(&env, &root, "WP01");
+    f.implement("WP01", "codex");
     write(&m.dir.join("research.md"), "Findings.\n");
-    tick(&env, &root, "T001");
-    hand_in(&env, &root, "WP01");
+    f.tick("T001");
+    f.hand_in("WP01", "codex");
 
     // codex is never handed its own work to review: it gets the next ready WP.
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(
         (d["action"].as_str(), d["wp_id"].as_str()),
         (Some("implement"), Some("WP03")),
         "{d}"
     );
-    let v = implement(&env, &root, "WP03");
+    let v = f.implement("WP03", "codex");
     let wt = PathBuf::from(v["workspace"].as_str().unwrap());
     let branch = v["branch"].as_str().unwrap().to_string();
-    tick(&env, &root, "T003");
+    f.tick("T003");
     // Handing in with nothing committed since the claim.
     assert_eq!(branch, "kitty/mission-001-demo-lane-b");
     mv_refused(
@@ -242,7 +133,7 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     env.git(&wt, &["commit", "-qm", "WP03: packaging"]);
     commit(&env, &wt, "README.md", "demo, now with packaging\n");
     write(&wt.join("scratch.txt"), "notes\n");
-    let v = hand_in(&env, &root, "WP03");
+    let v = f.hand_in("WP03", "codex");
     let warnings = v["warnings"].to_string();
     assert!(
         warnings.contains("scratch.txt") && warnings.contains("not handed in"),
@@ -276,11 +167,8 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
         "codex",
     );
     // Nothing left for codex: its own work waits for someone else.
-    assert_eq!(next(&env, &root, "codex", &[])["kind"], "blocked");
-    assert_eq!(
-        next(&env, &root, "codex", &["--role", "review"])["kind"],
-        "blocked"
-    );
+    assert_eq!(f.next("codex", &[])["kind"], "blocked");
+    assert_eq!(f.next("codex", &["--role", "review"])["kind"], "blocked");
     // for_review -> done skips the review.
     mv_refused(&env, &root, "for_review_to_done", "WP03", "done", "claude");
 
@@ -294,7 +182,7 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     );
 
     // claude, the reviewer, is handed the waiting reviews.
-    let d = next(&env, &root, "claude", &[]);
+    let d = f.next("claude", &[]);
     assert_eq!(
         (d["action"].as_str(), d["wp_id"].as_str()),
         (Some("review"), Some("WP01")),
@@ -304,10 +192,10 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
         d["prompt_file"].is_string() && d["command"].is_string(),
         "{d}"
     );
-    review(&env, &root, "WP01");
-    approve(&env, &root, "WP01");
+    f.review("WP01", "claude");
+    f.approve("WP01", "claude");
 
-    let v = review(&env, &root, "WP03");
+    let v = f.review("WP03", "claude");
     assert_eq!(v["out_of_scope"], serde_json::json!(["README.md"]), "{v}");
     assert_eq!(v["review_range"]["hand_in_commit"], hand_in_tip.as_str());
     assert_eq!(
@@ -327,30 +215,30 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     );
     // in_review -> done skips the verdict; approved -> done skips the merge.
     mv_refused(&env, &root, "in_review_to_done", "WP03", "done", "claude");
-    approve(&env, &root, "WP03");
+    f.approve("WP03", "claude");
     mv_refused(&env, &root, "approved_to_done", "WP03", "done", "claude");
 
     // WP02, now ready: the legitimate path end to end.
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(
         (d["action"].as_str(), d["wp_id"].as_str()),
         (Some("implement"), Some("WP02")),
         "{d}"
     );
-    let v = implement(&env, &root, "WP02");
+    let v = f.implement("WP02", "codex");
     let wt2 = PathBuf::from(v["workspace"].as_str().unwrap());
     commit(&env, &wt2, "src/core/lib.rs", "pub fn core() {}\n");
-    tick(&env, &root, "T002");
-    hand_in(&env, &root, "WP02");
-    let d = next(&env, &root, "claude", &[]);
+    f.tick("T002");
+    f.hand_in("WP02", "codex");
+    let d = f.next("claude", &[]);
     assert_eq!(
         (d["action"].as_str(), d["wp_id"].as_str()),
         (Some("review"), Some("WP02")),
         "{d}"
     );
-    let v = review(&env, &root, "WP02");
+    let v = f.review("WP02", "claude");
     assert_eq!(v["out_of_scope"], serde_json::json!([]), "{v}");
-    approve(&env, &root, "WP02");
+    f.approve("WP02", "claude");
 
     // The board says who built and who reviewed each WP, and what to run next.
     let board = ["agent", "tasks", "status", "--mission", "demo"];
@@ -400,7 +288,7 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "allow README.md for WP03"]);
     env.ok(&root, &["accept", "--mission", "demo"]);
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(d["action"], "merge", "{d}");
     let prompt = fs::read_to_string(d["prompt_file"].as_str().unwrap()).unwrap();
     assert!(
@@ -410,7 +298,7 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "accepted"]);
     env.ok(&root, &["merge", "--mission", "demo"]);
-    assert_eq!(next(&env, &root, "codex", &[])["kind"], "terminal");
+    assert_eq!(f.next("codex", &[])["kind"], "terminal");
 
     // The log records claim and hand-in commits under extra keys, beside the
     // reference's own fields, and the merge's done events name the landing.
@@ -483,21 +371,18 @@ fn a_forced_done_records_its_reason() {
     );
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "done",
-            "--agent",
-            "lead",
-            "--mission",
+            &[
+                "--agent",
+                "lead",
+                "--force",
+                "--reason",
+                "landed by hand in #42",
+            ],
             "demo",
-            "--force",
-            "--reason",
-            "landed by hand in #42",
-        ],
+        ),
     );
     let last = events(&root).pop().unwrap();
     assert_eq!(

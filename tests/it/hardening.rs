@@ -11,6 +11,7 @@ use clap::CommandFactory;
 
 use spec_kitty::status::StatusEvent;
 
+use crate::common::flow::move_task;
 use crate::common::snap::assert_out;
 use crate::common::{snapshot, stderr, stdout, TestEnv};
 
@@ -678,19 +679,7 @@ fn wp_names_with_spaces_unicode_and_dots() {
     // The board and moves work with these names; a `..` WP id is refused.
     let moved = env.json(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "claimed",
-            "--agent",
-            "bøt",
-            "--mission",
-            "names",
-            "--json",
-        ],
+        &move_task("WP01", "claimed", &["--agent", "bøt", "--json"], "names"),
     );
     assert_eq!(moved["to_lane"], "claimed");
     let board = env.json(
@@ -775,19 +764,7 @@ fn spaced_unicode_repo_path_and_symlinked_project_run_the_whole_loop() {
     assert_eq!(board["total_wps"], 4);
     let moved = env.json(
         &link,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP02",
-            "--to",
-            "claimed",
-            "--agent",
-            "codex",
-            "--mission",
-            "spaced",
-            "--json",
-        ],
+        &move_task("WP02", "claimed", &["--agent", "codex", "--json"], "spaced"),
     );
     assert_eq!(moved["to_lane"], "claimed");
     // The WP files are still regular files in the real directory.

@@ -8,6 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::flow::Flow;
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{three_wps, write, write_mission, TestEnv};
 
@@ -898,16 +899,43 @@ fn broken_and_hostile_input_messages() {
     text.push_str("{\"event_id\": \"not an event\"\n");
     fs::write(&log, text).unwrap();
     assert_run!(env, &root, "event_log_torn_line", status);
-    // A corrupt config.yaml: `upgrade` names it; `next` (which reads only
-    // `agents.reviewers` from it) goes on as if no reviewer were configured.
+    // A corrupt config.yaml: `upgrade` and `next` (which reads
+    // `agents.reviewers` from it) both name the file and line and stop.
     fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
-    assert_run!(env, &root, "config_yaml_corrupt_upgrade", ["upgrade"]);
-    assert_run!(
-        env,
-        &root,
-        "config_yaml_corrupt_next_goes_on",
-        ["next", "--agent", "codex", "--mission", M]
+    let out = assert_run!(env, &root, "config_yaml_corrupt_upgrade", ["upgrade"]);
+    assert_eq!(out.status.code(), Some(1));
+    let next = ["next", "--agent", "codex", "--mission", M];
+    let out = assert_run!(env, &root, "config_yaml_corrupt_next", next);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "{}", crate::common::stdout(&out));
+    assert!(
+        crate::common::stderr(&out).contains(".kittify/config.yaml:2: "),
+        "{}",
+        crate::common::stderr(&out)
     );
+    // `--role` makes the reviewers list moot, not the broken file fine: the
+    // same error, word for word, with or without an agent.
+    for role in [
+        &[
+            "next",
+            "--agent",
+            "codex",
+            "--role",
+            "review",
+            "--mission",
+            M,
+        ][..],
+        &["next", "--role", "implement", "--mission", M],
+    ] {
+        let with_role = env.run(&root, role);
+        assert_eq!(with_role.status.code(), Some(1), "{role:?}");
+        assert!(with_role.stdout.is_empty(), "{role:?}");
+        assert_eq!(
+            crate::common::stderr(&with_role),
+            crate::common::stderr(&out),
+            "{role:?}"
+        );
+    }
 }
 
 /// The refusals that keep deletes and writes inside the project, as a person
@@ -986,27 +1014,9 @@ fn two_lanes_approved(env: &TestEnv) -> PathBuf {
     ]);
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "plan"]);
-    for (wp, t, dir) in [("WP01", "T001", "core"), ("WP02", "T002", "cli")] {
-        let with = |args: &[&str]| -> Vec<String> {
-            args.iter()
-                .map(|a| a.to_string())
-                .chain(["--mission".to_string(), m.slug.clone()])
-                .collect()
-        };
-        let run = |args: Vec<String>| {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            env.ok(&root, &args)
-        };
-        let v: serde_json::Value = serde_json::from_str(&run(with(&[
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--agent",
-            "codex",
-            "--json",
-        ])))
-        .unwrap();
+    let f = Flow::new(env, &root, &m.slug);
+    for (wp, dir) in [("WP01", "core"), ("WP02", "cli")] {
+        let v = f.implement(wp, "codex");
         let wt = PathBuf::from(v["workspace"].as_str().unwrap());
         commit_in(
             env,
@@ -1015,41 +1025,7 @@ fn two_lanes_approved(env: &TestEnv) -> PathBuf {
             &format!("// {wp}\n"),
             wp,
         );
-        run(with(&[
-            "agent",
-            "tasks",
-            "mark-status",
-            t,
-            "--status",
-            "done",
-        ]));
-        run(with(&[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "for_review",
-            "--agent",
-            "codex",
-            "--note",
-            "done",
-        ]));
-        run(with(&[
-            "agent", "action", "review", wp, "--agent", "claude",
-        ]));
-        run(with(&[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "approved",
-            "--agent",
-            "claude",
-            "--note",
-            "ok",
-        ]));
+        f.finish(wp);
     }
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "approved"]);
@@ -1080,6 +1056,88 @@ fn accept_modes() {
         let args = accept(extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         assert_run!(env, &root, name, args);
+    }
+    // The pull-request route names only branches that exist: the lane
+    // branches until `merge` makes the mission branch, then that one.
+    let mission_branch = format!("kitty/mission-{M}");
+    let pr = [
+        "accept",
+        "--mission",
+        M,
+        "--mode",
+        "pr",
+        "--agent",
+        "operator",
+    ];
+    let out = env.ok(&root, &pr);
+    let next = out.lines().find(|l| l.starts_with("Next: push ")).unwrap();
+    for branch in next["Next: push ".len()..]
+        .split(" and ")
+        .next()
+        .unwrap()
+        .split(", ")
+    {
+        assert!(
+            !env.git(&root, &["branch", "--list", branch]).is_empty(),
+            "{branch} does not exist: {next}"
+        );
+    }
+    assert!(!next.contains(&format!("push {mission_branch} ")), "{next}");
+    env.git(
+        &root,
+        &["branch", &mission_branch, "kitty/mission-001-demo-lane-a"],
+    );
+    assert_run!(env, &root, "accept_pr_mission_branch_exists", pr);
+}
+
+/// A board row shows the whole dependency list beside who built and who
+/// reviewed the WP: when the row would pass 80 columns the list moves under
+/// the title and wraps between ids.
+#[test]
+fn board_rows_show_every_dependency() {
+    use crate::common::WpDef;
+    let env = TestEnv::new();
+    let steps: Vec<String> = (1..=9).map(|i| format!("WP0{i}")).collect();
+    let mut wps: Vec<WpDef> = steps
+        .iter()
+        .map(|id| {
+            WpDef::planning(
+                id,
+                &format!("Step {id}"),
+                &format!("kitty-specs/{{slug}}/{id}.md"),
+                &[],
+            )
+        })
+        .collect();
+    let deps: Vec<&str> = steps.iter().map(String::as_str).collect();
+    wps.push(WpDef::code("WP10", "Integration", "src/**", &deps));
+    wps.push(WpDef::code("WP11", "Docs", "docs/**", &["WP01", "WP02"]));
+    let (root, m) = env.finalized_mission(&wps);
+    let f = Flow::new(&env, &root, &m.slug);
+    for (wp, agent) in [
+        ("WP11", "claude-reviewer-of-long-name"),
+        ("WP10", "codex-builder"),
+    ] {
+        let extra = ["--agent", agent, "--force", "--reason", "test"];
+        let out = f.move_task(wp, "claimed", &extra);
+        assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    }
+    let out = ok!(
+        env,
+        &root,
+        "board_long_dependencies",
+        ["agent", "tasks", "status", "--mission", M]
+    );
+    let board = crate::common::stdout(&out);
+    assert!(board.lines().all(|l| l.chars().count() <= 80), "{board}");
+    assert!(!board.contains('…'), "{board}");
+    let wp10: String = board
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("WP10"))
+        .take_while(|l| !l.trim_start().starts_with("WP11"))
+        .collect();
+    for dep in &steps {
+        assert!(wp10.contains(dep.as_str()), "{dep} missing: {board}");
     }
 }
 

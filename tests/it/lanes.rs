@@ -219,6 +219,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::common::flow::move_task;
 use crate::common::snap::assert_run;
 use crate::common::{TestEnv, WpDef};
 
@@ -345,20 +346,12 @@ fn implementer(env: &TestEnv, root: &Path, slug: &str, agent: &str, log: &Mutex<
         );
         env.ok(
             root,
-            &[
-                "agent",
-                "tasks",
-                "move-task",
+            &move_task(
                 &wp,
-                "--to",
                 "for_review",
-                "--agent",
-                agent,
-                "--mission",
+                &["--agent", agent, "--note", "done"],
                 slug,
-                "--note",
-                "done",
-            ],
+            ),
         );
     }
 }
@@ -390,20 +383,12 @@ fn reviewer(env: &TestEnv, root: &Path, slug: &str) {
         let wp = v["wp_id"].as_str().unwrap();
         env.ok(
             root,
-            &[
-                "agent",
-                "tasks",
-                "move-task",
+            &move_task(
                 wp,
-                "--to",
                 "approved",
-                "--agent",
-                "reviewer",
-                "--mission",
+                &["--agent", "reviewer", "--note", "good"],
                 slug,
-                "--note",
-                "good",
-            ],
+            ),
         );
         approved += 1;
     }
@@ -607,18 +592,7 @@ fn do_and_approve(
     );
     env.ok(
         root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "for_review",
-            "--agent",
-            implementer,
-            "--mission",
-            slug,
-        ],
+        &move_task(wp, "for_review", &["--agent", implementer], slug),
     );
     env.json(
         root,
@@ -634,21 +608,7 @@ fn do_and_approve(
             "--json",
         ],
     );
-    env.ok(
-        root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "approved",
-            "--agent",
-            "rev",
-            "--mission",
-            slug,
-        ],
-    );
+    env.ok(root, &move_task(wp, "approved", &["--agent", "rev"], slug));
 }
 
 /// The example (WP01 -> WP02 -> WP04, WP03 -> WP04): WP03 starts beside

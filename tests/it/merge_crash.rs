@@ -431,3 +431,58 @@ fn merge_killed_after_the_record_commit_is_finished_by_continue() {
         "{v}"
     );
 }
+
+/// A kill inside git's ref update leaves `<ref>.lock` holding the new commit
+/// id. `--continue` removes such a lock on the merge's own branches when it
+/// holds what the merge planned (or nothing yet) and finishes; a lock holding
+/// anything else is someone else's: left alone, with git's error and a hint.
+#[test]
+fn a_ref_lock_left_by_a_killed_merge_is_cleared_a_foreign_one_is_not() {
+    let env = TestEnv::new();
+    for (round, own) in [(0, "planned"), (1, "empty"), (2, "foreign")] {
+        let fx = accepted_mission(&env, &format!("l{round}"), 2);
+        let o = env
+            .sk(&fx.root, &["merge", "--mission", &fx.slug, "--json"])
+            .env("SPEC_KITTY_TEST_MERGE_INTERRUPT", "before-land")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), None, "killed by a signal: {}", stderr(&o));
+        assert_eq!(fx.phase().as_deref(), Some("landing"));
+        let state: Value =
+            serde_json::from_str(&fs::read_to_string(fx.state_file()).unwrap()).unwrap();
+        let branch = state["mission_branch"].as_str().unwrap();
+        let lock = fx
+            .root
+            .join(".git/refs/heads")
+            .join(format!("{branch}.lock"));
+        fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        let content = match own {
+            "planned" => format!("{}\n", state["mission_after"].as_str().unwrap()),
+            "empty" => String::new(),
+            _ => format!("{}\n", "1".repeat(40)),
+        };
+        fs::write(&lock, &content).unwrap();
+        let o = env.run(
+            &fx.root,
+            &["merge", "--mission", &fx.slug, "--continue", "--json"],
+        );
+        if own == "foreign" {
+            let e = json_of(&o);
+            assert_eq!(o.status.code(), Some(1), "{e}");
+            assert!(e["error"].as_str().unwrap().contains(".lock"), "{e}");
+            let hint = e["hint"].as_str().unwrap();
+            assert!(hint.contains("remove the .lock file"), "{e}");
+            assert!(hint.contains("--continue"), "{e}");
+            assert_eq!(fs::read_to_string(&lock).unwrap(), content, "left alone");
+            fs::remove_file(&lock).unwrap();
+            env.json(
+                &fx.root,
+                &["merge", "--mission", &fx.slug, "--continue", "--json"],
+            );
+        } else {
+            assert!(o.status.success(), "{own}: {}", stderr(&o));
+            assert!(!lock.exists(), "{own}: the merge's own lock is gone");
+        }
+        assert_landed(&env, &fx, round);
+    }
+}

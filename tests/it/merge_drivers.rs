@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::flow::move_task;
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{stderr, write, TestEnv, WpDef};
 
@@ -234,19 +235,7 @@ fn auto_commit_commits_exactly_what_the_command_changed() {
     env.git(&root, &["commit", "-qm", "plan"]);
     // Default: a move commits nothing.
     let before = head(&env, &root);
-    env.ok(
-        &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "claimed",
-            "--mission",
-            "demo",
-        ],
-    );
+    env.ok(&root, &move_task("WP01", "claimed", &[], "demo"));
     assert_eq!(head(&env, &root), before);
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "state"]);
@@ -423,19 +412,7 @@ fn repair_status_mends_a_text_merged_log_and_validate_reports_the_race() {
         WpDef::code("WP01", "Core", "src/core/**", &[]),
         WpDef::code("WP02", "Cli", "src/cli/**", &[]),
     ]);
-    env.ok(
-        &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            "WP01",
-            "--to",
-            "claimed",
-            "--mission",
-            "demo",
-        ],
-    );
+    env.ok(&root, &move_task("WP01", "claimed", &[], "demo"));
     let log_path = m.dir.join("status.events.jsonl");
     let text = fs::read_to_string(&log_path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -495,19 +472,12 @@ fn repair_status_mends_a_text_merged_log_and_validate_reports_the_race() {
     // A forced move settles it.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "claimed",
-            "--force",
-            "--reason",
-            "agreed",
-            "--mission",
+            &["--force", "--reason", "agreed"],
             "demo",
-        ],
+        ),
     );
     let out = assert_run!(env, &root, "concurrent_transition_settled", validate);
     assert!(out.status.success());

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::flow::{move_task, subtask_of, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     spec_kitty_commands, stderr, stdout, three_wps, write, write_mission, TestEnv,
@@ -39,26 +40,6 @@ const SCHEMA_KEYS: [&str; 24] = [
     "preview_step",
 ];
 
-fn next(env: &TestEnv, dir: &Path, agent: &str, extra: &[&str]) -> Value {
-    let mut args = vec!["next", "--agent", agent, "--mission", "demo", "--json"];
-    args.extend_from_slice(extra);
-    let out = env.run(dir, &args);
-    assert!(
-        out.status.success(),
-        "next failed: {}\n{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not exactly one JSON document ({e}): {}",
-            stdout(&out)
-        )
-    });
-    assert!(v.is_object());
-    v
-}
-
 fn state(d: &Value) -> (&str, &str) {
     (
         d["mission_state"].as_str().unwrap_or("?"),
@@ -79,26 +60,6 @@ fn canon(p: impl AsRef<Path>) -> PathBuf {
     fs::canonicalize(p).unwrap()
 }
 
-fn mv(env: &TestEnv, root: &Path, wp: &str, to: &str, agent: &str) {
-    env.ok(
-        root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            to,
-            "--agent",
-            agent,
-            "--mission",
-            "demo",
-            "--note",
-            "test move",
-        ],
-    );
-}
-
 /// Commit a file the code WP owns on its lane branch (WP02 `src/core/**`,
 /// WP03 `src/cli/**` of the three-WP mission, both in lane-a).
 fn build(env: &TestEnv, root: &Path, wp: &str) {
@@ -112,30 +73,14 @@ fn build(env: &TestEnv, root: &Path, wp: &str) {
     env.git(&wt, &["commit", "-qm", &format!("{wp}: work")]);
 }
 
-fn tick(env: &TestEnv, root: &Path, wp: &str) {
-    let t = format!("T0{}", &wp[2..]);
-    env.ok(
-        root,
-        &[
-            "agent",
-            "tasks",
-            "mark-status",
-            &t,
-            "--status",
-            "done",
-            "--mission",
-            "demo",
-        ],
-    );
-}
-
 #[test]
 fn every_state_is_read_from_the_artifacts() {
     let env = TestEnv::new();
     let root = env.project("p");
+    let f = Flow::new(&env, &root, "demo");
     let m = env.create_mission(&root, "demo");
 
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("specify", "specify"), "{d}");
     assert_eq!(d["kind"], "step");
     // The mission exists: the step never says to create it again.
@@ -144,10 +89,10 @@ fn every_state_is_read_from_the_artifacts() {
     assert_eq!(d["wp_id"], Value::Null);
     // An empty spec.md is no spec either.
     fs::write(m.dir.join("spec.md"), "\n").unwrap();
-    assert_eq!(state(&next(&env, &root, "codex", &[])).0, "specify");
+    assert_eq!(state(&f.next("codex", &[])).0, "specify");
 
     write(&m.dir.join("spec.md"), "# Spec\n\nReal requirements.\n");
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("plan", "plan"), "{d}");
     assert_eq!(d["slash_command"], "/spec-kitty.plan");
     // The untouched plan template is not a plan.
@@ -156,18 +101,18 @@ fn every_state_is_read_from_the_artifacts() {
         &["agent", "mission", "setup-plan", "--mission", "demo"],
     );
     assert!(m.dir.join("plan.md").is_file());
-    assert_eq!(state(&next(&env, &root, "codex", &[])).0, "plan");
+    assert_eq!(state(&f.next("codex", &[])).0, "plan");
 
     write(&m.dir.join("plan.md"), "# Plan\n\nHow.\n");
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("tasks", "tasks"), "{d}");
     assert_eq!(d["slash_command"], "/spec-kitty.tasks");
     // tasks.md alone (no WP files) is not enough.
     write(&m.dir.join("tasks.md"), "# Work Packages\n\n## WP01: A\n");
-    assert_eq!(state(&next(&env, &root, "codex", &[])).0, "tasks");
+    assert_eq!(state(&f.next("codex", &[])).0, "tasks");
 
     write_mission(&m.dir, &m.slug, &three_wps());
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("tasks_finalize", "tasks-finalize"), "{d}");
     assert_eq!(
         d["command"],
@@ -178,7 +123,7 @@ fn every_state_is_read_from_the_artifacts() {
         &["agent", "mission", "finalize-tasks", "--mission", "demo"],
     );
 
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("implement", "implement"), "{d}");
     assert_eq!(d["wp_id"], "WP01");
     assert_eq!(canon(d["workspace_path"].as_str().unwrap()), canon(&root));
@@ -193,10 +138,7 @@ fn every_state_is_read_from_the_artifacts() {
     let log = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
     let porcelain = env.git(&root, &["status", "--porcelain", "--untracked-files=all"]);
     for _ in 0..3 {
-        assert_eq!(
-            state(&next(&env, &root, "codex", &[])),
-            ("implement", "implement")
-        );
+        assert_eq!(state(&f.next("codex", &[])), ("implement", "implement"));
     }
     assert_eq!(
         fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap(),
@@ -220,17 +162,17 @@ fn every_state_is_read_from_the_artifacts() {
             "codex",
         ],
     );
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("implement", "implement"), "{d}");
     assert_eq!(d["wp_id"], "WP01");
-    let d = next(&env, &root, "claude", &[]);
+    let d = f.next("claude", &[]);
     assert_eq!(d["kind"], "blocked", "{d}");
     assert_eq!(d["action"], Value::Null);
     assert!(d["reason"].as_str().unwrap().contains("WP01"), "{d}");
 
-    tick(&env, &root, "WP01");
-    mv(&env, &root, "WP01", "for_review", "codex");
-    let d = next(&env, &root, "claude", &[]);
+    f.tick(&subtask_of("WP01"));
+    f.moved("WP01", "for_review", "codex");
+    let d = f.next("claude", &[]);
     assert_eq!(state(&d), ("review", "review"), "{d}");
     assert_eq!(d["wp_id"], "WP01");
     assert_eq!(
@@ -249,9 +191,9 @@ fn every_state_is_read_from_the_artifacts() {
             "claude",
         ],
     );
-    mv(&env, &root, "WP01", "approved", "claude");
+    f.moved("WP01", "approved", "claude");
 
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(
         (d["action"].as_str(), d["wp_id"].as_str()),
         (Some("implement"), Some("WP02"))
@@ -276,9 +218,9 @@ fn every_state_is_read_from_the_artifacts() {
                 "codex",
             ],
         );
-        tick(&env, &root, wp);
+        f.tick(&subtask_of(wp));
         build(&env, &root, wp);
-        mv(&env, &root, wp, "for_review", "codex");
+        f.moved(wp, "for_review", "codex");
         env.ok(
             &root,
             &[
@@ -292,9 +234,9 @@ fn every_state_is_read_from_the_artifacts() {
                 "claude",
             ],
         );
-        mv(&env, &root, wp, "approved", "claude");
+        f.moved(wp, "approved", "claude");
     }
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("accept", "accept"), "{d}");
     assert_eq!(
         d["command"],
@@ -304,7 +246,7 @@ fn every_state_is_read_from_the_artifacts() {
 
     // Once accepted, the next step is the merge (forecast first).
     env.ok(&root, &["accept", "--mission", "demo"]);
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(state(&d), ("merge", "merge"), "{d}");
     assert_eq!(
         d["command"],
@@ -332,7 +274,7 @@ fn every_state_is_read_from_the_artifacts() {
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "mission state"]);
     env.ok(&root, &["merge", "--mission", "demo"]);
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(d["kind"], "terminal", "{d}");
     assert_eq!(d["mission_state"], "done");
     assert_eq!(d["action"], Value::Null);
@@ -344,24 +286,25 @@ fn every_state_is_read_from_the_artifacts() {
 fn new_or_unplanned_work_packages_need_finalizing_again() {
     let env = TestEnv::new();
     let (root, m) = env.three_wp_mission();
-    assert_eq!(state(&next(&env, &root, "a", &[])).0, "implement");
+    let f = Flow::new(&env, &root, "demo");
+    assert_eq!(state(&f.next("a", &[])).0, "implement");
     // A WP file added after finalize-tasks has no dependencies and no lane yet.
     write(
         &m.dir.join("tasks/WP04-docs.md"),
         "---\nwork_package_id: WP04\ntitle: Docs\n---\n\nWrite `docs/guide.md`.\n",
     );
-    let d = next(&env, &root, "a", &[]);
+    let d = f.next("a", &[]);
     assert_eq!(state(&d).0, "tasks_finalize", "{d}");
     // One that declares dependencies but is in no lane of lanes.json: the same.
     write(
         &m.dir.join("tasks/WP04-docs.md"),
         "---\nwork_package_id: WP04\ntitle: Docs\ndependencies: []\n---\n\nWrite `docs/guide.md`.\n",
     );
-    let d = next(&env, &root, "a", &[]);
+    let d = f.next("a", &[]);
     assert_eq!(state(&d).0, "tasks_finalize", "{d}");
     fs::remove_file(m.dir.join("lanes.json")).unwrap();
     fs::remove_file(m.dir.join("tasks/WP04-docs.md")).unwrap();
-    assert_eq!(state(&next(&env, &root, "a", &[])).0, "tasks_finalize");
+    assert_eq!(state(&f.next("a", &[])).0, "tasks_finalize");
 }
 
 #[test]
@@ -453,9 +396,10 @@ fn chrono_like(ts: &str) -> bool {
 fn result_is_recorded_outside_tracked_files() {
     let env = TestEnv::new();
     let (root, _m) = env.three_wp_mission();
+    let f = Flow::new(&env, &root, "demo");
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "mission"]);
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(d["recorded_result"], Value::Null);
     env.ok(
         &root,
@@ -469,10 +413,10 @@ fn result_is_recorded_outside_tracked_files() {
             "codex",
         ],
     );
-    let d = next(&env, &root, "codex", &["--result", "success"]);
+    let d = f.next("codex", &["--result", "success"]);
     assert_eq!(d["recorded_result"], "success");
     assert_eq!(d["is_query"], false);
-    let d = next(&env, &root, "codex", &["--result", "blocked"]);
+    let d = f.next("codex", &["--result", "blocked"]);
     assert_eq!(d["recorded_result"], "blocked");
     let log = fs::read_to_string(root.join(".git/spec-kitty/runs/001-demo.jsonl")).unwrap();
     let lines: Vec<Value> = log
@@ -550,6 +494,7 @@ fn drive(
     stop_at: &str,
 ) -> (Vec<String>, usize) {
     let wps = three_wps();
+    let f = Flow::new(env, root, "demo");
     let mut result: Option<&str> = None;
     let mut log = Vec::new();
     let mut lane_commits = 0;
@@ -558,10 +503,10 @@ fn drive(
         if let Some(r) = result {
             extra = vec!["--result", r];
         }
-        let mut d = next(env, root, "codex", &extra);
+        let mut d = f.next("codex", &extra);
         // codex never reviews its own work: while it waits, claude reviews.
         if d["kind"] == "blocked" {
-            d = next(env, root, "claude", &[]);
+            d = f.next("claude", &[]);
         }
         result = Some("success");
         let action = d["action"].as_str().unwrap_or("").to_string();
@@ -736,6 +681,7 @@ fn three_wp_mission_end_to_end() {
 fn claimed_work_stays_with_its_agent() {
     let env = TestEnv::new();
     let (root, _m) = env.three_wp_mission();
+    let f = Flow::new(&env, &root, "demo");
     env.ok(
         &root,
         &[
@@ -748,8 +694,8 @@ fn claimed_work_stays_with_its_agent() {
             "codex",
         ],
     );
-    tick(&env, &root, "WP01");
-    mv(&env, &root, "WP01", "for_review", "codex");
+    f.tick(&subtask_of("WP01"));
+    f.moved("WP01", "for_review", "codex");
     env.ok(
         &root,
         &[
@@ -763,39 +709,31 @@ fn claimed_work_stays_with_its_agent() {
         ],
     );
     // The reviewer is told to finish the review; the implementer waits.
-    let d = next(&env, &root, "claude", &[]);
+    let d = f.next("claude", &[]);
     assert_eq!(
         (state(&d).1, d["wp_id"].as_str()),
         ("review", Some("WP01")),
         "{d}"
     );
-    assert_eq!(next(&env, &root, "codex", &[])["kind"], "blocked");
+    assert_eq!(f.next("codex", &[])["kind"], "blocked");
     // Sent back to in_progress by the reviewer: the implementer carries on, not the reviewer.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "in_progress",
-            "--agent",
-            "claude",
-            "--mission",
+            &["--agent", "claude", "--review-feedback", "add the sources"],
             "demo",
-            "--review-feedback",
-            "add the sources",
-        ],
+        ),
     );
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(
         (state(&d).1, d["wp_id"].as_str()),
         ("implement", Some("WP01")),
         "{d}"
     );
     assert!(d["reason"].as_str().unwrap().contains("codex"), "{d}");
-    let d = next(&env, &root, "claude", &[]);
+    let d = f.next("claude", &[]);
     assert_eq!(d["kind"], "blocked", "{d}");
     // Without --agent nobody owns anything: the mission waits.
     let v: Value =
@@ -814,6 +752,7 @@ fn claimed_work_stays_with_its_agent() {
 fn without_git_the_run_log_goes_to_the_ignored_runtime_dir() {
     let env = TestEnv::new();
     let root = env.work.join("nogit");
+    let f = Flow::new(&env, &root, "demo");
     fs::create_dir_all(&root).unwrap();
     env.ok(&root, &["init", ".", "--ai", "codex", "--non-interactive"]);
     let gitignore = fs::read_to_string(root.join(".gitignore")).unwrap();
@@ -822,7 +761,7 @@ fn without_git_the_run_log_goes_to_the_ignored_runtime_dir() {
         "{gitignore}"
     );
     env.create_mission(&root, "demo");
-    let d = next(&env, &root, "codex", &["--result", "failed"]);
+    let d = f.next("codex", &["--result", "failed"]);
     assert_eq!(d["action"], "specify");
     let log = fs::read_to_string(root.join(".kittify/runtime/next/001-demo.jsonl")).unwrap();
     assert!(log.contains("\"result\": \"failed\""), "{log}");
@@ -833,6 +772,7 @@ fn without_git_the_run_log_goes_to_the_ignored_runtime_dir() {
 fn three_wp_mission_from_next_to_merge_ends_with_a_clean_recorded_tree() {
     let env = TestEnv::new();
     let root = env.project("p");
+    let f = Flow::new(&env, &root, "demo");
     let m = env.create_mission(&root, "demo");
     let (log, lane_commits) = drive(&env, &root, &m, "done");
     assert_eq!(lane_commits, 2);
@@ -858,7 +798,7 @@ fn three_wp_mission_from_next_to_merge_ends_with_a_clean_recorded_tree() {
             ]
         )
         .contains("kitty-specs/001-demo/research.md"));
-    let d = next(&env, &root, "codex", &[]);
+    let d = f.next("codex", &[]);
     assert_eq!(d["kind"], "terminal", "{d}");
     assert!(env.home_files().is_empty(), "{:?}", env.home_files());
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 
+use crate::common::flow::move_task;
 use crate::common::{stderr, stdout, TestEnv};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -148,6 +149,18 @@ fn every_help_page_matches_its_snapshot() {
         args.push("--help");
         let out = env.run(&env.work, &args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        // The global options come last, under their own heading, not
+        // between the command's own options.
+        let help = stdout(&out);
+        let (own, global) = help
+            .split_once("\nGlobal options:\n")
+            .unwrap_or_else(|| panic!("{args:?}: no Global options heading:\n{help}"));
+        for flag in ["--json", "--color <WHEN>"] {
+            assert!(
+                !own.contains(flag) && global.contains(flag),
+                "{args:?}: {flag} is not under Global options:\n{help}"
+            );
+        }
         let name = if path.is_empty() {
             "help".to_string()
         } else {
@@ -216,9 +229,9 @@ fn every_man_page_lists_the_global_options() {
         args.extend(path.iter().map(String::as_str));
         let page = env.ok(&env.work, &args);
         let options = page
-            .split(".SH OPTIONS")
+            .split(".SH \"GLOBAL OPTIONS\"")
             .nth(1)
-            .unwrap_or_else(|| panic!("{args:?}: no OPTIONS section:\n{page}"));
+            .unwrap_or_else(|| panic!("{args:?}: no GLOBAL OPTIONS section:\n{page}"));
         for flag in ["\\fB\\-\\-json\\fR\n", "\\fB\\-\\-color\\fR \\fI<WHEN>\\fR"] {
             assert!(
                 options.contains(flag),
@@ -303,19 +316,12 @@ fn lanes_serialize_to_their_reference_strings() {
     let (root, m) = env.three_wp_mission();
     let v = env.json(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP01",
-            "--to",
             "in_progress",
-            "--agent",
-            "ana",
-            "--mission",
+            &["--agent", "ana", "--json"],
             &m.slug,
-            "--json",
-        ],
+        ),
     );
     assert_eq!(v["from_lane"], "planned");
     assert_eq!(v["to_lane"], "in_progress");

@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::common::flow::{move_task, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{stderr, stdout, TestEnv};
 
@@ -39,39 +40,21 @@ fn mission(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
     (root, dir)
 }
 
-fn mv(env: &TestEnv, root: &Path, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["agent", "tasks", "move-task"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--mission", "m"]);
-    env.run(root, &all)
-}
-
-/// [`mv`], with a snapshot of what it printed.
-fn mv_snap(env: &TestEnv, root: &Path, name: &str, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["agent", "tasks", "move-task"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--mission", "m"]);
-    assert_run!(env, root, name, all)
-}
-
 #[test]
 fn legal_moves_illegal_moves_and_force() {
     let env = TestEnv::new();
     let (root, dir) = mission(&env, 2);
+    let f = Flow::new(&env, &root, "m");
     // Every refusal names the rule, the current lane and the command to run.
-    let out = mv_snap(
-        &env,
+    let out = assert_run!(
+        env,
         &root,
         "refused_planned_to_done",
-        &["WP01", "--to", "done"],
+        move_task("WP01", "done", &[], "m")
     );
     assert_eq!(out.status.code(), Some(1));
 
-    let out = mv(
-        &env,
-        &root,
-        &["WP01", "--to", "claimed", "--agent", "codex", "--json"],
-    );
+    let out = f.move_task("WP01", "claimed", &["--agent", "codex", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -80,25 +63,28 @@ fn legal_moves_illegal_moves_and_force() {
     );
 
     // A refused move names the allowed targets and the override.
-    let out = mv_snap(
-        &env,
+    let out = assert_run!(
+        env,
         &root,
         "refused_claimed_to_planned",
-        &["WP01", "--to", "planned"],
+        move_task("WP01", "planned", &[], "m")
     );
     assert_eq!(out.status.code(), Some(1));
+    // Under --json the backward refusal is named as one, with the same keys.
+    let out = f.move_task("WP01", "planned", &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rule"], "no-going-back", "{v}");
+    assert_eq!(v["current_lane"], "claimed", "{v}");
+    assert!(v["command"].is_string(), "{v}");
 
     // for_review needs the WP's subtasks ticked.
-    mv(
-        &env,
-        &root,
-        &["WP01", "--to", "in_progress", "--agent", "codex"],
-    );
-    let out = mv_snap(
-        &env,
+    f.move_task("WP01", "in_progress", &["--agent", "codex"]);
+    let out = assert_run!(
+        env,
         &root,
         "refused_unticked",
-        &["WP01", "--to", "for_review"],
+        move_task("WP01", "for_review", &[], "m")
     );
     assert_eq!(out.status.code(), Some(1));
     env.json(
@@ -116,11 +102,11 @@ fn legal_moves_illegal_moves_and_force() {
         ],
     );
     // A code WP hands in committed work on its lane branch, and there is none.
-    let out = mv_snap(
-        &env,
+    let out = assert_run!(
+        env,
         &root,
         "refused_no_lane_branch",
-        &["WP01", "--to", "for_review", "--agent", "codex"],
+        move_task("WP01", "for_review", &["--agent", "codex"], "m")
     );
     assert_eq!(out.status.code(), Some(1));
     let v = env.json(
@@ -142,26 +128,18 @@ fn legal_moves_illegal_moves_and_force() {
     fs::write(wt.join("src/p1/lib.rs"), "// p1\n").unwrap();
     env.git(&wt, &["add", "-A"]);
     env.git(&wt, &["commit", "-qm", "WP01"]);
-    let out = mv(
-        &env,
-        &root,
-        &["WP01", "--to", "for_review", "--agent", "codex"],
-    );
+    let out = f.move_task("WP01", "for_review", &["--agent", "codex"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
     // --force needs --reason; with it the move is recorded as forced.
     assert_eq!(
-        mv(&env, &root, &["WP02", "--to", "done", "--force"])
-            .status
-            .code(),
+        f.move_task("WP02", "done", &["--force"]).status.code(),
         Some(2)
     );
-    let out = mv(
-        &env,
-        &root,
-        &[
-            "WP02", "--to", "canceled", "--force", "--reason", "dropped", "--agent", "lead",
-        ],
+    let out = f.move_task(
+        "WP02",
+        "canceled",
+        &["--force", "--reason", "dropped", "--agent", "lead"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let log = fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
@@ -341,6 +319,7 @@ fn parallel_moves_all_land_and_snapshot_matches_log() {
 fn torn_last_line_is_reported_and_kept() {
     let env = TestEnv::new();
     let (root, dir) = mission(&env, 2);
+    let f = Flow::new(&env, &root, "m");
     let path = dir.join("status.events.jsonl");
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str("{\"actor\": \"crash\", \"at");
@@ -352,11 +331,10 @@ fn torn_last_line_is_reported_and_kept() {
         "{}",
         stderr(&out)
     );
-    assert!(
-        mv(&env, &root, &["WP01", "--to", "claimed", "--agent", "a"])
-            .status
-            .success()
-    );
+    assert!(f
+        .move_task("WP01", "claimed", &["--agent", "a"])
+        .status
+        .success());
     let after = fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = after.lines().collect();
     assert_eq!(lines.len(), 4, "{after}");
@@ -497,33 +475,28 @@ fn the_board_is_coloured_on_a_terminal_unless_no_color() {
 fn repeated_moves_in_one_second_each_reach_the_wp_file() {
     let env = TestEnv::new();
     let (root, dir) = mission(&env, 1);
-    let ok = |args: &[&str]| {
-        let out = mv(&env, &root, args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    let f = Flow::new(&env, &root, "m");
+    let ok = |wp: &str, to: &str, extra: &[&str]| {
+        let out = f.move_task(wp, to, extra);
+        assert!(
+            out.status.success(),
+            "{wp} -> {to} {extra:?}: {}",
+            stderr(&out)
+        );
     };
-    ok(&["WP01", "--to", "in_progress", "--agent", "ana"]);
-    ok(&["WP01", "--to", "blocked", "--agent", "ana"]);
-    ok(&[
+    ok("WP01", "in_progress", &["--agent", "ana"]);
+    ok("WP01", "blocked", &["--agent", "ana"]);
+    ok(
         "WP01",
-        "--to",
         "in_progress",
-        "--agent",
-        "bo",
-        "--force",
-        "--reason",
-        "taking over",
-    ]);
-    ok(&["WP01", "--to", "blocked", "--agent", "ana"]);
-    ok(&[
+        &["--agent", "bo", "--force", "--reason", "taking over"],
+    );
+    ok("WP01", "blocked", &["--agent", "ana"]);
+    ok(
         "WP01",
-        "--to",
         "in_progress",
-        "--agent",
-        "ana",
-        "--force",
-        "--reason",
-        "back",
-    ]);
+        &["--agent", "ana", "--force", "--reason", "back"],
+    );
     let text = fs::read_to_string(dir.join("tasks/WP01-p1.md")).unwrap();
     let log: Vec<&str> = text
         .lines()

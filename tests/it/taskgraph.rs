@@ -379,6 +379,9 @@ fn empty_mission_finalizes_cleanly() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
+    // Said once, as a warning on stderr; stdout stays empty.
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert_out!(
         env,
         "finalize_empty_mission",

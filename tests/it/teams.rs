@@ -10,6 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use crate::common::flow::move_task;
 use crate::common::{stderr, write_mission, TestEnv, WpDef};
 
 /// One machine: its own HOME and git config, and its clone.
@@ -76,16 +77,7 @@ impl Machine {
     }
 
     fn mv(&self, wp: &str, to: &str) -> Output {
-        let out = self.sk(&[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            to,
-            "--mission",
-            "demo",
-        ]);
+        let out = self.sk(&move_task(wp, to, &[], "demo"));
         assert!(out.status.success(), "move {wp} to {to}: {}", stderr(&out));
         out
     }

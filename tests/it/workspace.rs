@@ -7,6 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
+use crate::common::flow::{move_task, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     three_wps, write, write_mission, MissionInfo, TestEnv, WpDef, PLAN_MARKER, SPEC_MARKER,
@@ -53,67 +54,15 @@ fn review_json(env: &TestEnv, dir: &Path, slug: &str, wp: Option<&str>) -> Value
     env.json(dir, &args)
 }
 
-/// Hand an in_progress WP to review the way the implement prompt says: tick
-/// its subtask, then move it to for_review.
+/// Hand an in_progress WP to review the way the implement prompt says
+/// ([`Flow::submit`], as codex).
 fn hand_in(env: &TestEnv, dir: &Path, slug: &str, wp: &str) {
-    hand_in_as(env, dir, slug, wp, "codex");
+    Flow::new(env, dir, slug).submit(wp, "codex");
 }
 
-fn hand_in_as(env: &TestEnv, dir: &Path, slug: &str, wp: &str, agent: &str) {
-    let t = format!("T0{}", &wp[2..]);
-    env.ok(
-        dir,
-        &[
-            "agent",
-            "tasks",
-            "mark-status",
-            &t,
-            "--status",
-            "done",
-            "--mission",
-            slug,
-        ],
-    );
-    env.ok(
-        dir,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "for_review",
-            "--agent",
-            agent,
-            "--mission",
-            slug,
-            "--note",
-            "ready",
-        ],
-    );
-}
-
-/// Review an in_progress WP and approve it (hand-in, `agent action review`, approve).
+/// Hand-in, `agent action review` and approval ([`Flow::finish`]).
 fn finish(env: &TestEnv, dir: &Path, slug: &str, wp: &str) {
-    hand_in(env, dir, slug, wp);
-    review_json(env, dir, slug, Some(wp));
-    env.ok(
-        dir,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
-            wp,
-            "--to",
-            "approved",
-            "--agent",
-            "claude",
-            "--mission",
-            slug,
-            "--note",
-            "looks right",
-        ],
-    );
+    Flow::new(env, dir, slug).finish(wp);
 }
 
 /// Commit `file` with `text` in the worktree `wt`.
@@ -623,20 +572,17 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
     // Sent back with feedback: it is ready again and goes to the same worktree.
     env.ok(
         &root,
-        &[
-            "agent",
-            "tasks",
-            "move-task",
+        &move_task(
             "WP02",
-            "--to",
             "planned",
-            "--agent",
-            "claude",
-            "--mission",
+            &[
+                "--agent",
+                "claude",
+                "--review-feedback",
+                "name the function better",
+            ],
             "demo",
-            "--review-feedback",
-            "name the function better",
-        ],
+        ),
     );
     let v = implement_json(&env, &root, &m.slug, None);
     assert_eq!(v["wp_id"], "WP02");
@@ -1231,7 +1177,7 @@ fn parallel_agents_never_share_a_claim() {
     assert!(text.contains(&format!("agent: {winner}")), "{text}");
 
     // Four reviewers for one WP in for_review: one takes it, the others find nothing.
-    hand_in_as(&env, &root, &m.slug, "WP01", winner);
+    Flow::new(&env, &root, &m.slug).submit("WP01", winner);
     let children: Vec<_> = (0..4)
         .map(|i| {
             let agent = format!("reviewer{i}");

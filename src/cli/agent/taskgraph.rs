@@ -97,10 +97,9 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
         "updated"
     };
     if r.wp_count == 0 {
-        ctx.say(format!(
-            "{}: no work packages yet; nothing to finalize",
-            ctx.bold(&mission.slug)
-        ));
+        // Finalize's warning (on stderr, above) already said there is nothing
+        // to finalize and what to write first; saying it again on stdout
+        // would tell a person the same thing twice.
         return Ok(());
     }
     ctx.say(format!(

@@ -195,7 +195,14 @@ fn truncate(s: &str, width: usize) -> String {
     out
 }
 
-fn row(w: &BoardWp) -> String {
+/// The board is laid out for an 80-column terminal.
+const BOARD_WIDTH: usize = 80;
+
+/// A WP's board row: id, title, dependencies and who built and reviewed it
+/// on one line when that fits in [`BOARD_WIDTH`]; otherwise the dependencies
+/// move to lines of their own under the title, wrapped between ids, so the
+/// whole list is always shown.
+fn row(w: &BoardWp) -> Vec<String> {
     let deps = if w.dependencies.is_empty() {
         "none".to_string()
     } else {
@@ -216,9 +223,49 @@ fn row(w: &BoardWp) -> String {
         agent.push_str(&format!(" reviewed by @{}", w.reviewer));
     }
     let head = format!("  {:<5} {:<34}", w.id, truncate(&w.title, 34));
-    let agent = truncate(&agent, 36);
-    let room = 80usize.saturating_sub(agent.chars().count());
-    format!("{}{agent}", truncate(&format!("{head} deps: {deps}"), room))
+    let agent = truncate(&agent, BOARD_WIDTH - head.chars().count());
+    let one = format!("{head} deps: {deps}{agent}");
+    if one.chars().count() <= BOARD_WIDTH {
+        return vec![one];
+    }
+    let mut lines = vec![format!("{head}{agent}").trim_end().to_string()];
+    let none = ["none".to_string()];
+    let items = if w.dependencies.is_empty() {
+        &none[..]
+    } else {
+        &w.dependencies[..]
+    };
+    lines.extend(wrap_list("        deps: ", items, BOARD_WIDTH));
+    lines
+}
+
+/// `items` joined by ", " after `prefix`, broken between items so no line is
+/// wider than `width` (an item longer than a line gets a line of its own);
+/// continuation lines are indented to line up under the first item.
+fn wrap_list(prefix: &str, items: &[String], width: usize) -> Vec<String> {
+    let indent = " ".repeat(prefix.chars().count());
+    let mut lines = Vec::new();
+    let mut line = prefix.to_string();
+    let mut empty = true;
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        let sep = if empty { "" } else { " " };
+        if !empty && line.chars().count() + sep.len() + piece.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, indent.clone()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+        empty = false;
+    }
+    lines.push(line);
+    lines
 }
 
 pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
@@ -278,7 +325,9 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         ctx.say("");
         ctx.say(ctx.paint(&format!("{} ({})", lane, rows.len()), lane_colour(lane)));
         for w in rows {
-            ctx.say(row(w));
+            for line in row(w) {
+                ctx.say(line);
+            }
         }
     }
     ctx.say("");
@@ -390,4 +439,48 @@ pub fn run_materialize(ctx: &Ctx, a: &MaterializeArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_dependency_list_wraps_between_ids_and_keeps_every_id() {
+        let ids: Vec<String> = (1..=30).map(|i| format!("WP{i:02}")).collect();
+        let lines = wrap_list("        deps: ", &ids, BOARD_WIDTH);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= BOARD_WIDTH),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].starts_with("        deps: WP01, WP02"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1..].iter().all(|l| l.starts_with("              WP")),
+            "{lines:?}"
+        );
+        let joined = lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+        assert_eq!(joined, format!("deps: {}", ids.join(", ")));
+    }
+
+    #[test]
+    fn a_row_that_fits_stays_on_one_line() {
+        let w = BoardWp {
+            id: "WP02".into(),
+            title: "Core".into(),
+            lane: Lane::Planned,
+            agent: String::new(),
+            implementer: String::new(),
+            reviewer: String::new(),
+            dependencies: vec!["WP01".into()],
+            execution_mode: String::new(),
+            workspace_kind: String::new(),
+            file: String::new(),
+            ready: false,
+        };
+        assert_eq!(row(&w), vec![format!("  WP02  {:<34} deps: WP01", "Core")]);
+    }
 }

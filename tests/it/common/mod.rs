@@ -2,6 +2,7 @@
 //! git, and helpers to run the real binary.
 #![allow(dead_code)]
 
+pub mod flow;
 pub mod snap;
 
 use std::fs;

@@ -1,0 +1,121 @@
+//! `auto_commit: true`: after a state-writing command, commit exactly the files
+//! it changed under `kitty-specs/<mission>/`, one commit per mission, on the
+//! current branch. The CLI decides which commands write state and takes the
+//! two [`Stamps`]; this module finds what changed and commits it through
+//! [`record`].
+//!
+//! A file's stamp is its size, modification time and inode: every write
+//! spec-kitty makes is a rename or an append, so one of them changes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::record;
+use crate::error::Result;
+use crate::project::Project;
+
+type Stamp = (u64, Option<SystemTime>, u64);
+
+/// The stamps of every file under `kitty-specs/`.
+#[derive(Debug, Clone, Default)]
+pub struct Stamps(BTreeMap<PathBuf, Stamp>);
+
+impl Stamps {
+    /// Stamp every file under the project's `kitty-specs/` (unreadable
+    /// directories and entries are skipped: they cannot have been written).
+    pub fn take(project: &Project) -> Stamps {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![project.specs_dir()];
+        while let Some(dir) = stack.pop() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let Ok(meta) = e.metadata() else { continue };
+                if meta.is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.insert(e.path(), (meta.len(), meta.modified().ok(), inode(&meta)));
+                }
+            }
+        }
+        Stamps(out)
+    }
+
+    /// Files changed or created since `self`, grouped by mission directory,
+    /// as repository-relative paths with `/` separators.
+    pub fn changed_since(&self, now: &Stamps, project: &Project) -> BTreeMap<PathBuf, Vec<String>> {
+        let (old, new) = (&self.0, &now.0);
+        let mut by_mission: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+        let changed = old
+            .iter()
+            .filter(|(p, s)| new.get(*p) != Some(s))
+            .chain(new.iter().filter(|(p, _)| !old.contains_key(*p)))
+            .map(|(p, _)| p);
+        for p in changed {
+            let Ok(rel) = p.strip_prefix(&project.root) else {
+                continue;
+            };
+            let mut parts = rel.components();
+            let (Some(_specs), Some(mission)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            by_mission
+                .entry(project.specs_dir().join(mission.as_os_str()))
+                .or_default()
+                .push(rel.to_string_lossy().replace('\\', "/"));
+        }
+        by_mission
+    }
+}
+
+/// What one mission's auto-commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub branch: String,
+    pub files: usize,
+}
+
+/// Commit those of `touched` that differ from HEAD under the mission directory
+/// `dir`, on the current branch, with `message`. `None` when nothing differs.
+/// Refused when the index holds staged changes to other files (they would be
+/// swept into the commit).
+pub fn commit_mission(
+    project: &Project,
+    dir: &Path,
+    touched: &[String],
+    message: &str,
+) -> Result<Option<Committed>> {
+    let repo = super::open_repo(project)?;
+    let branch = record::current_branch(&repo)?;
+    let prefix = record::mission_prefix(&project.root, dir)?;
+    let tree = repo.head()?.peel_to_tree()?;
+    let mut files = record::changed_under(&repo, Some(&tree), &prefix)?;
+    files.retain(|f| touched.contains(f));
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let others = record::staged_elsewhere(&repo, &files)?;
+    if !others.is_empty() {
+        return Err(crate::Error::user(format!(
+            "the index holds staged changes to other files: {}",
+            others.join(", ")
+        ))
+        .with_hint("commit or unstage them, then run `spec-kitty agent mission record`"));
+    }
+    let n = files.len();
+    Ok(record::commit_paths(&repo, &branch, &files, message, true)?
+        .map(|_| Committed { branch, files: n }))
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.ino()
+}
+
+#[cfg(not(unix))]
+fn inode(_: &std::fs::Metadata) -> u64 {
+    0
+}
