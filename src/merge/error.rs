@@ -131,6 +131,10 @@ pub enum MergeError {
         source: std::io::Error,
     },
 
+    /// `--strategy rebase` meets a commit without a parent.
+    #[error("commit {} has no parent and cannot be replayed", short(*commit))]
+    RootCommit { commit: Oid },
+
     /// The `test-hooks` stop right after landing.
     #[error("merge stopped after landing on {target} (merge-interrupt test hook)")]
     InterruptHook { target: String },
@@ -272,6 +276,9 @@ impl Diagnose for MergeError {
                     "resolve the conflict on a lane branch, accept again and merge again".into()
                 }
             },
+            MergeError::RootCommit { .. } => {
+                "use --strategy merge for branches with unrelated histories".into()
+            }
             MergeError::Moved { .. } => {
                 "someone else changed it; check `git log` and resolve it by hand".into()
             }
