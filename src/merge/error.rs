@@ -396,4 +396,23 @@ mod tests {
             Some(MergeError::Io { .. })
         ));
     }
+
+    #[test]
+    fn a_parentless_commit_under_rebase_is_typed() {
+        let oid = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let e = MergeError::RootCommit { commit: oid };
+        let lib = Error::from(e);
+        assert_eq!(
+            lib.message,
+            "commit 0123456 has no parent and cannot be replayed"
+        );
+        assert_eq!(
+            lib.hint.as_deref(),
+            Some("use --strategy merge for branches with unrelated histories")
+        );
+        assert!(matches!(
+            lib.typed::<MergeError>(),
+            Some(MergeError::RootCommit { commit }) if *commit == oid
+        ));
+    }
 }
