@@ -83,8 +83,9 @@ pub enum MergeError {
     Conflict {
         slug: String,
         conflicts: Vec<ConflictPair>,
-        fix: ConflictFix,
-        details: Value,
+        // Boxed: the largest payloads, kept off every `Result`'s size.
+        fix: Box<ConflictFix>,
+        details: Box<Value>,
     },
 
     /// A branch the merge moves changed while it was in progress.
@@ -130,6 +131,10 @@ pub enum MergeError {
         source: std::io::Error,
     },
 
+    /// `--strategy rebase` meets a commit without a parent.
+    #[error("commit {} has no parent and cannot be replayed", short(*commit))]
+    RootCommit { commit: Oid },
+
     /// The `test-hooks` stop right after landing.
     #[error("merge stopped after landing on {target} (merge-interrupt test hook)")]
     InterruptHook { target: String },
@@ -163,7 +168,8 @@ pub enum MergeError {
         add: Vec<String>,
     },
 
-    #[error(transparent)]
+    /// A git failure, shown as `git: <what git said>`.
+    #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
 }
 
@@ -259,7 +265,7 @@ impl Diagnose for MergeError {
             MergeError::Blocked { .. } => {
                 "fix the problems above and run the merge again; `--dry-run` shows the full forecast".into()
             }
-            MergeError::Conflict { slug, fix, .. } => match fix {
+            MergeError::Conflict { slug, fix, .. } => match fix.as_ref() {
                 ConflictFix::InLane { worktree, branch } => format!(
                     "resolve it in a lane: `git -C {worktree} merge {branch}`, fix the files, commit; then `spec-kitty accept --mission {slug}` and merge again"
                 ),
@@ -270,6 +276,9 @@ impl Diagnose for MergeError {
                     "resolve the conflict on a lane branch, accept again and merge again".into()
                 }
             },
+            MergeError::RootCommit { .. } => {
+                "use --strategy merge for branches with unrelated histories".into()
+            }
             MergeError::Moved { .. } => {
                 "someone else changed it; check `git log` and resolve it by hand".into()
             }
@@ -304,9 +313,8 @@ impl Diagnose for MergeError {
 
     fn details(&self) -> Option<Value> {
         match self {
-            MergeError::Blocked { details, .. } | MergeError::Conflict { details, .. } => {
-                Some(details.clone())
-            }
+            MergeError::Blocked { details, .. } => Some(details.clone()),
+            MergeError::Conflict { details, .. } => Some(details.as_ref().clone()),
             _ => None,
         }
     }
@@ -386,6 +394,25 @@ mod tests {
         assert!(matches!(
             e.typed::<MergeError>(),
             Some(MergeError::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn a_parentless_commit_under_rebase_is_typed() {
+        let oid = Oid::from_str("0123456789abcdef0123456789abcdef01234567").unwrap();
+        let e = MergeError::RootCommit { commit: oid };
+        let lib = Error::from(e);
+        assert_eq!(
+            lib.message,
+            "commit 0123456 has no parent and cannot be replayed"
+        );
+        assert_eq!(
+            lib.hint.as_deref(),
+            Some("use --strategy merge for branches with unrelated histories")
+        );
+        assert!(matches!(
+            lib.typed::<MergeError>(),
+            Some(MergeError::RootCommit { commit }) if *commit == oid
         ));
     }
 }

@@ -5,8 +5,9 @@
 
 use git2::{Commit, Index, Oid, Repository, Signature, Sort};
 
+use super::MergeError;
 use super::{contains, short, LaneAction, Strategy};
-use crate::error::{Error, Result};
+type Result<T, E = MergeError> = std::result::Result<T, E>;
 
 /// A lane to integrate.
 #[derive(Debug, Clone)]
@@ -442,11 +443,7 @@ fn replay(
         let base = repo.find_commit(current)?;
         let mainline = if commit.parent_count() > 1 { 1 } else { 0 };
         if commit.parent_count() == 0 {
-            return Err(Error::user(format!(
-                "commit {} has no parent and cannot be replayed",
-                short(oid)
-            ))
-            .with_hint("use --strategy merge for branches with unrelated histories"));
+            return Err(MergeError::RootCommit { commit: oid });
         }
         let mut index = repo.cherrypick_commit(&commit, &base, mainline, None)?;
         if index.has_conflicts() {
@@ -472,7 +469,7 @@ fn replay(
 }
 
 /// The paths with conflicts in a merge index, sorted and deduplicated.
-pub(crate) fn conflict_paths(index: &Index) -> Result<Vec<String>> {
+pub(crate) fn conflict_paths(index: &Index) -> std::result::Result<Vec<String>, git2::Error> {
     let mut out = Vec::new();
     for c in index.conflicts()? {
         let c = c?;

@@ -1432,7 +1432,13 @@ fn record_on_target(
         "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
         record_summary(mission, &state.target_branch)
     );
-    super::record::commit_paths(repo, &state.target_branch, &files, &message, on_target)
+    Ok(super::record::commit_paths(
+        repo,
+        &state.target_branch,
+        &files,
+        &message,
+        on_target,
+    )?)
 }
 
 /// Finish a merge that stopped part-way.
@@ -1636,8 +1642,8 @@ fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) ->
     MergeError::Conflict {
         slug: mission.slug.clone(),
         conflicts: report.conflicts.clone(),
-        fix,
-        details: report_details(report),
+        fix: Box::new(fix),
+        details: Box::new(report_details(report)),
     }
     .into()
 }

@@ -27,7 +27,6 @@ use std::path::PathBuf;
 use git2::{BranchType, Oid, Repository};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
 use crate::lanes::{ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -39,6 +38,8 @@ pub use land::{
     abort, continue_merge, merge, AbortReport, Blocker, ConflictPair, LaneOutcome, MergeOptions,
     MergeReport,
 };
+
+type Result<T, E = MergeError> = std::result::Result<T, E>;
 
 /// How lanes land.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,8 +142,7 @@ pub fn code_lanes(
                         lane: lane.lane_id.clone(),
                         dep: d.clone(),
                         slug: mission.slug.clone(),
-                    }
-                    .into())
+                    })
                 }
             }
         }
@@ -218,8 +218,7 @@ pub fn open_repo(project: &Project) -> Result<Repository> {
     if !project.is_git() {
         return Err(MergeError::NeedsGit {
             root: project.root.clone(),
-        }
-        .into());
+        });
     }
     Ok(Repository::open(&project.root)?)
 }

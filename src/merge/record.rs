@@ -13,7 +13,7 @@ use std::path::Path;
 use git2::{build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, Signature};
 
 use super::error::MergeError;
-use crate::error::Result;
+type Result<T, E = MergeError> = std::result::Result<T, E>;
 
 fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> MergeError {
     MergeError::Io {
@@ -56,7 +56,7 @@ pub fn changed_under(
         let rd = match std::fs::read_dir(&dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io_error("read", &dir, e).into()),
+            Err(e) => return Err(io_error("read", &dir, e)),
         };
         for entry in rd {
             let entry = entry.map_err(|e| io_error("read", &dir, e))?;
@@ -106,7 +106,7 @@ pub fn changed_under(
 pub fn signature(repo: &Repository) -> Result<Signature<'static>> {
     match super::git_identity(repo)? {
         (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
-        _ => Err(MergeError::NoCommitIdentity.into()),
+        _ => Err(MergeError::NoCommitIdentity),
     }
 }
 
@@ -119,7 +119,7 @@ pub fn current_branch(repo: &Repository) -> Result<String> {
         .map(str::to_string)
         .ok_or(MergeError::DetachedHead)?;
     if super::branch_tip(repo, &name).is_none() {
-        return Err(MergeError::UnbornBranch { name }.into());
+        return Err(MergeError::UnbornBranch { name });
     }
     Ok(name)
 }
@@ -186,7 +186,7 @@ pub fn commit_paths(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 update.remove(p);
             }
-            Err(e) => return Err(io_error("stat", &full, e).into()),
+            Err(e) => return Err(io_error("stat", &full, e)),
         }
     }
     let tree_id = update.create_updated(repo, &base)?;
@@ -302,8 +302,7 @@ pub fn record_mission(
         return Err(MergeError::StagedElsewhere {
             slug: mission.slug.clone(),
             others,
-        }
-        .into());
+        });
     }
     let commit = if files.is_empty() {
         None
@@ -379,8 +378,7 @@ pub fn check_committed_before_lanes(
             target: target.to_string(),
             files: project_files.iter().map(|f| f.to_string()).collect(),
             add,
-        }
-        .into());
+        });
     }
     let missing = changed_under(&repo, Some(&tree), &prefix)?;
     if missing.is_empty() {
@@ -403,20 +401,12 @@ mod typed_error_tests {
         let tmp = tempfile::tempdir().unwrap();
         let repo = Repository::init(tmp.path()).unwrap();
         let e = current_branch(&repo).unwrap_err();
-        assert!(
-            matches!(
-                e.typed::<MergeError>(),
-                Some(MergeError::UnbornBranch { .. })
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, MergeError::UnbornBranch { .. }), "{e:?}");
+        let e = crate::Error::from(e);
         assert!(e.hint.as_deref().unwrap().contains("first commit"));
         let e = mission_prefix(tmp.path(), Path::new("/elsewhere/kitty-specs/001-x")).unwrap_err();
-        assert!(matches!(
-            e.typed::<MergeError>(),
-            Some(MergeError::OutsideProject { .. })
-        ));
-        assert_eq!(e.kind, crate::error::Kind::Internal);
+        assert!(matches!(e, MergeError::OutsideProject { .. }), "{e:?}");
+        assert_eq!(crate::Error::from(e).kind, crate::error::Kind::Internal);
         let e = changed_under(&repo, None, "kitty-specs/001-x/").map(|_| ());
         assert!(e.is_ok(), "a missing mission directory is nothing changed");
     }

@@ -161,10 +161,10 @@ pub enum MissionError {
     /// A confined removal ([`crate::confine`]).
     #[error("{0}")]
     Confine(#[from] ConfineError),
-    /// Lane branches ([`crate::workspace`], which still reports
-    /// [`crate::Error`]; kept whole).
-    #[error("{0}")]
-    Workspace(#[source] crate::Error),
+    /// Lane branches ([`crate::workspace`]); boxed, as a workspace error can
+    /// hold a mission error.
+    #[error(transparent)]
+    Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
 fn listing(missions: &[Listed]) -> String {
@@ -193,9 +193,8 @@ impl MissionError {
             source,
         }
     }
-    /// Generic, so it keeps compiling when workspace reports a typed error.
-    pub(super) fn workspace(e: impl Into<crate::Error>) -> Self {
-        MissionError::Workspace(e.into())
+    pub(super) fn workspace(e: crate::workspace::WorkspaceError) -> Self {
+        MissionError::Workspace(Box::new(e))
     }
 
     /// The kind, hint and details of a wrapped error, which speaks for itself.
@@ -210,7 +209,7 @@ impl MissionError {
             Confine(e) => e,
             Lock(e) => e,
             Git(e) => e,
-            Workspace(e) => return Some((e.kind, e.hint.clone(), e.details.as_deref().cloned())),
+            Workspace(e) => e.as_ref(),
             _ => return None,
         };
         Some((d.kind(), d.hint(), d.details()))

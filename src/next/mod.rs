@@ -63,16 +63,15 @@ pub enum NextError {
     /// lanes.json ([`crate::lanes`]).
     #[error("{0}")]
     Lanes(#[from] crate::lanes::LanesError),
-    /// The WP's workspace or prompt path ([`crate::workspace`], which still
-    /// reports [`crate::Error`]; kept whole).
-    #[error("{0}")]
-    Workspace(#[source] crate::Error),
+    /// The WP's workspace or prompt path ([`crate::workspace`]); boxed, the
+    /// largest payload.
+    #[error(transparent)]
+    Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
 impl NextError {
-    /// Generic, so it keeps compiling when workspace reports a typed error.
-    fn workspace(e: impl Into<crate::Error>) -> Self {
-        NextError::Workspace(e.into())
+    fn workspace(e: crate::workspace::WorkspaceError) -> Self {
+        NextError::Workspace(Box::new(e))
     }
 
     /// The kind, hint and details of a wrapped error, which speaks for itself.
@@ -84,7 +83,7 @@ impl NextError {
             Status(e) => e,
             Lanes(e) => e,
             Lock(e) => e,
-            Workspace(e) => return Some((e.kind, e.hint.clone(), e.details.as_deref().cloned())),
+            Workspace(e) => e.as_ref(),
             Io { .. } | ConfigYaml { .. } | ReviewersShape { .. } => return None,
         };
         Some((d.kind(), d.hint(), d.details()))

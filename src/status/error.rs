@@ -108,11 +108,6 @@ pub enum StatusError {
     Lanes(#[from] LanesError),
     #[error(transparent)]
     Tasks(#[from] TasksError),
-    /// A failure inside `status::work` (claim, hand-in and scope checks), which
-    /// still returns the library error; kept whole, its kind, hint and details
-    /// passed through.
-    #[error(transparent)]
-    Work(crate::Error),
 }
 
 impl StatusError {
@@ -134,7 +129,6 @@ impl Diagnose for StatusError {
     fn kind(&self) -> Kind {
         match self {
             StatusError::MergeFileFailed { .. } | StatusError::Serialize(_) => Kind::Internal,
-            StatusError::Work(e) => e.kind,
             _ => self.inner().map_or(Kind::User, Diagnose::kind),
         }
     }
@@ -171,7 +165,6 @@ impl Diagnose for StatusError {
             StatusError::MergeFileSpawn { dir, source } => {
                 crate::error::io_hint(dir, source.kind())
             }
-            StatusError::Work(e) => e.hint.clone(),
             _ => self.inner().and_then(Diagnose::hint),
         }
     }
@@ -190,7 +183,6 @@ impl Diagnose for StatusError {
                 "requested_lane": to.as_str(),
                 "command": command,
             })),
-            StatusError::Work(e) => e.details.as_deref().cloned(),
             _ => self.inner().and_then(Diagnose::details),
         }
     }

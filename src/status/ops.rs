@@ -111,10 +111,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let mut merge_problem = None;
     if from != to {
         if route.last() == Some(&Lane::InProgress) {
-            extra = work::claim_keys(project, mission, &file).map_err(StatusError::Work)?;
+            extra = work::claim_keys(project, mission, &file)?;
         }
         if to == Lane::ForReview && !req.force {
-            let h = work::hand_in(project, mission, &file, &events).map_err(StatusError::Work)?;
+            let h = work::hand_in(project, mission, &file, &events)?;
             work_problem = h.problem;
             warnings = h.warnings;
             extra = h.keys;
@@ -124,10 +124,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 Some(c) => {
                     extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
                 }
-                None => {
-                    merge_problem = work::merge_problem(project, mission, &file, &events)
-                        .map_err(StatusError::Work)?
-                }
+                None => merge_problem = work::merge_problem(project, mission, &file, &events)?,
             }
         }
     }

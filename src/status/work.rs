@@ -13,8 +13,8 @@ use git2::{BranchType, Oid, Repository};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::error::Result;
 use super::model::{Lane, StatusEvent};
-use crate::error::Result;
 use crate::lanes::model::{lane_branch, worktree_path, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -569,4 +569,26 @@ pub fn out_of_scope(project: &Project, mission: &Mission) -> Result<Vec<ScopeFin
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod typed_error_tests {
+    use super::*;
+    use crate::status::StatusError;
+
+    #[test]
+    fn a_missing_commit_is_a_typed_status_error_that_keeps_git2() {
+        use std::error::Error as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let zero = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
+        let e = changed_files(&repo, zero, zero).unwrap_err();
+        let StatusError::Git(g) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(g.code(), git2::ErrorCode::NotFound);
+        let lib = crate::Error::from(e);
+        assert!(lib.message.starts_with("git: "), "{}", lib.message);
+        assert!(lib.source().unwrap().source().is_some(), "git2 kept inside");
+    }
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{commit_diff, ensure, is_dirty, lane_diff, require_lanes, resolve, Workspace};
-use crate::error::{Error, Result};
+use super::{Result, WorkspaceError};
+use crate::error::Diagnose;
 use crate::fsutil;
 use crate::mission::Mission;
 use crate::project::Project;
@@ -164,15 +165,8 @@ fn pick(
                 && snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
                 && super::handoff::wait_reason(lanes, snap, f).is_none()
         })
-        .ok_or_else(|| {
-            Error::user(format!(
-                "no work package of {} is ready to start",
-                mission.slug
-            ))
-            .with_hint(format!(
-                "see `spec-kitty agent tasks status --mission {}` (planned WPs wait for their dependencies, and for their lane's worktree to be free)",
-                mission.slug
-            ))
+        .ok_or_else(|| WorkspaceError::NothingReady {
+            slug: mission.slug.clone(),
         })
 }
 
@@ -198,16 +192,15 @@ pub fn implement(
         let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
         if matches!(from, Lane::Planned | Lane::Claimed) {
             if let Some(why) = super::handoff::wait_reason(&lanes, &snap, &file) {
-                return Err(Error::user(why)
-                    .with_hint("finish those first; `spec-kitty next` names what is ready"));
+                return Err(WorkspaceError::Waiting { why });
             }
         }
         if !matches!(from, Lane::Planned | Lane::Claimed | Lane::InProgress) {
-            return Err(Error::user(format!("{} is {from}; only planned work can be implemented", file.id))
-                .with_hint(format!(
-                    "to redo it, send it back: `spec-kitty agent tasks move-task {} --to planned --review-feedback \"why\" --mission {}`",
-                    file.id, mission.slug
-                )));
+            return Err(WorkspaceError::NotPlanned {
+                wp: file.id.clone(),
+                lane: from,
+                slug: mission.slug.clone(),
+            });
         }
         let first_lane = project.is_git()
             && resolve(project, mission, &lanes, &file)
@@ -223,11 +216,10 @@ pub fn implement(
             let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
             if !owner.is_empty() && owner != agent {
                 if wp_id.is_some() {
-                    return Err(Error::user(format!(
-                        "{} is in progress, claimed by {owner}",
-                        file.id
-                    ))
-                    .with_hint("ask `spec-kitty next` for other work"));
+                    return Err(WorkspaceError::ClaimedBy {
+                        wp: file.id.clone(),
+                        owner,
+                    });
                 }
                 passed_over.push(file.id.clone());
                 continue;
@@ -256,10 +248,10 @@ pub fn implement(
             break (file, ws, from);
         }
         if wp_id.is_some() {
-            return Err(
-                Error::user(format!("{} was claimed by {owner} a moment ago", file.id))
-                    .with_hint("ask `spec-kitty next` for other work"),
-            );
+            return Err(WorkspaceError::ClaimedJustNow {
+                wp: file.id.clone(),
+                owner,
+            });
         }
         passed_over.push(file.id.clone());
     };
@@ -443,22 +435,16 @@ pub fn review(
                         && snap.lane_of(&f.id) == Some(Lane::ForReview)
                         && claimant(&events, &f.id).as_deref() != Some(agent)
                 })
-                .ok_or_else(|| {
-                    Error::user(format!(
-                        "no work package of {} is waiting for review",
-                        mission.slug
-                    ))
-                    .with_hint(
-                        "work packages reach for_review with `move-task WPxx --to for_review`; nobody is handed their own work to review",
-                    )
+                .ok_or_else(|| WorkspaceError::NothingToReview {
+                    slug: mission.slug.clone(),
                 })?,
         };
         let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
         if !matches!(from, Lane::ForReview | Lane::InReview) {
-            return Err(
-                Error::user(format!("{} is {from}, not waiting for review", file.id))
-                    .with_hint("only for_review work can be reviewed"),
-            );
+            return Err(WorkspaceError::NotForReview {
+                wp: file.id.clone(),
+                lane: from,
+            });
         }
         let ws = resolve(project, mission, &lanes, &file)?;
         if from == Lane::InReview {
@@ -489,11 +475,10 @@ pub fn review(
             break (file, ws, from);
         }
         if wp_id.is_some() {
-            return Err(Error::user(format!(
-                "{} was taken for review by {owner} a moment ago",
-                file.id
-            ))
-            .with_hint("ask `spec-kitty next` for other work"));
+            return Err(WorkspaceError::TakenForReview {
+                wp: file.id.clone(),
+                owner,
+            });
         }
         passed_over.push(file.id.clone());
     };
@@ -525,7 +510,7 @@ pub fn review(
                     patch = d.patch,
                 )
             }
-            Err(e) => format!("(no diff: {})\n", e.message),
+            Err(e) => format!("(no diff: {})\n", Diagnose::message(&e)),
         },
         (Some(b), None) => match lane_diff(project, mission, &lanes, &file, &ws, DIFF_LIMIT) {
             Ok(d) => {
@@ -539,7 +524,7 @@ pub fn review(
                     patch = d.patch,
                 )
             }
-            Err(e) => format!("(no diff: {})\n", e.message),
+            Err(e) => format!("(no diff: {})\n", Diagnose::message(&e)),
         },
         (None, _) => format!(
             "Planning work in the main checkout: review the files under {} (`git diff` and `git status` there).\n",

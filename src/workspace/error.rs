@@ -6,6 +6,17 @@ use std::path::PathBuf;
 
 use crate::error::{Diagnose, Kind};
 
+/// The data of [`WorkspaceError::DependencyConflict`].
+#[derive(Debug)]
+pub struct DependencyConflict {
+    pub for_wp: String,
+    pub wp: String,
+    pub lane: String,
+    pub branch: String,
+    pub commit: String,
+    pub files: Vec<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
     #[error("{slug} has no lanes.json yet")]
@@ -88,16 +99,10 @@ pub enum WorkspaceError {
         lane: String,
     },
 
-    /// Merging a dependency's approved work into the lane branch conflicts.
-    #[error("{for_wp} needs {wp}'s work from {lane}, but merging it into {branch} conflicts in: {}", files.join(", "))]
-    DependencyConflict {
-        for_wp: String,
-        wp: String,
-        lane: String,
-        branch: String,
-        commit: String,
-        files: Vec<String>,
-    },
+    /// Merging a dependency's approved work into the lane branch conflicts
+    /// (boxed: the largest payload, kept off every `Result`'s size).
+    #[error("{} needs {}'s work from {}, but merging it into {} conflicts in: {}", .0.for_wp, .0.wp, .0.lane, .0.branch, .0.files.join(", "))]
+    DependencyConflict(Box<DependencyConflict>),
 
     #[error("cannot update {} to the merged work: {}", worktree.display(), source.message())]
     AdvanceWorktree {
@@ -106,12 +111,107 @@ pub enum WorkspaceError {
         source: git2::Error,
     },
 
-    #[error(transparent)]
+    // Handing out a WP (action.rs).
+    #[error("no work package of {slug} is ready to start")]
+    NothingReady { slug: String },
+
+    /// The WP waits for other work (`why` says which).
+    #[error("{why}")]
+    Waiting { why: String },
+
+    #[error("{wp} is {lane}; only planned work can be implemented")]
+    NotPlanned {
+        wp: String,
+        lane: crate::status::Lane,
+        slug: String,
+    },
+
+    #[error("{wp} is in progress, claimed by {owner}")]
+    ClaimedBy { wp: String, owner: String },
+
+    #[error("{wp} was claimed by {owner} a moment ago")]
+    ClaimedJustNow { wp: String, owner: String },
+
+    #[error("no work package of {slug} is waiting for review")]
+    NothingToReview { slug: String },
+
+    #[error("{wp} is {lane}, not waiting for review")]
+    NotForReview {
+        wp: String,
+        lane: crate::status::Lane,
+    },
+
+    #[error("{wp} was taken for review by {owner} a moment ago")]
+    TakenForReview { wp: String, owner: String },
+
+    /// A git failure, shown as `git: <what git said>`.
+    #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
+
+    // The failures of the modules a workspace is made through, each kept
+    // whole (its message, kind, hint and details are its own).
+    /// A write through [`crate::fsutil`].
+    #[error(transparent)]
+    Fs(#[from] crate::fsutil::FsError),
+    /// The lane worktree lock.
+    #[error(transparent)]
+    Lock(#[from] crate::fsutil::LockError),
+    /// A confined removal ([`crate::confine`]).
+    #[error(transparent)]
+    Confine(#[from] crate::confine::ConfineError),
+    /// lanes.json ([`crate::lanes`]).
+    #[error(transparent)]
+    Lanes(#[from] crate::lanes::LanesError),
+    /// WP files ([`crate::tasks_md`]).
+    #[error(transparent)]
+    Tasks(#[from] crate::tasks_md::TasksError),
+    /// The status log ([`crate::status`]).
+    #[error(transparent)]
+    Status(#[from] crate::status::StatusError),
+    /// Mission files ([`crate::mission`]).
+    #[error(transparent)]
+    Mission(Box<crate::mission::MissionError>),
+    /// The project files a first lane needs committed ([`crate::merge`]).
+    #[error(transparent)]
+    Merge(Box<crate::merge::MergeError>),
+}
+
+impl From<crate::mission::MissionError> for WorkspaceError {
+    fn from(e: crate::mission::MissionError) -> Self {
+        WorkspaceError::Mission(Box::new(e))
+    }
+}
+
+impl From<crate::merge::MergeError> for WorkspaceError {
+    fn from(e: crate::merge::MergeError) -> Self {
+        WorkspaceError::Merge(Box::new(e))
+    }
+}
+
+impl WorkspaceError {
+    /// The typed error underneath a wrapped one, which speaks for itself.
+    fn inner(&self) -> Option<&dyn Diagnose> {
+        use WorkspaceError::*;
+        Some(match self {
+            Git(e) => e,
+            Fs(e) => e,
+            Lock(e) => e,
+            Confine(e) => e,
+            Lanes(e) => e,
+            Tasks(e) => e,
+            Status(e) => e,
+            Mission(e) => e.as_ref(),
+            Merge(e) => e.as_ref(),
+            _ => return None,
+        })
+    }
 }
 
 impl Diagnose for WorkspaceError {
     fn kind(&self) -> Kind {
+        if let Some(e) = self.inner() {
+            return e.kind();
+        }
         match self {
             WorkspaceError::LaneVanished { .. } => Kind::Internal,
             _ => Kind::User,
@@ -119,10 +219,14 @@ impl Diagnose for WorkspaceError {
     }
 
     fn message(&self) -> String {
-        match self {
-            WorkspaceError::Git(e) => Diagnose::message(e),
-            _ => self.to_string(),
+        match self.inner() {
+            Some(e) => e.message(),
+            None => self.to_string(),
         }
+    }
+
+    fn details(&self) -> Option<serde_json::Value> {
+        self.inner().and_then(Diagnose::details)
     }
 
     fn hint(&self) -> Option<String> {
@@ -162,13 +266,39 @@ impl Diagnose for WorkspaceError {
             WorkspaceError::MissingApproved { lane, .. } => format!(
                 "fetch the branch of {lane} (`git fetch` from the clone where it was approved), then run this again"
             ),
-            WorkspaceError::DependencyConflict { branch, commit, .. } => format!(
-                "nothing was changed. Two lanes changed the same files, so ownership was broken: merge {commit} into {branch} yourself (`git merge {commit}` in the lane worktree), or fix owned_files and re-run finalize-tasks"
+            WorkspaceError::DependencyConflict(c) => format!(
+                "nothing was changed. Two lanes changed the same files, so ownership was broken: merge {commit} into {branch} yourself (`git merge {commit}` in the lane worktree), or fix owned_files and re-run finalize-tasks",
+                commit = c.commit,
+                branch = c.branch,
             ),
             WorkspaceError::AdvanceWorktree { .. } => {
                 "commit or stash the changes there, then run this again".into()
             }
-            WorkspaceError::Git(e) => return e.hint(),
+            WorkspaceError::NothingReady { slug } => format!(
+                "see `spec-kitty agent tasks status --mission {slug}` (planned WPs wait for their dependencies, and for their lane's worktree to be free)"
+            ),
+            WorkspaceError::Waiting { .. } => {
+                "finish those first; `spec-kitty next` names what is ready".into()
+            }
+            WorkspaceError::NotPlanned { wp, slug, .. } => format!(
+                "to redo it, send it back: `spec-kitty agent tasks move-task {wp} --to planned --review-feedback \"why\" --mission {slug}`"
+            ),
+            WorkspaceError::ClaimedBy { .. }
+            | WorkspaceError::ClaimedJustNow { .. }
+            | WorkspaceError::TakenForReview { .. } => {
+                "ask `spec-kitty next` for other work".into()
+            }
+            WorkspaceError::NothingToReview { .. } => "work packages reach for_review with `move-task WPxx --to for_review`; nobody is handed their own work to review".into(),
+            WorkspaceError::NotForReview { .. } => "only for_review work can be reviewed".into(),
+            WorkspaceError::Git(_)
+            | WorkspaceError::Fs(_)
+            | WorkspaceError::Lock(_)
+            | WorkspaceError::Confine(_)
+            | WorkspaceError::Lanes(_)
+            | WorkspaceError::Tasks(_)
+            | WorkspaceError::Status(_)
+            | WorkspaceError::Mission(_)
+            | WorkspaceError::Merge(_) => return self.inner().and_then(Diagnose::hint),
             WorkspaceError::LaneVanished { .. }
             | WorkspaceError::PlanningHasNoBranch
             | WorkspaceError::NotACommit { .. } => return None,
@@ -228,21 +358,73 @@ mod tests {
         let Err(e) = super::super::open_main(&project) else {
             panic!("opened a repository in a plain directory")
         };
-        assert!(
-            matches!(
-                e.typed::<WorkspaceError>(),
-                Some(WorkspaceError::NeedsGit { .. })
-            ),
-            "{e:?}"
-        );
-        assert!(e.hint.as_deref().unwrap().contains("git init"));
+        assert!(matches!(e, WorkspaceError::NeedsGit { .. }), "{e:?}");
+        assert!(e.hint().unwrap().contains("git init"));
         git2::Repository::init(tmp.path()).unwrap();
         let project = crate::project::Project::at(tmp.path());
         let e = super::super::commit_diff(&project, "nope", "nope", 10).unwrap_err();
         assert!(matches!(
-            e.typed::<WorkspaceError>(),
-            Some(WorkspaceError::NotACommit { id }) if id == "nope"
+            &e,
+            WorkspaceError::NotACommit { id } if id == "nope"
         ));
+        let e = Error::from(e);
         assert_eq!(e.message, "\"nope\" is not a commit id");
+    }
+
+    #[test]
+    fn handing_out_failures_keep_their_messages_and_hints() {
+        let e = Error::from(WorkspaceError::NotPlanned {
+            wp: "WP02".into(),
+            lane: crate::status::Lane::Done,
+            slug: "001-x".into(),
+        });
+        assert_eq!(
+            e.message,
+            "WP02 is done; only planned work can be implemented"
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("to redo it, send it back: `spec-kitty agent tasks move-task WP02 --to planned --review-feedback \"why\" --mission 001-x`")
+        );
+        assert_eq!(e.kind, Kind::User);
+        let e = Error::from(WorkspaceError::ClaimedJustNow {
+            wp: "WP01".into(),
+            owner: "claude".into(),
+        });
+        assert_eq!(e.message, "WP01 was claimed by claude a moment ago");
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("ask `spec-kitty next` for other work")
+        );
+    }
+
+    #[test]
+    fn wrapped_errors_speak_for_themselves_and_stay_typed() {
+        let lock = crate::fsutil::LockError::Timeout {
+            what: "the lane worktree".into(),
+            path: "/p/.kittify/locks/worktree.lock".into(),
+            waited: std::time::Duration::from_secs(1),
+        };
+        let direct = Error::from(crate::fsutil::LockError::Timeout {
+            what: "the lane worktree".into(),
+            path: "/p/.kittify/locks/worktree.lock".into(),
+            waited: std::time::Duration::from_secs(1),
+        });
+        let e = Error::from(WorkspaceError::from(lock));
+        assert_eq!(e.message, direct.message);
+        assert_eq!(e.hint, direct.hint);
+        assert_eq!(e.kind, direct.kind);
+        assert!(matches!(
+            e.typed::<WorkspaceError>(),
+            Some(WorkspaceError::Lock(
+                crate::fsutil::LockError::Timeout { .. }
+            ))
+        ));
+        // A git failure reads `git: ...` whether shown on its own or wrapped
+        // by a module that calls the workspace.
+        let ws = WorkspaceError::from(git2::Error::from_str("bad ref"));
+        assert_eq!(ws.to_string(), "git: bad ref");
+        let m = Error::from(crate::mission::MissionError::Workspace(Box::new(ws)));
+        assert_eq!(m.message, "git: bad ref");
     }
 }

@@ -18,8 +18,7 @@ use git2::{build::CheckoutBuilder, BranchType, Oid, Repository, Signature};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::WorkspaceError;
-use crate::error::Result;
+use super::{Result, WorkspaceError};
 use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
@@ -268,8 +267,7 @@ pub fn integrate(
                 wp: n.wp_id.clone(),
                 commit: n.commit.clone(),
                 lane: n.lane_id.clone(),
-            }
-            .into());
+            });
         }
         if contains(repo, current, c) {
             continue;
@@ -283,15 +281,16 @@ pub fn integrate(
             let mut index = repo.merge_commits(&ours, &theirs, None)?;
             if index.has_conflicts() {
                 let files = crate::merge::integrate::conflict_paths(&index)?;
-                return Err(WorkspaceError::DependencyConflict {
-                    for_wp: for_wp.to_string(),
-                    wp: n.wp_id.clone(),
-                    lane: n.lane_id.clone(),
-                    branch: branch.to_string(),
-                    commit: n.commit.clone(),
-                    files,
-                }
-                .into());
+                return Err(WorkspaceError::DependencyConflict(Box::new(
+                    super::error::DependencyConflict {
+                        for_wp: for_wp.to_string(),
+                        wp: n.wp_id.clone(),
+                        lane: n.lane_id.clone(),
+                        branch: branch.to_string(),
+                        commit: n.commit.clone(),
+                        files,
+                    },
+                )));
             }
             let tree = repo.find_tree(index.write_tree_to(repo)?)?;
             let sig = signature(repo)?;

@@ -18,10 +18,11 @@ pub mod handoff;
 
 pub use error::WorkspaceError;
 
+type Result<T, E = WorkspaceError> = std::result::Result<T, E>;
+
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 use serde::Serialize;
 
-use crate::error::Result;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
@@ -52,11 +53,8 @@ pub struct Workspace {
 
 /// Read lanes.json, or explain how to get one.
 pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
-    LanesManifest::for_mission(mission)?.ok_or_else(|| {
-        WorkspaceError::NoLanes {
-            slug: mission.slug.clone(),
-        }
-        .into()
+    LanesManifest::for_mission(mission)?.ok_or_else(|| WorkspaceError::NoLanes {
+        slug: mission.slug.clone(),
     })
 }
 
@@ -117,8 +115,7 @@ fn open_main(project: &Project) -> Result<Repository> {
     if !project.is_git() {
         return Err(WorkspaceError::NeedsGit {
             root: project.root.clone(),
-        }
-        .into());
+        });
     }
     Ok(Repository::open(&project.root)?)
 }
@@ -235,12 +232,10 @@ fn lane_base(
             best = Some((name, mb, ahead));
         }
     }
-    best.map(|(n, mb, _)| (n, mb)).ok_or_else(|| {
-        WorkspaceError::NoCommonHistory {
+    best.map(|(n, mb, _)| (n, mb))
+        .ok_or_else(|| WorkspaceError::NoCommonHistory {
             target: target.to_string(),
-        }
-        .into()
-    })
+        })
 }
 
 /// Make sure the WP's workspace exists: create the lane worktree and branch on
@@ -310,8 +305,7 @@ pub fn ensure(
                                 wp: wp.id.clone(),
                                 lanes: steps.iter().map(|s| s.lane_id.clone()).collect(),
                                 worktree: shown.to_string(),
-                            }
-                            .into());
+                            });
                         }
                         handoff::advance_worktree(&ws.path, &branch, tip, new)?;
                         ws.merged_in = steps;
@@ -327,25 +321,21 @@ pub fn ensure(
                 path: shown.to_string(),
                 other,
                 branch,
-            }
-            .into()),
+            }),
             Existing::Detached(at) => Err(WorkspaceError::Detached {
                 path: shown.to_string(),
                 at,
                 branch,
-            }
-            .into()),
+            }),
             Existing::Foreign => Err(WorkspaceError::Foreign {
                 path: shown.to_string(),
                 root: project.root.clone(),
                 branch,
-            }
-            .into()),
+            }),
             Existing::Broken => Err(WorkspaceError::Broken {
                 path: shown.to_string(),
                 branch,
-            }
-            .into()),
+            }),
         };
     }
     exclude_worktrees_dir(project)?;
@@ -532,7 +522,7 @@ pub fn lane_diff(
     max_bytes: usize,
 ) -> Result<LaneDiff> {
     let Some(branch) = &ws.branch else {
-        return Err(WorkspaceError::PlanningHasNoBranch.into());
+        return Err(WorkspaceError::PlanningHasNoBranch);
     };
     let repo = open_main(project)?;
     let head = repo
@@ -557,7 +547,7 @@ pub fn lane_diff(
 pub fn commit_diff(project: &Project, from: &str, to: &str, max_bytes: usize) -> Result<LaneDiff> {
     let repo = open_main(project)?;
     let parse = |s: &str| -> Result<Oid> {
-        Oid::from_str(s).map_err(|_| WorkspaceError::NotACommit { id: s.to_string() }.into())
+        Oid::from_str(s).map_err(|_| WorkspaceError::NotACommit { id: s.to_string() })
     };
     let (old, new) = (parse(from)?, parse(to)?);
     let (files, patch) = diff_commits(&repo, old, new, max_bytes)?;
