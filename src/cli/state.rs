@@ -118,11 +118,14 @@ pub fn after(ctx: &Ctx, b: Before) {
                 done.files, done.branch
             )),
             Ok(None) => {}
-            Err(e) => ctx.warn(format!(
-                "auto_commit: nothing committed for {slug}: {}{}",
-                e.message,
-                e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
-            )),
+            Err(e) => {
+                let e = crate::Error::from(e);
+                ctx.warn(format!(
+                    "auto_commit: nothing committed for {slug}: {}{}",
+                    e.message,
+                    e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
+                ))
+            }
         }
     }
 }

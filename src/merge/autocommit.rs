@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::record;
-use crate::error::Result;
+use super::{record, MergeError};
 use crate::project::Project;
 
 type Stamp = (u64, Option<SystemTime>, u64);
@@ -86,7 +85,7 @@ pub fn commit_mission(
     dir: &Path,
     touched: &[String],
     message: &str,
-) -> Result<Option<Committed>> {
+) -> Result<Option<Committed>, MergeError> {
     let repo = super::open_repo(project)?;
     let branch = record::current_branch(&repo)?;
     let prefix = record::mission_prefix(&project.root, dir)?;
@@ -98,11 +97,7 @@ pub fn commit_mission(
     }
     let others = record::staged_elsewhere(&repo, &files)?;
     if !others.is_empty() {
-        return Err(crate::Error::user(format!(
-            "the index holds staged changes to other files: {}",
-            others.join(", ")
-        ))
-        .with_hint("commit or unstage them, then run `spec-kitty agent mission record`"));
+        return Err(MergeError::AutoCommitStagedElsewhere { others });
     }
     let n = files.len();
     Ok(record::commit_paths(&repo, &branch, &files, message, true)?

@@ -158,6 +158,10 @@ pub enum MergeError {
     #[error("not committing {slug}: the index holds staged changes to other files: {}", others.join(", "))]
     StagedElsewhere { slug: String, others: Vec<String> },
 
+    /// auto_commit found staged changes to files the command did not write.
+    #[error("the index holds staged changes to other files: {}", others.join(", "))]
+    AutoCommitStagedElsewhere { others: Vec<String> },
+
     /// `.kittify/`, `.gitignore` or `.gitattributes` never committed on the
     /// target a lane would branch from.
     #[error("the project's spec-kitty files are not committed on {target}: {}. Lane worktrees branch from the last commit of {target}, so the lane would start without them, and they would stay uncommitted after the merge", files.join(", "))]
@@ -293,6 +297,9 @@ impl Diagnose for MergeError {
                 "make a first commit of the project (`git add -A && git commit`)".into()
             }
             MergeError::StagedElsewhere { .. } => "commit or unstage them (`git restore --staged <file>`), then run `spec-kitty agent mission record` again".into(),
+            MergeError::AutoCommitStagedElsewhere { .. } => {
+                "commit or unstage them, then run `spec-kitty agent mission record`".into()
+            }
             MergeError::ProjectFilesUncommitted { add, .. } => format!(
                 "commit them once, then run this again: `git add {} && git commit -m \"Add spec-kitty project files\"`",
                 add.join(" ")
