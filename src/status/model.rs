@@ -199,9 +199,10 @@ pub trait EventFields {
     fn has_review_ref(&self) -> bool;
 }
 
-/// Both event types store the same fields under the same names.
+/// The event types store the same fields under the same names; only whether a
+/// review reference is present is read differently (`$review`, given the event).
 macro_rules! impl_event_fields {
-    ($($t:ty),+) => {$(
+    ($($t:ty => $review:expr),+ $(,)?) => {$(
         impl EventFields for $t {
             fn event_id(&self) -> &str {
                 &self.event_id
@@ -228,13 +229,12 @@ macro_rules! impl_event_fields {
                 self.to_lane
             }
             fn has_review_ref(&self) -> bool {
-                self.review_ref.is_some()
+                let review: fn(&Self) -> bool = $review;
+                review(self)
             }
         }
     )+};
 }
-
-impl_event_fields!(StatusEvent, RawEvent<'_>);
 
 /// The fields of one event that the board's fold and its roles read, borrowed
 /// like [`RawEvent`]'s. A line is read and checked as a whole [`RawEvent`]
@@ -275,35 +275,11 @@ impl<'de> Deserialize<'de> for FoldEvent<'de> {
     }
 }
 
-impl EventFields for FoldEvent<'_> {
-    fn event_id(&self) -> &str {
-        &self.event_id
-    }
-    fn mission_slug(&self) -> &str {
-        &self.mission_slug
-    }
-    fn wp_id(&self) -> &str {
-        &self.wp_id
-    }
-    fn at(&self) -> &str {
-        &self.at
-    }
-    fn actor(&self) -> &str {
-        &self.actor
-    }
-    fn force(&self) -> bool {
-        self.force
-    }
-    fn lane_before(&self) -> Lane {
-        self.from_lane
-    }
-    fn lane_after(&self) -> Lane {
-        self.to_lane
-    }
-    fn has_review_ref(&self) -> bool {
-        self.has_review_ref
-    }
-}
+impl_event_fields!(
+    StatusEvent => |e| e.review_ref.is_some(),
+    RawEvent<'_> => |e| e.review_ref.is_some(),
+    FoldEvent<'_> => |e| e.has_review_ref,
+);
 
 /// A JSON string, borrowed from the input when it has no escapes. Its error
 /// messages are `String`'s ("expected a string").
