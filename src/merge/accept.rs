@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::MergeError;
 use super::{branch_tip, code_lanes, contains, short, CodeLane};
-use crate::error::{Error, Result};
+
+type Result<T, E = MergeError> = std::result::Result<T, E>;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::LanesManifest;
 use crate::mission::{read_meta, write_meta_file, Mission};
@@ -89,7 +91,7 @@ pub struct AcceptReport {
 pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Result<AcceptReport> {
     let store = StatusStore::for_mission(project, mission);
     let (snap, _) = store.snapshot()?;
-    let lanes_result = LanesManifest::for_mission(mission).map_err(crate::Error::from);
+    let lanes_result = LanesManifest::for_mission(mission).map_err(MergeError::from);
     let lanes = lanes_result.as_ref().ok().and_then(|l| l.as_ref());
     let mut gates = Vec::new();
     let mut notes = Vec::new();
@@ -449,7 +451,7 @@ fn artifacts_gate(mission: &Mission, lanes: &Result<Option<LanesManifest>>) -> G
     match lanes {
         Ok(Some(_)) => {}
         Ok(None) => problems.push("lanes.json is missing".into()),
-        Err(e) => problems.push(e.message.clone()),
+        Err(e) => problems.push(crate::error::Diagnose::message(e)),
     }
     Gate::new(
         "artifacts",
@@ -572,9 +574,9 @@ fn run_shell(cmd: &str, dir: &Path) -> std::io::Result<std::process::Output> {
 
 /// The acceptance recorded in meta.json, if any: when, and the lane tips.
 pub(crate) fn recorded(mission: &Mission) -> Result<Option<(String, BTreeMap<String, String>)>> {
-    let meta = read_meta(&mission.meta_file()).map_err(|e| {
-        Error::user(e.to_string())
-            .with_hint(format!("fix or restore {}", mission.meta_file().display()))
+    let meta = read_meta(&mission.meta_file()).map_err(|e| MergeError::UnreadableMeta {
+        path: mission.meta_file(),
+        source: Box::new(e),
     })?;
     let Some(at) = meta
         .get("accepted_at")

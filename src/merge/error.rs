@@ -175,6 +175,73 @@ pub enum MergeError {
     /// A git failure, shown as `git: <what git said>`.
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
+
+    /// meta.json could not be read for the recorded acceptance.
+    #[error("{source}")]
+    UnreadableMeta {
+        path: PathBuf,
+        #[source]
+        source: Box<crate::mission::MissionError>,
+    },
+
+    /// A failure of a merge in progress: the inner error's own words, its hint
+    /// followed by how to resume (`--continue` / `--abort`).
+    #[error("{inner}")]
+    Resumable {
+        slug: String,
+        phase: Phase,
+        #[source]
+        inner: Box<MergeError>,
+    },
+
+    // The modules the merge calls keep their own errors, which speak for themselves.
+    #[error(transparent)]
+    Fs(#[from] crate::fsutil::FsError),
+    #[error(transparent)]
+    Lock(#[from] crate::fsutil::LockError),
+    #[error(transparent)]
+    Status(#[from] crate::status::StatusError),
+    #[error(transparent)]
+    Confine(#[from] crate::confine::ConfineError),
+    #[error(transparent)]
+    Lanes(#[from] crate::lanes::LanesError),
+    #[error(transparent)]
+    Tasks(#[from] crate::tasks_md::TasksError),
+    #[error(transparent)]
+    Mission(Box<crate::mission::MissionError>),
+    #[error(transparent)]
+    Workspace(Box<crate::workspace::WorkspaceError>),
+}
+
+impl From<crate::mission::MissionError> for MergeError {
+    fn from(e: crate::mission::MissionError) -> Self {
+        MergeError::Mission(Box::new(e))
+    }
+}
+
+impl From<crate::workspace::WorkspaceError> for MergeError {
+    fn from(e: crate::workspace::WorkspaceError) -> Self {
+        MergeError::Workspace(Box::new(e))
+    }
+}
+
+impl MergeError {
+    /// The error of another module this one only carries.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
+            MergeError::Git(e) => e,
+            MergeError::Resumable { inner, .. } => inner.as_ref(),
+            MergeError::Fs(e) => e,
+            MergeError::Lock(e) => e,
+            MergeError::Status(e) => e,
+            MergeError::Confine(e) => e,
+            MergeError::Lanes(e) => e,
+            MergeError::Tasks(e) => e,
+            MergeError::Mission(e) => e.as_ref(),
+            MergeError::Workspace(e) => e.as_ref(),
+            _ => return None,
+        })
+    }
 }
 
 /// How a lane conflict gets resolved.
@@ -236,19 +303,28 @@ impl Diagnose for MergeError {
             | MergeError::WriteObjects { .. }
             | MergeError::InterruptHook { .. }
             | MergeError::OutsideProject { .. } => Kind::Internal,
-            MergeError::Git(e) => e.kind(),
-            _ => Kind::User,
+            e => e.wrapped().map_or(Kind::User, Diagnose::kind),
         }
     }
 
     fn message(&self) -> String {
-        match self {
-            MergeError::Git(e) => Diagnose::message(e),
-            _ => self.to_string(),
+        match self.wrapped() {
+            Some(inner) => inner.message(),
+            None => self.to_string(),
         }
     }
 
     fn hint(&self) -> Option<String> {
+        if let MergeError::Resumable { slug, phase, inner } = self {
+            let resume = in_progress_hint(slug, *phase);
+            return Some(match inner.hint() {
+                Some(h) => format!("{h}; then: {resume}"),
+                None => resume,
+            });
+        }
+        if let Some(inner) = self.wrapped() {
+            return inner.hint();
+        }
         Some(match self {
             MergeError::NeedsGit { .. } => "run `git init` and make a first commit".into(),
             MergeError::NoIdentity | MergeError::NoCommitIdentity => "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
@@ -305,8 +381,18 @@ impl Diagnose for MergeError {
                 add.join(" ")
             ),
             MergeError::Io { path, source, .. } => return io_hint(path, source.kind()),
-            MergeError::Git(e) => return e.hint(),
-            MergeError::NoGitDir { .. }
+            MergeError::UnreadableMeta { path, .. } => format!("fix or restore {}", path.display()),
+            MergeError::Git(_)
+            | MergeError::Resumable { .. }
+            | MergeError::Fs(_)
+            | MergeError::Lock(_)
+            | MergeError::Status(_)
+            | MergeError::Confine(_)
+            | MergeError::Lanes(_)
+            | MergeError::Tasks(_)
+            | MergeError::Mission(_)
+            | MergeError::Workspace(_)
+            | MergeError::NoGitDir { .. }
             | MergeError::NothingToAbort { .. }
             | MergeError::TargetDisappeared { .. }
             | MergeError::NoWorkdir
@@ -322,7 +408,7 @@ impl Diagnose for MergeError {
         match self {
             MergeError::Blocked { details, .. } => Some(details.clone()),
             MergeError::Conflict { details, .. } => Some(details.as_ref().clone()),
-            _ => None,
+            e => e.wrapped().and_then(Diagnose::details),
         }
     }
 }

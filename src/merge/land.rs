@@ -34,13 +34,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::accept::{dependency_problems, recorded, unfinished_wps};
-use super::error::{in_progress_hint, ConflictFix, MergeError};
+use super::error::{ConflictFix, MergeError};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
 use super::{
     branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction,
     Strategy,
 };
-use crate::error::{Error, Result};
+type Result<T, E = MergeError> = std::result::Result<T, E>;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
 use crate::project::Project;
@@ -217,14 +217,13 @@ fn read_state(project: &Project, slug: &str) -> Result<Option<MergeState>> {
         return Ok(None);
     }
     let text = fsutil::read_to_string(&path)?;
-    serde_json::from_str(&text).map(Some).map_err(|source| {
-        MergeError::BadState {
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|source| MergeError::BadState {
             line: source.line(),
             path,
             source,
-        }
-        .into()
-    })
+        })
 }
 
 fn write_state(project: &Project, state: &MergeState) -> Result<()> {
@@ -247,8 +246,7 @@ fn remove_state(project: &Project, slug: &str) -> Result<()> {
             action: "remove",
             path,
             source,
-        }
-        .into()),
+        }),
     }
 }
 
@@ -258,11 +256,11 @@ fn merge_lock(project: &Project) -> Result<FileLock> {
         LOCK_TIMEOUT,
         "merges in this repository",
     )
-    .map_err(Error::from)
+    .map_err(MergeError::from)
 }
 
 fn oid(s: &str) -> Result<Oid> {
-    Oid::from_str(s).map_err(|_| MergeError::BadCommitId { id: s.to_string() }.into())
+    Oid::from_str(s).map_err(|_| MergeError::BadCommitId { id: s.to_string() })
 }
 
 /// The branch HEAD of the main checkout points at, if it is on a branch.
@@ -276,7 +274,7 @@ fn head_branch(repo: &Repository) -> Option<String> {
 fn identity(repo: &Repository) -> Result<Signature<'static>> {
     match super::git_identity(repo)? {
         (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
-        _ => Err(MergeError::NoIdentity.into()),
+        _ => Err(MergeError::NoIdentity),
     }
 }
 
@@ -411,8 +409,7 @@ fn refuse_in_progress(project: &Project, mission: &Mission) -> Result<()> {
         slug: mission.slug.clone(),
         target: state.target_branch,
         phase: state.phase,
-    }
-    .into())
+    })
 }
 
 impl Setup {
@@ -436,8 +433,7 @@ impl Setup {
                         .to_string(),
                     at: at.to_string(),
                     commit: mission.meta_str("merged_commit").map(str::to_string),
-                }
-                .into());
+                });
             }
         }
         let target_tip = branch_tip(repo, &target).ok_or_else(|| MergeError::NoTarget {
@@ -469,7 +465,7 @@ fn signature(
         Err(e) if dry_run => {
             blockers.push(Blocker {
                 gate: "identity",
-                problem: e.message.clone(),
+                problem: crate::error::Diagnose::message(&e),
             });
             Ok(Signature::now("spec-kitty", "spec-kitty@localhost")?)
         }
@@ -486,8 +482,7 @@ fn refuse_blockers(mission: &Mission, report: &MergeReport) -> Result<()> {
         slug: mission.slug.clone(),
         problems: report.blockers.iter().map(|b| b.problem.clone()).collect(),
         details: report_details(report),
-    }
-    .into())
+    })
 }
 
 /// The state file written before landing: everything needed to finish,
@@ -956,15 +951,11 @@ fn run_to_end(
 }
 
 /// An error of a merge in progress, its hint followed by how to resume.
-fn resume_hint(slug: &str, phase: Phase, e: Error) -> Error {
-    let hint = in_progress_hint(slug, phase);
-    let hint = match &e.hint {
-        Some(h) => format!("{h}; then: {hint}"),
-        None => hint,
-    };
-    Error {
-        hint: Some(hint),
-        ..e
+fn resume_hint(slug: &str, phase: Phase, e: MergeError) -> MergeError {
+    MergeError::Resumable {
+        slug: slug.to_string(),
+        phase,
+        inner: Box::new(e),
     }
 }
 
@@ -988,8 +979,7 @@ fn land_and_note(
             Phase::Landed,
             MergeError::InterruptHook {
                 target: state.target_branch.clone(),
-            }
-            .into(),
+            },
         ));
     }
     Ok(on)
@@ -1080,13 +1070,12 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
     }
 }
 
-fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> Error {
+fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> MergeError {
     MergeError::Moved {
         branch: branch.to_string(),
         now,
         before: before.map(str::to_string),
     }
-    .into()
 }
 
 /// Make the main checkout's files (and index) go from tree `from` to tree `to`,
@@ -1112,7 +1101,7 @@ fn switch_files(
     }
     drop(index);
     if !edited.is_empty() {
-        return Err(MergeError::Edited { paths: edited }.into());
+        return Err(MergeError::Edited { paths: edited });
     }
     let mut cb = CheckoutBuilder::new();
     cb.force().disable_pathspec_match(true);
@@ -1205,7 +1194,7 @@ fn merge_own(
 fn disk_holds_a_version(repo: &Repository, full: &Path, allowed: [Option<Oid>; 2]) -> Result<bool> {
     let on_disk = match std::fs::symlink_metadata(full) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(allowed.contains(&None)),
-        Err(e) => return Err(io_error("inspect", full, e).into()),
+        Err(e) => return Err(io_error("inspect", full, e)),
         // A link is made in one step: never cut short.
         Ok(m) if m.file_type().is_symlink() => {
             let target = std::fs::read_link(full).map_err(|e| io_error("read", full, e))?;
@@ -1432,13 +1421,7 @@ fn record_on_target(
         "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
         record_summary(mission, &state.target_branch)
     );
-    Ok(super::record::commit_paths(
-        repo,
-        &state.target_branch,
-        &files,
-        &message,
-        on_target,
-    )?)
+    super::record::commit_paths(repo, &state.target_branch, &files, &message, on_target)
 }
 
 /// Finish a merge that stopped part-way.
@@ -1531,8 +1514,7 @@ fn abortable_state(project: &Project, mission: &Mission) -> Result<MergeState> {
         return Err(MergeError::AlreadyFinishing {
             slug: mission.slug.clone(),
             target: state.target_branch,
-        }
-        .into());
+        });
     }
     Ok(state)
 }
@@ -1625,7 +1607,7 @@ fn conflict_pairs(
     Ok(out)
 }
 
-fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) -> Error {
+fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) -> MergeError {
     let lane = |id: &str| code.iter().find(|l| l.lane_id == id);
     let fix = match report.conflicts.first() {
         Some(c) => match lane(&c.between[1]) {
@@ -1645,7 +1627,6 @@ fn conflict_error(mission: &Mission, report: &MergeReport, code: &[CodeLane]) ->
         fix: Box::new(fix),
         details: Box::new(report_details(report)),
     }
-    .into()
 }
 
 fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> MergeError {
@@ -1678,35 +1659,46 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "{\n  \"version\": 1,\n  oops\n").unwrap();
         let e = read_state(&project, "001-x").unwrap_err();
-        let Some(MergeError::BadState { path: p, line, .. }) = e.typed::<MergeError>() else {
+        let MergeError::BadState { path: p, line, .. } = &e else {
             panic!("not typed: {e:?}")
         };
         assert_eq!((p, *line), (&path, 3));
-        assert_eq!(e.kind, crate::error::Kind::User);
-        assert!(std::error::Error::source(e.typed::<MergeError>().unwrap())
+        assert!(std::error::Error::source(&e)
             .unwrap()
             .downcast_ref::<serde_json::Error>()
             .is_some());
+        assert_eq!(crate::Error::from(e).kind, crate::error::Kind::User);
     }
 
     #[test]
     fn state_failures_are_typed() {
         let e = oid("not-a-commit").unwrap_err();
-        assert!(matches!(
-            e.typed::<MergeError>(),
-            Some(MergeError::BadCommitId { id }) if id == "not-a-commit"
-        ));
+        assert!(matches!(&e, MergeError::BadCommitId { id } if id == "not-a-commit"));
         let tmp = tempfile::tempdir().unwrap();
         let project = Project::at(tmp.path());
         let e = state_path(&project, "001-x").unwrap_err();
-        assert!(matches!(
-            e.typed::<MergeError>(),
-            Some(MergeError::NoGitDir { .. })
-        ));
+        assert!(matches!(e, MergeError::NoGitDir { .. }));
         let e = moved_error("main", None, Some("0123456789"));
+        assert!(matches!(&e, MergeError::Moved { branch, now: None, .. } if branch == "main"));
+    }
+
+    /// A failure part-way through keeps the inner error's words and kind, and
+    /// its hint is followed by how to resume.
+    #[test]
+    fn a_resumable_failure_keeps_its_inner_error_and_adds_the_resume_hint() {
+        let inner = MergeError::DetachedHead;
+        let e = crate::Error::from(resume_hint("001-x", Phase::Landing, inner));
+        assert_eq!(e.message, MergeError::DetachedHead.to_string());
+        let hint = e.hint.as_deref().unwrap();
+        assert!(hint.starts_with("switch to a branch"), "{hint}");
+        assert!(
+            hint.contains("; then: ") && hint.contains("--continue"),
+            "{hint}"
+        );
+        let src = std::error::Error::source(&e).unwrap();
         assert!(matches!(
-            e.typed::<MergeError>(),
-            Some(MergeError::Moved { branch, now: None, .. }) if branch == "main"
+            src.downcast_ref::<MergeError>(),
+            Some(MergeError::Resumable { inner, .. }) if matches!(**inner, MergeError::DetachedHead)
         ));
     }
 }
