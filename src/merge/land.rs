@@ -1435,7 +1435,8 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
     run_to_end(project, mission, &repo, state, keep)
 }
 
-/// Remove the ref lock files a killed merge left on its own two branches.
+/// Remove the ref lock files a killed merge left on its own branches (target,
+/// mission, and the lane branches finishing deletes).
 /// git writes the new commit id into `<ref>.lock` and renames it over the ref,
 /// so a kill in between leaves the lock, and every later update of that ref
 /// fails. A lock counts as this merge's own only when it is a regular file
@@ -1444,7 +1445,7 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
 /// anything else belongs to someone else and is left for git's own error.
 /// The merge lock is held, so no other spec-kitty merge is writing them.
 fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
-    let refs = [
+    let mut refs = vec![
         (
             &state.target_branch,
             vec![Some(&state.target_before), Some(&state.target_after)],
@@ -1454,8 +1455,13 @@ fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
             vec![state.mission_before.as_ref(), Some(&state.mission_after)],
         ),
     ];
+    // Finishing deletes the lane branches: git locks each (empty, or its tip).
+    refs.extend(state.lanes.iter().map(|l| (&l.branch, vec![Some(&l.tip)])));
     let target_after = oid(&state.target_after)?;
     for (branch, planned) in refs {
+        if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
+            continue;
+        }
         let lock = repo
             .commondir()
             .join("refs/heads")

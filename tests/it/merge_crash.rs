@@ -462,6 +462,15 @@ fn a_ref_lock_left_by_a_killed_merge_is_cleared_a_foreign_one_is_not() {
             _ => format!("{}\n", "1".repeat(40)),
         };
         fs::write(&lock, &content).unwrap();
+        // Finishing deletes the lane branches; a kill there leaves an empty lock.
+        let lane_branch = state["lanes"][0]["branch"].as_str().unwrap();
+        let lane_lock = fx
+            .root
+            .join(".git/refs/heads")
+            .join(format!("{lane_branch}.lock"));
+        if own == "empty" {
+            fs::write(&lane_lock, "").unwrap();
+        }
         let o = env.run(
             &fx.root,
             &["merge", "--mission", &fx.slug, "--continue", "--json"],
@@ -482,6 +491,7 @@ fn a_ref_lock_left_by_a_killed_merge_is_cleared_a_foreign_one_is_not() {
         } else {
             assert!(o.status.success(), "{own}: {}", stderr(&o));
             assert!(!lock.exists(), "{own}: the merge's own lock is gone");
+            assert!(!lane_lock.exists(), "{own}: the lane branch's lock is gone");
         }
         assert_landed(&env, &fx, round);
     }
