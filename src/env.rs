@@ -212,6 +212,15 @@ pub fn crash_point(point: CrashPoint) {
 }
 
 /// Whether this build has the test hooks compiled in.
+/// Test hook: the dashboard's connection timeouts (header read, idle, request
+/// body) when a test sets them; None without the `test-hooks` feature.
+pub fn dashboard_timeout() -> Option<Duration> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::dashboard_timeout();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
@@ -242,7 +251,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
         doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
     };
-    pub const ALL: [Var; 6] = [
+    pub const DASHBOARD_TIMEOUT_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
+        doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
+    };
+    pub const ALL: [Var; 7] = [
+        DASHBOARD_TIMEOUT_MS,
         MOVE_CRASH,
         INIT_RACE_MS,
         CREATE_RACE_MS,
@@ -277,6 +291,12 @@ mod hooks {
 
     pub fn merge_interrupt_after_landing() -> bool {
         get(MERGE_INTERRUPT).as_deref() == Some("landed")
+    }
+
+    pub fn dashboard_timeout() -> Option<std::time::Duration> {
+        get(DASHBOARD_TIMEOUT_MS)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
     }
 }
 
