@@ -31,6 +31,9 @@ pub struct MoveRequest {
     /// Set by `spec-kitty merge`: the commit the work landed in (satisfies the
     /// `merged` guard of approved -> done, recorded as `merged_commit`).
     pub landed: Option<String>,
+    /// An orchestrator's validated policy, recorded on every event of the move
+    /// as `policy_metadata` (see `ops::orchestrator::Policy`).
+    pub policy_metadata: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +130,9 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 None => merge_problem = work::merge_problem(project, mission, &file, &events)?,
             }
         }
+    }
+    if let Some(p) = &req.policy_metadata {
+        extra.insert("policy_metadata".into(), p.clone());
     }
     let open = open_subtasks(mission, &file.id)?;
     let feedback = req.review_feedback.clone().or_else(|| req.note.clone());

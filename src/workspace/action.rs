@@ -181,6 +181,18 @@ pub fn implement(
     wp_id: Option<&str>,
     agent: &str,
 ) -> Result<Handoff> {
+    implement_with(project, mission, wp_id, agent, None)
+}
+
+/// [`implement`], recording `policy_metadata` (an orchestrator's validated
+/// policy) on the claim's events.
+pub fn implement_with(
+    project: &Project,
+    mission: &Mission,
+    wp_id: Option<&str>,
+    agent: &str,
+    policy_metadata: Option<&serde_json::Value>,
+) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
     check_docs(mission)?;
     let store = StatusStore::for_mission(project, mission);
@@ -236,6 +248,7 @@ pub fn implement(
                 to: "in_progress".into(),
                 agent: Some(agent.to_string()),
                 workspace: Some(ws.path.display().to_string()),
+                policy_metadata: policy_metadata.cloned(),
                 ..Default::default()
             },
         )?;

@@ -133,6 +133,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             reason,
             workspace: None,
             landed: None,
+            policy_metadata: None,
         },
     )?;
     for w in &out.warnings {
