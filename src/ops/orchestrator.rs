@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use crate::error::Diagnose;
 use crate::mission::Mission;
 use crate::project::Project;
+use crate::status::ops::MoveRequest;
 use crate::status::{Lane, Snapshot, StatusStore};
 
 /// The contract version this host speaks.
@@ -685,9 +686,6 @@ fn require_policy(policy: Option<&Policy>, what: &str) -> Result<Value> {
         .ok_or_else(|| OrchError::new(ErrorCode::PolicyMetadataRequired, format!("--policy is required {what}")))
 }
 
-fn not_yet(verb: &str) -> OrchError {
-    OrchError::new(ErrorCode::Internal, format!("orchestrator-api {verb} is not implemented yet"))
-}
 
 // ---------------------------------------------------------------------------
 // The verbs
@@ -847,31 +845,291 @@ pub fn list_ready(project: &Project, req: &MissionRequest) -> Result<ListReadyOu
 }
 
 /// `start-implementation`: planned -> claimed -> in_progress in one call
-/// (idempotent for the same actor), handing out the WP's real lane worktree.
+/// (idempotent for the same actor), handing out the WP's real lane worktree
+/// as `agent action implement` creates it (with the approved work of every
+/// dependency merged in).
 pub fn start_implementation(
     project: &Project,
     req: &StartImplementationRequest,
 ) -> Result<StartImplementationOutcome> {
-    require_policy(req.policy.as_ref(), "for start-implementation")?;
+    let policy = require_policy(req.policy.as_ref(), "for start-implementation")?;
     check_actor(&req.actor)?;
     let mission = find_mission(project, &req.mission)?;
-    find_wp(&mission, &req.wp)?;
-    Err(not_yet("start-implementation"))
+    let file = find_wp(&mission, &req.wp)?;
+    let me = acting_as(&req.actor, req.policy.as_ref(), ActingRole::Implementer);
+    let (snap, events) = snapshot(project, &mission)?;
+    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+    match from {
+        Lane::Planned => {}
+        Lane::Claimed | Lane::InProgress => {
+            if let Some(owner) =
+                crate::status::work::claimant(&events, &file.id).filter(|o| !o.is_empty() && *o != me)
+            {
+                return Err(already_claimed(&mission, &file.id, from, &owner, &me));
+            }
+        }
+        other => {
+            return Err(OrchError::new(
+                ErrorCode::TransitionRejected,
+                format!("WP {} is in '{other}', cannot start implementation", file.id),
+            ))
+        }
+    }
+    let extra = policy_extra(Some(policy));
+    let handoff = match crate::workspace::action::implement_with(
+        project,
+        &mission,
+        Some(&file.id),
+        &me,
+        &extra,
+    ) {
+        Ok(h) => h,
+        Err(
+            crate::workspace::WorkspaceError::ClaimedBy { owner, .. }
+            | crate::workspace::WorkspaceError::ClaimedJustNow { owner, .. },
+        ) => return Err(already_claimed(&mission, &file.id, from, &owner, &me)),
+        Err(e) => return Err(e.into()),
+    };
+    let no_op = from == Lane::InProgress;
+    Ok(StartImplementationOutcome {
+        mission: identity(&mission),
+        wp_id: file.id.clone(),
+        from_lane: from,
+        to_lane: Lane::InProgress,
+        workspace_path: handoff.workspace.path.display().to_string(),
+        prompt_path: file.path.display().to_string(),
+        policy_metadata_recorded: !no_op,
+        no_op,
+    })
+}
+
+fn already_claimed(mission: &Mission, wp: &str, lane: Lane, owner: &str, me: &str) -> OrchError {
+    let state = if lane == Lane::InProgress {
+        "in_progress"
+    } else {
+        "claimed"
+    };
+    let mut data = serde_json::to_value(identity(mission)).unwrap_or_default();
+    if let Value::Object(m) = &mut data {
+        m.insert("claimed_by".into(), owner.into());
+        m.insert("requesting_actor".into(), me.into());
+    }
+    OrchError::with(
+        ErrorCode::WpAlreadyClaimed,
+        format!("WP {wp} is already {state} by '{owner}'"),
+        data,
+    )
+}
+
+/// The keys recorded with a move's events for a policy.
+fn policy_extra(policy: Option<Value>) -> Map<String, Value> {
+    let mut m = Map::new();
+    if let Some(p) = policy {
+        m.insert("policy_metadata".into(), p);
+    }
+    m
 }
 
 /// `start-review`: for_review -> in_review, the reviewer taking the review.
 pub fn start_review(project: &Project, req: &StartReviewRequest) -> Result<StartReviewOutcome> {
-    require_policy(req.policy.as_ref(), "for start-review")?;
+    let policy = require_policy(req.policy.as_ref(), "for start-review")?;
     check_actor(&req.actor)?;
+    if let Some(r) = &req.review_ref {
+        check_text("--review-ref", r)?;
+    }
     let mission = find_mission(project, &req.mission)?;
-    find_wp(&mission, &req.wp)?;
-    Err(not_yet("start-review"))
+    let file = find_wp(&mission, &req.wp)?;
+    let me = acting_as(&req.actor, req.policy.as_ref(), ActingRole::Reviewer);
+    let moved = crate::status::ops::move_wp(
+        project,
+        &mission,
+        &MoveRequest {
+            wp_id: file.id.clone(),
+            to: Lane::InReview.to_string(),
+            agent: Some(me),
+            note: req.review_ref.clone(),
+            extra: policy_extra(Some(policy)),
+            ..Default::default()
+        },
+    )?;
+    Ok(StartReviewOutcome {
+        mission: identity(&mission),
+        wp_id: file.id.clone(),
+        from_lane: moved.from_lane,
+        to_lane: Lane::InReview,
+        prompt_path: file.path.display().to_string(),
+        policy_metadata_recorded: !moved.event_ids.is_empty(),
+    })
 }
 
-/// `transition`: one lane move.
+/// Lanes whose moves need a policy (the reference's run-affecting lanes: a WP
+/// being worked on or reviewed).
+pub fn run_affecting(lane: Lane) -> bool {
+    matches!(
+        lane,
+        Lane::Claimed | Lane::InProgress | Lane::ForReview | Lane::InReview | Lane::Approved
+    )
+}
+
+/// The role a move from `from` to `to` is made in.
+fn role_of(from: Lane, to: Lane) -> ActingRole {
+    let reviewing = matches!(from, Lane::ForReview | Lane::InReview | Lane::Approved);
+    match to {
+        Lane::Claimed | Lane::ForReview => ActingRole::Implementer,
+        Lane::InReview | Lane::Approved | Lane::Done => ActingRole::Reviewer,
+        Lane::InProgress | Lane::Planned if reviewing => ActingRole::Reviewer,
+        Lane::InProgress | Lane::Planned => ActingRole::Implementer,
+        Lane::Blocked | Lane::Canceled => ActingRole::Other,
+    }
+}
+
+fn rejected(message: impl Into<String>) -> OrchError {
+    OrchError::new(ErrorCode::TransitionRejected, message)
+}
+
+/// `transition`: one lane move. `--force` skips the table's guards except two
+/// that always hold: a hand-in (`for_review`) needs a commit on the lane since
+/// the claim, and `approved`/`done` need a review verdict by a reviewer other
+/// than the implementer. `done` records the approval, then the WP as done; its
+/// work lands on the target with `merge-mission`.
 pub fn transition(project: &Project, req: &TransitionRequest) -> Result<TransitionOutcome> {
-    let _ = (project, req);
-    Err(not_yet("transition"))
+    let to = Lane::parse(&req.to).map_err(|_| {
+        OrchError::usage(format!(
+            "unknown lane '{}'; lanes: planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled",
+            req.to
+        ))
+    })?;
+    if run_affecting(to) && req.policy.is_none() {
+        return Err(OrchError::new(
+            ErrorCode::PolicyMetadataRequired,
+            format!("--policy is required when transitioning to '{to}'"),
+        ));
+    }
+    if req.evidence.as_ref().is_some_and(|e| !e.is_object()) {
+        return Err(OrchError::usage("--evidence-json must decode to a JSON object"));
+    }
+    check_actor(&req.actor)?;
+    for (flag, text) in [("--note", &req.note), ("--review-ref", &req.review_ref)] {
+        if let Some(t) = text {
+            check_text(flag, t)?;
+        }
+    }
+    let mission = find_mission(project, &req.mission)?;
+    let file = find_wp(&mission, &req.wp)?;
+    let (snap, _) = snapshot(project, &mission)?;
+    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+    let me = acting_as(&req.actor, req.policy.as_ref(), role_of(from, to));
+    let mut extra = policy_extra(req.policy.as_ref().map(Policy::to_value));
+    if let Some(e) = &req.evidence {
+        extra.insert("orchestrator_evidence".into(), e.clone());
+    }
+    let base = MoveRequest {
+        wp_id: file.id.clone(),
+        agent: Some(me.clone()),
+        note: req.note.clone(),
+        extra: extra.clone(),
+        ..Default::default()
+    };
+    let move_to = |lane: Lane, r: MoveRequest| -> Result<crate::status::ops::MoveOutcome> {
+        Ok(crate::status::ops::move_wp(
+            project,
+            &mission,
+            &MoveRequest {
+                to: lane.to_string(),
+                ..r
+            },
+        )?)
+    };
+    let recorded = match to {
+        Lane::ForReview => {
+            if req.subtasks_complete == Some(false) {
+                return Err(rejected(format!(
+                    "{} cannot be handed in: the caller reports its subtasks are not complete",
+                    file.id
+                )));
+            }
+            if req.implementation_evidence_present == Some(false) {
+                return Err(rejected(format!(
+                    "{} cannot be handed in: the caller reports no implementation evidence",
+                    file.id
+                )));
+            }
+            // Never forced: the hand-in needs the work committed on the lane.
+            move_to(to, base)?.event_ids.len()
+        }
+        Lane::Approved | Lane::Done => {
+            let reviewing = matches!(from, Lane::ForReview | Lane::InReview);
+            if !reviewing && from != Lane::Approved {
+                return Err(rejected(format!(
+                    "{} is {from}: no {to} without an approval; it must be handed in (for_review) and approved by a reviewer first",
+                    file.id
+                )));
+            }
+            let mut n = 0;
+            if reviewing {
+                let verdict = req
+                    .review_ref
+                    .clone()
+                    .or_else(|| req.note.clone())
+                    .or_else(|| req.evidence.as_ref().map(|e| e.to_string()))
+                    .filter(|v| !v.trim().is_empty());
+                let Some(verdict) = verdict else {
+                    return Err(rejected(format!(
+                        "{} needs a review verdict to be {to}: give --review-ref or --note",
+                        file.id
+                    )));
+                };
+                // Never forced: the verdict is the reviewer's (not the implementer's).
+                n += move_to(
+                    Lane::Approved,
+                    MoveRequest {
+                        review_feedback: Some(verdict),
+                        ..base.clone()
+                    },
+                )?
+                .event_ids
+                .len();
+            }
+            if to == Lane::Done {
+                let reason = format!(
+                    "approved; recorded done by {me} through orchestrator-api (its work lands on the target with merge-mission)"
+                );
+                n += move_to(
+                    Lane::Done,
+                    MoveRequest {
+                        force: true,
+                        reason: Some(reason.clone()),
+                        note: Some(req.note.clone().unwrap_or(reason)),
+                        ..base
+                    },
+                )?
+                .event_ids
+                .len();
+            }
+            n
+        }
+        _ => {
+            let reason = req.note.clone().or_else(|| req.review_ref.clone());
+            move_to(
+                to,
+                MoveRequest {
+                    force: req.force,
+                    reason: if req.force { reason } else { None },
+                    review_feedback: req.review_ref.clone(),
+                    ..base
+                },
+            )?
+            .event_ids
+            .len()
+        }
+    };
+    Ok(TransitionOutcome {
+        mission: identity(&mission),
+        wp_id: file.id.clone(),
+        from_lane: from,
+        to_lane: to,
+        policy_metadata_recorded: req.policy.is_some() && recorded > 0,
+    })
 }
 
 /// `append-history`: a line in the WP file's activity log.
@@ -882,25 +1140,196 @@ pub fn append_history(
     check_actor(&req.actor)?;
     check_text("--note", &req.note)?;
     let mission = find_mission(project, &req.mission)?;
-    find_wp(&mission, &req.wp)?;
-    Err(not_yet("append-history"))
+    let file = find_wp(&mission, &req.wp)?;
+    let note: String = req
+        .note
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    crate::status::ops::add_history(project, &mission, &file.id, &req.actor, note.trim())?;
+    Ok(AppendHistoryOutcome {
+        mission: identity(&mission),
+        wp_id: file.id.clone(),
+        history_entry_id: format!("hist-{}", random_hex()?),
+    })
 }
 
-/// `accept-mission`: record the acceptance once every WP is done.
+/// 32 random hex digits.
+fn random_hex() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| OrchError::new(ErrorCode::Internal, format!("no randomness: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `accept-mission`: once every WP is done, run the acceptance gates of
+/// `spec-kitty accept` and record the acceptance in meta.json.
 pub fn accept_mission(
     project: &Project,
     req: &AcceptMissionRequest,
 ) -> Result<AcceptMissionOutcome> {
     check_actor(&req.actor)?;
-    let _ = find_mission(project, &req.mission)?;
-    Err(not_yet("accept-mission"))
+    let mission = find_mission(project, &req.mission)?;
+    let (snap, _) = snapshot(project, &mission)?;
+    let mut ids: std::collections::BTreeSet<String> =
+        dependency_graph(&mission)?.into_keys().collect();
+    ids.extend(snap.work_packages.keys().cloned());
+    let incomplete: Vec<String> = ids
+        .into_iter()
+        .filter(|id| snap.lane_of(id) != Some(Lane::Done))
+        .collect();
+    let not_ready = |message: String, incomplete: Vec<String>, problems: Vec<String>| {
+        let mut data = serde_json::to_value(identity(&mission)).unwrap_or_default();
+        if let Value::Object(m) = &mut data {
+            m.insert("incomplete_wps".into(), incomplete.into());
+            if !problems.is_empty() {
+                m.insert("problems".into(), problems.into());
+            }
+        }
+        OrchError::with(ErrorCode::MissionNotReady, message, data)
+    };
+    if !incomplete.is_empty() {
+        return Err(not_ready(
+            format!("Mission has {} incomplete WP(s)", incomplete.len()),
+            incomplete,
+            Vec::new(),
+        ));
+    }
+    let report = crate::merge::accept(
+        project,
+        &mission,
+        &crate::merge::AcceptOptions {
+            actor: Some(req.actor.clone()),
+            mode: Some("auto".into()),
+            ..Default::default()
+        },
+    )?;
+    if !report.accepted {
+        let problems: Vec<String> = report
+            .gates
+            .iter()
+            .filter(|g| !g.passed)
+            .flat_map(|g| g.problems.iter().map(move |p| format!("{}: {p}", g.name)))
+            .collect();
+        return Err(not_ready(
+            format!("Mission is not ready: {}", problems.join("; ")),
+            Vec::new(),
+            problems,
+        ));
+    }
+    Ok(AcceptMissionOutcome {
+        mission: identity(&mission),
+        accepted: true,
+        mode: "auto".into(),
+        accepted_at: report.accepted_at.unwrap_or_default(),
+    })
 }
 
-/// `merge-mission`: land every lane on the target as `spec-kitty merge` does.
+/// `merge-mission`: land every lane on the target as `spec-kitty merge` does
+/// (each WP's work once, worktrees and lane branches removed, the tree clean),
+/// then push the target when asked.
 pub fn merge_mission(
     project: &Project,
     req: &MergeMissionRequest,
 ) -> Result<MergeMissionOutcome> {
-    let _ = find_mission(project, &req.mission)?;
-    Err(not_yet("merge-mission"))
+    let strategy = match req.strategy.as_str() {
+        "merge" => crate::merge::Strategy::Merge,
+        "squash" => crate::merge::Strategy::Squash,
+        "rebase" => crate::merge::Strategy::Rebase,
+        other => {
+            return Err(OrchError::with(
+                ErrorCode::UnsupportedStrategy,
+                format!("Strategy '{other}' is not supported. Supported strategies: merge, rebase, squash"),
+                serde_json::json!({"strategy": other, "supported": ["merge", "rebase", "squash"]}),
+            ))
+        }
+    };
+    let mission = find_mission(project, &req.mission)?;
+    let lanes = crate::lanes::LanesManifest::for_mission(&mission)?;
+    let target = crate::merge::target_branch(&mission, lanes.as_ref());
+    let preflight = |errors: Vec<String>| {
+        let mut data = serde_json::to_value(identity(&mission)).unwrap_or_default();
+        if let Value::Object(m) = &mut data {
+            let shown = req.target.clone().unwrap_or_else(|| target.clone());
+            m.insert("target_branch".into(), shown.into());
+            m.insert("errors".into(), errors.into());
+        }
+        OrchError::with(ErrorCode::PreflightFailed, "Merge failed", data)
+    };
+    let mut errors = Vec::new();
+    if let Some(t) = &req.target {
+        if *t != target {
+            errors.push(format!(
+                "--target {t} is not the mission's target branch {target} (meta.json); merge-mission lands on {target}"
+            ));
+        }
+    }
+    if lanes.is_none() {
+        errors.push(format!(
+            "{} has no lanes.json; run `spec-kitty agent mission finalize-tasks --mission {}`",
+            mission.slug, mission.slug
+        ));
+    }
+    if !project.is_git() {
+        errors.push(format!("{} is not a git repository", project.root.display()));
+    }
+    if !errors.is_empty() {
+        return Err(preflight(errors));
+    }
+    let report = crate::merge::merge(
+        project,
+        &mission,
+        &crate::merge::MergeOptions {
+            strategy,
+            dry_run: false,
+            keep_worktrees: false,
+        },
+    )
+    .map_err(|e| preflight(vec![describe(&e)]))?;
+    if req.push {
+        push(project, &target).map_err(|e| preflight(vec![e]))?;
+    }
+    let mut merged_wps: Vec<String> = report
+        .lanes
+        .iter()
+        .flat_map(|l| l.wp_ids.iter().cloned())
+        .collect();
+    merged_wps.sort();
+    merged_wps.dedup();
+    Ok(MergeMissionOutcome {
+        mission: identity(&mission),
+        merged: true,
+        target_branch: report.target_branch.clone(),
+        strategy: req.strategy.clone(),
+        merged_wps,
+        worktree_removed: !report.removed_worktrees.is_empty(),
+    })
+}
+
+/// `git push origin <target>` when the repository has an `origin` remote.
+fn push(project: &Project, target: &str) -> std::result::Result<(), String> {
+    if !crate::ids::is_branch_name(target) {
+        return Err(format!("merged, but the target {target:?} is not a branch name git can push"));
+    }
+    let repo = git2::Repository::open(&project.root).map_err(|e| e.message().to_string())?;
+    if repo.find_remote("origin").is_err() {
+        return Err(format!(
+            "merged into {target}, but --push needs an `origin` remote and this repository has none"
+        ));
+    }
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&project.root)
+        .args(["push", "origin"])
+        .arg(format!("refs/heads/{target}:refs/heads/{target}"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("merged into {target}, but git push could not start: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "merged into {target}, but git push origin {target} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(())
 }

@@ -31,9 +31,9 @@ pub struct MoveRequest {
     /// Set by `spec-kitty merge`: the commit the work landed in (satisfies the
     /// `merged` guard of approved -> done, recorded as `merged_commit`).
     pub landed: Option<String>,
-    /// An orchestrator's validated policy, recorded on every event of the move
-    /// as `policy_metadata` (see `ops::orchestrator::Policy`).
-    pub policy_metadata: Option<serde_json::Value>,
+    /// Extra keys recorded on every event of the move (an orchestrator's
+    /// validated `policy_metadata`, its `evidence`); keys the move sets itself win.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,8 +131,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             }
         }
     }
-    if let Some(p) = &req.policy_metadata {
-        extra.insert("policy_metadata".into(), p.clone());
+    for (k, v) in &req.extra {
+        if !extra.contains_key(k) {
+            extra.insert(k.clone(), v.clone());
+        }
     }
     let open = open_subtasks(mission, &file.id)?;
     let feedback = req.review_feedback.clone().or_else(|| req.note.clone());

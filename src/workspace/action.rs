@@ -181,17 +181,17 @@ pub fn implement(
     wp_id: Option<&str>,
     agent: &str,
 ) -> Result<Handoff> {
-    implement_with(project, mission, wp_id, agent, None)
+    implement_with(project, mission, wp_id, agent, &serde_json::Map::new())
 }
 
-/// [`implement`], recording `policy_metadata` (an orchestrator's validated
-/// policy) on the claim's events.
+/// [`implement`], recording `extra` keys (an orchestrator's validated
+/// `policy_metadata`) on the claim's events.
 pub fn implement_with(
     project: &Project,
     mission: &Mission,
     wp_id: Option<&str>,
     agent: &str,
-    policy_metadata: Option<&serde_json::Value>,
+    extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
     check_docs(mission)?;
@@ -248,7 +248,7 @@ pub fn implement_with(
                 to: "in_progress".into(),
                 agent: Some(agent.to_string()),
                 workspace: Some(ws.path.display().to_string()),
-                policy_metadata: policy_metadata.cloned(),
+                extra: extra.clone(),
                 ..Default::default()
             },
         )?;

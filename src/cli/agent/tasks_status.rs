@@ -133,7 +133,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             reason,
             workspace: None,
             landed: None,
-            policy_metadata: None,
+            extra: Default::default(),
         },
     )?;
     for w in &out.warnings {
