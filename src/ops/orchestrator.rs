@@ -303,7 +303,9 @@ impl Policy {
             }
         }
         if !map["dangerous_flags"].is_array() {
-            return Err(policy_error("--policy.dangerous_flags must be a JSON array"));
+            return Err(policy_error(
+                "--policy.dangerous_flags must be a JSON array",
+            ));
         }
         for (k, v) in map {
             if secret_in(v) {
@@ -674,18 +676,23 @@ fn find_wp(mission: &Mission, wp: &str) -> Result<crate::tasks_md::WpFile> {
     }
 }
 
-fn snapshot(project: &Project, mission: &Mission) -> Result<(Snapshot, Vec<crate::status::StatusEvent>)> {
+fn snapshot(
+    project: &Project,
+    mission: &Mission,
+) -> Result<(Snapshot, Vec<crate::status::StatusEvent>)> {
     let store = StatusStore::for_mission(project, mission);
     let events = store.read()?.events;
     Ok((crate::status::reduce(&events), events))
 }
 
 fn require_policy(policy: Option<&Policy>, what: &str) -> Result<Value> {
-    policy
-        .map(Policy::to_value)
-        .ok_or_else(|| OrchError::new(ErrorCode::PolicyMetadataRequired, format!("--policy is required {what}")))
+    policy.map(Policy::to_value).ok_or_else(|| {
+        OrchError::new(
+            ErrorCode::PolicyMetadataRequired,
+            format!("--policy is required {what}"),
+        )
+    })
 }
-
 
 // ---------------------------------------------------------------------------
 // The verbs
@@ -862,8 +869,8 @@ pub fn start_implementation(
     match from {
         Lane::Planned => {}
         Lane::Claimed | Lane::InProgress => {
-            if let Some(owner) =
-                crate::status::work::claimant(&events, &file.id).filter(|o| !o.is_empty() && *o != me)
+            if let Some(owner) = crate::status::work::claimant(&events, &file.id)
+                .filter(|o| !o.is_empty() && *o != me)
             {
                 return Err(already_claimed(&mission, &file.id, from, &owner, &me));
             }
@@ -871,7 +878,10 @@ pub fn start_implementation(
         other => {
             return Err(OrchError::new(
                 ErrorCode::TransitionRejected,
-                format!("WP {} is in '{other}', cannot start implementation", file.id),
+                format!(
+                    "WP {} is in '{other}', cannot start implementation",
+                    file.id
+                ),
             ))
         }
     }
@@ -1006,7 +1016,9 @@ pub fn transition(project: &Project, req: &TransitionRequest) -> Result<Transiti
         ));
     }
     if req.evidence.as_ref().is_some_and(|e| !e.is_object()) {
-        return Err(OrchError::usage("--evidence-json must decode to a JSON object"));
+        return Err(OrchError::usage(
+            "--evidence-json must decode to a JSON object",
+        ));
     }
     check_actor(&req.actor)?;
     for (flag, text) in [("--note", &req.note), ("--review-ref", &req.review_ref)] {
@@ -1228,21 +1240,18 @@ pub fn accept_mission(
 /// `merge-mission`: land every lane on the target as `spec-kitty merge` does
 /// (each WP's work once, worktrees and lane branches removed, the tree clean),
 /// then push the target when asked.
-pub fn merge_mission(
-    project: &Project,
-    req: &MergeMissionRequest,
-) -> Result<MergeMissionOutcome> {
+pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<MergeMissionOutcome> {
     let strategy = match req.strategy.as_str() {
         "merge" => crate::merge::Strategy::Merge,
         "squash" => crate::merge::Strategy::Squash,
         "rebase" => crate::merge::Strategy::Rebase,
-        other => {
-            return Err(OrchError::with(
-                ErrorCode::UnsupportedStrategy,
-                format!("Strategy '{other}' is not supported. Supported strategies: merge, rebase, squash"),
-                serde_json::json!({"strategy": other, "supported": ["merge", "rebase", "squash"]}),
-            ))
-        }
+        other => return Err(OrchError::with(
+            ErrorCode::UnsupportedStrategy,
+            format!(
+                "Strategy '{other}' is not supported. Supported strategies: merge, rebase, squash"
+            ),
+            serde_json::json!({"strategy": other, "supported": ["merge", "rebase", "squash"]}),
+        )),
     };
     let mission = find_mission(project, &req.mission)?;
     let lanes = crate::lanes::LanesManifest::for_mission(&mission)?;
@@ -1271,7 +1280,10 @@ pub fn merge_mission(
         ));
     }
     if !project.is_git() {
-        errors.push(format!("{} is not a git repository", project.root.display()));
+        errors.push(format!(
+            "{} is not a git repository",
+            project.root.display()
+        ));
     }
     if !errors.is_empty() {
         return Err(preflight(errors));
@@ -1309,7 +1321,9 @@ pub fn merge_mission(
 /// `git push origin <target>` when the repository has an `origin` remote.
 fn push(project: &Project, target: &str) -> std::result::Result<(), String> {
     if !crate::ids::is_branch_name(target) {
-        return Err(format!("merged, but the target {target:?} is not a branch name git can push"));
+        return Err(format!(
+            "merged, but the target {target:?} is not a branch name git can push"
+        ));
     }
     let repo = git2::Repository::open(&project.root).map_err(|e| e.message().to_string())?;
     if repo.find_remote("origin").is_err() {

@@ -17,9 +17,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::ops::orchestrator::{
-    self as orch, ErrorCode, OrchError, Policy, CONTRACT_VERSION,
-};
+use crate::ops::orchestrator::{self as orch, ErrorCode, OrchError, Policy, CONTRACT_VERSION};
 use crate::project::Project;
 
 /// Machine-contract API for external orchestrators (JSON envelope on stdout, always)
@@ -345,16 +343,24 @@ fn flag(yes: bool, no: bool) -> Option<bool> {
 /// the reference (a missing policy, then an invalid one, then the mission).
 pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
     match verb {
-        Verb::ContractVersion { provider_version } => to_value(orch::contract_version(
-            &orch::ContractVersionRequest { provider_version },
-        )?),
+        Verb::ContractVersion { provider_version } => {
+            to_value(orch::contract_version(&orch::ContractVersionRequest {
+                provider_version,
+            })?)
+        }
         Verb::MissionState(a) => {
             let p = project(cwd, &a.mission)?;
-            to_value(orch::mission_state(&p, &orch::MissionRequest { mission: a.mission })?)
+            to_value(orch::mission_state(
+                &p,
+                &orch::MissionRequest { mission: a.mission },
+            )?)
         }
         Verb::ListReady(a) => {
             let p = project(cwd, &a.mission)?;
-            to_value(orch::list_ready(&p, &orch::MissionRequest { mission: a.mission })?)
+            to_value(orch::list_ready(
+                &p,
+                &orch::MissionRequest { mission: a.mission },
+            )?)
         }
         Verb::StartImplementation(a) => {
             let req = orch::StartImplementationRequest {
@@ -384,7 +390,9 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
                     ErrorCode::PolicyMetadataRequired,
                     format!(
                         "--policy is required when transitioning to '{}'",
-                        crate::status::Lane::parse(&a.to).map(|l| l.to_string()).unwrap_or_default()
+                        crate::status::Lane::parse(&a.to)
+                            .map(|l| l.to_string())
+                            .unwrap_or_default()
                     ),
                 ));
             }
