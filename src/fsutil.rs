@@ -1013,6 +1013,40 @@ mod tests {
         assert!(fs::symlink_metadata(&link).unwrap().is_file());
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_folder_holding_its_own_kittify_is_never_a_write_root() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        fs::create_dir_all(root.join(".kittify")).unwrap();
+        let home = dir.path().join("home");
+        fs::create_dir_all(home.join(".kittify")).unwrap();
+        let home = fs::canonicalize(home).unwrap();
+        symlink(&home, root.join("research")).unwrap();
+        let file = root.join("research/evidence.csv");
+        let e = atomic_write(&file, b"x").unwrap_err();
+        match &e {
+            FsError::Outside { to, root: r, .. } => {
+                assert_eq!(to, &home, "names where the link resolves");
+                assert_eq!(r, &fs::canonicalize(&root).unwrap());
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = create_dir_all(&root.join("research/sub")).unwrap_err();
+        assert!(matches!(e, FsError::Outside { .. }), "{e:?}");
+        assert!(check_write(&file).is_err());
+        let lock = FileLock::acquire(&root.join("research/x.lock"), LOCK_TIMEOUT, "x");
+        assert!(matches!(lock, Err(LockError::Confined(_))), "{lock:?}");
+        assert_eq!(
+            fs::read_dir(&home).unwrap().count(),
+            1,
+            "only .kittify there"
+        );
+        // A folder that does not exist yet resolves through its existing parent.
+        assert_eq!(resolved(&root.join("research/a/b")), home.join("a/b"));
+    }
+
     #[test]
     fn stale_temps_of_dead_processes_are_removed() {
         let dir = tempfile::tempdir().unwrap();

@@ -251,3 +251,15 @@ fn a_refusal_prints_repo_chosen_link_targets_escaped() {
     assert!(err.contains("evil\\u{1b}[31m\\u{7}dir"), "{err}");
     assert_eq!(files(&evil), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn a_linked_kitty_specs_never_receives_a_new_mission() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let home = fake_home(&env, "home");
+    let before = files(&home);
+    symlink(&home, root.join("kitty-specs")).unwrap();
+    let out = env.run(&root, &["agent", "mission", "create", "demo", "--json"]);
+    refused(&out, &["kitty-specs", &home.display().to_string()]);
+    assert_eq!(files(&home), before, "no mission made in the linked folder");
+}
