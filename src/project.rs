@@ -39,9 +39,14 @@ pub struct Project {
 }
 
 impl Project {
-    /// Find the project that contains `start`.
+    /// Find the project that contains `start`. The search starts from the
+    /// canonical path (links resolved), so a linked folder inside a project is
+    /// never a project of its own, whatever it holds, and the root found is
+    /// canonical: the confinement root of every write of the command
+    /// ([`crate::fsutil::fix_confinement_root`]).
     pub fn discover(start: &Path) -> Result<Project, ProjectError> {
         let start = absolute(start);
+        let start = fs::canonicalize(&start).unwrap_or(start);
         let mut dir: Option<&Path> = Some(&start);
         while let Some(d) = dir {
             let dotgit = d.join(".git");
@@ -87,9 +92,11 @@ impl Project {
         Err(ProjectError::NotAProject { start })
     }
 
-    /// Build a project rooted at `root` without searching (used right after `init`).
+    /// Build a project rooted at `root` without searching (used right after
+    /// `init`). The root is canonical when it exists.
     pub fn at(root: &Path) -> Project {
         let root = absolute(root);
+        let root = fs::canonicalize(&root).unwrap_or(root);
         let git_common_dir = git_dir_of(&root);
         Project {
             root,

@@ -239,15 +239,8 @@ fn write_state(project: &Project, state: &MergeState) -> Result<()> {
 
 fn remove_state(project: &Project, slug: &str) -> Result<()> {
     let path = state_path(project, slug)?;
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(MergeError::Io {
-            action: "remove",
-            path,
-            source,
-        }),
-    }
+    crate::confine::remove_file(project, &path)?;
+    Ok(())
 }
 
 fn merge_lock(project: &Project) -> Result<FileLock> {

@@ -77,6 +77,19 @@ pub enum StatusError {
         line: usize,
         key: &'static str,
     },
+    /// A merge driver refused its input: not its own format, or a conflict it
+    /// cannot resolve. `file` is the path git is merging (`%P`), or says that
+    /// git did not pass it; "ours" was left untouched.
+    #[error("{}: {}", crate::shell::printable(.file), crate::shell::printable(.reason))]
+    DriverRefused { file: String, reason: String },
+    /// A merge driver met a conflict it cannot resolve in its own format
+    /// (`file` as in [`StatusError::DriverRefused`]); "ours" was left untouched.
+    #[error("{}: {source}", crate::shell::printable(.file))]
+    DriverConflict {
+        file: String,
+        #[source]
+        source: Box<StatusError>,
+    },
     /// Two events with one id and different payloads.
     #[error(
         "conflicting payloads for event_id {event_id:?}: two different events carry the same id"
@@ -118,6 +131,7 @@ impl StatusError {
             StatusError::Lock(e) => e,
             StatusError::Git(e) => e,
             StatusError::Confine(e) => e,
+            StatusError::DriverConflict { source, .. } => source.as_ref(),
             StatusError::Lanes(e) => e,
             StatusError::Tasks(e) => e,
             _ => return None,
@@ -161,6 +175,9 @@ impl Diagnose for StatusError {
             StatusError::ConflictingEvent { .. } => Some(
                 "one side rewrote an event; keep the right line by hand, then `git add` the log"
                     .into(),
+            ),
+            StatusError::DriverRefused { .. } => Some(
+                "git keeps the file as a conflict: resolve it by hand. spec-kitty's merge drivers only merge their own files (status.events.jsonl, status.json, tasks/WP*.md); if .gitattributes routes other files to them, remove those lines".into(),
             ),
             StatusError::MergeFileSpawn { dir, source } => {
                 crate::error::io_hint(dir, source.kind())

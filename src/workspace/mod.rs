@@ -267,6 +267,10 @@ pub fn ensure(
         LOCK_TIMEOUT,
         "the lane worktree",
     )?;
+    // Creation is confined exactly like removal: a committed `.worktrees`
+    // link (or a lane folder that is one) is refused before any branch or
+    // folder is made.
+    crate::confine::creatable(project, &ws.path, crate::confine::Area::Worktree)?;
     let needed = {
         let files = crate::tasks_md::wp::load_all(&mission.tasks_dir())?;
         let events = StatusStore::for_mission(project, mission).read()?.events;

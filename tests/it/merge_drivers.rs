@@ -111,8 +111,8 @@ fn init_in_a_git_repository_registers_the_drivers_once() {
     for line in [
         "merge.spec-kitty-event-log.name Spec Kitty event log union merge",
         "merge.spec-kitty-event-log.driver spec-kitty merge-driver-event-log %O %A %B",
-        "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B",
-        "merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B",
+        "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B %P",
+        "merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B %P",
     ] {
         assert!(
             cfg.lines().any(|l| l == line),
