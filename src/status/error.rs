@@ -23,6 +23,10 @@ pub enum StatusError {
         #[source]
         source: std::io::Error,
     },
+    /// A merge of the mission holds it (its state file exists): the work
+    /// packages it lands are not moved under it.
+    #[error("{wp_id} was not moved: a merge of {slug} holds the mission (it is landing the approved work packages)")]
+    MergeHoldsMission { slug: String, wp_id: String },
     /// Input that names no lane.
     #[error("unknown lane {input:?}")]
     UnknownLane { input: String },
@@ -136,6 +140,9 @@ impl Diagnose for StatusError {
     fn hint(&self) -> Option<String> {
         match self {
             StatusError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            StatusError::MergeHoldsMission { slug, .. } => Some(format!(
+                "let the merge finish (if it stopped: `spec-kitty merge --mission {slug} --continue`), or undo it with `spec-kitty merge --mission {slug} --abort`; then move the work package again"
+            )),
             StatusError::UnknownLane { .. } => Some(format!(
                 "lanes are: {} (and `doing` for in_progress)",
                 super::LANES

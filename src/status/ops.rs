@@ -213,6 +213,18 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             extra,
         },
         |events| {
+            // A merge holding the mission moves its work packages itself
+            // (`landed`); nobody else moves them under it.
+            if req.landed.is_none()
+                && project
+                    .merge_state_path(&mission.slug)
+                    .is_some_and(|p| p.exists())
+            {
+                return Err(StatusError::MergeHoldsMission {
+                    slug: mission.slug.clone(),
+                    wp_id: file.id.clone(),
+                });
+            }
             // What the WP file must show once these events are in the log, written
             // first: a kill after the append leaves it for the next command.
             pending.event_ids = events.iter().map(|e| e.event_id.clone()).collect();

@@ -25,6 +25,7 @@ mod merge_drivers;
 mod mission;
 mod next;
 mod prompts;
+mod races;
 mod release;
 mod shape;
 mod status;
