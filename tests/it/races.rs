@@ -403,3 +403,223 @@ fn temp_files_of_a_killed_write_are_swept_and_never_committed() {
     assert!(!tree.contains(".tmp"), "a temp file was committed: {tree}");
     assert_eq!(temps(&m.dir), vec![live]);
 }
+
+/// Three independent code work packages (lane-a, lane-b, lane-c), committed.
+fn three_lanes(env: &TestEnv) -> (PathBuf, MissionInfo) {
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+        WpDef::code("WP03", "Three", "src/three/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission"]);
+    (root, m)
+}
+
+/// The lane lanes.json puts `wp` in.
+fn planned_lane(m: &MissionInfo, wp: &str) -> String {
+    let v: Value =
+        serde_json::from_str(&fs::read_to_string(m.dir.join("lanes.json")).unwrap()).unwrap();
+    v["lanes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["wp_ids"].as_array().unwrap().iter().any(|w| w == wp))
+        .unwrap_or_else(|| panic!("{wp} is in no lane: {v}"))["lane_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Re-plan: `wp` (file `tasks/<file>`) now depends on `on`, in tasks.md and
+/// its WP file.
+fn make_depend(m: &MissionInfo, wp: &str, file: &str, on: &str) {
+    let tasks = m.dir.join("tasks.md");
+    let text = fs::read_to_string(&tasks).unwrap();
+    let (head, tail) = text.split_once(&format!("## {wp}")).unwrap();
+    let tail = tail.replacen(
+        "**Dependencies**: none",
+        &format!("**Dependencies**: {on}"),
+        1,
+    );
+    fs::write(&tasks, format!("{head}## {wp}{tail}")).unwrap();
+    let file = m.dir.join("tasks").join(file);
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("dependencies: []\n"), "{text}");
+    fs::write(
+        &file,
+        text.replace("dependencies: []\n", &format!("dependencies:\n- {on}\n")),
+    )
+    .unwrap();
+}
+
+fn make_wp03_depend_on_wp01(m: &MissionInfo) {
+    make_depend(m, "WP03", "WP03-three.md", "WP01");
+}
+
+fn finalize(env: &TestEnv, root: &Path, m: &MissionInfo) -> std::process::Output {
+    env.run(
+        root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            &m.slug,
+            "--json",
+        ],
+    )
+}
+
+fn implement(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str) -> Value {
+    env.json(
+        root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            wp,
+            "--mission",
+            &m.slug,
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    )
+}
+
+fn status_of(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str) -> String {
+    let v = env.json(
+        root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == wp)
+        .unwrap()["lane"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// WP03 is in progress in lane-c when a re-plan (WP03 now depends on WP01)
+/// would put it in WP01's lane: finalize-tasks keeps it in lane-c, whose
+/// worktree holds its work (WP01, not started, joins it there), and
+/// implement hands out the same worktree again.
+#[test]
+fn a_replan_keeps_started_work_in_the_lane_whose_worktree_holds_it() {
+    let env = TestEnv::new();
+    let (root, m) = three_lanes(&env);
+    let v = implement(&env, &root, &m, "WP03");
+    let wt = v["workspace"].as_str().unwrap().to_string();
+    assert_eq!(planned_lane(&m, "WP03"), "lane-c");
+    assert!(wt.ends_with("-lane-c"), "{wt}");
+    write(
+        &Path::new(&wt).join("src/three/wip.txt"),
+        "work in progress\n",
+    );
+
+    make_wp03_depend_on_wp01(&m);
+    let o = finalize(&env, &root, &m);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        planned_lane(&m, "WP03"),
+        "lane-c",
+        "started work moved lanes"
+    );
+    assert_eq!(
+        planned_lane(&m, "WP01"),
+        "lane-c",
+        "the dependency joins it"
+    );
+    assert_eq!(planned_lane(&m, "WP02"), "lane-a");
+    let v = implement(&env, &root, &m, "WP03");
+    assert_eq!(v["workspace"].as_str().unwrap(), wt);
+    assert!(Path::new(&wt).join("src/three/wip.txt").is_file());
+    // Settled: finalizing again changes nothing.
+    let before = fs::read(m.dir.join("lanes.json")).unwrap();
+    let o = finalize(&env, &root, &m);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read(m.dir.join("lanes.json")).unwrap(), before);
+}
+
+/// Two started work packages in two lanes that a re-plan would join: no
+/// naming keeps both, so finalize-tasks refuses, naming both, and writes
+/// nothing.
+#[test]
+fn a_replan_that_would_join_two_started_lanes_is_refused_naming_the_wps() {
+    let env = TestEnv::new();
+    let (root, m) = three_lanes(&env);
+    implement(&env, &root, &m, "WP01");
+    implement(&env, &root, &m, "WP03");
+    make_wp03_depend_on_wp01(&m);
+    let before = snapshot(&m.dir.join("tasks"));
+    let lanes = fs::read(m.dir.join("lanes.json")).unwrap();
+    let o = finalize(&env, &root, &m);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = e["error"].as_str().unwrap();
+    assert!(msg.contains("WP01") && msg.contains("WP03"), "{e}");
+    assert!(msg.contains("lane-a") && msg.contains("lane-c"), "{e}");
+    assert!(e["hint"].as_str().unwrap().contains("move-task"), "{e}");
+    assert_eq!(fs::read(m.dir.join("lanes.json")).unwrap(), lanes);
+    assert_eq!(snapshot(&m.dir.join("tasks")), before);
+}
+
+/// finalize-tasks re-plans (WP01 now depends on WP03, so they share a lane,
+/// lane-a) while implement has prepared WP03's lane (lane-c) and not yet
+/// claimed it: the claim sees, under the status lock, that WP03 is no longer
+/// in lane-c, and implement goes round again with the new lanes.
+/// WP03 ends in progress in the lane lanes.json gives it, in that lane's
+/// worktree.
+#[test]
+fn implement_racing_a_replan_claims_the_lane_of_the_new_plan() {
+    let env = TestEnv::new();
+    let (root, m) = three_lanes(&env);
+    let pause = Pause::at("implement-before-claim");
+    let (k, v) = pause.var();
+    let mut imp = env.spawn_env(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP03",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "codex",
+            "--json",
+        ],
+        &[(k, &v)],
+    );
+    pause.reached(&mut imp);
+    make_depend(&m, "WP01", "WP01-one.md", "WP03");
+    let o = finalize(&env, &root, &m);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        planned_lane(&m, "WP03"),
+        "lane-a",
+        "WP03 was not started yet"
+    );
+    pause.go();
+    let o = imp.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lane = planned_lane(&m, "WP03");
+    assert!(
+        v["workspace"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("-{lane}")),
+        "implement handed out {} but lanes.json puts WP03 in {lane}",
+        v["workspace"]
+    );
+    assert_eq!(status_of(&env, &root, &m, "WP03"), "in_progress");
+    // And a later re-plan keeps it there.
+    let o = finalize(&env, &root, &m);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(planned_lane(&m, "WP03"), lane);
+}
