@@ -6,7 +6,7 @@
 //! write state and says what happened).
 
 use crate::cli::Ctx;
-use crate::merge::autocommit::{self, Stamps};
+use crate::merge::autocommit::{self, AutoCommit, Stamps};
 use crate::merge::record;
 use crate::project::Project;
 use crate::status::drivers;
@@ -117,11 +117,14 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             b.path.join(" ")
         );
         match autocommit::commit_mission(&b.project, &dir, &files, &message) {
-            Ok(Some(done)) => ctx.warn(format!(
+            Ok(AutoCommit::Committed(done)) => ctx.warn(format!(
                 "auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch
             )),
-            Ok(None) => {}
+            Ok(AutoCommit::Deferred { state }) => ctx.warn(format!(
+                "auto_commit: not committing kitty-specs/{slug}/ while a git {state} is in progress; the commit that finishes it takes the files"
+            )),
+            Ok(AutoCommit::Nothing) => {}
             Err(e) => {
                 let mut e = crate::Error::from(e);
                 e.message = format!("auto_commit: nothing committed for {slug}: {}", e.message);
