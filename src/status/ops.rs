@@ -35,6 +35,9 @@ pub struct MoveRequest {
     /// refused (nothing recorded) when lanes.json, read under the status lock,
     /// no longer puts the WP there (a re-plan got in between).
     pub expect_lane: Option<String>,
+    /// Extra keys recorded on every event of the move (an orchestrator's
+    /// validated `policy_metadata`, its `evidence`); keys the move sets itself win.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,6 +133,11 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 }
                 None => merge_problem = work::merge_problem(project, mission, &file, &events)?,
             }
+        }
+    }
+    for (k, v) in &req.extra {
+        if !extra.contains_key(k) {
+            extra.insert(k.clone(), v.clone());
         }
     }
     let open = open_subtasks(mission, &file.id)?;

@@ -24,6 +24,7 @@ mod merge_crash;
 mod merge_drivers;
 mod mission;
 mod next;
+mod orchestrator_api;
 mod prompts;
 mod races;
 mod release;

@@ -134,6 +134,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             workspace: None,
             landed: None,
             expect_lane: None,
+            extra: Default::default(),
         },
     )?;
     for w in &out.warnings {
