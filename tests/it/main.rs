@@ -29,6 +29,7 @@ mod mission;
 mod next;
 mod orchestrator_api;
 mod prompts;
+mod races;
 mod release;
 mod shape;
 mod status;
