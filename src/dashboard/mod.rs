@@ -308,6 +308,7 @@ impl Server {
             stop,
             limits,
             home,
+            rendered: Default::default(),
         });
         Ok(Server {
             url: format!("http://127.0.0.1:{port}/"),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -131,6 +131,45 @@ pub async fn serve(
     conns.abort_all();
 }
 
+/// Answers that cover the whole project (the index, the mission list, the
+/// reference's feature list), rendered once per view version and then served
+/// as they are: on a project of hundreds of missions a request costs a copy,
+/// not a render of every mission.
+#[derive(Default)]
+pub struct Rendered {
+    slots: std::sync::Mutex<std::collections::HashMap<&'static str, (u64, Bytes)>>,
+}
+
+impl Rendered {
+    /// The answer `key` for view `version`, rendered by `render` (on the
+    /// blocking pool) when it is missing or older.
+    async fn get(
+        &self,
+        key: &'static str,
+        version: u64,
+        render: impl FnOnce() -> Vec<u8> + Send + 'static,
+    ) -> Option<Bytes> {
+        let hit = self
+            .slots
+            .lock()
+            .ok()?
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, b)| b.clone());
+        if hit.is_some() {
+            return hit;
+        }
+        let bytes = Bytes::from(tokio::task::spawn_blocking(render).await.ok()?);
+        if let Ok(mut slots) = self.slots.lock() {
+            let newer = slots.get(key).is_some_and(|(v, _)| *v > version);
+            if !newer {
+                slots.insert(key, (version, bytes.clone()));
+            }
+        }
+        Some(bytes)
+    }
+}
+
 /// Shared state of the running server.
 pub struct App {
     pub view: watch::Receiver<Arc<ProjectView>>,
@@ -146,6 +185,7 @@ pub struct App {
     pub limits: Limits,
     /// The user's home, to show paths as the reference does (`~/...`).
     pub home: Option<PathBuf>,
+    pub rendered: Rendered,
 }
 
 impl App {
@@ -250,9 +290,26 @@ fn find<'a>(view: &'a ProjectView, slug: &str) -> Option<&'a Arc<MissionView>> {
     view.mission(slug)
 }
 
-async fn index(State(app): State<Shared>) -> Response {
+/// A whole-project answer from [`Rendered`].
+async fn project_wide(
+    app: &Shared,
+    key: &'static str,
+    content_type: &'static str,
+    render: impl FnOnce(&ProjectView) -> Vec<u8> + Send + 'static,
+) -> Response {
     let v = app.current();
-    html(StatusCode::OK, views::index(&v))
+    let version = v.version;
+    match app.rendered.get(key, version, move || render(&v)).await {
+        Some(body) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        None => json_500("render"),
+    }
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+
+async fn index(State(app): State<Shared>) -> Response {
+    project_wide(&app, "index", HTML, |v| views::index(v).into_bytes()).await
 }
 
 async fn mission_root(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
@@ -563,7 +620,10 @@ async fn events(State(app): State<Shared>) -> Sse<impl Stream<Item = Result<Even
 }
 
 async fn api_missions(State(app): State<Shared>) -> Response {
-    Json(missions_json(&app.current())).into_response()
+    project_wide(&app, "missions", JSON, |v| {
+        serde_json::to_vec(&missions_json(v)).unwrap_or_default()
+    })
+    .await
 }
 
 /// The JSON behind the mission list.
@@ -640,15 +700,12 @@ async fn api_wp(
 
 /// The reference's `GET /api/features` (see [`super::compat`]).
 async fn api_features(State(app): State<Shared>) -> Response {
-    let v = app.current();
     let (root, home) = (app.root.clone(), app.home.clone());
     let cwd = std::env::current_dir().ok();
-    match tokio::task::spawn_blocking(move || compat::features(&v, &root, home.as_deref(), cwd))
-        .await
-    {
-        Ok(body) => Json(body).into_response(),
-        Err(_) => json_500("failed_to_scan_features"),
-    }
+    project_wide(&app, "features", JSON, move |v| {
+        serde_json::to_vec(&compat::features(v, &root, home.as_deref(), cwd)).unwrap_or_default()
+    })
+    .await
 }
 
 /// The reference's `GET /api/kanban/<id>` (see [`super::compat`]).

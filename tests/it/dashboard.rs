@@ -42,6 +42,7 @@ fn app(root: &Path) -> (axum::Router, tokio::sync::watch::Receiver<bool>) {
         stop,
         limits: Default::default(),
         home: None,
+        rendered: Default::default(),
     });
     (server::router(app), stop_rx)
 }
@@ -1435,4 +1436,53 @@ fn the_reference_api_paths_answer_in_its_shapes() {
     assert_eq!(features, reference);
     assert_eq!(ours("/api/kanban/001-demo"), answer("kanban-001-demo.json"));
     assert_eq!(ours("/api/kanban/999-nope"), answer("kanban-999-nope.json"));
+}
+
+/// Issue 31: the project-wide answers (index, mission list, the reference's
+/// feature list) are rendered once per view version and then served as they
+/// are; a change still reaches them at once (never a stale page).
+#[test]
+fn project_wide_answers_follow_every_change() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut reader = BufReader::new(s);
+    let v0 = next_version(&mut reader);
+    let answers = || -> Vec<String> {
+        ["/", "/api/missions", "/api/features"]
+            .iter()
+            .map(|p| {
+                let (code, body) = dash::http(d.port, "GET", p, None).unwrap();
+                assert_eq!(code, 200, "{p}");
+                body
+            })
+            .collect()
+    };
+    let first = answers();
+    assert_eq!(first, answers(), "served twice, the same");
+    assert!(first.iter().all(|b| b.contains(&m.slug)));
+    let other = env.create_mission(&root, "second");
+    let mut v = v0;
+    while !(v > v0
+        && dash::http(d.port, "GET", "/api/missions", None)
+            .unwrap()
+            .1
+            .contains(&other.slug))
+    {
+        v = next_version(&mut reader);
+    }
+    for (p, body) in ["/", "/api/missions", "/api/features"]
+        .iter()
+        .zip(answers())
+    {
+        assert!(body.contains(&other.slug), "{p} is stale: {body}");
+    }
 }
