@@ -131,6 +131,9 @@ fn get_routes(slug: &str) -> Vec<String> {
     r.push(format!("/api/missions/{slug}"));
     r.push(format!("/api/missions/{slug}/wp/WP01"));
     r.push("/api/missions/999-nope".into());
+    r.push("/api/features".into());
+    r.push(format!("/api/kanban/{slug}"));
+    r.push("/api/kanban/..%2F..%2F.kittify".into());
     r
 }
 
@@ -488,7 +491,39 @@ fn untrusted_text_is_escaped_everywhere() {
         &m.dir.join("tasks/WP04-evil.md"),
         "---\ntitle: \"<img src=x onerror=alert(1)>\"\nagent: \"<script>alert(2)</script>\"\ndependencies: [\"<b>WP01</b>\"]\n---\n# Evil\n\n<script>alert(3)</script>\n\n[click](javascript:alert(4))\n",
     );
+    // A review that sent WP04 back, by a hostile actor with hostile feedback,
+    // and a hostile merge record: they reach cards, the WP page and lanes.
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    for (i, (from, to, actor, review)) in [
+        ("planned", "for_review", "<script>alert(5)</script>", "null"),
+        (
+            "for_review",
+            "planned",
+            "<script>alert(5)</script>",
+            "\"<img src=y onerror=alert(6)>\"",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "{{\"event_id\":\"01JZZZZZZZZZZZZZZZZZZZZZZ{i}\",\"mission_slug\":\"{}\",\"wp_id\":\"WP04\",\"from_lane\":\"{from}\",\"to_lane\":\"{to}\",\"at\":\"2030-01-01T00:00:0{i}+00:00\",\"actor\":\"{}\",\"force\":true,\"execution_mode\":\"worktree\",\"review_ref\":{review}}}\n",
+            m.slug,
+            actor.replace('"', "\\\""),
+        ));
+    }
+    fs::write(&log, text).unwrap();
+    let meta_path = m.dir.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["merged_at"] = "2030-01-01T00:00:00+00:00".into();
+    meta["merged_into"] = "<script>alert(7)</script>".into();
+    meta["merged_by"] = "<img src=z onerror=alert(8)>".into();
+    fs::write(&meta_path, meta.to_string()).unwrap();
     let (router, _) = app(&root);
+    let board = get(&router, &format!("/missions/{}/board", m.slug)).body;
+    assert!(board.contains("changes requested"), "{board}");
     for path in [
         format!("/missions/{}/board", m.slug),
         format!("/missions/{}/wp/WP04", m.slug),
@@ -499,6 +534,10 @@ fn untrusted_text_is_escaped_everywhere() {
         assert!(!body.contains("<script>alert"), "{path}");
         assert!(!body.contains("<b>WP01"), "{path}");
         assert!(!body.contains("href=\"javascript:"), "{path}");
+        assert!(
+            !body.contains("<img src=y") && !body.contains("<img src=z"),
+            "{path}"
+        );
         assert!(
             body.contains("&lt;img src=x onerror=alert(1)&gt;"),
             "{path}"
