@@ -137,6 +137,7 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
 
 fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let tmp = write_temp(real, contents, mode)?;
+    crate::env::crash_before_rename(real);
     fs::rename(&tmp, real)
         .with_path("replace", path)
         .inspect_err(|_| {
@@ -460,6 +461,7 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
     }
     let temps = written;
     for (k, ((path, real, ..), tmp)) in jobs.iter().zip(&temps).enumerate() {
+        crate::env::crash_before_rename(real);
         if let Err(e) = fs::rename(tmp, real) {
             for t in &temps[k..] {
                 let _ = fs::remove_file(t);
@@ -533,6 +535,32 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
     removed
 }
 
+/// [`remove_stale_temps`] in `dir` and every directory below it (at most 8
+/// levels; symlinks are not followed). Returns how many were removed.
+pub fn remove_stale_temps_under(dir: &Path) -> usize {
+    let mut removed = 0;
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        removed += remove_stale_temps(&d);
+        if depth >= 8 {
+            continue;
+        }
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    removed
+}
+
+/// Whether `name` is the name of an [`atomic_write`] temp file
+/// (`.<name>.<pid>.<n>.tmp`): never content, never committed.
+pub fn is_temp_name(name: &str) -> bool {
+    temp_owner(name).is_some()
+}
+
 /// The pid in a temp file name `.<name>.<pid>.<n>.tmp`.
 fn temp_owner(name: &str) -> Option<u32> {
     let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
@@ -546,7 +574,9 @@ fn temp_owner(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
-fn process_alive(pid: u32) -> bool {
+/// Whether process `pid` is running (this process always is; where there is no
+/// cheap check, every process counts as running).
+pub fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }

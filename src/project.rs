@@ -131,6 +131,16 @@ impl Project {
         }
     }
 
+    /// The state file of a merge of mission `slug` in progress
+    /// (`<git-common-dir>/spec-kitty-merge/<slug>.json`); while it exists the
+    /// merge holds the mission and no other command moves its work packages.
+    /// None without git. `slug` must be a validated mission slug.
+    pub fn merge_state_path(&self, slug: &str) -> Option<PathBuf> {
+        self.git_common_dir
+            .as_ref()
+            .map(|c| c.join("spec-kitty-merge").join(format!("{slug}.json")))
+    }
+
     /// Where agent prompt files go: `<git-common-dir>/spec-kitty/prompts/` (never
     /// shown by `git status`, shared by the worktrees), or
     /// `.kittify/runtime/prompts/` (git-ignored by `init`) without git.

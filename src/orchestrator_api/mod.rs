@@ -30,6 +30,7 @@ pub struct OrchestratorApi {
 
 // Each verb's flags are the reference's, one for one.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Verb {
     /// Return the contract version; with --provider-version, refuse a provider below the minimum
     ContractVersion {

@@ -23,6 +23,17 @@ pub enum StatusError {
         #[source]
         source: std::io::Error,
     },
+    /// A merge of the mission holds it (its state file exists): the work
+    /// packages it lands are not moved under it.
+    #[error("{wp_id} was not moved: a merge of {slug} holds the mission (it is landing the approved work packages)")]
+    MergeHoldsMission { slug: String, wp_id: String },
+    /// `implement` prepared a lane that a re-plan took the WP out of.
+    #[error("{wp_id} was not claimed: the lanes were re-planned while its workspace in {lane} was prepared; it is now in {}", now.as_deref().unwrap_or("no lane"))]
+    Replanned {
+        wp_id: String,
+        lane: String,
+        now: Option<String>,
+    },
     /// Input that names no lane.
     #[error("unknown lane {input:?}")]
     UnknownLane { input: String },
@@ -150,6 +161,12 @@ impl Diagnose for StatusError {
     fn hint(&self) -> Option<String> {
         match self {
             StatusError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            StatusError::MergeHoldsMission { slug, .. } => Some(format!(
+                "let the merge finish (if it stopped: `spec-kitty merge --mission {slug} --continue`), or undo it with `spec-kitty merge --mission {slug} --abort`; then move the work package again"
+            )),
+            StatusError::Replanned { wp_id, .. } => Some(format!(
+                "run `spec-kitty agent action implement {wp_id}` again: it prepares the lane of the new plan"
+            )),
             StatusError::UnknownLane { .. } => Some(format!(
                 "lanes are: {} (and `doing` for in_progress)",
                 super::LANES

@@ -292,7 +292,8 @@ fn auto_commit_commits_exactly_what_the_command_changed() {
         " M README.md\n M kitty-specs/001-demo/spec.md\n"
     );
 
-    // Other files staged: nothing is committed, and the command says why.
+    // Other files staged: nothing is committed, and the command says why
+    // and fails (its own change stands; the commit did not happen).
     env.git(&root, &["add", "README.md"]);
     let before = head(&env, &root);
     let out = env
@@ -311,7 +312,7 @@ fn auto_commit_commits_exactly_what_the_command_changed() {
         )
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_out!(
         env,
         "auto_commit_other_files_staged",
