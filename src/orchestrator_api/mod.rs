@@ -24,12 +24,20 @@ use crate::project::Project;
 #[derive(Debug, Parser)]
 #[command(name = "spec-kitty orchestrator-api", max_term_width = 100)]
 pub struct OrchestratorApi {
+    /// The answer is always one JSON document; accepted like everywhere else
+    #[arg(long, global = true, hide = true)]
+    pub json: bool,
+    /// Colour of human text (an envelope has none); accepted like everywhere else
+    #[arg(long, global = true, hide = true, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
+    pub color: Option<String>,
     #[command(subcommand)]
     pub verb: Verb,
 }
 
-// Each verb's flags are the reference's, one for one.
+// Each verb's flags are the reference's, one for one. `defer`: built only when
+// parsed or shown (see `cli::Command`).
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Verb {
     /// Return the contract version; with --provider-version, refuse a provider below the minimum
     ContractVersion {

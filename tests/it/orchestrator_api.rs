@@ -251,6 +251,18 @@ fn every_answer_is_one_envelope_usage_errors_included() {
             stderr(&out)
         );
     }
+    // The global options are accepted after the verb too.
+    ok(
+        &env,
+        &root,
+        &["contract-version", "--json", "--color", "never"],
+    );
+    let (v, code, _) = call_raw(
+        &env,
+        &root,
+        &["orchestrator-api", "contract-version", "--color", "pink"],
+    );
+    assert_eq!((code, v["error_code"].as_str()), (2, Some("USAGE_ERROR")));
     // Help is text, as asked, and exits 0.
     let out = env.run(&root, &["orchestrator-api", "--help"]);
     assert!(out.status.success());
