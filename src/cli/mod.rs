@@ -104,9 +104,8 @@ pub enum Command {
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
-    if let Some(at) = orchestrator_api_at(&args).filter(|&at| !wants_help(&args[at..])) {
-        // Its own parser, so that usage errors are envelopes too (help is
-        // rendered below, with the rest of the command tree's).
+    if let Some(at) = orchestrator_api_at(&args) {
+        // Its own parser, so that usage errors are envelopes too.
         let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
         return crate::orchestrator_api::main(&args[at..], &cwd);
     }
@@ -121,7 +120,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let hook = state::before(&ctx, subcommand_path(&matches), &args);
     let result = run(&ctx, cli.command);
     if let (Ok(()), Some(hook)) = (&result, hook) {
-        state::after(&ctx, hook);
+        if let Err(e) = state::after(&ctx, hook) {
+            // The command's own output (its one JSON document under --json)
+            // is out; the commit that did not happen is said on stderr and in
+            // the exit status.
+            output::print_error(&ctx, &e);
+            return ExitCode::from(e.kind.exit_code());
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -177,15 +182,6 @@ fn orchestrator_api_at(args: &[OsString]) -> Option<usize> {
         }
     }
     None
-}
-
-/// `-h`/`--help` before any `--`, or `help` as the verb.
-fn wants_help(args: &[OsString]) -> bool {
-    args.get(1).is_some_and(|a| a == "help")
-        || args
-            .iter()
-            .take_while(|a| *a != "--")
-            .any(|a| a == "-h" || a == "--help")
 }
 
 /// The matched subcommand chain, e.g. `["agent", "tasks", "move-task"]`.

@@ -24,12 +24,6 @@ use crate::project::Project;
 #[derive(Debug, Parser)]
 #[command(name = "spec-kitty orchestrator-api", max_term_width = 100)]
 pub struct OrchestratorApi {
-    /// The answer is always one JSON document; accepted like everywhere else
-    #[arg(long, global = true, hide = true)]
-    pub json: bool,
-    /// Colour of human text (an envelope has none); accepted like everywhere else
-    #[arg(long, global = true, hide = true, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
-    pub color: Option<String>,
     #[command(subcommand)]
     pub verb: Verb,
 }
@@ -330,13 +324,17 @@ fn policy(raw: Option<&str>) -> Result<Option<Policy>, OrchError> {
     raw.map(Policy::parse).transpose()
 }
 
+/// The project of `cwd`; finding it fixes the command's confinement root, as
+/// for every other command ([`crate::fsutil::fix_confinement_root`]).
 fn project(cwd: &Path, mission: &str) -> Result<Project, OrchError> {
-    Project::discover(cwd).map_err(|e| {
+    let p = Project::discover(cwd).map_err(|e| {
         OrchError::new(
             ErrorCode::MissionNotFound,
             format!("Mission '{mission}' not found: {e}"),
         )
-    })
+    })?;
+    crate::fsutil::fix_confinement_root(&p.root);
+    Ok(p)
 }
 
 fn flag(yes: bool, no: bool) -> Option<bool> {

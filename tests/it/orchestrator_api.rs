@@ -251,16 +251,11 @@ fn every_answer_is_one_envelope_usage_errors_included() {
             stderr(&out)
         );
     }
-    // The global options are accepted after the verb too.
-    ok(
-        &env,
-        &root,
-        &["contract-version", "--json", "--color", "never"],
-    );
+    // It takes no global options after the verb: every answer is its envelope.
     let (v, code, _) = call_raw(
         &env,
         &root,
-        &["orchestrator-api", "contract-version", "--color", "pink"],
+        &["orchestrator-api", "contract-version", "--color", "never"],
     );
     assert_eq!((code, v["error_code"].as_str()), (2, Some("USAGE_ERROR")));
     // Help is text, as asked, and exits 0.
