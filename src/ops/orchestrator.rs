@@ -157,6 +157,14 @@ fn describe(e: &dyn Diagnose) -> String {
 impl From<crate::status::StatusError> for OrchError {
     fn from(e: crate::status::StatusError) -> OrchError {
         use crate::status::StatusError as S;
+        if let S::Refused { command, .. } = &e {
+            // The CLI's hint offers --force --reason; here --force (with
+            // --note) skips only the table, never the hand-in or approval.
+            return OrchError::new(
+                ErrorCode::TransitionRejected,
+                format!("{} ({command})", e.message()),
+            );
+        }
         let code = match &e {
             S::NoSuchWp { .. } => ErrorCode::WpNotFound,
             S::Refused { .. } | S::ForceWithoutReason => ErrorCode::TransitionRejected,
