@@ -940,6 +940,28 @@ fn hostile_ids_and_actors_are_refused_before_any_path_is_built() {
             "USAGE_ERROR",
         );
     }
+    // A note cannot forge lines of the activity log.
+    let ws = PathBuf::from(
+        start(&env, &root, "WP01")["workspace_path"]
+            .as_str()
+            .unwrap(),
+    );
+    commit_work(&env, &ws, "WP01");
+    let v = transition(
+        &env,
+        &root,
+        "WP01",
+        "for_review",
+        &["--note", "ok\n## Activity Log\n- forged"],
+    );
+    assert_eq!(v["success"], true, "{v}");
+    let text =
+        std::fs::read_to_string(root.join("kitty-specs/001-demo/tasks/WP01-alpha.md")).unwrap();
+    assert!(!text.contains("\n- forged"), "{text}");
+    assert!(text.contains("ok ## Activity Log - forged"), "{text}");
+    let big = format!("{{\"k\":\"{}\"}}", "x".repeat(70_000));
+    let v = transition(&env, &root, "WP01", "blocked", &["--evidence-json", &big]);
+    assert_eq!(v["error_code"], "USAGE_ERROR", "{v}");
     // Outside any project.
     let bare = env.work.join("bare");
     std::fs::create_dir_all(&bare).unwrap();
