@@ -1266,3 +1266,64 @@ echo "{\"type\":\"result\",\"result\":\"built $wp\",\"is_error\":false}"
         "WP02 does not depend on WP01: {wp2}"
     );
 }
+
+#[test]
+fn auto_commit_and_the_merge_drivers_hold_for_orchestrator_api_writers() {
+    let env = TestEnv::new();
+    let root = mission(&env);
+    let cfg = root.join(".kittify/config.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    write(&cfg, &format!("{text}  auto_commit: true\n"));
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "enable auto_commit"]);
+    // A clone without the merge drivers (finalize-tasks registered them here).
+    for name in [
+        "spec-kitty-event-log",
+        "spec-kitty-status-json",
+        "spec-kitty-wp",
+    ] {
+        env.git(
+            &root,
+            &["config", "--remove-section", &format!("merge.{name}")],
+        );
+    }
+    let (v, _, out) = call_raw(
+        &env,
+        &root,
+        &[
+            "orchestrator-api",
+            "start-implementation",
+            "--mission",
+            SLUG,
+            "--wp",
+            "WP01",
+            "--actor",
+            "orch",
+            "--policy",
+            POLICY,
+        ],
+    );
+    assert_eq!(v["success"], true, "{v}");
+    assert!(
+        stderr(&out).contains("auto_commit: committed"),
+        "{}",
+        stderr(&out)
+    );
+    let subject = env.git(&root, &["log", "-1", "--format=%s"]);
+    assert_eq!(
+        subject.trim(),
+        "spec-kitty orchestrator-api start-implementation WP01 (001-demo)"
+    );
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain"]).trim(),
+        "",
+        "all committed"
+    );
+    // The clone's merge drivers were registered by the first writer.
+    let cfg = env.git(&root, &["config", "--get-regexp", "^merge\\..*\\.driver$"]);
+    assert!(cfg.contains("merge-driver-event-log"), "{cfg}");
+    // A reader commits nothing.
+    let before = env.git(&root, &["rev-parse", "HEAD"]);
+    ok(&env, &root, &["mission-state", "--mission", SLUG]);
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD"]), before);
+}
