@@ -22,6 +22,7 @@ pub mod lanes;
 pub mod merge;
 pub mod mission;
 pub mod next;
+pub mod ops;
 pub mod project;
 pub mod release;
 pub mod research;

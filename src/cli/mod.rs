@@ -16,6 +16,7 @@ pub mod next;
 pub mod output;
 pub mod research;
 pub mod state;
+pub mod sync;
 pub mod upgrade;
 
 use std::ffi::OsString;
@@ -79,6 +80,9 @@ pub enum Command {
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// The reference's hosted-sync group, answered locally (teams sync through git); `sync workspace` updates a lane
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -198,6 +202,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
+        Command::Sync(c) => sync::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Completion(a) => completion::run_completion(ctx, &a),
