@@ -2,8 +2,8 @@
 //! work through the data layers below, and returns a typed outcome; surfaces
 //! (`src/cli`, ...) only map input to one operation and render its outcome.
 
-//pub mod mission_type;
-//pub mod ops_history;
+pub mod mission_type;
+pub mod ops_history;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

@@ -276,10 +276,12 @@ fn repair(wt: &Path) -> Result<WorkspaceResult> {
         | RepositoryState::RebaseMerge => "rebase",
         RepositoryState::CherryPick | RepositoryState::CherryPickSequence => "cherry-pick",
         RepositoryState::Revert | RepositoryState::RevertSequence => "revert",
-        other => return Err(Error::user(format!(
+        other => {
+            return Err(Error::user(format!(
             "the workspace is in the middle of a git {other:?}; this is not something sync started"
         ))
-        .with_hint("finish or abort it with git yourself")),
+            .with_hint("finish or abort it with git yourself"))
+        }
     };
     // git's own abort puts back the state from before the operation; nothing
     // else is reset, so changes made before it are kept.
