@@ -28,6 +28,7 @@ mod prompts;
 mod release;
 mod shape;
 mod status;
+mod surface2;
 mod taskgraph;
 mod teams;
 mod trust;

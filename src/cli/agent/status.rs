@@ -304,8 +304,11 @@ fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
     let r = status_migrate::migrate(project, &missions, &a.actor, a.dry_run)?;
+    let failed = r.summary.total_failed;
     if ctx.json {
-        ctx.json_out(&r);
+        if failed == 0 {
+            ctx.json_out(&r);
+        }
     } else {
         let title = if a.dry_run {
             "Migration preview (dry-run, nothing written)"
@@ -338,12 +341,12 @@ fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
             s.total_migrated, s.total_skipped, s.total_failed, s.aliases_resolved
         ));
     }
-    if r.summary.total_failed > 0 {
-        return Err(Error::user(format!(
-            "{} mission(s) could not be migrated",
-            r.summary.total_failed
-        ))
-        .with_hint("fix the frontmatter lane named above and run migrate again"));
+    if failed > 0 {
+        return Err(
+            Error::user(format!("{failed} mission(s) could not be migrated"))
+                .with_hint("fix the frontmatter lane named above and run migrate again")
+                .with_details(serde_json::to_value(&r).unwrap_or_default()),
+        );
     }
     Ok(())
 }
