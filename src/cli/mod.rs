@@ -8,7 +8,9 @@ pub mod charter;
 pub mod compat;
 pub mod completion;
 pub mod dashboard;
+pub mod doctrine;
 pub mod drivers;
+pub mod glossary;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
@@ -87,6 +89,12 @@ pub enum Command {
     /// The reference's hosted-sync group, answered locally (teams sync through git); `sync workspace` updates a lane
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// Doctrine curation of the project's .kittify/doctrine/: status, promote, curate, reset
+    #[command(subcommand)]
+    Doctrine(doctrine::DoctrineCommand),
+    /// The project glossary under .kittify/: list, conflicts, resolve
+    #[command(subcommand)]
+    Glossary(glossary::GlossaryCommand),
     /// Operation history (git reflog) and undo of spec-kitty's own last commit
     #[command(subcommand)]
     Ops(ops::OpsCommand),
@@ -212,6 +220,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Auth(c) => auth::run(ctx, c),
         Command::Sync(c) => sync::run(ctx, c),
         Command::Ops(c) => ops::run(ctx, c),
+        Command::Doctrine(c) => doctrine::run(ctx, c),
+        Command::Glossary(c) => glossary::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Completion(a) => completion::run_completion(ctx, &a),

@@ -2,6 +2,8 @@
 //! work through the data layers below, and returns a typed outcome; surfaces
 //! (`src/cli`, ...) only map input to one operation and render its outcome.
 
+pub mod doctrine;
+pub mod glossary;
 pub mod mission_type;
 pub mod ops_history;
 pub mod status_doctor;

@@ -974,3 +974,322 @@ fn mission_type_group_answers_like_mission_and_switch_is_refused() {
         env.ok(&root, &["agent", "status", sub, "--help"]);
     }
 }
+
+// ------------------------------------------------------------------- glossary
+
+/// The reference project with the hand-written glossary seeds and log.
+fn glossary_project(env: &TestEnv) -> PathBuf {
+    let root = reference_project(env);
+    copy_dir(
+        &fixtures().join("glossary-input/.kittify"),
+        &root.join(".kittify"),
+    );
+    root
+}
+
+#[test]
+fn glossary_list_and_conflicts_read_the_same_as_the_reference() {
+    let env = TestEnv::new();
+    let root = glossary_project(&env);
+    for (name, args) in [
+        ("glossary-list.json", vec!["glossary", "list", "--json"]),
+        (
+            "glossary-list-team.json",
+            vec![
+                "glossary",
+                "list",
+                "--scope",
+                "team_domain",
+                "--status",
+                "active",
+                "--json",
+            ],
+        ),
+        (
+            "glossary-conflicts.json",
+            vec!["glossary", "conflicts", "--json"],
+        ),
+        (
+            "glossary-conflicts-unresolved-medium.json",
+            vec![
+                "glossary",
+                "conflicts",
+                "--unresolved",
+                "--strictness",
+                "medium",
+                "--json",
+            ],
+        ),
+    ] {
+        assert_eq!(env.json(&root, &args), reference_json(name), "{name}");
+        assert_eq!(reference_exit(name), 0);
+    }
+    let out = env.run(&root, &["glossary", "list", "--scope", "nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("Invalid scope 'nowhere'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_run!(env, &root, "glossary_conflicts", ["glossary", "conflicts"]);
+    assert_run!(env, &root, "glossary_list", ["glossary", "list"]);
+}
+
+#[test]
+fn glossary_resolve_writes_what_the_reference_writes_and_both_read_it() {
+    let env = TestEnv::new();
+    let root = glossary_project(&env);
+    let cid = "6f1c2d3e-0000-4000-8000-000000000001";
+    // Nobody at a terminal and no choice given: refused, nothing written.
+    let log = root.join(".kittify/events/glossary/001-dogfood-track2.events.jsonl");
+    let before = fs::read_to_string(&log).unwrap();
+    let out = env.run(&root, &["glossary", "resolve", cid]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(fs::read_to_string(&log).unwrap(), before);
+    let out = env.run(
+        &root,
+        &["glossary", "resolve", "no-such-id", "--select", "1"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = env.json(
+        &root,
+        &["glossary", "resolve", cid, "--select", "1", "--json"],
+    );
+    assert_eq!(v["events_written"], 1);
+    // The same conflicts and terms as the reference after its own resolve.
+    assert_eq!(
+        env.json(&root, &["glossary", "conflicts", "--json"]),
+        reference_json("glossary-conflicts-after-resolve.json")
+    );
+    assert_eq!(
+        env.json(&root, &["glossary", "list", "--json"]),
+        reference_json("glossary-list-after-resolve.json")
+    );
+    // Our line has the reference's keys and format (sorted keys, Python separators).
+    let ours: Vec<&str> = fs::read_to_string(&log).unwrap().leak().lines().collect();
+    let theirs = fs::read_to_string(fixtures().join("glossary-log-after-resolve.jsonl")).unwrap();
+    let theirs_last = theirs.lines().last().unwrap();
+    let (o, t): (Value, Value) = (
+        serde_json::from_str(ours.last().unwrap()).unwrap(),
+        serde_json::from_str(theirs_last).unwrap(),
+    );
+    assert_eq!(keys(&o), keys(&t));
+    let strip_ts = |s: &str| s.split(", \"timestamp\"").next().unwrap().to_string();
+    assert_eq!(strip_ts(ours.last().unwrap()), strip_ts(theirs_last));
+    // Again: refused without --again.
+    let out = env.run(&root, &["glossary", "resolve", cid, "--select", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    // A custom definition adds a team_domain sense.
+    env.ok(
+        &root,
+        &[
+            "glossary",
+            "resolve",
+            "6f1c2d3e-0000-4000-8000-000000000002",
+            "--custom",
+            "a run of an agent",
+        ],
+    );
+    let terms = env.json(&root, &["glossary", "list", "--json"]);
+    assert!(terms
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["surface"] == "session"
+            && t["definition"] == "a run of an agent"
+            && t["status"] == "active"));
+    let c = env.json(&root, &["glossary", "conflicts", "--unresolved", "--json"]);
+    assert_eq!(c, serde_json::json!([]));
+}
+
+#[test]
+fn glossary_refuses_hostile_input_cleanly() {
+    let env = TestEnv::new();
+    let root = glossary_project(&env);
+    // A mission id that would climb out of the log directory is flattened.
+    env.ok(
+        &root,
+        &[
+            "glossary",
+            "resolve",
+            "6f1c2d3e-0000-4000-8000-000000000001",
+            "--select",
+            "2",
+            "--mission",
+            "../../../outside",
+        ],
+    );
+    assert!(root
+        .join(".kittify/events/glossary/..-..-..-outside.events.jsonl")
+        .is_file());
+    assert!(!env.work.join("outside.events.jsonl").exists());
+    // Out-of-range and zero selections.
+    for n in ["0", "9"] {
+        let out = env.run(
+            &root,
+            &[
+                "glossary",
+                "resolve",
+                "6f1c2d3e-0000-4000-8000-000000000002",
+                "--select",
+                n,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{n}");
+    }
+    // A seed that is not a glossary names the file.
+    fs::write(
+        root.join(".kittify/glossaries/team_domain.yaml"),
+        "terms: 5\n",
+    )
+    .unwrap();
+    let out = env.run(&root, &["glossary", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("team_domain.yaml"),
+        "{}",
+        stderr(&out)
+    );
+    let deep = format!("terms:\n{}", "  - ".repeat(1) + &"[".repeat(200));
+    fs::write(root.join(".kittify/glossaries/team_domain.yaml"), deep).unwrap();
+    assert_eq!(env.run(&root, &["glossary", "list"]).status.code(), Some(1));
+}
+
+// ------------------------------------------------------------------- doctrine
+
+fn doctrine_project(env: &TestEnv) -> PathBuf {
+    let root = reference_project(env);
+    write(
+        &root.join(".kittify/doctrine/directives/_proposed/007-trade-off-assessment-protocol.directive.yaml"),
+        "id: DIRECTIVE_007\ntitle: Trade-off assessment\nintent: Weigh options before choosing.\n",
+    );
+    write(
+        &root.join(".kittify/doctrine/tactics/_proposed/sub/premortem.tactic.yaml"),
+        "id: premortem\nname: Premortem\nsteps: [a, b]\n",
+    );
+    write(
+        &root.join(".kittify/doctrine/tactics/shipped/easy.tactic.yaml"),
+        "id: easy\n",
+    );
+    root
+}
+
+#[test]
+fn doctrine_status_promote_and_reset_share_the_reference_session_file() {
+    let env = TestEnv::new();
+    let root = doctrine_project(&env);
+    let v = env.json(&root, &["doctrine", "status", "--json"]);
+    assert_eq!(
+        v["counts"]["directives"],
+        serde_json::json!({"proposed": 1, "shipped": 0})
+    );
+    assert_eq!(
+        v["counts"]["tactics"],
+        serde_json::json!({"proposed": 1, "shipped": 1})
+    );
+    assert_eq!(v["session"], Value::Null);
+    // The reference's session (made by its curate: one skipped, nine pending).
+    let state = root.join(".kittify/curation/state.json");
+    write(
+        &state,
+        &fs::read_to_string(fixtures().join("doctrine-state.json")).unwrap(),
+    );
+    let v = env.json(&root, &["doctrine", "status", "--json"]);
+    assert_eq!(v["session"]["skipped"], 1);
+    assert_eq!(v["session"]["pending"], 9);
+    assert_eq!(v["session"]["progress_percent"], 10.0);
+    assert_run!(env, &root, "doctrine_status", ["doctrine", "status"]);
+    // promote moves the file and records the verdict in the same session.
+    let p = env.json(
+        &root,
+        &[
+            "doctrine",
+            "promote",
+            "DIRECTIVE_007",
+            "--type",
+            "directives",
+            "--json",
+        ],
+    );
+    assert_eq!(p["session_updated"], true);
+    assert!(root
+        .join(
+            ".kittify/doctrine/directives/shipped/007-trade-off-assessment-protocol.directive.yaml"
+        )
+        .is_file());
+    assert!(!root.join(".kittify/doctrine/directives/_proposed/007-trade-off-assessment-protocol.directive.yaml").exists());
+    let reference = reference_json("doctrine-state.json");
+    let ours: Value = serde_json::from_str(&fs::read_to_string(&state).unwrap()).unwrap();
+    let d = &ours["decisions"]["directives:DIRECTIVE_007"];
+    assert_eq!(
+        keys(d),
+        keys(&reference["decisions"]["directives:DIRECTIVE_007"])
+    );
+    assert_eq!(d["verdict"], "accepted");
+    assert_eq!(keys(&ours), keys(&reference));
+    assert_eq!(ours["decisions"].as_object().unwrap().len(), 10);
+    assert_eq!(ours["started_at"], reference["started_at"]);
+    // Subdirectories are kept.
+    env.ok(
+        &root,
+        &["doctrine", "promote", "premortem", "-t", "tactics"],
+    );
+    assert!(root
+        .join(".kittify/doctrine/tactics/shipped/sub/premortem.tactic.yaml")
+        .is_file());
+    // Missing: the reference's exit 1.
+    let out = env.run(
+        &root,
+        &["doctrine", "promote", "nope", "--type", "directives"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(reference_exit("doctrine-promote-missing.txt"))
+    );
+    let out = env.run(&root, &["doctrine", "promote", "x", "--type", "../../etc"]);
+    assert_eq!(out.status.code(), Some(1));
+    // reset asks; with nobody at a terminal it needs --yes.
+    let out = env.run(&root, &["doctrine", "reset"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(state.is_file());
+    env.ok(&root, &["doctrine", "reset", "--yes"]);
+    assert!(!state.exists());
+    let out = env.ok(&root, &["doctrine", "reset"]);
+    assert_eq!(
+        out,
+        fs::read_to_string(fixtures().join("doctrine-reset.txt")).unwrap()
+    );
+    // curate is an interview: refused without a terminal, nothing written.
+    let out = env.run(&root, &["doctrine", "curate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!state.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn doctrine_promote_never_writes_through_a_link_out_of_the_project() {
+    let env = TestEnv::new();
+    let root = doctrine_project(&env);
+    let outside = env.work.join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join(".kittify/doctrine/directives/shipped"))
+        .unwrap();
+    let out = env.run(
+        &root,
+        &[
+            "doctrine",
+            "promote",
+            "DIRECTIVE_007",
+            "--type",
+            "directives",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("outside the project"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+    assert!(root.join(".kittify/doctrine/directives/_proposed/007-trade-off-assessment-protocol.directive.yaml").is_file());
+}
