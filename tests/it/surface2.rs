@@ -1150,7 +1150,7 @@ fn glossary_refuses_hostile_input_cleanly() {
         "{}",
         stderr(&out)
     );
-    let deep = format!("terms:\n{}", "  - ".repeat(1) + &"[".repeat(200));
+    let deep = format!("terms:\n  - {}", "[".repeat(200));
     fs::write(root.join(".kittify/glossaries/team_domain.yaml"), deep).unwrap();
     assert_eq!(env.run(&root, &["glossary", "list"]).status.code(), Some(1));
 }
