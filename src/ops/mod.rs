@@ -1,11 +1,12 @@
-//! Operations: one module per user-level verb. Each takes typed input, does the
-//! work through the data layers below, and returns a typed outcome; surfaces
-//! (`src/cli`, ...) only map input to one operation and render its outcome.
+//! Operations: one module per user-level verb, composed from the data layer
+//! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
+//! MCP) map their input to one call here and render its typed outcome.
 
 pub mod doctrine;
 pub mod glossary;
 pub mod mission_type;
 pub mod ops_history;
+pub mod orchestrator;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;
