@@ -51,6 +51,11 @@ pub const NON_INTERACTIVE: Var = Var {
     name: "SPEC_KITTY_NON_INTERACTIVE",
     doc: "1/true/yes/on: `init` never prompts, as with --non-interactive.",
 };
+/// The reference's switch for its hosted sync service.
+pub const ENABLE_SAAS_SYNC: Var = Var {
+    name: "SPEC_KITTY_ENABLE_SAAS_SYNC",
+    doc: "1/true/yes/on: `sync` commands report hosted sync as enabled; those that would need the hosted service refuse (this build syncs teams through git and sends nothing anywhere).",
+};
 /// Git's global configuration file, which libgit2 does not know about.
 pub const GIT_CONFIG_GLOBAL: Var = Var {
     name: "GIT_CONFIG_GLOBAL",
@@ -87,6 +92,7 @@ pub fn all() -> Vec<Var> {
         LOCK_TIMEOUT_MS,
         HTTP_TIMEOUT_MS,
         NON_INTERACTIVE,
+        ENABLE_SAAS_SYNC,
         GIT_CONFIG_GLOBAL,
         GIT_COMMITTER_NAME,
         GIT_COMMITTER_EMAIL,
@@ -141,6 +147,16 @@ pub fn non_interactive() -> bool {
         matches!(
             v.trim().to_ascii_lowercase().as_str(),
             "1" | "true" | "yes" | "y" | "on"
+        )
+    })
+}
+
+/// `$SPEC_KITTY_ENABLE_SAAS_SYNC` is a yes (1, true, yes, on: the reference's values).
+pub fn saas_sync_enabled() -> bool {
+    get(ENABLE_SAAS_SYNC).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
         )
     })
 }
