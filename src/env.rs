@@ -211,6 +211,14 @@ pub fn crash_point(point: CrashPoint) {
     let _ = point;
 }
 
+/// Panic here if the test variable asks for it, so a test can check what a
+/// bug's panic turns into. Without the `test-hooks` feature this does nothing.
+#[inline]
+pub fn test_panic() {
+    #[cfg(feature = "test-hooks")]
+    hooks::test_panic();
+}
+
 /// Whether this build has the test hooks compiled in.
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
@@ -242,7 +250,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
         doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
     };
-    pub const ALL: [Var; 6] = [
+    pub const PANIC: Var = Var {
+        name: "SPEC_KITTY_TEST_PANIC",
+        doc: "Test hook: any value makes the command panic with that text before it runs, as a bug would.",
+    };
+    pub const ALL: [Var; 7] = [
+        PANIC,
         MOVE_CRASH,
         INIT_RACE_MS,
         CREATE_RACE_MS,
@@ -272,6 +285,12 @@ mod hooks {
         };
         if get(var).as_deref() == Some(want) {
             std::process::abort();
+        }
+    }
+
+    pub fn test_panic() {
+        if let Some(text) = get(PANIC) {
+            panic!("test panic: {text}");
         }
     }
 

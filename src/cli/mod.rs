@@ -109,10 +109,22 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => return usage_error(&args, &e),
     };
     let ctx = Ctx::new(&cli.global);
-    let hook = state::before(&ctx, subcommand_path(&matches), &args);
-    let result = run(&ctx, cli.command);
-    if let (Ok(()), Some(hook)) = (&result, hook) {
-        state::after(&ctx, hook);
+    // A panic is a bug, but it still ends as an error (exit 3, and one JSON
+    // document under --json), never as Rust's abort message and exit 101.
+    let panicked = output::catch_panics();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let hook = state::before(&ctx, subcommand_path(&matches), &args);
+        let result = run(&ctx, cli.command);
+        if let (Ok(()), Some(hook)) = (&result, hook) {
+            state::after(&ctx, hook);
+        }
+        result
+    }))
+    .unwrap_or_else(|_| Err(panicked.error()));
+    if ctx.json && result.is_err() && output::json_printed() {
+        // The command's document is out already; a second one would break
+        // the one-document promise. The exit code still says it failed.
+        return ExitCode::from(result.err().map_or(3, |e| e.kind.exit_code()));
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -186,6 +198,7 @@ fn usage_hint(e: &clap::Error) -> String {
 
 /// The one dispatch over every command.
 pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    crate::env::test_panic();
     match command {
         Command::Init(a) => init::run(ctx, &a),
         Command::Next(a) => next::run(ctx, &a),

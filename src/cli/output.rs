@@ -174,8 +174,57 @@ impl Ctx {
     }
 }
 
+/// Set once a JSON document went to stdout.
+static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Has this process printed its JSON document?
+pub fn json_printed() -> bool {
+    JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// What the last panic said, kept by the hook [`catch_panics`] installs.
+pub struct Panicked(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Panicked {
+    /// The internal error a caught panic becomes (exit 3).
+    pub fn error(&self) -> Error {
+        let what = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.clone())
+            .unwrap_or_else(|| "unknown panic".into());
+        Error::internal(format!("internal error: {what}"))
+            .with_hint("this is a bug in spec-kitty; please report it with the command you ran")
+    }
+}
+
+/// Replace the default panic message (printed raw, before any JSON) with a
+/// hook that only remembers it, so the caller reports it as an error.
+pub fn catch_panics() -> Panicked {
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = slot.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut m) = keep.lock() {
+            m.get_or_insert(format!("{msg}{at}"));
+        }
+    }));
+    Panicked(slot)
+}
+
 /// Print a serialisable value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) {
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut out = std::io::stdout().lock();
     let text = serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise output: {e}\"}}"));

@@ -141,11 +141,12 @@ fn dechunk(mut body: &str) -> String {
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
             break;
         };
-        if n == 0 || rest.len() < n {
+        // A size that does not fall on a character boundary is a broken body.
+        let Some((chunk, after)) = (n > 0).then(|| rest.split_at_checked(n)).flatten() else {
             break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+        };
+        out.push_str(chunk);
+        body = after.strip_prefix("\r\n").unwrap_or(after);
     }
     out
 }

@@ -15,6 +15,7 @@ mod dashboard_browser;
 mod fuzz;
 mod guarded;
 mod hardening;
+mod hostile_input;
 mod human;
 mod init;
 mod lanes;
