@@ -219,6 +219,16 @@ pub fn test_panic() {
     hooks::test_panic();
 }
 
+/// How many bytes an append writes before it fails as a full disk would, when
+/// a test asks. Always None without the `test-hooks` feature.
+#[inline]
+pub fn append_fails_after() -> Option<usize> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::append_fails_after();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 /// Whether this build has the test hooks compiled in.
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
@@ -254,7 +264,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_PANIC",
         doc: "Test hook: any value makes the command panic with that text before it runs, as a bug would.",
     };
-    pub const ALL: [Var; 7] = [
+    pub const APPEND_FAIL_AFTER: Var = Var {
+        name: "SPEC_KITTY_TEST_APPEND_FAIL_AFTER",
+        doc: "Test hook: an append to a log writes this many bytes, then fails with ENOSPC (a full disk).",
+    };
+    pub const ALL: [Var; 8] = [
+        APPEND_FAIL_AFTER,
         PANIC,
         MOVE_CRASH,
         INIT_RACE_MS,
@@ -286,6 +301,10 @@ mod hooks {
         if get(var).as_deref() == Some(want) {
             std::process::abort();
         }
+    }
+
+    pub fn append_fails_after() -> Option<usize> {
+        get(APPEND_FAIL_AFTER).and_then(|v| v.trim().parse().ok())
     }
 
     pub fn test_panic() {

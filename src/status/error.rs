@@ -162,6 +162,10 @@ impl Diagnose for StatusError {
                 "one side rewrote an event; keep the right line by hand, then `git add` the log"
                     .into(),
             ),
+            StatusError::LogJson { source, .. } if source.is_eof() => Some(
+                "that line is an event cut short (a crash or a full disk); `spec-kitty agent mission repair-status` drops it and reports it"
+                    .into(),
+            ),
             StatusError::MergeFileSpawn { dir, source } => {
                 crate::error::io_hint(dir, source.kind())
             }
