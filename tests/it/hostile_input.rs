@@ -295,3 +295,47 @@ fn repair_status_drops_a_torn_line_and_reports_it() {
     let out = move_claimed(&env, &root, &m.slug).output().unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
 }
+
+/// WP ids of three or more digits keep their tasks.md dependencies: a chain
+/// across WP99 -> WP100 -> WP101 (and WP1000) is one lane, and every WP file
+/// records its dependency.
+#[test]
+fn long_wp_ids_keep_their_dependencies() {
+    let env = TestEnv::new();
+    let wps = [
+        WpDef::code("WP99", "Start", "src/chain/start.rs", &[]),
+        WpDef::code("WP100", "Middle", "src/chain/mid.rs", &["WP99"]),
+        WpDef::code("WP101", "End", "src/chain/end.rs", &["WP100"]),
+        WpDef::code("WP1000", "Last", "src/chain/last.rs", &["WP101", "WP99"]),
+        WpDef::code("WP102", "Apart", "src/apart/**", &[]),
+    ];
+    let (_root, m) = env.finalized_mission(&wps);
+    let lanes: Value =
+        serde_json::from_str(&fs::read_to_string(m.dir.join("lanes.json")).unwrap()).unwrap();
+    let lane_of = |wp: &str| -> String {
+        lanes["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["wp_ids"].as_array().unwrap().iter().any(|w| w == wp))
+            .unwrap_or_else(|| panic!("{wp} in no lane: {lanes}"))["lane_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for wp in ["WP100", "WP101", "WP1000"] {
+        assert_eq!(lane_of(wp), lane_of("WP99"), "{wp}: {lanes}");
+    }
+    assert_ne!(lane_of("WP102"), lane_of("WP99"), "{lanes}");
+    for (file, deps) in [
+        ("WP100-middle.md", "- WP99"),
+        ("WP101-end.md", "- WP100"),
+        ("WP1000-last.md", "- WP101\n- WP99"),
+    ] {
+        let text = fs::read_to_string(m.dir.join("tasks").join(file)).unwrap();
+        assert!(
+            text.contains(&format!("dependencies:\n{deps}\n")),
+            "{file}:\n{text}"
+        );
+    }
+}
