@@ -144,8 +144,8 @@ impl Project {
 
     /// `spec_kitty.version` from `.kittify/metadata.yaml`.
     pub fn metadata_version(&self) -> Option<String> {
-        let text = fs::read_to_string(self.kittify_dir().join("metadata.yaml")).ok()?;
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+        let text = crate::fsutil::read_to_string(&self.kittify_dir().join("metadata.yaml")).ok()?;
+        let doc: serde_yaml::Value = crate::bounds::yaml(&text).ok()?;
         match doc.get("spec_kitty")?.get("version")? {
             serde_yaml::Value::String(s) => Some(s.clone()),
             serde_yaml::Value::Number(n) => Some(n.to_string()),

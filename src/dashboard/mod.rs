@@ -165,7 +165,7 @@ fn answers_for(project: &Project, port: u16, token: &str) -> Option<serde_json::
     if code != 200 {
         return None;
     }
-    let health: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let health: serde_json::Value = crate::bounds::json(&body).ok()?;
     if !same_path(health.get("project_path")?.as_str()?, &project.root) {
         return None;
     }

@@ -29,6 +29,7 @@ pub fn read(label: &str, bytes: &[u8]) -> Result<Vec<Payload>> {
             continue;
         }
         let n = i + 1;
+        // bounds: one line of the append-only log (serde_json's depth limit).
         let v: Value = serde_json::from_str(line).map_err(|source| StatusError::LogJson {
             label: label.to_string(),
             line: n,
@@ -152,6 +153,7 @@ fn is_marker(line: &str) -> bool {
 fn is_torn(line: &str) -> bool {
     let line = line.trim();
     line.starts_with('{')
+        // bounds: one line of the append-only log (serde_json's depth limit).
         && serde_json::from_str::<Value>(line)
             .is_err_and(|e| e.classify() == serde_json::error::Category::Eof)
 }
@@ -211,7 +213,7 @@ pub fn has_markers(bytes: &[u8]) -> bool {
 /// case (a cherry-picked duplicate event) heals on the next command.
 pub fn merge_snapshots(base: &[u8], ours: &[u8], theirs: &[u8]) -> String {
     let parse = |b: &[u8]| -> Map<String, Value> {
-        match serde_json::from_slice::<Value>(b) {
+        match crate::bounds::json_bytes::<Value>(b) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         }

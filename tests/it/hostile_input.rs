@@ -339,3 +339,242 @@ fn long_wp_ids_keep_their_dependencies() {
         );
     }
 }
+
+/// A local server that reads each request and lets `answer(request line,
+/// stream)` write the raw answer. Returns its URL and the bytes it managed to
+/// send (a client that stops reading makes the writes fail).
+fn fake_server(answer: impl Fn(&str, &mut std::net::TcpStream) + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            answer(&request_line, &mut stream);
+        }
+    });
+    url
+}
+
+fn json_answer(stream: &mut std::net::TcpStream, v: &str) {
+    use std::io::Write;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{v}",
+        v.len()
+    );
+}
+
+fn auth(env: &TestEnv, url: &str, args: &[&str]) -> Output {
+    env.sk(&env.work, args)
+        .env("SPEC_KITTY_SERVER_URL", url)
+        .write_stdin("secret\n")
+        .output()
+        .unwrap()
+}
+
+const LOGIN: [&str; 7] = [
+    "auth",
+    "login",
+    "-u",
+    "alice",
+    "--password-stdin",
+    "--force",
+    "--json",
+];
+
+/// A 64 MiB answer (with no length, or claiming 4 GiB) is cut at the cap:
+/// the client stops reading long before the server is done, and says why.
+#[test]
+fn a_huge_auth_answer_is_read_only_up_to_the_cap() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let env = TestEnv::new();
+    for claimed in ["", "Content-Length: 4294967296\r\n"] {
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = sent.clone();
+        let url = fake_server(move |_, stream| {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{claimed}Connection: close\r\n\r\n{{\"access\": \""
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let block = vec![b'a'; 1 << 20];
+            for _ in 0..64 {
+                if stream.write_all(&block).is_err() {
+                    return;
+                }
+                counter.fetch_add(block.len(), Ordering::SeqCst);
+            }
+            let _ = stream.write_all(b"\", \"refresh\": \"r\"}");
+        });
+        let out = auth(&env, &url, &LOGIN);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("over the 262144-byte limit"),
+            "{v}"
+        );
+        assert!(!env.home.join(".spec-kitty/credentials").exists());
+        let sent = sent.load(Ordering::SeqCst);
+        assert!(
+            sent < 16 << 20,
+            "the client read {sent} bytes of a 64 MiB answer"
+        );
+    }
+}
+
+/// Lifetimes too big for a date, negative, fractional or not numbers never
+/// panic, and the tokens a refresh already rotated on the server are stored.
+#[test]
+fn huge_or_negative_expires_in_never_panics_and_keeps_rotated_tokens() {
+    let answers = [
+        r#"{"access": "access-N", "refresh": "refresh-N", "expires_in": 9223372036854775807, "refresh_expires_in": 9223372036854775807}"#,
+        r#"{"access": "access-N", "refresh": "refresh-N", "expires_in": -9223372036854775808, "refresh_expires_in": -1}"#,
+        r#"{"access": "access-N", "refresh": "refresh-N", "expires_in": 1e300, "refresh_expires_in": 18446744073709551615}"#,
+        r#"{"access": "access-N", "refresh": "refresh-N", "access_lifetime": "99999999999999999", "refresh_lifetime": 0.5}"#,
+    ];
+    for answer in answers {
+        let env = TestEnv::new();
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = n.clone();
+        let url = fake_server(move |_, stream| {
+            let i = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            json_answer(stream, &answer.replace("-N", &format!("-{i}")));
+        });
+        let out = auth(&env, &url, &LOGIN);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{answer}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        let creds = env.home.join(".spec-kitty/credentials");
+        assert!(fs::read_to_string(&creds)
+            .unwrap()
+            .contains("refresh = \"refresh-0\""));
+        // The refresh rotates the tokens on the server: they are stored.
+        let out = auth(&env, &url, &["auth", "refresh", "--force", "--json"]);
+        let text = fs::read_to_string(&creds).unwrap();
+        assert!(
+            text.contains("refresh = \"refresh-1\""),
+            "{answer}: exit {:?}: {}{}\n{text}",
+            out.status.code(),
+            stdout(&out),
+            stderr(&out)
+        );
+        well_behaved(&out, true);
+        let out = auth(&env, &url, &["auth", "status", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+}
+
+/// `key: [[[...]]]`, `depth` levels: about 2 bytes a level.
+fn nested_yaml(depth: usize) -> String {
+    format!("deep: {}{}\n", "[".repeat(depth), "]".repeat(depth))
+}
+
+/// Every YAML and JSON file of a project is read under the same caps: a
+/// 100 KB nested metadata.yaml or config.yaml costs nothing (libyaml was
+/// quadratic: minutes per command), and where the file matters the error
+/// names it and the nesting limit.
+#[test]
+fn deeply_nested_project_files_are_refused_in_linear_time() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let deep = nested_yaml(50_000);
+    for file in [".kittify/metadata.yaml", ".kittify/config.yaml"] {
+        let p = root.join(file);
+        let mut text = fs::read_to_string(&p).unwrap();
+        text.push_str(&deep);
+        fs::write(&p, text).unwrap();
+    }
+    let timed = |args: &[&str]| {
+        let start = std::time::Instant::now();
+        let out = env.run(&root, args);
+        let took = start.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{args:?} took {took:?} on a 100 KB nested file"
+        );
+        out
+    };
+    let out = timed(&["agent", "mission", "create", "second", "--json"]);
+    well_behaved(&out, true);
+    let out = timed(&[
+        "agent",
+        "mission",
+        "finalize-tasks",
+        "--mission",
+        &m.slug,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msg = v["error"].as_str().unwrap();
+    assert!(
+        msg.contains("config.yaml") && msg.contains("deeper than 64 levels"),
+        "{msg}"
+    );
+    // JSON the same way: meta.json and lanes.json.
+    let nested_json = |key: &str| {
+        format!(
+            "{{\"{key}\": {}{}}}",
+            "[".repeat(50_000),
+            "]".repeat(50_000)
+        )
+    };
+    fs::write(m.dir.join("lanes.json"), nested_json("lanes")).unwrap();
+    let out = timed(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        &m.slug,
+        "--agent",
+        "codex",
+        "--json",
+    ]);
+    let v = well_behaved(&out, true).unwrap();
+    let msg = v["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("lanes.json") && msg.contains("deeper than 64 levels"),
+        "{v}"
+    );
+    fs::write(m.dir.join("meta.json"), nested_json("mission_slug")).unwrap();
+    let out = timed(&["agent", "tasks", "status", "--mission", &m.slug, "--json"]);
+    let v = well_behaved(&out, true).unwrap();
+    let msg = v["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("meta.json") && msg.contains("deeper than 64 levels"),
+        "{v}"
+    );
+}
