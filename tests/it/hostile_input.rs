@@ -578,3 +578,101 @@ fn deeply_nested_project_files_are_refused_in_linear_time() {
         "{v}"
     );
 }
+
+/// No raw control character but newline and tab in human output.
+fn assert_terminal_safe(text: &str, what: &str) {
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| c.is_control() && *c != '\n' && *c != '\t')
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{what}: raw {bad:?} reached the terminal:\n{text:?}"
+    );
+}
+
+/// ESC, BEL, CR and a newline inside a WP title (repo content) or a username
+/// (a server's answer) are escaped in human output and kept exact in JSON.
+#[test]
+fn control_characters_never_reach_the_terminal_raw() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let wp = m.dir.join("tasks/WP01-core.md");
+    let text = fs::read_to_string(&wp).unwrap().replace(
+        "title: Core\n",
+        "title: \"Co\\e]0;pwned\\a\\e[2J\\rre\\nForged line\"\n",
+    );
+    fs::write(&wp, text).unwrap();
+    let raw_title = "Co\u{1b}]0;pwned\u{7}\u{1b}[2J\rre\nForged line";
+    let human = env.ok(&root, &["agent", "tasks", "status", "--mission", &m.slug]);
+    assert_terminal_safe(&human, "status");
+    // The board cuts long titles; the escaped start is there.
+    assert!(
+        human.contains("Co\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\r"),
+        "{human}"
+    );
+    assert!(
+        !human.lines().any(|l| l.starts_with("Forged line")),
+        "{human}"
+    );
+    let v = env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", &m.slug, "--json"],
+    );
+    assert!(
+        v.to_string()
+            .contains(&serde_json::to_string(raw_title).unwrap()),
+        "{v}"
+    );
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP01",
+            "--mission",
+            &m.slug,
+            "--agent",
+            "codex",
+        ],
+    );
+    assert_terminal_safe(&stdout(&out), "implement");
+    assert_terminal_safe(&stderr(&out), "implement (stderr)");
+    assert!(
+        stdout(&out).contains("Co\\u{1b}]0;pwned"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A username from the server.
+    let url = fake_server(|_, stream| {
+        json_answer(
+            stream,
+            r#"{"access": "a", "refresh": "r", "username": "eve\u001b[1A\u001b[2K\r\nlogged in as admin\u0007"}"#,
+        )
+    });
+    let out = auth(
+        &env,
+        &url,
+        &["auth", "login", "-u", "alice", "--password-stdin"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_terminal_safe(&stdout(&out), "login");
+    assert!(
+        !stdout(&out)
+            .lines()
+            .any(|l| l.starts_with("logged in as admin")),
+        "{}",
+        stdout(&out)
+    );
+    let out = auth(&env, &url, &["auth", "status"]);
+    assert_terminal_safe(&stdout(&out), "auth status");
+    assert!(stdout(&out).contains("eve\\u{1b}[1A"), "{}", stdout(&out));
+    let out = auth(&env, &url, &["auth", "status", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["username"],
+        "eve\u{1b}[1A\u{1b}[2K\r\nlogged in as admin\u{7}"
+    );
+}
