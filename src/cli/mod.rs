@@ -82,6 +82,9 @@ pub enum Command {
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
+    #[command(subcommand)]
+    OrchestratorApi(crate::orchestrator_api::Verb),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion(completion::CompletionArgs),
     /// Print the man page (roff): `spec-kitty man | man -l -`
@@ -101,6 +104,11 @@ pub enum Command {
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(at) = orchestrator_api_at(&args) {
+        // Its own parser, so that usage errors are envelopes too.
+        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        return crate::orchestrator_api::main(&args[at..], &cwd);
+    }
     let parsed = Cli::command()
         .try_get_matches_from(&args)
         .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
@@ -115,12 +123,23 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let hook = state::before(&ctx, subcommand_path(&matches), &args);
         let result = run(&ctx, cli.command);
-        if let (Ok(()), Some(hook)) = (&result, hook) {
-            state::after(&ctx, hook);
+        match (result, hook) {
+            // The command's own output (its one JSON document under --json)
+            // is out; a commit that did not happen is said on stderr and in
+            // the exit status.
+            (Ok(()), Some(hook)) => state::after(&ctx, hook).map_err(AfterError::After),
+            (result, _) => result.map_err(AfterError::Command),
         }
-        result
     }))
-    .unwrap_or_else(|_| Err(panicked.error()));
+    .unwrap_or_else(|_| Err(AfterError::Command(panicked.error())));
+    let result = match result {
+        Err(AfterError::After(e)) => {
+            output::print_error(&ctx, &e);
+            return ExitCode::from(e.kind.exit_code());
+        }
+        Err(AfterError::Command(e)) => Err(e),
+        Ok(()) => Ok(()),
+    };
     if ctx.json && result.is_err() && output::json_printed() {
         // The command's document is out already; a second one would break
         // the one-document promise. The exit code still says it failed.
@@ -137,6 +156,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ExitCode::from(e.kind.exit_code())
         }
     }
+}
+
+/// Where a failure came from: the command itself, or the auto_commit step after it.
+enum AfterError {
+    Command(crate::Error),
+    After(crate::Error),
 }
 
 /// Report a clap error. Whether `--json` was given is asked of clap itself (a
@@ -164,6 +189,22 @@ fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
         let _ = e.print();
     }
     ExitCode::from(code)
+}
+
+/// Where `orchestrator-api` is the subcommand: its index in `args`, after
+/// any global options (`--json`, `--color WHEN`, `--color=WHEN`).
+fn orchestrator_api_at(args: &[OsString]) -> Option<usize> {
+    let mut i = 1;
+    while let Some(a) = args.get(i) {
+        match a.to_str() {
+            Some("orchestrator-api") => return Some(i),
+            Some("--json") => i += 1,
+            Some("--color") => i += 2,
+            Some(s) if s.starts_with("--color=") => i += 1,
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The matched subcommand chain, e.g. `["agent", "tasks", "move-task"]`.
@@ -213,6 +254,10 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Auth(c) => auth::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
+        // `main` hands `orchestrator-api` to its own parser before this one runs.
+        Command::OrchestratorApi(_) => Err(crate::Error::internal(
+            "orchestrator-api is answered before the main parser runs",
+        )),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),
         Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),
