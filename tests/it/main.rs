@@ -17,6 +17,7 @@ mod driver_refusals;
 mod fuzz;
 mod guarded;
 mod hardening;
+mod hostile_input;
 mod human;
 mod init;
 mod lanes;

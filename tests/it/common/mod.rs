@@ -88,6 +88,22 @@ impl TestEnv {
             .expect("spawn spec-kitty")
     }
 
+    /// `spec-kitty ARGS` in `dir` as a plain `std::process::Command`, with the
+    /// same environment as [`TestEnv::sk`] (to wrap it in another program).
+    pub fn std_cmd(&self, dir: &Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"));
+        cmd.current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", &self.gitconfig)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env("TMPDIR", self.tmp.path())
+            .args(args);
+        cmd
+    }
+
     /// Run `spec-kitty ARGS` in `dir` and return its output (any exit code).
     pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
         self.sk(dir, args).output().expect("run spec-kitty")
