@@ -280,6 +280,15 @@ pub fn crash_point(point: CrashPoint) {
 }
 
 /// Whether this build has the test hooks compiled in.
+/// Test hook: the dashboard's connection timeouts (header read, idle, request
+/// body) when a test sets them; None without the `test-hooks` feature.
+pub fn dashboard_timeout() -> Option<Duration> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::dashboard_timeout();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
@@ -326,7 +335,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_PAUSE",
         doc: "Test hook: `<point>=<dir>` holds the process at that point: it creates <dir>/<point>.reached and waits for <dir>/<point>.go.",
     };
-    pub const ALL: [Var; 10] = [
+    pub const DASHBOARD_TIMEOUT_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
+        doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
+    };
+    pub const ALL: [Var; 11] = [
+        DASHBOARD_TIMEOUT_MS,
         COMMIT_CRASH,
         WRITE_CRASH,
         IMPLEMENT_CRASH,
@@ -396,6 +410,12 @@ mod hooks {
 
     pub fn merge_interrupt_after_landing() -> bool {
         get(MERGE_INTERRUPT).as_deref() == Some("landed")
+    }
+
+    pub fn dashboard_timeout() -> Option<std::time::Duration> {
+        get(DASHBOARD_TIMEOUT_MS)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
     }
 }
 
