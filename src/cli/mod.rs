@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod drivers;
 pub mod implement;
 pub mod init;
+pub mod mcp;
 pub mod mission_types;
 pub mod next;
 pub mod output;
@@ -76,6 +77,9 @@ pub enum Command {
     Mission(mission_types::MissionTypeCommand),
     /// Serve a live, read-only web kanban of the project on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
+    /// Serve spec-kitty to MCP hosts (Claude Code, Codex, Cursor) over stdio
+    #[command(after_help = mcp::AFTER_HELP)]
+    Mcp(mcp::McpArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -199,6 +203,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Mission(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
+        Command::Mcp(a) => mcp::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),

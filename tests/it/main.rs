@@ -19,6 +19,7 @@ mod human;
 mod init;
 mod lanes;
 mod lanes_check;
+mod mcp;
 mod merge;
 mod merge_crash;
 mod merge_drivers;

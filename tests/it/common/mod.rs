@@ -88,6 +88,41 @@ impl TestEnv {
             .expect("spawn spec-kitty")
     }
 
+    /// Start `spec-kitty ARGS` in `dir` with stdin, stdout and stderr piped (a
+    /// server the test talks to).
+    pub fn spawn_piped(&self, dir: &Path, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"))
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", &self.gitconfig)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env("TMPDIR", self.tmp.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn spec-kitty")
+    }
+
+    /// The environment variables every command runs with (for a client that
+    /// starts the binary itself, like the Python MCP SDK).
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        vec![
+            ("HOME".into(), self.home.display().to_string()),
+            (
+                "GIT_CONFIG_GLOBAL".into(),
+                self.gitconfig.display().to_string(),
+            ),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("NO_COLOR".into(), "1".into()),
+            ("TMPDIR".into(), self.tmp.path().display().to_string()),
+        ]
+    }
+
     /// Run `spec-kitty ARGS` in `dir` and return its output (any exit code).
     pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
         self.sk(dir, args).output().expect("run spec-kitty")
