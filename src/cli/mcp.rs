@@ -26,7 +26,7 @@ pass --project when the host starts servers elsewhere):
     {"mcpServers": {"spec-kitty": {"command": "spec-kitty",
       "args": ["mcp", "--project", "${workspaceFolder}"]}}}
 
-Tools: next_step and board (read-only), plus the orchestrator verbs where built.
+Tools: next_step and board (read-only, typed inputs; `tools/list` lists them).
 Resources: spec-kitty://board, spec-kitty://mission/<slug>/state|lanes|events
 and spec-kitty://mission/<slug>/wp/<WPnn>; subscribe to one to be told when it
 changes (resources/subscribe on protocol 2025-11-25, subscriptions/listen on

@@ -493,6 +493,18 @@ fn stdout_carries_only_protocol_and_eof_or_sigterm_end_cleanly() {
     assert_eq!(stdout(&out), "");
     assert!(stderr(&out).contains("spec-kitty mcp"), "logs go to stderr");
 
+    // --project: served from elsewhere.
+    let mut c = Client::start_args(
+        &env,
+        &env.work,
+        &["mcp", "--project", root.to_str().unwrap()],
+    );
+    c.initialize("2025-11-25");
+    let r = c.call("board", json!({}));
+    assert_eq!(r["isError"], false, "{r}");
+    let (status, _) = c.finish();
+    assert!(status.success());
+
     // SIGTERM mid-session: exit 0, and every stdout line was protocol (the
     // reader thread panics the test on anything else).
     let mut c = Client::start(&env, &root);
