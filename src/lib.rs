@@ -23,6 +23,8 @@ pub mod mcp;
 pub mod merge;
 pub mod mission;
 pub mod next;
+pub mod ops;
+pub mod orchestrator_api;
 pub mod project;
 pub mod release;
 pub mod research;

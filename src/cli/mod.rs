@@ -86,6 +86,9 @@ pub enum Command {
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
+    /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
+    #[command(subcommand)]
+    OrchestratorApi(crate::orchestrator_api::Verb),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion(completion::CompletionArgs),
     /// Print the man page (roff): `spec-kitty man | man -l -`
@@ -105,6 +108,11 @@ pub enum Command {
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(at) = orchestrator_api_at(&args) {
+        // Its own parser, so that usage errors are envelopes too.
+        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        return crate::orchestrator_api::main(&args[at..], &cwd);
+    }
     let parsed = Cli::command()
         .try_get_matches_from(&args)
         .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
@@ -158,6 +166,22 @@ fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Where `orchestrator-api` is the subcommand: its index in `args`, after
+/// any global options (`--json`, `--color WHEN`, `--color=WHEN`).
+fn orchestrator_api_at(args: &[OsString]) -> Option<usize> {
+    let mut i = 1;
+    while let Some(a) = args.get(i) {
+        match a.to_str() {
+            Some("orchestrator-api") => return Some(i),
+            Some("--json") => i += 1,
+            Some("--color") => i += 2,
+            Some(s) if s.starts_with("--color=") => i += 1,
+            _ => return None,
+        }
+    }
+    None
+}
+
 /// The matched subcommand chain, e.g. `["agent", "tasks", "move-task"]`.
 fn subcommand_path(m: &clap::ArgMatches) -> Vec<String> {
     let mut out = Vec::new();
@@ -205,6 +229,10 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Mcp(a) => mcp::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
+        // `main` hands `orchestrator-api` to its own parser before this one runs.
+        Command::OrchestratorApi(_) => Err(crate::Error::internal(
+            "orchestrator-api is answered before the main parser runs",
+        )),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),
         Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),

@@ -31,6 +31,9 @@ pub struct MoveRequest {
     /// Set by `spec-kitty merge`: the commit the work landed in (satisfies the
     /// `merged` guard of approved -> done, recorded as `merged_commit`).
     pub landed: Option<String>,
+    /// Extra keys recorded on every event of the move (an orchestrator's
+    /// validated `policy_metadata`, its `evidence`); keys the move sets itself win.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +129,11 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
                 }
                 None => merge_problem = work::merge_problem(project, mission, &file, &events)?,
             }
+        }
+    }
+    for (k, v) in &req.extra {
+        if !extra.contains_key(k) {
+            extra.insert(k.clone(), v.clone());
         }
     }
     let open = open_subtasks(mission, &file.id)?;

@@ -236,8 +236,13 @@ impl StatusStore {
             }
             validate(prev, to, t.force, &ctx)?;
             let mut e = self.new_event(&t.wp_id, prev, to, t.force, &t.execution_mode, &ctx);
+            // An orchestrator's policy goes on every hop, in its own field.
+            if let Some(p) = t.extra.get("policy_metadata") {
+                e.policy_metadata = Some(p.clone());
+            }
             if i + 1 == hops.len() {
                 e.extra = t.extra.clone();
+                e.extra.remove("policy_metadata");
             }
             events.push(e);
             prev = to;

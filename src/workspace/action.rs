@@ -181,6 +181,18 @@ pub fn implement(
     wp_id: Option<&str>,
     agent: &str,
 ) -> Result<Handoff> {
+    implement_with(project, mission, wp_id, agent, &serde_json::Map::new())
+}
+
+/// [`implement`], recording `extra` keys (an orchestrator's validated
+/// `policy_metadata`) on the claim's events.
+pub fn implement_with(
+    project: &Project,
+    mission: &Mission,
+    wp_id: Option<&str>,
+    agent: &str,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
     check_docs(mission)?;
     let store = StatusStore::for_mission(project, mission);
@@ -236,6 +248,7 @@ pub fn implement(
                 to: "in_progress".into(),
                 agent: Some(agent.to_string()),
                 workspace: Some(ws.path.display().to_string()),
+                extra: extra.clone(),
                 ..Default::default()
             },
         )?;

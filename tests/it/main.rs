@@ -25,6 +25,7 @@ mod merge_crash;
 mod merge_drivers;
 mod mission;
 mod next;
+mod orchestrator_api;
 mod prompts;
 mod release;
 mod shape;

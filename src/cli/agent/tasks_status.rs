@@ -133,6 +133,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             reason,
             workspace: None,
             landed: None,
+            extra: Default::default(),
         },
     )?;
     for w in &out.warnings {
