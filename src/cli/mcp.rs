@@ -26,12 +26,12 @@ pass --project when the host starts servers elsewhere):
     {"mcpServers": {"spec-kitty": {"command": "spec-kitty",
       "args": ["mcp", "--project", "${workspaceFolder}"]}}}
 
-Tools: next_step and board (read-only, typed inputs; `tools/list` lists them).
-Resources: spec-kitty://board, spec-kitty://mission/<slug>/state|lanes|events
-and spec-kitty://mission/<slug>/wp/<WPnn>; subscribe to one to be told when it
-changes (resources/subscribe on protocol 2025-11-25, subscriptions/listen on
-2026-07-28). stdout carries only the protocol; logs go to stderr. It stops on
-end of input, SIGTERM or Ctrl-C."#;
+Tools: one per orchestrator-api verb (same guards and error codes), plus
+next_step and board. Resources: spec-kitty://board and
+spec-kitty://mission/<slug>/state|lanes|events|wp/<WPnn>; subscribe to one
+to be told when it changes (resources/subscribe on protocol 2025-11-25,
+subscriptions/listen on 2026-07-28). stdout carries only the protocol; logs
+go to stderr. It stops on end of input, SIGTERM or Ctrl-C."#;
 
 // Serve spec-kitty to an MCP host over stdio.
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::mission::{self, Mission, MissionError, Selector};
+use crate::ops::orchestrator::{self as orch, OrchError, Policy};
 use crate::project::Project;
 use crate::status::ops::Board;
 
@@ -24,6 +25,9 @@ pub struct ToolError {
     pub code: &'static str,
     pub message: String,
     pub hint: Option<String>,
+    /// The orchestrator contract's `data` on failure, when it says more than
+    /// the message (incomplete WPs, preflight errors, versions).
+    pub data: Option<Value>,
 }
 
 impl ToolError {
@@ -32,6 +36,18 @@ impl ToolError {
             code,
             message: message.into(),
             hint: None,
+            data: None,
+        }
+    }
+}
+
+impl From<OrchError> for ToolError {
+    fn from(e: OrchError) -> ToolError {
+        ToolError {
+            code: e.error_code(),
+            message: e.message().to_string(),
+            hint: None,
+            data: e.details.clone().map(Value::Object),
         }
     }
 }
@@ -54,8 +70,29 @@ pub fn schema<T: JsonSchema>() -> Arc<JsonObject> {
     };
     obj.remove("$schema");
     obj.remove("title");
+    strip_null_defaults(&mut obj);
     obj.entry("type").or_insert_with(|| json!("object"));
     Arc::new(obj)
+}
+
+/// `"default": null` says what leaving a field out already says.
+fn strip_null_defaults(obj: &mut JsonObject) {
+    if obj.get("default").is_some_and(Value::is_null) {
+        obj.remove("default");
+    }
+    for v in obj.values_mut() {
+        match v {
+            Value::Object(o) => strip_null_defaults(o),
+            Value::Array(a) => {
+                for item in a {
+                    if let Value::Object(o) = item {
+                        strip_null_defaults(o);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn parse<T: DeserializeOwned>(args: Option<JsonObject>) -> Result<T, CallError> {
@@ -124,6 +161,200 @@ pub struct BoardArgs {
     pub mission: Option<String>,
 }
 
+// ---- the orchestrator-api verbs ---------------------------------------------
+//
+// One tool per verb of `spec-kitty orchestrator-api`, each calling the same
+// operation in `crate::ops::orchestrator` with the same request, so the guards
+// and error codes are the contract's. Arguments are typed for the host (enums
+// for lanes, strategies and policy modes); values the contract itself
+// validates (a lane name, a strategy, the policy) are handed to the operation,
+// so a bad one is the contract's error code (`isError`), not a protocol error.
+
+// The policy an orchestrator runs under, recorded with the events (the schema
+// only; the operation validates it: POLICY_VALIDATION_FAILED). A `//` comment:
+// a doc comment would be sent with every tools/list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[allow(dead_code)]
+pub struct PolicySchema {
+    orchestrator_id: String,
+    orchestrator_version: String,
+    agent_family: String,
+    approval_mode: ApprovalModeSchema,
+    sandbox_mode: SandboxModeSchema,
+    network_mode: NetworkModeSchema,
+    dangerous_flags: Vec<String>,
+    #[serde(default)]
+    tool_restrictions: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ApprovalModeSchema {
+    FullAuto,
+    Interactive,
+    Supervised,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum SandboxModeSchema {
+    WorkspaceWrite,
+    ReadOnly,
+    None,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum NetworkModeSchema {
+    Allowlist,
+    None,
+    Open,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum LaneSchema {
+    Planned,
+    Claimed,
+    InProgress,
+    ForReview,
+    InReview,
+    Approved,
+    Done,
+    Blocked,
+    Canceled,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum StrategySchema {
+    Merge,
+    Squash,
+    Rebase,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractVersionArgs {
+    /// Your provider version; refused below 0.1.0
+    #[serde(default)]
+    pub provider_version: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissionArgs {
+    /// Mission slug (kitty-specs/ directory name)
+    pub mission: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartArgs {
+    pub mission: String,
+    /// WP id, e.g. WP01
+    pub wp: String,
+    pub actor: String,
+    /// Required (POLICY_METADATA_REQUIRED without it)
+    #[serde(default)]
+    #[schemars(required, with = "PolicySchema")]
+    pub policy: Option<Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewArgs {
+    pub mission: String,
+    pub wp: String,
+    pub actor: String,
+    /// Required (POLICY_METADATA_REQUIRED without it)
+    #[serde(default)]
+    #[schemars(required, with = "PolicySchema")]
+    pub policy: Option<Value>,
+    #[serde(default)]
+    pub review_ref: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionArgs {
+    pub mission: String,
+    pub wp: String,
+    #[schemars(with = "LaneSchema")]
+    pub to: String,
+    pub actor: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Required for claimed..approved
+    #[serde(default)]
+    #[schemars(with = "Option<PolicySchema>")]
+    pub policy: Option<Value>,
+    /// Skip the lane table (needs note; hand-in and approval guards still hold)
+    #[serde(default)]
+    pub force: bool,
+    /// Review verdict (approved/done) or feedback (sent back)
+    #[serde(default)]
+    pub review_ref: Option<String>,
+    #[serde(default)]
+    pub evidence: Option<JsonObject>,
+    #[serde(default)]
+    pub subtasks_complete: Option<bool>,
+    #[serde(default)]
+    pub implementation_evidence_present: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryArgs {
+    pub mission: String,
+    pub wp: String,
+    pub actor: String,
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptArgs {
+    pub mission: String,
+    pub actor: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeArgs {
+    pub mission: String,
+    /// Default: the mission's target branch
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default = "merge_default")]
+    #[schemars(with = "Option<StrategySchema>")]
+    pub strategy: String,
+    /// Push the target to origin afterwards
+    #[serde(default)]
+    pub push: bool,
+}
+
+fn merge_default() -> String {
+    "merge".into()
+}
+
+/// A policy argument through the contract's validation.
+fn policy(v: Option<&Value>) -> Result<Option<Policy>, ToolError> {
+    v.map(Policy::from_value)
+        .transpose()
+        .map_err(ToolError::from)
+}
+
+fn outcome<T: serde::Serialize>(r: Result<T, OrchError>) -> Result<Value, ToolError> {
+    let v = r.map_err(ToolError::from)?;
+    serde_json::to_value(v).map_err(failed)
+}
+
 /// Every tool this server offers, in `tools/list` order.
 pub fn list() -> Vec<Tool> {
     vec![
@@ -136,6 +367,51 @@ pub fn list() -> Vec<Tool> {
             "board",
             "A mission's kanban board: each WP's lane, agent, dependencies; ready WPs.",
             Effect::Read,
+        ),
+        tool::<ContractVersionArgs>(
+            "contract_version",
+            "orchestrator-api contract version (1.0.0).",
+            Effect::Read,
+        ),
+        tool::<MissionArgs>(
+            "mission_state",
+            "Every WP of a mission: lane, dependencies, last actor.",
+            Effect::Read,
+        ),
+        tool::<MissionArgs>(
+            "list_ready",
+            "Planned WPs whose dependencies are done.",
+            Effect::Read,
+        ),
+        tool::<StartArgs>(
+            "start_implementation",
+            "Claim a WP and start it; returns its lane worktree and prompt.",
+            Effect::WriteIdempotent,
+        ),
+        tool::<ReviewArgs>(
+            "start_review",
+            "Take a WP handed in for review (for_review -> in_review).",
+            Effect::Write,
+        ),
+        tool::<TransitionArgs>(
+            "transition",
+            "Move a WP to another lane, under the lifecycle's guards.",
+            Effect::Write,
+        ),
+        tool::<HistoryArgs>(
+            "append_history",
+            "Append a note to a WP's activity log.",
+            Effect::Write,
+        ),
+        tool::<AcceptArgs>(
+            "accept_mission",
+            "Accept a mission whose WPs are all done.",
+            Effect::Write,
+        ),
+        tool::<MergeArgs>(
+            "merge_mission",
+            "Merge every lane into the target branch, as spec-kitty merge (commits).",
+            Effect::Destructive,
         ),
     ]
 }
@@ -181,6 +457,110 @@ pub fn call(
             let a: BoardArgs = parse(args)?;
             board(project, &a)
         }
+        "contract_version" => {
+            let a: ContractVersionArgs = parse(args)?;
+            outcome(orch::contract_version(&orch::ContractVersionRequest {
+                provider_version: a.provider_version,
+            }))
+        }
+        "mission_state" => {
+            let a: MissionArgs = parse(args)?;
+            outcome(orch::mission_state(
+                project,
+                &orch::MissionRequest { mission: a.mission },
+            ))
+        }
+        "list_ready" => {
+            let a: MissionArgs = parse(args)?;
+            outcome(orch::list_ready(
+                project,
+                &orch::MissionRequest { mission: a.mission },
+            ))
+        }
+        "start_implementation" => {
+            let a: StartArgs = parse(args)?;
+            policy(a.policy.as_ref()).and_then(|p| {
+                outcome(orch::start_implementation(
+                    project,
+                    &orch::StartImplementationRequest {
+                        mission: a.mission,
+                        wp: a.wp,
+                        actor: a.actor,
+                        policy: p,
+                    },
+                ))
+            })
+        }
+        "start_review" => {
+            let a: ReviewArgs = parse(args)?;
+            policy(a.policy.as_ref()).and_then(|p| {
+                outcome(orch::start_review(
+                    project,
+                    &orch::StartReviewRequest {
+                        mission: a.mission,
+                        wp: a.wp,
+                        actor: a.actor,
+                        policy: p,
+                        review_ref: a.review_ref,
+                    },
+                ))
+            })
+        }
+        "transition" => {
+            let a: TransitionArgs = parse(args)?;
+            policy(a.policy.as_ref()).and_then(|p| {
+                outcome(orch::transition(
+                    project,
+                    &orch::TransitionRequest {
+                        mission: a.mission,
+                        wp: a.wp,
+                        to: a.to,
+                        actor: a.actor,
+                        note: a.note,
+                        policy: p,
+                        force: a.force,
+                        review_ref: a.review_ref,
+                        evidence: a.evidence.map(Value::Object),
+                        subtasks_complete: a.subtasks_complete,
+                        implementation_evidence_present: a.implementation_evidence_present,
+                    },
+                ))
+            })
+        }
+        "append_history" => {
+            let a: HistoryArgs = parse(args)?;
+            outcome(orch::append_history(
+                project,
+                &orch::AppendHistoryRequest {
+                    mission: a.mission,
+                    wp: a.wp,
+                    actor: a.actor,
+                    note: a.note,
+                },
+            ))
+        }
+        "accept_mission" => {
+            let a: AcceptArgs = parse(args)?;
+            outcome(orch::accept_mission(
+                project,
+                &orch::AcceptMissionRequest {
+                    mission: a.mission,
+                    actor: a.actor,
+                },
+            ))
+        }
+        "merge_mission" => {
+            let a: MergeArgs = parse(args)?;
+            outcome(orch::merge_mission(
+                project,
+                &orch::MergeMissionRequest {
+                    mission: a.mission,
+                    target: a.target,
+                    strategy: a.strategy,
+                    push: a.push,
+                },
+            ))
+        }
         other => return Err(CallError::UnknownTool(other.to_string())),
     })
 }
@@ -211,7 +591,13 @@ pub fn render(outcome: Result<Value, ToolError>) -> CallToolResult {
             serde_json::to_string(&v).unwrap_or_default(),
         )]),
         Err(e) => {
-            let body = json!({"error_code": e.code, "message": e.message, "hint": e.hint});
+            let mut body = json!({"error_code": e.code, "message": e.message});
+            if let Some(h) = e.hint {
+                body["hint"] = h.into();
+            }
+            if let Some(d) = e.data {
+                body["data"] = d;
+            }
             CallToolResult::error(vec![ContentBlock::text(
                 serde_json::to_string(&body).unwrap_or_default(),
             )])

@@ -186,12 +186,62 @@ fn initialize_lists_tools_under_budget_with_annotations() {
         }
         assert_eq!(t["inputSchema"]["type"], "object", "{t}");
     }
-    let read_only: Vec<&str> = tools
-        .iter()
-        .filter(|t| t["annotations"]["readOnlyHint"] == true)
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
-    assert!(read_only.contains(&"board") && read_only.contains(&"next_step"));
+    let with = |hint: &str| -> Vec<&str> {
+        let mut v: Vec<&str> = tools
+            .iter()
+            .filter(|t| t["annotations"][hint] == true)
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    // One tool per orchestrator-api verb, plus the two read tools.
+    let mut all = names.clone();
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "accept_mission",
+            "append_history",
+            "board",
+            "contract_version",
+            "list_ready",
+            "merge_mission",
+            "mission_state",
+            "next_step",
+            "start_implementation",
+            "start_review",
+            "transition"
+        ]
+    );
+    assert_eq!(
+        with("readOnlyHint"),
+        [
+            "board",
+            "contract_version",
+            "list_ready",
+            "mission_state",
+            "next_step"
+        ]
+    );
+    assert_eq!(with("destructiveHint"), ["merge_mission"]);
+    assert_eq!(
+        with("idempotentHint"),
+        [
+            "board",
+            "contract_version",
+            "list_ready",
+            "mission_state",
+            "next_step",
+            "start_implementation"
+        ]
+    );
+    // Typed inputs: the lane and the policy's modes are enumerations.
+    let transition = tools.iter().find(|t| t["name"] == "transition").unwrap();
+    let schema = serde_json::to_string(&transition["inputSchema"]).unwrap();
+    for word in ["in_review", "full_auto", "workspace_write", "allowlist"] {
+        assert!(schema.contains(word), "{word} not in {schema}");
+    }
 
     // The budget: the whole tools/list result, serialized compactly, at 4
     // characters per token (the usual estimate for English and JSON with
@@ -571,4 +621,297 @@ fn python_sdk_client_lists_calls_and_subscribes() {
     for step in ["initialized", "listed", "called", "read", "updated"] {
         assert!(text.contains(&format!("ok {step}")), "{step}: {text}");
     }
+}
+
+// ---- the orchestrator-api verbs as tools ------------------------------------
+
+const POLICY: &str = r#"{"orchestrator_id":"spec-kitty-orchestrator","orchestrator_version":"0.1.2","agent_family":"claude","approval_mode":"full_auto","sandbox_mode":"workspace_write","network_mode":"none","dangerous_flags":[],"tool_restrictions":null}"#;
+
+fn policy() -> Value {
+    serde_json::from_str(POLICY).unwrap()
+}
+
+/// A committed project with mission 001-demo: WP01, WP02 after WP01, subtasks ticked.
+fn orch_mission(env: &TestEnv) -> std::path::PathBuf {
+    use crate::common::{write, write_mission, WpDef};
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    let wps = vec![
+        WpDef::code("WP01", "Alpha", "src/wp01/**", &[]),
+        WpDef::code("WP02", "Beta", "src/wp02/**", &["WP01"]),
+    ];
+    write_mission(&m.dir, &m.slug, &wps);
+    let tasks = m.dir.join("tasks.md");
+    let text = std::fs::read_to_string(&tasks).unwrap();
+    write(&tasks, &text.replace("- [ ]", "- [x]"));
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission 001-demo"]);
+    root
+}
+
+/// `spec-kitty orchestrator-api ARGS`: its envelope.
+fn orch_cli(env: &TestEnv, root: &Path, args: &[&str]) -> Value {
+    let mut full = vec!["orchestrator-api"];
+    full.extend_from_slice(args);
+    let out = env.run(root, &full);
+    serde_json::from_slice(&out.stdout).expect("one envelope")
+}
+
+/// A tool's outcome: Ok(data) or Err((error_code, body)).
+fn verb(c: &mut Client, tool: &str, args: Value) -> Result<Value, (String, Value)> {
+    let r = c.call(tool, args);
+    let body = tool_json(&r);
+    if r["isError"] == true {
+        Err((body["error_code"].as_str().unwrap().to_string(), body))
+    } else {
+        Ok(body)
+    }
+}
+
+fn code_of(r: Result<Value, (String, Value)>) -> String {
+    match r {
+        Ok(v) => panic!("expected a refusal, got {v}"),
+        Err((code, _)) => code,
+    }
+}
+
+fn commit_work(env: &TestEnv, ws: &Path, wp: &str) {
+    let dir = ws.join(format!("src/{}", wp.to_lowercase()));
+    crate::common::write(&dir.join("impl.txt"), &format!("{wp} work\n"));
+    env.git(ws, &["add", "-A"]);
+    env.git(ws, &["commit", "-qm", &format!("{wp} work")]);
+}
+
+/// Every verb tool on one mission, from planned to merged, each answer
+/// checked against `orchestrator-api` (same data, same error codes) and the
+/// guards holding (no hand-in without a commit, policy required and validated).
+#[test]
+fn verb_tools_drive_a_mission_to_merged_with_the_contracts_guards_and_codes() {
+    let env = TestEnv::new();
+    let root = orch_mission(&env);
+    let slug = "001-demo";
+    let mut c = Client::start(&env, &root);
+    c.initialize("2025-11-25");
+
+    // Reads: the same data as the CLI contract.
+    let v = verb(&mut c, "contract_version", json!({})).unwrap();
+    assert_eq!(v, orch_cli(&env, &root, &["contract-version"])["data"]);
+    assert_eq!(v["api_version"], "1.0.0");
+    let e = code_of(verb(
+        &mut c,
+        "contract_version",
+        json!({"provider_version": "0.0.1"}),
+    ));
+    assert_eq!(e, "CONTRACT_VERSION_MISMATCH");
+    for tool in ["mission_state", "list_ready"] {
+        let v = verb(&mut c, tool, json!({"mission": slug})).unwrap();
+        let cli = orch_cli(&env, &root, &[&tool.replace('_', "-"), "--mission", slug]);
+        assert_eq!(v, cli["data"], "{tool}");
+    }
+    let ready = verb(&mut c, "list_ready", json!({"mission": slug})).unwrap();
+    assert_eq!(ready["ready_work_packages"][0]["wp_id"], "WP01", "{ready}");
+    let e = code_of(verb(
+        &mut c,
+        "mission_state",
+        json!({"mission": "999-nope"}),
+    ));
+    assert_eq!(e, "MISSION_NOT_FOUND");
+
+    // Policy: required, then validated (a secret-looking value), nothing recorded.
+    let start = |p: Option<Value>| {
+        let mut a = json!({"mission": slug, "wp": "WP01", "actor": "orch"});
+        if let Some(p) = p {
+            a["policy"] = p;
+        }
+        a
+    };
+    assert_eq!(
+        code_of(verb(&mut c, "start_implementation", start(None))),
+        "POLICY_METADATA_REQUIRED"
+    );
+    let mut secret = policy();
+    secret["agent_family"] = json!("my-api-token");
+    assert_eq!(
+        code_of(verb(&mut c, "start_implementation", start(Some(secret)))),
+        "POLICY_VALIDATION_FAILED"
+    );
+    let mut bad_mode = policy();
+    bad_mode["approval_mode"] = json!("yolo");
+    assert_eq!(
+        code_of(verb(&mut c, "start_implementation", start(Some(bad_mode)))),
+        "POLICY_VALIDATION_FAILED"
+    );
+    let cli = orch_cli(
+        &env,
+        &root,
+        &[
+            "start-implementation",
+            "--mission",
+            slug,
+            "--wp",
+            "WP01",
+            "--actor",
+            "orch",
+        ],
+    );
+    assert_eq!(
+        cli["error_code"], "POLICY_METADATA_REQUIRED",
+        "same code as the CLI"
+    );
+    let e = code_of(verb(
+        &mut c,
+        "start_implementation",
+        json!({"mission": slug, "wp": "WP09", "actor": "orch", "policy": policy()}),
+    ));
+    assert_eq!(e, "WP_NOT_FOUND");
+
+    // Start WP01: the real lane worktree; idempotent for the same actor.
+    let s = verb(&mut c, "start_implementation", start(Some(policy()))).unwrap();
+    assert_eq!(s["to_lane"], "in_progress", "{s}");
+    assert_eq!(s["policy_metadata_recorded"], true);
+    let ws = std::path::PathBuf::from(s["workspace_path"].as_str().unwrap());
+    assert!(ws.is_dir(), "{s}");
+    let again = verb(&mut c, "start_implementation", start(Some(policy()))).unwrap();
+    assert_eq!(again["no_op"], true, "{again}");
+    let other = json!({"mission": slug, "wp": "WP01", "actor": "someone-else", "policy": policy()});
+    assert_eq!(
+        code_of(verb(&mut c, "start_implementation", other)),
+        "WP_ALREADY_CLAIMED"
+    );
+
+    let tr = |to: &str, extra: Value| {
+        let mut a =
+            json!({"mission": slug, "wp": "WP01", "to": to, "actor": "orch", "policy": policy()});
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        a
+    };
+    // An unknown lane is the contract's usage error; a run-affecting move needs a policy.
+    assert_eq!(
+        code_of(verb(&mut c, "transition", tr("nowhere", json!({})))),
+        "USAGE_ERROR"
+    );
+    let mut no_policy = tr("for_review", json!({}));
+    no_policy.as_object_mut().unwrap().remove("policy");
+    assert_eq!(
+        code_of(verb(&mut c, "transition", no_policy)),
+        "POLICY_METADATA_REQUIRED"
+    );
+    // The hand-in guard holds even forced: no commit on the lane since the claim.
+    let e = verb(
+        &mut c,
+        "transition",
+        tr("for_review", json!({"force": true, "note": "x"})),
+    );
+    assert_eq!(code_of(e), "TRANSITION_REJECTED");
+
+    commit_work(&env, &ws, "WP01");
+    let v = verb(
+        &mut c,
+        "transition",
+        tr("for_review", json!({"note": "built"})),
+    )
+    .unwrap();
+    assert_eq!(v["to_lane"], "for_review", "{v}");
+    let v = verb(
+        &mut c,
+        "start_review",
+        json!({"mission": slug, "wp": "WP01", "actor": "orch", "policy": policy()}),
+    )
+    .unwrap();
+    assert_eq!(v["to_lane"], "in_review", "{v}");
+    let v = verb(
+        &mut c,
+        "transition",
+        tr("done", json!({"review_ref": "review-1"})),
+    )
+    .unwrap();
+    assert_eq!(v["to_lane"], "done", "{v}");
+
+    let h = verb(
+        &mut c,
+        "append_history",
+        json!({"mission": slug, "wp": "WP01", "actor": "orch", "note": "merged soon"}),
+    )
+    .unwrap();
+    assert!(
+        h["history_entry_id"].as_str().unwrap().starts_with("hist-"),
+        "{h}"
+    );
+
+    // Not all done: MISSION_NOT_READY naming WP02.
+    let e = verb(
+        &mut c,
+        "accept_mission",
+        json!({"mission": slug, "actor": "orch"}),
+    );
+    let Err((code, body)) = e else {
+        panic!("accept with WP02 planned")
+    };
+    assert_eq!(code, "MISSION_NOT_READY");
+    assert_eq!(body["data"]["incomplete_wps"], json!(["WP02"]), "{body}");
+
+    // WP02 is built on WP01's work.
+    let s = verb(
+        &mut c,
+        "start_implementation",
+        json!({"mission": slug, "wp": "WP02", "actor": "orch", "policy": policy()}),
+    )
+    .unwrap();
+    let ws2 = std::path::PathBuf::from(s["workspace_path"].as_str().unwrap());
+    assert!(
+        ws2.join("src/wp01/impl.txt").is_file(),
+        "WP02's worktree has WP01's work"
+    );
+    commit_work(&env, &ws2, "WP02");
+    let tr2 = |to: &str, extra: Value| {
+        let mut a =
+            json!({"mission": slug, "wp": "WP02", "to": to, "actor": "orch", "policy": policy()});
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        a
+    };
+    verb(
+        &mut c,
+        "transition",
+        tr2("for_review", json!({"note": "built"})),
+    )
+    .unwrap();
+    verb(
+        &mut c,
+        "transition",
+        tr2("done", json!({"review_ref": "review-2"})),
+    )
+    .unwrap();
+
+    let v = verb(
+        &mut c,
+        "accept_mission",
+        json!({"mission": slug, "actor": "orch"}),
+    )
+    .unwrap();
+    assert_eq!(v["accepted"], true, "{v}");
+    let e = verb(
+        &mut c,
+        "merge_mission",
+        json!({"mission": slug, "strategy": "octopus"}),
+    );
+    assert_eq!(code_of(e), "UNSUPPORTED_STRATEGY");
+    let v = verb(&mut c, "merge_mission", json!({"mission": slug})).unwrap();
+    assert_eq!(v["merged"], true, "{v}");
+    assert_eq!(v["merged_wps"], json!(["WP01", "WP02"]), "{v}");
+    assert!(root.join("src/wp01/impl.txt").is_file() && root.join("src/wp02/impl.txt").is_file());
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain"]),
+        "",
+        "tree clean after merge"
+    );
+    let (status, err) = c.finish();
+    assert!(status.success(), "{err}");
 }
