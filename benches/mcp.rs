@@ -14,7 +14,7 @@
 //! the integration tests' three-WP mission, built with their helpers.
 
 #[path = "../tests/it/common/mod.rs"]
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports, unused_macros)]
 mod common;
 
 use std::io::{BufRead, BufReader, Write};

@@ -65,6 +65,7 @@ async fn run(project: Project) -> Result<(), McpError> {
         project.root.display()
     );
     let server = server::Server::new(project);
+    let drained = server.drained();
     let serving = server.serve(io.transport);
     let running = tokio::select! {
         r = serving => r,
@@ -88,6 +89,8 @@ async fn run(project: Project) -> Result<(), McpError> {
         _ = term.recv() => { ct.cancel(); "SIGTERM" }
         _ = int.recv() => { ct.cancel(); "SIGINT" }
     };
+    // An operation already running (a merge, a transition) finishes first.
+    drained.await;
     finish(io.writer, why).await
 }
 

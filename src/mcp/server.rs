@@ -29,13 +29,30 @@ pub struct Server {
     project: Project,
     root: PathBuf,
     hub: Arc<Hub>,
+    /// Held (shared) by every running tool call; [`Server::drained`] takes it
+    /// exclusively, so a shutdown waits for operations already under way (a
+    /// merge is never cut short by SIGTERM or the client leaving).
+    inflight: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Server {
     pub fn new(project: Project) -> Server {
         let root = std::fs::canonicalize(&project.root).unwrap_or_else(|_| project.root.clone());
         let hub = Hub::new(project.clone(), root.clone());
-        Server { project, root, hub }
+        Server {
+            project,
+            root,
+            hub,
+            inflight: Arc::new(tokio::sync::RwLock::new(())),
+        }
+    }
+
+    /// Resolves once no tool call is running (and none can start).
+    pub fn drained(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let lock = self.inflight.clone();
+        async move {
+            let _all = lock.write_owned().await;
+        }
     }
 }
 
@@ -88,10 +105,15 @@ impl ServerHandler for Server {
         let project = self.project.clone();
         let name = request.name.to_string();
         let args = request.arguments;
+        let running = self.inflight.clone().read_owned().await;
+        eprintln!("spec-kitty mcp: tool {name}");
         // Operations read and write files (and git): off the async thread.
-        let outcome = tokio::task::spawn_blocking(move || tools::call(&project, &name, args))
-            .await
-            .map_err(|e| ErrorData::internal_error(format!("tool panicked: {e}"), None))?;
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _running = running;
+            tools::call(&project, &name, args)
+        })
+        .await
+        .map_err(|e| ErrorData::internal_error(format!("tool panicked: {e}"), None))?;
         match outcome {
             Ok(o) => Ok(tools::render(o).into()),
             Err(CallError::UnknownTool(n)) => Err(ErrorData::invalid_params(

@@ -27,7 +27,7 @@ pub struct ToolError {
     pub hint: Option<String>,
     /// The orchestrator contract's `data` on failure, when it says more than
     /// the message (incomplete WPs, preflight errors, versions).
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
 }
 
 impl ToolError {
@@ -47,7 +47,7 @@ impl From<OrchError> for ToolError {
             code: e.error_code(),
             message: e.message().to_string(),
             hint: None,
-            data: e.details.clone().map(Value::Object),
+            data: e.details.clone().map(|d| Box::new(Value::Object(d))),
         }
     }
 }
@@ -596,7 +596,7 @@ pub fn render(outcome: Result<Value, ToolError>) -> CallToolResult {
                 body["hint"] = h.into();
             }
             if let Some(d) = e.data {
-                body["data"] = d;
+                body["data"] = *d;
             }
             CallToolResult::error(vec![ContentBlock::text(
                 serde_json::to_string(&body).unwrap_or_default(),

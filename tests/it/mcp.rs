@@ -24,6 +24,8 @@ struct Client {
     child: Child,
     stdin: Option<ChildStdin>,
     rx: Receiver<Result<Value, String>>,
+    /// The server's stderr, line by line.
+    err_rx: Receiver<String>,
     /// Messages read while waiting for something else.
     pending: Vec<Value>,
     next_id: u64,
@@ -35,8 +37,22 @@ impl Client {
     }
 
     fn start_args(env: &TestEnv, dir: &Path, args: &[&str]) -> Client {
-        let mut child = env.spawn_piped(dir, args);
+        Client::start_env(env, dir, args, &[])
+    }
+
+    fn start_env(env: &TestEnv, dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Client {
+        let mut child = env.spawn_piped_env(dir, args, vars);
         let stdin = child.stdin.take();
+        let err = child.stderr.take().expect("stderr");
+        let (err_tx, err_rx) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if err_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let out = child.stdout.take().expect("stdout");
         let (tx, rx) = channel();
         std::thread::spawn(move || {
@@ -54,6 +70,7 @@ impl Client {
             child,
             stdin,
             rx,
+            err_rx,
             pending: Vec::new(),
             next_id: 1,
         }
@@ -84,8 +101,9 @@ impl Client {
                 Ok(Err(e)) => panic!("{e}"),
                 Err(RecvTimeoutError::Timeout) => panic!("no {what} within {HANG:?}"),
                 Err(RecvTimeoutError::Disconnected) => {
-                    let out = self.child.wait_with_output_ref();
-                    panic!("server closed stdout while waiting for {what}; stderr: {out}")
+                    let _ = self.child.wait();
+                    let err: Vec<String> = self.err_rx.try_iter().collect();
+                    panic!("server closed stdout while waiting for {what}; stderr: {err:?}")
                 }
             }
         }
@@ -124,30 +142,28 @@ impl Client {
         self.result("tools/call", json!({"name": tool, "arguments": args}))
     }
 
+    /// The next stderr line containing `needle` (the server logs there).
+    fn wait_log(&mut self, needle: &str) -> String {
+        loop {
+            match self.err_rx.recv_timeout(HANG) {
+                Ok(l) if l.contains(needle) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("no log line with {needle:?}: {e}"),
+            }
+        }
+    }
+
+    /// Wait for the exit; everything the server wrote to stderr.
+    fn exit_log(&mut self) -> (std::process::ExitStatus, String) {
+        let status = self.child.wait().unwrap();
+        let err: Vec<String> = self.err_rx.iter().collect();
+        (status, err.join("\n"))
+    }
+
     /// Close stdin and wait for the exit status.
     fn finish(mut self) -> (std::process::ExitStatus, String) {
         drop(self.stdin.take());
-        let status = self.child.wait().unwrap();
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            std::io::Read::read_to_string(&mut e, &mut err).unwrap();
-        }
-        (status, err)
-    }
-}
-
-trait WaitRef {
-    fn wait_with_output_ref(&mut self) -> String;
-}
-
-impl WaitRef for Child {
-    fn wait_with_output_ref(&mut self) -> String {
-        let _ = self.wait();
-        let mut err = String::new();
-        if let Some(mut e) = self.stderr.take() {
-            let _ = std::io::Read::read_to_string(&mut e, &mut err);
-        }
-        err
+        self.exit_log()
     }
 }
 
@@ -563,8 +579,41 @@ fn stdout_carries_only_protocol_and_eof_or_sigterm_end_cleanly() {
     let pid = c.child.id() as i32;
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let status = c.child.wait().unwrap();
+    let (status, err) = c.exit_log();
     assert!(status.success(), "SIGTERM exit: {status:?}");
+    assert!(err.contains("stopped (SIGTERM)"), "{err}");
+}
+
+/// SIGTERM while a tool call is running: the operation finishes and is
+/// answered before the server exits (nothing half-done, the client not left
+/// waiting). The status move pauses between reading and appending the log (a
+/// test hook), and the signal is sent once the server has logged the call.
+#[test]
+fn sigterm_waits_for_a_running_operation() {
+    let env = TestEnv::new();
+    let root = orch_mission(&env);
+    let mut c = Client::start_env(
+        &env,
+        &root,
+        &["mcp"],
+        &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "800")],
+    );
+    c.initialize("2025-11-25");
+    c.send(&json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call", "params": {
+        "name": "transition",
+        "arguments": {"mission": "001-demo", "wp": "WP01", "to": "blocked", "actor": "orch", "note": "waiting on a decision"},
+    }}));
+    c.wait_log("tool transition");
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(c.child.id() as i32, libc::SIGTERM) }, 0);
+    let r = c.wait_for("the running call's answer", |v| v["id"] == 77);
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let (status, err) = c.exit_log();
+    assert!(status.success(), "{status:?}: {err}");
+    let log =
+        std::fs::read_to_string(root.join("kitty-specs/001-demo/status.events.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["to_lane"], "blocked", "{last}");
 }
 
 #[test]

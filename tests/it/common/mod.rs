@@ -91,6 +91,16 @@ impl TestEnv {
     /// Start `spec-kitty ARGS` in `dir` with stdin, stdout and stderr piped (a
     /// server the test talks to).
     pub fn spawn_piped(&self, dir: &Path, args: &[&str]) -> std::process::Child {
+        self.spawn_piped_env(dir, args, &[])
+    }
+
+    /// [`TestEnv::spawn_piped`] with extra environment variables.
+    pub fn spawn_piped_env(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> std::process::Child {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"))
             .current_dir(dir)
             .env_clear()
@@ -100,6 +110,7 @@ impl TestEnv {
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("NO_COLOR", "1")
             .env("TMPDIR", self.tmp.path())
+            .envs(vars.iter().copied())
             .args(args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
