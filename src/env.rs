@@ -51,6 +51,11 @@ pub const NON_INTERACTIVE: Var = Var {
     name: "SPEC_KITTY_NON_INTERACTIVE",
     doc: "1/true/yes/on: `init` never prompts, as with --non-interactive.",
 };
+/// The reference's switch for its hosted sync service.
+pub const ENABLE_SAAS_SYNC: Var = Var {
+    name: "SPEC_KITTY_ENABLE_SAAS_SYNC",
+    doc: "1/true/yes/on: `sync` commands report hosted sync as enabled; those that would need the hosted service refuse (this build syncs teams through git and sends nothing anywhere).",
+};
 /// Git's global configuration file, which libgit2 does not know about.
 pub const GIT_CONFIG_GLOBAL: Var = Var {
     name: "GIT_CONFIG_GLOBAL",
@@ -87,6 +92,7 @@ pub fn all() -> Vec<Var> {
         LOCK_TIMEOUT_MS,
         HTTP_TIMEOUT_MS,
         NON_INTERACTIVE,
+        ENABLE_SAAS_SYNC,
         GIT_CONFIG_GLOBAL,
         GIT_COMMITTER_NAME,
         GIT_COMMITTER_EMAIL,
@@ -145,6 +151,16 @@ pub fn non_interactive() -> bool {
     })
 }
 
+/// `$SPEC_KITTY_ENABLE_SAAS_SYNC` is a yes (1, true, yes, on: the reference's values).
+pub fn saas_sync_enabled() -> bool {
+    get(ENABLE_SAAS_SYNC).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
 /// `$GIT_CONFIG_GLOBAL`, when set and not empty.
 pub fn git_config_global() -> Option<PathBuf> {
     get_os(GIT_CONFIG_GLOBAL).map(PathBuf::from)
@@ -199,6 +215,58 @@ pub enum CrashPoint {
     RecordRefMoved,
     /// A merge wrote its state file and is about to move the refs.
     BeforeLanding,
+    /// A spec-kitty commit (auto_commit, record, merge's record commit)
+    /// holds `refs/heads/<branch>.lock` and has not moved the branch.
+    CommitRefLocked,
+    /// `agent action implement` added the lane worktree (files checked out)
+    /// and has not yet marked its creation finished.
+    WorktreeAdded,
+}
+
+/// Abort the process when the test variable names `path`'s file name: the
+/// atomic write of that file has its temp file written and not yet renamed.
+/// Without the `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn crash_before_rename(path: &std::path::Path) {
+    #[cfg(feature = "test-hooks")]
+    hooks::crash_before_rename(path);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = path;
+}
+
+/// A point where a test may hold a process until it says go on (a
+/// rendezvous, not a sleep: the test knows the process is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PausePoint {
+    /// merge: every precondition checked, about to take the mission's status
+    /// lock, re-check the approvals and land.
+    MergeBeforeLanding,
+    /// merge: holds the mission (its state file is written), no ref moved yet.
+    MergeHoldsMission,
+    /// implement: the lane workspace is ready, the claim not yet recorded.
+    ImplementBeforeClaim,
+}
+
+impl PausePoint {
+    /// The name a test uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PausePoint::MergeBeforeLanding => "merge-before-landing",
+            PausePoint::MergeHoldsMission => "merge-holds-mission",
+            PausePoint::ImplementBeforeClaim => "implement-before-claim",
+        }
+    }
+}
+
+/// Hold here when the test variable names `point`: create
+/// `<dir>/<point>.reached`, then wait until `<dir>/<point>.go` exists. Without
+/// the `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn pause_at(point: PausePoint) {
+    #[cfg(feature = "test-hooks")]
+    hooks::pause_at(point);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = point;
 }
 
 /// Abort the process at `point` if the test variable names it. Without the
@@ -212,11 +280,20 @@ pub fn crash_point(point: CrashPoint) {
 }
 
 /// Whether this build has the test hooks compiled in.
+/// Test hook: the dashboard's connection timeouts (header read, idle, request
+/// body) when a test sets them; None without the `test-hooks` feature.
+pub fn dashboard_timeout() -> Option<Duration> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::dashboard_timeout();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
 mod hooks {
-    use super::{get, CrashPoint, RaceHook, Var};
+    use super::{get, CrashPoint, PausePoint, RaceHook, Var};
 
     pub const INIT_RACE_MS: Var = Var {
         name: "SPEC_KITTY_TEST_INIT_RACE_MS",
@@ -242,7 +319,32 @@ mod hooks {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
         doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
     };
-    pub const ALL: [Var; 6] = [
+    pub const COMMIT_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_COMMIT_CRASH",
+        doc: "Test hook: `ref-locked` aborts a spec-kitty commit while it holds the branch's ref lock, as a kill would.",
+    };
+    pub const WRITE_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_WRITE_CRASH",
+        doc: "Test hook: a file name; the first atomic write of a file so named aborts after its temp file is written, before the rename.",
+    };
+    pub const IMPLEMENT_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_IMPLEMENT_CRASH",
+        doc: "Test hook: `worktree-added` aborts `agent action implement` right after git added the lane worktree, before its creation is marked finished.",
+    };
+    pub const PAUSE: Var = Var {
+        name: "SPEC_KITTY_TEST_PAUSE",
+        doc: "Test hook: `<point>=<dir>` holds the process at that point: it creates <dir>/<point>.reached and waits for <dir>/<point>.go.",
+    };
+    pub const DASHBOARD_TIMEOUT_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
+        doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
+    };
+    pub const ALL: [Var; 11] = [
+        DASHBOARD_TIMEOUT_MS,
+        COMMIT_CRASH,
+        WRITE_CRASH,
+        IMPLEMENT_CRASH,
+        PAUSE,
         MOVE_CRASH,
         INIT_RACE_MS,
         CREATE_RACE_MS,
@@ -269,14 +371,51 @@ mod hooks {
             CrashPoint::AfterAppend => (MOVE_CRASH, "after-append"),
             CrashPoint::RecordRefMoved => (MERGE_INTERRUPT, "record-ref"),
             CrashPoint::BeforeLanding => (MERGE_INTERRUPT, "before-land"),
+            CrashPoint::CommitRefLocked => (COMMIT_CRASH, "ref-locked"),
+            CrashPoint::WorktreeAdded => (IMPLEMENT_CRASH, "worktree-added"),
         };
         if get(var).as_deref() == Some(want) {
             std::process::abort();
         }
     }
 
+    pub fn crash_before_rename(path: &std::path::Path) {
+        let Some(want) = get(WRITE_CRASH) else { return };
+        if path.file_name().and_then(|n| n.to_str()) == Some(want.as_str()) {
+            std::process::abort();
+        }
+    }
+
+    pub fn pause_at(point: PausePoint) {
+        let Some(spec) = get(PAUSE) else { return };
+        let Some((name, dir)) = spec.split_once('=') else {
+            return;
+        };
+        if name != point.name() {
+            return;
+        }
+        let dir = std::path::Path::new(dir);
+        let _ = std::fs::write(dir.join(format!("{name}.reached")), b"");
+        let go = dir.join(format!("{name}.go"));
+        // Wait for the test's go; a test that never says it fails (abort)
+        // instead of hanging the suite.
+        for _ in 0..60_000 {
+            if go.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::process::abort();
+    }
+
     pub fn merge_interrupt_after_landing() -> bool {
         get(MERGE_INTERRUPT).as_deref() == Some("landed")
+    }
+
+    pub fn dashboard_timeout() -> Option<std::time::Duration> {
+        get(DASHBOARD_TIMEOUT_MS)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
     }
 }
 

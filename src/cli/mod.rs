@@ -8,15 +8,19 @@ pub mod charter;
 pub mod compat;
 pub mod completion;
 pub mod dashboard;
+pub mod doctrine;
 pub mod drivers;
+pub mod glossary;
 pub mod implement;
 pub mod init;
 pub mod mcp;
 pub mod mission_types;
 pub mod next;
+pub mod ops;
 pub mod output;
 pub mod research;
 pub mod state;
+pub mod sync;
 pub mod upgrade;
 
 use std::ffi::OsString;
@@ -75,6 +79,9 @@ pub enum Command {
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
+    /// Mission types: list, current, info (the same commands as `mission`)
+    #[command(subcommand)]
+    MissionType(mission_types::MissionTypeCommand),
     /// Serve a live, read-only web kanban of the project on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
     /// Serve spec-kitty to MCP hosts (Claude Code, Codex, Cursor) over stdio
@@ -83,6 +90,18 @@ pub enum Command {
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// The reference's hosted-sync group, answered locally (teams sync through git); `sync workspace` updates a lane
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Doctrine curation of the project's .kittify/doctrine/: status, promote, curate, reset
+    #[command(subcommand)]
+    Doctrine(doctrine::DoctrineCommand),
+    /// The project glossary under .kittify/: list, conflicts, resolve
+    #[command(subcommand)]
+    Glossary(glossary::GlossaryCommand),
+    /// Operation history (git reflog) and undo of spec-kitty's own last commit
+    #[command(subcommand)]
+    Ops(ops::OpsCommand),
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -124,7 +143,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let hook = state::before(&ctx, subcommand_path(&matches), &args);
     let result = run(&ctx, cli.command);
     if let (Ok(()), Some(hook)) = (&result, hook) {
-        state::after(&ctx, hook);
+        if let Err(e) = state::after(&ctx, hook) {
+            // The command's own output (its one JSON document under --json)
+            // is out; the commit that did not happen is said on stderr and in
+            // the exit status.
+            output::print_error(&ctx, &e);
+            return ExitCode::from(e.kind.exit_code());
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,7 +250,12 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Charter(c) => charter::run(ctx, c),
         Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
+        Command::MissionType(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
+        Command::Sync(c) => sync::run(ctx, c),
+        Command::Ops(c) => ops::run(ctx, c),
+        Command::Doctrine(c) => doctrine::run(ctx, c),
+        Command::Glossary(c) => glossary::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Mcp(a) => mcp::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
