@@ -13,6 +13,7 @@ pub mod drivers;
 pub mod glossary;
 pub mod implement;
 pub mod init;
+pub mod mcp;
 pub mod mission_types;
 pub mod next;
 pub mod ops;
@@ -83,6 +84,9 @@ pub enum Command {
     MissionType(mission_types::MissionTypeCommand),
     /// Serve a live, read-only web kanban of the project on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
+    /// Serve spec-kitty to MCP hosts (Claude Code, Codex, Cursor) over stdio
+    #[command(after_help = mcp::AFTER_HELP)]
+    Mcp(mcp::McpArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -277,6 +281,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Doctrine(c) => doctrine::run(ctx, c),
         Command::Glossary(c) => glossary::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
+        Command::Mcp(a) => mcp::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         // `main` hands `orchestrator-api` to its own parser before this one runs.
         Command::OrchestratorApi(_) => Err(crate::Error::internal(

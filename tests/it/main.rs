@@ -23,6 +23,7 @@ mod init;
 mod lanes;
 mod lanes_check;
 mod layers;
+mod mcp;
 mod merge;
 mod merge_crash;
 mod merge_drivers;
