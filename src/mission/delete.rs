@@ -98,7 +98,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         ));
         None
     });
-    let target = workspace::target_branch(mission, lanes.as_ref());
+    let target = crate::lanes::target_branch(mission, lanes.as_ref());
     let repo = if project.is_git() {
         Some(git2::Repository::open(&project.root)?)
     } else {
@@ -174,7 +174,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     confine::remove_mission_dir(project, &mission.dir).map_err(MissionError::Confine)?;
     // What spec-kitty kept about the mission outside it: its run log, and an
     // empty `.worktrees/` once the last lane worktree is gone.
-    let log = crate::next::run_log_path(project, mission);
+    let log = super::run_log_path(project, mission);
     for p in [log.clone(), log.with_extension("lock")] {
         confine::remove_file(project, &p).map_err(MissionError::Confine)?;
     }

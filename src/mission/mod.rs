@@ -258,6 +258,16 @@ pub fn list(project: &Project) -> Result<Vec<Mission>> {
     Ok(names.iter().map(|p| Mission::load(p)).collect())
 }
 
+/// The run log of a mission: in the git directory, or without one in
+/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
+pub fn run_log_path(project: &crate::project::Project, mission: &Mission) -> std::path::PathBuf {
+    match &project.git_common_dir {
+        Some(g) => g.join("spec-kitty").join("runs"),
+        None => project.kittify_dir().join("runtime").join("next"),
+    }
+    .join(format!("{}.jsonl", mission.slug))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1245,13 +1245,15 @@ pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<Mer
         "merge" => crate::merge::Strategy::Merge,
         "squash" => crate::merge::Strategy::Squash,
         "rebase" => crate::merge::Strategy::Rebase,
-        other => return Err(OrchError::with(
-            ErrorCode::UnsupportedStrategy,
-            format!(
+        other => {
+            return Err(OrchError::with(
+                ErrorCode::UnsupportedStrategy,
+                format!(
                 "Strategy '{other}' is not supported. Supported strategies: merge, rebase, squash"
             ),
-            serde_json::json!({"strategy": other, "supported": ["merge", "rebase", "squash"]}),
-        )),
+                serde_json::json!({"strategy": other, "supported": ["merge", "rebase", "squash"]}),
+            ))
+        }
     };
     let mission = find_mission(project, &req.mission)?;
     let lanes = crate::lanes::LanesManifest::for_mission(&mission)?;
