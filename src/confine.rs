@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Diagnose;
 use crate::project::Project;
+use crate::shell::{printable, printable_path};
 
 /// Why a removal was refused or failed. Every refusal removed nothing.
 #[derive(Debug, thiserror::Error)]
@@ -24,16 +25,21 @@ pub enum ConfineError {
         #[source]
         source: std::io::Error,
     },
-    /// A symbolic link where a lane worktree or mission directory should be.
-    #[error("refusing to remove {}: it is a symbolic link, not {what} (it points to {target})", .path.display())]
+    /// A symbolic link where a lane worktree or mission directory (or the
+    /// folder that holds them) should be.
+    #[error("refusing to {verb} {}: it is a symbolic link, not {what} (it points to {})", printable_path(.path), printable(.target))]
     Symlink {
+        /// `remove` or `create`.
+        verb: &'static str,
         path: PathBuf,
         what: &'static str,
         target: String,
     },
     /// The directory resolves somewhere other than directly inside `allowed`.
-    #[error("refusing to remove {}: it resolves to {}, which is not directly inside {}", .path.display(), .real.display(), .allowed.display())]
+    #[error("refusing to {verb} {}: it resolves to {}, which is not directly inside {}", printable_path(.path), printable_path(.real), printable_path(.allowed))]
     NotDirectlyInside {
+        /// `remove` or `create`.
+        verb: &'static str,
         path: PathBuf,
         real: PathBuf,
         allowed: PathBuf,
@@ -56,6 +62,11 @@ impl Diagnose for ConfineError {
     fn hint(&self) -> Option<String> {
         match self {
             ConfineError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            ConfineError::Symlink { verb: "create", path, .. }
+            | ConfineError::NotDirectlyInside { verb: "create", path, .. } => Some(format!(
+                "spec-kitty only creates lane worktrees and missions in the project's own folders; replace {} with a real folder inside the project (or remove it) and run the command again",
+                printable_path(path)
+            )),
             _ => Some("spec-kitty only removes what it created inside the project; look at it and remove it by hand if it should go".into()),
         }
     }
@@ -103,6 +114,7 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
             };
             if meta.file_type().is_symlink() {
                 return Err(ConfineError::Symlink {
+                    verb: "remove",
                     path: path_buf(),
                     what,
                     target: fs::read_link(path)
@@ -114,6 +126,7 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
             let allowed = root.join(parent);
             if real.parent() != Some(allowed.as_path()) || canonical(&allowed)? != allowed {
                 return Err(ConfineError::NotDirectlyInside {
+                    verb: "remove",
                     path: path_buf(),
                     real,
                     allowed,
@@ -154,6 +167,72 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
             Ok(Some(parent.join(name)))
         }
     }
+}
+
+/// Check that creating the directory `path` in `area` (a lane worktree or a
+/// mission directory) stays inside the project exactly as removing it would:
+/// the area's folder (`.worktrees/`, `kitty-specs/`) is missing or a real
+/// directory that resolves to `<root>/<folder>` (never a link, even to a
+/// place inside), and `path` is missing or a real directory directly inside
+/// it. Returns the canonical path to create. Nothing is created.
+pub fn creatable(project: &Project, path: &Path, area: Area) -> Result<PathBuf> {
+    let (folder, what) = match area {
+        Area::Worktree => (".worktrees", "a lane worktree"),
+        Area::MissionDir => ("kitty-specs", "a mission directory"),
+        Area::ProjectFile => {
+            return Err(ConfineError::IsDirectory {
+                path: path.to_path_buf(),
+            })
+        }
+    };
+    let root = canonical(&project.root)?;
+    let allowed = root.join(folder);
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(ConfineError::NoParent {
+            path: path.to_path_buf(),
+        });
+    };
+    let not_inside = |p: &Path, real: PathBuf| ConfineError::NotDirectlyInside {
+        verb: "create",
+        path: p.to_path_buf(),
+        real,
+        allowed: allowed.clone(),
+    };
+    for (p, what) in [(parent, "a folder of the project"), (path, what)] {
+        match fs::symlink_metadata(p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("inspect", p)(e)),
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = fs::canonicalize(p)
+                    .or_else(|_| fs::read_link(p))
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default();
+                return Err(ConfineError::Symlink {
+                    verb: "create",
+                    path: p.to_path_buf(),
+                    what,
+                    target,
+                });
+            }
+            Ok(_) => {
+                let real = canonical(p)?;
+                let ok = if p == parent {
+                    real == allowed
+                } else {
+                    real.parent() == Some(allowed.as_path())
+                };
+                if !ok {
+                    return Err(not_inside(p, real));
+                }
+            }
+        }
+    }
+    // A missing folder is created by us as a real one; its parent is the root.
+    if parent.parent().map(canonical).transpose()?.as_deref() != Some(root.as_path()) {
+        let real = canonical(parent.parent().unwrap_or(parent))?;
+        return Err(not_inside(parent, real));
+    }
+    Ok(allowed.join(name))
 }
 
 fn canonical(p: &Path) -> Result<PathBuf> {

@@ -199,6 +199,58 @@ pub enum CrashPoint {
     RecordRefMoved,
     /// A merge wrote its state file and is about to move the refs.
     BeforeLanding,
+    /// A spec-kitty commit (auto_commit, record, merge's record commit)
+    /// holds `refs/heads/<branch>.lock` and has not moved the branch.
+    CommitRefLocked,
+    /// `agent action implement` added the lane worktree (files checked out)
+    /// and has not yet marked its creation finished.
+    WorktreeAdded,
+}
+
+/// Abort the process when the test variable names `path`'s file name: the
+/// atomic write of that file has its temp file written and not yet renamed.
+/// Without the `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn crash_before_rename(path: &std::path::Path) {
+    #[cfg(feature = "test-hooks")]
+    hooks::crash_before_rename(path);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = path;
+}
+
+/// A point where a test may hold a process until it says go on (a
+/// rendezvous, not a sleep: the test knows the process is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PausePoint {
+    /// merge: every precondition checked, about to take the mission's status
+    /// lock, re-check the approvals and land.
+    MergeBeforeLanding,
+    /// merge: holds the mission (its state file is written), no ref moved yet.
+    MergeHoldsMission,
+    /// implement: the lane workspace is ready, the claim not yet recorded.
+    ImplementBeforeClaim,
+}
+
+impl PausePoint {
+    /// The name a test uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PausePoint::MergeBeforeLanding => "merge-before-landing",
+            PausePoint::MergeHoldsMission => "merge-holds-mission",
+            PausePoint::ImplementBeforeClaim => "implement-before-claim",
+        }
+    }
+}
+
+/// Hold here when the test variable names `point`: create
+/// `<dir>/<point>.reached`, then wait until `<dir>/<point>.go` exists. Without
+/// the `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn pause_at(point: PausePoint) {
+    #[cfg(feature = "test-hooks")]
+    hooks::pause_at(point);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = point;
 }
 
 /// Abort the process at `point` if the test variable names it. Without the
@@ -216,7 +268,7 @@ pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
 mod hooks {
-    use super::{get, CrashPoint, RaceHook, Var};
+    use super::{get, CrashPoint, PausePoint, RaceHook, Var};
 
     pub const INIT_RACE_MS: Var = Var {
         name: "SPEC_KITTY_TEST_INIT_RACE_MS",
@@ -242,7 +294,27 @@ mod hooks {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
         doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
     };
-    pub const ALL: [Var; 6] = [
+    pub const COMMIT_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_COMMIT_CRASH",
+        doc: "Test hook: `ref-locked` aborts a spec-kitty commit while it holds the branch's ref lock, as a kill would.",
+    };
+    pub const WRITE_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_WRITE_CRASH",
+        doc: "Test hook: a file name; the first atomic write of a file so named aborts after its temp file is written, before the rename.",
+    };
+    pub const IMPLEMENT_CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_IMPLEMENT_CRASH",
+        doc: "Test hook: `worktree-added` aborts `agent action implement` right after git added the lane worktree, before its creation is marked finished.",
+    };
+    pub const PAUSE: Var = Var {
+        name: "SPEC_KITTY_TEST_PAUSE",
+        doc: "Test hook: `<point>=<dir>` holds the process at that point: it creates <dir>/<point>.reached and waits for <dir>/<point>.go.",
+    };
+    pub const ALL: [Var; 10] = [
+        COMMIT_CRASH,
+        WRITE_CRASH,
+        IMPLEMENT_CRASH,
+        PAUSE,
         MOVE_CRASH,
         INIT_RACE_MS,
         CREATE_RACE_MS,
@@ -269,10 +341,41 @@ mod hooks {
             CrashPoint::AfterAppend => (MOVE_CRASH, "after-append"),
             CrashPoint::RecordRefMoved => (MERGE_INTERRUPT, "record-ref"),
             CrashPoint::BeforeLanding => (MERGE_INTERRUPT, "before-land"),
+            CrashPoint::CommitRefLocked => (COMMIT_CRASH, "ref-locked"),
+            CrashPoint::WorktreeAdded => (IMPLEMENT_CRASH, "worktree-added"),
         };
         if get(var).as_deref() == Some(want) {
             std::process::abort();
         }
+    }
+
+    pub fn crash_before_rename(path: &std::path::Path) {
+        let Some(want) = get(WRITE_CRASH) else { return };
+        if path.file_name().and_then(|n| n.to_str()) == Some(want.as_str()) {
+            std::process::abort();
+        }
+    }
+
+    pub fn pause_at(point: PausePoint) {
+        let Some(spec) = get(PAUSE) else { return };
+        let Some((name, dir)) = spec.split_once('=') else {
+            return;
+        };
+        if name != point.name() {
+            return;
+        }
+        let dir = std::path::Path::new(dir);
+        let _ = std::fs::write(dir.join(format!("{name}.reached")), b"");
+        let go = dir.join(format!("{name}.go"));
+        // Wait for the test's go; a test that never says it fails (abort)
+        // instead of hanging the suite.
+        for _ in 0..60_000 {
+            if go.exists() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::process::abort();
     }
 
     pub fn merge_interrupt_after_landing() -> bool {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use fs2::FileExt;
 
 use crate::error::{Diagnose, Kind};
+use crate::shell::printable_path;
 
 /// Why a write or a read through this module failed. Converts into
 /// [`crate::Error`] through [`Diagnose`] (the message is the `Display` text).
@@ -35,7 +36,7 @@ pub enum FsError {
     ReadOnly { path: PathBuf },
     /// The write would go through a link (or a linked directory) out of the
     /// confinement root (see [`confinement_root`]).
-    #[error("refusing to write {}: {what} {}, outside {}", .path.display(), .to.display(), .root.display())]
+    #[error("refusing to write {}: {what} {}, outside {}", printable_path(.path), printable_path(.to), printable_path(.root))]
     Outside {
         path: PathBuf,
         what: &'static str,
@@ -79,8 +80,8 @@ impl Diagnose for FsError {
                 path.display()
             )),
             FsError::Outside { path, .. } => Some(format!(
-                "spec-kitty never writes through a link that leaves the project; replace {} with a regular file (or remove it) and run the command again",
-                path.display()
+                "spec-kitty never writes through a link that leaves the project; replace the link on the way to {} with a real file or folder (or remove it) and run the command again",
+                printable_path(path)
             )),
             FsError::NotADirectory { dir } | FsError::OtherOwner { dir } => Some(format!(
                 "remove {} and run the command again",
@@ -136,6 +137,7 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
 
 fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let tmp = write_temp(real, contents, mode)?;
+    crate::env::crash_before_rename(real);
     fs::rename(&tmp, real)
         .with_path("replace", path)
         .inspect_err(|_| {
@@ -194,18 +196,91 @@ fn prepare_target(path: &Path, refuse_read_only: bool) -> Result<(PathBuf, Optio
     }
 }
 
-/// The directory a write to `path` must stay inside: the nearest ancestor that
-/// holds `.kittify/` (the project, or a lane worktree that has one), else the
-/// path's own directory. Canonical.
+/// The project root of this command: every write, directory creation and lock
+/// under it stays inside it. Fixed once per command by [`fix_confinement_root`].
+static FIXED_ROOT: std::sync::RwLock<Option<FixedRoot>> = std::sync::RwLock::new(None);
+
+#[derive(Debug, Clone)]
+struct FixedRoot {
+    /// The root as the command named it (absolute, `.`/`..` removed).
+    given: PathBuf,
+    /// Where it really is: links resolved (as far as it exists).
+    canonical: PathBuf,
+}
+
+/// Fix the confinement root of this command: the project root, taken from its
+/// canonical path. Surfaces call it once, right after they find the project
+/// (or, for `init`, name the directory to set up). From then on every write
+/// through this module to a path under the root (named either way) must land
+/// inside the canonical root: a link anywhere on the way (a linked folder, one
+/// that holds its own `.kittify/` included) that leads out is refused with the
+/// path it resolves to. Writes elsewhere (`~/.spec-kitty/`, a git directory
+/// kept outside the checkout) keep the per-path rule of [`confinement_root`].
+/// Returns the canonical root.
+pub fn fix_confinement_root(root: &Path) -> PathBuf {
+    let given = absolute(root);
+    let canonical = resolved(&given);
+    if let Ok(mut fixed) = FIXED_ROOT.write() {
+        *fixed = Some(FixedRoot {
+            given,
+            canonical: canonical.clone(),
+        });
+    }
+    canonical
+}
+
+/// The fixed root ([`fix_confinement_root`]) when the absolute `abs` lies under it.
+fn fixed_root_for(abs: &Path) -> Option<PathBuf> {
+    let fixed = FIXED_ROOT.read().ok()?;
+    let r = fixed.as_ref()?;
+    (abs.starts_with(&r.given) || abs.starts_with(&r.canonical)).then(|| r.canonical.clone())
+}
+
+/// `p` (absolute) with links resolved as far as it exists: the canonical path
+/// of its nearest existing ancestor, then the rest of it as written. This is
+/// where creating `p` (and any missing folders on the way) would really land.
+fn resolved(p: &Path) -> PathBuf {
+    let mut existing = p;
+    loop {
+        if fs::symlink_metadata(existing).is_ok() {
+            if let Ok(real) = fs::canonicalize(existing) {
+                let rest = p.strip_prefix(existing).unwrap_or(Path::new(""));
+                return if rest.as_os_str().is_empty() {
+                    real
+                } else {
+                    real.join(rest)
+                };
+            }
+        }
+        match existing.parent() {
+            Some(up) => existing = up,
+            None => return p.to_path_buf(),
+        }
+    }
+}
+
+/// The root that governs writes in directory `dir` (absolute): the fixed
+/// project root when `dir` is under it, else the nearest ancestor that is a
+/// real directory (not a link) holding `.kittify/`. Canonical. None when
+/// neither applies.
+fn governing_root(dir: &Path) -> Option<PathBuf> {
+    if let Some(root) = fixed_root_for(dir) {
+        return Some(root);
+    }
+    let root = dir.ancestors().find(|a| {
+        a.join(".kittify").is_dir() && fs::symlink_metadata(a).is_ok_and(|m| m.is_dir())
+    })?;
+    Some(fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()))
+}
+
+/// The directory a write to `path` must stay inside: the command's project root
+/// when one is fixed and `path` is under it ([`fix_confinement_root`]), else the
+/// nearest ancestor that is a real directory holding `.kittify/` (a linked
+/// folder never counts, whatever it holds), else the path's own directory.
+/// Canonical.
 pub fn confinement_root(path: &Path) -> PathBuf {
-    let abs = absolute(path);
-    let dir = parent_dir(&abs);
-    let root = dir
-        .ancestors()
-        .find(|a| a.join(".kittify").is_dir())
-        .unwrap_or(&dir)
-        .to_path_buf();
-    fs::canonicalize(&root).unwrap_or(root)
+    let dir = parent_dir(&absolute(path));
+    governing_root(&dir).unwrap_or_else(|| fs::canonicalize(&dir).unwrap_or(dir))
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -229,6 +304,7 @@ fn outside_error(path: &Path, to: &Path, root: &Path, what: &'static str) -> FsE
 /// The target of the symlink `path` when it resolves inside the confinement
 /// root; a dangling link inside is replaced (the path itself is returned).
 fn follow_inside(path: &Path) -> Result<PathBuf> {
+    check_parent_inside(path)?;
     let root = confinement_root(path);
     match fs::canonicalize(path) {
         Ok(target) if target.starts_with(&root) => Ok(target),
@@ -260,20 +336,36 @@ fn follow_inside(path: &Path) -> Result<PathBuf> {
 /// The directory `path` is written in resolves inside the confinement root.
 fn check_parent_inside(path: &Path) -> Result<()> {
     let dir = parent_dir(&absolute(path));
-    let Ok(real) = fs::canonicalize(&dir) else {
-        return Ok(()); // a missing directory: the write itself fails and says so
-    };
-    let root = confinement_root(path);
-    if real.starts_with(&root) {
-        Ok(())
-    } else {
-        Err(outside_error(
+    match governing_root(&dir) {
+        Some(root) => check_dir_within(
             path,
-            &real,
+            &dir,
             &root,
             "its directory is a link that resolves to",
-        ))
+        ),
+        // Confined to its own directory: nothing to check.
+        None => Ok(()),
     }
+}
+
+/// Creating or writing in directory `dir` (absolute) lands inside `root`: its
+/// nearest existing ancestor resolves inside it (missing folders below that are
+/// created as real ones). `path` is what the error names.
+fn check_dir_within(path: &Path, dir: &Path, root: &Path, what: &'static str) -> Result<()> {
+    let real = resolved(dir);
+    if real.starts_with(root) {
+        Ok(())
+    } else {
+        Err(outside_error(path, &real, root, what))
+    }
+}
+
+/// Would a write to `path` be allowed? The checks of [`atomic_write`] (a link
+/// that leads out of the project, a folder on the way that resolves outside
+/// it, a directory where the file should be), made without writing anything,
+/// for a command that must check every input before it writes the first file.
+pub fn check_write(path: &Path) -> Result<()> {
+    prepare_target(path, false).map(|_| ())
 }
 
 #[cfg(unix)]
@@ -369,6 +461,7 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
     }
     let temps = written;
     for (k, ((path, real, ..), tmp)) in jobs.iter().zip(&temps).enumerate() {
+        crate::env::crash_before_rename(real);
         if let Err(e) = fs::rename(tmp, real) {
             for t in &temps[k..] {
                 let _ = fs::remove_file(t);
@@ -442,6 +535,32 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
     removed
 }
 
+/// [`remove_stale_temps`] in `dir` and every directory below it (at most 8
+/// levels; symlinks are not followed). Returns how many were removed.
+pub fn remove_stale_temps_under(dir: &Path) -> usize {
+    let mut removed = 0;
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        removed += remove_stale_temps(&d);
+        if depth >= 8 {
+            continue;
+        }
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    removed
+}
+
+/// Whether `name` is the name of an [`atomic_write`] temp file
+/// (`.<name>.<pid>.<n>.tmp`): never content, never committed.
+pub fn is_temp_name(name: &str) -> bool {
+    temp_owner(name).is_some()
+}
+
 /// The pid in a temp file name `.<name>.<pid>.<n>.tmp`.
 fn temp_owner(name: &str) -> Option<u32> {
     let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
@@ -455,7 +574,9 @@ fn temp_owner(name: &str) -> Option<u32> {
     pid.parse().ok()
 }
 
-fn process_alive(pid: u32) -> bool {
+/// Whether process `pid` is running (this process always is; where there is no
+/// cheap check, every process counts as running).
+pub fn process_alive(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }
@@ -579,6 +700,7 @@ fn current_uid() -> Option<u32> {
 /// and the target of such a link is never touched. For files in a private
 /// directory ([`create_private_dir`]).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
+    check_parent_inside(path)?;
     if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
         return Err(FsError::IsDirectory {
             path: path.to_path_buf(),
@@ -592,8 +714,14 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         })
 }
 
-/// Create a directory and its parents, naming it on error.
+/// Create a directory and its parents, naming it on error. Under the project
+/// (see [`confinement_root`]) the directory must land inside it: a link on the
+/// way that leads out is refused and nothing is created.
 pub fn create_dir_all(path: &Path) -> Result<()> {
+    let abs = absolute(path);
+    if let Some(root) = governing_root(&abs) {
+        check_dir_within(path, &abs, &root, "it is reached through a link to")?;
+    }
     fs::create_dir_all(path).with_path("create directory", path)
 }
 
@@ -632,6 +760,10 @@ pub enum LockError {
         path: PathBuf,
         waited: Duration,
     },
+    /// The lock file or its directory would be reached through a link that
+    /// leads out of the project ([`FsError::Outside`]).
+    #[error("{0}")]
+    Confined(Box<FsError>),
     /// The lock file or its directory could not be made, opened or locked.
     #[error("cannot {action} {}: {source}", .path.display())]
     Io {
@@ -649,6 +781,7 @@ impl crate::error::Diagnose for LockError {
                 "another spec-kitty process holds it; wait for it to finish and try again".into(),
             ),
             LockError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            LockError::Confined(e) => e.hint(),
         }
     }
 }
@@ -669,11 +802,16 @@ impl FileLock {
                 source,
             }
         };
+        // A lock file is a write like any other: never through a link out.
         if let Some(dir) = lock_path.parent() {
             if !dir.as_os_str().is_empty() && !dir.exists() {
-                fs::create_dir_all(dir).map_err(io("create directory", dir))?;
+                create_dir_all(dir).map_err(|e| match e {
+                    FsError::Io { source, .. } => io("create directory", dir)(source),
+                    other => LockError::Confined(Box::new(other)),
+                })?;
             }
         }
+        prepare_target(lock_path, false).map_err(|e| LockError::Confined(Box::new(e)))?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -903,6 +1041,40 @@ mod tests {
         write_private(&link, b"private").unwrap();
         assert_eq!(fs::read(&outside).unwrap(), b"keep");
         assert!(fs::symlink_metadata(&link).unwrap().is_file());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_folder_holding_its_own_kittify_is_never_a_write_root() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        fs::create_dir_all(root.join(".kittify")).unwrap();
+        let home = dir.path().join("home");
+        fs::create_dir_all(home.join(".kittify")).unwrap();
+        let home = fs::canonicalize(home).unwrap();
+        symlink(&home, root.join("research")).unwrap();
+        let file = root.join("research/evidence.csv");
+        let e = atomic_write(&file, b"x").unwrap_err();
+        match &e {
+            FsError::Outside { to, root: r, .. } => {
+                assert_eq!(to, &home, "names where the link resolves");
+                assert_eq!(r, &fs::canonicalize(&root).unwrap());
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = create_dir_all(&root.join("research/sub")).unwrap_err();
+        assert!(matches!(e, FsError::Outside { .. }), "{e:?}");
+        assert!(check_write(&file).is_err());
+        let lock = FileLock::acquire(&root.join("research/x.lock"), LOCK_TIMEOUT, "x");
+        assert!(matches!(lock, Err(LockError::Confined(_))), "{lock:?}");
+        assert_eq!(
+            fs::read_dir(&home).unwrap().count(),
+            1,
+            "only .kittify there"
+        );
+        // A folder that does not exist yet resolves through its existing parent.
+        assert_eq!(resolved(&root.join("research/a/b")), home.join("a/b"));
     }
 
     #[test]

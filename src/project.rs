@@ -39,9 +39,14 @@ pub struct Project {
 }
 
 impl Project {
-    /// Find the project that contains `start`.
+    /// Find the project that contains `start`. The search starts from the
+    /// canonical path (links resolved), so a linked folder inside a project is
+    /// never a project of its own, whatever it holds, and the root found is
+    /// canonical: the confinement root of every write of the command
+    /// ([`crate::fsutil::fix_confinement_root`]).
     pub fn discover(start: &Path) -> Result<Project, ProjectError> {
         let start = absolute(start);
+        let start = fs::canonicalize(&start).unwrap_or(start);
         let mut dir: Option<&Path> = Some(&start);
         while let Some(d) = dir {
             let dotgit = d.join(".git");
@@ -87,9 +92,11 @@ impl Project {
         Err(ProjectError::NotAProject { start })
     }
 
-    /// Build a project rooted at `root` without searching (used right after `init`).
+    /// Build a project rooted at `root` without searching (used right after
+    /// `init`). The root is canonical when it exists.
     pub fn at(root: &Path) -> Project {
         let root = absolute(root);
+        let root = fs::canonicalize(&root).unwrap_or(root);
         let git_common_dir = git_dir_of(&root);
         Project {
             root,
@@ -122,6 +129,16 @@ impl Project {
             Some(common) => common.join("spec-kitty-locks"),
             None => self.kittify_dir().join(".locks"),
         }
+    }
+
+    /// The state file of a merge of mission `slug` in progress
+    /// (`<git-common-dir>/spec-kitty-merge/<slug>.json`); while it exists the
+    /// merge holds the mission and no other command moves its work packages.
+    /// None without git. `slug` must be a validated mission slug.
+    pub fn merge_state_path(&self, slug: &str) -> Option<PathBuf> {
+        self.git_common_dir
+            .as_ref()
+            .map(|c| c.join("spec-kitty-merge").join(format!("{slug}.json")))
     }
 
     /// Where agent prompt files go: `<git-common-dir>/spec-kitty/prompts/` (never

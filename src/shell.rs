@@ -34,6 +34,30 @@ pub fn one_line(s: &str) -> String {
         .collect()
 }
 
+/// `s` safe to show on a terminal: every control character (ESC, BEL, CR,
+/// newline, ...) written as its Rust escape (`\u{1b}`, `\u{7}`, `\r`, `\n`),
+/// so text from repo content (a path, a link target) can never move the
+/// cursor, recolour the screen or fake a second line. Everything else is kept.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A path as [`printable`] text.
+pub fn printable_path(p: &Path) -> String {
+    printable(&p.to_string_lossy()).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +73,15 @@ mod tests {
         assert_eq!(quote("$(rm -rf ~)"), "'$(rm -rf ~)'");
         assert_eq!(quote("a\nb"), "'a\nb'");
         assert_eq!(one_line("a\nb\tc"), "a b c");
+    }
+
+    #[test]
+    fn printable_escapes_control_characters_only() {
+        assert_eq!(printable("/a/b c/é"), "/a/b c/é");
+        assert_eq!(
+            printable("x\u{1b}[31m\u{7}y\r\nz"),
+            "x\\u{1b}[31m\\u{7}y\\r\\nz"
+        );
+        assert_eq!(printable_path(Path::new("/t/\u{1b}]0;t")), "/t/\\u{1b}]0;t");
     }
 }

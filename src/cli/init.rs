@@ -67,6 +67,8 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         Some(name) => (ctx.cwd.join(name), false),
     };
     let root = crate::project::normalize(&root);
+    // The directory to set up is the confinement root of every write.
+    crate::fsutil::fix_confinement_root(&root);
     // `init ./` or the cwd's own absolute path mean the same as `init .`.
     let here = here || root == crate::project::normalize(&ctx.cwd);
     let requested = match args.ai.as_deref() {

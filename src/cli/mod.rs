@@ -120,7 +120,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let hook = state::before(&ctx, subcommand_path(&matches), &args);
     let result = run(&ctx, cli.command);
     if let (Ok(()), Some(hook)) = (&result, hook) {
-        state::after(&ctx, hook);
+        if let Err(e) = state::after(&ctx, hook) {
+            // The command's own output (its one JSON document under --json)
+            // is out; the commit that did not happen is said on stderr and in
+            // the exit status.
+            output::print_error(&ctx, &e);
+            return ExitCode::from(e.kind.exit_code());
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -82,12 +82,15 @@ impl Ctx {
         }
     }
 
-    /// The project containing the working directory.
+    /// The project containing the working directory. Finding it fixes the
+    /// command's confinement root: every write under the project stays inside
+    /// its canonical root ([`crate::fsutil::fix_confinement_root`]).
     pub fn project(&self) -> Result<&Project> {
         if let Some(p) = self.project.get() {
             return Ok(p);
         }
         let p = Project::discover(&self.cwd)?;
+        crate::fsutil::fix_confinement_root(&p.root);
         Ok(self.project.get_or_init(|| p))
     }
 

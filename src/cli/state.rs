@@ -6,7 +6,7 @@
 //! write state and says what happened).
 
 use crate::cli::Ctx;
-use crate::merge::autocommit::{self, Stamps};
+use crate::merge::autocommit::{self, AutoCommit, Stamps};
 use crate::project::Project;
 use crate::status::drivers;
 
@@ -82,8 +82,11 @@ pub fn before(ctx: &Ctx, path: Vec<String>, args: &[std::ffi::OsString]) -> Opti
     })
 }
 
-/// Called after the command succeeded.
-pub fn after(ctx: &Ctx, b: Before) {
+/// Called after the command succeeded. An auto_commit that did not commit
+/// what it should have is an error (the command's own result stands, the exit
+/// status says the commit did not happen); the first such error is returned
+/// after every mission was tried.
+pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
     if let Some(common) = &b.project.git_common_dir {
         if !drivers::missing(common).is_empty() {
             match drivers::ensure_registered(common) {
@@ -99,7 +102,8 @@ pub fn after(ctx: &Ctx, b: Before) {
             }
         }
     }
-    let Some(old) = b.stamps else { return };
+    let Some(old) = b.stamps else { return Ok(()) };
+    let mut failed = None;
     let by_mission = old.changed_since(&Stamps::take(&b.project), &b.project);
     for (dir, files) in by_mission {
         let slug = dir
@@ -112,19 +116,23 @@ pub fn after(ctx: &Ctx, b: Before) {
             b.path.join(" ")
         );
         match autocommit::commit_mission(&b.project, &dir, &files, &message) {
-            Ok(Some(done)) => ctx.warn(format!(
+            Ok(AutoCommit::Committed(done)) => ctx.warn(format!(
                 "auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch
             )),
-            Ok(None) => {}
+            Ok(AutoCommit::Deferred { state }) => ctx.warn(format!(
+                "auto_commit: not committing kitty-specs/{slug}/ while a git {state} is in progress; the commit that finishes it takes the files"
+            )),
+            Ok(AutoCommit::Nothing) => {}
             Err(e) => {
-                let e = crate::Error::from(e);
-                ctx.warn(format!(
-                    "auto_commit: nothing committed for {slug}: {}{}",
-                    e.message,
-                    e.hint.map(|h| format!(" ({h})")).unwrap_or_default()
-                ))
+                let mut e = crate::Error::from(e);
+                e.message = format!("auto_commit: nothing committed for {slug}: {}", e.message);
+                if let Some(h) = &mut e.hint {
+                    *h = h.replace("<slug>", &slug);
+                }
+                failed = failed.or(Some(e));
             }
         }
     }
+    failed.map_or(Ok(()), Err)
 }

@@ -354,7 +354,7 @@ impl Server {
         });
         stop_watch.store(true, std::sync::atomic::Ordering::Relaxed);
         if DashboardFile::read(&project).is_some_and(|r| r.token == token) {
-            let _ = std::fs::remove_file(DashboardFile::path(&project));
+            let _ = crate::confine::remove_file(&project, &DashboardFile::path(&project));
         }
         result
     }
@@ -487,7 +487,7 @@ pub fn stop(project: &Project) -> Result<Stopped> {
     };
     let remove_record = || {
         if DashboardFile::read(project).is_some_and(|r| r.token == rec.token) {
-            let _ = std::fs::remove_file(DashboardFile::path(project));
+            let _ = crate::confine::remove_file(project, &DashboardFile::path(project));
         }
     };
     if let Some(health) = answers_for(project, rec.port, &rec.token) {

@@ -181,6 +181,9 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
         let plan = plan_files(&opts.root, &requested, &Manifest::load(&opts.root)?)?;
         refuse_conflicts(&opts.root, &plan.conflicts)?;
     }
+    let mut every_agent = early.configured_agents.clone();
+    every_agent.extend(opts.agents.iter().flatten());
+    check_targets(&opts.root, &every_agent)?;
     fsutil::create_dir_all(&opts.root).map_err(InitError::Fs)?;
     let root = crate::project::normalize(&opts.root);
     let _lock = fsutil::FileLock::acquire(
@@ -241,6 +244,41 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     Ok(report)
 }
 
+/// Check every path `init`/`upgrade` may write under `root` (for `agents`)
+/// before writing any: a link among them, or a folder on the way, that leads
+/// out of the project refuses the whole command with nothing written, not
+/// half way through (a `.gitignore` link found after `.kittify/` and the agent
+/// folders were made).
+fn check_targets(root: &Path, agents: &[&'static Agent]) -> Result<()> {
+    let mut rels: Vec<String> = [
+        CONFIG_PATH,
+        METADATA_PATH,
+        manifest::MANIFEST_PATH,
+        ".gitignore",
+        ".gitattributes",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for agent in agents {
+        rels.extend(
+            commands::COMMANDS
+                .iter()
+                .map(|c| commands::rel_path(agent, c)),
+        );
+    }
+    let project = Project::at(root);
+    let mut paths: Vec<PathBuf> = rels.iter().map(|r| root.join(r)).collect();
+    paths.push(project.locks_dir().join("init.lock"));
+    if let Some(common) = &project.git_common_dir {
+        paths.push(common.join("config"));
+    }
+    for path in &paths {
+        fsutil::check_write(path).map_err(InitError::Fs)?;
+    }
+    Ok(())
+}
+
 fn refuse_conflicts(root: &Path, conflicts: &[String]) -> Result<()> {
     if conflicts.is_empty() {
         return Ok(());
@@ -277,6 +315,9 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
         }
     }
     let state = inspect(&root, true, true)?;
+    if !dry_run {
+        check_targets(&root, &state.configured_agents)?;
+    }
     let mut report = Report {
         project_path: root.to_string_lossy().into_owned(),
         already_initialized: state.is_project,

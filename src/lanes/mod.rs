@@ -10,6 +10,7 @@
 
 pub mod model;
 mod parallel;
+pub mod pin;
 pub mod plan;
 pub mod schedule;
 

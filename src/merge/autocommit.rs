@@ -76,32 +76,54 @@ pub struct Committed {
     pub files: usize,
 }
 
+/// What [`commit_mission`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoCommit {
+    /// The files are committed.
+    Committed(Committed),
+    /// Nothing differs from HEAD.
+    Nothing,
+    /// The repository is in the middle of a git operation (a merge, a rebase,
+    /// a cherry-pick): committing now would cut it in two, so the files are
+    /// left for the commit that finishes it. `state` names the operation.
+    Deferred { state: String },
+}
+
 /// Commit those of `touched` that differ from HEAD under the mission directory
-/// `dir`, on the current branch, with `message`. `None` when nothing differs.
-/// Refused when the index holds staged changes to other files (they would be
-/// swept into the commit).
+/// `dir`, on the current branch, with `message`. Refused when the index holds
+/// staged changes to other files (they would be swept into the commit);
+/// deferred during a git merge, rebase or similar.
 pub fn commit_mission(
     project: &Project,
     dir: &Path,
     touched: &[String],
     message: &str,
-) -> Result<Option<Committed>, MergeError> {
+) -> Result<AutoCommit, MergeError> {
     let repo = super::open_repo(project)?;
+    if repo.state() != git2::RepositoryState::Clean {
+        return Ok(AutoCommit::Deferred {
+            state: format!("{:?}", repo.state()).to_lowercase(),
+        });
+    }
     let branch = record::current_branch(&repo)?;
     let prefix = record::mission_prefix(&project.root, dir)?;
     let tree = repo.head()?.peel_to_tree()?;
     let mut files = record::changed_under(&repo, Some(&tree), &prefix)?;
     files.retain(|f| touched.contains(f));
     if files.is_empty() {
-        return Ok(None);
+        return Ok(AutoCommit::Nothing);
     }
     let others = record::staged_elsewhere(&repo, &files)?;
     if !others.is_empty() {
         return Err(MergeError::AutoCommitStagedElsewhere { others });
     }
     let n = files.len();
-    Ok(record::commit_paths(&repo, &branch, &files, message, true)?
-        .map(|_| Committed { branch, files: n }))
+    Ok(
+        match record::commit_paths(&repo, &branch, &files, message, true)? {
+            Some(_) => AutoCommit::Committed(Committed { branch, files: n }),
+            None => AutoCommit::Nothing,
+        },
+    )
 }
 
 #[cfg(unix)]

@@ -158,6 +158,19 @@ pub enum MergeError {
     #[error("not committing {slug}: the index holds staged changes to other files: {}", others.join(", "))]
     StagedElsewhere { slug: String, others: Vec<String> },
 
+    /// `refs/heads/<branch>.lock` is there and is not provably a lock a killed
+    /// spec-kitty commit left: nothing was committed.
+    #[error("nothing committed on {branch}: git's lock file {} exists (a git command is updating {branch}, or one was killed while it did)", lock.display())]
+    RefLocked { branch: String, lock: PathBuf },
+
+    /// The branch moved between reading its tip and locking it.
+    #[error("nothing committed on {branch}: it moved while spec-kitty was committing (now {}, was {})", short(*now), short(*before))]
+    BranchMoved {
+        branch: String,
+        now: Oid,
+        before: Oid,
+    },
+
     /// auto_commit found staged changes to files the command did not write.
     #[error("the index holds staged changes to other files: {}", others.join(", "))]
     AutoCommitStagedElsewhere { others: Vec<String> },
@@ -362,6 +375,11 @@ impl Diagnose for MergeError {
             MergeError::Moved { .. } => {
                 "someone else changed it; check `git log` and resolve it by hand".into()
             }
+            MergeError::RefLocked { lock, .. } => format!(
+                "if no git command is running, remove it (`rm {}`), then run the command again; the files stay uncommitted until then (`spec-kitty agent mission record --mission <slug>` commits them)",
+                lock.display()
+            ),
+            MergeError::BranchMoved { .. } => "run the command again; it commits on top of the new tip".into(),
             MergeError::Edited { .. } => {
                 "commit, stash or discard those edits, then run the command again".into()
             }

@@ -202,13 +202,11 @@ struct StateLane {
 }
 
 fn state_path(project: &Project, slug: &str) -> Result<PathBuf> {
-    let common = project
-        .git_common_dir
-        .as_ref()
+    project
+        .merge_state_path(slug)
         .ok_or_else(|| MergeError::NoGitDir {
             root: project.root.clone(),
-        })?;
-    Ok(common.join("spec-kitty-merge").join(format!("{slug}.json")))
+        })
 }
 
 fn read_state(project: &Project, slug: &str) -> Result<Option<MergeState>> {
@@ -239,15 +237,8 @@ fn write_state(project: &Project, state: &MergeState) -> Result<()> {
 
 fn remove_state(project: &Project, slug: &str) -> Result<()> {
     let path = state_path(project, slug)?;
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(MergeError::Io {
-            action: "remove",
-            path,
-            source,
-        }),
-    }
+    crate::confine::remove_file(project, &path)?;
+    Ok(())
 }
 
 fn merge_lock(project: &Project) -> Result<FileLock> {
@@ -396,8 +387,34 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         return Err(conflict_error(mission, &report, &setup.code));
     };
     let state = landing_state(mission, &setup, opts, &sig, &done, &report);
-    write_state(project, &state)?;
+    crate::env::pause_at(crate::env::PausePoint::MergeBeforeLanding);
+    hold_mission(project, mission, &state, &mut report)?;
+    crate::env::pause_at(crate::env::PausePoint::MergeHoldsMission);
     run_to_end(project, mission, &repo, state, false)
+}
+
+/// The moment the merge takes the mission: under the status lock, every work
+/// package is checked again (a review may have sent one back since the
+/// preconditions were read) and the state file is written. From then on
+/// `move-task` refuses to move the mission's work packages until the merge
+/// finished or was aborted; a move that got in first makes the merge refuse,
+/// changing nothing. Exactly one of the two wins.
+fn hold_mission(
+    project: &Project,
+    mission: &Mission,
+    state: &MergeState,
+    report: &mut MergeReport,
+) -> Result<()> {
+    let store = StatusStore::for_mission(project, mission);
+    let _held = store.hold()?;
+    let snap = crate::status::reduce(&store.read()?.events);
+    let late = work_package_blockers(mission, &snap)?;
+    if !late.is_empty() {
+        report.blockers = late;
+        report.would_merge = false;
+        return refuse_blockers(mission, report);
+    }
+    write_state(project, state)
 }
 
 /// A merge of this mission that stopped part-way must be resumed or aborted first.
@@ -1459,30 +1476,14 @@ fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
     refs.extend(state.lanes.iter().map(|l| (&l.branch, vec![Some(&l.tip)])));
     let target_after = oid(&state.target_after)?;
     for (branch, planned) in refs {
-        if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
-            continue;
-        }
-        let lock = repo
-            .commondir()
-            .join("refs/heads")
-            .join(format!("{branch}.lock"));
-        let Ok(meta) = std::fs::symlink_metadata(&lock) else {
-            continue;
-        };
-        if !meta.is_file() || meta.len() > 128 {
-            continue;
-        }
-        let text = std::fs::read_to_string(&lock).unwrap_or_default();
-        let text = text.trim();
-        let ours = text.is_empty()
-            || planned.iter().flatten().any(|o| o.as_str() == text)
-            || Oid::from_str(text)
-                .ok()
-                .and_then(|o| repo.find_commit(o).ok())
-                .is_some_and(|c| c.parent_id(0).ok() == Some(target_after));
-        if ours {
-            std::fs::remove_file(&lock).map_err(|e| io_error("remove", &lock, e))?;
-        }
+        super::reflock::clear_if_ours(repo, branch, |text| {
+            text.is_empty()
+                || planned.iter().flatten().any(|o| o.as_str() == text)
+                || Oid::from_str(text)
+                    .ok()
+                    .and_then(|o| repo.find_commit(o).ok())
+                    .is_some_and(|c| c.parent_id(0).ok() == Some(target_after))
+        })?;
     }
     Ok(())
 }

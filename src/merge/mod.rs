@@ -20,6 +20,7 @@ pub mod error;
 pub(crate) mod integrate;
 pub mod land;
 pub mod record;
+pub mod reflock;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -66,6 +66,11 @@ pub fn changed_under(
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
             let ft = entry.file_type().map_err(|e| io_error("stat", &path, e))?;
+            // An atomic write's temp file (a live writer's, or one a kill
+            // left) is never part of the mission's state: never committed.
+            if !ft.is_dir() && crate::fsutil::is_temp_name(&entry.file_name().to_string_lossy()) {
+                continue;
+            }
             if repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
                 continue;
             }
@@ -196,11 +201,12 @@ pub fn commit_paths(
     let tree = repo.find_tree(tree_id)?;
     let sig = signature(repo)?;
     let commit = repo.commit(None, &sig, &sig, message, &tree, &[&parent])?;
-    repo.reference_matching(
-        &format!("refs/heads/{branch}"),
-        commit,
-        true,
+    super::reflock::move_branch(
+        repo,
+        branch,
         tip,
+        commit,
+        &sig,
         &format!("spec-kitty: {}", message.lines().next().unwrap_or("record")),
     )?;
     crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);

@@ -114,6 +114,12 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     let final_dir = specs.join(&dir_name);
     let staging = specs.join(format!(".{dir_name}.creating-{}", std::process::id()));
     remove_stale_staging(&specs);
+    // Created exactly where removal would be allowed: directly inside the
+    // project's own kitty-specs/, never through a link.
+    for dir in [&final_dir, &staging] {
+        crate::confine::creatable(project, dir, crate::confine::Area::MissionDir)
+            .map_err(MissionError::Confine)?;
+    }
 
     let created_at = timefmt::now_iso();
     let mission_id = ulid::Ulid::new().to_string();

@@ -34,6 +34,12 @@ pub fn resolve(project: &Project, selector: Selector<'_>) -> Result<Mission> {
     if m.meta_file().exists() {
         m.require_meta()?;
     }
+    // Temp files an atomic write left when its process was killed (dead pid,
+    // our own name pattern): gone before anything reads or commits the
+    // mission. A mission directory that is a link is left to confinement.
+    if std::fs::symlink_metadata(&m.dir).is_ok_and(|md| md.is_dir()) {
+        crate::fsutil::remove_stale_temps_under(&m.dir);
+    }
     Ok(m)
 }
 

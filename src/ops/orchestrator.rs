@@ -58,6 +58,22 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in the order the contract lists them.
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::Usage,
+        ErrorCode::PolicyMetadataRequired,
+        ErrorCode::PolicyValidationFailed,
+        ErrorCode::MissionNotFound,
+        ErrorCode::WpNotFound,
+        ErrorCode::TransitionRejected,
+        ErrorCode::WpAlreadyClaimed,
+        ErrorCode::MissionNotReady,
+        ErrorCode::PreflightFailed,
+        ErrorCode::ContractVersionMismatch,
+        ErrorCode::UnsupportedStrategy,
+        ErrorCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Usage => "USAGE_ERROR",
@@ -1286,6 +1302,14 @@ pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<Mer
             "{} is not a git repository",
             project.root.display()
         ));
+    } else if req.push && !crate::ids::is_branch_name(&target) {
+        errors.push(format!(
+            "--push: the target {target:?} is not a branch name git can push"
+        ));
+    } else if req.push && !has_origin(project) {
+        errors.push(format!(
+            "--push needs an `origin` remote to push {target} to, and this repository has none"
+        ));
     }
     if !errors.is_empty() {
         return Err(preflight(errors));
@@ -1320,19 +1344,12 @@ pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<Mer
     })
 }
 
-/// `git push origin <target>` when the repository has an `origin` remote.
+fn has_origin(project: &Project) -> bool {
+    git2::Repository::open(&project.root).is_ok_and(|r| r.find_remote("origin").is_ok())
+}
+
+/// `git push origin <target>:<target>` (the caller checked `origin` exists).
 fn push(project: &Project, target: &str) -> std::result::Result<(), String> {
-    if !crate::ids::is_branch_name(target) {
-        return Err(format!(
-            "merged, but the target {target:?} is not a branch name git can push"
-        ));
-    }
-    let repo = git2::Repository::open(&project.root).map_err(|e| e.message().to_string())?;
-    if repo.find_remote("origin").is_err() {
-        return Err(format!(
-            "merged into {target}, but --push needs an `origin` remote and this repository has none"
-        ));
-    }
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(&project.root)

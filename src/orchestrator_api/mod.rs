@@ -30,6 +30,7 @@ pub struct OrchestratorApi {
 
 // Each verb's flags are the reference's, one for one.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Verb {
     /// Return the contract version; with --provider-version, refuse a provider below the minimum
     ContractVersion {
@@ -322,13 +323,17 @@ fn policy(raw: Option<&str>) -> Result<Option<Policy>, OrchError> {
     raw.map(Policy::parse).transpose()
 }
 
+/// The project of `cwd`; finding it fixes the command's confinement root, as
+/// for every other command ([`crate::fsutil::fix_confinement_root`]).
 fn project(cwd: &Path, mission: &str) -> Result<Project, OrchError> {
-    Project::discover(cwd).map_err(|e| {
+    let p = Project::discover(cwd).map_err(|e| {
         OrchError::new(
             ErrorCode::MissionNotFound,
             format!("Mission '{mission}' not found: {e}"),
         )
-    })
+    })?;
+    crate::fsutil::fix_confinement_root(&p.root);
+    Ok(p)
 }
 
 fn flag(yes: bool, no: bool) -> Option<bool> {

@@ -9,10 +9,18 @@
 //!   ([`super::logmerge::merge_snapshots`]) and rebuilt by readers when older.
 //! * `tasks/WP*.md`: the activity log section is merged by union, the rest of
 //!   the file line by line ([`super::wpmerge`]).
+//!
+//! A `.gitattributes` line is repo content: one pushed line can route any file
+//! to these drivers. So each driver first checks that all three versions are
+//! its own format ([`merge_event_log`], [`merge_status_json`], [`merge_wp`])
+//! and refuses anything else, so git keeps the file as a conflict. git passes
+//! the path being merged (`%P`) to the drivers only spec-kitty registers; the
+//! event-log driver keeps the reference's exact command (`%O %A %B`) so clones
+//! that also run the Python tool keep working, and its errors say so.
 
 use std::path::Path;
 
-use super::error::Result;
+use super::error::{Result, StatusError};
 
 /// A merge driver spec-kitty ships.
 #[derive(Debug, Clone, Copy)]
@@ -38,13 +46,13 @@ pub const DRIVERS: [Driver; 3] = [
     Driver {
         name: "spec-kitty-status-json",
         label: "Spec Kitty derived status snapshot merge",
-        command: "spec-kitty merge-driver-status-json %O %A %B",
+        command: "spec-kitty merge-driver-status-json %O %A %B %P",
         attributes: "kitty-specs/**/status.json merge=spec-kitty-status-json",
     },
     Driver {
         name: "spec-kitty-wp",
         label: "Spec Kitty work package merge (activity log by union)",
-        command: "spec-kitty merge-driver-wp %O %A %B",
+        command: "spec-kitty merge-driver-wp %O %A %B %P",
         attributes: "kitty-specs/**/tasks/WP*.md merge=spec-kitty-wp",
     },
 ];
@@ -87,4 +95,190 @@ pub fn missing(git_common_dir: &Path) -> Vec<&'static str> {
         })
         .map(|d| d.name)
         .collect()
+}
+
+/// git's three versions of one file, and the file's path in the repository
+/// (`%P`) when git passed it.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub path: Option<&'a str>,
+    pub base: &'a [u8],
+    pub ours: &'a [u8],
+    pub theirs: &'a [u8],
+}
+
+impl Inputs<'_> {
+    /// How errors name the file: its path, never git's temp copy.
+    fn file(&self, kind: &str) -> String {
+        match self.path {
+            Some(p) => p.to_string(),
+            None => format!("the {kind} git is merging (git passed no path)"),
+        }
+    }
+
+    fn sides(&self) -> [(&'static str, &[u8]); 3] {
+        [
+            ("base", self.base),
+            ("ours", self.ours),
+            ("theirs", self.theirs),
+        ]
+    }
+
+    fn refuse(&self, kind: &str, reason: String) -> StatusError {
+        StatusError::DriverRefused {
+            file: self.file(kind),
+            reason,
+        }
+    }
+}
+
+/// A side git passes when the file does not exist there: empty.
+fn absent(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Merge three status event logs by union (`merge-driver-event-log`). Every
+/// version must be an event log (one JSON event with `event_id` and `at` a
+/// line); anything else, or one id with two payloads, is refused.
+pub fn merge_event_log(i: &Inputs<'_>) -> Result<String> {
+    const KIND: &str = "status event log";
+    let mut logs = Vec::with_capacity(3);
+    for (side, bytes) in i.sides() {
+        logs.push(
+            super::logmerge::read(side, bytes)
+                .map_err(|e| i.refuse(KIND, format!("not a {KIND} ({e})")))?,
+        );
+    }
+    let merged = super::logmerge::union(&[&logs[0], &logs[1], &logs[2]]).map_err(|e| {
+        StatusError::DriverConflict {
+            file: i.file(KIND),
+            source: Box::new(e),
+        }
+    })?;
+    Ok(super::logmerge::render(&merged))
+}
+
+/// Merge three `status.json` snapshots (`merge-driver-status-json`). Every
+/// version present must be a status snapshot: a JSON object whose
+/// `work_packages` is an object. Anything else is refused.
+pub fn merge_status_json(i: &Inputs<'_>) -> Result<String> {
+    const KIND: &str = "status snapshot";
+    for (side, bytes) in i.sides() {
+        if absent(bytes) {
+            continue;
+        }
+        let why = match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Err(e) => Some(format!("not JSON: {e}")),
+            Ok(serde_json::Value::Object(m)) => match m.get("work_packages") {
+                Some(serde_json::Value::Object(_)) => None,
+                _ => Some("no work_packages object".to_string()),
+            },
+            Ok(_) => Some("not a JSON object".to_string()),
+        };
+        if let Some(why) = why {
+            return Err(i.refuse(KIND, format!("not a {KIND} ({side}: {why})")));
+        }
+    }
+    Ok(super::logmerge::merge_snapshots(i.base, i.ours, i.theirs))
+}
+
+/// Merge three work package files (`merge-driver-wp`): the merged text and
+/// whether conflicts remain (marked in the text). Every version present must
+/// be a work package file: UTF-8 text opening with a `---` frontmatter block
+/// that holds `work_package_id`. Anything else is refused. `work_dir` holds
+/// the temporary inputs of `git merge-file`.
+pub fn merge_wp(i: &Inputs<'_>, work_dir: &Path) -> Result<(String, bool)> {
+    const KIND: &str = "work package file";
+    let mut texts: Vec<&str> = Vec::with_capacity(3);
+    for (side, bytes) in i.sides() {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| i.refuse(KIND, format!("not a {KIND} ({side}: not UTF-8 text)")))?;
+        if !absent(bytes) && !is_wp_file(text) {
+            return Err(i.refuse(
+                KIND,
+                format!("not a {KIND} ({side}: no frontmatter with work_package_id)"),
+            ));
+        }
+        texts.push(text);
+    }
+    super::wpmerge::merge3(texts[0], texts[1], texts[2], work_dir)
+}
+
+/// Does `text` open with a `---` frontmatter block holding `work_package_id`?
+fn is_wp_file(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines();
+    if lines.next().map(str::trim_end) != Some("---") {
+        return false;
+    }
+    for line in lines {
+        if line.trim_end() == "---" {
+            return false;
+        }
+        if line.starts_with("work_package_id:") {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs<'a>(base: &'a str, ours: &'a str, theirs: &'a str) -> Inputs<'a> {
+        Inputs {
+            path: Some("kitty-specs/001-x/f"),
+            base: base.as_bytes(),
+            ours: ours.as_bytes(),
+            theirs: theirs.as_bytes(),
+        }
+    }
+
+    #[test]
+    fn each_driver_refuses_another_format_naming_the_path() {
+        let src = "fn main() {}\n";
+        let e = merge_status_json(&inputs("", src, "{\"work_packages\": {}}")).unwrap_err();
+        assert!(
+            matches!(&e, StatusError::DriverRefused { file, .. } if file == "kitty-specs/001-x/f")
+        );
+        assert!(
+            e.to_string()
+                .starts_with("kitty-specs/001-x/f: not a status snapshot (ours: not JSON"),
+            "{e}"
+        );
+        let e = merge_wp(&inputs("", "---\ntitle: x\n---\n", ""), Path::new(".")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("not a work package file (ours: no frontmatter"),
+            "{e}"
+        );
+        let no_path = Inputs {
+            path: None,
+            ..inputs("", src, "")
+        };
+        let e = merge_event_log(&no_path).unwrap_err();
+        assert!(e.to_string().starts_with("the status event log git is merging (git passed no path): not a status event log (ours: invalid JSON on line 1"), "{e}");
+        // A path from the repository is escaped for the terminal.
+        let evil = Inputs {
+            path: Some("a\u{1b}[2Jb"),
+            ..inputs("", src, "")
+        };
+        assert!(merge_wp(&evil, Path::new("."))
+            .unwrap_err()
+            .to_string()
+            .starts_with("a\\u{1b}[2Jb: "));
+    }
+
+    #[test]
+    fn own_formats_and_absent_sides_pass_the_check() {
+        assert!(is_wp_file(
+            "\u{feff}---\r\nwork_package_id: WP01\r\n---\r\n"
+        ));
+        assert!(!is_wp_file("---\n---\nwork_package_id: WP01\n"));
+        assert!(!is_wp_file("work_package_id: WP01\n"));
+        let snap = "{\"work_packages\": {}}";
+        assert!(merge_status_json(&inputs("", snap, snap)).is_ok());
+        assert!(merge_event_log(&inputs("", "\n", "")).unwrap().is_empty());
+    }
 }

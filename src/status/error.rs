@@ -23,6 +23,17 @@ pub enum StatusError {
         #[source]
         source: std::io::Error,
     },
+    /// A merge of the mission holds it (its state file exists): the work
+    /// packages it lands are not moved under it.
+    #[error("{wp_id} was not moved: a merge of {slug} holds the mission (it is landing the approved work packages)")]
+    MergeHoldsMission { slug: String, wp_id: String },
+    /// `implement` prepared a lane that a re-plan took the WP out of.
+    #[error("{wp_id} was not claimed: the lanes were re-planned while its workspace in {lane} was prepared; it is now in {}", now.as_deref().unwrap_or("no lane"))]
+    Replanned {
+        wp_id: String,
+        lane: String,
+        now: Option<String>,
+    },
     /// Input that names no lane.
     #[error("unknown lane {input:?}")]
     UnknownLane { input: String },
@@ -77,6 +88,19 @@ pub enum StatusError {
         line: usize,
         key: &'static str,
     },
+    /// A merge driver refused its input: not its own format, or a conflict it
+    /// cannot resolve. `file` is the path git is merging (`%P`), or says that
+    /// git did not pass it; "ours" was left untouched.
+    #[error("{}: {}", crate::shell::printable(.file), crate::shell::printable(.reason))]
+    DriverRefused { file: String, reason: String },
+    /// A merge driver met a conflict it cannot resolve in its own format
+    /// (`file` as in [`StatusError::DriverRefused`]); "ours" was left untouched.
+    #[error("{}: {source}", crate::shell::printable(.file))]
+    DriverConflict {
+        file: String,
+        #[source]
+        source: Box<StatusError>,
+    },
     /// Two events with one id and different payloads.
     #[error(
         "conflicting payloads for event_id {event_id:?}: two different events carry the same id"
@@ -118,6 +142,7 @@ impl StatusError {
             StatusError::Lock(e) => e,
             StatusError::Git(e) => e,
             StatusError::Confine(e) => e,
+            StatusError::DriverConflict { source, .. } => source.as_ref(),
             StatusError::Lanes(e) => e,
             StatusError::Tasks(e) => e,
             _ => return None,
@@ -136,6 +161,12 @@ impl Diagnose for StatusError {
     fn hint(&self) -> Option<String> {
         match self {
             StatusError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            StatusError::MergeHoldsMission { slug, .. } => Some(format!(
+                "let the merge finish (if it stopped: `spec-kitty merge --mission {slug} --continue`), or undo it with `spec-kitty merge --mission {slug} --abort`; then move the work package again"
+            )),
+            StatusError::Replanned { wp_id, .. } => Some(format!(
+                "run `spec-kitty agent action implement {wp_id}` again: it prepares the lane of the new plan"
+            )),
             StatusError::UnknownLane { .. } => Some(format!(
                 "lanes are: {} (and `doing` for in_progress)",
                 super::LANES
@@ -161,6 +192,9 @@ impl Diagnose for StatusError {
             StatusError::ConflictingEvent { .. } => Some(
                 "one side rewrote an event; keep the right line by hand, then `git add` the log"
                     .into(),
+            ),
+            StatusError::DriverRefused { .. } => Some(
+                "git keeps the file as a conflict: resolve it by hand. spec-kitty's merge drivers only merge their own files (status.events.jsonl, status.json, tasks/WP*.md); if .gitattributes routes other files to them, remove those lines".into(),
             ),
             StatusError::MergeFileSpawn { dir, source } => {
                 crate::error::io_hint(dir, source.kind())

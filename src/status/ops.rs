@@ -31,6 +31,10 @@ pub struct MoveRequest {
     /// Set by `spec-kitty merge`: the commit the work landed in (satisfies the
     /// `merged` guard of approved -> done, recorded as `merged_commit`).
     pub landed: Option<String>,
+    /// Set by `implement`: the lane whose workspace it prepared. The move is
+    /// refused (nothing recorded) when lanes.json, read under the status lock,
+    /// no longer puts the WP there (a re-plan got in between).
+    pub expect_lane: Option<String>,
     /// Extra keys recorded on every event of the move (an orchestrator's
     /// validated `policy_metadata`, its `evidence`); keys the move sets itself win.
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -219,6 +223,33 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             extra,
         },
         |events| {
+            // A merge holding the mission moves its work packages itself
+            // (`landed`); nobody else moves them under it.
+            if req.landed.is_none()
+                && project
+                    .merge_state_path(&mission.slug)
+                    .is_some_and(|p| p.exists())
+            {
+                return Err(StatusError::MergeHoldsMission {
+                    slug: mission.slug.clone(),
+                    wp_id: file.id.clone(),
+                });
+            }
+            if let Some(lane) = &req.expect_lane {
+                let now = crate::lanes::LanesManifest::read(&mission.lanes_file())?.and_then(|m| {
+                    m.lanes
+                        .into_iter()
+                        .find(|l| l.wp_ids.contains(&file.id))
+                        .map(|l| l.lane_id)
+                });
+                if now.as_deref() != Some(lane.as_str()) {
+                    return Err(StatusError::Replanned {
+                        wp_id: file.id.clone(),
+                        lane: lane.clone(),
+                        now,
+                    });
+                }
+            }
             // What the WP file must show once these events are in the log, written
             // first: a kill after the append leaves it for the next command.
             pending.event_ids = events.iter().map(|e| e.event_id.clone()).collect();

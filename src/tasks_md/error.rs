@@ -160,6 +160,14 @@ pub enum TasksError {
     },
     #[error("{}: dependency cycle: {}", .path.display(), .cycle.join(" -> "))]
     DependencyCycle { path: PathBuf, cycle: Vec<String> },
+    /// The new plan would move started work out of the lane whose worktree
+    /// holds it.
+    #[error("{}: the new plan would move started work to another lane, so nothing was written: {}", .lanes_file.display(), .problems.join("; "))]
+    ReplanMovesStartedWork {
+        lanes_file: PathBuf,
+        slug: String,
+        problems: Vec<String>,
+    },
     #[error("{}: {wp}: authoritative_surface is empty", at(.path, *.line))]
     EmptySurface {
         path: PathBuf,
@@ -256,6 +264,9 @@ impl Diagnose for TasksError {
                     .into()
             }
             DependencyCycle { .. } => "remove one of the dependencies in the cycle".into(),
+            ReplanMovesStartedWork { slug, .. } => format!(
+                "keep those work packages' dependencies and owned files as they were; or, once their lane's work is committed, send them back with `spec-kitty agent tasks move-task <WP> --to planned --mission {slug} --note \"re-plan\"` and finalize again"
+            ),
             EmptySurface { .. } => {
                 "set it to the directory the WP mainly changes, e.g. src/module/".into()
             }

@@ -17,11 +17,12 @@ use super::parse::{self, TasksDoc};
 use super::wp::{self, WpFile};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::LanesManifest;
+use crate::lanes::pin::{keep_started, Started};
 use crate::lanes::plan::{self, PlanMeta, PlanWp};
 use crate::lanes::{schedule, Strategy};
 use crate::mission::Mission;
 use crate::project::Project;
-use crate::status::StatusStore;
+use crate::status::{Lane, StatusStore};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Bootstrap {
@@ -192,7 +193,8 @@ pub fn finalize(
         .warnings
         .extend(coverage_warnings(&planned, &spec_ids));
 
-    let lanes = plan_lanes(mission, &plan_wps, &target, strategy);
+    let snap = crate::status::reduce(&store.read()?.events);
+    let lanes = plan_lanes(mission, &plan_wps, &target, strategy, &snap)?;
     let renders = record_wps(&mut report, &planned);
 
     let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
@@ -571,7 +573,8 @@ fn plan_lanes(
     plan_wps: &[PlanWp],
     target: &str,
     strategy: Strategy,
-) -> PlannedLanes {
+    snap: &crate::status::Snapshot,
+) -> Result<PlannedLanes> {
     let mission_id = mission
         .mission_id()
         .map(str::to_string)
@@ -586,8 +589,27 @@ fn plan_lanes(
         },
         strategy,
     );
-    let stats = schedule::stats(plan_wps, &manifest);
     let old = LanesManifest::read(&mission.lanes_file()).ok().flatten();
+    // Started work stays in the lane whose worktree holds it.
+    let started: Vec<Started> = old
+        .iter()
+        .flat_map(|o| o.lanes.iter())
+        .flat_map(|l| l.wp_ids.iter().map(move |w| (w, &l.lane_id)))
+        .filter_map(|(w, lane)| {
+            let status = snap.lane_of(w)?;
+            (!matches!(status, Lane::Planned | Lane::Done | Lane::Canceled)).then(|| Started {
+                wp_id: w.clone(),
+                lane_id: lane.clone(),
+                status: status.to_string(),
+            })
+        })
+        .collect();
+    keep_started(&mut manifest, &started).map_err(|c| TasksError::ReplanMovesStartedWork {
+        lanes_file: mission.lanes_file(),
+        slug: mission.slug.clone(),
+        problems: c.problems,
+    })?;
+    let stats = schedule::stats(plan_wps, &manifest);
     let changed = match &old {
         Some(o) => {
             let mut same = manifest.clone();
@@ -601,11 +623,11 @@ fn plan_lanes(
         }
         None => true,
     };
-    PlannedLanes {
+    Ok(PlannedLanes {
         manifest,
         changed,
         stats,
-    }
+    })
 }
 
 /// Record each WP in the report; returns the new text of every changed WP file.

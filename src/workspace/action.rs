@@ -193,11 +193,12 @@ pub fn implement_with(
     agent: &str,
     extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Handoff> {
-    let lanes = require_lanes(mission)?;
+    let mut lanes = require_lanes(mission)?;
     check_docs(mission)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
+    let mut replans = 0;
     let (file, ws, from) = loop {
         let snap = store.snapshot()?.0;
         let file = pick(mission, &lanes, &snap, wp_id, &passed_over)?;
@@ -240,7 +241,11 @@ pub fn implement_with(
             break (file, ws, from);
         }
         let ws = ensure(project, mission, &lanes, &file)?;
-        let moved = ops::move_wp(
+        crate::env::pause_at(crate::env::PausePoint::ImplementBeforeClaim);
+        // The claim checks, under the status lock, that the WP is still in
+        // the lane just prepared: a re-plan in between (finalize-tasks) sends
+        // us round again with the new lanes, never to claim the old one.
+        let moved = match ops::move_wp(
             project,
             mission,
             &MoveRequest {
@@ -248,10 +253,18 @@ pub fn implement_with(
                 to: "in_progress".into(),
                 agent: Some(agent.to_string()),
                 workspace: Some(ws.path.display().to_string()),
+                expect_lane: ws.branch.is_some().then(|| ws.lane_id.clone()),
                 extra: extra.clone(),
                 ..Default::default()
             },
-        )?;
+        ) {
+            Err(crate::status::StatusError::Replanned { .. }) if replans < 3 => {
+                replans += 1;
+                lanes = require_lanes(mission)?;
+                continue;
+            }
+            other => other?,
+        };
         if !moved.event_ids.is_empty() {
             break (file, ws, from);
         }

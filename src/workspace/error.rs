@@ -71,6 +71,11 @@ pub enum WorkspaceError {
     #[error("{path} exists but is not a working git worktree")]
     Broken { path: String, branch: String },
 
+    /// git's index lock of a lane worktree is held and is not provably a
+    /// leftover of our own cut-short creation.
+    #[error("the index of {worktree} is locked: {} exists (a git command is running there, or one was killed)", lock.display())]
+    IndexLocked { worktree: PathBuf, lock: PathBuf },
+
     #[error("target branch {target} of {slug} does not exist or has no commits")]
     NoTarget { target: String, slug: String },
 
@@ -252,6 +257,10 @@ impl Diagnose for WorkspaceError {
             ),
             WorkspaceError::Foreign { branch, .. } => format!(
                 "move it out of .worktrees/ and run this again (the lane worktree is recreated on {branch})"
+            ),
+            WorkspaceError::IndexLocked { lock, .. } => format!(
+                "if no git command is running in that worktree, remove the lock (`rm {}`) and run this again",
+                lock.display()
             ),
             WorkspaceError::Broken { branch, .. } => format!(
                 "move it away, run `git worktree prune`, and run this again (it is recreated on {branch}; commits on the branch are kept)"

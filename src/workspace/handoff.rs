@@ -278,11 +278,20 @@ pub fn advance_worktree(worktree: &Path, branch: &str, old: Oid, new: Oid) -> Re
     let tree = repo.find_commit(new)?.into_object();
     let mut co = CheckoutBuilder::new();
     co.safe();
-    repo.checkout_tree(&tree, Some(&mut co))
-        .map_err(|source| WorkspaceError::AdvanceWorktree {
-            worktree: worktree.to_path_buf(),
-            source,
-        })?;
+    repo.checkout_tree(&tree, Some(&mut co)).map_err(|source| {
+        let lock = repo.path().join("index.lock");
+        if source.code() == git2::ErrorCode::Locked && lock.exists() {
+            WorkspaceError::IndexLocked {
+                worktree: worktree.to_path_buf(),
+                lock,
+            }
+        } else {
+            WorkspaceError::AdvanceWorktree {
+                worktree: worktree.to_path_buf(),
+                source,
+            }
+        }
+    })?;
     let mut r = repo.find_reference(&format!("refs/heads/{branch}"))?;
     r.set_target(new, "spec-kitty: merge dependency work into the lane")?;
     Ok(())

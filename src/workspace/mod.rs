@@ -248,6 +248,10 @@ pub fn ensure(
         LOCK_TIMEOUT,
         "the lane worktree",
     )?;
+    // Creation is confined exactly like removal: a committed `.worktrees`
+    // link (or a lane folder that is one) is refused before any branch or
+    // folder is made.
+    crate::confine::creatable(project, &ws.path, crate::confine::Area::Worktree)?;
     let needed = {
         let files = crate::tasks_md::wp::load_all(&mission.tasks_dir())?;
         let events = StatusStore::for_mission(project, mission).read()?.events;
@@ -381,6 +385,8 @@ pub fn ensure(
             name: name.clone(),
             source,
         })?;
+    // Test hook: die with the worktree added and the marker still there.
+    crate::env::crash_point(crate::env::CrashPoint::WorktreeAdded);
     crate::confine::remove_file(project, &creating)?;
     ws.created = true;
     Ok(ws)
@@ -391,6 +397,19 @@ pub fn ensure(
 /// for a worktree never handed out (nobody's work is in it).
 fn finish_checkout(path: &Path) -> Result<()> {
     let repo = Repository::open(path)?;
+    // libgit2 writes the checkout's index last, through `index.lock` in the
+    // worktree's own git directory: a kill there leaves the lock, and every
+    // later index write fails ("the index is locked"). The creation marker
+    // proves the worktree was never handed out and the lane's worktree lock
+    // is held, so nobody else's git is writing it: the lock is ours.
+    let lock = repo.path().join("index.lock");
+    if lock.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        fs::remove_file(&lock).map_err(|source| crate::fsutil::FsError::Io {
+            action: "remove",
+            path: lock.clone(),
+            source,
+        })?;
+    }
     let head = repo.head()?.peel_to_commit()?;
     let mut co = git2::build::CheckoutBuilder::new();
     co.force().remove_untracked(true);

@@ -203,7 +203,19 @@ fn without_the_marker_or_through_a_link_nothing_is_removed() {
     fs::remove_dir(&fx.wt).unwrap();
     std::os::unix::fs::symlink(&outside, &fx.wt).unwrap();
     let o = fx.implement(&env);
-    fx.assert_refused(&env, &o);
+    // Creation is confined like removal: the link is refused before anything.
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let e: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let msg = e["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("refusing to create") && msg.contains("symbolic link"),
+        "{e}"
+    );
+    let v = env.json(
+        &fx.root,
+        &["agent", "tasks", "status", "--mission", &fx.slug, "--json"],
+    );
+    assert_eq!(v["work_packages"][0]["lane"], "planned", "{v}");
     assert!(outside.is_dir(), "the link's target is untouched");
     assert!(fs::symlink_metadata(&fx.wt)
         .unwrap()

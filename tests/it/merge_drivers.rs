@@ -111,8 +111,8 @@ fn init_in_a_git_repository_registers_the_drivers_once() {
     for line in [
         "merge.spec-kitty-event-log.name Spec Kitty event log union merge",
         "merge.spec-kitty-event-log.driver spec-kitty merge-driver-event-log %O %A %B",
-        "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B",
-        "merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B",
+        "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B %P",
+        "merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B %P",
     ] {
         assert!(
             cfg.lines().any(|l| l == line),
@@ -292,7 +292,8 @@ fn auto_commit_commits_exactly_what_the_command_changed() {
         " M README.md\n M kitty-specs/001-demo/spec.md\n"
     );
 
-    // Other files staged: nothing is committed, and the command says why.
+    // Other files staged: nothing is committed, and the command says why
+    // and fails (its own change stands; the commit did not happen).
     env.git(&root, &["add", "README.md"]);
     let before = head(&env, &root);
     let out = env
@@ -311,7 +312,7 @@ fn auto_commit_commits_exactly_what_the_command_changed() {
         )
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_out!(
         env,
         "auto_commit_other_files_staged",

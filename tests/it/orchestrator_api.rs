@@ -1044,6 +1044,51 @@ fn accept_and_merge_land_every_wp_once_and_leave_the_tree_clean() {
     assert_landed_once(&env, &root);
 }
 
+#[test]
+fn merge_mission_push_needs_origin_and_pushes_the_target() {
+    let env = TestEnv::new();
+    let root = mission(&env);
+    for wp in ["WP01", "WP02", "WP03"] {
+        to_done(&env, &root, wp);
+    }
+    ok(
+        &env,
+        &root,
+        &["accept-mission", "--mission", SLUG, "--actor", "orch"],
+    );
+    let before = env.git(&root, &["rev-parse", "main"]);
+    let d = fails(
+        &env,
+        &root,
+        &["merge-mission", "--mission", SLUG, "--push"],
+        "PREFLIGHT_FAILED",
+    );
+    assert!(d["errors"][0].as_str().unwrap().contains("origin"), "{d}");
+    assert_eq!(
+        env.git(&root, &["rev-parse", "main"]),
+        before,
+        "nothing merged"
+    );
+
+    let origin = env.work.join("origin.git");
+    env.git(
+        &env.work,
+        &["init", "-q", "--bare", origin.to_str().unwrap()],
+    );
+    env.git(
+        &root,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    let d = ok(&env, &root, &["merge-mission", "--mission", SLUG, "--push"]);
+    assert_eq!(d["merged"], true);
+    assert_eq!(
+        env.git(&origin, &["rev-parse", "main"]),
+        env.git(&root, &["rev-parse", "main"]),
+        "origin/main is the merged main"
+    );
+    assert_landed_once(&env, &root);
+}
+
 /// Every WP's file on main, each WP's commit once in main's history, no lane
 /// worktree left, `git status` clean, every WP done.
 fn assert_landed_once(env: &TestEnv, root: &Path) {

@@ -92,6 +92,7 @@ fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
         Some(r) => ctx.cwd.join(r),
         None => ctx.cwd.clone(),
     };
+    crate::fsutil::fix_confinement_root(&root);
     let repo = release::open(&root)?;
     let channel = match a.channel {
         Channel::Stable => "stable",

@@ -133,6 +133,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             reason,
             workspace: None,
             landed: None,
+            expect_lane: None,
             extra: Default::default(),
         },
     )?;

@@ -490,3 +490,58 @@ pub fn assert_recorded(env: &TestEnv, root: &Path, target: &str, slug: &str) -> 
     }
     landed
 }
+
+/// A rendezvous with a process held at a named pause point
+/// (`SPEC_KITTY_TEST_PAUSE`, src/env.rs): the test knows the process is
+/// there, does its part, then lets it go on. No sleep decides an order.
+pub struct Pause {
+    dir: tempfile::TempDir,
+    point: &'static str,
+}
+
+impl Pause {
+    pub fn at(point: &'static str) -> Pause {
+        Pause {
+            dir: tempfile::tempdir().expect("tempdir"),
+            point,
+        }
+    }
+
+    /// The environment variable that holds a process at this point.
+    pub fn var(&self) -> (&'static str, String) {
+        (
+            "SPEC_KITTY_TEST_PAUSE",
+            format!("{}={}", self.point, self.dir.path().display()),
+        )
+    }
+
+    /// Wait until `child` is held at the point; panics if it ended first.
+    pub fn reached(&self, child: &mut std::process::Child) {
+        let flag = self.dir.path().join(format!("{}.reached", self.point));
+        let start = std::time::Instant::now();
+        while !flag.exists() {
+            if let Ok(Some(st)) = child.try_wait() {
+                let mut err = String::new();
+                if let Some(e) = child.stderr.as_mut() {
+                    let _ = std::io::Read::read_to_string(e, &mut err);
+                }
+                panic!(
+                    "the process ended ({st}) before reaching {}: {err}",
+                    self.point
+                );
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(120),
+                "{} never reached",
+                self.point
+            );
+            std::thread::yield_now();
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
+    /// Let the held process go on.
+    pub fn go(&self) {
+        fs::write(self.dir.path().join(format!("{}.go", self.point)), b"").unwrap();
+    }
+}

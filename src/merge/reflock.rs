@@ -1,0 +1,200 @@
+//! Ref lock files (`refs/heads/<branch>.lock`) that a killed spec-kitty
+//! process left behind. git writes a ref's new value into `<ref>.lock` and
+//! renames it over the ref; a kill in between leaves the lock, and every later
+//! update of that branch fails. One mechanism for every committer: a lock is
+//! removed only when its caller proves it is its own (merge: its state file;
+//! a record or auto_commit commit: its intent record with a dead pid),
+//! anything else is reported, never removed.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+use serde::{Deserialize, Serialize};
+
+use super::MergeError;
+use crate::fsutil;
+
+type Result<T, E = MergeError> = std::result::Result<T, E>;
+
+/// What was found at a branch's ref lock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefLock {
+    /// No lock file.
+    Free,
+    /// A lock proven ours, removed.
+    Cleared(PathBuf),
+    /// A lock that is not provably ours, left in place.
+    Foreign(PathBuf),
+}
+
+/// `refs/heads/<branch>.lock` of the repository (None for a name that is not
+/// a valid branch name: it never builds a path).
+pub fn lock_path(repo: &Repository, branch: &str) -> Option<PathBuf> {
+    if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
+        return None;
+    }
+    Some(
+        repo.commondir()
+            .join("refs/heads")
+            .join(format!("{branch}.lock")),
+    )
+}
+
+/// Remove `branch`'s ref lock when `is_ours` says the text in it (trimmed;
+/// empty when git had not written the new value yet) is ours. A lock that is
+/// not a small regular file is never ours.
+pub fn clear_if_ours(
+    repo: &Repository,
+    branch: &str,
+    is_ours: impl Fn(&str) -> bool,
+) -> Result<RefLock> {
+    let Some(lock) = lock_path(repo, branch) else {
+        return Ok(RefLock::Free);
+    };
+    let Ok(meta) = std::fs::symlink_metadata(&lock) else {
+        return Ok(RefLock::Free);
+    };
+    if !meta.is_file() || meta.len() > 128 {
+        return Ok(RefLock::Foreign(lock));
+    }
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    if !is_ours(text.trim()) {
+        return Ok(RefLock::Foreign(lock));
+    }
+    match std::fs::remove_file(&lock) {
+        Ok(()) => Ok(RefLock::Cleared(lock)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RefLock::Free),
+        Err(source) => Err(MergeError::Io {
+            action: "remove",
+            path: lock,
+            source,
+        }),
+    }
+}
+
+/// What a spec-kitty commit is about to do to a branch, written before it
+/// locks the ref and removed once the branch moved: the proof that a lock a
+/// kill left is ours.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Intent {
+    pid: u32,
+    branch: String,
+    tip: String,
+    commit: String,
+}
+
+fn intents_dir(repo: &Repository) -> PathBuf {
+    repo.commondir().join("spec-kitty-commit")
+}
+
+fn intent_path(repo: &Repository) -> PathBuf {
+    intents_dir(repo).join(format!("{}.json", std::process::id()))
+}
+
+/// Clear the ref locks killed spec-kitty commits left: an intent record
+/// whose process is gone, and a lock of its branch holding nothing yet or the
+/// commit it was about to set. The records of finished processes go too.
+/// Returns the locks removed.
+pub fn recover_killed_commits(repo: &Repository) -> Result<Vec<PathBuf>> {
+    let dir = intents_dir(repo);
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut cleared = Vec::new();
+    for e in rd.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_suffix(".json")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || fsutil::process_alive(pid) {
+            continue;
+        }
+        let intent: Option<Intent> = fsutil::read_capped(&path, 4096)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(i) = intent.filter(|i| i.pid == pid) {
+            if let RefLock::Cleared(lock) =
+                clear_if_ours(repo, &i.branch, |t| t.is_empty() || t == i.commit)?
+            {
+                cleared.push(lock);
+            }
+        }
+        remove(&path)?;
+    }
+    Ok(cleared)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(MergeError::Io {
+            action: "remove",
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Move `branch` from `tip` to `commit` (a spec-kitty commit): recover the
+/// locks killed commits left, refuse a lock that is someone else's (naming
+/// it), record the intent, lock the ref, check it still points at `tip`, set
+/// it, and drop the intent.
+pub fn move_branch(
+    repo: &Repository,
+    branch: &str,
+    tip: Oid,
+    commit: Oid,
+    sig: &git2::Signature<'_>,
+    message: &str,
+) -> Result<()> {
+    recover_killed_commits(repo)?;
+    let refname = format!("refs/heads/{branch}");
+    if let Some(lock) = lock_path(repo, branch).filter(|l| l.symlink_metadata().is_ok()) {
+        return Err(MergeError::RefLocked {
+            branch: branch.to_string(),
+            lock,
+        });
+    }
+    let intent = Intent {
+        pid: std::process::id(),
+        branch: branch.to_string(),
+        tip: tip.to_string(),
+        commit: commit.to_string(),
+    };
+    let path = intent_path(repo);
+    fsutil::create_dir_all(&intents_dir(repo))?;
+    fsutil::atomic_write(&path, crate::jsonfmt::pretty(&intent).as_bytes())?;
+    let result = (|| -> Result<()> {
+        let mut tx = repo.transaction()?;
+        tx.lock_ref(&refname).map_err(|e| {
+            match lock_path(repo, branch).filter(|l| l.symlink_metadata().is_ok()) {
+                Some(lock) => MergeError::RefLocked {
+                    branch: branch.to_string(),
+                    lock,
+                },
+                None => MergeError::Git(e),
+            }
+        })?;
+        // Test hook: die holding the ref lock, as a kill here would.
+        crate::env::crash_point(crate::env::CrashPoint::CommitRefLocked);
+        let now = repo.refname_to_id(&refname)?;
+        if now != tip {
+            return Err(MergeError::BranchMoved {
+                branch: branch.to_string(),
+                now,
+                before: tip,
+            });
+        }
+        tx.set_target(&refname, commit, Some(sig), message)?;
+        tx.commit()?;
+        Ok(())
+    })();
+    remove(&path)?;
+    result
+}

@@ -1,0 +1,220 @@
+//! Merge drivers only merge what they own (issue 25): one pushed
+//! `.gitattributes` line can route any file to a spec-kitty driver, so every
+//! driver refuses input that is not its own format (non-zero exit, "ours"
+//! untouched, so git reports a conflict), and its error names the file git is
+//! merging (`%P`), not git's temp file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{stderr, stdout, TestEnv};
+
+/// `git ARGS` in `dir` with the built `spec-kitty` first on PATH (git runs the
+/// drivers by name), hermetic config; any exit code.
+fn git_with_drivers(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let mut path = std::ffi::OsString::from(bin.parent().unwrap());
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("HOME", &env.home)
+        .env("GIT_CONFIG_GLOBAL", env.tmp.path().join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("git")
+}
+
+const BASE: &str = "fn main() {\n    println!(\"base\");\n}\n";
+const OURS: &str = "fn main() {\n    println!(\"ours\");\n}\n";
+const THEIRS: &str = "fn main() {\n    println!(\"theirs\");\n}\n";
+
+/// A project set up by `init` (drivers registered) whose `.gitattributes` was
+/// given one hostile line routing `file` to `driver`; `file` conflicts between
+/// `main` and branch `other`.
+fn hostile_repo(env: &TestEnv, file: &str, driver: &str) -> PathBuf {
+    let dir = env.work.join(format!("repo-{driver}"));
+    fs::create_dir_all(dir.join("src")).unwrap();
+    env.git(&dir, &["init", "-q"]);
+    env.ok(&dir, &["init", ".", "--ai", "codex", "--json"]);
+    let mut attrs = fs::read_to_string(dir.join(".gitattributes")).unwrap();
+    attrs.push_str(&format!("{file} merge={driver}\n"));
+    fs::write(dir.join(".gitattributes"), attrs).unwrap();
+    fs::write(dir.join(file), BASE).unwrap();
+    env.git(&dir, &["add", "-A"]);
+    env.git(&dir, &["commit", "-qm", "base"]);
+    env.git(&dir, &["checkout", "-qb", "other"]);
+    fs::write(dir.join(file), THEIRS).unwrap();
+    env.git(&dir, &["commit", "-qam", "theirs"]);
+    env.git(&dir, &["checkout", "-q", "main"]);
+    fs::write(dir.join(file), OURS).unwrap();
+    env.git(&dir, &["commit", "-qam", "ours"]);
+    dir
+}
+
+#[test]
+fn a_source_file_routed_to_any_driver_still_conflicts_and_is_never_rewritten() {
+    for driver in [
+        "spec-kitty-status-json",
+        "spec-kitty-wp",
+        "spec-kitty-event-log",
+    ] {
+        let env = TestEnv::new();
+        let file = "src/main.rs";
+        let dir = hostile_repo(&env, file, driver);
+        let head = env.git(&dir, &["rev-parse", "HEAD"]);
+        let out = git_with_drivers(&env, &dir, &["merge", "--no-edit", "other"]);
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(
+            !out.status.success(),
+            "{driver}: the merge must conflict\n{all}"
+        );
+        assert_eq!(
+            env.git(&dir, &["rev-parse", "HEAD"]),
+            head,
+            "{driver}: nothing committed"
+        );
+        assert_eq!(
+            env.git(&dir, &["diff", "--name-only", "--diff-filter=U"])
+                .trim(),
+            file,
+            "{driver}: {all}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join(file)).unwrap(),
+            OURS,
+            "{driver}: ours untouched"
+        );
+        assert!(
+            all.contains("not a"),
+            "{driver}: the refusal is shown\n{all}"
+        );
+        assert!(!all.contains("\n{}"), "{all}");
+        if driver != "spec-kitty-event-log" {
+            // git passes the path (%P) to the drivers spec-kitty alone registers.
+            assert!(
+                all.contains(&format!("{file}: not a")),
+                "{driver}: the error names the file\n{all}"
+            );
+            assert!(!all.contains(".merge_file_"), "{driver}: {all}");
+        }
+    }
+}
+
+#[test]
+fn each_driver_refuses_input_of_another_format_and_leaves_ours_untouched() {
+    let env = TestEnv::new();
+    let dir = env.work.join("d");
+    fs::create_dir_all(&dir).unwrap();
+    let wp = "---\nwork_package_id: WP01\ntitle: Core\n---\n\n# WP01\n\n## Activity Log\n\n- 2026-01-01T00:00:00Z – a – Moved to claimed\n";
+    let snapshot = "{\n  \"work_packages\": {},\n  \"summary\": {}\n}\n";
+    let event =
+        "{\"at\": \"2026-01-01T00:00:00Z\", \"event_id\": \"01J0000000000000000000000A\"}\n";
+    let cases: [(&str, &str, &str); 6] = [
+        ("merge-driver-status-json", snapshot, OURS),
+        ("merge-driver-status-json", snapshot, "[1, 2]\n"),
+        (
+            "merge-driver-status-json",
+            snapshot,
+            "{\"name\": \"a package.json\"}\n",
+        ),
+        ("merge-driver-wp", wp, OURS),
+        (
+            "merge-driver-wp",
+            wp,
+            "---\ntitle: a blog post\n---\n\ntext\n",
+        ),
+        ("merge-driver-event-log", event, OURS),
+    ];
+    for (cmd, good, bad) in cases {
+        // The bad input on any side refuses; ours keeps its bytes.
+        for side in 0..3 {
+            let mut texts = [good, good, good];
+            texts[side] = bad;
+            for (name, t) in ["base", "ours", "theirs"].iter().zip(texts) {
+                fs::write(dir.join(name), t).unwrap();
+            }
+            let out = env.run(
+                &dir,
+                &[cmd, "base", "ours", "theirs", "kitty-specs/x/named-file"],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{cmd} side {side} {bad:?}: {}",
+                stderr(&out)
+            );
+            assert_eq!(fs::read_to_string(dir.join("ours")).unwrap(), texts[1]);
+            assert!(
+                stderr(&out).contains("kitty-specs/x/named-file"),
+                "{cmd}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    // Its own format still merges (and the path argument is optional, as the
+    // reference registers the event-log driver with `%O %A %B`).
+    for (cmd, good) in [
+        ("merge-driver-status-json", snapshot),
+        ("merge-driver-wp", wp),
+        ("merge-driver-event-log", event),
+    ] {
+        for name in ["base", "ours", "theirs"] {
+            fs::write(dir.join(name), good).unwrap();
+        }
+        env.ok(&dir, &[cmd, "base", "ours", "theirs"]);
+        env.ok(&dir, &[cmd, "base", "ours", "theirs", "kitty-specs/x/f"]);
+        // A side git passes as an empty file (no such file there) is fine.
+        fs::write(dir.join("base"), "").unwrap();
+        env.ok(&dir, &[cmd, "base", "ours", "theirs", "kitty-specs/x/f"]);
+    }
+}
+
+#[test]
+fn the_drivers_spec_kitty_alone_registers_get_the_path_and_the_references_stays_as_is() {
+    let env = TestEnv::new();
+    let dir = env.work.join("r");
+    fs::create_dir_all(&dir).unwrap();
+    env.git(&dir, &["init", "-q"]);
+    env.ok(&dir, &["init", ".", "--ai", "codex"]);
+    let cfg = env.git(
+        &dir,
+        &["config", "--local", "--get-regexp", "merge\\..*\\.driver"],
+    );
+    assert!(
+        cfg.contains(
+            "merge.spec-kitty-event-log.driver spec-kitty merge-driver-event-log %O %A %B\n"
+        ),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains(
+            "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B %P\n"
+        ),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains("merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B %P\n"),
+        "{cfg}"
+    );
+    // A clone registered by an earlier version is brought up to date by upgrade.
+    env.git(
+        &dir,
+        &[
+            "config",
+            "--local",
+            "merge.spec-kitty-wp.driver",
+            "spec-kitty merge-driver-wp %O %A %B",
+        ],
+    );
+    env.ok(&dir, &["upgrade"]);
+    let cfg = env.git(
+        &dir,
+        &["config", "--local", "--get", "merge.spec-kitty-wp.driver"],
+    );
+    assert_eq!(cfg.trim(), "spec-kitty merge-driver-wp %O %A %B %P");
+}
