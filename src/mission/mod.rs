@@ -2,17 +2,27 @@
 //! identity, creation under a lock, and resolving what a user typed into one.
 
 pub mod branch;
-pub mod context;
 mod create;
-pub mod delete;
 mod error;
-pub mod requirements;
 mod select;
 pub mod types;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
 pub use error::{Listed, MissionError};
 pub use select::{infer_from_path, resolve, Selector};
+
+/// The actions an agent can ask context for.
+pub const ACTIONS: &[&str] = &[
+    "specify",
+    "plan",
+    "tasks",
+    "tasks_outline",
+    "tasks_packages",
+    "implement",
+    "review",
+    "accept",
+    "merge",
+];
 
 use std::path::{Path, PathBuf};
 
