@@ -238,6 +238,10 @@ bench "agent action implement (planning WP)" "restore $P post" "restore $Q post"
 bench "agent action implement (code WP, new worktree)" "restore $P post" "restore $Q post" \
   -- agent action implement WP01 --mission 001-bench --agent codex --json \
   -- agent action implement WP01 --mission 001-bench --agent codex
+POL='{"orchestrator_id":"bench","orchestrator_version":"0.1.2","agent_family":"claude","approval_mode":"full_auto","sandbox_mode":"workspace_write","network_mode":"none","dangerous_flags":[]}'
+bench "orchestrator-api mission-state" "restore $P post" "restore $Q post" -- orchestrator-api mission-state --mission 001-bench
+bench "orchestrator-api start-implementation (new worktree)" "restore $P post" "restore $Q post" \
+  -- orchestrator-api start-implementation --mission 001-bench --wp WP01 --actor orch --policy "$POL"
 bench "agent release prep --json" "restore $P post" "restore $Q post" -- agent release prep --channel stable --json
 # The reference only takes two-digit WP ids (WP00-WP99), so it has no 1,000-WP column.
 bench "agent mission finalize-tasks (1,000 WPs)" "restore $B pre" "" -- agent mission finalize-tasks --mission 001-big --json

@@ -51,6 +51,11 @@ pub const NON_INTERACTIVE: Var = Var {
     name: "SPEC_KITTY_NON_INTERACTIVE",
     doc: "1/true/yes/on: `init` never prompts, as with --non-interactive.",
 };
+/// The reference's switch for its hosted sync service.
+pub const ENABLE_SAAS_SYNC: Var = Var {
+    name: "SPEC_KITTY_ENABLE_SAAS_SYNC",
+    doc: "1/true/yes/on: `sync` commands report hosted sync as enabled; those that would need the hosted service refuse (this build syncs teams through git and sends nothing anywhere).",
+};
 /// Git's global configuration file, which libgit2 does not know about.
 pub const GIT_CONFIG_GLOBAL: Var = Var {
     name: "GIT_CONFIG_GLOBAL",
@@ -87,6 +92,7 @@ pub fn all() -> Vec<Var> {
         LOCK_TIMEOUT_MS,
         HTTP_TIMEOUT_MS,
         NON_INTERACTIVE,
+        ENABLE_SAAS_SYNC,
         GIT_CONFIG_GLOBAL,
         GIT_COMMITTER_NAME,
         GIT_COMMITTER_EMAIL,
@@ -141,6 +147,16 @@ pub fn non_interactive() -> bool {
         matches!(
             v.trim().to_ascii_lowercase().as_str(),
             "1" | "true" | "yes" | "y" | "on"
+        )
+    })
+}
+
+/// `$SPEC_KITTY_ENABLE_SAAS_SYNC` is a yes (1, true, yes, on: the reference's values).
+pub fn saas_sync_enabled() -> bool {
+    get(ENABLE_SAAS_SYNC).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
         )
     })
 }
@@ -264,6 +280,15 @@ pub fn crash_point(point: CrashPoint) {
 }
 
 /// Whether this build has the test hooks compiled in.
+/// Test hook: the dashboard's connection timeouts (header read, idle, request
+/// body) when a test sets them; None without the `test-hooks` feature.
+pub fn dashboard_timeout() -> Option<Duration> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::dashboard_timeout();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
@@ -310,7 +335,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_PAUSE",
         doc: "Test hook: `<point>=<dir>` holds the process at that point: it creates <dir>/<point>.reached and waits for <dir>/<point>.go.",
     };
-    pub const ALL: [Var; 10] = [
+    pub const DASHBOARD_TIMEOUT_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
+        doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
+    };
+    pub const ALL: [Var; 11] = [
+        DASHBOARD_TIMEOUT_MS,
         COMMIT_CRASH,
         WRITE_CRASH,
         IMPLEMENT_CRASH,
@@ -380,6 +410,12 @@ mod hooks {
 
     pub fn merge_interrupt_after_landing() -> bool {
         get(MERGE_INTERRUPT).as_deref() == Some("landed")
+    }
+
+    pub fn dashboard_timeout() -> Option<std::time::Duration> {
+        get(DASHBOARD_TIMEOUT_MS)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
     }
 }
 

@@ -35,7 +35,11 @@ pub fn run(ctx: &Ctx, a: &DashboardArgs) -> Result<()> {
         let r = dashboard::spawn_background(project, a.port)?;
         return announce(ctx, a, &r, false, true);
     }
-    let server = Server::start(project, a.port)?;
+    let mut limits = dashboard::server::Limits::default();
+    if let Some(t) = crate::env::dashboard_timeout() {
+        limits.timeout = t;
+    }
+    let server = Server::start(project, a.port, limits, crate::env::home())?;
     server.record()?;
     let r = Running {
         url: server.url.clone(),

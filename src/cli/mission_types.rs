@@ -23,6 +23,14 @@ pub enum MissionTypeCommand {
         /// software-dev, research, documentation or plan
         mission_type: String,
     },
+    /// Removed (a mission's type is chosen when it is created): explains and exits 1
+    Switch {
+        /// The mission type asked for
+        mission_type: String,
+        /// Accepted for compatibility; the command changes nothing either way
+        #[arg(long, hide = true)]
+        force: bool,
+    },
 }
 
 fn to_json(t: &MissionType) -> Value {
@@ -57,6 +65,9 @@ pub fn run(ctx: &Ctx, cmd: MissionTypeCommand) -> Result<()> {
                 ctx.say(format!("Mission {} is of type:", m.slug));
                 print(ctx, t);
             }
+        }
+        MissionTypeCommand::Switch { mission_type, .. } => {
+            crate::ops::mission_type::switch(&mission_type)?;
         }
         MissionTypeCommand::Info { mission_type, .. } => {
             let t = types::lookup(&mission_type)?;

@@ -8,14 +8,18 @@ pub mod charter;
 pub mod compat;
 pub mod completion;
 pub mod dashboard;
+pub mod doctrine;
 pub mod drivers;
+pub mod glossary;
 pub mod implement;
 pub mod init;
 pub mod mission_types;
 pub mod next;
+pub mod ops;
 pub mod output;
 pub mod research;
 pub mod state;
+pub mod sync;
 pub mod upgrade;
 
 use std::ffi::OsString;
@@ -74,11 +78,26 @@ pub enum Command {
     /// Mission types: list, current, info
     #[command(subcommand)]
     Mission(mission_types::MissionTypeCommand),
+    /// Mission types: list, current, info (the same commands as `mission`)
+    #[command(subcommand)]
+    MissionType(mission_types::MissionTypeCommand),
     /// Serve a live, read-only web kanban of the project on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// The reference's hosted-sync group, answered locally (teams sync through git); `sync workspace` updates a lane
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
+    /// Doctrine curation of the project's .kittify/doctrine/: status, promote, curate, reset
+    #[command(subcommand)]
+    Doctrine(doctrine::DoctrineCommand),
+    /// The project glossary under .kittify/: list, conflicts, resolve
+    #[command(subcommand)]
+    Glossary(glossary::GlossaryCommand),
+    /// Operation history (git reflog) and undo of spec-kitty's own last commit
+    #[command(subcommand)]
+    Ops(ops::OpsCommand),
     /// Commands AI agents call: missions, tasks, actions, releases
     #[command(subcommand)]
     Agent(agent::AgentCommand),
@@ -227,7 +246,12 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Charter(c) => charter::run(ctx, c),
         Command::Research(a) => research::run(ctx, &a),
         Command::Mission(c) => mission_types::run(ctx, c),
+        Command::MissionType(c) => mission_types::run(ctx, c),
         Command::Auth(c) => auth::run(ctx, c),
+        Command::Sync(c) => sync::run(ctx, c),
+        Command::Ops(c) => ops::run(ctx, c),
+        Command::Doctrine(c) => doctrine::run(ctx, c),
+        Command::Glossary(c) => glossary::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         // `main` hands `orchestrator-api` to its own parser before this one runs.

@@ -12,6 +12,7 @@
 //! No request writes a file. The only files this command writes are
 //! `.kittify/.dashboard` (when a server starts) and its removal (when it stops).
 
+pub mod compat;
 pub mod error;
 pub mod markdown;
 pub mod model;
@@ -77,11 +78,32 @@ impl DashboardFile {
         format!("{}\n{}\n{}\n{pid}\n", self.url, self.port, self.token)
     }
 
+    /// Write the record owner-only (0600): it holds the shutdown token. A
+    /// looser file already there is replaced by an owner-only one.
     pub fn write(&self, project: &Project) -> Result<()> {
-        Ok(fsutil::atomic_write(
+        Ok(fsutil::atomic_write_mode(
             &Self::path(project),
             self.render().as_bytes(),
+            Some(0o600),
         )?)
+    }
+
+    /// Make an existing record owner-only (a record written by an older
+    /// version, or by hand, may be readable by everyone). A link is left
+    /// alone: its target is not ours to change.
+    pub fn tighten(project: &Project) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = Self::path(project);
+            if let Ok(m) = std::fs::symlink_metadata(&path) {
+                if m.file_type().is_file() && m.permissions().mode() & 0o077 != 0 {
+                    let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = project;
     }
 }
 
@@ -181,6 +203,7 @@ fn answers_for(project: &Project, port: u16, token: &str) -> Option<serde_json::
 /// The live dashboard of this project, if `.kittify/.dashboard` names one.
 pub fn find_running(project: &Project) -> Option<Running> {
     let rec = DashboardFile::read(project)?;
+    DashboardFile::tighten(project);
     let health = answers_for(project, rec.port, &rec.token)?;
     Some(Running {
         url: format!("http://127.0.0.1:{}/", rec.port),
@@ -238,7 +261,13 @@ fn bind(port: Option<u16>) -> Result<TcpListener> {
 impl Server {
     /// Bind 127.0.0.1 (`port`, or the first free one from 9237), read the
     /// project, start watching it. Nothing is served until [`Server::run`].
-    pub fn start(project: &Project, port: Option<u16>) -> Result<Server> {
+    /// `home` is only shown: the reference's JSON writes paths under it as `~/...`.
+    pub fn start(
+        project: &Project,
+        port: Option<u16>,
+        limits: server::Limits,
+        home: Option<PathBuf>,
+    ) -> Result<Server> {
         let listener = bind(port)?;
         let port = listener
             .local_addr()
@@ -277,6 +306,9 @@ impl Server {
             started_at: crate::timefmt::now_iso(),
             watch_mode: mode.as_str(),
             stop,
+            limits,
+            home,
+            rendered: Default::default(),
         });
         Ok(Server {
             url: format!("http://127.0.0.1:{port}/"),
@@ -303,8 +335,15 @@ impl Server {
         .write(&self.project)
     }
 
-    /// Serve until Ctrl-C, SIGTERM or an authorised POST /api/shutdown; then
-    /// remove `.kittify/.dashboard` if it still names this server.
+    /// Serve until Ctrl-C, SIGTERM, an authorised POST /api/shutdown, or
+    /// until `.kittify/.dashboard` stops naming this server (removed, or
+    /// replaced by another); then remove the record if it still names this
+    /// server.
+    ///
+    /// The record check is how another tool stops this server: the Python
+    /// 3.1.1 `dashboard --kill` removes the record (it cannot read our token
+    /// from `/api/health`, so it takes the server for gone) and expects the
+    /// server to be gone with it.
     pub fn run(self) -> Result<()> {
         let Server {
             project,
@@ -317,13 +356,30 @@ impl Server {
         } = self;
         let stop_tx = app.stop.clone();
         let mut stop_rx = app.stop.subscribe();
+        let limits = app.limits;
         let router = server::router(app);
+        let record_project = project.clone();
+        let record_token = token.clone();
         let result = runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|source| DashboardError::Listener {
                 step: "listener",
                 source,
             })?;
+            let record_gone = async move {
+                let mut seen = false;
+                let mut tick = tokio::time::interval(RECORD_CHECK);
+                loop {
+                    tick.tick().await;
+                    let ours = DashboardFile::read(&record_project)
+                        .is_some_and(|r| r.token == record_token);
+                    if ours {
+                        seen = true;
+                    } else if seen {
+                        return;
+                    }
+                }
+            };
             let signals = async move {
                 #[cfg(unix)]
                 {
@@ -335,6 +391,7 @@ impl Server {
                         _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
                         _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
                         _ = stop_rx.wait_for(|s| *s) => {}
+                        _ = record_gone => {}
                     }
                 }
                 #[cfg(not(unix))]
@@ -342,15 +399,14 @@ impl Server {
                     tokio::select! {
                         _ = tokio::signal::ctrl_c() => {}
                         _ = stop_rx.wait_for(|s| *s) => {}
+                        _ = record_gone => {}
                     }
                 }
                 // End the event streams too, so open tabs do not hold the server.
                 stop_tx.send_replace(true);
             };
-            axum::serve(listener, router)
-                .with_graceful_shutdown(signals)
-                .await
-                .map_err(DashboardError::Serve)
+            server::serve(listener, router, limits, signals).await;
+            Ok(())
         });
         stop_watch.store(true, std::sync::atomic::Ordering::Relaxed);
         if DashboardFile::read(&project).is_some_and(|r| r.token == token) {
@@ -359,6 +415,9 @@ impl Server {
         result
     }
 }
+
+/// How often a running server checks that `.kittify/.dashboard` still names it.
+pub const RECORD_CHECK: Duration = Duration::from_millis(500);
 
 /// Start `spec-kitty dashboard` detached (its own session, no terminal) and
 /// wait until it answers.

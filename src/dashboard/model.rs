@@ -73,6 +73,15 @@ pub struct Problem {
     pub message: String,
 }
 
+/// A review that sent a WP back ("changes requested"), shown until the WP is
+/// handed in again.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangesRequested {
+    pub by: String,
+    pub at: String,
+    pub feedback: String,
+}
+
 /// One card on the board.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WpCard {
@@ -80,8 +89,17 @@ pub struct WpCard {
     pub title: String,
     pub lane: Lane,
     pub column: &'static str,
+    /// The WP file's `agent:` frontmatter: whoever acted on it last.
     pub agent: String,
+    /// Who claimed it for implementation (the event log; the frontmatter
+    /// agent when the log names nobody, as the CLI board does).
+    pub implementer: String,
+    /// Who took its review (the event log; else the frontmatter's reviewer).
     pub reviewer: String,
+    /// The last review sent it back and it has not been handed in since.
+    pub changes_requested: Option<ChangesRequested>,
+    /// The commit `merge` recorded when it moved the WP to done.
+    pub merged_commit: Option<String>,
     pub dependencies: Vec<String>,
     /// Dependencies not yet approved or done.
     pub waiting_on: Vec<String>,
@@ -97,6 +115,59 @@ pub struct WpCard {
     pub problem: Option<String>,
 }
 
+/// One transition of a WP, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryRow {
+    pub at: String,
+    pub from_lane: Lane,
+    pub to_lane: Lane,
+    pub actor: String,
+    pub note: String,
+}
+
+/// How many of a WP's latest transitions the view keeps (its page says how
+/// many earlier ones it leaves out): the memory a view holds grows with the
+/// number of WPs, never with the length of the log.
+pub const HISTORY_KEEP: usize = 200;
+
+/// A WP's latest transitions, oldest first, and how many it has in all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WpHistory {
+    pub total: usize,
+    pub rows: Vec<HistoryRow>,
+}
+
+impl WpHistory {
+    fn push(&mut self, row: HistoryRow) {
+        self.total += 1;
+        self.rows.push(row);
+        if self.rows.len() >= 2 * HISTORY_KEEP {
+            self.settle();
+        }
+    }
+
+    /// Order by time (the log's order among equal times) and keep the latest.
+    fn settle(&mut self) {
+        self.rows.sort_by(|a, b| a.at.cmp(&b.at));
+        let skip = self.rows.len().saturating_sub(HISTORY_KEEP);
+        self.rows.drain(..skip);
+    }
+
+    /// Transitions left out (older than the kept ones).
+    pub fn omitted(&self) -> usize {
+        self.total - self.rows.len()
+    }
+}
+
+/// What `merge` recorded in meta.json, when the mission was merged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Merged {
+    pub at: String,
+    pub into: Option<String>,
+    pub commit: Option<String>,
+    pub by: Option<String>,
+}
+
 /// Everything the pages show about one mission.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissionView {
@@ -107,6 +178,8 @@ pub struct MissionView {
     pub mission_id: Option<String>,
     pub accepted: bool,
     pub merged: bool,
+    /// meta.json's merge record.
+    pub merge: Option<Merged>,
     pub total: usize,
     pub done: usize,
     pub progress_percentage: f64,
@@ -117,6 +190,15 @@ pub struct MissionView {
     /// Artifact route names that exist on disk.
     pub artifacts: Vec<&'static str>,
     pub problems: Vec<Problem>,
+    /// Each WP's transitions, built with the view (pages never re-read the log).
+    #[serde(skip)]
+    pub history: BTreeMap<String, WpHistory>,
+    /// meta.json as read (empty when missing or broken).
+    #[serde(skip)]
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    /// status.events.jsonl exists (inside the project).
+    #[serde(skip)]
+    pub has_event_log: bool,
     #[serde(skip)]
     pub dir: PathBuf,
     #[serde(skip)]
@@ -241,6 +323,96 @@ pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, ReadPro
     }
 }
 
+/// Who implemented and who reviewed a WP, by the event log (the latest
+/// claim and the latest review claim, as the CLI board reads them).
+#[derive(Debug, Clone, Default)]
+struct LogRoles {
+    implementer: Option<String>,
+    reviewer: Option<String>,
+    /// The latest review verdict that sent it back, if no hand-in followed.
+    sent_back: Option<ChangesRequested>,
+    merged_commit: Option<String>,
+}
+
+/// What one pass over the event log gives the pages besides the lanes.
+#[derive(Default)]
+struct LogFacts {
+    roles: BTreeMap<String, LogRoles>,
+    history: BTreeMap<String, WpHistory>,
+}
+
+impl LogFacts {
+    fn add(&mut self, e: &RawEvent<'_>) {
+        let id = e.wp_id();
+        let (from, to) = (e.lane_before(), e.lane_after());
+        let note = e
+            .reason
+            .as_deref()
+            .or(e.review_ref.as_deref())
+            .unwrap_or_default();
+        self.history
+            .entry(id.to_string())
+            .or_default()
+            .push(HistoryRow {
+                at: e.at.to_string(),
+                from_lane: from,
+                to_lane: to,
+                actor: e.actor.to_string(),
+                note: note.to_string(),
+            });
+        let claim = to == Lane::Claimed || (to == Lane::InProgress && from == Lane::Planned);
+        let review_claim = to == Lane::InReview;
+        let sent_back = matches!(from, Lane::ForReview | Lane::InReview | Lane::Approved)
+            && matches!(to, Lane::Planned | Lane::InProgress | Lane::Claimed);
+        let handed_in = matches!(
+            to,
+            Lane::ForReview | Lane::InReview | Lane::Approved | Lane::Done | Lane::Canceled
+        );
+        let merged = (to == Lane::Done)
+            .then(|| e.extra.get("merged_commit").and_then(|v| v.as_str()))
+            .flatten();
+        if !(claim || review_claim || sent_back || handed_in) {
+            return;
+        }
+        let r = self.roles.entry(id.to_string()).or_default();
+        if claim && !e.actor.is_empty() {
+            r.implementer = Some(e.actor.to_string());
+        }
+        if review_claim && !e.actor.is_empty() {
+            r.reviewer = Some(e.actor.to_string());
+        }
+        if sent_back {
+            r.sent_back = Some(ChangesRequested {
+                by: e.actor.to_string(),
+                at: e.at.to_string(),
+                feedback: e.review_ref.as_deref().unwrap_or(note).trim().to_string(),
+            });
+        } else if handed_in {
+            r.sent_back = None;
+        }
+        if let Some(c) = merged {
+            r.merged_commit = Some(c.to_string());
+        }
+    }
+
+    fn settle(&mut self) {
+        for h in self.history.values_mut() {
+            h.settle();
+        }
+    }
+
+    /// "Changes requested" while the WP waits for (or is in) its rework.
+    fn changes_requested(&self, id: &str, lane: Lane) -> Option<ChangesRequested> {
+        let rework = matches!(
+            lane,
+            Lane::Planned | Lane::Claimed | Lane::InProgress | Lane::Blocked
+        );
+        rework
+            .then(|| self.roles.get(id)?.sent_back.clone())
+            .flatten()
+    }
+}
+
 /// Build the view of the mission in `dir` (a directory under kitty-specs/).
 pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
     let fp = fingerprint(dir);
@@ -277,7 +449,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
 
     // The status log: folded by the core's reducer, borrowed from the bytes.
     let events_path = dir.join("status.events.jsonl");
-    let mut reviewer: BTreeMap<String, String> = BTreeMap::new();
+    let mut log = LogFacts::default();
     let (snapshot, event_count) = match confined(root, &events_path) {
         Ok(Some(real)) => match fs::read(&real) {
             Ok(bytes) => {
@@ -286,12 +458,9 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
                     problem(&events_path, Some(w.line), w.message);
                 }
                 for e in &events {
-                    let claims_review = e.lane_after() == Lane::InReview
-                        || e.review_ref.as_deref() == Some("action-review-claim");
-                    if claims_review && !e.actor.is_empty() {
-                        reviewer.insert(e.wp_id().to_string(), e.actor.to_string());
-                    }
+                    log.add(e);
                 }
+                log.settle();
                 (reduce_events(&events), events.len())
             }
             Err(e) => {
@@ -305,6 +474,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
             (reduce_events::<RawEvent>(&[]), 0)
         }
     };
+    let has_event_log = matches!(confined(root, &events_path), Ok(Some(_)));
 
     // lanes.json, once it is known to stay inside, through the same
     // mission-checked loader the commands use: one that names another
@@ -385,11 +555,19 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
                 let deps = f.dependencies();
                 let waiting_on: Vec<String> =
                     deps.iter().filter(|d| !finished(d)).cloned().collect();
-                let reviewer = ["reviewer_agent", "reviewer", "reviewed_by"]
-                    .iter()
-                    .find_map(|k| f.get_str(k).filter(|s| !s.is_empty()))
-                    .or_else(|| reviewer.get(&id).cloned())
+                let roles = log.roles.get(&id);
+                let agent = f.get_str("agent").unwrap_or_default();
+                let reviewer = roles
+                    .and_then(|r| r.reviewer.clone())
+                    .or_else(|| {
+                        ["reviewer_agent", "reviewer", "reviewed_by"]
+                            .iter()
+                            .find_map(|k| f.get_str(k).filter(|s| !s.is_empty()))
+                    })
                     .unwrap_or_default();
+                let implementer = roles
+                    .and_then(|r| r.implementer.clone())
+                    .unwrap_or_else(|| agent.clone());
                 WpCard {
                     title: f
                         .title()
@@ -398,8 +576,11 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
                         .unwrap_or_else(|| f.stem()),
                     lane,
                     column: column_of(lane),
-                    agent: f.get_str("agent").unwrap_or_default(),
+                    agent,
+                    implementer,
                     reviewer,
+                    changes_requested: log.changes_requested(&id, lane),
+                    merged_commit: log.roles.get(&id).and_then(|r| r.merged_commit.clone()),
                     ready: lane == Lane::Planned && waiting_on.is_empty(),
                     waiting_on,
                     dependencies: deps,
@@ -418,7 +599,18 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
                     lane,
                     column: column_of(lane),
                     agent: String::new(),
-                    reviewer: String::new(),
+                    implementer: log
+                        .roles
+                        .get(&id)
+                        .and_then(|r| r.implementer.clone())
+                        .unwrap_or_default(),
+                    reviewer: log
+                        .roles
+                        .get(&id)
+                        .and_then(|r| r.reviewer.clone())
+                        .unwrap_or_default(),
+                    changes_requested: log.changes_requested(&id, lane),
+                    merged_commit: log.roles.get(&id).and_then(|r| r.merged_commit.clone()),
                     dependencies: Vec::new(),
                     waiting_on: Vec::new(),
                     ready: false,
@@ -449,6 +641,12 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         mission_id: mission.mission_id().map(str::to_string),
         accepted: mission.meta_str("accepted_at").is_some(),
         merged: mission.meta_str("merged_at").is_some(),
+        merge: mission.meta_str("merged_at").map(|at| Merged {
+            at: at.to_string(),
+            into: mission.meta_str("merged_into").map(str::to_string),
+            commit: mission.meta_str("merged_commit").map(str::to_string),
+            by: mission.meta_str("merged_by").map(str::to_string),
+        }),
         total,
         done,
         progress_percentage: if total == 0 {
@@ -461,6 +659,9 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         lanes,
         artifacts,
         problems,
+        history: log.history,
+        meta: mission.meta.clone(),
+        has_event_log,
         dir: dir.to_path_buf(),
         fingerprint: fp,
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -21,12 +22,11 @@ use futures_util::stream::Stream;
 use serde_json::json;
 use tokio::sync::watch;
 
+use super::compat;
 use super::markdown;
-use super::model::{confined, read_confined, MissionView, ProjectView, ARTIFACTS};
-use super::views::{self, ArtifactBody, HistoryRow, LaneRow};
+use super::model::{confined, read_confined, MissionView, ProjectView, WpHistory, ARTIFACTS};
+use super::views::{self, ArtifactBody, LaneRow};
 use super::ReadProblem;
-use crate::status::store::parse_events;
-use crate::status::{EventFields, RawEvent};
 use crate::tasks_md::{self, WpFile};
 
 /// The Content-Security-Policy of every response: nothing but this origin's
@@ -36,6 +36,139 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
+
+/// How long and how many connections the server allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A request's head must arrive whole within this; a kept-alive
+    /// connection may wait this long for its next request; a request body
+    /// must arrive within it. Then the connection is closed.
+    pub timeout: Duration,
+    /// Connections served at once; more wait in the listen queue until one
+    /// ends (a stalled one ends within `timeout`), so file descriptors never
+    /// run out.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            timeout: Duration::from_secs(10),
+            max_connections: 256,
+        }
+    }
+}
+
+/// The largest request body read (the token JSON is about 50 bytes).
+const MAX_BODY: usize = 16 << 10;
+
+/// Serve `router` on `listener` until `shutdown` resolves, then let open
+/// connections finish for a moment and close them.
+///
+/// Built on hyper's HTTP/1 connection rather than `axum::serve`, which sets
+/// no header-read timeout and no connection cap: a client that sends half a
+/// request (or nothing) would hold its connection and a file descriptor
+/// forever, and enough of them stop the server from accepting `/api/health`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.timeout)
+        .keep_alive(true);
+    let service = TowerToHyperService::new(router);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let (closing, _) = watch::channel(false);
+    let mut conns = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of descriptors or a connection reset before it was
+                    // accepted: try again shortly rather than spin.
+                    drop(permit);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = http.serve_connection(TokioIo::new(stream), service.clone());
+        let mut closing = closing.subscribe();
+        conns.spawn(async move {
+            let _slot = permit;
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = async { closing.wait_for(|c| *c).await.map(|_| ()) } => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+                }
+            }
+        });
+        while conns.try_join_next().is_some() {}
+    }
+    closing.send_replace(true);
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    conns.abort_all();
+}
+
+/// Answers that cover the whole project (the index, the mission list, the
+/// reference's feature list), rendered once per view version and then served
+/// as they are: on a project of hundreds of missions a request costs a copy,
+/// not a render of every mission.
+#[derive(Default)]
+pub struct Rendered {
+    slots: std::sync::Mutex<std::collections::HashMap<&'static str, (u64, Bytes)>>,
+}
+
+impl Rendered {
+    /// The answer `key` for view `version`, rendered by `render` (on the
+    /// blocking pool) when it is missing or older.
+    async fn get(
+        &self,
+        key: &'static str,
+        version: u64,
+        render: impl FnOnce() -> Vec<u8> + Send + 'static,
+    ) -> Option<Bytes> {
+        let hit = self
+            .slots
+            .lock()
+            .ok()?
+            .get(key)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, b)| b.clone());
+        if hit.is_some() {
+            return hit;
+        }
+        let bytes = Bytes::from(tokio::task::spawn_blocking(render).await.ok()?);
+        if let Ok(mut slots) = self.slots.lock() {
+            let newer = slots.get(key).is_some_and(|(v, _)| *v > version);
+            if !newer {
+                slots.insert(key, (version, bytes.clone()));
+            }
+        }
+        Some(bytes)
+    }
+}
 
 /// Shared state of the running server.
 pub struct App {
@@ -49,6 +182,10 @@ pub struct App {
     pub watch_mode: &'static str,
     /// Set to true to stop the server (and end every event stream).
     pub stop: watch::Sender<bool>,
+    pub limits: Limits,
+    /// The user's home, to show paths as the reference does (`~/...`).
+    pub home: Option<PathBuf>,
+    pub rendered: Rendered,
 }
 
 impl App {
@@ -81,6 +218,8 @@ pub fn router(app: Shared) -> Router {
         .route("/api/missions", get(api_missions))
         .route("/api/missions/{slug}", get(api_mission))
         .route("/api/missions/{slug}/wp/{wp}", get(api_wp))
+        .route("/api/features", get(api_features))
+        .route("/api/kanban/{id}", get(api_kanban))
         .route("/api/verify", post(verify))
         .route("/api/shutdown", post(shutdown))
         .fallback(fallback)
@@ -151,9 +290,26 @@ fn find<'a>(view: &'a ProjectView, slug: &str) -> Option<&'a Arc<MissionView>> {
     view.mission(slug)
 }
 
-async fn index(State(app): State<Shared>) -> Response {
+/// A whole-project answer from [`Rendered`].
+async fn project_wide(
+    app: &Shared,
+    key: &'static str,
+    content_type: &'static str,
+    render: impl FnOnce(&ProjectView) -> Vec<u8> + Send + 'static,
+) -> Response {
     let v = app.current();
-    html(StatusCode::OK, views::index(&v))
+    let version = v.version;
+    match app.rendered.get(key, version, move || render(&v)).await {
+        Some(body) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        None => json_500("render"),
+    }
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JSON: &str = "application/json";
+
+async fn index(State(app): State<Shared>) -> Response {
+    project_wide(&app, "index", HTML, |v| views::index(v).into_bytes()).await
 }
 
 async fn mission_root(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
@@ -190,6 +346,11 @@ fn lane_rows(root: &Path, m: &MissionView) -> Vec<LaneRow> {
                 lane_id: l.lane_id.clone(),
                 wp_ids: l.wp_ids.clone(),
                 worktree_exists: wt.is_dir(),
+                merged: !l.wp_ids.is_empty()
+                    && l.wp_ids.iter().all(|id| {
+                        m.wp(id)
+                            .is_some_and(|w| w.lane == crate::status::Lane::Done)
+                    }),
                 worktree: if planning {
                     "(main checkout)".into()
                 } else {
@@ -220,12 +381,14 @@ async fn lanes(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Res
     }
 }
 
-/// The WP's page data, read fresh: the prompt, subtasks, and its events.
+/// The WP's page data besides what the view holds: its prompt and its
+/// subtasks, read fresh (two small files, size-capped). Its history comes
+/// from the view, which the watcher builds once per change of the log: a page
+/// never re-reads the log.
 struct WpDetail {
     prompt_html: Option<String>,
     prompt_markdown: Option<String>,
     subtasks: Vec<(String, bool)>,
-    history: Vec<HistoryRow>,
 }
 
 fn wp_detail(root: &Path, m: &MissionView, wp_id: &str) -> WpDetail {
@@ -248,35 +411,24 @@ fn wp_detail(root: &Path, m: &MissionView, wp_id: &str) -> WpDetail {
                 .unwrap_or_default()
         })
         .unwrap_or_default();
-    let events_path = m.dir.join("status.events.jsonl");
-    let mut history = Vec::new();
-    if let Ok(Some(real)) = confined(root, &events_path) {
-        if let Ok(bytes) = std::fs::read(real) {
-            let (events, _) = parse_events::<RawEvent>(&events_path, &bytes);
-            let mut mine: Vec<&RawEvent> = events.iter().filter(|e| e.wp_id() == wp_id).collect();
-            mine.sort_by(|a, b| (a.at(), a.event_id()).cmp(&(b.at(), b.event_id())));
-            history = mine
-                .into_iter()
-                .map(|e| HistoryRow {
-                    at: e.at.to_string(),
-                    from: e.from_lane.to_string(),
-                    to: e.to_lane.to_string(),
-                    actor: e.actor.to_string(),
-                    note: e
-                        .reason
-                        .as_deref()
-                        .or(e.review_ref.as_deref())
-                        .unwrap_or_default()
-                        .to_string(),
-                })
-                .collect();
-        }
-    }
     WpDetail {
         prompt_html: prompt_markdown.as_deref().map(markdown::render),
         prompt_markdown,
         subtasks,
-        history,
+    }
+}
+
+/// [`wp_detail`] on the blocking pool, so file reads and markdown rendering
+/// never hold the thread that answers every other request.
+async fn wp_detail_off_thread(app: &Shared, m: &Arc<MissionView>, wp_id: &str) -> WpDetail {
+    let (root, m2, id) = (app.root.clone(), m.clone(), wp_id.to_string());
+    match tokio::task::spawn_blocking(move || wp_detail(&root, &m2, &id)).await {
+        Ok(d) => d,
+        Err(_) => WpDetail {
+            prompt_html: None,
+            prompt_markdown: None,
+            subtasks: Vec::new(),
+        },
     }
 }
 
@@ -288,17 +440,12 @@ async fn wp(State(app): State<Shared>, UrlPath((slug, wp)): UrlPath<(String, Str
     let Some(card) = m.wp(&wp) else {
         return not_found(&v, &format!("no work package {wp} in {slug}"));
     };
-    let d = wp_detail(&app.root, m, &wp);
+    let d = wp_detail_off_thread(&app, m, &wp).await;
+    let empty = WpHistory::default();
+    let history = m.history.get(&wp).unwrap_or(&empty);
     html(
         StatusCode::OK,
-        views::wp(
-            &v,
-            m,
-            card,
-            d.prompt_html.as_deref(),
-            &d.subtasks,
-            &d.history,
-        ),
+        views::wp(&v, m, card, d.prompt_html.as_deref(), &d.subtasks, history),
     )
 }
 
@@ -473,7 +620,10 @@ async fn events(State(app): State<Shared>) -> Sse<impl Stream<Item = Result<Even
 }
 
 async fn api_missions(State(app): State<Shared>) -> Response {
-    Json(missions_json(&app.current())).into_response()
+    project_wide(&app, "missions", JSON, |v| {
+        serde_json::to_vec(&missions_json(v)).unwrap_or_default()
+    })
+    .await
 }
 
 /// The JSON behind the mission list.
@@ -534,15 +684,46 @@ async fn api_wp(
     let Some(card) = m.wp(&wp) else {
         return json_404(format!("no work package {wp} in {slug}"));
     };
-    let d = wp_detail(&app.root, m, &wp);
+    let d = wp_detail_off_thread(&app, m, &wp).await;
+    let empty = WpHistory::default();
+    let history = m.history.get(&wp).unwrap_or(&empty);
     Json(json!({
         "version": v.version,
         "work_package": card,
         "prompt_markdown": d.prompt_markdown,
         "subtasks": d.subtasks.iter().map(|(id, done)| json!({"id": id, "done": done})).collect::<Vec<_>>(),
-        "history": d.history.iter().map(|h| json!({"at": h.at, "from_lane": h.from, "to_lane": h.to, "actor": h.actor, "note": h.note})).collect::<Vec<_>>(),
+        "history": history.rows,
+        "history_total": history.total,
     }))
     .into_response()
+}
+
+/// The reference's `GET /api/features` (see [`super::compat`]).
+async fn api_features(State(app): State<Shared>) -> Response {
+    let (root, home) = (app.root.clone(), app.home.clone());
+    let cwd = std::env::current_dir().ok();
+    project_wide(&app, "features", JSON, move |v| {
+        serde_json::to_vec(&compat::features(v, &root, home.as_deref(), cwd)).unwrap_or_default()
+    })
+    .await
+}
+
+/// The reference's `GET /api/kanban/<id>` (see [`super::compat`]).
+async fn api_kanban(State(app): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
+    let v = app.current();
+    let root = app.root.clone();
+    match tokio::task::spawn_blocking(move || compat::kanban(&v, &root, &id)).await {
+        Ok(body) => Json(body).into_response(),
+        Err(_) => json_500("failed_to_scan_kanban"),
+    }
+}
+
+fn json_500(what: &str) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({ "error": what })),
+    )
+        .into_response()
 }
 
 /// Constant-time comparison, so the token cannot be guessed byte by byte.
@@ -569,7 +750,19 @@ fn given_token(headers: &HeaderMap, body: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn verify(State(app): State<Shared>, headers: HeaderMap, body: String) -> Response {
+/// A request body, size-capped and within the time limit (None otherwise).
+async fn read_body(app: &App, body: Body) -> Option<String> {
+    let bytes = tokio::time::timeout(app.limits.timeout, axum::body::to_bytes(body, MAX_BODY))
+        .await
+        .ok()?
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn verify(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    let Some(body) = read_body(&app, body).await else {
+        return (StatusCode::REQUEST_TIMEOUT, Json(json!({"error": "body"}))).into_response();
+    };
     match given_token(&headers, &body) {
         Some(t) if token_eq(&t, &app.token) => Json(json!({"ok": true})).into_response(),
         _ => (
@@ -580,7 +773,10 @@ async fn verify(State(app): State<Shared>, headers: HeaderMap, body: String) -> 
     }
 }
 
-async fn shutdown(State(app): State<Shared>, headers: HeaderMap, body: String) -> Response {
+async fn shutdown(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    let Some(body) = read_body(&app, body).await else {
+        return (StatusCode::REQUEST_TIMEOUT, Json(json!({"error": "body"}))).into_response();
+    };
     match given_token(&headers, &body) {
         Some(t) if token_eq(&t, &app.token) => {
             app.stop.send_replace(true);

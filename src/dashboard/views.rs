@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::model::{MissionView, Problem, ProjectView, WpCard, ARTIFACTS, COLUMNS};
+use super::model::{MissionView, Problem, ProjectView, WpCard, WpHistory, ARTIFACTS, COLUMNS};
 use super::svg;
 use crate::status::Lane;
 
@@ -37,6 +37,27 @@ fn seg(s: &str) -> String {
         }
     }
     out
+}
+
+/// A timestamp as people read it (`2026-01-05 14:03 UTC`), the exact value
+/// kept in the element's `datetime` and tooltip; an unreadable one as written.
+pub fn when(at: &str) -> String {
+    match crate::timefmt::parse_iso(at) {
+        Some(t) => format!(
+            "<time datetime=\"{raw}\" title=\"{raw}\">{}</time>",
+            t.format("%Y-%m-%d %H:%M UTC"),
+            raw = esc(at)
+        ),
+        None => esc(at),
+    }
+}
+
+/// The first 10 characters of a commit id (ASCII hex; anything else as is).
+fn short(commit: &str) -> &str {
+    match commit.get(..10) {
+        Some(s) if commit.is_ascii() => s,
+        _ => commit,
+    }
 }
 
 pub fn mission_url(slug: &str, rest: &str) -> String {
@@ -199,11 +220,16 @@ fn crumbs(m: &MissionView) -> Vec<(String, String)> {
 
 fn card(m: &MissionView, w: &WpCard) -> String {
     let mut s = format!(
-        "<a class=\"card lane-{lane}\" id=\"card-{id}\" data-wp=\"{id}\" data-lane=\"{lane}\" href=\"{href}\">\
+        "<a class=\"card lane-{lane}{rejected}\" id=\"card-{id}\" data-wp=\"{id}\" data-lane=\"{lane}\" href=\"{href}\">\
          <div class=\"card-head\"><span class=\"wp-id\">{id}</span>",
         id = esc(&w.id),
         lane = w.lane.as_str(),
         href = esc(&wp_url(&m.slug, &w.id)),
+        rejected = if w.changes_requested.is_some() {
+            " rejected"
+        } else {
+            ""
+        },
     );
     // The lane, where the column holds more than one and this is not its first.
     let primary = COLUMNS
@@ -222,20 +248,27 @@ fn card(m: &MissionView, w: &WpCard) -> String {
     } else if w.lane != Lane::Blocked && !w.waiting_on.is_empty() {
         s.push_str("<span class=\"badge blocked\">blocked</span>");
     }
+    if let Some(c) = &w.changes_requested {
+        let _ = write!(
+            s,
+            "<span class=\"badge rejected\" title=\"{}\">changes requested</span>",
+            esc(&format!("by {} at {}: {}", c.by, c.at, c.feedback))
+        );
+    }
     let _ = write!(s, "</div><div class=\"title\">{}</div>", esc(&w.title));
     if let Some(p) = &w.problem {
         let _ = write!(s, "<div class=\"card-problem\">{}</div>", esc(p));
     }
     let mut meta = Vec::new();
-    if !w.agent.is_empty() {
+    if !w.implementer.is_empty() {
         meta.push(format!(
-            "<span class=\"agent\" title=\"implementer\">@{}</span>",
-            esc(&w.agent)
+            "<span class=\"implementer\" title=\"implementer\">@{}</span>",
+            esc(&w.implementer)
         ));
     }
     if !w.reviewer.is_empty() {
         meta.push(format!(
-            "<span class=\"reviewer\" title=\"reviewer\">review: {}</span>",
+            "<span class=\"reviewer\" title=\"reviewer\">reviewed by @{}</span>",
             esc(&w.reviewer)
         ));
     }
@@ -290,15 +323,6 @@ pub fn board(view: &ProjectView, m: &MissionView) -> String {
     page(view, &format!("{} board", m.slug), &crumbs(m), &s)
 }
 
-/// One line of a WP's event history.
-pub struct HistoryRow {
-    pub at: String,
-    pub from: String,
-    pub to: String,
-    pub actor: String,
-    pub note: String,
-}
-
 /// `/missions/<slug>/wp/<WP>`.
 pub fn wp(
     view: &ProjectView,
@@ -306,7 +330,7 @@ pub fn wp(
     w: &WpCard,
     prompt_html: Option<&str>,
     subtasks: &[(String, bool)],
-    history: &[HistoryRow],
+    history: &WpHistory,
 ) -> String {
     let mut s = mission_head(m, "");
     let _ = write!(
@@ -322,8 +346,28 @@ pub fn wp(
             let _ = write!(s, "<dt>{k}</dt><dd>{v}</dd>");
         }
     };
-    fact("Agent", esc(&w.agent));
+    fact("Implementer", esc(&w.implementer));
     fact("Reviewer", esc(&w.reviewer));
+    if w.agent != w.implementer && w.agent != w.reviewer {
+        fact("Last agent", esc(&w.agent));
+    }
+    if let Some(c) = &w.changes_requested {
+        fact(
+            "Changes requested",
+            format!(
+                "<span class=\"badge rejected\">changes requested</span> by {} at {}<blockquote class=\"feedback\">{}</blockquote>",
+                esc(&c.by),
+                when(&c.at),
+                esc(&c.feedback)
+            ),
+        );
+    }
+    if let Some(c) = &w.merged_commit {
+        fact(
+            "Merged",
+            format!("<code title=\"{}\">{}</code>", esc(c), esc(short(c))),
+        );
+    }
     fact(
         "Depends on",
         w.dependencies
@@ -369,17 +413,25 @@ pub fn wp(
         s.push_str("</ul>");
     }
     s.push_str("<h3>Event history</h3>");
-    if history.is_empty() {
+    if history.rows.is_empty() {
         s.push_str("<p class=\"empty\">No status events yet.</p>");
     } else {
+        if history.omitted() > 0 {
+            let _ = write!(
+                s,
+                "<p class=\"dim\">The latest {} of {} transitions; the whole log is <code>status.events.jsonl</code>.</p>",
+                history.rows.len(),
+                history.total
+            );
+        }
         s.push_str("<table class=\"history\"><thead><tr><th>At</th><th>Move</th><th>Actor</th><th>Note</th></tr></thead><tbody>");
-        for h in history {
+        for h in &history.rows {
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
-                esc(&h.at),
-                esc(&h.from),
-                esc(&h.to),
+                when(&h.at),
+                h.from_lane.as_str(),
+                h.to_lane.as_str(),
                 esc(&h.actor),
                 esc(&h.note)
             );
@@ -404,6 +456,8 @@ pub struct LaneRow {
     pub wp_ids: Vec<String>,
     pub worktree: String,
     pub worktree_exists: bool,
+    /// Every WP of the lane is done (merged), so no worktree is expected.
+    pub merged: bool,
     pub branch: String,
     pub depends_on: Vec<String>,
 }
@@ -435,7 +489,13 @@ pub fn lanes(view: &ProjectView, m: &MissionView, rows: &[LaneRow]) -> String {
                 id = esc(&r.lane_id),
                 wps = wps.join(" → "),
                 wt = esc(&r.worktree),
-                missing = if r.worktree_exists { "" } else { " <span class=\"dim\">(not created)</span>" },
+                missing = if r.worktree_exists {
+                    String::new()
+                } else if r.merged {
+                    merged_note(m)
+                } else {
+                    " <span class=\"dim\">(not created)</span>".into()
+                },
                 br = esc(&r.branch),
                 deps = esc(&r.depends_on.join(", ")),
             );
@@ -493,6 +553,25 @@ pub fn lanes(view: &ProjectView, m: &MissionView, rows: &[LaneRow]) -> String {
     let mut c = crumbs(m);
     c.push(("lanes".into(), mission_url(&m.slug, "lanes")));
     page(view, &format!("{} lanes", m.slug), &c, &s)
+}
+
+/// Where a lane's work went once merged: the target, the commit and when.
+fn merged_note(m: &MissionView) -> String {
+    let Some(g) = &m.merge else {
+        return " <span class=\"badge merged\">merged</span> <span class=\"dim\">(worktree removed)</span>".into();
+    };
+    let mut s = String::from(" <span class=\"badge merged\">merged</span>");
+    if let Some(into) = &g.into {
+        let _ = write!(s, " into <code>{}</code>", esc(into));
+    }
+    if let Some(c) = &g.commit {
+        let _ = write!(s, " at <code title=\"{}\">{}</code>", esc(c), esc(short(c)));
+    }
+    let _ = write!(s, " on {}", when(&g.at));
+    if let Some(by) = &g.by {
+        let _ = write!(s, " by {}", esc(by));
+    }
+    s
 }
 
 /// What an artifact page holds.

@@ -4,9 +4,18 @@
 
 pub mod context;
 pub mod delete;
+pub mod doctrine;
 pub mod finalize;
+pub mod glossary;
+pub mod mission_type;
+pub mod ops_history;
 pub mod orchestrator;
 pub mod requirements;
+pub mod status_doctor;
+pub mod status_emit;
+pub mod status_migrate;
+pub mod status_validate;
+pub mod sync;
 pub mod validate;
 
 use crate::error::{Diagnose, Kind};

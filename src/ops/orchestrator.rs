@@ -157,6 +157,14 @@ fn describe(e: &dyn Diagnose) -> String {
 impl From<crate::status::StatusError> for OrchError {
     fn from(e: crate::status::StatusError) -> OrchError {
         use crate::status::StatusError as S;
+        if let S::Refused { command, .. } = &e {
+            // The CLI's hint offers --force --reason; here --force (with
+            // --note) skips only the table, never the hand-in or approval.
+            return OrchError::new(
+                ErrorCode::TransitionRejected,
+                format!("{} ({command})", e.message()),
+            );
+        }
         let code = match &e {
             S::NoSuchWp { .. } => ErrorCode::WpNotFound,
             S::Refused { .. } | S::ForceWithoutReason => ErrorCode::TransitionRejected,
@@ -639,6 +647,19 @@ fn check_text(flag: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// `text` on one line: control characters (newlines included) become spaces,
+/// so a note cannot forge lines of the WP file's activity log.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// The largest `--evidence-json` object accepted, serialised, in bytes.
+const MAX_EVIDENCE_BYTES: usize = 64 * 1024;
+
 fn not_found(mission: &str) -> OrchError {
     OrchError::new(
         ErrorCode::MissionNotFound,
@@ -973,7 +994,7 @@ pub fn start_review(project: &Project, req: &StartReviewRequest) -> Result<Start
             wp_id: file.id.clone(),
             to: Lane::InReview.to_string(),
             agent: Some(me),
-            note: req.review_ref.clone(),
+            note: req.review_ref.as_deref().map(one_line),
             extra: policy_extra(Some(policy)),
             ..Default::default()
         },
@@ -1031,10 +1052,18 @@ pub fn transition(project: &Project, req: &TransitionRequest) -> Result<Transiti
             format!("--policy is required when transitioning to '{to}'"),
         ));
     }
-    if req.evidence.as_ref().is_some_and(|e| !e.is_object()) {
-        return Err(OrchError::usage(
-            "--evidence-json must decode to a JSON object",
-        ));
+    if let Some(e) = &req.evidence {
+        if !e.is_object() {
+            return Err(OrchError::usage(
+                "--evidence-json must decode to a JSON object",
+            ));
+        }
+        let size = e.to_string().len();
+        if size > MAX_EVIDENCE_BYTES {
+            return Err(OrchError::usage(format!(
+                "--evidence-json is {size} bytes; at most {MAX_EVIDENCE_BYTES} are accepted"
+            )));
+        }
     }
     check_actor(&req.actor)?;
     for (flag, text) in [("--note", &req.note), ("--review-ref", &req.review_ref)] {
@@ -1051,6 +1080,15 @@ pub fn transition(project: &Project, req: &TransitionRequest) -> Result<Transiti
     if let Some(e) = &req.evidence {
         extra.insert("orchestrator_evidence".into(), e.clone());
     }
+    let req = &TransitionRequest {
+        note: req.note.as_deref().map(one_line).filter(|n| !n.is_empty()),
+        review_ref: req
+            .review_ref
+            .as_deref()
+            .map(one_line)
+            .filter(|r| !r.is_empty()),
+        ..req.clone()
+    };
     let base = MoveRequest {
         wp_id: file.id.clone(),
         agent: Some(me.clone()),
@@ -1169,12 +1207,8 @@ pub fn append_history(
     check_text("--note", &req.note)?;
     let mission = find_mission(project, &req.mission)?;
     let file = find_wp(&mission, &req.wp)?;
-    let note: String = req
-        .note
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    crate::status::ops::add_history(project, &mission, &file.id, &req.actor, note.trim())?;
+    let note = one_line(&req.note);
+    crate::status::ops::add_history(project, &mission, &file.id, &req.actor, &note)?;
     Ok(AppendHistoryOutcome {
         mission: identity(&mission),
         wp_id: file.id.clone(),

@@ -28,7 +28,8 @@ pub struct OrchestratorApi {
     pub verb: Verb,
 }
 
-// Each verb's flags are the reference's, one for one.
+// Each verb's flags are the reference's, one for one. `defer`: built only when
+// parsed or shown (see `cli::Command`).
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Verb {
@@ -336,6 +337,70 @@ fn project(cwd: &Path, mission: &str) -> Result<Project, OrchError> {
     Ok(p)
 }
 
+/// Run a verb that writes mission state as the CLI runs its writers: with
+/// `auto_commit: true`, commit exactly the mission files it changed (unless
+/// the verb commits by itself); register the git merge drivers in a clone
+/// that lacks them. What happened is said on stderr. A commit that should
+/// have happened and did not is the answer's failure (the state change stands).
+fn writing<T: Serialize>(
+    p: &Project,
+    verb: &str,
+    wp: Option<&str>,
+    commits_itself: bool,
+    f: impl FnOnce() -> Result<T, OrchError>,
+) -> Result<Value, OrchError> {
+    use crate::merge::autocommit::{self, AutoCommit, Stamps};
+    let stamps = (p.is_git() && !commits_itself && crate::config::auto_commit_enabled(&p.root))
+        .then(|| Stamps::take(p));
+    let out = to_value(f()?)?;
+    if let Some(common) = &p.git_common_dir {
+        if !crate::status::drivers::missing(common).is_empty() {
+            match crate::status::drivers::ensure_registered(common) {
+                Ok(names) if !names.is_empty() => eprintln!(
+                    "spec-kitty: registered the git merge drivers {} in this clone's .git/config (once per clone)",
+                    names.join(", ")
+                ),
+                Ok(_) => {}
+                Err(e) => eprintln!(
+                    "spec-kitty: could not register the git merge drivers in .git/config: {}",
+                    crate::Error::from(e).message
+                ),
+            }
+        }
+    }
+    let Some(old) = stamps else { return Ok(out) };
+    let wp = wp.map(|w| format!(" {w}")).unwrap_or_default();
+    for (dir, files) in old.changed_since(&Stamps::take(p), p) {
+        let slug = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let message = format!(
+            "spec-kitty orchestrator-api {verb}{wp} ({slug})\n\nCommitted by auto_commit: true in .kittify/config.yaml.\n"
+        );
+        match autocommit::commit_mission(p, &dir, &files, &message) {
+            Ok(AutoCommit::Committed(done)) => eprintln!(
+                "spec-kitty: auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
+                done.files, done.branch
+            ),
+            Ok(AutoCommit::Deferred { state }) => eprintln!(
+                "spec-kitty: auto_commit: not committing kitty-specs/{slug}/ while a git {state} is in progress"
+            ),
+            Ok(AutoCommit::Nothing) => {}
+            Err(e) => {
+                return Err(OrchError::new(
+                    ErrorCode::Internal,
+                    format!(
+                        "{verb} was recorded, but auto_commit committed nothing for {slug}: {}",
+                        crate::Error::from(e).message
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn flag(yes: bool, no: bool) -> Option<bool> {
     match (yes, no) {
         (true, _) => Some(true),
@@ -375,7 +440,9 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
                 actor: a.actor,
             };
             let p = project(cwd, &req.mission)?;
-            to_value(orch::start_implementation(&p, &req)?)
+            writing(&p, "start-implementation", Some(&req.wp), false, || {
+                orch::start_implementation(&p, &req)
+            })
         }
         Verb::StartReview(a) => {
             let req = orch::StartReviewRequest {
@@ -386,7 +453,9 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
                 review_ref: a.review_ref,
             };
             let p = project(cwd, &req.mission)?;
-            to_value(orch::start_review(&p, &req)?)
+            writing(&p, "start-review", Some(&req.wp), false, || {
+                orch::start_review(&p, &req)
+            })
         }
         Verb::Transition(a) => {
             let needs_policy = crate::status::Lane::parse(&a.to).is_ok_and(orch::run_affecting);
@@ -429,29 +498,31 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
                 ..req
             };
             let p = project(cwd, &req.mission)?;
-            to_value(orch::transition(&p, &req)?)
+            writing(&p, "transition", Some(&req.wp), false, || {
+                orch::transition(&p, &req)
+            })
         }
         Verb::AppendHistory(a) => {
             let p = project(cwd, &a.mission)?;
-            to_value(orch::append_history(
-                &p,
-                &orch::AppendHistoryRequest {
-                    mission: a.mission,
-                    wp: a.wp,
-                    actor: a.actor,
-                    note: a.note,
-                },
-            )?)
+            let req = orch::AppendHistoryRequest {
+                mission: a.mission,
+                wp: a.wp,
+                actor: a.actor,
+                note: a.note,
+            };
+            writing(&p, "append-history", Some(&req.wp), false, || {
+                orch::append_history(&p, &req)
+            })
         }
         Verb::AcceptMission(a) => {
             let p = project(cwd, &a.mission)?;
-            to_value(orch::accept_mission(
-                &p,
-                &orch::AcceptMissionRequest {
-                    mission: a.mission,
-                    actor: a.actor,
-                },
-            )?)
+            let req = orch::AcceptMissionRequest {
+                mission: a.mission,
+                actor: a.actor,
+            };
+            writing(&p, "accept-mission", None, false, || {
+                orch::accept_mission(&p, &req)
+            })
         }
         Verb::MergeMission(a) => {
             let req = orch::MergeMissionRequest {
@@ -465,7 +536,9 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
                 return to_value(orch::merge_mission(&Project::at(cwd), &req)?);
             }
             let p = project(cwd, &req.mission)?;
-            to_value(orch::merge_mission(&p, &req)?)
+            writing(&p, "merge-mission", None, true, || {
+                orch::merge_mission(&p, &req)
+            })
         }
     }
 }

@@ -40,6 +40,9 @@ fn app(root: &Path) -> (axum::Router, tokio::sync::watch::Receiver<bool>) {
         started_at: "2026-01-01T00:00:00+00:00".into(),
         watch_mode: "test",
         stop,
+        limits: Default::default(),
+        home: None,
+        rendered: Default::default(),
     });
     (server::router(app), stop_rx)
 }
@@ -128,6 +131,9 @@ fn get_routes(slug: &str) -> Vec<String> {
     r.push(format!("/api/missions/{slug}"));
     r.push(format!("/api/missions/{slug}/wp/WP01"));
     r.push("/api/missions/999-nope".into());
+    r.push("/api/features".into());
+    r.push(format!("/api/kanban/{slug}"));
+    r.push("/api/kanban/..%2F..%2F.kittify".into());
     r
 }
 
@@ -485,7 +491,39 @@ fn untrusted_text_is_escaped_everywhere() {
         &m.dir.join("tasks/WP04-evil.md"),
         "---\ntitle: \"<img src=x onerror=alert(1)>\"\nagent: \"<script>alert(2)</script>\"\ndependencies: [\"<b>WP01</b>\"]\n---\n# Evil\n\n<script>alert(3)</script>\n\n[click](javascript:alert(4))\n",
     );
+    // A review that sent WP04 back, by a hostile actor with hostile feedback,
+    // and a hostile merge record: they reach cards, the WP page and lanes.
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    for (i, (from, to, actor, review)) in [
+        ("planned", "for_review", "<script>alert(5)</script>", "null"),
+        (
+            "for_review",
+            "planned",
+            "<script>alert(5)</script>",
+            "\"<img src=y onerror=alert(6)>\"",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "{{\"event_id\":\"01JZZZZZZZZZZZZZZZZZZZZZZ{i}\",\"mission_slug\":\"{}\",\"wp_id\":\"WP04\",\"from_lane\":\"{from}\",\"to_lane\":\"{to}\",\"at\":\"2030-01-01T00:00:0{i}+00:00\",\"actor\":\"{}\",\"force\":true,\"execution_mode\":\"worktree\",\"review_ref\":{review}}}\n",
+            m.slug,
+            actor.replace('"', "\\\""),
+        ));
+    }
+    fs::write(&log, text).unwrap();
+    let meta_path = m.dir.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta["merged_at"] = "2030-01-01T00:00:00+00:00".into();
+    meta["merged_into"] = "<script>alert(7)</script>".into();
+    meta["merged_by"] = "<img src=z onerror=alert(8)>".into();
+    fs::write(&meta_path, meta.to_string()).unwrap();
     let (router, _) = app(&root);
+    let board = get(&router, &format!("/missions/{}/board", m.slug)).body;
+    assert!(board.contains("changes requested"), "{board}");
     for path in [
         format!("/missions/{}/board", m.slug),
         format!("/missions/{}/wp/WP04", m.slug),
@@ -496,6 +534,10 @@ fn untrusted_text_is_escaped_everywhere() {
         assert!(!body.contains("<script>alert"), "{path}");
         assert!(!body.contains("<b>WP01"), "{path}");
         assert!(!body.contains("href=\"javascript:"), "{path}");
+        assert!(
+            !body.contains("<img src=y") && !body.contains("<img src=z"),
+            "{path}"
+        );
         assert!(
             body.contains("&lt;img src=x onerror=alert(1)&gt;"),
             "{path}"
@@ -986,4 +1028,512 @@ fn a_foreign_or_corrupt_lanes_json_is_a_problem_of_its_mission() {
     assert!(!good_board.contains("role=\"alert\""), "{good_board}");
     let good_lanes = get(&router, &format!("/missions/{}/lanes", good.slug)).body;
     assert!(good_lanes.contains("kitty/mission-"), "{good_lanes}");
+}
+
+/// Issue 25: a WP page is served from the view the watcher maintains, never
+/// by re-reading the event log on the server's thread (a 1,000,000-event log
+/// cost 2.6 s and hundreds of MB per page, and stalled every other request).
+/// Proof: once the view is built, the log is replaced by one the page could
+/// not read without blocking (a FIFO nobody writes to); the page and its
+/// JSON still answer with the history the view holds.
+#[cfg(unix)]
+#[test]
+fn a_wp_page_answers_from_the_view_without_reading_the_log() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let (router, _) = app(&root);
+    let log = m.dir.join("status.events.jsonl");
+    fs::remove_file(&log).unwrap();
+    let c = std::ffi::CString::new(log.to_string_lossy().as_bytes()).unwrap();
+    // SAFETY: mkfifo on a path we own.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let slug = m.slug.clone();
+    std::thread::spawn(move || {
+        let page = get(&router, &format!("/missions/{slug}/wp/WP01"));
+        let api = get(&router, &format!("/api/missions/{slug}/wp/WP01"));
+        let _ = tx.send((page, api));
+    });
+    // A page that reads the log blocks on the FIFO forever: the wait is the
+    // failure, not a synchronisation.
+    let (page, api) = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the WP page read the log instead of answering from the view");
+    // Unblock a reader, if one was left behind (without blocking ourselves
+    // when there is none).
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&log);
+    }
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("planned → in_progress") || page.body.contains("claimed → in_progress"),
+        "{}",
+        page.body
+    );
+    let api: serde_json::Value = serde_json::from_str(&api.body).unwrap();
+    let moves: Vec<String> = api["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            format!(
+                "{}>{}",
+                h["from_lane"].as_str().unwrap(),
+                h["to_lane"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        moves.last().is_some_and(|m| m.ends_with(">in_progress")),
+        "{moves:?}"
+    );
+    assert_eq!(api["history_total"], moves.len());
+}
+
+/// Issue 25: the view keeps a bounded history per WP, whatever the log's
+/// length, and the page says how much it leaves out.
+#[test]
+fn a_long_history_is_kept_bounded_and_says_what_it_leaves_out() {
+    use spec_kitty::dashboard::model::HISTORY_KEEP;
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    let n = HISTORY_KEEP * 3;
+    for i in 0..n {
+        let (from, to) = if i % 2 == 0 {
+            ("in_progress", "blocked")
+        } else {
+            ("blocked", "in_progress")
+        };
+        text.push_str(&format!(
+            "{{\"event_id\":\"01J{i:023}\",\"mission_slug\":\"{slug}\",\"wp_id\":\"WP01\",\"from_lane\":\"{from}\",\"to_lane\":\"{to}\",\"at\":\"2030-01-01T00:{min:02}:{sec:02}+00:00\",\"actor\":\"bot{i}\",\"force\":true,\"execution_mode\":\"worktree\",\"reason\":\"r\"}}\n",
+            slug = m.slug,
+            min = i / 60,
+            sec = i % 60
+        ));
+    }
+    fs::write(&log, text).unwrap();
+    let (router, _) = app(&root);
+    let api: serde_json::Value =
+        serde_json::from_str(&get(&router, &format!("/api/missions/{}/wp/WP01", m.slug)).body)
+            .unwrap();
+    let rows = api["history"].as_array().unwrap();
+    assert_eq!(rows.len(), HISTORY_KEEP);
+    assert!(api["history_total"].as_u64().unwrap() as usize >= n);
+    // The kept ones are the latest, oldest first.
+    assert_eq!(rows.last().unwrap()["actor"], format!("bot{}", n - 1));
+    assert_eq!(rows[0]["actor"], format!("bot{}", n - HISTORY_KEEP));
+    let page = get(&router, &format!("/missions/{}/wp/WP01", m.slug)).body;
+    assert!(
+        page.contains(&format!("The latest {HISTORY_KEEP} of ")),
+        "{page}"
+    );
+    // Timestamps are readable, the exact value kept for hover.
+    assert!(
+        page.contains("<time datetime=\"2030-01-01T00:09:59+00:00\" title=\"2030-01-01T00:09:59+00:00\">2030-01-01 00:09 UTC</time>"),
+        "{page}"
+    );
+}
+
+fn commit_in(env: &TestEnv, dir: &Path, file: &str, text: &str) {
+    write(&dir.join(file), text);
+    env.git(dir, &["add", "-A"]);
+    env.git(dir, &["commit", "-qm", file]);
+}
+
+/// Issue 27: the board names who built a WP and who reviewed it from the
+/// event log (the frontmatter `agent:` is whoever acted last: the reviewer,
+/// after a review); a WP sent back shows "changes requested" with the
+/// feedback; after the merge the Lanes tab says where the lanes went.
+#[test]
+fn cards_name_implementer_and_reviewer_show_rejection_and_lanes_show_the_merge() {
+    use crate::common::flow::Flow;
+    use crate::common::WpDef;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    for (wp, dir) in [("WP01", "core"), ("WP02", "cli")] {
+        let v = f.implement(wp, "codex");
+        let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+        commit_in(
+            &env,
+            &wt,
+            &format!("src/{dir}/mod.rs"),
+            &format!("// {wp}\n"),
+        );
+        f.submit(wp, "codex");
+        f.review(wp, "claude");
+    }
+    f.approve("WP02", "claude");
+    env.ok(
+        &root,
+        &move_task(
+            "WP01",
+            "planned",
+            &[
+                "--agent",
+                "claude",
+                "--review-feedback",
+                "Handle the empty input",
+            ],
+            &m.slug,
+        ),
+    );
+
+    let (router, _) = app(&root);
+    let board = get(&router, &format!("/missions/{}/board", m.slug)).body;
+    let card = |wp: &str| -> String {
+        let id = board.find(&format!("id=\"card-{wp}\"")).expect(wp);
+        let at = board[..id].rfind("<a ").unwrap();
+        board[at..].split("</a>").next().unwrap().to_string()
+    };
+    let wp2 = card("WP02");
+    assert!(wp2.contains("title=\"implementer\">@codex<"), "{wp2}");
+    assert!(
+        wp2.contains("title=\"reviewer\">reviewed by @claude<"),
+        "{wp2}"
+    );
+    assert!(!wp2.contains("changes requested"), "{wp2}");
+    let wp1 = card("WP01");
+    assert!(wp1.contains("title=\"implementer\">@codex<"), "{wp1}");
+    assert!(
+        wp1.contains("class=\"card lane-planned rejected\""),
+        "{wp1}"
+    );
+    assert!(wp1.contains(">changes requested</span>"), "{wp1}");
+    assert!(wp1.contains("Handle the empty input"), "{wp1}");
+    let json: serde_json::Value =
+        serde_json::from_str(&get(&router, &format!("/api/missions/{}", m.slug)).body).unwrap();
+    let wps = &json["mission"]["work_packages"];
+    assert_eq!(wps[0]["implementer"], "codex");
+    assert_eq!(wps[0]["changes_requested"]["by"], "claude");
+    assert_eq!(
+        wps[0]["changes_requested"]["feedback"],
+        "Handle the empty input"
+    );
+    assert_eq!(wps[1]["implementer"], "codex");
+    assert_eq!(wps[1]["reviewer"], "claude");
+    assert_eq!(
+        wps[1]["agent"], "claude",
+        "the frontmatter names the last actor"
+    );
+    let page = get(&router, &format!("/missions/{}/wp/WP01", m.slug)).body;
+    assert!(
+        page.contains("<dt>Implementer</dt><dd>codex</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("<dt>Changes requested</dt>"), "{page}");
+
+    // The rework: claimed again by its implementer, handed in, approved.
+    let v = f.implement("WP01", "codex");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/empty.rs", "// empty input\n");
+    f.moved("WP01", "for_review", "codex");
+    f.review("WP01", "claude");
+    f.approve("WP01", "claude");
+    let (router, _) = app(&root);
+    let board = get(&router, &format!("/missions/{}/board", m.slug)).body;
+    assert!(
+        !board.contains("changes requested"),
+        "handed in again: {board}"
+    );
+
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "approved"]);
+    env.ok(&root, &["accept", "--mission", &m.slug]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "accepted"]);
+    env.ok(&root, &["merge", "--mission", &m.slug]);
+    let (router, _) = app(&root);
+    let lanes = get(&router, &format!("/missions/{}/lanes", m.slug)).body;
+    assert!(!lanes.contains("(not created)"), "{lanes}");
+    assert!(
+        lanes.contains(
+            "<span class=\"badge merged\">merged</span> into <code>main</code> at <code title=\""
+        ),
+        "{lanes}"
+    );
+    let page = get(&router, &format!("/missions/{}/wp/WP02", m.slug)).body;
+    assert!(page.contains("<dt>Merged</dt>"), "{page}");
+}
+
+/// A background dashboard started with extra environment (test hooks).
+fn start_with<'a>(env: &'a TestEnv, root: &Path, vars: &[(&str, &str)]) -> Running<'a> {
+    let out = env
+        .sk(root, &["dashboard", "--background", "--json"])
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", crate::common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Running {
+        env,
+        root: root.to_path_buf(),
+        port: v["port"].as_u64().unwrap() as u16,
+        pid: v["pid"].as_u64().unwrap() as u32,
+    }
+}
+
+/// Wait (bounded) for a process to be gone; the deadline only decides failure.
+fn gone_within(pid: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    !alive(pid)
+}
+
+/// Issue 25: half-sent requests cannot hold connections. A thousand local
+/// clients that connect and stall (half of them mid-header, half silent, and
+/// one kept-alive client idle after a full request) do not stop
+/// `/api/health` from answering, and the server closes every one of them
+/// itself once the header-read/idle timeout passes.
+#[test]
+fn stalled_clients_are_closed_and_health_still_answers() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let d = start_with(
+        &env,
+        &root,
+        &[("SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS", "300")],
+    );
+    let mut stalled = Vec::new();
+    for i in 0..1000 {
+        let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+        if i % 2 == 0 {
+            let _ = write!(
+                s,
+                "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+                d.port
+            );
+        }
+        stalled.push(s);
+    }
+    // One full keep-alive request, answered, then silence.
+    let mut idle = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    write!(
+        idle,
+        "GET /api/version HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = idle.read(&mut buf).unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+
+    // Health answers while they stall (the generous timeout only decides
+    // failure; the server has 256 slots and frees stalled ones in 300 ms).
+    let mut h = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    h.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        h,
+        "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    let mut health = String::new();
+    h.read_to_string(&mut health).unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+
+    // Every stalled connection is closed by the server (EOF or reset); a
+    // server without timeouts leaves them open and the read times out.
+    for (i, mut s) in stalled.into_iter().chain([idle]).enumerate() {
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut rest = Vec::new();
+        match s.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("connection {i} was not closed by the server: {e}"),
+        }
+    }
+    assert_eq!(
+        dash::http(d.port, "GET", "/api/health", None).unwrap().0,
+        200
+    );
+}
+
+/// Issue 25: `.kittify/.dashboard` holds the shutdown token: it is written
+/// owner-only, a looser record already there is replaced by an owner-only
+/// one, and a reused dashboard's loose record is tightened.
+#[cfg(unix)]
+#[test]
+fn the_record_is_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let rec = root.join(".kittify/.dashboard");
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // A stale record, world-readable, as an older version left it.
+    fs::write(&rec, format!("http://127.0.0.1:1/\n1\n{TOKEN}\n\n")).unwrap();
+    fs::set_permissions(&rec, fs::Permissions::from_mode(0o644)).unwrap();
+    let d = Running::start(&env, &root);
+    assert_eq!(mode(&rec), 0o600);
+    fs::set_permissions(&rec, fs::Permissions::from_mode(0o644)).unwrap();
+    let again = env.json(&root, &["dashboard", "--json"]);
+    assert_eq!(again["reused"], true);
+    assert_eq!(mode(&rec), 0o600, "reuse tightens a loose record");
+    drop(d);
+}
+
+/// Issue 27: the Python tool's `dashboard --kill` cannot read our token from
+/// `/api/health`, takes the server for dead and deletes the record: the
+/// server notices its record is gone (or names another server) and stops.
+#[test]
+fn the_server_stops_when_its_record_is_removed_or_replaced() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let rec = root.join(".kittify/.dashboard");
+
+    let d = Running::start(&env, &root);
+    fs::remove_file(&rec).unwrap();
+    assert!(
+        gone_within(d.pid, Duration::from_secs(20)),
+        "the server outlived its removed record"
+    );
+    assert!(dash::http(d.port, "GET", "/api/health", None).is_err());
+    assert!(!rec.exists());
+
+    let d = Running::start(&env, &root);
+    let other = format!("http://127.0.0.1:1/\n1\n{TOKEN}\n1\n");
+    fs::write(&rec, &other).unwrap();
+    assert!(
+        gone_within(d.pid, Duration::from_secs(20)),
+        "the server outlived a record naming another server"
+    );
+    assert_eq!(
+        fs::read_to_string(&rec).unwrap(),
+        other,
+        "a record that is not ours is left alone"
+    );
+}
+
+/// Normalise what depends on the machine in a reference answer: artifact
+/// mtimes become their kind, the project's own path becomes `<project>`.
+fn normalised(mut v: serde_json::Value, project: &str) -> serde_json::Value {
+    fn walk(v: &mut serde_json::Value, project: &str) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, x) in map.iter_mut() {
+                    if k == "mtime" {
+                        *x = serde_json::json!(if x.is_number() { "number" } else { "null" });
+                    } else {
+                        walk(x, project);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, project)),
+            serde_json::Value::String(s) if s.starts_with(project) => {
+                *s = s.replacen(project, "<project>", 1);
+            }
+            _ => {}
+        }
+    }
+    walk(&mut v, project);
+    v
+}
+
+/// Issue 27: a teammate on the Python tool reads `/api/features` and
+/// `/api/kanban/<id>`: ours answers them read-only, in the reference's
+/// shapes and with its values, compared with the reference's own answers
+/// on the same project (tests/fixtures/reference-dashboard).
+#[test]
+fn the_reference_api_paths_answer_in_its_shapes() {
+    let env = TestEnv::new();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reference-dashboard");
+    let root = env.work.join("p");
+    crate::common::copy_dir(&fixture.join("project"), &root);
+    fs::create_dir_all(root.join("kitty-specs/001-demo/checklists")).unwrap();
+    let (router, _) = app(&root);
+    let answer = |name: &str| -> serde_json::Value {
+        let text = fs::read_to_string(fixture.join("answers").join(name)).unwrap();
+        normalised(serde_json::from_str(&text).unwrap(), "/tmp/refdash/p")
+    };
+    let ours = |path: &str| -> serde_json::Value {
+        let r = get(&router, path);
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        let real = fs::canonicalize(&root).unwrap();
+        normalised(
+            serde_json::from_str(&r.body).unwrap(),
+            &real.to_string_lossy(),
+        )
+    };
+    let mut features = ours("/api/features");
+    let mut reference = answer("features.json");
+    // meta.json's timestamps and id are the fixture's own, equal on both sides.
+    assert_eq!(
+        features["features"][0]["meta"],
+        reference["features"][0]["meta"]
+    );
+    // `active_worktree` is where the server process runs from (the
+    // reference ran in the project, this test does not).
+    features["active_worktree"] = serde_json::Value::Null;
+    reference["active_worktree"] = serde_json::Value::Null;
+    assert_eq!(features, reference);
+    assert_eq!(ours("/api/kanban/001-demo"), answer("kanban-001-demo.json"));
+    assert_eq!(ours("/api/kanban/999-nope"), answer("kanban-999-nope.json"));
+}
+
+/// Issue 31: the project-wide answers (index, mission list, the reference's
+/// feature list) are rendered once per view version and then served as they
+/// are; a change still reaches them at once (never a stale page).
+#[test]
+fn project_wide_answers_follow_every_change() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let d = Running::start(&env, &root);
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut reader = BufReader::new(s);
+    let v0 = next_version(&mut reader);
+    let answers = || -> Vec<String> {
+        ["/", "/api/missions", "/api/features"]
+            .iter()
+            .map(|p| {
+                let (code, body) = dash::http(d.port, "GET", p, None).unwrap();
+                assert_eq!(code, 200, "{p}");
+                body
+            })
+            .collect()
+    };
+    let first = answers();
+    assert_eq!(first, answers(), "served twice, the same");
+    assert!(first.iter().all(|b| b.contains(&m.slug)));
+    let other = env.create_mission(&root, "second");
+    let mut v = v0;
+    while !(v > v0
+        && dash::http(d.port, "GET", "/api/missions", None)
+            .unwrap()
+            .1
+            .contains(&other.slug))
+    {
+        v = next_version(&mut reader);
+    }
+    for (p, body) in ["/", "/api/missions", "/api/features"]
+        .iter()
+        .zip(answers())
+    {
+        assert!(body.contains(&other.slug), "{p} is stale: {body}");
+    }
 }

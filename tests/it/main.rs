@@ -33,6 +33,7 @@ mod races;
 mod release;
 mod shape;
 mod status;
+mod surface2;
 mod taskgraph;
 mod teams;
 mod trust;

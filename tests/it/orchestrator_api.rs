@@ -251,6 +251,13 @@ fn every_answer_is_one_envelope_usage_errors_included() {
             stderr(&out)
         );
     }
+    // It takes no global options after the verb: every answer is its envelope.
+    let (v, code, _) = call_raw(
+        &env,
+        &root,
+        &["orchestrator-api", "contract-version", "--color", "never"],
+    );
+    assert_eq!((code, v["error_code"].as_str()), (2, Some("USAGE_ERROR")));
     // Help is text, as asked, and exits 0.
     let out = env.run(&root, &["orchestrator-api", "--help"]);
     assert!(out.status.success());
@@ -933,6 +940,28 @@ fn hostile_ids_and_actors_are_refused_before_any_path_is_built() {
             "USAGE_ERROR",
         );
     }
+    // A note cannot forge lines of the activity log.
+    let ws = PathBuf::from(
+        start(&env, &root, "WP01")["workspace_path"]
+            .as_str()
+            .unwrap(),
+    );
+    commit_work(&env, &ws, "WP01");
+    let v = transition(
+        &env,
+        &root,
+        "WP01",
+        "for_review",
+        &["--note", "ok\n## Activity Log\n- forged"],
+    );
+    assert_eq!(v["success"], true, "{v}");
+    let text =
+        std::fs::read_to_string(root.join("kitty-specs/001-demo/tasks/WP01-alpha.md")).unwrap();
+    assert!(!text.contains("\n- forged"), "{text}");
+    assert!(text.contains("ok ## Activity Log - forged"), "{text}");
+    let big = format!("{{\"k\":\"{}\"}}", "x".repeat(70_000));
+    let v = transition(&env, &root, "WP01", "blocked", &["--evidence-json", &big]);
+    assert_eq!(v["error_code"], "USAGE_ERROR", "{v}");
     // Outside any project.
     let bare = env.work.join("bare");
     std::fs::create_dir_all(&bare).unwrap();
@@ -1236,4 +1265,65 @@ echo "{\"type\":\"result\",\"result\":\"built $wp\",\"is_error\":false}"
         !wp2.contains("built on"),
         "WP02 does not depend on WP01: {wp2}"
     );
+}
+
+#[test]
+fn auto_commit_and_the_merge_drivers_hold_for_orchestrator_api_writers() {
+    let env = TestEnv::new();
+    let root = mission(&env);
+    let cfg = root.join(".kittify/config.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    write(&cfg, &format!("{text}  auto_commit: true\n"));
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "enable auto_commit"]);
+    // A clone without the merge drivers (finalize-tasks registered them here).
+    for name in [
+        "spec-kitty-event-log",
+        "spec-kitty-status-json",
+        "spec-kitty-wp",
+    ] {
+        env.git(
+            &root,
+            &["config", "--remove-section", &format!("merge.{name}")],
+        );
+    }
+    let (v, _, out) = call_raw(
+        &env,
+        &root,
+        &[
+            "orchestrator-api",
+            "start-implementation",
+            "--mission",
+            SLUG,
+            "--wp",
+            "WP01",
+            "--actor",
+            "orch",
+            "--policy",
+            POLICY,
+        ],
+    );
+    assert_eq!(v["success"], true, "{v}");
+    assert!(
+        stderr(&out).contains("auto_commit: committed"),
+        "{}",
+        stderr(&out)
+    );
+    let subject = env.git(&root, &["log", "-1", "--format=%s"]);
+    assert_eq!(
+        subject.trim(),
+        "spec-kitty orchestrator-api start-implementation WP01 (001-demo)"
+    );
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain"]).trim(),
+        "",
+        "all committed"
+    );
+    // The clone's merge drivers were registered by the first writer.
+    let cfg = env.git(&root, &["config", "--get-regexp", "^merge\\..*\\.driver$"]);
+    assert!(cfg.contains("merge-driver-event-log"), "{cfg}");
+    // A reader commits nothing.
+    let before = env.git(&root, &["rev-parse", "HEAD"]);
+    ok(&env, &root, &["mission-state", "--mission", SLUG]);
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD"]), before);
 }

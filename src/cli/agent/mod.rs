@@ -10,6 +10,7 @@ pub mod prereq;
 pub mod record;
 pub mod release;
 pub mod requirements;
+pub mod status;
 pub mod taskgraph;
 pub mod tasks;
 pub mod tasks_status;
@@ -34,6 +35,9 @@ pub enum AgentCommand {
     /// Context for an action: the mission, branch, work package and next commands
     #[command(subcommand)]
     Context(context::ContextCommand),
+    /// The event log and its snapshot: emit, materialize, doctor, validate, migrate, reconcile
+    #[command(subcommand)]
+    Status(status::StatusCommand),
     /// Release tooling: prep, validate
     #[command(subcommand)]
     Release(release::ReleaseCommand),
@@ -48,6 +52,7 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Mission(c) => mission::run(ctx, c),
         AgentCommand::Tasks(c) => tasks::run(ctx, c),
         AgentCommand::Context(c) => context::run(ctx, c),
+        AgentCommand::Status(c) => status::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
     }
