@@ -4,7 +4,13 @@
 //! `--validate-only`, so no writes) on a mission on disk.
 //!
 //! `cargo bench --bench taskgraph` (add `-- --quick` for a short run).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, clippy::print_stderr, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 use std::path::{Path, PathBuf};
 
