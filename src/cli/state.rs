@@ -7,7 +7,6 @@
 
 use crate::cli::Ctx;
 use crate::merge::autocommit::{self, AutoCommit, Stamps};
-use crate::merge::record;
 use crate::project::Project;
 use crate::status::drivers;
 
@@ -64,7 +63,7 @@ pub fn before(ctx: &Ctx, path: Vec<String>, args: &[std::ffi::OsString]) -> Opti
     let project = ctx.project().ok()?.clone();
     let stamps = (project.is_git()
         && !matches(COMMITTERS, &path)
-        && record::auto_commit_enabled(&project.root))
+        && crate::config::auto_commit_enabled(&project.root))
     .then(|| Stamps::take(&project));
     let wp = args
         .iter()

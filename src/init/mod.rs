@@ -26,8 +26,7 @@ pub use error::InitError;
 
 type Result<T> = std::result::Result<T, InitError>;
 
-pub const CONFIG_PATH: &str = ".kittify/config.yaml";
-pub const METADATA_PATH: &str = ".kittify/metadata.yaml";
+pub use crate::config::{CONFIG_PATH, METADATA_PATH};
 
 /// The line that marks the block of `.gitignore` entries spec-kitty maintains.
 pub const GITIGNORE_MARKER: &str = "# Added by Spec Kitty CLI (auto-managed)";

@@ -143,7 +143,7 @@ impl Strategy {
     /// The project's strategy: `lane_strategy` in `.kittify/config.yaml`, else `parallel`.
     pub fn configured(project: &crate::project::Project) -> Result<Strategy> {
         Ok(
-            Strategy::from_config(&project.root.join(crate::init::CONFIG_PATH))?
+            Strategy::from_config(&project.root.join(crate::config::CONFIG_PATH))?
                 .unwrap_or_default(),
         )
     }
@@ -176,6 +176,38 @@ impl Strategy {
             _ => Err(bad()),
         }
     }
+}
+
+/// The branch a mission's work lands on: meta.json's `target_branch`, else the
+/// branch lanes.json was computed on, else `main`.
+pub fn target_branch(mission: &crate::mission::Mission, lanes: Option<&LanesManifest>) -> String {
+    mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| {
+            lanes
+                .map(|l| l.target_branch.clone())
+                .filter(|t| !t.is_empty())
+        })
+        .unwrap_or_else(|| "main".into())
+}
+
+/// The tip of the lane branch a code WP works on, if the branch exists:
+/// `(branch, commit)`.
+pub fn lane_tip_of(
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    wp_id: &str,
+) -> Option<(String, git2::Oid)> {
+    let lanes = LanesManifest::for_mission(mission).ok()??;
+    let lane = lanes.lane_for_wp(wp_id)?;
+    if lane.lane_id == PLANNING_LANE || !project.is_git() {
+        return None;
+    }
+    let branch = model::lane_branch(&mission.slug, &lane.lane_id);
+    let repo = git2::Repository::open(&project.root).ok()?;
+    let tip = crate::git::branch_tip(&repo, &branch)?;
+    Some((branch, tip))
 }
 
 #[cfg(test)]

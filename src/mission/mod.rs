@@ -2,17 +2,27 @@
 //! identity, creation under a lock, and resolving what a user typed into one.
 
 pub mod branch;
-pub mod context;
 mod create;
-pub mod delete;
 mod error;
-pub mod requirements;
 mod select;
 pub mod types;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
 pub use error::{Listed, MissionError};
 pub use select::{infer_from_path, resolve, Selector};
+
+/// The actions an agent can ask context for.
+pub const ACTIONS: &[&str] = &[
+    "specify",
+    "plan",
+    "tasks",
+    "tasks_outline",
+    "tasks_packages",
+    "implement",
+    "review",
+    "accept",
+    "merge",
+];
 
 use std::path::{Path, PathBuf};
 
@@ -256,6 +266,16 @@ pub fn list(project: &Project) -> Result<Vec<Mission>> {
         .collect();
     names.sort();
     Ok(names.iter().map(|p| Mission::load(p)).collect())
+}
+
+/// The run log of a mission: in the git directory, or without one in
+/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
+pub fn run_log_path(project: &crate::project::Project, mission: &Mission) -> std::path::PathBuf {
+    match &project.git_common_dir {
+        Some(g) => g.join("spec-kitty").join("runs"),
+        None => project.kittify_dir().join("runtime").join("next"),
+    }
+    .join(format!("{}.jsonl", mission.slug))
 }
 
 #[cfg(test)]

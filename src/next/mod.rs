@@ -217,7 +217,7 @@ pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
 /// is no file or no list; an error naming the file and line when the file is
 /// not YAML or the list is not a list of names.
 fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
-    let path = project.root.join(crate::init::CONFIG_PATH);
+    let path = project.root.join(crate::config::CONFIG_PATH);
     let text = match fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES) {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(None),
@@ -762,15 +762,7 @@ fn wrap_up_step(desk: &Desk, board: &Board, d: &mut Decision) {
     }
 }
 
-/// The run log of a mission: in the git directory, or without one in
-/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
-pub fn run_log_path(project: &Project, mission: &Mission) -> PathBuf {
-    match &project.git_common_dir {
-        Some(g) => g.join("spec-kitty").join("runs"),
-        None => project.kittify_dir().join("runtime").join("next"),
-    }
-    .join(format!("{}.jsonl", mission.slug))
-}
+pub use crate::mission::run_log_path;
 
 /// What [`record`] appended to, and the lines of the log it could not read.
 #[derive(Debug, Clone)]

@@ -364,7 +364,7 @@ pub fn validate(project: &Project, mission: &Mission) -> Result<StatusValidation
         errors.extend(done_evidence(&events));
         errors.extend(drift(&store)?);
         let log = store.read()?;
-        let (broken, settled) = crate::status::validate::broken_chains(&log.events);
+        let (broken, settled) = super::validate::broken_chains(&log.events);
         warnings.extend(broken.into_iter().map(|(_, m)| m));
         warnings.extend(settled.into_iter().map(|(_, m)| m));
     }

@@ -350,9 +350,8 @@ fn writing<T: Serialize>(
     f: impl FnOnce() -> Result<T, OrchError>,
 ) -> Result<Value, OrchError> {
     use crate::merge::autocommit::{self, AutoCommit, Stamps};
-    let stamps =
-        (p.is_git() && !commits_itself && crate::merge::record::auto_commit_enabled(&p.root))
-            .then(|| Stamps::take(p));
+    let stamps = (p.is_git() && !commits_itself && crate::config::auto_commit_enabled(&p.root))
+        .then(|| Stamps::take(p));
     let out = to_value(f()?)?;
     if let Some(common) = &p.git_common_dir {
         if !crate::status::drivers::missing(common).is_empty() {

@@ -6,8 +6,9 @@ use std::path::Path;
 use proptest::prelude::*;
 use spec_kitty::lanes::plan::{plan, PlanMeta, PlanWp};
 use spec_kitty::lanes::{LanesManifest, Strategy as LaneStrategy};
+use spec_kitty::ops::finalize;
 use spec_kitty::status::store::parse_log;
-use spec_kitty::tasks_md::{finalize, parse, WpFile};
+use spec_kitty::tasks_md::{parse, WpFile};
 
 /// Markdown-ish text built from the pieces the parsers look for.
 fn tasksish() -> impl Strategy<Value = String> {

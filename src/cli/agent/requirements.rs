@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::mission::requirements;
+use crate::ops::requirements;
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["wp", "batch"])))]
