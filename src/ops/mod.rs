@@ -34,7 +34,13 @@ pub enum OpError {
     #[error(transparent)]
     Tasks(#[from] crate::tasks_md::TasksError),
     #[error(transparent)]
-    Workspace(#[from] crate::workspace::WorkspaceError),
+    Workspace(Box<crate::workspace::WorkspaceError>),
+}
+
+impl From<crate::workspace::WorkspaceError> for OpError {
+    fn from(e: crate::workspace::WorkspaceError) -> Self {
+        OpError::Workspace(Box::new(e))
+    }
 }
 
 impl OpError {
@@ -44,7 +50,7 @@ impl OpError {
             OpError::Status(e) => e,
             OpError::Lanes(e) => e,
             OpError::Tasks(e) => e,
-            OpError::Workspace(e) => e,
+            OpError::Workspace(e) => e.as_ref(),
         }
     }
 }
