@@ -130,7 +130,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                 Err(e) => refused.push(e.to_string()),
             }
             let ahead =
-                workspace::unmerged_commits(repo, &branch, &target).map_err(OpError::Workspace)?;
+                workspace::unmerged_commits(repo, &branch, &target).map_err(OpError::from)?;
             if ahead > 0 {
                 problems.push(format!(
                     "{branch} has {ahead} commit(s) not merged into {target}"
@@ -171,7 +171,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                     continue;
                 }
             }
-            if workspace::delete_branch(repo, b).map_err(OpError::Workspace)? {
+            if workspace::delete_branch(repo, b).map_err(OpError::from)? {
                 out.removed_branches.push(b.clone());
             }
         }

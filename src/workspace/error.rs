@@ -433,7 +433,7 @@ mod tests {
         // by a module that calls the workspace.
         let ws = WorkspaceError::from(git2::Error::from_str("bad ref"));
         assert_eq!(ws.to_string(), "git: bad ref");
-        let m = Error::from(crate::ops::OpError::Workspace(ws));
+        let m = Error::from(crate::ops::OpError::from(ws));
         assert_eq!(m.message, "git: bad ref");
     }
 }
