@@ -2,6 +2,13 @@
 //! test that needs one is `#[ignore]`d (with its reason) where the tool is
 //! missing instead of passing without testing anything. `.ci/run` installs
 //! them. Nothing here affects the binary.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(has_script)");

@@ -5,6 +5,13 @@
 //! what a request costs once the view is in memory (serialise only), and the
 //! periodic re-stat that keeps the view fresh (nothing changed, or one mission
 //! changed). `cargo bench --bench dashboard` (add `-- --quick` for a short run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 use std::collections::BTreeSet;
 use std::fs;

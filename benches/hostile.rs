@@ -9,6 +9,13 @@
 //! * a 1 MiB (legal) tasks.md section list, parsed
 //!
 //! `cargo bench --bench hostile` (add `-- --quick` for a short run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 use std::path::Path;
 

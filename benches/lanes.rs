@@ -9,6 +9,13 @@
 //! criterion timings of planning 1,000 WPs.
 //!
 //! `cargo bench --bench lanes` (add `-- --quick` for a short run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 use std::path::Path;
 

@@ -4,6 +4,13 @@
 //! from disk, fold, build the board) on a 100,000-event mission.
 //!
 //! `cargo bench --bench status` (add `-- --quick` for a short run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 use std::path::Path;
 

@@ -50,10 +50,12 @@ fn prompt_password() -> Result<String> {
         // SAFETY: tcgetattr/tcsetattr on our own stdin with a zeroed termios
         // that tcgetattr fills; nothing else is touched.
         let mut old: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fills `old`, a termios we own, from our own stdin.
         if unsafe { libc::tcgetattr(fd, &mut old) } == 0 {
             let mut quiet = old;
             quiet.c_lflag &= !libc::ECHO;
             quiet.c_lflag |= libc::ECHONL;
+            // SAFETY: sets our own stdin from a termios copied from the one read above.
             unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
             let line = prompt_line("Password");
             // SAFETY: restores the settings read above.

@@ -1,5 +1,6 @@
 //! The one place that prints. Human text goes to stdout, diagnostics to stderr,
 //! and `--json` prints exactly one JSON document on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the one printer
 
 use std::cell::OnceCell;
 use std::io::Write;

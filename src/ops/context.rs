@@ -123,9 +123,9 @@ pub fn resolve(
 fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext, OpError> {
     let (snap, _) = StatusStore::for_mission(project, mission)
         .snapshot()
-        .map_err(OpError::Status)?;
-    let lanes = LanesManifest::for_mission(mission).map_err(OpError::Lanes)?;
-    let files = wp::load_all(&mission.tasks_dir()).map_err(OpError::Tasks)?;
+        .map_err(OpError::from)?;
+    let lanes = LanesManifest::for_mission(mission).map_err(OpError::from)?;
+    let files = wp::load_all(&mission.tasks_dir()).map_err(OpError::from)?;
     let ready = |f: &wp::WpFile| {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
         let deps_met = f

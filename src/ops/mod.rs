@@ -26,30 +26,42 @@ use crate::error::{Diagnose, Kind};
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
     #[error(transparent)]
-    Mission(#[from] crate::mission::MissionError),
+    Mission(Box<crate::mission::MissionError>),
     #[error(transparent)]
-    Status(#[from] crate::status::StatusError),
+    Status(Box<crate::status::StatusError>),
     #[error(transparent)]
-    Lanes(#[from] crate::lanes::LanesError),
+    Lanes(Box<crate::lanes::LanesError>),
     #[error(transparent)]
-    Tasks(#[from] crate::tasks_md::TasksError),
+    Tasks(Box<crate::tasks_md::TasksError>),
     #[error(transparent)]
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-impl From<crate::workspace::WorkspaceError> for OpError {
-    fn from(e: crate::workspace::WorkspaceError) -> Self {
-        OpError::Workspace(Box::new(e))
-    }
+/// `From` for each wrapped module error, boxed (the error stays small).
+macro_rules! wraps {
+    ($($variant:ident($t:ty)),* $(,)?) => {$(
+        impl From<$t> for OpError {
+            fn from(e: $t) -> Self {
+                OpError::$variant(Box::new(e))
+            }
+        }
+    )*};
 }
+wraps!(
+    Mission(crate::mission::MissionError),
+    Status(crate::status::StatusError),
+    Lanes(crate::lanes::LanesError),
+    Tasks(crate::tasks_md::TasksError),
+    Workspace(crate::workspace::WorkspaceError),
+);
 
 impl OpError {
     fn inner(&self) -> &dyn Diagnose {
         match self {
-            OpError::Mission(e) => e,
-            OpError::Status(e) => e,
-            OpError::Lanes(e) => e,
-            OpError::Tasks(e) => e,
+            OpError::Mission(e) => e.as_ref(),
+            OpError::Status(e) => e.as_ref(),
+            OpError::Lanes(e) => e.as_ref(),
+            OpError::Tasks(e) => e.as_ref(),
             OpError::Workspace(e) => e.as_ref(),
         }
     }
@@ -73,7 +85,7 @@ macro_rules! through_mission {
     ($($t:ty),*) => {$(
         impl From<$t> for OpError {
             fn from(e: $t) -> Self {
-                OpError::Mission(e.into())
+                OpError::from(crate::mission::MissionError::from(e))
             }
         }
     )*};

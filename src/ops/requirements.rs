@@ -70,7 +70,7 @@ pub fn map(
     let mut writes = Vec::new();
     let mut changed = Vec::new();
     for (wp_id, refs) in batch {
-        let file = find_wp(mission, wp_id).map_err(OpError::Status)?;
+        let file = find_wp(mission, wp_id).map_err(OpError::from)?;
         let mut new: Vec<String> = if replace {
             Vec::new()
         } else {
@@ -94,7 +94,7 @@ pub fn map(
             let v = Value::Sequence(new.iter().map(|s| Value::String(s.clone())).collect());
             let text = file
                 .text_with_keys(&[("requirement_refs", v)], &[], "dependencies")
-                .map_err(OpError::Tasks)?;
+                .map_err(OpError::from)?;
             writes.push((file.path.clone(), text));
             changed.push(file.id.clone());
         }
@@ -104,7 +104,7 @@ pub fn map(
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
     fsutil::atomic_write_all(&files).map_err(MissionError::Fs)?;
-    let all = wp::load_all(&mission.tasks_dir()).map_err(OpError::Tasks)?;
+    let all = wp::load_all(&mission.tasks_dir()).map_err(OpError::from)?;
     let refs: BTreeMap<String, Vec<String>> = all
         .iter()
         .map(|f| (f.id.clone(), f.get_list("requirement_refs")))

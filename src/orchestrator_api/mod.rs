@@ -7,6 +7,7 @@
 //! "error_code", "data"}`
 //!
 //! Failures exit 1 (usage errors 2). Nothing else is printed on stdout.
+#![allow(clippy::print_stderr)] // a surface: it writes its own diagnostics next to the JSON envelope
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -1,6 +1,13 @@
 //! The single integration-test binary: one module per command area. Every test
 //! drives the built `spec-kitty` binary in a throwaway directory with an empty
 //! HOME and hermetic git configuration.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 mod common;
 
