@@ -267,6 +267,14 @@ pub enum PausePoint {
     MergeHoldsMission,
     /// implement: the lane workspace is ready, the claim not yet recorded.
     ImplementBeforeClaim,
+    /// finalize-tasks: the WP files are read (under the status lock), not yet
+    /// written back.
+    FinalizeBeforeWrite,
+    /// A status move: the event log is read (under the status lock), the
+    /// events not yet appended.
+    StatusBeforeAppend,
+    /// Any lock: the first try found it held, the process is about to wait.
+    LockBusy,
 }
 
 impl PausePoint {
@@ -276,6 +284,9 @@ impl PausePoint {
             PausePoint::MergeBeforeLanding => "merge-before-landing",
             PausePoint::MergeHoldsMission => "merge-holds-mission",
             PausePoint::ImplementBeforeClaim => "implement-before-claim",
+            PausePoint::FinalizeBeforeWrite => "finalize-before-write",
+            PausePoint::StatusBeforeAppend => "status-before-append",
+            PausePoint::LockBusy => "lock-busy",
         }
     }
 }
