@@ -9,7 +9,6 @@ pub mod ops;
 pub mod reduce;
 pub mod store;
 pub mod transitions;
-pub mod validate;
 pub mod work;
 pub mod wpmerge;
 
