@@ -221,7 +221,29 @@ pub enum CrashPoint {
     /// `agent action implement` added the lane worktree (files checked out)
     /// and has not yet marked its creation finished.
     WorktreeAdded,
+    /// A named step of a merge's landing or finishing (see [`MERGE_STEPS`]).
+    MergeStep(&'static str),
 }
+
+/// The named steps where a test may kill a merge (`SPEC_KITTY_TEST_MERGE_INTERRUPT`),
+/// in the order a merge passes them. `before-land` and `record-ref` have
+/// their own [`CrashPoint`]s; the rest are [`CrashPoint::MergeStep`]s.
+pub const MERGE_STEPS: [&str; 14] = [
+    "before-land",
+    "mission-ref",
+    "checkout-half",
+    "checkout-done",
+    "files-switched",
+    "target-ref",
+    "landed-state",
+    "finishing",
+    "wps-done",
+    "meta",
+    "record-ref",
+    "lane-removing",
+    "lane-worktree-removed",
+    "before-state-removed",
+];
 
 /// Abort the process when the test variable names `path`'s file name: the
 /// atomic write of that file has its temp file written and not yet renamed.
@@ -245,6 +267,14 @@ pub enum PausePoint {
     MergeHoldsMission,
     /// implement: the lane workspace is ready, the claim not yet recorded.
     ImplementBeforeClaim,
+    /// finalize-tasks: the WP files are read (under the status lock), not yet
+    /// written back.
+    FinalizeBeforeWrite,
+    /// A status move: the event log is read (under the status lock), the
+    /// events not yet appended.
+    StatusBeforeAppend,
+    /// Any lock: the first try found it held, the process is about to wait.
+    LockBusy,
 }
 
 impl PausePoint {
@@ -254,6 +284,9 @@ impl PausePoint {
             PausePoint::MergeBeforeLanding => "merge-before-landing",
             PausePoint::MergeHoldsMission => "merge-holds-mission",
             PausePoint::ImplementBeforeClaim => "implement-before-claim",
+            PausePoint::FinalizeBeforeWrite => "finalize-before-write",
+            PausePoint::StatusBeforeAppend => "status-before-append",
+            PausePoint::LockBusy => "lock-busy",
         }
     }
 }
@@ -331,7 +364,7 @@ mod hooks {
     };
     pub const MERGE_INTERRUPT: Var = Var {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
-        doc: "Test hook: `landed` stops a merge right after the refs and files landed; `record-ref` aborts it, as a kill would, after its record commit moved the target and before the index followed; `before-land` aborts it once its state file is written, before any ref moved.",
+        doc: "Test hook: `landed` stops a merge right after the refs and files landed; `record-ref` aborts it, as a kill would, after its record commit moved the target and before the index followed; `before-land` aborts it once its state file is written, before any ref moved; every other name of `env::MERGE_STEPS` aborts it at that step.",
     };
     pub const MOVE_CRASH: Var = Var {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
@@ -401,6 +434,7 @@ mod hooks {
             CrashPoint::BeforeLanding => (MERGE_INTERRUPT, "before-land"),
             CrashPoint::CommitRefLocked => (COMMIT_CRASH, "ref-locked"),
             CrashPoint::WorktreeAdded => (IMPLEMENT_CRASH, "worktree-added"),
+            CrashPoint::MergeStep(step) => (MERGE_INTERRUPT, step),
         };
         if get(var).as_deref() == Some(want) {
             std::process::abort();

@@ -855,6 +855,7 @@ impl FileLock {
             .map_err(io("open lock file", lock_path))?;
         let start = Instant::now();
         let mut backoff = Duration::from_millis(1);
+        let mut first_wait = true;
         loop {
             match file.try_lock_exclusive() {
                 Ok(()) => {
@@ -867,6 +868,11 @@ impl FileLock {
                     if e.kind() == std::io::ErrorKind::WouldBlock
                         || e.raw_os_error() == fs2::lock_contended_error().raw_os_error() =>
                 {
+                    if first_wait {
+                        // Test hook: tell a test this process now waits here.
+                        first_wait = false;
+                        crate::env::pause_at(crate::env::PausePoint::LockBusy);
+                    }
                     if start.elapsed() >= timeout {
                         return Err(LockError::Timeout {
                             what: what.to_string(),

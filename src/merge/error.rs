@@ -163,6 +163,11 @@ pub enum MergeError {
     #[error("nothing committed on {branch}: git's lock file {} exists (a git command is updating {branch}, or one was killed while it did)", lock.display())]
     RefLocked { branch: String, lock: PathBuf },
 
+    /// The main checkout's `.git/index.lock` is there and is not provably one
+    /// a killed merge left: nothing was changed.
+    #[error("git's index lock {} exists (a git command is writing the index of the main checkout, or one was killed while it did)", lock.display())]
+    IndexLocked { lock: PathBuf },
+
     /// The branch moved between reading its tip and locking it.
     #[error("nothing committed on {branch}: it moved while spec-kitty was committing (now {}, was {})", short(*now), short(*before))]
     BranchMoved {
@@ -377,6 +382,10 @@ impl Diagnose for MergeError {
             }
             MergeError::RefLocked { lock, .. } => format!(
                 "if no git command is running, remove it (`rm {}`), then run the command again; the files stay uncommitted until then (`spec-kitty agent mission record --mission <slug>` commits them)",
+                lock.display()
+            ),
+            MergeError::IndexLocked { lock } => format!(
+                "if no git command is running in this repository, remove it (`rm {}`), then run the command again",
                 lock.display()
             ),
             MergeError::BranchMoved { .. } => "run the command again; it commits on top of the new tip".into(),

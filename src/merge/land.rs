@@ -988,6 +988,7 @@ fn land_and_note(
     let on = land(repo, state).map_err(|e| resume_hint(&mission.slug, Phase::Landing, e))?;
     state.phase = Phase::Landed;
     write_state(project, state)?;
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("landed-state"));
     // Test hook: stop here as a crash would, so the tests can drive
     // `--continue` and `--abort`. Compiled out of normal builds.
     if crate::env::merge_interrupt_after_landing() {
@@ -1064,6 +1065,7 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
             ))
         }
     }
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("mission-ref"));
     let before = oid(&state.target_before)?;
     let after = oid(&state.target_after)?;
     let tref = format!("refs/heads/{}", state.target_branch);
@@ -1075,8 +1077,10 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
                 let from = repo.find_commit(before)?.tree()?;
                 let to = repo.find_commit(after)?.tree()?;
                 switch_files(repo, &from, &to)?;
+                crate::env::crash_point(crate::env::CrashPoint::MergeStep("files-switched"));
             }
             repo.reference_matching(&tref, after, true, before, &msg)?;
+            crate::env::crash_point(crate::env::CrashPoint::MergeStep("target-ref"));
             Ok(on_target)
         }
         other => Err(moved_error(
@@ -1108,6 +1112,7 @@ fn switch_files(
     if paths.is_empty() {
         return Ok(paths);
     }
+    super::record::index_lock_free(repo)?;
     let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
     let index = repo.index()?;
     let mut edited = Vec::new();
@@ -1125,6 +1130,16 @@ fn switch_files(
     for p in &paths {
         cb.path(p.as_str());
     }
+    // Test hooks: die with half the files written, or all of them and the
+    // index not yet (libgit2 writes it last).
+    cb.progress(|_, done, total| {
+        if total > 1 && done == total / 2 {
+            crate::env::crash_point(crate::env::CrashPoint::MergeStep("checkout-half"));
+        }
+        if total > 0 && done == total {
+            crate::env::crash_point(crate::env::CrashPoint::MergeStep("checkout-done"));
+        }
+    });
     repo.checkout_tree(to.as_object(), Some(&mut cb))?;
     remove_gone(repo, &workdir, to, &paths)?;
     Ok(paths)
@@ -1255,8 +1270,11 @@ fn finish(
 ) -> Result<Finished> {
     state.phase = Phase::Finishing;
     write_state(project, state)?;
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("finishing"));
     let wps_done = approved_to_done(project, mission, state)?;
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("wps-done"));
     record_merge_in_meta(project, mission, state)?;
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("meta"));
     let record_commit = record_on_target(project, mission, repo, state)?;
     let mut finished = Finished {
         record_commit,
@@ -1277,6 +1295,7 @@ fn finish(
             clean_up_lane(project, repo, state, &lane, &mut finished)?;
         }
     }
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("before-state-removed"));
     remove_state(project, &mission.slug)?;
     Ok(finished)
 }
@@ -1378,6 +1397,7 @@ fn clean_up_lane(
         state.removing.push(lane.lane_id.clone());
         write_state(project, state)?;
     }
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("lane-removing"));
     let (w, b) = workspace::remove_lane_workspace(
         project,
         repo,
@@ -1449,6 +1469,8 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Resul
         slug: mission.slug.clone(),
     })?;
     clear_own_ref_locks(&repo, &state)?;
+    clear_own_index_lock(project, &repo, &state)
+        .map_err(|e| resume_hint(&mission.slug, state.phase, e))?;
     run_to_end(project, mission, &repo, state, keep)
 }
 
@@ -1488,6 +1510,43 @@ fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
     Ok(())
 }
 
+/// Remove the main checkout's `.git/index.lock` when a killed merge left it.
+/// libgit2 writes the index last, through that lock, after the files of a
+/// switch and of the record commit: a kill there leaves it, and every later
+/// index write fails. It is the merge's own when the main checkout is on the
+/// target (only then does the merge write that index) and the lock is a
+/// regular file no older than the state file: the merge lock is held, so the
+/// merge that wrote the state file is dead, and a lock from before it would
+/// have stopped that merge at its first index write. A lock older than the
+/// state file is someone else's: refused, naming it, nothing changed. (A git
+/// command the user starts in the main checkout while `--continue` or
+/// `--abort` starts could still hold a newer lock: do not run git there then.)
+fn clear_own_index_lock(project: &Project, repo: &Repository, state: &MergeState) -> Result<()> {
+    if head_branch(repo).as_deref() != Some(state.target_branch.as_str()) {
+        return Ok(());
+    }
+    let lock = repo.path().join("index.lock");
+    let Ok(meta) = std::fs::symlink_metadata(&lock) else {
+        return Ok(());
+    };
+    let state_written = std::fs::metadata(state_path(project, &state.mission_slug)?)
+        .and_then(|m| m.modified())
+        .ok();
+    let ours = meta.is_file()
+        && match (meta.modified().ok(), state_written) {
+            (Some(l), Some(s)) => l >= s,
+            _ => false,
+        };
+    if !ours {
+        return Err(MergeError::IndexLocked { lock });
+    }
+    match std::fs::remove_file(&lock) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error("remove", &lock, e)),
+    }
+}
+
 /// Undo a merge that stopped before finishing: the target and mission branches
 /// go back to their exact pre-merge commits, and the main checkout's files the
 /// merge changed go back with them.
@@ -1496,6 +1555,7 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
     let _lock = merge_lock(project)?;
     let state = abortable_state(project, mission)?;
     clear_own_ref_locks(&repo, &state)?;
+    clear_own_index_lock(project, &repo, &state)?;
     let msg = format!("spec-kitty merge --abort: {}", state.mission_slug);
     let on_target = head_branch(&repo).as_deref() == Some(state.target_branch.as_str());
     let files_restored = restore_target(&repo, &state, on_target, &msg)?;

@@ -157,6 +157,16 @@ pub fn staged_elsewhere(repo: &Repository, paths: &[String]) -> Result<Vec<Strin
     Ok(out)
 }
 
+/// Refuse, naming it, when `.git/index.lock` is there: libgit2's own error
+/// says only "the index is locked".
+pub fn index_lock_free(repo: &Repository) -> Result<()> {
+    let lock = repo.path().join("index.lock");
+    if lock.symlink_metadata().is_ok() {
+        return Err(MergeError::IndexLocked { lock });
+    }
+    Ok(())
+}
+
 /// Commit the working-tree state of exactly `paths` on `branch`, with the
 /// parent the branch's tip. `update_index`: the branch is checked out in the
 /// main checkout, so its index entries for `paths` follow. Returns None when
@@ -168,6 +178,9 @@ pub fn commit_paths(
     message: &str,
     update_index: bool,
 ) -> Result<Option<Oid>> {
+    if update_index {
+        index_lock_free(repo)?;
+    }
     let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
     let tip = super::branch_tip(repo, branch).ok_or_else(|| MergeError::NoBranch {
         branch: branch.to_string(),

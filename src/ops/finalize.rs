@@ -723,6 +723,7 @@ fn write_all(
     // Test hook: a wider gap between reading and writing the WP files makes the
     // parallel-process test fail reliably if the status lock is ever dropped.
     crate::env::race_pause(crate::env::RaceHook::Finalize);
+    crate::env::pause_at(crate::env::PausePoint::FinalizeBeforeWrite);
     fsutil::atomic_write_all(&batch)?;
     Ok(batch.iter().map(|(p, _)| p.to_path_buf()).collect())
 }

@@ -210,6 +210,7 @@ impl StatusStore {
         // Test hook: a wider gap between read and append makes the
         // parallel-process test fail reliably if the lock is ever removed.
         crate::env::race_pause(crate::env::RaceHook::Status);
+        crate::env::pause_at(crate::env::PausePoint::StatusBeforeAppend);
         let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
         if !has_events {
             return Err(StatusError::NoStatusYet {

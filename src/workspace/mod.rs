@@ -493,6 +493,8 @@ pub fn remove_lane_workspace(
     branch: &str,
 ) -> Result<(Option<PathBuf>, Option<String>)> {
     let removed = crate::confine::remove_worktree(project, worktree_name, worktree)?;
+    // Test hook: a merge's clean-up killed between the two removals.
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("lane-worktree-removed"));
     let deleted = delete_branch(repo, branch)?;
     Ok((
         removed.then(|| worktree.to_path_buf()),

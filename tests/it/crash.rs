@@ -35,8 +35,13 @@ fn event_lines(dir: &Path) -> Vec<Value> {
 
 /// finalize-tasks rewrites WP files (it restores a frontmatter key removed by
 /// hand) while move-task appends an event, sets `agent` and adds an activity
-/// line to the same file. Run together many times, with both race windows
-/// widened, every event and every one of both commands' file changes survives.
+/// line to the same file. Each round holds one of them inside its
+/// read-then-write window (a pause point, under the status lock), starts the
+/// other and waits until that one found the lock held and waits for it, then
+/// lets the first go on: finalize first on even rounds, move-task first on
+/// odd ones. Every event and every one of both commands' file changes
+/// survives; a broken lock lets the second write inside the first one's
+/// window and loses a change (or never reaches the lock: the test says so).
 #[test]
 fn finalize_and_move_task_never_lose_each_others_writes() {
     let env = TestEnv::new();
@@ -46,7 +51,7 @@ fn finalize_and_move_task_never_lose_each_others_writes() {
     ]);
     let file = wp_file(&m.dir, "WP01");
     let events_before = event_lines(&m.dir).len();
-    let rounds = 12;
+    let rounds = 6;
     for r in 0..rounds {
         // Something for finalize to write back: drop a key it owns.
         let text = fs::read_to_string(&file).unwrap();
@@ -61,31 +66,50 @@ fn finalize_and_move_task_never_lose_each_others_writes() {
         let to = if r % 2 == 0 { "in_progress" } else { "planned" };
         let agent = format!("agent{r}");
         let note = format!("round {r}");
-        let fin = env.spawn_env(
-            &root,
-            &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
-            &[("SPEC_KITTY_TEST_FINALIZE_RACE_MS", "40")],
-        );
-        let mv = env.spawn_env(
-            &root,
-            &[
-                "agent",
-                "tasks",
-                "move-task",
-                "WP01",
-                "--to",
-                to,
-                "--force",
-                "--mission",
-                &m.slug,
-                "--agent",
-                &agent,
-                "--note",
-                &note,
-            ],
-            &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "40")],
-        );
-        for (what, c) in [("finalize-tasks", fin), ("move-task", mv)] {
+        let finalize = ["agent", "mission", "finalize-tasks", "--mission", &m.slug];
+        let move_task = [
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            to,
+            "--force",
+            "--mission",
+            &m.slug,
+            "--agent",
+            &agent,
+            "--note",
+            &note,
+        ];
+        let finalize_first = r % 2 == 0;
+        let (first, second, (what1, what2), point): (&[&str], &[&str], _, _) = if finalize_first {
+            (
+                &finalize,
+                &move_task,
+                ("finalize-tasks", "move-task"),
+                "finalize-before-write",
+            )
+        } else {
+            (
+                &move_task,
+                &finalize,
+                ("move-task", "finalize-tasks"),
+                "status-before-append",
+            )
+        };
+        let hold = Pause::at(point);
+        let (k, v) = hold.var();
+        let mut a = env.spawn_env(&root, first, &[(k, &v)]);
+        hold.reached(&mut a);
+        // The second only tells where it waits: its go is there already.
+        let busy = Pause::at("lock-busy");
+        busy.go();
+        let (k, v) = busy.var();
+        let mut b = env.spawn_env(&root, second, &[(k, &v)]);
+        busy.reached(&mut b);
+        hold.go();
+        for (what, c) in [(what1, a), (what2, b)] {
             let o = c.wait_with_output().unwrap();
             assert!(
                 o.status.success(),

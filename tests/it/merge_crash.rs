@@ -1,4 +1,4 @@
-//! `spec-kitty merge` killed at random points while it lands: whatever the
+//! `spec-kitty merge` killed at every named step while it lands and finishes: whatever the
 //! kill left behind, the next command says to `--continue` or `--abort` (and
 //! never to commit or stash the merge's own half-written files), `--continue`
 //! lands every lane's work exactly once on a clean tree, and `--abort` puts the
@@ -6,7 +6,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -14,9 +13,8 @@ use crate::common::*;
 
 /// Work packages, one code lane each.
 const LANES: usize = 3;
-/// Files each lane adds: enough that landing them in the main checkout (and
-/// removing the lane worktrees afterwards) takes a while.
-const FILES: usize = 200;
+/// Files each lane adds: enough for a checkout to be cut half-way.
+const FILES: usize = 20;
 
 struct Fx {
     root: PathBuf,
@@ -169,6 +167,11 @@ fn assert_landed(env: &TestEnv, fx: &Fx, round: usize) {
         !fx.state_file().exists(),
         "round {round}: the state file is left"
     );
+    let all = env.git(&fx.root, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(
+        !all.lines().any(|l| l.ends_with(".tmp")),
+        "round {round}: a temp file was committed:\n{all}"
+    );
     let files = env.git(&fx.root, &["ls-tree", "-r", "--name-only", "main", "src"]);
     for i in 1..=LANES {
         let prefix = format!("src/p{i}/");
@@ -222,176 +225,176 @@ fn assert_landed(env: &TestEnv, fx: &Fx, round: usize) {
     assert_eq!(branches, "", "round {round}: lane branches left behind");
 }
 
-/// Poll until the merge's state file exists (landing has started); None when
-/// the process ended first.
-fn until_landing(fx: &Fx, child: &mut std::process::Child) -> Option<Instant> {
-    loop {
-        if fx.state_file().exists() {
-            return Some(Instant::now());
-        }
-        if child.try_wait().unwrap().is_some() {
-            return None;
-        }
-        std::thread::sleep(Duration::from_micros(200));
-    }
+/// Where a merge is killed: a test variable and its value, and the phase the
+/// state file is left in (None: no merge in progress).
+struct Kill {
+    var: &'static str,
+    value: String,
+    phase: Option<&'static str>,
 }
 
-/// `merge` killed at random delays across its whole run, many times, each time
-/// on a fresh accepted mission. After every kill: `merge` refuses while the
-/// stopped merge is in progress, naming `--continue` (and `--abort` while that
-/// still applies) and never blaming the user's files; `--continue` finishes it;
-/// on some rounds `--abort` restores the exact pre-merge state first and a new
-/// merge then goes through.
-#[test]
-fn merge_killed_at_random_is_always_recoverable() {
-    let env = TestEnv::new();
-    let merge_args = |fx: &Fx| -> Vec<String> {
-        ["merge", "--mission", &fx.slug, "--json"]
-            .map(String::from)
-            .to_vec()
+/// Every named step of landing and finishing, in the order a merge passes
+/// them, plus the kills inside the steps a hook can reach: inside a status
+/// move (its events half-written), inside git's ref update of the record
+/// commit (the branch's `.lock` held), inside atomic writes (a temp file left
+/// before its rename).
+fn every_kill(slug: &str) -> Vec<Kill> {
+    let merge = |value: &str, phase| Kill {
+        var: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
+        value: value.to_string(),
+        phase: Some(phase),
     };
+    let mut kills = vec![
+        // The state file's own first write, cut before its rename.
+        Kill {
+            var: "SPEC_KITTY_TEST_WRITE_CRASH",
+            value: format!("{slug}.json"),
+            phase: None,
+        },
+        merge("before-land", "landing"),
+        merge("mission-ref", "landing"),
+        merge("checkout-half", "landing"),
+        merge("checkout-done", "landing"),
+        merge("files-switched", "landing"),
+        merge("target-ref", "landing"),
+        merge("landed-state", "landed"),
+        merge("finishing", "finishing"),
+    ];
+    for (var, value) in [
+        ("SPEC_KITTY_TEST_MOVE_CRASH", "before-append"),
+        ("SPEC_KITTY_TEST_MOVE_CRASH", "after-append"),
+    ] {
+        kills.push(Kill {
+            var,
+            value: value.into(),
+            phase: Some("finishing"),
+        });
+    }
+    kills.push(merge("wps-done", "finishing"));
+    kills.push(Kill {
+        var: "SPEC_KITTY_TEST_WRITE_CRASH",
+        value: "meta.json".into(),
+        phase: Some("finishing"),
+    });
+    kills.push(merge("meta", "finishing"));
+    kills.push(Kill {
+        var: "SPEC_KITTY_TEST_COMMIT_CRASH",
+        value: "ref-locked".into(),
+        phase: Some("finishing"),
+    });
+    for step in [
+        "record-ref",
+        "lane-removing",
+        "lane-worktree-removed",
+        "before-state-removed",
+    ] {
+        kills.push(merge(step, "finishing"));
+    }
+    kills
+}
 
-    // One whole merge: how long it takes, and how long from the moment its
-    // state file appears (landing starts) to the end.
-    let fx = accepted_mission(&env, "p-full", FILES);
-    let args = merge_args(&fx);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let t = Instant::now();
-    let mut child = env.spawn(&fx.root, &args);
-    let landing = until_landing(&fx, &mut child).expect("the merge wrote its state file");
-    assert!(child.wait().unwrap().success());
-    let (full, tail) = (
-        t.elapsed().as_micros() as u64,
-        landing.elapsed().as_micros() as u64,
+/// Run `cmd` (a `merge`) with `kill` set: it must die by a signal (the step
+/// was reached) and leave the state file in the expected phase; then, while a
+/// merge is in progress, the next `merge` refuses, naming `--continue` (and
+/// `--abort` while that applies), never blaming the user's files.
+fn kill_and_check(env: &TestEnv, fx: &Fx, cmd: &[&str], kill: &Kill) {
+    let what = format!("{} {}={}", cmd.join(" "), kill.var, kill.value);
+    let o = env
+        .sk(&fx.root, cmd)
+        .env(kill.var, &kill.value)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        None,
+        "{what}: not killed there (step not reached?): {}",
+        stderr(&o)
     );
-    assert_landed(&env, &fx, usize::MAX);
+    assert_eq!(fx.phase().as_deref(), kill.phase, "{what}: phase left");
+    if kill.value == "checkout-half" {
+        let st = env.git(
+            &fx.root,
+            &["status", "--porcelain", "--untracked-files=all"],
+        );
+        assert!(
+            st.lines().any(|l| l.contains("src/p")),
+            "{what}: no half-landed files: {st}"
+        );
+    }
+    let Some(phase) = kill.phase else {
+        return;
+    };
+    let o = env.run(&fx.root, &["merge", "--mission", &fx.slug, "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{what} ({phase})");
+    let e = json_of(&o);
+    let hint = e["hint"].as_str().unwrap_or_default();
+    assert!(
+        e["error"].as_str().unwrap().contains("in progress"),
+        "{what}: {e}"
+    );
+    assert!(hint.contains("--continue"), "{what}: {e}");
+    if phase != "finishing" {
+        assert!(hint.contains("--abort"), "{what}: {e}");
+    }
+    assert!(!blames_the_user(hint), "{what}: {e}");
+}
 
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let mut phases: std::collections::BTreeMap<String, usize> = Default::default();
-    let (mut killed, mut aborted, mut partial_files) = (0, 0, 0);
-    let rounds = 12;
-    for round in 0..rounds {
-        let fx = accepted_mission(&env, &format!("p{round}"), FILES);
-        let args = merge_args(&fx);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let before = pre_merge(&env, &fx.root);
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let mut child = env.spawn(&fx.root, &args);
-        // Every third round anywhere in the run; the others once landing has
-        // started (where the interesting states are), one in three early on.
-        let delay = match round % 3 {
-            0 => rng % full.max(1),
-            1 => {
-                until_landing(&fx, &mut child);
-                rng % (tail / 2).max(1)
-            }
-            _ => {
-                until_landing(&fx, &mut child);
-                rng % tail.max(1)
-            }
-        };
-        std::thread::sleep(Duration::from_micros(delay));
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        if status.code().is_some() {
-            // It finished before the kill: nothing to recover.
-            assert_eq!(status.code(), Some(0), "round {round}");
-            assert_landed(&env, &fx, round);
+/// `merge` killed at every named step of landing and finishing (and inside
+/// the status moves, git's ref update and the atomic writes it makes). On one
+/// accepted mission every kill before finishing is made by a fresh `merge`
+/// and followed by `--abort`, which must restore the exact refs, HEAD and file
+/// status of before. On another the kills come one after the other, each
+/// made by the `--continue` that recovers from the previous one (the first by
+/// `merge`, and by `merge` again after a kill that left no merge in
+/// progress), so `--continue` resumes from every state a kill leaves. After
+/// every kill the next `merge` names `--continue` (and `--abort` before
+/// finishing), never blaming the user's files; the last `--continue`
+/// finishes with every lane's work on the target once, one record commit, a
+/// clean tree and every WP done, and so does a merge after the aborts.
+#[test]
+fn merge_killed_at_every_named_step_is_always_recoverable() {
+    let env = TestEnv::new();
+    let fx = accepted_mission(&env, "p-abort", FILES);
+    let merge = ["merge", "--mission", &fx.slug, "--json"];
+    let before = pre_merge(&env, &fx.root);
+    let mut aborted = 0;
+    for kill in every_kill(&fx.slug) {
+        if matches!(kill.phase, None | Some("finishing")) {
             continue;
         }
-        killed += 1;
-        let phase = fx.phase();
-        *phases
-            .entry(phase.clone().unwrap_or_else(|| "none".into()))
-            .or_default() += 1;
-        eprintln!("round {round}: killed after {delay} us while {phase:?}");
-        if phase.as_deref() == Some("landing") {
-            // Did the kill stop the main checkout's files half-way?
-            let st = env.git(
-                &fx.root,
-                &["status", "--porcelain", "--untracked-files=all"],
-            );
-            if st.lines().any(|l| l.contains("src/p")) {
-                partial_files += 1;
-            }
-        }
-
-        // What the next `merge` says.
-        let o = env.run(&fx.root, &args);
-        match &phase {
-            Some(p) => {
-                assert_eq!(o.status.code(), Some(1), "round {round} ({p})");
-                let e = json_of(&o);
-                let hint = e["hint"].as_str().unwrap_or_default();
-                assert!(
-                    e["error"].as_str().unwrap().contains("in progress"),
-                    "round {round}: {e}"
-                );
-                assert!(hint.contains("--continue"), "round {round}: {e}");
-                if p != "finishing" {
-                    assert!(hint.contains("--abort"), "round {round}: {e}");
-                }
-                assert!(!blames_the_user(hint), "round {round}: {e}");
-            }
-            None => {
-                // Killed before the state file was written (nothing landed):
-                // the merge simply runs; or after it was removed (all done).
-                if !o.status.success() {
-                    let e = json_of(&o);
-                    assert!(
-                        e["error"].as_str().unwrap().contains("already merged"),
-                        "round {round}: {e}"
-                    );
-                }
-                assert_landed(&env, &fx, round);
-                continue;
-            }
-        }
-
-        // Recover: abort on some rounds (while it applies), else continue.
-        let phase = phase.unwrap();
-        if phase != "finishing" && round % 3 == 1 {
-            let o = env.run(
-                &fx.root,
-                &["merge", "--mission", &fx.slug, "--abort", "--json"],
-            );
-            let e = json_of(&o);
-            assert!(
-                o.status.success(),
-                "round {round}: --abort after a kill while {phase} failed: {e}"
-            );
-            assert_eq!(
-                pre_merge(&env, &fx.root),
-                before,
-                "round {round}: --abort did not restore the pre-merge state"
-            );
-            assert!(!fx.state_file().exists(), "round {round}");
-            aborted += 1;
-            env.json(&fx.root, &args);
-        } else {
-            let o = env.run(
-                &fx.root,
-                &["merge", "--mission", &fx.slug, "--continue", "--json"],
-            );
-            let e = json_of(&o);
-            assert!(
-                o.status.success(),
-                "round {round}: --continue after a kill while {phase} failed: {e}"
-            );
-        }
-        assert_landed(&env, &fx, round);
+        let what = format!("{}={}", kill.var, kill.value);
+        kill_and_check(&env, &fx, &merge, &kill);
+        let o = env.run(
+            &fx.root,
+            &["merge", "--mission", &fx.slug, "--abort", "--json"],
+        );
+        let e = json_of(&o);
+        assert!(o.status.success(), "{what}: --abort failed: {e}");
+        assert_eq!(
+            pre_merge(&env, &fx.root),
+            before,
+            "{what}: --abort did not restore the pre-merge state"
+        );
+        assert!(!fx.state_file().exists(), "{what}");
+        aborted += 1;
     }
-    eprintln!(
-        "full merge {full} us ({tail} us from landing on); killed {killed} of {rounds}, by phase {phases:?}, \
-         {partial_files} with half-landed files, {aborted} aborted"
-    );
-    assert!(killed > 0, "no run was killed");
-    assert!(
-        phases.get("landing").copied().unwrap_or(0) > 0,
-        "no kill landed mid-landing: {phases:?}"
-    );
+    assert_eq!(aborted, 7, "every kill before finishing was aborted");
+    env.json(&fx.root, &merge);
+    assert_landed(&env, &fx, 0);
+
+    let fx = accepted_mission(&env, "p-continue", FILES);
+    let merge = ["merge", "--mission", &fx.slug, "--json"];
+    let resume = ["merge", "--mission", &fx.slug, "--continue", "--json"];
+    let mut in_progress = false;
+    for kill in every_kill(&fx.slug) {
+        let cmd: &[&str] = if in_progress { &resume } else { &merge };
+        kill_and_check(&env, &fx, cmd, &kill);
+        in_progress = kill.phase.is_some();
+    }
+    let o = env.run(&fx.root, &resume);
+    let e = json_of(&o);
+    assert!(o.status.success(), "the last --continue failed: {e}");
+    assert_landed(&env, &fx, 1);
 }
 
 /// Killed right after the record commit moved `main` and before the index
@@ -495,4 +498,83 @@ fn a_ref_lock_left_by_a_killed_merge_is_cleared_a_foreign_one_is_not() {
         }
         assert_landed(&env, &fx, round);
     }
+}
+
+/// A kill inside libgit2's index write (no hook reaches it: the checkout
+/// writes every file, then the index through `.git/index.lock`; the test
+/// kills the merge at `checkout-done` and leaves the lock as git's write
+/// would) leaves the files of the merge, the old index and `index.lock`:
+/// `--continue` and `--abort` remove that lock as their own and finish.
+/// (Before, both failed with "the index is locked", naming no file.)
+#[test]
+fn a_merge_killed_writing_the_index_is_finished_or_aborted() {
+    let env = TestEnv::new();
+    for (round, resume) in ["--continue", "--abort"].into_iter().enumerate() {
+        let fx = accepted_mission(&env, &format!("i{round}"), 3);
+        let before = pre_merge(&env, &fx.root);
+        let o = env
+            .sk(&fx.root, &["merge", "--mission", &fx.slug, "--json"])
+            .env("SPEC_KITTY_TEST_MERGE_INTERRUPT", "checkout-done")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), None, "killed by a signal: {}", stderr(&o));
+        let lock = fx.root.join(".git/index.lock");
+        fs::write(&lock, b"DIRC\0\0\0\x02").unwrap();
+        let o = env.run(
+            &fx.root,
+            &["merge", "--mission", &fx.slug, resume, "--json"],
+        );
+        let e = json_of(&o);
+        assert!(o.status.success(), "{resume}: {e}");
+        assert!(
+            !lock.exists(),
+            "{resume}: the merge's own index lock is gone"
+        );
+        if resume == "--abort" {
+            assert_eq!(pre_merge(&env, &fx.root), before, "--abort restores");
+            env.json(&fx.root, &["merge", "--mission", &fx.slug, "--json"]);
+        }
+        assert_landed(&env, &fx, round);
+    }
+}
+
+/// An index lock that was there before the merge is not the merge's: the
+/// merge stops before changing any file of the main checkout, naming the lock; `--continue`
+/// leaves it alone and names it again with the fix; once the user removed
+/// it, `--continue` finishes.
+#[test]
+fn a_foreign_index_lock_is_named_and_left_alone() {
+    let env = TestEnv::new();
+    let fx = accepted_mission(&env, "f", 3);
+    let lock = fx.root.join(".git/index.lock");
+    fs::write(&lock, b"someone else's").unwrap();
+    let (_, _, status) = pre_merge(&env, &fx.root);
+    for args in [
+        vec!["merge", "--mission", &fx.slug, "--json"],
+        vec!["merge", "--mission", &fx.slug, "--continue", "--json"],
+    ] {
+        let o = env.run(&fx.root, &args);
+        let e = json_of(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+        let error = e["error"].as_str().unwrap();
+        assert!(error.contains(lock.to_str().unwrap()), "{args:?}: {e}");
+        let hint = e["hint"].as_str().unwrap();
+        assert!(hint.contains("rm "), "{args:?}: {e}");
+        assert!(hint.contains("--continue"), "{args:?}: {e}");
+        assert_eq!(fs::read(&lock).unwrap(), b"someone else's", "left alone");
+        assert_eq!(
+            env.git(
+                &fx.root,
+                &["status", "--porcelain", "--untracked-files=all"]
+            ),
+            status,
+            "{args:?}: no file changed"
+        );
+    }
+    fs::remove_file(&lock).unwrap();
+    env.json(
+        &fx.root,
+        &["merge", "--mission", &fx.slug, "--continue", "--json"],
+    );
+    assert_landed(&env, &fx, 0);
 }
