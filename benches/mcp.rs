@@ -12,6 +12,13 @@
 //!
 //! `cargo bench --bench mcp` (add `-- --quick` for a short run). The project is
 //! the integration tests' three-WP mission, built with their helpers.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 #[path = "../tests/it/common/mod.rs"]
 #[allow(unused_imports, unused_macros)]

@@ -14,6 +14,18 @@
 //! is the only writer of stdout, so nothing but protocol ever reaches it; logs go
 //! to stderr; EOF on stdin, SIGTERM and SIGINT end the server cleanly (exit 0).
 
+/// The server's one way to say something: a line on stderr (stdout carries
+/// only the protocol).
+macro_rules! log {
+    ($($arg:tt)*) => {{
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!($($arg)*);
+        }
+    }};
+}
+pub(crate) use log;
+
 pub mod resources;
 pub mod server;
 pub mod stdio;
@@ -59,7 +71,7 @@ async fn run(project: Project) -> Result<(), McpError> {
     let mut term = signal(SignalKind::terminate()).map_err(McpError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(McpError::Signal)?;
     let io = stdio::Stdio::start(tokio::io::stdin(), tokio::io::stdout());
-    eprintln!(
+    crate::mcp::log!(
         "spec-kitty mcp {}: serving {} on stdio",
         crate::VERSION,
         project.root.display()
@@ -96,6 +108,6 @@ async fn run(project: Project) -> Result<(), McpError> {
 
 async fn finish(writer: stdio::Writer, why: &str) -> Result<(), McpError> {
     writer.flush_and_close().await;
-    eprintln!("spec-kitty mcp: stopped ({why})");
+    crate::mcp::log!("spec-kitty mcp: stopped ({why})");
     Ok(())
 }

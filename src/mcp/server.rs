@@ -106,7 +106,7 @@ impl ServerHandler for Server {
         let name = request.name.to_string();
         let args = request.arguments;
         let running = self.inflight.clone().read_owned().await;
-        eprintln!("spec-kitty mcp: tool {name}");
+        crate::mcp::log!("spec-kitty mcp: tool {name}");
         // Operations read and write files (and git): off the async thread.
         let outcome = tokio::task::spawn_blocking(move || {
             let _running = running;

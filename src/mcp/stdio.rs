@@ -55,6 +55,7 @@ fn error_line(code: i32, message: &str) -> Vec<u8> {
 
 /// Is `line` JSON at all? (Shape errors are rmcp's to answer.)
 fn is_json(line: &[u8]) -> Result<(), String> {
+    // bounds: one protocol line, already capped at 4 MiB (serde_json's depth limit).
     match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.to_string()),

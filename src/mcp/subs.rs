@@ -147,9 +147,11 @@ impl Hub {
         };
         let (tx, mut rx) = tokio::sync::watch::channel(Arc::new(first));
         match crate::dashboard::watch::spawn(loader, tx, self.stop.clone()) {
-            Ok(mode) => eprintln!("spec-kitty mcp: watching for changes ({})", mode.as_str()),
+            Ok(mode) => {
+                crate::mcp::log!("spec-kitty mcp: watching for changes ({})", mode.as_str())
+            }
             Err(e) => {
-                eprintln!("spec-kitty mcp: cannot watch for changes: {e}");
+                crate::mcp::log!("spec-kitty mcp: cannot watch for changes: {e}");
                 return;
             }
         }
