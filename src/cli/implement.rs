@@ -23,7 +23,7 @@ pub struct ImplementArgs {
     /// Work package id (for example WP01)
     pub wp_id: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 

@@ -34,7 +34,7 @@ pub struct NextArgs {
     #[arg(long)]
     pub agent: Option<String>,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Outcome of the step this agent was given last, recorded outside the
     /// project's tracked files (the decision itself is always read off the files)

@@ -61,7 +61,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
     /// Only this mission (079, 079-slug, slug)
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long, alias = "feature", conflicts_with = "all")]
     pub mission: Option<String>,
     /// Every mission without a mission_id
     #[arg(long)]
@@ -74,7 +74,7 @@ pub struct BackfillArgs {
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 

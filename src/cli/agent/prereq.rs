@@ -13,7 +13,7 @@ use crate::mission::branch::BranchContext;
 #[derive(Debug, Args)]
 pub struct PrereqArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Report the mission's paths only: missing artifacts are not errors
     #[arg(long)]

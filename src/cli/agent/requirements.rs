@@ -24,7 +24,7 @@ pub struct MapArgs {
     #[arg(long)]
     pub replace: bool,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 

@@ -38,7 +38,7 @@ pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct FinalizeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Run every check and report what would change; write nothing
     #[arg(long)]
@@ -164,7 +164,7 @@ pub struct DependentsArgs {
     /// Work package id, e.g. WP01
     pub wp_id: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Also list the transitive dependents (what depends on the dependents)
     #[arg(long)]
@@ -213,7 +213,7 @@ pub struct MarkArgs {
     #[arg(long, value_enum)]
     pub status: MarkTo,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 
@@ -268,7 +268,7 @@ pub struct ValidateArgs {
     /// Only this work package (for example WP01); all of them when omitted
     pub wp_id: Option<String>,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 

@@ -43,7 +43,7 @@ pub struct MoveArgs {
     #[arg(long)]
     pub to: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Who is moving it (recorded as the event's actor)
     #[arg(long)]
@@ -173,7 +173,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 
@@ -348,7 +348,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Only work packages in this lane
     #[arg(long)]
@@ -392,7 +392,7 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub note: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Who writes the note
     #[arg(long)]
@@ -415,7 +415,7 @@ fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct MaterializeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 
