@@ -25,6 +25,8 @@ pub struct ImplementArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {

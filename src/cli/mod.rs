@@ -136,7 +136,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => return usage_error(&args, &e),
     };
     let ctx = Ctx::new(&cli.global);
-    let hook = state::before(&ctx, subcommand_path(&matches), &args);
+    let hook = state::before(
+        &ctx,
+        subcommand_path(&matches),
+        &args,
+        state::override_from(&matches),
+    );
     let result = run(&ctx, cli.command);
     if let (Ok(()), Some(hook)) = (&result, hook) {
         if let Err(e) = state::after(&ctx, hook) {

@@ -26,6 +26,8 @@ pub struct MapArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {

@@ -184,9 +184,15 @@ fn run_dependents(ctx: &Ctx, a: &DependentsArgs) -> Result<()> {
     }
     let (direct, all) = finalize::dependents(&files, &wp_id);
     let listed = if a.all { &all } else { &direct };
+    let depends_on = files
+        .iter()
+        .find(|f| f.id == wp_id)
+        .map(|f| f.dependencies())
+        .unwrap_or_default();
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success", "wp_id": wp_id, "mission_slug": mission.slug,
+            "depends_on": depends_on,
             "transitive": a.all, "dependents": listed,
             "direct_dependents": direct, "all_dependents": all,
         }));
@@ -215,6 +221,8 @@ pub struct MarkArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
@@ -283,6 +291,14 @@ pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
         "warnings": r.warnings,
         "work_packages": r.work_packages,
     });
+    // For one work package, the reference's top-level `task_id` and `lane`.
+    let mut report = report;
+    if let (Some(_), [one], Some(o)) =
+        (&a.wp_id, r.work_packages.as_slice(), report.as_object_mut())
+    {
+        o.insert("task_id".into(), json!(one.id));
+        o.insert("lane".into(), json!(one.lane));
+    }
     if !ctx.json {
         for e in &r.errors {
             ctx.say(format!("{} {e}", ctx.paint("ERROR", style::ERROR)));
