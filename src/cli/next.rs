@@ -93,7 +93,8 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
         if let Some(r) = &d.reason {
             ctx.say(format!("Reason: {r}"));
         }
-        if let Some(p) = &d.progress {
+        let p = &d.progress;
+        if p.total_wps > 0 {
             ctx.say(format!(
                 "Progress: {:?}% ({}/{} done)",
                 p.weighted_percentage, p.done_wps, p.total_wps

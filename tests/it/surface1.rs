@@ -354,3 +354,136 @@ fn add_history_takes_shell_pid() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `materialize`, a failing `accept`, `finalize-tasks --validate-only` and
+/// `next` print the reference's keys, with the same exit codes.
+#[test]
+fn mission_commands_print_the_reference_documents() {
+    let env = TestEnv::new();
+    let root = reference_project(&env);
+    let v = env.json(&root, &["materialize", "--feature", M, "--json"]);
+    let r = reference_json("materialize.json");
+    has_reference_keys(&v, &r, "materialize");
+    assert_eq!(v["processed"], r["processed"]);
+    assert_eq!(v["errors"], r["errors"]);
+    assert_eq!(v["missions"][0]["mission_slug"], M);
+    has_reference_keys(&v["missions"][0], &r["missions"][0], "materialize mission");
+
+    let out = env.run(
+        &root,
+        &["agent", "mission", "accept", "--mission", M, "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(reference_exit("accept-failing.json"))
+    );
+    let v = parse(&out);
+    let r = reference_json("accept-failing.json");
+    for k in [
+        "ok",
+        "all_done",
+        "unchecked_tasks",
+        "missing_artifacts",
+        "git_dirty",
+        "warnings",
+        "mission_slug",
+    ] {
+        assert!(v.get(k).is_some(), "accept failure lacks {k}: {v}");
+    }
+    assert_eq!(v["ok"], r["ok"]);
+    assert_eq!(v["all_done"], r["all_done"]);
+
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--validate-only",
+            "--mission",
+            M,
+            "--json",
+        ],
+    );
+    let r = reference_json("finalize-validate-only.json");
+    has_reference_keys(&v, &r, "finalize-tasks --validate-only");
+    assert_eq!(
+        v["validation"]["bootstrap_preview"],
+        r["validation"]["bootstrap_preview"]
+    );
+    for k in [
+        "computed",
+        "count",
+        "lane_ids",
+        "planning_artifact_wps",
+        "collapse_report",
+    ] {
+        assert_eq!(
+            v["validation"]["lanes_preview"][k], r["validation"]["lanes_preview"][k],
+            "{k}"
+        );
+    }
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain", "--", "kitty-specs"]),
+        ""
+    );
+
+    let v = env.json(
+        &root,
+        &["next", "--agent", "claude", "--mission", M, "--json"],
+    );
+    let r = reference_json("next-progress.json");
+    has_reference_keys(&v, &r, "next");
+    // (make.sh ran `next` after claiming WP02, so only the shape and the total compare.)
+    assert_eq!(keys(&v["progress"]), keys(&r["progress"]));
+    assert_eq!(v["progress"]["total_wps"], r["progress"]["total_wps"]);
+}
+
+/// `agent check-prerequisites` (hidden) and `--require-tasks` (hidden alias of
+/// `--include-tasks`) answer as `agent mission check-prerequisites --include-tasks`.
+#[test]
+fn hidden_check_prerequisites_spellings() {
+    let env = TestEnv::new();
+    let root = reference_project(&env);
+    let a = env.json(
+        &root,
+        &[
+            "agent",
+            "check-prerequisites",
+            "--require-tasks",
+            "--mission",
+            M,
+            "--json",
+        ],
+    );
+    let b = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "check-prerequisites",
+            "--include-tasks",
+            "--mission",
+            M,
+            "--json",
+        ],
+    );
+    assert_eq!(a, b);
+    has_reference_keys(
+        &a,
+        &reference_json("check-prerequisites-require-tasks.json"),
+        "check-prerequisites",
+    );
+    let c = env.json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "check-prerequisites",
+            "--mission",
+            M,
+            "--json",
+        ],
+    );
+    assert_ne!(a, c, "--require-tasks changed nothing");
+}

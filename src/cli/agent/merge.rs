@@ -229,7 +229,12 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         failed.join(", ")
     ))
     .with_hint("fix what the failed gates name and run accept again; nothing was recorded")
-    .with_details(serde_json::to_value(&report).unwrap_or(Value::Null)))
+    .with_details({
+        // The reference's keys on failure too (`ok: false`, what is missing).
+        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+        v
+    }))
 }
 
 /// The reference's accept keys (see `cli::compat`).

@@ -47,8 +47,8 @@ pub enum MissionCommand {
 pub struct CreateArgs {
     /// Mission slug in kebab-case, e.g. user-auth
     pub slug: String,
-    /// software-dev, research, documentation or plan
-    #[arg(long, default_value = crate::mission::types::DEFAULT)]
+    /// software-dev, research, documentation or plan (`--mission` is its deprecated, hidden alias)
+    #[arg(long, alias = "mission", default_value = crate::mission::types::DEFAULT)]
     pub mission_type: String,
     /// Branch the work merges into (default: the current branch)
     #[arg(long)]

@@ -18,8 +18,8 @@ pub struct PrereqArgs {
     /// Report the mission's paths only: missing artifacts are not errors
     #[arg(long)]
     pub paths_only: bool,
-    /// Also require tasks.md (and list it in available_docs)
-    #[arg(long)]
+    /// Also require tasks.md (and list it in available_docs); `--require-tasks` is its deprecated, hidden alias
+    #[arg(long, alias = "require-tasks")]
     pub include_tasks: bool,
 }
 

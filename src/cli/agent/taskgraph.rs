@@ -2,7 +2,7 @@
 
 use crate::cli::output::style;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
@@ -67,7 +67,26 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
     }
     if ctx.json {
         let rel = |p: &std::path::Path| finalize::rel(&project.root, p);
+        let lanes = if r.wp_count == 0 {
+            json!({"computed": false})
+        } else {
+            json!(r.lanes)
+        };
+        // The reference's validate-only keys: what finalizing would seed and
+        // compute, and which WP files it would leave or preserve.
+        let preview = |v: Value| if a.validate_only { v } else { Value::Null };
         ctx.json_out(&json!({
+            "validation": preview(json!({
+                "bootstrap_preview": r.bootstrap,
+                "lanes_preview": lanes,
+            })),
+            "unchanged": preview(json!(r.unchanged_wps)),
+            "would_preserve": preview(json!(r.preserved_wps)),
+            "message": if a.validate_only {
+                "Validation passed; run without --validate-only to write the work packages and lanes."
+            } else {
+                "Finalized."
+            },
             "result": if a.validate_only { "validation_passed" } else { "success" },
             "mission_slug": mission.slug,
             "wp_count": r.wp_count,
@@ -84,7 +103,7 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
             "dependencies_parsed": r.dependencies_parsed,
             "requirement_refs_parsed": r.requirement_refs_parsed,
             "bootstrap": r.bootstrap,
-            "lanes": if r.wp_count == 0 { json!({"computed": false}) } else { json!(r.lanes) },
+            "lanes": lanes,
             "ownership_warnings": [],
             "warnings": r.warnings,
             "spec_kitty_version": crate::VERSION,

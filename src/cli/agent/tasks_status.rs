@@ -498,6 +498,15 @@ pub fn run_materialize(ctx: &Ctx, a: &MaterializeArgs) -> Result<()> {
             "status_file": store.snapshot_path, "event_count": snap.event_count,
             "work_packages": snap.work_packages.len(),
             "skipped_lines": warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+            // The reference's document: one mission processed, the files it
+            // wrote (this build writes no `.kittify/derived/` views, so
+            // `derived_dir` is null).
+            "processed": 1, "errors": [],
+            "missions": [{
+                "mission_slug": mission.slug, "files_written": ["status.json"],
+                "timestamp": crate::timefmt::now_iso(),
+            }],
+            "derived_dir": null,
         }));
     } else {
         ctx.say(format!(
