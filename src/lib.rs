@@ -19,6 +19,7 @@ pub mod ids;
 pub mod init;
 pub mod jsonfmt;
 pub mod lanes;
+pub mod mcp;
 pub mod merge;
 pub mod mission;
 pub mod next;

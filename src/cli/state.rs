@@ -105,9 +105,9 @@ pub fn before(
         .iter()
         .filter_map(|a| a.to_str())
         .find(|a| {
-            a.len() >= 3
-                && a[..2].eq_ignore_ascii_case("WP")
-                && a[2..].bytes().all(|b| b.is_ascii_digit())
+            a.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("WP"))
+                && a.len() > 2
+                && a.bytes().skip(2).all(|b| b.is_ascii_digit())
         })
         .map(str::to_ascii_uppercase);
     Some(Before {

@@ -33,7 +33,7 @@ pub enum LanesError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// `lane_strategy` is not one of [`Strategy::NAMES`].
     #[error("{}: lane_strategy must be one of {}", crate::error::located(.path, *.line), Strategy::NAMES.join(", "))]
@@ -44,7 +44,7 @@ pub enum LanesError {
         path: PathBuf,
         line: usize,
         #[source]
-        source: serde_json::Error,
+        source: crate::bounds::DocError,
     },
     /// lanes.json names another mission's directory.
     #[error("{}: `mission_slug` is {found:?} but the file is in mission {slug}; it was copied from another mission or the directory was renumbered", .path.display())]
@@ -150,13 +150,13 @@ impl Strategy {
 
     /// `lane_strategy` in `.kittify/config.yaml`, if set.
     pub fn from_config(config: &Path) -> Result<Option<Strategy>> {
-        let Ok(text) = std::fs::read_to_string(config) else {
+        let Ok(text) = crate::fsutil::read_to_string(config) else {
             return Ok(None);
         };
         let doc: serde_yaml::Value =
-            serde_yaml::from_str(&text).map_err(|source| LanesError::ConfigYaml {
+            crate::bounds::yaml(&text).map_err(|source| LanesError::ConfigYaml {
                 path: config.to_path_buf(),
-                line: source.location().map(|l| l.line()),
+                line: source.line(),
                 source,
             })?;
         let Some(v) = doc.get("lane_strategy") else {
@@ -193,7 +193,12 @@ mod error_tests {
             matches!(e, LanesError::ManifestJson { line: 3, .. }),
             "{e:?}"
         );
-        assert!(e.source().unwrap().is::<serde_json::Error>());
+        assert!(e
+            .source()
+            .unwrap()
+            .source()
+            .unwrap()
+            .is::<serde_json::Error>());
         let e = crate::Error::from(e);
         assert!(
             e.message.contains("lanes.json:3: invalid lanes.json: "),
@@ -243,6 +248,11 @@ mod error_tests {
         std::fs::write(&p, "a: [\n").unwrap();
         let e = Strategy::from_config(&p).unwrap_err();
         assert!(matches!(e, LanesError::ConfigYaml { .. }), "{e:?}");
-        assert!(e.source().unwrap().is::<serde_yaml::Error>());
+        assert!(e
+            .source()
+            .unwrap()
+            .source()
+            .unwrap()
+            .is::<serde_yaml::Error>());
     }
 }

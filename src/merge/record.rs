@@ -327,10 +327,10 @@ pub fn record_mission(
 /// top-level `auto_commit` (where the reference looks). Absent or unreadable:
 /// false, spec-kitty's default (nothing commits unless asked).
 pub fn auto_commit_enabled(root: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(root.join(crate::init::CONFIG_PATH)) else {
+    let Ok(text) = crate::fsutil::read_to_string(&root.join(crate::init::CONFIG_PATH)) else {
         return false;
     };
-    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
+    let Ok(doc) = crate::bounds::yaml::<serde_yaml::Value>(&text) else {
         return false;
     };
     doc.get("agents")

@@ -30,11 +30,11 @@ impl Listed {
 #[derive(Debug, thiserror::Error)]
 pub enum MissionError {
     // meta.json
-    #[error("{}:{}: invalid JSON: {source}", .path.display(), .source.line())]
+    #[error("{}: invalid JSON: {source}", crate::error::located(.path, .source.line()))]
     InvalidMetaJson {
         path: PathBuf,
         #[source]
-        source: serde_json::Error,
+        source: crate::bounds::DocError,
     },
     #[error("{}: expected a JSON object", .path.display())]
     MetaNotAnObject { path: PathBuf },

@@ -155,7 +155,7 @@ pub fn write_meta_file(path: &Path, meta: &Map<String, Value>) -> Result<()> {
 pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
     let text = fsutil::read_to_string(path).map_err(MissionError::Fs)?;
     let value: Value =
-        serde_json::from_str(&text).map_err(|source| MissionError::InvalidMetaJson {
+        crate::bounds::json(&text).map_err(|source| MissionError::InvalidMetaJson {
             path: path.to_path_buf(),
             source,
         })?;
@@ -283,6 +283,8 @@ mod tests {
         let e = read("{\n  \"slug\": \n");
         assert!(matches!(&e, MissionError::InvalidMetaJson { .. }), "{e:?}");
         assert!(e
+            .source()
+            .unwrap()
             .source()
             .unwrap()
             .downcast_ref::<serde_json::Error>()

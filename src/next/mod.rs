@@ -41,7 +41,7 @@ pub enum NextError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// `agents.reviewers` in `.kittify/config.yaml` is not a list of names.
     #[error("{}: agents.reviewers must be a list of agent names", crate::error::located(.path, *.line))]
@@ -219,20 +219,14 @@ pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
 /// not YAML or the list is not a list of names.
 fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
     let path = project.root.join(crate::init::CONFIG_PATH);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(NextError::Io {
-                action: "read",
-                path,
-                source,
-            })
-        }
+    let text = match fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(NextError::Fs(e)),
     };
     let v: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|source| NextError::ConfigYaml {
-            line: source.location().map(|l| l.line()),
+        crate::bounds::yaml(&text).map_err(|source| NextError::ConfigYaml {
+            line: source.line(),
             path: path.clone(),
             source,
         })?;
@@ -830,6 +824,7 @@ pub fn record(
         let torn = i + 1 == line_count;
         let parsed = std::str::from_utf8(raw)
             .map_err(|e| format!("not valid UTF-8 (byte {})", e.valid_up_to()))
+            // bounds: one line of the append-only run log (serde_json's depth limit).
             .and_then(|t| serde_json::from_str::<Value>(t).map_err(|e| e.to_string()));
         match parsed {
             Ok(v) if v["event"] == "decision" && v["agent"] == agent => previous = Some(v),
@@ -902,6 +897,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(e
+            .source()
+            .unwrap()
             .source()
             .unwrap()
             .downcast_ref::<serde_yaml::Error>()

@@ -474,7 +474,7 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
             let policy_given = policy(a.policy.as_deref())?;
             let evidence = match &a.evidence_json {
                 None => None,
-                Some(raw) => Some(serde_json::from_str::<Value>(raw).map_err(|e| {
+                Some(raw) => Some(crate::bounds::json::<Value>(raw).map_err(|e| {
                     OrchError::usage(format!("Invalid JSON in --evidence-json: {e}"))
                 })?),
             };

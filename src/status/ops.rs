@@ -322,7 +322,7 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
     for path in records {
         let pending: Option<Pending> = fsutil::read_to_string(&path)
             .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
+            .and_then(|t| crate::bounds::json(&t).ok());
         if let Some(p) = pending.filter(|p| {
             crate::ids::is_wp_id(&p.wp_id)
                 && !p.event_ids.is_empty()

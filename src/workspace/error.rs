@@ -97,7 +97,7 @@ pub enum WorkspaceError {
     NotACommit { id: String },
 
     /// An approval names a commit this clone does not have.
-    #[error("{wp} was approved at commit {}, which this repository does not have", &commit[..12.min(commit.len())])]
+    #[error("{wp} was approved at commit {}, which this repository does not have", commit.chars().take(12).collect::<String>())]
     MissingApproved {
         wp: String,
         commit: String,

@@ -189,7 +189,7 @@ fn event(wp: u8, from: usize, to: usize, actor: &str, reason: &str, n: u64) -> S
         to_lane: LANES[to % LANES.len()],
         at: format!("2026-01-01T00:00:{:02}+00:00", n % 60),
         actor: actor.into(),
-        force: n % 2 == 0,
+        force: n.is_multiple_of(2),
         execution_mode: "worktree".into(),
         reason: (!reason.is_empty()).then(|| reason.to_string()),
         review_ref: None,

@@ -35,7 +35,7 @@ pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
     let batch: Vec<(String, Vec<String>)> = match (&a.wp, &a.batch) {
         (Some(wp), _) => vec![(wp.clone(), a.refs.clone())],
         (None, Some(text)) => {
-            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            let map: serde_json::Map<String, serde_json::Value> = crate::bounds::json(text)
                 .map_err(|e| {
                     Error::usage(format!("--batch is not a JSON object: {e}"))
                         .with_hint("e.g. --batch '{\"WP01\":[\"FR-001\"]}'")
