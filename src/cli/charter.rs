@@ -30,8 +30,8 @@ pub enum CharterCommand {
 
 #[derive(Debug, Args)]
 pub struct InterviewArgs {
-    /// Mission type the charter is for
-    #[arg(long, default_value = crate::mission::types::DEFAULT)]
+    /// Mission type the charter is for (`--mission` is its deprecated, hidden alias)
+    #[arg(long = "mission-type", alias = "mission", default_value = crate::mission::types::DEFAULT)]
     pub mission: String,
     /// minimal (7 questions) or comprehensive (12)
     #[arg(long, default_value = "minimal")]
@@ -52,8 +52,8 @@ pub struct GenerateArgs {
     /// Replace an existing charter.md
     #[arg(long)]
     pub force: bool,
-    /// Mission type to record (default: the one in the answers)
-    #[arg(long)]
+    /// Mission type to record (default: the one in the answers; `--mission` is its deprecated, hidden alias)
+    #[arg(long = "mission-type", alias = "mission")]
     pub mission: Option<String>,
 }
 

@@ -23,8 +23,10 @@ pub struct ImplementArgs {
     /// Work package id (for example WP01)
     pub wp_id: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {

@@ -15,7 +15,7 @@ pub enum MissionTypeCommand {
     /// Show the mission type of a mission (default: the one inferred from the working directory)
     Current {
         /// Mission: 079, 079-slug, slug or mission_id
-        #[arg(long)]
+        #[arg(long, alias = "feature")]
         mission: Option<String>,
     },
     /// Describe one mission type: its purpose and its steps

@@ -34,7 +34,7 @@ pub struct NextArgs {
     #[arg(long)]
     pub agent: Option<String>,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Outcome of the step this agent was given last, recorded outside the
     /// project's tracked files (the decision itself is always read off the files)
@@ -93,7 +93,8 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
         if let Some(r) = &d.reason {
             ctx.say(format!("Reason: {r}"));
         }
-        if let Some(p) = &d.progress {
+        let p = &d.progress;
+        if p.total_wps > 0 {
             ctx.say(format!(
                 "Progress: {:?}% ({}/{} done)",
                 p.weighted_percentage, p.done_wps, p.total_wps

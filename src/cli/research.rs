@@ -10,7 +10,7 @@ use crate::research;
 #[derive(Debug, Args)]
 pub struct ResearchArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Overwrite research files that already exist
     #[arg(long)]

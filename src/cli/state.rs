@@ -42,8 +42,38 @@ const COMMITTERS: &[&[&str]] = &[
     &["agent", "mission", "record"],
 ];
 
+/// `--auto-commit/--no-auto-commit` of the state-writing commands that take
+/// it: the command-line choice over `auto_commit` in `.kittify/config.yaml`.
+/// The hook reads it from the parsed matches (`override_from`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct AutoCommitFlag {
+    /// Commit the mission files this command changes (overrides auto_commit in .kittify/config.yaml)
+    #[arg(long, overrides_with = "no_auto_commit")]
+    pub auto_commit: bool,
+    /// Commit nothing, whatever auto_commit in .kittify/config.yaml says
+    #[arg(long, overrides_with = "auto_commit")]
+    pub no_auto_commit: bool,
+}
+
+/// The `--auto-commit/--no-auto-commit` choice in the innermost matches, if any.
+pub fn override_from(m: &clap::ArgMatches) -> Option<bool> {
+    let mut cur = m;
+    while let Some((_, sub)) = cur.subcommand() {
+        cur = sub;
+    }
+    let on = |id: &str| matches!(cur.try_get_one::<bool>(id), Ok(Some(true)));
+    if on("auto_commit") {
+        Some(true)
+    } else if on("no_auto_commit") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// What the hook remembers from before the command.
 pub struct Before {
+    flag: bool,
     path: Vec<String>,
     wp: Option<String>,
     project: Project,
@@ -56,14 +86,19 @@ fn matches(list: &[&[&str]], path: &[String]) -> bool {
 }
 
 /// Called before a command runs; `path` is its subcommand chain, `args` argv.
-pub fn before(ctx: &Ctx, path: Vec<String>, args: &[std::ffi::OsString]) -> Option<Before> {
+pub fn before(
+    ctx: &Ctx,
+    path: Vec<String>,
+    args: &[std::ffi::OsString],
+    flag: Option<bool>,
+) -> Option<Before> {
     if !matches(WRITERS, &path) {
         return None;
     }
     let project = ctx.project().ok()?.clone();
     let stamps = (project.is_git()
         && !matches(COMMITTERS, &path)
-        && crate::config::auto_commit_enabled(&project.root))
+        && flag.unwrap_or_else(|| crate::config::auto_commit_enabled(&project.root)))
     .then(|| Stamps::take(&project));
     let wp = args
         .iter()
@@ -75,6 +110,7 @@ pub fn before(ctx: &Ctx, path: Vec<String>, args: &[std::ffi::OsString]) -> Opti
         })
         .map(str::to_ascii_uppercase);
     Some(Before {
+        flag: flag.is_some(),
         path,
         wp,
         project,
@@ -111,8 +147,13 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let wp = b.wp.as_deref().map(|w| format!(" {w}")).unwrap_or_default();
+        let why = if b.flag {
+            "--auto-commit"
+        } else {
+            "auto_commit: true in .kittify/config.yaml"
+        };
         let message = format!(
-            "spec-kitty {}{wp} ({slug})\n\nCommitted by auto_commit: true in .kittify/config.yaml.\n",
+            "spec-kitty {}{wp} ({slug})\n\nCommitted by {why}.\n",
             b.path.join(" ")
         );
         match autocommit::commit_mission(&b.project, &dir, &files, &message) {

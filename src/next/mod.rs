@@ -135,8 +135,8 @@ impl DecisionKind {
     }
 }
 
-/// How far a mission's work packages are, by lane.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// How far a mission's work packages are, by lane (all zero before any exist).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Progress {
     pub total_wps: usize,
     pub done_wps: usize,
@@ -165,7 +165,8 @@ pub struct Decision {
     pub prompt_file: Option<PathBuf>,
     pub reason: Option<String>,
     pub guard_failures: Vec<String>,
-    pub progress: Option<Progress>,
+    /// Always an object, as the reference's: zeros while planning.
+    pub progress: Progress,
     pub origin: Value,
     pub run_id: Option<String>,
     pub step_id: &'static str,
@@ -365,7 +366,7 @@ fn decide_step(
         return Ok(d);
     };
     let board = Board::read(project, mission, files, agent)?;
-    d.progress = Some(board.progress());
+    d.progress = board.progress();
     let desk = Desk {
         project,
         mission,
@@ -397,7 +398,7 @@ fn new_decision(mission: &Mission, agent: Option<&str>, result: Option<&str>) ->
         prompt_file: None,
         reason: None,
         guard_failures: Vec::new(),
-        progress: None,
+        progress: Progress::default(),
         origin: json!({"mission_tier": "package_default", "mission_path": null}),
         run_id: None,
         step_id: "",

@@ -42,6 +42,7 @@ mod races;
 mod release;
 mod shape;
 mod status;
+mod surface1;
 mod surface2;
 mod taskgraph;
 mod teams;

@@ -85,7 +85,9 @@ fn every_state_is_read_from_the_artifacts() {
     assert_eq!(d["kind"], "step");
     // The mission exists: the step never says to create it again.
     assert_eq!(d["slash_command"], Value::Null);
-    assert_eq!(d["progress"], Value::Null);
+    // Always an object, as the reference's: zeros before any work package.
+    assert_eq!(d["progress"]["total_wps"], 0, "{d}");
+    assert_eq!(d["progress"]["weighted_percentage"], 0.0, "{d}");
     assert_eq!(d["wp_id"], Value::Null);
     // An empty spec.md is no spec either.
     fs::write(m.dir.join("spec.md"), "\n").unwrap();

@@ -17,7 +17,7 @@ pub enum ActionCommand {
         /// Work package id (default: the first ready one)
         wp_id: Option<String>,
         /// Mission: 079, 079-slug, slug or mission_id
-        #[arg(long)]
+        #[arg(long, alias = "feature")]
         mission: Option<String>,
         /// Agent doing the work
         #[arg(long)]
@@ -28,7 +28,7 @@ pub enum ActionCommand {
         /// Work package id (default: the first one in for_review)
         wp_id: Option<String>,
         /// Mission: 079, 079-slug, slug or mission_id
-        #[arg(long)]
+        #[arg(long, alias = "feature")]
         mission: Option<String>,
         /// Agent doing the review
         #[arg(long)]

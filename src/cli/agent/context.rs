@@ -21,7 +21,7 @@ pub struct ResolveArgs {
     #[arg(long)]
     pub action: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 

@@ -14,7 +14,7 @@ pub struct DeleteArgs {
     #[arg(value_name = "MISSION", required_unless_present = "mission")]
     pub target: Option<String>,
     /// Same as the positional MISSION
-    #[arg(long, conflicts_with = "target")]
+    #[arg(long, alias = "feature", conflicts_with = "target")]
     pub mission: Option<String>,
     /// Delete even if a lane branch has commits that are not merged
     #[arg(long)]

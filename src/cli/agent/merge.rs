@@ -68,7 +68,7 @@ until work packages start moving to done).";
 #[command(after_long_help = ACCEPT_HELP)]
 pub struct AcceptArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Also run this shell command in every lane worktree; it must exit 0
     #[arg(long, value_name = "CMD")]
@@ -124,7 +124,7 @@ pub enum StrategyArg {
 #[command(after_long_help = MERGE_HELP)]
 pub struct MergeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// How lanes land on the target branch
     #[arg(long, value_enum, default_value = "merge")]
@@ -229,7 +229,12 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         failed.join(", ")
     ))
     .with_hint("fix what the failed gates name and run accept again; nothing was recorded")
-    .with_details(serde_json::to_value(&report).unwrap_or(Value::Null)))
+    .with_details({
+        // The reference's keys on failure too (`ok: false`, what is missing).
+        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+        v
+    }))
 }
 
 /// The reference's accept keys (see `cli::compat`).

@@ -47,8 +47,8 @@ pub enum MissionCommand {
 pub struct CreateArgs {
     /// Mission slug in kebab-case, e.g. user-auth
     pub slug: String,
-    /// software-dev, research, documentation or plan
-    #[arg(long, default_value = crate::mission::types::DEFAULT)]
+    /// software-dev, research, documentation or plan (`--mission` is its deprecated, hidden alias)
+    #[arg(long, alias = "mission", default_value = crate::mission::types::DEFAULT)]
     pub mission_type: String,
     /// Branch the work merges into (default: the current branch)
     #[arg(long)]
@@ -61,7 +61,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
     /// Only this mission (079, 079-slug, slug)
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long, alias = "feature", conflicts_with = "all")]
     pub mission: Option<String>,
     /// Every mission without a mission_id
     #[arg(long)]
@@ -74,7 +74,7 @@ pub struct BackfillArgs {
 #[derive(Debug, Args)]
 pub struct SelectArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 

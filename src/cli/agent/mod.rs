@@ -44,6 +44,9 @@ pub enum AgentCommand {
     /// Same as `spec-kitty auth`
     #[command(subcommand)]
     Auth(super::auth::AuthCommand),
+    /// Same as `agent mission check-prerequisites` (the reference's deprecated spelling)
+    #[command(hide = true)]
+    CheckPrerequisites(prereq::PrereqArgs),
 }
 
 pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
@@ -55,5 +58,6 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Status(c) => status::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
+        AgentCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
     }
 }

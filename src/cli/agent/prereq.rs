@@ -13,13 +13,13 @@ use crate::mission::branch::BranchContext;
 #[derive(Debug, Args)]
 pub struct PrereqArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Report the mission's paths only: missing artifacts are not errors
     #[arg(long)]
     pub paths_only: bool,
-    /// Also require tasks.md (and list it in available_docs)
-    #[arg(long)]
+    /// Also require tasks.md (and list it in available_docs); `--require-tasks` is its deprecated, hidden alias
+    #[arg(long, alias = "require-tasks")]
     pub include_tasks: bool,
 }
 

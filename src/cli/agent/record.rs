@@ -14,7 +14,7 @@ use crate::status::{logmerge, StatusStore};
 #[derive(Debug, Args)]
 pub struct RecordArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Commit message (default: "Record mission <slug> state")
     #[arg(long, short = 'm')]
@@ -65,7 +65,7 @@ pub fn run_record(ctx: &Ctx, a: &RecordArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct RepairArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Report what would change; write nothing
     #[arg(long)]

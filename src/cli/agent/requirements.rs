@@ -24,8 +24,10 @@ pub struct MapArgs {
     #[arg(long)]
     pub replace: bool,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {

@@ -2,7 +2,7 @@
 
 use crate::cli::output::style;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, cmd: GraphCommand) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct FinalizeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Run every check and report what would change; write nothing
     #[arg(long)]
@@ -68,7 +68,26 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
     }
     if ctx.json {
         let rel = |p: &std::path::Path| finalize::rel(&project.root, p);
+        let lanes = if r.wp_count == 0 {
+            json!({"computed": false})
+        } else {
+            json!(r.lanes)
+        };
+        // The reference's validate-only keys: what finalizing would seed and
+        // compute, and which WP files it would leave or preserve.
+        let preview = |v: Value| if a.validate_only { v } else { Value::Null };
         ctx.json_out(&json!({
+            "validation": preview(json!({
+                "bootstrap_preview": r.bootstrap,
+                "lanes_preview": lanes,
+            })),
+            "unchanged": preview(json!(r.unchanged_wps)),
+            "would_preserve": preview(json!(r.preserved_wps)),
+            "message": if a.validate_only {
+                "Validation passed; run without --validate-only to write the work packages and lanes."
+            } else {
+                "Finalized."
+            },
             "result": if a.validate_only { "validation_passed" } else { "success" },
             "mission_slug": mission.slug,
             "wp_count": r.wp_count,
@@ -85,7 +104,7 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
             "dependencies_parsed": r.dependencies_parsed,
             "requirement_refs_parsed": r.requirement_refs_parsed,
             "bootstrap": r.bootstrap,
-            "lanes": if r.wp_count == 0 { json!({"computed": false}) } else { json!(r.lanes) },
+            "lanes": lanes,
             "ownership_warnings": [],
             "warnings": r.warnings,
             "spec_kitty_version": crate::VERSION,
@@ -165,7 +184,7 @@ pub struct DependentsArgs {
     /// Work package id, e.g. WP01
     pub wp_id: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Also list the transitive dependents (what depends on the dependents)
     #[arg(long)]
@@ -185,9 +204,15 @@ fn run_dependents(ctx: &Ctx, a: &DependentsArgs) -> Result<()> {
     }
     let (direct, all) = finalize::dependents(&files, &wp_id);
     let listed = if a.all { &all } else { &direct };
+    let depends_on = files
+        .iter()
+        .find(|f| f.id == wp_id)
+        .map(|f| f.dependencies())
+        .unwrap_or_default();
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success", "wp_id": wp_id, "mission_slug": mission.slug,
+            "depends_on": depends_on,
             "transitive": a.all, "dependents": listed,
             "direct_dependents": direct, "all_dependents": all,
         }));
@@ -214,8 +239,10 @@ pub struct MarkArgs {
     #[arg(long, value_enum)]
     pub status: MarkTo,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
@@ -269,7 +296,7 @@ pub struct ValidateArgs {
     /// Only this work package (for example WP01); all of them when omitted
     pub wp_id: Option<String>,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 
@@ -284,6 +311,14 @@ pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
         "warnings": r.warnings,
         "work_packages": r.work_packages,
     });
+    // For one work package, the reference's top-level `task_id` and `lane`.
+    let mut report = report;
+    if let (Some(_), [one], Some(o)) =
+        (&a.wp_id, r.work_packages.as_slice(), report.as_object_mut())
+    {
+        o.insert("task_id".into(), json!(one.id));
+        o.insert("lane".into(), json!(one.lane));
+    }
     if !ctx.json {
         for e in &r.errors {
             ctx.say(format!("{} {e}", ctx.paint("ERROR", style::ERROR)));

@@ -43,7 +43,7 @@ pub struct MoveArgs {
     #[arg(long)]
     pub to: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Who is moving it (recorded as the event's actor)
     #[arg(long)]
@@ -68,6 +68,20 @@ pub struct MoveArgs {
     /// (recorded as the reason of the forced move)
     #[arg(long, group = "why")]
     pub done_override_reason: Option<String>,
+    /// Who the work package is assigned to (recorded on the move's events)
+    #[arg(long)]
+    pub assignee: Option<String>,
+    /// The agent's shell process id (recorded on the move's events)
+    #[arg(long, value_parser = clap::value_parser!(u32))]
+    pub shell_pid: Option<u32>,
+    /// Who reviewed it (recorded on the move's events; default: none)
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// The approval's reference, e.g. PR#42 (recorded on the move's events)
+    #[arg(long)]
+    pub approval_ref: Option<String>,
+    #[command(flatten)]
+    pub commit: crate::cli::state::AutoCommitFlag,
 }
 
 /// The largest review feedback file read (feedback is prose, not a dump).
@@ -99,6 +113,34 @@ fn read_feedback_file(p: &std::path::Path) -> Result<String> {
         );
     }
     Ok(text.trim_end().to_string())
+}
+
+/// The largest `--assignee`/`--reviewer`/`--approval-ref` recorded.
+const NAME_LIMIT: usize = 200;
+
+/// `--assignee`, `--shell-pid`, `--reviewer`, `--approval-ref`: keys recorded
+/// on every event of the move (one line of printable text each).
+fn move_extra(a: &MoveArgs) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let mut extra = serde_json::Map::new();
+    for (key, value) in [
+        ("assignee", &a.assignee),
+        ("reviewer", &a.reviewer),
+        ("approval_ref", &a.approval_ref),
+    ] {
+        let Some(v) = value else { continue };
+        let v = v.trim();
+        if v.is_empty() || v.chars().count() > NAME_LIMIT || v.chars().any(char::is_control) {
+            return Err(crate::Error::usage(format!(
+                "--{} must be one line of 1 to {NAME_LIMIT} printable characters",
+                key.replace('_', "-")
+            )));
+        }
+        extra.insert(key.into(), json!(v));
+    }
+    if let Some(pid) = a.shell_pid {
+        extra.insert("shell_pid".into(), json!(pid));
+    }
+    Ok(extra)
 }
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
@@ -134,7 +176,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             workspace: None,
             landed: None,
             expect_lane: None,
-            extra: Default::default(),
+            extra: move_extra(a)?,
         },
     )?;
     for w in &out.warnings {
@@ -156,6 +198,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             "task_id": out.wp_id,
             "old_lane": out.from_lane,
             "new_lane": out.to_lane,
+            "path": ops::find_wp(&mission, &out.wp_id).ok().map(|f| f.path),
         }));
     } else if out.event_ids.is_empty() {
         ctx.say(format!("{} is already in {}", out.wp_id, out.to_lane));
@@ -173,7 +216,7 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 
@@ -348,7 +391,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Only work packages in this lane
     #[arg(long)]
@@ -365,9 +408,22 @@ fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
         .filter(|w| lane.is_none_or(|l| w.lane == l))
         .collect();
     if ctx.json {
+        let tasks_dir = mission.tasks_dir();
+        // The reference's keys `work_package_id` and `path` (absolute) too.
+        let tasks: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|w| {
+                let mut v = json!(w);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("work_package_id".into(), json!(w.id));
+                    o.insert("path".into(), json!(tasks_dir.join(&w.file)));
+                }
+                v
+            })
+            .collect();
         ctx.json_out(&json!({
             "result": "success", "mission_slug": mission.slug,
-            "lane": lane.map(|l| l.to_string()), "count": rows.len(), "tasks": rows,
+            "lane": lane.map(|l| l.to_string()), "count": rows.len(), "tasks": tasks,
         }));
     } else if rows.is_empty() {
         ctx.say("no work packages match");
@@ -392,20 +448,30 @@ pub struct HistoryArgs {
     #[arg(long)]
     pub note: String,
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     /// Who writes the note
     #[arg(long)]
     pub agent: Option<String>,
+    /// The agent's shell process id (written into the activity line)
+    #[arg(long, value_parser = clap::value_parser!(u32))]
+    pub shell_pid: Option<u32>,
 }
 
 fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
     ctx.warn_version_skew(project);
     let actor = a.agent.clone().unwrap_or_else(|| "user".into());
-    let path = ops::add_history(project, &mission, &a.wp_id, &actor, &a.note)?;
+    let note = match a.shell_pid {
+        Some(pid) => format!("shell_pid={pid} – {}", a.note),
+        None => a.note.clone(),
+    };
+    let path = ops::add_history(project, &mission, &a.wp_id, &actor, &note)?;
     if ctx.json {
-        ctx.json_out(&json!({"result": "success", "wp_id": a.wp_id.to_ascii_uppercase(), "file": path, "note": a.note}));
+        let id = a.wp_id.to_ascii_uppercase();
+        ctx.json_out(
+            &json!({"result": "success", "wp_id": id, "task_id": id, "file": path, "note": note}),
+        );
     } else {
         ctx.say(format!("noted in {}", ctx.rel(&path)));
     }
@@ -415,7 +481,7 @@ fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
 #[derive(Debug, Args)]
 pub struct MaterializeArgs {
     /// Mission: 079, 079-slug, slug or mission_id
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
 }
 
@@ -432,6 +498,15 @@ pub fn run_materialize(ctx: &Ctx, a: &MaterializeArgs) -> Result<()> {
             "status_file": store.snapshot_path, "event_count": snap.event_count,
             "work_packages": snap.work_packages.len(),
             "skipped_lines": warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+            // The reference's document: one mission processed, the files it
+            // wrote (this build writes no `.kittify/derived/` views, so
+            // `derived_dir` is null).
+            "processed": 1, "errors": [],
+            "missions": [{
+                "mission_slug": mission.slug, "files_written": ["status.json"],
+                "timestamp": crate::timefmt::now_iso(),
+            }],
+            "derived_dir": null,
         }));
     } else {
         ctx.say(format!(
