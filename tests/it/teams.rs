@@ -333,3 +333,205 @@ fn two_clones_converge_on_one_board_through_push_and_pull() {
     assert_eq!(a.board()["WP01"], "in_progress");
     assert_eq!(a.board()["WP02"], "blocked");
 }
+
+impl Machine {
+    /// `git ARGS` here as an IDE or a cron job runs it: no spec-kitty on PATH.
+    fn git_bare_path(&self, args: &[&str]) -> Output {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&self.dir)
+            .env("HOME", &self.env.home)
+            .env("GIT_CONFIG_GLOBAL", self.env.tmp.path().join("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("GIT_EDITOR", "true")
+            .output()
+            .unwrap()
+    }
+}
+
+/// A and B share a three-WP mission through a bare origin; B has a driver
+/// registration (it moved a WP). Returns (a, b).
+fn two_clones() -> (Machine, Machine) {
+    let a = Machine::new("alice");
+    let origin = a.env.tmp.path().join("origin.git");
+    fs::create_dir_all(&a.dir).unwrap();
+    a.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    a.git(&["init", "-q"]);
+    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
+    a.git(&["add", "README.md"]);
+    a.git(&["commit", "-qm", "initial"]);
+    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
+    let m = a.env.create_mission(&a.dir, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[
+            WpDef::code("WP01", "One", "src/one/**", &[]),
+            WpDef::code("WP02", "Two", "src/two/**", &[]),
+            WpDef::code("WP03", "Three", "src/three/**", &[]),
+        ],
+    );
+    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-qm", "plan mission demo"]);
+    a.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    a.git(&["push", "-q", "-u", "origin", "main"]);
+    let b = Machine::new("bob");
+    b.clone_from(&origin);
+    (a, b)
+}
+
+#[test]
+fn the_registered_drivers_run_without_spec_kitty_on_path() {
+    let (a, b) = two_clones();
+    b.mv("WP02", "claimed");
+    let driver = b.git(&["config", "--get", "merge.spec-kitty-event-log.driver"]);
+    let bin = fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
+    assert!(
+        driver.contains(&format!("'{}'", bin.display())) && driver.contains("sk=spec-kitty"),
+        "the driver names the running binary, with a fallback: {driver}"
+    );
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.mv("WP01", "claimed");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    let pull = b.git_bare_path(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(
+        pull.status.success(),
+        "the drivers ran from their absolute path: {}",
+        String::from_utf8_lossy(&pull.stderr)
+    );
+    b.assert_sound();
+    assert_eq!(b.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP02"], "claimed");
+    // The binary gone from where it was registered: the fallback is
+    // spec-kitty on PATH (a registration naming a missing file still merges).
+    let gone = b.env.tmp.path().join("gone/spec-kitty");
+    let stale = format!(
+        "sk='{}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" merge-driver-event-log %O %A %B",
+        gone.display()
+    );
+    b.git(&["config", "merge.spec-kitty-event-log.driver", &stale]);
+    // Every state-writing command refreshes a registration that names
+    // another binary.
+    b.mv("WP02", "in_progress");
+    assert_eq!(
+        b.git(&["config", "--get", "merge.spec-kitty-event-log.driver"]),
+        driver
+    );
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q"]);
+    a.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    a.mv("WP03", "claimed");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    b.mv("WP01", "blocked");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["config", "merge.spec-kitty-event-log.driver", &stale]);
+    let pull = b.git_out(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(
+        pull.status.success(),
+        "the fallback ran: {}",
+        String::from_utf8_lossy(&pull.stderr)
+    );
+    b.assert_sound();
+    assert_eq!(b.board()["WP03"], "claimed");
+    assert_eq!(b.board()["WP01"], "blocked");
+}
+
+#[test]
+fn an_unmerged_log_is_read_as_the_union_of_its_stages_and_never_called_sound() {
+    let (a, b) = two_clones();
+    b.mv("WP02", "claimed");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.mv("WP01", "claimed");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    let theirs: Vec<String> = a.event_ids();
+    // B's clone registered the drivers the way the reference does (bare
+    // `spec-kitty` on PATH), and git runs without it on PATH.
+    for (name, args) in [
+        ("spec-kitty-event-log", "merge-driver-event-log %O %A %B"),
+        (
+            "spec-kitty-status-json",
+            "merge-driver-status-json %O %A %B %P",
+        ),
+        ("spec-kitty-wp", "merge-driver-wp %O %A %B %P"),
+    ] {
+        b.git(&[
+            "config",
+            &format!("merge.{name}.driver"),
+            &format!("spec-kitty {args}"),
+        ]);
+    }
+    let pull = b.git_bare_path(&["pull", "--no-rebase", "--no-edit"]);
+    assert!(
+        !pull.status.success(),
+        "the driver could not run: a conflict"
+    );
+    let unmerged = b.git(&["ls-files", "-u"]);
+    assert!(unmerged.contains("status.events.jsonl"), "{unmerged}");
+    let working = fs::read_to_string(b.mission().join("status.events.jsonl")).unwrap();
+    assert!(
+        !working.contains("<<<<<<<"),
+        "git left our side, no markers"
+    );
+    let missing: Vec<&String> = theirs
+        .iter()
+        .filter(|id| !working.contains(id.as_str()))
+        .collect();
+    assert!(
+        !missing.is_empty(),
+        "the working file lacks the teammate's events"
+    );
+
+    // Every reader unions the stages: A's claim is on B's board.
+    assert_eq!(b.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP02"], "claimed");
+    // The doctor and repair-status never call it sound.
+    let doctor = b.sk(&["agent", "status", "doctor", "--mission", "demo", "--json"]);
+    let doc = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        doc.contains("unmerged_event_log"),
+        "{doc}{}",
+        stderr(&doctor)
+    );
+    let dry = b.ok(&[
+        "agent",
+        "mission",
+        "repair-status",
+        "--mission",
+        "demo",
+        "--dry-run",
+    ]);
+    assert!(!dry.contains("sound"), "{dry}");
+    assert!(dry.contains("unmerged in the git index"), "{dry}");
+    assert_eq!(
+        fs::read_to_string(b.mission().join("status.events.jsonl")).unwrap(),
+        working,
+        "--dry-run wrote nothing"
+    );
+    // A state change while unmerged lands on the union, not on our side only.
+    b.mv("WP03", "claimed");
+    let log = fs::read_to_string(b.mission().join("status.events.jsonl")).unwrap();
+    for id in &theirs {
+        assert!(log.contains(id.as_str()), "{id} lost from:\n{log}");
+    }
+    let out = b.ok(&["agent", "mission", "repair-status", "--mission", "demo"]);
+    assert!(out.contains("unmerged in the git index"), "{out}");
+    b.git(&["add", "kitty-specs"]);
+    b.git(&["commit", "-q", "--no-edit"]);
+    b.assert_sound();
+    for id in &theirs {
+        assert_eq!(
+            b.event_ids().iter().filter(|e| *e == id).count(),
+            1,
+            "{id} once"
+        );
+    }
+    assert_eq!(b.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP03"], "claimed");
+    let sound = b.ok(&["agent", "mission", "repair-status", "--mission", "demo"]);
+    assert!(sound.contains("is sound"), "{sound}");
+}
