@@ -126,6 +126,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             warnings = h.warnings;
             extra = h.keys;
         }
+        // Reviewing or approving needs the handed-in commit in this clone.
+        if matches!(to, Lane::InReview | Lane::Approved) && !req.force {
+            work::require_hand_in(project, mission, &file, &events)?;
+        }
         if to == Lane::Done && !req.force {
             match &req.landed {
                 Some(c) => {

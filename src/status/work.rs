@@ -92,6 +92,58 @@ fn short(s: &str) -> &str {
     s.get(..12).unwrap_or(s)
 }
 
+/// Refuse to review or approve a code WP whose latest recorded hand-in
+/// commit this clone does not have: the reviewer would see no diff and
+/// approve work it never saw. The error carries the exact fetch command
+/// (the lane branch from the remote it tracks, else `origin`, else the
+/// only remote).
+pub fn require_hand_in(
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    events: &[StatusEvent],
+) -> Result<()> {
+    let Some(commit) = recorded(events, &wp.id, HAND_IN_COMMIT).pop() else {
+        return Ok(());
+    };
+    let Some(lane) = lane_of(project, mission, wp)? else {
+        return Ok(());
+    };
+    let Some(repo) = open(project) else {
+        return Ok(());
+    };
+    let present = Oid::from_str(&commit)
+        .ok()
+        .is_some_and(|oid| repo.find_commit(oid).is_ok());
+    if present {
+        return Ok(());
+    }
+    let remotes: Vec<String> = repo
+        .remotes()
+        .map(|r| r.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    let tracked = repo
+        .branch_upstream_remote(&format!("refs/heads/{}", lane.branch))
+        .ok()
+        .and_then(|b| b.as_str().map(str::to_string));
+    let remote = tracked
+        .filter(|r| remotes.contains(r))
+        .or_else(|| remotes.iter().find(|r| *r == "origin").cloned())
+        .or_else(|| (remotes.len() == 1).then(|| remotes[0].clone()))
+        .filter(|r| {
+            !r.starts_with('-')
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._/".contains(&b))
+        })
+        .unwrap_or_else(|| "<remote>".into());
+    Err(super::StatusError::MissingHandIn {
+        wp: wp.id.clone(),
+        commit,
+        fetch: format!("git fetch {remote} {}", lane.branch),
+        branch: lane.branch,
+    })
+}
+
 /// The values of event key `key` recorded for `wp_id`, oldest first.
 pub fn recorded(events: &[StatusEvent], wp_id: &str, key: &str) -> Vec<String> {
     events

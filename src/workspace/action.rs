@@ -473,6 +473,7 @@ pub fn review(
             });
         }
         let ws = resolve(project, mission, &lanes, &file)?;
+        work::require_hand_in(project, mission, &file, &events)?;
         if from == Lane::InReview {
             break (file, ws, from);
         }

@@ -535,3 +535,58 @@ fn an_unmerged_log_is_read_as_the_union_of_its_stages_and_never_called_sound() {
     let sound = b.ok(&["agent", "mission", "repair-status", "--mission", "demo"]);
     assert!(sound.contains("is sound"), "{sound}");
 }
+
+#[test]
+fn a_review_or_approval_needs_the_hand_in_commit_in_this_clone() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones();
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let imp = fa.implement("WP01", "codex");
+    let ws = PathBuf::from(imp["workspace"].as_str().unwrap_or_else(|| panic!("{imp}")));
+    fs::create_dir_all(ws.join("src/one")).unwrap();
+    fs::write(ws.join("src/one/lib.rs"), "pub fn one() {}\n").unwrap();
+    a.env.git(&ws, &["add", "-A"]);
+    a.env.git(&ws, &["commit", "-qm", "WP01 work"]);
+    fa.submit("WP01", "codex");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    b.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    let branch = a.env.git(&ws, &["rev-parse", "--abbrev-ref", "HEAD"]);
+    let branch = branch.trim();
+    let fetch = format!("git fetch origin {branch}");
+
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    let before = fs::read(b.mission().join("status.events.jsonl")).unwrap();
+    let review = fb.run(&["agent", "action", "review", "WP01", "--agent", "claude"]);
+    assert!(
+        !review.status.success(),
+        "{}",
+        crate::common::stdout(&review)
+    );
+    assert!(stderr(&review).contains(&fetch), "{}", stderr(&review));
+    let approve = b.sk(&move_task(
+        "WP01",
+        "approved",
+        &["--agent", "claude", "--note", "ok"],
+        "demo",
+    ));
+    assert!(!approve.status.success());
+    assert!(stderr(&approve).contains(&fetch), "{}", stderr(&approve));
+    assert_eq!(
+        fs::read(b.mission().join("status.events.jsonl")).unwrap(),
+        before,
+        "nothing recorded"
+    );
+    assert_eq!(b.board()["WP01"], "for_review");
+
+    // The teammate pushes the lane; the named command brings the commit.
+    a.env.git(&ws, &["push", "-q", "origin", branch]);
+    let words: Vec<&str> = fetch.split(' ').skip(1).collect();
+    b.git(&words);
+    let prompt = fb.review("WP01", "claude");
+    let text = prompt.to_string();
+    assert!(text.contains("src/one/lib.rs"), "the diff is shown: {text}");
+    assert!(!text.contains("(no diff"), "{text}");
+    fb.approve("WP01", "claude");
+    assert_eq!(b.board()["WP01"], "approved");
+}
