@@ -4,6 +4,7 @@
 
 pub mod doctrine;
 pub mod glossary;
+pub mod merge_cleanup;
 pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;

@@ -353,6 +353,14 @@ impl Machine {
 /// A and B share a three-WP mission through a bare origin; B has a driver
 /// registration (it moved a WP). Returns (a, b).
 fn two_clones() -> (Machine, Machine) {
+    two_clones_with(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+        WpDef::code("WP03", "Three", "src/three/**", &[]),
+    ])
+}
+
+fn two_clones_with(wps: &[WpDef]) -> (Machine, Machine) {
     let a = Machine::new("alice");
     let origin = a.env.tmp.path().join("origin.git");
     fs::create_dir_all(&a.dir).unwrap();
@@ -363,15 +371,7 @@ fn two_clones() -> (Machine, Machine) {
     a.git(&["commit", "-qm", "initial"]);
     a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
     let m = a.env.create_mission(&a.dir, "demo");
-    write_mission(
-        &m.dir,
-        &m.slug,
-        &[
-            WpDef::code("WP01", "One", "src/one/**", &[]),
-            WpDef::code("WP02", "Two", "src/two/**", &[]),
-            WpDef::code("WP03", "Three", "src/three/**", &[]),
-        ],
-    );
+    write_mission(&m.dir, &m.slug, wps);
     a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
     a.git(&["add", "-A"]);
     a.git(&["commit", "-qm", "plan mission demo"]);
@@ -589,4 +589,76 @@ fn a_review_or_approval_needs_the_hand_in_commit_in_this_clone() {
     assert!(!text.contains("(no diff"), "{text}");
     fb.approve("WP01", "claude");
     assert_eq!(b.board()["WP01"], "approved");
+}
+
+#[test]
+fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones_with(&[WpDef::code("WP01", "One", "src/one/**", &[])]);
+    // B builds WP01 and shares it (main and the lane branch).
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    let imp = fb.implement("WP01", "codex");
+    let ws = PathBuf::from(imp["workspace"].as_str().unwrap());
+    let branch = imp["branch"].as_str().unwrap().to_string();
+    fs::create_dir_all(ws.join("src/one")).unwrap();
+    fs::write(ws.join("src/one/lib.rs"), "pub fn one() {}\n").unwrap();
+    b.env.git(&ws, &["add", "-A"]);
+    b.env.git(&ws, &["commit", "-qm", "WP01 work"]);
+    fb.submit("WP01", "codex");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q", "origin", "main", &branch]);
+    // A reviews, accepts and merges.
+    a.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    a.git(&["fetch", "-q", "origin", &format!("{branch}:{branch}")]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    fa.review("WP01", "claude");
+    fa.approve("WP01", "claude");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["accept", "--mission", "demo"]);
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["merge", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+
+    // B pulls the merge; its lane worktree and branch are left over.
+    b.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(ws.exists());
+    let head = b.git(&["rev-parse", "HEAD"]);
+    let meta = fs::read(b.mission().join("meta.json")).unwrap();
+    let again = b.sk(&["merge", "--mission", "demo"]);
+    assert!(!again.status.success(), "{}", crate::common::stdout(&again));
+    let err = stderr(&again);
+    assert!(err.contains("already merged"), "{err}");
+    assert!(err.contains("--clean-up"), "{err}");
+    assert_eq!(b.git(&["rev-parse", "HEAD"]), head, "no new commit");
+    assert_eq!(
+        fs::read(b.mission().join("meta.json")).unwrap(),
+        meta,
+        "meta.json untouched"
+    );
+
+    // The clean-up says what it removed; the remote branch only when asked.
+    let out = b.ok(&["merge", "--mission", "demo", "--clean-up"]);
+    assert!(out.contains("Cleaned up"), "{out}");
+    assert!(out.contains(&branch), "{out}");
+    assert!(!ws.exists());
+    assert!(b.git(&["branch", "--list", &branch]).trim().is_empty());
+    assert!(
+        b.git(&["ls-remote", "origin", &branch]).contains(&branch),
+        "the remote branch stays unless asked"
+    );
+    let out = b.ok(&[
+        "merge",
+        "--mission",
+        "demo",
+        "--clean-up",
+        "--remote",
+        "origin",
+    ]);
+    assert!(
+        out.contains(&format!("remote branch origin/{branch}")),
+        "{out}"
+    );
+    assert!(b.git(&["ls-remote", "origin", &branch]).trim().is_empty());
+    assert_eq!(b.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(b.git(&["status", "--porcelain"]), "");
 }
