@@ -192,6 +192,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         mission_slug: mission.slug.clone(),
         open_subtasks: open,
         implementer: work::claimant(&events, &file.id),
+        implementers: work::implementers(&events, &file.id),
         work_problem,
         merge_problem,
     };

@@ -587,6 +587,30 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
     last.map(|e| e.actor.clone())
 }
 
+/// Everyone who implemented a WP: the actors of its claims (`claimed`, or
+/// `in_progress` from planned, claimed or blocked) and of its hand-ins
+/// (`for_review`). After two clones claimed the same WP and the conflict was
+/// settled, both are implementers: neither reviews it. Tools' placeholder
+/// actors (`implement-command`, an empty actor, and `user` on a hand-in) bind
+/// nobody.
+pub fn implementers(events: &[StatusEvent], wp_id: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        let claim = e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress
+                && matches!(e.from_lane, Lane::Planned | Lane::Claimed | Lane::Blocked));
+        let hand_in = e.to_lane == Lane::ForReview && e.actor != "user";
+        if (claim || hand_in)
+            && !e.actor.trim().is_empty()
+            && e.actor != "implement-command"
+            && !out.contains(&e.actor)
+        {
+            out.push(e.actor.clone());
+        }
+    }
+    out
+}
+
 /// A WP whose handed-in work changes files outside what it owns (and outside
 /// its recorded allowance).
 #[derive(Debug, Clone, Serialize)]

@@ -460,6 +460,9 @@ pub fn review(
                     !passed_over.contains(&f.id)
                         && snap.lane_of(&f.id) == Some(Lane::ForReview)
                         && claimant(&events, &f.id).as_deref() != Some(agent)
+                        && !work::implementers(&events, &f.id)
+                            .iter()
+                            .any(|i| i == agent)
                 })
                 .ok_or_else(|| WorkspaceError::NothingToReview {
                     slug: mission.slug.clone(),

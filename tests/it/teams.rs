@@ -662,3 +662,51 @@ fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
     assert_eq!(b.git(&["rev-parse", "HEAD"]), head);
     assert_eq!(b.git(&["status", "--porcelain"]), "");
 }
+
+#[test]
+fn after_a_double_claim_nobody_who_implemented_reviews() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones_with(&[WpDef::planning("WP01", "Plan", "docs/**", &[])]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    // Both clones claim WP01; the logs merge into one with both claims.
+    fa.moved("WP01", "claimed", "alice-bot");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    fb.moved("WP01", "claimed", "bob-bot");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q"]);
+    // The WP file's frontmatter conflicts (both set `agent:`): the team
+    // settles it for bob-bot.
+    let pull = a.git_out(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(!pull.status.success());
+    a.git(&[
+        "checkout",
+        "--theirs",
+        "kitty-specs/001-demo/tasks/WP01-plan.md",
+    ]);
+    a.git(&["add", "kitty-specs"]);
+    a.git(&["commit", "-q", "--no-edit"]);
+    a.assert_sound();
+    // bob-bot's (later) claim is kept; bob-bot does the work and hands in.
+    fa.moved("WP01", "in_progress", "bob-bot");
+    fa.tick("T001");
+    fa.moved("WP01", "for_review", "bob-bot");
+    // alice-bot claimed it too: she implemented it and does not review it.
+    let out = fa.run(&["agent", "action", "review", "WP01", "--agent", "alice-bot"]);
+    assert!(!out.status.success(), "{}", crate::common::stdout(&out));
+    assert!(
+        stderr(&out).contains("alice-bot also implemented WP01"),
+        "{}",
+        stderr(&out)
+    );
+    let out = fa.mv("WP01", "in_review", "alice-bot");
+    assert!(!out.status.success());
+    assert_eq!(a.board()["WP01"], "for_review");
+    // Nor does auto-pick offer it to her.
+    let out = fa.run(&["agent", "action", "review", "--agent", "alice-bot"]);
+    assert!(!out.status.success());
+    // Someone else reviews and approves.
+    fa.review("WP01", "carol-bot");
+    fa.approve("WP01", "carol-bot");
+    assert_eq!(a.board()["WP01"], "approved");
+}
