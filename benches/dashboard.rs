@@ -12,7 +12,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use spec_kitty::dashboard::model::{load_mission, Loader};
-use spec_kitty::dashboard::server::{board_json, missions_json};
+use spec_kitty::dashboard::server::{self, board_json, missions_json};
 use spec_kitty::project::Project;
 
 /// A mission of `wps` WPs (a dependency chain) and `events` events cycling
@@ -137,5 +137,67 @@ fn bench_dashboard(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_dashboard);
+/// The router over the project at `root`, as the server builds it.
+fn router_over(root: &Path) -> axum::Router {
+    let mut loader = Loader::new(Project::at(root));
+    let view = loader.refresh(None, true).expect("view");
+    let (_tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(view));
+    let (stop, _) = tokio::sync::watch::channel(false);
+    server::router(std::sync::Arc::new(server::App {
+        view: rx,
+        token: "feedfacefeedfacefeedfacefeedface".into(),
+        port: 9999,
+        pid: std::process::id(),
+        root: loader.root.clone(),
+        started_at: String::new(),
+        watch_mode: "bench",
+        stop,
+        limits: Default::default(),
+        home: None,
+        rendered: Default::default(),
+    }))
+}
+
+/// The index page through the router, on one mission and on 437 (the
+/// upstream repository's count): rendered once per view version, then served.
+fn bench_index(c: &mut Criterion) {
+    use tower::ServiceExt;
+    let mut group = c.benchmark_group("dashboard_index");
+    group.sample_size(20);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut keep = Vec::new();
+    for n in [1usize, 437] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = fs::canonicalize(tmp.path()).expect("root");
+        fs::create_dir_all(root.join(".kittify")).expect("kittify");
+        for k in 1..=n {
+            let slug = format!("{k:03}-mission");
+            write_mission(&root.join("kitty-specs").join(&slug), &slug, 5, 10);
+        }
+        let router = router_over(&root);
+        let get = |router: axum::Router, path: &'static str| async move {
+            let req = axum::http::Request::get(path)
+                .header("host", "127.0.0.1:9999")
+                .body(axum::body::Body::empty())
+                .expect("request");
+            let resp = router.oneshot(req).await.expect("response");
+            axum::body::to_bytes(resp.into_body(), 1 << 26)
+                .await
+                .expect("body")
+                .len()
+        };
+        for path in ["/", "/api/missions", "/api/features"] {
+            group.bench_function(format!("{path}/{n}_missions/served"), |b| {
+                b.iter(|| rt.block_on(get(router.clone(), path)))
+            });
+        }
+        keep.push(tmp);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_dashboard, bench_index);
 criterion_main!(benches);

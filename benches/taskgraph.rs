@@ -4,6 +4,13 @@
 //! `--validate-only`, so no writes) on a mission on disk.
 //!
 //! `cargo bench --bench taskgraph` (add `-- --quick` for a short run).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::too_many_lines
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -11,8 +18,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use spec_kitty::lanes::plan::{plan, PlanMeta, PlanWp};
 use spec_kitty::lanes::Strategy;
 use spec_kitty::mission::Mission;
+use spec_kitty::ops::finalize;
 use spec_kitty::project::Project;
-use spec_kitty::tasks_md::{finalize, parse, WpFile};
+use spec_kitty::tasks_md::{parse, WpFile};
 
 const SIZES: [usize; 4] = [10, 100, 1_000, 5_000];
 

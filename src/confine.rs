@@ -18,7 +18,7 @@ use crate::shell::{printable, printable_path};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfineError {
     /// The operating system failed while looking at or removing `path`.
-    #[error("cannot {action} {}: {source}", .path.display())]
+    #[error("cannot {action} {}: {source}", printable_path(.path))]
     Io {
         action: &'static str,
         path: PathBuf,
@@ -45,16 +45,16 @@ pub enum ConfineError {
         allowed: PathBuf,
     },
     /// git does not list the directory as a worktree of the project.
-    #[error("refusing to remove {}: git does not list it as a worktree of {} (`git worktree list`)", .path.display(), .root.display())]
+    #[error("refusing to remove {}: git does not list it as a worktree of {} (`git worktree list`)", printable_path(.path), printable_path(.root))]
     NotAWorktree { path: PathBuf, root: PathBuf },
     /// A directory where a file was to be removed.
-    #[error("refusing to remove {}: it is a directory", .path.display())]
+    #[error("refusing to remove {}: it is a directory", printable_path(.path))]
     IsDirectory { path: PathBuf },
     /// The path has no parent directory to resolve.
-    #[error("refusing to remove {}: it has no parent directory", .path.display())]
+    #[error("refusing to remove {}: it has no parent directory", printable_path(.path))]
     NoParent { path: PathBuf },
     /// The file's directory resolves outside the project.
-    #[error("refusing to remove {}: its directory resolves to {}, outside the project", .path.display(), .parent.display())]
+    #[error("refusing to remove {}: its directory resolves to {}, outside the project", printable_path(.path), printable_path(.parent))]
     Outside { path: PathBuf, parent: PathBuf },
 }
 

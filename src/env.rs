@@ -285,6 +285,24 @@ pub fn crash_point(point: CrashPoint) {
     let _ = point;
 }
 
+/// Panic here if the test variable asks for it, so a test can check what a
+/// bug's panic turns into. Without the `test-hooks` feature this does nothing.
+#[inline]
+pub fn test_panic() {
+    #[cfg(feature = "test-hooks")]
+    hooks::test_panic();
+}
+
+/// How many bytes an append writes before it fails as a full disk would, when
+/// a test asks. Always None without the `test-hooks` feature.
+#[inline]
+pub fn append_fails_after() -> Option<usize> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::append_fails_after();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 /// Whether this build has the test hooks compiled in.
 /// Test hook: the dashboard's connection timeouts (header read, idle, request
 /// body) when a test sets them; None without the `test-hooks` feature.
@@ -325,6 +343,14 @@ mod hooks {
         name: "SPEC_KITTY_TEST_MOVE_CRASH",
         doc: "Test hook: `before-append` or `after-append` aborts a status move there, as a kill would.",
     };
+    pub const PANIC: Var = Var {
+        name: "SPEC_KITTY_TEST_PANIC",
+        doc: "Test hook: any value makes the command panic with that text before it runs, as a bug would.",
+    };
+    pub const APPEND_FAIL_AFTER: Var = Var {
+        name: "SPEC_KITTY_TEST_APPEND_FAIL_AFTER",
+        doc: "Test hook: an append to a log writes this many bytes, then fails with ENOSPC (a full disk).",
+    };
     pub const COMMIT_CRASH: Var = Var {
         name: "SPEC_KITTY_TEST_COMMIT_CRASH",
         doc: "Test hook: `ref-locked` aborts a spec-kitty commit while it holds the branch's ref lock, as a kill would.",
@@ -345,8 +371,10 @@ mod hooks {
         name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
         doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
     };
-    pub const ALL: [Var; 11] = [
+    pub const ALL: [Var; 13] = [
         DASHBOARD_TIMEOUT_MS,
+        APPEND_FAIL_AFTER,
+        PANIC,
         COMMIT_CRASH,
         WRITE_CRASH,
         IMPLEMENT_CRASH,
@@ -382,6 +410,16 @@ mod hooks {
         };
         if get(var).as_deref() == Some(want) {
             std::process::abort();
+        }
+    }
+
+    pub fn append_fails_after() -> Option<usize> {
+        get(APPEND_FAIL_AFTER).and_then(|v| v.trim().parse().ok())
+    }
+
+    pub fn test_panic() {
+        if let Some(text) = get(PANIC) {
+            panic!("test panic: {text}");
         }
     }
 

@@ -126,7 +126,7 @@ pub fn io_hint(path: &Path, kind: std::io::ErrorKind) -> Option<String> {
         std::io::ErrorKind::PermissionDenied => {
             Some(format!("check the permissions of {}", path.display()))
         }
-        std::io::ErrorKind::StorageFull => {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge => {
             Some("free some disk space and run the command again".to_string())
         }
         _ => None,

@@ -28,6 +28,13 @@ pub enum FsError {
         #[source]
         source: std::io::Error,
     },
+    /// An append failed part way; the file was cut back to what it was.
+    #[error("cannot append to {}: {source}; the file is unchanged", .path.display())]
+    AppendUndone {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A directory is where a file should be written.
     #[error("cannot write {}: it is a directory", .path.display())]
     IsDirectory { path: PathBuf },
@@ -74,7 +81,9 @@ impl Diagnose for FsError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            FsError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
+            FsError::Io { path, source, .. } | FsError::AppendUndone { path, source } => {
+                crate::error::io_hint(path, source.kind())
+            }
             FsError::ReadOnly { path } => Some(format!(
                 "make it writable (chmod u+w '{}') and run the command again",
                 path.display()
@@ -382,6 +391,11 @@ fn file_mode(_: &fs::Metadata) -> Option<u32> {
 /// Append `contents` to `path` with one write and sync it (append-only logs).
 /// The file is created when missing. The safe-write rule of [`atomic_write`]
 /// holds: a link that leads outside the project is refused, never written through.
+///
+/// All or nothing: when the write or its sync fails (a full disk, a file size
+/// limit), the file is cut back to the length it had, so a failed append
+/// never leaves a torn line behind. The caller holds the file's lock (the
+/// cut-back would otherwise drop another writer's bytes).
 pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
     let (real, _) = prepare_target(path, true)?;
     let mut f = OpenOptions::new()
@@ -389,9 +403,29 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
         .append(true)
         .open(&real)
         .with_path("open", path)?;
-    f.write_all(contents).with_path("append to", path)?;
-    f.sync_data().with_path("sync", path)?;
+    let before = f.metadata().with_path("inspect", path)?.len();
+    let written = write_appended(&mut f, contents).and_then(|()| f.sync_data());
+    if let Err(source) = written {
+        let restored = f.set_len(before).and_then(|()| f.sync_data());
+        return Err(match restored {
+            Ok(()) => FsError::AppendUndone {
+                path: path.to_path_buf(),
+                source,
+            },
+            Err(_) => io_error("append to", path, source),
+        });
+    }
     Ok(())
+}
+
+/// `write_all`, except that the `SPEC_KITTY_TEST_APPEND_FAIL_AFTER` test hook
+/// makes it write only that many bytes and then fail as a full disk would.
+fn write_appended(f: &mut File, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(n) = crate::env::append_fails_after() {
+        f.write_all(contents.get(..n).unwrap_or(contents))?;
+        return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+    }
+    f.write_all(contents)
 }
 
 /// Most files written at once by [`atomic_write_all`] get their own thread up to

@@ -161,8 +161,17 @@ impl Project {
 
     /// `spec_kitty.version` from `.kittify/metadata.yaml`.
     pub fn metadata_version(&self) -> Option<String> {
-        let text = fs::read_to_string(self.kittify_dir().join("metadata.yaml")).ok()?;
-        let doc: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+        // Read up to the YAML cap and no further (fsutil sits above this module).
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(
+                fs::File::open(self.kittify_dir().join("metadata.yaml")).ok()?,
+                crate::bounds::MAX_YAML_BYTES as u64 + 1,
+            ),
+            &mut text,
+        )
+        .ok()?;
+        let doc: serde_yaml::Value = crate::bounds::yaml(&text).ok()?;
         match doc.get("spec_kitty")?.get("version")? {
             serde_yaml::Value::String(s) => Some(s.clone()),
             serde_yaml::Value::Number(n) => Some(n.to_string()),

@@ -92,6 +92,19 @@ pub enum AuthError {
         #[source]
         source: reqwest::Error,
     },
+    /// The answer is not JSON, or is over the size or nesting caps.
+    #[error("invalid response from {url}: {source}")]
+    BadAnswer {
+        url: String,
+        #[source]
+        source: crate::bounds::DocError,
+    },
+    /// The answer is longer than [`MAX_ANSWER_BYTES`]; reading stopped there.
+    #[error("invalid response from {url}: the answer is over the {max}-byte limit")]
+    AnswerTooBig { url: String, max: usize },
+    /// The tokens are too long to store (the credentials file is capped).
+    #[error("invalid response from {url}: the tokens are {size} bytes, over the {max}-byte limit of the credentials file")]
+    TokensTooBig { url: String, size: usize, max: u64 },
     /// The answer lacked a token.
     #[error("invalid response from {url}: no `{field}`")]
     MissingToken { url: String, field: String },
@@ -163,7 +176,11 @@ impl Diagnose for AuthError {
                 "check the network and the server URL; stored credentials were kept".into()
             }
             Redirect { .. } => "set the server URL to the final address (SPEC_KITTY_SERVER_URL or [sync] server_url); stored credentials were kept".into(),
-            BadResponse { .. } | MissingToken { .. } => KEPT.into(),
+            BadResponse { .. }
+            | BadAnswer { .. }
+            | AnswerTooBig { .. }
+            | TokensTooBig { .. }
+            | MissingToken { .. } => KEPT.into(),
             AlreadyLoggedIn { .. } => {
                 "pass --force to log in again, or `spec-kitty auth logout` first".into()
             }
@@ -193,6 +210,12 @@ type Result<T> = std::result::Result<T, AuthError>;
 pub const DEFAULT_SERVER: &str = "https://spec-kitty-dev.fly.dev";
 const DEFAULT_ACCESS_LIFETIME: i64 = 900;
 const DEFAULT_REFRESH_LIFETIME: i64 = 604_800;
+/// Longest token lifetime taken from a server: ten years (a bigger or
+/// unreadable one is cut to this, never an overflow).
+const MAX_LIFETIME: i64 = 10 * 365 * 24 * 3600;
+/// Largest answer read from the sync server: 256 KiB (its tokens are a few
+/// KB). Reading stops at the cap; a longer answer is an error.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 const DEFAULT_LOCK_TIMEOUT_MS: u64 = 10_000;
 const DEFAULT_HTTP_TIMEOUT_MS: u64 = 8_000;
 
@@ -464,23 +487,56 @@ fn post(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<Reply>
         if status != 200 {
             return Ok(Reply::Status(status));
         }
-        let v: serde_json::Value = resp.json().await.map_err(|source| AuthError::BadResponse {
+        let too_big = || AuthError::AnswerTooBig {
             url: url.to_string(),
-            source,
-        })?;
+            max: MAX_ANSWER_BYTES,
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(too_big());
+        }
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|source| AuthError::BadResponse {
+                url: url.to_string(),
+                source,
+            })?
+        {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let v: serde_json::Value =
+            crate::bounds::json_capped(&body, MAX_ANSWER_BYTES).map_err(|source| {
+                AuthError::BadAnswer {
+                    url: url.to_string(),
+                    source,
+                }
+            })?;
         Ok(Reply::Ok(v))
     })
 }
 
+/// A lifetime in seconds from the first of `keys` the answer has: a number
+/// (a fraction is cut, one too big for i64 saturates) or a numeric string.
+/// None, zero or negative: `default`; over ten years: ten years.
 fn lifetime(v: &serde_json::Value, keys: &[&str], default: i64) -> i64 {
     keys.iter()
         .filter_map(|k| v.get(*k))
         .find_map(|x| {
             x.as_i64()
+                .or_else(|| x.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
                 .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
         })
         .filter(|n| *n > 0)
         .unwrap_or(default)
+        .min(MAX_LIFETIME)
 }
 
 fn tokens_from(
@@ -501,10 +557,12 @@ fn tokens_from(
     };
     let now = Utc::now();
     let at = |secs: i64| {
-        (now + chrono::Duration::seconds(secs))
+        chrono::TimeDelta::try_seconds(secs)
+            .and_then(|d| now.checked_add_signed(d))
+            .unwrap_or(now)
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
     };
-    Ok(Credentials {
+    let creds = Credentials {
         access: field("access")?,
         refresh: field("refresh")?,
         access_expires_at: at(lifetime(
@@ -528,7 +586,18 @@ fn tokens_from(
             .map(str::to_string)
             .or(team),
         server_url: server.to_string(),
-    })
+    };
+    // Tokens the credentials file could not be read back with are refused
+    // here, loudly, rather than stored and then unreadable.
+    let size = creds.to_toml().len();
+    if size as u64 > MAX_CREDENTIALS_BYTES {
+        return Err(AuthError::TokensTooBig {
+            url: url.to_string(),
+            size,
+            max: MAX_CREDENTIALS_BYTES,
+        });
+    }
+    Ok(creds)
 }
 
 /// Where `auth login` takes a value from.

@@ -36,7 +36,7 @@ pub enum CharterError {
     BadAnswers {
         path: PathBuf,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// `generate` without `--force` over an existing charter.
     #[error("{} already exists", .path.display())]
@@ -296,7 +296,7 @@ pub fn load_answers(project: &Project) -> Result<Option<Answers>> {
     }
     let text = fsutil::read_to_string(&path).map_err(CharterError::Fs)?;
     let doc: serde_yaml::Mapping =
-        serde_yaml::from_str(&text).map_err(|source| CharterError::BadAnswers {
+        crate::bounds::yaml(&text).map_err(|source| CharterError::BadAnswers {
             path: path.clone(),
             source,
         })?;
@@ -469,9 +469,9 @@ pub struct Status {
 pub fn status(project: &Project) -> Result<Status> {
     let path = charter_file(project);
     let current_hash = std::fs::read(&path).ok().map(|b| hash(&b));
-    let meta: Option<serde_yaml::Mapping> = std::fs::read_to_string(metadata_file(project))
+    let meta: Option<serde_yaml::Mapping> = fsutil::read_to_string(&metadata_file(project))
         .ok()
-        .and_then(|t| serde_yaml::from_str(&t).ok());
+        .and_then(|t| crate::bounds::yaml(&t).ok());
     let meta_str = |k: &str| {
         meta.as_ref()
             .and_then(|m| m.get(k))
@@ -563,9 +563,9 @@ pub fn context(project: &Project, action: &str) -> Result<Context> {
         });
     };
     let state_path = state_file(project);
-    let mut state: Value = std::fs::read_to_string(&state_path)
+    let mut state: Value = fsutil::read_to_string(&state_path)
         .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+        .and_then(|t| crate::bounds::json(&t).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| json!({"schema_version": "1.0.0"}));
     let first_load = state["actions"].get(action).is_none();
@@ -647,6 +647,8 @@ mod tests {
             "{e:?}"
         );
         assert!(e
+            .source()
+            .unwrap()
             .source()
             .unwrap()
             .downcast_ref::<serde_yaml::Error>()

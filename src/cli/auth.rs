@@ -5,6 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use clap::Subcommand;
 use serde_json::json;
 
+use super::output::esc;
 use super::Ctx;
 use crate::auth::{self, AuthHome, LoginInput, Refreshed};
 use crate::error::{Error, Result};
@@ -136,8 +137,8 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
                     Some(c) => {
                         ctx.say(format!(
                             "logged in as {} on {}",
-                            ctx.bold(&c.username),
-                            c.server_url
+                            ctx.bold(&esc(&c.username)),
+                            esc(&c.server_url)
                         ));
                         ctx.say(format!(
                             "  access token:  {} ({})",
@@ -202,7 +203,11 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
                 }
                 ctx.json_out(&v);
             } else {
-                ctx.say(format!("logged in as {} on {}", c.username, c.server_url));
+                ctx.say(format!(
+                    "logged in as {} on {}",
+                    esc(&c.username),
+                    esc(&c.server_url)
+                ));
             }
             Ok(())
         }

@@ -83,16 +83,13 @@ pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
                     "latest"
                 },
                 m.lane_id,
-                &m.commit[..7.min(m.commit.len())],
+                crate::merge::short_str(&m.commit),
                 if m.how == "branch_start" {
                     "the lane branch starts there".to_string()
                 } else if m.how == "fast_forward" {
                     "fast-forward".to_string()
                 } else {
-                    format!(
-                        "merge commit {}",
-                        &m.lane_commit[..7.min(m.lane_commit.len())]
-                    )
+                    format!("merge commit {}", crate::merge::short_str(&m.lane_commit))
                 }
             )
         })

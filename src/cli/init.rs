@@ -217,6 +217,10 @@ fn next_steps(here: bool, name: Option<&str>, selected: &[&'static Agent]) -> Ve
     s.push("     spec-kitty agent action implement <WP> --agent <agent>   (implement it)".into());
     s.push("     spec-kitty agent action review <WP> --agent <agent>      (review it)".into());
     s.push("   Check progress with: spec-kitty agent tasks status --mission <slug>".into());
+    s.push(
+        "5. Or let an MCP host call spec-kitty as tools: `spec-kitty mcp --help` shows how to register it."
+            .into(),
+    );
     s
 }
 

@@ -13,6 +13,7 @@ pub mod drivers;
 pub mod glossary;
 pub mod implement;
 pub mod init;
+pub mod mcp;
 pub mod mission_types;
 pub mod next;
 pub mod ops;
@@ -83,6 +84,9 @@ pub enum Command {
     MissionType(mission_types::MissionTypeCommand),
     /// Serve a live, read-only web kanban of the project on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
+    /// Serve spec-kitty to MCP hosts (Claude Code, Codex, Cursor) over stdio
+    #[command(after_help = mcp::AFTER_HELP)]
+    Mcp(mcp::McpArgs),
     /// Log in to the sync server and manage the stored session
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -136,16 +140,33 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(e) => return usage_error(&args, &e),
     };
     let ctx = Ctx::new(&cli.global);
-    let hook = state::before(&ctx, subcommand_path(&matches), &args);
-    let result = run(&ctx, cli.command);
-    if let (Ok(()), Some(hook)) = (&result, hook) {
-        if let Err(e) = state::after(&ctx, hook) {
+    // A panic is a bug, but it still ends as an error (exit 3, and one JSON
+    // document under --json), never as Rust's abort message and exit 101.
+    let panicked = output::catch_panics();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let hook = state::before(&ctx, subcommand_path(&matches), &args);
+        let result = run(&ctx, cli.command);
+        match (result, hook) {
             // The command's own output (its one JSON document under --json)
-            // is out; the commit that did not happen is said on stderr and in
+            // is out; a commit that did not happen is said on stderr and in
             // the exit status.
+            (Ok(()), Some(hook)) => state::after(&ctx, hook).map_err(AfterError::After),
+            (result, _) => result.map_err(AfterError::Command),
+        }
+    }))
+    .unwrap_or_else(|_| Err(AfterError::Command(panicked.error())));
+    let result = match result {
+        Err(AfterError::After(e)) => {
             output::print_error(&ctx, &e);
             return ExitCode::from(e.kind.exit_code());
         }
+        Err(AfterError::Command(e)) => Err(e),
+        Ok(()) => Ok(()),
+    };
+    if ctx.json && result.is_err() && output::json_printed() {
+        // The command's document is out already; a second one would break
+        // the one-document promise. The exit code still says it failed.
+        return ExitCode::from(result.err().map_or(3, |e| e.kind.exit_code()));
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -158,6 +179,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             ExitCode::from(e.kind.exit_code())
         }
     }
+}
+
+/// Where a failure came from: the command itself, or the auto_commit step after it.
+enum AfterError {
+    Command(crate::Error),
+    After(crate::Error),
 }
 
 /// Report a clap error. Whether `--json` was given is asked of clap itself (a
@@ -235,6 +262,7 @@ fn usage_hint(e: &clap::Error) -> String {
 
 /// The one dispatch over every command.
 pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    crate::env::test_panic();
     match command {
         Command::Init(a) => init::run(ctx, &a),
         Command::Next(a) => next::run(ctx, &a),
@@ -253,6 +281,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Doctrine(c) => doctrine::run(ctx, c),
         Command::Glossary(c) => glossary::run(ctx, c),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
+        Command::Mcp(a) => mcp::run(ctx, &a),
         Command::Agent(c) => agent::run(ctx, c),
         // `main` hands `orchestrator-api` to its own parser before this one runs.
         Command::OrchestratorApi(_) => Err(crate::Error::internal(

@@ -109,11 +109,12 @@ impl Ctx {
         print_json(value);
     }
 
-    /// A line of human output on stdout (suppressed in `--json` mode).
+    /// A line of human output on stdout (suppressed in `--json` mode),
+    /// through [`terminal_safe`].
     pub fn say(&self, line: impl AsRef<str>) {
         if !self.json {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", line.as_ref());
+            let _ = writeln!(out, "{}", terminal_safe(line.as_ref()));
         }
     }
 
@@ -128,7 +129,7 @@ impl Ctx {
     /// A warning on stderr (both modes: stdout stays clean).
     pub fn warn(&self, msg: impl AsRef<str>) {
         let prefix = paint(self.color_err, "warning:", style::WARNING);
-        eprintln!("{prefix} {}", msg.as_ref());
+        eprintln!("{prefix} {}", terminal_safe(msg.as_ref()));
     }
 
     /// Is there a person to ask: stdin a terminal and SPEC_KITTY_NON_INTERACTIVE unset?
@@ -144,7 +145,11 @@ impl Ctx {
         if !self.can_ask() {
             return None;
         }
-        eprint!("{question}\n  [{default}]\n> ");
+        eprint!(
+            "{}\n  [{}]\n> ",
+            terminal_safe(question),
+            terminal_safe(default)
+        );
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).ok()?;
         let line = line.trim();
@@ -177,8 +182,57 @@ impl Ctx {
     }
 }
 
+/// Set once a JSON document went to stdout.
+static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Has this process printed its JSON document?
+pub fn json_printed() -> bool {
+    JSON_PRINTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// What the last panic said, kept by the hook [`catch_panics`] installs.
+pub struct Panicked(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl Panicked {
+    /// The internal error a caught panic becomes (exit 3).
+    pub fn error(&self) -> Error {
+        let what = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.clone())
+            .unwrap_or_else(|| "unknown panic".into());
+        Error::internal(format!("internal error: {what}"))
+            .with_hint("this is a bug in spec-kitty; please report it with the command you ran")
+    }
+}
+
+/// Replace the default panic message (printed raw, before any JSON) with a
+/// hook that only remembers it, so the caller reports it as an error.
+pub fn catch_panics() -> Panicked {
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let keep = slot.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        if let Ok(mut m) = keep.lock() {
+            m.get_or_insert(format!("{msg}{at}"));
+        }
+    }));
+    Panicked(slot)
+}
+
 /// Print a serialisable value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) {
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut out = std::io::stdout().lock();
     let text = serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise output: {e}\"}}"));
@@ -208,10 +262,77 @@ pub fn print_json_error(e: &Error) {
 /// The human form of an error on stderr: `error: ...` then `hint: ...`.
 pub fn print_error(ctx: &Ctx, e: &Error) {
     let label = paint(ctx.color_err, "error:", style::ERROR);
-    eprintln!("{label} {}", e.message);
+    eprintln!("{label} {}", terminal_safe(&e.message));
     if let Some(h) = &e.hint {
-        eprintln!("{} {h}", paint(ctx.color_err, "hint:", style::HINT));
+        eprintln!(
+            "{} {}",
+            paint(ctx.color_err, "hint:", style::HINT),
+            terminal_safe(h)
+        );
     }
+}
+
+/// One value of repo or server text (a title, a name, a note) for a human
+/// line: every control character, newlines included, written as an escape
+/// (`\n`, `\u{1b}`), so the value stays on its line and cannot drive the
+/// terminal. `--json` needs nothing: JSON strings escape them.
+pub fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The last guard before the terminal, applied to every human line printed
+/// (say, warn, errors, questions): control characters other than newline and
+/// tab are written as escapes (`\r`, `\u{7}`, `\u{1b}`), so no text can move
+/// the cursor, clear the screen, set the title or ring the bell. An escape
+/// that is a plain colour sequence (`ESC [ digits ; m`, what `--color` writes)
+/// is kept.
+pub fn terminal_safe(line: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !line.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        let sgr = (c == '\u{1b}')
+            .then(|| sgr_len(rest))
+            .flatten()
+            .and_then(|n| rest.split_at_checked(n));
+        if let Some((seq, after)) = sgr {
+            out.push_str(seq);
+            rest = after;
+            continue;
+        }
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The byte length of a colour sequence (`ESC [` digits and `;` then `m`) at
+/// the start of `s`, if there is one.
+fn sgr_len(s: &str) -> Option<usize> {
+    let body = s.strip_prefix("\u{1b}[")?;
+    let params = body
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (body.as_bytes().get(params) == Some(&b'm')).then_some(2 + params + 1)
 }
 
 fn paint(on: bool, text: &str, style: anstyle::Style) -> String {
@@ -219,5 +340,23 @@ fn paint(on: bool, text: &str, style: anstyle::Style) -> String {
         format!("{style}{text}{style:#}")
     } else {
         text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{esc, terminal_safe};
+
+    #[test]
+    fn values_are_escaped_whole_and_lines_keep_only_colour() {
+        assert_eq!(esc("plain — ok"), "plain — ok");
+        assert_eq!(esc("a\nb\r\u{7}\u{1b}[2J"), "a\\nb\\r\\u{7}\\u{1b}[2J");
+        assert_eq!(terminal_safe("two\nlines\tok"), "two\nlines\tok");
+        assert_eq!(
+            terminal_safe("\u{1b}[1;32mok\u{1b}[0m \u{1b}]0;t\u{7}\u{1b}[2J\r\u{9b}x"),
+            "\u{1b}[1;32mok\u{1b}[0m \\u{1b}]0;t\\u{7}\\u{1b}[2J\\r\\u{9b}x"
+        );
+        assert_eq!(terminal_safe("\u{1b}"), "\\u{1b}");
+        assert_eq!(terminal_safe("\u{1b}[12"), "\\u{1b}[12");
     }
 }

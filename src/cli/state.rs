@@ -7,7 +7,6 @@
 
 use crate::cli::Ctx;
 use crate::merge::autocommit::{self, AutoCommit, Stamps};
-use crate::merge::record;
 use crate::project::Project;
 use crate::status::drivers;
 
@@ -64,15 +63,15 @@ pub fn before(ctx: &Ctx, path: Vec<String>, args: &[std::ffi::OsString]) -> Opti
     let project = ctx.project().ok()?.clone();
     let stamps = (project.is_git()
         && !matches(COMMITTERS, &path)
-        && record::auto_commit_enabled(&project.root))
+        && crate::config::auto_commit_enabled(&project.root))
     .then(|| Stamps::take(&project));
     let wp = args
         .iter()
         .filter_map(|a| a.to_str())
         .find(|a| {
-            a.len() >= 3
-                && a[..2].eq_ignore_ascii_case("WP")
-                && a[2..].bytes().all(|b| b.is_ascii_digit())
+            a.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("WP"))
+                && a.len() > 2
+                && a.bytes().skip(2).all(|b| b.is_ascii_digit())
         })
         .map(str::to_ascii_uppercase);
     Some(Before {

@@ -163,11 +163,12 @@ fn dechunk(mut body: &str) -> String {
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
             break;
         };
-        if n == 0 || rest.len() < n {
+        // A size that does not fall on a character boundary is a broken body.
+        let Some((chunk, after)) = (n > 0).then(|| rest.split_at_checked(n)).flatten() else {
             break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].strip_prefix("\r\n").unwrap_or(&rest[n..]);
+        };
+        out.push_str(chunk);
+        body = after.strip_prefix("\r\n").unwrap_or(after);
     }
     out
 }
@@ -186,7 +187,7 @@ fn answers_for(project: &Project, port: u16, token: &str) -> Option<serde_json::
     if code != 200 {
         return None;
     }
-    let health: serde_json::Value = serde_json::from_str(&body).ok()?;
+    let health: serde_json::Value = crate::bounds::json(&body).ok()?;
     if !same_path(health.get("project_path")?.as_str()?, &project.root) {
         return None;
     }

@@ -743,7 +743,7 @@ fn given_token(headers: &HeaderMap, body: &str) -> Option<String> {
     {
         return Some(t.to_string());
     }
-    serde_json::from_str::<serde_json::Value>(body)
+    crate::bounds::json::<serde_json::Value>(body)
         .ok()?
         .get("token")?
         .as_str()

@@ -43,7 +43,7 @@ pub enum InitError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// `.kittify/config.yaml` is not YAML (read again to add agents to it).
     #[error("{}: {source}", located(.path, *.line))]
@@ -51,7 +51,7 @@ pub enum InitError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     #[error("{}: expected a mapping with agents.available as a list", .path.display())]
     ConfigShape { path: PathBuf },
@@ -63,11 +63,11 @@ pub enum InitError {
         source: serde_yaml::Error,
     },
     /// `.kittify/managed-files.json` is not the manifest's JSON.
-    #[error("{}:{}: {source}", .path.display(), .source.line())]
+    #[error("{}: {source}", crate::error::located(.path, .source.line()))]
     BadManifest {
         path: PathBuf,
         #[source]
-        source: serde_json::Error,
+        source: crate::bounds::DocError,
     },
     #[error("cannot {action} {}: {source}", .path.display())]
     Io {

@@ -38,7 +38,7 @@ impl Manifest {
             return Ok(Manifest::default());
         }
         let text = fsutil::read_to_string(&path).map_err(InitError::Fs)?;
-        serde_json::from_str(&text).map_err(|source| InitError::BadManifest { path, source })
+        crate::bounds::json(&text).map_err(|source| InitError::BadManifest { path, source })
     }
 
     /// The manifest's bytes: pretty JSON with sorted paths and a trailing newline,

@@ -26,8 +26,7 @@ pub use error::InitError;
 
 type Result<T> = std::result::Result<T, InitError>;
 
-pub const CONFIG_PATH: &str = ".kittify/config.yaml";
-pub const METADATA_PATH: &str = ".kittify/metadata.yaml";
+pub use crate::config::{CONFIG_PATH, METADATA_PATH};
 
 /// The line that marks the block of `.gitignore` entries spec-kitty maintains.
 pub const GITIGNORE_MARKER: &str = "# Added by Spec Kitty CLI (auto-managed)";
@@ -117,9 +116,9 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
 fn read_configured_agents(config: &Path) -> Result<(Vec<&'static Agent>, Vec<String>)> {
     let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
     let doc: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|source| InitError::BadConfig {
+        crate::bounds::yaml(&text).map_err(|source| InitError::BadConfig {
             path: config.to_path_buf(),
-            line: source.location().map(|l| l.line()),
+            line: source.line(),
             source,
         })?;
     let mut known = Vec::new();
@@ -532,9 +531,9 @@ fn new_config(selected: &[&'static Agent]) -> String {
 fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
     let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
     let mut doc: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|source| InitError::BadConfigToUpdate {
+        crate::bounds::yaml(&text).map_err(|source| InitError::BadConfigToUpdate {
             path: config.to_path_buf(),
-            line: source.location().map(|l| l.line()),
+            line: source.line(),
             source,
         })?;
     let bad = || InitError::ConfigShape {
@@ -767,6 +766,8 @@ mod tests {
         assert!(e
             .source()
             .unwrap()
+            .source()
+            .unwrap()
             .downcast_ref::<serde_yaml::Error>()
             .is_some());
         assert!(crate::Error::from(e)
@@ -778,6 +779,8 @@ mod tests {
         let e = Manifest::load(dir.path()).unwrap_err();
         assert!(matches!(&e, InitError::BadManifest { .. }), "{e:?}");
         assert!(e
+            .source()
+            .unwrap()
             .source()
             .unwrap()
             .downcast_ref::<serde_json::Error>()

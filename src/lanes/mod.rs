@@ -33,7 +33,7 @@ pub enum LanesError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// `lane_strategy` is not one of [`Strategy::NAMES`].
     #[error("{}: lane_strategy must be one of {}", crate::error::located(.path, *.line), Strategy::NAMES.join(", "))]
@@ -44,7 +44,7 @@ pub enum LanesError {
         path: PathBuf,
         line: usize,
         #[source]
-        source: serde_json::Error,
+        source: crate::bounds::DocError,
     },
     /// lanes.json names another mission's directory.
     #[error("{}: `mission_slug` is {found:?} but the file is in mission {slug}; it was copied from another mission or the directory was renumbered", .path.display())]
@@ -143,20 +143,20 @@ impl Strategy {
     /// The project's strategy: `lane_strategy` in `.kittify/config.yaml`, else `parallel`.
     pub fn configured(project: &crate::project::Project) -> Result<Strategy> {
         Ok(
-            Strategy::from_config(&project.root.join(crate::init::CONFIG_PATH))?
+            Strategy::from_config(&project.root.join(crate::config::CONFIG_PATH))?
                 .unwrap_or_default(),
         )
     }
 
     /// `lane_strategy` in `.kittify/config.yaml`, if set.
     pub fn from_config(config: &Path) -> Result<Option<Strategy>> {
-        let Ok(text) = std::fs::read_to_string(config) else {
+        let Ok(text) = crate::fsutil::read_to_string(config) else {
             return Ok(None);
         };
         let doc: serde_yaml::Value =
-            serde_yaml::from_str(&text).map_err(|source| LanesError::ConfigYaml {
+            crate::bounds::yaml(&text).map_err(|source| LanesError::ConfigYaml {
                 path: config.to_path_buf(),
-                line: source.location().map(|l| l.line()),
+                line: source.line(),
                 source,
             })?;
         let Some(v) = doc.get("lane_strategy") else {
@@ -178,6 +178,38 @@ impl Strategy {
     }
 }
 
+/// The branch a mission's work lands on: meta.json's `target_branch`, else the
+/// branch lanes.json was computed on, else `main`.
+pub fn target_branch(mission: &crate::mission::Mission, lanes: Option<&LanesManifest>) -> String {
+    mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| {
+            lanes
+                .map(|l| l.target_branch.clone())
+                .filter(|t| !t.is_empty())
+        })
+        .unwrap_or_else(|| "main".into())
+}
+
+/// The tip of the lane branch a code WP works on, if the branch exists:
+/// `(branch, commit)`.
+pub fn lane_tip_of(
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    wp_id: &str,
+) -> Option<(String, git2::Oid)> {
+    let lanes = LanesManifest::for_mission(mission).ok()??;
+    let lane = lanes.lane_for_wp(wp_id)?;
+    if lane.lane_id == PLANNING_LANE || !project.is_git() {
+        return None;
+    }
+    let branch = model::lane_branch(&mission.slug, &lane.lane_id);
+    let repo = git2::Repository::open(&project.root).ok()?;
+    let tip = crate::git::branch_tip(&repo, &branch)?;
+    Some((branch, tip))
+}
+
 #[cfg(test)]
 mod error_tests {
     use super::*;
@@ -193,7 +225,12 @@ mod error_tests {
             matches!(e, LanesError::ManifestJson { line: 3, .. }),
             "{e:?}"
         );
-        assert!(e.source().unwrap().is::<serde_json::Error>());
+        assert!(e
+            .source()
+            .unwrap()
+            .source()
+            .unwrap()
+            .is::<serde_json::Error>());
         let e = crate::Error::from(e);
         assert!(
             e.message.contains("lanes.json:3: invalid lanes.json: "),
@@ -243,6 +280,11 @@ mod error_tests {
         std::fs::write(&p, "a: [\n").unwrap();
         let e = Strategy::from_config(&p).unwrap_err();
         assert!(matches!(e, LanesError::ConfigYaml { .. }), "{e:?}");
-        assert!(e.source().unwrap().is::<serde_yaml::Error>());
+        assert!(e
+            .source()
+            .unwrap()
+            .source()
+            .unwrap()
+            .is::<serde_yaml::Error>());
     }
 }

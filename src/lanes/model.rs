@@ -76,9 +76,9 @@ impl LanesManifest {
         }
         let text = fsutil::read_to_string(path)?;
         let manifest: LanesManifest =
-            serde_json::from_str(&text).map_err(|source| LanesError::ManifestJson {
+            crate::bounds::json(&text).map_err(|source| LanesError::ManifestJson {
                 path: path.to_path_buf(),
-                line: source.line(),
+                line: source.line().unwrap_or(1),
                 source,
             })?;
         manifest.validate(path)?;

@@ -353,7 +353,7 @@ pub(crate) fn dependency_problems(
                 if theirs == lane.lane_id {
                     continue;
                 }
-                if let Some(c) = workspace::handoff::approved_commit(&events, d) {
+                if let Some(c) = crate::status::work::approved_commit(&events, d) {
                     needed.entry(theirs).or_default().push((w, d, c));
                 }
             }

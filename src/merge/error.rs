@@ -111,7 +111,7 @@ pub enum MergeError {
         path: PathBuf,
         line: usize,
         #[source]
-        source: serde_json::Error,
+        source: crate::bounds::DocError,
     },
 
     #[error("bad commit id {id:?} in merge state")]
@@ -443,7 +443,7 @@ mod tests {
         let e = Error::from(MergeError::BadState {
             path: "/r/.git/spec-kitty-merge/001-x.json".into(),
             line: 1,
-            source,
+            source: source.into(),
         });
         assert!(
             e.message
@@ -459,7 +459,7 @@ mod tests {
         let MergeError::BadState { source, .. } = typed else {
             panic!("{typed:?}")
         };
-        assert!(source.is_syntax() || source.is_eof());
+        assert!(matches!(source, crate::bounds::DocError::Json(_)));
     }
 
     #[test]

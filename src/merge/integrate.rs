@@ -3,7 +3,7 @@
 //! Callers point the repository's object database at an in-memory backend first
 //! when nothing may be written at all.
 
-use git2::{Commit, Index, Oid, Repository, Signature, Sort};
+use git2::{Commit, Oid, Repository, Signature, Sort};
 
 use super::MergeError;
 use super::{contains, short, LaneAction, Strategy};
@@ -469,18 +469,7 @@ fn replay(
 }
 
 /// The paths with conflicts in a merge index, sorted and deduplicated.
-pub(crate) fn conflict_paths(index: &Index) -> std::result::Result<Vec<String>, git2::Error> {
-    let mut out = Vec::new();
-    for c in index.conflicts()? {
-        let c = c?;
-        for entry in [&c.our, &c.their, &c.ancestor].into_iter().flatten() {
-            out.push(String::from_utf8_lossy(&entry.path).into_owned());
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
+pub(crate) use crate::git::conflict_paths;
 
 /// Files that differ between two commits' trees.
 pub(crate) fn changed_files(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {

@@ -215,10 +215,10 @@ fn read_state(project: &Project, slug: &str) -> Result<Option<MergeState>> {
         return Ok(None);
     }
     let text = fsutil::read_to_string(&path)?;
-    serde_json::from_str(&text)
+    crate::bounds::json(&text)
         .map(Some)
         .map_err(|source| MergeError::BadState {
-            line: source.line(),
+            line: source.line().unwrap_or(1),
             path,
             source,
         })
@@ -1678,6 +1678,8 @@ mod tests {
         };
         assert_eq!((p, *line), (&path, 3));
         assert!(std::error::Error::source(&e)
+            .unwrap()
+            .source()
             .unwrap()
             .downcast_ref::<serde_json::Error>()
             .is_some());

@@ -25,7 +25,7 @@ pub mod reflock;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use git2::{BranchType, Oid, Repository};
+use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
 use crate::lanes::{ExecLane, LanesManifest, PLANNING_LANE};
@@ -77,19 +77,7 @@ pub struct CodeLane {
     pub depends_on: Vec<String>,
 }
 
-/// The branch the mission lands on: meta.json, then lanes.json, then `main`
-/// (the same order the lane workspaces use).
-pub fn target_branch(mission: &Mission, lanes: Option<&LanesManifest>) -> String {
-    mission
-        .target_branch()
-        .map(str::to_string)
-        .or_else(|| {
-            lanes
-                .filter(|l| !l.target_branch.is_empty())
-                .map(|l| l.target_branch.clone())
-        })
-        .unwrap_or_else(|| "main".into())
-}
+pub use crate::lanes::target_branch;
 
 /// The mission's code lanes in dependency order (a lane after every lane it
 /// depends on; otherwise in lanes.json order), and notes about the lanes left
@@ -199,19 +187,11 @@ pub fn code_lanes(
     Ok((out, notes))
 }
 
-/// The tip of a local branch, if the branch exists.
-pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
-    repo.find_branch(branch, BranchType::Local)
-        .ok()?
-        .get()
-        .peel_to_commit()
-        .ok()
-        .map(|c| c.id())
-}
+pub use crate::git::{branch_tip, short, short_str};
 
 /// Does `commit` contain `ancestor` (equal, or a descendant of it)?
 pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool> {
-    Ok(commit == ancestor || repo.graph_descendant_of(commit, ancestor)?)
+    Ok(crate::git::contains(repo, commit, ancestor)?)
 }
 
 /// Open the main checkout's repository, or explain that lanes need git.
@@ -224,28 +204,9 @@ pub fn open_repo(project: &Project) -> Result<Repository> {
     Ok(Repository::open(&project.root)?)
 }
 
-/// The repository's git configuration as git itself reads it: libgit2 does not
-/// know `GIT_CONFIG_GLOBAL`, so when it is set, that file replaces the global level.
-pub fn git_config(repo: &Repository) -> Result<git2::Config> {
-    let mut cfg = repo.config()?;
-    if let Some(path) = crate::env::git_config_global() {
-        if path.is_file() {
-            cfg.add_file(&path, git2::ConfigLevel::Global, true)?;
-        }
-    }
-    Ok(cfg.snapshot()?)
-}
-
-/// `user.name` and `user.email` the way git resolves the committer:
-/// `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL`, then the configuration.
+/// `user.name` and `user.email` the way git resolves the committer.
 pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>)> {
-    let cfg = git_config(repo)?;
-    let (name, email) = crate::env::git_committer();
-    let pick = |env: Option<String>, key: &str| {
-        env.or_else(|| cfg.get_string(key).ok())
-            .filter(|s| !s.trim().is_empty())
-    };
-    Ok((pick(name, "user.name"), pick(email, "user.email")))
+    Ok(crate::git::identity(repo)?)
 }
 
 /// What a merge did (or would do) with one lane; serialised as the strings the
@@ -263,14 +224,4 @@ pub enum LaneAction {
     Conflict,
     /// Not reached: the merge stopped before this lane.
     Pending,
-}
-
-/// The first seven hex digits of a commit id.
-pub fn short(oid: Oid) -> String {
-    short_str(&oid.to_string())
-}
-
-/// The first seven characters of a commit id given as text.
-pub fn short_str(id: &str) -> String {
-    id.chars().take(7).collect()
 }

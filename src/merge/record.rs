@@ -323,23 +323,6 @@ pub fn record_mission(
     })
 }
 
-/// `auto_commit` in `.kittify/config.yaml`: `agents.auto_commit`, else a
-/// top-level `auto_commit` (where the reference looks). Absent or unreadable:
-/// false, spec-kitty's default (nothing commits unless asked).
-pub fn auto_commit_enabled(root: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(root.join(crate::init::CONFIG_PATH)) else {
-        return false;
-    };
-    let Ok(doc) = serde_yaml::from_str::<serde_yaml::Value>(&text) else {
-        return false;
-    };
-    doc.get("agents")
-        .and_then(|a| a.get("auto_commit"))
-        .or_else(|| doc.get("auto_commit"))
-        .and_then(serde_yaml::Value::as_bool)
-        .unwrap_or(false)
-}
-
 /// Before the first code lane of a mission is created: lane worktrees branch
 /// from the target's last commit, so whatever spec-kitty wrote that is not in
 /// that commit is missing there. The project's own files (`.kittify/`,

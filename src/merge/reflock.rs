@@ -116,7 +116,7 @@ pub fn recover_killed_commits(repo: &Repository) -> Result<Vec<PathBuf>> {
         let intent: Option<Intent> = fsutil::read_capped(&path, 4096)
             .ok()
             .flatten()
-            .and_then(|t| serde_json::from_str(&t).ok());
+            .and_then(|t| crate::bounds::json(&t).ok());
         if let Some(i) = intent.filter(|i| i.pid == pid) {
             if let RefLock::Cleared(lock) =
                 clear_if_ours(repo, &i.branch, |t| t.is_empty() || t == i.commit)?

@@ -7,9 +7,6 @@ use crate::confine::ConfineError;
 use crate::error::{Diagnose, Kind};
 use crate::fsutil::{FsError, LockError};
 use crate::ids::IdError;
-use crate::lanes::LanesError;
-use crate::status::StatusError;
-use crate::tasks_md::TasksError;
 
 /// A mission as an error lists it: its directory name and mission_id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,11 +27,11 @@ impl Listed {
 #[derive(Debug, thiserror::Error)]
 pub enum MissionError {
     // meta.json
-    #[error("{}:{}: invalid JSON: {source}", .path.display(), .source.line())]
+    #[error("{}: invalid JSON: {source}", crate::error::located(.path, .source.line()))]
     InvalidMetaJson {
         path: PathBuf,
         #[source]
-        source: serde_json::Error,
+        source: crate::bounds::DocError,
     },
     #[error("{}: expected a JSON object", .path.display())]
     MetaNotAnObject { path: PathBuf },
@@ -149,22 +146,9 @@ pub enum MissionError {
     /// An id check ([`crate::ids`]).
     #[error("{0}")]
     Ids(#[from] IdError),
-    /// The status log or a WP lookup ([`crate::status`]).
-    #[error("{0}")]
-    Status(#[from] StatusError),
-    /// lanes.json ([`crate::lanes`]).
-    #[error("{0}")]
-    Lanes(#[from] LanesError),
-    /// WP files ([`crate::tasks_md`]).
-    #[error("{0}")]
-    TasksMd(#[from] TasksError),
     /// A confined removal ([`crate::confine`]).
     #[error("{0}")]
     Confine(#[from] ConfineError),
-    /// Lane branches ([`crate::workspace`]); boxed, as a workspace error can
-    /// hold a mission error.
-    #[error(transparent)]
-    Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
 fn listing(missions: &[Listed]) -> String {
@@ -193,9 +177,6 @@ impl MissionError {
             source,
         }
     }
-    pub(super) fn workspace(e: crate::workspace::WorkspaceError) -> Self {
-        MissionError::Workspace(Box::new(e))
-    }
 
     /// The kind, hint and details of a wrapped error, which speaks for itself.
     fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
@@ -203,13 +184,9 @@ impl MissionError {
         let d: &dyn Diagnose = match self {
             Fs(e) => e,
             Ids(e) => e,
-            Status(e) => e,
-            Lanes(e) => e,
-            TasksMd(e) => e,
             Confine(e) => e,
             Lock(e) => e,
             Git(e) => e,
-            Workspace(e) => e.as_ref(),
             _ => return None,
         };
         Some((d.kind(), d.hint(), d.details()))
@@ -261,7 +238,7 @@ impl Diagnose for MissionError {
             }
             UnknownAction { .. } => format!(
                 "choose one of: {}",
-                super::context::ACTIONS.join(", ")
+                super::ACTIONS.join(", ")
             ),
             NothingReady { mission, .. } => format!(
                 "see the board: `spec-kitty agent tasks status --mission {mission}`"

@@ -2,17 +2,27 @@
 //! identity, creation under a lock, and resolving what a user typed into one.
 
 pub mod branch;
-pub mod context;
 mod create;
-pub mod delete;
 mod error;
-pub mod requirements;
 mod select;
 pub mod types;
 
 pub use create::{backfill_identity, create, validate_slug, Backfilled, CreateOptions, Created};
 pub use error::{Listed, MissionError};
 pub use select::{infer_from_path, resolve, Selector};
+
+/// The actions an agent can ask context for.
+pub const ACTIONS: &[&str] = &[
+    "specify",
+    "plan",
+    "tasks",
+    "tasks_outline",
+    "tasks_packages",
+    "implement",
+    "review",
+    "accept",
+    "merge",
+];
 
 use std::path::{Path, PathBuf};
 
@@ -155,7 +165,7 @@ pub fn write_meta_file(path: &Path, meta: &Map<String, Value>) -> Result<()> {
 pub fn read_meta(path: &Path) -> Result<Map<String, Value>> {
     let text = fsutil::read_to_string(path).map_err(MissionError::Fs)?;
     let value: Value =
-        serde_json::from_str(&text).map_err(|source| MissionError::InvalidMetaJson {
+        crate::bounds::json(&text).map_err(|source| MissionError::InvalidMetaJson {
             path: path.to_path_buf(),
             source,
         })?;
@@ -258,6 +268,16 @@ pub fn list(project: &Project) -> Result<Vec<Mission>> {
     Ok(names.iter().map(|p| Mission::load(p)).collect())
 }
 
+/// The run log of a mission: in the git directory, or without one in
+/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
+pub fn run_log_path(project: &crate::project::Project, mission: &Mission) -> std::path::PathBuf {
+    match &project.git_common_dir {
+        Some(g) => g.join("spec-kitty").join("runs"),
+        None => project.kittify_dir().join("runtime").join("next"),
+    }
+    .join(format!("{}.jsonl", mission.slug))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +303,8 @@ mod tests {
         let e = read("{\n  \"slug\": \n");
         assert!(matches!(&e, MissionError::InvalidMetaJson { .. }), "{e:?}");
         assert!(e
+            .source()
+            .unwrap()
             .source()
             .unwrap()
             .downcast_ref::<serde_json::Error>()

@@ -41,7 +41,7 @@ pub enum NextError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// `agents.reviewers` in `.kittify/config.yaml` is not a list of names.
     #[error("{}: agents.reviewers must be a list of agent names", crate::error::located(.path, *.line))]
@@ -217,21 +217,15 @@ pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
 /// is no file or no list; an error naming the file and line when the file is
 /// not YAML or the list is not a list of names.
 fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
-    let path = project.root.join(crate::init::CONFIG_PATH);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => {
-            return Err(NextError::Io {
-                action: "read",
-                path,
-                source,
-            })
-        }
+    let path = project.root.join(crate::config::CONFIG_PATH);
+    let text = match fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(NextError::Fs(e)),
     };
     let v: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|source| NextError::ConfigYaml {
-            line: source.location().map(|l| l.line()),
+        crate::bounds::yaml(&text).map_err(|source| NextError::ConfigYaml {
+            line: source.line(),
             path: path.clone(),
             source,
         })?;
@@ -768,15 +762,7 @@ fn wrap_up_step(desk: &Desk, board: &Board, d: &mut Decision) {
     }
 }
 
-/// The run log of a mission: in the git directory, or without one in
-/// `.kittify/runtime/next/` (which init's .gitignore covers); never in tracked files.
-pub fn run_log_path(project: &Project, mission: &Mission) -> PathBuf {
-    match &project.git_common_dir {
-        Some(g) => g.join("spec-kitty").join("runs"),
-        None => project.kittify_dir().join("runtime").join("next"),
-    }
-    .join(format!("{}.jsonl", mission.slug))
-}
+pub use crate::mission::run_log_path;
 
 /// What [`record`] appended to, and the lines of the log it could not read.
 #[derive(Debug, Clone)]
@@ -829,6 +815,7 @@ pub fn record(
         let torn = i + 1 == line_count;
         let parsed = std::str::from_utf8(raw)
             .map_err(|e| format!("not valid UTF-8 (byte {})", e.valid_up_to()))
+            // bounds: one line of the append-only run log (serde_json's depth limit).
             .and_then(|t| serde_json::from_str::<Value>(t).map_err(|e| e.to_string()));
         match parsed {
             Ok(v) if v["event"] == "decision" && v["agent"] == agent => previous = Some(v),
@@ -901,6 +888,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(e
+            .source()
+            .unwrap()
             .source()
             .unwrap()
             .downcast_ref::<serde_yaml::Error>()

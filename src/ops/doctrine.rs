@@ -94,10 +94,7 @@ fn text(v: &Value) -> String {
 
 fn read_artifact(kind: &str, path: &Path) -> Option<Artifact> {
     let t = crate::fsutil::read_capped(path, MAX_ARTIFACT).ok()??;
-    if crate::bounds::yaml_too_deep(&t, crate::bounds::MAX_YAML_DEPTH).is_some() {
-        return None;
-    }
-    let y: serde_yaml::Value = serde_yaml::from_str(&t).ok()?;
+    let y: serde_yaml::Value = crate::bounds::yaml(&t).ok()?;
     let data: Map<String, Value> = match serde_json::to_value(y).ok()? {
         Value::Object(m) => m,
         _ => return None,
@@ -277,7 +274,7 @@ pub fn load_session(project: &Project) -> Result<Option<Session>> {
         return Ok(None);
     };
     // The reference treats an unreadable file as no session; so do we.
-    Ok(match serde_json::from_str::<Value>(&t) {
+    Ok(match crate::bounds::json::<Value>(&t) {
         Ok(Value::Object(doc)) => Some(Session { doc }),
         _ => None,
     })

@@ -79,11 +79,8 @@ fn load_seed(path: &Path, scope: &str) -> Result<Vec<Term>> {
     let Some(text) = crate::fsutil::read_capped(path, MAX_FILE)? else {
         return Ok(Vec::new());
     };
-    if let Some(line) = crate::bounds::yaml_too_deep(&text, crate::bounds::MAX_YAML_DEPTH) {
-        return Err(Error::parse(path, Some(line), "YAML nested too deep"));
-    }
-    let doc: serde_yaml::Value = serde_yaml::from_str(&text)
-        .map_err(|e| Error::parse(path, e.location().map(|l| l.line()), e))?;
+    let doc: serde_yaml::Value =
+        crate::bounds::yaml(&text).map_err(|e| Error::parse(path, e.line(), e))?;
     let Some(terms) = doc.get("terms") else {
         return Err(Error::parse(
             path,
@@ -154,6 +151,7 @@ fn all_events(project: &Project) -> Result<Vec<Value>> {
         out.extend(
             text.lines()
                 .filter(|l| !l.trim().is_empty())
+                // bounds: one line of an append-only log (serde_json's depth limit).
                 .filter_map(|l| serde_json::from_str::<Value>(l).ok())
                 .filter(Value::is_object),
         );

@@ -2,14 +2,81 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod context;
+pub mod delete;
 pub mod doctrine;
+pub mod finalize;
 pub mod glossary;
 pub mod merge_cleanup;
 pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;
+pub mod requirements;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;
 pub mod status_validate;
 pub mod sync;
+pub mod validate;
+
+use crate::error::{Diagnose, Kind};
+
+/// The error of an operation that composes several data modules: the typed
+/// error of the module that failed, kept whole. Its message is that error's
+/// text; kind (exit code), hint and `--json` details are its own.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error(transparent)]
+    Mission(#[from] crate::mission::MissionError),
+    #[error(transparent)]
+    Status(#[from] crate::status::StatusError),
+    #[error(transparent)]
+    Lanes(#[from] crate::lanes::LanesError),
+    #[error(transparent)]
+    Tasks(#[from] crate::tasks_md::TasksError),
+    #[error(transparent)]
+    Workspace(#[from] crate::workspace::WorkspaceError),
+}
+
+impl OpError {
+    fn inner(&self) -> &dyn Diagnose {
+        match self {
+            OpError::Mission(e) => e,
+            OpError::Status(e) => e,
+            OpError::Lanes(e) => e,
+            OpError::Tasks(e) => e,
+            OpError::Workspace(e) => e,
+        }
+    }
+}
+
+impl Diagnose for OpError {
+    fn kind(&self) -> Kind {
+        self.inner().kind()
+    }
+    fn hint(&self) -> Option<String> {
+        self.inner().hint()
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        self.inner().details()
+    }
+}
+
+/// The failures of the ground floor reach an operation's caller as the mission
+/// error they always were (same message, kind and hint).
+macro_rules! through_mission {
+    ($($t:ty),*) => {$(
+        impl From<$t> for OpError {
+            fn from(e: $t) -> Self {
+                OpError::Mission(e.into())
+            }
+        }
+    )*};
+}
+through_mission!(
+    git2::Error,
+    crate::fsutil::LockError,
+    crate::fsutil::FsError,
+    crate::confine::ConfineError,
+    crate::ids::IdError
+);

@@ -309,7 +309,7 @@ impl Policy {
                 raw.len()
             )));
         }
-        let value: Value = serde_json::from_str(raw)
+        let value: Value = crate::bounds::json(raw)
             .map_err(|e| policy_error(format!("--policy is not valid JSON: {e}")))?;
         Policy::from_value(&value)
     }

@@ -62,7 +62,7 @@ pub fn emit(project: &Project, mission: &Mission, req: &EmitRequest) -> Result<E
     }
     let evidence = match &req.evidence_json {
         None => None,
-        Some(text) => match serde_json::from_str::<Value>(text) {
+        Some(text) => match crate::bounds::json::<Value>(text) {
             Ok(v @ Value::Object(_)) => Some(v),
             Ok(_) => {
                 return Err(Error::user("--evidence-json must be a JSON object")

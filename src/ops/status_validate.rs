@@ -86,6 +86,7 @@ fn raw_events(path: &Path) -> Result<(Vec<Value>, Vec<String>)> {
         if line.trim().is_empty() {
             continue;
         }
+        // bounds: one line of the append-only log (serde_json's depth limit).
         match serde_json::from_str::<Value>(line) {
             Ok(v @ Value::Object(_)) => events.push(v),
             Ok(_) => bad.push(format!("line {}: not a JSON object", i + 1)),
@@ -298,7 +299,7 @@ pub fn drift(store: &StatusStore) -> Result<Vec<String>> {
     }
     let disk: Value =
         crate::fsutil::read_capped(&store.snapshot_path, crate::bounds::MAX_TEXT_BYTES)?
-            .and_then(|t| serde_json::from_str(&t).ok())
+            .and_then(|t| crate::bounds::json(&t).ok())
             .unwrap_or(Value::Null);
     let expected = reduce(&store.read()?.events);
     let empty = serde_json::Map::new();
@@ -363,7 +364,7 @@ pub fn validate(project: &Project, mission: &Mission) -> Result<StatusValidation
         errors.extend(done_evidence(&events));
         errors.extend(drift(&store)?);
         let log = store.read()?;
-        let (broken, settled) = crate::status::validate::broken_chains(&log.events);
+        let (broken, settled) = super::validate::broken_chains(&log.events);
         warnings.extend(broken.into_iter().map(|(_, m)| m));
         warnings.extend(settled.into_iter().map(|(_, m)| m));
     }

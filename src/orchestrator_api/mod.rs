@@ -350,9 +350,8 @@ fn writing<T: Serialize>(
     f: impl FnOnce() -> Result<T, OrchError>,
 ) -> Result<Value, OrchError> {
     use crate::merge::autocommit::{self, AutoCommit, Stamps};
-    let stamps =
-        (p.is_git() && !commits_itself && crate::merge::record::auto_commit_enabled(&p.root))
-            .then(|| Stamps::take(p));
+    let stamps = (p.is_git() && !commits_itself && crate::config::auto_commit_enabled(&p.root))
+        .then(|| Stamps::take(p));
     let out = to_value(f()?)?;
     if let Some(common) = &p.git_common_dir {
         if !crate::status::drivers::missing(common, crate::env::current_exe().as_deref()).is_empty()
@@ -475,7 +474,7 @@ pub fn run(verb: Verb, cwd: &Path) -> Result<Value, OrchError> {
             let policy_given = policy(a.policy.as_deref())?;
             let evidence = match &a.evidence_json {
                 None => None,
-                Some(raw) => Some(serde_json::from_str::<Value>(raw).map_err(|e| {
+                Some(raw) => Some(crate::bounds::json::<Value>(raw).map_err(|e| {
                     OrchError::usage(format!("Invalid JSON in --evidence-json: {e}"))
                 })?),
             };

@@ -36,7 +36,7 @@ pub enum ReleaseError {
         path: PathBuf,
         line: Option<usize>,
         #[source]
-        source: serde_yaml::Error,
+        source: crate::bounds::DocError,
     },
     /// The current version is not X.Y.Z (with an optional pre-release).
     #[error("cannot read version {version}")]
@@ -177,8 +177,8 @@ impl Repo {
         }
         let text = fsutil::read_to_string(&p).map_err(ReleaseError::Fs)?;
         let v: serde_yaml::Value =
-            serde_yaml::from_str(&text).map_err(|source| ReleaseError::BadMetadata {
-                line: source.location().map(|l| l.line()),
+            crate::bounds::yaml(&text).map_err(|source| ReleaseError::BadMetadata {
+                line: source.line(),
                 path: p.clone(),
                 source,
             })?;

@@ -166,10 +166,17 @@ pub fn merge_event_log(i: &Inputs<'_>) -> Result<String> {
     const KIND: &str = "status event log";
     let mut logs = Vec::with_capacity(3);
     for (side, bytes) in i.sides() {
-        logs.push(
-            super::logmerge::read(side, bytes)
-                .map_err(|e| i.refuse(KIND, format!("not a {KIND} ({e})")))?,
-        );
+        logs.push(super::logmerge::read(side, bytes).map_err(|e| match e {
+            // A torn event is a damaged log of our own, not another
+            // format: its hint is the repair.
+            StatusError::LogJson { ref source, .. } if source.is_eof() => {
+                StatusError::DriverConflict {
+                    file: i.file(KIND),
+                    source: Box::new(e),
+                }
+            }
+            e => i.refuse(KIND, format!("not a {KIND} ({e})")),
+        })?);
     }
     let merged = super::logmerge::union(&[&logs[0], &logs[1], &logs[2]]).map_err(|e| {
         StatusError::DriverConflict {
@@ -189,7 +196,7 @@ pub fn merge_status_json(i: &Inputs<'_>) -> Result<String> {
         if absent(bytes) {
             continue;
         }
-        let why = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        let why = match crate::bounds::json_bytes::<serde_json::Value>(bytes) {
             Err(e) => Some(format!("not JSON: {e}")),
             Ok(serde_json::Value::Object(m)) => match m.get("work_packages") {
                 Some(serde_json::Value::Object(_)) => None,

@@ -206,6 +206,10 @@ impl Diagnose for StatusError {
                 "one side rewrote an event; keep the right line by hand, then `git add` the log"
                     .into(),
             ),
+            StatusError::LogJson { source, .. } if source.is_eof() => Some(
+                "that line is an event cut short (a crash or a full disk); `spec-kitty agent mission repair-status` drops it and reports it"
+                    .into(),
+            ),
             StatusError::DriverRefused { .. } => Some(
                 "git keeps the file as a conflict: resolve it by hand. spec-kitty's merge drivers only merge their own files (status.events.jsonl, status.json, tasks/WP*.md); if .gitattributes routes other files to them, remove those lines".into(),
             ),

@@ -29,6 +29,7 @@ pub fn read(label: &str, bytes: &[u8]) -> Result<Vec<Payload>> {
             continue;
         }
         let n = i + 1;
+        // bounds: one line of the append-only log (serde_json's depth limit).
         let v: Value = serde_json::from_str(line).map_err(|source| StatusError::LogJson {
             label: label.to_string(),
             line: n,
@@ -131,6 +132,10 @@ pub struct Repair {
     pub markers_dropped: usize,
     /// Lines that repeated an event already kept.
     pub duplicates_dropped: usize,
+    /// Torn lines dropped (1-based line numbers): the start of an event whose
+    /// write was cut short by a crash or a full disk (JSON that stops early,
+    /// or a last line that stops inside a character).
+    pub torn_lines_dropped: Vec<usize>,
     /// Events in the repaired log.
     pub events: usize,
     /// Whether the text changes.
@@ -143,22 +148,48 @@ fn is_marker(line: &str) -> bool {
         .any(|m| line.starts_with(m))
 }
 
-/// Repair a log a text merge left with conflict markers: drop the marker lines,
+/// Is this line the start of an event whose write was cut short: JSON that
+/// begins an object and stops before it ends?
+fn is_torn(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with('{')
+        // bounds: one line of the append-only log (serde_json's depth limit).
+        && serde_json::from_str::<Value>(line)
+            .is_err_and(|e| e.classify() == serde_json::error::Category::Eof)
+}
+
+/// Repair a log a text merge left with conflict markers, or a crash or a full
+/// disk left with a torn line: drop the marker lines and the torn lines (an
+/// event cut short, see [`is_torn`]; a last line cut inside a character),
 /// keep every event once, and write the result in merge order and format. Any
 /// other unreadable line, or one id with two payloads, is an error (nothing
 /// is guessed).
 pub fn repair(label: &str, bytes: &[u8]) -> Result<(String, Repair)> {
-    let text = utf8(label, bytes)?;
-    let mut kept = String::with_capacity(text.len());
     let mut report = Repair::default();
-    for line in lines(text) {
+    // A write cut inside a multi-byte character leaves invalid UTF-8 only at
+    // the very end, on a line of its own: that line is torn.
+    let text = match std::str::from_utf8(bytes) {
+        Err(e) if e.error_len().is_none() => {
+            let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
+            let start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let head = utf8(label, bytes.get(..start).unwrap_or_default())?;
+            report.torn_lines_dropped.push(lines(head).count().max(1));
+            head
+        }
+        _ => utf8(label, bytes)?,
+    };
+    let mut kept = String::with_capacity(text.len());
+    for (i, line) in lines(text).enumerate() {
         if is_marker(line) {
             report.markers_dropped += 1;
+        } else if is_torn(line) {
+            report.torn_lines_dropped.push(i + 1);
         } else {
             kept.push_str(line);
             kept.push('\n');
         }
     }
+    report.torn_lines_dropped.sort_unstable();
     let events = read(label, kept.as_bytes())?;
     let merged = union(&[&events])?;
     report.duplicates_dropped = events.len() - merged.len();
@@ -182,7 +213,7 @@ pub fn has_markers(bytes: &[u8]) -> bool {
 /// case (a cherry-picked duplicate event) heals on the next command.
 pub fn merge_snapshots(base: &[u8], ours: &[u8], theirs: &[u8]) -> String {
     let parse = |b: &[u8]| -> Map<String, Value> {
-        match serde_json::from_slice::<Value>(b) {
+        match crate::bounds::json_bytes::<Value>(b) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         }

@@ -10,7 +10,6 @@ pub mod reduce;
 pub mod store;
 pub mod transitions;
 pub mod unmerged;
-pub mod validate;
 pub mod work;
 pub mod wpmerge;
 

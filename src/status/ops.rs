@@ -160,14 +160,12 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         // It is the reviewed hand-in commit when one was recorded: commits the
         // implementer made on the lane after the hand-in were not reviewed.
         if approving && !file.is_planning_artifact() {
-            if let Some((branch, tip)) =
-                crate::workspace::handoff::lane_tip_of(project, mission, &file.id)
-            {
+            if let Some((branch, tip)) = crate::lanes::lane_tip_of(project, mission, &file.id) {
                 let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
                     .pop()
                     .and_then(|c| git2::Oid::from_str(&c).ok())
                     .unwrap_or(tip);
-                e["repos"] = crate::workspace::handoff::approval_repos(&branch, reviewed);
+                e["repos"] = super::work::approval_repos(&branch, reviewed);
             }
         }
         e
@@ -327,7 +325,7 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
     for path in records {
         let pending: Option<Pending> = fsutil::read_to_string(&path)
             .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
+            .and_then(|t| crate::bounds::json(&t).ok());
         if let Some(p) = pending.filter(|p| {
             crate::ids::is_wp_id(&p.wp_id)
                 && !p.event_ids.is_empty()

@@ -121,9 +121,10 @@ impl StatusStore {
         else {
             return;
         };
-        let describes = fs::read(&self.snapshot_path)
+        let describes = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
             .ok()
-            .and_then(|b| serde_json::from_slice::<Head>(&b).ok())
+            .flatten()
+            .and_then(|t| crate::bounds::json::<Head>(&t).ok())
             .is_some_and(|h| {
                 h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
             });
@@ -676,6 +677,7 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
                 newlines = i;
                 let line = raw.strip_suffix('\r').unwrap_or(raw);
                 if !line.bytes().all(|b| b.is_ascii_whitespace()) {
+                    // bounds: one line of the append-only log (serde_json's depth limit).
                     take(i, serde_json::from_str::<T>(line));
                 }
             }
@@ -685,6 +687,7 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
                 newlines = i;
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if !line.iter().all(u8::is_ascii_whitespace) {
+                    // bounds: one line of the append-only log (serde_json's depth limit).
                     take(i, serde_json::from_slice::<T>(line));
                 }
             }

@@ -10,6 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use git2::{BranchType, Oid, Repository};
+
+use crate::git::{branch_tip, short12 as short};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -79,17 +81,26 @@ fn open(project: &Project) -> Option<Repository> {
     Repository::open(&project.root).ok()
 }
 
-fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
-    repo.find_branch(name, BranchType::Local)
-        .ok()?
-        .get()
-        .peel_to_commit()
-        .ok()
-        .map(|c| c.id())
+/// The `evidence.repos` entry recording a WP's approved commit.
+pub fn approval_repos(branch: &str, commit: Oid) -> Value {
+    serde_json::json!([{"repo": ".", "branch": branch, "commit": commit.to_string()}])
 }
 
-fn short(s: &str) -> &str {
-    s.get(..12).unwrap_or(s)
+/// The commit a WP was approved at: the one recorded by its latest approval
+/// (or done) event that recorded one.
+pub fn approved_commit(events: &[StatusEvent], wp_id: &str) -> Option<Oid> {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.wp_id == wp_id && matches!(e.to_lane, Lane::Approved | Lane::Done))
+        .find_map(|e| {
+            let repos = e.evidence.as_ref()?.get("repos")?.as_array()?;
+            repos.iter().find_map(|r| {
+                r.get("commit")?
+                    .as_str()
+                    .and_then(|c| Oid::from_str(c).ok())
+            })
+        })
 }
 
 /// Refuse to review or approve a code WP whose latest recorded hand-in

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{located, Diagnose, Kind};
 use crate::fsutil::{FsError, LockError};
-use crate::status::StatusError;
 
 fn at(path: &Path, line: Option<usize>) -> String {
     located(path, line)
@@ -196,15 +195,6 @@ pub enum TasksError {
     Fs(#[from] FsError),
     #[error(transparent)]
     Lock(#[from] LockError),
-    /// The status log under finalize (seeding, pending moves).
-    #[error(transparent)]
-    Status(Box<StatusError>),
-}
-
-impl From<StatusError> for TasksError {
-    fn from(e: StatusError) -> Self {
-        TasksError::Status(Box::new(e))
-    }
 }
 
 impl TasksError {
@@ -212,7 +202,6 @@ impl TasksError {
         Some(match self {
             TasksError::Fs(e) => e,
             TasksError::Lock(e) => e,
-            TasksError::Status(e) => e.as_ref(),
             _ => return None,
         })
     }
@@ -282,7 +271,7 @@ impl Diagnose for TasksError {
             | FrontmatterYaml { .. }
             | SerializeFrontmatter { .. }
             | SerializeKey { .. } => return None,
-            Fs(_) | Lock(_) | Status(_) => return self.inner().and_then(Diagnose::hint),
+            Fs(_) | Lock(_) => return self.inner().and_then(Diagnose::hint),
         })
     }
 
@@ -380,14 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn a_status_error_under_finalize_stays_whole() {
-        let e = TasksError::from(StatusError::ForceWithoutReason);
-        assert!(
-            matches!(&e, TasksError::Status(s) if matches!(**s, StatusError::ForceWithoutReason))
-        );
-        let lib = crate::Error::from(e);
-        assert_eq!(lib.message, "a forced move needs an actor and a reason");
-        assert!(lib.hint.unwrap().contains("--force together with --reason"));
+    fn a_lock_error_under_finalize_keeps_its_hint() {
         let lock = TasksError::from(LockError::Timeout {
             what: "finalize-tasks for this mission".into(),
             path: "/x/finalize.lock".into(),

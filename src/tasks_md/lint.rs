@@ -185,7 +185,7 @@ pub fn tasks_md(text: &str, doc: &TasksDoc) -> Vec<(usize, String)> {
             out.push((
                 n,
                 format!(
-                    "`{}` is not read as a work package heading; write `## WP01: Title` (two #, `WP` and two digits)",
+                    "`{}` is not read as a work package heading; write `## WP01: Title` (two #, then `WP` and two or more digits)",
                     l.trim()
                 ),
             ));

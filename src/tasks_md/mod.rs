@@ -2,7 +2,6 @@
 //! finalize pipeline that turns them into a dependency graph and lanes.
 
 mod error;
-pub mod finalize;
 pub mod lint;
 pub mod ownership;
 pub mod parse;

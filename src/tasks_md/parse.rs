@@ -23,7 +23,7 @@ pub(super) fn wp_heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"^(?:##[ \t]+(?:Work[ \t]+Package[ \t]+)?|###[ \t]+)(WP\d{2})(?:\b|:)",
+        r"^(?:##[ \t]+(?:Work[ \t]+Package[ \t]+)?|###[ \t]+)(WP\d{2,})(?:\b|:)",
     )
 }
 
@@ -54,7 +54,7 @@ pub(super) fn depends_on_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?i)\bdepends?[ \t]+on[ \t]+(WP\d{2}(?:[ \t]*(?:,|and)[ \t]*WP\d{2})*)",
+        r"(?i)\bdepends?[ \t]+on[ \t]+(WP\d{2,}(?:[ \t]*(?:,|and)[ \t]*WP\d{2,})*)",
     )
 }
 
@@ -68,12 +68,12 @@ pub(super) fn deps_line_re() -> &'static Regex {
 
 fn bullet_wp_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"^[ \t]*[-*][ \t]+(WP\d{2})\b")
+    re(&R, r"^[ \t]*[-*][ \t]+(WP\d{2,})\b")
 }
 
 pub(super) fn wp_token_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"WP\d{2}")
+    re(&R, r"WP\d{2,}")
 }
 
 pub(super) fn refs_line_re() -> &'static Regex {

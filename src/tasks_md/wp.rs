@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::{Mapping, Value};
 
 use super::error::{Result, TasksError};
+use crate::bounds::DocError;
 use crate::fsutil;
 
 /// One `tasks/WPxx-*.md` file.
@@ -129,33 +130,34 @@ impl WpFile {
             .ok_or_else(|| TasksError::NotWpFileName { path: path_buf() })?;
         let (yaml, body) = split_frontmatter(text)
             .ok_or_else(|| TasksError::NoFrontmatter { path: path_buf() })?;
-        if yaml.len() > crate::bounds::MAX_FRONTMATTER_BYTES {
-            return Err(TasksError::FrontmatterTooBig {
-                path: path_buf(),
-                size: yaml.len(),
-                max: crate::bounds::MAX_FRONTMATTER_BYTES,
-            });
-        }
-        if let Some(line) = crate::bounds::yaml_too_deep(yaml, crate::bounds::MAX_YAML_DEPTH) {
-            return Err(TasksError::FrontmatterTooDeep {
-                path: path_buf(),
-                line: line + 1,
-                max: crate::bounds::MAX_YAML_DEPTH,
-            });
-        }
-        let frontmatter = if yaml.trim().is_empty() {
-            Mapping::new()
-        } else {
-            match serde_yaml::from_str::<Value>(yaml) {
-                Ok(Value::Mapping(m)) => m,
-                Ok(_) => return Err(TasksError::FrontmatterNotMapping { path: path_buf() }),
-                Err(source) => {
-                    return Err(TasksError::FrontmatterYaml {
-                        path: path_buf(),
-                        line: source.location().map(|l| l.line() + 1),
-                        source,
-                    });
-                }
+        // The line numbers are the file's: the frontmatter starts on line 2.
+        let frontmatter = match crate::bounds::yaml::<Value>(yaml) {
+            _ if yaml.trim().is_empty() => Mapping::new(),
+            Ok(Value::Mapping(m)) => m,
+            Ok(_) => return Err(TasksError::FrontmatterNotMapping { path: path_buf() }),
+            Err(DocError::TooBig { size, max }) => {
+                return Err(TasksError::FrontmatterTooBig {
+                    path: path_buf(),
+                    size,
+                    max,
+                })
+            }
+            Err(DocError::TooDeep { line, max }) => {
+                return Err(TasksError::FrontmatterTooDeep {
+                    path: path_buf(),
+                    line: line + 1,
+                    max,
+                })
+            }
+            Err(DocError::Yaml(source)) => {
+                return Err(TasksError::FrontmatterYaml {
+                    path: path_buf(),
+                    line: source.location().map(|l| l.line() + 1),
+                    source,
+                });
+            }
+            Err(DocError::Json(_)) => {
+                return Err(TasksError::FrontmatterNotMapping { path: path_buf() })
             }
         };
         let wp = WpFile {
@@ -405,7 +407,7 @@ impl WpFile {
         let reparsed = if fm.trim().is_empty() {
             Some(Mapping::new())
         } else {
-            match serde_yaml::from_str::<Value>(&fm) {
+            match crate::bounds::yaml::<Value>(&fm) {
                 Ok(Value::Mapping(m)) => Some(m),
                 _ => None,
             }
@@ -472,7 +474,7 @@ pub fn top_level_key(line: &str) -> Option<std::borrow::Cow<'_, str>> {
         if !colon_ends_key(rest) {
             return None;
         }
-        return serde_yaml::from_str::<String>(token).ok().map(Cow::Owned);
+        return crate::bounds::yaml::<String>(token).ok().map(Cow::Owned);
     }
     // A plain key runs to the first `:` followed by a blank or the line's end.
     let bytes = line.as_bytes();

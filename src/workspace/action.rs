@@ -219,7 +219,7 @@ pub fn implement_with(
             && resolve(project, mission, &lanes, &file)
                 .is_ok_and(|w| w.branch.is_some() && !w.path.exists());
         if first_lane {
-            let target = crate::merge::target_branch(mission, Some(&lanes));
+            let target = super::target_branch(mission, Some(&lanes));
             notes.extend(crate::merge::record::check_committed_before_lanes(
                 project, mission, &target,
             )?);
@@ -301,10 +301,6 @@ pub fn implement_with(
         notes,
         scope: None,
     })
-}
-
-fn short(c: &str) -> &str {
-    c.get(..12).unwrap_or(c)
 }
 
 fn file_list(files: &[String]) -> String {
@@ -518,7 +514,7 @@ pub fn review(
     let diff = match (&ws.branch, &scope) {
         (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {
             Ok(d) => {
-                let (claim, hand_in) = (short(&sc.claim_commit), short(&sc.hand_in_commit));
+                let (claim, hand_in) = (crate::git::short12(&sc.claim_commit), crate::git::short12(&sc.hand_in_commit));
                 let flagged = if sc.out_of_scope.is_empty() {
                     String::new()
                 } else {

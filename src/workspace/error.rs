@@ -97,7 +97,7 @@ pub enum WorkspaceError {
     NotACommit { id: String },
 
     /// An approval names a commit this clone does not have.
-    #[error("{wp} was approved at commit {}, which this repository does not have", &commit[..12.min(commit.len())])]
+    #[error("{wp} was approved at commit {}, which this repository does not have", commit.chars().take(12).collect::<String>())]
     MissingApproved {
         wp: String,
         commit: String,
@@ -433,7 +433,7 @@ mod tests {
         // by a module that calls the workspace.
         let ws = WorkspaceError::from(git2::Error::from_str("bad ref"));
         assert_eq!(ws.to_string(), "git: bad ref");
-        let m = Error::from(crate::mission::MissionError::Workspace(Box::new(ws)));
+        let m = Error::from(crate::ops::OpError::Workspace(ws));
         assert_eq!(m.message, "git: bad ref");
     }
 }

@@ -14,15 +14,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use git2::{build::CheckoutBuilder, BranchType, Oid, Repository, Signature};
+use git2::{build::CheckoutBuilder, Oid, Repository, Signature};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::{Result, WorkspaceError};
+use crate::git::branch_tip;
 use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
-use crate::mission::Mission;
-use crate::project::Project;
+use crate::status::work::approved_commit;
 use crate::status::{Lane, Snapshot, StatusEvent};
 use crate::tasks_md::WpFile;
 
@@ -82,53 +81,8 @@ pub fn wait_reason(lanes: &LanesManifest, snap: &Snapshot, wp: &WpFile) -> Optio
     ))
 }
 
-/// The tip of the lane branch a code WP works on, if the branch exists:
-/// `(branch, commit)`.
-pub fn lane_tip_of(project: &Project, mission: &Mission, wp_id: &str) -> Option<(String, Oid)> {
-    let lanes = LanesManifest::for_mission(mission).ok()??;
-    let lane = lanes.lane_for_wp(wp_id)?;
-    if lane.lane_id == PLANNING_LANE || !project.is_git() {
-        return None;
-    }
-    let branch = lane_branch(&mission.slug, &lane.lane_id);
-    let repo = Repository::open(&project.root).ok()?;
-    let tip = branch_tip(&repo, &branch)?;
-    Some((branch, tip))
-}
-
-/// The `evidence.repos` entry recording a WP's approved commit.
-pub fn approval_repos(branch: &str, commit: Oid) -> Value {
-    json!([{"repo": ".", "branch": branch, "commit": commit.to_string()}])
-}
-
-/// The commit a WP was approved at: the one recorded by its latest approval
-/// (or done) event that recorded one.
-pub fn approved_commit(events: &[StatusEvent], wp_id: &str) -> Option<Oid> {
-    events
-        .iter()
-        .rev()
-        .filter(|e| e.wp_id == wp_id && matches!(e.to_lane, Lane::Approved | Lane::Done))
-        .find_map(|e| {
-            let repos = e.evidence.as_ref()?.get("repos")?.as_array()?;
-            repos.iter().find_map(|r| {
-                r.get("commit")?
-                    .as_str()
-                    .and_then(|c| Oid::from_str(c).ok())
-            })
-        })
-}
-
-fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
-    repo.find_branch(name, BranchType::Local)
-        .ok()?
-        .get()
-        .peel_to_commit()
-        .ok()
-        .map(|c| c.id())
-}
-
 fn contains(repo: &Repository, a: Oid, b: Oid) -> bool {
-    a == b || repo.graph_descendant_of(a, b).unwrap_or(false)
+    crate::git::contains(repo, a, b).unwrap_or(false)
 }
 
 /// Work of another lane that a WP builds on.
@@ -239,7 +193,7 @@ pub fn needed_commits(
 
 /// The committer for lane merges: git's own identity when configured.
 fn signature(repo: &Repository) -> Result<Signature<'static>> {
-    if let Ok((Some(name), Some(email))) = crate::merge::git_identity(repo) {
+    if let Ok((Some(name), Some(email))) = crate::git::identity(repo) {
         if let Ok(s) = Signature::now(&name, &email) {
             return Ok(s);
         }
@@ -280,7 +234,7 @@ pub fn integrate(
             let theirs = repo.find_commit(c)?;
             let mut index = repo.merge_commits(&ours, &theirs, None)?;
             if index.has_conflicts() {
-                let files = crate::merge::integrate::conflict_paths(&index)?;
+                let files = crate::git::conflict_paths(&index)?;
                 return Err(WorkspaceError::DependencyConflict(Box::new(
                     super::error::DependencyConflict {
                         for_wp: for_wp.to_string(),

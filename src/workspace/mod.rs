@@ -21,6 +21,8 @@ pub use error::WorkspaceError;
 type Result<T, E = WorkspaceError> = std::result::Result<T, E>;
 
 use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
+
+use crate::git::branch_tip;
 use serde::Serialize;
 
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
@@ -58,19 +60,7 @@ pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
     })
 }
 
-/// The branch a mission's work lands on: meta.json's `target_branch`, else the
-/// branch lanes.json was computed on, else `main`.
-pub fn target_branch(mission: &Mission, lanes: Option<&LanesManifest>) -> String {
-    mission
-        .target_branch()
-        .map(str::to_string)
-        .or_else(|| {
-            lanes
-                .map(|l| l.target_branch.clone())
-                .filter(|t| !t.is_empty())
-        })
-        .unwrap_or_else(|| "main".into())
-}
+pub use crate::lanes::target_branch;
 
 /// The workspace of a WP, without creating anything.
 pub fn resolve(
@@ -196,15 +186,6 @@ fn dependency_lanes<'a>(
         }
     }
     out
-}
-
-fn branch_tip(repo: &Repository, name: &str) -> Option<Oid> {
-    repo.find_branch(name, BranchType::Local)
-        .ok()?
-        .get()
-        .peel_to_commit()
-        .ok()
-        .map(|c| c.id())
 }
 
 /// The branch a lane was started from, judged from the commits: of the target

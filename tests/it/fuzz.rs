@@ -6,8 +6,9 @@ use std::path::Path;
 use proptest::prelude::*;
 use spec_kitty::lanes::plan::{plan, PlanMeta, PlanWp};
 use spec_kitty::lanes::{LanesManifest, Strategy as LaneStrategy};
+use spec_kitty::ops::finalize;
 use spec_kitty::status::store::parse_log;
-use spec_kitty::tasks_md::{finalize, parse, WpFile};
+use spec_kitty::tasks_md::{parse, WpFile};
 
 /// Markdown-ish text built from the pieces the parsers look for.
 fn tasksish() -> impl Strategy<Value = String> {
@@ -189,7 +190,7 @@ fn event(wp: u8, from: usize, to: usize, actor: &str, reason: &str, n: u64) -> S
         to_lane: LANES[to % LANES.len()],
         at: format!("2026-01-01T00:00:{:02}+00:00", n % 60),
         actor: actor.into(),
-        force: n % 2 == 0,
+        force: n.is_multiple_of(2),
         execution_mode: "worktree".into(),
         reason: (!reason.is_empty()).then(|| reason.to_string()),
         review_ref: None,

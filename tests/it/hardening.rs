@@ -259,7 +259,7 @@ fn ids(events: &[StatusEvent]) -> Vec<String> {
 /// second half, where the writes happen.
 fn kill_window(full: Duration, round: usize) -> std::ops::Range<u64> {
     let us = full.as_micros() as u64;
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         0..us * 13 / 10
     } else {
         us / 2..us * 11 / 10

@@ -11,7 +11,8 @@ use proptest::prelude::*;
 use spec_kitty::lanes::plan::{plan, PlanMeta, PlanWp};
 use spec_kitty::lanes::schedule::{start_steps, stats, widest_parallel_set};
 use spec_kitty::lanes::{Strategy as LaneStrategy, PLANNING_LANE};
-use spec_kitty::tasks_md::{finalize, ownership};
+use spec_kitty::ops::finalize;
+use spec_kitty::tasks_md::ownership;
 
 fn meta() -> PlanMeta {
     PlanMeta {

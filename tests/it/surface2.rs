@@ -1293,3 +1293,90 @@ fn doctrine_promote_never_writes_through_a_link_out_of_the_project() {
     assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
     assert!(root.join(".kittify/doctrine/directives/_proposed/007-trade-off-assessment-protocol.directive.yaml").is_file());
 }
+
+// ------------------------------------------------- a project made by our init
+
+#[test]
+fn every_group_works_on_a_project_made_by_init() {
+    let env = TestEnv::new();
+    let root = env.work.join("fresh");
+    fs::create_dir_all(&root).unwrap();
+    env.git(&root, &["init", "-q"]);
+    env.ok(&root, &["init", ".", "--ai", "codex", "--non-interactive"]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "init"]);
+    let m = env.create_mission(&root, "demo");
+    crate::common::write_mission(&m.dir, &m.slug, &crate::common::three_wps());
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    let s = m.slug.as_str();
+    let args = [
+        "agent",
+        "status",
+        "emit",
+        "WP01",
+        "--to",
+        "claimed",
+        "--actor",
+        "claude",
+        "--mission",
+        s,
+    ];
+    let mut out = env.run(&root, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The human line shows the event id's first 12 characters: name them.
+    let log = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    let prefix: String = last["event_id"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(12)
+        .collect();
+    out.stdout = stdout(&out).replace(&prefix, "[EVENT ID]").into_bytes();
+    assert_out!(env, "init_emit", args, &out);
+    let v = env.json(
+        &root,
+        &["agent", "status", "validate", "--mission", s, "--json"],
+    );
+    assert_eq!(v["passed"], true, "{v}");
+    let d = env.json(
+        &root,
+        &["agent", "status", "doctor", "--mission", s, "--json"],
+    );
+    assert_eq!(d["healthy"], true, "{d}");
+    let snap = env.json(
+        &root,
+        &["agent", "status", "materialize", "--mission", s, "--json"],
+    );
+    assert_eq!(snap["work_packages"]["WP01"]["lane"], "claimed");
+    has_reference_keys(
+        &snap,
+        &reference_json("agent-status-materialize.json"),
+        "materialize",
+    );
+    let mt = env.json(
+        &root,
+        &["mission-type", "current", "--mission", s, "--json"],
+    );
+    assert_eq!(mt["mission_type"]["key"], "software-dev");
+    env.ok(&root, &["sync", "status"]);
+    env.ok(&root, &["ops", "log"]);
+    // No glossary yet: the reference's refusal (exit 1), naming the directory.
+    let out = env.run(&root, &["glossary", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(".kittify/glossaries"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.json(&root, &["glossary", "conflicts", "--json"]),
+        serde_json::json!([])
+    );
+    let d = env.json(&root, &["doctrine", "status", "--json"]);
+    assert_eq!(d["total_proposed"], 0);
+    assert!(env.home_files().is_empty(), "{:?}", env.home_files());
+}

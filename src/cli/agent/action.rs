@@ -101,7 +101,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "{} {} ({}): {} -> {}",
             ctx.paint(h.action, style::SUCCESS),
             ctx.bold(&h.wp_id),
-            h.title,
+            crate::cli::output::esc(&h.title),
             h.from_lane,
             h.lane
         ));

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cli::{compat, Ctx};
 use crate::error::Result;
-use crate::mission::context;
+use crate::ops::context;
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]

@@ -1,5 +1,5 @@
 //! `spec-kitty agent mission delete`: argument parsing and output; the deletion
-//! itself (confined to the project's own areas) is [`crate::mission::delete`].
+//! itself (confined to the project's own areas) is [`crate::ops::delete`].
 
 use clap::Args;
 
@@ -24,7 +24,7 @@ pub struct DeleteArgs {
 pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let selector = args.target.as_deref().or(args.mission.as_deref());
     let (project, mission) = ctx.mission(selector)?;
-    let done = crate::mission::delete::delete(project, &mission, args.force)?;
+    let done = crate::ops::delete::delete(project, &mission, args.force)?;
     for w in &done.warnings {
         ctx.warn(w);
     }

@@ -143,6 +143,11 @@ pub fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
             report.duplicates_dropped,
             report.events
         ));
+        for line in &report.torn_lines_dropped {
+            ctx.say(format!(
+                "  line {line}: an event cut short (a crash or a full disk) was dropped; its move did not happen"
+            ));
+        }
         if !a.dry_run {
             ctx.say("status.json rebuilt from it. If a git merge is in progress: `git add` both files, then commit.");
         }

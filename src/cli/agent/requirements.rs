@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::mission::requirements;
+use crate::ops::requirements;
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["wp", "batch"])))]
@@ -33,7 +33,7 @@ pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
     let batch: Vec<(String, Vec<String>)> = match (&a.wp, &a.batch) {
         (Some(wp), _) => vec![(wp.clone(), a.refs.clone())],
         (None, Some(text)) => {
-            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            let map: serde_json::Map<String, serde_json::Value> = crate::bounds::json(text)
                 .map_err(|e| {
                     Error::usage(format!("--batch is not a JSON object: {e}"))
                         .with_hint("e.g. --batch '{\"WP01\":[\"FR-001\"]}'")

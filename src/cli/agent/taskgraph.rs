@@ -8,7 +8,8 @@ use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::Strategy;
-use crate::tasks_md::{finalize, parse, wp};
+use crate::ops::finalize;
+use crate::tasks_md::{parse, wp};
 
 /// The `agent tasks` subcommands about the dependency graph.
 #[derive(Debug, Subcommand)]
@@ -274,7 +275,7 @@ pub struct ValidateArgs {
 
 pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let r = crate::status::validate::validate_workflow(project, &mission, a.wp_id.as_deref())?;
+    let r = crate::ops::validate::validate_workflow(project, &mission, a.wp_id.as_deref())?;
     let report = json!({
         "result": if r.valid { "success" } else { "failure" },
         "mission_slug": mission.slug,

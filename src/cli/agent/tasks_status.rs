@@ -1,6 +1,6 @@
 //! `move-task`, `status`, `list-tasks`, `add-history`, `materialize`.
 
-use crate::cli::output::style;
+use crate::cli::output::{esc, style};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -219,12 +219,12 @@ fn row(w: &BoardWp) -> Vec<String> {
     };
     let mut agent = String::new();
     if !builder.is_empty() {
-        agent.push_str(&format!("  @{builder}"));
+        agent.push_str(&format!("  @{}", esc(builder)));
     }
     if !w.reviewer.is_empty() {
-        agent.push_str(&format!(" reviewed by @{}", w.reviewer));
+        agent.push_str(&format!(" reviewed by @{}", esc(&w.reviewer)));
     }
-    let head = format!("  {:<5} {:<34}", w.id, truncate(&w.title, 34));
+    let head = format!("  {:<5} {:<34}", w.id, truncate(&esc(&w.title), 34));
     let agent = truncate(&agent, BOARD_WIDTH - head.chars().count());
     let one = format!("{head} deps: {deps}{agent}");
     if one.chars().count() <= BOARD_WIDTH {
@@ -297,7 +297,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "ready": board.ready,
             "stale_wps": 0,
             "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
-            "auto_commit": crate::merge::record::auto_commit_enabled(&project.root),
+            "auto_commit": crate::config::auto_commit_enabled(&project.root),
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
         return Ok(());

@@ -88,6 +88,59 @@ impl TestEnv {
             .expect("spawn spec-kitty")
     }
 
+    /// `spec-kitty ARGS` in `dir` as a plain `std::process::Command`, with the
+    /// same environment as [`TestEnv::sk`] (to wrap it in another program).
+    pub fn std_cmd(&self, dir: &Path, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"));
+        cmd.current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_GLOBAL", &self.gitconfig)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .env("TMPDIR", self.tmp.path())
+            .args(args);
+        cmd
+    }
+
+    /// Start `spec-kitty ARGS` in `dir` with stdin, stdout and stderr piped (a
+    /// server the test talks to).
+    pub fn spawn_piped(&self, dir: &Path, args: &[&str]) -> std::process::Child {
+        self.spawn_piped_env(dir, args, &[])
+    }
+
+    /// [`TestEnv::spawn_piped`] with extra environment variables.
+    pub fn spawn_piped_env(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> std::process::Child {
+        self.std_cmd(dir, args)
+            .envs(vars.iter().copied())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn spec-kitty")
+    }
+
+    /// The environment variables every command runs with (for a client that
+    /// starts the binary itself, like the Python MCP SDK).
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        vec![
+            ("HOME".into(), self.home.display().to_string()),
+            (
+                "GIT_CONFIG_GLOBAL".into(),
+                self.gitconfig.display().to_string(),
+            ),
+            ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+            ("NO_COLOR".into(), "1".into()),
+            ("TMPDIR".into(), self.tmp.path().display().to_string()),
+        ]
+    }
+
     /// Run `spec-kitty ARGS` in `dir` and return its output (any exit code).
     pub fn run(&self, dir: &Path, args: &[&str]) -> Output {
         self.sk(dir, args).output().expect("run spec-kitty")

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml::Value;
 
+use super::OpError;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{Mission, MissionError};
 use crate::project::Project;
@@ -58,7 +59,7 @@ pub fn map(
     mission: &Mission,
     batch: &[(String, Vec<String>)],
     replace: bool,
-) -> Result<Mapped, MissionError> {
+) -> Result<Mapped, OpError> {
     let spec = std::fs::read_to_string(mission.spec_file()).unwrap_or_default();
     let known = requirement_ids(&spec);
     let _lock = FileLock::acquire(
@@ -69,7 +70,7 @@ pub fn map(
     let mut writes = Vec::new();
     let mut changed = Vec::new();
     for (wp_id, refs) in batch {
-        let file = find_wp(mission, wp_id).map_err(MissionError::Status)?;
+        let file = find_wp(mission, wp_id).map_err(OpError::Status)?;
         let mut new: Vec<String> = if replace {
             Vec::new()
         } else {
@@ -82,7 +83,8 @@ pub fn map(
                     id,
                     mission: mission.slug.clone(),
                     known,
-                });
+                }
+                .into());
             }
             if !new.contains(&id) {
                 new.push(id);
@@ -92,7 +94,7 @@ pub fn map(
             let v = Value::Sequence(new.iter().map(|s| Value::String(s.clone())).collect());
             let text = file
                 .text_with_keys(&[("requirement_refs", v)], &[], "dependencies")
-                .map_err(MissionError::TasksMd)?;
+                .map_err(OpError::Tasks)?;
             writes.push((file.path.clone(), text));
             changed.push(file.id.clone());
         }
@@ -102,7 +104,7 @@ pub fn map(
         .map(|(p, t)| (p.as_path(), t.as_bytes()))
         .collect();
     fsutil::atomic_write_all(&files).map_err(MissionError::Fs)?;
-    let all = wp::load_all(&mission.tasks_dir()).map_err(MissionError::TasksMd)?;
+    let all = wp::load_all(&mission.tasks_dir()).map_err(OpError::Tasks)?;
     let refs: BTreeMap<String, Vec<String>> = all
         .iter()
         .map(|f| (f.id.clone(), f.get_list("requirement_refs")))

@@ -11,10 +11,60 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_yaml::Value;
 
-use super::error::{Result, TasksError};
-use super::ownership::{self, Ownership};
-use super::parse::{self, TasksDoc};
-use super::wp::{self, WpFile};
+use crate::error::{Diagnose, Kind};
+use crate::status::StatusError;
+use crate::tasks_md::ownership::{self, Ownership};
+use crate::tasks_md::parse::{self, TasksDoc};
+use crate::tasks_md::wp::{self, WpFile};
+use crate::tasks_md::TasksError;
+
+type Result<T, E = TasksError> = std::result::Result<T, E>;
+
+/// Why finalize failed: its checks of the mission's files ([`TasksError`]) or
+/// the status log it seeds ([`StatusError`]); each speaks for itself.
+#[derive(Debug, thiserror::Error)]
+pub enum FinalizeError {
+    #[error(transparent)]
+    Tasks(#[from] TasksError),
+    #[error(transparent)]
+    Status(#[from] StatusError),
+}
+
+impl From<crate::fsutil::LockError> for FinalizeError {
+    fn from(e: crate::fsutil::LockError) -> Self {
+        FinalizeError::Tasks(e.into())
+    }
+}
+
+impl From<crate::fsutil::FsError> for FinalizeError {
+    fn from(e: crate::fsutil::FsError) -> Self {
+        FinalizeError::Tasks(e.into())
+    }
+}
+
+impl FinalizeError {
+    fn inner(&self) -> &dyn Diagnose {
+        match self {
+            FinalizeError::Tasks(e) => e,
+            FinalizeError::Status(e) => e,
+        }
+    }
+}
+
+impl Diagnose for FinalizeError {
+    fn kind(&self) -> Kind {
+        self.inner().kind()
+    }
+    fn message(&self) -> String {
+        self.inner().message()
+    }
+    fn hint(&self) -> Option<String> {
+        self.inner().hint()
+    }
+    fn details(&self) -> Option<serde_json::Value> {
+        self.inner().details()
+    }
+}
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::LanesManifest;
 use crate::lanes::pin::{keep_started, Started};
@@ -118,7 +168,7 @@ pub fn finalize(
     mission: &Mission,
     validate_only: bool,
     strategy: Strategy,
-) -> Result<Report> {
+) -> Result<Report, FinalizeError> {
     let lock_path = project
         .locks_dir()
         .join(format!("finalize-{}.lock", mission.slug));
@@ -184,7 +234,7 @@ pub fn finalize(
     check_ownership(&planned, &plan_wps)?;
 
     // Text that looks like a field but is not in an accepted form.
-    report.warnings.extend(super::lint::warnings(
+    report.warnings.extend(crate::tasks_md::lint::warnings(
         sources.tasks_text.as_deref(),
         &sources.doc,
         &sources.files,
@@ -954,6 +1004,18 @@ pub fn rel(root: &Path, p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_error_under_finalize_stays_whole() {
+        let e = FinalizeError::from(StatusError::ForceWithoutReason);
+        assert!(matches!(
+            &e,
+            FinalizeError::Status(StatusError::ForceWithoutReason)
+        ));
+        let lib = crate::Error::from(e);
+        assert_eq!(lib.message, "a forced move needs an actor and a reason");
+        assert!(lib.hint.unwrap().contains("--force together with --reason"));
+    }
 
     /// The pairwise scan `check_ownership` used before the glob-pair index.
     fn check_ownership_by_scan(planned: &[Planned], wps: &[PlanWp]) -> Option<String> {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::OpError;
 use crate::lanes::LanesManifest;
 use crate::mission::branch::BranchContext;
 use crate::mission::{Mission, MissionError};
@@ -11,18 +12,7 @@ use crate::project::Project;
 use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 
-/// The actions an agent can ask context for.
-pub const ACTIONS: &[&str] = &[
-    "specify",
-    "plan",
-    "tasks",
-    "tasks_outline",
-    "tasks_packages",
-    "implement",
-    "review",
-    "accept",
-    "merge",
-];
+pub use crate::mission::ACTIONS;
 
 /// The work package an implement or review action concerns.
 #[derive(Debug, Clone)]
@@ -56,10 +46,10 @@ pub fn resolve(
     project: &Project,
     mission: &Mission,
     action: &str,
-) -> Result<ActionContext, MissionError> {
+) -> Result<ActionContext, OpError> {
     let action = action.replace('-', "_");
     if !ACTIONS.contains(&action.as_str()) {
-        return Err(MissionError::UnknownAction { action });
+        return Err(MissionError::UnknownAction { action }.into());
     }
     let m = &mission.slug;
     let mut commands = BTreeMap::new();
@@ -130,12 +120,12 @@ pub fn resolve(
     })
 }
 
-fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext, MissionError> {
+fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpContext, OpError> {
     let (snap, _) = StatusStore::for_mission(project, mission)
         .snapshot()
-        .map_err(MissionError::Status)?;
-    let lanes = LanesManifest::for_mission(mission).map_err(MissionError::Lanes)?;
-    let files = wp::load_all(&mission.tasks_dir()).map_err(MissionError::TasksMd)?;
+        .map_err(OpError::Status)?;
+    let lanes = LanesManifest::for_mission(mission).map_err(OpError::Lanes)?;
+    let files = wp::load_all(&mission.tasks_dir()).map_err(OpError::Tasks)?;
     let ready = |f: &wp::WpFile| {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
         let deps_met = f

@@ -8,7 +8,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Mission, MissionError, Result};
+use super::OpError;
+use crate::mission::{Mission, MissionError};
+
+type Result<T, E = OpError> = std::result::Result<T, E>;
 use crate::confine;
 use crate::lanes::model::{lane_branch, worktree_path};
 use crate::lanes::{LanesManifest, PLANNING_LANE};
@@ -98,7 +101,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         ));
         None
     });
-    let target = workspace::target_branch(mission, lanes.as_ref());
+    let target = crate::lanes::target_branch(mission, lanes.as_ref());
     let repo = if project.is_git() {
         Some(git2::Repository::open(&project.root)?)
     } else {
@@ -126,8 +129,8 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                 Ok(None) => {}
                 Err(e) => refused.push(e.to_string()),
             }
-            let ahead = workspace::unmerged_commits(repo, &branch, &target)
-                .map_err(MissionError::workspace)?;
+            let ahead =
+                workspace::unmerged_commits(repo, &branch, &target).map_err(OpError::Workspace)?;
             if ahead > 0 {
                 problems.push(format!(
                     "{branch} has {ahead} commit(s) not merged into {target}"
@@ -145,13 +148,15 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         return Err(MissionError::DeleteRefused {
             mission: mission.slug.clone(),
             reasons: refused,
-        });
+        }
+        .into());
     }
     if !problems.is_empty() && !force {
         return Err(MissionError::UnsavedWork {
             mission: mission.slug.clone(),
             problems,
-        });
+        }
+        .into());
     }
     for (name, path) in &worktrees {
         if confine::remove_worktree(project, name, path).map_err(MissionError::Confine)? {
@@ -166,7 +171,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                     continue;
                 }
             }
-            if workspace::delete_branch(repo, b).map_err(MissionError::workspace)? {
+            if workspace::delete_branch(repo, b).map_err(OpError::Workspace)? {
                 out.removed_branches.push(b.clone());
             }
         }
@@ -174,7 +179,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     confine::remove_mission_dir(project, &mission.dir).map_err(MissionError::Confine)?;
     // What spec-kitty kept about the mission outside it: its run log, and an
     // empty `.worktrees/` once the last lane worktree is gone.
-    let log = crate::next::run_log_path(project, mission);
+    let log = crate::mission::run_log_path(project, mission);
     for p in [log.clone(), log.with_extension("lock")] {
         confine::remove_file(project, &p).map_err(MissionError::Confine)?;
     }

@@ -8,7 +8,9 @@
 
 use serde::Serialize;
 
-use super::error::{Result, StatusError};
+use crate::status::StatusError;
+
+type Result<T, E = StatusError> = std::result::Result<T, E>;
 use crate::error::{Diagnose, Kind};
 use crate::fsutil;
 use crate::lanes::LanesManifest;
@@ -16,7 +18,9 @@ use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::Board;
 use crate::status::{transitions, work, Lane, StatusStore};
-use crate::tasks_md::{finalize, parse};
+use crate::tasks_md::parse;
+
+use super::finalize;
 
 /// The findings for one work package.
 #[derive(Debug, Clone, Serialize)]
@@ -74,7 +78,8 @@ pub fn validate_workflow(
             Some(h) => format!("{} ({h})", e.message()),
             None => e.message(),
         }),
-        Err(e) => return Err(e.into()),
+        Err(finalize::FinalizeError::Status(e)) => return Err(e),
+        Err(finalize::FinalizeError::Tasks(e)) => return Err(e.into()),
     }
 
     let board = Board::load(project, mission)?;

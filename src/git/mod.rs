@@ -1,0 +1,75 @@
+//! Git, on the ground floor: the small git2 helpers every layer above shares
+//! (branch tips, ancestry, the committer identity as git resolves it, short
+//! commit ids, the paths of a conflicted index). Modules above call these
+//! instead of keeping their own copies.
+
+use git2::{BranchType, Index, Oid, Repository};
+
+/// The tip of a local branch, if the branch exists.
+pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
+    repo.find_branch(branch, BranchType::Local)
+        .ok()?
+        .get()
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+/// Does `commit` contain `ancestor` (equal, or a descendant of it)?
+pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool, git2::Error> {
+    Ok(commit == ancestor || repo.graph_descendant_of(commit, ancestor)?)
+}
+
+/// The repository's git configuration as git itself reads it: libgit2 does not
+/// know `GIT_CONFIG_GLOBAL`, so when it is set, that file replaces the global level.
+pub fn config(repo: &Repository) -> Result<git2::Config, git2::Error> {
+    let mut cfg = repo.config()?;
+    if let Some(path) = crate::env::git_config_global() {
+        if path.is_file() {
+            cfg.add_file(&path, git2::ConfigLevel::Global, true)?;
+        }
+    }
+    cfg.snapshot()
+}
+
+/// `user.name` and `user.email` the way git resolves the committer:
+/// `GIT_COMMITTER_NAME` / `GIT_COMMITTER_EMAIL`, then the configuration.
+pub fn identity(repo: &Repository) -> Result<(Option<String>, Option<String>), git2::Error> {
+    let cfg = config(repo)?;
+    let (name, email) = crate::env::git_committer();
+    let pick = |env: Option<String>, key: &str| {
+        env.or_else(|| cfg.get_string(key).ok())
+            .filter(|s| !s.trim().is_empty())
+    };
+    Ok((pick(name, "user.name"), pick(email, "user.email")))
+}
+
+/// The first seven hex digits of a commit id.
+pub fn short(oid: Oid) -> String {
+    short_str(&oid.to_string())
+}
+
+/// The first seven characters of a commit id given as text.
+pub fn short_str(id: &str) -> String {
+    id.chars().take(7).collect()
+}
+
+/// The first twelve characters of a commit id given as text (how lane
+/// handoffs and the work view name commits), or all of it when shorter.
+pub fn short12(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+/// The paths of the conflicting entries of a merged index, sorted, once each.
+pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
+    let mut out = Vec::new();
+    for c in index.conflicts()? {
+        let c = c?;
+        for entry in [&c.our, &c.their, &c.ancestor].into_iter().flatten() {
+            out.push(String::from_utf8_lossy(&entry.path).into_owned());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
