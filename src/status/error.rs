@@ -36,12 +36,14 @@ pub enum StatusError {
     },
     /// A review or an approval of work whose hand-in commit this clone does
     /// not have (the lane branch was never fetched here).
-    #[error("{wp} cannot be reviewed or approved here: its hand-in commit {} (on {branch}) is not in this clone", short_id(commit))]
+    #[error(
+        "{wp} cannot be reviewed or approved here: its hand-in commit {} is not in this clone",
+        short_id(commit)
+    )]
     MissingHandIn {
         wp: String,
         commit: String,
-        branch: String,
-        /// The exact command that brings it here.
+        /// The exact command that brings it here (names the lane branch).
         fetch: String,
     },
     /// Input that names no lane.

@@ -380,7 +380,7 @@ fn check_role(ctx: &TransitionContext, r: &Rule, from: Lane) -> Result<()> {
             format!("{imp} implemented {wp} and cannot review it"),
             format!("another agent runs `spec-kitty agent action review {wp} --mission {slug} --agent <reviewer>`"),
         )),
-        (Role::Reviewer, _) if ctx.actor != "user" && ctx.implementers.iter().any(|i| *i == ctx.actor) => Err(refusal(
+        (Role::Reviewer, _) if ctx.actor != "user" && ctx.implementers.contains(&ctx.actor) => Err(refusal(
             ctx,
             from,
             r.to,

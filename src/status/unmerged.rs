@@ -25,10 +25,7 @@ pub fn union_if_unmerged(path: &Path) -> Result<Option<String>> {
         return Ok(None);
     };
     let label = path.display().to_string();
-    let working = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(_) => Vec::new(),
-    };
+    let working = std::fs::read(path).unwrap_or_default();
     let mut groups = Vec::new();
     for (side, bytes) in stages.iter() {
         groups.push(logmerge::read(

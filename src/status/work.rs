@@ -151,7 +151,6 @@ pub fn require_hand_in(
         wp: wp.id.clone(),
         commit,
         fetch: format!("git fetch {remote} {}", lane.branch),
-        branch: lane.branch,
     })
 }
 
