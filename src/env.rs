@@ -113,6 +113,12 @@ fn get_os(var: Var) -> Option<OsString> {
 }
 
 /// `$HOME`, when set and not empty.
+/// The running binary's absolute path (the merge drivers git runs name it).
+pub fn current_exe() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(std::fs::canonicalize(&exe).unwrap_or(exe))
+}
+
 pub fn home() -> Option<PathBuf> {
     get_os(HOME).map(PathBuf::from)
 }

@@ -124,8 +124,8 @@ pub fn before(
 /// after every mission was tried.
 pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
     if let Some(common) = &b.project.git_common_dir {
-        if !drivers::missing(common).is_empty() {
-            match drivers::ensure_registered(common) {
+        if !drivers::missing(common, crate::env::current_exe().as_deref()).is_empty() {
+            match drivers::ensure_registered(common, crate::env::current_exe().as_deref()) {
                 Ok(names) if !names.is_empty() => ctx.warn(format!(
                     "registered the git merge drivers {} in this clone's .git/config, so status logs, status.json and work package activity logs merge without conflicts (once per clone)",
                     names.join(", ")

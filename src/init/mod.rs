@@ -715,11 +715,14 @@ fn ensure_gitattributes(root: &Path) -> Result<bool> {
 /// the project root is a git repository (writes `.git/config`; runs no git).
 fn register_drivers(root: &Path) -> Result<Vec<String>> {
     match Project::at(root).git_common_dir {
-        Some(common) => Ok(crate::status::drivers::ensure_registered(&common)
-            .map_err(InitError::Status)?
-            .into_iter()
-            .map(str::to_string)
-            .collect()),
+        Some(common) => Ok(crate::status::drivers::ensure_registered(
+            &common,
+            crate::env::current_exe().as_deref(),
+        )
+        .map_err(InitError::Status)?
+        .into_iter()
+        .map(str::to_string)
+        .collect()),
         None => Ok(Vec::new()),
     }
 }

@@ -354,9 +354,9 @@ impl Diagnose for MergeError {
                 format!("start one with `spec-kitty merge --mission {slug}`")
             }
             MergeError::AlreadyFinishing { slug, .. } => in_progress_hint(slug, Phase::Finishing),
-            MergeError::AlreadyMerged { .. } => {
-                "its lane branches are gone; there is nothing left to merge".into()
-            }
+            MergeError::AlreadyMerged { slug, .. } => format!(
+                "its lane work is already on the target; nothing is merged or recorded again. Leftover lane worktrees and branches of this clone: `spec-kitty merge --mission {slug} --clean-up` (add `--remote origin` to delete the lane branches on that remote too)"
+            ),
             MergeError::NoTarget { .. } => {
                 "create it, or set target_branch in the mission's meta.json".into()
             }

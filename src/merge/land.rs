@@ -440,8 +440,15 @@ impl Setup {
     ) -> Result<Setup> {
         let target = target_branch(mission, Some(lanes));
         let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(repo, &l.branch)).collect();
+        let target_now = branch_tip(repo, &target_branch(mission, Some(lanes)));
+        // Every lane tip still here already on the target: a teammate's clone
+        // that pulled the merge. It is never merged (nor recorded) again.
+        let all_landed = tips.iter().flatten().all(|t| {
+            target_now
+                .is_some_and(|to| to == *t || repo.graph_descendant_of(to, *t).unwrap_or(false))
+        });
         if let Some(at) = mission.meta_str("merged_at") {
-            if !code.is_empty() && tips.iter().all(Option::is_none) {
+            if !code.is_empty() && all_landed {
                 return Err(MergeError::AlreadyMerged {
                     slug: mission.slug.clone(),
                     into: mission

@@ -180,6 +180,34 @@ pub fn doctor(
             }
         }
     }
+    if crate::status::unmerged::is_unmerged(&store.events_path) {
+        findings.push(Finding {
+            severity: "error".into(),
+            category: "unmerged_event_log".into(),
+            wp_id: None,
+            message: format!(
+                "{} is unmerged in the git index (its merge driver did not run); the board reads the union of both sides, the working file may hold only one",
+                store.events_path.display()
+            ),
+            recommended_action: format!(
+                "Run 'spec-kitty agent mission repair-status --mission {}', then 'git add' the log and status.json and commit.",
+                mission.slug
+            ),
+        });
+    } else if std::fs::read(&store.events_path)
+        .is_ok_and(|b| crate::status::logmerge::has_markers(&b))
+    {
+        findings.push(Finding {
+            severity: "error".into(),
+            category: "damaged_event_log".into(),
+            wp_id: None,
+            message: format!("{} holds conflict markers", store.events_path.display()),
+            recommended_action: format!(
+                "Run 'spec-kitty agent mission repair-status --mission {}'.",
+                mission.slug
+            ),
+        });
+    }
     for m in super::status_validate::drift(&store)? {
         findings.push(Finding {
             severity: "warning".into(),

@@ -115,6 +115,7 @@ pub fn emit(project: &Project, mission: &Mission, req: &EmitRequest) -> Result<E
         mission_slug: mission.slug.clone(),
         open_subtasks: open_subtasks(mission, &file.id)?,
         implementer: work::claimant(&events, &file.id),
+        implementers: work::implementers(&events, &file.id),
         work_problem,
         merge_problem,
     };

@@ -355,8 +355,9 @@ fn writing<T: Serialize>(
         .then(|| Stamps::take(p));
     let out = to_value(f()?)?;
     if let Some(common) = &p.git_common_dir {
-        if !crate::status::drivers::missing(common).is_empty() {
-            match crate::status::drivers::ensure_registered(common) {
+        if !crate::status::drivers::missing(common, crate::env::current_exe().as_deref()).is_empty()
+        {
+            match crate::status::drivers::ensure_registered(common, crate::env::current_exe().as_deref()) {
                 Ok(names) if !names.is_empty() => eprintln!(
                     "spec-kitty: registered the git merge drivers {} in this clone's .git/config (once per clone)",
                     names.join(", ")

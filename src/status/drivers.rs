@@ -57,16 +57,37 @@ pub const DRIVERS: [Driver; 3] = [
     },
 ];
 
+/// `merge.<name>.driver` as registered: git runs it through `sh`, so it names
+/// the running binary by its absolute path (git started from an IDE or a cron
+/// job has no spec-kitty on its PATH, and a PATH holding the Python tool lacks
+/// two of the drivers), and falls back to `spec-kitty` on PATH when that file
+/// is gone. A path `sh` cannot take safely inside single quotes (a quote, a
+/// newline), or no path at all, gives the plain command.
+pub fn command_for(d: &Driver, exe: Option<&Path>) -> String {
+    let Some(exe) = exe.and_then(Path::to_str) else {
+        return d.command.to_string();
+    };
+    if exe.is_empty() || exe.chars().any(|c| c == '\'' || c.is_control()) {
+        return d.command.to_string();
+    }
+    let args = d.command.strip_prefix("spec-kitty ").unwrap_or(d.command);
+    // Forward slashes: the `sh` of git for Windows takes them too.
+    let exe = exe.replace('\\', "/");
+    format!("sk='{exe}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" {args}")
+}
+
 /// Register every driver missing from (or different in) the repository's local
-/// configuration at `<git_common_dir>/config`. Returns the names registered
-/// now (empty when all were already there).
-pub fn ensure_registered(git_common_dir: &Path) -> Result<Vec<&'static str>> {
+/// configuration at `<git_common_dir>/config`, naming `exe` (the running
+/// binary, see [`command_for`]). Returns the names registered now (empty when
+/// all were already there).
+pub fn ensure_registered(git_common_dir: &Path, exe: Option<&Path>) -> Result<Vec<&'static str>> {
     let path = git_common_dir.join("config");
     let mut cfg = git2::Config::open(&path)?;
     let mut added = Vec::new();
     for d in DRIVERS {
         let mut changed = false;
-        for (key, want) in [("name", d.label), ("driver", d.command)] {
+        let command = command_for(&d, exe);
+        for (key, want) in [("name", d.label), ("driver", command.as_str())] {
             let full = format!("merge.{}.{key}", d.name);
             if cfg.get_string(&full).ok().as_deref() != Some(want) {
                 cfg.set_str(&full, want)?;
@@ -80,8 +101,9 @@ pub fn ensure_registered(git_common_dir: &Path) -> Result<Vec<&'static str>> {
     Ok(added)
 }
 
-/// The drivers not registered (or registered differently) in this repository.
-pub fn missing(git_common_dir: &Path) -> Vec<&'static str> {
+/// The drivers not registered (or registered differently, or naming another
+/// binary than `exe`) in this repository.
+pub fn missing(git_common_dir: &Path, exe: Option<&Path>) -> Vec<&'static str> {
     let Ok(cfg) = git2::Config::open(&git_common_dir.join("config")) else {
         return DRIVERS.iter().map(|d| d.name).collect();
     };
@@ -91,7 +113,7 @@ pub fn missing(git_common_dir: &Path) -> Vec<&'static str> {
             cfg.get_string(&format!("merge.{}.driver", d.name))
                 .ok()
                 .as_deref()
-                != Some(d.command)
+                != Some(command_for(d, exe).as_str())
         })
         .map(|d| d.name)
         .collect()

@@ -34,6 +34,18 @@ pub enum StatusError {
         lane: String,
         now: Option<String>,
     },
+    /// A review or an approval of work whose hand-in commit this clone does
+    /// not have (the lane branch was never fetched here).
+    #[error(
+        "{wp} cannot be reviewed or approved here: its hand-in commit {} is not in this clone",
+        short_id(commit)
+    )]
+    MissingHandIn {
+        wp: String,
+        commit: String,
+        /// The exact command that brings it here (names the lane branch).
+        fetch: String,
+    },
     /// Input that names no lane.
     #[error("unknown lane {input:?}")]
     UnknownLane { input: String },
@@ -180,6 +192,9 @@ impl Diagnose for StatusError {
             } else {
                 format!("known work packages: {}", known.join(", "))
             }),
+            StatusError::MissingHandIn { fetch, .. } => Some(format!(
+                "fetch it: `{fetch}`, then run this again (a review shows and an approval records exactly that commit)"
+            )),
             StatusError::NoStatusYet { .. } => {
                 Some("run `spec-kitty agent mission finalize-tasks` to initialise it".into())
             }
@@ -323,4 +338,8 @@ mod tests {
         );
         assert!(e.source().unwrap().is::<std::io::Error>());
     }
+}
+
+fn short_id(c: &str) -> &str {
+    c.get(..12).unwrap_or(c)
 }

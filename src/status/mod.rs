@@ -9,6 +9,7 @@ pub mod ops;
 pub mod reduce;
 pub mod store;
 pub mod transitions;
+pub mod unmerged;
 pub mod work;
 pub mod wpmerge;
 

@@ -126,6 +126,10 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             warnings = h.warnings;
             extra = h.keys;
         }
+        // Reviewing or approving needs the handed-in commit in this clone.
+        if matches!(to, Lane::InReview | Lane::Approved) && !req.force {
+            work::require_hand_in(project, mission, &file, &events)?;
+        }
         if to == Lane::Done && !req.force {
             match &req.landed {
                 Some(c) => {
@@ -186,6 +190,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         mission_slug: mission.slug.clone(),
         open_subtasks: open,
         implementer: work::claimant(&events, &file.id),
+        implementers: work::implementers(&events, &file.id),
         work_problem,
         merge_problem,
     };

@@ -84,6 +84,9 @@ impl StatusStore {
     /// Read the log. A missing file is an empty log; unreadable lines are skipped
     /// and reported with their line numbers.
     pub fn read(&self) -> Result<EventLog> {
+        if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
+            return Ok(parse_log(&self.events_path, text.as_bytes()));
+        }
         let bytes = match fs::read(&self.events_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(EventLog::default()),
@@ -95,13 +98,7 @@ impl StatusStore {
     /// Current snapshot, computed from the log (nothing written). The events are
     /// folded as they lie in the file's bytes, without owned copies.
     pub fn snapshot(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
-        let log = match read_log_pieces(&self.events_path) {
-            Ok(log) => log,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((reduce(&[]), Vec::new()))
-            }
-            Err(e) => return Err(io("read", &self.events_path)(e)),
-        };
+        let log = self.pieces()?;
         let (pieces, warnings) = log.parse::<FoldEvent>(&self.events_path);
         let snap = reduce_pieces(&pieces);
         self.refresh_if_stale(&snap);
@@ -145,13 +142,7 @@ impl StatusStore {
     pub fn snapshot_with_roles(
         &self,
     ) -> Result<(Snapshot, Vec<LogWarning>, BTreeMap<String, Roles>)> {
-        let log = match read_log_pieces(&self.events_path) {
-            Ok(log) => log,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((reduce(&[]), Vec::new(), BTreeMap::new()))
-            }
-            Err(e) => return Err(io("read", &self.events_path)(e)),
-        };
+        let log = self.pieces()?;
         let (pieces, warnings) = log.parse::<FoldEvent>(&self.events_path);
         // Borrowed while walking the log; owned once per WP at the end.
         let mut latest: BTreeMap<&str, (Option<&str>, Option<&str>)> = BTreeMap::new();
@@ -182,6 +173,38 @@ impl StatusStore {
         Ok((snap, warnings, roles))
     }
 
+    /// The log's bytes for the folding readers: the union of the index
+    /// stages when git left the log unmerged ([`super::unmerged`]), else the
+    /// file (a missing file is an empty log).
+    fn pieces(&self) -> Result<LogPieces> {
+        if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
+            return Ok(LogPieces {
+                bufs: vec![text.into_bytes()],
+                skip: vec![0],
+            });
+        }
+        match read_log_pieces(&self.events_path) {
+            Ok(log) => Ok(log),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LogPieces::default()),
+            Err(e) => Err(io("read", &self.events_path)(e)),
+        }
+    }
+
+    /// A writer holding the lock first writes the union of an unmerged log's
+    /// stages into the working file, so what it appends lands on every event
+    /// (the index stays unmerged until the user runs `git add`). Returns
+    /// whether the file changed.
+    pub fn heal_unmerged(&self) -> Result<bool> {
+        let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? else {
+            return Ok(false);
+        };
+        if fs::read(&self.events_path).ok().as_deref() == Some(text.as_bytes()) {
+            return Ok(false);
+        }
+        fsutil::atomic_write(&self.events_path, text.as_bytes())?;
+        Ok(true)
+    }
+
     fn lock(&self) -> Result<FileLock> {
         FileLock::acquire(
             &self.lock_path,
@@ -206,6 +229,7 @@ impl StatusStore {
         before_append: impl FnOnce(&[StatusEvent]) -> Result<()>,
     ) -> Result<Vec<StatusEvent>> {
         let _lock = self.lock()?;
+        self.heal_unmerged()?;
         let log = self.read()?;
         // Test hook: a wider gap between read and append makes the
         // parallel-process test fail reliably if the lock is ever removed.
@@ -280,6 +304,9 @@ impl StatusStore {
         actor: &str,
         dry_run: bool,
     ) -> Result<Vec<String>> {
+        if !dry_run {
+            self.heal_unmerged()?;
+        }
         let log = self.read()?;
         let known: std::collections::HashSet<&str> =
             log.events.iter().map(|e| e.wp_id.as_str()).collect();
@@ -308,11 +335,7 @@ impl StatusStore {
     /// Rebuild `status.json` from the log.
     pub fn materialize(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
         let _lock = self.lock()?;
-        let log = match read_log_pieces(&self.events_path) {
-            Ok(log) => log,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => LogPieces::default(),
-            Err(e) => return Err(io("read", &self.events_path)(e)),
-        };
+        let log = self.pieces()?;
         let (pieces, warnings) = log.parse::<FoldEvent>(&self.events_path);
         let snap = reduce_pieces(&pieces);
         self.write_snapshot(&snap)?;

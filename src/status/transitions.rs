@@ -291,6 +291,9 @@ pub struct TransitionContext {
     pub open_subtasks: Vec<String>,
     /// Who claimed the WP for implementation, when known.
     pub implementer: Option<String>,
+    /// Everyone who implemented it ([`super::work::implementers`]): none of
+    /// them reviews it.
+    pub implementers: Vec<String>,
     /// Why the hand-in evidence is missing, and the command that fixes it
     /// (None: the work is there).
     pub work_problem: Option<(String, String)>,
@@ -375,6 +378,14 @@ fn check_role(ctx: &TransitionContext, r: &Rule, from: Lane) -> Result<()> {
             r.to,
             "no-self-review",
             format!("{imp} implemented {wp} and cannot review it"),
+            format!("another agent runs `spec-kitty agent action review {wp} --mission {slug} --agent <reviewer>`"),
+        )),
+        (Role::Reviewer, _) if ctx.actor != "user" && ctx.implementers.contains(&ctx.actor) => Err(refusal(
+            ctx,
+            from,
+            r.to,
+            "no-self-review",
+            format!("{} also implemented {} (implementers: {}) and cannot review it", ctx.actor, ctx.wp_id, ctx.implementers.join(", ")),
             format!("another agent runs `spec-kitty agent action review {wp} --mission {slug} --agent <reviewer>`"),
         )),
         _ => Ok(()),

@@ -103,6 +103,57 @@ pub fn approved_commit(events: &[StatusEvent], wp_id: &str) -> Option<Oid> {
         })
 }
 
+/// Refuse to review or approve a code WP whose latest recorded hand-in
+/// commit this clone does not have: the reviewer would see no diff and
+/// approve work it never saw. The error carries the exact fetch command
+/// (the lane branch from the remote it tracks, else `origin`, else the
+/// only remote).
+pub fn require_hand_in(
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    events: &[StatusEvent],
+) -> Result<()> {
+    let Some(commit) = recorded(events, &wp.id, HAND_IN_COMMIT).pop() else {
+        return Ok(());
+    };
+    let Some(lane) = lane_of(project, mission, wp)? else {
+        return Ok(());
+    };
+    let Some(repo) = open(project) else {
+        return Ok(());
+    };
+    let present = Oid::from_str(&commit)
+        .ok()
+        .is_some_and(|oid| repo.find_commit(oid).is_ok());
+    if present {
+        return Ok(());
+    }
+    let remotes: Vec<String> = repo
+        .remotes()
+        .map(|r| r.iter().flatten().map(str::to_string).collect())
+        .unwrap_or_default();
+    let tracked = repo
+        .branch_upstream_remote(&format!("refs/heads/{}", lane.branch))
+        .ok()
+        .and_then(|b| b.as_str().map(str::to_string));
+    let remote = tracked
+        .filter(|r| remotes.contains(r))
+        .or_else(|| remotes.iter().find(|r| *r == "origin").cloned())
+        .or_else(|| (remotes.len() == 1).then(|| remotes[0].clone()))
+        .filter(|r| {
+            !r.starts_with('-')
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._/".contains(&b))
+        })
+        .unwrap_or_else(|| "<remote>".into());
+    Err(super::StatusError::MissingHandIn {
+        wp: wp.id.clone(),
+        commit,
+        fetch: format!("git fetch {remote} {}", lane.branch),
+    })
+}
+
 /// The values of event key `key` recorded for `wp_id`, oldest first.
 pub fn recorded(events: &[StatusEvent], wp_id: &str, key: &str) -> Vec<String> {
     events
@@ -544,6 +595,30 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
         }
     }
     last.map(|e| e.actor.clone())
+}
+
+/// Everyone who implemented a WP: the actors of its claims (`claimed`, or
+/// `in_progress` from planned, claimed or blocked) and of its hand-ins
+/// (`for_review`). After two clones claimed the same WP and the conflict was
+/// settled, both are implementers: neither reviews it. Tools' placeholder
+/// actors (`implement-command`, an empty actor, and `user` on a hand-in) bind
+/// nobody.
+pub fn implementers(events: &[StatusEvent], wp_id: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        let claim = e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress
+                && matches!(e.from_lane, Lane::Planned | Lane::Claimed | Lane::Blocked));
+        let hand_in = e.to_lane == Lane::ForReview && e.actor != "user";
+        if (claim || hand_in)
+            && !e.actor.trim().is_empty()
+            && e.actor != "implement-command"
+            && !out.contains(&e.actor)
+        {
+            out.push(e.actor.clone());
+        }
+    }
+    out
 }
 
 /// A WP whose handed-in work changes files outside what it owns (and outside

@@ -456,6 +456,9 @@ pub fn review(
                     !passed_over.contains(&f.id)
                         && snap.lane_of(&f.id) == Some(Lane::ForReview)
                         && claimant(&events, &f.id).as_deref() != Some(agent)
+                        && !work::implementers(&events, &f.id)
+                            .iter()
+                            .any(|i| i == agent)
                 })
                 .ok_or_else(|| WorkspaceError::NothingToReview {
                     slug: mission.slug.clone(),
@@ -469,6 +472,7 @@ pub fn review(
             });
         }
         let ws = resolve(project, mission, &lanes, &file)?;
+        work::require_hand_in(project, mission, &file, &events)?;
         if from == Lane::InReview {
             break (file, ws, from);
         }

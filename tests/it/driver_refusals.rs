@@ -175,7 +175,7 @@ fn each_driver_refuses_input_of_another_format_and_leaves_ours_untouched() {
 }
 
 #[test]
-fn the_drivers_spec_kitty_alone_registers_get_the_path_and_the_references_stays_as_is() {
+fn the_drivers_are_registered_by_the_binarys_absolute_path_with_a_fallback() {
     let env = TestEnv::new();
     let dir = env.work.join("r");
     fs::create_dir_all(&dir).unwrap();
@@ -186,19 +186,24 @@ fn the_drivers_spec_kitty_alone_registers_get_the_path_and_the_references_stays_
         &["config", "--local", "--get-regexp", "merge\\..*\\.driver"],
     );
     assert!(
-        cfg.contains(
-            "merge.spec-kitty-event-log.driver spec-kitty merge-driver-event-log %O %A %B\n"
-        ),
+        cfg.contains(&format!(
+            "merge.spec-kitty-event-log.driver {}\n",
+            crate::common::driver_command("merge-driver-event-log %O %A %B")
+        )),
         "{cfg}"
     );
     assert!(
-        cfg.contains(
-            "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B %P\n"
-        ),
+        cfg.contains(&format!(
+            "merge.spec-kitty-status-json.driver {}\n",
+            crate::common::driver_command("merge-driver-status-json %O %A %B %P")
+        )),
         "{cfg}"
     );
     assert!(
-        cfg.contains("merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B %P\n"),
+        cfg.contains(&format!(
+            "merge.spec-kitty-wp.driver {}\n",
+            crate::common::driver_command("merge-driver-wp %O %A %B %P")
+        )),
         "{cfg}"
     );
     // A clone registered by an earlier version is brought up to date by upgrade.
@@ -216,5 +221,8 @@ fn the_drivers_spec_kitty_alone_registers_get_the_path_and_the_references_stays_
         &dir,
         &["config", "--local", "--get", "merge.spec-kitty-wp.driver"],
     );
-    assert_eq!(cfg.trim(), "spec-kitty merge-driver-wp %O %A %B %P");
+    assert_eq!(
+        cfg.trim(),
+        crate::common::driver_command("merge-driver-wp %O %A %B %P")
+    );
 }

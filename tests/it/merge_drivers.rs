@@ -108,11 +108,21 @@ fn init_in_a_git_repository_registers_the_drivers_once() {
     let out = assert_run!(env, &dir, "init_registers_the_drivers", init);
     assert!(out.status.success());
     let cfg = env.git(&dir, &["config", "--local", "--get-regexp", "^merge\\."]);
+    let dc = crate::common::driver_command;
     for line in [
-        "merge.spec-kitty-event-log.name Spec Kitty event log union merge",
-        "merge.spec-kitty-event-log.driver spec-kitty merge-driver-event-log %O %A %B",
-        "merge.spec-kitty-status-json.driver spec-kitty merge-driver-status-json %O %A %B %P",
-        "merge.spec-kitty-wp.driver spec-kitty merge-driver-wp %O %A %B %P",
+        "merge.spec-kitty-event-log.name Spec Kitty event log union merge".to_string(),
+        format!(
+            "merge.spec-kitty-event-log.driver {}",
+            dc("merge-driver-event-log %O %A %B")
+        ),
+        format!(
+            "merge.spec-kitty-status-json.driver {}",
+            dc("merge-driver-status-json %O %A %B %P")
+        ),
+        format!(
+            "merge.spec-kitty-wp.driver {}",
+            dc("merge-driver-wp %O %A %B %P")
+        ),
     ] {
         assert!(
             cfg.lines().any(|l| l == line),

@@ -333,3 +333,380 @@ fn two_clones_converge_on_one_board_through_push_and_pull() {
     assert_eq!(a.board()["WP01"], "in_progress");
     assert_eq!(a.board()["WP02"], "blocked");
 }
+
+impl Machine {
+    /// `git ARGS` here as an IDE or a cron job runs it: no spec-kitty on PATH.
+    fn git_bare_path(&self, args: &[&str]) -> Output {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&self.dir)
+            .env("HOME", &self.env.home)
+            .env("GIT_CONFIG_GLOBAL", self.env.tmp.path().join("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("GIT_EDITOR", "true")
+            .output()
+            .unwrap()
+    }
+}
+
+/// A and B share a three-WP mission through a bare origin; B has a driver
+/// registration (it moved a WP). Returns (a, b).
+fn two_clones() -> (Machine, Machine) {
+    two_clones_with(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+        WpDef::code("WP03", "Three", "src/three/**", &[]),
+    ])
+}
+
+fn two_clones_with(wps: &[WpDef]) -> (Machine, Machine) {
+    let a = Machine::new("alice");
+    let origin = a.env.tmp.path().join("origin.git");
+    fs::create_dir_all(&a.dir).unwrap();
+    a.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    a.git(&["init", "-q"]);
+    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
+    a.git(&["add", "README.md"]);
+    a.git(&["commit", "-qm", "initial"]);
+    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
+    let m = a.env.create_mission(&a.dir, "demo");
+    write_mission(&m.dir, &m.slug, wps);
+    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-qm", "plan mission demo"]);
+    a.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    a.git(&["push", "-q", "-u", "origin", "main"]);
+    let b = Machine::new("bob");
+    b.clone_from(&origin);
+    (a, b)
+}
+
+#[test]
+fn the_registered_drivers_run_without_spec_kitty_on_path() {
+    let (a, b) = two_clones();
+    b.mv("WP02", "claimed");
+    let driver = b.git(&["config", "--get", "merge.spec-kitty-event-log.driver"]);
+    let bin = fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
+    assert!(
+        driver.contains(&format!("'{}'", bin.display())) && driver.contains("sk=spec-kitty"),
+        "the driver names the running binary, with a fallback: {driver}"
+    );
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.mv("WP01", "claimed");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    let pull = b.git_bare_path(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(
+        pull.status.success(),
+        "the drivers ran from their absolute path: {}",
+        String::from_utf8_lossy(&pull.stderr)
+    );
+    b.assert_sound();
+    assert_eq!(b.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP02"], "claimed");
+    // The binary gone from where it was registered: the fallback is
+    // spec-kitty on PATH (a registration naming a missing file still merges).
+    let gone = b.env.tmp.path().join("gone/spec-kitty");
+    let stale = format!(
+        "sk='{}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" merge-driver-event-log %O %A %B",
+        gone.display()
+    );
+    b.git(&["config", "merge.spec-kitty-event-log.driver", &stale]);
+    // Every state-writing command refreshes a registration that names
+    // another binary.
+    b.mv("WP02", "in_progress");
+    assert_eq!(
+        b.git(&["config", "--get", "merge.spec-kitty-event-log.driver"]),
+        driver
+    );
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q"]);
+    a.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    a.mv("WP03", "claimed");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    b.mv("WP01", "blocked");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["config", "merge.spec-kitty-event-log.driver", &stale]);
+    let pull = b.git_out(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(
+        pull.status.success(),
+        "the fallback ran: {}",
+        String::from_utf8_lossy(&pull.stderr)
+    );
+    b.assert_sound();
+    assert_eq!(b.board()["WP03"], "claimed");
+    assert_eq!(b.board()["WP01"], "blocked");
+}
+
+#[test]
+fn an_unmerged_log_is_read_as_the_union_of_its_stages_and_never_called_sound() {
+    let (a, b) = two_clones();
+    b.mv("WP02", "claimed");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.mv("WP01", "claimed");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    let theirs: Vec<String> = a.event_ids();
+    // B's clone registered the drivers the way the reference does (bare
+    // `spec-kitty` on PATH), and git runs without it on PATH.
+    for (name, args) in [
+        ("spec-kitty-event-log", "merge-driver-event-log %O %A %B"),
+        (
+            "spec-kitty-status-json",
+            "merge-driver-status-json %O %A %B %P",
+        ),
+        ("spec-kitty-wp", "merge-driver-wp %O %A %B %P"),
+    ] {
+        b.git(&[
+            "config",
+            &format!("merge.{name}.driver"),
+            &format!("spec-kitty {args}"),
+        ]);
+    }
+    let pull = b.git_bare_path(&["pull", "--no-rebase", "--no-edit"]);
+    assert!(
+        !pull.status.success(),
+        "the driver could not run: a conflict"
+    );
+    let unmerged = b.git(&["ls-files", "-u"]);
+    assert!(unmerged.contains("status.events.jsonl"), "{unmerged}");
+    let working = fs::read_to_string(b.mission().join("status.events.jsonl")).unwrap();
+    assert!(
+        !working.contains("<<<<<<<"),
+        "git left our side, no markers"
+    );
+    let missing: Vec<&String> = theirs
+        .iter()
+        .filter(|id| !working.contains(id.as_str()))
+        .collect();
+    assert!(
+        !missing.is_empty(),
+        "the working file lacks the teammate's events"
+    );
+
+    // Every reader unions the stages: A's claim is on B's board.
+    assert_eq!(b.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP02"], "claimed");
+    // The doctor and repair-status never call it sound.
+    let doctor = b.sk(&["agent", "status", "doctor", "--mission", "demo", "--json"]);
+    let doc = String::from_utf8_lossy(&doctor.stdout);
+    assert!(
+        doc.contains("unmerged_event_log"),
+        "{doc}{}",
+        stderr(&doctor)
+    );
+    let dry = b.ok(&[
+        "agent",
+        "mission",
+        "repair-status",
+        "--mission",
+        "demo",
+        "--dry-run",
+    ]);
+    assert!(!dry.contains("sound"), "{dry}");
+    assert!(dry.contains("unmerged in the git index"), "{dry}");
+    assert_eq!(
+        fs::read_to_string(b.mission().join("status.events.jsonl")).unwrap(),
+        working,
+        "--dry-run wrote nothing"
+    );
+    // A state change while unmerged lands on the union, not on our side only.
+    b.mv("WP03", "claimed");
+    let log = fs::read_to_string(b.mission().join("status.events.jsonl")).unwrap();
+    for id in &theirs {
+        assert!(log.contains(id.as_str()), "{id} lost from:\n{log}");
+    }
+    let out = b.ok(&["agent", "mission", "repair-status", "--mission", "demo"]);
+    assert!(out.contains("unmerged in the git index"), "{out}");
+    b.git(&["add", "kitty-specs"]);
+    b.git(&["commit", "-q", "--no-edit"]);
+    b.assert_sound();
+    for id in &theirs {
+        assert_eq!(
+            b.event_ids().iter().filter(|e| *e == id).count(),
+            1,
+            "{id} once"
+        );
+    }
+    assert_eq!(b.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP03"], "claimed");
+    let sound = b.ok(&["agent", "mission", "repair-status", "--mission", "demo"]);
+    assert!(sound.contains("is sound"), "{sound}");
+}
+
+#[test]
+fn a_review_or_approval_needs_the_hand_in_commit_in_this_clone() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones();
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let imp = fa.implement("WP01", "codex");
+    let ws = PathBuf::from(imp["workspace"].as_str().unwrap_or_else(|| panic!("{imp}")));
+    fs::create_dir_all(ws.join("src/one")).unwrap();
+    fs::write(ws.join("src/one/lib.rs"), "pub fn one() {}\n").unwrap();
+    a.env.git(&ws, &["add", "-A"]);
+    a.env.git(&ws, &["commit", "-qm", "WP01 work"]);
+    fa.submit("WP01", "codex");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+    b.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    let branch = a.env.git(&ws, &["rev-parse", "--abbrev-ref", "HEAD"]);
+    let branch = branch.trim();
+    let fetch = format!("git fetch origin {branch}");
+
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    let before = fs::read(b.mission().join("status.events.jsonl")).unwrap();
+    let review = fb.run(&["agent", "action", "review", "WP01", "--agent", "claude"]);
+    assert!(
+        !review.status.success(),
+        "{}",
+        crate::common::stdout(&review)
+    );
+    assert!(stderr(&review).contains(&fetch), "{}", stderr(&review));
+    let approve = b.sk(&move_task(
+        "WP01",
+        "approved",
+        &["--agent", "claude", "--note", "ok"],
+        "demo",
+    ));
+    assert!(!approve.status.success());
+    assert!(stderr(&approve).contains(&fetch), "{}", stderr(&approve));
+    assert_eq!(
+        fs::read(b.mission().join("status.events.jsonl")).unwrap(),
+        before,
+        "nothing recorded"
+    );
+    assert_eq!(b.board()["WP01"], "for_review");
+
+    // The teammate pushes the lane; the named command brings the commit.
+    a.env.git(&ws, &["push", "-q", "origin", branch]);
+    let words: Vec<&str> = fetch.split(' ').skip(1).collect();
+    b.git(&words);
+    let prompt = fb.review("WP01", "claude");
+    let text = prompt.to_string();
+    assert!(text.contains("src/one/lib.rs"), "the diff is shown: {text}");
+    assert!(!text.contains("(no diff"), "{text}");
+    fb.approve("WP01", "claude");
+    assert_eq!(b.board()["WP01"], "approved");
+}
+
+#[test]
+fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones_with(&[WpDef::code("WP01", "One", "src/one/**", &[])]);
+    // B builds WP01 and shares it (main and the lane branch).
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    let imp = fb.implement("WP01", "codex");
+    let ws = PathBuf::from(imp["workspace"].as_str().unwrap());
+    let branch = imp["branch"].as_str().unwrap().to_string();
+    fs::create_dir_all(ws.join("src/one")).unwrap();
+    fs::write(ws.join("src/one/lib.rs"), "pub fn one() {}\n").unwrap();
+    b.env.git(&ws, &["add", "-A"]);
+    b.env.git(&ws, &["commit", "-qm", "WP01 work"]);
+    fb.submit("WP01", "codex");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q", "origin", "main", &branch]);
+    // A reviews, accepts and merges.
+    a.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    a.git(&["fetch", "-q", "origin", &format!("{branch}:{branch}")]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    fa.review("WP01", "claude");
+    fa.approve("WP01", "claude");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["accept", "--mission", "demo"]);
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["merge", "--mission", "demo"]);
+    a.git(&["push", "-q"]);
+
+    // B pulls the merge; its lane worktree and branch are left over.
+    b.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(ws.exists());
+    let head = b.git(&["rev-parse", "HEAD"]);
+    let meta = fs::read(b.mission().join("meta.json")).unwrap();
+    let again = b.sk(&["merge", "--mission", "demo"]);
+    assert!(!again.status.success(), "{}", crate::common::stdout(&again));
+    let err = stderr(&again);
+    assert!(err.contains("already merged"), "{err}");
+    assert!(err.contains("--clean-up"), "{err}");
+    assert_eq!(b.git(&["rev-parse", "HEAD"]), head, "no new commit");
+    assert_eq!(
+        fs::read(b.mission().join("meta.json")).unwrap(),
+        meta,
+        "meta.json untouched"
+    );
+
+    // The clean-up says what it removed; the remote branch only when asked.
+    let out = b.ok(&["merge", "--mission", "demo", "--clean-up"]);
+    assert!(out.contains("Cleaned up"), "{out}");
+    assert!(out.contains(&branch), "{out}");
+    assert!(!ws.exists());
+    assert!(b.git(&["branch", "--list", &branch]).trim().is_empty());
+    assert!(
+        b.git(&["ls-remote", "origin", &branch]).contains(&branch),
+        "the remote branch stays unless asked"
+    );
+    let out = b.ok(&[
+        "merge",
+        "--mission",
+        "demo",
+        "--clean-up",
+        "--remote",
+        "origin",
+    ]);
+    assert!(
+        out.contains(&format!("remote branch origin/{branch}")),
+        "{out}"
+    );
+    assert!(b.git(&["ls-remote", "origin", &branch]).trim().is_empty());
+    assert_eq!(b.git(&["rev-parse", "HEAD"]), head);
+    assert_eq!(b.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn after_a_double_claim_nobody_who_implemented_reviews() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones_with(&[WpDef::planning("WP01", "Plan", "docs/**", &[])]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    // Both clones claim WP01; the logs merge into one with both claims.
+    fa.moved("WP01", "claimed", "alice-bot");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    fb.moved("WP01", "claimed", "bob-bot");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q"]);
+    // The WP file's frontmatter conflicts (both set `agent:`): the team
+    // settles it for bob-bot.
+    let pull = a.git_out(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    assert!(!pull.status.success());
+    a.git(&[
+        "checkout",
+        "--theirs",
+        "kitty-specs/001-demo/tasks/WP01-plan.md",
+    ]);
+    a.git(&["add", "kitty-specs"]);
+    a.git(&["commit", "-q", "--no-edit"]);
+    a.assert_sound();
+    // bob-bot's (later) claim is kept; bob-bot does the work and hands in.
+    fa.moved("WP01", "in_progress", "bob-bot");
+    fa.tick("T001");
+    fa.moved("WP01", "for_review", "bob-bot");
+    // alice-bot claimed it too: she implemented it and does not review it.
+    let out = fa.run(&["agent", "action", "review", "WP01", "--agent", "alice-bot"]);
+    assert!(!out.status.success(), "{}", crate::common::stdout(&out));
+    assert!(
+        stderr(&out).contains("alice-bot also implemented WP01"),
+        "{}",
+        stderr(&out)
+    );
+    let out = fa.mv("WP01", "in_review", "alice-bot");
+    assert!(!out.status.success());
+    assert_eq!(a.board()["WP01"], "for_review");
+    // Nor does auto-pick offer it to her.
+    let out = fa.run(&["agent", "action", "review", "--agent", "alice-bot"]);
+    assert!(!out.status.success());
+    // Someone else reviews and approves.
+    fa.review("WP01", "carol-bot");
+    fa.approve("WP01", "carol-bot");
+    assert_eq!(a.board()["WP01"], "approved");
+}

@@ -141,6 +141,12 @@ pub struct MergeArgs {
     /// Undo a merge that stopped part-way: restore the pre-merge refs and files
     #[arg(long, conflicts_with = "strategy")]
     pub abort: bool,
+    /// Remove the lane worktrees and branches a merged mission left in this clone (kept when they hold unmerged work)
+    #[arg(long = "clean-up", conflicts_with_all = ["abort", "continue_merge", "dry_run", "keep_worktrees"])]
+    pub clean_up: bool,
+    /// With --clean-up: also delete the mission's merged lane branches on this remote
+    #[arg(long, requires = "clean_up", value_name = "REMOTE")]
+    pub remote: Option<String>,
 }
 
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
@@ -311,6 +317,45 @@ fn compat_accept_keys(
 
 pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    if args.clean_up {
+        let r = crate::ops::merge_cleanup::clean_up(project, &mission, args.remote.as_deref())?;
+        if ctx.json {
+            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+            if let Value::Object(o) = &mut v {
+                o.insert("result".into(), json!("success"));
+                o.insert("action".into(), json!("clean_up"));
+            }
+            ctx.json_out(&v);
+            return Ok(());
+        }
+        let nothing = r.removed_worktrees.is_empty()
+            && r.removed_branches.is_empty()
+            && r.removed_remote_branches.is_empty();
+        ctx.say(format!(
+            "{} {} (merged into {}): {}",
+            ctx.paint("Cleaned up", style::SUCCESS),
+            r.mission_slug,
+            r.target_branch,
+            if nothing {
+                "nothing left to remove"
+            } else {
+                "removed"
+            }
+        ));
+        for w in &r.removed_worktrees {
+            ctx.say(format!("  worktree {w}"));
+        }
+        for b in &r.removed_branches {
+            ctx.say(format!("  branch {b}"));
+        }
+        for b in &r.removed_remote_branches {
+            ctx.say(format!("  remote branch {b}"));
+        }
+        for k in &r.kept {
+            ctx.say(format!("  {}", ctx.paint(k, style::WARNING)));
+        }
+        return Ok(());
+    }
     if args.abort {
         ctx.warn_version_skew(project);
         let r = merge::abort(project, &mission)?;

@@ -89,12 +89,19 @@ pub fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
             Err(e) => return Err(crate::Error::io("read", &store.events_path, e)),
         };
         let label = store.events_path.display().to_string();
-        let (text, report) = logmerge::repair(&label, &bytes)?;
+        // git left the log unmerged (its driver did not run): the working
+        // file may hold one side only; the log is the union of the stages.
+        let union = crate::status::unmerged::union_if_unmerged(&store.events_path)?;
+        let unmerged = union.is_some();
+        let (text, mut report) =
+            logmerge::repair(&label, union.as_deref().map_or(&bytes[..], str::as_bytes))?;
+        report.changed = text.as_bytes() != &bytes[..];
         if report.changed && !a.dry_run {
             fsutil::atomic_write(&store.events_path, text.as_bytes())?;
         }
-        report
+        (report, unmerged)
     };
+    let (report, unmerged) = report;
     if !a.dry_run {
         store.materialize()?;
     }
@@ -104,6 +111,7 @@ pub fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
             o.insert("result".into(), json!("success"));
             o.insert("mission_slug".into(), json!(mission.slug));
             o.insert("dry_run".into(), json!(a.dry_run));
+            o.insert("unmerged_in_index".into(), json!(unmerged));
         }
         ctx.json_out(&v);
         return Ok(());
@@ -113,7 +121,20 @@ pub fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
     } else {
         "Repaired"
     };
-    if report.changed {
+    if unmerged {
+        ctx.say(format!(
+            "{} {}: unmerged in the git index (its merge driver did not run); the union of both sides holds {} event(s).",
+            ctx.paint(verb, style::SUCCESS),
+            ctx.rel(&store.events_path),
+            report.events
+        ));
+        if !a.dry_run {
+            ctx.say(format!(
+                "status.json rebuilt from it. Now `git add {}` and status.json, then commit the merge.",
+                ctx.rel(&store.events_path)
+            ));
+        }
+    } else if report.changed {
         ctx.say(format!(
             "{} {}: {} conflict-marker line(s) and {} duplicate event(s) dropped; {} event(s) kept.",
             ctx.paint(verb, style::SUCCESS),

@@ -598,3 +598,13 @@ impl Pause {
         fs::write(self.dir.path().join(format!("{}.go", self.point)), b"").unwrap();
     }
 }
+
+/// `merge.<driver>.driver` as spec-kitty registers it: the built binary by
+/// its absolute path, falling back to `spec-kitty` on PATH.
+pub fn driver_command(args: &str) -> String {
+    let bin = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
+    format!(
+        "sk='{}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" {args}",
+        bin.display()
+    )
+}
