@@ -256,6 +256,10 @@ pub(crate) fn io(
     }
 }
 
+fn short_id(c: &str) -> &str {
+    c.get(..12).unwrap_or(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,8 +342,4 @@ mod tests {
         );
         assert!(e.source().unwrap().is::<std::io::Error>());
     }
-}
-
-fn short_id(c: &str) -> &str {
-    c.get(..12).unwrap_or(c)
 }
