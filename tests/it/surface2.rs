@@ -1380,3 +1380,80 @@ fn every_group_works_on_a_project_made_by_init() {
     assert_eq!(d["total_proposed"], 0);
     assert!(env.home_files().is_empty(), "{:?}", env.home_files());
 }
+
+/// `doctrine curate` at a terminal (under `script`, which gives it a
+/// pseudo-terminal; the answers are piped in): the first proposed artifact is
+/// accepted (promoted to shipped), the second dropped after the confirmation
+/// (deleted), and the session file records both verdicts.
+#[test]
+#[cfg_attr(
+    not(has_script),
+    ignore = "needs util-linux `script` for a pseudo-terminal (.ci/run installs it)"
+)]
+fn doctrine_curate_at_a_terminal_promotes_and_drops_what_it_is_told() {
+    let env = TestEnv::new();
+    let root = doctrine_project(&env);
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let cmd = format!("{} doctrine curate --fresh", bin.display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(&root)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.env_vars())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"a\nd\ny\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("Starting new curation session"), "{text}");
+    assert!(text.contains("[1/2]") && text.contains("[2/2]"), "{text}");
+    assert!(text.contains("Promoted to"), "{text}");
+    let proposed =
+        |kind: &str| walk_files(&root.join(format!(".kittify/doctrine/{kind}/_proposed")));
+    assert!(proposed("directives").is_empty() && proposed("tactics").is_empty());
+    let shipped = walk_files(&root.join(".kittify/doctrine/directives/shipped")).len()
+        + walk_files(&root.join(".kittify/doctrine/tactics/shipped")).len();
+    assert_eq!(
+        shipped, 2,
+        "one accepted artifact joins the one shipped before"
+    );
+    let state: Value = serde_json::from_str(
+        &fs::read_to_string(root.join(".kittify/curation/state.json")).unwrap(),
+    )
+    .unwrap();
+    let verdicts: BTreeSet<String> = state["decisions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|d| d["verdict"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        verdicts,
+        BTreeSet::from(["accepted".to_string(), "dropped".to_string()])
+    );
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
