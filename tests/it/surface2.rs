@@ -1393,25 +1393,7 @@ fn every_group_works_on_a_project_made_by_init() {
 fn doctrine_curate_at_a_terminal_promotes_and_drops_what_it_is_told() {
     let env = TestEnv::new();
     let root = doctrine_project(&env);
-    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
-    let cmd = format!("{} doctrine curate --fresh", bin.display());
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &cmd, "/dev/null"])
-        .current_dir(&root)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(env.env_vars())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"a\nd\ny\n").unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = at_a_terminal(&env, &root, "doctrine curate --fresh", b"a\nd\ny\n");
     let text = stdout(&out);
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(text.contains("Starting new curation session"), "{text}");
@@ -1456,4 +1438,61 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Run `spec-kitty ARGS` under `script` (a pseudo-terminal, so it asks), with
+/// `answers` piped in; the test environment's variables only.
+fn at_a_terminal(env: &TestEnv, dir: &Path, args: &str, answers: &[u8]) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
+    let cmd = format!("{} {args}", bin.display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.env_vars())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(answers).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `glossary resolve` at a terminal: D defers (nothing written); picking
+/// candidate 1 writes what `--select 1` writes (the reference's state after
+/// its own resolve).
+#[test]
+#[cfg_attr(
+    not(has_script),
+    ignore = "needs util-linux `script` for a pseudo-terminal (.ci/run installs it)"
+)]
+fn glossary_resolve_at_a_terminal_asks_and_records_the_choice() {
+    let env = TestEnv::new();
+    let root = glossary_project(&env);
+    let cid = "6f1c2d3e-0000-4000-8000-000000000001";
+    let log = root.join(".kittify/events/glossary/001-dogfood-track2.events.jsonl");
+    let before = fs::read_to_string(&log).unwrap();
+    let out = at_a_terminal(&env, &root, &format!("glossary resolve {cid}"), b"D\n");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("Candidate senses:"), "{text}");
+    assert!(text.contains("Conflict deferred"), "{text}");
+    assert_eq!(fs::read_to_string(&log).unwrap(), before);
+    let out = at_a_terminal(&env, &root, &format!("glossary resolve {cid}"), b"1\n");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert_eq!(
+        fs::read_to_string(&log).unwrap().lines().count(),
+        before.lines().count() + 1
+    );
+    assert_eq!(
+        env.json(&root, &["glossary", "conflicts", "--json"]),
+        reference_json("glossary-conflicts-after-resolve.json")
+    );
 }
