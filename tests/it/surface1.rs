@@ -4,54 +4,27 @@
 
 use std::path::{Path, PathBuf};
 
-use std::collections::BTreeSet;
 use std::fs;
 
 use clap::CommandFactory;
 use serde_json::Value;
 
-use crate::common::{copy_dir, stdout, TestEnv};
+use crate::common::reference::{self, has_reference_keys, keys, parse};
+use crate::common::{stdout, TestEnv};
 
 const M: &str = "001-dogfood-track2";
 
 fn reference_json(name: &str) -> Value {
-    let text = fs::read_to_string(fixtures().join(name)).unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    reference::json_in(&fixtures(), name)
 }
 
 fn reference_exit(name: &str) -> i32 {
-    let t = fs::read_to_string(fixtures().join(format!("{name}.exit"))).unwrap();
-    t.trim().trim_start_matches("exit: ").parse().unwrap()
+    reference::exit_in(&fixtures(), name)
 }
 
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// Every key the reference prints is in ours.
-fn has_reference_keys(ours: &Value, reference: &Value, what: &str) {
-    let missing: Vec<String> = keys(reference).difference(&keys(ours)).cloned().collect();
-    assert!(
-        missing.is_empty(),
-        "{what}: missing keys {missing:?} in {ours}"
-    );
-}
-
-/// A git copy of the reference-made project (the part-2 fixture).
+/// A git copy of the reference-made project.
 fn reference_project(env: &TestEnv) -> PathBuf {
-    let root = env.work.join("refproj");
-    copy_dir(&fixtures().join("../surface2/project"), &root);
-    env.git(&root, &["init", "-q"]);
-    env.git(&root, &["add", "-A"]);
-    env.git(&root, &["commit", "-qm", "reference project"]);
-    root
-}
-
-fn parse(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(out)))
+    reference::git_copy(env, &fixtures().join("../surface2/project"))
 }
 
 fn fixtures() -> PathBuf {

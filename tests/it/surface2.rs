@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::reference::{self, has_reference_keys, keys, parse};
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{copy_dir, stderr, stdout, write, TestEnv};
 
@@ -18,45 +19,17 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surface2")
 }
 
-/// The reference's stdout for `name` (a JSON document).
 fn reference_json(name: &str) -> Value {
-    let text = fs::read_to_string(fixtures().join(name)).unwrap();
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    reference::json_in(&fixtures(), name)
 }
 
 fn reference_exit(name: &str) -> i32 {
-    let t = fs::read_to_string(fixtures().join(format!("{name}.exit"))).unwrap();
-    t.trim().trim_start_matches("exit: ").parse().unwrap()
-}
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// Every key the reference prints is in ours.
-fn has_reference_keys(ours: &Value, reference: &Value, what: &str) {
-    let missing: Vec<String> = keys(reference).difference(&keys(ours)).cloned().collect();
-    assert!(
-        missing.is_empty(),
-        "{what}: missing keys {missing:?} in {ours}"
-    );
+    reference::exit_in(&fixtures(), name)
 }
 
 /// A git copy of the reference-made project.
 fn reference_project(env: &TestEnv) -> PathBuf {
-    let root = env.work.join("refproj");
-    copy_dir(&fixtures().join("project"), &root);
-    env.git(&root, &["init", "-q"]);
-    env.git(&root, &["add", "-A"]);
-    env.git(&root, &["commit", "-qm", "reference project"]);
-    root
-}
-
-fn parse(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(out)))
+    reference::git_copy(env, &fixtures().join("project"))
 }
 
 // ---------------------------------------------------------------- agent status

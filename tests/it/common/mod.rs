@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod flow;
+pub mod reference;
 pub mod snap;
 
 use std::fs;
