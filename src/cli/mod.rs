@@ -18,10 +18,12 @@ pub mod mission_types;
 pub mod next;
 pub mod ops;
 pub mod output;
+pub mod repair;
 pub mod research;
 pub mod state;
 pub mod sync;
 pub mod upgrade;
+pub mod validate;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -108,6 +110,15 @@ pub enum Command {
     /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
     #[command(subcommand)]
     OrchestratorApi(crate::orchestrator_api::Verb),
+    /// Repair broken slash-command files; diagnose lane worktrees
+    #[command(subcommand)]
+    Repair(repair::RepairCommand),
+    /// Check a mission's Markdown for encoding hazards (smart quotes, Windows-1252) and fix them
+    ValidateEncoding(validate::EncodingArgs),
+    /// Legacy lane directories (tasks/doing/...): find and fix frontmatter lanes that disagree
+    ValidateTasks(validate::TasksArgs),
+    /// List pre-0.11 one-worktree-per-mission worktrees that block the lane layout
+    ListLegacyFeatures(validate::LegacyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion(completion::CompletionArgs),
     /// Print the man page (roff): `spec-kitty man | man -l -`
@@ -292,6 +303,10 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::OrchestratorApi(_) => Err(crate::Error::internal(
             "orchestrator-api is answered before the main parser runs",
         )),
+        Command::Repair(c) => repair::run(ctx, c),
+        Command::ValidateEncoding(a) => validate::run_encoding(ctx, &a),
+        Command::ValidateTasks(a) => validate::run_tasks(ctx, &a),
+        Command::ListLegacyFeatures(a) => validate::run_legacy(ctx, &a),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),
         Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),

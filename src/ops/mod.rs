@@ -5,12 +5,15 @@
 pub mod context;
 pub mod delete;
 pub mod doctrine;
+pub mod encoding;
 pub mod finalize;
 pub mod glossary;
+pub mod legacy_lanes;
 pub mod merge_cleanup;
 pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;
+pub mod repair;
 pub mod requirements;
 pub mod status_doctor;
 pub mod status_emit;
