@@ -7,6 +7,7 @@ pub mod auth;
 pub mod charter;
 pub mod compat;
 pub mod completion;
+pub mod context_cmd;
 pub mod dashboard;
 pub mod doctrine;
 pub mod drivers;
@@ -110,6 +111,11 @@ pub enum Command {
     /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
     #[command(subcommand)]
     OrchestratorApi(crate::orchestrator_api::Verb),
+    /// Workspace contexts and MissionContext tokens: info (the default), list, cleanup, mission-resolve, mission-show
+    Context {
+        #[command(subcommand)]
+        cmd: Option<context_cmd::ContextCommand>,
+    },
     /// Repair broken slash-command files; diagnose lane worktrees
     #[command(subcommand)]
     Repair(repair::RepairCommand),
@@ -303,6 +309,7 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::OrchestratorApi(_) => Err(crate::Error::internal(
             "orchestrator-api is answered before the main parser runs",
         )),
+        Command::Context { cmd } => context_cmd::run(ctx, cmd),
         Command::Repair(c) => repair::run(ctx, c),
         Command::ValidateEncoding(a) => validate::run_encoding(ctx, &a),
         Command::ValidateTasks(a) => validate::run_tasks(ctx, &a),

@@ -3,6 +3,7 @@
 //! MCP) map their input to one call here and render its typed outcome.
 
 pub mod context;
+pub mod context_store;
 pub mod delete;
 pub mod doctrine;
 pub mod encoding;
