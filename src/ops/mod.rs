@@ -16,6 +16,7 @@ pub mod ops_history;
 pub mod orchestrator;
 pub mod repair;
 pub mod requirements;
+pub mod stale_check;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

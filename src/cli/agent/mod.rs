@@ -14,6 +14,7 @@ pub mod status;
 pub mod taskgraph;
 pub mod tasks;
 pub mod tasks_status;
+pub mod tests_cmd;
 
 use clap::Subcommand;
 
@@ -41,6 +42,9 @@ pub enum AgentCommand {
     /// Release tooling: prep, validate
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// Test-related commands: stale-check
+    #[command(subcommand)]
+    Tests(tests_cmd::TestsCommand),
     /// Same as `spec-kitty auth`
     #[command(subcommand)]
     Auth(super::auth::AuthCommand),
@@ -57,6 +61,7 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Context(c) => context::run(ctx, c),
         AgentCommand::Status(c) => status::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
+        AgentCommand::Tests(c) => tests_cmd::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
         AgentCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
     }
