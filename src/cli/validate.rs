@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
+use crate::mission::Mission;
 use crate::ops::{encoding, legacy_lanes, repair};
 use crate::project::Project;
 
@@ -54,26 +55,23 @@ pub struct TasksArgs {
 #[derive(Debug, Args)]
 pub struct LegacyArgs {}
 
-/// The mission directories a command covers: (slug, dir).
-fn missions(ctx: &Ctx, selector: Option<&str>, all: bool) -> Result<Vec<(String, PathBuf)>> {
+/// The missions a command covers.
+fn missions(ctx: &Ctx, selector: Option<&str>, all: bool) -> Result<Vec<Mission>> {
     if !all {
         let (_, m) = ctx.mission(selector)?;
-        return Ok(vec![(m.slug.clone(), m.dir.clone())]);
+        return Ok(vec![m]);
     }
-    let project = ctx.project()?;
-    Ok(crate::mission::list(project)?
-        .into_iter()
-        .map(|m| (m.slug.clone(), m.dir.clone()))
-        .collect())
+    Ok(crate::mission::list(ctx.project()?)?)
 }
 
 pub fn run_encoding(ctx: &Ctx, a: &EncodingArgs) -> Result<()> {
     let backup = !a.no_backup;
     let dirs = missions(ctx, a.mission.as_deref(), a.all)?;
-    ctx.warn_version_skew(ctx.project()?);
+    let project = ctx.project()?;
+    ctx.warn_version_skew(project);
     let mut reports = Vec::new();
-    for (slug, dir) in &dirs {
-        reports.push(encoding::check_dir(slug, dir, a.fix, backup)?);
+    for m in &dirs {
+        reports.push(encoding::check_mission(project, m, a.fix, backup)?);
     }
     let issues: usize = reports
         .iter()
@@ -152,12 +150,14 @@ pub fn run_encoding(ctx: &Ctx, a: &EncodingArgs) -> Result<()> {
 }
 
 pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
-    let mut dirs = missions(ctx, a.mission.as_deref(), a.all)?;
+    let dirs = missions(ctx, a.mission.as_deref(), a.all)?;
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
-    if a.all {
-        dirs.extend(worktree_missions(project));
-    }
+    let copies = if a.all {
+        worktree_missions(project)
+    } else {
+        Vec::new()
+    };
     let agent = a.agent.clone().unwrap_or_else(|| "system".to_string());
     let pid = a
         .shell_pid
@@ -168,7 +168,14 @@ pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
         shell_pid: &pid,
     };
     let mut reports = Vec::new();
-    for (slug, dir) in &dirs {
+    for m in &dirs {
+        reports.push(legacy_lanes::check_mission(
+            project,
+            m,
+            a.fix.then_some(&who),
+        )?);
+    }
+    for (slug, dir) in &copies {
         reports.push(legacy_lanes::check_dir(slug, dir, a.fix.then_some(&who))?);
     }
     let found: usize = reports.iter().map(|r| r.mismatches.len()).sum();
@@ -202,7 +209,7 @@ pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
         if a.all {
             ctx.say(format!(
                 "Summary: {} mission(s), {found} mismatch(es), {fixed} fixed",
-                dirs.len()
+                reports.len()
             ));
         }
         if fixed > 0 {

@@ -245,6 +245,27 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// [`check_dir`] on a mission of the project; a fix holds the mission's
+/// status lock (the lock every writer of its work package files takes).
+pub fn check_mission(
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    fix: bool,
+    backup: bool,
+) -> Result<MissionReport> {
+    let _lock = if fix {
+        let store = crate::status::StatusStore::for_mission(project, mission);
+        Some(fsutil::FileLock::acquire(
+            &store.lock_path,
+            fsutil::LOCK_TIMEOUT,
+            "the mission's status",
+        )?)
+    } else {
+        None
+    };
+    check_dir(&mission.slug, &mission.dir, fix, backup)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

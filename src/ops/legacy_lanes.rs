@@ -140,3 +140,23 @@ fn repair(wp: &WpFile, lane: &str, was: Option<&str>, who: &Repairer) -> Result<
     fsutil::atomic_write(&wp.path, text.as_bytes())?;
     Ok(())
 }
+
+/// [`check_dir`] on a mission of the project; a fix holds the mission's
+/// status lock (the lock every writer of its work package files takes).
+pub fn check_mission(
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    fix: Option<&Repairer>,
+) -> Result<MissionReport> {
+    let _lock = if fix.is_some() {
+        let store = crate::status::StatusStore::for_mission(project, mission);
+        Some(fsutil::FileLock::acquire(
+            &store.lock_path,
+            fsutil::LOCK_TIMEOUT,
+            "the mission's status",
+        )?)
+    } else {
+        None
+    };
+    check_dir(&mission.slug, &mission.dir, fix)
+}

@@ -69,10 +69,10 @@ struct Token {
 }
 
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// Tokenize Python source; None when a string is left open (the file is skipped,
@@ -142,7 +142,9 @@ fn tokenize(src: &str) -> Option<Vec<Token>> {
                 push_str(&mut out, Tok::Str(value), start_line);
             }
             c if c.is_ascii_digit() => {
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+                {
                     i += 1;
                 }
                 push(&mut out, Tok::Other, line);
@@ -166,7 +168,10 @@ fn tokenize(src: &str) -> Option<Vec<Token>> {
                         | ('/', Some('/'))
                         | ('-', Some('>'))
                         | (':', Some('='))
-                        | ('+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '@', Some('='))
+                        | (
+                            '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '@',
+                            Some('=')
+                        )
                 );
                 if two {
                     push(&mut out, Tok::Op2, line);
@@ -258,7 +263,9 @@ fn read_string(chars: &[char], i: usize, raw: bool) -> Option<(String, usize, us
 fn definitions(toks: &[Token]) -> Vec<(String, usize)> {
     toks.windows(2)
         .filter_map(|w| match (&w[0].tok, &w[1].tok) {
-            (Tok::Name(k), Tok::Name(n)) if k == "def" || k == "class" => Some((n.clone(), w[1].line)),
+            (Tok::Name(k), Tok::Name(n)) if k == "def" || k == "class" => {
+                Some((n.clone(), w[1].line))
+            }
             _ => None,
         })
         .collect()
@@ -291,7 +298,10 @@ fn names(toks: &[Token]) -> Vec<&str> {
                 continue;
             }
             let kwarg = matches!(toks.get(k + 1).map(|t| &t.tok), Some(Tok::Op('=')))
-                && matches!(toks.get(k.wrapping_sub(1)).map(|t| &t.tok), Some(Tok::Op('(' | ',')));
+                && matches!(
+                    toks.get(k.wrapping_sub(1)).map(|t| &t.tok),
+                    Some(Tok::Op('(' | ','))
+                );
             if !kwarg {
                 out.push(n.as_str());
             }
@@ -396,7 +406,11 @@ fn assertions(toks: &[Token]) -> Vec<Assertion<'_>> {
 
 /// Python's `repr` of a str, as the reference's hint shows it.
 fn py_repr(s: &str) -> String {
-    let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from(q);
     for c in s.chars() {
         match c {
@@ -442,7 +456,8 @@ pub fn run(repo: &Path, base: &str, head: &str) -> Result<Report> {
     let mut ids: BTreeMap<String, Symbol> = BTreeMap::new();
     let mut lits: BTreeMap<String, Symbol> = BTreeMap::new();
     for c in py.iter().filter(|c| !c.path.starts_with("tests/")) {
-        let Some(base_toks) = compare::text_at(repo, base, &c.path).and_then(|t| tokenize(&t)) else {
+        let Some(base_toks) = compare::text_at(repo, base, &c.path).and_then(|t| tokenize(&t))
+        else {
             continue;
         };
         let head_toks = compare::text_at(repo, head, &c.path)
@@ -450,7 +465,12 @@ pub fn run(repo: &Path, base: &str, head: &str) -> Result<Report> {
             .unwrap_or_default();
         let abs = repo.join(&c.path);
         for (set, base_v, head_v, literal) in [
-            (&mut ids, definitions(&base_toks), definitions(&head_toks), false),
+            (
+                &mut ids,
+                definitions(&base_toks),
+                definitions(&head_toks),
+                false,
+            ),
             (&mut lits, literals(&base_toks), literals(&head_toks), true),
         ] {
             let now: std::collections::HashSet<&String> = head_v.iter().map(|(n, _)| n).collect();
@@ -465,7 +485,9 @@ pub fn run(repo: &Path, base: &str, head: &str) -> Result<Report> {
                 };
                 set.entry(name.clone())
                     .and_modify(|s| {
-                        if (s.source_file.as_path(), s.source_line) > (sym.source_file.as_path(), sym.source_line) {
+                        if (s.source_file.as_path(), s.source_line)
+                            > (sym.source_file.as_path(), sym.source_line)
+                        {
                             *s = sym.clone();
                         }
                     })
@@ -562,7 +584,9 @@ mod tests {
 
     #[test]
     fn definitions_and_literals() {
-        let t = toks("def foo(x):\n    return \"a\" 'b'\nclass Bar: pass\ns = r'\\d' + b'x' + f'{y}'\n");
+        let t = toks(
+            "def foo(x):\n    return \"a\" 'b'\nclass Bar: pass\ns = r'\\d' + b'x' + f'{y}'\n",
+        );
         assert_eq!(definitions(&t), vec![("foo".into(), 1), ("Bar".into(), 3)]);
         assert_eq!(literals(&t), vec![("ab".into(), 2), ("\\d".into(), 4)]);
     }

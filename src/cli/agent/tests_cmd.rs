@@ -54,7 +54,10 @@ fn stale(ctx: &Ctx, a: &StaleCheckArgs) -> Result<()> {
         ctx.json_out(&r);
         return Ok(());
     }
-    ctx.say(format!("Stale-assertion analysis: {} -> {}", a.base, a.head));
+    ctx.say(format!(
+        "Stale-assertion analysis: {} -> {}",
+        a.base, a.head
+    ));
     ctx.say(format!(
         "  scanned {} test file(s) | findings/100 LOC: {:.2}",
         r.files_scanned, r.findings_per_100_loc
@@ -64,7 +67,11 @@ fn stale(ctx: &Ctx, a: &StaleCheckArgs) -> Result<()> {
         return Ok(());
     }
     for level in ["high", "medium", "low"] {
-        let of: Vec<_> = r.findings.iter().filter(|f| f.confidence == level).collect();
+        let of: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.confidence == level)
+            .collect();
         if of.is_empty() {
             continue;
         }
