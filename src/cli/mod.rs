@@ -152,7 +152,15 @@ impl Command {
             Command::Implement(a) => Writes::on_wp(Some(&a.wp_id), Some(&a.commit)),
             Command::Merge(_) => Writes::committer(),
             Command::Agent(c) => c.writes(),
-            Command::Init(_)
+            // A lane repair is a WP-metadata edit like move-task's; auto_commit commits it.
+            Command::ValidateTasks(a) if a.fix => Writes::state(),
+            // Encoding fixes leave `.bak` copies beside the files: never auto-committed.
+            Command::ValidateTasks(_)
+            | Command::ValidateEncoding(_)
+            | Command::ListLegacyFeatures(_)
+            | Command::Repair(_)
+            | Command::Context { .. }
+            | Command::Init(_)
             | Command::Upgrade(_)
             | Command::Charter(_)
             | Command::Mission(_)

@@ -323,12 +323,14 @@ fn validate_tasks_finds_and_fixes_legacy_lane_mismatches() {
         "---\nwork_package_id: WP09\ntitle: Old # kept\nlane: planned\n---\n# WP09\n",
     )
     .unwrap();
+    let head = env.git(&root, &["rev-parse", "HEAD"]);
     let out = assert_run!(
         env,
         &root,
         "validate_tasks_mismatch",
         ["validate-tasks", "--mission", M]
     );
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD"]), head);
     assert_eq!(code(&out), reference_exit("validate-tasks-mismatch.txt"));
     assert!(fs::read_to_string(&wp).unwrap().contains("lane: planned"));
 
@@ -351,6 +353,10 @@ fn validate_tasks_finds_and_fixes_legacy_lane_mismatches() {
         ],
     );
     assert_eq!(code(&out), reference_exit("validate-tasks-fixed.txt"));
+    // The project says auto_commit: true, so the repair is committed (checks never are).
+    let subject = env.git(&root, &["log", "-1", "--format=%s"]);
+    assert!(subject.contains("validate-tasks"), "{subject}");
+    assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
     let text = fs::read_to_string(&wp).unwrap();
     assert!(
         text.starts_with(
@@ -860,11 +866,17 @@ fn validate_tasks_fix_runs_one_at_a_time() {
         "---\nwork_package_id: WP09\ntitle: Old\nlane: planned\n---\n# WP09\n",
     )
     .unwrap();
+    // The lock is what is tested here, not two auto-commits racing on one branch.
+    let config = root.join(".kittify/config.yaml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, text.replace("auto_commit: true", "auto_commit: false")).unwrap();
     let args = ["validate-tasks", "--mission", M, "--fix", "--agent", "bob"];
-    let mut a = env.spawn(&root, &args);
-    let mut b = env.spawn(&root, &args);
-    assert!(a.wait().unwrap().success());
-    assert!(b.wait().unwrap().success());
+    let a = env.spawn_piped(&root, &args);
+    let b = env.spawn_piped(&root, &args);
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
     let text = fs::read_to_string(&wp).unwrap();
     assert_eq!(
         text.matches("Auto-repaired lane metadata").count(),

@@ -64,6 +64,7 @@ impl AgentCommand {
             | AgentCommand::Status(_)
             | AgentCommand::Release(_)
             | AgentCommand::Auth(_)
+            | AgentCommand::Tests(_)
             | AgentCommand::CheckPrerequisites(_) => None,
         }
     }
