@@ -475,11 +475,8 @@ fn repair_worktree_reports_kitty_specs_copies() {
         &["repair", "worktree", wt.to_str().unwrap(), "--json"],
     );
     assert_eq!(v["worktrees"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        env.refused(&root, &["repair", "worktree", "no/such/dir"])
-            .is_empty(),
-        false
-    );
+    let err = env.refused(&root, &["repair", "worktree", "no/such/dir"]);
+    assert!(err.contains("does not exist"), "{err}");
 }
 
 /// `context mission-resolve` prints the reference's document (same keys, same
