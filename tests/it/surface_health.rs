@@ -866,7 +866,11 @@ fn validate_tasks_fix_runs_one_at_a_time() {
     // The lock is what is tested here, not two auto-commits racing on one branch.
     let config = root.join(".kittify/config.yaml");
     let text = fs::read_to_string(&config).unwrap();
-    fs::write(&config, text.replace("auto_commit: true", "auto_commit: false")).unwrap();
+    fs::write(
+        &config,
+        text.replace("auto_commit: true", "auto_commit: false"),
+    )
+    .unwrap();
     let args = ["validate-tasks", "--mission", M, "--fix", "--agent", "bob"];
     let a = env.spawn_piped(&root, &args);
     let b = env.spawn_piped(&root, &args);
