@@ -572,6 +572,9 @@ fn context_list_info_and_cleanup() {
     );
     let out = env.run(&root, &["context", "info"]);
     assert_eq!(code(&out), reference_exit("context-info-outside.txt"));
+    // Bare `context` is `context info`, as the reference's.
+    let bare = env.run(&root, &["context"]);
+    assert_eq!((code(&bare), stderr(&bare)), (code(&out), stderr(&out)));
 
     let ws = root.join(".kittify/workspaces");
     fs::create_dir_all(&ws).unwrap();
@@ -1044,4 +1047,29 @@ fn overlapping_ownership_is_refused_only_between_parallel_wps() {
     assert_eq!(code(&out), 1);
     let err = parse(&out)["error"].as_str().unwrap().to_string();
     assert!(err.contains("WP03") && err.contains("overlapping"), "{err}");
+}
+
+/// `--require-tasks` acts on `agent mission check-prerequisites` too: it is
+/// `--include-tasks` (the task files listed), not an ignored flag.
+#[test]
+fn mission_check_prerequisites_require_tasks_acts() {
+    let env = TestEnv::new();
+    let root = reference_project(&env);
+    let base = [
+        "agent",
+        "mission",
+        "check-prerequisites",
+        "--mission",
+        M,
+        "--json",
+    ];
+    let with = |flag: &str| {
+        let mut a = base.to_vec();
+        a.push(flag);
+        env.json(&root, &a)
+    };
+    let plain = env.json(&root, &base);
+    let required = with("--require-tasks");
+    assert_eq!(required, with("--include-tasks"));
+    assert_ne!(required, plain, "--require-tasks changed nothing");
 }
