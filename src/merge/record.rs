@@ -234,6 +234,7 @@ pub fn commit_paths(
         }
         index.write()?;
     }
+    super::reflock::commit_finished(repo)?;
     Ok(Some(commit))
 }
 
@@ -309,6 +310,8 @@ pub fn record_mission(
     message: &str,
 ) -> Result<Recorded> {
     let repo = super::open_repo(project)?;
+    // A commit a kill cut short may have left the index behind its branch.
+    super::reflock::recover_killed_commits(&repo)?;
     let branch = current_branch(&repo)?;
     let prefix = mission_prefix(&project.root, &mission.dir)?;
     let tree = repo.head()?.peel_to_tree()?;

@@ -94,15 +94,44 @@ fn a_source_file_routed_to_any_driver_still_conflicts_and_is_never_rewritten() {
             "{driver}: the refusal is shown\n{all}"
         );
         assert!(!all.contains("\n{}"), "{all}");
-        if driver != "spec-kitty-event-log" {
-            // git passes the path (%P) to the drivers spec-kitty alone registers.
-            assert!(
-                all.contains(&format!("{file}: not a")),
-                "{driver}: the error names the file\n{all}"
-            );
-            assert!(!all.contains(".merge_file_"), "{driver}: {all}");
-        }
+        // spec-kitty registers every driver with git's path (%P).
+        assert!(
+            all.contains(&format!("{file}: not a")),
+            "{driver}: the error names the file\n{all}"
+        );
+        assert!(!all.contains(".merge_file_"), "{driver}: {all}");
     }
+}
+
+/// A clone where the Python tool registered the event-log driver (its
+/// three-argument form, `spec-kitty` on PATH): our driver still refuses a
+/// foreign file, and its error says git passed no path instead of naming
+/// git's temp file. Our own registration (four arguments) names the file.
+#[test]
+fn the_event_log_driver_takes_the_python_tools_three_argument_registration() {
+    let env = TestEnv::new();
+    let file = "src/main.rs";
+    let dir = hostile_repo(&env, file, "spec-kitty-event-log");
+    env.git(
+        &dir,
+        &[
+            "config",
+            "--local",
+            "merge.spec-kitty-event-log.driver",
+            "spec-kitty merge-driver-event-log %O %A %B",
+        ],
+    );
+    let out = git_with_drivers(&env, &dir, &["merge", "--no-edit", "other"]);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{all}");
+    assert_eq!(fs::read_to_string(dir.join(file)).unwrap(), OURS);
+    assert!(
+        all.contains(
+            "the status event log git is merging (git passed no path): not a status event log"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains(".merge_file_"), "{all}");
 }
 
 #[test]
@@ -155,6 +184,19 @@ fn each_driver_refuses_input_of_another_format_and_leaves_ours_untouched() {
                 stderr(&out)
             );
         }
+        // Called with three arguments (no %P), the refusal says git passed no
+        // path and names no temp file.
+        for (name, t) in ["base", "ours", "theirs"].iter().zip([good, bad, good]) {
+            fs::write(dir.join(name), t).unwrap();
+        }
+        let out = env.run(&dir, &[cmd, "base", "ours", "theirs"]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+        assert_eq!(fs::read_to_string(dir.join("ours")).unwrap(), bad);
+        assert!(
+            stderr(&out).contains("git is merging (git passed no path): not a"),
+            "{cmd}: {}",
+            stderr(&out)
+        );
     }
     // Its own format still merges (and the path argument is optional, as the
     // reference registers the event-log driver with `%O %A %B`).
@@ -188,7 +230,7 @@ fn the_drivers_are_registered_by_the_binarys_absolute_path_with_a_fallback() {
     assert!(
         cfg.contains(&format!(
             "merge.spec-kitty-event-log.driver {}\n",
-            crate::common::driver_command("merge-driver-event-log %O %A %B")
+            crate::common::event_log_driver_command()
         )),
         "{cfg}"
     );

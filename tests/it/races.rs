@@ -334,6 +334,47 @@ fn auto_commit_killed_holding_the_ref_lock_is_recovered_a_foreign_lock_fails_lou
     }
 }
 
+/// auto_commit killed after its commit moved the branch and before the
+/// main checkout's index followed (crash step `commit-ref-moved`): the index
+/// still holds the old versions, which read as staged changes reverting the
+/// commit, and every later auto_commit refused them ("commit or unstage
+/// them": committing them would have undone the move). The next command
+/// proves them the kill's (the intent record of a dead process, entries
+/// equal to the old tip's), brings the index along and commits for real.
+#[test]
+fn auto_commit_killed_before_the_index_followed_is_caught_up() {
+    let env = TestEnv::new();
+    let (root, m) = auto_committing(&env);
+    let before = head(&env, &root);
+    let o = env
+        .sk(&root, &move_args(&m.slug, "claimed"))
+        .env("SPEC_KITTY_TEST_CRASH", "commit-ref-moved")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), None, "killed by the hook: {}", stderr(&o));
+    let moved = head(&env, &root);
+    assert_ne!(moved, before, "the kill came after the branch moved");
+    let staged = env.git(&root, &["diff", "--cached", "--name-only"]);
+    assert!(
+        staged.contains("status.events.jsonl"),
+        "the kill left the index behind: {staged:?}"
+    );
+
+    let o = env.run(&root, &move_args(&m.slug, "in_progress"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^"]).trim(), moved);
+    assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
+    let log = env.git(
+        &root,
+        &[
+            "show",
+            &format!("HEAD:kitty-specs/{}/status.events.jsonl", m.slug),
+        ],
+    );
+    assert!(log.contains("\"to_lane\": \"claimed\""), "{log}");
+    assert!(log.contains("\"to_lane\": \"in_progress\""), "{log}");
+}
+
 /// An atomic write killed between its temp file and the rename leaves
 /// `.<name>.<pid>.<n>.tmp` in the mission directory: the next command removes
 /// it (its process is dead), and no commit (record, auto_commit) ever takes a
