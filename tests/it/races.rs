@@ -344,7 +344,13 @@ fn auto_commit_killed_holding_the_ref_lock_is_recovered_a_foreign_lock_fails_lou
 #[test]
 fn auto_commit_killed_before_the_index_followed_is_caught_up() {
     let env = TestEnv::new();
-    let (root, m) = auto_committing(&env);
+    let (root, m) = env.finalized_mission(&[
+        WpDef::planning("WP01", "Notes", "kitty-specs/{slug}/notes.md", &[]),
+        WpDef::planning("WP02", "More", "kitty-specs/{slug}/more.md", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    enable_auto_commit(&env, &root);
     let before = head(&env, &root);
     let o = env
         .sk(&root, &move_args(&m.slug, "claimed"))
@@ -356,23 +362,37 @@ fn auto_commit_killed_before_the_index_followed_is_caught_up() {
     assert_ne!(moved, before, "the kill came after the branch moved");
     let staged = env.git(&root, &["diff", "--cached", "--name-only"]);
     assert!(
-        staged.contains("status.events.jsonl"),
+        staged.contains("WP01"),
         "the kill left the index behind: {staged:?}"
     );
 
-    let o = env.run(&root, &move_args(&m.slug, "in_progress"));
+    // The next command moves another WP: WP01's file is not among its files.
+    let mut args = move_args(&m.slug, "claimed");
+    args[3] = "WP02";
+    let o = env.run(&root, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(env.git(&root, &["rev-parse", "HEAD^"]).trim(), moved);
     assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
-    let log = env.git(
-        &root,
-        &[
-            "show",
-            &format!("HEAD:kitty-specs/{}/status.events.jsonl", m.slug),
-        ],
-    );
-    assert!(log.contains("\"to_lane\": \"claimed\""), "{log}");
-    assert!(log.contains("\"to_lane\": \"in_progress\""), "{log}");
+    let wp1 = env.git(&root, &["show", &format!("HEAD:{}", rel_wp1(&root, &m))]);
+    assert!(wp1.contains("Moved to claimed"), "{wp1}");
+}
+
+/// WP01's file, relative to the project root.
+fn rel_wp1(root: &Path, m: &MissionInfo) -> String {
+    let dir = m.dir.join("tasks");
+    let f = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("WP01-"))
+        .unwrap()
+        .path();
+    let root = fs::canonicalize(root).unwrap();
+    fs::canonicalize(f)
+        .unwrap()
+        .strip_prefix(&root)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// An atomic write killed between its temp file and the rename leaves
