@@ -268,3 +268,61 @@ fn the_drivers_are_registered_by_the_binarys_absolute_path_with_a_fallback() {
         crate::common::driver_command("merge-driver-wp %O %A %B %P")
     );
 }
+
+/// The registered event-log command runs the registered binary with git's
+/// path (`%P`), and, when that binary is gone, `spec-kitty` on PATH with the
+/// reference's three arguments only (the Python tool's driver takes no
+/// fourth). Fake binaries record the arguments they get.
+#[test]
+fn the_event_log_fallback_passes_the_references_three_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let dir = env.work.join("fallback");
+    let bin_dir = dir.join("bin");
+    fs::create_dir_all(&bin_dir).unwrap();
+    let fake = |path: &Path, log: &str| {
+        fs::write(path, format!("#!/bin/sh\nprintf '%s|' \"$@\" > {log}\n")).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let registered = dir.join("registered-spec-kitty");
+    fake(&registered, "registered.args");
+    fake(&bin_dir.join("spec-kitty"), "on-path.args");
+    let real = fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
+    let command = crate::common::event_log_driver_command().replace(
+        &format!("sk='{}'", real.display()),
+        &format!("sk='{}'", registered.display()),
+    );
+    assert_ne!(command, crate::common::event_log_driver_command());
+    // git replaces the placeholders with shell-quoted paths.
+    let line = command
+        .replace("%O", "'.merge_file_O'")
+        .replace("%A", "'.merge_file_A'")
+        .replace("%B", "'.merge_file_B'")
+        .replace("%P", "'kitty-specs/001-x/status.events.jsonl'");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = || {
+        let st = std::process::Command::new("sh")
+            .args(["-c", &line])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    run();
+    assert_eq!(
+        fs::read_to_string(dir.join("registered.args")).unwrap(),
+        "merge-driver-event-log|.merge_file_O|.merge_file_A|.merge_file_B|kitty-specs/001-x/status.events.jsonl|"
+    );
+    assert!(!dir.join("on-path.args").exists());
+    fs::remove_file(&registered).unwrap();
+    run();
+    assert_eq!(
+        fs::read_to_string(dir.join("on-path.args")).unwrap(),
+        "merge-driver-event-log|.merge_file_O|.merge_file_A|.merge_file_B|"
+    );
+}
