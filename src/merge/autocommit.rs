@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{record, MergeError};
+use super::MergeError;
+use crate::git::commit as record;
 use crate::project::Project;
 
 type Stamp = (u64, Option<SystemTime>, u64);
@@ -106,9 +107,9 @@ pub fn commit_mission(
         });
     }
     // A commit a kill cut short may have left the index behind its branch.
-    super::reflock::recover_killed_commits(&repo)?;
+    crate::git::reflock::recover_killed_commits(&repo)?;
     let branch = record::current_branch(&repo)?;
-    let prefix = record::mission_prefix(&project.root, dir)?;
+    let prefix = record::dir_prefix(&project.root, dir)?;
     let tree = repo.head()?.peel_to_tree()?;
     let mut files = record::changed_under(&repo, Some(&tree), &prefix)?;
     files.retain(|f| touched.contains(f));
