@@ -33,6 +33,9 @@ const WRITERS: &[&[&str]] = &[
     &["agent", "tasks", "finalize-tasks"],
     &["agent", "tasks", "map-requirements"],
     &["research"],
+    &["specify"],
+    &["plan"],
+    &["tasks"],
 ];
 
 /// Commands that commit by themselves: auto_commit leaves them alone.

@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
     }
 }
 
-fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
+pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
     let opts = CreateOptions {
@@ -263,7 +263,7 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
+pub(crate) fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
     let plan = m.plan_file();
     let created = if plan.exists() {
