@@ -283,6 +283,7 @@ pub(crate) fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
         let mut out = json!({
             "result": "success", "mission_slug": m.slug, "feature_dir": m.dir,
             "plan_file": plan, "spec_file": m.spec_file(), "created": created,
+            "spec_kitty_version": crate::VERSION,
         });
         compat::extend(
             &mut out,
