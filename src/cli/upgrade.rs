@@ -16,6 +16,15 @@ pub struct UpgradeArgs {
     /// (the ones `upgrade` reports; nothing else there is touched)
     #[arg(long)]
     pub remove_global_prompts: bool,
+    /// Do not ask for confirmation at a terminal
+    #[arg(long)]
+    pub force: bool,
+    /// Target version: this binary's own (it can upgrade a project only to itself)
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<String>,
+    /// Also list the files that are already up to date
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 /// The command that removes what `stale::find` reports.
@@ -23,6 +32,28 @@ const REMOVE_COMMAND: &str = "spec-kitty upgrade --remove-global-prompts";
 
 pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     let project = ctx.project()?;
+    if let Some(t) = &args.target {
+        let t = t.trim().trim_start_matches('v');
+        if t != crate::VERSION {
+            return Err(crate::Error::user(format!(
+                "this spec-kitty is {}; it cannot upgrade a project to {t}",
+                crate::VERSION
+            ))
+            .with_hint(
+                "install the spec-kitty of that version and run its upgrade, or leave out --target",
+            ));
+        }
+    }
+    if !args.dry_run && !args.force && !ctx.json && ctx.can_ask() {
+        let answer = ctx.ask(
+            "Upgrade this project's metadata and slash commands? [y/N]",
+            "n",
+        );
+        if !answer.is_some_and(|a| matches!(a.trim(), "y" | "Y" | "yes")) {
+            return Err(crate::Error::user("Upgrade cancelled.")
+                .with_hint("pass --force to skip the question, or --dry-run to preview"));
+        }
+    }
     let up = crate::init::upgrade(project, args.dry_run)?;
     let r = &up.report;
     for w in &r.warnings {
@@ -97,6 +128,11 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     }
     for f in &r.files_removed {
         ctx.say(format!("  - {f} (no longer shipped)"));
+    }
+    if args.verbose {
+        for f in &r.files_unchanged {
+            ctx.say(format!("  = {f}"));
+        }
     }
     if !r.files_skipped_user_modified.is_empty() {
         ctx.say("Left alone because you edited them:");

@@ -292,14 +292,14 @@ fn edit_config(root: &Path, change: impl FnOnce(&mut serde_yaml::Mapping)) -> Re
     Ok(())
 }
 
-fn agents_map(map: &mut serde_yaml::Mapping) -> &mut serde_yaml::Mapping {
+fn agents_map(map: &mut serde_yaml::Mapping) -> Option<&mut serde_yaml::Mapping> {
     let v = map
         .entry("agents".into())
         .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
     if !v.is_mapping() {
         *v = serde_yaml::Value::Mapping(Default::default());
     }
-    v.as_mapping_mut().expect("just made a mapping")
+    v.as_mapping_mut()
 }
 
 /// What `remove` did.
@@ -348,9 +348,8 @@ pub fn remove(project: &Project, keys: &[String], keep_config: bool) -> Result<R
         if !out.unconfigured.is_empty() {
             let drop = out.unconfigured.clone();
             edit_config(root, |map| {
-                let agents = agents_map(map);
-                if let Some(seq) = agents
-                    .get_mut("available")
+                if let Some(seq) = agents_map(map)
+                    .and_then(|a| a.get_mut("available"))
                     .and_then(|v| v.as_sequence_mut())
                 {
                     seq.retain(|v| {
@@ -448,20 +447,17 @@ pub fn set(project: &Project, key: &str, value: &str) -> Result<bool> {
             .iter()
             .map(|(k, what)| format!("{k} ({what})"))
             .collect();
-        return Err(
-            Error::user(format!("Unknown configuration key: {}", format!("{key:?}")))
-                .with_hint(format!("supported keys: {}", keys.join("; "))),
-        );
+        return Err(Error::user(format!("Unknown configuration key: {key:?}"))
+            .with_hint(format!("supported keys: {}", keys.join("; "))));
     }
     let on = match value.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => true,
         "false" | "0" | "no" | "off" => false,
         _ => {
-            return Err(Error::user(format!(
-                "Invalid value for auto_commit: {}",
-                format!("{value:?}")
-            ))
-            .with_hint("use true or false"))
+            return Err(
+                Error::user(format!("Invalid value for auto_commit: {value:?}"))
+                    .with_hint("use true or false"),
+            )
         }
     };
     let _lock = config_lock(project)?;
@@ -469,7 +465,9 @@ pub fn set(project: &Project, key: &str, value: &str) -> Result<bool> {
         // One place for the setting: a top-level `auto_commit` would be read
         // only when `agents.auto_commit` is absent, so it goes.
         map.remove("auto_commit");
-        agents_map(map).insert("auto_commit".into(), serde_yaml::Value::Bool(on));
+        if let Some(agents) = agents_map(map) {
+            agents.insert("auto_commit".into(), serde_yaml::Value::Bool(on));
+        }
     })?;
     Ok(on)
 }

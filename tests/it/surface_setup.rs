@@ -588,3 +588,26 @@ fn migrate_brings_old_missions_up_to_date() {
     assert!(stdout(&out).contains("Migration complete (0 change(s))"));
     assert_eq!(changed(&before, &tree(&root)), Vec::<PathBuf>::new());
 }
+
+/// `upgrade --target` accepts only this version; `--verbose` lists the
+/// unchanged files too; `--force` runs without a question.
+#[test]
+fn upgrade_takes_the_reference_flags() {
+    let env = TestEnv::new();
+    let root = inited(&env);
+    let before = tree(&root);
+    assert_run!(
+        env,
+        &root,
+        "upgrade_other_target",
+        ["upgrade", "--target", "0.6.5"]
+    );
+    assert_eq!(changed(&before, &tree(&root)), Vec::<PathBuf>::new());
+    let out = env.ok(
+        &root,
+        &["upgrade", "--target", env!("CARGO_PKG_VERSION"), "--force"],
+    );
+    assert!(!out.contains("  = "), "{out}");
+    let out = env.ok(&root, &["upgrade", "-v", "--dry-run"]);
+    assert_eq!(out.lines().filter(|l| l.starts_with("  = ")).count(), 32);
+}
