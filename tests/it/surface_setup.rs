@@ -611,3 +611,168 @@ fn upgrade_takes_the_reference_flags() {
     let out = env.ok(&root, &["upgrade", "-v", "--dry-run"]);
     assert_eq!(out.lines().filter(|l| l.starts_with("  = ")).count(), 32);
 }
+
+/// The charter options of the reference act: interview overrides land in the
+/// answers and the charter, generate falls back to the --profile defaults
+/// without answers, --no-from-interview ignores them, --template-set is
+/// checked and recorded, context --no-mark-loaded leaves the first load, and
+/// status/sync print the reference's keys.
+#[test]
+fn charter_options_act_and_print_the_reference_keys() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    // No answers yet: generate (even --from-interview) uses the defaults.
+    let v = env.json(
+        &root,
+        &[
+            "charter",
+            "generate",
+            "--from-interview",
+            "--profile",
+            "comprehensive",
+            "--json",
+        ],
+    );
+    has_reference_keys(
+        &v,
+        &reference_json("charter-generate-defaults.json"),
+        "generate",
+    );
+    assert_eq!(v["interview_source"], "defaults");
+    assert_eq!(v["profile"], "comprehensive");
+    assert_eq!(v["template_set"], "software-dev-default");
+    let v = env.json(&root, &["charter", "status", "--json"]);
+    let r = reference_json("charter-status.json");
+    has_reference_keys(&v, &r, "status");
+    has_reference_keys(&v["files"][0], &r["files"][0], "status file");
+    assert_eq!(v["status"], r["status"]);
+    let v = env.json(&root, &["charter", "sync", "--json"]);
+    let r = reference_json("charter-sync-noop.json");
+    has_reference_keys(&v, &r, "sync noop");
+    assert_eq!((&v["result"], &v["success"]), (&r["result"], &r["success"]));
+    let v = env.json(&root, &["charter", "sync", "--force", "--json"]);
+    let r = reference_json("charter-sync-force.json");
+    assert_eq!((&v["result"], &v["success"]), (&r["result"], &r["success"]));
+    assert_eq!(v["stale_before"], false);
+    // A hand edit makes it stale, as the reference says.
+    let path = root.join(".kittify/charter/charter.md");
+    fs::write(
+        &path,
+        format!("{}\nEdited.\n", fs::read_to_string(&path).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        env.json(&root, &["charter", "status", "--json"])["status"],
+        "stale"
+    );
+    let v = env.json(&root, &["charter", "sync", "--json"]);
+    assert_eq!(
+        (&v["success"], &v["stale_before"]),
+        (&Value::Bool(true), &Value::Bool(true))
+    );
+
+    // interview overrides.
+    let v = env.json(
+        &root,
+        &[
+            "charter",
+            "interview",
+            "--defaults",
+            "--selected-paradigms",
+            "tdd, ddd,",
+            "--selected-directives",
+            "DIRECTIVE_001",
+            "--available-tools",
+            "git,cargo",
+            "--json",
+        ],
+    );
+    let r = reference_json("charter-interview.json");
+    has_reference_keys(&v, &r, "interview");
+    for k in [
+        "selected_paradigms",
+        "selected_directives",
+        "available_tools",
+    ] {
+        assert_eq!(v[k], r[k], "{k}");
+    }
+    let answers = fs::read_to_string(root.join(".kittify/charter/interview/answers.yaml")).unwrap();
+    assert!(answers.contains("- ddd"), "{answers}");
+    let v = env.json(&root, &["charter", "generate", "-f", "--json"]);
+    has_reference_keys(
+        &v,
+        &reference_json("charter-generate-interview.json"),
+        "generate",
+    );
+    assert_eq!(v["interview_source"], "interview");
+    assert_eq!(v["selected_paradigms"], serde_json::json!(["tdd", "ddd"]));
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("## Paradigms\n\ntdd, ddd\n"), "{text}");
+    assert!(text.contains("## Tools\n\ngit, cargo\n"), "{text}");
+    // --no-from-interview: the answers are ignored.
+    let v = env.json(
+        &root,
+        &[
+            "charter",
+            "generate",
+            "--force",
+            "--no-from-interview",
+            "--mission-type",
+            "research",
+            "--json",
+        ],
+    );
+    assert_eq!(v["interview_source"], "defaults");
+    assert_eq!(v["template_set"], "research-default");
+    assert!(!fs::read_to_string(&path).unwrap().contains("## Paradigms"));
+    // An unknown template set refuses, the charter untouched.
+    let before = fs::read(&path).unwrap();
+    assert_run!(
+        env,
+        &root,
+        "charter_generate_unknown_template_set",
+        [
+            "charter",
+            "generate",
+            "--force",
+            "--template-set",
+            "cooking-default"
+        ]
+    );
+    assert_eq!(before, fs::read(&path).unwrap());
+
+    // context: --no-mark-loaded keeps it a first load.
+    for _ in 0..2 {
+        let v = env.json(
+            &root,
+            &[
+                "charter",
+                "context",
+                "--action",
+                "plan",
+                "--no-mark-loaded",
+                "--json",
+            ],
+        );
+        has_reference_keys(&v, &reference_json("charter-context.json"), "context");
+        assert_eq!(v["first_load"], true);
+    }
+    assert!(!root.join(".kittify/charter/context-state.json").exists());
+    let v = env.json(
+        &root,
+        &[
+            "charter",
+            "context",
+            "--action",
+            "plan",
+            "--mark-loaded",
+            "--json",
+        ],
+    );
+    assert_eq!(v["first_load"], true);
+    let v = env.json(&root, &["charter", "context", "--action", "plan", "--json"]);
+    assert_eq!(
+        (&v["first_load"], &v["mode"]),
+        (&Value::Bool(false), &Value::from("compact"))
+    );
+}
