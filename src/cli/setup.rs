@@ -17,7 +17,7 @@ pub struct ConfigArgs {
     #[arg(long)]
     pub show_origin: bool,
     /// Mission type to resolve the assets for
-    #[arg(long, short = 'm', default_value = crate::mission::types::DEFAULT)]
+    #[arg(long, short = 'm', alias = "feature", default_value = crate::mission::types::DEFAULT)]
     pub mission: String,
 }
 
