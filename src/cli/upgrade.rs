@@ -25,6 +25,10 @@ pub struct UpgradeArgs {
     /// Also list the files that are already up to date
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Leave the lane worktrees under .worktrees/ alone (by default their
+    /// git-ignored slash-command files are refreshed too)
+    #[arg(long)]
+    pub no_worktrees: bool,
 }
 
 /// The command that removes what `stale::find` reports.
@@ -55,6 +59,11 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
         }
     }
     let up = crate::init::upgrade(project, args.dry_run)?;
+    let worktrees = if args.no_worktrees {
+        Vec::new()
+    } else {
+        crate::ops::upgrade::worktrees(project, args.dry_run)?
+    };
     let r = &up.report;
     for w in &r.warnings {
         ctx.warn(w);
@@ -85,6 +94,8 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
             o.insert("metadata_updated".into(), json!(up.metadata_updated));
             o.insert("spec_kitty_version".into(), json!(crate::VERSION));
             o.insert("global_prompts".into(), json!(stale_rows));
+            o.insert("worktrees".into(), json!(worktrees));
+            o.insert("worktrees_skipped".into(), json!(args.no_worktrees));
             o.insert("global_prompts_removed".into(), json!(removed));
             o.insert(
                 "global_prompts_remove_command".into(),
@@ -147,10 +158,34 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
             if up.dry_run { "would be " } else { "" }
         ));
     }
+    for w in &worktrees {
+        if let Some(why) = &w.skipped {
+            ctx.say(format!(
+                "Lane worktree {}: left alone: {why}",
+                ctx.rel(&w.path)
+            ));
+            continue;
+        }
+        ctx.say(format!(
+            "Lane worktree {}: {} {verb}, {} up to date",
+            ctx.rel(&w.path),
+            w.files_written.len(),
+            w.files_unchanged.len()
+        ));
+        if args.verbose {
+            for f in &w.files_written {
+                ctx.say(format!("  + {f}"));
+            }
+        }
+        for f in &w.files_skipped_user_modified {
+            ctx.say(format!("  ! {f} (edited; left alone)"));
+        }
+    }
     let nothing = !up.metadata_updated
         && r.files_written.is_empty()
         && r.files_removed.is_empty()
-        && r.gitignore_added.is_empty();
+        && r.gitignore_added.is_empty()
+        && worktrees.iter().all(|w| w.files_written.is_empty());
     if nothing {
         ctx.say("Already up to date.");
     }

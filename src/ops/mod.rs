@@ -21,6 +21,7 @@ pub mod status_emit;
 pub mod status_migrate;
 pub mod status_validate;
 pub mod sync;
+pub mod upgrade;
 pub mod validate;
 pub mod verify_setup;
 

@@ -776,3 +776,55 @@ fn charter_options_act_and_print_the_reference_keys() {
         (&Value::Bool(false), &Value::from("compact"))
     );
 }
+
+/// `upgrade` refreshes the git-ignored command files of each lane worktree
+/// (the lane's tracked files stay as they are); `--no-worktrees` skips them;
+/// a worktree whose checkout would not ignore them is left alone and named.
+#[test]
+fn upgrade_refreshes_lane_worktrees_unless_told_not_to() {
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let wt = root.join(".worktrees/001-demo-lane-a");
+    // Without a committed .gitignore the lane would see the files as changes.
+    env.git(
+        &root,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "lane-a",
+            wt.to_str().unwrap(),
+        ],
+    );
+    let v = env.json(&root, &["upgrade", "--force", "--json"]);
+    assert_eq!(
+        v["worktrees"][0]["skipped"]
+            .as_str()
+            .unwrap()
+            .starts_with(".codex/prompts not git-ignored"),
+        true,
+        "{v}"
+    );
+    assert!(!wt.join(".codex").exists());
+    env.git(&root, &["add", ".gitignore"]);
+    env.git(&root, &["commit", "-qm", "ignore agent folders"]);
+    env.git(&wt, &["merge", "-q", "main"]);
+    let v = env.json(&root, &["upgrade", "--no-worktrees", "--json"]);
+    assert_eq!(v["worktrees"], serde_json::json!([]));
+    assert!(!wt.join(".codex").exists());
+    let v = env.json(&root, &["upgrade", "--dry-run", "--json"]);
+    assert_eq!(
+        v["worktrees"][0]["files_written"].as_array().unwrap().len(),
+        16
+    );
+    assert!(!wt.join(".codex").exists());
+    let v = env.json(&root, &["upgrade", "--json"]);
+    assert_eq!(
+        v["worktrees"][0]["files_written"].as_array().unwrap().len(),
+        16
+    );
+    assert!(wt.join(".codex/prompts/spec-kitty.implement.md").is_file());
+    assert_eq!(env.git(&wt, &["status", "--porcelain"]), "");
+    assert_run!(env, &root, "upgrade_worktrees_current", ["upgrade"]);
+}
