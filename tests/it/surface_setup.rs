@@ -798,12 +798,11 @@ fn upgrade_refreshes_lane_worktrees_unless_told_not_to() {
         ],
     );
     let v = env.json(&root, &["upgrade", "--force", "--json"]);
-    assert_eq!(
+    assert!(
         v["worktrees"][0]["skipped"]
             .as_str()
             .unwrap()
             .starts_with(".codex/prompts not git-ignored"),
-        true,
         "{v}"
     );
     assert!(!wt.join(".codex").exists());
