@@ -218,8 +218,15 @@ fn clear_agent(project: &Project, manifest: &mut Manifest, agent: &Agent) -> Res
     let root = &project.root;
     let mut out = Cleared::default();
     let mut candidates = spec_kitty_files(root, agent);
+    let prefix = format!("{}/", agent.command_dir);
     for (rel, rec) in &manifest.files {
-        if rec.agent == agent.key && !candidates.contains(rel) {
+        // The manifest is repo content: only its entries inside this agent's
+        // command folder are looked at.
+        if rec.agent == agent.key
+            && rel.starts_with(&prefix)
+            && crate::init::manifest::is_safe_rel(rel)
+            && !candidates.contains(rel)
+        {
             candidates.push(rel.clone());
         }
     }

@@ -204,6 +204,10 @@ pub fn managed_files(project: &Project) -> Value {
     let mut missing = Vec::new();
     let mut drifted = Vec::new();
     for (rel, rec) in &manifest.files {
+        if !crate::init::manifest::is_safe_rel(rel) {
+            missing.push(rel.clone());
+            continue;
+        }
         match crate::fsutil::read_capped(&project.root.join(rel), crate::bounds::MAX_TEXT_BYTES) {
             Ok(Some(t)) if content_hash(t.as_bytes()) == rec.hash => {}
             Ok(Some(_)) => drifted.push(rel.clone()),

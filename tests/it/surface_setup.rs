@@ -827,3 +827,67 @@ fn upgrade_refreshes_lane_worktrees_unless_told_not_to() {
     assert_eq!(env.git(&wt, &["status", "--porcelain"]), "");
     assert_run!(env, &root, "upgrade_worktrees_current", ["upgrade"]);
 }
+
+/// Hostile repo content: a manifest entry leading out of the agent's folder, a
+/// command file that is a link to a file outside, and an agent folder that is
+/// a link out of the project. Nothing outside is read as ours or removed.
+#[test]
+fn agent_config_removes_nothing_outside_the_agent_folder() {
+    let env = TestEnv::new();
+    let root = inited(&env);
+    let outside = env.work.join("outside.md");
+    fs::write(&outside, "precious\n").unwrap();
+    let mut manifest: Value = serde_json::from_str(
+        &fs::read_to_string(root.join(".kittify/managed-files.json")).unwrap(),
+    )
+    .unwrap();
+    let hash = manifest["files"][".codex/prompts/spec-kitty.plan.md"]["hash"].clone();
+    for bad in [
+        "../outside.md",
+        ".codex/prompts/../../../outside.md",
+        "README.md",
+    ] {
+        manifest["files"][bad] =
+            serde_json::json!({"hash": hash, "agent": "codex", "command": "plan"});
+    }
+    fs::write(
+        root.join(".kittify/managed-files.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    fs::write(root.join("README.md"), "mine\n").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&outside, root.join(".codex/prompts/spec-kitty.evil.md")).unwrap();
+    env.ok(&root, &["agent", "config", "remove", "codex"]);
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "precious\n");
+    assert_eq!(
+        fs::read_to_string(root.join("README.md")).unwrap(),
+        "mine\n"
+    );
+    assert!(!root.join(".codex/prompts/spec-kitty.plan.md").exists());
+
+    // An orphaned agent folder that is a link out of the project: refused or
+    // skipped, never emptied.
+    #[cfg(unix)]
+    {
+        let away = env.work.join("away");
+        fs::create_dir_all(&away).unwrap();
+        let file = away.join("spec-kitty.specify.md");
+        fs::write(
+            &file,
+            fs::read(root.join(".claude/commands/spec-kitty.specify.md")).unwrap(),
+        )
+        .unwrap();
+        fs::create_dir_all(root.join(".cursor")).unwrap();
+        std::os::unix::fs::symlink(&away, root.join(".cursor/commands")).unwrap();
+        let out = env.run(&root, &["agent", "config", "sync"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("outside the project"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(file.is_file(), "{}", stdout(&out));
+        assert!(root.join(".cursor/commands").exists());
+    }
+}
