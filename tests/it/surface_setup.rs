@@ -891,3 +891,38 @@ fn agent_config_removes_nothing_outside_the_agent_folder() {
         assert!(root.join(".cursor/commands").exists());
     }
 }
+
+/// Parallel `agent config` runs on one project: every change lands (the
+/// config.yaml read-modify-write holds the set-up lock).
+#[test]
+fn parallel_agent_config_changes_all_land() {
+    let env = TestEnv::new();
+    let root = inited(&env);
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["agent", "config", "add", "gemini"],
+        vec!["agent", "config", "add", "cursor"],
+        vec!["agent", "config", "set", "auto_commit", "true"],
+        vec!["agent", "config", "remove", "codex"],
+        vec!["agent", "config", "add", "roo"],
+    ];
+    let children: Vec<_> = runs.iter().map(|a| env.spawn(&root, a)).collect();
+    for (c, a) in children.into_iter().zip(&runs) {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{a:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut agents = config_agents(&root);
+    agents.sort();
+    assert_eq!(agents, ["claude", "cursor", "gemini", "roo"]);
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&fs::read_to_string(root.join(".kittify/config.yaml")).unwrap())
+            .unwrap();
+    assert_eq!(doc["agents"]["auto_commit"], serde_yaml::Value::Bool(true));
+    for dir in [".gemini/commands", ".cursor/commands", ".roo/commands"] {
+        assert_eq!(fs::read_dir(root.join(dir)).unwrap().count(), 16, "{dir}");
+    }
+    assert!(!root.join(".codex/prompts/spec-kitty.plan.md").exists());
+}
