@@ -45,21 +45,6 @@ fn parse_line(line: &str) -> Option<(Vec<String>, Vec<String>)> {
 /// empties this list when their branches have landed.
 /// Each entry is a command path, or a path and one option spelling.
 const NOT_YET: &[&str] = &[
-    // Commands.
-    "config",
-    "specify",
-    "plan",
-    "tasks",
-    "migrate",
-    "verify-setup",
-    "agent config list",
-    "agent config add",
-    "agent config remove",
-    "agent config status",
-    "agent config sync",
-    "agent config set",
-    "doctor command-files",
-    "doctor state-roots",
     // Options of commands we have.
     "implement --recover",
     "implement --base",
@@ -74,11 +59,6 @@ const NOT_YET: &[&str] = &[
     "merge --keep-workspace",
     "next --answer",
     "next --decision-id",
-    "upgrade --force",
-    "upgrade --target",
-    "upgrade --verbose",
-    "upgrade -v",
-    "upgrade --no-worktrees",
     "agent mission merge --target",
     "agent mission merge --push",
     "agent mission merge --keep-branch",
@@ -89,16 +69,6 @@ const NOT_YET: &[&str] = &[
     "agent context resolve --wp-id",
     "agent context resolve --agent",
     "auth login -f",
-    "charter interview --selected-paradigms",
-    "charter interview --selected-directives",
-    "charter interview --available-tools",
-    "charter generate --template-set",
-    "charter generate --no-from-interview",
-    "charter generate --profile",
-    "charter generate -f",
-    "charter context --mark-loaded",
-    "charter context --no-mark-loaded",
-    "charter sync -f",
     "mission-type current -f",
 ];
 
