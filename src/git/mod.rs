@@ -3,7 +3,17 @@
 //! commit ids, the paths of a conflicted index). Modules above call these
 //! instead of keeping their own copies.
 
+pub mod remote;
+
 use git2::{BranchType, Index, Oid, Repository};
+
+/// A branch name git accepts (`refs/heads/<name>` is a valid reference name).
+/// Also refuses names starting with `-`, which a command line would read as an option.
+pub fn valid_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && git2::Reference::is_valid_name(&format!("refs/heads/{name}"))
+}
 
 /// The tip of a local branch, if the branch exists.
 pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {

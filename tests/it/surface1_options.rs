@@ -1,0 +1,408 @@
+//! The part-1 options of the commands we already had, each shown to act:
+//! `merge --target/--push/--keep-branch/--keep-worktree/--keep-workspace/
+//! --resume/--context`, `agent mission merge --auto-retry/--no-auto-retry`,
+//! `merge --dry-run` on a mission that is not ready. Reference facts come from
+//! tests/fixtures/surface1 (see its README); tests never run the reference.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::reference::{self, has_reference_keys, parse};
+use crate::common::snap::assert_run;
+use crate::common::{stderr, stdout, TestEnv};
+use crate::merge::{accept, branch, build_lanes, planned, rev, Fx, SLUG};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surface1")
+}
+
+fn branch_exists(env: &TestEnv, root: &Path, b: &str) -> bool {
+    !env.git(root, &["branch", "--list", b]).trim().is_empty()
+}
+
+/// Two independent lanes, built, approved and accepted.
+fn accepted(env: &TestEnv) -> Fx {
+    let fx = planned(env, 2, false);
+    build_lanes(env, &fx, 2, false);
+    assert_eq!(accept(env, &fx)["accepted"], true);
+    fx
+}
+
+/// A bare repository added to the project as `origin`.
+fn with_origin(env: &TestEnv, fx: &Fx) -> PathBuf {
+    let bare = env.work.join("origin.git");
+    env.git(&env.work, &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    env.git(
+        &fx.root,
+        &["remote", "add", "origin", bare.to_str().unwrap()],
+    );
+    bare
+}
+
+/// `--target` lands on another branch (main stays), `--keep-branch` keeps the
+/// lane branches while their worktrees go, `--push` sends the target to the
+/// upstream it tracks (a differently named remote branch).
+#[test]
+fn merge_target_keep_branch_and_push_act() {
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    env.git(&fx.root, &["branch", "release"]);
+    let bare = with_origin(&env, &fx);
+    env.git(&fx.root, &["push", "-q", "origin", "release:rel-up"]);
+    env.git(
+        &fx.root,
+        &["branch", "--set-upstream-to=origin/rel-up", "release"],
+    );
+    let main_before = rev(&env, &fx.root, "main");
+
+    let v = env.json(
+        &fx.root,
+        &[
+            "merge",
+            "--mission",
+            "m",
+            "--target",
+            "release",
+            "--keep-branch",
+            "--push",
+            "--json",
+        ],
+    );
+    assert_eq!(v["result"], "success", "{v}");
+    assert_eq!(v["target_branch"], "release");
+    assert_eq!(v["delete_branch"], false);
+    assert_eq!(v["remove_worktree"], true);
+    assert_eq!(v["pushed"]["remote"], "origin", "{v}");
+    assert_eq!(v["pushed"]["remote_branch"], "rel-up", "{v}");
+    // main did not move; release holds both lanes' work and the record commit.
+    assert_eq!(rev(&env, &fx.root, "main"), main_before);
+    for i in [1, 2] {
+        assert_eq!(
+            env.git(&fx.root, &["show", &format!("release:src/p{i}/lib.txt")]),
+            format!("package {i}\n")
+        );
+    }
+    let meta: Value = serde_json::from_str(&env.git(
+        &fx.root,
+        &["show", &format!("release:kitty-specs/{SLUG}/meta.json")],
+    ))
+    .unwrap();
+    assert_eq!(meta["merged_into"], "release");
+    // Pushed: the remote branch is the local release tip.
+    assert_eq!(
+        env.git(&bare, &["rev-parse", "rel-up"]).trim(),
+        rev(&env, &fx.root, "release")
+    );
+    // Worktrees removed, lane branches kept.
+    for lane in ["lane-a", "lane-b"] {
+        assert!(!fx.worktree(lane).exists(), "{lane} worktree stayed");
+        assert!(
+            branch_exists(&env, &fx.root, &branch(lane)),
+            "{lane} branch gone"
+        );
+    }
+}
+
+/// `--keep-worktree` keeps worktrees (and so their branches); the agent
+/// spelling `agent mission merge --keep-worktree --keep-branch` too; the
+/// default removes both. `--keep-workspace` is `--keep-worktree`.
+#[test]
+fn merge_keep_worktree_and_keep_workspace_keep_the_lane_worktrees() {
+    for args in [
+        vec!["merge", "--mission", "m", "--keep-worktree", "--json"],
+        vec!["merge", "--mission", "m", "--keep-workspace", "--json"],
+        vec![
+            "agent",
+            "mission",
+            "merge",
+            "--mission",
+            "m",
+            "--keep-worktree",
+            "--keep-branch",
+            "--json",
+        ],
+    ] {
+        let env = TestEnv::new();
+        let fx = accepted(&env);
+        let v = env.json(&fx.root, &args);
+        assert_eq!(v["remove_worktree"], false, "{args:?}: {v}");
+        assert_eq!(v["removed_worktrees"], serde_json::json!([]), "{args:?}");
+        for lane in ["lane-a", "lane-b"] {
+            assert!(fx.worktree(lane).is_dir(), "{args:?}: {lane} removed");
+            assert!(branch_exists(&env, &fx.root, &branch(lane)), "{args:?}");
+        }
+    }
+    // The last of --keep-branch / --delete-branch wins; with the defaults
+    // every lane worktree and branch goes.
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    let v = env.json(
+        &fx.root,
+        &[
+            "merge",
+            "--mission",
+            "m",
+            "--keep-branch",
+            "--delete-branch",
+            "--json",
+        ],
+    );
+    assert_eq!(v["delete_branch"], true);
+    for lane in ["lane-a", "lane-b"] {
+        assert!(!fx.worktree(lane).exists());
+        assert!(!branch_exists(&env, &fx.root, &branch(lane)), "{lane}");
+    }
+}
+
+/// `--resume` finishes an interrupted merge (it is `--continue`), and takes
+/// the keep flags for the clean-up it still has to do; with nothing to resume
+/// it exits 1 like the reference.
+#[test]
+fn merge_resume_finishes_an_interrupted_merge() {
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    let out = env
+        .sk(&fx.root, &["merge", "--mission", "m"])
+        .env("SPEC_KITTY_TEST_MERGE_INTERRUPT", "landed")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v = env.json(
+        &fx.root,
+        &[
+            "merge",
+            "--mission",
+            "m",
+            "--resume",
+            "--keep-branch",
+            "--json",
+        ],
+    );
+    assert_eq!(v["result"], "success", "{v}");
+    assert_eq!(v["wps_done"], serde_json::json!(["WP01", "WP02"]));
+    assert!(!fx.worktree("lane-a").exists());
+    assert!(branch_exists(&env, &fx.root, &branch("lane-a")));
+    assert!(!fx.root.join(".git/spec-kitty-merge/001-m.json").exists());
+    let out = env.run(&fx.root, &["merge", "--mission", "m", "--resume"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
+
+/// `--push` when the push fails: exit 1 naming the remote, the merge stays
+/// done; with no remote at all: the merge succeeds and says nothing was pushed.
+#[test]
+fn merge_push_failure_and_no_remote() {
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    env.git(
+        &fx.root,
+        &[
+            "remote",
+            "add",
+            "origin",
+            env.work.join("nowhere.git").to_str().unwrap(),
+        ],
+    );
+    let out = env.run(&fx.root, &["merge", "--mission", "m", "--push", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let v = parse(&out);
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pushing main to origin failed")
+            || stdout(&out).contains("pushing main to origin failed"),
+        "{v}"
+    );
+    assert_eq!(v["wps_done"], serde_json::json!(["WP01", "WP02"]), "{v}");
+    assert_eq!(
+        env.git(&fx.root, &["show", "main:src/p1/lib.txt"]),
+        "package 1\n"
+    );
+
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    let v = env.json(&fx.root, &["merge", "--mission", "m", "--push", "--json"]);
+    assert!(v.get("pushed").is_none(), "{v}");
+    assert!(
+        v["push_skipped"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was pushed"),
+        "{v}"
+    );
+}
+
+/// `--target` that is not a usable branch is refused before anything changes.
+#[test]
+fn merge_target_refuses_bad_or_missing_branches() {
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    let before = crate::merge::repo_state(&env, &fx.root);
+    for t in [
+        "no-such-branch",
+        "-x",
+        "a..b",
+        &branch("lane-a"),
+        "kitty/mission-001-m",
+    ] {
+        let out = env.run(
+            &fx.root,
+            &["merge", "--mission", "m", &format!("--target={t}"), "--json"],
+        );
+        assert_eq!(out.status.code(), Some(1), "{t}: {}", stdout(&out));
+    }
+    assert_eq!(crate::merge::repo_state(&env, &fx.root), before);
+}
+
+/// `--context TOKEN` selects the mission the token file names; a malformed
+/// token, a missing file, or a token naming another mission than --mission
+/// is refused.
+#[test]
+fn merge_context_token_selects_the_mission() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 1, false);
+    // A second mission, so inference alone could not choose.
+    env.json(&fx.root, &["agent", "mission", "create", "other", "--json"]);
+    let dir = fx.root.join(".kittify/runtime/contexts");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("ctx-01HV0TEST.json"),
+        format!("{{\"token\": \"ctx-01HV0TEST\", \"mission_slug\": \"{SLUG}\"}}"),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("ctx-01HVOTHER.json"),
+        "{\"token\": \"ctx-01HVOTHER\", \"mission_slug\": \"002-other\"}",
+    )
+    .unwrap();
+    let out = env.run(
+        &fx.root,
+        &["merge", "--context", "ctx-01HV0TEST", "--dry-run", "--json"],
+    );
+    let v = parse(&out);
+    assert_eq!(v["mission_slug"], SLUG, "{v}");
+    for (args, what) in [
+        (
+            vec!["merge", "--context", "../../etc/passwd", "--dry-run"],
+            "not a context token",
+        ),
+        (
+            vec!["merge", "--context", "ctx-01NOTHERE", "--dry-run"],
+            "not found",
+        ),
+        (
+            vec![
+                "merge",
+                "--context",
+                "ctx-01HVOTHER",
+                "--mission",
+                "m",
+                "--dry-run",
+            ],
+            "different missions",
+        ),
+    ] {
+        let out = env.run(&fx.root, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(what), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// Run from a lane worktree: `--no-auto-retry` refuses, `--auto-retry` (and
+/// the default) merges from the main checkout and says so.
+#[test]
+fn agent_mission_merge_auto_retry_from_a_lane_worktree() {
+    let env = TestEnv::new();
+    let fx = accepted(&env);
+    let wt = fx.worktree("lane-a");
+    let out = env.run(
+        &wt,
+        &[
+            "agent",
+            "mission",
+            "merge",
+            "--mission",
+            "m",
+            "--no-auto-retry",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--no-auto-retry"), "{}", stderr(&out));
+    let v = env.json(
+        &wt,
+        &[
+            "agent",
+            "mission",
+            "merge",
+            "--mission",
+            "m",
+            "--auto-retry",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert_eq!(v["would_merge"], true, "{v}");
+    assert!(
+        v["location_note"]
+            .as_str()
+            .unwrap()
+            .contains("main checkout"),
+        "{v}"
+    );
+    // From the main checkout there is nothing to say.
+    let v = env.json(
+        &fx.root,
+        &[
+            "agent",
+            "mission",
+            "merge",
+            "--mission",
+            "m",
+            "--no-auto-retry",
+            "--dry-run",
+            "--json",
+        ],
+    );
+    assert!(v.get("location_note").is_none(), "{v}");
+}
+
+/// `merge --dry-run` on a mission that is not ready (not accepted, work
+/// packages not approved) prints the plan and its blockers and exits 0 like
+/// the reference; the JSON holds every key of the reference's dry run.
+#[test]
+fn merge_dry_run_not_ready_prints_the_plan_and_exits_0() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    crate::merge::implement(&env, &fx, 1);
+    let out = env.run(
+        &fx.root,
+        &["merge", "--mission", "m", "--dry-run", "--json"],
+    );
+    let r = reference::json_in(&fixtures(), "merge-dry-run-not-ready.json");
+    assert_eq!(
+        out.status.code(),
+        Some(reference::exit_in(
+            &fixtures(),
+            "merge-dry-run-not-ready.json"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let v = parse(&out);
+    has_reference_keys(&v, &r, "merge --dry-run");
+    assert_eq!(v["result"], "blocked");
+    assert_eq!(v["would_merge"], false);
+    assert!(!v["blockers"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(v["mission_branch"], "kitty/mission-001-m");
+    has_reference_keys(&v["lanes"][0], &r["lanes"][0], "merge --dry-run lane");
+    let human = assert_run!(
+        env,
+        &fx.root,
+        "merge_dry_run_not_ready",
+        ["merge", "--mission", "m", "--dry-run"]
+    );
+    assert_eq!(human.status.code(), Some(0));
+}
