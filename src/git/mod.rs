@@ -25,6 +25,23 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
         .map(|c| c.id())
 }
 
+/// When `branch` last committed work of its own: the committer time of its
+/// tip, unless the tip is already on `base` (the branch has no commits since
+/// it left it). None when either branch is missing.
+pub fn own_tip_time(
+    repo: &Repository,
+    branch: &str,
+    base: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let tip = branch_tip(repo, branch)?;
+    let base = branch_tip(repo, base)?;
+    if contains(repo, base, tip).ok()? {
+        return None;
+    }
+    let t = repo.find_commit(tip).ok()?.committer().when();
+    chrono::DateTime::from_timestamp(t.seconds(), 0)
+}
+
 /// Does `commit` contain `ancestor` (equal, or a descendant of it)?
 pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool, git2::Error> {
     Ok(commit == ancestor || repo.graph_descendant_of(commit, ancestor)?)

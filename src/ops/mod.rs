@@ -13,6 +13,7 @@ pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;
 pub mod requirements;
+pub mod stale;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

@@ -249,7 +249,13 @@ fn merge_target_refuses_bad_or_missing_branches() {
     ] {
         let out = env.run(
             &fx.root,
-            &["merge", "--mission", "m", &format!("--target={t}"), "--json"],
+            &[
+                "merge",
+                "--mission",
+                "m",
+                &format!("--target={t}"),
+                "--json",
+            ],
         );
         assert_eq!(out.status.code(), Some(1), "{t}: {}", stdout(&out));
     }
@@ -405,4 +411,101 @@ fn merge_dry_run_not_ready_prints_the_plan_and_exits_0() {
         ["merge", "--mission", "m", "--dry-run"]
     );
     assert_eq!(human.status.code(), Some(0));
+}
+
+/// `agent tasks status --stale-threshold MINUTES`: a work package in progress
+/// whose last status change and lane commit are older than the threshold is
+/// stale (JSON `stale_wps`, per WP `stale{...}`, `is_stale`; a human section);
+/// a lane commit newer than the threshold keeps it fresh.
+#[test]
+fn tasks_status_stale_threshold_reports_idle_work_packages() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    let wt = crate::merge::implement(&env, &fx, 1);
+    let status = |threshold: &str| {
+        env.json(
+            &fx.root,
+            &[
+                "agent",
+                "tasks",
+                "status",
+                "--mission",
+                "m",
+                "--stale-threshold",
+                threshold,
+                "--json",
+            ],
+        )
+    };
+    let wp1 = |v: &Value| -> Value {
+        v["work_packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == "WP01")
+            .cloned()
+            .unwrap()
+    };
+    let v = status("0");
+    assert_eq!(wp1(&v)["lane"], "in_progress", "{v}");
+    assert_eq!(v["stale_wps"], 1, "{v}");
+    assert_eq!(wp1(&v)["is_stale"], true);
+    assert_eq!(wp1(&v)["stale"]["status"], "stale");
+    assert_eq!(wp1(&v)["worktree_exists"], true);
+    let wp2 = v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "WP02")
+        .cloned()
+        .unwrap();
+    assert!(
+        wp2.get("is_stale").is_none(),
+        "only WPs in progress are checked: {wp2}"
+    );
+    let v = status("100000");
+    assert_eq!(v["stale_wps"], 0, "{v}");
+    assert_eq!(wp1(&v)["stale"]["status"], "fresh");
+
+    let args = [
+        "agent",
+        "tasks",
+        "status",
+        "--mission",
+        "m",
+        "--stale-threshold",
+        "0",
+    ];
+    let out = env.run(&fx.root, &args);
+    let mut s = env.snap_settings();
+    s.add_filter(
+        r"activity \d+(\.\d+)? minutes ago",
+        "activity [N] minutes ago",
+    );
+    s.bind(|| {
+        insta::assert_snapshot!(
+            "tasks_status_stale",
+            crate::common::snap::transcript(&args, &out)
+        );
+    });
+
+    // A lane commit (dated a day ahead) is activity: fresh again at threshold 0.
+    fs::write(wt.join("work.txt"), "more\n").unwrap();
+    env.git(&wt, &["add", "-A"]);
+    let out = std::process::Command::new("git")
+        .args(["commit", "-qm", "WP01: more"])
+        .current_dir(&wt)
+        .env("HOME", &env.home)
+        .env("GIT_CONFIG_GLOBAL", &env.gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_COMMITTER_DATE", "2099-01-01T00:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = status("0");
+    assert_eq!(v["stale_wps"], 0, "{v}");
+    assert!(wp1(&v)["stale"]["last_commit_time"]
+        .as_str()
+        .unwrap()
+        .starts_with("2099-01-01"));
 }

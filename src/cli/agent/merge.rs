@@ -68,9 +68,9 @@ and its blockers (would_merge: false); conflicting lanes exit 1.
 
 If a merge stops part-way (a crash, a failed file write), the refs before and
 after are kept in <git-common-dir>/spec-kitty-merge/<mission>.json:
---continue (or --resume) finishes it; --abort puts the target branch, the mission branch and
-the main checkout's files back exactly as they were before the merge (possible
-until work packages start moving to done).";
+--continue (or --resume) finishes it; --abort puts the target branch, the
+mission branch and the main checkout's files back exactly as they were before
+the merge (possible until work packages start moving to done).";
 
 #[derive(Debug, Args)]
 #[command(after_long_help = ACCEPT_HELP)]
