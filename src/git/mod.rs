@@ -42,6 +42,20 @@ pub fn own_tip_time(
     chrono::DateTime::from_timestamp(t.seconds(), 0)
 }
 
+/// The commit a user-given revision names (`main`, `v1.2`, a commit id,
+/// `main~2`); None when it names nothing. A revision starting with `-` is
+/// refused (it would read as an option wherever it is shown again).
+pub fn resolve_commit(repo: &Repository, spec: &str) -> Option<Oid> {
+    if spec.is_empty() || spec.starts_with('-') || spec.len() > 256 {
+        return None;
+    }
+    repo.revparse_single(spec)
+        .ok()?
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
 /// Does `commit` contain `ancestor` (equal, or a descendant of it)?
 pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool, git2::Error> {
     Ok(commit == ancestor || repo.graph_descendant_of(commit, ancestor)?)

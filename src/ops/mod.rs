@@ -7,6 +7,7 @@ pub mod delete;
 pub mod doctrine;
 pub mod finalize;
 pub mod glossary;
+pub mod implement;
 pub mod merge;
 pub mod merge_cleanup;
 pub mod mission_type;

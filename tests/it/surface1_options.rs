@@ -509,3 +509,315 @@ fn tasks_status_stale_threshold_reports_idle_work_packages() {
         .unwrap()
         .starts_with("2099-01-01"));
 }
+
+/// `agent context resolve --wp-id` names the work package (any case, with or
+/// without its slug) instead of the first ready one; `--agent` is written
+/// into the commands, quoted for the shell.
+#[test]
+fn context_resolve_wp_id_and_agent_act() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    let resolve = |extra: &[&str]| {
+        let mut args = vec![
+            "agent",
+            "context",
+            "resolve",
+            "--action",
+            "implement",
+            "--mission",
+            "m",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&fx.root, &args)
+    };
+    let v = parse(&resolve(&[]));
+    assert_eq!(v["wp_id"], "WP01", "{v}");
+    assert!(v["commands"]["implement"]
+        .as_str()
+        .unwrap()
+        .contains("--agent <agent>"));
+    let v = parse(&resolve(&["--wp-id", "wp02-p2", "--agent", "claude"]));
+    assert_eq!(v["wp_id"], "WP02", "{v}");
+    assert_eq!(
+        v["commands"]["implement"],
+        "spec-kitty agent action implement WP02 --mission 001-m --agent claude"
+    );
+    let v = parse(&resolve(&["--agent", "x; rm -rf /"]));
+    assert!(
+        v["commands"]["implement"]
+            .as_str()
+            .unwrap()
+            .ends_with("--agent 'x; rm -rf /'"),
+        "{v}"
+    );
+    let out = resolve(&["--wp-id", "WP09"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let args = [
+        "agent",
+        "context",
+        "resolve",
+        "--action",
+        "review",
+        "--mission",
+        "m",
+        "--wp-id",
+        "WP02",
+        "--agent",
+        "claude",
+    ];
+    assert_run!(env, &fx.root, "context_resolve_wp_id_agent", args);
+}
+
+/// `implement WP02 --base WP01` starts WP02's new lane from WP01's lane
+/// branch (its work is there); a base naming nothing, or a lane that already
+/// exists without it, is refused.
+#[test]
+fn implement_base_starts_a_new_lane_from_another_wps_work() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 3, false);
+    let wt1 = crate::merge::implement(&env, &fx, 1);
+    crate::merge::commit_file(&env, &wt1, "src/p1/lib.txt", "package 1\n", "WP01: p1");
+    let v = env.json(
+        &fx.root,
+        &[
+            "implement",
+            "WP02",
+            "--mission",
+            "m",
+            "--base",
+            "WP01",
+            "--json",
+        ],
+    );
+    assert_eq!(v["base"]["branch"], branch("lane-a"), "{v}");
+    assert_eq!(v["base"]["applied"], true);
+    assert_eq!(
+        v["base"]["commit"],
+        rev(&env, &fx.root, &branch("lane-a")).as_str()
+    );
+    let wt2 = fx.worktree("lane-b");
+    assert_eq!(
+        fs::read_to_string(wt2.join("src/p1/lib.txt")).unwrap(),
+        "package 1\n"
+    );
+    assert_eq!(
+        rev(&env, &fx.root, &branch("lane-b")),
+        rev(&env, &fx.root, &branch("lane-a"))
+    );
+    // Again: the lane exists and holds the base; nothing moves.
+    let v = env.json(
+        &fx.root,
+        &[
+            "implement",
+            "WP02",
+            "--mission",
+            "m",
+            "--base",
+            "WP01",
+            "--json",
+        ],
+    );
+    assert_eq!(v["base"]["applied"], false, "{v}");
+
+    for (args, what) in [
+        (
+            vec![
+                "implement",
+                "WP03",
+                "--mission",
+                "m",
+                "--base",
+                "no-such-ref",
+            ],
+            "does not name a commit",
+        ),
+        (
+            vec!["implement", "WP03", "--mission", "m", "--base=-x"],
+            "does not name a commit",
+        ),
+        (
+            vec!["implement", "WP03", "--mission", "m", "--base", "WP09"],
+            "WP09",
+        ),
+    ] {
+        let out = env.run(&fx.root, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+        assert!(stderr(&out).contains(what), "{args:?}: {}", stderr(&out));
+        assert!(!fx.worktree("lane-c").exists(), "{args:?} made a worktree");
+    }
+    // lane-a moves on; lane-b (already made) does not hold its new tip.
+    crate::merge::commit_file(&env, &wt1, "src/p1/more.txt", "more\n", "WP01: more");
+    let out = env.run(
+        &fx.root,
+        &["implement", "WP02", "--mission", "m", "--base", "WP01"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("already exists and does not contain"),
+        "{}",
+        stderr(&out)
+    );
+    // A git revision works too.
+    let v = env.json(
+        &fx.root,
+        &[
+            "implement",
+            "WP03",
+            "--mission",
+            "m",
+            "--base",
+            "main",
+            "--json",
+        ],
+    );
+    assert_eq!(v["base"]["commit"], rev(&env, &fx.root, "main").as_str());
+}
+
+/// `implement --recover`: a started WP whose lane worktree is gone gets it
+/// back from its branch (work kept); a claimed WP whose lane holds commits
+/// moves to in_progress; nothing to do says so.
+#[test]
+fn implement_recover_brings_back_lost_workspaces() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    let wt1 = crate::merge::implement(&env, &fx, 1);
+    crate::merge::commit_file(&env, &wt1, "src/p1/lib.txt", "package 1\n", "WP01: p1");
+    fs::remove_dir_all(&wt1).unwrap();
+    // WP02: claimed, its workspace made by the internal `implement`, work committed.
+    env.json(
+        &fx.root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--agent",
+            "codex",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
+    let v = env.json(&fx.root, &["implement", "WP02", "--mission", "m", "--json"]);
+    let wt2 = PathBuf::from(v["workspace"].as_str().unwrap());
+    crate::merge::commit_file(&env, &wt2, "src/p2/lib.txt", "package 2\n", "WP02: p2");
+
+    let v = env.json(
+        &fx.root,
+        &["implement", "--recover", "--mission", "m", "--json"],
+    );
+    assert_eq!(v["status"], "ok", "{v}");
+    assert_eq!(
+        v["recovered_wps"],
+        serde_json::json!(["WP01", "WP02"]),
+        "{v}"
+    );
+    assert_eq!(v["worktrees_recreated"], 1);
+    assert_eq!(v["transitions_emitted"], 1);
+    assert_eq!(
+        fs::read_to_string(wt1.join("src/p1/lib.txt")).unwrap(),
+        "package 1\n"
+    );
+    let s = env.json(
+        &fx.root,
+        &["agent", "tasks", "status", "--mission", "m", "--json"],
+    );
+    let lane_of = |id: &str| {
+        s["work_packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == id)
+            .unwrap()["lane"]
+            .clone()
+    };
+    assert_eq!(lane_of("WP02"), "in_progress");
+    let args = ["implement", "--recover", "--mission", "m"];
+    let out = assert_run!(env, &fx.root, "implement_recover_nothing", args);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `next --answer`: needs --result (query mode is read-only) and --agent, as
+/// the reference checks; with both, there is no pending decision to answer
+/// (decisions are read off the files), exit 1 naming the decision and
+/// recording nothing. `--decision-id` without `--answer` is a usage error.
+#[test]
+fn next_answer_and_decision_id() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 1, false);
+    let before = fs::read_to_string(fx.dir.join("status.events.jsonl")).unwrap_or_default();
+    for (args, what) in [
+        (
+            vec!["next", "--agent", "a", "--mission", "m", "--answer", "yes"],
+            "requires --result",
+        ),
+        (
+            vec![
+                "next",
+                "--mission",
+                "m",
+                "--answer",
+                "yes",
+                "--result",
+                "success",
+            ],
+            "--agent is required",
+        ),
+        (
+            vec![
+                "next",
+                "--agent",
+                "a",
+                "--mission",
+                "m",
+                "--answer",
+                "yes",
+                "--result",
+                "success",
+            ],
+            "no pending decisions to answer",
+        ),
+        (
+            vec![
+                "next",
+                "--agent",
+                "a",
+                "--mission",
+                "m",
+                "--answer",
+                "approve",
+                "--decision-id",
+                "input:review",
+                "--result",
+                "success",
+            ],
+            "decision input:review is not pending",
+        ),
+    ] {
+        let out = env.run(&fx.root, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains(what), "{args:?}: {}", stderr(&out));
+    }
+    let out = env.run(&fx.root, &["next", "--mission", "m", "--decision-id", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        fs::read_to_string(fx.dir.join("status.events.jsonl")).unwrap_or_default(),
+        before,
+        "an answer recorded something"
+    );
+    let args = [
+        "next",
+        "--agent",
+        "a",
+        "--mission",
+        "m",
+        "--answer",
+        "yes",
+        "--result",
+        "success",
+    ];
+    assert_run!(env, &fx.root, "next_answer_nothing_pending", args);
+}

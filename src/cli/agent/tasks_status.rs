@@ -398,6 +398,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 s.minutes_since_commit.unwrap_or_default()
             ));
         }
+        ctx.say("");
     }
     if board.ready.is_empty() {
         ctx.say("Ready to start: none");
