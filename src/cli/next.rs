@@ -122,8 +122,8 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--answer`: the reference's checks in its order (a query is read-only, an
-/// answer needs the agent), then the answer itself. This build's `next`
+/// `--answer`: the reference's check (a query is read-only; `--result`
+/// itself needs `--agent`), then the answer itself. This build's `next`
 /// derives every decision from the mission's files and never leaves one
 /// pending (the reference's shipped missions never ask one either), so there
 /// is nothing to answer: exit 1 as the reference does then, saying so.
@@ -134,10 +134,6 @@ fn refuse_answer(args: &NextArgs, slug: &str) -> Result<()> {
             Error::user("--answer requires --result because query mode is read-only")
                 .with_hint("add --result success (with --agent <name>)"),
         );
-    }
-    if args.agent.is_none() {
-        return Err(Error::user("--agent is required when --answer is provided")
-            .with_hint("add --agent <name>"));
     }
     let what = match &args.decision_id {
         Some(id) => format!("decision {} is not pending", crate::shell::printable(id)),

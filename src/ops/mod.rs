@@ -2,6 +2,7 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod accept;
 pub mod context;
 pub mod delete;
 pub mod doctrine;

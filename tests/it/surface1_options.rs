@@ -757,18 +757,6 @@ fn next_answer_and_decision_id() {
         (
             vec![
                 "next",
-                "--mission",
-                "m",
-                "--answer",
-                "yes",
-                "--result",
-                "success",
-            ],
-            "--agent is required",
-        ),
-        (
-            vec![
-                "next",
                 "--agent",
                 "a",
                 "--mission",
@@ -801,8 +789,22 @@ fn next_answer_and_decision_id() {
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         assert!(stderr(&out).contains(what), "{args:?}: {}", stderr(&out));
     }
-    let out = env.run(&fx.root, &["next", "--mission", "m", "--decision-id", "x"]);
-    assert_eq!(out.status.code(), Some(2));
+    // Usage errors (exit 2): --decision-id alone; --result (so --answer) without --agent.
+    for args in [
+        vec!["next", "--mission", "m", "--decision-id", "x"],
+        vec![
+            "next",
+            "--mission",
+            "m",
+            "--answer",
+            "yes",
+            "--result",
+            "success",
+        ],
+    ] {
+        let out = env.run(&fx.root, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
     assert_eq!(
         fs::read_to_string(fx.dir.join("status.events.jsonl")).unwrap_or_default(),
         before,
@@ -820,4 +822,87 @@ fn next_answer_and_decision_id() {
         "success",
     ];
     assert_run!(env, &fx.root, "next_answer_nothing_pending", args);
+}
+
+/// A failing `accept --json` carries the reference's readiness summary:
+/// paths, mission number and type, the work packages by lane (as
+/// `lanes_by_lane`: our `lanes` lists lane tips), each WP's entry, activity
+/// issues, optional artifacts missing. Same project state as make.sh's run.
+#[test]
+fn failing_accept_carries_the_reference_summary() {
+    let env = TestEnv::new();
+    let root = reference::git_copy(&env, &fixtures().join("../surface2/project"));
+    let m = "001-dogfood-track2";
+    env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "claimed",
+            "--assignee",
+            "alice",
+            "--shell-pid",
+            "42",
+            "--no-auto-commit",
+            "--mission",
+            m,
+            "--json",
+        ],
+    );
+    let out = env.run(
+        &root,
+        &["agent", "mission", "accept", "--mission", m, "--json"],
+    );
+    let r = reference::json_in(&fixtures(), "accept-failing.json");
+    assert_eq!(
+        out.status.code(),
+        Some(reference::exit_in(&fixtures(), "accept-failing.json"))
+    );
+    let v = parse(&out);
+    has_reference_keys(&v, &r, "accept");
+    assert_eq!(v["lanes_by_lane"], r["lanes"], "{v}");
+    for k in [
+        "mission_number",
+        "mission_type",
+        "optional_missing",
+        "needs_clarification",
+        "path_violations",
+    ] {
+        assert_eq!(v[k], r[k], "{k}");
+    }
+    let wp_issues = |x: &Value| {
+        x["activity_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i.as_str().unwrap().starts_with("WP"))
+            .count()
+    };
+    assert_eq!(wp_issues(&v), wp_issues(&r));
+    for (o, t) in v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(r["work_packages"].as_array().unwrap())
+    {
+        has_reference_keys(o, t, "accept work package");
+        for k in [
+            "id",
+            "lane",
+            "title",
+            "path",
+            "latest_lane",
+            "has_lane_entry",
+        ] {
+            assert_eq!(o[k], t[k], "{k}");
+        }
+        assert_eq!(o["metadata"]["agent"], t["metadata"]["agent"]);
+    }
+    assert!(v["feature_dir"]
+        .as_str()
+        .unwrap()
+        .ends_with("kitty-specs/001-dogfood-track2"));
 }

@@ -211,7 +211,7 @@ impl MergeArgs {
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
     ctx.warn_version_skew(project);
-    let report = merge::accept(
+    let (report, summary) = crate::ops::accept::accept(
         project,
         &mission,
         &AcceptOptions {
@@ -263,7 +263,7 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
                 o.insert("result".into(), json!(result));
                 o.insert("next_step".into(), json!(next_step));
             }
-            crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+            crate::cli::compat::extend(&mut v, compat_accept_keys(&report, &summary, args));
             ctx.json_out(&v);
         } else if report.accepted {
             ctx.say(format!(
@@ -297,7 +297,7 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     .with_details({
         // The reference's keys on failure too (`ok: false`, what is missing).
         let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, &summary, args));
         v
     }))
 }
@@ -351,6 +351,7 @@ fn pr_next_step(
 
 fn compat_accept_keys(
     r: &merge::AcceptReport,
+    summary: &crate::ops::accept::AcceptSummary,
     args: &AcceptArgs,
 ) -> serde_json::Map<String, Value> {
     let ok = r.gates.iter().all(|g| g.passed);
@@ -371,7 +372,13 @@ fn compat_accept_keys(
         "git_dirty": problems("lane_worktrees_clean"),
         "warnings": r.notes,
     });
-    v.as_object().cloned().unwrap_or_default()
+    let mut out = v.as_object().cloned().unwrap_or_default();
+    // The reference's summary; its `lanes` (lane -> WP ids) is `lanes_by_lane`
+    // here, since our `lanes` lists the accepted lane tips.
+    if let Ok(Value::Object(s)) = serde_json::to_value(summary) {
+        out.extend(s);
+    }
+    out
 }
 
 pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
