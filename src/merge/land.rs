@@ -1461,10 +1461,8 @@ fn clean_up_lane(
         } else {
             format!("{}: worktree kept (asked)", lane.lane_id)
         });
-        if !there && !keep.branches {
-            if workspace::delete_branch(repo, &lane.branch)? {
-                finished.removed_branches.push(lane.branch.clone());
-            }
+        if !there && !keep.branches && workspace::delete_branch(repo, &lane.branch)? {
+            finished.removed_branches.push(lane.branch.clone());
         }
         return Ok(());
     }
