@@ -42,33 +42,7 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
     if args.recover {
         let r = crate::ops::implement::recover(project, &mission, args.wp_id.as_deref())?;
-        if ctx.json {
-            ctx.json_out(&r);
-        } else {
-            ctx.say(&r.message);
-            if !r.recovered_wps.is_empty() {
-                ctx.say(format!(
-                    "  work packages recovered: {}",
-                    r.recovered_wps.join(", ")
-                ));
-            }
-            ctx.say(format!("  worktrees recreated: {}", r.worktrees_recreated));
-            ctx.say(format!(
-                "  status transitions recorded: {}",
-                r.transitions_emitted
-            ));
-            for e in &r.errors {
-                ctx.say(format!("  error: {e}"));
-            }
-        }
-        if r.errors.is_empty() {
-            return Ok(());
-        }
-        return Err(crate::error::Error::user(format!(
-            "{} work package(s) could not be recovered",
-            r.errors.len()
-        ))
-        .with_hint("fix what the errors name and run implement --recover again"));
+        return ctx.render(&RecoveryView(&r));
     }
     let wp_id = args.wp_id.as_deref().unwrap_or_default();
     let prepared = crate::ops::implement::prepare(project, &mission, wp_id, args.base.as_deref())?;
@@ -152,4 +126,43 @@ pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// What `implement --recover` did, as the CLI shows it.
+struct RecoveryView<'a>(&'a crate::ops::implement::Recovery);
+
+impl super::output::Render for RecoveryView<'_> {
+    fn human(&self, ctx: &Ctx) {
+        let r = self.0;
+        ctx.say(&r.message);
+        if !r.recovered_wps.is_empty() {
+            ctx.say(format!(
+                "  work packages recovered: {}",
+                r.recovered_wps.join(", ")
+            ));
+        }
+        ctx.say(format!("  worktrees recreated: {}", r.worktrees_recreated));
+        ctx.say(format!(
+            "  status transitions recorded: {}",
+            r.transitions_emitted
+        ));
+        for e in &r.errors {
+            ctx.say(format!("  error: {e}"));
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self.0).unwrap_or_default()
+    }
+
+    fn verdict(&self) -> Result<()> {
+        if self.0.errors.is_empty() {
+            return Ok(());
+        }
+        Err(crate::error::Error::user(format!(
+            "{} work package(s) could not be recovered",
+            self.0.errors.len()
+        ))
+        .with_hint("fix what the errors name and run implement --recover again"))
+    }
 }

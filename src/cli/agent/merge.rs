@@ -488,12 +488,59 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         push: args.push,
     };
     let out = crate::ops::merge::run(project, &mission, &request)?;
-    let report = &out.report;
-    if report.dry_run && !report.conflicts.is_empty() {
-        if !ctx.json {
-            render(ctx, report);
+    ctx.render(&MergeView {
+        out: &out,
+        args,
+        location_note: location_note.as_deref(),
+    })
+}
+
+/// A merge's outcome as the CLI shows it.
+struct MergeView<'a> {
+    out: &'a crate::ops::merge::MergeOutcome,
+    args: &'a MergeArgs,
+    location_note: Option<&'a str>,
+}
+
+impl crate::cli::output::Render for MergeView<'_> {
+    fn human(&self, ctx: &Ctx) {
+        let report = &self.out.report;
+        render(ctx, report);
+        if report.dry_run && !report.would_merge && report.conflicts.is_empty() {
+            ctx.say(format!(
+                "{} fix the blockers above, then run the dry run again (nothing was changed).",
+                ctx.paint("Not ready to merge:", style::WARNING)
+            ));
         }
-        return Err(Error::user(format!(
+        if let Some(p) = &self.out.pushed {
+            ctx.say(format!(
+                "  pushed {} to {}/{}",
+                p.branch, p.remote, p.remote_branch
+            ));
+        }
+        if let Some(why) = &self.out.push_skipped {
+            ctx.say(format!("  {}", ctx.paint(why, style::WARNING)));
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = merge_json(self.out, self.args, self.location_note);
+        // A failing dry run's document says why, as every error document does.
+        if let (Err(e), Value::Object(o)) = (self.verdict(), &mut v) {
+            o.insert("error".into(), json!(e.message));
+            o.insert("hint".into(), json!(e.hint));
+        }
+        v
+    }
+
+    /// A dry run whose lanes conflict exits 1 (one that is only not ready
+    /// yet exits 0, as the reference's).
+    fn verdict(&self) -> Result<()> {
+        let report = &self.out.report;
+        if !(report.dry_run && !report.conflicts.is_empty()) {
+            return Ok(());
+        }
+        Err(Error::user(format!(
             "the merge of {} would not go through: {} conflict(s), {} blocker(s)",
             report.mission_slug,
             report.conflicts.len(),
@@ -501,30 +548,8 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         ))
         .with_hint(
             "resolve the conflicts on the lane branches and fix the blockers; nothing was changed",
-        )
-        .with_details(merge_json(&out, args, location_note.as_deref())));
+        ))
     }
-    if ctx.json {
-        ctx.json_out(&merge_json(&out, args, location_note.as_deref()));
-        return Ok(());
-    }
-    render(ctx, report);
-    if report.dry_run && !report.would_merge {
-        ctx.say(format!(
-            "{} fix the blockers above, then run the dry run again (nothing was changed).",
-            ctx.paint("Not ready to merge:", style::WARNING)
-        ));
-    }
-    if let Some(p) = &out.pushed {
-        ctx.say(format!(
-            "  pushed {} to {}/{}",
-            p.branch, p.remote, p.remote_branch
-        ));
-    }
-    if let Some(why) = &out.push_skipped {
-        ctx.say(format!("  {}", ctx.paint(why, style::WARNING)));
-    }
-    Ok(())
 }
 
 /// The merge outcome as JSON: ours, plus the keys the reference's dry run
