@@ -537,7 +537,7 @@ impl crate::cli::output::Render for MergeView<'_> {
     /// yet exits 0, as the reference's).
     fn verdict(&self) -> Result<()> {
         let report = &self.out.report;
-        if !(report.dry_run && !report.conflicts.is_empty()) {
+        if !report.dry_run || report.conflicts.is_empty() {
             return Ok(());
         }
         Err(Error::user(format!(
