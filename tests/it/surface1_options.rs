@@ -906,3 +906,58 @@ fn failing_accept_carries_the_reference_summary() {
         .unwrap()
         .ends_with("kitty-specs/001-dogfood-track2"));
 }
+
+/// `agent tasks status --json` on the reference-made project has every key of
+/// the reference's, per work package too (`phase`, `agent_profile`,
+/// `shell_pid`, and the stale fields on the one in progress). The values of
+/// WP01 differ by design: its last status change is months old, which ours
+/// counts as inactivity (the reference looks at lane commits only; it has none).
+#[test]
+fn tasks_status_json_has_the_reference_keys() {
+    let env = TestEnv::new();
+    let root = reference::git_copy(&env, &fixtures().join("../surface2/project"));
+    let m = "001-dogfood-track2";
+    let v = env.json(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "status",
+            "--mission",
+            m,
+            "--stale-threshold",
+            "10",
+            "--json",
+        ],
+    );
+    let r = reference::json_in(&fixtures(), "tasks-status.json");
+    has_reference_keys(&v, &r, "tasks status");
+    assert_eq!(v["total_wps"], r["total_wps"]);
+    assert_eq!(v["by_lane"], r["by_lane"]);
+    for (o, t) in v["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(r["work_packages"].as_array().unwrap())
+    {
+        has_reference_keys(o, t, "tasks status work package");
+        for k in [
+            "id",
+            "lane",
+            "phase",
+            "agent_profile",
+            "shell_pid",
+            "execution_mode",
+            "workspace_kind",
+        ] {
+            assert_eq!(o[k], t[k], "{k} of {}", t["id"]);
+        }
+        if t.get("stale").is_some() {
+            has_reference_keys(&o["stale"], &t["stale"], "stale");
+        }
+    }
+    let wp1 = &v["work_packages"][0];
+    assert_eq!(wp1["id"], "WP01");
+    assert_eq!(wp1["is_stale"], true, "{wp1}");
+    assert_eq!(v["stale_wps"], 1);
+}

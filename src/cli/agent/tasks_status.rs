@@ -603,6 +603,9 @@ mod tests {
             workspace_kind: String::new(),
             file: String::new(),
             ready: false,
+            phase: String::new(),
+            agent_profile: String::new(),
+            shell_pid: String::new(),
         };
         assert_eq!(row(&w), vec![format!("  WP02  {:<34} deps: WP01", "Core")]);
     }
