@@ -167,7 +167,12 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
             "worktree-{}-{}.creating",
             mission.slug, lane.lane_id
         ));
-        let broken = !path.join(".git").exists() || creating.exists();
+        // Missing: its lane branch exists (work to bring back) but the
+        // worktree does not. A lane never started is left for `implement`.
+        let has_branch = repo.as_ref().is_some_and(|r| {
+            crate::git::branch_tip(r, &lanes.lane_branch(&lane.lane_id)).is_some()
+        });
+        let broken = (has_branch && !path.join(".git").exists()) || creating.exists();
         if broken && !done_lanes.contains(&lane.lane_id) {
             let wp = find_wp(mission, id)?;
             match workspace::ensure(project, mission, &lanes, &wp) {
