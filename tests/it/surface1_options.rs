@@ -680,7 +680,7 @@ fn implement_base_starts_a_new_lane_from_another_wps_work() {
 #[test]
 fn implement_recover_brings_back_lost_workspaces() {
     let env = TestEnv::new();
-    let fx = planned(&env, 2, false);
+    let fx = planned(&env, 3, false);
     let wt1 = crate::merge::implement(&env, &fx, 1);
     crate::merge::commit_file(&env, &wt1, "src/p1/lib.txt", "package 1\n", "WP01: p1");
     fs::remove_dir_all(&wt1).unwrap();
@@ -705,6 +705,23 @@ fn implement_recover_brings_back_lost_workspaces() {
     let wt2 = PathBuf::from(v["workspace"].as_str().unwrap());
     crate::merge::commit_file(&env, &wt2, "src/p2/lib.txt", "package 2\n", "WP02: p2");
 
+    // WP03: claimed, never started (no lane branch): nothing to recover there.
+    env.json(
+        &fx.root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP03",
+            "--to",
+            "claimed",
+            "--agent",
+            "codex",
+            "--mission",
+            "m",
+            "--json",
+        ],
+    );
     let v = env.json(
         &fx.root,
         &["implement", "--recover", "--mission", "m", "--json"],
@@ -735,6 +752,11 @@ fn implement_recover_brings_back_lost_workspaces() {
             .clone()
     };
     assert_eq!(lane_of("WP02"), "in_progress");
+    assert_eq!(lane_of("WP03"), "claimed");
+    assert!(
+        !fx.worktree("lane-c").exists(),
+        "a lane never started was made"
+    );
     let args = ["implement", "--recover", "--mission", "m"];
     let out = assert_run!(env, &fx.root, "implement_recover_nothing", args);
     assert_eq!(out.status.code(), Some(0));
