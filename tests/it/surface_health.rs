@@ -46,28 +46,6 @@ fn parse_line(line: &str) -> Option<(Vec<String>, Vec<String>)> {
 /// Each entry is a command path, or a path and one option spelling.
 const NOT_YET: &[&str] = &[
     // Options of commands we have.
-    "implement --recover",
-    "implement --base",
-    "merge --delete-branch",
-    "merge --keep-branch",
-    "merge --remove-worktree",
-    "merge --keep-worktree",
-    "merge --push",
-    "merge --target",
-    "merge --resume",
-    "merge --context",
-    "merge --keep-workspace",
-    "next --answer",
-    "next --decision-id",
-    "agent mission merge --target",
-    "agent mission merge --push",
-    "agent mission merge --keep-branch",
-    "agent mission merge --keep-worktree",
-    "agent mission merge --auto-retry",
-    "agent mission merge --no-auto-retry",
-    "agent tasks status --stale-threshold",
-    "agent context resolve --wp-id",
-    "agent context resolve --agent",
     "auth login -f",
     "mission-type current -f",
 ];
