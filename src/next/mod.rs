@@ -35,17 +35,10 @@ pub enum NextError {
         #[source]
         source: std::io::Error,
     },
-    /// `.kittify/config.yaml` (read for `agents.reviewers`) is not YAML.
-    #[error("{}: {source}", crate::error::located(.path, *.line))]
-    ConfigYaml {
-        path: PathBuf,
-        line: Option<usize>,
-        #[source]
-        source: crate::bounds::DocError,
-    },
-    /// `agents.reviewers` in `.kittify/config.yaml` is not a list of names.
-    #[error("{}: agents.reviewers must be a list of agent names", crate::error::located(.path, *.line))]
-    ReviewersShape { path: PathBuf, line: Option<usize> },
+    /// `.kittify/config.yaml` (read for `agents.reviewers`) cannot be read,
+    /// or the list is not a list of names.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The run log's lock.
     #[error("{0}")]
     Lock(#[from] LockError),
@@ -84,7 +77,8 @@ impl NextError {
             Lanes(e) => e,
             Lock(e) => e,
             Workspace(e) => e.as_ref(),
-            Io { .. } | ConfigYaml { .. } | ReviewersShape { .. } => return None,
+            Config(e) => e,
+            Io { .. } => return None,
         };
         Some((d.kind(), d.hint(), d.details()))
     }
@@ -97,12 +91,6 @@ impl Diagnose for NextError {
     fn hint(&self) -> Option<String> {
         match self {
             NextError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
-            NextError::ConfigYaml { .. } => {
-                Some("fix the YAML syntax; reviewers are listed under agents.reviewers".into())
-            }
-            NextError::ReviewersShape { .. } => {
-                Some("write them as a list, e.g. `reviewers: [claude]` under `agents:`".into())
-            }
             _ => self.wrapped().and_then(|(_, hint, _)| hint),
         }
     }
@@ -218,36 +206,7 @@ pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
 /// is no file or no list; an error naming the file and line when the file is
 /// not YAML or the list is not a list of names.
 fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
-    let path = project.root.join(crate::config::CONFIG_PATH);
-    let text = match fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES) {
-        Ok(Some(t)) => t,
-        Ok(None) => return Ok(None),
-        Err(e) => return Err(NextError::Fs(e)),
-    };
-    let v: serde_yaml::Value =
-        crate::bounds::yaml(&text).map_err(|source| NextError::ConfigYaml {
-            line: source.line(),
-            path: path.clone(),
-            source,
-        })?;
-    let Some(reviewers) = v.get("agents").and_then(|a| a.get("reviewers")) else {
-        return Ok(None);
-    };
-    match reviewers {
-        serde_yaml::Value::Null => Ok(None),
-        serde_yaml::Value::Sequence(s) if s.iter().all(|r| r.is_string()) => Ok(Some(
-            s.iter()
-                .filter_map(|r| r.as_str().map(String::from))
-                .collect(),
-        )),
-        _ => {
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("reviewers:"))
-                .map(|i| i + 1);
-            Err(NextError::ReviewersShape { path, line })
-        }
-    }
+    Ok(crate::config::Config::load(&project.root)?.reviewers()?)
 }
 
 /// Decide the next step for `agent` and write the step's prompt file: every
@@ -882,7 +841,7 @@ mod tests {
         std::fs::write(&config, "agents:\n  reviewers: [claude\n").unwrap();
         let e = configured_role(&p, "claude").unwrap_err();
         match &e {
-            NextError::ConfigYaml { path, line, .. } => {
+            NextError::Config(crate::config::ConfigError::Yaml { path, line, .. }) => {
                 assert_eq!(path, &config);
                 assert!(line.is_some(), "{e}");
             }
@@ -903,7 +862,10 @@ mod tests {
         std::fs::write(&config, "agents:\n  reviewers: claude\n").unwrap();
         let e = configured_role(&p, "claude").unwrap_err();
         assert!(
-            matches!(&e, NextError::ReviewersShape { line: Some(2), .. }),
+            matches!(
+                &e,
+                NextError::Config(crate::config::ConfigError::Setting { line: Some(2), .. })
+            ),
             "{e:?}"
         );
         std::fs::write(&config, "agents:\n  reviewers: [claude]\n").unwrap();

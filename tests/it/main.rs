@@ -15,6 +15,7 @@ mod auth;
 mod compat_commands;
 mod compat_finalize;
 mod compat_prompts;
+mod config;
 mod confinement;
 mod crash;
 mod cut_short;

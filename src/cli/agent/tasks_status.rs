@@ -340,7 +340,7 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "ready": board.ready,
             "stale_wps": 0,
             "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
-            "auto_commit": crate::config::auto_commit_enabled(&project.root),
+            "auto_commit": crate::config::auto_commit_enabled(&project.root)?,
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
         return Ok(());
