@@ -2,16 +2,22 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod accept;
 pub mod context;
 pub mod delete;
 pub mod doctrine;
 pub mod finalize;
 pub mod glossary;
+pub mod mark_status;
 pub mod merge_cleanup;
 pub mod mission_type;
+pub mod move_task;
 pub mod ops_history;
 pub mod orchestrator;
+pub mod prereq;
+pub mod repair_status;
 pub mod requirements;
+pub mod setup_plan;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

@@ -152,7 +152,7 @@ pub struct MergeArgs {
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
     ctx.warn_version_skew(project);
-    let report = merge::accept(
+    let accepted = crate::ops::accept::accept(
         project,
         &mission,
         &AcceptOptions {
@@ -162,7 +162,9 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
             lenient: args.lenient,
             mode: Some(args.mode.as_str().to_string()),
         },
+        args.mode == AcceptMode::Pr,
     )?;
+    let (report, next_step) = (&accepted.report, &accepted.next_step);
     if !ctx.json {
         ctx.say(format!(
             "Acceptance gates for {}",
@@ -188,23 +190,16 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         }
     }
     let all_passed = report.gates.iter().all(|g| g.passed);
-    let next_step = match args.mode {
-        AcceptMode::Pr => pr_next_step(project, &mission, &report),
-        _ => format!(
-            "`spec-kitty merge --mission {} --dry-run`, then without --dry-run",
-            report.mission_slug
-        ),
-    };
     // Exit 0: accepted, a report-only run whose gates pass, or --allow-fail.
     if report.accepted || all_passed || args.allow_fail {
         if ctx.json {
-            let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+            let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
             if let Value::Object(o) = &mut v {
                 let result = if all_passed { "success" } else { "failure" };
                 o.insert("result".into(), json!(result));
                 o.insert("next_step".into(), json!(next_step));
             }
-            crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+            crate::cli::compat::extend(&mut v, compat_accept_keys(report, args));
             ctx.json_out(&v);
         } else if report.accepted {
             ctx.say(format!(
@@ -237,59 +232,13 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     .with_hint("fix what the failed gates name and run accept again; nothing was recorded")
     .with_details({
         // The reference's keys on failure too (`ok: false`, what is missing).
-        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+        let mut v = serde_json::to_value(report).unwrap_or(Value::Null);
+        crate::cli::compat::extend(&mut v, compat_accept_keys(report, args));
         v
     }))
 }
 
 /// The reference's accept keys (see `cli::compat`).
-/// What to push for a pull request, as the repository stands: the mission
-/// branch only once `merge` has made it; until then the accepted lane
-/// branches, in dependency order (each holds the lanes it builds on).
-fn pr_next_step(
-    project: &crate::project::Project,
-    mission: &crate::mission::Mission,
-    report: &merge::AcceptReport,
-) -> String {
-    let slug = &report.mission_slug;
-    let lanes = crate::lanes::LanesManifest::for_mission(mission)
-        .ok()
-        .flatten();
-    let target = merge::target_branch(mission, lanes.as_ref());
-    let dry_run = format!("`spec-kitty merge --mission {slug} --dry-run` lists conflicts first");
-    let branch = mission.mission_branch();
-    let repo = merge::open_repo(project).ok();
-    let exists = repo
-        .as_ref()
-        .is_some_and(|repo| merge::branch_tip(repo, &branch).is_some());
-    if exists {
-        return format!("push {branch} and open a pull request into {target} ({dry_run})");
-    }
-    let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
-    if lane_branches.is_empty() {
-        // Every WP ran in the main checkout: its work is on the branch there.
-        let current = repo.as_ref().and_then(|r| {
-            r.head()
-                .ok()
-                .filter(|h| h.is_branch())
-                .and_then(|h| h.shorthand().map(str::to_string))
-        });
-        return match current {
-            Some(c) if c != target => format!(
-                "every work package ran in the main checkout: push {c} and open a pull request into {target}"
-            ),
-            _ => format!(
-                "no lane branch to push: every work package ran in the main checkout on {target}; `spec-kitty merge --mission {slug}` records the mission"
-            ),
-        };
-    }
-    format!(
-        "push {} and open a pull request into {target} for each, in that order ({dry_run}); {branch} does not exist until `spec-kitty merge` creates it",
-        lane_branches.join(", ")
-    )
-}
-
 fn compat_accept_keys(
     r: &merge::AcceptReport,
     args: &AcceptArgs,
