@@ -63,8 +63,8 @@ impl Writes {
 
 // `--auto-commit/--no-auto-commit` of the state-writing commands that take
 // it: the command-line choice over `auto_commit` in `.kittify/config.yaml`.
-// The command's `Writes` carries it to the hook. (Plain comments: under
-// `defer`, a doc comment here would replace the help text of `implement`.)
+// The command's `Writes` carries it to the hook. (Not a doc comment: clap
+// would show it as the `about` of a command that flattens this struct.)
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct AutoCommitFlag {
     /// Commit the mission files this command changes (overrides auto_commit in .kittify/config.yaml)
@@ -99,33 +99,21 @@ pub struct Before {
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
 /// what the parsed command says of itself (None: it writes no mission state).
-/// Every writer reads `.kittify/config.yaml` first, whether or not it will
-/// commit: a corrupt file stops it here, the same way for each, before it
-/// writes anything.
-pub fn before(
-    ctx: &Ctx,
-    path: Vec<String>,
-    writes: Option<Writes>,
-) -> Result<Option<Before>, crate::Error> {
-    let Some(writes) = writes else {
-        return Ok(None);
-    };
-    let Ok(project) = ctx.project() else {
-        // Outside a project: the command says so itself.
-        return Ok(None);
-    };
-    let project = project.clone();
-    let configured = crate::config::auto_commit_enabled(&project.root)?;
+pub fn before(ctx: &Ctx, path: Vec<String>, writes: Option<Writes>) -> Option<Before> {
+    let writes = writes?;
+    let project = ctx.project().ok()?.clone();
     let flag = writes.flag;
-    let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
-        .then(|| Stamps::take(&project));
-    Ok(Some(Before {
+    let stamps = (project.is_git()
+        && !writes.commits_itself
+        && flag.unwrap_or_else(|| crate::config::auto_commit_enabled(&project.root)))
+    .then(|| Stamps::take(&project));
+    Some(Before {
         flag: flag.is_some(),
         path,
         wp: writes.wp,
         project,
         stamps,
-    }))
+    })
 }
 
 /// Called after the command succeeded. An auto_commit that did not commit
