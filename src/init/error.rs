@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::agents::valid_keys;
 use super::manifest::MANIFEST_PATH;
 use crate::confine::ConfineError;
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 use crate::fsutil::{FsError, LockError};
 use crate::status::StatusError;
 
@@ -92,6 +92,9 @@ impl InitError {
             source,
         }
     }
+}
+
+impl Diagnose for InitError {
     /// The wrapped error of another module, which speaks for itself.
     fn wrapped(&self) -> Option<&dyn Diagnose> {
         match self {
@@ -103,12 +106,7 @@ impl InitError {
             _ => None,
         }
     }
-}
 
-impl Diagnose for InitError {
-    fn kind(&self) -> Kind {
-        self.wrapped().map_or(Kind::User, |w| w.kind())
-    }
     fn hint(&self) -> Option<String> {
         use InitError::*;
         if let Some(e) = self.wrapped() {

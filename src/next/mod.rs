@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 use crate::fsutil::{self, LockError};
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
@@ -62,15 +62,15 @@ pub enum NextError {
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-impl NextError {
-    fn workspace(e: crate::workspace::WorkspaceError) -> Self {
-        NextError::Workspace(Box::new(e))
-    }
+crate::error::wraps!(NextError {
+    Workspace(crate::workspace::WorkspaceError)
+});
 
-    /// The kind, hint and details of a wrapped error, which speaks for itself.
-    fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
+impl Diagnose for NextError {
+    /// The failure of the module `next` read through, which speaks for itself.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         use NextError::*;
-        let d: &dyn Diagnose = match self {
+        Some(match self {
             Fs(e) => e,
             TasksMd(e) => e,
             Status(e) => e,
@@ -79,23 +79,13 @@ impl NextError {
             Workspace(e) => e.as_ref(),
             Config(e) => e,
             Io { .. } => return None,
-        };
-        Some((d.kind(), d.hint(), d.details()))
-    }
-}
-
-impl Diagnose for NextError {
-    fn kind(&self) -> Kind {
-        self.wrapped().map_or(Kind::User, |(kind, _, _)| kind)
+        })
     }
     fn hint(&self) -> Option<String> {
         match self {
             NextError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
-            _ => self.wrapped().and_then(|(_, hint, _)| hint),
+            _ => self.wrapped().and_then(Diagnose::hint),
         }
-    }
-    fn details(&self) -> Option<serde_json::Value> {
-        self.wrapped().and_then(|(_, _, details)| details)
     }
 }
 
@@ -279,7 +269,7 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
     let agent = d.agent.clone().unwrap_or_else(|| "<agent>".into());
     let who = file_word(&format!("next-{agent}"));
     let path = crate::workspace::action::prompt_path(project, mission, &who, action)
-        .map_err(NextError::workspace)?;
+        .map_err(NextError::from)?;
     let quoted = crate::workspace::action::shell_quote(&path);
     let command = d.command.clone().unwrap_or_else(|| format!("cat {quoted}"));
     let next = format!(
@@ -608,7 +598,7 @@ impl Desk<'_> {
         reason: String,
     ) -> Result<()> {
         let ws = workspace::resolve(self.project, self.mission, self.lanes, f)
-            .map_err(NextError::workspace)?;
+            .map_err(NextError::from)?;
         d.set_step(
             action,
             action,

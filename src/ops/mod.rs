@@ -25,7 +25,7 @@ pub mod status_validate;
 pub mod sync;
 pub mod validate;
 
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 
 /// The error of an operation that composes several data modules: the typed
 /// error of the module that failed, kept whole. Its message is that error's
@@ -44,45 +44,23 @@ pub enum OpError {
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-/// `From` for each wrapped module error, boxed (the error stays small).
-macro_rules! wraps {
-    ($($variant:ident($t:ty)),* $(,)?) => {$(
-        impl From<$t> for OpError {
-            fn from(e: $t) -> Self {
-                OpError::$variant(Box::new(e))
-            }
-        }
-    )*};
-}
-wraps!(
+crate::error::wraps!(OpError {
     Mission(crate::mission::MissionError),
     Status(crate::status::StatusError),
     Lanes(crate::lanes::LanesError),
     Tasks(crate::tasks_md::TasksError),
     Workspace(crate::workspace::WorkspaceError),
-);
+});
 
-impl OpError {
-    fn inner(&self) -> &dyn Diagnose {
-        match self {
+impl Diagnose for OpError {
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
             OpError::Mission(e) => e.as_ref(),
             OpError::Status(e) => e.as_ref(),
             OpError::Lanes(e) => e.as_ref(),
             OpError::Tasks(e) => e.as_ref(),
             OpError::Workspace(e) => e.as_ref(),
-        }
-    }
-}
-
-impl Diagnose for OpError {
-    fn kind(&self) -> Kind {
-        self.inner().kind()
-    }
-    fn hint(&self) -> Option<String> {
-        self.inner().hint()
-    }
-    fn details(&self) -> Option<serde_json::Value> {
-        self.inner().details()
+        })
     }
 }
 
