@@ -102,13 +102,6 @@ impl Diagnose for GitError {
         }
     }
 
-    fn message(&self) -> String {
-        match self.wrapped() {
-            Some(inner) => inner.message(),
-            None => self.to_string(),
-        }
-    }
-
     fn hint(&self) -> Option<String> {
         if let Some(inner) = self.wrapped() {
             return inner.hint();

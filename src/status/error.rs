@@ -161,6 +161,15 @@ impl Diagnose for StatusError {
         })
     }
 
+    /// A driver conflict says which file git was merging before the
+    /// reason; every other wrapped error speaks for itself.
+    fn message(&self) -> String {
+        match (self, self.wrapped()) {
+            (StatusError::DriverConflict { .. }, _) | (_, None) => self.to_string(),
+            (_, Some(e)) => e.message(),
+        }
+    }
+
     fn kind(&self) -> Kind {
         match self {
             StatusError::MergeFileFailed { .. } | StatusError::Serialize(_) => Kind::Internal,

@@ -28,37 +28,41 @@ pub fn run_record(ctx: &Ctx, a: &RecordArgs) -> Result<()> {
         .message
         .clone()
         .unwrap_or_else(|| format!("Record mission {} state", mission.slug));
-    let r = record::record_mission(project, &mission, None, &message)?;
-    if ctx.json {
-        ctx.json_out(&json!({
+    ctx.render(&record::record_mission(project, &mission, None, &message)?)
+}
+
+impl Render for record::Recorded {
+    fn json(&self) -> serde_json::Value {
+        json!({
             "result": "success",
-            "mission_slug": r.mission_slug,
-            "branch": r.branch,
-            "commit": r.commit,
-            "files": r.files,
-        }));
-        return Ok(());
+            "mission_slug": self.mission_slug,
+            "branch": self.branch,
+            "commit": self.commit,
+            "files": self.files,
+        })
     }
-    match &r.commit {
-        Some(c) => {
-            ctx.say(format!(
-                "{} {} on {} ({}): {} file(s)",
-                ctx.paint("Recorded", style::SUCCESS),
-                r.mission_slug,
-                r.branch,
-                crate::merge::short_str(c),
-                r.files.len()
-            ));
-            for f in &r.files {
-                ctx.say(format!("  {f}"));
+
+    fn human(&self, ctx: &Ctx) {
+        match &self.commit {
+            Some(c) => {
+                ctx.say(format!(
+                    "{} {} on {} ({}): {} file(s)",
+                    ctx.paint("Recorded", style::SUCCESS),
+                    self.mission_slug,
+                    self.branch,
+                    crate::merge::short_str(c),
+                    self.files.len()
+                ));
+                for f in &self.files {
+                    ctx.say(format!("  {f}"));
+                }
             }
+            None => ctx.say(format!(
+                "Nothing to record: kitty-specs/{}/ matches {}.",
+                self.mission_slug, self.branch
+            )),
         }
-        None => ctx.say(format!(
-            "Nothing to record: kitty-specs/{}/ matches {}.",
-            r.mission_slug, r.branch
-        )),
     }
-    Ok(())
 }
 
 #[derive(Debug, Args)]
