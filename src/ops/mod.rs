@@ -3,13 +3,17 @@
 //! MCP) map their input to one call here and render its typed outcome.
 
 pub mod accept;
+pub mod agent_config;
+pub mod config_show;
 pub mod context;
 pub mod delete;
+pub mod doctor;
 pub mod doctrine;
 pub mod finalize;
 pub mod glossary;
 pub mod mark_status;
 pub mod merge_cleanup;
+pub mod migrate;
 pub mod mission_type;
 pub mod move_task;
 pub mod ops_history;
@@ -23,7 +27,9 @@ pub mod status_emit;
 pub mod status_migrate;
 pub mod status_validate;
 pub mod sync;
+pub mod upgrade;
 pub mod validate;
+pub mod verify_setup;
 
 use crate::error::Diagnose;
 

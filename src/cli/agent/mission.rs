@@ -115,7 +115,7 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
     }
 }
 
-fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
+pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
     let opts = CreateOptions {
@@ -283,7 +283,7 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
+pub(crate) fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
     ctx.render(&setup_plan::setup_plan(project, &m)?)
 }
@@ -297,6 +297,7 @@ impl Render for setup_plan::PlanSetUp {
         let mut out = json!({
             "result": "success", "mission_slug": self.mission_slug, "feature_dir": self.feature_dir,
             "plan_file": self.plan_file, "spec_file": self.spec_file, "created": self.created,
+            "spec_kitty_version": crate::VERSION,
         });
         compat::extend(&mut out, compat::branch_keys(&self.branch));
         out
