@@ -257,34 +257,50 @@ impl Config {
             .unwrap_or_default()
     }
 
-    /// The file's text with `added` appended to `agents.available` (keys
-    /// already listed are not repeated), every other key kept.
-    pub fn with_agents(&self, added: &[String]) -> Result<String, ConfigError> {
+    /// The file's text after `change` edited its top-level mapping (an
+    /// empty file is an empty mapping), every other key kept: the one way a
+    /// command rewrites the configuration. A top level that is not a mapping
+    /// is an error naming the file.
+    pub fn edited(
+        &self,
+        change: impl FnOnce(&mut serde_yaml::Mapping) -> Result<(), ConfigError>,
+    ) -> Result<String, ConfigError> {
         let mut doc = self.doc.clone();
-        let bad = || ConfigError::Shape {
-            path: self.path.clone(),
-        };
         if doc.is_null() {
             doc = serde_yaml::Value::Mapping(Default::default());
         }
-        let root = doc.as_mapping_mut().ok_or_else(bad)?;
-        let agents = root
-            .entry("agents".into())
-            .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
-        let agents = agents.as_mapping_mut().ok_or_else(bad)?;
-        let available = agents
-            .entry("available".into())
-            .or_insert_with(|| serde_yaml::Value::Sequence(Vec::new()));
-        let seq = available.as_sequence_mut().ok_or_else(bad)?;
-        for key in added {
-            let v = serde_yaml::Value::String(key.clone());
-            if !seq.contains(&v) {
-                seq.push(v);
-            }
-        }
+        let map = doc.as_mapping_mut().ok_or_else(|| ConfigError::Shape {
+            path: self.path.clone(),
+        })?;
+        change(map)?;
         serde_yaml::to_string(&doc).map_err(|source| ConfigError::Render {
             path: self.path.clone(),
             source,
+        })
+    }
+
+    /// The file's text with `added` appended to `agents.available` (keys
+    /// already listed are not repeated), every other key kept.
+    pub fn with_agents(&self, added: &[String]) -> Result<String, ConfigError> {
+        let bad = || ConfigError::Shape {
+            path: self.path.clone(),
+        };
+        self.edited(|root| {
+            let agents = root
+                .entry("agents".into())
+                .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
+            let agents = agents.as_mapping_mut().ok_or_else(bad)?;
+            let available = agents
+                .entry("available".into())
+                .or_insert_with(|| serde_yaml::Value::Sequence(Vec::new()));
+            let seq = available.as_sequence_mut().ok_or_else(bad)?;
+            for key in added {
+                let v = serde_yaml::Value::String(key.clone());
+                if !seq.contains(&v) {
+                    seq.push(v);
+                }
+            }
+            Ok(())
         })
     }
 }
