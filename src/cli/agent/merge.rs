@@ -298,7 +298,6 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
 }
 
 /// The reference's accept keys (see `cli::compat`).
-
 fn compat_accept_keys(
     r: &merge::AcceptReport,
     summary: &crate::ops::accept::AcceptSummary,
