@@ -7,10 +7,14 @@
 pub mod commit;
 pub mod error;
 pub mod reflock;
+pub mod tags;
+pub mod worktree;
 
 pub use error::GitError;
+/// Commit and object ids, the git layer's value type for them.
+pub use git2::Oid;
 
-use git2::{BranchType, Index, Oid, Repository};
+use git2::{BranchType, Index, Repository};
 
 /// The tip of a local branch, if the branch exists.
 pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
@@ -20,6 +24,11 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
         .peel_to_commit()
         .ok()
         .map(|c| c.id())
+}
+
+/// The tip of local branch `branch` of the repository at `root`, if both exist.
+pub fn branch_tip_at(root: &std::path::Path, branch: &str) -> Option<Oid> {
+    branch_tip(&Repository::open(root).ok()?, branch)
 }
 
 /// Does `commit` contain `ancestor` (equal, or a descendant of it)?
