@@ -14,6 +14,8 @@ pub use error::GitError;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
 
+use std::path::Path;
+
 use git2::{BranchType, Index, Repository};
 
 /// The tip of a local branch, if the branch exists.
@@ -27,7 +29,7 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
 }
 
 /// The tip of local branch `branch` of the repository at `root`, if both exist.
-pub fn branch_tip_at(root: &std::path::Path, branch: &str) -> Option<Oid> {
+pub fn branch_tip_at(root: &Path, branch: &str) -> Option<Oid> {
     branch_tip(&Repository::open(root).ok()?, branch)
 }
 
@@ -88,4 +90,47 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The blobs of the index stages (`base`, `ours`, `theirs`) of `path` when
+/// the repository it lies in holds it unmerged; None otherwise.
+pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
+    let dir = path.parent()?;
+    let dir = std::fs::canonicalize(dir).ok()?;
+    let repo = Repository::discover(&dir).ok()?;
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let rel = dir.join(path.file_name()?);
+    let rel = rel.strip_prefix(&workdir).ok()?;
+    let rel: Vec<u8> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+        .into_bytes();
+    let index = repo.index().ok()?;
+    if !index.has_conflicts() {
+        return None;
+    }
+    for conflict in index.conflicts().ok()?.flatten() {
+        let entries = [
+            ("base", conflict.ancestor),
+            ("ours", conflict.our),
+            ("theirs", conflict.their),
+        ];
+        let hit = entries
+            .iter()
+            .any(|(_, e)| e.as_ref().is_some_and(|e| e.path == rel));
+        if !hit {
+            continue;
+        }
+        let mut out = Vec::new();
+        for (side, entry) in entries {
+            if let Some(e) = entry {
+                let blob = repo.find_blob(e.id).ok()?;
+                out.push((side, blob.content().to_vec()));
+            }
+        }
+        return Some(out);
+    }
+    None
 }
