@@ -35,7 +35,7 @@ fn tip(repo: &Repository, name: &str, kind: BranchType) -> Option<Oid> {
 }
 
 fn on(repo: &Repository, target: Oid, commit: Oid) -> bool {
-    target == commit || repo.graph_descendant_of(target, commit).unwrap_or(false)
+    crate::git::contains(repo, target, commit).unwrap_or(false)
 }
 
 /// A remote name as git accepts it, safe on a command line.

@@ -163,7 +163,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             if let Some((branch, tip)) = crate::lanes::lane_tip_of(project, mission, &file.id) {
                 let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
                     .pop()
-                    .and_then(|c| git2::Oid::from_str(&c).ok())
+                    .and_then(|c| crate::git::Oid::from_str(&c).ok())
                     .unwrap_or(tip);
                 e["repos"] = super::work::approval_repos(&branch, reviewed);
             }
