@@ -710,3 +710,47 @@ fn after_a_double_claim_nobody_who_implemented_reviews() {
     fa.approve("WP01", "carol-bot");
     assert_eq!(a.board()["WP01"], "approved");
 }
+
+#[test]
+fn validate_flags_a_review_by_anyone_who_implemented_it_after_the_logs_merged() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones_with(&[WpDef::planning("WP01", "Plan", "docs/**", &[])]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    // alice-bot claims WP01 in her clone (not pushed yet).
+    fa.moved("WP01", "claimed", "alice-bot");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    // In bob's clone, which never saw that claim, bob-bot claims and hands
+    // in, and alice-bot reviews and approves: nothing there forbids it.
+    fb.moved("WP01", "claimed", "bob-bot");
+    fb.moved("WP01", "in_progress", "bob-bot");
+    fb.tick("T001");
+    fb.moved("WP01", "for_review", "bob-bot");
+    fb.review("WP01", "alice-bot");
+    fb.approve("WP01", "alice-bot");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q"]);
+    let validate = ["agent", "tasks", "validate-workflow", "--mission", "demo"];
+    let out = b.sk(&validate);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The logs meet in alice's clone: alice-bot claimed WP01 and reviewed it.
+    // (The WP file's driver settles its frontmatter for the later side.)
+    a.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    a.assert_sound();
+    assert_eq!(a.board()["WP01"], "approved");
+    let out = a.sk(&validate);
+    let text = format!("{}{}", crate::common::stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("WP01 was reviewed by alice-bot, who also implemented it"),
+        "{text}"
+    );
+    // bob-bot, the latest claimant, is not the reviewer: the old check (latest
+    // claimant only) passed this log.
+    let out = a.sk(&[&validate[..], &["--json"]].concat());
+    assert!(!out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wp = &v["work_packages"][0];
+    assert_eq!(wp["valid"], false, "{v}");
+    assert!(wp["errors"].to_string().contains("implementers: "), "{v}");
+}
