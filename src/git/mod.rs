@@ -3,6 +3,8 @@
 //! commit ids, the paths of a conflicted index). Modules above call these
 //! instead of keeping their own copies.
 
+pub mod scratch;
+
 use git2::{BranchType, Index, Oid, Repository};
 
 /// The tip of a local branch, if the branch exists.

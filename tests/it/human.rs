@@ -1048,7 +1048,11 @@ fn accept_modes() {
     for (name, extra) in [
         (
             "accept_test_fails",
-            &["--test", "test -f src/core/mod.rs", "--no-commit"][..],
+            &[
+                "--test",
+                "test -f src/core/mod.rs && test -f src/missing.rs",
+                "--no-commit",
+            ][..],
         ),
         ("accept_checklist", &["--mode", "checklist"]),
         ("accept_pr", &["--mode", "pr", "--agent", "operator"]),
