@@ -75,3 +75,17 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
     out.dedup();
     Ok(out)
 }
+
+/// Create the local branch `name` at `at` unless it exists; true when it was
+/// created. An existing branch is never moved.
+pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git2::Error> {
+    if repo.find_branch(name, BranchType::Local).is_ok() {
+        return Ok(false);
+    }
+    match repo.branch(name, &repo.find_commit(at)?, false) {
+        Ok(_) => Ok(true),
+        // Made by someone else meanwhile: theirs stands.
+        Err(e) if e.code() == git2::ErrorCode::Exists => Ok(false),
+        Err(e) => Err(e),
+    }
+}

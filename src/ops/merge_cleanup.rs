@@ -132,6 +132,35 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             }
         }
     }
+    // The mission branch (made with the first lane, as the Python tool expects).
+    let branch = mission.mission_branch();
+    match tip(&repo, &branch, BranchType::Local) {
+        None => {}
+        Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
+            "{branch}: has commits that are not on {target}; kept"
+        )),
+        Some(_) => {
+            if crate::workspace::delete_branch(&repo, &branch)? {
+                out.removed_branches.push(branch.clone());
+            } else {
+                out.kept
+                    .push(format!("{branch}: checked out in the main checkout; kept"));
+            }
+        }
+    }
+    if let Some(r) = remote {
+        let tracking = format!("{r}/{branch}");
+        match tip(&repo, &tracking, BranchType::Remote) {
+            None => {}
+            Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
+                "{tracking}: has commits that are not on {target}; kept"
+            )),
+            Some(_) => {
+                push_delete(&project.root, r, &branch)?;
+                out.removed_remote_branches.push(tracking);
+            }
+        }
+    }
     Ok(out)
 }
 

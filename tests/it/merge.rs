@@ -702,6 +702,8 @@ fn abort_restores_the_exact_pre_merge_head_and_continue_finishes() {
     build_lanes(&env, &fx, 2, false);
     accept(&env, &fx);
     let head_before = rev(&env, &fx.root, "HEAD");
+    // The first lane made the mission branch; the abort puts it back there.
+    let mission_before = rev(&env, &fx.root, "kitty/mission-001-m");
     let (refs_before, status_before, _, _) = repo_state(&env, &fx.root);
 
     // Stop right after landing, as a crash there would.
@@ -728,7 +730,7 @@ fn abort_restores_the_exact_pre_merge_head_and_continue_finishes() {
 
     let v = env.json(&fx.root, &["merge", "--mission", "m", "--abort", "--json"]);
     assert_eq!(v["target_restored_to"], head_before.as_str());
-    assert_eq!(v["mission_branch_restored_to"], Value::Null);
+    assert_eq!(v["mission_branch_restored_to"], mission_before.as_str());
     assert_eq!(rev(&env, &fx.root, "HEAD"), head_before);
     let (refs_after, status_after, _, _) = repo_state(&env, &fx.root);
     assert_eq!(refs_after, refs_before, "every ref is back");
@@ -827,7 +829,8 @@ fn dirty_target_refuses_with_a_clear_message() {
 
     // The main checkout on the mission branch would be moved under its feet.
     env.git(&fx.root, &["checkout", "--", "README.md"]);
-    env.git(&fx.root, &["switch", "-q", "-c", "kitty/mission-001-m"]);
+    // (The first lane made that branch, at main as it was then.)
+    env.git(&fx.root, &["switch", "-q", "kitty/mission-001-m"]);
     let out = assert_run!(
         env,
         &fx.root,
@@ -836,7 +839,6 @@ fn dirty_target_refuses_with_a_clear_message() {
     );
     assert_eq!(out.status.code(), Some(1));
     env.git(&fx.root, &["switch", "-q", "main"]);
-    env.git(&fx.root, &["branch", "-q", "-D", "kitty/mission-001-m"]);
 
     // A modified mission file is fine when the merge does not touch it, and
     // the unrelated changes stay exactly as they were: only they remain.

@@ -619,9 +619,15 @@ fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
     a.ok(&["merge", "--mission", "demo"]);
     a.git(&["push", "-q"]);
 
-    // B pulls the merge; its lane worktree and branch are left over.
+    // B pulls the merge; its lane worktree and branch are left over, and the
+    // mission branch its first lane made.
     b.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
     assert!(ws.exists());
+    let mission_branch = "kitty/mission-001-demo";
+    assert!(!b
+        .git(&["branch", "--list", mission_branch])
+        .trim()
+        .is_empty());
     let head = b.git(&["rev-parse", "HEAD"]);
     let meta = fs::read(b.mission().join("meta.json")).unwrap();
     let again = b.sk(&["merge", "--mission", "demo"]);
@@ -642,6 +648,11 @@ fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
     assert!(out.contains(&branch), "{out}");
     assert!(!ws.exists());
     assert!(b.git(&["branch", "--list", &branch]).trim().is_empty());
+    assert!(out.contains(mission_branch), "{out}");
+    assert!(b
+        .git(&["branch", "--list", mission_branch])
+        .trim()
+        .is_empty());
     assert!(
         b.git(&["ls-remote", "origin", &branch]).contains(&branch),
         "the remote branch stays unless asked"
@@ -753,4 +764,62 @@ fn validate_flags_a_review_by_anyone_who_implemented_it_after_the_logs_merged() 
     let wp = &v["work_packages"][0];
     assert_eq!(wp["valid"], false, "{v}");
     assert!(wp["errors"].to_string().contains("implementers: "), "{v}");
+}
+
+#[test]
+fn the_first_lane_makes_the_mission_branch_where_the_lanes_start_and_merge_lands_them_there() {
+    use crate::common::flow::Flow;
+    let (a, _b) = two_clones_with(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+    ]);
+    let mission_branch = "kitty/mission-001-demo";
+    let lanes: Value =
+        serde_json::from_str(&fs::read_to_string(a.mission().join("lanes.json")).unwrap()).unwrap();
+    assert_eq!(lanes["mission_branch"], mission_branch);
+    assert_eq!(a.git(&["branch", "--list", mission_branch]), "");
+    let start = a.git(&["rev-parse", "main"]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let mut lanes = Vec::new();
+    for (wp, dir) in [("WP01", "one"), ("WP02", "two")] {
+        let imp = fa.implement(wp, "codex");
+        let ws = PathBuf::from(imp["workspace"].as_str().unwrap());
+        // Made with the first lane, at the commit that lane starts from; a
+        // later lane starts from main as it is then and leaves it alone.
+        assert_eq!(a.git(&["rev-parse", mission_branch]), start, "{wp}");
+        let main_now = a.git(&["rev-parse", "main"]);
+        assert_eq!(a.env.git(&ws, &["rev-parse", "HEAD"]), main_now, "{wp}");
+        fs::create_dir_all(ws.join(format!("src/{dir}"))).unwrap();
+        fs::write(ws.join(format!("src/{dir}/lib.rs")), "pub fn f() {}\n").unwrap();
+        a.env.git(&ws, &["add", "-A"]);
+        a.env.git(&ws, &["commit", "-qm", &format!("{wp} work")]);
+        lanes.push(imp["branch"].as_str().unwrap().to_string());
+        // main moves on; the mission branch does not follow it.
+        fs::write(a.dir.join("NOTES.md"), format!("after {wp}\n")).unwrap();
+        a.git(&["add", "NOTES.md"]);
+        a.git(&["commit", "-qm", &format!("notes after {wp}")]);
+    }
+    assert_eq!(a.git(&["rev-parse", mission_branch]), start);
+    fa.finish("WP01");
+    fa.finish("WP02");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["accept", "--mission", "demo"]);
+    assert_eq!(
+        a.git(&["rev-parse", mission_branch]),
+        start,
+        "accept moves nothing"
+    );
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["merge", "--mission", "demo"]);
+    // merge lands the lanes on it, then it on main (as the Python tool does).
+    let landed = a.git(&["rev-parse", mission_branch]);
+    assert_ne!(landed, start);
+    a.git(&["merge-base", "--is-ancestor", landed.trim(), "main"]);
+    for f in ["src/one/lib.rs", "src/two/lib.rs"] {
+        a.git(&["cat-file", "-e", &format!("{}:{f}", landed.trim())]);
+    }
+    // `merge --clean-up` takes it away once main holds it.
+    let out = a.ok(&["merge", "--mission", "demo", "--clean-up"]);
+    assert!(out.contains(mission_branch), "{out}");
+    assert_eq!(a.git(&["branch", "--list", mission_branch]), "");
 }
