@@ -823,3 +823,109 @@ fn the_first_lane_makes_the_mission_branch_where_the_lanes_start_and_merge_lands
     assert!(out.contains(mission_branch), "{out}");
     assert_eq!(a.git(&["branch", "--list", mission_branch]), "");
 }
+
+fn commit_in(env: &TestEnv, dir: &Path, file: &str, text: &str) {
+    let p = dir.join(file);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, text).unwrap();
+    env.git(dir, &["add", "-A"]);
+    env.git(dir, &["commit", "-qm", file]);
+}
+
+/// A WP a review sent back goes to its implementer first (`next` and the
+/// picker), the CLI board says "changes requested" until it is handed in
+/// again (the dashboard's card: dashboard::cards_name_implementer_and_reviewer_
+/// show_rejection_and_lanes_show_the_merge), and the second review shows the
+/// rework since the previous hand-in with the feedback it answers.
+#[test]
+fn rework_goes_back_to_its_implementer_and_the_second_review_starts_at_the_last_hand_in() {
+    use crate::common::flow::Flow;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+        WpDef::code("WP03", "Docs", "src/docs/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let v = f.implement("WP01", "codex");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/first.rs", "// first try\n");
+    f.submit("WP01", "codex");
+    f.review("WP01", "claude");
+    env.ok(
+        &root,
+        &move_task(
+            "WP01",
+            "planned",
+            &[
+                "--agent",
+                "claude",
+                "--review-feedback",
+                "Handle the empty input",
+            ],
+            &m.slug,
+        ),
+    );
+    // The CLI board says so, in both outputs.
+    let board = f.ok(&["agent", "tasks", "status"]);
+    assert!(
+        board.contains("changes requested by @claude: Handle the empty input"),
+        "{board}"
+    );
+    let v = f.json(&["agent", "tasks", "status"]);
+    let wp1 = &v["work_packages"][0];
+    assert_eq!(wp1["changes_requested"]["by"], "claude", "{v}");
+    assert_eq!(
+        wp1["changes_requested"]["feedback"],
+        "Handle the empty input"
+    );
+    assert_eq!(v["work_packages"][1]["changes_requested"], Value::Null);
+    // `next` gives codex its rework before new work, and others new work.
+    let n = f.next("codex", &[]);
+    assert_eq!(n["action"], "implement", "{n}");
+    assert_eq!(n["wp_id"], "WP01", "{n}");
+    assert!(
+        n["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sent back to codex by claude"),
+        "{n}"
+    );
+    let n = f.next("gemini", &[]);
+    assert_eq!(n["wp_id"], "WP02", "{n}");
+    // The picker (implement without an id) does the same.
+    let v = f.json(&["agent", "action", "implement", "--agent", "gemini"]);
+    assert_eq!(v["wp_id"], "WP02", "{v}");
+    // The rework, handed in again: the board no longer says changes requested.
+    let v = f.json(&["agent", "action", "implement", "--agent", "codex"]);
+    assert_eq!(v["wp_id"], "WP01", "{v}");
+    assert!(
+        v["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("Handle the empty input"),
+        "the implement prompt carries the feedback"
+    );
+    let first_hand_in = env.git(&wt, &["rev-parse", "HEAD"]);
+    commit_in(&env, &wt, "src/core/empty.rs", "// empty input\n");
+    f.moved("WP01", "for_review", "codex");
+    let board = f.ok(&["agent", "tasks", "status"]);
+    assert!(!board.contains("changes requested"), "{board}");
+    // The second review: the rework since the last hand-in, and the feedback.
+    let r = f.review("WP01", "carol");
+    let prompt = r["prompt"].as_str().unwrap();
+    assert!(prompt.contains("CHANGES REQUESTED before"), "{prompt}");
+    assert!(prompt.contains("> Handle the empty input"), "{prompt}");
+    let prev = &first_hand_in.trim()[..12];
+    assert!(
+        prompt.contains(&format!("from the previous hand-in ({prev})")),
+        "{prompt}"
+    );
+    assert!(prompt.contains("src/core/empty.rs"), "{prompt}");
+    assert!(
+        !prompt.contains("+// first try"),
+        "the first hand-in's change is not in the rework diff: {prompt}"
+    );
+}
