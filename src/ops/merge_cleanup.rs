@@ -132,6 +132,19 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             }
         }
     }
+    // Reviewers' scratch checkouts of hand-ins (`review --checkout`).
+    if mission.tasks_dir().is_dir() {
+        for wp in crate::tasks_md::wp::load_all(&mission.tasks_dir())? {
+            if !crate::ids::is_wp_id(&wp.id) {
+                continue;
+            }
+            let name = format!("{}-review-{}", mission.slug, wp.id);
+            let path = project.worktrees_dir().join(&name);
+            if path.exists() && crate::confine::remove_worktree(project, &name, &path)? {
+                out.removed_worktrees.push(rel(project, &path));
+            }
+        }
+    }
     // The mission branch (made with the first lane, as the Python tool expects).
     let branch = mission.mission_branch();
     match tip(&repo, &branch, BranchType::Local) {

@@ -12,6 +12,7 @@ pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;
 pub mod requirements;
+pub mod review;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

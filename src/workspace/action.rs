@@ -669,6 +669,17 @@ pub fn review(
     } else {
         String::new()
     };
+    // Tests run on a checkout of the hand-in of the reviewer's own.
+    let dirty = if ws.branch.is_some() {
+        format!(
+            "{dirty}\nRun the tests on exactly this hand-in, never in the lane worktree: `spec-kitty agent action review {} --mission {} --agent {} --checkout` checks it out in a scratch worktree under .worktrees/ and prints its path.\n",
+            q(&file.id),
+            q(&mission.slug),
+            q(agent)
+        )
+    } else {
+        dirty
+    };
     // The reviewer reads the hand-in commit from the main checkout; it is never
     // sent into the lane worktree, where the implementer may be working.
     if ws.branch.is_some() {

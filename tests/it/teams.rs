@@ -800,7 +800,20 @@ fn the_first_lane_makes_the_mission_branch_where_the_lanes_start_and_merge_lands
         a.git(&["commit", "-qm", &format!("notes after {wp}")]);
     }
     assert_eq!(a.git(&["rev-parse", mission_branch]), start);
-    fa.finish("WP01");
+    // WP01's reviewer checks the hand-in out to run the tests.
+    fa.submit("WP01", "codex");
+    let v = fa.json(&[
+        "agent",
+        "action",
+        "review",
+        "WP01",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    let review_tree = PathBuf::from(v["checkout"]["path"].as_str().unwrap());
+    assert!(review_tree.join("src/one/lib.rs").is_file());
+    fa.approve("WP01", "claude");
     fa.finish("WP02");
     a.ok(&["agent", "mission", "record", "--mission", "demo"]);
     a.ok(&["accept", "--mission", "demo"]);
@@ -822,6 +835,10 @@ fn the_first_lane_makes_the_mission_branch_where_the_lanes_start_and_merge_lands
     let out = a.ok(&["merge", "--mission", "demo", "--clean-up"]);
     assert!(out.contains(mission_branch), "{out}");
     assert_eq!(a.git(&["branch", "--list", mission_branch]), "");
+    // And the reviewer's scratch checkout with it.
+    assert!(out.contains(".worktrees/001-demo-review-WP01"), "{out}");
+    assert!(!review_tree.exists());
+    assert!(!a.git(&["worktree", "list"]).contains("review-WP01"));
 }
 
 fn commit_in(env: &TestEnv, dir: &Path, file: &str, text: &str) {
@@ -927,5 +944,106 @@ fn rework_goes_back_to_its_implementer_and_the_second_review_starts_at_the_last_
     assert!(
         !prompt.contains("+// first try"),
         "the first hand-in's change is not in the rework diff: {prompt}"
+    );
+}
+
+/// `agent action review WP --checkout` gives the reviewer a runnable tree of
+/// exactly the hand-in commit (not the lane worktree, where the implementer
+/// carries on), in a scratch worktree under .worktrees/ whose path it prints.
+#[test]
+fn review_checkout_gives_the_reviewer_the_hand_in_in_a_tree_of_its_own() {
+    use crate::common::flow::Flow;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::planning("WP02", "Notes", "docs/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let v = f.implement("WP01", "codex");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/lib.rs", "// handed in\n");
+    f.submit("WP01", "codex");
+    let hand_in = env.git(&wt, &["rev-parse", "HEAD"]).trim().to_string();
+    // The implementer carries on in the lane worktree after the hand-in.
+    commit_in(&env, &wt, "src/core/later.rs", "// not handed in\n");
+    fs::write(wt.join("src/core/lib.rs"), "// uncommitted edit\n").unwrap();
+
+    // Without --checkout the prompt says how to get one.
+    let r = f.review("WP01", "claude");
+    assert_eq!(r["checkout"], Value::Null);
+    assert!(r["prompt"].as_str().unwrap().contains("--checkout"), "{r}");
+    let v = f.json(&[
+        "agent",
+        "action",
+        "review",
+        "WP01",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    let path = PathBuf::from(v["checkout"]["path"].as_str().unwrap());
+    assert_eq!(v["checkout"]["commit"], hand_in.as_str());
+    assert_eq!(
+        path,
+        fs::canonicalize(&root)
+            .unwrap()
+            .join(format!(".worktrees/{}-review-WP01", m.slug))
+    );
+    // Exactly the hand-in: detached at it, its files, nothing later.
+    assert_eq!(env.git(&path, &["rev-parse", "HEAD"]).trim(), hand_in);
+    assert_eq!(
+        fs::read_to_string(path.join("src/core/lib.rs")).unwrap(),
+        "// handed in\n"
+    );
+    assert!(!path.join("src/core/later.rs").exists());
+    assert_eq!(env.git(&path, &["status", "--porcelain"]), "");
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains(&format!("is at {}", path.display())),
+        "{prompt}"
+    );
+    // The human output names it too; a second --checkout makes it afresh.
+    fs::write(path.join("build-output.txt"), "x").unwrap();
+    let out = f.ok(&[
+        "agent",
+        "action",
+        "review",
+        "WP01",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    assert!(out.contains(&format!("{}", path.display())), "{out}");
+    assert!(!path.join("build-output.txt").exists());
+    // No branch was left behind for it; the lane worktree is untouched.
+    assert_eq!(env.git(&root, &["branch", "--list", "kitty/scratch*"]), "");
+    assert_eq!(
+        fs::read_to_string(wt.join("src/core/lib.rs")).unwrap(),
+        "// uncommitted edit\n"
+    );
+    // A planning WP has no hand-in tree: refused, saying where to look.
+    f.implement("WP02", "codex");
+    f.submit("WP02", "codex");
+    let out = f.run(&[
+        "agent",
+        "action",
+        "review",
+        "WP02",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("WP02 is planning work"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        f.json(&["agent", "tasks", "status"])["work_packages"][1]["lane"],
+        "for_review",
+        "the review was not taken"
     );
 }
