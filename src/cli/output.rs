@@ -211,6 +211,7 @@ impl Ctx {
             self.warn(w);
         }
         if self.json {
+            // bounds: renders an outcome into JSON, parses nothing
             self.json_out(&outcome.json());
         } else {
             outcome.human(self);

@@ -61,9 +61,10 @@ impl Writes {
     }
 }
 
-/// `--auto-commit/--no-auto-commit` of the state-writing commands that take
-/// it: the command-line choice over `auto_commit` in `.kittify/config.yaml`.
-/// The command's [`Writes`] carries it to the hook.
+// `--auto-commit/--no-auto-commit` of the state-writing commands that take
+// it: the command-line choice over `auto_commit` in `.kittify/config.yaml`.
+// The command's `Writes` carries it to the hook. (Not a doc comment: clap
+// would show it as the `about` of a command that flattens this struct.)
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct AutoCommitFlag {
     /// Commit the mission files this command changes (overrides auto_commit in .kittify/config.yaml)
