@@ -692,7 +692,14 @@ impl Desk<'_> {
             reason,
         );
         d.wp_id = Some(f.id.clone());
-        d.workspace_path = Some(ws.path);
+        // A reviewer works from the main checkout (the review command shows
+        // the hand-in commit there and `--checkout` gives it a tree of its
+        // own); the lane worktree is the implementer's.
+        d.workspace_path = Some(if action == "review" && ws.branch.is_some() {
+            self.project.root.clone()
+        } else {
+            ws.path
+        });
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod finalize;
 pub mod glossary;
 pub mod merge_cleanup;
 pub mod mission_type;
+pub mod next;
 pub mod ops_history;
 pub mod orchestrator;
 pub mod requirements;

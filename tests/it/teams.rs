@@ -1047,3 +1047,118 @@ fn review_checkout_gives_the_reviewer_the_hand_in_in_a_tree_of_its_own() {
         "the review was not taken"
     );
 }
+
+/// Two agents ask `next --claim` at the same moment (both decided WP01 and
+/// are held before their claim): one gets WP01, the other WP02, each taken
+/// for it under the status lock. The same for two reviewers.
+#[test]
+fn two_agents_asking_next_with_claim_at_once_never_get_the_same_wp() {
+    use crate::common::flow::Flow;
+    use crate::common::Pause;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let race = |agents: [&str; 2], role: &str| -> Vec<Value> {
+        let pauses = [
+            Pause::at("next-before-claim"),
+            Pause::at("next-before-claim"),
+        ];
+        let mut kids: Vec<_> = agents
+            .iter()
+            .zip(&pauses)
+            .map(|(a, p)| {
+                let (k, v) = p.var();
+                env.spawn_env(
+                    &root,
+                    &[
+                        "next",
+                        "--agent",
+                        a,
+                        "--mission",
+                        &m.slug,
+                        "--role",
+                        role,
+                        "--claim",
+                        "--json",
+                    ],
+                    &[(k, &v)],
+                )
+            })
+            .collect();
+        // Both decided before either claimed.
+        for (k, p) in kids.iter_mut().zip(&pauses) {
+            p.reached(k);
+        }
+        for p in &pauses {
+            p.go();
+        }
+        kids.into_iter()
+            .map(|k| {
+                let o = k.wait_with_output().unwrap();
+                assert!(o.status.success(), "{}", stderr(&o));
+                serde_json::from_slice(&o.stdout).unwrap()
+            })
+            .collect()
+    };
+    let got = race(["codex", "gemini"], "implement");
+    let mut wps: Vec<&str> = got.iter().map(|v| v["wp_id"].as_str().unwrap()).collect();
+    wps.sort();
+    assert_eq!(wps, ["WP01", "WP02"], "{got:?}");
+    let board = f.json(&["agent", "tasks", "status"]);
+    for (v, agent) in got.iter().zip(["codex", "gemini"]) {
+        let wp = v["wp_id"].as_str().unwrap();
+        let row = board["work_packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == wp)
+            .unwrap();
+        assert_eq!(row["lane"], "claimed", "{board}");
+        assert_eq!(row["implementer"], agent, "{board}");
+        // The agent goes on with the command it was given.
+        let cmd = v["command"].as_str().unwrap();
+        assert!(cmd.contains(&format!("implement {wp}")), "{cmd}");
+        let out = env.json(
+            &root,
+            &[
+                "agent",
+                "action",
+                "implement",
+                wp,
+                "--mission",
+                &m.slug,
+                "--agent",
+                agent,
+                "--json",
+            ],
+        );
+        let wt = PathBuf::from(out["workspace"].as_str().unwrap());
+        commit_in(
+            &env,
+            &wt,
+            &format!("src/{}/x.rs", if wp == "WP01" { "core" } else { "cli" }),
+            "//\n",
+        );
+        f.submit(wp, agent);
+    }
+    // Two reviewers at once: different reviews, and the workspace `next`
+    // names is the main checkout, never the implementer's lane worktree.
+    let got = race(["claude", "carol"], "review");
+    let mut wps: Vec<&str> = got.iter().map(|v| v["wp_id"].as_str().unwrap()).collect();
+    wps.sort();
+    assert_eq!(wps, ["WP01", "WP02"], "{got:?}");
+    for v in &got {
+        assert_eq!(v["action"], "review");
+        let ws = PathBuf::from(v["workspace_path"].as_str().unwrap());
+        assert_eq!(ws, root, "{v}");
+    }
+    let board = f.json(&["agent", "tasks", "status"]);
+    for w in board["work_packages"].as_array().unwrap() {
+        assert_eq!(w["lane"], "in_review", "{board}");
+    }
+}
