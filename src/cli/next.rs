@@ -80,6 +80,11 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
             ctx.warn(w);
         }
     }
+    if !ctx.json {
+        for w in &d.warnings {
+            ctx.warn(w);
+        }
+    }
     if ctx.json {
         ctx.json_out(&d);
     } else {

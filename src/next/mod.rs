@@ -182,6 +182,10 @@ pub struct Decision {
     pub slash_command: Option<String>,
     /// The `--result` this call recorded, if any.
     pub recorded_result: Option<String>,
+    /// What the agent should know before it acts (e.g. project files not
+    /// committed before the first lane is made).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn is_template(mission: &Mission, path: &Path, part: &str) -> bool {
@@ -411,6 +415,7 @@ fn new_decision(mission: &Mission, agent: Option<&str>, result: Option<&str>) ->
         command: None,
         slash_command: None,
         recorded_result: result.map(str::to_string),
+        warnings: Vec::new(),
     }
 }
 

@@ -25,6 +25,52 @@ pub fn next(
     role: Option<Role>,
     claim: bool,
 ) -> Result<Decision, crate::Error> {
+    let mut d = decide_claiming(project, mission, agent, result, role, claim)?;
+    if d.action == Some("implement") {
+        d.warnings.extend(before_first_lane(project, mission)?);
+    }
+    Ok(d)
+}
+
+/// Before the mission's first lane exists: what the lane would lack because
+/// it is not committed on the target (the project's `.kittify/`,
+/// `.gitignore`, `.gitattributes`, and the mission's files).
+fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>, crate::Error> {
+    if !project.is_git() {
+        return Ok(Vec::new());
+    }
+    let Some(lanes) = crate::lanes::LanesManifest::for_mission(mission)? else {
+        return Ok(Vec::new());
+    };
+    let repo = crate::merge::open_repo(project)?;
+    let any_lane = lanes
+        .lanes
+        .iter()
+        .any(|l| crate::git::branch_tip(&repo, &lanes.lane_branch(&l.lane_id)).is_some());
+    if any_lane {
+        return Ok(Vec::new());
+    }
+    let target = crate::lanes::target_branch(mission, Some(&lanes));
+    match crate::workspace::action::check_committed_before_lanes(project, mission, &target) {
+        Ok(note) => Ok(note.into_iter().collect()),
+        Err(e) => {
+            let e = crate::Error::from(e);
+            Ok(vec![match e.hint {
+                Some(h) => format!("{}; {h}", e.message),
+                None => e.message,
+            }])
+        }
+    }
+}
+
+fn decide_claiming(
+    project: &Project,
+    mission: &Mission,
+    agent: Option<&str>,
+    result: Option<&str>,
+    role: Option<Role>,
+    claim: bool,
+) -> Result<Decision, crate::Error> {
     let store = StatusStore::for_mission(project, mission);
     for _ in 0..CLAIM_TRIES {
         let d = crate::next::decide(project, mission, agent, result, role)?;

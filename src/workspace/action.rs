@@ -51,32 +51,33 @@ pub fn check_committed_before_lanes(
     let Some(tree) = crate::git::commit::BranchTree::of(&repo, target)? else {
         return Ok(None);
     };
-    let project_files: Vec<&str> = [
-        ".kittify/config.yaml",
-        ".kittify/metadata.yaml",
-        ".gitignore",
-        ".gitattributes",
-    ]
-    .into_iter()
-    .filter(|rel| project.root.join(rel).is_file() && !tree.has(rel))
-    .collect();
+    // The project's own files, new or changed since the target's commit:
+    // `.kittify/` (not its ignored runtime files), and the `.gitignore` and
+    // `.gitattributes` init wrote or changed (without them every clone stays
+    // dirty, and has no merge drivers).
+    let mut project_files: Vec<String> = tree.changed_under(".kittify/")?;
+    for rel in [".gitignore", ".gitattributes"] {
+        if tree.file_changed(rel)? {
+            project_files.push(rel.to_string());
+        }
+    }
     let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
     if !project_files.is_empty() {
-        let mut add: Vec<String> = project_files
-            .iter()
-            .map(|f| {
-                if f.starts_with(".kittify/") {
-                    ".kittify".to_string()
-                } else {
-                    f.to_string()
-                }
-            })
-            .collect();
-        add.dedup();
+        let mut add: Vec<String> = Vec::new();
+        for f in &project_files {
+            let a = if f.starts_with(".kittify/") {
+                ".kittify".to_string()
+            } else {
+                f.clone()
+            };
+            if !add.contains(&a) {
+                add.push(a);
+            }
+        }
         add.push(prefix.trim_end_matches('/').to_string());
         return Err(WorkspaceError::ProjectFilesUncommitted {
             target: target.to_string(),
-            files: project_files.iter().map(|f| f.to_string()).collect(),
+            files: project_files,
             add,
         });
     }

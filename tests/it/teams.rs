@@ -1162,3 +1162,97 @@ fn two_agents_asking_next_with_claim_at_once_never_get_the_same_wp() {
         assert_eq!(w["lane"], "in_review", "{board}");
     }
 }
+
+/// The project files `init` wrote or changed (`.kittify/`, `.gitignore`,
+/// `.gitattributes`) must be committed before the first lane: `next` warns
+/// before it hands out the first implement, `implement` refuses naming every
+/// one in its `git add`, and `record` commits `.kittify/` and `.gitattributes`
+/// (what a fresh clone needs for the drivers) with the mission's files.
+#[test]
+fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones_needs() {
+    let a = Machine::new("alice");
+    fs::create_dir_all(&a.dir).unwrap();
+    a.git(&["init", "-q"]);
+    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
+    fs::write(a.dir.join(".gitignore"), "/target/\n").unwrap();
+    a.git(&["add", "README.md", ".gitignore"]);
+    a.git(&["commit", "-qm", "initial"]);
+    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
+    let m = a.env.create_mission(&a.dir, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "One", "src/one/**", &[])],
+    );
+    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    a.git(&["add", "kitty-specs"]);
+    a.git(&["commit", "-qm", "plan mission demo"]);
+    let dirty = a.git(&["status", "--porcelain", "--untracked-files=all"]);
+    for f in [".gitignore", ".gitattributes", ".kittify/"] {
+        assert!(dirty.contains(f), "init wrote {f}: {dirty}");
+    }
+    // `next` hands out the first implement with a warning naming them all.
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert_eq!(v["action"], "implement", "{v}");
+    let warning = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("git add .kittify .gitignore .gitattributes kitty-specs/001-demo"),
+        "{v}"
+    );
+    let out = a.sk(&["next", "--agent", "codex", "--mission", "demo"]);
+    assert!(stderr(&out).contains(".gitignore"), "{}", stderr(&out));
+    // implement refuses with the same `git add`.
+    let out = a.sk(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        "demo",
+        "--agent",
+        "codex",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("git add .kittify .gitignore .gitattributes kitty-specs/001-demo"),
+        "{}",
+        stderr(&out)
+    );
+    // record takes .kittify/ and .gitattributes, not the user's .gitignore.
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    let files = a.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.lines().any(|l| l == ".gitattributes"), "{files}");
+    assert!(files.lines().any(|l| l.starts_with(".kittify/")), "{files}");
+    assert!(!files.lines().any(|l| l == ".gitignore"), "{files}");
+    assert_eq!(
+        a.git(&["status", "--porcelain", "--untracked-files=all"]),
+        " M .gitignore\n"
+    );
+    // With .gitignore committed too: no warning, and the lane is made.
+    a.git(&["commit", "-qam", "gitignore from init"]);
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert!(v.get("warnings").is_none(), "{v}");
+    a.ok(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        "demo",
+        "--agent",
+        "codex",
+    ]);
+    // Once a lane exists, `next` no longer checks.
+    fs::write(a.dir.join(".gitattributes"), "# changed\n").unwrap();
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert!(v.get("warnings").is_none(), "{v}");
+}
