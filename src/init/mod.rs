@@ -193,7 +193,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
     )?;
     // Look again under the lock: another init may have finished meanwhile.
     let state = inspect(&root, opts.here, opts.force)?;
-    crate::env::race_pause(crate::env::RaceHook::Init);
+    crate::env::pause_at(crate::env::PausePoint::InitBeforeWrite);
 
     let mut report = Report {
         project_path: root.to_string_lossy().into_owned(),

@@ -231,9 +231,8 @@ impl StatusStore {
         let _lock = self.lock()?;
         self.heal_unmerged()?;
         let log = self.read()?;
-        // Test hook: a wider gap between read and append makes the
-        // parallel-process test fail reliably if the lock is ever removed.
-        crate::env::race_pause(crate::env::RaceHook::Status);
+        // Test hook: hold between read and append while another process
+        // waits for the lock (the parallel-process tests).
         crate::env::pause_at(crate::env::PausePoint::StatusBeforeAppend);
         let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
         if !has_events {

@@ -111,10 +111,8 @@ fn the_test_binary_has_the_test_hooks() {
     let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
     let bytes = std::fs::read(&bin).unwrap();
     for name in [
-        "SPEC_KITTY_TEST_INIT_RACE_MS",
-        "SPEC_KITTY_TEST_CREATE_RACE_MS",
-        "SPEC_KITTY_TEST_STATUS_RACE_MS",
-        "SPEC_KITTY_TEST_FINALIZE_RACE_MS",
+        "SPEC_KITTY_TEST_PAUSE",
+        "SPEC_KITTY_TEST_CRASH",
         "SPEC_KITTY_TEST_MOVE_CRASH",
         "SPEC_KITTY_TEST_MERGE_INTERRUPT",
     ] {
