@@ -151,7 +151,7 @@ impl Command {
             Command::Next(_) | Command::Accept(_) | Command::Materialize(_) => Writes::state(),
             Command::Research(_) => Writes::state(),
             Command::Specify(_) | Command::Plan(_) | Command::Tasks(_) => Writes::state(),
-            Command::Implement(a) => Writes::on_wp(Some(&a.wp_id), Some(&a.commit)),
+            Command::Implement(a) => Writes::on_wp(a.wp_id.as_deref(), Some(&a.commit)),
             Command::Merge(_) => Writes::committer(),
             Command::Agent(c) => c.writes(),
             Command::Init(_)

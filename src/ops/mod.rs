@@ -2,6 +2,7 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod accept;
 pub mod agent_config;
 pub mod config_show;
 pub mod context;
@@ -10,6 +11,8 @@ pub mod doctor;
 pub mod doctrine;
 pub mod finalize;
 pub mod glossary;
+pub mod implement;
+pub mod merge;
 pub mod merge_cleanup;
 pub mod migrate;
 pub mod mission_type;
@@ -18,6 +21,7 @@ pub mod ops_history;
 pub mod orchestrator;
 pub mod requirements;
 pub mod review;
+pub mod stale;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

@@ -43,6 +43,7 @@ mod release;
 mod shape;
 mod status;
 mod surface1;
+mod surface1_options;
 mod surface2;
 mod surface_setup;
 mod taskgraph;
