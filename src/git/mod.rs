@@ -10,6 +10,7 @@ pub mod reflock;
 
 pub use error::GitError;
 
+pub mod compare;
 pub mod remote;
 pub mod scratch;
 

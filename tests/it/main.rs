@@ -45,6 +45,7 @@ mod status;
 mod surface1;
 mod surface1_options;
 mod surface2;
+mod surface_health;
 mod surface_setup;
 mod taskgraph;
 mod teams;
