@@ -274,6 +274,29 @@ impl<'r> BranchTree<'r> {
     pub fn changed_under(&self, prefix: &str) -> Result<Vec<String>> {
         changed_under(self.repo, Some(&self.tree), prefix)
     }
+
+    /// [`file_changed`] against this tree.
+    pub fn file_changed(&self, rel: &str) -> Result<bool> {
+        file_changed(self.repo, Some(&self.tree), rel)
+    }
+}
+
+/// Does the working tree's file `rel` (a repository path, not ignored) differ
+/// from `tree`, or is it missing there? A missing or ignored file is not a
+/// change.
+pub fn file_changed(repo: &Repository, tree: Option<&git2::Tree<'_>>, rel: &str) -> Result<bool> {
+    let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
+    let path = workdir.join(rel);
+    if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(false);
+    }
+    if repo.is_path_ignored(Path::new(rel)).unwrap_or(false) {
+        return Ok(false);
+    }
+    let Some(entry) = tree.and_then(|t| t.get_path(Path::new(rel)).ok()) else {
+        return Ok(true);
+    };
+    Ok(Oid::hash_file(ObjectType::Blob, &path)? != entry.id())
 }
 
 /// The signature commits are made with (git's committer identity).

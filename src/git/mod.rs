@@ -16,6 +16,7 @@ pub use git2::Oid;
 
 pub mod compare;
 pub mod remote;
+pub mod scratch;
 
 use std::path::Path;
 
@@ -175,6 +176,20 @@ pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
         return Some(out);
     }
     None
+}
+
+/// Create the local branch `name` at `at` unless it exists; true when it was
+/// created. An existing branch is never moved.
+pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git2::Error> {
+    if repo.find_branch(name, BranchType::Local).is_ok() {
+        return Ok(false);
+    }
+    match repo.branch(name, &repo.find_commit(at)?, false) {
+        Ok(_) => Ok(true),
+        // Made by someone else meanwhile: theirs stands.
+        Err(e) if e.code() == git2::ErrorCode::Exists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether git's ignore rules (`.gitignore`, `info/exclude`, the global

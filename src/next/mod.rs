@@ -160,6 +160,10 @@ pub struct Decision {
     pub slash_command: Option<String>,
     /// The `--result` this call recorded, if any.
     pub recorded_result: Option<String>,
+    /// What the agent should know before it acts (e.g. project files not
+    /// committed before the first lane is made).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn is_template(mission: &Mission, path: &Path, part: &str) -> bool {
@@ -360,6 +364,7 @@ fn new_decision(mission: &Mission, agent: Option<&str>, result: Option<&str>) ->
         command: None,
         slash_command: None,
         recorded_result: result.map(str::to_string),
+        warnings: Vec::new(),
     }
 }
 
@@ -539,18 +544,45 @@ impl<'a> Board<'a> {
 
     /// A WP waiting to be claimed whose dependencies are approved and whose
     /// lane's worktree is free.
+    /// A rework (a review sent it back) waits for whoever implemented it: it
+    /// is not new work for anyone else.
     fn ready(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::Claim, None)
                 && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
+                && self.rework_owner(f).is_none()
         })
     }
 
-    /// A WP waiting for a reviewer that the asking agent did not implement.
+    /// Who a sent-back WP waits for: its implementer (the latest claimant),
+    /// while the review that sent it back waits for its rework.
+    fn rework_owner(&self, f: &wp::WpFile) -> Option<(String, crate::status::work::SentBack)> {
+        let sent = crate::status::work::changes_requested(&self.events, &f.id)?;
+        let who = crate::status::work::claimant(&self.events, &f.id)
+            .filter(|c| !c.trim().is_empty() && c != "implement-command")?;
+        Some((who, sent))
+    }
+
+    /// A WP sent back to the asking agent for rework, ready to be claimed
+    /// again: it comes before any other work.
+    fn rework_for_asker(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
+        self.files.iter().find(|f| {
+            self.offers(f, Guard::Claim, None)
+                && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
+                && self
+                    .rework_owner(f)
+                    .is_some_and(|(who, _)| self.is_asker(Some(&who)))
+        })
+    }
+
+    /// A WP waiting for a reviewer that the asking agent did not implement
+    /// (nor anyone who implemented it, after a double claim).
     fn waiting_review(&self) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::ReviewClaim, Some(Who::Reviewer))
-                && !self.is_asker(crate::status::work::claimant(&self.events, &f.id).as_deref())
+                && !crate::status::work::implementers(&self.events, &f.id)
+                    .iter()
+                    .any(|i| self.is_asker(Some(i)))
         })
     }
 
@@ -614,7 +646,14 @@ impl Desk<'_> {
             reason,
         );
         d.wp_id = Some(f.id.clone());
-        d.workspace_path = Some(ws.path);
+        // A reviewer works from the main checkout (the review command shows
+        // the hand-in commit there and `--checkout` gives it a tree of its
+        // own); the lane worktree is the implementer's.
+        d.workspace_path = Some(if action == "review" && ws.branch.is_some() {
+            self.project.root.clone()
+        } else {
+            ws.path
+        });
         Ok(())
     }
 }
@@ -643,6 +682,17 @@ fn review_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
 /// mission's wrap-up or what it waits for.
 fn implement_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
     let name = &desk.agent_name;
+    // Rework sent back to this agent comes first.
+    if let Some(f) = board.rework_for_asker(desk.lanes) {
+        let why = match board.rework_owner(f) {
+            Some((_, sent)) => format!(
+                "{} was sent back to {name} by {}: changes requested; address the review feedback (the command prints it) and hand it in again",
+                f.id, sent.by
+            ),
+            None => format!("{} was sent back to {name}: changes requested", f.id),
+        };
+        return desk.hand_out(d, f, "implement", why);
+    }
     if let Some(f) = board.ready(desk.lanes) {
         let why = format!("{} is ready: its dependencies are done", f.id);
         return desk.hand_out(d, f, "implement", why);
@@ -679,6 +729,14 @@ fn wrap_up_step(desk: &Desk, board: &Board, d: &mut Decision) {
         .unsettled()
         .map(|f| match board.lane(&f.id) {
             Lane::Planned => workspace::handoff::wait_reason(desk.lanes, &board.snap, f)
+                .or_else(|| {
+                    board.rework_owner(f).map(|(who, sent)| {
+                        format!(
+                            "{} waits for its implementer {who} to rework it (changes requested by {}; to hand it to someone else: `spec-kitty agent action implement {} --mission {slug} --agent <name>`)",
+                            f.id, sent.by, f.id
+                        )
+                    })
+                })
                 .unwrap_or_else(|| format!("{} is planned", f.id)),
             l => format!("{} is {l}", f.id),
         })

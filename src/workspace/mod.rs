@@ -362,6 +362,11 @@ pub fn ensure_from(
                     target: ws.target_branch.clone(),
                     slug: mission.slug.clone(),
                 })?;
+            // The mission branch, as the Python tool expects it when it
+            // merges lanes claimed through us: made with the first lane, at
+            // the target's tip, and never moved here (only `merge` lands the
+            // lanes on it).
+            crate::git::ensure_branch(&repo, &mission.mission_branch(), target_tip)?;
             // Start from the approved commit that holds all the others, when
             // there is one: no merge commit needed.
             let (start, first) = match (base, handoff::covering(&repo, &needed)) {

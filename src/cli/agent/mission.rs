@@ -37,7 +37,7 @@ pub enum MissionCommand {
     Merge(merge::MergeArgs),
     /// Delete a mission directory, its lane worktrees and lane branches
     Delete(delete::DeleteArgs),
-    /// Commit the mission's own kitty-specs/<mission>/ files on the current branch (nothing else)
+    /// Commit the mission's kitty-specs/<mission>/ files, .kittify/ and .gitattributes on the current branch
     Record(record::RecordArgs),
     /// Drop conflict markers and duplicate events from the status log; rebuild status.json
     RepairStatus(record::RepairArgs),
