@@ -7,6 +7,7 @@
 //! work → carry on with it; everything approved → accept; accepted → merge;
 //! everything done → terminal.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,7 +19,7 @@ use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::transitions::{self, Guard, Role as Who};
-use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
+use crate::status::{Lane, Roles, Snapshot, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
@@ -524,7 +525,8 @@ fn planning_step(
 /// WP's lane waits for is the lifecycle table's answer (`transitions`).
 struct Board<'a> {
     files: Vec<wp::WpFile>,
-    events: Vec<StatusEvent>,
+    /// Who claimed (implemented) and who took the review of each WP.
+    roles: BTreeMap<String, Roles>,
     snap: Snapshot,
     agent: Option<&'a str>,
 }
@@ -536,14 +538,14 @@ impl<'a> Board<'a> {
         files: Vec<wp::WpFile>,
         agent: Option<&'a str>,
     ) -> Result<Self> {
-        let events = StatusStore::for_mission(project, mission)
-            .read()
-            .map_err(NextError::Status)?
-            .events;
-        let snap = crate::status::reduce(&events);
+        // The incrementally maintained fold: no event is held, only what each
+        // WP's state and roles need.
+        let (snap, _, roles) = StatusStore::for_mission(project, mission)
+            .snapshot_with_roles()
+            .map_err(NextError::Status)?;
         Ok(Board {
             files,
-            events,
+            roles,
             snap,
             agent,
         })
@@ -558,6 +560,11 @@ impl<'a> Board<'a> {
     fn offers(&self, f: &wp::WpFile, guard: Guard, who: Option<Who>) -> bool {
         transitions::offered(self.lane(&f.id), guard)
             .is_some_and(|r| who.is_none_or(|w| r.role == w))
+    }
+
+    /// The actor of the WP's latest claim ([`crate::status::work::claimant`]).
+    fn claimant(&self, id: &str) -> Option<&str> {
+        self.roles.get(id).and_then(|r| r.implementer.as_deref())
     }
 
     fn is_asker(&self, name: Option<&str>) -> bool {
@@ -601,7 +608,7 @@ impl<'a> Board<'a> {
     fn waiting_review(&self) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::ReviewClaim, Some(Who::Reviewer))
-                && !self.is_asker(crate::status::work::claimant(&self.events, &f.id).as_deref())
+                && !self.is_asker(self.claimant(&f.id))
         })
     }
 
@@ -619,7 +626,7 @@ impl<'a> Board<'a> {
             [Guard::Workspace, Guard::HandIn]
                 .into_iter()
                 .any(|g| self.offers(f, g, Some(Who::Implementer)))
-                && self.is_asker(crate::workspace::action::claimant(&self.events, &f.id).as_deref())
+                && self.is_asker(self.claimant(&f.id))
         })
     }
 
