@@ -337,8 +337,19 @@ pub struct Cursor {
     lines: usize,
     dev: u64,
     ino: u64,
+    /// The file's size and modification time (ns) when it was folded: the
+    /// same size with another time is an in-place rewrite.
+    size: u64,
+    mtime_ns: u64,
     /// SHA-256 (hex) of the sampled windows of the prefix.
     check: String,
+}
+
+fn mtime_ns(md: &fs::Metadata) -> u64 {
+    md.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 #[cfg(unix)]
@@ -439,11 +450,17 @@ fn scan(
     };
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = start;
+    let size = file.metadata().map_or(0, |m| m.len());
     // Inside a line too long to keep: drop bytes up to its newline.
     let mut skipping = false;
     loop {
         let have = buf.len();
-        buf.resize(have + CHUNK, 0);
+        // What is left by the size taken at the start (a short tail is one
+        // small read), at least 64 KiB (the file may have grown), at most a chunk.
+        let want = usize::try_from(size.saturating_sub(pos))
+            .unwrap_or(CHUNK)
+            .clamp(64 << 10, CHUNK);
+        buf.resize(have + want, 0);
         let got = read_at(file, pos, &mut buf[have..])?;
         buf.truncate(have + got);
         pos += got as u64;
@@ -562,6 +579,8 @@ pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Res
             lines,
             dev,
             ino,
+            size: md.len(),
+            mtime_ns: mtime_ns(&md),
             check: prefix_check(&file, len)?,
         })
     };
@@ -569,6 +588,7 @@ pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Res
         let same = cursor.dev == dev
             && cursor.ino == ino
             && cursor.len <= md.len()
+            && (md.len() != cursor.size || mtime_ns(&md) == cursor.mtime_ns)
             && prefix_check(&file, cursor.len)? == cursor.check;
         if same {
             let mut dedupe = Dedupe::Monotonic {
@@ -705,6 +725,8 @@ mod tests {
 
     #[test]
     fn next_ids_grow_past_the_greatest() {
+        let ulid = ulid::Ulid::new().to_string();
+        assert!(next_event_id(Some(&ulid)).as_str() > ulid.as_str());
         let far = "7ZZZZZZZZZZZZZZZZZZZZZZZZY";
         let id = next_event_id(Some(far));
         assert_eq!(id, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
@@ -712,6 +734,211 @@ mod tests {
         assert!(next_event_id(Some(old)).as_str() > old);
         assert!(crate::mission::is_ulid(&next_event_id(None)));
         assert!(crate::mission::is_ulid(&next_event_id(Some("E7"))));
+    }
+
+    use super::super::reduce::reduce;
+    use super::super::store::parse_log;
+    use std::io::Write;
+
+    /// What every reader computed before the incremental fold: the whole log
+    /// parsed as owned events, reduced, and the roles walked in file order.
+    fn full(path: &Path) -> (Snapshot, Vec<LogWarning>, BTreeMap<String, Roles>) {
+        let bytes = fs::read(path).unwrap_or_default();
+        let log = parse_log(path, &bytes);
+        let mut roles: BTreeMap<String, Roles> = BTreeMap::new();
+        for e in &log.events {
+            let claim = e.to_lane == Lane::Claimed
+                || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned);
+            if claim || e.to_lane == Lane::InReview {
+                let r = roles.entry(e.wp_id.clone()).or_default();
+                if claim {
+                    r.implementer = Some(e.actor.clone());
+                } else {
+                    r.reviewer = Some(e.actor.clone());
+                }
+            }
+        }
+        (reduce(&log.events), log.warnings, roles)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n.max(1)
+        }
+    }
+
+    fn line(rng: &mut Rng, id: &str) -> String {
+        let lanes = LANES;
+        let from = lanes[rng.below(9) as usize];
+        let to = lanes[rng.below(9) as usize];
+        let review = if rng.below(3) == 0 { "\"r\"" } else { "null" };
+        format!(
+            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:0{}\", \"event_id\": \"{id}\", \"force\": {}, \"from_lane\": \"{}\", \"mission_slug\": \"00{}-x\", \"review_ref\": {review}, \"to_lane\": \"{}\", \"wp_id\": \"WP0{}\"}}",
+            rng.below(3),
+            rng.below(5),
+            rng.below(2) == 0,
+            if rng.below(3) == 0 { Lane::ForReview } else { from },
+            rng.below(2),
+            if rng.below(3) == 0 { Lane::InProgress } else { to },
+            rng.below(4),
+        )
+    }
+
+    /// Tail folding equals a full fold over random histories: appends (fresh,
+    /// repeated and out-of-order ids, unreadable and torn lines, lines glued
+    /// to a torn one), truncations, rewrites in place and by rename, and
+    /// readers continuing from stale saved folds (a concurrent writer's
+    /// reader that saved an older prefix).
+    #[test]
+    fn tail_folding_equals_a_full_fold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut incremental, mut rebuilt) = (0, 0);
+        for round in 0..60 {
+            let _ = fs::remove_file(&path);
+            let mut ids: Vec<String> = Vec::new();
+            let mut next = 0u64;
+            let mut saved: Vec<(FoldState, Cursor)> = Vec::new();
+            for _ in 0..40 {
+                let op = rng.below(20);
+                match op {
+                    // Append a few events (sometimes torn, sometimes odd ids).
+                    0..=11 => {
+                        let mut text = String::new();
+                        for _ in 0..=rng.below(4) {
+                            let id = match rng.below(40) {
+                                0 if !ids.is_empty() => {
+                                    ids[rng.below(ids.len() as u64) as usize].clone()
+                                }
+                                1 => format!("01K{:023}", rng.below(1000)),
+                                _ => {
+                                    next += 1 + rng.below(3);
+                                    format!("01M{round:03}{next:020}")
+                                }
+                            };
+                            ids.push(id.clone());
+                            text.push_str(&line(&mut rng, &id));
+                            text.push('\n');
+                        }
+                        match rng.below(8) {
+                            0 => text.push_str("{\"torn\": "),
+                            1 => text.push_str("not json\n"),
+                            2 => text.push_str("\n  \r\n"),
+                            _ => {}
+                        }
+                        let mut f = fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&path)
+                            .unwrap();
+                        f.write_all(text.as_bytes()).unwrap();
+                    }
+                    // Truncate in place.
+                    12 | 13 => {
+                        if let Ok(md) = fs::metadata(&path) {
+                            let f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+                            f.set_len(rng.below(md.len() + 1)).unwrap();
+                        }
+                    }
+                    // Rewrite by rename: the lines shuffled (a merge).
+                    14 | 15 => {
+                        let text = fs::read_to_string(&path).unwrap_or_default();
+                        let mut lines: Vec<&str> = text.lines().collect();
+                        for i in (1..lines.len()).rev() {
+                            lines.swap(i, rng.below(i as u64 + 1) as usize);
+                        }
+                        let tmp = dir.path().join("tmp");
+                        fs::write(&tmp, lines.join("\n") + "\n").unwrap();
+                        fs::rename(&tmp, &path).unwrap();
+                    }
+                    // Rewrite in place, the same length: one lane changed.
+                    16 if path.exists() => {
+                        let text = fs::read_to_string(&path).unwrap_or_default();
+                        let swapped = if text.contains("\"claimed\"") {
+                            text.replacen("\"claimed\"", "\"planned\"", 1)
+                        } else {
+                            text.replacen("\"planned\"", "\"claimed\"", 1)
+                        };
+                        let mut f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+                        f.write_all(swapped.as_bytes()).unwrap();
+                    }
+                    _ => {}
+                }
+                // Mostly the latest saved fold; sometimes none, sometimes an
+                // older one (a slow reader saved it after others moved on).
+                let from = match rng.below(10) {
+                    _ if saved.is_empty() => None,
+                    0 => None,
+                    1..=3 => Some(saved[rng.below(saved.len() as u64) as usize].clone()),
+                    _ => saved.last().cloned(),
+                };
+                let folded = fold_log(&path, from.clone()).unwrap();
+                if from.is_some() && !folded.rebuilt {
+                    incremental += 1;
+                } else {
+                    rebuilt += 1;
+                }
+                let fold = folded.current();
+                let (snap, warnings, roles) = full(&path);
+                assert_eq!(fold.snapshot(), snap, "round {round}");
+                assert_eq!(fold.warnings(&path), warnings, "round {round}");
+                assert_eq!(fold.roles(), roles, "round {round}");
+                if let Some(c) = folded.cursor.clone() {
+                    saved.push((folded.state.clone(), c));
+                }
+            }
+        }
+        // Both paths ran, many times.
+        assert!(
+            incremental > 500 && rebuilt > 300,
+            "{incremental} {rebuilt}"
+        );
+    }
+
+    #[test]
+    fn a_rewritten_log_is_folded_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(7);
+        let lines: Vec<String> = (0..200)
+            .map(|i| line(&mut rng, &format!("01M{i:023}")))
+            .collect();
+        fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let first = fold_log::<FoldState>(&path, None).unwrap();
+        let saved = (first.state.clone(), first.cursor.clone().unwrap());
+        // Nothing changed: nothing is read again, nothing rebuilt.
+        let again = fold_log(&path, Some(saved.clone())).unwrap();
+        assert!(!again.rebuilt && !again.advanced);
+        // Shorter (a repair dropped a line): rebuilt.
+        fs::write(&path, lines[1..].join("\n") + "\n").unwrap();
+        let short = fold_log(&path, Some(saved.clone())).unwrap();
+        assert!(short.rebuilt);
+        assert_eq!(short.current().snapshot(), full(&path).0);
+        // Longer, the old bytes changed in place (same inode): rebuilt.
+        let mut changed = lines.clone();
+        changed.swap(0, 1);
+        changed.push(line(&mut rng, "01M99999999999999999999999"));
+        let mut f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.write_all((changed.join("\n") + "\n").as_bytes()).unwrap();
+        drop(f);
+        let fold = fold_log(&path, Some(saved.clone())).unwrap();
+        assert!(fold.rebuilt);
+        assert_eq!(fold.current().snapshot(), full(&path).0);
+        // An append onto the same prefix: only the tail is folded.
+        fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let base = fold_log::<FoldState>(&path, None).unwrap();
+        let saved = (base.state.clone(), base.cursor.clone().unwrap());
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        writeln!(f, "{}", line(&mut rng, "01M99999999999999999999999")).unwrap();
+        drop(f);
+        let tail = fold_log(&path, Some(saved)).unwrap();
+        assert!(!tail.rebuilt && tail.advanced);
+        assert_eq!(tail.current().snapshot(), full(&path).0);
     }
 
     #[test]

@@ -303,10 +303,11 @@ impl StatusStore {
     /// After an append under the lock: fold what was appended onto `before`
     /// (reading only the new lines), save the fold and write `status.json`.
     fn settle_after_append(&self, before: cache::Folded) -> Result<()> {
-        let folded = match (before.cursor.clone(), before.rebuilt || before.advanced) {
-            (Some(cursor), _) => cache::fold_log(&self.events_path, Some((before.state, cursor)))
+        let folded = match before.cursor {
+            Some(cursor) => cache::fold_log(&self.events_path, Some((before.state, cursor)))
                 .map_err(io("read", &self.events_path))?,
-            (None, _) => self.fold(false)?,
+            // An unmerged log's union: folded again.
+            None => self.fold(false)?,
         };
         self.save_fold(&folded);
         self.write_snapshot(&folded.current().snapshot())
