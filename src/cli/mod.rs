@@ -124,6 +124,39 @@ pub enum Command {
     MergeDriverWp(drivers::DriverArgs),
 }
 
+impl Command {
+    /// Does this command write mission state, and what the hook around it
+    /// needs to know (see [`state::Writes`]). Exhaustive: a new command says.
+    pub fn writes(&self) -> Option<state::Writes> {
+        use state::Writes;
+        match self {
+            Command::Next(_) | Command::Accept(_) | Command::Materialize(_) => Writes::state(),
+            Command::Research(_) => Writes::state(),
+            Command::Implement(a) => Writes::on_wp(Some(&a.wp_id), Some(&a.commit)),
+            Command::Merge(_) => Writes::committer(),
+            Command::Agent(c) => c.writes(),
+            Command::Init(_)
+            | Command::Upgrade(_)
+            | Command::Charter(_)
+            | Command::Mission(_)
+            | Command::MissionType(_)
+            | Command::Dashboard(_)
+            | Command::Mcp(_)
+            | Command::Auth(_)
+            | Command::Sync(_)
+            | Command::Doctrine(_)
+            | Command::Glossary(_)
+            | Command::Ops(_)
+            | Command::OrchestratorApi(_)
+            | Command::Completion(_)
+            | Command::Man(_)
+            | Command::MergeDriverEventLog(_)
+            | Command::MergeDriverStatusJson(_)
+            | Command::MergeDriverWp(_) => None,
+        }
+    }
+}
+
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
@@ -144,12 +177,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // document under --json), never as Rust's abort message and exit 101.
     let panicked = output::catch_panics();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let hook = state::before(
-            &ctx,
-            subcommand_path(&matches),
-            &args,
-            state::override_from(&matches),
-        );
+        let hook = state::before(&ctx, subcommand_path(&matches), cli.command.writes());
         let result = run(&ctx, cli.command);
         match (result, hook) {
             // The command's own output (its one JSON document under --json)
@@ -307,5 +335,107 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    fn writes(args: &[&str]) -> Option<super::state::Writes> {
+        use clap::Parser;
+        let argv = std::iter::once("spec-kitty").chain(args.iter().copied());
+        super::Cli::try_parse_from(argv)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+            .command
+            .writes()
+    }
+
+    /// The commands that write mission state (the hook registers the merge
+    /// drivers after them and auto-commits what they changed) are the ones the
+    /// old argv table listed; the committers are left alone by auto_commit.
+    #[test]
+    fn writing_state_is_a_property_of_the_parsed_command() {
+        let state: &[&[&str]] = &[
+            &["next", "--agent", "a"],
+            &["accept"],
+            &["materialize"],
+            &["research"],
+            &["agent", "action", "implement"],
+            &["agent", "action", "review"],
+            &["agent", "mission", "create", "x"],
+            &["agent", "mission", "finalize-tasks"],
+            &["agent", "mission", "accept"],
+            &["agent", "mission", "repair-status"],
+            &["agent", "mission", "backfill-identity"],
+            &["agent", "mission", "setup-plan"],
+            &["agent", "tasks", "finalize-tasks"],
+            &["agent", "tasks", "map-requirements", "--batch", "{}"],
+        ];
+        for args in state {
+            assert_eq!(
+                writes(args),
+                Some(super::state::Writes::default()),
+                "{args:?}"
+            );
+        }
+        for args in [
+            &["merge"][..],
+            &["agent", "mission", "merge"],
+            &["agent", "mission", "record"],
+        ] {
+            let w = writes(args).unwrap_or_else(|| panic!("{args:?} writes"));
+            assert!(w.commits_itself, "{args:?}");
+        }
+        let readers: &[&[&str]] = &[
+            &["init"],
+            &["upgrade"],
+            &["agent", "mission", "list"],
+            &["agent", "mission", "check-prerequisites"],
+            &["agent", "mission", "delete", "--mission", "x"],
+            &["agent", "tasks", "status"],
+            &["agent", "tasks", "list-tasks"],
+            &["agent", "tasks", "list-dependents", "WP01"],
+            &["agent", "tasks", "validate-workflow"],
+            &["agent", "status", "validate"],
+            &["agent", "check-prerequisites"],
+        ];
+        for args in readers {
+            assert_eq!(writes(args), None, "{args:?}");
+        }
+    }
+
+    /// The work package named in the auto-commit message, and the
+    /// `--auto-commit/--no-auto-commit` choice, come from the typed arguments;
+    /// non-ASCII ids never panic and never count as a work package.
+    #[test]
+    fn a_writer_names_its_work_package_and_carries_its_flag() {
+        let w = writes(&[
+            "agent",
+            "tasks",
+            "move-task",
+            "wp01",
+            "--to",
+            "claimed",
+            "--auto-commit",
+        ])
+        .unwrap();
+        assert_eq!((w.wp.as_deref(), w.flag), (Some("WP01"), Some(true)));
+        let w = writes(&["implement", "WP02", "--no-auto-commit"]).unwrap();
+        assert_eq!((w.wp.as_deref(), w.flag), (Some("WP02"), Some(false)));
+        let w = writes(&["agent", "tasks", "mark-status", "T001", "--status", "done"]).unwrap();
+        assert_eq!((w.wp, w.flag), (None, None));
+        let w = writes(&["agent", "tasks", "add-history", "WP03", "--note", "n"]).unwrap();
+        assert_eq!(w.wp.as_deref(), Some("WP03"));
+        let w = writes(&[
+            "agent",
+            "tasks",
+            "map-requirements",
+            "--wp",
+            "WP04",
+            "--refs",
+            "FR-001",
+        ])
+        .unwrap();
+        assert_eq!(w.wp.as_deref(), Some("WP04"));
+        for id in ["WÖ1", "WP１", "日本語", "é", "W", "WP"] {
+            let w = writes(&["agent", "action", "implement", id]).unwrap();
+            assert_eq!(w.wp, None, "{id}");
+        }
     }
 }

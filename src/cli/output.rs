@@ -183,6 +183,43 @@ impl Ctx {
     }
 }
 
+/// A command's typed outcome, rendered in one step: the human lines or the one
+/// `--json` document. A command is: parse its arguments, call one operation,
+/// `ctx.render(&outcome)`.
+pub trait Render {
+    /// The human form, written through `ctx` (`say`, `paint`, `warn`).
+    fn human(&self, ctx: &Ctx);
+    /// The `--json` document.
+    fn json(&self) -> Value;
+    /// Warnings said on stderr in both modes, before the outcome.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The command's result once its outcome is out: an outcome that reports a
+    /// failure (a check that did not pass) returns the error that sets the
+    /// exit code; its message is not printed again under `--json`.
+    fn verdict(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Ctx {
+    /// Render a command's outcome: its warnings on stderr, then the human
+    /// lines or the one JSON document; returns its [`Render::verdict`].
+    pub fn render(&self, outcome: &impl Render) -> Result<()> {
+        for w in outcome.warnings() {
+            self.warn(w);
+        }
+        if self.json {
+            // bounds: renders an outcome into JSON, parses nothing
+            self.json_out(&outcome.json());
+        } else {
+            outcome.human(self);
+        }
+        outcome.verdict()
+    }
+}
+
 /// Set once a JSON document went to stdout.
 static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -10,41 +10,61 @@ use crate::merge::autocommit::{self, AutoCommit, Stamps};
 use crate::project::Project;
 use crate::status::drivers;
 
-/// Subcommand paths that write mission state.
-const WRITERS: &[&[&str]] = &[
-    &["next"],
-    &["implement"],
-    &["accept"],
-    &["merge"],
-    &["materialize"],
-    &["agent", "action", "implement"],
-    &["agent", "action", "review"],
-    &["agent", "mission", "create"],
-    &["agent", "mission", "finalize-tasks"],
-    &["agent", "mission", "accept"],
-    &["agent", "mission", "merge"],
-    &["agent", "mission", "record"],
-    &["agent", "mission", "repair-status"],
-    &["agent", "mission", "backfill-identity"],
-    &["agent", "mission", "setup-plan"],
-    &["agent", "tasks", "move-task"],
-    &["agent", "tasks", "mark-status"],
-    &["agent", "tasks", "add-history"],
-    &["agent", "tasks", "finalize-tasks"],
-    &["agent", "tasks", "map-requirements"],
-    &["research"],
-];
+/// What the hook needs to know of a command that writes mission state. Which
+/// commands write state is a property of the parsed command:
+/// [`crate::cli::Command::writes`] asks each command type, exhaustively, so a
+/// new command states whether it writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Writes {
+    /// It commits by itself (merge, record): auto_commit leaves it alone.
+    pub commits_itself: bool,
+    /// The work package it acts on (`WP01`), named in the auto-commit message.
+    pub wp: Option<String>,
+    /// `--auto-commit` / `--no-auto-commit`, for the commands that take them.
+    pub flag: Option<bool>,
+}
 
-/// Commands that commit by themselves: auto_commit leaves them alone.
-const COMMITTERS: &[&[&str]] = &[
-    &["merge"],
-    &["agent", "mission", "merge"],
-    &["agent", "mission", "record"],
-];
+impl Writes {
+    /// A command that writes mission state and leaves committing to auto_commit.
+    pub fn state() -> Option<Writes> {
+        Some(Writes::default())
+    }
 
-/// `--auto-commit/--no-auto-commit` of the state-writing commands that take
-/// it: the command-line choice over `auto_commit` in `.kittify/config.yaml`.
-/// The hook reads it from the parsed matches (`override_from`).
+    /// A command that writes mission state and commits it by itself.
+    pub fn committer() -> Option<Writes> {
+        Some(Writes {
+            commits_itself: true,
+            ..Writes::default()
+        })
+    }
+
+    /// A state writer acting on work package `wp` (named in the commit message
+    /// when it is a work package id, `WP` and digits in any case).
+    pub fn on_wp(wp: Option<&str>, flag: Option<&AutoCommitFlag>) -> Option<Writes> {
+        let wp = wp
+            .filter(|a| {
+                a.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("WP"))
+                    && a.len() > 2
+                    && a.bytes().skip(2).all(|b| b.is_ascii_digit())
+            })
+            .map(str::to_ascii_uppercase);
+        Some(Writes {
+            commits_itself: false,
+            wp,
+            flag: flag.and_then(AutoCommitFlag::choice),
+        })
+    }
+
+    /// A state writer taking `--auto-commit/--no-auto-commit`.
+    pub fn with_flag(flag: &AutoCommitFlag) -> Option<Writes> {
+        Writes::on_wp(None, Some(flag))
+    }
+}
+
+// `--auto-commit/--no-auto-commit` of the state-writing commands that take
+// it: the command-line choice over `auto_commit` in `.kittify/config.yaml`.
+// The command's `Writes` carries it to the hook. (Not a doc comment: clap
+// would show it as the `about` of a command that flattens this struct.)
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct AutoCommitFlag {
     /// Commit the mission files this command changes (overrides auto_commit in .kittify/config.yaml)
@@ -55,19 +75,16 @@ pub struct AutoCommitFlag {
     pub no_auto_commit: bool,
 }
 
-/// The `--auto-commit/--no-auto-commit` choice in the innermost matches, if any.
-pub fn override_from(m: &clap::ArgMatches) -> Option<bool> {
-    let mut cur = m;
-    while let Some((_, sub)) = cur.subcommand() {
-        cur = sub;
-    }
-    let on = |id: &str| matches!(cur.try_get_one::<bool>(id), Ok(Some(true)));
-    if on("auto_commit") {
-        Some(true)
-    } else if on("no_auto_commit") {
-        Some(false)
-    } else {
-        None
+impl AutoCommitFlag {
+    /// The command-line choice, if one was made.
+    pub fn choice(&self) -> Option<bool> {
+        if self.auto_commit {
+            Some(true)
+        } else if self.no_auto_commit {
+            Some(false)
+        } else {
+            None
+        }
     }
 }
 
@@ -80,39 +97,20 @@ pub struct Before {
     stamps: Option<Stamps>,
 }
 
-fn matches(list: &[&[&str]], path: &[String]) -> bool {
-    list.iter()
-        .any(|p| p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == b))
-}
-
-/// Called before a command runs; `path` is its subcommand chain, `args` argv.
-pub fn before(
-    ctx: &Ctx,
-    path: Vec<String>,
-    args: &[std::ffi::OsString],
-    flag: Option<bool>,
-) -> Option<Before> {
-    if !matches(WRITERS, &path) {
-        return None;
-    }
+/// Called before a command runs; `path` is its subcommand chain, `writes`
+/// what the parsed command says of itself (None: it writes no mission state).
+pub fn before(ctx: &Ctx, path: Vec<String>, writes: Option<Writes>) -> Option<Before> {
+    let writes = writes?;
     let project = ctx.project().ok()?.clone();
+    let flag = writes.flag;
     let stamps = (project.is_git()
-        && !matches(COMMITTERS, &path)
+        && !writes.commits_itself
         && flag.unwrap_or_else(|| crate::config::auto_commit_enabled(&project.root)))
     .then(|| Stamps::take(&project));
-    let wp = args
-        .iter()
-        .filter_map(|a| a.to_str())
-        .find(|a| {
-            a.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("WP"))
-                && a.len() > 2
-                && a.bytes().skip(2).all(|b| b.is_ascii_digit())
-        })
-        .map(str::to_ascii_uppercase);
     Some(Before {
         flag: flag.is_some(),
         path,
-        wp,
+        wp: writes.wp,
         project,
         stamps,
     })

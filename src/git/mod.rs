@@ -1,7 +1,14 @@
-//! Git, on the ground floor: the small git2 helpers every layer above shares
-//! (branch tips, ancestry, the committer identity as git resolves it, short
-//! commit ids, the paths of a conflicted index). Modules above call these
-//! instead of keeping their own copies.
+//! Git, on the ground floor: the git2 calls every layer above shares (branch
+//! tips, ancestry, the committer identity as git resolves it, short commit
+//! ids, the paths of a conflicted index, commits of given paths, ref locks).
+//! Modules above call these instead of keeping their own copies, and wrap a
+//! [`GitError`] whole.
+
+pub mod commit;
+pub mod error;
+pub mod reflock;
+
+pub use error::GitError;
 
 use git2::{BranchType, Index, Oid, Repository};
 

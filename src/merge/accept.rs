@@ -256,7 +256,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
 }
 
 fn git_user_name(repo: Option<&git2::Repository>) -> Option<String> {
-    super::git_identity(repo?).ok()?.0
+    crate::git::identity(repo?).ok()?.0
 }
 
 /// Work packages that are neither approved nor done (canceled ones are left out

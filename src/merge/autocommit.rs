@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{record, MergeError};
+use super::MergeError;
+use crate::git::commit as record;
 use crate::project::Project;
 
 type Stamp = (u64, Option<SystemTime>, u64);
@@ -106,7 +107,7 @@ pub fn commit_mission(
         });
     }
     let branch = record::current_branch(&repo)?;
-    let prefix = record::mission_prefix(&project.root, dir)?;
+    let prefix = record::dir_prefix(&project.root, dir)?;
     let tree = repo.head()?.peel_to_tree()?;
     let mut files = record::changed_under(&repo, Some(&tree), &prefix)?;
     files.retain(|f| touched.contains(f));

@@ -103,9 +103,6 @@ pub enum MergeError {
     )]
     Edited { paths: Vec<String> },
 
-    #[error("the repository has no working tree")]
-    NoWorkdir,
-
     #[error("{}:{line}: invalid merge state: {source}", path.display())]
     BadState {
         path: PathBuf,
@@ -139,60 +136,17 @@ pub enum MergeError {
     #[error("merge stopped after landing on {target} (merge-interrupt test hook)")]
     InterruptHook { target: String },
 
-    // Committing a mission's own files (record.rs).
-    #[error("{} is outside the project {}", dir.display(), root.display())]
-    OutsideProject { dir: PathBuf, root: PathBuf },
-
-    #[error("git has no identity to commit with: user.name and user.email are not set")]
-    NoCommitIdentity,
-
-    #[error("the main checkout is on a detached HEAD; there is no branch to commit on")]
-    DetachedHead,
-
-    #[error("the branch {name} has no commit yet; there is nothing to add a record to")]
-    UnbornBranch { name: String },
-
-    #[error("branch {branch} does not exist")]
-    NoBranch { branch: String },
-
     #[error("not committing {slug}: the index holds staged changes to other files: {}", others.join(", "))]
     StagedElsewhere { slug: String, others: Vec<String> },
-
-    /// `refs/heads/<branch>.lock` is there and is not provably a lock a killed
-    /// spec-kitty commit left: nothing was committed.
-    #[error("nothing committed on {branch}: git's lock file {} exists (a git command is updating {branch}, or one was killed while it did)", lock.display())]
-    RefLocked { branch: String, lock: PathBuf },
-
-    /// The main checkout's `.git/index.lock` is there and is not provably one
-    /// a killed merge left: nothing was changed.
-    #[error("git's index lock {} exists (a git command is writing the index of the main checkout, or one was killed while it did)", lock.display())]
-    IndexLocked { lock: PathBuf },
-
-    /// The branch moved between reading its tip and locking it.
-    #[error("nothing committed on {branch}: it moved while spec-kitty was committing (now {}, was {})", short(*now), short(*before))]
-    BranchMoved {
-        branch: String,
-        now: Oid,
-        before: Oid,
-    },
 
     /// auto_commit found staged changes to files the command did not write.
     #[error("the index holds staged changes to other files: {}", others.join(", "))]
     AutoCommitStagedElsewhere { others: Vec<String> },
 
-    /// `.kittify/`, `.gitignore` or `.gitattributes` never committed on the
-    /// target a lane would branch from.
-    #[error("the project's spec-kitty files are not committed on {target}: {}. Lane worktrees branch from the last commit of {target}, so the lane would start without them, and they would stay uncommitted after the merge", files.join(", "))]
-    ProjectFilesUncommitted {
-        target: String,
-        files: Vec<String>,
-        /// The paths for the `git add` of the hint.
-        add: Vec<String>,
-    },
-
-    /// A git failure, shown as `git: <what git said>`.
-    #[error("git: {}", .0.message())]
-    Git(#[from] git2::Error),
+    /// A git failure ([`crate::git`]), shown as `git: <what git said>` for a
+    /// libgit2 one.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
 
     /// meta.json could not be read for the recorded acceptance.
     #[error("{source}")]
@@ -234,6 +188,12 @@ pub enum MergeError {
 impl From<crate::mission::MissionError> for MergeError {
     fn from(e: crate::mission::MissionError) -> Self {
         MergeError::Mission(Box::new(e))
+    }
+}
+
+impl From<git2::Error> for MergeError {
+    fn from(e: git2::Error) -> Self {
+        MergeError::Git(e.into())
     }
 }
 
@@ -319,8 +279,7 @@ impl Diagnose for MergeError {
         match self {
             MergeError::BadCommitId { .. }
             | MergeError::WriteObjects { .. }
-            | MergeError::InterruptHook { .. }
-            | MergeError::OutsideProject { .. } => Kind::Internal,
+            | MergeError::InterruptHook { .. } => Kind::Internal,
             e => e.wrapped().map_or(Kind::User, Diagnose::kind),
         }
     }
@@ -345,7 +304,7 @@ impl Diagnose for MergeError {
         }
         Some(match self {
             MergeError::NeedsGit { .. } => "run `git init` and make a first commit".into(),
-            MergeError::NoIdentity | MergeError::NoCommitIdentity => "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
+            MergeError::NoIdentity => "set them, e.g. `git config user.name \"Your Name\"` and `git config user.email you@example.com`".into(),
             MergeError::UnknownLane { slug, .. } => format!(
                 "re-run `spec-kitty agent mission finalize-tasks --mission {slug}`"
             ),
@@ -380,33 +339,14 @@ impl Diagnose for MergeError {
             MergeError::Moved { .. } => {
                 "someone else changed it; check `git log` and resolve it by hand".into()
             }
-            MergeError::RefLocked { lock, .. } => format!(
-                "if no git command is running, remove it (`rm {}`), then run the command again; the files stay uncommitted until then (`spec-kitty agent mission record --mission <slug>` commits them)",
-                lock.display()
-            ),
-            MergeError::IndexLocked { lock } => format!(
-                "if no git command is running in this repository, remove it (`rm {}`), then run the command again",
-                lock.display()
-            ),
-            MergeError::BranchMoved { .. } => "run the command again; it commits on top of the new tip".into(),
             MergeError::Edited { .. } => {
                 "commit, stash or discard those edits, then run the command again".into()
             }
             MergeError::BadState { .. } => "it records a merge that stopped part-way; restore it, or remove it once you have checked the target and mission branches by hand".into(),
-            MergeError::DetachedHead => {
-                "switch to a branch (`git switch <branch>`) and run the command again".into()
-            }
-            MergeError::UnbornBranch { .. } => {
-                "make a first commit of the project (`git add -A && git commit`)".into()
-            }
             MergeError::StagedElsewhere { .. } => "commit or unstage them (`git restore --staged <file>`), then run `spec-kitty agent mission record` again".into(),
             MergeError::AutoCommitStagedElsewhere { .. } => {
                 "commit or unstage them, then run `spec-kitty agent mission record`".into()
             }
-            MergeError::ProjectFilesUncommitted { add, .. } => format!(
-                "commit them once, then run this again: `git add {} && git commit -m \"Add spec-kitty project files\"`",
-                add.join(" ")
-            ),
             MergeError::Io { path, source, .. } => return io_hint(path, source.kind()),
             MergeError::UnreadableMeta { path, .. } => format!("fix or restore {}", path.display()),
             MergeError::Git(_)
@@ -422,12 +362,10 @@ impl Diagnose for MergeError {
             | MergeError::NoGitDir { .. }
             | MergeError::NothingToAbort { .. }
             | MergeError::TargetDisappeared { .. }
-            | MergeError::NoWorkdir
             | MergeError::BadCommitId { .. }
             | MergeError::WriteObjects { .. }
             | MergeError::InterruptHook { .. }
-            | MergeError::OutsideProject { .. }
-            | MergeError::NoBranch { .. } => return None,
+            => return None,
         })
     }
 
@@ -476,7 +414,7 @@ mod tests {
         use std::error::Error as _;
         let e = Error::from(MergeError::from(git2::Error::from_str("bad ref")));
         assert_eq!(e.message, "git: bad ref");
-        let Some(MergeError::Git(g)) = e.typed::<MergeError>() else {
+        let Some(MergeError::Git(crate::git::GitError::Git(g))) = e.typed::<MergeError>() else {
             panic!("not typed")
         };
         assert_eq!(g.message(), "bad ref");

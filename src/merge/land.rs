@@ -263,7 +263,7 @@ fn head_branch(repo: &Repository) -> Option<String> {
 }
 
 fn identity(repo: &Repository) -> Result<Signature<'static>> {
-    match super::git_identity(repo)? {
+    match crate::git::identity(repo)? {
         (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
         _ => Err(MergeError::NoIdentity),
     }
@@ -1119,8 +1119,11 @@ fn switch_files(
     if paths.is_empty() {
         return Ok(paths);
     }
-    super::record::index_lock_free(repo)?;
-    let workdir = repo.workdir().ok_or(MergeError::NoWorkdir)?.to_path_buf();
+    crate::git::commit::index_lock_free(repo)?;
+    let workdir = repo
+        .workdir()
+        .ok_or(crate::git::GitError::NoWorkdir)?
+        .to_path_buf();
     let index = repo.index()?;
     let mut edited = Vec::new();
     for p in &paths {
@@ -1438,13 +1441,13 @@ fn record_on_target(
     repo: &Repository,
     state: &MergeState,
 ) -> Result<Option<Oid>> {
-    let prefix = super::record::mission_prefix(&project.root, &mission.dir)?;
+    let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
     let tip =
         branch_tip(repo, &state.target_branch).ok_or_else(|| MergeError::TargetDisappeared {
             target: state.target_branch.clone(),
         })?;
     let tree = repo.find_commit(tip)?.tree()?;
-    let files = super::record::changed_under(repo, Some(&tree), &prefix)?;
+    let files = crate::git::commit::changed_under(repo, Some(&tree), &prefix)?;
     let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
     if files.is_empty() {
         // Nothing left to record. A run killed after the record commit moved
@@ -1457,7 +1460,7 @@ fn record_on_target(
             return Ok(None);
         }
         if on_target {
-            super::record::index_follows(repo, &tree, &prefix)?;
+            crate::git::commit::index_follows(repo, &tree, &prefix)?;
         }
         return Ok(Some(tip));
     }
@@ -1465,7 +1468,13 @@ fn record_on_target(
         "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
         record_summary(mission, &state.target_branch)
     );
-    super::record::commit_paths(repo, &state.target_branch, &files, &message, on_target)
+    Ok(crate::git::commit::commit_paths(
+        repo,
+        &state.target_branch,
+        &files,
+        &message,
+        on_target,
+    )?)
 }
 
 /// Finish a merge that stopped part-way.
@@ -1505,7 +1514,7 @@ fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
     refs.extend(state.lanes.iter().map(|l| (&l.branch, vec![Some(&l.tip)])));
     let target_after = oid(&state.target_after)?;
     for (branch, planned) in refs {
-        super::reflock::clear_if_ours(repo, branch, |text| {
+        crate::git::reflock::clear_if_ours(repo, branch, |text| {
             text.is_empty()
                 || planned.iter().flatten().any(|o| o.as_str() == text)
                 || Oid::from_str(text)
@@ -1545,7 +1554,7 @@ fn clear_own_index_lock(project: &Project, repo: &Repository, state: &MergeState
             _ => false,
         };
     if !ours {
-        return Err(MergeError::IndexLocked { lock });
+        return Err(crate::git::GitError::IndexLocked { lock }.into());
     }
     match std::fs::remove_file(&lock) {
         Ok(()) => Ok(()),
@@ -1762,9 +1771,9 @@ mod tests {
     /// its hint is followed by how to resume.
     #[test]
     fn a_resumable_failure_keeps_its_inner_error_and_adds_the_resume_hint() {
-        let inner = MergeError::DetachedHead;
+        let inner = MergeError::from(crate::git::GitError::DetachedHead);
         let e = crate::Error::from(resume_hint("001-x", Phase::Landing, inner));
-        assert_eq!(e.message, MergeError::DetachedHead.to_string());
+        assert_eq!(e.message, crate::git::GitError::DetachedHead.to_string());
         let hint = e.hint.as_deref().unwrap();
         assert!(hint.starts_with("switch to a branch"), "{hint}");
         assert!(
@@ -1774,7 +1783,7 @@ mod tests {
         let src = std::error::Error::source(&e).unwrap();
         assert!(matches!(
             src.downcast_ref::<MergeError>(),
-            Some(MergeError::Resumable { inner, .. }) if matches!(**inner, MergeError::DetachedHead)
+            Some(MergeError::Resumable { inner, .. }) if matches!(**inner, MergeError::Git(crate::git::GitError::DetachedHead))
         ));
     }
 }

@@ -20,7 +20,6 @@ pub mod error;
 pub(crate) mod integrate;
 pub mod land;
 pub mod record;
-pub mod reflock;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -202,11 +201,6 @@ pub fn open_repo(project: &Project) -> Result<Repository> {
         });
     }
     Ok(Repository::open(&project.root)?)
-}
-
-/// `user.name` and `user.email` the way git resolves the committer.
-pub fn git_identity(repo: &Repository) -> Result<(Option<String>, Option<String>)> {
-    Ok(crate::git::identity(repo)?)
 }
 
 /// What a merge did (or would do) with one lane; serialised as the strings the

@@ -36,6 +36,62 @@ pub struct Handoff {
     pub scope: Option<Scope>,
 }
 
+/// Before the first code lane of a mission is created: lane worktrees branch
+/// from the target's last commit, so whatever spec-kitty wrote that is not in
+/// that commit is missing there. The project's own files (`.kittify/`,
+/// `.gitignore`, `.gitattributes`) missing is an error with the command that
+/// fixes it; the mission's files missing is a note (the prompt quotes them, and
+/// `merge` commits them at the end).
+pub fn check_committed_before_lanes(
+    project: &Project,
+    mission: &Mission,
+    target: &str,
+) -> Result<Option<String>> {
+    let repo = super::open_main(project)?;
+    let Some(tree) = crate::git::commit::BranchTree::of(&repo, target)? else {
+        return Ok(None);
+    };
+    let project_files: Vec<&str> = [
+        ".kittify/config.yaml",
+        ".kittify/metadata.yaml",
+        ".gitignore",
+        ".gitattributes",
+    ]
+    .into_iter()
+    .filter(|rel| project.root.join(rel).is_file() && !tree.has(rel))
+    .collect();
+    let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
+    if !project_files.is_empty() {
+        let mut add: Vec<String> = project_files
+            .iter()
+            .map(|f| {
+                if f.starts_with(".kittify/") {
+                    ".kittify".to_string()
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        add.dedup();
+        add.push(prefix.trim_end_matches('/').to_string());
+        return Err(WorkspaceError::ProjectFilesUncommitted {
+            target: target.to_string(),
+            files: project_files.iter().map(|f| f.to_string()).collect(),
+            add,
+        });
+    }
+    let missing = tree.changed_under(&prefix)?;
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "{} file(s) of {prefix} are not committed on {target} (e.g. {}): the lane worktree branches from its last commit and will not contain them; `spec-kitty merge` commits them at the end, or share them now with `spec-kitty agent mission record --mission {}`",
+        missing.len(),
+        missing[0],
+        mission.slug
+    )))
+}
+
 /// How much of spec.md and of plan.md a prompt quotes.
 const CONTEXT_LIMIT: usize = 16_000;
 /// How much patch text a review prompt quotes.
@@ -220,9 +276,7 @@ pub fn implement_with(
                 .is_ok_and(|w| w.branch.is_some() && !w.path.exists());
         if first_lane {
             let target = super::target_branch(mission, Some(&lanes));
-            notes.extend(crate::merge::record::check_committed_before_lanes(
-                project, mission, &target,
-            )?);
+            notes.extend(check_committed_before_lanes(project, mission, &target)?);
         }
         if from == Lane::InProgress {
             // Someone else's work in progress is not handed out again.

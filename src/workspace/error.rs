@@ -149,9 +149,19 @@ pub enum WorkspaceError {
     #[error("{wp} was taken for review by {owner} a moment ago")]
     TakenForReview { wp: String, owner: String },
 
-    /// A git failure, shown as `git: <what git said>`.
-    #[error("git: {}", .0.message())]
-    Git(#[from] git2::Error),
+    /// `.kittify/`, `.gitignore` or `.gitattributes` never committed on the
+    /// target a lane would branch from.
+    #[error("the project's spec-kitty files are not committed on {target}: {}. Lane worktrees branch from the last commit of {target}, so the lane would start without them, and they would stay uncommitted after the merge", files.join(", "))]
+    ProjectFilesUncommitted {
+        target: String,
+        files: Vec<String>,
+        /// The paths for the `git add` of the hint.
+        add: Vec<String>,
+    },
+
+    /// A git failure ([`crate::git`]), shown as `git: <what git said>`.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
 
     // The failures of the modules a workspace is made through, each kept
     // whole (its message, kind, hint and details are its own).
@@ -176,9 +186,6 @@ pub enum WorkspaceError {
     /// Mission files ([`crate::mission`]).
     #[error(transparent)]
     Mission(Box<crate::mission::MissionError>),
-    /// The project files a first lane needs committed ([`crate::merge`]).
-    #[error(transparent)]
-    Merge(Box<crate::merge::MergeError>),
 }
 
 impl From<crate::mission::MissionError> for WorkspaceError {
@@ -187,9 +194,9 @@ impl From<crate::mission::MissionError> for WorkspaceError {
     }
 }
 
-impl From<crate::merge::MergeError> for WorkspaceError {
-    fn from(e: crate::merge::MergeError) -> Self {
-        WorkspaceError::Merge(Box::new(e))
+impl From<git2::Error> for WorkspaceError {
+    fn from(e: git2::Error) -> Self {
+        WorkspaceError::Git(e.into())
     }
 }
 
@@ -206,7 +213,6 @@ impl WorkspaceError {
             Tasks(e) => e,
             Status(e) => e,
             Mission(e) => e.as_ref(),
-            Merge(e) => e.as_ref(),
             _ => return None,
         })
     }
@@ -283,6 +289,10 @@ impl Diagnose for WorkspaceError {
             WorkspaceError::AdvanceWorktree { .. } => {
                 "commit or stash the changes there, then run this again".into()
             }
+            WorkspaceError::ProjectFilesUncommitted { add, .. } => format!(
+                "commit them once, then run this again: `git add {} && git commit -m \"Add spec-kitty project files\"`",
+                add.join(" ")
+            ),
             WorkspaceError::NothingReady { slug } => format!(
                 "see `spec-kitty agent tasks status --mission {slug}` (planned WPs wait for their dependencies, and for their lane's worktree to be free)"
             ),
@@ -306,8 +316,7 @@ impl Diagnose for WorkspaceError {
             | WorkspaceError::Lanes(_)
             | WorkspaceError::Tasks(_)
             | WorkspaceError::Status(_)
-            | WorkspaceError::Mission(_)
-            | WorkspaceError::Merge(_) => return self.inner().and_then(Diagnose::hint),
+            | WorkspaceError::Mission(_) => return self.inner().and_then(Diagnose::hint),
             WorkspaceError::LaneVanished { .. }
             | WorkspaceError::PlanningHasNoBranch
             | WorkspaceError::NotACommit { .. } => return None,

@@ -165,6 +165,12 @@ fn every_help_page_matches_its_snapshot() {
                 );
             }
         }
+        // A doc comment written for developers (rustdoc links, a flattened
+        // struct's doc taking over the command's about) never reaches users.
+        assert!(
+            !help.contains("[`") && !help.starts_with('`'),
+            "{args:?}: developer docs leaked into help:\n{help}"
+        );
         let name = if path.is_empty() {
             "help".to_string()
         } else {

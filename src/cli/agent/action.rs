@@ -36,6 +36,17 @@ pub enum ActionCommand {
     },
 }
 
+impl ActionCommand {
+    /// Both write mission state (they claim the work package).
+    pub fn writes(&self) -> Option<crate::cli::state::Writes> {
+        match self {
+            ActionCommand::Implement { wp_id, .. } | ActionCommand::Review { wp_id, .. } => {
+                crate::cli::state::Writes::on_wp(wp_id.as_deref(), None)
+            }
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
     let (wp_id, mission, agent, review) = match cmd {
         ActionCommand::Implement {

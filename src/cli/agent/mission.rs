@@ -43,6 +43,26 @@ pub enum MissionCommand {
     RepairStatus(record::RepairArgs),
 }
 
+impl MissionCommand {
+    /// Does this command write mission state (see [`crate::cli::Command::writes`]).
+    pub fn writes(&self) -> Option<crate::cli::state::Writes> {
+        use crate::cli::state::Writes;
+        match self {
+            MissionCommand::Create(_)
+            | MissionCommand::FinalizeTasks(_)
+            | MissionCommand::Accept(_)
+            | MissionCommand::RepairStatus(_)
+            | MissionCommand::BackfillIdentity(_)
+            | MissionCommand::SetupPlan(_) => Writes::state(),
+            MissionCommand::Merge(_) | MissionCommand::Record(_) => Writes::committer(),
+            MissionCommand::List {}
+            | MissionCommand::CheckPrerequisites(_)
+            | MissionCommand::BranchContext(_)
+            | MissionCommand::Delete(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Mission slug in kebab-case, e.g. user-auth

@@ -49,6 +49,22 @@ pub enum AgentCommand {
     CheckPrerequisites(prereq::PrereqArgs),
 }
 
+impl AgentCommand {
+    /// Does this command write mission state (see [`crate::cli::Command::writes`]).
+    pub fn writes(&self) -> Option<crate::cli::state::Writes> {
+        match self {
+            AgentCommand::Action(c) => c.writes(),
+            AgentCommand::Mission(c) => c.writes(),
+            AgentCommand::Tasks(c) => c.writes(),
+            AgentCommand::Context(_)
+            | AgentCommand::Status(_)
+            | AgentCommand::Release(_)
+            | AgentCommand::Auth(_)
+            | AgentCommand::CheckPrerequisites(_) => None,
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
     match cmd {
         AgentCommand::Action(c) => action::run(ctx, c),

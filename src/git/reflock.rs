@@ -11,10 +11,8 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
-use super::MergeError;
+use super::error::{GitError, Result};
 use crate::fsutil;
-
-type Result<T, E = MergeError> = std::result::Result<T, E>;
 
 /// What was found at a branch's ref lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +62,7 @@ pub fn clear_if_ours(
     match std::fs::remove_file(&lock) {
         Ok(()) => Ok(RefLock::Cleared(lock)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RefLock::Free),
-        Err(source) => Err(MergeError::Io {
+        Err(source) => Err(GitError::Io {
             action: "remove",
             path: lock,
             source,
@@ -133,7 +131,7 @@ fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(MergeError::Io {
+        Err(source) => Err(GitError::Io {
             action: "remove",
             path: path.to_path_buf(),
             source,
@@ -156,7 +154,7 @@ pub fn move_branch(
     recover_killed_commits(repo)?;
     let refname = format!("refs/heads/{branch}");
     if let Some(lock) = lock_path(repo, branch).filter(|l| l.symlink_metadata().is_ok()) {
-        return Err(MergeError::RefLocked {
+        return Err(GitError::RefLocked {
             branch: branch.to_string(),
             lock,
         });
@@ -174,18 +172,18 @@ pub fn move_branch(
         let mut tx = repo.transaction()?;
         tx.lock_ref(&refname).map_err(|e| {
             match lock_path(repo, branch).filter(|l| l.symlink_metadata().is_ok()) {
-                Some(lock) => MergeError::RefLocked {
+                Some(lock) => GitError::RefLocked {
                     branch: branch.to_string(),
                     lock,
                 },
-                None => MergeError::Git(e),
+                None => GitError::Git(e),
             }
         })?;
         // Test hook: die holding the ref lock, as a kill here would.
         crate::env::crash_point(crate::env::CrashPoint::CommitRefLocked);
         let now = repo.refname_to_id(&refname)?;
         if now != tip {
-            return Err(MergeError::BranchMoved {
+            return Err(GitError::BranchMoved {
                 branch: branch.to_string(),
                 now,
                 before: tip,

@@ -1,0 +1,417 @@
+//! Committing given paths, and nothing else: what the record commit `merge`
+//! makes when it lands a mission, `agent mission record` and
+//! `auto_commit: true` are built from.
+//!
+//! The commit's tree is the branch tip's tree with exactly the chosen paths
+//! taken from the working tree (added, changed or removed); the index is never
+//! used to build it, and other staged changes refuse the commit rather than
+//! ride along. When the branch is the one checked out, the index entries of
+//! those paths are updated so `git status` agrees with the commit.
+
+use std::path::Path;
+
+use git2::{build::TreeUpdateBuilder, FileMode, ObjectType, Oid, Repository, Signature};
+
+use super::error::{GitError, Result};
+
+fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> GitError {
+    GitError::io(action, path, source)
+}
+
+/// A directory relative to the repository root, `/`-separated with a
+/// trailing slash (`kitty-specs/001-x/`).
+pub fn dir_prefix(root: &Path, mission_dir: &Path) -> Result<String> {
+    let rel = mission_dir
+        .strip_prefix(root)
+        .map_err(|_| GitError::OutsideProject {
+            dir: mission_dir.to_path_buf(),
+            root: root.to_path_buf(),
+        })?;
+    Ok(format!(
+        "{}/",
+        rel.to_string_lossy()
+            .replace('\\', "/")
+            .trim_end_matches('/')
+    ))
+}
+
+/// The blobs of `tree` under `prefix` (`dir/`-style), by repository path:
+/// one walk of the subtree, so every object is read once.
+fn blobs_under(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+) -> Result<std::collections::HashMap<String, Oid>> {
+    let mut out = std::collections::HashMap::new();
+    if let Ok(entry) = tree.get_path(Path::new(prefix.trim_end_matches('/'))) {
+        if entry.kind() != Some(ObjectType::Tree) {
+            return Ok(out);
+        }
+        let sub = entry.to_object(repo)?.peel_to_tree()?;
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(ObjectType::Blob) {
+                out.insert(format!("{prefix}{dir}{}", e.name().unwrap_or("")), e.id());
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+    }
+    Ok(out)
+}
+
+/// The index as a stat cache, the way `git status` uses it: an entry whose
+/// stat data still matches the file on disk, written before the index file
+/// was (a file changed in the same instant is "racily clean" and gets
+/// hashed), holds the file's blob id without reading the file.
+struct StatCache {
+    index: Option<git2::Index>,
+    /// When the index file was written (seconds, nanoseconds).
+    written: Option<(i64, i64)>,
+}
+
+impl StatCache {
+    fn load(repo: &Repository) -> StatCache {
+        let written = std::fs::metadata(repo.path().join("index"))
+            .ok()
+            .and_then(|m| stat_times(&m).map(|t| t.0));
+        StatCache {
+            index: repo.index().ok(),
+            written,
+        }
+    }
+
+    /// The blob id of the file at `rel` (with metadata `meta`), when the index
+    /// vouches for it.
+    fn known(&self, rel: &str, meta: &std::fs::Metadata) -> Option<Oid> {
+        let (index, written) = (self.index.as_ref()?, self.written?);
+        let e = index.get_path(Path::new(rel), 0)?;
+        let (mtime, ctime, ino, size) = stat_times(meta)?;
+        let same = i64::from(e.mtime.seconds()) == mtime.0
+            && i64::from(e.mtime.nanoseconds()) == mtime.1
+            && i64::from(e.ctime.seconds()) == ctime.0
+            && i64::from(e.ctime.nanoseconds()) == ctime.1
+            && u64::from(e.ino) == ino & 0xffff_ffff
+            && u64::from(e.file_size) == size & 0xffff_ffff;
+        let racy = mtime >= written;
+        (same && !racy).then_some(e.id)
+    }
+}
+
+/// (mtime, ctime, inode, size) as the index records them.
+#[cfg(unix)]
+#[allow(clippy::type_complexity)]
+fn stat_times(meta: &std::fs::Metadata) -> Option<((i64, i64), (i64, i64), u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((
+        (meta.mtime(), meta.mtime_nsec()),
+        (meta.ctime(), meta.ctime_nsec()),
+        meta.ino(),
+        meta.size(),
+    ))
+}
+
+#[cfg(not(unix))]
+#[allow(clippy::type_complexity)]
+fn stat_times(_: &std::fs::Metadata) -> Option<((i64, i64), (i64, i64), u64, u64)> {
+    None
+}
+
+/// The paths under `prefix` whose working-tree state differs from `tree`:
+/// files added or changed on disk (ignored files left out) and files of the
+/// tree gone from disk. Sorted.
+///
+/// The tree is walked once, and a file the index's stat data vouches for is
+/// not read: the cost grows with the files under `prefix` that changed, not
+/// with a lookup from the root per file.
+pub fn changed_under(
+    repo: &Repository,
+    tree: Option<&git2::Tree<'_>>,
+    prefix: &str,
+) -> Result<Vec<String>> {
+    let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
+    let committed = match tree {
+        Some(t) => blobs_under(repo, t, prefix)?,
+        None => Default::default(),
+    };
+    let cache = StatCache::load(repo);
+    let mut out = Vec::new();
+    let mut on_disk = std::collections::HashSet::new();
+    let mut stack = vec![workdir.join(prefix.trim_end_matches('/'))];
+    while let Some(dir) = stack.pop() {
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_error("read", &dir, e)),
+        };
+        for entry in rd {
+            let entry = entry.map_err(|e| io_error("read", &dir, e))?;
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(&workdir)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            let ft = entry.file_type().map_err(|e| io_error("stat", &path, e))?;
+            // An atomic write's temp file (a live writer's, or one a kill
+            // left) is never part of the mission's state: never committed.
+            if !ft.is_dir() && crate::fsutil::is_temp_name(&entry.file_name().to_string_lossy()) {
+                continue;
+            }
+            if repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
+                continue;
+            }
+            if ft.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let Some(&want) = committed.get(&rel) else {
+                on_disk.insert(rel.clone());
+                out.push(rel);
+                continue;
+            };
+            let vouched = entry
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| cache.known(&rel, &m));
+            let disk = match vouched {
+                Some(id) => id,
+                None => Oid::hash_file(ObjectType::Blob, &path)?,
+            };
+            if disk != want {
+                out.push(rel.clone());
+            }
+            on_disk.insert(rel);
+        }
+    }
+    out.extend(committed.into_keys().filter(|p| !on_disk.contains(p)));
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The tree of a branch's tip, for questions about what is committed there.
+pub struct BranchTree<'r> {
+    repo: &'r Repository,
+    tree: git2::Tree<'r>,
+}
+
+impl<'r> BranchTree<'r> {
+    /// The tree of `branch`'s tip; None when the branch does not exist.
+    pub fn of(repo: &'r Repository, branch: &str) -> Result<Option<BranchTree<'r>>> {
+        let Some(tip) = super::branch_tip(repo, branch) else {
+            return Ok(None);
+        };
+        let tree = repo.find_commit(tip)?.tree()?;
+        Ok(Some(BranchTree { repo, tree }))
+    }
+
+    /// Does the tree hold `rel` (a repository path)?
+    pub fn has(&self, rel: &str) -> bool {
+        self.tree.get_path(Path::new(rel)).is_ok()
+    }
+
+    /// [`changed_under`] against this tree.
+    pub fn changed_under(&self, prefix: &str) -> Result<Vec<String>> {
+        changed_under(self.repo, Some(&self.tree), prefix)
+    }
+}
+
+/// The signature commits are made with (git's committer identity).
+pub fn signature(repo: &Repository) -> Result<Signature<'static>> {
+    match super::identity(repo)? {
+        (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
+        _ => Err(GitError::NoCommitIdentity),
+    }
+}
+
+/// The branch the main checkout is on; an error when detached or unborn.
+pub fn current_branch(repo: &Repository) -> Result<String> {
+    let head = repo.find_reference("HEAD")?;
+    let name = head
+        .symbolic_target()
+        .and_then(|t| t.strip_prefix("refs/heads/"))
+        .map(str::to_string)
+        .ok_or(GitError::DetachedHead)?;
+    if super::branch_tip(repo, &name).is_none() {
+        return Err(GitError::UnbornBranch { name });
+    }
+    Ok(name)
+}
+
+/// Staged changes (index against the tip of HEAD) outside `paths`.
+pub fn staged_elsewhere(repo: &Repository, paths: &[String]) -> Result<Vec<String>> {
+    let head_tree = repo.head()?.peel_to_tree()?;
+    let index = repo.index()?;
+    let mut out = Vec::new();
+    if index.has_conflicts() {
+        for c in index.conflicts()?.flatten() {
+            if let Some(e) = c.our.or(c.their).or(c.ancestor) {
+                out.push(String::from_utf8_lossy(&e.path).into_owned());
+            }
+        }
+    }
+    let diff = repo.diff_tree_to_index(Some(&head_tree), Some(&index), None)?;
+    for d in diff.deltas() {
+        for f in [d.old_file(), d.new_file()] {
+            if let Some(p) = f.path() {
+                let p = p.to_string_lossy().replace('\\', "/");
+                if !paths.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Refuse, naming it, when `.git/index.lock` is there: libgit2's own error
+/// says only "the index is locked".
+pub fn index_lock_free(repo: &Repository) -> Result<()> {
+    let lock = repo.path().join("index.lock");
+    if lock.symlink_metadata().is_ok() {
+        return Err(GitError::IndexLocked { lock });
+    }
+    Ok(())
+}
+
+/// Commit the working-tree state of exactly `paths` on `branch`, with the
+/// parent the branch's tip. `update_index`: the branch is checked out in the
+/// main checkout, so its index entries for `paths` follow. Returns None when
+/// the paths already match the tip (nothing to record).
+pub fn commit_paths(
+    repo: &Repository,
+    branch: &str,
+    paths: &[String],
+    message: &str,
+    update_index: bool,
+) -> Result<Option<Oid>> {
+    if update_index {
+        index_lock_free(repo)?;
+    }
+    let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
+    let tip = super::branch_tip(repo, branch).ok_or_else(|| GitError::NoBranch {
+        branch: branch.to_string(),
+    })?;
+    let parent = repo.find_commit(tip)?;
+    let base = parent.tree()?;
+    let mut update = TreeUpdateBuilder::new();
+    for p in paths {
+        let full = workdir.join(p);
+        match full.symlink_metadata() {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&full).map_err(|e| io_error("read", &full, e))?;
+                let blob = repo.blob(target.to_string_lossy().as_bytes())?;
+                update.upsert(p, blob, FileMode::Link);
+            }
+            Ok(meta) if meta.is_file() => {
+                let blob = repo.blob_path(&full)?;
+                update.upsert(p, blob, file_mode(&meta));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                update.remove(p);
+            }
+            Err(e) => return Err(io_error("stat", &full, e)),
+        }
+    }
+    let tree_id = update.create_updated(repo, &base)?;
+    if tree_id == base.id() {
+        return Ok(None);
+    }
+    let tree = repo.find_tree(tree_id)?;
+    let sig = signature(repo)?;
+    let commit = repo.commit(None, &sig, &sig, message, &tree, &[&parent])?;
+    super::reflock::move_branch(
+        repo,
+        branch,
+        tip,
+        commit,
+        &sig,
+        &format!("spec-kitty: {}", message.lines().next().unwrap_or("record")),
+    )?;
+    crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);
+    if update_index {
+        let mut index = repo.index()?;
+        for p in paths {
+            if workdir.join(p).symlink_metadata().is_ok() {
+                index.add_path(Path::new(p))?;
+            } else if index.get_path(Path::new(p), 0).is_some() {
+                index.remove_path(Path::new(p))?;
+            }
+        }
+        index.write()?;
+    }
+    Ok(Some(commit))
+}
+
+/// Make the index entries under `prefix` those of `tree` (whose files the
+/// working tree already holds): what [`commit_paths`] does last, for a commit
+/// whose index update was cut short.
+pub fn index_follows(repo: &Repository, tree: &git2::Tree<'_>, prefix: &str) -> Result<()> {
+    let mut index = repo.index()?;
+    let mut wanted = std::collections::BTreeMap::new();
+    if let Ok(entry) = tree.get_path(Path::new(prefix.trim_end_matches('/'))) {
+        let sub = entry.to_object(repo)?.peel_to_tree()?;
+        sub.walk(git2::TreeWalkMode::PreOrder, |dir, e| {
+            if e.kind() == Some(ObjectType::Blob) {
+                wanted.insert(format!("{prefix}{dir}{}", e.name().unwrap_or("")), e.id());
+            }
+            git2::TreeWalkResult::Ok
+        })?;
+    }
+    let stale: Vec<String> = index
+        .iter()
+        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        .filter(|p| p.starts_with(prefix) && !wanted.contains_key(p))
+        .collect();
+    let mut changed = !stale.is_empty();
+    for p in &stale {
+        index.remove_path(Path::new(p))?;
+    }
+    for (p, id) in &wanted {
+        if index.get_path(Path::new(p), 0).map(|e| e.id) != Some(*id) {
+            index.add_path(Path::new(p))?;
+            changed = true;
+        }
+    }
+    if changed {
+        index.write()?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn file_mode(meta: &std::fs::Metadata) -> FileMode {
+    use std::os::unix::fs::PermissionsExt;
+    if meta.permissions().mode() & 0o111 != 0 {
+        FileMode::BlobExecutable
+    } else {
+        FileMode::Blob
+    }
+}
+
+#[cfg(not(unix))]
+fn file_mode(_: &std::fs::Metadata) -> FileMode {
+    FileMode::Blob
+}
+
+#[cfg(test)]
+mod typed_error_tests {
+    use super::*;
+
+    #[test]
+    fn record_failures_come_back_typed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let e = current_branch(&repo).unwrap_err();
+        assert!(matches!(e, GitError::UnbornBranch { .. }), "{e:?}");
+        let e = crate::Error::from(e);
+        assert!(e.hint.as_deref().unwrap().contains("first commit"));
+        let e = dir_prefix(tmp.path(), Path::new("/elsewhere/kitty-specs/001-x")).unwrap_err();
+        assert!(matches!(e, GitError::OutsideProject { .. }), "{e:?}");
+        assert_eq!(crate::Error::from(e).kind, crate::error::Kind::Internal);
+        let e = changed_under(&repo, None, "kitty-specs/001-x/").map(|_| ());
+        assert!(e.is_ok(), "a missing mission directory is nothing changed");
+    }
+}
