@@ -5,7 +5,8 @@
 #
 #   benches/status_scale.sh [RUNS] [BIN...]
 #
-# RUNS defaults to 10; BIN defaults to target/release/spec-kitty (build it with
+# The CPU column is perf stat's mean task-clock over RUNS runs (when perf is
+# installed). RUNS defaults to 10; BIN defaults to target/release/spec-kitty (build it with
 # `cargo build --release --locked`). Give an older build first to compare
 # ("before" and "after" in one run). The fixtures come from
 # benches/make_big_log.sh, made once by the last BIN; each binary works on its
@@ -42,20 +43,35 @@ median_ms() {
     m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
 }
 
+# cpu_ms RUNS CMD...: mean CPU time (task-clock) in ms over RUNS runs, by
+# `perf stat` when it is installed ("-" otherwise): on a loaded machine the
+# wall time of a few-millisecond command is mostly waiting for a core.
+cpu_ms() {
+  local runs=$1
+  shift
+  if ! command -v perf >/dev/null; then
+    echo -
+    return
+  fi
+  perf stat -x, -e task-clock -r "$runs" "$@" 2>&1 >/dev/null | awk -F, '/task-clock/ {printf "%.2f\n", $1}'
+}
+
 # peak_mb CMD...: peak RSS in MB of one run.
 peak_mb() {
   /usr/bin/time -v "$@" 2>&1 >/dev/null | awk '/Maximum resident/ {printf "%.1f\n", $6 / 1024}'
 }
 
-printf '| binary | command | events | median ms | peak RSS MB | cold ms | cold peak MB |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| binary | command | events | median ms | CPU ms | peak RSS MB | cold ms | cold peak MB |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for bin in "${BINS[@]}"; do
-  declare -A med=()
+  declare -A med=() cpu=()
   for n in 1000 1000000; do
     d="$SCRATCH/$(basename "$bin")-$n"
     rm -rf "$d"
     cp -a "$SCRATCH/fixture-$n" "$d"
     cd "$d"
+    # The fixture's maker may have saved a fold: each binary starts without.
+    rm -rf .git/spec-kitty/status-cache
     for cmd in status next; do
       if [[ $cmd == status ]]; then
         args=(agent tasks status --mission 001-bench)
@@ -72,15 +88,18 @@ for bin in "${BINS[@]}"; do
         coldmb=$(peak_mb "$bin" "${args[@]}")
       fi
       m=$(median_ms "$RUNS" "$bin" "${args[@]}")
+      c=$(cpu_ms "$RUNS" "$bin" "${args[@]}")
       mb=$(peak_mb "$bin" "${args[@]}")
       med[$cmd-$n]=$m
-      printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$bin")" "$cmd" "$n" "$m" "$mb" "$cold" "$coldmb"
+      cpu[$cmd-$n]=$c
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$bin")" "$cmd" "$n" "$m" "$c" "$mb" "$cold" "$coldmb"
     done
     cd - >/dev/null
   done
   for cmd in status next; do
-    printf '| %s | %s | ratio 1M/1k | %s | | | |\n' "$(basename "$bin")" "$cmd" \
-      "$(awk -v a="${med[$cmd-1000000]}" -v b="${med[$cmd-1000]}" 'BEGIN {printf "%.1fx", a / b}')"
+    printf '| %s | %s | ratio 1M/1k | %s | %s | | | |\n' "$(basename "$bin")" "$cmd" \
+      "$(awk -v a="${med[$cmd-1000000]}" -v b="${med[$cmd-1000]}" 'BEGIN {printf "%.1fx", a / b}')" \
+      "$(awk -v a="${cpu[$cmd-1000000]}" -v b="${cpu[$cmd-1000]}" 'BEGIN {if (b + 0 > 0) printf "%.1fx", a / b; else print "-"}')"
   done
-  unset med
+  unset med cpu
 done

@@ -888,3 +888,85 @@ impl Loader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn event(i: usize, wp: usize, from: &str, to: &str, review: bool) -> String {
+        let review = if review { "\"changes\"" } else { "null" };
+        format!(
+            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:{:02}.000000+00:00\", \"event_id\": \"01M{i:023}\", \"force\": false, \"from_lane\": \"{from}\", \"mission_slug\": \"001-x\", \"reason\": \"r{i}\", \"review_ref\": {review}, \"to_lane\": \"{to}\", \"wp_id\": \"WP0{wp}\"}}\n",
+            i % 3,
+            i % 60
+        )
+    }
+
+    /// The loader continues each mission's log fold: after appends (torn and
+    /// unreadable lines among them) and after a rewrite, the view is the one a
+    /// fresh load of the same files builds.
+    #[test]
+    fn a_continued_log_fold_shows_what_a_fresh_load_shows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let dir = root.join("kitty-specs/001-x");
+        fs::create_dir_all(dir.join("tasks")).unwrap();
+        fs::write(dir.join("meta.json"), "{\"mission_slug\": \"001-x\"}\n").unwrap();
+        for wp in 1..=3 {
+            fs::write(
+                dir.join(format!("tasks/WP0{wp}-x.md")),
+                format!("---\nwork_package_id: WP0{wp}\ntitle: X {wp}\n---\n\n# X\n"),
+            )
+            .unwrap();
+        }
+        let log = dir.join("status.events.jsonl");
+        let hops = [
+            ("planned", "claimed", false),
+            ("claimed", "in_progress", false),
+            ("in_progress", "for_review", false),
+            ("for_review", "in_progress", true),
+            ("in_progress", "for_review", false),
+            ("for_review", "approved", false),
+        ];
+        let mut i = 0;
+        let mut append = |extra: &str| {
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .unwrap();
+            for wp in 1..=3 {
+                let (from, to, review) = hops[(i / 3) % hops.len()];
+                f.write_all(event(i, wp, from, to, review).as_bytes())
+                    .unwrap();
+                i += 1;
+            }
+            f.write_all(extra.as_bytes()).unwrap();
+        };
+        let same = |a: &MissionView, b: &MissionView| {
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                serde_json::to_value(b).unwrap()
+            );
+            assert_eq!(a.history, b.history);
+            assert!(!a.history.is_empty());
+        };
+        append("");
+        let (first, mut saved) = load_mission_from(&root, &dir, None);
+        same(&first, &load_mission(&root, &dir));
+        for extra in ["", "not json\n", "{\"torn\": ", "", "\n", ""] {
+            append(extra);
+            let (view, next) = load_mission_from(&root, &dir, saved);
+            same(&view, &load_mission(&root, &dir));
+            saved = next;
+        }
+        // A rewrite (the first line dropped) is folded again.
+        let text = fs::read_to_string(&log).unwrap();
+        let rest = text.split_once('\n').unwrap().1.to_string();
+        fs::write(&log, rest).unwrap();
+        let (view, _) = load_mission_from(&root, &dir, saved);
+        same(&view, &load_mission(&root, &dir));
+        assert!(view.event_count > 10);
+    }
+}

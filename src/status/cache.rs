@@ -125,13 +125,26 @@ impl FoldState {
     /// Fold one readable event, in file order. Returns false when it is a
     /// suspect under [`Dedupe::Monotonic`] (it is then not folded).
     pub fn add(&mut self, e: &FoldEvent<'_>, dedupe: &mut Dedupe<'_>) -> bool {
-        let roles = self.roles.entry(e.wp_id.to_string()).or_default();
-        if e.to_lane == Lane::Claimed
+        // Owned strings are made only for a WP seen for the first time; the
+        // others are overwritten in place (no allocation per event).
+        let roles = match self.roles.get_mut(e.wp_id()) {
+            Some(r) => r,
+            None => self.roles.entry(e.wp_id().to_string()).or_default(),
+        };
+        let slot = if e.to_lane == Lane::Claimed
             || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned)
         {
-            roles.implementer = Some(e.actor.to_string());
+            Some(&mut roles.implementer)
         } else if e.to_lane == Lane::InReview {
-            roles.reviewer = Some(e.actor.to_string());
+            Some(&mut roles.reviewer)
+        } else {
+            None
+        };
+        if let Some(slot) = slot {
+            match slot {
+                Some(actor) => set(actor, e.actor()),
+                None => *slot = Some(e.actor().to_string()),
+            }
         }
         let id = e.event_id();
         let above_max = self.max_id.as_deref().is_none_or(|m| id > m);
@@ -149,7 +162,10 @@ impl FoldState {
             }
         }
         if above_max {
-            self.max_id = Some(id.to_string());
+            match &mut self.max_id {
+                Some(max) => set(max, id),
+                None => self.max_id = Some(id.to_string()),
+            }
         }
         self.event_count += 1;
         let key = (e.at(), id);
