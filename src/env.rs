@@ -177,29 +177,6 @@ pub fn git_committer() -> (Option<String>, Option<String>) {
     (get(GIT_COMMITTER_NAME), get(GIT_COMMITTER_EMAIL))
 }
 
-/// A point where a test may widen a race window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RaceHook {
-    /// `init`/`upgrade`: between reading the project's state and writing it.
-    Init,
-    /// `agent mission create`: holding the numbering lock before publishing.
-    Create,
-    /// Status moves: between reading the event log and appending to it.
-    Status,
-    /// finalize-tasks: between reading the WP files and writing them back.
-    Finalize,
-}
-
-/// Sleep at `hook` for as long as its test variable says. Without the
-/// `test-hooks` feature this does nothing and reads nothing.
-#[inline]
-pub fn race_pause(hook: RaceHook) {
-    #[cfg(feature = "test-hooks")]
-    hooks::race_pause(hook);
-    #[cfg(not(feature = "test-hooks"))]
-    let _ = hook;
-}
-
 /// Should a merge stop right after landing, as a crash there would? Always
 /// false without the `test-hooks` feature.
 #[inline]
@@ -229,6 +206,47 @@ pub enum CrashPoint {
     WorktreeAdded,
     /// A named step of a merge's landing or finishing (see [`MERGE_STEPS`]).
     MergeStep(&'static str),
+}
+
+impl CrashPoint {
+    /// Its name among the named crash steps ([`crash_step`]).
+    pub fn step_name(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            CrashPoint::BeforeAppend => "move-before-append".into(),
+            CrashPoint::AfterAppend => "move-after-append".into(),
+            CrashPoint::RecordRefMoved => "merge-record-ref".into(),
+            CrashPoint::BeforeLanding => "merge-before-land".into(),
+            CrashPoint::CommitRefLocked => "commit-ref-locked".into(),
+            CrashPoint::WorktreeAdded => "implement-worktree-added".into(),
+            CrashPoint::MergeStep(s) => format!("merge-{s}").into(),
+        }
+    }
+}
+
+/// A named step where a test may kill any command (`SPEC_KITTY_TEST_CRASH`):
+/// `step` names what is about to happen or just happened (`write-temp`,
+/// `append-done`, `create-staged`...), `file` the file it concerns (its name
+/// joins the label: `write-done:lanes.json`). The test names a label and
+/// which pass of it (`write-done:WP01.md#1`); with
+/// `SPEC_KITTY_TEST_CRASH_TRACE` a run lists every label it passes, so a
+/// test can crash a command at each of its steps in turn. Without the
+/// `test-hooks` feature this does nothing and reads nothing.
+#[inline]
+pub fn crash_step(step: &str, file: Option<&std::path::Path>) {
+    #[cfg(feature = "test-hooks")]
+    hooks::crash_step(step, file, || {});
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = (step, file);
+}
+
+/// [`crash_step`] that, when the test names this step, runs `before_abort`
+/// first (an append writes half its bytes, as a kill in mid-write would).
+#[inline]
+pub fn crash_step_then(step: &str, file: Option<&std::path::Path>, before_abort: impl FnOnce()) {
+    #[cfg(feature = "test-hooks")]
+    hooks::crash_step(step, file, before_abort);
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = (step, file, before_abort);
 }
 
 /// The named steps where a test may kill a merge (`SPEC_KITTY_TEST_MERGE_INTERRUPT`),
@@ -281,6 +299,12 @@ pub enum PausePoint {
     StatusBeforeAppend,
     /// Any lock: the first try found it held, the process is about to wait.
     LockBusy,
+    /// init/upgrade: the project's state is read under the set-up lock, not
+    /// yet written.
+    InitBeforeWrite,
+    /// agent mission create: the mission is staged and numbered under the
+    /// numbering lock, not yet published.
+    CreateBeforePublish,
 }
 
 impl PausePoint {
@@ -293,6 +317,8 @@ impl PausePoint {
             PausePoint::FinalizeBeforeWrite => "finalize-before-write",
             PausePoint::StatusBeforeAppend => "status-before-append",
             PausePoint::LockBusy => "lock-busy",
+            PausePoint::InitBeforeWrite => "init-before-write",
+            PausePoint::CreateBeforePublish => "create-before-publish",
         }
     }
 }
@@ -350,24 +376,8 @@ pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
 mod hooks {
-    use super::{get, CrashPoint, PausePoint, RaceHook, Var};
+    use super::{get, CrashPoint, PausePoint, Var};
 
-    pub const INIT_RACE_MS: Var = Var {
-        name: "SPEC_KITTY_TEST_INIT_RACE_MS",
-        doc: "Test hook: init sleeps this long between reading and writing the project.",
-    };
-    pub const CREATE_RACE_MS: Var = Var {
-        name: "SPEC_KITTY_TEST_CREATE_RACE_MS",
-        doc: "Test hook: mission create holds the numbering lock this long before publishing.",
-    };
-    pub const STATUS_RACE_MS: Var = Var {
-        name: "SPEC_KITTY_TEST_STATUS_RACE_MS",
-        doc: "Test hook: a status move sleeps this long between reading and appending the log.",
-    };
-    pub const FINALIZE_RACE_MS: Var = Var {
-        name: "SPEC_KITTY_TEST_FINALIZE_RACE_MS",
-        doc: "Test hook: finalize-tasks sleeps this long between reading and writing the WP files.",
-    };
     pub const MERGE_INTERRUPT: Var = Var {
         name: "SPEC_KITTY_TEST_MERGE_INTERRUPT",
         doc: "Test hook: `landed` stops a merge right after the refs and files landed; `record-ref` aborts it, as a kill would, after its record commit moved the target and before the index followed; `before-land` aborts it once its state file is written, before any ref moved; every other name of `env::MERGE_STEPS` aborts it at that step.",
@@ -404,7 +414,17 @@ mod hooks {
         name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
         doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
     };
-    pub const ALL: [Var; 13] = [
+    pub const CRASH: Var = Var {
+        name: "SPEC_KITTY_TEST_CRASH",
+        doc: "Test hook: `<step>[:<file name>][#<n>]` aborts the command, as a kill would, the n-th time (default first) it passes that named crash step (`env::crash_step`).",
+    };
+    pub const CRASH_TRACE: Var = Var {
+        name: "SPEC_KITTY_TEST_CRASH_TRACE",
+        doc: "Test hook: a file; every named crash step the command passes appends `<label>#<n>` to it.",
+    };
+    pub const ALL: [Var; 11] = [
+        CRASH,
+        CRASH_TRACE,
         DASHBOARD_TIMEOUT_MS,
         APPEND_FAIL_AFTER,
         PANIC,
@@ -413,26 +433,54 @@ mod hooks {
         IMPLEMENT_CRASH,
         PAUSE,
         MOVE_CRASH,
-        INIT_RACE_MS,
-        CREATE_RACE_MS,
-        STATUS_RACE_MS,
-        FINALIZE_RACE_MS,
         MERGE_INTERRUPT,
     ];
 
-    pub fn race_pause(hook: RaceHook) {
-        let var = match hook {
-            RaceHook::Init => INIT_RACE_MS,
-            RaceHook::Create => CREATE_RACE_MS,
-            RaceHook::Status => STATUS_RACE_MS,
-            RaceHook::Finalize => FINALIZE_RACE_MS,
+    /// How often this process passed each crash label.
+    static PASSES: std::sync::Mutex<std::collections::BTreeMap<String, u32>> =
+        std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+    pub fn crash_step(step: &str, file: Option<&std::path::Path>, before_abort: impl FnOnce()) {
+        let want = get(CRASH);
+        let trace = super::get_os(CRASH_TRACE);
+        if want.is_none() && trace.is_none() {
+            return;
+        }
+        // A file named after this process (a commit's intent record) is
+        // labelled `<pid>`, so a label means the same step in every run.
+        let label = match file.and_then(|f| f.file_name()) {
+            Some(name) => format!(
+                "{step}:{}",
+                name.to_string_lossy()
+                    .replace(&std::process::id().to_string(), "<pid>")
+            ),
+            None => step.to_string(),
         };
-        if let Some(ms) = get(var).and_then(|v| v.trim().parse::<u64>().ok()) {
-            std::thread::sleep(std::time::Duration::from_millis(ms));
+        let n = {
+            let mut passes = PASSES.lock().unwrap_or_else(|e| e.into_inner());
+            let n = passes.entry(label.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let pass = format!("{label}#{n}");
+        if let Some(trace) = trace {
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(trace)
+            {
+                let _ = f.write_all(format!("{pass}\n").as_bytes());
+            }
+        }
+        if want.as_deref() == Some(pass.as_str()) || (n == 1 && want.as_deref() == Some(&label)) {
+            before_abort();
+            std::process::abort();
         }
     }
 
     pub fn crash_point(point: CrashPoint) {
+        crash_step(&point.step_name(), None, || {});
         let (var, want) = match point {
             CrashPoint::BeforeAppend => (MOVE_CRASH, "before-append"),
             CrashPoint::AfterAppend => (MOVE_CRASH, "after-append"),

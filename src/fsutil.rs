@@ -147,12 +147,15 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
 fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let tmp = write_temp(real, contents, mode)?;
     crate::env::crash_before_rename(real);
+    crate::env::crash_step("write-temp", Some(real));
     fs::rename(&tmp, real)
         .with_path("replace", path)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })?;
-    sync_dir(&parent_dir(real))
+    sync_dir(&parent_dir(real))?;
+    crate::env::crash_step("write-done", Some(real));
+    Ok(())
 }
 
 /// Make the renames into `dir` durable: fsync the directory itself (Unix; a
@@ -404,6 +407,16 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
         .open(&real)
         .with_path("open", path)?;
     let before = f.metadata().with_path("inspect", path)?.len();
+    crate::env::crash_step("append-start", Some(&real));
+    // Test hook: a kill in mid-write leaves every line but the last whole
+    // and the last one cut in half.
+    crate::env::crash_step_then("append-torn", Some(&real), || {
+        let body = contents.strip_suffix(b"\n").unwrap_or(contents);
+        let last = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let cut = last + (body.len() - last) / 2;
+        let _ = f.write_all(contents.get(..cut).unwrap_or(contents));
+        let _ = f.sync_data();
+    });
     let written = write_appended(&mut f, contents).and_then(|()| f.sync_data());
     if let Err(source) = written {
         let restored = f.set_len(before).and_then(|()| f.sync_data());
@@ -415,6 +428,7 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
             Err(_) => io_error("append to", path, source),
         });
     }
+    crate::env::crash_step("append-done", Some(&real));
     Ok(())
 }
 
@@ -496,12 +510,14 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
     let temps = written;
     for (k, ((path, real, ..), tmp)) in jobs.iter().zip(&temps).enumerate() {
         crate::env::crash_before_rename(real);
+        crate::env::crash_step("write-temp", Some(real));
         if let Err(e) = fs::rename(tmp, real) {
             for t in &temps[k..] {
                 let _ = fs::remove_file(t);
             }
             return Err(io_error("replace", path, e));
         }
+        crate::env::crash_step("write-done", Some(real));
     }
     let dirs: std::collections::BTreeSet<PathBuf> =
         jobs.iter().map(|(_, real, ..)| parent_dir(real)).collect();

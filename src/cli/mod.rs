@@ -7,21 +7,27 @@ pub mod auth;
 pub mod charter;
 pub mod compat;
 pub mod completion;
+pub mod context_cmd;
 pub mod dashboard;
+pub mod doctor;
 pub mod doctrine;
 pub mod drivers;
 pub mod glossary;
 pub mod implement;
 pub mod init;
+pub mod lifecycle;
 pub mod mcp;
 pub mod mission_types;
 pub mod next;
 pub mod ops;
 pub mod output;
+pub mod repair;
 pub mod research;
+pub mod setup;
 pub mod state;
 pub mod sync;
 pub mod upgrade;
+pub mod validate;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -67,6 +73,21 @@ pub enum Command {
     Accept(agent::merge::AcceptArgs),
     /// Merge a mission's lanes into its target branch and record the mission (it commits)
     Merge(agent::merge::MergeArgs),
+    /// Create a mission (same as `agent mission create`; a free-form name becomes its slug)
+    Specify(lifecycle::SpecifyArgs),
+    /// Create a mission's plan.md from its template (same as `agent mission setup-plan`)
+    Plan(lifecycle::PlanArgs),
+    /// Finalize a mission's work packages: dependencies and lanes (same as `agent mission finalize-tasks`)
+    Tasks(lifecycle::TasksArgs),
+    /// Show where each asset spec-kitty uses comes from (--show-origin)
+    Config(setup::ConfigArgs),
+    /// Check the environment: project, missions, worktrees, command files, tools
+    VerifySetup(setup::VerifyArgs),
+    /// Bring a project made by an older spec-kitty up to this build's layout
+    Migrate(setup::MigrateArgs),
+    /// Project health: command files, state roots
+    #[command(subcommand)]
+    Doctor(doctor::DoctorCommand),
     /// Rebuild a mission's status.json from its event log
     Materialize(agent::tasks_status::MaterializeArgs),
     /// Bring project metadata and slash commands up to this binary's version
@@ -108,6 +129,20 @@ pub enum Command {
     /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
     #[command(subcommand)]
     OrchestratorApi(crate::orchestrator_api::Verb),
+    /// Workspace contexts and MissionContext tokens: info (the default), list, cleanup, mission-resolve, mission-show
+    Context {
+        #[command(subcommand)]
+        cmd: Option<context_cmd::ContextCommand>,
+    },
+    /// Repair broken slash-command files; diagnose lane worktrees
+    #[command(subcommand)]
+    Repair(repair::RepairCommand),
+    /// Check a mission's Markdown for encoding hazards (smart quotes, Windows-1252) and fix them
+    ValidateEncoding(validate::EncodingArgs),
+    /// Legacy lane directories (tasks/doing/...): find and fix frontmatter lanes that disagree
+    ValidateTasks(validate::TasksArgs),
+    /// List pre-0.11 one-worktree-per-mission worktrees that block the lane layout
+    ListLegacyFeatures(validate::LegacyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion(completion::CompletionArgs),
     /// Print the man page (roff): `spec-kitty man | man -l -`
@@ -132,10 +167,23 @@ impl Command {
         match self {
             Command::Next(_) | Command::Accept(_) | Command::Materialize(_) => Writes::state(),
             Command::Research(_) => Writes::state(),
-            Command::Implement(a) => Writes::on_wp(Some(&a.wp_id), Some(&a.commit)),
+            Command::Specify(_) | Command::Plan(_) | Command::Tasks(_) => Writes::state(),
+            Command::Implement(a) => Writes::on_wp(a.wp_id.as_deref(), Some(&a.commit)),
             Command::Merge(_) => Writes::committer(),
             Command::Agent(c) => c.writes(),
-            Command::Init(_)
+            // A lane repair is a WP-metadata edit like move-task's; auto_commit commits it.
+            Command::ValidateTasks(a) if a.fix => Writes::state(),
+            // Encoding fixes leave `.bak` copies beside the files: never auto-committed.
+            Command::ValidateTasks(_)
+            | Command::ValidateEncoding(_)
+            | Command::ListLegacyFeatures(_)
+            | Command::Repair(_)
+            | Command::Context { .. }
+            | Command::Init(_)
+            | Command::Config(_)
+            | Command::VerifySetup(_)
+            | Command::Migrate(_)
+            | Command::Doctor(_)
             | Command::Upgrade(_)
             | Command::Charter(_)
             | Command::Mission(_)
@@ -302,6 +350,13 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Implement(a) => implement::run(ctx, &a),
         Command::Accept(a) => agent::merge::run_accept(ctx, &a),
         Command::Merge(a) => agent::merge::run_merge(ctx, &a),
+        Command::Specify(a) => lifecycle::run_specify(ctx, &a),
+        Command::Plan(a) => lifecycle::run_plan(ctx, &a),
+        Command::Tasks(a) => lifecycle::run_tasks(ctx, &a),
+        Command::Config(a) => setup::run_config(ctx, &a),
+        Command::VerifySetup(a) => setup::run_verify(ctx, &a),
+        Command::Migrate(a) => setup::run_migrate(ctx, &a),
+        Command::Doctor(c) => doctor::run(ctx, c),
         Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
         Command::Upgrade(a) => upgrade::run(ctx, &a),
         Command::Charter(c) => charter::run(ctx, c),
@@ -320,6 +375,11 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::OrchestratorApi(_) => Err(crate::Error::internal(
             "orchestrator-api is answered before the main parser runs",
         )),
+        Command::Context { cmd } => context_cmd::run(ctx, cmd),
+        Command::Repair(c) => repair::run(ctx, c),
+        Command::ValidateEncoding(a) => validate::run_encoding(ctx, &a),
+        Command::ValidateTasks(a) => validate::run_tasks(ctx, &a),
+        Command::ListLegacyFeatures(a) => validate::run_legacy(ctx, &a),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),
         Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),
@@ -356,6 +416,9 @@ mod tests {
             &["accept"],
             &["materialize"],
             &["research"],
+            &["specify", "x"],
+            &["plan"],
+            &["tasks"],
             &["agent", "action", "implement"],
             &["agent", "action", "review"],
             &["agent", "mission", "create", "x"],

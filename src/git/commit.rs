@@ -342,6 +342,7 @@ pub fn commit_paths(
         }
         index.write()?;
     }
+    super::reflock::commit_finished(repo)?;
     Ok(Some(commit))
 }
 

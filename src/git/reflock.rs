@@ -91,7 +91,8 @@ fn intent_path(repo: &Repository) -> PathBuf {
 
 /// Clear the ref locks killed spec-kitty commits left: an intent record
 /// whose process is gone, and a lock of its branch holding nothing yet or the
-/// commit it was about to set. The records of finished processes go too.
+/// commit it was about to set; when the branch did move, the index entries
+/// the kill left behind follow it. The records of finished processes go too.
 /// Returns the locks removed.
 pub fn recover_killed_commits(repo: &Repository) -> Result<Vec<PathBuf>> {
     let dir = intents_dir(repo);
@@ -121,6 +122,7 @@ pub fn recover_killed_commits(repo: &Repository) -> Result<Vec<PathBuf>> {
             {
                 cleared.push(lock);
             }
+            index_catch_up(repo, &i)?;
         }
         remove(&path)?;
     }
@@ -191,8 +193,90 @@ pub fn move_branch(
         }
         tx.set_target(&refname, commit, Some(sig), message)?;
         tx.commit()?;
+        crate::env::crash_step("commit-ref-moved", None);
         Ok(())
     })();
-    remove(&path)?;
+    // Once the branch moved, the intent stays until the caller's index
+    // follows ([`commit_finished`]): it proves a lagging index ours too.
+    if result.is_err() {
+        remove(&path)?;
+    }
     result
+}
+
+/// The commit [`move_branch`] made is complete (the index, when it follows
+/// the branch, is written): drop its intent record.
+pub fn commit_finished(repo: &Repository) -> Result<()> {
+    remove(&intent_path(repo))
+}
+
+/// A killed commit moved `intent.branch` to `intent.commit` and died before
+/// the main checkout's index followed: every index entry the commit changed
+/// that still holds the old tip's version (provably the kill's leftover, not
+/// something you staged) takes the commit's version. Only when that branch
+/// is checked out and the index is not locked.
+fn index_catch_up(repo: &Repository, intent: &Intent) -> Result<()> {
+    let (Ok(tip), Ok(commit)) = (Oid::from_str(&intent.tip), Oid::from_str(&intent.commit)) else {
+        return Ok(());
+    };
+    let on_branch = repo
+        .head()
+        .ok()
+        .and_then(|h| h.name().map(str::to_string))
+        .is_some_and(|n| n == format!("refs/heads/{}", intent.branch));
+    let now = repo
+        .refname_to_id(&format!("refs/heads/{}", intent.branch))
+        .ok();
+    if repo.is_bare()
+        || !on_branch
+        || now != Some(commit)
+        || repo.path().join("index.lock").symlink_metadata().is_ok()
+    {
+        return Ok(());
+    }
+    let old = repo.find_commit(tip)?.tree()?;
+    let new = repo.find_commit(commit)?.tree()?;
+    let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+    let mut index = repo.index()?;
+    let mut changed = false;
+    for delta in diff.deltas() {
+        let (before, after) = (delta.old_file(), delta.new_file());
+        let Some(path) = after.path().or_else(|| before.path()) else {
+            continue;
+        };
+        let entry = index.get_path(path, 0).map(|e| e.id);
+        let stale = if before.exists() {
+            entry == Some(before.id())
+        } else {
+            entry.is_none()
+        };
+        if !stale {
+            continue;
+        }
+        if after.exists() {
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(path.to_string_lossy().replace('\\', "/").as_bytes());
+            index.add(&git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: u32::from(after.mode()),
+                uid: 0,
+                gid: 0,
+                file_size: 0,
+                id: after.id(),
+                flags: 0,
+                flags_extended: 0,
+                path: bytes,
+            })?;
+        } else {
+            index.remove_path(path)?;
+        }
+        changed = true;
+    }
+    if changed {
+        index.write()?;
+    }
+    Ok(())
 }

@@ -102,6 +102,9 @@ async fn run(project: Project) -> Result<(), McpError> {
         _ = int.recv() => { ct.cancel(); "SIGINT" }
     };
     // An operation already running (a merge, a transition) finishes first.
+    if why != "end of input" {
+        crate::mcp::log!("spec-kitty mcp: {why} received; finishing any running operation first");
+    }
     drained.await;
     finish(io.writer, why).await
 }

@@ -106,6 +106,8 @@ pub fn commit_mission(
             state: format!("{:?}", repo.state()).to_lowercase(),
         });
     }
+    // A commit a kill cut short may have left the index behind its branch.
+    crate::git::reflock::recover_killed_commits(&repo)?;
     let branch = record::current_branch(&repo)?;
     let prefix = record::dir_prefix(&project.root, dir)?;
     let tree = repo.head()?.peel_to_tree()?;

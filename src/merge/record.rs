@@ -31,6 +31,8 @@ pub fn record_mission(
     message: &str,
 ) -> Result<Recorded> {
     let repo = super::open_repo(project)?;
+    // A commit a kill cut short may have left the index behind its branch.
+    crate::git::reflock::recover_killed_commits(&repo)?;
     let branch = current_branch(&repo)?;
     let prefix = dir_prefix(&project.root, &mission.dir)?;
     let tree = repo.head()?.peel_to_tree()?;

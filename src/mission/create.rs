@@ -129,7 +129,9 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
         }
         let write = |name: &str, contents: &[u8]| {
             let path = staging.join(name);
-            fs::write(&path, contents).map_err(|e| MissionError::io("write", &path, e))
+            fs::write(&path, contents).map_err(|e| MissionError::io("write", &path, e))?;
+            crate::env::crash_step("create-staged-file", Some(&path));
+            Ok::<(), MissionError>(())
         };
         write("tasks/.gitkeep", b"")?;
         let readme = templates::tasks_readme().replace("{target_branch}", &target_branch);
@@ -166,15 +168,17 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
             );
         }
         write_meta_file(&staging.join("meta.json"), &meta)?;
-        // Test hook: holding the numbering lock longer widens the window in
-        // which a missing lock would let two creators pick the same number.
-        crate::env::race_pause(crate::env::RaceHook::Create);
+        // Test hooks: hold here (numbered, staged, not published) while
+        // another creator waits for the numbering lock; or die here.
+        crate::env::pause_at(crate::env::PausePoint::CreateBeforePublish);
+        crate::env::crash_step("create-staged", None);
         if final_dir.exists() {
             return Err(MissionError::AppearedWhileCreating {
                 path: final_dir.clone(),
             });
         }
         fs::rename(&staging, &final_dir).map_err(|e| MissionError::io("create", &final_dir, e))?;
+        crate::env::crash_step("create-published", None);
         Ok(())
     };
     if let Err(e) = build() {

@@ -720,9 +720,8 @@ fn write_all(
     if let Some(text) = &lanes_text {
         batch.push((lanes_path, text.as_bytes()));
     }
-    // Test hook: a wider gap between reading and writing the WP files makes the
-    // parallel-process test fail reliably if the status lock is ever dropped.
-    crate::env::race_pause(crate::env::RaceHook::Finalize);
+    // Test hook: hold between reading and writing the WP files while another
+    // process waits for the status lock (the parallel-process tests).
     crate::env::pause_at(crate::env::PausePoint::FinalizeBeforeWrite);
     fsutil::atomic_write_all(&batch)?;
     Ok(batch.iter().map(|(p, _)| p.to_path_buf()).collect())

@@ -13,10 +13,14 @@
 //! A `.gitattributes` line is repo content: one pushed line can route any file
 //! to these drivers. So each driver first checks that all three versions are
 //! its own format ([`merge_event_log`], [`merge_status_json`], [`merge_wp`])
-//! and refuses anything else, so git keeps the file as a conflict. git passes
-//! the path being merged (`%P`) to the drivers only spec-kitty registers; the
-//! event-log driver keeps the reference's exact command (`%O %A %B`) so clones
-//! that also run the Python tool keep working, and its errors say so.
+//! and refuses anything else, so git keeps the file as a conflict. spec-kitty
+//! registers every driver with git's path placeholder (`%P`) as a fourth
+//! argument, so errors name the file git is merging, never its temp copy.
+//! Every driver also takes the three-argument form (`%O %A %B`) the Python
+//! tool registers for the event log; its errors then say git passed no path.
+//! When the binary a registration names is gone, the event-log driver falls
+//! back to `spec-kitty` on PATH with the reference's exact three arguments,
+//! so a PATH holding the Python tool still merges.
 
 use std::path::Path;
 
@@ -29,30 +33,37 @@ pub struct Driver {
     pub name: &'static str,
     /// `merge.<name>.name`.
     pub label: &'static str,
-    /// `merge.<name>.driver`.
+    /// `merge.<name>.driver` (run by the running binary's path, see [`command_for`]).
     pub command: &'static str,
+    /// What runs when that binary is gone: `spec-kitty` on PATH, with
+    /// arguments every spec-kitty of that name takes.
+    pub fallback: &'static str,
     /// The `.gitattributes` line.
     pub attributes: &'static str,
 }
 
-/// Every driver; the first is the reference's, with its exact strings.
+/// Every driver; the first is the reference's (its name, label and
+/// attribute line are the reference's exact strings; its command adds `%P`).
 pub const DRIVERS: [Driver; 3] = [
     Driver {
         name: "spec-kitty-event-log",
         label: "Spec Kitty event log union merge",
-        command: "spec-kitty merge-driver-event-log %O %A %B",
+        command: "spec-kitty merge-driver-event-log %O %A %B %P",
+        fallback: "spec-kitty merge-driver-event-log %O %A %B",
         attributes: "kitty-specs/**/status.events.jsonl merge=spec-kitty-event-log",
     },
     Driver {
         name: "spec-kitty-status-json",
         label: "Spec Kitty derived status snapshot merge",
         command: "spec-kitty merge-driver-status-json %O %A %B %P",
+        fallback: "spec-kitty merge-driver-status-json %O %A %B %P",
         attributes: "kitty-specs/**/status.json merge=spec-kitty-status-json",
     },
     Driver {
         name: "spec-kitty-wp",
         label: "Spec Kitty work package merge (activity log by union)",
         command: "spec-kitty merge-driver-wp %O %A %B %P",
+        fallback: "spec-kitty merge-driver-wp %O %A %B %P",
         attributes: "kitty-specs/**/tasks/WP*.md merge=spec-kitty-wp",
     },
 ];
@@ -61,19 +72,27 @@ pub const DRIVERS: [Driver; 3] = [
 /// the running binary by its absolute path (git started from an IDE or a cron
 /// job has no spec-kitty on its PATH, and a PATH holding the Python tool lacks
 /// two of the drivers), and falls back to `spec-kitty` on PATH when that file
-/// is gone. A path `sh` cannot take safely inside single quotes (a quote, a
-/// newline), or no path at all, gives the plain command.
+/// is gone ([`Driver::fallback`]). A path `sh` cannot take safely inside
+/// single quotes (a quote, a newline), or no path at all, gives the plain
+/// fallback command.
 pub fn command_for(d: &Driver, exe: Option<&Path>) -> String {
     let Some(exe) = exe.and_then(Path::to_str) else {
-        return d.command.to_string();
+        return d.fallback.to_string();
     };
     if exe.is_empty() || exe.chars().any(|c| c == '\'' || c.is_control()) {
-        return d.command.to_string();
+        return d.fallback.to_string();
     }
     let args = d.command.strip_prefix("spec-kitty ").unwrap_or(d.command);
     // Forward slashes: the `sh` of git for Windows takes them too.
     let exe = exe.replace('\\', "/");
-    format!("sk='{exe}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" {args}")
+    if d.fallback == d.command {
+        format!("sk='{exe}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" {args}")
+    } else {
+        format!(
+            "sk='{exe}'; if [ -x \"$sk\" ]; then \"$sk\" {args}; else {}; fi",
+            d.fallback
+        )
+    }
 }
 
 /// Register every driver missing from (or different in) the repository's local

@@ -246,9 +246,8 @@ impl StatusStore {
         let _lock = self.lock()?;
         self.heal_unmerged()?;
         let folded = self.fold(true)?;
-        // Test hook: a wider gap between read and append makes the
-        // parallel-process test fail reliably if the lock is ever removed.
-        crate::env::race_pause(crate::env::RaceHook::Status);
+        // Test hook: hold between read and append while another process
+        // waits for the lock (the parallel-process tests).
         crate::env::pause_at(crate::env::PausePoint::StatusBeforeAppend);
         let fold = folded.current();
         if !fold.names_wp(&t.wp_id) {

@@ -4,11 +4,12 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::snap::assert_out;
-use crate::common::{stderr, stdout, TestEnv};
+use crate::common::{stderr, stdout, Pause, TestEnv};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -23,24 +24,45 @@ enum Mode {
     Hang,
 }
 
+/// A rendezvous in the server: the next refresh request it reads is held
+/// there (the client inside its locked refresh) until the test says go.
+type Gate = Arc<Mutex<Option<(Sender<()>, Receiver<()>)>>>;
+
 struct Mock {
     url: String,
     requests: Arc<AtomicUsize>,
     unauthorized: Arc<AtomicUsize>,
     current: Arc<Mutex<String>>,
+    gate: Gate,
 }
 
-fn mock(mode: Mode, latency: Duration) -> Mock {
-    mock_with(mode, latency, None)
+impl Mock {
+    /// Hold the next refresh request: returns (arrived, go).
+    fn hold_next_refresh(&self) -> (Receiver<()>, Sender<()>) {
+        let (arrived_tx, arrived_rx) = channel();
+        let (go_tx, go_rx) = channel();
+        *self.gate.lock().unwrap() = Some((arrived_tx, go_rx));
+        (arrived_rx, go_tx)
+    }
 }
 
-fn mock_with(mode: Mode, latency: Duration, rotate_file: Option<std::path::PathBuf>) -> Mock {
+fn mock(mode: Mode) -> Mock {
+    mock_with(mode, None)
+}
+
+fn mock_with(mode: Mode, rotate_file: Option<std::path::PathBuf>) -> Mock {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
     let unauthorized = Arc::new(AtomicUsize::new(0));
     let current = Arc::new(Mutex::new("refresh-0".to_string()));
-    let (r, u, c) = (requests.clone(), unauthorized.clone(), current.clone());
+    let gate: Gate = Arc::new(Mutex::new(None));
+    let (r, u, c, g) = (
+        requests.clone(),
+        unauthorized.clone(),
+        current.clone(),
+        gate.clone(),
+    );
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -76,8 +98,13 @@ fn mock_with(mode: Mode, latency: Duration, rotate_file: Option<std::path::PathB
                 );
                 std::fs::write(path, rotated).unwrap();
             }
-            // Server latency, so unlocked clients would overlap.
-            std::thread::sleep(latency);
+            if request_line.contains("/api/v1/token/refresh/") {
+                let held = g.lock().unwrap().take();
+                if let Some((arrived, go)) = held {
+                    let _ = arrived.send(());
+                    let _ = go.recv();
+                }
+            }
             let (status, reply) = if request_line.contains("/api/v1/token/refresh/") {
                 let mut cur = c.lock().unwrap();
                 match mode {
@@ -120,6 +147,7 @@ fn mock_with(mode: Mode, latency: Duration, rotate_file: Option<std::path::PathB
         requests,
         unauthorized,
         current,
+        gate,
     }
 }
 
@@ -184,7 +212,7 @@ fn expire_access(env: &TestEnv) {
 #[test]
 fn login_status_logout() {
     let env = TestEnv::new();
-    let m = mock(Mode::Rotate, Duration::ZERO);
+    let m = mock(Mode::Rotate);
     // Logged out: status says so and creates nothing.
     let v: serde_json::Value =
         serde_json::from_slice(&sk(&env, &m.url, &["auth", "status", "--json"]).stdout).unwrap();
@@ -268,7 +296,7 @@ fn login_status_logout() {
 #[test]
 fn wrong_password_and_no_tty_fail_fast() {
     let env = TestEnv::new();
-    let m = mock(Mode::Rotate, Duration::ZERO);
+    let m = mock(Mode::Rotate);
     let wrong = ["auth", "login", "-u", "alice", "-p", "nope"];
     let out = sk(&env, &m.url, &wrong);
     assert_eq!(out.status.code(), Some(1));
@@ -295,21 +323,31 @@ fn plain_http_is_refused_except_loopback() {
     assert_out!(env, "login_plain_http", args, &out);
 }
 
-#[test]
-fn parallel_refreshes_spend_each_refresh_token_once() {
-    let env = TestEnv::new();
-    let m = mock(Mode::Rotate, Duration::from_millis(30));
-    login(&env, &m);
-    expire_access(&env);
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            env.spawn_env(
-                &env.work,
-                &["auth", "refresh", "--json"],
-                &[("SPEC_KITTY_SERVER_URL", &m.url)],
-            )
-        })
-        .collect();
+/// `n` processes run `auth ARGS` at once: the first is held by the server
+/// inside its refresh (it holds the credentials lock), the others start and
+/// each reports it waits for that lock; then the server answers. Without the
+/// lock the others would not wait (the test fails) and would spend the same
+/// refresh token.
+fn refresh_race(env: &TestEnv, m: &Mock, args: &[&str], n: usize) {
+    let vars = [("SPEC_KITTY_SERVER_URL", m.url.as_str())];
+    let (arrived, go) = m.hold_next_refresh();
+    let mut first = env.spawn_env(&env.work, args, &vars);
+    arrived
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the first refresh reached the server");
+    let mut children = Vec::new();
+    let mut waiting = Vec::new();
+    for _ in 1..n {
+        let busy = Pause::at("lock-busy");
+        busy.go();
+        let (k, v) = busy.var();
+        let mut c = env.spawn_env(&env.work, args, &[vars[0], (k, &v)]);
+        busy.reached(&mut c);
+        children.push(c);
+        waiting.push(busy);
+    }
+    go.send(()).unwrap();
+    assert!(first.wait().unwrap().success());
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(
@@ -319,6 +357,15 @@ fn parallel_refreshes_spend_each_refresh_token_once() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn parallel_refreshes_spend_each_refresh_token_once() {
+    let env = TestEnv::new();
+    let m = mock(Mode::Rotate);
+    login(&env, &m);
+    expire_access(&env);
+    refresh_race(&env, &m, &["auth", "refresh", "--json"], 8);
     // One login and exactly one refresh reached the server; nobody sent a spent token.
     assert_eq!(m.unauthorized.load(Ordering::SeqCst), 0);
     assert_eq!(m.requests.load(Ordering::SeqCst), 2);
@@ -330,18 +377,7 @@ fn parallel_refreshes_spend_each_refresh_token_once() {
 
     // Forced refreshes by 8 processes: each one either refreshes with the
     // current token or adopts the one another process just stored.
-    let children: Vec<_> = (0..8)
-        .map(|_| {
-            env.spawn_env(
-                &env.work,
-                &["auth", "refresh", "--force", "--json"],
-                &[("SPEC_KITTY_SERVER_URL", &m.url)],
-            )
-        })
-        .collect();
-    for c in children {
-        assert!(c.wait_with_output().unwrap().status.success());
-    }
+    refresh_race(&env, &m, &["auth", "refresh", "--force", "--json"], 8);
     assert_eq!(
         m.unauthorized.load(Ordering::SeqCst),
         0,
@@ -357,10 +393,10 @@ fn parallel_refreshes_spend_each_refresh_token_once() {
 #[test]
 fn real_401_clears_but_network_and_5xx_keep() {
     let env = TestEnv::new();
-    let ok = mock(Mode::Rotate, Duration::ZERO);
+    let ok = mock(Mode::Rotate);
     login(&env, &ok);
     expire_access(&env);
-    let down = mock(Mode::Always500, Duration::ZERO);
+    let down = mock(Mode::Always500);
     issued_by(&env, &down.url);
     let before = std::fs::read(creds_path(&env)).unwrap();
     let refresh = ["auth", "refresh"];
@@ -384,7 +420,7 @@ fn real_401_clears_but_network_and_5xx_keep() {
     assert!(creds_path(&env).exists());
 
     // A 401 for the token we still hold: the session is over.
-    let reject = mock(Mode::Always401, Duration::ZERO);
+    let reject = mock(Mode::Always401);
     issued_by(&env, &reject.url);
     let out = sk(&env, &reject.url, &refresh);
     assert_eq!(out.status.code(), Some(1));
@@ -395,7 +431,7 @@ fn real_401_clears_but_network_and_5xx_keep() {
 #[test]
 fn lock_timeout_is_a_clear_error() {
     let env = TestEnv::new();
-    let m = mock(Mode::Rotate, Duration::ZERO);
+    let m = mock(Mode::Rotate);
     login(&env, &m);
     expire_access(&env);
     let lock = std::fs::OpenOptions::new()
@@ -424,14 +460,10 @@ fn lock_timeout_is_a_clear_error() {
 #[test]
 fn stale_401_after_rotation_elsewhere_keeps_the_new_tokens() {
     let env = TestEnv::new();
-    let ok = mock(Mode::Rotate, Duration::ZERO);
+    let ok = mock(Mode::Rotate);
     login(&env, &ok);
     expire_access(&env);
-    let m = mock_with(
-        Mode::StaleAfterOutsideRotation,
-        Duration::ZERO,
-        Some(creds_path(&env)),
-    );
+    let m = mock_with(Mode::StaleAfterOutsideRotation, Some(creds_path(&env)));
     issued_by(&env, &m.url);
     let out = sk(&env, &m.url, &["auth", "refresh", "--json"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
@@ -445,10 +477,10 @@ fn stale_401_after_rotation_elsewhere_keeps_the_new_tokens() {
 #[test]
 fn a_server_that_never_answers_times_out_and_keeps_credentials() {
     let env = TestEnv::new();
-    let ok = mock(Mode::Rotate, Duration::ZERO);
+    let ok = mock(Mode::Rotate);
     login(&env, &ok);
     expire_access(&env);
-    let m = mock(Mode::Hang, Duration::ZERO);
+    let m = mock(Mode::Hang);
     issued_by(&env, &m.url);
     let before = std::fs::read(creds_path(&env)).unwrap();
     let out = env
@@ -467,7 +499,7 @@ fn a_server_that_never_answers_times_out_and_keeps_credentials() {
 #[test]
 fn a_corrupt_credentials_file_is_named_and_left_alone() {
     let env = TestEnv::new();
-    let m = mock(Mode::Rotate, Duration::ZERO);
+    let m = mock(Mode::Rotate);
     std::fs::create_dir_all(env.home.join(".spec-kitty")).unwrap();
     for (kind, garbage) in [
         ("bad_toml", "[tokens\naccess = \"a\"\n"),

@@ -94,15 +94,44 @@ fn a_source_file_routed_to_any_driver_still_conflicts_and_is_never_rewritten() {
             "{driver}: the refusal is shown\n{all}"
         );
         assert!(!all.contains("\n{}"), "{all}");
-        if driver != "spec-kitty-event-log" {
-            // git passes the path (%P) to the drivers spec-kitty alone registers.
-            assert!(
-                all.contains(&format!("{file}: not a")),
-                "{driver}: the error names the file\n{all}"
-            );
-            assert!(!all.contains(".merge_file_"), "{driver}: {all}");
-        }
+        // spec-kitty registers every driver with git's path (%P).
+        assert!(
+            all.contains(&format!("{file}: not a")),
+            "{driver}: the error names the file\n{all}"
+        );
+        assert!(!all.contains(".merge_file_"), "{driver}: {all}");
     }
+}
+
+/// A clone where the Python tool registered the event-log driver (its
+/// three-argument form, `spec-kitty` on PATH): our driver still refuses a
+/// foreign file, and its error says git passed no path instead of naming
+/// git's temp file. Our own registration (four arguments) names the file.
+#[test]
+fn the_event_log_driver_takes_the_python_tools_three_argument_registration() {
+    let env = TestEnv::new();
+    let file = "src/main.rs";
+    let dir = hostile_repo(&env, file, "spec-kitty-event-log");
+    env.git(
+        &dir,
+        &[
+            "config",
+            "--local",
+            "merge.spec-kitty-event-log.driver",
+            "spec-kitty merge-driver-event-log %O %A %B",
+        ],
+    );
+    let out = git_with_drivers(&env, &dir, &["merge", "--no-edit", "other"]);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{all}");
+    assert_eq!(fs::read_to_string(dir.join(file)).unwrap(), OURS);
+    assert!(
+        all.contains(
+            "the status event log git is merging (git passed no path): not a status event log"
+        ),
+        "{all}"
+    );
+    assert!(!all.contains(".merge_file_"), "{all}");
 }
 
 #[test]
@@ -155,6 +184,19 @@ fn each_driver_refuses_input_of_another_format_and_leaves_ours_untouched() {
                 stderr(&out)
             );
         }
+        // Called with three arguments (no %P), the refusal says git passed no
+        // path and names no temp file.
+        for (name, t) in ["base", "ours", "theirs"].iter().zip([good, bad, good]) {
+            fs::write(dir.join(name), t).unwrap();
+        }
+        let out = env.run(&dir, &[cmd, "base", "ours", "theirs"]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {}", stderr(&out));
+        assert_eq!(fs::read_to_string(dir.join("ours")).unwrap(), bad);
+        assert!(
+            stderr(&out).contains("git is merging (git passed no path): not a"),
+            "{cmd}: {}",
+            stderr(&out)
+        );
     }
     // Its own format still merges (and the path argument is optional, as the
     // reference registers the event-log driver with `%O %A %B`).
@@ -188,7 +230,7 @@ fn the_drivers_are_registered_by_the_binarys_absolute_path_with_a_fallback() {
     assert!(
         cfg.contains(&format!(
             "merge.spec-kitty-event-log.driver {}\n",
-            crate::common::driver_command("merge-driver-event-log %O %A %B")
+            crate::common::event_log_driver_command()
         )),
         "{cfg}"
     );
@@ -224,5 +266,63 @@ fn the_drivers_are_registered_by_the_binarys_absolute_path_with_a_fallback() {
     assert_eq!(
         cfg.trim(),
         crate::common::driver_command("merge-driver-wp %O %A %B %P")
+    );
+}
+
+/// The registered event-log command runs the registered binary with git's
+/// path (`%P`), and, when that binary is gone, `spec-kitty` on PATH with the
+/// reference's three arguments only (the Python tool's driver takes no
+/// fourth). Fake binaries record the arguments they get.
+#[test]
+fn the_event_log_fallback_passes_the_references_three_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let dir = env.work.join("fallback");
+    let bin_dir = dir.join("bin");
+    fs::create_dir_all(&bin_dir).unwrap();
+    let fake = |path: &Path, log: &str| {
+        fs::write(path, format!("#!/bin/sh\nprintf '%s|' \"$@\" > {log}\n")).unwrap();
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let registered = dir.join("registered-spec-kitty");
+    fake(&registered, "registered.args");
+    fake(&bin_dir.join("spec-kitty"), "on-path.args");
+    let real = fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
+    let command = crate::common::event_log_driver_command().replace(
+        &format!("sk='{}'", real.display()),
+        &format!("sk='{}'", registered.display()),
+    );
+    assert_ne!(command, crate::common::event_log_driver_command());
+    // git replaces the placeholders with shell-quoted paths.
+    let line = command
+        .replace("%O", "'.merge_file_O'")
+        .replace("%A", "'.merge_file_A'")
+        .replace("%B", "'.merge_file_B'")
+        .replace("%P", "'kitty-specs/001-x/status.events.jsonl'");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = || {
+        let st = std::process::Command::new("sh")
+            .args(["-c", &line])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    run();
+    assert_eq!(
+        fs::read_to_string(dir.join("registered.args")).unwrap(),
+        "merge-driver-event-log|.merge_file_O|.merge_file_A|.merge_file_B|kitty-specs/001-x/status.events.jsonl|"
+    );
+    assert!(!dir.join("on-path.args").exists());
+    fs::remove_file(&registered).unwrap();
+    run();
+    assert_eq!(
+        fs::read_to_string(dir.join("on-path.args")).unwrap(),
+        "merge-driver-event-log|.merge_file_O|.merge_file_A|.merge_file_B|"
     );
 }

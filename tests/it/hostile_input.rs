@@ -516,13 +516,29 @@ fn deeply_nested_project_files_are_refused_in_linear_time() {
         text.push_str(&deep);
         fs::write(&p, text).unwrap();
     }
+    // Bounded by CPU time, not the wall clock (a loaded machine never makes
+    // it fail): the process may use 20 CPU seconds, then SIGXCPU kills it.
     let timed = |args: &[&str]| {
-        let start = std::time::Instant::now();
-        let out = env.run(&root, args);
-        let took = start.elapsed();
-        assert!(
-            took < std::time::Duration::from_secs(20),
-            "{args:?} took {took:?} on a 100 KB nested file"
+        use std::os::unix::process::{CommandExt, ExitStatusExt};
+        let mut cmd = env.std_cmd(&root, args);
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 20,
+                    rlim_max: 20,
+                };
+                if libc::setrlimit(libc::RLIMIT_CPU, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let out = cmd.output().unwrap();
+        assert_ne!(
+            out.status.signal(),
+            Some(libc::SIGXCPU),
+            "{args:?} used 20 CPU seconds on a 100 KB nested file"
         );
         out
     };

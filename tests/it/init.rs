@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::common::snap::{assert_out, assert_run};
-use crate::common::{stderr, stdout, TestEnv};
+use crate::common::{hold_and_contend, stderr, stdout, TestEnv};
 
 const ALL_AGENTS: [&str; 13] = [
     "copilot",
@@ -573,38 +573,34 @@ fn upgrade_brings_metadata_and_commands_to_this_version() {
     assert_home_empty(&env);
 }
 
-/// Six inits with different agents race on one directory. Under the project
-/// set-up lock each sees the others' results, so every agent ends up in
-/// config.yaml and the manifest. `SPEC_KITTY_TEST_INIT_RACE_MS` widens the
-/// read-then-write window; without the lock this test loses agents.
+/// Six inits with different agents race on one directory. The first is held
+/// inside the project set-up lock, between reading the project and writing it
+/// (pause point `init-before-write`); the five others start and each waits for
+/// that lock before the first goes on. Under the lock each sees the others'
+/// results, so every agent ends up in config.yaml and the manifest; without
+/// it the others would not wait (the test fails) and agents would be lost.
 #[test]
 fn parallel_inits_lose_no_agent() {
     let env = TestEnv::new();
     let dir = env.work.join("race");
     fs::create_dir_all(&dir).unwrap();
     let agents = ["codex", "claude", "gemini", "cursor", "qwen", "roo"];
-    let children: Vec<_> = agents
-        .iter()
-        .map(|a| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"));
-            cmd.current_dir(&dir)
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", &env.home)
-                .env("SPEC_KITTY_TEST_INIT_RACE_MS", "40")
-                .args(["init", ".", "--ai", a, "--yes", "--json"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().unwrap()
-        })
-        .collect();
+    let init = |a: &str| -> Vec<String> {
+        ["init", ".", "--ai", a, "--yes", "--json"]
+            .map(str::to_string)
+            .to_vec()
+    };
+    let others: Vec<Vec<String>> = agents[1..].iter().map(|a| init(a)).collect();
+    let first: Vec<String> = init(agents[0]);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let outs = hold_and_contend(&env, &dir, &first, "init-before-write", &others);
     let mut first_runs = 0;
-    for c in children {
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
+    for (i, out) in outs.iter().enumerate() {
+        assert!(out.status.success(), "{}", stderr(out));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         if v["already_initialized"] == false {
             first_runs += 1;
+            assert_eq!(i, 0, "the held run set the project up");
         }
     }
     assert_eq!(first_runs, 1, "exactly one run may set the project up");

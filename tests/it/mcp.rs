@@ -586,26 +586,26 @@ fn stdout_carries_only_protocol_and_eof_or_sigterm_end_cleanly() {
 
 /// SIGTERM while a tool call is running: the operation finishes and is
 /// answered before the server exits (nothing half-done, the client not left
-/// waiting). The status move pauses between reading and appending the log (a
-/// test hook), and the signal is sent once the server has logged the call.
+/// waiting). The status move is held between reading and appending the log
+/// (pause point `status-before-append`); the signal is sent while it is held,
+/// and the move is let go once the server has logged the signal.
 #[test]
 fn sigterm_waits_for_a_running_operation() {
     let env = TestEnv::new();
     let root = orch_mission(&env);
-    let mut c = Client::start_env(
-        &env,
-        &root,
-        &["mcp"],
-        &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "800")],
-    );
+    let hold = crate::common::Pause::at("status-before-append");
+    let (k, v) = hold.var();
+    let mut c = Client::start_env(&env, &root, &["mcp"], &[(k, &v)]);
     c.initialize("2025-11-25");
     c.send(&json!({"jsonrpc": "2.0", "id": 77, "method": "tools/call", "params": {
         "name": "transition",
         "arguments": {"mission": "001-demo", "wp": "WP01", "to": "blocked", "actor": "orch", "note": "waiting on a decision"},
     }}));
-    c.wait_log("tool transition");
+    hold.reached(&mut c.child);
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(c.child.id() as i32, libc::SIGTERM) }, 0);
+    c.wait_log("SIGTERM received");
+    hold.go();
     let r = c.wait_for("the running call's answer", |v| v["id"] == 77);
     assert_eq!(r["result"]["isError"], false, "{r}");
     let (status, err) = c.exit_log();

@@ -113,7 +113,7 @@ fn init_in_a_git_repository_registers_the_drivers_once() {
         "merge.spec-kitty-event-log.name Spec Kitty event log union merge".to_string(),
         format!(
             "merge.spec-kitty-event-log.driver {}",
-            dc("merge-driver-event-log %O %A %B")
+            crate::common::event_log_driver_command()
         ),
         format!(
             "merge.spec-kitty-status-json.driver {}",

@@ -1,7 +1,7 @@
 //! `agent mission create`, selectors, identity, concurrency.
 
 use crate::common::snap::assert_run;
-use crate::common::{stderr, stdout, TestEnv};
+use crate::common::{hold_and_contend, stderr, stdout, TestEnv};
 
 #[test]
 fn create_json_is_one_object_with_ulid() {
@@ -53,38 +53,33 @@ fn bad_slug_and_duplicate_are_clear_errors() {
 }
 
 /// 16 processes create missions at once; each must get its own number and ULID
-/// and see no half-written mission. `SPEC_KITTY_TEST_CREATE_RACE_MS` widens the
-/// window between numbering and publishing, so without the lock this test fails.
+/// and see no half-written mission. The first is held after numbering and
+/// staging its mission, before publishing it (pause point
+/// `create-before-publish`, under the numbering lock); the 15 others start
+/// and each waits for that lock before it goes on. Without the lock they would
+/// not wait (the test fails) and would take the held one's number.
 fn parallel_create_round(env: &TestEnv, p: &std::path::Path, round: usize) {
-    let children: Vec<_> = (0..16)
-        .map(|i| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("spec-kitty"));
-            cmd.current_dir(p)
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", &env.home)
-                .env("SPEC_KITTY_TEST_CREATE_RACE_MS", "5")
-                .args([
-                    "agent",
-                    "mission",
-                    "create",
-                    &format!("r{round}-m{i}"),
-                    "--json",
-                ])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().unwrap()
-        })
-        .collect();
+    let create = |i: usize| -> Vec<String> {
+        vec![
+            "agent".into(),
+            "mission".into(),
+            "create".into(),
+            format!("r{round}-m{i}"),
+            "--json".into(),
+        ]
+    };
+    let first = create(0);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let others: Vec<Vec<String>> = (1..16).map(create).collect();
+    let outs = hold_and_contend(env, p, &first, "create-before-publish", &others);
     let mut numbers = std::collections::HashSet::new();
     let mut ids = std::collections::HashSet::new();
-    for c in children {
-        let out = c.wait_with_output().unwrap();
+    for out in &outs {
         assert!(
             out.status.success(),
             "create failed: {}{}",
-            stdout(&out),
-            stderr(&out)
+            stdout(out),
+            stderr(out)
         );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(

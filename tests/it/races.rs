@@ -334,6 +334,67 @@ fn auto_commit_killed_holding_the_ref_lock_is_recovered_a_foreign_lock_fails_lou
     }
 }
 
+/// auto_commit killed after its commit moved the branch and before the
+/// main checkout's index followed (crash step `commit-ref-moved`): the index
+/// still holds the old versions, which read as staged changes reverting the
+/// commit, and every later auto_commit refused them ("commit or unstage
+/// them": committing them would have undone the move). The next command
+/// proves them the kill's (the intent record of a dead process, entries
+/// equal to the old tip's), brings the index along and commits for real.
+#[test]
+fn auto_commit_killed_before_the_index_followed_is_caught_up() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::planning("WP01", "Notes", "kitty-specs/{slug}/notes.md", &[]),
+        WpDef::planning("WP02", "More", "kitty-specs/{slug}/more.md", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    enable_auto_commit(&env, &root);
+    let before = head(&env, &root);
+    let o = env
+        .sk(&root, &move_args(&m.slug, "claimed"))
+        .env("SPEC_KITTY_TEST_CRASH", "commit-ref-moved")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), None, "killed by the hook: {}", stderr(&o));
+    let moved = head(&env, &root);
+    assert_ne!(moved, before, "the kill came after the branch moved");
+    let staged = env.git(&root, &["diff", "--cached", "--name-only"]);
+    assert!(
+        staged.contains("WP01"),
+        "the kill left the index behind: {staged:?}"
+    );
+
+    // The next command moves another WP: WP01's file is not among its files.
+    let mut args = move_args(&m.slug, "claimed");
+    args[3] = "WP02";
+    let o = env.run(&root, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^"]).trim(), moved);
+    assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
+    let wp1 = env.git(&root, &["show", &format!("HEAD:{}", rel_wp1(&root, &m))]);
+    assert!(wp1.contains("Moved to claimed"), "{wp1}");
+}
+
+/// WP01's file, relative to the project root.
+fn rel_wp1(root: &Path, m: &MissionInfo) -> String {
+    let dir = m.dir.join("tasks");
+    let f = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("WP01-"))
+        .unwrap()
+        .path();
+    let root = fs::canonicalize(root).unwrap();
+    fs::canonicalize(f)
+        .unwrap()
+        .strip_prefix(&root)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// An atomic write killed between its temp file and the rename leaves
 /// `.<name>.<pid>.<n>.tmp` in the mission directory: the next command removes
 /// it (its process is dead), and no commit (record, auto_commit) ever takes a

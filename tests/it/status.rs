@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::flow::{move_task, Flow};
 use crate::common::snap::assert_run;
-use crate::common::{stderr, stdout, TestEnv};
+use crate::common::{hold_and_contend, stderr, stdout, TestEnv};
 
 /// A finalized mission `001-m` with `n` independent code WPs.
 fn mission(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
@@ -257,34 +257,37 @@ fn board_shows_dependencies_progress_and_ready() {
     assert!(wp2.contains("user – waiting on alpha"), "{wp2}");
 }
 
+/// 16 moves of one mission's WPs at once, twice: the first is held between
+/// reading the event log and appending to it (pause point
+/// `status-before-append`, under the status lock) while the 15 others start
+/// and each waits for that lock; then all land. Every event is in the log and
+/// status.json matches it; without the lock the others would not wait (the
+/// test fails) and events would be lost.
 #[test]
 fn parallel_moves_all_land_and_snapshot_matches_log() {
     let env = TestEnv::new();
     let (root, dir) = mission(&env, 16);
     for round in ["claimed", "in_progress"] {
-        let children: Vec<_> = (1..=16)
-            .map(|i| {
-                env.spawn_env(
-                    &root,
-                    &[
-                        "agent",
-                        "tasks",
-                        "move-task",
-                        &format!("WP{i:02}"),
-                        "--to",
-                        round,
-                        "--agent",
-                        "a",
-                        "--mission",
-                        "m",
-                    ],
-                    // Widen the read-to-write gap so a missing lock shows up every time.
-                    &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "20")],
-                )
-            })
-            .collect();
-        for c in children {
-            let out = c.wait_with_output().unwrap();
+        let mv = |i: usize| -> Vec<String> {
+            [
+                "agent",
+                "tasks",
+                "move-task",
+                &format!("WP{i:02}"),
+                "--to",
+                round,
+                "--agent",
+                "a",
+                "--mission",
+                "m",
+            ]
+            .map(str::to_string)
+            .to_vec()
+        };
+        let first = mv(1);
+        let first: Vec<&str> = first.iter().map(String::as_str).collect();
+        let others: Vec<Vec<String>> = (2..=16).map(mv).collect();
+        for out in hold_and_contend(&env, &root, &first, "status-before-append", &others) {
             assert!(
                 out.status.success(),
                 "{}",

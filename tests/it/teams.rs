@@ -389,7 +389,8 @@ fn the_registered_drivers_run_without_spec_kitty_on_path() {
     let driver = b.git(&["config", "--get", "merge.spec-kitty-event-log.driver"]);
     let bin = fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
     assert!(
-        driver.contains(&format!("'{}'", bin.display())) && driver.contains("sk=spec-kitty"),
+        driver.contains(&format!("'{}'", bin.display()))
+            && driver.contains("else spec-kitty merge-driver-event-log %O %A %B;"),
         "the driver names the running binary, with a fallback: {driver}"
     );
     b.ok(&["agent", "mission", "record", "--mission", "demo"]);

@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::common::flow::{move_task, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
-    three_wps, write, write_mission, MissionInfo, TestEnv, WpDef, PLAN_MARKER, SPEC_MARKER,
+    hold_and_contend, three_wps, write, write_mission, MissionInfo, TestEnv, WpDef, PLAN_MARKER,
+    SPEC_MARKER,
 };
 
 /// `spec-kitty ARGS` in `dir` is refused (exit 1); its message is snapshot `name`.
@@ -1118,20 +1119,30 @@ fn planning_mission(env: &TestEnv, n: usize) -> (PathBuf, MissionInfo) {
     env.finalized_mission(&wps)
 }
 
+/// `agents` agents run `agent action implement` (for `wp`, or the next ready
+/// WP) at once: the first is held inside its claim, between reading the event
+/// log and appending to it (under the status lock), while every other one
+/// starts and waits for that lock ([`hold_and_contend`]).
 fn parallel_implement(env: &TestEnv, root: &Path, wp: Option<&str>, agents: usize) -> Vec<Output> {
-    let children: Vec<_> = (0..agents)
-        .map(|i| {
-            let agent = format!("agent{i}");
-            let mut args = vec!["agent", "action", "implement"];
-            args.extend(wp);
-            args.extend(["--mission", "demo", "--agent", agent.as_str(), "--json"]);
-            env.spawn_env(root, &args, &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "30")])
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect()
+    let args = |i: usize| -> Vec<String> {
+        let mut args: Vec<String> = ["agent", "action", "implement"].map(String::from).to_vec();
+        args.extend(wp.map(String::from));
+        args.extend(
+            [
+                "--mission",
+                "demo",
+                "--agent",
+                &format!("agent{i}"),
+                "--json",
+            ]
+            .map(String::from),
+        );
+        args
+    };
+    let first = args(0);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let others: Vec<Vec<String>> = (1..agents).map(args).collect();
+    hold_and_contend(env, root, &first, "status-before-append", &others)
 }
 
 #[test]
@@ -1176,31 +1187,28 @@ fn parallel_agents_never_share_a_claim() {
     let text = fs::read_to_string(m.dir.join("tasks/WP01-notes-1.md")).unwrap();
     assert!(text.contains(&format!("agent: {winner}")), "{text}");
 
-    // Four reviewers for one WP in for_review: one takes it, the others find nothing.
+    // Four reviewers for one WP in for_review: one takes it, the others find
+    // nothing. The first is held inside its take-over, the others wait for it.
     Flow::new(&env, &root, &m.slug).submit("WP01", winner);
-    let children: Vec<_> = (0..4)
-        .map(|i| {
-            let agent = format!("reviewer{i}");
-            env.spawn_env(
-                &root,
-                &[
-                    "agent",
-                    "action",
-                    "review",
-                    "--mission",
-                    "demo",
-                    "--agent",
-                    &agent,
-                    "--json",
-                ],
-                &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "30")],
-            )
-        })
-        .collect();
-    let outs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let review = |i: usize| -> Vec<String> {
+        [
+            "agent",
+            "action",
+            "review",
+            "--mission",
+            "demo",
+            "--agent",
+            &format!("reviewer{i}"),
+            "--json",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let first = review(0);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let others: Vec<Vec<String>> = (1..4).map(review).collect();
+    let outs = hold_and_contend(&env, &root, &first, "status-before-append", &others);
+    assert!(outs[0].status.success(), "the held reviewer takes it");
     assert_eq!(outs.iter().filter(|o| o.status.success()).count(), 1);
     for o in outs.iter().filter(|o| !o.status.success()) {
         let e: Value = serde_json::from_slice(&o.stdout).unwrap();

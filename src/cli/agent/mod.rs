@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod branch_context;
+pub mod config;
 pub mod context;
 pub mod delete;
 pub mod merge;
@@ -14,6 +15,7 @@ pub mod status;
 pub mod taskgraph;
 pub mod tasks;
 pub mod tasks_status;
+pub mod tests_cmd;
 
 use clap::Subcommand;
 
@@ -41,6 +43,12 @@ pub enum AgentCommand {
     /// Release tooling: prep, validate
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// The project's agents: list, add, remove, status, sync, set
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Test-related commands: stale-check
+    #[command(subcommand)]
+    Tests(tests_cmd::TestsCommand),
     /// Same as `spec-kitty auth`
     #[command(subcommand)]
     Auth(super::auth::AuthCommand),
@@ -59,7 +67,9 @@ impl AgentCommand {
             AgentCommand::Context(_)
             | AgentCommand::Status(_)
             | AgentCommand::Release(_)
+            | AgentCommand::Config(_)
             | AgentCommand::Auth(_)
+            | AgentCommand::Tests(_)
             | AgentCommand::CheckPrerequisites(_) => None,
         }
     }
@@ -73,6 +83,8 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Context(c) => context::run(ctx, c),
         AgentCommand::Status(c) => status::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
+        AgentCommand::Config(c) => config::run(ctx, c),
+        AgentCommand::Tests(c) => tests_cmd::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
         AgentCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
     }

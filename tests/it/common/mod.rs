@@ -18,7 +18,7 @@ pub struct TestEnv {
     pub home: PathBuf,
     /// Where tests build their projects.
     pub work: PathBuf,
-    gitconfig: PathBuf,
+    pub gitconfig: PathBuf,
 }
 
 impl TestEnv {
@@ -600,12 +600,64 @@ impl Pause {
     }
 }
 
+/// A lock test with real processes and no sleep: `first` runs until it is
+/// held at pause point `point` (inside the window its lock guards), then each
+/// of `others` starts and runs until it finds a lock held and waits for it
+/// (`lock-busy`); only then is `first` let go. Without the lock an other would
+/// finish without waiting, and [`Pause::reached`] fails the test. Returns every
+/// output, `first`'s first.
+pub fn hold_and_contend(
+    env: &TestEnv,
+    dir: &Path,
+    first: &[&str],
+    point: &'static str,
+    others: &[Vec<String>],
+) -> Vec<Output> {
+    let hold = Pause::at(point);
+    let (k, v) = hold.var();
+    let mut a = env.spawn_env(dir, first, &[(k, &v)]);
+    hold.reached(&mut a);
+    let mut children = vec![a];
+    // Kept until every process ended: a waiter may still be checking its go.
+    let mut waiting = Vec::new();
+    for args in others {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Each waiter says where it waits; its go is there already.
+        let busy = Pause::at("lock-busy");
+        busy.go();
+        let (k, v) = busy.var();
+        let mut b = env.spawn_env(dir, &args, &[(k, &v)]);
+        busy.reached(&mut b);
+        children.push(b);
+        waiting.push(busy);
+    }
+    hold.go();
+    let outs = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    drop(waiting);
+    outs
+}
+
 /// `merge.<driver>.driver` as spec-kitty registers it: the built binary by
 /// its absolute path, falling back to `spec-kitty` on PATH.
 pub fn driver_command(args: &str) -> String {
     let bin = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
     format!(
         "sk='{}'; [ -x \"$sk\" ] || sk=spec-kitty; \"$sk\" {args}",
+        bin.display()
+    )
+}
+
+/// `merge.spec-kitty-event-log.driver` as spec-kitty registers it: the built
+/// binary by its absolute path with git's path (`%P`), falling back to
+/// `spec-kitty` on PATH with the reference's three arguments (the Python
+/// tool's driver takes no fourth).
+pub fn event_log_driver_command() -> String {
+    let bin = std::fs::canonicalize(assert_cmd::cargo::cargo_bin("spec-kitty")).unwrap();
+    format!(
+        "sk='{}'; if [ -x \"$sk\" ]; then \"$sk\" merge-driver-event-log %O %A %B %P; else spec-kitty merge-driver-event-log %O %A %B; fi",
         bin.display()
     )
 }
