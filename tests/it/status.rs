@@ -721,7 +721,7 @@ fn parallel_writers_and_readers_agree_with_a_full_fold() {
     let (root, _dir) = mission(&env, 8);
     let mut children: Vec<_> = (1..=8)
         .map(|i| {
-            env.spawn_env(
+            env.spawn(
                 &root,
                 &[
                     "agent",
@@ -735,7 +735,6 @@ fn parallel_writers_and_readers_agree_with_a_full_fold() {
                     "--mission",
                     "m",
                 ],
-                &[("SPEC_KITTY_TEST_STATUS_RACE_MS", "10")],
             )
         })
         .collect();
