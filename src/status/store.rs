@@ -622,12 +622,13 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
                 newlines = i;
                 let line = raw.strip_suffix('\r').unwrap_or(raw);
                 if !line.bytes().all(|b| b.is_ascii_whitespace()) {
-                    // bounds: one line of the append-only log, at most
-                    // MAX_EVENT_LINE bytes (and serde_json's depth limit).
-                    take(
-                        i,
-                        parse_line(line.as_bytes(), || serde_json::from_str::<T>(line)),
-                    );
+                    // One line of the append-only log, at most MAX_EVENT_LINE
+                    // bytes (and serde_json's depth limit).
+                    let parsed = parse_line(line.as_bytes(), || {
+                        // bounds: one log line, capped by parse_line.
+                        serde_json::from_str::<T>(line)
+                    });
+                    take(i, parsed);
                 }
             }
         }
