@@ -225,7 +225,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // document under --json), never as Rust's abort message and exit 101.
     let panicked = output::catch_panics();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let hook = state::before(&ctx, subcommand_path(&matches), cli.command.writes());
+        let hook = match state::before(&ctx, subcommand_path(&matches), cli.command.writes()) {
+            Ok(hook) => hook,
+            Err(e) => return Err(AfterError::Command(e)),
+        };
         let result = run(&ctx, cli.command);
         match (result, hook) {
             // The command's own output (its one JSON document under --json)

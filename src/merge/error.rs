@@ -189,40 +189,14 @@ pub enum MergeError {
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-impl From<crate::mission::MissionError> for MergeError {
-    fn from(e: crate::mission::MissionError) -> Self {
-        MergeError::Mission(Box::new(e))
-    }
-}
+crate::error::wraps!(MergeError {
+    Mission(crate::mission::MissionError),
+    Workspace(crate::workspace::WorkspaceError),
+});
 
 impl From<git2::Error> for MergeError {
     fn from(e: git2::Error) -> Self {
         MergeError::Git(e.into())
-    }
-}
-
-impl From<crate::workspace::WorkspaceError> for MergeError {
-    fn from(e: crate::workspace::WorkspaceError) -> Self {
-        MergeError::Workspace(Box::new(e))
-    }
-}
-
-impl MergeError {
-    /// The error of another module this one only carries.
-    fn wrapped(&self) -> Option<&dyn Diagnose> {
-        Some(match self {
-            MergeError::Git(e) => e,
-            MergeError::Resumable { inner, .. } => inner.as_ref(),
-            MergeError::Fs(e) => e,
-            MergeError::Lock(e) => e,
-            MergeError::Status(e) => e,
-            MergeError::Confine(e) => e,
-            MergeError::Lanes(e) => e,
-            MergeError::Tasks(e) => e,
-            MergeError::Mission(e) => e.as_ref(),
-            MergeError::Workspace(e) => e.as_ref(),
-            _ => return None,
-        })
     }
 }
 
@@ -279,6 +253,23 @@ pub(crate) fn in_progress_hint(slug: &str, phase: Phase) -> String {
 }
 
 impl Diagnose for MergeError {
+    /// The error of another module this one only carries.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
+            MergeError::Git(e) => e,
+            MergeError::Resumable { inner, .. } => inner.as_ref(),
+            MergeError::Fs(e) => e,
+            MergeError::Lock(e) => e,
+            MergeError::Status(e) => e,
+            MergeError::Confine(e) => e,
+            MergeError::Lanes(e) => e,
+            MergeError::Tasks(e) => e,
+            MergeError::Mission(e) => e.as_ref(),
+            MergeError::Workspace(e) => e.as_ref(),
+            _ => return None,
+        })
+    }
+
     fn kind(&self) -> Kind {
         match self {
             MergeError::BadCommitId { .. }

@@ -155,3 +155,58 @@ fn summary(project: &Project, mission: &Mission) -> Result<AcceptSummary> {
         path_violations: Vec::new(),
     })
 }
+
+/// What to do once the gates ran: merge (dry run first), or, with `pr`, which
+/// branches to push for pull requests as the repository stands.
+pub fn next_step(project: &Project, mission: &Mission, report: &AcceptReport, pr: bool) -> String {
+    if pr {
+        pr_next_step(project, mission, report)
+    } else {
+        format!(
+            "`spec-kitty merge --mission {} --dry-run`, then without --dry-run",
+            report.mission_slug
+        )
+    }
+}
+
+/// What to push for a pull request, as the repository stands: the mission
+/// branch only once `merge` has made it; until then the accepted lane
+/// branches, in dependency order (each holds the lanes it builds on).
+fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> String {
+    let slug = &report.mission_slug;
+    let lanes = crate::lanes::LanesManifest::for_mission(mission)
+        .ok()
+        .flatten();
+    let target = merge::target_branch(mission, lanes.as_ref());
+    let dry_run = format!("`spec-kitty merge --mission {slug} --dry-run` lists conflicts first");
+    let branch = mission.mission_branch();
+    let repo = merge::open_repo(project).ok();
+    let exists = repo
+        .as_ref()
+        .is_some_and(|repo| merge::branch_tip(repo, &branch).is_some());
+    if exists {
+        return format!("push {branch} and open a pull request into {target} ({dry_run})");
+    }
+    let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
+    if lane_branches.is_empty() {
+        // Every WP ran in the main checkout: its work is on the branch there.
+        let current = repo.as_ref().and_then(|r| {
+            r.head()
+                .ok()
+                .filter(|h| h.is_branch())
+                .and_then(|h| h.shorthand().map(str::to_string))
+        });
+        return match current {
+            Some(c) if c != target => format!(
+                "every work package ran in the main checkout: push {c} and open a pull request into {target}"
+            ),
+            _ => format!(
+                "no lane branch to push: every work package ran in the main checkout on {target}; `spec-kitty merge --mission {slug}` records the mission"
+            ),
+        };
+    }
+    format!(
+        "push {} and open a pull request into {target} for each, in that order ({dry_run}); {branch} does not exist until `spec-kitty merge` creates it",
+        lane_branches.join(", ")
+    )
+}

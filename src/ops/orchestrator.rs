@@ -217,6 +217,12 @@ impl From<crate::tasks_md::TasksError> for OrchError {
     }
 }
 
+impl From<crate::config::ConfigError> for OrchError {
+    fn from(e: crate::config::ConfigError) -> OrchError {
+        OrchError::new(ErrorCode::PreflightFailed, describe(&e))
+    }
+}
+
 impl From<crate::lanes::LanesError> for OrchError {
     fn from(e: crate::lanes::LanesError) -> OrchError {
         OrchError::new(ErrorCode::MissionNotReady, describe(&e))

@@ -140,7 +140,7 @@ fn inspect(project: &Project, path: &Path, branch: &str) -> Existing {
             .head()
             .ok()
             .and_then(|h| h.target())
-            .map(|o| o.to_string()[..12].to_string())
+            .map(|o| crate::git::short12(&o.to_string()).to_string())
             .unwrap_or_default();
         return Existing::Detached(at);
     }

@@ -247,13 +247,8 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         }
     }
     let all_passed = report.gates.iter().all(|g| g.passed);
-    let next_step = match args.mode {
-        AcceptMode::Pr => pr_next_step(project, &mission, &report),
-        _ => format!(
-            "`spec-kitty merge --mission {} --dry-run`, then without --dry-run",
-            report.mission_slug
-        ),
-    };
+    let next_step =
+        crate::ops::accept::next_step(project, &mission, &report, args.mode == AcceptMode::Pr);
     // Exit 0: accepted, a report-only run whose gates pass, or --allow-fail.
     if report.accepted || all_passed || args.allow_fail {
         if ctx.json {
@@ -303,52 +298,6 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
 }
 
 /// The reference's accept keys (see `cli::compat`).
-/// What to push for a pull request, as the repository stands: the mission
-/// branch only once `merge` has made it; until then the accepted lane
-/// branches, in dependency order (each holds the lanes it builds on).
-fn pr_next_step(
-    project: &crate::project::Project,
-    mission: &crate::mission::Mission,
-    report: &merge::AcceptReport,
-) -> String {
-    let slug = &report.mission_slug;
-    let lanes = crate::lanes::LanesManifest::for_mission(mission)
-        .ok()
-        .flatten();
-    let target = merge::target_branch(mission, lanes.as_ref());
-    let dry_run = format!("`spec-kitty merge --mission {slug} --dry-run` lists conflicts first");
-    let branch = mission.mission_branch();
-    let repo = merge::open_repo(project).ok();
-    let exists = repo
-        .as_ref()
-        .is_some_and(|repo| merge::branch_tip(repo, &branch).is_some());
-    if exists {
-        return format!("push {branch} and open a pull request into {target} ({dry_run})");
-    }
-    let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
-    if lane_branches.is_empty() {
-        // Every WP ran in the main checkout: its work is on the branch there.
-        let current = repo.as_ref().and_then(|r| {
-            r.head()
-                .ok()
-                .filter(|h| h.is_branch())
-                .and_then(|h| h.shorthand().map(str::to_string))
-        });
-        return match current {
-            Some(c) if c != target => format!(
-                "every work package ran in the main checkout: push {c} and open a pull request into {target}"
-            ),
-            _ => format!(
-                "no lane branch to push: every work package ran in the main checkout on {target}; `spec-kitty merge --mission {slug}` records the mission"
-            ),
-        };
-    }
-    format!(
-        "push {} and open a pull request into {target} for each, in that order ({dry_run}); {branch} does not exist until `spec-kitty merge` creates it",
-        lane_branches.join(", ")
-    )
-}
-
 fn compat_accept_keys(
     r: &merge::AcceptReport,
     summary: &crate::ops::accept::AcceptSummary,
