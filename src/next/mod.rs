@@ -7,6 +7,7 @@
 //! work → carry on with it; everything approved → accept; accepted → merge;
 //! everything done → terminal.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,7 +19,7 @@ use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::transitions::{self, Guard, Role as Who};
-use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
+use crate::status::{Lane, Roles, Snapshot, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
@@ -478,9 +479,15 @@ fn planning_step(
 /// WP's lane waits for is the lifecycle table's answer (`transitions`).
 struct Board<'a> {
     files: Vec<wp::WpFile>,
-    events: Vec<StatusEvent>,
+    /// Who claimed (implemented) and who took the review of each WP.
+    roles: BTreeMap<String, Roles>,
     snap: Snapshot,
     agent: Option<&'a str>,
+    /// The whole log, read only when a question needs more than the fold
+    /// keeps (everyone who implemented a WP, a review that sent it back) and
+    /// only for a WP that was ever reviewed or waits for one.
+    events: std::cell::OnceCell<Vec<crate::status::StatusEvent>>,
+    store: StatusStore,
 }
 
 impl<'a> Board<'a> {
@@ -490,17 +497,38 @@ impl<'a> Board<'a> {
         files: Vec<wp::WpFile>,
         agent: Option<&'a str>,
     ) -> Result<Self> {
-        let events = StatusStore::for_mission(project, mission)
-            .read()
-            .map_err(NextError::Status)?
-            .events;
-        let snap = crate::status::reduce(&events);
+        // The incrementally maintained fold: no event is held, only what each
+        // WP's state and roles need.
+        let store = StatusStore::for_mission(project, mission);
+        let (snap, _, roles) = store.snapshot_with_roles().map_err(NextError::Status)?;
         Ok(Board {
             files,
-            events,
+            roles,
             snap,
             agent,
+            events: std::cell::OnceCell::new(),
+            store,
         })
+    }
+
+    /// The log's events, read once on first need. The log was read for the
+    /// fold a moment ago; should this read fail, no events means no rework
+    /// routing, and [`Board::implementers`] still has the fold's claimant.
+    fn events(&self) -> &[crate::status::StatusEvent] {
+        self.events
+            .get_or_init(|| self.store.read().map(|l| l.events).unwrap_or_default())
+    }
+
+    /// Everyone who implemented `id` ([`crate::status::work::implementers`]),
+    /// the fold's latest claimant always among them.
+    fn implementers(&self, id: &str) -> Vec<String> {
+        let mut all = crate::status::work::implementers(self.events(), id);
+        if let Some(c) = self.claimant(id) {
+            if !all.iter().any(|a| a == c) {
+                all.push(c.to_string());
+            }
+        }
+        all
     }
 
     fn lane(&self, id: &str) -> Lane {
@@ -512,6 +540,11 @@ impl<'a> Board<'a> {
     fn offers(&self, f: &wp::WpFile, guard: Guard, who: Option<Who>) -> bool {
         transitions::offered(self.lane(&f.id), guard)
             .is_some_and(|r| who.is_none_or(|w| r.role == w))
+    }
+
+    /// The actor of the WP's latest claim ([`crate::status::work::claimant`]).
+    fn claimant(&self, id: &str) -> Option<&str> {
+        self.roles.get(id).and_then(|r| r.implementer.as_deref())
     }
 
     fn is_asker(&self, name: Option<&str>) -> bool {
@@ -557,8 +590,10 @@ impl<'a> Board<'a> {
     /// Who a sent-back WP waits for: its implementer (the latest claimant),
     /// while the review that sent it back waits for its rework.
     fn rework_owner(&self, f: &wp::WpFile) -> Option<(String, crate::status::work::SentBack)> {
-        let sent = crate::status::work::changes_requested(&self.events, &f.id)?;
-        let who = crate::status::work::claimant(&self.events, &f.id)
+        // Never reviewed: nothing can have sent it back (no log read).
+        self.roles.get(&f.id)?.reviewer.as_ref()?;
+        let sent = crate::status::work::changes_requested(self.events(), &f.id)?;
+        let who = crate::status::work::claimant(self.events(), &f.id)
             .filter(|c| !c.trim().is_empty() && c != "implement-command")?;
         Some((who, sent))
     }
@@ -580,7 +615,8 @@ impl<'a> Board<'a> {
     fn waiting_review(&self) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::ReviewClaim, Some(Who::Reviewer))
-                && !crate::status::work::implementers(&self.events, &f.id)
+                && !self
+                    .implementers(&f.id)
                     .iter()
                     .any(|i| self.is_asker(Some(i)))
         })
@@ -600,7 +636,7 @@ impl<'a> Board<'a> {
             [Guard::Workspace, Guard::HandIn]
                 .into_iter()
                 .any(|g| self.offers(f, g, Some(Who::Implementer)))
-                && self.is_asker(crate::workspace::action::claimant(&self.events, &f.id).as_deref())
+                && self.is_asker(self.claimant(&f.id))
         })
     }
 
