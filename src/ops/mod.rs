@@ -17,6 +17,7 @@ pub mod status_emit;
 pub mod status_migrate;
 pub mod status_validate;
 pub mod sync;
+pub mod team_sync;
 pub mod validate;
 
 use crate::error::{Diagnose, Kind};

@@ -46,6 +46,7 @@ mod surface1;
 mod surface2;
 mod taskgraph;
 mod teams;
+mod teams_e2e;
 mod trust;
 mod versions;
 mod walkthrough;
