@@ -683,3 +683,22 @@ fn two_clones_and_a_python_teammate_take_one_mission_from_finalize_to_merge() {
     assert!(!ws.exists(), "the merge removed alice's lane worktree");
     assert!(b.git(&["branch", "--list", &lane]).trim().is_empty());
 }
+
+#[test]
+fn the_implement_review_and_merge_prompts_teach_the_team_sync() {
+    let env = TestEnv::new();
+    let root = env.work.join("p");
+    fs::create_dir_all(&root).unwrap();
+    env.ok(&root, &["init", ".", "--ai", "codex", "--non-interactive"]);
+    for name in ["implement", "review", "merge"] {
+        let path = root.join(format!(".codex/prompts/spec-kitty.{name}.md"));
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("spec-kitty agent mission sync-team --mission <mission_slug>"),
+            "{name}: {text}"
+        );
+        assert!(text.contains("working with others"), "{name}: {text}");
+    }
+    let merge = fs::read_to_string(root.join(".codex/prompts/spec-kitty.merge.md")).unwrap();
+    assert!(merge.contains("--clean-up"), "{merge}");
+}
