@@ -41,9 +41,9 @@ pub enum CharterError {
     /// `generate` without `--force` over an existing charter.
     #[error("{} already exists", .path.display())]
     CharterExists { path: PathBuf },
-    /// `generate --from-interview` before any interview.
-    #[error("no interview answers at {}", .path.display())]
-    NoAnswers { path: PathBuf },
+    /// `generate --template-set` naming a set this build does not have.
+    #[error("unknown template set {name:?}")]
+    UnknownTemplateSet { name: String },
     /// `sync` with no charter.md to record.
     #[error("no charter at {}", .path.display())]
     NoCharter {
@@ -70,9 +70,10 @@ impl Diagnose for CharterError {
             UnknownProfile { .. } | UnknownQuestion { .. } | UnknownAction { .. } => Kind::Usage,
             RenderAnswers(_) | RenderState(_) => Kind::Internal,
             Fs(e) => e.kind(),
-            BadAnswers { .. } | CharterExists { .. } | NoAnswers { .. } | NoCharter { .. } => {
-                Kind::User
-            }
+            BadAnswers { .. }
+            | CharterExists { .. }
+            | UnknownTemplateSet { .. }
+            | NoCharter { .. } => Kind::User,
         }
     }
     fn hint(&self) -> Option<String> {
@@ -87,10 +88,10 @@ impl Diagnose for CharterError {
             CharterExists { .. } => {
                 Some("pass --force to regenerate it from the interview answers".into())
             }
-            NoAnswers { .. } => Some(
-                "run `spec-kitty charter interview` first (add --defaults to accept the defaults)"
-                    .into(),
-            ),
+            UnknownTemplateSet { .. } => Some(format!(
+                "choose one of: {}",
+                template_sets().join(", ")
+            )),
             NoCharter { .. } => Some("create one: `spec-kitty charter interview`, then `spec-kitty charter generate --from-interview`".into()),
             RenderAnswers(_) | RenderState(_) => None,
             Fs(e) => e.hint(),
@@ -350,13 +351,15 @@ pub struct Generated {
     pub charter_file: PathBuf,
     pub files_written: Vec<PathBuf>,
     pub answers: Answers,
+    /// The answers came from answers.yaml (else: the profile's defaults).
     pub from_interview: bool,
+    pub template_set: String,
 }
 
 /// Render charter.md from `answers`.
-pub fn render(a: &Answers, now: &str) -> String {
+pub fn render(a: &Answers, template_set: &str, now: &str) -> String {
     let mut out = format!(
-        "# Project Charter\n\n<!-- Written by `spec-kitty charter generate` from the {} interview; regenerate rather than edit. -->\n\nGenerated: {now}\nMission type: {}\n\n## Policy Summary\n\n",
+        "# Project Charter\n\n<!-- Written by `spec-kitty charter generate` from the {} interview; regenerate rather than edit. -->\n\nGenerated: {now}\nMission type: {}\nTemplate set: {template_set}\n\n## Policy Summary\n\n",
         a.profile, a.mission
     );
     let mut keys: Vec<Question> = questions("comprehensive").unwrap_or_default();
@@ -373,45 +376,84 @@ pub fn render(a: &Answers, now: &str) -> String {
     for q in &keys {
         out.push_str(&format!("\n## {}\n\n{}\n", q.section, a.answers[q.key]));
     }
+    for (key, title) in [
+        ("selected_paradigms", "Paradigms"),
+        ("selected_directives", "Directives"),
+    ] {
+        let v = selected(a, key);
+        if !v.is_empty() {
+            out.push_str(&format!("\n## {title}\n\n{}\n", v.join(", ")));
+        }
+    }
     if !a.available_tools.is_empty() {
         out.push_str(&format!("\n## Tools\n\n{}\n", a.available_tools.join(", ")));
     }
     out
 }
 
-/// Write charter.md and metadata.yaml. With `from_interview`, answers.yaml must
-/// exist; without it, the answers are used if present, else the minimal
-/// profile's defaults. An existing charter is kept unless `force`.
-pub fn generate(
-    project: &Project,
-    mission: Option<&str>,
-    from_interview: bool,
-    force: bool,
-) -> Result<Generated> {
+/// The template sets: one per mission type, `<type>-default` (the reference's names).
+pub fn template_sets() -> Vec<String> {
+    crate::mission::types::ALL
+        .iter()
+        .map(|t| format!("{}-default", t.key))
+        .collect()
+}
+
+/// What `generate` is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct GenerateRequest<'a> {
+    /// Mission type to record (default: the answers', else software-dev).
+    pub mission: Option<&'a str>,
+    /// Use the interview answers when there are some (else the defaults).
+    pub from_interview: bool,
+    /// The interview profile of the defaults used when there are no answers.
+    pub profile: &'a str,
+    /// `<type>-default` (default: the mission type's).
+    pub template_set: Option<&'a str>,
+    pub force: bool,
+}
+
+/// Write charter.md and metadata.yaml from the interview answers (with
+/// `from_interview` and answers present) or the `profile`'s defaults. An
+/// existing charter is kept unless `force`.
+pub fn generate(project: &Project, req: &GenerateRequest<'_>) -> Result<Generated> {
     let path = charter_file(project);
-    if path.exists() && !force {
+    if path.exists() && !req.force {
         return Err(CharterError::CharterExists { path });
     }
-    let mut answers = match load_answers(project)? {
-        Some(a) => a,
-        None if from_interview => {
-            return Err(CharterError::NoAnswers {
-                path: answers_file(project),
-            })
-        }
-        None => interview(
-            project,
-            mission.unwrap_or("software-dev"),
-            "minimal",
-            &BTreeMap::new(),
-            |_, _| None,
-        )?,
+    let loaded = if req.from_interview {
+        load_answers(project)?
+    } else {
+        None
     };
-    if let Some(m) = mission {
+    let from_interview = loaded.is_some();
+    let mut answers = match loaded {
+        Some(a) => a,
+        None => {
+            let profile = req.profile.trim().to_ascii_lowercase();
+            interview(
+                project,
+                req.mission.unwrap_or("software-dev"),
+                &profile,
+                &BTreeMap::new(),
+                |_, _| None,
+            )?
+        }
+    };
+    if let Some(m) = req.mission {
         answers.mission = m.to_string();
     }
+    let template_set = match req.template_set {
+        Some(t) if template_sets().iter().any(|k| k == t) => t.to_string(),
+        Some(t) => {
+            return Err(CharterError::UnknownTemplateSet {
+                name: t.to_string(),
+            })
+        }
+        None => format!("{}-default", answers.mission),
+    };
     let now = crate::timefmt::now_iso_seconds_z();
-    let text = render(&answers, &now);
+    let text = render(&answers, &template_set, &now);
     let meta = metadata_text(text.as_bytes());
     let meta_path = metadata_file(project);
     fsutil::create_dir_all(&charter_dir(project)).map_err(CharterError::Fs)?;
@@ -425,7 +467,54 @@ pub fn generate(
         files_written: vec![path, meta_path],
         answers,
         from_interview,
+        template_set,
     })
+}
+
+/// A comma-separated option (`--available-tools git,cargo`): trimmed, empty
+/// parts dropped; `None` when the option was not given.
+pub fn csv(raw: Option<&str>) -> Option<Vec<String>> {
+    raw.map(|r| {
+        r.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// Apply `--selected-paradigms/--selected-directives/--available-tools` to answers.
+pub fn apply_overrides(
+    a: &mut Answers,
+    paradigms: Option<Vec<String>>,
+    directives: Option<Vec<String>>,
+    tools: Option<Vec<String>>,
+) {
+    let seq = |v: Vec<String>| {
+        serde_yaml::Value::Sequence(v.into_iter().map(serde_yaml::Value::String).collect())
+    };
+    if let Some(p) = paradigms {
+        a.extra.insert("selected_paradigms".into(), seq(p));
+    }
+    if let Some(d) = directives {
+        a.extra.insert("selected_directives".into(), seq(d));
+    }
+    if let Some(t) = tools {
+        a.available_tools = t;
+    }
+}
+
+/// The answers' `selected_paradigms` or `selected_directives` (strings only).
+pub fn selected(a: &Answers, key: &str) -> Vec<String> {
+    a.extra
+        .get(key)
+        .and_then(|v| v.as_sequence())
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn metadata_text(charter: &[u8]) -> String {
@@ -436,20 +525,36 @@ fn metadata_text(charter: &[u8]) -> String {
     )
 }
 
+/// What `sync` did.
+#[derive(Debug, Clone, Copy)]
+pub struct Synced {
+    /// metadata.yaml was written.
+    pub changed: bool,
+    /// charter.md differed from the recorded hash before.
+    pub stale_before: bool,
+}
+
 /// Record charter.md as it is now (after a hand edit) as the current charter, so
-/// `status` says `synced`. Returns false when it already was (unless `force`).
-pub fn sync(project: &Project, force: bool) -> Result<bool> {
+/// `status` says `synced`. Nothing is written when it already was (unless `force`).
+pub fn sync(project: &Project, force: bool) -> Result<Synced> {
     let path = charter_file(project);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(source) => return Err(CharterError::NoCharter { path, source }),
     };
-    if !force && status(project)?.status == "synced" {
-        return Ok(false);
+    let stale_before = status(project)?.status != "synced";
+    if !force && !stale_before {
+        return Ok(Synced {
+            changed: false,
+            stale_before,
+        });
     }
     fsutil::atomic_write(&metadata_file(project), metadata_text(&bytes).as_bytes())
         .map_err(CharterError::Fs)?;
-    Ok(true)
+    Ok(Synced {
+        changed: true,
+        stale_before,
+    })
 }
 
 /// The charter's state for `status`.
@@ -457,13 +562,15 @@ pub fn sync(project: &Project, force: bool) -> Result<bool> {
 pub struct Status {
     pub charter_file: PathBuf,
     pub answers_file: Option<PathBuf>,
-    /// `synced` (as generated), `modified` (edited since), `unknown` (no
-    /// metadata), or `missing` (no charter).
+    /// `synced` (as generated or synced), `stale` (edited since, or no
+    /// metadata to compare with: the reference's word), or `missing` (no charter).
     pub status: &'static str,
     pub current_hash: Option<String>,
     pub stored_hash: Option<String>,
     pub last_sync: Option<String>,
     pub files: Vec<(String, bool, u64)>,
+    /// Markdown files in `.kittify/charter/library/`.
+    pub library_docs: usize,
 }
 
 pub fn status(project: &Project) -> Result<Status> {
@@ -481,9 +588,8 @@ pub fn status(project: &Project) -> Result<Status> {
     let stored_hash = meta_str("charter_hash");
     let status = match (&current_hash, &stored_hash) {
         (None, _) => "missing",
-        (Some(_), None) => "unknown",
         (Some(c), Some(s)) if c == s => "synced",
-        _ => "modified",
+        _ => "stale",
     };
     let files = ["charter.md", "interview/answers.yaml", "metadata.yaml"]
         .iter()
@@ -505,6 +611,14 @@ pub fn status(project: &Project) -> Result<Status> {
         stored_hash,
         last_sync: meta_str("extracted_at"),
         files,
+        library_docs: std::fs::read_dir(charter_dir(project).join("library"))
+            .map(|rd| {
+                rd.flatten()
+                    .take(100_000)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+                    .count()
+            })
+            .unwrap_or(0),
     })
 }
 
@@ -545,8 +659,9 @@ fn summary(text: &str) -> String {
     }
 }
 
-/// The context text for `action`; records the first load in context-state.json.
-pub fn context(project: &Project, action: &str) -> Result<Context> {
+/// The context text for `action`; with `mark_loaded`, records the first load
+/// in context-state.json (so the next call gives the compact summary).
+pub fn context(project: &Project, action: &str, mark_loaded: bool) -> Result<Context> {
     if !ACTIONS.contains(&action) {
         return Err(CharterError::UnknownAction {
             action: action.to_string(),
@@ -578,7 +693,7 @@ pub fn context(project: &Project, action: &str) -> Result<Context> {
     } else {
         format!("Charter Context (summary):\n{}", summary(&text))
     };
-    if first_load {
+    if first_load && mark_loaded {
         if !state["actions"].is_object() {
             state["actions"] = json!({});
         }
@@ -682,7 +797,7 @@ mod tests {
         assert!(
             matches!(&e, CharterError::UnknownQuestion { key, questions, .. } if key == "nope" && questions.len() == MINIMAL.len())
         );
-        let e = context(&p, "deploy").unwrap_err();
+        let e = context(&p, "deploy", true).unwrap_err();
         assert_eq!(crate::Error::from(e).message, "unknown action \"deploy\"");
     }
 
@@ -694,7 +809,15 @@ mod tests {
             panic!("{e:?}")
         };
         assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
-        assert!(generate(&p, None, true, false)
-            .is_err_and(|e| matches!(e, CharterError::NoAnswers { .. })));
+        let req = GenerateRequest {
+            from_interview: true,
+            profile: "minimal",
+            template_set: Some("cooking-default"),
+            ..Default::default()
+        };
+        assert!(
+            generate(&p, &req).is_err_and(|e| matches!(e, CharterError::UnknownTemplateSet { .. }))
+        );
+        assert!(!charter_file(&p).exists());
     }
 }

@@ -23,7 +23,7 @@ pub enum CharterCommand {
     /// Accept a hand-edited charter.md as the current one (status: synced)
     Sync {
         /// Record it even when it is already in sync
-        #[arg(long)]
+        #[arg(long, short = 'f')]
         force: bool,
     },
 }
@@ -42,15 +42,33 @@ pub struct InterviewArgs {
     /// Answer one question: KEY=VALUE (repeatable; see the question keys in the error for an unknown one)
     #[arg(long, value_name = "KEY=VALUE")]
     pub answer: Vec<String>,
+    /// Paradigm ids the charter selects, comma-separated
+    #[arg(long, value_name = "IDS")]
+    pub selected_paradigms: Option<String>,
+    /// Directive ids the charter selects, comma-separated
+    #[arg(long, value_name = "IDS")]
+    pub selected_directives: Option<String>,
+    /// The tools the project uses, comma-separated (default: detected from the repository)
+    #[arg(long, value_name = "TOOLS")]
+    pub available_tools: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// Require the interview answers (fail if there are none) instead of falling back to defaults
-    #[arg(long)]
+    /// Use the interview answers when there are some, else the defaults (the default)
+    #[arg(long, overrides_with = "no_from_interview")]
     pub from_interview: bool,
+    /// Ignore the interview answers; generate from the --profile defaults
+    #[arg(long, overrides_with = "from_interview")]
+    pub no_from_interview: bool,
+    /// Interview profile of the defaults used without answers: minimal or comprehensive
+    #[arg(long, default_value = "minimal")]
+    pub profile: String,
+    /// Template set recorded in the charter: <mission-type>-default (default: the mission type's)
+    #[arg(long, value_name = "NAME")]
+    pub template_set: Option<String>,
     /// Replace an existing charter.md
-    #[arg(long)]
+    #[arg(long, short = 'f')]
     pub force: bool,
     /// Mission type to record (default: the one in the answers; `--mission` is its deprecated, hidden alias)
     #[arg(long = "mission-type", alias = "mission")]
@@ -62,6 +80,12 @@ pub struct ContextArgs {
     /// specify, plan, tasks, implement or review
     #[arg(long)]
     pub action: String,
+    /// Record the first load, so later calls give the summary (the default)
+    #[arg(long, overrides_with = "no_mark_loaded")]
+    pub mark_loaded: bool,
+    /// Do not record the load: the next call is a first load again
+    #[arg(long, overrides_with = "mark_loaded")]
+    pub no_mark_loaded: bool,
 }
 
 pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
@@ -76,12 +100,19 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                 })?;
                 given.insert(k.trim().to_string(), v.to_string());
             }
-            let answers = charter::interview(project, &a.mission, &a.profile, &given, |q, d| {
-                if a.defaults || ctx.json {
-                    return None;
-                }
-                ctx.ask(q.prompt, d)
-            })?;
+            let mut answers =
+                charter::interview(project, &a.mission, &a.profile, &given, |q, d| {
+                    if a.defaults || ctx.json {
+                        return None;
+                    }
+                    ctx.ask(q.prompt, d)
+                })?;
+            charter::apply_overrides(
+                &mut answers,
+                charter::csv(a.selected_paradigms.as_deref()),
+                charter::csv(a.selected_directives.as_deref()),
+                charter::csv(a.available_tools.as_deref()),
+            );
             let path = charter::save_answers(project, &answers)?;
             if !a.defaults && !ctx.json && !ctx.can_ask() {
                 ctx.warn("no terminal to ask at: unanswered questions kept their defaults (answer with --answer KEY=VALUE)");
@@ -92,8 +123,8 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                     "interview_path": ctx.rel(&path), "answers_file": path,
                     "mission": answers.mission, "profile": answers.profile,
                     "answers": answers.answers,
-                    "selected_paradigms": answers.extra.get("selected_paradigms").cloned().unwrap_or(serde_yaml::Value::Sequence(vec![])),
-                    "selected_directives": answers.extra.get("selected_directives").cloned().unwrap_or(serde_yaml::Value::Sequence(vec![])),
+                    "selected_paradigms": charter::selected(&answers, "selected_paradigms"),
+                    "selected_directives": charter::selected(&answers, "selected_directives"),
                     "available_tools": answers.available_tools,
                     "next_step": "spec-kitty charter generate --from-interview",
                 }));
@@ -107,19 +138,43 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
             }
         }
         CharterCommand::Generate(a) => {
-            let g = charter::generate(project, a.mission.as_deref(), a.from_interview, a.force)?;
+            let g = charter::generate(
+                project,
+                &charter::GenerateRequest {
+                    mission: a.mission.as_deref(),
+                    from_interview: !a.no_from_interview,
+                    profile: &a.profile,
+                    template_set: a.template_set.as_deref(),
+                    force: a.force,
+                },
+            )?;
+            let source = if g.from_interview {
+                "interview"
+            } else {
+                "defaults"
+            };
             if ctx.json {
                 ctx.json_out(&json!({
                     "result": "success", "success": true,
                     "charter_path": ctx.rel(&g.charter_file), "charter_file": g.charter_file,
-                    "interview_source": if g.from_interview { "interview" } else { "answers_or_defaults" },
+                    "interview_source": source,
                     "mission": g.answers.mission, "profile": g.answers.profile,
+                    "template_set": g.template_set,
+                    "selected_paradigms": charter::selected(&g.answers, "selected_paradigms"),
+                    "selected_directives": charter::selected(&g.answers, "selected_directives"),
                     "available_tools": g.answers.available_tools,
-                    "files_written": g.files_written.iter().map(|p| ctx.rel(p).into_owned()).collect::<Vec<_>>(),
                     "references_count": 0,
+                    "library_files": [],
+                    "files_written": g.files_written.iter().map(|p| ctx.rel(p).into_owned()).collect::<Vec<_>>(),
+                    "diagnostics": [],
                 }));
             } else {
-                ctx.say(format!("Wrote {}.", ctx.rel(&g.charter_file)));
+                ctx.say(format!(
+                    "Wrote {} from the {source} ({} profile, template set {}).",
+                    ctx.rel(&g.charter_file),
+                    g.answers.profile,
+                    g.template_set
+                ));
             }
         }
         CharterCommand::Status {} => {
@@ -128,7 +183,7 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                 let files: Vec<_> = s
                     .files
                     .iter()
-                    .map(|(n, e, size)| json!({"name": n, "exists": e, "size_bytes": size}))
+                    .map(|(n, e, size)| json!({"name": n, "exists": e, "size_bytes": size, "size_kb": *size as f64 / 1024.0}))
                     .collect();
                 ctx.json_out(&json!({
                     "result": "success",
@@ -136,6 +191,7 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
                     "exists": s.status != "missing", "status": s.status,
                     "current_hash": s.current_hash, "stored_hash": s.stored_hash,
                     "last_sync": s.last_sync, "answers_file": s.answers_file,
+                    "library_docs": s.library_docs,
                     "files": files,
                 }));
             } else {
@@ -146,20 +202,28 @@ pub fn run(ctx: &Ctx, cmd: CharterCommand) -> Result<()> {
             }
         }
         CharterCommand::Sync { force } => {
-            let changed = charter::sync(project, force)?;
+            let r = charter::sync(project, force)?;
             if ctx.json {
+                // The reference's keys: `noop` and success false when nothing
+                // needed recording; the charter's hash is what is recorded.
                 ctx.json_out(&json!({
-                    "result": "success", "success": true, "synced": true, "changed": changed,
+                    "result": if r.changed { "success" } else { "noop" },
+                    "success": r.changed,
+                    "stale_before": r.stale_before,
+                    "files_written": if r.changed { vec!["metadata.yaml"] } else { vec![] },
+                    "extraction_mode": if r.changed { "hash" } else { "" },
+                    "error": null,
+                    "synced": true, "changed": r.changed,
                     "charter_path": ".kittify/charter/charter.md",
                 }));
-            } else if changed {
+            } else if r.changed {
                 ctx.say("Recorded the current charter.md; `charter status` now says synced.");
             } else {
                 ctx.say("charter.md is already in sync.");
             }
         }
         CharterCommand::Context(a) => {
-            let c = charter::context(project, &a.action)?;
+            let c = charter::context(project, &a.action, !a.no_mark_loaded)?;
             if ctx.json {
                 ctx.json_out(&json!({
                     "result": "success", "success": true,

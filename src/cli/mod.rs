@@ -8,17 +8,20 @@ pub mod charter;
 pub mod compat;
 pub mod completion;
 pub mod dashboard;
+pub mod doctor;
 pub mod doctrine;
 pub mod drivers;
 pub mod glossary;
 pub mod implement;
 pub mod init;
+pub mod lifecycle;
 pub mod mcp;
 pub mod mission_types;
 pub mod next;
 pub mod ops;
 pub mod output;
 pub mod research;
+pub mod setup;
 pub mod state;
 pub mod sync;
 pub mod upgrade;
@@ -67,6 +70,21 @@ pub enum Command {
     Accept(agent::merge::AcceptArgs),
     /// Merge a mission's lanes into its target branch and record the mission (it commits)
     Merge(agent::merge::MergeArgs),
+    /// Create a mission (same as `agent mission create`; a free-form name becomes its slug)
+    Specify(lifecycle::SpecifyArgs),
+    /// Create a mission's plan.md from its template (same as `agent mission setup-plan`)
+    Plan(lifecycle::PlanArgs),
+    /// Finalize a mission's work packages: dependencies and lanes (same as `agent mission finalize-tasks`)
+    Tasks(lifecycle::TasksArgs),
+    /// Show where each asset spec-kitty uses comes from (--show-origin)
+    Config(setup::ConfigArgs),
+    /// Check the environment: project, missions, worktrees, command files, tools
+    VerifySetup(setup::VerifyArgs),
+    /// Bring a project made by an older spec-kitty up to this build's layout
+    Migrate(setup::MigrateArgs),
+    /// Project health: command files, state roots
+    #[command(subcommand)]
+    Doctor(doctor::DoctorCommand),
     /// Rebuild a mission's status.json from its event log
     Materialize(agent::tasks_status::MaterializeArgs),
     /// Bring project metadata and slash commands up to this binary's version
@@ -132,10 +150,15 @@ impl Command {
         match self {
             Command::Next(_) | Command::Accept(_) | Command::Materialize(_) => Writes::state(),
             Command::Research(_) => Writes::state(),
+            Command::Specify(_) | Command::Plan(_) | Command::Tasks(_) => Writes::state(),
             Command::Implement(a) => Writes::on_wp(Some(&a.wp_id), Some(&a.commit)),
             Command::Merge(_) => Writes::committer(),
             Command::Agent(c) => c.writes(),
             Command::Init(_)
+            | Command::Config(_)
+            | Command::VerifySetup(_)
+            | Command::Migrate(_)
+            | Command::Doctor(_)
             | Command::Upgrade(_)
             | Command::Charter(_)
             | Command::Mission(_)
@@ -302,6 +325,13 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Implement(a) => implement::run(ctx, &a),
         Command::Accept(a) => agent::merge::run_accept(ctx, &a),
         Command::Merge(a) => agent::merge::run_merge(ctx, &a),
+        Command::Specify(a) => lifecycle::run_specify(ctx, &a),
+        Command::Plan(a) => lifecycle::run_plan(ctx, &a),
+        Command::Tasks(a) => lifecycle::run_tasks(ctx, &a),
+        Command::Config(a) => setup::run_config(ctx, &a),
+        Command::VerifySetup(a) => setup::run_verify(ctx, &a),
+        Command::Migrate(a) => setup::run_migrate(ctx, &a),
+        Command::Doctor(c) => doctor::run(ctx, c),
         Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
         Command::Upgrade(a) => upgrade::run(ctx, &a),
         Command::Charter(c) => charter::run(ctx, c),
@@ -356,6 +386,9 @@ mod tests {
             &["accept"],
             &["materialize"],
             &["research"],
+            &["specify", "x"],
+            &["plan"],
+            &["tasks"],
             &["agent", "action", "implement"],
             &["agent", "action", "review"],
             &["agent", "mission", "create", "x"],

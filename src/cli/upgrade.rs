@@ -16,6 +16,19 @@ pub struct UpgradeArgs {
     /// (the ones `upgrade` reports; nothing else there is touched)
     #[arg(long)]
     pub remove_global_prompts: bool,
+    /// Do not ask for confirmation at a terminal
+    #[arg(long)]
+    pub force: bool,
+    /// Target version: this binary's own (it can upgrade a project only to itself)
+    #[arg(long, value_name = "VERSION")]
+    pub target: Option<String>,
+    /// Also list the files that are already up to date
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Leave the lane worktrees under .worktrees/ alone (by default their
+    /// git-ignored slash-command files are refreshed too)
+    #[arg(long)]
+    pub no_worktrees: bool,
 }
 
 /// The command that removes what `stale::find` reports.
@@ -23,7 +36,34 @@ const REMOVE_COMMAND: &str = "spec-kitty upgrade --remove-global-prompts";
 
 pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     let project = ctx.project()?;
+    if let Some(t) = &args.target {
+        let t = t.trim().trim_start_matches('v');
+        if t != crate::VERSION {
+            return Err(crate::Error::user(format!(
+                "this spec-kitty is {}; it cannot upgrade a project to {t}",
+                crate::VERSION
+            ))
+            .with_hint(
+                "install the spec-kitty of that version and run its upgrade, or leave out --target",
+            ));
+        }
+    }
+    if !args.dry_run && !args.force && !ctx.json && ctx.can_ask() {
+        let answer = ctx.ask(
+            "Upgrade this project's metadata and slash commands? [y/N]",
+            "n",
+        );
+        if !answer.is_some_and(|a| matches!(a.trim(), "y" | "Y" | "yes")) {
+            return Err(crate::Error::user("Upgrade cancelled.")
+                .with_hint("pass --force to skip the question, or --dry-run to preview"));
+        }
+    }
     let up = crate::init::upgrade(project, args.dry_run)?;
+    let worktrees = if args.no_worktrees {
+        Vec::new()
+    } else {
+        crate::ops::upgrade::worktrees(project, args.dry_run)?
+    };
     let r = &up.report;
     for w in &r.warnings {
         ctx.warn(w);
@@ -54,6 +94,8 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
             o.insert("metadata_updated".into(), json!(up.metadata_updated));
             o.insert("spec_kitty_version".into(), json!(crate::VERSION));
             o.insert("global_prompts".into(), json!(stale_rows));
+            o.insert("worktrees".into(), json!(worktrees));
+            o.insert("worktrees_skipped".into(), json!(args.no_worktrees));
             o.insert("global_prompts_removed".into(), json!(removed));
             o.insert(
                 "global_prompts_remove_command".into(),
@@ -98,6 +140,11 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     for f in &r.files_removed {
         ctx.say(format!("  - {f} (no longer shipped)"));
     }
+    if args.verbose {
+        for f in &r.files_unchanged {
+            ctx.say(format!("  = {f}"));
+        }
+    }
     if !r.files_skipped_user_modified.is_empty() {
         ctx.say("Left alone because you edited them:");
         for f in &r.files_skipped_user_modified {
@@ -111,10 +158,34 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
             if up.dry_run { "would be " } else { "" }
         ));
     }
+    for w in &worktrees {
+        if let Some(why) = &w.skipped {
+            ctx.say(format!(
+                "Lane worktree {}: left alone: {why}",
+                ctx.rel(&w.path)
+            ));
+            continue;
+        }
+        ctx.say(format!(
+            "Lane worktree {}: {} {verb}, {} up to date",
+            ctx.rel(&w.path),
+            w.files_written.len(),
+            w.files_unchanged.len()
+        ));
+        if args.verbose {
+            for f in &w.files_written {
+                ctx.say(format!("  + {f}"));
+            }
+        }
+        for f in &w.files_skipped_user_modified {
+            ctx.say(format!("  ! {f} (edited; left alone)"));
+        }
+    }
     let nothing = !up.metadata_updated
         && r.files_written.is_empty()
         && r.files_removed.is_empty()
-        && r.gitignore_added.is_empty();
+        && r.gitignore_added.is_empty()
+        && worktrees.iter().all(|w| w.files_written.is_empty());
     if nothing {
         ctx.say("Already up to date.");
     }

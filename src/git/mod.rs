@@ -82,3 +82,26 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
     out.dedup();
     Ok(out)
 }
+
+/// Whether git's ignore rules (`.gitignore`, `info/exclude`, the global
+/// excludes file) cover `rel` in the repository at `root`; `None` when `root`
+/// is not a git work tree or git cannot say.
+pub fn is_ignored(root: &std::path::Path, rel: &str) -> Option<bool> {
+    let repo = Repository::open(root).ok()?;
+    repo.is_path_ignored(std::path::Path::new(rel)).ok()
+}
+
+/// Whether local `branch` exists in the repository at `root`, and whether its
+/// tip is contained in HEAD (merged). `(false, false)` outside a repository.
+pub fn branch_state(root: &std::path::Path, branch: &str) -> (bool, bool) {
+    let Ok(repo) = Repository::open(root) else {
+        return (false, false);
+    };
+    let tip = branch_tip(&repo, branch);
+    let head = repo.head().ok().and_then(|h| h.target());
+    let merged = match (tip, head) {
+        (Some(t), Some(h)) => contains(&repo, h, t).unwrap_or(false),
+        _ => false,
+    };
+    (tip.is_some(), merged)
+}

@@ -55,6 +55,18 @@ impl Manifest {
     }
 }
 
+/// Whether a manifest path (repo content) stays inside the project: relative,
+/// `/`-separated, with no `..`, `.` or empty component.
+pub fn is_safe_rel(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.starts_with('/')
+        && !rel.contains('\\')
+        && !rel.contains(':')
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
 /// FNV-1a, 64 bit: a small stable content hash (this is change detection, not security).
 pub fn content_hash(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -63,6 +75,26 @@ pub fn content_hash(bytes: &[u8]) -> String {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("fnv1a64:{h:016x}")
+}
+
+#[cfg(test)]
+mod safe_rel_tests {
+    #[test]
+    fn only_plain_relative_paths_are_safe() {
+        assert!(super::is_safe_rel(".codex/prompts/spec-kitty.plan.md"));
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x.md",
+            ".codex/../../x",
+            "a//b",
+            "C:/x",
+            "a\\b",
+            "./a",
+        ] {
+            assert!(!super::is_safe_rel(bad), "{bad}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -374,6 +374,47 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
     })
 }
 
+/// Refresh only the agents' slash-command files of the project at `root`
+/// (written when missing or still as spec-kitty wrote them; edited ones are
+/// left alone and reported). Nothing else is touched: no metadata, no manifest
+/// (read, not written), no `.gitignore`, no git configuration. `upgrade` runs it in each lane worktree,
+/// whose tracked files belong to the lane.
+pub fn refresh_commands(root: &Path, dry_run: bool) -> Result<Report> {
+    let project = Project::at(root);
+    let _lock = fsutil::FileLock::acquire(
+        &project.locks_dir().join("init.lock"),
+        fsutil::LOCK_TIMEOUT,
+        "project set-up (another `spec-kitty init` or `upgrade` is running)",
+    )?;
+    let state = inspect(root, true, true)?;
+    let mut report = Report {
+        project_path: root.to_string_lossy().into_owned(),
+        already_initialized: state.is_project,
+        agents: state
+            .configured_agents
+            .iter()
+            .map(|a| a.key.to_string())
+            .collect(),
+        ..Default::default()
+    };
+    let mut manifest = Manifest::load(root)?;
+    let plan = plan_files(root, &state.configured_agents, &manifest)?;
+    if dry_run {
+        report.files_written = plan.write.iter().map(|f| f.rel.clone()).collect();
+        report.files_unchanged = plan.unchanged.iter().map(|f| f.rel.clone()).collect();
+        report.files_skipped_user_modified = plan
+            .user_modified
+            .iter()
+            .chain(&plan.conflicts)
+            .cloned()
+            .collect();
+        return Ok(report);
+    }
+    check_targets(root, &state.configured_agents)?;
+    apply_plan_to(root, plan, false, &mut manifest, &mut report, false)?;
+    Ok(report)
+}
+
 /// One generated file and its desired content.
 #[derive(Debug, Clone)]
 struct Planned {
@@ -453,6 +494,19 @@ fn apply_plan(
     manifest: &mut Manifest,
     report: &mut Report,
 ) -> Result<()> {
+    apply_plan_to(root, plan, replace_conflicts, manifest, report, true)
+}
+
+/// [`apply_plan`], saving the manifest only when `save_manifest` (a lane
+/// worktree's manifest is the lane's tracked file: it is read, never written).
+fn apply_plan_to(
+    root: &Path,
+    plan: Plan,
+    replace_conflicts: bool,
+    manifest: &mut Manifest,
+    report: &mut Report,
+    save_manifest: bool,
+) -> Result<()> {
     let mut write = plan.write;
     if replace_conflicts {
         write.extend(plan.conflict_files);
@@ -496,6 +550,9 @@ fn apply_plan(
     report
         .files_skipped_user_modified
         .extend(plan.user_modified);
+    if !save_manifest {
+        return Ok(());
+    }
     manifest.version = 1;
     if !report.files_written.is_empty() || manifest.spec_kitty_version.is_empty() {
         manifest.spec_kitty_version = crate::VERSION.to_string();

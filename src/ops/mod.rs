@@ -2,12 +2,16 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod agent_config;
+pub mod config_show;
 pub mod context;
 pub mod delete;
+pub mod doctor;
 pub mod doctrine;
 pub mod finalize;
 pub mod glossary;
 pub mod merge_cleanup;
+pub mod migrate;
 pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;
@@ -18,7 +22,9 @@ pub mod status_migrate;
 pub mod status_validate;
 pub mod sync;
 pub mod team_sync;
+pub mod upgrade;
 pub mod validate;
+pub mod verify_setup;
 
 use crate::error::{Diagnose, Kind};
 

@@ -60,7 +60,7 @@ fn charter_interview_generate_status_context_and_prompts() {
     .unwrap();
     assert_eq!(
         env.json(&root, &["charter", "status", "--json"])["status"],
-        "modified"
+        "stale"
     );
     env.ok(&root, &["charter", "sync"]);
     assert_eq!(

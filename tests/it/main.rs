@@ -44,6 +44,7 @@ mod shape;
 mod status;
 mod surface1;
 mod surface2;
+mod surface_setup;
 mod taskgraph;
 mod teams;
 mod teams_e2e;

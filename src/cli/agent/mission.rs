@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
     }
 }
 
-fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
+pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
     ctx.warn_version_skew(project);
     let opts = CreateOptions {
@@ -289,7 +289,7 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
     Ok(())
 }
 
-fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
+pub(crate) fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
     let plan = m.plan_file();
     let created = if plan.exists() {
@@ -309,6 +309,7 @@ fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
         let mut out = json!({
             "result": "success", "mission_slug": m.slug, "feature_dir": m.dir,
             "plan_file": plan, "spec_file": m.spec_file(), "created": created,
+            "spec_kitty_version": crate::VERSION,
         });
         compat::extend(
             &mut out,

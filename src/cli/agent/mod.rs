@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod branch_context;
+pub mod config;
 pub mod context;
 pub mod delete;
 pub mod merge;
@@ -42,6 +43,9 @@ pub enum AgentCommand {
     /// Release tooling: prep, validate
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// The project's agents: list, add, remove, status, sync, set
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Same as `spec-kitty auth`
     #[command(subcommand)]
     Auth(super::auth::AuthCommand),
@@ -60,6 +64,7 @@ impl AgentCommand {
             AgentCommand::Context(_)
             | AgentCommand::Status(_)
             | AgentCommand::Release(_)
+            | AgentCommand::Config(_)
             | AgentCommand::Auth(_)
             | AgentCommand::CheckPrerequisites(_) => None,
         }
@@ -74,6 +79,7 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Context(c) => context::run(ctx, c),
         AgentCommand::Status(c) => status::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
+        AgentCommand::Config(c) => config::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
         AgentCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
     }
