@@ -10,7 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::flow::{move_task, Flow};
+use crate::common::flow::Flow;
 use crate::common::{stderr, stdout, write_mission, TestEnv, WpDef};
 
 /// One machine: its own HOME and git config, and its clone.
@@ -416,7 +416,6 @@ fn sync_team_carries_lane_branches_so_a_teammate_reviews_and_merges() {
     a.ok(&["merge", "--mission", "demo", "--clean-up"]);
     a.clean();
     b.clean();
-    let _ = move_task;
 }
 
 /// The Python spec-kitty 3.1.1 in carol's clone, with her own HOME (it writes
@@ -701,4 +700,54 @@ fn the_implement_review_and_merge_prompts_teach_the_team_sync() {
     }
     let merge = fs::read_to_string(root.join(".codex/prompts/spec-kitty.merge.md")).unwrap();
     assert!(merge.contains("--clean-up"), "{merge}");
+}
+
+#[test]
+fn sync_team_leaves_a_lane_branch_checked_out_in_a_worktree_alone() {
+    let (_o, a, b) = team(&[WpDef::code("WP01", "One", "src/one/**", &[])]);
+    let imp = a.flow().implement("WP01", "codex");
+    let ws = PathBuf::from(imp["workspace"].as_str().unwrap());
+    let branch = imp["branch"].as_str().unwrap().to_string();
+    a.sync();
+    // bob adds a commit to the lane on the remote.
+    b.sync();
+    let side = b.env.tmp.path().join("side");
+    b.git(&["worktree", "add", "-q", side.to_str().unwrap(), &branch]);
+    fs::create_dir_all(side.join("src/one")).unwrap();
+    fs::write(side.join("src/one/b.rs"), "// bob\n").unwrap();
+    b.git_in(&side, &["add", "-A"]);
+    b.git_in(&side, &["commit", "-qm", "bob on the lane"]);
+    b.git_in(&side, &["push", "-q", "origin", &branch]);
+    // alice's lane branch is checked out in her lane worktree: git refuses to
+    // move it under the worktree; the sync says so and goes on.
+    let before = a.git_in(&ws, &["rev-parse", "HEAD"]);
+    let r = a.sync();
+    let kept = r["lanes_kept"].as_array().unwrap();
+    assert!(
+        kept.iter()
+            .any(|k| k.as_str().unwrap().starts_with(&format!("{branch}: "))),
+        "{r}"
+    );
+    assert_eq!(a.git_in(&ws, &["rev-parse", "HEAD"]), before);
+    assert_eq!(a.git_in(&ws, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn sync_team_stops_when_the_remote_is_unreachable_and_pushes_nothing() {
+    let (o, a, _b) = team(&[WpDef::planning("WP01", "One", "docs/one/**", &[])]);
+    a.flow().moved("WP01", "claimed", "alice-bot");
+    let gone = a.env.tmp.path().join("gone.git");
+    a.git(&["remote", "set-url", "origin", gone.to_str().unwrap()]);
+    let out = a.sk(&["agent", "mission", "sync-team", "--mission", "demo"]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("git fetch origin failed"), "{err}");
+    assert!(err.contains("nothing was pushed"), "{err}");
+    // The mission's files were recorded (and stay so); the old origin is untouched.
+    assert_eq!(a.git(&["status", "--porcelain"]), "");
+    let main = std::process::Command::new("git")
+        .args(["--git-dir", o.to_str().unwrap(), "rev-parse", "main"])
+        .output()
+        .unwrap();
+    assert_ne!(stdout(&main).trim(), a.head());
 }
