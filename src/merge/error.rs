@@ -63,6 +63,10 @@ pub enum MergeError {
     #[error("target branch {target} of {slug} does not exist")]
     NoTarget { target: String, slug: String },
 
+    /// `--target` names something a merge cannot land on.
+    #[error("--target {target:?} cannot take the merge of {slug}: not a valid branch name, or the mission's own branch or one of its lane branches")]
+    BadTarget { target: String, slug: String },
+
     #[error("target branch {target} disappeared during the merge")]
     TargetDisappeared { target: String },
 
@@ -317,7 +321,10 @@ impl Diagnose for MergeError {
                 "its lane work is already on the target; nothing is merged or recorded again. Leftover lane worktrees and branches of this clone: `spec-kitty merge --mission {slug} --clean-up` (add `--remote origin` to delete the lane branches on that remote too)"
             ),
             MergeError::NoTarget { .. } => {
-                "create it, or set target_branch in the mission's meta.json".into()
+                "create it, or set target_branch in the mission's meta.json (or pass --target <branch>)".into()
+            }
+            MergeError::BadTarget { .. } => {
+                "name an existing local branch outside the mission, for example --target main".into()
             }
             MergeError::Blocked { .. } => {
                 "fix the problems above and run the merge again; `--dry-run` shows the full forecast".into()

@@ -2,20 +2,29 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod accept;
 pub mod agent_config;
 pub mod config_show;
 pub mod context;
+pub mod context_store;
 pub mod delete;
 pub mod doctor;
 pub mod doctrine;
+pub mod encoding;
 pub mod finalize;
 pub mod glossary;
+pub mod implement;
+pub mod legacy_lanes;
+pub mod merge;
 pub mod merge_cleanup;
 pub mod migrate;
 pub mod mission_type;
 pub mod ops_history;
 pub mod orchestrator;
+pub mod repair;
 pub mod requirements;
+pub mod stale;
+pub mod stale_check;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;

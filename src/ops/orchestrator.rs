@@ -1354,7 +1354,7 @@ pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<Mer
         &crate::merge::MergeOptions {
             strategy,
             dry_run: false,
-            keep_worktrees: false,
+            ..Default::default()
         },
     )
     .map_err(|e| preflight(vec![describe(&e)]))?;

@@ -207,10 +207,13 @@ impl WpFile {
             match self.get(key) {
                 None | Some(Value::Null) | Some(Value::String(_)) => {}
                 Some(Value::Sequence(items)) => {
-                    if let Some(bad) = items
-                        .iter()
-                        .find(|v| !matches!(v, Value::String(_) | Value::Number(_)))
-                    {
+                    // The reference team's tooling writes subtasks as mappings
+                    // (`{id: T001, title: ..., status: planned}`); their id is
+                    // what counts (and is validated where ids are).
+                    let plain = |v: &Value| matches!(v, Value::String(_) | Value::Number(_));
+                    if let Some(bad) = items.iter().find(|v| {
+                        !(plain(v) || (key == "subtasks" && mapping_id(v).is_some_and(plain)))
+                    }) {
                         return Err(TasksError::FieldEntryNotPlain {
                             path: self.path.clone(),
                             line: self.key_line(key),
@@ -272,6 +275,10 @@ impl WpFile {
         match self.get(key) {
             Some(Value::Sequence(seq)) => seq
                 .iter()
+                .map(|v| match mapping_id(v) {
+                    Some(id) if key == "subtasks" => id,
+                    _ => v,
+                })
                 .filter_map(|v| match v {
                     Value::String(s) => Some(s.trim().to_string()),
                     Value::Number(n) => Some(n.to_string()),
@@ -427,6 +434,14 @@ impl WpFile {
     /// Write the file back atomically.
     pub fn write(&self) -> Result<()> {
         Ok(fsutil::atomic_write(&self.path, self.render()?.as_bytes())?)
+    }
+}
+
+/// The `id` of a mapping entry (`{id: T001, title: ...}`), if it has one.
+fn mapping_id(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Mapping(m) => m.get("id"),
+        _ => None,
     }
 }
 

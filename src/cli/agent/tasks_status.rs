@@ -218,6 +218,9 @@ pub struct StatusArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    /// Minutes without a status change or lane commit before a work package in progress counts as stale
+    #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+    pub stale_threshold: u64,
 }
 
 fn lane_colour(lane: Lane) -> anstyle::Style {
@@ -319,6 +322,9 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     for w in &board.warnings {
         ctx.warn(w.to_string());
     }
+    let stale =
+        crate::ops::stale::check(project, &mission, args.stale_threshold, chrono::Utc::now())?;
+    let stale_count = stale.iter().filter(|s| s.is_stale).count();
     if ctx.json {
         let mut by_lane = serde_json::Map::new();
         for w in &board.work_packages {
@@ -334,11 +340,12 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "mission_type": board.mission_type,
             "total_wps": board.total,
             "by_lane": by_lane,
-            "work_packages": board.work_packages,
+            "work_packages": with_stale(&board.work_packages, &stale),
             "progress_percentage": board.progress_percentage,
             "done": board.done,
             "ready": board.ready,
-            "stale_wps": 0,
+            "stale_wps": stale_count,
+            "stale_threshold_minutes": args.stale_threshold,
             "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
             "auto_commit": crate::config::auto_commit_enabled(&project.root),
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
@@ -376,6 +383,23 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         }
     }
     ctx.say("");
+    if stale_count > 0 {
+        ctx.say(ctx.paint(
+            &format!(
+                "Stale ({stale_count}): in progress with no status change or lane commit for more than {} minutes",
+                args.stale_threshold
+            ),
+            style::WARNING,
+        ));
+        for s in stale.iter().filter(|s| s.is_stale) {
+            ctx.say(format!(
+                "  {:<5} last activity {} minutes ago",
+                s.wp_id,
+                s.minutes_since_commit.unwrap_or_default()
+            ));
+        }
+        ctx.say("");
+    }
     if board.ready.is_empty() {
         ctx.say("Ready to start: none");
     } else {
@@ -386,6 +410,28 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         board.mission_slug
     ));
     Ok(())
+}
+
+/// The board's work packages as JSON, each one in progress with its stale
+/// state (`stale`, `is_stale`, `minutes_since_commit`, `worktree_exists`).
+fn with_stale(wps: &[BoardWp], stale: &[crate::ops::stale::StaleCheck]) -> Vec<serde_json::Value> {
+    wps.iter()
+        .map(|w| {
+            let mut v = serde_json::to_value(w).unwrap_or_default();
+            if let (serde_json::Value::Object(o), Some(s)) =
+                (&mut v, stale.iter().find(|s| s.wp_id == w.id))
+            {
+                o.insert(
+                    "stale".into(),
+                    serde_json::to_value(&s.stale).unwrap_or_default(),
+                );
+                o.insert("is_stale".into(), s.is_stale.into());
+                o.insert("minutes_since_commit".into(), json!(s.minutes_since_commit));
+                o.insert("worktree_exists".into(), s.worktree_exists.into());
+            }
+            v
+        })
+        .collect()
 }
 
 #[derive(Debug, Args)]
@@ -557,6 +603,9 @@ mod tests {
             workspace_kind: String::new(),
             file: String::new(),
             ready: false,
+            phase: String::new(),
+            agent_profile: String::new(),
+            shell_pid: String::new(),
         };
         assert_eq!(row(&w), vec![format!("  WP02  {:<34} deps: WP01", "Core")]);
     }
