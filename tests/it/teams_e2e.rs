@@ -751,3 +751,41 @@ fn sync_team_stops_when_the_remote_is_unreachable_and_pushes_nothing() {
         .unwrap();
     assert_ne!(stdout(&main).trim(), a.head());
 }
+
+#[test]
+fn two_clones_syncing_at_once_lose_nothing() {
+    let (_o, a, b) = team(&[
+        WpDef::planning("WP01", "One", "docs/one/**", &[]),
+        WpDef::planning("WP02", "Two", "docs/two/**", &[]),
+    ]);
+    a.flow().moved("WP01", "claimed", "alice-bot");
+    b.flow().moved("WP02", "claimed", "bob-bot");
+    let args = ["agent", "mission", "sync-team", "--mission", "demo"];
+    let ca = a.env.spawn_piped(&a.dir, &args);
+    let cb = b.env.spawn_piped(&b.dir, &args);
+    for out in [
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    ] {
+        // The one that lost the race to the remote is refused, never forced.
+        if !out.status.success() {
+            let err = stderr(&out);
+            assert!(
+                err.contains("git push origin failed") || err.contains("git fetch origin failed"),
+                "{err}"
+            );
+        }
+    }
+    // Running it again converges: both claims everywhere, once each.
+    a.sync();
+    b.sync();
+    a.sync();
+    assert_eq!(a.event_ids(), b.event_ids());
+    assert_eq!(a.board()["WP01"], "claimed");
+    assert_eq!(b.board()["WP02"], "claimed");
+    assert_eq!(a.board(), b.board());
+    assert_eq!(a.head(), b.head());
+    assert_eq!(origin_main(&a), a.head());
+    a.clean();
+    b.clean();
+}
