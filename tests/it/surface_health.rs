@@ -44,11 +44,7 @@ fn parse_line(line: &str) -> Option<(Vec<String>, Vec<String>)> {
 /// Commands other engineers are adding in parallel to this work; the lead
 /// empties this list when their branches have landed.
 /// Each entry is a command path, or a path and one option spelling.
-const NOT_YET: &[&str] = &[
-    // Options of commands we have.
-    "auth login -f",
-    "mission-type current -f",
-];
+const NOT_YET: &[&str] = &[];
 
 /// Does `c` take the option spelled `n` (`--long` or `-s`, aliases included)?
 fn takes_option(c: &clap::Command, n: &str) -> bool {
@@ -724,6 +720,26 @@ fn mission_switch_refuses_like_the_reference() {
     ] {
         assert_eq!(code(&env.run(&root, args)), want, "{args:?}");
     }
+}
+
+/// `mission-type current -f <mission>` is the reference's short spelling of
+/// `--mission`: it picks the mission as the long one does.
+#[test]
+fn mission_type_current_takes_f_for_the_mission() {
+    let env = TestEnv::new();
+    let (root, m) = env.three_wp_mission();
+    let long = env.json(
+        &root,
+        &["mission-type", "current", "--mission", &m.slug, "--json"],
+    );
+    let short = env.json(&root, &["mission-type", "current", "-f", &m.slug, "--json"]);
+    assert_eq!(long["mission_slug"], m.slug.as_str());
+    assert_eq!(short, long);
+    let out = env.run(
+        &root,
+        &["mission-type", "current", "-f", "no-such-mission", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
 
 /// `subtasks:` entries that are mappings (`{id: T001, title: ..., status: ...}`),
