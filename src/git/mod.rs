@@ -4,6 +4,7 @@
 //! Modules above call these instead of keeping their own copies, and wrap a
 //! [`GitError`] whole.
 
+pub mod cli;
 pub mod commit;
 pub mod error;
 pub mod reflock;

@@ -37,6 +37,7 @@ pub mod status_emit;
 pub mod status_migrate;
 pub mod status_validate;
 pub mod sync;
+pub mod team_sync;
 pub mod upgrade;
 pub mod validate;
 pub mod verify_setup;
