@@ -17,7 +17,6 @@ pub use git2::Oid;
 
 pub mod compare;
 pub mod remote;
-pub mod scratch;
 
 use std::path::Path;
 

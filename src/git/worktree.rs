@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::Repository;
+use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 
 /// The directories of the worktrees registered in the repository at `root`
 /// (as git records them; empty when it is not a repository).
@@ -34,4 +34,25 @@ pub fn prune(root: &Path, name: &str) {
             ));
         }
     }
+}
+
+/// Register worktree `name` at `path` in the repository at `root`, checked
+/// out detached at `commit`. libgit2 adds a worktree on a branch only: a
+/// throwaway branch is made, the new worktree's HEAD detached, the branch
+/// deleted (also when the add failed).
+pub fn add_detached(root: &Path, name: &str, path: &Path, commit: Oid) -> Result<(), git2::Error> {
+    let repo = Repository::open(root)?;
+    let c = repo.find_commit(commit)?;
+    let temp = format!("kitty/scratch-{name}");
+    let branch = repo.branch(&temp, &c, true)?;
+    let mut opts = WorktreeAddOptions::new();
+    opts.reference(Some(branch.get()));
+    let detached = repo.worktree(name, path, Some(&opts)).and_then(|wt| {
+        let r = Repository::open_from_worktree(&wt)?;
+        r.set_head_detached(commit)
+    });
+    if let Ok(mut b) = repo.find_branch(&temp, BranchType::Local) {
+        let _ = b.delete();
+    }
+    detached
 }

@@ -545,7 +545,7 @@ fn test_gate(
         Err(why) => return Ok(fail(format!("cannot run `{cmd}`: {why}"))),
     };
     let name = format!("{}-accept-test", mission.slug);
-    let scratch = match crate::git::scratch::Scratch::create(project, repo, &name, commit) {
+    let scratch = match crate::workspace::scratch::Scratch::create(project, &name, commit) {
         Ok(s) => s,
         Err(e) => {
             return Ok(fail(format!(

@@ -188,7 +188,7 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
             report.lanes.iter().all(|l| {
                 l.tip
                     .as_deref()
-                    .and_then(|t| git2::Oid::from_str(t).ok())
+                    .and_then(|t| crate::git::Oid::from_str(t).ok())
                     .is_some_and(|t| merge::contains(repo, tip, t).unwrap_or(false))
             })
         })

@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 
 use crate::error::{Diagnose, Kind};
-use crate::git::scratch::{Scratch, ScratchError};
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::{work, StatusStore};
 use crate::workspace::action::{self, Handoff};
+use crate::workspace::scratch::{Scratch, ScratchError};
 
 use super::OpError;
 
@@ -67,7 +67,7 @@ impl Diagnose for CheckoutError {
 impl From<ScratchError> for OpError {
     fn from(e: ScratchError) -> Self {
         match e {
-            ScratchError::Git(g) => g.into(),
+            ScratchError::Git(g) => crate::workspace::WorkspaceError::from(g).into(),
             ScratchError::Confine(c) => c.into(),
             ScratchError::Fs(f) => f.into(),
         }
@@ -149,14 +149,14 @@ pub fn check_out_hand_in(
         .unwrap_or_default();
     let commit = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
         .pop()
-        .and_then(|c| git2::Oid::from_str(&c).ok())
+        .and_then(|c| crate::git::Oid::from_str(&c).ok())
         .or_else(|| crate::git::branch_tip(&repo, &branch))
         .ok_or_else(|| CheckoutError::NoCommit {
             wp: file.id.clone(),
             branch: branch.clone(),
         })?;
     let name = format!("{}-review-{}", mission.slug, file.id);
-    let scratch = Scratch::create(project, &repo, &name, commit).map_err(OpError::from)?;
+    let scratch = Scratch::create(project, &name, commit).map_err(OpError::from)?;
     Ok(Checkout {
         path: scratch.keep(),
         commit: commit.to_string(),

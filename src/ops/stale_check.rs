@@ -447,8 +447,8 @@ pub fn run(repo: &Path, base: &str, head: &str) -> Result<Report> {
             .with_hint("give --base (and --head) as a branch, tag or commit id; --repo names the repository"));
         }
     }
-    let git_err = |e: git2::Error| Error::user(format!("git: {}", e.message()));
-    let changed = compare::changed_files(repo, base, head).map_err(git_err)?;
+    let git_err = |e: crate::git::GitError| Error::user(e.to_string());
+    let changed = compare::changed_files(repo, base, head).map_err(|e| git_err(e.into()))?;
     let py: Vec<&compare::Changed> = changed.iter().filter(|c| c.path.ends_with(".py")).collect();
     let loc: usize = py.iter().map(|c| c.added_lines + c.removed_lines).sum();
 
@@ -497,7 +497,7 @@ pub fn run(repo: &Path, base: &str, head: &str) -> Result<Report> {
     }
 
     let mut tests: Vec<String> = compare::tracked_files(repo)
-        .map_err(git_err)?
+        .map_err(|e| git_err(e.into()))?
         .into_iter()
         .filter(|p| p.starts_with("tests/") && p.ends_with(".py"))
         .collect();

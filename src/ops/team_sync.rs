@@ -74,8 +74,8 @@ pub struct Options<'a> {
     pub exe: Option<&'a Path>,
 }
 
-fn git_err(e: git2::Error) -> Error {
-    Error::from(crate::git::GitError::from(e))
+fn git_err(e: impl Into<crate::git::GitError>) -> Error {
+    Error::from(e.into())
 }
 
 /// The mission's branches: its lane branches and its mission branch. None
@@ -272,10 +272,8 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
                 let target = format!("{remote}/{branch}");
                 let ran = git.run(&["merge", "--no-edit", &target], LOCAL_TIMEOUT)?;
                 if !ran.success {
-                    let unmerged = gremote::unmerged_paths(
-                        &git2::Repository::open(&project.root).map_err(git_err)?,
-                    )
-                    .map_err(git_err)?;
+                    let unmerged = gremote::unmerged_paths(&crate::merge::open_repo(project)?)
+                        .map_err(git_err)?;
                     if !unmerged.is_empty() {
                         return Err(conflict_error(
                             &unmerged,
@@ -294,7 +292,7 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
         },
     }
     // 6. the mission's lane branches, up to their remote ones.
-    let repo = git2::Repository::open(&project.root).map_err(git_err)?;
+    let repo = crate::merge::open_repo(project)?;
     let mut diverged = Vec::new();
     let mut to_push = vec![branch.clone()];
     for b in &branches {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 pub mod action;
 pub mod error;
 pub mod handoff;
+pub mod scratch;
 
 pub use error::WorkspaceError;
 

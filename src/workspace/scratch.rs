@@ -7,18 +7,17 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
-
 use crate::confine::{self, Area, ConfineError};
 use crate::error::Diagnose;
 use crate::fsutil::FsError;
+use crate::git::{GitError, Oid};
 use crate::project::Project;
 
 /// Why a scratch worktree could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ScratchError {
     #[error("git: {0}")]
-    Git(#[from] git2::Error),
+    Git(#[from] GitError),
     #[error(transparent)]
     Confine(#[from] ConfineError),
     #[error(transparent)]
@@ -60,39 +59,20 @@ impl Scratch {
     /// Check out `commit` (detached) in `.worktrees/<name>`, registered as
     /// worktree `name`. A scratch worktree of that name left by an earlier run
     /// is removed first; anything else in the way is refused.
-    pub fn create(
-        project: &Project,
-        repo: &Repository,
-        name: &str,
-        commit: Oid,
-    ) -> Result<Scratch, ScratchError> {
+    pub fn create(project: &Project, name: &str, commit: Oid) -> Result<Scratch, ScratchError> {
         let path = project.worktrees_dir().join(name);
         confine::creatable(project, &path, Area::Worktree)?;
         // A leftover of ours (a killed run): git lists it, so confine allows it.
         confine::remove_worktree(project, name, &path)?;
         crate::fsutil::create_dir_all(&project.worktrees_dir())?;
-        let c = repo.find_commit(commit)?;
-        // libgit2 adds a worktree on a branch only: make a throwaway one, then
-        // detach the new worktree's HEAD and delete the branch.
-        let temp = format!("kitty/scratch-{name}");
-        let branch = repo.branch(&temp, &c, true)?;
-        let mut opts = WorktreeAddOptions::new();
-        opts.reference(Some(branch.get()));
-        let added = repo.worktree(name, &path, Some(&opts));
         let scratch = Scratch {
             project: project.clone(),
             name: name.to_string(),
             path: path.clone(),
             keep: false,
         };
-        let detached = added.and_then(|wt| {
-            let r = Repository::open_from_worktree(&wt)?;
-            r.set_head_detached(commit)
-        });
-        if let Ok(mut b) = repo.find_branch(&temp, BranchType::Local) {
-            let _ = b.delete();
-        }
-        detached?;
+        crate::git::worktree::add_detached(&project.root, name, &path, commit)
+            .map_err(GitError::from)?;
         Ok(scratch)
     }
 
