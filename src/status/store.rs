@@ -351,7 +351,7 @@ impl StatusStore {
         ctx: &TransitionContext,
     ) -> StatusEvent {
         StatusEvent {
-            event_id: ulid::Ulid::new().to_string(),
+            event_id: crate::ids::new_ulid(),
             mission_slug: self.mission_slug.clone(),
             wp_id: wp.to_string(),
             from_lane: from,
