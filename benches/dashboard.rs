@@ -6,6 +6,7 @@
 //! periodic re-stat that keeps the view fresh (nothing changed, or one mission
 //! changed). `cargo bench --bench dashboard` (add `-- --quick` for a short run).
 #![allow(
+    clippy::string_slice, // benches slice their own ASCII fixtures
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,

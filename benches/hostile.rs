@@ -10,6 +10,7 @@
 //!
 //! `cargo bench --bench hostile` (add `-- --quick` for a short run).
 #![allow(
+    clippy::string_slice, // benches slice their own ASCII fixtures
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,

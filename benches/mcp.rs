@@ -13,6 +13,7 @@
 //! `cargo bench --bench mcp` (add `-- --quick` for a short run). The project is
 //! the integration tests' three-WP mission, built with their helpers.
 #![allow(
+    clippy::string_slice, // benches slice their own ASCII fixtures
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,

@@ -158,21 +158,52 @@ impl<T> IoContext<T> for std::io::Result<T> {
 /// the `--json` error object. Any such error converts into [`Error`] with `?`,
 /// in one place (the blanket `From` below), and stays its `source`, so a caller
 /// can still downcast to the typed error.
+///
+/// Wrapping is one mechanism: an enum that keeps another module's error whole
+/// (a variant holding `FsError`, `Box<MissionError>`...) returns it from
+/// [`Diagnose::wrapped`], and the provided methods speak for it: its kind,
+/// message, hint and details. An enum overrides a method only for its own
+/// variants (and falls back to the provided one for the rest). The boxed
+/// `From`s of such variants are written with [`wraps!`]. An error wraps only
+/// errors of its own floor or the floors below.
 pub trait Diagnose: std::error::Error + Send + Sync + 'static {
+    /// The error of another module this one keeps whole, if it is one.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        None
+    }
+    /// The exit code's kind: the wrapped error's, else a user error.
     fn kind(&self) -> Kind {
-        Kind::User
+        self.wrapped().map_or(Kind::User, Diagnose::kind)
     }
-    /// The one-line message; the error's `Display` unless overridden.
+    /// The one-line message: the wrapped error's, else the error's `Display`.
     fn message(&self) -> String {
-        self.to_string()
+        self.wrapped()
+            .map_or_else(|| self.to_string(), Diagnose::message)
     }
+    /// How to fix it: the wrapped error's hint, else none.
     fn hint(&self) -> Option<String> {
-        None
+        self.wrapped().and_then(Diagnose::hint)
     }
+    /// Fields for the `--json` error object: the wrapped error's, else none.
     fn details(&self) -> Option<serde_json::Value> {
-        None
+        self.wrapped().and_then(Diagnose::details)
     }
 }
+
+/// `From` for the variants of an error enum that keep another module's error
+/// boxed (the enum stays small): `wraps!(OpError { Mission(MissionError) })`
+/// writes `impl From<MissionError> for OpError` building
+/// `OpError::Mission(Box::new(e))`.
+macro_rules! wraps {
+    ($outer:ident { $($variant:ident($t:ty)),* $(,)? }) => {$(
+        impl From<$t> for $outer {
+            fn from(e: $t) -> Self {
+                $outer::$variant(Box::new(e))
+            }
+        }
+    )*};
+}
+pub(crate) use wraps;
 
 impl<E: Diagnose> From<E> for Error {
     fn from(e: E) -> Self {
@@ -249,6 +280,31 @@ mod tests {
             .unwrap()
             .downcast_ref::<crate::fsutil::LockError>()
             .is_some());
+    }
+
+    /// One wrapping mechanism: a wrapper's provided methods speak for the
+    /// error it keeps (message, kind, hint, details), through `wrapped()`.
+    #[test]
+    fn a_wrapper_speaks_for_the_error_it_keeps() {
+        use super::Diagnose;
+        let lock = || crate::fsutil::LockError::Io {
+            action: "open lock file",
+            path: "/x/y.lock".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let inner = super::Error::from(lock());
+        let status = crate::status::StatusError::from(lock());
+        let op = crate::ops::OpError::from(crate::status::StatusError::from(lock()));
+        for (d, what) in [(&status as &dyn Diagnose, "status"), (&op, "op")] {
+            assert_eq!(d.message(), inner.message, "{what}");
+            assert_eq!(d.kind(), inner.kind, "{what}");
+            assert_eq!(d.hint(), inner.hint, "{what}");
+            assert!(d.wrapped().is_some(), "{what}");
+        }
+        let git = crate::ops::OpError::from(crate::mission::MissionError::from(
+            git2::Error::from_str("bad ref"),
+        ));
+        assert_eq!(super::Error::from(git).message, "git: bad ref");
     }
 
     #[test]

@@ -125,6 +125,7 @@ pub fn is_lane_id(s: &str) -> bool {
 }
 
 /// `[0-9]{3,}-kebab`.
+#[allow(clippy::string_slice)] // `digits` counts leading ASCII digits, then an ASCII '-': char boundaries
 pub fn is_mission_slug(s: &str) -> bool {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     digits >= 3 && s.as_bytes().get(digits) == Some(&b'-') && is_kebab(&s[digits + 1..])

@@ -64,6 +64,7 @@ fn write_py(v: &Value, out: &mut String) {
 /// A float the way Python's `repr` writes it: the shortest digits that read
 /// back the same, in plain notation for exponents -4..16 (always with a
 /// fraction, `100.0`), otherwise `1.5e+16` / `1e-05`.
+#[allow(clippy::string_slice)] // `digits` is the ASCII text of a float; every index is a char boundary
 fn write_py_float(f: f64, out: &mut String) {
     if !f.is_finite() {
         // JSON cannot hold these; serde_json never produces them.

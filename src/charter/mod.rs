@@ -729,6 +729,7 @@ pub fn prompt_block(project: &Project) -> Option<String> {
 }
 
 /// At most `limit` characters of `text`, cut at a line end, with a note when cut.
+#[allow(clippy::string_slice)] // the cut is at a '\n' rfind found, a char boundary
 fn truncate(text: &str, limit: usize) -> String {
     if text.chars().count() <= limit {
         return text.to_string();

@@ -25,7 +25,7 @@ pub enum AuthCommand {
         #[arg(long)]
         password_stdin: bool,
         /// Log in again even when a session is stored
-        #[arg(long)]
+        #[arg(short, long)]
         force: bool,
     },
     /// Forget the stored session

@@ -20,24 +20,39 @@ use crate::workspace;
     after_help = "This is internal infrastructure. Use instead:\n  spec-kitty next --agent <agent> --mission <slug>          (the loop entry)\n  spec-kitty agent action implement <WP> --agent <agent>    (take a work package)"
 )]
 pub struct ImplementArgs {
-    /// Work package id (for example WP01)
-    pub wp_id: String,
+    /// Work package id (for example WP01); with --recover, only that one
+    #[arg(required_unless_present = "recover")]
+    pub wp_id: Option<String>,
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
     #[command(flatten)]
     pub commit: crate::cli::state::AutoCommitFlag,
+    /// Bring back the lane workspaces a crashed implement left missing or half
+    /// made, and move a claimed WP whose lane holds commits to in_progress
+    #[arg(long, conflicts_with = "base")]
+    pub recover: bool,
+    /// Start a new lane from this base instead of the target branch: a work
+    /// package (its lane branch) or any git revision, e.g. --base WP01, --base main
+    #[arg(long, value_name = "WP_OR_REF")]
+    pub base: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    let lanes = workspace::require_lanes(&mission)?;
-    let wp = find_wp(&mission, &args.wp_id)?;
-    let ws = workspace::ensure(project, &mission, &lanes, &wp)?;
+    if args.recover {
+        let r = crate::ops::implement::recover(project, &mission, args.wp_id.as_deref())?;
+        return ctx.render(&RecoveryView(&r));
+    }
+    let wp_id = args.wp_id.as_deref().unwrap_or_default();
+    let prepared = crate::ops::implement::prepare(project, &mission, wp_id, args.base.as_deref())?;
+    let ws = prepared.workspace;
+    let wp = find_wp(&mission, &prepared.wp_id)?;
     if ctx.json {
         ctx.json_out(&json!({
             "result": "success",
             "mission_slug": mission.slug,
+            "base": prepared.base,
             "wp_id": wp.id,
             "workspace": ws.path,
             "workspace_kind": ws.kind,
@@ -56,6 +71,21 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
                 ws.lane_id, ws.base_branch
             )),
             None => ctx.say("  planning work runs in the main checkout (no worktree)"),
+        }
+        if let Some(b) = &prepared.base {
+            if b.applied {
+                ctx.say(format!(
+                    "  started from --base {} ({})",
+                    b.given,
+                    crate::merge::short_str(&b.commit)
+                ));
+            } else {
+                ctx.say(format!(
+                    "  the lane already existed and holds --base {} ({})",
+                    b.given,
+                    crate::merge::short_str(&b.commit)
+                ));
+            }
         }
         for line in merged_in_lines(&ws) {
             ctx.say(line);
@@ -96,4 +126,43 @@ pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// What `implement --recover` did, as the CLI shows it.
+struct RecoveryView<'a>(&'a crate::ops::implement::Recovery);
+
+impl super::output::Render for RecoveryView<'_> {
+    fn human(&self, ctx: &Ctx) {
+        let r = self.0;
+        ctx.say(&r.message);
+        if !r.recovered_wps.is_empty() {
+            ctx.say(format!(
+                "  work packages recovered: {}",
+                r.recovered_wps.join(", ")
+            ));
+        }
+        ctx.say(format!("  worktrees recreated: {}", r.worktrees_recreated));
+        ctx.say(format!(
+            "  status transitions recorded: {}",
+            r.transitions_emitted
+        ));
+        for e in &r.errors {
+            ctx.say(format!("  error: {e}"));
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self.0).unwrap_or_default()
+    }
+
+    fn verdict(&self) -> Result<()> {
+        if self.0.errors.is_empty() {
+            return Ok(());
+        }
+        Err(crate::error::Error::user(format!(
+            "{} work package(s) could not be recovered",
+            self.0.errors.len()
+        ))
+        .with_hint("fix what the errors name and run implement --recover again"))
+    }
 }

@@ -14,8 +14,8 @@ pub enum MissionTypeCommand {
     List {},
     /// Show the mission type of a mission (default: the one inferred from the working directory)
     Current {
-        /// Mission: 079, 079-slug, slug or mission_id
-        #[arg(long, alias = "feature")]
+        /// Mission: 079, 079-slug, slug or mission_id (`-f` as in the reference's `mission-type current`)
+        #[arg(long, short = 'f', alias = "feature")]
         mission: Option<String>,
     },
     /// Describe one mission type: its purpose and its steps

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod charter;
 pub mod compat;
 pub mod completion;
+pub mod context_cmd;
 pub mod dashboard;
 pub mod doctor;
 pub mod doctrine;
@@ -20,11 +21,13 @@ pub mod mission_types;
 pub mod next;
 pub mod ops;
 pub mod output;
+pub mod repair;
 pub mod research;
 pub mod setup;
 pub mod state;
 pub mod sync;
 pub mod upgrade;
+pub mod validate;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -126,6 +129,20 @@ pub enum Command {
     /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
     #[command(subcommand)]
     OrchestratorApi(crate::orchestrator_api::Verb),
+    /// Workspace contexts and MissionContext tokens: info (the default), list, cleanup, mission-resolve, mission-show
+    Context {
+        #[command(subcommand)]
+        cmd: Option<context_cmd::ContextCommand>,
+    },
+    /// Repair broken slash-command files; diagnose lane worktrees
+    #[command(subcommand)]
+    Repair(repair::RepairCommand),
+    /// Check a mission's Markdown for encoding hazards (smart quotes, Windows-1252) and fix them
+    ValidateEncoding(validate::EncodingArgs),
+    /// Legacy lane directories (tasks/doing/...): find and fix frontmatter lanes that disagree
+    ValidateTasks(validate::TasksArgs),
+    /// List pre-0.11 one-worktree-per-mission worktrees that block the lane layout
+    ListLegacyFeatures(validate::LegacyArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completion(completion::CompletionArgs),
     /// Print the man page (roff): `spec-kitty man | man -l -`
@@ -151,10 +168,18 @@ impl Command {
             Command::Next(_) | Command::Accept(_) | Command::Materialize(_) => Writes::state(),
             Command::Research(_) => Writes::state(),
             Command::Specify(_) | Command::Plan(_) | Command::Tasks(_) => Writes::state(),
-            Command::Implement(a) => Writes::on_wp(Some(&a.wp_id), Some(&a.commit)),
+            Command::Implement(a) => Writes::on_wp(a.wp_id.as_deref(), Some(&a.commit)),
             Command::Merge(_) => Writes::committer(),
             Command::Agent(c) => c.writes(),
-            Command::Init(_)
+            // A lane repair is a WP-metadata edit like move-task's; auto_commit commits it.
+            Command::ValidateTasks(a) if a.fix => Writes::state(),
+            // Encoding fixes leave `.bak` copies beside the files: never auto-committed.
+            Command::ValidateTasks(_)
+            | Command::ValidateEncoding(_)
+            | Command::ListLegacyFeatures(_)
+            | Command::Repair(_)
+            | Command::Context { .. }
+            | Command::Init(_)
             | Command::Config(_)
             | Command::VerifySetup(_)
             | Command::Migrate(_)
@@ -200,7 +225,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // document under --json), never as Rust's abort message and exit 101.
     let panicked = output::catch_panics();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let hook = state::before(&ctx, subcommand_path(&matches), cli.command.writes());
+        let hook = match state::before(&ctx, subcommand_path(&matches), cli.command.writes()) {
+            Ok(hook) => hook,
+            Err(e) => return Err(AfterError::Command(e)),
+        };
         let result = run(&ctx, cli.command);
         match (result, hook) {
             // The command's own output (its one JSON document under --json)
@@ -350,6 +378,11 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::OrchestratorApi(_) => Err(crate::Error::internal(
             "orchestrator-api is answered before the main parser runs",
         )),
+        Command::Context { cmd } => context_cmd::run(ctx, cmd),
+        Command::Repair(c) => repair::run(ctx, c),
+        Command::ValidateEncoding(a) => validate::run_encoding(ctx, &a),
+        Command::ValidateTasks(a) => validate::run_tasks(ctx, &a),
+        Command::ListLegacyFeatures(a) => validate::run_legacy(ctx, &a),
         Command::Completion(a) => completion::run_completion(ctx, &a),
         Command::Man(a) => completion::run_man(ctx, &a),
         Command::MergeDriverEventLog(a) => drivers::run_event_log(ctx, &a),

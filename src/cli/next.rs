@@ -45,6 +45,12 @@ pub struct NextArgs {
     /// reviewer gets waiting reviews only; nobody is handed their own work to review.
     #[arg(long, value_enum)]
     pub role: Option<RoleArg>,
+    /// Answer to a pending decision (needs --agent and --result)
+    #[arg(long)]
+    pub answer: Option<String>,
+    /// Which pending decision --answer answers (when several are pending)
+    #[arg(long, requires = "answer")]
+    pub decision_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,6 +62,9 @@ pub enum RoleArg {
 pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
     ctx.warn_version_skew(project);
+    if args.answer.is_some() {
+        return refuse_answer(args, &mission.slug);
+    }
     let result = args.result.map(StepResult::as_str);
     let role = args.role.map(|r| match r {
         RoleArg::Implement => crate::next::Role::Implement,
@@ -111,4 +120,29 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--answer`: the reference's check (a query is read-only; `--result`
+/// itself needs `--agent`), then the answer itself. This build's `next`
+/// derives every decision from the mission's files and never leaves one
+/// pending (the reference's shipped missions never ask one either), so there
+/// is nothing to answer: exit 1 as the reference does then, saying so.
+fn refuse_answer(args: &NextArgs, slug: &str) -> Result<()> {
+    use crate::error::Error;
+    if args.result.is_none() {
+        return Err(
+            Error::user("--answer requires --result because query mode is read-only")
+                .with_hint("add --result success (with --agent <name>)"),
+        );
+    }
+    let what = match &args.decision_id {
+        Some(id) => format!("decision {} is not pending", crate::shell::printable(id)),
+        None => "no pending decisions to answer".to_string(),
+    };
+    Err(Error::user(format!(
+        "{what} in {slug}: `next` reads each decision off the mission's files and never leaves one waiting for an answer"
+    ))
+    .with_hint(format!(
+        "run `spec-kitty next --agent <name> --mission {slug}` and do what it names; nothing was recorded"
+    )))
 }

@@ -99,21 +99,33 @@ pub struct Before {
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
 /// what the parsed command says of itself (None: it writes no mission state).
-pub fn before(ctx: &Ctx, path: Vec<String>, writes: Option<Writes>) -> Option<Before> {
-    let writes = writes?;
-    let project = ctx.project().ok()?.clone();
+/// Every writer reads `.kittify/config.yaml` first, whether or not it will
+/// commit: a corrupt file stops it here, the same way for each, before it
+/// writes anything.
+pub fn before(
+    ctx: &Ctx,
+    path: Vec<String>,
+    writes: Option<Writes>,
+) -> Result<Option<Before>, crate::Error> {
+    let Some(writes) = writes else {
+        return Ok(None);
+    };
+    let Ok(project) = ctx.project() else {
+        // Outside a project: the command says so itself.
+        return Ok(None);
+    };
+    let project = project.clone();
+    let configured = crate::config::auto_commit_enabled(&project.root)?;
     let flag = writes.flag;
-    let stamps = (project.is_git()
-        && !writes.commits_itself
-        && flag.unwrap_or_else(|| crate::config::auto_commit_enabled(&project.root)))
-    .then(|| Stamps::take(&project));
-    Some(Before {
+    let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
+        .then(|| Stamps::take(&project));
+    Ok(Some(Before {
         flag: flag.is_some(),
         path,
         wp: writes.wp,
         project,
         stamps,
-    })
+    }))
 }
 
 /// Called after the command succeeded. An auto_commit that did not commit

@@ -76,15 +76,6 @@ impl GitError {
         }
     }
 
-    /// The error of another module this one only carries.
-    fn wrapped(&self) -> Option<&dyn Diagnose> {
-        match self {
-            GitError::Git(e) => Some(e),
-            GitError::Fs(e) => Some(e),
-            _ => None,
-        }
-    }
-
     /// libgit2's error class code, when this is a libgit2 failure.
     pub fn code(&self) -> Option<git2::ErrorCode> {
         match self {
@@ -95,17 +86,19 @@ impl GitError {
 }
 
 impl Diagnose for GitError {
+    /// The error of another module this one only carries.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        match self {
+            GitError::Git(e) => Some(e),
+            GitError::Fs(e) => Some(e),
+            _ => None,
+        }
+    }
+
     fn kind(&self) -> Kind {
         match self {
             GitError::OutsideProject { .. } => Kind::Internal,
             e => e.wrapped().map_or(Kind::User, Diagnose::kind),
-        }
-    }
-
-    fn message(&self) -> String {
-        match self.wrapped() {
-            Some(inner) => inner.message(),
-            None => self.to_string(),
         }
     }
 

@@ -10,13 +10,55 @@ pub mod reflock;
 
 pub use error::GitError;
 
+pub mod compare;
+pub mod remote;
+
 use git2::{BranchType, Index, Oid, Repository};
+
+/// A branch name git accepts (`refs/heads/<name>` is a valid reference name).
+/// Also refuses names starting with `-`, which a command line would read as an option.
+pub fn valid_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && git2::Reference::is_valid_name(&format!("refs/heads/{name}"))
+}
 
 /// The tip of a local branch, if the branch exists.
 pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
     repo.find_branch(branch, BranchType::Local)
         .ok()?
         .get()
+        .peel_to_commit()
+        .ok()
+        .map(|c| c.id())
+}
+
+/// When `branch` last committed work of its own: the committer time of its
+/// tip, unless the tip is already on `base` (the branch has no commits since
+/// it left it). None when either branch is missing.
+pub fn own_tip_time(
+    repo: &Repository,
+    branch: &str,
+    base: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let tip = branch_tip(repo, branch)?;
+    let base = branch_tip(repo, base)?;
+    if contains(repo, base, tip).ok()? {
+        return None;
+    }
+    let t = repo.find_commit(tip).ok()?.committer().when();
+    chrono::DateTime::from_timestamp(t.seconds(), 0)
+}
+
+/// The commit a user-given revision names (`main`, `v1.2`, a commit id,
+/// `main~2`); None when it names nothing. A revision starting with `-` is
+/// refused (it would read as an option wherever it is shown again).
+pub fn resolve_commit(repo: &Repository, spec: &str) -> Option<Oid> {
+    if spec.is_empty() || spec.starts_with('-') || spec.len() > 256 {
+        return None;
+    }
+    repo.revparse_single(spec)
+        .ok()?
         .peel_to_commit()
         .ok()
         .map(|c| c.id())

@@ -104,6 +104,7 @@ pub fn file_name(agent: &Agent, cmd: &SlashCommand) -> String {
 }
 
 /// Replace `{{CMD:<name>}}` with the agent's invocation of that command.
+#[allow(clippy::string_slice)] // indices come from find() of ASCII markers (`{{CMD:`, `}}`) and their ASCII lengths: char boundaries
 fn expand_cmds(agent: &Agent, text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::agents::valid_keys;
 use super::manifest::MANIFEST_PATH;
 use crate::confine::ConfineError;
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 use crate::fsutil::{FsError, LockError};
 use crate::status::StatusError;
 
@@ -37,31 +37,10 @@ pub enum InitError {
         crate::VERSION
     )]
     NewerProject { version: String },
-    /// `.kittify/config.yaml` is not YAML (read to learn the configured agents).
-    #[error("{}: {source}", located(.path, *.line))]
-    BadConfig {
-        path: PathBuf,
-        line: Option<usize>,
-        #[source]
-        source: crate::bounds::DocError,
-    },
-    /// `.kittify/config.yaml` is not YAML (read again to add agents to it).
-    #[error("{}: {source}", located(.path, *.line))]
-    BadConfigToUpdate {
-        path: PathBuf,
-        line: Option<usize>,
-        #[source]
-        source: crate::bounds::DocError,
-    },
-    #[error("{}: expected a mapping with agents.available as a list", .path.display())]
-    ConfigShape { path: PathBuf },
-    /// config.yaml could not be rendered (a bug).
-    #[error("cannot write {}: {source}", .path.display())]
-    RenderConfig {
-        path: PathBuf,
-        #[source]
-        source: serde_yaml::Error,
-    },
+    /// `.kittify/config.yaml` cannot be read, is not YAML, or cannot take
+    /// the added agents ([`crate::config`] says which).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// `.kittify/managed-files.json` is not the manifest's JSON.
     #[error("{}: {source}", crate::error::located(.path, .source.line()))]
     BadManifest {
@@ -105,14 +84,6 @@ fn shown(entries: &[String]) -> String {
     s
 }
 
-/// `path` or `path:line`, the way parse errors name where they are.
-fn located(path: &Path, line: Option<usize>) -> String {
-    match line {
-        Some(n) => format!("{}:{n}", path.display()),
-        None => path.display().to_string(),
-    }
-}
-
 impl InitError {
     pub(super) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
         InitError::Io {
@@ -121,25 +92,21 @@ impl InitError {
             source,
         }
     }
+}
+
+impl Diagnose for InitError {
     /// The wrapped error of another module, which speaks for itself.
     fn wrapped(&self) -> Option<&dyn Diagnose> {
         match self {
             InitError::Fs(e) => Some(e),
+            InitError::Config(e) => Some(e),
             InitError::Confine(e) => Some(e),
             InitError::Status(e) => Some(e),
             InitError::Lock(e) => Some(e),
             _ => None,
         }
     }
-}
 
-impl Diagnose for InitError {
-    fn kind(&self) -> Kind {
-        match self {
-            InitError::RenderConfig { .. } => Kind::Internal,
-            e => e.wrapped().map_or(Kind::User, |w| w.kind()),
-        }
-    }
     fn hint(&self) -> Option<String> {
         use InitError::*;
         if let Some(e) = self.wrapped() {
@@ -155,9 +122,6 @@ impl Diagnose for InitError {
             NotEmpty { .. } => "choose another name, run `spec-kitty init .` inside it, or pass --force to set it up anyway (your other files are kept)".into(),
             Conflicts { .. } => "move them away, or pass --force to replace them".into(),
             NewerProject { .. } => "install a newer spec-kitty; nothing was changed".into(),
-            BadConfig { .. } => {
-                "fix the YAML syntax; agents are listed under agents.available".into()
-            }
             BadManifest { .. } => format!(
                 "delete {MANIFEST_PATH} and run `spec-kitty init .` again; files you edited are then left alone and reported"
             ),

@@ -83,7 +83,7 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
     }
     let config = root.join(CONFIG_PATH);
     if config.is_file() {
-        let (configured_agents, unknown_configured) = read_configured_agents(&config)?;
+        let (configured_agents, unknown_configured) = read_configured_agents(root)?;
         return Ok(TargetState {
             exists: true,
             is_project: true,
@@ -113,29 +113,15 @@ pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
     })
 }
 
-fn read_configured_agents(config: &Path) -> Result<(Vec<&'static Agent>, Vec<String>)> {
-    let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
-    let doc: serde_yaml::Value =
-        crate::bounds::yaml(&text).map_err(|source| InitError::BadConfig {
-            path: config.to_path_buf(),
-            line: source.line(),
-            source,
-        })?;
+fn read_configured_agents(root: &Path) -> Result<(Vec<&'static Agent>, Vec<String>)> {
+    let config = crate::config::Config::load(root)?;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    if let Some(seq) = doc
-        .get("agents")
-        .and_then(|a| a.get("available"))
-        .and_then(|a| a.as_sequence())
-    {
-        for item in seq {
-            if let Some(key) = item.as_str() {
-                match agents::find(key) {
-                    Some(a) if !known.contains(&a) => known.push(a),
-                    Some(_) => {}
-                    None => unknown.push(key.to_string()),
-                }
-            }
+    for key in config.available_agents() {
+        match agents::find(&key) {
+            Some(a) if !known.contains(&a) => known.push(a),
+            Some(_) => {}
+            None => unknown.push(key),
         }
     }
     Ok((known, unknown))
@@ -238,7 +224,7 @@ pub fn init(opts: &InitOptions) -> Result<Report> {
         fsutil::atomic_write(&config, new_config(&selected).as_bytes()).map_err(InitError::Fs)?;
         report.config_written = true;
     } else if !report.agents_added.is_empty() {
-        add_agents_to_config(&config, &report.agents_added)?;
+        add_agents_to_config(&root, &report.agents_added)?;
         report.config_written = true;
     }
     Ok(report)
@@ -584,38 +570,12 @@ fn new_config(selected: &[&'static Agent]) -> String {
     s
 }
 
-/// Append agent keys to `agents.available`, keeping every other key of the file.
-fn add_agents_to_config(config: &Path, added: &[String]) -> Result<()> {
-    let text = fsutil::read_to_string(config).map_err(InitError::Fs)?;
-    let mut doc: serde_yaml::Value =
-        crate::bounds::yaml(&text).map_err(|source| InitError::BadConfigToUpdate {
-            path: config.to_path_buf(),
-            line: source.line(),
-            source,
-        })?;
-    let bad = || InitError::ConfigShape {
-        path: config.to_path_buf(),
-    };
-    let root = doc.as_mapping_mut().ok_or_else(bad)?;
-    let agents = root
-        .entry("agents".into())
-        .or_insert_with(|| serde_yaml::Value::Mapping(Default::default()));
-    let agents = agents.as_mapping_mut().ok_or_else(bad)?;
-    let available = agents
-        .entry("available".into())
-        .or_insert_with(|| serde_yaml::Value::Sequence(Vec::new()));
-    let seq = available.as_sequence_mut().ok_or_else(bad)?;
-    for key in added {
-        let v = serde_yaml::Value::String(key.clone());
-        if !seq.contains(&v) {
-            seq.push(v);
-        }
-    }
-    let out = serde_yaml::to_string(&doc).map_err(|source| InitError::RenderConfig {
-        path: config.to_path_buf(),
-        source,
-    })?;
-    fsutil::atomic_write(config, out.as_bytes()).map_err(InitError::Fs)
+/// Append agent keys to `agents.available`, keeping every other key of the
+/// file (through [`crate::config::Config::with_agents`]).
+fn add_agents_to_config(root: &Path, added: &[String]) -> Result<()> {
+    let config = crate::config::Config::load(root)?;
+    let out = config.with_agents(added)?;
+    fsutil::atomic_write(&config.path, out.as_bytes()).map_err(InitError::Fs)
 }
 
 const METADATA_HEADER: &str =
@@ -817,7 +777,10 @@ mod tests {
         fs::write(dir.path().join(CONFIG_PATH), "agents: [codex\n").unwrap();
         let e = inspect(dir.path(), true, false).unwrap_err();
         assert!(
-            matches!(&e, InitError::BadConfig { line: Some(_), .. }),
+            matches!(
+                &e,
+                InitError::Config(crate::config::ConfigError::Yaml { line: Some(_), .. })
+            ),
             "{e:?}"
         );
         assert!(e

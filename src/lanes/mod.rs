@@ -14,7 +14,7 @@ pub mod pin;
 pub mod plan;
 pub mod schedule;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -27,17 +27,10 @@ use crate::ids::IdError;
 /// Why lanes.json or the lane strategy could not be read, checked or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LanesError {
-    /// `.kittify/config.yaml` is not YAML.
-    #[error("{}: {source}", crate::error::located(.path, *.line))]
-    ConfigYaml {
-        path: PathBuf,
-        line: Option<usize>,
-        #[source]
-        source: crate::bounds::DocError,
-    },
-    /// `lane_strategy` is not one of [`Strategy::NAMES`].
-    #[error("{}: lane_strategy must be one of {}", crate::error::located(.path, *.line), Strategy::NAMES.join(", "))]
-    UnknownStrategy { path: PathBuf, line: Option<usize> },
+    /// `.kittify/config.yaml` cannot be read, or `lane_strategy` in it is
+    /// not one of [`Strategy::NAMES`].
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// lanes.json is not JSON in its schema.
     #[error("{}:{line}: invalid lanes.json: {source}", .path.display())]
     ManifestJson {
@@ -74,17 +67,14 @@ impl Diagnose for LanesError {
         match self {
             LanesError::Id(e) => e.kind(),
             LanesError::Fs(e) => e.kind(),
+            LanesError::Config(e) => e.kind(),
             _ => Kind::User,
         }
     }
 
     fn hint(&self) -> Option<String> {
         match self {
-            LanesError::ConfigYaml { .. } => None,
-            LanesError::UnknownStrategy { .. } => Some(
-                "`parallel` (the default) or `components` (the Python reference's grouping)"
-                    .into(),
-            ),
+            LanesError::Config(e) => e.hint(),
             LanesError::ManifestJson { .. } => Some(
                 "re-run `spec-kitty agent mission finalize-tasks` to recompute it".into(),
             ),
@@ -142,39 +132,12 @@ impl Strategy {
 
     /// The project's strategy: `lane_strategy` in `.kittify/config.yaml`, else `parallel`.
     pub fn configured(project: &crate::project::Project) -> Result<Strategy> {
-        Ok(
-            Strategy::from_config(&project.root.join(crate::config::CONFIG_PATH))?
-                .unwrap_or_default(),
-        )
-    }
-
-    /// `lane_strategy` in `.kittify/config.yaml`, if set.
-    pub fn from_config(config: &Path) -> Result<Option<Strategy>> {
-        let Ok(text) = crate::fsutil::read_to_string(config) else {
-            return Ok(None);
-        };
-        let doc: serde_yaml::Value =
-            crate::bounds::yaml(&text).map_err(|source| LanesError::ConfigYaml {
-                path: config.to_path_buf(),
-                line: source.line(),
-                source,
-            })?;
-        let Some(v) = doc.get("lane_strategy") else {
-            return Ok(None);
-        };
-        let line = text
-            .lines()
-            .position(|l| l.starts_with("lane_strategy:"))
-            .map(|i| i + 1);
-        let bad = || LanesError::UnknownStrategy {
-            path: config.to_path_buf(),
-            line,
-        };
-        match v {
-            serde_yaml::Value::Null => Ok(None),
-            serde_yaml::Value::String(s) => Strategy::parse(s).map(Some).ok_or_else(bad),
-            _ => Err(bad()),
-        }
+        let config = crate::config::Config::load(&project.root)?;
+        let name = config.lane_strategy(
+            &Strategy::NAMES,
+            "`parallel` (the default) or `components` (the Python reference's grouping)",
+        )?;
+        Ok(name.and_then(Strategy::parse).unwrap_or_default())
     }
 }
 
@@ -263,13 +226,12 @@ mod error_tests {
     #[test]
     fn a_bad_strategy_names_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("config.yaml");
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        let p = dir.path().join(crate::config::CONFIG_PATH);
         std::fs::write(&p, "agents: []\nlane_strategy: fastest\n").unwrap();
-        let e = Strategy::from_config(&p).unwrap_err();
-        assert!(
-            matches!(e, LanesError::UnknownStrategy { line: Some(2), .. }),
-            "{e:?}"
-        );
+        let project = crate::project::Project::at(dir.path());
+        let p = project.root.join(crate::config::CONFIG_PATH);
+        let e = Strategy::configured(&project).unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -277,9 +239,16 @@ mod error_tests {
                 p.display()
             )
         );
+        assert!(e.hint().unwrap().starts_with("`parallel` (the default)"));
         std::fs::write(&p, "a: [\n").unwrap();
-        let e = Strategy::from_config(&p).unwrap_err();
-        assert!(matches!(e, LanesError::ConfigYaml { .. }), "{e:?}");
+        let e = Strategy::configured(&project).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                LanesError::Config(crate::config::ConfigError::Yaml { .. })
+            ),
+            "{e:?}"
+        );
         assert!(e
             .source()
             .unwrap()

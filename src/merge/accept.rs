@@ -490,6 +490,7 @@ fn checkboxes_gate(mission: &Mission) -> Result<Gate> {
 }
 
 /// `Some(done)` for a list item that starts with a checkbox.
+#[allow(clippy::string_slice)] // `digits` counts leading ASCII digits: a char boundary
 fn checkbox(line: &str) -> Option<bool> {
     let t = line.trim_start().trim_start_matches('>').trim_start();
     let rest = if let Some(r) = t.strip_prefix(['-', '*', '+']) {

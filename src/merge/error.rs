@@ -63,6 +63,10 @@ pub enum MergeError {
     #[error("target branch {target} of {slug} does not exist")]
     NoTarget { target: String, slug: String },
 
+    /// `--target` names something a merge cannot land on.
+    #[error("--target {target:?} cannot take the merge of {slug}: not a valid branch name, or the mission's own branch or one of its lane branches")]
+    BadTarget { target: String, slug: String },
+
     #[error("target branch {target} disappeared during the merge")]
     TargetDisappeared { target: String },
 
@@ -185,40 +189,14 @@ pub enum MergeError {
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-impl From<crate::mission::MissionError> for MergeError {
-    fn from(e: crate::mission::MissionError) -> Self {
-        MergeError::Mission(Box::new(e))
-    }
-}
+crate::error::wraps!(MergeError {
+    Mission(crate::mission::MissionError),
+    Workspace(crate::workspace::WorkspaceError),
+});
 
 impl From<git2::Error> for MergeError {
     fn from(e: git2::Error) -> Self {
         MergeError::Git(e.into())
-    }
-}
-
-impl From<crate::workspace::WorkspaceError> for MergeError {
-    fn from(e: crate::workspace::WorkspaceError) -> Self {
-        MergeError::Workspace(Box::new(e))
-    }
-}
-
-impl MergeError {
-    /// The error of another module this one only carries.
-    fn wrapped(&self) -> Option<&dyn Diagnose> {
-        Some(match self {
-            MergeError::Git(e) => e,
-            MergeError::Resumable { inner, .. } => inner.as_ref(),
-            MergeError::Fs(e) => e,
-            MergeError::Lock(e) => e,
-            MergeError::Status(e) => e,
-            MergeError::Confine(e) => e,
-            MergeError::Lanes(e) => e,
-            MergeError::Tasks(e) => e,
-            MergeError::Mission(e) => e.as_ref(),
-            MergeError::Workspace(e) => e.as_ref(),
-            _ => return None,
-        })
     }
 }
 
@@ -275,6 +253,23 @@ pub(crate) fn in_progress_hint(slug: &str, phase: Phase) -> String {
 }
 
 impl Diagnose for MergeError {
+    /// The error of another module this one only carries.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
+            MergeError::Git(e) => e,
+            MergeError::Resumable { inner, .. } => inner.as_ref(),
+            MergeError::Fs(e) => e,
+            MergeError::Lock(e) => e,
+            MergeError::Status(e) => e,
+            MergeError::Confine(e) => e,
+            MergeError::Lanes(e) => e,
+            MergeError::Tasks(e) => e,
+            MergeError::Mission(e) => e.as_ref(),
+            MergeError::Workspace(e) => e.as_ref(),
+            _ => return None,
+        })
+    }
+
     fn kind(&self) -> Kind {
         match self {
             MergeError::BadCommitId { .. }
@@ -317,7 +312,10 @@ impl Diagnose for MergeError {
                 "its lane work is already on the target; nothing is merged or recorded again. Leftover lane worktrees and branches of this clone: `spec-kitty merge --mission {slug} --clean-up` (add `--remote origin` to delete the lane branches on that remote too)"
             ),
             MergeError::NoTarget { .. } => {
-                "create it, or set target_branch in the mission's meta.json".into()
+                "create it, or set target_branch in the mission's meta.json (or pass --target <branch>)".into()
+            }
+            MergeError::BadTarget { .. } => {
+                "name an existing local branch outside the mission, for example --target main".into()
             }
             MergeError::Blocked { .. } => {
                 "fix the problems above and run the merge again; `--dry-run` shows the full forecast".into()

@@ -49,11 +49,25 @@ use crate::status::{Lane, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct MergeOptions {
     pub strategy: Strategy,
     pub dry_run: bool,
+    /// Leave the lane worktrees in place after a successful merge.
     pub keep_worktrees: bool,
+    /// Leave the lane branches in place after a successful merge (a branch
+    /// checked out in a kept worktree stays anyway).
+    pub keep_branches: bool,
+    /// Land on this branch instead of the mission's target branch.
+    pub target: Option<String>,
+}
+
+/// What to keep after a merge, for `--continue`: each flag adds to what the
+/// interrupted run was told to keep.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keep {
+    pub worktrees: bool,
+    pub branches: bool,
 }
 
 /// A precondition that does not hold.
@@ -179,6 +193,9 @@ struct MergeState {
     mission_before: Option<String>,
     mission_after: String,
     keep_worktrees: bool,
+    /// Older state files have no such key: they kept branches with worktrees.
+    #[serde(default)]
+    keep_branches: bool,
     actor: String,
     order: Vec<String>,
     lanes: Vec<StateLane>,
@@ -356,7 +373,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     let lanes = workspace::require_lanes(mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let (code, notes) = code_lanes(project, mission, &lanes, &snap)?;
-    let setup = Setup::resolve(&repo, mission, &lanes, code)?;
+    let setup = Setup::resolve(&repo, mission, &lanes, code, opts.target.as_deref())?;
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
         preconditions(mission, &repo, &setup, &snap, &mut report.notes)?;
@@ -390,7 +407,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     crate::env::pause_at(crate::env::PausePoint::MergeBeforeLanding);
     hold_mission(project, mission, &state, &mut report)?;
     crate::env::pause_at(crate::env::PausePoint::MergeHoldsMission);
-    run_to_end(project, mission, &repo, state, false)
+    run_to_end(project, mission, &repo, state, Keep::default())
 }
 
 /// The moment the merge takes the mission: under the status lock, every work
@@ -437,10 +454,24 @@ impl Setup {
         mission: &Mission,
         lanes: &crate::lanes::model::LanesManifest,
         code: Vec<CodeLane>,
+        target_override: Option<&str>,
     ) -> Result<Setup> {
-        let target = target_branch(mission, Some(lanes));
+        let mission_branch = mission.mission_branch();
+        let target = match target_override {
+            Some(t) => {
+                let lane_branch = code.iter().any(|l| l.branch == t);
+                if !crate::git::valid_branch_name(t) || t == mission_branch || lane_branch {
+                    return Err(MergeError::BadTarget {
+                        target: t.to_string(),
+                        slug: mission.slug.clone(),
+                    });
+                }
+                t.to_string()
+            }
+            None => target_branch(mission, Some(lanes)),
+        };
         let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(repo, &l.branch)).collect();
-        let target_now = branch_tip(repo, &target_branch(mission, Some(lanes)));
+        let target_now = branch_tip(repo, &target);
         // Every lane tip still here already on the target: a teammate's clone
         // that pulled the merge. It is never merged (nor recorded) again.
         let all_landed = tips.iter().flatten().all(|t| {
@@ -464,7 +495,6 @@ impl Setup {
             target: target.clone(),
             slug: mission.slug.clone(),
         })?;
-        let mission_branch = mission.mission_branch();
         Ok(Setup {
             mission_tip: branch_tip(repo, &mission_branch),
             head: head_branch(repo),
@@ -537,6 +567,7 @@ fn landing_state(
         mission_before: setup.mission_tip.map(|o| o.to_string()),
         mission_after: done.mission_after.to_string(),
         keep_worktrees: opts.keep_worktrees,
+        keep_branches: opts.keep_branches || opts.keep_worktrees,
         actor,
         order: report.order.clone(),
         lanes: setup
@@ -962,7 +993,7 @@ fn run_to_end(
     mission: &Mission,
     repo: &Repository,
     mut state: MergeState,
-    keep: bool,
+    keep: Keep,
 ) -> Result<MergeReport> {
     let checked_out = if state.phase == Phase::Landing {
         land_and_note(project, mission, repo, &mut state)?
@@ -1276,7 +1307,7 @@ fn finish(
     mission: &Mission,
     repo: &Repository,
     state: &mut MergeState,
-    keep: bool,
+    keep: Keep,
 ) -> Result<Finished> {
     state.phase = Phase::Finishing;
     write_state(project, state)?;
@@ -1293,16 +1324,28 @@ fn finish(
         removed_branches: Vec::new(),
         kept: Vec::new(),
     };
-    if keep || state.keep_worktrees {
+    let keep_worktrees = keep.worktrees || state.keep_worktrees;
+    let keep_branches = keep.branches || state.keep_branches;
+    if keep_worktrees && keep_branches {
         finished.kept.extend(
             state
                 .lanes
                 .iter()
-                .map(|l| format!("{}: kept (--keep-worktrees)", l.lane_id)),
+                .map(|l| format!("{}: worktree and branch kept (asked)", l.lane_id)),
         );
     } else {
         for lane in state.lanes.clone() {
-            clean_up_lane(project, repo, state, &lane, &mut finished)?;
+            clean_up_lane(
+                project,
+                repo,
+                state,
+                &lane,
+                Keep {
+                    worktrees: keep_worktrees,
+                    branches: keep_branches,
+                },
+                &mut finished,
+            )?;
         }
     }
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("before-state-removed"));
@@ -1382,6 +1425,7 @@ fn clean_up_lane(
     repo: &Repository,
     state: &mut MergeState,
     lane: &StateLane,
+    keep: Keep,
     finished: &mut Finished,
 ) -> Result<()> {
     // Removal already started, by a run that found the worktree clean and was
@@ -1408,6 +1452,33 @@ fn clean_up_lane(
         write_state(project, state)?;
     }
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("lane-removing"));
+    if keep.worktrees {
+        // A branch checked out in a worktree cannot be deleted; keeping the
+        // worktree keeps its branch.
+        let there = lane.worktree.exists();
+        finished.kept.push(if there {
+            format!(
+                "{}: worktree kept (asked); {} stays, it is checked out there",
+                lane.lane_id, lane.branch
+            )
+        } else {
+            format!("{}: worktree kept (asked)", lane.lane_id)
+        });
+        if !there && !keep.branches && workspace::delete_branch(repo, &lane.branch)? {
+            finished.removed_branches.push(lane.branch.clone());
+        }
+        return Ok(());
+    }
+    if keep.branches {
+        if crate::confine::remove_worktree(project, &lane.worktree_name, &lane.worktree)? {
+            finished.removed_worktrees.push(lane.worktree.clone());
+        }
+        finished.kept.push(format!(
+            "{}: branch {} kept (asked)",
+            lane.lane_id, lane.branch
+        ));
+        return Ok(());
+    }
     let (w, b) = workspace::remove_lane_workspace(
         project,
         repo,
@@ -1478,7 +1549,7 @@ fn record_on_target(
 }
 
 /// Finish a merge that stopped part-way.
-pub fn continue_merge(project: &Project, mission: &Mission, keep: bool) -> Result<MergeReport> {
+pub fn continue_merge(project: &Project, mission: &Mission, keep: Keep) -> Result<MergeReport> {
     let repo = open_repo(project)?;
     let _lock = merge_lock(project)?;
     let state = read_state(project, &mission.slug)?.ok_or_else(|| MergeError::NotInProgress {

@@ -35,17 +35,18 @@ use crate::status::{Lane, Snapshot};
 pub use accept::{accept, AcceptOptions, AcceptReport, Gate};
 pub use error::MergeError;
 pub use land::{
-    abort, continue_merge, merge, AbortReport, Blocker, ConflictPair, LaneOutcome, MergeOptions,
-    MergeReport,
+    abort, continue_merge, merge, AbortReport, Blocker, ConflictPair, Keep, LaneOutcome,
+    MergeOptions, MergeReport,
 };
 
 type Result<T, E = MergeError> = std::result::Result<T, E>;
 
 /// How lanes land.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// A merge commit per lane on the mission branch, and one on the target.
+    #[default]
     Merge,
     /// Lanes combined on the mission branch; one ordinary commit on the target.
     Squash,

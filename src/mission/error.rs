@@ -177,27 +177,25 @@ impl MissionError {
             source,
         }
     }
+}
 
-    /// The kind, hint and details of a wrapped error, which speaks for itself.
-    fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
+impl Diagnose for MissionError {
+    /// The error of a lower module this one keeps whole.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         use MissionError::*;
-        let d: &dyn Diagnose = match self {
+        Some(match self {
             Fs(e) => e,
             Ids(e) => e,
             Confine(e) => e,
             Lock(e) => e,
             Git(e) => e,
             _ => return None,
-        };
-        Some((d.kind(), d.hint(), d.details()))
+        })
     }
-}
-
-impl Diagnose for MissionError {
     fn kind(&self) -> Kind {
         use MissionError::*;
-        if let Some((kind, _, _)) = self.wrapped() {
-            return kind;
+        if let Some(e) = self.wrapped() {
+            return e.kind();
         }
         match self {
             EmptySelector | UnknownAction { .. } | NotARequirement { .. } => Kind::Usage,
@@ -207,8 +205,8 @@ impl Diagnose for MissionError {
     }
     fn hint(&self) -> Option<String> {
         use MissionError::*;
-        if let Some((_, hint, _)) = self.wrapped() {
-            return hint;
+        if let Some(e) = self.wrapped() {
+            return e.hint();
         }
         Some(match self {
             UnusableMeta { path, .. } => format!(
@@ -257,8 +255,8 @@ impl Diagnose for MissionError {
     }
     fn details(&self) -> Option<serde_json::Value> {
         use MissionError::*;
-        if let Some((_, _, details)) = self.wrapped() {
-            return details;
+        if let Some(e) = self.wrapped() {
+            return e.details();
         }
         match self {
             MustChoose { missions } | NoMatch { missions, .. } => {

@@ -242,6 +242,7 @@ pub fn is_ulid(s: &str) -> bool {
 }
 
 /// Split `079-post-555` into `("079", "post-555")`. The number is every leading digit.
+#[allow(clippy::string_slice)] // `digits` counts leading ASCII digits, then an ASCII '-': char boundaries
 pub fn split_number(slug: &str) -> Option<(&str, &str)> {
     let digits = slug.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 || slug.as_bytes().get(digits) != Some(&b'-') {

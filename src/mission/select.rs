@@ -116,6 +116,7 @@ fn resolve_given(missions: &[Mission], sel: &str) -> Result<Mission> {
 
 /// The mission directory name implied by `cwd`: inside `kitty-specs/<name>/...`,
 /// or inside a lane worktree `.worktrees/<name>-lane-<x>/...`.
+#[allow(clippy::string_slice)] // the cut is where rfind met "-lane-", a char boundary
 pub fn infer_from_path(project: &Project, cwd: &Path) -> Option<String> {
     let cwd = crate::project::normalize(cwd);
     if let Ok(rest) = cwd.strip_prefix(project.specs_dir()) {

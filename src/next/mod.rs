@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 use crate::fsutil::{self, LockError};
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
@@ -35,17 +35,10 @@ pub enum NextError {
         #[source]
         source: std::io::Error,
     },
-    /// `.kittify/config.yaml` (read for `agents.reviewers`) is not YAML.
-    #[error("{}: {source}", crate::error::located(.path, *.line))]
-    ConfigYaml {
-        path: PathBuf,
-        line: Option<usize>,
-        #[source]
-        source: crate::bounds::DocError,
-    },
-    /// `agents.reviewers` in `.kittify/config.yaml` is not a list of names.
-    #[error("{}: agents.reviewers must be a list of agent names", crate::error::located(.path, *.line))]
-    ReviewersShape { path: PathBuf, line: Option<usize> },
+    /// `.kittify/config.yaml` (read for `agents.reviewers`) cannot be read,
+    /// or the list is not a list of names.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// The run log's lock.
     #[error("{0}")]
     Lock(#[from] LockError),
@@ -69,45 +62,30 @@ pub enum NextError {
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-impl NextError {
-    fn workspace(e: crate::workspace::WorkspaceError) -> Self {
-        NextError::Workspace(Box::new(e))
-    }
+crate::error::wraps!(NextError {
+    Workspace(crate::workspace::WorkspaceError)
+});
 
-    /// The kind, hint and details of a wrapped error, which speaks for itself.
-    fn wrapped(&self) -> Option<(Kind, Option<String>, Option<serde_json::Value>)> {
+impl Diagnose for NextError {
+    /// The failure of the module `next` read through, which speaks for itself.
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         use NextError::*;
-        let d: &dyn Diagnose = match self {
+        Some(match self {
             Fs(e) => e,
             TasksMd(e) => e,
             Status(e) => e,
             Lanes(e) => e,
             Lock(e) => e,
             Workspace(e) => e.as_ref(),
-            Io { .. } | ConfigYaml { .. } | ReviewersShape { .. } => return None,
-        };
-        Some((d.kind(), d.hint(), d.details()))
-    }
-}
-
-impl Diagnose for NextError {
-    fn kind(&self) -> Kind {
-        self.wrapped().map_or(Kind::User, |(kind, _, _)| kind)
+            Config(e) => e,
+            Io { .. } => return None,
+        })
     }
     fn hint(&self) -> Option<String> {
         match self {
             NextError::Io { path, source, .. } => crate::error::io_hint(path, source.kind()),
-            NextError::ConfigYaml { .. } => {
-                Some("fix the YAML syntax; reviewers are listed under agents.reviewers".into())
-            }
-            NextError::ReviewersShape { .. } => {
-                Some("write them as a list, e.g. `reviewers: [claude]` under `agents:`".into())
-            }
-            _ => self.wrapped().and_then(|(_, hint, _)| hint),
+            _ => self.wrapped().and_then(Diagnose::hint),
         }
-    }
-    fn details(&self) -> Option<serde_json::Value> {
-        self.wrapped().and_then(|(_, _, details)| details)
     }
 }
 
@@ -218,36 +196,7 @@ pub fn configured_role(project: &Project, agent: &str) -> Result<Option<Role>> {
 /// is no file or no list; an error naming the file and line when the file is
 /// not YAML or the list is not a list of names.
 fn configured_reviewers(project: &Project) -> Result<Option<Vec<String>>> {
-    let path = project.root.join(crate::config::CONFIG_PATH);
-    let text = match fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES) {
-        Ok(Some(t)) => t,
-        Ok(None) => return Ok(None),
-        Err(e) => return Err(NextError::Fs(e)),
-    };
-    let v: serde_yaml::Value =
-        crate::bounds::yaml(&text).map_err(|source| NextError::ConfigYaml {
-            line: source.line(),
-            path: path.clone(),
-            source,
-        })?;
-    let Some(reviewers) = v.get("agents").and_then(|a| a.get("reviewers")) else {
-        return Ok(None);
-    };
-    match reviewers {
-        serde_yaml::Value::Null => Ok(None),
-        serde_yaml::Value::Sequence(s) if s.iter().all(|r| r.is_string()) => Ok(Some(
-            s.iter()
-                .filter_map(|r| r.as_str().map(String::from))
-                .collect(),
-        )),
-        _ => {
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("reviewers:"))
-                .map(|i| i + 1);
-            Err(NextError::ReviewersShape { path, line })
-        }
-    }
+    Ok(crate::config::Config::load(&project.root)?.reviewers()?)
 }
 
 /// Decide the next step for `agent` and write the step's prompt file: every
@@ -320,7 +269,7 @@ fn attach_prompt(project: &Project, mission: &Mission, d: &mut Decision) -> Resu
     let agent = d.agent.clone().unwrap_or_else(|| "<agent>".into());
     let who = file_word(&format!("next-{agent}"));
     let path = crate::workspace::action::prompt_path(project, mission, &who, action)
-        .map_err(NextError::workspace)?;
+        .map_err(NextError::from)?;
     let quoted = crate::workspace::action::shell_quote(&path);
     let command = d.command.clone().unwrap_or_else(|| format!("cat {quoted}"));
     let next = format!(
@@ -649,7 +598,7 @@ impl Desk<'_> {
         reason: String,
     ) -> Result<()> {
         let ws = workspace::resolve(self.project, self.mission, self.lanes, f)
-            .map_err(NextError::workspace)?;
+            .map_err(NextError::from)?;
         d.set_step(
             action,
             action,
@@ -882,7 +831,7 @@ mod tests {
         std::fs::write(&config, "agents:\n  reviewers: [claude\n").unwrap();
         let e = configured_role(&p, "claude").unwrap_err();
         match &e {
-            NextError::ConfigYaml { path, line, .. } => {
+            NextError::Config(crate::config::ConfigError::Yaml { path, line, .. }) => {
                 assert_eq!(path, &config);
                 assert!(line.is_some(), "{e}");
             }
@@ -903,7 +852,10 @@ mod tests {
         std::fs::write(&config, "agents:\n  reviewers: claude\n").unwrap();
         let e = configured_role(&p, "claude").unwrap_err();
         assert!(
-            matches!(&e, NextError::ReviewersShape { line: Some(2), .. }),
+            matches!(
+                &e,
+                NextError::Config(crate::config::ConfigError::Setting { line: Some(2), .. })
+            ),
             "{e:?}"
         );
         std::fs::write(&config, "agents:\n  reviewers: [claude]\n").unwrap();

@@ -122,7 +122,7 @@ pub fn list(project: &Project) -> Result<AgentSet> {
         configured,
         unknown: state.unknown_configured,
         not_configured,
-        auto_commit: crate::config::auto_commit_enabled(root),
+        auto_commit: crate::config::auto_commit_enabled(root)?,
     })
 }
 
@@ -275,27 +275,19 @@ fn config_lock(project: &Project) -> Result<fsutil::FileLock> {
     )?)
 }
 
-/// Read `.kittify/config.yaml` as a YAML mapping, change it, write it back atomically.
+/// Read `.kittify/config.yaml` (through [`crate::config::Config`]), change
+/// its top-level mapping, write it back atomically.
 fn edit_config(root: &Path, change: impl FnOnce(&mut serde_yaml::Mapping)) -> Result<()> {
-    let path = root.join(CONFIG_PATH);
-    let text = fsutil::read_to_string(&path)?;
-    let mut doc: serde_yaml::Value = crate::bounds::yaml(&text).map_err(|e| {
-        Error::parse(&path, e.line(), &e).with_hint("fix the YAML, then run the command again")
-    })?;
-    if doc.is_null() {
-        doc = serde_yaml::Value::Mapping(Default::default());
+    let config = crate::config::Config::load(root)?;
+    if !config.exists {
+        // Nothing to edit: the error a read of the missing file gives.
+        fsutil::read_to_string(&config.path)?;
     }
-    let map = doc.as_mapping_mut().ok_or_else(|| {
-        Error::user(format!(
-            "{}: the top level is not a mapping",
-            path.display()
-        ))
-        .with_hint("config.yaml holds keys such as `agents:`; fix it by hand")
+    let out = config.edited(|map| {
+        change(map);
+        Ok(())
     })?;
-    change(map);
-    let out = serde_yaml::to_string(&doc)
-        .map_err(|e| Error::internal(format!("render {}: {e}", path.display())))?;
-    fsutil::atomic_write(&path, out.as_bytes())?;
+    fsutil::atomic_write(&config.path, out.as_bytes())?;
     Ok(())
 }
 

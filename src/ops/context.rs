@@ -42,10 +42,15 @@ pub struct ActionContext {
 /// Resolve `action` for `mission`. Implement needs a work package that is ready
 /// (planned with its dependencies approved or done, or already in progress);
 /// review needs one in for_review or in_review.
+/// `wp_id` names the work package instead of picking the first ready one
+/// (`wp01` and `WP01-slug` mean WP01); `agent` goes into the commands in place
+/// of `<agent>`.
 pub fn resolve(
     project: &Project,
     mission: &Mission,
     action: &str,
+    wp_id: Option<&str>,
+    agent: Option<&str>,
 ) -> Result<ActionContext, OpError> {
     let action = action.replace('-', "_");
     if !ACTIONS.contains(&action.as_str()) {
@@ -56,8 +61,9 @@ pub fn resolve(
     let check = format!(
         "spec-kitty agent mission check-prerequisites --json --paths-only --include-tasks --mission {m}"
     );
-    let wp = match action.as_str() {
-        "implement" | "review" => Some(pick_wp(project, mission, &action)?),
+    let wp = match (action.as_str(), wp_id) {
+        (_, Some(id)) => Some(wp_context(project, mission, named_wp(mission, id)?)?),
+        ("implement" | "review", None) => Some(pick_wp(project, mission, &action)?),
         _ => None,
     };
     match action.as_str() {
@@ -110,6 +116,12 @@ pub fn resolve(
             commands.insert("merge", format!("spec-kitty merge --mission {m} --dry-run"));
         }
     }
+    if let Some(a) = agent {
+        let a = crate::shell::quote(a);
+        for c in commands.values_mut() {
+            *c = c.replace("<agent>", &a);
+        }
+    }
     Ok(ActionContext {
         action,
         mission_slug: mission.slug.clone(),
@@ -124,7 +136,6 @@ fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpConte
     let (snap, _) = StatusStore::for_mission(project, mission)
         .snapshot()
         .map_err(OpError::from)?;
-    let lanes = LanesManifest::for_mission(mission).map_err(OpError::from)?;
     let files = wp::load_all(&mission.tasks_dir()).map_err(OpError::from)?;
     let ready = |f: &wp::WpFile| {
         let lane = snap.lane_of(&f.id).unwrap_or(Lane::Planned);
@@ -147,6 +158,28 @@ fn pick_wp(project: &Project, mission: &Mission, action: &str) -> Result<WpConte
             mission: mission.slug.clone(),
             action: action.to_string(),
         })?;
+    wp_context(project, mission, file)
+}
+
+/// The work package `--wp-id` names: `WP01`, `wp01` or `WP01-some-slug`.
+fn named_wp(mission: &Mission, given: &str) -> Result<wp::WpFile, OpError> {
+    let id = given
+        .split('-')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    crate::status::ops::find_wp(mission, &id).map_err(OpError::from)
+}
+
+fn wp_context(
+    project: &Project,
+    mission: &Mission,
+    file: wp::WpFile,
+) -> Result<WpContext, OpError> {
+    let (snap, _) = StatusStore::for_mission(project, mission)
+        .snapshot()
+        .map_err(OpError::from)?;
+    let lanes = LanesManifest::for_mission(mission).map_err(OpError::from)?;
     let lane = lanes.as_ref().and_then(|l| l.lane_for_wp(&file.id));
     let planning = file.is_planning_artifact();
     Ok(WpContext {

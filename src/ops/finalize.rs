@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_yaml::Value;
 
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 use crate::status::StatusError;
 use crate::tasks_md::ownership::{self, Ownership};
 use crate::tasks_md::parse::{self, TasksDoc};
@@ -42,27 +42,12 @@ impl From<crate::fsutil::FsError> for FinalizeError {
     }
 }
 
-impl FinalizeError {
-    fn inner(&self) -> &dyn Diagnose {
-        match self {
+impl Diagnose for FinalizeError {
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
             FinalizeError::Tasks(e) => e,
             FinalizeError::Status(e) => e,
-        }
-    }
-}
-
-impl Diagnose for FinalizeError {
-    fn kind(&self) -> Kind {
-        self.inner().kind()
-    }
-    fn message(&self) -> String {
-        self.inner().message()
-    }
-    fn hint(&self) -> Option<String> {
-        self.inner().hint()
-    }
-    fn details(&self) -> Option<serde_json::Value> {
-        self.inner().details()
+        })
     }
 }
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};

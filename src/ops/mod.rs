@@ -2,20 +2,34 @@
 //! (status, lanes, workspace, merge). Surfaces (the CLI, `orchestrator-api`,
 //! MCP) map their input to one call here and render its typed outcome.
 
+pub mod accept;
 pub mod agent_config;
 pub mod config_show;
 pub mod context;
+pub mod context_store;
 pub mod delete;
 pub mod doctor;
 pub mod doctrine;
+pub mod encoding;
 pub mod finalize;
 pub mod glossary;
+pub mod implement;
+pub mod legacy_lanes;
+pub mod mark_status;
+pub mod merge;
 pub mod merge_cleanup;
 pub mod migrate;
 pub mod mission_type;
+pub mod move_task;
 pub mod ops_history;
 pub mod orchestrator;
+pub mod prereq;
+pub mod repair;
+pub mod repair_status;
 pub mod requirements;
+pub mod setup_plan;
+pub mod stale;
+pub mod stale_check;
 pub mod status_doctor;
 pub mod status_emit;
 pub mod status_migrate;
@@ -25,7 +39,7 @@ pub mod upgrade;
 pub mod validate;
 pub mod verify_setup;
 
-use crate::error::{Diagnose, Kind};
+use crate::error::Diagnose;
 
 /// The error of an operation that composes several data modules: the typed
 /// error of the module that failed, kept whole. Its message is that error's
@@ -44,45 +58,23 @@ pub enum OpError {
     Workspace(Box<crate::workspace::WorkspaceError>),
 }
 
-/// `From` for each wrapped module error, boxed (the error stays small).
-macro_rules! wraps {
-    ($($variant:ident($t:ty)),* $(,)?) => {$(
-        impl From<$t> for OpError {
-            fn from(e: $t) -> Self {
-                OpError::$variant(Box::new(e))
-            }
-        }
-    )*};
-}
-wraps!(
+crate::error::wraps!(OpError {
     Mission(crate::mission::MissionError),
     Status(crate::status::StatusError),
     Lanes(crate::lanes::LanesError),
     Tasks(crate::tasks_md::TasksError),
     Workspace(crate::workspace::WorkspaceError),
-);
+});
 
-impl OpError {
-    fn inner(&self) -> &dyn Diagnose {
-        match self {
+impl Diagnose for OpError {
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
+        Some(match self {
             OpError::Mission(e) => e.as_ref(),
             OpError::Status(e) => e.as_ref(),
             OpError::Lanes(e) => e.as_ref(),
             OpError::Tasks(e) => e.as_ref(),
             OpError::Workspace(e) => e.as_ref(),
-        }
-    }
-}
-
-impl Diagnose for OpError {
-    fn kind(&self) -> Kind {
-        self.inner().kind()
-    }
-    fn hint(&self) -> Option<String> {
-        self.inner().hint()
-    }
-    fn details(&self) -> Option<serde_json::Value> {
-        self.inner().details()
+        })
     }
 }
 

@@ -217,6 +217,12 @@ impl From<crate::tasks_md::TasksError> for OrchError {
     }
 }
 
+impl From<crate::config::ConfigError> for OrchError {
+    fn from(e: crate::config::ConfigError) -> OrchError {
+        OrchError::new(ErrorCode::PreflightFailed, describe(&e))
+    }
+}
+
 impl From<crate::lanes::LanesError> for OrchError {
     fn from(e: crate::lanes::LanesError) -> OrchError {
         OrchError::new(ErrorCode::MissionNotReady, describe(&e))
@@ -1354,7 +1360,7 @@ pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<Mer
         &crate::merge::MergeOptions {
             strategy,
             dry_run: false,
-            keep_worktrees: false,
+            ..Default::default()
         },
     )
     .map_err(|e| preflight(vec![describe(&e)]))?;

@@ -351,8 +351,10 @@ fn writing<T: Serialize>(
     f: impl FnOnce() -> Result<T, OrchError>,
 ) -> Result<Value, OrchError> {
     use crate::merge::autocommit::{self, AutoCommit, Stamps};
-    let stamps = (p.is_git() && !commits_itself && crate::config::auto_commit_enabled(&p.root))
-        .then(|| Stamps::take(p));
+    // Read whether the verb commits or not: a corrupt config.yaml stops
+    // every writer the same way, before it writes.
+    let auto_commit = crate::config::auto_commit_enabled(&p.root)?;
+    let stamps = (p.is_git() && !commits_itself && auto_commit).then(|| Stamps::take(p));
     let out = to_value(f()?)?;
     if let Some(common) = &p.git_common_dir {
         if !crate::status::drivers::missing(common, crate::env::current_exe().as_deref()).is_empty()

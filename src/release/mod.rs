@@ -685,6 +685,7 @@ fn bump_manifest(text: &str, from: &str, to: &str) -> Result<String> {
 }
 
 /// Replace `version:` under `spec_kitty:` in metadata.yaml, keeping comments.
+#[allow(clippy::string_slice)] // the indent is the prefix trim_start removed, ending at a char boundary
 fn bump_metadata(text: &str, to: &str) -> String {
     let mut inside = false;
     let mut out = String::with_capacity(text.len());

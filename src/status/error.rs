@@ -146,9 +146,9 @@ pub enum StatusError {
     Tasks(#[from] TasksError),
 }
 
-impl StatusError {
+impl Diagnose for StatusError {
     /// The typed error underneath a wrapped one, for delegation.
-    fn inner(&self) -> Option<&dyn Diagnose> {
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         Some(match self {
             StatusError::Fs(e) => e,
             StatusError::Lock(e) => e,
@@ -160,13 +160,20 @@ impl StatusError {
             _ => return None,
         })
     }
-}
 
-impl Diagnose for StatusError {
+    /// A driver conflict says which file git was merging before the
+    /// reason; every other wrapped error speaks for itself.
+    fn message(&self) -> String {
+        match (self, self.wrapped()) {
+            (StatusError::DriverConflict { .. }, _) | (_, None) => self.to_string(),
+            (_, Some(e)) => e.message(),
+        }
+    }
+
     fn kind(&self) -> Kind {
         match self {
             StatusError::MergeFileFailed { .. } | StatusError::Serialize(_) => Kind::Internal,
-            _ => self.inner().map_or(Kind::User, Diagnose::kind),
+            _ => self.wrapped().map_or(Kind::User, Diagnose::kind),
         }
     }
 
@@ -218,7 +225,7 @@ impl Diagnose for StatusError {
             StatusError::MergeFileSpawn { dir, source } => {
                 crate::error::io_hint(dir, source.kind())
             }
-            _ => self.inner().and_then(Diagnose::hint),
+            _ => self.wrapped().and_then(Diagnose::hint),
         }
     }
 
@@ -236,7 +243,7 @@ impl Diagnose for StatusError {
                 "requested_lane": to.as_str(),
                 "command": command,
             })),
-            _ => self.inner().and_then(Diagnose::details),
+            _ => self.wrapped().and_then(Diagnose::details),
         }
     }
 }

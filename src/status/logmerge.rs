@@ -332,6 +332,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::string_slice)] // test: ASCII event ids at offsets find() returned
     fn union_dedupes_orders_and_refuses_a_rewritten_event() {
         let a = vec![
             ev("B", "2026-01-01T00:00:02", "WP01"),

@@ -405,6 +405,7 @@ pub fn with_activity(text: &str, actor: &str, note: &str) -> String {
     insert_activity(text, &line)
 }
 
+#[allow(clippy::string_slice)] // indices come from find() of ASCII headings and newlines: char boundaries
 fn insert_activity(text: &str, line: &str) -> String {
     let mut out = text.to_string();
     if !out.ends_with('\n') {
@@ -465,6 +466,11 @@ pub struct BoardWp {
     pub workspace_kind: String,
     pub file: String,
     pub ready: bool,
+    /// Frontmatter `phase` ("Unknown Phase" when absent, as the reference says).
+    pub phase: String,
+    /// Frontmatter `agent_profile` and `shell_pid` ("" when absent).
+    pub agent_profile: String,
+    pub shell_pid: String,
 }
 
 /// The kanban board of a mission.
@@ -528,6 +534,9 @@ impl Board {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
+                phase: f.get_str("phase").unwrap_or_else(|| "Unknown Phase".into()),
+                agent_profile: f.get_str("agent_profile").unwrap_or_default(),
+                shell_pid: f.get_str("shell_pid").unwrap_or_default(),
             });
         }
         let total = wps.len();

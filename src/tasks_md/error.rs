@@ -197,23 +197,21 @@ pub enum TasksError {
     Lock(#[from] LockError),
 }
 
-impl TasksError {
-    fn inner(&self) -> Option<&dyn Diagnose> {
+impl Diagnose for TasksError {
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         Some(match self {
             TasksError::Fs(e) => e,
             TasksError::Lock(e) => e,
             _ => return None,
         })
     }
-}
 
-impl Diagnose for TasksError {
     fn kind(&self) -> Kind {
         match self {
             TasksError::SerializeFrontmatter { .. } | TasksError::SerializeKey { .. } => {
                 Kind::Internal
             }
-            _ => self.inner().map_or(Kind::User, Diagnose::kind),
+            _ => self.wrapped().map_or(Kind::User, Diagnose::kind),
         }
     }
 
@@ -271,12 +269,12 @@ impl Diagnose for TasksError {
             | FrontmatterYaml { .. }
             | SerializeFrontmatter { .. }
             | SerializeKey { .. } => return None,
-            Fs(_) | Lock(_) => return self.inner().and_then(Diagnose::hint),
+            Fs(_) | Lock(_) => return self.wrapped().and_then(Diagnose::hint),
         })
     }
 
     fn details(&self) -> Option<serde_json::Value> {
-        self.inner().and_then(Diagnose::details)
+        self.wrapped().and_then(Diagnose::details)
     }
 }
 

@@ -374,6 +374,7 @@ mod tests {
     /// Every form the tasks.md format document lists as "not read" is a warning
     /// here: the prompt and the lint cannot drift apart.
     #[test]
+    #[allow(clippy::string_slice)] // test: offsets find() returned in the ASCII prompt text
     fn the_forms_the_prompt_calls_unread_are_warnings() {
         let doc = crate::templates::format("tasks").unwrap();
         let spans = |marker: &str| -> Vec<String> {

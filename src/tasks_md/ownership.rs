@@ -51,6 +51,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// Does `word` occur in `text` not glued to a longer word on its open side(s)?
+#[allow(clippy::string_slice)] // `i` is a match_indices offset and `word.len()` its length: char boundaries
 fn contains_word(text: &str, word: &str) -> bool {
     text.match_indices(word).any(|(i, _)| {
         let before_ok = word.starts_with('.')
@@ -68,6 +69,7 @@ fn contains_word(text: &str, word: &str) -> bool {
 }
 
 /// Path tokens (`src/gamma/`, `tests/x.rs`) in the text, as globs.
+#[allow(clippy::string_slice)] // `i` comes from char_indices/match_indices: a char boundary
 pub fn path_globs(text: &str) -> Vec<String> {
     let mut found = BTreeSet::new();
     for prefix in PATH_PREFIXES {
@@ -172,6 +174,7 @@ pub fn mode_for(owned: &[String]) -> &'static str {
 }
 
 /// The literal directory part of a glob (`src/a/**` → `src/a`).
+#[allow(clippy::string_slice)] // the cut is where find() met an ASCII glob character: a char boundary
 pub fn literal_prefix(glob: &str) -> &str {
     let cut = glob.find(WILDCARDS).unwrap_or(glob.len());
     glob[..cut].trim_end_matches('/')
@@ -234,6 +237,7 @@ const WILDCARDS: [char; 4] = ['*', '?', '[', '{'];
 /// The literal head of the pattern is compared byte for byte and only the rest
 /// is compiled, and compiled matchers are cached per thread, so a long glob
 /// from a WP file costs its length once.
+#[allow(clippy::string_slice)] // `wild` is where find() met an ASCII glob character: a char boundary
 pub fn glob_match(pattern: &str, path: &str) -> bool {
     let Some(wild) = pattern.find(WILDCARDS) else {
         return pattern == path;
@@ -301,6 +305,7 @@ pub fn globs_overlap(a: &str, b: &str) -> bool {
 /// Can wildcard glob `glob` (literal head `head`) name `path` or, when `path`
 /// is a directory, a file inside it? Matched by the same matcher as
 /// [`glob_match`], so classes and alternatives count the same way here.
+#[allow(clippy::string_slice)] // the cut is where rfind met '/', a char boundary
 fn glob_names_under(glob: &str, head: &str, path: &str) -> bool {
     if glob_match(glob, path) {
         return true;

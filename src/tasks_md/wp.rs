@@ -25,6 +25,7 @@ pub struct WpFile {
 }
 
 /// `WP01` from `WP01-alpha.md`, `WP01_x.md`, `WP01.md`; None for other names.
+#[allow(clippy::string_slice)] // `digits` counts ASCII digits after the ASCII "WP": a char boundary
 pub fn wp_id_from_filename(name: &str) -> Option<String> {
     let stem = name.strip_suffix(".md")?;
     let rest = stem.strip_prefix("WP")?;
@@ -97,6 +98,7 @@ pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
 }
 
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
+#[allow(clippy::string_slice)] // `offset` sums whole lines of the text: a char boundary
 pub fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
     let rest = text.strip_prefix("---")?;
     let rest = rest
@@ -207,10 +209,13 @@ impl WpFile {
             match self.get(key) {
                 None | Some(Value::Null) | Some(Value::String(_)) => {}
                 Some(Value::Sequence(items)) => {
-                    if let Some(bad) = items
-                        .iter()
-                        .find(|v| !matches!(v, Value::String(_) | Value::Number(_)))
-                    {
+                    // The reference team's tooling writes subtasks as mappings
+                    // (`{id: T001, title: ..., status: planned}`); their id is
+                    // what counts (and is validated where ids are).
+                    let plain = |v: &Value| matches!(v, Value::String(_) | Value::Number(_));
+                    if let Some(bad) = items.iter().find(|v| {
+                        !(plain(v) || (key == "subtasks" && mapping_id(v).is_some_and(plain)))
+                    }) {
                         return Err(TasksError::FieldEntryNotPlain {
                             path: self.path.clone(),
                             line: self.key_line(key),
@@ -272,6 +277,10 @@ impl WpFile {
         match self.get(key) {
             Some(Value::Sequence(seq)) => seq
                 .iter()
+                .map(|v| match mapping_id(v) {
+                    Some(id) if key == "subtasks" => id,
+                    _ => v,
+                })
                 .filter_map(|v| match v {
                     Value::String(s) => Some(s.trim().to_string()),
                     Value::Number(n) => Some(n.to_string()),
@@ -478,6 +487,14 @@ fn render_blocks<'a>(pairs: impl Iterator<Item = &'a (&'a str, Value)>) -> Vec<V
     }
 }
 
+/// The `id` of a mapping entry (`{id: T001, title: ...}`), if it has one.
+fn mapping_id(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Mapping(m) => m.get("id"),
+        _ => None,
+    }
+}
+
 /// How [`WpFile::text_with_keys`] produced its text.
 #[derive(Debug)]
 enum Edited {
@@ -491,6 +508,7 @@ enum Edited {
 /// any key style: plain (`key:`), double- or single-quoted (`"key":`,
 /// `'key':`), with or without spaces before the colon. None for indented
 /// lines, sequence items, comments, blank lines and explicit `? key` entries.
+#[allow(clippy::string_slice)] // 1 follows the ASCII '-' checked first, `colon` is where find met ':': char boundaries
 pub fn top_level_key(line: &str) -> Option<std::borrow::Cow<'_, str>> {
     use std::borrow::Cow;
     let first = line.chars().next()?;

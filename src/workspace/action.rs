@@ -149,6 +149,7 @@ fn check_docs(mission: &Mission) -> Result<()> {
 }
 
 /// `text` cut to at most `limit` bytes on a character boundary; true if cut.
+#[allow(clippy::string_slice)] // `end` was walked back to a char boundary just above
 fn cut(text: &str, limit: usize) -> (&str, bool) {
     if text.len() <= limit {
         return (text, false);

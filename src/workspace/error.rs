@@ -188,11 +188,9 @@ pub enum WorkspaceError {
     Mission(Box<crate::mission::MissionError>),
 }
 
-impl From<crate::mission::MissionError> for WorkspaceError {
-    fn from(e: crate::mission::MissionError) -> Self {
-        WorkspaceError::Mission(Box::new(e))
-    }
-}
+crate::error::wraps!(WorkspaceError {
+    Mission(crate::mission::MissionError)
+});
 
 impl From<git2::Error> for WorkspaceError {
     fn from(e: git2::Error) -> Self {
@@ -200,9 +198,9 @@ impl From<git2::Error> for WorkspaceError {
     }
 }
 
-impl WorkspaceError {
+impl Diagnose for WorkspaceError {
     /// The typed error underneath a wrapped one, which speaks for itself.
-    fn inner(&self) -> Option<&dyn Diagnose> {
+    fn wrapped(&self) -> Option<&dyn Diagnose> {
         use WorkspaceError::*;
         Some(match self {
             Git(e) => e,
@@ -216,28 +214,15 @@ impl WorkspaceError {
             _ => return None,
         })
     }
-}
 
-impl Diagnose for WorkspaceError {
     fn kind(&self) -> Kind {
-        if let Some(e) = self.inner() {
+        if let Some(e) = self.wrapped() {
             return e.kind();
         }
         match self {
             WorkspaceError::LaneVanished { .. } => Kind::Internal,
             _ => Kind::User,
         }
-    }
-
-    fn message(&self) -> String {
-        match self.inner() {
-            Some(e) => e.message(),
-            None => self.to_string(),
-        }
-    }
-
-    fn details(&self) -> Option<serde_json::Value> {
-        self.inner().and_then(Diagnose::details)
     }
 
     fn hint(&self) -> Option<String> {
@@ -316,7 +301,7 @@ impl Diagnose for WorkspaceError {
             | WorkspaceError::Lanes(_)
             | WorkspaceError::Tasks(_)
             | WorkspaceError::Status(_)
-            | WorkspaceError::Mission(_) => return self.inner().and_then(Diagnose::hint),
+            | WorkspaceError::Mission(_) => return self.wrapped().and_then(Diagnose::hint),
             WorkspaceError::LaneVanished { .. }
             | WorkspaceError::PlanningHasNoBranch
             | WorkspaceError::NotACommit { .. } => return None,

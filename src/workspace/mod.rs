@@ -140,7 +140,7 @@ fn inspect(project: &Project, path: &Path, branch: &str) -> Existing {
             .head()
             .ok()
             .and_then(|h| h.target())
-            .map(|o| o.to_string()[..12].to_string())
+            .map(|o| crate::git::short12(&o.to_string()).to_string())
             .unwrap_or_default();
         return Existing::Detached(at);
     }
@@ -226,6 +226,19 @@ pub fn ensure(
     mission: &Mission,
     lanes: &LanesManifest,
     wp: &WpFile,
+) -> Result<Workspace> {
+    ensure_from(project, mission, lanes, wp, None)
+}
+
+/// [`ensure`], with a lane branch made now starting at `base` (plus the
+/// approved work of the WPs it depends on) instead of the target branch. An
+/// existing lane branch is not moved.
+pub fn ensure_from(
+    project: &Project,
+    mission: &Mission,
+    lanes: &LanesManifest,
+    wp: &WpFile,
+    base: Option<git2::Oid>,
 ) -> Result<Workspace> {
     let mut ws = resolve(project, mission, lanes, wp)?;
     let Some(branch) = ws.branch.clone() else {
@@ -349,9 +362,10 @@ pub fn ensure(
                 })?;
             // Start from the approved commit that holds all the others, when
             // there is one: no merge commit needed.
-            let (start, first) = match handoff::covering(&repo, &needed) {
-                Some(n) => (git2::Oid::from_str(&n.commit)?, Some(n)),
-                None => (target_tip, None),
+            let (start, first) = match (base, handoff::covering(&repo, &needed)) {
+                (Some(b), _) => (b, None),
+                (None, Some(n)) => (git2::Oid::from_str(&n.commit)?, Some(n)),
+                (None, None) => (target_tip, None),
             };
             let (new, mut steps) = handoff::integrate(&repo, start, &needed, &wp.id, &branch)?;
             if let Some(n) = first {

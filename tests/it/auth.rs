@@ -282,6 +282,16 @@ fn login_status_logout() {
     let out = sk(&env, &m.url, &again);
     assert_eq!(out.status.code(), Some(1));
     assert_out!(env, "login_when_logged_in", again, &out);
+    // `-f` (the reference's short --force) logs in again over the session.
+    let before = m.requests.load(Ordering::SeqCst);
+    let forced = ["auth", "login", "-u", "alice", "-p", "secret", "-f"];
+    let out = sk(&env, &m.url, &forced);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        m.requests.load(Ordering::SeqCst),
+        before + 1,
+        "-f logged in again"
+    );
     let out = sk(&env, &m.url, &["auth", "logout"]);
     assert!(out.status.success());
     assert_out!(env, "logout", ["auth", "logout"], &out);

@@ -2,6 +2,8 @@
 //! drives the built `spec-kitty` binary in a throwaway directory with an empty
 //! HOME and hermetic git configuration.
 #![allow(
+    // Tests slice their own ASCII fixtures; a bad index fails the test.
+    clippy::string_slice,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stdout,
@@ -15,6 +17,7 @@ mod auth;
 mod compat_commands;
 mod compat_finalize;
 mod compat_prompts;
+mod config;
 mod confinement;
 mod crash;
 mod cut_short;
@@ -43,7 +46,9 @@ mod release;
 mod shape;
 mod status;
 mod surface1;
+mod surface1_options;
 mod surface2;
+mod surface_health;
 mod surface_setup;
 mod taskgraph;
 mod teams;

@@ -10,20 +10,20 @@ use serde_json::Value;
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{assert_recorded, stderr, stdout, TestEnv};
 
-const SLUG: &str = "001-m";
+pub(crate) const SLUG: &str = "001-m";
 
-struct Fx {
-    root: PathBuf,
-    dir: PathBuf,
+pub(crate) struct Fx {
+    pub(crate) root: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 impl Fx {
-    fn worktree(&self, lane: &str) -> PathBuf {
+    pub(crate) fn worktree(&self, lane: &str) -> PathBuf {
         self.root.join(".worktrees").join(format!("{SLUG}-{lane}"))
     }
 }
 
-fn branch(lane: &str) -> String {
+pub(crate) fn branch(lane: &str) -> String {
     format!("kitty/mission-{SLUG}-{lane}")
 }
 
@@ -35,13 +35,13 @@ fn write(p: &Path, text: &str) {
 /// Mission `001-m` with `n` independent code WPs (one lane each: lane-a, lane-b,
 /// ...), planned and committed on main. With `chain`, lanes.json says lane-b
 /// depends on lane-a and lane-c on lane-b.
-fn planned(env: &TestEnv, n: usize, chain: bool) -> Fx {
+pub(crate) fn planned(env: &TestEnv, n: usize, chain: bool) -> Fx {
     planned_with(env, n, chain, false)
 }
 
 /// [`planned`], plus (with `planning`) one planning-artifact WP after the code
 /// WPs, which lands in lane-planning.
-fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool) -> Fx {
+pub(crate) fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool) -> Fx {
     let root = env.project("p");
     let v = env.json(&root, &["agent", "mission", "create", "m", "--json"]);
     let dir = PathBuf::from(v["feature_dir"].as_str().unwrap());
@@ -102,7 +102,7 @@ fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool) -> Fx {
 }
 
 /// Start WP `i` (creates its lane worktree) and return the worktree.
-fn implement(env: &TestEnv, fx: &Fx, i: usize) -> PathBuf {
+pub(crate) fn implement(env: &TestEnv, fx: &Fx, i: usize) -> PathBuf {
     let v = env.json(
         &fx.root,
         &[
@@ -136,14 +136,14 @@ fn allow(env: &TestEnv, fx: &Fx, i: usize, glob: &str) {
     );
 }
 
-fn commit_file(env: &TestEnv, wt: &Path, file: &str, text: &str, msg: &str) {
+pub(crate) fn commit_file(env: &TestEnv, wt: &Path, file: &str, text: &str, msg: &str) {
     write(&wt.join(file), text);
     env.git(wt, &["add", "-A"]);
     env.git(wt, &["commit", "-qm", msg]);
 }
 
 /// Tick the subtasks and take every WP through review to approved.
-fn approve_all(env: &TestEnv, fx: &Fx, n: usize) {
+pub(crate) fn approve_all(env: &TestEnv, fx: &Fx, n: usize) {
     let ids: Vec<String> = (1..=n).map(|i| format!("T{i:03}")).collect();
     let mut args = vec!["agent", "tasks", "mark-status"];
     args.extend(ids.iter().map(String::as_str));
@@ -177,7 +177,7 @@ fn approve_all(env: &TestEnv, fx: &Fx, n: usize) {
 /// Lanes with work: each lane adds `src/p<i>/lib.txt`. With `chain`, lane-b
 /// commits its own work and then merges lane-a (a real merge commit); lane-c
 /// starts from lane-b (fast-forward) and adds its own commit.
-fn build_lanes(env: &TestEnv, fx: &Fx, n: usize, chain: bool) {
+pub(crate) fn build_lanes(env: &TestEnv, fx: &Fx, n: usize, chain: bool) {
     for i in 1..=n {
         let wt = implement(env, fx, i);
         let lane = format!("lane-{}", (b'a' + (i as u8) - 1) as char);
@@ -242,11 +242,11 @@ fn approve_planning(env: &TestEnv, fx: &Fx, i: usize) {
     }
 }
 
-fn accept(env: &TestEnv, fx: &Fx) -> Value {
+pub(crate) fn accept(env: &TestEnv, fx: &Fx) -> Value {
     env.json(&fx.root, &["accept", "--mission", "m", "--json"])
 }
 
-fn rev(env: &TestEnv, dir: &Path, r: &str) -> String {
+pub(crate) fn rev(env: &TestEnv, dir: &Path, r: &str) -> String {
     env.git(dir, &["rev-parse", r]).trim().to_string()
 }
 
@@ -255,7 +255,7 @@ fn lanes_of(fx: &Fx) -> Value {
 }
 
 /// Everything about the repository a failed merge must leave alone.
-fn repo_state(env: &TestEnv, root: &Path) -> (String, String, String, String) {
+pub(crate) fn repo_state(env: &TestEnv, root: &Path) -> (String, String, String, String) {
     (
         env.git(root, &["for-each-ref", "--format=%(refname) %(objectname)"]),
         env.git(root, &["status", "--porcelain", "--untracked-files=all"]),

@@ -23,12 +23,24 @@ pub struct ResolveArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    /// Work package to resolve (WP01); default: the first one ready for the action
+    #[arg(long, value_name = "WP")]
+    pub wp_id: Option<String>,
+    /// Agent name, written into the commands in place of <agent>
+    #[arg(long)]
+    pub agent: Option<String>,
 }
 
 pub fn run(ctx: &Ctx, cmd: ContextCommand) -> Result<()> {
     let ContextCommand::Resolve(a) = cmd;
     let (project, m) = ctx.mission(a.mission.as_deref())?;
-    let c = context::resolve(project, &m, &a.action)?;
+    let c = context::resolve(
+        project,
+        &m,
+        &a.action,
+        a.wp_id.as_deref(),
+        a.agent.as_deref(),
+    )?;
     if !ctx.json {
         ctx.say(format!("{} for {}", c.action, ctx.bold(&c.mission_slug)));
         ctx.say(format!("  feature dir:   {}", ctx.rel(&c.feature_dir)));

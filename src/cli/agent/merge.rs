@@ -44,10 +44,17 @@ What it does:
      on the target branch, only the files the merge changes are updated; when it
      is on another branch, only the target branch ref moves.
   4. Moves the work packages to done, records merged_at in meta.json, and removes
-     the lane worktrees and lane branches (keep them with --keep-worktrees), and
-     records the mission: one commit on the target branch (\"Record mission
-     <mission> merged into <target>\") holds its final kitty-specs/<mission>/
-     files, so the working tree is clean afterwards.
+     the lane worktrees and lane branches (--keep-worktree, --keep-branch or
+     --keep-worktrees keep them), and records the mission: one commit on the
+     target branch (\"Record mission <mission> merged into <target>\") holds its
+     final kitty-specs/<mission>/ files, so the working tree is clean afterwards.
+  5. With --push: pushes the target branch to its upstream (else to origin) with
+     git itself; a failed push is an error, the local merge stays done.
+
+--target BRANCH lands on another existing local branch than the mission's
+target_branch (meta.json). --context TOKEN selects the mission a context token
+names. Run from a lane worktree, the merge runs from the main checkout
+(--no-auto-retry refuses instead).
 
 Strategies:
   merge   a merge commit per lane on the mission branch and one on the target
@@ -56,13 +63,14 @@ Strategies:
 
 --dry-run runs the checks and the in-memory merge and reports blockers,
 conflicts (files per pair of lanes) and the commits the merge would create; it
-changes nothing and exits 1 if the merge would not go through.
+changes nothing. A mission that is not ready (blockers) exits 0 with the plan
+and its blockers (would_merge: false); conflicting lanes exit 1.
 
 If a merge stops part-way (a crash, a failed file write), the refs before and
 after are kept in <git-common-dir>/spec-kitty-merge/<mission>.json:
---continue finishes it; --abort puts the target branch, the mission branch and
-the main checkout's files back exactly as they were before the merge (possible
-until work packages start moving to done).";
+--continue (or --resume) finishes it; --abort puts the target branch, the
+mission branch and the main checkout's files back exactly as they were before
+the merge (possible until work packages start moving to done).";
 
 #[derive(Debug, Args)]
 #[command(after_long_help = ACCEPT_HELP)]
@@ -129,18 +137,48 @@ pub struct MergeArgs {
     /// How lanes land on the target branch
     #[arg(long, value_enum, default_value = "merge")]
     pub strategy: StrategyArg,
-    /// Report what would happen and any conflicts; change nothing
+    /// Report what would happen, the blockers and any conflicts; change nothing
     #[arg(long, conflicts_with_all = ["continue_merge", "abort"])]
     pub dry_run: bool,
+    /// Land on this local branch instead of the mission's target branch
+    #[arg(long, value_name = "BRANCH", conflicts_with_all = ["continue_merge", "abort", "clean_up"])]
+    pub target: Option<String>,
+    /// After the merge, push the target branch to its upstream (else origin)
+    #[arg(long, conflicts_with_all = ["abort", "clean_up"])]
+    pub push: bool,
     /// Keep the lane worktrees and branches after a successful merge
     #[arg(long, conflicts_with = "abort")]
     pub keep_worktrees: bool,
+    /// Delete the lane branches after the merge (the default)
+    #[arg(long, overrides_with = "keep_branch")]
+    pub delete_branch: bool,
+    /// Keep the lane branches after the merge
+    #[arg(long, overrides_with = "delete_branch", conflicts_with = "abort")]
+    pub keep_branch: bool,
+    /// Remove the lane worktrees after the merge (the default)
+    #[arg(long, overrides_with = "keep_worktree")]
+    pub remove_worktree: bool,
+    /// Keep the lane worktrees after the merge (their branches stay with them)
+    #[arg(long, overrides_with = "remove_worktree", conflicts_with = "abort")]
+    pub keep_worktree: bool,
+    /// Keep the work packages' workspaces (the lane worktrees): same as --keep-worktree
+    #[arg(long, conflicts_with = "abort")]
+    pub keep_workspace: bool,
     /// Finish a merge that stopped part-way
-    #[arg(long = "continue", conflicts_with_all = ["abort", "strategy"])]
+    #[arg(long = "continue", visible_alias = "resume", conflicts_with_all = ["abort", "strategy"])]
     pub continue_merge: bool,
     /// Undo a merge that stopped part-way: restore the pre-merge refs and files
     #[arg(long, conflicts_with = "strategy")]
     pub abort: bool,
+    /// Select the mission by a context token (ctx-...) instead of --mission
+    #[arg(long, value_name = "TOKEN")]
+    pub context: Option<String>,
+    /// Run from a lane worktree: merge from the main checkout it belongs to (the default)
+    #[arg(long, overrides_with = "no_auto_retry")]
+    pub auto_retry: bool,
+    /// Run from a lane worktree: refuse instead of merging from the main checkout
+    #[arg(long, overrides_with = "auto_retry")]
+    pub no_auto_retry: bool,
     /// Remove the lane worktrees and branches a merged mission left in this clone (kept when they hold unmerged work)
     #[arg(long = "clean-up", conflicts_with_all = ["abort", "continue_merge", "dry_run", "keep_worktrees"])]
     pub clean_up: bool,
@@ -149,10 +187,31 @@ pub struct MergeArgs {
     pub remote: Option<String>,
 }
 
+impl MergeArgs {
+    fn keep_worktrees(&self) -> bool {
+        self.keep_worktrees || self.keep_worktree || self.keep_workspace
+    }
+
+    fn keep_branches(&self) -> bool {
+        self.keep_worktrees || self.keep_branch
+    }
+
+    /// `--auto-retry` / `--no-auto-retry`, None when neither was given.
+    fn auto_retry(&self) -> Option<bool> {
+        if self.auto_retry {
+            Some(true)
+        } else if self.no_auto_retry {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
     ctx.warn_version_skew(project);
-    let report = merge::accept(
+    let (report, summary) = crate::ops::accept::accept(
         project,
         &mission,
         &AcceptOptions {
@@ -188,13 +247,8 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         }
     }
     let all_passed = report.gates.iter().all(|g| g.passed);
-    let next_step = match args.mode {
-        AcceptMode::Pr => pr_next_step(project, &mission, &report),
-        _ => format!(
-            "`spec-kitty merge --mission {} --dry-run`, then without --dry-run",
-            report.mission_slug
-        ),
-    };
+    let next_step =
+        crate::ops::accept::next_step(project, &mission, &report, args.mode == AcceptMode::Pr);
     // Exit 0: accepted, a report-only run whose gates pass, or --allow-fail.
     if report.accepted || all_passed || args.allow_fail {
         if ctx.json {
@@ -204,7 +258,7 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
                 o.insert("result".into(), json!(result));
                 o.insert("next_step".into(), json!(next_step));
             }
-            crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+            crate::cli::compat::extend(&mut v, compat_accept_keys(&report, &summary, args));
             ctx.json_out(&v);
         } else if report.accepted {
             ctx.say(format!(
@@ -238,60 +292,15 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     .with_details({
         // The reference's keys on failure too (`ok: false`, what is missing).
         let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, args));
+        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, &summary, args));
         v
     }))
 }
 
 /// The reference's accept keys (see `cli::compat`).
-/// What to push for a pull request, as the repository stands: the mission
-/// branch only once `merge` has made it; until then the accepted lane
-/// branches, in dependency order (each holds the lanes it builds on).
-fn pr_next_step(
-    project: &crate::project::Project,
-    mission: &crate::mission::Mission,
-    report: &merge::AcceptReport,
-) -> String {
-    let slug = &report.mission_slug;
-    let lanes = crate::lanes::LanesManifest::for_mission(mission)
-        .ok()
-        .flatten();
-    let target = merge::target_branch(mission, lanes.as_ref());
-    let dry_run = format!("`spec-kitty merge --mission {slug} --dry-run` lists conflicts first");
-    let branch = mission.mission_branch();
-    let repo = merge::open_repo(project).ok();
-    let exists = repo
-        .as_ref()
-        .is_some_and(|repo| merge::branch_tip(repo, &branch).is_some());
-    if exists {
-        return format!("push {branch} and open a pull request into {target} ({dry_run})");
-    }
-    let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
-    if lane_branches.is_empty() {
-        // Every WP ran in the main checkout: its work is on the branch there.
-        let current = repo.as_ref().and_then(|r| {
-            r.head()
-                .ok()
-                .filter(|h| h.is_branch())
-                .and_then(|h| h.shorthand().map(str::to_string))
-        });
-        return match current {
-            Some(c) if c != target => format!(
-                "every work package ran in the main checkout: push {c} and open a pull request into {target}"
-            ),
-            _ => format!(
-                "no lane branch to push: every work package ran in the main checkout on {target}; `spec-kitty merge --mission {slug}` records the mission"
-            ),
-        };
-    }
-    format!(
-        "push {} and open a pull request into {target} for each, in that order ({dry_run}); {branch} does not exist until `spec-kitty merge` creates it",
-        lane_branches.join(", ")
-    )
-}
-
 fn compat_accept_keys(
     r: &merge::AcceptReport,
+    summary: &crate::ops::accept::AcceptSummary,
     args: &AcceptArgs,
 ) -> serde_json::Map<String, Value> {
     let ok = r.gates.iter().all(|g| g.passed);
@@ -312,11 +321,29 @@ fn compat_accept_keys(
         "git_dirty": problems("lane_worktrees_clean"),
         "warnings": r.notes,
     });
-    v.as_object().cloned().unwrap_or_default()
+    let mut out = v.as_object().cloned().unwrap_or_default();
+    // The reference's summary; its `lanes` (lane -> WP ids) is `lanes_by_lane`
+    // here, since our `lanes` lists the accepted lane tips.
+    if let Ok(Value::Object(s)) = serde_json::to_value(summary) {
+        out.extend(s);
+    }
+    out
 }
 
 pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
-    let (project, mission) = ctx.mission(args.mission.as_deref())?;
+    let project = ctx.project()?;
+    let location_note = crate::ops::merge::check_location(project, args.auto_retry())?;
+    let selector = crate::ops::merge::mission_selector(
+        project,
+        args.mission.as_deref(),
+        args.context.as_deref(),
+    )?;
+    let (project, mission) = ctx.mission(selector.as_deref())?;
+    if let Some(note) = &location_note {
+        if !ctx.json {
+            ctx.say(format!("note: {note}"));
+        }
+    }
     if args.clean_up {
         let r = crate::ops::merge_cleanup::clean_up(project, &mission, args.remote.as_deref())?;
         if ctx.json {
@@ -398,24 +425,71 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
     if !args.dry_run {
         ctx.warn_version_skew(project);
     }
-    let report = if args.continue_merge {
-        merge::continue_merge(project, &mission, args.keep_worktrees)?
-    } else {
-        merge::merge(
-            project,
-            &mission,
-            &MergeOptions {
-                strategy,
-                dry_run: args.dry_run,
-                keep_worktrees: args.keep_worktrees,
-            },
-        )?
+    let request = crate::ops::merge::MergeRequest {
+        options: MergeOptions {
+            strategy,
+            dry_run: args.dry_run,
+            keep_worktrees: args.keep_worktrees(),
+            keep_branches: args.keep_branches(),
+            target: args.target.clone(),
+        },
+        resume: args.continue_merge,
+        push: args.push,
     };
-    if report.dry_run && !report.would_merge {
-        if !ctx.json {
-            render(ctx, &report);
+    let out = crate::ops::merge::run(project, &mission, &request)?;
+    ctx.render(&MergeView {
+        out: &out,
+        args,
+        location_note: location_note.as_deref(),
+    })
+}
+
+/// A merge's outcome as the CLI shows it.
+struct MergeView<'a> {
+    out: &'a crate::ops::merge::MergeOutcome,
+    args: &'a MergeArgs,
+    location_note: Option<&'a str>,
+}
+
+impl crate::cli::output::Render for MergeView<'_> {
+    fn human(&self, ctx: &Ctx) {
+        let report = &self.out.report;
+        render(ctx, report);
+        if report.dry_run && !report.would_merge && report.conflicts.is_empty() {
+            ctx.say(format!(
+                "{} fix the blockers above, then run the dry run again (nothing was changed).",
+                ctx.paint("Not ready to merge:", style::WARNING)
+            ));
         }
-        return Err(Error::user(format!(
+        if let Some(p) = &self.out.pushed {
+            ctx.say(format!(
+                "  pushed {} to {}/{}",
+                p.branch, p.remote, p.remote_branch
+            ));
+        }
+        if let Some(why) = &self.out.push_skipped {
+            ctx.say(format!("  {}", ctx.paint(why, style::WARNING)));
+        }
+    }
+
+    fn json(&self) -> Value {
+        let mut v = merge_json(self.out, self.args, self.location_note);
+        // A failing dry run's document says why, as every error document does.
+        if let (Err(e), Value::Object(o)) = (self.verdict(), &mut v) {
+            o.insert("error".into(), json!(e.message));
+            o.insert("hint".into(), json!(e.hint));
+        }
+        v
+    }
+
+    /// A dry run whose lanes conflict exits 1 (one that is only not ready
+    /// yet exits 0, as the reference's).
+    fn verdict(&self) -> Result<()> {
+        let report = &self.out.report;
+        if !report.dry_run || report.conflicts.is_empty() {
+            return Ok(());
+        }
+        Err(Error::user(format!(
             "the merge of {} would not go through: {} conflict(s), {} blocker(s)",
             report.mission_slug,
             report.conflicts.len(),
@@ -423,19 +497,49 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         ))
         .with_hint(
             "resolve the conflicts on the lane branches and fix the blockers; nothing was changed",
-        )
-        .with_details(serde_json::to_value(&report).unwrap_or(Value::Null)));
+        ))
     }
-    if ctx.json {
-        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-        if let Value::Object(o) = &mut v {
-            o.insert("result".into(), json!("success"));
+}
+
+/// The merge outcome as JSON: ours, plus the keys the reference's dry run
+/// prints (`delete_branch`, `remove_worktree`, `push`, `spec_kitty_version`).
+fn merge_json(
+    out: &crate::ops::merge::MergeOutcome,
+    args: &MergeArgs,
+    location_note: Option<&str>,
+) -> Value {
+    let mut v = serde_json::to_value(out).unwrap_or(Value::Null);
+    if let Value::Object(o) = &mut v {
+        let result = if !out.report.dry_run || out.report.would_merge {
+            "success"
+        } else if out.report.conflicts.is_empty() {
+            "blocked"
+        } else {
+            "error"
+        };
+        o.insert("result".into(), json!(result));
+        o.insert("delete_branch".into(), json!(!args.keep_branches()));
+        o.insert("remove_worktree".into(), json!(!args.keep_worktrees()));
+        o.entry("spec_kitty_version")
+            .or_insert_with(|| json!(env!("CARGO_PKG_VERSION")));
+        if let Some(n) = location_note {
+            o.insert("location_note".into(), json!(n));
         }
-        ctx.json_out(&v);
-    } else {
-        render(ctx, &report);
+        // Each lane also carries its plan from lanes.json, as the reference's lanes do.
+        if let Some(Value::Array(lanes)) = o.get_mut("lanes") {
+            for lane in lanes.iter_mut() {
+                let Value::Object(l) = lane else { continue };
+                let id = l.get("lane_id").and_then(Value::as_str).unwrap_or_default();
+                if let Some(p) = out.planned_lanes.iter().find(|p| p.lane_id == id) {
+                    l.insert("write_scope".into(), json!(p.write_scope));
+                    l.insert("predicted_surfaces".into(), json!(p.predicted_surfaces));
+                    l.insert("depends_on_lanes".into(), json!(p.depends_on_lanes));
+                    l.insert("parallel_group".into(), json!(p.parallel_group));
+                }
+            }
+        }
     }
-    Ok(())
+    v
 }
 
 fn short(s: &str) -> String {

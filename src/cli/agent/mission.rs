@@ -1,18 +1,18 @@
 //! `spec-kitty agent mission ...`: create, list, backfill-identity, setup-plan,
 //! check-prerequisites, and dispatch to finalize-tasks, accept, merge, delete.
 
-use crate::cli::output::style;
+use crate::cli::output::{style, Render};
+use crate::ops::setup_plan;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
 use super::{branch_context, delete, merge, prereq, record, taskgraph};
 use crate::cli::compat;
 use crate::cli::Ctx;
-use crate::error::{Error, Result};
-use crate::mission::branch::{BranchContext, TargetSource};
+use crate::error::Result;
+use crate::mission::branch::TargetSource;
 use crate::mission::{self, CreateOptions, Mission};
 use crate::status::StatusStore;
-use crate::{fsutil, templates};
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
@@ -285,39 +285,36 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
 
 pub(crate) fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
-    let plan = m.plan_file();
-    let created = if plan.exists() {
-        false
-    } else {
-        ctx.warn_version_skew(project);
-        let text = templates::mission_template(m.mission_type(), "plan").ok_or_else(|| {
-            Error::user(format!(
-                "no plan template for mission type {:?}",
-                m.mission_type()
-            ))
-        })?;
-        fsutil::atomic_write(&plan, text.as_bytes())?;
-        true
-    };
-    if ctx.json {
+    ctx.render(&setup_plan::setup_plan(project, &m)?)
+}
+
+impl Render for setup_plan::PlanSetUp {
+    fn warnings(&self) -> Vec<String> {
+        self.skew.iter().map(|s| s.message()).collect()
+    }
+
+    fn json(&self) -> Value {
         let mut out = json!({
-            "result": "success", "mission_slug": m.slug, "feature_dir": m.dir,
-            "plan_file": plan, "spec_file": m.spec_file(), "created": created,
+            "result": "success", "mission_slug": self.mission_slug, "feature_dir": self.feature_dir,
+            "plan_file": self.plan_file, "spec_file": self.spec_file, "created": self.created,
             "spec_kitty_version": crate::VERSION,
         });
-        compat::extend(
-            &mut out,
-            compat::branch_keys(&BranchContext::for_mission(project, &m)),
-        );
-        ctx.json_out(&out);
-    } else if created {
-        ctx.say(format!(
-            "Created {} from the {} template.",
-            ctx.rel(&plan),
-            m.mission_type()
-        ));
-    } else {
-        ctx.say(format!("{} already exists; left as it is.", ctx.rel(&plan)));
+        compat::extend(&mut out, compat::branch_keys(&self.branch));
+        out
     }
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        if self.created {
+            ctx.say(format!(
+                "Created {} from the {} template.",
+                ctx.rel(&self.plan_file),
+                self.mission_type
+            ));
+        } else {
+            ctx.say(format!(
+                "{} already exists; left as it is.",
+                ctx.rel(&self.plan_file)
+            ));
+        }
+    }
 }

@@ -15,6 +15,7 @@ pub mod status;
 pub mod taskgraph;
 pub mod tasks;
 pub mod tasks_status;
+pub mod tests_cmd;
 
 use clap::Subcommand;
 
@@ -45,6 +46,9 @@ pub enum AgentCommand {
     /// The project's agents: list, add, remove, status, sync, set
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Test-related commands: stale-check
+    #[command(subcommand)]
+    Tests(tests_cmd::TestsCommand),
     /// Same as `spec-kitty auth`
     #[command(subcommand)]
     Auth(super::auth::AuthCommand),
@@ -65,6 +69,7 @@ impl AgentCommand {
             | AgentCommand::Release(_)
             | AgentCommand::Config(_)
             | AgentCommand::Auth(_)
+            | AgentCommand::Tests(_)
             | AgentCommand::CheckPrerequisites(_) => None,
         }
     }
@@ -79,6 +84,7 @@ pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
         AgentCommand::Status(c) => status::run(ctx, c),
         AgentCommand::Release(c) => release::run(ctx, c),
         AgentCommand::Config(c) => config::run(ctx, c),
+        AgentCommand::Tests(c) => tests_cmd::run(ctx, c),
         AgentCommand::Auth(c) => super::auth::run(ctx, c),
         AgentCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
     }

@@ -4,12 +4,11 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::output::style;
+use crate::cli::output::{style, Render};
 use crate::cli::Ctx;
 use crate::error::Result;
-use crate::fsutil;
 use crate::merge::record;
-use crate::status::{logmerge, StatusStore};
+use crate::ops::repair_status;
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
@@ -29,37 +28,41 @@ pub fn run_record(ctx: &Ctx, a: &RecordArgs) -> Result<()> {
         .message
         .clone()
         .unwrap_or_else(|| format!("Record mission {} state", mission.slug));
-    let r = record::record_mission(project, &mission, None, &message)?;
-    if ctx.json {
-        ctx.json_out(&json!({
+    ctx.render(&record::record_mission(project, &mission, None, &message)?)
+}
+
+impl Render for record::Recorded {
+    fn json(&self) -> serde_json::Value {
+        json!({
             "result": "success",
-            "mission_slug": r.mission_slug,
-            "branch": r.branch,
-            "commit": r.commit,
-            "files": r.files,
-        }));
-        return Ok(());
+            "mission_slug": self.mission_slug,
+            "branch": self.branch,
+            "commit": self.commit,
+            "files": self.files,
+        })
     }
-    match &r.commit {
-        Some(c) => {
-            ctx.say(format!(
-                "{} {} on {} ({}): {} file(s)",
-                ctx.paint("Recorded", style::SUCCESS),
-                r.mission_slug,
-                r.branch,
-                crate::merge::short_str(c),
-                r.files.len()
-            ));
-            for f in &r.files {
-                ctx.say(format!("  {f}"));
+
+    fn human(&self, ctx: &Ctx) {
+        match &self.commit {
+            Some(c) => {
+                ctx.say(format!(
+                    "{} {} on {} ({}): {} file(s)",
+                    ctx.paint("Recorded", style::SUCCESS),
+                    self.mission_slug,
+                    self.branch,
+                    crate::merge::short_str(c),
+                    self.files.len()
+                ));
+                for f in &self.files {
+                    ctx.say(format!("  {f}"));
+                }
             }
+            None => ctx.say(format!(
+                "Nothing to record: kitty-specs/{}/ matches {}.",
+                self.mission_slug, self.branch
+            )),
         }
-        None => ctx.say(format!(
-            "Nothing to record: kitty-specs/{}/ matches {}.",
-            r.mission_slug, r.branch
-        )),
     }
-    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -73,95 +76,69 @@ pub struct RepairArgs {
 }
 
 /// Drop conflict-marker lines and duplicate events from status.events.jsonl
-/// (under the status lock), then rebuild status.json from it.
+/// (under the status lock), then rebuild status.json ([`repair_status`]).
 pub fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let store = StatusStore::for_mission(project, &mission);
-    let report = {
-        let _lock = fsutil::FileLock::acquire(
-            &store.lock_path,
-            fsutil::LOCK_TIMEOUT,
-            &format!("the status log of {}", mission.slug),
-        )?;
-        let bytes = match std::fs::read(&store.events_path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(crate::Error::io("read", &store.events_path, e)),
-        };
-        let label = store.events_path.display().to_string();
-        // git left the log unmerged (its driver did not run): the working
-        // file may hold one side only; the log is the union of the stages.
-        let union = crate::status::unmerged::union_if_unmerged(&store.events_path)?;
-        let unmerged = union.is_some();
-        let (text, mut report) =
-            logmerge::repair(&label, union.as_deref().map_or(&bytes[..], str::as_bytes))?;
-        report.changed = text.as_bytes() != &bytes[..];
-        if report.changed && !a.dry_run {
-            fsutil::atomic_write(&store.events_path, text.as_bytes())?;
-        }
-        (report, unmerged)
-    };
-    let (report, unmerged) = report;
-    if !a.dry_run {
-        store.materialize()?;
-    }
-    if ctx.json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
+    ctx.render(&repair_status::repair(project, &mission, a.dry_run)?)
+}
+
+impl Render for repair_status::Repaired {
+    fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(&self.report).unwrap_or_default();
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("result".into(), json!("success"));
-            o.insert("mission_slug".into(), json!(mission.slug));
-            o.insert("dry_run".into(), json!(a.dry_run));
-            o.insert("unmerged_in_index".into(), json!(unmerged));
+            o.insert("mission_slug".into(), json!(self.mission_slug));
+            o.insert("dry_run".into(), json!(self.dry_run));
+            o.insert("unmerged_in_index".into(), json!(self.unmerged));
         }
-        ctx.json_out(&v);
-        return Ok(());
+        v
     }
-    let verb = if a.dry_run {
-        "Would repair"
-    } else {
-        "Repaired"
-    };
-    if unmerged {
-        ctx.say(format!(
-            "{} {}: unmerged in the git index (its merge driver did not run); the union of both sides holds {} event(s).",
-            ctx.paint(verb, style::SUCCESS),
-            ctx.rel(&store.events_path),
-            report.events
-        ));
-        if !a.dry_run {
-            ctx.say(format!(
-                "status.json rebuilt from it. Now `git add {}` and status.json, then commit the merge.",
-                ctx.rel(&store.events_path)
-            ));
-        }
-    } else if report.changed {
-        ctx.say(format!(
-            "{} {}: {} conflict-marker line(s) and {} duplicate event(s) dropped; {} event(s) kept.",
-            ctx.paint(verb, style::SUCCESS),
-            ctx.rel(&store.events_path),
-            report.markers_dropped,
-            report.duplicates_dropped,
-            report.events
-        ));
-        for line in &report.torn_lines_dropped {
-            ctx.say(format!(
-                "  line {line}: an event cut short (a crash or a full disk) was dropped; its move did not happen"
-            ));
-        }
-        if !a.dry_run {
-            ctx.say("status.json rebuilt from it. If a git merge is in progress: `git add` both files, then commit.");
-        }
-    } else {
-        let then = if a.dry_run {
-            "nothing to repair"
+
+    fn human(&self, ctx: &Ctx) {
+        let report = &self.report;
+        let log = ctx.rel(&self.events_path);
+        let verb = if self.dry_run {
+            "Would repair"
         } else {
-            "status.json rebuilt from it"
+            "Repaired"
         };
-        ctx.say(format!(
-            "{} is sound ({} events); {then}.",
-            ctx.rel(&store.events_path),
-            report.events
-        ));
+        if self.unmerged {
+            ctx.say(format!(
+                "{} {log}: unmerged in the git index (its merge driver did not run); the union of both sides holds {} event(s).",
+                ctx.paint(verb, style::SUCCESS),
+                report.events
+            ));
+            if !self.dry_run {
+                ctx.say(format!(
+                    "status.json rebuilt from it. Now `git add {log}` and status.json, then commit the merge."
+                ));
+            }
+        } else if report.changed {
+            ctx.say(format!(
+                "{} {log}: {} conflict-marker line(s) and {} duplicate event(s) dropped; {} event(s) kept.",
+                ctx.paint(verb, style::SUCCESS),
+                report.markers_dropped,
+                report.duplicates_dropped,
+                report.events
+            ));
+            for line in &report.torn_lines_dropped {
+                ctx.say(format!(
+                    "  line {line}: an event cut short (a crash or a full disk) was dropped; its move did not happen"
+                ));
+            }
+            if !self.dry_run {
+                ctx.say("status.json rebuilt from it. If a git merge is in progress: `git add` both files, then commit.");
+            }
+        } else {
+            let then = if self.dry_run {
+                "nothing to repair"
+            } else {
+                "status.json rebuilt from it"
+            };
+            ctx.say(format!(
+                "{log} is sound ({} events); {then}.",
+                report.events
+            ));
+        }
     }
-    Ok(())
 }

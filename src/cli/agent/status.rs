@@ -5,7 +5,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::output::style;
+use crate::cli::output::{style, Render};
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::ops::{status_doctor, status_emit, status_migrate, status_validate};
@@ -107,19 +107,24 @@ fn run_emit(ctx: &Ctx, a: &EmitArgs) -> Result<()> {
             execution_mode: a.execution_mode.clone(),
         },
     )?;
-    if ctx.json {
-        ctx.json_out(&e);
-    } else {
-        let short: String = e.event_id.chars().take(12).collect();
+    ctx.render(&e)
+}
+
+impl Render for status_emit::Emitted {
+    fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let short: String = self.event_id.chars().take(12).collect();
         ctx.say(format!(
             "{} {}: {} -> {} (event: {short}...)",
             ctx.paint("OK", style::SUCCESS),
-            e.wp_id,
-            e.from_lane,
-            e.to_lane
+            self.wp_id,
+            self.from_lane,
+            self.to_lane
         ));
     }
-    Ok(())
 }
 
 fn run_materialize(ctx: &Ctx, a: &MissionArg) -> Result<()> {

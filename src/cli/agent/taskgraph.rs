@@ -1,15 +1,14 @@
 //! `finalize-tasks`, `list-dependents`, `mark-status`: the dependency graph.
 
-use crate::cli::output::style;
+use crate::cli::output::{style, Render};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::Strategy;
-use crate::ops::finalize;
-use crate::tasks_md::{parse, wp};
+use crate::ops::{finalize, mark_status};
+use crate::tasks_md::wp;
 
 /// The `agent tasks` subcommands about the dependency graph.
 #[derive(Debug, Subcommand)]
@@ -247,46 +246,28 @@ pub struct MarkArgs {
 
 fn run_mark(ctx: &Ctx, a: &MarkArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let path = mission.tasks_file();
-    let _lock = FileLock::acquire(
-        &mission.status_lock_path(project),
-        LOCK_TIMEOUT,
-        "the mission's status",
-    )?;
-    let text = fsutil::read_to_string(&path)?;
-    let ids: Vec<String> = a.task_ids.iter().map(|t| t.to_ascii_uppercase()).collect();
     let done = matches!(a.status, MarkTo::Done);
-    let (out, found) = parse::set_subtasks(&text, &ids, done);
-    let missing: Vec<&String> = ids.iter().filter(|i| !found.contains(i)).collect();
-    if found.is_empty() {
-        return Err(Error::user(format!(
-            "{}: no checkbox line for {}",
-            path.display(),
-            ids.join(", ")
-        ))
-        .with_hint("subtask lines look like `- [ ] T001 description`"));
+    ctx.render(&mark_status::mark(project, &mission, &a.task_ids, done)?)
+}
+
+impl Render for mark_status::Marked {
+    fn json(&self) -> Value {
+        json!({
+            "result": "success", "updated": self.updated, "not_found": self.not_found,
+            "status": self.status(), "count": self.updated.len(),
+        })
     }
-    fsutil::write_if_changed(&path, out.as_bytes())?;
-    let status = if done { "done" } else { "pending" };
-    if ctx.json {
-        ctx.json_out(&json!({
-            "result": "success", "updated": found, "not_found": missing,
-            "status": status, "count": found.len(),
-        }));
-    } else {
-        ctx.say(format!("marked {} as {status}", found.join(", ")));
-        if !missing.is_empty() {
-            ctx.warn(format!(
-                "not found: {}",
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(format!(
+            "marked {} as {}",
+            self.updated.join(", "),
+            self.status()
+        ));
+        if !self.not_found.is_empty() {
+            ctx.warn(format!("not found: {}", self.not_found.join(", ")));
         }
     }
-    Ok(())
 }
 
 // Check a mission's tasks.md, WP files, lanes.json and status log against each

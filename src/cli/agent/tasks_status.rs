@@ -1,12 +1,13 @@
 //! `move-task`, `status`, `list-tasks`, `add-history`, `materialize`.
 
-use crate::cli::output::{esc, style};
+use crate::cli::output::{esc, style, Render};
+use crate::ops::move_task;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::error::Result;
-use crate::status::ops::{self, Board, BoardWp, MoveRequest};
+use crate::status::ops::{self, Board, BoardWp};
 use crate::status::{Lane, StatusStore, LANES};
 
 /// The `agent tasks` subcommands that track lanes and render the board.
@@ -84,108 +85,37 @@ pub struct MoveArgs {
     pub commit: crate::cli::state::AutoCommitFlag,
 }
 
-/// The largest review feedback file read (feedback is prose, not a dump).
-const FEEDBACK_LIMIT: u64 = 1 << 20;
-
-/// `--review-feedback-file`: the file's text, refused when empty or over the limit.
-fn read_feedback_file(p: &std::path::Path) -> Result<String> {
-    let len = std::fs::metadata(p)
-        .map_err(|e| {
-            crate::Error::user(format!(
-                "cannot read review feedback file {}: {e}",
-                p.display()
-            ))
-            .with_hint("write the feedback to that file first, or pass --review-feedback \"text\"")
-        })?
-        .len();
-    if len > FEEDBACK_LIMIT {
-        return Err(crate::Error::user(format!(
-            "review feedback file {} is {len} bytes; the limit is {FEEDBACK_LIMIT}",
-            p.display()
-        ))
-        .with_hint("keep feedback to what must change"));
-    }
-    let text = crate::fsutil::read_to_string(p)?;
-    if text.trim().is_empty() {
-        return Err(
-            crate::Error::user(format!("review feedback file {} is empty", p.display()))
-                .with_hint("say what must change"),
-        );
-    }
-    Ok(text.trim_end().to_string())
-}
-
-/// The largest `--assignee`/`--reviewer`/`--approval-ref` recorded.
-const NAME_LIMIT: usize = 200;
-
-/// `--assignee`, `--shell-pid`, `--reviewer`, `--approval-ref`: keys recorded
-/// on every event of the move (one line of printable text each).
-fn move_extra(a: &MoveArgs) -> Result<serde_json::Map<String, serde_json::Value>> {
-    let mut extra = serde_json::Map::new();
-    for (key, value) in [
-        ("assignee", &a.assignee),
-        ("reviewer", &a.reviewer),
-        ("approval_ref", &a.approval_ref),
-    ] {
-        let Some(v) = value else { continue };
-        let v = v.trim();
-        if v.is_empty() || v.chars().count() > NAME_LIMIT || v.chars().any(char::is_control) {
-            return Err(crate::Error::usage(format!(
-                "--{} must be one line of 1 to {NAME_LIMIT} printable characters",
-                key.replace('_', "-")
-            )));
-        }
-        extra.insert(key.into(), json!(v));
-    }
-    if let Some(pid) = a.shell_pid {
-        extra.insert("shell_pid".into(), json!(pid));
-    }
-    Ok(extra)
-}
-
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
     ctx.warn_version_skew(project);
-    let review_feedback = match &a.review_feedback_file {
-        Some(p) => Some(read_feedback_file(p)?),
-        None => a.review_feedback.clone(),
+    let request = move_task::MoveTask {
+        wp_id: a.wp_id.clone(),
+        to: a.to.clone(),
+        agent: a.agent.clone(),
+        note: a.note.clone(),
+        review_feedback: a.review_feedback.clone(),
+        review_feedback_file: a.review_feedback_file.clone(),
+        force: a.force,
+        reason: a.reason.clone(),
+        done_override_reason: a.done_override_reason.clone(),
+        assignee: a.assignee.clone(),
+        shell_pid: a.shell_pid,
+        reviewer: a.reviewer.clone(),
+        approval_ref: a.approval_ref.clone(),
     };
-    let reason = a
-        .reason
-        .clone()
-        .or_else(|| a.done_override_reason.clone())
-        .or_else(|| a.note.clone().filter(|_| a.force))
-        .or_else(|| {
-            let f = review_feedback.as_deref().filter(|_| a.force)?;
-            Some(format!(
-                "review feedback: {}",
-                f.lines().next().unwrap_or_default()
-            ))
-        });
-    let out = ops::move_wp(
-        project,
-        &mission,
-        &MoveRequest {
-            wp_id: a.wp_id.clone(),
-            to: a.to.clone(),
-            agent: a.agent.clone(),
-            note: a.note.clone(),
-            review_feedback,
-            force: a.force,
-            reason,
-            workspace: None,
-            landed: None,
-            expect_lane: None,
-            extra: move_extra(a)?,
-        },
-    )?;
-    for w in &out.warnings {
-        ctx.warn(w);
+    ctx.render(&move_task::move_task(project, &mission, &request)?)
+}
+
+impl Render for move_task::Moved {
+    fn warnings(&self) -> Vec<String> {
+        self.outcome.warnings.clone()
     }
-    if ctx.json {
-        ctx.json_out(&json!({
+
+    fn json(&self) -> serde_json::Value {
+        let out = &self.outcome;
+        json!({
             "result": "success",
-            "mission_slug": mission.slug,
+            "mission_slug": self.mission_slug,
             "wp_id": out.wp_id,
             "from_lane": out.from_lane,
             "to_lane": out.to_lane,
@@ -198,19 +128,23 @@ fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
             "task_id": out.wp_id,
             "old_lane": out.from_lane,
             "new_lane": out.to_lane,
-            "path": ops::find_wp(&mission, &out.wp_id).ok().map(|f| f.path),
-        }));
-    } else if out.event_ids.is_empty() {
-        ctx.say(format!("{} is already in {}", out.wp_id, out.to_lane));
-    } else {
-        ctx.say(format!(
-            "{} {} -> {}",
-            ctx.bold(&out.wp_id),
-            out.from_lane,
-            ctx.paint(out.to_lane.as_str(), lane_colour(out.to_lane))
-        ));
+            "path": self.path,
+        })
     }
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        let out = &self.outcome;
+        if out.event_ids.is_empty() {
+            ctx.say(format!("{} is already in {}", out.wp_id, out.to_lane));
+        } else {
+            ctx.say(format!(
+                "{} {} -> {}",
+                ctx.bold(&out.wp_id),
+                out.from_lane,
+                ctx.paint(out.to_lane.as_str(), lane_colour(out.to_lane))
+            ));
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +152,9 @@ pub struct StatusArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
+    /// Minutes without a status change or lane commit before a work package in progress counts as stale
+    #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+    pub stale_threshold: u64,
 }
 
 fn lane_colour(lane: Lane) -> anstyle::Style {
@@ -319,6 +256,9 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     for w in &board.warnings {
         ctx.warn(w.to_string());
     }
+    let stale =
+        crate::ops::stale::check(project, &mission, args.stale_threshold, chrono::Utc::now())?;
+    let stale_count = stale.iter().filter(|s| s.is_stale).count();
     if ctx.json {
         let mut by_lane = serde_json::Map::new();
         for w in &board.work_packages {
@@ -334,13 +274,14 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             "mission_type": board.mission_type,
             "total_wps": board.total,
             "by_lane": by_lane,
-            "work_packages": board.work_packages,
+            "work_packages": with_stale(&board.work_packages, &stale),
             "progress_percentage": board.progress_percentage,
             "done": board.done,
             "ready": board.ready,
-            "stale_wps": 0,
+            "stale_wps": stale_count,
+            "stale_threshold_minutes": args.stale_threshold,
             "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
-            "auto_commit": crate::config::auto_commit_enabled(&project.root),
+            "auto_commit": crate::config::auto_commit_enabled(&project.root)?,
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         }));
         return Ok(());
@@ -376,6 +317,23 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         }
     }
     ctx.say("");
+    if stale_count > 0 {
+        ctx.say(ctx.paint(
+            &format!(
+                "Stale ({stale_count}): in progress with no status change or lane commit for more than {} minutes",
+                args.stale_threshold
+            ),
+            style::WARNING,
+        ));
+        for s in stale.iter().filter(|s| s.is_stale) {
+            ctx.say(format!(
+                "  {:<5} last activity {} minutes ago",
+                s.wp_id,
+                s.minutes_since_commit.unwrap_or_default()
+            ));
+        }
+        ctx.say("");
+    }
     if board.ready.is_empty() {
         ctx.say("Ready to start: none");
     } else {
@@ -386,6 +344,28 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         board.mission_slug
     ));
     Ok(())
+}
+
+/// The board's work packages as JSON, each one in progress with its stale
+/// state (`stale`, `is_stale`, `minutes_since_commit`, `worktree_exists`).
+fn with_stale(wps: &[BoardWp], stale: &[crate::ops::stale::StaleCheck]) -> Vec<serde_json::Value> {
+    wps.iter()
+        .map(|w| {
+            let mut v = serde_json::to_value(w).unwrap_or_default();
+            if let (serde_json::Value::Object(o), Some(s)) =
+                (&mut v, stale.iter().find(|s| s.wp_id == w.id))
+            {
+                o.insert(
+                    "stale".into(),
+                    serde_json::to_value(&s.stale).unwrap_or_default(),
+                );
+                o.insert("is_stale".into(), s.is_stale.into());
+                o.insert("minutes_since_commit".into(), json!(s.minutes_since_commit));
+                o.insert("worktree_exists".into(), s.worktree_exists.into());
+            }
+            v
+        })
+        .collect()
 }
 
 #[derive(Debug, Args)]
@@ -557,6 +537,9 @@ mod tests {
             workspace_kind: String::new(),
             file: String::new(),
             ready: false,
+            phase: String::new(),
+            agent_profile: String::new(),
+            shell_pid: String::new(),
         };
         assert_eq!(row(&w), vec![format!("  WP02  {:<34} deps: WP01", "Core")]);
     }

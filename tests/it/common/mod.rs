@@ -18,7 +18,7 @@ pub struct TestEnv {
     pub home: PathBuf,
     /// Where tests build their projects.
     pub work: PathBuf,
-    gitconfig: PathBuf,
+    pub gitconfig: PathBuf,
 }
 
 impl TestEnv {

@@ -1,0 +1,58 @@
+//! Pushing a branch to a remote: the remote and branch it tracks, read from
+//! the configuration as git reads it, and the push itself through the `git`
+//! program (so the user's own credentials, hooks and transport settings apply;
+//! libgit2 has none of them).
+
+use std::path::Path;
+
+use git2::Repository;
+
+/// Where `git push` sends `branch`: its configured upstream
+/// (`branch.<name>.remote` and `branch.<name>.merge`), else `origin` with the
+/// same branch name. None when there is neither.
+pub fn push_destination(repo: &Repository, branch: &str) -> Option<(String, String)> {
+    let cfg = super::config(repo).ok();
+    let get = |key: String| cfg.as_ref().and_then(|c| c.get_string(&key).ok());
+    if let Some(remote) = get(format!("branch.{branch}.remote")) {
+        if remote != "." && repo.find_remote(&remote).is_ok() && valid_remote_name(&remote) {
+            let dest = get(format!("branch.{branch}.merge"))
+                .and_then(|m| m.strip_prefix("refs/heads/").map(str::to_string))
+                .filter(|b| super::valid_branch_name(b))
+                .unwrap_or_else(|| branch.to_string());
+            return Some((remote, dest));
+        }
+    }
+    repo.find_remote("origin")
+        .ok()
+        .map(|_| ("origin".to_string(), branch.to_string()))
+}
+
+/// A remote name git accepts that a command line cannot take for an option.
+pub fn valid_remote_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('-') && git2::Remote::is_valid_name(name)
+}
+
+/// `git push <remote> refs/heads/<branch>:refs/heads/<dest>` in `root`.
+/// The error is git's own message.
+pub fn push_branch(root: &Path, remote: &str, branch: &str, dest: &str) -> Result<(), String> {
+    if !valid_remote_name(remote)
+        || !super::valid_branch_name(branch)
+        || !super::valid_branch_name(dest)
+    {
+        return Err(format!(
+            "refusing to push {branch:?} to {remote:?}/{dest:?}: not a valid name"
+        ));
+    }
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["push", "--quiet", "--", remote])
+        .arg(format!("refs/heads/{branch}:refs/heads/{dest}"))
+        .output()
+        .map_err(|e| format!("could not run git: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}

@@ -1,0 +1,178 @@
+//! `.kittify/config.yaml` has one reader and one error policy: a corrupt file
+//! stops every state-writing command and `next` the same way (exit 1, the
+//! file and line named, the fix said), before anything is written.
+
+use std::fs;
+
+use crate::common::snap::assert_run;
+use crate::common::{snapshot, stderr, stdout, TestEnv, WpDef};
+
+#[test]
+fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let s = m.slug.as_str();
+    fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
+    let state = |root: &std::path::Path| {
+        (
+            snapshot(&root.join("kitty-specs")),
+            snapshot(&root.join(".kittify")),
+        )
+    };
+    let before = state(&root);
+    let writers: Vec<Vec<&str>> = vec![
+        vec!["next", "--agent", "codex", "--mission", s],
+        vec!["implement", "WP01", "--mission", s],
+        vec!["accept", "--mission", s],
+        vec!["merge", "--mission", s],
+        vec!["materialize", "--mission", s],
+        vec!["research", "--mission", s],
+        vec!["agent", "action", "implement", "WP01", "--mission", s],
+        vec!["agent", "action", "review", "WP01", "--mission", s],
+        vec!["agent", "mission", "create", "second"],
+        vec!["agent", "mission", "finalize-tasks", "--mission", s],
+        vec!["agent", "mission", "accept", "--mission", s],
+        vec!["agent", "mission", "merge", "--mission", s],
+        vec!["agent", "mission", "record", "--mission", s],
+        vec!["agent", "mission", "repair-status", "--mission", s],
+        vec!["agent", "mission", "backfill-identity", "--all"],
+        vec!["agent", "mission", "setup-plan", "--mission", s],
+        vec![
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--mission",
+            s,
+        ],
+        vec![
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "--status",
+            "done",
+            "--mission",
+            s,
+        ],
+        vec![
+            "agent",
+            "tasks",
+            "add-history",
+            "WP01",
+            "--note",
+            "n",
+            "--mission",
+            s,
+        ],
+        vec!["agent", "tasks", "finalize-tasks", "--mission", s],
+        vec![
+            "agent",
+            "tasks",
+            "map-requirements",
+            "--wp",
+            "WP01",
+            "--refs",
+            "FR-001",
+            "--mission",
+            s,
+        ],
+    ];
+    let mut first: Option<String> = None;
+    for args in &writers {
+        let out = env.run(&root, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(".kittify/config.yaml:2: ") && err.contains("hint: fix the YAML syntax"),
+            "{args:?}: {err}"
+        );
+        match &first {
+            None => first = Some(err),
+            Some(f) => assert_eq!(&err, f, "{args:?} fails differently"),
+        }
+        let mut json = args.clone();
+        json.push("--json");
+        let out = env.run(&root, &json);
+        assert_eq!(out.status.code(), Some(1), "{json:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{json:?}: not one JSON document ({e}): {}", stdout(&out)));
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains(".kittify/config.yaml:2: "),
+            "{json:?}: {v}"
+        );
+        assert!(
+            v["hint"]
+                .as_str()
+                .unwrap()
+                .starts_with("fix the YAML syntax"),
+            "{v}"
+        );
+    }
+    assert_eq!(state(&root), before, "a writer wrote past a corrupt config");
+    assert_run!(
+        env,
+        &root,
+        "corrupt_config_move_task",
+        [
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--mission",
+            "001-demo"
+        ]
+    );
+}
+
+/// `auto_commit` that is not true or false is an error naming the file and
+/// line, not a silent "do not commit".
+#[test]
+fn an_auto_commit_that_is_not_a_boolean_is_refused_not_ignored() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let cfg = root.join(".kittify/config.yaml");
+    let text = fs::read_to_string(&cfg).unwrap();
+    assert!(
+        text.starts_with("agents:\n") && !text.contains("auto_commit"),
+        "{text}"
+    );
+    let text = format!("{text}  auto_commit: yes please\n");
+    fs::write(&cfg, text).unwrap();
+    let state = |root: &std::path::Path| {
+        (
+            snapshot(&root.join("kitty-specs")),
+            snapshot(&root.join(".kittify")),
+        )
+    };
+    let before = state(&root);
+    let out = env.run(
+        &root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--mission",
+            &m.slug,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".kittify/config.yaml:")
+            && err.contains("agents.auto_commit must be true or false"),
+        "{err}"
+    );
+    assert_eq!(state(&root), before);
+}
