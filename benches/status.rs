@@ -1,7 +1,12 @@
 //! Status at scale: parse and reduce a `status.events.jsonl` of 1,000 and
-//! 100,000 events (owned, and folded borrowed in pieces as the board reads
-//! it), and the whole `agent tasks status` core (read the WP files and the log
-//! from disk, fold, build the board) on a 100,000-event mission.
+//! 100,000 events (owned, and folded borrowed in pieces), the streaming fold
+//! of a whole log from disk (what a reader does when the log was rewritten),
+//! the incremental fold (a saved fold plus 10 appended events), and the whole
+//! `agent tasks status` core (read the WP files, fold the log from its saved
+//! fold, build the board) on missions of 1,000 and 100,000 events.
+//!
+//! Whole-process timings and peak memory on 1,000 and 1,000,000 events:
+//! `benches/status_scale.sh` (fixtures from `benches/make_big_log.sh`).
 //!
 //! `cargo bench --bench status` (add `-- --quick` for a short run).
 #![allow(
@@ -18,6 +23,7 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use spec_kitty::mission::Mission;
 use spec_kitty::project::Project;
+use spec_kitty::status::cache::{fold_log, FoldState};
 use spec_kitty::status::ops::Board;
 use spec_kitty::status::store::{parse_event_pieces, parse_log};
 use spec_kitty::status::FoldEvent;
@@ -69,7 +75,41 @@ fn bench_status(c: &mut Criterion) {
             })
         });
     }
-    // The board: 200 WP files and a 100,000-event log on disk.
+    // The streaming fold from disk, whole and from a saved fold.
+    for n in [1_000usize, 100_000] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("status.events.jsonl");
+        let text = synthetic_log(n + 10);
+        let cut = text
+            .match_indices('\n')
+            .nth(n - 1)
+            .map(|(i, _)| i + 1)
+            .expect("lines");
+        std::fs::write(&path, &text[..cut]).expect("log");
+        let saved = fold_log::<FoldState>(&path, None).expect("fold");
+        let saved = (saved.state, saved.cursor.expect("cursor"));
+        std::fs::write(&path, &text).expect("log");
+        group.bench_with_input(BenchmarkId::new("fold_whole_log", n), &path, |b, path| {
+            b.iter(|| fold_log::<FoldState>(path, None).map(|f| f.state.snapshot()))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("fold_10_new_events", n),
+            &path,
+            |b, path| b.iter(|| fold_log(path, Some(saved.clone())).map(|f| f.state.snapshot())),
+        );
+    }
+    for n in [1_000usize, 100_000] {
+        board_from_disk(&mut group, n);
+    }
+    group.finish();
+}
+
+/// The board: 200 WP files and an `n`-event log on disk, its fold saved by
+/// the first read.
+fn board_from_disk(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    n: usize,
+) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path();
     let dir = root.join("kitty-specs/001-bench");
@@ -82,16 +122,15 @@ fn bench_status(c: &mut Criterion) {
         )
         .expect("wp");
     }
-    std::fs::write(dir.join("status.events.jsonl"), synthetic_log(100_000)).expect("log");
+    std::fs::write(dir.join("status.events.jsonl"), synthetic_log(n)).expect("log");
     let project = Project::at(root);
     let mission = Mission::load(&dir);
     let board = Board::load(&project, &mission).expect("board");
     assert_eq!(board.total, 200);
     assert!(board.warnings.is_empty());
-    group.bench_function("board_from_disk/100000", |b| {
+    group.bench_function(BenchmarkId::new("board_from_disk", n), |b| {
         b.iter(|| Board::load(&project, &mission).map(|b| b.done).unwrap_or(0))
     });
-    group.finish();
 }
 
 criterion_group!(benches, bench_status);

@@ -241,18 +241,9 @@ fn canonical(p: &Path) -> Result<PathBuf> {
 
 /// Does git list `real` (a canonical path) as a worktree of this repository?
 fn listed_worktree(project: &Project, real: &Path) -> bool {
-    let Ok(repo) = git2::Repository::open(&project.root) else {
-        return false;
-    };
-    let Ok(names) = repo.worktrees() else {
-        return false;
-    };
-    names.iter().flatten().any(|n| {
-        repo.find_worktree(n)
-            .ok()
-            .and_then(|w| fs::canonicalize(w.path()).ok())
-            .is_some_and(|p| p == real)
-    })
+    crate::git::worktree::registered_paths(&project.root)
+        .iter()
+        .any(|p| fs::canonicalize(p).is_ok_and(|p| p == real))
 }
 
 /// Remove a lane worktree (checked by [`confined`]) and its git registration.
@@ -266,15 +257,7 @@ pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<boo
         }
         None => false,
     };
-    if let Ok(repo) = git2::Repository::open(&project.root) {
-        if let Ok(wt) = repo.find_worktree(name) {
-            let _ = wt.prune(Some(
-                git2::WorktreePruneOptions::new()
-                    .valid(true)
-                    .working_tree(true),
-            ));
-        }
-    }
+    crate::git::worktree::prune(&project.root, name);
     Ok(removed)
 }
 

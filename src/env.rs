@@ -291,6 +291,8 @@ pub enum PausePoint {
     MergeHoldsMission,
     /// implement: the lane workspace is ready, the claim not yet recorded.
     ImplementBeforeClaim,
+    /// next --claim: the step is decided, its claim not yet recorded.
+    NextBeforeClaim,
     /// finalize-tasks: the WP files are read (under the status lock), not yet
     /// written back.
     FinalizeBeforeWrite,
@@ -314,6 +316,7 @@ impl PausePoint {
             PausePoint::MergeBeforeLanding => "merge-before-landing",
             PausePoint::MergeHoldsMission => "merge-holds-mission",
             PausePoint::ImplementBeforeClaim => "implement-before-claim",
+            PausePoint::NextBeforeClaim => "next-before-claim",
             PausePoint::FinalizeBeforeWrite => "finalize-before-write",
             PausePoint::StatusBeforeAppend => "status-before-append",
             PausePoint::LockBusy => "lock-busy",

@@ -180,6 +180,15 @@ pub fn is_branch_name(s: &str) -> bool {
 /// fall back to a process-unique mix (pid, a counter, the clock's nanoseconds):
 /// still unique within this process and across concurrent ones, never a panic.
 pub fn ulid_at(when: std::time::SystemTime) -> String {
+    ulid_value_at(when).to_string()
+}
+
+/// A fresh ULID for now, as a value (see [`ulid_at`]).
+pub fn fresh_ulid() -> ulid::Ulid {
+    ulid_value_at(std::time::SystemTime::now())
+}
+
+fn ulid_value_at(when: std::time::SystemTime) -> ulid::Ulid {
     let ms = when
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -196,7 +205,7 @@ pub fn ulid_at(when: std::time::SystemTime) -> String {
             .unwrap_or(0);
         (u128::from(std::process::id()) << 64) | (u128::from(n) << 32) | u128::from(nanos)
     };
-    ulid::Ulid::from_parts(ms, random).to_string()
+    ulid::Ulid::from_parts(ms, random)
 }
 
 /// A fresh ULID for now (see [`ulid_at`]).

@@ -206,6 +206,16 @@ fn next_steps(here: bool, name: Option<&str>, selected: &[&'static Agent]) -> Ve
         };
         s.push(format!("     {shown:<26} {}{others}", c.description));
     }
+    if selected.iter().any(|a| a.key == "codex") {
+        // Codex reads custom prompts from $CODEX_HOME/prompts only; nothing
+        // is written under $HOME unasked, so say how to point it here.
+        s.push(
+            "   Codex reads its prompts from $CODEX_HOME/prompts only (default ~/.codex/prompts). Point it at this project's:"
+                .into(),
+        );
+        s.push("     CODEX_HOME=\"$PWD/.codex\" codex        (from the project folder; .codex/ is git-ignored, so Codex's own login and config kept there stay local)".into());
+        s.push("   or link them into your own: mkdir -p ~/.codex/prompts && ln -s \"$PWD\"/.codex/prompts/spec-kitty.*.md ~/.codex/prompts/".into());
+    }
     s.push(
         "3. Describe the feature with /spec-kitty.specify; it creates the mission (its <slug>)."
             .into(),
@@ -328,5 +338,10 @@ mod tests {
         assert!(text.contains("spec-kitty agent action review"));
         assert!(!text.contains("spec-kitty implement"));
         assert!(!AFTER_HELP.contains("spec-kitty implement"));
+        // Codex is told how to find the project's prompts; others are not.
+        assert!(text.contains("CODEX_HOME=\"$PWD/.codex\" codex"), "{text}");
+        let claude = agents::find("claude").unwrap();
+        let text = next_steps(false, Some("demo"), &[claude]).join("\n");
+        assert!(!text.contains("CODEX_HOME"), "{text}");
     }
 }

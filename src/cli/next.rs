@@ -26,8 +26,8 @@ impl StepResult {
 // Decide the next step of a mission for an agent.
 //
 // The decision is derived from the mission's files every time: spec, plan, work
-// packages, lanes.json and the status log. It never changes a work package's
-// lane; `spec-kitty agent action implement|review` do that.
+// packages, lanes.json and the status log. Without --claim it never changes a
+// work package's lane; `spec-kitty agent action implement|review` do that.
 #[derive(Debug, Args)]
 pub struct NextArgs {
     /// Agent name (required with --result)
@@ -45,6 +45,11 @@ pub struct NextArgs {
     /// reviewer gets waiting reviews only; nobody is handed their own work to review.
     #[arg(long, value_enum)]
     pub role: Option<RoleArg>,
+    /// Take the work package it hands out for this agent at once (implement:
+    /// planned -> claimed; review: for_review -> in_review), under the mission's
+    /// status lock, so two agents asking at the same time never get the same one
+    #[arg(long, requires = "agent")]
+    pub claim: bool,
     /// Answer to a pending decision (needs --agent and --result)
     #[arg(long)]
     pub answer: Option<String>,
@@ -70,10 +75,22 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
         RoleArg::Implement => crate::next::Role::Implement,
         RoleArg::Review => crate::next::Role::Review,
     });
-    let d = crate::next::decide(project, &mission, args.agent.as_deref(), result, role)?;
+    let d = crate::ops::next::next(
+        project,
+        &mission,
+        args.agent.as_deref(),
+        result,
+        role,
+        args.claim,
+    )?;
     if let Some(agent) = args.agent.as_deref() {
         let recorded = crate::next::record(project, &mission, agent, result, &d)?;
         for w in &recorded.warnings {
+            ctx.warn(w);
+        }
+    }
+    if !ctx.json {
+        for w in &d.warnings {
             ctx.warn(w);
         }
     }

@@ -19,9 +19,9 @@ use super::ReadProblem;
 use crate::lanes::LanesManifest;
 use crate::mission::{self, Mission};
 use crate::project::Project;
-use crate::status::store::parse_events;
-use crate::status::{reduce_events, Lane};
-use crate::status::{EventFields, RawEvent};
+use crate::status::cache::{self, Cursor, Dedupe, Fold, FoldState};
+use crate::status::Lane;
+use crate::status::{EventFields, FoldEvent, RawEvent};
 use crate::tasks_md::{self, WpFile};
 
 /// The five board columns and the lifecycle lanes each one holds (the
@@ -335,7 +335,7 @@ struct LogRoles {
 }
 
 /// What one pass over the event log gives the pages besides the lanes.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct LogFacts {
     roles: BTreeMap<String, LogRoles>,
     history: BTreeMap<String, WpHistory>,
@@ -413,8 +413,47 @@ impl LogFacts {
     }
 }
 
+/// The event log of one mission folded for the pages: the core's fold (lanes,
+/// roles, unreadable lines), the history and review facts, and how many
+/// events were read. Kept by the [`Loader`] with the [`Cursor`] of the log
+/// prefix it covers, so a change reads only the lines appended since.
+#[derive(Debug, Clone, Default)]
+pub struct LogFold {
+    core: FoldState,
+    facts: LogFacts,
+    events: usize,
+}
+
+impl Fold for LogFold {
+    type Event<'a> = RawEvent<'a>;
+
+    fn add(&mut self, e: &RawEvent<'_>, dedupe: &mut Dedupe<'_>) -> bool {
+        self.events += 1;
+        self.facts.add(e);
+        self.core.add(&FoldEvent::view(e), dedupe)
+    }
+
+    fn core(&mut self) -> &mut FoldState {
+        &mut self.core
+    }
+}
+
+/// A mission's saved log fold (see [`LogFold`]).
+pub type SavedLog = (LogFold, Cursor);
+
 /// Build the view of the mission in `dir` (a directory under kitty-specs/).
 pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
+    load_mission_from(root, dir, None).0
+}
+
+/// [`load_mission`] continuing the log fold `saved` when it still describes
+/// a prefix of the log (else the log is folded from its first line, streamed);
+/// returns the fold to keep for the next change.
+pub fn load_mission_from(
+    root: &Path,
+    dir: &Path,
+    saved: Option<SavedLog>,
+) -> (MissionView, Option<SavedLog>) {
     let fp = fingerprint(dir);
     let mut problems = Vec::new();
     let mut problem = |path: &Path, line: Option<usize>, message: String| {
@@ -447,31 +486,31 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         problem(&meta_path, None, e.clone());
     }
 
-    // The status log: folded by the core's reducer, borrowed from the bytes.
+    // The status log: the core's streaming fold, continued from the fold
+    // kept for this mission when the log only grew since.
     let events_path = dir.join("status.events.jsonl");
-    let mut log = LogFacts::default();
-    let (snapshot, event_count) = match confined(root, &events_path) {
-        Ok(Some(real)) => match fs::read(&real) {
-            Ok(bytes) => {
-                let (events, warnings) = parse_events::<RawEvent>(&events_path, &bytes);
-                for w in warnings {
+    let mut keep = None;
+    let (snapshot, event_count, log) = match confined(root, &events_path) {
+        Ok(Some(real)) => match cache::fold_log::<LogFold>(&real, saved) {
+            Ok(mut folded) => {
+                folded.state.facts.settle();
+                keep = folded.cursor.clone().map(|c| (folded.state.clone(), c));
+                let mut current = folded.into_current();
+                for w in current.core.warnings(&events_path) {
                     problem(&events_path, Some(w.line), w.message);
                 }
-                for e in &events {
-                    log.add(e);
-                }
-                log.settle();
-                (reduce_events(&events), events.len())
+                current.facts.settle();
+                (current.core.snapshot(), current.events, current.facts)
             }
             Err(e) => {
                 problem(&events_path, None, format!("cannot be read: {e}"));
-                (reduce_events::<RawEvent>(&[]), 0)
+                (FoldState::default().snapshot(), 0, LogFacts::default())
             }
         },
-        Ok(None) => (reduce_events::<RawEvent>(&[]), 0),
+        Ok(None) => (FoldState::default().snapshot(), 0, LogFacts::default()),
         Err(msg) => {
             problem(&events_path, None, msg.to_string());
-            (reduce_events::<RawEvent>(&[]), 0)
+            (FoldState::default().snapshot(), 0, LogFacts::default())
         }
     };
     let has_event_log = matches!(confined(root, &events_path), Ok(Some(_)));
@@ -633,7 +672,7 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         .collect();
     let total = cards.len();
     let done = cards.iter().filter(|c| c.lane == Lane::Done).count();
-    MissionView {
+    let view = MissionView {
         slug: mission.slug.clone(),
         number: mission.number.clone().unwrap_or_default(),
         name: mission.friendly_name(),
@@ -664,7 +703,8 @@ pub fn load_mission(root: &Path, dir: &Path) -> MissionView {
         has_event_log,
         dir: dir.to_path_buf(),
         fingerprint: fp,
-    }
+    };
+    (view, keep)
 }
 
 /// The mission directories under kitty-specs/ (real directories only: a
@@ -710,35 +750,51 @@ pub fn mission_dirs(project: &Project, root: &Path) -> (Vec<PathBuf>, Vec<Proble
 }
 
 /// Load several missions, spread over the machine's cores (a cold start of a
-/// large project is mostly parsing event logs and WP frontmatter).
-fn load_all(root: &Path, dirs: &[&PathBuf]) -> Vec<MissionView> {
+/// large project is mostly parsing event logs and WP frontmatter), each from
+/// its saved log fold when there is one.
+fn load_all(
+    root: &Path,
+    dirs: Vec<(&PathBuf, Option<SavedLog>)>,
+) -> Vec<(MissionView, Option<SavedLog>)> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8)
         .min(dirs.len());
     if threads <= 1 {
-        return dirs.iter().map(|d| load_mission(root, d)).collect();
+        return dirs
+            .into_iter()
+            .map(|(d, saved)| load_mission_from(root, d, saved))
+            .collect();
     }
     let chunk = dirs.len().div_ceil(threads);
+    let mut parts: Vec<Vec<(&PathBuf, Option<SavedLog>)>> = Vec::new();
+    let mut it = dirs.into_iter().peekable();
+    while it.peek().is_some() {
+        parts.push(it.by_ref().take(chunk).collect());
+    }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = dirs
-            .chunks(chunk)
+        let handles: Vec<_> = parts
+            .into_iter()
             .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|d| load_mission(root, d))
+                let dirs: Vec<&PathBuf> = part.iter().map(|(d, _)| *d).collect();
+                let handle = scope.spawn(move || {
+                    part.into_iter()
+                        .map(|(d, saved)| load_mission_from(root, d, saved))
                         .collect::<Vec<_>>()
-                })
+                });
+                (handle, dirs)
             })
             .collect();
         handles
             .into_iter()
-            .zip(dirs.chunks(chunk))
-            // A part whose thread died is loaded again here.
-            .flat_map(|(h, part)| {
-                h.join()
-                    .unwrap_or_else(|_| part.iter().map(|d| load_mission(root, d)).collect())
+            // A part whose thread died is loaded again here, from scratch.
+            .flat_map(|(h, dirs)| {
+                h.join().unwrap_or_else(|_| {
+                    dirs.iter()
+                        .map(|d| load_mission_from(root, d, None))
+                        .collect()
+                })
             })
             .collect()
     })
@@ -751,6 +807,8 @@ pub struct Loader {
     pub root: PathBuf,
     version: u64,
     missions: BTreeMap<PathBuf, Arc<MissionView>>,
+    /// Each mission's log fold, continued on the next change.
+    logs: BTreeMap<PathBuf, SavedLog>,
 }
 
 impl Loader {
@@ -761,6 +819,7 @@ impl Loader {
             root,
             version: 0,
             missions: BTreeMap::new(),
+            logs: BTreeMap::new(),
         }
     }
 
@@ -779,6 +838,7 @@ impl Loader {
         let present: BTreeSet<&PathBuf> = dirs.iter().collect();
         let before = self.missions.len();
         self.missions.retain(|d, _| present.contains(d));
+        self.logs.retain(|d, _| present.contains(d));
         changed |= self.missions.len() != before;
         let mut todo: Vec<&PathBuf> = Vec::new();
         for dir in &dirs {
@@ -801,7 +861,12 @@ impl Loader {
             todo.push(dir);
         }
         changed |= !todo.is_empty();
-        for view in load_all(&self.root, &todo) {
+        let todo: Vec<(&PathBuf, Option<SavedLog>)> =
+            todo.into_iter().map(|d| (d, self.logs.remove(d))).collect();
+        for (view, saved) in load_all(&self.root, todo) {
+            if let Some(saved) = saved {
+                self.logs.insert(view.dir.clone(), saved);
+            }
             self.missions.insert(view.dir.clone(), Arc::new(view));
         }
         if !changed {
@@ -821,5 +886,87 @@ impl Loader {
             problems,
             has_charter: matches!(confined(&self.root, &charter), Ok(Some(_))),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn event(i: usize, wp: usize, from: &str, to: &str, review: bool) -> String {
+        let review = if review { "\"changes\"" } else { "null" };
+        format!(
+            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:{:02}.000000+00:00\", \"event_id\": \"01M{i:023}\", \"force\": false, \"from_lane\": \"{from}\", \"mission_slug\": \"001-x\", \"reason\": \"r{i}\", \"review_ref\": {review}, \"to_lane\": \"{to}\", \"wp_id\": \"WP0{wp}\"}}\n",
+            i % 3,
+            i % 60
+        )
+    }
+
+    /// The loader continues each mission's log fold: after appends (torn and
+    /// unreadable lines among them) and after a rewrite, the view is the one a
+    /// fresh load of the same files builds.
+    #[test]
+    fn a_continued_log_fold_shows_what_a_fresh_load_shows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let dir = root.join("kitty-specs/001-x");
+        fs::create_dir_all(dir.join("tasks")).unwrap();
+        fs::write(dir.join("meta.json"), "{\"mission_slug\": \"001-x\"}\n").unwrap();
+        for wp in 1..=3 {
+            fs::write(
+                dir.join(format!("tasks/WP0{wp}-x.md")),
+                format!("---\nwork_package_id: WP0{wp}\ntitle: X {wp}\n---\n\n# X\n"),
+            )
+            .unwrap();
+        }
+        let log = dir.join("status.events.jsonl");
+        let hops = [
+            ("planned", "claimed", false),
+            ("claimed", "in_progress", false),
+            ("in_progress", "for_review", false),
+            ("for_review", "in_progress", true),
+            ("in_progress", "for_review", false),
+            ("for_review", "approved", false),
+        ];
+        let mut i = 0;
+        let mut append = |extra: &str| {
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .unwrap();
+            for wp in 1..=3 {
+                let (from, to, review) = hops[(i / 3) % hops.len()];
+                f.write_all(event(i, wp, from, to, review).as_bytes())
+                    .unwrap();
+                i += 1;
+            }
+            f.write_all(extra.as_bytes()).unwrap();
+        };
+        let same = |a: &MissionView, b: &MissionView| {
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                serde_json::to_value(b).unwrap()
+            );
+            assert_eq!(a.history, b.history);
+            assert!(!a.history.is_empty());
+        };
+        append("");
+        let (first, mut saved) = load_mission_from(&root, &dir, None);
+        same(&first, &load_mission(&root, &dir));
+        for extra in ["", "not json\n", "{\"torn\": ", "", "\n", ""] {
+            append(extra);
+            let (view, next) = load_mission_from(&root, &dir, saved);
+            same(&view, &load_mission(&root, &dir));
+            saved = next;
+        }
+        // A rewrite (the first line dropped) is folded again.
+        let text = fs::read_to_string(&log).unwrap();
+        let rest = text.split_once('\n').unwrap().1.to_string();
+        fs::write(&log, rest).unwrap();
+        let (view, _) = load_mission_from(&root, &dir, saved);
+        same(&view, &load_mission(&root, &dir));
+        assert!(view.event_count > 10);
     }
 }

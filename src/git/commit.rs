@@ -188,6 +188,67 @@ pub fn changed_under(
     Ok(out)
 }
 
+/// [`changed_under`] restricted to `paths` (repository paths under `prefix`,
+/// e.g. the files a command wrote): the same answer as filtering
+/// `changed_under`'s, reading only those paths, so its cost follows what
+/// changed rather than the size of the directory.
+pub fn changed_among(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+    paths: &[String],
+) -> Result<Vec<String>> {
+    let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
+    let cache = StatCache::load(repo);
+    let mut out = Vec::new();
+    for rel in paths {
+        if !rel.starts_with(prefix) {
+            continue;
+        }
+        let committed = tree
+            .get_path(Path::new(rel))
+            .ok()
+            .filter(|e| e.kind() == Some(ObjectType::Blob))
+            .map(|e| e.id());
+        let path = workdir.join(rel);
+        let meta = match path.symlink_metadata() {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_error("stat", &path, e)),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // What the directory walk of changed_under skips is not on disk for
+        // it: a directory, an atomic write's temp file, an ignored path (and
+        // a committed file it skips counts as gone).
+        let seen = meta.as_ref().filter(|m| {
+            !m.is_dir()
+                && !crate::fsutil::is_temp_name(&name)
+                && !repo.is_path_ignored(Path::new(rel)).unwrap_or(false)
+        });
+        let differs = match (seen, committed) {
+            (None, None) => false,
+            (None, Some(_)) => true,
+            (Some(_), None) => true,
+            (Some(m), Some(want)) => {
+                let disk = match cache.known(rel, m).filter(|_| m.is_file()) {
+                    Some(id) => id,
+                    None => Oid::hash_file(ObjectType::Blob, &path)?,
+                };
+                disk != want
+            }
+        };
+        if differs {
+            out.push(rel.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 /// The tree of a branch's tip, for questions about what is committed there.
 pub struct BranchTree<'r> {
     repo: &'r Repository,
@@ -213,6 +274,29 @@ impl<'r> BranchTree<'r> {
     pub fn changed_under(&self, prefix: &str) -> Result<Vec<String>> {
         changed_under(self.repo, Some(&self.tree), prefix)
     }
+
+    /// [`file_changed`] against this tree.
+    pub fn file_changed(&self, rel: &str) -> Result<bool> {
+        file_changed(self.repo, Some(&self.tree), rel)
+    }
+}
+
+/// Does the working tree's file `rel` (a repository path, not ignored) differ
+/// from `tree`, or is it missing there? A missing or ignored file is not a
+/// change.
+pub fn file_changed(repo: &Repository, tree: Option<&git2::Tree<'_>>, rel: &str) -> Result<bool> {
+    let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
+    let path = workdir.join(rel);
+    if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        return Ok(false);
+    }
+    if repo.is_path_ignored(Path::new(rel)).unwrap_or(false) {
+        return Ok(false);
+    }
+    let Some(entry) = tree.and_then(|t| t.get_path(Path::new(rel)).ok()) else {
+        return Ok(true);
+    };
+    Ok(Oid::hash_file(ObjectType::Blob, &path)? != entry.id())
 }
 
 /// The signature commits are made with (git's committer identity).
@@ -296,6 +380,9 @@ pub fn commit_paths(
     let parent = repo.find_commit(tip)?;
     let base = parent.tree()?;
     let mut update = TreeUpdateBuilder::new();
+    // The blobs written, with the stat data read before each: the index
+    // entries that follow the commit, without reading the files again.
+    let mut written: Vec<(&String, Oid, FileMode, std::fs::Metadata)> = Vec::new();
     for p in paths {
         let full = workdir.join(p);
         match full.symlink_metadata() {
@@ -303,10 +390,12 @@ pub fn commit_paths(
                 let target = std::fs::read_link(&full).map_err(|e| io_error("read", &full, e))?;
                 let blob = repo.blob(target.to_string_lossy().as_bytes())?;
                 update.upsert(p, blob, FileMode::Link);
+                written.push((p, blob, FileMode::Link, meta));
             }
             Ok(meta) if meta.is_file() => {
                 let blob = repo.blob_path(&full)?;
                 update.upsert(p, blob, file_mode(&meta));
+                written.push((p, blob, file_mode(&meta), meta));
             }
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -334,7 +423,12 @@ pub fn commit_paths(
     if update_index {
         let mut index = repo.index()?;
         for p in paths {
-            if workdir.join(p).symlink_metadata().is_ok() {
+            if let Some((_, id, mode, meta)) = written.iter().find(|w| w.0 == p) {
+                match index_entry(p, *id, *mode, meta) {
+                    Some(entry) => index.add(&entry)?,
+                    None => index.add_path(Path::new(p))?,
+                }
+            } else if workdir.join(p).symlink_metadata().is_ok() {
                 index.add_path(Path::new(p))?;
             } else if index.get_path(Path::new(p), 0).is_some() {
                 index.remove_path(Path::new(p))?;
@@ -380,6 +474,39 @@ pub fn index_follows(repo: &Repository, tree: &git2::Tree<'_>, prefix: &str) -> 
         index.write()?;
     }
     Ok(())
+}
+
+/// The index entry of a file committed as blob `id`, with the stat data
+/// `meta` read before the blob was: a later change of the file shows as one.
+#[cfg(unix)]
+fn index_entry(
+    path: &str,
+    id: Oid,
+    mode: FileMode,
+    meta: &std::fs::Metadata,
+) -> Option<git2::IndexEntry> {
+    use std::os::unix::fs::MetadataExt;
+    // The index keeps 32 bits of each; git compares them the same way.
+    let time = |s: i64, ns: i64| git2::IndexTime::new(s as i32, ns as u32);
+    Some(git2::IndexEntry {
+        ctime: time(meta.ctime(), meta.ctime_nsec()),
+        mtime: time(meta.mtime(), meta.mtime_nsec()),
+        dev: meta.dev() as u32,
+        ino: meta.ino() as u32,
+        mode: u32::try_from(i32::from(mode)).ok()?,
+        uid: meta.uid(),
+        gid: meta.gid(),
+        file_size: meta.size() as u32,
+        id,
+        flags: 0,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    })
+}
+
+#[cfg(not(unix))]
+fn index_entry(_: &str, _: Oid, _: FileMode, _: &std::fs::Metadata) -> Option<git2::IndexEntry> {
+    None
 }
 
 #[cfg(unix)]

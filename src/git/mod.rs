@@ -4,16 +4,24 @@
 //! Modules above call these instead of keeping their own copies, and wrap a
 //! [`GitError`] whole.
 
+pub mod cli;
 pub mod commit;
 pub mod error;
 pub mod reflock;
+pub mod tags;
+pub mod worktree;
 
 pub use error::GitError;
+/// Commit and object ids, the git layer's value type for them.
+pub use git2::Oid;
 
 pub mod compare;
 pub mod remote;
+pub mod scratch;
 
-use git2::{BranchType, Index, Oid, Repository};
+use std::path::Path;
+
+use git2::{BranchType, Index, Repository};
 
 /// A branch name git accepts (`refs/heads/<name>` is a valid reference name).
 /// Also refuses names starting with `-`, which a command line would read as an option.
@@ -31,6 +39,11 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
         .peel_to_commit()
         .ok()
         .map(|c| c.id())
+}
+
+/// The tip of local branch `branch` of the repository at `root`, if both exist.
+pub fn branch_tip_at(root: &Path, branch: &str) -> Option<Oid> {
+    branch_tip(&Repository::open(root).ok()?, branch)
 }
 
 /// When `branch` last committed work of its own: the committer time of its
@@ -121,6 +134,63 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The blobs of the index stages (`base`, `ours`, `theirs`) of `path` when
+/// the repository it lies in holds it unmerged; None otherwise.
+pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
+    let dir = path.parent()?;
+    let dir = std::fs::canonicalize(dir).ok()?;
+    let repo = Repository::discover(&dir).ok()?;
+    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
+    let rel = dir.join(path.file_name()?);
+    let rel = rel.strip_prefix(&workdir).ok()?;
+    let rel: Vec<u8> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+        .into_bytes();
+    let index = repo.index().ok()?;
+    if !index.has_conflicts() {
+        return None;
+    }
+    for conflict in index.conflicts().ok()?.flatten() {
+        let entries = [
+            ("base", conflict.ancestor),
+            ("ours", conflict.our),
+            ("theirs", conflict.their),
+        ];
+        let hit = entries
+            .iter()
+            .any(|(_, e)| e.as_ref().is_some_and(|e| e.path == rel));
+        if !hit {
+            continue;
+        }
+        let mut out = Vec::new();
+        for (side, entry) in entries {
+            if let Some(e) = entry {
+                let blob = repo.find_blob(e.id).ok()?;
+                out.push((side, blob.content().to_vec()));
+            }
+        }
+        return Some(out);
+    }
+    None
+}
+
+/// Create the local branch `name` at `at` unless it exists; true when it was
+/// created. An existing branch is never moved.
+pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git2::Error> {
+    if repo.find_branch(name, BranchType::Local).is_ok() {
+        return Ok(false);
+    }
+    match repo.branch(name, &repo.find_commit(at)?, false) {
+        Ok(_) => Ok(true),
+        // Made by someone else meanwhile: theirs stands.
+        Err(e) if e.code() == git2::ErrorCode::Exists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether git's ignore rules (`.gitignore`, `info/exclude`, the global

@@ -161,15 +161,14 @@ pub fn lane_tip_of(
     project: &crate::project::Project,
     mission: &crate::mission::Mission,
     wp_id: &str,
-) -> Option<(String, git2::Oid)> {
+) -> Option<(String, crate::git::Oid)> {
     let lanes = LanesManifest::for_mission(mission).ok()??;
     let lane = lanes.lane_for_wp(wp_id)?;
     if lane.lane_id == PLANNING_LANE || !project.is_git() {
         return None;
     }
     let branch = model::lane_branch(&mission.slug, &lane.lane_id);
-    let repo = git2::Repository::open(&project.root).ok()?;
-    let tip = crate::git::branch_tip(&repo, &branch)?;
+    let tip = crate::git::branch_tip_at(&project.root, &branch)?;
     Some((branch, tip))
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::MergeError;
-use super::{branch_tip, code_lanes, contains, short, CodeLane};
+use super::{branch_tip, code_lanes, contains, short, target_branch, CodeLane};
 
 type Result<T, E = MergeError> = std::result::Result<T, E>;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
@@ -21,7 +21,8 @@ use crate::workspace;
 /// What `accept` was asked to do beyond the standard gates.
 #[derive(Debug, Clone, Default)]
 pub struct AcceptOptions {
-    /// A shell command to run in every lane worktree (`--test`).
+    /// A shell command to run once on the mission as it will land (`--test`):
+    /// every lane merged onto the target, in a scratch worktree.
     pub test_command: Option<String>,
     /// Who accepts (default: git's user.name, else `user`).
     pub actor: Option<String>,
@@ -188,7 +189,15 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
     gates.push(boxes);
 
     if let Some(cmd) = &opts.test_command {
-        gates.push(test_gate(cmd, &code));
+        gates.push(test_gate(
+            project,
+            mission,
+            repo.as_ref(),
+            lanes,
+            cmd,
+            &code,
+            &tips,
+        )?);
     }
 
     let lanes_out: Vec<AcceptedLane> = code
@@ -510,49 +519,87 @@ fn checkbox(line: &str) -> Option<bool> {
     }
 }
 
-fn test_gate(cmd: &str, code: &[CodeLane]) -> Gate {
-    let mut problems = Vec::new();
-    for lane in code {
-        if !lane.worktree.is_dir() {
-            problems.push(format!(
-                "{}: no worktree at {} to run `{cmd}` in (recreate it with `git worktree add {} {}`)",
-                lane.lane_id,
-                lane.worktree.display(),
-                lane.worktree.display(),
-                lane.branch
-            ));
-            continue;
+/// Run `cmd` once on the mission as it will land: every code lane merged onto
+/// the target in dependency order (as `merge` would), checked out in a scratch
+/// worktree `.worktrees/<slug>-accept-test` that is removed afterwards, pass or
+/// fail. A lane that alone would fail (docs only, or half of a feature) passes
+/// when the combination does.
+fn test_gate(
+    project: &Project,
+    mission: &Mission,
+    repo: Option<&git2::Repository>,
+    lanes: Option<&LanesManifest>,
+    cmd: &str,
+    code: &[CodeLane],
+    tips: &[Option<git2::Oid>],
+) -> Result<Gate> {
+    let fail = |problem: String| Gate::new("tests", String::new(), vec![problem]);
+    let (Some(repo), Some(lanes)) = (repo, lanes) else {
+        return Ok(fail(format!(
+            "cannot run `{cmd}`: the mission needs a git repository and lanes.json to be combined"
+        )));
+    };
+    let commit = match super::combined::combined_commit(project, repo, mission, lanes, code, tips)?
+    {
+        Ok(c) => c,
+        Err(why) => return Ok(fail(format!("cannot run `{cmd}`: {why}"))),
+    };
+    let name = format!("{}-accept-test", mission.slug);
+    let scratch = match crate::git::scratch::Scratch::create(project, repo, &name, commit) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(fail(format!(
+                "cannot run `{cmd}`: the scratch worktree {} could not be made: {e}",
+                project.worktrees_dir().join(&name).display()
+            )))
         }
-        match run_shell(cmd, &lane.worktree) {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => {
-                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&out.stderr));
-                let lines: Vec<&str> = text.lines().collect();
-                let tail = lines[lines.len().saturating_sub(10)..].join("\n");
-                let code = out
-                    .status
-                    .code()
-                    .map(|c| format!("exit code {c}"))
-                    .unwrap_or_else(|| "killed by a signal".into());
-                problems.push(format!(
-                    "{}: `{cmd}` failed with {code}{}",
-                    lane.lane_id,
-                    if tail.is_empty() {
-                        String::new()
-                    } else {
-                        format!(":\n{tail}")
-                    }
-                ));
-            }
-            Err(e) => problems.push(format!("{}: cannot run `{cmd}`: {e}", lane.lane_id)),
+    };
+    let combined: Vec<&str> = code.iter().map(|l| l.lane_id.as_str()).collect();
+    let what = if combined.is_empty() {
+        format!(
+            "{} ({})",
+            target_branch(mission, Some(lanes)),
+            short(commit)
+        )
+    } else {
+        format!(
+            "{} merged onto {} ({})",
+            combined.join(", "),
+            target_branch(mission, Some(lanes)),
+            short(commit)
+        )
+    };
+    let result = run_shell(cmd, scratch.path());
+    // The scratch worktree goes whatever the command did.
+    drop(scratch);
+    let problem = match result {
+        Ok(out) if out.status.success() => None,
+        Ok(out) => {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+            let code = out
+                .status
+                .code()
+                .map(|c| format!("exit code {c}"))
+                .unwrap_or_else(|| "killed by a signal".into());
+            Some(format!(
+                "`{cmd}` failed with {code} on {what}{}",
+                if tail.is_empty() {
+                    String::new()
+                } else {
+                    format!(":\n{tail}")
+                }
+            ))
         }
-    }
-    Gate::new(
+        Err(e) => Some(format!("cannot run `{cmd}`: {e}")),
+    };
+    Ok(Gate::new(
         "tests",
-        format!("`{cmd}` passed in {} lane worktree(s)", code.len()),
-        problems,
-    )
+        format!("`{cmd}` passed on {what}, the mission as it will land"),
+        problem.into_iter().collect(),
+    ))
 }
 
 fn run_shell(cmd: &str, dir: &Path) -> std::io::Result<std::process::Output> {

@@ -111,8 +111,7 @@ pub fn commit_mission(
     let branch = record::current_branch(&repo)?;
     let prefix = record::dir_prefix(&project.root, dir)?;
     let tree = repo.head()?.peel_to_tree()?;
-    let mut files = record::changed_under(&repo, Some(&tree), &prefix)?;
-    files.retain(|f| touched.contains(f));
+    let files = record::changed_among(&repo, &tree, &prefix, touched)?;
     if files.is_empty() {
         return Ok(AutoCommit::Nothing);
     }

@@ -965,7 +965,11 @@ fn planned_commits(
 }
 
 /// Write the objects the simulation created to the repository, as one pack.
-fn write_objects(sim: &Repository, mempack: &git2::Mempack<'_>, repo: &Repository) -> Result<()> {
+pub(super) fn write_objects(
+    sim: &Repository,
+    mempack: &git2::Mempack<'_>,
+    repo: &Repository,
+) -> Result<()> {
     let mut buf = git2::Buf::new();
     mempack.dump(sim, &mut buf)?;
     let real = repo.odb()?;

@@ -16,6 +16,7 @@
 
 pub mod accept;
 pub mod autocommit;
+pub(crate) mod combined;
 pub mod error;
 pub(crate) mod integrate;
 pub mod land;

@@ -4,7 +4,7 @@
 //! tree; other staged changes refuse the commit rather than ride along.
 
 use crate::git::commit::{
-    changed_under, commit_paths, current_branch, dir_prefix, staged_elsewhere,
+    changed_under, commit_paths, current_branch, dir_prefix, file_changed, staged_elsewhere,
 };
 
 use super::error::MergeError;
@@ -21,7 +21,8 @@ pub struct Recorded {
 }
 
 /// Commit the mission's own files (everything under `kitty-specs/<slug>/`
-/// that differs from the current branch) on the main checkout's current
+/// that differs from the current branch), and without `only` also the
+/// project's `.kittify/` and `.gitattributes`, on the main checkout's current
 /// branch. `only`: just these paths (auto_commit: the files a command wrote).
 /// Refuses, committing nothing, when other files are staged.
 pub fn record_mission(
@@ -37,8 +38,17 @@ pub fn record_mission(
     let prefix = dir_prefix(&project.root, &mission.dir)?;
     let tree = repo.head()?.peel_to_tree()?;
     let mut files = changed_under(&repo, Some(&tree), &prefix)?;
-    if let Some(only) = only {
-        files.retain(|f| only.contains(f));
+    match only {
+        Some(only) => files.retain(|f| only.contains(f)),
+        // The project files a fresh clone needs too: `.kittify/` (its
+        // ignored runtime files left out) and `.gitattributes` (the merge
+        // drivers' lines).
+        None => {
+            files.extend(changed_under(&repo, Some(&tree), ".kittify/")?);
+            if file_changed(&repo, Some(&tree), ".gitattributes")? {
+                files.push(".gitattributes".into());
+            }
+        }
     }
     let others = staged_elsewhere(&repo, &files)?;
     if !others.is_empty() {

@@ -7,6 +7,7 @@
 //! work → carry on with it; everything approved → accept; accepted → merge;
 //! everything done → terminal.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -18,7 +19,7 @@ use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::transitions::{self, Guard, Role as Who};
-use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
+use crate::status::{Lane, Roles, Snapshot, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
@@ -160,6 +161,10 @@ pub struct Decision {
     pub slash_command: Option<String>,
     /// The `--result` this call recorded, if any.
     pub recorded_result: Option<String>,
+    /// What the agent should know before it acts (e.g. project files not
+    /// committed before the first lane is made).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 fn is_template(mission: &Mission, path: &Path, part: &str) -> bool {
@@ -360,6 +365,7 @@ fn new_decision(mission: &Mission, agent: Option<&str>, result: Option<&str>) ->
         command: None,
         slash_command: None,
         recorded_result: result.map(str::to_string),
+        warnings: Vec::new(),
     }
 }
 
@@ -473,9 +479,15 @@ fn planning_step(
 /// WP's lane waits for is the lifecycle table's answer (`transitions`).
 struct Board<'a> {
     files: Vec<wp::WpFile>,
-    events: Vec<StatusEvent>,
+    /// Who claimed (implemented) and who took the review of each WP.
+    roles: BTreeMap<String, Roles>,
     snap: Snapshot,
     agent: Option<&'a str>,
+    /// The whole log, read only when a question needs more than the fold
+    /// keeps (everyone who implemented a WP, a review that sent it back) and
+    /// only for a WP that was ever reviewed or waits for one.
+    events: std::cell::OnceCell<Vec<crate::status::StatusEvent>>,
+    store: StatusStore,
 }
 
 impl<'a> Board<'a> {
@@ -485,17 +497,38 @@ impl<'a> Board<'a> {
         files: Vec<wp::WpFile>,
         agent: Option<&'a str>,
     ) -> Result<Self> {
-        let events = StatusStore::for_mission(project, mission)
-            .read()
-            .map_err(NextError::Status)?
-            .events;
-        let snap = crate::status::reduce(&events);
+        // The incrementally maintained fold: no event is held, only what each
+        // WP's state and roles need.
+        let store = StatusStore::for_mission(project, mission);
+        let (snap, _, roles) = store.snapshot_with_roles().map_err(NextError::Status)?;
         Ok(Board {
             files,
-            events,
+            roles,
             snap,
             agent,
+            events: std::cell::OnceCell::new(),
+            store,
         })
+    }
+
+    /// The log's events, read once on first need. The log was read for the
+    /// fold a moment ago; should this read fail, no events means no rework
+    /// routing, and [`Board::implementers`] still has the fold's claimant.
+    fn events(&self) -> &[crate::status::StatusEvent] {
+        self.events
+            .get_or_init(|| self.store.read().map(|l| l.events).unwrap_or_default())
+    }
+
+    /// Everyone who implemented `id` ([`crate::status::work::implementers`]),
+    /// the fold's latest claimant always among them.
+    fn implementers(&self, id: &str) -> Vec<String> {
+        let mut all = crate::status::work::implementers(self.events(), id);
+        if let Some(c) = self.claimant(id) {
+            if !all.iter().any(|a| a == c) {
+                all.push(c.to_string());
+            }
+        }
+        all
     }
 
     fn lane(&self, id: &str) -> Lane {
@@ -507,6 +540,11 @@ impl<'a> Board<'a> {
     fn offers(&self, f: &wp::WpFile, guard: Guard, who: Option<Who>) -> bool {
         transitions::offered(self.lane(&f.id), guard)
             .is_some_and(|r| who.is_none_or(|w| r.role == w))
+    }
+
+    /// The actor of the WP's latest claim ([`crate::status::work::claimant`]).
+    fn claimant(&self, id: &str) -> Option<&str> {
+        self.roles.get(id).and_then(|r| r.implementer.as_deref())
     }
 
     fn is_asker(&self, name: Option<&str>) -> bool {
@@ -539,18 +577,48 @@ impl<'a> Board<'a> {
 
     /// A WP waiting to be claimed whose dependencies are approved and whose
     /// lane's worktree is free.
+    /// A rework (a review sent it back) waits for whoever implemented it: it
+    /// is not new work for anyone else.
     fn ready(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::Claim, None)
                 && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
+                && self.rework_owner(f).is_none()
         })
     }
 
-    /// A WP waiting for a reviewer that the asking agent did not implement.
+    /// Who a sent-back WP waits for: its implementer (the latest claimant),
+    /// while the review that sent it back waits for its rework.
+    fn rework_owner(&self, f: &wp::WpFile) -> Option<(String, crate::status::work::SentBack)> {
+        // Never reviewed: nothing can have sent it back (no log read).
+        self.roles.get(&f.id)?.reviewer.as_ref()?;
+        let sent = crate::status::work::changes_requested(self.events(), &f.id)?;
+        let who = crate::status::work::claimant(self.events(), &f.id)
+            .filter(|c| !c.trim().is_empty() && c != "implement-command")?;
+        Some((who, sent))
+    }
+
+    /// A WP sent back to the asking agent for rework, ready to be claimed
+    /// again: it comes before any other work.
+    fn rework_for_asker(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
+        self.files.iter().find(|f| {
+            self.offers(f, Guard::Claim, None)
+                && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
+                && self
+                    .rework_owner(f)
+                    .is_some_and(|(who, _)| self.is_asker(Some(&who)))
+        })
+    }
+
+    /// A WP waiting for a reviewer that the asking agent did not implement
+    /// (nor anyone who implemented it, after a double claim).
     fn waiting_review(&self) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::ReviewClaim, Some(Who::Reviewer))
-                && !self.is_asker(crate::status::work::claimant(&self.events, &f.id).as_deref())
+                && !self
+                    .implementers(&f.id)
+                    .iter()
+                    .any(|i| self.is_asker(Some(i)))
         })
     }
 
@@ -568,7 +636,7 @@ impl<'a> Board<'a> {
             [Guard::Workspace, Guard::HandIn]
                 .into_iter()
                 .any(|g| self.offers(f, g, Some(Who::Implementer)))
-                && self.is_asker(crate::workspace::action::claimant(&self.events, &f.id).as_deref())
+                && self.is_asker(self.claimant(&f.id))
         })
     }
 
@@ -614,7 +682,14 @@ impl Desk<'_> {
             reason,
         );
         d.wp_id = Some(f.id.clone());
-        d.workspace_path = Some(ws.path);
+        // A reviewer works from the main checkout (the review command shows
+        // the hand-in commit there and `--checkout` gives it a tree of its
+        // own); the lane worktree is the implementer's.
+        d.workspace_path = Some(if action == "review" && ws.branch.is_some() {
+            self.project.root.clone()
+        } else {
+            ws.path
+        });
         Ok(())
     }
 }
@@ -643,6 +718,17 @@ fn review_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
 /// mission's wrap-up or what it waits for.
 fn implement_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
     let name = &desk.agent_name;
+    // Rework sent back to this agent comes first.
+    if let Some(f) = board.rework_for_asker(desk.lanes) {
+        let why = match board.rework_owner(f) {
+            Some((_, sent)) => format!(
+                "{} was sent back to {name} by {}: changes requested; address the review feedback (the command prints it) and hand it in again",
+                f.id, sent.by
+            ),
+            None => format!("{} was sent back to {name}: changes requested", f.id),
+        };
+        return desk.hand_out(d, f, "implement", why);
+    }
     if let Some(f) = board.ready(desk.lanes) {
         let why = format!("{} is ready: its dependencies are done", f.id);
         return desk.hand_out(d, f, "implement", why);
@@ -679,6 +765,14 @@ fn wrap_up_step(desk: &Desk, board: &Board, d: &mut Decision) {
         .unsettled()
         .map(|f| match board.lane(&f.id) {
             Lane::Planned => workspace::handoff::wait_reason(desk.lanes, &board.snap, f)
+                .or_else(|| {
+                    board.rework_owner(f).map(|(who, sent)| {
+                        format!(
+                            "{} waits for its implementer {who} to rework it (changes requested by {}; to hand it to someone else: `spec-kitty agent action implement {} --mission {slug} --agent <name>`)",
+                            f.id, sent.by, f.id
+                        )
+                    })
+                })
                 .unwrap_or_else(|| format!("{} is planned", f.id)),
             l => format!("{} is {l}", f.id),
         })

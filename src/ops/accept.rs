@@ -170,7 +170,7 @@ pub fn next_step(project: &Project, mission: &Mission, report: &AcceptReport, pr
 }
 
 /// What to push for a pull request, as the repository stands: the mission
-/// branch only once `merge` has made it; until then the accepted lane
+/// branch once it holds every accepted lane (after `merge`); until then the accepted lane
 /// branches, in dependency order (each holds the lanes it builds on).
 fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> String {
     let slug = &report.mission_slug;
@@ -181,10 +181,19 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
     let dry_run = format!("`spec-kitty merge --mission {slug} --dry-run` lists conflicts first");
     let branch = mission.mission_branch();
     let repo = merge::open_repo(project).ok();
-    let exists = repo
-        .as_ref()
-        .is_some_and(|repo| merge::branch_tip(repo, &branch).is_some());
-    if exists {
+    // The mission branch exists from the first lane on; it is the one to push
+    // once it holds every accepted lane (after `merge`).
+    let holds_lanes = repo.as_ref().is_some_and(|repo| {
+        merge::branch_tip(repo, &branch).is_some_and(|tip| {
+            report.lanes.iter().all(|l| {
+                l.tip
+                    .as_deref()
+                    .and_then(|t| git2::Oid::from_str(t).ok())
+                    .is_some_and(|t| merge::contains(repo, tip, t).unwrap_or(false))
+            })
+        })
+    });
+    if holds_lanes {
         return format!("push {branch} and open a pull request into {target} ({dry_run})");
     }
     let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
@@ -206,7 +215,7 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
         };
     }
     format!(
-        "push {} and open a pull request into {target} for each, in that order ({dry_run}); {branch} does not exist until `spec-kitty merge` creates it",
+        "push {} and open a pull request into {target} for each, in that order ({dry_run}); {branch} holds them only once `spec-kitty merge` has merged them",
         lane_branches.join(", ")
     )
 }

@@ -35,7 +35,7 @@ fn tip(repo: &Repository, name: &str, kind: BranchType) -> Option<Oid> {
 }
 
 fn on(repo: &Repository, target: Oid, commit: Oid) -> bool {
-    target == commit || repo.graph_descendant_of(target, commit).unwrap_or(false)
+    crate::git::contains(repo, target, commit).unwrap_or(false)
 }
 
 /// A remote name as git accepts it, safe on a command line.
@@ -129,6 +129,48 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
                     push_delete(&project.root, r, &branch)?;
                     out.removed_remote_branches.push(tracking);
                 }
+            }
+        }
+    }
+    // Reviewers' scratch checkouts of hand-ins (`review --checkout`).
+    if mission.tasks_dir().is_dir() {
+        for wp in crate::tasks_md::wp::load_all(&mission.tasks_dir())? {
+            if !crate::ids::is_wp_id(&wp.id) {
+                continue;
+            }
+            let name = format!("{}-review-{}", mission.slug, wp.id);
+            let path = project.worktrees_dir().join(&name);
+            if path.exists() && crate::confine::remove_worktree(project, &name, &path)? {
+                out.removed_worktrees.push(rel(project, &path));
+            }
+        }
+    }
+    // The mission branch (made with the first lane, as the Python tool expects).
+    let branch = mission.mission_branch();
+    match tip(&repo, &branch, BranchType::Local) {
+        None => {}
+        Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
+            "{branch}: has commits that are not on {target}; kept"
+        )),
+        Some(_) => {
+            if crate::workspace::delete_branch(&repo, &branch)? {
+                out.removed_branches.push(branch.clone());
+            } else {
+                out.kept
+                    .push(format!("{branch}: checked out in the main checkout; kept"));
+            }
+        }
+    }
+    if let Some(r) = remote {
+        let tracking = format!("{r}/{branch}");
+        match tip(&repo, &tracking, BranchType::Remote) {
+            None => {}
+            Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
+                "{tracking}: has commits that are not on {target}; kept"
+            )),
+            Some(_) => {
+                push_delete(&project.root, r, &branch)?;
+                out.removed_remote_branches.push(tracking);
             }
         }
     }

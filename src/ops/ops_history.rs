@@ -222,5 +222,5 @@ pub fn undo(dir: &Path) -> Result<Undone> {
 
 /// The id as git abbreviates it in listings.
 pub fn short(id: &str) -> String {
-    id.chars().take(12).collect()
+    crate::git::short12(id).to_string()
 }

@@ -202,23 +202,24 @@ pub fn validate_workflow(
                 ));
             }
         }
-        // A self-review that was not a recorded override (--force --reason).
-        let implementer = work::claimant(&events, &wp.id);
+        // A self-review that was not a recorded override (--force --reason):
+        // the reviewer is anyone who implemented the WP (after a double claim
+        // settled between clones, both claimants did), as the move guard says.
+        let implementers = work::implementers(&events, &wp.id);
         let reviewer = events
             .iter()
             .rev()
             .find(|e| e.wp_id == wp.id && e.to_lane == Lane::InReview)
-            .filter(|e| !e.force)
+            .filter(|e| !e.force && e.actor != "user")
             .map(|e| e.actor.clone());
-        if implementer.is_some()
-            && implementer == reviewer
-            && matches!(lane, Lane::InReview | Lane::Approved | Lane::Done)
-        {
-            errs.push(format!(
-                "{} was reviewed by its own implementer {}",
-                wp.id,
-                implementer.unwrap_or_default()
-            ));
+        if let Some(r) = reviewer.filter(|r| implementers.contains(r)) {
+            if matches!(lane, Lane::InReview | Lane::Approved | Lane::Done) {
+                errs.push(format!(
+                    "{} was reviewed by {r}, who also implemented it (implementers: {})",
+                    wp.id,
+                    implementers.join(", ")
+                ));
+            }
         }
         if let Some(f) = scope.iter().find(|f| f.wp_id == wp.id) {
             warns.push(format!(

@@ -189,38 +189,17 @@ impl Repo {
 
     /// `vX.Y.Z` tags reachable from HEAD, newest first, with whether HEAD is on it.
     pub fn reachable_tags(&self) -> Vec<(String, bool)> {
-        let Ok(repo) = git2::Repository::open(&self.root) else {
-            return Vec::new();
-        };
-        let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if let Ok(names) = repo.tag_names(Some("v*")) {
-            for name in names.iter().flatten() {
+        let mut out: Vec<(String, bool)> =
+            crate::git::tags::reachable_from_head(&self.root, "v*", |name| {
                 let Some(version) = name.strip_prefix('v') else {
-                    continue;
+                    return false;
                 };
                 let base = version.split('-').next().unwrap_or(version);
-                if version_key(version).is_none() && version_key(base).is_none() {
-                    continue;
-                }
-                let Ok(obj) = repo.revparse_single(&format!("refs/tags/{name}")) else {
-                    continue;
-                };
-                let Ok(commit) = obj.peel_to_commit() else {
-                    continue;
-                };
-                let on_head = commit.id() == head.id();
-                if on_head
-                    || repo
-                        .graph_descendant_of(head.id(), commit.id())
-                        .unwrap_or(false)
-                {
-                    out.push((version.to_string(), on_head));
-                }
-            }
-        }
+                version_key(version).is_some() || version_key(base).is_some()
+            })
+            .into_iter()
+            .map(|(name, on_head)| (name.strip_prefix('v').unwrap_or(&name).to_string(), on_head))
+            .collect();
         out.sort_by_key(|t| std::cmp::Reverse(version_key(&t.0)));
         out
     }
@@ -416,21 +395,9 @@ fn section_for(slug: &str, mission_type: &str) -> &'static str {
 fn missions_since(repo: &Repo, since_tag: Option<&str>) -> Vec<ReleaseMission> {
     let specs = repo.root.join("kitty-specs");
     let changed: Option<Vec<String>> = since_tag.and_then(|tag| {
-        let git = git2::Repository::open(&repo.root).ok()?;
-        let old = git
-            .revparse_single(&format!("refs/tags/v{tag}"))
-            .ok()?
-            .peel_to_tree()
-            .ok()?;
-        let new = git.head().ok()?.peel_to_tree().ok()?;
-        let diff = git.diff_tree_to_tree(Some(&old), Some(&new), None).ok()?;
         Some(
-            diff.deltas()
-                .filter_map(|d| {
-                    d.new_file()
-                        .path()
-                        .map(|p| p.to_string_lossy().into_owned())
-                })
+            crate::git::tags::changed_since_tag(&repo.root, &format!("v{tag}"))?
+                .into_iter()
                 .filter_map(|p| {
                     p.strip_prefix("kitty-specs/")
                         .and_then(|r| r.split('/').next())

@@ -1,6 +1,7 @@
 //! Work package status: an append-only event log (`status.events.jsonl`), the
 //! transition rules, and the `status.json` snapshot derived from the log.
 
+pub mod cache;
 pub mod drivers;
 mod error;
 pub mod logmerge;

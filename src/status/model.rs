@@ -269,6 +269,23 @@ impl<'a> From<RawEvent<'a>> for FoldEvent<'a> {
     }
 }
 
+impl<'a> FoldEvent<'a> {
+    /// The fold's fields of `e`, borrowed from it.
+    pub fn view(e: &'a RawEvent<'_>) -> FoldEvent<'a> {
+        FoldEvent {
+            event_id: Cow::Borrowed(&e.event_id),
+            mission_slug: Cow::Borrowed(&e.mission_slug),
+            wp_id: Cow::Borrowed(&e.wp_id),
+            at: Cow::Borrowed(&e.at),
+            actor: Cow::Borrowed(&e.actor),
+            from_lane: e.from_lane,
+            to_lane: e.to_lane,
+            force: e.force,
+            has_review_ref: e.review_ref.is_some(),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for FoldEvent<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         RawEvent::deserialize(d).map(FoldEvent::from)

@@ -163,7 +163,7 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
             if let Some((branch, tip)) = crate::lanes::lane_tip_of(project, mission, &file.id) {
                 let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
                     .pop()
-                    .and_then(|c| git2::Oid::from_str(&c).ok())
+                    .and_then(|c| crate::git::Oid::from_str(&c).ok())
                     .unwrap_or(tip);
                 e["repos"] = super::work::approval_repos(&branch, reviewed);
             }
@@ -461,6 +461,8 @@ pub struct BoardWp {
     /// Who claimed it for implementation, and who took its review.
     pub implementer: String,
     pub reviewer: String,
+    /// The review that sent it back, while its rework is not handed in yet.
+    pub changes_requested: Option<work::SentBack>,
     pub dependencies: Vec<String>,
     pub execution_mode: String,
     pub workspace_kind: String,
@@ -498,6 +500,7 @@ impl Board {
         };
         let store = StatusStore::for_mission(project, mission);
         let (snap, warnings, roles) = store.snapshot_with_roles()?;
+        let events = store.read()?.events;
         let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
         let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
         let mut wps = Vec::new();
@@ -520,6 +523,7 @@ impl Board {
                     .get(&f.id)
                     .and_then(|r| r.reviewer.clone())
                     .unwrap_or_default(),
+                changes_requested: work::changes_requested(&events, &f.id),
                 ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
                 dependencies: deps,
                 execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),

@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::cache;
 use super::error::{io, Result, StatusError};
-use super::model::{FoldEvent, Lane, StatusEvent};
-use super::reduce::{reduce, reduce_pieces, Snapshot};
+use super::model::{Lane, StatusEvent};
+use super::reduce::Snapshot;
 use super::transitions::{route, validate, TransitionContext};
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::Mission;
@@ -64,6 +65,8 @@ pub struct StatusStore {
     pub events_path: PathBuf,
     pub snapshot_path: PathBuf,
     pub lock_path: PathBuf,
+    /// The saved fold of the log ([`super::cache`]), outside the tracked files.
+    pub cache_path: PathBuf,
     pub mission_slug: String,
     pub mission_number: String,
     pub mission_type: String,
@@ -71,8 +74,14 @@ pub struct StatusStore {
 
 impl StatusStore {
     pub fn for_mission(project: &Project, mission: &Mission) -> StatusStore {
+        let events_path = mission.dir.join("status.events.jsonl");
+        let cache_dir = match &project.git_common_dir {
+            Some(common) => common.join("spec-kitty").join("status-cache"),
+            None => project.kittify_dir().join("runtime").join("status-cache"),
+        };
         StatusStore {
-            events_path: mission.dir.join("status.events.jsonl"),
+            cache_path: cache::cache_path(&cache_dir, &mission.slug, &events_path),
+            events_path,
             snapshot_path: mission.dir.join("status.json"),
             lock_path: mission.status_lock_path(project),
             mission_slug: mission.slug.clone(),
@@ -95,14 +104,52 @@ impl StatusStore {
         Ok(parse_log(&self.events_path, &bytes))
     }
 
-    /// Current snapshot, computed from the log (nothing written). The events are
-    /// folded as they lie in the file's bytes, without owned copies.
+    /// Current snapshot, computed from the log. The fold saved by the last
+    /// reader or writer is reused when it still describes a prefix of the log:
+    /// only the lines after it are read ([`super::cache`]).
     pub fn snapshot(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
-        let log = self.pieces()?;
-        let (pieces, warnings) = log.parse::<FoldEvent>(&self.events_path);
-        let snap = reduce_pieces(&pieces);
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        let snap = fold.snapshot();
         self.refresh_if_stale(&snap);
-        Ok((snap, warnings))
+        Ok((snap, fold.warnings(&self.events_path)))
+    }
+
+    /// The log folded from the saved fold (or from the first line), the saved
+    /// fold brought up to date when the status lock is free right now (a
+    /// reader never waits for it: the next reader folds the same lines).
+    fn fold_for_reading(&self) -> Result<cache::Folded> {
+        let folded = self.fold(true)?;
+        if folded.advanced {
+            if let Ok(_lock) =
+                FileLock::acquire(&self.lock_path, std::time::Duration::ZERO, "the status log")
+            {
+                self.save_fold(&folded);
+            }
+        }
+        Ok(folded)
+    }
+
+    /// Fold the log: the union of an unmerged log's stages (never saved),
+    /// else the file, from the saved fold when `reuse` and it still fits.
+    fn fold(&self, reuse: bool) -> Result<cache::Folded> {
+        if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
+            return Ok(cache::fold_text(&self.events_path, text.as_bytes()));
+        }
+        let saved = if reuse {
+            cache::load(&self.cache_path)
+        } else {
+            None
+        };
+        cache::fold_log(&self.events_path, saved).map_err(io("read", &self.events_path))
+    }
+
+    /// Save a fold that covers more of the log than the saved one. The
+    /// caller holds the status lock. A failure only costs the next reader time.
+    fn save_fold(&self, folded: &cache::Folded) {
+        if let (true, Some(cursor)) = (folded.advanced, &folded.cursor) {
+            let _ = cache::save(&self.cache_path, &folded.state, cursor);
+        }
     }
 
     /// status.json is derived: when it no longer describes the log (a git
@@ -128,7 +175,7 @@ impl StatusStore {
             .is_some_and(|h| {
                 h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
             });
-        if (describes && written >= log) || self.materialize().is_err() {
+        if (describes && written >= log) || self.rewrite_snapshot().is_err() {
             return;
         }
         // Unchanged content is not rewritten: mark it as current all the same.
@@ -137,57 +184,25 @@ impl StatusStore {
         }
     }
 
+    /// Rewrite `status.json` under the lock from the log as it is now (the
+    /// saved fold plus what was appended since).
+    fn rewrite_snapshot(&self) -> Result<()> {
+        let _lock = self.lock()?;
+        let folded = self.fold(true)?;
+        self.save_fold(&folded);
+        self.write_snapshot(&folded.current().snapshot())
+    }
+
     /// [`StatusStore::snapshot`] plus who implemented and who reviewed each WP
-    /// (the actors of its latest claim and latest review claim), from one read.
+    /// (the actors of its latest claim and latest review claim), from one fold.
     pub fn snapshot_with_roles(
         &self,
     ) -> Result<(Snapshot, Vec<LogWarning>, BTreeMap<String, Roles>)> {
-        let log = self.pieces()?;
-        let (pieces, warnings) = log.parse::<FoldEvent>(&self.events_path);
-        // Borrowed while walking the log; owned once per WP at the end.
-        let mut latest: BTreeMap<&str, (Option<&str>, Option<&str>)> = BTreeMap::new();
-        for e in pieces.iter().flatten() {
-            let claim = e.to_lane == Lane::Claimed
-                || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned);
-            if claim || e.to_lane == Lane::InReview {
-                let r = latest.entry(&e.wp_id).or_default();
-                if claim {
-                    r.0 = Some(&e.actor);
-                } else {
-                    r.1 = Some(&e.actor);
-                }
-            }
-        }
-        let roles: BTreeMap<String, Roles> = latest
-            .into_iter()
-            .map(|(id, (implementer, reviewer))| {
-                let role = Roles {
-                    implementer: implementer.map(str::to_string),
-                    reviewer: reviewer.map(str::to_string),
-                };
-                (id.to_string(), role)
-            })
-            .collect();
-        let snap = reduce_pieces(&pieces);
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        let snap = fold.snapshot();
         self.refresh_if_stale(&snap);
-        Ok((snap, warnings, roles))
-    }
-
-    /// The log's bytes for the folding readers: the union of the index
-    /// stages when git left the log unmerged ([`super::unmerged`]), else the
-    /// file (a missing file is an empty log).
-    fn pieces(&self) -> Result<LogPieces> {
-        if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
-            return Ok(LogPieces {
-                bufs: vec![text.into_bytes()],
-                skip: vec![0],
-            });
-        }
-        match read_log_pieces(&self.events_path) {
-            Ok(log) => Ok(log),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LogPieces::default()),
-            Err(e) => Err(io("read", &self.events_path)(e)),
-        }
+        Ok((snap, fold.warnings(&self.events_path), fold.roles()))
     }
 
     /// A writer holding the lock first writes the union of an unmerged log's
@@ -230,20 +245,21 @@ impl StatusStore {
     ) -> Result<Vec<StatusEvent>> {
         let _lock = self.lock()?;
         self.heal_unmerged()?;
-        let log = self.read()?;
+        let folded = self.fold(true)?;
         // Test hook: hold between read and append while another process
         // waits for the lock (the parallel-process tests).
         crate::env::pause_at(crate::env::PausePoint::StatusBeforeAppend);
-        let has_events = log.events.iter().any(|e| e.wp_id == t.wp_id);
-        if !has_events {
+        let fold = folded.current();
+        if !fold.names_wp(&t.wp_id) {
             return Err(StatusError::NoStatusYet {
                 wp_id: t.wp_id.clone(),
                 log: self.events_path.clone(),
             });
         }
-        let snap = reduce(&log.events);
+        let snap = fold.snapshot();
         let from = snap.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
         if from == t.to && !t.force {
+            self.save_fold(&folded);
             return Ok(Vec::new());
         }
         let hops = if t.force || !t.chain {
@@ -252,6 +268,7 @@ impl StatusStore {
             route(from, t.to)
         };
         let mut prev = from;
+        let mut max_id = fold.max_event_id().map(str::to_string);
         let mut events = Vec::with_capacity(hops.len());
         for (i, &to) in hops.iter().enumerate() {
             let mut ctx = t.ctx.clone();
@@ -260,7 +277,9 @@ impl StatusStore {
                 ctx.review_ref = None;
             }
             validate(prev, to, t.force, &ctx)?;
-            let mut e = self.new_event(&t.wp_id, prev, to, t.force, &t.execution_mode, &ctx);
+            let id = cache::next_event_id(max_id.as_deref());
+            max_id = Some(id.clone());
+            let mut e = self.new_event(id, &t.wp_id, prev, to, t.force, &t.execution_mode, &ctx);
             // An orchestrator's policy goes on every hop, in its own field.
             if let Some(p) = t.extra.get("policy_metadata") {
                 e.policy_metadata = Some(p.clone());
@@ -276,10 +295,21 @@ impl StatusStore {
         crate::env::crash_point(crate::env::CrashPoint::BeforeAppend);
         self.append(&events)?;
         crate::env::crash_point(crate::env::CrashPoint::AfterAppend);
-        let mut all = log.events;
-        all.extend(events.iter().cloned());
-        self.write_snapshot(&reduce(&all))?;
+        self.settle_after_append(folded)?;
         Ok(events)
+    }
+
+    /// After an append under the lock: fold what was appended onto `before`
+    /// (reading only the new lines), save the fold and write `status.json`.
+    fn settle_after_append(&self, before: cache::Folded) -> Result<()> {
+        let folded = match before.cursor {
+            Some(cursor) => cache::fold_log(&self.events_path, Some((before.state, cursor)))
+                .map_err(io("read", &self.events_path))?,
+            // An unmerged log's union: folded again.
+            None => self.fold(false)?,
+        };
+        self.save_fold(&folded);
+        self.write_snapshot(&folded.current().snapshot())
     }
 
     /// Give every listed WP without events a forced `planned -> planned`
@@ -306,43 +336,61 @@ impl StatusStore {
         if !dry_run {
             self.heal_unmerged()?;
         }
-        let log = self.read()?;
-        let known: std::collections::HashSet<&str> =
-            log.events.iter().map(|e| e.wp_id.as_str()).collect();
+        let folded = self.fold(true)?;
+        let fold = folded.current();
         let ctx = TransitionContext {
             actor: actor.to_string(),
             reason: Some("canonical bootstrap".into()),
             ..Default::default()
         };
+        let mut max_id = fold.max_event_id().map(str::to_string);
         let events: Vec<StatusEvent> = wp_ids
             .iter()
-            .filter(|id| !known.contains(id.as_str()))
-            .map(|id| self.new_event(id, Lane::Planned, Lane::Planned, true, "worktree", &ctx))
+            .filter(|id| !fold.names_wp(id))
+            .map(|id| {
+                let event_id = cache::next_event_id(max_id.as_deref());
+                max_id = Some(event_id.clone());
+                self.new_event(
+                    event_id,
+                    id,
+                    Lane::Planned,
+                    Lane::Planned,
+                    true,
+                    "worktree",
+                    &ctx,
+                )
+            })
             .collect();
         let seeded = events.iter().map(|e| e.wp_id.clone()).collect();
         if !dry_run {
-            if !events.is_empty() {
+            if events.is_empty() {
+                self.save_fold(&folded);
+                self.write_snapshot(&folded.current().snapshot())?;
+            } else {
                 self.append(&events)?;
+                self.settle_after_append(folded)?;
             }
-            let mut all = log.events;
-            all.extend(events);
-            self.write_snapshot(&reduce(&all))?;
         }
         Ok(seeded)
     }
 
     /// Rebuild `status.json` from the log.
+    /// Every line is folded again (the saved fold is not trusted), and the
+    /// fold saved for the readers that follow.
     pub fn materialize(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
         let _lock = self.lock()?;
-        let log = self.pieces()?;
-        let (pieces, warnings) = log.parse::<FoldEvent>(&self.events_path);
-        let snap = reduce_pieces(&pieces);
+        let folded = self.fold(false)?;
+        self.save_fold(&folded);
+        let fold = folded.current();
+        let snap = fold.snapshot();
         self.write_snapshot(&snap)?;
-        Ok((snap, warnings))
+        Ok((snap, fold.warnings(&self.events_path)))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn new_event(
         &self,
+        event_id: String,
         wp: &str,
         from: Lane,
         to: Lane,
@@ -351,7 +399,7 @@ impl StatusStore {
         ctx: &TransitionContext,
     ) -> StatusEvent {
         StatusEvent {
-            event_id: crate::ids::new_ulid(),
+            event_id,
             mission_slug: self.mission_slug.clone(),
             wp_id: wp.to_string(),
             from_lane: from,
@@ -504,135 +552,12 @@ where
     (events, warnings)
 }
 
-/// A log read from disk in pieces that start and end at line boundaries
-/// (see [`read_log_pieces`]).
-#[derive(Debug, Default)]
-pub struct LogPieces {
-    bufs: Vec<Vec<u8>>,
-    /// How many bytes at the start of each buffer belong to the previous piece.
-    skip: Vec<usize>,
-}
-
-impl LogPieces {
-    /// The pieces, in file order.
-    pub fn slices(&self) -> Vec<&[u8]> {
-        self.bufs
-            .iter()
-            .zip(&self.skip)
-            .map(|(b, &k)| &b[k..])
-            .collect()
-    }
-
-    /// Parse the pieces, one thread each (as [`parse_event_pieces`] does).
-    pub fn parse<'a, T>(&'a self, path: &Path) -> (Vec<Vec<T>>, Vec<LogWarning>)
-    where
-        T: serde::Deserialize<'a> + Send,
-    {
-        parse_slices(path, &self.slices())
-    }
-}
-
-/// Read the whole log, as [`fs::read`] does, in pieces for
-/// [`LogPieces::parse`]. A long log is read by one thread per piece with
-/// positioned reads of one open file, so the copying and the page faults of a
-/// big file are shared out like its parsing (they were a fifth of reading a
-/// 100,000-event log, all on one core). A line that straddles two pieces is
-/// moved whole into the first.
-pub fn read_log_pieces(path: &Path) -> std::io::Result<LogPieces> {
-    use std::io::Read;
-    let file = fs::File::open(path)?;
-    let len = file.metadata().map_or(0, |m| m.len() as usize);
-    let threads = piece_count(len);
-    #[cfg(unix)]
-    if threads > 1 {
-        return read_in_pieces(&file, len, threads);
-    }
-    let _ = threads;
-    let mut buf = Vec::with_capacity(len + 1);
-    (&file).read_to_end(&mut buf)?;
-    Ok(LogPieces {
-        bufs: vec![buf],
-        skip: vec![0],
-    })
-}
-
-#[cfg(unix)]
-fn read_in_pieces(file: &fs::File, len: usize, threads: usize) -> std::io::Result<LogPieces> {
-    use std::os::unix::fs::FileExt;
-    // Bytes `[start, end)`; the last piece reads on to the end of the file
-    // (whatever was appended since `len` was taken).
-    let read_range = |start: usize, end: usize, to_eof: bool| -> std::io::Result<Vec<u8>> {
-        let mut buf = vec![0u8; end - start];
-        let mut filled = 0;
-        loop {
-            if filled == buf.len() {
-                if !to_eof {
-                    break;
-                }
-                buf.resize(buf.len() + (64 << 10), 0);
-            }
-            match file.read_at(&mut buf[filled..], (start + filled) as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        buf.truncate(filled);
-        Ok(buf)
-    };
-    let bounds: Vec<(usize, usize)> = (0..threads)
-        .map(|k| (len * k / threads, len * (k + 1) / threads))
-        .collect();
-    let read: Vec<std::io::Result<Vec<u8>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bounds
-            .iter()
-            .enumerate()
-            .map(|(k, &(start, end))| scope.spawn(move || read_range(start, end, k + 1 == threads)))
-            .collect();
-        handles
-            .into_iter()
-            .zip(&bounds)
-            .enumerate()
-            // A piece whose thread died is read again here.
-            .map(|(k, (h, &(start, end)))| {
-                h.join()
-                    .unwrap_or_else(|_| read_range(start, end, k + 1 == threads))
-            })
-            .collect()
-    });
-    let mut bufs = read
-        .into_iter()
-        .collect::<std::io::Result<Vec<Vec<u8>>>>()?;
-    // Each piece after the first starts with the rest of the line the one
-    // before it ends in (up to and including its newline): move that back.
-    let mut skip = vec![0; bufs.len()];
-    let mut owner = 0;
-    for (k, skip) in skip.iter_mut().enumerate().skip(1) {
-        let (head, tail) = bufs.split_at_mut(k);
-        let cur = &tail[0];
-        match cur.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                head[owner].extend_from_slice(&cur[..=i]);
-                *skip = i + 1;
-                owner = k;
-            }
-            // One line spans the whole piece: it all goes back.
-            None => {
-                head[owner].extend_from_slice(cur);
-                *skip = cur.len();
-            }
-        }
-    }
-    Ok(LogPieces { bufs, skip })
-}
-
 /// The number of `\n` bytes, eight at a time: XOR with `\n` in every byte
 /// turns newlines into zero bytes, and `((y & 0x7f..) + 0x7f..) | y` sets the
 /// high bit of exactly the non-zero bytes (the masked add cannot carry from one
 /// byte into the next). About four times faster than `filter().count()`,
 /// which the compiler does not vectorise well, on a long log.
-fn count_newlines(bytes: &[u8]) -> usize {
+pub(super) fn count_newlines(bytes: &[u8]) -> usize {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
     let mut words = bytes.chunks_exact(8);
@@ -645,6 +570,26 @@ fn count_newlines(bytes: &[u8]) -> usize {
         total += 8 - (nonzero & !LOW7).count_ones() as usize;
     }
     total + words.remainder().iter().filter(|&&b| b == b'\n').count()
+}
+
+/// The longest line read as an event; a longer one is skipped with a
+/// warning (a status event is a few hundred bytes), so a reader never holds
+/// more than one chunk and one such line.
+pub const MAX_EVENT_LINE: usize = 1 << 20;
+
+/// The warning for a line over [`MAX_EVENT_LINE`].
+pub(super) fn too_long_message() -> String {
+    format!("unreadable event skipped (a line longer than {MAX_EVENT_LINE} bytes)")
+}
+
+fn parse_line<T>(
+    line: &[u8],
+    parse: impl FnOnce() -> serde_json::Result<T>,
+) -> std::result::Result<T, String> {
+    if line.len() > MAX_EVENT_LINE {
+        return Err(too_long_message());
+    }
+    parse().map_err(|err| format!("unreadable event skipped ({err})"))
 }
 
 /// Parse one piece of the log, numbering its lines from 1; returns the events,
@@ -663,12 +608,12 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
     let mut events = Vec::with_capacity(count_newlines(bytes) + 1);
     let mut warnings = Vec::new();
     let mut newlines = 0;
-    let mut take = |i: usize, parsed: serde_json::Result<T>| match parsed {
+    let mut take = |i: usize, parsed: std::result::Result<T, String>| match parsed {
         Ok(e) => events.push(e),
         Err(err) => warnings.push(LogWarning {
             path: path.to_path_buf(),
             line: i + 1,
-            message: format!("unreadable event skipped ({err})"),
+            message: err,
         }),
     };
     match std::str::from_utf8(bytes) {
@@ -677,8 +622,13 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
                 newlines = i;
                 let line = raw.strip_suffix('\r').unwrap_or(raw);
                 if !line.bytes().all(|b| b.is_ascii_whitespace()) {
-                    // bounds: one line of the append-only log (serde_json's depth limit).
-                    take(i, serde_json::from_str::<T>(line));
+                    // One line of the append-only log, at most MAX_EVENT_LINE
+                    // bytes (and serde_json's depth limit).
+                    let parsed = parse_line(line.as_bytes(), || {
+                        // bounds: one log line, capped by parse_line.
+                        serde_json::from_str::<T>(line)
+                    });
+                    take(i, parsed);
                 }
             }
         }
@@ -687,8 +637,8 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
                 newlines = i;
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if !line.iter().all(u8::is_ascii_whitespace) {
-                    // bounds: one line of the append-only log (serde_json's depth limit).
-                    take(i, serde_json::from_slice::<T>(line));
+                    // bounds: as above.
+                    take(i, parse_line(line, || serde_json::from_slice::<T>(line)));
                 }
             }
         }
@@ -698,6 +648,8 @@ fn parse_piece<'a, T: serde::Deserialize<'a>>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::FoldEvent;
+    use super::super::reduce::{reduce, reduce_pieces};
     use super::*;
 
     #[test]
@@ -718,50 +670,6 @@ mod tests {
             let expected = mixed.iter().filter(|&&b| b == b'\n').count();
             assert_eq!(count_newlines(&mixed), expected, "{len}");
         }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_log_read_in_pieces_is_the_file_cut_at_line_boundaries() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("status.events.jsonl");
-        // Lines of every length up to far longer than a piece, no final newline.
-        let mut text = Vec::new();
-        for i in 0..3000usize {
-            text.extend(std::iter::repeat_n(
-                b'a' + (i % 26) as u8,
-                (i * 7919) % 4000,
-            ));
-            text.push(b'\n');
-        }
-        text.extend(std::iter::repeat_n(b'z', 3 << 20));
-        text.extend(b"\ntail");
-        std::fs::write(&path, &text).unwrap();
-        for threads in 1..=5 {
-            let log = if threads == 1 {
-                read_log_pieces(&path).unwrap()
-            } else {
-                let file = fs::File::open(&path).unwrap();
-                read_in_pieces(&file, text.len(), threads).unwrap()
-            };
-            let slices = log.slices();
-            let expected = if threads == 1 {
-                piece_count(text.len())
-            } else {
-                threads
-            };
-            assert_eq!(slices.len(), expected);
-            assert_eq!(slices.concat(), text, "{threads} pieces");
-            for s in &slices[..expected - 1] {
-                assert!(s.is_empty() || s.ends_with(b"\n"), "{threads} pieces");
-            }
-        }
-        // An empty piece (one line spans it) still numbers warnings right.
-        let file = fs::File::open(&path).unwrap();
-        let log = read_in_pieces(&file, text.len(), 5).unwrap();
-        let (_, warnings) = log.parse::<FoldEvent>(&path);
-        let (_, whole) = parse_events::<FoldEvent>(&path, &text);
-        assert_eq!(warnings, whole);
     }
 
     #[test]

@@ -50,42 +50,5 @@ pub fn is_unmerged(path: &Path) -> bool {
 
 /// The blobs of the index stages of `path` when it is unmerged.
 fn stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
-    let dir = path.parent()?;
-    let dir = std::fs::canonicalize(dir).ok()?;
-    let repo = git2::Repository::discover(&dir).ok()?;
-    let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
-    let rel = dir.join(path.file_name()?);
-    let rel = rel.strip_prefix(&workdir).ok()?;
-    let rel: Vec<u8> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
-        .into_bytes();
-    let index = repo.index().ok()?;
-    if !index.has_conflicts() {
-        return None;
-    }
-    for conflict in index.conflicts().ok()?.flatten() {
-        let entries = [
-            ("base", conflict.ancestor),
-            ("ours", conflict.our),
-            ("theirs", conflict.their),
-        ];
-        let hit = entries
-            .iter()
-            .any(|(_, e)| e.as_ref().is_some_and(|e| e.path == rel));
-        if !hit {
-            continue;
-        }
-        let mut out = Vec::new();
-        for (side, entry) in entries {
-            if let Some(e) = entry {
-                let blob = repo.find_blob(e.id).ok()?;
-                out.push((side, blob.content().to_vec()));
-            }
-        }
-        return Some(out);
-    }
-    None
+    crate::git::conflict_stages(path)
 }

@@ -621,6 +621,75 @@ pub fn implementers(events: &[StatusEvent], wp_id: &str) -> Vec<String> {
     out
 }
 
+/// A review that sent a WP back and is still waiting for its rework: the
+/// latest move from a review lane (`for_review`, `in_review`, `approved`) back
+/// to `planned`, `claimed` or `in_progress`, with no hand-in since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentBack {
+    /// The reviewer who sent it back.
+    pub by: String,
+    pub at: String,
+    /// The review feedback (`--review-feedback`), else the move's note.
+    pub feedback: String,
+}
+
+/// "Changes requested" for a WP: the review that sent it back, while its
+/// rework has not been handed in again (see [`SentBack`]).
+pub fn changes_requested(events: &[StatusEvent], wp_id: &str) -> Option<SentBack> {
+    let mut out = None;
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        let sent_back = matches!(
+            e.from_lane,
+            Lane::ForReview | Lane::InReview | Lane::Approved
+        ) && matches!(e.to_lane, Lane::Planned | Lane::Claimed | Lane::InProgress);
+        if sent_back {
+            let feedback = e
+                .review_ref
+                .as_deref()
+                .or(e.reason.as_deref())
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            out = Some(SentBack {
+                by: e.actor.clone(),
+                at: e.at.clone(),
+                feedback,
+            });
+        } else if matches!(
+            e.to_lane,
+            Lane::ForReview | Lane::Approved | Lane::Done | Lane::Canceled
+        ) {
+            out = None;
+        }
+    }
+    out
+}
+
+/// The hand-in commit before the latest one, when a review sent the WP back
+/// in between: where a second review's diff starts (the rework since).
+pub fn previous_hand_in(events: &[StatusEvent], wp_id: &str) -> Option<String> {
+    let mut hand_ins: Vec<String> = Vec::new();
+    let mut sent_back_since_last = false;
+    let mut previous = None;
+    for e in events.iter().filter(|e| e.wp_id == wp_id) {
+        if let Some(c) = e.extra.get(HAND_IN_COMMIT).and_then(Value::as_str) {
+            if sent_back_since_last {
+                previous = hand_ins.last().cloned();
+            }
+            hand_ins.push(c.to_string());
+            sent_back_since_last = false;
+        }
+        if matches!(
+            e.from_lane,
+            Lane::ForReview | Lane::InReview | Lane::Approved
+        ) && matches!(e.to_lane, Lane::Planned | Lane::Claimed | Lane::InProgress)
+        {
+            sent_back_since_last = true;
+        }
+    }
+    previous.filter(|p| hand_ins.last() != Some(p))
+}
+
 /// A WP whose handed-in work changes files outside what it owns (and outside
 /// its recorded allowance).
 #[derive(Debug, Clone, Serialize)]

@@ -51,32 +51,33 @@ pub fn check_committed_before_lanes(
     let Some(tree) = crate::git::commit::BranchTree::of(&repo, target)? else {
         return Ok(None);
     };
-    let project_files: Vec<&str> = [
-        ".kittify/config.yaml",
-        ".kittify/metadata.yaml",
-        ".gitignore",
-        ".gitattributes",
-    ]
-    .into_iter()
-    .filter(|rel| project.root.join(rel).is_file() && !tree.has(rel))
-    .collect();
+    // The project's own files, new or changed since the target's commit:
+    // `.kittify/` (not its ignored runtime files), and the `.gitignore` and
+    // `.gitattributes` init wrote or changed (without them every clone stays
+    // dirty, and has no merge drivers).
+    let mut project_files: Vec<String> = tree.changed_under(".kittify/")?;
+    for rel in [".gitignore", ".gitattributes"] {
+        if tree.file_changed(rel)? {
+            project_files.push(rel.to_string());
+        }
+    }
     let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
     if !project_files.is_empty() {
-        let mut add: Vec<String> = project_files
-            .iter()
-            .map(|f| {
-                if f.starts_with(".kittify/") {
-                    ".kittify".to_string()
-                } else {
-                    f.to_string()
-                }
-            })
-            .collect();
-        add.dedup();
+        let mut add: Vec<String> = Vec::new();
+        for f in &project_files {
+            let a = if f.starts_with(".kittify/") {
+                ".kittify".to_string()
+            } else {
+                f.clone()
+            };
+            if !add.contains(&a) {
+                add.push(a);
+            }
+        }
         add.push(prefix.trim_end_matches('/').to_string());
         return Err(WorkspaceError::ProjectFilesUncommitted {
             target: target.to_string(),
-            files: project_files.iter().map(|f| f.to_string()).collect(),
+            files: project_files,
             add,
         });
     }
@@ -202,12 +203,15 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
     work::claimant(events, wp_id)
 }
 
-/// The WP to implement: the named one, or the first planned WP whose
-/// dependencies are finished (skipping `passed_over`).
+/// The WP to implement: the named one, or else `agent`'s own rework (a WP a
+/// review sent back to it), else the first planned WP whose dependencies are
+/// finished and that is not someone else's rework (skipping `passed_over`).
 fn pick(
     mission: &Mission,
     lanes: &crate::lanes::LanesManifest,
     snap: &Snapshot,
+    events: &[StatusEvent],
+    agent: &str,
     wp_id: Option<&str>,
     passed_over: &[String],
 ) -> Result<WpFile> {
@@ -215,13 +219,25 @@ fn pick(
         return Ok(ops::find_wp(mission, id)?);
     }
     let files = wp::load_all(&mission.tasks_dir())?;
-    files
+    let rework_of = |f: &WpFile| {
+        work::changes_requested(events, &f.id)
+            .and(claimant(events, &f.id))
+            .filter(|c| !c.trim().is_empty() && c != "implement-command")
+    };
+    let ready: Vec<WpFile> = files
         .into_iter()
-        .find(|f| {
+        .filter(|f| {
             !passed_over.contains(&f.id)
                 && snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
                 && super::handoff::wait_reason(lanes, snap, f).is_none()
         })
+        .collect();
+    let own = ready
+        .iter()
+        .position(|f| rework_of(f).as_deref() == Some(agent));
+    let first = own.or_else(|| ready.iter().position(|f| rework_of(f).is_none()));
+    first
+        .and_then(|i| ready.into_iter().nth(i))
         .ok_or_else(|| WorkspaceError::NothingReady {
             slug: mission.slug.clone(),
         })
@@ -258,7 +274,8 @@ pub fn implement_with(
     let mut replans = 0;
     let (file, ws, from) = loop {
         let snap = store.snapshot()?.0;
-        let file = pick(mission, &lanes, &snap, wp_id, &passed_over)?;
+        let events = store.read()?.events;
+        let file = pick(mission, &lanes, &snap, &events, agent, wp_id, &passed_over)?;
         let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
         if matches!(from, Lane::Planned | Lane::Claimed) {
             if let Some(why) = super::handoff::wait_reason(&lanes, &snap, &file) {
@@ -566,21 +583,52 @@ pub fn review(
     let events = store.read()?.events;
     let scope = work::scope(project, mission, &file, &events)?;
     let lane_worktree = ws.path.clone();
+    // A rework under review: the diff starts at the hand-in the last review
+    // sent back, and that review's feedback comes first.
+    let previous = work::previous_hand_in(&events, &file.id)
+        .filter(|p| scope.as_ref().is_some_and(|sc| &sc.hand_in_commit != p));
+    let feedback = match review_feedback(&events, &file.id).pop() {
+        Some((by, at, text)) => format!(
+            "CHANGES REQUESTED before: the last review ({by}, {at}) sent {id} back with this feedback. Check that the rework addresses every point:\n\n{quoted}\n\n",
+            id = file.id,
+            quoted = text.lines().map(|l| format!("> {l}")).collect::<Vec<_>>().join("\n"),
+        ),
+        None => String::new(),
+    };
+    let flagged = match &scope {
+        Some(sc) if !sc.out_of_scope.is_empty() => format!(
+            "OUT OF SCOPE: {id} changed files it does not own ({owned}):\n\n{list}\n\nSend it back unless the change belongs here; an allowed exception is recorded in the WP file under `{heading}` (`- path-or-glob why`).\n\n",
+            id = file.id,
+            owned = file.owned_files().join(", "),
+            list = sc.out_of_scope.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"),
+            heading = work::ALLOWANCE_HEADING,
+        ),
+        _ => String::new(),
+    };
+    let rework = match (&ws.branch, &scope, &previous) {
+        (Some(b), Some(sc), Some(prev)) => {
+            match commit_diff(project, prev, &sc.hand_in_commit, DIFF_LIMIT) {
+                Ok(d) => Some(format!(
+                    "{flagged}The rework of {id} on {b}: from the previous hand-in ({prev_s}), which was sent back, to this hand-in ({hand_in}), {n} files:\n\n{list}\n\n```diff\n{patch}```\n\n\
+                     Review this hand-in commit, not the lane worktree. Rework only: `git diff {prev_s}..{hand_in}`; the whole work since the claim: `git diff {claim}..{hand_in}`; a file as handed in: `git show {hand_in}:<path>`.\n",
+                    id = file.id,
+                    prev_s = crate::git::short12(prev),
+                    hand_in = crate::git::short12(&sc.hand_in_commit),
+                    claim = crate::git::short12(&sc.claim_commit),
+                    n = d.files.len(),
+                    list = file_list(&d.files),
+                    patch = d.patch,
+                )),
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    };
     let diff = match (&ws.branch, &scope) {
+        _ if rework.is_some() => rework.unwrap_or_default(),
         (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {
             Ok(d) => {
                 let (claim, hand_in) = (crate::git::short12(&sc.claim_commit), crate::git::short12(&sc.hand_in_commit));
-                let flagged = if sc.out_of_scope.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "OUT OF SCOPE: {id} changed files it does not own ({owned}):\n\n{list}\n\nSend it back unless the change belongs here; an allowed exception is recorded in the WP file under `{heading}` (`- path-or-glob why`).\n\n",
-                        id = file.id,
-                        owned = file.owned_files().join(", "),
-                        list = sc.out_of_scope.iter().map(|f| format!("- {f}")).collect::<Vec<_>>().join("\n"),
-                        heading = work::ALLOWANCE_HEADING,
-                    )
-                };
                 format!(
                     "{flagged}The work of {id} on {b}: its commits from the claim ({claim}) to the hand-in ({hand_in}), {n} files:\n\n{list}\n\n```diff\n{patch}```\n\n\
                      Review this hand-in commit, not the lane worktree (the implementer may already be working there on the next work package). \
@@ -623,6 +671,17 @@ pub fn review(
     } else {
         String::new()
     };
+    // Tests run on a checkout of the hand-in of the reviewer's own.
+    let dirty = if ws.branch.is_some() {
+        format!(
+            "{dirty}\nRun the tests on exactly this hand-in, never in the lane worktree: `spec-kitty agent action review {} --mission {} --agent {} --checkout` checks it out in a scratch worktree under .worktrees/ and prints its path.\n",
+            q(&file.id),
+            q(&mission.slug),
+            q(agent)
+        )
+    } else {
+        dirty
+    };
     // The reviewer reads the hand-in commit from the main checkout; it is never
     // sent into the lane worktree, where the implementer may be working.
     if ws.branch.is_some() {
@@ -633,7 +692,7 @@ pub fn review(
     let slug = &mission.slug;
     let id = &file.id;
     let prompt = format!(
-        "# Review {id}: {title}\n\nMission: {slug}\nReviewer: {agent}\nWorkspace: {path}\n\n{diff}{dirty}\n\
+        "# Review {id}: {title}\n\nMission: {slug}\nReviewer: {agent}\nWorkspace: {path}\n\n{feedback}{diff}{dirty}\n\
          ---- work package {id} (its acceptance criteria) ----\n{text}\n---- end of {id} ----\n\n\
          Approve:\n\n    spec-kitty agent tasks move-task {qid} --to approved --agent {qagent} --mission {qslug} --note \"why it is good\"\n\n\
          Or send it back with feedback:\n\n    spec-kitty agent tasks move-task {qid} --to planned --agent {qagent} --mission {qslug} --review-feedback \"what must change\"\n",

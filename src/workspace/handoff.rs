@@ -11,8 +11,9 @@
 //!   lane branch and its worktree change, never the user's branches. A conflict
 //!   changes nothing and names the files.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use git2::{build::CheckoutBuilder, Oid, Repository, Signature};
 use serde::Serialize;
@@ -23,7 +24,7 @@ use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::status::work::approved_commit;
 use crate::status::{Lane, Snapshot, StatusEvent};
-use crate::tasks_md::WpFile;
+use crate::tasks_md::{wp, TasksError, WpFile};
 
 /// Lanes in which a WP holds its lane's worktree.
 fn holds_lane(l: Lane) -> bool {
@@ -138,18 +139,65 @@ pub fn covering<'a>(repo: &Repository, needed: &'a [Needed]) -> Option<&'a Neede
     })
 }
 
+/// The WP files of a tasks directory by id, each read on first use: the
+/// dependency walk of one WP reads that WP's dependencies, not the whole
+/// mission. Listing reads names only; two files with one WP id are the
+/// error [`crate::tasks_md::wp::load_all`] gives.
+pub struct WpIndex {
+    paths: HashMap<String, PathBuf>,
+    read: HashMap<String, Rc<WpFile>>,
+}
+
+impl WpIndex {
+    pub fn of(tasks_dir: &Path) -> Result<WpIndex> {
+        let mut paths: HashMap<String, PathBuf> = HashMap::new();
+        for p in wp::list_wp_files(tasks_dir)? {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let Some(id) = wp::wp_id_from_filename(&name) else {
+                continue;
+            };
+            if let Some(prev) = paths.get(&id) {
+                // The listing is sorted: `prev` is the first, as load_all says.
+                return Err(TasksError::DuplicateWpFile {
+                    path: p.clone(),
+                    id,
+                    other: prev.clone(),
+                }
+                .into());
+            }
+            paths.insert(id, p);
+        }
+        Ok(WpIndex {
+            paths,
+            read: HashMap::new(),
+        })
+    }
+
+    /// The WP file of `id`, None when there is none.
+    pub fn get(&mut self, id: &str) -> Result<Option<Rc<WpFile>>> {
+        if let Some(f) = self.read.get(id) {
+            return Ok(Some(f.clone()));
+        }
+        let Some(path) = self.paths.get(id) else {
+            return Ok(None);
+        };
+        let f = Rc::new(WpFile::read(path)?);
+        self.read.insert(id.to_string(), f.clone());
+        Ok(Some(f))
+    }
+}
+
 /// The approved commits of `wp`'s code dependencies, transitive ones included,
 /// that live in other lanes than `lane_id` and are approved or done.
 pub fn needed_commits(
     repo: &Repository,
     lanes: &LanesManifest,
-    files: &[WpFile],
+    files: &mut WpIndex,
     events: &[StatusEvent],
     wp: &WpFile,
     lane_id: &str,
-) -> Vec<Needed> {
+) -> Result<Vec<Needed>> {
     let snap = crate::status::reduce(events);
-    let by_id: BTreeMap<&str, &WpFile> = files.iter().map(|f| (f.id.as_str(), f)).collect();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut stack: Vec<String> = wp.dependencies();
     let mut out = Vec::new();
@@ -157,7 +205,7 @@ pub fn needed_commits(
         if !seen.insert(d.clone()) {
             continue;
         }
-        let Some(f) = by_id.get(d.as_str()) else {
+        let Some(f) = files.get(&d)? else {
             continue;
         };
         stack.extend(f.dependencies());
@@ -188,7 +236,7 @@ pub fn needed_commits(
         }
     }
     out.sort_by(|a, b| a.wp_id.cmp(&b.wp_id));
-    out
+    Ok(out)
 }
 
 /// The committer for lane merges: git's own identity when configured.

@@ -266,9 +266,11 @@ pub fn ensure_from(
     // folder is made.
     crate::confine::creatable(project, &ws.path, crate::confine::Area::Worktree)?;
     let needed = {
-        let files = crate::tasks_md::wp::load_all(&mission.tasks_dir())?;
+        // Only the WP files the dependency walk reaches are read: handing out
+        // one WP costs its own dependencies, not the whole mission.
+        let mut files = handoff::WpIndex::of(&mission.tasks_dir())?;
         let events = StatusStore::for_mission(project, mission).read()?.events;
-        handoff::needed_commits(&repo, lanes, &files, &events, wp, &ws.lane_id)
+        handoff::needed_commits(&repo, lanes, &mut files, &events, wp, &ws.lane_id)?
     };
     // Present while a worktree is being created: a worktree found with it was
     // cut short (killed mid-checkout) and never handed out.
@@ -360,6 +362,11 @@ pub fn ensure_from(
                     target: ws.target_branch.clone(),
                     slug: mission.slug.clone(),
                 })?;
+            // The mission branch, as the Python tool expects it when it
+            // merges lanes claimed through us: made with the first lane, at
+            // the target's tip, and never moved here (only `merge` lands the
+            // lanes on it).
+            crate::git::ensure_branch(&repo, &mission.mission_branch(), target_tip)?;
             // Start from the approved commit that holds all the others, when
             // there is one: no merge commit needed.
             let (start, first) = match (base, handoff::covering(&repo, &needed)) {

@@ -1048,7 +1048,11 @@ fn accept_modes() {
     for (name, extra) in [
         (
             "accept_test_fails",
-            &["--test", "test -f src/core/mod.rs", "--no-commit"][..],
+            &[
+                "--test",
+                "test -f src/core/mod.rs && test -f src/missing.rs",
+                "--no-commit",
+            ][..],
         ),
         ("accept_checklist", &["--mode", "checklist"]),
         ("accept_pr", &["--mode", "pr", "--agent", "operator"]),
@@ -1083,10 +1087,25 @@ fn accept_modes() {
         );
     }
     assert!(!next.contains(&format!("push {mission_branch} ")), "{next}");
-    env.git(
+    // The mission branch exists from the first lane on; once it holds both
+    // lanes, it is the one to push.
+    assert!(!env
+        .git(&root, &["branch", "--list", &mission_branch])
+        .is_empty());
+    let both = env.git(
         &root,
-        &["branch", &mission_branch, "kitty/mission-001-demo-lane-a"],
+        &[
+            "commit-tree",
+            "-p",
+            "kitty/mission-001-demo-lane-a",
+            "-p",
+            "kitty/mission-001-demo-lane-b",
+            "-m",
+            "both lanes",
+            "kitty/mission-001-demo-lane-b^{tree}",
+        ],
     );
+    env.git(&root, &["branch", "-f", &mission_branch, both.trim()]);
     assert_run!(env, &root, "accept_pr_mission_branch_exists", pr);
 }
 

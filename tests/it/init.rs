@@ -672,3 +672,56 @@ fn with_a_terminal_init_asks_for_agents() {
     assert!(config.contains("- codex\n  - claude\n"), "{config}");
     assert_home_empty(&env);
 }
+
+/// Codex reads custom prompts from `$CODEX_HOME/prompts` only: `init --ai
+/// codex` says how to point it at the project's prompts (its own CODEX_HOME,
+/// or links into the user's), and writes nothing under HOME to do it.
+#[test]
+fn init_for_codex_says_how_codex_finds_the_project_prompts_without_touching_home() {
+    let env = TestEnv::new();
+    let v = env.json(
+        &env.work,
+        &[
+            "init",
+            "demo",
+            "--ai",
+            "codex",
+            "--non-interactive",
+            "--json",
+        ],
+    );
+    let steps: Vec<&str> = v["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let text = steps.join("\n");
+    assert!(text.contains("$CODEX_HOME/prompts"), "{text}");
+    assert!(text.contains("CODEX_HOME=\"$PWD/.codex\" codex"), "{text}");
+    assert!(
+        text.contains("ln -s \"$PWD\"/.codex/prompts/spec-kitty.*.md ~/.codex/prompts/"),
+        "{text}"
+    );
+    // What it points at is there, and git-ignored (Codex's login stays local).
+    let demo = env.work.join("demo");
+    assert!(demo
+        .join(".codex/prompts/spec-kitty.implement.md")
+        .is_file());
+    let ignore = fs::read_to_string(demo.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == ".codex/"), "{ignore}");
+    assert_home_empty(&env);
+    // An agent other than Codex is not told about CODEX_HOME.
+    let v = env.json(
+        &env.work,
+        &[
+            "init",
+            "other",
+            "--ai",
+            "claude",
+            "--non-interactive",
+            "--json",
+        ],
+    );
+    assert!(!v["next_steps"].to_string().contains("CODEX_HOME"), "{v}");
+}

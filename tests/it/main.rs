@@ -52,6 +52,7 @@ mod surface_health;
 mod surface_setup;
 mod taskgraph;
 mod teams;
+mod teams_e2e;
 mod trust;
 mod versions;
 mod walkthrough;

@@ -702,6 +702,8 @@ fn abort_restores_the_exact_pre_merge_head_and_continue_finishes() {
     build_lanes(&env, &fx, 2, false);
     accept(&env, &fx);
     let head_before = rev(&env, &fx.root, "HEAD");
+    // The first lane made the mission branch; the abort puts it back there.
+    let mission_before = rev(&env, &fx.root, "kitty/mission-001-m");
     let (refs_before, status_before, _, _) = repo_state(&env, &fx.root);
 
     // Stop right after landing, as a crash there would.
@@ -728,7 +730,7 @@ fn abort_restores_the_exact_pre_merge_head_and_continue_finishes() {
 
     let v = env.json(&fx.root, &["merge", "--mission", "m", "--abort", "--json"]);
     assert_eq!(v["target_restored_to"], head_before.as_str());
-    assert_eq!(v["mission_branch_restored_to"], Value::Null);
+    assert_eq!(v["mission_branch_restored_to"], mission_before.as_str());
     assert_eq!(rev(&env, &fx.root, "HEAD"), head_before);
     let (refs_after, status_after, _, _) = repo_state(&env, &fx.root);
     assert_eq!(refs_after, refs_before, "every ref is back");
@@ -827,7 +829,8 @@ fn dirty_target_refuses_with_a_clear_message() {
 
     // The main checkout on the mission branch would be moved under its feet.
     env.git(&fx.root, &["checkout", "--", "README.md"]);
-    env.git(&fx.root, &["switch", "-q", "-c", "kitty/mission-001-m"]);
+    // (The first lane made that branch, at main as it was then.)
+    env.git(&fx.root, &["switch", "-q", "kitty/mission-001-m"]);
     let out = assert_run!(
         env,
         &fx.root,
@@ -836,7 +839,6 @@ fn dirty_target_refuses_with_a_clear_message() {
     );
     assert_eq!(out.status.code(), Some(1));
     env.git(&fx.root, &["switch", "-q", "main"]);
-    env.git(&fx.root, &["branch", "-q", "-D", "kitty/mission-001-m"]);
 
     // A modified mission file is fine when the merge does not touch it, and
     // the unrelated changes stay exactly as they were: only they remain.
@@ -957,7 +959,7 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
         commit_file(&env, &wt, &format!("src/p{i}/lib.txt"), "x\n", "work");
     }
     // WP02 stays in progress, T002 unticked, lane-a dirty, and a test that
-    // fails in lane-b only.
+    // fails on the lanes merged together (lane-a's marker alone is not enough).
     env.json(
         &fx.root,
         &[
@@ -1007,7 +1009,7 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
             "--mission",
             "m",
             "--test",
-            "test -f marker",
+            "test -f marker && test -f marker-b",
             "--json",
         ],
     );
@@ -1044,7 +1046,7 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
     assert!(tests[0]
         .as_str()
         .unwrap()
-        .starts_with("lane-b: `test -f marker` failed with exit code 1"));
+        .starts_with("`test -f marker && test -f marker-b` failed with exit code 1 on lane-a, lane-b merged onto main"));
     assert_eq!(gate("lane_branches")["passed"], true);
     assert_eq!(gate("artifacts")["passed"], true);
     assert_eq!(
@@ -1057,10 +1059,10 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
     assert_eq!(out.status.code(), Some(1));
 
     // Fix everything; accept records who, when and the lane tips.
-    allow(&env, &fx, 2, "marker");
+    allow(&env, &fx, 2, "marker-b");
     fs::remove_file(fx.worktree("lane-a").join("scratch.txt")).unwrap();
-    fs::write(fx.worktree("lane-b").join("marker"), "").unwrap();
-    env.git(&fx.worktree("lane-b"), &["add", "marker"]);
+    fs::write(fx.worktree("lane-b").join("marker-b"), "").unwrap();
+    env.git(&fx.worktree("lane-b"), &["add", "marker-b"]);
     env.git(&fx.worktree("lane-b"), &["commit", "-qm", "marker"]);
     env.json(
         &fx.root,
@@ -1103,7 +1105,7 @@ fn accept_reports_every_gate_and_records_acceptance_only_when_all_pass() {
             "--mission",
             "m",
             "--test",
-            "test -f marker",
+            "test -f marker && test -f marker-b",
             "--agent",
             "lead",
             "--json",
@@ -1151,4 +1153,116 @@ fn planning_only_mission_merges_with_only_the_record_commit() {
     assert_eq!(lanes_of(&fx)["work_packages"]["WP01"]["lane"], "done");
     // The only commit is the record of the mission on main.
     assert_eq!(assert_recorded(&env, &fx.root, "main", SLUG), main_before);
+}
+
+/// `accept --test` runs its command once, on the lanes merged together onto
+/// main in a scratch worktree under .worktrees/ (removed afterwards, pass or
+/// fail): a docs-only lane that would fail alone no longer fails it.
+#[test]
+fn accept_test_runs_once_on_the_lanes_merged_together() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 2, false);
+    let code = implement(&env, &fx, 1);
+    commit_file(&env, &code, "src/p1/lib.txt", "package 1\n", "WP01: code");
+    let docs = implement(&env, &fx, 2);
+    commit_file(
+        &env,
+        &docs,
+        "src/p2/USAGE.md",
+        "using package 1\n",
+        "WP02: docs",
+    );
+    approve_all(&env, &fx, 2);
+    let ran_in = env.tmp.path().join("ran-in");
+    let check = "test -f src/p1/lib.txt && test -f src/p2/USAGE.md";
+    let cmd = format!("{check} && pwd > '{}'", ran_in.display());
+    // Neither lane alone passes.
+    for wt in [&code, &docs] {
+        let st = std::process::Command::new("sh")
+            .args(["-c", check])
+            .current_dir(wt)
+            .status()
+            .unwrap();
+        assert!(!st.success(), "{} alone passes", wt.display());
+    }
+    let refs_before = env.git(
+        &fx.root,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    );
+    let worktrees = |env: &TestEnv| env.git(&fx.root, &["worktree", "list", "--porcelain"]);
+    let wt_before = worktrees(&env);
+    // A failing command: the gate fails, names the combination, and the
+    // scratch worktree is gone all the same.
+    let out = env.run(
+        &fx.root,
+        &[
+            "accept",
+            "--mission",
+            "m",
+            "--test",
+            "echo nope; exit 3",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let gate = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "tests")
+        .unwrap()
+        .clone();
+    assert_eq!(gate["passed"], false, "{v}");
+    let problem = gate["problems"][0].as_str().unwrap();
+    assert!(
+        problem.starts_with(
+            "`echo nope; exit 3` failed with exit code 3 on lane-a, lane-b merged onto main"
+        ),
+        "{problem}"
+    );
+    assert!(problem.ends_with("nope"), "{problem}");
+    assert_eq!(
+        worktrees(&env),
+        wt_before,
+        "the scratch worktree is removed"
+    );
+    assert!(!fx.root.join(".worktrees/001-m-accept-test").exists());
+    // The combination passes: accepted.
+    let v = env.json(
+        &fx.root,
+        &["accept", "--mission", "m", "--test", &cmd, "--json"],
+    );
+    assert_eq!(v["result"], "success", "{v}");
+    let gate = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "tests")
+        .unwrap()
+        .clone();
+    assert_eq!(gate["passed"], true, "{v}");
+    assert!(
+        gate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("lane-a, lane-b merged onto main"),
+        "{gate}"
+    );
+    // It ran in the scratch worktree under the project's .worktrees/.
+    let dir = fs::read_to_string(&ran_in).unwrap();
+    let expected = fs::canonicalize(&fx.root)
+        .unwrap()
+        .join(".worktrees/001-m-accept-test");
+    assert_eq!(Path::new(dir.trim()), expected);
+    assert!(!expected.exists(), "removed after the run");
+    assert_eq!(worktrees(&env), wt_before);
+    // No ref moved or was left behind (accept writes only meta.json).
+    assert_eq!(
+        env.git(
+            &fx.root,
+            &["for-each-ref", "--format=%(refname) %(objectname)"]
+        ),
+        refs_before
+    );
 }

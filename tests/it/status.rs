@@ -525,3 +525,235 @@ fn repeated_moves_in_one_second_each_reach_the_wp_file() {
         "{text}"
     );
 }
+
+/// Where readers save the incremental fold of the status logs: inside the
+/// git directory, never in the work tree.
+fn status_cache(root: &Path) -> PathBuf {
+    root.join(".git/spec-kitty/status-cache")
+}
+
+/// `agent tasks status --json` of mission `m`, and the same after the saved
+/// fold was deleted (a full fold of the log): they must agree.
+fn board_cached_and_fresh(env: &TestEnv, root: &Path) -> (serde_json::Value, serde_json::Value) {
+    let args = ["agent", "tasks", "status", "--mission", "m", "--json"];
+    let cached = env.json(root, &args);
+    let _ = fs::remove_dir_all(status_cache(root));
+    let fresh = env.json(root, &args);
+    (cached, fresh)
+}
+
+#[test]
+fn the_saved_fold_stays_out_of_the_work_tree_and_follows_appends() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 3);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "finalized"]);
+    let status = || env.git(&root, &["status", "--porcelain", "--ignored"]);
+    let before = status();
+    env.json(
+        &root,
+        &["agent", "tasks", "status", "--mission", "m", "--json"],
+    );
+    env.json(&root, &["next", "--agent", "a", "--mission", "m", "--json"]);
+    let saved: Vec<_> = fs::read_dir(status_cache(&root))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(saved[0].starts_with("001-m-") && saved[0].ends_with(".json"));
+    assert_eq!(status(), before, "reading status leaves the tree as it was");
+    // Moves append; readers fold only the new lines and agree with a full fold.
+    let f = Flow::new(&env, &root, "m");
+    assert!(f
+        .move_task("WP01", "claimed", &["--agent", "a"])
+        .status
+        .success());
+    assert!(f
+        .move_task("WP02", "in_progress", &["--agent", "b"])
+        .status
+        .success());
+    let (cached, fresh) = board_cached_and_fresh(&env, &root);
+    assert_eq!(cached, fresh);
+    let lanes: Vec<_> = lanes_by_wp(&cached).into_iter().map(|r| r.1).collect();
+    assert_eq!(lanes, ["claimed", "in_progress", "planned"]);
+    // status.json is the reference's document, nothing of the fold in it.
+    let snap: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("status.json")).unwrap()).unwrap();
+    let keys: Vec<&str> = snap
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "event_count",
+            "last_event_id",
+            "materialized_at",
+            "mission_number",
+            "mission_slug",
+            "mission_type",
+            "summary",
+            "work_packages"
+        ]
+    );
+    assert_eq!(snap["event_count"], 3 + 3);
+}
+
+#[test]
+fn a_status_json_the_reference_wrote_is_kept_and_the_log_folded() {
+    let env = TestEnv::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let root = env.project("p");
+    let dir = root.join("kitty-specs/001-dogfood-track2");
+    crate::common::copy_dir(&fixtures.join("taskgraph/001-dogfood-track2"), &dir);
+    let written = fs::read(fixtures.join("status/reference-written/status.json")).unwrap();
+    fs::write(dir.join("status.json"), &written).unwrap();
+    let args = [
+        "agent",
+        "tasks",
+        "status",
+        "--mission",
+        "dogfood-track2",
+        "--json",
+    ];
+    let ours = env.json(&root, &args);
+    let reference: serde_json::Value = serde_json::from_slice(
+        &fs::read(fixtures.join("status/reference-status-of-001-dogfood-track2.json")).unwrap(),
+    )
+    .unwrap();
+    assert_same_board(&ours, &reference);
+    assert_eq!(fs::read(dir.join("status.json")).unwrap(), written);
+    // The reference appends an event (its line format, a later ULID) and
+    // rewrites status.json without anything of ours: the next read folds the
+    // new line onto the saved fold and brings status.json up to date.
+    let log = dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&log).unwrap();
+    text.push_str(r#"{"actor": "user", "at": "2026-11-24T20:45:00.000000+00:00", "event_id": "01M87MTQQ0V6Q2YQ1V9JX3S0ZZ", "evidence": null, "execution_mode": "worktree", "force": true, "from_lane": "blocked", "mission_slug": "001-dogfood-track2", "policy_metadata": null, "reason": "unblocked", "review_ref": null, "to_lane": "planned", "wp_id": "WP03"}"#);
+    text.push('\n');
+    fs::write(&log, text).unwrap();
+    fs::write(dir.join("status.json"), &written).unwrap();
+    let after = env.json(&root, &args);
+    let wp03 = lanes_by_wp(&after)
+        .into_iter()
+        .find(|r| r.0 == "WP03")
+        .unwrap();
+    assert_eq!(wp03.1, "planned");
+    let snap: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("status.json")).unwrap()).unwrap();
+    assert_eq!(snap["event_count"], 8);
+    assert_eq!(snap["last_event_id"], "01M87MTQQ0V6Q2YQ1V9JX3S0ZZ");
+    assert_eq!(snap["work_packages"]["WP03"]["lane"], "planned");
+}
+
+#[test]
+fn a_torn_last_line_reads_the_same_from_the_saved_fold() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 2);
+    let path = dir.join("status.events.jsonl");
+    let mut text = fs::read_to_string(&path).unwrap();
+    text.push_str("{\"actor\": \"crash\", \"at");
+    fs::write(&path, &text).unwrap();
+    let args = ["agent", "tasks", "status", "--mission", "m"];
+    let first = env.run(&root, &args);
+    let second = env.run(&root, &args);
+    for out in [&first, &second] {
+        assert!(out.status.success());
+        assert!(
+            stderr(out).contains("status.events.jsonl:3: unreadable event skipped"),
+            "{}",
+            stderr(out)
+        );
+    }
+    assert_eq!(stdout(&first), stdout(&second));
+    // The torn line is closed by the next append; the saved fold then reads
+    // it as a complete unreadable line, as a full fold does.
+    let f = Flow::new(&env, &root, "m");
+    assert!(f
+        .move_task("WP01", "claimed", &["--agent", "a"])
+        .status
+        .success());
+    let cached = env.run(&root, &args);
+    let _ = fs::remove_dir_all(status_cache(&root));
+    let fresh = env.run(&root, &args);
+    assert_eq!(stdout(&cached), stdout(&fresh));
+    assert_eq!(stderr(&cached), stderr(&fresh));
+    assert!(stderr(&cached).contains("status.events.jsonl:3: unreadable event skipped"));
+}
+
+#[test]
+fn a_rewritten_log_is_folded_again() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 2);
+    let path = dir.join("status.events.jsonl");
+    let bootstrap = fs::read_to_string(&path).unwrap();
+    let f = Flow::new(&env, &root, "m");
+    assert!(f
+        .move_task("WP01", "claimed", &["--agent", "a"])
+        .status
+        .success());
+    let moved = fs::read_to_string(&path).unwrap();
+    let args = ["agent", "tasks", "status", "--mission", "m", "--json"];
+    let lanes = |v: &serde_json::Value| -> Vec<String> {
+        lanes_by_wp(v).into_iter().map(|r| r.1).collect()
+    };
+    assert_eq!(lanes(&env.json(&root, &args)), ["claimed", "planned"]);
+    // Shorter, in place (a reset of the file): the saved fold is not used.
+    fs::write(&path, &bootstrap).unwrap();
+    assert_eq!(lanes(&env.json(&root, &args)), ["planned", "planned"]);
+    // Replaced by another file of the same length (a merge, a repair).
+    fs::write(&path, &moved).unwrap();
+    assert_eq!(lanes(&env.json(&root, &args)), ["claimed", "planned"]);
+    let same_length = moved.replace("\"to_lane\": \"claimed\"", "\"to_lane\": \"blocked\"");
+    assert_eq!(same_length.len(), moved.len());
+    let tmp = dir.join("status.events.jsonl.new");
+    fs::write(&tmp, &same_length).unwrap();
+    fs::rename(&tmp, &path).unwrap();
+    assert_eq!(lanes(&env.json(&root, &args)), ["blocked", "planned"]);
+    let (cached, fresh) = board_cached_and_fresh(&env, &root);
+    assert_eq!(cached, fresh);
+}
+
+#[test]
+fn parallel_writers_and_readers_agree_with_a_full_fold() {
+    let env = TestEnv::new();
+    let (root, _dir) = mission(&env, 8);
+    let mut children: Vec<_> = (1..=8)
+        .map(|i| {
+            env.spawn(
+                &root,
+                &[
+                    "agent",
+                    "tasks",
+                    "move-task",
+                    &format!("WP{i:02}"),
+                    "--to",
+                    "in_progress",
+                    "--agent",
+                    "a",
+                    "--mission",
+                    "m",
+                ],
+            )
+        })
+        .collect();
+    children.extend((0..8).map(|_| {
+        env.spawn(
+            &root,
+            &["agent", "tasks", "status", "--mission", "m", "--json"],
+        )
+    }));
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (cached, fresh) = board_cached_and_fresh(&env, &root);
+    assert_eq!(cached, fresh);
+    let lanes: Vec<_> = lanes_by_wp(&cached).into_iter().map(|r| r.1).collect();
+    assert_eq!(lanes, vec!["in_progress"; 8]);
+}

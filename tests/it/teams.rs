@@ -620,9 +620,15 @@ fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
     a.ok(&["merge", "--mission", "demo"]);
     a.git(&["push", "-q"]);
 
-    // B pulls the merge; its lane worktree and branch are left over.
+    // B pulls the merge; its lane worktree and branch are left over, and the
+    // mission branch its first lane made.
     b.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
     assert!(ws.exists());
+    let mission_branch = "kitty/mission-001-demo";
+    assert!(!b
+        .git(&["branch", "--list", mission_branch])
+        .trim()
+        .is_empty());
     let head = b.git(&["rev-parse", "HEAD"]);
     let meta = fs::read(b.mission().join("meta.json")).unwrap();
     let again = b.sk(&["merge", "--mission", "demo"]);
@@ -643,6 +649,11 @@ fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
     assert!(out.contains(&branch), "{out}");
     assert!(!ws.exists());
     assert!(b.git(&["branch", "--list", &branch]).trim().is_empty());
+    assert!(out.contains(mission_branch), "{out}");
+    assert!(b
+        .git(&["branch", "--list", mission_branch])
+        .trim()
+        .is_empty());
     assert!(
         b.git(&["ls-remote", "origin", &branch]).contains(&branch),
         "the remote branch stays unless asked"
@@ -710,4 +721,539 @@ fn after_a_double_claim_nobody_who_implemented_reviews() {
     fa.review("WP01", "carol-bot");
     fa.approve("WP01", "carol-bot");
     assert_eq!(a.board()["WP01"], "approved");
+}
+
+#[test]
+fn validate_flags_a_review_by_anyone_who_implemented_it_after_the_logs_merged() {
+    use crate::common::flow::Flow;
+    let (a, b) = two_clones_with(&[WpDef::planning("WP01", "Plan", "docs/**", &[])]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let fb = Flow::new(&b.env, &b.dir, "demo");
+    // alice-bot claims WP01 in her clone (not pushed yet).
+    fa.moved("WP01", "claimed", "alice-bot");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    // In bob's clone, which never saw that claim, bob-bot claims and hands
+    // in, and alice-bot reviews and approves: nothing there forbids it.
+    fb.moved("WP01", "claimed", "bob-bot");
+    fb.moved("WP01", "in_progress", "bob-bot");
+    fb.tick("T001");
+    fb.moved("WP01", "for_review", "bob-bot");
+    fb.review("WP01", "alice-bot");
+    fb.approve("WP01", "alice-bot");
+    b.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    b.git(&["push", "-q"]);
+    let validate = ["agent", "tasks", "validate-workflow", "--mission", "demo"];
+    let out = b.sk(&validate);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The logs meet in alice's clone: alice-bot claimed WP01 and reviewed it.
+    // (The WP file's driver settles its frontmatter for the later side.)
+    a.git(&["pull", "-q", "--no-rebase", "--no-edit"]);
+    a.assert_sound();
+    assert_eq!(a.board()["WP01"], "approved");
+    let out = a.sk(&validate);
+    let text = format!("{}{}", crate::common::stdout(&out), stderr(&out));
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("WP01 was reviewed by alice-bot, who also implemented it"),
+        "{text}"
+    );
+    // bob-bot, the latest claimant, is not the reviewer: the old check (latest
+    // claimant only) passed this log.
+    let out = a.sk(&[&validate[..], &["--json"]].concat());
+    assert!(!out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wp = &v["work_packages"][0];
+    assert_eq!(wp["valid"], false, "{v}");
+    assert!(wp["errors"].to_string().contains("implementers: "), "{v}");
+}
+
+#[test]
+fn the_first_lane_makes_the_mission_branch_where_the_lanes_start_and_merge_lands_them_there() {
+    use crate::common::flow::Flow;
+    let (a, _b) = two_clones_with(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+    ]);
+    let mission_branch = "kitty/mission-001-demo";
+    let lanes: Value =
+        serde_json::from_str(&fs::read_to_string(a.mission().join("lanes.json")).unwrap()).unwrap();
+    assert_eq!(lanes["mission_branch"], mission_branch);
+    assert_eq!(a.git(&["branch", "--list", mission_branch]), "");
+    let start = a.git(&["rev-parse", "main"]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let mut lanes = Vec::new();
+    for (wp, dir) in [("WP01", "one"), ("WP02", "two")] {
+        let imp = fa.implement(wp, "codex");
+        let ws = PathBuf::from(imp["workspace"].as_str().unwrap());
+        // Made with the first lane, at the commit that lane starts from; a
+        // later lane starts from main as it is then and leaves it alone.
+        assert_eq!(a.git(&["rev-parse", mission_branch]), start, "{wp}");
+        let main_now = a.git(&["rev-parse", "main"]);
+        assert_eq!(a.env.git(&ws, &["rev-parse", "HEAD"]), main_now, "{wp}");
+        fs::create_dir_all(ws.join(format!("src/{dir}"))).unwrap();
+        fs::write(ws.join(format!("src/{dir}/lib.rs")), "pub fn f() {}\n").unwrap();
+        a.env.git(&ws, &["add", "-A"]);
+        a.env.git(&ws, &["commit", "-qm", &format!("{wp} work")]);
+        lanes.push(imp["branch"].as_str().unwrap().to_string());
+        // main moves on; the mission branch does not follow it.
+        fs::write(a.dir.join("NOTES.md"), format!("after {wp}\n")).unwrap();
+        a.git(&["add", "NOTES.md"]);
+        a.git(&["commit", "-qm", &format!("notes after {wp}")]);
+    }
+    assert_eq!(a.git(&["rev-parse", mission_branch]), start);
+    // WP01's reviewer checks the hand-in out to run the tests.
+    fa.submit("WP01", "codex");
+    let v = fa.json(&[
+        "agent",
+        "action",
+        "review",
+        "WP01",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    let review_tree = PathBuf::from(v["checkout"]["path"].as_str().unwrap());
+    assert!(review_tree.join("src/one/lib.rs").is_file());
+    fa.approve("WP01", "claude");
+    fa.finish("WP02");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["accept", "--mission", "demo"]);
+    assert_eq!(
+        a.git(&["rev-parse", mission_branch]),
+        start,
+        "accept moves nothing"
+    );
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["merge", "--mission", "demo"]);
+    // merge lands the lanes on it, then it on main (as the Python tool does).
+    let landed = a.git(&["rev-parse", mission_branch]);
+    assert_ne!(landed, start);
+    a.git(&["merge-base", "--is-ancestor", landed.trim(), "main"]);
+    for f in ["src/one/lib.rs", "src/two/lib.rs"] {
+        a.git(&["cat-file", "-e", &format!("{}:{f}", landed.trim())]);
+    }
+    // `merge --clean-up` takes it away once main holds it.
+    let out = a.ok(&["merge", "--mission", "demo", "--clean-up"]);
+    assert!(out.contains(mission_branch), "{out}");
+    assert_eq!(a.git(&["branch", "--list", mission_branch]), "");
+    // And the reviewer's scratch checkout with it.
+    assert!(out.contains(".worktrees/001-demo-review-WP01"), "{out}");
+    assert!(!review_tree.exists());
+    assert!(!a.git(&["worktree", "list"]).contains("review-WP01"));
+}
+
+fn commit_in(env: &TestEnv, dir: &Path, file: &str, text: &str) {
+    let p = dir.join(file);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, text).unwrap();
+    env.git(dir, &["add", "-A"]);
+    env.git(dir, &["commit", "-qm", file]);
+}
+
+/// A WP a review sent back goes to its implementer first (`next` and the
+/// picker), the CLI board says "changes requested" until it is handed in
+/// again (the dashboard's card: dashboard::cards_name_implementer_and_reviewer_
+/// show_rejection_and_lanes_show_the_merge), and the second review shows the
+/// rework since the previous hand-in with the feedback it answers.
+#[test]
+fn rework_goes_back_to_its_implementer_and_the_second_review_starts_at_the_last_hand_in() {
+    use crate::common::flow::Flow;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+        WpDef::code("WP03", "Docs", "src/docs/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let v = f.implement("WP01", "codex");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/first.rs", "// first try\n");
+    f.submit("WP01", "codex");
+    f.review("WP01", "claude");
+    env.ok(
+        &root,
+        &move_task(
+            "WP01",
+            "planned",
+            &[
+                "--agent",
+                "claude",
+                "--review-feedback",
+                "Handle the empty input",
+            ],
+            &m.slug,
+        ),
+    );
+    // The CLI board says so, in both outputs.
+    let board = f.ok(&["agent", "tasks", "status"]);
+    assert!(
+        board.contains("changes requested by @claude: Handle the empty input"),
+        "{board}"
+    );
+    let v = f.json(&["agent", "tasks", "status"]);
+    let wp1 = &v["work_packages"][0];
+    assert_eq!(wp1["changes_requested"]["by"], "claude", "{v}");
+    assert_eq!(
+        wp1["changes_requested"]["feedback"],
+        "Handle the empty input"
+    );
+    assert_eq!(v["work_packages"][1]["changes_requested"], Value::Null);
+    // `next` gives codex its rework before new work, and others new work.
+    let n = f.next("codex", &[]);
+    assert_eq!(n["action"], "implement", "{n}");
+    assert_eq!(n["wp_id"], "WP01", "{n}");
+    assert!(
+        n["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sent back to codex by claude"),
+        "{n}"
+    );
+    let n = f.next("gemini", &[]);
+    assert_eq!(n["wp_id"], "WP02", "{n}");
+    // The picker (implement without an id) does the same.
+    let v = f.json(&["agent", "action", "implement", "--agent", "gemini"]);
+    assert_eq!(v["wp_id"], "WP02", "{v}");
+    // The rework, handed in again: the board no longer says changes requested.
+    let v = f.json(&["agent", "action", "implement", "--agent", "codex"]);
+    assert_eq!(v["wp_id"], "WP01", "{v}");
+    assert!(
+        v["prompt"]
+            .as_str()
+            .unwrap()
+            .contains("Handle the empty input"),
+        "the implement prompt carries the feedback"
+    );
+    let first_hand_in = env.git(&wt, &["rev-parse", "HEAD"]);
+    commit_in(&env, &wt, "src/core/empty.rs", "// empty input\n");
+    f.moved("WP01", "for_review", "codex");
+    let board = f.ok(&["agent", "tasks", "status"]);
+    assert!(!board.contains("changes requested"), "{board}");
+    // The second review: the rework since the last hand-in, and the feedback.
+    let r = f.review("WP01", "carol");
+    let prompt = r["prompt"].as_str().unwrap();
+    assert!(prompt.contains("CHANGES REQUESTED before"), "{prompt}");
+    assert!(prompt.contains("> Handle the empty input"), "{prompt}");
+    let prev = &first_hand_in.trim()[..12];
+    assert!(
+        prompt.contains(&format!("from the previous hand-in ({prev})")),
+        "{prompt}"
+    );
+    assert!(prompt.contains("src/core/empty.rs"), "{prompt}");
+    assert!(
+        !prompt.contains("+// first try"),
+        "the first hand-in's change is not in the rework diff: {prompt}"
+    );
+}
+
+/// `agent action review WP --checkout` gives the reviewer a runnable tree of
+/// exactly the hand-in commit (not the lane worktree, where the implementer
+/// carries on), in a scratch worktree under .worktrees/ whose path it prints.
+#[test]
+fn review_checkout_gives_the_reviewer_the_hand_in_in_a_tree_of_its_own() {
+    use crate::common::flow::Flow;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::planning("WP02", "Notes", "docs/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let v = f.implement("WP01", "codex");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/lib.rs", "// handed in\n");
+    f.submit("WP01", "codex");
+    let hand_in = env.git(&wt, &["rev-parse", "HEAD"]).trim().to_string();
+    // The implementer carries on in the lane worktree after the hand-in.
+    commit_in(&env, &wt, "src/core/later.rs", "// not handed in\n");
+    fs::write(wt.join("src/core/lib.rs"), "// uncommitted edit\n").unwrap();
+
+    // Without --checkout the prompt says how to get one.
+    let r = f.review("WP01", "claude");
+    assert_eq!(r["checkout"], Value::Null);
+    assert!(r["prompt"].as_str().unwrap().contains("--checkout"), "{r}");
+    let v = f.json(&[
+        "agent",
+        "action",
+        "review",
+        "WP01",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    let path = PathBuf::from(v["checkout"]["path"].as_str().unwrap());
+    assert_eq!(v["checkout"]["commit"], hand_in.as_str());
+    assert_eq!(
+        path,
+        fs::canonicalize(&root)
+            .unwrap()
+            .join(format!(".worktrees/{}-review-WP01", m.slug))
+    );
+    // Exactly the hand-in: detached at it, its files, nothing later.
+    assert_eq!(env.git(&path, &["rev-parse", "HEAD"]).trim(), hand_in);
+    assert_eq!(
+        fs::read_to_string(path.join("src/core/lib.rs")).unwrap(),
+        "// handed in\n"
+    );
+    assert!(!path.join("src/core/later.rs").exists());
+    assert_eq!(env.git(&path, &["status", "--porcelain"]), "");
+    let prompt = v["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains(&format!("is at {}", path.display())),
+        "{prompt}"
+    );
+    // The human output names it too; a second --checkout makes it afresh.
+    fs::write(path.join("build-output.txt"), "x").unwrap();
+    let out = f.ok(&[
+        "agent",
+        "action",
+        "review",
+        "WP01",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    assert!(out.contains(&format!("{}", path.display())), "{out}");
+    assert!(!path.join("build-output.txt").exists());
+    // No branch was left behind for it; the lane worktree is untouched.
+    assert_eq!(env.git(&root, &["branch", "--list", "kitty/scratch*"]), "");
+    assert_eq!(
+        fs::read_to_string(wt.join("src/core/lib.rs")).unwrap(),
+        "// uncommitted edit\n"
+    );
+    // A planning WP has no hand-in tree: refused, saying where to look.
+    f.implement("WP02", "codex");
+    f.submit("WP02", "codex");
+    let out = f.run(&[
+        "agent",
+        "action",
+        "review",
+        "WP02",
+        "--agent",
+        "claude",
+        "--checkout",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("WP02 is planning work"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        f.json(&["agent", "tasks", "status"])["work_packages"][1]["lane"],
+        "for_review",
+        "the review was not taken"
+    );
+}
+
+/// Two agents ask `next --claim` at the same moment (both decided WP01 and
+/// are held before their claim): one gets WP01, the other WP02, each taken
+/// for it under the status lock. The same for two reviewers.
+#[test]
+fn two_agents_asking_next_with_claim_at_once_never_get_the_same_wp() {
+    use crate::common::flow::Flow;
+    use crate::common::Pause;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let race = |agents: [&str; 2], role: &str| -> Vec<Value> {
+        let pauses = [
+            Pause::at("next-before-claim"),
+            Pause::at("next-before-claim"),
+        ];
+        let mut kids: Vec<_> = agents
+            .iter()
+            .zip(&pauses)
+            .map(|(a, p)| {
+                let (k, v) = p.var();
+                env.spawn_env(
+                    &root,
+                    &[
+                        "next",
+                        "--agent",
+                        a,
+                        "--mission",
+                        &m.slug,
+                        "--role",
+                        role,
+                        "--claim",
+                        "--json",
+                    ],
+                    &[(k, &v)],
+                )
+            })
+            .collect();
+        // Both decided before either claimed.
+        for (k, p) in kids.iter_mut().zip(&pauses) {
+            p.reached(k);
+        }
+        for p in &pauses {
+            p.go();
+        }
+        kids.into_iter()
+            .map(|k| {
+                let o = k.wait_with_output().unwrap();
+                assert!(o.status.success(), "{}", stderr(&o));
+                serde_json::from_slice(&o.stdout).unwrap()
+            })
+            .collect()
+    };
+    let got = race(["codex", "gemini"], "implement");
+    let mut wps: Vec<&str> = got.iter().map(|v| v["wp_id"].as_str().unwrap()).collect();
+    wps.sort();
+    assert_eq!(wps, ["WP01", "WP02"], "{got:?}");
+    let board = f.json(&["agent", "tasks", "status"]);
+    for (v, agent) in got.iter().zip(["codex", "gemini"]) {
+        let wp = v["wp_id"].as_str().unwrap();
+        let row = board["work_packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == wp)
+            .unwrap();
+        assert_eq!(row["lane"], "claimed", "{board}");
+        assert_eq!(row["implementer"], agent, "{board}");
+        // The agent goes on with the command it was given.
+        let cmd = v["command"].as_str().unwrap();
+        assert!(cmd.contains(&format!("implement {wp}")), "{cmd}");
+        let out = env.json(
+            &root,
+            &[
+                "agent",
+                "action",
+                "implement",
+                wp,
+                "--mission",
+                &m.slug,
+                "--agent",
+                agent,
+                "--json",
+            ],
+        );
+        let wt = PathBuf::from(out["workspace"].as_str().unwrap());
+        commit_in(
+            &env,
+            &wt,
+            &format!("src/{}/x.rs", if wp == "WP01" { "core" } else { "cli" }),
+            "//\n",
+        );
+        f.submit(wp, agent);
+    }
+    // Two reviewers at once: different reviews, and the workspace `next`
+    // names is the main checkout, never the implementer's lane worktree.
+    let got = race(["claude", "carol"], "review");
+    let mut wps: Vec<&str> = got.iter().map(|v| v["wp_id"].as_str().unwrap()).collect();
+    wps.sort();
+    assert_eq!(wps, ["WP01", "WP02"], "{got:?}");
+    for v in &got {
+        assert_eq!(v["action"], "review");
+        let ws = PathBuf::from(v["workspace_path"].as_str().unwrap());
+        assert_eq!(ws, root, "{v}");
+    }
+    let board = f.json(&["agent", "tasks", "status"]);
+    for w in board["work_packages"].as_array().unwrap() {
+        assert_eq!(w["lane"], "in_review", "{board}");
+    }
+}
+
+/// The project files `init` wrote or changed (`.kittify/`, `.gitignore`,
+/// `.gitattributes`) must be committed before the first lane: `next` warns
+/// before it hands out the first implement, `implement` refuses naming every
+/// one in its `git add`, and `record` commits `.kittify/` and `.gitattributes`
+/// (what a fresh clone needs for the drivers) with the mission's files.
+#[test]
+fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones_needs() {
+    let a = Machine::new("alice");
+    fs::create_dir_all(&a.dir).unwrap();
+    a.git(&["init", "-q"]);
+    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
+    fs::write(a.dir.join(".gitignore"), "/target/\n").unwrap();
+    a.git(&["add", "README.md", ".gitignore"]);
+    a.git(&["commit", "-qm", "initial"]);
+    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
+    let m = a.env.create_mission(&a.dir, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "One", "src/one/**", &[])],
+    );
+    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    a.git(&["add", "kitty-specs"]);
+    a.git(&["commit", "-qm", "plan mission demo"]);
+    let dirty = a.git(&["status", "--porcelain", "--untracked-files=all"]);
+    for f in [".gitignore", ".gitattributes", ".kittify/"] {
+        assert!(dirty.contains(f), "init wrote {f}: {dirty}");
+    }
+    // `next` hands out the first implement with a warning naming them all.
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert_eq!(v["action"], "implement", "{v}");
+    let warning = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("git add .kittify .gitignore .gitattributes kitty-specs/001-demo"),
+        "{v}"
+    );
+    let out = a.sk(&["next", "--agent", "codex", "--mission", "demo"]);
+    assert!(stderr(&out).contains(".gitignore"), "{}", stderr(&out));
+    // implement refuses with the same `git add`.
+    let out = a.sk(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        "demo",
+        "--agent",
+        "codex",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("git add .kittify .gitignore .gitattributes kitty-specs/001-demo"),
+        "{}",
+        stderr(&out)
+    );
+    // record takes .kittify/ and .gitattributes, not the user's .gitignore.
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    let files = a.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert!(files.lines().any(|l| l == ".gitattributes"), "{files}");
+    assert!(files.lines().any(|l| l.starts_with(".kittify/")), "{files}");
+    assert!(!files.lines().any(|l| l == ".gitignore"), "{files}");
+    assert_eq!(
+        a.git(&["status", "--porcelain", "--untracked-files=all"]),
+        " M .gitignore\n"
+    );
+    // With .gitignore committed too: no warning, and the lane is made.
+    a.git(&["commit", "-qam", "gitignore from init"]);
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert!(v.get("warnings").is_none(), "{v}");
+    a.ok(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        "demo",
+        "--agent",
+        "codex",
+    ]);
+    // Once a lane exists, `next` no longer checks.
+    fs::write(a.dir.join(".gitattributes"), "# changed\n").unwrap();
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert!(v.get("warnings").is_none(), "{v}");
 }

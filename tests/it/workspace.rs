@@ -1012,7 +1012,7 @@ fn delete_refuses_unmerged_lane_work_unless_forced() {
     assert_eq!(v["result"], "success");
     assert_eq!(
         v["removed_branches"],
-        serde_json::json!(["kitty/mission-001-demo-lane-a"])
+        serde_json::json!(["kitty/mission-001-demo-lane-a", "kitty/mission-001-demo"])
     );
     assert!(!m.dir.exists() && !wt.exists());
     assert!(branches(&env, &root)

@@ -33,6 +33,10 @@ pub enum ActionCommand {
         /// Agent doing the review
         #[arg(long)]
         agent: Option<String>,
+        /// Also check the hand-in commit out in a scratch worktree under
+        /// .worktrees/ (made afresh each time) and print its path: run the tests there
+        #[arg(long)]
+        checkout: bool,
     },
 }
 
@@ -48,19 +52,19 @@ impl ActionCommand {
 }
 
 pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
-    let (wp_id, mission, agent, review) = match cmd {
+    let (wp_id, mission, agent, review, checkout) = match cmd {
         ActionCommand::Implement {
             wp_id,
             mission,
             agent,
             ..
-        } => (wp_id, mission, agent, false),
+        } => (wp_id, mission, agent, false, false),
         ActionCommand::Review {
             wp_id,
             mission,
             agent,
-            ..
-        } => (wp_id, mission, agent, true),
+            checkout,
+        } => (wp_id, mission, agent, true, checkout),
     };
     let (project, m) = ctx.mission(mission.as_deref())?;
     ctx.warn_version_skew(project);
@@ -71,10 +75,14 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "agent".into()
         }
     });
-    let h = if review {
-        action::review(project, &m, wp_id.as_deref(), &agent)?
+    let (h, checkout) = if review {
+        let r = crate::ops::review::review(project, &m, wp_id.as_deref(), &agent, checkout)?;
+        (r.handoff, r.checkout)
     } else {
-        action::implement(project, &m, wp_id.as_deref(), &agent)?
+        (
+            action::implement(project, &m, wp_id.as_deref(), &agent)?,
+            None,
+        )
     };
     for n in &h.notes {
         ctx.warn(n);
@@ -106,6 +114,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "changed_files": h.scope.as_ref().map(|s| s.changed.clone()),
             "out_of_scope": h.scope.as_ref().map(|s| s.out_of_scope.clone()).unwrap_or_default(),
             "scope_allowed": h.scope.as_ref().map(|s| s.allowed.clone()).unwrap_or_default(),
+            "checkout": checkout,
         }));
     } else {
         ctx.say(format!(
@@ -117,6 +126,13 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             h.lane
         ));
         ctx.say(format!("Workspace: {}", h.workspace.path.display()));
+        if let Some(c) = &checkout {
+            ctx.say(format!(
+                "Checkout of the hand-in ({}): {}",
+                crate::git::short12(&c.commit),
+                c.path.display()
+            ));
+        }
         if let Some(sc) = h.scope.as_ref().filter(|s| !s.out_of_scope.is_empty()) {
             ctx.warn(format!(
                 "{} changed files outside what it owns: {}",

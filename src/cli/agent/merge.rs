@@ -16,7 +16,8 @@ Gates (each reported as PASS or FAIL with its reasons):
   lane_dependencies     a lane contains the latest commit of every lane it depends on
   artifacts             meta.json, spec.md, plan.md, tasks.md, tasks/WP*.md, lanes.json
   tasks_checkboxes      every checkbox in tasks.md is ticked
-  tests                 with --test CMD: CMD exits 0 in every lane worktree (run with sh -c)
+  tests                 with --test CMD: CMD exits 0 on all lanes merged onto the target
+                        (as merge would, in a scratch worktree under .worktrees/; sh -c)
 
 When every gate passes, meta.json records accepted_at, accepted_by and the lane
 tips that were accepted (accepted_lanes); `merge` lands exactly those tips. The
@@ -78,7 +79,8 @@ pub struct AcceptArgs {
     /// Mission: 079, 079-slug, slug or mission_id
     #[arg(long, alias = "feature")]
     pub mission: Option<String>,
-    /// Also run this shell command in every lane worktree; it must exit 0
+    /// Also run this shell command once on the mission as it will land (every lane
+    /// merged onto the target in a scratch worktree, removed afterwards); it must exit 0
     #[arg(long, value_name = "CMD")]
     pub test: Option<String>,
     /// Who accepts (recorded as accepted_by; default: git user.name)

@@ -6,7 +6,7 @@ use crate::ops::setup_plan;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::{branch_context, delete, merge, prereq, record, taskgraph};
+use super::{branch_context, delete, merge, prereq, record, sync_team, taskgraph};
 use crate::cli::compat;
 use crate::cli::Ctx;
 use crate::error::Result;
@@ -37,10 +37,12 @@ pub enum MissionCommand {
     Merge(merge::MergeArgs),
     /// Delete a mission directory, its lane worktrees and lane branches
     Delete(delete::DeleteArgs),
-    /// Commit the mission's own kitty-specs/<mission>/ files on the current branch (nothing else)
+    /// Commit the mission's kitty-specs/<mission>/ files, .kittify/ and .gitattributes on the current branch
     Record(record::RecordArgs),
     /// Drop conflict markers and duplicate events from the status log; rebuild status.json
     RepairStatus(record::RepairArgs),
+    /// Share the mission with teammates through git: record its files, pull with merge, push (refuses over a conflict)
+    SyncTeam(sync_team::SyncTeamArgs),
 }
 
 impl MissionCommand {
@@ -54,7 +56,10 @@ impl MissionCommand {
             | MissionCommand::RepairStatus(_)
             | MissionCommand::BackfillIdentity(_)
             | MissionCommand::SetupPlan(_) => Writes::state(),
-            MissionCommand::Merge(_) | MissionCommand::Record(_) => Writes::committer(),
+            MissionCommand::SyncTeam(a) if a.dry_run => None,
+            MissionCommand::Merge(_) | MissionCommand::Record(_) | MissionCommand::SyncTeam(_) => {
+                Writes::committer()
+            }
             MissionCommand::List {}
             | MissionCommand::CheckPrerequisites(_)
             | MissionCommand::BranchContext(_)
@@ -110,6 +115,7 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
         MissionCommand::Accept(a) => merge::run_accept(ctx, &a),
         MissionCommand::Record(a) => record::run_record(ctx, &a),
         MissionCommand::RepairStatus(a) => record::run_repair(ctx, &a),
+        MissionCommand::SyncTeam(a) => sync_team::run(ctx, &a),
         MissionCommand::Merge(a) => merge::run_merge(ctx, &a),
         MissionCommand::Delete(a) => delete::run(ctx, &a),
     }

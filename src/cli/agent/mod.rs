@@ -12,6 +12,7 @@ pub mod record;
 pub mod release;
 pub mod requirements;
 pub mod status;
+pub mod sync_team;
 pub mod taskgraph;
 pub mod tasks;
 pub mod tasks_status;

@@ -21,7 +21,8 @@ pub struct RecordArgs {
 }
 
 /// Commit everything under kitty-specs/<mission>/ that differs from the
-/// current branch, and nothing else.
+/// current branch, with `.kittify/` and `.gitattributes` (what a fresh clone
+/// needs), and nothing else.
 pub fn run_record(ctx: &Ctx, a: &RecordArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
     let message = a

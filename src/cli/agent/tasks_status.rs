@@ -207,17 +207,33 @@ fn row(w: &BoardWp) -> Vec<String> {
     let head = format!("  {:<5} {:<34}", w.id, truncate(&esc(&w.title), 34));
     let agent = truncate(&agent, BOARD_WIDTH - head.chars().count());
     let one = format!("{head} deps: {deps}{agent}");
-    if one.chars().count() <= BOARD_WIDTH {
-        return vec![one];
-    }
-    let mut lines = vec![format!("{head}{agent}").trim_end().to_string()];
-    let none = ["none".to_string()];
-    let items = if w.dependencies.is_empty() {
-        &none[..]
+    let mut lines = if one.chars().count() <= BOARD_WIDTH {
+        vec![one]
     } else {
-        &w.dependencies[..]
+        let mut lines = vec![format!("{head}{agent}").trim_end().to_string()];
+        let none = ["none".to_string()];
+        let items = if w.dependencies.is_empty() {
+            &none[..]
+        } else {
+            &w.dependencies[..]
+        };
+        lines.extend(wrap_list("        deps: ", items, BOARD_WIDTH));
+        lines
     };
-    lines.extend(wrap_list("        deps: ", items, BOARD_WIDTH));
+    // A WP a review sent back says so until its rework is handed in.
+    if let Some(c) = &w.changes_requested {
+        let first = c.feedback.lines().next().unwrap_or_default();
+        let line = if first.is_empty() {
+            format!("        changes requested by @{}", esc(&c.by))
+        } else {
+            format!(
+                "        changes requested by @{}: {}",
+                esc(&c.by),
+                esc(first)
+            )
+        };
+        lines.push(truncate(&line, BOARD_WIDTH));
+    }
     lines
 }
 
@@ -532,6 +548,7 @@ mod tests {
             agent: String::new(),
             implementer: String::new(),
             reviewer: String::new(),
+            changes_requested: None,
             dependencies: vec!["WP01".into()],
             execution_mode: String::new(),
             workspace_kind: String::new(),

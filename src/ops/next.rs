@@ -1,0 +1,120 @@
+//! `next [--claim]`: the next step for an agent and, with `--claim`, the work
+//! package it hands out taken for that agent at once, under the mission's
+//! status lock. Two agents asking at the same moment never get the same
+//! work package: the second one's claim finds it taken and `next` decides
+//! again for it.
+
+use crate::mission::Mission;
+use crate::next::{Decision, Role};
+use crate::project::Project;
+use crate::status::ops::{move_wp, MoveRequest};
+use crate::status::{Lane, StatusStore};
+
+/// How many times a claim that lost a race is decided again before `next`
+/// answers without claiming (each loss means another agent took a WP).
+const CLAIM_TRIES: usize = 16;
+
+/// Decide the next step for `agent`; with `claim`, take the work package a
+/// fresh implement (planned -> claimed) or review (for_review -> in_review)
+/// step hands out. Work the agent already holds is handed out as it is.
+pub fn next(
+    project: &Project,
+    mission: &Mission,
+    agent: Option<&str>,
+    result: Option<&str>,
+    role: Option<Role>,
+    claim: bool,
+) -> Result<Decision, crate::Error> {
+    let mut d = decide_claiming(project, mission, agent, result, role, claim)?;
+    if d.action == Some("implement") {
+        d.warnings.extend(before_first_lane(project, mission)?);
+    }
+    Ok(d)
+}
+
+/// Before the mission's first lane exists: what the lane would lack because
+/// it is not committed on the target (the project's `.kittify/`,
+/// `.gitignore`, `.gitattributes`, and the mission's files).
+fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>, crate::Error> {
+    if !project.is_git() {
+        return Ok(Vec::new());
+    }
+    let Some(lanes) = crate::lanes::LanesManifest::for_mission(mission)? else {
+        return Ok(Vec::new());
+    };
+    let repo = crate::merge::open_repo(project)?;
+    let any_lane = lanes
+        .lanes
+        .iter()
+        .any(|l| crate::git::branch_tip(&repo, &lanes.lane_branch(&l.lane_id)).is_some());
+    if any_lane {
+        return Ok(Vec::new());
+    }
+    let target = crate::lanes::target_branch(mission, Some(&lanes));
+    match crate::workspace::action::check_committed_before_lanes(project, mission, &target) {
+        Ok(note) => Ok(note.into_iter().collect()),
+        Err(e) => {
+            let e = crate::Error::from(e);
+            Ok(vec![match e.hint {
+                Some(h) => format!("{}; {h}", e.message),
+                None => e.message,
+            }])
+        }
+    }
+}
+
+fn decide_claiming(
+    project: &Project,
+    mission: &Mission,
+    agent: Option<&str>,
+    result: Option<&str>,
+    role: Option<Role>,
+    claim: bool,
+) -> Result<Decision, crate::Error> {
+    let store = StatusStore::for_mission(project, mission);
+    for _ in 0..CLAIM_TRIES {
+        let d = crate::next::decide(project, mission, agent, result, role)?;
+        let (true, Some(agent), Some(wp)) = (claim, agent, d.wp_id.clone()) else {
+            return Ok(d);
+        };
+        let (from, to) = match d.action {
+            Some("implement") => (Lane::Planned, "claimed"),
+            Some("review") => (Lane::ForReview, "in_review"),
+            _ => return Ok(d),
+        };
+        let (snap, _) = store.snapshot()?;
+        if snap.lane_of(&wp).unwrap_or(Lane::Planned) != from {
+            // Already the agent's (claimed, in progress, in review by it).
+            return Ok(d);
+        }
+        crate::env::pause_at(crate::env::PausePoint::NextBeforeClaim);
+        // Under the status lock the move finds the WP where it is now: one
+        // that another agent took meanwhile is refused or records nothing.
+        let moved = move_wp(
+            project,
+            mission,
+            &MoveRequest {
+                wp_id: wp.clone(),
+                to: to.into(),
+                agent: Some(agent.to_string()),
+                note: Some(format!("handed out by next to {agent}")),
+                ..Default::default()
+            },
+        );
+        if matches!(&moved, Ok(m) if !m.event_ids.is_empty()) {
+            return Ok(d);
+        }
+        let (snap, _) = store.snapshot()?;
+        let now = snap.work_packages.get(&wp);
+        if now.is_some_and(|s| s.actor == agent && s.lane.to_string() == to) {
+            return Ok(d);
+        }
+        // Refused while nobody took it (a guard): that is the answer.
+        if let Err(e) = moved {
+            if now.is_none_or(|s| s.lane == from) {
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(crate::next::decide(project, mission, agent, result, role)?)
+}

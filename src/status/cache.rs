@@ -1,0 +1,977 @@
+//! The incremental fold of `status.events.jsonl`: a reader folds only the
+//! events appended since the fold was last saved.
+//!
+//! The fold of a log prefix ([`FoldState`]: per WP its deciding event, force
+//! count and roles, plus the counts and warnings) is saved with a description
+//! of the prefix it covers ([`Cursor`]: byte length, line count, the file's
+//! device and inode, and a SHA-256 of sampled windows of the prefix: its
+//! head, its tail and six windows between). A reader checks the cursor
+//! against the file, folds the lines after it and uses the result; a log that
+//! was rewritten (a different inode, shorter, or different bytes in a sampled
+//! window: a merge, a repair, a reset) is folded again from the start.
+//!
+//! Why not in `status.json`: that file is tracked (implement commits it),
+//! written byte-for-byte as the Python 3.1.1 tool writes it (which rewrites it
+//! without keys it does not know, so every alternation of the two tools would
+//! show a diff), and has no room for the roles or the rollback flags a fold
+//! needs. The saved fold is a derived cache instead, kept where `git status`
+//! never sees it: `<git-common-dir>/spec-kitty/status-cache/` (one file per
+//! log, so the main checkout and each worktree keep their own), or
+//! `.kittify/runtime/status-cache/` in a project without git. It is never
+//! trusted over the log: a missing, unreadable or mismatched cache is a full
+//! fold.
+//!
+//! Deduplication by `event_id` (first occurrence wins) is what makes a fold
+//! depend on more than a prefix: a new event could repeat any old id. The
+//! fold keeps the greatest id it has seen; a new event whose id is greater
+//! cannot repeat an earlier one (event ids are ULIDs, and this tool's writers
+//! make each new id greater than every id in the log, see
+//! [`next_event_id`]). An event whose id is not greater is a "suspect": an
+//! incremental fold then gives up and folds the whole log, in two streaming
+//! passes when needed (the first finds the suspect ids, the second
+//! deduplicates exactly those), so memory grows with the number of
+//! out-of-order ids, not with the log.
+//!
+//! A full fold streams the file in chunks of [`CHUNK`] bytes (each chunk's
+//! lines parsed on every core): memory stays bounded whatever the log's size.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{EventFields, FoldEvent, Lane, LANES};
+use super::reduce::{Snapshot, WpState};
+use super::store::{count_newlines, parse_event_pieces, LogWarning, Roles};
+
+/// Bytes read per step of a streaming fold.
+pub const CHUNK: usize = 8 << 20;
+pub use super::store::MAX_EVENT_LINE;
+/// Bytes hashed per sampled window of the prefix.
+const WINDOW: u64 = 4096;
+/// Version of the cache file's layout: another one is ignored (a full fold).
+const CACHE_VERSION: u32 = 1;
+
+/// The deciding event of one WP, owned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct WpFold {
+    at: String,
+    rollback: bool,
+    event_id: String,
+    actor: String,
+    lane: Option<Lane>,
+    force_count: u64,
+}
+
+/// Roles of one WP: the actors of its latest claim and latest review claim,
+/// in file order (duplicates included, as [`super::work::claimant`] reads them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct RoleFold {
+    implementer: Option<String>,
+    reviewer: Option<String>,
+}
+
+/// A log prefix folded: everything [`super::reduce`] computes, the roles, and
+/// the warnings of its unreadable lines.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FoldState {
+    event_count: usize,
+    /// `(at, event_id, mission_slug)` of the first event in `(at, event_id)` order.
+    first: Option<(String, String, String)>,
+    /// `(at, event_id)` of the last event in that order.
+    last: Option<(String, String)>,
+    /// The greatest event id folded (deduplication, see the module docs).
+    max_id: Option<String>,
+    wps: BTreeMap<String, WpFold>,
+    /// Every WP named by a readable line, with its roles.
+    roles: BTreeMap<String, RoleFold>,
+    /// `(line, message)` of every unreadable line.
+    warnings: Vec<(usize, String)>,
+}
+
+/// How a fold deduplicates event ids (see the module docs); handed to
+/// [`Fold::add`], which passes it on to [`FoldState::add`].
+pub enum Dedupe<'s> {
+    /// Ids greater than every id so far are new; others are suspects.
+    Monotonic { suspects: HashSet<String> },
+    /// Only the known suspect ids can repeat: they are tracked exactly.
+    Known {
+        suspects: &'s HashSet<String>,
+        seen: HashSet<String>,
+    },
+}
+
+impl Dedupe<'_> {
+    /// The suspect ids a monotonic pass collected.
+    fn into_suspects(self) -> HashSet<String> {
+        match self {
+            Dedupe::Monotonic { suspects } => suspects,
+            Dedupe::Known { .. } => HashSet::new(),
+        }
+    }
+}
+
+fn is_rollback(e: &impl EventFields) -> bool {
+    e.lane_before() == Lane::ForReview && e.lane_after() == Lane::InProgress && e.has_review_ref()
+}
+
+fn set(slot: &mut String, v: &str) {
+    slot.clear();
+    slot.push_str(v);
+}
+
+impl FoldState {
+    /// Fold one readable event, in file order. Returns false when it is a
+    /// suspect under [`Dedupe::Monotonic`] (it is then not folded).
+    pub fn add(&mut self, e: &FoldEvent<'_>, dedupe: &mut Dedupe<'_>) -> bool {
+        // Owned strings are made only for a WP seen for the first time; the
+        // others are overwritten in place (no allocation per event).
+        let roles = match self.roles.get_mut(e.wp_id()) {
+            Some(r) => r,
+            None => self.roles.entry(e.wp_id().to_string()).or_default(),
+        };
+        let slot = if e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned)
+        {
+            Some(&mut roles.implementer)
+        } else if e.to_lane == Lane::InReview {
+            Some(&mut roles.reviewer)
+        } else {
+            None
+        };
+        if let Some(slot) = slot {
+            match slot {
+                Some(actor) => set(actor, e.actor()),
+                None => *slot = Some(e.actor().to_string()),
+            }
+        }
+        let id = e.event_id();
+        let above_max = self.max_id.as_deref().is_none_or(|m| id > m);
+        match dedupe {
+            Dedupe::Monotonic { suspects } => {
+                if !above_max {
+                    suspects.insert(id.to_string());
+                    return false;
+                }
+            }
+            Dedupe::Known { suspects, seen } => {
+                if suspects.contains(id) && !seen.insert(id.to_string()) {
+                    return true;
+                }
+            }
+        }
+        if above_max {
+            match &mut self.max_id {
+                Some(max) => set(max, id),
+                None => self.max_id = Some(id.to_string()),
+            }
+        }
+        self.event_count += 1;
+        let key = (e.at(), id);
+        if self
+            .first
+            .as_ref()
+            .is_none_or(|(a, i, _)| key < (a.as_str(), i.as_str()))
+        {
+            self.first = Some((key.0.into(), id.into(), e.mission_slug().into()));
+        }
+        match &mut self.last {
+            Some((a, i)) if key <= (a.as_str(), i.as_str()) => {}
+            Some((a, i)) => {
+                set(a, key.0);
+                set(i, id);
+            }
+            None => self.last = Some((key.0.into(), id.into())),
+        }
+        let rollback = is_rollback(e);
+        let wp = match self.wps.get_mut(e.wp_id()) {
+            Some(wp) => wp,
+            None => self.wps.entry(e.wp_id().to_string()).or_default(),
+        };
+        wp.force_count += u64::from(e.force());
+        // The greatest `(at, is a rollback, event_id)` decides (see reduce.rs).
+        if wp.lane.is_none()
+            || (e.at(), rollback, id) > (wp.at.as_str(), wp.rollback, wp.event_id.as_str())
+        {
+            set(&mut wp.at, e.at());
+            wp.rollback = rollback;
+            set(&mut wp.event_id, id);
+            set(&mut wp.actor, e.actor());
+            wp.lane = Some(e.to_lane);
+        }
+        true
+    }
+
+    /// The snapshot of the folded events.
+    pub fn snapshot(&self) -> Snapshot {
+        let work_packages: BTreeMap<String, WpState> = self
+            .wps
+            .iter()
+            .map(|(id, w)| {
+                let state = WpState {
+                    actor: w.actor.clone(),
+                    force_count: w.force_count,
+                    lane: w.lane.unwrap_or(Lane::Planned),
+                    last_event_id: w.event_id.clone(),
+                    last_transition_at: w.at.clone(),
+                };
+                (id.clone(), state)
+            })
+            .collect();
+        let mut summary: BTreeMap<&'static str, usize> =
+            LANES.iter().map(|l| (l.as_str(), 0)).collect();
+        for state in work_packages.values() {
+            *summary.entry(state.lane.as_str()).or_default() += 1;
+        }
+        Snapshot {
+            event_count: self.event_count,
+            last_event_id: self.last.as_ref().map(|(_, i)| i.clone()),
+            materialized_at: self
+                .last
+                .as_ref()
+                .map(|(a, _)| a.clone())
+                .unwrap_or_default(),
+            mission_slug: self
+                .first
+                .as_ref()
+                .map(|(_, _, s)| s.clone())
+                .unwrap_or_default(),
+            summary,
+            work_packages,
+        }
+    }
+
+    /// Who implemented and who reviewed each WP that has either.
+    pub fn roles(&self) -> BTreeMap<String, Roles> {
+        self.roles
+            .iter()
+            .filter(|(_, r)| r.implementer.is_some() || r.reviewer.is_some())
+            .map(|(id, r)| {
+                let roles = Roles {
+                    implementer: r.implementer.clone(),
+                    reviewer: r.reviewer.clone(),
+                };
+                (id.clone(), roles)
+            })
+            .collect()
+    }
+
+    /// Whether any readable line names `wp_id` (duplicates included).
+    pub fn names_wp(&self, wp_id: &str) -> bool {
+        self.roles.contains_key(wp_id)
+    }
+
+    /// The WP ids named by readable lines.
+    pub fn wp_ids(&self) -> impl Iterator<Item = &str> {
+        self.roles.keys().map(String::as_str)
+    }
+
+    /// The greatest event id in the log, if any.
+    pub fn max_event_id(&self) -> Option<&str> {
+        self.max_id.as_deref()
+    }
+
+    /// The unreadable lines, numbered from 1 in the whole log.
+    pub fn warnings(&self, path: &Path) -> Vec<LogWarning> {
+        self.warnings
+            .iter()
+            .map(|(line, message)| LogWarning {
+                path: path.to_path_buf(),
+                line: *line,
+                message: message.clone(),
+            })
+            .collect()
+    }
+}
+
+/// A fold of the log that can be saved and continued: [`FoldState`], or a
+/// surface's own fold built around one (the dashboard's history).
+pub trait Fold: Clone + Default {
+    /// What one line is read as.
+    type Event<'a>: serde::Deserialize<'a> + Send;
+    /// Fold one readable event, in file order (see [`FoldState::add`]).
+    fn add(&mut self, e: &Self::Event<'_>, dedupe: &mut Dedupe<'_>) -> bool;
+    /// The core fold inside (where unreadable lines are recorded).
+    fn core(&mut self) -> &mut FoldState;
+}
+
+impl Fold for FoldState {
+    type Event<'a> = FoldEvent<'a>;
+    fn add(&mut self, e: &FoldEvent<'_>, dedupe: &mut Dedupe<'_>) -> bool {
+        FoldState::add(self, e, dedupe)
+    }
+    fn core(&mut self) -> &mut FoldState {
+        self
+    }
+}
+
+/// Parse and fold complete lines (numbered from `lines_before + 1`). Returns
+/// false when a suspect was met under `Monotonic` (the rest is still parsed,
+/// so every suspect id is collected).
+fn add_lines<F: Fold>(
+    fold: &mut F,
+    path: &Path,
+    bytes: &[u8],
+    lines_before: usize,
+    dedupe: &mut Dedupe<'_>,
+) -> bool {
+    let (pieces, warnings) = parse_event_pieces::<F::Event<'_>>(path, bytes);
+    let mut clean = true;
+    for e in pieces.iter().flatten() {
+        clean &= fold.add(e, dedupe);
+    }
+    fold.core().warnings.extend(
+        warnings
+            .into_iter()
+            .map(|w| (w.line + lines_before, w.message)),
+    );
+    clean
+}
+
+/// A new event id for an append to a log whose greatest id is `max`: a fresh
+/// ULID, or the successor of `max` when the clock gives one that is not
+/// greater (two events in one millisecond, a clock set back), so the
+/// incremental fold never meets one of its own events as a suspect.
+pub fn next_event_id(max: Option<&str>) -> String {
+    let fresh = crate::ids::fresh_ulid();
+    let Some(max) = max.and_then(|m| ulid::Ulid::from_string(m).ok()) else {
+        return fresh.to_string();
+    };
+    if fresh > max {
+        return fresh.to_string();
+    }
+    max.increment().unwrap_or(fresh).to_string()
+}
+
+/// The prefix of the log a [`FoldState`] describes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Bytes folded: always just after a newline.
+    len: u64,
+    /// Lines folded (newlines in the prefix).
+    lines: usize,
+    dev: u64,
+    ino: u64,
+    /// The file's size and modification time (ns) when it was folded: the
+    /// same size with another time is an in-place rewrite.
+    size: u64,
+    mtime_ns: u64,
+    /// SHA-256 (hex) of the sampled windows of the prefix.
+    check: String,
+}
+
+fn mtime_ns(md: &fs::Metadata) -> u64 {
+    md.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+#[cfg(unix)]
+fn identity(md: &fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (md.dev(), md.ino())
+}
+
+#[cfg(not(unix))]
+fn identity(_md: &fs::Metadata) -> (u64, u64) {
+    (0, 0)
+}
+
+/// Read `buf.len()` bytes at `offset` (fewer at the end of the file).
+fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let mut filled = 0;
+        while filled < buf.len() {
+            match file.read_at(&mut buf[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut filled = 0;
+        while filled < buf.len() {
+            match f.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
+}
+
+/// SHA-256 of the sampled windows of `file`'s first `len` bytes: the head,
+/// the tail and six windows evenly between (they overlap on a short log).
+fn prefix_check(file: &File, len: u64) -> std::io::Result<String> {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(&len.to_le_bytes());
+    let mut buf = vec![0u8; WINDOW as usize];
+    let mut starts: Vec<u64> = (0..8u64)
+        .map(|k| (len.saturating_sub(WINDOW)) * k / 7)
+        .collect();
+    starts.dedup();
+    for start in starts {
+        let want = WINDOW.min(len - start) as usize;
+        let got = read_at(file, start, &mut buf[..want])?;
+        ctx.update(&buf[..got]);
+    }
+    Ok(ctx
+        .finish()
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Where a streaming pass ended.
+struct ScanEnd {
+    /// Just after the last complete line.
+    len: u64,
+    /// Newlines up to there.
+    lines: usize,
+    /// The bytes after the last newline (a torn or unterminated last line),
+    /// unless it was too long to keep.
+    fragment: Vec<u8>,
+    /// Line numbers of lines over [`MAX_EVENT_LINE`] never held whole, skipped.
+    too_long: Vec<usize>,
+}
+
+/// Stream `file` from `start` (just after a newline, `lines` newlines before
+/// it), handing complete lines to `each` a chunk at a time with the number
+/// of lines before the chunk. Memory: one chunk plus one line.
+fn scan(
+    file: &File,
+    start: u64,
+    lines: usize,
+    mut each: impl FnMut(&[u8], usize),
+) -> std::io::Result<ScanEnd> {
+    let mut end = ScanEnd {
+        len: start,
+        lines,
+        fragment: Vec::new(),
+        too_long: Vec::new(),
+    };
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pos = start;
+    let size = file.metadata().map_or(0, |m| m.len());
+    // Inside a line too long to keep: drop bytes up to its newline.
+    let mut skipping = false;
+    loop {
+        let have = buf.len();
+        // What is left by the size taken at the start (a short tail is one
+        // small read), at least 64 KiB (the file may have grown), at most a chunk.
+        let want = usize::try_from(size.saturating_sub(pos))
+            .unwrap_or(CHUNK)
+            .clamp(64 << 10, CHUNK);
+        buf.resize(have + want, 0);
+        let got = read_at(file, pos, &mut buf[have..])?;
+        buf.truncate(have + got);
+        pos += got as u64;
+        if got == 0 {
+            break;
+        }
+        let Some(last_nl) = memchr::memrchr(b'\n', &buf[have..]).map(|i| have + i) else {
+            if buf.len() > MAX_EVENT_LINE {
+                if !skipping {
+                    end.too_long.push(end.lines + 1);
+                }
+                skipping = true;
+                end.len += buf.len() as u64;
+                buf.clear();
+            }
+            continue;
+        };
+        let mut from = 0;
+        if skipping {
+            // The long line ends at the first newline.
+            from = memchr::memchr(b'\n', &buf).map_or(last_nl, |nl| nl) + 1;
+            end.lines += 1;
+            skipping = false;
+        }
+        let complete = &buf[from..=last_nl];
+        each(complete, end.lines);
+        end.lines += count_newlines(complete);
+        end.len += (last_nl + 1) as u64;
+        buf.drain(..=last_nl);
+    }
+    if skipping {
+        end.len += buf.len() as u64;
+    } else {
+        end.fragment = buf;
+    }
+    Ok(end)
+}
+
+/// The log folded: the complete lines (what a cache saves) and, when the
+/// log ends in a line without a newline, the fold including it.
+#[derive(Debug, Clone)]
+pub struct Folded<F = FoldState> {
+    pub state: F,
+    pub cursor: Option<Cursor>,
+    with_fragment: Option<F>,
+    /// Whether the fold started over from the first line.
+    pub rebuilt: bool,
+    /// Whether `state` covers more of the log than the fold it started from.
+    pub advanced: bool,
+}
+
+impl<F: Fold> Folded<F> {
+    /// The fold of every line of the log.
+    pub fn current(&self) -> &F {
+        self.with_fragment.as_ref().unwrap_or(&self.state)
+    }
+
+    /// The fold of every line, owned.
+    pub fn into_current(self) -> F {
+        self.with_fragment.unwrap_or(self.state)
+    }
+
+    /// The fold of an empty or missing log.
+    pub fn empty() -> Folded<F> {
+        Folded {
+            state: F::default(),
+            cursor: None,
+            with_fragment: None,
+            rebuilt: true,
+            advanced: false,
+        }
+    }
+}
+
+/// One pass from `start` (a cursor or the beginning) under `dedupe`; false
+/// when `Monotonic` met a suspect.
+fn pass<F: Fold>(
+    file: &File,
+    path: &Path,
+    state: &mut F,
+    start: (u64, usize),
+    dedupe: &mut Dedupe<'_>,
+) -> std::io::Result<(bool, ScanEnd, Option<F>)> {
+    let mut clean = true;
+    let end = scan(file, start.0, start.1, |bytes, before| {
+        clean &= add_lines(state, path, bytes, before, dedupe);
+    })?;
+    let core = state.core();
+    for &line in &end.too_long {
+        core.warnings.push((line, super::store::too_long_message()));
+    }
+    core.warnings.sort_by_key(|w| w.0);
+    let mut with_fragment = None;
+    if !end.fragment.is_empty() {
+        let mut whole = state.clone();
+        clean &= add_lines(&mut whole, path, &end.fragment, end.lines, dedupe);
+        whole.core().warnings.sort_by_key(|w| w.0);
+        with_fragment = Some(whole);
+    }
+    Ok((clean, end, with_fragment))
+}
+
+/// Fold the log at `path`, starting from `from` (a saved fold and its cursor)
+/// when it still describes a prefix of the file, else from the first line.
+pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Result<Folded<F>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Folded::empty()),
+        Err(e) => return Err(e),
+    };
+    let md = file.metadata()?;
+    let (dev, ino) = identity(&md);
+    let cursor_at = |len: u64, lines: usize| -> std::io::Result<Cursor> {
+        Ok(Cursor {
+            len,
+            lines,
+            dev,
+            ino,
+            size: md.len(),
+            mtime_ns: mtime_ns(&md),
+            check: prefix_check(&file, len)?,
+        })
+    };
+    if let Some((mut state, cursor)) = from {
+        let same = cursor.dev == dev
+            && cursor.ino == ino
+            && cursor.len <= md.len()
+            && (md.len() != cursor.size || mtime_ns(&md) == cursor.mtime_ns)
+            && prefix_check(&file, cursor.len)? == cursor.check;
+        if same {
+            let mut dedupe = Dedupe::Monotonic {
+                suspects: HashSet::new(),
+            };
+            let (clean, end, with_fragment) = pass(
+                &file,
+                path,
+                &mut state,
+                (cursor.len, cursor.lines),
+                &mut dedupe,
+            )?;
+            if clean {
+                let advanced = end.len != cursor.len;
+                let cursor = if advanced {
+                    cursor_at(end.len, end.lines)?
+                } else {
+                    cursor
+                };
+                return Ok(Folded {
+                    state,
+                    cursor: Some(cursor),
+                    with_fragment,
+                    rebuilt: false,
+                    advanced,
+                });
+            }
+        }
+    }
+    let mut state = F::default();
+    let mut dedupe = Dedupe::Monotonic {
+        suspects: HashSet::new(),
+    };
+    let (clean, mut end, mut with_fragment) = pass(&file, path, &mut state, (0, 0), &mut dedupe)?;
+    if !clean {
+        let suspects = dedupe.into_suspects();
+        state = F::default();
+        let mut known = Dedupe::Known {
+            suspects: &suspects,
+            seen: HashSet::new(),
+        };
+        (_, end, with_fragment) = pass(&file, path, &mut state, (0, 0), &mut known)?;
+    }
+    Ok(Folded {
+        state,
+        cursor: Some(cursor_at(end.len, end.lines)?),
+        with_fragment,
+        rebuilt: true,
+        advanced: true,
+    })
+}
+
+/// Fold a log held in memory (the union of an unmerged log's stages): the
+/// same fold as [`fold_log`], nothing saved.
+pub fn fold_text<F: Fold>(path: &Path, bytes: &[u8]) -> Folded<F> {
+    let mut state = F::default();
+    let mut dedupe = Dedupe::Monotonic {
+        suspects: HashSet::new(),
+    };
+    if !add_lines(&mut state, path, bytes, 0, &mut dedupe) {
+        let suspects = dedupe.into_suspects();
+        state = F::default();
+        let mut known = Dedupe::Known {
+            suspects: &suspects,
+            seen: HashSet::new(),
+        };
+        add_lines(&mut state, path, bytes, 0, &mut known);
+    }
+    Folded {
+        state,
+        cursor: None,
+        with_fragment: None,
+        rebuilt: true,
+        advanced: false,
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    log: Cursor,
+    fold: FoldState,
+}
+
+/// The saved fold of `log` at `cache`, if it is readable and of this version.
+pub fn load(cache: &Path) -> Option<(FoldState, Cursor)> {
+    let text = crate::fsutil::read_capped(cache, crate::bounds::MAX_TEXT_BYTES)
+        .ok()
+        .flatten()?;
+    let file: CacheFile = crate::bounds::json(&text).ok()?;
+    (file.version == CACHE_VERSION).then_some((file.fold, file.log))
+}
+
+/// Save a fold (atomically; a failure only means the next reader folds more).
+pub fn save(
+    cache: &Path,
+    state: &FoldState,
+    cursor: &Cursor,
+) -> Result<(), crate::fsutil::FsError> {
+    #[derive(Serialize)]
+    struct Borrowed<'a> {
+        version: u32,
+        log: &'a Cursor,
+        fold: &'a FoldState,
+    }
+    let text = serde_json::to_vec(&Borrowed {
+        version: CACHE_VERSION,
+        log: cursor,
+        fold: state,
+    })
+    .unwrap_or_default();
+    if let Some(dir) = cache.parent() {
+        crate::fsutil::create_dir_all(dir)?;
+    }
+    crate::fsutil::atomic_write(cache, &text)
+}
+
+/// Where the saved fold of the log at `events_path` lives (see the module
+/// docs): under `base`, named by the mission and a hash of the log's path.
+pub fn cache_path(base: &Path, slug: &str, events_path: &Path) -> PathBuf {
+    let real = fs::canonicalize(events_path.parent().unwrap_or(events_path))
+        .unwrap_or_else(|_| events_path.to_path_buf());
+    let digest = ring::digest::digest(&ring::digest::SHA256, real.to_string_lossy().as_bytes());
+    let tag: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    base.join(format!("{slug}-{tag}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_ids_grow_past_the_greatest() {
+        let ulid = crate::ids::new_ulid();
+        assert!(next_event_id(Some(&ulid)).as_str() > ulid.as_str());
+        let far = "7ZZZZZZZZZZZZZZZZZZZZZZZZY";
+        let id = next_event_id(Some(far));
+        assert_eq!(id, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+        let old = "01AAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(next_event_id(Some(old)).as_str() > old);
+        assert!(crate::mission::is_ulid(&next_event_id(None)));
+        assert!(crate::mission::is_ulid(&next_event_id(Some("E7"))));
+    }
+
+    use super::super::reduce::reduce;
+    use super::super::store::parse_log;
+    use std::io::Write;
+
+    /// What every reader computed before the incremental fold: the whole log
+    /// parsed as owned events, reduced, and the roles walked in file order.
+    fn full(path: &Path) -> (Snapshot, Vec<LogWarning>, BTreeMap<String, Roles>) {
+        let bytes = fs::read(path).unwrap_or_default();
+        let log = parse_log(path, &bytes);
+        let mut roles: BTreeMap<String, Roles> = BTreeMap::new();
+        for e in &log.events {
+            let claim = e.to_lane == Lane::Claimed
+                || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned);
+            if claim || e.to_lane == Lane::InReview {
+                let r = roles.entry(e.wp_id.clone()).or_default();
+                if claim {
+                    r.implementer = Some(e.actor.clone());
+                } else {
+                    r.reviewer = Some(e.actor.clone());
+                }
+            }
+        }
+        (reduce(&log.events), log.warnings, roles)
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n.max(1)
+        }
+    }
+
+    fn line(rng: &mut Rng, id: &str) -> String {
+        let lanes = LANES;
+        let from = lanes[rng.below(9) as usize];
+        let to = lanes[rng.below(9) as usize];
+        let review = if rng.below(3) == 0 { "\"r\"" } else { "null" };
+        format!(
+            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:0{}\", \"event_id\": \"{id}\", \"force\": {}, \"from_lane\": \"{}\", \"mission_slug\": \"00{}-x\", \"review_ref\": {review}, \"to_lane\": \"{}\", \"wp_id\": \"WP0{}\"}}",
+            rng.below(3),
+            rng.below(5),
+            rng.below(2) == 0,
+            if rng.below(3) == 0 { Lane::ForReview } else { from },
+            rng.below(2),
+            if rng.below(3) == 0 { Lane::InProgress } else { to },
+            rng.below(4),
+        )
+    }
+
+    /// Tail folding equals a full fold over random histories: appends (fresh,
+    /// repeated and out-of-order ids, unreadable and torn lines, lines glued
+    /// to a torn one), truncations, rewrites in place and by rename, and
+    /// readers continuing from stale saved folds (a concurrent writer's
+    /// reader that saved an older prefix).
+    #[test]
+    fn tail_folding_equals_a_full_fold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut incremental, mut rebuilt) = (0, 0);
+        for round in 0..60 {
+            let _ = fs::remove_file(&path);
+            let mut ids: Vec<String> = Vec::new();
+            let mut next = 0u64;
+            let mut saved: Vec<(FoldState, Cursor)> = Vec::new();
+            for _ in 0..40 {
+                let op = rng.below(20);
+                match op {
+                    // Append a few events (sometimes torn, sometimes odd ids).
+                    0..=11 => {
+                        let mut text = String::new();
+                        for _ in 0..=rng.below(4) {
+                            let id = match rng.below(40) {
+                                0 if !ids.is_empty() => {
+                                    ids[rng.below(ids.len() as u64) as usize].clone()
+                                }
+                                1 => format!("01K{:023}", rng.below(1000)),
+                                _ => {
+                                    next += 1 + rng.below(3);
+                                    format!("01M{round:03}{next:020}")
+                                }
+                            };
+                            ids.push(id.clone());
+                            text.push_str(&line(&mut rng, &id));
+                            text.push('\n');
+                        }
+                        match rng.below(8) {
+                            0 => text.push_str("{\"torn\": "),
+                            1 => text.push_str("not json\n"),
+                            2 => text.push_str("\n  \r\n"),
+                            _ => {}
+                        }
+                        let mut f = fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(&path)
+                            .unwrap();
+                        f.write_all(text.as_bytes()).unwrap();
+                    }
+                    // Truncate in place.
+                    12 | 13 => {
+                        if let Ok(md) = fs::metadata(&path) {
+                            let f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+                            f.set_len(rng.below(md.len() + 1)).unwrap();
+                        }
+                    }
+                    // Rewrite by rename: the lines shuffled (a merge).
+                    14 | 15 => {
+                        let text = fs::read_to_string(&path).unwrap_or_default();
+                        let mut lines: Vec<&str> = text.lines().collect();
+                        for i in (1..lines.len()).rev() {
+                            lines.swap(i, rng.below(i as u64 + 1) as usize);
+                        }
+                        let tmp = dir.path().join("tmp");
+                        fs::write(&tmp, lines.join("\n") + "\n").unwrap();
+                        fs::rename(&tmp, &path).unwrap();
+                    }
+                    // Rewrite in place, the same length: one lane changed.
+                    16 if path.exists() => {
+                        let text = fs::read_to_string(&path).unwrap_or_default();
+                        let swapped = if text.contains("\"claimed\"") {
+                            text.replacen("\"claimed\"", "\"planned\"", 1)
+                        } else {
+                            text.replacen("\"planned\"", "\"claimed\"", 1)
+                        };
+                        let mut f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+                        f.write_all(swapped.as_bytes()).unwrap();
+                    }
+                    _ => {}
+                }
+                // Mostly the latest saved fold; sometimes none, sometimes an
+                // older one (a slow reader saved it after others moved on).
+                let from = match rng.below(10) {
+                    _ if saved.is_empty() => None,
+                    0 => None,
+                    1..=3 => Some(saved[rng.below(saved.len() as u64) as usize].clone()),
+                    _ => saved.last().cloned(),
+                };
+                let folded = fold_log(&path, from.clone()).unwrap();
+                if from.is_some() && !folded.rebuilt {
+                    incremental += 1;
+                } else {
+                    rebuilt += 1;
+                }
+                let fold = folded.current();
+                let (snap, warnings, roles) = full(&path);
+                assert_eq!(fold.snapshot(), snap, "round {round}");
+                assert_eq!(fold.warnings(&path), warnings, "round {round}");
+                assert_eq!(fold.roles(), roles, "round {round}");
+                if let Some(c) = folded.cursor.clone() {
+                    saved.push((folded.state.clone(), c));
+                }
+            }
+        }
+        // Both paths ran, many times.
+        assert!(
+            incremental > 500 && rebuilt > 300,
+            "{incremental} {rebuilt}"
+        );
+    }
+
+    #[test]
+    fn a_rewritten_log_is_folded_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(7);
+        let lines: Vec<String> = (0..200)
+            .map(|i| line(&mut rng, &format!("01M{i:023}")))
+            .collect();
+        fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let first = fold_log::<FoldState>(&path, None).unwrap();
+        let saved = (first.state.clone(), first.cursor.clone().unwrap());
+        // Nothing changed: nothing is read again, nothing rebuilt.
+        let again = fold_log(&path, Some(saved.clone())).unwrap();
+        assert!(!again.rebuilt && !again.advanced);
+        // Shorter (a repair dropped a line): rebuilt.
+        fs::write(&path, lines[1..].join("\n") + "\n").unwrap();
+        let short = fold_log(&path, Some(saved.clone())).unwrap();
+        assert!(short.rebuilt);
+        assert_eq!(short.current().snapshot(), full(&path).0);
+        // Longer, the old bytes changed in place (same inode): rebuilt.
+        let mut changed = lines.clone();
+        changed.swap(0, 1);
+        changed.push(line(&mut rng, "01M99999999999999999999999"));
+        let mut f = fs::OpenOptions::new().write(true).open(&path).unwrap();
+        f.write_all((changed.join("\n") + "\n").as_bytes()).unwrap();
+        drop(f);
+        let fold = fold_log(&path, Some(saved.clone())).unwrap();
+        assert!(fold.rebuilt);
+        assert_eq!(fold.current().snapshot(), full(&path).0);
+        // An append onto the same prefix: only the tail is folded.
+        fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let base = fold_log::<FoldState>(&path, None).unwrap();
+        let saved = (base.state.clone(), base.cursor.clone().unwrap());
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        writeln!(f, "{}", line(&mut rng, "01M99999999999999999999999")).unwrap();
+        drop(f);
+        let tail = fold_log(&path, Some(saved)).unwrap();
+        assert!(!tail.rebuilt && tail.advanced);
+        assert_eq!(tail.current().snapshot(), full(&path).0);
+    }
+
+    #[test]
+    fn scan_hands_out_complete_lines_and_keeps_the_fragment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let long = "x".repeat(CHUNK);
+        let text = format!("a\n\nbb\n{long}{long}\nccc\ntorn");
+        std::fs::write(&path, &text).unwrap();
+        let file = File::open(&path).unwrap();
+        let mut seen = Vec::new();
+        let end = scan(&file, 0, 0, |b, before| seen.push((b.to_vec(), before))).unwrap();
+        assert_eq!(end.fragment, b"torn");
+        assert_eq!(end.too_long, vec![4]);
+        assert_eq!(end.lines, 5);
+        assert_eq!(end.len as usize, text.len() - 4);
+        let joined: Vec<u8> = seen.iter().flat_map(|(b, _)| b.clone()).collect();
+        assert_eq!(joined, b"a\n\nbb\nccc\n");
+    }
+}
