@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Whole-process wall time: the median of RUNS runs of each command, for this
-# binary and, when it is available, the Python reference (sk-ref), with the ratio.
+# Whole-process wall time and CPU time (user+sys of the process and its children):
+# the median of RUNS runs of each command, for this binary and, when it is
+# available, the Python reference (sk-ref), with the wall-time ratio.
 #
 #   benches/cli.sh [RUNS]      RUNS defaults to 10; builds the release binary first
 #
@@ -9,19 +10,29 @@
 #   REF_RUNS=N       runs per command for the reference (default: RUNS)
 #   REF_RUNS_100K=N  reference runs on the 100,000-event log (default 3: it is slow)
 #   SK_BENCH_KEEP=1  keep the scratch directory (printed at the end)
+#   SK_BIN=PATH      time this spec-kitty binary instead of building the release one
+#                    (e.g. a build of an older commit, for a before/after table)
 #
-# Every run starts from the same state: a setup step outside the timed region
-# resets the project (git reset to a tag, extra worktrees and branches removed),
-# so a command that changes state (finalize-tasks, implement) is timed doing its
-# real work every time, never a no-op repeat. Each side works in a project that
+# Every run starts from the same state: each run works in its own copy of the
+# project at a tag (extra worktrees and branches removed), made in advance, before
+# any timing starts. A command that changes state (finalize-tasks, implement) is
+# thus timed doing its real work every time, never a no-op repeat, and never right
+# after a `git reset`/`git clean` or an `rm -rf`: ext4 skips recently freed inodes,
+# so a command timed just after a restore pays allocation work a user never sees
+# (a 1,000-WP finalize measured 0.47-0.59 s right after a restore, 0.19-0.22 s on a
+# copy made a minute earlier). Used copies are deleted only when the script ends. Each side works in a project that
 # its own binary created. A command that exits non-zero is reported, not timed
 # silently: our side aborts the script, the reference's cell says `exit N`.
 set -euo pipefail
 RUNS=${1:-10}
 REF_RUNS=${REF_RUNS:-$RUNS}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-SK="$ROOT/target/release/spec-kitty"
+if [[ -n ${SK_BIN:-} ]]; then
+  SK=$(realpath "$SK_BIN")
+else
+  cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+  SK="$ROOT/target/release/spec-kitty"
+fi
 
 # The reference: ../shared/tools/sk-ref installs it once into a venv; we call the
 # venv's binary directly (no wrapper start-up) with a persistent scratch HOME, as
@@ -46,27 +57,82 @@ printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBr
 ours() { HOME="$OUR_HOME" "$SK" "$@"; }
 theirs() { HOME="$REF_HOME" "$REF_BIN" "$@"; }
 
-# time_cmd RUNS SETUP CMD...: run SETUP then time CMD, RUNS times (bash's
-# microsecond clock, no fork around the timed region). Prints "median_ms" or
-# "exit N" when a run failed.
+# One timed run: spawn the command (stdout/stderr to /dev/null), wait4 for it and
+# print "wall_us cpu_us exit_code"; cpu is user+sys from the kernel's rusage.
+RUN1="$SCRATCH/run1.py"
+cat >"$RUN1" <<'PY'
+import os, sys, time
+null = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_WRONLY, 0) for fd in (1, 2)]
+t0 = time.perf_counter_ns()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=null)
+_, status, ru = os.wait4(pid, 0)
+t1 = time.perf_counter_ns()
+print((t1 - t0) // 1000, int((ru.ru_utime + ru.ru_stime) * 1e6), os.waitstatus_to_exitcode(status))
+PY
+
+median_ms() { # microsecond values on stdin -> median in ms
+  sort -n | awk '{a[NR]=$1} END {
+    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
+}
+
+# time_cmd RUNS SETUP WHO ARGS...: run SETUP (outside the timed region) then time
+# WHO's binary ("ours" or "theirs") with ARGS, RUNS times. Prints
+# "median_wall_ms median_cpu_ms" or "exit N" when a run failed.
 time_cmd() {
-  local runs=$1 setup=$2
-  shift 2
-  local times=() k t0 t1 rc
+  local runs=$1 setup=$2 who=$3
+  shift 3
+  local walls=() cpus=() k out wall cpu rc bin home
+  if [[ $who == ours ]]; then bin=$SK home=$OUR_HOME; else bin=$REF_BIN home=$REF_HOME; fi
   for ((k = 0; k < runs; k++)); do
     eval "$setup" >/dev/null 2>&1 || true
-    rc=0
-    t0=$EPOCHREALTIME
-    "$@" >/dev/null 2>&1 || rc=$?
-    t1=$EPOCHREALTIME
+    out=$(HOME="$home" python3 "$RUN1" "$bin" "$@")
+    read -r wall cpu rc <<<"$out"
     if ((rc != 0)); then
       echo "exit $rc"
       return
     fi
-    times+=($((10#${t1/./} - 10#${t0/./})))
+    walls+=("$wall")
+    cpus+=("$cpu")
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {
-    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
+  echo "$(printf '%s\n' "${walls[@]}" | median_ms) $(printf '%s\n' "${cpus[@]}" | median_ms)"
+}
+
+# Copies made in advance. pool DIR TAG N: N copies of project DIR at TAG (DIR's
+# big status log is hard-linked, not copied: no timed command writes it).
+# use DIR TAG: cd into the next unused copy (a counter file, as time_cmd runs in
+# a subshell).
+pool() { # dir tag count
+  local d=$1 tag=$2 n=$3 k base
+  base="$d.$tag"
+  [[ -d $d ]] || return 0
+  restore "$d" "$tag"
+  local big
+  big=$(cd "$d" && ls kitty-specs/*-events/status.events.jsonl 2>/dev/null || true)
+  for ((k = 0; k < n; k++)); do
+    cp -a "$d" "$base.$k"
+    if [[ -n $big ]]; then ln -f "$d/$big" "$base.$k/$big"; fi
+  done
+  echo 0 >"$base.next"
+}
+use() { # dir tag
+  local base="$1.$2" k
+  k=$(cat "$base.next")
+  [[ -d $base.$k ]] || { echo "bench pool $base exhausted" >&2; return 1; }
+  echo $((k + 1)) >"$base.next"
+  cd "$base.$k"
+}
+# Empty directories for `init`, made in advance too.
+empty_pool() { # n
+  local k
+  mkdir -p "$SCRATCH/empty"
+  for ((k = 0; k < $1; k++)); do mkdir -p "$SCRATCH/empty/$k"; done
+  echo 0 >"$SCRATCH/empty.next"
+}
+use_empty() {
+  local k
+  k=$(cat "$SCRATCH/empty.next")
+  echo $((k + 1)) >"$SCRATCH/empty.next"
+  cd "$SCRATCH/empty/$k"
 }
 
 # The 10-WP mission: WP01..WP09 are code WPs in chains (WP01-03, WP04-06,
@@ -176,12 +242,12 @@ make_big_project() { # dir wps
   cd - >/dev/null
 }
 
-row() { # label ours ref
+row() { # label ours_wall ours_cpu ref_wall ref_cpu
   local ratio="-"
-  if [[ $2 =~ ^[0-9.]+$ && $3 =~ ^[0-9.]+$ ]]; then
-    ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.0fx", b / a }')
+  if [[ $2 =~ ^[0-9.]+$ && $4 =~ ^[0-9.]+$ ]]; then
+    ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { printf "%.0fx", b / a }')
   fi
-  printf '| %-46s | %9s | %9s | %7s |\n' "$1" "$2" "$3" "$ratio"
+  printf '| %-46s | %9s | %9s | %9s | %9s | %7s |\n' "$1" "$2" "$3" "$4" "$5" "$ratio"
 }
 
 # bench LABEL SETUP_OURS SETUP_REF -- OUR_ARGS... [-- REF_ARGS...]
@@ -196,16 +262,18 @@ bench() {
     if ((seen)); then ref_args+=("$a"); else our_args+=("$a"); fi
   done
   ((seen)) || ref_args=("${our_args[@]}")
-  local o r="-"
+  local o r="- -"
   o=$(time_cmd "$RUNS" "$setup_ours" ours "${our_args[@]}")
-  if [[ ! $o =~ ^[0-9.]+$ ]]; then
+  if [[ ! $o =~ ^[0-9.]+\ [0-9.]+$ ]]; then
     echo "our side failed: $label: spec-kitty ${our_args[*]}: $o" >&2
     exit 1
   fi
   if [[ -n $REF_BIN && -n $setup_ref ]]; then
     r=$(time_cmd "$REF_RUNS" "$setup_ref" theirs "${ref_args[@]}")
+    [[ $r == exit* ]] && r="${r// /_} -"
   fi
-  row "$label" "$o" "$r"
+  # shellcheck disable=SC2086 # two fields each
+  row "$label" $o $r
 }
 
 P="$SCRATCH/ours"
@@ -217,37 +285,48 @@ make_project "$P" ours
   make_project "$Q" theirs
 }
 make_big_project "$B" 1000
+# Runs per (project, tag): one copy per timed run, all made before any timing.
+REF_100K=${REF_RUNS_100K:-3}
+pool "$P" post $((8 * RUNS))
+pool "$P" pre "$RUNS"
+if [[ -n $REF_BIN ]]; then
+  pool "$Q" post $((8 * REF_RUNS))
+  pool "$Q" pre "$REF_RUNS"
+fi
+pool "$B" pre "$RUNS"
+pool "$B" post $((3 * RUNS + REF_100K))
+empty_pool $((RUNS + REF_RUNS))
 
-echo "Median wall time of $RUNS runs (reference: $REF_RUNS), milliseconds; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "Median wall and CPU (user+sys) time of $RUNS runs (reference: $REF_RUNS), milliseconds; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-printf '| %-46s | %9s | %9s | %7s |\n' command ours python ratio
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" ----------- ----------- ---------
+printf '| %-46s | %9s | %9s | %9s | %9s | %7s |\n' command "ours wall" "ours cpu" "py wall" "py cpu" ratio
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..48})" ----------- ----------- ----------- ----------- ---------
 cd "$SCRATCH"
 bench "--version" "true" "true" -- --version
 bench "--help" "true" "true" -- --help
-bench "init demo --ai codex --non-interactive" "cd $SCRATCH && rm -rf demo" "cd $SCRATCH && rm -rf demo" \
+bench "init demo --ai codex --non-interactive" "use_empty" "use_empty" \
   -- init demo --ai codex --non-interactive
-bench "agent mission create" "restore $P post" "restore $Q post" -- agent mission create extra --json
-bench "agent mission finalize-tasks (10 WPs)" "restore $P pre" "restore $Q pre" \
+bench "agent mission create" "use $P post" "use $Q post" -- agent mission create extra --json
+bench "agent mission finalize-tasks (10 WPs)" "use $P pre" "use $Q pre" \
   -- agent mission finalize-tasks --mission 001-bench --json
-bench "agent tasks status" "restore $P post" "restore $Q post" -- agent tasks status --mission 001-bench
-bench "next --json" "restore $P post" "restore $Q post" -- next --agent codex --mission 001-bench --json
-bench "agent action implement (planning WP)" "restore $P post" "restore $Q post" \
+bench "agent tasks status" "use $P post" "use $Q post" -- agent tasks status --mission 001-bench
+bench "next --json" "use $P post" "use $Q post" -- next --agent codex --mission 001-bench --json
+bench "agent action implement (planning WP)" "use $P post" "use $Q post" \
   -- agent action implement WP10 --mission 001-bench --agent codex --json \
   -- agent action implement WP10 --mission 001-bench --agent codex
-bench "agent action implement (code WP, new worktree)" "restore $P post" "restore $Q post" \
+bench "agent action implement (code WP, new worktree)" "use $P post" "use $Q post" \
   -- agent action implement WP01 --mission 001-bench --agent codex --json \
   -- agent action implement WP01 --mission 001-bench --agent codex
 POL='{"orchestrator_id":"bench","orchestrator_version":"0.1.2","agent_family":"claude","approval_mode":"full_auto","sandbox_mode":"workspace_write","network_mode":"none","dangerous_flags":[]}'
-bench "orchestrator-api mission-state" "restore $P post" "restore $Q post" -- orchestrator-api mission-state --mission 001-bench
-bench "orchestrator-api start-implementation (new worktree)" "restore $P post" "restore $Q post" \
+bench "orchestrator-api mission-state" "use $P post" "use $Q post" -- orchestrator-api mission-state --mission 001-bench
+bench "orchestrator-api start-implementation (new worktree)" "use $P post" "use $Q post" \
   -- orchestrator-api start-implementation --mission 001-bench --wp WP01 --actor orch --policy "$POL"
-bench "agent release prep --json" "restore $P post" "restore $Q post" -- agent release prep --channel stable --json
+bench "agent release prep --json" "use $P post" "use $Q post" -- agent release prep --channel stable --json
 # The reference only takes two-digit WP ids (WP00-WP99), so it has no 1,000-WP column.
-bench "agent mission finalize-tasks (1,000 WPs)" "restore $B pre" "" -- agent mission finalize-tasks --mission 001-big --json
-bench "finalize-tasks again (1,000 WPs, no change)" "restore $B post" "" -- agent mission finalize-tasks --mission 001-big --json
-bench "agent tasks status (1,000 WPs)" "restore $B post" "" -- agent tasks status --mission 001-big
-REF_RUNS=${REF_RUNS_100K:-3} bench "agent tasks status (100,000 events)" "restore $B post" "restore $B post" \
+bench "agent mission finalize-tasks (1,000 WPs)" "use $B pre" "" -- agent mission finalize-tasks --mission 001-big --json
+bench "finalize-tasks again (1,000 WPs, no change)" "use $B post" "" -- agent mission finalize-tasks --mission 001-big --json
+bench "agent tasks status (1,000 WPs)" "use $B post" "" -- agent tasks status --mission 001-big
+REF_RUNS=$REF_100K bench "agent tasks status (100,000 events)" "use $B post" "use $B post" \
   -- agent tasks status --mission 002-events
 echo
 echo "The reference takes two-digit WP ids only (WP00-WP99): no 1,000-WP runs for it."

@@ -173,6 +173,46 @@ pub fn is_branch_name(s: &str) -> bool {
             .all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"))
 }
 
+/// A fresh ULID (time-ordered, 80 random bits) for `when`, as its 26-character
+/// Crockford text. The random part comes from the OS (`getrandom`, already used
+/// for the dashboard token); `ulid` is built without its `rand` feature so the
+/// tree carries no second RNG stack. Should the OS source fail, the random bits
+/// fall back to a process-unique mix (pid, a counter, the clock's nanoseconds):
+/// still unique within this process and across concurrent ones, never a panic.
+pub fn ulid_at(when: std::time::SystemTime) -> String {
+    ulid_value_at(when).to_string()
+}
+
+/// A fresh ULID for now, as a value (see [`ulid_at`]).
+pub fn fresh_ulid() -> ulid::Ulid {
+    ulid_value_at(std::time::SystemTime::now())
+}
+
+fn ulid_value_at(when: std::time::SystemTime) -> ulid::Ulid {
+    let ms = when
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    let random = if getrandom::fill(&mut bytes).is_ok() {
+        u128::from_le_bytes(bytes)
+    } else {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        (u128::from(std::process::id()) << 64) | (u128::from(n) << 32) | u128::from(nanos)
+    };
+    ulid::Ulid::from_parts(ms, random)
+}
+
+/// A fresh ULID for now (see [`ulid_at`]).
+pub fn new_ulid() -> String {
+    ulid_at(std::time::SystemTime::now())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,5 +314,17 @@ mod tests {
         assert!(e.message.contains("lanes.json"), "{}", e.message);
         assert!(e.message.contains("lanes[0].lane_id"), "{}", e.message);
         assert!(e.message.contains("\"../x\""), "{}", e.message);
+    }
+
+    #[test]
+    fn fresh_ulids_parse_are_distinct_and_keep_their_time() {
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123);
+        let a = super::ulid_at(when);
+        let b = super::ulid_at(when);
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 26);
+        let parsed = ulid::Ulid::from_string(&a).unwrap();
+        assert_eq!(parsed.timestamp_ms(), 1_700_000_000_123);
+        assert!(ulid::Ulid::from_string(&super::new_ulid()).is_ok());
     }
 }

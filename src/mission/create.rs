@@ -122,7 +122,7 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
     }
 
     let created_at = timefmt::now_iso();
-    let mission_id = ulid::Ulid::new().to_string();
+    let mission_id = crate::ids::new_ulid();
     let build = || -> Result<()> {
         for sub in ["checklists", "research", "tasks"] {
             fsutil::create_dir_all(&staging.join(sub)).map_err(MissionError::Fs)?;
@@ -263,7 +263,7 @@ pub fn backfill_identity(
             .and_then(timefmt::parse_iso)
             .map(std::time::SystemTime::from)
             .unwrap_or_else(std::time::SystemTime::now);
-        let id = ulid::Ulid::from_datetime(when).to_string();
+        let id = crate::ids::ulid_at(when);
         if !dry_run {
             let updated = insert_keeping_order(meta, "mission_id", Value::String(id.clone()));
             let mut text =

@@ -289,7 +289,7 @@ mod tests {
         assert!(!is_ulid("01M867R2T8RDB4R11T4GJDK4V"));
         assert!(!is_ulid("81M867R2T8RDB4R11T4GJDK4V8"));
         assert!(!is_ulid("01M867R2T8RDB4R11T4GJDK4VI"));
-        assert!(is_ulid(&ulid::Ulid::new().to_string()));
+        assert!(is_ulid(&crate::ids::new_ulid()));
     }
 
     #[test]

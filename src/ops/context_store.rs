@@ -297,7 +297,7 @@ pub fn resolve(
         lanes.lane_branch(&lane.lane_id)
     };
     let deps = file.dependencies();
-    let token = format!("ctx-{}", ulid::Ulid::new());
+    let token = format!("ctx-{}", crate::ids::new_ulid());
     let mut doc = Map::new();
     let mut put = |k: &str, v: Value| {
         doc.insert(k.to_string(), v);

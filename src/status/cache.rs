@@ -334,7 +334,7 @@ fn add_lines<F: Fold>(
 /// greater (two events in one millisecond, a clock set back), so the
 /// incremental fold never meets one of its own events as a suspect.
 pub fn next_event_id(max: Option<&str>) -> String {
-    let fresh = ulid::Ulid::new();
+    let fresh = crate::ids::fresh_ulid();
     let Some(max) = max.and_then(|m| ulid::Ulid::from_string(m).ok()) else {
         return fresh.to_string();
     };
@@ -741,7 +741,7 @@ mod tests {
 
     #[test]
     fn next_ids_grow_past_the_greatest() {
-        let ulid = ulid::Ulid::new().to_string();
+        let ulid = crate::ids::new_ulid();
         assert!(next_event_id(Some(&ulid)).as_str() > ulid.as_str());
         let far = "7ZZZZZZZZZZZZZZZZZZZZZZZZY";
         let id = next_event_id(Some(far));

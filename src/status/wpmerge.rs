@@ -89,7 +89,7 @@ pub fn merge3(base: &str, ours: &str, theirs: &str, work_dir: &Path) -> Result<(
 }
 
 fn merge_file(base: &str, ours: &str, theirs: &str, dir: &Path) -> Result<(String, bool)> {
-    let tag = format!("{}-{}", std::process::id(), ulid::Ulid::new());
+    let tag = format!("{}-{}", std::process::id(), crate::ids::new_ulid());
     let paths: Vec<_> = ["ours", "base", "theirs"]
         .iter()
         .map(|n| dir.join(format!(".spec-kitty-wpmerge-{tag}-{n}")))

@@ -372,7 +372,7 @@ impl WpFile {
         after: &str,
     ) -> Result<Edited> {
         let mut lines: Vec<String> = self.raw_frontmatter.lines().map(str::to_string).collect();
-        let render = |key: &str, v: &Value| -> Result<Vec<String>> {
+        let render_one = |key: &str, v: &Value| -> Result<Vec<String>> {
             let mut m = Mapping::new();
             m.insert(Value::String(key.to_string()), v.clone());
             let text = serde_yaml::to_string(&m).map_err(|source| TasksError::SerializeKey {
@@ -381,6 +381,16 @@ impl WpFile {
                 source,
             })?;
             Ok(text.lines().map(str::to_string).collect())
+        };
+        // Every key rendered by one YAML call (one emitter per file, not per key),
+        // then cut into one block per key; any surprise falls back to per-key calls.
+        let blocks = render_blocks(head.iter().chain(tail));
+        let mut next_block = blocks.into_iter();
+        let mut render = |key: &str, v: &Value| -> Result<Vec<String>> {
+            match next_block.next() {
+                Some(b) => Ok(b),
+                None => render_one(key, v),
+            }
         };
         let mut new_head = Vec::new();
         for (k, v) in head {
@@ -436,6 +446,44 @@ impl WpFile {
     /// Write the file back atomically.
     pub fn write(&self) -> Result<()> {
         Ok(fsutil::atomic_write(&self.path, self.render()?.as_bytes())?)
+    }
+}
+
+/// The YAML lines of each `(key, value)` in order, from one serialisation of
+/// them all as a mapping. A block starts at a line in column 0 that is not a
+/// sequence item; the first line of block k must be key k's. Empty when the
+/// output does not cut cleanly (the caller then renders key by key).
+fn render_blocks<'a>(pairs: impl Iterator<Item = &'a (&'a str, Value)>) -> Vec<Vec<String>> {
+    let pairs: Vec<&(&str, Value)> = pairs.collect();
+    let mut m = Mapping::new();
+    for (k, v) in &pairs {
+        m.insert(Value::String((*k).to_string()), v.clone());
+    }
+    if m.len() != pairs.len() {
+        return Vec::new();
+    }
+    let Ok(text) = serde_yaml::to_string(&m) else {
+        return Vec::new();
+    };
+    let mut blocks: Vec<Vec<String>> = Vec::with_capacity(pairs.len());
+    for line in text.lines() {
+        let starts_block = !line.is_empty() && !line.starts_with([' ', '-', '\t', '#']);
+        match blocks.last_mut() {
+            Some(b) if !starts_block => b.push(line.to_string()),
+            None if !starts_block => return Vec::new(),
+            _ => blocks.push(vec![line.to_string()]),
+        }
+    }
+    let heads_match = blocks.len() == pairs.len()
+        && blocks.iter().zip(&pairs).all(|(b, (k, _))| {
+            b.first()
+                .and_then(|l| l.strip_prefix(*k))
+                .is_some_and(|rest| rest.starts_with(':'))
+        });
+    if heads_match {
+        blocks
+    } else {
+        Vec::new()
     }
 }
 
@@ -787,5 +835,36 @@ mod tests {
             replaced > 300 && added > 300,
             "{replaced} replaced, {added} added"
         );
+    }
+
+    #[test]
+    fn one_yaml_call_cuts_into_the_same_blocks_as_one_call_per_key() {
+        let long = "Planned on main. A WP may start from a dependency's lane branch, but finished work lands on main unless a person chooses another branch.";
+        let pairs: Vec<(&str, Value)> = vec![
+            (
+                "dependencies",
+                Value::Sequence(vec![Value::String("WP01".into())]),
+            ),
+            ("requirement_refs", Value::Sequence(Vec::new())),
+            ("branch_strategy", Value::String(long.into())),
+            (
+                "note",
+                Value::String("- starts like an item\n# and a comment".into()),
+            ),
+            ("execution_mode", Value::String("code_change".into())),
+        ];
+        let per_key: Vec<Vec<String>> = pairs
+            .iter()
+            .map(|(k, v)| {
+                let mut m = Mapping::new();
+                m.insert(Value::String((*k).to_string()), v.clone());
+                serde_yaml::to_string(&m)
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        assert_eq!(render_blocks(pairs.iter()), per_key);
     }
 }
