@@ -593,14 +593,16 @@ fn two_clones_and_a_python_teammate_take_one_mission_from_finalize_to_merge() {
     // teaches; then syncs.
     a.sync();
     assert_eq!(a.board()["WP02"], "approved");
-    // `accept --test` runs in each lane worktree today (the combined-lanes run
-    // is another change of issue 27): the lane's own work is tested.
+    // `accept --test` runs once on the mission as it will land: the code
+    // lane merged with the target, where carol's planning work is. Neither
+    // the lane worktree (no docs/two) nor the main checkout (no src/one)
+    // passes this alone.
     let accepted = a.ok(&[
         "accept",
         "--mission",
         "demo",
         "--test",
-        "test -f src/one/lib.rs",
+        "test -f src/one/lib.rs && test -f docs/two/guide.md",
     ]);
     assert!(accepted.contains("tests"), "{accepted}");
     a.sync();
