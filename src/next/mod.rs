@@ -483,11 +483,6 @@ struct Board<'a> {
     roles: BTreeMap<String, Roles>,
     snap: Snapshot,
     agent: Option<&'a str>,
-    /// The whole log, read only when a question needs more than the fold
-    /// keeps (everyone who implemented a WP, a review that sent it back) and
-    /// only for a WP that was ever reviewed or waits for one.
-    events: std::cell::OnceCell<Vec<crate::status::StatusEvent>>,
-    store: StatusStore,
 }
 
 impl<'a> Board<'a> {
@@ -499,30 +494,25 @@ impl<'a> Board<'a> {
     ) -> Result<Self> {
         // The incrementally maintained fold: no event is held, only what each
         // WP's state and roles need.
-        let store = StatusStore::for_mission(project, mission);
-        let (snap, _, roles) = store.snapshot_with_roles().map_err(NextError::Status)?;
+        let (snap, _, roles) = StatusStore::for_mission(project, mission)
+            .snapshot_with_roles()
+            .map_err(NextError::Status)?;
         Ok(Board {
             files,
             roles,
             snap,
             agent,
-            events: std::cell::OnceCell::new(),
-            store,
         })
     }
 
-    /// The log's events, read once on first need. The log was read for the
-    /// fold a moment ago; should this read fail, no events means no rework
-    /// routing, and [`Board::implementers`] still has the fold's claimant.
-    fn events(&self) -> &[crate::status::StatusEvent] {
-        self.events
-            .get_or_init(|| self.store.read().map(|l| l.events).unwrap_or_default())
-    }
-
     /// Everyone who implemented `id` ([`crate::status::work::implementers`]),
-    /// the fold's latest claimant always among them.
+    /// from the fold; its latest claimant always among them.
     fn implementers(&self, id: &str) -> Vec<String> {
-        let mut all = crate::status::work::implementers(self.events(), id);
+        let mut all = self
+            .roles
+            .get(id)
+            .map(|r| r.implementers.clone())
+            .unwrap_or_default();
         if let Some(c) = self.claimant(id) {
             if !all.iter().any(|a| a == c) {
                 all.push(c.to_string());
@@ -589,13 +579,21 @@ impl<'a> Board<'a> {
 
     /// Who a sent-back WP waits for: its implementer (the latest claimant),
     /// while the review that sent it back waits for its rework.
-    fn rework_owner(&self, f: &wp::WpFile) -> Option<(String, crate::status::work::SentBack)> {
-        // Never reviewed: nothing can have sent it back (no log read).
-        self.roles.get(&f.id)?.reviewer.as_ref()?;
-        let sent = crate::status::work::changes_requested(self.events(), &f.id)?;
-        let who = crate::status::work::claimant(self.events(), &f.id)
+    fn rework_owner(&self, f: &wp::WpFile) -> Option<(String, String)> {
+        // From the fold alone (no log read): whether a review sent it back
+        // and is waiting, its latest claimant, and who took the review (the
+        // one who sent it back: a rejection is recorded as the review claim,
+        // then the move back, by the same actor).
+        let roles = self.roles.get(&f.id)?;
+        if !roles.sent_back {
+            return None;
+        }
+        let who = roles
+            .implementer
+            .clone()
             .filter(|c| !c.trim().is_empty() && c != "implement-command")?;
-        Some((who, sent))
+        let by = roles.reviewer.clone().unwrap_or_else(|| "a review".into());
+        Some((who, by))
     }
 
     /// A WP sent back to the asking agent for rework, ready to be claimed
@@ -721,9 +719,9 @@ fn implement_step(desk: &Desk, board: &Board, d: &mut Decision) -> Result<()> {
     // Rework sent back to this agent comes first.
     if let Some(f) = board.rework_for_asker(desk.lanes) {
         let why = match board.rework_owner(f) {
-            Some((_, sent)) => format!(
-                "{} was sent back to {name} by {}: changes requested; address the review feedback (the command prints it) and hand it in again",
-                f.id, sent.by
+            Some((_, by)) => format!(
+                "{} was sent back to {name} by {by}: changes requested; address the review feedback (the command prints it) and hand it in again",
+                f.id
             ),
             None => format!("{} was sent back to {name}: changes requested", f.id),
         };
@@ -766,10 +764,10 @@ fn wrap_up_step(desk: &Desk, board: &Board, d: &mut Decision) {
         .map(|f| match board.lane(&f.id) {
             Lane::Planned => workspace::handoff::wait_reason(desk.lanes, &board.snap, f)
                 .or_else(|| {
-                    board.rework_owner(f).map(|(who, sent)| {
+                    board.rework_owner(f).map(|(who, by)| {
                         format!(
-                            "{} waits for its implementer {who} to rework it (changes requested by {}; to hand it to someone else: `spec-kitty agent action implement {} --mission {slug} --agent <name>`)",
-                            f.id, sent.by, f.id
+                            "{} waits for its implementer {who} to rework it (changes requested by {by}; to hand it to someone else: `spec-kitty agent action implement {} --mission {slug} --agent <name>`)",
+                            f.id, f.id
                         )
                     })
                 })

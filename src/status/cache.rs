@@ -51,7 +51,7 @@ pub use super::store::MAX_EVENT_LINE;
 /// Bytes hashed per sampled window of the prefix.
 const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2; // 2: roles carry sent_back and implementers
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -70,6 +70,12 @@ struct WpFold {
 struct RoleFold {
     implementer: Option<String>,
     reviewer: Option<String>,
+    /// See [`Roles::sent_back`]; folded over every readable line.
+    #[serde(default)]
+    sent_back: bool,
+    /// See [`Roles::implementers`]; folded over every readable line.
+    #[serde(default)]
+    implementers: Vec<String>,
 }
 
 /// A log prefix folded: everything [`super::reduce`] computes, the roles, and
@@ -145,6 +151,34 @@ impl FoldState {
                 Some(actor) => set(actor, e.actor()),
                 None => *slot = Some(e.actor().to_string()),
             }
+        }
+        // Sent back by a review, until the rework is handed in again (the
+        // state machine of `work::changes_requested`, over every readable
+        // line like the roles above).
+        let back = matches!(
+            e.from_lane,
+            Lane::ForReview | Lane::InReview | Lane::Approved
+        ) && matches!(e.to_lane, Lane::Planned | Lane::Claimed | Lane::InProgress);
+        if back
+            || matches!(
+                e.to_lane,
+                Lane::ForReview | Lane::Approved | Lane::Done | Lane::Canceled
+            )
+        {
+            roles.sent_back = back;
+        }
+        // Everyone who implemented it: the actors of its claims and hand-ins
+        // (the rule of `work::implementers`).
+        let claim = e.to_lane == Lane::Claimed
+            || (e.to_lane == Lane::InProgress
+                && matches!(e.from_lane, Lane::Planned | Lane::Claimed | Lane::Blocked));
+        let hand_in = e.to_lane == Lane::ForReview && e.actor() != "user";
+        if (claim || hand_in)
+            && !e.actor().trim().is_empty()
+            && e.actor() != "implement-command"
+            && !roles.implementers.iter().any(|a| a == e.actor())
+        {
+            roles.implementers.push(e.actor().to_string());
         }
         let id = e.event_id();
         let above_max = self.max_id.as_deref().is_none_or(|m| id > m);
@@ -246,11 +280,18 @@ impl FoldState {
     pub fn roles(&self) -> BTreeMap<String, Roles> {
         self.roles
             .iter()
-            .filter(|(_, r)| r.implementer.is_some() || r.reviewer.is_some())
+            .filter(|(_, r)| {
+                r.implementer.is_some()
+                    || r.reviewer.is_some()
+                    || r.sent_back
+                    || !r.implementers.is_empty()
+            })
             .map(|(id, r)| {
                 let roles = Roles {
                     implementer: r.implementer.clone(),
                     reviewer: r.reviewer.clone(),
+                    sent_back: r.sent_back,
+                    implementers: r.implementers.clone(),
                 };
                 (id.clone(), roles)
             })
@@ -772,6 +813,15 @@ mod tests {
                 } else {
                     r.reviewer = Some(e.actor.clone());
                 }
+            }
+        }
+        for e in &log.events {
+            if crate::status::work::changes_requested(&log.events, &e.wp_id).is_some() {
+                roles.entry(e.wp_id.clone()).or_default().sent_back = true;
+            }
+            let all = crate::status::work::implementers(&log.events, &e.wp_id);
+            if !all.is_empty() {
+                roles.entry(e.wp_id.clone()).or_default().implementers = all;
             }
         }
         (reduce(&log.events), log.warnings, roles)

@@ -32,6 +32,11 @@ impl std::fmt::Display for LogWarning {
 pub struct Roles {
     pub implementer: Option<String>,
     pub reviewer: Option<String>,
+    /// A review sent it back and the rework is not handed in yet (what
+    /// [`super::work::changes_requested`] finds, without its details).
+    pub sent_back: bool,
+    /// Everyone who implemented it (what [`super::work::implementers`] finds).
+    pub implementers: Vec<String>,
 }
 
 /// The parsed log plus anything that had to be skipped.
