@@ -1257,3 +1257,48 @@ fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones
     );
     assert!(v.get("warnings").is_none(), "{v}");
 }
+
+/// A rejection the Python 3.1.1 tool records straight from `for_review` to
+/// `planned` (no `in_review` claim before it) is rework all the same: `next`
+/// gives it back to its implementer first and to nobody else. (next reads
+/// this from the status fold, which keeps whether a WP was sent back.)
+#[test]
+fn a_rejection_recorded_straight_from_for_review_is_routed_to_its_implementer() {
+    use crate::common::flow::Flow;
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "Core", "src/core/**", &[]),
+        WpDef::code("WP02", "CLI", "src/cli/**", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    let f = Flow::new(&env, &root, &m.slug);
+    let v = f.implement("WP01", "codex");
+    let wt = PathBuf::from(v["workspace"].as_str().unwrap());
+    commit_in(&env, &wt, "src/core/first.rs", "// first try\n");
+    f.submit("WP01", "codex");
+    // The Python tool's rejection: one event, for_review -> planned.
+    let log = m.dir.join("status.events.jsonl");
+    let text = fs::read_to_string(&log).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["to_lane"], "for_review", "{last}");
+    let mut ev = last.clone();
+    let id = last["event_id"].as_str().unwrap();
+    ev["event_id"] = Value::from(format!("{}Z", &id[..id.len() - 1]));
+    assert!(ev["event_id"].as_str().unwrap() > id);
+    ev["from_lane"] = Value::from("for_review");
+    ev["to_lane"] = Value::from("planned");
+    ev["actor"] = Value::from("carol");
+    ev["reason"] = Value::from("Handle the empty input");
+    fs::write(&log, format!("{text}{ev}\n")).unwrap();
+
+    let n = f.next("gemini", &[]);
+    assert_eq!(n["wp_id"], "WP02", "WP01 is codex's rework: {n}");
+    let n = f.next("codex", &[]);
+    assert_eq!(n["action"], "implement", "{n}");
+    assert_eq!(n["wp_id"], "WP01", "{n}");
+    assert!(
+        n["reason"].as_str().unwrap().contains("sent back to codex"),
+        "{n}"
+    );
+}
