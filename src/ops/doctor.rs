@@ -308,6 +308,7 @@ fn present(base: &Path, pattern: &str) -> bool {
     let mut here = vec![base.to_path_buf()];
     for part in parts {
         let mut next = Vec::new();
+        let matcher = part_matcher(part);
         for dir in &here {
             if !part.contains('<') && !part.contains('*') {
                 let p = dir.join(part);
@@ -321,7 +322,7 @@ fn present(base: &Path, pattern: &str) -> bool {
             };
             for e in rd.flatten().take(MAX_ENTRIES) {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if glob_match(part, &name) {
+                if matcher.as_ref().is_some_and(|m| m.is_match(&name)) {
                     next.push(e.path());
                 }
             }
@@ -334,9 +335,10 @@ fn present(base: &Path, pattern: &str) -> bool {
     true
 }
 
-/// `part` with `<...>` placeholders and `*` against one file name.
-fn glob_match(part: &str, name: &str) -> bool {
-    // Placeholders become `*`; then a plain wildcard match.
+/// A matcher of one file name for `part`, whose `<...>` placeholders and `*`
+/// match any run of characters.
+fn part_matcher(part: &str) -> Option<globset::GlobMatcher> {
+    // Placeholders become `*`.
     let mut pat = String::new();
     let mut in_ph = false;
     for c in part.chars() {
@@ -350,18 +352,8 @@ fn glob_match(part: &str, name: &str) -> bool {
             _ => {}
         }
     }
-    wildcard(
-        &pat.chars().collect::<Vec<_>>(),
-        &name.chars().collect::<Vec<_>>(),
-    )
-}
-
-fn wildcard(p: &[char], n: &[char]) -> bool {
-    match p.split_first() {
-        None => n.is_empty(),
-        Some(('*', rest)) => (0..=n.len()).any(|i| wildcard(rest, &n[i..])),
-        Some((c, rest)) => n.first() == Some(c) && wildcard(rest, &n[1..]),
-    }
+    // The patterns are this module's constants; a name is one path segment.
+    globset::Glob::new(&pat).ok().map(|g| g.compile_matcher())
 }
 
 /// Resolve the state roots, look for every surface, and warn about local
@@ -446,8 +438,9 @@ pub fn state_roots(project: &Project) -> Result<StateRootsReport> {
 mod tests {
     #[test]
     fn placeholders_match_one_name() {
-        assert!(super::glob_match("<feature>-<WP>.json", "001-x-WP01.json"));
-        assert!(super::glob_match("WP*.md", "WP01-a.md"));
-        assert!(!super::glob_match("WP*.md", "WP01.txt"));
+        let is = |p: &str, n: &str| super::part_matcher(p).is_some_and(|m| m.is_match(n));
+        assert!(is("<feature>-<WP>.json", "001-x-WP01.json"));
+        assert!(is("WP*.md", "WP01-a.md"));
+        assert!(!is("WP*.md", "WP01.txt"));
     }
 }
