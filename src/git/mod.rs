@@ -8,10 +8,12 @@ pub mod cli;
 pub mod commit;
 pub mod error;
 pub mod reflock;
+pub mod repo;
 pub mod tags;
 pub mod worktree;
 
 pub use error::GitError;
+pub use repo::Repo;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
 
