@@ -4,18 +4,22 @@
 //! Modules above call these instead of keeping their own copies, and wrap a
 //! [`GitError`] whole.
 
+pub mod checkout;
 pub mod cli;
 pub mod commit;
+pub mod config_file;
 pub mod error;
+pub mod history;
+pub mod merge_commit;
 pub mod reflock;
 pub mod repo;
 pub mod tags;
 pub mod worktree;
 
 pub use error::GitError;
-pub use repo::Repo;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
+pub use repo::Repo;
 
 pub mod compare;
 pub mod remote;

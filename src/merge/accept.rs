@@ -407,7 +407,11 @@ pub(crate) fn dependency_problems(
 /// No WP's handed-in work changes files outside its `owned_files`, unless the
 /// WP file records the exception under `## Scope allowance`.
 fn scope_gate(project: &Project, mission: &Mission) -> Result<Gate> {
-    let problems = crate::status::work::out_of_scope(project, mission)?
+    let problems = crate::status::work::out_of_scope(
+        crate::status::work::open(project).as_ref(),
+        project,
+        mission,
+    )?
         .into_iter()
         .map(|f| {
             format!(

@@ -394,7 +394,11 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         None
     };
     report.blockers = blockers;
-    report.out_of_scope = crate::status::work::out_of_scope(project, mission)?;
+    report.out_of_scope = crate::status::work::out_of_scope(
+        crate::status::work::open(project).as_ref(),
+        project,
+        mission,
+    )?;
     report.would_merge = report.blockers.is_empty() && report.conflicts.is_empty();
     if opts.dry_run {
         return Ok(report);
@@ -1374,6 +1378,7 @@ fn approved_to_done(
     for f in &files {
         if snap.lane_of(&f.id) == Some(Lane::Approved) {
             ops::move_wp(
+                crate::status::work::open(project).as_ref(),
                 project,
                 mission,
                 &MoveRequest {
@@ -1468,7 +1473,9 @@ fn clean_up_lane(
         } else {
             format!("{}: worktree kept (asked)", lane.lane_id)
         });
-        if !there && !keep.branches && workspace::delete_branch(repo, &lane.branch)? {
+        // Bridge until this function holds a `git::Repo`.
+        let main = crate::git::Repo::open(&project.root)?;
+        if !there && !keep.branches && workspace::delete_branch(&main, &lane.branch)? {
             finished.removed_branches.push(lane.branch.clone());
         }
         return Ok(());
@@ -1483,9 +1490,11 @@ fn clean_up_lane(
         ));
         return Ok(());
     }
+    // Bridge until this function holds a `git::Repo`.
+    let main = crate::git::Repo::open(&project.root)?;
     let (w, b) = workspace::remove_lane_workspace(
         project,
-        repo,
+        &main,
         &lane.worktree_name,
         &lane.worktree,
         &lane.branch,

@@ -107,11 +107,17 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     } else {
         None
     };
+    // Bridge until this function holds only a `git::Repo`.
+    let main = if project.is_git() {
+        Some(crate::git::Repo::open(&project.root)?)
+    } else {
+        None
+    };
     let mut worktrees: Vec<(String, PathBuf)> = Vec::new();
     let mut branches = Vec::new();
     let mut problems = Vec::new();
     let mut refused = Vec::new();
-    if let Some(repo) = &repo {
+    if let (Some(repo), Some(main)) = (&repo, &main) {
         for lane_id in lane_ids(project, mission, lanes.as_ref(), repo) {
             let path = worktree_path(&project.root, &mission.slug, &lane_id);
             let branch = lane_branch(&mission.slug, &lane_id);
@@ -130,7 +136,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                 Err(e) => refused.push(e.to_string()),
             }
             let ahead =
-                workspace::unmerged_commits(repo, &branch, &target).map_err(OpError::from)?;
+                workspace::unmerged_commits(main, &branch, &target).map_err(OpError::from)?;
             if ahead > 0 {
                 problems.push(format!(
                     "{branch} has {ahead} commit(s) not merged into {target}"
@@ -163,7 +169,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
             out.removed_worktrees.push(path.clone());
         }
     }
-    if let Some(repo) = &repo {
+    if let (Some(repo), Some(main)) = (&repo, &main) {
         for b in &branches {
             if let Ok(br) = repo.find_branch(b, git2::BranchType::Local) {
                 if br.is_head() {
@@ -171,7 +177,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                     continue;
                 }
             }
-            if workspace::delete_branch(repo, b).map_err(OpError::from)? {
+            if workspace::delete_branch(main, b).map_err(OpError::from)? {
                 out.removed_branches.push(b.clone());
             }
         }

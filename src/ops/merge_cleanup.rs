@@ -60,6 +60,8 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
     }
     let repo = Repository::open(&project.root)
         .map_err(|e| Error::user(format!("cannot open the git repository: {}", e.message())))?;
+    // Bridge until this function holds only a `git::Repo`.
+    let main = crate::git::Repo::open(&project.root)?;
     let Some(lanes) = LanesManifest::for_mission(mission)? else {
         return Ok(CleanUp {
             mission_slug: mission.slug.clone(),
@@ -108,7 +110,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             ));
         } else if local.is_some() || worktree.exists() {
             let (w, b) =
-                crate::workspace::remove_lane_workspace(project, &repo, &name, &worktree, &branch)?;
+                crate::workspace::remove_lane_workspace(project, &main, &name, &worktree, &branch)?;
             out.removed_worktrees.extend(w.map(|p| rel(project, &p)));
             match b {
                 Some(b) => out.removed_branches.push(b),
@@ -153,7 +155,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             "{branch}: has commits that are not on {target}; kept"
         )),
         Some(_) => {
-            if crate::workspace::delete_branch(&repo, &branch)? {
+            if crate::workspace::delete_branch(&main, &branch)? {
                 out.removed_branches.push(branch.clone());
             } else {
                 out.kept

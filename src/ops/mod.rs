@@ -81,6 +81,12 @@ impl Diagnose for OpError {
     }
 }
 
+impl From<git2::Error> for OpError {
+    fn from(e: git2::Error) -> Self {
+        OpError::from(crate::git::GitError::from(e))
+    }
+}
+
 /// The failures of the ground floor reach an operation's caller as the mission
 /// error they always were (same message, kind and hint).
 macro_rules! through_mission {
@@ -93,7 +99,7 @@ macro_rules! through_mission {
     )*};
 }
 through_mission!(
-    git2::Error,
+    crate::git::GitError,
     crate::fsutil::LockError,
     crate::fsutil::FsError,
     crate::confine::ConfineError,

@@ -42,16 +42,16 @@ fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>
     let Some(lanes) = crate::lanes::LanesManifest::for_mission(mission)? else {
         return Ok(Vec::new());
     };
-    let repo = crate::merge::open_repo(project)?;
+    let repo = crate::workspace::open_main(project)?;
     let any_lane = lanes
         .lanes
         .iter()
-        .any(|l| crate::git::branch_tip(&repo, &lanes.lane_branch(&l.lane_id)).is_some());
+        .any(|l| repo.branch_tip(&lanes.lane_branch(&l.lane_id)).is_some());
     if any_lane {
         return Ok(Vec::new());
     }
     let target = crate::lanes::target_branch(mission, Some(&lanes));
-    match crate::workspace::action::check_committed_before_lanes(project, mission, &target) {
+    match crate::workspace::action::check_committed_before_lanes(&repo, project, mission, &target) {
         Ok(note) => Ok(note.into_iter().collect()),
         Err(e) => {
             let e = crate::Error::from(e);
@@ -91,6 +91,7 @@ fn decide_claiming(
         // Under the status lock the move finds the WP where it is now: one
         // that another agent took meanwhile is refused or records nothing.
         let moved = move_wp(
+            crate::status::work::open(project).as_ref(),
             project,
             mission,
             &MoveRequest {

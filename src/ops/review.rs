@@ -140,7 +140,13 @@ pub fn check_out_hand_in(
         .into());
     }
     let events = StatusStore::for_mission(project, mission).read()?.events;
-    work::require_hand_in(project, mission, &file, &events)?;
+    work::require_hand_in(
+        work::open(project).as_ref(),
+        project,
+        mission,
+        &file,
+        &events,
+    )?;
     let repo = crate::merge::open_repo(project)?;
     let lanes = crate::workspace::require_lanes(mission)?;
     let branch = lanes
