@@ -561,7 +561,6 @@ const GIT2_STILL_IN: &[&str] = &[
     "merge/land.rs",
     "merge/mod.rs",
     "ops/delete.rs",
-    "ops/implement.rs",
     "ops/merge_cleanup.rs",
     "ops/mod.rs",
     "ops/ops_history.rs",
