@@ -168,7 +168,8 @@ pub fn move_wp(
         // It is the reviewed hand-in commit when one was recorded: commits the
         // implementer made on the lane after the hand-in were not reviewed.
         if approving && !file.is_planning_artifact() {
-            if let Some((branch, tip)) = crate::lanes::lane_tip_of(project, mission, &file.id) {
+            let tip = repo.and_then(|r| crate::lanes::lane_tip_of(r, mission, &file.id));
+            if let Some((branch, tip)) = tip {
                 let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
                     .pop()
                     .and_then(|c| crate::git::Oid::from_str(&c).ok())

@@ -1394,10 +1394,10 @@ fn opens_of(env: &TestEnv, dir: &Path, dir_name: &str, args: &[&str]) -> (usize,
 }
 
 /// Handing out a code WP for implementation (a new lane worktree), handing
-/// it in and handing it out for review each open the main checkout's
-/// repository once, however many git questions they ask of it.
+/// it in, handing it out for review and approving it each open the main
+/// checkout's repository once, however many git questions they ask of it.
 #[test]
-fn hand_outs_open_the_main_repository_once() {
+fn hand_outs_and_moves_open_the_main_repository_once() {
     let env = TestEnv::new();
     let (root, m) = after_planning(&env);
     let slug = m.slug.as_str();
@@ -1459,4 +1459,24 @@ fn hand_outs_open_the_main_repository_once() {
         "the review shows the diff"
     );
     assert_eq!(lane_of(&env, &root, slug, "WP02"), "in_review");
+    // The approval records the lane's tip through the same handle.
+    let (n, _) = opens_of(
+        &env,
+        &root,
+        "p",
+        &move_task(
+            "WP02",
+            "approved",
+            &["--agent", "claude", "--note", "ok"],
+            slug,
+        ),
+    );
+    assert_eq!(n, 1, "the approval opened the main repository {n} times");
+    let log = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
+    let approval = log.lines().last().unwrap();
+    let tip = rev(&env, &root, "kitty/mission-001-demo-lane-a");
+    assert!(
+        approval.contains("\"approved\"") && approval.contains(&tip),
+        "{approval}"
+    );
 }
