@@ -13,12 +13,15 @@ pub mod tags;
 pub mod worktree;
 
 pub use error::GitError;
-pub use repo::Repo;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
+pub use repo::Repo;
 
 pub mod compare;
+pub mod merge_tree;
+pub mod recording;
 pub mod remote;
+pub mod switch;
 
 use std::path::Path;
 

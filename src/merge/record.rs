@@ -3,9 +3,7 @@
 //! branch tip's tree with exactly the chosen paths taken from the working
 //! tree; other staged changes refuse the commit rather than ride along.
 
-use crate::git::commit::{
-    changed_under, commit_paths, current_branch, dir_prefix, file_changed, staged_elsewhere,
-};
+use crate::git::commit::dir_prefix;
 
 use super::error::MergeError;
 type Result<T, E = MergeError> = std::result::Result<T, E>;
@@ -33,24 +31,24 @@ pub fn record_mission(
 ) -> Result<Recorded> {
     let repo = super::open_repo(project)?;
     // A commit a kill cut short may have left the index behind its branch.
-    crate::git::reflock::recover_killed_commits(&repo)?;
-    let branch = current_branch(&repo)?;
+    repo.recover_killed_commits()?;
+    let branch = repo.current_branch()?;
     let prefix = dir_prefix(&project.root, &mission.dir)?;
-    let tree = repo.head()?.peel_to_tree()?;
-    let mut files = changed_under(&repo, Some(&tree), &prefix)?;
+    let head = Some(repo.head_commit_required()?);
+    let mut files = repo.changed_under(head, &prefix)?;
     match only {
         Some(only) => files.retain(|f| only.contains(f)),
         // The project files a fresh clone needs too: `.kittify/` (its
         // ignored runtime files left out) and `.gitattributes` (the merge
         // drivers' lines).
         None => {
-            files.extend(changed_under(&repo, Some(&tree), ".kittify/")?);
-            if file_changed(&repo, Some(&tree), ".gitattributes")? {
+            files.extend(repo.changed_under(head, ".kittify/")?);
+            if repo.file_changed(head, ".gitattributes")? {
                 files.push(".gitattributes".into());
             }
         }
     }
-    let others = staged_elsewhere(&repo, &files)?;
+    let others = repo.staged_elsewhere(&files)?;
     if !others.is_empty() {
         return Err(MergeError::StagedElsewhere {
             slug: mission.slug.clone(),
@@ -60,7 +58,7 @@ pub fn record_mission(
     let commit = if files.is_empty() {
         None
     } else {
-        commit_paths(&repo, &branch, &files, message, true)?
+        repo.commit_paths(&branch, &files, message, true)?
     };
     Ok(Recorded {
         mission_slug: mission.slug.clone(),

@@ -78,7 +78,7 @@ pub fn run(project: &Project, mission: &Mission, req: &MergeRequest) -> Result<M
     if !req.push || out.report.dry_run {
         return Ok(out);
     }
-    let repo = merge::open_repo(project)?;
+    let repo = merge::open_repository(project)?;
     let target = out.report.target_branch.clone();
     let Some((remote, dest)) = crate::git::remote::push_destination(&repo, &target) else {
         out.push_skipped = Some(format!(
