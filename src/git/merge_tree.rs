@@ -271,3 +271,123 @@ pub(super) fn tree_changes(
     out.dedup();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository with a base commit and `(name, file, text)` branches off it.
+    fn repo_with(branches: &[(&str, &str, &str)]) -> (tempfile::TempDir, Repo, Oid) {
+        let tmp = tempfile::tempdir().unwrap();
+        let git = Repository::init(tmp.path()).unwrap();
+        let sig = Signature::now("t", "t@example.com").unwrap();
+        let commit = |parent: Option<Oid>, file: &str, text: &str| {
+            let mut tb = match parent {
+                Some(p) => git
+                    .treebuilder(Some(&git.find_commit(p).unwrap().tree().unwrap()))
+                    .unwrap(),
+                None => git.treebuilder(None).unwrap(),
+            };
+            let blob = git.blob(text.as_bytes()).unwrap();
+            tb.insert(file, blob, 0o100644).unwrap();
+            let tree = git.find_tree(tb.write().unwrap()).unwrap();
+            let parents: Vec<git2::Commit<'_>> = parent
+                .map(|p| git.find_commit(p).unwrap())
+                .into_iter()
+                .collect();
+            let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            git.commit(None, &sig, &sig, file, &tree, &refs).unwrap()
+        };
+        let base = commit(None, "a.txt", "1\n");
+        git.branch("base", &git.find_commit(base).unwrap(), false)
+            .unwrap();
+        for (name, file, text) in branches {
+            let tip = commit(Some(base), file, text);
+            git.branch(name, &git.find_commit(tip).unwrap(), false)
+                .unwrap();
+        }
+        drop(git);
+        let repo = Repo::open(tmp.path()).unwrap();
+        (tmp, repo, base)
+    }
+
+    #[test]
+    fn a_conflict_names_its_files_and_a_clean_merge_is_written_only_when_asked() {
+        let (_tmp, repo, base) = repo_with(&[
+            ("x", "a.txt", "2\n"),
+            ("y", "a.txt", "3\n"),
+            ("z", "b.txt", "b\n"),
+        ]);
+        let [x, y, z] = ["x", "y", "z"].map(|b| repo.branch_tip(b).unwrap());
+        let who = Committer::now("m", "m@example.com").unwrap();
+        let made = |write: bool| {
+            repo.in_memory(|sim, pending| -> Result<Oid> {
+                assert_eq!(sim.merge_commits(x, y)?, Err(vec!["a.txt".to_string()]));
+                let tree = sim.merge_commits(x, z)?.unwrap();
+                let id = sim.commit_tree(tree, &[x, z], "Merge z\n\nbody\n", &who)?;
+                assert_eq!(sim.summary(id)?.as_deref(), Some("Merge z"));
+                assert_eq!(sim.first_parent(id)?, Some(x));
+                assert_eq!(sim.changed_between(base, id)?, ["a.txt", "b.txt"]);
+                assert_eq!(sim.count_new(id, &[x])?, 2);
+                if write {
+                    pending.write()?.unwrap();
+                }
+                Ok(id)
+            })
+            .unwrap()
+        };
+        let kept_in_memory = made(false);
+        assert!(repo.summary(kept_in_memory).is_err(), "nothing was written");
+        let written = made(true);
+        assert_eq!(written, kept_in_memory, "one committer instant, one id");
+        assert_eq!(repo.summary(written).unwrap().as_deref(), Some("Merge z"));
+        assert!(repo.contains(written, z).unwrap());
+    }
+
+    #[test]
+    fn a_replay_drops_what_is_applied_and_stops_at_a_conflict_or_a_root() {
+        let (_tmp, repo, base) = repo_with(&[
+            ("x", "a.txt", "2\n"),
+            ("y", "a.txt", "3\n"),
+            ("z", "b.txt", "b\n"),
+        ]);
+        let [x, y, z] = ["x", "y", "z"].map(|b| repo.branch_tip(b).unwrap());
+        let who = Committer::now("m", "m@example.com").unwrap();
+        repo.in_memory(|sim, _| -> Result<()> {
+            let mut created = Vec::new();
+            let Replayed::Done {
+                tip,
+                replayed,
+                dropped,
+            } = sim.replay(x, z, &[base], &who, &mut created)?
+            else {
+                panic!("z replays onto x")
+            };
+            assert_eq!((replayed, dropped, created.as_slice()), (1, 0, &[tip][..]));
+            assert_eq!(sim.first_parent(tip)?, Some(x));
+            // Replaying x onto itself applies nothing new: dropped.
+            let again = sim.replay(x, x, &[base], &who, &mut created)?;
+            assert_eq!(
+                again,
+                Replayed::Done {
+                    tip: x,
+                    replayed: 0,
+                    dropped: 1
+                }
+            );
+            match sim.replay(x, y, &[base], &who, &mut created)? {
+                Replayed::Conflict { commit, files } => {
+                    assert!(commit.starts_with(&super::super::short(y)), "{commit}");
+                    assert_eq!(files, ["a.txt"]);
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(
+                sim.replay(x, base, &[], &who, &mut created)?,
+                Replayed::RootCommit(base)
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+}
