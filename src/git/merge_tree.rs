@@ -94,7 +94,9 @@ impl Repo {
     }
 
     /// Run `f` on a second handle of this repository whose new objects go to
-    /// memory (reads see the repository's objects too). `f` may write them to
+    /// memory (reads see the repository's objects too; the handle must be a
+    /// second one, since every object written through a handle with the
+    /// in-memory backend stays in memory). `f` may write them to
     /// the repository through the [`PendingObjects`] it is given; otherwise
     /// they are dropped with the handle.
     pub fn in_memory<T, E: From<GitError>>(
@@ -102,6 +104,10 @@ impl Repo {
         f: impl FnOnce(&Repo, &PendingObjects<'_>) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let at = self.git.workdir().unwrap_or_else(|| self.git.path());
+        // A second handle on the same repository, not a second repository a
+        // command reads: a step of its own, so traces that count `git-open`
+        // count the repositories a command opens.
+        crate::env::crash_step("git-in-memory", Some(at));
         let sim = Repo {
             git: Repository::open(at).map_err(GitError::from)?,
         };
