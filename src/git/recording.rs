@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::commit::{self, BranchTree};
+use super::commit;
 use super::error::Result;
 use super::reflock::{self, RefLock};
 use super::{Oid, Repo};
@@ -48,12 +48,6 @@ impl Repo {
             .map(|c| self.git.find_commit(c).and_then(|c| c.tree()))
             .transpose()?;
         commit::file_changed(&self.git, tree.as_ref(), rel)
-    }
-
-    /// The tree of `branch`'s tip, for questions about what is committed
-    /// there; None when the branch does not exist.
-    pub fn branch_tree(&self, branch: &str) -> Result<Option<BranchTree<'_>>> {
-        BranchTree::of(&self.git, branch)
     }
 
     /// Staged changes outside `paths` ([`commit::staged_elsewhere`]).
