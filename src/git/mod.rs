@@ -21,6 +21,7 @@ pub mod compare;
 pub mod merge_tree;
 pub mod recording;
 pub mod remote;
+pub mod remote_repo;
 pub mod switch;
 
 use std::path::Path;

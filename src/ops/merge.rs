@@ -78,9 +78,9 @@ pub fn run(project: &Project, mission: &Mission, req: &MergeRequest) -> Result<M
     if !req.push || out.report.dry_run {
         return Ok(out);
     }
-    let repo = merge::open_repository(project)?;
+    let repo = merge::open_repo(project)?;
     let target = out.report.target_branch.clone();
-    let Some((remote, dest)) = crate::git::remote::push_destination(&repo, &target) else {
+    let Some((remote, dest)) = repo.push_destination(&target) else {
         out.push_skipped = Some(format!(
             "{target} has no upstream and there is no remote named origin; nothing was pushed"
         ));
