@@ -28,9 +28,10 @@ impl Committer {
     /// `name <email>`, now (in the local time zone).
     pub fn now(name: &str, email: &str) -> Result<Committer> {
         let sig = Signature::now(name, email)?;
+        // As git stores them (libgit2 trims the surrounding whitespace).
         Ok(Committer {
-            name: name.to_string(),
-            email: email.to_string(),
+            name: sig.name().unwrap_or(name).to_string(),
+            email: sig.email().unwrap_or(email).to_string(),
             seconds: sig.when().seconds(),
             offset_minutes: sig.when().offset_minutes(),
         })
