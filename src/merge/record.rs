@@ -29,7 +29,18 @@ pub fn record_mission(
     only: Option<&[String]>,
     message: &str,
 ) -> Result<Recorded> {
-    let repo = super::open_repo(project)?;
+    record_mission_in(&super::open_repo(project)?, project, mission, only, message)
+}
+
+/// [`record_mission`] in the main checkout's repository `repo`, which the
+/// caller opened (a team sync records, then fetches and merges, with one).
+pub fn record_mission_in(
+    repo: &crate::git::Repo,
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    only: Option<&[String]>,
+    message: &str,
+) -> Result<Recorded> {
     // A commit a kill cut short may have left the index behind its branch.
     repo.recover_killed_commits()?;
     let branch = repo.current_branch()?;
