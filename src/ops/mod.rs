@@ -25,6 +25,7 @@ pub mod next;
 pub mod ops_history;
 pub mod orchestrator;
 pub mod prereq;
+pub mod release;
 pub mod repair;
 pub mod repair_status;
 pub mod requirements;
