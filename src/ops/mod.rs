@@ -4,6 +4,7 @@
 
 pub mod accept;
 pub mod agent_config;
+pub mod board;
 pub mod config_show;
 pub mod context;
 pub mod context_store;
@@ -16,10 +17,12 @@ pub mod glossary;
 pub mod implement;
 pub mod legacy_lanes;
 pub mod mark_status;
+pub mod materialize;
 pub mod merge;
 pub mod merge_cleanup;
 pub mod migrate;
 pub mod mission_type;
+pub mod missions;
 pub mod move_task;
 pub mod next;
 pub mod ops_history;
