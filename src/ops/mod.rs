@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod agent_config;
 pub mod board;
+pub mod charter;
 pub mod config_show;
 pub mod context;
 pub mod context_store;
