@@ -42,7 +42,6 @@ fn stale(ctx: &Ctx, a: &StaleCheckArgs) -> Result<()> {
     } else {
         ctx.cwd.join(&a.repo)
     };
-    let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
     ctx.render(&stale_check::run(&repo, &a.base, &a.head)?)
 }
 
