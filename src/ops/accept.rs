@@ -57,14 +57,26 @@ pub struct AcceptSummary {
     pub path_violations: Vec<String>,
 }
 
+/// An acceptance run: the gates, the reference's summary, and what to run next.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub report: AcceptReport,
+    pub summary: AcceptSummary,
+    /// The command that lands the mission (a pull request's steps with `--mode pr`).
+    pub next_step: String,
+}
+
 /// Run the gates and build the summary.
-pub fn accept(
-    project: &Project,
-    mission: &Mission,
-    opts: &AcceptOptions,
-) -> Result<(AcceptReport, AcceptSummary)> {
+pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Result<Accepted> {
     let report = merge::accept(project, mission, opts)?;
-    Ok((report, summary(project, mission)?))
+    let summary = summary(project, mission)?;
+    let pr = opts.mode.as_deref() == Some("pr");
+    let next_step = next_step(project, mission, &report, pr);
+    Ok(Accepted {
+        report,
+        summary,
+        next_step,
+    })
 }
 
 fn summary(project: &Project, mission: &Mission) -> Result<AcceptSummary> {
