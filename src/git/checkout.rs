@@ -102,25 +102,6 @@ impl Repo {
         self.git.find_branch(branch, BranchType::Local).is_ok()
     }
 
-    /// Delete local branch `branch` unless it is missing or is HEAD of this
-    /// checkout; true when it was deleted.
-    pub fn delete_branch_unless_head(&self, branch: &str) -> Result<bool> {
-        match self.git.find_branch(branch, BranchType::Local) {
-            Ok(mut b) if !b.is_head() => {
-                b.delete()?;
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    /// Is local branch `branch` the HEAD of this checkout?
-    pub fn is_head_branch(&self, branch: &str) -> bool {
-        self.git
-            .find_branch(branch, BranchType::Local)
-            .is_ok_and(|b| b.is_head())
-    }
-
     /// Drop the registration of worktree `name` when git finds it invalid
     /// (its directory deleted by hand); best effort.
     pub fn prune_stale_worktree(&self, name: &str) {

@@ -140,14 +140,8 @@ pub fn check_out_hand_in(
         .into());
     }
     let events = StatusStore::for_mission(project, mission).read()?.events;
-    work::require_hand_in(
-        work::open(project).as_ref(),
-        project,
-        mission,
-        &file,
-        &events,
-    )?;
     let repo = crate::merge::open_repo(project)?;
+    work::require_hand_in(Some(&repo), project, mission, &file, &events)?;
     let lanes = crate::workspace::require_lanes(mission)?;
     let branch = lanes
         .lane_for_wp(&file.id)
@@ -156,7 +150,7 @@ pub fn check_out_hand_in(
     let commit = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
         .pop()
         .and_then(|c| crate::git::Oid::from_str(&c).ok())
-        .or_else(|| crate::git::branch_tip(&repo, &branch))
+        .or_else(|| repo.branch_tip(&branch))
         .ok_or_else(|| CheckoutError::NoCommit {
             wp: file.id.clone(),
             branch: branch.clone(),

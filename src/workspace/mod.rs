@@ -472,7 +472,7 @@ pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<()>
 /// Delete a local branch unless it is checked out in the main checkout; true
 /// when it was deleted.
 pub fn delete_branch(repo: &Repo, branch: &str) -> Result<bool> {
-    Ok(repo.delete_branch_unless_head(branch)?)
+    Ok(repo.delete_branch_if_not_head(branch)?)
 }
 
 /// Remove one lane's worktree (confined, see [`crate::confine`]) and its
