@@ -196,12 +196,12 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
     // The mission branch exists from the first lane on; it is the one to push
     // once it holds every accepted lane (after `merge`).
     let holds_lanes = repo.as_ref().is_some_and(|repo| {
-        merge::branch_tip(repo, &branch).is_some_and(|tip| {
+        repo.branch_tip(&branch).is_some_and(|tip| {
             report.lanes.iter().all(|l| {
                 l.tip
                     .as_deref()
                     .and_then(|t| crate::git::Oid::from_str(t).ok())
-                    .is_some_and(|t| merge::contains(repo, tip, t).unwrap_or(false))
+                    .is_some_and(|t| repo.contains(tip, t).unwrap_or(false))
             })
         })
     });
@@ -211,12 +211,9 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
     let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
     if lane_branches.is_empty() {
         // Every WP ran in the main checkout: its work is on the branch there.
-        let current = repo.as_ref().and_then(|r| {
-            r.head()
-                .ok()
-                .filter(|h| h.is_branch())
-                .and_then(|h| h.shorthand().map(str::to_string))
-        });
+        let current = repo
+            .as_ref()
+            .and_then(|r| r.head_commit().and(r.head_branch()));
         return match current {
             Some(c) if c != target => format!(
                 "every work package ran in the main checkout: push {c} and open a pull request into {target}"
