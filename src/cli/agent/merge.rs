@@ -438,6 +438,7 @@ impl<T: crate::cli::output::Render> crate::cli::output::Render for Noted<'_, T> 
     }
 
     fn json(&self) -> Value {
+        // bounds: renders an outcome into JSON, parses nothing
         self.inner.json()
     }
 
