@@ -1,4 +1,4 @@
-//! The library error type, and the one place typed core errors (git2, lock
+//! The library error type, and the one place typed core errors (git, lock
 //! errors) become it: exit code (kind), message and hint, with the typed error
 //! kept as the source.
 //!
@@ -221,19 +221,6 @@ impl Error {
     /// The typed core error this one was made from, if it was one of `E`.
     pub fn typed<E: std::error::Error + 'static>(&self) -> Option<&E> {
         self.source.as_deref().and_then(|s| s.downcast_ref::<E>())
-    }
-}
-
-// Foreign errors the core passes through unchanged.
-
-impl Diagnose for git2::Error {
-    fn message(&self) -> String {
-        format!("git: {}", git2::Error::message(self))
-    }
-    fn hint(&self) -> Option<String> {
-        (self.code() == git2::ErrorCode::Locked).then(|| {
-            "another git command holds that lock, or a killed one left it behind; if no git command is running in this repository, remove the .lock file named above".to_string()
-        })
     }
 }
 

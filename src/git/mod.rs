@@ -4,9 +4,12 @@
 //! Modules above call these instead of keeping their own copies, and wrap a
 //! [`GitError`] whole.
 
+pub mod branches;
+pub mod catch_up;
 pub mod cli;
 pub mod commit;
 pub mod error;
+pub mod reflog;
 pub mod reflock;
 pub mod repo;
 pub mod tags;
