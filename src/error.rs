@@ -241,11 +241,15 @@ mod tests {
     #[test]
     fn typed_errors_keep_their_source() {
         use std::error::Error as _;
-        let g = git2::Error::from_str("bad ref");
+        let g = crate::git::GitError::from(git2::Error::from_str("bad ref"));
         let e = super::Error::from(g);
         assert_eq!(e.message, "git: bad ref");
         let src = e.source().expect("source kept");
-        assert!(src.downcast_ref::<git2::Error>().is_some(), "{src:?}");
+        assert!(
+            src.downcast_ref::<crate::git::GitError>().is_some(),
+            "{src:?}"
+        );
+        assert!(src.source().unwrap().is::<git2::Error>(), "{src:?}");
 
         let lock = crate::fsutil::LockError::Io {
             action: "open lock file",
