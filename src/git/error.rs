@@ -186,7 +186,10 @@ mod tests {
         let e = Error::from(GitError::from(locked));
         assert_eq!(e.message, "git: failed to lock file 'x.lock' for writing");
         assert_eq!(e.kind, Kind::User);
-        assert!(e.hint.unwrap().contains("remove the .lock file named above"));
+        assert!(e
+            .hint
+            .unwrap()
+            .contains("remove the .lock file named above"));
         let other = Error::from(GitError::from(git2::Error::from_str("bad ref")));
         assert_eq!(other.hint, None);
         assert_eq!(other.kind, Kind::User);

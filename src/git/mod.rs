@@ -9,16 +9,16 @@ pub mod catch_up;
 pub mod cli;
 pub mod commit;
 pub mod error;
-pub mod reflog;
 pub mod reflock;
+pub mod reflog;
 pub mod repo;
 pub mod tags;
 pub mod worktree;
 
 pub use error::GitError;
-pub use repo::Repo;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
+pub use repo::Repo;
 
 pub mod compare;
 pub mod remote;
@@ -110,20 +110,36 @@ pub fn identity(repo: &Repository) -> Result<(Option<String>, Option<String>), g
     Ok((pick(name, "user.name"), pick(email, "user.email")))
 }
 
-/// The first seven hex digits of a commit id.
-pub fn short(oid: Oid) -> String {
-    short_str(&oid.to_string())
+/// The first seven characters of a commit id, an [`Oid`] or its text (git's
+/// own short form: messages, reports, the merge's lines).
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(7).collect()
 }
 
-/// The first seven characters of a commit id given as text.
+/// The first seven characters of a commit id given as text; see [`short`].
 pub fn short_str(id: &str) -> String {
-    id.chars().take(7).collect()
+    short(id)
+}
+
+/// The first ten characters of a commit id given as text (how the
+/// dashboard shows commits), or all of it when shorter.
+pub fn short10(id: &str) -> &str {
+    first_chars(id, 10)
 }
 
 /// The first twelve characters of a commit id given as text (how lane
-/// handoffs and the work view name commits), or all of it when shorter.
+/// handoffs, the work view and `ops log` name commits), or all of it when
+/// shorter.
 pub fn short12(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
+    first_chars(id, 12)
+}
+
+/// The first `n` characters of `text` (never split inside a character).
+fn first_chars(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((end, _)) => text.get(..end).unwrap_or(text),
+        None => text,
+    }
 }
 
 /// The paths of the conflicting entries of a merged index, sorted, once each.
@@ -218,4 +234,25 @@ pub fn branch_state(root: &std::path::Path, branch: &str) -> (bool, bool) {
         _ => false,
     };
     (tip.is_some(), merged)
+}
+
+#[cfg(test)]
+mod tests {
+    /// One function per length, each the same on an id and on hostile text.
+    #[test]
+    fn short_ids_take_whole_characters() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        let oid = super::Oid::from_str(id).unwrap();
+        assert_eq!(super::short(oid), "0123456");
+        assert_eq!(super::short(id), "0123456");
+        assert_eq!(super::short10(id), "0123456789");
+        assert_eq!(super::short12(id), "0123456789ab");
+        assert_eq!(super::short12("abc"), "abc");
+        assert_eq!(super::short10(""), "");
+        // Never a panic, never half a character.
+        let odd = "ééééééééééééééé";
+        assert_eq!(super::short(odd), "ééééééé");
+        assert_eq!(super::short10(odd), "éééééééééé");
+        assert_eq!(super::short12(odd), "éééééééééééé");
+    }
 }

@@ -168,7 +168,12 @@ pub fn undo(dir: &Path) -> Result<Undone> {
     }
     let files = repo.diff_paths(old, tip)?;
     // Compare-and-swap: refused if the branch moved in the meantime.
-    repo.move_branch_back(&refname, tip, old, &format!("spec-kitty ops undo: {}", said))?;
+    repo.move_branch_back(
+        &refname,
+        tip,
+        old,
+        &format!("spec-kitty ops undo: {}", said),
+    )?;
     Ok(Undone {
         branch,
         undone_commit: tip.to_string(),
