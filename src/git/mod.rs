@@ -13,6 +13,7 @@ pub mod reflock;
 pub mod reflog;
 pub mod repo;
 pub mod tags;
+pub mod traced_open;
 pub mod worktree;
 
 pub use error::GitError;
@@ -47,7 +48,7 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
 
 /// The tip of local branch `branch` of the repository at `root`, if both exist.
 pub fn branch_tip_at(root: &Path, branch: &str) -> Option<Oid> {
-    branch_tip(&Repository::open(root).ok()?, branch)
+    branch_tip(&traced_open::open(root).ok()?, branch)
 }
 
 /// When `branch` last committed work of its own: the committer time of its
@@ -161,7 +162,7 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
 pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let dir = path.parent()?;
     let dir = std::fs::canonicalize(dir).ok()?;
-    let repo = Repository::discover(&dir).ok()?;
+    let repo = traced_open::discover(&dir).ok()?;
     let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
     let rel = dir.join(path.file_name()?);
     let rel = rel.strip_prefix(&workdir).ok()?;
@@ -217,14 +218,14 @@ pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git
 /// excludes file) cover `rel` in the repository at `root`; `None` when `root`
 /// is not a git work tree or git cannot say.
 pub fn is_ignored(root: &std::path::Path, rel: &str) -> Option<bool> {
-    let repo = Repository::open(root).ok()?;
+    let repo = traced_open::open(root).ok()?;
     repo.is_path_ignored(std::path::Path::new(rel)).ok()
 }
 
 /// Whether local `branch` exists in the repository at `root`, and whether its
 /// tip is contained in HEAD (merged). `(false, false)` outside a repository.
 pub fn branch_state(root: &std::path::Path, branch: &str) -> (bool, bool) {
-    let Ok(repo) = Repository::open(root) else {
+    let Ok(repo) = traced_open::open(root) else {
         return (false, false);
     };
     let tip = branch_tip(&repo, branch);

@@ -8,7 +8,7 @@ use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 /// The directories of the worktrees registered in the repository at `root`
 /// (as git records them; empty when it is not a repository).
 pub fn registered_paths(root: &Path) -> Vec<PathBuf> {
-    let Ok(repo) = Repository::open(root) else {
+    let Ok(repo) = super::traced_open::open(root) else {
         return Vec::new();
     };
     let Ok(names) = repo.worktrees() else {
@@ -25,7 +25,7 @@ pub fn registered_paths(root: &Path) -> Vec<PathBuf> {
 /// its directory included when git still has one; best effort (a missing
 /// repository or registration is nothing to do).
 pub fn prune(root: &Path, name: &str) {
-    if let Ok(repo) = Repository::open(root) {
+    if let Ok(repo) = super::traced_open::open(root) {
         if let Ok(wt) = repo.find_worktree(name) {
             let _ = wt.prune(Some(
                 git2::WorktreePruneOptions::new()
@@ -41,7 +41,7 @@ pub fn prune(root: &Path, name: &str) {
 /// throwaway branch is made, the new worktree's HEAD detached, the branch
 /// deleted (also when the add failed).
 pub fn add_detached(root: &Path, name: &str, path: &Path, commit: Oid) -> Result<(), git2::Error> {
-    let repo = Repository::open(root)?;
+    let repo = super::traced_open::open(root)?;
     let c = repo.find_commit(commit)?;
     let temp = format!("kitty/scratch-{name}");
     let branch = repo.branch(&temp, &c, true)?;
