@@ -162,10 +162,14 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
 pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let dir = path.parent()?;
     let dir = std::fs::canonicalize(dir).ok()?;
-    let repo = traced_open::discover(&dir).ok()?;
+    let name = path.file_name()?;
+    traced_open::with_discovered(&dir, |repo| stages_of(repo, &dir.join(name)))
+}
+
+/// [`conflict_stages`] of the file at the canonical path `file` in `repo`.
+fn stages_of(repo: &Repository, file: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
-    let rel = dir.join(path.file_name()?);
-    let rel = rel.strip_prefix(&workdir).ok()?;
+    let rel = file.strip_prefix(&workdir).ok()?;
     let rel: Vec<u8> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
