@@ -71,6 +71,18 @@ impl Repo {
         super::own_tip_time(&self.git, branch, base)
     }
 
+    /// The directories of the linked worktrees git has registered (see
+    /// [`super::worktree::registered_paths`]).
+    pub fn worktree_paths(&self) -> Vec<std::path::PathBuf> {
+        super::worktree::paths_of(&self.git)
+    }
+
+    /// Drop the registration of worktree `name`, its directory included when
+    /// git still has one (see [`super::worktree::prune`]); best effort.
+    pub fn drop_worktree(&self, name: &str) {
+        super::worktree::prune_in(&self.git, name);
+    }
+
     /// Is there a remote of this name in the clone?
     pub fn has_remote(&self, name: &str) -> bool {
         super::remote::exists(&self.git, name)

@@ -11,6 +11,11 @@ pub fn registered_paths(root: &Path) -> Vec<PathBuf> {
     let Ok(repo) = super::traced_open::open(root) else {
         return Vec::new();
     };
+    paths_of(&repo)
+}
+
+/// [`registered_paths`] of an open repository.
+pub(in crate::git) fn paths_of(repo: &Repository) -> Vec<PathBuf> {
     let Ok(names) = repo.worktrees() else {
         return Vec::new();
     };
@@ -26,13 +31,18 @@ pub fn registered_paths(root: &Path) -> Vec<PathBuf> {
 /// repository or registration is nothing to do).
 pub fn prune(root: &Path, name: &str) {
     if let Ok(repo) = super::traced_open::open(root) {
-        if let Ok(wt) = repo.find_worktree(name) {
-            let _ = wt.prune(Some(
-                git2::WorktreePruneOptions::new()
-                    .valid(true)
-                    .working_tree(true),
-            ));
-        }
+        prune_in(&repo, name);
+    }
+}
+
+/// [`prune`] in an open repository.
+pub(in crate::git) fn prune_in(repo: &Repository, name: &str) {
+    if let Ok(wt) = repo.find_worktree(name) {
+        let _ = wt.prune(Some(
+            git2::WorktreePruneOptions::new()
+                .valid(true)
+                .working_tree(true),
+        ));
     }
 }
 

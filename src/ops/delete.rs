@@ -111,7 +111,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         for lane_id in lane_ids(project, mission, lanes.as_ref(), repo) {
             let path = worktree_path(&project.root, &mission.slug, &lane_id);
             let branch = lane_branch(&mission.slug, &lane_id);
-            match confine::confined(project, &path, confine::Area::Worktree) {
+            match confine::confined_in(project, repo, &path, confine::Area::Worktree) {
                 Ok(Some(_)) => match workspace::is_dirty(&path) {
                     Ok(false) => {}
                     Ok(true) => {
@@ -153,9 +153,13 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         }
         .into());
     }
-    for (name, path) in &worktrees {
-        if confine::remove_worktree(project, name, path).map_err(MissionError::Confine)? {
-            out.removed_worktrees.push(path.clone());
+    if let Some(repo) = &repo {
+        for (name, path) in &worktrees {
+            if confine::remove_worktree_in(project, repo, name, path)
+                .map_err(MissionError::Confine)?
+            {
+                out.removed_worktrees.push(path.clone());
+            }
         }
     }
     if let Some(repo) = &repo {
