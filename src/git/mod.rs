@@ -121,11 +121,6 @@ pub fn short(id: impl std::fmt::Display) -> String {
     id.to_string().chars().take(7).collect()
 }
 
-/// The first seven characters of a commit id given as text; see [`short`].
-pub fn short_str(id: &str) -> String {
-    short(id)
-}
-
 /// The first ten characters of a commit id given as text (how the
 /// dashboard shows commits), or all of it when shorter.
 pub fn short10(id: &str) -> &str {

@@ -631,7 +631,7 @@ fn merge_json(
 }
 
 fn short(s: &str) -> String {
-    merge::short_str(s)
+    crate::git::short(s)
 }
 
 fn render(ctx: &Ctx, r: &merge::MergeReport) {
