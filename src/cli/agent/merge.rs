@@ -632,7 +632,7 @@ fn merge_json(
 }
 
 fn short(s: &str) -> String {
-    merge::short_str(s)
+    crate::git::short(s)
 }
 
 fn render(ctx: &Ctx, r: &merge::MergeReport) {
