@@ -66,7 +66,7 @@ pub enum RoleArg {
 
 pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     if args.answer.is_some() {
         return refuse_answer(args, &mission.slug);
     }

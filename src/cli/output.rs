@@ -166,12 +166,14 @@ impl Ctx {
         self.paint(text, style::BOLD)
     }
 
-    /// Warn when this binary and the project's metadata.yaml disagree on the version.
-    /// Called by commands that change project files.
-    pub fn warn_version_skew(&self, project: &Project) {
-        if let Some(skew) = project.version_skew() {
+    /// Warn when this binary and the project's metadata.yaml disagree on the
+    /// version. Called by commands that change project files; a corrupt
+    /// metadata.yaml stops them (the policy of a corrupt config.yaml).
+    pub fn warn_version_skew(&self, project: &Project) -> Result<()> {
+        if let Some(skew) = crate::config::version_skew(&project.root)? {
             self.warn(skew.message());
         }
+        Ok(())
     }
 
     /// Path relative to the working directory when it is inside it.

@@ -58,7 +58,7 @@ pub fn run_config(ctx: &Ctx, a: &ConfigArgs) -> Result<()> {
                 .unwrap_or("")
         ));
     }
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     Ok(())
 }
 
@@ -108,7 +108,7 @@ pub fn run_verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
             return Err(e);
         }
     };
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let r = verify_setup::verify(project, &req)?;
     if ctx.json {
         ctx.json_out(&r);

@@ -212,7 +212,7 @@ impl MergeArgs {
 
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let (report, summary) = crate::ops::accept::accept(
         project,
         &mission,
@@ -386,7 +386,7 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         return Ok(());
     }
     if args.abort {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
         let r = merge::abort(project, &mission)?;
         if ctx.json {
             let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
@@ -425,7 +425,7 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         StrategyArg::Rebase => Strategy::Rebase,
     };
     if !args.dry_run {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
     }
     let request = crate::ops::merge::MergeRequest {
         options: MergeOptions {

@@ -123,7 +123,7 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
 
 pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let opts = CreateOptions {
         slug: a.slug.clone(),
         mission_type: a.mission_type.clone(),
@@ -264,7 +264,7 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
         vec![ctx.mission(a.mission.as_deref())?.1]
     };
     if !a.dry_run {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
     }
     let done = mission::backfill_identity(project, &targets, a.dry_run)?;
     if ctx.json {

@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
         }
         (None, None) => unreachable!("clap requires --wp or --batch"),
     };
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let r = requirements::map(project, &m, &batch, a.replace)?;
     let c = &r.coverage;
     if ctx.json {

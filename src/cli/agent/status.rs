@@ -89,7 +89,7 @@ pub struct EmitArgs {
 
 fn run_emit(ctx: &Ctx, a: &EmitArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let e = status_emit::emit(
         project,
         &mission,
@@ -307,7 +307,7 @@ fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
         vec![ctx.mission(a.mission.as_deref())?.1]
     };
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let r = status_migrate::migrate(project, &missions, &a.actor, a.dry_run)?;
     let failed = r.summary.total_failed;
     if ctx.json {

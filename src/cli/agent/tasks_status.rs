@@ -87,7 +87,7 @@ pub struct MoveArgs {
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let request = move_task::MoveTask {
         wp_id: a.wp_id.clone(),
         to: a.to.clone(),
@@ -456,7 +456,7 @@ pub struct HistoryArgs {
 
 fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let actor = a.agent.clone().unwrap_or_else(|| "user".into());
     let note = match a.shell_pid {
         Some(pid) => format!("shell_pid={pid} – {}", a.note),
