@@ -138,6 +138,12 @@ impl Ctx {
         std::io::IsTerminal::is_terminal(&std::io::stdin()) && !crate::env::non_interactive()
     }
 
+    /// Is there a person to ask, and is the output for a person (under
+    /// `--json` nothing is asked: the caller is a program)?
+    pub fn can_prompt(&self) -> bool {
+        !self.json && self.can_ask()
+    }
+
     /// Ask a person at a terminal: the question on stderr, one line from stdin.
     /// None (keep the default) when stdin is not a terminal, so nothing ever
     /// waits on a pipe, or on an empty answer or end of input.
