@@ -228,6 +228,26 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// End the command: its error, if any, as the one JSON document (unless
+    /// its own document is out already) or on stderr; its exit code.
+    pub fn finish(&self, result: Result<()>) -> std::process::ExitCode {
+        let Err(e) = result else {
+            return std::process::ExitCode::SUCCESS;
+        };
+        if self.json {
+            // A document already out stays the only one; the exit code still
+            // says it failed.
+            if !json_printed() {
+                print_json_error(&e);
+            }
+        } else {
+            print_error(self, &e);
+        }
+        std::process::ExitCode::from(e.kind.exit_code())
+    }
+}
+
 /// Set once a JSON document went to stdout.
 static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
