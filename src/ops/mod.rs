@@ -18,6 +18,7 @@ pub mod legacy_lanes;
 pub mod mark_status;
 pub mod merge;
 pub mod merge_cleanup;
+pub mod merge_driver;
 pub mod migrate;
 pub mod mission_type;
 pub mod move_task;
