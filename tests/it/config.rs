@@ -217,6 +217,8 @@ fn a_corrupt_metadata_stops_every_writer_the_way_a_corrupt_config_does() {
         ),
         "{}",
         stderr(&out)
+    );
+}
 
 /// The board shows the project's `auto_commit`, so it reads config.yaml: a
 /// corrupt file stops it the same way in both modes (it used to stop only
