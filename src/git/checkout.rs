@@ -156,11 +156,6 @@ impl GitError {
     pub fn is_locked(&self) -> bool {
         self.code() == Some(git2::ErrorCode::Locked)
     }
-
-    /// Does the error say an object or reference was not found?
-    pub fn is_not_found(&self) -> bool {
-        self.code() == Some(git2::ErrorCode::NotFound)
-    }
 }
 
 impl Repo {
@@ -175,12 +170,5 @@ impl Repo {
     /// there; None when the branch does not exist.
     pub fn branch_tree(&self, branch: &str) -> Result<Option<super::commit::BranchTree<'_>>> {
         super::commit::BranchTree::of(&self.git, branch)
-    }
-}
-
-impl Repo {
-    /// When `branch` last committed work of its own; see [`super::own_tip_time`].
-    pub fn own_tip_time(&self, branch: &str, base: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-        super::own_tip_time(&self.git, branch, base)
     }
 }

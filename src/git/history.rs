@@ -35,11 +35,6 @@ impl Repo {
         Ok(Some((mb, ahead)))
     }
 
-    /// How many commits `tip` has that `base` does not.
-    pub fn commits_ahead(&self, tip: Oid, base: Oid) -> Result<usize> {
-        Ok(self.git.graph_ahead_behind(tip, base)?.0)
-    }
-
     /// The paths two commits' trees differ in (old and new path of each
     /// change, with `/`, once each).
     pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<String>> {

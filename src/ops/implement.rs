@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::git::Repo;
 use crate::lanes::PLANNING_LANE;
 use crate::mission::Mission;
 use crate::project::Project;
@@ -42,6 +43,7 @@ pub fn prepare(
 ) -> Result<Prepared> {
     let lanes = workspace::require_lanes(mission)?;
     let wp = find_wp(mission, wp_id)?;
+    // The main checkout's repository, once for the command.
     let main = workspace::open_main_if_git(project)?;
     let Some(given) = base else {
         let ws = workspace::ensure(main.as_ref(), project, mission, &lanes, &wp)?;
@@ -140,8 +142,8 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
     let only = only.map(|w| find_wp(mission, w)).transpose()?.map(|f| f.id);
     let lanes = workspace::require_lanes(mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
-    let main = if project.is_git() {
-        crate::git::Repo::open(&project.root).ok()
+    let repo = if project.is_git() {
+        Repo::open(&project.root).ok()
     } else {
         None
     };
@@ -169,13 +171,13 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
         ));
         // Missing: its lane branch exists (work to bring back) but the
         // worktree does not. A lane never started is left for `implement`.
-        let has_branch = main
+        let has_branch = repo
             .as_ref()
             .is_some_and(|r| r.branch_tip(&lanes.lane_branch(&lane.lane_id)).is_some());
         let broken = (has_branch && !path.join(".git").exists()) || creating.exists();
         if broken && !done_lanes.contains(&lane.lane_id) {
             let wp = find_wp(mission, id)?;
-            match workspace::ensure(main.as_ref(), project, mission, &lanes, &wp) {
+            match workspace::ensure(repo.as_ref(), project, mission, &lanes, &wp) {
                 Ok(ws) => {
                     if ws.created {
                         out.worktrees_recreated += 1;
@@ -189,7 +191,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
             }
         }
         let branch = lanes.lane_branch(&lane.lane_id);
-        let worked = main
+        let worked = repo
             .as_ref()
             .and_then(|r| r.own_tip_time(&branch, &target))
             .is_some();
@@ -204,7 +206,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
                 workspace: Some(path.display().to_string()),
                 ..Default::default()
             };
-            match crate::status::ops::move_wp(main.as_ref(), project, mission, &req) {
+            match crate::status::ops::move_wp(repo.as_ref(), project, mission, &req) {
                 Ok(_) => {
                     out.transitions_emitted += 1;
                     touched = true;

@@ -447,17 +447,6 @@ pub fn exclude_worktrees_dir(project: &Project) -> Result<()> {
     Ok(fsutil::atomic_write(&path, out.as_bytes())?)
 }
 
-/// A lane branch's commits that the target branch does not contain.
-pub fn unmerged_commits(repo: &Repo, branch: &str, target: &str) -> Result<usize> {
-    let Some(tip) = repo.branch_tip(branch) else {
-        return Ok(0);
-    };
-    let Some(base) = repo.branch_tip(target) else {
-        return Ok(1);
-    };
-    Ok(repo.commits_ahead(tip, base)?)
-}
-
 /// Does the worktree have uncommitted changes (untracked files included)?
 pub fn is_dirty(path: &Path) -> Result<bool> {
     Ok(Repo::open(path)?.has_uncommitted()?)
