@@ -21,6 +21,7 @@ pub mod mark_status;
 pub mod materialize;
 pub mod merge;
 pub mod merge_cleanup;
+pub mod merge_driver;
 pub mod migrate;
 pub mod mission_type;
 pub mod missions;
