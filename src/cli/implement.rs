@@ -92,13 +92,13 @@ impl Render for PreparedView {
                 ctx.say(format!(
                     "  started from --base {} ({})",
                     b.given,
-                    crate::merge::short_str(&b.commit)
+                    crate::git::short(&b.commit)
                 ));
             } else {
                 ctx.say(format!(
                     "  the lane already existed and holds --base {} ({})",
                     b.given,
-                    crate::merge::short_str(&b.commit)
+                    crate::git::short(&b.commit)
                 ));
             }
         }
@@ -129,13 +129,13 @@ pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
                     "latest"
                 },
                 m.lane_id,
-                crate::merge::short_str(&m.commit),
+                crate::git::short(&m.commit),
                 if m.how == "branch_start" {
                     "the lane branch starts there".to_string()
                 } else if m.how == "fast_forward" {
                     "fast-forward".to_string()
                 } else {
-                    format!("merge commit {}", crate::merge::short_str(&m.lane_commit))
+                    format!("merge commit {}", crate::git::short(&m.lane_commit))
                 }
             )
         })

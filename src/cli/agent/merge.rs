@@ -438,6 +438,7 @@ impl<T: crate::cli::output::Render> crate::cli::output::Render for Noted<'_, T> 
     }
 
     fn json(&self) -> Value {
+        // bounds: renders an outcome into JSON, parses nothing
         self.inner.json()
     }
 
@@ -631,7 +632,7 @@ fn merge_json(
 }
 
 fn short(s: &str) -> String {
-    merge::short_str(s)
+    crate::git::short(s)
 }
 
 fn render(ctx: &Ctx, r: &merge::MergeReport) {
