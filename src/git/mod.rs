@@ -13,9 +13,9 @@ pub mod tags;
 pub mod worktree;
 
 pub use error::GitError;
-pub use repo::Repo;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
+pub use repo::Repo;
 
 pub mod compare;
 pub mod remote;

@@ -272,8 +272,13 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     for w in &board.warnings {
         ctx.warn(w.to_string());
     }
-    let stale =
-        crate::ops::stale::check(project, &mission, args.stale_threshold, chrono::Utc::now())?;
+    let stale = crate::ops::stale::check(
+        project,
+        &mission,
+        &board.snapshot,
+        args.stale_threshold,
+        chrono::Utc::now(),
+    );
     let stale_count = stale.iter().filter(|s| s.is_stale).count();
     if ctx.json {
         let mut by_lane = serde_json::Map::new();
