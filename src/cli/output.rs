@@ -138,6 +138,12 @@ impl Ctx {
         std::io::IsTerminal::is_terminal(&std::io::stdin()) && !crate::env::non_interactive()
     }
 
+    /// May this command ask questions at all? Not under `--json`: its caller
+    /// is a program reading one document, so defaults are kept silently.
+    pub fn prompts_allowed(&self) -> bool {
+        !self.json
+    }
+
     /// Ask a person at a terminal: the question on stderr, one line from stdin.
     /// None (keep the default) when stdin is not a terminal, so nothing ever
     /// waits on a pipe, or on an empty answer or end of input.
@@ -279,6 +285,13 @@ pub fn print_json(value: &impl serde::Serialize) {
 
 /// The JSON form of an error: `{"error", "hint"?, ...details, "spec_kitty_version"}` on stdout.
 pub fn print_json_error(e: &Error) {
+    print_json(&error_json(e));
+}
+
+/// The JSON document of an error (what [`print_json_error`] prints): an
+/// outcome whose [`Render::verdict`] fails renders this as its `json`, so a
+/// failed check prints the same document as any other error.
+pub fn error_json(e: &Error) -> Value {
     let mut obj = serde_json::Map::new();
     obj.insert("result".into(), Value::String("error".into()));
     obj.insert("error".into(), Value::String(e.message.clone()));
@@ -294,7 +307,7 @@ pub fn print_json_error(e: &Error) {
         "spec_kitty_version".into(),
         Value::String(crate::VERSION.into()),
     );
-    print_json(&Value::Object(obj));
+    Value::Object(obj)
 }
 
 /// The human form of an error on stderr: `error: ...` then `hint: ...`.

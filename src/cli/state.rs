@@ -151,6 +151,7 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
     let Some(old) = b.stamps else { return Ok(()) };
     let mut failed = None;
     let by_mission = old.changed_since(&Stamps::take(&b.project), &b.project);
+    let mut repo = None;
     for (dir, files) in by_mission {
         let slug = dir
             .file_name()
@@ -166,7 +167,9 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             "spec-kitty {}{wp} ({slug})\n\nCommitted by {why}.\n",
             b.path.join(" ")
         );
-        match autocommit::commit_mission(&b.project, &dir, &files, &message) {
+        let committed = autocommit::repo_in(&mut repo, &b.project)
+            .and_then(|r| autocommit::commit_mission(r, &b.project, &dir, &files, &message));
+        match committed {
             Ok(AutoCommit::Committed(done)) => ctx.warn(format!(
                 "auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch

@@ -18,7 +18,11 @@ pub use git2::Oid;
 pub use repo::Repo;
 
 pub mod compare;
+pub mod merge_tree;
+pub mod recording;
 pub mod remote;
+pub mod remote_repo;
+pub mod switch;
 
 use std::path::Path;
 

@@ -4,6 +4,8 @@
 
 pub mod accept;
 pub mod agent_config;
+pub mod board;
+pub mod charter;
 pub mod config_show;
 pub mod context;
 pub mod context_store;
@@ -16,15 +18,18 @@ pub mod glossary;
 pub mod implement;
 pub mod legacy_lanes;
 pub mod mark_status;
+pub mod materialize;
 pub mod merge;
 pub mod merge_cleanup;
 pub mod migrate;
 pub mod mission_type;
+pub mod missions;
 pub mod move_task;
 pub mod next;
 pub mod ops_history;
 pub mod orchestrator;
 pub mod prereq;
+pub mod release;
 pub mod repair;
 pub mod repair_status;
 pub mod requirements;

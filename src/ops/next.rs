@@ -46,7 +46,7 @@ fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>
     let any_lane = lanes
         .lanes
         .iter()
-        .any(|l| crate::git::branch_tip(&repo, &lanes.lane_branch(&l.lane_id)).is_some());
+        .any(|l| repo.branch_tip(&lanes.lane_branch(&l.lane_id)).is_some());
     if any_lane {
         return Ok(Vec::new());
     }

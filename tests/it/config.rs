@@ -133,6 +133,42 @@ fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
     );
 }
 
+/// The board shows the project's `auto_commit`, so it reads config.yaml: a
+/// corrupt file stops it the same way in both modes (it used to stop only
+/// `--json`, while the human board went on without it).
+#[test]
+fn a_corrupt_config_stops_the_board_in_both_modes() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let s = m.slug.as_str();
+    let ok = env.run(&root, &["agent", "tasks", "status", "--mission", s]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
+    let out = env.run(&root, &["agent", "tasks", "status", "--mission", s]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".kittify/config.yaml:2: ") && err.contains("hint: fix the YAML syntax"),
+        "{err}"
+    );
+    let out = env.run(
+        &root,
+        &["agent", "tasks", "status", "--mission", s, "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(&out)));
+    assert_eq!(v["result"], "error", "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(".kittify/config.yaml:2: "),
+        "{v}"
+    );
+}
+
 /// `auto_commit` that is not true or false is an error naming the file and
 /// line, not a silent "do not commit".
 #[test]
