@@ -33,9 +33,7 @@ use serde_json::Value;
 use super::accept::{dependency_problems, recorded, unfinished_wps};
 use super::error::{ConflictFix, MergeError};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
-use super::{
-    code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction, Strategy,
-};
+use super::{code_lanes, open_repo, short, target_branch, CodeLane, LaneAction, Strategy};
 use crate::git::merge_tree::Committer;
 use crate::git::{Oid, Repo};
 type Result<T, E = MergeError> = std::result::Result<T, E>;
@@ -638,7 +636,7 @@ fn acceptance_blockers(mission: &Mission, setup: &Setup) -> Result<Vec<Blocker>>
                 format!(
                     "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {slug}` again",
                     lane.lane_id,
-                    short_str(t),
+                    short(t),
                     short(*tip),
                 ),
             )),
@@ -1184,7 +1182,7 @@ fn approved_to_done(
     mission: &Mission,
     state: &MergeState,
 ) -> Result<Vec<String>> {
-    let merged_short = short_str(&state.target_after);
+    let merged_short = short(&state.target_after);
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let files = if mission.tasks_dir().is_dir() {
         wp::load_all(&mission.tasks_dir())?

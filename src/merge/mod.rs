@@ -188,7 +188,7 @@ pub fn code_lanes(
     Ok((out, notes))
 }
 
-pub use crate::git::{short, short_str};
+pub use crate::git::short;
 
 /// Open the main checkout's repository, or explain that lanes need git.
 pub fn open_repo(project: &Project) -> Result<Repo> {
