@@ -72,7 +72,7 @@ impl Render for Log {
             ctx.say(format!(
                 "{mark} {:<10} {:<12} {:<16} {desc}",
                 o.id,
-                ops_history::short(&o.commit),
+                crate::git::short12(&o.commit),
                 o.time
             ));
         }
@@ -98,14 +98,14 @@ impl Render for ops_history::Undone {
         ctx.say(format!(
             "{} Undid {} on {}: {}",
             ctx.paint("✓", style::GOOD),
-            ops_history::short(&u.undone_commit),
+            crate::git::short12(&u.undone_commit),
             u.branch,
             u.description
         ));
         ctx.say(format!(
             "{} now points at {}; the {} file(s) it recorded are uncommitted changes again:",
             u.branch,
-            ops_history::short(&u.restored_commit),
+            crate::git::short12(&u.restored_commit),
             u.files.len()
         ));
         for f in &u.files {
@@ -113,7 +113,7 @@ impl Render for ops_history::Undone {
         }
         ctx.say(format!(
             "The commit stays reachable: `git reset {}` brings it back.",
-            ops_history::short(&u.undone_commit)
+            crate::git::short12(&u.undone_commit)
         ));
     }
 }

@@ -1295,7 +1295,7 @@ fn clean_up_lane(
         return Ok(());
     }
     if keep.branches {
-        if crate::confine::remove_worktree(project, &lane.worktree_name, &lane.worktree)? {
+        if crate::confine::remove_worktree_in(project, repo, &lane.worktree_name, &lane.worktree)? {
             finished.removed_worktrees.push(lane.worktree.clone());
         }
         finished.kept.push(format!(
@@ -1306,7 +1306,7 @@ fn clean_up_lane(
     }
     // The worktree (confined, see [`crate::confine`]) and its registration,
     // then the branch.
-    if crate::confine::remove_worktree(project, &lane.worktree_name, &lane.worktree)? {
+    if crate::confine::remove_worktree_in(project, repo, &lane.worktree_name, &lane.worktree)? {
         finished.removed_worktrees.push(lane.worktree.clone());
     }
     // Test hook: a merge's clean-up killed between the two removals.

@@ -182,8 +182,3 @@ pub fn undo(dir: &Path) -> Result<Undone> {
         files,
     })
 }
-
-/// The id as git abbreviates it in listings.
-pub fn short(id: &str) -> String {
-    crate::git::short12(id).to_string()
-}
