@@ -5,8 +5,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::output::Render;
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::init::agents::{self, Agent, AGENTS};
@@ -58,19 +59,7 @@ pub struct InitArgs {
 }
 
 pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
-    let (root, here) = match args.project_name.as_deref() {
-        None | Some(".") => (ctx.cwd.clone(), true),
-        Some("") => {
-            return Err(Error::usage("the project name is empty")
-                .with_hint("use `.` for the current directory"))
-        }
-        Some(name) => (ctx.cwd.join(name), false),
-    };
-    let root = crate::project::normalize(&root);
-    // The directory to set up is the confinement root of every write.
-    crate::fsutil::fix_confinement_root(&root);
-    // `init ./` or the cwd's own absolute path mean the same as `init .`.
-    let here = here || root == crate::project::normalize(&ctx.cwd);
+    let (root, here) = core::target(&ctx.cwd, args.project_name.as_deref())?;
     let requested = match args.ai.as_deref() {
         Some(list) => Some(agents::parse_list(list)?),
         None => None,
@@ -95,28 +84,49 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         agents: requested,
         force: args.force,
     })?;
-    for w in &report.warnings {
-        ctx.warn(w);
-    }
     let selected: Vec<&'static Agent> = report
         .agents
         .iter()
         .filter_map(|k| agents::find(k))
         .collect();
     let steps = next_steps(here, args.project_name.as_deref(), &selected);
-    if ctx.json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
+    ctx.render(&Initialized {
+        root,
+        here,
+        report,
+        selected,
+        steps,
+    })
+}
+
+/// What `init` did, with the agents it set up and the next steps.
+struct Initialized {
+    root: PathBuf,
+    here: bool,
+    report: Report,
+    selected: Vec<&'static Agent>,
+    steps: Vec<String>,
+}
+
+impl Render for Initialized {
+    fn warnings(&self) -> Vec<String> {
+        self.report.warnings.clone()
+    }
+
+    fn json(&self) -> Value {
+        let mut v = serde_json::to_value(&self.report).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert("result".into(), json!("success"));
-            o.insert("here".into(), json!(here));
-            o.insert("next_steps".into(), json!(steps));
+            o.insert("here".into(), json!(self.here));
+            o.insert("next_steps".into(), json!(self.steps));
             o.insert("spec_kitty_version".into(), json!(crate::VERSION));
         }
-        ctx.json_out(&v);
-        return Ok(());
+        v
     }
-    render_human(ctx, &root, &report, &selected, &steps);
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        render_human(ctx, &self.root, &self.report, &self.selected, &self.steps);
+    }
 }
 
 fn interactive(args: &InitArgs) -> bool {

@@ -247,22 +247,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(AfterError::Command(e)) => Err(e),
         Ok(()) => Ok(()),
     };
-    if ctx.json && result.is_err() && output::json_printed() {
-        // The command's document is out already; a second one would break
-        // the one-document promise. The exit code still says it failed.
-        return ExitCode::from(result.err().map_or(3, |e| e.kind.exit_code()));
-    }
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            if ctx.json {
-                output::print_json_error(&e);
-            } else {
-                output::print_error(&ctx, &e);
-            }
-            ExitCode::from(e.kind.exit_code())
-        }
-    }
+    ctx.finish(result)
 }
 
 /// Where a failure came from: the command itself, or the auto_commit step after it.
@@ -277,12 +262,16 @@ enum AfterError {
 /// only as a whole option token before any `--` terminator.
 fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
     let code = if e.use_stderr() { 2 } else { 0 };
-    let lenient = Cli::command()
-        .ignore_errors(true)
-        .try_get_matches_from(args)
-        .is_ok_and(|m| json_flag(&m));
+    // Only an error asks (`--version` and `--help` end here too, with code 0,
+    // and would pay for a second parse).
+    let lenient = || {
+        Cli::command()
+            .ignore_errors(true)
+            .try_get_matches_from(args)
+            .is_ok_and(|m| json_flag(&m))
+    };
     let json = code != 0
-        && (lenient
+        && (lenient()
             || args
                 .iter()
                 .skip(1)

@@ -99,9 +99,9 @@ pub struct Before {
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
 /// what the parsed command says of itself (None: it writes no mission state).
-/// Every writer reads `.kittify/config.yaml` first, whether or not it will
-/// commit: a corrupt file stops it here, the same way for each, before it
-/// writes anything.
+/// Every writer reads `.kittify/config.yaml` and `.kittify/metadata.yaml`
+/// first, whether or not it will commit: a corrupt file stops it here, the
+/// same way for each, before it writes anything.
 pub fn before(
     ctx: &Ctx,
     path: Vec<String>,
@@ -116,6 +116,8 @@ pub fn before(
     };
     let project = project.clone();
     let configured = crate::config::auto_commit_enabled(&project.root)?;
+    // metadata.yaml has the same policy: a corrupt one stops every writer here.
+    crate::config::Metadata::load(&project.root)?;
     let flag = writes.flag;
     let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
         .then(|| Stamps::take(&project));

@@ -10,7 +10,7 @@ use crate::git::Oid;
 use serde_json::Value;
 
 use super::land::{ConflictPair, Phase};
-use super::{short, short_str};
+use super::short;
 use crate::error::{io_hint, Diagnose, Kind};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ pub enum MergeError {
     AlreadyFinishing { slug: String, target: String },
 
     /// Merged before, and its lane branches are gone.
-    #[error("{slug} was already merged into {into} at {at}{}", commit.as_deref().map(|c| format!(" (commit {})", short_str(c))).unwrap_or_default())]
+    #[error("{slug} was already merged into {into} at {at}{}", commit.as_deref().map(|c| format!(" (commit {})", short(c))).unwrap_or_default())]
     AlreadyMerged {
         slug: String,
         into: String,
@@ -93,7 +93,7 @@ pub enum MergeError {
     },
 
     /// A branch the merge moves changed while it was in progress.
-    #[error("{branch} moved while the merge was in progress (now {}, was {})", now.map(short).unwrap_or_else(|| "deleted".into()), before.as_deref().map(short_str).unwrap_or_else(|| "absent".into()))]
+    #[error("{branch} moved while the merge was in progress (now {}, was {})", now.map(short).unwrap_or_else(|| "deleted".into()), before.as_deref().map(short).unwrap_or_else(|| "absent".into()))]
     Moved {
         branch: String,
         now: Option<Oid>,

@@ -33,9 +33,7 @@ use serde_json::Value;
 use super::accept::{dependency_problems, recorded, unfinished_wps};
 use super::error::{ConflictFix, MergeError};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
-use super::{
-    code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction, Strategy,
-};
+use super::{code_lanes, open_repo, short, target_branch, CodeLane, LaneAction, Strategy};
 use crate::git::merge_tree::Committer;
 use crate::git::{Oid, Repo};
 type Result<T, E = MergeError> = std::result::Result<T, E>;
@@ -638,7 +636,7 @@ fn acceptance_blockers(mission: &Mission, setup: &Setup) -> Result<Vec<Blocker>>
                 format!(
                     "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {slug}` again",
                     lane.lane_id,
-                    short_str(t),
+                    short(t),
                     short(*tip),
                 ),
             )),
@@ -1184,7 +1182,7 @@ fn approved_to_done(
     mission: &Mission,
     state: &MergeState,
 ) -> Result<Vec<String>> {
-    let merged_short = short_str(&state.target_after);
+    let merged_short = short(&state.target_after);
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let files = if mission.tasks_dir().is_dir() {
         wp::load_all(&mission.tasks_dir())?
@@ -1295,7 +1293,7 @@ fn clean_up_lane(
         return Ok(());
     }
     if keep.branches {
-        if crate::confine::remove_worktree(project, &lane.worktree_name, &lane.worktree)? {
+        if crate::confine::remove_worktree_in(project, repo, &lane.worktree_name, &lane.worktree)? {
             finished.removed_worktrees.push(lane.worktree.clone());
         }
         finished.kept.push(format!(
@@ -1306,7 +1304,7 @@ fn clean_up_lane(
     }
     // The worktree (confined, see [`crate::confine`]) and its registration,
     // then the branch.
-    if crate::confine::remove_worktree(project, &lane.worktree_name, &lane.worktree)? {
+    if crate::confine::remove_worktree_in(project, repo, &lane.worktree_name, &lane.worktree)? {
         finished.removed_worktrees.push(lane.worktree.clone());
     }
     // Test hook: a merge's clean-up killed between the two removals.

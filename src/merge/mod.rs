@@ -188,7 +188,7 @@ pub fn code_lanes(
     Ok((out, notes))
 }
 
-pub use crate::git::{short, short_str};
+pub use crate::git::short;
 
 /// Open the main checkout's repository, or explain that lanes need git.
 pub fn open_repo(project: &Project) -> Result<Repo> {
@@ -198,17 +198,6 @@ pub fn open_repo(project: &Project) -> Result<Repo> {
         });
     }
     Ok(Repo::open(&project.root)?)
-}
-
-/// [`open_repo`] as a libgit2 handle, for the callers not moved onto
-/// [`Repo`] yet (team sync, the merge's push).
-pub fn open_repository(project: &Project) -> Result<git2::Repository> {
-    if !project.is_git() {
-        return Err(MergeError::NeedsGit {
-            root: project.root.clone(),
-        });
-    }
-    Ok(git2::Repository::open(&project.root).map_err(crate::git::GitError::from)?)
 }
 
 /// What a merge did (or would do) with one lane; serialised as the strings the

@@ -169,3 +169,32 @@ fn coverage(known: &[String], refs: &BTreeMap<String, Vec<String>>) -> Coverage 
         functional,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::batch;
+
+    #[test]
+    fn a_batch_is_a_json_object_of_lists_of_strings() {
+        let one = batch(Some("wp01"), &["FR-001".into()], None).unwrap();
+        assert_eq!(one, vec![("wp01".to_string(), vec!["FR-001".to_string()])]);
+        let many = batch(None, &[], Some(r#"{"WP01":["FR-001"],"WP02":[]}"#)).unwrap();
+        assert_eq!(
+            many,
+            vec![
+                ("WP01".to_string(), vec!["FR-001".to_string()]),
+                ("WP02".to_string(), vec![]),
+            ]
+        );
+        for bad in [
+            r#"["WP01"]"#,
+            "{",
+            r#"{"WP01":"FR-001"}"#,
+            r#"{"WP01":["FR-001",1]}"#,
+        ] {
+            let e = batch(None, &[], Some(bad)).unwrap_err();
+            assert!(e.message.starts_with("--batch"), "{bad}: {}", e.message);
+        }
+        assert!(batch(None, &[], None).is_err());
+    }
+}

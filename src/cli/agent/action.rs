@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
         } => (wp_id, mission, agent, true, checkout),
     };
     let (project, m) = ctx.mission(mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let agent = agent.unwrap_or_else(|| {
         if review {
             "reviewer".into()

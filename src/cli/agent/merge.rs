@@ -212,7 +212,7 @@ impl MergeArgs {
 
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     ctx.render(&AcceptView {
         a: crate::ops::accept::accept(
             project,
@@ -385,7 +385,7 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         });
     }
     if args.abort {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
         let r = merge::abort(project, &mission)?;
         return ctx.render(&Noted {
             note,
@@ -398,7 +398,7 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         StrategyArg::Rebase => Strategy::Rebase,
     };
     if !args.dry_run {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
     }
     let request = crate::ops::merge::MergeRequest {
         options: MergeOptions {
@@ -438,6 +438,7 @@ impl<T: crate::cli::output::Render> crate::cli::output::Render for Noted<'_, T> 
     }
 
     fn json(&self) -> Value {
+        // bounds: renders an outcome into JSON, parses nothing
         self.inner.json()
     }
 
@@ -631,7 +632,7 @@ fn merge_json(
 }
 
 fn short(s: &str) -> String {
-    merge::short_str(s)
+    crate::git::short(s)
 }
 
 fn render(ctx: &Ctx, r: &merge::MergeReport) {

@@ -122,7 +122,7 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
 
 pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let opts = CreateOptions {
         slug: a.slug.clone(),
         mission_type: a.mission_type.clone(),
@@ -274,7 +274,7 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
         vec![ctx.mission(a.mission.as_deref())?.1]
     };
     if !a.dry_run {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
     }
     ctx.render(&BackfillView {
         done: mission::backfill_identity(project, &targets, a.dry_run)?,

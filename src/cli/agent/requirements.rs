@@ -34,7 +34,7 @@ pub struct MapArgs {
 pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
     let batch = requirements::batch(a.wp.as_deref(), &a.refs, a.batch.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let r = requirements::map(project, &m, &batch, a.replace)?;
     ctx.render(&MapView {
         mission: &m,

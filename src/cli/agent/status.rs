@@ -88,7 +88,7 @@ pub struct EmitArgs {
 
 fn run_emit(ctx: &Ctx, a: &EmitArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let e = status_emit::emit(
         project,
         &mission,
@@ -336,7 +336,7 @@ fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
         vec![ctx.mission(a.mission.as_deref())?.1]
     };
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     ctx.render(&status_migrate::migrate(
         project, &missions, &a.actor, a.dry_run,
     )?)

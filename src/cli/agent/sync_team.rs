@@ -72,7 +72,7 @@ impl Render for team_sync::TeamSync {
             (Some(c), false) => ctx.say(format!(
                 "  record: {} file(s) committed ({})",
                 r.recorded_files.len(),
-                crate::git::short_str(c)
+                crate::git::short(c)
             )),
             (None, false) => ctx.say(format!(
                 "  record: would commit {} file(s)",

@@ -55,7 +55,7 @@ pub struct FinalizeArgs {
 
 pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let strategy = match &a.lane_strategy {
         Some(s) => Strategy::parse(s).unwrap_or_default(),
         None => Strategy::configured(project)?,

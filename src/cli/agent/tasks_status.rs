@@ -87,7 +87,7 @@ pub struct MoveArgs {
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let request = move_task::MoveTask {
         wp_id: a.wp_id.clone(),
         to: a.to.clone(),
@@ -466,7 +466,7 @@ pub struct HistoryArgs {
 
 fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     ctx.render(&board::add_history(
         project,
         &mission,
