@@ -160,6 +160,18 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
     Ok(out)
 }
 
+/// Whether the index of the repository holding `dir` records any unmerged
+/// path: one read of the index, for a caller about to read many status logs
+/// (a clean index means none of them is unmerged). False outside a
+/// repository (nothing there is unmerged); true when the index cannot be read,
+/// so the caller asks path by path as before.
+pub fn index_has_conflicts(dir: &Path) -> bool {
+    let Ok(repo) = Repository::discover(dir) else {
+        return false;
+    };
+    repo.index().map_or(true, |index| index.has_conflicts())
+}
+
 /// The blobs of the index stages (`base`, `ours`, `theirs`) of `path` when
 /// the repository it lies in holds it unmerged; None otherwise.
 pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {

@@ -228,12 +228,15 @@ pub fn finalize(
         .warnings
         .extend(coverage_warnings(&planned, &spec_ids));
 
-    let snap = crate::status::reduce(&store.read()?.events);
+    // One fold of the log (from the saved fold) serves the lane plan, the dry
+    // run of the bootstrap and the bootstrap itself: the lock is held throughout.
+    let folded = store.fold_held(&held)?;
+    let snap = folded.current().snapshot();
     let lanes = plan_lanes(mission, &plan_wps, &target, strategy, &snap)?;
     let renders = record_wps(&mut report, &planned);
 
     let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
-    let seeded = store.bootstrap_held(&held, &ids, "finalize-tasks", true)?;
+    let seeded = store.bootstrap_folded(&held, &folded, &ids, "finalize-tasks", true)?;
     report.bootstrap = Bootstrap {
         total_wps: ids.len(),
         newly_seeded: seeded.len(),
@@ -245,7 +248,7 @@ pub fn finalize(
     }
 
     report.files_written = write_all(&renders, &lanes, &mission.lanes_file())?;
-    store.bootstrap_held(&held, &ids, "finalize-tasks", false)?;
+    store.bootstrap_folded(&held, &folded, &ids, "finalize-tasks", false)?;
     Ok(report)
 }
 

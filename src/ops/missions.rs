@@ -20,10 +20,14 @@ pub struct Listed {
 /// cannot be read counts no work packages (its `meta_error` says what is wrong
 /// with its meta.json; the status log is checked by `agent status validate`).
 pub fn list(project: &Project) -> Result<Vec<Listed>> {
-    Ok(mission::list(project)?
+    let missions = mission::list(project)?;
+    // One read of the git index for the whole list, not one per mission: with
+    // no unmerged path anywhere, no mission's log is unmerged.
+    let clean = !missions.is_empty() && !crate::git::index_has_conflicts(&project.root);
+    Ok(missions
         .into_iter()
         .map(|m| {
-            let store = StatusStore::for_mission(project, &m);
+            let store = StatusStore::for_mission(project, &m).index_known_clean(clean);
             let mut lanes = Vec::new();
             let mut total = 0;
             if let Ok((snap, _)) = store.snapshot() {

@@ -78,6 +78,9 @@ pub struct StatusStore {
     pub mission_slug: String,
     pub mission_number: String,
     pub mission_type: String,
+    /// The caller read the repository's index once and found no unmerged
+    /// path ([`StatusStore::index_known_clean`]): the log is not asked about.
+    index_clean: bool,
 }
 
 impl StatusStore {
@@ -95,7 +98,17 @@ impl StatusStore {
             mission_slug: mission.slug.clone(),
             mission_number: mission.number.clone().unwrap_or_default(),
             mission_type: mission.mission_type().to_string(),
+            index_clean: false,
         }
+    }
+
+    /// This store for a caller that checked the whole index for unmerged paths
+    /// once ([`crate::git::index_has_conflicts`]) and found none, so reading
+    /// the log does not ask git again (a listing of hundreds of missions read
+    /// the index once per mission).
+    pub fn index_known_clean(mut self, clean: bool) -> StatusStore {
+        self.index_clean = clean;
+        self
     }
 
     /// Read the log. A missing file is an empty log; unreadable lines are skipped
@@ -141,8 +154,10 @@ impl StatusStore {
     /// Fold the log: the union of an unmerged log's stages (never saved),
     /// else the file, from the saved fold when `reuse` and it still fits.
     fn fold(&self, reuse: bool) -> Result<cache::Folded> {
-        if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
-            return Ok(cache::fold_text(&self.events_path, text.as_bytes()));
+        if !self.index_clean {
+            if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
+                return Ok(cache::fold_text(&self.events_path, text.as_bytes()));
+            }
         }
         let saved = if reuse {
             cache::load(&self.cache_path)
@@ -341,10 +356,32 @@ impl StatusStore {
         actor: &str,
         dry_run: bool,
     ) -> Result<Vec<String>> {
+        let folded = self.fold(true)?;
+        self.bootstrap_folded(_held, &folded, wp_ids, actor, dry_run)
+    }
+
+    /// The log folded once (from the saved fold), for a caller holding
+    /// [`StatusStore::hold`] that reads the state and then seeds it with
+    /// [`StatusStore::bootstrap_folded`] (finalize-tasks: one read of the log
+    /// for its lane plan, its dry run and its write).
+    pub fn fold_held(&self, _held: &FileLock) -> Result<cache::Folded> {
+        self.fold(true)
+    }
+
+    /// [`StatusStore::bootstrap_held`] from a fold of the log taken under the
+    /// same hold. When not a dry run an unmerged log is healed first (written
+    /// as the union of its stages, which is what the fold already read).
+    pub fn bootstrap_folded(
+        &self,
+        _held: &FileLock,
+        folded: &cache::Folded,
+        wp_ids: &[String],
+        actor: &str,
+        dry_run: bool,
+    ) -> Result<Vec<String>> {
         if !dry_run {
             self.heal_unmerged()?;
         }
-        let folded = self.fold(true)?;
         let fold = folded.current();
         let ctx = TransitionContext {
             actor: actor.to_string(),
@@ -372,11 +409,11 @@ impl StatusStore {
         let seeded = events.iter().map(|e| e.wp_id.clone()).collect();
         if !dry_run {
             if events.is_empty() {
-                self.save_fold(&folded);
+                self.save_fold(folded);
                 self.write_snapshot(&folded.current().snapshot())?;
             } else {
                 self.append(&events)?;
-                self.settle_after_append(folded)?;
+                self.settle_after_append(folded.clone())?;
             }
         }
         Ok(seeded)
