@@ -293,7 +293,7 @@ mod tests {
             assert!(d.wrapped().is_some(), "{what}");
         }
         let git = crate::ops::OpError::from(crate::mission::MissionError::from(
-            git2::Error::from_str("bad ref"),
+            crate::git::GitError::from(git2::Error::from_str("bad ref")),
         ));
         assert_eq!(super::Error::from(git).message, "git: bad ref");
     }

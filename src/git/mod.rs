@@ -6,9 +6,13 @@
 
 pub mod branches;
 pub mod catch_up;
+pub mod checkout;
 pub mod cli;
 pub mod commit;
+pub mod config_file;
 pub mod error;
+pub mod history;
+pub mod merge_commit;
 pub mod reflock;
 pub mod reflog;
 pub mod repo;

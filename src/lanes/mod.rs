@@ -156,19 +156,19 @@ pub fn target_branch(mission: &crate::mission::Mission, lanes: Option<&LanesMani
 }
 
 /// The tip of the lane branch a code WP works on, if the branch exists:
-/// `(branch, commit)`.
+/// `(branch, commit)`. `repo` is the main checkout's, opened by the command.
 pub fn lane_tip_of(
-    project: &crate::project::Project,
+    repo: &crate::git::Repo,
     mission: &crate::mission::Mission,
     wp_id: &str,
 ) -> Option<(String, crate::git::Oid)> {
     let lanes = LanesManifest::for_mission(mission).ok()??;
     let lane = lanes.lane_for_wp(wp_id)?;
-    if lane.lane_id == PLANNING_LANE || !project.is_git() {
+    if lane.lane_id == PLANNING_LANE {
         return None;
     }
     let branch = model::lane_branch(&mission.slug, &lane.lane_id);
-    let tip = crate::git::branch_tip_at(&project.root, &branch)?;
+    let tip = repo.branch_tip(&branch)?;
     Some((branch, tip))
 }
 

@@ -175,7 +175,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         problems,
     ));
 
-    gates.push(scope_gate(project, mission)?);
+    gates.push(scope_gate(repo.as_ref(), project, mission)?);
     gates.push(artifacts_gate(mission, &lanes_result));
     let mut boxes = checkboxes_gate(mission)?;
     if opts.lenient && !boxes.passed {
@@ -407,8 +407,8 @@ pub(crate) fn dependency_problems(
 
 /// No WP's handed-in work changes files outside its `owned_files`, unless the
 /// WP file records the exception under `## Scope allowance`.
-fn scope_gate(project: &Project, mission: &Mission) -> Result<Gate> {
-    let problems = crate::status::work::out_of_scope(project, mission)?
+fn scope_gate(repo: Option<&Repo>, project: &Project, mission: &Mission) -> Result<Gate> {
+    let problems = crate::status::work::out_of_scope(repo, project, mission)?
         .into_iter()
         .map(|f| {
             format!(

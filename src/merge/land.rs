@@ -347,7 +347,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         None
     };
     report.blockers = blockers;
-    report.out_of_scope = crate::status::work::out_of_scope(project, mission)?;
+    report.out_of_scope = crate::status::work::out_of_scope(Some(&repo), project, mission)?;
     report.would_merge = report.blockers.is_empty() && report.conflicts.is_empty();
     if opts.dry_run {
         return Ok(report);
@@ -1135,7 +1135,7 @@ fn finish(
     state.phase = Phase::Finishing;
     write_state(project, state)?;
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("finishing"));
-    let wps_done = approved_to_done(project, mission, state)?;
+    let wps_done = approved_to_done(project, mission, repo, state)?;
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("wps-done"));
     record_merge_in_meta(project, mission, state)?;
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("meta"));
@@ -1180,6 +1180,7 @@ fn finish(
 fn approved_to_done(
     project: &Project,
     mission: &Mission,
+    repo: &Repo,
     state: &MergeState,
 ) -> Result<Vec<String>> {
     let merged_short = short(&state.target_after);
@@ -1193,6 +1194,7 @@ fn approved_to_done(
     for f in &files {
         if snap.lane_of(&f.id) == Some(Lane::Approved) {
             ops::move_wp(
+                Some(repo),
                 project,
                 mission,
                 &MoveRequest {

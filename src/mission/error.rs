@@ -135,9 +135,9 @@ pub enum MissionError {
     },
     #[error("{0}")]
     Lock(#[from] LockError),
-    /// Read as git2's own message, like every git error ("git: ...").
-    #[error("git: {}", .0.message())]
-    Git(#[from] git2::Error),
+    /// A git failure ([`crate::git`]), read like every git error ("git: ...").
+    #[error("{0}")]
+    Git(#[from] crate::git::GitError),
     // The failures of the modules a mission command calls, each kept whole
     // (its message, hint and details are its own).
     /// A read or write through [`crate::fsutil`].

@@ -13,7 +13,6 @@ use crate::mission::{Mission, MissionError};
 
 type Result<T, E = OpError> = std::result::Result<T, E>;
 use crate::confine;
-use crate::git::branches::BranchRemoval;
 use crate::git::Repo;
 use crate::lanes::model::{lane_branch, worktree_path};
 use crate::lanes::{LanesManifest, PLANNING_LANE};
@@ -125,7 +124,8 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                 Ok(None) => {}
                 Err(e) => refused.push(e.to_string()),
             }
-            let ahead = repo.unmerged_commit_count(&branch, &target)?;
+            let ahead =
+                workspace::unmerged_commits(repo, &branch, &target).map_err(OpError::from)?;
             if ahead > 0 {
                 problems.push(format!(
                     "{branch} has {ahead} commit(s) not merged into {target}"
@@ -164,10 +164,12 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     }
     if let Some(repo) = &repo {
         for b in &branches {
-            match repo.remove_branch(b)? {
-                BranchRemoval::Removed => out.removed_branches.push(b.clone()),
-                BranchRemoval::CheckedOut => out.kept_branches.push(b.clone()),
-                BranchRemoval::Missing => {}
+            if repo.head_branch().as_deref() == Some(b.as_str()) {
+                out.kept_branches.push(b.clone());
+                continue;
+            }
+            if workspace::delete_branch(repo, b).map_err(OpError::from)? {
+                out.removed_branches.push(b.clone());
             }
         }
     }

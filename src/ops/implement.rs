@@ -6,7 +6,6 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::git::Repo;
 use crate::lanes::PLANNING_LANE;
 use crate::mission::Mission;
 use crate::project::Project;
@@ -43,8 +42,9 @@ pub fn prepare(
 ) -> Result<Prepared> {
     let lanes = workspace::require_lanes(mission)?;
     let wp = find_wp(mission, wp_id)?;
+    let main = workspace::open_main_if_git(project)?;
     let Some(given) = base else {
-        let ws = workspace::ensure(project, mission, &lanes, &wp)?;
+        let ws = workspace::ensure(main.as_ref(), project, mission, &lanes, &wp)?;
         return Ok(Prepared {
             wp_id: wp.id,
             workspace: ws,
@@ -59,13 +59,12 @@ pub fn prepare(
         ))
         .with_hint("drop --base for this work package"));
     };
-    if !project.is_git() {
+    let Some(repo) = main.as_ref() else {
         return Err(workspace::WorkspaceError::NeedsGit {
             root: project.root.clone(),
         }
         .into());
-    }
-    let repo = Repo::open(&project.root).map_err(workspace::WorkspaceError::from)?;
+    };
     // A work package id: its lane branch (its work so far).
     let (branch, spec) = if crate::ids::is_wp_id(&given.to_ascii_uppercase()) {
         let other = find_wp(mission, given)?;
@@ -108,7 +107,7 @@ pub fn prepare(
             )));
         }
     }
-    let ws = workspace::ensure_from(project, mission, &lanes, &wp, Some(commit))?;
+    let ws = workspace::ensure_from(Some(repo), project, mission, &lanes, &wp, Some(commit))?;
     Ok(Prepared {
         wp_id: wp.id,
         workspace: ws,
@@ -141,8 +140,8 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
     let only = only.map(|w| find_wp(mission, w)).transpose()?.map(|f| f.id);
     let lanes = workspace::require_lanes(mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
-    let repo = if project.is_git() {
-        Repo::open(&project.root).ok()
+    let main = if project.is_git() {
+        crate::git::Repo::open(&project.root).ok()
     } else {
         None
     };
@@ -170,13 +169,13 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
         ));
         // Missing: its lane branch exists (work to bring back) but the
         // worktree does not. A lane never started is left for `implement`.
-        let has_branch = repo
+        let has_branch = main
             .as_ref()
             .is_some_and(|r| r.branch_tip(&lanes.lane_branch(&lane.lane_id)).is_some());
         let broken = (has_branch && !path.join(".git").exists()) || creating.exists();
         if broken && !done_lanes.contains(&lane.lane_id) {
             let wp = find_wp(mission, id)?;
-            match workspace::ensure(project, mission, &lanes, &wp) {
+            match workspace::ensure(main.as_ref(), project, mission, &lanes, &wp) {
                 Ok(ws) => {
                     if ws.created {
                         out.worktrees_recreated += 1;
@@ -190,7 +189,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
             }
         }
         let branch = lanes.lane_branch(&lane.lane_id);
-        let worked = repo
+        let worked = main
             .as_ref()
             .and_then(|r| r.own_tip_time(&branch, &target))
             .is_some();
@@ -205,7 +204,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
                 workspace: Some(path.display().to_string()),
                 ..Default::default()
             };
-            match crate::status::ops::move_wp(project, mission, &req) {
+            match crate::status::ops::move_wp(main.as_ref(), project, mission, &req) {
                 Ok(_) => {
                     out.transitions_emitted += 1;
                     touched = true;

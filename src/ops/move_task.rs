@@ -119,6 +119,7 @@ pub fn move_task(project: &Project, mission: &Mission, m: &MoveTask) -> Result<M
             ))
         });
     let outcome = ops::move_wp(
+        crate::status::work::open(project).as_ref(),
         project,
         mission,
         &MoveRequest {

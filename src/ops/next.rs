@@ -25,9 +25,12 @@ pub fn next(
     role: Option<Role>,
     claim: bool,
 ) -> Result<Decision, crate::Error> {
-    let mut d = decide_claiming(project, mission, agent, result, role, claim)?;
+    // The main checkout's repository, once for the whole command.
+    let repo = crate::status::work::open(project);
+    let mut d = decide_claiming(repo.as_ref(), project, mission, agent, result, role, claim)?;
     if d.action == Some("implement") {
-        d.warnings.extend(before_first_lane(project, mission)?);
+        d.warnings
+            .extend(before_first_lane(repo.as_ref(), project, mission)?);
     }
     Ok(d)
 }
@@ -65,14 +68,17 @@ pub fn step(
 /// Before the mission's first lane exists: what the lane would lack because
 /// it is not committed on the target (the project's `.kittify/`,
 /// `.gitignore`, `.gitattributes`, and the mission's files).
-fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>, crate::Error> {
-    if !project.is_git() {
+fn before_first_lane(
+    repo: Option<&crate::git::Repo>,
+    project: &Project,
+    mission: &Mission,
+) -> Result<Vec<String>, crate::Error> {
+    let Some(repo) = repo else {
         return Ok(Vec::new());
-    }
+    };
     let Some(lanes) = crate::lanes::LanesManifest::for_mission(mission)? else {
         return Ok(Vec::new());
     };
-    let repo = crate::merge::open_repo(project)?;
     let any_lane = lanes
         .lanes
         .iter()
@@ -81,7 +87,7 @@ fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>
         return Ok(Vec::new());
     }
     let target = crate::lanes::target_branch(mission, Some(&lanes));
-    match crate::workspace::action::check_committed_before_lanes(project, mission, &target) {
+    match crate::workspace::action::check_committed_before_lanes(repo, project, mission, &target) {
         Ok(note) => Ok(note.into_iter().collect()),
         Err(e) => {
             let e = crate::Error::from(e);
@@ -94,6 +100,7 @@ fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>
 }
 
 fn decide_claiming(
+    repo: Option<&crate::git::Repo>,
     project: &Project,
     mission: &Mission,
     agent: Option<&str>,
@@ -121,6 +128,7 @@ fn decide_claiming(
         // Under the status lock the move finds the WP where it is now: one
         // that another agent took meanwhile is refused or records nothing.
         let moved = move_wp(
+            repo,
             project,
             mission,
             &MoveRequest {

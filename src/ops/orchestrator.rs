@@ -994,6 +994,7 @@ pub fn start_review(project: &Project, req: &StartReviewRequest) -> Result<Start
     let file = find_wp(&mission, &req.wp)?;
     let me = acting_as(&req.actor, req.policy.as_ref(), ActingRole::Reviewer);
     let moved = crate::status::ops::move_wp(
+        crate::status::work::open(project).as_ref(),
         project,
         &mission,
         &MoveRequest {
@@ -1104,6 +1105,7 @@ pub fn transition(project: &Project, req: &TransitionRequest) -> Result<Transiti
     };
     let move_to = |lane: Lane, r: MoveRequest| -> Result<crate::status::ops::MoveOutcome> {
         Ok(crate::status::ops::move_wp(
+            crate::status::work::open(project).as_ref(),
             project,
             &mission,
             &MoveRequest {

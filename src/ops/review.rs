@@ -140,8 +140,8 @@ pub fn check_out_hand_in(
         .into());
     }
     let events = StatusStore::for_mission(project, mission).read()?.events;
-    work::require_hand_in(project, mission, &file, &events)?;
     let repo = crate::merge::open_repo(project)?;
+    work::require_hand_in(Some(&repo), project, mission, &file, &events)?;
     let lanes = crate::workspace::require_lanes(mission)?;
     let branch = lanes
         .lane_for_wp(&file.id)

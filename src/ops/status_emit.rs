@@ -85,16 +85,17 @@ pub fn emit(project: &Project, mission: &Mission, req: &EmitRequest) -> Result<E
     let mut merge_problem = None;
     let mut extra = Map::new();
     if !req.force && from != to {
+        let repo = work::open(project);
         if to == Lane::InProgress && from == Lane::Claimed {
-            extra = work::claim_keys(project, mission, &file)?;
+            extra = work::claim_keys(repo.as_ref(), project, mission, &file)?;
         }
         if to == Lane::ForReview {
-            let h = work::hand_in(project, mission, &file, &events)?;
+            let h = work::hand_in(repo.as_ref(), project, mission, &file, &events)?;
             work_problem = h.problem;
             extra = h.keys;
         }
         if to == Lane::Done {
-            merge_problem = work::merge_problem(project, mission, &file, &events)?;
+            merge_problem = work::merge_problem(repo.as_ref(), project, mission, &file, &events)?;
         }
     }
     if to == Lane::ForReview {

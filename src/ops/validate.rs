@@ -117,7 +117,8 @@ pub fn validate_workflow(
             .map(|w| w.lane)
     };
     let events = StatusStore::for_mission(project, mission).read()?.events;
-    let scope: Vec<work::ScopeFinding> = work::out_of_scope(project, mission)?;
+    let scope: Vec<work::ScopeFinding> =
+        work::out_of_scope(work::open(project).as_ref(), project, mission)?;
     let mut checks = Vec::new();
     for wp in &board.work_packages {
         if only.as_ref().is_some_and(|id| id != &wp.id) {

@@ -25,6 +25,7 @@
 use std::path::Path;
 
 use super::error::{Result, StatusError};
+use crate::git::config_file::ConfigFile;
 
 /// A merge driver spec-kitty ships.
 #[derive(Debug, Clone, Copy)]
@@ -101,15 +102,15 @@ pub fn command_for(d: &Driver, exe: Option<&Path>) -> String {
 /// all were already there).
 pub fn ensure_registered(git_common_dir: &Path, exe: Option<&Path>) -> Result<Vec<&'static str>> {
     let path = git_common_dir.join("config");
-    let mut cfg = git2::Config::open(&path)?;
+    let mut cfg = ConfigFile::open(&path)?;
     let mut added = Vec::new();
     for d in DRIVERS {
         let mut changed = false;
         let command = command_for(&d, exe);
         for (key, want) in [("name", d.label), ("driver", command.as_str())] {
             let full = format!("merge.{}.{key}", d.name);
-            if cfg.get_string(&full).ok().as_deref() != Some(want) {
-                cfg.set_str(&full, want)?;
+            if cfg.get(&full).as_deref() != Some(want) {
+                cfg.set(&full, want)?;
                 changed = true;
             }
         }
@@ -123,15 +124,13 @@ pub fn ensure_registered(git_common_dir: &Path, exe: Option<&Path>) -> Result<Ve
 /// The drivers not registered (or registered differently, or naming another
 /// binary than `exe`) in this repository.
 pub fn missing(git_common_dir: &Path, exe: Option<&Path>) -> Vec<&'static str> {
-    let Ok(cfg) = git2::Config::open(&git_common_dir.join("config")) else {
+    let Ok(cfg) = ConfigFile::open(&git_common_dir.join("config")) else {
         return DRIVERS.iter().map(|d| d.name).collect();
     };
     DRIVERS
         .iter()
         .filter(|d| {
-            cfg.get_string(&format!("merge.{}.driver", d.name))
-                .ok()
-                .as_deref()
+            cfg.get(&format!("merge.{}.driver", d.name)).as_deref()
                 != Some(command_for(d, exe).as_str())
         })
         .map(|d| d.name)

@@ -135,9 +135,9 @@ pub enum StatusError {
     Fs(#[from] FsError),
     #[error(transparent)]
     Lock(#[from] LockError),
-    /// A git failure, shown as `git: <what git said>`.
-    #[error("git: {}", .0.message())]
-    Git(#[from] git2::Error),
+    /// A git failure ([`crate::git`]), shown as `git: <what git said>`.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
     #[error(transparent)]
     Confine(#[from] ConfineError),
     #[error(transparent)]
@@ -317,7 +317,7 @@ mod tests {
     #[test]
     fn wrapped_errors_stay_whole_and_read_the_same() {
         // A git failure stays a git2::Error inside, with the house wording.
-        let e = StatusError::from(git2::Error::from_str("bad ref"));
+        let e = StatusError::from(crate::git::GitError::from(git2::Error::from_str("bad ref")));
         assert_eq!(e.to_string(), "git: bad ref");
         let lib = crate::Error::from(e);
         assert_eq!(lib.message, "git: bad ref");

@@ -98,8 +98,14 @@ pub fn open_subtasks(mission: &Mission, wp_id: &str) -> Result<Vec<String>> {
 /// Record a lane move, filling in the evidence the guards ask for from what the
 /// caller said (`--agent`, `--note`, `--review-feedback`) and from git (the
 /// claim and hand-in commits, whether approved work is merged), then note it in
-/// the WP file's activity log.
-pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Result<MoveOutcome> {
+/// the WP file's activity log. `repo` is the main checkout's, opened once by
+/// the command ([`work::open`]); None outside git.
+pub fn move_wp(
+    repo: Option<&crate::git::Repo>,
+    project: &Project,
+    mission: &Mission,
+    req: &MoveRequest,
+) -> Result<MoveOutcome> {
     let file = find_wp(mission, &req.wp_id)?;
     let to = Lane::parse(&req.to)?;
     let store = StatusStore::for_mission(project, mission);
@@ -118,24 +124,26 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
     let mut merge_problem = None;
     if from != to {
         if route.last() == Some(&Lane::InProgress) {
-            extra = work::claim_keys(project, mission, &file)?;
+            extra = work::claim_keys(repo, project, mission, &file)?;
         }
         if to == Lane::ForReview && !req.force {
-            let h = work::hand_in(project, mission, &file, &events)?;
+            let h = work::hand_in(repo, project, mission, &file, &events)?;
             work_problem = h.problem;
             warnings = h.warnings;
             extra = h.keys;
         }
         // Reviewing or approving needs the handed-in commit in this clone.
         if matches!(to, Lane::InReview | Lane::Approved) && !req.force {
-            work::require_hand_in(project, mission, &file, &events)?;
+            work::require_hand_in(repo, project, mission, &file, &events)?;
         }
         if to == Lane::Done && !req.force {
             match &req.landed {
                 Some(c) => {
                     extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
                 }
-                None => merge_problem = work::merge_problem(project, mission, &file, &events)?,
+                None => {
+                    merge_problem = work::merge_problem(repo, project, mission, &file, &events)?
+                }
             }
         }
     }
@@ -160,7 +168,8 @@ pub fn move_wp(project: &Project, mission: &Mission, req: &MoveRequest) -> Resul
         // It is the reviewed hand-in commit when one was recorded: commits the
         // implementer made on the lane after the hand-in were not reviewed.
         if approving && !file.is_planning_artifact() {
-            if let Some((branch, tip)) = crate::lanes::lane_tip_of(project, mission, &file.id) {
+            let tip = repo.and_then(|r| crate::lanes::lane_tip_of(r, mission, &file.id));
+            if let Some((branch, tip)) = tip {
                 let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
                     .pop()
                     .and_then(|c| crate::git::Oid::from_str(&c).ok())

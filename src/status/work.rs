@@ -9,9 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{BranchType, Oid, Repository};
-
-use crate::git::{branch_tip, short12 as short};
+use crate::git::{short12 as short, Oid, Repo};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -74,11 +72,14 @@ pub fn target_branch(mission: &Mission) -> Result<String> {
         .unwrap_or_else(|| "main".into()))
 }
 
-fn open(project: &Project) -> Option<Repository> {
+/// The main checkout's repository, opened once per command and handed to the
+/// guards below; None when the project is not a git repository (or git cannot
+/// open it).
+pub fn open(project: &Project) -> Option<Repo> {
     if !project.is_git() {
         return None;
     }
-    Repository::open(&project.root).ok()
+    Repo::open(&project.root).ok()
 }
 
 /// The `evidence.repos` entry recording a WP's approved commit.
@@ -109,6 +110,7 @@ pub fn approved_commit(events: &[StatusEvent], wp_id: &str) -> Option<Oid> {
 /// (the lane branch from the remote it tracks, else `origin`, else the
 /// only remote).
 pub fn require_hand_in(
+    repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
@@ -120,23 +122,17 @@ pub fn require_hand_in(
     let Some(lane) = lane_of(project, mission, wp)? else {
         return Ok(());
     };
-    let Some(repo) = open(project) else {
+    let Some(repo) = repo else {
         return Ok(());
     };
     let present = Oid::from_str(&commit)
         .ok()
-        .is_some_and(|oid| repo.find_commit(oid).is_ok());
+        .is_some_and(|oid| repo.has_commit(oid));
     if present {
         return Ok(());
     }
-    let remotes: Vec<String> = repo
-        .remotes()
-        .map(|r| r.iter().flatten().map(str::to_string).collect())
-        .unwrap_or_default();
-    let tracked = repo
-        .branch_upstream_remote(&format!("refs/heads/{}", lane.branch))
-        .ok()
-        .and_then(|b| b.as_str().map(str::to_string));
+    let remotes: Vec<String> = repo.remote_names();
+    let tracked = repo.upstream_remote(&lane.branch);
     let remote = tracked
         .filter(|r| remotes.contains(r))
         .or_else(|| remotes.iter().find(|r| *r == "origin").cloned())
@@ -166,20 +162,25 @@ pub fn recorded(events: &[StatusEvent], wp_id: &str, key: &str) -> Vec<String> {
 
 /// The keys to record when a WP is claimed: the tip of its lane branch (code
 /// work) or HEAD of the main checkout (planning work).
-pub fn claim_keys(project: &Project, mission: &Mission, wp: &WpFile) -> Result<Map<String, Value>> {
+pub fn claim_keys(
+    repo: Option<&Repo>,
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+) -> Result<Map<String, Value>> {
     let mut m = Map::new();
-    let Some(repo) = open(project) else {
+    let Some(repo) = repo else {
         return Ok(m);
     };
     match lane_of(project, mission, wp)? {
         Some(lane) => {
-            if let Some(tip) = branch_tip(&repo, &lane.branch) {
+            if let Some(tip) = repo.branch_tip(&lane.branch) {
                 m.insert(CLAIM_COMMIT.into(), tip.to_string().into());
                 m.insert(LANE_BRANCH.into(), lane.branch.into());
             }
         }
         None => {
-            if let Some(head) = repo.head().ok().and_then(|h| h.target()) {
+            if let Some(head) = repo.head_commit() {
                 m.insert(CLAIM_COMMIT.into(), head.to_string().into());
             }
         }
@@ -206,6 +207,7 @@ fn owns(owned: &[String], path: &str) -> bool {
 /// claim, and no uncommitted change to the files it owns. Planning work (in the
 /// main checkout) has nothing to check here.
 pub fn hand_in(
+    repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
@@ -218,7 +220,7 @@ pub fn hand_in(
     let (id, slug) = (&wp.id, &mission.slug);
     let implement =
         format!("spec-kitty agent action implement {id} --mission {slug} --agent <you>");
-    let Some(repo) = open(project) else {
+    let Some(repo) = repo else {
         out.problem = Some((
             format!(
                 "{} is not a git repository, so {id} has no lane branch",
@@ -228,7 +230,7 @@ pub fn hand_in(
         ));
         return Ok(out);
     };
-    let Some(tip) = branch_tip(&repo, &lane.branch) else {
+    let Some(tip) = repo.branch_tip(&lane.branch) else {
         out.problem = Some((
             format!(
                 "lane branch {} does not exist, so there is no work to review",
@@ -279,12 +281,12 @@ pub fn hand_in(
             // Claimed without a recorded commit (plain move-task, or another
             // tool): the lane must at least be ahead of the target.
             let target = target_branch(mission)?;
-            let ahead = match branch_tip(&repo, &target) {
+            let ahead = match repo.branch_tip(&target) {
                 Some(t) => repo
-                    .merge_base(tip, t)
+                    .merge_base_and_ahead(tip, t)
                     .ok()
-                    .and_then(|mb| repo.graph_ahead_behind(tip, mb).ok())
-                    .map(|(a, _)| a)
+                    .flatten()
+                    .map(|(_, a)| a)
                     .unwrap_or(0),
                 None => 1,
             };
@@ -308,17 +310,14 @@ pub fn hand_in(
 
 /// Uncommitted paths of a worktree, split into those the WP owns and the rest.
 fn dirty_paths(worktree: &Path, owned: &[String]) -> Result<(Vec<String>, Vec<String>)> {
-    let repo = Repository::open(worktree)?;
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(true);
+    let repo = Repo::open(worktree)?;
     let mut inside = Vec::new();
     let mut outside = Vec::new();
-    for s in repo.statuses(Some(&mut opts))?.iter() {
-        let Some(p) = s.path() else { continue };
-        if owns(owned, p) {
-            inside.push(p.to_string());
+    for p in repo.uncommitted_paths()? {
+        if owns(owned, &p) {
+            inside.push(p);
         } else {
-            outside.push(p.to_string());
+            outside.push(p);
         }
     }
     Ok((inside, outside))
@@ -328,6 +327,7 @@ fn dirty_paths(worktree: &Path, owned: &[String]) -> Result<(Vec<String>, Vec<St
 /// handed-in commit must be in the target branch; a planning WP's owned files
 /// must be in the main checkout.
 pub fn merge_problem(
+    repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
@@ -338,26 +338,26 @@ pub fn merge_problem(
     let target = target_branch(mission)?;
     Ok(match lane_of(project, mission, wp)? {
         Some(lane) => {
-            let Some(repo) = open(project) else {
+            let Some(repo) = repo else {
                 return Ok(Some(("the project is not a git repository".into(), merge)));
             };
             let work = recorded(events, &wp.id, HAND_IN_COMMIT)
                 .pop()
                 .and_then(|c| Oid::from_str(&c).ok())
-                .or_else(|| branch_tip(&repo, &lane.branch));
+                .or_else(|| repo.branch_tip(&lane.branch));
             let Some(work) = work else {
                 return Ok(Some((
                     format!("lane branch {} does not exist", lane.branch),
                     merge,
                 )));
             };
-            let Some(t) = branch_tip(&repo, &target) else {
+            let Some(t) = repo.branch_tip(&target) else {
                 return Ok(Some((
                     format!("target branch {target} does not exist"),
                     merge,
                 )));
             };
-            let merged = t == work || repo.graph_descendant_of(t, work).unwrap_or(false);
+            let merged = repo.contains(t, work).unwrap_or(false);
             (!merged).then(|| {
                 (
                     format!(
@@ -472,71 +472,34 @@ pub fn wp_range(events: &[StatusEvent], wp_id: &str) -> Option<(String, String)>
 }
 
 /// Files changed between two commits.
-pub fn changed_files(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {
-    let old = repo.find_commit(from)?.tree()?;
-    let new = repo.find_commit(to)?.tree()?;
-    let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
-    let mut out = Vec::new();
-    for d in diff.deltas() {
-        for p in [d.old_file().path(), d.new_file().path()]
-            .into_iter()
-            .flatten()
-        {
-            let s = p.to_string_lossy().replace('\\', "/");
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-    }
-    Ok(out)
+pub fn changed_files(repo: &Repo, from: Oid, to: Oid) -> Result<Vec<String>> {
+    Ok(repo.changed_paths(from, to)?)
 }
 
 /// Files the WP's own commits change: the non-merge commits of claim..hand-in
 /// that neither the target branch nor another lane of the mission holds (work
 /// merged in from a dependency lane is that lane's, not this WP's).
 fn own_changes(
-    repo: &Repository,
+    repo: &Repo,
     mission: &Mission,
     wp: &WpFile,
     project: &Project,
     from: Oid,
     to: Oid,
 ) -> Result<Vec<String>> {
-    let mut walk = repo.revwalk()?;
-    walk.push(to)?;
-    walk.hide(from)?;
     let own = lane_of(project, mission, wp)?.map(|l| l.branch);
     let prefix = format!("kitty/mission-{}-", mission.slug);
-    if let Some(t) = branch_tip(repo, &target_branch(mission)?) {
-        let _ = walk.hide(t);
-    }
-    for b in repo.branches(Some(BranchType::Local))?.flatten() {
-        let Ok(Some(name)) = b.0.name() else { continue };
-        if name.starts_with(&prefix) && Some(name) != own.as_deref() {
-            if let Some(t) = b.0.get().target() {
-                let _ = walk.hide(t);
-            }
-        }
-    }
-    let mut out: Vec<String> = Vec::new();
-    for oid in walk {
-        let c = repo.find_commit(oid?)?;
-        if c.parent_count() != 1 {
-            continue;
-        }
-        for f in changed_files(repo, c.parent_id(0)?, c.id())? {
-            if !out.contains(&f) {
-                out.push(f);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    let target: Vec<Oid> = repo
+        .branch_tip(&target_branch(mission)?)
+        .into_iter()
+        .collect();
+    Ok(repo.own_commit_changes(from, to, &target, &prefix, own.as_deref())?)
 }
 
 /// The scope of a code WP's handed-in work (None for planning work or when no
 /// claim..hand-in range was recorded).
 pub fn scope(
+    repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
@@ -548,16 +511,16 @@ pub fn scope(
     let Some((claim, hand_in)) = wp_range(events, &wp.id) else {
         return Ok(None);
     };
-    let Some(repo) = open(project) else {
+    let Some(repo) = repo else {
         return Ok(None);
     };
     let (Ok(from), Ok(to)) = (Oid::from_str(&claim), Oid::from_str(&hand_in)) else {
         return Ok(None);
     };
-    if repo.find_commit(from).is_err() || repo.find_commit(to).is_err() {
+    if !repo.has_commit(from) || !repo.has_commit(to) {
         return Ok(None);
     }
-    let changed = own_changes(&repo, mission, wp, project, from, to)?;
+    let changed = own_changes(repo, mission, wp, project, from, to)?;
     let owned = wp.owned_files();
     let allowance = scope_allowance(wp);
     let mut out_of_scope = Vec::new();
@@ -700,7 +663,11 @@ pub struct ScopeFinding {
 }
 
 /// Every non-canceled WP of the mission with out-of-scope changes.
-pub fn out_of_scope(project: &Project, mission: &Mission) -> Result<Vec<ScopeFinding>> {
+pub fn out_of_scope(
+    repo: Option<&Repo>,
+    project: &Project,
+    mission: &Mission,
+) -> Result<Vec<ScopeFinding>> {
     if !mission.tasks_dir().is_dir() {
         return Ok(Vec::new());
     }
@@ -713,7 +680,7 @@ pub fn out_of_scope(project: &Project, mission: &Mission) -> Result<Vec<ScopeFin
         if snap.lane_of(&wp.id) == Some(Lane::Canceled) {
             continue;
         }
-        if let Some(s) = scope(project, mission, &wp, &events)? {
+        if let Some(s) = scope(repo, project, mission, &wp, &events)? {
             if !s.out_of_scope.is_empty() {
                 out.push(ScopeFinding {
                     wp_id: wp.id.clone(),
@@ -735,13 +702,14 @@ mod typed_error_tests {
     fn a_missing_commit_is_a_typed_status_error_that_keeps_git2() {
         use std::error::Error as _;
         let tmp = tempfile::tempdir().unwrap();
-        let repo = Repository::init(tmp.path()).unwrap();
+        git2::Repository::init(tmp.path()).unwrap();
+        let repo = Repo::open(tmp.path()).unwrap();
         let zero = Oid::from_str("1111111111111111111111111111111111111111").unwrap();
         let e = changed_files(&repo, zero, zero).unwrap_err();
         let StatusError::Git(g) = &e else {
             panic!("{e:?}")
         };
-        assert_eq!(g.code(), git2::ErrorCode::NotFound);
+        assert_eq!(g.code(), Some(git2::ErrorCode::NotFound));
         let lib = crate::Error::from(e);
         assert!(lib.message.starts_with("git: "), "{}", lib.message);
         assert!(lib.source().unwrap().source().is_some(), "git2 kept inside");

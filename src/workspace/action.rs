@@ -9,6 +9,7 @@ use super::{commit_diff, ensure, is_dirty, lane_diff, require_lanes, resolve, Wo
 use super::{Result, WorkspaceError};
 use crate::error::Diagnose;
 use crate::fsutil;
+use crate::git::Repo;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::{self, MoveRequest};
@@ -43,12 +44,12 @@ pub struct Handoff {
 /// fixes it; the mission's files missing is a note (the prompt quotes them, and
 /// `merge` commits them at the end).
 pub fn check_committed_before_lanes(
+    repo: &Repo,
     project: &Project,
     mission: &Mission,
     target: &str,
 ) -> Result<Option<String>> {
-    let repo = super::open_main(project)?;
-    let Some(tree) = crate::git::commit::BranchTree::of(&repo, target)? else {
+    let Some(tree) = repo.branch_tree(target)? else {
         return Ok(None);
     };
     // The project's own files, new or changed since the target's commit:
@@ -268,6 +269,8 @@ pub fn implement_with(
 ) -> Result<Handoff> {
     let mut lanes = require_lanes(mission)?;
     check_docs(mission)?;
+    // The main checkout's repository, once for the whole hand-out.
+    let main = super::open_main_if_git(project)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
@@ -292,9 +295,11 @@ pub fn implement_with(
         let first_lane = project.is_git()
             && resolve(project, mission, &lanes, &file)
                 .is_ok_and(|w| w.branch.is_some() && !w.path.exists());
-        if first_lane {
+        if let (true, Some(repo)) = (first_lane, main.as_ref()) {
             let target = super::target_branch(mission, Some(&lanes));
-            notes.extend(check_committed_before_lanes(project, mission, &target)?);
+            notes.extend(check_committed_before_lanes(
+                repo, project, mission, &target,
+            )?);
         }
         if from == Lane::InProgress {
             // Someone else's work in progress is not handed out again.
@@ -309,15 +314,16 @@ pub fn implement_with(
                 passed_over.push(file.id.clone());
                 continue;
             }
-            let ws = ensure(project, mission, &lanes, &file)?;
+            let ws = ensure(main.as_ref(), project, mission, &lanes, &file)?;
             break (file, ws, from);
         }
-        let ws = ensure(project, mission, &lanes, &file)?;
+        let ws = ensure(main.as_ref(), project, mission, &lanes, &file)?;
         crate::env::pause_at(crate::env::PausePoint::ImplementBeforeClaim);
         // The claim checks, under the status lock, that the WP is still in
         // the lane just prepared: a re-plan in between (finalize-tasks) sends
         // us round again with the new lanes, never to claim the old one.
         let moved = match ops::move_wp(
+            main.as_ref(),
             project,
             mission,
             &MoveRequest {
@@ -515,6 +521,8 @@ pub fn review(
 ) -> Result<Handoff> {
     let lanes = require_lanes(mission)?;
     check_docs(mission)?;
+    // The main checkout's repository, once for the whole hand-out.
+    let main = super::open_main_if_git(project)?;
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let (file, mut ws, from) = loop {
@@ -544,11 +552,12 @@ pub fn review(
             });
         }
         let ws = resolve(project, mission, &lanes, &file)?;
-        work::require_hand_in(project, mission, &file, &events)?;
+        work::require_hand_in(main.as_ref(), project, mission, &file, &events)?;
         if from == Lane::InReview {
             break (file, ws, from);
         }
         let moved = ops::move_wp(
+            main.as_ref(),
             project,
             mission,
             &MoveRequest {
@@ -581,7 +590,12 @@ pub fn review(
         passed_over.push(file.id.clone());
     };
     let events = store.read()?.events;
-    let scope = work::scope(project, mission, &file, &events)?;
+    let scope = work::scope(main.as_ref(), project, mission, &file, &events)?;
+    // A diff needs the repository; without one it says why there is none.
+    let need_git = || WorkspaceError::NeedsGit {
+        root: project.root.clone(),
+    };
+    let repo = main.as_ref().ok_or_else(need_git);
     let lane_worktree = ws.path.clone();
     // A rework under review: the diff starts at the hand-in the last review
     // sent back, and that review's feedback comes first.
@@ -607,7 +621,11 @@ pub fn review(
     };
     let rework = match (&ws.branch, &scope, &previous) {
         (Some(b), Some(sc), Some(prev)) => {
-            match commit_diff(project, prev, &sc.hand_in_commit, DIFF_LIMIT) {
+            match repo
+                .as_ref()
+                .map_err(|_| need_git())
+                .and_then(|r| commit_diff(r, prev, &sc.hand_in_commit, DIFF_LIMIT))
+            {
                 Ok(d) => Some(format!(
                     "{flagged}The rework of {id} on {b}: from the previous hand-in ({prev_s}), which was sent back, to this hand-in ({hand_in}), {n} files:\n\n{list}\n\n```diff\n{patch}```\n\n\
                      Review this hand-in commit, not the lane worktree. Rework only: `git diff {prev_s}..{hand_in}`; the whole work since the claim: `git diff {claim}..{hand_in}`; a file as handed in: `git show {hand_in}:<path>`.\n",
@@ -626,7 +644,7 @@ pub fn review(
     };
     let diff = match (&ws.branch, &scope) {
         _ if rework.is_some() => rework.unwrap_or_default(),
-        (Some(b), Some(sc)) => match commit_diff(project, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT) {
+        (Some(b), Some(sc)) => match repo.as_ref().map_err(|_| need_git()).and_then(|r| commit_diff(r, &sc.claim_commit, &sc.hand_in_commit, DIFF_LIMIT)) {
             Ok(d) => {
                 let (claim, hand_in) = (crate::git::short12(&sc.claim_commit), crate::git::short12(&sc.hand_in_commit));
                 format!(
@@ -641,7 +659,7 @@ pub fn review(
             }
             Err(e) => format!("(no diff: {})\n", Diagnose::message(&e)),
         },
-        (Some(b), None) => match lane_diff(project, mission, &lanes, &file, &ws, DIFF_LIMIT) {
+        (Some(b), None) => match repo.as_ref().map_err(|_| need_git()).and_then(|r| lane_diff(r, mission, &lanes, &file, &ws, DIFF_LIMIT)) {
             Ok(d) => {
                 ws.base_branch = d.base.clone();
                 format!(

@@ -1,10 +1,11 @@
 //! The failures of making and handing out lane workspaces that are the
 //! workspace module's own: each class with its data, message (`Display`),
-//! hint and kind beside it ([`Diagnose`]). git2 errors stay git2 errors inside.
+//! hint and kind beside it ([`Diagnose`]). git failures stay [`GitError`]s inside.
 
 use std::path::PathBuf;
 
 use crate::error::{Diagnose, Kind};
+use crate::git::GitError;
 
 /// The data of [`WorkspaceError::DependencyConflict`].
 #[derive(Debug)]
@@ -79,12 +80,13 @@ pub enum WorkspaceError {
     #[error("target branch {target} of {slug} does not exist or has no commits")]
     NoTarget { target: String, slug: String },
 
-    #[error("cannot create worktree {}: {}", path.display(), source.message())]
+    #[error("cannot create worktree {}: {}", path.display(), source.git_message())]
     CreateWorktree {
         path: PathBuf,
         name: String,
+        /// Boxed: kept off the size of every workspace `Result`.
         #[source]
-        source: git2::Error,
+        source: Box<GitError>,
     },
 
     #[error("planning work has no lane branch")]
@@ -109,11 +111,12 @@ pub enum WorkspaceError {
     #[error("{} needs {}'s work from {}, but merging it into {} conflicts in: {}", .0.for_wp, .0.wp, .0.lane, .0.branch, .0.files.join(", "))]
     DependencyConflict(Box<DependencyConflict>),
 
-    #[error("cannot update {} to the merged work: {}", worktree.display(), source.message())]
+    #[error("cannot update {} to the merged work: {}", worktree.display(), source.git_message())]
     AdvanceWorktree {
         worktree: PathBuf,
+        /// Boxed: kept off the size of every workspace `Result`.
         #[source]
-        source: git2::Error,
+        source: Box<GitError>,
     },
 
     // Handing out a WP (action.rs).
@@ -161,7 +164,7 @@ pub enum WorkspaceError {
 
     /// A git failure ([`crate::git`]), shown as `git: <what git said>`.
     #[error(transparent)]
-    Git(#[from] crate::git::GitError),
+    Git(#[from] GitError),
 
     // The failures of the modules a workspace is made through, each kept
     // whole (its message, kind, hint and details are its own).
@@ -191,12 +194,6 @@ pub enum WorkspaceError {
 crate::error::wraps!(WorkspaceError {
     Mission(crate::mission::MissionError)
 });
-
-impl From<git2::Error> for WorkspaceError {
-    fn from(e: git2::Error) -> Self {
-        WorkspaceError::Git(e.into())
-    }
-}
 
 impl Diagnose for WorkspaceError {
     /// The typed error underneath a wrapped one, which speaks for itself.
@@ -320,7 +317,7 @@ mod tests {
         let e = Error::from(WorkspaceError::CreateWorktree {
             path: "/p/.worktrees/001-x-lane-a".into(),
             name: "001-x-lane-a".into(),
-            source: git2::Error::from_str("exists"),
+            source: Box::new(git2::Error::from_str("exists").into()),
         });
         assert_eq!(
             e.message,
@@ -331,7 +328,7 @@ mod tests {
         else {
             panic!("not typed: {e:?}")
         };
-        assert_eq!(source.message(), "exists");
+        assert_eq!(source.git_message(), "exists");
         assert!(e.source().unwrap().source().is_some(), "git2 kept inside");
     }
 
@@ -365,7 +362,8 @@ mod tests {
         assert!(e.hint().unwrap().contains("git init"));
         git2::Repository::init(tmp.path()).unwrap();
         let project = crate::project::Project::at(tmp.path());
-        let e = super::super::commit_diff(&project, "nope", "nope", 10).unwrap_err();
+        let repo = super::super::open_main(&project).unwrap();
+        let e = super::super::commit_diff(&repo, "nope", "nope", 10).unwrap_err();
         assert!(matches!(
             &e,
             WorkspaceError::NotACommit { id } if id == "nope"
@@ -425,7 +423,7 @@ mod tests {
         ));
         // A git failure reads `git: ...` whether shown on its own or wrapped
         // by a module that calls the workspace.
-        let ws = WorkspaceError::from(git2::Error::from_str("bad ref"));
+        let ws = WorkspaceError::from(GitError::from(git2::Error::from_str("bad ref")));
         assert_eq!(ws.to_string(), "git: bad ref");
         let m = Error::from(crate::ops::OpError::from(ws));
         assert_eq!(m.message, "git: bad ref");

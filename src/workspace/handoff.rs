@@ -15,11 +15,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use git2::{build::CheckoutBuilder, Oid, Repository, Signature};
 use serde::Serialize;
 
 use super::{Result, WorkspaceError};
-use crate::git::branch_tip;
+use crate::git::merge_commit::Merged;
+use crate::git::{GitError, Oid, Repo};
 use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::status::work::approved_commit;
@@ -82,8 +82,8 @@ pub fn wait_reason(lanes: &LanesManifest, snap: &Snapshot, wp: &WpFile) -> Optio
     ))
 }
 
-fn contains(repo: &Repository, a: Oid, b: Oid) -> bool {
-    crate::git::contains(repo, a, b).unwrap_or(false)
+fn contains(repo: &Repo, a: Oid, b: Oid) -> bool {
+    repo.contains(a, b).unwrap_or(false)
 }
 
 /// Work of another lane that a WP builds on.
@@ -126,16 +126,16 @@ impl MergedIn {
 }
 
 /// The needed commit that contains every other one, if any.
-pub fn covering<'a>(repo: &Repository, needed: &'a [Needed]) -> Option<&'a Needed> {
+pub fn covering<'a>(repo: &Repo, needed: &'a [Needed]) -> Option<&'a Needed> {
     let oids: Vec<Oid> = needed
         .iter()
         .filter_map(|n| Oid::from_str(&n.commit).ok())
         .collect();
-    if oids.len() != needed.len() || repo.find_commit(*oids.first()?).is_err() {
+    if oids.len() != needed.len() || !repo.has_commit(*oids.first()?) {
         return None;
     }
     needed.iter().zip(&oids).find_map(|(n, &o)| {
-        (repo.find_commit(o).is_ok() && oids.iter().all(|&x| contains(repo, o, x))).then_some(n)
+        (repo.has_commit(o) && oids.iter().all(|&x| contains(repo, o, x))).then_some(n)
     })
 }
 
@@ -190,7 +190,7 @@ impl WpIndex {
 /// The approved commits of `wp`'s code dependencies, transitive ones included,
 /// that live in other lanes than `lane_id` and are approved or done.
 pub fn needed_commits(
-    repo: &Repository,
+    repo: &Repo,
     lanes: &LanesManifest,
     files: &mut WpIndex,
     events: &[StatusEvent],
@@ -222,7 +222,7 @@ pub fn needed_commits(
         let (commit, source) = match approved_commit(events, &d) {
             Some(c) => (Some(c), "approved"),
             None => (
-                branch_tip(repo, &lane_branch(&lanes.mission_slug, &lane.lane_id)),
+                repo.branch_tip(&lane_branch(&lanes.mission_slug, &lane.lane_id)),
                 "lane_tip",
             ),
         };
@@ -239,22 +239,12 @@ pub fn needed_commits(
     Ok(out)
 }
 
-/// The committer for lane merges: git's own identity when configured.
-fn signature(repo: &Repository) -> Result<Signature<'static>> {
-    if let Ok((Some(name), Some(email))) = crate::git::identity(repo) {
-        if let Ok(s) = Signature::now(&name, &email) {
-            return Ok(s);
-        }
-    }
-    Ok(Signature::now("spec-kitty", "spec-kitty@localhost")?)
-}
-
 /// The commit the lane branch moves to so it holds every `needed` commit
 /// (fast-forward where it can, else a merge commit), computed without moving
 /// any ref. `start` is the branch's current tip. A conflict returns an error
 /// naming the files; only unreferenced objects were written.
 pub fn integrate(
-    repo: &Repository,
+    repo: &Repo,
     start: Oid,
     needed: &[Needed],
     for_wp: &str,
@@ -263,8 +253,8 @@ pub fn integrate(
     let mut current = start;
     let mut steps = Vec::new();
     for n in needed {
-        let c = Oid::from_str(&n.commit)?;
-        if repo.find_commit(c).is_err() {
+        let c = Oid::from_str(&n.commit).map_err(GitError::from)?;
+        if !repo.has_commit(c) {
             return Err(WorkspaceError::MissingApproved {
                 wp: n.wp_id.clone(),
                 commit: n.commit.clone(),
@@ -278,29 +268,25 @@ pub fn integrate(
             current = c;
             "fast_forward"
         } else {
-            let ours = repo.find_commit(current)?;
-            let theirs = repo.find_commit(c)?;
-            let mut index = repo.merge_commits(&ours, &theirs, None)?;
-            if index.has_conflicts() {
-                let files = crate::git::conflict_paths(&index)?;
-                return Err(WorkspaceError::DependencyConflict(Box::new(
-                    super::error::DependencyConflict {
-                        for_wp: for_wp.to_string(),
-                        wp: n.wp_id.clone(),
-                        lane: n.lane_id.clone(),
-                        branch: branch.to_string(),
-                        commit: n.commit.clone(),
-                        files,
-                    },
-                )));
-            }
-            let tree = repo.find_tree(index.write_tree_to(repo)?)?;
-            let sig = signature(repo)?;
             let msg = format!(
                 "Merge {}'s approved work from {} into {branch}\n\n{for_wp} depends on it; merged by spec-kitty before {for_wp} was handed out.\n",
                 n.wp_id, n.lane_id
             );
-            current = repo.commit(None, &sig, &sig, &msg, &tree, &[&ours, &theirs])?;
+            match repo.merge_into_new_commit(current, c, &msg)? {
+                Merged::Commit(m) => current = m,
+                Merged::Conflicts(files) => {
+                    return Err(WorkspaceError::DependencyConflict(Box::new(
+                        super::error::DependencyConflict {
+                            for_wp: for_wp.to_string(),
+                            wp: n.wp_id.clone(),
+                            lane: n.lane_id.clone(),
+                            branch: branch.to_string(),
+                            commit: n.commit.clone(),
+                            files,
+                        },
+                    )));
+                }
+            }
             "merge_commit"
         };
         steps.push(MergedIn {
@@ -322,13 +308,10 @@ pub fn advance_worktree(worktree: &Path, branch: &str, old: Oid, new: Oid) -> Re
     if old == new {
         return Ok(());
     }
-    let repo = Repository::open(worktree)?;
-    let tree = repo.find_commit(new)?.into_object();
-    let mut co = CheckoutBuilder::new();
-    co.safe();
-    repo.checkout_tree(&tree, Some(&mut co)).map_err(|source| {
-        let lock = repo.path().join("index.lock");
-        if source.code() == git2::ErrorCode::Locked && lock.exists() {
+    let repo = Repo::open(worktree)?;
+    repo.checkout_commit_safely(new).map_err(|source| {
+        let lock = repo.git_dir().join("index.lock");
+        if source.is_locked() && lock.exists() {
             WorkspaceError::IndexLocked {
                 worktree: worktree.to_path_buf(),
                 lock,
@@ -336,11 +319,14 @@ pub fn advance_worktree(worktree: &Path, branch: &str, old: Oid, new: Oid) -> Re
         } else {
             WorkspaceError::AdvanceWorktree {
                 worktree: worktree.to_path_buf(),
-                source,
+                source: Box::new(source),
             }
         }
     })?;
-    let mut r = repo.find_reference(&format!("refs/heads/{branch}"))?;
-    r.set_target(new, "spec-kitty: merge dependency work into the lane")?;
+    repo.set_branch_target(
+        branch,
+        new,
+        "spec-kitty: merge dependency work into the lane",
+    )?;
     Ok(())
 }

@@ -21,10 +21,10 @@ pub use error::WorkspaceError;
 
 type Result<T, E = WorkspaceError> = std::result::Result<T, E>;
 
-use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
-
-use crate::git::branch_tip;
 use serde::Serialize;
+
+use crate::git::checkout::HeadState;
+use crate::git::{GitError, Oid, Repo};
 
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
@@ -102,13 +102,24 @@ pub fn resolve(
     })
 }
 
-fn open_main(project: &Project) -> Result<Repository> {
+/// Open the main checkout's repository, once per command: lane workspaces
+/// need git.
+pub fn open_main(project: &Project) -> Result<Repo> {
     if !project.is_git() {
         return Err(WorkspaceError::NeedsGit {
             root: project.root.clone(),
         });
     }
-    Ok(Repository::open(&project.root)?)
+    Ok(Repo::open(&project.root)?)
+}
+
+/// The main checkout's repository when the project is a git repository
+/// (opened once per command); None when it is not.
+pub fn open_main_if_git(project: &Project) -> Result<Option<Repo>> {
+    if !project.is_git() {
+        return Ok(None);
+    }
+    open_main(project).map(Some)
 }
 
 /// What sits at a lane's worktree path.
@@ -126,40 +137,25 @@ enum Existing {
 }
 
 fn inspect(project: &Project, path: &Path, branch: &str) -> Existing {
-    let Ok(repo) = Repository::open(path) else {
+    let Ok(repo) = Repo::open(path) else {
         return Existing::Broken;
     };
-    let ours = match (&project.git_common_dir, fs::canonicalize(repo.commondir())) {
+    let ours = match (&project.git_common_dir, fs::canonicalize(repo.common_dir())) {
         (Some(common), Ok(theirs)) => fs::canonicalize(common).is_ok_and(|c| c == theirs),
         _ => false,
     };
     if !ours {
         return Existing::Foreign;
     }
-    if repo.head_detached().unwrap_or(false) {
-        let at = repo
-            .head()
-            .ok()
-            .and_then(|h| h.target())
-            .map(|o| crate::git::short12(&o.to_string()).to_string())
-            .unwrap_or_default();
-        return Existing::Detached(at);
-    }
     // An unborn or unreadable HEAD still names its branch in the HEAD file.
-    let head = match repo.head() {
-        Ok(h) => h.shorthand().map(str::to_string),
-        Err(_) => fs::read_to_string(repo.path().join("HEAD"))
-            .ok()
-            .and_then(|t| {
-                t.trim()
-                    .strip_prefix("ref: refs/heads/")
-                    .map(str::to_string)
-            }),
-    };
-    match head {
-        Some(b) if b == branch => Existing::Usable,
-        Some(b) => Existing::OtherBranch(b),
-        None => Existing::Broken,
+    match repo.head_state() {
+        HeadState::Detached(at) => Existing::Detached(
+            at.map(|o| crate::git::short12(&o.to_string()).to_string())
+                .unwrap_or_default(),
+        ),
+        HeadState::Branch(b) if b == branch => Existing::Usable,
+        HeadState::Branch(b) => Existing::OtherBranch(b),
+        HeadState::Unknown => Existing::Broken,
     }
 }
 
@@ -193,7 +189,7 @@ fn dependency_lanes<'a>(
 /// branch and the dependency lanes' branches, the one the lane has the fewest
 /// commits beyond. Returns its name and the merge base.
 fn lane_base(
-    repo: &Repository,
+    repo: &Repo,
     mission: &Mission,
     deps: &[&ExecLane],
     tip: Oid,
@@ -203,13 +199,12 @@ fn lane_base(
     let candidates = std::iter::once(target.to_string())
         .chain(deps.iter().map(|l| lane_branch(&mission.slug, &l.lane_id)));
     for name in candidates {
-        let Some(base) = branch_tip(repo, &name) else {
+        let Some(base) = repo.branch_tip(&name) else {
             continue;
         };
-        let Ok(mb) = repo.merge_base(tip, base) else {
+        let Some((mb, ahead)) = repo.merge_base_and_ahead(tip, base)? else {
             continue;
         };
-        let (ahead, _) = repo.graph_ahead_behind(tip, mb)?;
         if best.as_ref().is_none_or(|(_, _, a)| ahead < *a) {
             best = Some((name, mb, ahead));
         }
@@ -222,24 +217,28 @@ fn lane_base(
 
 /// Make sure the WP's workspace exists: create the lane worktree and branch on
 /// first use, reuse them afterwards, and refuse a broken or foreign one.
+/// `repo` is the main checkout's ([`open_main_if_git`]): a lane workspace
+/// needs one.
 pub fn ensure(
+    repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     lanes: &LanesManifest,
     wp: &WpFile,
 ) -> Result<Workspace> {
-    ensure_from(project, mission, lanes, wp, None)
+    ensure_from(repo, project, mission, lanes, wp, None)
 }
 
 /// [`ensure`], with a lane branch made now starting at `base` (plus the
 /// approved work of the WPs it depends on) instead of the target branch. An
 /// existing lane branch is not moved.
 pub fn ensure_from(
+    repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     lanes: &LanesManifest,
     wp: &WpFile,
-    base: Option<git2::Oid>,
+    base: Option<Oid>,
 ) -> Result<Workspace> {
     let mut ws = resolve(project, mission, lanes, wp)?;
     let Some(branch) = ws.branch.clone() else {
@@ -254,7 +253,9 @@ pub fn ensure_from(
             lane: ws.lane_id.clone(),
         })?;
     let deps = dependency_lanes(lanes, &lane, wp);
-    let repo = open_main(project)?;
+    let repo = repo.ok_or_else(|| WorkspaceError::NeedsGit {
+        root: project.root.clone(),
+    })?;
     let _lock = FileLock::acquire(
         &project
             .locks_dir()
@@ -271,7 +272,7 @@ pub fn ensure_from(
         // one WP costs its own dependencies, not the whole mission.
         let mut files = handoff::WpIndex::of(&mission.tasks_dir())?;
         let events = StatusStore::for_mission(project, mission).read()?.events;
-        handoff::needed_commits(&repo, lanes, &mut files, &events, wp, &ws.lane_id)?
+        handoff::needed_commits(repo, lanes, &mut files, &events, wp, &ws.lane_id)?
     };
     // Present while a worktree is being created: a worktree found with it was
     // cut short (killed mid-checkout) and never handed out.
@@ -298,8 +299,8 @@ pub fn ensure_from(
                 Ok(ws)
             }
             Existing::Usable => {
-                if let Some(tip) = branch_tip(&repo, &branch) {
-                    let (new, steps) = handoff::integrate(&repo, tip, &needed, &wp.id, &branch)?;
+                if let Some(tip) = repo.branch_tip(&branch) {
+                    let (new, steps) = handoff::integrate(repo, tip, &needed, &wp.id, &branch)?;
                     if new != tip {
                         if is_dirty(&ws.path)? {
                             return Err(WorkspaceError::DirtyForDependencies {
@@ -311,8 +312,7 @@ pub fn ensure_from(
                         handoff::advance_worktree(&ws.path, &branch, tip, new)?;
                         ws.merged_in = steps;
                     }
-                    if let Ok((base, _)) = lane_base(&repo, mission, &deps, new, &ws.target_branch)
-                    {
+                    if let Ok((base, _)) = lane_base(repo, mission, &deps, new, &ws.target_branch) {
                         ws.base_branch = base;
                     }
                 }
@@ -340,72 +340,58 @@ pub fn ensure_from(
         };
     }
     exclude_worktrees_dir(project)?;
-    let local = match repo.find_branch(&branch, BranchType::Local) {
-        Ok(mut b) => {
-            if let Some(tip) = b.get().target() {
-                let (new, steps) = handoff::integrate(&repo, tip, &needed, &wp.id, &branch)?;
-                if new != tip {
-                    // No worktree has it checked out: only the ref moves.
-                    b = repo.branch(&branch, &repo.find_commit(new)?, true)?;
-                    ws.merged_in = steps;
-                }
-                if let Ok((base, _)) = lane_base(&repo, mission, &deps, new, &ws.target_branch) {
-                    ws.base_branch = base;
-                }
+    if repo.has_branch(&branch) {
+        if let Some(tip) = repo.branch_tip(&branch) {
+            let (new, steps) = handoff::integrate(repo, tip, &needed, &wp.id, &branch)?;
+            if new != tip {
+                // No worktree has it checked out: only the ref moves.
+                repo.create_branch(&branch, new, true)?;
+                ws.merged_in = steps;
             }
-            b
+            if let Ok((base, _)) = lane_base(repo, mission, &deps, new, &ws.target_branch) {
+                ws.base_branch = base;
+            }
         }
-        Err(_) => {
-            // A new lane starts on the target branch, plus the approved work of
-            // the WPs it depends on in other lanes.
-            let target_tip =
-                branch_tip(&repo, &ws.target_branch).ok_or_else(|| WorkspaceError::NoTarget {
+    } else {
+        // A new lane starts on the target branch, plus the approved work of
+        // the WPs it depends on in other lanes.
+        let target_tip =
+            repo.branch_tip(&ws.target_branch)
+                .ok_or_else(|| WorkspaceError::NoTarget {
                     target: ws.target_branch.clone(),
                     slug: mission.slug.clone(),
                 })?;
-            // The mission branch, as the Python tool expects it when it
-            // merges lanes claimed through us: made with the first lane, at
-            // the target's tip, and never moved here (only `merge` lands the
-            // lanes on it).
-            crate::git::ensure_branch(&repo, &mission.mission_branch(), target_tip)?;
-            // Start from the approved commit that holds all the others, when
-            // there is one: no merge commit needed.
-            let (start, first) = match (base, handoff::covering(&repo, &needed)) {
-                (Some(b), _) => (b, None),
-                (None, Some(n)) => (git2::Oid::from_str(&n.commit)?, Some(n)),
-                (None, None) => (target_tip, None),
-            };
-            let (new, mut steps) = handoff::integrate(&repo, start, &needed, &wp.id, &branch)?;
-            if let Some(n) = first {
-                steps.insert(0, handoff::MergedIn::started_from(n));
-            }
-            if let Ok((base, _)) = lane_base(&repo, mission, &deps, new, &ws.target_branch) {
-                ws.base_branch = base;
-            }
-            ws.merged_in = steps;
-            repo.branch(&branch, &repo.find_commit(new)?, false)?
+        // The mission branch, as the Python tool expects it when it
+        // merges lanes claimed through us: made with the first lane, at
+        // the target's tip, and never moved here (only `merge` lands the
+        // lanes on it).
+        repo.ensure_branch(&mission.mission_branch(), target_tip)?;
+        // Start from the approved commit that holds all the others, when
+        // there is one: no merge commit needed.
+        let (start, first) = match (base, handoff::covering(repo, &needed)) {
+            (Some(b), _) => (b, None),
+            (None, Some(n)) => (Oid::from_str(&n.commit).map_err(GitError::from)?, Some(n)),
+            (None, None) => (target_tip, None),
+        };
+        let (new, mut steps) = handoff::integrate(repo, start, &needed, &wp.id, &branch)?;
+        if let Some(n) = first {
+            steps.insert(0, handoff::MergedIn::started_from(n));
         }
-    };
-    let reference = local.into_reference();
+        if let Ok((base, _)) = lane_base(repo, mission, &deps, new, &ws.target_branch) {
+            ws.base_branch = base;
+        }
+        ws.merged_in = steps;
+        repo.create_branch(&branch, new, false)?;
+    }
     fsutil::create_dir_all(&project.worktrees_dir())?;
     // A stale registration (directory deleted by hand) would block the name.
-    if let Ok(old) = repo.find_worktree(&name) {
-        if old.validate().is_err() {
-            let _ = old.prune(Some(
-                git2::WorktreePruneOptions::new()
-                    .valid(true)
-                    .working_tree(true),
-            ));
-        }
-    }
+    repo.prune_stale_worktree(&name);
     fsutil::atomic_write(&creating, ws.path.display().to_string().as_bytes())?;
-    let mut opts = WorktreeAddOptions::new();
-    opts.reference(Some(&reference));
-    repo.worktree(&name, &ws.path, Some(&opts))
+    repo.add_worktree_on(&name, &ws.path, &branch)
         .map_err(|source| WorkspaceError::CreateWorktree {
             path: ws.path.clone(),
             name: name.clone(),
-            source,
+            source: Box::new(source),
         })?;
     // Test hook: die with the worktree added and the marker still there.
     crate::env::crash_point(crate::env::CrashPoint::WorktreeAdded);
@@ -418,13 +404,13 @@ pub fn ensure_from(
 /// and files reset to HEAD, leftovers of the partial checkout removed. Only
 /// for a worktree never handed out (nobody's work is in it).
 fn finish_checkout(path: &Path) -> Result<()> {
-    let repo = Repository::open(path)?;
+    let repo = Repo::open(path)?;
     // libgit2 writes the checkout's index last, through `index.lock` in the
     // worktree's own git directory: a kill there leaves the lock, and every
     // later index write fails ("the index is locked"). The creation marker
     // proves the worktree was never handed out and the lane's worktree lock
     // is held, so nobody else's git is writing it: the lock is ours.
-    let lock = repo.path().join("index.lock");
+    let lock = repo.git_dir().join("index.lock");
     if lock.symlink_metadata().is_ok_and(|m| m.is_file()) {
         fs::remove_file(&lock).map_err(|source| crate::fsutil::FsError::Io {
             action: "remove",
@@ -432,10 +418,7 @@ fn finish_checkout(path: &Path) -> Result<()> {
             source,
         })?;
     }
-    let head = repo.head()?.peel_to_commit()?;
-    let mut co = git2::build::CheckoutBuilder::new();
-    co.force().remove_untracked(true);
-    repo.reset(head.as_object(), git2::ResetType::Hard, Some(&mut co))?;
+    repo.reset_hard_to_head()?;
     Ok(())
 }
 
@@ -465,26 +448,19 @@ pub fn exclude_worktrees_dir(project: &Project) -> Result<()> {
 }
 
 /// A lane branch's commits that the target branch does not contain.
-pub fn unmerged_commits(repo: &Repository, branch: &str, target: &str) -> Result<usize> {
-    let Ok(b) = repo.find_branch(branch, BranchType::Local) else {
+pub fn unmerged_commits(repo: &Repo, branch: &str, target: &str) -> Result<usize> {
+    let Some(tip) = repo.branch_tip(branch) else {
         return Ok(0);
     };
-    let tip = b.get().peel_to_commit()?.id();
-    let Ok(t) = repo.find_branch(target, BranchType::Local) else {
+    let Some(base) = repo.branch_tip(target) else {
         return Ok(1);
     };
-    let base = t.get().peel_to_commit()?.id();
-    let (ahead, _) = repo.graph_ahead_behind(tip, base)?;
-    Ok(ahead)
+    Ok(repo.commits_ahead(tip, base)?)
 }
 
 /// Does the worktree have uncommitted changes (untracked files included)?
 pub fn is_dirty(path: &Path) -> Result<bool> {
-    let repo = Repository::open(path)?;
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true).recurse_untracked_dirs(false);
-    let dirty = !repo.statuses(Some(&mut opts))?.is_empty();
-    Ok(dirty)
+    Ok(Repo::open(path)?.has_uncommitted()?)
 }
 
 /// Remove a lane worktree and its registration; only a worktree inside
@@ -495,26 +471,20 @@ pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<()>
 
 /// Delete a local branch unless it is checked out in the main checkout; true
 /// when it was deleted.
-pub fn delete_branch(repo: &Repository, branch: &str) -> Result<bool> {
-    match repo.find_branch(branch, BranchType::Local) {
-        Ok(mut br) if !br.is_head() => {
-            br.delete()?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+pub fn delete_branch(repo: &Repo, branch: &str) -> Result<bool> {
+    Ok(repo.delete_branch_if_not_head(branch)?)
 }
 
 /// Remove one lane's worktree (confined, see [`crate::confine`]) and its
 /// registration, then its branch. Returns what was actually removed.
 pub fn remove_lane_workspace(
     project: &Project,
-    repo: &Repository,
+    repo: &Repo,
     worktree_name: &str,
     worktree: &Path,
     branch: &str,
 ) -> Result<(Option<PathBuf>, Option<String>)> {
-    let removed = crate::confine::remove_worktree(project, worktree_name, worktree)?;
+    let removed = crate::confine::remove_worktree_in(project, repo, worktree_name, worktree)?;
     // Test hook: a merge's clean-up killed between the two removals.
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("lane-worktree-removed"));
     let deleted = delete_branch(repo, branch)?;
@@ -538,7 +508,7 @@ pub struct LaneDiff {
 /// The diff of a lane branch against its base (the target branch, or the lane
 /// it was started from): changed files and the patch text, cut at `max_bytes`.
 pub fn lane_diff(
-    project: &Project,
+    repo: &Repo,
     mission: &Mission,
     lanes: &LanesManifest,
     wp: &WpFile,
@@ -548,33 +518,34 @@ pub fn lane_diff(
     let Some(branch) = &ws.branch else {
         return Err(WorkspaceError::PlanningHasNoBranch);
     };
-    let repo = open_main(project)?;
-    let head = repo
-        .find_branch(branch, BranchType::Local)
-        .map_err(|_| WorkspaceError::NoLaneBranch {
+    if !repo.has_branch(branch) {
+        return Err(WorkspaceError::NoLaneBranch {
             branch: branch.clone(),
-        })?
-        .get()
-        .peel_to_commit()?;
+        });
+    }
+    let head = repo
+        .branch_tip(branch)
+        .ok_or_else(|| WorkspaceError::NoLaneBranch {
+            branch: branch.clone(),
+        })?;
     let deps = match lanes.lanes.iter().find(|l| l.lane_id == ws.lane_id) {
         Some(lane) => dependency_lanes(lanes, lane, wp),
         None => Vec::new(),
     };
-    let (base, merge_base) = lane_base(&repo, mission, &deps, head.id(), &ws.target_branch)?;
-    let (files, patch) = diff_commits(&repo, merge_base, head.id(), max_bytes)?;
+    let (base, merge_base) = lane_base(repo, mission, &deps, head, &ws.target_branch)?;
+    let (files, patch) = diff_commits(repo, merge_base, head, max_bytes)?;
     Ok(LaneDiff { base, files, patch })
 }
 
 /// The diff between two commits of the project: `Added src/x.rs`-style file
 /// lines and the patch text, cut at `max_bytes`. This is what a reviewer reads
 /// of a WP: its claim commit to its hand-in commit, never a live worktree.
-pub fn commit_diff(project: &Project, from: &str, to: &str, max_bytes: usize) -> Result<LaneDiff> {
-    let repo = open_main(project)?;
+pub fn commit_diff(repo: &Repo, from: &str, to: &str, max_bytes: usize) -> Result<LaneDiff> {
     let parse = |s: &str| -> Result<Oid> {
         Oid::from_str(s).map_err(|_| WorkspaceError::NotACommit { id: s.to_string() })
     };
     let (old, new) = (parse(from)?, parse(to)?);
-    let (files, patch) = diff_commits(&repo, old, new, max_bytes)?;
+    let (files, patch) = diff_commits(repo, old, new, max_bytes)?;
     Ok(LaneDiff {
         base: from.to_string(),
         files,
@@ -583,36 +554,15 @@ pub fn commit_diff(project: &Project, from: &str, to: &str, max_bytes: usize) ->
 }
 
 fn diff_commits(
-    repo: &Repository,
+    repo: &Repo,
     old: Oid,
     new: Oid,
     max_bytes: usize,
 ) -> Result<(Vec<String>, String)> {
-    let old = repo.find_commit(old)?.tree()?;
-    let new = repo.find_commit(new)?.tree()?;
-    let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
-    let mut files = Vec::new();
-    for d in diff.deltas() {
-        if let Some(p) = d.new_file().path().or_else(|| d.old_file().path()) {
-            files.push(format!("{:?} {}", d.status(), p.display()));
-        }
+    let mut d = repo.patch_between(old, new, max_bytes)?;
+    if d.truncated {
+        d.patch
+            .push_str("\n[diff cut here; run the git diff command below for the rest]\n");
     }
-    let mut patch = String::new();
-    let mut truncated = false;
-    diff.print(git2::DiffFormat::Patch, |_, _, line| {
-        if patch.len() > max_bytes {
-            truncated = true;
-            return false;
-        }
-        if matches!(line.origin(), '+' | '-' | ' ') {
-            patch.push(line.origin());
-        }
-        patch.push_str(&String::from_utf8_lossy(line.content()));
-        true
-    })
-    .or_else(|e| if truncated { Ok(()) } else { Err(e) })?;
-    if truncated {
-        patch.push_str("\n[diff cut here; run the git diff command below for the rest]\n");
-    }
-    Ok((files, patch))
+    Ok((d.files, d.patch))
 }

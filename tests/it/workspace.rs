@@ -1368,3 +1368,115 @@ fn a_repository_with_a_git_file_gets_lane_worktrees_too() {
         "{status}"
     );
 }
+
+/// How often one run of `args` opened the repository whose directory is
+/// named `dir_name` (the `git-open` step of `git::Repo::open`), and its
+/// output, which must be a success.
+fn opens_of(env: &TestEnv, dir: &Path, dir_name: &str, args: &[&str]) -> (usize, Output) {
+    let trace = tempfile::NamedTempFile::new().unwrap();
+    let out = env
+        .sk(dir, args)
+        .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        crate::common::stderr(&out)
+    );
+    let label = format!("git-open:{dir_name}#");
+    let n = fs::read_to_string(trace.path())
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with(&label))
+        .count();
+    (n, out)
+}
+
+/// Handing out a code WP for implementation (a new lane worktree), handing
+/// it in, handing it out for review and approving it each open the main
+/// checkout's repository once, however many git questions they ask of it.
+#[test]
+fn hand_outs_and_moves_open_the_main_repository_once() {
+    let env = TestEnv::new();
+    let (root, m) = after_planning(&env);
+    let slug = m.slug.as_str();
+    let (n, out) = opens_of(
+        &env,
+        &root,
+        "p",
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP02",
+            "--mission",
+            slug,
+            "--agent",
+            "codex",
+            "--json",
+        ],
+    );
+    assert_eq!(n, 1, "implement opened the main repository {n} times");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["worktree_created"], true, "{v}");
+    let wt = root.join(".worktrees/001-demo-lane-a");
+    commit_in(&env, &wt, "src/core/lib.rs", "pub fn core() {}\n");
+    Flow::new(&env, &root, slug).tick("T002");
+    let (n, _) = opens_of(
+        &env,
+        &root,
+        "p",
+        &move_task(
+            "WP02",
+            "for_review",
+            &["--agent", "codex", "--note", "ready"],
+            slug,
+        ),
+    );
+    assert_eq!(n, 1, "the hand-in opened the main repository {n} times");
+    let (n, out) = opens_of(
+        &env,
+        &root,
+        "p",
+        &[
+            "agent",
+            "action",
+            "review",
+            "WP02",
+            "--mission",
+            slug,
+            "--agent",
+            "claude",
+            "--json",
+        ],
+    );
+    assert_eq!(n, 1, "review opened the main repository {n} times");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let prompt = fs::read_to_string(v["prompt_file"].as_str().unwrap()).unwrap();
+    assert!(
+        prompt.contains("+pub fn core() {}"),
+        "the review shows the diff"
+    );
+    assert_eq!(lane_of(&env, &root, slug, "WP02"), "in_review");
+    // The approval records the lane's tip through the same handle.
+    let (n, _) = opens_of(
+        &env,
+        &root,
+        "p",
+        &move_task(
+            "WP02",
+            "approved",
+            &["--agent", "claude", "--note", "ok"],
+            slug,
+        ),
+    );
+    assert_eq!(n, 1, "the approval opened the main repository {n} times");
+    let log = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
+    let approval = log.lines().last().unwrap();
+    let tip = rev(&env, &root, "kitty/mission-001-demo-lane-a");
+    assert!(
+        approval.contains("\"approved\"") && approval.contains(&tip),
+        "{approval}"
+    );
+}
