@@ -59,19 +59,7 @@ pub struct InitArgs {
 }
 
 pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
-    let (root, here) = match args.project_name.as_deref() {
-        None | Some(".") => (ctx.cwd.clone(), true),
-        Some("") => {
-            return Err(Error::usage("the project name is empty")
-                .with_hint("use `.` for the current directory"))
-        }
-        Some(name) => (ctx.cwd.join(name), false),
-    };
-    let root = crate::project::normalize(&root);
-    // The directory to set up is the confinement root of every write.
-    crate::fsutil::fix_confinement_root(&root);
-    // `init ./` or the cwd's own absolute path mean the same as `init .`.
-    let here = here || root == crate::project::normalize(&ctx.cwd);
+    let (root, here) = core::target(&ctx.cwd, args.project_name.as_deref())?;
     let requested = match args.ai.as_deref() {
         Some(list) => Some(agents::parse_list(list)?),
         None => None,

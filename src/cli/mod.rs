@@ -262,12 +262,16 @@ enum AfterError {
 /// only as a whole option token before any `--` terminator.
 fn usage_error(args: &[OsString], e: &clap::Error) -> ExitCode {
     let code = if e.use_stderr() { 2 } else { 0 };
-    let lenient = Cli::command()
-        .ignore_errors(true)
-        .try_get_matches_from(args)
-        .is_ok_and(|m| json_flag(&m));
+    // Only an error asks (`--version` and `--help` end here too, with code 0,
+    // and would pay for a second parse).
+    let lenient = || {
+        Cli::command()
+            .ignore_errors(true)
+            .try_get_matches_from(args)
+            .is_ok_and(|m| json_flag(&m))
+    };
     let json = code != 0
-        && (lenient
+        && (lenient()
             || args
                 .iter()
                 .skip(1)

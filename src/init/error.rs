@@ -11,6 +11,9 @@ use crate::status::StatusError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
+    /// `init ""`: an empty project name.
+    #[error("the project name is empty")]
+    EmptyName,
     /// `--ai` named keys no agent has.
     #[error("unknown agent{} {}; valid agents are: {}", if .keys.len() == 1 { "" } else { "s" }, .keys.join(", "), valid_keys())]
     UnknownAgents { keys: Vec<String> },
@@ -107,6 +110,14 @@ impl Diagnose for InitError {
         }
     }
 
+    fn kind(&self) -> crate::error::Kind {
+        match (self, self.wrapped()) {
+            (InitError::EmptyName, _) => crate::error::Kind::Usage,
+            (_, Some(e)) => e.kind(),
+            _ => crate::error::Kind::User,
+        }
+    }
+
     fn hint(&self) -> Option<String> {
         use InitError::*;
         if let Some(e) = self.wrapped() {
@@ -116,6 +127,7 @@ impl Diagnose for InitError {
             UnknownAgents { .. } => {
                 "pass one or more of them, comma-separated, e.g. --ai codex,claude".into()
             }
+            EmptyName => "use `.` for the current directory".into(),
             NoAgentNamed => "e.g. --ai codex".into(),
             NoAgentSelected => "pass --ai, e.g. --ai codex".into(),
             NotADirectory { .. } => "choose another project name".into(),

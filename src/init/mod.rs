@@ -72,6 +72,21 @@ pub struct TargetState {
 
 /// Look at `root` without writing. For a named target (`here == false`) that is
 /// not a project, an existing non-empty directory is refused unless `force`.
+/// The directory `init [NAME]` run from `cwd` sets up, and whether it is the
+/// working directory itself (`.`, no name, `./` or the cwd's own path). It
+/// becomes the confinement root of every write of the command.
+pub fn target(cwd: &Path, name: Option<&str>) -> Result<(PathBuf, bool)> {
+    let (root, here) = match name {
+        None | Some(".") => (cwd.to_path_buf(), true),
+        Some("") => return Err(InitError::EmptyName),
+        Some(name) => (cwd.join(name), false),
+    };
+    let root = crate::project::normalize(&root);
+    fsutil::fix_confinement_root(&root);
+    let here = here || root == crate::project::normalize(cwd);
+    Ok((root, here))
+}
+
 pub fn inspect(root: &Path, here: bool, force: bool) -> Result<TargetState> {
     if !root.exists() {
         return Ok(TargetState::default());

@@ -200,17 +200,6 @@ pub fn open_repo(project: &Project) -> Result<Repo> {
     Ok(Repo::open(&project.root)?)
 }
 
-/// [`open_repo`] as a libgit2 handle, for the callers not moved onto
-/// [`Repo`] yet (team sync, the merge's push).
-pub fn open_repository(project: &Project) -> Result<git2::Repository> {
-    if !project.is_git() {
-        return Err(MergeError::NeedsGit {
-            root: project.root.clone(),
-        });
-    }
-    Ok(git2::Repository::open(&project.root).map_err(crate::git::GitError::from)?)
-}
-
 /// What a merge did (or would do) with one lane; serialised as the strings the
 /// merge report and the state file have always used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

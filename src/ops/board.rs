@@ -39,7 +39,7 @@ pub fn board(
     now: DateTime<Utc>,
 ) -> Result<BoardReport> {
     let board = Board::load(project, mission)?;
-    let stale = stale::check(project, mission, stale_threshold, now)?;
+    let stale = stale::check(project, mission, &board.snapshot, stale_threshold, now);
     let auto_commit = crate::config::auto_commit_enabled(&project.root)?;
     Ok(BoardReport {
         board,

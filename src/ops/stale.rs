@@ -7,11 +7,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::error::Result;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
-use crate::status::{Lane, StatusStore};
+use crate::status::{Lane, Snapshot};
 
 /// The stale state of one work package in progress (the reference's `stale` object).
 #[derive(Debug, Clone, Serialize)]
@@ -37,16 +36,25 @@ pub struct StaleCheck {
     pub worktree_exists: bool,
 }
 
-/// Check every work package in `in_progress`; `threshold_minutes` of no
-/// activity makes one stale. `now` is passed in (tests, one clock per run).
+/// Check every work package in `in_progress` in `snap` (the board's fold);
+/// `threshold_minutes` of no activity makes one stale. `now` is passed in
+/// (tests, one clock per run). Nothing in progress: nothing read (no
+/// lanes.json, no repository).
 pub fn check(
     project: &Project,
     mission: &Mission,
+    snap: &Snapshot,
     threshold_minutes: u64,
     now: DateTime<Utc>,
-) -> Result<Vec<StaleCheck>> {
-    let store = StatusStore::for_mission(project, mission);
-    let (snap, _) = store.snapshot()?;
+) -> Vec<StaleCheck> {
+    let mut out = Vec::new();
+    if !snap
+        .work_packages
+        .values()
+        .any(|wp| wp.lane == Lane::InProgress)
+    {
+        return out;
+    }
     let lanes = LanesManifest::for_mission(mission).ok().flatten();
     let repo = if project.is_git() {
         crate::git::Repo::open(&project.root).ok()
@@ -54,7 +62,6 @@ pub fn check(
         None
     };
     let target = crate::lanes::target_branch(mission, lanes.as_ref());
-    let mut out = Vec::new();
     for (id, wp) in &snap.work_packages {
         if wp.lane != Lane::InProgress {
             continue;
@@ -104,5 +111,5 @@ pub fn check(
             stale,
         });
     }
-    Ok(out)
+    out
 }

@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::git::cli::{self, LOCAL_TIMEOUT, NETWORK_TIMEOUT};
-use crate::git::remote::{self as gremote, Standing};
+use crate::git::remote::Standing;
 use crate::lanes::model::{lane_branch, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -141,13 +141,13 @@ fn conflict_error(files: &[String], what: &str) -> Error {
 }
 
 pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<TeamSync> {
-    let repo = crate::merge::open_repository(project)?;
-    let branch = crate::git::commit::current_branch(&repo).map_err(Error::from)?;
+    let repo = crate::merge::open_repo(project)?;
+    let branch = repo.current_branch().map_err(Error::from)?;
     let remote = match opts.remote {
         Some(r) => r.to_string(),
-        None => gremote::upstream_of(&repo, &branch).unwrap_or_else(|| "origin".into()),
+        None => repo.upstream_of(&branch).unwrap_or_else(|| "origin".into()),
     };
-    if !gremote::exists(&repo, &remote) {
+    if !repo.has_remote(&remote) {
         return Err(Error::user(format!(
             "no git remote named {:?} in this clone; nothing was recorded or pushed",
             crate::shell::one_line(&remote)
@@ -157,11 +157,11 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
         ));
     }
     // 1. never record, merge or push over an unfinished git operation.
-    let unmerged = gremote::unmerged_paths(&repo).map_err(git_err)?;
+    let unmerged = repo.unmerged_paths().map_err(git_err)?;
     if !unmerged.is_empty() {
         return Err(conflict_error(&unmerged, "an unfinished git merge"));
     }
-    if let Some(op) = gremote::operation_in_progress(&repo) {
+    if let Some(op) = repo.operation_in_progress() {
         return Err(Error::user(format!(
             "a git {op} is in progress in this checkout; nothing was recorded or pushed"
         ))
@@ -189,11 +189,8 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
     };
     if opts.dry_run {
         let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
-        let tree = repo
-            .head()
-            .and_then(|h| h.peel_to_tree())
-            .map_err(git_err)?;
-        out.recorded_files = crate::git::commit::changed_under(&repo, Some(&tree), &prefix)?;
+        let head = repo.head_commit_required().map_err(git_err)?;
+        out.recorded_files = repo.changed_under(Some(head), &prefix)?;
         if let Some(common) = &project.git_common_dir {
             out.drivers_registered = crate::status::drivers::missing(common, opts.exe)
                 .into_iter()
@@ -215,7 +212,7 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
         push.extend(
             branches
                 .iter()
-                .filter(|b| crate::git::branch_tip(&repo, b).is_some())
+                .filter(|b| repo.branch_tip(b).is_some())
                 .cloned(),
         );
         git.plan(
@@ -234,7 +231,8 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
             .collect();
     }
     // 3. the mission's own files, nothing else.
-    let rec = crate::merge::record::record_mission(
+    let rec = crate::merge::record::record_mission_in(
+        &repo,
         project,
         mission,
         None,
@@ -254,16 +252,14 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
     }
     // 5. pull with merge.
     let head = repo
-        .head()
-        .ok()
-        .and_then(|h| h.target())
+        .head_commit()
         .ok_or_else(|| Error::user(format!("{branch} has no commit yet")))?;
-    match gremote::tracking_tip(&repo, &remote, &branch) {
+    match repo.tracking_tip(&remote, &branch) {
         None => git.plan(
             format!("git merge --no-edit {remote}/{branch}"),
             "skipped: the remote has no such branch yet",
         ),
-        Some(theirs) => match gremote::standing(&repo, head, theirs).map_err(git_err)? {
+        Some(theirs) => match repo.standing(head, theirs).map_err(git_err)? {
             Standing::Same | Standing::Ahead => git.plan(
                 format!("git merge --no-edit {remote}/{branch}"),
                 "skipped: nothing new on the remote",
@@ -272,9 +268,10 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
                 let target = format!("{remote}/{branch}");
                 let ran = git.run(&["merge", "--no-edit", &target], LOCAL_TIMEOUT)?;
                 if !ran.success {
-                    let unmerged =
-                        gremote::unmerged_paths(&crate::merge::open_repository(project)?)
-                            .map_err(git_err)?;
+                    // A fresh handle: `git merge` just rewrote the index on disk.
+                    let unmerged = crate::merge::open_repo(project)?
+                        .unmerged_paths()
+                        .map_err(git_err)?;
                     if !unmerged.is_empty() {
                         return Err(conflict_error(
                             &unmerged,
@@ -293,17 +290,17 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
         },
     }
     // 6. the mission's lane branches, up to their remote ones.
-    let repo = crate::merge::open_repository(project)?;
+    let repo = crate::merge::open_repo(project)?;
     let mut diverged = Vec::new();
     let mut to_push = vec![branch.clone()];
     for b in &branches {
-        let local = crate::git::branch_tip(&repo, b);
-        let theirs = gremote::tracking_tip(&repo, &remote, b);
+        let local = repo.branch_tip(b);
+        let theirs = repo.tracking_tip(&remote, b);
         let standing = match (local, theirs) {
             (None, None) => continue,
             (Some(_), None) => Standing::Ahead,
             (None, Some(_)) => Standing::Behind,
-            (Some(l), Some(t)) => gremote::standing(&repo, l, t).map_err(git_err)?,
+            (Some(l), Some(t)) => repo.standing(l, t).map_err(git_err)?,
         };
         match standing {
             Standing::Same => {}
@@ -334,8 +331,8 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
         .with_details(serde_json::json!({ "diverged": diverged })));
     }
     // 7. push what the remote lacks.
-    let head = repo.head().ok().and_then(|h| h.target());
-    if let (Some(h), Some(t)) = (head, gremote::tracking_tip(&repo, &remote, &branch)) {
+    let head = repo.head_commit();
+    if let (Some(h), Some(t)) = (head, repo.tracking_tip(&remote, &branch)) {
         if h == t {
             to_push.retain(|b| b != &branch);
         }

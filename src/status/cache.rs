@@ -51,7 +51,7 @@ pub use super::store::MAX_EVENT_LINE;
 /// Bytes hashed per sampled window of the prefix.
 const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 2; // 2: roles carry sent_back and implementers
+const CACHE_VERSION: u32 = 3; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,10 @@ struct RoleFold {
     /// See [`Roles::implementers`]; folded over every readable line.
     #[serde(default)]
     implementers: Vec<String>,
+    /// `(by, at, feedback)` of the review that sent it back, while `sent_back`
+    /// (see [`Roles::changes_requested`]).
+    #[serde(default)]
+    changes: Option<(String, String, String)>,
 }
 
 /// A log prefix folded: everything [`super::reduce`] computes, the roles, and
@@ -166,6 +170,14 @@ impl FoldState {
             )
         {
             roles.sent_back = back;
+            roles.changes = back.then(|| {
+                let feedback = e.review_ref.as_deref().or(e.reason.as_deref());
+                (
+                    e.actor().to_string(),
+                    e.at().to_string(),
+                    feedback.unwrap_or_default().trim().to_string(),
+                )
+            });
         }
         // Everyone who implemented it: the actors of its claims and hand-ins
         // (the rule of `work::implementers`).
@@ -292,6 +304,13 @@ impl FoldState {
                     reviewer: r.reviewer.clone(),
                     sent_back: r.sent_back,
                     implementers: r.implementers.clone(),
+                    changes_requested: r.changes.as_ref().map(|(by, at, feedback)| {
+                        super::work::SentBack {
+                            by: by.clone(),
+                            at: at.clone(),
+                            feedback: feedback.clone(),
+                        }
+                    }),
                 };
                 (id.clone(), roles)
             })
@@ -816,8 +835,10 @@ mod tests {
             }
         }
         for e in &log.events {
-            if crate::status::work::changes_requested(&log.events, &e.wp_id).is_some() {
-                roles.entry(e.wp_id.clone()).or_default().sent_back = true;
+            if let Some(back) = crate::status::work::changes_requested(&log.events, &e.wp_id) {
+                let r = roles.entry(e.wp_id.clone()).or_default();
+                r.sent_back = true;
+                r.changes_requested = Some(back);
             }
             let all = crate::status::work::implementers(&log.events, &e.wp_id);
             if !all.is_empty() {
@@ -842,8 +863,9 @@ mod tests {
         let from = lanes[rng.below(9) as usize];
         let to = lanes[rng.below(9) as usize];
         let review = if rng.below(3) == 0 { "\"r\"" } else { "null" };
+        let reason = ["null", "\" note \"", "\"why\""][rng.below(3) as usize];
         format!(
-            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:0{}\", \"event_id\": \"{id}\", \"force\": {}, \"from_lane\": \"{}\", \"mission_slug\": \"00{}-x\", \"review_ref\": {review}, \"to_lane\": \"{}\", \"wp_id\": \"WP0{}\"}}",
+            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:0{}\", \"event_id\": \"{id}\", \"force\": {}, \"from_lane\": \"{}\", \"mission_slug\": \"00{}-x\", \"reason\": {reason}, \"review_ref\": {review}, \"to_lane\": \"{}\", \"wp_id\": \"WP0{}\"}}",
             rng.below(3),
             rng.below(5),
             rng.below(2) == 0,

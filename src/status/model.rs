@@ -250,13 +250,17 @@ pub struct FoldEvent<'a> {
     pub from_lane: Lane,
     pub to_lane: Lane,
     pub force: bool,
-    pub has_review_ref: bool,
+    /// The review reference and the note: the feedback of a review that sends
+    /// the WP back (see [`super::work::changes_requested`]).
+    pub review_ref: Option<Cow<'a, str>>,
+    pub reason: Option<Cow<'a, str>>,
 }
 
 impl<'a> From<RawEvent<'a>> for FoldEvent<'a> {
     fn from(e: RawEvent<'a>) -> Self {
         FoldEvent {
-            has_review_ref: e.review_ref.is_some(),
+            review_ref: e.review_ref,
+            reason: e.reason,
             event_id: e.event_id,
             mission_slug: e.mission_slug,
             wp_id: e.wp_id,
@@ -281,7 +285,8 @@ impl<'a> FoldEvent<'a> {
             from_lane: e.from_lane,
             to_lane: e.to_lane,
             force: e.force,
-            has_review_ref: e.review_ref.is_some(),
+            review_ref: e.review_ref.as_deref().map(Cow::Borrowed),
+            reason: e.reason.as_deref().map(Cow::Borrowed),
         }
     }
 }
@@ -295,7 +300,7 @@ impl<'de> Deserialize<'de> for FoldEvent<'de> {
 impl_event_fields!(
     StatusEvent => |e| e.review_ref.is_some(),
     RawEvent<'_> => |e| e.review_ref.is_some(),
-    FoldEvent<'_> => |e| e.has_review_ref,
+    FoldEvent<'_> => |e| e.review_ref.is_some(),
 );
 
 /// A JSON string, borrowed from the input when it has no escapes. Its error

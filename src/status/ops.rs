@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::error::{Result, StatusError};
 use super::model::Lane;
+use super::reduce::Snapshot;
 use super::store::{LogWarning, StatusStore, Transition};
 use super::transitions::{self, TransitionContext};
 use super::work;
@@ -497,6 +498,9 @@ pub struct Board {
     pub ready: Vec<String>,
     #[serde(skip)]
     pub warnings: Vec<LogWarning>,
+    /// The fold the board was made from (what [`crate::ops::stale::check`] reads).
+    #[serde(skip)]
+    pub snapshot: Snapshot,
 }
 
 impl Board {
@@ -508,8 +512,9 @@ impl Board {
             Vec::new()
         };
         let store = StatusStore::for_mission(project, mission);
+        // The fold's roles carry who sent a WP back and why: the whole log is
+        // never read here (its cost would grow with the history).
         let (snap, warnings, roles) = store.snapshot_with_roles()?;
-        let events = store.read()?.events;
         let lane = |id: &str| snap.lane_of(id).unwrap_or(Lane::Planned);
         let finished = |id: &str| matches!(lane(id), Lane::Done | Lane::Approved);
         let mut wps = Vec::new();
@@ -532,7 +537,7 @@ impl Board {
                     .get(&f.id)
                     .and_then(|r| r.reviewer.clone())
                     .unwrap_or_default(),
-                changes_requested: work::changes_requested(&events, &f.id),
+                changes_requested: roles.get(&f.id).and_then(|r| r.changes_requested.clone()),
                 ready: l == Lane::Planned && deps.iter().all(|d| finished(d)),
                 dependencies: deps,
                 execution_mode: f.execution_mode().unwrap_or_else(|| "code_change".into()),
@@ -572,6 +577,7 @@ impl Board {
             done,
             total,
             warnings,
+            snapshot: snap,
         })
     }
 }

@@ -37,6 +37,9 @@ pub struct Roles {
     pub sent_back: bool,
     /// Everyone who implemented it (what [`super::work::implementers`] finds).
     pub implementers: Vec<String>,
+    /// The review that sent it back, while `sent_back` (what
+    /// [`super::work::changes_requested`] finds, folded over every readable line).
+    pub changes_requested: Option<super::work::SentBack>,
 }
 
 /// The parsed log plus anything that had to be skipped.

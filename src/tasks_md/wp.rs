@@ -80,10 +80,16 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
 /// Two files with one WP id (`WP01-a.md` and `WP01-b.md`) are an error naming
 /// both: every command would otherwise act on whichever it found first.
 pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
-    let files: Vec<WpFile> = list_wp_files(tasks_dir)?
-        .iter()
-        .map(|p| WpFile::read(p))
-        .collect::<Result<_>>()?;
+    let paths = list_wp_files(tasks_dir)?;
+    let files = match parse_batch(&paths) {
+        Some(files) => files,
+        // Something in some file is off: file by file, so the first bad
+        // file is the one the error names, exactly as a lone parse names it.
+        None => paths
+            .iter()
+            .map(|p| WpFile::read(p))
+            .collect::<Result<Vec<WpFile>>>()?,
+    };
     let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
     for f in &files {
         if let Some(prev) = seen.insert(&f.id, &f.path) {
@@ -95,6 +101,66 @@ pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
         }
     }
     Ok(files)
+}
+
+/// Every WP file read and its frontmatter parsed in ONE pass of the YAML
+/// parser over a stream of documents (one `---` document per file), instead of
+/// a parser set up and torn down per file: at a thousand small files the set-up
+/// was most of the cost. None when anything is off (a read error, a file
+/// without frontmatter, a document over the caps, a YAML error, a document
+/// count that does not match, a field of the wrong type): the caller then parses
+/// file by file, which names the file and line of the first problem.
+///
+/// A frontmatter never holds a `---` line (it ends at the first), so each file
+/// is exactly one document of the stream; a stray `...` line would make an
+/// extra document, which the count check catches.
+fn parse_batch(paths: &[PathBuf]) -> Option<Vec<WpFile>> {
+    if paths.len() < 2 {
+        return None;
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    let mut stream = String::new();
+    let mut docs = 0usize;
+    for path in paths {
+        let id = wp_id_from_filename(path.file_name()?.to_str()?)?;
+        let text = fsutil::read_to_string(path).ok()?;
+        let (yaml, body) = split_frontmatter(&text)?;
+        if yaml.len() > crate::bounds::MAX_YAML_BYTES
+            || crate::bounds::yaml_too_deep(yaml, crate::bounds::MAX_YAML_DEPTH).is_some()
+        {
+            return None;
+        }
+        if !yaml.trim().is_empty() {
+            stream.push_str("---\n");
+            stream.push_str(yaml);
+            docs += 1;
+        }
+        files.push(WpFile {
+            path: path.clone(),
+            id,
+            frontmatter: Mapping::new(),
+            body: body.to_string(),
+            raw_frontmatter: yaml.to_string(),
+        });
+    }
+    let mut parsed = Vec::with_capacity(docs);
+    for doc in serde_yaml::Deserializer::from_str(&stream) {
+        match <Value as serde::Deserialize>::deserialize(doc).ok()? {
+            Value::Mapping(m) if parsed.len() < docs => parsed.push(m),
+            _ => return None,
+        }
+    }
+    if parsed.len() != docs {
+        return None;
+    }
+    let mut parsed = parsed.into_iter();
+    for wp in &mut files {
+        if !wp.raw_frontmatter.trim().is_empty() {
+            wp.frontmatter = parsed.next()?;
+        }
+        wp.check_fields().ok()?;
+    }
+    Some(files)
 }
 
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
@@ -866,5 +932,62 @@ mod tests {
             })
             .collect();
         assert_eq!(render_blocks(pairs.iter()), per_key);
+    }
+
+    /// The one-stream parse of a tasks directory gives exactly what parsing
+    /// each file alone gives, or gives up (and the caller parses file by file):
+    /// comments, quoted keys, block scalars with every chomping, anchors, tags,
+    /// empty and comment-only frontmatter, `...` lines, CRLF endings.
+    #[test]
+    fn one_stream_parse_equals_a_parse_per_file_or_gives_up() {
+        let frontmatters = [
+            "title: A\ndependencies: []\n",
+            "# only a comment\ntitle: B # trailing\n\"quoted key\": 1\n'single': two\n",
+            "desc: |\n  kept\n  lines\n",
+            "desc: |+\n  keep\n\n\n",
+            "desc: >-\n  folded\n  text\n",
+            "base: &b\n  x: 1\nother: *b\n",
+            "when: !!str 2026-01-01\nn: 0x1F\nf: .inf\nnull_v: ~\nyes: yes\n",
+            "",
+            "   \n",
+            "owned_files:\n- src/a/**\n- 'src/b c/**'\nsubtasks:\n- {id: T001, title: x}\n",
+            "title: CRLF\r\ndependencies:\r\n- WP01\r\n",
+            "list: [a, b,\n  c]\nmap: {k: v}\n",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for (i, fm) in frontmatters.iter().enumerate() {
+            let p = dir.path().join(format!("WP{:02}-x.md", i + 1));
+            std::fs::write(&p, format!("---\n{fm}---\n\n# Body {i}\n---\nmore\n")).unwrap();
+            paths.push(p);
+        }
+        let batch = parse_batch(&paths).expect("every file parses alone, so the stream does");
+        assert_eq!(batch.len(), paths.len());
+        for (b, p) in batch.iter().zip(&paths) {
+            let one = WpFile::read(p).unwrap();
+            assert_eq!(b.frontmatter, one.frontmatter, "{}", p.display());
+            assert_eq!(b.raw_frontmatter, one.raw_frontmatter);
+            assert_eq!(b.body, one.body);
+            assert_eq!(b.id, one.id);
+        }
+        // Files a lone parse refuses: the stream gives up, so the per-file
+        // parse names the file (and the line) as before.
+        for bad in [
+            "a: 1\n...\nb: 2\n",
+            "# comment only\n",
+            "- a list\n",
+            "a: [unclosed\n",
+            "%YAML 1.2\na: 1\n",
+            "dependencies: {a: 1}\n",
+        ] {
+            let p = dir.path().join("WP99-bad.md");
+            std::fs::write(&p, format!("---\n{bad}---\nbody\n")).unwrap();
+            let mut with_bad = paths.clone();
+            with_bad.push(p.clone());
+            assert!(WpFile::read(&p).is_err(), "{bad:?} parses alone");
+            assert!(parse_batch(&with_bad).is_none(), "{bad:?}");
+            let e = load_all(dir.path()).unwrap_err();
+            assert!(e.to_string().contains("WP99-bad.md"), "{bad:?}: {e}");
+        }
     }
 }

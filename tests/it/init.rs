@@ -725,3 +725,28 @@ fn init_for_codex_says_how_codex_finds_the_project_prompts_without_touching_home
     );
     assert!(!v["next_steps"].to_string().contains("CODEX_HOME"), "{v}");
 }
+
+/// An empty project name is a usage error (exit 2) that says to use `.`,
+/// in both forms, and nothing is created.
+#[test]
+fn an_empty_project_name_is_a_usage_error() {
+    let env = TestEnv::new();
+    let args = ["init", "", "--ai", "codex", "--non-interactive"];
+    let out = env.run(&env.work, &args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: the project name is empty")
+            && err.contains("hint: use `.` for the current directory"),
+        "{err}"
+    );
+    let mut json = args.to_vec();
+    json.push("--json");
+    let out = env.run(&env.work, &json);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"], "the project name is empty", "{v}");
+    assert_eq!(v["hint"], "use `.` for the current directory", "{v}");
+    assert_eq!(fs::read_dir(&env.work).unwrap().count(), 0);
+}

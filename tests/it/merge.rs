@@ -1266,3 +1266,45 @@ fn accept_test_runs_once_on_the_lanes_merged_together() {
         refs_before
     );
 }
+
+/// The trace of one run of `args` (`SPEC_KITTY_TEST_CRASH_TRACE`): how often
+/// it opened the main checkout's repository (`git-open:<its name>`), and how
+/// often it made an in-memory handle on it (`git-in-memory:`).
+fn opens_of_main(env: &TestEnv, fx: &Fx, args: &[&str]) -> (usize, usize, Value) {
+    let trace = tempfile::NamedTempFile::new().unwrap();
+    let out = env
+        .sk(&fx.root, args)
+        .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    let name = fx.root.file_name().unwrap().to_string_lossy().into_owned();
+    let lines = fs::read_to_string(trace.path()).unwrap();
+    let count = |step: &str| {
+        let label = format!("{step}:{name}#");
+        lines.lines().filter(|l| l.starts_with(&label)).count()
+    };
+    let json = serde_json::from_slice(&out.stdout).unwrap();
+    (count("git-open"), count("git-in-memory"), json)
+}
+
+/// `accept` and `merge --dry-run` of three lanes open the main checkout's
+/// repository once each and hand that one handle down (gates, dependency
+/// checks, scope, the in-memory integration); the in-memory merge is one
+/// more handle on it, traced apart.
+#[test]
+fn accept_and_a_merge_forecast_open_the_main_repository_once() {
+    let env = TestEnv::new();
+    let fx = planned(&env, 3, true);
+    build_lanes(&env, &fx, 3, true);
+    let (opens, in_memory, v) = opens_of_main(&env, &fx, &["accept", "--mission", "m", "--json"]);
+    assert_eq!(v["accepted"], true, "{v}");
+    assert_eq!((opens, in_memory), (1, 0));
+    let (opens, in_memory, v) = opens_of_main(
+        &env,
+        &fx,
+        &["merge", "--mission", "m", "--dry-run", "--json"],
+    );
+    assert_eq!(v["would_merge"], true, "{v}");
+    assert_eq!((opens, in_memory), (1, 1));
+}

@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use serde_json::Value;
 
 use crate::common::reference::{self, has_reference_keys, keys, parse};
-use crate::common::{stdout, TestEnv};
+use crate::common::{stdout, without_clock, TestEnv};
 
 const M: &str = "001-dogfood-track2";
 
@@ -459,16 +459,4 @@ fn hidden_check_prerequisites_spellings() {
         without_clock(&c),
         "--require-tasks changed nothing"
     );
-}
-
-/// `doc` without its clock fields (`NOW_UTC_ISO`, `runtime_vars.now_utc_iso`).
-fn without_clock(doc: &Value) -> Value {
-    let mut doc = doc.clone();
-    if let Some(m) = doc.as_object_mut() {
-        assert!(m.remove("NOW_UTC_ISO").is_some(), "no NOW_UTC_ISO: {m:?}");
-        if let Some(rv) = m.get_mut("runtime_vars").and_then(|v| v.as_object_mut()) {
-            assert!(rv.remove("now_utc_iso").is_some(), "no now_utc_iso: {rv:?}");
-        }
-    }
-    doc
 }

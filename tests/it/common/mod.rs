@@ -661,3 +661,15 @@ pub fn event_log_driver_command() -> String {
         bin.display()
     )
 }
+
+/// `doc` without its clock fields (`NOW_UTC_ISO`, `runtime_vars.now_utc_iso`).
+pub fn without_clock(doc: &serde_json::Value) -> serde_json::Value {
+    let mut doc = doc.clone();
+    if let Some(m) = doc.as_object_mut() {
+        assert!(m.remove("NOW_UTC_ISO").is_some(), "no NOW_UTC_ISO: {m:?}");
+        if let Some(rv) = m.get_mut("runtime_vars").and_then(|v| v.as_object_mut()) {
+            assert!(rv.remove("now_utc_iso").is_some(), "no now_utc_iso: {rv:?}");
+        }
+    }
+    doc
+}
