@@ -146,17 +146,6 @@ fn locked_hint(e: &git2::Error) -> Option<String> {
     })
 }
 
-/// A libgit2 failure some module above still keeps bare: it reads as a
-/// [`GitError::Git`] does (`git: <message>`, the lock hint).
-impl Diagnose for git2::Error {
-    fn message(&self) -> String {
-        format!("git: {}", git2::Error::message(self))
-    }
-    fn hint(&self) -> Option<String> {
-        locked_hint(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

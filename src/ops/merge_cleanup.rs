@@ -9,11 +9,11 @@
 
 use std::path::Path;
 
-use git2::{BranchType, Oid, Repository};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::git::cli::{self, NETWORK_TIMEOUT};
+use crate::git::{Oid, Repo};
 use crate::lanes::model::{lane_branch, worktree_path, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -31,12 +31,8 @@ pub struct CleanUp {
     pub kept: Vec<String>,
 }
 
-fn tip(repo: &Repository, name: &str, kind: BranchType) -> Option<Oid> {
-    repo.find_branch(name, kind).ok()?.get().target()
-}
-
-fn on(repo: &Repository, target: Oid, commit: Oid) -> bool {
-    crate::git::contains(repo, target, commit).unwrap_or(false)
+fn on(repo: &Repo, target: Oid, commit: Oid) -> bool {
+    repo.contains(target, commit).unwrap_or(false)
 }
 
 /// A remote name as git accepts it, safe on a command line.
@@ -59,8 +55,12 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             mission.slug
         )));
     }
-    let repo = Repository::open(&project.root)
-        .map_err(|e| Error::user(format!("cannot open the git repository: {}", e.message())))?;
+    let repo = Repo::open(&project.root).map_err(|e| {
+        Error::user(format!(
+            "cannot open the git repository: {}",
+            e.git_message()
+        ))
+    })?;
     // Bridge until this function holds only a `git::Repo`.
     let main = crate::git::Repo::open(&project.root)?;
     let Some(lanes) = LanesManifest::for_mission(mission)? else {
@@ -70,14 +70,14 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
         });
     };
     let target = crate::status::work::target_branch(mission)?;
-    let target_tip = tip(&repo, &target, BranchType::Local).ok_or_else(|| {
+    let target_tip = repo.branch_tip(&target).ok_or_else(|| {
         Error::user(format!(
             "the target branch {target} of {} does not exist here",
             mission.slug
         ))
     })?;
     if let Some(r) = remote {
-        if !valid_remote(r) || repo.find_remote(r).is_err() {
+        if !valid_remote(r) || !repo.has_remote(r) {
             return Err(
                 Error::user(format!("no git remote named {r:?} in this clone"))
                     .with_hint("see `git remote -v`"),
@@ -98,7 +98,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
         let branch = lane_branch(&mission.slug, &lane.lane_id);
         let worktree = worktree_path(&project.root, &mission.slug, &lane.lane_id);
         let name = format!("{}-{}", mission.slug, lane.lane_id);
-        let local = tip(&repo, &branch, BranchType::Local);
+        let local = repo.branch_tip(&branch);
         let merged = local.is_none_or(|t| on(&repo, target_tip, t));
         if !merged {
             out.kept.push(format!(
@@ -115,7 +115,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             out.removed_worktrees.extend(w.map(|p| rel(project, &p)));
             match b {
                 Some(b) => out.removed_branches.push(b),
-                None if tip(&repo, &branch, BranchType::Local).is_some() => out
+                None if repo.branch_tip(&branch).is_some() => out
                     .kept
                     .push(format!("{branch}: checked out in the main checkout; kept")),
                 None => {}
@@ -123,7 +123,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
         }
         if let Some(r) = remote {
             let tracking = format!("{r}/{branch}");
-            match tip(&repo, &tracking, BranchType::Remote) {
+            match repo.tracking_tip(r, &branch) {
                 None => {}
                 Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
                     "{tracking}: has commits that are not on {target}; kept"
@@ -143,14 +143,14 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             }
             let name = format!("{}-review-{}", mission.slug, wp.id);
             let path = project.worktrees_dir().join(&name);
-            if path.exists() && crate::confine::remove_worktree(project, &name, &path)? {
+            if path.exists() && crate::confine::remove_worktree_in(project, &repo, &name, &path)? {
                 out.removed_worktrees.push(rel(project, &path));
             }
         }
     }
     // The mission branch (made with the first lane, as the Python tool expects).
     let branch = mission.mission_branch();
-    match tip(&repo, &branch, BranchType::Local) {
+    match repo.branch_tip(&branch) {
         None => {}
         Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
             "{branch}: has commits that are not on {target}; kept"
@@ -166,7 +166,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
     }
     if let Some(r) = remote {
         let tracking = format!("{r}/{branch}");
-        match tip(&repo, &tracking, BranchType::Remote) {
+        match repo.tracking_tip(r, &branch) {
             None => {}
             Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
                 "{tracking}: has commits that are not on {target}; kept"

@@ -41,7 +41,7 @@ pub struct History {
 
 fn repo_at(dir: &Path) -> Result<Repo> {
     Repo::discover(dir).map_err(|e| {
-        Error::user(format!("not in a git repository: {}", e.reason()))
+        Error::user(format!("not in a git repository: {}", e.git_message()))
             .with_hint("run this inside the project's git checkout")
     })
 }

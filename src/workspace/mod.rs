@@ -473,7 +473,7 @@ pub fn remove_lane_workspace(
     worktree: &Path,
     branch: &str,
 ) -> Result<(Option<PathBuf>, Option<String>)> {
-    let removed = crate::confine::remove_worktree(project, worktree_name, worktree)?;
+    let removed = crate::confine::remove_worktree_in(project, repo, worktree_name, worktree)?;
     // Test hook: a merge's clean-up killed between the two removals.
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("lane-worktree-removed"));
     let deleted = delete_branch(repo, branch)?;

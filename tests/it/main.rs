@@ -43,6 +43,7 @@ mod orchestrator_api;
 mod prompts;
 mod races;
 mod release;
+mod repo_opens;
 mod shape;
 mod status;
 mod surface1;
