@@ -60,6 +60,10 @@ pub enum GitError {
     #[error(transparent)]
     Fs(#[from] crate::fsutil::FsError),
 
+    /// The lock spec-kitty's own commits take in turn ([`super::commit::lock_commits`]).
+    #[error(transparent)]
+    Lock(#[from] crate::fsutil::LockError),
+
     /// A libgit2 failure, shown as `git: <what git said>`.
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
@@ -91,6 +95,7 @@ impl Diagnose for GitError {
         match self {
             GitError::Git(e) => Some(e),
             GitError::Fs(e) => Some(e),
+            GitError::Lock(e) => Some(e),
             _ => None,
         }
     }
@@ -130,6 +135,7 @@ impl Diagnose for GitError {
             | GitError::OutsideProject { .. }
             | GitError::NoBranch { .. }
             | GitError::Fs(_)
+            | GitError::Lock(_)
             | GitError::Git(_) => return None,
         })
     }

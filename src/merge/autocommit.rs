@@ -106,6 +106,9 @@ pub fn commit_mission(
             state: format!("{:?}", repo.state()).to_lowercase(),
         });
     }
+    // One spec-kitty commit at a time, from reading the tip to the index
+    // following it; a commit someone else makes meanwhile is retried on.
+    let _commits = record::lock_commits(&repo)?;
     // A commit a kill cut short may have left the index behind its branch.
     crate::git::reflock::recover_killed_commits(&repo)?;
     let branch = record::current_branch(&repo)?;

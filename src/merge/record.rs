@@ -32,6 +32,7 @@ pub fn record_mission(
     message: &str,
 ) -> Result<Recorded> {
     let repo = super::open_repo(project)?;
+    let _commits = crate::git::commit::lock_commits(&repo)?;
     // A commit a kill cut short may have left the index behind its branch.
     crate::git::reflock::recover_killed_commits(&repo)?;
     let branch = current_branch(&repo)?;
