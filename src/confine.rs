@@ -11,6 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::Diagnose;
+use crate::git::Repo;
 use crate::project::Project;
 use crate::shell::{printable, printable_path};
 
@@ -99,6 +100,26 @@ pub enum Area {
 /// Check that removing `path` stays inside `area` of `project`; returns the
 /// canonical path to remove. `Ok(None)` when nothing is there.
 pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<PathBuf>> {
+    check(project, None, path, area)
+}
+
+/// [`confined`], asking the command's open repository (the main checkout's)
+/// which worktrees git lists instead of opening it again.
+pub fn confined_in(
+    project: &Project,
+    repo: &Repo,
+    path: &Path,
+    area: Area,
+) -> Result<Option<PathBuf>> {
+    check(project, Some(repo), path, area)
+}
+
+fn check(
+    project: &Project,
+    repo: Option<&Repo>,
+    path: &Path,
+    area: Area,
+) -> Result<Option<PathBuf>> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -132,7 +153,7 @@ pub fn confined(project: &Project, path: &Path, area: Area) -> Result<Option<Pat
                     allowed,
                 });
             }
-            if area == Area::Worktree && !listed_worktree(project, &real) {
+            if area == Area::Worktree && !listed_worktree(project, repo, &real) {
                 return Err(ConfineError::NotAWorktree {
                     path: path_buf(),
                     root: project.root.clone(),
@@ -240,8 +261,13 @@ fn canonical(p: &Path) -> Result<PathBuf> {
 }
 
 /// Does git list `real` (a canonical path) as a worktree of this repository?
-fn listed_worktree(project: &Project, real: &Path) -> bool {
-    crate::git::worktree::registered_paths(&project.root)
+/// Asks `repo` when the command has it open, else opens the project's.
+fn listed_worktree(project: &Project, repo: Option<&Repo>, real: &Path) -> bool {
+    let paths = match repo {
+        Some(repo) => repo.worktree_paths(),
+        None => crate::git::worktree::registered_paths(&project.root),
+    };
+    paths
         .iter()
         .any(|p| fs::canonicalize(p).is_ok_and(|p| p == real))
 }
@@ -250,14 +276,30 @@ fn listed_worktree(project: &Project, real: &Path) -> bool {
 /// A registration whose directory is already gone is pruned. Returns whether a
 /// directory was removed.
 pub fn remove_worktree(project: &Project, name: &str, path: &Path) -> Result<bool> {
-    let removed = match confined(project, path, Area::Worktree)? {
+    match Repo::open(&project.root) {
+        Ok(repo) => remove_worktree_in(project, &repo, name, path),
+        // No repository: nothing git lists, nothing to prune.
+        Err(_) => Ok(match confined(project, path, Area::Worktree)? {
+            Some(real) => {
+                fs::remove_dir_all(&real).map_err(io("remove", &real))?;
+                true
+            }
+            None => false,
+        }),
+    }
+}
+
+/// [`remove_worktree`] with the command's open repository (the main
+/// checkout's), which is asked and pruned instead of opening it again.
+pub fn remove_worktree_in(project: &Project, repo: &Repo, name: &str, path: &Path) -> Result<bool> {
+    let removed = match confined_in(project, repo, path, Area::Worktree)? {
         Some(real) => {
             fs::remove_dir_all(&real).map_err(io("remove", &real))?;
             true
         }
         None => false,
     };
-    crate::git::worktree::prune(&project.root, name);
+    repo.drop_worktree(name);
     Ok(removed)
 }
 
@@ -321,7 +363,7 @@ pub fn remove_cut_short_worktree(project: &Project, name: &str, path: &Path) -> 
     let real = canonical(path)?;
     if real.parent() != Some(allowed.as_path())
         || canonical(&allowed)? != allowed
-        || listed_worktree(project, &real)
+        || listed_worktree(project, None, &real)
     {
         return Ok(false);
     }

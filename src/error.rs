@@ -1,4 +1,4 @@
-//! The library error type, and the one place typed core errors (git2, lock
+//! The library error type, and the one place typed core errors (git, lock
 //! errors) become it: exit code (kind), message and hint, with the typed error
 //! kept as the source.
 //!
@@ -224,19 +224,6 @@ impl Error {
     }
 }
 
-// Foreign errors the core passes through unchanged.
-
-impl Diagnose for git2::Error {
-    fn message(&self) -> String {
-        format!("git: {}", git2::Error::message(self))
-    }
-    fn hint(&self) -> Option<String> {
-        (self.code() == git2::ErrorCode::Locked).then(|| {
-            "another git command holds that lock, or a killed one left it behind; if no git command is running in this repository, remove the .lock file named above".to_string()
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::toml_error_line;
@@ -254,11 +241,15 @@ mod tests {
     #[test]
     fn typed_errors_keep_their_source() {
         use std::error::Error as _;
-        let g = git2::Error::from_str("bad ref");
+        let g = crate::git::GitError::from(git2::Error::from_str("bad ref"));
         let e = super::Error::from(g);
         assert_eq!(e.message, "git: bad ref");
         let src = e.source().expect("source kept");
-        assert!(src.downcast_ref::<git2::Error>().is_some(), "{src:?}");
+        assert!(
+            src.downcast_ref::<crate::git::GitError>().is_some(),
+            "{src:?}"
+        );
+        assert!(src.source().unwrap().is::<git2::Error>(), "{src:?}");
 
         let lock = crate::fsutil::LockError::Io {
             action: "open lock file",

@@ -158,43 +158,6 @@ impl Project {
             .strip_prefix("ref: refs/heads/")
             .map(str::to_string)
     }
-
-    /// `spec_kitty.version` from `.kittify/metadata.yaml`.
-    pub fn metadata_version(&self) -> Option<String> {
-        // Read up to the YAML cap and no further (fsutil sits above this module).
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut std::io::Read::take(
-                fs::File::open(self.kittify_dir().join("metadata.yaml")).ok()?,
-                crate::bounds::MAX_YAML_BYTES as u64 + 1,
-            ),
-            &mut text,
-        )
-        .ok()?;
-        let doc: serde_yaml::Value = crate::bounds::yaml(&text).ok()?;
-        match doc.get("spec_kitty")?.get("version")? {
-            serde_yaml::Value::String(s) => Some(s.clone()),
-            serde_yaml::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    }
-
-    /// Compare the project's recorded version with this binary's.
-    pub fn version_skew(&self) -> Option<VersionSkew> {
-        let project = self.metadata_version()?;
-        let ours = crate::VERSION;
-        match compare_versions(&project, ours)? {
-            std::cmp::Ordering::Less => Some(VersionSkew::ProjectOlder {
-                project,
-                binary: ours.to_string(),
-            }),
-            std::cmp::Ordering::Greater => Some(VersionSkew::ProjectNewer {
-                project,
-                binary: ours.to_string(),
-            }),
-            std::cmp::Ordering::Equal => None,
-        }
-    }
 }
 
 /// The project's `.kittify/metadata.yaml` and this binary disagree.
@@ -205,6 +168,24 @@ pub enum VersionSkew {
 }
 
 impl VersionSkew {
+    /// How a project's recorded `version` and this binary's differ, if they
+    /// do (None when equal or when either does not parse).
+    pub fn of(version: &str) -> Option<VersionSkew> {
+        let ours = crate::VERSION;
+        let skew = |project: &str| (project.to_string(), ours.to_string());
+        match compare_versions(version, ours)? {
+            std::cmp::Ordering::Less => {
+                let (project, binary) = skew(version);
+                Some(VersionSkew::ProjectOlder { project, binary })
+            }
+            std::cmp::Ordering::Greater => {
+                let (project, binary) = skew(version);
+                Some(VersionSkew::ProjectNewer { project, binary })
+            }
+            std::cmp::Ordering::Equal => None,
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             VersionSkew::ProjectOlder { project, binary } => format!(

@@ -3,9 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use clap::Subcommand;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::output::esc;
+use super::output::{esc, Render};
 use super::Ctx;
 use crate::auth::{self, AuthHome, LoginInput, Refreshed};
 use crate::error::{Error, Result};
@@ -95,7 +95,7 @@ fn read_input(from: LoginInput, label: &str) -> Result<String> {
     }
 }
 
-fn describe(c: &auth::Credentials) -> serde_json::Value {
+fn describe(c: &auth::Credentials) -> Value {
     json!({
         "username": c.username,
         "team_slug": c.team_slug,
@@ -122,68 +122,14 @@ fn human_left(secs: i64) -> String {
 pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
     let home = AuthHome::from_env()?;
     match cmd {
-        AuthCommand::Status { .. } => {
-            let creds = auth::load(&home)?;
-            if ctx.json {
-                let mut v =
-                    json!({"logged_in": creds.is_some(), "credentials_file": home.credentials()});
-                if let (Some(c), Some(obj)) = (&creds, v.as_object_mut()) {
-                    if let Some(d) = describe(c).as_object() {
-                        obj.extend(d.clone());
-                    }
-                }
-                ctx.json_out(&v);
-            } else {
-                match creds {
-                    None => ctx.say("not logged in (run `spec-kitty auth login`)"),
-                    Some(c) => {
-                        ctx.say(format!(
-                            "logged in as {} on {}",
-                            ctx.bold(&esc(&c.username)),
-                            esc(&c.server_url)
-                        ));
-                        ctx.say(format!(
-                            "  access token:  {} ({})",
-                            c.access_expires_at,
-                            human_left(c.access_seconds_left())
-                        ));
-                        ctx.say(format!(
-                            "  refresh token: {} ({})",
-                            c.refresh_expires_at,
-                            human_left(c.refresh_seconds_left())
-                        ));
-                    }
-                }
-            }
-            Ok(())
-        }
-        AuthCommand::Logout { .. } => {
-            let had = auth::logout(&home)?;
-            if ctx.json {
-                ctx.json_out(&json!({"result": "success", "was_logged_in": had}));
-            } else {
-                ctx.say(if had { "logged out" } else { "not logged in" });
-            }
-            Ok(())
-        }
+        AuthCommand::Status { .. } => ctx.render(&Status {
+            creds: auth::load(&home)?,
+            credentials_file: home.credentials(),
+        }),
+        AuthCommand::Logout { .. } => ctx.render(&LoggedOut(auth::logout(&home)?)),
         AuthCommand::Refresh { force, .. } => {
-            let (how, c) = auth::refresh(&home, force)?;
-            if ctx.json {
-                let mut v = json!({"result": "success", "outcome": how});
-                if let (Some(obj), Some(d)) = (v.as_object_mut(), describe(&c).as_object()) {
-                    obj.extend(d.clone());
-                }
-                ctx.json_out(&v);
-            } else {
-                ctx.say(match how {
-                    Refreshed::Refreshed => "refreshed the access token",
-                    Refreshed::StillFresh => "the access token is still fresh; nothing to do",
-                    Refreshed::RotatedElsewhere => {
-                        "another spec-kitty process refreshed the tokens; using them"
-                    }
-                });
-            }
-            Ok(())
+            let (how, creds) = auth::refresh(&home, force)?;
+            ctx.render(&Refresh { how, creds })
         }
         AuthCommand::Login {
             username,
@@ -197,21 +143,114 @@ pub fn run(ctx: &Ctx, cmd: AuthCommand) -> Result<()> {
                 auth::plan_login(&home, username, password, password_stdin, force, tty)?;
             let username = read_input(user_from, "Username")?;
             let password = read_input(pass_from, "Password")?;
-            let c = auth::login(&home, &username, &password)?;
-            if ctx.json {
-                let mut v = json!({"result": "success"});
-                if let (Some(obj), Some(d)) = (v.as_object_mut(), describe(&c).as_object()) {
-                    obj.extend(d.clone());
-                }
-                ctx.json_out(&v);
-            } else {
+            ctx.render(&LoggedIn(auth::login(&home, &username, &password)?))
+        }
+    }
+}
+
+/// `head` followed by the fields of [`describe`].
+fn with_session(mut head: Value, c: &auth::Credentials) -> Value {
+    if let (Some(obj), Some(d)) = (head.as_object_mut(), describe(c).as_object()) {
+        obj.extend(d.clone());
+    }
+    head
+}
+
+/// `auth status`: the stored session, if any.
+struct Status {
+    creds: Option<auth::Credentials>,
+    credentials_file: std::path::PathBuf,
+}
+
+impl Render for Status {
+    fn json(&self) -> Value {
+        let head =
+            json!({"logged_in": self.creds.is_some(), "credentials_file": self.credentials_file});
+        match &self.creds {
+            Some(c) => with_session(head, c),
+            None => head,
+        }
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        match &self.creds {
+            None => ctx.say("not logged in (run `spec-kitty auth login`)"),
+            Some(c) => {
                 ctx.say(format!(
                     "logged in as {} on {}",
-                    esc(&c.username),
+                    ctx.bold(&esc(&c.username)),
                     esc(&c.server_url)
                 ));
+                ctx.say(format!(
+                    "  access token:  {} ({})",
+                    c.access_expires_at,
+                    human_left(c.access_seconds_left())
+                ));
+                ctx.say(format!(
+                    "  refresh token: {} ({})",
+                    c.refresh_expires_at,
+                    human_left(c.refresh_seconds_left())
+                ));
             }
-            Ok(())
         }
+    }
+}
+
+/// `auth logout`: whether a session was stored.
+struct LoggedOut(bool);
+
+impl Render for LoggedOut {
+    fn json(&self) -> Value {
+        json!({"result": "success", "was_logged_in": self.0})
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(if self.0 {
+            "logged out"
+        } else {
+            "not logged in"
+        });
+    }
+}
+
+/// `auth refresh`: what happened, and the session now stored.
+struct Refresh {
+    how: Refreshed,
+    creds: auth::Credentials,
+}
+
+impl Render for Refresh {
+    fn json(&self) -> Value {
+        with_session(
+            json!({"result": "success", "outcome": self.how}),
+            &self.creds,
+        )
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(match self.how {
+            Refreshed::Refreshed => "refreshed the access token",
+            Refreshed::StillFresh => "the access token is still fresh; nothing to do",
+            Refreshed::RotatedElsewhere => {
+                "another spec-kitty process refreshed the tokens; using them"
+            }
+        });
+    }
+}
+
+/// `auth login`: the new session.
+struct LoggedIn(auth::Credentials);
+
+impl Render for LoggedIn {
+    fn json(&self) -> Value {
+        with_session(json!({"result": "success"}), &self.0)
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(format!(
+            "logged in as {} on {}",
+            esc(&self.0.username),
+            esc(&self.0.server_url)
+        ));
     }
 }

@@ -2,8 +2,9 @@
 //! the clap definition, so they always match the commands this binary has.
 
 use clap::CommandFactory;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::output::Render;
 use super::{Cli, Ctx};
 use crate::error::{Error, Result};
 
@@ -55,21 +56,41 @@ pub fn man_page(path: &[String]) -> Result<String> {
 }
 
 pub fn run_completion(ctx: &Ctx, a: &CompletionArgs) -> Result<()> {
-    let script = completion_script(a.shell)?;
-    if ctx.json {
-        ctx.json_out(&json!({ "shell": a.shell.to_string(), "script": script }));
-    } else {
-        ctx.print_raw(&script);
-    }
-    Ok(())
+    ctx.render(&Generated {
+        text: completion_script(a.shell)?,
+        key: "script",
+        shell: Some(a.shell.to_string()),
+    })
 }
 
 pub fn run_man(ctx: &Ctx, a: &ManArgs) -> Result<()> {
-    let page = man_page(&a.command)?;
-    if ctx.json {
-        ctx.json_out(&json!({ "man_page": page }));
-    } else {
-        ctx.print_raw(&page);
+    ctx.render(&Generated {
+        text: man_page(&a.command)?,
+        key: "man_page",
+        shell: None,
+    })
+}
+
+/// A generated script or page: written as it is, or as one JSON field.
+struct Generated {
+    text: String,
+    /// Its key in the JSON document.
+    key: &'static str,
+    /// The shell a completion script is for.
+    shell: Option<String>,
+}
+
+impl Render for Generated {
+    fn json(&self) -> Value {
+        let mut doc = serde_json::Map::new();
+        if let Some(shell) = &self.shell {
+            doc.insert("shell".into(), json!(shell));
+        }
+        doc.insert(self.key.into(), json!(self.text));
+        Value::Object(doc)
     }
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.print_raw(&self.text);
+    }
 }

@@ -4,8 +4,9 @@
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::context_store::{self as store, Workspace};
 
 #[derive(Debug, Subcommand)]
@@ -76,66 +77,69 @@ pub fn run(ctx: &Ctx, cmd: Option<ContextCommand>) -> Result<()> {
 
 fn info(ctx: &Ctx, a: &InfoArgs) -> Result<()> {
     let project = ctx.project()?;
-    let name = match &a.workspace {
-        Some(w) => w.clone(),
-        None => crate::ops::repair::enclosing_worktree(&ctx.cwd)
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .ok_or_else(|| {
-                Error::user("not inside a worktree and no --workspace given").with_hint(
-                    "run it inside a lane worktree, or name one: `spec-kitty context info --workspace 010-feature-lane-a` (see `spec-kitty context list`)",
-                )
-            })?,
-    };
-    let w = store::find(project, &name)?.ok_or_else(|| {
-        Error::user(format!("no context found for workspace {name}"))
-            .with_hint("see the workspaces with `spec-kitty context list`")
-    })?;
-    if ctx.json {
-        ctx.json_out(&w.context);
-        return Ok(());
+    ctx.render(&store::info(project, &ctx.cwd, a.workspace.as_deref())?)
+}
+
+impl Render for Workspace {
+    fn json(&self) -> Value {
+        serde_json::to_value(&self.context).unwrap_or_default()
     }
-    let c = &w.context;
-    ctx.say(format!("Workspace Context: {}", w.name));
-    let deps = if c.dependencies.is_empty() {
-        "none".to_string()
-    } else {
-        c.dependencies.join(", ")
-    };
-    for (k, v) in [
-        ("Work Package", c.wp_id.as_str()),
-        ("Mission", c.mission_slug.as_str()),
-        ("Base Branch", c.base_branch.as_str()),
-        ("Base Commit", crate::git::short12(&c.base_commit)),
-        ("Dependencies", deps.as_str()),
-        ("Created", c.created_at.as_str()),
-        ("Worktree", c.worktree_path.as_str()),
-        ("Branch", c.branch_name.as_str()),
-        ("VCS Backend", c.vcs_backend.as_str()),
-    ] {
-        ctx.say(format!("  {k:<14}{v}"));
+
+    fn human(&self, ctx: &Ctx) {
+        let c = &self.context;
+        ctx.say(format!("Workspace Context: {}", self.name));
+        let deps = if c.dependencies.is_empty() {
+            "none".to_string()
+        } else {
+            c.dependencies.join(", ")
+        };
+        for (k, v) in [
+            ("Work Package", c.wp_id.as_str()),
+            ("Mission", c.mission_slug.as_str()),
+            ("Base Branch", c.base_branch.as_str()),
+            ("Base Commit", crate::git::short12(&c.base_commit)),
+            ("Dependencies", deps.as_str()),
+            ("Created", c.created_at.as_str()),
+            ("Worktree", c.worktree_path.as_str()),
+            ("Branch", c.branch_name.as_str()),
+            ("VCS Backend", c.vcs_backend.as_str()),
+        ] {
+            ctx.say(format!("  {k:<14}{v}"));
+        }
+        ctx.say(format!("  {:<14}{}", "Lane WPs", c.lane_wp_ids.join(", ")));
     }
-    ctx.say(format!("  {:<14}{}", "Lane WPs", c.lane_wp_ids.join(", ")));
-    Ok(())
 }
 
 fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let project = ctx.project()?;
     if a.orphaned {
-        let o = store::orphaned(project)?;
-        if ctx.json {
-            let v: Vec<Value> = o
-                .iter()
-                .map(|w| json!({ "workspace": w.name, "context": w.context }))
-                .collect();
-            ctx.json_out(&v);
-            return Ok(());
-        }
+        ctx.render(&Orphans(store::orphaned(project)?))
+    } else {
+        ctx.render(&Contexts(store::list(project)?))
+    }
+}
+
+/// `context list --orphaned`: context files whose worktree is gone.
+struct Orphans(Vec<Workspace>);
+
+impl Render for Orphans {
+    fn json(&self) -> Value {
+        let v: Vec<Value> = self
+            .0
+            .iter()
+            .map(|w| json!({ "workspace": w.name, "context": w.context }))
+            .collect();
+        json!(v)
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let o = &self.0;
         if o.is_empty() {
             ctx.say("✓ No orphaned contexts found");
-            return Ok(());
+            return;
         }
         ctx.say(format!("Found {} orphaned context(s)", o.len()));
-        for w in &o {
+        for w in o {
             ctx.say(format!("  {}", w.name));
             ctx.say(format!(
                 "    Worktree: {} (deleted)",
@@ -144,40 +148,46 @@ fn list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
             ctx.say(format!("    Created: {}", w.context.created_at));
         }
         ctx.say("Clean up with: spec-kitty context cleanup");
-        return Ok(());
     }
-    let all = store::list(project)?;
-    if ctx.json {
-        let v: Vec<&store::WorkspaceContext> = all.iter().map(|w| &w.context).collect();
-        ctx.json_out(&v);
-        return Ok(());
+}
+
+/// `context list`: every workspace context.
+struct Contexts(Vec<Workspace>);
+
+impl Render for Contexts {
+    fn json(&self) -> Value {
+        let v: Vec<&store::WorkspaceContext> = self.0.iter().map(|w| &w.context).collect();
+        json!(v)
     }
-    if all.is_empty() {
-        ctx.say("No workspace contexts found");
-        return Ok(());
-    }
-    ctx.say(format!("Workspace Contexts ({} total)", all.len()));
-    ctx.say(format!(
-        "  {:<6} {:<30} {:<24} {:<16} {}",
-        "WP", "Mission", "Base", "Dependencies", "Status"
-    ));
-    for w in &all {
-        let c = &w.context;
-        let deps = if c.dependencies.is_empty() {
-            "none".to_string()
-        } else {
-            c.dependencies.join(", ")
-        };
+
+    fn human(&self, ctx: &Ctx) {
+        let all = &self.0;
+        if all.is_empty() {
+            ctx.say("No workspace contexts found");
+            return;
+        }
+        ctx.say(format!("Workspace Contexts ({} total)", all.len()));
         ctx.say(format!(
             "  {:<6} {:<30} {:<24} {:<16} {}",
-            c.wp_id,
-            c.mission_slug,
-            c.base_branch,
-            deps,
-            status(w)
+            "WP", "Mission", "Base", "Dependencies", "Status"
         ));
+        for w in all {
+            let c = &w.context;
+            let deps = if c.dependencies.is_empty() {
+                "none".to_string()
+            } else {
+                c.dependencies.join(", ")
+            };
+            ctx.say(format!(
+                "  {:<6} {:<30} {:<24} {:<16} {}",
+                c.wp_id,
+                c.mission_slug,
+                c.base_branch,
+                deps,
+                status(w)
+            ));
+        }
     }
-    Ok(())
 }
 
 fn status(w: &Workspace) -> &'static str {
@@ -190,76 +200,105 @@ fn status(w: &Workspace) -> &'static str {
 
 fn cleanup(ctx: &Ctx, a: &CleanupArgs) -> Result<()> {
     let project = ctx.project()?;
-    let gone = if a.dry_run {
-        store::orphaned(project)?
-    } else {
-        store::cleanup(project)?
-    };
-    if ctx.json {
-        let names: Vec<&str> = gone.iter().map(|w| w.name.as_str()).collect();
-        ctx.json_out(&json!({
-            "dry_run": a.dry_run, "orphaned": names,
-            "removed": if a.dry_run { 0 } else { gone.len() },
-        }));
-        return Ok(());
+    ctx.render(&Cleaned {
+        gone: store::clean_up(project, a.dry_run)?,
+        dry_run: a.dry_run,
+    })
+}
+
+/// `context cleanup`: the orphaned contexts removed (or, dry run, that would be).
+struct Cleaned {
+    gone: Vec<Workspace>,
+    dry_run: bool,
+}
+
+impl Render for Cleaned {
+    fn json(&self) -> Value {
+        let names: Vec<&str> = self.gone.iter().map(|w| w.name.as_str()).collect();
+        json!({
+            "dry_run": self.dry_run, "orphaned": names,
+            "removed": if self.dry_run { 0 } else { self.gone.len() },
+        })
     }
-    if gone.is_empty() {
-        ctx.say("✓ No orphaned contexts to clean up");
-        return Ok(());
+
+    fn human(&self, ctx: &Ctx) {
+        let gone = &self.gone;
+        if gone.is_empty() {
+            ctx.say("✓ No orphaned contexts to clean up");
+            return;
+        }
+        ctx.say(format!("Found {} orphaned context(s):", gone.len()));
+        for w in gone {
+            ctx.say(format!("  {}", w.name));
+            ctx.say(format!("    {}", w.context.worktree_path));
+        }
+        if self.dry_run {
+            ctx.say("Dry run - no files deleted");
+            ctx.say(format!("Would delete {} context file(s)", gone.len()));
+        } else {
+            ctx.say(format!("✓ Cleaned up {} orphaned context(s)", gone.len()));
+        }
     }
-    ctx.say(format!("Found {} orphaned context(s):", gone.len()));
-    for w in &gone {
-        ctx.say(format!("  {}", w.name));
-        ctx.say(format!("    {}", w.context.worktree_path));
-    }
-    if a.dry_run {
-        ctx.say("Dry run - no files deleted");
-        ctx.say(format!("Would delete {} context file(s)", gone.len()));
-    } else {
-        ctx.say(format!("✓ Cleaned up {} orphaned context(s)", gone.len()));
-    }
-    Ok(())
 }
 
 fn resolve(ctx: &Ctx, a: &ResolveArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
-    let doc = store::resolve(project, &m, &a.wp, a.agent.as_deref().unwrap_or("unknown"))?;
-    if ctx.json {
-        ctx.json_out(&doc);
-    } else {
-        ctx.say(doc["token"].as_str().unwrap_or_default());
+    ctx.render(&Token(store::resolve(
+        project,
+        &m,
+        &a.wp,
+        a.agent.as_deref().unwrap_or("unknown"),
+    )?))
+}
+
+/// `context mission-resolve`: the new token's document; a person sees the token.
+struct Token(Map<String, Value>);
+
+impl Render for Token {
+    fn json(&self) -> Value {
+        Value::Object(self.0.clone())
     }
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(self.0["token"].as_str().unwrap_or_default());
+    }
 }
 
 fn show(ctx: &Ctx, a: &ShowArgs) -> Result<()> {
     let project = ctx.project()?;
-    let doc = store::show(project, &a.token)?;
-    if ctx.json {
-        ctx.json_out(&doc);
-        return Ok(());
+    ctx.render(&Shown(store::show(project, &a.token)?))
+}
+
+/// `context mission-show`: a saved token's fields.
+struct Shown(Map<String, Value>);
+
+impl Render for Shown {
+    fn json(&self) -> Value {
+        Value::Object(self.0.clone())
     }
-    let s = |k: &str| field(&doc, k);
-    ctx.say("MissionContext");
-    for (label, key) in [
-        ("Token", "token"),
-        ("WP Code", "wp_code"),
-        ("Mission Slug", "mission_slug"),
-        ("Mission ID", "mission_id"),
-        ("Work Package ID", "work_package_id"),
-        ("Project UUID", "project_uuid"),
-        ("Target Branch", "target_branch"),
-        ("Authoritative Repo", "authoritative_repo"),
-        ("Authoritative Ref", "authoritative_ref"),
-        ("Execution Mode", "execution_mode"),
-        ("Dependency Mode", "dependency_mode"),
-        ("Created At", "created_at"),
-        ("Created By", "created_by"),
-        ("Owned Files", "owned_files"),
-    ] {
-        ctx.say(format!("  {label:<20}{}", s(key)));
+
+    fn human(&self, ctx: &Ctx) {
+        let s = |k: &str| field(&self.0, k);
+        ctx.say("MissionContext");
+        for (label, key) in [
+            ("Token", "token"),
+            ("WP Code", "wp_code"),
+            ("Mission Slug", "mission_slug"),
+            ("Mission ID", "mission_id"),
+            ("Work Package ID", "work_package_id"),
+            ("Project UUID", "project_uuid"),
+            ("Target Branch", "target_branch"),
+            ("Authoritative Repo", "authoritative_repo"),
+            ("Authoritative Ref", "authoritative_ref"),
+            ("Execution Mode", "execution_mode"),
+            ("Dependency Mode", "dependency_mode"),
+            ("Created At", "created_at"),
+            ("Created By", "created_by"),
+            ("Owned Files", "owned_files"),
+        ] {
+            ctx.say(format!("  {label:<20}{}", s(key)));
+        }
     }
-    Ok(())
 }
 
 fn field(doc: &Map<String, Value>, key: &str) -> String {

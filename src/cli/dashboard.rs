@@ -1,8 +1,9 @@
 //! `spec-kitty dashboard`: serve the live kanban, or find, reuse and stop it.
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
 use crate::dashboard::{self, Running, Server, Stopped};
 use crate::error::Result;
@@ -26,14 +27,14 @@ pub struct DashboardArgs {
 pub fn run(ctx: &Ctx, a: &DashboardArgs) -> Result<()> {
     let project = ctx.project()?;
     if a.kill {
-        return kill(ctx, project);
+        return ctx.render(&dashboard::stop(project)?);
     }
     if let Some(r) = dashboard::find_running(project) {
-        return announce(ctx, a, &r, true, false);
+        return announce(ctx, a, r, How::Reused);
     }
     if a.background {
         let r = dashboard::spawn_background(project, a.port)?;
-        return announce(ctx, a, &r, false, true);
+        return announce(ctx, a, r, How::Background);
     }
     let mut limits = dashboard::server::Limits::default();
     if let Some(t) = crate::env::dashboard_timeout() {
@@ -46,82 +47,98 @@ pub fn run(ctx: &Ctx, a: &DashboardArgs) -> Result<()> {
         port: server.port,
         pid: Some(server.pid),
     };
-    announce(ctx, a, &r, false, false)?;
-    if !ctx.json {
-        ctx.say(ctx.paint("Press Ctrl-C to stop.", crate::cli::output::style::DIM));
-    }
+    announce(ctx, a, r, How::Foreground)?;
+    // Streams: it serves until stopped.
     Ok(server.run()?)
 }
 
-fn announce(
-    ctx: &Ctx,
-    a: &DashboardArgs,
-    r: &Running,
-    reused: bool,
-    background: bool,
-) -> Result<()> {
+/// How the dashboard the command names came to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// It was running already.
+    Reused,
+    /// Started detached by this command.
+    Background,
+    /// Served by this process, from now until Ctrl-C.
+    Foreground,
+}
+
+/// The running dashboard, opened in the browser with `--open`.
+struct Announced {
+    running: Running,
+    how: How,
+    opened: bool,
+}
+
+fn announce(ctx: &Ctx, a: &DashboardArgs, running: Running, how: How) -> Result<()> {
     if a.open {
-        dashboard::open_browser(&r.url)?;
+        dashboard::open_browser(&running.url)?;
     }
-    if ctx.json {
-        ctx.json_out(&json!({
+    ctx.render(&Announced {
+        running,
+        how,
+        opened: a.open,
+    })
+}
+
+impl Render for Announced {
+    fn json(&self) -> Value {
+        let r = &self.running;
+        json!({
             "result": "success",
             "url": r.url,
             "port": r.port,
             "pid": r.pid,
-            "reused": reused,
-            "background": background || reused,
-            "opened": a.open,
-        }));
-    } else if reused {
-        ctx.say(format!(
-            "Dashboard already running at {} (PID {})",
-            ctx.bold(&r.url),
-            r.pid.map_or("?".into(), |p| p.to_string())
-        ));
-    } else {
-        ctx.say(format!("Dashboard running at {}", ctx.bold(&r.url)));
-        if background {
-            ctx.say(format!(
-                "  PID {}; stop it with `spec-kitty dashboard --kill`",
-                r.pid.map_or("?".into(), |p| p.to_string())
-            ));
+            "reused": self.how == How::Reused,
+            "background": self.how != How::Foreground,
+            "opened": self.opened,
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = &self.running;
+        let pid = r.pid.map_or("?".into(), |p| p.to_string());
+        match self.how {
+            How::Reused => ctx.say(format!(
+                "Dashboard already running at {} (PID {pid})",
+                ctx.bold(&r.url),
+            )),
+            How::Background => {
+                ctx.say(format!("Dashboard running at {}", ctx.bold(&r.url)));
+                ctx.say(format!(
+                    "  PID {pid}; stop it with `spec-kitty dashboard --kill`"
+                ));
+            }
+            How::Foreground => {
+                ctx.say(format!("Dashboard running at {}", ctx.bold(&r.url)));
+                ctx.say(ctx.paint("Press Ctrl-C to stop.", crate::cli::output::style::DIM));
+            }
         }
     }
-    Ok(())
 }
 
-fn kill(ctx: &Ctx, project: &crate::project::Project) -> Result<()> {
-    let outcome = dashboard::stop(project)?;
-    let (result, pid, text) = match outcome {
-        Stopped::NotRunning => (
-            "not_running",
-            None,
-            "No dashboard is recorded for this project".to_string(),
-        ),
-        Stopped::Shutdown { pid, port } => (
-            "stopped",
-            pid,
-            format!("Stopped the dashboard on port {port}"),
-        ),
-        Stopped::Signalled { pid } => (
-            "stopped",
-            Some(pid),
-            format!("Stopped dashboard process {pid} (it did not answer; sent SIGTERM)"),
-        ),
-        Stopped::Stale { pid } => (
-            "stale",
-            pid,
-            format!(
+impl Render for Stopped {
+    fn json(&self) -> Value {
+        let (result, pid) = match *self {
+            Stopped::NotRunning => ("not_running", None),
+            Stopped::Shutdown { pid, .. } => ("stopped", pid),
+            Stopped::Signalled { pid } => ("stopped", Some(pid)),
+            Stopped::Stale { pid } => ("stale", pid),
+        };
+        json!({ "result": result, "pid": pid })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(match *self {
+            Stopped::NotRunning => "No dashboard is recorded for this project".to_string(),
+            Stopped::Shutdown { port, .. } => format!("Stopped the dashboard on port {port}"),
+            Stopped::Signalled { pid } => {
+                format!("Stopped dashboard process {pid} (it did not answer; sent SIGTERM)")
+            }
+            Stopped::Stale { pid } => format!(
                 "The recorded dashboard{} is not running for this project; nothing was signalled and the stale record was removed",
                 pid.map_or(String::new(), |p| format!(" (PID {p})"))
             ),
-        ),
-    };
-    if ctx.json {
-        ctx.json_out(&json!({ "result": result, "pid": pid }));
-    } else {
-        ctx.say(text);
+        });
     }
-    Ok(())
 }

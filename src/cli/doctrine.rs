@@ -3,7 +3,9 @@
 
 use clap::Subcommand;
 
-use super::output::style;
+use serde_json::Value;
+
+use super::output::{style, Render};
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::ops::doctrine::{self, Verdict};
@@ -48,76 +50,25 @@ fn now() -> String {
 pub fn run(ctx: &Ctx, cmd: DoctrineCommand) -> Result<()> {
     let project = ctx.project()?;
     match cmd {
-        DoctrineCommand::Status {} => {
-            let s = doctrine::status(project)?;
-            if ctx.json {
-                ctx.json_out(&s);
-                return Ok(());
-            }
-            if s.counts.is_empty() {
-                ctx.say(format!(
-                    "No doctrine artifacts in {}",
-                    ctx.rel(&s.doctrine_dir)
-                ));
-            } else {
-                ctx.say(ctx.bold("Doctrine Artifact Status"));
-                ctx.say(format!(
-                    "  {:<24} {:>8} {:>8}",
-                    "Type", "Proposed", "Shipped"
-                ));
-                for (t, c) in &s.counts {
-                    ctx.say(format!(
-                        "  {t:<24} {:>8} {:>8}",
-                        c["proposed"], c["shipped"]
-                    ));
-                }
-                ctx.say(format!(
-                    "  {:<24} {:>8} {:>8}",
-                    "Total", s.total_proposed, s.total_shipped
-                ));
-            }
-            if let Some(p) = &s.session {
-                ctx.say("");
-                ctx.say(format!(
-                    "Curation session: {:.1}% complete",
-                    p.progress_percent
-                ));
-                ctx.say(format!(
-                    "  {} accepted  {} dropped  {} skipped  {} pending",
-                    p.accepted, p.dropped, p.skipped, p.pending
-                ));
-            }
-            Ok(())
-        }
+        DoctrineCommand::Status {} => ctx.render(&doctrine::status(project)?),
         DoctrineCommand::Promote {
             artifact_id,
             artifact_type,
-        } => {
-            let p = doctrine::promote(project, &artifact_id, &artifact_type, &now())?;
-            if ctx.json {
-                ctx.json_out(&p);
-            } else {
-                ctx.say(format!(
-                    "{} Promoted {} → {}",
-                    ctx.paint("✓", style::GOOD),
-                    p.artifact.filename,
-                    ctx.rel(&p.destination)
-                ));
-            }
-            Ok(())
-        }
+        } => ctx.render(&doctrine::promote(
+            project,
+            &artifact_id,
+            &artifact_type,
+            &now(),
+        )?),
         DoctrineCommand::Reset { yes } => {
-            if doctrine::load_session(project)?.is_none() && !doctrine::state_file(project).exists()
-            {
-                if ctx.json {
-                    ctx.json_out(&serde_json::json!({"cleared": false}));
-                } else {
-                    ctx.say("No active curation session.");
-                }
-                return Ok(());
+            if !doctrine::has_session(project)? {
+                return ctx.render(&Reset {
+                    had_session: false,
+                    cleared: false,
+                });
             }
             if !yes {
-                if !ctx.can_ask() || ctx.json {
+                if !ctx.can_prompt() {
                     return Err(Error::user(
                         "doctrine reset asks before clearing the session; nobody is at a terminal",
                     )
@@ -131,20 +82,17 @@ pub fn run(ctx: &Ctx, cmd: DoctrineCommand) -> Result<()> {
                     return Ok(());
                 }
             }
-            let cleared = doctrine::reset(project)?;
-            if ctx.json {
-                ctx.json_out(&serde_json::json!({"cleared": cleared}));
-            } else {
-                ctx.say("Curation session cleared.");
-            }
-            Ok(())
+            ctx.render(&Reset {
+                had_session: true,
+                cleared: doctrine::reset(project)?,
+            })
         }
         DoctrineCommand::Curate {
             artifact_type,
             fresh,
             ..
         } => {
-            if !ctx.can_ask() || ctx.json {
+            if !ctx.can_prompt() {
                 return Err(Error::user("doctrine curate is an interview: it needs a person at a terminal")
                     .with_hint("promote artifacts one by one with `spec-kitty doctrine promote <id> --type <type>`"));
             }
@@ -213,5 +161,83 @@ pub fn run(ctx: &Ctx, cmd: DoctrineCommand) -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+impl Render for doctrine::Status {
+    fn json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let s = self;
+        if s.counts.is_empty() {
+            ctx.say(format!(
+                "No doctrine artifacts in {}",
+                ctx.rel(&s.doctrine_dir)
+            ));
+        } else {
+            ctx.say(ctx.bold("Doctrine Artifact Status"));
+            ctx.say(format!(
+                "  {:<24} {:>8} {:>8}",
+                "Type", "Proposed", "Shipped"
+            ));
+            for (t, c) in &s.counts {
+                ctx.say(format!(
+                    "  {t:<24} {:>8} {:>8}",
+                    c["proposed"], c["shipped"]
+                ));
+            }
+            ctx.say(format!(
+                "  {:<24} {:>8} {:>8}",
+                "Total", s.total_proposed, s.total_shipped
+            ));
+        }
+        if let Some(p) = &s.session {
+            ctx.say("");
+            ctx.say(format!(
+                "Curation session: {:.1}% complete",
+                p.progress_percent
+            ));
+            ctx.say(format!(
+                "  {} accepted  {} dropped  {} skipped  {} pending",
+                p.accepted, p.dropped, p.skipped, p.pending
+            ));
+        }
+    }
+}
+
+impl Render for doctrine::Promoted {
+    fn json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(format!(
+            "{} Promoted {} → {}",
+            ctx.paint("✓", style::GOOD),
+            self.artifact.filename,
+            ctx.rel(&self.destination)
+        ));
+    }
+}
+
+/// `doctrine reset`: whether there was a session, and whether its file was removed.
+struct Reset {
+    had_session: bool,
+    cleared: bool,
+}
+
+impl Render for Reset {
+    fn json(&self) -> Value {
+        serde_json::json!({"cleared": self.cleared})
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(if self.had_session {
+            "Curation session cleared."
+        } else {
+            "No active curation session."
+        });
     }
 }

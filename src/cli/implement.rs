@@ -1,11 +1,12 @@
 //! Legacy top-level `spec-kitty implement`.
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::output::Render;
 use super::Ctx;
 use crate::error::Result;
-use crate::status::ops::find_wp;
+use crate::ops::implement::Prepared;
 use crate::workspace;
 
 // Internal: prepare the workspace of a work package (no status change).
@@ -45,15 +46,26 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
         return ctx.render(&RecoveryView(&r));
     }
     let wp_id = args.wp_id.as_deref().unwrap_or_default();
-    let prepared = crate::ops::implement::prepare(project, &mission, wp_id, args.base.as_deref())?;
-    let ws = prepared.workspace;
-    let wp = find_wp(&mission, &prepared.wp_id)?;
-    if ctx.json {
-        ctx.json_out(&json!({
+    ctx.render(&PreparedView {
+        prepared: crate::ops::implement::prepare(project, &mission, wp_id, args.base.as_deref())?,
+        mission_slug: mission.slug,
+    })
+}
+
+/// The workspace `implement` prepared, in its mission.
+struct PreparedView {
+    mission_slug: String,
+    prepared: Prepared,
+}
+
+impl Render for PreparedView {
+    fn json(&self) -> Value {
+        let ws = &self.prepared.workspace;
+        json!({
             "result": "success",
-            "mission_slug": mission.slug,
-            "base": prepared.base,
-            "wp_id": wp.id,
+            "mission_slug": self.mission_slug,
+            "base": self.prepared.base,
+            "wp_id": self.prepared.wp_id,
             "workspace": ws.path,
             "workspace_kind": ws.kind,
             "lane_id": ws.lane_id,
@@ -62,9 +74,12 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
             "target_branch": ws.target_branch,
             "created": ws.created,
             "merged_in": ws.merged_in,
-        }));
-    } else {
-        ctx.say(format!("{} workspace: {}", wp.id, ws.path.display()));
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let (ws, wp_id) = (&self.prepared.workspace, &self.prepared.wp_id);
+        ctx.say(format!("{wp_id} workspace: {}", ws.path.display()));
         match &ws.branch {
             Some(b) => ctx.say(format!(
                 "  lane {} on branch {b} (started from {})",
@@ -72,30 +87,29 @@ pub fn run(ctx: &Ctx, args: &ImplementArgs) -> Result<()> {
             )),
             None => ctx.say("  planning work runs in the main checkout (no worktree)"),
         }
-        if let Some(b) = &prepared.base {
+        if let Some(b) = &self.prepared.base {
             if b.applied {
                 ctx.say(format!(
                     "  started from --base {} ({})",
                     b.given,
-                    crate::merge::short_str(&b.commit)
+                    crate::git::short(&b.commit)
                 ));
             } else {
                 ctx.say(format!(
                     "  the lane already existed and holds --base {} ({})",
                     b.given,
-                    crate::merge::short_str(&b.commit)
+                    crate::git::short(&b.commit)
                 ));
             }
         }
-        for line in merged_in_lines(&ws) {
+        for line in merged_in_lines(ws) {
             ctx.say(line);
         }
         ctx.say(format!(
-            "  to claim it and get its prompt: spec-kitty agent action implement {} --mission {} --agent <agent>",
-            wp.id, mission.slug
+            "  to claim it and get its prompt: spec-kitty agent action implement {wp_id} --mission {} --agent <agent>",
+            self.mission_slug
         ));
     }
-    Ok(())
 }
 
 /// Human lines for the dependency work merged into a lane branch.
@@ -115,13 +129,13 @@ pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
                     "latest"
                 },
                 m.lane_id,
-                crate::merge::short_str(&m.commit),
+                crate::git::short(&m.commit),
                 if m.how == "branch_start" {
                     "the lane branch starts there".to_string()
                 } else if m.how == "fast_forward" {
                     "fast-forward".to_string()
                 } else {
-                    format!("merge commit {}", crate::merge::short_str(&m.lane_commit))
+                    format!("merge commit {}", crate::git::short(&m.lane_commit))
                 }
             )
         })
@@ -131,7 +145,7 @@ pub fn merged_in_lines(ws: &workspace::Workspace) -> Vec<String> {
 /// What `implement --recover` did, as the CLI shows it.
 struct RecoveryView<'a>(&'a crate::ops::implement::Recovery);
 
-impl super::output::Render for RecoveryView<'_> {
+impl Render for RecoveryView<'_> {
     fn human(&self, ctx: &Ctx) {
         let r = self.0;
         ctx.say(&r.message);

@@ -5,8 +5,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::output::Render;
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::init::agents::{self, Agent, AGENTS};
@@ -95,28 +96,49 @@ pub fn run(ctx: &Ctx, args: &InitArgs) -> Result<()> {
         agents: requested,
         force: args.force,
     })?;
-    for w in &report.warnings {
-        ctx.warn(w);
-    }
     let selected: Vec<&'static Agent> = report
         .agents
         .iter()
         .filter_map(|k| agents::find(k))
         .collect();
     let steps = next_steps(here, args.project_name.as_deref(), &selected);
-    if ctx.json {
-        let mut v = serde_json::to_value(&report).unwrap_or_default();
+    ctx.render(&Initialized {
+        root,
+        here,
+        report,
+        selected,
+        steps,
+    })
+}
+
+/// What `init` did, with the agents it set up and the next steps.
+struct Initialized {
+    root: PathBuf,
+    here: bool,
+    report: Report,
+    selected: Vec<&'static Agent>,
+    steps: Vec<String>,
+}
+
+impl Render for Initialized {
+    fn warnings(&self) -> Vec<String> {
+        self.report.warnings.clone()
+    }
+
+    fn json(&self) -> Value {
+        let mut v = serde_json::to_value(&self.report).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert("result".into(), json!("success"));
-            o.insert("here".into(), json!(here));
-            o.insert("next_steps".into(), json!(steps));
+            o.insert("here".into(), json!(self.here));
+            o.insert("next_steps".into(), json!(self.steps));
             o.insert("spec_kitty_version".into(), json!(crate::VERSION));
         }
-        ctx.json_out(&v);
-        return Ok(());
+        v
     }
-    render_human(ctx, &root, &report, &selected, &steps);
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        render_human(ctx, &self.root, &self.report, &self.selected, &self.steps);
+    }
 }
 
 fn interactive(args: &InitArgs) -> bool {

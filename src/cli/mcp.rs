@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, a: &McpArgs) -> Result<()> {
         Some(dir) => Project::discover(dir)?,
         None => ctx.project()?.clone(),
     };
-    if let Some(skew) = project.version_skew() {
+    if let Some(skew) = crate::config::version_skew(&project.root)? {
         ctx.warn(skew.message());
     }
     Ok(crate::mcp::serve(project)?)

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 use serde_json::{json, Value};
 
+use super::output::Render;
 use super::Ctx;
 use crate::error::Result;
 use crate::mission::types::{self, MissionType};
@@ -45,38 +46,64 @@ fn print(ctx: &Ctx, t: &MissionType) {
 
 pub fn run(ctx: &Ctx, cmd: MissionTypeCommand) -> Result<()> {
     match cmd {
-        MissionTypeCommand::List { .. } => {
-            if ctx.json {
-                ctx.json_out(
-                    &json!({ "mission_types": types::ALL.iter().map(to_json).collect::<Vec<_>>() }),
-                );
-            } else {
-                for t in types::ALL {
-                    ctx.say(format!("{:<14} {}", t.key, t.name));
-                }
-            }
-        }
+        MissionTypeCommand::List { .. } => ctx.render(&List(types::ALL)),
         MissionTypeCommand::Current { mission, .. } => {
             let (_, m) = ctx.mission(mission.as_deref())?;
-            let t = types::lookup(m.mission_type())?;
-            if ctx.json {
-                ctx.json_out(&json!({ "mission_slug": m.slug, "mission_type": to_json(t) }));
-            } else {
-                ctx.say(format!("Mission {} is of type:", m.slug));
-                print(ctx, t);
-            }
+            ctx.render(&Current {
+                mission_type: types::lookup(m.mission_type())?,
+                mission_slug: m.slug,
+            })
         }
         MissionTypeCommand::Switch { mission_type, .. } => {
-            crate::ops::mission_type::switch(&mission_type)?;
+            Ok(crate::ops::mission_type::switch(&mission_type)?)
         }
         MissionTypeCommand::Info { mission_type, .. } => {
-            let t = types::lookup(&mission_type)?;
-            if ctx.json {
-                ctx.json_out(&to_json(t));
-            } else {
-                print(ctx, t);
-            }
+            ctx.render(&Info(types::lookup(&mission_type)?))
         }
     }
-    Ok(())
+}
+
+/// `mission list`: every mission type.
+struct List(&'static [MissionType]);
+
+impl Render for List {
+    fn json(&self) -> Value {
+        json!({ "mission_types": self.0.iter().map(to_json).collect::<Vec<_>>() })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        for t in self.0 {
+            ctx.say(format!("{:<14} {}", t.key, t.name));
+        }
+    }
+}
+
+/// `mission current`: the type of one mission.
+struct Current {
+    mission_slug: String,
+    mission_type: &'static MissionType,
+}
+
+impl Render for Current {
+    fn json(&self) -> Value {
+        json!({ "mission_slug": self.mission_slug, "mission_type": to_json(self.mission_type) })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(format!("Mission {} is of type:", self.mission_slug));
+        print(ctx, self.mission_type);
+    }
+}
+
+/// `mission info`: one mission type.
+struct Info(&'static MissionType);
+
+impl Render for Info {
+    fn json(&self) -> Value {
+        to_json(self.0)
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        print(ctx, self.0);
+    }
 }

@@ -247,22 +247,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Err(AfterError::Command(e)) => Err(e),
         Ok(()) => Ok(()),
     };
-    if ctx.json && result.is_err() && output::json_printed() {
-        // The command's document is out already; a second one would break
-        // the one-document promise. The exit code still says it failed.
-        return ExitCode::from(result.err().map_or(3, |e| e.kind.exit_code()));
-    }
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            if ctx.json {
-                output::print_json_error(&e);
-            } else {
-                output::print_error(&ctx, &e);
-            }
-            ExitCode::from(e.kind.exit_code())
-        }
-    }
+    ctx.finish(result)
 }
 
 /// Where a failure came from: the command itself, or the auto_commit step after it.

@@ -2,9 +2,12 @@
 //! and names the exact command to run next.
 
 use clap::{Args, ValueEnum};
+use serde_json::Value;
 
+use super::output::Render;
 use super::Ctx;
 use crate::error::Result;
+use crate::ops::next::Step;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StepResult {
@@ -66,37 +69,39 @@ pub enum RoleArg {
 
 pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     if args.answer.is_some() {
         return refuse_answer(args, &mission.slug);
     }
-    let result = args.result.map(StepResult::as_str);
     let role = args.role.map(|r| match r {
         RoleArg::Implement => crate::next::Role::Implement,
         RoleArg::Review => crate::next::Role::Review,
     });
-    let d = crate::ops::next::next(
+    ctx.render(&crate::ops::next::step(
         project,
         &mission,
         args.agent.as_deref(),
-        result,
+        args.result.map(StepResult::as_str),
         role,
         args.claim,
-    )?;
-    if let Some(agent) = args.agent.as_deref() {
-        let recorded = crate::next::record(project, &mission, agent, result, &d)?;
-        for w in &recorded.warnings {
-            ctx.warn(w);
-        }
+    )?)
+}
+
+impl Render for Step {
+    fn warnings(&self) -> Vec<String> {
+        self.log_warnings.clone()
     }
-    if !ctx.json {
+
+    /// The decision as it is (its warnings among its fields).
+    fn json(&self) -> Value {
+        serde_json::to_value(&self.decision).unwrap_or_default()
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let d = &self.decision;
         for w in &d.warnings {
             ctx.warn(w);
         }
-    }
-    if ctx.json {
-        ctx.json_out(&d);
-    } else {
         let state = if d.kind == crate::next::DecisionKind::Terminal {
             "done"
         } else {
@@ -136,7 +141,6 @@ pub fn run(ctx: &Ctx, args: &NextArgs) -> Result<()> {
             ctx.say(format!("Prompt: {}", p.display()));
         }
     }
-    Ok(())
 }
 
 /// `--answer`: the reference's check (a query is read-only; `--result`

@@ -138,6 +138,18 @@ impl Ctx {
         std::io::IsTerminal::is_terminal(&std::io::stdin()) && !crate::env::non_interactive()
     }
 
+    /// Is there a person to ask, and is the output for a person (under
+    /// `--json` nothing is asked: the caller is a program)?
+    pub fn can_prompt(&self) -> bool {
+        self.prompts_allowed() && self.can_ask()
+    }
+
+    /// May this command ask questions at all? Not under `--json`: its caller
+    /// is a program reading one document, so defaults are kept silently.
+    pub fn prompts_allowed(&self) -> bool {
+        !self.json
+    }
+
     /// Ask a person at a terminal: the question on stderr, one line from stdin.
     /// None (keep the default) when stdin is not a terminal, so nothing ever
     /// waits on a pipe, or on an empty answer or end of input.
@@ -166,12 +178,14 @@ impl Ctx {
         self.paint(text, style::BOLD)
     }
 
-    /// Warn when this binary and the project's metadata.yaml disagree on the version.
-    /// Called by commands that change project files.
-    pub fn warn_version_skew(&self, project: &Project) {
-        if let Some(skew) = project.version_skew() {
+    /// Warn when this binary and the project's metadata.yaml disagree on the
+    /// version. Called by commands that change project files; a corrupt
+    /// metadata.yaml stops them (the policy of a corrupt config.yaml).
+    pub fn warn_version_skew(&self, project: &Project) -> Result<()> {
+        if let Some(skew) = crate::config::version_skew(&project.root)? {
             self.warn(skew.message());
         }
+        Ok(())
     }
 
     /// Path relative to the working directory when it is inside it.
@@ -217,6 +231,26 @@ impl Ctx {
             outcome.human(self);
         }
         outcome.verdict()
+    }
+}
+
+impl Ctx {
+    /// End the command: its error, if any, as the one JSON document (unless
+    /// its own document is out already) or on stderr; its exit code.
+    pub fn finish(&self, result: Result<()>) -> std::process::ExitCode {
+        let Err(e) = result else {
+            return std::process::ExitCode::SUCCESS;
+        };
+        if self.json {
+            // A document already out stays the only one; the exit code still
+            // says it failed.
+            if !json_printed() {
+                print_json_error(&e);
+            }
+        } else {
+            print_error(self, &e);
+        }
+        std::process::ExitCode::from(e.kind.exit_code())
     }
 }
 
@@ -279,6 +313,13 @@ pub fn print_json(value: &impl serde::Serialize) {
 
 /// The JSON form of an error: `{"error", "hint"?, ...details, "spec_kitty_version"}` on stdout.
 pub fn print_json_error(e: &Error) {
+    print_json(&error_json(e));
+}
+
+/// The JSON document of an error (what [`print_json_error`] prints): an
+/// outcome whose [`Render::verdict`] fails renders this as its `json`, so a
+/// failed check prints the same document as any other error.
+pub fn error_json(e: &Error) -> Value {
     let mut obj = serde_json::Map::new();
     obj.insert("result".into(), Value::String("error".into()));
     obj.insert("error".into(), Value::String(e.message.clone()));
@@ -294,7 +335,7 @@ pub fn print_json_error(e: &Error) {
         "spec_kitty_version".into(),
         Value::String(crate::VERSION.into()),
     );
-    print_json(&Value::Object(obj));
+    Value::Object(obj)
 }
 
 /// The human form of an error on stderr: `error: ...` then `hint: ...`.

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
-use crate::error::{Error, Result};
-use crate::ops::repair::{self, WorktreeScope};
+use crate::error::Result;
+use crate::ops::repair;
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
@@ -46,114 +47,88 @@ pub fn run(ctx: &Ctx, cmd: RepairCommand) -> Result<()> {
 }
 
 fn run_repair(ctx: &Ctx, a: &RepairArgs) -> Result<()> {
-    let root = match &a.project_path {
-        Some(p) => {
-            let p = if p.is_absolute() {
-                p.clone()
-            } else {
-                ctx.cwd.join(p)
-            };
-            let project = crate::project::Project::discover(&p)?;
-            if std::fs::canonicalize(&p).ok() != Some(project.root.clone()) {
-                return Err(Error::user(format!(
-                    "{} is not a project's root directory (its project is {})",
-                    p.display(),
-                    project.root.display()
-                ))
-                .with_hint("name the directory that holds .kittify/"));
-            }
-            crate::fsutil::fix_confinement_root(&project.root);
-            project.root
-        }
-        None => ctx.project()?.root.clone(),
-    };
-    let r = repair::templates(&root, a.dry_run)?;
-    if ctx.json {
-        ctx.json_out(&json!({
-            "project_path": r.project_path, "dry_run": r.dry_run,
-            "needs_repair": !r.broken.is_empty(),
-            "broken": r.broken, "repaired": r.repaired, "warnings": r.warnings,
-        }));
-        return Ok(());
-    }
-    ctx.say("Spec Kitty Template Repair");
-    for w in &r.warnings {
-        ctx.warn(w);
-    }
-    if r.broken.is_empty() {
-        ctx.say("✓ No broken templates detected - project is healthy!");
-        return Ok(());
-    }
-    ctx.say(format!(
-        "⚠ {} slash-command file(s) call scripts that no longer exist:",
-        r.broken.len()
-    ));
-    for b in &r.broken {
-        ctx.say(format!("  • {b}"));
-    }
-    if r.dry_run {
-        ctx.say("Dry run: nothing written. Run it without --dry-run to regenerate them.");
-    } else {
-        ctx.say(format!("✓ Regenerated {} file(s).", r.repaired.len()));
-    }
-    Ok(())
+    let root = repair::project_root(&ctx.cwd, a.project_path.as_deref())?;
+    ctx.render(&repair::templates(&root, a.dry_run)?)
 }
 
 fn run_worktree(ctx: &Ctx, a: &WorktreeArgs) -> Result<()> {
     let project = ctx.project()?;
-    let scope_path;
-    let scope = if a.all {
-        WorktreeScope::All
-    } else if let Some(p) = &a.worktree_path {
-        scope_path = if p.is_absolute() {
-            p.clone()
+    ctx.render(&repair::worktree_report(
+        project,
+        &ctx.cwd,
+        a.all,
+        a.worktree_path.as_deref(),
+    )?)
+}
+
+impl Render for repair::TemplateRepair {
+    fn json(&self) -> Value {
+        let r = self;
+        json!({
+            "project_path": r.project_path, "dry_run": r.dry_run,
+            "needs_repair": !r.broken.is_empty(),
+            "broken": r.broken, "repaired": r.repaired, "warnings": r.warnings,
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
+        ctx.say("Spec Kitty Template Repair");
+        for w in &r.warnings {
+            ctx.warn(w);
+        }
+        if r.broken.is_empty() {
+            ctx.say("✓ No broken templates detected - project is healthy!");
+            return;
+        }
+        ctx.say(format!(
+            "⚠ {} slash-command file(s) call scripts that no longer exist:",
+            r.broken.len()
+        ));
+        for b in &r.broken {
+            ctx.say(format!("  • {b}"));
+        }
+        if r.dry_run {
+            ctx.say("Dry run: nothing written. Run it without --dry-run to regenerate them.");
         } else {
-            ctx.cwd.join(p)
-        };
-        WorktreeScope::One(&scope_path)
-    } else if let Some(wt) = project
-        .worktree
-        .clone()
-        .or_else(|| repair::enclosing_worktree(&ctx.cwd))
-    {
-        scope_path = wt;
-        WorktreeScope::One(&scope_path)
-    } else {
-        if ctx.json {
-            ctx.json_out(&json!({ "worktrees": [], "in_worktree": false }));
-        } else {
+            ctx.say(format!("✓ Regenerated {} file(s).", r.repaired.len()));
+        }
+    }
+}
+
+impl Render for repair::WorktreeReport {
+    fn json(&self) -> Value {
+        json!({ "worktrees": self.worktrees.as_deref().unwrap_or_default(), "in_worktree": self.in_worktree })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let Some(states) = &self.worktrees else {
             ctx.say("Not in a worktree. Use --all to check all worktrees.");
+            return;
+        };
+        ctx.say("Spec Kitty Worktree Diagnostics");
+        if states.is_empty() {
+            ctx.say("No worktrees found in .worktrees/");
+            return;
         }
-        return Ok(());
-    };
-    let states = repair::worktrees(&project.root, scope)?;
-    if ctx.json {
-        ctx.json_out(&json!({ "worktrees": states, "in_worktree": !a.all }));
-        return Ok(());
-    }
-    ctx.say("Spec Kitty Worktree Diagnostics");
-    if states.is_empty() {
-        ctx.say("No worktrees found in .worktrees/");
-        return Ok(());
-    }
-    ctx.say(format!("Found {} worktree(s) to check", states.len()));
-    for s in &states {
-        ctx.say(&s.name);
-        if !s.has_kitty_specs {
-            ctx.say("  No kitty-specs/ directory");
-        } else if s.stale_task_files > 0 {
-            ctx.say(format!(
-                "  kitty-specs/: present; tasks/*.md: {} stale cop(ies)",
-                s.stale_task_files
-            ));
-        } else {
-            ctx.say("  kitty-specs/: present; tasks/*.md: none");
+        ctx.say(format!("Found {} worktree(s) to check", states.len()));
+        for s in states {
+            ctx.say(&s.name);
+            if !s.has_kitty_specs {
+                ctx.say("  No kitty-specs/ directory");
+            } else if s.stale_task_files > 0 {
+                ctx.say(format!(
+                    "  kitty-specs/: present; tasks/*.md: {} stale cop(ies)",
+                    s.stale_task_files
+                ));
+            } else {
+                ctx.say("  kitty-specs/: present; tasks/*.md: none");
+            }
         }
+        ctx.say("How WP operations work:");
+        ctx.say("  • move-task always updates the main checkout's kitty-specs/");
+        ctx.say("  • research artifacts can be added to a worktree's kitty-specs/");
+        ctx.say("  • stale WP files in worktrees are ignored by lane operations");
+        ctx.say("No repair needed - this is informational only.");
     }
-    ctx.say("How WP operations work:");
-    ctx.say("  • move-task always updates the main checkout's kitty-specs/");
-    ctx.say("  • research artifacts can be added to a worktree's kitty-specs/");
-    ctx.say("  • stale WP files in worktrees are ignored by lane operations");
-    ctx.say("No repair needed - this is informational only.");
-    Ok(())
 }

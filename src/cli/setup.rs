@@ -5,7 +5,7 @@
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::output::{esc, style};
+use super::output::{esc, style, Render};
 use super::Ctx;
 use crate::error::{Error, Result};
 use crate::ops::{config_show, migrate, verify_setup};
@@ -23,43 +23,67 @@ pub struct ConfigArgs {
 
 pub fn run_config(ctx: &Ctx, a: &ConfigArgs) -> Result<()> {
     if !a.show_origin {
-        if ctx.json {
-            ctx.json_out(
-                &json!({"hint": "Use --show-origin to display asset resolution details."}),
-            );
-        } else {
-            ctx.say("Use --show-origin to display asset resolution details.");
-        }
-        return Ok(());
+        return ctx.render(&Origins(None));
     }
     let project = ctx.project()?;
     let entries = config_show::origins(project, &a.mission)?;
-    if ctx.json {
-        ctx.json_out(&json!({"mission": a.mission, "entries": entries}));
-        return Ok(());
-    }
-    ctx.say(ctx.bold("Asset Resolution Origins"));
-    ctx.say(format!(
-        "{:<10} {:<26} {:<16} Resolved Path",
-        "Type", "Name", "Tier"
-    ));
-    for e in &entries {
-        let mut kind = e.asset_type.to_string();
-        if let Some(c) = kind.get_mut(0..1) {
-            c.make_ascii_uppercase();
+    ctx.render(&Origins(Some(OriginTable {
+        mission: a.mission.clone(),
+        entries,
+        skew: crate::config::version_skew(&project.root)?,
+    })))
+}
+
+/// `config`: without `--show-origin`, only the hint to use it.
+struct Origins(Option<OriginTable>);
+
+/// `config --show-origin`: where each asset of a mission type comes from.
+struct OriginTable {
+    mission: String,
+    entries: Vec<config_show::Origin>,
+    /// Said after the table, in human output only.
+    skew: Option<crate::project::VersionSkew>,
+}
+
+const SHOW_ORIGIN_HINT: &str = "Use --show-origin to display asset resolution details.";
+
+impl Render for Origins {
+    fn json(&self) -> Value {
+        match &self.0 {
+            None => json!({"hint": SHOW_ORIGIN_HINT}),
+            Some(t) => json!({"mission": t.mission, "entries": t.entries}),
         }
-        ctx.say(format!(
-            "{kind:<10} {:<26} {:<16} {}",
-            e.name,
-            e.tier.unwrap_or("not found"),
-            e.resolved_path
-                .as_deref()
-                .or(e.error.as_deref())
-                .unwrap_or("")
-        ));
     }
-    ctx.warn_version_skew(project);
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        let Some(t) = &self.0 else {
+            ctx.say(SHOW_ORIGIN_HINT);
+            return;
+        };
+        ctx.say(ctx.bold("Asset Resolution Origins"));
+        ctx.say(format!(
+            "{:<10} {:<26} {:<16} Resolved Path",
+            "Type", "Name", "Tier"
+        ));
+        for e in &t.entries {
+            let mut kind = e.asset_type.to_string();
+            if let Some(c) = kind.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            ctx.say(format!(
+                "{kind:<10} {:<26} {:<16} {}",
+                e.name,
+                e.tier.unwrap_or("not found"),
+                e.resolved_path
+                    .as_deref()
+                    .or(e.error.as_deref())
+                    .unwrap_or("")
+            ));
+        }
+        if let Some(skew) = &t.skew {
+            ctx.warn(skew.message());
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -94,43 +118,83 @@ pub fn run_verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
     };
     let project = match ctx.project() {
         Ok(p) => p,
+        // The reference reports the tools even outside a project.
         Err(e) => {
-            // The reference reports the tools even outside a project.
-            if ctx.json {
-                let mut out = json!({"error": e.message});
-                if req.check_tools {
-                    out["tools"] = tools_json(&verify_setup::tools());
-                }
-                ctx.json_out(&out);
-            } else if req.check_tools {
-                say_tools(ctx, &verify_setup::tools());
-            }
-            return Err(e);
+            return ctx.render(&NoProject {
+                tools: req.check_tools.then(verify_setup::tools),
+                message: e.message.clone(),
+                error: std::cell::Cell::new(Some(e)),
+            })
         }
     };
-    ctx.warn_version_skew(project);
-    let r = verify_setup::verify(project, &req)?;
-    if ctx.json {
-        ctx.json_out(&r);
-        return Ok(());
+    ctx.warn_version_skew(project)?;
+    ctx.render(&Verified {
+        report: verify_setup::verify(project, &req)?,
+        diagnostics: a.diagnostics,
+    })
+}
+
+/// `verify-setup` outside a project: the tools (unless skipped), then the error.
+struct NoProject {
+    tools: Option<std::collections::BTreeMap<&'static str, bool>>,
+    message: String,
+    /// The error the command ends with, once its output is out.
+    error: std::cell::Cell<Option<Error>>,
+}
+
+impl Render for NoProject {
+    fn json(&self) -> Value {
+        let mut out = json!({"error": self.message});
+        if let Some(t) = &self.tools {
+            out["tools"] = tools_json(t);
+        }
+        out
     }
-    if let Some(t) = r.get("tools") {
-        let tools = t
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.as_str(), v["available"] == true))
-                    .collect::<std::collections::BTreeMap<_, _>>()
-            })
-            .unwrap_or_default();
-        say_tools(ctx, &tools);
+
+    fn human(&self, ctx: &Ctx) {
+        if let Some(t) = &self.tools {
+            say_tools(ctx, t);
+        }
     }
-    if a.diagnostics {
-        say_diagnostics(ctx, &r);
-    } else {
-        say_verify(ctx, &r);
+
+    fn verdict(&self) -> Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Err(Error::user(self.message.clone())),
+        }
     }
-    Ok(())
+}
+
+/// `verify-setup` in a project: the report, plain or `--diagnostics`.
+struct Verified {
+    report: Value,
+    diagnostics: bool,
+}
+
+impl Render for Verified {
+    fn json(&self) -> Value {
+        self.report.clone()
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = &self.report;
+        if let Some(t) = r.get("tools") {
+            let tools = t
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.as_str(), v["available"] == true))
+                        .collect::<std::collections::BTreeMap<_, _>>()
+                })
+                .unwrap_or_default();
+            say_tools(ctx, &tools);
+        }
+        if self.diagnostics {
+            say_diagnostics(ctx, r);
+        } else {
+            say_verify(ctx, r);
+        }
+    }
 }
 
 fn tools_json(t: &std::collections::BTreeMap<&str, bool>) -> Value {
@@ -361,60 +425,80 @@ pub fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
             return Err(Error::user("Aborted.").with_hint("pass --force to skip the question"));
         }
     }
-    let r = migrate::migrate(project, a.dry_run)?;
-    if ctx.json {
-        ctx.json_out(&r);
-        return Ok(());
+    ctx.render(&Migrated {
+        report: migrate::migrate(project, a.dry_run)?,
+        dry_run: a.dry_run,
+        verbose: a.verbose,
+    })
+}
+
+/// What `migrate` did (or would do), and how much of it to list.
+struct Migrated {
+    report: migrate::MigrateReport,
+    dry_run: bool,
+    verbose: bool,
+}
+
+impl Render for Migrated {
+    fn json(&self) -> Value {
+        serde_json::to_value(&self.report).unwrap_or_default()
     }
-    if a.dry_run {
-        ctx.say(ctx.bold("Dry run -- no changes made"));
-    }
-    let (would, did) = if a.dry_run { ("would ", "") } else { ("", "d") };
-    ctx.say(format!(
-        "  {} missions without a mission_id -- {would}assign{}",
-        r.identities.len(),
-        if a.dry_run { "" } else { "ed" }
-    ));
-    ctx.say(format!(
-        "  {} missions with lanes only in frontmatter -- {would}migrate{did} to the status log",
-        r.status.summary.total_migrated
-    ));
-    ctx.say(format!(
-        "  {} .kittify/ entries project-specific -- kept",
-        r.count("project")
-    ));
-    if r.count("legacy_asset") > 0 {
+
+    fn human(&self, ctx: &Ctx) {
+        let r = &self.report;
+        if self.dry_run {
+            ctx.say(ctx.bold("Dry run -- no changes made"));
+        }
+        let (would, did) = if self.dry_run {
+            ("would ", "")
+        } else {
+            ("", "d")
+        };
         ctx.say(format!(
-            "  {} .kittify/ entries are an older version's template copies this build does not read -- kept",
-            r.count("legacy_asset")
+            "  {} missions without a mission_id -- {would}assign{}",
+            r.identities.len(),
+            if self.dry_run { "" } else { "ed" }
         ));
-    }
-    if r.count("unknown") > 0 {
         ctx.say(format!(
-            "  {} .kittify/ entries unknown -- kept",
-            r.count("unknown")
+            "  {} missions with lanes only in frontmatter -- {would}migrate{did} to the status log",
+            r.status.summary.total_migrated
         ));
-    }
-    if a.verbose {
-        for i in &r.identities {
+        ctx.say(format!(
+            "  {} .kittify/ entries project-specific -- kept",
+            r.count("project")
+        ));
+        if r.count("legacy_asset") > 0 {
             ctx.say(format!(
-                "    mission_id: {} -> {}",
-                i.mission_slug, i.mission_id
+                "  {} .kittify/ entries are an older version's template copies this build does not read -- kept",
+                r.count("legacy_asset")
             ));
         }
-        for f in r.status.features.iter().filter(|f| f.status == "migrated") {
+        if r.count("unknown") > 0 {
             ctx.say(format!(
-                "    status log: {} ({} WPs)",
-                f.mission_slug, f.wp_count
+                "  {} .kittify/ entries unknown -- kept",
+                r.count("unknown")
             ));
         }
-        for e in &r.entries {
-            ctx.say(format!("    {}: {}", e.class, esc(&e.path)));
+        if self.verbose {
+            for i in &r.identities {
+                ctx.say(format!(
+                    "    mission_id: {} -> {}",
+                    i.mission_slug, i.mission_id
+                ));
+            }
+            for f in r.status.features.iter().filter(|f| f.status == "migrated") {
+                ctx.say(format!(
+                    "    status log: {} ({} WPs)",
+                    f.mission_slug, f.wp_count
+                ));
+            }
+            for e in &r.entries {
+                ctx.say(format!("    {}: {}", e.class, esc(&e.path)));
+            }
+        }
+        if !self.dry_run {
+            ctx.say("");
+            ctx.say(format!("Migration complete ({} change(s)).", r.changes()));
         }
     }
-    if !a.dry_run {
-        ctx.say("");
-        ctx.say(format!("Migration complete ({} change(s)).", r.changes()));
-    }
-    Ok(())
 }

@@ -99,9 +99,9 @@ pub struct Before {
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
 /// what the parsed command says of itself (None: it writes no mission state).
-/// Every writer reads `.kittify/config.yaml` first, whether or not it will
-/// commit: a corrupt file stops it here, the same way for each, before it
-/// writes anything.
+/// Every writer reads `.kittify/config.yaml` and `.kittify/metadata.yaml`
+/// first, whether or not it will commit: a corrupt file stops it here, the
+/// same way for each, before it writes anything.
 pub fn before(
     ctx: &Ctx,
     path: Vec<String>,
@@ -116,6 +116,8 @@ pub fn before(
     };
     let project = project.clone();
     let configured = crate::config::auto_commit_enabled(&project.root)?;
+    // metadata.yaml has the same policy: a corrupt one stops every writer here.
+    crate::config::Metadata::load(&project.root)?;
     let flag = writes.flag;
     let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
         .then(|| Stamps::take(&project));
@@ -151,6 +153,7 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
     let Some(old) = b.stamps else { return Ok(()) };
     let mut failed = None;
     let by_mission = old.changed_since(&Stamps::take(&b.project), &b.project);
+    let mut repo = None;
     for (dir, files) in by_mission {
         let slug = dir
             .file_name()
@@ -166,7 +169,9 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             "spec-kitty {}{wp} ({slug})\n\nCommitted by {why}.\n",
             b.path.join(" ")
         );
-        match autocommit::commit_mission(&b.project, &dir, &files, &message) {
+        let committed = autocommit::repo_in(&mut repo, &b.project)
+            .and_then(|r| autocommit::commit_mission(r, &b.project, &dir, &files, &message));
+        match committed {
             Ok(AutoCommit::Committed(done)) => ctx.warn(format!(
                 "auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch

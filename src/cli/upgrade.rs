@@ -1,11 +1,12 @@
 //! `spec-kitty upgrade`.
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::output::Render;
 use super::Ctx;
 use crate::error::Result;
-use crate::init::stale;
+use crate::ops::upgrade;
 
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
@@ -37,18 +38,9 @@ const REMOVE_COMMAND: &str = "spec-kitty upgrade --remove-global-prompts";
 pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
     let project = ctx.project()?;
     if let Some(t) = &args.target {
-        let t = t.trim().trim_start_matches('v');
-        if t != crate::VERSION {
-            return Err(crate::Error::user(format!(
-                "this spec-kitty is {}; it cannot upgrade a project to {t}",
-                crate::VERSION
-            ))
-            .with_hint(
-                "install the spec-kitty of that version and run its upgrade, or leave out --target",
-            ));
-        }
+        upgrade::check_target(t)?;
     }
-    if !args.dry_run && !args.force && !ctx.json && ctx.can_ask() {
+    if !args.dry_run && !args.force && ctx.can_prompt() {
         let answer = ctx.ask(
             "Upgrade this project's metadata and slash commands? [y/N]",
             "n",
@@ -58,33 +50,37 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
                 .with_hint("pass --force to skip the question, or --dry-run to preview"));
         }
     }
-    let up = crate::init::upgrade(project, args.dry_run)?;
-    let worktrees = if args.no_worktrees {
-        Vec::new()
-    } else {
-        crate::ops::upgrade::worktrees(project, args.dry_run)?
+    let request = upgrade::UpgradeRequest {
+        dry_run: args.dry_run,
+        no_worktrees: args.no_worktrees,
+        remove_global_prompts: args.remove_global_prompts,
+        home: crate::env::home(),
     };
-    let r = &up.report;
-    for w in &r.warnings {
-        ctx.warn(w);
+    ctx.render(&View {
+        upgraded: upgrade::upgrade(project, &request)?,
+        verbose: args.verbose,
+    })
+}
+
+/// What `upgrade` did, and whether to list what was already up to date.
+struct View {
+    upgraded: upgrade::Upgraded,
+    verbose: bool,
+}
+
+impl Render for View {
+    fn warnings(&self) -> Vec<String> {
+        self.upgraded.project.report.warnings.clone()
     }
-    // The reference's global prompts in $HOME: reported always, removed only
-    // with --remove-global-prompts (and never on a dry run).
-    let home = crate::env::home();
-    let stale = home
-        .as_deref()
-        .map(|h| stale::find(h, &project.root))
-        .unwrap_or_default();
-    let removed = if args.remove_global_prompts && !args.dry_run {
-        stale::remove(&stale)?
-    } else {
-        0
-    };
-    let stale_rows: Vec<serde_json::Value> = stale
-        .iter()
-        .map(|f| json!({"agent": f.agent, "folder": f.folder, "count": f.files.len()}))
-        .collect();
-    if ctx.json {
+
+    fn json(&self) -> Value {
+        let u = &self.upgraded;
+        let (up, r) = (&u.project, &u.project.report);
+        let stale_rows: Vec<Value> = u
+            .global_prompts
+            .iter()
+            .map(|f| json!({"agent": f.agent, "folder": f.folder, "count": f.files.len()}))
+            .collect();
         let mut v = serde_json::to_value(r).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert("result".into(), json!("success"));
@@ -94,122 +90,133 @@ pub fn run(ctx: &Ctx, args: &UpgradeArgs) -> Result<()> {
             o.insert("metadata_updated".into(), json!(up.metadata_updated));
             o.insert("spec_kitty_version".into(), json!(crate::VERSION));
             o.insert("global_prompts".into(), json!(stale_rows));
-            o.insert("worktrees".into(), json!(worktrees));
-            o.insert("worktrees_skipped".into(), json!(args.no_worktrees));
-            o.insert("global_prompts_removed".into(), json!(removed));
+            o.insert("worktrees".into(), json!(u.worktrees));
+            o.insert("worktrees_skipped".into(), json!(u.worktrees_skipped));
+            o.insert(
+                "global_prompts_removed".into(),
+                json!(u.global_prompts_removed),
+            );
             o.insert(
                 "global_prompts_remove_command".into(),
-                json!((!stale.is_empty() && removed == 0).then_some(REMOVE_COMMAND)),
+                json!(
+                    (!u.global_prompts.is_empty() && u.global_prompts_removed == 0)
+                        .then_some(REMOVE_COMMAND)
+                ),
             );
         }
-        ctx.json_out(&v);
-        return Ok(());
+        v
     }
-    let from = up.from_version.as_deref().unwrap_or("unknown");
-    if up.metadata_updated {
-        let note = if up.dry_run {
-            " (would be updated)"
+
+    fn human(&self, ctx: &Ctx) {
+        let u = &self.upgraded;
+        let (up, r) = (&u.project, &u.project.report);
+        let (worktrees, stale, removed) =
+            (&u.worktrees, &u.global_prompts, u.global_prompts_removed);
+        let from = up.from_version.as_deref().unwrap_or("unknown");
+        if up.metadata_updated {
+            let note = if up.dry_run {
+                " (would be updated)"
+            } else {
+                ""
+            };
+            ctx.say(format!(
+                "Project version: {from} -> {}{note}",
+                up.to_version
+            ));
         } else {
-            ""
+            ctx.say(format!("Project version: {} (current)", up.to_version));
+        }
+        let verb = if up.dry_run {
+            "would be written"
+        } else {
+            "written"
         };
         ctx.say(format!(
-            "Project version: {from} -> {}{note}",
-            up.to_version
+            "Slash commands for {}: {} {verb}, {} up to date",
+            if r.agents.is_empty() {
+                "no agents".to_string()
+            } else {
+                r.agents.join(", ")
+            },
+            r.files_written.len(),
+            r.files_unchanged.len()
         ));
-    } else {
-        ctx.say(format!("Project version: {} (current)", up.to_version));
-    }
-    let verb = if up.dry_run {
-        "would be written"
-    } else {
-        "written"
-    };
-    ctx.say(format!(
-        "Slash commands for {}: {} {verb}, {} up to date",
-        if r.agents.is_empty() {
-            "no agents".to_string()
-        } else {
-            r.agents.join(", ")
-        },
-        r.files_written.len(),
-        r.files_unchanged.len()
-    ));
-    for f in &r.files_written {
-        ctx.say(format!("  + {f}"));
-    }
-    for f in &r.files_removed {
-        ctx.say(format!("  - {f} (no longer shipped)"));
-    }
-    if args.verbose {
-        for f in &r.files_unchanged {
-            ctx.say(format!("  = {f}"));
+        for f in &r.files_written {
+            ctx.say(format!("  + {f}"));
         }
-    }
-    if !r.files_skipped_user_modified.is_empty() {
-        ctx.say("Left alone because you edited them:");
-        for f in &r.files_skipped_user_modified {
-            ctx.say(format!("  ! {f}"));
+        for f in &r.files_removed {
+            ctx.say(format!("  - {f} (no longer shipped)"));
         }
-    }
-    if !r.gitignore_added.is_empty() {
-        ctx.say(format!(
-            ".gitignore: {} entries {}added",
-            r.gitignore_added.len(),
-            if up.dry_run { "would be " } else { "" }
-        ));
-    }
-    for w in &worktrees {
-        if let Some(why) = &w.skipped {
-            ctx.say(format!(
-                "Lane worktree {}: left alone: {why}",
-                ctx.rel(&w.path)
-            ));
-            continue;
-        }
-        ctx.say(format!(
-            "Lane worktree {}: {} {verb}, {} up to date",
-            ctx.rel(&w.path),
-            w.files_written.len(),
-            w.files_unchanged.len()
-        ));
-        if args.verbose {
-            for f in &w.files_written {
-                ctx.say(format!("  + {f}"));
+        if self.verbose {
+            for f in &r.files_unchanged {
+                ctx.say(format!("  = {f}"));
             }
         }
-        for f in &w.files_skipped_user_modified {
-            ctx.say(format!("  ! {f} (edited; left alone)"));
+        if !r.files_skipped_user_modified.is_empty() {
+            ctx.say("Left alone because you edited them:");
+            for f in &r.files_skipped_user_modified {
+                ctx.say(format!("  ! {f}"));
+            }
         }
-    }
-    let nothing = !up.metadata_updated
-        && r.files_written.is_empty()
-        && r.files_removed.is_empty()
-        && r.gitignore_added.is_empty()
-        && worktrees.iter().all(|w| w.files_written.is_empty());
-    if nothing {
-        ctx.say("Already up to date.");
-    }
-    if !stale.is_empty() {
-        let total: usize = stale.iter().map(|f| f.files.len()).sum();
-        if removed > 0 {
-            ctx.say(format!("Removed {removed} slash commands the Python spec-kitty installed in your home directory:"));
-        } else {
-            ctx.say(format!("{total} slash commands the Python spec-kitty installed in your home directory still call it with its own flags:"));
-        }
-        for f in &stale {
+        if !r.gitignore_added.is_empty() {
             ctx.say(format!(
-                "  {} ({}): {}",
-                f.folder.display(),
-                f.agent,
-                f.files.len()
+                ".gitignore: {} entries {}added",
+                r.gitignore_added.len(),
+                if up.dry_run { "would be " } else { "" }
             ));
         }
-        if removed == 0 {
-            ctx.say(format!("Remove them with: {REMOVE_COMMAND}"));
+        for w in worktrees {
+            if let Some(why) = &w.skipped {
+                ctx.say(format!(
+                    "Lane worktree {}: left alone: {why}",
+                    ctx.rel(&w.path)
+                ));
+                continue;
+            }
+            ctx.say(format!(
+                "Lane worktree {}: {} {verb}, {} up to date",
+                ctx.rel(&w.path),
+                w.files_written.len(),
+                w.files_unchanged.len()
+            ));
+            if self.verbose {
+                for f in &w.files_written {
+                    ctx.say(format!("  + {f}"));
+                }
+            }
+            for f in &w.files_skipped_user_modified {
+                ctx.say(format!("  ! {f} (edited; left alone)"));
+            }
+        }
+        let nothing = !up.metadata_updated
+            && r.files_written.is_empty()
+            && r.files_removed.is_empty()
+            && r.gitignore_added.is_empty()
+            && worktrees.iter().all(|w| w.files_written.is_empty());
+        if nothing {
+            ctx.say("Already up to date.");
+        }
+        if !stale.is_empty() {
+            let total: usize = stale.iter().map(|f| f.files.len()).sum();
+            if removed > 0 {
+                ctx.say(format!("Removed {removed} slash commands the Python spec-kitty installed in your home directory:"));
+            } else {
+                ctx.say(format!("{total} slash commands the Python spec-kitty installed in your home directory still call it with its own flags:"));
+            }
+            for f in stale {
+                ctx.say(format!(
+                    "  {} ({}): {}",
+                    f.folder.display(),
+                    f.agent,
+                    f.files.len()
+                ));
+            }
+            if removed == 0 {
+                ctx.say(format!("Remove them with: {REMOVE_COMMAND}"));
+            }
+        }
+        if up.dry_run {
+            ctx.say("Dry run: nothing was written.");
         }
     }
-    if up.dry_run {
-        ctx.say("Dry run: nothing was written.");
-    }
-    Ok(())
 }

@@ -3,16 +3,14 @@
 //! (`--mission`, or the one the working directory implies) or, with `--all`,
 //! every mission; a finding exits 1 unless `--fix` repaired it.
 
-use std::path::PathBuf;
-
 use clap::Args;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::mission::Mission;
 use crate::ops::{encoding, legacy_lanes, repair};
-use crate::project::Project;
 
 #[derive(Debug, Args)]
 pub struct EncodingArgs {
@@ -68,29 +66,37 @@ pub fn run_encoding(ctx: &Ctx, a: &EncodingArgs) -> Result<()> {
     let backup = !a.no_backup;
     let dirs = missions(ctx, a.mission.as_deref(), a.all)?;
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
-    let mut reports = Vec::new();
-    for m in &dirs {
-        reports.push(encoding::check_mission(project, m, a.fix, backup)?);
+    ctx.warn_version_skew(project)?;
+    ctx.render(&EncodingView {
+        run: encoding::check_missions(project, &dirs, a.fix, backup)?,
+        all: a.all,
+    })
+}
+
+/// `validate-encoding`'s run, and whether it covered every mission.
+struct EncodingView {
+    run: encoding::Run,
+    all: bool,
+}
+
+impl Render for EncodingView {
+    fn json(&self) -> Value {
+        let r = &self.run;
+        json!({
+            "ok": r.issues == r.fixed && r.errors == 0,
+            "fix": r.fix, "backup": r.backup && r.fix,
+            "files_with_issues": r.issues, "files_fixed": r.fixed, "errors": r.errors,
+            "missions": r.reports,
+        })
     }
-    let issues: usize = reports
-        .iter()
-        .map(encoding::MissionReport::with_issues)
-        .sum();
-    let fixed: usize = reports.iter().map(encoding::MissionReport::fixed).sum();
-    let errors: usize = reports.iter().map(encoding::MissionReport::errors).sum();
-    if ctx.json {
-        ctx.json_out(&json!({
-            "ok": issues == fixed && errors == 0,
-            "fix": a.fix, "backup": backup && a.fix,
-            "files_with_issues": issues, "files_fixed": fixed, "errors": errors,
-            "missions": reports,
-        }));
-    } else {
-        if dirs.is_empty() {
+
+    fn human(&self, ctx: &Ctx) {
+        let run = &self.run;
+        let (issues, fixed, errors) = (run.issues, run.fixed, run.errors);
+        if run.reports.is_empty() {
             ctx.say("No missions found.");
         }
-        for r in &reports {
+        for r in &run.reports {
             ctx.say(format!("Checking: {}", r.mission_slug));
             if r.files.is_empty() {
                 ctx.say("  ✓ all Markdown files are clean UTF-8");
@@ -106,7 +112,7 @@ pub fn run_encoding(ctx: &Ctx, a: &EncodingArgs) -> Result<()> {
                     (false, n) => format!("{n} character(s)"),
                 };
                 ctx.say(format!("  {}  {what}  {state}", f.path));
-                if !a.fix {
+                if !run.fix {
                     for i in f.issues.iter().take(5) {
                         ctx.say(format!(
                             "    line {}, col {}: '{}' ({}) -> '{}'",
@@ -119,45 +125,45 @@ pub fn run_encoding(ctx: &Ctx, a: &EncodingArgs) -> Result<()> {
                 }
             }
         }
-        if a.all {
+        if self.all {
             ctx.say(format!(
                 "Summary: {} mission(s), {issues} file(s) with issues, {fixed} fixed",
-                dirs.len()
+                run.reports.len()
             ));
         }
         if fixed > 0 {
             ctx.say(format!("✓ Fixed {fixed} file(s)."));
-            if backup {
+            if run.backup {
                 ctx.say("The originals are kept as <file>.bak.");
             }
         } else if issues == 0 && errors == 0 {
             ctx.say("✓ All files are properly UTF-8 encoded.");
         }
     }
-    if errors > 0 {
-        return Err(Error::user(format!(
-            "{errors} file(s) could not be checked or fixed (listed above)"
-        )));
+
+    fn verdict(&self) -> Result<()> {
+        let r = &self.run;
+        if r.errors > 0 {
+            return Err(Error::user(format!(
+                "{} file(s) could not be checked or fixed (listed above)",
+                r.errors
+            )));
+        }
+        if r.issues > r.fixed {
+            return Err(
+                Error::user(format!("found {} file(s) with encoding issues", r.issues)).with_hint(
+                    "run it again with --fix to repair them (--no-backup skips the .bak copies)",
+                ),
+            );
+        }
+        Ok(())
     }
-    if issues > fixed {
-        return Err(
-            Error::user(format!("found {issues} file(s) with encoding issues")).with_hint(
-                "run it again with --fix to repair them (--no-backup skips the .bak copies)",
-            ),
-        );
-    }
-    Ok(())
 }
 
 pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
     let dirs = missions(ctx, a.mission.as_deref(), a.all)?;
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
-    let copies = if a.all {
-        worktree_missions(project)
-    } else {
-        Vec::new()
-    };
+    ctx.warn_version_skew(project)?;
     let agent = a.agent.clone().unwrap_or_else(|| "system".to_string());
     let pid = a
         .shell_pid
@@ -167,27 +173,31 @@ pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
         agent: &agent,
         shell_pid: &pid,
     };
-    let mut reports = Vec::new();
-    for m in &dirs {
-        reports.push(legacy_lanes::check_mission(
-            project,
-            m,
-            a.fix.then_some(&who),
-        )?);
+    ctx.render(&TasksView {
+        run: legacy_lanes::check_missions(project, &dirs, a.all, a.fix.then_some(&who))?,
+        all: a.all,
+    })
+}
+
+/// `validate-tasks`'s run, and whether it covered every mission.
+struct TasksView {
+    run: legacy_lanes::Run,
+    all: bool,
+}
+
+impl Render for TasksView {
+    fn json(&self) -> Value {
+        let r = &self.run;
+        json!({
+            "ok": r.found == r.fixed, "fix": r.fix,
+            "mismatches_found": r.found, "mismatches_fixed": r.fixed,
+            "missions": r.reports,
+        })
     }
-    for (slug, dir) in &copies {
-        reports.push(legacy_lanes::check_dir(slug, dir, a.fix.then_some(&who))?);
-    }
-    let found: usize = reports.iter().map(|r| r.mismatches.len()).sum();
-    let fixed: usize = reports.iter().map(legacy_lanes::MissionReport::fixed).sum();
-    if ctx.json {
-        ctx.json_out(&json!({
-            "ok": found == fixed, "fix": a.fix,
-            "mismatches_found": found, "mismatches_fixed": fixed,
-            "missions": reports,
-        }));
-    } else {
-        for r in &reports {
+
+    fn human(&self, ctx: &Ctx) {
+        let (found, fixed) = (self.run.found, self.run.fixed);
+        for r in &self.run.reports {
             ctx.say(format!("Checking: {}", r.mission_slug));
             if r.mismatches.is_empty() {
                 ctx.say("  ✓ no lane mismatches");
@@ -206,10 +216,10 @@ pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
                 ));
             }
         }
-        if a.all {
+        if self.all {
             ctx.say(format!(
                 "Summary: {} mission(s), {found} mismatch(es), {fixed} fixed",
-                reports.len()
+                self.run.reports.len()
             ));
         }
         if fixed > 0 {
@@ -218,66 +228,45 @@ pub fn run_tasks(ctx: &Ctx, a: &TasksArgs) -> Result<()> {
             ctx.say("✓ All task metadata is consistent.");
         }
     }
-    if found > fixed {
-        return Err(
-            Error::user(format!("found {} lane mismatch(es)", found - fixed))
-                .with_hint("run it again with --fix to set each lane to its directory's"),
-        );
-    }
-    Ok(())
-}
 
-/// The mission directories inside lane worktrees (`.worktrees/*/kitty-specs/*`).
-fn worktree_missions(project: &Project) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(project.worktrees_dir()) else {
-        return out;
-    };
-    let mut wts: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-    wts.sort();
-    for wt in wts {
-        let Ok(specs) = std::fs::read_dir(wt.join("kitty-specs")) else {
-            continue;
-        };
-        let mut dirs: Vec<PathBuf> = specs
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
-            .collect();
-        dirs.sort();
-        for d in dirs {
-            let name = d
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let wt_name = wt
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            out.push((format!("{name} (in .worktrees/{wt_name})"), d));
+    fn verdict(&self) -> Result<()> {
+        let (found, fixed) = (self.run.found, self.run.fixed);
+        if found > fixed {
+            return Err(
+                Error::user(format!("found {} lane mismatch(es)", found - fixed))
+                    .with_hint("run it again with --fix to set each lane to its directory's"),
+            );
         }
+        Ok(())
     }
-    out
 }
 
 pub fn run_legacy(ctx: &Ctx, _a: &LegacyArgs) -> Result<()> {
     let project = ctx.project()?;
-    let legacy = repair::legacy_worktrees(&project.root);
-    if ctx.json {
-        ctx.json_out(&json!({ "legacy_worktrees": legacy, "count": legacy.len() }));
-        return Ok(());
+    ctx.render(&Legacy(repair::legacy_worktrees(&project.root)))
+}
+
+/// `list-legacy-features`: the pre-0.11 worktrees found.
+struct Legacy(Vec<String>);
+
+impl Render for Legacy {
+    fn json(&self) -> Value {
+        json!({ "legacy_worktrees": self.0, "count": self.0.len() })
     }
-    if legacy.is_empty() {
-        ctx.say("✓ No legacy worktrees found");
-        ctx.say("Project is ready for the per-lane workspace layout");
-        return Ok(());
+
+    fn human(&self, ctx: &Ctx) {
+        let legacy = &self.0;
+        if legacy.is_empty() {
+            ctx.say("✓ No legacy worktrees found");
+            ctx.say("Project is ready for the per-lane workspace layout");
+            return;
+        }
+        ctx.say(format!("Legacy worktrees found: {}", legacy.len()));
+        for w in legacy {
+            ctx.say(format!("  - {w}"));
+        }
+        ctx.say("Action required (for each):");
+        ctx.say("  Complete: spec-kitty merge --mission <mission>");
+        ctx.say("  OR delete: git worktree remove .worktrees/<mission>");
     }
-    ctx.say(format!("Legacy worktrees found: {}", legacy.len()));
-    for w in &legacy {
-        ctx.say(format!("  - {w}"));
-    }
-    ctx.say("Action required (for each):");
-    ctx.say("  Complete: spec-kitty merge --mission <mission>");
-    ctx.say("  OR delete: git worktree remove .worktrees/<mission>");
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The project's configuration files, on the ground floor: where they live,
-//! and the one loader of `.kittify/config.yaml` every layer reads it through.
+//! and the one loader of `.kittify/config.yaml` (and of
+//! `.kittify/metadata.yaml`) every layer reads it through.
 //!
 //! One error policy: a missing file is the empty configuration (spec-kitty's
 //! defaults); a file that cannot be read or is not YAML is an error naming the
@@ -66,6 +67,10 @@ impl Diagnose for ConfigError {
     fn hint(&self) -> Option<String> {
         match self {
             ConfigError::Read(e) => e.hint(),
+            ConfigError::Yaml { path, .. } if path.ends_with(METADATA_PATH) => Some(
+                "fix the YAML syntax of .kittify/metadata.yaml (spec_kitty.version), or delete it and run `spec-kitty upgrade` to write it again; nothing was changed"
+                    .into(),
+            ),
             ConfigError::Yaml { .. } => Some(
                 "fix the YAML syntax of .kittify/config.yaml (agents.available, agents.reviewers, agents.auto_commit, lane_strategy); nothing was changed"
                     .into(),
@@ -305,6 +310,75 @@ impl Config {
     }
 }
 
+/// `.kittify/metadata.yaml`, loaded and checked once: what the project
+/// records of the spec-kitty that set it up. The same error policy as
+/// [`Config`]: a missing file records nothing; a file that cannot be read or
+/// is not YAML is an error naming the file and line; a version of the wrong
+/// shape is an error naming its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// Where the file is (whether or not it exists).
+    pub path: PathBuf,
+    /// The file exists.
+    pub exists: bool,
+    /// `spec_kitty.version` (written as a string or a number), if recorded.
+    pub version: Option<String>,
+}
+
+impl Metadata {
+    /// The metadata of the project at `root` (a missing file records nothing).
+    pub fn load(root: &Path) -> Result<Metadata, ConfigError> {
+        let path = root.join(METADATA_PATH);
+        let Some(text) = crate::fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES)? else {
+            return Ok(Metadata {
+                path,
+                exists: false,
+                version: None,
+            });
+        };
+        let doc: serde_yaml::Value =
+            crate::bounds::yaml(&text).map_err(|source| ConfigError::Yaml {
+                line: source.line(),
+                path: path.clone(),
+                source,
+            })?;
+        let version = match doc.get("spec_kitty").and_then(|s| s.get("version")) {
+            None | Some(serde_yaml::Value::Null) => None,
+            Some(serde_yaml::Value::String(s)) => Some(s.clone()),
+            Some(serde_yaml::Value::Number(n)) => Some(n.to_string()),
+            Some(_) => {
+                return Err(ConfigError::Setting {
+                    line: text
+                        .lines()
+                        .position(|l| l.trim_start().starts_with("version:"))
+                        .map(|i| i + 1),
+                    path,
+                    key: "spec_kitty.version",
+                    expected: "a version such as 3.1.1".into(),
+                    fix: "write `version: X.Y.Z` under `spec_kitty:` in .kittify/metadata.yaml, or run `spec-kitty upgrade`".into(),
+                })
+            }
+        };
+        Ok(Metadata {
+            path,
+            exists: true,
+            version,
+        })
+    }
+
+    /// How the recorded version and this binary's differ, if they do (None
+    /// when nothing is recorded or the recorded version does not parse).
+    pub fn version_skew(&self) -> Option<crate::project::VersionSkew> {
+        crate::project::VersionSkew::of(self.version.as_deref()?)
+    }
+}
+
+/// The version skew of the project at `root` (see [`Metadata::version_skew`]):
+/// a corrupt metadata.yaml is an error, never a silent "no skew".
+pub fn version_skew(root: &Path) -> Result<Option<crate::project::VersionSkew>, ConfigError> {
+    Ok(Metadata::load(root)?.version_skew())
+}
+
 /// `auto_commit` of the project at `root` (see [`Config::auto_commit`]): a
 /// corrupt file or a bad value is an error, never a silent false.
 pub fn auto_commit_enabled(root: &Path) -> Result<bool, ConfigError> {
@@ -370,6 +444,39 @@ mod tests {
         );
         assert!(e.to_string().contains(".kittify/config.yaml:2: "), "{e}");
         assert!(e.hint().unwrap().starts_with("fix the YAML syntax"));
+    }
+
+    #[test]
+    fn metadata_has_the_same_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Metadata::load(dir.path()).unwrap();
+        assert_eq!((m.exists, m.version), (false, None));
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        let meta = dir.path().join(METADATA_PATH);
+        std::fs::write(&meta, "spec_kitty:\n  version: 0.1.0\n").unwrap();
+        let m = Metadata::load(dir.path()).unwrap();
+        assert_eq!(m.version.as_deref(), Some("0.1.0"));
+        assert!(m.version_skew().is_some());
+        std::fs::write(&meta, "spec_kitty:\n  version: 3.1\n").unwrap();
+        assert_eq!(
+            Metadata::load(dir.path()).unwrap().version.as_deref(),
+            Some("3.1")
+        );
+        std::fs::write(&meta, "spec_kitty:\n  version: [3\n").unwrap();
+        let e = Metadata::load(dir.path()).unwrap_err();
+        assert!(
+            matches!(e, ConfigError::Yaml { line: Some(_), .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains(".kittify/metadata.yaml:"), "{e}");
+        assert!(e.hint().unwrap().contains(".kittify/metadata.yaml"));
+        std::fs::write(&meta, "spec_kitty:\n  version: {a: 1}\n").unwrap();
+        let e = Metadata::load(dir.path()).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("metadata.yaml:2: spec_kitty.version must be a version such as 3.1.1"),
+            "{e}"
+        );
     }
 
     #[test]

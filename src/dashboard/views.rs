@@ -52,14 +52,6 @@ pub fn when(at: &str) -> String {
     }
 }
 
-/// The first 10 characters of a commit id (ASCII hex; anything else as is).
-fn short(commit: &str) -> &str {
-    match commit.get(..10) {
-        Some(s) if commit.is_ascii() => s,
-        _ => commit,
-    }
-}
-
 pub fn mission_url(slug: &str, rest: &str) -> String {
     format!("/missions/{}/{rest}", seg(slug))
 }
@@ -365,7 +357,11 @@ pub fn wp(
     if let Some(c) = &w.merged_commit {
         fact(
             "Merged",
-            format!("<code title=\"{}\">{}</code>", esc(c), esc(short(c))),
+            format!(
+                "<code title=\"{}\">{}</code>",
+                esc(c),
+                esc(crate::git::short10(c))
+            ),
         );
     }
     fact(
@@ -565,7 +561,12 @@ fn merged_note(m: &MissionView) -> String {
         let _ = write!(s, " into <code>{}</code>", esc(into));
     }
     if let Some(c) = &g.commit {
-        let _ = write!(s, " at <code title=\"{}\">{}</code>", esc(c), esc(short(c)));
+        let _ = write!(
+            s,
+            " at <code title=\"{}\">{}</code>",
+            esc(c),
+            esc(crate::git::short10(c))
+        );
     }
     let _ = write!(s, " on {}", when(&g.at));
     if let Some(by) = &g.by {

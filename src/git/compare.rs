@@ -3,14 +3,14 @@
 
 use std::path::Path;
 
-use git2::{DiffOptions, Repository};
+use git2::DiffOptions;
 
 /// Largest blob read as text.
 const MAX_BLOB_BYTES: usize = 4 * 1024 * 1024;
 
 /// The merge base of two revisions, as a full hex id.
 pub fn merge_base(repo: &Path, a: &str, b: &str) -> Option<String> {
-    let repo = Repository::open(repo).ok()?;
+    let repo = super::traced_open::open(repo).ok()?;
     let a = repo.revparse_single(a).ok()?.peel_to_commit().ok()?.id();
     let b = repo.revparse_single(b).ok()?.peel_to_commit().ok()?.id();
     repo.merge_base(a, b).ok().map(|o| o.to_string())
@@ -27,7 +27,7 @@ pub struct Changed {
 
 /// The files that differ between the trees of `base` and `head`.
 pub fn changed_files(repo: &Path, base: &str, head: &str) -> Result<Vec<Changed>, git2::Error> {
-    let repo = Repository::open(repo)?;
+    let repo = super::traced_open::open(repo)?;
     let a = repo.revparse_single(base)?.peel_to_tree()?;
     let b = repo.revparse_single(head)?.peel_to_tree()?;
     let mut opts = DiffOptions::new();
@@ -58,7 +58,7 @@ pub fn changed_files(repo: &Path, base: &str, head: &str) -> Result<Vec<Changed>
 
 /// The text of `path` at revision `rev`; None when absent, binary-looking or too big.
 pub fn text_at(repo: &Path, rev: &str, path: &str) -> Option<String> {
-    let repo = Repository::open(repo).ok()?;
+    let repo = super::traced_open::open(repo).ok()?;
     let tree = repo.revparse_single(rev).ok()?.peel_to_tree().ok()?;
     let entry = tree.get_path(Path::new(path)).ok()?;
     let blob = entry.to_object(&repo).ok()?.peel_to_blob().ok()?;
@@ -70,7 +70,7 @@ pub fn text_at(repo: &Path, rev: &str, path: &str) -> Option<String> {
 
 /// Does `rev` name a commit in the repository at `repo`?
 pub fn resolves(repo: &Path, rev: &str) -> bool {
-    Repository::open(repo)
+    super::traced_open::open(repo)
         .ok()
         .and_then(|r| {
             r.revparse_single(rev)
@@ -83,7 +83,7 @@ pub fn resolves(repo: &Path, rev: &str) -> bool {
 
 /// The paths in the index (tracked files), with `/`.
 pub fn tracked_files(repo: &Path) -> Result<Vec<String>, git2::Error> {
-    let repo = Repository::open(repo)?;
+    let repo = super::traced_open::open(repo)?;
     let index = repo.index()?;
     Ok(index
         .iter()

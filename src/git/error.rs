@@ -93,7 +93,6 @@ impl Diagnose for GitError {
     /// The error of another module this one only carries.
     fn wrapped(&self) -> Option<&dyn Diagnose> {
         match self {
-            GitError::Git(e) => Some(e),
             GitError::Fs(e) => Some(e),
             GitError::Lock(e) => Some(e),
             _ => None,
@@ -131,17 +130,36 @@ impl Diagnose for GitError {
                 "make a first commit of the project (`git add -A && git commit`)".into()
             }
             GitError::Io { path, source, .. } => return io_hint(path, source.kind()),
+            GitError::Git(e) => return locked_hint(e),
             GitError::NoWorkdir
             | GitError::OutsideProject { .. }
             | GitError::NoBranch { .. }
             | GitError::Fs(_)
-            | GitError::Lock(_)
-            | GitError::Git(_) => return None,
+            | GitError::Lock(_) => return None,
         })
     }
 
     fn details(&self) -> Option<serde_json::Value> {
         self.wrapped().and_then(Diagnose::details)
+    }
+}
+
+/// How to get past a libgit2 failure, where there is a known way: a lock
+/// another git command holds (or a killed one left).
+fn locked_hint(e: &git2::Error) -> Option<String> {
+    (e.code() == git2::ErrorCode::Locked).then(|| {
+        "another git command holds that lock, or a killed one left it behind; if no git command is running in this repository, remove the .lock file named above".to_string()
+    })
+}
+
+/// A libgit2 failure some module above still keeps bare: it reads as a
+/// [`GitError::Git`] does (`git: <message>`, the lock hint).
+impl Diagnose for git2::Error {
+    fn message(&self) -> String {
+        format!("git: {}", git2::Error::message(self))
+    }
+    fn hint(&self) -> Option<String> {
+        locked_hint(self)
     }
 }
 
@@ -160,6 +178,27 @@ mod tests {
         };
         assert_eq!(g.message(), "bad ref");
         assert!(e.source().is_some());
+    }
+
+    /// The crate error's old reading of a libgit2 failure is GitError's own:
+    /// `git: <message>`, a user error, and the lock hint for a held lock.
+    #[test]
+    fn a_held_lock_gets_the_lock_hint() {
+        let locked = git2::Error::new(
+            git2::ErrorCode::Locked,
+            git2::ErrorClass::Reference,
+            "failed to lock file 'x.lock' for writing",
+        );
+        let e = Error::from(GitError::from(locked));
+        assert_eq!(e.message, "git: failed to lock file 'x.lock' for writing");
+        assert_eq!(e.kind, Kind::User);
+        assert!(e
+            .hint
+            .unwrap()
+            .contains("remove the .lock file named above"));
+        let other = Error::from(GitError::from(git2::Error::from_str("bad ref")));
+        assert_eq!(other.hint, None);
+        assert_eq!(other.kind, Kind::User);
     }
 
     #[test]

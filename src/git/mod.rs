@@ -4,21 +4,29 @@
 //! Modules above call these instead of keeping their own copies, and wrap a
 //! [`GitError`] whole.
 
+pub mod branches;
+pub mod catch_up;
 pub mod cli;
 pub mod commit;
 pub mod error;
 pub mod reflock;
+pub mod reflog;
 pub mod repo;
 pub mod tags;
+pub mod traced_open;
 pub mod worktree;
 
 pub use error::GitError;
-pub use repo::Repo;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
+pub use repo::Repo;
 
 pub mod compare;
+pub mod merge_tree;
+pub mod recording;
 pub mod remote;
+pub mod remote_repo;
+pub mod switch;
 
 use std::path::Path;
 
@@ -44,7 +52,7 @@ pub fn branch_tip(repo: &Repository, branch: &str) -> Option<Oid> {
 
 /// The tip of local branch `branch` of the repository at `root`, if both exist.
 pub fn branch_tip_at(root: &Path, branch: &str) -> Option<Oid> {
-    branch_tip(&Repository::open(root).ok()?, branch)
+    branch_tip(&traced_open::open(root).ok()?, branch)
 }
 
 /// When `branch` last committed work of its own: the committer time of its
@@ -107,20 +115,31 @@ pub fn identity(repo: &Repository) -> Result<(Option<String>, Option<String>), g
     Ok((pick(name, "user.name"), pick(email, "user.email")))
 }
 
-/// The first seven hex digits of a commit id.
-pub fn short(oid: Oid) -> String {
-    short_str(&oid.to_string())
+/// The first seven characters of a commit id, an [`Oid`] or its text (git's
+/// own short form: messages, reports, the merge's lines).
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(7).collect()
 }
 
-/// The first seven characters of a commit id given as text.
-pub fn short_str(id: &str) -> String {
-    id.chars().take(7).collect()
+/// The first ten characters of a commit id given as text (how the
+/// dashboard shows commits), or all of it when shorter.
+pub fn short10(id: &str) -> &str {
+    first_chars(id, 10)
 }
 
 /// The first twelve characters of a commit id given as text (how lane
-/// handoffs and the work view name commits), or all of it when shorter.
+/// handoffs, the work view and `ops log` name commits), or all of it when
+/// shorter.
 pub fn short12(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
+    first_chars(id, 12)
+}
+
+/// The first `n` characters of `text` (never split inside a character).
+fn first_chars(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((end, _)) => text.get(..end).unwrap_or(text),
+        None => text,
+    }
 }
 
 /// The paths of the conflicting entries of a merged index, sorted, once each.
@@ -142,10 +161,14 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
 pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let dir = path.parent()?;
     let dir = std::fs::canonicalize(dir).ok()?;
-    let repo = Repository::discover(&dir).ok()?;
+    let name = path.file_name()?;
+    traced_open::with_discovered(&dir, |repo| stages_of(repo, &dir.join(name)))
+}
+
+/// [`conflict_stages`] of the file at the canonical path `file` in `repo`.
+fn stages_of(repo: &Repository, file: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let workdir = std::fs::canonicalize(repo.workdir()?).ok()?;
-    let rel = dir.join(path.file_name()?);
-    let rel = rel.strip_prefix(&workdir).ok()?;
+    let rel = file.strip_prefix(&workdir).ok()?;
     let rel: Vec<u8> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -198,14 +221,14 @@ pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git
 /// excludes file) cover `rel` in the repository at `root`; `None` when `root`
 /// is not a git work tree or git cannot say.
 pub fn is_ignored(root: &std::path::Path, rel: &str) -> Option<bool> {
-    let repo = Repository::open(root).ok()?;
+    let repo = traced_open::open(root).ok()?;
     repo.is_path_ignored(std::path::Path::new(rel)).ok()
 }
 
 /// Whether local `branch` exists in the repository at `root`, and whether its
 /// tip is contained in HEAD (merged). `(false, false)` outside a repository.
 pub fn branch_state(root: &std::path::Path, branch: &str) -> (bool, bool) {
-    let Ok(repo) = Repository::open(root) else {
+    let Ok(repo) = traced_open::open(root) else {
         return (false, false);
     };
     let tip = branch_tip(&repo, branch);
@@ -215,4 +238,25 @@ pub fn branch_state(root: &std::path::Path, branch: &str) -> (bool, bool) {
         _ => false,
     };
     (tip.is_some(), merged)
+}
+
+#[cfg(test)]
+mod tests {
+    /// One function per length, each the same on an id and on hostile text.
+    #[test]
+    fn short_ids_take_whole_characters() {
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        let oid = super::Oid::from_str(id).unwrap();
+        assert_eq!(super::short(oid), "0123456");
+        assert_eq!(super::short(id), "0123456");
+        assert_eq!(super::short10(id), "0123456789");
+        assert_eq!(super::short12(id), "0123456789ab");
+        assert_eq!(super::short12("abc"), "abc");
+        assert_eq!(super::short10(""), "");
+        // Never a panic, never half a character.
+        let odd = "ééééééééééééééé";
+        assert_eq!(super::short(odd), "ééééééé");
+        assert_eq!(super::short10(odd), "éééééééééé");
+        assert_eq!(super::short12(odd), "éééééééééééé");
+    }
 }

@@ -58,12 +58,7 @@ impl Repo {
 
     /// The commit HEAD points at; None on an unborn branch.
     pub fn head_commit(&self) -> Option<Oid> {
-        self.git
-            .head()
-            .ok()?
-            .peel_to_commit()
-            .ok()
-            .map(|c| c.id())
+        self.git.head().ok()?.peel_to_commit().ok().map(|c| c.id())
     }
 
     /// The tip of a local branch, if the branch exists.

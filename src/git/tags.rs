@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use git2::Repository;
-
 /// The tags matching `pattern` (a glob, e.g. `v*`) whose commit HEAD
 /// contains, each with whether HEAD is that commit; `keep` filters names
 /// first. Empty when the repository or HEAD is missing.
@@ -12,7 +10,7 @@ pub fn reachable_from_head(
     pattern: &str,
     keep: impl Fn(&str) -> bool,
 ) -> Vec<(String, bool)> {
-    let Ok(repo) = Repository::open(root) else {
+    let Ok(repo) = super::traced_open::open(root) else {
         return Vec::new();
     };
     let Ok(head) = repo.head().and_then(|h| h.peel_to_commit()) else {
@@ -46,7 +44,7 @@ pub fn reachable_from_head(
 /// The paths (new side) that differ between tag `tag`'s tree and HEAD's;
 /// None when either cannot be read.
 pub fn changed_since_tag(root: &Path, tag: &str) -> Option<Vec<String>> {
-    let git = Repository::open(root).ok()?;
+    let git = super::traced_open::open(root).ok()?;
     let old = git
         .revparse_single(&format!("refs/tags/{tag}"))
         .ok()?

@@ -8,9 +8,14 @@ use git2::{BranchType, Oid, Repository, WorktreeAddOptions};
 /// The directories of the worktrees registered in the repository at `root`
 /// (as git records them; empty when it is not a repository).
 pub fn registered_paths(root: &Path) -> Vec<PathBuf> {
-    let Ok(repo) = Repository::open(root) else {
+    let Ok(repo) = super::traced_open::open(root) else {
         return Vec::new();
     };
+    paths_of(&repo)
+}
+
+/// [`registered_paths`] of an open repository.
+pub(in crate::git) fn paths_of(repo: &Repository) -> Vec<PathBuf> {
     let Ok(names) = repo.worktrees() else {
         return Vec::new();
     };
@@ -25,14 +30,19 @@ pub fn registered_paths(root: &Path) -> Vec<PathBuf> {
 /// its directory included when git still has one; best effort (a missing
 /// repository or registration is nothing to do).
 pub fn prune(root: &Path, name: &str) {
-    if let Ok(repo) = Repository::open(root) {
-        if let Ok(wt) = repo.find_worktree(name) {
-            let _ = wt.prune(Some(
-                git2::WorktreePruneOptions::new()
-                    .valid(true)
-                    .working_tree(true),
-            ));
-        }
+    if let Ok(repo) = super::traced_open::open(root) {
+        prune_in(&repo, name);
+    }
+}
+
+/// [`prune`] in an open repository.
+pub(in crate::git) fn prune_in(repo: &Repository, name: &str) {
+    if let Ok(wt) = repo.find_worktree(name) {
+        let _ = wt.prune(Some(
+            git2::WorktreePruneOptions::new()
+                .valid(true)
+                .working_tree(true),
+        ));
     }
 }
 
@@ -41,7 +51,7 @@ pub fn prune(root: &Path, name: &str) {
 /// throwaway branch is made, the new worktree's HEAD detached, the branch
 /// deleted (also when the add failed).
 pub fn add_detached(root: &Path, name: &str, path: &Path, commit: Oid) -> Result<(), git2::Error> {
-    let repo = Repository::open(root)?;
+    let repo = super::traced_open::open(root)?;
     let c = repo.find_commit(commit)?;
     let temp = format!("kitty/scratch-{name}");
     let branch = repo.branch(&temp, &c, true)?;

@@ -293,7 +293,7 @@ pub fn upgrade(project: &Project, dry_run: bool) -> Result<UpgradeReport> {
         fsutil::LOCK_TIMEOUT,
         "project set-up (another `spec-kitty init` or `upgrade` is running)",
     )?;
-    let from_version = project.metadata_version();
+    let from_version = crate::config::Metadata::load(&root)?.version;
     if let Some(v) = &from_version {
         if crate::project::compare_versions(v, crate::VERSION) == Some(std::cmp::Ordering::Greater)
         {

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::MergeError;
-use super::{branch_tip, code_lanes, contains, short, target_branch, CodeLane};
+use super::{code_lanes, short, target_branch, CodeLane};
+use crate::git::{Oid, Repo};
 
 type Result<T, E = MergeError> = std::result::Result<T, E>;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
@@ -100,7 +101,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
     gates.push(work_packages_gate(mission, &snap)?);
 
     let repo = if project.is_git() {
-        Some(git2::Repository::open(&project.root)?)
+        Some(Repo::open(&project.root)?)
     } else {
         None
     };
@@ -109,9 +110,9 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
         None => (Vec::new(), Vec::new()),
     };
     notes.extend(lane_notes);
-    let tips: Vec<Option<git2::Oid>> = code
+    let tips: Vec<Option<Oid>> = code
         .iter()
-        .map(|l| repo.as_ref().and_then(|r| branch_tip(r, &l.branch)))
+        .map(|l| repo.as_ref().and_then(|r| r.branch_tip(&l.branch)))
         .collect();
 
     // Lane branches exist.
@@ -264,8 +265,8 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
     Ok(report)
 }
 
-fn git_user_name(repo: Option<&git2::Repository>) -> Option<String> {
-    crate::git::identity(repo?).ok()?.0
+fn git_user_name(repo: Option<&Repo>) -> Option<String> {
+    repo?.identity().ok()?.0
 }
 
 /// Work packages that are neither approved nor done (canceled ones are left out
@@ -317,11 +318,11 @@ fn work_packages_gate(mission: &Mission, snap: &Snapshot) -> Result<Gate> {
 pub(crate) fn dependency_problems(
     project: &Project,
     mission: &Mission,
-    repo: &git2::Repository,
+    repo: &Repo,
     code: &[CodeLane],
-    tips: &[Option<git2::Oid>],
+    tips: &[Option<Oid>],
 ) -> Result<Vec<String>> {
-    let tip_of: BTreeMap<&str, Option<git2::Oid>> = code
+    let tip_of: BTreeMap<&str, Option<Oid>> = code
         .iter()
         .zip(tips)
         .map(|(l, t)| (l.lane_id.as_str(), *t))
@@ -357,7 +358,7 @@ pub(crate) fn dependency_problems(
     for (lane, tip) in code.iter().zip(tips) {
         let Some(tip) = tip else { continue };
         // (dependency lane) -> approved commits of the WPs this lane needs from it
-        let mut needed: BTreeMap<&str, Vec<(&str, &str, git2::Oid)>> = BTreeMap::new();
+        let mut needed: BTreeMap<&str, Vec<(&str, &str, Oid)>> = BTreeMap::new();
         for w in &lane.wp_ids {
             for d in deps_of.get(w).map(Vec::as_slice).unwrap_or(&[]) {
                 let Some(&theirs) = lane_of.get(d.as_str()) else {
@@ -373,7 +374,7 @@ pub(crate) fn dependency_problems(
         }
         for (dep_lane, wants) in &needed {
             for (w, d, c) in wants {
-                if !contains(repo, *tip, *c)? {
+                if !repo.contains(*tip, *c)? {
                     problems.push(format!(
                         "{}: {w} depends on {d} (approved at {} in {dep_lane}), but the lane does not contain that commit; its work could be lost or undone. Bring it in first: `git -C {} merge {c}`",
                         lane.lane_id,
@@ -390,7 +391,7 @@ pub(crate) fn dependency_problems(
             let Some(Some(dep_tip)) = tip_of.get(dep.as_str()) else {
                 continue;
             };
-            if !contains(repo, *tip, *dep_tip)? {
+            if !repo.contains(*tip, *dep_tip)? {
                 let dep_branch = code
                     .iter()
                     .find(|l| &l.lane_id == dep)
@@ -531,11 +532,11 @@ fn checkbox(line: &str) -> Option<bool> {
 fn test_gate(
     project: &Project,
     mission: &Mission,
-    repo: Option<&git2::Repository>,
+    repo: Option<&Repo>,
     lanes: Option<&LanesManifest>,
     cmd: &str,
     code: &[CodeLane],
-    tips: &[Option<git2::Oid>],
+    tips: &[Option<Oid>],
 ) -> Result<Gate> {
     let fail = |problem: String| Gate::new("tests", String::new(), vec![problem]);
     let (Some(repo), Some(lanes)) = (repo, lanes) else {
@@ -543,8 +544,7 @@ fn test_gate(
             "cannot run `{cmd}`: the mission needs a git repository and lanes.json to be combined"
         )));
     };
-    let commit = match super::combined::combined_commit(project, repo, mission, lanes, code, tips)?
-    {
+    let commit = match super::combined::combined_commit(repo, mission, lanes, code, tips)? {
         Ok(c) => c,
         Err(why) => return Ok(fail(format!("cannot run `{cmd}`: {why}"))),
     };

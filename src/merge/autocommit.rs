@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use super::MergeError;
 use crate::git::commit as record;
+use crate::git::Repo;
 use crate::project::Project;
 
 type Stamp = (u64, Option<SystemTime>, u64);
@@ -90,45 +91,55 @@ pub enum AutoCommit {
     Deferred { state: String },
 }
 
+/// The main checkout's repository for [`commit_mission`]: opened on the
+/// first call and kept in `slot`, so a command committing several missions
+/// opens it once.
+pub fn repo_in<'a>(slot: &'a mut Option<Repo>, project: &Project) -> Result<&'a Repo, MergeError> {
+    let repo = match slot.take() {
+        Some(r) => r,
+        None => super::open_repo(project)?,
+    };
+    Ok(slot.insert(repo))
+}
+
 /// Commit those of `touched` that differ from HEAD under the mission directory
 /// `dir`, on the current branch, with `message`. Refused when the index holds
 /// staged changes to other files (they would be swept into the commit);
-/// deferred during a git merge, rebase or similar.
+/// deferred during a git merge, rebase or similar. `repo` is the main
+/// checkout's, opened once by the caller for every mission it commits.
 pub fn commit_mission(
+    repo: &Repo,
     project: &Project,
     dir: &Path,
     touched: &[String],
     message: &str,
 ) -> Result<AutoCommit, MergeError> {
-    let repo = super::open_repo(project)?;
-    if repo.state() != git2::RepositoryState::Clean {
+    if let Some(state) = repo.state_name() {
         return Ok(AutoCommit::Deferred {
-            state: format!("{:?}", repo.state()).to_lowercase(),
+            state: state.to_lowercase(),
         });
     }
     // One spec-kitty commit at a time, from reading the tip to the index
     // following it; a commit someone else makes meanwhile is retried on.
-    let _commits = record::lock_commits(&repo)?;
+    let _commits = repo.lock_commits()?;
     // A commit a kill cut short may have left the index behind its branch.
-    crate::git::reflock::recover_killed_commits(&repo)?;
-    let branch = record::current_branch(&repo)?;
+    repo.recover_killed_commits()?;
+    let branch = repo.current_branch()?;
     let prefix = record::dir_prefix(&project.root, dir)?;
-    let tree = repo.head()?.peel_to_tree()?;
-    let files = record::changed_among(&repo, &tree, &prefix, touched)?;
+    let head = repo.head_commit_required()?;
+    let files = repo.changed_among(head, &prefix, touched)?;
     if files.is_empty() {
         return Ok(AutoCommit::Nothing);
     }
-    let others = record::staged_elsewhere(&repo, &files)?;
+    let others = repo.staged_elsewhere(&files)?;
     if !others.is_empty() {
         return Err(MergeError::AutoCommitStagedElsewhere { others });
     }
     let n = files.len();
-    Ok(
-        match record::commit_paths(&repo, &branch, &files, message, true)? {
-            Some(_) => AutoCommit::Committed(Committed { branch, files: n }),
-            None => AutoCommit::Nothing,
-        },
-    )
+    Ok(match repo.commit_paths(&branch, &files, message, true)? {
+        Some(_) => AutoCommit::Committed(Committed { branch, files: n }),
+        None => AutoCommit::Nothing,
+    })
 }
 
 #[cfg(unix)]

@@ -2,13 +2,12 @@
 //! dependency order, computed the way `merge` computes it, without moving any
 //! ref. `accept --test` runs its command on that commit.
 
-use git2::{Oid, Repository, Signature};
-
 use super::integrate::{self, Input, LaneInput, Outcome};
-use super::{branch_tip, target_branch, CodeLane, MergeError, Strategy};
+use super::{target_branch, CodeLane, MergeError, Strategy};
+use crate::git::merge_tree::Committer;
+use crate::git::{Oid, Repo};
 use crate::lanes::LanesManifest;
 use crate::mission::Mission;
-use crate::project::Project;
 
 type Result<T, E = MergeError> = std::result::Result<T, E>;
 
@@ -17,8 +16,7 @@ type Result<T, E = MergeError> = std::result::Result<T, E>;
 /// repository (unreferenced: git's garbage collection takes them later); no
 /// ref moves.
 pub(crate) fn combined_commit(
-    project: &Project,
-    repo: &Repository,
+    repo: &Repo,
     mission: &Mission,
     lanes: &LanesManifest,
     code: &[CodeLane],
@@ -40,34 +38,34 @@ pub(crate) fn combined_commit(
         });
     }
     let target = target_branch(mission, Some(lanes));
-    let Some(target_tip) = branch_tip(repo, &target) else {
+    let Some(target_tip) = repo.branch_tip(&target) else {
         return Ok(Err(format!(
             "the target branch {target} does not exist, so the lanes have nothing to land on"
         )));
     };
     let mission_branch = mission.mission_branch();
-    let sig = match crate::git::identity(repo)? {
-        (Some(name), Some(email)) => Signature::now(&name, &email)?,
-        _ => Signature::now("spec-kitty", "spec-kitty@localhost")?,
+    let sig = match repo.committer()? {
+        Some(who) => who,
+        None => Committer::now("spec-kitty", "spec-kitty@localhost")?,
     };
-    // Computed in memory; only a clean result is written to the repository.
-    let sim = Repository::open(&project.root)?;
-    let odb = sim.odb()?;
-    let mempack = odb.add_new_mempack_backend(1000)?;
+    let mission_tip = repo.branch_tip(&mission_branch);
     let input = Input {
         strategy: Strategy::Merge,
         mission_slug: &mission.slug,
         target_branch: &target,
         target_tip,
         mission_branch: &mission_branch,
-        mission_tip: branch_tip(repo, &mission_branch),
+        mission_tip,
         lanes: &inputs,
         sig: &sig,
     };
-    match integrate::integrate(&sim, &input)? {
+    // Computed in memory; only a clean result is written to the repository.
+    repo.in_memory(|sim, pending| match integrate::integrate(sim, &input)? {
         Outcome::Clean(done) => {
             if !done.created.is_empty() {
-                super::land::write_objects(&sim, &mempack, repo)?;
+                pending
+                    .write()?
+                    .map_err(|source| MergeError::WriteObjects { source })?;
             }
             Ok(Ok(done.target_after))
         }
@@ -78,5 +76,5 @@ pub(crate) fn combined_commit(
             s.files.join(", "),
             mission.slug
         ))),
-    }
+    })
 }

@@ -1,16 +1,16 @@
 //! The failures of accepting and merging lanes that are the merge's own: each
 //! class with the data it needs, its message (`Display`), hint and exit kind
 //! beside it ([`Diagnose`]). Failures of the modules the merge calls (status,
-//! workspace, mission files) keep their own errors; git2 errors stay git2
-//! errors inside ([`MergeError::Git`]).
+//! workspace, mission files) keep their own errors; a git failure stays the
+//! git layer's [`crate::git::GitError`] inside ([`MergeError::Git`]).
 
 use std::path::PathBuf;
 
-use git2::Oid;
+use crate::git::Oid;
 use serde_json::Value;
 
 use super::land::{ConflictPair, Phase};
-use super::{short, short_str};
+use super::short;
 use crate::error::{io_hint, Diagnose, Kind};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +52,7 @@ pub enum MergeError {
     AlreadyFinishing { slug: String, target: String },
 
     /// Merged before, and its lane branches are gone.
-    #[error("{slug} was already merged into {into} at {at}{}", commit.as_deref().map(|c| format!(" (commit {})", short_str(c))).unwrap_or_default())]
+    #[error("{slug} was already merged into {into} at {at}{}", commit.as_deref().map(|c| format!(" (commit {})", short(c))).unwrap_or_default())]
     AlreadyMerged {
         slug: String,
         into: String,
@@ -93,7 +93,7 @@ pub enum MergeError {
     },
 
     /// A branch the merge moves changed while it was in progress.
-    #[error("{branch} moved while the merge was in progress (now {}, was {})", now.map(short).unwrap_or_else(|| "deleted".into()), before.as_deref().map(short_str).unwrap_or_else(|| "absent".into()))]
+    #[error("{branch} moved while the merge was in progress (now {}, was {})", now.map(short).unwrap_or_else(|| "deleted".into()), before.as_deref().map(short).unwrap_or_else(|| "absent".into()))]
     Moved {
         branch: String,
         now: Option<Oid>,
@@ -193,12 +193,6 @@ crate::error::wraps!(MergeError {
     Mission(crate::mission::MissionError),
     Workspace(crate::workspace::WorkspaceError),
 });
-
-impl From<git2::Error> for MergeError {
-    fn from(e: git2::Error) -> Self {
-        MergeError::Git(e.into())
-    }
-}
 
 /// How a lane conflict gets resolved.
 #[derive(Debug, Clone)]
@@ -410,7 +404,9 @@ mod tests {
     #[test]
     fn a_git2_error_stays_a_git2_error_inside() {
         use std::error::Error as _;
-        let e = Error::from(MergeError::from(git2::Error::from_str("bad ref")));
+        let e = Error::from(MergeError::from(crate::git::GitError::from(
+            git2::Error::from_str("bad ref"),
+        )));
         assert_eq!(e.message, "git: bad ref");
         let Some(MergeError::Git(crate::git::GitError::Git(g))) = e.typed::<MergeError>() else {
             panic!("not typed")

@@ -3,10 +3,10 @@
 //! Callers point the repository's object database at an in-memory backend first
 //! when nothing may be written at all.
 
-use git2::{Commit, Oid, Repository, Signature, Sort};
-
 use super::MergeError;
-use super::{contains, short, LaneAction, Strategy};
+use super::{LaneAction, Strategy};
+use crate::git::merge_tree::{Committer, Replayed};
+use crate::git::{Oid, Repo};
 type Result<T, E = MergeError> = std::result::Result<T, E>;
 
 /// A lane to integrate.
@@ -27,7 +27,7 @@ pub(crate) struct Input<'a> {
     pub mission_branch: &'a str,
     pub mission_tip: Option<Oid>,
     pub lanes: &'a [LaneInput],
-    pub sig: &'a Signature<'static>,
+    pub sig: &'a Committer,
 }
 
 /// What happened to one lane.
@@ -74,7 +74,7 @@ pub(crate) enum Outcome {
 /// Integrate the lanes in the given order with the chosen strategy: settle
 /// where the mission branch starts, bring each lane into it, then bring the
 /// mission branch onto the target. The first conflict stops the run.
-pub(crate) fn integrate(repo: &Repository, input: &Input<'_>) -> Result<Outcome> {
+pub(crate) fn integrate(repo: &Repo, input: &Input<'_>) -> Result<Outcome> {
     let mut run = Run::new(repo, input);
     let mut current = match run.mission_start()? {
         Ok(tip) => tip,
@@ -103,7 +103,7 @@ type Step<T> = std::result::Result<T, Stuck>;
 
 /// The state of one integration as it goes.
 struct Run<'r, 'i> {
-    repo: &'r Repository,
+    repo: &'r Repo,
     input: &'i Input<'i>,
     /// Every commit created, oldest first.
     created: Vec<Oid>,
@@ -114,7 +114,7 @@ struct Run<'r, 'i> {
 }
 
 impl<'r, 'i> Run<'r, 'i> {
-    fn new(repo: &'r Repository, input: &'i Input<'i>) -> Self {
+    fn new(repo: &'r Repo, input: &'i Input<'i>) -> Self {
         let mut integrated_tips: Vec<Oid> = vec![input.target_tip];
         if let Some(m) = input.mission_tip {
             integrated_tips.push(m);
@@ -158,20 +158,19 @@ impl<'r, 'i> Run<'r, 'i> {
         let Some(m) = self.input.mission_tip else {
             return Ok(Ok(target));
         };
-        if self.input.strategy != Strategy::Rebase || contains(self.repo, m, target)? {
+        if self.input.strategy != Strategy::Rebase || self.repo.contains(m, target)? {
             return Ok(Ok(m));
         }
         // Replay the mission branch's own commits onto the target first.
-        match replay(
-            self.repo,
-            target,
-            m,
-            &[target],
-            self.input.sig,
-            &mut self.created,
-        )? {
-            Ok((tip, _, _)) => Ok(Ok(tip)),
-            Err((commit, files)) => Ok(Err(self.mission_stuck(Some(commit), files))),
+        match self
+            .repo
+            .replay(target, m, &[target], self.input.sig, &mut self.created)?
+        {
+            Replayed::Done { tip, .. } => Ok(Ok(tip)),
+            Replayed::Conflict { commit, files } => {
+                Ok(Err(self.mission_stuck(Some(commit), files)))
+            }
+            Replayed::RootCommit(commit) => Err(MergeError::RootCommit { commit }),
         }
     }
 
@@ -189,7 +188,7 @@ impl<'r, 'i> Run<'r, 'i> {
     /// Bring one lane into the mission branch at `current`; returns the new tip.
     fn bring_in(&mut self, lane: &LaneInput, current: Oid) -> Result<Step<Oid>> {
         let (repo, input) = (self.repo, self.input);
-        if contains(repo, input.target_tip, lane.tip)? {
+        if repo.contains(input.target_tip, lane.tip)? {
             self.skip(lane, LaneAction::NoChanges);
             return Ok(Ok(current));
         }
@@ -197,30 +196,29 @@ impl<'r, 'i> Run<'r, 'i> {
             Strategy::Rebase => {
                 // Replayed commits are new objects, so ask whether the lane has
                 // any commit that nothing integrated so far contains.
-                count_new(repo, lane.tip, &self.integrated_tips)? == 0
+                repo.count_new(lane.tip, &self.integrated_tips)? == 0
             }
-            _ => contains(repo, current, lane.tip)?,
+            _ => repo.contains(current, lane.tip)?,
         };
         if already {
             self.skip(lane, LaneAction::AlreadyMerged);
             return Ok(Ok(current));
         }
-        let commits = count_new(repo, lane.tip, &self.integrated_tips)?;
+        let commits = repo.count_new(lane.tip, &self.integrated_tips)?;
         let after = match input.strategy {
             Strategy::Merge | Strategy::Squash => match self.merge_lane(lane, current)? {
                 Ok(id) => id,
                 Err(stuck) => return Ok(Err(stuck)),
             },
-            Strategy::Rebase => match replay(
-                repo,
+            Strategy::Rebase => match repo.replay(
                 current,
                 lane.tip,
                 &self.integrated_tips,
                 input.sig,
                 &mut self.created,
             )? {
-                Ok((tip, _, _)) => tip,
-                Err((commit, files)) => {
+                Replayed::Done { tip, .. } => tip,
+                Replayed::Conflict { commit, files } => {
                     return Ok(Err(self.stuck(
                         &lane.lane_id,
                         input.mission_branch,
@@ -228,13 +226,14 @@ impl<'r, 'i> Run<'r, 'i> {
                         files,
                     )))
                 }
+                Replayed::RootCommit(commit) => return Err(MergeError::RootCommit { commit }),
             },
         };
         self.steps.push(LaneStep {
             lane_id: lane.lane_id.clone(),
             action: LaneAction::Merged,
             commits,
-            files: changed_files(repo, current, after)?,
+            files: repo.changed_between(current, after)?,
         });
         self.integrated_tips.push(lane.tip);
         Ok(Ok(after))
@@ -243,9 +242,7 @@ impl<'r, 'i> Run<'r, 'i> {
     /// A merge commit of the lane into the mission branch at `current`.
     fn merge_lane(&mut self, lane: &LaneInput, current: Oid) -> Result<Step<Oid>> {
         let (repo, input) = (self.repo, self.input);
-        let ours = repo.find_commit(current)?;
-        let theirs = repo.find_commit(lane.tip)?;
-        let tree = match merged_tree(repo, &ours, &theirs)? {
+        let tree = match repo.merge_commits(current, lane.tip)? {
             Ok(t) => t,
             Err(files) => {
                 return Ok(Err(self.stuck(
@@ -264,8 +261,7 @@ impl<'r, 'i> Run<'r, 'i> {
             input.mission_slug,
             lane.wp_ids.join(", ")
         );
-        let tree = repo.find_tree(tree)?;
-        let id = repo.commit(None, input.sig, input.sig, &msg, &tree, &[&ours, &theirs])?;
+        let id = repo.commit_tree(tree, &[current, lane.tip], &msg, input.sig)?;
         self.created.push(id);
         Ok(Ok(id))
     }
@@ -275,30 +271,31 @@ impl<'r, 'i> Run<'r, 'i> {
     fn onto_target(&mut self, mission_after: Oid) -> Result<Step<(Oid, Oid)>> {
         let (repo, input) = (self.repo, self.input);
         let target = input.target_tip;
-        let target_commit = repo.find_commit(target)?;
-        if contains(repo, target, mission_after)? {
+        if repo.contains(target, mission_after)? {
             return Ok(Ok((mission_after, target)));
         }
         match input.strategy {
             Strategy::Merge | Strategy::Squash => Ok(self
-                .merge_onto_target(&target_commit, mission_after)?
+                .merge_onto_target(target, mission_after)?
                 .map(|target_after| (mission_after, target_after))),
             Strategy::Rebase => {
-                if contains(repo, mission_after, target)? {
+                if repo.contains(mission_after, target)? {
                     return Ok(Ok((mission_after, mission_after)));
                 }
                 // The target moved on since the mission branch started:
                 // replay the mission branch onto it.
-                match replay(
-                    repo,
+                match repo.replay(
                     target,
                     mission_after,
                     &[target],
                     input.sig,
                     &mut self.created,
                 )? {
-                    Ok((tip, _, _)) => Ok(Ok((tip, tip))),
-                    Err((commit, files)) => Ok(Err(self.mission_stuck(Some(commit), files))),
+                    Replayed::Done { tip, .. } => Ok(Ok((tip, tip))),
+                    Replayed::Conflict { commit, files } => {
+                        Ok(Err(self.mission_stuck(Some(commit), files)))
+                    }
+                    Replayed::RootCommit(commit) => Err(MergeError::RootCommit { commit }),
                 }
             }
         }
@@ -306,34 +303,21 @@ impl<'r, 'i> Run<'r, 'i> {
 
     /// A merge (or squash) commit of the mission branch onto the target; a
     /// squash that changes nothing leaves the target where it is.
-    fn merge_onto_target(
-        &mut self,
-        target_commit: &Commit<'_>,
-        mission_after: Oid,
-    ) -> Result<Step<Oid>> {
+    fn merge_onto_target(&mut self, target: Oid, mission_after: Oid) -> Result<Step<Oid>> {
         let (repo, input) = (self.repo, self.input);
-        let theirs = repo.find_commit(mission_after)?;
-        let tree = match merged_tree(repo, target_commit, &theirs)? {
+        let tree = match repo.merge_commits(target, mission_after)? {
             Ok(t) => t,
             Err(files) => return Ok(Err(self.mission_stuck(None, files))),
         };
-        if input.strategy == Strategy::Squash && tree == target_commit.tree_id() {
-            return Ok(Ok(target_commit.id()));
+        if input.strategy == Strategy::Squash && tree == repo.tree_of(target)? {
+            return Ok(Ok(target));
         }
-        let tree = repo.find_tree(tree)?;
         let id = if input.strategy == Strategy::Merge {
             let msg = self.mission_merge_message();
-            repo.commit(
-                None,
-                input.sig,
-                input.sig,
-                &msg,
-                &tree,
-                &[target_commit, &theirs],
-            )?
+            repo.commit_tree(tree, &[target, mission_after], &msg, input.sig)?
         } else {
             let msg = self.squash_message();
-            repo.commit(None, input.sig, input.sig, &msg, &tree, &[target_commit])?
+            repo.commit_tree(tree, &[target], &msg, input.sig)?
         };
         self.created.push(id);
         Ok(Ok(id))
@@ -384,120 +368,6 @@ impl<'r, 'i> Run<'r, 'i> {
     }
 }
 
-/// Commits reachable from `tip` and from none of `hide`.
-fn count_new(repo: &Repository, tip: Oid, hide: &[Oid]) -> Result<usize> {
-    let mut walk = repo.revwalk()?;
-    walk.push(tip)?;
-    for h in hide {
-        walk.hide(*h)?;
-    }
-    let mut n = 0;
-    for oid in walk {
-        oid?;
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// The tree of merging `theirs` into `ours`, or the conflicting paths.
-fn merged_tree(
-    repo: &Repository,
-    ours: &Commit<'_>,
-    theirs: &Commit<'_>,
-) -> Result<std::result::Result<Oid, Vec<String>>> {
-    let mut index = repo.merge_commits(ours, theirs, None)?;
-    if index.has_conflicts() {
-        return Ok(Err(conflict_paths(&index)?));
-    }
-    Ok(Ok(index.write_tree_to(repo)?))
-}
-
-/// Replay the commits of `tip` that none of `hide` contains onto `onto`, oldest
-/// first, one new commit each (author kept, committer `sig`). A merge commit is
-/// replayed against its first parent; a commit that changes nothing any more is
-/// dropped. Returns the new tip, the number replayed and dropped, or the commit
-/// that conflicted and its files.
-#[allow(clippy::type_complexity)]
-fn replay(
-    repo: &Repository,
-    onto: Oid,
-    tip: Oid,
-    hide: &[Oid],
-    sig: &Signature<'static>,
-    created: &mut Vec<Oid>,
-) -> Result<std::result::Result<(Oid, usize, usize), (String, Vec<String>)>> {
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    walk.push(tip)?;
-    for h in hide {
-        walk.hide(*h)?;
-    }
-    let mut todo = Vec::new();
-    for oid in walk {
-        todo.push(oid?);
-    }
-    let mut current = onto;
-    let (mut replayed, mut dropped) = (0, 0);
-    for oid in todo {
-        let commit = repo.find_commit(oid)?;
-        let base = repo.find_commit(current)?;
-        let mainline = if commit.parent_count() > 1 { 1 } else { 0 };
-        if commit.parent_count() == 0 {
-            return Err(MergeError::RootCommit { commit: oid });
-        }
-        let mut index = repo.cherrypick_commit(&commit, &base, mainline, None)?;
-        if index.has_conflicts() {
-            let summary = commit.summary().unwrap_or("").to_string();
-            return Ok(Err((
-                format!("{} {summary}", short(oid)),
-                conflict_paths(&index)?,
-            )));
-        }
-        let tree = index.write_tree_to(repo)?;
-        if tree == base.tree_id() {
-            dropped += 1;
-            continue;
-        }
-        let tree = repo.find_tree(tree)?;
-        let message = String::from_utf8_lossy(commit.message_raw_bytes()).into_owned();
-        let id = repo.commit(None, &commit.author(), sig, &message, &tree, &[&base])?;
-        created.push(id);
-        current = id;
-        replayed += 1;
-    }
-    Ok(Ok((current, replayed, dropped)))
-}
-
-/// The paths with conflicts in a merge index, sorted and deduplicated.
-pub(crate) use crate::git::conflict_paths;
-
-/// Files that differ between two commits' trees.
-pub(crate) fn changed_files(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {
-    let a = repo.find_commit(from)?.tree()?;
-    let b = repo.find_commit(to)?.tree()?;
-    tree_changes(repo, &a, &b)
-}
-
-/// Paths that differ between two trees (both sides of a rename).
-pub(crate) fn tree_changes(
-    repo: &Repository,
-    a: &git2::Tree<'_>,
-    b: &git2::Tree<'_>,
-) -> Result<Vec<String>> {
-    let diff = repo.diff_tree_to_tree(Some(a), Some(b), None)?;
-    let mut out = Vec::new();
-    for d in diff.deltas() {
-        for f in [d.old_file(), d.new_file()] {
-            if let Some(p) = f.path() {
-                out.push(p.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
 /// A party of the pairwise conflict forecast: the target, the mission branch, a lane.
 #[derive(Debug, Clone)]
 pub(crate) struct Party {
@@ -509,18 +379,16 @@ pub(crate) struct Party {
 /// conflicts on. Pairs where one side already contains the other never conflict
 /// and are skipped.
 pub(crate) fn pairwise_conflicts(
-    repo: &Repository,
+    repo: &Repo,
     parties: &[Party],
 ) -> Result<Vec<(String, String, Vec<String>)>> {
     let mut out = Vec::new();
     for (i, a) in parties.iter().enumerate() {
         for b in &parties[i + 1..] {
-            if a.tip == b.tip || contains(repo, a.tip, b.tip)? || contains(repo, b.tip, a.tip)? {
+            if a.tip == b.tip || repo.contains(a.tip, b.tip)? || repo.contains(b.tip, a.tip)? {
                 continue;
             }
-            let ours = repo.find_commit(a.tip)?;
-            let theirs = repo.find_commit(b.tip)?;
-            if let Err(files) = merged_tree(repo, &ours, &theirs)? {
+            if let Err(files) = repo.merge_commits(a.tip, b.tip)? {
                 out.push((a.label.clone(), b.label.clone(), files));
             }
         }

@@ -25,21 +25,17 @@
 //! exactly as they were, and `--continue` completes it. Once finishing has
 //! started, only `--continue` applies.
 
-use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use git2::{build::CheckoutBuilder, Oid, Repository, Signature, Status, StatusOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::accept::{dependency_problems, recorded, unfinished_wps};
 use super::error::{ConflictFix, MergeError};
 use super::integrate::{self, Input, LaneInput, Outcome, Party, Stuck};
-use super::{
-    branch_tip, code_lanes, open_repo, short, short_str, target_branch, CodeLane, LaneAction,
-    Strategy,
-};
+use super::{code_lanes, open_repo, short, target_branch, CodeLane, LaneAction, Strategy};
+use crate::git::merge_tree::Committer;
+use crate::git::{Oid, Repo};
 type Result<T, E = MergeError> = std::result::Result<T, E>;
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::mission::{read_meta, write_meta_file, Mission};
@@ -271,37 +267,15 @@ fn oid(s: &str) -> Result<Oid> {
     Oid::from_str(s).map_err(|_| MergeError::BadCommitId { id: s.to_string() })
 }
 
-/// The branch HEAD of the main checkout points at, if it is on a branch.
-fn head_branch(repo: &Repository) -> Option<String> {
-    let head = repo.find_reference("HEAD").ok()?;
-    head.symbolic_target()?
-        .strip_prefix("refs/heads/")
-        .map(str::to_string)
-}
-
-fn identity(repo: &Repository) -> Result<Signature<'static>> {
-    match crate::git::identity(repo)? {
-        (Some(name), Some(email)) => Ok(Signature::now(&name, &email)?),
-        _ => Err(MergeError::NoIdentity),
-    }
+fn identity(repo: &Repo) -> Result<Committer> {
+    repo.committer()?.ok_or(MergeError::NoIdentity)
 }
 
 /// Every path of the main checkout git reports as changed, staged or
 /// untracked (ignored files and lane worktrees left out).
-fn main_checkout_dirt(repo: &Repository) -> Result<Vec<String>> {
-    let mut opts = StatusOptions::new();
-    opts.include_untracked(true)
-        .recurse_untracked_dirs(true)
-        .include_ignored(false);
-    let mut dirt = Vec::new();
-    for e in repo.statuses(Some(&mut opts))?.iter() {
-        let path = String::from_utf8_lossy(e.path_bytes()).into_owned();
-        let st = e.status();
-        if st.is_empty() || st == Status::IGNORED || path.starts_with(".worktrees/") {
-            continue;
-        }
-        dirt.push(path);
-    }
+fn main_checkout_dirt(repo: &Repo) -> Result<Vec<String>> {
+    let mut dirt = repo.dirty_paths()?;
+    dirt.retain(|path| !path.starts_with(".worktrees/"));
     Ok(dirt)
 }
 
@@ -317,26 +291,6 @@ fn in_the_way(dirty: &[String], changed: &[String]) -> Vec<String> {
         })
         .cloned()
         .collect()
-}
-
-/// Branches checked out in linked worktrees: refs/heads/<name> → worktree path.
-fn linked_checkouts(repo: &Repository) -> BTreeMap<String, PathBuf> {
-    let mut out = BTreeMap::new();
-    let Ok(names) = repo.worktrees() else {
-        return out;
-    };
-    for name in names.iter().flatten() {
-        let Ok(wt) = repo.find_worktree(name) else {
-            continue;
-        };
-        let Ok(r) = Repository::open_from_worktree(&wt) else {
-            continue;
-        };
-        if let Some(b) = head_branch(&r) {
-            out.insert(b, wt.path().to_path_buf());
-        }
-    }
-    out
 }
 
 /// What a merge works from, read once.
@@ -380,7 +334,6 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     let sig = signature(&repo, opts.dry_run, &mut blockers)?;
     let integrated = if setup.tips.iter().all(Option::is_some) {
         simulate(
-            project,
             &repo,
             mission,
             &setup,
@@ -450,7 +403,7 @@ impl Setup {
     /// The branches and tips the merge works with; refuses a mission merged
     /// before whose lane branches are gone, and a missing target branch.
     fn resolve(
-        repo: &Repository,
+        repo: &Repo,
         mission: &Mission,
         lanes: &crate::lanes::model::LanesManifest,
         code: Vec<CodeLane>,
@@ -470,14 +423,14 @@ impl Setup {
             }
             None => target_branch(mission, Some(lanes)),
         };
-        let tips: Vec<Option<Oid>> = code.iter().map(|l| branch_tip(repo, &l.branch)).collect();
-        let target_now = branch_tip(repo, &target);
+        let tips: Vec<Option<Oid>> = code.iter().map(|l| repo.branch_tip(&l.branch)).collect();
+        let target_now = repo.branch_tip(&target);
         // Every lane tip still here already on the target: a teammate's clone
         // that pulled the merge. It is never merged (nor recorded) again.
-        let all_landed = tips.iter().flatten().all(|t| {
-            target_now
-                .is_some_and(|to| to == *t || repo.graph_descendant_of(to, *t).unwrap_or(false))
-        });
+        let all_landed = tips
+            .iter()
+            .flatten()
+            .all(|t| target_now.is_some_and(|to| repo.contains(to, *t).unwrap_or(false)));
         if let Some(at) = mission.meta_str("merged_at") {
             if !code.is_empty() && all_landed {
                 return Err(MergeError::AlreadyMerged {
@@ -491,13 +444,15 @@ impl Setup {
                 });
             }
         }
-        let target_tip = branch_tip(repo, &target).ok_or_else(|| MergeError::NoTarget {
-            target: target.clone(),
-            slug: mission.slug.clone(),
-        })?;
+        let target_tip = repo
+            .branch_tip(&target)
+            .ok_or_else(|| MergeError::NoTarget {
+                target: target.clone(),
+                slug: mission.slug.clone(),
+            })?;
         Ok(Setup {
-            mission_tip: branch_tip(repo, &mission_branch),
-            head: head_branch(repo),
+            mission_tip: repo.branch_tip(&mission_branch),
+            head: repo.head_branch(),
             code,
             tips,
             target,
@@ -509,11 +464,7 @@ impl Setup {
 
 /// The committer identity; a dry run without one reports it as a blocker and
 /// forecasts with a placeholder.
-fn signature(
-    repo: &Repository,
-    dry_run: bool,
-    blockers: &mut Vec<Blocker>,
-) -> Result<Signature<'static>> {
+fn signature(repo: &Repo, dry_run: bool, blockers: &mut Vec<Blocker>) -> Result<Committer> {
     match identity(repo) {
         Ok(s) => Ok(s),
         Err(e) if dry_run => {
@@ -521,7 +472,7 @@ fn signature(
                 gate: "identity",
                 problem: crate::error::Diagnose::message(&e),
             });
-            Ok(Signature::now("spec-kitty", "spec-kitty@localhost")?)
+            Ok(Committer::now("spec-kitty", "spec-kitty@localhost")?)
         }
         Err(e) => Err(e),
     }
@@ -545,14 +496,14 @@ fn landing_state(
     mission: &Mission,
     setup: &Setup,
     opts: &MergeOptions,
-    sig: &Signature<'static>,
+    sig: &Committer,
     done: &integrate::Integrated,
     report: &MergeReport,
 ) -> MergeState {
     let actor = mission
         .meta_str("accepted_by")
         .map(str::to_string)
-        .or_else(|| sig.name().map(str::to_string))
+        .or_else(|| Some(sig.name.clone()))
         .unwrap_or_else(|| "user".into());
     MergeState {
         version: 1,
@@ -645,7 +596,7 @@ fn new_report(
 fn preconditions(
     project: &Project,
     mission: &Mission,
-    repo: &Repository,
+    repo: &Repo,
     setup: &Setup,
     snap: &crate::status::Snapshot,
     notes: &mut Vec<String>,
@@ -686,7 +637,7 @@ fn acceptance_blockers(mission: &Mission, setup: &Setup) -> Result<Vec<Blocker>>
                 format!(
                     "{} changed since the mission was accepted at {at} (accepted {}, now {}); run `spec-kitty accept --mission {slug}` again",
                     lane.lane_id,
-                    short_str(t),
+                    short(t),
                     short(*tip),
                 ),
             )),
@@ -746,9 +697,9 @@ fn lane_blockers(setup: &Setup) -> Vec<Blocker> {
 
 /// Neither branch the merge moves is checked out elsewhere: in a linked
 /// worktree, or (the mission branch) in the main checkout.
-fn checked_out_blockers(repo: &Repository, setup: &Setup) -> Vec<Blocker> {
+fn checked_out_blockers(repo: &Repo, setup: &Setup) -> Vec<Blocker> {
     let target = &setup.target;
-    let linked = linked_checkouts(repo);
+    let linked = repo.linked_checkouts();
     let mut out: Vec<Blocker> = [target, &setup.mission_branch]
         .into_iter()
         .filter_map(|b| {
@@ -779,7 +730,7 @@ fn checked_out_blockers(repo: &Repository, setup: &Setup) -> Vec<Blocker> {
 /// and untracked files are returned (whether they are in the way is known once
 /// the merge result is). Elsewhere only the ref moves, which a note says.
 fn main_checkout_state(
-    repo: &Repository,
+    repo: &Repo,
     setup: &Setup,
     blockers: &mut Vec<Blocker>,
     notes: &mut Vec<String>,
@@ -796,12 +747,11 @@ fn main_checkout_state(
         });
         return Ok(Vec::new());
     }
-    if repo.state() != git2::RepositoryState::Clean {
+    if let Some(state) = repo.state_name() {
         blockers.push(blocker(
             "target",
             format!(
-                "the main checkout is in the middle of a {:?} operation; finish or abort it first",
-                repo.state()
+                "the main checkout is in the middle of a {state} operation; finish or abort it first"
             ),
         ));
     }
@@ -814,19 +764,15 @@ fn main_checkout_state(
 /// write the new objects to the repository as one pack.
 #[allow(clippy::too_many_arguments)]
 fn simulate(
-    project: &Project,
-    repo: &Repository,
+    repo: &Repo,
     mission: &Mission,
     setup: &Setup,
     opts: &MergeOptions,
-    sig: &Signature<'static>,
+    sig: &Committer,
     tolerated: &[String],
     blockers: &mut Vec<Blocker>,
     report: &mut MergeReport,
 ) -> Result<Option<integrate::Integrated>> {
-    let sim = Repository::open(&project.root)?;
-    let odb = sim.odb()?;
-    let mempack = odb.add_new_mempack_backend(1000)?;
     let inputs = lane_inputs(setup);
     let input = Input {
         strategy: opts.strategy,
@@ -838,34 +784,38 @@ fn simulate(
         lanes: &inputs,
         sig,
     };
-    let outcome = integrate::integrate(&sim, &input)?;
-    let stuck = match &outcome {
-        Outcome::Conflict(s) => Some(s.clone()),
-        Outcome::Clean(_) => None,
-    };
-    if let Some(s) = &stuck {
-        mark_stuck(&mut report.lanes, s);
-    }
-    if stuck.is_some() || opts.dry_run {
-        report.conflicts = conflict_pairs(&sim, &parties(setup, &inputs), stuck.as_ref())?;
-    }
-    let Outcome::Clean(done) = outcome else {
-        return Ok(None);
-    };
-    record_steps(&mut report.lanes, &done.steps);
-    blockers.extend(in_the_way_blocker(&sim, setup, &done, tolerated)?);
-    if opts.dry_run {
-        report.planned_commits = planned_commits(&sim, mission, setup, &done)?;
-    }
-    report.target_after = Some(done.target_after.to_string());
-    report.mission_branch_after = Some(done.mission_after.to_string());
-    if !opts.dry_run && blockers.is_empty() {
-        if !done.created.is_empty() {
-            write_objects(&sim, &mempack, repo)?;
+    repo.in_memory(|sim, pending| {
+        let outcome = integrate::integrate(sim, &input)?;
+        let stuck = match &outcome {
+            Outcome::Conflict(s) => Some(s.clone()),
+            Outcome::Clean(_) => None,
+        };
+        if let Some(s) = &stuck {
+            mark_stuck(&mut report.lanes, s);
         }
-        report.commits_created = done.created.iter().map(Oid::to_string).collect();
-    }
-    Ok(Some(done))
+        if stuck.is_some() || opts.dry_run {
+            report.conflicts = conflict_pairs(sim, &parties(setup, &inputs), stuck.as_ref())?;
+        }
+        let Outcome::Clean(done) = outcome else {
+            return Ok(None);
+        };
+        record_steps(&mut report.lanes, &done.steps);
+        blockers.extend(in_the_way_blocker(sim, setup, &done, tolerated)?);
+        if opts.dry_run {
+            report.planned_commits = planned_commits(sim, mission, setup, &done)?;
+        }
+        report.target_after = Some(done.target_after.to_string());
+        report.mission_branch_after = Some(done.mission_after.to_string());
+        if !opts.dry_run && blockers.is_empty() {
+            if !done.created.is_empty() {
+                pending
+                    .write()?
+                    .map_err(|source| MergeError::WriteObjects { source })?;
+            }
+            report.commits_created = done.created.iter().map(Oid::to_string).collect();
+        }
+        Ok(Some(done))
+    })
 }
 
 /// The lanes that have a branch, as the integration takes them.
@@ -916,14 +866,12 @@ fn parties(setup: &Setup, inputs: &[LaneInput]) -> Vec<Party> {
 /// A blocker when uncommitted or untracked files of the main checkout stand
 /// where the merge writes.
 fn in_the_way_blocker(
-    sim: &Repository,
+    sim: &Repo,
     setup: &Setup,
     done: &integrate::Integrated,
     tolerated: &[String],
 ) -> Result<Option<Blocker>> {
-    let before_tree = sim.find_commit(setup.target_tip)?.tree()?;
-    let after_tree = sim.find_commit(done.target_after)?.tree()?;
-    let changed = integrate::tree_changes(sim, &before_tree, &after_tree)?;
+    let changed = sim.changed_between(setup.target_tip, done.target_after)?;
     let overlap = in_the_way(tolerated, &changed);
     Ok((!overlap.is_empty()).then(|| {
         blocker(
@@ -940,22 +888,21 @@ fn in_the_way_blocker(
 /// The commits a real merge would create (`<branch>: <summary>`), the record
 /// commit last.
 fn planned_commits(
-    sim: &Repository,
+    sim: &Repo,
     mission: &Mission,
     setup: &Setup,
     done: &integrate::Integrated,
 ) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for &c in &done.created {
-        let commit = sim.find_commit(c)?;
-        let on_mission =
-            c == done.mission_after || sim.graph_descendant_of(done.mission_after, c)?;
+        let summary = sim.summary(c)?;
+        let on_mission = sim.contains(done.mission_after, c)?;
         let branch = if on_mission && done.mission_after != done.target_after {
             &setup.mission_branch
         } else {
             &setup.target
         };
-        out.push(format!("{branch}: {}", commit.summary().unwrap_or("")));
+        out.push(format!("{branch}: {}", summary.as_deref().unwrap_or("")));
     }
     out.push(format!(
         "{}: {}",
@@ -963,23 +910,6 @@ fn planned_commits(
         record_summary(mission, &setup.target)
     ));
     Ok(out)
-}
-
-/// Write the objects the simulation created to the repository, as one pack.
-pub(super) fn write_objects(
-    sim: &Repository,
-    mempack: &git2::Mempack<'_>,
-    repo: &Repository,
-) -> Result<()> {
-    let mut buf = git2::Buf::new();
-    mempack.dump(sim, &mut buf)?;
-    let real = repo.odb()?;
-    let mut writer = real.packwriter()?;
-    writer
-        .write_all(&buf)
-        .map_err(|source| MergeError::WriteObjects { source })?;
-    writer.commit()?;
-    Ok(())
 }
 
 fn record_steps(lanes: &mut [LaneOutcome], steps: &[integrate::LaneStep]) {
@@ -996,14 +926,14 @@ fn record_steps(lanes: &mut [LaneOutcome], steps: &[integrate::LaneStep]) {
 fn run_to_end(
     project: &Project,
     mission: &Mission,
-    repo: &Repository,
+    repo: &Repo,
     mut state: MergeState,
     keep: Keep,
 ) -> Result<MergeReport> {
     let checked_out = if state.phase == Phase::Landing {
         land_and_note(project, mission, repo, &mut state)?
     } else {
-        head_branch(repo).as_deref() == Some(state.target_branch.as_str())
+        repo.head_branch().as_deref() == Some(state.target_branch.as_str())
     };
     let finished = finish(project, mission, repo, &mut state, keep)
         .map_err(|e| resume_hint(&mission.slug, Phase::Finishing, e))?;
@@ -1024,7 +954,7 @@ fn resume_hint(slug: &str, phase: Phase, e: MergeError) -> MergeError {
 fn land_and_note(
     project: &Project,
     mission: &Mission,
-    repo: &Repository,
+    repo: &Repo,
     state: &mut MergeState,
 ) -> Result<bool> {
     crate::env::crash_point(crate::env::CrashPoint::BeforeLanding);
@@ -1048,7 +978,7 @@ fn land_and_note(
 
 /// The report of a merge that landed and finished.
 fn finished_report(
-    repo: &Repository,
+    repo: &Repo,
     state: &MergeState,
     finished: Finished,
     checked_out: bool,
@@ -1069,7 +999,7 @@ fn finished_report(
         commits_created: state.commits_created.clone(),
         record_commit: finished.record_commit.map(|c| c.to_string()),
         planned_commits: Vec::new(),
-        head_branch: head_branch(repo),
+        head_branch: repo.head_branch(),
         checked_out,
         blockers: Vec::new(),
         conflicts: Vec::new(),
@@ -1085,20 +1015,19 @@ fn finished_report(
 /// Move the mission branch, then the target (files first when the main
 /// checkout is on it). Idempotent: a step already done is skipped. Returns
 /// whether the main checkout's files were updated.
-fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
+fn land(repo: &Repo, state: &MergeState) -> Result<bool> {
     let mission_after = oid(&state.mission_after)?;
     let mission_before = state.mission_before.as_deref().map(oid).transpose()?;
-    let mref = format!("refs/heads/{}", state.mission_branch);
     let msg = format!("spec-kitty merge: {}", state.mission_slug);
-    match branch_tip(repo, &state.mission_branch) {
+    match repo.branch_tip(&state.mission_branch) {
         Some(t) if t == mission_after => {}
         // Nothing was integrated: no need for a mission branch.
         None if mission_before.is_none() && state.mission_after == state.target_before => {}
         None if mission_before.is_none() => {
-            repo.reference(&mref, mission_after, false, &msg)?;
+            repo.create_branch_ref(&state.mission_branch, mission_after, &msg)?;
         }
         Some(t) if Some(t) == mission_before => {
-            repo.reference_matching(&mref, mission_after, true, t, &msg)?;
+            repo.move_branch_ref(&state.mission_branch, mission_after, t, &msg)?;
         }
         other => {
             return Err(moved_error(
@@ -1111,18 +1040,15 @@ fn land(repo: &Repository, state: &MergeState) -> Result<bool> {
     crate::env::crash_point(crate::env::CrashPoint::MergeStep("mission-ref"));
     let before = oid(&state.target_before)?;
     let after = oid(&state.target_after)?;
-    let tref = format!("refs/heads/{}", state.target_branch);
-    let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
-    match branch_tip(repo, &state.target_branch) {
+    let on_target = repo.head_branch().as_deref() == Some(state.target_branch.as_str());
+    match repo.branch_tip(&state.target_branch) {
         Some(t) if t == after => Ok(on_target),
         Some(t) if t == before => {
             if on_target {
-                let from = repo.find_commit(before)?.tree()?;
-                let to = repo.find_commit(after)?.tree()?;
-                switch_files(repo, &from, &to)?;
+                switch_files(repo, before, after)?;
                 crate::env::crash_point(crate::env::CrashPoint::MergeStep("files-switched"));
             }
-            repo.reference_matching(&tref, after, true, before, &msg)?;
+            repo.move_branch_ref(&state.target_branch, after, before, &msg)?;
             crate::env::crash_point(crate::env::CrashPoint::MergeStep("target-ref"));
             Ok(on_target)
         }
@@ -1142,70 +1068,41 @@ fn moved_error(branch: &str, now: Option<Oid>, before: Option<&str>) -> MergeErr
     }
 }
 
-/// Make the main checkout's files (and index) go from tree `from` to tree `to`,
-/// touching only the paths that differ between them. Every such path must hold
-/// the content of one of the two trees, with the working file equal to the
-/// index: anything else is somebody's edit, and nothing is changed.
-fn switch_files(
-    repo: &Repository,
-    from: &git2::Tree<'_>,
-    to: &git2::Tree<'_>,
-) -> Result<Vec<String>> {
-    let paths = integrate::tree_changes(repo, from, to)?;
-    if paths.is_empty() {
-        return Ok(paths);
+/// Make the main checkout's files (and index) go from commit `from` to commit
+/// `to`, touching only the paths that differ between them. Every such path
+/// must hold the content of one of the two trees, with the working file equal
+/// to the index: anything else is somebody's edit, and nothing is changed.
+fn switch_files(repo: &Repo, from: Oid, to: Oid) -> Result<Vec<String>> {
+    let plan = repo.switch_plan(from, to)?;
+    if plan.paths.is_empty() {
+        return Ok(plan.paths);
     }
-    crate::git::commit::index_lock_free(repo)?;
-    let workdir = repo
-        .workdir()
-        .ok_or(crate::git::GitError::NoWorkdir)?
-        .to_path_buf();
-    let index = repo.index()?;
-    let mut edited = Vec::new();
-    for p in &paths {
-        if !merge_own(repo, &index, &workdir, p, from, to)? {
-            edited.push(p.clone());
-        }
-    }
-    drop(index);
-    if !edited.is_empty() {
-        return Err(MergeError::Edited { paths: edited });
-    }
-    let mut cb = CheckoutBuilder::new();
-    cb.force().disable_pathspec_match(true);
-    for p in &paths {
-        cb.path(p.as_str());
+    if !plan.edited.is_empty() {
+        return Err(MergeError::Edited { paths: plan.edited });
     }
     // Test hooks: die with half the files written, or all of them and the
     // index not yet (libgit2 writes it last).
-    cb.progress(|_, done, total| {
+    repo.checkout_paths(to, &plan.paths, |done, total| {
         if total > 1 && done == total / 2 {
             crate::env::crash_point(crate::env::CrashPoint::MergeStep("checkout-half"));
         }
         if total > 0 && done == total {
             crate::env::crash_point(crate::env::CrashPoint::MergeStep("checkout-done"));
         }
-    });
-    repo.checkout_tree(to.as_object(), Some(&mut cb))?;
-    remove_gone(repo, &workdir, to, &paths)?;
-    Ok(paths)
+    })?;
+    let workdir = repo
+        .workdir()
+        .ok_or(crate::git::GitError::NoWorkdir)?
+        .to_path_buf();
+    remove_gone(repo, &workdir, &plan.gone)?;
+    Ok(plan.paths)
 }
 
-/// Paths `to` does not have: make sure they are gone from disk and index
-/// (with the directories they leave empty).
-fn remove_gone(
-    repo: &Repository,
-    workdir: &Path,
-    to: &git2::Tree<'_>,
-    paths: &[String],
-) -> Result<()> {
-    let mut index = repo.index()?;
-    for p in paths {
-        let path = Path::new(p);
-        if to.get_path(path).is_ok() {
-            continue;
-        }
-        let full = workdir.join(path);
+/// Paths the target commit does not have: make sure they are gone from disk
+/// and index (with the directories they leave empty).
+fn remove_gone(repo: &Repo, workdir: &Path, gone: &[String]) -> Result<()> {
+    for p in gone {
+        let full = workdir.join(p);
         // Confined: a directory link on the way never leads the removal out.
         crate::confine::remove_file(&Project::at(workdir), &full)?;
         let mut dir = full.parent();
@@ -1215,87 +1112,9 @@ fn remove_gone(
             }
             dir = d.parent();
         }
-        if index.get_path(path, 0).is_some() {
-            index.remove_path(path)?;
-        }
     }
-    index.write()?;
+    repo.unstage_removed(gone)?;
     Ok(())
-}
-
-/// Is `path` of the main checkout in a state this switch itself can leave,
-/// so that overwriting it loses nothing? Its index entry holds the `from` or
-/// the `to` version (or is absent where that tree has no such path), and its
-/// working file holds one of them too, or the start of one: the file a
-/// checkout was writing when it was killed. The checkout writes files in place
-/// and the index last, so a kill leaves files of `to` (and one cut short) over
-/// an index of `from`. Nothing in such a file is lost by replacing it: every
-/// byte of it is in a commit. Anything else is somebody's edit.
-fn merge_own(
-    repo: &Repository,
-    index: &git2::Index,
-    workdir: &Path,
-    p: &str,
-    from: &git2::Tree<'_>,
-    to: &git2::Tree<'_>,
-) -> Result<bool> {
-    let path = Path::new(p);
-    let allowed = [
-        from.get_path(path).ok().map(|e| e.id()),
-        to.get_path(path).ok().map(|e| e.id()),
-    ];
-    if !allowed.contains(&index.get_path(path, 0).map(|e| e.id)) {
-        return Ok(false);
-    }
-    let st = match repo.status_file(path) {
-        Ok(s) => s,
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Status::CURRENT,
-        Err(e) => return Err(e.into()),
-    };
-    let worktree_changed = Status::WT_NEW
-        | Status::WT_MODIFIED
-        | Status::WT_DELETED
-        | Status::WT_TYPECHANGE
-        | Status::WT_RENAMED
-        | Status::CONFLICTED;
-    if !st.intersects(worktree_changed) {
-        // The working file is the index's version, one of the two.
-        return Ok(true);
-    }
-    disk_holds_a_version(repo, &workdir.join(path), allowed)
-}
-
-/// The working file differs from the index: still the merge's own if it holds
-/// (the start of) one of the `allowed` versions, or is absent where one of
-/// them is. Compared as stored, with no filters applied, so a checkout that
-/// converts line endings is taken for an edit (refused, never overwritten).
-fn disk_holds_a_version(repo: &Repository, full: &Path, allowed: [Option<Oid>; 2]) -> Result<bool> {
-    let on_disk = match std::fs::symlink_metadata(full) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(allowed.contains(&None)),
-        Err(e) => return Err(io_error("inspect", full, e)),
-        // A link is made in one step: never cut short.
-        Ok(m) if m.file_type().is_symlink() => {
-            let target = std::fs::read_link(full).map_err(|e| io_error("read", full, e))?;
-            let id = Oid::hash_object(
-                git2::ObjectType::Blob,
-                target.as_os_str().as_encoded_bytes(),
-            )?;
-            return Ok(allowed.contains(&Some(id)));
-        }
-        Ok(m) if m.is_file() => m.len(),
-        Ok(_) => return Ok(false),
-    };
-    for id in allowed.into_iter().flatten() {
-        let blob = repo.find_blob(id)?;
-        let version = blob.content();
-        if on_disk <= version.len() as u64 {
-            let bytes = std::fs::read(full).map_err(|e| io_error("read", full, e))?;
-            if version.starts_with(&bytes) {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
 }
 
 struct Finished {
@@ -1310,7 +1129,7 @@ struct Finished {
 fn finish(
     project: &Project,
     mission: &Mission,
-    repo: &Repository,
+    repo: &Repo,
     state: &mut MergeState,
     keep: Keep,
 ) -> Result<Finished> {
@@ -1364,7 +1183,7 @@ fn approved_to_done(
     mission: &Mission,
     state: &MergeState,
 ) -> Result<Vec<String>> {
-    let merged_short = short_str(&state.target_after);
+    let merged_short = short(&state.target_after);
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let files = if mission.tasks_dir().is_dir() {
         wp::load_all(&mission.tasks_dir())?
@@ -1427,7 +1246,7 @@ fn record_merge_in_meta(project: &Project, mission: &Mission, state: &MergeState
 /// after the merge (then both stay, and `finished.kept` says why).
 fn clean_up_lane(
     project: &Project,
-    repo: &Repository,
+    repo: &Repo,
     state: &mut MergeState,
     lane: &StateLane,
     keep: Keep,
@@ -1444,7 +1263,7 @@ fn clean_up_lane(
         ));
         return Ok(());
     }
-    let now = branch_tip(repo, &lane.branch);
+    let now = repo.branch_tip(&lane.branch);
     if now.is_some_and(|t| t.to_string() != lane.tip) {
         finished.kept.push(format!(
             "{}: {} has commits made after the merge; kept",
@@ -1469,7 +1288,7 @@ fn clean_up_lane(
         } else {
             format!("{}: worktree kept (asked)", lane.lane_id)
         });
-        if !there && !keep.branches && workspace::delete_branch(repo, &lane.branch)? {
+        if !there && !keep.branches && repo.delete_branch_if_not_head(&lane.branch)? {
             finished.removed_branches.push(lane.branch.clone());
         }
         return Ok(());
@@ -1484,21 +1303,20 @@ fn clean_up_lane(
         ));
         return Ok(());
     }
-    let (w, b) = workspace::remove_lane_workspace(
-        project,
-        repo,
-        &lane.worktree_name,
-        &lane.worktree,
-        &lane.branch,
-    )?;
-    finished.removed_worktrees.extend(w);
-    match b {
-        Some(b) => finished.removed_branches.push(b),
-        None if branch_tip(repo, &lane.branch).is_some() => finished.kept.push(format!(
+    // The worktree (confined, see [`crate::confine`]) and its registration,
+    // then the branch.
+    if crate::confine::remove_worktree(project, &lane.worktree_name, &lane.worktree)? {
+        finished.removed_worktrees.push(lane.worktree.clone());
+    }
+    // Test hook: a merge's clean-up killed between the two removals.
+    crate::env::crash_point(crate::env::CrashPoint::MergeStep("lane-worktree-removed"));
+    match repo.delete_branch_if_not_head(&lane.branch)? {
+        true => finished.removed_branches.push(lane.branch.clone()),
+        false if repo.branch_tip(&lane.branch).is_some() => finished.kept.push(format!(
             "{}: {} is checked out in the main checkout; kept",
             lane.lane_id, lane.branch
         )),
-        None => {}
+        false => {}
     }
     Ok(())
 }
@@ -1514,30 +1332,30 @@ fn record_summary(mission: &Mission, target: &str) -> String {
 fn record_on_target(
     project: &Project,
     mission: &Mission,
-    repo: &Repository,
+    repo: &Repo,
     state: &MergeState,
 ) -> Result<Option<Oid>> {
     let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
-    let _commits = crate::git::commit::lock_commits(repo)?;
+    let _commits = repo.lock_commits()?;
     let tip =
-        branch_tip(repo, &state.target_branch).ok_or_else(|| MergeError::TargetDisappeared {
-            target: state.target_branch.clone(),
-        })?;
-    let tree = repo.find_commit(tip)?.tree()?;
-    let files = crate::git::commit::changed_under(repo, Some(&tree), &prefix)?;
-    let on_target = head_branch(repo).as_deref() == Some(state.target_branch.as_str());
+        repo.branch_tip(&state.target_branch)
+            .ok_or_else(|| MergeError::TargetDisappeared {
+                target: state.target_branch.clone(),
+            })?;
+    let files = repo.changed_under(Some(tip), &prefix)?;
+    let on_target = repo.head_branch().as_deref() == Some(state.target_branch.as_str());
     if files.is_empty() {
         // Nothing left to record. A run killed after the record commit moved
         // the target but before the index followed left that commit in place:
         // bring the index along and report it.
-        let tip_commit = repo.find_commit(tip)?;
-        let ours = tip_commit.parent_id(0).ok() == Some(oid(&state.target_after)?)
-            && tip_commit.summary() == Some(record_summary(mission, &state.target_branch).as_str());
+        let ours = repo.first_parent(tip)? == Some(oid(&state.target_after)?)
+            && repo.summary(tip)?.as_deref()
+                == Some(record_summary(mission, &state.target_branch).as_str());
         if !ours {
             return Ok(None);
         }
         if on_target {
-            crate::git::commit::index_follows(repo, &tree, &prefix)?;
+            repo.index_follows(tip, &prefix)?;
         }
         return Ok(Some(tip));
     }
@@ -1545,13 +1363,7 @@ fn record_on_target(
         "{}\n\nThe mission's final state, committed by `spec-kitty merge`: every work\npackage done, the merge recorded in meta.json, the status event log.\n",
         record_summary(mission, &state.target_branch)
     );
-    Ok(crate::git::commit::commit_paths(
-        repo,
-        &state.target_branch,
-        &files,
-        &message,
-        on_target,
-    )?)
+    Ok(repo.commit_paths(&state.target_branch, &files, &message, on_target)?)
 }
 
 /// Finish a merge that stopped part-way.
@@ -1576,7 +1388,7 @@ pub fn continue_merge(project: &Project, mission: &Mission, keep: Keep) -> Resul
 /// ref, or a commit made on top of the planned target (the record commit);
 /// anything else belongs to someone else and is left for git's own error.
 /// The merge lock is held, so no other spec-kitty merge is writing them.
-fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
+fn clear_own_ref_locks(repo: &Repo, state: &MergeState) -> Result<()> {
     let mut refs = vec![
         (
             &state.target_branch,
@@ -1591,13 +1403,13 @@ fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
     refs.extend(state.lanes.iter().map(|l| (&l.branch, vec![Some(&l.tip)])));
     let target_after = oid(&state.target_after)?;
     for (branch, planned) in refs {
-        crate::git::reflock::clear_if_ours(repo, branch, |text| {
+        repo.clear_ref_lock_if_ours(branch, |text| {
             text.is_empty()
                 || planned.iter().flatten().any(|o| o.as_str() == text)
                 || Oid::from_str(text)
                     .ok()
-                    .and_then(|o| repo.find_commit(o).ok())
-                    .is_some_and(|c| c.parent_id(0).ok() == Some(target_after))
+                    .and_then(|o| repo.first_parent(o).ok())
+                    .is_some_and(|p| p == Some(target_after))
         })?;
     }
     Ok(())
@@ -1614,11 +1426,11 @@ fn clear_own_ref_locks(repo: &Repository, state: &MergeState) -> Result<()> {
 /// state file is someone else's: refused, naming it, nothing changed. (A git
 /// command the user starts in the main checkout while `--continue` or
 /// `--abort` starts could still hold a newer lock: do not run git there then.)
-fn clear_own_index_lock(project: &Project, repo: &Repository, state: &MergeState) -> Result<()> {
-    if head_branch(repo).as_deref() != Some(state.target_branch.as_str()) {
+fn clear_own_index_lock(project: &Project, repo: &Repo, state: &MergeState) -> Result<()> {
+    if repo.head_branch().as_deref() != Some(state.target_branch.as_str()) {
         return Ok(());
     }
-    let lock = repo.path().join("index.lock");
+    let lock = repo.git_dir().join("index.lock");
     let Ok(meta) = std::fs::symlink_metadata(&lock) else {
         return Ok(());
     };
@@ -1650,7 +1462,7 @@ pub fn abort(project: &Project, mission: &Mission) -> Result<AbortReport> {
     clear_own_ref_locks(&repo, &state)?;
     clear_own_index_lock(project, &repo, &state)?;
     let msg = format!("spec-kitty merge --abort: {}", state.mission_slug);
-    let on_target = head_branch(&repo).as_deref() == Some(state.target_branch.as_str());
+    let on_target = repo.head_branch().as_deref() == Some(state.target_branch.as_str());
     let files_restored = restore_target(&repo, &state, on_target, &msg)?;
     restore_mission_branch(&repo, &state, &msg)?;
     remove_state(project, &mission.slug)?;
@@ -1682,25 +1494,22 @@ fn abortable_state(project: &Project, mission: &Mission) -> Result<MergeState> {
 /// The target back to its pre-merge commit and, when the main checkout is on
 /// it, the files the merge changed back with it. Returns those files.
 fn restore_target(
-    repo: &Repository,
+    repo: &Repo,
     state: &MergeState,
     on_target: bool,
     msg: &str,
 ) -> Result<Vec<String>> {
     let before = oid(&state.target_before)?;
     let after = oid(&state.target_after)?;
-    let tref = format!("refs/heads/{}", state.target_branch);
-    match branch_tip(repo, &state.target_branch) {
+    match repo.branch_tip(&state.target_branch) {
         Some(t) if t == after || t == before => {
             if t == after && after != before {
-                repo.reference_matching(&tref, before, true, after, msg)?;
+                repo.move_branch_ref(&state.target_branch, before, after, msg)?;
             }
             if !on_target {
                 return Ok(Vec::new());
             }
-            let from = repo.find_commit(after)?.tree()?;
-            let to = repo.find_commit(before)?.tree()?;
-            switch_files(repo, &from, &to)
+            switch_files(repo, after, before)
         }
         other => Err(moved_error(
             &state.target_branch,
@@ -1712,17 +1521,16 @@ fn restore_target(
 
 /// The mission branch back to its pre-merge commit, or gone when the merge
 /// created it.
-fn restore_mission_branch(repo: &Repository, state: &MergeState, msg: &str) -> Result<()> {
+fn restore_mission_branch(repo: &Repo, state: &MergeState, msg: &str) -> Result<()> {
     let mission_after = oid(&state.mission_after)?;
     let mission_before = state.mission_before.as_deref().map(oid).transpose()?;
-    let mref = format!("refs/heads/{}", state.mission_branch);
-    match branch_tip(repo, &state.mission_branch) {
+    match repo.branch_tip(&state.mission_branch) {
         Some(t) if t == mission_after && Some(t) != mission_before => match mission_before {
             Some(b) => {
-                repo.reference_matching(&mref, b, true, t, msg)?;
+                repo.move_branch_ref(&state.mission_branch, b, t, msg)?;
             }
             None => {
-                repo.find_reference(&mref)?.delete()?;
+                repo.delete_branch_ref(&state.mission_branch)?;
             }
         },
         now if now == mission_before => {}
@@ -1740,7 +1548,7 @@ fn restore_mission_branch(repo: &Repository, state: &MergeState, msg: &str) -> R
 /// The conflict list: every pair that conflicts on its own, plus the step where
 /// the integration stopped if no pair explains it.
 fn conflict_pairs(
-    repo: &Repository,
+    repo: &Repo,
     parties: &[Party],
     stuck: Option<&Stuck>,
 ) -> Result<Vec<ConflictPair>> {

@@ -25,9 +25,9 @@ pub mod record;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 
+use crate::git::Repo;
 use crate::lanes::{ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -188,21 +188,27 @@ pub fn code_lanes(
     Ok((out, notes))
 }
 
-pub use crate::git::{branch_tip, short, short_str};
-
-/// Does `commit` contain `ancestor` (equal, or a descendant of it)?
-pub fn contains(repo: &Repository, commit: Oid, ancestor: Oid) -> Result<bool> {
-    Ok(crate::git::contains(repo, commit, ancestor)?)
-}
+pub use crate::git::short;
 
 /// Open the main checkout's repository, or explain that lanes need git.
-pub fn open_repo(project: &Project) -> Result<Repository> {
+pub fn open_repo(project: &Project) -> Result<Repo> {
     if !project.is_git() {
         return Err(MergeError::NeedsGit {
             root: project.root.clone(),
         });
     }
-    Ok(Repository::open(&project.root)?)
+    Ok(Repo::open(&project.root)?)
+}
+
+/// [`open_repo`] as a libgit2 handle, for the callers not moved onto
+/// [`Repo`] yet (team sync, the merge's push).
+pub fn open_repository(project: &Project) -> Result<git2::Repository> {
+    if !project.is_git() {
+        return Err(MergeError::NeedsGit {
+            root: project.root.clone(),
+        });
+    }
+    Ok(git2::Repository::open(&project.root).map_err(crate::git::GitError::from)?)
 }
 
 /// What a merge did (or would do) with one lane; serialised as the strings the

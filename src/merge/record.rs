@@ -3,9 +3,7 @@
 //! branch tip's tree with exactly the chosen paths taken from the working
 //! tree; other staged changes refuse the commit rather than ride along.
 
-use crate::git::commit::{
-    changed_under, commit_paths, current_branch, dir_prefix, file_changed, staged_elsewhere,
-};
+use crate::git::commit::dir_prefix;
 
 use super::error::MergeError;
 type Result<T, E = MergeError> = std::result::Result<T, E>;
@@ -31,27 +29,39 @@ pub fn record_mission(
     only: Option<&[String]>,
     message: &str,
 ) -> Result<Recorded> {
-    let repo = super::open_repo(project)?;
-    let _commits = crate::git::commit::lock_commits(&repo)?;
+    record_mission_in(&super::open_repo(project)?, project, mission, only, message)
+}
+
+/// [`record_mission`] in the main checkout's repository `repo`, which the
+/// caller opened (a team sync records, then fetches and merges, with one).
+pub fn record_mission_in(
+    repo: &crate::git::Repo,
+    project: &crate::project::Project,
+    mission: &crate::mission::Mission,
+    only: Option<&[String]>,
+    message: &str,
+) -> Result<Recorded> {
+    // One spec-kitty commit at a time ([`crate::git::Repo::lock_commits`]).
+    let _commits = repo.lock_commits()?;
     // A commit a kill cut short may have left the index behind its branch.
-    crate::git::reflock::recover_killed_commits(&repo)?;
-    let branch = current_branch(&repo)?;
+    repo.recover_killed_commits()?;
+    let branch = repo.current_branch()?;
     let prefix = dir_prefix(&project.root, &mission.dir)?;
-    let tree = repo.head()?.peel_to_tree()?;
-    let mut files = changed_under(&repo, Some(&tree), &prefix)?;
+    let head = Some(repo.head_commit_required()?);
+    let mut files = repo.changed_under(head, &prefix)?;
     match only {
         Some(only) => files.retain(|f| only.contains(f)),
         // The project files a fresh clone needs too: `.kittify/` (its
         // ignored runtime files left out) and `.gitattributes` (the merge
         // drivers' lines).
         None => {
-            files.extend(changed_under(&repo, Some(&tree), ".kittify/")?);
-            if file_changed(&repo, Some(&tree), ".gitattributes")? {
+            files.extend(repo.changed_under(head, ".kittify/")?);
+            if repo.file_changed(head, ".gitattributes")? {
                 files.push(".gitattributes".into());
             }
         }
     }
-    let others = staged_elsewhere(&repo, &files)?;
+    let others = repo.staged_elsewhere(&files)?;
     if !others.is_empty() {
         return Err(MergeError::StagedElsewhere {
             slug: mission.slug.clone(),
@@ -61,7 +71,7 @@ pub fn record_mission(
     let commit = if files.is_empty() {
         None
     } else {
-        commit_paths(&repo, &branch, &files, message, true)?
+        repo.commit_paths(&branch, &files, message, true)?
     };
     Ok(Recorded {
         mission_slug: mission.slug.clone(),

@@ -57,14 +57,26 @@ pub struct AcceptSummary {
     pub path_violations: Vec<String>,
 }
 
+/// An acceptance run: the gates, the reference's summary, and what to run next.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub report: AcceptReport,
+    pub summary: AcceptSummary,
+    /// The command that lands the mission (a pull request's steps with `--mode pr`).
+    pub next_step: String,
+}
+
 /// Run the gates and build the summary.
-pub fn accept(
-    project: &Project,
-    mission: &Mission,
-    opts: &AcceptOptions,
-) -> Result<(AcceptReport, AcceptSummary)> {
+pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Result<Accepted> {
     let report = merge::accept(project, mission, opts)?;
-    Ok((report, summary(project, mission)?))
+    let summary = summary(project, mission)?;
+    let pr = opts.mode.as_deref() == Some("pr");
+    let next_step = next_step(project, mission, &report, pr);
+    Ok(Accepted {
+        report,
+        summary,
+        next_step,
+    })
 }
 
 fn summary(project: &Project, mission: &Mission) -> Result<AcceptSummary> {
@@ -184,12 +196,12 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
     // The mission branch exists from the first lane on; it is the one to push
     // once it holds every accepted lane (after `merge`).
     let holds_lanes = repo.as_ref().is_some_and(|repo| {
-        merge::branch_tip(repo, &branch).is_some_and(|tip| {
+        repo.branch_tip(&branch).is_some_and(|tip| {
             report.lanes.iter().all(|l| {
                 l.tip
                     .as_deref()
                     .and_then(|t| crate::git::Oid::from_str(t).ok())
-                    .is_some_and(|t| merge::contains(repo, tip, t).unwrap_or(false))
+                    .is_some_and(|t| repo.contains(tip, t).unwrap_or(false))
             })
         })
     });
@@ -199,12 +211,9 @@ fn pr_next_step(project: &Project, mission: &Mission, report: &AcceptReport) -> 
     let lane_branches: Vec<&str> = report.lanes.iter().map(|l| l.branch.as_str()).collect();
     if lane_branches.is_empty() {
         // Every WP ran in the main checkout: its work is on the branch there.
-        let current = repo.as_ref().and_then(|r| {
-            r.head()
-                .ok()
-                .filter(|h| h.is_branch())
-                .and_then(|h| h.shorthand().map(str::to_string))
-        });
+        let current = repo
+            .as_ref()
+            .and_then(|r| r.head_commit().and(r.head_branch()));
         return match current {
             Some(c) if c != target => format!(
                 "every work package ran in the main checkout: push {c} and open a pull request into {target}"

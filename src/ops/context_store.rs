@@ -104,6 +104,25 @@ pub fn find(project: &Project, name: &str) -> Result<Option<Workspace>> {
     Ok(list(project)?.into_iter().find(|w| w.name == name))
 }
 
+/// The workspace called `name`, or (without one) the lane worktree `cwd` is
+/// in; not finding it is an error that says how to name one.
+pub fn info(project: &Project, cwd: &Path, name: Option<&str>) -> Result<Workspace> {
+    let name = match name {
+        Some(w) => w.to_string(),
+        None => crate::ops::repair::enclosing_worktree(cwd)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .ok_or_else(|| {
+                Error::user("not inside a worktree and no --workspace given").with_hint(
+                    "run it inside a lane worktree, or name one: `spec-kitty context info --workspace 010-feature-lane-a` (see `spec-kitty context list`)",
+                )
+            })?,
+    };
+    find(project, &name)?.ok_or_else(|| {
+        Error::user(format!("no context found for workspace {name}"))
+            .with_hint("see the workspaces with `spec-kitty context list`")
+    })
+}
+
 /// Context files whose worktree is gone.
 pub fn orphaned(project: &Project) -> Result<Vec<Workspace>> {
     Ok(from_files(project)?
@@ -126,6 +145,16 @@ pub fn cleanup(project: &Project) -> Result<Vec<Workspace>> {
         }
     }
     Ok(gone)
+}
+
+/// `context cleanup`: remove the orphaned context files, or with `dry_run`
+/// only list them; returns them.
+pub fn clean_up(project: &Project, dry_run: bool) -> Result<Vec<Workspace>> {
+    if dry_run {
+        orphaned(project)
+    } else {
+        cleanup(project)
+    }
 }
 
 fn from_files(project: &Project) -> Result<Vec<Workspace>> {

@@ -13,6 +13,8 @@ use crate::mission::{Mission, MissionError};
 
 type Result<T, E = OpError> = std::result::Result<T, E>;
 use crate::confine;
+use crate::git::branches::BranchRemoval;
+use crate::git::Repo;
 use crate::lanes::model::{lane_branch, worktree_path};
 use crate::lanes::{LanesManifest, PLANNING_LANE};
 use crate::project::Project;
@@ -47,7 +49,7 @@ fn lane_ids(
     project: &Project,
     mission: &Mission,
     lanes: Option<&LanesManifest>,
-    repo: &git2::Repository,
+    repo: &Repo,
 ) -> Vec<String> {
     let mut ids: Vec<String> = lanes
         .map(|l| {
@@ -66,18 +68,12 @@ fn lane_ids(
             found.extend(lane_suffix(&name, &dir_prefix).map(str::to_string));
         }
     }
-    if let Ok(names) = repo.worktrees() {
-        for name in names.iter().flatten() {
-            found.extend(lane_suffix(name, &dir_prefix).map(str::to_string));
-        }
+    for name in repo.worktree_names() {
+        found.extend(lane_suffix(&name, &dir_prefix).map(str::to_string));
     }
     let branch_prefix = format!("{}-", mission.mission_branch());
-    if let Ok(branches) = repo.branches(Some(git2::BranchType::Local)) {
-        for (b, _) in branches.flatten() {
-            if let Ok(Some(name)) = b.name() {
-                found.extend(lane_suffix(name, &branch_prefix).map(str::to_string));
-            }
-        }
+    for name in repo.local_branch_names() {
+        found.extend(lane_suffix(&name, &branch_prefix).map(str::to_string));
     }
     for id in found {
         if id != PLANNING_LANE && !ids.contains(&id) {
@@ -103,7 +99,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     });
     let target = crate::lanes::target_branch(mission, lanes.as_ref());
     let repo = if project.is_git() {
-        Some(git2::Repository::open(&project.root)?)
+        Some(Repo::open(&project.root)?)
     } else {
         None
     };
@@ -115,7 +111,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         for lane_id in lane_ids(project, mission, lanes.as_ref(), repo) {
             let path = worktree_path(&project.root, &mission.slug, &lane_id);
             let branch = lane_branch(&mission.slug, &lane_id);
-            match confine::confined(project, &path, confine::Area::Worktree) {
+            match confine::confined_in(project, repo, &path, confine::Area::Worktree) {
                 Ok(Some(_)) => match workspace::is_dirty(&path) {
                     Ok(false) => {}
                     Ok(true) => {
@@ -129,8 +125,7 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
                 Ok(None) => {}
                 Err(e) => refused.push(e.to_string()),
             }
-            let ahead =
-                workspace::unmerged_commits(repo, &branch, &target).map_err(OpError::from)?;
+            let ahead = repo.unmerged_commit_count(&branch, &target)?;
             if ahead > 0 {
                 problems.push(format!(
                     "{branch} has {ahead} commit(s) not merged into {target}"
@@ -158,21 +153,21 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
         }
         .into());
     }
-    for (name, path) in &worktrees {
-        if confine::remove_worktree(project, name, path).map_err(MissionError::Confine)? {
-            out.removed_worktrees.push(path.clone());
+    if let Some(repo) = &repo {
+        for (name, path) in &worktrees {
+            if confine::remove_worktree_in(project, repo, name, path)
+                .map_err(MissionError::Confine)?
+            {
+                out.removed_worktrees.push(path.clone());
+            }
         }
     }
     if let Some(repo) = &repo {
         for b in &branches {
-            if let Ok(br) = repo.find_branch(b, git2::BranchType::Local) {
-                if br.is_head() {
-                    out.kept_branches.push(b.clone());
-                    continue;
-                }
-            }
-            if workspace::delete_branch(repo, b).map_err(OpError::from)? {
-                out.removed_branches.push(b.clone());
+            match repo.remove_branch(b)? {
+                BranchRemoval::Removed => out.removed_branches.push(b.clone()),
+                BranchRemoval::CheckedOut => out.kept_branches.push(b.clone()),
+                BranchRemoval::Missing => {}
             }
         }
     }

@@ -462,6 +462,12 @@ pub fn decide(project: &Project, a: &Artifact, v: Verdict, now: &str) -> Result<
     Ok(dest)
 }
 
+/// Is there a curation session to reset: one that loads, or a session file
+/// at all (an unreadable one counts)?
+pub fn has_session(project: &Project) -> Result<bool> {
+    Ok(load_session(project)?.is_some() || state_file(project).exists())
+}
+
 /// `doctrine reset`: remove the session file (artifacts stay where they are).
 /// False when there was none.
 pub fn reset(project: &Project) -> Result<bool> {

@@ -266,6 +266,40 @@ pub fn check_mission(
     check_dir(&mission.slug, &mission.dir, fix, backup)
 }
 
+/// `validate-encoding` over several missions: each mission's report, and
+/// the totals.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub reports: Vec<MissionReport>,
+    /// Files with issues, fixed, and that could not be checked or fixed.
+    pub issues: usize,
+    pub fixed: usize,
+    pub errors: usize,
+    pub fix: bool,
+    pub backup: bool,
+}
+
+/// [`check_mission`] on each of `missions`, with the totals.
+pub fn check_missions(
+    project: &crate::project::Project,
+    missions: &[crate::mission::Mission],
+    fix: bool,
+    backup: bool,
+) -> Result<Run> {
+    let mut reports = Vec::new();
+    for m in missions {
+        reports.push(check_mission(project, m, fix, backup)?);
+    }
+    Ok(Run {
+        issues: reports.iter().map(MissionReport::with_issues).sum(),
+        fixed: reports.iter().map(MissionReport::fixed).sum(),
+        errors: reports.iter().map(MissionReport::errors).sum(),
+        reports,
+        fix,
+        backup,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -981,6 +981,43 @@ pub fn dependents(files: &[WpFile], wp_id: &str) -> (Vec<String>, Vec<String>) {
     (direct, all)
 }
 
+/// `list-dependents`: what a work package depends on, and the work packages
+/// that depend on it.
+#[derive(Debug, Clone)]
+pub struct Dependents {
+    pub mission_slug: String,
+    pub wp_id: String,
+    pub depends_on: Vec<String>,
+    /// Work packages listing it among their dependencies.
+    pub direct: Vec<String>,
+    /// Those and what depends on them, transitively.
+    pub all: Vec<String>,
+}
+
+/// The dependents of `wp_id` (any case) in `mission`; an unknown id is an
+/// error naming the known ones.
+pub fn dependents_of(mission: &Mission, wp_id: &str) -> crate::error::Result<Dependents> {
+    let files = wp::load_all(&mission.tasks_dir())?;
+    let wp_id = wp_id.to_ascii_uppercase();
+    let Some(this) = files.iter().find(|f| f.id == wp_id) else {
+        let known: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
+        return Err(crate::error::Error::user(format!(
+            "{} has no work package {wp_id}",
+            mission.slug
+        ))
+        .with_hint(format!("known work packages: {}", known.join(", "))));
+    };
+    let depends_on = this.dependencies();
+    let (direct, all) = dependents(&files, &wp_id);
+    Ok(Dependents {
+        mission_slug: mission.slug.clone(),
+        wp_id,
+        depends_on,
+        direct,
+        all,
+    })
+}
+
 /// Relative display of a path under `root`.
 pub fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root).unwrap_or(p).display().to_string()

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::git::Repo;
 use crate::lanes::PLANNING_LANE;
 use crate::mission::Mission;
 use crate::project::Project;
@@ -64,7 +65,7 @@ pub fn prepare(
         }
         .into());
     }
-    let repo = git2::Repository::open(&project.root).map_err(workspace::WorkspaceError::from)?;
+    let repo = Repo::open(&project.root).map_err(workspace::WorkspaceError::from)?;
     // A work package id: its lane branch (its work so far).
     let (branch, spec) = if crate::ids::is_wp_id(&given.to_ascii_uppercase()) {
         let other = find_wp(mission, given)?;
@@ -83,7 +84,7 @@ pub fn prepare(
     } else {
         (None, given.to_string())
     };
-    let commit = crate::git::resolve_commit(&repo, &spec).ok_or_else(|| {
+    let commit = repo.resolve_commit(&spec).ok_or_else(|| {
         Error::user(format!(
             "--base {}: {} does not name a commit in this repository",
             crate::shell::printable(given),
@@ -91,9 +92,9 @@ pub fn prepare(
         ))
         .with_hint("see `git branch -a`; a work package's lane branch exists once it was started")
     })?;
-    let exists = crate::git::branch_tip(&repo, &lane_branch);
+    let exists = repo.branch_tip(&lane_branch);
     if let Some(tip) = exists {
-        let holds = crate::git::contains(&repo, tip, commit).unwrap_or(false);
+        let holds = repo.contains(tip, commit).unwrap_or(false);
         if !holds {
             return Err(Error::user(format!(
                 "{lane_branch} already exists and does not contain {} ({}); --base only chooses where a new lane starts",
@@ -141,7 +142,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
     let lanes = workspace::require_lanes(mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let repo = if project.is_git() {
-        git2::Repository::open(&project.root).ok()
+        Repo::open(&project.root).ok()
     } else {
         None
     };
@@ -169,9 +170,9 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
         ));
         // Missing: its lane branch exists (work to bring back) but the
         // worktree does not. A lane never started is left for `implement`.
-        let has_branch = repo.as_ref().is_some_and(|r| {
-            crate::git::branch_tip(r, &lanes.lane_branch(&lane.lane_id)).is_some()
-        });
+        let has_branch = repo
+            .as_ref()
+            .is_some_and(|r| r.branch_tip(&lanes.lane_branch(&lane.lane_id)).is_some());
         let broken = (has_branch && !path.join(".git").exists()) || creating.exists();
         if broken && !done_lanes.contains(&lane.lane_id) {
             let wp = find_wp(mission, id)?;
@@ -191,7 +192,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
         let branch = lanes.lane_branch(&lane.lane_id);
         let worked = repo
             .as_ref()
-            .and_then(|r| crate::git::own_tip_time(r, &branch, &target))
+            .and_then(|r| r.own_tip_time(&branch, &target))
             .is_some();
         if st.lane == Lane::Claimed && worked {
             let req = MoveRequest {

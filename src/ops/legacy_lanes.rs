@@ -160,3 +160,75 @@ pub fn check_mission(
     };
     check_dir(&mission.slug, &mission.dir, fix)
 }
+
+/// `validate-tasks` over several missions (with `worktrees`, also the
+/// copies of missions inside lane worktrees): each report, and the totals.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub reports: Vec<MissionReport>,
+    /// Mismatches found, and fixed.
+    pub found: usize,
+    pub fixed: usize,
+    pub fix: bool,
+}
+
+/// [`check_mission`] on each of `missions`, then (with `worktrees`)
+/// [`check_dir`] on each mission directory inside a lane worktree.
+pub fn check_missions(
+    project: &crate::project::Project,
+    missions: &[crate::mission::Mission],
+    worktrees: bool,
+    fix: Option<&Repairer>,
+) -> Result<Run> {
+    let copies = if worktrees {
+        worktree_missions(project)
+    } else {
+        Vec::new()
+    };
+    let mut reports = Vec::new();
+    for m in missions {
+        reports.push(check_mission(project, m, fix)?);
+    }
+    for (slug, dir) in &copies {
+        reports.push(check_dir(slug, dir, fix)?);
+    }
+    Ok(Run {
+        found: reports.iter().map(|r| r.mismatches.len()).sum(),
+        fixed: reports.iter().map(MissionReport::fixed).sum(),
+        reports,
+        fix: fix.is_some(),
+    })
+}
+
+/// The mission directories inside lane worktrees (`.worktrees/*/kitty-specs/*`).
+fn worktree_missions(project: &crate::project::Project) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(project.worktrees_dir()) else {
+        return out;
+    };
+    let mut wts: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    wts.sort();
+    for wt in wts {
+        let Ok(specs) = std::fs::read_dir(wt.join("kitty-specs")) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = specs
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            let name = d
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let wt_name = wt
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.push((format!("{name} (in .worktrees/{wt_name})"), d));
+        }
+    }
+    out
+}

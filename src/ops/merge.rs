@@ -80,7 +80,7 @@ pub fn run(project: &Project, mission: &Mission, req: &MergeRequest) -> Result<M
     }
     let repo = merge::open_repo(project)?;
     let target = out.report.target_branch.clone();
-    let Some((remote, dest)) = crate::git::remote::push_destination(&repo, &target) else {
+    let Some((remote, dest)) = repo.push_destination(&target) else {
         out.push_skipped = Some(format!(
             "{target} has no upstream and there is no remote named origin; nothing was pushed"
         ));

@@ -13,6 +13,7 @@ use git2::{BranchType, Oid, Repository};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::git::cli::{self, NETWORK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
@@ -184,17 +185,18 @@ fn rel(project: &Project, p: &Path) -> String {
         .to_string()
 }
 
-/// `git push <remote> --delete <branch>` (git's own credentials and hooks).
+/// `git push <remote> --delete <branch>` (git's own credentials and hooks),
+/// never prompting and stopped after [`NETWORK_TIMEOUT`].
 fn push_delete(root: &Path, remote: &str, branch: &str) -> Result<()> {
-    let out = std::process::Command::new("git")
-        .args(["push", "--quiet", remote, "--delete", branch])
-        .current_dir(root)
-        .output()
-        .map_err(|e| Error::user(format!("cannot run git push: {e}")))?;
-    if !out.status.success() {
+    let out = cli::run(
+        root,
+        &["push", "--quiet", remote, "--delete", branch],
+        NETWORK_TIMEOUT,
+    )?;
+    if !out.success {
         return Err(Error::user(format!(
             "git push {remote} --delete {branch} failed: {}",
-            crate::shell::one_line(&String::from_utf8_lossy(&out.stderr))
+            crate::shell::one_line(&out.stderr)
         ))
         .with_hint(
             "the local clean-up above is done; delete the remote branch by hand or run this again",

@@ -4,6 +4,8 @@
 
 pub mod accept;
 pub mod agent_config;
+pub mod board;
+pub mod charter;
 pub mod config_show;
 pub mod context;
 pub mod context_store;
@@ -16,15 +18,19 @@ pub mod glossary;
 pub mod implement;
 pub mod legacy_lanes;
 pub mod mark_status;
+pub mod materialize;
 pub mod merge;
 pub mod merge_cleanup;
+pub mod merge_driver;
 pub mod migrate;
 pub mod mission_type;
+pub mod missions;
 pub mod move_task;
 pub mod next;
 pub mod ops_history;
 pub mod orchestrator;
 pub mod prereq;
+pub mod release;
 pub mod repair;
 pub mod repair_status;
 pub mod requirements;
@@ -59,6 +65,8 @@ pub enum OpError {
     Tasks(Box<crate::tasks_md::TasksError>),
     #[error(transparent)]
     Workspace(Box<crate::workspace::WorkspaceError>),
+    #[error(transparent)]
+    Git(Box<crate::git::GitError>),
 }
 
 crate::error::wraps!(OpError {
@@ -67,6 +75,7 @@ crate::error::wraps!(OpError {
     Lanes(crate::lanes::LanesError),
     Tasks(crate::tasks_md::TasksError),
     Workspace(crate::workspace::WorkspaceError),
+    Git(crate::git::GitError),
 });
 
 impl Diagnose for OpError {
@@ -77,6 +86,7 @@ impl Diagnose for OpError {
             OpError::Lanes(e) => e.as_ref(),
             OpError::Tasks(e) => e.as_ref(),
             OpError::Workspace(e) => e.as_ref(),
+            OpError::Git(e) => e.as_ref(),
         })
     }
 }
@@ -93,7 +103,6 @@ macro_rules! through_mission {
     )*};
 }
 through_mission!(
-    git2::Error,
     crate::fsutil::LockError,
     crate::fsutil::FsError,
     crate::confine::ConfineError,

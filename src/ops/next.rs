@@ -32,6 +32,36 @@ pub fn next(
     Ok(d)
 }
 
+/// `next` as a command runs it: the decision and, for a named agent, its
+/// record in the mission's run log.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub decision: Decision,
+    /// `path:line: why` for each unreadable line of the run log.
+    pub log_warnings: Vec<String>,
+}
+
+/// [`next`], then (for a named agent) [`crate::next::record`] of the decision
+/// and `result`.
+pub fn step(
+    project: &Project,
+    mission: &Mission,
+    agent: Option<&str>,
+    result: Option<&str>,
+    role: Option<Role>,
+    claim: bool,
+) -> Result<Step, crate::Error> {
+    let decision = next(project, mission, agent, result, role, claim)?;
+    let log_warnings = match agent {
+        Some(agent) => crate::next::record(project, mission, agent, result, &decision)?.warnings,
+        None => Vec::new(),
+    };
+    Ok(Step {
+        decision,
+        log_warnings,
+    })
+}
+
 /// Before the mission's first lane exists: what the lane would lack because
 /// it is not committed on the target (the project's `.kittify/`,
 /// `.gitignore`, `.gitattributes`, and the mission's files).
@@ -46,7 +76,7 @@ fn before_first_lane(project: &Project, mission: &Mission) -> Result<Vec<String>
     let any_lane = lanes
         .lanes
         .iter()
-        .any(|l| crate::git::branch_tip(&repo, &lanes.lane_branch(&l.lane_id)).is_some());
+        .any(|l| repo.branch_tip(&lanes.lane_branch(&l.lane_id)).is_some());
     if any_lane {
         return Ok(Vec::new());
     }

@@ -14,10 +14,11 @@
 
 use std::path::Path;
 
-use git2::Repository;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::git::reflog::Head;
+use crate::git::Repo;
 
 /// One entry of the history.
 #[derive(Debug, Clone, Serialize)]
@@ -38,9 +39,9 @@ pub struct History {
     pub operations: Vec<Operation>,
 }
 
-fn repo_at(dir: &Path) -> Result<Repository> {
-    Repository::discover(dir).map_err(|e| {
-        Error::user(format!("not in a git repository: {}", e.message()))
+fn repo_at(dir: &Path) -> Result<Repo> {
+    Repo::discover(dir).map_err(|e| {
+        Error::user(format!("not in a git repository: {}", e.reason()))
             .with_hint("run this inside the project's git checkout")
     })
 }
@@ -61,20 +62,16 @@ fn local_time(seconds: i64) -> String {
 /// The newest `limit` entries of HEAD's reflog.
 pub fn log(dir: &Path, limit: usize) -> Result<History> {
     let repo = repo_at(dir)?;
-    let reflog = repo.reflog("HEAD")?;
-    let operations = reflog
-        .iter()
-        .take(limit)
+    let operations = repo
+        .reflog_entries("HEAD", limit)?
+        .into_iter()
         .enumerate()
-        .map(|(i, e)| {
-            let message = e.message().unwrap_or_default().to_string();
-            Operation {
-                id: format!("HEAD@{{{i}}}"),
-                commit: e.id_new().to_string(),
-                time: local_time(e.committer().when().seconds()),
-                by_spec_kitty: ours(&message),
-                description: crate::shell::one_line(&message),
-            }
+        .map(|(i, e)| Operation {
+            id: format!("HEAD@{{{i}}}"),
+            commit: e.new.to_string(),
+            time: local_time(e.seconds),
+            by_spec_kitty: ours(&e.message),
+            description: crate::shell::one_line(&e.message),
         })
         .collect();
     Ok(History {
@@ -105,22 +102,19 @@ fn refuse(reason: String) -> Error {
 /// Undo the latest spec-kitty commit on the checked-out branch, if safe.
 pub fn undo(dir: &Path) -> Result<Undone> {
     let repo = repo_at(dir)?;
-    let head = repo
-        .head()
-        .map_err(|_| refuse("the repository has no commit yet".into()))?;
-    if !head.is_branch() {
-        return Err(refuse(
-            "HEAD is detached; undo works on a checked-out branch".into(),
-        ));
-    }
-    let refname = head.name().unwrap_or_default().to_string();
-    let branch = head.shorthand().unwrap_or_default().to_string();
-    let tip = head.peel_to_commit()?.id();
-    let reflog = repo.reflog(&refname)?;
-    let Some(last) = reflog.get(0) else {
+    let (refname, branch, tip) = match repo.head_ref()? {
+        Head::Unborn => return Err(refuse("the repository has no commit yet".into())),
+        Head::Detached => {
+            return Err(refuse(
+                "HEAD is detached; undo works on a checked-out branch".into(),
+            ))
+        }
+        Head::Branch { refname, name, tip } => (refname, name, tip),
+    };
+    let Some(last) = repo.reflog_entries(&refname, 1)?.into_iter().next() else {
         return Err(refuse(format!("{branch} has no recorded history (reflog)")));
     };
-    let message = last.message().unwrap_or_default().to_string();
+    let message = last.message;
     let said = crate::shell::one_line(&message);
     if !ours(&message) {
         return Err(refuse(format!(
@@ -142,75 +136,44 @@ pub fn undo(dir: &Path) -> Result<Undone> {
         ))
         .with_hint("to take a merge back, `git revert -m 1 <merge commit>` (history kept)"));
     }
-    if last.id_new() != tip {
+    if last.new != tip {
         return Err(refuse(format!(
             "{branch} moved since spec-kitty's last commit"
         )));
     }
-    let old = last.id_old();
+    let old = last.old;
     if old.is_zero() {
         return Err(refuse(format!(
             "{said} created {branch}; there is nothing before it"
         )));
     }
-    let commit = repo.find_commit(tip)?;
-    if !commit.parent_ids().any(|p| p == old) {
+    if !repo.parent_ids(tip)?.contains(&old) {
         return Err(refuse(format!(
             "the last spec-kitty change to {branch} ({said}) was not a commit on top of the previous tip"
         )));
     }
-    if let Ok(up) = repo.branch_upstream_name(&refname) {
-        let up = up.as_str().unwrap_or_default().to_string();
-        if let Ok(r) = repo.find_reference(&up) {
-            if let Ok(upstream) = r.peel_to_commit() {
-                let u = upstream.id();
-                if u == tip || repo.graph_descendant_of(u, tip)? {
-                    return Err(refuse(format!(
-                        "the commit is already in {} (pushed); teammates may have it",
-                        r.shorthand().unwrap_or(&up)
-                    ))
-                    .with_hint("take it back with `git revert <commit>` and push that"));
-                }
-            }
-        }
+    if let Some(upstream) = repo.upstream_holding(&refname, tip)? {
+        return Err(refuse(format!(
+            "the commit is already in {upstream} (pushed); teammates may have it"
+        ))
+        .with_hint("take it back with `git revert <commit>` and push that"));
     }
     // The index must match the tip: resetting it must not drop staged work.
-    let tip_tree = commit.tree()?;
-    let staged = repo
-        .diff_tree_to_index(Some(&tip_tree), None, None)?
-        .deltas()
-        .len();
+    let staged = repo.staged_against(tip)?;
     if staged > 0 {
         return Err(refuse(format!(
             "{staged} staged change(s) would be lost from the index"
         ))
         .with_hint("commit or unstage them (`git restore --staged <path>`), then run `spec-kitty ops undo` again"));
     }
-    let old_tree = repo.find_commit(old)?.tree()?;
-    let files: Vec<String> = repo
-        .diff_tree_to_tree(Some(&old_tree), Some(&tip_tree), None)?
-        .deltas()
-        .filter_map(|d| {
-            d.new_file()
-                .path()
-                .or(d.old_file().path())
-                .map(|p| p.to_string_lossy().into_owned())
-        })
-        .collect();
+    let files = repo.diff_paths(old, tip)?;
     // Compare-and-swap: refused if the branch moved in the meantime.
-    repo.reference_matching(
+    repo.move_branch_back(
         &refname,
-        old,
-        true,
         tip,
+        old,
         &format!("spec-kitty ops undo: {}", said),
     )?;
-    let bare = repo.is_bare();
-    if !bare {
-        let mut index = repo.index()?;
-        index.read_tree(&old_tree)?;
-        index.write()?;
-    }
     Ok(Undone {
         branch,
         undone_commit: tip.to_string(),

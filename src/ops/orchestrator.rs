@@ -1385,7 +1385,7 @@ pub fn merge_mission(project: &Project, req: &MergeMissionRequest) -> Result<Mer
 }
 
 fn has_origin(project: &Project) -> bool {
-    git2::Repository::open(&project.root).is_ok_and(|r| r.find_remote("origin").is_ok())
+    crate::git::Repo::open(&project.root).is_ok_and(|r| r.has_remote("origin"))
 }
 
 /// `git push origin <target>:<target>` (the caller checked `origin` exists).

@@ -37,6 +37,33 @@ pub struct TemplateRepair {
     pub warnings: Vec<String>,
 }
 
+/// The project root `repair repair --project-path` names: `given` (relative
+/// to `cwd`) must be a project's root directory, which becomes the command's
+/// confinement root. None: the project of `cwd`.
+pub fn project_root(cwd: &Path, given: Option<&Path>) -> Result<PathBuf> {
+    let Some(p) = given else {
+        let project = crate::project::Project::discover(cwd)?;
+        fsutil::fix_confinement_root(&project.root);
+        return Ok(project.root);
+    };
+    let p = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    };
+    let project = crate::project::Project::discover(&p)?;
+    if std::fs::canonicalize(&p).ok() != Some(project.root.clone()) {
+        return Err(Error::user(format!(
+            "{} is not a project's root directory (its project is {})",
+            p.display(),
+            project.root.display()
+        ))
+        .with_hint("name the directory that holds .kittify/"));
+    }
+    fsutil::fix_confinement_root(&project.root);
+    Ok(project.root)
+}
+
 /// Find (and unless `dry_run`, regenerate) broken slash-command files.
 pub fn templates(root: &Path, dry_run: bool) -> Result<TemplateRepair> {
     if !root.join(".kittify").is_dir() {
@@ -181,6 +208,53 @@ fn count_task_files(dir: &Path, depth: usize, in_tasks: bool, n: &mut usize) {
             *n += 1;
         }
     }
+}
+
+/// What `repair worktree` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorktreeReport {
+    /// None: no worktree was named, `--all` was not given and the working
+    /// directory is in none.
+    pub worktrees: Option<Vec<WorktreeState>>,
+    /// Whether one worktree (not `--all`) was checked.
+    pub in_worktree: bool,
+}
+
+/// `repair worktree`: every worktree (`all`), the one at `given` (relative to
+/// `cwd`), or the one `cwd` is in.
+pub fn worktree_report(
+    project: &crate::project::Project,
+    cwd: &Path,
+    all: bool,
+    given: Option<&Path>,
+) -> Result<WorktreeReport> {
+    let one = if all {
+        None
+    } else if let Some(p) = given {
+        Some(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        })
+    } else {
+        match project.worktree.clone().or_else(|| enclosing_worktree(cwd)) {
+            Some(wt) => Some(wt),
+            None => {
+                return Ok(WorktreeReport {
+                    worktrees: None,
+                    in_worktree: false,
+                })
+            }
+        }
+    };
+    let scope = match &one {
+        Some(p) => WorktreeScope::One(p),
+        None => WorktreeScope::All,
+    };
+    Ok(WorktreeReport {
+        worktrees: Some(worktrees(&project.root, scope)?),
+        in_worktree: !all,
+    })
 }
 
 /// The worktree root containing `cwd` when it is inside `.worktrees/<name>/`.

@@ -51,6 +51,45 @@ fn normalise(r: &str) -> Result<String, MissionError> {
     }
 }
 
+/// The WP id → refs pairs a `map-requirements` call names: one WP with its
+/// refs, or a `--batch` JSON object of WP id → list of ref strings.
+pub fn batch(
+    wp: Option<&str>,
+    refs: &[String],
+    batch: Option<&str>,
+) -> crate::error::Result<Vec<(String, Vec<String>)>> {
+    use crate::error::Error;
+    let text = match (wp, batch) {
+        (Some(wp), _) => return Ok(vec![(wp.to_string(), refs.to_vec())]),
+        (None, Some(text)) => text,
+        (None, None) => {
+            return Err(Error::usage("give --wp with --refs, or --batch")
+                .with_hint("e.g. --batch '{\"WP01\":[\"FR-001\"]}'"))
+        }
+    };
+    let map: serde_json::Map<String, serde_json::Value> =
+        crate::bounds::json(text).map_err(|e| {
+            Error::usage(format!("--batch is not a JSON object: {e}"))
+                .with_hint("e.g. --batch '{\"WP01\":[\"FR-001\"]}'")
+        })?;
+    map.into_iter()
+        .map(|(wp, v)| {
+            let refs = v
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r.as_str().map(str::to_string))
+                        .collect()
+                })
+                .filter(|r: &Vec<String>| r.len() == v.as_array().map_or(0, Vec::len))
+                .ok_or_else(|| {
+                    Error::usage(format!("--batch: {wp} must map to a list of strings"))
+                })?;
+            Ok((wp, refs))
+        })
+        .collect()
+}
+
 /// Map `batch` (WP id → refs). Every ref must be named in spec.md and every WP
 /// must exist; otherwise nothing is written. With `replace` a WP's refs become
 /// exactly the given ones, else they are added to what it has.
@@ -128,5 +167,34 @@ fn coverage(known: &[String], refs: &BTreeMap<String, Vec<String>>) -> Coverage 
         unmapped_functional: functional.iter().filter(|i| !named(i)).cloned().collect(),
         unmapped_all: known.iter().filter(|i| !named(i)).cloned().collect(),
         functional,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch;
+
+    #[test]
+    fn a_batch_is_a_json_object_of_lists_of_strings() {
+        let one = batch(Some("wp01"), &["FR-001".into()], None).unwrap();
+        assert_eq!(one, vec![("wp01".to_string(), vec!["FR-001".to_string()])]);
+        let many = batch(None, &[], Some(r#"{"WP01":["FR-001"],"WP02":[]}"#)).unwrap();
+        assert_eq!(
+            many,
+            vec![
+                ("WP01".to_string(), vec!["FR-001".to_string()]),
+                ("WP02".to_string(), vec![]),
+            ]
+        );
+        for bad in [
+            r#"["WP01"]"#,
+            "{",
+            r#"{"WP01":"FR-001"}"#,
+            r#"{"WP01":["FR-001",1]}"#,
+        ] {
+            let e = batch(None, &[], Some(bad)).unwrap_err();
+            assert!(e.message.starts_with("--batch"), "{bad}: {}", e.message);
+        }
+        assert!(batch(None, &[], None).is_err());
     }
 }

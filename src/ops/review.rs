@@ -150,7 +150,7 @@ pub fn check_out_hand_in(
         .unwrap_or_default();
     let commit = hand_in
         .and_then(|c| crate::git::Oid::from_str(&c).ok())
-        .or_else(|| crate::git::branch_tip(&repo, &branch))
+        .or_else(|| repo.branch_tip(&branch))
         .ok_or_else(|| CheckoutError::NoCommit {
             wp: file.id.clone(),
             branch: branch.clone(),

@@ -40,7 +40,7 @@ pub fn setup_plan(project: &Project, mission: &Mission) -> Result<PlanSetUp> {
     if plan_file.exists() {
         return Ok(done(false, None));
     }
-    let skew = project.version_skew();
+    let skew = crate::config::version_skew(&project.root)?;
     let text =
         crate::templates::mission_template(mission.mission_type(), "plan").ok_or_else(|| {
             Error::user(format!(

@@ -49,7 +49,7 @@ pub fn check(
     let (snap, _) = store.snapshot()?;
     let lanes = LanesManifest::for_mission(mission).ok().flatten();
     let repo = if project.is_git() {
-        git2::Repository::open(&project.root).ok()
+        crate::git::Repo::open(&project.root).ok()
     } else {
         None
     };
@@ -66,7 +66,7 @@ pub fn check(
         let (worktree_exists, commit_time) = match (lane, lanes.as_ref(), repo.as_ref()) {
             (Some(l), Some(m), Some(repo)) => (
                 m.worktree_path(&project.root, &l.lane_id).is_dir(),
-                crate::git::own_tip_time(repo, &m.lane_branch(&l.lane_id), &target),
+                repo.own_tip_time(&m.lane_branch(&l.lane_id), &target),
             ),
             _ => (false, None),
         };

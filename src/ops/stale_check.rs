@@ -435,8 +435,11 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// Compare `base..head` in the repository at `repo` (a work tree's root).
+/// Compare `base..head` in the repository at `repo` (a work tree's root;
+/// its canonical path when it has one, so the findings' paths are under it).
 pub fn run(repo: &Path, base: &str, head: &str) -> Result<Report> {
+    let canonical = std::fs::canonicalize(repo).unwrap_or_else(|_| repo.to_path_buf());
+    let repo = canonical.as_path();
     let started = Instant::now();
     for r in [base, head] {
         if !compare::resolves(repo, r) {

@@ -70,7 +70,7 @@ fn installation(project: &Project) -> Result<Vec<RuntimeCheck>> {
         "This build keeps no global runtime in ~/.kittify (mission types are built in)".into(),
         "info",
     )];
-    out.push(match project.version_skew() {
+    out.push(match crate::config::version_skew(&project.root)? {
         None => check(
             "version_lock",
             true,

@@ -12,11 +12,12 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{build::CheckoutBuilder, Oid, Repository, RepositoryState};
 use serde::Serialize;
 
 use crate::auth::AuthHome;
 use crate::error::{Error, Result};
+use crate::git::catch_up::{MergeCommit, RepoState};
+use crate::git::Repo;
 use crate::project::Project;
 
 /// The reference's words for the switched-off service.
@@ -267,15 +268,13 @@ fn lane_of(project: &Project) -> Result<(PathBuf, String, String)> {
 }
 
 fn repair(wt: &Path) -> Result<WorkspaceResult> {
-    let repo = Repository::open(wt)?;
+    let repo = Repo::open(wt)?;
     let verb = match repo.state() {
-        RepositoryState::Clean => return Ok(WorkspaceResult::NothingToRepair),
-        RepositoryState::Merge => "merge",
-        RepositoryState::Rebase
-        | RepositoryState::RebaseInteractive
-        | RepositoryState::RebaseMerge => "rebase",
-        RepositoryState::CherryPick | RepositoryState::CherryPickSequence => "cherry-pick",
-        RepositoryState::Revert | RepositoryState::RevertSequence => "revert",
+        RepoState::Clean => return Ok(WorkspaceResult::NothingToRepair),
+        RepoState::Merge => "merge",
+        RepoState::Rebase | RepoState::RebaseInteractive | RepoState::RebaseMerge => "rebase",
+        RepoState::CherryPick | RepoState::CherryPickSequence => "cherry-pick",
+        RepoState::Revert | RepoState::RevertSequence => "revert",
         other => {
             return Err(Error::user(format!(
             "the workspace is in the middle of a git {other:?}; this is not something sync started"
@@ -328,8 +327,8 @@ pub fn workspace(project: &Project, repair_only: bool) -> Result<WorkspaceSync> 
         out.result = repair(&wt)?;
         return Ok(out);
     }
-    let repo = Repository::open(&wt)?;
-    if repo.state() != RepositoryState::Clean {
+    let repo = Repo::open(&wt)?;
+    if repo.state() != RepoState::Clean {
         return Err(Error::user(format!(
             "{}: a git operation is in progress ({:?})",
             out.workspace,
@@ -337,27 +336,21 @@ pub fn workspace(project: &Project, repair_only: bool) -> Result<WorkspaceSync> 
         ))
         .with_hint("finish it, or run `spec-kitty sync workspace --repair` to abort it"));
     }
-    let head = repo.head()?;
-    if head.shorthand() != Some(branch.as_str()) {
+    let (head, tip) = repo.head_name_and_tip()?;
+    if head.as_deref() != Some(branch.as_str()) {
         return Err(Error::user(format!(
             "{} has {} checked out, not its lane branch {branch}",
             out.workspace,
-            head.shorthand().unwrap_or("a detached HEAD")
+            head.as_deref().unwrap_or("a detached HEAD")
         ))
         .with_hint(format!("check out {branch} in the workspace first")));
     }
-    let tip = head.peel_to_commit()?.id();
-    let base_tip = repo
-        .find_branch(&base, git2::BranchType::Local)
-        .map_err(|_| {
-            Error::user(format!(
-                "the base branch {base} does not exist in this repository"
-            ))
-        })?
-        .get()
-        .peel_to_commit()?
-        .id();
-    if tip == base_tip || repo.graph_descendant_of(tip, base_tip)? {
+    let base_tip = repo.branch_tip(&base).ok_or_else(|| {
+        Error::user(format!(
+            "the base branch {base} does not exist in this repository"
+        ))
+    })?;
+    if repo.contains(tip, base_tip)? {
         out.lane_commit = Some(tip.to_string());
         return Ok(out);
     }
@@ -368,47 +361,35 @@ pub fn workspace(project: &Project, repair_only: bool) -> Result<WorkspaceSync> 
         ))
         .with_hint("commit (or stash) them, then run `spec-kitty sync workspace` again"));
     }
-    out.commits_integrated = new_commits(&repo, tip, base_tip)?;
-    let fast_forward = repo.graph_descendant_of(base_tip, tip)?;
+    out.commits_integrated = repo
+        .commits_missing(tip, base_tip, 1000)?
+        .into_iter()
+        .map(|(id, summary)| (crate::git::short(id), summary))
+        .collect();
+    let fast_forward = repo.contains(base_tip, tip)?;
     let new = if fast_forward {
         base_tip
     } else {
-        let ours = repo.find_commit(tip)?;
-        let theirs = repo.find_commit(base_tip)?;
-        let mut index = repo.merge_commits(&ours, &theirs, None)?;
-        if index.has_conflicts() {
-            let mut files: Vec<String> = index
-                .conflicts()?
-                .flatten()
-                .filter_map(|c| c.our.or(c.their).or(c.ancestor))
-                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-                .collect();
-            files.dedup();
-            return Err(Error::user(format!(
-                "merging {base} into {branch} conflicts in: {}; nothing was changed",
-                files.join(", ")
-            ))
-            .with_details(serde_json::json!({"conflicts": files}))
-            .with_hint(format!(
-                "merge by hand in the workspace (`git merge {base}`), resolve, commit"
-            )));
-        }
-        let tree = repo.find_tree(index.write_tree_to(&repo)?)?;
-        let sig = repo
-            .signature()
-            .or_else(|_| git2::Signature::now("spec-kitty", "spec-kitty@localhost"))?;
         let msg = format!(
             "Merge {base} into {branch}\n\nBrought up to date by `spec-kitty sync workspace`.\n"
         );
-        repo.commit(None, &sig, &sig, &msg, &tree, &[&ours, &theirs])?
+        match repo.merge_commit(tip, base_tip, &msg)? {
+            MergeCommit::Made(new) => new,
+            MergeCommit::Conflicts(files) => {
+                return Err(Error::user(format!(
+                    "merging {base} into {branch} conflicts in: {}; nothing was changed",
+                    files.join(", ")
+                ))
+                .with_details(serde_json::json!({"conflicts": files}))
+                .with_hint(format!(
+                    "merge by hand in the workspace (`git merge {base}`), resolve, commit"
+                )));
+            }
+        }
     };
-    out.files_changed = changed_files(&repo, tip, new)?;
-    let obj = repo.find_object(new, None)?;
-    let mut co = CheckoutBuilder::new();
-    co.safe();
-    repo.checkout_tree(&obj, Some(&mut co))?;
-    let mut r = repo.find_reference(&format!("refs/heads/{branch}"))?;
-    r.set_target(
+    out.files_changed = repo.diff_paths(tip, new)?.len();
+    repo.check_out_onto(
+        &branch,
         new,
         &format!("spec-kitty sync workspace: bring {branch} up to date with {base}"),
     )?;
@@ -419,27 +400,4 @@ pub fn workspace(project: &Project, repair_only: bool) -> Result<WorkspaceSync> 
     };
     out.lane_commit = Some(new.to_string());
     Ok(out)
-}
-
-/// (short id, summary) of the base's commits the lane lacks, newest first.
-fn new_commits(repo: &Repository, tip: Oid, base_tip: Oid) -> Result<Vec<(String, String)>> {
-    let mut walk = repo.revwalk()?;
-    walk.push(base_tip)?;
-    walk.hide(tip)?;
-    let mut out = Vec::new();
-    for id in walk.take(1000) {
-        let c = repo.find_commit(id?)?;
-        let short: String = c.id().to_string().chars().take(7).collect();
-        out.push((short, c.summary().unwrap_or_default().to_string()));
-    }
-    Ok(out)
-}
-
-fn changed_files(repo: &Repository, from: Oid, to: Oid) -> Result<usize> {
-    let a = repo.find_commit(from)?.tree()?;
-    let b = repo.find_commit(to)?.tree()?;
-    Ok(repo
-        .diff_tree_to_tree(Some(&a), Some(&b), None)?
-        .deltas()
-        .len())
 }

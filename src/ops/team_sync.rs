@@ -141,7 +141,7 @@ fn conflict_error(files: &[String], what: &str) -> Error {
 }
 
 pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<TeamSync> {
-    let repo = crate::merge::open_repo(project)?;
+    let repo = crate::merge::open_repository(project)?;
     let branch = crate::git::commit::current_branch(&repo).map_err(Error::from)?;
     let remote = match opts.remote {
         Some(r) => r.to_string(),
@@ -272,8 +272,9 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
                 let target = format!("{remote}/{branch}");
                 let ran = git.run(&["merge", "--no-edit", &target], LOCAL_TIMEOUT)?;
                 if !ran.success {
-                    let unmerged = gremote::unmerged_paths(&crate::merge::open_repo(project)?)
-                        .map_err(git_err)?;
+                    let unmerged =
+                        gremote::unmerged_paths(&crate::merge::open_repository(project)?)
+                            .map_err(git_err)?;
                     if !unmerged.is_empty() {
                         return Err(conflict_error(
                             &unmerged,
@@ -292,7 +293,7 @@ pub fn sync(project: &Project, mission: &Mission, opts: &Options<'_>) -> Result<
         },
     }
     // 6. the mission's lane branches, up to their remote ones.
-    let repo = crate::merge::open_repo(project)?;
+    let repo = crate::merge::open_repository(project)?;
     let mut diverged = Vec::new();
     let mut to_push = vec![branch.clone()];
     for b in &branches {

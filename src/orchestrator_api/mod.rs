@@ -374,6 +374,7 @@ fn writing<T: Serialize>(
     }
     let Some(old) = stamps else { return Ok(out) };
     let wp = wp.map(|w| format!(" {w}")).unwrap_or_default();
+    let mut repo = None;
     for (dir, files) in old.changed_since(&Stamps::take(p), p) {
         let slug = dir
             .file_name()
@@ -382,7 +383,9 @@ fn writing<T: Serialize>(
         let message = format!(
             "spec-kitty orchestrator-api {verb}{wp} ({slug})\n\nCommitted by auto_commit: true in .kittify/config.yaml.\n"
         );
-        match autocommit::commit_mission(p, &dir, &files, &message) {
+        let committed = autocommit::repo_in(&mut repo, p)
+            .and_then(|r| autocommit::commit_mission(r, p, &dir, &files, &message));
+        match committed {
             Ok(AutoCommit::Committed(done)) => eprintln!(
                 "spec-kitty: auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch

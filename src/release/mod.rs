@@ -30,14 +30,10 @@ pub enum ReleaseError {
     /// The manifest has no `[package]`/`[project]`/`[tool.poetry]` version.
     #[error("{}: no version found", .path.display())]
     NoVersion { path: PathBuf },
-    /// `.kittify/metadata.yaml` is not YAML.
-    #[error("{}: invalid YAML: {source}", located(.path, *.line))]
-    BadMetadata {
-        path: PathBuf,
-        line: Option<usize>,
-        #[source]
-        source: crate::bounds::DocError,
-    },
+    /// `.kittify/metadata.yaml` cannot be used (read through
+    /// [`crate::config::Metadata`], with its error policy).
+    #[error(transparent)]
+    Metadata(#[from] crate::config::ConfigError),
     /// The current version is not X.Y.Z (with an optional pre-release).
     #[error("cannot read version {version}")]
     BadVersion { version: String },
@@ -65,6 +61,7 @@ impl Diagnose for ReleaseError {
         match self {
             ReleaseError::UnknownChannel { .. } => Kind::Usage,
             ReleaseError::Fs(e) => e.kind(),
+            ReleaseError::Metadata(e) => e.kind(),
             _ => Kind::User,
         }
     }
@@ -80,7 +77,8 @@ impl Diagnose for ReleaseError {
             BadVersion { .. } => Some("use X.Y.Z".into()),
             UnknownChannel { .. } => Some("use stable, rc, alpha or beta".into()),
             NoVersionLine { .. } => Some("bump it by hand".into()),
-            BadManifest { .. } | BadMetadata { .. } => None,
+            BadManifest { .. } => None,
+            Metadata(e) => e.hint(),
             Fs(e) => e.hint(),
         }
     }
@@ -171,20 +169,7 @@ impl Repo {
     }
 
     pub fn metadata_version(&self) -> Result<Option<String>> {
-        let p = self.metadata_path();
-        if !p.is_file() {
-            return Ok(None);
-        }
-        let text = fsutil::read_to_string(&p).map_err(ReleaseError::Fs)?;
-        let v: serde_yaml::Value =
-            crate::bounds::yaml(&text).map_err(|source| ReleaseError::BadMetadata {
-                line: source.line(),
-                path: p.clone(),
-                source,
-            })?;
-        Ok(v.get("spec_kitty")
-            .and_then(|s| s.get("version"))
-            .and_then(|v| v.as_str().map(str::to_string)))
+        Ok(crate::config::Metadata::load(&self.root)?.version)
     }
 
     /// `vX.Y.Z` tags reachable from HEAD, newest first, with whether HEAD is on it.

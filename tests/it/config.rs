@@ -7,20 +7,9 @@ use std::fs;
 use crate::common::snap::assert_run;
 use crate::common::{snapshot, stderr, stdout, TestEnv, WpDef};
 
-#[test]
-fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
-    let env = TestEnv::new();
-    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
-    let s = m.slug.as_str();
-    fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
-    let state = |root: &std::path::Path| {
-        (
-            snapshot(&root.join("kitty-specs")),
-            snapshot(&root.join(".kittify")),
-        )
-    };
-    let before = state(&root);
-    let writers: Vec<Vec<&str>> = vec![
+/// Every command that writes mission state (with the hook's `Writes`).
+fn writers(s: &str) -> Vec<Vec<&str>> {
+    vec![
         vec!["next", "--agent", "codex", "--mission", s],
         vec!["implement", "WP01", "--mission", s],
         vec!["accept", "--mission", s],
@@ -79,7 +68,23 @@ fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
             "--mission",
             s,
         ],
-    ];
+    ]
+}
+
+#[test]
+fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let s = m.slug.as_str();
+    fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
+    let state = |root: &std::path::Path| {
+        (
+            snapshot(&root.join("kitty-specs")),
+            snapshot(&root.join(".kittify")),
+        )
+    };
+    let before = state(&root);
+    let writers = writers(s);
     let mut first: Option<String> = None;
     for args in &writers {
         let out = env.run(&root, args);
@@ -130,6 +135,124 @@ fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
             "--mission",
             "001-demo"
         ]
+    );
+}
+
+/// `.kittify/metadata.yaml` has the policy of config.yaml: a corrupt one
+/// stops every writer, `next` and `upgrade` (exit 1, the file and line named,
+/// the fix said) before anything is written; it is never read as "no version
+/// recorded".
+#[test]
+fn a_corrupt_metadata_stops_every_writer_the_way_a_corrupt_config_does() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let s = m.slug.as_str();
+    fs::write(
+        root.join(".kittify/metadata.yaml"),
+        "spec_kitty:\n  version: [3.1.1\n",
+    )
+    .unwrap();
+    let state = |root: &std::path::Path| {
+        (
+            snapshot(&root.join("kitty-specs")),
+            snapshot(&root.join(".kittify")),
+        )
+    };
+    let before = state(&root);
+    let mut commands = writers(s);
+    commands.push(vec!["next", "--mission", s]);
+    commands.push(vec!["upgrade", "--force"]);
+    let mut first: Option<String> = None;
+    for args in &commands {
+        let out = env.run(&root, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{args:?}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(".kittify/metadata.yaml:3: ")
+                && err.contains("hint: fix the YAML syntax of .kittify/metadata.yaml"),
+            "{args:?}: {err}"
+        );
+        match &first {
+            None => first = Some(err),
+            Some(f) => assert_eq!(&err, f, "{args:?} fails differently"),
+        }
+        let mut json = args.clone();
+        json.push("--json");
+        let out = env.run(&root, &json);
+        assert_eq!(out.status.code(), Some(1), "{json:?}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{json:?}: not one JSON document ({e}): {}", stdout(&out)));
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains(".kittify/metadata.yaml:3: "),
+            "{json:?}: {v}"
+        );
+        assert!(
+            v["hint"]
+                .as_str()
+                .unwrap()
+                .starts_with("fix the YAML syntax of .kittify/metadata.yaml"),
+            "{v}"
+        );
+    }
+    assert_eq!(
+        state(&root),
+        before,
+        "a command wrote past a corrupt metadata.yaml"
+    );
+    // A version of the wrong shape is named with its line, not read as none.
+    fs::write(
+        root.join(".kittify/metadata.yaml"),
+        "spec_kitty:\n  version:\n    major: 3\n",
+    )
+    .unwrap();
+    let out = env.run(&root, &["research", "--mission", s]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            ".kittify/metadata.yaml:2: spec_kitty.version must be a version such as 3.1.1"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The board shows the project's `auto_commit`, so it reads config.yaml: a
+/// corrupt file stops it the same way in both modes (it used to stop only
+/// `--json`, while the human board went on without it).
+#[test]
+fn a_corrupt_config_stops_the_board_in_both_modes() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let s = m.slug.as_str();
+    let ok = env.run(&root, &["agent", "tasks", "status", "--mission", s]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
+    let out = env.run(&root, &["agent", "tasks", "status", "--mission", s]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(".kittify/config.yaml:2: ") && err.contains("hint: fix the YAML syntax"),
+        "{err}"
+    );
+    let out = env.run(
+        &root,
+        &["agent", "tasks", "status", "--mission", s, "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON document ({e}): {}", stdout(&out)));
+    assert_eq!(v["result"], "error", "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(".kittify/config.yaml:2: "),
+        "{v}"
     );
 }
 

@@ -512,6 +512,7 @@ fn deeply_nested_project_files_are_refused_in_linear_time() {
     let deep = nested_yaml(50_000);
     let config = root.join(".kittify/config.yaml");
     let good_config = fs::read_to_string(&config).unwrap();
+    let good_metadata = fs::read_to_string(root.join(".kittify/metadata.yaml")).unwrap();
     for file in [".kittify/metadata.yaml", ".kittify/config.yaml"] {
         let p = root.join(file);
         let mut text = fs::read_to_string(&p).unwrap();
@@ -561,9 +562,10 @@ fn deeply_nested_project_files_are_refused_in_linear_time() {
         msg.contains("config.yaml") && msg.contains("deeper than 64 levels"),
         "{msg}"
     );
-    // Every writer reads config.yaml first (one error policy): mend it, so
-    // the files below are the ones refused.
+    // Every writer reads config.yaml and metadata.yaml first (one error
+    // policy): mend them, so the files below are the ones refused.
     fs::write(&config, &good_config).unwrap();
+    fs::write(root.join(".kittify/metadata.yaml"), &good_metadata).unwrap();
     // JSON the same way: meta.json and lanes.json.
     let nested_json = |key: &str| {
         format!(

@@ -675,6 +675,94 @@ fn a_teammate_never_re_records_a_merge_and_cleans_up_what_it_left() {
     assert_eq!(b.git(&["status", "--porcelain"]), "");
 }
 
+/// `merge --clean-up --remote` deletes the remote lane branch through the
+/// git layer's runner: git never prompts (`GIT_TERMINAL_PROMPT=0`, the
+/// pre-push hook sees it) and a refused push is said, with the local
+/// clean-up kept.
+#[test]
+fn the_remote_clean_up_pushes_without_a_prompt_and_says_when_git_refuses() {
+    use crate::common::flow::Flow;
+    let (a, _b) = two_clones_with(&[WpDef::code("WP01", "One", "src/one/**", &[])]);
+    let fa = Flow::new(&a.env, &a.dir, "demo");
+    let imp = fa.implement("WP01", "codex");
+    let ws = PathBuf::from(imp["workspace"].as_str().unwrap());
+    let branch = imp["branch"].as_str().unwrap().to_string();
+    fs::create_dir_all(ws.join("src/one")).unwrap();
+    fs::write(ws.join("src/one/lib.rs"), "pub fn one() {}\n").unwrap();
+    a.env.git(&ws, &["add", "-A"]);
+    a.env.git(&ws, &["commit", "-qm", "WP01 work"]);
+    // Shared before the merge (the merge removes the local lane branch).
+    a.git(&["push", "-q", "origin", &branch]);
+    fa.submit("WP01", "codex");
+    fa.review("WP01", "claude");
+    fa.approve("WP01", "claude");
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["accept", "--mission", "demo"]);
+    a.ok(&["agent", "mission", "record", "--mission", "demo"]);
+    a.ok(&["merge", "--mission", "demo"]);
+    a.git(&["push", "-q", "origin", "main"]);
+    assert!(a.git(&["ls-remote", "origin", &branch]).contains(&branch));
+
+    // The hook records what git passed on, then refuses the push.
+    let seen = a.env.tmp.path().join("pre-push-env");
+    let hook = a.dir.join(".git/hooks/pre-push");
+    let write_hook = |exit: u8| {
+        fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\necho \"prompt=$GIT_TERMINAL_PROMPT autoedit=$GIT_MERGE_AUTOEDIT\" >> '{}'\necho 'remote says no' >&2\nexit {exit}\n",
+                seen.display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    };
+    write_hook(1);
+    let args = [
+        "merge",
+        "--mission",
+        "demo",
+        "--clean-up",
+        "--remote",
+        "origin",
+    ];
+    let refused = a.sk(&args);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains(&format!("git push origin --delete {branch} failed")),
+        "{err}"
+    );
+    assert!(err.contains("remote says no"), "{err}");
+    assert!(err.contains("the local clean-up above is done"), "{err}");
+    assert_eq!(
+        fs::read_to_string(&seen).unwrap(),
+        "prompt=0 autoedit=no\n",
+        "git ran through the no-prompt runner"
+    );
+    assert!(
+        a.git(&["ls-remote", "origin", &branch]).contains(&branch),
+        "the refused push deleted nothing"
+    );
+
+    // Allowed, the same command deletes the remote branch.
+    write_hook(0);
+    let out = a.ok(&args);
+    assert!(
+        out.contains(&format!("remote branch origin/{branch}")),
+        "{out}"
+    );
+    assert!(a.git(&["ls-remote", "origin", &branch]).trim().is_empty());
+    assert!(fs::read_to_string(&seen)
+        .unwrap()
+        .lines()
+        .all(|l| l == "prompt=0 autoedit=no"));
+}
+
 #[test]
 fn after_a_double_claim_nobody_who_implemented_reviews() {
     use crate::common::flow::Flow;

@@ -1,6 +1,6 @@
 //! `spec-kitty agent action implement|review`.
 
-use crate::cli::output::style;
+use crate::cli::output::{style, Render};
 use clap::Subcommand;
 
 use serde_json::json;
@@ -67,7 +67,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
         } => (wp_id, mission, agent, true, checkout),
     };
     let (project, m) = ctx.mission(mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let agent = agent.unwrap_or_else(|| {
         if review {
             "reviewer".into()
@@ -75,20 +75,35 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "agent".into()
         }
     });
-    let (h, checkout) = if review {
+    if review {
         let r = crate::ops::review::review(project, &m, wp_id.as_deref(), &agent, checkout)?;
-        (r.handoff, r.checkout)
+        ctx.render(&Handed {
+            h: &r.handoff,
+            checkout: r.checkout.as_ref(),
+        })
     } else {
-        (
-            action::implement(project, &m, wp_id.as_deref(), &agent)?,
-            None,
-        )
-    };
-    for n in &h.notes {
-        ctx.warn(n);
+        let h = action::implement(project, &m, wp_id.as_deref(), &agent)?;
+        ctx.render(&Handed {
+            h: &h,
+            checkout: None,
+        })
     }
-    if ctx.json {
-        ctx.json_out(&json!({
+}
+
+/// A work package handed to an agent (implement or review), as the CLI shows it.
+struct Handed<'a> {
+    h: &'a action::Handoff,
+    checkout: Option<&'a crate::ops::review::Checkout>,
+}
+
+impl Render for Handed<'_> {
+    fn warnings(&self) -> Vec<String> {
+        self.h.notes.clone()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let h = self.h;
+        json!({
             "result": "success",
             "action": h.action,
             "mission_slug": h.mission_slug,
@@ -114,9 +129,12 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             "changed_files": h.scope.as_ref().map(|s| s.changed.clone()),
             "out_of_scope": h.scope.as_ref().map(|s| s.out_of_scope.clone()).unwrap_or_default(),
             "scope_allowed": h.scope.as_ref().map(|s| s.allowed.clone()).unwrap_or_default(),
-            "checkout": checkout,
-        }));
-    } else {
+            "checkout": self.checkout,
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let h = self.h;
         ctx.say(format!(
             "{} {} ({}): {} -> {}",
             ctx.paint(h.action, style::SUCCESS),
@@ -126,7 +144,7 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
             h.lane
         ));
         ctx.say(format!("Workspace: {}", h.workspace.path.display()));
-        if let Some(c) = &checkout {
+        if let Some(c) = self.checkout {
             ctx.say(format!(
                 "Checkout of the hand-in ({}): {}",
                 crate::git::short12(&c.commit),
@@ -147,5 +165,4 @@ pub fn run(ctx: &Ctx, cmd: ActionCommand) -> Result<()> {
         ctx.say("");
         ctx.say(h.prompt.trim_end());
     }
-    Ok(())
 }

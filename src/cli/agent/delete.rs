@@ -5,6 +5,7 @@ use clap::Args;
 
 use serde_json::json;
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
 use crate::error::Result;
 
@@ -24,29 +25,42 @@ pub struct DeleteArgs {
 pub fn run(ctx: &Ctx, args: &DeleteArgs) -> Result<()> {
     let selector = args.target.as_deref().or(args.mission.as_deref());
     let (project, mission) = ctx.mission(selector)?;
-    let done = crate::ops::delete::delete(project, &mission, args.force)?;
-    for w in &done.warnings {
-        ctx.warn(w);
-    }
-    for b in &done.kept_branches {
-        ctx.warn(format!(
+    ctx.render(&Gone {
+        mission_slug: &mission.slug,
+        done: crate::ops::delete::delete(project, &mission, args.force)?,
+    })
+}
+
+/// A deleted mission, as the CLI shows it.
+struct Gone<'a> {
+    mission_slug: &'a str,
+    done: crate::ops::delete::Deleted,
+}
+
+impl Render for Gone<'_> {
+    fn warnings(&self) -> Vec<String> {
+        let kept = self.done.kept_branches.iter().map(|b| format!(
             "kept branch {b}: it is checked out in the main checkout; switch away and run `git branch -D {b}`"
         ));
+        self.done.warnings.iter().cloned().chain(kept).collect()
     }
-    if ctx.json {
-        ctx.json_out(&json!({
-            "result": "success", "mission_slug": mission.slug, "removed_dir": done.removed_dir,
+
+    fn json(&self) -> serde_json::Value {
+        let done = &self.done;
+        json!({
+            "result": "success", "mission_slug": self.mission_slug, "removed_dir": done.removed_dir,
             "removed_worktrees": done.removed_worktrees, "removed_branches": done.removed_branches,
             "kept_branches": done.kept_branches, "discarded": done.discarded,
-        }));
-    } else {
-        ctx.say(format!("deleted {}", mission.slug));
-        for w in &done.removed_worktrees {
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(format!("deleted {}", self.mission_slug));
+        for w in &self.done.removed_worktrees {
             ctx.say(format!("  removed worktree {}", ctx.rel(w)));
         }
-        for b in &done.removed_branches {
+        for b in &self.done.removed_branches {
             ctx.say(format!("  deleted branch {b}"));
         }
     }
-    Ok(())
 }

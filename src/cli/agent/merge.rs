@@ -212,19 +212,77 @@ impl MergeArgs {
 
 pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    ctx.warn_version_skew(project);
-    let (report, summary) = crate::ops::accept::accept(
-        project,
-        &mission,
-        &AcceptOptions {
-            test_command: args.test.clone(),
-            actor: args.agent.clone(),
-            report_only: args.no_commit || args.mode == AcceptMode::Checklist,
-            lenient: args.lenient,
-            mode: Some(args.mode.as_str().to_string()),
-        },
-    )?;
-    if !ctx.json {
+    ctx.warn_version_skew(project)?;
+    ctx.render(&AcceptView {
+        a: crate::ops::accept::accept(
+            project,
+            &mission,
+            &AcceptOptions {
+                test_command: args.test.clone(),
+                actor: args.agent.clone(),
+                report_only: args.no_commit || args.mode == AcceptMode::Checklist,
+                lenient: args.lenient,
+                mode: Some(args.mode.as_str().to_string()),
+            },
+        )?,
+        mode: args.mode,
+        allow_fail: args.allow_fail,
+    })
+}
+
+/// An acceptance run, as the CLI shows it.
+struct AcceptView {
+    a: crate::ops::accept::Accepted,
+    mode: AcceptMode,
+    allow_fail: bool,
+}
+
+impl AcceptView {
+    fn all_passed(&self) -> bool {
+        self.a.report.gates.iter().all(|g| g.passed)
+    }
+
+    /// The report with the reference's keys (see `cli::compat`).
+    fn report_json(&self) -> Value {
+        let mut v = serde_json::to_value(&self.a.report).unwrap_or(Value::Null);
+        crate::cli::compat::extend(&mut v, self.compat_keys());
+        v
+    }
+
+    /// The reference's accept keys (see `cli::compat`).
+    fn compat_keys(&self) -> serde_json::Map<String, Value> {
+        let r = &self.a.report;
+        let ok = self.all_passed();
+        let problems = |name: &str| -> Vec<String> {
+            r.gates
+                .iter()
+                .filter(|g| g.name == name)
+                .flat_map(|g| g.problems.clone())
+                .collect()
+        };
+        let v = json!({
+            "success": ok,
+            "ok": ok,
+            "all_done": problems("work_packages").is_empty(),
+            "mode": self.mode.as_str(),
+            "unchecked_tasks": problems("tasks_checkboxes"),
+            "missing_artifacts": problems("artifacts"),
+            "git_dirty": problems("lane_worktrees_clean"),
+            "warnings": r.notes,
+        });
+        let mut out = v.as_object().cloned().unwrap_or_default();
+        // The reference's summary; its `lanes` (lane -> WP ids) is `lanes_by_lane`
+        // here, since our `lanes` lists the accepted lane tips.
+        if let Ok(Value::Object(s)) = serde_json::to_value(&self.a.summary) {
+            out.extend(s);
+        }
+        out
+    }
+}
+
+impl crate::cli::output::Render for AcceptView {
+    fn human(&self, ctx: &Ctx) {
+        let report = &self.a.report;
         ctx.say(format!(
             "Acceptance gates for {}",
             ctx.bold(&report.mission_slug)
@@ -247,22 +305,10 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         for n in &report.notes {
             ctx.say(format!("  note: {n}"));
         }
-    }
-    let all_passed = report.gates.iter().all(|g| g.passed);
-    let next_step =
-        crate::ops::accept::next_step(project, &mission, &report, args.mode == AcceptMode::Pr);
-    // Exit 0: accepted, a report-only run whose gates pass, or --allow-fail.
-    if report.accepted || all_passed || args.allow_fail {
-        if ctx.json {
-            let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-            if let Value::Object(o) = &mut v {
-                let result = if all_passed { "success" } else { "failure" };
-                o.insert("result".into(), json!(result));
-                o.insert("next_step".into(), json!(next_step));
-            }
-            crate::cli::compat::extend(&mut v, compat_accept_keys(&report, &summary, args));
-            ctx.json_out(&v);
-        } else if report.accepted {
+        if self.verdict().is_err() {
+            return;
+        }
+        if report.accepted {
             ctx.say(format!(
                 "{} {} at {} by {}; nothing was committed.",
                 ctx.paint("Accepted", style::SUCCESS),
@@ -270,66 +316,55 @@ pub fn run_accept(ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
                 report.accepted_at.as_deref().unwrap_or(""),
                 report.accepted_by.as_deref().unwrap_or("")
             ));
-            ctx.say(format!("Next: {next_step}."));
-        } else if all_passed {
+            ctx.say(format!("Next: {}.", self.a.next_step));
+        } else if self.all_passed() {
             ctx.say("Every gate passes. Report only: nothing was recorded.");
         } else {
             ctx.say("Gates failed (--allow-fail, so exit 0); nothing was recorded.");
         }
-        return Ok(());
     }
-    let failed: Vec<&str> = report
-        .gates
-        .iter()
-        .filter(|g| !g.passed)
-        .map(|g| g.name)
-        .collect();
-    Err(Error::user(format!(
-        "{} is not ready to merge: {} gate(s) failed ({})",
-        report.mission_slug,
-        failed.len(),
-        failed.join(", ")
-    ))
-    .with_hint("fix what the failed gates name and run accept again; nothing was recorded")
-    .with_details({
-        // The reference's keys on failure too (`ok: false`, what is missing).
-        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
-        crate::cli::compat::extend(&mut v, compat_accept_keys(&report, &summary, args));
-        v
-    }))
-}
 
-/// The reference's accept keys (see `cli::compat`).
-fn compat_accept_keys(
-    r: &merge::AcceptReport,
-    summary: &crate::ops::accept::AcceptSummary,
-    args: &AcceptArgs,
-) -> serde_json::Map<String, Value> {
-    let ok = r.gates.iter().all(|g| g.passed);
-    let problems = |name: &str| -> Vec<String> {
-        r.gates
-            .iter()
-            .filter(|g| g.name == name)
-            .flat_map(|g| g.problems.clone())
-            .collect()
-    };
-    let v = json!({
-        "success": ok,
-        "ok": ok,
-        "all_done": problems("work_packages").is_empty(),
-        "mode": args.mode.as_str(),
-        "unchecked_tasks": problems("tasks_checkboxes"),
-        "missing_artifacts": problems("artifacts"),
-        "git_dirty": problems("lane_worktrees_clean"),
-        "warnings": r.notes,
-    });
-    let mut out = v.as_object().cloned().unwrap_or_default();
-    // The reference's summary; its `lanes` (lane -> WP ids) is `lanes_by_lane`
-    // here, since our `lanes` lists the accepted lane tips.
-    if let Ok(Value::Object(s)) = serde_json::to_value(summary) {
-        out.extend(s);
+    fn json(&self) -> Value {
+        if let Err(e) = self.verdict() {
+            return crate::cli::output::error_json(&e);
+        }
+        let mut v = serde_json::to_value(&self.a.report).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            let result = if self.all_passed() {
+                "success"
+            } else {
+                "failure"
+            };
+            o.insert("result".into(), json!(result));
+            o.insert("next_step".into(), json!(self.a.next_step));
+        }
+        crate::cli::compat::extend(&mut v, self.compat_keys());
+        v
     }
-    out
+
+    /// Exit 0: accepted, a report-only run whose gates pass, or --allow-fail;
+    /// otherwise exit 1 and, under --json, the error document with the
+    /// reference's keys (`ok: false`, what is missing).
+    fn verdict(&self) -> Result<()> {
+        let report = &self.a.report;
+        if report.accepted || self.all_passed() || self.allow_fail {
+            return Ok(());
+        }
+        let failed: Vec<&str> = report
+            .gates
+            .iter()
+            .filter(|g| !g.passed)
+            .map(|g| g.name)
+            .collect();
+        Err(Error::user(format!(
+            "{} is not ready to merge: {} gate(s) failed ({})",
+            report.mission_slug,
+            failed.len(),
+            failed.join(", ")
+        ))
+        .with_hint("fix what the failed gates name and run accept again; nothing was recorded")
+        .with_details(self.report_json()))
+    }
 }
 
 pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
@@ -341,22 +376,96 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         args.context.as_deref(),
     )?;
     let (project, mission) = ctx.mission(selector.as_deref())?;
-    if let Some(note) = &location_note {
-        if !ctx.json {
-            ctx.say(format!("note: {note}"));
-        }
-    }
+    let note = location_note.as_deref();
     if args.clean_up {
         let r = crate::ops::merge_cleanup::clean_up(project, &mission, args.remote.as_deref())?;
-        if ctx.json {
-            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
-            if let Value::Object(o) = &mut v {
-                o.insert("result".into(), json!("success"));
-                o.insert("action".into(), json!("clean_up"));
-            }
-            ctx.json_out(&v);
-            return Ok(());
+        return ctx.render(&Noted {
+            note,
+            inner: CleanedUp(r),
+        });
+    }
+    if args.abort {
+        ctx.warn_version_skew(project)?;
+        let r = merge::abort(project, &mission)?;
+        return ctx.render(&Noted {
+            note,
+            inner: Aborted(r),
+        });
+    }
+    let strategy = match args.strategy {
+        StrategyArg::Merge => Strategy::Merge,
+        StrategyArg::Squash => Strategy::Squash,
+        StrategyArg::Rebase => Strategy::Rebase,
+    };
+    if !args.dry_run {
+        ctx.warn_version_skew(project)?;
+    }
+    let request = crate::ops::merge::MergeRequest {
+        options: MergeOptions {
+            strategy,
+            dry_run: args.dry_run,
+            keep_worktrees: args.keep_worktrees(),
+            keep_branches: args.keep_branches(),
+            target: args.target.clone(),
+        },
+        resume: args.continue_merge,
+        push: args.push,
+    };
+    let out = crate::ops::merge::run(project, &mission, &request)?;
+    ctx.render(&Noted {
+        note,
+        inner: MergeView {
+            out: &out,
+            args,
+            location_note: note,
+        },
+    })
+}
+
+/// An outcome after the note on where the merge ran from (human form only;
+/// the merge's JSON carries it as `location_note`).
+struct Noted<'a, T> {
+    note: Option<&'a str>,
+    inner: T,
+}
+
+impl<T: crate::cli::output::Render> crate::cli::output::Render for Noted<'_, T> {
+    fn human(&self, ctx: &Ctx) {
+        if let Some(note) = self.note {
+            ctx.say(format!("note: {note}"));
         }
+        self.inner.human(ctx);
+    }
+
+    fn json(&self) -> Value {
+        // bounds: renders an outcome into JSON, parses nothing
+        self.inner.json()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings()
+    }
+
+    fn verdict(&self) -> Result<()> {
+        self.inner.verdict()
+    }
+}
+
+/// What `merge --clean-up` removed, as the CLI shows it.
+struct CleanedUp(crate::ops::merge_cleanup::CleanUp);
+
+impl crate::cli::output::Render for CleanedUp {
+    fn json(&self) -> Value {
+        let mut v = serde_json::to_value(&self.0).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            o.insert("result".into(), json!("success"));
+            o.insert("action".into(), json!("clean_up"));
+        }
+        v
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = &self.0;
         let nothing = r.removed_worktrees.is_empty()
             && r.removed_branches.is_empty()
             && r.removed_remote_branches.is_empty();
@@ -383,67 +492,45 @@ pub fn run_merge(ctx: &Ctx, args: &MergeArgs) -> Result<()> {
         for k in &r.kept {
             ctx.say(format!("  {}", ctx.paint(k, style::WARNING)));
         }
-        return Ok(());
     }
-    if args.abort {
-        ctx.warn_version_skew(project);
-        let r = merge::abort(project, &mission)?;
-        if ctx.json {
-            let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
-            if let Value::Object(o) = &mut v {
-                o.insert("result".into(), json!("success"));
-                o.insert("action".into(), json!("abort"));
-            }
-            ctx.json_out(&v);
-        } else {
-            ctx.say(format!(
-                "{} the merge of {}: {} is back at {}.",
-                ctx.paint("Aborted", style::WARNING),
-                r.mission_slug,
-                r.target_branch,
-                short(&r.target_restored_to)
-            ));
-            match &r.mission_branch_restored_to {
-                Some(m) => ctx.say(format!("  {} is back at {}", r.mission_branch, short(m))),
-                None => ctx.say(format!(
-                    "  {} did not exist before and was removed",
-                    r.mission_branch
-                )),
-            }
-            if r.checked_out {
-                ctx.say(format!(
-                    "  {} file(s) of the main checkout restored",
-                    r.files_restored.len()
-                ));
-            }
+}
+
+/// What `merge --abort` put back, as the CLI shows it.
+struct Aborted(merge::AbortReport);
+
+impl crate::cli::output::Render for Aborted {
+    fn json(&self) -> Value {
+        let mut v = serde_json::to_value(&self.0).unwrap_or(Value::Null);
+        if let Value::Object(o) = &mut v {
+            o.insert("result".into(), json!("success"));
+            o.insert("action".into(), json!("abort"));
         }
-        return Ok(());
+        v
     }
-    let strategy = match args.strategy {
-        StrategyArg::Merge => Strategy::Merge,
-        StrategyArg::Squash => Strategy::Squash,
-        StrategyArg::Rebase => Strategy::Rebase,
-    };
-    if !args.dry_run {
-        ctx.warn_version_skew(project);
+
+    fn human(&self, ctx: &Ctx) {
+        let r = &self.0;
+        ctx.say(format!(
+            "{} the merge of {}: {} is back at {}.",
+            ctx.paint("Aborted", style::WARNING),
+            r.mission_slug,
+            r.target_branch,
+            short(&r.target_restored_to)
+        ));
+        match &r.mission_branch_restored_to {
+            Some(m) => ctx.say(format!("  {} is back at {}", r.mission_branch, short(m))),
+            None => ctx.say(format!(
+                "  {} did not exist before and was removed",
+                r.mission_branch
+            )),
+        }
+        if r.checked_out {
+            ctx.say(format!(
+                "  {} file(s) of the main checkout restored",
+                r.files_restored.len()
+            ));
+        }
     }
-    let request = crate::ops::merge::MergeRequest {
-        options: MergeOptions {
-            strategy,
-            dry_run: args.dry_run,
-            keep_worktrees: args.keep_worktrees(),
-            keep_branches: args.keep_branches(),
-            target: args.target.clone(),
-        },
-        resume: args.continue_merge,
-        push: args.push,
-    };
-    let out = crate::ops::merge::run(project, &mission, &request)?;
-    ctx.render(&MergeView {
-        out: &out,
-        args,
-        location_note: location_note.as_deref(),
-    })
 }
 
 /// A merge's outcome as the CLI shows it.
@@ -545,7 +632,7 @@ fn merge_json(
 }
 
 fn short(s: &str) -> String {
-    merge::short_str(s)
+    crate::git::short(s)
 }
 
 fn render(ctx: &Ctx, r: &merge::MergeReport) {

@@ -2,7 +2,7 @@
 //! check-prerequisites, and dispatch to finalize-tasks, accept, merge, delete.
 
 use crate::cli::output::{style, Render};
-use crate::ops::setup_plan;
+use crate::ops::{missions, setup_plan};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
@@ -12,7 +12,6 @@ use crate::cli::Ctx;
 use crate::error::Result;
 use crate::mission::branch::TargetSource;
 use crate::mission::{self, CreateOptions, Mission};
-use crate::status::StatusStore;
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
@@ -123,16 +122,30 @@ pub fn run(ctx: &Ctx, cmd: MissionCommand) -> Result<()> {
 
 pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let opts = CreateOptions {
         slug: a.slug.clone(),
         mission_type: a.mission_type.clone(),
         target_branch: a.target_branch.clone(),
         number: a.number,
     };
-    let c = mission::create(project, &opts)?;
-    let m = &c.mission;
-    if ctx.json {
+    ctx.render(&CreatedView {
+        c: mission::create(project, &opts)?,
+        explicit_target: a.target_branch.is_some(),
+    })
+}
+
+/// A created mission, as the CLI shows it.
+struct CreatedView {
+    c: mission::Created,
+    /// Was the target branch given (`--target-branch`) rather than the current one?
+    explicit_target: bool,
+}
+
+impl Render for CreatedView {
+    fn json(&self) -> Value {
+        let c = &self.c;
+        let m = &c.mission;
         let current = c.current_branch.clone();
         let mut out = json!({
             "result": "success",
@@ -160,7 +173,7 @@ pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         let bc = crate::mission::branch::BranchContext {
             current_branch: c.current_branch.clone(),
             target_branch: c.target_branch.clone(),
-            source: if a.target_branch.is_some() {
+            source: if self.explicit_target {
                 TargetSource::Explicit
             } else {
                 TargetSource::CurrentBranch
@@ -169,8 +182,12 @@ pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
         let mut extra = compat::branch_keys(&bc);
         extra.insert("write_mode".into(), json!("update_existing_files"));
         compat::extend(&mut out, extra);
-        ctx.json_out(&out);
-    } else {
+        out
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let c = &self.c;
+        let m = &c.mission;
         ctx.say(format!(
             "{} mission {} ({})",
             ctx.paint("Created", style::SUCCESS),
@@ -185,75 +202,68 @@ pub(crate) fn run_create(ctx: &Ctx, a: &CreateArgs) -> Result<()> {
             m.slug
         ));
     }
-    Ok(())
-}
-
-fn lane_counts(
-    project: &crate::project::Project,
-    m: &Mission,
-) -> (serde_json::Map<String, Value>, usize) {
-    let store = StatusStore::for_mission(project, m);
-    let mut counts = serde_json::Map::new();
-    let mut total = 0;
-    if let Ok((snap, _)) = store.snapshot() {
-        for (lane, n) in &snap.summary {
-            if *n > 0 {
-                counts.insert(lane.to_string(), Value::from(*n));
-                total += n;
-            }
-        }
-    }
-    (counts, total)
 }
 
 fn run_list(ctx: &Ctx) -> Result<()> {
-    let project = ctx.project()?;
-    let missions = mission::list(project)?;
-    if ctx.json {
-        let rows: Vec<Value> = missions
+    ctx.render(&MissionList(missions::list(ctx.project()?)?))
+}
+
+/// The project's missions, as the CLI shows them.
+struct MissionList(Vec<missions::Listed>);
+
+impl Render for MissionList {
+    fn json(&self) -> Value {
+        let rows: Vec<Value> = self
+            .0
             .iter()
-            .map(|m| {
-                let (lanes, total) = lane_counts(project, m);
+            .map(|l| {
+                let m = &l.mission;
+                let lanes: serde_json::Map<String, Value> = l
+                    .lanes
+                    .iter()
+                    .map(|(lane, n)| (lane.clone(), Value::from(*n)))
+                    .collect();
                 json!({
                     "number": m.number,
                     "slug": m.slug,
                     "mission_id": m.mission_id(),
                     "mission_type": m.mission_type(),
                     "friendly_name": m.friendly_name(),
-                    "total_wps": total,
+                    "total_wps": l.total,
                     "lanes": lanes,
                     "meta_error": m.meta_error,
                 })
             })
             .collect();
-        ctx.json_out(&json!({ "missions": rows, "count": missions.len() }));
-        return Ok(());
+        json!({ "missions": rows, "count": self.0.len() })
     }
-    if missions.is_empty() {
-        ctx.say("No missions yet. Create one with `spec-kitty agent mission create <slug>`.");
-        return Ok(());
-    }
-    for m in &missions {
-        let (lanes, total) = lane_counts(project, m);
-        let lanes: Vec<String> = lanes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let id = m.mission_id().unwrap_or("(no mission_id)");
-        ctx.say(format!(
-            "{:<40} {:<26} {:<13} {} WPs{}",
-            m.slug,
-            id,
-            m.mission_type(),
-            total,
-            if lanes.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", lanes.join(", "))
+
+    fn human(&self, ctx: &Ctx) {
+        if self.0.is_empty() {
+            ctx.say("No missions yet. Create one with `spec-kitty agent mission create <slug>`.");
+            return;
+        }
+        for l in &self.0 {
+            let m = &l.mission;
+            let lanes: Vec<String> = l.lanes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let id = m.mission_id().unwrap_or("(no mission_id)");
+            ctx.say(format!(
+                "{:<40} {:<26} {:<13} {} WPs{}",
+                m.slug,
+                id,
+                m.mission_type(),
+                l.total,
+                if lanes.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", lanes.join(", "))
+                }
+            ));
+            if let Some(e) = &m.meta_error {
+                ctx.warn(e);
             }
-        ));
-        if let Some(e) = &m.meta_error {
-            ctx.warn(e);
         }
     }
-    Ok(())
 }
 
 fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
@@ -264,29 +274,43 @@ fn run_backfill(ctx: &Ctx, a: &BackfillArgs) -> Result<()> {
         vec![ctx.mission(a.mission.as_deref())?.1]
     };
     if !a.dry_run {
-        ctx.warn_version_skew(project);
+        ctx.warn_version_skew(project)?;
     }
-    let done = mission::backfill_identity(project, &targets, a.dry_run)?;
-    if ctx.json {
-        let rows: Vec<Value> = done
+    ctx.render(&BackfillView {
+        done: mission::backfill_identity(project, &targets, a.dry_run)?,
+        dry_run: a.dry_run,
+    })
+}
+
+/// Missions given a mission_id, as the CLI shows them.
+struct BackfillView {
+    done: Vec<mission::Backfilled>,
+    dry_run: bool,
+}
+
+impl Render for BackfillView {
+    fn json(&self) -> Value {
+        let rows: Vec<Value> = self
+            .done
             .iter()
             .map(|b| json!({"mission_slug": b.slug, "mission_id": b.mission_id, "meta_file": b.meta_file, "written": b.written}))
             .collect();
-        ctx.json_out(&json!({"result": "success", "dry_run": a.dry_run, "backfilled": rows}));
-        return Ok(());
+        json!({"result": "success", "dry_run": self.dry_run, "backfilled": rows})
     }
-    if done.is_empty() {
-        ctx.say("Every selected mission already has a mission_id.");
+
+    fn human(&self, ctx: &Ctx) {
+        if self.done.is_empty() {
+            ctx.say("Every selected mission already has a mission_id.");
+        }
+        for b in &self.done {
+            let verb = if b.written {
+                "assigned"
+            } else {
+                "would assign"
+            };
+            ctx.say(format!("{}: {verb} mission_id {}", b.slug, b.mission_id));
+        }
     }
-    for b in &done {
-        let verb = if b.written {
-            "assigned"
-        } else {
-            "would assign"
-        };
-        ctx.say(format!("{}: {verb} mission_id {}", b.slug, b.mission_id));
-    }
-    Ok(())
 }
 
 pub(crate) fn run_setup_plan(ctx: &Ctx, a: &SelectArgs) -> Result<()> {

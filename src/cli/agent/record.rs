@@ -51,7 +51,7 @@ impl Render for record::Recorded {
                     ctx.paint("Recorded", style::SUCCESS),
                     self.mission_slug,
                     self.branch,
-                    crate::merge::short_str(c),
+                    crate::git::short(c),
                     self.files.len()
                 ));
                 for f in &self.files {

@@ -1,12 +1,12 @@
 //! `spec-kitty agent release validate|prep`.
 
-use crate::cli::output::style;
+use crate::cli::output::{error_json, style, Render};
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::release;
+use crate::ops::release as ops;
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
@@ -49,18 +49,19 @@ pub fn run(ctx: &Ctx, cmd: ReleaseCommand) -> Result<()> {
 }
 
 fn run_validate(ctx: &Ctx) -> Result<()> {
-    let repo = release::open(&ctx.cwd)?;
-    let gates = release::validate(&repo)?;
-    let ok = gates.iter().all(|g| g.ok);
-    let report = json!({
-        "result": if ok { "success" } else { "failure" },
-        "ok": ok,
-        "version": repo.version,
-        "manifest": repo.manifest_name(),
-        "gates": gates,
-    });
-    if !ctx.json {
-        for g in &gates {
+    ctx.render(&ops::validate(&ctx.cwd)?)
+}
+
+impl Render for ops::Validated {
+    fn json(&self) -> Value {
+        match self.verdict() {
+            Ok(()) => report(self),
+            Err(e) => error_json(&e),
+        }
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        for g in &self.gates {
             let mark = if g.ok {
                 ctx.paint("PASS", style::GOOD)
             } else {
@@ -69,22 +70,36 @@ fn run_validate(ctx: &Ctx) -> Result<()> {
             ctx.say(format!("{mark} {:<20} {}", g.name, g.detail));
         }
     }
-    if ok {
-        if ctx.json {
-            ctx.json_out(&report);
+
+    /// A failed gate fails the command; with --json the gates travel in the
+    /// error document: still one document.
+    fn verdict(&self) -> Result<()> {
+        if self.ok() {
+            return Ok(());
         }
-        return Ok(());
+        let failed: Vec<&str> = self
+            .gates
+            .iter()
+            .filter(|g| !g.ok)
+            .map(|g| g.detail.as_str())
+            .collect();
+        Err(
+            Error::user(format!("release validation failed: {}", failed.join("; ")))
+                .with_details(report(self)),
+        )
     }
-    let failed: Vec<&str> = gates
-        .iter()
-        .filter(|g| !g.ok)
-        .map(|g| g.detail.as_str())
-        .collect();
-    // With --json the gates travel in the error object: still one document.
-    Err(
-        Error::user(format!("release validation failed: {}", failed.join("; ")))
-            .with_details(report),
-    )
+}
+
+/// The gates as the one JSON report.
+fn report(v: &ops::Validated) -> Value {
+    let ok = v.ok();
+    json!({
+        "result": if ok { "success" } else { "failure" },
+        "ok": ok,
+        "version": v.version,
+        "manifest": v.manifest,
+        "gates": v.gates,
+    })
 }
 
 fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
@@ -92,55 +107,62 @@ fn run_prep(ctx: &Ctx, a: &PrepArgs) -> Result<()> {
         Some(r) => ctx.cwd.join(r),
         None => ctx.cwd.clone(),
     };
-    crate::fsutil::fix_confinement_root(&root);
-    let repo = release::open(&root)?;
     let channel = match a.channel {
         Channel::Stable => "stable",
         Channel::Rc => "rc",
         Channel::Alpha => "alpha",
         Channel::Beta => "beta",
     };
-    let p = release::prep(&repo, channel, a.write)?;
-    if ctx.json {
-        let mut out = serde_json::to_value(&p).map_err(|e| Error::internal(e.to_string()))?;
-        crate::cli::compat::extend(&mut out, compat_prep_keys(&p, &root));
-        ctx.json_out(&out);
-        return Ok(());
+    ctx.render(&PrepView {
+        p: ops::prep(&root, channel, a.write)?,
+        write: a.write,
+    })
+}
+
+/// A proposed release, as the CLI shows it.
+struct PrepView {
+    p: ops::Prepared,
+    write: bool,
+}
+
+impl Render for PrepView {
+    fn json(&self) -> Value {
+        let mut out = serde_json::to_value(&self.p.prep).unwrap_or_default();
+        crate::cli::compat::extend(&mut out, compat_prep_keys(&self.p));
+        out
     }
-    ctx.say(format!(
-        "{} {} -> {} ({channel})",
-        ctx.bold("Release"),
-        p.current_version,
-        p.target_version
-    ));
-    ctx.say(format!("version files: {}", p.version_files.join(", ")));
-    ctx.say("");
-    ctx.say(p.proposed_changelog_block.trim_end());
-    for w in &p.warnings {
-        ctx.warn(w);
-    }
-    if a.write {
-        if p.written.is_empty() {
-            ctx.say("\nnothing to write");
-        } else {
-            ctx.say(format!("\nwrote {}", p.written.join(", ")));
+
+    fn human(&self, ctx: &Ctx) {
+        let p = &self.p.prep;
+        ctx.say(format!(
+            "{} {} -> {} ({})",
+            ctx.bold("Release"),
+            p.current_version,
+            p.target_version,
+            p.channel
+        ));
+        ctx.say(format!("version files: {}", p.version_files.join(", ")));
+        ctx.say("");
+        ctx.say(p.proposed_changelog_block.trim_end());
+        for w in &p.warnings {
+            ctx.warn(w);
         }
-    } else {
-        ctx.say("\n(dry run: pass --write to apply)");
+        if self.write {
+            if p.written.is_empty() {
+                ctx.say("\nnothing to write");
+            } else {
+                ctx.say(format!("\nwrote {}", p.written.join(", ")));
+            }
+        } else {
+            ctx.say("\n(dry run: pass --write to apply)");
+        }
     }
-    Ok(())
 }
 
 /// The reference's release-prep keys (see `cli::compat`).
-fn compat_prep_keys(
-    p: &release::Prep,
-    root: &std::path::Path,
-) -> serde_json::Map<String, serde_json::Value> {
+fn compat_prep_keys(p: &ops::Prepared) -> serde_json::Map<String, Value> {
+    let (root, p, target) = (&p.root, &p.prep, &p.target_branch);
     let slugs: Vec<&str> = p.missions.iter().map(|m| m.slug.as_str()).collect();
-    let target = crate::project::Project::discover(root)
-        .ok()
-        .and_then(|pr| pr.current_branch())
-        .unwrap_or_else(|| "main".into());
     let v = json!({
         "repo": root,
         "proposed_version": p.target_version,

@@ -4,8 +4,9 @@
 use clap::Args;
 use serde_json::json;
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::requirements;
 
 #[derive(Debug, Args)]
@@ -32,40 +33,30 @@ pub struct MapArgs {
 
 pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
     let (project, m) = ctx.mission(a.mission.as_deref())?;
-    let batch: Vec<(String, Vec<String>)> = match (&a.wp, &a.batch) {
-        (Some(wp), _) => vec![(wp.clone(), a.refs.clone())],
-        (None, Some(text)) => {
-            let map: serde_json::Map<String, serde_json::Value> = crate::bounds::json(text)
-                .map_err(|e| {
-                    Error::usage(format!("--batch is not a JSON object: {e}"))
-                        .with_hint("e.g. --batch '{\"WP01\":[\"FR-001\"]}'")
-                })?;
-            map.into_iter()
-                .map(|(wp, v)| {
-                    let refs = v
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|r| r.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .filter(|r: &Vec<String>| r.len() == v.as_array().map_or(0, Vec::len))
-                        .ok_or_else(|| {
-                            Error::usage(format!("--batch: {wp} must map to a list of strings"))
-                        })?;
-                    Ok((wp, refs))
-                })
-                .collect::<Result<_>>()?
-        }
-        (None, None) => unreachable!("clap requires --wp or --batch"),
-    };
-    ctx.warn_version_skew(project);
+    let batch = requirements::batch(a.wp.as_deref(), &a.refs, a.batch.as_deref())?;
+    ctx.warn_version_skew(project)?;
     let r = requirements::map(project, &m, &batch, a.replace)?;
-    let c = &r.coverage;
-    if ctx.json {
-        ctx.json_out(&json!({
+    ctx.render(&MapView {
+        mission: &m,
+        batch: &batch,
+        r: &r,
+    })
+}
+
+/// Mapped requirement refs and the coverage after it, as the CLI shows them.
+struct MapView<'a> {
+    mission: &'a crate::mission::Mission,
+    batch: &'a [(String, Vec<String>)],
+    r: &'a requirements::Mapped,
+}
+
+impl Render for MapView<'_> {
+    fn json(&self) -> serde_json::Value {
+        let (m, r) = (self.mission, self.r);
+        let c = &r.coverage;
+        json!({
             "result": "success", "success": true, "mission_slug": m.slug,
-            "mapped": batch.iter().map(|(wp, _)| (wp.to_ascii_uppercase(), json!(r.refs.get(&wp.to_ascii_uppercase())))).collect::<serde_json::Map<_, _>>(),
+            "mapped": self.batch.iter().map(|(wp, _)| (wp.to_ascii_uppercase(), json!(r.refs.get(&wp.to_ascii_uppercase())))).collect::<serde_json::Map<_, _>>(),
             "changed": r.changed,
             "requirement_refs": r.refs,
             "total_mappings": r.refs,
@@ -79,24 +70,31 @@ pub fn run(ctx: &Ctx, a: &MapArgs) -> Result<()> {
                 "unmapped": c.unmapped_all,
                 "complete": c.unmapped_functional.is_empty(),
             },
-        }));
-        return Ok(());
+        })
     }
-    for (wp, _) in &batch {
-        let id = wp.to_ascii_uppercase();
-        let refs = r.refs.get(&id).map(|v| v.join(", ")).unwrap_or_default();
-        ctx.say(format!("{id}: {refs}"));
+
+    fn human(&self, ctx: &Ctx) {
+        let c = &self.r.coverage;
+        for (wp, _) in self.batch {
+            let id = wp.to_ascii_uppercase();
+            let refs = self
+                .r
+                .refs
+                .get(&id)
+                .map(|v| v.join(", "))
+                .unwrap_or_default();
+            ctx.say(format!("{id}: {refs}"));
+        }
+        if c.unmapped_functional.is_empty() {
+            ctx.say(format!(
+                "Every functional requirement ({}) is mapped.",
+                c.functional.len()
+            ));
+        } else {
+            ctx.say(format!(
+                "Not mapped yet: {}",
+                c.unmapped_functional.join(", ")
+            ));
+        }
     }
-    if c.unmapped_functional.is_empty() {
-        ctx.say(format!(
-            "Every functional requirement ({}) is mapped.",
-            c.functional.len()
-        ));
-    } else {
-        ctx.say(format!(
-            "Not mapped yet: {}",
-            c.unmapped_functional.join(", ")
-        ));
-    }
-    Ok(())
 }

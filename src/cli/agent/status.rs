@@ -3,13 +3,12 @@
 //! operation of `crate::ops` and renders its outcome.
 
 use clap::{Args, Subcommand};
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::cli::output::{style, Render};
+use crate::cli::output::{error_json, style, Render};
 use crate::cli::Ctx;
 use crate::error::{Error, Result};
-use crate::ops::{status_doctor, status_emit, status_migrate, status_validate};
-use crate::status::StatusStore;
+use crate::ops::{materialize, status_doctor, status_emit, status_migrate, status_validate};
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
@@ -89,7 +88,7 @@ pub struct EmitArgs {
 
 fn run_emit(ctx: &Ctx, a: &EmitArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let e = status_emit::emit(
         project,
         &mission,
@@ -129,30 +128,33 @@ impl Render for status_emit::Emitted {
 
 fn run_materialize(ctx: &Ctx, a: &MissionArg) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let store = StatusStore::for_mission(project, &mission);
-    if !store.events_path.is_file() {
-        return Err(Error::user(format!(
-            "No event log found at {}",
-            store.events_path.display()
-        ))
-        .with_hint(format!(
-            "run `spec-kitty agent mission finalize-tasks --mission {}` to start it, or `spec-kitty agent status migrate --mission {}` for an old mission",
-            mission.slug, mission.slug
-        )));
+    ctx.render(&Materialized(materialize::materialize(
+        project, &mission, true,
+    )?))
+}
+
+/// A rebuilt status.json, as `agent status materialize` shows it: the
+/// snapshot itself.
+struct Materialized(materialize::Materialized);
+
+impl Render for Materialized {
+    fn warnings(&self) -> Vec<String> {
+        self.0.skipped.iter().map(|w| w.to_string()).collect()
     }
-    let (snap, warnings) = store.materialize()?;
-    for w in &warnings {
-        ctx.warn(w.to_string());
+
+    fn json(&self) -> Value {
+        let m = &self.0;
+        let mut v = m.snapshot.to_json(&m.mission_number, &m.mission_type);
+        v["mission_slug"] = json!(m.mission_slug);
+        v
     }
-    if ctx.json {
-        let mut v = snap.to_json(&store.mission_number, &store.mission_type);
-        v["mission_slug"] = json!(mission.slug);
-        ctx.json_out(&v);
-    } else {
+
+    fn human(&self, ctx: &Ctx) {
+        let (m, snap) = (&self.0, &self.0.snapshot);
         ctx.say(format!(
             "{} {}: {} events -> {} WPs",
             ctx.paint("Materialized", style::SUCCESS),
-            mission.slug,
+            m.mission_slug,
             snap.event_count,
             snap.work_packages.len()
         ));
@@ -166,7 +168,6 @@ fn run_materialize(ctx: &Ctx, a: &MissionArg) -> Result<()> {
             ctx.say(format!("  {}", parts.join(", ")));
         }
     }
-    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -184,7 +185,7 @@ pub struct DoctorArgs {
 
 fn run_doctor(ctx: &Ctx, a: &DoctorArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let r = status_doctor::doctor(
+    ctx.render(&status_doctor::doctor(
         project,
         &mission,
         status_doctor::Thresholds {
@@ -192,8 +193,19 @@ fn run_doctor(ctx: &Ctx, a: &DoctorArgs) -> Result<()> {
             in_progress_days: a.stale_in_progress_days,
         },
         chrono::Utc::now(),
-    )?;
-    if !ctx.json {
+    )?)
+}
+
+impl Render for status_doctor::DoctorReport {
+    fn json(&self) -> Value {
+        match self.verdict() {
+            Ok(()) => serde_json::to_value(self).unwrap_or_default(),
+            Err(e) => error_json(&e),
+        }
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
         ctx.say(ctx.bold("Installation:"));
         for c in &r.global_runtime {
             let mark = if c.passed {
@@ -224,24 +236,36 @@ fn run_doctor(ctx: &Ctx, a: &DoctorArgs) -> Result<()> {
             ctx.say(format!("      -> {}", f.recommended_action));
         }
     }
-    if r.healthy {
-        if ctx.json {
-            ctx.json_out(&r);
+
+    /// Issues found exit 1; under --json the report travels in the error document.
+    fn verdict(&self) -> Result<()> {
+        if self.healthy {
+            return Ok(());
         }
-        return Ok(());
+        let n = self.findings.len() + self.global_runtime.iter().filter(|c| !c.passed).count();
+        Err(
+            Error::user(format!("{}: {n} issue(s) found", self.mission_slug))
+                .with_hint("follow the action listed under each issue")
+                .with_details(serde_json::to_value(self).unwrap_or_default()),
+        )
     }
-    let n = r.findings.len() + r.global_runtime.iter().filter(|c| !c.passed).count();
-    Err(
-        Error::user(format!("{}: {n} issue(s) found", r.mission_slug))
-            .with_hint("follow the action listed under each issue")
-            .with_details(serde_json::to_value(&r).unwrap_or_default()),
-    )
 }
 
 fn run_validate(ctx: &Ctx, a: &MissionArg) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let r = status_validate::validate(project, &mission)?;
-    if !ctx.json {
+    ctx.render(&status_validate::validate(project, &mission)?)
+}
+
+impl Render for status_validate::StatusValidation {
+    fn json(&self) -> Value {
+        match self.verdict() {
+            Ok(()) => serde_json::to_value(self).unwrap_or_default(),
+            Err(e) => error_json(&e),
+        }
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
         ctx.say(ctx.bold(&format!("Status Validation: {}", r.mission_slug)));
         ctx.say("-".repeat(50));
         if r.event_count == 0 {
@@ -259,11 +283,10 @@ fn run_validate(ctx: &Ctx, a: &MissionArg) -> Result<()> {
                 ctx.say(format!("  - {w}"));
             }
         }
-    }
-    if r.passed {
-        if ctx.json {
-            ctx.json_out(&r);
-        } else if r.warnings.is_empty() {
+        if !r.passed {
+            return;
+        }
+        if r.warnings.is_empty() {
             ctx.say(format!("Result: {}", ctx.paint("PASS", style::GOOD)));
         } else {
             ctx.say(format!(
@@ -272,16 +295,22 @@ fn run_validate(ctx: &Ctx, a: &MissionArg) -> Result<()> {
                 r.warnings.len()
             ));
         }
-        return Ok(());
     }
-    Err(
-        Error::user(format!("{}: Result: FAIL ({} error(s))", r.mission_slug, r.error_count))
-            .with_hint(format!(
-                "a drifted status.json is rebuilt by `spec-kitty agent status materialize --mission {}`; a bad event is settled by a forced move that says why",
-                r.mission_slug
-            ))
-            .with_details(serde_json::to_value(&r).unwrap_or_default()),
-    )
+
+    /// Errors exit 1; under --json the report travels in the error document.
+    fn verdict(&self) -> Result<()> {
+        if self.passed {
+            return Ok(());
+        }
+        Err(
+            Error::user(format!("{}: Result: FAIL ({} error(s))", self.mission_slug, self.error_count))
+                .with_hint(format!(
+                    "a drifted status.json is rebuilt by `spec-kitty agent status materialize --mission {}`; a bad event is settled by a forced move that says why",
+                    self.mission_slug
+                ))
+                .with_details(serde_json::to_value(self).unwrap_or_default()),
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -307,15 +336,23 @@ fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
         vec![ctx.mission(a.mission.as_deref())?.1]
     };
     let project = ctx.project()?;
-    ctx.warn_version_skew(project);
-    let r = status_migrate::migrate(project, &missions, &a.actor, a.dry_run)?;
-    let failed = r.summary.total_failed;
-    if ctx.json {
-        if failed == 0 {
-            ctx.json_out(&r);
+    ctx.warn_version_skew(project)?;
+    ctx.render(&status_migrate::migrate(
+        project, &missions, &a.actor, a.dry_run,
+    )?)
+}
+
+impl Render for status_migrate::MigrationReport {
+    fn json(&self) -> Value {
+        match self.verdict() {
+            Ok(()) => serde_json::to_value(self).unwrap_or_default(),
+            Err(e) => error_json(&e),
         }
-    } else {
-        let title = if a.dry_run {
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
+        let title = if r.dry_run {
             "Migration preview (dry-run, nothing written)"
         } else {
             "Migration results"
@@ -346,14 +383,20 @@ fn run_migrate(ctx: &Ctx, a: &MigrateArgs) -> Result<()> {
             s.total_migrated, s.total_skipped, s.total_failed, s.aliases_resolved
         ));
     }
-    if failed > 0 {
-        return Err(
+
+    /// A mission that could not be migrated exits 1; under --json the report
+    /// travels in the error document.
+    fn verdict(&self) -> Result<()> {
+        let failed = self.summary.total_failed;
+        if failed == 0 {
+            return Ok(());
+        }
+        Err(
             Error::user(format!("{failed} mission(s) could not be migrated"))
                 .with_hint("fix the frontmatter lane named above and run migrate again")
-                .with_details(serde_json::to_value(&r).unwrap_or_default()),
-        );
+                .with_details(serde_json::to_value(self).unwrap_or_default()),
+        )
     }
-    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -380,30 +423,37 @@ fn run_reconcile(ctx: &Ctx, a: &ReconcileArgs) -> Result<()> {
         .with_hint("run `spec-kitty agent status reconcile` inside each repository instead"));
     }
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let r = status_migrate::reconcile(project, &mission, a.apply)?;
-    if ctx.json {
-        ctx.json_out(&r);
-        return Ok(());
+    ctx.render(&status_migrate::reconcile(project, &mission, a.apply)?)
+}
+
+impl Render for status_migrate::ReconcileReport {
+    fn json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
     }
-    if r.drift.is_empty() {
-        ctx.say(format!(
-            "{}: every frontmatter lane agrees with the event log",
-            r.mission_slug
-        ));
-        return Ok(());
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
+        if r.drift.is_empty() {
+            ctx.say(format!(
+                "{}: every frontmatter lane agrees with the event log",
+                r.mission_slug
+            ));
+            return;
+        }
+        for d in &r.drift {
+            let what = if d.fixed { "rewritten" } else { "differs" };
+            ctx.say(format!(
+                "  {}: frontmatter lane {} {what}; the log says {} ({})",
+                d.wp_id,
+                d.frontmatter_lane,
+                d.log_lane,
+                ctx.rel(&d.file)
+            ));
+        }
+        if r.dry_run {
+            ctx.say(
+                "Dry run: nothing written. --apply rewrites these frontmatter lanes to the log's.",
+            );
+        }
     }
-    for d in &r.drift {
-        let what = if d.fixed { "rewritten" } else { "differs" };
-        ctx.say(format!(
-            "  {}: frontmatter lane {} {what}; the log says {} ({})",
-            d.wp_id,
-            d.frontmatter_lane,
-            d.log_lane,
-            ctx.rel(&d.file)
-        ));
-    }
-    if r.dry_run {
-        ctx.say("Dry run: nothing written. --apply rewrites these frontmatter lanes to the log's.");
-    }
-    Ok(())
 }

@@ -4,7 +4,7 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::output::style;
+use crate::cli::output::{style, Render};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::ops::team_sync;
@@ -34,63 +34,69 @@ pub fn run(ctx: &Ctx, a: &SyncTeamArgs) -> Result<()> {
             exe: exe.as_deref(),
         },
     )?;
-    if ctx.json {
-        let mut v = serde_json::to_value(&r).unwrap_or_default();
+    ctx.render(&r)
+}
+
+impl Render for team_sync::TeamSync {
+    fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
         if let serde_json::Value::Object(o) = &mut v {
             o.insert("result".into(), json!("success"));
         }
-        ctx.json_out(&v);
-        return Ok(());
+        v
     }
-    let head = if r.dry_run { "Would sync" } else { "Synced" };
-    ctx.say(format!(
-        "{} {} on {} with {}",
-        ctx.paint(head, style::SUCCESS),
-        r.mission_slug,
-        r.branch,
-        r.remote
-    ));
-    if !r.drivers_registered.is_empty() {
-        let verb = if r.dry_run {
-            "would register"
-        } else {
-            "registered"
-        };
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
+        let head = if r.dry_run { "Would sync" } else { "Synced" };
         ctx.say(format!(
-            "  {verb} the merge drivers {}",
-            r.drivers_registered.join(", ")
+            "{} {} on {} with {}",
+            ctx.paint(head, style::SUCCESS),
+            r.mission_slug,
+            r.branch,
+            r.remote
         ));
-    }
-    match (&r.recorded_commit, r.recorded_files.is_empty()) {
-        (_, true) => ctx.say("  record: nothing to record"),
-        (Some(c), false) => ctx.say(format!(
-            "  record: {} file(s) committed ({})",
-            r.recorded_files.len(),
-            crate::git::short_str(c)
-        )),
-        (None, false) => ctx.say(format!(
-            "  record: would commit {} file(s)",
-            r.recorded_files.len()
-        )),
-    }
-    for f in &r.recorded_files {
-        ctx.say(format!("    {f}"));
-    }
-    for s in &r.steps {
-        ctx.say(format!("  {}: {}", s.command, s.outcome));
-    }
-    for b in &r.lanes_updated {
-        ctx.say(format!("  lane branch {b}: brought up to the remote's"));
-    }
-    for b in &r.lanes_kept {
-        ctx.say(format!("  kept {b}"));
-    }
-    if !r.dry_run {
-        if r.pushed.is_empty() {
-            ctx.say("  pushed: nothing (the remote has everything)");
-        } else {
-            ctx.say(format!("  pushed: {}", r.pushed.join(", ")));
+        if !r.drivers_registered.is_empty() {
+            let verb = if r.dry_run {
+                "would register"
+            } else {
+                "registered"
+            };
+            ctx.say(format!(
+                "  {verb} the merge drivers {}",
+                r.drivers_registered.join(", ")
+            ));
+        }
+        match (&r.recorded_commit, r.recorded_files.is_empty()) {
+            (_, true) => ctx.say("  record: nothing to record"),
+            (Some(c), false) => ctx.say(format!(
+                "  record: {} file(s) committed ({})",
+                r.recorded_files.len(),
+                crate::git::short(c)
+            )),
+            (None, false) => ctx.say(format!(
+                "  record: would commit {} file(s)",
+                r.recorded_files.len()
+            )),
+        }
+        for f in &r.recorded_files {
+            ctx.say(format!("    {f}"));
+        }
+        for s in &r.steps {
+            ctx.say(format!("  {}: {}", s.command, s.outcome));
+        }
+        for b in &r.lanes_updated {
+            ctx.say(format!("  lane branch {b}: brought up to the remote's"));
+        }
+        for b in &r.lanes_kept {
+            ctx.say(format!("  kept {b}"));
+        }
+        if !r.dry_run {
+            if r.pushed.is_empty() {
+                ctx.say("  pushed: nothing (the remote has everything)");
+            } else {
+                ctx.say(format!("  pushed: {}", r.pushed.join(", ")));
+            }
         }
     }
-    Ok(())
 }

@@ -1,6 +1,6 @@
 //! `finalize-tasks`, `list-dependents`, `mark-status`: the dependency graph.
 
-use crate::cli::output::{style, Render};
+use crate::cli::output::{error_json, style, Render};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
@@ -8,7 +8,6 @@ use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::lanes::Strategy;
 use crate::ops::{finalize, mark_status};
-use crate::tasks_md::wp;
 
 /// The `agent tasks` subcommands about the dependency graph.
 #[derive(Debug, Subcommand)]
@@ -56,17 +55,34 @@ pub struct FinalizeArgs {
 
 pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let strategy = match &a.lane_strategy {
         Some(s) => Strategy::parse(s).unwrap_or_default(),
         None => Strategy::configured(project)?,
     };
-    let r = finalize::finalize(project, &mission, a.validate_only, strategy)?;
-    for w in &r.warnings {
-        ctx.warn(w);
+    ctx.render(&Finalized {
+        r: finalize::finalize(project, &mission, a.validate_only, strategy)?,
+        root: &project.root,
+        mission: &mission,
+        validate_only: a.validate_only,
+    })
+}
+
+/// What finalize did (or would do), as the CLI shows it.
+struct Finalized<'a> {
+    r: finalize::Report,
+    root: &'a std::path::Path,
+    mission: &'a crate::mission::Mission,
+    validate_only: bool,
+}
+
+impl Render for Finalized<'_> {
+    fn warnings(&self) -> Vec<String> {
+        self.r.warnings.clone()
     }
-    if ctx.json {
-        let rel = |p: &std::path::Path| finalize::rel(&project.root, p);
+
+    fn json(&self) -> Value {
+        let (r, validate_only) = (&self.r, self.validate_only);
         let lanes = if r.wp_count == 0 {
             json!({"computed": false})
         } else {
@@ -74,32 +90,32 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
         };
         // The reference's validate-only keys: what finalizing would seed and
         // compute, and which WP files it would leave or preserve.
-        let preview = |v: Value| if a.validate_only { v } else { Value::Null };
-        ctx.json_out(&json!({
+        let preview = |v: Value| if validate_only { v } else { Value::Null };
+        json!({
             "validation": preview(json!({
                 "bootstrap_preview": r.bootstrap,
                 "lanes_preview": lanes,
             })),
             "unchanged": preview(json!(r.unchanged_wps)),
             "would_preserve": preview(json!(r.preserved_wps)),
-            "message": if a.validate_only {
+            "message": if validate_only {
                 "Validation passed; run without --validate-only to write the work packages and lanes."
             } else {
                 "Finalized."
             },
-            "result": if a.validate_only { "validation_passed" } else { "success" },
-            "mission_slug": mission.slug,
+            "result": if validate_only { "validation_passed" } else { "success" },
+            "mission_slug": self.mission.slug,
             "wp_count": r.wp_count,
             "updated_wp_count": r.modified_wps.len(),
             "modified_wps": r.modified_wps,
             "unchanged_wps": r.unchanged_wps,
             "preserved_wps": r.preserved_wps,
-            "validate_only": a.validate_only,
-            "would_modify": if a.validate_only { json!(r.would_modify) } else { json!([]) },
-            "tasks_dir": mission.tasks_dir(),
+            "validate_only": validate_only,
+            "would_modify": if validate_only { json!(r.would_modify) } else { json!([]) },
+            "tasks_dir": self.mission.tasks_dir(),
             "commit_created": false,
             "commit_hash": null,
-            "files_written": r.files_written.iter().map(|p| rel(p)).collect::<Vec<_>>(),
+            "files_written": r.files_written.iter().map(|p| finalize::rel(self.root, p)).collect::<Vec<_>>(),
             "dependencies_parsed": r.dependencies_parsed,
             "requirement_refs_parsed": r.requirement_refs_parsed,
             "bootstrap": r.bootstrap,
@@ -107,74 +123,76 @@ pub fn run_finalize(ctx: &Ctx, a: &FinalizeArgs) -> Result<()> {
             "ownership_warnings": [],
             "warnings": r.warnings,
             "spec_kitty_version": crate::VERSION,
-        }));
-        return Ok(());
+        })
     }
-    let verb = if a.validate_only {
-        "would update"
-    } else {
-        "updated"
-    };
-    if r.wp_count == 0 {
-        // Finalize's warning (on stderr, above) already said there is nothing
-        // to finalize and what to write first; saying it again on stdout
-        // would tell a person the same thing twice.
-        return Ok(());
-    }
-    ctx.say(format!(
-        "{} {} work packages of {}",
-        ctx.paint(
-            if a.validate_only {
-                "Checked"
-            } else {
-                "Finalized"
-            },
-            style::SUCCESS
-        ),
-        r.wp_count,
-        ctx.bold(&mission.slug)
-    ));
-    for (wp, deps) in &r.dependencies_parsed {
-        let deps = if deps.is_empty() {
-            "none".to_string()
+
+    fn human(&self, ctx: &Ctx) {
+        let (r, validate_only) = (&self.r, self.validate_only);
+        let verb = if validate_only {
+            "would update"
         } else {
-            deps.join(", ")
+            "updated"
         };
-        ctx.say(format!("  {wp}  deps: {deps}"));
-    }
-    if r.modified_wps.is_empty() {
-        ctx.say("  WP files unchanged");
-    } else {
-        ctx.say(format!("  {verb}: {}", r.modified_wps.join(", ")));
-    }
-    ctx.say(format!(
-        "  status: {} seeded, {} already tracked",
-        r.bootstrap.newly_seeded, r.bootstrap.already_initialized
-    ));
-    ctx.say(format!(
-        "  lanes: {} ({}){}",
-        r.lanes.count,
-        r.lanes.lane_ids.join(", "),
-        if r.lanes.changed { "" } else { ", unchanged" }
-    ));
-    if let Some(strategy) = r.lanes.strategy {
+        if r.wp_count == 0 {
+            // Finalize's warning (on stderr, above) already said there is nothing
+            // to finalize and what to write first; saying it again on stdout
+            // would tell a person the same thing twice.
+            return;
+        }
         ctx.say(format!(
-            "  plan: {}, {} step(s) with one agent per lane (critical path {}), {} cross-lane hand-off(s)",
-            strategy.as_str(),
-            r.lanes
-                .makespan
-                .map(|m| m.to_string())
-                .unwrap_or_else(|| "?".into()),
-            r.lanes.critical_path,
-            r.lanes.handoffs
+            "{} {} work packages of {}",
+            ctx.paint(
+                if validate_only {
+                    "Checked"
+                } else {
+                    "Finalized"
+                },
+                style::SUCCESS
+            ),
+            r.wp_count,
+            ctx.bold(&self.mission.slug)
         ));
+        for (wp, deps) in &r.dependencies_parsed {
+            let deps = if deps.is_empty() {
+                "none".to_string()
+            } else {
+                deps.join(", ")
+            };
+            ctx.say(format!("  {wp}  deps: {deps}"));
+        }
+        if r.modified_wps.is_empty() {
+            ctx.say("  WP files unchanged");
+        } else {
+            ctx.say(format!("  {verb}: {}", r.modified_wps.join(", ")));
+        }
+        ctx.say(format!(
+            "  status: {} seeded, {} already tracked",
+            r.bootstrap.newly_seeded, r.bootstrap.already_initialized
+        ));
+        ctx.say(format!(
+            "  lanes: {} ({}){}",
+            r.lanes.count,
+            r.lanes.lane_ids.join(", "),
+            if r.lanes.changed { "" } else { ", unchanged" }
+        ));
+        if let Some(strategy) = r.lanes.strategy {
+            ctx.say(format!(
+                "  plan: {}, {} step(s) with one agent per lane (critical path {}), {} cross-lane hand-off(s)",
+                strategy.as_str(),
+                r.lanes
+                    .makespan
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                r.lanes.critical_path,
+                r.lanes.handoffs
+            ));
+        }
+        if validate_only {
+            ctx.say("  --validate-only: nothing was written");
+        } else {
+            ctx.say("  nothing was committed");
+        }
     }
-    if a.validate_only {
-        ctx.say("  --validate-only: nothing was written");
-    } else {
-        ctx.say("  nothing was committed");
-    }
-    Ok(())
 }
 
 // Work packages that depend on WP, directly and transitively.
@@ -192,35 +210,48 @@ pub struct DependentsArgs {
 
 fn run_dependents(ctx: &Ctx, a: &DependentsArgs) -> Result<()> {
     let (_, mission) = ctx.mission(a.mission.as_deref())?;
-    let files = wp::load_all(&mission.tasks_dir())?;
-    let wp_id = a.wp_id.to_ascii_uppercase();
-    if !files.iter().any(|f| f.id == wp_id) {
-        let known: Vec<&str> = files.iter().map(|f| f.id.as_str()).collect();
-        return Err(
-            Error::user(format!("{} has no work package {wp_id}", mission.slug))
-                .with_hint(format!("known work packages: {}", known.join(", "))),
-        );
+    ctx.render(&DependentsView {
+        d: finalize::dependents_of(&mission, &a.wp_id)?,
+        transitive: a.all,
+    })
+}
+
+/// A work package's dependents, as the CLI shows them.
+struct DependentsView {
+    d: finalize::Dependents,
+    /// `--all`: list the transitive dependents.
+    transitive: bool,
+}
+
+impl DependentsView {
+    fn listed(&self) -> &[String] {
+        if self.transitive {
+            &self.d.all
+        } else {
+            &self.d.direct
+        }
     }
-    let (direct, all) = finalize::dependents(&files, &wp_id);
-    let listed = if a.all { &all } else { &direct };
-    let depends_on = files
-        .iter()
-        .find(|f| f.id == wp_id)
-        .map(|f| f.dependencies())
-        .unwrap_or_default();
-    if ctx.json {
-        ctx.json_out(&json!({
-            "result": "success", "wp_id": wp_id, "mission_slug": mission.slug,
-            "depends_on": depends_on,
-            "transitive": a.all, "dependents": listed,
-            "direct_dependents": direct, "all_dependents": all,
-        }));
-    } else if listed.is_empty() {
-        ctx.say(format!("nothing depends on {wp_id}"));
-    } else {
-        ctx.say(listed.join("\n"));
+}
+
+impl Render for DependentsView {
+    fn json(&self) -> Value {
+        let d = &self.d;
+        json!({
+            "result": "success", "wp_id": d.wp_id, "mission_slug": d.mission_slug,
+            "depends_on": d.depends_on,
+            "transitive": self.transitive, "dependents": self.listed(),
+            "direct_dependents": d.direct, "all_dependents": d.all,
+        })
     }
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        let listed = self.listed();
+        if listed.is_empty() {
+            ctx.say(format!("nothing depends on {}", self.d.wp_id));
+        } else {
+            ctx.say(listed.join("\n"));
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -283,24 +314,56 @@ pub struct ValidateArgs {
 
 pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let r = crate::ops::validate::validate_workflow(project, &mission, a.wp_id.as_deref())?;
-    let report = json!({
-        "result": if r.valid { "success" } else { "failure" },
-        "mission_slug": mission.slug,
-        "valid": r.valid,
-        "errors": r.errors,
-        "warnings": r.warnings,
-        "work_packages": r.work_packages,
-    });
-    // For one work package, the reference's top-level `task_id` and `lane`.
-    let mut report = report;
-    if let (Some(_), [one], Some(o)) =
-        (&a.wp_id, r.work_packages.as_slice(), report.as_object_mut())
-    {
-        o.insert("task_id".into(), json!(one.id));
-        o.insert("lane".into(), json!(one.lane));
+    ctx.render(&WorkflowView {
+        r: crate::ops::validate::validate_workflow(project, &mission, a.wp_id.as_deref())?,
+        mission_slug: &mission.slug,
+        one_wp: a.wp_id.is_some(),
+    })
+}
+
+/// A workflow check, as the CLI shows it.
+struct WorkflowView<'a> {
+    r: crate::ops::validate::WorkflowReport,
+    mission_slug: &'a str,
+    /// Only one work package was asked for.
+    one_wp: bool,
+}
+
+impl WorkflowView<'_> {
+    /// The report document (also the details of the failure's error).
+    fn report(&self) -> Value {
+        let r = &self.r;
+        let mut report = json!({
+            "result": if r.valid { "success" } else { "failure" },
+            "mission_slug": self.mission_slug,
+            "valid": r.valid,
+            "errors": r.errors,
+            "warnings": r.warnings,
+            "work_packages": r.work_packages,
+        });
+        // For one work package, the reference's top-level `task_id` and `lane`.
+        if let (true, [one], Some(o)) = (
+            self.one_wp,
+            r.work_packages.as_slice(),
+            report.as_object_mut(),
+        ) {
+            o.insert("task_id".into(), json!(one.id));
+            o.insert("lane".into(), json!(one.lane));
+        }
+        report
     }
-    if !ctx.json {
+}
+
+impl Render for WorkflowView<'_> {
+    fn json(&self) -> Value {
+        match self.verdict() {
+            Ok(()) => self.report(),
+            Err(e) => error_json(&e),
+        }
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = &self.r;
         for e in &r.errors {
             ctx.say(format!("{} {e}", ctx.paint("ERROR", style::ERROR)));
         }
@@ -321,23 +384,27 @@ pub fn run_validate(ctx: &Ctx, a: &ValidateArgs) -> Result<()> {
                 ctx.say(format!("      warning: {w}"));
             }
         }
-    }
-    if r.valid {
-        if ctx.json {
-            ctx.json_out(&report);
-        } else {
-            ctx.say(format!("{}: workflow is consistent", mission.slug));
+        if r.valid {
+            ctx.say(format!("{}: workflow is consistent", self.mission_slug));
         }
-        return Ok(());
     }
-    let n = r.errors.len()
-        + r.work_packages
-            .iter()
-            .map(|w| w.errors.len())
-            .sum::<usize>();
-    Err(
-        Error::user(format!("{}: {n} workflow check(s) failed", mission.slug))
-            .with_hint("fix the errors listed, then run validate-workflow again")
-            .with_details(report),
-    )
+
+    /// A failed check exits 1; under --json the report travels in the error document.
+    fn verdict(&self) -> Result<()> {
+        let r = &self.r;
+        if r.valid {
+            return Ok(());
+        }
+        let n = r.errors.len()
+            + r.work_packages
+                .iter()
+                .map(|w| w.errors.len())
+                .sum::<usize>();
+        Err(Error::user(format!(
+            "{}: {n} workflow check(s) failed",
+            self.mission_slug
+        ))
+        .with_hint("fix the errors listed, then run validate-workflow again")
+        .with_details(self.report()))
+    }
 }

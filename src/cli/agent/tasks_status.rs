@@ -1,14 +1,14 @@
 //! `move-task`, `status`, `list-tasks`, `add-history`, `materialize`.
 
 use crate::cli::output::{esc, style, Render};
-use crate::ops::move_task;
+use crate::ops::{board, materialize, move_task};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::cli::Ctx;
 use crate::error::Result;
-use crate::status::ops::{self, Board, BoardWp};
-use crate::status::{Lane, StatusStore, LANES};
+use crate::status::ops::BoardWp;
+use crate::status::{Lane, LANES};
 
 /// The `agent tasks` subcommands that track lanes and render the board.
 #[derive(Debug, Subcommand)]
@@ -87,7 +87,7 @@ pub struct MoveArgs {
 
 fn run_move(ctx: &Ctx, a: &MoveArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
+    ctx.warn_version_skew(project)?;
     let request = move_task::MoveTask {
         wp_id: a.wp_id.clone(),
         to: a.to.clone(),
@@ -268,14 +268,21 @@ fn wrap_list(prefix: &str, items: &[String], width: usize) -> Vec<String> {
 
 pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     let (project, mission) = ctx.mission(args.mission.as_deref())?;
-    let board = Board::load(project, &mission)?;
-    for w in &board.warnings {
-        ctx.warn(w.to_string());
+    ctx.render(&board::board(
+        project,
+        &mission,
+        args.stale_threshold,
+        chrono::Utc::now(),
+    )?)
+}
+
+impl Render for board::BoardReport {
+    fn warnings(&self) -> Vec<String> {
+        self.board.warnings.iter().map(|w| w.to_string()).collect()
     }
-    let stale =
-        crate::ops::stale::check(project, &mission, args.stale_threshold, chrono::Utc::now())?;
-    let stale_count = stale.iter().filter(|s| s.is_stale).count();
-    if ctx.json {
+
+    fn json(&self) -> serde_json::Value {
+        let board = &self.board;
         let mut by_lane = serde_json::Map::new();
         for w in &board.work_packages {
             let n = by_lane
@@ -284,82 +291,85 @@ pub fn run_status(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 .unwrap_or(0);
             by_lane.insert(w.lane.to_string(), (n + 1).into());
         }
-        ctx.json_out(&json!({
+        json!({
             "mission_slug": board.mission_slug,
             "mission_number": board.mission_number,
             "mission_type": board.mission_type,
             "total_wps": board.total,
             "by_lane": by_lane,
-            "work_packages": with_stale(&board.work_packages, &stale),
+            "work_packages": with_stale(&board.work_packages, &self.stale),
             "progress_percentage": board.progress_percentage,
             "done": board.done,
             "ready": board.ready,
-            "stale_wps": stale_count,
-            "stale_threshold_minutes": args.stale_threshold,
+            "stale_wps": self.stale_count(),
+            "stale_threshold_minutes": self.stale_threshold,
             "next_command": format!("spec-kitty next --agent <your-name> --mission {}", board.mission_slug),
-            "auto_commit": crate::config::auto_commit_enabled(&project.root)?,
+            "auto_commit": self.auto_commit,
             "warnings": board.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-        }));
-        return Ok(());
+        })
     }
-    ctx.say(format!(
-        "{}  {}/{} done, progress {}%",
-        ctx.bold(&board.mission_slug),
-        board.done,
-        board.total,
-        board.progress_percentage
-    ));
-    if board.total == 0 {
-        ctx.say(
-            "  no work packages yet: write tasks.md and tasks/WPxx-*.md, then run finalize-tasks",
-        );
-        return Ok(());
-    }
-    for lane in LANES {
-        let rows: Vec<&BoardWp> = board
-            .work_packages
-            .iter()
-            .filter(|w| w.lane == lane)
-            .collect();
-        if rows.is_empty() {
-            continue;
+
+    fn human(&self, ctx: &Ctx) {
+        let board = &self.board;
+        ctx.say(format!(
+            "{}  {}/{} done, progress {}%",
+            ctx.bold(&board.mission_slug),
+            board.done,
+            board.total,
+            board.progress_percentage
+        ));
+        if board.total == 0 {
+            ctx.say(
+                "  no work packages yet: write tasks.md and tasks/WPxx-*.md, then run finalize-tasks",
+            );
+            return;
         }
-        ctx.say("");
-        ctx.say(ctx.paint(&format!("{} ({})", lane, rows.len()), lane_colour(lane)));
-        for w in rows {
-            for line in row(w) {
-                ctx.say(line);
+        for lane in LANES {
+            let rows: Vec<&BoardWp> = board
+                .work_packages
+                .iter()
+                .filter(|w| w.lane == lane)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            ctx.say("");
+            ctx.say(ctx.paint(&format!("{} ({})", lane, rows.len()), lane_colour(lane)));
+            for w in rows {
+                for line in row(w) {
+                    ctx.say(line);
+                }
             }
         }
-    }
-    ctx.say("");
-    if stale_count > 0 {
-        ctx.say(ctx.paint(
-            &format!(
-                "Stale ({stale_count}): in progress with no status change or lane commit for more than {} minutes",
-                args.stale_threshold
-            ),
-            style::WARNING,
-        ));
-        for s in stale.iter().filter(|s| s.is_stale) {
-            ctx.say(format!(
-                "  {:<5} last activity {} minutes ago",
-                s.wp_id,
-                s.minutes_since_commit.unwrap_or_default()
-            ));
-        }
         ctx.say("");
+        let stale_count = self.stale_count();
+        if stale_count > 0 {
+            ctx.say(ctx.paint(
+                &format!(
+                    "Stale ({stale_count}): in progress with no status change or lane commit for more than {} minutes",
+                    self.stale_threshold
+                ),
+                style::WARNING,
+            ));
+            for s in self.stale.iter().filter(|s| s.is_stale) {
+                ctx.say(format!(
+                    "  {:<5} last activity {} minutes ago",
+                    s.wp_id,
+                    s.minutes_since_commit.unwrap_or_default()
+                ));
+            }
+            ctx.say("");
+        }
+        if board.ready.is_empty() {
+            ctx.say("Ready to start: none");
+        } else {
+            ctx.say(format!("Ready to start: {}", board.ready.join(", ")));
+        }
+        ctx.say(format!(
+            "Next: spec-kitty next --agent <your-name> --mission {}",
+            board.mission_slug
+        ));
     }
-    if board.ready.is_empty() {
-        ctx.say("Ready to start: none");
-    } else {
-        ctx.say(format!("Ready to start: {}", board.ready.join(", ")));
-    }
-    ctx.say(format!(
-        "Next: spec-kitty next --agent <your-name> --mission {}",
-        board.mission_slug
-    ));
-    Ok(())
 }
 
 /// The board's work packages as JSON, each one in progress with its stale
@@ -396,35 +406,36 @@ pub struct ListArgs {
 
 fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let lane = a.lane.as_deref().map(Lane::parse).transpose()?;
-    let board = Board::load(project, &mission)?;
-    let rows: Vec<&BoardWp> = board
-        .work_packages
-        .iter()
-        .filter(|w| lane.is_none_or(|l| w.lane == l))
-        .collect();
-    if ctx.json {
-        let tasks_dir = mission.tasks_dir();
+    ctx.render(&board::list(project, &mission, a.lane.as_deref())?)
+}
+
+impl Render for board::TaskList {
+    fn json(&self) -> serde_json::Value {
         // The reference's keys `work_package_id` and `path` (absolute) too.
-        let tasks: Vec<serde_json::Value> = rows
+        let tasks: Vec<serde_json::Value> = self
+            .rows
             .iter()
             .map(|w| {
                 let mut v = json!(w);
                 if let Some(o) = v.as_object_mut() {
                     o.insert("work_package_id".into(), json!(w.id));
-                    o.insert("path".into(), json!(tasks_dir.join(&w.file)));
+                    o.insert("path".into(), json!(self.tasks_dir.join(&w.file)));
                 }
                 v
             })
             .collect();
-        ctx.json_out(&json!({
-            "result": "success", "mission_slug": mission.slug,
-            "lane": lane.map(|l| l.to_string()), "count": rows.len(), "tasks": tasks,
-        }));
-    } else if rows.is_empty() {
-        ctx.say("no work packages match");
-    } else {
-        for w in rows {
+        json!({
+            "result": "success", "mission_slug": self.mission_slug,
+            "lane": self.lane.map(|l| l.to_string()), "count": self.rows.len(), "tasks": tasks,
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        if self.rows.is_empty() {
+            ctx.say("no work packages match");
+            return;
+        }
+        for w in &self.rows {
             ctx.say(format!(
                 "{:<5} {:<12} {}",
                 w.id,
@@ -433,7 +444,6 @@ fn run_list(ctx: &Ctx, a: &ListArgs) -> Result<()> {
             ));
         }
     }
-    Ok(())
 }
 
 #[derive(Debug, Args)]
@@ -456,22 +466,26 @@ pub struct HistoryArgs {
 
 fn run_history(ctx: &Ctx, a: &HistoryArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    ctx.warn_version_skew(project);
-    let actor = a.agent.clone().unwrap_or_else(|| "user".into());
-    let note = match a.shell_pid {
-        Some(pid) => format!("shell_pid={pid} – {}", a.note),
-        None => a.note.clone(),
-    };
-    let path = ops::add_history(project, &mission, &a.wp_id, &actor, &note)?;
-    if ctx.json {
-        let id = a.wp_id.to_ascii_uppercase();
-        ctx.json_out(
-            &json!({"result": "success", "wp_id": id, "task_id": id, "file": path, "note": note}),
-        );
-    } else {
-        ctx.say(format!("noted in {}", ctx.rel(&path)));
+    ctx.warn_version_skew(project)?;
+    ctx.render(&board::add_history(
+        project,
+        &mission,
+        &a.wp_id,
+        a.agent.as_deref(),
+        &a.note,
+        a.shell_pid,
+    )?)
+}
+
+impl Render for board::Noted {
+    fn json(&self) -> serde_json::Value {
+        let id = &self.wp_id;
+        json!({"result": "success", "wp_id": id, "task_id": id, "file": self.file, "note": self.note})
     }
-    Ok(())
+
+    fn human(&self, ctx: &Ctx) {
+        ctx.say(format!("noted in {}", ctx.rel(&self.file)));
+    }
 }
 
 #[derive(Debug, Args)]
@@ -483,35 +497,46 @@ pub struct MaterializeArgs {
 
 pub fn run_materialize(ctx: &Ctx, a: &MaterializeArgs) -> Result<()> {
     let (project, mission) = ctx.mission(a.mission.as_deref())?;
-    let store = StatusStore::for_mission(project, &mission);
-    let (snap, warnings) = store.materialize()?;
-    for w in &warnings {
-        ctx.warn(w.to_string());
+    ctx.render(&Rebuilt(materialize::materialize(
+        project, &mission, false,
+    )?))
+}
+
+/// A rebuilt status.json, as the top-level `materialize` shows it (the
+/// reference's document).
+struct Rebuilt(materialize::Materialized);
+
+impl Render for Rebuilt {
+    fn warnings(&self) -> Vec<String> {
+        self.0.skipped.iter().map(|w| w.to_string()).collect()
     }
-    if ctx.json {
-        ctx.json_out(&json!({
-            "result": "success", "mission_slug": mission.slug,
-            "status_file": store.snapshot_path, "event_count": snap.event_count,
-            "work_packages": snap.work_packages.len(),
-            "skipped_lines": warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+
+    fn json(&self) -> serde_json::Value {
+        let m = &self.0;
+        json!({
+            "result": "success", "mission_slug": m.mission_slug,
+            "status_file": m.status_file, "event_count": m.snapshot.event_count,
+            "work_packages": m.snapshot.work_packages.len(),
+            "skipped_lines": m.skipped.iter().map(|w| w.line).collect::<Vec<_>>(),
             // The reference's document: one mission processed, the files it
             // wrote (this build writes no `.kittify/derived/` views, so
             // `derived_dir` is null).
             "processed": 1, "errors": [],
             "missions": [{
-                "mission_slug": mission.slug, "files_written": ["status.json"],
-                "timestamp": crate::timefmt::now_iso(),
+                "mission_slug": m.mission_slug, "files_written": ["status.json"],
+                "timestamp": m.at,
             }],
             "derived_dir": null,
-        }));
-    } else {
+        })
+    }
+
+    fn human(&self, ctx: &Ctx) {
         ctx.say(format!(
             "rebuilt {} from {} events",
-            ctx.rel(&store.snapshot_path),
-            snap.event_count
+            ctx.rel(&self.0.status_file),
+            self.0.snapshot.event_count
         ));
     }
-    Ok(())
 }
 
 #[cfg(test)]

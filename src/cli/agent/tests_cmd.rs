@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::cli::output::Render;
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::ops::stale_check;
@@ -41,51 +42,62 @@ fn stale(ctx: &Ctx, a: &StaleCheckArgs) -> Result<()> {
     } else {
         ctx.cwd.join(&a.repo)
     };
-    let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
-    let r = stale_check::run(&repo, &a.base, &a.head)?;
-    if r.findings_per_100_loc > stale_check::FP_CEILING {
-        ctx.warn(format!(
+    ctx.render(&stale_check::run(&repo, &a.base, &a.head)?)
+}
+
+impl Render for stale_check::Report {
+    fn warnings(&self) -> Vec<String> {
+        if self.findings_per_100_loc <= stale_check::FP_CEILING {
+            return Vec::new();
+        }
+        vec![format!(
             "findings_per_100_loc={:.1} is over {:.1}: many of these are likely false positives",
-            r.findings_per_100_loc,
+            self.findings_per_100_loc,
             stale_check::FP_CEILING
+        )]
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let r = self;
+        ctx.say(format!(
+            "Stale-assertion analysis: {} -> {}",
+            r.base_ref, r.head_ref
         ));
-    }
-    if ctx.json {
-        ctx.json_out(&r);
-        return Ok(());
-    }
-    ctx.say(format!(
-        "Stale-assertion analysis: {} -> {}",
-        a.base, a.head
-    ));
-    ctx.say(format!(
-        "  scanned {} test file(s) | findings/100 LOC: {:.2}",
-        r.files_scanned, r.findings_per_100_loc
-    ));
-    if r.findings.is_empty() {
-        ctx.say("No stale assertions detected.");
-        return Ok(());
-    }
-    for level in ["high", "medium", "low"] {
-        let of: Vec<_> = r
-            .findings
-            .iter()
-            .filter(|f| f.confidence == level)
-            .collect();
-        if of.is_empty() {
-            continue;
+        ctx.say(format!(
+            "  scanned {} test file(s) | findings/100 LOC: {:.2}",
+            r.files_scanned, r.findings_per_100_loc
+        ));
+        if r.findings.is_empty() {
+            ctx.say("No stale assertions detected.");
+            return;
         }
-        ctx.say(format!("{} confidence:", level.to_uppercase()));
-        for f in of {
-            let test = f.test_file.strip_prefix(&repo).unwrap_or(&f.test_file);
-            ctx.say(format!(
-                "  {}:{}  {}  ({})",
-                test.display(),
-                f.test_line,
-                f.changed_symbol.replace(['\n', '\r'], " "),
-                f.hint
-            ));
+        for level in ["high", "medium", "low"] {
+            let of: Vec<_> = r
+                .findings
+                .iter()
+                .filter(|f| f.confidence == level)
+                .collect();
+            if of.is_empty() {
+                continue;
+            }
+            ctx.say(format!("{} confidence:", level.to_uppercase()));
+            for f in of {
+                let test = f
+                    .test_file
+                    .strip_prefix(&r.repo_root)
+                    .unwrap_or(&f.test_file);
+                ctx.say(format!(
+                    "  {}:{}  {}  ({})",
+                    test.display(),
+                    f.test_line,
+                    f.changed_symbol.replace(['\n', '\r'], " "),
+                    f.hint
+                ));
+            }
         }
     }
-    Ok(())
 }

@@ -1,0 +1,123 @@
+//! Bringing a branch up to date with another inside its own worktree, the
+//! way `sync workspace` does: the operation git has in progress there, the
+//! commits the branch lacks, a merge commit made in memory (conflicts are
+//! listed, nothing is written), and checking the result out.
+
+use git2::{build::CheckoutBuilder, RepositoryState, Signature};
+
+use super::error::Result;
+use super::{Oid, Repo};
+
+/// The operation git has in progress in a worktree (named as git2 names it,
+/// which is how messages show it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoState {
+    Clean,
+    Merge,
+    Revert,
+    RevertSequence,
+    CherryPick,
+    CherryPickSequence,
+    Bisect,
+    Rebase,
+    RebaseInteractive,
+    RebaseMerge,
+    ApplyMailbox,
+    ApplyMailboxOrRebase,
+}
+
+/// What merging two commits in memory gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MergeCommit {
+    /// The merge commit made (on no branch yet).
+    Made(Oid),
+    /// The merge conflicts in these files (one side's path each); nothing
+    /// was committed.
+    Conflicts(Vec<String>),
+}
+
+impl Repo {
+    /// The operation in progress.
+    pub fn state(&self) -> RepoState {
+        match self.git.state() {
+            RepositoryState::Clean => RepoState::Clean,
+            RepositoryState::Merge => RepoState::Merge,
+            RepositoryState::Revert => RepoState::Revert,
+            RepositoryState::RevertSequence => RepoState::RevertSequence,
+            RepositoryState::CherryPick => RepoState::CherryPick,
+            RepositoryState::CherryPickSequence => RepoState::CherryPickSequence,
+            RepositoryState::Bisect => RepoState::Bisect,
+            RepositoryState::Rebase => RepoState::Rebase,
+            RepositoryState::RebaseInteractive => RepoState::RebaseInteractive,
+            RepositoryState::RebaseMerge => RepoState::RebaseMerge,
+            RepositoryState::ApplyMailbox => RepoState::ApplyMailbox,
+            RepositoryState::ApplyMailboxOrRebase => RepoState::ApplyMailboxOrRebase,
+        }
+    }
+
+    /// HEAD's short name (`main`, or `HEAD` when detached) and the commit it
+    /// points at; an error on an unborn branch.
+    pub fn head_name_and_tip(&self) -> Result<(Option<String>, Oid)> {
+        let head = self.git.head()?;
+        let name = head.shorthand().map(str::to_string);
+        Ok((name, head.peel_to_commit()?.id()))
+    }
+
+    /// The commits `to` has that `from` lacks, newest first, at most
+    /// `limit`: each id and summary line.
+    pub fn commits_missing(&self, from: Oid, to: Oid, limit: usize) -> Result<Vec<(Oid, String)>> {
+        let mut walk = self.git.revwalk()?;
+        walk.push(to)?;
+        walk.hide(from)?;
+        let mut out = Vec::new();
+        for id in walk.take(limit) {
+            let c = self.git.find_commit(id?)?;
+            out.push((c.id(), c.summary().unwrap_or_default().to_string()));
+        }
+        Ok(out)
+    }
+
+    /// Merge `theirs` into `ours` in memory and, when nothing conflicts,
+    /// commit the result with parents `ours` and `theirs` on no branch (the
+    /// repository's signature, else `spec-kitty <spec-kitty@localhost>`).
+    pub fn merge_commit(&self, ours: Oid, theirs: Oid, message: &str) -> Result<MergeCommit> {
+        let ours = self.git.find_commit(ours)?;
+        let theirs = self.git.find_commit(theirs)?;
+        let mut index = self.git.merge_commits(&ours, &theirs, None)?;
+        if index.has_conflicts() {
+            let mut files: Vec<String> = index
+                .conflicts()?
+                .flatten()
+                .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+                .collect();
+            files.dedup();
+            return Ok(MergeCommit::Conflicts(files));
+        }
+        let tree = self.git.find_tree(index.write_tree_to(&self.git)?)?;
+        let sig = self
+            .git
+            .signature()
+            .or_else(|_| Signature::now("spec-kitty", "spec-kitty@localhost"))?;
+        Ok(MergeCommit::Made(self.git.commit(
+            None,
+            &sig,
+            &sig,
+            message,
+            &tree,
+            &[&ours, &theirs],
+        )?))
+    }
+
+    /// Check `commit` out in this worktree (safely: a local change in the
+    /// way stops it) and move local `branch` there, logging `message`.
+    pub fn check_out_onto(&self, branch: &str, commit: Oid, message: &str) -> Result<()> {
+        let obj = self.git.find_object(commit, None)?;
+        let mut co = CheckoutBuilder::new();
+        co.safe();
+        self.git.checkout_tree(&obj, Some(&mut co))?;
+        let mut r = self.git.find_reference(&format!("refs/heads/{branch}"))?;
+        r.set_target(commit, message)?;
+        Ok(())
+    }
+}
