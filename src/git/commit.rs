@@ -470,6 +470,10 @@ fn commit_paths_once(
     crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);
     if update_index {
         let mut index = repo.index()?;
+        // From disk, not the copy read before: a commit made meanwhile (the
+        // retry above) moved the index too, and a stale copy written back
+        // would undo its entries.
+        index.read(true)?;
         for p in paths {
             if let Some((_, id, mode, meta)) = written.iter().find(|w| w.0 == p) {
                 match index_entry(p, *id, *mode, meta) {
