@@ -307,6 +307,9 @@ pub enum PausePoint {
     /// agent mission create: the mission is staged and numbered under the
     /// numbering lock, not yet published.
     CreateBeforePublish,
+    /// A commit of given paths (auto_commit, record): its commit is made on
+    /// the tip it read, the branch not yet moved.
+    CommitBeforeRef,
 }
 
 impl PausePoint {
@@ -322,6 +325,7 @@ impl PausePoint {
             PausePoint::LockBusy => "lock-busy",
             PausePoint::InitBeforeWrite => "init-before-write",
             PausePoint::CreateBeforePublish => "create-before-publish",
+            PausePoint::CommitBeforeRef => "commit-before-ref",
         }
     }
 }

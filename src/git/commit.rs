@@ -359,11 +359,56 @@ pub fn index_lock_free(repo: &Repository) -> Result<()> {
     Ok(())
 }
 
+/// How often a commit is made again on a branch that moved under it.
+pub const MOVED_RETRIES: usize = 8;
+
+/// The lock spec-kitty's own commits of given paths take in turn
+/// (`<git-common-dir>/spec-kitty/commit.lock`): held from reading the tip and
+/// checking the index to writing the index after the branch moved, so two
+/// spec-kitty processes never see each other's half-made commit (a moved
+/// branch whose index has not followed yet reads as changes staged elsewhere).
+pub fn lock_commits(repo: &Repository) -> Result<crate::fsutil::FileLock> {
+    let dir = repo.commondir().join("spec-kitty");
+    crate::fsutil::create_dir_all(&dir)?;
+    Ok(crate::fsutil::FileLock::acquire(
+        &dir.join("commit.lock"),
+        crate::fsutil::LOCK_TIMEOUT,
+        "spec-kitty's commits",
+    )?)
+}
+
 /// Commit the working-tree state of exactly `paths` on `branch`, with the
 /// parent the branch's tip. `update_index`: the branch is checked out in the
 /// main checkout, so its index entries for `paths` follow. Returns None when
 /// the paths already match the tip (nothing to record).
+///
+/// When the branch moves between reading its tip and locking its ref (a
+/// commit someone made meanwhile: a `git commit`, a commit of another tool),
+/// the commit is made again on the new tip, the paths read from the working
+/// tree again (so a file the other commit also took is committed as it is
+/// now, never as it was before), at most [`MOVED_RETRIES`] times. A branch
+/// moved anywhere but forward (reset, rewound) is refused: nothing committed.
 pub fn commit_paths(
+    repo: &Repository,
+    branch: &str,
+    paths: &[String],
+    message: &str,
+    update_index: bool,
+) -> Result<Option<Oid>> {
+    let mut tries = 0;
+    loop {
+        match commit_paths_once(repo, branch, paths, message, update_index) {
+            Err(GitError::BranchMoved { now, before, .. })
+                if tries < MOVED_RETRIES && super::contains(repo, now, before).unwrap_or(false) =>
+            {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn commit_paths_once(
     repo: &Repository,
     branch: &str,
     paths: &[String],
@@ -411,6 +456,9 @@ pub fn commit_paths(
     let tree = repo.find_tree(tree_id)?;
     let sig = signature(repo)?;
     let commit = repo.commit(None, &sig, &sig, message, &tree, &[&parent])?;
+    // Test hook: hold with the commit made on the tip read, the branch not
+    // yet moved (a commit made meanwhile moves it under us).
+    crate::env::pause_at(crate::env::PausePoint::CommitBeforeRef);
     super::reflock::move_branch(
         repo,
         branch,
@@ -422,6 +470,10 @@ pub fn commit_paths(
     crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);
     if update_index {
         let mut index = repo.index()?;
+        // From disk, not the copy read before: a commit made meanwhile (the
+        // retry above) moved the index too, and a stale copy written back
+        // would undo its entries.
+        index.read(true)?;
         for p in paths {
             if let Some((_, id, mode, meta)) = written.iter().find(|w| w.0 == p) {
                 match index_entry(p, *id, *mode, meta) {

@@ -60,6 +60,10 @@ pub enum GitError {
     #[error(transparent)]
     Fs(#[from] crate::fsutil::FsError),
 
+    /// The lock spec-kitty's own commits take in turn ([`super::commit::lock_commits`]).
+    #[error(transparent)]
+    Lock(#[from] crate::fsutil::LockError),
+
     /// A libgit2 failure, shown as `git: <what git said>`.
     #[error("git: {}", .0.message())]
     Git(#[from] git2::Error),
@@ -90,6 +94,7 @@ impl Diagnose for GitError {
     fn wrapped(&self) -> Option<&dyn Diagnose> {
         match self {
             GitError::Fs(e) => Some(e),
+            GitError::Lock(e) => Some(e),
             _ => None,
         }
     }
@@ -129,7 +134,8 @@ impl Diagnose for GitError {
             GitError::NoWorkdir
             | GitError::OutsideProject { .. }
             | GitError::NoBranch { .. }
-            | GitError::Fs(_) => return None,
+            | GitError::Fs(_)
+            | GitError::Lock(_) => return None,
         })
     }
 

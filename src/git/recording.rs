@@ -55,6 +55,11 @@ impl Repo {
         commit::staged_elsewhere(&self.git, paths)
     }
 
+    /// The lock spec-kitty's own commits take in turn ([`commit::lock_commits`]).
+    pub fn lock_commits(&self) -> Result<crate::fsutil::FileLock> {
+        commit::lock_commits(&self.git)
+    }
+
     /// Commit exactly `paths` on `branch` ([`commit::commit_paths`]).
     pub fn commit_paths(
         &self,

@@ -167,7 +167,7 @@ pub fn accept(project: &Project, mission: &Mission, opts: &AcceptOptions) -> Res
     // A lane contains the work of other lanes it depends on.
     let mut problems = Vec::new();
     if let Some(repo) = &repo {
-        problems = dependency_problems(mission, repo, &code, &tips)?;
+        problems = dependency_problems(project, mission, repo, &code, &tips)?;
     }
     gates.push(Gate::new(
         "lane_dependencies",
@@ -316,6 +316,7 @@ fn work_packages_gate(mission: &Mission, snap: &Snapshot) -> Result<Gate> {
 /// one merged into it when the WP was handed out); a lane that depends on
 /// another lane with no such commit recorded must contain that lane's tip.
 pub(crate) fn dependency_problems(
+    project: &Project,
     mission: &Mission,
     repo: &Repo,
     code: &[CodeLane],
@@ -345,10 +346,13 @@ pub(crate) fn dependency_problems(
     } else {
         BTreeMap::new()
     };
-    let log = mission.dir.join("status.events.jsonl");
-    let events = match std::fs::read(&log) {
-        Ok(bytes) => crate::status::store::parse_log(&log, &bytes).events,
-        Err(_) => Vec::new(),
+    // The approved commits, from the saved status fold (not the whole log).
+    let (_, _, roles) = StatusStore::for_mission(project, mission).snapshot_with_roles()?;
+    let approved_commit = |d: &str| {
+        roles
+            .get(d)
+            .and_then(|r| r.approved_commit.as_deref())
+            .and_then(|c| git2::Oid::from_str(c).ok())
     };
     let mut problems = Vec::new();
     for (lane, tip) in code.iter().zip(tips) {
@@ -363,7 +367,7 @@ pub(crate) fn dependency_problems(
                 if theirs == lane.lane_id {
                     continue;
                 }
-                if let Some(c) = crate::status::work::approved_commit(&events, d) {
+                if let Some(c) = approved_commit(d) {
                     needed.entry(theirs).or_default().push((w, d, c));
                 }
             }

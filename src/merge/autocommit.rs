@@ -119,6 +119,9 @@ pub fn commit_mission(
             state: state.to_lowercase(),
         });
     }
+    // One spec-kitty commit at a time, from reading the tip to the index
+    // following it; a commit someone else makes meanwhile is retried on.
+    let _commits = repo.lock_commits()?;
     // A commit a kill cut short may have left the index behind its branch.
     repo.recover_killed_commits()?;
     let branch = repo.current_branch()?;

@@ -330,7 +330,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     let setup = Setup::resolve(&repo, mission, &lanes, code, opts.target.as_deref())?;
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
-        preconditions(mission, &repo, &setup, &snap, &mut report.notes)?;
+        preconditions(project, mission, &repo, &setup, &snap, &mut report.notes)?;
     let sig = signature(&repo, opts.dry_run, &mut blockers)?;
     let integrated = if setup.tips.iter().all(Option::is_some) {
         simulate(
@@ -376,8 +376,8 @@ fn hold_mission(
     report: &mut MergeReport,
 ) -> Result<()> {
     let store = StatusStore::for_mission(project, mission);
-    let _held = store.hold()?;
-    let snap = crate::status::reduce(&store.read()?.events);
+    let held = store.hold()?;
+    let snap = store.snapshot_held(&held)?;
     let late = work_package_blockers(mission, &snap)?;
     if !late.is_empty() {
         report.blockers = late;
@@ -594,6 +594,7 @@ fn new_report(
 /// Every precondition that does not hold, and the mission's own modified files
 /// in the main checkout (allowed unless the merge changes them).
 fn preconditions(
+    project: &Project,
     mission: &Mission,
     repo: &Repo,
     setup: &Setup,
@@ -604,7 +605,7 @@ fn preconditions(
     blockers.extend(work_package_blockers(mission, snap)?);
     blockers.extend(lane_blockers(setup));
     blockers.extend(
-        dependency_problems(mission, repo, &setup.code, &setup.tips)?
+        dependency_problems(project, mission, repo, &setup.code, &setup.tips)?
             .into_iter()
             .map(|p| blocker("lost_work", p)),
     );
@@ -1337,6 +1338,7 @@ fn record_on_target(
     state: &MergeState,
 ) -> Result<Option<Oid>> {
     let prefix = crate::git::commit::dir_prefix(&project.root, &mission.dir)?;
+    let _commits = repo.lock_commits()?;
     let tip =
         repo.branch_tip(&state.target_branch)
             .ok_or_else(|| MergeError::TargetDisappeared {

@@ -41,6 +41,8 @@ pub fn record_mission_in(
     only: Option<&[String]>,
     message: &str,
 ) -> Result<Recorded> {
+    // One spec-kitty commit at a time ([`crate::git::Repo::lock_commits`]).
+    let _commits = repo.lock_commits()?;
     // A commit a kill cut short may have left the index behind its branch.
     repo.recover_killed_commits()?;
     let branch = repo.current_branch()?;

@@ -139,16 +139,16 @@ pub fn check_out_hand_in(
         }
         .into());
     }
-    let events = StatusStore::for_mission(project, mission).read()?.events;
+    let (_, _, mut roles) = StatusStore::for_mission(project, mission).snapshot_with_roles()?;
+    let hand_in = roles.remove(&file.id).and_then(|r| r.hand_in_commit);
     let repo = crate::merge::open_repo(project)?;
-    work::require_hand_in(Some(&repo), project, mission, &file, &events)?;
+    work::require_hand_in(Some(&repo), project, mission, &file, hand_in.clone())?;
     let lanes = crate::workspace::require_lanes(mission)?;
     let branch = lanes
         .lane_for_wp(&file.id)
         .map(|l| lanes.lane_branch(&l.lane_id))
         .unwrap_or_default();
-    let commit = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
-        .pop()
+    let commit = hand_in
         .and_then(|c| crate::git::Oid::from_str(&c).ok())
         .or_else(|| repo.branch_tip(&branch))
         .ok_or_else(|| CheckoutError::NoCommit {

@@ -77,10 +77,9 @@ pub fn emit(project: &Project, mission: &Mission, req: &EmitRequest) -> Result<E
     let file = find_wp(mission, &req.wp_id)?;
     let to = Lane::parse(&req.to)?;
     let store = StatusStore::for_mission(project, mission);
-    let events = store.read()?.events;
-    let from = crate::status::reduce(&events)
-        .lane_of(&file.id)
-        .unwrap_or(Lane::Planned);
+    let (snap, _, mut roles) = store.snapshot_with_roles()?;
+    let roles = roles.remove(&file.id).unwrap_or_default();
+    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
     let mut work_problem = None;
     let mut merge_problem = None;
     let mut extra = Map::new();
@@ -90,12 +89,24 @@ pub fn emit(project: &Project, mission: &Mission, req: &EmitRequest) -> Result<E
             extra = work::claim_keys(repo.as_ref(), project, mission, &file)?;
         }
         if to == Lane::ForReview {
-            let h = work::hand_in(repo.as_ref(), project, mission, &file, &events)?;
+            let h = work::hand_in(
+                repo.as_ref(),
+                project,
+                mission,
+                &file,
+                roles.claim_commit.clone(),
+            )?;
             work_problem = h.problem;
             extra = h.keys;
         }
         if to == Lane::Done {
-            merge_problem = work::merge_problem(repo.as_ref(), project, mission, &file, &events)?;
+            merge_problem = work::merge_problem(
+                repo.as_ref(),
+                project,
+                mission,
+                &file,
+                roles.hand_in_commit.clone(),
+            )?;
         }
     }
     if to == Lane::ForReview {
@@ -115,8 +126,8 @@ pub fn emit(project: &Project, mission: &Mission, req: &EmitRequest) -> Result<E
         wp_id: file.id.clone(),
         mission_slug: mission.slug.clone(),
         open_subtasks: open_subtasks(mission, &file.id)?,
-        implementer: work::claimant(&events, &file.id),
-        implementers: work::implementers(&events, &file.id),
+        implementer: roles.implementer.clone(),
+        implementers: roles.implementers.clone(),
         work_problem,
         merge_problem,
     };

@@ -51,7 +51,7 @@ pub use super::store::MAX_EVENT_LINE;
 /// Bytes hashed per sampled window of the prefix.
 const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 3; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why
+const CACHE_VERSION: u32 = 4; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -80,6 +80,17 @@ struct RoleFold {
     /// (see [`Roles::changes_requested`]).
     #[serde(default)]
     changes: Option<(String, String, String)>,
+    /// See [`Roles::claim_commit`], [`Roles::hand_in_commit`] and
+    /// [`Roles::approved_commit`]; folded over every readable line.
+    #[serde(default)]
+    claim_commit: Option<String>,
+    #[serde(default)]
+    hand_in_commit: Option<String>,
+    #[serde(default)]
+    approved_commit: Option<String>,
+    /// See [`Roles::had_feedback`].
+    #[serde(default)]
+    had_feedback: bool,
 }
 
 /// A log prefix folded: everything [`super::reduce`] computes, the roles, and
@@ -163,6 +174,7 @@ impl FoldState {
             e.from_lane,
             Lane::ForReview | Lane::InReview | Lane::Approved
         ) && matches!(e.to_lane, Lane::Planned | Lane::Claimed | Lane::InProgress);
+        roles.had_feedback |= back && e.review_ref.is_some() && e.to_lane != Lane::Claimed;
         if back
             || matches!(
                 e.to_lane,
@@ -191,6 +203,19 @@ impl FoldState {
             && !roles.implementers.iter().any(|a| a == e.actor())
         {
             roles.implementers.push(e.actor().to_string());
+        }
+        // The commits recorded, latest wins (`work::recorded(..).pop()`,
+        // `work::approved_commit`).
+        if let Some(c) = &e.commits {
+            for (slot, v) in [
+                (&mut roles.claim_commit, &c.claim),
+                (&mut roles.hand_in_commit, &c.hand_in),
+                (&mut roles.approved_commit, &c.approved),
+            ] {
+                if let Some(v) = v {
+                    *slot = Some(v.clone());
+                }
+            }
         }
         let id = e.event_id();
         let above_max = self.max_id.as_deref().is_none_or(|m| id > m);
@@ -297,6 +322,10 @@ impl FoldState {
                     || r.reviewer.is_some()
                     || r.sent_back
                     || !r.implementers.is_empty()
+                    || r.claim_commit.is_some()
+                    || r.hand_in_commit.is_some()
+                    || r.approved_commit.is_some()
+                    || r.had_feedback
             })
             .map(|(id, r)| {
                 let roles = Roles {
@@ -311,6 +340,10 @@ impl FoldState {
                             feedback: feedback.clone(),
                         }
                     }),
+                    claim_commit: r.claim_commit.clone(),
+                    hand_in_commit: r.hand_in_commit.clone(),
+                    approved_commit: r.approved_commit.clone(),
+                    had_feedback: r.had_feedback,
                 };
                 (id.clone(), roles)
             })
@@ -844,6 +877,28 @@ mod tests {
             if !all.is_empty() {
                 roles.entry(e.wp_id.clone()).or_default().implementers = all;
             }
+            use crate::status::work::{approved_commit, recorded, CLAIM_COMMIT, HAND_IN_COMMIT};
+            if let Some(c) = recorded(&log.events, &e.wp_id, CLAIM_COMMIT).pop() {
+                roles.entry(e.wp_id.clone()).or_default().claim_commit = Some(c);
+            }
+            if let Some(c) = recorded(&log.events, &e.wp_id, HAND_IN_COMMIT).pop() {
+                roles.entry(e.wp_id.clone()).or_default().hand_in_commit = Some(c);
+            }
+            if let Some(c) = approved_commit(&log.events, &e.wp_id) {
+                roles.entry(e.wp_id.clone()).or_default().approved_commit = Some(c.to_string());
+            }
+            let fed_back = log.events.iter().any(|x| {
+                x.wp_id == e.wp_id
+                    && matches!(
+                        x.from_lane,
+                        Lane::ForReview | Lane::InReview | Lane::Approved
+                    )
+                    && matches!(x.to_lane, Lane::Planned | Lane::InProgress)
+                    && x.review_ref.is_some()
+            });
+            if fed_back {
+                roles.entry(e.wp_id.clone()).or_default().had_feedback = true;
+            }
         }
         (reduce(&log.events), log.warnings, roles)
     }
@@ -864,8 +919,27 @@ mod tests {
         let to = lanes[rng.below(9) as usize];
         let review = if rng.below(3) == 0 { "\"r\"" } else { "null" };
         let reason = ["null", "\" note \"", "\"why\""][rng.below(3) as usize];
+        // Sometimes the commits the guards read: a claim, a hand-in, an
+        // approval's evidence (some not commit ids at all).
+        let commit = |rng: &mut Rng| match rng.below(4) {
+            0 => "\"not-a-commit\"".to_string(),
+            n => format!("\"{}\"", format!("{n:x}").repeat(40)),
+        };
+        let mut commits = String::new();
+        if rng.below(4) == 0 {
+            commits.push_str(&format!("\"claim_commit\": {}, ", commit(rng)));
+        }
+        if rng.below(4) == 0 {
+            commits.push_str(&format!("\"hand_in_commit\": {}, ", commit(rng)));
+        }
+        if rng.below(3) == 0 {
+            commits.push_str(&format!(
+                "\"evidence\": {{\"repos\": [{{\"branch\": \"b\"}}, {{\"commit\": {}}}]}}, ",
+                commit(rng)
+            ));
+        }
         format!(
-            "{{\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:0{}\", \"event_id\": \"{id}\", \"force\": {}, \"from_lane\": \"{}\", \"mission_slug\": \"00{}-x\", \"reason\": {reason}, \"review_ref\": {review}, \"to_lane\": \"{}\", \"wp_id\": \"WP0{}\"}}",
+            "{{{commits}\"actor\": \"a{}\", \"at\": \"2026-01-01T00:00:0{}\", \"event_id\": \"{id}\", \"force\": {}, \"from_lane\": \"{}\", \"mission_slug\": \"00{}-x\", \"reason\": {reason}, \"review_ref\": {review}, \"to_lane\": \"{}\", \"wp_id\": \"WP0{}\"}}",
             rng.below(3),
             rng.below(5),
             rng.below(2) == 0,

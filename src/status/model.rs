@@ -254,6 +254,42 @@ pub struct FoldEvent<'a> {
     /// the WP back (see [`super::work::changes_requested`]).
     pub review_ref: Option<Cow<'a, str>>,
     pub reason: Option<Cow<'a, str>>,
+    /// The commits the guards read: `claim_commit` and `hand_in_commit`
+    /// (extra keys), and the approved commit (`evidence.repos[].commit` of a
+    /// move to approved or done). See [`crate::status::work`].
+    pub commits: Option<Box<EventCommits>>,
+}
+
+/// The commits one event records (see [`FoldEvent::commits`]); None of them
+/// on most events, so a fold event carries them boxed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventCommits {
+    pub claim: Option<String>,
+    pub hand_in: Option<String>,
+    pub approved: Option<String>,
+}
+
+impl EventCommits {
+    /// What `extra` and `evidence` of an event moving to `to` record.
+    pub fn of(to: Lane, extra: &Map<String, Value>, evidence: Option<&Value>) -> Option<Box<Self>> {
+        let key = |k: &str| extra.get(k).and_then(Value::as_str).map(str::to_string);
+        let approved = matches!(to, Lane::Approved | Lane::Done)
+            .then(|| {
+                evidence?.get("repos")?.as_array()?.iter().find_map(|r| {
+                    r.get("commit")?
+                        .as_str()
+                        .filter(|c| crate::git::Oid::from_str(c).is_ok())
+                        .map(str::to_string)
+                })
+            })
+            .flatten();
+        let c = EventCommits {
+            claim: key(super::work::CLAIM_COMMIT),
+            hand_in: key(super::work::HAND_IN_COMMIT),
+            approved,
+        };
+        (c != EventCommits::default()).then(|| Box::new(c))
+    }
 }
 
 impl<'a> From<RawEvent<'a>> for FoldEvent<'a> {
@@ -261,6 +297,7 @@ impl<'a> From<RawEvent<'a>> for FoldEvent<'a> {
         FoldEvent {
             review_ref: e.review_ref,
             reason: e.reason,
+            commits: EventCommits::of(e.to_lane, &e.extra, e.evidence.as_ref()),
             event_id: e.event_id,
             mission_slug: e.mission_slug,
             wp_id: e.wp_id,
@@ -287,6 +324,7 @@ impl<'a> FoldEvent<'a> {
             force: e.force,
             review_ref: e.review_ref.as_deref().map(Cow::Borrowed),
             reason: e.reason.as_deref().map(Cow::Borrowed),
+            commits: EventCommits::of(e.to_lane, &e.extra, e.evidence.as_ref()),
         }
     }
 }

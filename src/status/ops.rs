@@ -110,8 +110,10 @@ pub fn move_wp(
     let file = find_wp(mission, &req.wp_id)?;
     let to = Lane::parse(&req.to)?;
     let store = StatusStore::for_mission(project, mission);
-    let events = store.read()?.events;
-    let snap = super::reduce(&events);
+    // The saved fold, not the whole log: the lanes, roles and recorded
+    // commits the guards read (the move itself re-checks under the lock).
+    let (snap, _, mut roles) = store.snapshot_with_roles()?;
+    let roles = roles.remove(&file.id).unwrap_or_default();
     let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
     let actor = req.agent.clone().unwrap_or_else(|| "user".into());
     let route = if req.force {
@@ -128,14 +130,14 @@ pub fn move_wp(
             extra = work::claim_keys(repo, project, mission, &file)?;
         }
         if to == Lane::ForReview && !req.force {
-            let h = work::hand_in(repo, project, mission, &file, &events)?;
+            let h = work::hand_in(repo, project, mission, &file, roles.claim_commit.clone())?;
             work_problem = h.problem;
             warnings = h.warnings;
             extra = h.keys;
         }
         // Reviewing or approving needs the handed-in commit in this clone.
         if matches!(to, Lane::InReview | Lane::Approved) && !req.force {
-            work::require_hand_in(repo, project, mission, &file, &events)?;
+            work::require_hand_in(repo, project, mission, &file, roles.hand_in_commit.clone())?;
         }
         if to == Lane::Done && !req.force {
             match &req.landed {
@@ -143,7 +145,13 @@ pub fn move_wp(
                     extra.insert(work::MERGED_COMMIT.into(), c.clone().into());
                 }
                 None => {
-                    merge_problem = work::merge_problem(repo, project, mission, &file, &events)?
+                    merge_problem = work::merge_problem(
+                        repo,
+                        project,
+                        mission,
+                        &file,
+                        roles.hand_in_commit.clone(),
+                    )?
                 }
             }
         }
@@ -171,8 +179,9 @@ pub fn move_wp(
         if approving && !file.is_planning_artifact() {
             let tip = repo.and_then(|r| crate::lanes::lane_tip_of(r, mission, &file.id));
             if let Some((branch, tip)) = tip {
-                let reviewed = work::recorded(&events, &file.id, work::HAND_IN_COMMIT)
-                    .pop()
+                let reviewed = roles
+                    .hand_in_commit
+                    .as_deref()
                     .and_then(|c| crate::git::Oid::from_str(&c).ok())
                     .unwrap_or(tip);
                 e["repos"] = super::work::approval_repos(&branch, reviewed);
@@ -199,8 +208,8 @@ pub fn move_wp(
         wp_id: file.id.clone(),
         mission_slug: mission.slug.clone(),
         open_subtasks: open,
-        implementer: work::claimant(&events, &file.id),
-        implementers: work::implementers(&events, &file.id),
+        implementer: roles.implementer.clone(),
+        implementers: roles.implementers.clone(),
         work_problem,
         merge_problem,
     };

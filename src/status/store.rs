@@ -40,6 +40,16 @@ pub struct Roles {
     /// The review that sent it back, while `sent_back` (what
     /// [`super::work::changes_requested`] finds, folded over every readable line).
     pub changes_requested: Option<super::work::SentBack>,
+    /// The latest recorded claim commit (`work::recorded(.., CLAIM_COMMIT)`'s last).
+    pub claim_commit: Option<String>,
+    /// The latest recorded hand-in commit.
+    pub hand_in_commit: Option<String>,
+    /// The commit its latest approval recorded ([`super::work::approved_commit`]).
+    pub approved_commit: Option<String>,
+    /// A review sent it back with feedback at some time (an event
+    /// [`crate::workspace::action::review_feedback`] would quote): only then
+    /// does a prompt read the log for the feedback's text.
+    pub had_feedback: bool,
 }
 
 /// The parsed log plus anything that had to be skipped.
@@ -214,6 +224,14 @@ impl StatusStore {
         let folded = self.fold(true)?;
         self.save_fold(&folded);
         self.write_snapshot(&folded.current().snapshot())
+    }
+
+    /// The snapshot for a caller holding the status lock ([`StatusStore::hold`]):
+    /// the saved fold plus the lines after it, saved again when it advanced.
+    pub fn snapshot_held(&self, _held: &FileLock) -> Result<Snapshot> {
+        let folded = self.fold(true)?;
+        self.save_fold(&folded);
+        Ok(folded.current().snapshot())
     }
 
     /// [`StatusStore::snapshot`] plus who implemented and who reviewed each WP

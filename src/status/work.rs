@@ -109,14 +109,17 @@ pub fn approved_commit(events: &[StatusEvent], wp_id: &str) -> Option<Oid> {
 /// approve work it never saw. The error carries the exact fetch command
 /// (the lane branch from the remote it tracks, else `origin`, else the
 /// only remote).
+///
+/// `hand_in`: the WP's latest recorded hand-in commit (the status fold's
+/// [`super::Roles::hand_in_commit`], or [`recorded`]'s last).
 pub fn require_hand_in(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
-    events: &[StatusEvent],
+    hand_in: Option<String>,
 ) -> Result<()> {
-    let Some(commit) = recorded(events, &wp.id, HAND_IN_COMMIT).pop() else {
+    let Some(commit) = hand_in else {
         return Ok(());
     };
     let Some(lane) = lane_of(project, mission, wp)? else {
@@ -205,13 +208,14 @@ fn owns(owned: &[String], path: &str) -> bool {
 
 /// Check a code WP's hand-in: a commit on its lane branch since its latest
 /// claim, and no uncommitted change to the files it owns. Planning work (in the
-/// main checkout) has nothing to check here.
+/// main checkout) has nothing to check here. `claim`: its latest recorded
+/// claim commit ([`super::Roles::claim_commit`]).
 pub fn hand_in(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
-    events: &[StatusEvent],
+    claim: Option<String>,
 ) -> Result<HandIn> {
     let mut out = HandIn::default();
     let Some(lane) = lane_of(project, mission, wp)? else {
@@ -263,7 +267,6 @@ pub fn hand_in(
             ));
         }
     }
-    let claim = recorded(events, id, CLAIM_COMMIT).pop();
     match &claim {
         Some(c) if c == &tip.to_string() => {
             out.problem = Some((
@@ -325,13 +328,14 @@ fn dirty_paths(worktree: &Path, owned: &[String]) -> Result<(Vec<String>, Vec<St
 
 /// Why approved work cannot be `done` yet (None when it can): a code WP's
 /// handed-in commit must be in the target branch; a planning WP's owned files
-/// must be in the main checkout.
+/// must be in the main checkout. `hand_in`: its latest recorded hand-in
+/// commit ([`super::Roles::hand_in_commit`]).
 pub fn merge_problem(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
     wp: &WpFile,
-    events: &[StatusEvent],
+    hand_in: Option<String>,
 ) -> Result<Option<(String, String)>> {
     let slug = &mission.slug;
     let merge = format!("merge it: `spec-kitty merge --mission {slug}`");
@@ -341,8 +345,7 @@ pub fn merge_problem(
             let Some(repo) = repo else {
                 return Ok(Some(("the project is not a git repository".into(), merge)));
             };
-            let work = recorded(events, &wp.id, HAND_IN_COMMIT)
-                .pop()
+            let work = hand_in
                 .and_then(|c| Oid::from_str(&c).ok())
                 .or_else(|| repo.branch_tip(&lane.branch));
             let Some(work) = work else {

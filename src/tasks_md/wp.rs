@@ -66,9 +66,15 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     };
     let mut files: Vec<PathBuf> = rd
         .flatten()
-        // A link to a file counts (writes to it obey the safe-write rule of fsutil).
-        .filter(|e| e.path().is_file())
         .filter(|e| wp_id_from_filename(&e.file_name().to_string_lossy()).is_some())
+        // A link to a file counts (writes to it obey the safe-write rule of
+        // fsutil). The entry's own type comes with the listing: only a link
+        // (or a file system that does not say) costs a stat.
+        .filter(|e| match e.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_dir() => false,
+            _ => e.path().is_file(),
+        })
         .map(|e| e.path())
         .collect();
     files.sort();

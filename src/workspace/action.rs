@@ -14,8 +14,9 @@ use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::{self, MoveRequest};
 use crate::status::work::{self, Scope};
-use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
+use crate::status::{Lane, Roles, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::{parse, wp, WpFile};
+use std::collections::BTreeMap;
 
 /// The prompt handed to an agent, and where it was saved.
 #[derive(Debug, Clone, Serialize)]
@@ -211,7 +212,7 @@ fn pick(
     mission: &Mission,
     lanes: &crate::lanes::LanesManifest,
     snap: &Snapshot,
-    events: &[StatusEvent],
+    roles: &BTreeMap<String, Roles>,
     agent: &str,
     wp_id: Option<&str>,
     passed_over: &[String],
@@ -221,8 +222,10 @@ fn pick(
     }
     let files = wp::load_all(&mission.tasks_dir())?;
     let rework_of = |f: &WpFile| {
-        work::changes_requested(events, &f.id)
-            .and(claimant(events, &f.id))
+        roles
+            .get(&f.id)
+            .filter(|r| r.sent_back)
+            .and_then(|r| r.implementer.clone())
             .filter(|c| !c.trim().is_empty() && c != "implement-command")
     };
     let ready: Vec<WpFile> = files
@@ -275,10 +278,18 @@ pub fn implement_with(
     let mut passed_over: Vec<String> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     let mut replans = 0;
+    // Who claimed what comes from the saved status fold, never the whole log.
+    let claimant_now = |id: &str| -> Result<String> {
+        Ok(store
+            .snapshot_with_roles()?
+            .2
+            .remove(id)
+            .and_then(|r| r.implementer)
+            .unwrap_or_default())
+    };
     let (file, ws, from) = loop {
-        let snap = store.snapshot()?.0;
-        let events = store.read()?.events;
-        let file = pick(mission, &lanes, &snap, &events, agent, wp_id, &passed_over)?;
+        let (snap, _, roles) = store.snapshot_with_roles()?;
+        let file = pick(mission, &lanes, &snap, &roles, agent, wp_id, &passed_over)?;
         let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
         if matches!(from, Lane::Planned | Lane::Claimed) {
             if let Some(why) = super::handoff::wait_reason(&lanes, &snap, &file) {
@@ -303,7 +314,10 @@ pub fn implement_with(
         }
         if from == Lane::InProgress {
             // Someone else's work in progress is not handed out again.
-            let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
+            let owner = roles
+                .get(&file.id)
+                .and_then(|r| r.implementer.clone())
+                .unwrap_or_default();
             if !owner.is_empty() && owner != agent {
                 if wp_id.is_some() {
                     return Err(WorkspaceError::ClaimedBy {
@@ -347,7 +361,7 @@ pub fn implement_with(
             break (file, ws, from);
         }
         // Nothing recorded: it was already in_progress when our move got the lock.
-        let owner = claimant(&store.read()?.events, &file.id).unwrap_or_default();
+        let owner = claimant_now(&file.id)?;
         if owner == agent {
             break (file, ws, from);
         }
@@ -360,7 +374,17 @@ pub fn implement_with(
         passed_over.push(file.id.clone());
     };
     let fresh = WpFile::read(&file.path)?;
-    let feedback = review_feedback(&store.read()?.events, &file.id);
+    // The feedback's text is in the log only: read it when there is some.
+    let had_feedback = store
+        .snapshot_with_roles()?
+        .2
+        .get(&file.id)
+        .is_some_and(|r| r.had_feedback);
+    let feedback = if had_feedback {
+        review_feedback(&store.read()?.events, &file.id)
+    } else {
+        Vec::new()
+    };
     let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback)?;
     let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
@@ -552,7 +576,8 @@ pub fn review(
             });
         }
         let ws = resolve(project, mission, &lanes, &file)?;
-        work::require_hand_in(main.as_ref(), project, mission, &file, &events)?;
+        let hand_in = work::recorded(&events, &file.id, work::HAND_IN_COMMIT).pop();
+        work::require_hand_in(main.as_ref(), project, mission, &file, hand_in)?;
         if from == Lane::InReview {
             break (file, ws, from);
         }

@@ -22,8 +22,7 @@ use crate::git::merge_commit::Merged;
 use crate::git::{GitError, Oid, Repo};
 use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
-use crate::status::work::approved_commit;
-use crate::status::{Lane, Snapshot, StatusEvent};
+use crate::status::{Lane, Snapshot};
 use crate::tasks_md::{wp, TasksError, WpFile};
 
 /// Lanes in which a WP holds its lane's worktree.
@@ -193,11 +192,11 @@ pub fn needed_commits(
     repo: &Repo,
     lanes: &LanesManifest,
     files: &mut WpIndex,
-    events: &[StatusEvent],
+    snap: &crate::status::Snapshot,
+    roles: &std::collections::BTreeMap<String, crate::status::Roles>,
     wp: &WpFile,
     lane_id: &str,
 ) -> Result<Vec<Needed>> {
-    let snap = crate::status::reduce(events);
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut stack: Vec<String> = wp.dependencies();
     let mut out = Vec::new();
@@ -219,7 +218,11 @@ pub fn needed_commits(
         {
             continue;
         }
-        let (commit, source) = match approved_commit(events, &d) {
+        let approved = roles
+            .get(&d)
+            .and_then(|r| r.approved_commit.as_deref())
+            .and_then(|c| Oid::from_str(c).ok());
+        let (commit, source) = match approved {
             Some(c) => (Some(c), "approved"),
             None => (
                 repo.branch_tip(&lane_branch(&lanes.mission_slug, &lane.lane_id)),

@@ -271,8 +271,8 @@ pub fn ensure_from(
         // Only the WP files the dependency walk reaches are read: handing out
         // one WP costs its own dependencies, not the whole mission.
         let mut files = handoff::WpIndex::of(&mission.tasks_dir())?;
-        let events = StatusStore::for_mission(project, mission).read()?.events;
-        handoff::needed_commits(repo, lanes, &mut files, &events, wp, &ws.lane_id)?
+        let (snap, _, roles) = StatusStore::for_mission(project, mission).snapshot_with_roles()?;
+        handoff::needed_commits(repo, lanes, &mut files, &snap, &roles, wp, &ws.lane_id)?
     };
     // Present while a worktree is being created: a worktree found with it was
     // cut short (killed mid-checkout) and never handed out.

@@ -684,3 +684,134 @@ fn implement_racing_a_replan_claims_the_lane_of_the_new_plan() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(planned_lane(&m, "WP03"), lane);
 }
+
+/// A planning mission of two WPs, committed, with `auto_commit: true`.
+fn auto_committing_two(env: &TestEnv) -> (PathBuf, MissionInfo) {
+    let (root, m) = env.finalized_mission(&[
+        WpDef::planning("WP01", "Notes", "kitty-specs/{slug}/notes.md", &[]),
+        WpDef::planning("WP02", "More", "kitty-specs/{slug}/more.md", &[]),
+    ]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "plan"]);
+    enable_auto_commit(env, &root);
+    (root, m)
+}
+
+/// The status log as committed at `rev`.
+fn committed_log(env: &TestEnv, root: &Path, m: &MissionInfo, rev: &str) -> String {
+    env.git(
+        root,
+        &[
+            "show",
+            &format!("{rev}:kitty-specs/{}/status.events.jsonl", m.slug),
+        ],
+    )
+}
+
+/// Does the log text record `wp`'s move to claimed?
+fn claimed_in(log: &str, wp: &str) -> bool {
+    log.lines().any(|l| {
+        serde_json::from_str::<Value>(l)
+            .is_ok_and(|e| e["wp_id"] == wp && e["to_lane"] == "claimed")
+    })
+}
+
+/// A commit someone makes while auto_commit is committing (held after its
+/// commit is made on the tip it read, before the branch moves): the branch
+/// moved under it, and instead of failing ("it moved while spec-kitty was
+/// committing") the commit is made again on the new tip. Both commits land,
+/// in order, nothing is left staged or uncommitted.
+#[test]
+fn auto_commit_retries_on_a_commit_made_meanwhile() {
+    let env = TestEnv::new();
+    let (root, m) = auto_committing_two(&env);
+    let before = head(&env, &root);
+    let hold = Pause::at("commit-before-ref");
+    let (k, v) = hold.var();
+    let args = move_args(&m.slug, "claimed");
+    let mut a = env.spawn_env(&root, &args, &[(k, &v)]);
+    hold.reached(&mut a);
+    // The user's own commit, made meanwhile.
+    write(&root.join("NOTES.txt"), "mine\n");
+    env.git(&root, &["add", "NOTES.txt"]);
+    env.git(&root, &["commit", "-qm", "user commit"]);
+    let user = head(&env, &root);
+    hold.go();
+    let o = a.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("auto_commit: committed"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^"]).trim(), user);
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^^"]).trim(), before);
+    let log = committed_log(&env, &root, &m, "HEAD");
+    assert!(claimed_in(&log, "WP01"), "{log}");
+    assert_eq!(env.git(&root, &["show", "HEAD:NOTES.txt"]), "mine\n");
+    assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(env.git(&root, &["diff", "--cached", "--name-only"]), "");
+}
+
+/// A branch moved backwards while auto_commit was committing (a reset) is
+/// not committed over: nothing is committed, the command says so (non-zero).
+#[test]
+fn auto_commit_does_not_commit_over_a_branch_reset_meanwhile() {
+    let env = TestEnv::new();
+    let (root, m) = auto_committing_two(&env);
+    write(&root.join("NOTES.txt"), "mine\n");
+    env.git(&root, &["add", "NOTES.txt"]);
+    env.git(&root, &["commit", "-qm", "user commit"]);
+    let parent = env.git(&root, &["rev-parse", "HEAD^"]).trim().to_string();
+    let hold = Pause::at("commit-before-ref");
+    let (k, v) = hold.var();
+    let args = move_args(&m.slug, "claimed");
+    let mut a = env.spawn_env(&root, &args, &[(k, &v)]);
+    hold.reached(&mut a);
+    env.git(&root, &["update-ref", "refs/heads/main", &parent]);
+    hold.go();
+    let o = a.wait_with_output().unwrap();
+    assert_ne!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("moved while"), "{}", stderr(&o));
+    assert_eq!(
+        head(&env, &root),
+        parent,
+        "nothing committed over the reset"
+    );
+}
+
+/// Two processes writing state with auto_commit at once: the second's commit
+/// waits for the first's (one spec-kitty commit at a time, so neither sees
+/// the other's branch moved before its index followed), both commits land,
+/// the committed log holds both events, nothing is left staged.
+#[test]
+fn two_auto_commits_at_once_both_land_and_lose_no_event() {
+    let env = TestEnv::new();
+    let (root, m) = auto_committing_two(&env);
+    let before = head(&env, &root);
+    let first = move_args(&m.slug, "claimed");
+    let mut second: Vec<String> = move_args(&m.slug, "claimed")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    second[3] = "WP02".into();
+    let outs = hold_and_contend(&env, &root, &first, "commit-before-ref", &[second]);
+    for o in &outs {
+        assert!(o.status.success(), "{}", stderr(o));
+        assert!(
+            stderr(o).contains("auto_commit: committed"),
+            "{}",
+            stderr(o)
+        );
+    }
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^^"]).trim(), before);
+    let log = committed_log(&env, &root, &m, "HEAD");
+    for wp in ["WP01", "WP02"] {
+        assert!(
+            claimed_in(&log, wp),
+            "{wp} claimed in the committed log: {log}"
+        );
+    }
+    assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(env.git(&root, &["diff", "--cached", "--name-only"]), "");
+}
