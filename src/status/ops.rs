@@ -182,7 +182,7 @@ pub fn move_wp(
                 let reviewed = roles
                     .hand_in_commit
                     .as_deref()
-                    .and_then(|c| crate::git::Oid::from_str(&c).ok())
+                    .and_then(|c| crate::git::Oid::from_str(c).ok())
                     .unwrap_or(tip);
                 e["repos"] = super::work::approval_repos(&branch, reviewed);
             }
