@@ -352,7 +352,7 @@ pub(crate) fn dependency_problems(
         roles
             .get(d)
             .and_then(|r| r.approved_commit.as_deref())
-            .and_then(|c| git2::Oid::from_str(c).ok())
+            .and_then(|c| crate::git::Oid::from_str(c).ok())
     };
     let mut problems = Vec::new();
     for (lane, tip) in code.iter().zip(tips) {
