@@ -548,11 +548,6 @@ fn the_check_catches_an_upward_edge_and_a_cycle() {
     assert_eq!(bad.len(), 3);
 }
 
-/// Files outside `src/git/` whose non-test code still names `git2` (each to
-/// leave this list when its git2 calls move into the git module). Like
-/// [`KNOWN`], it only shrinks: a listed file that no longer names git2 fails.
-const GIT2_STILL_IN: &[&str] = &[];
-
 /// The `src/`-relative paths of the files whose non-test code names `git2`
 /// (an identifier, so comments, strings and `#[cfg(test)]` items do not count).
 fn files_naming_git2() -> BTreeSet<String> {
@@ -575,28 +570,19 @@ fn files_naming_git2() -> BTreeSet<String> {
 }
 
 /// Every git2 call lives in `src/git/`: no other module names `git2` in
-/// non-test code, except the files still listed in [`GIT2_STILL_IN`].
+/// non-test code.
 #[test]
 fn git2_is_named_only_in_the_git_module() {
     let naming = files_naming_git2();
-    let listed: BTreeSet<String> = GIT2_STILL_IN.iter().map(|s| s.to_string()).collect();
-    let new: Vec<&String> = naming
+    let outside: Vec<&str> = naming
         .iter()
-        .filter(|f| !f.starts_with("git/") && !listed.contains(*f))
+        .filter(|f| !f.starts_with("git/"))
+        .map(String::as_str)
         .collect();
-    let gone: Vec<&String> = listed.iter().filter(|f| !naming.contains(*f)).collect();
     assert!(
-        new.is_empty(),
+        outside.is_empty(),
         "these files name git2 outside src/git: move the calls into the git module:\n  {}",
-        new.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n  ")
-    );
-    assert!(
-        gone.is_empty(),
-        "these files no longer name git2: delete them from GIT2_STILL_IN in tests/it/layers.rs:\n  {}",
-        gone.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  ")
+        outside.join("\n  ")
     );
     assert!(
         naming.iter().any(|f| f.starts_with("git/")),
