@@ -28,6 +28,15 @@ fn clone_repo(env: &TestEnv, dest: &Path) {
             dest.to_str().unwrap(),
         ],
     );
+    // A checkout on a detached HEAD (as many CI systems make) clones detached,
+    // and a mission needs a branch to plan on: give the clone one.
+    if env
+        .git(dest, &["branch", "--show-current"])
+        .trim()
+        .is_empty()
+    {
+        env.git(dest, &["checkout", "-q", "-B", "main"]);
+    }
 }
 
 fn ok(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
