@@ -16,7 +16,7 @@ pub mod schedule;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use model::{CollapseEvent, CollapseReport, ExecLane, LanesManifest, PLANNING_LANE};
 
@@ -100,7 +100,7 @@ impl Diagnose for LanesError {
 type Result<T, E = LanesError> = std::result::Result<T, E>;
 
 /// How finalize-tasks groups work packages into lanes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strategy {
     /// Lanes follow dependency chains; a WP waits only for its own dependencies

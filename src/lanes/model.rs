@@ -75,14 +75,19 @@ impl LanesManifest {
             return Ok(None);
         }
         let text = fsutil::read_to_string(path)?;
+        Self::parse(path, &text).map(Some)
+    }
+
+    /// Parse and check the text of `lanes.json` read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<LanesManifest> {
         let manifest: LanesManifest =
-            crate::bounds::json(&text).map_err(|source| LanesError::ManifestJson {
+            crate::bounds::json(text).map_err(|source| LanesError::ManifestJson {
                 path: path.to_path_buf(),
                 line: source.line().unwrap_or(1),
                 source,
             })?;
         manifest.validate(path)?;
-        Ok(Some(manifest))
+        Ok(manifest)
     }
 
     /// Read the mission's `lanes.json` and check that it is this mission's: its

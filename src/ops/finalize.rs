@@ -12,6 +12,8 @@ use serde::Serialize;
 use serde_yaml::Value;
 
 use crate::error::Diagnose;
+
+mod stamp;
 use crate::status::StatusError;
 use crate::tasks_md::ownership::{self, Ownership};
 use crate::tasks_md::parse::{self, TasksDoc};
@@ -59,14 +61,14 @@ use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::{Lane, StatusStore};
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Bootstrap {
     pub total_wps: usize,
     pub newly_seeded: usize,
     pub already_initialized: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct LanesSummary {
     pub computed: bool,
     pub count: usize,
@@ -86,14 +88,14 @@ pub struct LanesSummary {
 }
 
 /// One WP whose frontmatter changes, with the new values of the changed keys.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct WpChange {
     pub wp_id: String,
     pub changes: BTreeMap<String, serde_json::Value>,
 }
 
 /// What finalize did (or, with `validate_only`, would do).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Report {
     pub wp_count: usize,
     pub modified_wps: Vec<String>,
@@ -177,7 +179,32 @@ pub fn finalize(
         fsutil::remove_stale_temps(&mission.tasks_dir());
         fsutil::remove_stale_temps(&mission.dir);
     }
-    let sources = Sources::read(mission)?;
+    let mut texts = Texts::read(mission)?;
+    let target = mission
+        .target_branch()
+        .map(str::to_string)
+        .or_else(|| project.current_branch())
+        .unwrap_or_else(|| "main".into());
+    let key = stamp::Key {
+        mission,
+        target: &target,
+        strategy: strategy.as_str(),
+    };
+    // Nothing changed since a run that found nothing to change: its report.
+    let stamp_path = stamp::path(project, mission);
+    if let Some(saved) = stamp::load(&stamp_path) {
+        if let Some(mut r) = texts
+            .stamp_inputs(&key, &store)
+            .and_then(|inputs| saved.report_for(&inputs, &texts.wps))
+        {
+            r.validate_only = validate_only;
+            return Ok(r);
+        }
+    }
+    let log_before = stamp::log(&store.events_path);
+
+    let errors = std::mem::take(&mut texts.errors);
+    let sources = Sources::parse(mission, &texts, errors.tasks)?;
     let by_id = check_identities(&sources)?;
     if sources.files.is_empty() {
         report
@@ -186,16 +213,14 @@ pub fn finalize(
         return Ok(report);
     }
 
-    let spec_ids: Vec<String> = if mission.spec_file().is_file() {
-        parse::requirement_ids(&fsutil::read_to_string(&mission.spec_file())?)
-    } else {
-        Vec::new()
-    };
-    let target = mission
-        .target_branch()
-        .map(str::to_string)
-        .or_else(|| project.current_branch())
-        .unwrap_or_else(|| "main".into());
+    if let Some(e) = errors.spec {
+        return Err(TasksError::from(e).into());
+    }
+    let spec_ids: Vec<String> = texts
+        .spec
+        .as_deref()
+        .map(parse::requirement_ids)
+        .unwrap_or_default();
 
     let ctx = WpContext {
         tasks_path: &sources.tasks_path,
@@ -220,7 +245,7 @@ pub fn finalize(
 
     // Text that looks like a field but is not in an accepted form.
     report.warnings.extend(crate::tasks_md::lint::warnings(
-        sources.tasks_text.as_deref(),
+        sources.tasks_text,
         &sources.doc,
         &sources.files,
     ));
@@ -232,7 +257,14 @@ pub fn finalize(
     // run of the bootstrap and the bootstrap itself: the lock is held throughout.
     let folded = store.fold_held(&held)?;
     let snap = folded.current().snapshot();
-    let lanes = plan_lanes(mission, &plan_wps, &target, strategy, &snap)?;
+    let lanes = plan_lanes(
+        mission,
+        texts.lanes.as_deref(),
+        &plan_wps,
+        &target,
+        strategy,
+        &snap,
+    )?;
     let renders = record_wps(&mut report, &planned);
 
     let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
@@ -249,35 +281,119 @@ pub fn finalize(
 
     report.files_written = write_all(&renders, &lanes, &mission.lanes_file())?;
     store.bootstrap_folded(&held, &folded, &ids, "finalize-tasks", false)?;
+    // A run that changed nothing leaves its stamp for the next one. The log
+    // must be the one folded: healing an unmerged log rewrites it.
+    if report.files_written.is_empty() && seeded.is_empty() {
+        let log_after = stamp::log(&store.events_path);
+        if log_after.is_some() && log_after == log_before {
+            if let Some(inputs) = texts.stamp_inputs(&key, &store) {
+                stamp::save(&stamp_path, inputs, &report);
+            }
+        }
+    }
     Ok(report)
 }
 
-/// What finalize reads: the WP files, tasks.md (when present) and its parse.
-struct Sources {
-    files: Vec<WpFile>,
-    tasks_path: PathBuf,
-    tasks_text: Option<String>,
-    doc: TasksDoc,
+/// The files finalize reads, as read (before any parse): the WP files,
+/// tasks.md, spec.md and lanes.json.
+struct Texts {
+    wps: Vec<wp::WpText>,
+    /// tasks.md and spec.md: None when not a file (or not readable, see `errors`).
+    tasks: Option<String>,
+    spec: Option<String>,
+    /// lanes.json; None when missing or unreadable (the plan then starts afresh).
+    lanes: Option<String>,
+    /// Why tasks.md or spec.md could not be read, kept for the point where
+    /// the full run reports it.
+    errors: ReadErrors,
 }
 
-impl Sources {
+#[derive(Default)]
+struct ReadErrors {
+    tasks: Option<fsutil::FsError>,
+    spec: Option<fsutil::FsError>,
+}
+
+/// A file's text when it is a file; None when it is not.
+fn read_if_file(path: &Path) -> (Option<String>, Option<fsutil::FsError>) {
+    if !path.is_file() {
+        return (None, None);
+    }
+    match fsutil::read_to_string(path) {
+        Ok(t) => (Some(t), None),
+        Err(e) => (None, Some(e)),
+    }
+}
+
+impl Texts {
     fn read(mission: &Mission) -> Result<Self> {
         let tasks_dir = mission.tasks_dir();
-        let files = if tasks_dir.is_dir() {
-            wp::load_all(&tasks_dir)?
+        let wps = if tasks_dir.is_dir() {
+            wp::read_texts(&tasks_dir)?
         } else {
             Vec::new()
         };
-        let tasks_path = mission.tasks_file();
-        let tasks_text = if tasks_path.is_file() {
-            Some(fsutil::read_to_string(&tasks_path)?)
+        let lanes_path = mission.lanes_file();
+        let lanes = if lanes_path.exists() {
+            fsutil::read_to_string(&lanes_path).ok()
         } else {
             None
         };
-        let doc = tasks_text
-            .as_deref()
-            .map(parse::parse)
-            .unwrap_or_else(TasksDoc::default);
+        let (tasks, tasks_err) = read_if_file(&mission.tasks_file());
+        let (spec, spec_err) = read_if_file(&mission.spec_file());
+        Ok(Texts {
+            wps,
+            tasks,
+            spec,
+            lanes,
+            errors: ReadErrors {
+                tasks: tasks_err,
+                spec: spec_err,
+            },
+        })
+    }
+
+    /// What a stamp keys on for these texts and the mission's status files as
+    /// they are now; None when there are no WP files or a read failed.
+    fn stamp_inputs(&self, key: &stamp::Key<'_>, store: &StatusStore) -> Option<stamp::Inputs> {
+        if self.wps.is_empty() || self.errors.tasks.is_some() || self.errors.spec.is_some() {
+            return None;
+        }
+        stamp::inputs(
+            key,
+            stamp::Read {
+                wps: &self.wps,
+                tasks_md: self.tasks.as_deref(),
+                spec_md: self.spec.as_deref(),
+                lanes_json: self.lanes.as_deref(),
+                status_json: &store.snapshot_path,
+                log: stamp::log(&store.events_path),
+            },
+        )
+    }
+}
+
+/// What finalize reads, parsed: the WP files, tasks.md (when present) and its parse.
+struct Sources<'t> {
+    files: Vec<WpFile>,
+    tasks_path: PathBuf,
+    tasks_text: Option<&'t str>,
+    doc: TasksDoc,
+}
+
+impl<'t> Sources<'t> {
+    fn parse(
+        mission: &Mission,
+        texts: &'t Texts,
+        tasks_error: Option<fsutil::FsError>,
+    ) -> Result<Self> {
+        let files = wp::parse_texts(&texts.wps)?;
+        if let Some(e) = tasks_error {
+            return Err(e.into());
+        }
+        let tasks_path = mission.tasks_file();
+        let tasks_text = texts.tasks.as_deref();
+        let doc = tasks_text.map(parse::parse).unwrap_or_default();
         Ok(Sources {
             files,
             tasks_path,
@@ -289,7 +405,7 @@ impl Sources {
 
 /// Identity problems first: duplicate files, duplicate or orphan sections.
 /// Returns the WP files by id.
-fn check_identities(sources: &Sources) -> Result<BTreeMap<String, &WpFile>> {
+fn check_identities<'s>(sources: &'s Sources<'_>) -> Result<BTreeMap<String, &'s WpFile>> {
     let mut by_id: BTreeMap<String, &WpFile> = BTreeMap::new();
     for f in &sources.files {
         if let Some(prev) = by_id.insert(f.id.clone(), f) {
@@ -608,6 +724,7 @@ impl PlannedLanes {
 /// timestamp and counts as unchanged.
 fn plan_lanes(
     mission: &Mission,
+    lanes_text: Option<&str>,
     plan_wps: &[PlanWp],
     target: &str,
     strategy: Strategy,
@@ -627,7 +744,7 @@ fn plan_lanes(
         },
         strategy,
     );
-    let old = LanesManifest::read(&mission.lanes_file()).ok().flatten();
+    let old = lanes_text.and_then(|t| LanesManifest::parse(&mission.lanes_file(), t).ok());
     // Started work stays in the lane whose worktree holds it.
     let started: Vec<Started> = old
         .iter()

@@ -529,6 +529,37 @@ fn prefix_check(file: &File, len: u64) -> std::io::Result<String> {
         .collect())
 }
 
+/// The whole log as a derived record of a later step keys on it (the
+/// finalize stamp): its identity, size, modification time and the sampled
+/// windows of all its bytes, the same description a saved fold trusts for
+/// the prefix it covers ([`Cursor`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: u64,
+    check: String,
+}
+
+/// The [`LogIdentity`] of the log at `path`; None when there is no log.
+pub fn log_identity(path: &Path) -> std::io::Result<Option<LogIdentity>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let md = file.metadata()?;
+    let (dev, ino) = identity(&md);
+    Ok(Some(LogIdentity {
+        dev,
+        ino,
+        size: md.len(),
+        mtime_ns: mtime_ns(&md),
+        check: prefix_check(&file, md.len())?,
+    }))
+}
+
 /// Where a streaming pass ended.
 struct ScanEnd {
     /// Just after the last complete line.

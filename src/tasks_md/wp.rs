@@ -86,14 +86,39 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
 /// Two files with one WP id (`WP01-a.md` and `WP01-b.md`) are an error naming
 /// both: every command would otherwise act on whichever it found first.
 pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
-    let paths = list_wp_files(tasks_dir)?;
-    let files = match parse_batch(&paths) {
+    parse_texts(&read_texts(tasks_dir)?)
+}
+
+/// The text of one WP file as read, or why it could not be read.
+pub type WpText = (PathBuf, Option<String>);
+
+/// Every WP file of `tasks_dir` (as [`list_wp_files`] lists them) with its
+/// text, None where it could not be read ([`parse_texts`] then reads it again
+/// for the error). finalize-tasks hashes these texts for its stamp and parses
+/// them only when the stamp does not match.
+pub fn read_texts(tasks_dir: &Path) -> Result<Vec<WpText>> {
+    Ok(list_wp_files(tasks_dir)?
+        .into_iter()
+        .map(|p| {
+            let text = fsutil::read_to_string(&p).ok();
+            (p, text)
+        })
+        .collect())
+}
+
+/// [`load_all`] of texts already read by [`read_texts`].
+pub fn parse_texts(texts: &[WpText]) -> Result<Vec<WpFile>> {
+    let files = match parse_batch(texts) {
         Some(files) => files,
         // Something in some file is off: file by file, so the first bad
-        // file is the one the error names, exactly as a lone parse names it.
-        None => paths
+        // file is the one the error names, exactly as a lone parse names it
+        // (a file that could not be read is read again for its error).
+        None => texts
             .iter()
-            .map(|p| WpFile::read(p))
+            .map(|(p, text)| match text {
+                Some(t) => WpFile::parse(p, t),
+                None => WpFile::read(p),
+            })
             .collect::<Result<Vec<WpFile>>>()?,
     };
     let mut seen: std::collections::HashMap<&str, &Path> = std::collections::HashMap::new();
@@ -109,7 +134,7 @@ pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
     Ok(files)
 }
 
-/// Every WP file read and its frontmatter parsed in ONE pass of the YAML
+/// Every WP file's frontmatter parsed in ONE pass of the YAML
 /// parser over a stream of documents (one `---` document per file), instead of
 /// a parser set up and torn down per file: at a thousand small files the set-up
 /// was most of the cost. None when anything is off (a read error, a file
@@ -120,17 +145,16 @@ pub fn load_all(tasks_dir: &Path) -> Result<Vec<WpFile>> {
 /// A frontmatter never holds a `---` line (it ends at the first), so each file
 /// is exactly one document of the stream; a stray `...` line would make an
 /// extra document, which the count check catches.
-fn parse_batch(paths: &[PathBuf]) -> Option<Vec<WpFile>> {
-    if paths.len() < 2 {
+fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
+    if texts.len() < 2 {
         return None;
     }
-    let mut files = Vec::with_capacity(paths.len());
+    let mut files = Vec::with_capacity(texts.len());
     let mut stream = String::new();
     let mut docs = 0usize;
-    for path in paths {
+    for (path, text) in texts {
         let id = wp_id_from_filename(path.file_name()?.to_str()?)?;
-        let text = fsutil::read_to_string(path).ok()?;
-        let (yaml, body) = split_frontmatter(&text)?;
+        let (yaml, body) = split_frontmatter(text.as_deref()?)?;
         if yaml.len() > crate::bounds::MAX_YAML_BYTES
             || crate::bounds::yaml_too_deep(yaml, crate::bounds::MAX_YAML_DEPTH).is_some()
         {
@@ -967,7 +991,14 @@ mod tests {
             std::fs::write(&p, format!("---\n{fm}---\n\n# Body {i}\n---\nmore\n")).unwrap();
             paths.push(p);
         }
-        let batch = parse_batch(&paths).expect("every file parses alone, so the stream does");
+        let texts = |paths: &[PathBuf]| -> Vec<WpText> {
+            paths
+                .iter()
+                .map(|p| (p.clone(), std::fs::read_to_string(p).ok()))
+                .collect()
+        };
+        let batch =
+            parse_batch(&texts(&paths)).expect("every file parses alone, so the stream does");
         assert_eq!(batch.len(), paths.len());
         for (b, p) in batch.iter().zip(&paths) {
             let one = WpFile::read(p).unwrap();
@@ -991,7 +1022,7 @@ mod tests {
             let mut with_bad = paths.clone();
             with_bad.push(p.clone());
             assert!(WpFile::read(&p).is_err(), "{bad:?} parses alone");
-            assert!(parse_batch(&with_bad).is_none(), "{bad:?}");
+            assert!(parse_batch(&texts(&with_bad)).is_none(), "{bad:?}");
             let e = load_all(dir.path()).unwrap_err();
             assert!(e.to_string().contains("WP99-bad.md"), "{bad:?}: {e}");
         }

@@ -24,6 +24,7 @@ mod cut_short;
 mod dashboard;
 mod dashboard_browser;
 mod driver_refusals;
+mod finalize_stamp;
 mod fuzz;
 mod guarded;
 mod hardening;
