@@ -303,6 +303,10 @@ pool "$B" post $((3 * RUNS + REF_100K))
 # `status` (in .git/spec-kitty/status-cache/, keyed by the log's path, so a copy
 # made after that first read would not find it: each copy warms its own).
 pool "$B" post "$RUNS" warm agent tasks status --mission 002-events
+# A finalize re-run after one that found nothing to change: that run saved the
+# finalize stamp (in .git/spec-kitty/finalize-cache/, keyed by the mission's
+# path, so each copy makes its own).
+pool "$B" post "$RUNS" stamped agent mission finalize-tasks --mission 001-big --json
 empty_pool $((RUNS + REF_RUNS))
 
 echo "Median wall and CPU (user+sys) time of $RUNS runs (reference: $REF_RUNS), milliseconds; $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)."
@@ -333,6 +337,7 @@ bench "agent release prep --json" "use $P post" "use $Q post" -- agent release p
 # The reference only takes two-digit WP ids (WP00-WP99), so it has no 1,000-WP column.
 bench "agent mission finalize-tasks (1,000 WPs)" "use $B pre" "" -- agent mission finalize-tasks --mission 001-big --json
 bench "finalize-tasks again (1,000 WPs, no change)" "use $B post" "" -- agent mission finalize-tasks --mission 001-big --json
+bench "finalize-tasks again (1,000 WPs, stamp saved)" "use $B stamped" "" -- agent mission finalize-tasks --mission 001-big --json
 bench "agent tasks status (1,000 WPs)" "use $B post" "" -- agent tasks status --mission 001-big
 REF_RUNS=$REF_100K bench "agent tasks status (100,000 events, first read)" "use $B post" "use $B post" \
   -- agent tasks status --mission 002-events
@@ -342,6 +347,7 @@ echo
 echo "The reference takes two-digit WP ids only (WP00-WP99): no 1,000-WP runs for it."
 echo "On the 100,000-event log it ran ${REF_RUNS_100K:-3} times (REF_RUNS_100K); it keeps no saved fold."
 echo "\"first read\": no saved fold (a full streaming fold); \"saved fold\": the second read."
+echo "finalize \"no change\": the first re-run (a full check, it saves the stamp); \"stamp saved\": a later one."
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -n ${SK_BENCH_KEEP:-} ]] && echo "scratch kept in $SCRATCH"
 exit 0

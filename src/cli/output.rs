@@ -133,6 +133,23 @@ impl Ctx {
         eprintln!("{prefix} {}", terminal_safe(msg.as_ref()));
     }
 
+    /// Warnings on stderr as [`Ctx::warn`] writes them, in one write (stderr
+    /// is unbuffered: a thousand warnings were four thousand system calls).
+    pub fn warn_all(&self, msgs: Vec<String>) {
+        if msgs.is_empty() {
+            return;
+        }
+        let prefix = paint(self.color_err, "warning:", style::WARNING);
+        let mut text = String::new();
+        for m in &msgs {
+            text.push_str(&prefix);
+            text.push(' ');
+            text.push_str(&terminal_safe(m));
+            text.push('\n');
+        }
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+
     /// Is there a person to ask: stdin a terminal and SPEC_KITTY_NON_INTERACTIVE unset?
     pub fn can_ask(&self) -> bool {
         std::io::IsTerminal::is_terminal(&std::io::stdin()) && !crate::env::non_interactive()
@@ -221,9 +238,7 @@ impl Ctx {
     /// Render a command's outcome: its warnings on stderr, then the human
     /// lines or the one JSON document; returns its [`Render::verdict`].
     pub fn render(&self, outcome: &impl Render) -> Result<()> {
-        for w in outcome.warnings() {
-            self.warn(w);
-        }
+        self.warn_all(outcome.warnings());
         if self.json {
             // bounds: renders an outcome into JSON, parses nothing
             self.json_out(&outcome.json());

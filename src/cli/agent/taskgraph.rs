@@ -152,13 +152,22 @@ impl Render for Finalized<'_> {
             r.wp_count,
             ctx.bold(&self.mission.slug)
         ));
+        // One line per WP, said in one write (a thousand WPs: one system call,
+        // not a thousand).
+        let mut lines = String::new();
         for (wp, deps) in &r.dependencies_parsed {
             let deps = if deps.is_empty() {
                 "none".to_string()
             } else {
                 deps.join(", ")
             };
-            ctx.say(format!("  {wp}  deps: {deps}"));
+            if !lines.is_empty() {
+                lines.push('\n');
+            }
+            lines.push_str(&format!("  {wp}  deps: {deps}"));
+        }
+        if !lines.is_empty() {
+            ctx.say(lines);
         }
         if r.modified_wps.is_empty() {
             ctx.say("  WP files unchanged");
