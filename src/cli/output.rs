@@ -66,6 +66,13 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(global: &GlobalArgs) -> Ctx {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Ctx::in_dir(global, cwd)
+    }
+
+    /// The context of a command run in `cwd`: every command takes its
+    /// directory from here, never from the process.
+    pub fn in_dir(global: &GlobalArgs, cwd: PathBuf) -> Ctx {
         let decide = |auto: anstream::ColorChoice| match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -73,7 +80,6 @@ impl Ctx {
         };
         let color = decide(anstream::AutoStream::choice(&std::io::stdout()));
         let color_err = decide(anstream::AutoStream::choice(&std::io::stderr()));
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         Ctx {
             json: global.json,
             color,
