@@ -828,6 +828,75 @@ fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
     assert!(stderr(&out).contains("Not in a recognized workspace"));
 }
 
+/// `sync workspace --repair` runs `git merge --abort` as every git step runs:
+/// with a timeout. A git that never finishes (a shim first on PATH standing
+/// in for a hook or editor that waits) ends in a clear error, nothing
+/// changed; with the real git the repair aborts the merge.
+#[test]
+fn sync_workspace_repair_stops_a_hung_git_and_then_repairs() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let (root, _slug, wt) = lane_workspace(&env);
+    write(&root.join("README.md"), "main's readme\n");
+    env.git(&root, &["commit", "-qam", "main readme"]);
+    write(&wt.join("README.md"), "lane's readme\n");
+    env.git(&wt, &["commit", "-qam", "lane readme"]);
+    let merge = std::process::Command::new("git")
+        .args(["merge", "-q", "main"])
+        .current_dir(&wt)
+        .env("HOME", &env.home)
+        .env("GIT_CONFIG_GLOBAL", &env.gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "the merge was meant to conflict");
+    let git_dir = PathBuf::from(env.git(&wt, &["rev-parse", "--absolute-git-dir"]).trim());
+    assert!(git_dir.join("MERGE_HEAD").is_file());
+
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let real_git = std::env::split_paths(&path)
+        .map(|d| d.join("git"))
+        .find(|g| g.is_file())
+        .expect("git on PATH");
+    let shims = env.tmp.path().join("shims");
+    fs::create_dir_all(&shims).unwrap();
+    let shim = shims.join("git");
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nif [ \"$1 $2\" = \"merge --abort\" ]; then exec tail -f /dev/null; fi\nexec '{}' \"$@\"\n",
+            real_git.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut shim_path = vec![shims.clone()];
+    shim_path.extend(std::env::split_paths(&path));
+    let out = env
+        .sk(&wt, &["sync", "workspace", "--repair"])
+        .env("PATH", std::env::join_paths(shim_path).unwrap())
+        .env("SPEC_KITTY_TEST_GIT_LOCAL_TIMEOUT_MS", "300")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`git merge --abort` did not finish within") && err.contains("was stopped"),
+        "{err}"
+    );
+    assert!(err.contains("git status"), "{err}");
+    assert!(git_dir.join("MERGE_HEAD").is_file(), "nothing was aborted");
+
+    let out = env.run(&wt, &["sync", "workspace", "--repair", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(parse(&out)["result"], "repaired");
+    assert!(!git_dir.join("MERGE_HEAD").exists());
+    assert_eq!(
+        fs::read_to_string(wt.join("README.md")).unwrap(),
+        "lane's readme\n"
+    );
+}
+
 // ------------------------------------------------------------------------ ops
 
 #[test]
