@@ -26,6 +26,14 @@ pub enum RepoState {
     ApplyMailboxOrRebase,
 }
 
+impl RepoState {
+    /// The operation under way as libgit2 names it (`Merge`, `RebaseMerge`,
+    /// `CherryPick`...), None when there is none.
+    pub fn operation(self) -> Option<String> {
+        (self != RepoState::Clean).then(|| format!("{self:?}"))
+    }
+}
+
 /// What merging two commits in memory gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MergeCommit {
@@ -119,5 +127,21 @@ impl Repo {
         let mut r = self.git.find_reference(&format!("refs/heads/{branch}"))?;
         r.set_target(commit, message)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RepoState;
+
+    /// The name an operation is shown by is libgit2's (as `state_name` was).
+    #[test]
+    fn an_operation_is_named_as_libgit2_names_it() {
+        assert_eq!(RepoState::Clean.operation(), None);
+        assert_eq!(RepoState::Merge.operation().as_deref(), Some("Merge"));
+        assert_eq!(
+            RepoState::RebaseMerge.operation().as_deref(),
+            Some(format!("{:?}", git2::RepositoryState::RebaseMerge).as_str())
+        );
     }
 }
