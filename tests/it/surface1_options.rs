@@ -32,13 +32,7 @@ fn accepted(env: &TestEnv) -> Fx {
 
 /// A bare repository added to the project as `origin`.
 fn with_origin(env: &TestEnv, fx: &Fx) -> PathBuf {
-    let bare = env.work.join("origin.git");
-    env.git(&env.work, &["init", "-q", "--bare", bare.to_str().unwrap()]);
-    env.git(
-        &fx.root,
-        &["remote", "add", "origin", bare.to_str().unwrap()],
-    );
-    bare
+    env.add_bare_origin(&fx.root, "origin.git")
 }
 
 /// `--target` lands on another branch (main stays), `--keep-branch` keeps the

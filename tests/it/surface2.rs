@@ -947,15 +947,7 @@ fn ops_undo_refuses_a_pushed_commit() {
     let root = env.project("p");
     let m = env.create_mission(&root, "demo");
     env.ok(&root, &["agent", "mission", "record", "--mission", &m.slug]);
-    let remote = env.work.join("remote.git");
-    env.git(
-        &env.work,
-        &["init", "-q", "--bare", remote.to_str().unwrap()],
-    );
-    env.git(
-        &root,
-        &["remote", "add", "origin", remote.to_str().unwrap()],
-    );
+    env.add_bare_origin(&root, "remote.git");
     let branch = env.git(&root, &["symbolic-ref", "--short", "HEAD"]);
     env.git(&root, &["push", "-q", "-u", "origin", branch.trim()]);
     let head = env.git(&root, &["rev-parse", "HEAD"]);
