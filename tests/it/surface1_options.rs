@@ -847,7 +847,7 @@ fn next_answer_and_decision_id() {
 #[test]
 fn failing_accept_carries_the_reference_summary() {
     let env = TestEnv::new();
-    let root = reference::git_copy(&env, &fixtures().join("../surface2/project"));
+    let root = reference::surface2_project(&env);
     let m = "001-dogfood-track2";
     env.json(
         &root,
@@ -931,7 +931,7 @@ fn failing_accept_carries_the_reference_summary() {
 #[test]
 fn tasks_status_json_has_the_reference_keys() {
     let env = TestEnv::new();
-    let root = reference::git_copy(&env, &fixtures().join("../surface2/project"));
+    let root = reference::surface2_project(&env);
     let m = "001-dogfood-track2";
     let v = env.json(
         &root,

@@ -29,7 +29,7 @@ fn reference_exit(name: &str) -> i32 {
 
 /// A git copy of the reference-made project.
 fn reference_project(env: &TestEnv) -> PathBuf {
-    reference::git_copy(env, &fixtures().join("project"))
+    reference::surface2_project(env)
 }
 
 // ---------------------------------------------------------------- agent status

@@ -28,7 +28,7 @@ fn reference_exit(name: &str) -> i32 {
 
 /// A git copy of the reference-made project (mission 001-dogfood-track2).
 fn reference_project(env: &TestEnv) -> PathBuf {
-    reference::git_copy(env, &fixtures().join("../surface2/project"))
+    reference::surface2_project(env)
 }
 
 /// The files under `root` outside `.git/` (lock files live there).
