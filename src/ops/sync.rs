@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::auth::AuthHome;
 use crate::error::{Error, Result};
-use crate::git::catch_up::{MergeCommit, RepoState};
+use crate::git::catch_up::RepoState;
+use crate::git::merge_commit::Merged;
 use crate::git::Repo;
 use crate::project::Project;
 
@@ -379,9 +380,9 @@ pub fn workspace(project: &Project, repair_only: bool) -> Result<WorkspaceSync> 
         let msg = format!(
             "Merge {base} into {branch}\n\nBrought up to date by `spec-kitty sync workspace`.\n"
         );
-        match repo.merge_commit(tip, base_tip, &msg)? {
-            MergeCommit::Made(new) => new,
-            MergeCommit::Conflicts(files) => {
+        match repo.merge_into_new_commit(tip, base_tip, &msg)? {
+            Merged::Commit(new) => new,
+            Merged::Conflicts(files) => {
                 return Err(Error::user(format!(
                     "merging {base} into {branch} conflicts in: {}; nothing was changed",
                     files.join(", ")

@@ -798,6 +798,13 @@ fn sync_workspace_merges_the_target_into_the_lane_and_never_touches_uncommitted_
     assert_eq!(env.git(&wt, &["status", "--porcelain"]), "");
     let parents = env.git(&wt, &["log", "-1", "--format=%P"]);
     assert_eq!(parents.split_whitespace().count(), 2);
+    // Committed as git's own identity (GIT_CONFIG_GLOBAL here), as every
+    // other commit spec-kitty makes.
+    assert_eq!(
+        env.git(&wt, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"])
+            .trim(),
+        "Test Operator <test@example.com>|Test Operator <test@example.com>"
+    );
     // Nothing left to repair.
     let out = env.run(&wt, &["sync", "workspace", "--repair", "--json"]);
     assert_eq!(parse(&out)["result"], "nothing_to_repair");
