@@ -810,14 +810,21 @@ fn sync_workspace_merges_the_target_into_the_lane_and_never_touches_uncommitted_
     assert_eq!(parse(&out)["result"], "nothing_to_repair");
 }
 
-#[test]
-fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
-    let env = TestEnv::new();
-    let (root, _slug, wt) = lane_workspace(&env);
+/// [`lane_workspace`] where main and the lane each committed their own
+/// README.md, so merging one into the other conflicts; returns (root, worktree).
+fn readme_conflict(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let (root, _slug, wt) = lane_workspace(env);
     write(&root.join("README.md"), "main's readme\n");
     env.git(&root, &["commit", "-qam", "main readme"]);
     write(&wt.join("README.md"), "lane's readme\n");
     env.git(&wt, &["commit", "-qam", "lane readme"]);
+    (root, wt)
+}
+
+#[test]
+fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
+    let env = TestEnv::new();
+    let (root, wt) = readme_conflict(&env);
     let head = env.git(&wt, &["rev-parse", "HEAD"]);
     let out = env.run(&wt, &["sync", "workspace", "--json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -843,11 +850,7 @@ fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
 fn sync_workspace_repair_stops_a_hung_git_and_then_repairs() {
     use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
-    let (root, _slug, wt) = lane_workspace(&env);
-    write(&root.join("README.md"), "main's readme\n");
-    env.git(&root, &["commit", "-qam", "main readme"]);
-    write(&wt.join("README.md"), "lane's readme\n");
-    env.git(&wt, &["commit", "-qam", "lane readme"]);
+    let (_root, wt) = readme_conflict(&env);
     let merge = std::process::Command::new("git")
         .args(["merge", "-q", "main"])
         .current_dir(&wt)
