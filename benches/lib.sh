@@ -22,10 +22,12 @@ median() {
 # directory) for one timed run. The git objects (immutable files: a command
 # adds new ones beside them) and each PATH (relative to SRC, e.g. a big status
 # log that no timed command writes) are hard links, everything else is copied.
-# Lane worktrees under SRC/.worktrees/ are pointed at the copy's repository,
-# and the copy's index (and each worktree's) is refreshed, as any git command
-# in a user's checkout leaves it: a copy changes every file's inode and ctime,
-# which would otherwise send the first timed command re-hashing the tree.
+# Lane worktrees under SRC/.worktrees/ are pointed at the copy's repository
+# (their gitdir and commondir, which libgit2 writes as absolute paths, and
+# their .git file), and the copy's index (and each worktree's) is refreshed,
+# as any git command in a user's checkout leaves it: a copy changes every
+# file's inode and ctime, which would otherwise send the first timed command
+# re-hashing the tree.
 copy_fixture() {
   local src=$1 dst=$2 p w
   shift 2
