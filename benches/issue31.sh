@@ -17,9 +17,9 @@
 # Cells, milliseconds: wall is the median of `perf stat`'s duration_time, CPU
 # the median of its task-clock (the process and its children, on a CPU: user
 # plus system time, from the kernel). Peak RSS (status and next rows only) is
-# the median of /usr/bin/time's maximum resident set size, from one more run in
-# the same copy right after each timed run (on a "cold" row the saved fold is
-# deleted again first). Dashboard rows: curl's time_total of a request to a
+# /usr/bin/time's maximum resident set size, from one more run in the first
+# copy right after its timed run (on a "cold" row the saved fold is deleted
+# again first). Dashboard rows: curl's time_total of a request to a
 # server started for that run on a free port (stopped after it), and the
 # server's peak RSS (VmHWM) once it answered; no CPU column (the server serves
 # on threads that come and go). Floors are binary-independent: they are in the
@@ -30,8 +30,8 @@
 #
 # Environment:
 #   BEFORE_SLOW_RUNS=N  runs of BEFORE_BIN on its slow rows (default 1): the
-#                       big-log status, next and dashboard rows and the middle
-#                       and big implement and move rows
+#                       big log's status, next and dashboard, the middle and
+#                       big implement, the big move-task and finalize
 #   EVENTS="1000 300000 1000000"  status log sizes: small, middle, big
 #   WPS_IMPLEMENT="10 2000 5000"  implement's missions (move-task: first, last)
 #   WPS_FINALIZE="10 1000 5000"   finalize's missions (re-run: the middle one)
@@ -156,6 +156,7 @@ fail() {
 prep_copies() { # key fixture flags args...
   local key=$1 fx=$2 flags=$3 who k d
   shift 3
+  say "copies: $key"
   for who in $(whos_of "$flags"); do
     for ((k = 0; k < $(runs_of "$who" "$flags"); k++)); do
       d="$C/$key/$who.$k"
@@ -170,7 +171,9 @@ prep_copies() { # key fixture flags args...
   done
 }
 
-# run1 KEY WHO DIR FLAGS ARGS...: one timed run; appends "wall_ms cpu_ms".
+# run1 KEY WHO DIR FLAGS ARGS...: one timed run; appends "wall_ms cpu_ms". On
+# the first copy (k = 0) of a row with the flag rss, one more run measures the
+# peak RSS.
 run1() {
   local key=$1 who=$2 d=$3 flags=$4 wp
   shift 4
@@ -186,7 +189,7 @@ run1() {
     wp=${wp%%,*}
     git -C "$d" log -1 --format=%s | grep -q "$wp" || fail "$key ($who): no auto_commit commit naming $wp in $d"
   fi
-  if [[ ,$flags, == *,rss,* ]]; then
+  if [[ ,$flags, == *,rss,* && $d == */$who.0 ]]; then
     [[ ,$flags, == *,warm,* ]] || rm -rf "${d:?}/$CACHE"
     (cd "$d" && /usr/bin/time -f %M -o "$S/rss.out" "${cmd[@]}" >/dev/null 2>"$S/err") || fail "$key ($who): RSS run"
     echo "$(tail -n 1 "$S/rss.out")" >>"$R/$key.$who.rss"
@@ -276,18 +279,21 @@ free_port() {
 # ROUTE twice, stop it. Appends "ms" to KEY.<i>.<first|second>.WHO and the
 # server's VmHWM (KB) to its .rss.
 dash_run() {
-  local key=$1 who=$2 d=$3 port k i r out code t
+  local key=$1 who=$2 d=$3 port k i r out code t t0 t1
   shift 3
   port=$(free_port)
+  t0=$EPOCHREALTIME
   (cd "$d" && exec "${BIN[$who]}" dashboard --port "$port" >"$S/err" 2>&1) &
   DASH_PID=$!
   for ((k = 0; ; k++)); do
     out=$(curl -fsS "http://127.0.0.1:$port/api/health" 2>/dev/null) && break
     kill -0 "$DASH_PID" 2>/dev/null || fail "$key ($who): the dashboard exited (in $d)"
-    ((k < 3000)) || fail "$key ($who): the dashboard did not answer within 5 minutes"
-    sleep 0.1
+    ((k < 30000)) || fail "$key ($who): the dashboard did not answer within 5 minutes"
+    sleep 0.01
   done
+  t1=$EPOCHREALTIME
   [[ $out == *"\"pid\":$DASH_PID"[,}]* ]] || fail "$key ($who): port $port answered for another server: $out"
+  echo "$(((10#${t1/./} - 10#${t0/./}) / 1000)) -" >>"$R/$key.start.$who"
   i=0
   for r in "$@"; do
     for t in first second; do
@@ -321,6 +327,10 @@ dash() {
       dash_run "$key" "$who" "$C/$key/$who.$k" "$@"
     done
   done
+  stats "$key.start" before
+  stats "$key.start" after
+  line "$label start until \`/api/health\` answers (polled every 10 ms)" "$(cell "$key.start" before)" \
+    "$(cell "$key.start" after)" "$(nruns "$key" "$flags")" ""
   i=0
   for r in "$@"; do
     for t in first second; do
@@ -393,7 +403,9 @@ rows() {
 
   # Finalize (no auto_commit).
   for n in "$FI_S" "$FI_M" "$FI_B"; do
-    row "fi$n" "s$n.pre" - "" "\`finalize-tasks\` first run, $(big "$n") WPs" -- \
+    local slow=-
+    [[ $n == "$FI_B" ]] && slow=slow
+    row "fi$n" "s$n.pre" "$slow" "" "\`finalize-tasks\` first run, $(big "$n") WPs" -- \
       agent mission finalize-tasks --mission 001-big --json
   done
   ratio "finalize ratio $(big "$FI_M") / $(big "$FI_S") WPs" "fi$FI_M" "fi$FI_S" "≤ 5x (50 ms)"
@@ -436,11 +448,11 @@ for n in 10 1000; do
   "$WRITE_FLOOR" "$S/write-floor" "$n" "$RUNS" >"$S/wf$n"
 done
 awk -F' [|] ' -v runs="$RUNS" '
+  function f(x) { x += 0; return sprintf(x < 10 ? "%.2f" : x < 100 ? "%.1f" : "%.0f", x) }
   FNR == 1 { n = $0; sub(/ .*/, "", n) }
   /^[|] (fsync|syncfs|no sync)/ {
     way = $1; sub(/^[|] /, "", way)
-    cpu = $3; sub(/ *[|].*/, "", cpu)
-    printf "| floor: write %s small files, %s | | | | %s | %s | - | %s | |\n", n == 1000 ? "1,000" : n, way, $2, cpu, runs
+    printf "| floor: write %s small files, %s | | | | %s | %s | - | %s | |\n", n == 1000 ? "1,000" : n, way, f($2), f($3), runs
   }' "$S/wf10" "$S/wf1000" >>"$R/table"
 
 # The read-only rows ran on hard links of the fixtures' logs: unchanged?
