@@ -144,6 +144,27 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
     replace_with(path, &real, contents, mode.or(existing_mode))
 }
 
+/// Write a derived file (a saved fold, a regenerated prompt) atomically but
+/// without making it durable: a reader sees the old file or the new one, never
+/// a torn one (temp file + rename, links treated as by [`atomic_write`]), but
+/// neither the file nor its directory is synced, so a crash may leave the old
+/// file, no file or an empty one. Only for files that are rebuilt when they
+/// are missing, stale or unreadable: each sync is a journal commit the command
+/// would wait for, for a file nobody needs to survive a power cut.
+pub fn write_derived(path: &Path, contents: &[u8]) -> Result<()> {
+    let (real, existing_mode) = prepare_target(path, true)?;
+    let tmp = write_temp_synced(&real, contents, existing_mode, false)?;
+    crate::env::crash_before_rename(&real);
+    crate::env::crash_step("write-temp", Some(&real));
+    fs::rename(&tmp, &real)
+        .with_path("replace", path)
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })?;
+    crate::env::crash_step("write-done", Some(&real));
+    Ok(())
+}
+
 fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let tmp = write_temp(real, contents, mode)?;
     crate::env::crash_before_rename(real);
@@ -531,6 +552,16 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
 /// sync it; returns the temp file's path. Errors name `path`, the file the user
 /// knows; on error nothing is left behind.
 fn write_temp(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<PathBuf> {
+    write_temp_synced(path, contents, mode, true)
+}
+
+/// [`write_temp`], synced to disk or (`sync` false, for [`write_derived`]) not.
+fn write_temp_synced(
+    path: &Path,
+    contents: &[u8],
+    mode: Option<u32>,
+    sync: bool,
+) -> Result<PathBuf> {
     let dir = parent_dir(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(
@@ -553,7 +584,9 @@ fn write_temp(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<PathBuf
         #[cfg(not(unix))]
         let _ = mode;
         f.write_all(contents).with_path("write", path)?;
-        f.sync_all().with_path("write", path)?;
+        if sync {
+            f.sync_all().with_path("write", path)?;
+        }
         Ok(())
     })();
     match result {
@@ -748,7 +781,8 @@ fn current_uid() -> Option<u32> {
 /// Write `contents` to `path` (mode 0600) without ever following what is there:
 /// a file, or a link planted at `path`, is replaced by the new regular file,
 /// and the target of such a link is never touched. For files in a private
-/// directory ([`create_private_dir`]).
+/// directory ([`create_private_dir`]) that a command writes again each time it
+/// hands them out (prompts): atomic, not synced (see [`write_derived`]).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     check_parent_inside(path)?;
     if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
@@ -756,7 +790,9 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
             path: path.to_path_buf(),
         });
     }
-    let tmp = write_temp(path, contents, Some(0o600))?;
+    // A prompt is written again by every command that hands it out: atomic
+    // (never torn), not synced (see [`write_derived`]).
+    let tmp = write_temp_synced(path, contents, Some(0o600), false)?;
     fs::rename(&tmp, path)
         .with_path("replace", path)
         .inspect_err(|_| {

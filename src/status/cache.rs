@@ -791,7 +791,8 @@ pub fn load(cache: &Path) -> Option<(FoldState, Cursor)> {
     (file.version == CACHE_VERSION).then_some((file.fold, file.log))
 }
 
-/// Save a fold (atomically; a failure only means the next reader folds more).
+/// Save a fold (atomically, not synced: it is derived, so a crash that loses
+/// it or leaves it empty only means the next reader folds more).
 pub fn save(
     cache: &Path,
     state: &FoldState,
@@ -812,7 +813,7 @@ pub fn save(
     if let Some(dir) = cache.parent() {
         crate::fsutil::create_dir_all(dir)?;
     }
-    crate::fsutil::atomic_write(cache, &text)
+    crate::fsutil::write_derived(cache, &text)
 }
 
 /// Where the saved fold of the log at `events_path` lives (see the module

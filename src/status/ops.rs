@@ -83,16 +83,9 @@ pub fn open_subtasks(mission: &Mission, wp_id: &str) -> Result<Vec<String>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let doc = parse::parse(&fsutil::read_to_string(&path)?);
-    Ok(doc
-        .section(wp_id)
-        .map(|s| {
-            s.subtasks
-                .iter()
-                .filter(|t| !t.done)
-                .map(|t| t.id.clone())
-                .collect()
-        })
+    let subtasks = parse::subtasks(&fsutil::read_to_string(&path)?, wp_id);
+    Ok(subtasks
+        .map(|s| s.into_iter().filter(|t| !t.done).map(|t| t.id).collect())
         .unwrap_or_default())
 }
 

@@ -575,6 +575,11 @@ where
 /// One piece per core (at most 8), each at least 1 MiB.
 fn piece_count(len: usize) -> usize {
     const PIECE_MIN: usize = 1 << 20;
+    if len < 2 * PIECE_MIN {
+        // One piece whatever the cores: asking how many there are reads
+        // /proc and /sys (cgroup quotas), which a small log need not pay.
+        return 1;
+    }
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
