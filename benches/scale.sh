@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Does claiming one WP, or one move with auto_commit, grow with the mission?
 # The median wall time and CPU time (perf stat task-clock) of
-#   agent action implement WP0001 (a new lane worktree)
-#   agent tasks move-task WP0001 --to claimed
+#   agent action implement WP0001 (a new lane worktree)                 impl
+#   agent action implement WP0002 (its lane worktree already there,
+#     WP0001 implemented and approved)                                  exist
+#   agent tasks move-task WP0001 --to claimed                           move
 # on a 10-WP and an N-WP mission (default 5,000), both with auto_commit: true,
 # for one or two binaries.
 #
@@ -54,14 +56,40 @@ make() {
     sed -i 's/^  auto_commit: false/  auto_commit: true/' .kittify/config.yaml
     git add -A && git commit -qm big
   )
+  # The same with WP0001 implemented (its lane worktree made) and approved.
+  cp -a "$d" "$d-a"
+  (
+    cd "$d-a"
+    "$AFTER" agent action implement WP0001 --mission 001-big --agent codex --json >/dev/null 2>&1
+    "$AFTER" agent tasks move-task WP0001 --to approved --force --reason bench --mission 001-big --agent codex >/dev/null 2>&1
+  )
+}
+
+# relink DIR: point the lane worktrees of a copied project at the copy (git
+# keeps absolute paths both ways), and refresh their index stat data.
+relink() {
+  local dst=$1 w n
+  for w in "$dst"/.worktrees/*/; do
+    [[ -e $w/.git ]] || continue
+    n=$(basename "$w")
+    printf 'gitdir: %s/.git/worktrees/%s\n' "$dst" "$n" >"$w/.git"
+    printf '%s/.worktrees/%s/.git\n' "$dst" "$n" >"$dst/.git/worktrees/$n/gitdir"
+    printf '%s/.git/\n' "$dst" >"$dst/.git/worktrees/$n/commondir"
+    git -C "$w" update-index -q --refresh || true
+  done
 }
 make "$W/p10" 10
 make "$W/p$N" "$N"
 bins=(after)
 [[ -n $BEFORE ]] && bins+=(before)
-for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl move; do for ((k = 0; k < RUNS; k++)); do
+for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl exist move; do for ((k = 0; k < RUNS; k++)); do
   d="$W/$n-$b-$c-$k"
-  cp -a "$W/p$n" "$d"
+  if [[ $c == exist ]]; then
+    cp -a "$W/p$n-a" "$d"
+    relink "$d"
+  else
+    cp -a "$W/p$n" "$d"
+  fi
   (cd "$d" && git update-index -q --refresh)
 done; done; done; done
 sync
@@ -82,8 +110,12 @@ run() { # n which cmd
   for ((k = 0; k < runs; k++)); do
     d="$W/$n-$b-$c-$k"
     cd "$d"
+    local wp=WP0001
     if [[ $c == impl ]]; then
       set -- agent action implement WP0001 --mission 001-big --agent codex --json
+    elif [[ $c == exist ]]; then
+      wp=WP0002
+      set -- agent action implement WP0002 --mission 001-big --agent codex --json
     else
       set -- agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
     fi
@@ -96,10 +128,10 @@ run() { # n which cmd
       cpu=0
     fi
     t1=$EPOCHREALTIME
-    git log -1 --format=%s | grep -q WP0001 || echo "no auto_commit commit: $n $b $c run $k" >&2
+    git log -1 --format=%s | grep -q "$wp" || echo "no auto_commit commit: $n $b $c run $k" >&2
     echo "$((10#${t1/./} - 10#${t0/./})) $cpu"
   done >"$W/times"
   printf '%-28s wall %9.1f ms   cpu %9.1f ms   (median of %d)\n' "$c $b $n WPs" \
     "$(cut -d' ' -f1 "$W/times" | median | awk '{ print $1 / 1000 }')" "$(cut -d' ' -f2 "$W/times" | median)" "$(wc -l <"$W/times")"
 }
-for c in impl move; do for b in "${bins[@]}"; do for n in 10 "$N"; do run "$n" "$b" "$c"; done; done; done
+for c in impl exist move; do for b in "${bins[@]}"; do for n in 10 "$N"; do run "$n" "$b" "$c"; done; done; done

@@ -6,7 +6,7 @@
 //! write state and says what happened).
 
 use crate::cli::Ctx;
-use crate::merge::autocommit::{self, AutoCommit, Stamps};
+use crate::merge::autocommit::{self, AutoCommit, Changes};
 use crate::project::Project;
 use crate::status::drivers;
 
@@ -94,7 +94,8 @@ pub struct Before {
     path: Vec<String>,
     wp: Option<String>,
     project: Project,
-    stamps: Option<Stamps>,
+    /// The record of what the command writes, when auto_commit will commit it.
+    changes: Option<Changes>,
 }
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
@@ -119,14 +120,14 @@ pub fn before(
     // metadata.yaml has the same policy: a corrupt one stops every writer here.
     crate::config::Metadata::load(&project.root)?;
     let flag = writes.flag;
-    let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
-        .then(|| Stamps::take(&project));
+    let changes = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
+        .then(Changes::start);
     Ok(Some(Before {
         flag: flag.is_some(),
         path,
         wp: writes.wp,
         project,
-        stamps,
+        changes,
     }))
 }
 
@@ -150,9 +151,11 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             }
         }
     }
-    let Some(old) = b.stamps else { return Ok(()) };
+    let Some(changes) = b.changes else {
+        return Ok(());
+    };
     let mut failed = None;
-    let by_mission = old.changed_since(&Stamps::take(&b.project), &b.project);
+    let by_mission = changes.finish(&b.project);
     let mut repo = None;
     for (dir, files) in by_mission {
         let slug = dir
