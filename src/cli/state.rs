@@ -96,6 +96,9 @@ pub struct Before {
     project: Project,
     /// The record of what the command writes, when auto_commit will commit it.
     changes: Option<Changes>,
+    /// The main checkout's repository, shared by the command and its
+    /// auto_commit (opened once), while auto_commit will commit.
+    _sharing: Option<crate::git::Sharing>,
 }
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
@@ -122,12 +125,16 @@ pub fn before(
     let flag = writes.flag;
     let changes = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
         .then(Changes::start);
+    let _sharing = changes
+        .is_some()
+        .then(|| crate::git::Repo::share(&project.root));
     Ok(Some(Before {
         flag: flag.is_some(),
         path,
         wp: writes.wp,
         project,
         changes,
+        _sharing,
     }))
 }
 

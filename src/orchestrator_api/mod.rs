@@ -355,6 +355,8 @@ fn writing<T: Serialize>(
     // every writer the same way, before it writes.
     let auto_commit = crate::config::auto_commit_enabled(&p.root)?;
     let changes = (p.is_git() && !commits_itself && auto_commit).then(Changes::start);
+    // The verb and its commit work through one repository, opened once.
+    let _sharing = changes.is_some().then(|| crate::git::Repo::share(&p.root));
     let out = to_value(f()?)?;
     if let Some(common) = &p.git_common_dir {
         if !crate::status::drivers::missing(common, crate::env::current_exe().as_deref()).is_empty()

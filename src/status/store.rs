@@ -146,6 +146,17 @@ impl StatusStore {
         Ok((snap, fold.warnings(&self.events_path)))
     }
 
+    /// The id of the event that decides `wp_id`'s lane in the log as it is
+    /// now (the saved fold plus the lines after it; nothing saved, no lock
+    /// taken); None when the log names no such WP or cannot be read.
+    pub fn deciding_event(&self, wp_id: &str) -> Option<String> {
+        let folded = self.fold(true).ok()?;
+        let snap = folded.current().snapshot();
+        snap.work_packages
+            .get(wp_id)
+            .map(|w| w.last_event_id.clone())
+    }
+
     /// The log folded from the saved fold (or from the first line), the saved
     /// fold brought up to date when the status lock is free right now (a
     /// reader never waits for it: the next reader folds the same lines).
