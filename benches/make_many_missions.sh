@@ -15,22 +15,9 @@
 # Time it with benches/many_missions.sh, or by hand:
 #   cd DIR && BIN agent mission list --json
 set -euo pipefail
-DIR=${1:?usage: make_many_missions.sh DIR N [BIN]}
-N=${2:?usage: make_many_missions.sh DIR N [BIN]}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${3:-$ROOT/target/release/spec-kitty}
-[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
-
-rm -rf "$DIR"
-mkdir -p "$DIR"
-cd "$DIR"
-export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1
-git init -q .
-git config user.name Bench
-git config user.email bench@example.com
-git config commit.gpgsign false
-git commit -q --allow-empty -m init
-"$BIN" init . --ai codex --non-interactive >/dev/null 2>&1
+USAGE="make_many_missions.sh DIR N [BIN]"
+# shellcheck source=benches/new_project.sh
+source "$(dirname "$0")/new_project.sh"
 for ((k = 1; k <= N; k++)); do
   "$BIN" agent mission create "mission-$k" --json >/dev/null
 done
@@ -48,13 +35,13 @@ function out(f, s) { printf "%s", s > f; close(f) }
   }
   out(m "/tasks.md", t)
   split("planned claimed in_progress for_review approved done", lane, " ")
-  log = ""
+  events = ""
   for (i = 1; i <= 5; i++) {
     for (k = 1; k <= 5; k++) {
       e++
-      log = log sprintf("{\"actor\": \"bench\", \"at\": \"2026-01-01T%02d:%02d:%02d.000000+00:00\", \"event_id\": \"01KB%022d\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": false, \"from_lane\": \"%s\", \"mission_slug\": \"%s\", \"policy_metadata\": null, \"reason\": null, \"review_ref\": null, \"to_lane\": \"%s\", \"wp_id\": \"WP%02d\"}\n", int(e / 3600) % 24, int(e / 60) % 60, e % 60, e, lane[k], slug, lane[k + 1], i)
+      events = events sprintf("{\"actor\": \"bench\", \"at\": \"2026-01-01T%02d:%02d:%02d.000000+00:00\", \"event_id\": \"01KB%022d\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": false, \"from_lane\": \"%s\", \"mission_slug\": \"%s\", \"policy_metadata\": null, \"reason\": null, \"review_ref\": null, \"to_lane\": \"%s\", \"wp_id\": \"WP%02d\"}\n", int(e / 3600) % 24, int(e / 60) % 60, e % 60, e, lane[k], slug, lane[k + 1], i)
     }
   }
-  out(m "/status.events.jsonl", log)
+  out(m "/status.events.jsonl", events)
 }'
 git add -A && git commit -qm "$N missions"
