@@ -353,7 +353,14 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
                 return Ok::<bool, StatusError>(true);
             }
             if logged.is_none() {
-                *logged = Some(store.read()?.events.into_iter().map(|e| e.event_id).collect());
+                *logged = Some(
+                    store
+                        .read()?
+                        .events
+                        .into_iter()
+                        .map(|e| e.event_id)
+                        .collect(),
+                );
             }
             Ok(logged
                 .as_ref()
