@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Does claiming one WP, or one move with auto_commit, grow with the mission?
 # The median wall time and CPU time (perf stat task-clock) of
-#   agent action implement WP0001 (a new lane worktree)
-#   agent tasks move-task WP0001 --to claimed
+#   agent action implement WP0001 (a new lane worktree)                 impl
+#   agent action implement WP0002 (its lane worktree already there,
+#     WP0001 implemented and approved)                                  exist
+#   agent tasks move-task WP0001 --to claimed                           move
 # on a 10-WP and an N-WP mission (default 5,000), both with auto_commit: true,
 # for one or two binaries.
 #
@@ -34,12 +36,26 @@ bench_gitconfig "$GIT_CONFIG_GLOBAL"
 # (benches/lib.sh), finalized, auto_commit on, all committed.
 make_scale "$W/p10" 10 "$AFTER"
 make_scale "$W/p$N" "$N" "$AFTER"
+# The same with WP0001 implemented (its lane worktree made) and approved.
+for n in 10 "$N"; do
+  cp -a "$W/p$n" "$W/p$n-a"
+  (
+    cd "$W/p$n-a"
+    "$AFTER" agent action implement WP0001 --mission 001-big --agent codex --json >/dev/null 2>&1
+    "$AFTER" agent tasks move-task WP0001 --to approved --force --reason bench --mission 001-big --agent codex >/dev/null 2>&1
+  )
+done
 bins=(after)
 [[ -n $BEFORE ]] && bins+=(before)
-for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl move; do for ((k = 0; k < RUNS; k++)); do
+for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl exist move; do for ((k = 0; k < RUNS; k++)); do
   d="$W/$n-$b-$c-$k"
-  cp -a "$W/p$n" "$d"
-  (cd "$d" && git update-index -q --refresh)
+  if [[ $c == exist ]]; then
+    # copy_fixture (benches/lib.sh) points the lane worktree at the copy.
+    copy_fixture "$W/p$n-a" "$d"
+  else
+    cp -a "$W/p$n" "$d"
+    (cd "$d" && git update-index -q --refresh)
+  fi
 done; done; done; done
 sync
 sleep 10
@@ -56,8 +72,12 @@ run() { # n which cmd
   for ((k = 0; k < runs; k++)); do
     d="$W/$n-$b-$c-$k"
     cd "$d"
+    local wp=WP0001
     if [[ $c == impl ]]; then
       set -- agent action implement WP0001 --mission 001-big --agent codex --json
+    elif [[ $c == exist ]]; then
+      wp=WP0002
+      set -- agent action implement WP0002 --mission 001-big --agent codex --json
     else
       set -- agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
     fi
@@ -70,10 +90,10 @@ run() { # n which cmd
       cpu=0
     fi
     t1=$EPOCHREALTIME
-    git log -1 --format=%s | grep -q WP0001 || echo "no auto_commit commit: $n $b $c run $k" >&2
+    git log -1 --format=%s | grep -q "$wp" || echo "no auto_commit commit: $n $b $c run $k" >&2
     echo "$((10#${t1/./} - 10#${t0/./})) $cpu"
   done >"$W/times"
   printf '%-28s wall %9.1f ms   cpu %9.1f ms   (median of %d)\n' "$c $b $n WPs" \
     "$(cut -d' ' -f1 "$W/times" | median | awk '{ print $1 / 1000 }')" "$(cut -d' ' -f2 "$W/times" | median)" "$(wc -l <"$W/times")"
 }
-for c in impl move; do for b in "${bins[@]}"; do for n in 10 "$N"; do run "$n" "$b" "$c"; done; done; done
+for c in impl exist move; do for b in "${bins[@]}"; do for n in 10 "$N"; do run "$n" "$b" "$c"; done; done; done

@@ -5,6 +5,9 @@
 //!   and once it returns the new file survives a power cut.
 //! * [`FileLock`]: an exclusive `fs2` lock on a sibling `.lock` file with a
 //!   bounded wait and a clear timeout error.
+//! * [`WriteJournal`]: while one is open, every file this process writes,
+//!   appends to, moves into place or removes is recorded, so `auto_commit`
+//!   commits what the command wrote without looking at every other file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -161,6 +164,7 @@ pub fn write_derived(path: &Path, contents: &[u8]) -> Result<()> {
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })?;
+    note_written(&real);
     crate::env::crash_step("write-done", Some(&real));
     Ok(())
 }
@@ -174,6 +178,7 @@ fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) ->
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })?;
+    note_written(real);
     sync_dir(&parent_dir(real))?;
     crate::env::crash_step("write-done", Some(real));
     Ok(())
@@ -428,6 +433,9 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
         .open(&real)
         .with_path("open", path)?;
     let before = f.metadata().with_path("inspect", path)?.len();
+    // Recorded before the bytes go out: a failed append is cut back, and a
+    // file recorded but unchanged is simply not committed.
+    note_written(&real);
     crate::env::crash_step("append-start", Some(&real));
     // Test hook: a kill in mid-write leaves every line but the last whole
     // and the last one cut in half.
@@ -538,6 +546,7 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
             }
             return Err(io_error("replace", path, e));
         }
+        note_written(real);
         crate::env::crash_step("write-done", Some(real));
     }
     let dirs: std::collections::BTreeSet<PathBuf> =
@@ -797,7 +806,76 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
         .with_path("replace", path)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
-        })
+        })?;
+    note_written(path);
+    Ok(())
+}
+
+/// A file's identity and version: device, inode, size and modification time
+/// (ns). Every write here is an atomic replace (a new inode) or an append
+/// (a new size), so two reads of a file with the same stamp read the same
+/// bytes: what a command parsed once it need not parse again.
+pub type FileStamp = (u64, u64, u64, u64);
+
+/// The [`FileStamp`] of `md`.
+pub fn file_stamp(md: &fs::Metadata) -> FileStamp {
+    #[cfg(unix)]
+    let (dev, ino) = {
+        use std::os::unix::fs::MetadataExt;
+        (md.dev(), md.ino())
+    };
+    #[cfg(not(unix))]
+    let (dev, ino) = (0, 0);
+    let mtime = md
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    (dev, ino, md.len(), mtime)
+}
+
+/// The files written while a [`WriteJournal`] is open (None: none is open).
+static JOURNAL: std::sync::Mutex<Option<std::collections::BTreeSet<PathBuf>>> =
+    std::sync::Mutex::new(None);
+
+/// A record of every file this process writes, appends to, moves into place
+/// or removes while it is open: [`atomic_write`] and its kin, [`append`],
+/// [`write_private`], the removals of [`crate::confine`] and a new mission's
+/// directory (`mission::create`). A command's surface opens one before the
+/// command runs and closes it after, to learn what the command changed (what
+/// `auto_commit` commits) without stamping every file of the project. One is
+/// open at a time in a process; opening another starts a fresh record.
+#[derive(Debug)]
+pub struct WriteJournal(());
+
+impl WriteJournal {
+    /// Start recording.
+    pub fn open() -> WriteJournal {
+        if let Ok(mut j) = JOURNAL.lock() {
+            *j = Some(std::collections::BTreeSet::new());
+        }
+        WriteJournal(())
+    }
+
+    /// Stop recording; the absolute paths written since [`WriteJournal::open`],
+    /// sorted, each once (a directory stands for everything in it).
+    pub fn close(self) -> Vec<PathBuf> {
+        JOURNAL
+            .lock()
+            .ok()
+            .and_then(|mut j| j.take())
+            .map(|set| set.into_iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Record `path` (a file or a directory this process just wrote, moved into
+/// place or removed) in the open [`WriteJournal`], if any.
+pub fn note_written(path: &Path) {
+    let Ok(mut j) = JOURNAL.lock() else { return };
+    if let Some(set) = j.as_mut() {
+        set.insert(absolute(path));
+    }
 }
 
 /// Create a directory and its parents, naming it on error. Under the project
