@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Does claiming one WP, or one move with auto_commit, grow with the mission?
 # The median wall time and CPU time (perf stat task-clock) of
-#   agent action implement WP0001 (a new lane worktree)
-#   agent tasks move-task WP0001 --to claimed
+#   agent action implement WP0001 (a new lane worktree)                 impl
+#   agent action implement WP0002 (its lane worktree already there,
+#     WP0001 implemented and approved)                                  exist
+#   agent tasks move-task WP0001 --to claimed                           move
 # on a 10-WP and an N-WP mission (default 5,000), both with auto_commit: true,
 # for one or two binaries.
 #
@@ -20,58 +22,46 @@ RUNS=${1:-11}
 N=${2:-5000}
 BEFORE=${3:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 cargo build --release --quiet --locked --manifest-path "$ROOT/Cargo.toml"
 AFTER="$ROOT/target/release/spec-kitty"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 export GIT_CONFIG_GLOBAL="$W/gitconfig" GIT_CONFIG_NOSYSTEM=1 HOME="$W/home" NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1
 mkdir -p "$HOME"
-printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n' >"$GIT_CONFIG_GLOBAL"
+bench_gitconfig "$GIT_CONFIG_GLOBAL"
 
-# make DIR N: one mission of N code WPs in chains of 10 (dependencies and
-# owned files in frontmatter), finalized, auto_commit on, all committed.
-make() {
-  local d=$1 n=$2 m
-  mkdir -p "$d"
+# The fixtures: one mission of 10 and of N code WPs in chains of 10
+# (benches/lib.sh), finalized, auto_commit on, all committed.
+make_scale "$W/p10" 10 "$AFTER"
+make_scale "$W/p$N" "$N" "$AFTER"
+# The same with WP0001 implemented (its lane worktree made) and approved.
+for n in 10 "$N"; do
+  cp -a "$W/p$n" "$W/p$n-a"
   (
-    cd "$d"
-    git init -q -b main .
-    "$AFTER" init . --ai codex --non-interactive >/dev/null 2>&1
-    "$AFTER" agent mission create big --json >/dev/null 2>&1
-    m=$(ls -d kitty-specs/*-big)
-    printf '# Spec\n\n| FR-001 | scale |\n' >"$m/spec.md"
-    printf '# Work Packages\n\nDeclared in each WP file.\n' >"$m/tasks.md"
-    mkdir -p "$m/tasks"
-    awk -v n="$n" -v dir="$m/tasks" 'BEGIN {
-      for (i = 1; i <= n; i++) {
-        f = sprintf("%s/WP%04d-part-%d.md", dir, i, i)
-        dep = (i % 10 == 1) ? "[]" : sprintf("\n- WP%04d", i - 1)
-        printf "---\nwork_package_id: WP%04d\ntitle: Part %d\ndependencies: %s\nrequirement_refs:\n- FR-001\nowned_files:\n- src/chain%d/part%d/**\n---\n\n# Part %d\n\nBuild it.\n", i, i, dep, int((i - 1) / 10), i, i > f
-        close(f)
-      }
-    }'
-    "$AFTER" agent mission finalize-tasks --mission 001-big --json >/dev/null 2>&1
-    sed -i 's/^  auto_commit: false/  auto_commit: true/' .kittify/config.yaml
-    git add -A && git commit -qm big
+    cd "$W/p$n-a"
+    "$AFTER" agent action implement WP0001 --mission 001-big --agent codex --json >/dev/null 2>&1
+    "$AFTER" agent tasks move-task WP0001 --to approved --force --reason bench --mission 001-big --agent codex >/dev/null 2>&1
   )
-}
-make "$W/p10" 10
-make "$W/p$N" "$N"
+done
 bins=(after)
 [[ -n $BEFORE ]] && bins+=(before)
-for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl move; do for ((k = 0; k < RUNS; k++)); do
+for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl exist move; do for ((k = 0; k < RUNS; k++)); do
   d="$W/$n-$b-$c-$k"
-  cp -a "$W/p$n" "$d"
-  (cd "$d" && git update-index -q --refresh)
+  if [[ $c == exist ]]; then
+    # copy_fixture (benches/lib.sh) points the lane worktree at the copy.
+    copy_fixture "$W/p$n-a" "$d"
+  else
+    cp -a "$W/p$n" "$d"
+    (cd "$d" && git update-index -q --refresh)
+  fi
 done; done; done; done
 sync
 sleep 10
 
-# The median of the numbers on stdin, one a line (wall times in microseconds
-# are turned into milliseconds by the caller's format).
-median() {
-  sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+# median (benches/lib.sh) of wall times in microseconds: the caller's format
+# turns them into milliseconds.
 
 run() { # n which cmd
   local n=$1 b=$2 c=$3 bin=$AFTER runs=$RUNS k d t0 t1 cpu
@@ -82,8 +72,12 @@ run() { # n which cmd
   for ((k = 0; k < runs; k++)); do
     d="$W/$n-$b-$c-$k"
     cd "$d"
+    local wp=WP0001
     if [[ $c == impl ]]; then
       set -- agent action implement WP0001 --mission 001-big --agent codex --json
+    elif [[ $c == exist ]]; then
+      wp=WP0002
+      set -- agent action implement WP0002 --mission 001-big --agent codex --json
     else
       set -- agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
     fi
@@ -96,10 +90,10 @@ run() { # n which cmd
       cpu=0
     fi
     t1=$EPOCHREALTIME
-    git log -1 --format=%s | grep -q WP0001 || echo "no auto_commit commit: $n $b $c run $k" >&2
+    git log -1 --format=%s | grep -q "$wp" || echo "no auto_commit commit: $n $b $c run $k" >&2
     echo "$((10#${t1/./} - 10#${t0/./})) $cpu"
   done >"$W/times"
   printf '%-28s wall %9.1f ms   cpu %9.1f ms   (median of %d)\n' "$c $b $n WPs" \
     "$(cut -d' ' -f1 "$W/times" | median | awk '{ print $1 / 1000 }')" "$(cut -d' ' -f2 "$W/times" | median)" "$(wc -l <"$W/times")"
 }
-for c in impl move; do for b in "${bins[@]}"; do for n in 10 "$N"; do run "$n" "$b" "$c"; done; done; done
+for c in impl exist move; do for b in "${bins[@]}"; do for n in 10 "$N"; do run "$n" "$b" "$c"; done; done; done

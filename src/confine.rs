@@ -308,6 +308,7 @@ pub fn remove_mission_dir(project: &Project, dir: &Path) -> Result<bool> {
     match confined(project, dir, Area::MissionDir)? {
         Some(real) => {
             fs::remove_dir_all(&real).map_err(io("remove", &real))?;
+            crate::fsutil::note_written(&real);
             Ok(true)
         }
         None => Ok(false),
@@ -319,7 +320,10 @@ pub fn remove_mission_dir(project: &Project, dir: &Path) -> Result<bool> {
 pub fn remove_file(project: &Project, path: &Path) -> Result<bool> {
     match confined(project, path, Area::ProjectFile)? {
         Some(real) => match fs::remove_file(&real) {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                crate::fsutil::note_written(&real);
+                Ok(true)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(io("remove", path)(e)),
         },

@@ -5,6 +5,9 @@
 //!   and once it returns the new file survives a power cut.
 //! * [`FileLock`]: an exclusive `fs2` lock on a sibling `.lock` file with a
 //!   bounded wait and a clear timeout error.
+//! * [`WriteJournal`]: while one is open, every file this process writes,
+//!   appends to, moves into place or removes is recorded, so `auto_commit`
+//!   commits what the command wrote without looking at every other file.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -144,6 +147,28 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
     replace_with(path, &real, contents, mode.or(existing_mode))
 }
 
+/// Write a derived file (a saved fold, a regenerated prompt) atomically but
+/// without making it durable: a reader sees the old file or the new one, never
+/// a torn one (temp file + rename, links treated as by [`atomic_write`]), but
+/// neither the file nor its directory is synced, so a crash may leave the old
+/// file, no file or an empty one. Only for files that are rebuilt when they
+/// are missing, stale or unreadable: each sync is a journal commit the command
+/// would wait for, for a file nobody needs to survive a power cut.
+pub fn write_derived(path: &Path, contents: &[u8]) -> Result<()> {
+    let (real, existing_mode) = prepare_target(path, true)?;
+    let tmp = write_temp_synced(&real, contents, existing_mode, false)?;
+    crate::env::crash_before_rename(&real);
+    crate::env::crash_step("write-temp", Some(&real));
+    fs::rename(&tmp, &real)
+        .with_path("replace", path)
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })?;
+    note_written(&real);
+    crate::env::crash_step("write-done", Some(&real));
+    Ok(())
+}
+
 fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let tmp = write_temp(real, contents, mode)?;
     crate::env::crash_before_rename(real);
@@ -153,6 +178,7 @@ fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) ->
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })?;
+    note_written(real);
     sync_dir(&parent_dir(real))?;
     crate::env::crash_step("write-done", Some(real));
     Ok(())
@@ -407,6 +433,9 @@ pub fn append(path: &Path, contents: &[u8]) -> Result<()> {
         .open(&real)
         .with_path("open", path)?;
     let before = f.metadata().with_path("inspect", path)?.len();
+    // Recorded before the bytes go out: a failed append is cut back, and a
+    // file recorded but unchanged is simply not committed.
+    note_written(&real);
     crate::env::crash_step("append-start", Some(&real));
     // Test hook: a kill in mid-write leaves every line but the last whole
     // and the last one cut in half.
@@ -517,6 +546,7 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
             }
             return Err(io_error("replace", path, e));
         }
+        note_written(real);
         crate::env::crash_step("write-done", Some(real));
     }
     let dirs: std::collections::BTreeSet<PathBuf> =
@@ -531,6 +561,16 @@ pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
 /// sync it; returns the temp file's path. Errors name `path`, the file the user
 /// knows; on error nothing is left behind.
 fn write_temp(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<PathBuf> {
+    write_temp_synced(path, contents, mode, true)
+}
+
+/// [`write_temp`], synced to disk or (`sync` false, for [`write_derived`]) not.
+fn write_temp_synced(
+    path: &Path,
+    contents: &[u8],
+    mode: Option<u32>,
+    sync: bool,
+) -> Result<PathBuf> {
     let dir = parent_dir(path);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(
@@ -553,7 +593,9 @@ fn write_temp(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<PathBuf
         #[cfg(not(unix))]
         let _ = mode;
         f.write_all(contents).with_path("write", path)?;
-        f.sync_all().with_path("write", path)?;
+        if sync {
+            f.sync_all().with_path("write", path)?;
+        }
         Ok(())
     })();
     match result {
@@ -748,7 +790,8 @@ fn current_uid() -> Option<u32> {
 /// Write `contents` to `path` (mode 0600) without ever following what is there:
 /// a file, or a link planted at `path`, is replaced by the new regular file,
 /// and the target of such a link is never touched. For files in a private
-/// directory ([`create_private_dir`]).
+/// directory ([`create_private_dir`]) that a command writes again each time it
+/// hands them out (prompts): atomic, not synced (see [`write_derived`]).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
     check_parent_inside(path)?;
     if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
@@ -756,12 +799,83 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
             path: path.to_path_buf(),
         });
     }
-    let tmp = write_temp(path, contents, Some(0o600))?;
+    // A prompt is written again by every command that hands it out: atomic
+    // (never torn), not synced (see [`write_derived`]).
+    let tmp = write_temp_synced(path, contents, Some(0o600), false)?;
     fs::rename(&tmp, path)
         .with_path("replace", path)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
-        })
+        })?;
+    note_written(path);
+    Ok(())
+}
+
+/// A file's identity and version: device, inode, size and modification time
+/// (ns). Every write here is an atomic replace (a new inode) or an append
+/// (a new size), so two reads of a file with the same stamp read the same
+/// bytes: what a command parsed once it need not parse again.
+pub type FileStamp = (u64, u64, u64, u64);
+
+/// The [`FileStamp`] of `md`.
+pub fn file_stamp(md: &fs::Metadata) -> FileStamp {
+    #[cfg(unix)]
+    let (dev, ino) = {
+        use std::os::unix::fs::MetadataExt;
+        (md.dev(), md.ino())
+    };
+    #[cfg(not(unix))]
+    let (dev, ino) = (0, 0);
+    let mtime = md
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    (dev, ino, md.len(), mtime)
+}
+
+/// The files written while a [`WriteJournal`] is open (None: none is open).
+static JOURNAL: std::sync::Mutex<Option<std::collections::BTreeSet<PathBuf>>> =
+    std::sync::Mutex::new(None);
+
+/// A record of every file this process writes, appends to, moves into place
+/// or removes while it is open: [`atomic_write`] and its kin, [`append`],
+/// [`write_private`], the removals of [`crate::confine`] and a new mission's
+/// directory (`mission::create`). A command's surface opens one before the
+/// command runs and closes it after, to learn what the command changed (what
+/// `auto_commit` commits) without stamping every file of the project. One is
+/// open at a time in a process; opening another starts a fresh record.
+#[derive(Debug)]
+pub struct WriteJournal(());
+
+impl WriteJournal {
+    /// Start recording.
+    pub fn open() -> WriteJournal {
+        if let Ok(mut j) = JOURNAL.lock() {
+            *j = Some(std::collections::BTreeSet::new());
+        }
+        WriteJournal(())
+    }
+
+    /// Stop recording; the absolute paths written since [`WriteJournal::open`],
+    /// sorted, each once (a directory stands for everything in it).
+    pub fn close(self) -> Vec<PathBuf> {
+        JOURNAL
+            .lock()
+            .ok()
+            .and_then(|mut j| j.take())
+            .map(|set| set.into_iter().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Record `path` (a file or a directory this process just wrote, moved into
+/// place or removed) in the open [`WriteJournal`], if any.
+pub fn note_written(path: &Path) {
+    let Ok(mut j) = JOURNAL.lock() else { return };
+    if let Some(set) = j.as_mut() {
+        set.insert(absolute(path));
+    }
 }
 
 /// Create a directory and its parents, naming it on error. Under the project

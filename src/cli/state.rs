@@ -6,7 +6,7 @@
 //! write state and says what happened).
 
 use crate::cli::Ctx;
-use crate::merge::autocommit::{self, AutoCommit, Stamps};
+use crate::merge::autocommit::{self, AutoCommit, Changes};
 use crate::project::Project;
 use crate::status::drivers;
 
@@ -94,7 +94,11 @@ pub struct Before {
     path: Vec<String>,
     wp: Option<String>,
     project: Project,
-    stamps: Option<Stamps>,
+    /// The record of what the command writes, when auto_commit will commit it.
+    changes: Option<Changes>,
+    /// The main checkout's repository, shared by the command and its
+    /// auto_commit (opened once), while auto_commit will commit.
+    _sharing: Option<crate::git::Sharing>,
 }
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
@@ -120,14 +124,18 @@ pub fn before(
     // Parsed once: the command's version-skew warning reads this parse.
     ctx.metadata(&project)?;
     let flag = writes.flag;
-    let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
-        .then(|| Stamps::take(&project));
+    let changes = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
+        .then(Changes::start);
+    let _sharing = changes
+        .is_some()
+        .then(|| crate::git::Repo::share(&project.root));
     Ok(Some(Before {
         flag: flag.is_some(),
         path,
         wp: writes.wp,
         project,
-        stamps,
+        changes,
+        _sharing,
     }))
 }
 
@@ -151,9 +159,11 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             }
         }
     }
-    let Some(old) = b.stamps else { return Ok(()) };
+    let Some(changes) = b.changes else {
+        return Ok(());
+    };
     let mut failed = None;
-    let by_mission = old.changed_since(&Stamps::take(&b.project), &b.project);
+    let by_mission = changes.finish(&b.project);
     let mut repo = None;
     for (dir, files) in by_mission {
         let slug = dir

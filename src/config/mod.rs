@@ -327,7 +327,10 @@ pub struct Metadata {
 
 impl Metadata {
     /// The metadata of the project at `root` (a missing file records nothing).
+    /// Parsed once per text: a command that reads it twice (the state hook,
+    /// then the version-skew warning) reads the file twice but parses it once.
     pub fn load(root: &Path) -> Result<Metadata, ConfigError> {
+        static LAST_METADATA: Mutex<Option<(String, Metadata)>> = Mutex::new(None);
         let path = root.join(METADATA_PATH);
         let Some(text) = crate::fsutil::read_capped(&path, crate::bounds::MAX_TEXT_BYTES)? else {
             return Ok(Metadata {
@@ -336,8 +339,21 @@ impl Metadata {
                 version: None,
             });
         };
+        if let Ok(last) = LAST_METADATA.lock() {
+            if let Some((_, m)) = last.as_ref().filter(|(t, m)| m.path == path && *t == text) {
+                return Ok(m.clone());
+            }
+        }
+        let m = Metadata::parse(path, &text)?;
+        if let Ok(mut last) = LAST_METADATA.lock() {
+            *last = Some((text, m.clone()));
+        }
+        Ok(m)
+    }
+
+    fn parse(path: PathBuf, text: &str) -> Result<Metadata, ConfigError> {
         let doc: serde_yaml::Value =
-            crate::bounds::yaml(&text).map_err(|source| ConfigError::Yaml {
+            crate::bounds::yaml(text).map_err(|source| ConfigError::Yaml {
                 line: source.line(),
                 path: path.clone(),
                 source,

@@ -370,11 +370,19 @@ pub const MOVED_RETRIES: usize = 8;
 pub fn lock_commits(repo: &Repository) -> Result<crate::fsutil::FileLock> {
     let dir = repo.commondir().join("spec-kitty");
     crate::fsutil::create_dir_all(&dir)?;
-    Ok(crate::fsutil::FileLock::acquire(
+    let lock = crate::fsutil::FileLock::acquire(
         &dir.join("commit.lock"),
         crate::fsutil::LOCK_TIMEOUT,
         "spec-kitty's commits",
-    )?)
+    )?;
+    // The index as it is now, under the lock: a handle the command opened
+    // earlier (shared with its auto_commit, see `Repo::share`) may hold a
+    // copy from before another commit moved the index. Best effort: an index
+    // that cannot be read now fails the commit's own reads of it.
+    if let Ok(mut index) = repo.index() {
+        let _ = index.read(false);
+    }
+    Ok(lock)
 }
 
 /// Commit the working-tree state of exactly `paths` on `branch`, with the

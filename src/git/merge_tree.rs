@@ -110,7 +110,7 @@ impl Repo {
         // count the repositories a command opens.
         crate::env::crash_step("git-in-memory", Some(at));
         let sim = Repo {
-            git: Repository::open(at).map_err(GitError::from)?,
+            git: std::rc::Rc::new(Repository::open(at).map_err(GitError::from)?),
         };
         let odb = sim.git.odb().map_err(GitError::from)?;
         let mempack = odb.add_new_mempack_backend(1000).map_err(GitError::from)?;

@@ -23,7 +23,7 @@ pub mod worktree;
 pub use error::GitError;
 /// Commit and object ids, the git layer's value type for them.
 pub use git2::Oid;
-pub use repo::Repo;
+pub use repo::{Repo, Sharing};
 
 pub mod compare;
 pub mod merge_tree;

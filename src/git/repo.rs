@@ -3,7 +3,9 @@
 //! `&Repo` and call its methods (or the git module's functions taking one);
 //! the libgit2 handle inside never leaves `src/git`.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use git2::Repository;
 
@@ -12,8 +14,27 @@ use super::Oid;
 
 /// An open repository: the main checkout's, or a lane worktree's.
 pub struct Repo {
-    /// The libgit2 handle, for the git layer's own functions only.
-    pub(in crate::git) git: Repository,
+    /// The libgit2 handle, for the git layer's own functions only (shared
+    /// while a [`Sharing`] holds it, see [`Repo::share`]).
+    pub(in crate::git) git: Rc<Repository>,
+}
+
+thread_local! {
+    /// The directory a command shares the repository of, and that repository
+    /// once opened (see [`Repo::share`]).
+    static SHARED: RefCell<Option<(PathBuf, Option<Rc<Repository>>)>> = const { RefCell::new(None) };
+}
+
+/// While alive, [`Repo::open`] of the directory it names hands out one
+/// repository, opened on the first call. Dropping it ends the sharing.
+#[derive(Debug)]
+#[must_use = "the sharing ends when this is dropped"]
+pub struct Sharing(());
+
+impl Drop for Sharing {
+    fn drop(&mut self) {
+        SHARED.with(|s| s.borrow_mut().take());
+    }
 }
 
 impl std::fmt::Debug for Repo {
@@ -27,17 +48,49 @@ impl std::fmt::Debug for Repo {
 impl Repo {
     /// Open the repository whose working tree (or git directory) is `dir`.
     pub fn open(dir: &Path) -> Result<Repo> {
-        crate::env::crash_step("git-open", Some(dir));
-        Ok(Repo {
-            git: Repository::open(dir)?,
-        })
+        let shared = SHARED.with(|s| {
+            s.borrow()
+                .as_ref()
+                .filter(|(at, _)| at == dir)
+                .map(|(_, repo)| repo.clone())
+        });
+        match shared {
+            Some(Some(git)) => Ok(Repo { git }),
+            Some(None) => {
+                crate::env::crash_step("git-open", Some(dir));
+                let git = Rc::new(Repository::open(dir)?);
+                SHARED.with(|s| {
+                    if let Some((_, slot)) = s.borrow_mut().as_mut() {
+                        *slot = Some(git.clone());
+                    }
+                });
+                Ok(Repo { git })
+            }
+            None => {
+                crate::env::crash_step("git-open", Some(dir));
+                Ok(Repo {
+                    git: Rc::new(Repository::open(dir)?),
+                })
+            }
+        }
+    }
+
+    /// Share the repository of `dir` (a command's main checkout) for as
+    /// long as the returned [`Sharing`] lives: every [`Repo::open`] of `dir`
+    /// on this thread gets the same handle, opened once. A command's surface
+    /// holds one around the command and its `auto_commit`, so the commit
+    /// after the command works through the repository the command opened.
+    /// One directory at a time; a new sharing replaces the old.
+    pub fn share(dir: &Path) -> Sharing {
+        SHARED.with(|s| *s.borrow_mut() = Some((dir.to_path_buf(), None)));
+        Sharing(())
     }
 
     /// Open the repository that contains `dir` (searching its parents).
     pub fn discover(dir: &Path) -> Result<Repo> {
         crate::env::crash_step("git-open", Some(dir));
         Ok(Repo {
-            git: Repository::discover(dir)?,
+            git: Rc::new(Repository::discover(dir)?),
         })
     }
 

@@ -71,11 +71,21 @@ pub struct CollapseEvent {
 impl LanesManifest {
     /// Read `lanes.json`; None when the file does not exist.
     pub fn read(path: &Path) -> Result<Option<LanesManifest>> {
-        if !path.exists() {
+        let Ok(md) = std::fs::metadata(path) else {
             return Ok(None);
+        };
+        // A command reads lanes.json several times (the pick, the
+        // workspace, the claim's re-check): the same file is parsed once.
+        let stamp = fsutil::file_stamp(&md);
+        if let Some(known) = remembered(path, stamp) {
+            return Ok(Some(known));
         }
         let text = fsutil::read_to_string(path)?;
-        Self::parse(path, &text).map(Some)
+        let manifest = Self::parse(path, &text)?;
+        if std::fs::metadata(path).is_ok_and(|m| fsutil::file_stamp(&m) == stamp) {
+            remember(path, stamp, &manifest);
+        }
+        Ok(Some(manifest))
     }
 
     /// Parse and check the text of `lanes.json` read from `path`.
@@ -203,4 +213,22 @@ pub fn worktree_path(root: &Path, mission_slug: &str, lane_id: &str) -> std::pat
 /// `kitty/mission-<mission_slug>-<lane_id>`.
 pub fn lane_branch(mission_slug: &str, lane_id: &str) -> String {
     format!("kitty/mission-{mission_slug}-{lane_id}")
+}
+
+/// The lanes.json this process last read and validated, with the stamp of
+/// its file ([`fsutil::file_stamp`]); a file with another stamp is read again.
+static READ: std::sync::Mutex<Option<(std::path::PathBuf, fsutil::FileStamp, LanesManifest)>> =
+    std::sync::Mutex::new(None);
+
+fn remember(path: &Path, stamp: fsutil::FileStamp, manifest: &LanesManifest) {
+    if let Ok(mut m) = READ.lock() {
+        *m = Some((path.to_path_buf(), stamp, manifest.clone()));
+    }
+}
+
+fn remembered(path: &Path, stamp: fsutil::FileStamp) -> Option<LanesManifest> {
+    let m = READ.lock().ok()?;
+    m.as_ref()
+        .filter(|(p, st, _)| p == path && *st == stamp)
+        .map(|(_, _, manifest)| manifest.clone())
 }

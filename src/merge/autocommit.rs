@@ -1,74 +1,109 @@
 //! `auto_commit: true`: after a state-writing command, commit exactly the files
 //! it changed under `kitty-specs/<mission>/`, one commit per mission, on the
-//! current branch. The CLI decides which commands write state and takes the
-//! two [`Stamps`]; this module finds what changed and commits it through
-//! [`record`].
+//! current branch. The surface decides which commands write state and holds a
+//! [`Changes`] open around the command; this module finds what changed and
+//! commits it through [`record`].
 //!
-//! A file's stamp is its size, modification time and inode: every write
-//! spec-kitty makes is a rename or an append, so one of them changes.
+//! What a command changed is what it wrote: every write, append, removal and
+//! new mission directory goes through `fsutil` or `confine`, which record the
+//! path in the process's [`WriteJournal`] while one is open. So the cost is
+//! the files the command wrote, not every file of the project (a 5,000-WP
+//! mission's files were once stamped before and after every command). A file
+//! someone else changed meanwhile is not the command's and is not committed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use super::MergeError;
+use crate::fsutil::WriteJournal;
 use crate::git::commit as record;
 use crate::git::Repo;
 use crate::project::Project;
 
-type Stamp = (u64, Option<SystemTime>, u64);
+/// The record of what a command writes, open while it runs.
+#[derive(Debug)]
+pub struct Changes(WriteJournal);
 
-/// The stamps of every file under `kitty-specs/`.
-#[derive(Debug, Clone, Default)]
-pub struct Stamps(BTreeMap<PathBuf, Stamp>);
-
-impl Stamps {
-    /// Stamp every file under the project's `kitty-specs/` (unreadable
-    /// directories and entries are skipped: they cannot have been written).
-    pub fn take(project: &Project) -> Stamps {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![project.specs_dir()];
-        while let Some(dir) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in rd.flatten() {
-                let Ok(meta) = e.metadata() else { continue };
-                if meta.is_dir() {
-                    stack.push(e.path());
-                } else {
-                    out.insert(e.path(), (meta.len(), meta.modified().ok(), inode(&meta)));
-                }
-            }
-        }
-        Stamps(out)
+impl Changes {
+    /// Start recording the files this process writes.
+    pub fn start() -> Changes {
+        Changes(WriteJournal::open())
     }
 
-    /// Files changed or created since `self`, grouped by mission directory,
-    /// as repository-relative paths with `/` separators.
-    pub fn changed_since(&self, now: &Stamps, project: &Project) -> BTreeMap<PathBuf, Vec<String>> {
-        let (old, new) = (&self.0, &now.0);
+    /// Stop recording: the files written under `kitty-specs/<mission>/`,
+    /// grouped by mission directory, as repository-relative paths with `/`
+    /// separators. A directory written as a whole (a new mission) stands for
+    /// every file in it; paths outside the project's `kitty-specs/` (lane
+    /// worktrees, `.kittify/`, the git directory) are not a mission's.
+    pub fn finish(self, project: &Project) -> BTreeMap<PathBuf, Vec<String>> {
         let mut by_mission: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-        let changed = old
-            .iter()
-            .filter(|(p, s)| new.get(*p) != Some(s))
-            .chain(new.iter().filter(|(p, _)| !old.contains_key(*p)))
-            .map(|(p, _)| p);
-        for p in changed {
-            let Ok(rel) = p.strip_prefix(&project.root) else {
+        let specs = project.specs_dir();
+        let real_specs = std::fs::canonicalize(&specs).ok();
+        for path in self.0.close() {
+            let Some(rel) = under(&specs, real_specs.as_deref(), &path) else {
                 continue;
             };
             let mut parts = rel.components();
-            let (Some(_specs), Some(mission)) = (parts.next(), parts.next()) else {
+            let Some(mission) = parts.next() else {
                 continue;
             };
-            by_mission
-                .entry(project.specs_dir().join(mission.as_os_str()))
-                .or_default()
-                .push(rel.to_string_lossy().replace('\\', "/"));
+            let dir = specs.join(mission.as_os_str());
+            let mut add = |p: &Path| {
+                if let Ok(r) = p.strip_prefix(&project.root) {
+                    by_mission
+                        .entry(dir.clone())
+                        .or_default()
+                        .push(r.to_string_lossy().replace('\\', "/"));
+                }
+            };
+            let real = specs.join(&rel);
+            if real.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+                for f in files_under(&real) {
+                    add(&f);
+                }
+            } else {
+                add(&real);
+            }
+        }
+        for files in by_mission.values_mut() {
+            files.sort();
+            files.dedup();
         }
         by_mission
     }
+}
+
+/// `path` relative to `specs` (the project's `kitty-specs/`), when it lies
+/// under it; a path spelled through another name of the same directory (a
+/// linked working directory) is matched by its parent's real location.
+fn under(specs: &Path, real_specs: Option<&Path>, path: &Path) -> Option<PathBuf> {
+    if let Ok(rel) = path.strip_prefix(specs) {
+        return Some(rel.to_path_buf());
+    }
+    let real_specs = real_specs?;
+    let parent = std::fs::canonicalize(path.parent()?).ok()?;
+    let rel = parent.join(path.file_name()?);
+    rel.strip_prefix(real_specs).ok().map(Path::to_path_buf)
+}
+
+/// Every file under `dir` (links are not followed; unreadable directories
+/// and entries are skipped: they cannot hold what was just written).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(_) => out.push(e.path()),
+                Err(_) => {}
+            }
+        }
+    }
+    out
 }
 
 /// What one mission's auto-commit did.
@@ -140,15 +175,4 @@ pub fn commit_mission(
         Some(_) => AutoCommit::Committed(Committed { branch, files: n }),
         None => AutoCommit::Nothing,
     })
-}
-
-#[cfg(unix)]
-fn inode(meta: &std::fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    meta.ino()
-}
-
-#[cfg(not(unix))]
-fn inode(_: &std::fs::Metadata) -> u64 {
-    0
 }

@@ -178,6 +178,7 @@ pub fn create(project: &Project, opts: &CreateOptions) -> Result<Created> {
             });
         }
         fs::rename(&staging, &final_dir).map_err(|e| MissionError::io("create", &final_dir, e))?;
+        crate::fsutil::note_written(&final_dir);
         crate::env::crash_step("create-published", None);
         Ok(())
     };

@@ -350,11 +350,13 @@ fn writing<T: Serialize>(
     commits_itself: bool,
     f: impl FnOnce() -> Result<T, OrchError>,
 ) -> Result<Value, OrchError> {
-    use crate::merge::autocommit::{self, AutoCommit, Stamps};
+    use crate::merge::autocommit::{self, AutoCommit, Changes};
     // Read whether the verb commits or not: a corrupt config.yaml stops
     // every writer the same way, before it writes.
     let auto_commit = crate::config::auto_commit_enabled(&p.root)?;
-    let stamps = (p.is_git() && !commits_itself && auto_commit).then(|| Stamps::take(p));
+    let changes = (p.is_git() && !commits_itself && auto_commit).then(Changes::start);
+    // The verb and its commit work through one repository, opened once.
+    let _sharing = changes.is_some().then(|| crate::git::Repo::share(&p.root));
     let out = to_value(f()?)?;
     if let Some(common) = &p.git_common_dir {
         if !crate::status::drivers::missing(common, crate::env::current_exe().as_deref()).is_empty()
@@ -372,10 +374,12 @@ fn writing<T: Serialize>(
             }
         }
     }
-    let Some(old) = stamps else { return Ok(out) };
+    let Some(changes) = changes else {
+        return Ok(out);
+    };
     let wp = wp.map(|w| format!(" {w}")).unwrap_or_default();
     let mut repo = None;
-    for (dir, files) in old.changed_since(&Stamps::take(p), p) {
+    for (dir, files) in changes.finish(p) {
         let slug = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

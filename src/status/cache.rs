@@ -650,6 +650,9 @@ pub struct Folded<F = FoldState> {
     pub rebuilt: bool,
     /// Whether `state` covers more of the log than the fold it started from.
     pub advanced: bool,
+    /// The bytes of the log the saved fold it started from covered (None:
+    /// it started over from the first line).
+    from_len: Option<u64>,
 }
 
 impl<F: Fold> Folded<F> {
@@ -663,6 +666,22 @@ impl<F: Fold> Folded<F> {
         self.with_fragment.unwrap_or(self.state)
     }
 
+    /// Whether saving this fold spares the next reader enough to pay for
+    /// writing it (the saved fold holds every WP: rewriting it after each
+    /// event made a move cost the size of the mission): it started over from
+    /// the first line, or it covers [`SAVE_AFTER`] bytes or more past the
+    /// saved fold it started from. Below that the next reader folds the few
+    /// new lines after the saved fold itself.
+    pub fn worth_saving(&self) -> bool {
+        let Some(cursor) = &self.cursor else {
+            return false;
+        };
+        self.advanced
+            && self
+                .from_len
+                .is_none_or(|from| cursor.len.saturating_sub(from) >= SAVE_AFTER)
+    }
+
     /// The fold of an empty or missing log.
     pub fn empty() -> Folded<F> {
         Folded {
@@ -671,6 +690,7 @@ impl<F: Fold> Folded<F> {
             with_fragment: None,
             rebuilt: true,
             advanced: false,
+            from_len: None,
         }
     }
 }
@@ -742,18 +762,21 @@ pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Res
                 &mut dedupe,
             )?;
             if clean {
+                let from_len = cursor.len;
                 let advanced = end.len != cursor.len;
                 let cursor = if advanced {
                     cursor_at(end.len, end.lines)?
                 } else {
                     cursor
                 };
+                let from_len = Some(from_len);
                 return Ok(Folded {
                     state,
                     cursor: Some(cursor),
                     with_fragment,
                     rebuilt: false,
                     advanced,
+                    from_len,
                 });
             }
         }
@@ -778,6 +801,7 @@ pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Res
         with_fragment,
         rebuilt: true,
         advanced: true,
+        from_len: None,
     })
 }
 
@@ -803,6 +827,7 @@ pub fn fold_text<F: Fold>(path: &Path, bytes: &[u8]) -> Folded<F> {
         with_fragment: None,
         rebuilt: true,
         advanced: false,
+        from_len: None,
     }
 }
 
@@ -813,16 +838,60 @@ struct CacheFile {
     fold: FoldState,
 }
 
+/// A fold saved this far past the one it started from is saved again
+/// ([`Folded::worth_saving`]): about two hundred events.
+pub const SAVE_AFTER: u64 = 64 << 10;
+
+pub(super) use crate::fsutil::{file_stamp, FileStamp};
+
+/// The saved fold this process last read or wrote, with the stamp of its
+/// file: a command reads the fold several times (the guards, the move, the
+/// claim check) and parses the file once. A file with another stamp is read
+/// again; what the memo holds is checked against the log like the file.
+struct Memo {
+    path: PathBuf,
+    stamp: FileStamp,
+    state: FoldState,
+    cursor: Cursor,
+}
+
+static MEMO: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
+
+fn remember(path: &Path, stamp: FileStamp, state: &FoldState, cursor: &Cursor) {
+    if let Ok(mut m) = MEMO.lock() {
+        *m = Some(Memo {
+            path: path.to_path_buf(),
+            stamp,
+            state: state.clone(),
+            cursor: cursor.clone(),
+        });
+    }
+}
+
 /// The saved fold of `log` at `cache`, if it is readable and of this version.
 pub fn load(cache: &Path) -> Option<(FoldState, Cursor)> {
+    let stamp = file_stamp(&fs::metadata(cache).ok()?);
+    if let Ok(m) = MEMO.lock() {
+        if let Some(m) = m.as_ref().filter(|m| m.path == cache && m.stamp == stamp) {
+            return Some((m.state.clone(), m.cursor.clone()));
+        }
+    }
     let text = crate::fsutil::read_capped(cache, crate::bounds::MAX_TEXT_BYTES)
         .ok()
         .flatten()?;
     let file: CacheFile = crate::bounds::json(&text).ok()?;
-    (file.version == CACHE_VERSION).then_some((file.fold, file.log))
+    if file.version != CACHE_VERSION {
+        return None;
+    }
+    // Remembered only when the file did not change while it was read.
+    if fs::metadata(cache).ok().map(|md| file_stamp(&md)) == Some(stamp) {
+        remember(cache, stamp, &file.fold, &file.log);
+    }
+    Some((file.fold, file.log))
 }
 
-/// Save a fold (atomically; a failure only means the next reader folds more).
+/// Save a fold (atomically, not synced: it is derived, so a crash that loses
+/// it or leaves it empty only means the next reader folds more).
 pub fn save(
     cache: &Path,
     state: &FoldState,
@@ -843,7 +912,11 @@ pub fn save(
     if let Some(dir) = cache.parent() {
         crate::fsutil::create_dir_all(dir)?;
     }
-    crate::fsutil::atomic_write(cache, &text)
+    crate::fsutil::write_derived(cache, &text)?;
+    if let Ok(md) = fs::metadata(cache) {
+        remember(cache, file_stamp(&md), state, cursor);
+    }
+    Ok(())
 }
 
 /// Where the saved fold of the log at `events_path` lives (see the module

@@ -83,16 +83,9 @@ pub fn open_subtasks(mission: &Mission, wp_id: &str) -> Result<Vec<String>> {
     if !path.is_file() {
         return Ok(Vec::new());
     }
-    let doc = parse::parse(&fsutil::read_to_string(&path)?);
-    Ok(doc
-        .section(wp_id)
-        .map(|s| {
-            s.subtasks
-                .iter()
-                .filter(|t| !t.done)
-                .map(|t| t.id.clone())
-                .collect()
-        })
+    let subtasks = parse::subtasks(&fsutil::read_to_string(&path)?, wp_id);
+    Ok(subtasks
+        .map(|s| s.into_iter().filter(|t| !t.done).map(|t| t.id).collect())
         .unwrap_or_default())
 }
 
@@ -334,22 +327,43 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
         return Ok(Vec::new());
     }
     let store = StatusStore::for_mission(project, mission);
-    let logged: std::collections::HashSet<String> = store
-        .read()?
-        .events
-        .into_iter()
-        .map(|e| e.event_id)
-        .collect();
+    // Every event id in the log, read only when a record's events are not
+    // known to be there from the fold (the whole log is one entry per event).
+    let mut logged: Option<std::collections::HashSet<String>> = None;
     let mut settled = Vec::new();
     for path in records {
         let pending: Option<Pending> = fsutil::read_to_string(&path)
             .ok()
             .and_then(|t| crate::bounds::json(&t).ok());
-        if let Some(p) = pending.filter(|p| {
-            crate::ids::is_wp_id(&p.wp_id)
-                && !p.event_ids.is_empty()
-                && p.event_ids.iter().all(|id| logged.contains(id))
-        }) {
+        let pending = pending.filter(|p| crate::ids::is_wp_id(&p.wp_id) && !p.event_ids.is_empty());
+        // A record's events are appended in one write, in order, so the
+        // last of them deciding the WP's lane in the fold means all are in
+        // the log: the common case, the move that wrote the record just now.
+        let in_log = |p: &Pending, logged: &mut Option<std::collections::HashSet<String>>| {
+            if p.event_ids.last().is_some_and(|last| {
+                store.deciding_event(&p.wp_id).as_deref() == Some(last.as_str())
+            }) {
+                return Ok::<bool, StatusError>(true);
+            }
+            if logged.is_none() {
+                *logged = Some(
+                    store
+                        .read()?
+                        .events
+                        .into_iter()
+                        .map(|e| e.event_id)
+                        .collect(),
+                );
+            }
+            Ok(logged
+                .as_ref()
+                .is_some_and(|l| p.event_ids.iter().all(|id| l.contains(id))))
+        };
+        let pending = match pending {
+            Some(p) if in_log(&p, &mut logged)? => Some(p),
+            _ => None,
+        };
+        if let Some(p) = pending {
             let file = find_wp(mission, &p.wp_id)?;
             let fresh = WpFile::read(&file.path)?;
             let tail: Vec<(&str, serde_yaml::Value)> = match &p.agent {

@@ -146,12 +146,23 @@ impl StatusStore {
         Ok((snap, fold.warnings(&self.events_path)))
     }
 
+    /// The id of the event that decides `wp_id`'s lane in the log as it is
+    /// now (the saved fold plus the lines after it; nothing saved, no lock
+    /// taken); None when the log names no such WP or cannot be read.
+    pub fn deciding_event(&self, wp_id: &str) -> Option<String> {
+        let folded = self.fold(true).ok()?;
+        let snap = folded.current().snapshot();
+        snap.work_packages
+            .get(wp_id)
+            .map(|w| w.last_event_id.clone())
+    }
+
     /// The log folded from the saved fold (or from the first line), the saved
     /// fold brought up to date when the status lock is free right now (a
     /// reader never waits for it: the next reader folds the same lines).
     fn fold_for_reading(&self) -> Result<cache::Folded> {
         let folded = self.fold(true)?;
-        if folded.advanced {
+        if folded.worth_saving() {
             if let Ok(_lock) =
                 FileLock::acquire(&self.lock_path, std::time::Duration::ZERO, "the status log")
             {
@@ -180,7 +191,7 @@ impl StatusStore {
     /// Save a fold that covers more of the log than the saved one. The
     /// caller holds the status lock. A failure only costs the next reader time.
     fn save_fold(&self, folded: &cache::Folded) {
-        if let (true, Some(cursor)) = (folded.advanced, &folded.cursor) {
+        if let (true, Some(cursor)) = (folded.worth_saving(), &folded.cursor) {
             let _ = cache::save(&self.cache_path, &folded.state, cursor);
         }
     }
@@ -201,13 +212,30 @@ impl StatusStore {
         else {
             return;
         };
-        let describes = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
+        // What this process last wrote or read there, while the file is the
+        // same; else read (status.json holds every WP: parsing it on each
+        // read of a command cost the size of the mission).
+        let stamp = fs::metadata(&self.snapshot_path)
             .ok()
-            .flatten()
-            .and_then(|t| crate::bounds::json::<Head>(&t).ok())
-            .is_some_and(|h| {
-                h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
+            .map(|m| cache::file_stamp(&m));
+        let head = stamp
+            .and_then(|st| snapshot_head_known(&self.snapshot_path, st))
+            .or_else(|| {
+                let text = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
+                    .ok()
+                    .flatten()?;
+                let h = crate::bounds::json::<Head>(&text).ok()?;
+                let head = (h.event_count?, h.last_event_id);
+                let again = fs::metadata(&self.snapshot_path)
+                    .ok()
+                    .map(|m| cache::file_stamp(&m));
+                if let (Some(st), true) = (stamp, again == stamp) {
+                    remember_snapshot_head(&self.snapshot_path, st, &head);
+                }
+                Some(head)
             });
+        let describes = head
+            .is_some_and(|(count, last)| count == snap.event_count && last == snap.last_event_id);
         if (describes && written >= log) || self.rewrite_snapshot().is_err() {
             return;
         }
@@ -504,8 +532,35 @@ impl StatusStore {
             v["mission_slug"] = serde_json::Value::String(self.mission_slug.clone());
         }
         fsutil::write_if_changed(&self.snapshot_path, crate::jsonfmt::pretty(&v).as_bytes())?;
+        if let Ok(md) = fs::metadata(&self.snapshot_path) {
+            let head = (snap.event_count, snap.last_event_id.clone());
+            remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);
+        }
         Ok(())
     }
+}
+
+/// What status.json says of the log it describes: its event count and last
+/// event id.
+type SnapshotHead = (usize, Option<String>);
+
+/// The head of the status.json this process last wrote or read, with the
+/// stamp of its file (see [`cache::file_stamp`]): a file with another stamp
+/// is read again.
+static SNAPSHOT_HEAD: std::sync::Mutex<Option<(PathBuf, cache::FileStamp, SnapshotHead)>> =
+    std::sync::Mutex::new(None);
+
+fn remember_snapshot_head(path: &Path, stamp: cache::FileStamp, head: &SnapshotHead) {
+    if let Ok(mut m) = SNAPSHOT_HEAD.lock() {
+        *m = Some((path.to_path_buf(), stamp, head.clone()));
+    }
+}
+
+fn snapshot_head_known(path: &Path, stamp: cache::FileStamp) -> Option<SnapshotHead> {
+    let m = SNAPSHOT_HEAD.lock().ok()?;
+    m.as_ref()
+        .filter(|(p, st, _)| p == path && *st == stamp)
+        .map(|(_, _, h)| h.clone())
 }
 
 fn ends_with_newline(path: &Path) -> Result<bool> {
@@ -575,6 +630,11 @@ where
 /// One piece per core (at most 8), each at least 1 MiB.
 fn piece_count(len: usize) -> usize {
     const PIECE_MIN: usize = 1 << 20;
+    if len < 2 * PIECE_MIN {
+        // One piece whatever the cores: asking how many there are reads
+        // /proc and /sys (cgroup quotas), which a small log need not pay.
+        return 1;
+    }
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

@@ -156,37 +156,96 @@ impl TasksDoc {
 
 /// Parse tasks.md text. Never fails: anything that is not a recognised
 /// structure is prose.
-#[allow(clippy::string_slice)] // the cut is a regex match end: a char boundary
 pub fn parse(text: &str) -> TasksDoc {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
-    let mut sections = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let Some(caps) = wp_heading_re().captures(lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let wp_id = caps[1].to_string();
-        let title = lines[i][caps.get(0).map_or(0, |m| m.end())..]
-            .trim_start_matches([':', ' ', '\t', '-', '—', '–'])
-            .trim()
-            .to_string();
-        let start = i;
-        let mut end = i;
-        let mut j = i + 1;
-        while j < lines.len() {
-            let l = lines[j];
-            if heading_re().is_match(l) && !inner_heading_re().is_match(l.trim_end()) {
-                break;
-            }
-            end = j;
-            j += 1;
-        }
-        sections.push(read_section(wp_id, title, &lines, start, end));
-        i = j;
+    TasksDoc {
+        sections: spans(&lines)
+            .map(|(wp_id, title, start, end)| read_section(wp_id, title, &lines, start, end))
+            .collect(),
     }
-    TasksDoc { sections }
+}
+
+/// The subtasks of `wp_id`'s section, as `parse(text).section(wp_id)` has
+/// them, without reading the rest of the section: a command that only needs
+/// the checkboxes (implement's claim and prompt) never builds the
+/// dependency and requirement patterns.
+pub fn subtasks(text: &str, wp_id: &str) -> Option<Vec<Subtask>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = text.lines().collect();
+    let (_, _, start, end) = spans(&lines).find(|(id, ..)| id == wp_id)?;
+    Some(section_subtasks(section_body(&lines, start, end), start))
+}
+
+/// Each WP section as `(wp_id, title, heading index, last index)`, in file order.
+#[allow(clippy::string_slice)] // the cut is a regex match end: a char boundary
+fn spans<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = (String, String, usize, usize)> + 'a {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < lines.len() {
+            // Both heading forms start with `##`: other lines never reach the pattern.
+            let caps = match lines[i].starts_with("##") {
+                true => wp_heading_re().captures(lines[i]),
+                false => None,
+            };
+            let Some(caps) = caps else {
+                i += 1;
+                continue;
+            };
+            let wp_id = caps[1].to_string();
+            let title = lines[i][caps.get(0).map_or(0, |m| m.end())..]
+                .trim_start_matches([':', ' ', '\t', '-', '—', '–'])
+                .trim()
+                .to_string();
+            let start = i;
+            let mut end = i;
+            let mut j = i + 1;
+            while j < lines.len() {
+                let l = lines[j];
+                if heading_re().is_match(l) && !is_inner_heading(l.trim_end()) {
+                    break;
+                }
+                end = j;
+                j += 1;
+            }
+            i = j;
+            return Some((wp_id, title, start, end));
+        }
+        None
+    })
+}
+
+/// `inner_heading_re`, asked only of a line that can match it: one holding
+/// `dependencie` or `ubta` (of `subtasks`) in any ASCII case. Exact: under
+/// `(?i)` the only letters with a non-ASCII case twin are `k` and `s`
+/// (KELVIN SIGN, LONG S), and neither word part holds one.
+fn is_inner_heading(l: &str) -> bool {
+    let lower = l.to_ascii_lowercase();
+    (lower.contains("dependencie") || lower.contains("ubta")) && inner_heading_re().is_match(l)
+}
+
+/// The lines after a section's heading, through its last line.
+fn section_body<'a>(lines: &'a [&'a str], start: usize, end: usize) -> &'a [&'a str] {
+    if end > start {
+        &lines[start + 1..=end]
+    } else {
+        &[]
+    }
+}
+
+/// The subtask checkboxes of a section body whose heading is at index `start`.
+fn section_subtasks(body: &[&str], start: usize) -> Vec<Subtask> {
+    let mut subtasks = Vec::new();
+    for (k, l) in body.iter().enumerate() {
+        if let Some(c) = subtask_re().captures(l) {
+            subtasks.push(Subtask {
+                id: c[2].to_string(),
+                done: &c[1] != " ",
+                line: start + 2 + k,
+            });
+        }
+    }
+    subtasks
 }
 
 fn push_dep(out: &mut Vec<DepRef>, wp_id: &str, line: usize) {
@@ -201,9 +260,7 @@ fn push_dep(out: &mut Vec<DepRef>, wp_id: &str, line: usize) {
 fn read_section(wp_id: String, title: String, lines: &[&str], start: usize, end: usize) -> Section {
     let mut deps = Vec::new();
     let mut refs: Vec<String> = Vec::new();
-    let mut subtasks = Vec::new();
-    let body = &lines[start + 1..=end.max(start)];
-    let body = if end > start { body } else { &[][..] };
+    let body = section_body(lines, start, end);
     // P1: "Depends on WP01, WP02" anywhere in the section.
     for (k, l) in body.iter().enumerate() {
         let n = start + 2 + k;
@@ -257,15 +314,7 @@ fn read_section(wp_id: String, title: String, lines: &[&str], start: usize, end:
             }
         }
     }
-    for (k, l) in body.iter().enumerate() {
-        if let Some(c) = subtask_re().captures(l) {
-            subtasks.push(Subtask {
-                id: c[2].to_string(),
-                done: &c[1] != " ",
-                line: start + 2 + k,
-            });
-        }
-    }
+    let subtasks = section_subtasks(body, start);
     Section {
         wp_id,
         title,
@@ -367,6 +416,38 @@ mod tests {
             .subtasks
             .iter()
             .map(|t| t.id.as_str())
+            .collect();
+        assert_eq!(ids, ["T001", "T002"]);
+    }
+
+    #[test]
+    fn subtasks_alone_match_the_whole_parse() {
+        // Inner headings in any case, the long s and the Kelvin sign that
+        // `(?i)` folds to `s` and `k`, a BOM, CRLF, a repeated WP (the first
+        // section counts), a heading-looking line of 7 `#`, an empty section.
+        let texts = [
+            "## WP01: A\n### Included Subtasks\n- [ ] T001 a\n### Subtasks\n- [ ] T002 b\n### Notes\n- [ ] T003 c\n",
+            "\u{feff}## WP01: A\r\n- [x] T001 a\r\n### SUBTASKS\r\n* [X] T002 b\r\n## WP02\r\n- [ ] T003\r\n",
+            "## WP01: A\n### \u{17f}ubta\u{17f}\u{212a}\u{17f}\n- [ ] T001 a\n### DEPENDENCIE\u{17f}\n- [ ] T002 b\n## WP02: B\n",
+            "## WP01: A\n####### not a heading\n- [ ] T001\n## WP01: again\n- [ ] T009\n### WP02\n",
+            "## WP01\n## WP02: B\n**Dependencies**: WP01\n- [ ] T004 x\n#### Subtasks:\n- [ ] T005\n",
+            "# Tasks\n\nno sections at all\n- [ ] T001\n",
+        ];
+        for text in texts {
+            let doc = parse(text);
+            for wp in ["WP01", "WP02", "WP03"] {
+                assert_eq!(
+                    subtasks(text, wp),
+                    doc.section(wp).map(|s| s.subtasks.clone()),
+                    "{wp} in {text:?}"
+                );
+            }
+        }
+        // The long s and Kelvin sign headings stay inside their WP.
+        let ids: Vec<String> = subtasks(texts[2], "WP01")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.id)
             .collect();
         assert_eq!(ids, ["T001", "T002"]);
     }

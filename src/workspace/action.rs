@@ -189,12 +189,9 @@ fn context_block(title: &str, path: &Path) -> Result<String> {
 /// The WP's subtasks: its frontmatter list plus its tasks.md checkboxes, in order.
 fn subtasks_of(mission: &Mission, f: &WpFile) -> Result<Vec<String>> {
     let mut ids = f.get_list("subtasks");
-    let doc = parse::parse(&read_doc(&mission.tasks_file())?);
-    if let Some(section) = doc.section(&f.id) {
-        for t in &section.subtasks {
-            if !ids.contains(&t.id) {
-                ids.push(t.id.clone());
-            }
+    for t in parse::subtasks(&read_doc(&mission.tasks_file())?, &f.id).unwrap_or_default() {
+        if !ids.contains(&t.id) {
+            ids.push(t.id);
         }
     }
     Ok(ids)

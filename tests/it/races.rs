@@ -815,3 +815,37 @@ fn two_auto_commits_at_once_both_land_and_lose_no_event() {
     assert_eq!(env.git(&root, &["status", "--porcelain"]), "");
     assert_eq!(env.git(&root, &["diff", "--cached", "--name-only"]), "");
 }
+
+/// auto_commit commits what the command wrote, not what changed while it
+/// ran: a user's edit to a mission file and a new file in the mission,
+/// made while the move is held under the status lock (between its read and
+/// its append), are neither committed nor staged; the move's own files are.
+#[test]
+fn auto_commit_leaves_a_file_changed_by_someone_else_during_the_command() {
+    let env = TestEnv::new();
+    let (root, m) = auto_committing(&env);
+    let before = head(&env, &root);
+    let pause = Pause::at("status-before-append");
+    let (k, v) = pause.var();
+    let mut mv = env.spawn_env(&root, &move_args(&m.slug, "claimed"), &[(k, &v)]);
+    pause.reached(&mut mv);
+    fs::write(m.dir.join("spec.md"), "# Spec\n\nedited meanwhile\n").unwrap();
+    fs::write(m.dir.join("scratch.md"), "a note of my own\n").unwrap();
+    pause.go();
+    let o = mv.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD^"]).trim(), before);
+    let slug = &m.slug;
+    assert_eq!(
+        env.git(&root, &["show", "--name-only", "--format=", "HEAD"]),
+        format!(
+            "kitty-specs/{slug}/status.events.jsonl\nkitty-specs/{slug}/status.json\nkitty-specs/{slug}/tasks/WP01-notes.md\n"
+        ),
+        "only the move's own files are committed"
+    );
+    assert_eq!(
+        env.git(&root, &["status", "--porcelain"]),
+        format!(" M kitty-specs/{slug}/spec.md\n?? kitty-specs/{slug}/scratch.md\n"),
+        "the edits made meanwhile stay the user's, unstaged"
+    );
+}

@@ -5,9 +5,8 @@
 //! `git-open:<directory name>#<n>`). The status log's unmerged check finds
 //! its repository from the mission directory (`git-open:<mission>`), once
 //! per command however often the log is read. A writing command with
-//! `auto_commit: true` opens the repository once more for the commit that
-//! follows it (the surface's after-step, see `cli::state::after`); that open
-//! is counted on its own.
+//! `auto_commit: true` commits through the repository the command opened
+//! (the surface shares it, `git::Repo::share`): its commit adds no open.
 
 use std::fs;
 use std::path::Path;
@@ -69,14 +68,15 @@ fn each_command_opens_the_main_repository_at_most_once() {
         seen.push(format!(
             "{what}: {n} (+{commit} for auto_commit, +{log_checks} for the status log)"
         ));
-        assert!(
-            commit <= 1,
-            "{what}: auto_commit opened the main repository {commit} times; steps:\n{}",
+        assert_eq!(
+            commit,
+            0,
+            "{what}: auto_commit opened the main repository again; steps:\n{}",
             steps.join("\n")
         );
         assert!(
-            n <= 1,
-            "{what} opened the main repository {n} times; steps:\n{}",
+            opens_of(&steps, &main) <= 1,
+            "{what} opened the main repository {n} times (+{commit} for auto_commit); steps:\n{}",
             steps.join("\n")
         );
         assert!(
@@ -92,9 +92,15 @@ fn each_command_opens_the_main_repository_at_most_once() {
     args.push("--json");
     let steps = check("agent action implement", args);
     assert_eq!(
-        opens_of(&steps, &main) - auto_commit_opens(&steps, &main),
+        opens_of(&steps, &main),
         1,
-        "implement works through the repository: {steps:?}"
+        "implement works through the repository and commits through it: {steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("write-temp:<pid>.json#")),
+        "implement's auto_commit committed (its intent record): {steps:?}"
     );
     let ws = root.join(".worktrees").join(format!("{}-lane-a", m.slug));
     fs::create_dir_all(ws.join("src/one")).unwrap();

@@ -601,6 +601,38 @@ fn the_saved_fold_stays_out_of_the_work_tree_and_follows_appends() {
     assert_eq!(snap["event_count"], 3 + 3);
 }
 
+/// The saved fold is written without a sync (it is derived): a crash may
+/// leave it empty or cut short. A reader then folds the whole log again,
+/// answers as a full fold does, and saves a sound fold in its place.
+#[test]
+fn an_empty_or_torn_saved_fold_is_folded_again() {
+    let env = TestEnv::new();
+    let (root, _dir) = mission(&env, 3);
+    let f = Flow::new(&env, &root, "m");
+    assert!(f
+        .move_task("WP02", "claimed", &["--agent", "a"])
+        .status
+        .success());
+    let args = ["agent", "tasks", "status", "--mission", "m", "--json"];
+    let want = env.json(&root, &args);
+    let saved: Vec<PathBuf> = fs::read_dir(status_cache(&root))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let sound = fs::read_to_string(&saved[0]).unwrap();
+    let half: String = sound.chars().take(sound.chars().count() / 2).collect();
+    for damage in ["", half.as_str(), "\0\0\0\0"] {
+        fs::write(&saved[0], damage).unwrap();
+        assert_eq!(env.json(&root, &args), want, "saved fold {damage:?}");
+        let again = fs::read_to_string(&saved[0]).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&again).is_ok(),
+            "{again}"
+        );
+    }
+}
+
 #[test]
 fn a_status_json_the_reference_wrote_is_kept_and_the_log_folded() {
     let env = TestEnv::new();
