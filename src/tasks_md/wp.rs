@@ -193,6 +193,36 @@ fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
     Some(files)
 }
 
+/// How many frontmatter texts [`WpFile::parse`] remembers per process.
+const PARSED_CAP: usize = 16;
+
+/// The frontmatter texts this process parsed into a mapping, with the
+/// mapping: a command reads its WP file several times (the pick, the move,
+/// its guards, the activity line), and the same text is parsed once. Keyed
+/// by the text itself, so a file that changed is parsed again.
+static PARSED: std::sync::Mutex<Vec<(String, Mapping)>> = std::sync::Mutex::new(Vec::new());
+
+fn parsed_before(yaml: &str) -> Option<Mapping> {
+    let known = PARSED.lock().ok()?;
+    known
+        .iter()
+        .find(|(t, _)| t == yaml)
+        .map(|(_, m)| m.clone())
+}
+
+fn remember_parse(yaml: &str, m: &Mapping) {
+    let Ok(mut known) = PARSED.lock() else {
+        return;
+    };
+    if known.iter().any(|(t, _)| t == yaml) {
+        return;
+    }
+    if known.len() >= PARSED_CAP {
+        known.remove(0);
+    }
+    known.push((yaml.to_string(), m.clone()));
+}
+
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
 #[allow(clippy::string_slice)] // `offset` sums whole lines of the text: a char boundary
 pub fn split_frontmatter(text: &str) -> Option<(&str, &str)> {
@@ -229,9 +259,16 @@ impl WpFile {
         let (yaml, body) = split_frontmatter(text)
             .ok_or_else(|| TasksError::NoFrontmatter { path: path_buf() })?;
         // The line numbers are the file's: the frontmatter starts on line 2.
-        let frontmatter = match crate::bounds::yaml::<Value>(yaml) {
-            _ if yaml.trim().is_empty() => Mapping::new(),
-            Ok(Value::Mapping(m)) => m,
+        let parsed = match parsed_before(yaml) {
+            Some(m) => Ok(Value::Mapping(m)),
+            None if yaml.trim().is_empty() => Ok(Value::Mapping(Mapping::new())),
+            None => crate::bounds::yaml::<Value>(yaml),
+        };
+        let frontmatter = match parsed {
+            Ok(Value::Mapping(m)) => {
+                remember_parse(yaml, &m);
+                m
+            }
             Ok(_) => return Err(TasksError::FrontmatterNotMapping { path: path_buf() }),
             Err(DocError::TooBig { size, max }) => {
                 return Err(TasksError::FrontmatterTooBig {
