@@ -79,14 +79,22 @@ pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
 
 /// Subtask ids of the WP's tasks.md section that are not ticked yet.
 pub fn open_subtasks(mission: &Mission, wp_id: &str) -> Result<Vec<String>> {
-    let path = mission.tasks_file();
-    if !path.is_file() {
+    let Some(text) = read_tasks_md(mission)? else {
         return Ok(Vec::new());
-    }
-    let subtasks = parse::subtasks(&fsutil::read_to_string(&path)?, wp_id);
+    };
+    let subtasks = parse::subtasks(&text, wp_id);
     Ok(subtasks
         .map(|s| s.into_iter().filter(|t| !t.done).map(|t| t.id).collect())
         .unwrap_or_default())
+}
+
+/// The mission's tasks.md; None when there is none.
+fn read_tasks_md(mission: &Mission) -> Result<Option<String>> {
+    let path = mission.tasks_file();
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(fsutil::read_to_string(&path)?))
 }
 
 /// Record a lane move, filling in the evidence the guards ask for from what the
@@ -154,7 +162,16 @@ pub fn move_wp(
             extra.insert(k.clone(), v.clone());
         }
     }
-    let open = open_subtasks(mission, &file.id)?;
+    // Only the hand-in guard reads the open subtasks, and for_review is the
+    // one lane whose rule has it (no route passes through for_review on the
+    // way elsewhere): another move reads tasks.md (the same read errors) but
+    // does not parse it.
+    let open = if to == Lane::ForReview {
+        open_subtasks(mission, &file.id)?
+    } else {
+        read_tasks_md(mission)?;
+        Vec::new()
+    };
     let feedback = req.review_feedback.clone().or_else(|| req.note.clone());
     let leaving_review =
         from == Lane::InReview || (from == Lane::ForReview && !matches!(to, Lane::InReview));
