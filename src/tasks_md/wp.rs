@@ -723,6 +723,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_remembered_parse_follows_the_text_not_the_path() {
+        let path = Path::new("/x/tasks/WP01-a.md");
+        let one = "---\nwork_package_id: WP01\ntitle: One\ndependencies: []\n---\n# One\n";
+        let two = "---\nwork_package_id: WP01\ntitle: Two\ndependencies:\n- WP02\n---\n# Two\n";
+        for _ in 0..2 {
+            let a = WpFile::parse(path, one).unwrap();
+            assert_eq!(a.get_str("title").as_deref(), Some("One"));
+            assert!(a.dependencies().is_empty());
+            let b = WpFile::parse(path, two).unwrap();
+            assert_eq!(b.get_str("title").as_deref(), Some("Two"));
+            assert_eq!(b.dependencies(), vec!["WP02".to_string()]);
+        }
+        // A remembered mapping still goes through the field checks.
+        let bad = "---\ntitle: Bad\ndependencies: {a: 1}\n---\n";
+        assert!(WpFile::parse(path, bad).is_err());
+        assert!(WpFile::parse(path, bad).is_err());
+        // More texts than the memo holds: each still parses to its own values.
+        for i in 0..(PARSED_CAP + 3) {
+            let t = format!("---\ntitle: T{i}\n---\n");
+            let f = WpFile::parse(path, &t).unwrap();
+            assert_eq!(f.get_str("title"), Some(format!("T{i}")));
+        }
+    }
+
+    #[test]
     fn ids_from_names() {
         assert_eq!(
             wp_id_from_filename("WP01-alpha.md").as_deref(),
