@@ -48,13 +48,13 @@ function out(f, s) { printf "%s", s > f; close(f) }
   }
   out(m "/tasks.md", t)
   split("planned claimed in_progress for_review approved done", lane, " ")
-  log = ""
+  events = ""
   for (i = 1; i <= 5; i++) {
     for (k = 1; k <= 5; k++) {
       e++
-      log = log sprintf("{\"actor\": \"bench\", \"at\": \"2026-01-01T%02d:%02d:%02d.000000+00:00\", \"event_id\": \"01KB%022d\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": false, \"from_lane\": \"%s\", \"mission_slug\": \"%s\", \"policy_metadata\": null, \"reason\": null, \"review_ref\": null, \"to_lane\": \"%s\", \"wp_id\": \"WP%02d\"}\n", int(e / 3600) % 24, int(e / 60) % 60, e % 60, e, lane[k], slug, lane[k + 1], i)
+      events = events sprintf("{\"actor\": \"bench\", \"at\": \"2026-01-01T%02d:%02d:%02d.000000+00:00\", \"event_id\": \"01KB%022d\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": false, \"from_lane\": \"%s\", \"mission_slug\": \"%s\", \"policy_metadata\": null, \"reason\": null, \"review_ref\": null, \"to_lane\": \"%s\", \"wp_id\": \"WP%02d\"}\n", int(e / 3600) % 24, int(e / 60) % 60, e % 60, e, lane[k], slug, lane[k + 1], i)
     }
   }
-  out(m "/status.events.jsonl", log)
+  out(m "/status.events.jsonl", events)
 }'
 git add -A && git commit -qm "$N missions"

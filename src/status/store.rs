@@ -139,11 +139,21 @@ impl StatusStore {
     /// reader or writer is reused when it still describes a prefix of the log:
     /// only the lines after it are read ([`super::cache`]).
     pub fn snapshot(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
+        let (snap, warnings, _) = self.snapshot_settled()?;
+        Ok((snap, warnings))
+    }
+
+    /// [`StatusStore::snapshot`], and whether `status.json` is left with
+    /// nothing for a later reader to do: it describes the log (or was
+    /// rewritten to), or one of the two files does not exist. False when a
+    /// stale one could not be rewritten (the status lock was busy, a write
+    /// failed): a later reader tries again.
+    pub fn snapshot_settled(&self) -> Result<(Snapshot, Vec<LogWarning>, bool)> {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        self.refresh_if_stale(&snap);
-        Ok((snap, fold.warnings(&self.events_path)))
+        let settled = self.refresh_if_stale(&snap);
+        Ok((snap, fold.warnings(&self.events_path), settled))
     }
 
     /// The log folded from the saved fold (or from the first line), the saved
@@ -188,8 +198,9 @@ impl StatusStore {
     /// status.json is derived: when it no longer describes the log (a git
     /// merge or pull brought new events, a crash came between the two writes)
     /// or is older than it, it is rebuilt. A failure here only leaves it stale
-    /// for the next reader.
-    fn refresh_if_stale(&self, snap: &Snapshot) {
+    /// for the next reader. Returns whether nothing is left to do (see
+    /// [`StatusStore::snapshot_settled`]).
+    fn refresh_if_stale(&self, snap: &Snapshot) -> bool {
         #[derive(serde::Deserialize)]
         struct Head {
             event_count: Option<usize>,
@@ -199,7 +210,7 @@ impl StatusStore {
         let (Some(log), Some(written)) =
             (modified(&self.events_path), modified(&self.snapshot_path))
         else {
-            return;
+            return true;
         };
         let describes = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
             .ok()
@@ -208,13 +219,18 @@ impl StatusStore {
             .is_some_and(|h| {
                 h.event_count == Some(snap.event_count) && h.last_event_id == snap.last_event_id
             });
-        if (describes && written >= log) || self.rewrite_snapshot().is_err() {
-            return;
+        if describes && written >= log {
+            return true;
+        }
+        if self.rewrite_snapshot().is_err() {
+            return false;
         }
         // Unchanged content is not rewritten: mark it as current all the same.
-        if let Ok(f) = fs::File::options().write(true).open(&self.snapshot_path) {
-            let _ = f.set_modified(std::time::SystemTime::now());
-        }
+        fs::File::options()
+            .write(true)
+            .open(&self.snapshot_path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .is_ok()
     }
 
     /// Rewrite `status.json` under the lock from the log as it is now (the
