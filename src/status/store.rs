@@ -42,6 +42,9 @@ pub struct Roles {
     pub changes_requested: Option<super::work::SentBack>,
     /// The latest recorded claim commit (`work::recorded(.., CLAIM_COMMIT)`'s last).
     pub claim_commit: Option<String>,
+    /// The earliest recorded claim commit (`work::recorded(.., CLAIM_COMMIT)`'s
+    /// first): where the range of a WP's own work starts ([`super::work::wp_range`]).
+    pub first_claim_commit: Option<String>,
     /// The latest recorded hand-in commit.
     pub hand_in_commit: Option<String>,
     /// The commit its latest approval recorded ([`super::work::approved_commit`]).
@@ -260,6 +263,16 @@ impl StatusStore {
         let snap = fold.snapshot();
         self.refresh_if_stale(&snap);
         Ok((snap, fold.warnings(&self.events_path), fold.roles()))
+    }
+
+    /// The snapshot and the roles of every WP from the saved fold plus the
+    /// lines after it, for a caller that only reads the mission's state:
+    /// unlike [`StatusStore::snapshot_with_roles`], `status.json` is left
+    /// as it is (a merge checks the tree it is about to land).
+    pub fn state(&self) -> Result<(Snapshot, BTreeMap<String, Roles>)> {
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        Ok((fold.snapshot(), fold.roles()))
     }
 
     /// A writer holding the lock first writes the union of an unmerged log's
