@@ -852,7 +852,11 @@ impl Loader {
     fn saved_path(&self, dir: &Path) -> PathBuf {
         let base = match &self.project.git_common_dir {
             Some(common) => common.join("spec-kitty").join("status-cache"),
-            None => self.project.kittify_dir().join("runtime").join("status-cache"),
+            None => self
+                .project
+                .kittify_dir()
+                .join("runtime")
+                .join("status-cache"),
         };
         let slug = dir
             .file_name()
@@ -866,8 +870,7 @@ impl Loader {
     /// and is one a dashboard could have saved (its cursor is checked
     /// against the log when it is continued: a rewritten log is folded again).
     fn load_saved(&mut self, dir: &Path) -> Option<SavedLog> {
-        let (fold, cursor) =
-            cache::load_as::<LogFold>(&self.saved_path(dir), SAVED_FOLD_VERSION)?;
+        let (fold, cursor) = cache::load_as::<LogFold>(&self.saved_path(dir), SAVED_FOLD_VERSION)?;
         if !fold.plausible() {
             return None;
         }
@@ -1072,7 +1075,8 @@ mod tests {
                 .unwrap();
             for _ in 0..n {
                 let (from, to) = hops[i % 2];
-                f.write_all(event(i, 1, from, to, false).as_bytes()).unwrap();
+                f.write_all(event(i, 1, from, to, false).as_bytes())
+                    .unwrap();
                 i += 1;
             }
         };
@@ -1136,7 +1140,10 @@ mod tests {
             let (view, _) = start();
             assert_eq!(view.history, fresh().history, "{what}");
             assert!(
-                view.history["WP01"].rows.iter().all(|r| r.note != "from the saved fold"),
+                view.history["WP01"]
+                    .rows
+                    .iter()
+                    .all(|r| r.note != "from the saved fold"),
                 "{what}"
             );
         }

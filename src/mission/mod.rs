@@ -253,7 +253,10 @@ pub fn split_number(slug: &str) -> Option<(&str, &str)> {
 
 /// Every mission under `kitty-specs/`, sorted by directory name.
 pub fn list(project: &Project) -> Result<Vec<Mission>> {
-    Ok(list_dirs(project)?.iter().map(|p| Mission::load(p)).collect())
+    Ok(list_dirs(project)?
+        .iter()
+        .map(|p| Mission::load(p))
+        .collect())
 }
 
 /// The directories [`list`] loads, sorted by name, without reading any

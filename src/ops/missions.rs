@@ -20,7 +20,9 @@
 //!   or whose `status.json` was stale and could not be rewritten is never
 //!   kept (it is read, and reported, every time);
 //! - while the git index holds an unmerged path, the cache is neither read
-//!   nor written (an unmerged log is read as the union of its stages);
+//!   nor written (an unmerged log is read as the union of its stages); the
+//!   index is read once per listing, unless its stamp is the settled one a
+//!   listing found clean (git replaces the index by a rename on each change);
 //! - a cache file that is missing, unreadable, of another version or
 //!   another project, or holding a value no listing could have written is
 //!   ignored and written anew;
@@ -74,18 +76,28 @@ const CACHE_VERSION: u32 = 1;
 /// with its meta.json; the status log is checked by `agent status validate`).
 pub fn list(project: &Project) -> Result<Vec<Listed>> {
     let dirs = mission::list_dirs(project)?;
-    // One read of the git index for the whole list, not one per mission: with
-    // no unmerged path anywhere, no mission's log is unmerged.
-    let clean = !dirs.is_empty() && !crate::git::index_has_conflicts(&project.root);
     let start = SystemTime::now();
     let settled_before = start
         .checked_sub(crate::env::listing_settle().unwrap_or(SETTLE))
         .unwrap_or(SystemTime::UNIX_EPOCH);
     let path = ListingCache::path(project);
-    let saved = if clean {
-        ListingCache::load(&path, &project.root)
-    } else {
-        None
+    // One read of the git index for the whole list, not one per mission: with
+    // no unmerged path anywhere, no mission's log is unmerged. An index whose
+    // stat is the one a listing found clean (and settled) is not read again:
+    // git replaces the index by a rename on every change.
+    let index = index_path(project).map(|p| stamp(&p));
+    let mut saved = ListingCache::load(&path, &project.root);
+    let known_clean =
+        matches!((&index, &saved), (Some(Ok(Some(now))), Some(s)) if s.index == Some(*now));
+    let clean =
+        !dirs.is_empty() && (known_clean || !crate::git::index_has_conflicts(&project.root));
+    if !clean {
+        saved = None;
+    }
+    // The index stamp to keep: only a settled one of a clean index.
+    let index_kept = match index {
+        Some(Ok(Some(s))) if clean && s.settled_before(settled_before) => Some(s),
+        _ => None,
     };
     let mut kept = BTreeMap::new();
     let mut out = Vec::with_capacity(dirs.len());
@@ -111,15 +123,29 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
                 ..s
             })
         });
-        if let Some(stamps) = stamps.filter(|s| clean && settled && s.settled_before(settled_before)) {
+        if let Some(stamps) =
+            stamps.filter(|s| clean && settled && s.settled_before(settled_before))
+        {
             kept.insert(slug, Entry::of(&listed, stamps));
         }
         out.push(listed);
     }
-    if clean && saved.as_ref().map(|s| &s.missions) != Some(&kept) {
-        ListingCache::save(&path, &project.root, kept);
+    if clean
+        && saved
+            .as_ref()
+            .is_none_or(|s| s.missions != kept || s.index != index_kept)
+    {
+        ListingCache::save(&path, &project.root, index_kept, kept);
     }
     Ok(out)
+}
+
+/// The git index of a project whose root holds its git directory as
+/// `.git/` (where the listing may keep the index's stamp); None otherwise.
+fn index_path(project: &Project) -> Option<PathBuf> {
+    let common = project.git_common_dir.as_ref()?;
+    (project.worktree.is_none() && *common == project.root.join(".git"))
+        .then(|| common.join("index"))
 }
 
 /// Read one mission from its files: its listing and whether what was read
@@ -157,19 +183,22 @@ fn read_mission(project: &Project, dir: &Path, clean: bool) -> (Listed, bool) {
 /// size, modification and change times. A write in place changes the times
 /// (and the change time cannot be set back); a rename into place changes
 /// the inode.
+/// Written as an array: `[dev, ino, size, mtime_ns, ctime_ns]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime_ns: i64,
-    ctime_ns: i64,
-}
+struct Stamp(u64, u64, u64, i64, i64);
 
 impl Stamp {
     /// The latest of its two times.
     fn changed(&self) -> i64 {
-        self.mtime_ns.max(self.ctime_ns)
+        self.3.max(self.4)
+    }
+
+    /// Whether it was last changed before `t`.
+    fn settled_before(&self, t: SystemTime) -> bool {
+        let Ok(t) = t.duration_since(SystemTime::UNIX_EPOCH) else {
+            return false;
+        };
+        self.changed() < i64::try_from(t.as_nanos()).unwrap_or(i64::MAX)
     }
 }
 
@@ -182,13 +211,13 @@ fn stamp(path: &Path) -> std::result::Result<Option<Stamp>, ()> {
         Ok(md) => {
             use std::os::unix::fs::MetadataExt;
             let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
-            Ok(Some(Stamp {
-                dev: md.dev(),
-                ino: md.ino(),
-                size: md.len(),
-                mtime_ns: ns(md.mtime(), md.mtime_nsec()),
-                ctime_ns: ns(md.ctime(), md.ctime_nsec()),
-            }))
+            Ok(Some(Stamp(
+                md.dev(),
+                md.ino(),
+                md.len(),
+                ns(md.mtime(), md.mtime_nsec()),
+                ns(md.ctime(), md.ctime_nsec()),
+            )))
         }
         #[cfg(not(unix))]
         Ok(_) => Err(()),
@@ -217,14 +246,10 @@ impl Stamps {
 
     /// Whether every file was last changed before `t`.
     fn settled_before(&self, t: SystemTime) -> bool {
-        let Ok(t) = t.duration_since(SystemTime::UNIX_EPOCH) else {
-            return false;
-        };
-        let t = i64::try_from(t.as_nanos()).unwrap_or(i64::MAX);
         [self.meta, self.log, self.snapshot]
             .iter()
             .flatten()
-            .all(|s| s.changed() < t)
+            .all(|s| s.settled_before(t))
     }
 }
 
@@ -290,6 +315,8 @@ struct ListingCache {
     version: u32,
     /// The project root it lists.
     root: PathBuf,
+    /// The stamp of the git index when it held no unmerged path.
+    index: Option<Stamp>,
     /// By mission directory name.
     missions: BTreeMap<String, Entry>,
 }
@@ -326,10 +353,11 @@ impl ListingCache {
 
     /// Replace the saved listing (atomically; a failure only means the next
     /// listing reads more).
-    fn save(path: &Path, root: &Path, missions: BTreeMap<String, Entry>) {
+    fn save(path: &Path, root: &Path, index: Option<Stamp>, missions: BTreeMap<String, Entry>) {
         let file = ListingCache {
             version: CACHE_VERSION,
             root: root.to_path_buf(),
+            index,
             missions,
         };
         let Ok(text) = serde_json::to_vec(&file) else {

@@ -941,7 +941,10 @@ mod tests {
             if let Some(c) = recorded(&log.events, &e.wp_id, CLAIM_COMMIT).pop() {
                 roles.entry(e.wp_id.clone()).or_default().claim_commit = Some(c);
             }
-            if let Some(c) = recorded(&log.events, &e.wp_id, CLAIM_COMMIT).into_iter().next() {
+            if let Some(c) = recorded(&log.events, &e.wp_id, CLAIM_COMMIT)
+                .into_iter()
+                .next()
+            {
                 roles.entry(e.wp_id.clone()).or_default().first_claim_commit = Some(c);
             }
             if let Some(c) = recorded(&log.events, &e.wp_id, HAND_IN_COMMIT).pop() {

@@ -106,7 +106,15 @@ fn three_missions(env: &TestEnv) -> (PathBuf, Vec<PathBuf>) {
         append(
             &m.dir.join("status.events.jsonl"),
             &(0..=k)
-                .map(|i| event(10 * k + i, &m.slug, &format!("WP0{}", i + 1), "planned", "claimed"))
+                .map(|i| {
+                    event(
+                        10 * k + i,
+                        &m.slug,
+                        &format!("WP0{}", i + 1),
+                        "planned",
+                        "claimed",
+                    )
+                })
                 .collect::<String>(),
         );
         dirs.push(m.dir);
@@ -277,10 +285,8 @@ fn corrupt_and_hostile_caches_are_rebuilt() {
         (
             "count overflow",
             with(&|d| {
-                d["missions"]["002-beta"]["lanes"] = serde_json::json!([
-                    ["claimed", u64::MAX],
-                    ["planned", u64::MAX]
-                ])
+                d["missions"]["002-beta"]["lanes"] =
+                    serde_json::json!([["claimed", u64::MAX], ["planned", u64::MAX]])
             }),
         ),
         (
@@ -374,7 +380,11 @@ fn the_cache_stays_out_of_the_tracked_files() {
 
     let plain = env.work.join("plain");
     fs::create_dir_all(plain.join(".kittify")).unwrap();
-    fs::write(plain.join(".kittify/config.yaml"), "agents:\n  available:\n  - codex\n").unwrap();
+    fs::write(
+        plain.join(".kittify/config.yaml"),
+        "agents:\n  available:\n  - codex\n",
+    )
+    .unwrap();
     let dir = plain.join("kitty-specs/001-solo");
     fs::create_dir_all(&dir).unwrap();
     fs::write(
