@@ -438,9 +438,10 @@ impl LogFold {
 /// Version of the layout of the dashboard's saved fold ([`Loader`]).
 const SAVED_FOLD_VERSION: u32 = 1;
 
-/// A running dashboard saves a mission's fold again once the log grew this
-/// many bytes past the saved one (a change between saves is folded from
-/// memory; a restart folds at most this much).
+/// A mission's fold is saved for the next run once its log is this many
+/// bytes longer than the saved one covers (a change between saves is folded
+/// from memory; a restart folds at most this much). A smaller log is folded
+/// again as fast as a saved fold is read: nothing is saved for it.
 const SAVE_EVERY: u64 = 4 << 20;
 
 impl Fold for LogFold {
@@ -832,6 +833,8 @@ pub struct Loader {
     /// commands' saved folds, see [`crate::status::cache`]), and how many
     /// bytes of the log the saved one covers.
     saved: BTreeMap<PathBuf, u64>,
+    /// [`SAVE_EVERY`] (a test saves every fold).
+    save_every: u64,
 }
 
 impl Loader {
@@ -844,6 +847,7 @@ impl Loader {
             missions: BTreeMap::new(),
             logs: BTreeMap::new(),
             saved: BTreeMap::new(),
+            save_every: SAVE_EVERY,
         }
     }
 
@@ -878,15 +882,12 @@ impl Loader {
         Some((fold, cursor))
     }
 
-    /// Save the fold of the mission in `dir` for the next run when none was
-    /// saved or the log grew [`SAVE_EVERY`] past the saved one (or shrank).
+    /// Save the fold of the mission in `dir` for the next run once the log
+    /// is [`SAVE_EVERY`] bytes past the saved one (or none), or shorter.
     fn save(&mut self, dir: &Path, (fold, cursor): &SavedLog) {
         let at = cursor.bytes();
-        if self
-            .saved
-            .get(dir)
-            .is_some_and(|&was| at >= was && at - was < SAVE_EVERY)
-        {
+        let was = self.saved.get(dir).copied().unwrap_or(0);
+        if at >= was && at - was < self.save_every.max(1) {
             return;
         }
         if cache::save_as(&self.saved_path(dir), SAVED_FOLD_VERSION, fold, cursor).is_ok() {
@@ -1083,6 +1084,7 @@ mod tests {
         append(5);
         let start = || {
             let mut l = Loader::new(Project::at(&root));
+            l.save_every = 0;
             let v = l.refresh(None, true).unwrap();
             let saved = l.saved_path(&dir);
             (v.missions[0].clone(), saved)
