@@ -27,6 +27,8 @@ set -euo pipefail
 RUNS=${1:-10}
 REF_RUNS=${REF_RUNS:-$RUNS}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 if [[ -n ${SK_BIN:-} ]]; then
   SK=$(realpath "$SK_BIN")
 else
@@ -52,7 +54,7 @@ mkdir -p "$OUR_HOME" "$REF_HOME"
 export GIT_CONFIG_GLOBAL="$SCRATCH/gitconfig" GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1
 export SPEC_KITTY_NON_INTERACTIVE=1 TMPDIR="$SCRATCH/tmp"
 mkdir -p "$TMPDIR"
-printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n' >"$GIT_CONFIG_GLOBAL"
+bench_gitconfig "$GIT_CONFIG_GLOBAL"
 
 ours() { HOME="$OUR_HOME" "$SK" "$@"; }
 theirs() { HOME="$REF_HOME" "$REF_BIN" "$@"; }
@@ -139,52 +141,6 @@ use_empty() {
   cd "$SCRATCH/empty/$k"
 }
 
-# The 10-WP mission: WP01..WP09 are code WPs in chains (WP01-03, WP04-06,
-# WP07-09, so three code lanes), WP10 is a planning WP.
-write_wps_10() { # mission_dir
-  local m=$1 i dep
-  printf '# Spec\n\n| FR-001 | the thing |\n' >"$m/spec.md"
-  printf '# Plan\n\nThree packages and a research note.\n' >"$m/plan.md"
-  {
-    echo "# Work Packages"
-    for i in 01 02 03 04 05 06 07 08 09 10; do
-      dep=none
-      if ((10#$i % 3 != 1 && 10#$i != 10)); then dep=$(printf 'WP%02d' $((10#$i - 1))); fi
-      printf '\n## WP%s: Package %s\n\n**Requirement Refs**: FR-001\n**Dependencies**: %s\n\n- [ ] T0%s do it\n' "$i" "$i" "$dep" "$i"
-    done
-  } >"$m/tasks.md"
-  mkdir -p "$m/tasks"
-  for i in 01 02 03 04 05 06 07 08 09 10; do
-    local body="Build \`src/pkg$(((10#$i + 2) / 3))/part$i/\` (a new module)."
-    [[ $i == 10 ]] && body="Write the findings in kitty-specs notes: research.md and plan.md."
-    printf -- '---\nwork_package_id: WP%s\ntitle: Package %s\n---\n\n# WP%s: Package %s\n\n%s\n' \
-      "$i" "$i" "$i" "$i" "$body" >"$m/tasks/WP$i-package-$i.md"
-  done
-}
-
-# A project made by BIN ("ours" or "theirs"): git repo, pyproject + CHANGELOG
-# tagged v0.1.0 (for release prep), `init`, one 10-WP mission `bench`. Tags:
-# `pre` (tasks written, not finalized) and `post` (finalized).
-make_project() { # dir runner
-  local d=$1 run=$2 m
-  rm -rf "$d"
-  mkdir -p "$d"
-  cd "$d"
-  git init -q .
-  printf '[project]\nname = "demo"\nversion = "0.1.0"\n' >pyproject.toml
-  printf '# Changelog\n\n## [Unreleased]\n\n### Added\n\n- the bench mission\n\n## [0.1.0] - 2026-01-01\n\n- first\n' >CHANGELOG.md
-  git add -A && git commit -qm init && git tag v0.1.0
-  "$run" init . --ai codex --non-interactive >/dev/null 2>&1
-  "$run" agent mission create bench --json >/dev/null 2>&1
-  m=$(ls -d kitty-specs/*-bench)
-  write_wps_10 "$m"
-  git add -A && git commit -qm tasks && git tag pre
-  "$run" agent mission finalize-tasks --mission 001-bench --json >/dev/null 2>&1
-  git add -A && git commit -qm finalized --allow-empty && git tag post
-  git for-each-ref --format='%(refname:short)' refs/heads/ >.git/bench-branches
-  cd - >/dev/null
-}
-
 # Back to tag $2 in project $1: drop every worktree and every branch that was
 # not there at `post`, then reset and clean (ignored files and .worktrees stay).
 restore() { # dir tag
@@ -207,24 +163,9 @@ restore() { # dir tag
 make_big_project() { # dir wps
   local d=$1 n=$2 m
   rm -rf "$d"
-  mkdir -p "$d"
+  scale_tasks "$d" "$n" ours
   cd "$d"
-  git init -q .
-  ours init . --ai codex --non-interactive >/dev/null 2>&1
-  ours agent mission create big --json >/dev/null 2>&1
-  m=$(ls -d kitty-specs/*-big)
-  printf '# Spec\n\n| FR-001 | scale |\n' >"$m/spec.md"
-  printf '# Work Packages\n\nDeclared in each WP file.\n' >"$m/tasks.md"
-  mkdir -p "$m/tasks"
-  awk -v n="$n" -v dir="$m/tasks" 'BEGIN {
-    for (i = 1; i <= n; i++) {
-      f = sprintf("%s/WP%04d-part-%d.md", dir, i, i)
-      dep = (i % 10 == 1) ? "[]" : sprintf("\n- WP%04d", i - 1)
-      printf "---\nwork_package_id: WP%04d\ntitle: Part %d\ndependencies: %s\nrequirement_refs:\n- FR-001\nowned_files:\n- src/chain%d/part%d/**\n---\n\n# Part %d\n\nBuild it.\n", i, i, dep, int((i - 1) / 10), i, i > f
-      close(f)
-    }
-  }'
-  git add -A && git commit -qm big && git tag pre
+  git tag pre
   ours agent mission finalize-tasks --mission 001-big --json >/dev/null
   # A second mission of 20 WPs whose status log holds 100,000 events.
   ours agent mission create events --json >/dev/null 2>&1

@@ -15,22 +15,9 @@
 # Time it with benches/status_scale.sh, or by hand:
 #   cd DIR && /usr/bin/time -v BIN agent tasks status --mission 001-bench
 set -euo pipefail
-DIR=${1:?usage: make_big_log.sh DIR N [BIN]}
-N=${2:?usage: make_big_log.sh DIR N [BIN]}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${3:-$ROOT/target/release/spec-kitty}
-[[ -x $BIN ]] || { echo "no binary at $BIN" >&2; exit 1; }
-
-rm -rf "$DIR"
-mkdir -p "$DIR"
-cd "$DIR"
-export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1
-git init -q .
-git config user.name Bench
-git config user.email bench@example.com
-git config commit.gpgsign false
-git commit -q --allow-empty -m init
-"$BIN" init . --ai codex --non-interactive >/dev/null 2>&1
+USAGE="make_big_log.sh DIR N [BIN]"
+# shellcheck source=benches/new_project.sh
+source "$(dirname "$0")/new_project.sh"
 "$BIN" agent mission create bench --json >/dev/null 2>&1
 m=kitty-specs/001-bench
 printf '# Spec\n\n| FR-001 | the thing |\n' >"$m/spec.md"

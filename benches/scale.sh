@@ -20,43 +20,20 @@ RUNS=${1:-11}
 N=${2:-5000}
 BEFORE=${3:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 cargo build --release --quiet --locked --manifest-path "$ROOT/Cargo.toml"
 AFTER="$ROOT/target/release/spec-kitty"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 export GIT_CONFIG_GLOBAL="$W/gitconfig" GIT_CONFIG_NOSYSTEM=1 HOME="$W/home" NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1
 mkdir -p "$HOME"
-printf '[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n' >"$GIT_CONFIG_GLOBAL"
+bench_gitconfig "$GIT_CONFIG_GLOBAL"
 
-# make DIR N: one mission of N code WPs in chains of 10 (dependencies and
-# owned files in frontmatter), finalized, auto_commit on, all committed.
-make() {
-  local d=$1 n=$2 m
-  mkdir -p "$d"
-  (
-    cd "$d"
-    git init -q -b main .
-    "$AFTER" init . --ai codex --non-interactive >/dev/null 2>&1
-    "$AFTER" agent mission create big --json >/dev/null 2>&1
-    m=$(ls -d kitty-specs/*-big)
-    printf '# Spec\n\n| FR-001 | scale |\n' >"$m/spec.md"
-    printf '# Work Packages\n\nDeclared in each WP file.\n' >"$m/tasks.md"
-    mkdir -p "$m/tasks"
-    awk -v n="$n" -v dir="$m/tasks" 'BEGIN {
-      for (i = 1; i <= n; i++) {
-        f = sprintf("%s/WP%04d-part-%d.md", dir, i, i)
-        dep = (i % 10 == 1) ? "[]" : sprintf("\n- WP%04d", i - 1)
-        printf "---\nwork_package_id: WP%04d\ntitle: Part %d\ndependencies: %s\nrequirement_refs:\n- FR-001\nowned_files:\n- src/chain%d/part%d/**\n---\n\n# Part %d\n\nBuild it.\n", i, i, dep, int((i - 1) / 10), i, i > f
-        close(f)
-      }
-    }'
-    "$AFTER" agent mission finalize-tasks --mission 001-big --json >/dev/null 2>&1
-    sed -i 's/^  auto_commit: false/  auto_commit: true/' .kittify/config.yaml
-    git add -A && git commit -qm big
-  )
-}
-make "$W/p10" 10
-make "$W/p$N" "$N"
+# The fixtures: one mission of 10 and of N code WPs in chains of 10
+# (benches/lib.sh), finalized, auto_commit on, all committed.
+make_scale "$W/p10" 10 "$AFTER"
+make_scale "$W/p$N" "$N" "$AFTER"
 bins=(after)
 [[ -n $BEFORE ]] && bins+=(before)
 for n in 10 "$N"; do for b in "${bins[@]}"; do for c in impl move; do for ((k = 0; k < RUNS; k++)); do
@@ -67,11 +44,8 @@ done; done; done; done
 sync
 sleep 10
 
-# The median of the numbers on stdin, one a line (wall times in microseconds
-# are turned into milliseconds by the caller's format).
-median() {
-  sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+# median (benches/lib.sh) of wall times in microseconds: the caller's format
+# turns them into milliseconds.
 
 run() { # n which cmd
   local n=$1 b=$2 c=$3 bin=$AFTER runs=$RUNS k d t0 t1 cpu

@@ -389,6 +389,15 @@ pub fn listing_settle() -> Option<Duration> {
     None
 }
 
+/// Test hook: how long a local git step (`git merge --abort`...) may run
+/// when a test sets it; None without the `test-hooks` feature.
+pub fn git_local_timeout() -> Option<Duration> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::git_local_timeout();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 pub const TEST_HOOKS: bool = cfg!(feature = "test-hooks");
 
 #[cfg(feature = "test-hooks")]
@@ -431,6 +440,10 @@ mod hooks {
         name: "SPEC_KITTY_TEST_DASHBOARD_TIMEOUT_MS",
         doc: "Test hook: the dashboard's header-read, idle and request-body timeout, in milliseconds (default 10000).",
     };
+    pub const GIT_LOCAL_TIMEOUT_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_GIT_LOCAL_TIMEOUT_MS",
+        doc: "Test hook: how long a local git step run through the git program may take, in milliseconds (default 60000).",
+    };
     pub const CRASH: Var = Var {
         name: "SPEC_KITTY_TEST_CRASH",
         doc: "Test hook: `<step>[:<file name>][#<n>]` aborts the command, as a kill would, the n-th time (default first) it passes that named crash step (`env::crash_step`).",
@@ -443,9 +456,10 @@ mod hooks {
         name: "SPEC_KITTY_TEST_LISTING_SETTLE_MS",
         doc: "Test hook: how many milliseconds a mission's files must have been unchanged before `agent mission list` caches what it read from them (default 2000).",
     };
-    pub const ALL: [Var; 12] = [
+    pub const ALL: [Var; 13] = [
         LISTING_SETTLE_MS,
         CRASH,
+        GIT_LOCAL_TIMEOUT_MS,
         CRASH_TRACE,
         DASHBOARD_TIMEOUT_MS,
         APPEND_FAIL_AFTER,
@@ -568,6 +582,12 @@ mod hooks {
 
     pub fn dashboard_timeout() -> Option<std::time::Duration> {
         get(DASHBOARD_TIMEOUT_MS)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
+    }
+
+    pub fn git_local_timeout() -> Option<std::time::Duration> {
+        get(GIT_LOCAL_TIMEOUT_MS)
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(std::time::Duration::from_millis)
     }

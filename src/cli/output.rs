@@ -62,10 +62,19 @@ pub struct Ctx {
     pub color_err: bool,
     pub cwd: PathBuf,
     project: OnceCell<Project>,
+    /// The project's metadata.yaml as parsed the first time a step asked.
+    metadata: OnceCell<crate::config::Metadata>,
 }
 
 impl Ctx {
     pub fn new(global: &GlobalArgs) -> Ctx {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        Ctx::in_dir(global, cwd)
+    }
+
+    /// The context of a command run in `cwd`: every command takes its
+    /// directory from here, never from the process.
+    pub fn in_dir(global: &GlobalArgs, cwd: PathBuf) -> Ctx {
         let decide = |auto: anstream::ColorChoice| match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -73,13 +82,13 @@ impl Ctx {
         };
         let color = decide(anstream::AutoStream::choice(&std::io::stdout()));
         let color_err = decide(anstream::AutoStream::choice(&std::io::stderr()));
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         Ctx {
             json: global.json,
             color,
             color_err,
             cwd,
             project: OnceCell::new(),
+            metadata: OnceCell::new(),
         }
     }
 
@@ -182,10 +191,24 @@ impl Ctx {
     /// version. Called by commands that change project files; a corrupt
     /// metadata.yaml stops them (the policy of a corrupt config.yaml).
     pub fn warn_version_skew(&self, project: &Project) -> Result<()> {
-        if let Some(skew) = crate::config::version_skew(&project.root)? {
+        if let Some(skew) = self.metadata(project)?.version_skew() {
             self.warn(skew.message());
         }
         Ok(())
+    }
+
+    /// `project`'s `.kittify/metadata.yaml`, read and parsed once per
+    /// command: the state hook checks it before a writer runs and the writer
+    /// warns of its version skew from the same parse (nothing writes the file
+    /// in between). A corrupt file is an error each time it is asked for.
+    pub fn metadata(&self, project: &Project) -> Result<crate::config::Metadata> {
+        let path = project.root.join(crate::config::METADATA_PATH);
+        if let Some(m) = self.metadata.get().filter(|m| m.path == path) {
+            return Ok(m.clone());
+        }
+        let m = crate::config::Metadata::load(&project.root)?;
+        let _ = self.metadata.set(m.clone());
+        Ok(m)
     }
 
     /// Path relative to the working directory when it is inside it.

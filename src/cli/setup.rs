@@ -108,14 +108,20 @@ pub struct VerifyArgs {
     pub diagnostics: bool,
 }
 
-pub fn run_verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
-    let req = verify_setup::VerifyRequest {
+/// What `verify-setup` is asked: the flags, and the command's directory
+/// (the context's, as for every command, not the process's).
+fn verify_request(ctx: &Ctx, a: &VerifyArgs) -> verify_setup::VerifyRequest {
+    verify_setup::VerifyRequest {
         mission: a.mission.clone(),
         check_files: !a.no_check_files,
         check_tools: !a.no_check_tools,
         diagnostics: a.diagnostics,
-        cwd: std::env::current_dir().unwrap_or_default(),
-    };
+        cwd: ctx.cwd.clone(),
+    }
+}
+
+pub fn run_verify(ctx: &Ctx, a: &VerifyArgs) -> Result<()> {
+    let req = verify_request(ctx, a);
     let project = match ctx.project() {
         Ok(p) => p,
         // The reference reports the tools even outside a project.
@@ -500,5 +506,46 @@ impl Render for Migrated {
             ctx.say("");
             ctx.say(format!("Migration complete ({} change(s)).", r.changes()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::output::{ColorChoice, GlobalArgs};
+
+    /// The context names a project in another directory than the process's
+    /// (a test runs in the crate's): verify-setup checks that project and
+    /// reports that directory.
+    #[test]
+    fn verify_setup_checks_the_contexts_directory_not_the_processs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let sub = root.join("docs");
+        std::fs::create_dir_all(root.join(".kittify")).unwrap();
+        std::fs::create_dir_all(&sub).unwrap();
+        assert_ne!(std::env::current_dir().unwrap(), sub);
+        let ctx = Ctx::in_dir(
+            &GlobalArgs {
+                json: true,
+                color: ColorChoice::Never,
+            },
+            sub.clone(),
+        );
+        let args = VerifyArgs {
+            mission: None,
+            check_files: false,
+            no_check_files: true,
+            check_tools: false,
+            no_check_tools: true,
+            diagnostics: false,
+        };
+        let req = verify_request(&ctx, &args);
+        assert_eq!(req.cwd, sub);
+        let project = crate::project::Project::discover(&ctx.cwd).unwrap();
+        let report = verify_setup::verify(&project, &req).unwrap();
+        let env = &report["environment"];
+        assert_eq!(env["working_directory"], json!(sub));
+        assert_eq!(env["project_root"], json!(root));
     }
 }

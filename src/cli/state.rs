@@ -117,7 +117,8 @@ pub fn before(
     let project = project.clone();
     let configured = crate::config::auto_commit_enabled(&project.root)?;
     // metadata.yaml has the same policy: a corrupt one stops every writer here.
-    crate::config::Metadata::load(&project.root)?;
+    // Parsed once: the command's version-skew warning reads this parse.
+    ctx.metadata(&project)?;
     let flag = writes.flag;
     let stamps = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
         .then(|| Stamps::take(&project));

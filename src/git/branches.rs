@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use git2::BranchType;
 
-use super::error::{GitError, Result};
+use super::error::Result;
 use super::{Oid, Repo};
 
 /// What [`Repo::remove_branch`] found.
@@ -92,16 +92,5 @@ impl Repo {
     /// clone has it.
     pub fn tracking_tip(&self, remote: &str, branch: &str) -> Option<Oid> {
         super::remote::tracking_tip(&self.git, remote, branch)
-    }
-}
-
-impl GitError {
-    /// What went wrong in git's own words: libgit2's message without the
-    /// `git: ` the error's display adds, else the display.
-    pub fn reason(&self) -> String {
-        match self {
-            GitError::Git(e) => e.message().to_string(),
-            e => e.to_string(),
-        }
     }
 }

@@ -1,9 +1,9 @@
 //! Bringing a branch up to date with another inside its own worktree, the
 //! way `sync workspace` does: the operation git has in progress there, the
-//! commits the branch lacks, a merge commit made in memory (conflicts are
-//! listed, nothing is written), and checking the result out.
+//! commits the branch lacks, and checking the result out (the merge commit
+//! itself is [`Repo::merge_into_new_commit`]).
 
-use git2::{build::CheckoutBuilder, RepositoryState, Signature};
+use git2::{build::CheckoutBuilder, RepositoryState};
 
 use super::error::Result;
 use super::{Oid, Repo};
@@ -26,14 +26,12 @@ pub enum RepoState {
     ApplyMailboxOrRebase,
 }
 
-/// What merging two commits in memory gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MergeCommit {
-    /// The merge commit made (on no branch yet).
-    Made(Oid),
-    /// The merge conflicts in these files (one side's path each); nothing
-    /// was committed.
-    Conflicts(Vec<String>),
+impl RepoState {
+    /// The operation under way as libgit2 names it (`Merge`, `RebaseMerge`,
+    /// `CherryPick`...), None when there is none.
+    pub fn operation(self) -> Option<String> {
+        (self != RepoState::Clean).then(|| format!("{self:?}"))
+    }
 }
 
 impl Repo {
@@ -77,38 +75,6 @@ impl Repo {
         Ok(out)
     }
 
-    /// Merge `theirs` into `ours` in memory and, when nothing conflicts,
-    /// commit the result with parents `ours` and `theirs` on no branch (the
-    /// repository's signature, else `spec-kitty <spec-kitty@localhost>`).
-    pub fn merge_commit(&self, ours: Oid, theirs: Oid, message: &str) -> Result<MergeCommit> {
-        let ours = self.git.find_commit(ours)?;
-        let theirs = self.git.find_commit(theirs)?;
-        let mut index = self.git.merge_commits(&ours, &theirs, None)?;
-        if index.has_conflicts() {
-            let mut files: Vec<String> = index
-                .conflicts()?
-                .flatten()
-                .filter_map(|c| c.our.or(c.their).or(c.ancestor))
-                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-                .collect();
-            files.dedup();
-            return Ok(MergeCommit::Conflicts(files));
-        }
-        let tree = self.git.find_tree(index.write_tree_to(&self.git)?)?;
-        let sig = self
-            .git
-            .signature()
-            .or_else(|_| Signature::now("spec-kitty", "spec-kitty@localhost"))?;
-        Ok(MergeCommit::Made(self.git.commit(
-            None,
-            &sig,
-            &sig,
-            message,
-            &tree,
-            &[&ours, &theirs],
-        )?))
-    }
-
     /// Check `commit` out in this worktree (safely: a local change in the
     /// way stops it) and move local `branch` there, logging `message`.
     pub fn check_out_onto(&self, branch: &str, commit: Oid, message: &str) -> Result<()> {
@@ -119,5 +85,21 @@ impl Repo {
         let mut r = self.git.find_reference(&format!("refs/heads/{branch}"))?;
         r.set_target(commit, message)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RepoState;
+
+    /// The name an operation is shown by is libgit2's (as `state_name` was).
+    #[test]
+    fn an_operation_is_named_as_libgit2_names_it() {
+        assert_eq!(RepoState::Clean.operation(), None);
+        assert_eq!(RepoState::Merge.operation().as_deref(), Some("Merge"));
+        assert_eq!(
+            RepoState::RebaseMerge.operation().as_deref(),
+            Some(format!("{:?}", git2::RepositoryState::RebaseMerge).as_str())
+        );
     }
 }

@@ -143,8 +143,8 @@ impl Repo {
 }
 
 impl GitError {
-    /// What libgit2 said, without the `git: ` of the message; the message of
-    /// any other failure.
+    /// What went wrong in git's own words: libgit2's message without the
+    /// `git: ` the error's display adds; the display of any other failure.
     pub fn git_message(&self) -> String {
         match self {
             GitError::Git(e) => e.message().to_string(),

@@ -19,6 +19,12 @@ pub const NETWORK_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a local step (merge, status) may take.
 pub const LOCAL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a local step may take: [`LOCAL_TIMEOUT`], or what a test sets
+/// ([`crate::env::git_local_timeout`]).
+pub fn local_timeout() -> Duration {
+    crate::env::git_local_timeout().unwrap_or(LOCAL_TIMEOUT)
+}
+
 /// What one `git` run said.
 #[derive(Debug, Clone)]
 pub struct Ran {

@@ -2,7 +2,7 @@
 //! commit is ahead of another, the files and patch between two commits, and
 //! the files a range of a branch's own commits changed. Read-only.
 
-use git2::{BranchType, Diff, DiffFormat};
+use git2::{BranchType, Diff, DiffFormat, Repository};
 
 use super::error::Result;
 use super::{Oid, Repo};
@@ -35,23 +35,12 @@ impl Repo {
         Ok(Some((mb, ahead)))
     }
 
-    /// The paths two commits' trees differ in (old and new path of each
-    /// change, with `/`, once each).
+    /// The paths two commits' trees differ in (both sides of a rename, as
+    /// git spells them), sorted, once each.
     pub fn changed_paths(&self, from: Oid, to: Oid) -> Result<Vec<String>> {
-        let diff = self.tree_diff(from, to)?;
-        let mut out = Vec::new();
-        for d in diff.deltas() {
-            for p in [d.old_file().path(), d.new_file().path()]
-                .into_iter()
-                .flatten()
-            {
-                let s = p.to_string_lossy().replace('\\', "/");
-                if !out.contains(&s) {
-                    out.push(s);
-                }
-            }
-        }
-        Ok(out)
+        let a = self.git.find_commit(from)?.tree()?;
+        let b = self.git.find_commit(to)?.tree()?;
+        tree_changes(&self.git, &a, &b)
     }
 
     /// The files and the patch between two commits, the patch cut once it is
@@ -127,4 +116,25 @@ impl Repo {
         let new = self.git.find_commit(to)?.tree()?;
         Ok(self.git.diff_tree_to_tree(Some(&old), Some(&new), None)?)
     }
+}
+
+/// Paths that differ between two trees (both sides of a rename), sorted,
+/// once each.
+pub(super) fn tree_changes(
+    repo: &Repository,
+    a: &git2::Tree<'_>,
+    b: &git2::Tree<'_>,
+) -> Result<Vec<String>> {
+    let diff = repo.diff_tree_to_tree(Some(a), Some(b), None)?;
+    let mut out = Vec::new();
+    for d in diff.deltas() {
+        for f in [d.old_file(), d.new_file()] {
+            if let Some(p) = f.path() {
+                out.push(p.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }

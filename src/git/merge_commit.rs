@@ -1,6 +1,7 @@
 //! Merging two commits in memory into a new commit that no ref points at
 //! yet: how a lane branch gets the approved work of another lane before a
-//! work package is handed out. A conflict writes nothing but objects.
+//! work package is handed out, and how `sync workspace` brings a lane up to
+//! date with its target. A conflict writes nothing but objects.
 
 use git2::Signature;
 

@@ -249,34 +249,6 @@ impl Repo {
             dropped,
         })
     }
-
-    /// Paths that differ between two commits' trees (both sides of a
-    /// rename), sorted, once each.
-    pub fn changed_between(&self, from: Oid, to: Oid) -> Result<Vec<String>> {
-        let a = self.git.find_commit(from)?.tree()?;
-        let b = self.git.find_commit(to)?.tree()?;
-        tree_changes(&self.git, &a, &b)
-    }
-}
-
-/// Paths that differ between two trees (both sides of a rename).
-pub(super) fn tree_changes(
-    repo: &Repository,
-    a: &git2::Tree<'_>,
-    b: &git2::Tree<'_>,
-) -> Result<Vec<String>> {
-    let diff = repo.diff_tree_to_tree(Some(a), Some(b), None)?;
-    let mut out = Vec::new();
-    for d in diff.deltas() {
-        for f in [d.old_file(), d.new_file()] {
-            if let Some(p) = f.path() {
-                out.push(p.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -334,7 +306,7 @@ mod tests {
                 let id = sim.commit_tree(tree, &[x, z], "Merge z\n\nbody\n", &who)?;
                 assert_eq!(sim.summary(id)?.as_deref(), Some("Merge z"));
                 assert_eq!(sim.first_parent(id)?, Some(x));
-                assert_eq!(sim.changed_between(base, id)?, ["a.txt", "b.txt"]);
+                assert_eq!(sim.changed_paths(base, id)?, ["a.txt", "b.txt"]);
                 assert_eq!(sim.count_new(id, &[x])?, 2);
                 if write {
                     pending.write()?.unwrap();

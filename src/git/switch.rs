@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use git2::{build::CheckoutBuilder, Repository, RepositoryState, Status, StatusOptions};
+use git2::{build::CheckoutBuilder, Repository, Status, StatusOptions};
 
 use super::error::Result;
 use super::{GitError, Oid, Repo};
@@ -24,15 +24,6 @@ impl Repo {
     /// The branch HEAD points at (even unborn), None when detached.
     pub fn head_branch(&self) -> Option<String> {
         head_branch_of(&self.git)
-    }
-
-    /// The git operation under way (`Merge`, `RebaseMerge`, `CherryPick`...,
-    /// as libgit2 names it), None when there is none.
-    pub fn state_name(&self) -> Option<String> {
-        match self.git.state() {
-            RepositoryState::Clean => None,
-            s => Some(format!("{s:?}")),
-        }
     }
 
     /// Branches checked out in linked worktrees: branch name → worktree path.
@@ -80,7 +71,7 @@ impl Repo {
         let repo = &self.git;
         let from = repo.find_commit(from)?.tree()?;
         let to = repo.find_commit(to)?.tree()?;
-        let paths = super::merge_tree::tree_changes(repo, &from, &to)?;
+        let paths = super::history::tree_changes(repo, &from, &to)?;
         if paths.is_empty() {
             return Ok(SwitchPlan::default());
         }

@@ -114,7 +114,7 @@ pub fn commit_mission(
     touched: &[String],
     message: &str,
 ) -> Result<AutoCommit, MergeError> {
-    if let Some(state) = repo.state_name() {
+    if let Some(state) = repo.state().operation() {
         return Ok(AutoCommit::Deferred {
             state: state.to_lowercase(),
         });

@@ -233,7 +233,7 @@ impl<'r, 'i> Run<'r, 'i> {
             lane_id: lane.lane_id.clone(),
             action: LaneAction::Merged,
             commits,
-            files: repo.changed_between(current, after)?,
+            files: repo.changed_paths(current, after)?,
         });
         self.integrated_tips.push(lane.tip);
         Ok(Ok(after))

@@ -747,7 +747,7 @@ fn main_checkout_state(
         });
         return Ok(Vec::new());
     }
-    if let Some(state) = repo.state_name() {
+    if let Some(state) = repo.state().operation() {
         blockers.push(blocker(
             "target",
             format!(
@@ -871,7 +871,7 @@ fn in_the_way_blocker(
     done: &integrate::Integrated,
     tolerated: &[String],
 ) -> Result<Option<Blocker>> {
-    let changed = sim.changed_between(setup.target_tip, done.target_after)?;
+    let changed = sim.changed_paths(setup.target_tip, done.target_after)?;
     let overlap = in_the_way(tolerated, &changed);
     Ok((!overlap.is_empty()).then(|| {
         blocker(

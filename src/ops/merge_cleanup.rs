@@ -122,17 +122,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             }
         }
         if let Some(r) = remote {
-            let tracking = format!("{r}/{branch}");
-            match repo.tracking_tip(r, &branch) {
-                None => {}
-                Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
-                    "{tracking}: has commits that are not on {target}; kept"
-                )),
-                Some(_) => {
-                    push_delete(&project.root, r, &branch)?;
-                    out.removed_remote_branches.push(tracking);
-                }
-            }
+            clean_remote_branch(project, &repo, r, &branch, (&target, target_tip), &mut out)?;
         }
     }
     // Reviewers' scratch checkouts of hand-ins (`review --checkout`).
@@ -165,19 +155,33 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
         }
     }
     if let Some(r) = remote {
-        let tracking = format!("{r}/{branch}");
-        match repo.tracking_tip(r, &branch) {
-            None => {}
-            Some(t) if !on(&repo, target_tip, t) => out.kept.push(format!(
-                "{tracking}: has commits that are not on {target}; kept"
-            )),
-            Some(_) => {
-                push_delete(&project.root, r, &branch)?;
-                out.removed_remote_branches.push(tracking);
-            }
-        }
+        clean_remote_branch(project, &repo, r, &branch, (&target, target_tip), &mut out)?;
     }
     Ok(out)
+}
+
+/// `remote`'s copy of `branch`, as this clone last saw it: deleted from the
+/// remote when the target (name, tip) holds all of it, else kept and said.
+fn clean_remote_branch(
+    project: &Project,
+    repo: &Repo,
+    remote: &str,
+    branch: &str,
+    (target, target_tip): (&str, Oid),
+    out: &mut CleanUp,
+) -> Result<()> {
+    let tracking = format!("{remote}/{branch}");
+    match repo.tracking_tip(remote, branch) {
+        None => {}
+        Some(t) if !on(repo, target_tip, t) => out.kept.push(format!(
+            "{tracking}: has commits that are not on {target}; kept"
+        )),
+        Some(_) => {
+            push_delete(&project.root, remote, branch)?;
+            out.removed_remote_branches.push(tracking);
+        }
+    }
+    Ok(())
 }
 
 fn rel(project: &Project, p: &Path) -> String {

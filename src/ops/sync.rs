@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::auth::AuthHome;
 use crate::error::{Error, Result};
-use crate::git::catch_up::{MergeCommit, RepoState};
+use crate::git::catch_up::RepoState;
+use crate::git::merge_commit::Merged;
 use crate::git::Repo;
 use crate::project::Project;
 
@@ -284,15 +285,21 @@ fn repair(wt: &Path) -> Result<WorkspaceResult> {
     };
     // git's own abort puts back the state from before the operation; nothing
     // else is reset, so changes made before it are kept.
-    let out = std::process::Command::new("git")
-        .args([verb, "--abort"])
-        .current_dir(wt)
-        .output()
-        .map_err(|e| Error::user(format!("cannot run git {verb} --abort: {e}")))?;
-    if !out.status.success() {
+    // Run as every git step is: no prompt, stopped after a timeout.
+    let out = match crate::git::cli::run(wt, &[verb, "--abort"], crate::git::cli::local_timeout())
+    {
+        Ok(out) => out,
+        Err(e @ crate::git::cli::CliError::TimedOut { .. }) => {
+            return Err(Error::user(e.to_string()).with_hint(
+                "something git runs there is waiting (a hook, an editor?): look at `git status` in the workspace and finish by hand",
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !out.success {
         return Err(Error::user(format!(
             "git {verb} --abort failed: {}",
-            crate::shell::one_line(&String::from_utf8_lossy(&out.stderr))
+            crate::shell::one_line(&out.stderr)
         ))
         .with_hint("look at `git status` in the workspace and finish by hand"));
     }
@@ -373,9 +380,9 @@ pub fn workspace(project: &Project, repair_only: bool) -> Result<WorkspaceSync> 
         let msg = format!(
             "Merge {base} into {branch}\n\nBrought up to date by `spec-kitty sync workspace`.\n"
         );
-        match repo.merge_commit(tip, base_tip, &msg)? {
-            MergeCommit::Made(new) => new,
-            MergeCommit::Conflicts(files) => {
+        match repo.merge_into_new_commit(tip, base_tip, &msg)? {
+            Merged::Commit(new) => new,
+            Merged::Conflicts(files) => {
                 return Err(Error::user(format!(
                     "merging {base} into {branch} conflicts in: {}; nothing was changed",
                     files.join(", ")

@@ -5,7 +5,7 @@
 use std::fs;
 
 use crate::common::snap::assert_run;
-use crate::common::{snapshot, stderr, stdout, TestEnv, WpDef};
+use crate::common::{project_state, stderr, stdout, TestEnv};
 
 /// Every command that writes mission state (with the hook's `Writes`).
 fn writers(s: &str) -> Vec<Vec<&str>> {
@@ -74,16 +74,10 @@ fn writers(s: &str) -> Vec<Vec<&str>> {
 #[test]
 fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
     let env = TestEnv::new();
-    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let (root, m) = env.one_wp_mission();
     let s = m.slug.as_str();
     fs::write(root.join(".kittify/config.yaml"), "agents: [codex\n").unwrap();
-    let state = |root: &std::path::Path| {
-        (
-            snapshot(&root.join("kitty-specs")),
-            snapshot(&root.join(".kittify")),
-        )
-    };
-    let before = state(&root);
+    let before = project_state(&root);
     let writers = writers(s);
     let mut first: Option<String> = None;
     for args in &writers {
@@ -120,7 +114,11 @@ fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
             "{v}"
         );
     }
-    assert_eq!(state(&root), before, "a writer wrote past a corrupt config");
+    assert_eq!(
+        project_state(&root),
+        before,
+        "a writer wrote past a corrupt config"
+    );
     assert_run!(
         env,
         &root,
@@ -145,20 +143,14 @@ fn a_corrupt_config_stops_every_writer_and_next_the_same_way() {
 #[test]
 fn a_corrupt_metadata_stops_every_writer_the_way_a_corrupt_config_does() {
     let env = TestEnv::new();
-    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let (root, m) = env.one_wp_mission();
     let s = m.slug.as_str();
     fs::write(
         root.join(".kittify/metadata.yaml"),
         "spec_kitty:\n  version: [3.1.1\n",
     )
     .unwrap();
-    let state = |root: &std::path::Path| {
-        (
-            snapshot(&root.join("kitty-specs")),
-            snapshot(&root.join(".kittify")),
-        )
-    };
-    let before = state(&root);
+    let before = project_state(&root);
     let mut commands = writers(s);
     commands.push(vec!["next", "--mission", s]);
     commands.push(vec!["upgrade", "--force"]);
@@ -199,7 +191,7 @@ fn a_corrupt_metadata_stops_every_writer_the_way_a_corrupt_config_does() {
         );
     }
     assert_eq!(
-        state(&root),
+        project_state(&root),
         before,
         "a command wrote past a corrupt metadata.yaml"
     );
@@ -226,7 +218,7 @@ fn a_corrupt_metadata_stops_every_writer_the_way_a_corrupt_config_does() {
 #[test]
 fn a_corrupt_config_stops_the_board_in_both_modes() {
     let env = TestEnv::new();
-    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let (root, m) = env.one_wp_mission();
     let s = m.slug.as_str();
     let ok = env.run(&root, &["agent", "tasks", "status", "--mission", s]);
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
@@ -261,7 +253,7 @@ fn a_corrupt_config_stops_the_board_in_both_modes() {
 #[test]
 fn an_auto_commit_that_is_not_a_boolean_is_refused_not_ignored() {
     let env = TestEnv::new();
-    let (root, m) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
+    let (root, m) = env.one_wp_mission();
     let cfg = root.join(".kittify/config.yaml");
     let text = fs::read_to_string(&cfg).unwrap();
     assert!(
@@ -270,13 +262,7 @@ fn an_auto_commit_that_is_not_a_boolean_is_refused_not_ignored() {
     );
     let text = format!("{text}  auto_commit: yes please\n");
     fs::write(&cfg, text).unwrap();
-    let state = |root: &std::path::Path| {
-        (
-            snapshot(&root.join("kitty-specs")),
-            snapshot(&root.join(".kittify")),
-        )
-    };
-    let before = state(&root);
+    let before = project_state(&root);
     let out = env.run(
         &root,
         &[
@@ -297,5 +283,5 @@ fn an_auto_commit_that_is_not_a_boolean_is_refused_not_ignored() {
             && err.contains("agents.auto_commit must be true or false"),
         "{err}"
     );
-    assert_eq!(state(&root), before);
+    assert_eq!(project_state(&root), before);
 }

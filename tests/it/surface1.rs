@@ -24,7 +24,7 @@ fn reference_exit(name: &str) -> i32 {
 
 /// A git copy of the reference-made project.
 fn reference_project(env: &TestEnv) -> PathBuf {
-    reference::git_copy(env, &fixtures().join("../surface2/project"))
+    reference::surface2_project(env)
 }
 
 fn fixtures() -> PathBuf {

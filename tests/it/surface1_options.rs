@@ -32,13 +32,7 @@ fn accepted(env: &TestEnv) -> Fx {
 
 /// A bare repository added to the project as `origin`.
 fn with_origin(env: &TestEnv, fx: &Fx) -> PathBuf {
-    let bare = env.work.join("origin.git");
-    env.git(&env.work, &["init", "-q", "--bare", bare.to_str().unwrap()]);
-    env.git(
-        &fx.root,
-        &["remote", "add", "origin", bare.to_str().unwrap()],
-    );
-    bare
+    env.add_bare_origin(&fx.root, "origin.git")
 }
 
 /// `--target` lands on another branch (main stays), `--keep-branch` keeps the
@@ -853,7 +847,7 @@ fn next_answer_and_decision_id() {
 #[test]
 fn failing_accept_carries_the_reference_summary() {
     let env = TestEnv::new();
-    let root = reference::git_copy(&env, &fixtures().join("../surface2/project"));
+    let root = reference::surface2_project(&env);
     let m = "001-dogfood-track2";
     env.json(
         &root,
@@ -937,7 +931,7 @@ fn failing_accept_carries_the_reference_summary() {
 #[test]
 fn tasks_status_json_has_the_reference_keys() {
     let env = TestEnv::new();
-    let root = reference::git_copy(&env, &fixtures().join("../surface2/project"));
+    let root = reference::surface2_project(&env);
     let m = "001-dogfood-track2";
     let v = env.json(
         &root,

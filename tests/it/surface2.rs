@@ -29,7 +29,7 @@ fn reference_exit(name: &str) -> i32 {
 
 /// A git copy of the reference-made project.
 fn reference_project(env: &TestEnv) -> PathBuf {
-    reference::git_copy(env, &fixtures().join("project"))
+    reference::surface2_project(env)
 }
 
 // ---------------------------------------------------------------- agent status
@@ -798,19 +798,33 @@ fn sync_workspace_merges_the_target_into_the_lane_and_never_touches_uncommitted_
     assert_eq!(env.git(&wt, &["status", "--porcelain"]), "");
     let parents = env.git(&wt, &["log", "-1", "--format=%P"]);
     assert_eq!(parents.split_whitespace().count(), 2);
+    // Committed as git's own identity (GIT_CONFIG_GLOBAL here), as every
+    // other commit spec-kitty makes.
+    assert_eq!(
+        env.git(&wt, &["log", "-1", "--format=%an <%ae>|%cn <%ce>"])
+            .trim(),
+        "Test Operator <test@example.com>|Test Operator <test@example.com>"
+    );
     // Nothing left to repair.
     let out = env.run(&wt, &["sync", "workspace", "--repair", "--json"]);
     assert_eq!(parse(&out)["result"], "nothing_to_repair");
 }
 
-#[test]
-fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
-    let env = TestEnv::new();
-    let (root, _slug, wt) = lane_workspace(&env);
+/// [`lane_workspace`] where main and the lane each committed their own
+/// README.md, so merging one into the other conflicts; returns (root, worktree).
+fn readme_conflict(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let (root, _slug, wt) = lane_workspace(env);
     write(&root.join("README.md"), "main's readme\n");
     env.git(&root, &["commit", "-qam", "main readme"]);
     write(&wt.join("README.md"), "lane's readme\n");
     env.git(&wt, &["commit", "-qam", "lane readme"]);
+    (root, wt)
+}
+
+#[test]
+fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
+    let env = TestEnv::new();
+    let (root, wt) = readme_conflict(&env);
     let head = env.git(&wt, &["rev-parse", "HEAD"]);
     let out = env.run(&wt, &["sync", "workspace", "--json"]);
     assert_eq!(out.status.code(), Some(1));
@@ -826,6 +840,71 @@ fn sync_workspace_conflict_changes_nothing_and_names_the_files() {
     let out = env.run(&root, &["sync", "workspace"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("Not in a recognized workspace"));
+}
+
+/// `sync workspace --repair` runs `git merge --abort` as every git step runs:
+/// with a timeout. A git that never finishes (a shim first on PATH standing
+/// in for a hook or editor that waits) ends in a clear error, nothing
+/// changed; with the real git the repair aborts the merge.
+#[test]
+fn sync_workspace_repair_stops_a_hung_git_and_then_repairs() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let (_root, wt) = readme_conflict(&env);
+    let merge = std::process::Command::new("git")
+        .args(["merge", "-q", "main"])
+        .current_dir(&wt)
+        .env("HOME", &env.home)
+        .env("GIT_CONFIG_GLOBAL", &env.gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "the merge was meant to conflict");
+    let git_dir = PathBuf::from(env.git(&wt, &["rev-parse", "--absolute-git-dir"]).trim());
+    assert!(git_dir.join("MERGE_HEAD").is_file());
+
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let real_git = std::env::split_paths(&path)
+        .map(|d| d.join("git"))
+        .find(|g| g.is_file())
+        .expect("git on PATH");
+    let shims = env.tmp.path().join("shims");
+    fs::create_dir_all(&shims).unwrap();
+    let shim = shims.join("git");
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nif [ \"$1 $2\" = \"merge --abort\" ]; then exec tail -f /dev/null; fi\nexec '{}' \"$@\"\n",
+            real_git.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut shim_path = vec![shims.clone()];
+    shim_path.extend(std::env::split_paths(&path));
+    let out = env
+        .sk(&wt, &["sync", "workspace", "--repair"])
+        .env("PATH", std::env::join_paths(shim_path).unwrap())
+        .env("SPEC_KITTY_TEST_GIT_LOCAL_TIMEOUT_MS", "300")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`git merge --abort` did not finish within") && err.contains("was stopped"),
+        "{err}"
+    );
+    assert!(err.contains("git status"), "{err}");
+    assert!(git_dir.join("MERGE_HEAD").is_file(), "nothing was aborted");
+
+    let out = env.run(&wt, &["sync", "workspace", "--repair", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(parse(&out)["result"], "repaired");
+    assert!(!git_dir.join("MERGE_HEAD").exists());
+    assert_eq!(
+        fs::read_to_string(wt.join("README.md")).unwrap(),
+        "lane's readme\n"
+    );
 }
 
 // ------------------------------------------------------------------------ ops
@@ -878,15 +957,7 @@ fn ops_undo_refuses_a_pushed_commit() {
     let root = env.project("p");
     let m = env.create_mission(&root, "demo");
     env.ok(&root, &["agent", "mission", "record", "--mission", &m.slug]);
-    let remote = env.work.join("remote.git");
-    env.git(
-        &env.work,
-        &["init", "-q", "--bare", remote.to_str().unwrap()],
-    );
-    env.git(
-        &root,
-        &["remote", "add", "origin", remote.to_str().unwrap()],
-    );
+    env.add_bare_origin(&root, "remote.git");
     let branch = env.git(&root, &["symbolic-ref", "--short", "HEAD"]);
     env.git(&root, &["push", "-q", "-u", "origin", branch.trim()]);
     let head = env.git(&root, &["rev-parse", "HEAD"]);

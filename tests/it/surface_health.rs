@@ -145,10 +145,7 @@ fn reference_exit(name: &str) -> i32 {
 
 /// A git copy of the reference-made project (mission 001-dogfood-track2).
 fn reference_project(env: &TestEnv) -> PathBuf {
-    reference::git_copy(
-        env,
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surface2/project"),
-    )
+    reference::surface2_project(env)
 }
 
 fn code(o: &Output) -> i32 {

@@ -28,7 +28,7 @@ fn reference_exit(name: &str) -> i32 {
 
 /// A git copy of the reference-made project (mission 001-dogfood-track2).
 fn reference_project(env: &TestEnv) -> PathBuf {
-    reference::git_copy(env, &fixtures().join("../surface2/project"))
+    reference::surface2_project(env)
 }
 
 /// The files under `root` outside `.git/` (lock files live there).
@@ -513,6 +513,25 @@ fn verify_setup_prints_the_reference_documents() {
     let v = parse(&out);
     assert!(v["error"].is_string());
     assert!(v["tools"]["git"]["available"].is_boolean());
+}
+
+/// `verify-setup` run in a folder of the project checks the project it is in
+/// and reports that folder, as the other commands take theirs.
+#[test]
+fn verify_setup_reports_the_directory_it_runs_in() {
+    let env = TestEnv::new();
+    let root = inited(&env);
+    let sub = root.join("docs/notes");
+    fs::create_dir_all(&sub).unwrap();
+    let v = env.json(&sub, &["verify-setup", "--no-check-tools", "--json"]);
+    let root = fs::canonicalize(&root).unwrap();
+    let sub = fs::canonicalize(&sub).unwrap();
+    assert_eq!(
+        v["environment"]["working_directory"],
+        serde_json::json!(sub)
+    );
+    assert_eq!(v["environment"]["project_root"], serde_json::json!(root));
+    assert_eq!(v["environment"]["in_worktree"], false);
 }
 
 /// `config --show-origin`: every asset and where it comes from.

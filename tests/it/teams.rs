@@ -3,7 +3,6 @@
 //! plain `git push` / `git pull` (merge and rebase), with the merge drivers
 //! spec-kitty registers, and with a clone that has none.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -11,101 +10,27 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::common::flow::move_task;
+use crate::common::team::{team, Machine};
 use crate::common::{stderr, write_mission, TestEnv, WpDef};
 
-/// One machine: its own HOME and git config, and its clone.
-struct Machine {
-    env: TestEnv,
-    dir: PathBuf,
+/// A machine whose git runs with spec-kitty on PATH (git runs the merge
+/// drivers by name).
+fn machine(name: &str) -> Machine {
+    Machine {
+        spec_kitty_on_path: true,
+        ..Machine::new(name)
+    }
 }
 
 impl Machine {
-    fn new(name: &str) -> Machine {
-        let env = TestEnv::new();
-        // Each machine commits as its own person.
-        fs::write(
-            env.tmp.path().join("gitconfig"),
-            format!("[user]\n\tname = {name}\n\temail = {name}@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"),
-        )
-        .unwrap();
-        let dir = env.work.join(name);
-        Machine { env, dir }
-    }
-
-    /// `git ARGS` here, with spec-kitty on PATH (git runs the merge drivers).
-    fn git_out(&self, args: &[&str]) -> Output {
-        let bin = assert_cmd::cargo::cargo_bin("spec-kitty");
-        let mut path = vec![bin.parent().unwrap().to_path_buf()];
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(&self.dir)
-            .env("HOME", &self.env.home)
-            .env("GIT_CONFIG_GLOBAL", self.env.tmp.path().join("gitconfig"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("PATH", std::env::join_paths(path).unwrap())
-            .env("GIT_EDITOR", "true")
-            .output()
-            .unwrap()
-    }
-
-    fn clone_from(&self, origin: &Path) {
-        fs::create_dir_all(&self.dir).unwrap();
-        self.git(&["clone", "-q", origin.to_str().unwrap(), "."]);
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_out(args);
-        assert!(
-            out.status.success(),
-            "git {args:?} in {} failed:\n{}{}",
-            self.dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn sk(&self, args: &[&str]) -> Output {
-        self.env.sk(&self.dir, args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        self.env.ok(&self.dir, args)
-    }
-
     fn mv(&self, wp: &str, to: &str) -> Output {
         let out = self.sk(&move_task(wp, to, &[], "demo"));
         assert!(out.status.success(), "move {wp} to {to}: {}", stderr(&out));
         out
     }
 
-    fn mission(&self) -> PathBuf {
-        self.dir.join("kitty-specs/001-demo")
-    }
-
-    /// WP id -> lane, as `agent tasks status` shows it.
-    fn board(&self) -> BTreeMap<String, String> {
-        let v = self.env.json(
-            &self.dir,
-            &["agent", "tasks", "status", "--mission", "demo", "--json"],
-        );
-        v["work_packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| {
-                (
-                    w["id"].as_str().unwrap().to_string(),
-                    w["lane"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn event_ids(&self) -> Vec<String> {
+    /// The event ids of the log, in file order.
+    fn log_event_ids(&self) -> Vec<String> {
         fs::read_to_string(self.mission().join("status.events.jsonl"))
             .unwrap()
             .lines()
@@ -132,7 +57,7 @@ impl Machine {
                 );
             }
         }
-        let ids = self.event_ids();
+        let ids = self.log_event_ids();
         let mut unique = ids.clone();
         unique.sort();
         unique.dedup();
@@ -172,35 +97,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn two_clones_converge_on_one_board_through_push_and_pull() {
-    // Machine A sets the project up and publishes it.
-    let a = Machine::new("alice");
-    let origin = a.env.tmp.path().join("origin.git");
-    fs::create_dir_all(&a.dir).unwrap();
-    a.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
-    a.git(&["init", "-q"]);
-    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
-    a.git(&["add", "README.md"]);
-    a.git(&["commit", "-qm", "initial"]);
-    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
-    let m = a.env.create_mission(&a.dir, "demo");
-    write_mission(
-        &m.dir,
-        &m.slug,
+    // Machine A sets the project up and publishes it; machine B clones it.
+    let (origin, a, b) = team(
         &[
             WpDef::code("WP01", "One", "src/one/**", &[]),
             WpDef::code("WP02", "Two", "src/two/**", &[]),
             WpDef::code("WP03", "Three", "src/three/**", &[]),
         ],
+        machine,
     );
-    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
-    a.git(&["add", "-A"]);
-    a.git(&["commit", "-qm", "plan mission demo"]);
-    a.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    a.git(&["push", "-q", "-u", "origin", "main"]);
-
-    // Machine B clones: no driver is registered in a fresh clone.
-    let b = Machine::new("bob");
-    b.clone_from(&origin);
+    // No driver is registered in a fresh clone.
     assert!(!b
         .git_out(&["config", "--get", "merge.spec-kitty-event-log.driver"])
         .status
@@ -296,7 +202,7 @@ fn two_clones_converge_on_one_board_through_push_and_pull() {
 
     // A clone without the driver (another tool's clone): the text merge
     // leaves conflict markers; repair-status mends the log.
-    let c = Machine::new("carol");
+    let c = machine("carol");
     c.clone_from(&origin);
     c.mv("WP01", "in_progress");
     for d in [
@@ -361,24 +267,7 @@ fn two_clones() -> (Machine, Machine) {
 }
 
 fn two_clones_with(wps: &[WpDef]) -> (Machine, Machine) {
-    let a = Machine::new("alice");
-    let origin = a.env.tmp.path().join("origin.git");
-    fs::create_dir_all(&a.dir).unwrap();
-    a.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
-    a.git(&["init", "-q"]);
-    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
-    a.git(&["add", "README.md"]);
-    a.git(&["commit", "-qm", "initial"]);
-    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
-    let m = a.env.create_mission(&a.dir, "demo");
-    write_mission(&m.dir, &m.slug, wps);
-    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
-    a.git(&["add", "-A"]);
-    a.git(&["commit", "-qm", "plan mission demo"]);
-    a.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    a.git(&["push", "-q", "-u", "origin", "main"]);
-    let b = Machine::new("bob");
-    b.clone_from(&origin);
+    let (_origin, a, b) = team(wps, machine);
     (a, b)
 }
 
@@ -449,7 +338,7 @@ fn an_unmerged_log_is_read_as_the_union_of_its_stages_and_never_called_sound() {
     a.mv("WP01", "claimed");
     a.ok(&["agent", "mission", "record", "--mission", "demo"]);
     a.git(&["push", "-q"]);
-    let theirs: Vec<String> = a.event_ids();
+    let theirs: Vec<String> = a.log_event_ids();
     // B's clone registered the drivers the way the reference does (bare
     // `spec-kitty` on PATH), and git runs without it on PATH.
     for (name, args) in [
@@ -526,7 +415,7 @@ fn an_unmerged_log_is_read_as_the_union_of_its_stages_and_never_called_sound() {
     b.assert_sound();
     for id in &theirs {
         assert_eq!(
-            b.event_ids().iter().filter(|e| *e == id).count(),
+            b.log_event_ids().iter().filter(|e| *e == id).count(),
             1,
             "{id} once"
         );
@@ -1259,7 +1148,7 @@ fn two_agents_asking_next_with_claim_at_once_never_get_the_same_wp() {
 /// (what a fresh clone needs for the drivers) with the mission's files.
 #[test]
 fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones_needs() {
-    let a = Machine::new("alice");
+    let a = machine("alice");
     fs::create_dir_all(&a.dir).unwrap();
     a.git(&["init", "-q"]);
     fs::write(a.dir.join("README.md"), "demo\n").unwrap();

@@ -11,69 +11,10 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::common::flow::Flow;
-use crate::common::{stderr, stdout, write_mission, TestEnv, WpDef};
-
-/// One machine: its own HOME and git config, and its clone.
-struct Machine {
-    env: TestEnv,
-    dir: PathBuf,
-}
+use crate::common::team::Machine;
+use crate::common::{stderr, stdout, TestEnv, WpDef};
 
 impl Machine {
-    fn new(name: &str) -> Machine {
-        let env = TestEnv::new();
-        fs::write(
-            env.tmp.path().join("gitconfig"),
-            format!("[user]\n\tname = {name}\n\temail = {name}@example.com\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"),
-        )
-        .unwrap();
-        let dir = env.work.join(name);
-        Machine { env, dir }
-    }
-
-    /// `git ARGS` in `dir`. spec-kitty is NOT on PATH: the drivers sync-team
-    /// registers run by their absolute path.
-    fn git_out_in(&self, dir: &Path, args: &[&str]) -> Output {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("HOME", &self.env.home)
-            .env("GIT_CONFIG_GLOBAL", self.env.tmp.path().join("gitconfig"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_EDITOR", "true")
-            .output()
-            .unwrap()
-    }
-
-    fn git_in(&self, dir: &Path, args: &[&str]) -> String {
-        let out = self.git_out_in(dir, args);
-        assert!(
-            out.status.success(),
-            "git {args:?} in {} failed:\n{}{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        self.git_in(&self.dir, args)
-    }
-
-    fn clone_from(&self, origin: &Path) {
-        fs::create_dir_all(&self.dir).unwrap();
-        self.git(&["clone", "-q", origin.to_str().unwrap(), "."]);
-    }
-
-    fn sk(&self, args: &[&str]) -> Output {
-        self.env.sk(&self.dir, args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        self.env.ok(&self.dir, args)
-    }
-
     /// The sync the prompts teach; it must succeed.
     fn sync(&self) -> Value {
         self.env.json(
@@ -91,28 +32,6 @@ impl Machine {
 
     fn flow(&self) -> Flow<'_> {
         Flow::new(&self.env, &self.dir, "demo")
-    }
-
-    fn mission(&self) -> PathBuf {
-        self.dir.join("kitty-specs/001-demo")
-    }
-
-    fn board(&self) -> BTreeMap<String, String> {
-        let v = self.env.json(
-            &self.dir,
-            &["agent", "tasks", "status", "--mission", "demo", "--json"],
-        );
-        v["work_packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|w| {
-                (
-                    w["id"].as_str().unwrap().to_string(),
-                    w["lane"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
     }
 
     /// The event log: (event_id, wp, to_lane, actor) per line, in file order.
@@ -152,27 +71,10 @@ impl Machine {
 }
 
 /// A origin and alice's clone with a finalized mission committed and pushed;
-/// bob's clone of it.
+/// bob's clone of it. spec-kitty is NOT on git's PATH: the drivers sync-team
+/// registers run by their absolute path.
 fn team(wps: &[WpDef]) -> (PathBuf, Machine, Machine) {
-    let a = Machine::new("alice");
-    let origin = a.env.tmp.path().join("origin.git");
-    fs::create_dir_all(&a.dir).unwrap();
-    a.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
-    a.git(&["init", "-q"]);
-    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
-    a.git(&["add", "README.md"]);
-    a.git(&["commit", "-qm", "initial"]);
-    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
-    let m = a.env.create_mission(&a.dir, "demo");
-    write_mission(&m.dir, &m.slug, wps);
-    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
-    a.git(&["add", "-A"]);
-    a.git(&["commit", "-qm", "plan mission demo"]);
-    a.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    a.git(&["push", "-q", "-u", "origin", "main"]);
-    let b = Machine::new("bob");
-    b.clone_from(&origin);
-    (origin, a, b)
+    crate::common::team::team(wps, Machine::new)
 }
 
 fn origin_main(m: &Machine) -> String {

@@ -5,6 +5,7 @@
 pub mod flow;
 pub mod reference;
 pub mod snap;
+pub mod team;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -259,6 +260,23 @@ impl TestEnv {
         (root, m)
     }
 
+    /// A one-WP mission (WP01 "Core", `src/core/**`), finalized in project `p`.
+    pub fn one_wp_mission(&self) -> (PathBuf, MissionInfo) {
+        self.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])])
+    }
+
+    /// A bare repository `work/<name>` added to the project at `root` as
+    /// `origin`; its path.
+    pub fn add_bare_origin(&self, root: &Path, name: &str) -> PathBuf {
+        let bare = self.work.join(name);
+        self.git(
+            &self.work,
+            &["init", "-q", "--bare", bare.to_str().unwrap()],
+        );
+        self.git(root, &["remote", "add", "origin", bare.to_str().unwrap()]);
+        bare
+    }
+
     /// The three-WP mission of issue 7: WP01 planning (owns research.md), WP02
     /// `src/core/**` after WP01, WP03 `src/cli/**` after WP02.
     pub fn three_wp_mission(&self) -> (PathBuf, MissionInfo) {
@@ -491,6 +509,20 @@ pub fn spec_kitty_commands(text: &str) -> Vec<Vec<String>> {
         .filter(|l| l.starts_with("spec-kitty "))
         .map(|l| shell_words(l).into_iter().skip(1).collect())
         .collect()
+}
+
+/// What a refused command must leave as it was: every file under the
+/// project's `kitty-specs/` and `.kittify/`, with its bytes.
+pub fn project_state(
+    root: &Path,
+) -> (
+    std::collections::BTreeMap<PathBuf, Vec<u8>>,
+    std::collections::BTreeMap<PathBuf, Vec<u8>>,
+) {
+    (
+        snapshot(&root.join("kitty-specs")),
+        snapshot(&root.join(".kittify")),
+    )
 }
 
 /// Every file under `dir`, with its bytes.

@@ -48,6 +48,16 @@ pub fn git_copy(env: &TestEnv, src: &Path) -> PathBuf {
     root
 }
 
+/// A git copy of the reference-made project of tests/fixtures/surface2
+/// (mission 001-dogfood-track2), which the part-1 and part-2 surfaces are
+/// checked on.
+pub fn surface2_project(env: &TestEnv) -> PathBuf {
+    git_copy(
+        env,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/surface2/project"),
+    )
+}
+
 /// stdout parsed as one JSON document.
 pub fn parse(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)
