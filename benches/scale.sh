@@ -25,8 +25,13 @@ BEFORE=${3:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
-cargo build --release --quiet --locked --manifest-path "$ROOT/Cargo.toml"
-AFTER="$ROOT/target/release/spec-kitty"
+# AFTER_BINARY, when set, is measured instead (and nothing is built).
+if [[ -n ${AFTER_BINARY:-} ]]; then
+  AFTER=$AFTER_BINARY
+else
+  cargo build --release --quiet --locked --manifest-path "$ROOT/Cargo.toml"
+  AFTER="$ROOT/target/release/spec-kitty"
+fi
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 export GIT_CONFIG_GLOBAL="$W/gitconfig" GIT_CONFIG_NOSYSTEM=1 HOME="$W/home" NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1
