@@ -555,12 +555,9 @@ impl StatusStore {
 
     /// Write `status.json` atomically, only when its content changes.
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<()> {
-        let json = snap.to_json(&self.mission_number, &self.mission_type);
-        let mut v = json;
-        if snap.mission_slug.is_empty() {
-            v["mission_slug"] = serde_json::Value::String(self.mission_slug.clone());
-        }
-        fsutil::write_if_changed(&self.snapshot_path, crate::jsonfmt::pretty(&v).as_bytes())?;
+        let bytes =
+            snap.status_json_bytes(&self.mission_number, &self.mission_type, &self.mission_slug);
+        fsutil::write_if_changed(&self.snapshot_path, &bytes)?;
         if let Ok(md) = fs::metadata(&self.snapshot_path) {
             let head = (snap.event_count, snap.last_event_id.clone());
             remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);

@@ -64,7 +64,7 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
             })
         }
     };
-    let mut files: Vec<PathBuf> = rd
+    let mut files: Vec<(std::ffi::OsString, PathBuf)> = rd
         .flatten()
         .filter(|e| wp_id_from_filename(&e.file_name().to_string_lossy()).is_some())
         // A link to a file counts (writes to it obey the safe-write rule of
@@ -75,10 +75,14 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
             Ok(t) if t.is_dir() => false,
             _ => e.path().is_file(),
         })
-        .map(|e| e.path())
+        .map(|e| (e.file_name(), e.path()))
         .collect();
-    files.sort();
-    Ok(files)
+    // Every path has the same parent, so the order of the paths is the order
+    // of their names (bytes); comparing names skips splitting each path into
+    // components, which was most of a listing's cost at 5,000 WPs. Names in
+    // one directory are unique, so an unstable sort gives the same order.
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(files.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Read every WP file in `tasks_dir`; the first malformed one is an error naming it.
