@@ -379,6 +379,16 @@ pub fn dashboard_timeout() -> Option<Duration> {
     None
 }
 
+/// Test hook: how long a mission's files must have been left unchanged
+/// before the mission listing's cache keeps what it read from them, when a
+/// test sets it; None without the `test-hooks` feature.
+pub fn listing_settle() -> Option<Duration> {
+    #[cfg(feature = "test-hooks")]
+    return hooks::listing_settle();
+    #[cfg(not(feature = "test-hooks"))]
+    None
+}
+
 /// Test hook: how long a local git step (`git merge --abort`...) may run
 /// when a test sets it; None without the `test-hooks` feature.
 pub fn git_local_timeout() -> Option<Duration> {
@@ -442,7 +452,12 @@ mod hooks {
         name: "SPEC_KITTY_TEST_CRASH_TRACE",
         doc: "Test hook: a file; every named crash step the command passes appends `<label>#<n>` to it.",
     };
-    pub const ALL: [Var; 12] = [
+    pub const LISTING_SETTLE_MS: Var = Var {
+        name: "SPEC_KITTY_TEST_LISTING_SETTLE_MS",
+        doc: "Test hook: how many milliseconds a mission's files must have been unchanged before `agent mission list` caches what it read from them (default 2000).",
+    };
+    pub const ALL: [Var; 13] = [
+        LISTING_SETTLE_MS,
         CRASH,
         GIT_LOCAL_TIMEOUT_MS,
         CRASH_TRACE,
@@ -514,6 +529,12 @@ mod hooks {
         if get(var).as_deref() == Some(want) {
             std::process::abort();
         }
+    }
+
+    pub fn listing_settle() -> Option<std::time::Duration> {
+        get(LISTING_SETTLE_MS)
+            .and_then(|v| v.trim().parse().ok())
+            .map(std::time::Duration::from_millis)
     }
 
     pub fn append_fails_after() -> Option<usize> {

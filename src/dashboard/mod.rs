@@ -10,7 +10,10 @@
 //!   reference's `.kittify/.dashboard` file (URL, port, token, PID).
 //!
 //! No request writes a file. The only files this command writes are
-//! `.kittify/.dashboard` (when a server starts) and its removal (when it stops).
+//! `.kittify/.dashboard` (when a server starts) and its removal (when it
+//! stops), and, beside the commands' saved status folds (derived state `git
+//! status` never sees, see [`crate::status::cache`]), each mission's log
+//! folded for the pages, so a restart folds only the events appended since.
 
 pub mod compat;
 pub mod error;

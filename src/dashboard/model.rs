@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ReadProblem;
 use crate::lanes::LanesManifest;
@@ -75,7 +75,7 @@ pub struct Problem {
 
 /// A review that sent a WP back ("changes requested"), shown until the WP is
 /// handed in again.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangesRequested {
     pub by: String,
     pub at: String,
@@ -116,7 +116,7 @@ pub struct WpCard {
 }
 
 /// One transition of a WP, as its page shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRow {
     pub at: String,
     pub from_lane: Lane,
@@ -131,7 +131,7 @@ pub struct HistoryRow {
 pub const HISTORY_KEEP: usize = 200;
 
 /// A WP's latest transitions, oldest first, and how many it has in all.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WpHistory {
     pub total: usize,
     pub rows: Vec<HistoryRow>,
@@ -155,7 +155,7 @@ impl WpHistory {
 
     /// Transitions left out (older than the kept ones).
     pub fn omitted(&self) -> usize {
-        self.total - self.rows.len()
+        self.total.saturating_sub(self.rows.len())
     }
 }
 
@@ -325,7 +325,7 @@ pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, ReadPro
 
 /// Who implemented and who reviewed a WP, by the event log (the latest
 /// claim and the latest review claim, as the CLI board reads them).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct LogRoles {
     implementer: Option<String>,
     reviewer: Option<String>,
@@ -335,7 +335,7 @@ struct LogRoles {
 }
 
 /// What one pass over the event log gives the pages besides the lanes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct LogFacts {
     roles: BTreeMap<String, LogRoles>,
     history: BTreeMap<String, WpHistory>,
@@ -417,12 +417,32 @@ impl LogFacts {
 /// roles, unreadable lines), the history and review facts, and how many
 /// events were read. Kept by the [`Loader`] with the [`Cursor`] of the log
 /// prefix it covers, so a change reads only the lines appended since.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct LogFold {
     core: FoldState,
     facts: LogFacts,
     events: usize,
 }
+
+impl LogFold {
+    /// Whether a dashboard could have saved it: each WP's kept history no
+    /// longer than its count nor than a settled history holds.
+    fn plausible(&self) -> bool {
+        self.facts
+            .history
+            .values()
+            .all(|h| h.rows.len() <= h.total && h.rows.len() <= HISTORY_KEEP)
+    }
+}
+
+/// Version of the layout of the dashboard's saved fold ([`Loader`]).
+const SAVED_FOLD_VERSION: u32 = 1;
+
+/// A mission's fold is saved for the next run once its log is this many
+/// bytes longer than the saved one covers (a change between saves is folded
+/// from memory; a restart folds at most this much). A smaller log is folded
+/// again as fast as a saved fold is read: nothing is saved for it.
+const SAVE_EVERY: u64 = 4 << 20;
 
 impl Fold for LogFold {
     type Event<'a> = RawEvent<'a>;
@@ -809,6 +829,12 @@ pub struct Loader {
     missions: BTreeMap<PathBuf, Arc<MissionView>>,
     /// Each mission's log fold, continued on the next change.
     logs: BTreeMap<PathBuf, SavedLog>,
+    /// Where each mission's log fold is saved between runs (beside the
+    /// commands' saved folds, see [`crate::status::cache`]), and how many
+    /// bytes of the log the saved one covers.
+    saved: BTreeMap<PathBuf, u64>,
+    /// [`SAVE_EVERY`] (a test saves every fold).
+    save_every: u64,
 }
 
 impl Loader {
@@ -820,6 +846,52 @@ impl Loader {
             version: 0,
             missions: BTreeMap::new(),
             logs: BTreeMap::new(),
+            saved: BTreeMap::new(),
+            save_every: SAVE_EVERY,
+        }
+    }
+
+    /// Where the log fold of the mission in `dir` is saved between runs: the
+    /// status cache's file of that log, as `.dashboard.json`.
+    fn saved_path(&self, dir: &Path) -> PathBuf {
+        let base = match &self.project.git_common_dir {
+            Some(common) => common.join("spec-kitty").join("status-cache"),
+            None => self
+                .project
+                .kittify_dir()
+                .join("runtime")
+                .join("status-cache"),
+        };
+        let slug = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        cache::cache_path(&base, &slug, &dir.join("status.events.jsonl"))
+            .with_extension("dashboard.json")
+    }
+
+    /// The fold a previous run saved for the mission in `dir`, when it reads
+    /// and is one a dashboard could have saved (its cursor is checked
+    /// against the log when it is continued: a rewritten log is folded again).
+    fn load_saved(&mut self, dir: &Path) -> Option<SavedLog> {
+        let (fold, cursor) = cache::load_as::<LogFold>(&self.saved_path(dir), SAVED_FOLD_VERSION)?;
+        if !fold.plausible() {
+            return None;
+        }
+        self.saved.insert(dir.to_path_buf(), cursor.bytes());
+        Some((fold, cursor))
+    }
+
+    /// Save the fold of the mission in `dir` for the next run once the log
+    /// is [`SAVE_EVERY`] bytes past the saved one (or none), or shorter.
+    fn save(&mut self, dir: &Path, (fold, cursor): &SavedLog) {
+        let at = cursor.bytes();
+        let was = self.saved.get(dir).copied().unwrap_or(0);
+        if at >= was && at - was < self.save_every.max(1) {
+            return;
+        }
+        if cache::save_as(&self.saved_path(dir), SAVED_FOLD_VERSION, fold, cursor).is_ok() {
+            self.saved.insert(dir.to_path_buf(), at);
         }
     }
 
@@ -839,6 +911,7 @@ impl Loader {
         let before = self.missions.len();
         self.missions.retain(|d, _| present.contains(d));
         self.logs.retain(|d, _| present.contains(d));
+        self.saved.retain(|d, _| present.contains(d));
         changed |= self.missions.len() != before;
         let mut todo: Vec<&PathBuf> = Vec::new();
         for dir in &dirs {
@@ -861,10 +934,16 @@ impl Loader {
             todo.push(dir);
         }
         changed |= !todo.is_empty();
-        let todo: Vec<(&PathBuf, Option<SavedLog>)> =
-            todo.into_iter().map(|d| (d, self.logs.remove(d))).collect();
+        let todo: Vec<(&PathBuf, Option<SavedLog>)> = todo
+            .into_iter()
+            .map(|d| {
+                let kept = self.logs.remove(d);
+                (d, kept.or_else(|| self.load_saved(d)))
+            })
+            .collect();
         for (view, saved) in load_all(&self.root, todo) {
             if let Some(saved) = saved {
+                self.save(&view.dir, &saved);
                 self.logs.insert(view.dir.clone(), saved);
             }
             self.missions.insert(view.dir.clone(), Arc::new(view));
@@ -968,5 +1047,115 @@ mod tests {
         let (view, _) = load_mission_from(&root, &dir, saved);
         same(&view, &load_mission(&root, &dir));
         assert!(view.event_count > 10);
+    }
+
+    /// A restarted dashboard continues the fold the last run saved (only the
+    /// events appended since are read), and never trusts it over the log: a
+    /// rewritten log, a corrupt file, another layout, or a history no
+    /// dashboard keeps each mean the log is folded from its first line.
+    #[test]
+    fn a_restart_continues_the_saved_fold_and_never_trusts_it_over_the_log() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(tmp.path()).unwrap();
+        let dir = root.join("kitty-specs/001-x");
+        fs::create_dir_all(dir.join("tasks")).unwrap();
+        fs::write(dir.join("meta.json"), "{\"mission_slug\": \"001-x\"}\n").unwrap();
+        fs::write(
+            dir.join("tasks/WP01-x.md"),
+            "---\nwork_package_id: WP01\ntitle: X\n---\n\n# X\n",
+        )
+        .unwrap();
+        let log = dir.join("status.events.jsonl");
+        let hops = [("planned", "claimed"), ("claimed", "planned")];
+        let mut i = 0;
+        let mut append = |n: usize| {
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .unwrap();
+            for _ in 0..n {
+                let (from, to) = hops[i % 2];
+                f.write_all(event(i, 1, from, to, false).as_bytes())
+                    .unwrap();
+                i += 1;
+            }
+        };
+        append(5);
+        let start = || {
+            let mut l = Loader::new(Project::at(&root));
+            l.save_every = 0;
+            let v = l.refresh(None, true).unwrap();
+            let saved = l.saved_path(&dir);
+            (v.missions[0].clone(), saved)
+        };
+        let fresh = || load_mission(&root, &dir);
+        let (view, saved) = start();
+        assert_eq!(view.history, fresh().history);
+        assert!(saved.is_file(), "{}", saved.display());
+        assert!(saved.starts_with(root.join(".kittify/runtime/status-cache")));
+
+        // Mark the saved rows: a restart that shows the mark read them from
+        // the saved fold, not from the log.
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&saved).unwrap()).unwrap();
+        for row in doc["fold"]["facts"]["history"]["WP01"]["rows"]
+            .as_array_mut()
+            .unwrap()
+        {
+            row["note"] = "from the saved fold".into();
+        }
+        let marked = serde_json::to_string(&doc).unwrap();
+        fs::write(&saved, &marked).unwrap();
+        append(3);
+        let (view, _) = start();
+        let rows = &view.history["WP01"].rows;
+        assert_eq!(view.history["WP01"].total, 8);
+        assert_eq!(view.event_count, 8);
+        assert_eq!(rows[0].note, "from the saved fold");
+        assert_eq!(rows[7].note, "r7", "the new events are read");
+        assert_eq!(view.work_packages, fresh().work_packages);
+
+        // Each of these is ignored: the log is folded again.
+        let hostile = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut d = doc.clone();
+            f(&mut d);
+            serde_json::to_string(&d).unwrap()
+        };
+        let cases = [
+            ("corrupt", "{\"version\": 1, \"fold\": ".to_string()),
+            ("other layout", hostile(&|d| d["version"] = 7.into())),
+            ("other core", hostile(&|d| d["core_version"] = 1.into())),
+            (
+                "more rows than events",
+                hostile(&|d| d["fold"]["facts"]["history"]["WP01"]["total"] = 1.into()),
+            ),
+            (
+                "an unknown lane",
+                hostile(&|d| {
+                    d["fold"]["facts"]["history"]["WP01"]["rows"][0]["to_lane"] = "pwned".into()
+                }),
+            ),
+        ];
+        for (what, text) in cases {
+            fs::write(&saved, text).unwrap();
+            let (view, _) = start();
+            assert_eq!(view.history, fresh().history, "{what}");
+            assert!(
+                view.history["WP01"]
+                    .rows
+                    .iter()
+                    .all(|r| r.note != "from the saved fold"),
+                "{what}"
+            );
+        }
+
+        // A rewritten log (a line dropped) is folded again, whatever was saved.
+        fs::write(&saved, &marked).unwrap();
+        let text = fs::read_to_string(&log).unwrap();
+        fs::write(&log, text.split_once('\n').unwrap().1).unwrap();
+        let (view, _) = start();
+        assert_eq!(view.history, fresh().history);
+        assert_eq!(view.event_count, 7);
     }
 }

@@ -253,6 +253,15 @@ pub fn split_number(slug: &str) -> Option<(&str, &str)> {
 
 /// Every mission under `kitty-specs/`, sorted by directory name.
 pub fn list(project: &Project) -> Result<Vec<Mission>> {
+    Ok(list_dirs(project)?
+        .iter()
+        .map(|p| Mission::load(p))
+        .collect())
+}
+
+/// The directories [`list`] loads, sorted by name, without reading any
+/// `meta.json`: real directories under `kitty-specs/`, not hidden.
+pub fn list_dirs(project: &Project) -> Result<Vec<PathBuf>> {
     let specs = project.specs_dir();
     let entries = match std::fs::read_dir(&specs) {
         Ok(e) => e,
@@ -266,7 +275,7 @@ pub fn list(project: &Project) -> Result<Vec<Mission>> {
         .map(|e| e.path())
         .collect();
     names.sort();
-    Ok(names.iter().map(|p| Mission::load(p)).collect())
+    Ok(names)
 }
 
 /// The run log of a mission: in the git directory, or without one in

@@ -51,7 +51,7 @@ pub use super::store::MAX_EVENT_LINE;
 /// Bytes hashed per sampled window of the prefix.
 const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 4; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits
+const CACHE_VERSION: u32 = 5; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -84,6 +84,9 @@ struct RoleFold {
     /// [`Roles::approved_commit`]; folded over every readable line.
     #[serde(default)]
     claim_commit: Option<String>,
+    /// See [`Roles::first_claim_commit`].
+    #[serde(default)]
+    first_claim_commit: Option<String>,
     #[serde(default)]
     hand_in_commit: Option<String>,
     #[serde(default)]
@@ -207,6 +210,9 @@ impl FoldState {
         // The commits recorded, latest wins (`work::recorded(..).pop()`,
         // `work::approved_commit`).
         if let Some(c) = &e.commits {
+            if roles.first_claim_commit.is_none() {
+                roles.first_claim_commit.clone_from(&c.claim);
+            }
             for (slot, v) in [
                 (&mut roles.claim_commit, &c.claim),
                 (&mut roles.hand_in_commit, &c.hand_in),
@@ -341,6 +347,7 @@ impl FoldState {
                         }
                     }),
                     claim_commit: r.claim_commit.clone(),
+                    first_claim_commit: r.first_claim_commit.clone(),
                     hand_in_commit: r.hand_in_commit.clone(),
                     approved_commit: r.approved_commit.clone(),
                     had_feedback: r.had_feedback,
@@ -435,6 +442,13 @@ pub fn next_event_id(max: Option<&str>) -> String {
         return fresh.to_string();
     }
     max.increment().unwrap_or(fresh).to_string()
+}
+
+impl Cursor {
+    /// Bytes of the log it covers.
+    pub fn bytes(&self) -> u64 {
+        self.len
+    }
 }
 
 /// The prefix of the log a [`FoldState`] describes.
@@ -890,6 +904,52 @@ pub fn load(cache: &Path) -> Option<(FoldState, Cursor)> {
     Some((file.fold, file.log))
 }
 
+/// A surface's own saved fold (one built around a [`FoldState`], like the
+/// dashboard's), if it is readable and of `version` (the surface's layout
+/// version; the core's [`CACHE_VERSION`] is checked too).
+pub fn load_as<F: serde::de::DeserializeOwned>(cache: &Path, version: u32) -> Option<(F, Cursor)> {
+    #[derive(Deserialize)]
+    struct Owned<F> {
+        version: u32,
+        core_version: u32,
+        log: Cursor,
+        fold: F,
+    }
+    let text = crate::fsutil::read_capped(cache, crate::bounds::MAX_TEXT_BYTES)
+        .ok()
+        .flatten()?;
+    let file: Owned<F> = crate::bounds::json(&text).ok()?;
+    (file.version == version && file.core_version == CACHE_VERSION).then_some((file.fold, file.log))
+}
+
+/// Save a surface's own fold for [`load_as`] (atomically; a failure only
+/// means the next reader folds more).
+pub fn save_as<F: Serialize>(
+    cache: &Path,
+    version: u32,
+    state: &F,
+    cursor: &Cursor,
+) -> Result<(), crate::fsutil::FsError> {
+    #[derive(Serialize)]
+    struct Borrowed<'a, F> {
+        version: u32,
+        core_version: u32,
+        log: &'a Cursor,
+        fold: &'a F,
+    }
+    let text = serde_json::to_vec(&Borrowed {
+        version,
+        core_version: CACHE_VERSION,
+        log: cursor,
+        fold: state,
+    })
+    .unwrap_or_default();
+    if let Some(dir) = cache.parent() {
+        crate::fsutil::create_dir_all(dir)?;
+    }
+    crate::fsutil::write_derived(cache, &text)
+}
+
 /// Save a fold (atomically, not synced: it is derived, so a crash that loses
 /// it or leaves it empty only means the next reader folds more).
 pub fn save(
@@ -984,6 +1044,12 @@ mod tests {
             use crate::status::work::{approved_commit, recorded, CLAIM_COMMIT, HAND_IN_COMMIT};
             if let Some(c) = recorded(&log.events, &e.wp_id, CLAIM_COMMIT).pop() {
                 roles.entry(e.wp_id.clone()).or_default().claim_commit = Some(c);
+            }
+            if let Some(c) = recorded(&log.events, &e.wp_id, CLAIM_COMMIT)
+                .into_iter()
+                .next()
+            {
+                roles.entry(e.wp_id.clone()).or_default().first_claim_commit = Some(c);
             }
             if let Some(c) = recorded(&log.events, &e.wp_id, HAND_IN_COMMIT).pop() {
                 roles.entry(e.wp_id.clone()).or_default().hand_in_commit = Some(c);

@@ -42,6 +42,9 @@ pub struct Roles {
     pub changes_requested: Option<super::work::SentBack>,
     /// The latest recorded claim commit (`work::recorded(.., CLAIM_COMMIT)`'s last).
     pub claim_commit: Option<String>,
+    /// The earliest recorded claim commit (`work::recorded(.., CLAIM_COMMIT)`'s
+    /// first): where the range of a WP's own work starts ([`super::work::wp_range`]).
+    pub first_claim_commit: Option<String>,
     /// The latest recorded hand-in commit.
     pub hand_in_commit: Option<String>,
     /// The commit its latest approval recorded ([`super::work::approved_commit`]).
@@ -139,11 +142,21 @@ impl StatusStore {
     /// reader or writer is reused when it still describes a prefix of the log:
     /// only the lines after it are read ([`super::cache`]).
     pub fn snapshot(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
+        let (snap, warnings, _) = self.snapshot_settled()?;
+        Ok((snap, warnings))
+    }
+
+    /// [`StatusStore::snapshot`], and whether `status.json` is left with
+    /// nothing for a later reader to do: it describes the log (or was
+    /// rewritten to), or one of the two files does not exist. False when a
+    /// stale one could not be rewritten (the status lock was busy, a write
+    /// failed): a later reader tries again.
+    pub fn snapshot_settled(&self) -> Result<(Snapshot, Vec<LogWarning>, bool)> {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        self.refresh_if_stale(&snap);
-        Ok((snap, fold.warnings(&self.events_path)))
+        let settled = self.refresh_if_stale(&snap);
+        Ok((snap, fold.warnings(&self.events_path), settled))
     }
 
     /// The id of the event that decides `wp_id`'s lane in the log as it is
@@ -199,8 +212,9 @@ impl StatusStore {
     /// status.json is derived: when it no longer describes the log (a git
     /// merge or pull brought new events, a crash came between the two writes)
     /// or is older than it, it is rebuilt. A failure here only leaves it stale
-    /// for the next reader.
-    fn refresh_if_stale(&self, snap: &Snapshot) {
+    /// for the next reader. Returns whether nothing is left to do (see
+    /// [`StatusStore::snapshot_settled`]).
+    fn refresh_if_stale(&self, snap: &Snapshot) -> bool {
         #[derive(serde::Deserialize)]
         struct Head {
             event_count: Option<usize>,
@@ -210,7 +224,7 @@ impl StatusStore {
         let (Some(log), Some(written)) =
             (modified(&self.events_path), modified(&self.snapshot_path))
         else {
-            return;
+            return true;
         };
         // What this process last wrote or read there, while the file is the
         // same; else read (status.json holds every WP: parsing it on each
@@ -236,13 +250,18 @@ impl StatusStore {
             });
         let describes = head
             .is_some_and(|(count, last)| count == snap.event_count && last == snap.last_event_id);
-        if (describes && written >= log) || self.rewrite_snapshot().is_err() {
-            return;
+        if describes && written >= log {
+            return true;
+        }
+        if self.rewrite_snapshot().is_err() {
+            return false;
         }
         // Unchanged content is not rewritten: mark it as current all the same.
-        if let Ok(f) = fs::File::options().write(true).open(&self.snapshot_path) {
-            let _ = f.set_modified(std::time::SystemTime::now());
-        }
+        fs::File::options()
+            .write(true)
+            .open(&self.snapshot_path)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .is_ok()
     }
 
     /// Rewrite `status.json` under the lock from the log as it is now (the
@@ -272,6 +291,16 @@ impl StatusStore {
         let snap = fold.snapshot();
         self.refresh_if_stale(&snap);
         Ok((snap, fold.warnings(&self.events_path), fold.roles()))
+    }
+
+    /// The snapshot and the roles of every WP from the saved fold plus the
+    /// lines after it, for a caller that only reads the mission's state:
+    /// unlike [`StatusStore::snapshot_with_roles`], `status.json` is left
+    /// as it is (a merge checks the tree it is about to land).
+    pub fn state(&self) -> Result<(Snapshot, BTreeMap<String, Roles>)> {
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        Ok((fold.snapshot(), fold.roles()))
     }
 
     /// A writer holding the lock first writes the union of an unmerged log's

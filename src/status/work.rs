@@ -508,10 +508,25 @@ pub fn scope(
     wp: &WpFile,
     events: &[StatusEvent],
 ) -> Result<Option<Scope>> {
+    scope_of_range(repo, project, mission, wp, wp_range(events, &wp.id))
+}
+
+/// [`scope`] of the recorded range `(claim, hand_in)` ([`wp_range`], or the
+/// saved fold's [`Roles::first_claim_commit`] and [`Roles::hand_in_commit`]).
+///
+/// [`Roles::first_claim_commit`]: super::Roles::first_claim_commit
+/// [`Roles::hand_in_commit`]: super::Roles::hand_in_commit
+pub fn scope_of_range(
+    repo: Option<&Repo>,
+    project: &Project,
+    mission: &Mission,
+    wp: &WpFile,
+    range: Option<(String, String)>,
+) -> Result<Option<Scope>> {
     if wp.is_planning_artifact() {
         return Ok(None);
     }
-    let Some((claim, hand_in)) = wp_range(events, &wp.id) else {
+    let Some((claim, hand_in)) = range else {
         return Ok(None);
     };
     let Some(repo) = repo else {
@@ -674,16 +689,18 @@ pub fn out_of_scope(
     if !mission.tasks_dir().is_dir() {
         return Ok(Vec::new());
     }
-    let events = super::StatusStore::for_mission(project, mission)
-        .read()?
-        .events;
-    let snap = super::reduce(&events);
+    // The saved fold plus the new lines: the lanes and each WP's recorded
+    // range, never the whole log.
+    let (snap, roles) = super::StatusStore::for_mission(project, mission).state()?;
     let mut out = Vec::new();
     for wp in crate::tasks_md::wp::load_all(&mission.tasks_dir())? {
         if snap.lane_of(&wp.id) == Some(Lane::Canceled) {
             continue;
         }
-        if let Some(s) = scope(repo, project, mission, &wp, &events)? {
+        let range = roles
+            .get(&wp.id)
+            .and_then(|r| Some((r.first_claim_commit.clone()?, r.hand_in_commit.clone()?)));
+        if let Some(s) = scope_of_range(repo, project, mission, &wp, range)? {
             if !s.out_of_scope.is_empty() {
                 out.push(ScopeFinding {
                     wp_id: wp.id.clone(),

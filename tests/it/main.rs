@@ -39,6 +39,7 @@ mod merge;
 mod merge_crash;
 mod merge_drivers;
 mod mission;
+mod mission_list;
 mod next;
 mod orchestrator_api;
 mod prompts;

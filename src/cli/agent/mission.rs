@@ -217,21 +217,20 @@ impl Render for MissionList {
             .0
             .iter()
             .map(|l| {
-                let m = &l.mission;
                 let lanes: serde_json::Map<String, Value> = l
                     .lanes
                     .iter()
                     .map(|(lane, n)| (lane.clone(), Value::from(*n)))
                     .collect();
                 json!({
-                    "number": m.number,
-                    "slug": m.slug,
-                    "mission_id": m.mission_id(),
-                    "mission_type": m.mission_type(),
-                    "friendly_name": m.friendly_name(),
+                    "number": l.number,
+                    "slug": l.slug,
+                    "mission_id": l.mission_id,
+                    "mission_type": l.mission_type,
+                    "friendly_name": l.friendly_name,
                     "total_wps": l.total,
                     "lanes": lanes,
-                    "meta_error": m.meta_error,
+                    "meta_error": l.meta_error,
                 })
             })
             .collect();
@@ -244,14 +243,13 @@ impl Render for MissionList {
             return;
         }
         for l in &self.0 {
-            let m = &l.mission;
             let lanes: Vec<String> = l.lanes.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            let id = m.mission_id().unwrap_or("(no mission_id)");
+            let id = l.mission_id.as_deref().unwrap_or("(no mission_id)");
             ctx.say(format!(
                 "{:<40} {:<26} {:<13} {} WPs{}",
-                m.slug,
+                l.slug,
                 id,
-                m.mission_type(),
+                l.mission_type,
                 l.total,
                 if lanes.is_empty() {
                     String::new()
@@ -259,7 +257,7 @@ impl Render for MissionList {
                     format!(": {}", lanes.join(", "))
                 }
             ));
-            if let Some(e) = &m.meta_error {
+            if let Some(e) = &l.meta_error {
                 ctx.warn(e);
             }
         }
