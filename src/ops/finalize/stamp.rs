@@ -239,7 +239,7 @@ pub(super) fn inputs(key: &Key<'_>, read: Read<'_>) -> Option<Inputs> {
 
 /// A saved stamp, read before anything is hashed: without one (the first
 /// run) the files are not hashed at all.
-pub(super) struct Saved(StampFile);
+pub(super) struct Saved(Box<StampFile>);
 
 /// The stamp at `path`, when there is a readable one of this layout.
 pub(super) fn load(path: &Path) -> Option<Saved> {
@@ -247,7 +247,7 @@ pub(super) fn load(path: &Path) -> Option<Saved> {
         .ok()
         .flatten()?;
     let stamp: StampFile = crate::bounds::json(&text).ok()?;
-    (stamp.version == STAMP_VERSION).then_some(Saved(stamp))
+    (stamp.version == STAMP_VERSION).then(|| Saved(Box::new(stamp)))
 }
 
 impl Saved {
@@ -346,7 +346,7 @@ mod tests {
     }
 
     fn saved(taken: i64, files: Vec<FileStat>) -> Saved {
-        Saved(StampFile {
+        Saved(Box::new(StampFile {
             version: STAMP_VERSION,
             inputs: Inputs {
                 binary: (PathBuf::from("/bin/x"), 1, 1),
@@ -366,7 +366,7 @@ mod tests {
             },
             wp_stats: Some(WpStats { taken, files }),
             report: Report::default(),
-        })
+        }))
     }
 
     fn listed(files: Vec<FileStat>) -> Listed {
@@ -385,14 +385,14 @@ mod tests {
             Some("digest")
         );
         // Any field of any file differs: not trusted.
-        let edits: Vec<Box<dyn Fn(&mut FileStat)>> = vec![
-            Box::new(|f| f.name = "WP01-b.md".into()),
-            Box::new(|f| f.size += 1),
-            Box::new(|f| f.mtime.1 += 1),
-            Box::new(|f| f.ctime.1 += 1),
-            Box::new(|f| f.ctime.0 -= 1),
-            Box::new(|f| f.ino += 1),
-            Box::new(|f| f.dev += 1),
+        let edits: [fn(&mut FileStat); 7] = [
+            |f| f.name = "WP01-b.md".into(),
+            |f| f.size += 1,
+            |f| f.mtime.1 += 1,
+            |f| f.ctime.1 += 1,
+            |f| f.ctime.0 -= 1,
+            |f| f.ino += 1,
+            |f| f.dev += 1,
         ];
         for edit in &edits {
             let mut now = then.clone();
