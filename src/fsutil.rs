@@ -614,17 +614,18 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
     let Ok(rd) = fs::read_dir(dir) else {
         return 0;
     };
-    let mut removed = 0;
-    for e in rd.flatten() {
-        let name = e.file_name();
-        let Some(pid) = name.to_str().and_then(temp_owner) else {
-            continue;
-        };
-        if !process_alive(pid) && fs::remove_file(e.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    removed
+    rd.flatten().filter(remove_if_stale_temp).count()
+}
+
+/// Remove the directory entry `e` when it is a temp file [`atomic_write`]
+/// left behind in a process that is no longer running (as
+/// [`remove_stale_temps`] does for each entry of a directory, for a caller
+/// listing it anyway). Returns whether it was removed.
+pub fn remove_if_stale_temp(e: &fs::DirEntry) -> bool {
+    let Some(pid) = e.file_name().to_str().and_then(temp_owner) else {
+        return false;
+    };
+    !process_alive(pid) && fs::remove_file(e.path()).is_ok()
 }
 
 /// [`remove_stale_temps`] in `dir` and every directory below it (at most 8
@@ -632,14 +633,13 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
 pub fn remove_stale_temps_under(dir: &Path) -> usize {
     let mut removed = 0;
     let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    // One listing per directory finds both its temp files and its subdirectories.
     while let Some((d, depth)) = stack.pop() {
-        removed += remove_stale_temps(&d);
-        if depth >= 8 {
-            continue;
-        }
         let Ok(rd) = fs::read_dir(&d) else { continue };
         for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
+            if remove_if_stale_temp(&e) {
+                removed += 1;
+            } else if depth < 8 && e.file_type().is_ok_and(|t| t.is_dir()) {
                 stack.push((e.path(), depth + 1));
             }
         }
@@ -710,15 +710,33 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Option<String>> {
     if len > max {
         return Err(too_big(len));
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    f.take(max + 1)
-        .read_to_end(&mut bytes)
-        .with_path("read", path)?;
+    // One read sized by the stat, asking one byte more to see the end: a file
+    // that gives exactly its size is read whole (no second read to learn it is
+    // at its end). One that gave less (a short read, it shrank) or more (it
+    // grew, or does not know its size, as /proc files) is read on to the end,
+    // still stopping at the cap.
+    let want = usize::try_from(len).unwrap_or(usize::MAX).saturating_add(1);
+    let mut bytes = vec![0u8; want];
+    let got = loop {
+        match (&f).read(&mut bytes) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error("read", path, e)),
+        }
+    };
+    bytes.truncate(got);
+    if got as u64 != len {
+        (&f).take((max + 1).saturating_sub(got as u64))
+            .read_to_end(&mut bytes)
+            .with_path("read", path)?;
+    }
     if bytes.len() as u64 > max {
         return Err(too_big(bytes.len() as u64));
     }
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    String::from_utf8(bytes.to_vec())
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes)
         .map(Some)
         .map_err(|source| FsError::NotUtf8 {
             path: path.to_path_buf(),
@@ -1269,6 +1287,38 @@ mod tests {
         assert_eq!(temp_owner(".WP01-a.md.123.456.tmp"), Some(123));
         assert_eq!(temp_owner(".123.456.tmp"), None);
         assert_eq!(temp_owner("WP01.md"), None);
+    }
+
+    #[test]
+    fn stale_temps_are_removed_in_every_directory_below_up_to_eight_levels() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = format!(".a.md.{}.7.tmp", std::process::id());
+        let mut dirs = vec![dir.path().to_path_buf()];
+        for depth in 1..=10 {
+            dirs.push(dirs[depth - 1].join(format!("d{depth}")));
+        }
+        fs::create_dir_all(&dirs[10]).unwrap();
+        // A directory with a temp file's name is not a file to remove: it is
+        // searched like any other.
+        let odd = dir.path().join(".b.md.4194305.1.tmp");
+        fs::create_dir(&odd).unwrap();
+        for d in dirs.iter().chain([&odd]) {
+            fs::write(d.join(".a.md.4194305.7.tmp"), "x").unwrap();
+            fs::write(d.join(&live), "x").unwrap();
+            fs::write(d.join("WP01-a.md"), "x").unwrap();
+        }
+        let removed = remove_stale_temps_under(dir.path());
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        // The root (depth 0) through depth 8, and the odd directory (depth 1).
+        assert_eq!(removed, 10);
+        for (depth, d) in dirs.iter().enumerate() {
+            let dead = d.join(".a.md.4194305.7.tmp");
+            assert_eq!(dead.exists(), depth > 8, "{}", dead.display());
+            assert!(d.join(&live).exists() && d.join("WP01-a.md").exists());
+        }
+        assert!(odd.is_dir() && !odd.join(".a.md.4194305.7.tmp").exists());
     }
 
     #[test]

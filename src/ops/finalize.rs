@@ -175,10 +175,18 @@ pub fn finalize(
         ..Default::default()
     };
     if !validate_only {
-        // Leftovers of a finalize that was killed mid-write.
-        fsutil::remove_stale_temps(&mission.tasks_dir());
+        // Leftovers of a finalize that was killed mid-write (those in tasks/
+        // go in the listing that reads the WP files).
         fsutil::remove_stale_temps(&mission.dir);
     }
+    // The WP files, each stat-ed before any is read (what a later run's
+    // stamp compares); the one listing also sweeps a killed writer's temps.
+    let tasks_dir = mission.tasks_dir();
+    let listed = stamp::stat_listed(if tasks_dir.is_dir() {
+        wp::list_wp_files_clearing(&tasks_dir, !validate_only)?
+    } else {
+        Vec::new()
+    });
     let mut texts = Texts::read(mission)?;
     let target = mission
         .target_branch()
@@ -191,11 +199,28 @@ pub fn finalize(
         strategy: strategy.as_str(),
     };
     // Nothing changed since a run that found nothing to change: its report.
+    // WP files stat-ed as that run saw them are not read again.
     let stamp_path = stamp::path(project, mission);
-    if let Some(saved) = stamp::load(&stamp_path) {
+    let mut saved = stamp::load(&stamp_path);
+    if let Some(s) = saved.take() {
+        let unchanged = s.unchanged_wps(&listed);
+        match unchanged.map(|wps| texts.stamp_inputs(&key, &store, &listed.paths, Some(wps))) {
+            Some(Some(inputs)) => match s.report_for(&inputs, &listed.paths) {
+                Ok(mut r) => {
+                    r.validate_only = validate_only;
+                    return Ok(r);
+                }
+                Err(s) => saved = Some(s),
+            },
+            _ => saved = Some(s),
+        }
+    }
+    texts.wps = wp::read_listed(listed.paths.clone());
+    if let Some(saved) = saved {
+        let digest = stamp::wps_digest(&texts.wps);
         if let Some(mut r) = texts
-            .stamp_inputs(&key, &store)
-            .and_then(|inputs| saved.report_for(&inputs, &texts.wps))
+            .stamp_inputs(&key, &store, &listed.paths, digest)
+            .and_then(|inputs| saved.report_for(&inputs, &listed.paths).ok())
         {
             r.validate_only = validate_only;
             return Ok(r);
@@ -286,8 +311,9 @@ pub fn finalize(
     if report.files_written.is_empty() && seeded.is_empty() {
         let log_after = stamp::log(&store.events_path);
         if log_after.is_some() && log_after == log_before {
-            if let Some(inputs) = texts.stamp_inputs(&key, &store) {
-                stamp::save(&stamp_path, inputs, &report);
+            let digest = stamp::wps_digest(&texts.wps);
+            if let Some(inputs) = texts.stamp_inputs(&key, &store, &listed.paths, digest) {
+                stamp::save(&stamp_path, inputs, &listed, &report);
             }
         }
     }
@@ -326,13 +352,10 @@ fn read_if_file(path: &Path) -> (Option<String>, Option<fsutil::FsError>) {
 }
 
 impl Texts {
+    /// Read all but the WP files (`wps` is empty: the caller reads those it
+    /// listed, when its stamp does not tell them unchanged).
     fn read(mission: &Mission) -> Result<Self> {
-        let tasks_dir = mission.tasks_dir();
-        let wps = if tasks_dir.is_dir() {
-            wp::read_texts(&tasks_dir)?
-        } else {
-            Vec::new()
-        };
+        let wps = Vec::new();
         let lanes_path = mission.lanes_file();
         let lanes = if lanes_path.exists() {
             fsutil::read_to_string(&lanes_path).ok()
@@ -353,16 +376,23 @@ impl Texts {
         })
     }
 
-    /// What a stamp keys on for these texts and the mission's status files as
-    /// they are now; None when there are no WP files or a read failed.
-    fn stamp_inputs(&self, key: &stamp::Key<'_>, store: &StatusStore) -> Option<stamp::Inputs> {
-        if self.wps.is_empty() || self.errors.tasks.is_some() || self.errors.spec.is_some() {
+    /// What a stamp keys on for these texts, the WP files `listed` (whose
+    /// digest is `wps`) and the mission's status files as they are now; None
+    /// when there are no WP files or a read failed.
+    fn stamp_inputs(
+        &self,
+        key: &stamp::Key<'_>,
+        store: &StatusStore,
+        listed: &[PathBuf],
+        wps: Option<String>,
+    ) -> Option<stamp::Inputs> {
+        if listed.is_empty() || self.errors.tasks.is_some() || self.errors.spec.is_some() {
             return None;
         }
         stamp::inputs(
             key,
             stamp::Read {
-                wps: &self.wps,
+                wps,
                 tasks_md: self.tasks.as_deref(),
                 spec_md: self.spec.as_deref(),
                 lanes_json: self.lanes.as_deref(),

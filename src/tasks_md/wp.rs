@@ -53,6 +53,13 @@ fn yaml_type(v: &Value) -> &'static str {
 
 /// The WP files of a tasks directory, sorted by file name. A missing directory is empty.
 pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
+    list_wp_files_clearing(tasks_dir, false)
+}
+
+/// [`list_wp_files`]; with `clear_temps`, the same listing also removes the
+/// temp files a killed writer left there ([`fsutil::remove_if_stale_temp`]),
+/// so a caller that does both reads the directory once.
+pub fn list_wp_files_clearing(tasks_dir: &Path, clear_temps: bool) -> Result<Vec<PathBuf>> {
     let rd = match std::fs::read_dir(tasks_dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -66,7 +73,16 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     };
     let mut files: Vec<(std::ffi::OsString, PathBuf)> = rd
         .flatten()
-        .filter(|e| wp_id_from_filename(&e.file_name().to_string_lossy()).is_some())
+        .filter(|e| {
+            let name = e.file_name();
+            if wp_id_from_filename(&name.to_string_lossy()).is_some() {
+                return true;
+            }
+            if clear_temps {
+                fsutil::remove_if_stale_temp(e);
+            }
+            false
+        })
         // A link to a file counts (writes to it obey the safe-write rule of
         // fsutil). The entry's own type comes with the listing: only a link
         // (or a file system that does not say) costs a stat.
@@ -101,13 +117,19 @@ pub type WpText = (PathBuf, Option<String>);
 /// for the error). finalize-tasks hashes these texts for its stamp and parses
 /// them only when the stamp does not match.
 pub fn read_texts(tasks_dir: &Path) -> Result<Vec<WpText>> {
-    Ok(list_wp_files(tasks_dir)?
+    Ok(read_listed(list_wp_files(tasks_dir)?))
+}
+
+/// The texts of WP files already listed (by [`list_wp_files_clearing`]), as
+/// [`read_texts`] reads them.
+pub fn read_listed(paths: Vec<PathBuf>) -> Vec<WpText> {
+    paths
         .into_iter()
         .map(|p| {
             let text = fsutil::read_to_string(&p).ok();
             (p, text)
         })
-        .collect())
+        .collect()
 }
 
 /// [`load_all`] of texts already read by [`read_texts`].

@@ -493,3 +493,30 @@ fn parallel_reruns_all_print_the_full_runs_output() {
         stamp_in(&cache_dir(&root));
     }
 }
+
+/// A temp file a killed writer left in tasks/ (a dead pid) is swept by a run
+/// answered from the stamp too, and is no WP file: the stamp still answers.
+/// A running writer's temp stays.
+#[test]
+fn a_run_from_the_stamp_sweeps_a_killed_writers_temp_files() {
+    let env = TestEnv::new();
+    let (root, dir, full) = finalized_twice(&env);
+    mark(&stamp_in(&cache_dir(&root)));
+    // No process has pid 4194304 + 1 (above the Linux maximum).
+    let dead = dir.join("tasks/.WP01-x.md.4194305.7.tmp");
+    let live = dir.join(format!("tasks/.WP02-x.md.{}.7.tmp", std::process::id()));
+    write(&dead, "half\n");
+    write(&live, "half\n");
+    let out = finalize(&env, &root, &["--json"]);
+    assert!(answered_from_stamp(&out), "{}", stderr(&out));
+    // The full run's document, and the marked warning.
+    let mut hit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = hit["warnings"].as_array_mut().unwrap();
+    assert_eq!(warnings.pop(), Some(MARK.into()));
+    let full: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    assert_eq!(hit, full);
+    if cfg!(target_os = "linux") {
+        assert!(!dead.exists(), "the dead writer's temp is gone");
+    }
+    assert!(live.exists(), "a running writer's temp stays");
+}
