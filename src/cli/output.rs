@@ -248,7 +248,7 @@ pub trait Render {
     /// The `--json` document as text, for an outcome that writes it straight
     /// from its own fields (a large one: no [`Value`] tree built and dropped
     /// in between); None: [`Render::json`], pretty-printed. When Some, it is
-    /// exactly `serde_json::to_string_pretty(&self.json())`.
+    /// exactly that document pretty-printed.
     fn json_text(&self) -> Option<String> {
         None
     }
@@ -270,9 +270,9 @@ impl Ctx {
     pub fn render(&self, outcome: &impl Render) -> Result<()> {
         self.warn_all(outcome.warnings());
         if self.json {
-            // bounds: renders an outcome into JSON, parses nothing
             match outcome.json_text() {
                 Some(text) => print_json_text(&text),
+                // bounds: renders an outcome into JSON, parses nothing
                 None => self.json_out(&outcome.json()),
             }
         } else {
