@@ -8,8 +8,13 @@
 //! ([`ListingCache`]), one entry per mission directory, keyed by the stat
 //! identity of the files it was read from (device, inode, size, modification
 //! and change times of `meta.json`, the log and `status.json`). A listing
-//! stats those three files per mission and reads again only the missions
-//! whose stat changed. The cache is never trusted over the files:
+//! stats those three files per mission (relative to the open `kitty-specs/`
+//! directory) and reads again only the missions whose stat changed, on up to
+//! four threads when there are many; it rewrites the cache only when an
+//! entry changed. A directory's own stat cannot stand for its files': a log
+//! appended to or a file rewritten in place leaves it as it was. The fold
+//! of a short log is not saved by a listing (folding it costs less than
+//! writing it). The cache is never trusted over the files:
 //! - a stat that differs (an edit, a rename into place, an append, a file
 //!   created or removed) means the mission is read again;
 //! - an entry is kept only when its files were last changed some time
@@ -247,7 +252,9 @@ fn index_path(project: &Project) -> Option<PathBuf> {
 /// may be kept (its meta.json and status were read, status.json is settled).
 fn read_mission(project: &Project, dir: &Path, clean: bool) -> (Listed, bool) {
     let m = Mission::load(dir);
-    let store = StatusStore::for_mission(project, &m).index_known_clean(clean);
+    let store = StatusStore::for_mission(project, &m)
+        .index_known_clean(clean)
+        .saving_folds_from(crate::status::cache::SAVE_AFTER);
     let mut lanes = Vec::new();
     let mut total = 0;
     let mut settled = false;

@@ -498,3 +498,60 @@ fn many_missions_list_in_order_cold_and_warm() {
     assert!(!cached(&root).contains(&"023-m23".to_string()));
     assert_eq!(v, from_files(&env, &root));
 }
+
+/// The saved status folds a listing leaves: none for a short log (folding it
+/// again costs less than writing it), one for a log of 64 KiB or more, which
+/// a later listing of a changed mission folds on from; both listed the same
+/// as read from the files.
+#[test]
+fn a_listing_saves_the_fold_of_a_long_log_only() {
+    let env = TestEnv::new();
+    let root = env.project("repo");
+    hand_mission(&root, "001-short", "short", 1, 3);
+    let long = hand_mission(&root, "002-long", "long", 2, 0);
+    // About 300 bytes an event: 300 of them are past 64 KiB.
+    append(
+        &long.join("status.events.jsonl"),
+        &(0..300)
+            .map(|i| {
+                let (from, to) = if i % 2 == 0 {
+                    ("planned", "claimed")
+                } else {
+                    ("claimed", "planned")
+                };
+                event(5000 + i, "002-long", "WP01", from, to)
+            })
+            .collect::<String>(),
+    );
+    assert!(
+        fs::metadata(long.join("status.events.jsonl"))
+            .unwrap()
+            .len()
+            >= 64 << 10
+    );
+    let folds = || -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(root.join(".git/spec-kitty/status-cache"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let v = from_files(&env, &root);
+    assert_eq!(v["missions"][0]["lanes"]["claimed"], 3);
+    assert_eq!(v["missions"][1]["lanes"]["planned"], 1);
+    let saved = folds();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(saved[0].starts_with("002-long-"), "{saved:?}");
+    // The long log grows: listed from its saved fold plus the new line.
+    append(
+        &long.join("status.events.jsonl"),
+        &event(5999, "002-long", "WP01", "planned", "claimed"),
+    );
+    let v = list(&env, &root, Some("0"));
+    assert_eq!(v["missions"][1]["lanes"]["claimed"], 1, "{v}");
+    assert_eq!(v, from_files(&env, &root));
+}
