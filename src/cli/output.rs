@@ -245,10 +245,9 @@ pub trait Render {
     fn human(&self, ctx: &Ctx);
     /// The `--json` document.
     fn json(&self) -> Value;
-    /// The `--json` document as text, for an outcome that writes it straight
-    /// from its own fields (a large one: no [`Value`] tree built and dropped
-    /// in between); None: [`Render::json`], pretty-printed. When Some, it is
-    /// exactly that document pretty-printed.
+    /// The `--json` document already printed as [`print_json`] prints
+    /// [`Render::json`], for an outcome that writes it without building the
+    /// [`Value`] (a listing of hundreds of rows); None: print `json`.
     fn json_text(&self) -> Option<String> {
         None
     }
@@ -359,9 +358,9 @@ pub fn print_json(value: &impl serde::Serialize) {
     let _ = writeln!(out, "{text}");
 }
 
-/// A JSON document already rendered ([`Render::json_text`]), as [`print_json`]
-/// prints one.
-fn print_json_text(text: &str) {
+/// A JSON document already printed (pretty, as [`print_json`] prints one), on
+/// stdout with its newline.
+pub fn print_json_text(text: &str) {
     JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
