@@ -269,9 +269,9 @@ impl Ctx {
     pub fn render(&self, outcome: &impl Render) -> Result<()> {
         self.warn_all(outcome.warnings());
         if self.json {
-            // bounds: renders an outcome into JSON, parses nothing
             match outcome.json_text() {
                 Some(text) => print_json_text(&text),
+                // bounds: renders an outcome into JSON, parses nothing
                 None => self.json_out(&outcome.json()),
             }
         } else {
