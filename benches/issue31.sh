@@ -46,7 +46,8 @@
 #                       the big log's fixture takes about 0.7 GB)
 #   KEEP=1              keep the scratch directory (its path is printed)
 #   ONLY=REGEX          time only the rows whose key matches (keys: st, stc, nx,
-#                       nxc, dwp, ima, imb, mv, wt, fi, fir, fis, ml, mlc, mlf, dix with
+#                       nxc, dwp, ima, imb, mv, imo, mvo, gc, wt, fi, fir, fis,
+#                       ml, mlc, mlf, dix with
 #                       their size, e.g. ONLY='^(st|nx)'; version, st10, nx10,
 #                       im10, true); the fixtures are all made anyway
 #
@@ -129,6 +130,23 @@ for n in $(printf '%s\n' "$IM_S" "$IM_M" "$IM_B" "$FI_S" "$FI_M" "$FI_B" | sort 
       "$AFTER" agent tasks move-task WP0001 --to approved --force --reason bench --mission 001-big --agent codex >/dev/null 2>&1
       [[ -d .worktrees/001-big-lane-a ]] || die "no lane worktree for WP0001 in $PWD"
     )
+    if [[ " $IM_S $IM_B " == *" $n "* ]]; then
+      # .ao: .a with auto_commit: false again (committed); .d: .ao after
+      # implement WP0002, its three mission files changed and not committed
+      # (the floor rows commit them with git itself).
+      copy_fixture "$F/s$n.a" "$F/s$n.ao"
+      (
+        cd "$F/s$n.ao"
+        sed -i 's/^  auto_commit: true/  auto_commit: false/' .kittify/config.yaml
+        git add -A && git commit -qm "auto_commit: false"
+      )
+      copy_fixture "$F/s$n.ao" "$F/s$n.d"
+      (
+        cd "$F/s$n.d"
+        "$AFTER" agent action implement WP0002 --mission 001-big --agent codex --json >/dev/null
+        [[ $(git status --porcelain | wc -l) == 3 ]] || die "implement WP0002 did not leave 3 changed files in $PWD"
+      )
+    fi
   fi
 done
 "$ROOT/benches/make_many_missions.sh" "$F/m1" 1 "$AFTER"
@@ -273,6 +291,8 @@ ratio() { # label key_big key_small goal
   [[ $PHASE == time ]] || return 0
   local who cells=()
   for who in before after; do
+    # A floor's ratio goes in the after columns, like its rows.
+    [[ $who == after && -z ${WALL[$2.after]:-} && -n ${WALL[$2.floor]:-} ]] && who=floor
     if [[ -n ${WALL[$2.$who]:-} && -n ${WALL[$3.$who]:-} ]]; then
       cells+=("$(awk -v a="${WALL[$2.$who]}" -v b="${WALL[$3.$who]}" -v c="${CPU[$2.$who]}" -v d="${CPU[$3.$who]}" \
         'BEGIN { printf "%.1fx | ", a / b; if (d + 0 > 0) printf "%.1fx | -", c / d; else printf "- | -" }')")
@@ -443,6 +463,26 @@ rows() {
       agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
   done
   ratio "move-task ratio $(big "$IM_B") / $(big "$IM_S") WPs" "mv$IM_B" "mv$IM_S" ""
+  # The same two commands with auto_commit: false (.ao: WP0001 implemented
+  # and approved; .post: finalized), and the floor of their commit: git
+  # itself committing the three files implement (a) changes (the status log,
+  # status.json, the WP file), in a copy where implement wrote them.
+  for n in "$IM_S" "$IM_B"; do
+    row "imo$n" "s$n.ao" "$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
+      "\`agent action implement\` (a) lane worktree exists, auto_commit: false, $(big "$n") WPs" -- \
+      "${im[@]}" WP0002 --mission 001-big --agent codex --json
+    row "mvo$n" "s$n.post" "$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
+      "\`agent tasks move-task --to claimed\`, auto_commit: false, $(big "$n") WPs" -- \
+      agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
+  done
+  ratio "implement (a) ratio, auto_commit: false, $(big "$IM_B") / $(big "$IM_S") WPs" "imo$IM_B" "imo$IM_S" ""
+  ratio "move-task ratio, auto_commit: false, $(big "$IM_B") / $(big "$IM_S") WPs" "mvo$IM_B" "mvo$IM_S" ""
+  local changed="kitty-specs/001-big/status.events.jsonl kitty-specs/001-big/status.json kitty-specs/001-big/tasks/WP0002-part-2.md"
+  for n in "$IM_S" "$IM_B"; do
+    row "gc$n" "s$n.d" floor "" "floor: \`git add\` of implement (a)'s 3 changed files + \`git commit\`, $(big "$n") WPs" -- \
+      sh -c "git add $changed && git commit -q -m floor"
+  done
+  ratio "floor ratio: \`git add\` + \`git commit\`, $(big "$IM_B") / $(big "$IM_S") WPs" "gc$IM_B" "gc$IM_S" ""
   for n in "$IM_S" "$IM_B"; do
     row "wt$n" "s$n.auto" floor "" "floor: \`git worktree add -b\` of the same repository, $(big "$n") WPs" -- \
       git worktree add -q -b floor-lane .worktrees/floor-lane main

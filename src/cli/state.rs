@@ -2,13 +2,12 @@
 //! drivers in a clone that lacks them (said once, on stderr), and, with
 //! `auto_commit: true` in `.kittify/config.yaml`, commit exactly the files the
 //! command changed under `kitty-specs/<mission>/` on the current branch
-//! (`merge::autocommit` does the work; this file only knows which commands
-//! write state and says what happened).
+//! (the operation `ops::auto_commit` does the work; this file only knows
+//! which commands write state and says what happened).
 
 use crate::cli::Ctx;
-use crate::merge::autocommit::{self, AutoCommit, Changes};
-use crate::project::Project;
-use crate::status::drivers;
+use crate::merge::autocommit::AutoCommit;
+use crate::ops::auto_commit::{self, Drivers};
 
 /// What the hook needs to know of a command that writes mission state. Which
 /// commands write state is a property of the parsed command:
@@ -88,17 +87,10 @@ impl AutoCommitFlag {
     }
 }
 
-/// What the hook remembers from before the command.
+/// What the hook remembers from before the command: the auto_commit
+/// operation open around it.
 pub struct Before {
-    flag: bool,
-    path: Vec<String>,
-    wp: Option<String>,
-    project: Project,
-    /// The record of what the command writes, when auto_commit will commit it.
-    changes: Option<Changes>,
-    /// The main checkout's repository, shared by the command and its
-    /// auto_commit (opened once), while auto_commit will commit.
-    _sharing: Option<crate::git::Sharing>,
+    session: auto_commit::Session,
 }
 
 /// Called before a command runs; `path` is its subcommand chain, `writes`
@@ -118,25 +110,17 @@ pub fn before(
         // Outside a project: the command says so itself.
         return Ok(None);
     };
-    let project = project.clone();
-    let configured = crate::config::auto_commit_enabled(&project.root)?;
+    let command = auto_commit::Command {
+        name: path.join(" "),
+        wp: writes.wp,
+        commits_itself: writes.commits_itself,
+        flag: writes.flag,
+    };
+    let session = auto_commit::begin(project, command)?;
     // metadata.yaml has the same policy: a corrupt one stops every writer here.
     // Parsed once: the command's version-skew warning reads this parse.
-    ctx.metadata(&project)?;
-    let flag = writes.flag;
-    let changes = (project.is_git() && !writes.commits_itself && flag.unwrap_or(configured))
-        .then(Changes::start);
-    let _sharing = changes
-        .is_some()
-        .then(|| crate::git::Repo::share(&project.root));
-    Ok(Some(Before {
-        flag: flag.is_some(),
-        path,
-        wp: writes.wp,
-        project,
-        changes,
-        _sharing,
-    }))
+    ctx.metadata(project)?;
+    Ok(Some(Before { session }))
 }
 
 /// Called after the command succeeded. An auto_commit that did not commit
@@ -144,45 +128,21 @@ pub fn before(
 /// status says the commit did not happen); the first such error is returned
 /// after every mission was tried.
 pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
-    if let Some(common) = &b.project.git_common_dir {
-        if !drivers::missing(common, crate::env::current_exe().as_deref()).is_empty() {
-            match drivers::ensure_registered(common, crate::env::current_exe().as_deref()) {
-                Ok(names) if !names.is_empty() => ctx.warn(format!(
-                    "registered the git merge drivers {} in this clone's .git/config, so status logs, status.json and work package activity logs merge without conflicts (once per clone)",
-                    names.join(", ")
-                )),
-                Ok(_) => {}
-                Err(e) => ctx.warn(format!(
-                    "could not register the git merge drivers in .git/config: {}",
-                    crate::Error::from(e).message
-                )),
-            }
-        }
+    let finished = b.session.finish();
+    match &finished.drivers {
+        Some(Drivers::Registered(names)) => ctx.warn(format!(
+            "registered the git merge drivers {} in this clone's .git/config, so status logs, status.json and work package activity logs merge without conflicts (once per clone)",
+            names.join(", ")
+        )),
+        Some(Drivers::Failed(e)) => ctx.warn(format!(
+            "could not register the git merge drivers in .git/config: {}",
+            e.message
+        )),
+        None => {}
     }
-    let Some(changes) = b.changes else {
-        return Ok(());
-    };
-    let mut failed = None;
-    let by_mission = changes.finish(&b.project);
-    let mut repo = None;
-    for (dir, files) in by_mission {
-        let slug = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let wp = b.wp.as_deref().map(|w| format!(" {w}")).unwrap_or_default();
-        let why = if b.flag {
-            "--auto-commit"
-        } else {
-            "auto_commit: true in .kittify/config.yaml"
-        };
-        let message = format!(
-            "spec-kitty {}{wp} ({slug})\n\nCommitted by {why}.\n",
-            b.path.join(" ")
-        );
-        let committed = autocommit::repo_in(&mut repo, &b.project)
-            .and_then(|r| autocommit::commit_mission(r, &b.project, &dir, &files, &message));
-        match committed {
+    for m in &finished.missions {
+        let slug = &m.slug;
+        match &m.result {
             Ok(AutoCommit::Committed(done)) => ctx.warn(format!(
                 "auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch
@@ -190,16 +150,8 @@ pub fn after(ctx: &Ctx, b: Before) -> Result<(), crate::Error> {
             Ok(AutoCommit::Deferred { state }) => ctx.warn(format!(
                 "auto_commit: not committing kitty-specs/{slug}/ while a git {state} is in progress; the commit that finishes it takes the files"
             )),
-            Ok(AutoCommit::Nothing) => {}
-            Err(e) => {
-                let mut e = crate::Error::from(e);
-                e.message = format!("auto_commit: nothing committed for {slug}: {}", e.message);
-                if let Some(h) = &mut e.hint {
-                    *h = h.replace("<slug>", &slug);
-                }
-                failed = failed.or(Some(e));
-            }
+            Ok(AutoCommit::Nothing) | Err(_) => {}
         }
     }
-    failed.map_or(Ok(()), Err)
+    finished.first_failure().map_or(Ok(()), Err)
 }

@@ -4,6 +4,7 @@
 
 pub mod accept;
 pub mod agent_config;
+pub mod auto_commit;
 pub mod board;
 pub mod charter;
 pub mod config_show;

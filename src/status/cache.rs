@@ -38,6 +38,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -51,12 +52,13 @@ pub use super::store::MAX_EVENT_LINE;
 /// Bytes hashed per sampled window of the prefix.
 const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 5; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit
+const CACHE_VERSION: u32 = 6; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs)
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct WpFold {
     at: String,
+    #[serde(default, skip_serializing_if = "is_false")]
     rollback: bool,
     event_id: String,
     actor: String,
@@ -68,31 +70,33 @@ struct WpFold {
 /// in file order (duplicates included, as [`super::work::claimant`] reads them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct RoleFold {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     implementer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     reviewer: Option<String>,
     /// See [`Roles::sent_back`]; folded over every readable line.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     sent_back: bool,
     /// See [`Roles::implementers`]; folded over every readable line.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     implementers: Vec<String>,
     /// `(by, at, feedback)` of the review that sent it back, while `sent_back`
     /// (see [`Roles::changes_requested`]).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     changes: Option<(String, String, String)>,
     /// See [`Roles::claim_commit`], [`Roles::hand_in_commit`] and
     /// [`Roles::approved_commit`]; folded over every readable line.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     claim_commit: Option<String>,
     /// See [`Roles::first_claim_commit`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     first_claim_commit: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     hand_in_commit: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     approved_commit: Option<String>,
     /// See [`Roles::had_feedback`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     had_feedback: bool,
 }
 
@@ -107,11 +111,38 @@ pub struct FoldState {
     last: Option<(String, String)>,
     /// The greatest event id folded (deduplication, see the module docs).
     max_id: Option<String>,
-    wps: BTreeMap<String, WpFold>,
+    /// Shared, so that handing out a fold (the memo of [`load`], each read
+    /// of a command) costs a count, not a copy of every WP; the first change
+    /// to a shared fold copies it ([`Arc::make_mut`]).
+    #[serde(with = "shared")]
+    wps: Arc<BTreeMap<String, WpFold>>,
     /// Every WP named by a readable line, with its roles.
-    roles: BTreeMap<String, RoleFold>,
+    #[serde(with = "shared")]
+    roles: Arc<BTreeMap<String, RoleFold>>,
     /// `(line, message)` of every unreadable line.
     warnings: Vec<(usize, String)>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// (De)serialises an `Arc<T>` as the `T` inside (serde's `rc` feature
+/// without rebuilding serde and everything above it for it).
+mod shared {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+        T::serialize(v, s)
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Arc<T>, D::Error> {
+        T::deserialize(d).map(Arc::new)
+    }
 }
 
 /// How a fold deduplicates event ids (see the module docs); handed to
@@ -151,9 +182,10 @@ impl FoldState {
     pub fn add(&mut self, e: &FoldEvent<'_>, dedupe: &mut Dedupe<'_>) -> bool {
         // Owned strings are made only for a WP seen for the first time; the
         // others are overwritten in place (no allocation per event).
-        let roles = match self.roles.get_mut(e.wp_id()) {
+        let all_roles = Arc::make_mut(&mut self.roles);
+        let roles = match all_roles.get_mut(e.wp_id()) {
             Some(r) => r,
-            None => self.roles.entry(e.wp_id().to_string()).or_default(),
+            None => all_roles.entry(e.wp_id().to_string()).or_default(),
         };
         let slot = if e.to_lane == Lane::Claimed
             || (e.to_lane == Lane::InProgress && e.from_lane == Lane::Planned)
@@ -262,9 +294,10 @@ impl FoldState {
             None => self.last = Some((key.0.into(), id.into())),
         }
         let rollback = is_rollback(e);
-        let wp = match self.wps.get_mut(e.wp_id()) {
+        let wps = Arc::make_mut(&mut self.wps);
+        let wp = match wps.get_mut(e.wp_id()) {
             Some(wp) => wp,
-            None => self.wps.entry(e.wp_id().to_string()).or_default(),
+            None => wps.entry(e.wp_id().to_string()).or_default(),
         };
         wp.force_count += u64::from(e.force());
         // The greatest `(at, is a rollback, event_id)` decides (see reduce.rs).
@@ -1237,6 +1270,52 @@ mod tests {
             incremental > 500 && rebuilt > 300,
             "{incremental} {rebuilt}"
         );
+    }
+
+    #[test]
+    fn a_saved_fold_reads_back_whole_and_other_versions_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(11);
+        let lines: Vec<String> = (0..300)
+            .map(|i| line(&mut rng, &format!("01M{i:023}")))
+            .collect();
+        // And a WP with nothing but its bootstrap event: no roles at all.
+        let bootstrap = "{\"actor\": \"x\", \"at\": \"2026-01-01T00:00:09\", \"event_id\": \"01M99999999999999999999999\", \"force\": true, \"from_lane\": \"planned\", \"mission_slug\": \"001-x\", \"reason\": null, \"review_ref\": null, \"to_lane\": \"planned\", \"wp_id\": \"WP09\"}";
+        fs::write(&path, lines.join("\n") + "\n" + bootstrap + "\n").unwrap();
+        let folded = fold_log::<FoldState>(&path, None).unwrap();
+        let cursor = folded.cursor.clone().unwrap();
+        // Some WPs carry roles, rollbacks or feedback, others nothing: both
+        // read back the same, the empty fields left out of the file.
+        assert!(folded
+            .state
+            .roles
+            .values()
+            .any(|r| *r == RoleFold::default()));
+        assert!(folded
+            .state
+            .roles
+            .values()
+            .any(|r| *r != RoleFold::default()));
+        let cache = dir.path().join("cache").join("fold.json");
+        save(&cache, &folded.state, &cursor).unwrap();
+        // Read from the file, not from this process's memo.
+        *MEMO.lock().unwrap() = None;
+        let (state, back) = load(&cache).unwrap();
+        assert_eq!(state, folded.state);
+        assert_eq!(back.len, cursor.len);
+        let text = fs::read_to_string(&cache).unwrap();
+        assert!(!text.contains("null") && !text.contains("false"), "{text}");
+        // The layout before (every field written) is another version: not read.
+        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+        old["version"] = serde_json::json!(CACHE_VERSION - 1);
+        fs::write(&cache, serde_json::to_vec(&old).unwrap()).unwrap();
+        *MEMO.lock().unwrap() = None;
+        assert!(load(&cache).is_none());
+        // Corrupt: not read (the store then folds the whole log).
+        fs::write(&cache, &text.as_bytes()[..text.len() / 2]).unwrap();
+        *MEMO.lock().unwrap() = None;
+        assert!(load(&cache).is_none());
     }
 
     #[test]

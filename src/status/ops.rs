@@ -56,7 +56,12 @@ pub struct MoveOutcome {
 /// The WP file of `wp_id` (case-insensitive), or an error listing the known ids.
 pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
     let id = wp_id.to_ascii_uppercase();
-    let files = wp::list_wp_files(&mission.tasks_dir())?;
+    let tasks_dir = mission.tasks_dir();
+    if let Some(path) = wp::find_wp_file(&tasks_dir, &id)? {
+        return Ok(WpFile::read(&path)?);
+    }
+    // Not there: the whole listing, for the ids the error names.
+    let files = wp::list_wp_files(&tasks_dir)?;
     let mut known = Vec::new();
     for f in files {
         let name = f

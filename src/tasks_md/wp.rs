@@ -56,6 +56,46 @@ pub fn list_wp_files(tasks_dir: &Path) -> Result<Vec<PathBuf>> {
     list_wp_files_clearing(tasks_dir, false)
 }
 
+/// The WP file of `id` (`WP` and digits, as [`wp_id_from_filename`] gives
+/// it) in a tasks directory: the first in name order when several name it,
+/// as [`list_wp_files`] orders them; None when none does (or the directory
+/// does not exist). One pass over the names, keeping only the matches: a
+/// command that needs one WP file does not pay for sorting and holding the
+/// paths of the whole mission.
+pub fn find_wp_file(tasks_dir: &Path, id: &str) -> Result<Option<PathBuf>> {
+    let rd = match std::fs::read_dir(tasks_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(TasksError::Io {
+                action: "read",
+                path: tasks_dir.to_path_buf(),
+                source,
+            })
+        }
+    };
+    let mut best: Option<(std::ffi::OsString, PathBuf)> = None;
+    for e in rd.flatten() {
+        let name = e.file_name();
+        if wp_id_from_filename(&name.to_string_lossy()).as_deref() != Some(id) {
+            continue;
+        }
+        if best.as_ref().is_some_and(|(b, _)| *b <= name) {
+            continue;
+        }
+        // The same rule as the listing: a file, or a link to one.
+        let file = match e.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_dir() => false,
+            _ => e.path().is_file(),
+        };
+        if file {
+            best = Some((name, e.path()));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
+}
+
 /// [`list_wp_files`]; with `clear_temps`, the same listing also removes the
 /// temp files a killed writer left there ([`fsutil::remove_if_stale_temp`]),
 /// so a caller that does both reads the directory once.
@@ -747,6 +787,38 @@ fn first_key_block(lines: &[String]) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_one_wp_file_agrees_with_the_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path();
+        for name in [
+            "WP02-b.md",
+            "WP01-z.md",
+            "WP01-a.md",
+            "WP010-x.md",
+            "notes.md",
+        ] {
+            std::fs::write(t.join(name), "x").unwrap();
+        }
+        // A directory named like a WP file is not one.
+        std::fs::create_dir(t.join("WP03-dir.md")).unwrap();
+        let listed = list_wp_files(t).unwrap();
+        for id in ["WP01", "WP02", "WP010", "WP03", "WP04"] {
+            let first = listed
+                .iter()
+                .find(|p| {
+                    wp_id_from_filename(&p.file_name().unwrap().to_string_lossy()).as_deref()
+                        == Some(id)
+                })
+                .cloned();
+            assert_eq!(find_wp_file(t, id).unwrap(), first, "{id}");
+        }
+        // Two files of one id: the first in name order, as the listing has it.
+        assert_eq!(find_wp_file(t, "WP01").unwrap(), Some(t.join("WP01-a.md")));
+        assert_eq!(find_wp_file(t, "WP03").unwrap(), None);
+        assert_eq!(find_wp_file(&t.join("missing"), "WP01").unwrap(), None);
+    }
 
     #[test]
     fn a_remembered_parse_follows_the_text_not_the_path() {
