@@ -570,11 +570,17 @@ impl StatusStore {
         Ok(fsutil::append(&self.events_path, buf.as_bytes())?)
     }
 
-    /// Write `status.json` atomically, only when its content changes.
+    /// Write `status.json` atomically, only when its content changes. It is
+    /// derived from the log (a reader rebuilds it when it no longer describes
+    /// the log or cannot be read, the next move rewrites it), so it is not
+    /// synced ([`fsutil::write_derived`]): its two syncs were a journal
+    /// commit each that every move waited for.
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<()> {
         let bytes =
             snap.status_json_bytes(&self.mission_number, &self.mission_type, &self.mission_slug);
-        fsutil::write_if_changed(&self.snapshot_path, &bytes)?;
+        if fs::read(&self.snapshot_path).ok().as_deref() != Some(bytes.as_slice()) {
+            fsutil::write_derived(&self.snapshot_path, &bytes)?;
+        }
         if let Ok(md) = fs::metadata(&self.snapshot_path) {
             let head = (snap.event_count, snap.last_event_id.clone());
             remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);

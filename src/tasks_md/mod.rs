@@ -2,6 +2,7 @@
 //! finalize pipeline that turns them into a dependency graph and lanes.
 
 mod error;
+mod flatyaml;
 pub mod lint;
 pub mod ownership;
 pub mod parse;

@@ -27,7 +27,9 @@ pub(super) fn wp_heading_re() -> &'static Regex {
     )
 }
 
-pub(super) fn heading_re() -> &'static Regex {
+/// The pattern [`is_heading`] matches by hand (kept to test it against).
+#[cfg(test)]
+fn heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(&R, r"^#{1,6}[ \t]")
 }
@@ -92,6 +94,154 @@ pub(super) fn req_token_re() -> &'static Regex {
 pub(super) fn subtask_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(&R, r"^[ \t]*[-*][ \t]*\[([ xX])\][ \t]*(T\d+)\b")
+}
+
+/// What a hand-written matcher says of a line: the pattern matches (with
+/// the byte offsets it captured), it does not, or the line holds a non-ASCII
+/// character where the pattern's Unicode classes (`\d`, `\b`) decide, so
+/// only the regex can say.
+#[derive(Debug, PartialEq, Eq)]
+enum Quick<T> {
+    Yes(T),
+    No,
+    Ask,
+}
+
+/// Whether the byte after an ASCII digit run ends the pattern's `\d+\b`:
+/// `Yes` at the end of the line or before an ASCII character that is not a
+/// word character, `No` before an ASCII word character (the run is maximal,
+/// so no shorter run ends on a boundary either), `Ask` before a non-ASCII
+/// character (a Unicode digit or word character, or not).
+fn ends_word(next: Option<&u8>) -> Quick<()> {
+    match next {
+        None => Quick::Yes(()),
+        Some(b) if !b.is_ascii() => Quick::Ask,
+        Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => Quick::No,
+        Some(_) => Quick::Yes(()),
+    }
+}
+
+/// `ID\d+` (at least `min` digits) then a word boundary, at `p` of `b`: the
+/// end of the digits.
+fn id_at(b: &[u8], p: usize, id: &[u8], min: usize) -> Quick<usize> {
+    if !b.get(p..).is_some_and(|r| r.starts_with(id)) {
+        return Quick::No;
+    }
+    let digits = p + id.len();
+    let end = digits
+        + b[digits..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+    match ends_word(b.get(end)) {
+        Quick::Ask => Quick::Ask,
+        _ if end - digits < min => Quick::No,
+        Quick::Yes(()) => Quick::Yes(end),
+        Quick::No => Quick::No,
+    }
+}
+
+fn skip_blanks(b: &[u8], p: usize) -> usize {
+    p + b[p.min(b.len())..]
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t'))
+        .count()
+}
+
+/// [`subtask_re`] without the regex: `Yes((checkbox offset, id start, id end))`.
+fn subtask_quick(l: &str) -> Quick<(usize, usize, usize)> {
+    let b = l.as_bytes();
+    let p = skip_blanks(b, 0);
+    if !matches!(b.get(p), Some(b'-' | b'*')) {
+        return Quick::No;
+    }
+    let p = skip_blanks(b, p + 1);
+    if b.get(p) != Some(&b'[')
+        || !matches!(b.get(p + 1), Some(b' ' | b'x' | b'X'))
+        || b.get(p + 2) != Some(&b']')
+    {
+        return Quick::No;
+    }
+    let id = skip_blanks(b, p + 3);
+    match id_at(b, id, b"T", 1) {
+        Quick::Yes(end) => Quick::Yes((p + 1, id, end)),
+        Quick::No => Quick::No,
+        Quick::Ask => Quick::Ask,
+    }
+}
+
+/// A subtask checkbox line ([`subtask_re`]): whether it is ticked, its id,
+/// and the byte range of the checkbox character. Most lines are answered
+/// without the regex (compiling its Unicode classes cost a command that
+/// reads one WP's checkboxes more than the reading).
+#[allow(clippy::string_slice)] // the cuts are ASCII bytes found by the matcher, or a regex match's bounds: char boundaries
+fn subtask_line(l: &str) -> Option<(bool, String, std::ops::Range<usize>)> {
+    match subtask_quick(l) {
+        Quick::Yes((box_at, id, end)) => Some((
+            l.as_bytes()[box_at] != b' ',
+            l[id..end].to_string(),
+            box_at..box_at + 1,
+        )),
+        Quick::No => None,
+        Quick::Ask => {
+            let c = subtask_re().captures(l)?;
+            let m = c.get(1)?;
+            Some((&c[1] != " ", c[2].to_string(), m.range()))
+        }
+    }
+}
+
+/// [`wp_heading_re`] without the regex: `Yes((id start, id end))`; the
+/// match ends where the id does.
+fn wp_heading_quick(l: &str) -> Quick<(usize, usize)> {
+    let b = l.as_bytes();
+    let after_hashes = if b.starts_with(b"##") && matches!(b.get(2), Some(b' ' | b'\t')) {
+        2
+    } else if b.starts_with(b"###") && matches!(b.get(3), Some(b' ' | b'\t')) {
+        3
+    } else {
+        return Quick::No;
+    };
+    let p = skip_blanks(b, after_hashes);
+    if after_hashes == 2 {
+        // `(?:Work[ \t]+Package[ \t]+)?` first, then without it.
+        let r = &b[p..];
+        if r.starts_with(b"Work") && matches!(r.get(4), Some(b' ' | b'\t')) {
+            let q = skip_blanks(b, p + 4);
+            if b[q..].starts_with(b"Package") && matches!(b.get(q + 7), Some(b' ' | b'\t')) {
+                let q = skip_blanks(b, q + 7);
+                match id_at(b, q, b"WP", 2) {
+                    Quick::Yes(end) => return Quick::Yes((q, end)),
+                    Quick::Ask => return Quick::Ask,
+                    Quick::No => {}
+                }
+            }
+        }
+    }
+    match id_at(b, p, b"WP", 2) {
+        Quick::Yes(end) => Quick::Yes((p, end)),
+        Quick::No => Quick::No,
+        Quick::Ask => Quick::Ask,
+    }
+}
+
+/// A WP heading line ([`wp_heading_re`]): its id and where the match ends.
+#[allow(clippy::string_slice)] // the cuts are ASCII bytes found by the matcher: char boundaries
+fn wp_heading(l: &str) -> Option<(String, usize)> {
+    match wp_heading_quick(l) {
+        Quick::Yes((start, end)) => Some((l[start..end].to_string(), end)),
+        Quick::No => None,
+        Quick::Ask => {
+            let c = wp_heading_re().captures(l)?;
+            Some((c[1].to_string(), c.get(0).map_or(0, |m| m.end())))
+        }
+    }
+}
+
+/// [`heading_re`] (`^#{1,6}[ \t]`) without the regex (it is ASCII only).
+fn is_heading(l: &str) -> bool {
+    let n = l.bytes().take_while(|&b| b == b'#').count();
+    (1..=6).contains(&n) && matches!(l.as_bytes().get(n), Some(b' ' | b'\t'))
 }
 
 /// A dependency named in prose, with the line it was read from.
@@ -184,16 +334,15 @@ fn spans<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = (String, String, usiz
     std::iter::from_fn(move || {
         while i < lines.len() {
             // Both heading forms start with `##`: other lines never reach the pattern.
-            let caps = match lines[i].starts_with("##") {
-                true => wp_heading_re().captures(lines[i]),
+            let found = match lines[i].starts_with("##") {
+                true => wp_heading(lines[i]),
                 false => None,
             };
-            let Some(caps) = caps else {
+            let Some((wp_id, matched_to)) = found else {
                 i += 1;
                 continue;
             };
-            let wp_id = caps[1].to_string();
-            let title = lines[i][caps.get(0).map_or(0, |m| m.end())..]
+            let title = lines[i][matched_to..]
                 .trim_start_matches([':', ' ', '\t', '-', '—', '–'])
                 .trim()
                 .to_string();
@@ -202,7 +351,7 @@ fn spans<'a>(lines: &'a [&'a str]) -> impl Iterator<Item = (String, String, usiz
             let mut j = i + 1;
             while j < lines.len() {
                 let l = lines[j];
-                if heading_re().is_match(l) && !is_inner_heading(l.trim_end()) {
+                if is_heading(l) && !is_inner_heading(l.trim_end()) {
                     break;
                 }
                 end = j;
@@ -237,10 +386,10 @@ fn section_body<'a>(lines: &'a [&'a str], start: usize, end: usize) -> &'a [&'a 
 fn section_subtasks(body: &[&str], start: usize) -> Vec<Subtask> {
     let mut subtasks = Vec::new();
     for (k, l) in body.iter().enumerate() {
-        if let Some(c) = subtask_re().captures(l) {
+        if let Some((done, id, _)) = subtask_line(l) {
             subtasks.push(Subtask {
-                id: c[2].to_string(),
-                done: &c[1] != " ",
+                id,
+                done,
                 line: start + 2 + k,
             });
         }
@@ -345,18 +494,15 @@ pub fn set_subtasks(text: &str, ids: &[String], done: bool) -> (String, Vec<Stri
     let mut found = Vec::new();
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
-        if let Some(c) = subtask_re().captures(line) {
-            let id = c[2].to_string();
+        if let Some((_, id, m)) = subtask_line(line) {
             if ids.contains(&id) {
-                if let Some(m) = c.get(1) {
-                    out.push_str(&line[..m.start()]);
-                    out.push(if done { 'x' } else { ' ' });
-                    out.push_str(&line[m.end()..]);
-                    if !found.contains(&id) {
-                        found.push(id);
-                    }
-                    continue;
+                out.push_str(&line[..m.start]);
+                out.push(if done { 'x' } else { ' ' });
+                out.push_str(&line[m.end..]);
+                if !found.contains(&id) {
+                    found.push(id);
                 }
+                continue;
             }
         }
         out.push_str(line);
@@ -475,5 +621,74 @@ mod tests {
         let (out, found) = set_subtasks("- [ ] T001 a\n- [ ] T002 b\n", &["T002".into()], true);
         assert_eq!(out, "- [ ] T001 a\n- [x] T002 b\n");
         assert_eq!(found, vec!["T002"]);
+    }
+
+    /// Every line built from pieces that steer the three patterns (hashes,
+    /// blanks, the literal words, ASCII and non-ASCII digits and word
+    /// characters, punctuation), up to three pieces after a start that nearly
+    /// matches one of them: the hand-written
+    /// matchers answer exactly as the regexes do, captures and match ends
+    /// included.
+    #[test]
+    fn hand_matchers_answer_as_the_regexes() {
+        let pieces = [
+            "#", "##", " ", "\t", "Work", "Package", "WP", "T", "0", "\u{663}", "\u{e9}", ":", "-",
+            "[ ]", "_", "\n",
+        ];
+        let starts = [
+            "",
+            "- [ ] ",
+            "-[x]",
+            "  * [X]\t",
+            "## ",
+            "## Work Package ",
+            "### ",
+            "## WP",
+        ];
+        let mut lines: Vec<String> = starts.map(String::from).to_vec();
+        let mut frontier = lines.clone();
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for l in &frontier {
+                for p in pieces {
+                    next.push(format!("{l}{p}"));
+                }
+            }
+            lines.extend(next.iter().cloned());
+            frontier = next;
+        }
+        lines.extend(
+            [
+                "## WP01: Alpha",
+                "## Work Package WP01 - x",
+                "##  Work\tPackage  WP0123:",
+                "## Work Package WP1",
+                "### WP12\u{663}",
+                "### WP12\u{e9}",
+                "## WP\u{663}\u{664}",
+                "- [ ] T001 do it",
+                "  * [X]\tT9_",
+                "- [x] T0\u{663}",
+                "- [x] T\u{663}",
+                "####### x",
+                "###### x",
+            ]
+            .map(String::from),
+        );
+        for l in &lines {
+            let want = subtask_re()
+                .captures(l)
+                .map(|c| (&c[1] != " ", c[2].to_string(), c.get(1).unwrap().range()));
+            assert_eq!(subtask_line(l), want, "subtask: {l:?}");
+            let want = wp_heading_re()
+                .captures(l)
+                .map(|c| (c[1].to_string(), c.get(0).unwrap().end()));
+            assert_eq!(wp_heading(l), want, "wp heading: {l:?}");
+            assert_eq!(is_heading(l), heading_re().is_match(l), "heading: {l:?}");
+        }
+        // The non-ASCII lines were asked of the regex, the others were not.
+        assert_eq!(wp_heading_quick("## WP12\u{e9}"), Quick::Ask);
+        assert_eq!(subtask_quick("- [ ] T1\u{663}"), Quick::Ask);
+        assert_eq!(subtask_quick("- [ ] T1 x"), Quick::Yes((3, 6, 8)));
     }
 }

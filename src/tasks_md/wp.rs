@@ -218,6 +218,9 @@ fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
     let mut files = Vec::with_capacity(texts.len());
     let mut stream = String::new();
     let mut docs = 0usize;
+    // Files whose frontmatter the YAML parser must read (the others were
+    // read by [`super::flatyaml`], or are empty).
+    let mut parse_later = Vec::with_capacity(texts.len());
     for (path, text) in texts {
         let id = wp_id_from_filename(path.file_name()?.to_str()?)?;
         let (yaml, body) = split_frontmatter(text.as_deref()?)?;
@@ -226,7 +229,9 @@ fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
         {
             return None;
         }
-        if !yaml.trim().is_empty() {
+        let flat = super::flatyaml::parse(yaml);
+        parse_later.push(flat.is_none() && !yaml.trim().is_empty());
+        if flat.is_none() && !yaml.trim().is_empty() {
             stream.push_str("---\n");
             stream.push_str(yaml);
             docs += 1;
@@ -234,13 +239,14 @@ fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
         files.push(WpFile {
             path: path.clone(),
             id,
-            frontmatter: Mapping::new(),
+            frontmatter: flat.unwrap_or_default(),
             body: body.to_string(),
             raw_frontmatter: yaml.to_string(),
         });
     }
     let mut parsed = Vec::with_capacity(docs);
-    for doc in serde_yaml::Deserializer::from_str(&stream) {
+    let stream_docs = (docs > 0).then(|| serde_yaml::Deserializer::from_str(&stream));
+    for doc in stream_docs.into_iter().flatten() {
         match <Value as serde::Deserialize>::deserialize(doc).ok()? {
             Value::Mapping(m) if parsed.len() < docs => parsed.push(m),
             _ => return None,
@@ -250,8 +256,8 @@ fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
         return None;
     }
     let mut parsed = parsed.into_iter();
-    for wp in &mut files {
-        if !wp.raw_frontmatter.trim().is_empty() {
+    for (wp, later) in files.iter_mut().zip(parse_later) {
+        if later {
             wp.frontmatter = parsed.next()?;
         }
         wp.check_fields().ok()?;
@@ -328,7 +334,10 @@ impl WpFile {
         let parsed = match parsed_before(yaml) {
             Some(m) => Ok(Value::Mapping(m)),
             None if yaml.trim().is_empty() => Ok(Value::Mapping(Mapping::new())),
-            None => crate::bounds::yaml::<Value>(yaml),
+            None => match super::flatyaml::parse(yaml) {
+                Some(m) if yaml.len() <= crate::bounds::MAX_YAML_BYTES => Ok(Value::Mapping(m)),
+                _ => crate::bounds::yaml::<Value>(yaml),
+            },
         };
         let frontmatter = match parsed {
             Ok(Value::Mapping(m)) => {

@@ -1,0 +1,254 @@
+//! The frontmatter `finalize-tasks` writes, read without the YAML parser.
+//!
+//! A WP file's frontmatter is nearly always a flat mapping of plain words and
+//! sentences and of lists of them (`work_package_id: WP01`, `dependencies:`
+//! then `- WP01` lines). [`parse`] reads exactly that shape and answers
+//! `None` for anything else (a quote, a comment, a blank line, a number, a
+//! word YAML reads as null or a boolean, a nested mapping, a non-ASCII
+//! character...), and the caller then asks `serde_yaml`. What it does answer is
+//! the mapping `serde_yaml` makes of the same text (a unit test holds the two
+//! to the same values): setting the parser up and walking its events was most
+//! of what `agent tasks status` and `next` spent on a mission's WP files.
+
+use serde_yaml::{Mapping, Value};
+
+/// A plain scalar YAML reads as text, whatever the context: an ASCII letter
+/// first (no indicator, sign, digit or dot, so never a number), then letters,
+/// digits, blanks inside and a few punctuation marks that are never special
+/// in a block scalar; not a word that reads as null or a boolean (nor the
+/// YAML 1.1 ones, to be safe).
+fn plain_text(s: &str) -> bool {
+    let b = s.as_bytes();
+    let (Some(first), Some(last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    first.is_ascii_alphabetic()
+        && *last != b' '
+        && b.iter().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b' ' | b'_' | b'-' | b'.' | b'/' | b'*' | b'(' | b')' | b',' | b'\''
+                )
+        })
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+        )
+}
+
+/// A key: a plain word ([`plain_text`] without blanks or punctuation but `_`
+/// and `-`).
+fn plain_key(s: &str) -> bool {
+    plain_text(s)
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// The list entry of `line` at `indent` spaces (`- text`), if it is one.
+fn entry(line: &str, indent: usize) -> Option<&str> {
+    let rest = line.strip_prefix(&" ".repeat(indent))?.strip_prefix("- ")?;
+    plain_text(rest).then_some(rest)
+}
+
+/// The mapping `serde_yaml` reads from `yaml`, when it is a flat mapping of
+/// plain text and of lists of plain text; None for anything else.
+pub fn parse(yaml: &str) -> Option<Mapping> {
+    if yaml.contains('\r') {
+        return None;
+    }
+    let lines: Vec<&str> = yaml
+        .strip_suffix('\n')
+        .unwrap_or(yaml)
+        .split('\n')
+        .collect();
+    let mut map = Mapping::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        let (key, value) = match line.split_once(':') {
+            Some((k, "")) => (k, None),
+            Some((k, v)) => (k, Some(v.strip_prefix(' ')?)),
+            None => return None,
+        };
+        if !plain_key(key) {
+            return None;
+        }
+        let value = match value {
+            Some("[]") => Value::Sequence(Vec::new()),
+            Some(v) if plain_text(v) => Value::String(v.to_string()),
+            Some(_) => return None,
+            None => {
+                // A list at the key's column or two spaces in, else null.
+                let indent = match lines.get(i) {
+                    Some(l) if l.starts_with("- ") => 0,
+                    Some(l) if l.starts_with("  - ") => 2,
+                    _ => usize::MAX,
+                };
+                if indent == usize::MAX {
+                    Value::Null
+                } else {
+                    let mut items = Vec::new();
+                    while let Some(l) = lines.get(i) {
+                        if !l.starts_with(' ') && !l.starts_with('-') {
+                            break;
+                        }
+                        items.push(Value::String(entry(l, indent)?.to_string()));
+                        i += 1;
+                    }
+                    Value::Sequence(items)
+                }
+            }
+        };
+        let key = Value::String(key.to_string());
+        if map.contains_key(&key) {
+            return None;
+        }
+        map.insert(key, value);
+    }
+    (!map.is_empty()).then_some(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml(text: &str) -> Option<Mapping> {
+        match serde_yaml::from_str::<Value>(text) {
+            Ok(Value::Mapping(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// What this reader answers, serde_yaml answers the same (and it answers
+    /// the frontmatter finalize-tasks writes).
+    #[test]
+    fn reads_what_serde_yaml_reads() {
+        let finalized = "work_package_id: WP02\ntitle: Package 02\ndependencies:\n- WP01\nrequirement_refs:\n- FR-001\nplanning_base_branch: main\nbranch_strategy: Planned on main. A WP may start from a dependency's lane branch, but finished work lands on main unless a person chooses another branch.\nsubtasks:\n- T002\nauthoritative_surface: src/pkg1/part02/\nexecution_mode: code_change\nowned_files:\n- src/pkg1/part02/**\n";
+        assert_eq!(parse(finalized), yaml(finalized));
+        assert!(parse(finalized).is_some());
+        let keys = [
+            "title",
+            "dependencies",
+            "a_b",
+            "x-y",
+            "null",
+            "True",
+            "k9",
+            "9k",
+            "ké",
+        ];
+        let values = [
+            "",
+            " WP01",
+            " []",
+            " [ ]",
+            " Package 02",
+            " main",
+            " null",
+            " Null",
+            " ~",
+            " true",
+            " FALSE",
+            " yes",
+            " n",
+            " 1",
+            " 1.5",
+            " .inf",
+            " inf",
+            " nan",
+            " e5",
+            " 0x1F",
+            " -1",
+            " - x",
+            " a: b",
+            " a:b",
+            " a #c",
+            " a#c",
+            " 'q'",
+            " \"q\"",
+            " it's",
+            " a, b",
+            " [a]",
+            " {a: 1}",
+            " &x a",
+            " *x",
+            " !t a",
+            " |",
+            " >",
+            " a  b",
+            " a ",
+            "  a",
+            " é",
+            " a\tb",
+            " src/**",
+            " (x)",
+            " %x",
+            " @x",
+            " `x`",
+        ];
+        let lists = [
+            "",
+            "\n- a",
+            "\n  - a\n  - b",
+            "\n- a\n  - b",
+            "\n- 1",
+            "\n- null",
+            "\n- a: b",
+            "\n-  a",
+            "\n- ",
+            "\n-",
+            "\n - a",
+            "\n- a\n- b",
+            "\n\n- a",
+            "\n- a # c",
+            "\n  - a\n- b",
+            "\n- [a]",
+            "\n- it's ok",
+        ];
+        let mut docs = Vec::new();
+        for k in keys {
+            for v in values {
+                docs.push(format!("{k}:{v}\n"));
+                docs.push(format!("{k}:{v}\nother: x"));
+                docs.push(format!("a: b\n{k}:{v}\nc: d\n"));
+            }
+            for l in lists {
+                docs.push(format!("{k}:{l}\n"));
+                docs.push(format!("{k}:{l}\nnext: x\n"));
+            }
+        }
+        docs.extend(
+            [
+                "a: b\na: c\n",
+                "a: b\n\nc: d\n",
+                "a: b\n# c\n",
+                "a: b\r\n",
+                "a: b\n  c: d\n",
+                "a:\n  b: c\n",
+                "---\na: b\n",
+                "a: b\n...\n",
+                "- a\n",
+                "a",
+                "",
+                "a: b\nc:\n",
+                "a:\nb:\n",
+            ]
+            .map(String::from),
+        );
+        let mut answered = 0;
+        for d in &docs {
+            if let Some(m) = parse(d) {
+                answered += 1;
+                let keys: Vec<Value> = m.keys().cloned().collect();
+                let want = yaml(d);
+                assert_eq!(Some(m), want, "{d:?}");
+                let want_keys: Option<Vec<Value>> = want.map(|w| w.keys().cloned().collect());
+                assert_eq!(Some(keys), want_keys, "key order: {d:?}");
+            }
+        }
+        // Most of these are left to serde_yaml; the plain ones are answered.
+        assert!(answered > 100, "{answered}");
+    }
+}
