@@ -119,7 +119,8 @@ pub fn doctor(
     now: DateTime<Utc>,
 ) -> Result<DoctorReport> {
     let store = StatusStore::for_mission(project, mission);
-    let snap = crate::status::reduce(&store.read()?.events);
+    // The saved fold plus the new lines (status.json left as it is).
+    let snap = store.state()?.0;
     let mut findings = Vec::new();
     for (id, wp) in &snap.work_packages {
         let (limit, stuck, action) = match wp.lane {

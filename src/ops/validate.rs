@@ -17,7 +17,7 @@ use crate::lanes::LanesManifest;
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::Board;
-use crate::status::{transitions, work, Lane, StatusStore};
+use crate::status::{transitions, work, Lane};
 use crate::tasks_md::parse;
 
 use super::finalize;
@@ -116,7 +116,7 @@ pub fn validate_workflow(
             .find(|w| w.id == id)
             .map(|w| w.lane)
     };
-    let events = StatusStore::for_mission(project, mission).read()?.events;
+    let events = log.events;
     let scope: Vec<work::ScopeFinding> =
         work::out_of_scope(work::open(project).as_ref(), project, mission)?;
     let mut checks = Vec::new();

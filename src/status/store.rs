@@ -53,6 +53,12 @@ pub struct Roles {
     /// [`crate::workspace::action::review_feedback`] would quote): only then
     /// does a prompt read the log for the feedback's text.
     pub had_feedback: bool,
+    /// The feedback of the last reviews that sent it back, `(by, at, text)`,
+    /// oldest first (what [`super::work::review_feedback`] finds).
+    pub feedback: Vec<(String, String, String)>,
+    /// The hand-in commit before the latest one, when a review sent it back
+    /// in between (what [`super::work::previous_hand_in`] finds).
+    pub previous_hand_in: Option<String>,
 }
 
 /// The parsed log plus anything that had to be skipped.
@@ -301,6 +307,13 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         Ok((fold.snapshot(), fold.roles()))
+    }
+
+    /// Every WP a readable line of the log names (duplicates included), from
+    /// the saved fold plus the lines after it.
+    pub fn named_wps(&self) -> Result<std::collections::BTreeSet<String>> {
+        let folded = self.fold_for_reading()?;
+        Ok(folded.current().wp_ids().map(str::to_string).collect())
     }
 
     /// A writer holding the lock first writes the union of an unmerged log's
