@@ -42,7 +42,10 @@
 #                       the big log's fixture takes about 0.7 GB)
 #   KEEP=1              keep the scratch directory (its path is printed)
 #   ONLY=REGEX          time only the rows whose key matches (keys: st, stc, nx,
-#                       nxc, dwp, ima, imb, mv, wt, fi, fir, fis, ml, mlc, dix with
+#                       nxc, dwp, gd (status doctor), gm (status migrate
+#                       --dry-run), gr (status reconcile), gs (orchestrator-api
+#                       mission-state), gl (list-ready), ima, imb, mv, wt, fi,
+#                       fir, fis, ml, mlc, dix with
 #                       their size, e.g. ONLY='^(st|nx)'; version, st10, nx10,
 #                       im10, true); the fixtures are all made anyway
 #
@@ -385,6 +388,21 @@ rows() {
   ratio "next ratio $(big "$EV_B") / $(big "$EV_S") events, cold" "nxc$EV_B" "nxc$EV_S" ""
   dash dwp "log$EV_B" slow,second "dashboard, $(big "$EV_B") events:" \
     /missions/001-bench/wp/WP01 /api/missions/001-bench
+  # The guards and read-only status commands that read the whole log before
+  # the saved fold served them (a user's second run).
+  local g key label
+  for g in "gd:agent status doctor" "gm:agent status migrate --dry-run" "gr:agent status reconcile" \
+    "gs:orchestrator-api mission-state" "gl:orchestrator-api list-ready"; do
+    key=${g%%:*}
+    label=${g#*:}
+    for n in "$EV_S" "$EV_B"; do
+      local slow=-
+      [[ $n == "$EV_B" ]] && slow=slow
+      # shellcheck disable=SC2086 # the words of the command
+      row "$key$n" "log$n" "rss,warm,$slow" "" "\`$label\`, $(big "$n") events" -- $label --mission 001-bench
+    done
+    ratio "\`$label\` ratio $(big "$EV_B") / $(big "$EV_S") events" "$key$EV_B" "$key$EV_S" "≤ 3x"
+  done
 
   # Implement and move with auto_commit: true (benches/lib.sh's N-WP missions).
   im=(agent action implement)
