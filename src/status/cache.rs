@@ -403,6 +403,11 @@ impl FoldState {
             .collect()
     }
 
+    /// How many events were folded (each event id once).
+    pub fn event_count(&self) -> usize {
+        self.event_count
+    }
+
     /// Whether any readable line names `wp_id` (duplicates included).
     pub fn names_wp(&self, wp_id: &str) -> bool {
         self.roles.contains_key(wp_id)
