@@ -33,6 +33,9 @@
 #                       big log's status, next and dashboard, the middle and
 #                       big implement, the big move-task and finalize
 #   EVENTS="1000 300000 1000000"  status log sizes: small, middle, big
+#                       (multiples of 40: make_big_log.sh's cycles end where
+#                       the finalize bootstrap continues them, which
+#                       validate-workflow checks)
 #   WPS_IMPLEMENT="10 2000 5000"  implement's missions (move-task: first, last)
 #   WPS_FINALIZE="10 1000 5000"   finalize's missions (re-run: the middle one)
 #   MISSIONS=437        the many-missions project (against one mission)
@@ -44,13 +47,14 @@
 #   ONLY=REGEX          time only the rows whose key matches (keys: st, stc, nx,
 #                       nxc, dwp, gd (status doctor), gm (status migrate
 #                       --dry-run), gr (status reconcile), gs (orchestrator-api
-#                       mission-state), gl (list-ready), ima, imb, mv, wt, fi,
+#                       mission-state), gl (list-ready), gv (validate-workflow:
+#                       it reads every event, streaming), ima, imb, mv, wt, fi,
 #                       fir, fis, ml, mlc, dix with
 #                       their size, e.g. ONLY='^(st|nx)'; version, st10, nx10,
 #                       im10, true); the fixtures are all made anyway
 #
 # A quick end-to-end check with small sizes:
-#   EVENTS="100 300 1000" WPS_IMPLEMENT="10 20 50" WPS_FINALIZE="10 20 50" \
+#   EVENTS="400 1200 4000" WPS_IMPLEMENT="10 20 50" WPS_FINALIZE="10 20 50" \
 #     MISSIONS=5 benches/issue31.sh OLD_BIN NEW_BIN 1
 set -euo pipefail
 export LC_ALL=C
@@ -392,7 +396,8 @@ rows() {
   # the saved fold served them (a user's second run).
   local g key label
   for g in "gd:agent status doctor" "gm:agent status migrate --dry-run" "gr:agent status reconcile" \
-    "gs:orchestrator-api mission-state" "gl:orchestrator-api list-ready"; do
+    "gs:orchestrator-api mission-state" "gl:orchestrator-api list-ready" \
+    "gv:agent tasks validate-workflow"; do
     key=${g%%:*}
     label=${g#*:}
     for n in "$EV_S" "$EV_B"; do
@@ -401,7 +406,10 @@ rows() {
       # shellcheck disable=SC2086 # the words of the command
       row "$key$n" "log$n" "rss,warm,$slow" "" "\`$label\`, $(big "$n") events" -- $label --mission 001-bench
     done
-    ratio "\`$label\` ratio $(big "$EV_B") / $(big "$EV_S") events" "$key$EV_B" "$key$EV_S" "≤ 3x"
+    # validate-workflow checks every event: it grows with the log, in bounded memory.
+    local goal="≤ 3x"
+    [[ $key == gv ]] && goal=""
+    ratio "\`$label\` ratio $(big "$EV_B") / $(big "$EV_S") events" "$key$EV_B" "$key$EV_S" "$goal"
   done
 
   # Implement and move with auto_commit: true (benches/lib.sh's N-WP missions).
