@@ -4,7 +4,9 @@
 #
 #   benches/dashboard_requests.sh [-r RUNS] [-e EVENTS] [-n MISSIONS] [BIN...]
 #
-# RUNS (default 10) requests of each route; EVENTS (default 1000000) events in
+# RUNS (default 50) requests of each route, on one kept-alive connection
+# (one curl: no process start or connect per request, which under load
+# were most of a sub-millisecond figure's spread); EVENTS (default 1000000) events in
 # the big log; MISSIONS (default 437) missions in the many-missions project.
 # BIN defaults to target/release/spec-kitty; give older builds first to compare
 # before and after in one run. Fixtures (made once, by the last BIN, before any
@@ -26,8 +28,9 @@
 # not the request's); "peak RSS" is the server's VmHWM after every request.
 # Prints one markdown table.
 set -euo pipefail
-RUNS=10
+RUNS=50
 EVENTS=1000000
+declare -A WALL CPUR
 MISSIONS=437
 while getopts r:e:n: opt; do
   case $opt in
@@ -119,16 +122,33 @@ for bin in "${BINS[@]}"; do
       url="http://127.0.0.1:$port$r"
       curl -sf -o /dev/null "$url" # the first answer may render what later ones reuse
       c0=$(threads_ns "$SERVER")
-      walls=$(for ((i = 0; i < RUNS; i++)); do curl -sf -o /dev/null -w '%{time_total}\n' "$url"; done)
+      args=()
+      for ((i = 0; i < RUNS; i++)); do args+=(-o /dev/null "$url"); done
+      walls=$(curl -sf -w '%{time_total}\n' "${args[@]}")
+      [[ $(wc -l <<<"$walls") -eq $RUNS ]] || { echo "$bin: GET $r failed in $dir" >&2; exit 1; }
       c1=$(threads_ns "$SERVER")
       wall=$(awk '{ print $1 * 1000 }' <<<"$walls" | median)
       cpu=$(awk -v a="$c0" -v b="$c1" -v n="$RUNS" 'BEGIN { printf "%.2f", (b - a) / n / 1e6 }')
       rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' /proc/"$SERVER"/status)
       echo "| $(basename "$bin") | $f | $start | \`$r\` | $wall | $cpu | $rss |"
+      WALL["$k $f $r"]=$wall
+      CPUR["$k $f $r"]=$cpu
       start=
     done
     kill "$SERVER" && wait "$SERVER" 2>/dev/null || true
     SERVER=
+  done
+  k=$((k + 1))
+done
+echo
+echo "| binary | route | ratio $MISSIONS / 1 missions: wall / server CPU |"
+echo "|---|---|---|"
+k=0
+for bin in "${BINS[@]}"; do
+  for r in / /api/missions; do
+    echo "| $(basename "$bin") | \`$r\` | $(awk -v a="${WALL["$k missions-1 $r"]}" -v b="${WALL["$k missions-$MISSIONS $r"]}" \
+      -v c="${CPUR["$k missions-1 $r"]}" -v d="${CPUR["$k missions-$MISSIONS $r"]}" \
+      'BEGIN { printf "%.1fx / ", b / a; if (c + 0 > 0) printf "%.1fx", d / c; else printf "-" }') |"
   done
   k=$((k + 1))
 done

@@ -20,9 +20,10 @@
 # /usr/bin/time's maximum resident set size, from one more run in the first
 # copy right after its timed run (on a "cold" row the saved fold is deleted
 # again first). Dashboard rows: curl's time_total of a request to a
-# server started for that run on a free port (stopped after it), and the
-# server's peak RSS (VmHWM) once it answered; no CPU column (the server serves
-# on threads that come and go). Floors are binary-independent: they are in the
+# server started for that run on a free port (stopped after it), the CPU
+# time its threads (but the file watcher's) spent meanwhile
+# (/proc/PID/task/*/schedstat), and the server's peak RSS (VmHWM) once it
+# answered. Floors are binary-independent: they are in the
 # after columns. Anything that fails (a non-zero exit, an answer other than
 # 200, an implement or move without its auto_commit commit, a read-only row
 # that changed a shared status log) stops the script with exit 1: a benchmark
@@ -39,6 +40,9 @@
 #   WPS_IMPLEMENT="10 2000 5000"  implement's missions (move-task: first, last)
 #   WPS_FINALIZE="10 1000 5000"   finalize's missions (re-run: the middle one)
 #   MISSIONS=437        the many-missions project (against one mission)
+#   DASH_REQS=50        dashboard rows: requests of each route on one kept-alive
+#                       connection after the first two (median wall; server CPU
+#                       per request, the file watcher's thread left out)
 #   WRITE_FLOOR=PATH    the write_floor example binary (default:
 #                       target/release/examples/write_floor, built when missing)
 #   BENCH_TMP=DIR       where the scratch directory goes (default $TMPDIR or /tmp;
@@ -49,7 +53,7 @@
 #                       --dry-run), gr (status reconcile), gs (orchestrator-api
 #                       mission-state), gl (list-ready), gv (validate-workflow:
 #                       it reads every event, streaming), ima, imb, mv, wt, fi,
-#                       fir, fis, ml, mlc, dix with
+#                       fir, fis, ml, mlc, mlf, dix with
 #                       their size, e.g. ONLY='^(st|nx)'; version, st10, nx10,
 #                       im10, true); the fixtures are all made anyway
 #
@@ -70,6 +74,7 @@ read -r EV_S EV_M EV_B <<<"${EVENTS:-1000 300000 1000000}"
 read -r IM_S IM_M IM_B <<<"${WPS_IMPLEMENT:-10 2000 5000}"
 read -r FI_S FI_M FI_B <<<"${WPS_FINALIZE:-10 1000 5000}"
 NM=${MISSIONS:-437}
+DASH_REQS=${DASH_REQS:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=benches/lib.sh
 source "$ROOT/benches/lib.sh"
@@ -285,6 +290,17 @@ ratio() { # label key_big key_small goal
   line "$1" "${cells[0]}" "${cells[1]}" "" "$4"
 }
 
+# CPU time (ns) of every live thread of PID but the dashboard's file
+# watcher (its periodic re-stat of every mission is not a request's).
+threads_ns() {
+  local t s=0
+  for t in /proc/"$1"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == dashboard-watch ]] && continue
+    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
+  done
+  echo "$s"
+}
+
 free_port() {
   local p
   for ((p = 20000 + RANDOM % 20000; ; p++)); do
@@ -315,13 +331,28 @@ dash_run() {
   [[ $out == *"\"pid\":$DASH_PID"[,}]* ]] || fail "$key ($who): port $port answered for another server: $out"
   echo "$(((10#${t1/./} - 10#${t0/./}) / 1000)) -" >>"$R/$key.start.$who"
   i=0
+  local c0 c1 j args
   for r in "$@"; do
     for t in first second; do
+      c0=$(threads_ns "$DASH_PID")
       read -r code out <<<"$(curl -s -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$port$r")"
+      c1=$(threads_ns "$DASH_PID")
       [[ $code == 200 ]] || fail "$key ($who): GET $r answered $code"
-      awk -v s="$out" 'BEGIN { print s * 1000, "-" }' >>"$R/$key.$i.$t.$who"
+      awk -v s="$out" -v a="$c0" -v b="$c1" 'BEGIN { print s * 1000, (b - a) / 1e6 }' >>"$R/$key.$i.$t.$who"
       awk '/^VmHWM/ { print $2 }' "/proc/$DASH_PID/status" >>"$R/$key.$i.$t.$who.rss"
     done
+    # DASH_REQS more on one kept-alive connection (no process start or
+    # connect per request): their median wall, and the server's CPU per
+    # request over all of them.
+    args=()
+    for ((j = 0; j < DASH_REQS; j++)); do args+=(-o /dev/null "http://127.0.0.1:$port$r"); done
+    c0=$(threads_ns "$DASH_PID")
+    curl -s -w '%{http_code} %{time_total}\n' "${args[@]}" >"$S/reqs"
+    c1=$(threads_ns "$DASH_PID")
+    awk '$1 != 200 { bad = 1 } END { exit bad }' "$S/reqs" || fail "$key ($who): GET $r (repeated) answered other than 200"
+    echo "$(awk '{ print $2 * 1000 }' "$S/reqs" | median) $(awk -v a="$c0" -v b="$c1" -v n="$DASH_REQS" 'BEGIN { print (b - a) / n / 1e6 }')" \
+      >>"$R/$key.$i.reqs.$who"
+    awk '/^VmHWM/ { print $2 }' "/proc/$DASH_PID/status" >>"$R/$key.$i.reqs.$who.rss"
     i=$((i + 1))
   done
   kill "$DASH_PID"
@@ -354,11 +385,13 @@ dash() {
     "$(cell "$key.start" after)" "$(nruns "$key" "$flags")" ""
   i=0
   for r in "$@"; do
-    for t in first second; do
-      [[ $t == first || ,$flags, == *,second,* ]] || continue
+    for t in first second reqs; do
+      [[ $t != second || ,$flags, == *,second,* ]] || continue
       stats "$key.$i.$t" before
       stats "$key.$i.$t" after
-      line "$label \`GET $r\`, $t request" "$(cell "$key.$i.$t" before)" "$(cell "$key.$i.$t" after)" \
+      local what="$t request"
+      [[ $t == reqs ]] && what="median of $DASH_REQS more requests on one connection"
+      line "$label \`GET $r\`, $what" "$(cell "$key.$i.$t" before)" "$(cell "$key.$i.$t" after)" \
         "$(nruns "$key" "$flags")" ""
     done
     i=$((i + 1))
@@ -459,6 +492,10 @@ rows() {
     row "ml$n" "m$n" warm "" "\`agent mission list --json\`, $(nof "$n" mission)" -- agent mission list --json
     row "mlc$n" "m$n" - "" "\`agent mission list --json\`, $(nof "$n" mission), cold" -- agent mission list --json
   done
+  for n in 1 "$NM"; do
+    row "mlf$n" "m$n" floor "" "floor: \`sh -c 'cat kitty-specs/*/meta.json kitty-specs/*/status.events.jsonl'\`, $(nof "$n" mission)" -- \
+      sh -c 'cat kitty-specs/*/meta.json kitty-specs/*/status.events.jsonl >/dev/null'
+  done
   ratio "mission list ratio $(big "$NM") / 1 missions" "ml$NM" ml1 "≤ 3x"
   ratio "mission list ratio $(big "$NM") / 1 missions, cold" "mlc$NM" mlc1 "≤ 3x"
   for n in 1 "$NM"; do
@@ -466,6 +503,8 @@ rows() {
   done
   ratio "dashboard \`/api/missions\` ratio $(big "$NM") / 1 missions" "dix$NM.0.first" dix1.0.first "≤ 3x"
   ratio "dashboard \`/\` ratio $(big "$NM") / 1 missions" "dix$NM.1.first" dix1.1.first "≤ 3x"
+  ratio "dashboard \`/api/missions\` ratio $(big "$NM") / 1 missions, median of $DASH_REQS requests" "dix$NM.0.reqs" dix1.0.reqs "≤ 3x"
+  ratio "dashboard \`/\` ratio $(big "$NM") / 1 missions, median of $DASH_REQS requests" "dix$NM.1.reqs" dix1.1.reqs "≤ 3x"
 
   # Small commands on the 10-WP project of benches/cli.sh (each copy's first read).
   row version - - "≤ 2 ms" "\`--version\`" -- --version

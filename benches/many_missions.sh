@@ -12,7 +12,9 @@
 # made once by the last BIN; each binary works on its own copy of them, made
 # before any timing starts. "warm" runs follow one untimed listing (a binary that
 # keeps a saved status fold per mission has it); "cold" runs start with the
-# saved folds deleted (a fresh clone).
+# saved folds and the listing cache deleted (a fresh clone). The floor row is
+# a plain `cat` of every mission's meta.json and status log (what a listing
+# must read at least), timed the same way.
 set -euo pipefail
 RUNS=${1:-10}
 N=${2:-437}
@@ -36,7 +38,7 @@ timed() {
   cd "$dir"
   [[ $cold == 1 ]] || "$bin" "$@" >/dev/null 2>&1
   for ((k = 0; k < RUNS; k++)); do
-    [[ $cold == 1 ]] && rm -rf .git/spec-kitty/status-cache
+    [[ $cold == 1 ]] && rm -rf .git/spec-kitty/status-cache .git/spec-kitty/mission-list-*.json
     out=$(python3 "$RUN1" "$bin" "$@")
     read -r wall cpu rc <<<"$out"
     ((rc == 0)) || { echo "$bin $*: exit $rc in $dir" >&2; exit 1; }
@@ -71,5 +73,21 @@ for bin in "${BINS[@]}"; do
   done
   k=$((k + 1))
 done
+# The floor: reading the files a cold listing must read, nothing else.
+floor() {
+  local dir=$1 k out wall cpu rc walls=() cpus=()
+  cd "$dir"
+  local files=(kitty-specs/*/meta.json kitty-specs/*/status.events.jsonl)
+  for ((k = 0; k < RUNS; k++)); do
+    out=$(python3 "$RUN1" "$(command -v cat)" "${files[@]}")
+    read -r wall cpu rc <<<"$out"
+    walls+=("$wall")
+    cpus+=("$cpu")
+  done
+  echo "$(printf '%s\n' "${walls[@]}" | median_ms) $(printf '%s\n' "${cpus[@]}" | median_ms)"
+}
+read -r w1 c1 <<<"$(floor "$SCRATCH/copy-0-1")"
+read -r wn cn <<<"$(floor "$SCRATCH/copy-0-$N")"
+echo "| (floor) | \`cat\` of every meta.json and status log | $w1 / $c1 | $wn / $cn | $(awk -v a="$w1" -v b="$wn" -v c="$c1" -v d="$cn" 'BEGIN { printf "%.1fx / %.1fx", b / a, d / c }') |"
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

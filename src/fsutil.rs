@@ -852,6 +852,91 @@ pub fn file_stamp(md: &fs::Metadata) -> FileStamp {
     (dev, ino, md.len(), mtime)
 }
 
+/// What `stat` says of a file, for a caller that keys derived state on it:
+/// device, inode, size, modification and change times (ns since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+/// An open directory whose entries are stat'ed by a path relative to it: the
+/// kernel walks only the relative part (a listing stats three files in each
+/// of hundreds of directories; walking each absolute path from the root was
+/// most of its system time).
+#[derive(Debug)]
+pub struct DirStat {
+    #[cfg(unix)]
+    dir: File,
+}
+
+impl DirStat {
+    /// Open `dir`; None when it cannot be opened, or on a system without
+    /// `fstatat` (the caller stats absolute paths then).
+    pub fn open(dir: &Path) -> Option<DirStat> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let dir = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(dir)
+                .ok()?;
+            Some(DirStat { dir })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = dir;
+            None
+        }
+    }
+
+    /// The [`StatId`] of `rel` (a relative path, links followed): None when
+    /// it does not exist, Err when it cannot be stat'ed.
+    pub fn stat(&self, rel: &Path) -> std::io::Result<Option<StatId>> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            use std::os::unix::io::AsRawFd;
+            let c = std::ffi::CString::new(rel.as_os_str().as_bytes())
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+            if rel.is_absolute() {
+                return Err(std::io::ErrorKind::InvalidInput.into());
+            }
+            let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: a valid directory descriptor (owned by self), a
+            // NUL-terminated path and a buffer of the size fstatat writes.
+            let r = unsafe { libc::fstatat(self.dir.as_raw_fd(), c.as_ptr(), st.as_mut_ptr(), 0) };
+            if r != 0 {
+                let e = std::io::Error::last_os_error();
+                return match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(None),
+                    _ => Err(e),
+                };
+            }
+            // SAFETY: fstatat returned 0, so it filled the buffer.
+            let st = unsafe { st.assume_init() };
+            let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+            #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+            Ok(Some(StatId {
+                dev: st.st_dev as u64,
+                ino: st.st_ino as u64,
+                size: u64::try_from(st.st_size).unwrap_or(0),
+                mtime_ns: ns(st.st_mtime as i64, st.st_mtime_nsec as i64),
+                ctime_ns: ns(st.st_ctime as i64, st.st_ctime_nsec as i64),
+            }))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = rel;
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+    }
+}
+
 /// The files written while a [`WriteJournal`] is open (None: none is open).
 static JOURNAL: std::sync::Mutex<Option<std::collections::BTreeSet<PathBuf>>> =
     std::sync::Mutex::new(None);
@@ -1050,6 +1135,33 @@ impl Drop for FileLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stat relative to an open directory is the file's own stat (links
+    /// followed); a missing file is None; an absolute path is refused.
+    #[cfg(unix)]
+    #[test]
+    fn dir_stat_matches_the_file() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join("a")).unwrap();
+        fs::write(tmp.path().join("a/f.txt"), "hello").unwrap();
+        std::os::unix::fs::symlink("f.txt", tmp.path().join("a/link")).unwrap();
+        let d = DirStat::open(tmp.path()).unwrap();
+        let md = fs::metadata(tmp.path().join("a/f.txt")).unwrap();
+        let want = StatId {
+            dev: md.dev(),
+            ino: md.ino(),
+            size: 5,
+            mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+            ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
+        };
+        assert_eq!(d.stat(Path::new("a/f.txt")).unwrap(), Some(want));
+        assert_eq!(d.stat(Path::new("a/link")).unwrap(), Some(want));
+        assert_eq!(d.stat(Path::new("a/missing")).unwrap(), None);
+        assert!(d.stat(&tmp.path().join("a/f.txt")).is_err());
+        assert!(d.stat(Path::new("a/f.txt/x")).is_err(), "not a directory");
+        assert!(DirStat::open(&tmp.path().join("a/f.txt")).is_none());
+    }
 
     #[test]
     fn directories_are_synced_after_the_rename() {

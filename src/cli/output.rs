@@ -245,6 +245,12 @@ pub trait Render {
     fn human(&self, ctx: &Ctx);
     /// The `--json` document.
     fn json(&self) -> Value;
+    /// The `--json` document already printed as [`print_json`] prints
+    /// [`Render::json`], for an outcome that writes it without building the
+    /// [`Value`] (a listing of hundreds of rows); None: print `json`.
+    fn json_text(&self) -> Option<String> {
+        None
+    }
     /// Warnings said on stderr in both modes, before the outcome.
     fn warnings(&self) -> Vec<String> {
         Vec::new()
@@ -263,8 +269,11 @@ impl Ctx {
     pub fn render(&self, outcome: &impl Render) -> Result<()> {
         self.warn_all(outcome.warnings());
         if self.json {
-            // bounds: renders an outcome into JSON, parses nothing
-            self.json_out(&outcome.json());
+            match outcome.json_text() {
+                Some(text) => print_json_text(&text),
+                // bounds: renders an outcome into JSON, parses nothing
+                None => self.json_out(&outcome.json()),
+            }
         } else {
             outcome.human(self);
         }
@@ -346,6 +355,14 @@ pub fn print_json(value: &impl serde::Serialize) {
     let mut out = std::io::stdout().lock();
     let text = serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise output: {e}\"}}"));
+    let _ = writeln!(out, "{text}");
+}
+
+/// A JSON document already printed (pretty, as [`print_json`] prints one), on
+/// stdout with its newline.
+pub fn print_json_text(text: &str) {
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
 }
 

@@ -199,33 +199,20 @@ pub fn finalize(
         strategy: strategy.as_str(),
     };
     // Nothing changed since a run that found nothing to change: its report.
-    // WP files stat-ed as that run saw them are not read again.
+    // WP files stat-ed as that run saw them, and settled by then, are not
+    // read again; any other is read and its digest compared.
     let stamp_path = stamp::path(project, mission);
-    let mut saved = stamp::load(&stamp_path);
-    if let Some(s) = saved.take() {
-        let unchanged = s.unchanged_wps(&listed);
-        match unchanged.map(|wps| texts.stamp_inputs(&key, &store, &listed.paths, Some(wps))) {
-            Some(Some(inputs)) => match s.report_for(&inputs, &listed.paths) {
-                Ok(mut r) => {
-                    r.validate_only = validate_only;
-                    return Ok(r);
-                }
-                Err(s) => saved = Some(s),
-            },
-            _ => saved = Some(s),
-        }
-    }
-    texts.wps = wp::read_listed(listed.paths.clone());
-    if let Some(saved) = saved {
-        let digest = stamp::wps_digest(&texts.wps);
-        if let Some(mut r) = texts
-            .stamp_inputs(&key, &store, &listed.paths, digest)
-            .and_then(|inputs| saved.report_for(&inputs, &listed.paths).ok())
-        {
+    if let Some(saved) = stamp::load(&stamp_path) {
+        let answer = saved
+            .unchanged_wps(&listed)
+            .and_then(|wps| texts.stamp_inputs(&key, &store, &listed.paths, Some(wps)))
+            .and_then(|inputs| saved.report_for(&inputs, &listed.paths));
+        if let Some(mut r) = answer {
             r.validate_only = validate_only;
             return Ok(r);
         }
     }
+    texts.wps = wp::read_listed(listed.paths.clone());
     let log_before = stamp::log(&store.events_path);
 
     let errors = std::mem::take(&mut texts.errors);
@@ -311,9 +298,11 @@ pub fn finalize(
     if report.files_written.is_empty() && seeded.is_empty() {
         let log_after = stamp::log(&store.events_path);
         if log_after.is_some() && log_after == log_before {
-            let digest = stamp::wps_digest(&texts.wps);
-            if let Some(inputs) = texts.stamp_inputs(&key, &store, &listed.paths, digest) {
-                stamp::save(&stamp_path, inputs, &listed, &report);
+            if let Some(digests) = stamp::wps_digest(&texts.wps) {
+                let all = Some(digests.all.clone());
+                if let Some(inputs) = texts.stamp_inputs(&key, &store, &listed.paths, all) {
+                    stamp::save(&stamp_path, inputs, &listed, digests, &report);
+                }
             }
         }
     }

@@ -8,8 +8,13 @@
 //! ([`ListingCache`]), one entry per mission directory, keyed by the stat
 //! identity of the files it was read from (device, inode, size, modification
 //! and change times of `meta.json`, the log and `status.json`). A listing
-//! stats those three files per mission and reads again only the missions
-//! whose stat changed. The cache is never trusted over the files:
+//! stats those three files per mission (relative to the open `kitty-specs/`
+//! directory) and reads again only the missions whose stat changed, on up to
+//! four threads when there are many; it rewrites the cache only when an
+//! entry changed. A directory's own stat cannot stand for its files': a log
+//! appended to or a file rewritten in place leaves it as it was. The fold
+//! of a short log is not saved by a listing (folding it costs less than
+//! writing it). The cache is never trusted over the files:
 //! - a stat that differs (an edit, a rename into place, an append, a file
 //!   created or removed) means the mission is read again;
 //! - an entry is kept only when its files were last changed some time
@@ -40,6 +45,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::fsutil::{DirStat, StatId};
 use crate::mission::{self, Mission};
 use crate::project::Project;
 use crate::status::{StatusStore, LANES};
@@ -99,45 +105,139 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
         Some(Ok(Some(s))) if clean && s.settled_before(settled_before) => Some(s),
         _ => None,
     };
-    let mut kept = BTreeMap::new();
-    let mut out = Vec::with_capacity(dirs.len());
+    let saved_index = saved.as_ref().map(|s| s.index);
+    // Entries are moved out of the saved listing as missions are found: what
+    // is left at the end are missions gone since.
+    let mut remaining = saved.map(|s| s.missions);
+    // Whether the cache file would change: written only then.
+    let mut dirty = remaining.is_none() || saved_index != Some(index_kept);
+    let specs = DirStat::open(&project.specs_dir());
+    // First the stats: a mission whose files are as the saved listing found
+    // them is listed from it; the others are read afterwards, in parallel.
+    let mut rows: Vec<Row> = Vec::with_capacity(dirs.len());
     for dir in &dirs {
-        let slug = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let stamps = Stamps::of(dir);
-        if let (Some(saved), Some(now)) = (&saved, &stamps) {
-            if let Some(e) = saved.missions.get(&slug).filter(|e| e.stamps == *now) {
+        let Some(name) = dir.file_name() else {
+            continue;
+        };
+        let slug = name.to_string_lossy().into_owned();
+        let stamps = Stamps::of(specs.as_ref(), dir, Path::new(name));
+        let old = remaining.as_mut().and_then(|m| m.remove(&slug));
+        rows.push(match (old, stamps) {
+            (Some(e), Some(now)) if e.stamps == now => Row::Saved(slug, e),
+            (old, stamps) => Row::Read {
+                slug,
+                dir,
+                stamps,
+                old,
+            },
+        });
+    }
+    let to_read: Vec<&Path> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Read { dir, .. } => Some(dir.as_path()),
+            Row::Saved(..) => None,
+        })
+        .collect();
+    let mut read = read_missions(project, &to_read, clean).into_iter();
+    let mut kept = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row {
+            Row::Saved(slug, e) => {
                 out.push(e.listed(slug.clone()));
-                kept.insert(slug, e.clone());
-                continue;
+                kept.insert(slug, e);
+            }
+            Row::Read {
+                slug,
+                dir,
+                stamps,
+                old,
+            } => {
+                let Some((listed, settled)) = read.next() else {
+                    continue;
+                };
+                // status.json may have been rewritten just now: its stat is
+                // taken after the read.
+                let stamps = stamps.and_then(|s| {
+                    Some(Stamps {
+                        snapshot: stamp(&dir.join("status.json")).ok()?,
+                        ..s
+                    })
+                });
+                match stamps.filter(|s| clean && settled && s.settled_before(settled_before)) {
+                    Some(stamps) => {
+                        let entry = Entry::of(&listed, stamps);
+                        dirty |= old.as_ref() != Some(&entry);
+                        kept.insert(slug, entry);
+                    }
+                    None => dirty |= old.is_some(),
+                }
+                out.push(listed);
             }
         }
-        let (listed, settled) = read_mission(project, dir, clean);
-        // status.json may have been rewritten just now: its stat is taken
-        // after the read.
-        let stamps = stamps.and_then(|s| {
-            Some(Stamps {
-                snapshot: stamp(&dir.join("status.json")).ok()?,
-                ..s
-            })
-        });
-        if let Some(stamps) =
-            stamps.filter(|s| clean && settled && s.settled_before(settled_before))
-        {
-            kept.insert(slug, Entry::of(&listed, stamps));
-        }
-        out.push(listed);
     }
-    if clean
-        && saved
-            .as_ref()
-            .is_none_or(|s| s.missions != kept || s.index != index_kept)
-    {
+    dirty |= remaining.is_some_and(|m| !m.is_empty());
+    if clean && dirty {
         ListingCache::save(&path, &project.root, index_kept, kept);
     }
     Ok(out)
+}
+
+/// One mission directory of a listing: listed from the saved listing, or to
+/// be read from its files.
+enum Row<'a> {
+    Saved(String, Entry),
+    Read {
+        slug: String,
+        dir: &'a PathBuf,
+        /// Its files' stamps before the read (None: one could not be stat'ed).
+        stamps: Option<Stamps>,
+        /// Its saved entry, stale.
+        old: Option<Entry>,
+    },
+}
+
+/// Fewer missions than this to read are read on this thread (a thread's
+/// start costs more than reading a few).
+const PARALLEL_FROM: usize = 16;
+
+/// [`read_mission`] of each of `dirs`, in their order: on up to four threads
+/// when there are many (each mission's files are its own; its status lock
+/// is taken without waiting, as on one thread).
+fn read_missions(project: &Project, dirs: &[&Path], clean: bool) -> Vec<(Listed, bool)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    if dirs.len() < PARALLEL_FROM || threads == 1 {
+        return dirs
+            .iter()
+            .map(|d| read_mission(project, d, clean))
+            .collect();
+    }
+    let chunk = dirs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = dirs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|d| read_mission(project, d, clean))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(dirs.len());
+        for (h, part) in handles.into_iter().zip(dirs.chunks(chunk)) {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // A thread that died (it never should) leaves its missions
+                // to this one.
+                Err(_) => out.extend(part.iter().map(|d| read_mission(project, d, clean))),
+            }
+        }
+        out
+    })
 }
 
 /// The git index of a project whose root holds its git directory as
@@ -152,7 +252,9 @@ fn index_path(project: &Project) -> Option<PathBuf> {
 /// may be kept (its meta.json and status were read, status.json is settled).
 fn read_mission(project: &Project, dir: &Path, clean: bool) -> (Listed, bool) {
     let m = Mission::load(dir);
-    let store = StatusStore::for_mission(project, &m).index_known_clean(clean);
+    let store = StatusStore::for_mission(project, &m)
+        .index_known_clean(clean)
+        .saving_folds_from(crate::status::cache::SAVE_AFTER);
     let mut lanes = Vec::new();
     let mut total = 0;
     let mut settled = false;
@@ -186,6 +288,12 @@ fn read_mission(project: &Project, dir: &Path, clean: bool) -> (Listed, bool) {
 /// Written as an array: `[dev, ino, size, mtime_ns, ctime_ns]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp(u64, u64, u64, i64, i64);
+
+impl From<StatId> for Stamp {
+    fn from(s: StatId) -> Stamp {
+        Stamp(s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns)
+    }
+}
 
 impl Stamp {
     /// The latest of its two times.
@@ -235,12 +343,21 @@ struct Stamps {
 }
 
 impl Stamps {
-    /// None when one of them cannot be stat'ed.
-    fn of(dir: &Path) -> Option<Stamps> {
+    /// None when one of them cannot be stat'ed. `specs` is the open
+    /// missions directory holding `dir` as `name` (stat'ed relative to it),
+    /// if it could be opened.
+    fn of(specs: Option<&DirStat>, dir: &Path, name: &Path) -> Option<Stamps> {
+        let one = |file: &str| match specs {
+            Some(d) => d
+                .stat(&name.join(file))
+                .map(|s| s.map(Stamp::from))
+                .map_err(|_| ()),
+            None => stamp(&dir.join(file)),
+        };
         Some(Stamps {
-            meta: stamp(&dir.join("meta.json")).ok()?,
-            log: stamp(&dir.join("status.events.jsonl")).ok()?,
-            snapshot: stamp(&dir.join("status.json")).ok()?,
+            meta: one("meta.json").ok()?,
+            log: one("status.events.jsonl").ok()?,
+            snapshot: one("status.json").ok()?,
         })
     }
 

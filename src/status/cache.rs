@@ -519,6 +519,13 @@ pub struct Cursor {
     check: String,
 }
 
+impl Cursor {
+    /// Bytes of the log the fold covers.
+    pub fn folded_bytes(&self) -> u64 {
+        self.len
+    }
+}
+
 fn mtime_ns(md: &fs::Metadata) -> u64 {
     md.modified()
         .ok()

@@ -100,6 +100,9 @@ pub struct StatusStore {
     /// The caller read the repository's index once and found no unmerged
     /// path ([`StatusStore::index_known_clean`]): the log is not asked about.
     index_clean: bool,
+    /// A reader saves a fold only of a log at least this long
+    /// ([`StatusStore::saving_folds_from`]; 0: any).
+    save_from: u64,
 }
 
 impl StatusStore {
@@ -118,6 +121,7 @@ impl StatusStore {
             mission_number: mission.number.clone().unwrap_or_default(),
             mission_type: mission.mission_type().to_string(),
             index_clean: false,
+            save_from: 0,
         }
     }
 
@@ -127,6 +131,15 @@ impl StatusStore {
     /// the index once per mission).
     pub fn index_known_clean(mut self, clean: bool) -> StatusStore {
         self.index_clean = clean;
+        self
+    }
+
+    /// This store for a reader of many missions (a listing) that keeps what
+    /// it read elsewhere: the fold of a log shorter than `bytes` is not saved
+    /// (writing it, and the status lock file, cost more than folding a short
+    /// log again; a listing of hundreds of fresh missions was mostly that).
+    pub fn saving_folds_from(mut self, bytes: u64) -> StatusStore {
+        self.save_from = bytes;
         self
     }
 
@@ -181,7 +194,11 @@ impl StatusStore {
     /// reader never waits for it: the next reader folds the same lines).
     fn fold_for_reading(&self) -> Result<cache::Folded> {
         let folded = self.fold(true)?;
-        if folded.worth_saving() {
+        let long_enough = folded
+            .cursor
+            .as_ref()
+            .is_some_and(|c| c.folded_bytes() >= self.save_from);
+        if folded.worth_saving() && long_enough {
             if let Ok(_lock) =
                 FileLock::acquire(&self.lock_path, std::time::Duration::ZERO, "the status log")
             {

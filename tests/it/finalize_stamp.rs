@@ -503,3 +503,119 @@ fn a_run_from_the_stamp_sweeps_a_killed_writers_temp_files() {
     }
     assert!(live.exists(), "a running writer's temp stays");
 }
+
+/// Nanoseconds since the epoch of `t`.
+fn epoch_ns(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+/// A file's change time (ns since the epoch): when it was last written or
+/// its times were set.
+fn changed_ns(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let md = fs::metadata(p).unwrap();
+    md.ctime() as u64 * 1_000_000_000 + md.ctime_nsec() as u64
+}
+
+/// Set a file's modification time (its change time becomes now).
+fn set_mtime(p: &Path, t: std::time::SystemTime) {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// git's racy-clean rule, with every time set explicitly: a WP file whose
+/// stat is the one the stamp saved is trusted without a read only when its
+/// last change is older than when the stats were taken and than the stamp
+/// file itself; otherwise (racily clean) its bytes are read and compared with
+/// the digest saved for it. The stamp is made to save the stat of a file
+/// whose bytes differ from its saved digest, the one case a read would catch.
+#[test]
+fn racily_clean_wp_files_are_read_and_settled_ones_trusted_by_their_stat() {
+    use std::os::unix::fs::MetadataExt;
+    use std::time::{Duration, SystemTime};
+    let env = TestEnv::new();
+    let (root, dir, _) = finalized_twice(&env);
+    let stamp = stamp_in(&cache_dir(&root));
+    mark(&stamp);
+    let wp02 = dir.join("tasks/WP02-x.md");
+    let now = SystemTime::now();
+    let day = Duration::from_secs(86_400);
+    // The stamp as if its stats were taken at `taken`, saying WP02's stat is
+    // the one it has now (whatever its bytes), the stamp file written at
+    // `written`.
+    let restamp = |taken: u64, written: SystemTime| {
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&stamp).unwrap()).unwrap();
+        v["wp_stats"]["taken"] = taken.into();
+        let md = fs::metadata(&wp02).unwrap();
+        let files = v["wp_stats"]["files"].as_array_mut().unwrap();
+        let entry = files
+            .iter_mut()
+            .find(|f| f[0] == "WP02-x.md")
+            .expect("WP02 in the stamp");
+        *entry = serde_json::json!([
+            "WP02-x.md",
+            md.len(),
+            [md.mtime(), md.mtime_nsec()],
+            [md.ctime(), md.ctime_nsec()],
+            md.ino(),
+            md.dev()
+        ]);
+        fs::write(&stamp, serde_json::to_vec(&v).unwrap()).unwrap();
+        set_mtime(&stamp, written);
+    };
+    let dry = || finalize(&env, &root, &["--validate-only", "--json"]);
+    // The answer without any stamp, the stamp put back after.
+    let without_stamp = || {
+        let saved = fs::read(&stamp).unwrap();
+        let modified = fs::metadata(&stamp).unwrap().modified().unwrap();
+        fs::remove_file(&stamp).unwrap();
+        let out = dry();
+        fs::write(&stamp, saved).unwrap();
+        set_mtime(&stamp, modified);
+        out
+    };
+    let original = fs::read_to_string(&wp02).unwrap();
+    fs::write(&wp02, original.replace("# WP02", "# WP02 (edited)")).unwrap();
+
+    // Settled: changed before the stats were taken and before the stamp was
+    // written. Its stat is trusted: the stamp answers, WP02 unread.
+    restamp(epoch_ns(now + day), now + day);
+    assert!(answered_from_stamp(&dry()), "a settled file is trusted");
+
+    // Changed after the stats were taken (its time in the future): read, and
+    // its bytes are not the saved ones: the full answer.
+    set_mtime(&wp02, now + 2 * day);
+    restamp(epoch_ns(now + day), now + 3 * day);
+    let out = dry();
+    assert!(!answered_from_stamp(&out), "a file changed after the stats");
+    assert_eq!(bytes(&out), bytes(&without_stamp()));
+
+    // Changed in the very clock tick the stats were taken: read.
+    set_mtime(&wp02, now - day);
+    restamp(changed_ns(&wp02), now + day);
+    let out = dry();
+    assert!(!answered_from_stamp(&out), "a file changed just before");
+    assert_eq!(bytes(&out), bytes(&without_stamp()));
+
+    // Changed before the stats but not before the stamp file's own time: read.
+    restamp(epoch_ns(now + day), now - day);
+    let out = dry();
+    assert!(!answered_from_stamp(&out), "a file newer than the stamp");
+    assert_eq!(bytes(&out), bytes(&without_stamp()));
+
+    // A racily clean file with its saved bytes: read, and the stamp answers.
+    fs::write(&wp02, &original).unwrap();
+    restamp(changed_ns(&wp02), now + day);
+    assert!(
+        answered_from_stamp(&dry()),
+        "a racy file with its saved bytes"
+    );
+    // And the real run that follows is answered the same way, writing nothing.
+    let before = stats(&root);
+    assert!(answered_from_stamp(&finalize(&env, &root, &["--json"])));
+    assert_eq!(stats(&root), before);
+}

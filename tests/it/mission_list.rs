@@ -401,3 +401,157 @@ fn the_cache_stays_out_of_the_tracked_files() {
     assert_eq!(v["missions"][0]["friendly_name"], "Solo");
     assert_eq!(cached(&plain), vec!["001-solo".to_string()]);
 }
+
+/// A mission directory written by hand: `meta.json` naming it `name` and a
+/// log claiming WP01..WP`claimed`.
+fn hand_mission(root: &Path, slug: &str, name: &str, n: usize, claimed: usize) -> PathBuf {
+    let dir = root.join("kitty-specs").join(slug);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("meta.json"),
+        format!("{{\"mission_id\": \"01KB{n:022}\", \"friendly_name\": \"{name}\"}}\n"),
+    )
+    .unwrap();
+    append(
+        &dir.join("status.events.jsonl"),
+        &(1..=claimed)
+            .map(|w| {
+                event(
+                    1000 * n + w,
+                    slug,
+                    &format!("WP{w:02}"),
+                    "planned",
+                    "claimed",
+                )
+            })
+            .collect::<String>(),
+    );
+    dir
+}
+
+/// Many missions (more than one thread reads when the cache is missing):
+/// each listed in directory order with its own name and counts, cold and
+/// from the cache with a few changed, added and removed; a listing that
+/// finds nothing changed leaves the cache file as it is (not rewritten),
+/// one that finds a mission gone rewrites it without the mission.
+#[test]
+fn many_missions_list_in_order_cold_and_warm() {
+    let env = TestEnv::new();
+    let root = env.project("repo");
+    let mut dirs = Vec::new();
+    for k in 1..=40 {
+        dirs.push(hand_mission(
+            &root,
+            &format!("{k:03}-m{k}"),
+            &format!("mission {k}"),
+            k,
+            k % 7 + 1,
+        ));
+    }
+    let check = |v: &Value, skip: &[usize], moved: bool, what: &str| {
+        let rows = v["missions"].as_array().unwrap();
+        let want: Vec<usize> = (1..=40).filter(|k| !skip.contains(k)).collect();
+        assert_eq!(rows.len(), want.len(), "{what}");
+        for (row, k) in rows.iter().zip(&want) {
+            assert_eq!(row["slug"], format!("{k:03}-m{k}"), "{what}");
+            assert_eq!(row["friendly_name"], format!("mission {k}"), "{what}");
+            assert_eq!(row["mission_id"], format!("01KB{k:022}"), "{what}");
+            let claimed = if moved && *k == 5 { k % 7 } else { k % 7 + 1 };
+            assert_eq!(row["lanes"]["claimed"], claimed, "{what}: {row}");
+            assert_eq!(row["total_wps"], k % 7 + 1, "{what}: {row}");
+        }
+    };
+    let cold = from_files(&env, &root);
+    check(&cold, &[], false, "cold");
+    assert_eq!(cached(&root).len(), 40);
+
+    let path = cache_files(&root).remove(0);
+    let ino = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(p).unwrap().ino()
+    };
+    let before = (ino(&path), fs::read(&path).unwrap());
+    check(&list(&env, &root, Some("0")), &[], false, "warm");
+    assert_eq!(
+        (ino(&path), fs::read(&path).unwrap()),
+        before,
+        "nothing changed: the cache is not written again"
+    );
+
+    // Mission 5's WP01 moves on; 17's meta.json is rewritten in place at
+    // the same size (the same name); 23 is removed.
+    append(
+        &dirs[4].join("status.events.jsonl"),
+        &event(99_999, "005-m5", "WP01", "claimed", "in_progress"),
+    );
+    let meta = dirs[16].join("meta.json");
+    let text = fs::read_to_string(&meta).unwrap();
+    fs::write(&meta, text.replace("mission 17", "mission_17")).unwrap();
+    fs::remove_dir_all(&dirs[22]).unwrap();
+    let v = list(&env, &root, Some("0"));
+    assert_eq!(v["missions"][4]["lanes"]["in_progress"], 1);
+    assert_eq!(v["missions"][16]["friendly_name"], "mission_17");
+    fs::write(&meta, &text).unwrap();
+    let v = list(&env, &root, Some("0"));
+    check(&v, &[23], true, "changed");
+    assert_ne!(ino(&path), before.0, "rewritten");
+    assert!(!cached(&root).contains(&"023-m23".to_string()));
+    assert_eq!(v, from_files(&env, &root));
+}
+
+/// The saved status folds a listing leaves: none for a short log (folding it
+/// again costs less than writing it), one for a log of 64 KiB or more, which
+/// a later listing of a changed mission folds on from; both listed the same
+/// as read from the files.
+#[test]
+fn a_listing_saves_the_fold_of_a_long_log_only() {
+    let env = TestEnv::new();
+    let root = env.project("repo");
+    hand_mission(&root, "001-short", "short", 1, 3);
+    let long = hand_mission(&root, "002-long", "long", 2, 0);
+    // About 300 bytes an event: 300 of them are past 64 KiB.
+    append(
+        &long.join("status.events.jsonl"),
+        &(0..300)
+            .map(|i| {
+                let (from, to) = if i % 2 == 0 {
+                    ("planned", "claimed")
+                } else {
+                    ("claimed", "planned")
+                };
+                event(5000 + i, "002-long", "WP01", from, to)
+            })
+            .collect::<String>(),
+    );
+    assert!(
+        fs::metadata(long.join("status.events.jsonl"))
+            .unwrap()
+            .len()
+            >= 64 << 10
+    );
+    let folds = || -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(root.join(".git/spec-kitty/status-cache"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let v = from_files(&env, &root);
+    assert_eq!(v["missions"][0]["lanes"]["claimed"], 3);
+    assert_eq!(v["missions"][1]["lanes"]["planned"], 1);
+    let saved = folds();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(saved[0].starts_with("002-long-"), "{saved:?}");
+    // The long log grows: listed from its saved fold plus the new line.
+    append(
+        &long.join("status.events.jsonl"),
+        &event(5999, "002-long", "WP01", "planned", "claimed"),
+    );
+    let v = list(&env, &root, Some("0"));
+    assert_eq!(v["missions"][1]["lanes"]["claimed"], 1, "{v}");
+    assert_eq!(v, from_files(&env, &root));
+}

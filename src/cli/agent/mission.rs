@@ -237,6 +237,63 @@ impl Render for MissionList {
         json!({ "missions": rows, "count": self.0.len() })
     }
 
+    /// The same document as `json`, serialized straight from the rows (a
+    /// `Value` of hundreds of rows cost more than the listing itself).
+    fn json_text(&self) -> Option<String> {
+        #[derive(serde::Serialize)]
+        struct Row<'a> {
+            number: &'a Option<String>,
+            slug: &'a str,
+            mission_id: &'a Option<String>,
+            mission_type: &'a str,
+            friendly_name: &'a str,
+            total_wps: usize,
+            lanes: Lanes<'a>,
+            meta_error: &'a Option<String>,
+        }
+        struct Lanes<'a>(&'a [(String, usize)]);
+        impl serde::Serialize for Lanes<'_> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
+                // As a JSON object keeps them: the first of a repeated name
+                // holds its place, the last one's count wins.
+                let mut map: Vec<(&str, usize)> = Vec::with_capacity(self.0.len());
+                for (lane, n) in self.0 {
+                    match map.iter_mut().find(|(l, _)| *l == lane.as_str()) {
+                        Some(e) => e.1 = *n,
+                        None => map.push((lane, *n)),
+                    }
+                }
+                s.collect_map(map)
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct Doc<'a> {
+            missions: Vec<Row<'a>>,
+            count: usize,
+        }
+        let doc = Doc {
+            missions: self
+                .0
+                .iter()
+                .map(|l| Row {
+                    number: &l.number,
+                    slug: &l.slug,
+                    mission_id: &l.mission_id,
+                    mission_type: &l.mission_type,
+                    friendly_name: &l.friendly_name,
+                    total_wps: l.total,
+                    lanes: Lanes(&l.lanes),
+                    meta_error: &l.meta_error,
+                })
+                .collect(),
+            count: self.0.len(),
+        };
+        serde_json::to_string_pretty(&doc).ok()
+    }
+
     fn human(&self, ctx: &Ctx) {
         if self.0.is_empty() {
             ctx.say("No missions yet. Create one with `spec-kitty agent mission create <slug>`.");
@@ -343,6 +400,44 @@ impl Render for setup_plan::PlanSetUp {
                 "{} already exists; left as it is.",
                 ctx.rel(&self.plan_file)
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listing's JSON written straight from its rows is, byte for byte,
+    /// the document its `Value` prints: every field, null ones, no lanes,
+    /// escapes, text that is not ASCII, an empty list.
+    #[test]
+    fn mission_list_json_text_is_the_value_printed() {
+        let row = |slug: &str, lanes: &[(&str, usize)]| missions::Listed {
+            slug: slug.into(),
+            number: slug.get(..3).map(str::to_string),
+            mission_id: Some("01KB0000000000000000000001".into()),
+            mission_type: "software-dev".into(),
+            friendly_name: format!("{slug} \"quoted\" \u{1b}[31m é ✓"),
+            meta_error: None,
+            lanes: lanes.iter().map(|(l, n)| (l.to_string(), *n)).collect(),
+            total: lanes.iter().map(|(_, n)| n).sum(),
+        };
+        let mut broken = row("no-number", &[]);
+        broken.number = None;
+        broken.mission_id = None;
+        broken.meta_error = Some("meta.json: line 1: expected value\n\tfix it".into());
+        let lists = [
+            MissionList(vec![]),
+            MissionList(vec![
+                row("001-a", &[("claimed", 2), ("done", 3)]),
+                broken,
+                row("010-b", &[("planned", 1)]),
+            ]),
+        ];
+        for list in &lists {
+            let want = serde_json::to_string_pretty(&list.json()).unwrap();
+            assert_eq!(list.json_text().as_deref(), Some(want.as_str()));
         }
     }
 }

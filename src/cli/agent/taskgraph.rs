@@ -126,6 +126,10 @@ impl Render for Finalized<'_> {
         })
     }
 
+    fn json_text(&self) -> Option<String> {
+        serde_json::to_string_pretty(&self.doc()).ok()
+    }
+
     fn human(&self, ctx: &Ctx) {
         let (r, validate_only) = (&self.r, self.validate_only);
         let verb = if validate_only {
@@ -200,6 +204,103 @@ impl Render for Finalized<'_> {
             ctx.say("  --validate-only: nothing was written");
         } else {
             ctx.say("  nothing was committed");
+        }
+    }
+}
+
+/// [`Finalized`]'s `--json` document, field for field as [`Render::json`]
+/// builds it, serialized from the report without a [`Value`] tree (a
+/// thousand-WP document is a third of a megabyte).
+#[derive(serde::Serialize)]
+struct FinalizedDoc<'a> {
+    validation: Option<Preview<'a>>,
+    unchanged: Option<&'a [String]>,
+    would_preserve: Option<&'a [String]>,
+    message: &'static str,
+    result: &'static str,
+    mission_slug: &'a str,
+    wp_count: usize,
+    updated_wp_count: usize,
+    modified_wps: &'a [String],
+    unchanged_wps: &'a [String],
+    preserved_wps: &'a [String],
+    validate_only: bool,
+    would_modify: &'a [finalize::WpChange],
+    tasks_dir: Value,
+    commit_created: bool,
+    commit_hash: Option<()>,
+    files_written: Vec<String>,
+    dependencies_parsed: &'a std::collections::BTreeMap<String, Vec<String>>,
+    requirement_refs_parsed: &'a std::collections::BTreeMap<String, Vec<String>>,
+    bootstrap: &'a finalize::Bootstrap,
+    lanes: LanesDoc<'a>,
+    ownership_warnings: [(); 0],
+    warnings: &'a [String],
+    spec_kitty_version: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct Preview<'a> {
+    bootstrap_preview: &'a finalize::Bootstrap,
+    lanes_preview: LanesDoc<'a>,
+}
+
+/// The lanes: `{"computed": false}` without work packages.
+#[derive(serde::Serialize, Clone, Copy)]
+#[serde(untagged)]
+enum LanesDoc<'a> {
+    Planned(&'a finalize::LanesSummary),
+    None { computed: bool },
+}
+
+impl Finalized<'_> {
+    fn doc(&self) -> FinalizedDoc<'_> {
+        let (r, validate_only) = (&self.r, self.validate_only);
+        let lanes = if r.wp_count == 0 {
+            LanesDoc::None { computed: false }
+        } else {
+            LanesDoc::Planned(&r.lanes)
+        };
+        FinalizedDoc {
+            validation: validate_only.then_some(Preview {
+                bootstrap_preview: &r.bootstrap,
+                lanes_preview: lanes,
+            }),
+            unchanged: validate_only.then_some(&r.unchanged_wps[..]),
+            would_preserve: validate_only.then_some(&r.preserved_wps[..]),
+            message: if validate_only {
+                "Validation passed; run without --validate-only to write the work packages and lanes."
+            } else {
+                "Finalized."
+            },
+            result: if validate_only {
+                "validation_passed"
+            } else {
+                "success"
+            },
+            mission_slug: &self.mission.slug,
+            wp_count: r.wp_count,
+            updated_wp_count: r.modified_wps.len(),
+            modified_wps: &r.modified_wps,
+            unchanged_wps: &r.unchanged_wps,
+            preserved_wps: &r.preserved_wps,
+            validate_only,
+            would_modify: if validate_only { &r.would_modify } else { &[] },
+            tasks_dir: json!(self.mission.tasks_dir()),
+            commit_created: false,
+            commit_hash: None,
+            files_written: r
+                .files_written
+                .iter()
+                .map(|p| finalize::rel(self.root, p))
+                .collect(),
+            dependencies_parsed: &r.dependencies_parsed,
+            requirement_refs_parsed: &r.requirement_refs_parsed,
+            bootstrap: &r.bootstrap,
+            lanes,
+            ownership_warnings: [],
+            warnings: &r.warnings,
+            spec_kitty_version: crate::VERSION,
         }
     }
 }
@@ -415,5 +516,57 @@ impl Render for WorkflowView<'_> {
         ))
         .with_hint("fix the errors listed, then run validate-workflow again")
         .with_details(self.report()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The document written straight from the report is byte for byte the
+    /// pretty-printed `json()`, in every mode.
+    #[test]
+    fn the_finalize_document_is_written_as_json_builds_it() {
+        let mission = crate::mission::Mission::load(std::path::Path::new("/p/kitty-specs/001-m"));
+        let root = std::path::Path::new("/p");
+        let mut full = finalize::Report {
+            wp_count: 2,
+            modified_wps: vec!["WP01".into()],
+            unchanged_wps: vec!["WP02".into()],
+            preserved_wps: vec!["WP02".into()],
+            would_modify: vec![finalize::WpChange {
+                wp_id: "WP01".into(),
+                changes: [("dependencies".to_string(), json!(["WP02"]))].into(),
+            }],
+            dependencies_parsed: [
+                ("WP01".to_string(), vec!["WP02".to_string()]),
+                ("WP02".to_string(), Vec::new()),
+            ]
+            .into(),
+            requirement_refs_parsed: [("WP01".to_string(), vec!["FR-001".to_string()])].into(),
+            files_written: vec!["/p/kitty-specs/001-m/tasks/WP01-a.md".into()],
+            warnings: vec!["a \"quoted\" \u{1b} warning".into()],
+            ..Default::default()
+        };
+        full.bootstrap.total_wps = 2;
+        full.lanes.computed = true;
+        full.lanes.lane_ids = vec!["lane-a".into()];
+        full.lanes.strategy = Some(Strategy::Parallel);
+        for r in [full, finalize::Report::default()] {
+            for validate_only in [false, true] {
+                let f = Finalized {
+                    r: r.clone(),
+                    root,
+                    mission: &mission,
+                    validate_only,
+                };
+                assert_eq!(
+                    f.json_text().unwrap(),
+                    serde_json::to_string_pretty(&f.json()).unwrap(),
+                    "validate_only {validate_only}, {} WPs",
+                    r.wp_count
+                );
+            }
+        }
     }
 }

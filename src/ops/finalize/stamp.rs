@@ -33,7 +33,7 @@ use crate::status::cache::{log_identity, LogIdentity};
 use crate::tasks_md::wp::{self, WpText};
 
 /// Layout of the stamp file: another one is ignored (a full run).
-const STAMP_VERSION: u32 = 2;
+const STAMP_VERSION: u32 = 3;
 
 /// Everything a finalize run's report depends on, and what it leaves behind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +48,8 @@ pub(super) struct Inputs {
     meta_json: Option<String>,
     target: String,
     strategy: String,
-    /// SHA-256 of every WP file's name and bytes, in listing order.
+    /// SHA-256 of every WP file's name and digest, in listing order
+    /// ([`WpDigests::all`]).
     wps: String,
     tasks_md: Option<String>,
     spec_md: Option<String>,
@@ -62,39 +63,58 @@ pub(super) struct Inputs {
 struct StampFile {
     version: u32,
     inputs: Inputs,
-    /// The WP files as `stat` saw them before the run read them.
+    /// The WP files as `stat` saw them before the run read them, each with
+    /// the SHA-256 of the bytes it read.
     wp_stats: Option<WpStats>,
     report: Report,
 }
 
-/// One WP file as `stat` saw it: a file whose every field is the same (and
-/// whose last change was well before they were taken, see [`WpStats`]) has
-/// the bytes it had then, as `git status` trusts its index.
+/// One WP file as `stat` saw it: name, size, modification and change time
+/// (seconds, nanoseconds), inode, device. A JSON array in the stamp (a
+/// thousand of them parse without a key per field). A file whose every field
+/// is the same, and whose last change was before the stats were taken (see
+/// [`WpStats`]), has the bytes it had then, as `git status` trusts its index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct FileStat {
-    name: String,
-    size: u64,
-    /// Seconds and nanoseconds.
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-    ino: u64,
-    dev: u64,
+struct FileStat(String, u64, (i64, i64), (i64, i64), u64, u64);
+
+impl FileStat {
+    /// The later of its modification and change times, in nanoseconds.
+    fn changed_ns(&self) -> i128 {
+        ns(self.2).max(ns(self.3))
+    }
+
+    /// Both times on whole seconds (a filesystem that keeps no nanoseconds).
+    fn whole_seconds(&self) -> bool {
+        self.2 .1 == 0 && self.3 .1 == 0
+    }
 }
 
-/// The WP files of a run as `stat` saw them before any was read, and when
-/// (the system clock, seconds). A write in the same clock tick as a file's
-/// last change leaves its times as they were: only files whose last change
-/// was [`SETTLED_SECS`] before `taken` are trusted by their stat; any other
-/// is read and hashed.
+fn ns((s, n): (i64, i64)) -> i128 {
+    i128::from(s) * 1_000_000_000 + i128::from(n)
+}
+
+/// The WP files of a run as `stat` saw them before any was read, and when:
+/// the system clock (ns) just before the first `stat`, and the granularity
+/// of the clock file times come from (`slack`, ns). The racy-clean rule of
+/// git's index: a file whose last change is `slack` or more before `taken`
+/// was last written before the stats were taken, so any later write gives it
+/// a later time and shows in its stat; a file changed closer to `taken` (or
+/// after it, or not before the stamp file itself was written) is "racily
+/// clean": its stat cannot tell, so it is read and hashed. On a filesystem
+/// whose times have no nanoseconds the slack is [`COARSE_SLACK_NS`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct WpStats {
-    taken: i64,
+    taken: i128,
+    slack: i128,
     files: Vec<FileStat>,
+    /// SHA-256 (hex) of each file's bytes as the run read them; empty in
+    /// [`Listed`] (before the read).
+    digests: Vec<String>,
 }
 
-/// How long before the stats were taken a file must have last changed to be
-/// trusted by its stat (file times come from a coarse clock).
-const SETTLED_SECS: i64 = 2;
+/// The slack on a filesystem that keeps file times in whole seconds (or
+/// coarser: FAT keeps two-second times).
+const COARSE_SLACK_NS: i128 = 2_000_000_000;
 
 /// The WP files listed, as `stat` sees them now (before they are read).
 pub(super) struct Listed {
@@ -109,29 +129,57 @@ pub(super) fn stat_listed(paths: Vec<PathBuf>) -> Listed {
     Listed { paths, stats }
 }
 
+/// How far file times may lag the system clock: the tick of the coarse
+/// clock the kernel stamps files with, and a millisecond more.
+#[cfg(target_os = "linux")]
+fn clock_slack_ns() -> i128 {
+    let mut res = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_getres writes one timespec into the struct it is given.
+    let ok = unsafe { libc::clock_getres(libc::CLOCK_REALTIME_COARSE, &mut res) } == 0;
+    let tick = i128::from(res.tv_sec) * 1_000_000_000 + i128::from(res.tv_nsec);
+    if ok && (0..=1_000_000_000).contains(&tick) {
+        tick + 1_000_000
+    } else {
+        COARSE_SLACK_NS
+    }
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn clock_slack_ns() -> i128 {
+    COARSE_SLACK_NS
+}
+
 #[cfg(unix)]
 fn wp_stats(paths: &[PathBuf]) -> Option<WpStats> {
     use std::os::unix::fs::MetadataExt;
     let taken = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
-        .as_secs();
-    let taken = i64::try_from(taken).ok()?;
+        .as_nanos();
+    let taken = i128::try_from(taken).ok()?;
     let files = paths
         .iter()
         .map(|p| {
             let md = std::fs::metadata(p).ok()?;
-            Some(FileStat {
-                name: p.file_name()?.to_str()?.to_string(),
-                size: md.len(),
-                mtime: (md.mtime(), md.mtime_nsec()),
-                ctime: (md.ctime(), md.ctime_nsec()),
-                ino: md.ino(),
-                dev: md.dev(),
-            })
+            Some(FileStat(
+                p.file_name()?.to_str()?.to_string(),
+                md.len(),
+                (md.mtime(), md.mtime_nsec()),
+                (md.ctime(), md.ctime_nsec()),
+                md.ino(),
+                md.dev(),
+            ))
         })
         .collect::<Option<Vec<FileStat>>>()?;
-    Some(WpStats { taken, files })
+    Some(WpStats {
+        taken,
+        slack: clock_slack_ns(),
+        files,
+        digests: Vec::new(),
+    })
 }
 
 #[cfg(not(unix))]
@@ -168,19 +216,38 @@ fn sha256(bytes: &[u8]) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
-/// SHA-256 of every WP file's name and bytes; None when one could not be read.
-pub(super) fn wps_digest(texts: &[WpText]) -> Option<String> {
+/// The WP files' digests: each file's SHA-256 (hex) and the one over all.
+pub(super) struct WpDigests {
+    /// SHA-256 of the count, then each file's name and digest, in order.
+    pub all: String,
+    each: Vec<String>,
+}
+
+/// The SHA-256 of every WP file's name and bytes; None when one could not
+/// be read.
+pub(super) fn wps_digest(texts: &[WpText]) -> Option<WpDigests> {
+    let each = texts
+        .iter()
+        .map(|(_, text)| Some(sha256(text.as_deref()?.as_bytes())))
+        .collect::<Option<Vec<String>>>()?;
+    let names = texts
+        .iter()
+        .map(|(p, _)| Some(p.file_name()?.to_string_lossy()))
+        .collect::<Option<Vec<_>>>()?;
+    let all = combine(names.iter().map(|n| n.as_ref()), &each);
+    Some(WpDigests { all, each })
+}
+
+/// One digest over the files' names and digests.
+fn combine<'a>(names: impl Iterator<Item = &'a str>, each: &[String]) -> String {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&(texts.len() as u64).to_le_bytes());
-    for (path, text) in texts {
-        let name = path.file_name()?.to_string_lossy();
-        let text = text.as_deref()?;
+    ctx.update(&(each.len() as u64).to_le_bytes());
+    for (name, digest) in names.zip(each) {
         ctx.update(&(name.len() as u64).to_le_bytes());
         ctx.update(name.as_bytes());
-        ctx.update(&(text.len() as u64).to_le_bytes());
-        ctx.update(text.as_bytes());
+        ctx.update(digest.as_bytes());
     }
-    Some(hex(ctx.finish()))
+    hex(ctx.finish())
 }
 
 /// SHA-256 of a file read now; Some(None) when it does not exist, None when it
@@ -239,7 +306,12 @@ pub(super) fn inputs(key: &Key<'_>, read: Read<'_>) -> Option<Inputs> {
 
 /// A saved stamp, read before anything is hashed: without one (the first
 /// run) the files are not hashed at all.
-pub(super) struct Saved(Box<StampFile>);
+pub(super) struct Saved {
+    stamp: Box<StampFile>,
+    /// The stamp file's modification time (ns): no file changed at or after
+    /// it is trusted by its stat.
+    written: Option<i128>,
+}
 
 /// The stamp at `path`, when there is a readable one of this layout.
 pub(super) fn load(path: &Path) -> Option<Saved> {
@@ -247,30 +319,81 @@ pub(super) fn load(path: &Path) -> Option<Saved> {
         .ok()
         .flatten()?;
     let stamp: StampFile = crate::bounds::json(&text).ok()?;
-    (stamp.version == STAMP_VERSION).then(|| Saved(Box::new(stamp)))
+    (stamp.version == STAMP_VERSION).then(|| Saved {
+        stamp: Box::new(stamp),
+        written: modified_ns(path),
+    })
+}
+
+#[cfg(unix)]
+fn modified_ns(path: &Path) -> Option<i128> {
+    use std::os::unix::fs::MetadataExt;
+    let md = std::fs::metadata(path).ok()?;
+    Some(ns((md.mtime(), md.mtime_nsec())))
+}
+
+#[cfg(not(unix))]
+fn modified_ns(_: &Path) -> Option<i128> {
+    None
 }
 
 impl Saved {
-    /// The digest of the WP files the saved run read, when every file listed
-    /// now is one of them as `stat` saw it then (same name, size, times,
-    /// inode, device, in the same order), each settled well before then.
+    /// The digest of the WP files listed now ([`WpDigests::all`]), when they
+    /// are the files the saved run read (same names, in the same order) with
+    /// the same bytes: a file whose stat is the one the saved run saw and
+    /// that had settled by then (see [`WpStats`]) is trusted without a read;
+    /// any other is read now and its digest compared. None when one differs
+    /// or cannot be read.
     pub(super) fn unchanged_wps(&self, listed: &Listed) -> Option<String> {
-        let (Some(then), Some(now)) = (&self.0.wp_stats, &listed.stats) else {
+        self.unchanged_wps_with(listed, |p| fsutil::read_to_string(p).ok())
+    }
+
+    fn unchanged_wps_with(
+        &self,
+        listed: &Listed,
+        read: impl Fn(&Path) -> Option<String>,
+    ) -> Option<String> {
+        let then = self.stamp.wp_stats.as_ref()?;
+        let now = listed.stats.as_ref()?;
+        if then.files.len() != now.files.len()
+            || then.digests.len() != then.files.len()
+            || listed.paths.len() != now.files.len()
+            || then.files.iter().zip(&now.files).any(|(a, b)| a.0 != b.0)
+        {
             return None;
+        }
+        let written = self.written?;
+        let slack = if then.files.iter().all(FileStat::whole_seconds) {
+            COARSE_SLACK_NS
+        } else {
+            then.slack.max(0)
         };
-        let settled = |f: &FileStat| f.mtime.0.max(f.ctime.0) < then.taken - SETTLED_SECS;
-        (then.files == now.files && then.files.iter().all(settled))
-            .then(|| self.0.inputs.wps.clone())
+        let settled_before = (then.taken - slack).min(written);
+        for (((a, b), digest), path) in then
+            .files
+            .iter()
+            .zip(&now.files)
+            .zip(&then.digests)
+            .zip(&listed.paths)
+        {
+            if a == b && a.changed_ns() < settled_before {
+                continue;
+            }
+            // Racily clean, or its stat changed: its bytes tell.
+            let text = read(path)?;
+            if &sha256(text.as_bytes()) != digest {
+                return None;
+            }
+        }
+        let all = combine(then.files.iter().map(|f| f.0.as_str()), &then.digests);
+        (all == self.stamp.inputs.wps).then_some(all)
     }
 
     /// The saved report, when it was made from exactly `inputs` and agrees
-    /// with the WP files listed; the stamp back otherwise.
-    pub(super) fn report_for(self, inputs: &Inputs, wps: &[PathBuf]) -> Result<Report, Saved> {
-        if &self.0.inputs == inputs && agrees(&self.0.report, wps) {
-            Ok(self.0.report)
-        } else {
-            Err(self)
-        }
+    /// with the WP files listed.
+    pub(super) fn report_for(self, inputs: &Inputs, wps: &[PathBuf]) -> Option<Report> {
+        let stamp = *self.stamp;
+        (&stamp.inputs == inputs && agrees(&stamp.report, wps)).then_some(stamp.report)
     }
 }
 
@@ -303,15 +426,26 @@ fn agrees(r: &Report, wps: &[PathBuf]) -> bool {
         && r.preserved_wps.iter().all(|id| known.contains(id.as_str()))
 }
 
-/// Save the report of a run that changed nothing (a failure only means the
-/// next run is a full one).
-pub(super) fn save(path: &Path, inputs: Inputs, listed: &Listed, report: &Report) {
+/// Save the report of a run that changed nothing, with the stats of the
+/// WP files it listed and the digests of what it read (a failure only means
+/// the next run is a full one).
+pub(super) fn save(
+    path: &Path,
+    inputs: Inputs,
+    listed: &Listed,
+    digests: WpDigests,
+    report: &Report,
+) {
     let mut report = report.clone();
     report.validate_only = false;
+    let wp_stats = listed.stats.clone().map(|mut s| {
+        s.digests = digests.each;
+        s
+    });
     let stamp = StampFile {
         version: STAMP_VERSION,
         inputs,
-        wp_stats: listed.stats.clone(),
+        wp_stats,
         report,
     };
     let Ok(text) = serde_json::to_vec(&stamp) else {
@@ -334,106 +468,230 @@ pub(super) fn log(events: &Path) -> Option<Option<LogIdentity>> {
 mod tests {
     use super::*;
 
+    const SEC: i128 = 1_000_000_000;
+
     fn stat(name: &str, changed: i64) -> FileStat {
-        FileStat {
-            name: name.into(),
-            size: 100,
-            mtime: (changed, 5),
-            ctime: (changed, 7),
-            ino: 42,
-            dev: 1,
-        }
+        FileStat(name.into(), 100, (changed, 5), (changed, 7), 42, 1)
     }
 
-    fn saved(taken: i64, files: Vec<FileStat>) -> Saved {
-        Saved(Box::new(StampFile {
-            version: STAMP_VERSION,
-            inputs: Inputs {
-                binary: (PathBuf::from("/bin/x"), 1, 1),
-                version: "v".into(),
-                mission_dir: PathBuf::from("/m"),
-                slug: "001-m".into(),
-                mission_id: None,
-                meta_json: None,
-                target: "main".into(),
-                strategy: "parallel".into(),
-                wps: "digest".into(),
-                tasks_md: None,
-                spec_md: None,
-                lanes_json: None,
-                status_json: None,
-                log: None,
-            },
-            wp_stats: Some(WpStats { taken, files }),
-            report: Report::default(),
-        }))
+    fn text_of(name: &str) -> String {
+        format!("text of {name}")
+    }
+
+    /// A stamp saved at `taken` (seconds) of `files`, written at `written`
+    /// (seconds), whose digests are those of [`text_of`] each name.
+    fn saved(taken: i64, written: i64, files: Vec<FileStat>) -> Saved {
+        let digests: Vec<String> = files
+            .iter()
+            .map(|f| sha256(text_of(&f.0).as_bytes()))
+            .collect();
+        let wps = combine(files.iter().map(|f| f.0.as_str()), &digests);
+        Saved {
+            stamp: Box::new(StampFile {
+                version: STAMP_VERSION,
+                inputs: Inputs {
+                    binary: (PathBuf::from("/bin/x"), 1, 1),
+                    version: "v".into(),
+                    mission_dir: PathBuf::from("/m"),
+                    slug: "001-m".into(),
+                    mission_id: None,
+                    meta_json: None,
+                    target: "main".into(),
+                    strategy: "parallel".into(),
+                    wps,
+                    tasks_md: None,
+                    spec_md: None,
+                    lanes_json: None,
+                    status_json: None,
+                    log: None,
+                },
+                wp_stats: Some(WpStats {
+                    taken: i128::from(taken) * SEC,
+                    slack: 5_000_000,
+                    files,
+                    digests,
+                }),
+                report: Report::default(),
+            }),
+            written: Some(i128::from(written) * SEC),
+        }
     }
 
     fn listed(files: Vec<FileStat>) -> Listed {
         Listed {
-            paths: Vec::new(),
-            stats: Some(WpStats { taken: 0, files }),
+            paths: files.iter().map(|f| PathBuf::from(&f.0)).collect(),
+            stats: Some(WpStats {
+                taken: 0,
+                slack: 0,
+                files,
+                digests: Vec::new(),
+            }),
         }
     }
 
+    /// [`Saved::unchanged_wps`] with file texts from `texts` (by name),
+    /// and the names it read.
+    fn check(
+        s: &Saved,
+        now: &Listed,
+        texts: &dyn Fn(&str) -> Option<String>,
+    ) -> (Option<String>, Vec<String>) {
+        let reads = std::cell::RefCell::new(Vec::new());
+        let got = s.unchanged_wps_with(now, |p| {
+            let name = p.to_string_lossy().into_owned();
+            reads.borrow_mut().push(name.clone());
+            texts(&name)
+        });
+        (got, reads.into_inner())
+    }
+
     #[test]
-    fn wp_files_are_trusted_by_their_stat_only_when_every_field_matches_and_settled() {
+    fn settled_files_with_the_same_stat_are_trusted_without_a_read() {
         let then = vec![stat("WP01-a.md", 1000), stat("WP02-b.md", 990)];
-        let s = saved(1010, then.clone());
-        assert_eq!(
-            s.unchanged_wps(&listed(then.clone())).as_deref(),
-            Some("digest")
-        );
-        // Any field of any file differs: not trusted.
-        let edits: [fn(&mut FileStat); 7] = [
-            |f| f.name = "WP01-b.md".into(),
-            |f| f.size += 1,
-            |f| f.mtime.1 += 1,
-            |f| f.ctime.1 += 1,
-            |f| f.ctime.0 -= 1,
-            |f| f.ino += 1,
-            |f| f.dev += 1,
+        let s = saved(1010, 1011, then.clone());
+        let unreadable = |_: &str| None;
+        let (got, reads) = check(&s, &listed(then.clone()), &unreadable);
+        assert_eq!(got.as_deref(), Some(s.stamp.inputs.wps.as_str()));
+        assert!(reads.is_empty(), "{reads:?}");
+    }
+
+    #[test]
+    fn a_file_whose_stat_differs_is_read_and_its_bytes_decide() {
+        let then = vec![stat("WP01-a.md", 1000), stat("WP02-b.md", 990)];
+        let s = saved(1010, 1011, then.clone());
+        let edits: [fn(&mut FileStat); 6] = [
+            |f| f.1 += 1,
+            |f| f.2 .1 += 1,
+            |f| f.3 .1 += 1,
+            |f| f.3 .0 -= 1,
+            |f| f.4 += 1,
+            |f| f.5 += 1,
         ];
         for edit in &edits {
             let mut now = then.clone();
             edit(&mut now[1]);
-            assert_eq!(s.unchanged_wps(&listed(now)), None);
+            // The same bytes: the stamp stands; only that file was read.
+            let (got, reads) = check(&s, &listed(now.clone()), &|n| Some(text_of(n)));
+            assert!(got.is_some());
+            assert_eq!(reads, ["WP02-b.md"]);
+            // Other bytes, or unreadable: it does not.
+            let (got, _) = check(&s, &listed(now.clone()), &|n| Some(format!("{n}!")));
+            assert_eq!(got, None);
+            assert_eq!(check(&s, &listed(now), &|_| None).0, None);
         }
-        // A file more or fewer, or in another order: not trusted.
-        assert_eq!(s.unchanged_wps(&listed(then[..1].to_vec())), None);
+    }
+
+    #[test]
+    fn other_files_or_no_stats_are_not_the_saved_run() {
+        let then = vec![stat("WP01-a.md", 1000), stat("WP02-b.md", 990)];
+        let s = saved(1010, 1011, then.clone());
+        let same = |n: &str| Some(text_of(n));
+        let mut renamed = then.clone();
+        renamed[1].0 = "WP02-c.md".into();
+        assert_eq!(check(&s, &listed(renamed), &same).0, None);
+        assert_eq!(check(&s, &listed(then[..1].to_vec()), &same).0, None);
         let mut more = then.clone();
         more.push(stat("WP03-c.md", 900));
-        assert_eq!(s.unchanged_wps(&listed(more)), None);
-        assert_eq!(
-            s.unchanged_wps(&listed(vec![then[1].clone(), then[0].clone()])),
-            None
-        );
-        // Nothing stat-ed now, or then: not trusted.
+        assert_eq!(check(&s, &listed(more), &same).0, None);
+        let swapped = vec![then[1].clone(), then[0].clone()];
+        assert_eq!(check(&s, &listed(swapped), &same).0, None);
         let none = Listed {
             paths: Vec::new(),
             stats: None,
         };
-        assert_eq!(s.unchanged_wps(&none), None);
-        let mut no_stats = saved(1010, Vec::new());
-        no_stats.0.wp_stats = None;
-        assert_eq!(no_stats.unchanged_wps(&listed(Vec::new())), None);
-        // A file changed within SETTLED_SECS of when the stats were taken
-        // (a write in the same clock tick would not show): not trusted, by
-        // its change time or its modification time.
-        for taken in [1000, 1001, 1002] {
-            assert_eq!(
-                saved(taken, then.clone()).unchanged_wps(&listed(then.clone())),
-                None
-            );
-        }
-        let mut late_mtime = then.clone();
-        late_mtime[1].mtime.0 = 1009;
+        assert_eq!(check(&s, &none, &same).0, None);
+        let mut no_stats = saved(1010, 1011, Vec::new());
+        no_stats.stamp.wp_stats = None;
+        assert_eq!(check(&no_stats, &listed(Vec::new()), &same).0, None);
+        // Digests that do not add up to the digest of the whole: not trusted.
+        let mut forged = saved(1010, 1011, then.clone());
+        forged.stamp.inputs.wps = "0".repeat(64);
+        assert_eq!(check(&forged, &listed(then.clone()), &same).0, None);
+        // A stamp whose own time cannot be told trusts no stat.
+        let mut unknown = saved(1010, 1011, then.clone());
+        unknown.written = None;
+        assert_eq!(check(&unknown, &listed(then), &same).0, None);
+    }
+
+    /// git's racy-clean rule: a file changed within the slack of when the
+    /// stats were taken (or after the stamp was written) may have been
+    /// written again in the same clock tick without its stat showing it, so
+    /// its bytes are read; the settled ones are not.
+    #[test]
+    fn racily_clean_files_are_read_and_only_they() {
+        let then = vec![stat("WP01-a.md", 1000), stat("WP02-b.md", 990)];
+        let same = |n: &str| Some(text_of(n));
+        // Stats taken in the same second as WP01's change (its time is
+        // 1000 s + 7 ns; the slack is 5 ms): WP01 is read, WP02 is not.
+        let mut racy = then.clone();
+        racy[0].2 = (1000, 0);
+        racy[0].3 = (1000, 2_000_000);
+        let mut s = saved(1000, 1011, racy.clone());
+        s.stamp.wp_stats.as_mut().unwrap().taken = 1000 * SEC + 6_000_000;
+        let (got, reads) = check(&s, &listed(racy.clone()), &same);
+        assert!(got.is_some());
+        assert_eq!(reads, ["WP01-a.md"]);
+        // Its bytes changed without its stat showing it: not the stamp's answer.
+        let (got, _) = check(&s, &listed(racy.clone()), &|n| {
+            Some(if n == "WP01-a.md" {
+                "edited".into()
+            } else {
+                text_of(n)
+            })
+        });
+        assert_eq!(got, None);
+        // Changed just outside the slack: trusted.
+        s.stamp.wp_stats.as_mut().unwrap().taken = 1000 * SEC + 7_000_001;
+        assert!(check(&s, &listed(racy.clone()), &same).1.is_empty());
+        // Changed after the stats were taken (a clock set back): read.
         assert_eq!(
-            saved(1010, late_mtime.clone()).unchanged_wps(&listed(late_mtime)),
-            None
+            check(
+                &saved(999, 1011, then.clone()),
+                &listed(then.clone()),
+                &same
+            )
+            .1,
+            ["WP01-a.md"]
         );
-        assert!(saved(1003, then.clone())
-            .unchanged_wps(&listed(then))
-            .is_some());
+        // Not before the stamp file's own time: read.
+        assert_eq!(
+            check(
+                &saved(1010, 995, then.clone()),
+                &listed(then.clone()),
+                &same
+            )
+            .1,
+            ["WP01-a.md"]
+        );
+        // Times in whole seconds (a coarse filesystem): two seconds of slack.
+        let coarse: Vec<FileStat> = then
+            .iter()
+            .map(|f| {
+                let mut f = f.clone();
+                f.2 .1 = 0;
+                f.3 .1 = 0;
+                f
+            })
+            .collect();
+        assert_eq!(
+            check(
+                &saved(1001, 1011, coarse.clone()),
+                &listed(coarse.clone()),
+                &same
+            )
+            .1,
+            ["WP01-a.md"]
+        );
+        assert!(
+            check(&saved(1003, 1011, coarse.clone()), &listed(coarse), &same)
+                .1
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_stamps_file_stats_are_compact_arrays() {
+        let text = serde_json::to_string(&stat("WP01-a.md", 1000)).unwrap();
+        assert_eq!(text, r#"["WP01-a.md",100,[1000,5],[1000,7],42,1]"#);
     }
 }
