@@ -84,7 +84,7 @@ floor() {
     walls+=("$wall")
     cpus+=("$cpu")
   done
-  echo "$(printf '%s\n' "${walls[@]}" | median_ms) $(printf '%s\n' "${cpus[@]}" | median_ms)"
+  echo "$(printf '%s\n' "${walls[@]}" | median_us_ms) $(printf '%s\n' "${cpus[@]}" | median_us_ms)"
 }
 read -r w1 c1 <<<"$(floor "$SCRATCH/copy-0-1")"
 read -r wn cn <<<"$(floor "$SCRATCH/copy-0-$N")"
