@@ -59,23 +59,8 @@ bench_gitconfig "$GIT_CONFIG_GLOBAL"
 ours() { HOME="$OUR_HOME" "$SK" "$@"; }
 theirs() { HOME="$REF_HOME" "$REF_BIN" "$@"; }
 
-# One timed run: spawn the command (stdout/stderr to /dev/null), wait4 for it and
-# print "wall_us cpu_us exit_code"; cpu is user+sys from the kernel's rusage.
 RUN1="$SCRATCH/run1.py"
-cat >"$RUN1" <<'PY'
-import os, sys, time
-null = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_WRONLY, 0) for fd in (1, 2)]
-t0 = time.perf_counter_ns()
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=null)
-_, status, ru = os.wait4(pid, 0)
-t1 = time.perf_counter_ns()
-print((t1 - t0) // 1000, int((ru.ru_utime + ru.ru_stime) * 1e6), os.waitstatus_to_exitcode(status))
-PY
-
-median_ms() { # microsecond values on stdin -> median in ms
-  sort -n | awk '{a[NR]=$1} END {
-    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
-}
+write_run1 "$RUN1"
 
 # time_cmd RUNS SETUP WHO ARGS...: run SETUP (outside the timed region) then time
 # WHO's binary ("ours" or "theirs") with ARGS, RUNS times. Prints
@@ -96,7 +81,7 @@ time_cmd() {
     walls+=("$wall")
     cpus+=("$cpu")
   done
-  echo "$(printf '%s\n' "${walls[@]}" | median_ms) $(printf '%s\n' "${cpus[@]}" | median_ms)"
+  echo "$(printf '%s\n' "${walls[@]}" | median_us_ms) $(printf '%s\n' "${cpus[@]}" | median_us_ms)"
 }
 
 # Copies made in advance. pool DIR TAG N: N copies of project DIR at TAG (DIR's

@@ -34,6 +34,9 @@
 #                       big log's status, next and dashboard, the middle and
 #                       big implement, the big move-task and finalize
 #   EVENTS="1000 300000 1000000"  status log sizes: small, middle, big
+#                       (multiples of 40: make_big_log.sh's cycles end where
+#                       the finalize bootstrap continues them, which
+#                       validate-workflow checks)
 #   WPS_IMPLEMENT="10 2000 5000"  implement's missions (move-task: first, last)
 #   WPS_FINALIZE="10 1000 5000"   finalize's missions (re-run: the middle one)
 #   MISSIONS=437        the many-missions project (against one mission)
@@ -46,13 +49,16 @@
 #                       the big log's fixture takes about 0.7 GB)
 #   KEEP=1              keep the scratch directory (its path is printed)
 #   ONLY=REGEX          time only the rows whose key matches (keys: st, stc, nx,
-#                       nxc, dwp, ima, imb, mv, imo, mvo, gc, wt, fi, fir, fis,
-#                       ml, mlc, mlf, dix with
+#                       nxc, dwp, gd (status doctor), gm (status migrate
+#                       --dry-run), gr (status reconcile), gs (orchestrator-api
+#                       mission-state), gl (list-ready), gv (validate-workflow:
+#                       it reads every event, streaming), ima, imb, mv, imo,
+#                       mvo, gc, wt, fi, fir, fis, ml, mlc, mlf, dix with
 #                       their size, e.g. ONLY='^(st|nx)'; version, st10, nx10,
 #                       im10, true); the fixtures are all made anyway
 #
 # A quick end-to-end check with small sizes:
-#   EVENTS="100 300 1000" WPS_IMPLEMENT="10 20 50" WPS_FINALIZE="10 20 50" \
+#   EVENTS="400 1200 4000" WPS_IMPLEMENT="10 20 50" WPS_FINALIZE="10 20 50" \
 #     MISSIONS=5 benches/issue31.sh OLD_BIN NEW_BIN 1
 set -euo pipefail
 export LC_ALL=C
@@ -438,6 +444,25 @@ rows() {
   ratio "next ratio $(big "$EV_B") / $(big "$EV_S") events, cold" "nxc$EV_B" "nxc$EV_S" ""
   dash dwp "log$EV_B" slow,second "dashboard, $(big "$EV_B") events:" \
     /missions/001-bench/wp/WP01 /api/missions/001-bench
+  # The guards and read-only status commands that read the whole log before
+  # the saved fold served them (a user's second run).
+  local g key label
+  for g in "gd:agent status doctor" "gm:agent status migrate --dry-run" "gr:agent status reconcile" \
+    "gs:orchestrator-api mission-state" "gl:orchestrator-api list-ready" \
+    "gv:agent tasks validate-workflow"; do
+    key=${g%%:*}
+    label=${g#*:}
+    for n in "$EV_S" "$EV_B"; do
+      local slow=-
+      [[ $n == "$EV_B" ]] && slow=slow
+      # shellcheck disable=SC2086 # the words of the command
+      row "$key$n" "log$n" "rss,warm,$slow" "" "\`$label\`, $(big "$n") events" -- $label --mission 001-bench
+    done
+    # validate-workflow checks every event: it grows with the log, in bounded memory.
+    local goal="≤ 3x"
+    [[ $key == gv ]] && goal=""
+    ratio "\`$label\` ratio $(big "$EV_B") / $(big "$EV_S") events" "$key$EV_B" "$key$EV_S" "$goal"
+  done
 
   # Implement and move with auto_commit: true (benches/lib.sh's N-WP missions).
   im=(agent action implement)

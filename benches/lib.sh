@@ -18,6 +18,45 @@ median() {
   sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else if (NR) print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# bench_scratch ROOT [BIN...]: the start of a script that times binaries on
+# fixtures of its own: BINS (the BINs given, else ROOT's release build), a
+# scratch directory SCRATCH removed when the script exits, and a hermetic
+# environment (no system git config, no colour, no prompts, HOME inside
+# SCRATCH).
+bench_scratch() {
+  local root=$1
+  shift
+  BINS=("$@")
+  [[ ${#BINS[@]} -gt 0 ]] || BINS=("$root/target/release/spec-kitty")
+  SCRATCH=$(mktemp -d)
+  trap 'rm -rf "$SCRATCH"' EXIT
+  export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1 HOME="$SCRATCH/home"
+  mkdir -p "$HOME"
+}
+
+# write_run1 FILE: a Python script that makes one timed run of the command in
+# its arguments (stdout and stderr to /dev/null): it spawns it, waits for it
+# with wait4 and prints "wall_us cpu_us exit_code" (cpu: user+sys of the
+# process and its children, from the kernel's rusage).
+write_run1() {
+  cat >"$1" <<'PY'
+import os, sys, time
+null = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_WRONLY, 0) for fd in (1, 2)]
+t0 = time.perf_counter_ns()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=null)
+_, status, ru = os.wait4(pid, 0)
+t1 = time.perf_counter_ns()
+print((t1 - t0) // 1000, int((ru.ru_utime + ru.ru_stime) * 1e6), os.waitstatus_to_exitcode(status))
+PY
+}
+
+# median_us_ms: the median of the microsecond values on stdin, in ms (one
+# decimal).
+median_us_ms() {
+  sort -n | awk '{a[NR]=$1} END {
+    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
+}
+
 # copy_fixture SRC DST [PATH...]: a copy of the project SRC at DST (a new
 # directory) for one timed run. The git objects (immutable files: a command
 # adds new ones beside them) and each PATH (relative to SRC, e.g. a big status

@@ -20,32 +20,16 @@ RUNS=${1:-10}
 N=${2:-437}
 shift 2 || shift $#
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BINS=("$@")
-[[ ${#BINS[@]} -gt 0 ]] || BINS=("$ROOT/target/release/spec-kitty")
-SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
-export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1 HOME="$SCRATCH/home"
-mkdir -p "$HOME"
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+bench_scratch "$ROOT" "$@"
 last=${BINS[${#BINS[@]}-1]}
 for n in 1 "$N"; do
   "$ROOT/benches/make_many_missions.sh" "$SCRATCH/fixture-$n" "$n" "$last"
 done
 
-# One timed run: "wall_us cpu_us exit_code" (cpu = user+sys from wait4's rusage).
 RUN1="$SCRATCH/run1.py"
-cat >"$RUN1" <<'PY'
-import os, sys, time
-null = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_WRONLY, 0) for fd in (1, 2)]
-t0 = time.perf_counter_ns()
-pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=null)
-_, status, ru = os.wait4(pid, 0)
-t1 = time.perf_counter_ns()
-print((t1 - t0) // 1000, int((ru.ru_utime + ru.ru_stime) * 1e6), os.waitstatus_to_exitcode(status))
-PY
-median_ms() {
-  sort -n | awk '{a[NR]=$1} END {
-    m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.1f\n", m / 1000 }'
-}
+write_run1 "$RUN1"
 # timed DIR COLD BIN ARGS...: "median_wall median_cpu" of RUNS runs in DIR.
 timed() {
   local dir=$1 cold=$2 bin=$3 k out wall cpu rc
@@ -61,7 +45,7 @@ timed() {
     walls+=("$wall")
     cpus+=("$cpu")
   done
-  echo "$(printf '%s\n' "${walls[@]}" | median_ms) $(printf '%s\n' "${cpus[@]}" | median_ms)"
+  echo "$(printf '%s\n' "${walls[@]}" | median_us_ms) $(printf '%s\n' "${cpus[@]}" | median_us_ms)"
 }
 
 k=0
@@ -100,7 +84,7 @@ floor() {
     walls+=("$wall")
     cpus+=("$cpu")
   done
-  echo "$(printf '%s\n' "${walls[@]}" | median_ms) $(printf '%s\n' "${cpus[@]}" | median_ms)"
+  echo "$(printf '%s\n' "${walls[@]}" | median_us_ms) $(printf '%s\n' "${cpus[@]}" | median_us_ms)"
 }
 read -r w1 c1 <<<"$(floor "$SCRATCH/copy-0-1")"
 read -r wn cn <<<"$(floor "$SCRATCH/copy-0-$N")"

@@ -17,12 +17,9 @@ set -euo pipefail
 RUNS=${1:-10}
 shift || true
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BINS=("$@")
-[[ ${#BINS[@]} -gt 0 ]] || BINS=("$ROOT/target/release/spec-kitty")
-SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
-export GIT_CONFIG_NOSYSTEM=1 NO_COLOR=1 SPEC_KITTY_NON_INTERACTIVE=1 HOME="$SCRATCH/home"
-mkdir -p "$HOME"
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
+bench_scratch "$ROOT" "$@"
 last=${BINS[${#BINS[@]}-1]}
 for n in 1000 1000000; do
   "$ROOT/benches/make_big_log.sh" "$SCRATCH/fixture-$n" "$n" "$last"

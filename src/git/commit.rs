@@ -62,10 +62,114 @@ fn blobs_under(
 /// stat data still matches the file on disk, written before the index file
 /// was (a file changed in the same instant is "racily clean" and gets
 /// hashed), holds the file's blob id without reading the file.
+///
+/// A file whose stat data no longer matches only because its ctime moved (a
+/// chmod, a hard link, a restore: the content is the same) is hashed once;
+/// `git status` would write the refreshed entry back to the index, libgit2
+/// does not, so a large file (the status log) would be hashed again on every
+/// call. Its blob id is remembered instead in a derived file of the
+/// repository's git directory ([`HashMemo`]), under the same stat data and
+/// the same racy-clean rule, never trusted over the file.
 struct StatCache {
     index: Option<git2::Index>,
     /// When the index file was written (seconds, nanoseconds).
     written: Option<(i64, i64)>,
+    memo: HashMemo,
+}
+
+/// (mtime, ctime, inode, size) of a file.
+type Stamp = ((i64, i64), (i64, i64), u64, u64);
+
+/// Blob ids of large working-tree files the index did not vouch for, by
+/// repository path and stat data (see [`StatCache`]): a derived file,
+/// `<git dir>/spec-kitty/hash-memo`, one line per file
+/// (`<oid> <mtime s> <ns> <ctime s> <ns> <inode> <size> <path>`). A missing,
+/// unreadable or malformed file (or line) is no entry: the file is hashed.
+struct HashMemo {
+    path: Option<std::path::PathBuf>,
+    entries: std::collections::BTreeMap<String, (Stamp, Oid)>,
+    /// When the memo file was written: an entry for a file modified at or
+    /// after it is racily clean (not trusted).
+    written: Option<(i64, i64)>,
+    changed: bool,
+}
+
+/// Files smaller than this are hashed every time (cheaper than a memo entry).
+const MEMO_MIN_BYTES: u64 = 256 << 10;
+/// At most this many files are remembered (the status logs of the missions).
+const MEMO_MAX_ENTRIES: usize = 64;
+/// A memo file longer than this is not read.
+const MEMO_MAX_BYTES: u64 = 64 << 10;
+
+impl HashMemo {
+    fn load(repo: &Repository) -> HashMemo {
+        let path = repo.path().join("spec-kitty").join("hash-memo");
+        let written = std::fs::metadata(&path)
+            .ok()
+            .and_then(|m| stat_times(&m).map(|t| t.0));
+        let text = crate::fsutil::read_capped(&path, MEMO_MAX_BYTES)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let entries = text
+            .lines()
+            .filter_map(|line| {
+                let mut f = line.splitn(8, ' ');
+                let oid = Oid::from_str(f.next()?).ok()?;
+                let mut n = || f.next()?.parse::<i64>().ok();
+                let stamp = (
+                    (n()?, n()?),
+                    (n()?, n()?),
+                    u64::try_from(n()?).ok()?,
+                    u64::try_from(n()?).ok()?,
+                );
+                let rel = f.next().filter(|r| !r.is_empty())?;
+                Some((rel.to_string(), (stamp, oid)))
+            })
+            .take(MEMO_MAX_ENTRIES)
+            .collect();
+        HashMemo {
+            path: Some(path),
+            entries,
+            written,
+            changed: false,
+        }
+    }
+
+    fn known(&self, rel: &str, stamp: &Stamp) -> Option<Oid> {
+        let (st, oid) = self.entries.get(rel)?;
+        let racy = self.written.is_none_or(|w| stamp.0 >= w);
+        (st == stamp && !racy).then_some(*oid)
+    }
+
+    fn remember(&mut self, rel: &str, stamp: Stamp, oid: Oid) {
+        if stamp.3 < MEMO_MIN_BYTES || rel.contains('\n') {
+            return;
+        }
+        if !self.entries.contains_key(rel) && self.entries.len() >= MEMO_MAX_ENTRIES {
+            return;
+        }
+        self.entries.insert(rel.to_string(), (stamp, oid));
+        self.changed = true;
+    }
+
+    /// Write the memo back when an entry was added; a failure only costs the
+    /// next call a hash.
+    fn save(&self) {
+        let (true, Some(path)) = (self.changed, &self.path) else {
+            return;
+        };
+        let mut text = String::new();
+        for (rel, (((ms, mn), (cs, cn), ino, size), oid)) in &self.entries {
+            text.push_str(&format!("{oid} {ms} {mn} {cs} {cn} {ino} {size} {rel}\n"));
+        }
+        if let Some(dir) = path.parent() {
+            if crate::fsutil::create_dir_all(dir).is_err() {
+                return;
+            }
+        }
+        let _ = crate::fsutil::write_derived(path, text.as_bytes());
+    }
 }
 
 impl StatCache {
@@ -76,6 +180,7 @@ impl StatCache {
         StatCache {
             index: repo.index().ok(),
             written,
+            memo: HashMemo::load(repo),
         }
     }
 
@@ -94,12 +199,33 @@ impl StatCache {
         let racy = mtime >= written;
         (same && !racy).then_some(e.id)
     }
+
+    /// The blob id of the working-tree file `path` (repository path `rel`):
+    /// from the index's stat data, else the memo, else hashed (and a large
+    /// file remembered). `meta`: the file's metadata, when it is a file.
+    fn blob(&mut self, rel: &str, path: &Path, meta: Option<&std::fs::Metadata>) -> Result<Oid> {
+        if let Some(id) = meta.and_then(|m| self.known(rel, m)) {
+            return Ok(id);
+        }
+        let stamp = meta.and_then(stat_times);
+        if let Some(id) = stamp.as_ref().and_then(|st| self.memo.known(rel, st)) {
+            return Ok(id);
+        }
+        crate::env::crash_step("git-hash", Some(path));
+        let id = Oid::hash_file(ObjectType::Blob, path)?;
+        // Remembered only when the file did not change while it was read.
+        let again = std::fs::metadata(path).ok().and_then(|m| stat_times(&m));
+        if let (Some(st), true) = (stamp, again == stamp) {
+            self.memo.remember(rel, st, id);
+        }
+        Ok(id)
+    }
 }
 
 /// (mtime, ctime, inode, size) as the index records them.
 #[cfg(unix)]
 #[allow(clippy::type_complexity)]
-fn stat_times(meta: &std::fs::Metadata) -> Option<((i64, i64), (i64, i64), u64, u64)> {
+fn stat_times(meta: &std::fs::Metadata) -> Option<Stamp> {
     use std::os::unix::fs::MetadataExt;
     Some((
         (meta.mtime(), meta.mtime_nsec()),
@@ -111,7 +237,7 @@ fn stat_times(meta: &std::fs::Metadata) -> Option<((i64, i64), (i64, i64), u64, 
 
 #[cfg(not(unix))]
 #[allow(clippy::type_complexity)]
-fn stat_times(_: &std::fs::Metadata) -> Option<((i64, i64), (i64, i64), u64, u64)> {
+fn stat_times(_: &std::fs::Metadata) -> Option<Stamp> {
     None
 }
 
@@ -132,7 +258,7 @@ pub fn changed_under(
         Some(t) => blobs_under(repo, t, prefix)?,
         None => Default::default(),
     };
-    let cache = StatCache::load(repo);
+    let mut cache = StatCache::load(repo);
     let mut out = Vec::new();
     let mut on_disk = std::collections::HashSet::new();
     let mut stack = vec![workdir.join(prefix.trim_end_matches('/'))];
@@ -167,15 +293,8 @@ pub fn changed_under(
                 out.push(rel);
                 continue;
             };
-            let vouched = entry
-                .metadata()
-                .ok()
-                .filter(|m| m.is_file())
-                .and_then(|m| cache.known(&rel, &m));
-            let disk = match vouched {
-                Some(id) => id,
-                None => Oid::hash_file(ObjectType::Blob, &path)?,
-            };
+            let meta = entry.metadata().ok().filter(|m| m.is_file());
+            let disk = cache.blob(&rel, &path, meta.as_ref())?;
             if disk != want {
                 out.push(rel.clone());
             }
@@ -183,6 +302,7 @@ pub fn changed_under(
         }
     }
     out.extend(committed.into_keys().filter(|p| !on_disk.contains(p)));
+    cache.memo.save();
     out.sort();
     out.dedup();
     Ok(out)
@@ -199,7 +319,7 @@ pub fn changed_among(
     paths: &[String],
 ) -> Result<Vec<String>> {
     let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
-    let cache = StatCache::load(repo);
+    let mut cache = StatCache::load(repo);
     let mut out = Vec::new();
     for rel in paths {
         if !rel.starts_with(prefix) {
@@ -233,10 +353,7 @@ pub fn changed_among(
             (None, Some(_)) => true,
             (Some(_), None) => true,
             (Some(m), Some(want)) => {
-                let disk = match cache.known(rel, m).filter(|_| m.is_file()) {
-                    Some(id) => id,
-                    None => Oid::hash_file(ObjectType::Blob, &path)?,
-                };
+                let disk = cache.blob(rel, &path, Some(m).filter(|m| m.is_file()))?;
                 disk != want
             }
         };
@@ -244,6 +361,7 @@ pub fn changed_among(
             out.push(rel.clone());
         }
     }
+    cache.memo.save();
     out.sort();
     out.dedup();
     Ok(out)

@@ -719,13 +719,16 @@ fn find_wp(mission: &Mission, wp: &str) -> Result<crate::tasks_md::WpFile> {
     }
 }
 
+/// The mission's state and each WP's roles from the saved fold plus the
+/// lines appended since (never the whole log; `status.json` left as it is).
 fn snapshot(
     project: &Project,
     mission: &Mission,
-) -> Result<(Snapshot, Vec<crate::status::StatusEvent>)> {
-    let store = StatusStore::for_mission(project, mission);
-    let events = store.read()?.events;
-    Ok((crate::status::reduce(&events), events))
+) -> Result<(
+    Snapshot,
+    std::collections::BTreeMap<String, crate::status::Roles>,
+)> {
+    Ok(StatusStore::for_mission(project, mission).state()?)
 }
 
 fn require_policy(policy: Option<&Policy>, what: &str) -> Result<Value> {
@@ -907,12 +910,14 @@ pub fn start_implementation(
     let mission = find_mission(project, &req.mission)?;
     let file = find_wp(&mission, &req.wp)?;
     let me = acting_as(&req.actor, req.policy.as_ref(), ActingRole::Implementer);
-    let (snap, events) = snapshot(project, &mission)?;
+    let (snap, roles) = snapshot(project, &mission)?;
     let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
     match from {
         Lane::Planned => {}
         Lane::Claimed | Lane::InProgress => {
-            if let Some(owner) = crate::status::work::claimant(&events, &file.id)
+            if let Some(owner) = roles
+                .get(&file.id)
+                .and_then(|r| r.implementer.clone())
                 .filter(|o| !o.is_empty() && *o != me)
             {
                 return Err(already_claimed(&mission, &file.id, from, &owner, &me));

@@ -119,7 +119,8 @@ pub fn doctor(
     now: DateTime<Utc>,
 ) -> Result<DoctorReport> {
     let store = StatusStore::for_mission(project, mission);
-    let snap = crate::status::reduce(&store.read()?.events);
+    // The saved fold plus the new lines (status.json left as it is).
+    let (snap, unreadable) = store.state_and_warnings()?;
     let mut findings = Vec::new();
     for (id, wp) in &snap.work_packages {
         let (limit, stuck, action) = match wp.lane {
@@ -194,8 +195,10 @@ pub fn doctor(
                 mission.slug
             ),
         });
-    } else if std::fs::read(&store.events_path)
-        .is_ok_and(|b| crate::status::logmerge::has_markers(&b))
+    } else if !unreadable.is_empty()
+        // A marker line is never a readable event: only a log with
+        // unreadable lines is read for them.
+        && crate::status::logmerge::file_has_markers(&store.events_path)
     {
         findings.push(Finding {
             severity: "error".into(),

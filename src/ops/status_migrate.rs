@@ -90,8 +90,8 @@ fn migrate_into(
     out: &mut MissionMigration,
 ) -> Result<()> {
     let store = StatusStore::for_mission(project, mission);
-    let known: std::collections::HashSet<String> =
-        store.read()?.events.into_iter().map(|e| e.wp_id).collect();
+    // Every WP a readable line names, from the saved fold plus the new lines.
+    let known = store.named_wps()?;
     let mut todo = Vec::new();
     for f in wp::load_all(&mission.tasks_dir())? {
         if known.contains(&f.id) {
@@ -200,8 +200,12 @@ pub struct ReconcileReport {
 /// key to the log's lane under the mission's status lock.
 pub fn reconcile(project: &Project, mission: &Mission, apply: bool) -> Result<ReconcileReport> {
     let store = StatusStore::for_mission(project, mission);
-    let _held = if apply { Some(store.hold()?) } else { None };
-    let snap = crate::status::reduce(&store.read()?.events);
+    let held = if apply { Some(store.hold()?) } else { None };
+    // The saved fold plus the new lines, never the whole log.
+    let snap = match &held {
+        Some(h) => store.snapshot_held(h)?,
+        None => store.state()?.0,
+    };
     let mut drift = Vec::new();
     for f in wp::load_all(&mission.tasks_dir())? {
         let Some(written) = frontmatter_lane(&f) else {

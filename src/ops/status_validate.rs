@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::error::Result;
 use crate::mission::Mission;
 use crate::project::Project;
-use crate::status::{reduce, Lane, StatusStore};
+use crate::status::{Lane, StatusStore};
 
 /// The reference's own table of unforced moves (from, to).
 pub const REFERENCE_ALLOWED: &[(&str, &str)] = &[
@@ -301,7 +301,9 @@ pub fn drift(store: &StatusStore) -> Result<Vec<String>> {
         crate::fsutil::read_capped(&store.snapshot_path, crate::bounds::MAX_TEXT_BYTES)?
             .and_then(|t| crate::bounds::json(&t).ok())
             .unwrap_or(Value::Null);
-    let expected = reduce(&store.read()?.events);
+    // What the log reduces to: the saved fold plus the lines after it (a
+    // fold that does not fit the log is folded again from the start).
+    let expected = store.state()?.0;
     let empty = serde_json::Map::new();
     let disk_wps = disk
         .get("work_packages")

@@ -52,7 +52,7 @@ pub use super::store::MAX_EVENT_LINE;
 /// Bytes hashed per sampled window of the prefix.
 const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 6; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs)
+const CACHE_VERSION: u32 = 7; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -98,6 +98,16 @@ struct RoleFold {
     /// See [`Roles::had_feedback`].
     #[serde(default, skip_serializing_if = "is_false")]
     had_feedback: bool,
+    /// See [`Roles::feedback`]: `(by, at, text)`, the last three.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    feedback: Vec<(String, String, String)>,
+    /// A review sent it back since its latest hand-in commit (the state
+    /// machine of [`super::work::previous_hand_in`]).
+    #[serde(default, skip_serializing_if = "is_false")]
+    sent_back_since_hand_in: bool,
+    /// See [`Roles::previous_hand_in`] (before the filter against the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_hand_in: Option<String>,
 }
 
 /// A log prefix folded: everything [`super::reduce`] computes, the roles, and
@@ -238,6 +248,37 @@ impl FoldState {
             && !roles.implementers.iter().any(|a| a == e.actor())
         {
             roles.implementers.push(e.actor().to_string());
+        }
+        // The review feedback a prompt quotes (`work::review_feedback`): the
+        // last three moves back from a review lane with a review reference.
+        if matches!(
+            e.from_lane,
+            Lane::ForReview | Lane::InReview | Lane::Approved
+        ) && matches!(e.to_lane, Lane::Planned | Lane::InProgress)
+        {
+            if let Some(text) = e.review_ref.as_deref().map(str::trim) {
+                if !text.is_empty() {
+                    if roles.feedback.len() == super::work::FEEDBACK_QUOTED {
+                        roles.feedback.remove(0);
+                    }
+                    roles.feedback.push((
+                        e.actor().to_string(),
+                        e.at().to_string(),
+                        text.to_string(),
+                    ));
+                }
+            }
+        }
+        // The hand-in before the latest one, when a review sent it back in
+        // between (`work::previous_hand_in`): read before the latest moves.
+        if e.commits.as_ref().is_some_and(|c| c.hand_in.is_some()) {
+            if roles.sent_back_since_hand_in {
+                roles.previous_hand_in.clone_from(&roles.hand_in_commit);
+            }
+            roles.sent_back_since_hand_in = false;
+        }
+        if back {
+            roles.sent_back_since_hand_in = true;
         }
         // The commits recorded, latest wins (`work::recorded(..).pop()`,
         // `work::approved_commit`).
@@ -384,10 +425,20 @@ impl FoldState {
                     hand_in_commit: r.hand_in_commit.clone(),
                     approved_commit: r.approved_commit.clone(),
                     had_feedback: r.had_feedback,
+                    feedback: r.feedback.clone(),
+                    previous_hand_in: r
+                        .previous_hand_in
+                        .clone()
+                        .filter(|p| r.hand_in_commit.as_ref() != Some(p)),
                 };
                 (id.clone(), roles)
             })
             .collect()
+    }
+
+    /// How many events were folded (each event id once).
+    pub fn event_count(&self) -> usize {
+        self.event_count
     }
 
     /// Whether any readable line names `wp_id` (duplicates included).
@@ -1108,6 +1159,13 @@ mod tests {
             });
             if fed_back {
                 roles.entry(e.wp_id.clone()).or_default().had_feedback = true;
+            }
+            let feedback = crate::status::work::review_feedback(&log.events, &e.wp_id);
+            if !feedback.is_empty() {
+                roles.entry(e.wp_id.clone()).or_default().feedback = feedback;
+            }
+            if let Some(p) = crate::status::work::previous_hand_in(&log.events, &e.wp_id) {
+                roles.entry(e.wp_id.clone()).or_default().previous_hand_in = Some(p);
             }
         }
         (reduce(&log.events), log.warnings, roles)

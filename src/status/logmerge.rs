@@ -204,6 +204,28 @@ pub fn has_markers(bytes: &[u8]) -> bool {
     String::from_utf8_lossy(bytes).lines().any(is_marker)
 }
 
+/// Does the log file at `path` hold conflict markers? Read a line at a time
+/// (memory bounded by its longest line); an unreadable file holds none.
+pub fn file_has_markers(path: &std::path::Path) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, f);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) => {
+                if is_marker(&String::from_utf8_lossy(&line)) {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
 /// Merge three versions of `status.json` (git's `%O %A %B`) without ever
 /// conflicting. The file is derived from the event log, which git merges with
 /// [`merge3`]; this gives the snapshot that log reduces to whenever each side

@@ -53,6 +53,12 @@ pub struct Roles {
     /// [`crate::workspace::action::review_feedback`] would quote): only then
     /// does a prompt read the log for the feedback's text.
     pub had_feedback: bool,
+    /// The feedback of the last reviews that sent it back, `(by, at, text)`,
+    /// oldest first (what [`super::work::review_feedback`] finds).
+    pub feedback: Vec<(String, String, String)>,
+    /// The hand-in commit before the latest one, when a review sent it back
+    /// in between (what [`super::work::previous_hand_in`] finds).
+    pub previous_hand_in: Option<String>,
 }
 
 /// The parsed log plus anything that had to be skipped.
@@ -318,6 +324,36 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         Ok((fold.snapshot(), fold.roles()))
+    }
+
+    /// Every line of the log folded into `F` from the first (nothing saved is
+    /// used or written, no lock taken): a streaming fold, bounded memory
+    /// whatever the log's size ([`cache::fold_log`]); an unmerged log's
+    /// union of stages.
+    pub fn fold_all<F: cache::Fold>(&self) -> Result<F> {
+        if !self.index_clean {
+            if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
+                return Ok(cache::fold_text::<F>(&self.events_path, text.as_bytes()).into_current());
+            }
+        }
+        Ok(cache::fold_log::<F>(&self.events_path, None)
+            .map_err(io("read", &self.events_path))?
+            .into_current())
+    }
+
+    /// Every WP a readable line of the log names (duplicates included), from
+    /// the saved fold plus the lines after it.
+    pub fn named_wps(&self) -> Result<std::collections::BTreeSet<String>> {
+        let folded = self.fold_for_reading()?;
+        Ok(folded.current().wp_ids().map(str::to_string).collect())
+    }
+
+    /// [`StatusStore::state`]'s snapshot with the log's unreadable lines, for
+    /// a caller that only reads (`status.json` left as it is).
+    pub fn state_and_warnings(&self) -> Result<(Snapshot, Vec<LogWarning>)> {
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        Ok((fold.snapshot(), fold.warnings(&self.events_path)))
     }
 
     /// A writer holding the lock first writes the union of an unmerged log's

@@ -671,6 +671,32 @@ pub fn previous_hand_in(events: &[StatusEvent], wp_id: &str) -> Option<String> {
     previous.filter(|p| hand_ins.last() != Some(p))
 }
 
+/// How many of a WP's review feedbacks a prompt quotes.
+pub const FEEDBACK_QUOTED: usize = 3;
+
+/// The feedback of the reviews that sent a WP back, oldest first (at most the
+/// last [`FEEDBACK_QUOTED`]): `(reviewer, time, text)`.
+pub fn review_feedback(events: &[StatusEvent], wp_id: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = events
+        .iter()
+        .filter(|e| {
+            e.wp_id == wp_id
+                && matches!(
+                    e.from_lane,
+                    Lane::ForReview | Lane::InReview | Lane::Approved
+                )
+                && matches!(e.to_lane, Lane::Planned | Lane::InProgress)
+        })
+        .filter_map(|e| {
+            let text = e.review_ref.as_deref()?.trim();
+            (!text.is_empty()).then(|| (e.actor.clone(), e.at.clone(), text.to_string()))
+        })
+        .collect();
+    let skip = out.len().saturating_sub(FEEDBACK_QUOTED);
+    out.drain(..skip);
+    out
+}
+
 /// A WP whose handed-in work changes files outside what it owns (and outside
 /// its recorded allowance).
 #[derive(Debug, Clone, Serialize)]

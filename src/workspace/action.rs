@@ -371,17 +371,13 @@ pub fn implement_with(
         passed_over.push(file.id.clone());
     };
     let fresh = WpFile::read(&file.path)?;
-    // The feedback's text is in the log only: read it when there is some.
-    let had_feedback = store
+    // The feedback of the reviews that sent it back: in the saved fold.
+    let feedback = store
         .snapshot_with_roles()?
         .2
-        .get(&file.id)
-        .is_some_and(|r| r.had_feedback);
-    let feedback = if had_feedback {
-        review_feedback(&store.read()?.events, &file.id)
-    } else {
-        Vec::new()
-    };
+        .remove(&file.id)
+        .map(|r| r.feedback)
+        .unwrap_or_default();
     let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback)?;
     let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;
@@ -416,29 +412,6 @@ fn file_list(files: &[String]) -> String {
 
 fn file_text(f: &WpFile) -> Result<String> {
     read_doc(&f.path)
-}
-
-/// The feedback of the reviews that sent a WP back, oldest first (at most the
-/// last three): `(reviewer, time, text)`.
-pub fn review_feedback(events: &[StatusEvent], wp_id: &str) -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = events
-        .iter()
-        .filter(|e| {
-            e.wp_id == wp_id
-                && matches!(
-                    e.from_lane,
-                    Lane::ForReview | Lane::InReview | Lane::Approved
-                )
-                && matches!(e.to_lane, Lane::Planned | Lane::InProgress)
-        })
-        .filter_map(|e| {
-            let text = e.review_ref.as_deref()?.trim();
-            (!text.is_empty()).then(|| (e.actor.clone(), e.at.clone(), text.to_string()))
-        })
-        .collect();
-    let skip = out.len().saturating_sub(3);
-    out.drain(..skip);
-    out
 }
 
 fn implement_prompt(
@@ -547,19 +520,20 @@ pub fn review(
     let store = StatusStore::for_mission(project, mission);
     let mut passed_over: Vec<String> = Vec::new();
     let (file, mut ws, from) = loop {
-        let events = store.read()?.events;
-        let snap = crate::status::reduce(&events);
+        // The saved fold plus the new lines: the lanes, who claimed and who
+        // implemented each WP, its recorded hand-in (never the whole log).
+        let (snap, roles) = store.state()?;
+        let role = |id: &str| roles.get(id).cloned().unwrap_or_default();
         let file = match wp_id {
             Some(id) => ops::find_wp(mission, id)?,
             None => wp::load_all(&mission.tasks_dir())?
                 .into_iter()
                 .find(|f| {
+                    let r = role(&f.id);
                     !passed_over.contains(&f.id)
                         && snap.lane_of(&f.id) == Some(Lane::ForReview)
-                        && claimant(&events, &f.id).as_deref() != Some(agent)
-                        && !work::implementers(&events, &f.id)
-                            .iter()
-                            .any(|i| i == agent)
+                        && r.implementer.as_deref() != Some(agent)
+                        && !r.implementers.iter().any(|i| i == agent)
                 })
                 .ok_or_else(|| WorkspaceError::NothingToReview {
                     slug: mission.slug.clone(),
@@ -573,7 +547,7 @@ pub fn review(
             });
         }
         let ws = resolve(project, mission, &lanes, &file)?;
-        let hand_in = work::recorded(&events, &file.id, work::HAND_IN_COMMIT).pop();
+        let hand_in = role(&file.id).hand_in_commit;
         work::require_hand_in(main.as_ref(), project, mission, &file, hand_in)?;
         if from == Lane::InReview {
             break (file, ws, from);
@@ -611,8 +585,12 @@ pub fn review(
         }
         passed_over.push(file.id.clone());
     };
-    let events = store.read()?.events;
-    let scope = work::scope(main.as_ref(), project, mission, &file, &events)?;
+    let roles = store.state()?.1.remove(&file.id).unwrap_or_default();
+    let range = roles
+        .first_claim_commit
+        .clone()
+        .zip(roles.hand_in_commit.clone());
+    let scope = work::scope_of_range(main.as_ref(), project, mission, &file, range)?;
     // A diff needs the repository; without one it says why there is none.
     let need_git = || WorkspaceError::NeedsGit {
         root: project.root.clone(),
@@ -621,9 +599,11 @@ pub fn review(
     let lane_worktree = ws.path.clone();
     // A rework under review: the diff starts at the hand-in the last review
     // sent back, and that review's feedback comes first.
-    let previous = work::previous_hand_in(&events, &file.id)
+    let previous = roles
+        .previous_hand_in
+        .clone()
         .filter(|p| scope.as_ref().is_some_and(|sc| &sc.hand_in_commit != p));
-    let feedback = match review_feedback(&events, &file.id).pop() {
+    let feedback = match roles.feedback.last().cloned() {
         Some((by, at, text)) => format!(
             "CHANGES REQUESTED before: the last review ({by}, {at}) sent {id} back with this feedback. Check that the rework addresses every point:\n\n{quoted}\n\n",
             id = file.id,

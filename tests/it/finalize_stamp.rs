@@ -7,12 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::common::{snapshot, stderr, stdout, TestEnv};
-
-fn write(p: &Path, text: &str) {
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
+use crate::common::{finalize_tasks, snapshot, stderr, stdout, write, TestEnv};
 
 const TASKS: &str = "# WPs\n\n## WP01: Alpha\n\n**Requirement Refs**: FR-001\n\n- [ ] T001 build alpha\n\n## WP02: Beta\n\n**Dependencies**: WP01\n\n- [ ] T002 build beta\n\n## WP03: Gamma\n\n**Requirement Refs**: FR-001\n**Dependencies**: WP01\n";
 
@@ -471,19 +466,7 @@ fn parallel_reruns_all_print_the_full_runs_output() {
             fs::remove_dir_all(cache_dir(&root)).unwrap();
         }
         let children: Vec<_> = (0..4)
-            .map(|_| {
-                env.spawn_piped(
-                    &root,
-                    &[
-                        "agent",
-                        "mission",
-                        "finalize-tasks",
-                        "--mission",
-                        "m",
-                        "--json",
-                    ],
-                )
-            })
+            .map(|_| env.spawn_piped(&root, &finalize_tasks("m")))
             .collect();
         for c in children {
             let out = c.wait_with_output().unwrap();

@@ -12,7 +12,7 @@ use spec_kitty::status::StatusEvent;
 
 use crate::common::flow::move_task;
 use crate::common::snap::assert_out;
-use crate::common::{snapshot, stderr, stdout, TestEnv};
+use crate::common::{finalize_tasks, snapshot, stderr, stdout, TestEnv};
 
 /// Every command path of the clap tree, e.g. `["agent", "tasks", "status"]`.
 fn command_paths(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
@@ -124,18 +124,7 @@ fn a_write_error_is_clear_and_leaves_no_partial_file() {
 /// commit step, and a command's own steps) that one uninterrupted run of
 /// `args` passes, in order, as `<label>#<pass>`.
 fn crash_steps(env: &TestEnv, dir: &Path, args: &[&str]) -> Vec<String> {
-    let trace = tempfile::NamedTempFile::new().unwrap();
-    let out = env
-        .sk(dir, args)
-        .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    fs::read_to_string(trace.path())
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    env.traced(dir, args).0
 }
 
 /// Run `args` and kill it (an abort, as a kill would) at crash step `step`;
@@ -482,17 +471,7 @@ fn killed_move_task_loses_no_committed_event_and_tears_no_file() {
     let env = TestEnv::new();
     let root = env.project("p");
     let dir = unfinalized_mission(&env, &root, "moves", 4);
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "moves",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("moves"));
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "mission"]);
     let log = dir.join("status.events.jsonl");
@@ -720,17 +699,7 @@ fn wp_names_with_spaces_unicode_and_dots() {
         .into_iter()
         .filter(|(p, _)| !p.starts_with(&dir))
         .collect();
-    let report = env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "names",
-            "--json",
-        ],
-    );
+    let report = env.json(&root, &finalize_tasks("names"));
     assert_eq!(report["result"], "success", "{report}");
     // Rewritten in place under their own names; nothing appeared anywhere else.
     let mut in_tasks: Vec<String> = fs::read_dir(dir.join("tasks"))
@@ -800,17 +769,7 @@ fn spaced_unicode_repo_path_and_symlinked_project_run_the_whole_loop() {
     std::os::unix::fs::symlink(&root, &link).unwrap();
     // Finalize through the link, implement a code WP (a new worktree under the
     // spaced path), then move it through the link.
-    let report = env.json(
-        &link,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "spaced",
-            "--json",
-        ],
-    );
+    let report = env.json(&link, &finalize_tasks("spaced"));
     assert_eq!(report["wp_count"], 4);
     assert!(dir.join("lanes.json").is_file());
     let started = env.json(
@@ -883,17 +842,7 @@ fn a_read_only_wp_file_stops_finalize_before_anything_is_written() {
     }
     // Made writable again, finalize goes through and keeps the file's mode otherwise.
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o640)).unwrap();
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "ro",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("ro"));
     assert_eq!(
         fs::metadata(&locked).unwrap().permissions().mode() & 0o777,
         0o640
@@ -932,19 +881,7 @@ fn a_write_error_mid_finalize_changes_nothing() {
     let before = snapshot(&dir);
     // 512 bytes: lanes.json (the last file of the batch) is bigger, so its write
     // fails after every WP file's new version was already written to a temp file.
-    let out = run_with_file_limit(
-        &env,
-        &root,
-        1,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "full",
-            "--json",
-        ],
-    );
+    let out = run_with_file_limit(&env, &root, 1, &finalize_tasks("full"));
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -968,17 +905,7 @@ fn a_write_error_mid_finalize_changes_nothing() {
         "no file changed, no temp file left, no status or lanes written"
     );
     // With room again it goes through.
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "full",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("full"));
     assert!(dir.join("lanes.json").is_file());
 }
 

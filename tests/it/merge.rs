@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::common::snap::{assert_out, assert_run};
-use crate::common::{assert_recorded, stderr, stdout, TestEnv};
+use crate::common::{assert_recorded, finalize_tasks, stderr, stdout, steps_of, TestEnv};
 
 pub(crate) const SLUG: &str = "001-m";
 
@@ -72,17 +72,7 @@ pub(crate) fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool)
         );
     }
     write(&dir.join("tasks.md"), &tasks);
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("m"));
     if chain {
         let path = dir.join("lanes.json");
         let mut lanes: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
@@ -1271,21 +1261,14 @@ fn accept_test_runs_once_on_the_lanes_merged_together() {
 /// it opened the main checkout's repository (`git-open:<its name>`), and how
 /// often it made an in-memory handle on it (`git-in-memory:`).
 fn opens_of_main(env: &TestEnv, fx: &Fx, args: &[&str]) -> (usize, usize, Value) {
-    let trace = tempfile::NamedTempFile::new().unwrap();
-    let out = env
-        .sk(&fx.root, args)
-        .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    let (steps, out) = env.traced(&fx.root, args);
     let name = fx.root.file_name().unwrap().to_string_lossy().into_owned();
-    let lines = fs::read_to_string(trace.path()).unwrap();
-    let count = |step: &str| {
-        let label = format!("{step}:{name}#");
-        lines.lines().filter(|l| l.starts_with(&label)).count()
-    };
     let json = serde_json::from_slice(&out.stdout).unwrap();
-    (count("git-open"), count("git-in-memory"), json)
+    (
+        steps_of(&steps, "git-open", &name),
+        steps_of(&steps, "git-in-memory", &name),
+        json,
+    )
 }
 
 /// `accept` and `merge --dry-run` of three lanes open the main checkout's

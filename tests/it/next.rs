@@ -804,3 +804,85 @@ fn three_wp_mission_from_next_to_merge_ends_with_a_clean_recorded_tree() {
     assert_eq!(d["kind"], "terminal", "{d}");
     assert!(env.home_files().is_empty(), "{:?}", env.home_files());
 }
+
+/// The `git-hash:<file>` steps of one run of `next` (each a blob hash of a
+/// working-tree file: `SPEC_KITTY_TEST_CRASH_TRACE`), and its decision.
+fn next_hashes(env: &TestEnv, root: &Path, slug: &str, file: &str) -> (usize, Value) {
+    let args = ["next", "--json", "--agent", "a", "--mission", slug];
+    let (steps, out) = env.traced(root, &args);
+    let decision = serde_json::from_slice(&out.stdout).unwrap();
+    (crate::common::steps_of(&steps, "git-hash", file), decision)
+}
+
+/// A committed status log whose ctime alone moved (a chmod, a hard link: the
+/// index's stat data no longer matches, libgit2 does not refresh it) is
+/// hashed by the first `next`, not by the ones after it (its blob id is
+/// remembered by its stat data); a real change of its content is still seen.
+#[test]
+fn a_ctime_only_change_of_the_log_is_hashed_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let root = env.project("p");
+    let m = env.create_mission(&root, "demo");
+    write_mission(&m.dir, &m.slug, &three_wps());
+    env.ok(
+        &root,
+        &["agent", "mission", "finalize-tasks", "--mission", &m.slug],
+    );
+    // A log long enough to be remembered (256 KiB): old forced events of
+    // WP01 before the finalize bootstrap, which still decides every lane.
+    let log = m.dir.join("status.events.jsonl");
+    let mut text = String::new();
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "{{\"actor\": \"bench\", \"at\": \"2026-01-01T00:00:00.{i:06}+00:00\", \"event_id\": \"01AB{i:022}\", \"evidence\": null, \"execution_mode\": \"worktree\", \"force\": true, \"from_lane\": \"planned\", \"mission_slug\": \"{slug}\", \"policy_metadata\": null, \"reason\": \"padding the log to a size worth remembering\", \"review_ref\": null, \"to_lane\": \"planned\", \"wp_id\": \"WP01\"}}\n",
+            slug = m.slug
+        ));
+    }
+    text.push_str(&fs::read_to_string(&log).unwrap());
+    assert!(text.len() > 300_000);
+    fs::write(&log, &text).unwrap();
+    env.ok(&root, &["agent", "tasks", "status", "--mission", &m.slug]);
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "mission"]);
+    let name = "status.events.jsonl";
+    let (_, first) = next_hashes(&env, &root, &m.slug, name);
+    assert_eq!(first["action"], "implement", "{first}");
+    let committed_note = |d: &Value| d.to_string().contains("not committed on");
+    assert!(!committed_note(&first), "{first}");
+
+    // Only the ctime moves: hashed once, then remembered.
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o600)).unwrap();
+    let (hashed, d) = next_hashes(&env, &root, &m.slug, name);
+    assert_eq!(hashed, 1, "the first call after the chmod hashes the log");
+    assert!(!committed_note(&d), "{d}");
+    for _ in 0..2 {
+        let (hashed, d) = next_hashes(&env, &root, &m.slug, name);
+        assert_eq!(hashed, 0, "a later call does not hash it again");
+        assert!(!committed_note(&d), "{d}");
+    }
+    fs::hard_link(&log, env.work.join("a-link")).unwrap();
+    assert_eq!(next_hashes(&env, &root, &m.slug, name).0, 1);
+    assert_eq!(next_hashes(&env, &root, &m.slug, name).0, 0);
+
+    // A real change of the content (same length, same mtime as before) is
+    // hashed and seen: the ctime and the memo's racy-clean rule catch it.
+    let before = fs::metadata(&log).unwrap().modified().unwrap();
+    fs::write(&log, text.replacen("padding the log", "PADDING the log", 1)).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_modified(before)
+        .unwrap();
+    let (hashed, d) = next_hashes(&env, &root, &m.slug, name);
+    assert_eq!(hashed, 1);
+    assert!(committed_note(&d), "the changed log is not committed: {d}");
+    // A corrupt memo is no memo: the file is hashed, the answer the same.
+    let memo = root.join(".git/spec-kitty/hash-memo");
+    assert!(memo.is_file());
+    fs::write(&memo, "garbage\n\0 1 2 3\n").unwrap();
+    let (hashed, d) = next_hashes(&env, &root, &m.slug, name);
+    assert_eq!(hashed, 1);
+    assert!(committed_note(&d), "{d}");
+}

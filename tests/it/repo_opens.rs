@@ -12,29 +12,17 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::flow::{subtask_of, Flow};
-use crate::common::{stderr, TestEnv, WpDef};
+use crate::common::{steps_of, TestEnv, WpDef};
 
 /// Run `args` in `dir` (it must succeed) and return the steps it passed.
 fn traced(env: &TestEnv, dir: &Path, args: &[&str]) -> Vec<String> {
-    let trace = tempfile::NamedTempFile::new().unwrap();
-    let out = env
-        .sk(dir, args)
-        .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    fs::read_to_string(trace.path())
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    env.traced(dir, args).0
 }
 
 /// How often a run opened the repository whose checkout is the directory
 /// named `dir_name`.
 fn opens_of(steps: &[String], dir_name: &str) -> usize {
-    let label = format!("git-open:{dir_name}#");
-    steps.iter().filter(|s| s.starts_with(&label)).count()
+    steps_of(steps, "git-open", dir_name)
 }
 
 /// Of those, the opens made for the `auto_commit` step that runs after a

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::flow::{move_task, Flow};
 use crate::common::snap::assert_run;
-use crate::common::{hold_and_contend, stderr, stdout, TestEnv};
+use crate::common::{finalize_tasks, hold_and_contend, stderr, stdout, TestEnv};
 
 /// A finalized mission `001-m` with `n` independent code WPs.
 fn mission(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
@@ -26,17 +26,7 @@ fn mission(env: &TestEnv, n: usize) -> (PathBuf, PathBuf) {
         .unwrap();
     }
     fs::write(dir.join("tasks.md"), tasks).unwrap();
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("m"));
     (root, dir)
 }
 
@@ -174,17 +164,7 @@ fn board_shows_dependencies_progress_and_ready() {
         )
         .unwrap();
     }
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("m"));
     let out = assert_run!(
         env,
         &root,

@@ -1540,3 +1540,37 @@ fn glossary_resolve_at_a_terminal_asks_and_records_the_choice() {
         reference_json("glossary-conflicts-after-resolve.json")
     );
 }
+
+/// doctor finds conflict markers left in the log (they are unreadable
+/// lines: a log without any is not read for them), and only those: another
+/// unreadable line is no damaged log.
+#[test]
+fn status_doctor_finds_conflict_markers_in_the_log() {
+    let env = TestEnv::new();
+    let root = reference_project(&env);
+    let log = root.join("kitty-specs").join(M).join("status.events.jsonl");
+    let text = fs::read_to_string(&log).unwrap();
+    let doctor = ["agent", "status", "doctor", "--mission", M, "--json"];
+    let damaged = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["category"] == "damaged_event_log")
+    };
+    let out = env.run(&root, &doctor);
+    assert!(!damaged(&parse(&out)), "{}", stdout(&out));
+    fs::write(&log, format!("{text}{{torn\n")).unwrap();
+    let out = env.run(&root, &doctor);
+    assert!(!damaged(&parse(&out)), "{}", stdout(&out));
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().unwrap();
+    let marked = format!(
+        "{}\n<<<<<<< ours\n{last}\n=======\n>>>>>>> theirs\n",
+        lines.join("\n")
+    );
+    fs::write(&log, marked).unwrap();
+    let out = env.run(&root, &doctor);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(damaged(&parse(&out)), "{}", stdout(&out));
+}

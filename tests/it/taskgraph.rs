@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::common::snap::{assert_out, assert_run};
-use crate::common::{copy_dir, snapshot, stderr, stdout, TestEnv};
+use crate::common::{copy_dir, finalize_tasks, snapshot, stderr, stdout, TestEnv};
 
 fn write(p: &Path, text: &str) {
     fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -72,17 +72,7 @@ fn trailing_prose_never_becomes_a_dependency() {
                 ("WP02-beta.md", "", "Create `src/beta/core.py`."),
             ],
         );
-        let v = env.json(
-            &root,
-            &[
-                "agent",
-                "mission",
-                "finalize-tasks",
-                "--mission",
-                "m",
-                "--json",
-            ],
-        );
+        let v = env.json(&root, &finalize_tasks("m"));
         assert_eq!(
             v["dependencies_parsed"]["WP02"],
             serde_json::json!([]),
@@ -108,17 +98,7 @@ fn explicit_frontmatter_dependencies_win_even_empty() {
             ("WP03-c.md", "", "`src/c/`"),
         ],
     );
-    let out = env.run(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    let out = env.run(&root, &finalize_tasks("m"));
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dependencies_parsed"]["WP02"], serde_json::json!([]));
@@ -228,17 +208,7 @@ fn reference_fixture_gets_the_reference_lanes_and_stays_unchanged() {
     env.git(&root, &["init", "-q"]);
     copy_dir(&fixture, &dest);
     let before = snapshot(&dest);
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "dogfood-track2",
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &finalize_tasks("dogfood-track2"));
     assert_eq!(
         v["lanes"]["lane_ids"],
         serde_json::json!(["lane-a", "lane-b", "lane-planning"])
@@ -252,17 +222,7 @@ fn reference_fixture_gets_the_reference_lanes_and_stays_unchanged() {
 
     // From scratch: lanes.json equals the reference's apart from computed_at.
     fs::remove_file(dest.join("lanes.json")).unwrap();
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "001",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("001"));
     let strip = |p: &Path| {
         let mut v: serde_json::Value = serde_json::from_slice(&fs::read(p).unwrap()).unwrap();
         v.as_object_mut().unwrap().remove("computed_at");
@@ -307,17 +267,7 @@ fn planning_lane_idempotence_and_validate_only() {
         "--validate-only wrote something"
     );
 
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &finalize_tasks("m"));
     assert_eq!(v["bootstrap"]["newly_seeded"], 3);
     let lanes: serde_json::Value =
         serde_json::from_slice(&fs::read(dir.join("lanes.json")).unwrap()).unwrap();
@@ -341,17 +291,7 @@ fn planning_lane_idempotence_and_validate_only() {
     );
 
     let after_first = snapshot(&dir);
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &finalize_tasks("m"));
     assert_eq!(v["modified_wps"], serde_json::json!([]));
     assert_eq!(
         changed(&snapshot(&dir), &after_first),
@@ -412,17 +352,7 @@ fn list_dependents_and_mark_status() {
         "## WP01: A\n- [ ] T001 one\n- [ ] T002 two\n\n## WP02: B\nDepends on WP01\n\n## WP03: C\nDepends on WP02\n",
         &[("WP01-a.md", "", "`src/a/`"), ("WP02-b.md", "", "`src/b/`"), ("WP03-c.md", "", "`src/c/`")],
     );
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("m"));
     let v = env.json(
         &root,
         &[
@@ -527,17 +457,7 @@ fn validate_workflow_reports_without_writing() {
         "validate wrote files"
     );
 
-    env.json(
-        &root,
-        &[
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "m",
-            "--json",
-        ],
-    );
+    env.json(&root, &finalize_tasks("m"));
     let v = parse(&validate(&[]));
     assert_eq!(v["valid"], true);
     assert_eq!(v["warnings"], serde_json::json!([]));

@@ -1373,24 +1373,8 @@ fn a_repository_with_a_git_file_gets_lane_worktrees_too() {
 /// named `dir_name` (the `git-open` step of `git::Repo::open`), and its
 /// output, which must be a success.
 fn opens_of(env: &TestEnv, dir: &Path, dir_name: &str, args: &[&str]) -> (usize, Output) {
-    let trace = tempfile::NamedTempFile::new().unwrap();
-    let out = env
-        .sk(dir, args)
-        .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        crate::common::stderr(&out)
-    );
-    let label = format!("git-open:{dir_name}#");
-    let n = fs::read_to_string(trace.path())
-        .unwrap()
-        .lines()
-        .filter(|l| l.starts_with(&label))
-        .count();
-    (n, out)
+    let (steps, out) = env.traced(dir, args);
+    (crate::common::steps_of(&steps, "git-open", dir_name), out)
 }
 
 /// Handing out a code WP for implementation (a new lane worktree), handing
@@ -1401,56 +1385,35 @@ fn hand_outs_and_moves_open_the_main_repository_once() {
     let env = TestEnv::new();
     let (root, m) = after_planning(&env);
     let slug = m.slug.as_str();
-    let (n, out) = opens_of(
-        &env,
-        &root,
-        "p",
-        &[
+    // `agent action VERB WP02 --agent AGENT`, and `move-task WP02 --to TO`.
+    let hand_out = |verb: &str, agent: &str| {
+        let args = [
             "agent",
             "action",
-            "implement",
+            verb,
             "WP02",
             "--mission",
             slug,
             "--agent",
-            "codex",
+            agent,
             "--json",
-        ],
-    );
+        ];
+        opens_of(&env, &root, "p", &args)
+    };
+    let moved = |to: &str, agent: &str, note: &str| {
+        let args = move_task("WP02", to, &["--agent", agent, "--note", note], slug);
+        opens_of(&env, &root, "p", &args)
+    };
+    let (n, out) = hand_out("implement", "codex");
     assert_eq!(n, 1, "implement opened the main repository {n} times");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["worktree_created"], true, "{v}");
     let wt = root.join(".worktrees/001-demo-lane-a");
     commit_in(&env, &wt, "src/core/lib.rs", "pub fn core() {}\n");
     Flow::new(&env, &root, slug).tick("T002");
-    let (n, _) = opens_of(
-        &env,
-        &root,
-        "p",
-        &move_task(
-            "WP02",
-            "for_review",
-            &["--agent", "codex", "--note", "ready"],
-            slug,
-        ),
-    );
+    let (n, _) = moved("for_review", "codex", "ready");
     assert_eq!(n, 1, "the hand-in opened the main repository {n} times");
-    let (n, out) = opens_of(
-        &env,
-        &root,
-        "p",
-        &[
-            "agent",
-            "action",
-            "review",
-            "WP02",
-            "--mission",
-            slug,
-            "--agent",
-            "claude",
-            "--json",
-        ],
-    );
+    let (n, out) = hand_out("review", "claude");
     assert_eq!(n, 1, "review opened the main repository {n} times");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let prompt = fs::read_to_string(v["prompt_file"].as_str().unwrap()).unwrap();
@@ -1460,17 +1423,7 @@ fn hand_outs_and_moves_open_the_main_repository_once() {
     );
     assert_eq!(lane_of(&env, &root, slug, "WP02"), "in_review");
     // The approval records the lane's tip through the same handle.
-    let (n, _) = opens_of(
-        &env,
-        &root,
-        "p",
-        &move_task(
-            "WP02",
-            "approved",
-            &["--agent", "claude", "--note", "ok"],
-            slug,
-        ),
-    );
+    let (n, _) = moved("approved", "claude", "ok");
     assert_eq!(n, 1, "the approval opened the main repository {n} times");
     let log = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
     let approval = log.lines().last().unwrap();

@@ -165,6 +165,25 @@ impl TestEnv {
         })
     }
 
+    /// Run `spec-kitty ARGS` in `dir` (it must succeed) with
+    /// `SPEC_KITTY_TEST_CRASH_TRACE`: the named steps it passed, in order, as
+    /// `<label>#<pass>` (see [`steps_of`]), and its output.
+    pub fn traced(&self, dir: &Path, args: &[&str]) -> (Vec<String>, Output) {
+        let trace = tempfile::NamedTempFile::new().unwrap();
+        let out = self
+            .sk(dir, args)
+            .env("SPEC_KITTY_TEST_CRASH_TRACE", trace.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let steps = fs::read_to_string(trace.path())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        (steps, out)
+    }
+
     /// `git ARGS` in `dir` with the hermetic config; panics on failure; returns stdout.
     pub fn git(&self, dir: &Path, args: &[&str]) -> String {
         let out = std::process::Command::new("git")
@@ -302,6 +321,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             }
         }
     }
+}
+
+/// How many of `steps` ([`TestEnv::traced`]) are passes of step `step` on
+/// the file or directory named `name` (`<step>:<name>#<n>`).
+pub fn steps_of(steps: &[String], step: &str, name: &str) -> usize {
+    let label = format!("{step}:{name}#");
+    steps.iter().filter(|s| s.starts_with(&label)).count()
+}
+
+/// `agent mission finalize-tasks --mission SLUG --json`.
+pub fn finalize_tasks(slug: &str) -> [&str; 6] {
+    [
+        "agent",
+        "mission",
+        "finalize-tasks",
+        "--mission",
+        slug,
+        "--json",
+    ]
 }
 
 pub fn stdout(o: &Output) -> String {
