@@ -242,8 +242,8 @@ fn stat_times(_: &std::fs::Metadata) -> Option<Stamp> {
 }
 
 /// The paths under `prefix` whose working-tree state differs from `tree`:
-/// files added or changed on disk (ignored files left out) and files of the
-/// tree gone from disk. Sorted.
+/// files added or changed on disk (untracked ignored files left out) and
+/// files of the tree gone from disk. Sorted.
 ///
 /// The tree is walked once, and a file the index's stat data vouches for is
 /// not read: the cost grows with the files under `prefix` that changed, not
@@ -281,16 +281,22 @@ pub fn changed_under(
             if !ft.is_dir() && crate::fsutil::is_temp_name(&entry.file_name().to_string_lossy()) {
                 continue;
             }
-            if repo.is_path_ignored(Path::new(&rel)).unwrap_or(false) {
-                continue;
-            }
+            // Ignore rules leave out untracked paths only, as in git: a
+            // committed file stays tracked whatever .gitignore says, and so
+            // does an ignored directory holding one.
+            let ignored = || repo.is_path_ignored(Path::new(&rel)).unwrap_or(false);
             if ft.is_dir() {
-                stack.push(path);
+                let dir = format!("{rel}/");
+                if !ignored() || committed.keys().any(|k| k.starts_with(&dir)) {
+                    stack.push(path);
+                }
                 continue;
             }
             let Some(&want) = committed.get(&rel) else {
-                on_disk.insert(rel.clone());
-                out.push(rel);
+                if !ignored() {
+                    on_disk.insert(rel.clone());
+                    out.push(rel);
+                }
                 continue;
             };
             let meta = entry.metadata().ok().filter(|m| m.is_file());
@@ -341,12 +347,12 @@ pub fn changed_among(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // What the directory walk of changed_under skips is not on disk for
-        // it: a directory, an atomic write's temp file, an ignored path (and
-        // a committed file it skips counts as gone).
+        // it: a directory, an atomic write's temp file, an untracked ignored
+        // path (and a committed file it skips counts as gone).
         let seen = meta.as_ref().filter(|m| {
             !m.is_dir()
                 && !crate::fsutil::is_temp_name(&name)
-                && !repo.is_path_ignored(Path::new(rel)).unwrap_or(false)
+                && (committed.is_some() || !repo.is_path_ignored(Path::new(rel)).unwrap_or(false))
         });
         let differs = match (seen, committed) {
             (None, None) => false,
@@ -399,20 +405,17 @@ impl<'r> BranchTree<'r> {
     }
 }
 
-/// Does the working tree's file `rel` (a repository path, not ignored) differ
-/// from `tree`, or is it missing there? A missing or ignored file is not a
-/// change.
+/// Does the working tree's file `rel` (a repository path) differ from
+/// `tree`, or is it missing there? A missing file, or an untracked ignored
+/// one, is not a change (ignore rules do not apply to a committed file).
 pub fn file_changed(repo: &Repository, tree: Option<&git2::Tree<'_>>, rel: &str) -> Result<bool> {
     let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
     let path = workdir.join(rel);
     if !path.symlink_metadata().is_ok_and(|m| m.is_file()) {
         return Ok(false);
     }
-    if repo.is_path_ignored(Path::new(rel)).unwrap_or(false) {
-        return Ok(false);
-    }
     let Some(entry) = tree.and_then(|t| t.get_path(Path::new(rel)).ok()) else {
-        return Ok(true);
+        return Ok(!repo.is_path_ignored(Path::new(rel)).unwrap_or(false));
     };
     Ok(Oid::hash_file(ObjectType::Blob, &path)? != entry.id())
 }

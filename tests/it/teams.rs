@@ -1235,6 +1235,60 @@ fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones
     assert!(v.get("warnings").is_none(), "{v}");
 }
 
+/// Ignore rules apply to untracked files only, as in git: a committed file
+/// that a later `.gitignore` rule matches (under `.kittify/` or the mission)
+/// is still tracked, so it is not "missing" before the first lane, while an
+/// untracked ignored file is still left out.
+#[test]
+fn a_committed_file_matched_by_gitignore_is_not_reported_before_the_first_lane() {
+    let a = machine("alice");
+    fs::create_dir_all(&a.dir).unwrap();
+    a.git(&["init", "-q"]);
+    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
+    a.git(&["add", "README.md"]);
+    a.git(&["commit", "-qm", "initial"]);
+    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
+    let m = a.env.create_mission(&a.dir, "demo");
+    write_mission(
+        &m.dir,
+        &m.slug,
+        &[WpDef::code("WP01", "One", "src/one/**", &[])],
+    );
+    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    fs::write(a.dir.join(".kittify/team.local"), "kept\n").unwrap();
+    fs::write(m.dir.join("draft.local"), "kept\n").unwrap();
+    a.git(&["add", "-A"]);
+    a.git(&["commit", "-qm", "project and mission"]);
+    let ignore = fs::read_to_string(a.dir.join(".gitignore")).unwrap();
+    fs::write(a.dir.join(".gitignore"), format!("{ignore}*.local\n")).unwrap();
+    a.git(&["commit", "-qam", "ignore *.local"]);
+    // Untracked and ignored: still left out.
+    fs::write(a.dir.join(".kittify/other.local"), "scratch\n").unwrap();
+    fs::write(m.dir.join("other.local"), "scratch\n").unwrap();
+    assert_eq!(
+        a.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+
+    let v = a.env.json(
+        &a.dir,
+        &["next", "--agent", "codex", "--mission", "demo", "--json"],
+    );
+    assert_eq!(v["action"], "implement", "{v}");
+    assert!(v.get("warnings").is_none(), "{v}");
+    let out = a.ok(&[
+        "agent",
+        "action",
+        "implement",
+        "WP01",
+        "--mission",
+        "demo",
+        "--agent",
+        "codex",
+    ]);
+    assert!(!out.contains("not committed"), "{out}");
+}
+
 /// A rejection the Python 3.1.1 tool records straight from `for_review` to
 /// `planned` (no `in_review` claim before it) is rework all the same: `next`
 /// gives it back to its implementer first and to nobody else. (next reads
