@@ -1242,21 +1242,9 @@ fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones
 #[test]
 fn a_committed_file_matched_by_gitignore_is_not_reported_before_the_first_lane() {
     let a = machine("alice");
-    fs::create_dir_all(&a.dir).unwrap();
-    a.git(&["init", "-q"]);
-    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
-    a.git(&["add", "README.md"]);
-    a.git(&["commit", "-qm", "initial"]);
-    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
-    let m = a.env.create_mission(&a.dir, "demo");
-    write_mission(
-        &m.dir,
-        &m.slug,
-        &[WpDef::code("WP01", "One", "src/one/**", &[])],
-    );
-    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    let m = a.planned(&[WpDef::code("WP01", "One", "src/one/**", &[])]);
     fs::write(a.dir.join(".kittify/team.local"), "kept\n").unwrap();
-    fs::write(m.dir.join("draft.local"), "kept\n").unwrap();
+    fs::write(m.join("draft.local"), "kept\n").unwrap();
     a.git(&["add", "-A"]);
     a.git(&["commit", "-qm", "project and mission"]);
     let ignore = fs::read_to_string(a.dir.join(".gitignore")).unwrap();
@@ -1264,7 +1252,7 @@ fn a_committed_file_matched_by_gitignore_is_not_reported_before_the_first_lane()
     a.git(&["commit", "-qam", "ignore *.local"]);
     // Untracked and ignored: still left out.
     fs::write(a.dir.join(".kittify/other.local"), "scratch\n").unwrap();
-    fs::write(m.dir.join("other.local"), "scratch\n").unwrap();
+    fs::write(m.join("other.local"), "scratch\n").unwrap();
     assert_eq!(
         a.git(&["status", "--porcelain", "--untracked-files=all"]),
         ""

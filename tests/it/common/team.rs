@@ -88,6 +88,22 @@ impl Machine {
         self.env.sk(&self.dir, args).output().unwrap()
     }
 
+    /// A git repository in this machine's directory (one commit), `init`
+    /// run, and the mission `demo` of `wps` finalized (not committed).
+    /// Returns the mission directory.
+    pub fn planned(&self, wps: &[WpDef]) -> PathBuf {
+        fs::create_dir_all(&self.dir).unwrap();
+        self.git(&["init", "-q"]);
+        fs::write(self.dir.join("README.md"), "demo\n").unwrap();
+        self.git(&["add", "README.md"]);
+        self.git(&["commit", "-qm", "initial"]);
+        self.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
+        let m = self.env.create_mission(&self.dir, "demo");
+        write_mission(&m.dir, &m.slug, wps);
+        self.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+        m.dir
+    }
+
     pub fn ok(&self, args: &[&str]) -> String {
         self.env.ok(&self.dir, args)
     }
@@ -124,14 +140,7 @@ pub fn team(wps: &[WpDef], new: fn(&str) -> Machine) -> (PathBuf, Machine, Machi
     let origin = a.env.tmp.path().join("origin.git");
     fs::create_dir_all(&a.dir).unwrap();
     a.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
-    a.git(&["init", "-q"]);
-    fs::write(a.dir.join("README.md"), "demo\n").unwrap();
-    a.git(&["add", "README.md"]);
-    a.git(&["commit", "-qm", "initial"]);
-    a.ok(&["init", ".", "--ai", "codex", "--non-interactive"]);
-    let m = a.env.create_mission(&a.dir, "demo");
-    write_mission(&m.dir, &m.slug, wps);
-    a.ok(&["agent", "mission", "finalize-tasks", "--mission", "demo"]);
+    a.planned(wps);
     a.git(&["add", "-A"]);
     a.git(&["commit", "-qm", "plan mission demo"]);
     a.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
