@@ -309,27 +309,6 @@ ratio() { # label key_big key_small goal
   line "$1" "${cells[0]}" "${cells[1]}" "" "$4"
 }
 
-# CPU time (ns) of every live thread of PID but the dashboard's file
-# watcher (its periodic re-stat of every mission is not a request's).
-threads_ns() {
-  local t s=0
-  for t in /proc/"$1"/task/*; do
-    [[ $(cat "$t/comm" 2>/dev/null) == dashboard-watch ]] && continue
-    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
-  done
-  echo "$s"
-}
-
-free_port() {
-  local p
-  for ((p = 20000 + RANDOM % 20000; ; p++)); do
-    (: <>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
-      echo "$p"
-      return
-    }
-  done
-}
-
 # dash_run KEY WHO DIR ROUTE...: start the dashboard in DIR, request each
 # ROUTE twice, stop it. Appends "ms" to KEY.<i>.<first|second>.WHO and the
 # server's VmHWM (KB) to its .rss.

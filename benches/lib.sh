@@ -18,6 +18,23 @@ median() {
   sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else if (NR) print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# threads_ns PID: the CPU time (ns) of every live thread of PID but the
+# dashboard's file watcher (its periodic re-stat of every mission is not a
+# request's), from /proc/PID/task/*/schedstat.
+threads_ns() {
+  local t s=0
+  for t in /proc/"$1"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == dashboard-watch ]] && continue
+    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
+  done
+  echo "$s"
+}
+
 # bench_scratch ROOT [BIN...]: the start of a script that times binaries on
 # fixtures of its own: BINS (the BINs given, else ROOT's release build), a
 # scratch directory SCRATCH removed when the script exits, and a hermetic

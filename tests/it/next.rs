@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::flow::{move_task, subtask_of, Flow};
+use crate::common::flow::{action, move_task, subtask_of, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     spec_kitty_commands, stderr, stdout, three_wps, write, write_mission, TestEnv,
@@ -207,35 +207,11 @@ fn every_state_is_read_from_the_artifacts() {
     );
     assert!(!root.join(".worktrees").exists(), "next allocates nothing");
     for wp in ["WP02", "WP03"] {
-        env.ok(
-            &root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                wp,
-                "--mission",
-                "demo",
-                "--agent",
-                "codex",
-            ],
-        );
+        env.ok(&root, &action("implement", wp, "codex"));
         f.tick(&subtask_of(wp));
         build(&env, &root, wp);
         f.moved(wp, "for_review", "codex");
-        env.ok(
-            &root,
-            &[
-                "agent",
-                "action",
-                "review",
-                wp,
-                "--mission",
-                "demo",
-                "--agent",
-                "claude",
-            ],
-        );
+        env.ok(&root, &action("review", wp, "claude"));
         f.moved(wp, "approved", "claude");
     }
     let d = f.next("codex", &[]);
