@@ -709,6 +709,7 @@ mod tests {
             if !m.problems.is_empty() {
                 state.push("<span class=\"badge problem\">problem</span>");
             }
+            let prog = format!("<progress max=\"100\" value=\"{pct}\" title=\"{pct}%\"></progress> <span class=\"pct\">{pct}%</span>", pct = m.progress_percentage);
             let _ = write!(
                 s,
                 "<tr data-mission=\"{slug}\"><td>{num}</td><td><a href=\"{href}\">{name}</a>\
@@ -719,7 +720,7 @@ mod tests {
                 href = esc(&mission_url(&m.slug, "board")),
                 name = esc(&m.name),
                 ty = esc(&m.mission_type),
-                prog = format!("<progress max=\"100\" value=\"{pct}\" title=\"{pct}%\"></progress> <span class=\"pct\">{pct}%</span>", pct = m.progress_percentage),
+                prog = prog,
                 done = m.done,
                 total = m.total,
                 lanes = m.lane_count(),
