@@ -150,6 +150,20 @@ make_project() {
   cd - >/dev/null
 }
 
+# make_run_log FILE N AGENT: the `next` run log of N previous calls of `next
+# --agent AGENT` (one decision line each, as `next` writes them, a second
+# apart), made by awk instead of N real calls.
+make_run_log() {
+  mkdir -p "$(dirname "$1")"
+  awk -v n="$2" -v agent="$3" 'BEGIN {
+    for (i = 0; i < n; i++) {
+      s = i % 86400
+      printf "{\"agent\": \"%s\", \"at\": \"2026-01-%02dT%02d:%02d:%02d.%06d+00:00\", \"event\": \"decision\", \"kind\": \"step\", \"mission_state\": \"implement\", \"action\": \"implement\", \"wp_id\": \"WP%02d\"}\n",
+        agent, 1 + int(i / 86400) % 28, int(s / 3600), int(s / 60) % 60, s % 60, i % 1000000, 1 + i % 10
+    }
+  }' >"$1"
+}
+
 # The N-WP mission of benches/scale.sh, in three steps (each committed):
 #   scale_tasks DIR N RUN    a project made by RUN with one mission `001-big` of
 #                            N code WPs in chains of 10 (dependencies and owned
