@@ -42,6 +42,8 @@ while getopts r:e:n: opt; do
 done
 shift $((OPTIND - 1))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=benches/lib.sh
+source "$ROOT/benches/lib.sh"
 BINS=("$@")
 [[ ${#BINS[@]} -gt 0 ]] || BINS=("$ROOT/target/release/spec-kitty")
 for b in "${BINS[@]}"; do [[ -x $b ]] || { echo "no binary at $b" >&2; exit 1; }; done
@@ -67,18 +69,6 @@ for bin in "${BINS[@]}"; do
   k=$((k + 1))
 done
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# CPU time (ns) of every live thread of PID but the file watcher's.
-threads_ns() {
-  local t s=0
-  for t in /proc/"$1"/task/*; do
-    [[ $(cat "$t/comm" 2>/dev/null) == dashboard-watch ]] && continue
-    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
-  done
-  echo "$s"
-}
 # CPU time (ms) of PID, dead threads included (clock ticks).
 process_ms() {
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1000 / hz }' /proc/"$1"/stat

@@ -40,6 +40,8 @@
 #   WPS_IMPLEMENT="10 2000 5000"  implement's missions (move-task: first, last)
 #   WPS_FINALIZE="10 1000 5000"   finalize's missions (re-run: the middle one)
 #   MISSIONS=437        the many-missions project (against one mission)
+#   RUNLOG="10 100000"  previous `next` calls in the run log of the
+#                       10-WP project (benches/lib.sh make_run_log): few, many
 #   DASH_REQS=50        dashboard rows: requests of each route on one kept-alive
 #                       connection after the first two (median wall; server CPU
 #                       per request, the file watcher's thread left out)
@@ -53,7 +55,8 @@
 #                       --dry-run), gr (status reconcile), gs (orchestrator-api
 #                       mission-state), gl (list-ready), gv (validate-workflow:
 #                       it reads every event, streaming), ima, imb, mv, imo,
-#                       mvo, gc, wt, fi, fir, fis, ml, mlc, mlf, dix with
+#                       mvo, gc, wt, fi, fir, fis, ml, mlc, mlf, dix, nr
+#                       (next after many calls), nrc (the same, cold) with
 #                       their size, e.g. ONLY='^(st|nx)'; version, st10, nx10,
 #                       im10, true); the fixtures are all made anyway
 #
@@ -74,6 +77,7 @@ read -r EV_S EV_M EV_B <<<"${EVENTS:-1000 300000 1000000}"
 read -r IM_S IM_M IM_B <<<"${WPS_IMPLEMENT:-10 2000 5000}"
 read -r FI_S FI_M FI_B <<<"${WPS_FINALIZE:-10 1000 5000}"
 NM=${MISSIONS:-437}
+read -r RL_S RL_B <<<"${RUNLOG:-10 100000}"
 DASH_REQS=${DASH_REQS:-50}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=benches/lib.sh
@@ -115,6 +119,11 @@ say() { echo "[$(date +%T)] $*" >&2; }
 # ---------------------------------------------------------------- fixtures
 say "making the fixtures with $AFTER"
 make_project "$F/cli10" "$AFTER" # the 10-WP project of benches/cli.sh (at `post`)
+# The same with the run log of RL_S and RL_B previous `next` calls.
+for n in "$RL_S" "$RL_B"; do
+  copy_fixture "$F/cli10" "$F/runs$n"
+  make_run_log "$F/runs$n/.git/spec-kitty/runs/001-bench.jsonl" "$n" bench
+done
 for n in "$EV_S" "$EV_M" "$EV_B"; do
   "$ROOT/benches/make_big_log.sh" "$F/log$n" "$n" "$AFTER"
   rm -rf "${F:?}/log$n/$CACHE"
@@ -307,27 +316,6 @@ ratio() { # label key_big key_small goal
     fi
   done
   line "$1" "${cells[0]}" "${cells[1]}" "" "$4"
-}
-
-# CPU time (ns) of every live thread of PID but the dashboard's file
-# watcher (its periodic re-stat of every mission is not a request's).
-threads_ns() {
-  local t s=0
-  for t in /proc/"$1"/task/*; do
-    [[ $(cat "$t/comm" 2>/dev/null) == dashboard-watch ]] && continue
-    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
-  done
-  echo "$s"
-}
-
-free_port() {
-  local p
-  for ((p = 20000 + RANDOM % 20000; ; p++)); do
-    (: <>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || {
-      echo "$p"
-      return
-    }
-  done
 }
 
 # dash_run KEY WHO DIR ROUTE...: start the dashboard in DIR, request each
@@ -552,6 +540,15 @@ rows() {
   row im10 cli10 - "< 10 ms" "\`agent action implement\` (code WP), 10-WP project" -- \
     agent action implement WP01 --mission 001-bench --agent codex --json
   row true - floor "" "floor: an empty process start (\`/bin/true\`)" -- /bin/true
+
+  # next in an agent's loop: the run log (one line a call) as it grows.
+  # "cold": no memo of the run log yet, and no saved status fold.
+  nx=(next --agent bench --mission 001-bench --json)
+  for n in "$RL_S" "$RL_B"; do
+    row "nr$n" "runs$n" warm "" "\`next --json\` after $(big "$n") previous calls, 10-WP project" -- "${nx[@]}"
+  done
+  row "nrc$RL_B" "runs$RL_B" - "" "\`next --json\` after $(big "$RL_B") previous calls, 10-WP project, cold" -- "${nx[@]}"
+  ratio "next ratio after $(big "$RL_B") / $(big "$RL_S") previous calls" "nr$RL_B" "nr$RL_S" "≤ 3x"
 }
 
 PHASE=copy

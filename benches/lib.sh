@@ -18,6 +18,23 @@ median() {
   sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else if (NR) print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# threads_ns PID: the CPU time (ns) of every live thread of PID but the
+# dashboard's file watcher (its periodic re-stat of every mission is not a
+# request's), from /proc/PID/task/*/schedstat.
+threads_ns() {
+  local t s=0
+  for t in /proc/"$1"/task/*; do
+    [[ $(cat "$t/comm" 2>/dev/null) == dashboard-watch ]] && continue
+    s=$((s + $(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)))
+  done
+  echo "$s"
+}
+
 # bench_scratch ROOT [BIN...]: the start of a script that times binaries on
 # fixtures of its own: BINS (the BINs given, else ROOT's release build), a
 # scratch directory SCRATCH removed when the script exits, and a hermetic
@@ -131,6 +148,20 @@ make_project() {
   git add -A && git commit -qm finalized --allow-empty && git tag post
   git for-each-ref --format='%(refname:short)' refs/heads/ >.git/bench-branches
   cd - >/dev/null
+}
+
+# make_run_log FILE N AGENT: the `next` run log of N previous calls of `next
+# --agent AGENT` (one decision line each, as `next` writes them, a second
+# apart), made by awk instead of N real calls.
+make_run_log() {
+  mkdir -p "$(dirname "$1")"
+  awk -v n="$2" -v agent="$3" 'BEGIN {
+    for (i = 0; i < n; i++) {
+      s = i % 86400
+      printf "{\"agent\": \"%s\", \"at\": \"2026-01-%02dT%02d:%02d:%02d.%06d+00:00\", \"event\": \"decision\", \"kind\": \"step\", \"mission_state\": \"implement\", \"action\": \"implement\", \"wp_id\": \"WP%02d\"}\n",
+        agent, 1 + int(i / 86400) % 28, int(s / 3600), int(s / 60) % 60, s % 60, i % 1000000, 1 + i % 10
+    }
+  }' >"$1"
 }
 
 # The N-WP mission of benches/scale.sh, in three steps (each committed):

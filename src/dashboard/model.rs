@@ -296,6 +296,26 @@ pub fn confined(root: &Path, path: &Path) -> Result<Option<PathBuf>, ReadProblem
     }
 }
 
+/// [`confined`] of `path`, a file directly in a directory whose real path
+/// (inside `root`) is `real_parent`: when `path` itself is not a link its
+/// real path is `real_parent` and its name, learnt from one `lstat` rather
+/// than a resolution of every component (a large project's start-up made
+/// tens of thousands of those); anything else is resolved whole.
+fn confined_in(
+    root: &Path,
+    real_parent: Option<&Path>,
+    path: &Path,
+) -> Result<Option<PathBuf>, ReadProblem> {
+    if let (Some(parent), Some(name)) = (real_parent, path.file_name()) {
+        match fs::symlink_metadata(path) {
+            Ok(md) if !md.file_type().is_symlink() => return Ok(Some(parent.join(name))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            _ => {}
+        }
+    }
+    confined(root, path)
+}
+
 fn rel(root: &Path, p: &Path) -> String {
     p.strip_prefix(root)
         .unwrap_or(p)
@@ -309,7 +329,17 @@ pub const MAX_TEXT_FILE: u64 = 4 << 20;
 
 /// Read a confined file as text: Ok(None) when missing.
 pub fn read_confined(root: &Path, path: &Path) -> Result<Option<String>, ReadProblem> {
-    match confined(root, path)? {
+    read_confined_in(root, None, path)
+}
+
+/// [`read_confined`] of a file directly in a directory whose real path is
+/// `real_parent` (see [`confined_in`]).
+fn read_confined_in(
+    root: &Path,
+    real_parent: Option<&Path>,
+    path: &Path,
+) -> Result<Option<String>, ReadProblem> {
+    match confined_in(root, real_parent, path)? {
         None => Ok(None),
         Some(real) if fs::metadata(&real).is_ok_and(|m| m.len() > MAX_TEXT_FILE) => {
             Err(ReadProblem::TooLarge {
@@ -484,9 +514,14 @@ pub fn load_mission_from(
         });
     };
 
+    // The mission directory's real path, resolved once: its files are
+    // checked against it (see [`confined_in`]).
+    let real_dir = confined(root, dir).ok().flatten();
+    let real_dir = real_dir.as_deref();
+
     // meta.json, through Mission::load once it is known to stay inside.
     let meta_path = dir.join("meta.json");
-    let mission = match confined(root, &meta_path) {
+    let mission = match confined_in(root, real_dir, &meta_path) {
         Ok(_) => Mission::load(dir),
         Err(msg) => {
             let slug = dir
@@ -510,7 +545,9 @@ pub fn load_mission_from(
     // kept for this mission when the log only grew since.
     let events_path = dir.join("status.events.jsonl");
     let mut keep = None;
-    let (snapshot, event_count, log) = match confined(root, &events_path) {
+    let events_real = confined_in(root, real_dir, &events_path);
+    let has_event_log = matches!(events_real, Ok(Some(_)));
+    let (snapshot, event_count, log) = match events_real {
         Ok(Some(real)) => match cache::fold_log::<LogFold>(&real, saved) {
             Ok(mut folded) => {
                 folded.state.facts.settle();
@@ -533,13 +570,12 @@ pub fn load_mission_from(
             (FoldState::default().snapshot(), 0, LogFacts::default())
         }
     };
-    let has_event_log = matches!(confined(root, &events_path), Ok(Some(_)));
 
     // lanes.json, once it is known to stay inside, through the same
     // mission-checked loader the commands use: one that names another
     // mission is this mission's problem, and its lanes are not shown.
     let lanes_path = mission.lanes_file();
-    let lanes = match confined(root, &lanes_path) {
+    let lanes = match confined_in(root, real_dir, &lanes_path) {
         Ok(Some(_)) => match LanesManifest::for_mission(&mission) {
             Ok(l) => l,
             Err(e) => {
@@ -556,7 +592,7 @@ pub fn load_mission_from(
 
     // tasks.md: subtask checkboxes per WP.
     let tasks_path = mission.tasks_file();
-    let tasks_doc = match read_confined(root, &tasks_path) {
+    let tasks_doc = match read_confined_in(root, real_dir, &tasks_path) {
         Ok(Some(text)) => tasks_md::parse::parse(&text),
         Ok(None) => Default::default(),
         Err(msg) => {
@@ -568,11 +604,13 @@ pub fn load_mission_from(
     // WP files: one bad file is one card with a problem, not a lost board.
     let tasks_dir = mission.tasks_dir();
     let mut files: Vec<(PathBuf, Result<WpFile, String>)> = Vec::new();
-    match confined(root, &tasks_dir) {
-        Ok(Some(_)) => match tasks_md::list_wp_files(&tasks_dir) {
+    match confined_in(root, real_dir, &tasks_dir) {
+        Ok(Some(real_tasks)) => match tasks_md::list_wp_files(&tasks_dir) {
             Ok(paths) => {
                 for p in paths {
-                    let parsed = match read_confined(root, &p) {
+                    let in_tasks =
+                        (p.parent() == Some(tasks_dir.as_path())).then_some(real_tasks.as_path());
+                    let parsed = match read_confined_in(root, in_tasks, &p) {
                         Ok(Some(text)) => WpFile::parse(&p, &text).map_err(|e| e.to_string()),
                         Ok(None) => continue,
                         Err(msg) => Err(msg.to_string()),

@@ -621,39 +621,70 @@ async fn events(State(app): State<Shared>) -> Sse<impl Stream<Item = Result<Even
 
 async fn api_missions(State(app): State<Shared>) -> Response {
     project_wide(&app, "missions", JSON, |v| {
-        serde_json::to_vec(&missions_json(v)).unwrap_or_default()
+        serde_json::to_vec(&MissionsJson::of(v)).unwrap_or_default()
     })
     .await
 }
 
-/// The JSON behind the mission list.
+/// The JSON behind the mission list, serialized as it is (building a JSON
+/// value per mission first was most of the first request's cost on a large
+/// project). Its fields, in their order, are the answer's.
+#[derive(serde::Serialize)]
+pub struct MissionsJson<'a> {
+    version: u64,
+    project_path: &'a str,
+    missions: Vec<MissionRow<'a>>,
+    problems: &'a [super::model::Problem],
+}
+
+/// One mission of [`MissionsJson`].
+#[derive(serde::Serialize)]
+struct MissionRow<'a> {
+    slug: &'a str,
+    number: &'a str,
+    name: &'a str,
+    mission_type: &'a str,
+    mission_id: &'a Option<String>,
+    progress_percentage: f64,
+    done: usize,
+    total: usize,
+    lane_count: usize,
+    accepted: bool,
+    merged: bool,
+    problems: &'a [super::model::Problem],
+}
+
+impl<'a> MissionsJson<'a> {
+    pub fn of(v: &'a ProjectView) -> MissionsJson<'a> {
+        MissionsJson {
+            version: v.version,
+            project_path: &v.project_path,
+            missions: v
+                .missions
+                .iter()
+                .map(|m| MissionRow {
+                    slug: &m.slug,
+                    number: &m.number,
+                    name: &m.name,
+                    mission_type: &m.mission_type,
+                    mission_id: &m.mission_id,
+                    progress_percentage: m.progress_percentage,
+                    done: m.done,
+                    total: m.total,
+                    lane_count: m.lane_count(),
+                    accepted: m.accepted,
+                    merged: m.merged,
+                    problems: &m.problems,
+                })
+                .collect(),
+            problems: &v.problems,
+        }
+    }
+}
+
+/// The JSON behind the mission list, as a value.
 pub fn missions_json(v: &ProjectView) -> serde_json::Value {
-    let missions: Vec<_> = v
-        .missions
-        .iter()
-        .map(|m| {
-            json!({
-                "slug": m.slug,
-                "number": m.number,
-                "name": m.name,
-                "mission_type": m.mission_type,
-                "mission_id": m.mission_id,
-                "progress_percentage": m.progress_percentage,
-                "done": m.done,
-                "total": m.total,
-                "lane_count": m.lane_count(),
-                "accepted": m.accepted,
-                "merged": m.merged,
-                "problems": m.problems,
-            })
-        })
-        .collect();
-    json!({
-        "version": v.version,
-        "project_path": v.project_path,
-        "missions": missions,
-        "problems": v.problems,
-    })
+    serde_json::to_value(MissionsJson::of(v)).unwrap_or_default()
 }
 
 fn json_404(what: String) -> Response {
@@ -793,4 +824,96 @@ async fn shutdown(State(app): State<Shared>, headers: HeaderMap, body: Body) -> 
 async fn fallback(State(app): State<Shared>) -> Response {
     let v = app.current();
     not_found(&v, "no such page")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::{load_mission, Problem};
+    use super::*;
+
+    /// The answer as it was built before, a JSON value per mission.
+    fn missions_value(v: &ProjectView) -> serde_json::Value {
+        let missions: Vec<_> = v
+            .missions
+            .iter()
+            .map(|m| {
+                json!({
+                    "slug": m.slug,
+                    "number": m.number,
+                    "name": m.name,
+                    "mission_type": m.mission_type,
+                    "mission_id": m.mission_id,
+                    "progress_percentage": m.progress_percentage,
+                    "done": m.done,
+                    "total": m.total,
+                    "lane_count": m.lane_count(),
+                    "accepted": m.accepted,
+                    "merged": m.merged,
+                    "problems": m.problems,
+                })
+            })
+            .collect();
+        json!({
+            "version": v.version,
+            "project_path": v.project_path,
+            "missions": missions,
+            "problems": v.problems,
+        })
+    }
+
+    #[test]
+    fn the_mission_list_serializes_byte_for_byte_as_its_json_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let specs = root.join("kitty-specs");
+        let a = specs.join("001-first");
+        std::fs::create_dir_all(a.join("tasks")).unwrap();
+        std::fs::write(
+            a.join("meta.json"),
+            r#"{"mission_id": "01KB0000000000000000000001", "friendly_name": "First \"one\" <b>", "accepted_at": "2026-01-01"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            a.join("tasks/WP01-x.md"),
+            "---\nwork_package_id: WP01\ntitle: X\n---\n",
+        )
+        .unwrap();
+        std::fs::write(
+            a.join("tasks/WP02-y.md"),
+            "---\nwork_package_id: WP02\ntitle: Y\n---\n",
+        )
+        .unwrap();
+        std::fs::write(
+            a.join("status.events.jsonl"),
+            "{\"actor\": \"a\", \"at\": \"2026-01-01T00:00:00+00:00\", \"event_id\": \"01KB0000000000000000000001\", \"from_lane\": \"planned\", \"to_lane\": \"claimed\", \"wp_id\": \"WP01\", \"mission_slug\": \"001-first\", \"force\": false, \"execution_mode\": \"worktree\"}\nnot json\n",
+        )
+        .unwrap();
+        let b = specs.join("002-broken");
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("meta.json"), "{").unwrap();
+        let view = ProjectView {
+            version: 7,
+            project_path: root.to_string_lossy().into_owned(),
+            project_name: "p".into(),
+            missions: [&a, &b]
+                .iter()
+                .map(|d| Arc::new(load_mission(root, d)))
+                .collect(),
+            problems: vec![Problem {
+                file: "kitty-specs".into(),
+                line: Some(3),
+                message: "odd \u{1b} text".into(),
+            }],
+            has_charter: false,
+        };
+        assert!(!view.missions[0].problems.is_empty() && !view.missions[1].problems.is_empty());
+        assert_eq!(view.missions[0].total, 2);
+        let typed = serde_json::to_vec(&MissionsJson::of(&view)).unwrap();
+        let value = serde_json::to_vec(&missions_value(&view)).unwrap();
+        assert_eq!(
+            String::from_utf8(typed).unwrap(),
+            String::from_utf8(value).unwrap()
+        );
+        assert_eq!(missions_json(&view), missions_value(&view));
+    }
 }

@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::watch;
 
@@ -65,12 +66,9 @@ pub fn spawn(
     let specs = loader.project.specs_dir();
     let kittify = loader.project.kittify_dir();
     let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        let msg = match res {
-            Ok(ev) if ev.need_rescan() => Msg::Rescan,
-            Ok(ev) => Msg::Paths(ev.paths),
-            Err(_) => Msg::Rescan,
-        };
-        let _ = etx.send(msg);
+        if let Some(msg) = message(res) {
+            let _ = etx.send(msg);
+        }
     })
     .ok()
     .and_then(|mut w| {
@@ -157,6 +155,31 @@ pub fn spawn(
     Ok(mode)
 }
 
+/// What a watcher's event asks of the loader; None for an event that
+/// changed nothing. A file or directory opened (or closed unwritten)
+/// changed nothing: the loader's own reads and re-stats are such events,
+/// and taking them for changes re-read the project without end (an idle
+/// dashboard of 437 missions used a third of a core).
+fn message(res: notify::Result<notify::Event>) -> Option<Msg> {
+    Some(match res {
+        Ok(ev) if ev.need_rescan() => Msg::Rescan,
+        Ok(ev) if !changes_something(&ev.kind) => return None,
+        Ok(ev) => Msg::Paths(ev.paths),
+        Err(_) => Msg::Rescan,
+    })
+}
+
+/// Whether an event of this kind can change what the pages show: anything
+/// but an access (inotify reports every open, including the dashboard's own
+/// reads), except a file closed after writing.
+fn changes_something(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 fn publish(tx: &watch::Sender<Arc<ProjectView>>, view: Option<ProjectView>) {
     if let Some(v) = view {
         tx.send_replace(Arc::new(v));
@@ -192,6 +215,64 @@ fn classify(p: &Path, specs: &Path, kittify: &Path) -> Option<Touched> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_changes_are_messages() {
+        use notify::event::{CreateKind, ModifyKind};
+        let ev =
+            |kind| Ok(notify::Event::new(kind).add_path("/p/kitty-specs/001-a/meta.json".into()));
+        let is_paths = |m: Option<Msg>| matches!(m, Some(Msg::Paths(p)) if p.len() == 1);
+        assert!(message(ev(EventKind::Access(AccessKind::Open(AccessMode::Any)))).is_none());
+        assert!(message(ev(EventKind::Access(AccessKind::Close(AccessMode::Read)))).is_none());
+        assert!(message(ev(EventKind::Access(AccessKind::Read))).is_none());
+        assert!(is_paths(message(ev(EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))))));
+        assert!(is_paths(message(ev(EventKind::Modify(ModifyKind::Any)))));
+        assert!(is_paths(message(ev(EventKind::Create(CreateKind::File)))));
+        assert!(is_paths(message(ev(EventKind::Any))));
+        assert!(matches!(
+            message(Err(notify::Error::generic("lost"))),
+            Some(Msg::Rescan)
+        ));
+    }
+
+    /// With a real watcher: reading files and listing directories (what the
+    /// loader does on every re-stat) sends nothing; a write does. The
+    /// marker's write comes after the reads in the same queue, so every
+    /// message before it is one the reads sent.
+    #[test]
+    fn reads_of_watched_files_send_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("kitty-specs/001-a");
+        std::fs::create_dir_all(m.join("tasks")).unwrap();
+        std::fs::write(m.join("meta.json"), "{}").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut w = notify::recommended_watcher(move |res| {
+            if let Some(msg) = message(res) {
+                let _ = tx.send(msg);
+            }
+        })
+        .unwrap();
+        w.watch(dir.path(), RecursiveMode::Recursive).unwrap();
+        for _ in 0..3 {
+            std::fs::read(m.join("meta.json")).unwrap();
+            std::fs::read_dir(m.join("tasks")).unwrap().for_each(drop);
+            std::fs::read_dir(&m).unwrap().for_each(drop);
+        }
+        let marker = m.join("tasks/WP01.md");
+        std::fs::write(&marker, "x").unwrap();
+        loop {
+            match rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the write's event")
+            {
+                Msg::Paths(p) if p.contains(&marker) => break,
+                Msg::Paths(p) => panic!("a read sent {p:?}"),
+                Msg::Rescan => panic!("a read sent a rescan"),
+            }
+        }
+    }
 
     #[test]
     fn paths_map_to_missions() {

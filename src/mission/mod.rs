@@ -290,6 +290,13 @@ pub fn run_log_path(project: &crate::project::Project, mission: &Mission) -> std
     .join(format!("{}.jsonl", mission.slug))
 }
 
+/// The memo beside the run log at `log`: derived positions in it that spare
+/// `next` a read of the whole log (see `crate::next`), rebuilt from the log
+/// whenever it is missing or does not hold.
+pub fn run_log_memo_path(log: &std::path::Path) -> std::path::PathBuf {
+    log.with_extension("memo.json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,8 @@ use crate::status::{Lane, Roles, Snapshot, StatusStore};
 use crate::tasks_md::wp;
 use crate::workspace;
 
+mod runlog;
+
 /// Why `next` could not decide or record a step. `next` has no refusals of its
 /// own: what stops it is a file it reads or writes, so each variant keeps the
 /// failure of the module that read it.
@@ -819,7 +821,8 @@ pub struct Recorded {
 ///
 /// The run log is append-only: new lines are appended with one write, and no
 /// existing byte is rewritten. An unreadable line is reported in the returned
-/// warnings and kept; a torn last line is closed with a newline first.
+/// warnings and kept; a torn last line is closed with a newline first. Only
+/// the lines appended since the last call are parsed ([`runlog`]'s memo).
 pub fn record(
     project: &Project,
     mission: &Mission,
@@ -836,48 +839,32 @@ pub fn record(
         fsutil::LOCK_TIMEOUT,
         "the mission's run log",
     )?;
-    let old = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(NextError::Io {
-                action: "read",
-                path,
-                source,
-            })
-        }
-    };
-    let mut warnings = Vec::new();
-    let mut previous: Option<Value> = None;
-    let line_count = old.split(|&b| b == b'\n').count();
-    for (i, raw) in old.split(|&b| b == b'\n').enumerate() {
-        if raw.is_empty() {
-            continue;
-        }
-        let torn = i + 1 == line_count;
-        let parsed = std::str::from_utf8(raw)
-            .map_err(|e| format!("not valid UTF-8 (byte {})", e.valid_up_to()))
-            // bounds: one line of the append-only run log (serde_json's depth limit).
-            .and_then(|t| serde_json::from_str::<Value>(t).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(v) if v["event"] == "decision" && v["agent"] == agent => previous = Some(v),
-            Ok(_) => {}
-            Err(why) => warnings.push(format!(
-                "{}:{}: {}{why}; the line is kept as it is",
+    // Only the lines appended since the memo was written are parsed
+    // (`runlog`): the log grows by a line or two every call.
+    let log = runlog::read(&path, agent).map_err(|source| NextError::Io {
+        action: "read",
+        path: path.clone(),
+        source,
+    })?;
+    let warnings = log
+        .bad
+        .iter()
+        .map(|(n, why, torn)| {
+            format!(
+                "{}:{n}: {}{why}; the line is kept as it is",
                 path.display(),
-                i + 1,
-                if torn { "torn last line: " } else { "" }
-            )),
-        }
-    }
+                if *torn { "torn last line: " } else { "" }
+            )
+        })
+        .collect();
     let now = crate::timefmt::now_iso();
     let mut text = String::new();
-    if !old.is_empty() && !old.ends_with(b"\n") {
+    if log.needs_newline {
         text.push('\n');
     }
     if let Some(result) = result {
         let field = |k: &str| {
-            previous
+            log.previous
                 .as_ref()
                 .map(|p| p[k].clone())
                 .unwrap_or(Value::Null)
@@ -896,6 +883,7 @@ pub fn record(
     text.push_str(&line);
     text.push('\n');
     fsutil::append(&path, text.as_bytes()).map_err(NextError::Fs)?;
+    runlog::remember(log, &path, text.len() as u64);
     Ok(Recorded { path, warnings })
 }
 

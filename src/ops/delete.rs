@@ -175,7 +175,8 @@ pub fn delete(project: &Project, mission: &Mission, force: bool) -> Result<Delet
     // What spec-kitty kept about the mission outside it: its run log, and an
     // empty `.worktrees/` once the last lane worktree is gone.
     let log = crate::mission::run_log_path(project, mission);
-    for p in [log.clone(), log.with_extension("lock")] {
+    let memo = crate::mission::run_log_memo_path(&log);
+    for p in [log.clone(), log.with_extension("lock"), memo] {
         confine::remove_file(project, &p).map_err(MissionError::Confine)?;
     }
     let wt_dir = project.worktrees_dir();

@@ -139,7 +139,12 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
             Row::Saved(..) => None,
         })
         .collect();
-    let mut read = read_missions(project, &to_read, clean).into_iter();
+    // The real path of kitty-specs/, resolved once: a listed mission is a
+    // directory in it (not a link), so its real path is that and its name.
+    let real_specs = (!to_read.is_empty())
+        .then(|| std::fs::canonicalize(project.specs_dir()).ok())
+        .flatten();
+    let mut read = read_missions(project, &to_read, clean, real_specs.as_deref()).into_iter();
     let mut kept = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -205,14 +210,19 @@ const PARALLEL_FROM: usize = 16;
 /// [`read_mission`] of each of `dirs`, in their order: on up to four threads
 /// when there are many (each mission's files are its own; its status lock
 /// is taken without waiting, as on one thread).
-fn read_missions(project: &Project, dirs: &[&Path], clean: bool) -> Vec<(Listed, bool)> {
+fn read_missions(
+    project: &Project,
+    dirs: &[&Path],
+    clean: bool,
+    real_specs: Option<&Path>,
+) -> Vec<(Listed, bool)> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
     if dirs.len() < PARALLEL_FROM || threads == 1 {
         return dirs
             .iter()
-            .map(|d| read_mission(project, d, clean))
+            .map(|d| read_mission(project, d, clean, real_specs))
             .collect();
     }
     let chunk = dirs.len().div_ceil(threads);
@@ -222,7 +232,7 @@ fn read_missions(project: &Project, dirs: &[&Path], clean: bool) -> Vec<(Listed,
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|d| read_mission(project, d, clean))
+                        .map(|d| read_mission(project, d, clean, real_specs))
                         .collect::<Vec<_>>()
                 })
             })
@@ -233,7 +243,10 @@ fn read_missions(project: &Project, dirs: &[&Path], clean: bool) -> Vec<(Listed,
                 Ok(v) => out.extend(v),
                 // A thread that died (it never should) leaves its missions
                 // to this one.
-                Err(_) => out.extend(part.iter().map(|d| read_mission(project, d, clean))),
+                Err(_) => out.extend(
+                    part.iter()
+                        .map(|d| read_mission(project, d, clean, real_specs)),
+                ),
             }
         }
         out
@@ -250,11 +263,19 @@ fn index_path(project: &Project) -> Option<PathBuf> {
 
 /// Read one mission from its files: its listing and whether what was read
 /// may be kept (its meta.json and status were read, status.json is settled).
-fn read_mission(project: &Project, dir: &Path, clean: bool) -> (Listed, bool) {
+fn read_mission(
+    project: &Project,
+    dir: &Path,
+    clean: bool,
+    real_specs: Option<&Path>,
+) -> (Listed, bool) {
     let m = Mission::load(dir);
-    let store = StatusStore::for_mission(project, &m)
-        .index_known_clean(clean)
-        .saving_folds_from(crate::status::cache::SAVE_AFTER);
+    let store = match (real_specs, dir.file_name()) {
+        (Some(specs), Some(name)) => StatusStore::for_mission_at(project, &m, &specs.join(name)),
+        _ => StatusStore::for_mission(project, &m),
+    }
+    .index_known_clean(clean)
+    .saving_folds_from(crate::status::cache::SAVE_AFTER);
     let mut lanes = Vec::new();
     let mut total = 0;
     let mut settled = false;
@@ -468,8 +489,9 @@ impl ListingCache {
         .then_some(file)
     }
 
-    /// Replace the saved listing (atomically; a failure only means the next
-    /// listing reads more).
+    /// Replace the saved listing (atomically, not synced: it is derived, and
+    /// one a crash left missing, empty or torn is rebuilt; a failure only
+    /// means the next listing reads more).
     fn save(path: &Path, root: &Path, index: Option<Stamp>, missions: BTreeMap<String, Entry>) {
         let file = ListingCache {
             version: CACHE_VERSION,
@@ -485,6 +507,6 @@ impl ListingCache {
                 return;
             }
         }
-        let _ = crate::fsutil::atomic_write(path, &text);
+        let _ = crate::fsutil::write_derived(path, &text);
     }
 }

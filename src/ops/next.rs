@@ -25,12 +25,18 @@ pub fn next(
     role: Option<Role>,
     claim: bool,
 ) -> Result<Decision, crate::Error> {
-    // The main checkout's repository, once for the whole command.
-    let repo = crate::status::work::open(project);
-    let mut d = decide_claiming(repo.as_ref(), project, mission, agent, result, role, claim)?;
+    // The main checkout's repository, opened at most once for the whole
+    // command, and only when a claim or the check before the first lane
+    // needs it (a review, a wait or the end of the mission never does).
+    let repo = std::cell::OnceCell::new();
+    let repo = || {
+        repo.get_or_init(|| crate::status::work::open(project))
+            .as_ref()
+    };
+    let mut d = decide_claiming(&repo, project, mission, agent, result, role, claim)?;
     if d.action == Some("implement") {
         d.warnings
-            .extend(before_first_lane(repo.as_ref(), project, mission)?);
+            .extend(before_first_lane(repo(), project, mission)?);
     }
     Ok(d)
 }
@@ -99,8 +105,8 @@ fn before_first_lane(
     }
 }
 
-fn decide_claiming(
-    repo: Option<&crate::git::Repo>,
+fn decide_claiming<'r>(
+    repo: &impl Fn() -> Option<&'r crate::git::Repo>,
     project: &Project,
     mission: &Mission,
     agent: Option<&str>,
@@ -128,7 +134,7 @@ fn decide_claiming(
         // Under the status lock the move finds the WP where it is now: one
         // that another agent took meanwhile is refused or records nothing.
         let moved = move_wp(
-            repo,
+            repo(),
             project,
             mission,
             &MoveRequest {

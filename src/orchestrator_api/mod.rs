@@ -338,11 +338,12 @@ fn project(cwd: &Path, mission: &str) -> Result<Project, OrchError> {
     Ok(p)
 }
 
-/// Run a verb that writes mission state as the CLI runs its writers: with
-/// `auto_commit: true`, commit exactly the mission files it changed (unless
-/// the verb commits by itself); register the git merge drivers in a clone
-/// that lacks them. What happened is said on stderr. A commit that should
-/// have happened and did not is the answer's failure (the state change stands).
+/// Run a verb that writes mission state as the CLI runs its writers, inside
+/// the auto_commit operation: with `auto_commit: true`, commit exactly the
+/// mission files it changed (unless the verb commits by itself); register the
+/// git merge drivers in a clone that lacks them. What happened is said on
+/// stderr. A commit that should have happened and did not is the answer's
+/// failure (the state change stands), after every mission was tried.
 fn writing<T: Serialize>(
     p: &Project,
     verb: &str,
@@ -350,46 +351,41 @@ fn writing<T: Serialize>(
     commits_itself: bool,
     f: impl FnOnce() -> Result<T, OrchError>,
 ) -> Result<Value, OrchError> {
-    use crate::merge::autocommit::{self, AutoCommit, Changes};
-    // Read whether the verb commits or not: a corrupt config.yaml stops
-    // every writer the same way, before it writes.
-    let auto_commit = crate::config::auto_commit_enabled(&p.root)?;
-    let changes = (p.is_git() && !commits_itself && auto_commit).then(Changes::start);
-    // The verb and its commit work through one repository, opened once.
-    let _sharing = changes.is_some().then(|| crate::git::Repo::share(&p.root));
+    use crate::merge::autocommit::AutoCommit;
+    use crate::ops::auto_commit::{self, Command, Drivers};
+    // A corrupt config.yaml stops every writer the same way, before it writes.
+    let session = auto_commit::begin(
+        p,
+        Command {
+            name: format!("orchestrator-api {verb}"),
+            wp: wp.map(str::to_owned),
+            commits_itself,
+            flag: None,
+        },
+    )
+    .map_err(|e| {
+        let message = match &e.hint {
+            Some(h) if !h.is_empty() => format!("{} ({h})", e.message),
+            _ => e.message,
+        };
+        OrchError::new(ErrorCode::PreflightFailed, message)
+    })?;
     let out = to_value(f()?)?;
-    if let Some(common) = &p.git_common_dir {
-        if !crate::status::drivers::missing(common, crate::env::current_exe().as_deref()).is_empty()
-        {
-            match crate::status::drivers::ensure_registered(common, crate::env::current_exe().as_deref()) {
-                Ok(names) if !names.is_empty() => eprintln!(
-                    "spec-kitty: registered the git merge drivers {} in this clone's .git/config (once per clone)",
-                    names.join(", ")
-                ),
-                Ok(_) => {}
-                Err(e) => eprintln!(
-                    "spec-kitty: could not register the git merge drivers in .git/config: {}",
-                    crate::Error::from(e).message
-                ),
-            }
-        }
+    let finished = session.finish();
+    match &finished.drivers {
+        Some(Drivers::Registered(names)) => eprintln!(
+            "spec-kitty: registered the git merge drivers {} in this clone's .git/config (once per clone)",
+            names.join(", ")
+        ),
+        Some(Drivers::Failed(e)) => eprintln!(
+            "spec-kitty: could not register the git merge drivers in .git/config: {}",
+            e.message
+        ),
+        None => {}
     }
-    let Some(changes) = changes else {
-        return Ok(out);
-    };
-    let wp = wp.map(|w| format!(" {w}")).unwrap_or_default();
-    let mut repo = None;
-    for (dir, files) in changes.finish(p) {
-        let slug = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let message = format!(
-            "spec-kitty orchestrator-api {verb}{wp} ({slug})\n\nCommitted by auto_commit: true in .kittify/config.yaml.\n"
-        );
-        let committed = autocommit::repo_in(&mut repo, p)
-            .and_then(|r| autocommit::commit_mission(r, p, &dir, &files, &message));
-        match committed {
+    for m in &finished.missions {
+        let slug = &m.slug;
+        match &m.result {
             Ok(AutoCommit::Committed(done)) => eprintln!(
                 "spec-kitty: auto_commit: committed {} file(s) of kitty-specs/{slug}/ on {}",
                 done.files, done.branch
@@ -397,19 +393,16 @@ fn writing<T: Serialize>(
             Ok(AutoCommit::Deferred { state }) => eprintln!(
                 "spec-kitty: auto_commit: not committing kitty-specs/{slug}/ while a git {state} is in progress"
             ),
-            Ok(AutoCommit::Nothing) => {}
-            Err(e) => {
-                return Err(OrchError::new(
-                    ErrorCode::Internal,
-                    format!(
-                        "{verb} was recorded, but auto_commit committed nothing for {slug}: {}",
-                        crate::Error::from(e).message
-                    ),
-                ))
-            }
+            Ok(AutoCommit::Nothing) | Err(_) => {}
         }
     }
-    Ok(out)
+    match finished.first_failure() {
+        Some(e) => Err(OrchError::new(
+            ErrorCode::Internal,
+            format!("{verb} was recorded, but {}", e.message),
+        )),
+        None => Ok(out),
+    }
 }
 
 fn flag(yes: bool, no: bool) -> Option<bool> {

@@ -701,10 +701,12 @@ fn scan(
     loop {
         let have = buf.len();
         // What is left by the size taken at the start (a short tail is one
-        // small read), at least 64 KiB (the file may have grown), at most a chunk.
+        // small read), at least 4 KiB (the file may have grown), at most a
+        // chunk. The buffer is zeroed before each read: a larger minimum
+        // cost a short log (a listing reads hundreds) more than its read.
         let want = usize::try_from(size.saturating_sub(pos))
             .unwrap_or(CHUNK)
-            .clamp(64 << 10, CHUNK);
+            .clamp(4 << 10, CHUNK);
         buf.resize(have + want, 0);
         let got = read_at(file, pos, &mut buf[have..])?;
         buf.truncate(have + got);
@@ -831,6 +833,19 @@ fn pass<F: Fold>(
 /// Fold the log at `path`, starting from `from` (a saved fold and its cursor)
 /// when it still describes a prefix of the file, else from the first line.
 pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Result<Folded<F>> {
+    fold_log_keeping(path, from, 0)
+}
+
+/// [`fold_log`] for a reader that keeps a fold only when it covers at least
+/// `keep_from` bytes of the log: a fold that ends short of that (and does not
+/// continue `from`) has no cursor, so nothing saves it, and the cursor's
+/// sampled windows are not hashed (most of a cold listing's work per short
+/// log was hashing them).
+pub fn fold_log_keeping<F: Fold>(
+    path: &Path,
+    from: Option<(F, Cursor)>,
+    keep_from: u64,
+) -> std::io::Result<Folded<F>> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Folded::empty()),
@@ -900,9 +915,14 @@ pub fn fold_log<F: Fold>(path: &Path, from: Option<(F, Cursor)>) -> std::io::Res
         };
         (_, end, with_fragment) = pass(&file, path, &mut state, (0, 0), &mut known)?;
     }
+    let cursor = if end.len >= keep_from {
+        Some(cursor_at(end.len, end.lines)?)
+    } else {
+        None
+    };
     Ok(Folded {
         state,
-        cursor: Some(cursor_at(end.len, end.lines)?),
+        cursor,
         with_fragment,
         rebuilt: true,
         advanced: true,
@@ -1075,6 +1095,12 @@ pub fn save(
 pub fn cache_path(base: &Path, slug: &str, events_path: &Path) -> PathBuf {
     let real = fs::canonicalize(events_path.parent().unwrap_or(events_path))
         .unwrap_or_else(|_| events_path.to_path_buf());
+    cache_path_in(base, slug, &real)
+}
+
+/// [`cache_path`] of the log in the mission directory whose real path is
+/// `real` (a caller that resolved it already).
+pub fn cache_path_in(base: &Path, slug: &str, real: &Path) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, real.to_string_lossy().as_bytes());
     let tag: String = digest.as_ref()[..8]
         .iter()
@@ -1415,6 +1441,30 @@ mod tests {
         let tail = fold_log(&path, Some(saved)).unwrap();
         assert!(!tail.rebuilt && tail.advanced);
         assert_eq!(tail.current().snapshot(), full(&path).0);
+    }
+
+    #[test]
+    fn a_fold_short_of_what_is_kept_has_no_cursor_and_the_same_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(11);
+        let lines: Vec<String> = (0..40)
+            .map(|i| line(&mut rng, &format!("01M{i:023}")))
+            .collect();
+        fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let len = fs::metadata(&path).unwrap().len();
+        let whole = fold_log::<FoldState>(&path, None).unwrap();
+        let short = fold_log_keeping::<FoldState>(&path, None, len + 1).unwrap();
+        assert!(short.cursor.is_none() && !short.worth_saving());
+        assert_eq!(short.state, whole.state);
+        assert_eq!(short.current().snapshot(), full(&path).0);
+        let kept = fold_log_keeping::<FoldState>(&path, None, len).unwrap();
+        assert_eq!(kept.cursor, whole.cursor);
+        assert!(kept.worth_saving());
+        // Continuing a saved fold checks its cursor whatever is kept.
+        let saved = (whole.state.clone(), whole.cursor.clone().unwrap());
+        let again = fold_log_keeping(&path, Some(saved), u64::MAX).unwrap();
+        assert!(!again.rebuilt && again.cursor == whole.cursor);
     }
 
     #[test]

@@ -107,13 +107,32 @@ pub struct StatusStore {
 
 impl StatusStore {
     pub fn for_mission(project: &Project, mission: &Mission) -> StatusStore {
+        Self::for_mission_in(project, mission, None)
+    }
+
+    /// [`StatusStore::for_mission`] for a caller that knows the real path of
+    /// the mission's directory (a listing resolves `kitty-specs/` once
+    /// rather than every mission's path): the same store.
+    pub fn for_mission_at(project: &Project, mission: &Mission, real_dir: &Path) -> StatusStore {
+        Self::for_mission_in(project, mission, Some(real_dir))
+    }
+
+    fn for_mission_in(
+        project: &Project,
+        mission: &Mission,
+        real_dir: Option<&Path>,
+    ) -> StatusStore {
         let events_path = mission.dir.join("status.events.jsonl");
         let cache_dir = match &project.git_common_dir {
             Some(common) => common.join("spec-kitty").join("status-cache"),
             None => project.kittify_dir().join("runtime").join("status-cache"),
         };
+        let cache_path = match real_dir {
+            Some(real) => cache::cache_path_in(&cache_dir, &mission.slug, real),
+            None => cache::cache_path(&cache_dir, &mission.slug, &events_path),
+        };
         StatusStore {
-            cache_path: cache::cache_path(&cache_dir, &mission.slug, &events_path),
+            cache_path,
             events_path,
             snapshot_path: mission.dir.join("status.json"),
             lock_path: mission.status_lock_path(project),
@@ -193,7 +212,7 @@ impl StatusStore {
     /// fold brought up to date when the status lock is free right now (a
     /// reader never waits for it: the next reader folds the same lines).
     fn fold_for_reading(&self) -> Result<cache::Folded> {
-        let folded = self.fold(true)?;
+        let folded = self.fold_keeping(true, self.save_from)?;
         let long_enough = folded
             .cursor
             .as_ref()
@@ -211,6 +230,12 @@ impl StatusStore {
     /// Fold the log: the union of an unmerged log's stages (never saved),
     /// else the file, from the saved fold when `reuse` and it still fits.
     fn fold(&self, reuse: bool) -> Result<cache::Folded> {
+        self.fold_keeping(reuse, 0)
+    }
+
+    /// [`StatusStore::fold`] for a reader that saves only a fold of at least
+    /// `keep_from` bytes ([`cache::fold_log_keeping`]).
+    fn fold_keeping(&self, reuse: bool, keep_from: u64) -> Result<cache::Folded> {
         if !self.index_clean {
             if let Some(text) = super::unmerged::union_if_unmerged(&self.events_path)? {
                 return Ok(cache::fold_text(&self.events_path, text.as_bytes()));
@@ -221,7 +246,8 @@ impl StatusStore {
         } else {
             None
         };
-        cache::fold_log(&self.events_path, saved).map_err(io("read", &self.events_path))
+        cache::fold_log_keeping(&self.events_path, saved, keep_from)
+            .map_err(io("read", &self.events_path))
     }
 
     /// Save a fold that covers more of the log than the saved one. The

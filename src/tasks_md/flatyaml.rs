@@ -51,6 +51,41 @@ fn entry(line: &str, indent: usize) -> Option<&str> {
     plain_text(rest).then_some(rest)
 }
 
+/// The lines `serde_yaml` writes for the one-entry mapping `key: value`, when
+/// the key is a plain word and the value plain text, an empty list or a list
+/// of plain text (the shapes [`parse`] reads); None for anything else (the
+/// caller then asks `serde_yaml`). A unit test holds the two to the same bytes.
+pub fn render(key: &str, value: &Value) -> Option<Vec<String>> {
+    if !plain_key(key) {
+        return None;
+    }
+    match value {
+        Value::String(s) if plain_text(s) => Some(vec![format!("{key}: {s}")]),
+        Value::Sequence(items) if items.is_empty() => Some(vec![format!("{key}: []")]),
+        Value::Sequence(items) => {
+            let mut lines = Vec::with_capacity(items.len() + 1);
+            lines.push(format!("{key}:"));
+            for item in items {
+                match item {
+                    Value::String(s) if plain_text(s) => lines.push(format!("- {s}")),
+                    _ => return None,
+                }
+            }
+            Some(lines)
+        }
+        _ => None,
+    }
+}
+
+/// The value of a `key:` line after the colon: None when nothing but blanks
+/// follow (a list on the next lines, or null), the text after one space otherwise.
+fn after_colon(v: &str) -> Option<Option<&str>> {
+    if v.bytes().all(|c| c == b' ') {
+        return Some(None);
+    }
+    Some(Some(v.strip_prefix(' ')?))
+}
+
 /// The mapping `serde_yaml` reads from `yaml`, when it is a flat mapping of
 /// plain text and of lists of plain text; None for anything else.
 pub fn parse(yaml: &str) -> Option<Mapping> {
@@ -68,8 +103,7 @@ pub fn parse(yaml: &str) -> Option<Mapping> {
         let line = lines[i];
         i += 1;
         let (key, value) = match line.split_once(':') {
-            Some((k, "")) => (k, None),
-            Some((k, v)) => (k, Some(v.strip_prefix(' ')?)),
+            Some((k, v)) => (k, after_colon(v)?),
             None => return None,
         };
         if !plain_key(key) {
@@ -118,6 +152,117 @@ mod tests {
         match serde_yaml::from_str::<Value>(text) {
             Ok(Value::Mapping(m)) => Some(m),
             _ => None,
+        }
+    }
+
+    /// serde_yaml's lines for a one-entry mapping.
+    fn yaml_lines(key: &str, value: &Value) -> Vec<String> {
+        let mut m = Mapping::new();
+        m.insert(Value::String(key.to_string()), value.clone());
+        serde_yaml::to_string(&m)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// What this writer answers, serde_yaml writes byte for byte: keys and
+    /// values of every kind (long sentences past the emitter's line width,
+    /// words YAML reads as something else, punctuation at every position),
+    /// single values and lists; and what it writes, [`parse`] reads back.
+    #[test]
+    fn renders_what_serde_yaml_renders() {
+        let mut next = crate::testutil::xorshift(0x0f1a_7ea1_5eed_0042);
+        let alphabet: Vec<char> = "abcXYZ019 _-./*(),'\":#&!|>%@`[]{}?~=+\\\té"
+            .chars()
+            .collect();
+        let mut words: Vec<String> = [
+            "main",
+            "WP01",
+            "FR-001",
+            "T001",
+            "code_change",
+            "planning_artifact",
+            "src/chain0/part1/**",
+            "kitty-specs/001-big/**",
+            "src/pkg1/part02/",
+            "feature/x-1.2",
+            "Planned on main. A WP may start from a dependency's lane branch, but finished work lands on main unless a person chooses another branch.",
+            "null",
+            "Yes",
+            "off",
+            "inf",
+            "nan",
+            "e5",
+            "a: b",
+            "a #b",
+            "x ",
+            "",
+            "- x",
+            "1.5",
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..3_000 {
+            let max = if next(4) == 0 { 200 } else { 12 };
+            let len = 1 + next(max) as usize;
+            let s: String = (0..len)
+                .map(|_| {
+                    // Mostly letters and blanks, so many strings are plain.
+                    if next(3) > 0 {
+                        ['a', 'b', ' ', 'W', '1'][next(5) as usize]
+                    } else {
+                        alphabet[next(alphabet.len() as u64) as usize]
+                    }
+                })
+                .collect();
+            words.push(s);
+        }
+        let keys = [
+            "dependencies",
+            "branch_strategy",
+            "a-b",
+            "x1",
+            "null",
+            "a b",
+            "1a",
+            "k:",
+        ];
+        let (mut answered, mut lists) = (0, 0);
+        for (i, w) in words.iter().enumerate() {
+            let key = keys[i % keys.len()];
+            let n = next(4) as usize;
+            let items: Vec<Value> = (0..n)
+                .map(|_| Value::String(words[next(12) as usize].clone()))
+                .collect();
+            for value in [
+                Value::String(w.clone()),
+                Value::Sequence(items),
+                Value::Sequence(vec![Value::String(w.clone())]),
+            ] {
+                let Some(lines) = render(key, &value) else {
+                    continue;
+                };
+                answered += 1;
+                lists += usize::from(matches!(&value, Value::Sequence(v) if v.len() > 1));
+                assert_eq!(lines, yaml_lines(key, &value), "{key:?} {value:?}");
+                let mut text = lines.join("\n");
+                text.push('\n');
+                let mut want = Mapping::new();
+                want.insert(Value::String(key.to_string()), value.clone());
+                assert_eq!(parse(&text), Some(want), "{text:?}");
+            }
+        }
+        assert!(answered > 1_500 && lists > 300, "{answered} {lists}");
+        // Other values are left to serde_yaml.
+        for v in [
+            Value::Null,
+            Value::Bool(true),
+            Value::Number(1.into()),
+            Value::Sequence(vec![Value::Number(1.into())]),
+            Value::Mapping(Mapping::new()),
+        ] {
+            assert_eq!(render("key", &v), None, "{v:?}");
         }
     }
 
@@ -187,6 +332,9 @@ mod tests {
             " %x",
             " @x",
             " `x`",
+            " ",
+            "   ",
+            " \t",
         ];
         let lists = [
             "",
@@ -206,6 +354,10 @@ mod tests {
             "\n  - a\n- b",
             "\n- [a]",
             "\n- it's ok",
+            " \n- a",
+            "  \n  - a\n  - b",
+            " \n",
+            "\t\n- a",
         ];
         let mut docs = Vec::new();
         for k in keys {

@@ -579,6 +579,21 @@ impl WpFile {
         tail: &[(&str, Value)],
         after: &str,
     ) -> Result<Edited> {
+        self.edit_keys_with(head, tail, after, true)
+    }
+
+    /// [`Self::edit_keys`]; with `flat`, the keys whose values are plain text
+    /// (or lists of it) are rendered, and a flat result read back, without
+    /// the YAML library ([`super::flatyaml`]: the same bytes and the same
+    /// mapping as `serde_yaml`, which does everything else). Without `flat`,
+    /// the YAML library does it all (the tests hold the two to the same text).
+    fn edit_keys_with(
+        &self,
+        head: &[(&str, Value)],
+        tail: &[(&str, Value)],
+        after: &str,
+        flat: bool,
+    ) -> Result<Edited> {
         let mut lines: Vec<String> = self.raw_frontmatter.lines().map(str::to_string).collect();
         let render_one = |key: &str, v: &Value| -> Result<Vec<String>> {
             let mut m = Mapping::new();
@@ -592,7 +607,16 @@ impl WpFile {
         };
         // Every key rendered by one YAML call (one emitter per file, not per key),
         // then cut into one block per key; any surprise falls back to per-key calls.
-        let blocks = render_blocks(head.iter().chain(tail));
+        let flat_blocks = || -> Option<Vec<Vec<String>>> {
+            head.iter()
+                .chain(tail)
+                .map(|(k, v)| super::flatyaml::render(k, v))
+                .collect()
+        };
+        let blocks = flat
+            .then(flat_blocks)
+            .flatten()
+            .unwrap_or_else(|| render_blocks(head.iter().chain(tail)));
         let mut next_block = blocks.into_iter();
         let mut render = |key: &str, v: &Value| -> Result<Vec<String>> {
             match next_block.next() {
@@ -634,9 +658,15 @@ impl WpFile {
         let reparsed = if fm.trim().is_empty() {
             Some(Mapping::new())
         } else {
-            match crate::bounds::yaml::<Value>(&fm) {
-                Ok(Value::Mapping(m)) => Some(m),
-                _ => None,
+            let read_flat = || {
+                super::flatyaml::parse(&fm).filter(|_| fm.len() <= crate::bounds::MAX_YAML_BYTES)
+            };
+            match flat.then(read_flat).flatten() {
+                Some(m) => Some(m),
+                None => match crate::bounds::yaml::<Value>(&fm) {
+                    Ok(Value::Mapping(m)) => Some(m),
+                    _ => None,
+                },
             }
         };
         if reparsed.as_ref() != Some(&expected) {
@@ -1099,6 +1129,128 @@ mod tests {
         assert!(
             replaced > 300 && added > 300,
             "{replaced} replaced, {added} added"
+        );
+    }
+
+    /// The key editor without the YAML library (flat values rendered as text,
+    /// a flat result read back as text) writes the same bytes as with it, for
+    /// the frontmatter finalize-tasks reads and writes and for edits of every
+    /// kind: flat and not, keys replaced and added, in frontmatter that is
+    /// flat and frontmatter that is not (a comment, a quoted value, a nested
+    /// map), the result read back the same way or rendered afresh.
+    #[test]
+    fn flat_key_edits_write_the_same_bytes_as_the_yaml_library() {
+        let mut next = crate::testutil::xorshift(0x00f1_a7ed_17ed_0001);
+        let keys = [
+            "work_package_id",
+            "title",
+            "dependencies",
+            "requirement_refs",
+            "planning_base_branch",
+            "merge_target_branch",
+            "branch_strategy",
+            "subtasks",
+            "authoritative_surface",
+            "execution_mode",
+            "owned_files",
+            "lane",
+        ];
+        let words = [
+            "WP0001",
+            "Part 1",
+            "FR-001",
+            "main",
+            "feature/x-1.2",
+            "src/chain0/part1/**",
+            "src/chain0/part1/",
+            "code_change",
+            "Planned on main. A WP may start from a dependency's lane branch, but finished work lands on main unless a person chooses another branch.",
+        ];
+        let lines_of = |next: &mut dyn FnMut(u64) -> u64, key: &str| -> String {
+            let word = |next: &mut dyn FnMut(u64) -> u64| words[next(words.len() as u64) as usize];
+            // The fields spec-kitty reads have their types (else the parse
+            // refuses the file): lists (or text) and text; the others anything.
+            let list = matches!(
+                key,
+                "dependencies" | "requirement_refs" | "subtasks" | "owned_files"
+            );
+            let text = matches!(
+                key,
+                "work_package_id" | "title" | "authoritative_surface" | "execution_mode"
+            );
+            match next(9) {
+                0 if !text => format!("{key}: []\n"),
+                1 if !text => format!("{key}: \n- {}\n", word(next)),
+                2 if !text => format!("{key}:\n  - {}\n  - {}\n", word(next), word(next)),
+                3 if !text => format!("{key}:\n- {}\n", word(next)),
+                // Not flat: the YAML library reads these.
+                4 if next(3) == 0 => format!("{key}: 'quoted'\n# a comment\n"),
+                5 if next(3) == 0 && !list && !text => format!("{key}:\n  nested: map\n"),
+                6 if next(3) == 0 && !list => format!("{key}: 12\n"),
+                _ => format!("{key}: {}\n", word(next)),
+            }
+        };
+        let value_of = |next: &mut dyn FnMut(u64) -> u64| -> Value {
+            let word = |next: &mut dyn FnMut(u64) -> u64| {
+                Value::String(words[next(words.len() as u64) as usize].into())
+            };
+            match next(8) {
+                0 => Value::Sequence(Vec::new()),
+                1 => Value::Sequence((0..1 + next(3)).map(|_| word(next)).collect()),
+                2 => Value::String("needs: quotes".into()),
+                3 if next(2) == 0 => Value::Bool(true),
+                4 if next(2) == 0 => Value::Sequence(vec![Value::Number(7.into())]),
+                _ => word(next),
+            }
+        };
+        let (mut flat_files, mut same_as_read) = (0, 0);
+        for _ in 0..3_000 {
+            let mut text = String::new();
+            let mut used: Vec<&str> = Vec::new();
+            for _ in 0..1 + next(7) {
+                let key = keys[next(keys.len() as u64) as usize];
+                if !used.contains(&key) {
+                    used.push(key);
+                    text.push_str(&lines_of(&mut next, key));
+                }
+            }
+            let file = format!("---\n{text}---\n\n# Body\n");
+            let wp = WpFile::parse(Path::new("tasks/WP0001-a.md"), &file).unwrap();
+            flat_files += usize::from(super::super::flatyaml::parse(&text).is_some());
+            let mut pick = |n: u64| -> Vec<(&str, Value)> {
+                let mut out: Vec<(&str, Value)> = Vec::new();
+                for _ in 0..next(n) {
+                    let k = keys[next(keys.len() as u64) as usize];
+                    if !out.iter().any(|(o, _)| *o == k) {
+                        out.push((k, value_of(&mut next)));
+                    }
+                }
+                out
+            };
+            let head = pick(5);
+            let tail: Vec<_> = pick(4)
+                .into_iter()
+                .filter(|(k, _)| !head.iter().any(|(h, _)| h == k))
+                .collect();
+            let after = if next(2) == 0 {
+                "title"
+            } else {
+                "work_package_id"
+            };
+            let fast = wp.edit_keys_with(&head, &tail, after, true).unwrap();
+            let slow = wp.edit_keys_with(&head, &tail, after, false).unwrap();
+            match (&fast, &slow) {
+                (Edited::InPlace(a), Edited::InPlace(b)) => {
+                    same_as_read += 1;
+                    assert_eq!(a, b, "\n{file}\n{head:?} {tail:?}");
+                }
+                (Edited::Rendered(a), Edited::Rendered(b)) => assert_eq!(a, b),
+                _ => panic!("{fast:?} against {slow:?}\n{file}\n{head:?} {tail:?}"),
+            }
+        }
+        assert!(
+            flat_files > 1_000 && same_as_read > 2_000,
+            "{flat_files} flat, {same_as_read} in place"
         );
     }
 

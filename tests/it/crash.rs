@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::common::flow::action_json;
 use crate::common::*;
 
 /// The WP file of `wp` in the mission directory.
@@ -580,40 +581,14 @@ fn a_held_index_lock_in_a_handed_out_worktree_is_never_removed() {
     let (root, _) = env.finalized_mission(&[WpDef::code("WP01", "Core", "src/core/**", &[])]);
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "mission"]);
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "demo",
-            "--agent",
-            "a",
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &action_json("implement", "WP01", "a"));
     let wt = std::path::PathBuf::from(v["workspace"].as_str().unwrap());
     let gitdir =
         std::path::PathBuf::from(env.git(&wt, &["rev-parse", "--absolute-git-dir"]).trim());
     let lock = gitdir.join("index.lock");
     fs::write(&lock, "").unwrap();
     // Handed out already: running implement again reuses it and leaves the lock.
-    let o = env.run(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "demo",
-            "--agent",
-            "a",
-            "--json",
-        ],
-    );
+    let o = env.run(&root, &action_json("implement", "WP01", "a"));
     assert!(o.status.success(), "{}", stdout(&o));
     assert!(lock.is_file(), "a lock not provably ours is never removed");
 }

@@ -441,6 +441,15 @@ fn reads_stay_inside_the_project() {
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("spec.md"), "TOP SECRET OUTSIDE THE PROJECT\n").unwrap();
     symlink(&outside, root.join("kitty-specs/010-outside")).unwrap();
+    // A mission whose tasks/ directory is a link out: its WP files are not read.
+    let tasks_out = root.join("kitty-specs/011-tasks-out");
+    fs::create_dir_all(&tasks_out).unwrap();
+    fs::write(
+        outside.join("WP01-leak.md"),
+        "---\nwork_package_id: WP01\ntitle: TOP SECRET OUTSIDE THE PROJECT\n---\n",
+    )
+    .unwrap();
+    symlink(&outside, tasks_out.join("tasks")).unwrap();
 
     let (router, _) = app(&root);
     let mut bodies = Vec::new();
@@ -448,6 +457,7 @@ fn reads_stay_inside_the_project() {
         .into_iter()
         .chain(get_routes("009-linked"))
         .chain(get_routes("010-outside"))
+        .chain(get_routes("011-tasks-out"))
         .chain([
             format!("/missions/{}/artifacts/contracts/leak.md", m.slug),
             format!(
@@ -476,6 +486,11 @@ fn reads_stay_inside_the_project() {
         "{linked}"
     );
     assert!(linked.contains("status.events.jsonl</code>: links outside the project"));
+    let tasks_out = get(&router, "/missions/011-tasks-out/board").body;
+    assert!(
+        tasks_out.contains("tasks</code>: links outside the project"),
+        "{tasks_out}"
+    );
     assert_eq!(
         get(&router, "/missions/010-outside/board").status,
         StatusCode::NOT_FOUND,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::flow::{move_task, Flow};
+use crate::common::flow::{action, move_task, Flow};
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{stdout, write, TestEnv, WpDef};
 
@@ -147,16 +147,7 @@ fn two_agents_every_shortcut_refused_the_legitimate_path_lands() {
         &env,
         &root,
         "self_review_by_action",
-        &[
-            "agent",
-            "action",
-            "review",
-            "WP03",
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-        ],
+        &action("review", "WP03", "codex"),
     );
     mv_refused(
         &env,

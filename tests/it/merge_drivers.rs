@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::flow::move_task;
+use crate::common::flow::{action, move_task};
 use crate::common::snap::{assert_out, assert_run};
 use crate::common::{stderr, write, TestEnv, WpDef};
 
@@ -515,16 +515,7 @@ fn implement_stops_before_the_first_code_lane_when_project_files_were_never_comm
         &["agent", "mission", "finalize-tasks", "--mission", "demo"],
     );
 
-    let args = [
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        "demo",
-        "--agent",
-        "codex",
-    ];
+    let args = action("implement", "WP01", "codex");
     let out = assert_run!(env, &root, "implement_project_files_uncommitted", args);
     assert_eq!(out.status.code(), Some(1));
     assert!(!root.join(".worktrees").exists(), "no lane was created");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::flow::{move_task, subtask_of, Flow};
+use crate::common::flow::{action, move_task, subtask_of, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     spec_kitty_commands, stderr, stdout, three_wps, write, write_mission, TestEnv,
@@ -207,35 +207,11 @@ fn every_state_is_read_from_the_artifacts() {
     );
     assert!(!root.join(".worktrees").exists(), "next allocates nothing");
     for wp in ["WP02", "WP03"] {
-        env.ok(
-            &root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                wp,
-                "--mission",
-                "demo",
-                "--agent",
-                "codex",
-            ],
-        );
+        env.ok(&root, &action("implement", wp, "codex"));
         f.tick(&subtask_of(wp));
         build(&env, &root, wp);
         f.moved(wp, "for_review", "codex");
-        env.ok(
-            &root,
-            &[
-                "agent",
-                "action",
-                "review",
-                wp,
-                "--mission",
-                "demo",
-                "--agent",
-                "claude",
-            ],
-        );
+        env.ok(&root, &action("review", wp, "claude"));
         f.moved(wp, "approved", "claude");
     }
     let d = f.next("codex", &[]);
@@ -885,4 +861,318 @@ fn a_ctime_only_change_of_the_log_is_hashed_once() {
     let (hashed, d) = next_hashes(&env, &root, &m.slug, name);
     assert_eq!(hashed, 1);
     assert!(committed_note(&d), "{d}");
+}
+
+// ---- The run log's memo: `next` parses only what was appended since the
+// last call; the memo beside the log is derived and never trusted over it.
+
+/// A decision line as `next` writes it, for `agent` at `state` on `wp`.
+fn decision_line(agent: &str, state: &str, wp: &str) -> String {
+    format!(
+        "{{\"action\": \"implement\", \"agent\": \"{agent}\", \"at\": \"2026-01-01T00:00:00.000000+00:00\", \"event\": \"decision\", \"kind\": \"step\", \"mission_state\": \"{state}\", \"wp_id\": \"{wp}\"}}\n"
+    )
+}
+
+/// `n` decisions of agent `filler`: enough log (over 8 KiB at 100) for a
+/// memo to be written.
+fn filler(n: usize) -> String {
+    decision_line("filler", "fill", "WP00").repeat(n)
+}
+
+/// A finalized one-WP mission, its run log and the memo beside it.
+fn run_log_mission(env: &TestEnv) -> (PathBuf, String, PathBuf, PathBuf) {
+    let (root, m) = env.one_wp_mission();
+    let dir = root.join(".git/spec-kitty/runs");
+    fs::create_dir_all(&dir).unwrap();
+    let log = dir.join(format!("{}.jsonl", m.slug));
+    let memo = dir.join(format!("{}.memo.json", m.slug));
+    (root, m.slug, log, memo)
+}
+
+/// `next --agent AGENT --json` (with `--result success` when `result`):
+/// the step fields of the result line it recorded (when it recorded one)
+/// and the run-log lines its warnings name, in order.
+fn next_on_log(
+    env: &TestEnv,
+    root: &Path,
+    slug: &str,
+    agent: &str,
+    result: bool,
+) -> (Value, Vec<String>) {
+    let mut args = vec!["next", "--agent", agent, "--mission", slug, "--json"];
+    if result {
+        args.extend(["--result", "success"]);
+    }
+    let before =
+        fs::read(root.join(format!(".git/spec-kitty/runs/{slug}.jsonl"))).unwrap_or_default();
+    let out = env.run(root, &args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = fs::read(root.join(format!(".git/spec-kitty/runs/{slug}.jsonl"))).unwrap();
+    assert!(after.starts_with(&before), "append-only");
+    let new = String::from_utf8_lossy(&after[before.len()..]).into_owned();
+    let step = new
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "result")
+        .map(|v| json_step(&v))
+        .unwrap_or(Value::Null);
+    let warned = stderr(&out)
+        .lines()
+        .filter_map(|l| {
+            let at = l.find(".jsonl:")? + ".jsonl:".len();
+            let rest = l.get(at..)?;
+            Some(
+                rest.strip_suffix("; the line is kept as it is")
+                    .unwrap_or(rest)
+                    .to_string(),
+            )
+        })
+        .collect();
+    (step, warned)
+}
+
+fn json_step(v: &Value) -> Value {
+    serde_json::json!([v["step"], v["step_wp_id"]])
+}
+
+fn step(state: &str, wp: &str) -> Value {
+    serde_json::json!([state, wp])
+}
+
+/// Another writer (an older binary, a hand edit) appends to the log
+/// without touching the memo: the new lines are folded onto it, and the
+/// answer and warnings are those of a full read.
+#[test]
+fn the_run_log_memo_folds_what_another_writer_appended() {
+    let env = TestEnv::new();
+    let (root, slug, log, memo) = run_log_mission(&env);
+    let mut text = filler(100);
+    text.push_str(&decision_line("codex", "alpha", "WP91"));
+    text.push_str("{not json\n");
+    fs::write(&log, &text).unwrap();
+    let (_, warned) = next_on_log(&env, &root, &slug, "codex", false);
+    assert_eq!(warned, ["102: key must be a string at line 1 column 2"]);
+    let saved = fs::read(&memo).expect("a memo beside a log of over 8 KiB");
+    // An older binary's append: codex's next decision and a bad line.
+    let mut f = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    use std::io::Write as _;
+    f.write_all(decision_line("codex", "beta", "WP92").as_bytes())
+        .unwrap();
+    f.write_all(b"\xff\n").unwrap();
+    drop(f);
+    assert_eq!(fs::read(&memo).unwrap(), saved, "the memo was not touched");
+    let (got, warned) = next_on_log(&env, &root, &slug, "codex", true);
+    assert_eq!(got, step("beta", "WP92"));
+    assert_eq!(
+        warned,
+        [
+            "102: key must be a string at line 1 column 2",
+            "105: not valid UTF-8 (byte 0)"
+        ]
+    );
+    // The same from a full read of the log.
+    let (_, cached) = next_on_log(&env, &root, &slug, "codex", false);
+    fs::remove_file(&memo).unwrap();
+    let (_, fresh) = next_on_log(&env, &root, &slug, "codex", false);
+    assert_eq!(cached, fresh);
+    assert_eq!(cached.len(), 2, "{cached:?}");
+    // Deleting the mission removes its run log, lock and memo.
+    assert!(memo.exists());
+    let v = env.json(
+        &root,
+        &["agent", "mission", "delete", &slug, "--force", "--json"],
+    );
+    assert_eq!(v["result"], "success", "{v}");
+    let left: Vec<_> = fs::read_dir(log.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A log rewritten shorter, or rewritten with other bytes at the end of the
+/// prefix the memo describes, is read again from its first line.
+#[test]
+fn a_run_log_rewritten_under_its_memo_is_read_again() {
+    let env = TestEnv::new();
+    let (root, slug, log, memo) = run_log_mission(&env);
+    let head = format!("{}{}", filler(100), decision_line("codex", "alpha", "WP91"));
+    fs::write(
+        &log,
+        format!("{head}{}", decision_line("codex", "beta", "WP92")),
+    )
+    .unwrap();
+    next_on_log(&env, &root, &slug, "codex", false);
+    assert!(memo.exists());
+    // Shorter, in place (a reset): codex's last decision is alpha again.
+    fs::write(&log, &head).unwrap();
+    let (got, warned) = next_on_log(&env, &root, &slug, "codex", true);
+    assert_eq!(got, step("alpha", "WP91"));
+    assert!(warned.is_empty(), "{warned:?}");
+
+    // Other bytes inside the memo's prefix, and the log longer: a filler line
+    // after codex's alpha replaced in place by a codex decision of the same
+    // length, then one more line. The memo's prefix no longer ends as it did.
+    let base = format!("{head}{}", filler(3));
+    fs::write(&log, &base).unwrap();
+    let _ = fs::remove_file(&memo);
+    next_on_log(&env, &root, &slug, "other", false);
+    let saved: Value = serde_json::from_slice(&fs::read(&memo).unwrap()).unwrap();
+    let now = fs::read_to_string(&log).unwrap();
+    assert_eq!(saved["log"]["len"], now.len(), "the memo covers the log");
+    let fill = decision_line("filler", "fill", "WP00");
+    let zeta = decision_line("codex", "zetaa", "WP99");
+    assert_eq!(fill.len(), zeta.len());
+    let at = head.len() + fill.len();
+    let rewritten = format!(
+        "{}{zeta}{}{}",
+        &now[..at],
+        &now[at + fill.len()..],
+        decision_line("other", "x", "WP01")
+    );
+    fs::write(&log, rewritten).unwrap();
+    let (got, _) = next_on_log(&env, &root, &slug, "codex", true);
+    assert_eq!(got, step("zetaa", "WP99"));
+}
+
+/// A memo that says what the log does not: each lie is caught, the log read
+/// whole, and the memo written anew.
+#[test]
+fn a_lying_run_log_memo_is_dropped() {
+    let env = TestEnv::new();
+    let (root, slug, log, memo) = run_log_mission(&env);
+    let alpha = decision_line("codex", "alpha", "WP91");
+    let other = decision_line("claude", "forged", "WP55");
+    let text = format!("{}{alpha}{other}{{oops\n{}", filler(100), filler(5));
+    let off = |line: &str| text.find(line).unwrap() as u64;
+    let truth = (
+        step("alpha", "WP91"),
+        vec!["103: key must be a string at line 1 column 2".to_string()],
+    );
+    let outside = env.work.join("outside.json");
+    // The memo as written holds.
+    fs::write(&log, &text).unwrap();
+    next_on_log(&env, &root, &slug, "claude", false);
+    assert_eq!(next_on_log(&env, &root, &slug, "codex", true), truth);
+    type Lie<'a> = Box<dyn Fn(&mut Value) + 'a>;
+    let cases: Vec<(&str, Lie)> = vec![
+        (
+            "codex's last decision is claude's line",
+            Box::new(|m| m["fold"]["last"]["codex"] = off(&other).into()),
+        ),
+        (
+            "codex's last decision inside its line",
+            Box::new(|m| m["fold"]["last"]["codex"] = (off(&alpha) + 1).into()),
+        ),
+        (
+            "codex's last decision past the prefix",
+            Box::new(|m| m["fold"]["last"]["codex"] = (text.len() as u64 + 10).into()),
+        ),
+        (
+            "a readable line reported unreadable",
+            Box::new(|m| {
+                m["fold"]["bad"] = serde_json::json!([[101, off(&alpha)], [103, off("{oops")]])
+            }),
+        ),
+        (
+            "unreadable lines out of order",
+            Box::new(|m| {
+                m["fold"]["bad"] = serde_json::json!([[103, off("{oops")], [103, off("{oops")]])
+            }),
+        ),
+        (
+            "a prefix longer than the log",
+            Box::new(|m| m["log"]["len"] = (text.len() as u64 * 2).into()),
+        ),
+        ("another file", Box::new(|m| m["log"]["ino"] = 1.into())),
+        ("another version", Box::new(|m| m["version"] = 99.into())),
+    ];
+    for (what, lie) in cases {
+        fs::write(&log, &text).unwrap();
+        let _ = fs::remove_file(&memo);
+        // claude's call writes the memo; codex's last decision is alpha.
+        next_on_log(&env, &root, &slug, "claude", false);
+        let mut m: Value = serde_json::from_slice(&fs::read(&memo).unwrap()).unwrap();
+        assert_eq!(m["fold"]["last"]["codex"], off(&alpha), "{what}");
+        lie(&mut m);
+        fs::write(&memo, serde_json::to_vec(&m).unwrap()).unwrap();
+        let got = next_on_log(&env, &root, &slug, "codex", true);
+        assert_eq!(got, truth, "{what}");
+        let again: Value = serde_json::from_slice(&fs::read(&memo).unwrap()).unwrap();
+        assert_eq!(again["version"], 1, "{what}: written anew");
+        assert_eq!(
+            again["fold"]["last"]["codex"]
+                .as_u64()
+                .map(|o| o > off(&alpha)),
+            Some(true),
+            "{what}"
+        );
+    }
+    // A link planted where the memo goes, to a forged memo outside: not
+    // followed (nor written through), the log read whole.
+    fs::write(&log, &text).unwrap();
+    let _ = fs::remove_file(&memo);
+    next_on_log(&env, &root, &slug, "claude", false);
+    let mut m: Value = serde_json::from_slice(&fs::read(&memo).unwrap()).unwrap();
+    m["fold"]["last"]["codex"] = off(&other).into();
+    fs::write(&outside, serde_json::to_vec(&m).unwrap()).unwrap();
+    let forged = fs::read(&outside).unwrap();
+    fs::remove_file(&memo).unwrap();
+    std::os::unix::fs::symlink(&outside, &memo).unwrap();
+    assert_eq!(next_on_log(&env, &root, &slug, "codex", true), truth);
+    assert_eq!(
+        fs::read(&outside).unwrap(),
+        forged,
+        "nothing written outside"
+    );
+}
+
+/// A memo cut short, emptied, or not JSON at all (a crash: it is written
+/// without a sync), too big or too deep: the log is read whole and the memo
+/// written anew.
+#[test]
+fn a_corrupt_run_log_memo_is_rebuilt() {
+    let env = TestEnv::new();
+    let (root, slug, log, memo) = run_log_mission(&env);
+    let text = format!(
+        "{}{}\u{1b}]0;pwned\u{7}\n",
+        filler(100),
+        decision_line("codex", "alpha", "WP91")
+    );
+    fs::write(&log, &text).unwrap();
+    next_on_log(&env, &root, &slug, "claude", false);
+    let sound = fs::read_to_string(&memo).unwrap();
+    let half: String = sound.chars().take(sound.chars().count() / 2).collect();
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    for damage in [
+        "",
+        half.as_str(),
+        "\0\0\0\0",
+        "\u{1b}]0;pwned\u{7}",
+        deep.as_str(),
+    ] {
+        fs::write(&log, &text).unwrap();
+        let _ = fs::remove_file(&memo);
+        next_on_log(&env, &root, &slug, "claude", false);
+        fs::write(&memo, damage).unwrap();
+        let (got, warned) = next_on_log(&env, &root, &slug, "codex", true);
+        assert_eq!(got, step("alpha", "WP91"), "memo {damage:?}");
+        assert_eq!(
+            warned,
+            ["102: expected value at line 1 column 1"],
+            "memo {damage:?}"
+        );
+        let again: Value = serde_json::from_slice(&fs::read(&memo).unwrap()).unwrap();
+        assert_eq!(again["version"], 1, "memo {damage:?}: written anew");
+    }
+    // Bigger than any memo: refused before it is read, then replaced.
+    fs::write(&log, &text).unwrap();
+    let _ = fs::remove_file(&memo);
+    next_on_log(&env, &root, &slug, "claude", false);
+    let f = fs::OpenOptions::new().write(true).open(&memo).unwrap();
+    f.set_len(17 << 20).unwrap();
+    drop(f);
+    let (got, _) = next_on_log(&env, &root, &slug, "codex", true);
+    assert_eq!(got, step("alpha", "WP91"));
+    assert!(fs::metadata(&memo).unwrap().len() < 1 << 20);
 }

@@ -1327,3 +1327,72 @@ fn auto_commit_and_the_merge_drivers_hold_for_orchestrator_api_writers() {
     ok(&env, &root, &["mission-state", "--mission", SLUG]);
     assert_eq!(env.git(&root, &["rev-parse", "HEAD"]), before);
 }
+
+/// A writer whose auto_commit cannot commit answers with the failure (the
+/// state change stands), and a corrupt config.yaml stops a writer before it
+/// writes: the same operation the CLI's writers run.
+#[test]
+fn an_orchestrator_api_writer_reports_a_failed_auto_commit_and_a_corrupt_config_stops_it() {
+    let env = TestEnv::new();
+    let root = mission(&env);
+    let cfg = root.join(".kittify/config.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    write(&cfg, &format!("{text}  auto_commit: true\n"));
+    env.git(&root, &["add", "-A"]);
+    env.git(&root, &["commit", "-qm", "enable auto_commit"]);
+    let history = |note: &str| {
+        call_raw(
+            &env,
+            &root,
+            &[
+                "orchestrator-api",
+                "append-history",
+                "--mission",
+                SLUG,
+                "--wp",
+                "WP02",
+                "--actor",
+                "orch",
+                "--note",
+                note,
+            ],
+        )
+    };
+    let wp02 = root.join("kitty-specs/001-demo/tasks/WP02-beta.md");
+
+    // Another file staged: auto_commit refuses to commit over it.
+    write(&root.join("README.md"), "staged by someone else\n");
+    env.git(&root, &["add", "README.md"]);
+    let head = env.git(&root, &["rev-parse", "HEAD"]);
+    let (v, _, out) = history("first note");
+    assert_eq!(v["success"], false, "{v}");
+    assert_eq!(v["error_code"], "INTERNAL_ERROR", "{v}");
+    let message = v["data"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "append-history was recorded, but auto_commit: nothing committed for 001-demo"
+        ) && message.contains("README.md"),
+        "{v}\n{}",
+        stderr(&out)
+    );
+    assert_eq!(env.git(&root, &["rev-parse", "HEAD"]), head, "no commit");
+    assert!(std::fs::read_to_string(&wp02)
+        .unwrap()
+        .contains("first note"));
+
+    // A corrupt config.yaml: refused before anything is written.
+    env.git(&root, &["reset", "-q", "README.md"]);
+    write(&cfg, "auto_commit: [\n");
+    let before = std::fs::read(&wp02).unwrap();
+    let (v, _, _) = history("second note");
+    assert_eq!(v["success"], false, "{v}");
+    assert_eq!(v["error_code"], "PREFLIGHT_FAILED", "{v}");
+    assert!(
+        v["data"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("config.yaml"),
+        "{v}"
+    );
+    assert_eq!(std::fs::read(&wp02).unwrap(), before, "nothing written");
+}

@@ -9,7 +9,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::flow::move_task;
+use crate::common::flow::{action, move_task};
 use crate::common::team::{team, Machine};
 use crate::common::{stderr, write_mission, TestEnv, WpDef};
 
@@ -1183,16 +1183,7 @@ fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones
     let out = a.sk(&["next", "--agent", "codex", "--mission", "demo"]);
     assert!(stderr(&out).contains(".gitignore"), "{}", stderr(&out));
     // implement refuses with the same `git add`.
-    let out = a.sk(&[
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        "demo",
-        "--agent",
-        "codex",
-    ]);
+    let out = a.sk(&action("implement", "WP01", "codex"));
     assert!(!out.status.success());
     assert!(
         stderr(&out).contains("git add .kittify .gitignore .gitattributes kitty-specs/001-demo"),
@@ -1216,16 +1207,7 @@ fn the_project_files_are_named_before_the_first_lane_and_record_takes_the_clones
         &["next", "--agent", "codex", "--mission", "demo", "--json"],
     );
     assert!(v.get("warnings").is_none(), "{v}");
-    a.ok(&[
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        "demo",
-        "--agent",
-        "codex",
-    ]);
+    a.ok(&action("implement", "WP01", "codex"));
     // Once a lane exists, `next` no longer checks.
     fs::write(a.dir.join(".gitattributes"), "# changed\n").unwrap();
     let v = a.env.json(
@@ -1264,16 +1246,7 @@ fn a_committed_file_matched_by_gitignore_is_not_reported_before_the_first_lane()
     );
     assert_eq!(v["action"], "implement", "{v}");
     assert!(v.get("warnings").is_none(), "{v}");
-    let out = a.ok(&[
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        "demo",
-        "--agent",
-        "codex",
-    ]);
+    let out = a.ok(&action("implement", "WP01", "codex"));
     assert!(!out.contains("not committed"), "{out}");
 }
 

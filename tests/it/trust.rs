@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::common::flow::action_json;
 use crate::common::{stderr, stdout, write_mission, TestEnv, WpDef};
 
 /// A finalized mission `001-demo` with one code WP (no dependencies), so
@@ -711,20 +712,7 @@ fn printed_commands_run_only_spec_kitty_and_git_whatever_the_frontmatter_says() 
     .unwrap();
     let agent = "bot';touch PWNED6;'";
     let mut prompts = Vec::new();
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "demo",
-            "--agent",
-            agent,
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &action_json("implement", "WP01", agent));
     prompts.push(v["prompt"].as_str().unwrap().to_string());
     let v = env.json(
         &root,

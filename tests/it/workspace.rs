@@ -7,7 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::flow::{move_task, Flow};
+use crate::common::flow::{action, action_json, move_task, Flow};
 use crate::common::snap::assert_run;
 use crate::common::{
     hold_and_contend, three_wps, write, write_mission, MissionInfo, TestEnv, WpDef, PLAN_MARKER,
@@ -370,16 +370,7 @@ fn implement_json_prompt_and_claim() {
         env,
         &root,
         "implement_again",
-        [
-            "agent",
-            "action",
-            "implement",
-            "WP02",
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-        ]
+        action("implement", "WP02", "codex")
     );
     assert!(out.status.success());
 }
@@ -393,31 +384,9 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
         &env,
         &root,
         "dependency_not_done",
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP03",
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-        ],
+        &action("implement", "WP03", "codex"),
     );
-    let out = env.run(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP02",
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-            "--json",
-        ],
-    );
+    let out = env.run(&root, &action_json("implement", "WP02", "codex"));
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["result"], "error");
@@ -451,31 +420,13 @@ fn implement_refuses_unmet_dependencies_and_picks_the_first_ready() {
         &env,
         &root,
         "already_for_review",
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-        ],
+        &action("implement", "WP01", "codex"),
     );
     refused_snap(
         &env,
         &root,
         "unknown_wp",
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP09",
-            "--mission",
-            "demo",
-            "--agent",
-            "codex",
-        ],
+        &action("implement", "WP09", "codex"),
     );
 }
 
@@ -511,16 +462,7 @@ fn review_shows_the_lane_diff_and_the_verdict_commands() {
         &env,
         &root,
         "review_still_in_progress",
-        &[
-            "agent",
-            "action",
-            "review",
-            "WP02",
-            "--mission",
-            "demo",
-            "--agent",
-            "claude",
-        ],
+        &action("review", "WP02", "claude"),
     );
     hand_in(&env, &root, &m.slug, "WP02");
 
@@ -1285,19 +1227,7 @@ fn implement_before_finalize_says_how_to_get_lanes() {
     let m = env.create_mission(&root, "demo");
     write_mission(&m.dir, &m.slug, &three_wps());
     for (name, args) in [
-        (
-            "no_lanes_implement",
-            &[
-                "agent",
-                "action",
-                "implement",
-                "WP01",
-                "--mission",
-                "demo",
-                "--agent",
-                "a",
-            ][..],
-        ),
+        ("no_lanes_implement", &action("implement", "WP01", "a")[..]),
         (
             "no_lanes_review",
             &[

@@ -27,6 +27,27 @@ pub fn move_task<'a>(
     args
 }
 
+/// `agent action VERB WP --mission demo --agent AGENT`: the hand-out (implement
+/// or review) most tests run on their demo mission.
+pub fn action<'a>(verb: &'a str, wp: &'a str, agent: &'a str) -> [&'a str; 8] {
+    [
+        "agent",
+        "action",
+        verb,
+        wp,
+        "--mission",
+        "demo",
+        "--agent",
+        agent,
+    ]
+}
+
+/// [`action`] with `--json`.
+pub fn action_json<'a>(verb: &'a str, wp: &'a str, agent: &'a str) -> [&'a str; 9] {
+    let [a, b, c, d, e, f, g, h] = action(verb, wp, agent);
+    [a, b, c, d, e, f, g, h, "--json"]
+}
+
 /// One mission of one project, and the commands tests run on it. Every
 /// command gets `--mission MISSION`; `root` is where it runs.
 pub struct Flow<'a> {
