@@ -517,11 +517,10 @@ pub fn load_mission_from(
     // The mission directory's real path, resolved once: its files are
     // checked against it (see [`confined_in`]).
     let real_dir = confined(root, dir).ok().flatten();
-    let real_dir = real_dir.as_deref();
 
     // meta.json, through Mission::load once it is known to stay inside.
     let meta_path = dir.join("meta.json");
-    let mission = match confined_in(root, real_dir, &meta_path) {
+    let mission = match confined_in(root, real_dir.as_deref(), &meta_path) {
         Ok(_) => Mission::load(dir),
         Err(msg) => {
             let slug = dir
@@ -545,7 +544,7 @@ pub fn load_mission_from(
     // kept for this mission when the log only grew since.
     let events_path = dir.join("status.events.jsonl");
     let mut keep = None;
-    let events_real = confined_in(root, real_dir, &events_path);
+    let events_real = confined_in(root, real_dir.as_deref(), &events_path);
     let has_event_log = matches!(events_real, Ok(Some(_)));
     let (snapshot, event_count, log) = match events_real {
         Ok(Some(real)) => match cache::fold_log::<LogFold>(&real, saved) {
@@ -575,7 +574,7 @@ pub fn load_mission_from(
     // mission-checked loader the commands use: one that names another
     // mission is this mission's problem, and its lanes are not shown.
     let lanes_path = mission.lanes_file();
-    let lanes = match confined_in(root, real_dir, &lanes_path) {
+    let lanes = match confined_in(root, real_dir.as_deref(), &lanes_path) {
         Ok(Some(_)) => match LanesManifest::for_mission(&mission) {
             Ok(l) => l,
             Err(e) => {
@@ -592,7 +591,7 @@ pub fn load_mission_from(
 
     // tasks.md: subtask checkboxes per WP.
     let tasks_path = mission.tasks_file();
-    let tasks_doc = match read_confined_in(root, real_dir, &tasks_path) {
+    let tasks_doc = match read_confined_in(root, real_dir.as_deref(), &tasks_path) {
         Ok(Some(text)) => tasks_md::parse::parse(&text),
         Ok(None) => Default::default(),
         Err(msg) => {
@@ -604,7 +603,7 @@ pub fn load_mission_from(
     // WP files: one bad file is one card with a problem, not a lost board.
     let tasks_dir = mission.tasks_dir();
     let mut files: Vec<(PathBuf, Result<WpFile, String>)> = Vec::new();
-    match confined_in(root, real_dir, &tasks_dir) {
+    match confined_in(root, real_dir.as_deref(), &tasks_dir) {
         Ok(Some(real_tasks)) => match tasks_md::list_wp_files(&tasks_dir) {
             Ok(paths) => {
                 for p in paths {

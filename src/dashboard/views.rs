@@ -12,6 +12,12 @@ use crate::status::Lane;
 /// Escape text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    push_esc(&mut out, s);
+    out
+}
+
+/// [`esc`] of `s` appended to `out` (no string of its own).
+fn push_esc(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -22,7 +28,6 @@ pub fn esc(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A path segment for a link (slugs and ids are validated names, but escape anyway).
@@ -109,9 +114,19 @@ fn problems_html(problems: &[Problem]) -> String {
 }
 
 fn progress(pct: f64) -> String {
-    format!(
-        "<progress max=\"100\" value=\"{pct}\" title=\"{pct}%\"></progress> <span class=\"pct\">{pct}%</span>"
-    )
+    let mut s = String::new();
+    push_progress(&mut s, pct);
+    s
+}
+
+/// [`progress`] appended to `out` (the number formatted once).
+fn push_progress(out: &mut String, pct: f64) {
+    let mut n = String::new();
+    let _ = write!(n, "{pct}");
+    let _ = write!(
+        out,
+        "<progress max=\"100\" value=\"{n}\" title=\"{n}%\"></progress> <span class=\"pct\">{n}%</span>"
+    );
 }
 
 /// `/`: every mission.
@@ -126,33 +141,46 @@ pub fn index(view: &ProjectView) -> String {
         "<table class=\"missions\"><thead><tr><th>#</th><th>Mission</th><th>Type</th>\
          <th>Progress</th><th>WPs</th><th>Lanes</th><th>State</th></tr></thead><tbody>",
     );
+    // Appended in place, row by row: the index of hundreds of missions is
+    // built on a dashboard's first request.
     for m in &view.missions {
-        let mut state = Vec::new();
-        if m.merged {
-            state.push("<span class=\"badge merged\">merged</span>");
-        }
-        if m.accepted {
-            state.push("<span class=\"badge accepted\">accepted</span>");
-        }
-        if !m.problems.is_empty() {
-            state.push("<span class=\"badge problem\">problem</span>");
-        }
+        s.push_str("<tr data-mission=\"");
+        push_esc(&mut s, &m.slug);
+        s.push_str("\"><td>");
+        push_esc(&mut s, &m.number);
+        s.push_str("</td><td><a href=\"");
+        push_esc(&mut s, &mission_url(&m.slug, "board"));
+        s.push_str("\">");
+        push_esc(&mut s, &m.name);
+        s.push_str("</a><div class=\"slug\">");
+        push_esc(&mut s, &m.slug);
+        s.push_str("</div></td><td>");
+        push_esc(&mut s, &m.mission_type);
+        s.push_str("</td><td>");
+        push_progress(&mut s, m.progress_percentage);
         let _ = write!(
             s,
-            "<tr data-mission=\"{slug}\"><td>{num}</td><td><a href=\"{href}\">{name}</a>\
-             <div class=\"slug\">{slug}</div></td><td>{ty}</td><td>{prog}</td><td>{done}/{total}</td>\
-             <td>{lanes}</td><td>{state}</td></tr>",
-            slug = esc(&m.slug),
-            num = esc(&m.number),
-            href = esc(&mission_url(&m.slug, "board")),
-            name = esc(&m.name),
-            ty = esc(&m.mission_type),
-            prog = progress(m.progress_percentage),
-            done = m.done,
-            total = m.total,
-            lanes = m.lane_count(),
-            state = state.join(" "),
+            "</td><td>{}/{}</td><td>{}</td><td>",
+            m.done,
+            m.total,
+            m.lane_count()
         );
+        let mut sep = "";
+        for (on, badge) in [
+            (m.merged, "<span class=\"badge merged\">merged</span>"),
+            (m.accepted, "<span class=\"badge accepted\">accepted</span>"),
+            (
+                !m.problems.is_empty(),
+                "<span class=\"badge problem\">problem</span>",
+            ),
+        ] {
+            if on {
+                s.push_str(sep);
+                s.push_str(badge);
+                sep = " ";
+            }
+        }
+        s.push_str("</td></tr>");
     }
     s.push_str("</tbody></table>");
     page(view, "Missions", &[], &s)
@@ -666,6 +694,84 @@ pub fn not_found(view: &ProjectView, what: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index's rows as they were written before (one string per field).
+    fn old_rows(view: &ProjectView) -> String {
+        let mut s = String::new();
+        for m in &view.missions {
+            let mut state = Vec::new();
+            if m.merged {
+                state.push("<span class=\"badge merged\">merged</span>");
+            }
+            if m.accepted {
+                state.push("<span class=\"badge accepted\">accepted</span>");
+            }
+            if !m.problems.is_empty() {
+                state.push("<span class=\"badge problem\">problem</span>");
+            }
+            let prog = format!("<progress max=\"100\" value=\"{pct}\" title=\"{pct}%\"></progress> <span class=\"pct\">{pct}%</span>", pct = m.progress_percentage);
+            let _ = write!(
+                s,
+                "<tr data-mission=\"{slug}\"><td>{num}</td><td><a href=\"{href}\">{name}</a>\
+                 <div class=\"slug\">{slug}</div></td><td>{ty}</td><td>{prog}</td><td>{done}/{total}</td>\
+                 <td>{lanes}</td><td>{state}</td></tr>",
+                slug = esc(&m.slug),
+                num = esc(&m.number),
+                href = esc(&mission_url(&m.slug, "board")),
+                name = esc(&m.name),
+                ty = esc(&m.mission_type),
+                prog = prog,
+                done = m.done,
+                total = m.total,
+                lanes = m.lane_count(),
+                state = state.join(" "),
+            );
+        }
+        s
+    }
+
+    #[test]
+    fn the_index_rows_are_the_ones_written_field_by_field() {
+        use super::super::model::load_mission;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut missions = Vec::new();
+        for (slug, meta, log) in [
+            ("001-plain", "{}", ""),
+            (
+                "002-odd'<name>&\"",
+                r#"{"friendly_name": "A <b>'&\"</b> ünï", "mission_type": "res<earch>", "accepted_at": "x", "merged_at": "y"}"#,
+                "{\"actor\": \"a\", \"at\": \"2026-01-01T00:00:00+00:00\", \"event_id\": \"01KB0000000000000000000001\", \"from_lane\": \"planned\", \"to_lane\": \"done\", \"wp_id\": \"WP01\", \"mission_slug\": \"002\", \"force\": true, \"execution_mode\": \"worktree\"}\nbroken\n",
+            ),
+            ("no-number", "{", ""),
+        ] {
+            let m = root.join("kitty-specs").join(slug);
+            std::fs::create_dir_all(m.join("tasks")).unwrap();
+            std::fs::write(m.join("meta.json"), meta).unwrap();
+            std::fs::write(m.join("status.events.jsonl"), log).unwrap();
+            for wp in ["WP01-a", "WP02-b", "WP03-c"] {
+                std::fs::write(m.join(format!("tasks/{wp}.md")), "---\ntitle: T\n---\n").unwrap();
+            }
+            missions.push(std::sync::Arc::new(load_mission(root, &m)));
+        }
+        assert!(missions[1].merged && missions[1].accepted && !missions[1].problems.is_empty());
+        assert!(missions[1].progress_percentage > 0.0 && missions[1].progress_percentage < 100.0);
+        let view = ProjectView {
+            version: 3,
+            project_path: root.to_string_lossy().into_owned(),
+            project_name: "p".into(),
+            missions,
+            problems: Vec::new(),
+            has_charter: false,
+        };
+        let page = index(&view);
+        let rows = old_rows(&view);
+        assert!(
+            page.contains(&rows),
+            "{page}\n--- expected rows ---\n{rows}"
+        );
+        assert_eq!(progress(33.3), format!("<progress max=\"100\" value=\"33.3\" title=\"33.3%\"></progress> <span class=\"pct\">33.3%</span>"));
+    }
 
     #[test]
     fn escaping() {

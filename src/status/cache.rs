@@ -436,6 +436,13 @@ impl FoldState {
             .collect()
     }
 
+    /// The id of the event that decides `wp_id`'s lane (what
+    /// [`FoldState::snapshot`]'s `last_event_id` of it says), without
+    /// building the snapshot of every WP.
+    pub fn deciding_event(&self, wp_id: &str) -> Option<&str> {
+        self.wps.get(wp_id).map(|w| w.event_id.as_str())
+    }
+
     /// How many events were folded (each event id once).
     pub fn event_count(&self) -> usize {
         self.event_count
@@ -609,6 +616,52 @@ fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
         }
         Ok(filled)
     }
+}
+
+/// What `stat` says of the file a check was taken of: device, inode, size,
+/// modification and change times (ns).
+type CheckKey = (u64, u64, u64, u64, i128, u64);
+
+/// The checks this process took ([`prefix_check_of`]), a few at most.
+static CHECKS: std::sync::Mutex<Vec<(CheckKey, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The key of a check of the first `len` bytes of a file whose metadata is
+/// `md`: any write to the file changes its change time (which no caller can
+/// set), its size or both.
+fn check_key(md: &fs::Metadata, len: u64) -> CheckKey {
+    let (dev, ino) = identity(md);
+    #[cfg(unix)]
+    let ctime = {
+        use std::os::unix::fs::MetadataExt;
+        i128::from(md.ctime()) * 1_000_000_000 + i128::from(md.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let ctime = 0;
+    (dev, ino, md.len(), mtime_ns(md), ctime, len)
+}
+
+/// [`prefix_check`] of `file` (whose metadata is `md`), taken once per
+/// process while the file is unchanged: a command folds the log several
+/// times (its reads, the move under the lock, the settling after it), and on
+/// a short log hashing the windows was a quarter of its instructions. The
+/// file is stat'ed again after hashing: a check taken while it changed is
+/// not remembered.
+fn prefix_check_of(file: &File, md: &fs::Metadata, len: u64) -> std::io::Result<String> {
+    let key = check_key(md, len);
+    if let Ok(known) = CHECKS.lock() {
+        if let Some((_, check)) = known.iter().find(|(k, _)| *k == key) {
+            return Ok(check.clone());
+        }
+    }
+    let check = prefix_check(file, len)?;
+    let unchanged = file.metadata().is_ok_and(|now| check_key(&now, len) == key);
+    if let (true, Ok(mut known)) = (unchanged, CHECKS.lock()) {
+        if known.len() >= 8 {
+            known.remove(0);
+        }
+        known.push((key, check.clone()));
+    }
+    Ok(check)
 }
 
 /// SHA-256 of the sampled windows of `file`'s first `len` bytes: the head,
@@ -861,7 +914,7 @@ pub fn fold_log_keeping<F: Fold>(
             ino,
             size: md.len(),
             mtime_ns: mtime_ns(&md),
-            check: prefix_check(&file, len)?,
+            check: prefix_check_of(&file, &md, len)?,
         })
     };
     if let Some((mut state, cursor)) = from {
@@ -869,7 +922,7 @@ pub fn fold_log_keeping<F: Fold>(
             && cursor.ino == ino
             && cursor.len <= md.len()
             && (md.len() != cursor.size || mtime_ns(&md) == cursor.mtime_ns)
-            && prefix_check(&file, cursor.len)? == cursor.check;
+            && prefix_check_of(&file, &md, cursor.len)? == cursor.check;
         if same {
             let mut dedupe = Dedupe::Monotonic {
                 suspects: HashSet::new(),

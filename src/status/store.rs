@@ -202,10 +202,7 @@ impl StatusStore {
     /// taken); None when the log names no such WP or cannot be read.
     pub fn deciding_event(&self, wp_id: &str) -> Option<String> {
         let folded = self.fold(true).ok()?;
-        let snap = folded.current().snapshot();
-        snap.work_packages
-            .get(wp_id)
-            .map(|w| w.last_event_id.clone())
+        folded.current().deciding_event(wp_id).map(str::to_string)
     }
 
     /// The log folded from the saved fold (or from the first line), the saved
@@ -340,6 +337,14 @@ impl StatusStore {
         let snap = fold.snapshot();
         self.refresh_if_stale(&snap);
         Ok((snap, fold.warnings(&self.events_path), fold.roles()))
+    }
+
+    /// The roles of every WP from the saved fold plus the lines after it,
+    /// for a caller that already read the lanes this command
+    /// ([`StatusStore::snapshot_with_roles`]): no snapshot of every WP is
+    /// built and `status.json` is left as that read left it.
+    pub fn roles(&self) -> Result<BTreeMap<String, Roles>> {
+        Ok(self.fold_for_reading()?.current().roles())
     }
 
     /// The snapshot and the roles of every WP from the saved fold plus the

@@ -278,8 +278,7 @@ pub fn implement_with(
     // Who claimed what comes from the saved status fold, never the whole log.
     let claimant_now = |id: &str| -> Result<String> {
         Ok(store
-            .snapshot_with_roles()?
-            .2
+            .roles()?
             .remove(id)
             .and_then(|r| r.implementer)
             .unwrap_or_default())
@@ -373,8 +372,7 @@ pub fn implement_with(
     let fresh = WpFile::read(&file.path)?;
     // The feedback of the reviews that sent it back: in the saved fold.
     let feedback = store
-        .snapshot_with_roles()?
-        .2
+        .roles()?
         .remove(&file.id)
         .map(|r| r.feedback)
         .unwrap_or_default();
