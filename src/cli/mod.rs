@@ -86,57 +86,45 @@ pub enum Command {
     /// Bring a project made by an older spec-kitty up to this build's layout
     Migrate(setup::MigrateArgs),
     /// Project health: command files, state roots
-    #[command(subcommand)]
-    Doctor(doctor::DoctorCommand),
+    Doctor(Group<doctor::DoctorCommand>),
     /// Rebuild a mission's status.json from its event log
     Materialize(agent::tasks_status::MaterializeArgs),
     /// Bring project metadata and slash commands up to this binary's version
     Upgrade(upgrade::UpgradeArgs),
     /// The project charter: interview, generate, status, context
-    #[command(subcommand)]
-    Charter(charter::CharterCommand),
+    Charter(Group<charter::CharterCommand>),
     /// Scaffold a mission's Phase 0 research files (research.md and companions)
     Research(research::ResearchArgs),
     /// Mission types: list, current, info
-    #[command(subcommand)]
-    Mission(mission_types::MissionTypeCommand),
+    Mission(Group<mission_types::MissionTypeCommand>),
     /// Mission types: list, current, info (the same commands as `mission`)
-    #[command(subcommand)]
-    MissionType(mission_types::MissionTypeCommand),
+    MissionType(Group<mission_types::MissionTypeCommand>),
     /// Serve a live, read-only web kanban of the project on 127.0.0.1
     Dashboard(dashboard::DashboardArgs),
     /// Serve spec-kitty to MCP hosts (Claude Code, Codex, Cursor) over stdio
     #[command(after_help = mcp::AFTER_HELP)]
     Mcp(mcp::McpArgs),
     /// Log in to the sync server and manage the stored session
-    #[command(subcommand)]
-    Auth(auth::AuthCommand),
+    Auth(Group<auth::AuthCommand>),
     /// The reference's hosted-sync group, answered locally (teams sync through git); `sync workspace` updates a lane
-    #[command(subcommand)]
-    Sync(sync::SyncCommand),
+    Sync(Group<sync::SyncCommand>),
     /// Doctrine curation of the project's .kittify/doctrine/: status, promote, curate, reset
-    #[command(subcommand)]
-    Doctrine(doctrine::DoctrineCommand),
+    Doctrine(Group<doctrine::DoctrineCommand>),
     /// The project glossary under .kittify/: list, conflicts, resolve
-    #[command(subcommand)]
-    Glossary(glossary::GlossaryCommand),
+    Glossary(Group<glossary::GlossaryCommand>),
     /// Operation history (git reflog) and undo of spec-kitty's own last commit
-    #[command(subcommand)]
-    Ops(ops::OpsCommand),
+    Ops(Group<ops::OpsCommand>),
     /// Commands AI agents call: missions, tasks, actions, releases
-    #[command(subcommand)]
-    Agent(agent::AgentCommand),
+    Agent(Group<agent::AgentCommand>),
     /// Machine-contract API for external orchestrators (one JSON envelope on stdout, always)
-    #[command(subcommand)]
-    OrchestratorApi(crate::orchestrator_api::Verb),
+    OrchestratorApi(Group<crate::orchestrator_api::Verb>),
     /// Workspace contexts and MissionContext tokens: info (the default), list, cleanup, mission-resolve, mission-show
     Context {
         #[command(subcommand)]
         cmd: Option<context_cmd::ContextCommand>,
     },
     /// Repair broken slash-command files; diagnose lane worktrees
-    #[command(subcommand)]
-    Repair(repair::RepairCommand),
+    Repair(Group<repair::RepairCommand>),
     /// Check a mission's Markdown for encoding hazards (smart quotes, Windows-1252) and fix them
     ValidateEncoding(validate::EncodingArgs),
     /// Legacy lane directories (tasks/doing/...): find and fix frontmatter lanes that disagree
@@ -170,7 +158,7 @@ impl Command {
             Command::Specify(_) | Command::Plan(_) | Command::Tasks(_) => Writes::state(),
             Command::Implement(a) => Writes::on_wp(a.wp_id.as_deref(), Some(&a.commit)),
             Command::Merge(_) => Writes::committer(),
-            Command::Agent(c) => c.writes(),
+            Command::Agent(c) => c.command.writes(),
             // A lane repair is a WP-metadata edit like move-task's; auto_commit commits it.
             Command::ValidateTasks(a) if a.fix => Writes::state(),
             // Encoding fixes leave `.bak` copies beside the files: never auto-committed.
@@ -205,6 +193,17 @@ impl Command {
     }
 }
 
+// A command group: its subcommands are built only when the group is parsed
+// or its help rendered (the `defer` of `Command` applies to a variant's
+// `Args`, never to a `#[command(subcommand)]` variant, whose whole list of
+// subcommands was built on every start: `agent` alone was a twelfth of
+// `--version`). Plain comments: a doc comment would replace the variant's help.
+#[derive(Debug, clap::Args)]
+pub struct Group<T: Subcommand> {
+    #[command(subcommand)]
+    pub command: T,
+}
+
 /// Parse `args`, run the command, render its result, and map errors to exit codes.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args: Vec<OsString> = args.into_iter().collect();
@@ -213,9 +212,14 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
         return crate::orchestrator_api::main(&args[at..], &cwd);
     }
-    let parsed = Cli::command()
-        .try_get_matches_from(&args)
+    let mut command = Cli::command();
+    let parsed = command
+        .try_get_matches_from_mut(&args)
         .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    // The command tree lives until the process ends: freeing it node by node
+    // cost a third as much as building it (`--version`, `status`), for memory
+    // the exit returns anyway.
+    std::mem::forget(command);
     let (cli, matches) = match parsed {
         Ok(p) => p,
         Err(e) => return usage_error(&args, &e),
@@ -348,27 +352,27 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Config(a) => setup::run_config(ctx, &a),
         Command::VerifySetup(a) => setup::run_verify(ctx, &a),
         Command::Migrate(a) => setup::run_migrate(ctx, &a),
-        Command::Doctor(c) => doctor::run(ctx, c),
+        Command::Doctor(c) => doctor::run(ctx, c.command),
         Command::Materialize(a) => agent::tasks_status::run_materialize(ctx, &a),
         Command::Upgrade(a) => upgrade::run(ctx, &a),
-        Command::Charter(c) => charter::run(ctx, c),
+        Command::Charter(c) => charter::run(ctx, c.command),
         Command::Research(a) => research::run(ctx, &a),
-        Command::Mission(c) => mission_types::run(ctx, c),
-        Command::MissionType(c) => mission_types::run(ctx, c),
-        Command::Auth(c) => auth::run(ctx, c),
-        Command::Sync(c) => sync::run(ctx, c),
-        Command::Ops(c) => ops::run(ctx, c),
-        Command::Doctrine(c) => doctrine::run(ctx, c),
-        Command::Glossary(c) => glossary::run(ctx, c),
+        Command::Mission(c) => mission_types::run(ctx, c.command),
+        Command::MissionType(c) => mission_types::run(ctx, c.command),
+        Command::Auth(c) => auth::run(ctx, c.command),
+        Command::Sync(c) => sync::run(ctx, c.command),
+        Command::Ops(c) => ops::run(ctx, c.command),
+        Command::Doctrine(c) => doctrine::run(ctx, c.command),
+        Command::Glossary(c) => glossary::run(ctx, c.command),
         Command::Dashboard(a) => dashboard::run(ctx, &a),
         Command::Mcp(a) => mcp::run(ctx, &a),
-        Command::Agent(c) => agent::run(ctx, c),
+        Command::Agent(c) => agent::run(ctx, c.command),
         // `main` hands `orchestrator-api` to its own parser before this one runs.
         Command::OrchestratorApi(_) => Err(crate::Error::internal(
             "orchestrator-api is answered before the main parser runs",
         )),
         Command::Context { cmd } => context_cmd::run(ctx, cmd),
-        Command::Repair(c) => repair::run(ctx, c),
+        Command::Repair(c) => repair::run(ctx, c.command),
         Command::ValidateEncoding(a) => validate::run_encoding(ctx, &a),
         Command::ValidateTasks(a) => validate::run_tasks(ctx, &a),
         Command::ListLegacyFeatures(a) => validate::run_legacy(ctx, &a),

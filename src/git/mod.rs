@@ -12,6 +12,7 @@ pub mod commit;
 pub mod config_file;
 pub mod error;
 pub mod history;
+mod index_scan;
 pub mod merge_commit;
 pub mod reflock;
 pub mod reflog;
@@ -166,6 +167,9 @@ pub fn conflict_paths(index: &Index) -> Result<Vec<String>, git2::Error> {
 /// repository (nothing there is unmerged); true when the index cannot be read,
 /// so the caller asks path by path as before.
 pub fn index_has_conflicts(dir: &Path) -> bool {
+    if index_scan::certainly_no_conflicts(dir) {
+        return false;
+    }
     let Ok(repo) = Repository::discover(dir) else {
         return false;
     };
@@ -178,6 +182,11 @@ pub fn conflict_stages(path: &Path) -> Option<Vec<(&'static str, Vec<u8>)>> {
     let dir = path.parent()?;
     let dir = std::fs::canonicalize(dir).ok()?;
     let name = path.file_name()?;
+    // An index without any unmerged entry answers without opening the
+    // repository (the common case, asked on every read of a status log).
+    if index_scan::certainly_no_conflicts(&dir) {
+        return None;
+    }
     traced_open::with_discovered(&dir, |repo| stages_of(repo, &dir.join(name)))
 }
 

@@ -20,39 +20,30 @@ pub mod tests_cmd;
 
 use clap::Subcommand;
 
-use super::Ctx;
+use super::{Ctx, Group};
 use crate::error::Result;
 
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum AgentCommand {
     /// Hand a work package to an agent: implement or review
-    #[command(subcommand)]
-    Action(action::ActionCommand),
+    Action(Group<action::ActionCommand>),
     /// Mission lifecycle: create, finalize-tasks, accept, merge, ...
-    #[command(subcommand)]
-    Mission(mission::MissionCommand),
+    Mission(Group<mission::MissionCommand>),
     /// Work package workflow: move-task, status, list-tasks, ...
-    #[command(subcommand)]
-    Tasks(tasks::TasksCommand),
+    Tasks(Group<tasks::TasksCommand>),
     /// Context for an action: the mission, branch, work package and next commands
-    #[command(subcommand)]
-    Context(context::ContextCommand),
+    Context(Group<context::ContextCommand>),
     /// The event log and its snapshot: emit, materialize, doctor, validate, migrate, reconcile
-    #[command(subcommand)]
-    Status(status::StatusCommand),
+    Status(Group<status::StatusCommand>),
     /// Release tooling: prep, validate
-    #[command(subcommand)]
-    Release(release::ReleaseCommand),
+    Release(Group<release::ReleaseCommand>),
     /// The project's agents: list, add, remove, status, sync, set
-    #[command(subcommand)]
-    Config(config::ConfigCommand),
+    Config(Group<config::ConfigCommand>),
     /// Test-related commands: stale-check
-    #[command(subcommand)]
-    Tests(tests_cmd::TestsCommand),
+    Tests(Group<tests_cmd::TestsCommand>),
     /// Same as `spec-kitty auth`
-    #[command(subcommand)]
-    Auth(super::auth::AuthCommand),
+    Auth(Group<super::auth::AuthCommand>),
     /// Same as `agent mission check-prerequisites` (the reference's deprecated spelling)
     #[command(hide = true)]
     CheckPrerequisites(prereq::PrereqArgs),
@@ -62,9 +53,9 @@ impl AgentCommand {
     /// Does this command write mission state (see [`crate::cli::Command::writes`]).
     pub fn writes(&self) -> Option<crate::cli::state::Writes> {
         match self {
-            AgentCommand::Action(c) => c.writes(),
-            AgentCommand::Mission(c) => c.writes(),
-            AgentCommand::Tasks(c) => c.writes(),
+            AgentCommand::Action(c) => c.command.writes(),
+            AgentCommand::Mission(c) => c.command.writes(),
+            AgentCommand::Tasks(c) => c.command.writes(),
             AgentCommand::Context(_)
             | AgentCommand::Status(_)
             | AgentCommand::Release(_)
@@ -78,15 +69,15 @@ impl AgentCommand {
 
 pub fn run(ctx: &Ctx, cmd: AgentCommand) -> Result<()> {
     match cmd {
-        AgentCommand::Action(c) => action::run(ctx, c),
-        AgentCommand::Mission(c) => mission::run(ctx, c),
-        AgentCommand::Tasks(c) => tasks::run(ctx, c),
-        AgentCommand::Context(c) => context::run(ctx, c),
-        AgentCommand::Status(c) => status::run(ctx, c),
-        AgentCommand::Release(c) => release::run(ctx, c),
-        AgentCommand::Config(c) => config::run(ctx, c),
-        AgentCommand::Tests(c) => tests_cmd::run(ctx, c),
-        AgentCommand::Auth(c) => super::auth::run(ctx, c),
+        AgentCommand::Action(c) => action::run(ctx, c.command),
+        AgentCommand::Mission(c) => mission::run(ctx, c.command),
+        AgentCommand::Tasks(c) => tasks::run(ctx, c.command),
+        AgentCommand::Context(c) => context::run(ctx, c.command),
+        AgentCommand::Status(c) => status::run(ctx, c.command),
+        AgentCommand::Release(c) => release::run(ctx, c.command),
+        AgentCommand::Config(c) => config::run(ctx, c.command),
+        AgentCommand::Tests(c) => tests_cmd::run(ctx, c.command),
+        AgentCommand::Auth(c) => super::auth::run(ctx, c.command),
         AgentCommand::CheckPrerequisites(a) => prereq::run(ctx, &a),
     }
 }

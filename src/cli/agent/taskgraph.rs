@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::lanes::Strategy;
 use crate::ops::{finalize, mark_status};
 
-/// The `agent tasks` subcommands about the dependency graph.
+// The `agent tasks` subcommands about the dependency graph. (A plain comment:
+// a doc comment here would become the help text of `agent tasks`.)
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum GraphCommand {

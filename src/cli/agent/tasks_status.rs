@@ -10,7 +10,8 @@ use crate::error::Result;
 use crate::status::ops::BoardWp;
 use crate::status::{Lane, LANES};
 
-/// The `agent tasks` subcommands that track lanes and render the board.
+// The `agent tasks` subcommands that track lanes and render the board. (A plain
+// comment: a doc comment here would become the help text of `agent tasks`.)
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum BoardCommand {
