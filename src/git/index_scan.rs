@@ -89,9 +89,22 @@ pub(in crate::git) fn no_unmerged_entry(bytes: &[u8]) -> Option<bool> {
             at += (name - at + len + 8) & !7;
         }
     }
-    // The 20-byte checksum still follows the last entry.
-    bytes.get(at..at.checked_add(20)?)?;
-    Some(true)
+    // Extensions, then the 20-byte checksum, which must end the file. An
+    // extension whose signature starts with a lower-case letter is one git
+    // requires a reader to understand (`link`: a split index, whose other
+    // entries are in a shared index file; `sdir`: a sparse index): not read
+    // here. Bytes that do not end exactly (a SHA-256 repository's longer ids,
+    // say) are not an index this pass reads.
+    const CHECKSUM: usize = 20;
+    while bytes.len().checked_sub(at)? > CHECKSUM {
+        let signature = bytes.get(at..at + 4)?;
+        if !signature[0].is_ascii_uppercase() {
+            return None;
+        }
+        let size = usize::try_from(word(at + 4)?).ok()?;
+        at = at.checked_add(8)?.checked_add(size)?;
+    }
+    (bytes.len().checked_sub(at)? == CHECKSUM).then_some(true)
 }
 
 #[cfg(test)]
@@ -196,6 +209,26 @@ mod tests {
         let mut more = full.clone();
         more[11] += 1;
         assert_ne!(no_unmerged_entry(&more), Some(true));
+    }
+
+    #[test]
+    fn a_split_index_and_a_sha256_index_are_left_to_libgit2() {
+        let tmp = repo();
+        let d = tmp.path();
+        git(d, &["update-index", "--split-index"]);
+        std::fs::write(d.join("x"), "changed\n").unwrap();
+        git(d, &["add", "x"]);
+        assert_eq!(no_unmerged_entry(&index(d)), None, "a `link` extension");
+        assert!(!certainly_no_conflicts(d));
+        // A SHA-256 repository's entries hold 32-byte ids.
+        let sha = tempfile::tempdir().unwrap();
+        let s = sha.path();
+        git(s, &["init", "-q", "--object-format=sha256", "-b", "main"]);
+        for name in ["a", "bb", "a-rather-long-file-name-of-thirty-odd.md"] {
+            std::fs::write(s.join(name), "x\n").unwrap();
+        }
+        git(s, &["add", "-A"]);
+        assert_ne!(no_unmerged_entry(&index(s)), Some(true), "SHA-256 ids");
     }
 
     #[test]
