@@ -837,19 +837,57 @@ pub type FileStamp = (u64, u64, u64, u64);
 
 /// The [`FileStamp`] of `md`.
 pub fn file_stamp(md: &fs::Metadata) -> FileStamp {
+    let (dev, ino) = dev_ino(md);
+    (dev, ino, md.len(), mtime_ns(md))
+}
+
+/// A file's device and inode (0, 0 where the platform has none).
+pub fn dev_ino(md: &fs::Metadata) -> (u64, u64) {
     #[cfg(unix)]
-    let (dev, ino) = {
+    {
         use std::os::unix::fs::MetadataExt;
         (md.dev(), md.ino())
-    };
+    }
     #[cfg(not(unix))]
-    let (dev, ino) = (0, 0);
-    let mtime = md
-        .modified()
+    {
+        let _ = md;
+        (0, 0)
+    }
+}
+
+/// A file's modification time in ns since the epoch (0 when unknown).
+pub fn mtime_ns(md: &fs::Metadata) -> u64 {
+    md.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-    (dev, ino, md.len(), mtime)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Read `buf.len()` bytes of `file` at `offset` (fewer at its end), without
+/// moving a shared cursor where the platform allows.
+pub fn read_at(file: &fs::File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        #[cfg(unix)]
+        let got = {
+            use std::os::unix::fs::FileExt;
+            file.read_at(&mut buf[filled..], offset + filled as u64)
+        };
+        #[cfg(not(unix))]
+        let got = {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut f = file;
+            f.seek(SeekFrom::Start(offset + filled as u64))
+                .and_then(|_| f.read(&mut buf[filled..]))
+        };
+        match got {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// What `stat` says of a file, for a caller that keys derived state on it:

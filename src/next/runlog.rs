@@ -38,6 +38,8 @@ use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 
+use crate::fsutil::{dev_ino, mtime_ns, read_at};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -185,7 +187,7 @@ pub fn remember(r: Reading, log: &Path, appended: u64) {
     let Ok((check, _)) = prefix_check(&file, scan.end) else {
         return;
     };
-    let (dev, ino) = identity(&md);
+    let (dev, ino) = dev_ino(&md);
     let memo = MemoFile {
         version: MEMO_VERSION,
         log: Cursor {
@@ -239,7 +241,7 @@ fn load(path: &Path) -> (Option<(Fold, Cursor)>, bool) {
 /// Whether `cursor` describes a prefix of `file` as it is now.
 fn describes(file: &File, cursor: &Cursor) -> io::Result<bool> {
     let md = file.metadata()?;
-    let (dev, ino) = identity(&md);
+    let (dev, ino) = dev_ino(&md);
     if dev != cursor.dev
         || ino != cursor.ino
         || cursor.len > md.len()
@@ -469,58 +471,6 @@ fn prefix_check(file: &File, len: u64) -> io::Result<(String, Option<u8>)> {
         .map(|b| format!("{b:02x}"))
         .collect();
     Ok((hex, buf.last().copied()))
-}
-
-/// Read `buf.len()` bytes at `offset` (fewer at the end of the file).
-fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        let mut filled = 0;
-        while filled < buf.len() {
-            match file.read_at(&mut buf[filled..], offset + filled as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(filled)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut f = file;
-        f.seek(SeekFrom::Start(offset))?;
-        let mut filled = 0;
-        while filled < buf.len() {
-            match f.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(filled)
-    }
-}
-
-fn mtime_ns(md: &fs::Metadata) -> u64 {
-    md.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-#[cfg(unix)]
-fn identity(md: &fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (md.dev(), md.ino())
-}
-
-#[cfg(not(unix))]
-fn identity(_md: &fs::Metadata) -> (u64, u64) {
-    (0, 0)
 }
 
 #[cfg(test)]

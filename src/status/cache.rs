@@ -40,6 +40,8 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::fsutil::{dev_ino, mtime_ns, read_at};
+
 use serde::{Deserialize, Serialize};
 
 use super::model::{EventFields, FoldEvent, Lane, LANES};
@@ -566,58 +568,6 @@ impl Cursor {
     }
 }
 
-fn mtime_ns(md: &fs::Metadata) -> u64 {
-    md.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-#[cfg(unix)]
-fn identity(md: &fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (md.dev(), md.ino())
-}
-
-#[cfg(not(unix))]
-fn identity(_md: &fs::Metadata) -> (u64, u64) {
-    (0, 0)
-}
-
-/// Read `buf.len()` bytes at `offset` (fewer at the end of the file).
-fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        let mut filled = 0;
-        while filled < buf.len() {
-            match file.read_at(&mut buf[filled..], offset + filled as u64) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(filled)
-    }
-    #[cfg(not(unix))]
-    {
-        use std::io::{Seek, SeekFrom};
-        let mut f = file;
-        f.seek(SeekFrom::Start(offset))?;
-        let mut filled = 0;
-        while filled < buf.len() {
-            match f.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(filled)
-    }
-}
-
 /// What `stat` says of the file a check was taken of: device, inode, size,
 /// modification and change times (ns).
 type CheckKey = (u64, u64, u64, u64, i128, u64);
@@ -629,7 +579,7 @@ static CHECKS: std::sync::Mutex<Vec<(CheckKey, String)>> = std::sync::Mutex::new
 /// `md`: any write to the file changes its change time (which no caller can
 /// set), its size or both.
 fn check_key(md: &fs::Metadata, len: u64) -> CheckKey {
-    let (dev, ino) = identity(md);
+    let (dev, ino) = dev_ino(md);
     #[cfg(unix)]
     let ctime = {
         use std::os::unix::fs::MetadataExt;
@@ -708,7 +658,7 @@ pub fn log_identity(path: &Path) -> std::io::Result<Option<LogIdentity>> {
         Err(e) => return Err(e),
     };
     let md = file.metadata()?;
-    let (dev, ino) = identity(&md);
+    let (dev, ino) = dev_ino(&md);
     Ok(Some(LogIdentity {
         dev,
         ino,
@@ -905,7 +855,7 @@ pub fn fold_log_keeping<F: Fold>(
         Err(e) => return Err(e),
     };
     let md = file.metadata()?;
-    let (dev, ino) = identity(&md);
+    let (dev, ino) = dev_ino(&md);
     let cursor_at = |len: u64, lines: usize| -> std::io::Result<Cursor> {
         Ok(Cursor {
             len,
