@@ -1267,15 +1267,21 @@ echo "{\"type\":\"result\",\"result\":\"built $wp\",\"is_error\":false}"
     );
 }
 
+/// `auto_commit: true` in the project's config, committed; the config's path.
+fn enable_auto_commit(env: &TestEnv, root: &Path) -> PathBuf {
+    let cfg = root.join(".kittify/config.yaml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    write(&cfg, &format!("{text}  auto_commit: true\n"));
+    env.git(root, &["add", "-A"]);
+    env.git(root, &["commit", "-qm", "enable auto_commit"]);
+    cfg
+}
+
 #[test]
 fn auto_commit_and_the_merge_drivers_hold_for_orchestrator_api_writers() {
     let env = TestEnv::new();
     let root = mission(&env);
-    let cfg = root.join(".kittify/config.yaml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    write(&cfg, &format!("{text}  auto_commit: true\n"));
-    env.git(&root, &["add", "-A"]);
-    env.git(&root, &["commit", "-qm", "enable auto_commit"]);
+    enable_auto_commit(&env, &root);
     // A clone without the merge drivers (finalize-tasks registered them here).
     for name in [
         "spec-kitty-event-log",
@@ -1335,11 +1341,7 @@ fn auto_commit_and_the_merge_drivers_hold_for_orchestrator_api_writers() {
 fn an_orchestrator_api_writer_reports_a_failed_auto_commit_and_a_corrupt_config_stops_it() {
     let env = TestEnv::new();
     let root = mission(&env);
-    let cfg = root.join(".kittify/config.yaml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    write(&cfg, &format!("{text}  auto_commit: true\n"));
-    env.git(&root, &["add", "-A"]);
-    env.git(&root, &["commit", "-qm", "enable auto_commit"]);
+    let cfg = enable_auto_commit(&env, &root);
     let history = |note: &str| {
         call_raw(
             &env,
