@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::fsutil::{dev_ino, mtime_ns, read_at};
+pub use crate::logprefix::Prefix as Cursor;
 
 use serde::{Deserialize, Serialize};
 
@@ -51,8 +52,6 @@ use super::store::{count_newlines, parse_event_pieces, LogWarning, Roles};
 /// Bytes read per step of a streaming fold.
 pub const CHUNK: usize = 8 << 20;
 pub use super::store::MAX_EVENT_LINE;
-/// Bytes hashed per sampled window of the prefix.
-const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
 const CACHE_VERSION: u32 = 7; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in
 
@@ -537,106 +536,6 @@ pub fn next_event_id(max: Option<&str>) -> String {
     max.increment().unwrap_or(fresh).to_string()
 }
 
-impl Cursor {
-    /// Bytes of the log it covers.
-    pub fn bytes(&self) -> u64 {
-        self.len
-    }
-}
-
-/// The prefix of the log a [`FoldState`] describes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
-    /// Bytes folded: always just after a newline.
-    len: u64,
-    /// Lines folded (newlines in the prefix).
-    lines: usize,
-    dev: u64,
-    ino: u64,
-    /// The file's size and modification time (ns) when it was folded: the
-    /// same size with another time is an in-place rewrite.
-    size: u64,
-    mtime_ns: u64,
-    /// SHA-256 (hex) of the sampled windows of the prefix.
-    check: String,
-}
-
-impl Cursor {
-    /// Bytes of the log the fold covers.
-    pub fn folded_bytes(&self) -> u64 {
-        self.len
-    }
-}
-
-/// What `stat` says of the file a check was taken of: device, inode, size,
-/// modification and change times (ns).
-type CheckKey = (u64, u64, u64, u64, i128, u64);
-
-/// The checks this process took ([`prefix_check_of`]), a few at most.
-static CHECKS: std::sync::Mutex<Vec<(CheckKey, String)>> = std::sync::Mutex::new(Vec::new());
-
-/// The key of a check of the first `len` bytes of a file whose metadata is
-/// `md`: any write to the file changes its change time (which no caller can
-/// set), its size or both.
-fn check_key(md: &fs::Metadata, len: u64) -> CheckKey {
-    let (dev, ino) = dev_ino(md);
-    #[cfg(unix)]
-    let ctime = {
-        use std::os::unix::fs::MetadataExt;
-        i128::from(md.ctime()) * 1_000_000_000 + i128::from(md.ctime_nsec())
-    };
-    #[cfg(not(unix))]
-    let ctime = 0;
-    (dev, ino, md.len(), mtime_ns(md), ctime, len)
-}
-
-/// [`prefix_check`] of `file` (whose metadata is `md`), taken once per
-/// process while the file is unchanged: a command folds the log several
-/// times (its reads, the move under the lock, the settling after it), and on
-/// a short log hashing the windows was a quarter of its instructions. The
-/// file is stat'ed again after hashing: a check taken while it changed is
-/// not remembered.
-fn prefix_check_of(file: &File, md: &fs::Metadata, len: u64) -> std::io::Result<String> {
-    let key = check_key(md, len);
-    if let Ok(known) = CHECKS.lock() {
-        if let Some((_, check)) = known.iter().find(|(k, _)| *k == key) {
-            return Ok(check.clone());
-        }
-    }
-    let check = prefix_check(file, len)?;
-    let unchanged = file.metadata().is_ok_and(|now| check_key(&now, len) == key);
-    if let (true, Ok(mut known)) = (unchanged, CHECKS.lock()) {
-        if known.len() >= 8 {
-            known.remove(0);
-        }
-        known.push((key, check.clone()));
-    }
-    Ok(check)
-}
-
-/// SHA-256 of the sampled windows of `file`'s first `len` bytes: the head,
-/// the tail and six windows evenly between (they overlap on a short log).
-fn prefix_check(file: &File, len: u64) -> std::io::Result<String> {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&len.to_le_bytes());
-    let mut buf = vec![0u8; WINDOW as usize];
-    let mut starts: Vec<u64> = (0..8u64)
-        .map(|k| (len.saturating_sub(WINDOW)) * k / 7)
-        .collect();
-    starts.dedup();
-    for start in starts {
-        let want = WINDOW.min(len - start) as usize;
-        let got = read_at(file, start, &mut buf[..want])?;
-        ctx.update(&buf[..got]);
-    }
-    Ok(ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// The whole log as a derived record of a later step keys on it (the
 /// finalize stamp): its identity, size, modification time and the sampled
 /// windows of all its bytes, the same description a saved fold trusts for
@@ -664,7 +563,7 @@ pub fn log_identity(path: &Path) -> std::io::Result<Option<LogIdentity>> {
         ino,
         size: md.len(),
         mtime_ns: mtime_ns(&md),
-        check: prefix_check(&file, md.len())?,
+        check: crate::logprefix::whole_check(&file, &md)?,
     }))
 }
 
@@ -789,7 +688,7 @@ impl<F: Fold> Folded<F> {
         self.advanced
             && self
                 .from_len
-                .is_none_or(|from| cursor.len.saturating_sub(from) >= SAVE_AFTER)
+                .is_none_or(|from| cursor.bytes().saturating_sub(from) >= SAVE_AFTER)
     }
 
     /// The fold of an empty or missing log.
@@ -855,25 +754,9 @@ pub fn fold_log_keeping<F: Fold>(
         Err(e) => return Err(e),
     };
     let md = file.metadata()?;
-    let (dev, ino) = dev_ino(&md);
-    let cursor_at = |len: u64, lines: usize| -> std::io::Result<Cursor> {
-        Ok(Cursor {
-            len,
-            lines,
-            dev,
-            ino,
-            size: md.len(),
-            mtime_ns: mtime_ns(&md),
-            check: prefix_check_of(&file, &md, len)?,
-        })
-    };
+    let cursor_at = |len: u64, lines: usize| Cursor::of(&file, &md, len, lines);
     if let Some((mut state, cursor)) = from {
-        let same = cursor.dev == dev
-            && cursor.ino == ino
-            && cursor.len <= md.len()
-            && (md.len() != cursor.size || mtime_ns(&md) == cursor.mtime_ns)
-            && prefix_check_of(&file, &md, cursor.len)? == cursor.check;
-        if same {
+        if cursor.holds(&file, &md)? {
             let mut dedupe = Dedupe::Monotonic {
                 suspects: HashSet::new(),
             };
@@ -881,12 +764,12 @@ pub fn fold_log_keeping<F: Fold>(
                 &file,
                 path,
                 &mut state,
-                (cursor.len, cursor.lines),
+                (cursor.bytes(), cursor.lines()),
                 &mut dedupe,
             )?;
             if clean {
-                let from_len = cursor.len;
-                let advanced = end.len != cursor.len;
+                let from_len = cursor.bytes();
+                let advanced = end.len != cursor.bytes();
                 let cursor = if advanced {
                     cursor_at(end.len, end.lines)?
                 } else {
@@ -1535,7 +1418,7 @@ mod tests {
         *MEMO.lock().unwrap() = None;
         let (state, back) = load(&cache).unwrap();
         assert_eq!(state, folded.state);
-        assert_eq!(back.len, cursor.len);
+        assert_eq!(back.bytes(), cursor.bytes());
         let text = fs::read_to_string(&cache).unwrap();
         assert!(!text.contains("null") && !text.contains("false"), "{text}");
         // The layout before (every field written) is another version: not read.

@@ -213,7 +213,7 @@ impl StatusStore {
         let long_enough = folded
             .cursor
             .as_ref()
-            .is_some_and(|c| c.folded_bytes() >= self.save_from);
+            .is_some_and(|c| c.bytes() >= self.save_from);
         if folded.worth_saving() && long_enough {
             if let Ok(_lock) =
                 FileLock::acquire(&self.lock_path, std::time::Duration::ZERO, "the status log")
