@@ -839,6 +839,65 @@ pub fn fold_log_keeping<F: Fold>(
     })
 }
 
+/// `before` (the fold of the whole log at `path`, taken under the status
+/// lock) with `events` folded on, which the caller has just appended as the
+/// lines `appended` (one a line, each ending in a newline): the fold
+/// [`fold_log`] makes by reading those lines back, without reading or
+/// parsing them. None when that cannot be told without the file (the fold
+/// ended in a torn line, the log is not `before`'s plus exactly these bytes,
+/// a line is over [`MAX_EVENT_LINE`], an event id is not past every earlier
+/// one): the caller then reads the new lines.
+pub fn fold_appended(
+    path: &Path,
+    before: &Folded,
+    events: &[super::model::StatusEvent],
+    appended: &[u8],
+) -> std::io::Result<Option<Folded>> {
+    let (Some(cursor), None) = (&before.cursor, &before.with_fragment) else {
+        return Ok(None);
+    };
+    let lines = count_newlines(appended);
+    let whole_lines = appended.last().is_some_and(|&b| b == b'\n')
+        && lines == events.len()
+        && appended
+            .split(|&b| b == b'\n')
+            .all(|l| l.len() <= MAX_EVENT_LINE);
+    if !whole_lines {
+        return Ok(None);
+    }
+    let file = File::open(path)?;
+    let md = file.metadata()?;
+    let (dev, ino) = dev_ino(&md);
+    if (dev, ino) != (cursor.dev, cursor.ino) || md.len() != cursor.len + appended.len() as u64 {
+        return Ok(None);
+    }
+    let mut state = before.state.clone();
+    let mut dedupe = Dedupe::Monotonic {
+        suspects: HashSet::new(),
+    };
+    for e in events {
+        if !state.add(&FoldEvent::of_event(e), &mut dedupe) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Folded {
+        state,
+        cursor: Some(Cursor {
+            len: md.len(),
+            lines: cursor.lines + lines,
+            dev,
+            ino,
+            size: md.len(),
+            mtime_ns: mtime_ns(&md),
+            check: prefix_check_of(&file, &md, md.len())?,
+        }),
+        with_fragment: None,
+        rebuilt: false,
+        advanced: !appended.is_empty(),
+        from_len: Some(cursor.len),
+    }))
+}
+
 /// Fold a log held in memory (the union of an unmerged log's stages): the
 /// same fold as [`fold_log`], nothing saved.
 pub fn fold_text<F: Fold>(path: &Path, bytes: &[u8]) -> Folded<F> {
@@ -1174,6 +1233,92 @@ mod tests {
             if rng.below(3) == 0 { Lane::InProgress } else { to },
             rng.below(4),
         )
+    }
+
+    /// Events folded on as they are appended ([`fold_appended`]) equal the
+    /// same lines read back from the file, from the fold before them and from
+    /// the first line: random events (claims, reviews, commits in extra keys
+    /// and evidence), on logs ending in a torn line or not; out-of-order ids,
+    /// a torn end and a log that is not the fold's plus the append are left
+    /// to the reader.
+    #[test]
+    fn events_folded_as_appended_equal_the_lines_read_back() {
+        use super::super::model::StatusEvent;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(0x5eed_f01d_a99e_4d00);
+        let (mut direct, mut left) = (0, 0);
+        for round in 0..200 {
+            let mut text = String::new();
+            let mut max: Option<String> = None;
+            for k in 0..rng.below(30) {
+                let id = next_event_id(max.as_deref());
+                text.push_str(&line(&mut rng, &id));
+                text.push('\n');
+                max = Some(id);
+                if k % 7 == 3 && rng.below(4) == 0 {
+                    text.push_str("not json\n");
+                }
+            }
+            let torn = rng.below(6) == 0;
+            if torn {
+                text.push_str("{\"event_id\": \"01");
+            }
+            fs::write(&path, &text).unwrap();
+            let before = fold_log::<FoldState>(&path, None).unwrap();
+            let mut events = Vec::new();
+            for _ in 0..1 + rng.below(12) {
+                let id = if rng.below(15) == 0 {
+                    "01AAAAAAAAAAAAAAAAAAAAAAAA".to_string()
+                } else {
+                    next_event_id(before.current().max_event_id().max(max.as_deref()))
+                };
+                max = Some(id.clone()).max(max);
+                let l = line(&mut rng, &id);
+                events.push(serde_json::from_str::<StatusEvent>(&l).unwrap());
+            }
+            let mut appended = String::new();
+            if torn {
+                appended.push('\n');
+            }
+            for e in &events {
+                appended.push_str(&e.to_line());
+                appended.push('\n');
+            }
+            let other_writer = rng.below(10) == 0;
+            let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(appended.as_bytes()).unwrap();
+            if other_writer {
+                f.write_all(b"{}\n").unwrap();
+            }
+            drop(f);
+            let got = fold_appended(&path, &before, &events, appended.as_bytes()).unwrap();
+            let cursor = before.cursor.clone();
+            let read = fold_log(&path, cursor.map(|c| (before.state.clone(), c))).unwrap();
+            let whole = fold_log::<FoldState>(&path, None).unwrap();
+            assert_eq!(read.current(), whole.current(), "round {round}");
+            let Some(got) = got else {
+                left += 1;
+                continue;
+            };
+            direct += 1;
+            assert!(!torn && !other_writer, "round {round}");
+            assert_eq!(got.state, read.state, "round {round}");
+            assert_eq!(got.cursor, read.cursor, "round {round}");
+            assert_eq!(got.current(), whole.current(), "round {round}");
+            assert_eq!(got.cursor, whole.cursor, "round {round}");
+            assert!(got.with_fragment.is_none() && read.with_fragment.is_none());
+            assert_eq!(
+                (got.rebuilt, got.advanced, got.from_len),
+                (read.rebuilt, read.advanced, read.from_len),
+                "round {round}"
+            );
+            assert_eq!(got.worth_saving(), read.worth_saving());
+        }
+        assert!(
+            direct > 80 && left > 30,
+            "{direct} folded on, {left} read back"
+        );
     }
 
     /// Tail folding equals a full fold over random histories: appends (fresh,
