@@ -31,10 +31,10 @@ fn plain_text(s: &str) -> bool {
                     b' ' | b'_' | b'-' | b'.' | b'/' | b'*' | b'(' | b')' | b',' | b'\''
                 )
         })
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
-        )
+        && !(b.len() <= 5
+            && ["null", "true", "false", "yes", "no", "on", "off", "y", "n"]
+                .iter()
+                .any(|w| s.eq_ignore_ascii_case(w)))
 }
 
 /// A key: a plain word ([`plain_text`] without blanks or punctuation but `_`
