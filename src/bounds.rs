@@ -150,9 +150,7 @@ pub fn json_too_deep(bytes: &[u8], max: usize) -> Option<usize> {
 /// of the byte-by-byte pass (a WP's block-style frontmatter, every call of
 /// `agent tasks status`).
 pub fn yaml_too_deep(text: &str, max: usize) -> Option<usize> {
-    if memchr::memchr2(b'[', b'{', text.as_bytes()).is_none() {
-        return None;
-    }
+    memchr::memchr2(b'[', b'{', text.as_bytes())?;
     let mut depth = 0usize;
     let mut line = 1;
     let mut quote: Option<u8> = None;
