@@ -120,6 +120,7 @@ impl Repo {
         let reference = b.into_reference();
         let mut opts = WorktreeAddOptions::new();
         opts.reference(Some(&reference));
+        let _checks_off = super::worktree::ObjectChecksOff::new();
         self.git.worktree(name, path, Some(&opts))?;
         Ok(())
     }
