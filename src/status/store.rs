@@ -294,9 +294,8 @@ impl StatusStore {
                 }
                 Some(head)
             });
-        let describes = head.is_some_and(|(count, last)| {
-            count == event_count && last.as_deref() == last_event_id
-        });
+        let describes = head
+            .is_some_and(|(count, last)| count == event_count && last.as_deref() == last_event_id);
         if describes && written >= log {
             return true;
         }
