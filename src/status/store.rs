@@ -213,7 +213,7 @@ impl StatusStore {
         let long_enough = folded
             .cursor
             .as_ref()
-            .is_some_and(|c| c.folded_bytes() >= self.save_from);
+            .is_some_and(|c| c.bytes() >= self.save_from);
         if folded.worth_saving() && long_enough {
             if let Ok(_lock) =
                 FileLock::acquire(&self.lock_path, std::time::Duration::ZERO, "the status log")
@@ -565,15 +565,18 @@ impl StatusStore {
             self.heal_unmerged()?;
         }
         let fold = folded.current();
+        let unseeded = wp_ids.iter().filter(|id| !fold.names_wp(id));
+        if dry_run {
+            // What would be seeded; no event is made.
+            return Ok(unseeded.cloned().collect());
+        }
         let ctx = TransitionContext {
             actor: actor.to_string(),
             reason: Some("canonical bootstrap".into()),
             ..Default::default()
         };
         let mut max_id = fold.max_event_id().map(str::to_string);
-        let events: Vec<StatusEvent> = wp_ids
-            .iter()
-            .filter(|id| !fold.names_wp(id))
+        let events: Vec<StatusEvent> = unseeded
             .map(|id| {
                 let event_id = cache::next_event_id(max_id.as_deref());
                 max_id = Some(event_id.clone());
@@ -589,13 +592,18 @@ impl StatusStore {
             })
             .collect();
         let seeded = events.iter().map(|e| e.wp_id.clone()).collect();
-        if !dry_run {
-            if events.is_empty() {
-                self.save_fold(folded);
-                self.write_snapshot(&folded.current().snapshot())?;
-            } else {
-                self.append(&events)?;
-                self.settle_after_append(folded.clone())?;
+        if events.is_empty() {
+            self.save_fold(folded);
+            self.write_snapshot(&folded.current().snapshot())?;
+        } else {
+            let appended = self.append(&events)?;
+            // The events just written folded on as they are, not read back.
+            match cache::fold_appended(&self.events_path, folded, &events, appended.as_bytes()) {
+                Ok(Some(after)) => {
+                    self.save_fold(&after);
+                    self.write_snapshot(&after.current().snapshot())?;
+                }
+                _ => self.settle_after_append(folded.clone())?,
             }
         }
         Ok(seeded)
@@ -645,8 +653,8 @@ impl StatusStore {
 
     /// Append events with one write. If a crash left a torn last line, it is
     /// first closed with a newline so it stays visible (and reported) instead of
-    /// being glued to the new event.
-    fn append(&self, events: &[StatusEvent]) -> Result<()> {
+    /// being glued to the new event. Returns the bytes appended.
+    fn append(&self, events: &[StatusEvent]) -> Result<String> {
         let mut buf = String::new();
         if let Ok(meta) = fs::metadata(&self.events_path) {
             if meta.len() > 0 && !ends_with_newline(&self.events_path)? {
@@ -657,7 +665,8 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        Ok(fsutil::append(&self.events_path, buf.as_bytes())?)
+        fsutil::append(&self.events_path, buf.as_bytes())?;
+        Ok(buf)
     }
 
     /// Write `status.json` atomically, only when its content changes. It is
