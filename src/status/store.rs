@@ -761,7 +761,7 @@ impl StatusStore {
                 return;
             }
         }
-        let _ = fsutil::write_derived(&path, text.as_bytes());
+        let _ = fsutil::write_memo(&path, text.as_bytes());
     }
 }
 
