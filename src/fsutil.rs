@@ -169,6 +169,23 @@ pub fn write_derived(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// [`write_derived`] for a small memo that only spares a later command work
+/// (what a file said when it had a given stat): the same temp file and
+/// rename, without the named crash steps, so the steps a crash test walks
+/// stay those of the state it guards. A kill leaves the old memo, none, or
+/// (never synced) an empty one: each is read as no memo.
+pub fn write_memo(path: &Path, contents: &[u8]) -> Result<()> {
+    let (real, existing_mode) = prepare_target(path, true)?;
+    let tmp = write_temp_synced(&real, contents, existing_mode, false)?;
+    fs::rename(&tmp, &real)
+        .with_path("replace", path)
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })?;
+    note_written(&real);
+    Ok(())
+}
+
 fn replace_with(path: &Path, real: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let tmp = write_temp(real, contents, mode)?;
     crate::env::crash_before_rename(real);

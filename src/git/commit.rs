@@ -813,3 +813,73 @@ mod typed_error_tests {
         assert!(e.is_ok(), "a missing mission directory is nothing changed");
     }
 }
+
+#[cfg(test)]
+mod known_blob_tests {
+    use super::*;
+
+    fn committed(repo: &Repository, rel: &str) -> Vec<u8> {
+        let tree = repo.head().unwrap().peel_to_tree().unwrap();
+        let id = tree.get_path(Path::new(rel)).unwrap().id();
+        repo.find_blob(id).unwrap().content().to_vec()
+    }
+
+    /// The blob written to learn that a file changed is the one committed
+    /// while the file's stat data is unchanged; a file changed again in
+    /// between is read again, never committed as it was.
+    #[test]
+    fn a_known_blob_is_committed_only_while_its_file_is_unchanged() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init(tmp.path()).unwrap();
+        let mut cfg = repo.config().unwrap();
+        cfg.set_str("user.name", "T").unwrap();
+        cfg.set_str("user.email", "t@example.com").unwrap();
+        let dir = tmp.path().join("kitty-specs/001-x");
+        std::fs::create_dir_all(&dir).unwrap();
+        let rel = "kitty-specs/001-x/status.json".to_string();
+        let file = tmp.path().join(&rel);
+        std::fs::write(&file, "one\n").unwrap();
+        let sig = signature(&repo).unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(Path::new(&rel)).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+        let branch = current_branch(&repo).unwrap();
+        let paths = vec![rel.clone()];
+
+        // Unchanged since it was hashed: its written blob is committed.
+        std::fs::write(&file, "two\n").unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let (files, known) =
+            changed_among_writing(&repo, &head, "kitty-specs/001-x/", &paths).unwrap();
+        assert_eq!(files, paths);
+        let meta = std::fs::metadata(&file).unwrap();
+        assert!(known.get(&rel, &meta).is_some(), "{known:?}");
+        commit_paths_known(&repo, &branch, &files, "m", true, &known)
+            .unwrap()
+            .unwrap();
+        assert_eq!(committed(&repo, &rel), b"two\n");
+
+        // Changed after it was hashed: committed as it is now.
+        std::fs::write(&file, "three, longer\n").unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let (files, known) =
+            changed_among_writing(&repo, &head, "kitty-specs/001-x/", &paths).unwrap();
+        std::fs::write(&file, "four, longer still\n").unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert!(known.get(&rel, &meta).is_none());
+        commit_paths_known(&repo, &branch, &files, "m", true, &known)
+            .unwrap()
+            .unwrap();
+        assert_eq!(committed(&repo, &rel), b"four, longer still\n");
+        // The index follows the commit.
+        let index = repo.index().unwrap();
+        let e = index.get_path(Path::new(&rel), 0).unwrap();
+        assert_eq!(
+            repo.find_blob(e.id).unwrap().content(),
+            b"four, longer still\n"
+        );
+    }
+}

@@ -280,6 +280,7 @@ impl StatusStore {
             .map(|m| cache::file_stamp(&m));
         let head = stamp
             .and_then(|st| snapshot_head_known(&self.snapshot_path, st))
+            .or_else(|| self.saved_head())
             .or_else(|| {
                 let text = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
                     .ok()
@@ -291,6 +292,7 @@ impl StatusStore {
                     .map(|m| cache::file_stamp(&m));
                 if let (Some(st), true) = (stamp, again == stamp) {
                     remember_snapshot_head(&self.snapshot_path, st, &head);
+                    self.save_head(&head);
                 }
                 Some(head)
             });
@@ -681,9 +683,104 @@ impl StatusStore {
         if let Ok(md) = fs::metadata(&self.snapshot_path) {
             let head = (snap.event_count, snap.last_event_id.clone());
             remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);
+            self.save_head(&head);
         }
         Ok(())
     }
+
+    /// Where the head of `status.json` is kept between commands:
+    /// `<git-common-dir>/spec-kitty/status-head/<the saved fold's name>` (a
+    /// derived file beside the saved folds' directory, never tracked).
+    fn head_path(&self) -> Option<PathBuf> {
+        let base = self.cache_path.parent()?.parent()?;
+        Some(base.join("status-head").join(self.cache_path.file_name()?))
+    }
+
+    /// The head of `status.json` as a command last read or wrote it, when the
+    /// file is still the one it described: same device, inode, size,
+    /// modification and change times, and modified before that command wrote
+    /// down the head (a file changed in the same clock tick is "racily clean",
+    /// as git says, and read again). status.json holds every WP: parsing it
+    /// to learn its two head fields cost each command the size of the mission.
+    /// A missing, unreadable or malformed record is no record.
+    fn saved_head(&self) -> Option<SnapshotHead> {
+        let path = self.head_path()?;
+        let written = fs::metadata(&path).ok()?;
+        let md = fs::metadata(&self.snapshot_path).ok()?;
+        let key = head_key(&md)?;
+        if fsutil::mtime_ns(&md) >= fsutil::mtime_ns(&written) {
+            return None;
+        }
+        let text = fsutil::read_capped(&path, 1024).ok().flatten()?;
+        let mut f = text.trim_end_matches('\n').split(' ');
+        if f.next()? != "1" {
+            return None;
+        }
+        let mut n = || f.next()?.parse::<u64>().ok();
+        let saved = [n()?, n()?, n()?, n()?, n()?];
+        let count = usize::try_from(n()?).ok()?;
+        let last = match f.next()? {
+            "-" => None,
+            id if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                Some(id.to_string())
+            }
+            _ => return None,
+        };
+        if f.next().is_some() || saved != key {
+            return None;
+        }
+        let head = (count, last);
+        remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);
+        Some(head)
+    }
+
+    /// Write down `head` as what `status.json` says now (see
+    /// [`StatusStore::saved_head`]); a failure only costs the next command
+    /// a parse.
+    fn save_head(&self, head: &SnapshotHead) {
+        let Some(path) = self.head_path() else {
+            return;
+        };
+        let Some(key) = fs::metadata(&self.snapshot_path)
+            .ok()
+            .and_then(|md| head_key(&md))
+        else {
+            return;
+        };
+        let last = match &head.1 {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                id.as_str()
+            }
+            Some(_) => return,
+            None => "-",
+        };
+        let [dev, ino, size, mtime, ctime] = key;
+        let text = format!("1 {dev} {ino} {size} {mtime} {ctime} {} {last}\n", head.0);
+        if let Some(dir) = path.parent() {
+            if fsutil::create_dir_all(dir).is_err() {
+                return;
+            }
+        }
+        let _ = fsutil::write_memo(&path, text.as_bytes());
+    }
+}
+
+/// What identifies a version of `status.json` between commands: device,
+/// inode, size, modification and change times (ns). None where the
+/// platform has no change time: nothing is kept there.
+#[cfg(unix)]
+fn head_key(md: &fs::Metadata) -> Option<[u64; 5]> {
+    use std::os::unix::fs::MetadataExt;
+    let ctime = u64::try_from(md.ctime())
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::try_from(md.ctime_nsec()).ok()?)?;
+    Some([md.dev(), md.ino(), md.size(), fsutil::mtime_ns(md), ctime])
+}
+
+#[cfg(not(unix))]
+fn head_key(_: &fs::Metadata) -> Option<[u64; 5]> {
+    None
 }
 
 /// What status.json says of the log it describes: its event count and last

@@ -769,3 +769,43 @@ fn parallel_writers_and_readers_agree_with_a_full_fold() {
     let lanes: Vec<_> = lanes_by_wp(&cached).into_iter().map(|r| r.1).collect();
     assert_eq!(lanes, vec!["in_progress"; 8]);
 }
+
+/// status.json's head (event count, last event id) is kept between commands
+/// beside the saved folds, so a command does not parse the whole file to
+/// learn that it still describes the log. It is never trusted over the file:
+/// a status.json changed since is read again (and rebuilt when it no longer
+/// describes the log), and a damaged or hostile record is no record.
+#[test]
+fn the_kept_head_of_status_json_is_never_trusted_over_the_file() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 3);
+    let args = ["agent", "tasks", "status", "--mission", "m", "--json"];
+    let want = env.json(&root, &args);
+    let good = fs::read(dir.join("status.json")).unwrap();
+    let heads = root.join(".git/spec-kitty/status-head");
+    let kept: Vec<PathBuf> = fs::read_dir(&heads)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    // status.json cut short or emptied after its head was kept: rebuilt.
+    let half = good[..good.len() / 2].to_vec();
+    for damage in [half.as_slice(), b"".as_slice(), b"{}".as_slice()] {
+        fs::write(dir.join("status.json"), damage).unwrap();
+        assert_eq!(env.json(&root, &args), want);
+        assert_eq!(fs::read(dir.join("status.json")).unwrap(), good);
+    }
+    // A damaged or hostile record: read as none, status.json left sound.
+    for record in [
+        "",
+        "1 x y\n",
+        "1 1 2 3 4 5 6 ../../etc/passwd\n",
+        "9 0 0 0 0 0 0 -\n",
+        "\0\0\0\0",
+    ] {
+        fs::write(&kept[0], record).unwrap();
+        fs::write(dir.join("status.json"), &half).unwrap();
+        assert_eq!(env.json(&root, &args), want);
+        assert_eq!(fs::read(dir.join("status.json")).unwrap(), good);
+    }
+}
