@@ -214,14 +214,38 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// dangling or not, is refused and nothing is written; so is a path whose
 /// directory resolves outside it (a linked parent directory).
 fn prepare_target(path: &Path, refuse_read_only: bool) -> Result<(PathBuf, Option<u32>)> {
-    let real = match fs::symlink_metadata(path) {
+    prepare_target_in(path, refuse_read_only, &mut None)
+}
+
+/// [`prepare_target`] for one of several files written together
+/// ([`atomic_write_all`]): `checked` is the directory (as named) whose
+/// resolution was last found inside the confinement root, so a run of files
+/// in one directory resolves it once (the check follows every link on the
+/// way, a `readlink` per component). Links are still followed and checked
+/// file by file.
+fn prepare_target_in(
+    path: &Path,
+    refuse_read_only: bool,
+    checked: &mut Option<PathBuf>,
+) -> Result<(PathBuf, Option<u32>)> {
+    let here = fs::symlink_metadata(path);
+    let real = match &here {
         Ok(m) if m.file_type().is_symlink() => follow_inside(path)?,
         _ => {
-            check_parent_inside(path)?;
+            let dir = path.parent();
+            if dir.is_none() || checked.as_deref() != dir {
+                check_parent_inside(path)?;
+                *checked = dir.map(Path::to_path_buf);
+            }
             path.to_path_buf()
         }
     };
-    match fs::metadata(&real) {
+    // Not a link: what `symlink_metadata` found is the file's own metadata.
+    let md = match here {
+        Ok(m) if !m.file_type().is_symlink() => Ok(m),
+        _ => fs::metadata(&real),
+    };
+    match md {
         Ok(m) if m.is_dir() => Err(FsError::IsDirectory {
             path: path.to_path_buf(),
         }),
@@ -484,9 +508,10 @@ const SYNC_THREADS: usize = 8;
 /// rename is atomic, so a reader or a crash sees every file either old or new.
 pub fn atomic_write_all(files: &[(&Path, &[u8])]) -> Result<()> {
     // Every target is checked (read-only? a directory?) before anything is written.
+    let mut checked = None;
     let targets: Vec<(PathBuf, Option<u32>)> = files
         .iter()
-        .map(|(p, _)| prepare_target(p, true))
+        .map(|(p, _)| prepare_target_in(p, true, &mut checked))
         .collect::<Result<_>>()?;
     let jobs: Vec<(&Path, &Path, &[u8], Option<u32>)> = files
         .iter()
@@ -1379,6 +1404,63 @@ mod tests {
         write_private(&link, b"private").unwrap();
         assert_eq!(fs::read(&outside).unwrap(), b"keep");
         assert!(fs::symlink_metadata(&link).unwrap().is_file());
+    }
+
+    /// A batch resolves each directory once, and still refuses every file
+    /// whose directory (or whose own link) leads out of the project, wherever
+    /// it comes in the batch: nothing of the batch is written.
+    #[cfg(unix)]
+    #[test]
+    fn a_batch_checks_each_directory_and_each_link() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("p");
+        fs::create_dir_all(root.join(".kittify")).unwrap();
+        fs::create_dir_all(root.join("tasks")).unwrap();
+        let out_dir = dir.path().join("elsewhere");
+        fs::create_dir_all(&out_dir).unwrap();
+        symlink(&out_dir, root.join("linked")).unwrap();
+        let outside = dir.path().join("outside.txt");
+        fs::write(&outside, "keep").unwrap();
+        symlink(&outside, root.join("tasks/out.md")).unwrap();
+        let (a, b, c) = (
+            root.join("tasks/a.md"),
+            root.join("tasks/b.md"),
+            root.join("c.md"),
+        );
+        let linked = root.join("linked/f.md");
+        let link_out = root.join("tasks/out.md");
+        for batch in [
+            vec![a.as_path(), b.as_path(), linked.as_path()],
+            vec![linked.as_path(), a.as_path()],
+            vec![a.as_path(), c.as_path(), linked.as_path(), b.as_path()],
+            vec![a.as_path(), link_out.as_path(), b.as_path()],
+        ] {
+            let files: Vec<(&Path, &[u8])> = batch.iter().map(|p| (*p, &b"x"[..])).collect();
+            let e = atomic_write_all(&files).unwrap_err();
+            assert!(matches!(e, FsError::Outside { .. }), "{e:?}");
+            assert!(!a.exists() && !b.exists() && !c.exists(), "nothing written");
+            assert!(!out_dir.join("f.md").exists());
+            assert_eq!(fs::read(&outside).unwrap(), b"keep");
+        }
+        // A link that stays inside, among plain files of the same directory.
+        let real = root.join("real.md");
+        fs::write(&real, "old").unwrap();
+        symlink(&real, root.join("tasks/in.md")).unwrap();
+        let inside = root.join("tasks/in.md");
+        atomic_write_all(&[
+            (a.as_path(), b"a"),
+            (inside.as_path(), b"new"),
+            (b.as_path(), b"b"),
+        ])
+        .unwrap();
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        assert_eq!(fs::read(&a).unwrap(), b"a");
+        assert_eq!(fs::read(&b).unwrap(), b"b");
+        assert!(fs::symlink_metadata(&inside)
+            .unwrap()
+            .file_type()
+            .is_symlink());
     }
 
     #[cfg(unix)]

@@ -118,6 +118,16 @@ fn write_py_float(f: f64, out: &mut String) {
     }
 }
 
+/// A JSON string as [`py_line`] writes it (`ensure_ascii=True`), appended to `out`.
+pub fn write_py_str(s: &str, out: &mut String) {
+    write_ascii_str(s, out)
+}
+
+/// [`py_line`] of [`sorted`]`(v)`, appended to `out`.
+pub fn write_py_sorted(v: &Value, out: &mut String) {
+    write_py(&sorted(v), out)
+}
+
 fn write_ascii_str(s: &str, out: &mut String) {
     use std::fmt::Write;
     out.push('"');

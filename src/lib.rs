@@ -20,6 +20,7 @@ pub mod ids;
 pub mod init;
 pub mod jsonfmt;
 pub mod lanes;
+pub mod logprefix;
 pub mod mcp;
 pub mod merge;
 pub mod mission;

@@ -7,9 +7,8 @@
 //! so a derived memo beside the log (`<slug>.memo.json`) keeps where they
 //! are: the byte offset of each agent's last decision line and the line
 //! number and offset of each unreadable line, with a description of the log
-//! prefix it folded (its byte length and line count, the file's device,
-//! inode, size and modification time, and a SHA-256 of the prefix's first
-//! and last [`WINDOW`] bytes). A call checks the description against the
+//! prefix it folded ([`crate::logprefix::Prefix`], as the saved status fold
+//! describes its log). A call checks the description against the
 //! file, folds only the lines after the prefix, and reads the few lines the
 //! memo points at.
 //!
@@ -38,15 +37,14 @@ use std::fs::{self, File};
 use std::io;
 use std::path::Path;
 
-use crate::fsutil::{dev_ino, mtime_ns, read_at};
+use crate::fsutil::read_at;
+use crate::logprefix::Prefix as Cursor;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Version of the memo's layout: another one is ignored (a full fold).
 const MEMO_VERSION: u32 = 1;
-/// Bytes hashed at each end of the folded prefix.
-const WINDOW: u64 = 4096;
 /// The memo is written again once the log has grown this many bytes past
 /// the prefix it describes (about fifty calls): below that, folding the new
 /// lines costs less than writing the memo each call.
@@ -61,24 +59,6 @@ struct Fold {
     last: BTreeMap<String, u64>,
     /// `(line number, byte offset)` of each unreadable line, in file order.
     bad: Vec<(usize, u64)>,
-}
-
-/// The log prefix a memo describes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Cursor {
-    /// Bytes folded: 0 or just after a newline.
-    len: u64,
-    /// Newlines in the prefix.
-    lines: usize,
-    dev: u64,
-    ino: u64,
-    /// The file's size and modification time (ns) when the memo was written:
-    /// the same size with another time is a rewrite in place.
-    size: u64,
-    mtime_ns: u64,
-    /// SHA-256 (hex) of the length and the prefix's first and last
-    /// [`WINDOW`] bytes.
-    check: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -143,7 +123,7 @@ pub fn read(log: &Path, agent: &str) -> io::Result<Reading> {
     let (saved, had_memo) = load(&memo);
     let mut reading = None;
     if let Some((fold, cursor)) = saved {
-        if describes(&file, &cursor)? {
+        if cursor.holds(&file, &file.metadata()?)? {
             reading = fold_from(&file, fold, &cursor, agent)?;
         }
     }
@@ -184,21 +164,12 @@ pub fn remember(r: Reading, log: &Path, appended: u64) {
     if !worth {
         return;
     }
-    let Ok((check, _)) = prefix_check(&file, scan.end) else {
+    let Ok(log_prefix) = Cursor::of(&file, &md, scan.end, scan.lines) else {
         return;
     };
-    let (dev, ino) = dev_ino(&md);
     let memo = MemoFile {
         version: MEMO_VERSION,
-        log: Cursor {
-            len: scan.end,
-            lines: scan.lines,
-            dev,
-            ino,
-            size: md.len(),
-            mtime_ns: mtime_ns(&md),
-            check,
-        },
+        log: log_prefix,
         fold,
     };
     if let Ok(text) = serde_json::to_vec(&memo) {
@@ -227,30 +198,15 @@ fn load(path: &Path) -> (Option<(Fold, Cursor)>, bool) {
     };
     let c = &memo.log;
     let f = &memo.fold;
-    let in_prefix = |off: u64| off < c.len;
+    let in_prefix = |off: u64| off < c.bytes();
     let sound = memo.version == MEMO_VERSION
-        && c.lines as u64 <= c.len
+        && c.lines() as u64 <= c.bytes()
         && f.last.values().all(|&o| in_prefix(o))
         && f.bad
             .iter()
-            .all(|&(n, o)| in_prefix(o) && n >= 1 && n <= c.lines)
+            .all(|&(n, o)| in_prefix(o) && n >= 1 && n <= c.lines())
         && f.bad.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1);
     (sound.then_some((memo.fold, memo.log)), true)
-}
-
-/// Whether `cursor` describes a prefix of `file` as it is now.
-fn describes(file: &File, cursor: &Cursor) -> io::Result<bool> {
-    let md = file.metadata()?;
-    let (dev, ino) = dev_ino(&md);
-    if dev != cursor.dev
-        || ino != cursor.ino
-        || cursor.len > md.len()
-        || (md.len() == cursor.size && mtime_ns(&md) != cursor.mtime_ns)
-    {
-        return Ok(false);
-    }
-    let (check, last) = prefix_check(file, cursor.len)?;
-    Ok(check == cursor.check && (cursor.len == 0 || last == Some(b'\n')))
 }
 
 /// The memo's fold continued over the lines after its prefix, with the
@@ -259,7 +215,7 @@ fn describes(file: &File, cursor: &Cursor) -> io::Result<bool> {
 fn fold_from(file: &File, fold: Fold, cursor: &Cursor, agent: &str) -> io::Result<Option<Reading>> {
     let mut bad = Vec::new();
     for &(n, off) in &fold.bad {
-        let Some(raw) = line_at(file, off, cursor.len)? else {
+        let Some(raw) = line_at(file, off, cursor.bytes())? else {
             return Ok(None);
         };
         match parse(&raw) {
@@ -269,7 +225,7 @@ fn fold_from(file: &File, fold: Fold, cursor: &Cursor, agent: &str) -> io::Resul
     }
     let mut previous = None;
     if let Some(&off) = fold.last.get(agent) {
-        let Some(raw) = line_at(file, off, cursor.len)? else {
+        let Some(raw) = line_at(file, off, cursor.bytes())? else {
             return Ok(None);
         };
         match parse(&raw) {
@@ -277,8 +233,15 @@ fn fold_from(file: &File, fold: Fold, cursor: &Cursor, agent: &str) -> io::Resul
             _ => return Ok(None),
         }
     }
-    let mut r = fold_lines(file, fold, (cursor.len, cursor.lines), agent, previous, bad)?;
-    r.from = Some(cursor.len);
+    let mut r = fold_lines(
+        file,
+        fold,
+        (cursor.bytes(), cursor.lines()),
+        agent,
+        previous,
+        bad,
+    )?;
+    r.from = Some(cursor.bytes());
     Ok(Some(r))
 }
 
@@ -442,35 +405,6 @@ fn line_at(file: &File, off: u64, len: u64) -> io::Result<Option<Vec<u8>>> {
         }
     }
     Ok(None)
-}
-
-/// SHA-256 of `len` and the first and last [`WINDOW`] bytes of the prefix
-/// of `file` that long (the whole prefix when it is short), and its last byte.
-fn prefix_check(file: &File, len: u64) -> io::Result<(String, Option<u8>)> {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&len.to_le_bytes());
-    let mut buf = vec![0u8; usize::try_from((2 * WINDOW).min(len)).unwrap_or(0)];
-    let got = if len <= 2 * WINDOW {
-        read_at(file, 0, &mut buf)?
-    } else {
-        let (head, tail) = buf.split_at_mut(WINDOW as usize);
-        let a = read_at(file, 0, head)?;
-        let b = read_at(file, len - WINDOW, tail)?;
-        if a < head.len() {
-            // The file is shorter than it was: this prefix is not in it.
-            return Ok((String::new(), None));
-        }
-        a + b
-    };
-    buf.truncate(got);
-    ctx.update(&buf);
-    let hex = ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((hex, buf.last().copied()))
 }
 
 #[cfg(test)]

@@ -112,8 +112,8 @@ pub struct Report {
     pub validate_only: bool,
 }
 
-struct Planned {
-    file: WpFile,
+struct Planned<'f> {
+    file: &'f WpFile,
     deps: Vec<String>,
     refs: Vec<String>,
     ownership: Ownership,
@@ -249,7 +249,7 @@ pub fn finalize(
         .files
         .iter()
         .map(|f| plan_wp(&ctx, f, sections.get(f.id.as_str()).copied(), &mut report))
-        .collect::<Result<Vec<Planned>>>()?;
+        .collect::<Result<Vec<Planned<'_>>>>()?;
 
     check_acyclic(&planned, &sources.tasks_path)?;
     let plan_wps = plan_inputs(&planned);
@@ -277,9 +277,9 @@ pub fn finalize(
         strategy,
         &snap,
     )?;
-    let renders = record_wps(&mut report, &planned);
-
     let ids: Vec<String> = planned.iter().map(|p| p.file.id.clone()).collect();
+    let renders = record_wps(&mut report, planned);
+
     let seeded = store.bootstrap_folded(&held, &folded, &ids, "finalize-tasks", true)?;
     report.bootstrap = Bootstrap {
         total_wps: ids.len(),
@@ -466,12 +466,12 @@ struct WpContext<'a> {
 
 /// One WP: resolve and check its dependencies, requirement refs, ownership
 /// and subtasks, then render its completed frontmatter (not yet written).
-fn plan_wp(
+fn plan_wp<'f>(
     ctx: &WpContext<'_>,
-    f: &WpFile,
+    f: &'f WpFile,
     section: Option<&parse::Section>,
     report: &mut Report,
-) -> Result<Planned> {
+) -> Result<Planned<'f>> {
     let deps = resolve_dependencies(f, section, report);
     check_dependencies(ctx, f, section, &deps)?;
     let refs = resolve_requirement_refs(ctx, f, section)?;
@@ -500,7 +500,7 @@ fn plan_wp(
         f.text_with_keys(&head, &tail, anchor)?
     };
     Ok(Planned {
-        file: f.clone(),
+        file: f,
         deps,
         refs,
         ownership,
@@ -662,7 +662,7 @@ fn check_subtasks(f: &WpFile) -> Result<()> {
 }
 
 /// The dependency graph has no cycle.
-fn check_acyclic(planned: &[Planned], tasks_path: &Path) -> Result<()> {
+fn check_acyclic(planned: &[Planned<'_>], tasks_path: &Path) -> Result<()> {
     let Some(cycle) = find_cycle(planned) else {
         return Ok(());
     };
@@ -675,7 +675,7 @@ fn check_acyclic(planned: &[Planned], tasks_path: &Path) -> Result<()> {
 }
 
 /// The lane planner's view of each WP.
-fn plan_inputs(planned: &[Planned]) -> Vec<PlanWp> {
+fn plan_inputs(planned: &[Planned<'_>]) -> Vec<PlanWp> {
     planned
         .iter()
         .map(|p| PlanWp {
@@ -689,7 +689,7 @@ fn plan_inputs(planned: &[Planned]) -> Vec<PlanWp> {
 
 /// Requirement coverage is advice, not a gate: WPs without refs and
 /// functional requirements no WP refers to.
-fn coverage_warnings(planned: &[Planned], spec_ids: &[String]) -> Vec<String> {
+fn coverage_warnings(planned: &[Planned<'_>], spec_ids: &[String]) -> Vec<String> {
     let mut warnings = Vec::new();
     let mapped: BTreeSet<&String> = planned.iter().flat_map(|p| &p.refs).collect();
     for p in planned {
@@ -805,16 +805,14 @@ fn plan_lanes(
 }
 
 /// Record each WP in the report; returns the new text of every changed WP file.
-fn record_wps(report: &mut Report, planned: &[Planned]) -> Vec<(PathBuf, String)> {
+fn record_wps(report: &mut Report, planned: Vec<Planned<'_>>) -> Vec<(PathBuf, String)> {
     let mut renders: Vec<(PathBuf, String)> = Vec::new();
     for p in planned {
         report.wp_count += 1;
-        report
-            .dependencies_parsed
-            .insert(p.file.id.clone(), p.deps.clone());
+        report.dependencies_parsed.insert(p.file.id.clone(), p.deps);
         report
             .requirement_refs_parsed
-            .insert(p.file.id.clone(), p.refs.clone());
+            .insert(p.file.id.clone(), p.refs);
         if p.changes.is_empty() {
             report.unchanged_wps.push(p.file.id.clone());
             continue;
@@ -822,9 +820,9 @@ fn record_wps(report: &mut Report, planned: &[Planned]) -> Vec<(PathBuf, String)
         report.modified_wps.push(p.file.id.clone());
         report.would_modify.push(WpChange {
             wp_id: p.file.id.clone(),
-            changes: p.changes.clone(),
+            changes: p.changes,
         });
-        renders.push((p.file.path.clone(), p.new_text.clone()));
+        renders.push((p.file.path.clone(), p.new_text));
     }
     renders
 }
@@ -967,7 +965,7 @@ fn frontmatter_changes(
 }
 
 /// The first dependency cycle, as a closed path (`[WP02, WP04, WP02]`).
-fn find_cycle(planned: &[Planned]) -> Option<Vec<String>> {
+fn find_cycle(planned: &[Planned<'_>]) -> Option<Vec<String>> {
     let deps: BTreeMap<&str, &Vec<String>> = planned
         .iter()
         .map(|p| (p.file.id.as_str(), &p.deps))
@@ -1022,14 +1020,14 @@ fn find_cycle(planned: &[Planned]) -> Option<Vec<String>> {
 }
 
 /// Two WPs that can run at the same time must not own the same paths.
-fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
+fn check_ownership(planned: &[Planned<'_>], wps: &[PlanWp]) -> Result<()> {
     let mut reach = plan::Reach::new(wps);
     for p in planned {
         let surface = &p.ownership.authoritative_surface;
         if surface.is_empty() {
             return Err(TasksError::EmptySurface {
                 path: p.file.path.clone(),
-                line: key_line(&p.file, "authoritative_surface"),
+                line: key_line(p.file, "authoritative_surface"),
                 wp: p.file.id.clone(),
             });
         }
@@ -1043,7 +1041,7 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
         {
             return Err(TasksError::SurfaceOutsideOwned {
                 path: p.file.path.clone(),
-                line: key_line(&p.file, "authoritative_surface"),
+                line: key_line(p.file, "authoritative_surface"),
                 wp: p.file.id.clone(),
                 surface: surface.clone(),
                 owned: p.ownership.owned_files.clone(),
@@ -1086,7 +1084,7 @@ fn check_ownership(planned: &[Planned], wps: &[PlanWp]) -> Result<()> {
         let (ga, gb) = (&a.ownership.owned_files[ka], &b.ownership.owned_files[kb]);
         return Err(TasksError::OverlappingOwnership {
             path: b.file.path.clone(),
-            line: key_line(&b.file, "owned_files"),
+            line: key_line(b.file, "owned_files"),
             a: a.file.id.clone(),
             b: b.file.id.clone(),
             globs: Box::new((ga.clone(), gb.clone())),
@@ -1179,7 +1177,7 @@ mod tests {
     }
 
     /// The pairwise scan `check_ownership` used before the glob-pair index.
-    fn check_ownership_by_scan(planned: &[Planned], wps: &[PlanWp]) -> Option<String> {
+    fn check_ownership_by_scan(planned: &[Planned<'_>], wps: &[PlanWp]) -> Option<String> {
         let closure = plan::transitive_deps(wps);
         for (i, a) in planned.iter().enumerate() {
             for b in &planned[i + 1..] {
@@ -1226,11 +1224,16 @@ mod tests {
         let mut conflicts = 0;
         for _ in 0..400 {
             let n = 2 + next(9) as usize;
-            let planned: Vec<Planned> = (0..n)
+            let files: Vec<WpFile> = (0..n)
                 .map(|i| {
-                    let id = format!("WP{:02}", i + 1);
-                    let path = PathBuf::from(format!("tasks/{id}-x.md"));
-                    let file = WpFile::parse(&path, "---\ntitle: x\n---\n").unwrap();
+                    let path = PathBuf::from(format!("tasks/WP{:02}-x.md", i + 1));
+                    WpFile::parse(&path, "---\ntitle: x\n---\n").unwrap()
+                })
+                .collect();
+            let planned: Vec<Planned> = files
+                .iter()
+                .enumerate()
+                .map(|(i, file)| {
                     let owned: Vec<String> = (0..1 + next(2))
                         .map(|_| pool[next(pool.len() as u64) as usize].to_string())
                         .collect();

@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::fsutil::{dev_ino, mtime_ns, read_at};
+pub use crate::logprefix::Prefix as Cursor;
 
 use serde::{Deserialize, Serialize};
 
@@ -51,8 +52,6 @@ use super::store::{count_newlines, parse_event_pieces, LogWarning, Roles};
 /// Bytes read per step of a streaming fold.
 pub const CHUNK: usize = 8 << 20;
 pub use super::store::MAX_EVENT_LINE;
-/// Bytes hashed per sampled window of the prefix.
-const WINDOW: u64 = 4096;
 /// Version of the cache file's layout: another one is ignored (a full fold).
 const CACHE_VERSION: u32 = 7; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in
 
@@ -133,6 +132,46 @@ pub struct FoldState {
     roles: Arc<BTreeMap<String, RoleFold>>,
     /// `(line, message)` of every unreadable line.
     warnings: Vec<(usize, String)>,
+}
+
+/// The roles of one WP's fold; None when it has none worth a
+/// [`FoldState::roles`] entry.
+fn role_of(r: &RoleFold) -> Option<Roles> {
+    let any = r.implementer.is_some()
+        || r.reviewer.is_some()
+        || r.sent_back
+        || !r.implementers.is_empty()
+        || r.claim_commit.is_some()
+        || r.hand_in_commit.is_some()
+        || r.approved_commit.is_some()
+        || r.had_feedback;
+    if !any {
+        return None;
+    }
+    Some(Roles {
+        implementer: r.implementer.clone(),
+        reviewer: r.reviewer.clone(),
+        sent_back: r.sent_back,
+        implementers: r.implementers.clone(),
+        changes_requested: r
+            .changes
+            .as_ref()
+            .map(|(by, at, feedback)| super::work::SentBack {
+                by: by.clone(),
+                at: at.clone(),
+                feedback: feedback.clone(),
+            }),
+        claim_commit: r.claim_commit.clone(),
+        first_claim_commit: r.first_claim_commit.clone(),
+        hand_in_commit: r.hand_in_commit.clone(),
+        approved_commit: r.approved_commit.clone(),
+        had_feedback: r.had_feedback,
+        feedback: r.feedback.clone(),
+        previous_hand_in: r
+            .previous_hand_in
+            .clone()
+            .filter(|p| r.hand_in_commit.as_ref() != Some(p)),
+    })
 }
 
 fn is_false(b: &bool) -> bool {
@@ -399,43 +438,26 @@ impl FoldState {
     pub fn roles(&self) -> BTreeMap<String, Roles> {
         self.roles
             .iter()
-            .filter(|(_, r)| {
-                r.implementer.is_some()
-                    || r.reviewer.is_some()
-                    || r.sent_back
-                    || !r.implementers.is_empty()
-                    || r.claim_commit.is_some()
-                    || r.hand_in_commit.is_some()
-                    || r.approved_commit.is_some()
-                    || r.had_feedback
-            })
-            .map(|(id, r)| {
-                let roles = Roles {
-                    implementer: r.implementer.clone(),
-                    reviewer: r.reviewer.clone(),
-                    sent_back: r.sent_back,
-                    implementers: r.implementers.clone(),
-                    changes_requested: r.changes.as_ref().map(|(by, at, feedback)| {
-                        super::work::SentBack {
-                            by: by.clone(),
-                            at: at.clone(),
-                            feedback: feedback.clone(),
-                        }
-                    }),
-                    claim_commit: r.claim_commit.clone(),
-                    first_claim_commit: r.first_claim_commit.clone(),
-                    hand_in_commit: r.hand_in_commit.clone(),
-                    approved_commit: r.approved_commit.clone(),
-                    had_feedback: r.had_feedback,
-                    feedback: r.feedback.clone(),
-                    previous_hand_in: r
-                        .previous_hand_in
-                        .clone()
-                        .filter(|p| r.hand_in_commit.as_ref() != Some(p)),
-                };
-                (id.clone(), roles)
-            })
+            .filter_map(|(id, r)| Some((id.clone(), role_of(r)?)))
             .collect()
+    }
+
+    /// [`FoldState::roles`] of one WP (the default when it has none), without
+    /// building those of every WP.
+    pub fn roles_of(&self, wp_id: &str) -> Roles {
+        self.roles.get(wp_id).and_then(role_of).unwrap_or_default()
+    }
+
+    /// The lane of `wp_id` ([`FoldState::snapshot`]'s, without building the
+    /// snapshot of every WP); None when no event decides it.
+    pub fn lane_of(&self, wp_id: &str) -> Option<Lane> {
+        self.wps.get(wp_id).map(|w| w.lane.unwrap_or(Lane::Planned))
+    }
+
+    /// What `status.json` says of the log it describes, as
+    /// [`FoldState::snapshot`] would: its event count and last event id.
+    pub fn head(&self) -> (usize, Option<String>) {
+        (self.event_count, self.last.as_ref().map(|(_, i)| i.clone()))
     }
 
     /// The id of the event that decides `wp_id`'s lane (what
@@ -537,106 +559,6 @@ pub fn next_event_id(max: Option<&str>) -> String {
     max.increment().unwrap_or(fresh).to_string()
 }
 
-impl Cursor {
-    /// Bytes of the log it covers.
-    pub fn bytes(&self) -> u64 {
-        self.len
-    }
-}
-
-/// The prefix of the log a [`FoldState`] describes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
-    /// Bytes folded: always just after a newline.
-    len: u64,
-    /// Lines folded (newlines in the prefix).
-    lines: usize,
-    dev: u64,
-    ino: u64,
-    /// The file's size and modification time (ns) when it was folded: the
-    /// same size with another time is an in-place rewrite.
-    size: u64,
-    mtime_ns: u64,
-    /// SHA-256 (hex) of the sampled windows of the prefix.
-    check: String,
-}
-
-impl Cursor {
-    /// Bytes of the log the fold covers.
-    pub fn folded_bytes(&self) -> u64 {
-        self.len
-    }
-}
-
-/// What `stat` says of the file a check was taken of: device, inode, size,
-/// modification and change times (ns).
-type CheckKey = (u64, u64, u64, u64, i128, u64);
-
-/// The checks this process took ([`prefix_check_of`]), a few at most.
-static CHECKS: std::sync::Mutex<Vec<(CheckKey, String)>> = std::sync::Mutex::new(Vec::new());
-
-/// The key of a check of the first `len` bytes of a file whose metadata is
-/// `md`: any write to the file changes its change time (which no caller can
-/// set), its size or both.
-fn check_key(md: &fs::Metadata, len: u64) -> CheckKey {
-    let (dev, ino) = dev_ino(md);
-    #[cfg(unix)]
-    let ctime = {
-        use std::os::unix::fs::MetadataExt;
-        i128::from(md.ctime()) * 1_000_000_000 + i128::from(md.ctime_nsec())
-    };
-    #[cfg(not(unix))]
-    let ctime = 0;
-    (dev, ino, md.len(), mtime_ns(md), ctime, len)
-}
-
-/// [`prefix_check`] of `file` (whose metadata is `md`), taken once per
-/// process while the file is unchanged: a command folds the log several
-/// times (its reads, the move under the lock, the settling after it), and on
-/// a short log hashing the windows was a quarter of its instructions. The
-/// file is stat'ed again after hashing: a check taken while it changed is
-/// not remembered.
-fn prefix_check_of(file: &File, md: &fs::Metadata, len: u64) -> std::io::Result<String> {
-    let key = check_key(md, len);
-    if let Ok(known) = CHECKS.lock() {
-        if let Some((_, check)) = known.iter().find(|(k, _)| *k == key) {
-            return Ok(check.clone());
-        }
-    }
-    let check = prefix_check(file, len)?;
-    let unchanged = file.metadata().is_ok_and(|now| check_key(&now, len) == key);
-    if let (true, Ok(mut known)) = (unchanged, CHECKS.lock()) {
-        if known.len() >= 8 {
-            known.remove(0);
-        }
-        known.push((key, check.clone()));
-    }
-    Ok(check)
-}
-
-/// SHA-256 of the sampled windows of `file`'s first `len` bytes: the head,
-/// the tail and six windows evenly between (they overlap on a short log).
-fn prefix_check(file: &File, len: u64) -> std::io::Result<String> {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&len.to_le_bytes());
-    let mut buf = vec![0u8; WINDOW as usize];
-    let mut starts: Vec<u64> = (0..8u64)
-        .map(|k| (len.saturating_sub(WINDOW)) * k / 7)
-        .collect();
-    starts.dedup();
-    for start in starts {
-        let want = WINDOW.min(len - start) as usize;
-        let got = read_at(file, start, &mut buf[..want])?;
-        ctx.update(&buf[..got]);
-    }
-    Ok(ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// The whole log as a derived record of a later step keys on it (the
 /// finalize stamp): its identity, size, modification time and the sampled
 /// windows of all its bytes, the same description a saved fold trusts for
@@ -664,7 +586,7 @@ pub fn log_identity(path: &Path) -> std::io::Result<Option<LogIdentity>> {
         ino,
         size: md.len(),
         mtime_ns: mtime_ns(&md),
-        check: prefix_check(&file, md.len())?,
+        check: crate::logprefix::whole_check(&file, &md)?,
     }))
 }
 
@@ -789,7 +711,7 @@ impl<F: Fold> Folded<F> {
         self.advanced
             && self
                 .from_len
-                .is_none_or(|from| cursor.len.saturating_sub(from) >= SAVE_AFTER)
+                .is_none_or(|from| cursor.bytes().saturating_sub(from) >= SAVE_AFTER)
     }
 
     /// The fold of an empty or missing log.
@@ -855,25 +777,9 @@ pub fn fold_log_keeping<F: Fold>(
         Err(e) => return Err(e),
     };
     let md = file.metadata()?;
-    let (dev, ino) = dev_ino(&md);
-    let cursor_at = |len: u64, lines: usize| -> std::io::Result<Cursor> {
-        Ok(Cursor {
-            len,
-            lines,
-            dev,
-            ino,
-            size: md.len(),
-            mtime_ns: mtime_ns(&md),
-            check: prefix_check_of(&file, &md, len)?,
-        })
-    };
+    let cursor_at = |len: u64, lines: usize| Cursor::of(&file, &md, len, lines);
     if let Some((mut state, cursor)) = from {
-        let same = cursor.dev == dev
-            && cursor.ino == ino
-            && cursor.len <= md.len()
-            && (md.len() != cursor.size || mtime_ns(&md) == cursor.mtime_ns)
-            && prefix_check_of(&file, &md, cursor.len)? == cursor.check;
-        if same {
+        if cursor.holds(&file, &md)? {
             let mut dedupe = Dedupe::Monotonic {
                 suspects: HashSet::new(),
             };
@@ -881,12 +787,12 @@ pub fn fold_log_keeping<F: Fold>(
                 &file,
                 path,
                 &mut state,
-                (cursor.len, cursor.lines),
+                (cursor.bytes(), cursor.lines()),
                 &mut dedupe,
             )?;
             if clean {
-                let from_len = cursor.len;
-                let advanced = end.len != cursor.len;
+                let from_len = cursor.bytes();
+                let advanced = end.len != cursor.bytes();
                 let cursor = if advanced {
                     cursor_at(end.len, end.lines)?
                 } else {
@@ -931,6 +837,56 @@ pub fn fold_log_keeping<F: Fold>(
         advanced: true,
         from_len: None,
     })
+}
+
+/// `before` (the fold of the whole log at `path`, taken under the status
+/// lock) with `events` folded on, which the caller has just appended as the
+/// lines `appended` (one a line, each ending in a newline): the fold
+/// [`fold_log`] makes by reading those lines back, without reading or
+/// parsing them. None when that cannot be told without the file (the fold
+/// ended in a torn line, the log is not `before`'s plus exactly these bytes,
+/// a line is over [`MAX_EVENT_LINE`], an event id is not past every earlier
+/// one): the caller then reads the new lines.
+pub fn fold_appended(
+    path: &Path,
+    before: &Folded,
+    events: &[super::model::StatusEvent],
+    appended: &[u8],
+) -> std::io::Result<Option<Folded>> {
+    let (Some(cursor), None) = (&before.cursor, &before.with_fragment) else {
+        return Ok(None);
+    };
+    let lines = count_newlines(appended);
+    let whole_lines = appended.last().is_some_and(|&b| b == b'\n')
+        && lines == events.len()
+        && appended
+            .split(|&b| b == b'\n')
+            .all(|l| l.len() <= MAX_EVENT_LINE);
+    if !whole_lines {
+        return Ok(None);
+    }
+    let file = File::open(path)?;
+    let md = file.metadata()?;
+    if !cursor.same_file(&md) || md.len() != cursor.bytes() + appended.len() as u64 {
+        return Ok(None);
+    }
+    let mut state = before.state.clone();
+    let mut dedupe = Dedupe::Monotonic {
+        suspects: HashSet::new(),
+    };
+    for e in events {
+        if !state.add(&FoldEvent::of_event(e), &mut dedupe) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Folded {
+        state,
+        cursor: Some(Cursor::of(&file, &md, md.len(), cursor.lines() + lines)?),
+        with_fragment: None,
+        rebuilt: false,
+        advanced: !appended.is_empty(),
+        from_len: Some(cursor.bytes()),
+    }))
 }
 
 /// Fold a log held in memory (the union of an unmerged log's stages): the
@@ -993,6 +949,29 @@ fn remember(path: &Path, stamp: FileStamp, state: &FoldState, cursor: &Cursor) {
             state: state.clone(),
             cursor: cursor.clone(),
         });
+    }
+}
+
+/// Take the memo of the saved fold at `cache` out, returning the stamp of
+/// the file it described: a writer about to fold its own events onto the
+/// state it loaded (which shares its maps with the memo) then changes them in
+/// place rather than copying every WP's fold ([`Arc::make_mut`]).
+pub fn forget(cache: &Path) -> Option<FileStamp> {
+    let mut m = MEMO.lock().ok()?;
+    if m.as_ref().is_some_and(|m| m.path == cache) {
+        return m.take().map(|m| m.stamp);
+    }
+    None
+}
+
+/// After [`forget`]: remember a fold that goes further into the log than the
+/// saved one at `cache` (whose file still has `stamp`; it was not worth
+/// saving again), so the reads that follow in this process fold from it.
+/// What the memo holds is checked against the log like the file's fold (its
+/// cursor), so a fold further on is as safe to hand out.
+pub fn remember_further(cache: &Path, stamp: FileStamp, state: &FoldState, cursor: &Cursor) {
+    if fs::metadata(cache).ok().map(|md| file_stamp(&md)) == Some(stamp) {
+        remember(cache, stamp, state, cursor);
     }
 }
 
@@ -1247,6 +1226,92 @@ mod tests {
         )
     }
 
+    /// Events folded on as they are appended ([`fold_appended`]) equal the
+    /// same lines read back from the file, from the fold before them and from
+    /// the first line: random events (claims, reviews, commits in extra keys
+    /// and evidence), on logs ending in a torn line or not; out-of-order ids,
+    /// a torn end and a log that is not the fold's plus the append are left
+    /// to the reader.
+    #[test]
+    fn events_folded_as_appended_equal_the_lines_read_back() {
+        use super::super::model::StatusEvent;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let mut rng = Rng(0x5eed_f01d_a99e_4d00);
+        let (mut direct, mut left) = (0, 0);
+        for round in 0..200 {
+            let mut text = String::new();
+            let mut max: Option<String> = None;
+            for k in 0..rng.below(30) {
+                let id = next_event_id(max.as_deref());
+                text.push_str(&line(&mut rng, &id));
+                text.push('\n');
+                max = Some(id);
+                if k % 7 == 3 && rng.below(4) == 0 {
+                    text.push_str("not json\n");
+                }
+            }
+            let torn = rng.below(6) == 0;
+            if torn {
+                text.push_str("{\"event_id\": \"01");
+            }
+            fs::write(&path, &text).unwrap();
+            let before = fold_log::<FoldState>(&path, None).unwrap();
+            let mut events = Vec::new();
+            for _ in 0..1 + rng.below(12) {
+                let id = if rng.below(15) == 0 {
+                    "01AAAAAAAAAAAAAAAAAAAAAAAA".to_string()
+                } else {
+                    next_event_id(before.current().max_event_id().max(max.as_deref()))
+                };
+                max = Some(id.clone()).max(max);
+                let l = line(&mut rng, &id);
+                events.push(serde_json::from_str::<StatusEvent>(&l).unwrap());
+            }
+            let mut appended = String::new();
+            if torn {
+                appended.push('\n');
+            }
+            for e in &events {
+                appended.push_str(&e.to_line());
+                appended.push('\n');
+            }
+            let other_writer = rng.below(10) == 0;
+            let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(appended.as_bytes()).unwrap();
+            if other_writer {
+                f.write_all(b"{}\n").unwrap();
+            }
+            drop(f);
+            let got = fold_appended(&path, &before, &events, appended.as_bytes()).unwrap();
+            let cursor = before.cursor.clone();
+            let read = fold_log(&path, cursor.map(|c| (before.state.clone(), c))).unwrap();
+            let whole = fold_log::<FoldState>(&path, None).unwrap();
+            assert_eq!(read.current(), whole.current(), "round {round}");
+            let Some(got) = got else {
+                left += 1;
+                continue;
+            };
+            direct += 1;
+            assert!(!torn && !other_writer, "round {round}");
+            assert_eq!(got.state, read.state, "round {round}");
+            assert_eq!(got.cursor, read.cursor, "round {round}");
+            assert_eq!(got.current(), whole.current(), "round {round}");
+            assert_eq!(got.cursor, whole.cursor, "round {round}");
+            assert!(got.with_fragment.is_none() && read.with_fragment.is_none());
+            assert_eq!(
+                (got.rebuilt, got.advanced, got.from_len),
+                (read.rebuilt, read.advanced, read.from_len),
+                "round {round}"
+            );
+            assert_eq!(got.worth_saving(), read.worth_saving());
+        }
+        assert!(
+            direct > 80 && left > 30,
+            "{direct} folded on, {left} read back"
+        );
+    }
+
     /// Tail folding equals a full fold over random histories: appends (fresh,
     /// repeated and out-of-order ids, unreadable and torn lines, lines glued
     /// to a torn one), truncations, rewrites in place and by rename, and
@@ -1390,7 +1455,7 @@ mod tests {
         *MEMO.lock().unwrap() = None;
         let (state, back) = load(&cache).unwrap();
         assert_eq!(state, folded.state);
-        assert_eq!(back.len, cursor.len);
+        assert_eq!(back.bytes(), cursor.bytes());
         let text = fs::read_to_string(&cache).unwrap();
         assert!(!text.contains("null") && !text.contains("false"), "{text}");
         // The layout before (every field written) is another version: not read.

@@ -329,6 +329,27 @@ impl<'a> FoldEvent<'a> {
     }
 }
 
+impl<'a> FoldEvent<'a> {
+    /// The fold's fields of an event being written, borrowed from it: what
+    /// reading its line back gives ([`StatusEvent::to_line`] loses nothing
+    /// the fold reads).
+    pub fn of_event(e: &'a StatusEvent) -> FoldEvent<'a> {
+        FoldEvent {
+            event_id: Cow::Borrowed(&e.event_id),
+            mission_slug: Cow::Borrowed(&e.mission_slug),
+            wp_id: Cow::Borrowed(&e.wp_id),
+            at: Cow::Borrowed(&e.at),
+            actor: Cow::Borrowed(&e.actor),
+            from_lane: e.from_lane,
+            to_lane: e.to_lane,
+            force: e.force,
+            review_ref: e.review_ref.as_deref().map(Cow::Borrowed),
+            reason: e.reason.as_deref().map(Cow::Borrowed),
+            commits: EventCommits::of(e.to_lane, &e.extra, e.evidence.as_ref()),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for FoldEvent<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         RawEvent::deserialize(d).map(FoldEvent::from)
@@ -463,6 +484,61 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
 impl StatusEvent {
     /// The event as the reference writes it: sorted keys, Python separators, one line.
     pub fn to_line(&self) -> String {
+        if !self.extra.is_empty() {
+            return self.to_line_generic();
+        }
+        // No unknown keys: the known ones in their sorted order, written
+        // directly (a `Value` tree built, sorted and copied per event was
+        // most of the cost of appending a thousand bootstrap events).
+        use crate::jsonfmt::{write_py_sorted, write_py_str};
+        let mut out = String::with_capacity(400);
+        let mut first = true;
+        let mut key = |out: &mut String, k: &str| {
+            out.push_str(if first { "{" } else { ", " });
+            first = false;
+            write_py_str(k, out);
+            out.push_str(": ");
+        };
+        let opt_str = |out: &mut String, v: &Option<String>| match v {
+            Some(s) => write_py_str(s, out),
+            None => out.push_str("null"),
+        };
+        let opt_value = |out: &mut String, v: &Option<Value>| match v {
+            Some(v) => write_py_sorted(v, out),
+            None => out.push_str("null"),
+        };
+        key(&mut out, "actor");
+        write_py_str(&self.actor, &mut out);
+        key(&mut out, "at");
+        write_py_str(&self.at, &mut out);
+        key(&mut out, "event_id");
+        write_py_str(&self.event_id, &mut out);
+        key(&mut out, "evidence");
+        opt_value(&mut out, &self.evidence);
+        key(&mut out, "execution_mode");
+        write_py_str(&self.execution_mode, &mut out);
+        key(&mut out, "force");
+        out.push_str(if self.force { "true" } else { "false" });
+        key(&mut out, "from_lane");
+        write_py_str(self.from_lane.as_str(), &mut out);
+        key(&mut out, "mission_slug");
+        write_py_str(&self.mission_slug, &mut out);
+        key(&mut out, "policy_metadata");
+        opt_value(&mut out, &self.policy_metadata);
+        key(&mut out, "reason");
+        opt_str(&mut out, &self.reason);
+        key(&mut out, "review_ref");
+        opt_str(&mut out, &self.review_ref);
+        key(&mut out, "to_lane");
+        write_py_str(self.to_lane.as_str(), &mut out);
+        key(&mut out, "wp_id");
+        write_py_str(&self.wp_id, &mut out);
+        out.push('}');
+        out
+    }
+
+    /// [`Self::to_line`] through a `serde_json` value, sorted: any keys.
+    fn to_line_generic(&self) -> String {
         let v = serde_json::to_value(self).unwrap_or(Value::Null);
         crate::jsonfmt::py_line(&crate::jsonfmt::sorted(&v))
     }
@@ -537,6 +613,63 @@ mod tests {
             }
             (Err(_), Err(_)) => false,
             (n, o) => panic!("{line}: hand-written {n:?}, derived {o:?}"),
+        }
+    }
+
+    /// The direct writer of a line writes what the sorted `serde_json` value
+    /// writes, byte for byte: every lane, text that needs escapes (quotes,
+    /// control characters, non-ASCII, astral), evidence and policy values of
+    /// every kind (nested, unsorted, floats); unknown keys go the generic way.
+    #[test]
+    fn an_event_line_is_written_as_the_sorted_json_value_writes_it() {
+        let mut next = crate::testutil::xorshift(0x0011_ae0f_e7e4_7001);
+        let texts = [
+            "",
+            "finalize-tasks",
+            "canonical bootstrap",
+            "quote \" and \\ back",
+            "line\nbreak\ttab\r\u{8}\u{c}\u{1}\u{7f}",
+            "caf\u{e9} \u{1f600} \u{2028}",
+            "2026-12-06T06:23:47.377744+00:00",
+        ];
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!({"z": 1, "a": [2.5, 1e20, -0.0, {"y": true, "b": null}], "m": "\u{e9}"}),
+            serde_json::json!([1, "two", 3.25]),
+            serde_json::json!({"review": {"verdict": "approved", "reviewer": "r"}}),
+        ];
+        for _ in 0..2_000 {
+            let mut pick = |n: usize| next(n as u64) as usize;
+            let text = |k: usize| texts[k].to_string();
+            let opt = |k: usize| (!k.is_multiple_of(3)).then(|| texts[k % texts.len()].to_string());
+            let value = |k: usize| {
+                k.is_multiple_of(2)
+                    .then(|| values[k / 2 % values.len()].clone())
+            };
+            let mut e = StatusEvent {
+                event_id: text(pick(texts.len())),
+                mission_slug: text(pick(texts.len())),
+                wp_id: text(pick(texts.len())),
+                from_lane: LANES[pick(LANES.len())],
+                to_lane: LANES[pick(LANES.len())],
+                at: text(pick(texts.len())),
+                actor: text(pick(texts.len())),
+                force: pick(2) == 0,
+                execution_mode: text(pick(texts.len())),
+                reason: opt(pick(9)),
+                review_ref: opt(pick(9)),
+                evidence: value(pick(8)),
+                policy_metadata: value(pick(8)),
+                extra: Map::new(),
+            };
+            assert_eq!(e.to_line(), e.to_line_generic(), "{e:?}");
+            if pick(4) == 0 {
+                e.extra
+                    .insert("zz_extra".into(), serde_json::json!({"k": [1]}));
+                e.extra.insert("b_extra".into(), serde_json::json!("x"));
+                assert_eq!(e.to_line(), e.to_line_generic(), "{e:?}");
+                assert!(e.to_line().contains(r#""b_extra": "x", "event_id""#));
+            }
         }
     }
 

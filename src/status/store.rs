@@ -193,7 +193,7 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        let settled = self.refresh_if_stale(&snap);
+        let settled = self.refresh_if_stale(snap.event_count, snap.last_event_id.as_deref());
         Ok((snap, fold.warnings(&self.events_path), settled))
     }
 
@@ -213,7 +213,7 @@ impl StatusStore {
         let long_enough = folded
             .cursor
             .as_ref()
-            .is_some_and(|c| c.folded_bytes() >= self.save_from);
+            .is_some_and(|c| c.bytes() >= self.save_from);
         if folded.worth_saving() && long_enough {
             if let Ok(_lock) =
                 FileLock::acquire(&self.lock_path, std::time::Duration::ZERO, "the status log")
@@ -260,7 +260,7 @@ impl StatusStore {
     /// or is older than it, it is rebuilt. A failure here only leaves it stale
     /// for the next reader. Returns whether nothing is left to do (see
     /// [`StatusStore::snapshot_settled`]).
-    fn refresh_if_stale(&self, snap: &Snapshot) -> bool {
+    fn refresh_if_stale(&self, event_count: usize, last_event_id: Option<&str>) -> bool {
         #[derive(serde::Deserialize)]
         struct Head {
             event_count: Option<usize>,
@@ -295,7 +295,7 @@ impl StatusStore {
                 Some(head)
             });
         let describes = head
-            .is_some_and(|(count, last)| count == snap.event_count && last == snap.last_event_id);
+            .is_some_and(|(count, last)| count == event_count && last.as_deref() == last_event_id);
         if describes && written >= log {
             return true;
         }
@@ -335,8 +335,21 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        self.refresh_if_stale(&snap);
+        self.refresh_if_stale(snap.event_count, snap.last_event_id.as_deref());
         Ok((snap, fold.warnings(&self.events_path), fold.roles()))
+    }
+
+    /// The lane and the roles of one WP, from one fold, with `status.json`
+    /// refreshed as [`StatusStore::snapshot_with_roles`] leaves it: for a
+    /// caller that needs no other WP's state (a move's guards), so no
+    /// snapshot of every WP is built. The lane is None when no event
+    /// decides it; the roles are the default when it has none.
+    pub fn lane_and_roles(&self, wp_id: &str) -> Result<(Option<Lane>, Roles)> {
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        let (count, last) = fold.head();
+        self.refresh_if_stale(count, last.as_deref());
+        Ok((fold.lane_of(wp_id), fold.roles_of(wp_id)))
     }
 
     /// The roles of every WP from the saved fold plus the lines after it,
@@ -438,8 +451,7 @@ impl StatusStore {
                 log: self.events_path.clone(),
             });
         }
-        let snap = fold.snapshot();
-        let from = snap.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
+        let from = fold.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
         if from == t.to && !t.force {
             self.save_fold(&folded);
             return Ok(Vec::new());
@@ -484,13 +496,22 @@ impl StatusStore {
     /// After an append under the lock: fold what was appended onto `before`
     /// (reading only the new lines), save the fold and write `status.json`.
     fn settle_after_append(&self, before: cache::Folded) -> Result<()> {
+        // The loaded fold shares its maps with this process's memo of the
+        // saved one: out of the memo, the new events change them in place.
+        let memo = cache::forget(&self.cache_path);
         let folded = match before.cursor {
             Some(cursor) => cache::fold_log(&self.events_path, Some((before.state, cursor)))
                 .map_err(io("read", &self.events_path))?,
             // An unmerged log's union: folded again.
             None => self.fold(false)?,
         };
-        self.save_fold(&folded);
+        if folded.worth_saving() {
+            self.save_fold(&folded);
+        } else if let (Some(stamp), Some(cursor)) = (memo, &folded.cursor) {
+            // Not saved (a few lines past the saved fold): the rest of this
+            // command reads from here rather than folding them again.
+            cache::remember_further(&self.cache_path, stamp, &folded.state, cursor);
+        }
         self.write_snapshot(&folded.current().snapshot())
     }
 
@@ -542,15 +563,18 @@ impl StatusStore {
             self.heal_unmerged()?;
         }
         let fold = folded.current();
+        let unseeded = wp_ids.iter().filter(|id| !fold.names_wp(id));
+        if dry_run {
+            // What would be seeded; no event is made.
+            return Ok(unseeded.cloned().collect());
+        }
         let ctx = TransitionContext {
             actor: actor.to_string(),
             reason: Some("canonical bootstrap".into()),
             ..Default::default()
         };
         let mut max_id = fold.max_event_id().map(str::to_string);
-        let events: Vec<StatusEvent> = wp_ids
-            .iter()
-            .filter(|id| !fold.names_wp(id))
+        let events: Vec<StatusEvent> = unseeded
             .map(|id| {
                 let event_id = cache::next_event_id(max_id.as_deref());
                 max_id = Some(event_id.clone());
@@ -566,13 +590,18 @@ impl StatusStore {
             })
             .collect();
         let seeded = events.iter().map(|e| e.wp_id.clone()).collect();
-        if !dry_run {
-            if events.is_empty() {
-                self.save_fold(folded);
-                self.write_snapshot(&folded.current().snapshot())?;
-            } else {
-                self.append(&events)?;
-                self.settle_after_append(folded.clone())?;
+        if events.is_empty() {
+            self.save_fold(folded);
+            self.write_snapshot(&folded.current().snapshot())?;
+        } else {
+            let appended = self.append(&events)?;
+            // The events just written folded on as they are, not read back.
+            match cache::fold_appended(&self.events_path, folded, &events, appended.as_bytes()) {
+                Ok(Some(after)) => {
+                    self.save_fold(&after);
+                    self.write_snapshot(&after.current().snapshot())?;
+                }
+                _ => self.settle_after_append(folded.clone())?,
             }
         }
         Ok(seeded)
@@ -622,8 +651,8 @@ impl StatusStore {
 
     /// Append events with one write. If a crash left a torn last line, it is
     /// first closed with a newline so it stays visible (and reported) instead of
-    /// being glued to the new event.
-    fn append(&self, events: &[StatusEvent]) -> Result<()> {
+    /// being glued to the new event. Returns the bytes appended.
+    fn append(&self, events: &[StatusEvent]) -> Result<String> {
         let mut buf = String::new();
         if let Ok(meta) = fs::metadata(&self.events_path) {
             if meta.len() > 0 && !ends_with_newline(&self.events_path)? {
@@ -634,7 +663,8 @@ impl StatusStore {
             buf.push_str(&e.to_line());
             buf.push('\n');
         }
-        Ok(fsutil::append(&self.events_path, buf.as_bytes())?)
+        fsutil::append(&self.events_path, buf.as_bytes())?;
+        Ok(buf)
     }
 
     /// Write `status.json` atomically, only when its content changes. It is

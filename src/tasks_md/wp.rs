@@ -22,6 +22,10 @@ pub struct WpFile {
     pub body: String,
     /// The raw frontmatter text (without the `---` lines), as read.
     pub raw_frontmatter: String,
+    /// `frontmatter` is what [`super::flatyaml::parse`] read from
+    /// `raw_frontmatter` (a flat mapping of plain text): an edit of it that
+    /// only adds flat lines needs no second parse ([`WpFile::text_with_keys`]).
+    flat: bool,
 }
 
 /// `WP01` from `WP01-alpha.md`, `WP01_x.md`, `WP01.md`; None for other names.
@@ -239,6 +243,7 @@ fn parse_batch(texts: &[WpText]) -> Option<Vec<WpFile>> {
         files.push(WpFile {
             path: path.clone(),
             id,
+            flat: flat.is_some(),
             frontmatter: flat.unwrap_or_default(),
             body: body.to_string(),
             raw_frontmatter: yaml.to_string(),
@@ -271,28 +276,30 @@ const PARSED_CAP: usize = 16;
 /// The frontmatter texts this process parsed into a mapping, with the
 /// mapping: a command reads its WP file several times (the pick, the move,
 /// its guards, the activity line), and the same text is parsed once. Keyed
-/// by the text itself, so a file that changed is parsed again.
-static PARSED: std::sync::Mutex<Vec<(String, Mapping)>> = std::sync::Mutex::new(Vec::new());
+/// by the text itself, so a file that changed is parsed again. With each, whether
+/// [`super::flatyaml`] read it (`WpFile::flat`).
+#[allow(clippy::type_complexity)]
+static PARSED: std::sync::Mutex<Vec<(String, Mapping, bool)>> = std::sync::Mutex::new(Vec::new());
 
-fn parsed_before(yaml: &str) -> Option<Mapping> {
+fn parsed_before(yaml: &str) -> Option<(Mapping, bool)> {
     let known = PARSED.lock().ok()?;
     known
         .iter()
-        .find(|(t, _)| t == yaml)
-        .map(|(_, m)| m.clone())
+        .find(|(t, ..)| t == yaml)
+        .map(|(_, m, flat)| (m.clone(), *flat))
 }
 
-fn remember_parse(yaml: &str, m: &Mapping) {
+fn remember_parse(yaml: &str, m: &Mapping, flat: bool) {
     let Ok(mut known) = PARSED.lock() else {
         return;
     };
-    if known.iter().any(|(t, _)| t == yaml) {
+    if known.iter().any(|(t, ..)| t == yaml) {
         return;
     }
     if known.len() >= PARSED_CAP {
         known.remove(0);
     }
-    known.push((yaml.to_string(), m.clone()));
+    known.push((yaml.to_string(), m.clone(), flat));
 }
 
 /// Split `---\n<yaml>\n---\n<body>`. Returns (yaml, body, line number where the body starts).
@@ -331,17 +338,24 @@ impl WpFile {
         let (yaml, body) = split_frontmatter(text)
             .ok_or_else(|| TasksError::NoFrontmatter { path: path_buf() })?;
         // The line numbers are the file's: the frontmatter starts on line 2.
+        let mut flat = false;
         let parsed = match parsed_before(yaml) {
-            Some(m) => Ok(Value::Mapping(m)),
+            Some((m, was_flat)) => {
+                flat = was_flat;
+                Ok(Value::Mapping(m))
+            }
             None if yaml.trim().is_empty() => Ok(Value::Mapping(Mapping::new())),
             None => match super::flatyaml::parse(yaml) {
-                Some(m) if yaml.len() <= crate::bounds::MAX_YAML_BYTES => Ok(Value::Mapping(m)),
+                Some(m) if yaml.len() <= crate::bounds::MAX_YAML_BYTES => {
+                    flat = true;
+                    Ok(Value::Mapping(m))
+                }
                 _ => crate::bounds::yaml::<Value>(yaml),
             },
         };
         let frontmatter = match parsed {
             Ok(Value::Mapping(m)) => {
-                remember_parse(yaml, &m);
+                remember_parse(yaml, &m, flat);
                 m
             }
             Ok(_) => return Err(TasksError::FrontmatterNotMapping { path: path_buf() }),
@@ -376,6 +390,7 @@ impl WpFile {
             frontmatter,
             body: body.to_string(),
             raw_frontmatter: yaml.to_string(),
+            flat,
         };
         wp.check_fields()?;
         Ok(wp)
@@ -613,10 +628,13 @@ impl WpFile {
                 .map(|(k, v)| super::flatyaml::render(k, v))
                 .collect()
         };
-        let blocks = flat
-            .then(flat_blocks)
-            .flatten()
-            .unwrap_or_else(|| render_blocks(head.iter().chain(tail)));
+        let flat_rendered = flat.then(flat_blocks).flatten();
+        // A flat frontmatter with every key's lines flat: the edit is flat too
+        // (each key's lines replaced by, or new keys added as, lines of the
+        // shapes flatyaml reads), and reads back as the old mapping with the
+        // keys set: no second parse (the tests hold the two ways to the same text).
+        let flat_edit = self.flat && flat_rendered.is_some();
+        let blocks = flat_rendered.unwrap_or_else(|| render_blocks(head.iter().chain(tail)));
         let mut next_block = blocks.into_iter();
         let mut render = |key: &str, v: &Value| -> Result<Vec<String>> {
             match next_block.next() {
@@ -650,6 +668,9 @@ impl WpFile {
         let mut fm = lines.join("\n");
         if !fm.is_empty() {
             fm.push('\n');
+        }
+        if flat_edit && fm.len() <= crate::bounds::MAX_YAML_BYTES {
+            return Ok(Edited::InPlace(format!("---\n{fm}---\n{}", self.body)));
         }
         let mut expected = self.frontmatter.clone();
         for (k, v) in head.iter().chain(tail) {
@@ -1203,7 +1224,7 @@ mod tests {
                 _ => word(next),
             }
         };
-        let (mut flat_files, mut same_as_read) = (0, 0);
+        let (mut flat_files, mut same_as_read, mut unparsed) = (0, 0, 0);
         for _ in 0..3_000 {
             let mut text = String::new();
             let mut used: Vec<&str> = Vec::new();
@@ -1239,6 +1260,15 @@ mod tests {
             };
             let fast = wp.edit_keys_with(&head, &tail, after, true).unwrap();
             let slow = wp.edit_keys_with(&head, &tail, after, false).unwrap();
+            // The flat edits, whose result is not parsed again.
+            assert_eq!(wp.flat, super::super::flatyaml::parse(&text).is_some());
+            unparsed += usize::from(
+                wp.flat
+                    && head
+                        .iter()
+                        .chain(&tail)
+                        .all(|(k, v)| super::super::flatyaml::render(k, v).is_some()),
+            );
             match (&fast, &slow) {
                 (Edited::InPlace(a), Edited::InPlace(b)) => {
                     same_as_read += 1;
@@ -1249,8 +1279,8 @@ mod tests {
             }
         }
         assert!(
-            flat_files > 1_000 && same_as_read > 2_000,
-            "{flat_files} flat, {same_as_read} in place"
+            flat_files > 1_000 && same_as_read > 2_000 && unparsed > 300,
+            "{flat_files} flat, {same_as_read} in place, {unparsed} flat edits"
         );
     }
 
@@ -1325,6 +1355,7 @@ mod tests {
             let one = WpFile::read(p).unwrap();
             assert_eq!(b.frontmatter, one.frontmatter, "{}", p.display());
             assert_eq!(b.raw_frontmatter, one.raw_frontmatter);
+            assert_eq!(b.flat, one.flat, "{}", p.display());
             assert_eq!(b.body, one.body);
             assert_eq!(b.id, one.id);
         }

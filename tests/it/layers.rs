@@ -16,8 +16,19 @@ const FLOORS: &[(&str, &[&str])] = &[
     (
         "ground",
         &[
-            "bounds", "confine", "config", "env", "error", "fsutil", "git", "ids", "jsonfmt",
-            "project", "shell", "timefmt",
+            "bounds",
+            "confine",
+            "config",
+            "env",
+            "error",
+            "fsutil",
+            "git",
+            "ids",
+            "jsonfmt",
+            "logprefix",
+            "project",
+            "shell",
+            "timefmt",
         ],
     ),
     (

@@ -88,6 +88,21 @@ fn ok(env: &TestEnv, dir: &Path, args: &[&str]) -> Value {
     v["data"].clone()
 }
 
+/// The arguments of `append-history` of `note` on `wp` of the demo mission.
+fn history_args<'a>(wp: &'a str, actor: &'a str, note: &'a str) -> [&'a str; 9] {
+    [
+        "append-history",
+        "--mission",
+        SLUG,
+        "--wp",
+        wp,
+        "--actor",
+        actor,
+        "--note",
+        note,
+    ]
+}
+
 fn fails(env: &TestEnv, dir: &Path, args: &[&str], code: &str) -> Value {
     let v = api(env, dir, args);
     assert_eq!(v["success"], false, "{args:?}: {v}");
@@ -849,17 +864,7 @@ fn append_history_writes_the_activity_log() {
     let d = ok(
         &env,
         &root,
-        &[
-            "append-history",
-            "--mission",
-            SLUG,
-            "--wp",
-            "WP02",
-            "--actor",
-            "orch",
-            "--note",
-            "Starting\u{1b}[31m implementation",
-        ],
+        &history_args("WP02", "orch", "Starting\u{1b}[31m implementation"),
     );
     assert_eq!(keys(&d), keys(&reference("ah-ok")["data"]));
     let id = d["history_entry_id"].as_str().unwrap();
@@ -877,17 +882,7 @@ fn append_history_writes_the_activity_log() {
     fails(
         &env,
         &root,
-        &[
-            "append-history",
-            "--mission",
-            SLUG,
-            "--wp",
-            "WP77",
-            "--actor",
-            "orch",
-            "--note",
-            "x",
-        ],
+        &history_args("WP77", "orch", "x"),
         "WP_NOT_FOUND",
     );
 }
@@ -905,38 +900,13 @@ fn hostile_ids_and_actors_are_refused_before_any_path_is_built() {
         );
     }
     for wp in ["../WP01", "WP01/../../x", "wp01", "WP01-alpha"] {
-        fails(
-            &env,
-            &root,
-            &[
-                "append-history",
-                "--mission",
-                SLUG,
-                "--wp",
-                wp,
-                "--actor",
-                "o",
-                "--note",
-                "x",
-            ],
-            "WP_NOT_FOUND",
-        );
+        fails(&env, &root, &history_args(wp, "o", "x"), "WP_NOT_FOUND");
     }
     for actor in ["", "a\nb", &"x".repeat(300)] {
         fails(
             &env,
             &root,
-            &[
-                "append-history",
-                "--mission",
-                SLUG,
-                "--wp",
-                "WP01",
-                "--actor",
-                actor,
-                "--note",
-                "x",
-            ],
+            &history_args("WP01", actor, "x"),
             "USAGE_ERROR",
         );
     }
@@ -1347,17 +1317,10 @@ fn an_orchestrator_api_writer_reports_a_failed_auto_commit_and_a_corrupt_config_
             &env,
             &root,
             &[
-                "orchestrator-api",
-                "append-history",
-                "--mission",
-                SLUG,
-                "--wp",
-                "WP02",
-                "--actor",
-                "orch",
-                "--note",
-                note,
-            ],
+                &["orchestrator-api"][..],
+                &history_args("WP02", "orch", note),
+            ]
+            .concat(),
         )
     };
     let wp02 = root.join("kitty-specs/001-demo/tasks/WP02-beta.md");
