@@ -90,9 +90,11 @@ pub fn spawn(
         .spawn(move || {
             let mut watcher = watcher;
             // The first view (the server answers `/api/health` meanwhile;
-            // its pages wait for this one); then the watches. What changes
-            // meanwhile the next re-stat sees.
-            publish(&tx, loader.refresh(None, true));
+            // its pages wait for this one), published once the watches are
+            // set (the walk of every mission file, and the events of it, are
+            // over before a page is served). What changes meanwhile the next
+            // re-stat sees.
+            let first = loader.refresh(None, true);
             let mut specs_watched = false;
             // kitty-specs/ was there and could not be watched whole (the
             // watch limit): its missions are re-stat'ed as often as when no
@@ -108,6 +110,7 @@ pub fn spawn(
                     let _ = w.watch(&charter, RecursiveMode::Recursive);
                 }
             }
+            publish(&tx, first);
             let interval = if watcher.is_some() && !specs_failed {
                 RECONCILE
             } else {
