@@ -19,7 +19,10 @@
 # plus system time, from the kernel). Peak RSS (status and next rows only) is
 # /usr/bin/time's maximum resident set size, from one more run in the first
 # copy right after its timed run (on a "cold" row the saved fold is deleted
-# again first). Dashboard rows: curl's time_total of a request to a
+# again first). Dashboard rows: the time from its start until
+# /api/health answers and until /api/version answers (a server may answer
+# health before its first view is built; pages wait for that view); then
+# curl's time_total of a request to a
 # server started for that run on a free port (stopped after it), the CPU
 # time its threads (but the file watcher's) spent meanwhile
 # (/proc/PID/task/*/schedstat), and the server's peak RSS (VmHWM) once it
@@ -343,6 +346,13 @@ dash_run() {
   t1=$EPOCHREALTIME
   [[ $out == *"\"pid\":$DASH_PID"[,}]* ]] || fail "$key ($who): port $port answered for another server: $out"
   echo "$(((10#${t1/./} - 10#${t0/./}) / 1000)) -" >>"$R/$key.start.$who"
+  # A server may answer /api/health before its first view is built (its pages
+  # wait for it): /api/version answers once it is. The requests below are
+  # timed on the built view, as before.
+  curl -fsS --max-time 300 "http://127.0.0.1:$port/api/version" >/dev/null ||
+    fail "$key ($who): /api/version did not answer"
+  t1=$EPOCHREALTIME
+  echo "$(((10#${t1/./} - 10#${t0/./}) / 1000)) -" >>"$R/$key.view.$who"
   i=0
   local c0 c1 j args
   for r in "$@"; do
@@ -396,6 +406,10 @@ dash() {
   stats "$key.start" after
   line "$label start until \`/api/health\` answers (polled every 10 ms)" "$(cell "$key.start" before)" \
     "$(cell "$key.start" after)" "$(nruns "$key" "$flags")" ""
+  stats "$key.view" before
+  stats "$key.view" after
+  line "$label start until \`/api/version\` answers (the first view is built)" "$(cell "$key.view" before)" \
+    "$(cell "$key.view" after)" "$(nruns "$key" "$flags")" ""
   i=0
   for r in "$@"; do
     for t in first second reqs; do

@@ -74,16 +74,10 @@ pub fn spawn(
     .ok()
     .and_then(|mut w| {
         // The root (non-recursive) sees kitty-specs/ appear; kitty-specs/ and
-        // .kittify/charter/ are watched whole.
+        // .kittify/charter/ are watched whole, by the thread (a watch of
+        // hundreds of missions walks every file of them).
         w.watch(&root, RecursiveMode::NonRecursive).ok()?;
-        if specs.is_dir() {
-            w.watch(&specs, RecursiveMode::Recursive).ok()?;
-        }
         let _ = w.watch(&kittify, RecursiveMode::NonRecursive);
-        let charter = kittify.join("charter");
-        if charter.is_dir() {
-            let _ = w.watch(&charter, RecursiveMode::Recursive);
-        }
         Some(w)
     });
     let mode = if watcher.is_some() {
@@ -95,11 +89,33 @@ pub fn spawn(
         .name("dashboard-watch".into())
         .spawn(move || {
             let mut watcher = watcher;
-            let mut specs_watched = specs.is_dir();
-            let interval = if watcher.is_some() { RECONCILE } else { POLL };
             // The first view (the server answers `/api/health` meanwhile;
-            // its pages wait for this one).
-            publish(&tx, loader.refresh(None, true));
+            // its pages wait for this one), published once the watches are
+            // set (the walk of every mission file, and the events of it, are
+            // over before a page is served). What changes meanwhile the next
+            // re-stat sees.
+            let first = loader.refresh(None, true);
+            let mut specs_watched = false;
+            // kitty-specs/ was there and could not be watched whole (the
+            // watch limit): its missions are re-stat'ed as often as when no
+            // watcher runs, and the walk is not tried again on every event.
+            let mut specs_failed = false;
+            if let Some(w) = watcher.as_mut() {
+                if specs.is_dir() {
+                    specs_watched = w.watch(&specs, RecursiveMode::Recursive).is_ok();
+                    specs_failed = !specs_watched;
+                }
+                let charter = kittify.join("charter");
+                if charter.is_dir() {
+                    let _ = w.watch(&charter, RecursiveMode::Recursive);
+                }
+            }
+            publish(&tx, first);
+            let interval = if watcher.is_some() && !specs_failed {
+                RECONCILE
+            } else {
+                POLL
+            };
             while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
                 let first = match erx.recv_timeout(interval) {
                     Ok(m) => m,
@@ -144,7 +160,7 @@ pub fn spawn(
                         }
                     }
                 }
-                if !specs_watched && specs.is_dir() {
+                if !specs_watched && !specs_failed && specs.is_dir() {
                     if let Some(w) = watcher.as_mut() {
                         specs_watched = w.watch(&specs, RecursiveMode::Recursive).is_ok();
                     }

@@ -357,20 +357,50 @@ impl Stamp {
         }
     }
 
-    /// What [`Stamp::write`] wrote; Err for anything else.
+    /// What [`Stamp::write`] wrote; Err for anything else (five decimal
+    /// numbers, the first three not negative, each in its type's range).
     fn parse(text: &str) -> std::result::Result<Option<Stamp>, ()> {
         if text == "-" {
             return Ok(None);
         }
-        let mut it = text.split(',');
-        let mut unsigned = || it.next().ok_or(())?.parse::<u64>().map_err(|_| ());
-        let (a, b, c) = (unsigned()?, unsigned()?, unsigned()?);
-        let mut signed = || it.next().ok_or(())?.parse::<i64>().map_err(|_| ());
-        let (d, e) = (signed()?, signed()?);
-        match it.next() {
-            None => Ok(Some(Stamp(a, b, c, d, e))),
-            Some(_) => Err(()),
+        // By hand, byte by byte: a listing of hundreds of missions reads
+        // thousands of these.
+        let b = text.as_bytes();
+        let mut vals = [0i128; 5];
+        let mut i = 0;
+        for (k, val) in vals.iter_mut().enumerate() {
+            if k > 0 {
+                if b.get(i) != Some(&b',') {
+                    return Err(());
+                }
+                i += 1;
+            }
+            let neg = b.get(i) == Some(&b'-');
+            i += usize::from(neg);
+            let digits = b.get(i..).unwrap_or_default();
+            let n = digits.iter().take_while(|d| d.is_ascii_digit()).count();
+            if n == 0 || n > 20 {
+                return Err(());
+            }
+            let mut v: i128 = 0;
+            for d in &digits[..n] {
+                v = v * 10 + i128::from(d - b'0');
+            }
+            *val = if neg { -v } else { v };
+            i += n;
         }
+        if i != b.len() {
+            return Err(());
+        }
+        let u = |v: i128| u64::try_from(v).map_err(|_| ());
+        let s = |v: i128| i64::try_from(v).map_err(|_| ());
+        Ok(Some(Stamp(
+            u(vals[0])?,
+            u(vals[1])?,
+            u(vals[2])?,
+            s(vals[3])?,
+            s(vals[4])?,
+        )))
     }
 }
 
@@ -621,8 +651,21 @@ impl<'a> ListingCache<'a> {
     }
 
     fn parse_entry<'t>(line: &'t str) -> Option<(Cow<'t, str>, Entry<'t>)> {
-        let mut f = line.split('\t');
-        let mut next = || f.next();
+        // Split at the tabs by hand (a tab is ASCII: each piece is text).
+        let mut rest = Some(line);
+        let mut next = || -> Option<&'t str> {
+            let r = rest?;
+            match r.bytes().position(|b| b == b'\t') {
+                Some(at) => {
+                    rest = r.get(at + 1..);
+                    r.get(..at)
+                }
+                None => {
+                    rest = None;
+                    Some(r)
+                }
+            }
+        };
         let slug = unescape(next()?).ok()?;
         let stamps = Stamps {
             meta: Stamp::parse(next()?).ok()?,
@@ -729,6 +772,58 @@ impl<'a> ListingCache<'a> {
         if crate::fsutil::write_derived(path, text.as_bytes()).is_ok() {
             // The JSON cache of version 1, left by an older spec-kitty.
             let _ = std::fs::remove_file(path.with_extension("json"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stamp reads back as written, at every extreme; anything else a
+    /// listing never writes is refused.
+    #[test]
+    fn stamps_round_trip_and_nothing_else_reads() {
+        for s in [
+            Some(Stamp(0, 0, 0, 0, 0)),
+            Some(Stamp(u64::MAX, u64::MAX, u64::MAX, i64::MAX, i64::MIN)),
+            Some(Stamp(65024, 6326235, 285, -1, 1796537770184701143)),
+            None,
+        ] {
+            let mut text = String::new();
+            Stamp::write(s, &mut text);
+            assert_eq!(Stamp::parse(&text), Ok(s), "{text}");
+        }
+        for bad in [
+            "",
+            "--",
+            "1,2,3,4",
+            "1,2,3,4,5,",
+            "1,2,3,4,5,6",
+            ",1,2,3,4",
+            "-1,2,3,4,5",
+            "1,2,3,4,9223372036854775808",
+            "18446744073709551616,2,3,4,5",
+            "1,2,3,4,123456789012345678901",
+            "1,2,3,4, 5",
+            "1,2,3,4,5\t",
+            "1,2,3,-,5",
+        ] {
+            assert_eq!(Stamp::parse(bad), Err(()), "{bad:?}");
+        }
+    }
+
+    /// Texts with the separators and the escape character read back.
+    #[test]
+    fn escaped_texts_read_back_and_unknown_escapes_do_not() {
+        for t in ["", "plain", "a\tb\nc\rd\\e", "\\t", "«ü» ✓", "\\"] {
+            let mut out = String::new();
+            push_escaped(&mut out, t);
+            assert!(!out.contains(['\t', '\n', '\r']), "{out:?}");
+            assert_eq!(unescape(&out).as_deref(), Ok(t));
+        }
+        for bad in ["\\", "a\\", "\\x", "\\u0041"] {
+            assert!(unescape(bad).is_err(), "{bad:?}");
         }
     }
 }
