@@ -844,8 +844,7 @@ pub fn fold_appended(
     }
     let file = File::open(path)?;
     let md = file.metadata()?;
-    let (dev, ino) = dev_ino(&md);
-    if (dev, ino) != (cursor.dev, cursor.ino) || md.len() != cursor.len + appended.len() as u64 {
+    if md.len() != cursor.bytes() + appended.len() as u64 || !cursor.holds(&file, &md)? {
         return Ok(None);
     }
     let mut state = before.state.clone();
@@ -859,19 +858,11 @@ pub fn fold_appended(
     }
     Ok(Some(Folded {
         state,
-        cursor: Some(Cursor {
-            len: md.len(),
-            lines: cursor.lines + lines,
-            dev,
-            ino,
-            size: md.len(),
-            mtime_ns: mtime_ns(&md),
-            check: prefix_check_of(&file, &md, md.len())?,
-        }),
+        cursor: Some(Cursor::of(&file, &md, md.len(), cursor.lines() + lines)?),
         with_fragment: None,
         rebuilt: false,
         advanced: !appended.is_empty(),
-        from_len: Some(cursor.len),
+        from_len: Some(cursor.bytes()),
     }))
 }
 
