@@ -1027,7 +1027,7 @@ fn check_ownership(planned: &[Planned<'_>], wps: &[PlanWp]) -> Result<()> {
         if surface.is_empty() {
             return Err(TasksError::EmptySurface {
                 path: p.file.path.clone(),
-                line: key_line(&p.file, "authoritative_surface"),
+                line: key_line(p.file, "authoritative_surface"),
                 wp: p.file.id.clone(),
             });
         }
@@ -1041,7 +1041,7 @@ fn check_ownership(planned: &[Planned<'_>], wps: &[PlanWp]) -> Result<()> {
         {
             return Err(TasksError::SurfaceOutsideOwned {
                 path: p.file.path.clone(),
-                line: key_line(&p.file, "authoritative_surface"),
+                line: key_line(p.file, "authoritative_surface"),
                 wp: p.file.id.clone(),
                 surface: surface.clone(),
                 owned: p.ownership.owned_files.clone(),
@@ -1084,7 +1084,7 @@ fn check_ownership(planned: &[Planned<'_>], wps: &[PlanWp]) -> Result<()> {
         let (ga, gb) = (&a.ownership.owned_files[ka], &b.ownership.owned_files[kb]);
         return Err(TasksError::OverlappingOwnership {
             path: b.file.path.clone(),
-            line: key_line(&b.file, "owned_files"),
+            line: key_line(b.file, "owned_files"),
             a: a.file.id.clone(),
             b: b.file.id.clone(),
             globs: Box::new((ga.clone(), gb.clone())),

@@ -622,7 +622,7 @@ mod tests {
     /// every kind (nested, unsorted, floats); unknown keys go the generic way.
     #[test]
     fn an_event_line_is_written_as_the_sorted_json_value_writes_it() {
-        let mut next = crate::testutil::xorshift(0x11ae_0f_e7e4_7001);
+        let mut next = crate::testutil::xorshift(0x0011_ae0f_e7e4_7001);
         let texts = [
             "",
             "finalize-tasks",
@@ -641,8 +641,11 @@ mod tests {
         for _ in 0..2_000 {
             let mut pick = |n: usize| next(n as u64) as usize;
             let text = |k: usize| texts[k].to_string();
-            let opt = |k: usize| (k % 3 != 0).then(|| texts[k % texts.len()].to_string());
-            let value = |k: usize| (k % 2 == 0).then(|| values[k / 2 % values.len()].clone());
+            let opt = |k: usize| (!k.is_multiple_of(3)).then(|| texts[k % texts.len()].to_string());
+            let value = |k: usize| {
+                k.is_multiple_of(2)
+                    .then(|| values[k / 2 % values.len()].clone())
+            };
             let mut e = StatusEvent {
                 event_id: text(pick(texts.len())),
                 mission_slug: text(pick(texts.len())),
