@@ -146,7 +146,11 @@ pub fn json_too_deep(bytes: &[u8], max: usize) -> Option<usize> {
 
 /// The line (1-based) where YAML flow nesting first goes deeper than `max`, if
 /// it does. One pass over the bytes; quoted scalars and comments are skipped.
+/// Text without a `[` or `{` nests nothing: answered by one `memchr2` instead
+/// of the byte-by-byte pass (a WP's block-style frontmatter, every call of
+/// `agent tasks status`).
 pub fn yaml_too_deep(text: &str, max: usize) -> Option<usize> {
+    memchr::memchr2(b'[', b'{', text.as_bytes())?;
     let mut depth = 0usize;
     let mut line = 1;
     let mut quote: Option<u8> = None;
@@ -210,6 +214,10 @@ mod tests {
         assert_eq!(yaml_too_deep("title: it's [[[[ok\n", 3), Some(1));
         let deep = format!("x: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(yaml_too_deep(&deep, MAX_YAML_DEPTH), Some(1));
+        // No `[` or `{` at all (the fast path): nothing nests, whatever max.
+        assert_eq!(yaml_too_deep("a: 1\nb:\n- x\n# }}\n", 0), None);
+        // Only braces: the full pass still runs.
+        assert_eq!(yaml_too_deep("a: 1\nb: {c: {d: 1}}\n", 1), Some(2));
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl Prefix {
 
     /// Whether `file` (whose metadata is `md`) still begins with this prefix.
     pub fn holds(&self, file: &File, md: &Metadata) -> io::Result<bool> {
-        if dev_ino(md) != (self.dev, self.ino)
+        if !self.same_file(md)
             || self.len > md.len()
             || (md.len() == self.size && mtime_ns(md) != self.mtime_ns)
         {
@@ -64,6 +64,12 @@ impl Prefix {
         }
         let (check, last) = check_of(file, md, self.len)?;
         Ok(check == self.check && (self.len == 0 || last == Some(b'\n')))
+    }
+
+    /// Whether it describes a prefix of the file whose metadata is `md`
+    /// (the same device and inode), whatever its bytes.
+    pub fn same_file(&self, md: &Metadata) -> bool {
+        dev_ino(md) == (self.dev, self.ino)
     }
 
     /// Bytes of the log it covers.

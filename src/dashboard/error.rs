@@ -35,8 +35,6 @@ pub enum DashboardError {
     },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
-    #[error("the first read of the project produced no view")]
-    NoFirstView,
     #[error("cannot start the file watcher thread: {0}")]
     Watcher(#[source] std::io::Error),
     /// The HTTP server stopped with an error.
@@ -85,7 +83,6 @@ impl Diagnose for DashboardError {
             DashboardError::NoRandom(_)
             | DashboardError::Listener { .. }
             | DashboardError::Runtime(_)
-            | DashboardError::NoFirstView
             | DashboardError::Watcher(_)
             | DashboardError::Serve(_)
             | DashboardError::CurrentExe(_)

@@ -263,8 +263,9 @@ fn bind(port: Option<u16>) -> Result<TcpListener> {
 }
 
 impl Server {
-    /// Bind 127.0.0.1 (`port`, or the first free one from 9237), read the
-    /// project, start watching it. Nothing is served until [`Server::run`].
+    /// Bind 127.0.0.1 (`port`, or the first free one from 9237), start
+    /// reading and watching the project (on the watcher's thread). Nothing
+    /// is served until [`Server::run`].
     /// `home` is only shown: the reference's JSON writes paths under it as `~/...`.
     pub fn start(
         project: &Project,
@@ -291,12 +292,13 @@ impl Server {
             .enable_time()
             .build()
             .map_err(DashboardError::Runtime)?;
-        let mut loader = model::Loader::new(project.clone());
-        let first = loader
-            .refresh(None, true)
-            .ok_or(DashboardError::NoFirstView)?;
+        // The project is read by the watcher's thread (its first view,
+        // then every change): the server records itself and answers
+        // `/api/health` at once, and a page asked for meanwhile waits for
+        // that first view.
+        let loader = model::Loader::new(project.clone());
         let root = loader.root.clone();
-        let (tx, rx) = tokio::sync::watch::channel(Arc::new(first));
+        let (tx, rx) = tokio::sync::watch::channel(Arc::new(model::ProjectView::pending(&root)));
         let stop_watch = Arc::new(AtomicBool::new(false));
         let mode = watch::spawn(loader, tx, stop_watch.clone()).map_err(DashboardError::Watcher)?;
         let (stop, _) = tokio::sync::watch::channel(false);

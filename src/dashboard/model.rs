@@ -230,6 +230,28 @@ pub struct ProjectView {
 }
 
 impl ProjectView {
+    /// The view a server holds while its first one is being built (version
+    /// 0: every view the loader builds is 1 or later). Pages wait for the
+    /// first built view; only `/api/health` answers from this one.
+    pub fn pending(root: &Path) -> ProjectView {
+        ProjectView {
+            version: 0,
+            project_path: root.to_string_lossy().into_owned(),
+            project_name: root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            missions: Vec::new(),
+            problems: Vec::new(),
+            has_charter: false,
+        }
+    }
+
+    /// Whether this is a built view (not [`ProjectView::pending`]).
+    pub fn is_built(&self) -> bool {
+        self.version > 0
+    }
+
     pub fn mission(&self, slug: &str) -> Option<&Arc<MissionView>> {
         self.missions.iter().find(|m| m.slug == slug)
     }

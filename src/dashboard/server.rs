@@ -189,8 +189,17 @@ pub struct App {
 }
 
 impl App {
-    fn current(&self) -> Arc<ProjectView> {
-        self.view.borrow().clone()
+    /// The view, once the first one is built: a server answers
+    /// `/api/health` while it reads the project, and every other answer
+    /// waits for the view (the loader's thread publishes it).
+    async fn current(&self) -> Arc<ProjectView> {
+        let mut rx = self.view.clone();
+        if let Ok(v) = rx.wait_for(|v| v.is_built()).await {
+            return v.clone();
+        }
+        // The loader's thread is gone without a view (it never is): what there is.
+        let v = self.view.borrow().clone();
+        v
     }
 }
 
@@ -297,7 +306,7 @@ async fn project_wide(
     content_type: &'static str,
     render: impl FnOnce(&ProjectView) -> Vec<u8> + Send + 'static,
 ) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let version = v.version;
     match app.rendered.get(key, version, move || render(&v)).await {
         Some(body) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
@@ -313,7 +322,7 @@ async fn index(State(app): State<Shared>) -> Response {
 }
 
 async fn mission_root(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     match find(&v, &slug) {
         Some(m) => Redirect::to(&views::mission_url(&m.slug, "board")).into_response(),
         None => not_found(&v, &format!("no mission {slug}")),
@@ -321,7 +330,7 @@ async fn mission_root(State(app): State<Shared>, UrlPath(slug): UrlPath<String>)
 }
 
 async fn board(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     match find(&v, &slug) {
         Some(m) => html(StatusCode::OK, views::board(&v, m)),
         None => not_found(&v, &format!("no mission {slug}")),
@@ -371,7 +380,7 @@ fn lane_rows(root: &Path, m: &MissionView) -> Vec<LaneRow> {
 }
 
 async fn lanes(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     match find(&v, &slug) {
         Some(m) => html(
             StatusCode::OK,
@@ -433,7 +442,7 @@ async fn wp_detail_off_thread(app: &Shared, m: &Arc<MissionView>, wp_id: &str) -
 }
 
 async fn wp(State(app): State<Shared>, UrlPath((slug, wp)): UrlPath<(String, String)>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let Some(m) = find(&v, &slug) else {
         return not_found(&v, &format!("no mission {slug}"));
     };
@@ -494,7 +503,7 @@ async fn artifact(
     State(app): State<Shared>,
     UrlPath((slug, name)): UrlPath<(String, String)>,
 ) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let Some(m) = find(&v, &slug) else {
         return not_found(&v, &format!("no mission {slug}"));
     };
@@ -532,7 +541,7 @@ async fn artifact_file(
     State(app): State<Shared>,
     UrlPath((slug, name, file)): UrlPath<(String, String, String)>,
 ) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let Some(m) = find(&v, &slug) else {
         return not_found(&v, &format!("no mission {slug}"));
     };
@@ -556,7 +565,7 @@ async fn artifact_file(
 }
 
 async fn charter(State(app): State<Shared>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let path = app.root.join(".kittify/charter/charter.md");
     let body = render_file(&app.root, &path);
     html(StatusCode::OK, views::charter(&v, &body))
@@ -582,7 +591,7 @@ async fn health(State(app): State<Shared>) -> Response {
         "port": app.port,
         "started_at": app.started_at,
         "watch_mode": app.watch_mode,
-        "version": app.current().version,
+        "version": app.view.borrow().version,
         "spec_kitty_version": crate::VERSION,
         "implementation": "spec-kitty-rs",
     }))
@@ -590,7 +599,7 @@ async fn health(State(app): State<Shared>) -> Response {
 }
 
 async fn version(State(app): State<Shared>) -> Response {
-    Json(json!({ "version": app.current().version })).into_response()
+    Json(json!({ "version": app.current().await.version })).into_response()
 }
 
 /// Server-Sent Events: the view's version now, then on every change. The
@@ -607,6 +616,12 @@ async fn events(State(app): State<Shared>) -> Sse<impl Stream<Item = Result<Even
                 tokio::select! {
                     r = rx.changed() => { r.ok()?; }
                     _ = stop.changed() => return None,
+                }
+            } else if !rx.borrow().is_built() {
+                // The first event names the first built view.
+                tokio::select! {
+                    r = rx.wait_for(|v| v.is_built()) => { r.ok()?; }
+                    _ = stop.wait_for(|s| *s) => return None,
                 }
             }
             let version = rx.borrow_and_update().version;
@@ -692,7 +707,7 @@ fn json_404(what: String) -> Response {
 }
 
 async fn api_mission(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     match find(&v, &slug) {
         Some(m) => Json(board_json(&v, m)).into_response(),
         None => json_404(format!("no mission {slug}")),
@@ -708,7 +723,7 @@ async fn api_wp(
     State(app): State<Shared>,
     UrlPath((slug, wp)): UrlPath<(String, String)>,
 ) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let Some(m) = find(&v, &slug) else {
         return json_404(format!("no mission {slug}"));
     };
@@ -741,7 +756,7 @@ async fn api_features(State(app): State<Shared>) -> Response {
 
 /// The reference's `GET /api/kanban/<id>` (see [`super::compat`]).
 async fn api_kanban(State(app): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     let root = app.root.clone();
     match tokio::task::spawn_blocking(move || compat::kanban(&v, &root, &id)).await {
         Ok(body) => Json(body).into_response(),
@@ -822,7 +837,7 @@ async fn shutdown(State(app): State<Shared>, headers: HeaderMap, body: Body) -> 
 }
 
 async fn fallback(State(app): State<Shared>) -> Response {
-    let v = app.current();
+    let v = app.current().await;
     not_found(&v, "no such page")
 }
 

@@ -55,7 +55,8 @@ enum Msg {
     Rescan,
 }
 
-/// Start the thread that keeps `tx` up to date until `stop` is set.
+/// Start the thread that builds the first view into `tx`, then keeps it up
+/// to date until `stop` is set.
 pub fn spawn(
     mut loader: Loader,
     tx: watch::Sender<Arc<ProjectView>>,
@@ -96,6 +97,9 @@ pub fn spawn(
             let mut watcher = watcher;
             let mut specs_watched = specs.is_dir();
             let interval = if watcher.is_some() { RECONCILE } else { POLL };
+            // The first view (the server answers `/api/health` meanwhile;
+            // its pages wait for this one).
+            publish(&tx, loader.refresh(None, true));
             while !stop.load(Ordering::Relaxed) && !tx.is_closed() {
                 let first = match erx.recv_timeout(interval) {
                     Ok(m) => m,

@@ -75,6 +75,27 @@ struct StatCache {
     /// When the index file was written (seconds, nanoseconds).
     written: Option<(i64, i64)>,
     memo: HashMemo,
+    /// Hash a file by writing its blob (a commit of it follows), and keep
+    /// what was written: the commit takes those blobs rather than hashing
+    /// the files again ([`KnownBlobs`]).
+    writes: Option<KnownBlobs>,
+}
+
+/// Blobs [`changed_among_writing`] wrote into the object database, with the
+/// stat data each file had when it was read: [`commit_paths_known`] takes a
+/// file's blob from here while its stat data is unchanged, so a commit hashes
+/// each changed file once (as `git add` + `git commit` do), not once to
+/// learn that it changed and again to commit it.
+#[derive(Debug, Default, Clone)]
+pub struct KnownBlobs(std::collections::HashMap<String, (Stamp, Oid)>);
+
+impl KnownBlobs {
+    /// The blob of `rel` when `meta` (the file's stat data now) is what it
+    /// was when the blob was written.
+    fn get(&self, rel: &str, meta: &std::fs::Metadata) -> Option<Oid> {
+        let (st, id) = self.0.get(rel)?;
+        (stat_times(meta).as_ref() == Some(st)).then_some(*id)
+    }
 }
 
 /// (mtime, ctime, inode, size) of a file.
@@ -181,6 +202,7 @@ impl StatCache {
             index: repo.index().ok(),
             written,
             memo: HashMemo::load(repo),
+            writes: None,
         }
     }
 
@@ -203,7 +225,13 @@ impl StatCache {
     /// The blob id of the working-tree file `path` (repository path `rel`):
     /// from the index's stat data, else the memo, else hashed (and a large
     /// file remembered). `meta`: the file's metadata, when it is a file.
-    fn blob(&mut self, rel: &str, path: &Path, meta: Option<&std::fs::Metadata>) -> Result<Oid> {
+    fn blob(
+        &mut self,
+        repo: &Repository,
+        rel: &str,
+        path: &Path,
+        meta: Option<&std::fs::Metadata>,
+    ) -> Result<Oid> {
         if let Some(id) = meta.and_then(|m| self.known(rel, m)) {
             return Ok(id);
         }
@@ -212,11 +240,20 @@ impl StatCache {
             return Ok(id);
         }
         crate::env::crash_step("git-hash", Some(path));
-        let id = Oid::hash_file(ObjectType::Blob, path)?;
+        // Writing the blob hashes the file as hashing it alone would (a blob
+        // the database holds already is not written again).
+        let id = if self.writes.is_some() {
+            repo.blob_path(path)?
+        } else {
+            Oid::hash_file(ObjectType::Blob, path)?
+        };
         // Remembered only when the file did not change while it was read.
         let again = std::fs::metadata(path).ok().and_then(|m| stat_times(&m));
         if let (Some(st), true) = (stamp, again == stamp) {
             self.memo.remember(rel, st, id);
+            if let Some(w) = self.writes.as_mut() {
+                w.0.insert(rel.to_string(), (st, id));
+            }
         }
         Ok(id)
     }
@@ -300,7 +337,7 @@ pub fn changed_under(
                 continue;
             };
             let meta = entry.metadata().ok().filter(|m| m.is_file());
-            let disk = cache.blob(&rel, &path, meta.as_ref())?;
+            let disk = cache.blob(repo, &rel, &path, meta.as_ref())?;
             if disk != want {
                 out.push(rel.clone());
             }
@@ -324,8 +361,33 @@ pub fn changed_among(
     prefix: &str,
     paths: &[String],
 ) -> Result<Vec<String>> {
+    Ok(changed_among_in(repo, tree, prefix, paths, false)?.0)
+}
+
+/// [`changed_among`] for a commit of the changed paths that follows: a file
+/// hashed to learn whether it changed has its blob written, and the blobs
+/// written are handed back for [`commit_paths_known`].
+pub fn changed_among_writing(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+    paths: &[String],
+) -> Result<(Vec<String>, KnownBlobs)> {
+    changed_among_in(repo, tree, prefix, paths, true)
+}
+
+fn changed_among_in(
+    repo: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &str,
+    paths: &[String],
+    write: bool,
+) -> Result<(Vec<String>, KnownBlobs)> {
     let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
     let mut cache = StatCache::load(repo);
+    if write {
+        cache.writes = Some(KnownBlobs::default());
+    }
     let mut out = Vec::new();
     for rel in paths {
         if !rel.starts_with(prefix) {
@@ -359,7 +421,7 @@ pub fn changed_among(
             (None, Some(_)) => true,
             (Some(_), None) => true,
             (Some(m), Some(want)) => {
-                let disk = cache.blob(rel, &path, Some(m).filter(|m| m.is_file()))?;
+                let disk = cache.blob(repo, rel, &path, Some(m).filter(|m| m.is_file()))?;
                 disk != want
             }
         };
@@ -370,7 +432,7 @@ pub fn changed_among(
     cache.memo.save();
     out.sort();
     out.dedup();
-    Ok(out)
+    Ok((out, cache.writes.unwrap_or_default()))
 }
 
 /// The tree of a branch's tip, for questions about what is committed there.
@@ -524,9 +586,29 @@ pub fn commit_paths(
     message: &str,
     update_index: bool,
 ) -> Result<Option<Oid>> {
+    commit_paths_known(
+        repo,
+        branch,
+        paths,
+        message,
+        update_index,
+        &KnownBlobs::default(),
+    )
+}
+
+/// [`commit_paths`] taking the blob of a file from `known` (written by
+/// [`changed_among_writing`]) while its stat data is what it was then.
+pub fn commit_paths_known(
+    repo: &Repository,
+    branch: &str,
+    paths: &[String],
+    message: &str,
+    update_index: bool,
+    known: &KnownBlobs,
+) -> Result<Option<Oid>> {
     let mut tries = 0;
     loop {
-        match commit_paths_once(repo, branch, paths, message, update_index) {
+        match commit_paths_once(repo, branch, paths, message, update_index, known) {
             Err(GitError::BranchMoved { now, before, .. })
                 if tries < MOVED_RETRIES && super::contains(repo, now, before).unwrap_or(false) =>
             {
@@ -543,6 +625,7 @@ fn commit_paths_once(
     paths: &[String],
     message: &str,
     update_index: bool,
+    known: &KnownBlobs,
 ) -> Result<Option<Oid>> {
     if update_index {
         index_lock_free(repo)?;
@@ -567,7 +650,10 @@ fn commit_paths_once(
                 written.push((p, blob, FileMode::Link, meta));
             }
             Ok(meta) if meta.is_file() => {
-                let blob = repo.blob_path(&full)?;
+                let blob = match known.get(p, &meta) {
+                    Some(id) => id,
+                    None => repo.blob_path(&full)?,
+                };
                 update.upsert(p, blob, file_mode(&meta));
                 written.push((p, blob, file_mode(&meta), meta));
             }
@@ -599,10 +685,13 @@ fn commit_paths_once(
     crate::env::crash_point(crate::env::CrashPoint::RecordRefMoved);
     if update_index {
         let mut index = repo.index()?;
-        // From disk, not the copy read before: a commit made meanwhile (the
-        // retry above) moved the index too, and a stale copy written back
-        // would undo its entries.
-        index.read(true)?;
+        // As it is on disk, not a copy from before: a commit made meanwhile
+        // (the retry above) moved the index too, and a stale copy written
+        // back would undo its entries. Read again only when the file changed
+        // since this handle read it (libgit2 compares its stat data; a
+        // rewrite is a rename, a new inode): reading and checking the whole
+        // index again cost as much as the commit's own work at 5,000 WPs.
+        index.read(false)?;
         for p in paths {
             if let Some((_, id, mode, meta)) = written.iter().find(|w| w.0 == p) {
                 match index_entry(p, *id, *mode, meta) {

@@ -27,7 +27,10 @@ pub(in crate::git) fn certainly_no_conflicts(dir: &Path) -> bool {
         // No index yet: nothing is unmerged (libgit2 reads it as empty).
         Err(e) => return e.kind() == std::io::ErrorKind::NotFound,
     };
-    let mut bytes = Vec::new();
+    // Sized from the file's length (one read of the whole file, not a
+    // doubling buffer's eight), still capped by the `take` below.
+    let len = file.metadata().map_or(0, |m| m.len().min(MAX_INDEX_BYTES));
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
     let read = std::io::Read::read_to_end(
         &mut std::io::Read::take(file, MAX_INDEX_BYTES + 1),
         &mut bytes,

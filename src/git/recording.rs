@@ -42,6 +42,19 @@ impl Repo {
         commit::changed_among(&self.git, &tree, prefix, paths)
     }
 
+    /// [`commit::changed_among_writing`] against the tree of `commit`: the
+    /// changed paths, and the blobs written to learn it for
+    /// [`Repo::commit_paths_known`].
+    pub fn changed_among_writing(
+        &self,
+        commit: Oid,
+        prefix: &str,
+        paths: &[String],
+    ) -> Result<(Vec<String>, commit::KnownBlobs)> {
+        let tree = self.git.find_commit(commit)?.tree()?;
+        commit::changed_among_writing(&self.git, &tree, prefix, paths)
+    }
+
     /// [`commit::file_changed`] against the tree of `commit`.
     pub fn file_changed(&self, commit: Option<Oid>, rel: &str) -> Result<bool> {
         let tree = commit
@@ -69,6 +82,19 @@ impl Repo {
         update_index: bool,
     ) -> Result<Option<Oid>> {
         commit::commit_paths(&self.git, branch, paths, message, update_index)
+    }
+
+    /// [`Repo::commit_paths`] taking the blobs in `known` for files whose
+    /// stat data did not change since ([`commit::commit_paths_known`]).
+    pub fn commit_paths_known(
+        &self,
+        branch: &str,
+        paths: &[String],
+        message: &str,
+        update_index: bool,
+        known: &commit::KnownBlobs,
+    ) -> Result<Option<Oid>> {
+        commit::commit_paths_known(&self.git, branch, paths, message, update_index, known)
     }
 
     /// Make the index entries under `prefix` those of `commit`'s tree

@@ -162,7 +162,9 @@ pub fn commit_mission(
     let branch = repo.current_branch()?;
     let prefix = record::dir_prefix(&project.root, dir)?;
     let head = repo.head_commit_required()?;
-    let files = repo.changed_among(head, &prefix, touched)?;
+    // A changed file is hashed once: the blob written to learn that it
+    // changed is the one committed.
+    let (files, known) = repo.changed_among_writing(head, &prefix, touched)?;
     if files.is_empty() {
         return Ok(AutoCommit::Nothing);
     }
@@ -171,8 +173,10 @@ pub fn commit_mission(
         return Err(MergeError::AutoCommitStagedElsewhere { others });
     }
     let n = files.len();
-    Ok(match repo.commit_paths(&branch, &files, message, true)? {
-        Some(_) => AutoCommit::Committed(Committed { branch, files: n }),
-        None => AutoCommit::Nothing,
-    })
+    Ok(
+        match repo.commit_paths_known(&branch, &files, message, true, &known)? {
+            Some(_) => AutoCommit::Committed(Committed { branch, files: n }),
+            None => AutoCommit::Nothing,
+        },
+    )
 }

@@ -263,21 +263,30 @@ pub fn list(project: &Project) -> Result<Vec<Mission>> {
 /// `meta.json`: real directories under `kitty-specs/`, not hidden.
 pub fn list_dirs(project: &Project) -> Result<Vec<PathBuf>> {
     let specs = project.specs_dir();
+    Ok(list_dir_names(project)?
+        .into_iter()
+        .map(|n| specs.join(n))
+        .collect())
+}
+
+/// The names of [`list_dirs`] in `kitty-specs/`, in its order.
+pub fn list_dir_names(project: &Project) -> Result<Vec<std::ffi::OsString>> {
+    let specs = project.specs_dir();
     let entries = match std::fs::read_dir(&specs) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(MissionError::io("read", &specs, e)),
     };
-    let mut names: Vec<(std::ffi::OsString, PathBuf)> = entries
+    let mut names: Vec<std::ffi::OsString> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| (e.file_name(), e.path()))
+        .map(|e| e.file_name())
+        .filter(|n| !n.as_encoded_bytes().starts_with(b"."))
         .collect();
     // By name: the order of the paths (one parent), without comparing them
     // component by component (most of a listing of hundreds of missions).
-    names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(names.into_iter().map(|(_, p)| p).collect())
+    names.sort_unstable();
+    Ok(names)
 }
 
 /// The run log of a mission: in the git directory, or without one in

@@ -35,14 +35,14 @@
 //!   valid file (the last one wins; either describes the files it stats).
 //!
 //! It lives with the other derived state, where `git status` never sees it:
-//! `<git-common-dir>/spec-kitty/mission-list-<tag>.json` (tag: a hash of the
-//! project root), or under `.kittify/runtime/` in a project without git.
+//! `<git-common-dir>/spec-kitty/mission-list-<tag>.txt` (tag: a hash of the
+//! project root), or under `.kittify/runtime/` in a project without git;
+//! its layout is [`ListingCache`]'s (version 1 was JSON, in a `.json` file
+//! of the same name, removed when version 2 is written).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::fsutil::{DirStat, StatId};
@@ -75,13 +75,13 @@ pub struct Listed {
 pub const SETTLE: Duration = Duration::from_secs(2);
 
 /// Version of the cache file's layout: another one is ignored.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 /// Every mission of the project with its lane counts. A mission whose status
 /// cannot be read counts no work packages (its `meta_error` says what is wrong
 /// with its meta.json; the status log is checked by `agent status validate`).
 pub fn list(project: &Project) -> Result<Vec<Listed>> {
-    let dirs = mission::list_dirs(project)?;
+    let names = mission::list_dir_names(project)?;
     let start = SystemTime::now();
     let settled_before = start
         .checked_sub(crate::env::listing_settle().unwrap_or(SETTLE))
@@ -92,11 +92,14 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
     // stat is the one a listing found clean (and settled) is not read again:
     // git replaces the index by a rename on every change.
     let index = index_path(project).map(|p| stamp(&p));
-    let mut saved = ListingCache::load(&path, &project.root);
+    let text = ListingCache::read(&path);
+    let mut saved = text
+        .as_deref()
+        .and_then(|t| ListingCache::parse(t, &project.root));
     let known_clean =
         matches!((&index, &saved), (Some(Ok(Some(now))), Some(s)) if s.index == Some(*now));
     let clean =
-        !dirs.is_empty() && (known_clean || !crate::git::index_has_conflicts(&project.root));
+        !names.is_empty() && (known_clean || !crate::git::index_has_conflicts(&project.root));
     if !clean {
         saved = None;
     }
@@ -106,32 +109,49 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
         _ => None,
     };
     let saved_index = saved.as_ref().map(|s| s.index);
-    // Entries are moved out of the saved listing as missions are found: what
-    // is left at the end are missions gone since.
-    let mut remaining = saved.map(|s| s.missions);
     // Whether the cache file would change: written only then.
-    let mut dirty = remaining.is_none() || saved_index != Some(index_kept);
-    let specs = DirStat::open(&project.specs_dir());
+    let mut dirty = saved.is_none() || saved_index != Some(index_kept);
+    // The saved entries, by name in the order of the directories: walked
+    // beside them; an entry passed over is a mission gone since.
+    let mut remaining = saved.map(|s| s.missions.into_iter().peekable());
+    let specs_dir = project.specs_dir();
+    let specs = DirStat::open(&specs_dir);
     // First the stats: a mission whose files are as the saved listing found
     // them is listed from it; the others are read afterwards, in parallel.
-    let mut rows: Vec<Row> = Vec::with_capacity(dirs.len());
-    for dir in &dirs {
-        let Some(name) = dir.file_name() else {
-            continue;
-        };
+    let mut rows: Vec<Row> = Vec::with_capacity(names.len());
+    let mut rel = PathBuf::new();
+    for name in names {
         let slug = name.to_string_lossy().into_owned();
-        let stamps = Stamps::of(specs.as_ref(), dir, Path::new(name));
-        let old = remaining.as_mut().and_then(|m| m.remove(&slug));
+        let stamps = Stamps::of(specs.as_ref(), &specs_dir, &name, &mut rel);
+        let mut old = None;
+        if let Some(it) = remaining.as_mut() {
+            while let Some((s, _)) = it.peek() {
+                match s.as_ref().cmp(slug.as_str()) {
+                    std::cmp::Ordering::Less => {
+                        dirty = true;
+                        it.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        old = it.next().map(|(_, e)| e);
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+        }
         rows.push(match (old, stamps) {
-            (Some(e), Some(now)) if e.stamps == now => Row::Saved(slug, e),
+            (Some(e), Some(now)) if e.stamps == now => {
+                let listed = e.listed(slug);
+                Row::Saved(listed, now)
+            }
             (old, stamps) => Row::Read {
-                slug,
-                dir,
+                dir: specs_dir.join(&name),
                 stamps,
                 old,
             },
         });
     }
+    dirty |= remaining.is_some_and(|mut m| m.next().is_some());
     let to_read: Vec<&Path> = rows
         .iter()
         .filter_map(|r| match r {
@@ -142,23 +162,21 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
     // The real path of kitty-specs/, resolved once: a listed mission is a
     // directory in it (not a link), so its real path is that and its name.
     let real_specs = (!to_read.is_empty())
-        .then(|| std::fs::canonicalize(project.specs_dir()).ok())
+        .then(|| std::fs::canonicalize(&specs_dir).ok())
         .flatten();
-    let mut read = read_missions(project, &to_read, clean, real_specs.as_deref()).into_iter();
-    let mut kept = BTreeMap::new();
+    let read = read_missions(project, &to_read, clean, real_specs.as_deref());
+    drop(to_read);
+    let mut read = read.into_iter();
+    // The missions kept in the cache: their place in `out` and their stamps.
+    let mut kept: Vec<(usize, Stamps)> = Vec::with_capacity(rows.len());
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         match row {
-            Row::Saved(slug, e) => {
-                out.push(e.listed(slug.clone()));
-                kept.insert(slug, e);
+            Row::Saved(listed, stamps) => {
+                kept.push((out.len(), stamps));
+                out.push(listed);
             }
-            Row::Read {
-                slug,
-                dir,
-                stamps,
-                old,
-            } => {
+            Row::Read { dir, stamps, old } => {
                 let Some((listed, settled)) = read.next() else {
                     continue;
                 };
@@ -172,9 +190,8 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
                 });
                 match stamps.filter(|s| clean && settled && s.settled_before(settled_before)) {
                     Some(stamps) => {
-                        let entry = Entry::of(&listed, stamps);
-                        dirty |= old.as_ref() != Some(&entry);
-                        kept.insert(slug, entry);
+                        dirty |= !old.is_some_and(|o| o.describes(&listed, &stamps));
+                        kept.push((out.len(), stamps));
                     }
                     None => dirty |= old.is_some(),
                 }
@@ -182,9 +199,8 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
             }
         }
     }
-    dirty |= remaining.is_some_and(|m| !m.is_empty());
     if clean && dirty {
-        ListingCache::save(&path, &project.root, index_kept, kept);
+        ListingCache::save(&path, &project.root, index_kept, &out, &kept);
     }
     Ok(out)
 }
@@ -192,14 +208,14 @@ pub fn list(project: &Project) -> Result<Vec<Listed>> {
 /// One mission directory of a listing: listed from the saved listing, or to
 /// be read from its files.
 enum Row<'a> {
-    Saved(String, Entry),
+    /// Listed from its saved entry, whose stamps these are.
+    Saved(Listed, Stamps),
     Read {
-        slug: String,
-        dir: &'a PathBuf,
+        dir: PathBuf,
         /// Its files' stamps before the read (None: one could not be stat'ed).
         stamps: Option<Stamps>,
         /// Its saved entry, stale.
-        old: Option<Entry>,
+        old: Option<Entry<'a>>,
     },
 }
 
@@ -306,8 +322,8 @@ fn read_mission(
 /// size, modification and change times. A write in place changes the times
 /// (and the change time cannot be set back); a rename into place changes
 /// the inode.
-/// Written as an array: `[dev, ino, size, mtime_ns, ctime_ns]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Written as `dev,ino,size,mtime_ns,ctime_ns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp(u64, u64, u64, i64, i64);
 
 impl From<StatId> for Stamp {
@@ -328,6 +344,33 @@ impl Stamp {
             return false;
         };
         self.changed() < i64::try_from(t.as_nanos()).unwrap_or(i64::MAX)
+    }
+
+    /// `dev,ino,size,mtime_ns,ctime_ns`, or `-` for none.
+    fn write(s: Option<Stamp>, out: &mut String) {
+        use std::fmt::Write;
+        match s {
+            Some(Stamp(a, b, c, d, e)) => {
+                let _ = write!(out, "{a},{b},{c},{d},{e}");
+            }
+            None => out.push('-'),
+        }
+    }
+
+    /// What [`Stamp::write`] wrote; Err for anything else.
+    fn parse(text: &str) -> std::result::Result<Option<Stamp>, ()> {
+        if text == "-" {
+            return Ok(None);
+        }
+        let mut it = text.split(',');
+        let mut unsigned = || it.next().ok_or(())?.parse::<u64>().map_err(|_| ());
+        let (a, b, c) = (unsigned()?, unsigned()?, unsigned()?);
+        let mut signed = || it.next().ok_or(())?.parse::<i64>().map_err(|_| ());
+        let (d, e) = (signed()?, signed()?);
+        match it.next() {
+            None => Ok(Some(Stamp(a, b, c, d, e))),
+            Some(_) => Err(()),
+        }
     }
 }
 
@@ -355,8 +398,11 @@ fn stamp(path: &Path) -> std::result::Result<Option<Stamp>, ()> {
     }
 }
 
+/// The three files a listed mission is read from, in the order of [`Stamps`].
+const STAMPED: [&str; 3] = ["meta.json", "status.events.jsonl", "status.json"];
+
 /// The stamps of the three files a listed mission is read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamps {
     meta: Option<Stamp>,
     log: Option<Stamp>,
@@ -365,20 +411,31 @@ struct Stamps {
 
 impl Stamps {
     /// None when one of them cannot be stat'ed. `specs` is the open
-    /// missions directory holding `dir` as `name` (stat'ed relative to it),
-    /// if it could be opened.
-    fn of(specs: Option<&DirStat>, dir: &Path, name: &Path) -> Option<Stamps> {
-        let one = |file: &str| match specs {
-            Some(d) => d
-                .stat(&name.join(file))
-                .map(|s| s.map(Stamp::from))
-                .map_err(|_| ()),
-            None => stamp(&dir.join(file)),
+    /// missions directory `specs_dir` holding the mission as `name`
+    /// (stat'ed relative to it), if it could be opened; `rel` is a buffer
+    /// (its content is replaced).
+    fn of(
+        specs: Option<&DirStat>,
+        specs_dir: &Path,
+        name: &std::ffi::OsStr,
+        rel: &mut PathBuf,
+    ) -> Option<Stamps> {
+        let mut one = |file: &str| {
+            let r = match specs {
+                Some(d) => {
+                    rel.as_mut_os_string().clear();
+                    rel.push(name);
+                    rel.push(file);
+                    d.stat(rel).map(|s| s.map(Stamp::from)).map_err(|_| ())
+                }
+                None => stamp(&specs_dir.join(name).join(file)),
+            };
+            r.ok()
         };
         Some(Stamps {
-            meta: one("meta.json").ok()?,
-            log: one("status.events.jsonl").ok()?,
-            snapshot: one("status.json").ok()?,
+            meta: one(STAMPED[0])?,
+            log: one(STAMPED[1])?,
+            snapshot: one(STAMPED[2])?,
         })
     }
 
@@ -391,53 +448,62 @@ impl Stamps {
     }
 }
 
-/// What the listing keeps of one mission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Entry {
+/// What the listing keeps of one mission, as read from the cache file
+/// (its texts borrowed from it unless they hold an escape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry<'a> {
     stamps: Stamps,
-    mission_id: Option<String>,
-    mission_type: String,
-    friendly_name: String,
-    lanes: Vec<(String, usize)>,
+    mission_id: Option<&'a str>,
+    mission_type: Cow<'a, str>,
+    friendly_name: Cow<'a, str>,
+    lanes: Vec<(&'static str, usize)>,
 }
 
 /// The longest text an entry may hold (meta.json values are short).
 const MAX_ENTRY_TEXT: usize = 64 << 10;
 
-impl Entry {
-    fn of(l: &Listed, stamps: Stamps) -> Entry {
-        Entry {
-            stamps,
-            mission_id: l.mission_id.clone(),
-            mission_type: l.mission_type.clone(),
-            friendly_name: l.friendly_name.clone(),
-            lanes: l.lanes.clone(),
-        }
-    }
-
+impl Entry<'_> {
     fn listed(&self, slug: String) -> Listed {
         Listed {
             number: mission::split_number(&slug).map(|(n, _)| n.to_string()),
             slug,
-            mission_id: self.mission_id.clone(),
-            mission_type: self.mission_type.clone(),
-            friendly_name: self.friendly_name.clone(),
+            mission_id: self.mission_id.map(str::to_string),
+            mission_type: self.mission_type.clone().into_owned(),
+            friendly_name: self.friendly_name.clone().into_owned(),
             meta_error: None,
             total: self.lanes.iter().map(|(_, n)| n).sum(),
-            lanes: self.lanes.clone(),
+            lanes: self
+                .lanes
+                .iter()
+                .map(|(l, n)| (l.to_string(), *n))
+                .collect(),
         }
+    }
+
+    /// Whether this entry is what a listing would keep of `l` read with
+    /// `stamps` (else the cache file changes).
+    fn describes(&self, l: &Listed, stamps: &Stamps) -> bool {
+        self.stamps == *stamps
+            && self.mission_id == l.mission_id.as_deref()
+            && self.mission_type == l.mission_type.as_str()
+            && self.friendly_name == l.friendly_name.as_str()
+            && self.lanes.len() == l.lanes.len()
+            && self
+                .lanes
+                .iter()
+                .zip(&l.lanes)
+                .all(|((a, n), (b, m))| a == b && n == m)
     }
 
     /// Whether a listing could have written this entry: an id shaped as
     /// meta.json's are checked, known lanes in the snapshot's order, each
     /// holding work packages, short texts.
     fn plausible(&self) -> bool {
-        let known = |l: &str| LANES.iter().any(|k| k.as_str() == l);
-        self.mission_id.as_deref().is_none_or(mission::is_ulid)
+        self.mission_id.is_none_or(mission::is_ulid)
             && !self.mission_type.is_empty()
             && self.mission_type.len() <= MAX_ENTRY_TEXT
             && self.friendly_name.len() <= MAX_ENTRY_TEXT
-            && self.lanes.iter().all(|(l, n)| known(l) && *n > 0)
+            && self.lanes.iter().all(|(_, n)| *n > 0)
             && self.lanes.windows(2).all(|w| w[0].0 < w[1].0)
             && self
                 .lanes
@@ -447,19 +513,66 @@ impl Entry {
     }
 }
 
-/// The saved listing (see the module docs).
-#[derive(Debug, Serialize, Deserialize)]
-struct ListingCache {
-    version: u32,
-    /// The project root it lists.
-    root: PathBuf,
+/// The saved listing (see the module docs), as read from its file.
+///
+/// The file is text, one line a record, fields separated by tabs (a tab,
+/// newline, carriage return or backslash in a text is written `\t`, `\n`,
+/// `\r`, `\\`): a line `spec-kitty mission-list VERSION`; the project root;
+/// the git index's stamp (`-`: none); then one line per kept mission, in
+/// the order of their names: name, the stamps of its meta.json, status log
+/// and status.json, mission id (`-`: none), type, name, and its lanes as
+/// `lane:count` separated by commas. Read without a general parser (a JSON
+/// listing of hundreds of missions cost more to parse than the rest of the
+/// listing); anything else in it and the file is ignored.
+#[derive(Debug)]
+struct ListingCache<'a> {
     /// The stamp of the git index when it held no unmerged path.
     index: Option<Stamp>,
-    /// By mission directory name.
-    missions: BTreeMap<String, Entry>,
+    /// By mission directory name, in order.
+    missions: Vec<(Cow<'a, str>, Entry<'a>)>,
 }
 
-impl ListingCache {
+/// The first line of a cache file of this version.
+fn cache_header() -> String {
+    format!("spec-kitty mission-list {CACHE_VERSION}")
+}
+
+/// Append `text` with tab, newline, carriage return and backslash escaped.
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// What [`push_escaped`] wrote; Err on any other escape.
+fn unescape(text: &str) -> std::result::Result<Cow<'_, str>, ()> {
+    if !text.contains('\\') {
+        return Ok(Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        out.push(match c {
+            '\\' => match chars.next() {
+                Some('\\') => '\\',
+                Some('t') => '\t',
+                Some('n') => '\n',
+                Some('r') => '\r',
+                _ => return Err(()),
+            },
+            c => c,
+        });
+    }
+    Ok(Cow::Owned(out))
+}
+
+impl<'a> ListingCache<'a> {
     fn path(project: &Project) -> PathBuf {
         let base = match &project.git_common_dir {
             Some(common) => common.join("spec-kitty"),
@@ -473,40 +586,149 @@ impl ListingCache {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        base.join(format!("mission-list-{tag}.json"))
+        base.join(format!("mission-list-{tag}.txt"))
     }
 
-    /// The saved listing of `root`, when it reads, is of this version and
-    /// every entry is one a listing could have written.
-    fn load(path: &Path, root: &Path) -> Option<ListingCache> {
-        let text = crate::fsutil::read_capped(path, crate::bounds::MAX_TEXT_BYTES)
+    /// The cache file's text, when it reads (size-capped).
+    fn read(path: &Path) -> Option<String> {
+        crate::fsutil::read_capped(path, crate::bounds::MAX_TEXT_BYTES)
             .ok()
-            .flatten()?;
-        let file: ListingCache = crate::bounds::json(&text).ok()?;
-        (file.version == CACHE_VERSION
-            && file.root == root
-            && file.missions.values().all(Entry::plausible))
-        .then_some(file)
+            .flatten()
     }
 
-    /// Replace the saved listing (atomically, not synced: it is derived, and
-    /// one a crash left missing, empty or torn is rebuilt; a failure only
-    /// means the next listing reads more).
-    fn save(path: &Path, root: &Path, index: Option<Stamp>, missions: BTreeMap<String, Entry>) {
-        let file = ListingCache {
-            version: CACHE_VERSION,
-            root: root.to_path_buf(),
-            index,
-            missions,
+    /// The saved listing of `root` in `text`, when it is of this version
+    /// and every line is one a listing could have written.
+    fn parse(text: &'a str, root: &Path) -> Option<ListingCache<'a>> {
+        let mut lines = text.split_terminator('\n');
+        if lines.next()? != cache_header() {
+            return None;
+        }
+        if unescape(lines.next()?).ok()? != root.to_str()? {
+            return None;
+        }
+        let index = Stamp::parse(lines.next()?).ok()?;
+        let mut missions: Vec<(Cow<'a, str>, Entry<'a>)> = Vec::new();
+        for line in lines {
+            let (slug, entry) = Self::parse_entry(line)?;
+            // In the order a listing writes them, each once.
+            if missions.last().is_some_and(|(last, _)| *last >= slug) {
+                return None;
+            }
+            missions.push((slug, entry));
+        }
+        // A text that ended without its last newline is torn.
+        (text.ends_with('\n')).then_some(ListingCache { index, missions })
+    }
+
+    fn parse_entry<'t>(line: &'t str) -> Option<(Cow<'t, str>, Entry<'t>)> {
+        let mut f = line.split('\t');
+        let mut next = || f.next();
+        let slug = unescape(next()?).ok()?;
+        let stamps = Stamps {
+            meta: Stamp::parse(next()?).ok()?,
+            log: Stamp::parse(next()?).ok()?,
+            snapshot: Stamp::parse(next()?).ok()?,
         };
-        let Ok(text) = serde_json::to_vec(&file) else {
+        let mission_id = match next()? {
+            "-" => None,
+            id => Some(id),
+        };
+        let mission_type = unescape(next()?).ok()?;
+        let friendly_name = unescape(next()?).ok()?;
+        let lanes_text = next()?;
+        if next().is_some() || slug.is_empty() {
+            return None;
+        }
+        let mut lanes = Vec::new();
+        for item in lanes_text.split(',').filter(|l| !l.is_empty()) {
+            let (lane, n) = item.split_once(':')?;
+            let lane = LANES.iter().find(|k| k.as_str() == lane)?.as_str();
+            lanes.push((lane, n.parse::<usize>().ok()?));
+        }
+        let entry = Entry {
+            stamps,
+            mission_id,
+            mission_type,
+            friendly_name,
+            lanes,
+        };
+        entry.plausible().then_some((slug, entry))
+    }
+
+    /// Replace the saved listing with the missions `kept` of `listed` (each
+    /// its place in `listed` and its stamps), atomically, not synced: it is
+    /// derived, and one a crash left missing, empty or torn is rebuilt; a
+    /// failure only means the next listing reads more.
+    fn save(
+        path: &Path,
+        root: &Path,
+        index: Option<Stamp>,
+        listed: &[Listed],
+        kept: &[(usize, Stamps)],
+    ) {
+        let Some(root) = root.to_str() else {
             return;
         };
+        let mut text = String::with_capacity(256 + 200 * kept.len());
+        text.push_str(&cache_header());
+        text.push('\n');
+        push_escaped(&mut text, root);
+        text.push('\n');
+        Stamp::write(index, &mut text);
+        text.push('\n');
+        let mut last: Option<&str> = None;
+        for (i, stamps) in kept {
+            let Some(l) = listed.get(*i) else {
+                continue;
+            };
+            // Names that read the same (not UTF-8) are not kept: a reader
+            // takes an entry for the first of them only.
+            if last.is_some_and(|s| s >= l.slug.as_str()) {
+                continue;
+            }
+            let line_start = text.len();
+            push_escaped(&mut text, &l.slug);
+            for s in [stamps.meta, stamps.log, stamps.snapshot] {
+                text.push('\t');
+                Stamp::write(s, &mut text);
+            }
+            text.push('\t');
+            text.push_str(l.mission_id.as_deref().unwrap_or("-"));
+            text.push('\t');
+            push_escaped(&mut text, &l.mission_type);
+            text.push('\t');
+            push_escaped(&mut text, &l.friendly_name);
+            text.push('\t');
+            for (k, (lane, n)) in l.lanes.iter().enumerate() {
+                if k > 0 {
+                    text.push(',');
+                }
+                text.push_str(lane);
+                text.push(':');
+                text.push_str(&n.to_string());
+            }
+            // Only a line that reads back as this entry is kept (a text
+            // longer than an entry may hold, an id that is not a ULID):
+            // one that did not would make every listing rewrite the file.
+            let reads_back = text
+                .get(line_start..)
+                .and_then(ListingCache::parse_entry)
+                .is_some_and(|(slug, e)| slug == l.slug.as_str() && e.describes(l, stamps));
+            if reads_back {
+                text.push('\n');
+                last = Some(&l.slug);
+            } else {
+                text.truncate(line_start);
+            }
+        }
         if let Some(dir) = path.parent() {
             if crate::fsutil::create_dir_all(dir).is_err() {
                 return;
             }
         }
-        let _ = crate::fsutil::write_derived(path, &text);
+        if crate::fsutil::write_derived(path, text.as_bytes()).is_ok() {
+            // The JSON cache of version 1, left by an older spec-kitty.
+            let _ = std::fs::remove_file(path.with_extension("json"));
+        }
     }
 }

@@ -134,6 +134,46 @@ pub struct FoldState {
     warnings: Vec<(usize, String)>,
 }
 
+/// The roles of one WP's fold; None when it has none worth a
+/// [`FoldState::roles`] entry.
+fn role_of(r: &RoleFold) -> Option<Roles> {
+    let any = r.implementer.is_some()
+        || r.reviewer.is_some()
+        || r.sent_back
+        || !r.implementers.is_empty()
+        || r.claim_commit.is_some()
+        || r.hand_in_commit.is_some()
+        || r.approved_commit.is_some()
+        || r.had_feedback;
+    if !any {
+        return None;
+    }
+    Some(Roles {
+        implementer: r.implementer.clone(),
+        reviewer: r.reviewer.clone(),
+        sent_back: r.sent_back,
+        implementers: r.implementers.clone(),
+        changes_requested: r
+            .changes
+            .as_ref()
+            .map(|(by, at, feedback)| super::work::SentBack {
+                by: by.clone(),
+                at: at.clone(),
+                feedback: feedback.clone(),
+            }),
+        claim_commit: r.claim_commit.clone(),
+        first_claim_commit: r.first_claim_commit.clone(),
+        hand_in_commit: r.hand_in_commit.clone(),
+        approved_commit: r.approved_commit.clone(),
+        had_feedback: r.had_feedback,
+        feedback: r.feedback.clone(),
+        previous_hand_in: r
+            .previous_hand_in
+            .clone()
+            .filter(|p| r.hand_in_commit.as_ref() != Some(p)),
+    })
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -398,43 +438,26 @@ impl FoldState {
     pub fn roles(&self) -> BTreeMap<String, Roles> {
         self.roles
             .iter()
-            .filter(|(_, r)| {
-                r.implementer.is_some()
-                    || r.reviewer.is_some()
-                    || r.sent_back
-                    || !r.implementers.is_empty()
-                    || r.claim_commit.is_some()
-                    || r.hand_in_commit.is_some()
-                    || r.approved_commit.is_some()
-                    || r.had_feedback
-            })
-            .map(|(id, r)| {
-                let roles = Roles {
-                    implementer: r.implementer.clone(),
-                    reviewer: r.reviewer.clone(),
-                    sent_back: r.sent_back,
-                    implementers: r.implementers.clone(),
-                    changes_requested: r.changes.as_ref().map(|(by, at, feedback)| {
-                        super::work::SentBack {
-                            by: by.clone(),
-                            at: at.clone(),
-                            feedback: feedback.clone(),
-                        }
-                    }),
-                    claim_commit: r.claim_commit.clone(),
-                    first_claim_commit: r.first_claim_commit.clone(),
-                    hand_in_commit: r.hand_in_commit.clone(),
-                    approved_commit: r.approved_commit.clone(),
-                    had_feedback: r.had_feedback,
-                    feedback: r.feedback.clone(),
-                    previous_hand_in: r
-                        .previous_hand_in
-                        .clone()
-                        .filter(|p| r.hand_in_commit.as_ref() != Some(p)),
-                };
-                (id.clone(), roles)
-            })
+            .filter_map(|(id, r)| Some((id.clone(), role_of(r)?)))
             .collect()
+    }
+
+    /// [`FoldState::roles`] of one WP (the default when it has none), without
+    /// building those of every WP.
+    pub fn roles_of(&self, wp_id: &str) -> Roles {
+        self.roles.get(wp_id).and_then(role_of).unwrap_or_default()
+    }
+
+    /// The lane of `wp_id` ([`FoldState::snapshot`]'s, without building the
+    /// snapshot of every WP); None when no event decides it.
+    pub fn lane_of(&self, wp_id: &str) -> Option<Lane> {
+        self.wps.get(wp_id).map(|w| w.lane.unwrap_or(Lane::Planned))
+    }
+
+    /// What `status.json` says of the log it describes, as
+    /// [`FoldState::snapshot`] would: its event count and last event id.
+    pub fn head(&self) -> (usize, Option<String>) {
+        (self.event_count, self.last.as_ref().map(|(_, i)| i.clone()))
     }
 
     /// The id of the event that decides `wp_id`'s lane (what
@@ -844,7 +867,7 @@ pub fn fold_appended(
     }
     let file = File::open(path)?;
     let md = file.metadata()?;
-    if md.len() != cursor.bytes() + appended.len() as u64 || !cursor.holds(&file, &md)? {
+    if !cursor.same_file(&md) || md.len() != cursor.bytes() + appended.len() as u64 {
         return Ok(None);
     }
     let mut state = before.state.clone();
@@ -926,6 +949,29 @@ fn remember(path: &Path, stamp: FileStamp, state: &FoldState, cursor: &Cursor) {
             state: state.clone(),
             cursor: cursor.clone(),
         });
+    }
+}
+
+/// Take the memo of the saved fold at `cache` out, returning the stamp of
+/// the file it described: a writer about to fold its own events onto the
+/// state it loaded (which shares its maps with the memo) then changes them in
+/// place rather than copying every WP's fold ([`Arc::make_mut`]).
+pub fn forget(cache: &Path) -> Option<FileStamp> {
+    let mut m = MEMO.lock().ok()?;
+    if m.as_ref().is_some_and(|m| m.path == cache) {
+        return m.take().map(|m| m.stamp);
+    }
+    None
+}
+
+/// After [`forget`]: remember a fold that goes further into the log than the
+/// saved one at `cache` (whose file still has `stamp`; it was not worth
+/// saving again), so the reads that follow in this process fold from it.
+/// What the memo holds is checked against the log like the file's fold (its
+/// cursor), so a fold further on is as safe to hand out.
+pub fn remember_further(cache: &Path, stamp: FileStamp, state: &FoldState, cursor: &Cursor) {
+    if fs::metadata(cache).ok().map(|md| file_stamp(&md)) == Some(stamp) {
+        remember(cache, stamp, state, cursor);
     }
 }
 

@@ -118,9 +118,8 @@ pub fn move_wp(
     let store = StatusStore::for_mission(project, mission);
     // The saved fold, not the whole log: the lanes, roles and recorded
     // commits the guards read (the move itself re-checks under the lock).
-    let (snap, _, mut roles) = store.snapshot_with_roles()?;
-    let roles = roles.remove(&file.id).unwrap_or_default();
-    let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+    let (lane, roles) = store.lane_and_roles(&file.id)?;
+    let from = lane.unwrap_or(Lane::Planned);
     let actor = req.agent.clone().unwrap_or_else(|| "user".into());
     let route = if req.force {
         vec![to]

@@ -193,7 +193,7 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        let settled = self.refresh_if_stale(&snap);
+        let settled = self.refresh_if_stale(snap.event_count, snap.last_event_id.as_deref());
         Ok((snap, fold.warnings(&self.events_path), settled))
     }
 
@@ -260,7 +260,7 @@ impl StatusStore {
     /// or is older than it, it is rebuilt. A failure here only leaves it stale
     /// for the next reader. Returns whether nothing is left to do (see
     /// [`StatusStore::snapshot_settled`]).
-    fn refresh_if_stale(&self, snap: &Snapshot) -> bool {
+    fn refresh_if_stale(&self, event_count: usize, last_event_id: Option<&str>) -> bool {
         #[derive(serde::Deserialize)]
         struct Head {
             event_count: Option<usize>,
@@ -295,7 +295,7 @@ impl StatusStore {
                 Some(head)
             });
         let describes = head
-            .is_some_and(|(count, last)| count == snap.event_count && last == snap.last_event_id);
+            .is_some_and(|(count, last)| count == event_count && last.as_deref() == last_event_id);
         if describes && written >= log {
             return true;
         }
@@ -335,8 +335,21 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        self.refresh_if_stale(&snap);
+        self.refresh_if_stale(snap.event_count, snap.last_event_id.as_deref());
         Ok((snap, fold.warnings(&self.events_path), fold.roles()))
+    }
+
+    /// The lane and the roles of one WP, from one fold, with `status.json`
+    /// refreshed as [`StatusStore::snapshot_with_roles`] leaves it: for a
+    /// caller that needs no other WP's state (a move's guards), so no
+    /// snapshot of every WP is built. The lane is None when no event
+    /// decides it; the roles are the default when it has none.
+    pub fn lane_and_roles(&self, wp_id: &str) -> Result<(Option<Lane>, Roles)> {
+        let folded = self.fold_for_reading()?;
+        let fold = folded.current();
+        let (count, last) = fold.head();
+        self.refresh_if_stale(count, last.as_deref());
+        Ok((fold.lane_of(wp_id), fold.roles_of(wp_id)))
     }
 
     /// The roles of every WP from the saved fold plus the lines after it,
@@ -438,8 +451,7 @@ impl StatusStore {
                 log: self.events_path.clone(),
             });
         }
-        let snap = fold.snapshot();
-        let from = snap.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
+        let from = fold.lane_of(&t.wp_id).unwrap_or(Lane::Planned);
         if from == t.to && !t.force {
             self.save_fold(&folded);
             return Ok(Vec::new());
@@ -484,13 +496,22 @@ impl StatusStore {
     /// After an append under the lock: fold what was appended onto `before`
     /// (reading only the new lines), save the fold and write `status.json`.
     fn settle_after_append(&self, before: cache::Folded) -> Result<()> {
+        // The loaded fold shares its maps with this process's memo of the
+        // saved one: out of the memo, the new events change them in place.
+        let memo = cache::forget(&self.cache_path);
         let folded = match before.cursor {
             Some(cursor) => cache::fold_log(&self.events_path, Some((before.state, cursor)))
                 .map_err(io("read", &self.events_path))?,
             // An unmerged log's union: folded again.
             None => self.fold(false)?,
         };
-        self.save_fold(&folded);
+        if folded.worth_saving() {
+            self.save_fold(&folded);
+        } else if let (Some(stamp), Some(cursor)) = (memo, &folded.cursor) {
+            // Not saved (a few lines past the saved fold): the rest of this
+            // command reads from here rather than folding them again.
+            cache::remember_further(&self.cache_path, stamp, &folded.state, cursor);
+        }
         self.write_snapshot(&folded.current().snapshot())
     }
 

@@ -135,11 +135,12 @@ pub fn parse(yaml: &str) -> Option<Mapping> {
                 }
             }
         };
-        let key = Value::String(key.to_string());
-        if map.contains_key(&key) {
+        // A key given twice is not flat: the whole map is dropped, so the
+        // insert that replaced the first value is never seen (one hash of
+        // the key instead of a lookup and an insert).
+        if map.insert(Value::String(key.to_string()), value).is_some() {
             return None;
         }
-        map.insert(key, value);
     }
     (!map.is_empty()).then_some(map)
 }

@@ -179,6 +179,109 @@ fn every_get_answers_with_a_strict_csp_and_never_the_token() {
     assert!(!csp.contains("unsafe-inline") && !csp.contains("http"));
 }
 
+/// A server answers `/api/health` while its first view is being built
+/// (the watcher's thread builds it); a page, the mission list, the version
+/// and the event stream asked for meanwhile wait for that view and answer
+/// from it, as a server that had built it first does.
+#[test]
+fn pages_wait_for_the_first_view_while_health_answers_at_once() {
+    use spec_kitty::dashboard::model::ProjectView;
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let mut loader = Loader::new(Project::at(&root));
+    let (tx, rx) = tokio::sync::watch::channel(Arc::new(ProjectView::pending(&loader.root)));
+    let (stop, _stop_rx) = tokio::sync::watch::channel(false);
+    let router = server::router(Arc::new(App {
+        view: rx,
+        token: TOKEN.into(),
+        port: PORT,
+        pid: std::process::id(),
+        root: loader.root.clone(),
+        started_at: "2026-01-01T00:00:00+00:00".into(),
+        watch_mode: "test",
+        stop,
+        limits: Default::default(),
+        home: None,
+        rendered: Default::default(),
+    }));
+    let (built, _) = app(&root);
+    let paths = [
+        "/".to_string(),
+        "/api/missions".to_string(),
+        "/api/version".to_string(),
+        format!("/missions/{}/board", m.slug),
+    ];
+    let request = |path: &str| {
+        Request::get(path)
+            .header("host", format!("127.0.0.1:{PORT}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let body = |resp: axum::response::Response| async move {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 24)
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answers = rt.block_on(async {
+        let waiting: Vec<_> = paths
+            .iter()
+            .map(|p| tokio::spawn(router.clone().oneshot(request(p))))
+            .collect();
+        let events = router
+            .clone()
+            .oneshot(request("/api/events"))
+            .await
+            .unwrap();
+        let health = router
+            .clone()
+            .oneshot(request("/api/health"))
+            .await
+            .unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+        let health: serde_json::Value = serde_json::from_str(&body(health).await).unwrap();
+        assert_eq!(health["status"], "ok");
+        assert_eq!(health["version"], 0, "no view yet");
+        // Every waiting request has had its turn, and none answered.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            waiting.iter().all(|h| !h.is_finished()),
+            "nothing answers before the view"
+        );
+        let first_event = tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let chunk = events.into_body().into_data_stream().next().await;
+            String::from_utf8_lossy(&chunk.unwrap().unwrap()).into_owned()
+        });
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!first_event.is_finished(), "no event before the view");
+        tx.send_replace(Arc::new(loader.refresh(None, true).unwrap()));
+        let mut out = Vec::new();
+        for h in waiting {
+            let resp = h.await.unwrap().unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            out.push(body(resp).await);
+        }
+        let event = first_event.await.unwrap();
+        assert!(
+            event.contains("event: version\n") && event.contains("data: 1\n"),
+            "{event:?}"
+        );
+        out
+    });
+    for (path, answer) in paths.iter().zip(answers) {
+        assert_eq!(answer, get(&built, path).body, "{path}");
+    }
+}
+
 #[test]
 fn the_board_shows_every_wp_in_its_column_with_its_real_title() {
     let env = TestEnv::new();

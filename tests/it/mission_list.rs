@@ -31,11 +31,104 @@ fn cache_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The one cache file of `root`, parsed.
+/// The one cache file of `root`, parsed into JSON of the same shape as
+/// its lines: `{version, root, index, missions: {name: {stamps: {meta, log,
+/// snapshot}, mission_id, mission_type, friendly_name, lanes: [[lane, n]]}}}`,
+/// stamps as written (`dev,ino,size,mtime_ns,ctime_ns` or `-`); [`render_cache`]
+/// writes it back.
 fn cache(root: &Path) -> Value {
     let files = cache_files(root);
     assert_eq!(files.len(), 1, "{files:?}");
-    serde_json::from_str(&fs::read_to_string(&files[0]).unwrap()).unwrap()
+    let text = fs::read_to_string(&files[0]).unwrap();
+    assert!(text.ends_with('\n'), "{text:?}");
+    let mut lines = text.lines();
+    let version: u64 = lines
+        .next()
+        .unwrap()
+        .strip_prefix("spec-kitty mission-list ")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let unescape = |t: &str| {
+        t.replace("\\\\", "\u{0}")
+            .replace("\\t", "\t")
+            .replace("\\n", "\n")
+            .replace("\\r", "\r")
+            .replace('\u{0}', "\\")
+    };
+    let doc_root = unescape(lines.next().unwrap());
+    let index = lines.next().unwrap();
+    let mut missions = serde_json::Map::new();
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        assert_eq!(f.len(), 8, "{line:?}");
+        let lanes: Vec<Value> = f[7]
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (lane, n) = l.split_once(':').unwrap();
+                serde_json::json!([lane, n.parse::<u64>().unwrap()])
+            })
+            .collect();
+        missions.insert(
+            unescape(f[0]),
+            serde_json::json!({
+                "stamps": {"meta": f[1], "log": f[2], "snapshot": f[3]},
+                "mission_id": if f[4] == "-" { Value::Null } else { f[4].into() },
+                "mission_type": unescape(f[5]),
+                "friendly_name": unescape(f[6]),
+                "lanes": lanes,
+            }),
+        );
+    }
+    serde_json::json!({
+        "version": version,
+        "root": doc_root,
+        "index": index,
+        "missions": missions,
+    })
+}
+
+/// [`cache`]'s JSON written back as a cache file (a `stamps` that is not an
+/// object is written in place of the three).
+fn render_cache(doc: &Value) -> String {
+    let esc = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+    };
+    let mut out = format!(
+        "spec-kitty mission-list {}\n{}\n{}\n",
+        doc["version"],
+        esc(&doc["root"]),
+        doc["index"].as_str().unwrap()
+    );
+    for (name, m) in doc["missions"].as_object().unwrap() {
+        let stamps = match &m["stamps"] {
+            Value::Object(o) => ["meta", "log", "snapshot"]
+                .map(|k| o[k].as_str().unwrap())
+                .join("\t"),
+            other => other.as_str().unwrap().to_string(),
+        };
+        let lanes: Vec<String> = m["lanes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| format!("{}:{}", l[0].as_str().unwrap(), l[1]))
+            .collect();
+        out.push_str(&format!(
+            "{}\t{stamps}\t{}\t{}\t{}\t{}\n",
+            esc(&Value::from(name.as_str())),
+            m["mission_id"].as_str().unwrap_or("-"),
+            esc(&m["mission_type"]),
+            esc(&m["friendly_name"]),
+            lanes.join(","),
+        ));
+    }
+    out
 }
 
 /// The mission names the cache holds an entry for.
@@ -215,7 +308,7 @@ fn an_unchanged_mission_comes_from_the_cache_unless_the_index_is_unmerged() {
     let path = cache_files(&root).remove(0);
     let mut doc = cache(&root);
     doc["missions"]["001-alpha"]["friendly_name"] = "from the cache".into();
-    fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+    fs::write(&path, render_cache(&doc)).unwrap();
     let v = list(&env, &root, Some("0"));
     assert_eq!(v["missions"][0]["friendly_name"], "from the cache");
 
@@ -238,15 +331,16 @@ fn an_unchanged_mission_comes_from_the_cache_unless_the_index_is_unmerged() {
     assert_eq!(v["missions"][0]["friendly_name"], "alpha");
     assert_eq!(
         fs::read(&path).unwrap(),
-        serde_json::to_vec(&doc).unwrap(),
+        render_cache(&doc).into_bytes(),
         "nor written"
     );
 }
 
 /// A cache that is corrupt, of another version or project, or holds what no
 /// listing writes (unknown lanes, counts of zero, a non-ULID id, a huge
-/// text, nesting past the caps) is ignored and written anew; the listing is
-/// the one read from the files.
+/// text, a stamp or escape that is not one, a field too many, missions out
+/// of order or twice) is ignored and written anew; the listing is the one
+/// read from the files.
 #[test]
 fn corrupt_and_hostile_caches_are_rebuilt() {
     let env = TestEnv::new();
@@ -259,7 +353,7 @@ fn corrupt_and_hostile_caches_are_rebuilt() {
         // A lie that would show if the entry were used.
         doc["missions"]["001-alpha"]["friendly_name"] = "forged".into();
         f(&mut doc);
-        serde_json::to_string(&doc).unwrap()
+        render_cache(&doc)
     };
     let cases: Vec<(&str, String)> = vec![
         ("empty", String::new()),
@@ -305,13 +399,45 @@ fn corrupt_and_hostile_caches_are_rebuilt() {
             "too deep",
             format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
         ),
+        (
+            "a stamp not a number",
+            with(&|d| d["missions"]["002-beta"]["stamps"]["log"] = "1,2,x,4,5".into()),
+        ),
+        (
+            "a stamp of six numbers",
+            with(&|d| d["missions"]["002-beta"]["stamps"]["meta"] = "1,2,3,4,5,6".into()),
+        ),
+        (
+            "an unknown escape",
+            with(&|_| {}).replace("\tbeta\t", "\tbe\\qta\t"),
+        ),
+        (
+            "a field too many",
+            with(&|_| {}).replace("\tbeta\t", "\tbeta\textra\t"),
+        ),
+        (
+            "no header",
+            with(&|_| {}).split_once('\n').unwrap().1.to_string(),
+        ),
+        ("missions out of order", {
+            let text = with(&|_| {});
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.swap(3, 4);
+            lines.join("\n") + "\n"
+        }),
+        ("a mission twice", {
+            let text = with(&|_| {});
+            let mut lines: Vec<&str> = text.lines().collect();
+            lines.insert(4, lines[4]);
+            lines.join("\n") + "\n"
+        }),
     ];
     for (what, text) in cases {
         fs::write(&path, &text).unwrap();
         let v = list(&env, &root, Some("0"));
         assert_eq!(v, truth, "{what}");
         let rebuilt = cache(&root);
-        assert_eq!(rebuilt["version"], 1, "{what}: written anew");
+        assert_eq!(rebuilt["version"], 2, "{what}: written anew");
         assert_eq!(rebuilt["missions"].as_object().unwrap().len(), 3, "{what}");
     }
     // Bigger than any listing: refused before it is read, then replaced.
@@ -354,7 +480,7 @@ fn concurrent_listings_leave_a_whole_cache() {
             assert_eq!(v["count"], 3, "{}", stdout(&out));
         }
         let doc = cache(&root);
-        assert_eq!(doc["version"], 1);
+        assert_eq!(doc["version"], 2);
         let listed = list(&env, &root, Some("0"));
         assert_eq!(listed, from_files(&env, &root), "round {round}");
     }
@@ -556,4 +682,39 @@ fn a_listing_saves_the_fold_of_a_long_log_only() {
     let v = list(&env, &root, Some("0"));
     assert_eq!(v["missions"][1]["lanes"]["claimed"], 1, "{v}");
     assert_eq!(v, from_files(&env, &root));
+}
+
+/// Names holding a tab, a newline, a backslash and text that is not ASCII
+/// are kept in the cache (escaped) and listed from it as read from the files;
+/// the JSON cache an older spec-kitty left (version 1) is removed when the
+/// cache is written.
+#[test]
+fn odd_texts_round_trip_through_the_cache_and_the_old_cache_goes() {
+    let env = TestEnv::new();
+    let root = env.project("repo");
+    hand_mission(&root, "001-odd", r"tab\there\\back\nline «ü» \\t", 1, 2);
+    hand_mission(&root, "002-plain", "plain", 2, 1);
+    list(&env, &root, Some("0"));
+    // The old cache, where an older spec-kitty kept it (the same name, .json).
+    let path = cache_files(&root).remove(0);
+    let old = path.with_extension("json");
+    assert_ne!(old, path);
+    fs::remove_file(&path).unwrap();
+    fs::write(&old, "{\"version\":1,\"missions\":{}}").unwrap();
+    let cold = list(&env, &root, Some("0"));
+    assert_eq!(
+        cold["missions"][0]["friendly_name"],
+        "tab\there\\back\nline «ü» \\t"
+    );
+    let doc = cache(&root);
+    assert_eq!(
+        doc["missions"]["001-odd"]["friendly_name"],
+        cold["missions"][0]["friendly_name"]
+    );
+    assert_eq!(cached(&root).len(), 2);
+    let written = fs::read(&path).unwrap();
+    let warm = list(&env, &root, Some("0"));
+    assert_eq!(warm, cold);
+    assert_eq!(fs::read(&path).unwrap(), written, "listed from the cache");
+    assert!(!old.exists(), "the version 1 cache is gone");
 }
