@@ -155,18 +155,7 @@ pub fn atomic_write_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Res
 /// are missing, stale or unreadable: each sync is a journal commit the command
 /// would wait for, for a file nobody needs to survive a power cut.
 pub fn write_derived(path: &Path, contents: &[u8]) -> Result<()> {
-    let (real, existing_mode) = prepare_target(path, true)?;
-    let tmp = write_temp_synced(&real, contents, existing_mode, false)?;
-    crate::env::crash_before_rename(&real);
-    crate::env::crash_step("write-temp", Some(&real));
-    fs::rename(&tmp, &real)
-        .with_path("replace", path)
-        .inspect_err(|_| {
-            let _ = fs::remove_file(&tmp);
-        })?;
-    note_written(&real);
-    crate::env::crash_step("write-done", Some(&real));
-    Ok(())
+    replace_unsynced(path, contents, true)
 }
 
 /// [`write_derived`] for a small memo that only spares a later command work
@@ -175,14 +164,27 @@ pub fn write_derived(path: &Path, contents: &[u8]) -> Result<()> {
 /// stay those of the state it guards. A kill leaves the old memo, none, or
 /// (never synced) an empty one: each is read as no memo.
 pub fn write_memo(path: &Path, contents: &[u8]) -> Result<()> {
+    replace_unsynced(path, contents, false)
+}
+
+/// A temp file renamed over `path`, neither synced; `crash_steps`: the
+/// named crash steps of a write are taken.
+fn replace_unsynced(path: &Path, contents: &[u8], crash_steps: bool) -> Result<()> {
     let (real, existing_mode) = prepare_target(path, true)?;
     let tmp = write_temp_synced(&real, contents, existing_mode, false)?;
+    if crash_steps {
+        crate::env::crash_before_rename(&real);
+        crate::env::crash_step("write-temp", Some(&real));
+    }
     fs::rename(&tmp, &real)
         .with_path("replace", path)
         .inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })?;
     note_written(&real);
+    if crash_steps {
+        crate::env::crash_step("write-done", Some(&real));
+    }
     Ok(())
 }
 
