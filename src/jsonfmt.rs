@@ -129,8 +129,26 @@ pub fn write_py_sorted(v: &Value, out: &mut String) {
 }
 
 fn write_ascii_str(s: &str, out: &mut String) {
+    write_str(s, out, true)
+}
+
+/// A JSON string as serde_json writes it (characters past ASCII kept as they
+/// are), appended to `out`.
+pub fn write_json_str(s: &str, out: &mut String) {
+    write_str(s, out, false)
+}
+
+/// A JSON string appended to `out`; `ascii`: every character outside
+/// printable ASCII as `\u` escapes, as Python's `ensure_ascii=True` writes.
+fn write_str(s: &str, out: &mut String, ascii: bool) {
     use std::fmt::Write;
     out.push('"');
+    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\' && (!ascii || b <= 0x7e);
+    if s.bytes().all(plain) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -140,7 +158,7 @@ fn write_ascii_str(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+            c if (c as u32) < 0x20 || (ascii && (c as u32) > 0x7e) => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
                     let _ = write!(out, "\\u{:04x}", unit);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use spec_kitty::dashboard::model::Loader;
+use spec_kitty::dashboard::model::{Loader, ProjectView};
 use spec_kitty::dashboard::server::{self, App, CSP};
 use spec_kitty::dashboard::{self as dash, DashboardFile};
 use spec_kitty::project::Project;
@@ -31,20 +31,29 @@ fn app(root: &Path) -> (axum::Router, tokio::sync::watch::Receiver<bool>) {
     let view = loader.refresh(None, true).expect("first view");
     let (_tx, rx) = tokio::sync::watch::channel(Arc::new(view));
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let app = Arc::new(App {
-        view: rx,
+    (server::router(test_app(&loader.root, rx, stop)), stop_rx)
+}
+
+/// The server's state over `root` as the tests run it, showing the views
+/// `view` receives.
+fn test_app(
+    root: &Path,
+    view: tokio::sync::watch::Receiver<Arc<ProjectView>>,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> Arc<App> {
+    Arc::new(App {
+        view,
         token: TOKEN.into(),
         port: PORT,
         pid: std::process::id(),
-        root: loader.root.clone(),
+        root: root.to_path_buf(),
         started_at: "2026-01-01T00:00:00+00:00".into(),
         watch_mode: "test",
         stop,
         limits: Default::default(),
         home: None,
         rendered: Default::default(),
-    });
-    (server::router(app), stop_rx)
+    })
 }
 
 struct Resp {
@@ -185,25 +194,12 @@ fn every_get_answers_with_a_strict_csp_and_never_the_token() {
 /// from it, as a server that had built it first does.
 #[test]
 fn pages_wait_for_the_first_view_while_health_answers_at_once() {
-    use spec_kitty::dashboard::model::ProjectView;
     let env = TestEnv::new();
     let (root, m) = project_with_mission(&env);
     let mut loader = Loader::new(Project::at(&root));
     let (tx, rx) = tokio::sync::watch::channel(Arc::new(ProjectView::pending(&loader.root)));
     let (stop, _stop_rx) = tokio::sync::watch::channel(false);
-    let router = server::router(Arc::new(App {
-        view: rx,
-        token: TOKEN.into(),
-        port: PORT,
-        pid: std::process::id(),
-        root: loader.root.clone(),
-        started_at: "2026-01-01T00:00:00+00:00".into(),
-        watch_mode: "test",
-        stop,
-        limits: Default::default(),
-        home: None,
-        rendered: Default::default(),
-    }));
+    let router = server::router(test_app(&loader.root, rx, stop));
     let (built, _) = app(&root);
     let paths = [
         "/".to_string(),

@@ -243,27 +243,7 @@ impl Render for MissionList {
     /// a warm listing). A test checks it byte for byte against `json`.
     fn json_text(&self) -> Option<String> {
         fn string(out: &mut String, s: &str) {
-            out.push('"');
-            if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-                out.push_str(s);
-            } else {
-                for c in s.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        '\t' => out.push_str("\\t"),
-                        '\u{8}' => out.push_str("\\b"),
-                        '\u{c}' => out.push_str("\\f"),
-                        c if u32::from(c) < 0x20 => {
-                            let _ = write!(out, "\\u{:04x}", u32::from(c));
-                        }
-                        c => out.push(c),
-                    }
-                }
-            }
-            out.push('"');
+            crate::jsonfmt::write_json_str(s, out)
         }
         fn opt(out: &mut String, s: Option<&str>) {
             match s {
