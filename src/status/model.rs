@@ -310,9 +310,12 @@ impl<'a> From<RawEvent<'a>> for FoldEvent<'a> {
     }
 }
 
-impl<'a> FoldEvent<'a> {
-    /// The fold's fields of `e`, borrowed from it.
-    pub fn view(e: &'a RawEvent<'_>) -> FoldEvent<'a> {
+/// The [`FoldEvent`] of an event `$e` borrowed from it: a [`RawEvent`] read
+/// from a line or a [`StatusEvent`] being written, whose fields have the same
+/// names and types as far as the fold reads them.
+macro_rules! borrowed_fold_event {
+    ($e:expr) => {{
+        let e = $e;
         FoldEvent {
             event_id: Cow::Borrowed(&e.event_id),
             mission_slug: Cow::Borrowed(&e.mission_slug),
@@ -326,6 +329,13 @@ impl<'a> FoldEvent<'a> {
             reason: e.reason.as_deref().map(Cow::Borrowed),
             commits: EventCommits::of(e.to_lane, &e.extra, e.evidence.as_ref()),
         }
+    }};
+}
+
+impl<'a> FoldEvent<'a> {
+    /// The fold's fields of `e`, borrowed from it.
+    pub fn view(e: &'a RawEvent<'_>) -> FoldEvent<'a> {
+        borrowed_fold_event!(e)
     }
 }
 
@@ -334,19 +344,7 @@ impl<'a> FoldEvent<'a> {
     /// reading its line back gives ([`StatusEvent::to_line`] loses nothing
     /// the fold reads).
     pub fn of_event(e: &'a StatusEvent) -> FoldEvent<'a> {
-        FoldEvent {
-            event_id: Cow::Borrowed(&e.event_id),
-            mission_slug: Cow::Borrowed(&e.mission_slug),
-            wp_id: Cow::Borrowed(&e.wp_id),
-            at: Cow::Borrowed(&e.at),
-            actor: Cow::Borrowed(&e.actor),
-            from_lane: e.from_lane,
-            to_lane: e.to_lane,
-            force: e.force,
-            review_ref: e.review_ref.as_deref().map(Cow::Borrowed),
-            reason: e.reason.as_deref().map(Cow::Borrowed),
-            commits: EventCommits::of(e.to_lane, &e.extra, e.evidence.as_ref()),
-        }
+        borrowed_fold_event!(e)
     }
 }
 
