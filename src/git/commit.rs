@@ -295,6 +295,13 @@ pub fn changed_under(
         Some(t) => blobs_under(repo, t, prefix)?,
         None => Default::default(),
     };
+    // Every directory holding a committed file (`a/`, `a/b/`), asked before
+    // the ignore rules: a directory of the tree is walked whatever they say,
+    // and loading the rules is most of a small walk's cost.
+    let committed_dirs: std::collections::HashSet<&str> = committed
+        .keys()
+        .flat_map(|k| k.match_indices('/').filter_map(|(i, _)| k.get(..=i)))
+        .collect();
     let mut cache = StatCache::load(repo);
     let mut out = Vec::new();
     let mut on_disk = std::collections::HashSet::new();
@@ -324,7 +331,7 @@ pub fn changed_under(
             let ignored = || repo.is_path_ignored(Path::new(&rel)).unwrap_or(false);
             if ft.is_dir() {
                 let dir = format!("{rel}/");
-                if !ignored() || committed.keys().any(|k| k.starts_with(&dir)) {
+                if committed_dirs.contains(dir.as_str()) || !ignored() {
                     stack.push(path);
                 }
                 continue;
@@ -344,6 +351,7 @@ pub fn changed_under(
             on_disk.insert(rel);
         }
     }
+    drop(committed_dirs);
     out.extend(committed.into_keys().filter(|p| !on_disk.contains(p)));
     cache.memo.save();
     out.sort();
