@@ -15,6 +15,13 @@ use regex::Regex;
 
 pub(super) fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     // The patterns are literals in this file; a bad one fails every test.
+    // The test build has regex's `unicode-case` (through dev-dependencies),
+    // the release build not: a `(?i)` pattern would pass every test and fail
+    // in the release binary, so it is refused here, in every test run.
+    debug_assert!(
+        !pattern.contains("(?i"),
+        "a case-insensitive pattern goes through re_ci: {pattern}"
+    );
     #[allow(clippy::expect_used)]
     cell.get_or_init(|| Regex::new(pattern).expect("valid regex literal"))
 }
