@@ -274,12 +274,7 @@ pub fn move_wp(
                 });
             }
             if let Some(lane) = &req.expect_lane {
-                let now = crate::lanes::LanesManifest::read(&mission.lanes_file())?.and_then(|m| {
-                    m.lanes
-                        .into_iter()
-                        .find(|l| l.wp_ids.contains(&file.id))
-                        .map(|l| l.lane_id)
-                });
+                let now = crate::lanes::LanesManifest::lane_id_at(&mission.lanes_file(), &file.id)?;
                 if now.as_deref() != Some(lane.as_str()) {
                     return Err(StatusError::Replanned {
                         wp_id: file.id.clone(),

@@ -54,9 +54,11 @@ pub struct Workspace {
     pub merged_in: Vec<handoff::MergedIn>,
 }
 
-/// Read lanes.json, or explain how to get one.
-pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
-    LanesManifest::for_mission(mission)?.ok_or_else(|| WorkspaceError::NoLanes {
+/// Read lanes.json, or explain how to get one: as a command acting on the
+/// lanes reads it ([`LanesManifest::for_mission_acting`]: no
+/// `collapse_report`, shared with the process's memo of the file).
+pub fn require_lanes(mission: &Mission) -> Result<std::sync::Arc<LanesManifest>> {
+    LanesManifest::for_mission_acting(mission)?.ok_or_else(|| WorkspaceError::NoLanes {
         slug: mission.slug.clone(),
     })
 }
