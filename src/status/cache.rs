@@ -134,6 +134,12 @@ pub struct FoldState {
     warnings: Vec<(usize, String)>,
 }
 
+impl super::reduce::LaneLookup for FoldState {
+    fn lane_of(&self, wp_id: &str) -> Option<Lane> {
+        FoldState::lane_of(self, wp_id)
+    }
+}
+
 /// The roles of one WP's fold; None when it has none worth a
 /// [`FoldState::roles`] entry.
 fn role_of(r: &RoleFold) -> Option<Roles> {

@@ -354,6 +354,24 @@ impl StatusStore {
         Ok((fold.lane_of(wp_id), fold.roles_of(wp_id)))
     }
 
+    /// The fold of the log (the saved fold plus the lines after it), with
+    /// `status.json` refreshed as [`StatusStore::lane_and_roles`] leaves it:
+    /// for a caller that looks up a few WPs ([`cache::FoldState::lane_of`],
+    /// [`cache::FoldState::roles_of`]) without a snapshot of every WP (the
+    /// fold's maps are shared with the process's memo, not copied).
+    pub fn fold_view(&self) -> Result<cache::FoldState> {
+        let folded = self.fold_for_reading()?;
+        let (count, last) = folded.current().head();
+        self.refresh_if_stale(count, last.as_deref());
+        Ok(folded.into_current())
+    }
+
+    /// [`StatusStore::roles`] of one WP (the default when it has none),
+    /// without building those of every WP.
+    pub fn roles_of(&self, wp_id: &str) -> Result<Roles> {
+        Ok(self.fold_for_reading()?.current().roles_of(wp_id))
+    }
+
     /// The roles of every WP from the saved fold plus the lines after it,
     /// for a caller that already read the lanes this command
     /// ([`StatusStore::snapshot_with_roles`]): no snapshot of every WP is
