@@ -417,11 +417,7 @@ impl FoldState {
                 (id.clone(), state)
             })
             .collect();
-        let mut summary: BTreeMap<&'static str, usize> =
-            LANES.iter().map(|l| (l.as_str(), 0)).collect();
-        for state in work_packages.values() {
-            *summary.entry(state.lane.as_str()).or_default() += 1;
-        }
+        let summary = self.summary();
         Snapshot {
             event_count: self.event_count,
             last_event_id: self.last.as_ref().map(|(_, i)| i.clone()),
@@ -438,6 +434,70 @@ impl FoldState {
             summary,
             work_packages,
         }
+    }
+
+    /// The bytes of `status.json` for this fold: [`Snapshot::status_json_bytes`]
+    /// of [`FoldState::snapshot`], written straight from the fold (a writer
+    /// of `status.json` builds no snapshot of every WP first).
+    pub fn status_json_bytes(
+        &self,
+        mission_number: &str,
+        mission_type: &str,
+        mission_slug: &str,
+    ) -> Vec<u8> {
+        /// One WP as [`WpState`] serializes: the same fields, in its order.
+        #[derive(Serialize)]
+        struct WpView<'a> {
+            actor: &'a str,
+            force_count: u64,
+            lane: Lane,
+            last_event_id: &'a str,
+            last_transition_at: &'a str,
+        }
+        struct Wps<'a>(&'a BTreeMap<String, WpFold>);
+        impl Serialize for Wps<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(id, w)| {
+                    (
+                        id,
+                        WpView {
+                            actor: &w.actor,
+                            force_count: w.force_count,
+                            lane: w.lane.unwrap_or(Lane::Planned),
+                            last_event_id: &w.event_id,
+                            last_transition_at: &w.at,
+                        },
+                    )
+                }))
+            }
+        }
+        let summary = self.summary();
+        let slug = self.first.as_ref().map_or("", |(_, _, s)| s.as_str());
+        super::reduce::status_json(
+            &super::reduce::StatusHead {
+                event_count: self.event_count,
+                last_event_id: self.last.as_ref().map(|(_, i)| i.as_str()),
+                materialized_at: self.last.as_ref().map_or("", |(a, _)| a.as_str()),
+                mission_number,
+                mission_slug: if slug.is_empty() { mission_slug } else { slug },
+                mission_type,
+                summary: &summary,
+            },
+            &Wps(&self.wps),
+            self.wps.len(),
+        )
+    }
+
+    /// How many WPs are in each lane (every lane named, as in `status.json`).
+    fn summary(&self) -> BTreeMap<&'static str, usize> {
+        let mut summary: BTreeMap<&'static str, usize> =
+            LANES.iter().map(|l| (l.as_str(), 0)).collect();
+        for w in self.wps.values() {
+            *summary
+                .entry(w.lane.unwrap_or(Lane::Planned).as_str())
+                .or_default() += 1;
+        }
+        summary
     }
 
     /// Who implemented and who reviewed each WP that has either.
@@ -1418,6 +1478,16 @@ mod tests {
                 assert_eq!(fold.snapshot(), snap, "round {round}");
                 assert_eq!(fold.warnings(&path), warnings, "round {round}");
                 assert_eq!(fold.roles(), roles, "round {round}");
+                // status.json written from the fold is the snapshot's.
+                for slug in ["", "001-x"] {
+                    assert_eq!(
+                        String::from_utf8(fold.status_json_bytes("001", "software-dev", slug))
+                            .unwrap(),
+                        String::from_utf8(snap.status_json_bytes("001", "software-dev", slug))
+                            .unwrap(),
+                        "round {round}"
+                    );
+                }
                 if let Some(c) = folded.cursor.clone() {
                     saved.push((folded.state.clone(), c));
                 }
