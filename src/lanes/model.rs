@@ -165,6 +165,15 @@ impl LanesManifest {
     /// Every id in the manifest follows its grammar ([`crate::ids`]): the
     /// mission slug, lane ids, WP ids and branch names build paths and refs.
     pub fn validate(&self, path: &Path) -> Result<()> {
+        // A field's name is spelled out only for an id it refuses (5,000
+        // WP ids each formatting its own name cost more than the checks).
+        let check = |kind: IdKind, value: &str, field: &dyn Fn() -> String| {
+            if kind.accepts(value) {
+                Ok(())
+            } else {
+                ids::check(kind, value, path, &field())
+            }
+        };
         ids::check(
             IdKind::MissionSlug,
             &self.mission_slug,
@@ -180,26 +189,18 @@ impl LanesManifest {
             }
         }
         for (i, lane) in self.lanes.iter().enumerate() {
-            ids::check(
-                IdKind::Lane,
-                &lane.lane_id,
-                path,
-                &format!("lanes[{i}].lane_id"),
-            )?;
+            check(IdKind::Lane, &lane.lane_id, &|| format!("lanes[{i}].lane_id"))?;
             for (j, wp) in lane.wp_ids.iter().enumerate() {
-                ids::check(IdKind::Wp, wp, path, &format!("lanes[{i}].wp_ids[{j}]"))?;
+                check(IdKind::Wp, wp, &|| format!("lanes[{i}].wp_ids[{j}]"))?;
             }
             for (j, dep) in lane.depends_on_lanes.iter().enumerate() {
-                ids::check(
-                    IdKind::Lane,
-                    dep,
-                    path,
-                    &format!("lanes[{i}].depends_on_lanes[{j}]"),
-                )?;
+                check(IdKind::Lane, dep, &|| {
+                    format!("lanes[{i}].depends_on_lanes[{j}]")
+                })?;
             }
         }
         for (i, wp) in self.planning_artifact_wps.iter().enumerate() {
-            ids::check(IdKind::Wp, wp, path, &format!("planning_artifact_wps[{i}]"))?;
+            check(IdKind::Wp, wp, &|| format!("planning_artifact_wps[{i}]"))?;
         }
         Ok(())
     }

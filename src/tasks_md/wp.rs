@@ -37,8 +37,10 @@ pub fn wp_id_from_filename(name: &str) -> Option<String> {
     if digits < 2 {
         return None;
     }
+    // `WP` and the digits: the stem's first 2 + digits bytes (no formatting:
+    // a listing of 5,000 WP files calls this for every name).
     match rest.as_bytes().get(digits) {
-        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(format!("WP{}", &rest[..digits])),
+        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(stem[..2 + digits].to_string()),
         _ => None,
     }
 }

@@ -354,6 +354,9 @@ pub fn implement_with(
             let ws = ensure_with(main.as_ref(), project, mission, &lanes, &file, &listing)?;
             break (file, ws, from);
         }
+        // The fold shares its maps with the process's memo of the saved
+        // fold: let go of it before the claim folds its own events on.
+        drop(fold);
         let ws = ensure_with(main.as_ref(), project, mission, &lanes, &file, &listing)?;
         crate::env::pause_at(crate::env::PausePoint::ImplementBeforeClaim);
         // The claim checks, under the status lock, that the WP is still in
