@@ -748,3 +748,71 @@ impl Board {
         })
     }
 }
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    /// The listing finds what `find_wp_file` finds and reports the
+    /// duplicate the sorted walk of `list_wp_files` meets first.
+    #[test]
+    fn the_listing_answers_as_the_listings_it_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("tasks");
+        std::fs::create_dir_all(&t).unwrap();
+        let listing = WpListing::of(&t).unwrap();
+        assert!(listing.duplicate().is_none() && listing.path_of("WP01").is_none());
+        for name in [
+            "WP01-b.md",
+            "WP02.md",
+            "WP03_x.md",
+            "WP3-short.md",
+            "WP07-z.md",
+            "notes.md",
+            "WP10-c.md",
+            "WP10-a.md",
+            "WP10-b.md",
+            "WP07-y.md",
+        ] {
+            std::fs::write(t.join(name), "---\nwork_package_id: X\n---\n").unwrap();
+        }
+        // A directory with a WP name is not a WP file; a link to one is.
+        std::fs::create_dir(t.join("WP04-dir.md")).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(t.join("WP02.md"), t.join("WP05-link.md")).unwrap();
+            std::os::unix::fs::symlink(t.join("WP04-dir.md"), t.join("WP06-dirlink.md")).unwrap();
+        }
+        let listing = WpListing::of(&t).unwrap();
+        for id in ["WP01", "WP02", "WP03", "WP3", "WP04", "WP05", "WP06", "WP07", "WP10", "WP99"] {
+            assert_eq!(listing.path_of(id), wp::find_wp_file(&t, id).unwrap(), "{id}");
+        }
+        // The sorted walk meets WP07-z.md after WP07-y.md before any WP10 pair.
+        let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();
+        let walk = wp::list_wp_files(&t)
+            .unwrap()
+            .into_iter()
+            .find_map(|p| {
+                let id = wp::wp_id_from_filename(&p.file_name()?.to_string_lossy())?;
+                match seen.get(&id) {
+                    Some(prev) => Some(crate::tasks_md::TasksError::DuplicateWpFile {
+                        path: p.clone(),
+                        id,
+                        other: prev.clone(),
+                    }),
+                    None => {
+                        seen.insert(id, p);
+                        None
+                    }
+                }
+            })
+            .unwrap()
+            .to_string();
+        let ours = listing.duplicate().unwrap().to_string();
+        assert_eq!(ours, walk);
+        assert!(ours.contains("WP07-z.md") && ours.contains("WP07-y.md"), "{ours}");
+        // A missing directory lists nothing, as the listings it replaces.
+        let none = WpListing::of(&dir.path().join("missing")).unwrap();
+        assert!(none.path_of("WP01").is_none() && none.duplicate().is_none());
+    }
+}
