@@ -81,7 +81,10 @@ pub fn yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DocError> {
 
 /// Parse a JSON document under the size and depth caps.
 pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, DocError> {
-    json_bytes(text.as_bytes())
+    check_json(text.as_bytes(), MAX_JSON_BYTES)?;
+    // Text is UTF-8 already: the parser does not check each string again
+    // (it did for bytes: a twentieth of reading a 1 MB document).
+    Ok(serde_json::from_str(text)?)
 }
 
 /// [`json`] for bytes (not necessarily UTF-8: the parser says where not).
@@ -94,6 +97,13 @@ pub fn json_capped<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     max: usize,
 ) -> Result<T, DocError> {
+    check_json(bytes, max)?;
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+/// The caps a JSON document is held to before it is parsed: `max` bytes and
+/// [`MAX_YAML_DEPTH`] levels of nesting.
+fn check_json(bytes: &[u8], max: usize) -> Result<(), DocError> {
     if bytes.len() > max {
         return Err(DocError::TooBig {
             size: bytes.len(),
@@ -106,7 +116,7 @@ pub fn json_capped<T: serde::de::DeserializeOwned>(
             max: MAX_YAML_DEPTH,
         });
     }
-    Ok(serde_json::from_slice(bytes)?)
+    Ok(())
 }
 
 /// The line (1-based) where JSON nesting first goes deeper than `max`, if it
