@@ -58,23 +58,40 @@ impl Snapshot {
         mission_type: &str,
         mission_slug: &str,
     ) -> Vec<u8> {
-        status_json(
-            &StatusHead {
-                event_count: self.event_count,
-                last_event_id: self.last_event_id.as_deref(),
-                materialized_at: &self.materialized_at,
-                mission_number,
-                mission_slug: if self.mission_slug.is_empty() {
-                    mission_slug
-                } else {
-                    &self.mission_slug
-                },
-                mission_type,
-                summary: &self.summary,
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            event_count: usize,
+            last_event_id: &'a Option<String>,
+            materialized_at: &'a str,
+            mission_number: &'a str,
+            mission_slug: &'a str,
+            mission_type: &'a str,
+            summary: &'a BTreeMap<&'static str, usize>,
+            work_packages: &'a BTreeMap<String, WpState>,
+        }
+        let doc = Doc {
+            event_count: self.event_count,
+            last_event_id: &self.last_event_id,
+            materialized_at: &self.materialized_at,
+            mission_number,
+            mission_slug: if self.mission_slug.is_empty() {
+                mission_slug
+            } else {
+                &self.mission_slug
             },
-            &self.work_packages,
-            self.work_packages.len(),
-        )
+            mission_type,
+            summary: &self.summary,
+            work_packages: &self.work_packages,
+        };
+        // About 200 bytes per WP entry.
+        let mut out = Vec::with_capacity(512 + self.work_packages.len() * 256);
+        if serde_json::to_writer_pretty(&mut out, &doc).is_err() {
+            // Serializing these types into a Vec cannot fail; keep the old
+            // path's answer if it ever did.
+            out = b"null".to_vec();
+        }
+        out.push(b'\n');
+        out
     }
 
     /// The JSON document the reference writes as `status.json`.
@@ -100,54 +117,6 @@ impl Snapshot {
             "work_packages": wps,
         }))
     }
-}
-
-/// The fields of `status.json` but its work packages.
-pub(super) struct StatusHead<'a> {
-    pub event_count: usize,
-    pub last_event_id: Option<&'a str>,
-    pub materialized_at: &'a str,
-    pub mission_number: &'a str,
-    pub mission_slug: &'a str,
-    pub mission_type: &'a str,
-    pub summary: &'a BTreeMap<&'static str, usize>,
-}
-
-/// The bytes of `status.json`: `head` and `work_packages` (a map of WP id to
-/// [`WpState`]'s fields, in byte order; `count` entries), keys sorted, indent
-/// 2, a trailing newline. One writer for a [`Snapshot`] and for the fold it
-/// is built from ([`super::cache::FoldState::status_json_bytes`]).
-pub(super) fn status_json<W: Serialize>(head: &StatusHead<'_>, work_packages: &W, count: usize) -> Vec<u8> {
-    #[derive(Serialize)]
-    struct Doc<'a, W> {
-        event_count: usize,
-        last_event_id: Option<&'a str>,
-        materialized_at: &'a str,
-        mission_number: &'a str,
-        mission_slug: &'a str,
-        mission_type: &'a str,
-        summary: &'a BTreeMap<&'static str, usize>,
-        work_packages: &'a W,
-    }
-    let doc = Doc {
-        event_count: head.event_count,
-        last_event_id: head.last_event_id,
-        materialized_at: head.materialized_at,
-        mission_number: head.mission_number,
-        mission_slug: head.mission_slug,
-        mission_type: head.mission_type,
-        summary: head.summary,
-        work_packages,
-    };
-    // About 200 bytes per WP entry.
-    let mut out = Vec::with_capacity(512 + count * 256);
-    if serde_json::to_writer_pretty(&mut out, &doc).is_err() {
-        // Serializing these types into a Vec cannot fail; keep the old
-        // path's answer if it ever did.
-        out = b"null".to_vec();
-    }
-    out.push(b'\n');
-    out
 }
 
 /// A fast hasher for event ids (ULIDs) when deduplicating a long log; the
