@@ -83,7 +83,11 @@ pub fn find_wp_file(tasks_dir: &Path, id: &str) -> Result<Option<PathBuf>> {
     let mut best: Option<(std::ffi::OsString, PathBuf)> = None;
     for e in rd.flatten() {
         let name = e.file_name();
-        if wp_id_from_filename(&name.to_string_lossy()).as_deref() != Some(id) {
+        // A name that gives `id` starts with its (ASCII) bytes: the others
+        // are passed over without decoding them.
+        if !name.as_encoded_bytes().starts_with(id.as_bytes())
+            || wp_id_from_filename(&name.to_string_lossy()).as_deref() != Some(id)
+        {
             continue;
         }
         if best.as_ref().is_some_and(|(b, _)| *b <= name) {
