@@ -189,7 +189,9 @@ impl LanesManifest {
             }
         }
         for (i, lane) in self.lanes.iter().enumerate() {
-            check(IdKind::Lane, &lane.lane_id, &|| format!("lanes[{i}].lane_id"))?;
+            check(IdKind::Lane, &lane.lane_id, &|| {
+                format!("lanes[{i}].lane_id")
+            })?;
             for (j, wp) in lane.wp_ids.iter().enumerate() {
                 check(IdKind::Wp, wp, &|| format!("lanes[{i}].wp_ids[{j}]"))?;
             }
@@ -275,16 +277,30 @@ enum Reading {
 /// The lanes.json this process last read and validated, with the stamp of
 /// its file ([`fsutil::file_stamp`]) and how it was read; a file with
 /// another stamp is read again. A whole read serves both kinds.
-type Memo = (std::path::PathBuf, fsutil::FileStamp, Reading, Arc<LanesManifest>);
+type Memo = (
+    std::path::PathBuf,
+    fsutil::FileStamp,
+    Reading,
+    Arc<LanesManifest>,
+);
 static READ: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
 
-fn remember(path: &Path, stamp: fsutil::FileStamp, reading: Reading, manifest: &Arc<LanesManifest>) {
+fn remember(
+    path: &Path,
+    stamp: fsutil::FileStamp,
+    reading: Reading,
+    manifest: &Arc<LanesManifest>,
+) {
     if let Ok(mut m) = READ.lock() {
         *m = Some((path.to_path_buf(), stamp, reading, manifest.clone()));
     }
 }
 
-fn remembered(path: &Path, stamp: fsutil::FileStamp, reading: Reading) -> Option<Arc<LanesManifest>> {
+fn remembered(
+    path: &Path,
+    stamp: fsutil::FileStamp,
+    reading: Reading,
+) -> Option<Arc<LanesManifest>> {
     let m = READ.lock().ok()?;
     m.as_ref()
         .filter(|(p, st, kept, _)| {
@@ -429,7 +445,13 @@ mod acting_tests {
             let whole = LanesManifest::parse(p, &doc(report)).unwrap();
             let acting = LanesManifest::parse_acting(p, &doc(report)).unwrap();
             assert_eq!(whole.collapse_report.is_some(), report != "null");
-            assert_eq!(LanesManifest { collapse_report: None, ..whole }, acting);
+            assert_eq!(
+                LanesManifest {
+                    collapse_report: None,
+                    ..whole
+                },
+                acting
+            );
         }
         let no_report = format!("{BASE}}}");
         assert_eq!(
@@ -475,19 +497,33 @@ mod acting_tests {
     fn the_memo_serves_only_what_it_read() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("lanes.json");
-        let report = r#"{"events": [], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {}}"#;
+        let report =
+            r#"{"events": [], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {}}"#;
         std::fs::write(&p, doc(report)).unwrap();
-        let acting = LanesManifest::read_shared(&p, Reading::Acting).unwrap().unwrap();
+        let acting = LanesManifest::read_shared(&p, Reading::Acting)
+            .unwrap()
+            .unwrap();
         assert!(acting.collapse_report.is_none());
         let whole = LanesManifest::read(&p).unwrap().unwrap();
         assert!(whole.collapse_report.is_some());
-        let again = LanesManifest::read_shared(&p, Reading::Acting).unwrap().unwrap();
+        let again = LanesManifest::read_shared(&p, Reading::Acting)
+            .unwrap()
+            .unwrap();
         assert_eq!(again.lanes, whole.lanes);
-        assert_eq!(LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(), Some("lane-a"));
+        assert_eq!(
+            LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(),
+            Some("lane-a")
+        );
         assert_eq!(LanesManifest::lane_id_at(&p, "WP09").unwrap(), None);
         // Rewritten (another size): read again.
         std::fs::write(&p, doc(report).replace("lane-a", "lane-bb")).unwrap();
-        assert_eq!(LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(), Some("lane-bb"));
-        assert_eq!(LanesManifest::lane_id_at(&dir.path().join("none.json"), "WP02").unwrap(), None);
+        assert_eq!(
+            LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(),
+            Some("lane-bb")
+        );
+        assert_eq!(
+            LanesManifest::lane_id_at(&dir.path().join("none.json"), "WP02").unwrap(),
+            None
+        );
     }
 }

@@ -510,7 +510,11 @@ impl FoldState {
             string(&w.at, &mut out);
             out.push_str("\n    }");
         }
-        out.push_str(if self.wps.is_empty() { "}\n}\n" } else { "\n  }\n}\n" });
+        out.push_str(if self.wps.is_empty() {
+            "}\n}\n"
+        } else {
+            "\n  }\n}\n"
+        });
         out.into_bytes()
     }
 

@@ -100,9 +100,13 @@ pub struct WpListing {
 
 impl WpListing {
     /// One pass over `tasks_dir` (missing: empty).
-    pub fn of(tasks_dir: &std::path::Path) -> std::result::Result<WpListing, crate::tasks_md::TasksError> {
-        let mut by_id: std::collections::HashMap<String, (std::ffi::OsString, Option<std::ffi::OsString>)> =
-            std::collections::HashMap::new();
+    pub fn of(
+        tasks_dir: &std::path::Path,
+    ) -> std::result::Result<WpListing, crate::tasks_md::TasksError> {
+        let mut by_id: std::collections::HashMap<
+            String,
+            (std::ffi::OsString, Option<std::ffi::OsString>),
+        > = std::collections::HashMap::new();
         let rd = match std::fs::read_dir(tasks_dir) {
             Ok(rd) => Some(rd),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -784,8 +788,14 @@ mod listing_tests {
             std::os::unix::fs::symlink(t.join("WP04-dir.md"), t.join("WP06-dirlink.md")).unwrap();
         }
         let listing = WpListing::of(&t).unwrap();
-        for id in ["WP01", "WP02", "WP03", "WP3", "WP04", "WP05", "WP06", "WP07", "WP10", "WP99"] {
-            assert_eq!(listing.path_of(id), wp::find_wp_file(&t, id).unwrap(), "{id}");
+        for id in [
+            "WP01", "WP02", "WP03", "WP3", "WP04", "WP05", "WP06", "WP07", "WP10", "WP99",
+        ] {
+            assert_eq!(
+                listing.path_of(id),
+                wp::find_wp_file(&t, id).unwrap(),
+                "{id}"
+            );
         }
         // The sorted walk meets WP07-z.md after WP07-y.md before any WP10 pair.
         let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();
@@ -810,7 +820,10 @@ mod listing_tests {
             .to_string();
         let ours = listing.duplicate().unwrap().to_string();
         assert_eq!(ours, walk);
-        assert!(ours.contains("WP07-z.md") && ours.contains("WP07-y.md"), "{ours}");
+        assert!(
+            ours.contains("WP07-z.md") && ours.contains("WP07-y.md"),
+            "{ours}"
+        );
         // A missing directory lists nothing, as the listings it replaces.
         let none = WpListing::of(&dir.path().join("missing")).unwrap();
         assert!(none.path_of("WP01").is_none() && none.duplicate().is_none());

@@ -12,9 +12,9 @@ use crate::fsutil;
 use crate::git::Repo;
 use crate::mission::Mission;
 use crate::project::Project;
+use crate::status::cache::FoldState;
 use crate::status::ops::{self, MoveRequest};
 use crate::status::work::{self, Scope};
-use crate::status::cache::FoldState;
 use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::{parse, wp, WpFile};
 
