@@ -10,9 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::UNIX_EPOCH;
 
+use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::ReadProblem;
@@ -217,7 +218,7 @@ impl MissionView {
 }
 
 /// The whole project as the dashboard sees it at one moment.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ProjectView {
     /// Bumped on every change that reached the page.
     pub version: u64,
@@ -227,6 +228,11 @@ pub struct ProjectView {
     /// Problems outside any one mission (kitty-specs unreadable, a charter link out).
     pub problems: Vec<Problem>,
     pub has_charter: bool,
+    /// The index page of this very view, rendered once: by the watcher's
+    /// thread before it publishes the view (so no request renders it), or by
+    /// the first request for it when the view came from elsewhere. Dropped
+    /// with the view: one rendered index per view, never another view's.
+    pub index_page: OnceLock<Bytes>,
 }
 
 impl ProjectView {
@@ -244,6 +250,7 @@ impl ProjectView {
             missions: Vec::new(),
             problems: Vec::new(),
             has_charter: false,
+            index_page: OnceLock::new(),
         }
     }
 
@@ -1023,6 +1030,7 @@ impl Loader {
             missions: self.missions.values().cloned().collect(),
             problems,
             has_charter: matches!(confined(&self.root, &charter), Ok(Some(_))),
+            index_page: OnceLock::new(),
         })
     }
 }

@@ -763,6 +763,7 @@ mod tests {
             missions,
             problems: Vec::new(),
             has_charter: false,
+            index_page: Default::default(),
         };
         let page = index(&view);
         let rows = old_rows(&view);
