@@ -198,7 +198,24 @@ fn bench_index(c: &mut Criterion) {
         });
         let mut loader = Loader::new(Project::at(&root));
         let view = loader.refresh(None, true).expect("view");
-        group.bench_function(format!("index_render/{n}_missions"), |b| {
+        // Every row rendered (a first view), and every row kept from the
+        // mission views before (all but the changed one after a rebuild).
+        group.bench_function(format!("index_render_every_row/{n}_missions"), |b| {
+            b.iter_batched(
+                || {
+                    let mut fresh = view.clone();
+                    fresh.missions = view
+                        .missions
+                        .iter()
+                        .map(|m| std::sync::Arc::new((**m).clone()))
+                        .collect();
+                    fresh
+                },
+                |fresh| spec_kitty::dashboard::views::index(&fresh).len(),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(format!("index_render_rows_kept/{n}_missions"), |b| {
             b.iter(|| spec_kitty::dashboard::views::index(&view).len())
         });
         let one: BTreeSet<_> = [root.join("kitty-specs/001-mission")].into_iter().collect();
