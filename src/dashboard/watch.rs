@@ -308,8 +308,8 @@ mod tests {
         let mut loader = Loader::new(crate::project::Project::at(dir.path()));
         let (tx, rx) = watch::channel(Arc::new(ProjectView::pending(dir.path())));
         assert!(rx.borrow().index_page.get().is_none());
-        for force in [true, true] {
-            publish(&tx, loader.refresh(None, force));
+        for _ in 0..2 {
+            publish(&tx, loader.refresh(None, true));
             let v = rx.borrow().clone();
             let page = v
                 .index_page
