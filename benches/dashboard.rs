@@ -185,6 +185,44 @@ fn bench_index(c: &mut Criterion) {
             let slug = format!("{k:03}-mission");
             write_mission(&root.join("kitty-specs").join(&slug), &slug, 5, 10);
         }
+        // What publishing a view costs, and what rendering its index adds to
+        // it: a dashboard's first view (a restart: the saved folds are
+        // there), the watcher's rebuild after one mission changed, and the
+        // index render the watcher does before it publishes either.
+        group.bench_function(format!("view_first_build/{n}_missions"), |b| {
+            b.iter(|| {
+                Loader::new(Project::at(&root))
+                    .refresh(None, true)
+                    .is_some()
+            })
+        });
+        let mut loader = Loader::new(Project::at(&root));
+        let view = loader.refresh(None, true).expect("view");
+        // Every row rendered (a first view), and every row kept from the
+        // mission views before (all but the changed one after a rebuild).
+        group.bench_function(format!("index_render_every_row/{n}_missions"), |b| {
+            // The fresh view is dropped outside the timing.
+            b.iter_batched_ref(
+                || {
+                    let mut fresh = view.clone();
+                    fresh.missions = view
+                        .missions
+                        .iter()
+                        .map(|m| std::sync::Arc::new((**m).clone()))
+                        .collect();
+                    fresh
+                },
+                |fresh| spec_kitty::dashboard::views::index(fresh).len(),
+                criterion::BatchSize::SmallInput,
+            )
+        });
+        group.bench_function(format!("index_render_rows_kept/{n}_missions"), |b| {
+            b.iter(|| spec_kitty::dashboard::views::index(&view).len())
+        });
+        let one: BTreeSet<_> = [root.join("kitty-specs/001-mission")].into_iter().collect();
+        group.bench_function(format!("view_rebuild_one_mission/{n}_missions"), |b| {
+            b.iter(|| loader.refresh(Some(&one), false).is_some())
+        });
         let router = router_over(&root);
         let get = |router: axum::Router, path: &'static str| async move {
             let req = axum::http::Request::get(path)

@@ -10,9 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::UNIX_EPOCH;
 
+use axum::body::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::ReadProblem;
@@ -203,6 +204,11 @@ pub struct MissionView {
     pub dir: PathBuf,
     #[serde(skip)]
     pub fingerprint: Fingerprint,
+    /// This mission's row of the index page, rendered once: a view rebuilt
+    /// after one mission changed renders that mission's row, and the others
+    /// are the rows of the very same (unchanged, shared) mission views.
+    #[serde(skip)]
+    pub index_row: Memo<String>,
 }
 
 impl MissionView {
@@ -213,6 +219,42 @@ impl MissionView {
     /// The planned lane count: execution lanes in lanes.json.
     pub fn lane_count(&self) -> usize {
         self.lanes.as_ref().map_or(0, |l| l.lanes.len())
+    }
+}
+
+/// What was rendered from the value that holds it, computed once and kept
+/// with it (a page, a row): dropped with its value, so never another
+/// value's and never more than one. A clone starts empty, since the clone
+/// may be changed before it is rendered.
+#[derive(Debug)]
+pub struct Memo<T>(OnceLock<T>);
+
+impl<T> Memo<T> {
+    /// The kept value, if it was computed.
+    pub fn get(&self) -> Option<&T> {
+        self.0.get()
+    }
+
+    /// The kept value, computed by `f` the first time.
+    pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(f)
+    }
+
+    /// Keep `value` unless one is kept already (then it is handed back).
+    pub fn set(&self, value: T) -> std::result::Result<(), T> {
+        self.0.set(value)
+    }
+}
+
+impl<T> Default for Memo<T> {
+    fn default() -> Memo<T> {
+        Memo(OnceLock::new())
+    }
+}
+
+impl<T> Clone for Memo<T> {
+    fn clone(&self) -> Memo<T> {
+        Memo::default()
     }
 }
 
@@ -227,6 +269,11 @@ pub struct ProjectView {
     /// Problems outside any one mission (kitty-specs unreadable, a charter link out).
     pub problems: Vec<Problem>,
     pub has_charter: bool,
+    /// The index page of this very view, rendered once: by the watcher's
+    /// thread before it publishes the view (so no request renders it), or by
+    /// the first request for it when the view came from elsewhere. Dropped
+    /// with the view: one rendered index per view, never another view's.
+    pub index_page: Memo<Bytes>,
 }
 
 impl ProjectView {
@@ -244,6 +291,7 @@ impl ProjectView {
             missions: Vec::new(),
             problems: Vec::new(),
             has_charter: false,
+            index_page: Memo::default(),
         }
     }
 
@@ -668,12 +716,12 @@ pub fn load_mission_from(
             .as_ref()
             .and_then(|l| l.lane_for_wp(&id))
             .map(|l| l.lane_id.clone());
+        let roles = log.roles.get(&id);
         let card = match parsed {
             Ok(f) => {
                 let deps = f.dependencies();
                 let waiting_on: Vec<String> =
                     deps.iter().filter(|d| !finished(d)).cloned().collect();
-                let roles = log.roles.get(&id);
                 let agent = f.get_str("agent").unwrap_or_default();
                 let reviewer = roles
                     .and_then(|r| r.reviewer.clone())
@@ -698,7 +746,7 @@ pub fn load_mission_from(
                     implementer,
                     reviewer,
                     changes_requested: log.changes_requested(&id, lane),
-                    merged_commit: log.roles.get(&id).and_then(|r| r.merged_commit.clone()),
+                    merged_commit: roles.and_then(|r| r.merged_commit.clone()),
                     ready: lane == Lane::Planned && waiting_on.is_empty(),
                     waiting_on,
                     dependencies: deps,
@@ -717,18 +765,12 @@ pub fn load_mission_from(
                     lane,
                     column: column_of(lane),
                     agent: String::new(),
-                    implementer: log
-                        .roles
-                        .get(&id)
+                    implementer: roles
                         .and_then(|r| r.implementer.clone())
                         .unwrap_or_default(),
-                    reviewer: log
-                        .roles
-                        .get(&id)
-                        .and_then(|r| r.reviewer.clone())
-                        .unwrap_or_default(),
+                    reviewer: roles.and_then(|r| r.reviewer.clone()).unwrap_or_default(),
                     changes_requested: log.changes_requested(&id, lane),
-                    merged_commit: log.roles.get(&id).and_then(|r| r.merged_commit.clone()),
+                    merged_commit: roles.and_then(|r| r.merged_commit.clone()),
                     dependencies: Vec::new(),
                     waiting_on: Vec::new(),
                     ready: false,
@@ -782,6 +824,7 @@ pub fn load_mission_from(
         has_event_log,
         dir: dir.to_path_buf(),
         fingerprint: fp,
+        index_row: Memo::default(),
     };
     (view, keep)
 }
@@ -1023,6 +1066,7 @@ impl Loader {
             missions: self.missions.values().cloned().collect(),
             problems,
             has_charter: matches!(confined(&self.root, &charter), Ok(Some(_))),
+            index_page: Memo::default(),
         })
     }
 }

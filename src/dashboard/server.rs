@@ -131,10 +131,11 @@ pub async fn serve(
     conns.abort_all();
 }
 
-/// Answers that cover the whole project (the index, the mission list, the
-/// reference's feature list), rendered once per view version and then served
-/// as they are: on a project of hundreds of missions a request costs a copy,
-/// not a render of every mission.
+/// Answers that cover the whole project (the mission list, the reference's
+/// feature list), rendered once per view version and then served as they
+/// are: on a project of hundreds of missions a request costs a copy, not a
+/// render of every mission. (The index page is rendered with its view, see
+/// [`index_page`].)
 #[derive(Default)]
 pub struct Rendered {
     slots: std::sync::Mutex<std::collections::HashMap<&'static str, (u64, Bytes)>>,
@@ -317,8 +318,24 @@ async fn project_wide(
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
 
+/// The index page of `view`, rendered once per view. The watcher's thread
+/// calls this before it publishes a view, so a request finds it rendered;
+/// a view published by anyone else is rendered by its first request.
+pub fn index_page(view: &ProjectView) -> &Bytes {
+    view.index_page
+        .get_or_init(|| Bytes::from(views::index(view).into_bytes()))
+}
+
 async fn index(State(app): State<Shared>) -> Response {
-    project_wide(&app, "index", HTML, |v| views::index(v).into_bytes()).await
+    let v = app.current().await;
+    let body = match v.index_page.get() {
+        Some(body) => body.clone(),
+        None => match tokio::task::spawn_blocking(move || index_page(&v).clone()).await {
+            Ok(body) => body,
+            Err(_) => return json_500("render"),
+        },
+    };
+    ([(header::CONTENT_TYPE, HTML)], body).into_response()
 }
 
 async fn mission_root(State(app): State<Shared>, UrlPath(slug): UrlPath<String>) -> Response {
@@ -920,6 +937,7 @@ mod tests {
                 message: "odd \u{1b} text".into(),
             }],
             has_charter: false,
+            index_page: Default::default(),
         };
         assert!(!view.missions[0].problems.is_empty() && !view.missions[1].problems.is_empty());
         assert_eq!(view.missions[0].total, 2);

@@ -137,53 +137,67 @@ pub fn index(view: &ProjectView) -> String {
         s.push_str("<p class=\"empty\">No missions yet: <code>spec-kitty agent mission create NAME</code> makes one.</p>");
         return page(view, "Missions", &[], &s);
     }
+    // Each mission's row is rendered once per mission view and kept with
+    // it: the index of a view rebuilt after one mission changed renders one
+    // row and copies the others.
+    let rows: Vec<&str> = view
+        .missions
+        .iter()
+        .map(|m| m.index_row.get_or_init(|| index_row(m)).as_str())
+        .collect();
+    s.reserve(rows.iter().map(|r| r.len()).sum::<usize>() + 256);
     s.push_str(
         "<table class=\"missions\"><thead><tr><th>#</th><th>Mission</th><th>Type</th>\
          <th>Progress</th><th>WPs</th><th>Lanes</th><th>State</th></tr></thead><tbody>",
     );
-    // Appended in place, row by row: the index of hundreds of missions is
-    // built on a dashboard's first request.
-    for m in &view.missions {
-        s.push_str("<tr data-mission=\"");
-        push_esc(&mut s, &m.slug);
-        s.push_str("\"><td>");
-        push_esc(&mut s, &m.number);
-        s.push_str("</td><td><a href=\"");
-        push_esc(&mut s, &mission_url(&m.slug, "board"));
-        s.push_str("\">");
-        push_esc(&mut s, &m.name);
-        s.push_str("</a><div class=\"slug\">");
-        push_esc(&mut s, &m.slug);
-        s.push_str("</div></td><td>");
-        push_esc(&mut s, &m.mission_type);
-        s.push_str("</td><td>");
-        push_progress(&mut s, m.progress_percentage);
-        let _ = write!(
-            s,
-            "</td><td>{}/{}</td><td>{}</td><td>",
-            m.done,
-            m.total,
-            m.lane_count()
-        );
-        let mut sep = "";
-        for (on, badge) in [
-            (m.merged, "<span class=\"badge merged\">merged</span>"),
-            (m.accepted, "<span class=\"badge accepted\">accepted</span>"),
-            (
-                !m.problems.is_empty(),
-                "<span class=\"badge problem\">problem</span>",
-            ),
-        ] {
-            if on {
-                s.push_str(sep);
-                s.push_str(badge);
-                sep = " ";
-            }
-        }
-        s.push_str("</td></tr>");
+    for row in rows {
+        s.push_str(row);
     }
     s.push_str("</tbody></table>");
     page(view, "Missions", &[], &s)
+}
+
+/// One mission's row of the index.
+fn index_row(m: &MissionView) -> String {
+    let mut s = String::with_capacity(400);
+    s.push_str("<tr data-mission=\"");
+    push_esc(&mut s, &m.slug);
+    s.push_str("\"><td>");
+    push_esc(&mut s, &m.number);
+    s.push_str("</td><td><a href=\"");
+    push_esc(&mut s, &mission_url(&m.slug, "board"));
+    s.push_str("\">");
+    push_esc(&mut s, &m.name);
+    s.push_str("</a><div class=\"slug\">");
+    push_esc(&mut s, &m.slug);
+    s.push_str("</div></td><td>");
+    push_esc(&mut s, &m.mission_type);
+    s.push_str("</td><td>");
+    push_progress(&mut s, m.progress_percentage);
+    let _ = write!(
+        s,
+        "</td><td>{}/{}</td><td>{}</td><td>",
+        m.done,
+        m.total,
+        m.lane_count()
+    );
+    let mut sep = "";
+    for (on, badge) in [
+        (m.merged, "<span class=\"badge merged\">merged</span>"),
+        (m.accepted, "<span class=\"badge accepted\">accepted</span>"),
+        (
+            !m.problems.is_empty(),
+            "<span class=\"badge problem\">problem</span>",
+        ),
+    ] {
+        if on {
+            s.push_str(sep);
+            s.push_str(badge);
+            sep = " ";
+        }
+    }
+    s.push_str("</td></tr>");
+    s
 }
 
 /// The tabs of a mission page; `active` is the current one.
@@ -763,6 +777,7 @@ mod tests {
             missions,
             problems: Vec::new(),
             has_charter: false,
+            index_page: Default::default(),
         };
         let page = index(&view);
         let rows = old_rows(&view);
@@ -771,6 +786,68 @@ mod tests {
             "{page}\n--- expected rows ---\n{rows}"
         );
         assert_eq!(progress(33.3), format!("<progress max=\"100\" value=\"33.3\" title=\"33.3%\"></progress> <span class=\"pct\">33.3%</span>"));
+    }
+
+    /// The view as it is with every rendered fragment dropped (a clone of
+    /// each mission starts without its row).
+    fn unrendered(view: &ProjectView) -> ProjectView {
+        let mut fresh = view.clone();
+        fresh.missions = view
+            .missions
+            .iter()
+            .map(|m| std::sync::Arc::new((**m).clone()))
+            .collect();
+        fresh
+    }
+
+    /// A view rebuilt after one mission changed renders that mission's row
+    /// only (the others are the same mission views, rows kept), and the page
+    /// is byte for byte the page rendered from nothing.
+    #[test]
+    fn the_index_renders_only_the_rows_of_changed_missions() {
+        use super::super::model::Loader;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for slug in ["001-a", "002-b", "003-c"] {
+            let m = root.join("kitty-specs").join(slug);
+            std::fs::create_dir_all(m.join("tasks")).unwrap();
+            std::fs::write(m.join("meta.json"), "{}").unwrap();
+            std::fs::write(m.join("tasks/WP01-a.md"), "---\ntitle: T\n---\n").unwrap();
+        }
+        let mut loader = Loader::new(crate::project::Project::at(root));
+        let v1 = loader.refresh(None, true).unwrap();
+        assert!(v1.missions.iter().all(|m| m.index_row.get().is_none()));
+        let page1 = index(&v1);
+        assert_eq!(page1, index(&unrendered(&v1)));
+        assert!(v1.missions.iter().all(|m| m.index_row.get().is_some()));
+
+        let b = root.join("kitty-specs/002-b");
+        std::fs::write(
+            b.join("status.events.jsonl"),
+            "{\"actor\": \"a\", \"at\": \"2026-01-01T00:00:00+00:00\", \"event_id\": \"01KB0000000000000000000001\", \"from_lane\": \"planned\", \"to_lane\": \"done\", \"wp_id\": \"WP01\", \"mission_slug\": \"002-b\", \"force\": true, \"execution_mode\": \"worktree\"}\n",
+        )
+        .unwrap();
+        let one = [b].into_iter().collect();
+        let v2 = loader.refresh(Some(&one), false).unwrap();
+        for (old, new) in v1.missions.iter().zip(&v2.missions) {
+            let changed = new.slug == "002-b";
+            assert_eq!(Arc::ptr_eq(old, new), !changed, "{}", new.slug);
+            assert_eq!(new.index_row.get().is_none(), changed, "{}", new.slug);
+        }
+        let page2 = index(&v2);
+        assert_eq!(page2, index(&unrendered(&v2)));
+        assert_ne!(page1, page2);
+        assert!(page2.contains("title=\"100%\""), "{page2}");
+    }
+
+    #[test]
+    fn a_clone_starts_without_what_was_rendered() {
+        let memo = super::super::model::Memo::default();
+        assert_eq!(memo.get_or_init(|| "row".to_string()), "row");
+        assert_eq!(memo.get_or_init(|| "other".to_string()), "row");
+        assert!(memo.clone().get().is_none());
+        assert_eq!(memo.set("x".into()), Err("x".to_string()));
     }
 
     #[test]

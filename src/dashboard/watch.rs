@@ -200,8 +200,13 @@ fn changes_something(kind: &EventKind) -> bool {
     }
 }
 
+/// Publish a new view, its index page rendered first: the first `GET /`
+/// after a view is out is served from memory like every later one (on a
+/// project of hundreds of missions the render is most of that request),
+/// and it is this view's page, never an older one's.
 fn publish(tx: &watch::Sender<Arc<ProjectView>>, view: Option<ProjectView>) {
     if let Some(v) = view {
+        super::server::index_page(&v);
         tx.send_replace(Arc::new(v));
     }
 }
@@ -290,6 +295,33 @@ mod tests {
             Msg::Paths(p) => assert!(p.contains(&marker), "a read sent {p:?}"),
             Msg::Rescan => panic!("a read sent a rescan"),
         }
+    }
+
+    /// A view is published with its index page already rendered (the
+    /// first `GET /` renders nothing), and the page is that view's.
+    #[test]
+    fn a_view_is_published_with_its_index_rendered() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("kitty-specs/001-a");
+        std::fs::create_dir_all(m.join("tasks")).unwrap();
+        std::fs::write(m.join("meta.json"), "{}").unwrap();
+        let mut loader = Loader::new(crate::project::Project::at(dir.path()));
+        let (tx, rx) = watch::channel(Arc::new(ProjectView::pending(dir.path())));
+        assert!(rx.borrow().index_page.get().is_none());
+        for _ in 0..2 {
+            publish(&tx, loader.refresh(None, true));
+            let v = rx.borrow().clone();
+            let page = v
+                .index_page
+                .get()
+                .expect("rendered before it was published");
+            assert_eq!(&page[..], super::super::views::index(&v).as_bytes());
+            assert!(std::str::from_utf8(page).unwrap().contains("001-a"));
+        }
+        assert_eq!(rx.borrow().version, 2);
+        // Nothing changed: nothing published, nothing rendered.
+        publish(&tx, loader.refresh(None, false));
+        assert_eq!(rx.borrow().version, 2);
     }
 
     #[test]

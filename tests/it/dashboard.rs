@@ -1651,3 +1651,122 @@ fn project_wide_answers_follow_every_change() {
         assert!(body.contains(&other.slug), "{p} is stale: {body}");
     }
 }
+
+/// The index page as the in-process router renders it for the project as it
+/// is now, with the served page's view version (the real server may have
+/// published more views than the one fresh loader behind it).
+fn index_as_rendered_now(root: &Path, served: &str) -> String {
+    let version = served_version(served);
+    let (router, _) = app(root);
+    get(&router, "/").body.replacen(
+        "data-version=\"1\"",
+        &format!("data-version=\"{version}\""),
+        1,
+    )
+}
+
+fn served_version(page: &str) -> u64 {
+    page.split_once("data-version=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .and_then(|(v, _)| v.parse().ok())
+        .expect("a page with its view version")
+}
+
+/// Issue 31: the index is rendered when a view is published, not by the
+/// first request. Against the real server: the first `/` after its start
+/// shows every mission, byte for byte the page the router renders; after a
+/// WP moves and a mission appears, every `/` asked once the event stream
+/// names a new version is that version's page or a newer one (never
+/// older), and the first whose view holds the change shows it.
+#[test]
+fn the_index_is_whole_at_start_and_follows_every_published_view() {
+    let env = TestEnv::new();
+    let (root, m) = project_with_mission(&env);
+    let second = env.create_mission(&root, "second");
+    let d = Running::start(&env, &root);
+    let (code, first) = dash::http(d.port, "GET", "/", None).unwrap();
+    assert_eq!(code, 200);
+    for slug in [&m.slug, &second.slug] {
+        assert!(
+            first.contains(&format!("<tr data-mission=\"{slug}\">")),
+            "{first}"
+        );
+    }
+    assert_eq!(first, index_as_rendered_now(&root, &first));
+
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        d.port
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut reader = BufReader::new(s);
+    let v0 = next_version(&mut reader);
+    env.ok(
+        &root,
+        &move_task("WP02", "claimed", &["--agent", "claude"], &m.slug),
+    );
+    let third = env.create_mission(&root, "third");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        let v = next_version(&mut reader);
+        assert!(v > v0);
+        let (code, page) = dash::http(d.port, "GET", "/", None).unwrap();
+        assert_eq!(code, 200);
+        assert!(
+            served_version(&page) >= v,
+            "asked after version {v} was published, served {}",
+            served_version(&page)
+        );
+        if page.contains(&format!("<tr data-mission=\"{}\">", third.slug))
+            && page.contains("title=\"11.7%\"")
+        {
+            break page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the change never reached /: {page}"
+        );
+    };
+    assert_eq!(page, index_as_rendered_now(&root, &page));
+}
+
+/// The index of a view that carries its rendered page is that page, as it
+/// is (no request renders it again); a view without one is rendered on its
+/// first request, once, and kept with the view.
+#[test]
+fn the_index_is_served_from_its_view() {
+    let env = TestEnv::new();
+    let (root, _) = project_with_mission(&env);
+    let mut loader = Loader::new(Project::at(&root));
+    let view = loader.refresh(None, true).unwrap();
+    let expected = get(&app(&root).0, "/").body;
+    view.index_page
+        .set(axum::body::Bytes::from_static(b"pre-rendered"))
+        .unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(view));
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let router = server::router(test_app(&loader.root, rx, stop));
+    let resp = get(&router, "/");
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(resp.body, "pre-rendered");
+    assert_eq!(resp.headers["content-type"], "text/html; charset=utf-8");
+
+    let view = Arc::new(loader.refresh(None, true).unwrap());
+    assert!(view.index_page.get().is_none());
+    let (_tx, rx) = tokio::sync::watch::channel(view.clone());
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let router = server::router(test_app(&loader.root, rx, stop));
+    let served = get(&router, "/").body;
+    assert_eq!(
+        served,
+        expected.replacen("data-version=\"1\"", "data-version=\"2\"", 1)
+    );
+    assert_eq!(
+        view.index_page.get().map(|b| &b[..]),
+        Some(served.as_bytes())
+    );
+    assert_eq!(get(&router, "/").body, served);
+}
