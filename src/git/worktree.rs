@@ -127,16 +127,26 @@ pub(in crate::git) fn register_unchecked_out(
     opts.reference = branch.ptr;
     // Plan nothing, write nothing (no file, no index: an index on disk would
     // make the later checkout take HEAD's tree as what is already there).
-    opts.checkout_options.checkout_strategy =
-        (raw::GIT_CHECKOUT_NONE | raw::GIT_CHECKOUT_DONT_UPDATE_INDEX) as std::os::raw::c_uint;
+    // The pathspec only keeps libgit2 from diffing the whole tree for a
+    // checkout that does nothing: `.git` is never checked out.
+    opts.checkout_options.checkout_strategy = (raw::GIT_CHECKOUT_NONE
+        | raw::GIT_CHECKOUT_DONT_UPDATE_INDEX
+        | raw::GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH)
+        as std::os::raw::c_uint;
+    let mut nothing = [c".git".as_ptr().cast_mut()];
+    opts.checkout_options.paths = raw::git_strarray {
+        strings: nothing.as_mut_ptr(),
+        count: 1,
+    };
     let mut wt = Owned {
         ptr: std::ptr::null_mut(),
         free: raw::git_worktree_free,
     };
     // SAFETY: `repo.ptr` is open, `opts.reference` is a live reference of
-    // it (freed only when `branch` drops, after this call), the strings are
-    // NUL-ended and outlive the call, and the out pointer is valid; libgit2
-    // copies the options and keeps no pointer into them.
+    // it (freed only when `branch` drops, after this call), the strings (the
+    // pathspec's `nothing` array and its static string too) are NUL-ended
+    // and outlive the call, libgit2 only reads the pathspec, and the out
+    // pointer is valid; libgit2 keeps no pointer into the options.
     check(unsafe {
         raw::git_worktree_add(&mut wt.ptr, repo.ptr, c_name.as_ptr(), c_wt.as_ptr(), &opts)
     })?;
