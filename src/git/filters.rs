@@ -108,8 +108,10 @@ fn tree_attributes_are_clear(repo: &Repository) -> bool {
     let mut clear = true;
     let walked = tree.walk(TreeWalkMode::PreOrder, |_, entry| {
         let name = entry.name_bytes();
-        let lower = name.to_ascii_lowercase();
-        if lower == b".gitattributes" || lower.starts_with(b"gitatt~") {
+        let short_name = name
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"gitatt~"));
+        if name.eq_ignore_ascii_case(b".gitattributes") || short_name {
             let plain_file = entry.kind() == Some(ObjectType::Blob)
                 && matches!(entry.filemode(), 0o100644 | 0o100755);
             if !plain_file {
@@ -275,6 +277,62 @@ mod tests {
             mapped(&cfg, "core.autocrlf", &["input"]),
             Some(Mapped::Bool(true))
         );
+    }
+
+    /// A repository whose HEAD holds `files` (path, bytes, mode).
+    fn repo_with(files: &[(&str, &[u8], i32)]) -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut index = repo.index().unwrap();
+        for (path, bytes, mode) in files {
+            let id = repo.blob(bytes).unwrap();
+            let mut e = git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: *mode as u32,
+                uid: 0,
+                gid: 0,
+                file_size: 0,
+                id,
+                flags: 0,
+                flags_extended: 0,
+                path: path.as_bytes().to_vec(),
+            };
+            e.flags = (path.len() as u16) & 0xfff;
+            index.add(&e).unwrap();
+        }
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "c", &tree, &[])
+            .unwrap();
+        drop(tree);
+        (dir, repo)
+    }
+
+    #[test]
+    fn the_trees_attribute_files_are_found_at_any_depth_in_any_case() {
+        let plain = b"*.md merge=union\n".as_slice();
+        let (_d, repo) = repo_with(&[
+            (".gitattributes", plain, 0o100644),
+            ("a.md", b"x", 0o100644),
+        ]);
+        assert!(tree_attributes_are_clear(&repo));
+        for (path, bytes, mode) in [
+            (
+                "deep/er/.gitattributes",
+                b"*.c ident\n".as_slice(),
+                0o100644,
+            ),
+            ("src/.GitAttributes", b"* text\n".as_slice(), 0o100644),
+            ("GITATT~1", b"* eol=crlf\n".as_slice(), 0o100644),
+            // A link, whose target libgit2 would read, is not looked into.
+            ("sub/.gitattributes", b"../elsewhere".as_slice(), 0o120000),
+        ] {
+            let (_d, repo) = repo_with(&[(".gitattributes", plain, 0o100644), (path, bytes, mode)]);
+            assert!(!tree_attributes_are_clear(&repo), "{path}");
+        }
     }
 
     #[test]
