@@ -204,6 +204,27 @@ fail() {
   exit 1
 }
 
+# own_drivers WHO DIR: the copy's merge drivers as WHO's binary registers
+# them. The fixtures' clones name AFTER_BIN (it made them), and a
+# state-writing command of another binary first registers itself there (a
+# .git/config rewrite a user's clone does once, on its first such command),
+# so each binary's copies name that binary: no timed run pays it. What a
+# binary registers is read once from a repository it initialised.
+own_drivers() {
+  local who=$1 d=$2 key value
+  if [[ ! -f $S/drivers.$who ]]; then
+    rm -rf "$S/drivers-repo"
+    git init -q "$S/drivers-repo"
+    (cd "$S/drivers-repo" && "${BIN[$who]}" init . --ai codex --non-interactive >/dev/null 2>&1) ||
+      fail "init by $who (to read its merge drivers)"
+    git -C "$S/drivers-repo" config --get-regexp '^merge\.' >"$S/drivers.$who" || true
+    rm -rf "$S/drivers-repo"
+  fi
+  while read -r key value; do
+    git -C "$d" config "$key" "$value"
+  done <"$S/drivers.$who"
+}
+
 prep_copies() { # key fixture flags args...
   local key=$1 fx=$2 flags=$3 who k d
   shift 3
@@ -219,6 +240,7 @@ prep_copies() { # key fixture flags args...
         continue
       fi
       [[ -z $(links "$fx") ]] || git -C "$d" update-index -q --refresh >/dev/null 2>&1 || true
+      [[ $who == floor || ! -f $d/.git/config ]] || own_drivers "$who" "$d"
       if [[ ,$flags, == *,warm,* ]]; then
         (cd "$d" && "${BIN[$who]}" "$@" >/dev/null 2>"$S/err") || fail "warm-up of $key ($who) in $d"
       fi

@@ -308,6 +308,13 @@ fn changed_under_with(
         Some(t) => blobs_under(repo, t, prefix)?,
         None => Default::default(),
     };
+    // Every directory holding a committed file (`a/`, `a/b/`), asked before
+    // the ignore rules: a directory of the tree is walked whatever they say,
+    // and loading the rules is most of a small walk's cost.
+    let committed_dirs: std::collections::HashSet<&str> = committed
+        .keys()
+        .flat_map(|k| k.match_indices('/').filter_map(|(i, _)| k.get(..=i)))
+        .collect();
     let mut out = Vec::new();
     let mut on_disk = std::collections::HashSet::new();
     let mut stack = vec![workdir.join(prefix.trim_end_matches('/'))];
@@ -336,7 +343,10 @@ fn changed_under_with(
             let ignored = || repo.is_path_ignored(Path::new(&rel)).unwrap_or(false);
             if ft.is_dir() {
                 let dir = format!("{rel}/");
-                if !ignored() || committed.keys().any(|k| k.starts_with(&dir)) {
+                // An empty directory adds nothing, ignored or not: the rules
+                // are not asked of it (a new mission's research/, checklists/).
+                let empty = || std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_none());
+                if committed_dirs.contains(dir.as_str()) || (!empty() && !ignored()) {
                     stack.push(path);
                 }
                 continue;
@@ -356,6 +366,7 @@ fn changed_under_with(
             on_disk.insert(rel);
         }
     }
+    drop(committed_dirs);
     out.extend(committed.into_keys().filter(|p| !on_disk.contains(p)));
     cache.memo.save();
     out.sort();
@@ -901,6 +912,58 @@ mod known_blob_tests {
         assert_eq!(
             repo.find_blob(e.id).unwrap().content(),
             b"four, longer still\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod walk_tests {
+    use super::*;
+
+    /// What the walk reports does not depend on whether the ignore rules
+    /// are asked of a directory holding committed files or of an empty one
+    /// (neither is): a committed file under an ignored directory is still
+    /// compared, an untracked file under an ignored directory is left out,
+    /// an untracked one elsewhere is reported, and so are a changed and a
+    /// deleted committed file; empty directories, ignored or not, add
+    /// nothing.
+    #[test]
+    fn changed_under_reports_the_same_with_or_without_asking_ignore_rules() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let repo = Repository::init(root).unwrap();
+        let m = "kitty-specs/001-x/";
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(".gitignore", "ign/\n*.log\n");
+        for rel in ["ign/kept.md", "tasks/WP01.md", "tasks/WP02.md", "gone.md"] {
+            write(&format!("{m}{rel}"), "committed\n");
+        }
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["."], git2::IndexAddOption::FORCE, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        write(&format!("{m}tasks/WP02.md"), "changed\n");
+        std::fs::remove_file(root.join(format!("{m}gone.md"))).unwrap();
+        write(&format!("{m}ign/new.md"), "untracked, ignored dir\n");
+        write(&format!("{m}other/new.md"), "untracked\n");
+        write(&format!("{m}tasks/run.log"), "untracked, ignored\n");
+        for dir in ["empty", "ign/empty", "other/empty"] {
+            std::fs::create_dir_all(root.join(format!("{m}{dir}"))).unwrap();
+        }
+        let got = changed_under(&repo, Some(&tree), m).unwrap();
+        assert_eq!(
+            got,
+            [
+                "kitty-specs/001-x/gone.md",
+                "kitty-specs/001-x/other/new.md",
+                "kitty-specs/001-x/tasks/WP02.md",
+            ]
         );
     }
 }

@@ -162,7 +162,7 @@ pub fn lane_tip_of(
     mission: &crate::mission::Mission,
     wp_id: &str,
 ) -> Option<(String, crate::git::Oid)> {
-    let lanes = LanesManifest::for_mission(mission).ok()??;
+    let lanes = LanesManifest::for_mission_acting(mission).ok()??;
     let lane = lanes.lane_for_wp(wp_id)?;
     if lane.lane_id == PLANNING_LANE {
         return None;

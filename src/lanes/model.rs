@@ -1,6 +1,7 @@
 //! `lanes.json`, in the reference's schema and key order.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -71,21 +72,48 @@ pub struct CollapseEvent {
 impl LanesManifest {
     /// Read `lanes.json`; None when the file does not exist.
     pub fn read(path: &Path) -> Result<Option<LanesManifest>> {
+        Ok(Self::read_shared(path, Reading::Whole)?.map(|m| (*m).clone()))
+    }
+
+    /// [`LanesManifest::read`], shared with this process's memo of the file
+    /// (no copy of every lane): `Reading::Acting` leaves `collapse_report`
+    /// out (its shape still checked, as a whole read checks it).
+    fn read_shared(path: &Path, reading: Reading) -> Result<Option<Arc<LanesManifest>>> {
         let Ok(md) = std::fs::metadata(path) else {
             return Ok(None);
         };
         // A command reads lanes.json several times (the pick, the
         // workspace, the claim's re-check): the same file is parsed once.
         let stamp = fsutil::file_stamp(&md);
-        if let Some(known) = remembered(path, stamp) {
+        if let Some(known) = remembered(path, stamp, reading) {
             return Ok(Some(known));
         }
         let text = fsutil::read_to_string(path)?;
-        let manifest = Self::parse(path, &text)?;
+        let manifest = Arc::new(match reading {
+            Reading::Whole => Self::parse(path, &text)?,
+            Reading::Acting => Self::parse_acting(path, &text)?,
+        });
         if std::fs::metadata(path).is_ok_and(|m| fsutil::file_stamp(&m) == stamp) {
-            remember(path, stamp, &manifest);
+            remember(path, stamp, reading, &manifest);
         }
         Ok(Some(manifest))
+    }
+
+    /// [`LanesManifest::parse`] without keeping `collapse_report`: finalize's
+    /// account of how it grouped the work packages (about half of the file
+    /// at 5,000 WPs), which no command acting on the lanes reads. The report
+    /// is still checked for its shape, so a file one of them refuses is
+    /// refused by both, with the same message.
+    fn parse_acting(path: &Path, text: &str) -> Result<LanesManifest> {
+        let acting: shape::Acting =
+            crate::bounds::json(text).map_err(|source| LanesError::ManifestJson {
+                path: path.to_path_buf(),
+                line: source.line().unwrap_or(1),
+                source,
+            })?;
+        let manifest = acting.into_manifest();
+        manifest.validate(path)?;
+        Ok(manifest)
     }
 
     /// Parse and check the text of `lanes.json` read from `path`.
@@ -113,9 +141,39 @@ impl LanesManifest {
         Ok(Some(manifest))
     }
 
+    /// [`LanesManifest::for_mission`] for a command that acts on the lanes
+    /// (implement, a move's guards): the same checks and errors, without
+    /// `collapse_report` (None), and shared with this process's memo of the
+    /// file rather than copied.
+    pub fn for_mission_acting(mission: &Mission) -> Result<Option<Arc<LanesManifest>>> {
+        let path = mission.lanes_file();
+        let Some(manifest) = Self::read_shared(&path, Reading::Acting)? else {
+            return Ok(None);
+        };
+        manifest.check_belongs_to(mission, &path)?;
+        Ok(Some(manifest))
+    }
+
+    /// The lane id of `wp_id` in the lanes.json at `path` as it is now (read
+    /// as [`LanesManifest::for_mission_acting`] reads it, without the
+    /// mission check); None when the file does not exist or no lane holds it.
+    pub fn lane_id_at(path: &Path, wp_id: &str) -> Result<Option<String>> {
+        Ok(Self::read_shared(path, Reading::Acting)?
+            .and_then(|m| m.lane_for_wp(wp_id).map(|l| l.lane_id.clone())))
+    }
+
     /// Every id in the manifest follows its grammar ([`crate::ids`]): the
     /// mission slug, lane ids, WP ids and branch names build paths and refs.
     pub fn validate(&self, path: &Path) -> Result<()> {
+        // A field's name is spelled out only for an id it refuses (5,000
+        // WP ids each formatting its own name cost more than the checks).
+        let check = |kind: IdKind, value: &str, field: &dyn Fn() -> String| {
+            if kind.accepts(value) {
+                Ok(())
+            } else {
+                ids::check(kind, value, path, &field())
+            }
+        };
         ids::check(
             IdKind::MissionSlug,
             &self.mission_slug,
@@ -131,26 +189,20 @@ impl LanesManifest {
             }
         }
         for (i, lane) in self.lanes.iter().enumerate() {
-            ids::check(
-                IdKind::Lane,
-                &lane.lane_id,
-                path,
-                &format!("lanes[{i}].lane_id"),
-            )?;
+            check(IdKind::Lane, &lane.lane_id, &|| {
+                format!("lanes[{i}].lane_id")
+            })?;
             for (j, wp) in lane.wp_ids.iter().enumerate() {
-                ids::check(IdKind::Wp, wp, path, &format!("lanes[{i}].wp_ids[{j}]"))?;
+                check(IdKind::Wp, wp, &|| format!("lanes[{i}].wp_ids[{j}]"))?;
             }
             for (j, dep) in lane.depends_on_lanes.iter().enumerate() {
-                ids::check(
-                    IdKind::Lane,
-                    dep,
-                    path,
-                    &format!("lanes[{i}].depends_on_lanes[{j}]"),
-                )?;
+                check(IdKind::Lane, dep, &|| {
+                    format!("lanes[{i}].depends_on_lanes[{j}]")
+                })?;
             }
         }
         for (i, wp) in self.planning_artifact_wps.iter().enumerate() {
-            ids::check(IdKind::Wp, wp, path, &format!("planning_artifact_wps[{i}]"))?;
+            check(IdKind::Wp, wp, &|| format!("planning_artifact_wps[{i}]"))?;
         }
         Ok(())
     }
@@ -215,20 +267,263 @@ pub fn lane_branch(mission_slug: &str, lane_id: &str) -> String {
     format!("kitty/mission-{mission_slug}-{lane_id}")
 }
 
-/// The lanes.json this process last read and validated, with the stamp of
-/// its file ([`fsutil::file_stamp`]); a file with another stamp is read again.
-static READ: std::sync::Mutex<Option<(std::path::PathBuf, fsutil::FileStamp, LanesManifest)>> =
-    std::sync::Mutex::new(None);
+/// How much of lanes.json a command keeps (see [`LanesManifest::parse_acting`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Whole,
+    Acting,
+}
 
-fn remember(path: &Path, stamp: fsutil::FileStamp, manifest: &LanesManifest) {
+/// The lanes.json this process last read and validated, with the stamp of
+/// its file ([`fsutil::file_stamp`]) and how it was read; a file with
+/// another stamp is read again. A whole read serves both kinds.
+type Memo = (
+    std::path::PathBuf,
+    fsutil::FileStamp,
+    Reading,
+    Arc<LanesManifest>,
+);
+static READ: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
+
+fn remember(
+    path: &Path,
+    stamp: fsutil::FileStamp,
+    reading: Reading,
+    manifest: &Arc<LanesManifest>,
+) {
     if let Ok(mut m) = READ.lock() {
-        *m = Some((path.to_path_buf(), stamp, manifest.clone()));
+        *m = Some((path.to_path_buf(), stamp, reading, manifest.clone()));
     }
 }
 
-fn remembered(path: &Path, stamp: fsutil::FileStamp) -> Option<LanesManifest> {
+fn remembered(
+    path: &Path,
+    stamp: fsutil::FileStamp,
+    reading: Reading,
+) -> Option<Arc<LanesManifest>> {
     let m = READ.lock().ok()?;
     m.as_ref()
-        .filter(|(p, st, _)| p == path && *st == stamp)
-        .map(|(_, _, manifest)| manifest.clone())
+        .filter(|(p, st, kept, _)| {
+            p == path && *st == stamp && (*kept == Reading::Whole || reading == Reading::Acting)
+        })
+        .map(|(_, _, _, manifest)| manifest.clone())
+}
+
+/// lanes.json as a command acting on the lanes reads it: every field of
+/// [`LanesManifest`] with the same types, defaults and order (so the same
+/// errors), but `collapse_report` only checked against the shape of
+/// [`CollapseReport`], its strings never copied out of the text.
+mod shape {
+    use std::fmt;
+
+    use serde::de::{self, Deserializer, SeqAccess, Visitor};
+    use serde::Deserialize;
+
+    use super::{one, ExecLane, LanesManifest};
+
+    #[derive(Deserialize)]
+    pub(super) struct Acting {
+        #[serde(default = "one")]
+        version: u32,
+        mission_slug: String,
+        #[serde(default)]
+        mission_id: String,
+        #[serde(default)]
+        mission_branch: String,
+        #[serde(default)]
+        target_branch: String,
+        lanes: Vec<ExecLane>,
+        #[serde(default)]
+        computed_at: String,
+        #[serde(default)]
+        computed_from: String,
+        #[serde(default)]
+        planning_artifact_wps: Vec<String>,
+        #[serde(default)]
+        #[allow(dead_code)] // read for its shape only
+        collapse_report: Option<CollapseReport>,
+    }
+
+    impl Acting {
+        pub(super) fn into_manifest(self) -> LanesManifest {
+            LanesManifest {
+                version: self.version,
+                mission_slug: self.mission_slug,
+                mission_id: self.mission_id,
+                mission_branch: self.mission_branch,
+                target_branch: self.target_branch,
+                lanes: self.lanes,
+                computed_at: self.computed_at,
+                computed_from: self.computed_from,
+                planning_artifact_wps: self.planning_artifact_wps,
+                collapse_report: None,
+            }
+        }
+    }
+
+    // The names are [`super::CollapseReport`]'s: serde names a struct in its
+    // "expected struct ..." message.
+    #[derive(Deserialize)]
+    #[allow(dead_code)] // read for their shape only
+    struct CollapseReport {
+        events: Events,
+        total_merges: u32,
+        independent_wps_collapsed: u32,
+        // Small (one entry a rule): read as the whole read reads it.
+        by_rule: serde_json::Map<String, serde_json::Value>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct CollapseEvent {
+        wp_a: Text,
+        wp_b: Text,
+        rule: Text,
+        evidence: Text,
+    }
+
+    /// A JSON string, checked and dropped (`String`'s "a string").
+    struct Text;
+
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+            struct V;
+            impl Visitor<'_> for V {
+                type Value = Text;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Text, E> {
+                    Ok(Text)
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    /// A sequence of [`CollapseEvent`], each checked and dropped (`Vec`'s "a sequence").
+    struct Events;
+
+    impl<'de> Deserialize<'de> for Events {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Events, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Events;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a sequence")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Events, A::Error> {
+                    while seq.next_element::<CollapseEvent>()?.is_some() {}
+                    Ok(Events)
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+}
+
+#[cfg(test)]
+mod acting_tests {
+    use super::*;
+
+    const BASE: &str = r#"{"version": 1, "mission_slug": "001-x", "mission_id": "01ABC", "target_branch": "main",
+        "lanes": [{"lane_id": "lane-a", "wp_ids": ["WP01", "WP02"], "write_scope": ["src/**"], "depends_on_lanes": []}],
+        "planning_artifact_wps": ["WP03"]"#;
+
+    fn doc(report: &str) -> String {
+        format!("{BASE},\n\"collapse_report\": {report}}}")
+    }
+
+    /// The acting read keeps everything but the report, and refuses exactly
+    /// what the whole read refuses, with the same message.
+    #[test]
+    fn the_acting_read_is_the_whole_read_without_the_report() {
+        let p = Path::new("lanes.json");
+        let good = r#"{"events": [{"wp_a": "WP02", "wp_b": "WP01", "rule": "dependency", "evidence": "WP02 depends on \"WP01\""}],
+            "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {"dependency": 1}}"#;
+        for report in [good, "null"] {
+            let whole = LanesManifest::parse(p, &doc(report)).unwrap();
+            let acting = LanesManifest::parse_acting(p, &doc(report)).unwrap();
+            assert_eq!(whole.collapse_report.is_some(), report != "null");
+            assert_eq!(
+                LanesManifest {
+                    collapse_report: None,
+                    ..whole
+                },
+                acting
+            );
+        }
+        let no_report = format!("{BASE}}}");
+        assert_eq!(
+            LanesManifest::parse(p, &no_report).unwrap(),
+            LanesManifest::parse_acting(p, &no_report).unwrap()
+        );
+        for bad in [
+            "5",
+            "\"x\"",
+            "[]",
+            "{}",
+            r#"{"events": {}, "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [5], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [{"wp_a": 1, "wp_b": "a", "rule": "r", "evidence": "e"}], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [{"wp_a": "a", "rule": "r", "evidence": "e"}], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [{"wp_a": "a\q", "wp_b": "a", "rule": "r", "evidence": "e"}], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [], "events": [], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [], "total_merges": -1, "independent_wps_collapsed": 0, "by_rule": {}}"#,
+            r#"{"events": [], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": []}"#,
+            r#"{"events": [], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {"a": 1e999}}"#,
+            r#"{"events": [], "total_merges": 1, "independent_wps_collapsed": 0}"#,
+            r#"{"events": [], "total_merges": 1, "independent_wps_collapsed": 0, "by_rule": {}"#,
+        ] {
+            let whole = LanesManifest::parse(p, &doc(bad)).unwrap_err().to_string();
+            let acting = LanesManifest::parse_acting(p, &doc(bad))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(whole, acting, "{bad}");
+        }
+        // The ids are checked as in the whole read.
+        let hostile = doc("null").replace("lane-a", "../a");
+        assert_eq!(
+            LanesManifest::parse(p, &hostile).unwrap_err().to_string(),
+            LanesManifest::parse_acting(p, &hostile)
+                .unwrap_err()
+                .to_string()
+        );
+    }
+
+    /// A whole read in the memo serves an acting read; an acting one never
+    /// serves a whole read (its report is gone); another stamp is read again.
+    #[test]
+    fn the_memo_serves_only_what_it_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("lanes.json");
+        let report =
+            r#"{"events": [], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {}}"#;
+        std::fs::write(&p, doc(report)).unwrap();
+        let acting = LanesManifest::read_shared(&p, Reading::Acting)
+            .unwrap()
+            .unwrap();
+        assert!(acting.collapse_report.is_none());
+        let whole = LanesManifest::read(&p).unwrap().unwrap();
+        assert!(whole.collapse_report.is_some());
+        let again = LanesManifest::read_shared(&p, Reading::Acting)
+            .unwrap()
+            .unwrap();
+        assert_eq!(again.lanes, whole.lanes);
+        assert_eq!(
+            LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(),
+            Some("lane-a")
+        );
+        assert_eq!(LanesManifest::lane_id_at(&p, "WP09").unwrap(), None);
+        // Rewritten (another size): read again.
+        std::fs::write(&p, doc(report).replace("lane-a", "lane-bb")).unwrap();
+        assert_eq!(
+            LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(),
+            Some("lane-bb")
+        );
+        assert_eq!(
+            LanesManifest::lane_id_at(&dir.path().join("none.json"), "WP02").unwrap(),
+            None
+        );
+    }
 }

@@ -136,7 +136,8 @@ pub fn move_task(project: &Project, mission: &Mission, m: &MoveTask) -> Result<M
             extra: extra_keys(m)?,
         },
     )?;
-    let path = ops::find_wp(mission, &outcome.wp_id).ok().map(|f| f.path);
+    // The file the move found and wrote (a move does not rename it).
+    let path = Some(outcome.path.clone()).filter(|p| p.is_file());
     Ok(Moved {
         mission_slug: mission.slug.clone(),
         outcome,

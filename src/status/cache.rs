@@ -125,13 +125,19 @@ pub struct FoldState {
     /// Shared, so that handing out a fold (the memo of [`load`], each read
     /// of a command) costs a count, not a copy of every WP; the first change
     /// to a shared fold copies it ([`Arc::make_mut`]).
-    #[serde(with = "shared")]
+    #[serde(serialize_with = "shared::serialize", deserialize_with = "shared::map")]
     wps: Arc<BTreeMap<String, WpFold>>,
     /// Every WP named by a readable line, with its roles.
-    #[serde(with = "shared")]
+    #[serde(serialize_with = "shared::serialize", deserialize_with = "shared::map")]
     roles: Arc<BTreeMap<String, RoleFold>>,
     /// `(line, message)` of every unreadable line.
     warnings: Vec<(usize, String)>,
+}
+
+impl super::reduce::LaneLookup for FoldState {
+    fn lane_of(&self, wp_id: &str) -> Option<Lane> {
+        FoldState::lane_of(self, wp_id)
+    }
 }
 
 /// The roles of one WP's fold; None when it has none worth a
@@ -183,16 +189,38 @@ fn is_false(b: &bool) -> bool {
 mod shared {
     use std::sync::Arc;
 
+    use std::collections::BTreeMap;
+
+    use serde::de::{MapAccess, Visitor};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
         T::serialize(v, s)
     }
 
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    /// A map saved from a `BTreeMap` (its keys in order) read back into one:
+    /// the entries collected, then built in one pass (a later duplicate key
+    /// wins, as an insert would have it), not inserted one by one (a search
+    /// from the root for each of 5,000 WPs was a fifth of reading the fold).
+    pub fn map<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
         d: D,
-    ) -> Result<Arc<T>, D::Error> {
-        T::deserialize(d).map(Arc::new)
+    ) -> Result<Arc<BTreeMap<String, V>>, D::Error> {
+        struct Entries<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = Vec<(String, V)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(out)
+            }
+        }
+        let entries = d.deserialize_map(Entries(std::marker::PhantomData))?;
+        Ok(Arc::new(entries.into_iter().collect()))
     }
 }
 
@@ -411,11 +439,7 @@ impl FoldState {
                 (id.clone(), state)
             })
             .collect();
-        let mut summary: BTreeMap<&'static str, usize> =
-            LANES.iter().map(|l| (l.as_str(), 0)).collect();
-        for state in work_packages.values() {
-            *summary.entry(state.lane.as_str()).or_default() += 1;
-        }
+        let summary = self.summary();
         Snapshot {
             event_count: self.event_count,
             last_event_id: self.last.as_ref().map(|(_, i)| i.clone()),
@@ -432,6 +456,78 @@ impl FoldState {
             summary,
             work_packages,
         }
+    }
+
+    /// The bytes of `status.json` for this fold: [`Snapshot::status_json_bytes`]
+    /// of [`FoldState::snapshot`], written straight from the fold (a writer
+    /// of `status.json` builds no snapshot of every WP first), by hand: the
+    /// layout serde_json's pretty printer gives that document (keys sorted,
+    /// indent 2, `{}` for no WPs, a trailing newline), its strings escaped by
+    /// [`crate::jsonfmt::write_json_str`] (serde_json's escapes). At 5,000
+    /// WPs the generic printer's byte-by-byte escaping was a tenth of a move.
+    pub fn status_json_bytes(
+        &self,
+        mission_number: &str,
+        mission_type: &str,
+        mission_slug: &str,
+    ) -> Vec<u8> {
+        use crate::jsonfmt::write_json_str as string;
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(512 + self.wps.len() * 256);
+        let _ = write!(out, "{{\n  \"event_count\": {}", self.event_count);
+        out.push_str(",\n  \"last_event_id\": ");
+        match &self.last {
+            Some((_, id)) => string(id, &mut out),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\n  \"materialized_at\": ");
+        string(self.last.as_ref().map_or("", |(a, _)| a.as_str()), &mut out);
+        out.push_str(",\n  \"mission_number\": ");
+        string(mission_number, &mut out);
+        out.push_str(",\n  \"mission_slug\": ");
+        let slug = self.first.as_ref().map_or("", |(_, _, s)| s.as_str());
+        string(if slug.is_empty() { mission_slug } else { slug }, &mut out);
+        out.push_str(",\n  \"mission_type\": ");
+        string(mission_type, &mut out);
+        out.push_str(",\n  \"summary\": {");
+        for (i, (lane, n)) in self.summary().iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            string(lane, &mut out);
+            let _ = write!(out, ": {n}");
+        }
+        out.push_str("\n  },\n  \"work_packages\": {");
+        for (i, (id, w)) in self.wps.iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            string(id, &mut out);
+            out.push_str(": {\n      \"actor\": ");
+            string(&w.actor, &mut out);
+            let _ = write!(out, ",\n      \"force_count\": {}", w.force_count);
+            out.push_str(",\n      \"lane\": ");
+            string(w.lane.unwrap_or(Lane::Planned).as_str(), &mut out);
+            out.push_str(",\n      \"last_event_id\": ");
+            string(&w.event_id, &mut out);
+            out.push_str(",\n      \"last_transition_at\": ");
+            string(&w.at, &mut out);
+            out.push_str("\n    }");
+        }
+        out.push_str(if self.wps.is_empty() {
+            "}\n}\n"
+        } else {
+            "\n  }\n}\n"
+        });
+        out.into_bytes()
+    }
+
+    /// How many WPs are in each lane (every lane named, as in `status.json`).
+    fn summary(&self) -> BTreeMap<&'static str, usize> {
+        let mut summary: BTreeMap<&'static str, usize> =
+            LANES.iter().map(|l| (l.as_str(), 0)).collect();
+        for w in self.wps.values() {
+            *summary
+                .entry(w.lane.unwrap_or(Lane::Planned).as_str())
+                .or_default() += 1;
+        }
+        summary
     }
 
     /// Who implemented and who reviewed each WP that has either.
@@ -1412,6 +1508,16 @@ mod tests {
                 assert_eq!(fold.snapshot(), snap, "round {round}");
                 assert_eq!(fold.warnings(&path), warnings, "round {round}");
                 assert_eq!(fold.roles(), roles, "round {round}");
+                // status.json written from the fold is the snapshot's.
+                for slug in ["", "001-x"] {
+                    assert_eq!(
+                        String::from_utf8(fold.status_json_bytes("001", "software-dev", slug))
+                            .unwrap(),
+                        String::from_utf8(snap.status_json_bytes("001", "software-dev", slug))
+                            .unwrap(),
+                        "round {round}"
+                    );
+                }
                 if let Some(c) = folded.cursor.clone() {
                     saved.push((folded.state.clone(), c));
                 }

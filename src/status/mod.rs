@@ -16,6 +16,6 @@ pub mod wpmerge;
 
 pub use error::StatusError;
 pub use model::{EventFields, FoldEvent, Lane, RawEvent, StatusEvent, LANES};
-pub use reduce::{reduce, reduce_events, reduce_pieces, Snapshot, WpState};
+pub use reduce::{reduce, reduce_events, reduce_pieces, LaneLookup, Snapshot, WpState};
 pub use store::{EventLog, LogWarning, Roles, StatusStore, Transition};
 pub use transitions::{allowed_targets, route, validate, TransitionContext, LIFECYCLE};

@@ -51,6 +51,9 @@ pub struct MoveOutcome {
     pub hops: Vec<Lane>,
     /// What the move went ahead despite (e.g. uncommitted files outside the WP).
     pub warnings: Vec<String>,
+    /// The WP file moved.
+    #[serde(skip)]
+    pub path: PathBuf,
 }
 
 /// The WP file of `wp_id` (case-insensitive), or an error listing the known ids.
@@ -80,6 +83,104 @@ pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
         id,
         known,
     })
+}
+
+/// The WP files of a mission's tasks directory, listed once for a command
+/// that looks up more than one (implement: its WP, the dependencies its lane
+/// set-up walks, the claim, the WP-file side of the move). The same entries
+/// as [`wp::list_wp_files`] (a file or a link to one, named as
+/// [`wp::wp_id_from_filename`] reads WP ids); per id, the first two names in
+/// name order, which is all [`WpListing::find`] and
+/// [`WpListing::duplicate`] need, so nothing is sorted.
+#[derive(Debug)]
+pub struct WpListing {
+    dir: PathBuf,
+    by_id: std::collections::HashMap<String, (std::ffi::OsString, Option<std::ffi::OsString>)>,
+}
+
+impl WpListing {
+    /// One pass over `tasks_dir` (missing: empty).
+    pub fn of(
+        tasks_dir: &std::path::Path,
+    ) -> std::result::Result<WpListing, crate::tasks_md::TasksError> {
+        let mut by_id: std::collections::HashMap<
+            String,
+            (std::ffi::OsString, Option<std::ffi::OsString>),
+        > = std::collections::HashMap::new();
+        let rd = match std::fs::read_dir(tasks_dir) {
+            Ok(rd) => Some(rd),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(crate::tasks_md::TasksError::Io {
+                    action: "read",
+                    path: tasks_dir.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        for e in rd.into_iter().flatten().flatten() {
+            let name = e.file_name();
+            let Some(id) = wp::wp_id_from_filename(&name.to_string_lossy()) else {
+                continue;
+            };
+            // The listing's rule: a file, or a link to one.
+            let file = match e.file_type() {
+                Ok(t) if t.is_file() => true,
+                Ok(t) if t.is_dir() => false,
+                _ => e.path().is_file(),
+            };
+            if !file {
+                continue;
+            }
+            match by_id.get_mut(&id) {
+                None => {
+                    by_id.insert(id, (name, None));
+                }
+                Some((first, second)) => {
+                    if name < *first {
+                        *second = Some(std::mem::replace(first, name));
+                    } else if second.as_ref().is_none_or(|s| name < *s) {
+                        *second = Some(name);
+                    }
+                }
+            }
+        }
+        Ok(WpListing {
+            dir: tasks_dir.to_path_buf(),
+            by_id,
+        })
+    }
+
+    /// The file of `id` (`WP` and digits, as file names give it): the first
+    /// in name order when several name it, as [`wp::find_wp_file`] finds it.
+    pub fn path_of(&self, id: &str) -> Option<PathBuf> {
+        self.by_id.get(id).map(|(first, _)| self.dir.join(first))
+    }
+
+    /// [`find_wp`] from this listing: the same file, and the same error (the
+    /// directory listed again for the ids it names) when there is none.
+    pub fn find(&self, mission: &Mission, wp_id: &str) -> Result<WpFile> {
+        match self.path_of(&wp_id.to_ascii_uppercase()) {
+            Some(path) => Ok(WpFile::read(&path)?),
+            None => find_wp(mission, wp_id),
+        }
+    }
+
+    /// Two files with one WP id, as a sorted walk of the listing meets them
+    /// first ([`wp::load_all`]'s error): the earliest name whose id an
+    /// earlier name has, with that earlier one.
+    pub fn duplicate(&self) -> Option<crate::tasks_md::TasksError> {
+        let (id, (first, second)) = self
+            .by_id
+            .iter()
+            .filter_map(|(id, (first, second))| Some((id, (first, second.as_ref()?))))
+            .min_by(|a, b| a.1 .1.cmp(b.1 .1))?;
+        Some(crate::tasks_md::TasksError::DuplicateWpFile {
+            path: self.dir.join(second),
+            id: id.clone(),
+            other: self.dir.join(first),
+        })
+    }
 }
 
 /// Subtask ids of the WP's tasks.md section that are not ticked yet.
@@ -113,7 +214,22 @@ pub fn move_wp(
     mission: &Mission,
     req: &MoveRequest,
 ) -> Result<MoveOutcome> {
-    let file = find_wp(mission, &req.wp_id)?;
+    move_wp_listed(repo, project, mission, req, None)
+}
+
+/// [`move_wp`] for a command that listed the mission's WP files already
+/// ([`WpListing`]): the WP file is found there, not by another listing.
+pub fn move_wp_listed(
+    repo: Option<&crate::git::Repo>,
+    project: &Project,
+    mission: &Mission,
+    req: &MoveRequest,
+    listing: Option<&WpListing>,
+) -> Result<MoveOutcome> {
+    let file = match listing {
+        Some(l) => l.find(mission, &req.wp_id)?,
+        None => find_wp(mission, &req.wp_id)?,
+    };
     let to = Lane::parse(&req.to)?;
     let store = StatusStore::for_mission(project, mission);
     // The saved fold, not the whole log: the lanes, roles and recorded
@@ -274,12 +390,7 @@ pub fn move_wp(
                 });
             }
             if let Some(lane) = &req.expect_lane {
-                let now = crate::lanes::LanesManifest::read(&mission.lanes_file())?.and_then(|m| {
-                    m.lanes
-                        .into_iter()
-                        .find(|l| l.wp_ids.contains(&file.id))
-                        .map(|l| l.lane_id)
-                });
+                let now = crate::lanes::LanesManifest::lane_id_at(&mission.lanes_file(), &file.id)?;
                 if now.as_deref() != Some(lane.as_str()) {
                     return Err(StatusError::Replanned {
                         wp_id: file.id.clone(),
@@ -301,9 +412,10 @@ pub fn move_wp(
     )?;
     if !events.is_empty() {
         let _lock = FileLock::acquire(&store.lock_path, LOCK_TIMEOUT, "the mission's status")?;
-        settle_pending(project, mission)?;
+        settle_pending_with(project, mission, Some(&file))?;
     }
     Ok(MoveOutcome {
+        path: file.path,
         wp_id: file.id,
         from_lane: from,
         to_lane: to,
@@ -343,6 +455,17 @@ fn pending_path(project: &Project, mission: &Mission, wp_id: &str) -> PathBuf {
 /// writes); records of moves whose events never reached the log are dropped.
 /// The caller holds the mission's status lock.
 pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String>> {
+    settle_pending_with(project, mission, None)
+}
+
+/// [`settle_pending`] by a move that found its WP file already (`known`):
+/// a record of that WP is settled in that file (the one [`find_wp`] finds)
+/// without listing the tasks directory again.
+fn settle_pending_with(
+    project: &Project,
+    mission: &Mission,
+    known: Option<&WpFile>,
+) -> Result<Vec<String>> {
     let records = pending_records(project, mission);
     if records.is_empty() {
         return Ok(Vec::new());
@@ -385,15 +508,19 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
             _ => None,
         };
         if let Some(p) = pending {
-            let file = find_wp(mission, &p.wp_id)?;
-            let fresh = WpFile::read(&file.path)?;
+            let file_path = match known.filter(|k| k.id == p.wp_id) {
+                Some(k) => k.path.clone(),
+                None => find_wp(mission, &p.wp_id)?.path,
+            };
+            // Read once: the file's text and its parse.
+            let original = fsutil::read_to_string(&file_path)?;
+            let fresh = WpFile::parse(&file_path, &original)?;
             let tail: Vec<(&str, serde_yaml::Value)> = match &p.agent {
                 Some(a) if fresh.get_str("agent").as_deref() != Some(a.as_str()) => {
                     vec![("agent", serde_yaml::Value::String(a.clone()))]
                 }
                 _ => Vec::new(),
             };
-            let original = fsutil::read_to_string(&file.path)?;
             let text = if tail.is_empty() {
                 original.clone()
             } else {
@@ -406,7 +533,7 @@ pub fn settle_pending(project: &Project, mission: &Mission) -> Result<Vec<String
                 insert_activity(&text, &line)
             };
             if out != original {
-                fsutil::atomic_write(&file.path, out.as_bytes())?;
+                fsutil::atomic_write(&file_path, out.as_bytes())?;
             }
             settled.push(p.wp_id);
         }
@@ -623,5 +750,82 @@ impl Board {
             warnings,
             snapshot: snap,
         })
+    }
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    /// The listing finds what `find_wp_file` finds and reports the
+    /// duplicate the sorted walk of `list_wp_files` meets first.
+    #[test]
+    fn the_listing_answers_as_the_listings_it_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("tasks");
+        std::fs::create_dir_all(&t).unwrap();
+        let listing = WpListing::of(&t).unwrap();
+        assert!(listing.duplicate().is_none() && listing.path_of("WP01").is_none());
+        for name in [
+            "WP01-b.md",
+            "WP02.md",
+            "WP03_x.md",
+            "WP3-short.md",
+            "WP07-z.md",
+            "notes.md",
+            "WP10-c.md",
+            "WP10-a.md",
+            "WP10-b.md",
+            "WP07-y.md",
+        ] {
+            std::fs::write(t.join(name), "---\nwork_package_id: X\n---\n").unwrap();
+        }
+        // A directory with a WP name is not a WP file; a link to one is.
+        std::fs::create_dir(t.join("WP04-dir.md")).unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(t.join("WP02.md"), t.join("WP05-link.md")).unwrap();
+            std::os::unix::fs::symlink(t.join("WP04-dir.md"), t.join("WP06-dirlink.md")).unwrap();
+        }
+        let listing = WpListing::of(&t).unwrap();
+        for id in [
+            "WP01", "WP02", "WP03", "WP3", "WP04", "WP05", "WP06", "WP07", "WP10", "WP99",
+        ] {
+            assert_eq!(
+                listing.path_of(id),
+                wp::find_wp_file(&t, id).unwrap(),
+                "{id}"
+            );
+        }
+        // The sorted walk meets WP07-z.md after WP07-y.md before any WP10 pair.
+        let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();
+        let walk = wp::list_wp_files(&t)
+            .unwrap()
+            .into_iter()
+            .find_map(|p| {
+                let id = wp::wp_id_from_filename(&p.file_name()?.to_string_lossy())?;
+                match seen.get(&id) {
+                    Some(prev) => Some(crate::tasks_md::TasksError::DuplicateWpFile {
+                        path: p.clone(),
+                        id,
+                        other: prev.clone(),
+                    }),
+                    None => {
+                        seen.insert(id, p);
+                        None
+                    }
+                }
+            })
+            .unwrap()
+            .to_string();
+        let ours = listing.duplicate().unwrap().to_string();
+        assert_eq!(ours, walk);
+        assert!(
+            ours.contains("WP07-z.md") && ours.contains("WP07-y.md"),
+            "{ours}"
+        );
+        // A missing directory lists nothing, as the listings it replaces.
+        let none = WpListing::of(&dir.path().join("missing")).unwrap();
+        assert!(none.path_of("WP01").is_none() && none.duplicate().is_none());
     }
 }

@@ -26,6 +26,20 @@ pub struct Snapshot {
     pub work_packages: BTreeMap<String, WpState>,
 }
 
+/// Where a reader looks up one WP's lane: a [`Snapshot`], or the fold it is
+/// built from ([`super::cache::FoldState`]) for a reader that looks up a few
+/// WPs and builds no snapshot of every WP. Both answer the same.
+pub trait LaneLookup {
+    /// The WP's lane; None when no event decides it.
+    fn lane_of(&self, wp_id: &str) -> Option<Lane>;
+}
+
+impl LaneLookup for Snapshot {
+    fn lane_of(&self, wp_id: &str) -> Option<Lane> {
+        Snapshot::lane_of(self, wp_id)
+    }
+}
+
 impl Snapshot {
     pub fn lane_of(&self, wp_id: &str) -> Option<Lane> {
         self.work_packages.get(wp_id).map(|s| s.lane)

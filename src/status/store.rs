@@ -318,7 +318,7 @@ impl StatusStore {
         let _lock = self.lock()?;
         let folded = self.fold(true)?;
         self.save_fold(&folded);
-        self.write_snapshot(&folded.current().snapshot())
+        self.write_fold(folded.current())
     }
 
     /// The snapshot for a caller holding the status lock ([`StatusStore::hold`]):
@@ -352,6 +352,24 @@ impl StatusStore {
         let (count, last) = fold.head();
         self.refresh_if_stale(count, last.as_deref());
         Ok((fold.lane_of(wp_id), fold.roles_of(wp_id)))
+    }
+
+    /// The fold of the log (the saved fold plus the lines after it), with
+    /// `status.json` refreshed as [`StatusStore::lane_and_roles`] leaves it:
+    /// for a caller that looks up a few WPs ([`cache::FoldState::lane_of`],
+    /// [`cache::FoldState::roles_of`]) without a snapshot of every WP (the
+    /// fold's maps are shared with the process's memo, not copied).
+    pub fn fold_view(&self) -> Result<cache::FoldState> {
+        let folded = self.fold_for_reading()?;
+        let (count, last) = folded.current().head();
+        self.refresh_if_stale(count, last.as_deref());
+        Ok(folded.into_current())
+    }
+
+    /// [`StatusStore::roles`] of one WP (the default when it has none),
+    /// without building those of every WP.
+    pub fn roles_of(&self, wp_id: &str) -> Result<Roles> {
+        Ok(self.fold_for_reading()?.current().roles_of(wp_id))
     }
 
     /// The roles of every WP from the saved fold plus the lines after it,
@@ -514,7 +532,7 @@ impl StatusStore {
             // command reads from here rather than folding them again.
             cache::remember_further(&self.cache_path, stamp, &folded.state, cursor);
         }
-        self.write_snapshot(&folded.current().snapshot())
+        self.write_fold(folded.current())
     }
 
     /// Give every listed WP without events a forced `planned -> planned`
@@ -594,14 +612,14 @@ impl StatusStore {
         let seeded = events.iter().map(|e| e.wp_id.clone()).collect();
         if events.is_empty() {
             self.save_fold(folded);
-            self.write_snapshot(&folded.current().snapshot())?;
+            self.write_fold(folded.current())?;
         } else {
             let appended = self.append(&events)?;
             // The events just written folded on as they are, not read back.
             match cache::fold_appended(&self.events_path, folded, &events, appended.as_bytes()) {
                 Ok(Some(after)) => {
                     self.save_fold(&after);
-                    self.write_snapshot(&after.current().snapshot())?;
+                    self.write_fold(after.current())?;
                 }
                 _ => self.settle_after_append(folded.clone())?,
             }
@@ -677,11 +695,24 @@ impl StatusStore {
     pub fn write_snapshot(&self, snap: &Snapshot) -> Result<()> {
         let bytes =
             snap.status_json_bytes(&self.mission_number, &self.mission_type, &self.mission_slug);
-        if fs::read(&self.snapshot_path).ok().as_deref() != Some(bytes.as_slice()) {
-            fsutil::write_derived(&self.snapshot_path, &bytes)?;
+        self.write_status_json(&bytes, (snap.event_count, snap.last_event_id.clone()))
+    }
+
+    /// [`StatusStore::write_snapshot`] of a fold's snapshot, written straight
+    /// from the fold ([`cache::FoldState::status_json_bytes`]).
+    fn write_fold(&self, fold: &cache::FoldState) -> Result<()> {
+        let bytes =
+            fold.status_json_bytes(&self.mission_number, &self.mission_type, &self.mission_slug);
+        self.write_status_json(&bytes, fold.head())
+    }
+
+    /// Write `bytes` as `status.json` (when they differ from the file) and
+    /// remember its head.
+    fn write_status_json(&self, bytes: &[u8], head: SnapshotHead) -> Result<()> {
+        if fs::read(&self.snapshot_path).ok().as_deref() != Some(bytes) {
+            fsutil::write_derived(&self.snapshot_path, bytes)?;
         }
         if let Ok(md) = fs::metadata(&self.snapshot_path) {
-            let head = (snap.event_count, snap.last_event_id.clone());
             remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);
             self.save_head(&head);
         }

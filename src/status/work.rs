@@ -45,7 +45,7 @@ pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Result<Opti
     if wp.is_planning_artifact() {
         return Ok(None);
     }
-    let Some(lanes) = LanesManifest::for_mission(mission)? else {
+    let Some(lanes) = LanesManifest::for_mission_acting(mission)? else {
         return Ok(None);
     };
     let Some(lane) = lanes.lane_for_wp(&wp.id) else {
@@ -66,8 +66,8 @@ pub fn target_branch(mission: &Mission) -> Result<String> {
     if let Some(t) = mission.target_branch() {
         return Ok(t.to_string());
     }
-    Ok(LanesManifest::for_mission(mission)?
-        .map(|l| l.target_branch)
+    Ok(LanesManifest::for_mission_acting(mission)?
+        .map(|l| l.target_branch.clone())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "main".into()))
 }

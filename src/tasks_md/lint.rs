@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_yaml::Value;
 
-use super::parse::{self, re, TasksDoc};
+use super::parse::{self, re, re_ci, TasksDoc};
 use super::wp::WpFile;
 
 /// `**Label**: value` (also `Label:`, `- **Label:** value`): the label and the value.
@@ -22,17 +22,17 @@ fn label_re() -> &'static Regex {
 
 fn req_label_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)requirement|\breqs?\b|cover|\btraces?\b|implements|satisf|\brefs?\b|\bfrs?\b",
+        r"requirement|\breqs?\b|cover|\btraces?\b|implements|satisf|\brefs?\b|\bfrs?\b",
     )
 }
 
 fn dep_label_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)depend|\bdeps\b|prereq|requires|blocked|\bafter\b|\bneeds\b",
+        r"depend|\bdeps\b|prereq|requires|blocked|\bafter\b|\bneeds\b",
     )
 }
 
@@ -52,12 +52,12 @@ fn checkbox_re() -> &'static Regex {
 
 fn wp_heading_like_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?i)^#{1,6}[ \t]*(?:work[ \t]+package[ \t]+)?WP\d+\b")
+    re_ci(&R, r"^#{1,6}[ \t]*(?:work[ \t]+package[ \t]+)?WP\d+\b")
 }
 
 fn req_heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?i)^#{1,6}[ \t].*(?:requirement|\brefs?\b)")
+    re_ci(&R, r"^#{1,6}[ \t].*(?:requirement|\brefs?\b)")
 }
 
 const SUBTASK_FORM: &str = "`- [ ] T001 description` (a dash, a checkbox, then the id)";
@@ -344,6 +344,19 @@ pub fn frontmatter(f: &WpFile) -> Vec<String> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    /// The case-insensitive near-miss patterns match as their `(?i)` forms do.
+    #[test]
+    fn case_insensitive_patterns_match_as_unicode_case_insensitive_regexes() {
+        for re in [
+            req_label_re(),
+            dep_label_re(),
+            wp_heading_like_re(),
+            req_heading_re(),
+        ] {
+            parse::assert_folds_as_case_insensitive(re);
+        }
+    }
 
     fn lint(text: &str) -> Vec<(usize, String)> {
         tasks_md(text, &parse::parse(text))

@@ -15,8 +15,66 @@ use regex::Regex;
 
 pub(super) fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     // The patterns are literals in this file; a bad one fails every test.
+    // The test build has regex's `unicode-case` (through dev-dependencies),
+    // the release build not: a `(?i)` pattern would pass every test and fail
+    // in the release binary, so it is refused here, in every test run.
+    debug_assert!(
+        !pattern.contains("(?i"),
+        "a case-insensitive pattern goes through re_ci: {pattern}"
+    );
     #[allow(clippy::expect_used)]
     cell.get_or_init(|| Regex::new(pattern).expect("valid regex literal"))
+}
+
+/// [`re`] of `pattern` matched case-insensitively, exactly as `(?i)pattern`
+/// matches (Unicode simple case folding), through [`fold_case`]: the binary is
+/// built without regex's `unicode-case` tables, whose 2,938-entry fold table
+/// of pointers the loader relocated at every start (twice: two copies).
+pub(super) fn re_ci(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    #[allow(clippy::expect_used)]
+    cell.get_or_init(|| Regex::new(&fold_case(pattern)).expect("valid regex literal"))
+}
+
+/// `pattern` with each ASCII letter outside an escape and a class replaced by
+/// the class of the letters `(?i)` matches for it: both ASCII cases, and also
+/// LATIN SMALL LETTER LONG S for `s` and KELVIN SIGN for `k`, the only
+/// non-ASCII letters whose simple case fold is an ASCII letter (the test
+/// `fold_case_matches_as_unicode_case_insensitive_regexes` checks every code
+/// point). For this file's literal patterns: an escape is a backslash and one
+/// character (`\b`, `\d`, `\t`), and a class (`[...]`) holds no letter.
+fn fold_case(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() * 3);
+    let mut chars = pattern.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            c if c.is_ascii_alphabetic() && !in_class => {
+                out.push('[');
+                out.push(c.to_ascii_lowercase());
+                out.push(c.to_ascii_uppercase());
+                match c.to_ascii_lowercase() {
+                    's' => out.push('\u{17f}'),
+                    'k' => out.push('\u{212a}'),
+                    _ => {}
+                }
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub(super) fn wp_heading_re() -> &'static Regex {
@@ -38,33 +96,33 @@ fn heading_re() -> &'static Regex {
 /// `### Subtasks` or `### Included Subtasks`.
 fn inner_heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)^#{1,4}[ \t]*(?:\*\*)?[ \t]*(?:dependencies|(?:included[ \t]+)?subtasks)[ \t]*(?:\*\*)?[ \t]*:?[ \t]*$",
+        r"^#{1,4}[ \t]*(?:\*\*)?[ \t]*(?:dependencies|(?:included[ \t]+)?subtasks)[ \t]*(?:\*\*)?[ \t]*:?[ \t]*$",
     )
 }
 
 fn deps_heading_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)^#{1,4}[ \t]*(?:\*\*)?[ \t]*dependencies[ \t]*(?:\*\*)?[ \t]*:?[ \t]*$",
+        r"^#{1,4}[ \t]*(?:\*\*)?[ \t]*dependencies[ \t]*(?:\*\*)?[ \t]*:?[ \t]*$",
     )
 }
 
 pub(super) fn depends_on_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)\bdepends?[ \t]+on[ \t]+(WP\d{2,}(?:[ \t]*(?:,|and)[ \t]*WP\d{2,})*)",
+        r"\bdepends?[ \t]+on[ \t]+(WP\d{2,}(?:[ \t]*(?:,|and)[ \t]*WP\d{2,})*)",
     )
 }
 
 pub(super) fn deps_line_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)^[ \t>*-]*(?:\*\*)?dependencies(?:\*\*)?[ \t]*:(?:\*\*)?(.*)$",
+        r"^[ \t>*-]*(?:\*\*)?dependencies(?:\*\*)?[ \t]*:(?:\*\*)?(.*)$",
     )
 }
 
@@ -80,15 +138,15 @@ pub(super) fn wp_token_re() -> &'static Regex {
 
 pub(super) fn refs_line_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    re_ci(
         &R,
-        r"(?i)^[ \t>*-]*(?:\*\*)?requirements?(?:[ \t]+refs?)?(?:\*\*)?[ \t]*:(?:\*\*)?(.*)$",
+        r"^[ \t>*-]*(?:\*\*)?requirements?(?:[ \t]+refs?)?(?:\*\*)?[ \t]*:(?:\*\*)?(.*)$",
     )
 }
 
 pub(super) fn req_token_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"(?i)\b(?:NFR|FR|C)-\d+\b")
+    re_ci(&R, r"\b(?:NFR|FR|C)-\d+\b")
 }
 
 pub(super) fn subtask_re() -> &'static Regex {
@@ -510,9 +568,134 @@ pub fn set_subtasks(text: &str, ids: &[String], done: bool) -> (String, Vec<Stri
     (out, found)
 }
 
+/// Test support: `re`, built by [`re_ci`], matches every line of a corpus of
+/// the patterns' words in mixed case (with LONG S and KELVIN SIGN among the
+/// letters) exactly as the `(?i)` form of its pattern does: the same match,
+/// the same captures. The `(?i)` form needs regex's `unicode-case` tables,
+/// which the test build has (the dev-dependencies turn them on).
+#[cfg(test)]
+pub(super) fn assert_folds_as_case_insensitive(re: &Regex) {
+    let mut plain = re.as_str().to_string();
+    for c in 'a'..='z' {
+        let u = c.to_ascii_uppercase();
+        let class = match c {
+            's' => format!("[{c}{u}\u{17f}]"),
+            'k' => format!("[{c}{u}\u{212a}]"),
+            _ => format!("[{c}{u}]"),
+        };
+        plain = plain.replace(&class, &c.to_string());
+    }
+    assert_eq!(fold_case(&plain), re.as_str(), "{plain}");
+    let want = Regex::new(&format!("(?i){plain}")).unwrap();
+    let words = [
+        "dependencies",
+        "depends",
+        "on",
+        "included",
+        "subtasks",
+        "requirement",
+        "requirements",
+        "refs",
+        "ref",
+        "reqs",
+        "cover",
+        "traces",
+        "implements",
+        "satisf",
+        "frs",
+        "deps",
+        "prereq",
+        "requires",
+        "blocked",
+        "after",
+        "needs",
+        "work",
+        "package",
+        "and",
+        "wp",
+        "nfr",
+        "fr",
+        "c",
+        "kelvin",
+        "x",
+    ];
+    let pieces = [
+        "#", "##", "####", "#######", " ", "\t", "**", ":", "-", ",", ">", "*", "01", "7",
+        "\u{663}", "\u{e9}", "_",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        usize::try_from(seed % n as u64).unwrap()
+    };
+    for _ in 0..20_000 {
+        let mut line = String::new();
+        for _ in 0..1 + next(7) {
+            if next(2) == 0 {
+                line.push_str(pieces[next(pieces.len())]);
+                continue;
+            }
+            for c in words[next(words.len())].chars() {
+                line.push(match (c, next(5)) {
+                    ('s', 0) => '\u{17f}',
+                    ('k', 0) => '\u{212a}',
+                    (c, 1 | 2) => c.to_ascii_uppercase(),
+                    (c, _) => c,
+                });
+            }
+        }
+        let got = re
+            .captures(&line)
+            .map(|c| c.iter().map(|g| g.map(|g| g.range())).collect::<Vec<_>>());
+        let expected = want
+            .captures(&line)
+            .map(|c| c.iter().map(|g| g.map(|g| g.range())).collect::<Vec<_>>());
+        assert_eq!(got, expected, "{plain} on {line:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The letters `(?i)` matches for an ASCII letter, over every code point:
+    /// both ASCII cases, plus LONG S for `s` and KELVIN SIGN for `k`, the
+    /// classes [`fold_case`] writes; and this file's case-insensitive
+    /// patterns match as their `(?i)` forms do.
+    #[test]
+    fn fold_case_matches_as_unicode_case_insensitive_regexes() {
+        let any = Regex::new("(?i)^[a-z]$").unwrap();
+        let folded: Vec<char> = (0..=0x10_ffff_u32)
+            .filter_map(char::from_u32)
+            .filter(|c| any.is_match(c.encode_utf8(&mut [0; 4])))
+            .collect();
+        for letter in 'a'..='z' {
+            let one = Regex::new(&format!("(?i)^{letter}$")).unwrap();
+            let mine = Regex::new(&format!("^{}$", fold_case(&letter.to_string()))).unwrap();
+            for c in &folded {
+                let s = c.to_string();
+                assert_eq!(mine.is_match(&s), one.is_match(&s), "{letter} and {c:?}");
+            }
+            assert!(!mine.is_match("\u{130}") && !mine.is_match("\u{131}"));
+        }
+        assert_eq!(folded.len(), 54, "{folded:?}");
+        assert_eq!(
+            fold_case(r"^[ \t>*-]*(?:\*\*)?sk\b\d{2,}"),
+            "^[ \\t>*-]*(?:\\*\\*)?[sS\u{17f}][kK\u{212a}]\\b\\d{2,}"
+        );
+        for re in [
+            inner_heading_re(),
+            deps_heading_re(),
+            depends_on_re(),
+            deps_line_re(),
+            refs_line_re(),
+            req_token_re(),
+        ] {
+            assert_folds_as_case_insensitive(re);
+        }
+    }
 
     fn deps(doc: &TasksDoc, wp: &str) -> Vec<String> {
         doc.section(wp)

@@ -37,8 +37,10 @@ pub fn wp_id_from_filename(name: &str) -> Option<String> {
     if digits < 2 {
         return None;
     }
+    // `WP` and the digits: the stem's first 2 + digits bytes (no formatting:
+    // a listing of 5,000 WP files calls this for every name).
     match rest.as_bytes().get(digits) {
-        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(format!("WP{}", &rest[..digits])),
+        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(stem[..2 + digits].to_string()),
         _ => None,
     }
 }
@@ -81,7 +83,11 @@ pub fn find_wp_file(tasks_dir: &Path, id: &str) -> Result<Option<PathBuf>> {
     let mut best: Option<(std::ffi::OsString, PathBuf)> = None;
     for e in rd.flatten() {
         let name = e.file_name();
-        if wp_id_from_filename(&name.to_string_lossy()).as_deref() != Some(id) {
+        // A name that gives `id` starts with its (ASCII) bytes: the others
+        // are passed over without decoding them.
+        if !name.as_encoded_bytes().starts_with(id.as_bytes())
+            || wp_id_from_filename(&name.to_string_lossy()).as_deref() != Some(id)
+        {
             continue;
         }
         if best.as_ref().is_some_and(|(b, _)| *b <= name) {

@@ -12,11 +12,11 @@ use crate::fsutil;
 use crate::git::Repo;
 use crate::mission::Mission;
 use crate::project::Project;
+use crate::status::cache::FoldState;
 use crate::status::ops::{self, MoveRequest};
 use crate::status::work::{self, Scope};
-use crate::status::{Lane, Roles, Snapshot, StatusEvent, StatusStore};
+use crate::status::{Lane, Snapshot, StatusEvent, StatusStore};
 use crate::tasks_md::{parse, wp, WpFile};
-use std::collections::BTreeMap;
 
 /// The prompt handed to an agent, and where it was saved.
 #[derive(Debug, Clone, Serialize)]
@@ -205,32 +205,40 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
 /// The WP to implement: the named one, or else `agent`'s own rework (a WP a
 /// review sent back to it), else the first planned WP whose dependencies are
 /// finished and that is not someone else's rework (skipping `passed_over`).
+///
+/// `fold` is the log's fold: the lanes and roles of the WPs looked at are
+/// read there, with no snapshot of every WP built.
 fn pick(
     mission: &Mission,
     lanes: &crate::lanes::LanesManifest,
-    snap: &Snapshot,
-    roles: &BTreeMap<String, Roles>,
+    fold: &FoldState,
     agent: &str,
     wp_id: Option<&str>,
     passed_over: &[String],
+    listing: &mut Option<ops::WpListing>,
 ) -> Result<WpFile> {
     if let Some(id) = wp_id {
-        return Ok(ops::find_wp(mission, id)?);
+        // The one listing of the tasks directory this command makes: the
+        // lane set-up and the claim find their files in it.
+        let l = match listing {
+            Some(l) => l,
+            None => listing.insert(ops::WpListing::of(&mission.tasks_dir())?),
+        };
+        return Ok(l.find(mission, id)?);
     }
     let files = wp::load_all(&mission.tasks_dir())?;
     let rework_of = |f: &WpFile| {
-        roles
-            .get(&f.id)
+        Some(fold.roles_of(&f.id))
             .filter(|r| r.sent_back)
-            .and_then(|r| r.implementer.clone())
+            .and_then(|r| r.implementer)
             .filter(|c| !c.trim().is_empty() && c != "implement-command")
     };
     let ready: Vec<WpFile> = files
         .into_iter()
         .filter(|f| {
             !passed_over.contains(&f.id)
-                && snap.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
-                && super::handoff::wait_reason(lanes, snap, f).is_none()
+                && fold.lane_of(&f.id).unwrap_or(Lane::Planned) == Lane::Planned
+                && super::handoff::wait_reason(lanes, fold, f).is_none()
         })
         .collect();
     let own = ready
@@ -242,6 +250,22 @@ fn pick(
         .ok_or_else(|| WorkspaceError::NothingReady {
             slug: mission.slug.clone(),
         })
+}
+
+/// [`ensure`], the dependency walk finding its files in the command's
+/// listing when it made one.
+fn ensure_with(
+    repo: Option<&Repo>,
+    project: &Project,
+    mission: &Mission,
+    lanes: &crate::lanes::LanesManifest,
+    file: &WpFile,
+    listing: &Option<ops::WpListing>,
+) -> Result<Workspace> {
+    match listing {
+        Some(l) => super::ensure_listed(repo, project, mission, lanes, file, l),
+        None => ensure(repo, project, mission, lanes, file),
+    }
 }
 
 /// Claim a WP for implementation and build its prompt.
@@ -276,19 +300,25 @@ pub fn implement_with(
     let mut notes: Vec<String> = Vec::new();
     let mut replans = 0;
     // Who claimed what comes from the saved status fold, never the whole log.
-    let claimant_now = |id: &str| -> Result<String> {
-        Ok(store
-            .roles()?
-            .remove(id)
-            .and_then(|r| r.implementer)
-            .unwrap_or_default())
-    };
+    let claimant_now =
+        |id: &str| -> Result<String> { Ok(store.roles_of(id)?.implementer.unwrap_or_default()) };
+    let mut listing: Option<ops::WpListing> = None;
     let (file, ws, from) = loop {
-        let (snap, _, roles) = store.snapshot_with_roles()?;
-        let file = pick(mission, &lanes, &snap, &roles, agent, wp_id, &passed_over)?;
-        let from = snap.lane_of(&file.id).unwrap_or(Lane::Planned);
+        // The fold, status.json refreshed as a snapshot read leaves it; only
+        // the WPs this hand-out looks at are looked up in it.
+        let fold = store.fold_view()?;
+        let file = pick(
+            mission,
+            &lanes,
+            &fold,
+            agent,
+            wp_id,
+            &passed_over,
+            &mut listing,
+        )?;
+        let from = fold.lane_of(&file.id).unwrap_or(Lane::Planned);
         if matches!(from, Lane::Planned | Lane::Claimed) {
-            if let Some(why) = super::handoff::wait_reason(&lanes, &snap, &file) {
+            if let Some(why) = super::handoff::wait_reason(&lanes, &fold, &file) {
                 return Err(WorkspaceError::Waiting { why });
             }
         }
@@ -310,10 +340,7 @@ pub fn implement_with(
         }
         if from == Lane::InProgress {
             // Someone else's work in progress is not handed out again.
-            let owner = roles
-                .get(&file.id)
-                .and_then(|r| r.implementer.clone())
-                .unwrap_or_default();
+            let owner = fold.roles_of(&file.id).implementer.unwrap_or_default();
             if !owner.is_empty() && owner != agent {
                 if wp_id.is_some() {
                     return Err(WorkspaceError::ClaimedBy {
@@ -324,15 +351,18 @@ pub fn implement_with(
                 passed_over.push(file.id.clone());
                 continue;
             }
-            let ws = ensure(main.as_ref(), project, mission, &lanes, &file)?;
+            let ws = ensure_with(main.as_ref(), project, mission, &lanes, &file, &listing)?;
             break (file, ws, from);
         }
-        let ws = ensure(main.as_ref(), project, mission, &lanes, &file)?;
+        // The fold shares its maps with the process's memo of the saved
+        // fold: let go of it before the claim folds its own events on.
+        drop(fold);
+        let ws = ensure_with(main.as_ref(), project, mission, &lanes, &file, &listing)?;
         crate::env::pause_at(crate::env::PausePoint::ImplementBeforeClaim);
         // The claim checks, under the status lock, that the WP is still in
         // the lane just prepared: a re-plan in between (finalize-tasks) sends
         // us round again with the new lanes, never to claim the old one.
-        let moved = match ops::move_wp(
+        let moved = match ops::move_wp_listed(
             main.as_ref(),
             project,
             mission,
@@ -345,10 +375,13 @@ pub fn implement_with(
                 extra: extra.clone(),
                 ..Default::default()
             },
+            listing.as_ref(),
         ) {
             Err(crate::status::StatusError::Replanned { .. }) if replans < 3 => {
                 replans += 1;
                 lanes = require_lanes(mission)?;
+                // A re-plan may have written WP files: listed again.
+                listing = None;
                 continue;
             }
             other => other?,
@@ -371,11 +404,7 @@ pub fn implement_with(
     };
     let fresh = WpFile::read(&file.path)?;
     // The feedback of the reviews that sent it back: in the saved fold.
-    let feedback = store
-        .roles()?
-        .remove(&file.id)
-        .map(|r| r.feedback)
-        .unwrap_or_default();
+    let feedback = store.roles_of(&file.id)?.feedback;
     let prompt = implement_prompt(mission, &fresh, &ws, agent, &feedback)?;
     let prompt = crate::charter::with_prompt_block(project, prompt);
     let prompt_file = prompt_path(project, mission, &file.id, "implement")?;

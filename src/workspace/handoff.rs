@@ -22,7 +22,8 @@ use crate::git::merge_commit::Merged;
 use crate::git::{GitError, Oid, Repo};
 use crate::lanes::model::lane_branch;
 use crate::lanes::{LanesManifest, PLANNING_LANE};
-use crate::status::{Lane, Snapshot};
+use crate::status::ops::WpListing;
+use crate::status::{Lane, LaneLookup};
 use crate::tasks_md::{wp, TasksError, WpFile};
 
 /// Lanes in which a WP holds its lane's worktree.
@@ -40,7 +41,11 @@ fn finished(l: Option<Lane>) -> bool {
 /// Why `wp` cannot be handed out for implementation yet, or None when it can:
 /// a dependency that is not approved (named with its lane), or another WP that
 /// holds the same code lane (one WP at a time per lane worktree).
-pub fn wait_reason(lanes: &LanesManifest, snap: &Snapshot, wp: &WpFile) -> Option<String> {
+pub fn wait_reason<S: LaneLookup + ?Sized>(
+    lanes: &LanesManifest,
+    snap: &S,
+    wp: &WpFile,
+) -> Option<String> {
     let lane_name = |id: &str| {
         lanes
             .lane_for_wp(id)
@@ -142,13 +147,32 @@ pub fn covering<'a>(repo: &Repo, needed: &'a [Needed]) -> Option<&'a Needed> {
 /// dependency walk of one WP reads that WP's dependencies, not the whole
 /// mission. Listing reads names only; two files with one WP id are the
 /// error [`crate::tasks_md::wp::load_all`] gives.
-pub struct WpIndex {
-    paths: HashMap<String, PathBuf>,
+pub struct WpIndex<'l> {
+    source: Source<'l>,
     read: HashMap<String, Rc<WpFile>>,
 }
 
-impl WpIndex {
-    pub fn of(tasks_dir: &Path) -> Result<WpIndex> {
+/// Where a [`WpIndex`] finds the path of an id.
+enum Source<'l> {
+    Paths(HashMap<String, PathBuf>),
+    Listing(&'l WpListing),
+}
+
+impl<'l> WpIndex<'l> {
+    /// The index of a listing the command made already (see
+    /// [`crate::status::ops::WpListing`]): two files with one WP id are the
+    /// error [`WpIndex::of`] gives, and nothing is listed again.
+    pub fn from_listing(listing: &'l WpListing) -> Result<WpIndex<'l>> {
+        if let Some(e) = listing.duplicate() {
+            return Err(e.into());
+        }
+        Ok(WpIndex {
+            source: Source::Listing(listing),
+            read: HashMap::new(),
+        })
+    }
+
+    pub fn of(tasks_dir: &Path) -> Result<WpIndex<'static>> {
         let mut paths: HashMap<String, PathBuf> = HashMap::new();
         for p in wp::list_wp_files(tasks_dir)? {
             let name = p.file_name().unwrap_or_default().to_string_lossy();
@@ -167,7 +191,7 @@ impl WpIndex {
             paths.insert(id, p);
         }
         Ok(WpIndex {
-            paths,
+            source: Source::Paths(paths),
             read: HashMap::new(),
         })
     }
@@ -177,10 +201,14 @@ impl WpIndex {
         if let Some(f) = self.read.get(id) {
             return Ok(Some(f.clone()));
         }
-        let Some(path) = self.paths.get(id) else {
+        let path = match &self.source {
+            Source::Paths(paths) => paths.get(id).cloned(),
+            Source::Listing(listing) => listing.path_of(id),
+        };
+        let Some(path) = path else {
             return Ok(None);
         };
-        let f = Rc::new(WpFile::read(path)?);
+        let f = Rc::new(WpFile::read(&path)?);
         self.read.insert(id.to_string(), f.clone());
         Ok(Some(f))
     }
@@ -191,9 +219,8 @@ impl WpIndex {
 pub fn needed_commits(
     repo: &Repo,
     lanes: &LanesManifest,
-    files: &mut WpIndex,
-    snap: &crate::status::Snapshot,
-    roles: &std::collections::BTreeMap<String, crate::status::Roles>,
+    files: &mut WpIndex<'_>,
+    fold: &crate::status::cache::FoldState,
     wp: &WpFile,
     lane_id: &str,
 ) -> Result<Vec<Needed>> {
@@ -214,14 +241,14 @@ pub fn needed_commits(
         if lane.lane_id == lane_id
             || lane.lane_id == PLANNING_LANE
             || f.is_planning_artifact()
-            || !finished(snap.lane_of(&d))
+            || !finished(fold.lane_of(&d))
         {
             continue;
         }
-        let approved = roles
-            .get(&d)
-            .and_then(|r| r.approved_commit.as_deref())
-            .and_then(|c| Oid::from_str(c).ok());
+        let approved = fold
+            .roles_of(&d)
+            .approved_commit
+            .and_then(|c| Oid::from_str(&c).ok());
         let (commit, source) = match approved {
             Some(c) => (Some(c), "approved"),
             None => (

@@ -30,6 +30,7 @@ use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
 use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
 use crate::mission::Mission;
 use crate::project::Project;
+use crate::status::ops::WpListing;
 use crate::status::StatusStore;
 use crate::tasks_md::WpFile;
 
@@ -54,9 +55,11 @@ pub struct Workspace {
     pub merged_in: Vec<handoff::MergedIn>,
 }
 
-/// Read lanes.json, or explain how to get one.
-pub fn require_lanes(mission: &Mission) -> Result<LanesManifest> {
-    LanesManifest::for_mission(mission)?.ok_or_else(|| WorkspaceError::NoLanes {
+/// Read lanes.json, or explain how to get one: as a command acting on the
+/// lanes reads it ([`LanesManifest::for_mission_acting`]: no
+/// `collapse_report`, shared with the process's memo of the file).
+pub fn require_lanes(mission: &Mission) -> Result<std::sync::Arc<LanesManifest>> {
+    LanesManifest::for_mission_acting(mission)?.ok_or_else(|| WorkspaceError::NoLanes {
         slug: mission.slug.clone(),
     })
 }
@@ -240,6 +243,31 @@ pub fn ensure_from(
     wp: &WpFile,
     base: Option<Oid>,
 ) -> Result<Workspace> {
+    ensure_in(repo, project, mission, lanes, wp, base, None)
+}
+
+/// [`ensure`] for a command that listed the mission's WP files already
+/// (implement): the dependency walk finds them in `listing`.
+pub fn ensure_listed(
+    repo: Option<&Repo>,
+    project: &Project,
+    mission: &Mission,
+    lanes: &LanesManifest,
+    wp: &WpFile,
+    listing: &WpListing,
+) -> Result<Workspace> {
+    ensure_in(repo, project, mission, lanes, wp, None, Some(listing))
+}
+
+fn ensure_in(
+    repo: Option<&Repo>,
+    project: &Project,
+    mission: &Mission,
+    lanes: &LanesManifest,
+    wp: &WpFile,
+    base: Option<Oid>,
+    listing: Option<&WpListing>,
+) -> Result<Workspace> {
     let mut ws = resolve(project, mission, lanes, wp)?;
     let Some(branch) = ws.branch.clone() else {
         return Ok(ws);
@@ -268,11 +296,15 @@ pub fn ensure_from(
     // folder is made.
     crate::confine::creatable(project, &ws.path, crate::confine::Area::Worktree)?;
     let needed = {
-        // Only the WP files the dependency walk reaches are read: handing out
-        // one WP costs its own dependencies, not the whole mission.
-        let mut files = handoff::WpIndex::of(&mission.tasks_dir())?;
-        let (snap, _, roles) = StatusStore::for_mission(project, mission).snapshot_with_roles()?;
-        handoff::needed_commits(repo, lanes, &mut files, &snap, &roles, wp, &ws.lane_id)?
+        // Only the WP files the dependency walk reaches are read, and only
+        // their lanes and roles are looked up in the fold (no snapshot of
+        // every WP): handing out one WP costs its own dependencies.
+        let mut files = match listing {
+            Some(l) => handoff::WpIndex::from_listing(l)?,
+            None => handoff::WpIndex::of(&mission.tasks_dir())?,
+        };
+        let fold = StatusStore::for_mission(project, mission).fold_view()?;
+        handoff::needed_commits(repo, lanes, &mut files, &fold, wp, &ws.lane_id)?
     };
     // Present while a worktree is being created: a worktree found with it was
     // cut short (killed mid-checkout) and never handed out.

@@ -618,6 +618,34 @@ fn the_git2_check_reads_code_only() {
     assert!(strip_test_items(tokenize(code)).contains(&Tok::Ident("git2".into())));
 }
 
+/// Every regex is built by `tasks_md::parse` (`re`, which refuses `(?i)` in
+/// debug builds, and `re_ci`): the release binary has no `unicode-case`
+/// tables, which the test build gets through dev-dependencies, so a `(?i)`
+/// pattern built anywhere else would pass the tests and fail when released.
+#[test]
+fn regexes_are_built_only_by_the_tasks_md_parser() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let builders: BTreeSet<String> = files
+        .iter()
+        .filter(|f| {
+            let toks = strip_test_items(tokenize(&std::fs::read_to_string(f).unwrap()));
+            toks.windows(3).any(|w| {
+                matches!(&w[0], Tok::Ident(a) if a == "Regex" || a == "RegexBuilder" || a == "RegexSet")
+                    && w[1] == Tok::Path
+                    && matches!(&w[2], Tok::Ident(b) if b == "new")
+            })
+        })
+        .map(|f| f.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/"))
+        .collect();
+    assert_eq!(
+        builders,
+        BTreeSet::from(["tasks_md/parse.rs".to_string()]),
+        "build regexes with tasks_md::parse::re or re_ci (a `(?i)` pattern needs re_ci)"
+    );
+}
+
 /// Files of `src/cli/` that may still read `--json` themselves, each with
 /// the reason: only a command that streams (writes as it goes, so it has no
 /// one outcome to render) belongs here. Every other command maps its input to
