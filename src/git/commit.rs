@@ -176,7 +176,7 @@ impl HashMemo {
 
     /// Write the memo back when an entry was added; a failure only costs the
     /// next call a hash.
-    fn save(&self) {
+    fn save(&mut self) {
         let (true, Some(path)) = (self.changed, &self.path) else {
             return;
         };
@@ -189,7 +189,9 @@ impl HashMemo {
                 return;
             }
         }
-        let _ = crate::fsutil::write_derived(path, text.as_bytes());
+        if crate::fsutil::write_derived(path, text.as_bytes()).is_ok() {
+            self.changed = false;
+        }
     }
 }
 
@@ -290,6 +292,17 @@ pub fn changed_under(
     tree: Option<&git2::Tree<'_>>,
     prefix: &str,
 ) -> Result<Vec<String>> {
+    changed_under_with(repo, tree, prefix, &mut StatCache::load(repo))
+}
+
+/// [`changed_under`] vouched for by `cache` (the index read once for
+/// several questions).
+fn changed_under_with(
+    repo: &Repository,
+    tree: Option<&git2::Tree<'_>>,
+    prefix: &str,
+    cache: &mut StatCache,
+) -> Result<Vec<String>> {
     let workdir = repo.workdir().ok_or(GitError::NoWorkdir)?.to_path_buf();
     let committed = match tree {
         Some(t) => blobs_under(repo, t, prefix)?,
@@ -302,7 +315,6 @@ pub fn changed_under(
         .keys()
         .flat_map(|k| k.match_indices('/').filter_map(|(i, _)| k.get(..=i)))
         .collect();
-    let mut cache = StatCache::load(repo);
     let mut out = Vec::new();
     let mut on_disk = std::collections::HashSet::new();
     let mut stack = vec![workdir.join(prefix.trim_end_matches('/'))];
@@ -450,6 +462,9 @@ fn changed_among_in(
 pub struct BranchTree<'r> {
     repo: &'r Repository,
     tree: git2::Tree<'r>,
+    /// The index as a stat cache, read on the first [`Self::changed_under`]
+    /// and kept for the next (nothing between them writes the index).
+    cache: std::cell::RefCell<Option<StatCache>>,
 }
 
 impl<'r> BranchTree<'r> {
@@ -459,7 +474,11 @@ impl<'r> BranchTree<'r> {
             return Ok(None);
         };
         let tree = repo.find_commit(tip)?.tree()?;
-        Ok(Some(BranchTree { repo, tree }))
+        Ok(Some(BranchTree {
+            repo,
+            tree,
+            cache: std::cell::RefCell::new(None),
+        }))
     }
 
     /// Does the tree hold `rel` (a repository path)?
@@ -469,7 +488,9 @@ impl<'r> BranchTree<'r> {
 
     /// [`changed_under`] against this tree.
     pub fn changed_under(&self, prefix: &str) -> Result<Vec<String>> {
-        changed_under(self.repo, Some(&self.tree), prefix)
+        let mut cache = self.cache.borrow_mut();
+        let cache = cache.get_or_insert_with(|| StatCache::load(self.repo));
+        changed_under_with(self.repo, Some(&self.tree), prefix, cache)
     }
 
     /// [`file_changed`] against this tree.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commit;
 pub mod config_file;
 pub mod error;
+mod filters;
 pub mod history;
 mod index_scan;
 pub mod merge_commit;

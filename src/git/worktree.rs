@@ -44,6 +44,118 @@ impl Drop for ObjectChecksOff {
     }
 }
 
+/// A libgit2 object freed when dropped.
+struct Owned<T> {
+    ptr: *mut T,
+    free: unsafe extern "C" fn(*mut T),
+}
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: `ptr` came from the libgit2 call that allocated it,
+            // `free` is that object's free function, and nothing else frees it
+            // or uses it after this drop.
+            unsafe { (self.free)(self.ptr) }
+        }
+    }
+}
+
+/// libgit2's return code as a git2 error (the message libgit2 left).
+fn check(code: std::os::raw::c_int) -> Result<(), git2::Error> {
+    if code < 0 {
+        Err(git2::Error::last_error(code))
+    } else {
+        Ok(())
+    }
+}
+
+/// A path as libgit2 takes it.
+fn c_path(path: &Path) -> Result<std::ffi::CString, git2::Error> {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path
+        .to_str()
+        .ok_or_else(|| git2::Error::from_str("the path is not valid unicode"))?
+        .as_bytes()
+        .to_vec();
+    Ok(std::ffi::CString::new(bytes)?)
+}
+
+/// Register worktree `name` at `path` in the repository whose git directory
+/// is `git_dir`, its HEAD on the branch `reference` names (`refs/heads/...`):
+/// libgit2's `git_worktree_add` with its checkout turned off (no file, no
+/// index written), so the caller checks the files out with the options it
+/// chooses. The new directory holds git's `.git` pointer file
+/// only; the worktree's git directory has `HEAD`, `commondir` and `gitdir`.
+/// git2 exposes no checkout options for a worktree add, hence the raw call.
+pub(in crate::git) fn register_unchecked_out(
+    git_dir: &Path,
+    name: &str,
+    path: &Path,
+    reference: &str,
+) -> Result<(), git2::Error> {
+    use libgit2_sys as raw;
+    let c_dir = c_path(git_dir)?;
+    let c_name = std::ffi::CString::new(name)?;
+    let c_wt = c_path(path)?;
+    let c_ref = std::ffi::CString::new(reference)?;
+    raw::init();
+    let mut repo = Owned {
+        ptr: std::ptr::null_mut(),
+        free: raw::git_repository_free,
+    };
+    // SAFETY: the out pointer is valid for the write and the path a NUL-ended
+    // string that outlives the call; on success `repo` owns the result.
+    check(unsafe { raw::git_repository_open(&mut repo.ptr, c_dir.as_ptr()) })?;
+    let mut branch = Owned {
+        ptr: std::ptr::null_mut(),
+        free: raw::git_reference_free,
+    };
+    // SAFETY: `repo.ptr` is an open repository (the call above succeeded);
+    // the out pointer and the NUL-ended name are valid for the call.
+    check(unsafe { raw::git_reference_lookup(&mut branch.ptr, repo.ptr, c_ref.as_ptr()) })?;
+    // SAFETY: an all-zero `git_worktree_add_options` is a valid value of
+    // this plain C struct (null pointers, zero numbers); libgit2 fills in its
+    // defaults right after.
+    let mut opts: raw::git_worktree_add_options = unsafe { std::mem::zeroed() };
+    // SAFETY: `opts` is a valid, writable options struct of the version asked.
+    check(unsafe {
+        raw::git_worktree_add_options_init(&mut opts, raw::GIT_WORKTREE_ADD_OPTIONS_VERSION)
+    })?;
+    opts.reference = branch.ptr;
+    // Plan nothing, write nothing (no file, no index: an index on disk would
+    // make the later checkout take HEAD's tree as what is already there).
+    // The pathspec only keeps libgit2 from diffing the whole tree for a
+    // checkout that does nothing: `.git` is never checked out.
+    opts.checkout_options.checkout_strategy = (raw::GIT_CHECKOUT_NONE
+        | raw::GIT_CHECKOUT_DONT_UPDATE_INDEX
+        | raw::GIT_CHECKOUT_DISABLE_PATHSPEC_MATCH)
+        as std::os::raw::c_uint;
+    let mut nothing = [c".git".as_ptr().cast_mut()];
+    opts.checkout_options.paths = raw::git_strarray {
+        strings: nothing.as_mut_ptr(),
+        count: 1,
+    };
+    let mut wt = Owned {
+        ptr: std::ptr::null_mut(),
+        free: raw::git_worktree_free,
+    };
+    // SAFETY: `repo.ptr` is open, `opts.reference` is a live reference of
+    // it (freed only when `branch` drops, after this call), the strings (the
+    // pathspec's `nothing` array and its static string too) are NUL-ended
+    // and outlive the call, libgit2 only reads the pathspec, and the out
+    // pointer is valid; libgit2 keeps no pointer into the options.
+    check(unsafe {
+        raw::git_worktree_add(&mut wt.ptr, repo.ptr, c_name.as_ptr(), c_wt.as_ptr(), &opts)
+    })?;
+    drop(wt);
+    drop(branch);
+    drop(repo);
+    Ok(())
+}
+
 /// The directories of the worktrees registered in the repository at `root`
 /// (as git records them; empty when it is not a repository).
 pub fn registered_paths(root: &Path) -> Vec<PathBuf> {

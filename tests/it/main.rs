@@ -31,6 +31,7 @@ mod hardening;
 mod hostile_input;
 mod human;
 mod init;
+mod lane_checkout;
 mod lanes;
 mod lanes_check;
 mod layers;
