@@ -59,6 +59,7 @@ impl Repo {
             Some(None) => {
                 crate::env::crash_step("git-open", Some(dir));
                 let git = Rc::new(Repository::open(dir)?);
+                super::config_file::remember_parsed(&git);
                 SHARED.with(|s| {
                     if let Some((_, slot)) = s.borrow_mut().as_mut() {
                         *slot = Some(git.clone());
@@ -68,9 +69,9 @@ impl Repo {
             }
             None => {
                 crate::env::crash_step("git-open", Some(dir));
-                Ok(Repo {
-                    git: Rc::new(Repository::open(dir)?),
-                })
+                let git = Rc::new(Repository::open(dir)?);
+                super::config_file::remember_parsed(&git);
+                Ok(Repo { git })
             }
         }
     }

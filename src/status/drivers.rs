@@ -124,7 +124,9 @@ pub fn ensure_registered(git_common_dir: &Path, exe: Option<&Path>) -> Result<Ve
 /// The drivers not registered (or registered differently, or naming another
 /// binary than `exe`) in this repository.
 pub fn missing(git_common_dir: &Path, exe: Option<&Path>) -> Vec<&'static str> {
-    let Ok(cfg) = ConfigFile::open(&git_common_dir.join("config")) else {
+    // Read through the parse the command's own repository open made, when
+    // it opened this repository (most do): one parse of .git/config.
+    let Ok(cfg) = ConfigFile::open_for_reading(&git_common_dir.join("config")) else {
         return DRIVERS.iter().map(|d| d.name).collect();
     };
     DRIVERS
