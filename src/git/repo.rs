@@ -120,6 +120,25 @@ impl Repo {
         super::branch_tip(&self.git, branch)
     }
 
+    /// Does any of the local branches `branches` exist (with a commit at its
+    /// tip)? The same answer as asking [`Repo::branch_tip`] of each, from
+    /// one walk of the references they share a prefix with: each lookup of
+    /// a branch that does not exist looked for the packed-refs file again.
+    pub fn any_branch(&self, branches: &[String]) -> bool {
+        let Some(glob) = shared_prefix_glob(branches) else {
+            return branches.iter().any(|b| self.branch_tip(b).is_some());
+        };
+        let Ok(refs) = self.git.references_glob(&glob) else {
+            return branches.iter().any(|b| self.branch_tip(b).is_some());
+        };
+        refs.flatten().any(|r| {
+            r.name()
+                .and_then(|n| n.strip_prefix("refs/heads/"))
+                .is_some_and(|n| branches.iter().any(|b| b == n))
+                && r.peel_to_commit().is_ok()
+        })
+    }
+
     /// The commit a user-given revision names; see [`super::resolve_commit`].
     pub fn resolve_commit(&self, spec: &str) -> Option<Oid> {
         super::resolve_commit(&self.git, spec)
@@ -133,5 +152,87 @@ impl Repo {
     /// `user.name` and `user.email` the way git resolves the committer.
     pub fn identity(&self) -> Result<(Option<String>, Option<String>)> {
         Ok(super::identity(&self.git)?)
+    }
+}
+
+/// `refs/heads/<prefix>*` for the longest prefix `branches` share, when it
+/// holds no glob character (else None: the caller looks each one up).
+fn shared_prefix_glob(branches: &[String]) -> Option<String> {
+    let first = branches.first()?;
+    let mut len = first.len();
+    for b in &branches[1..] {
+        len = len.min(
+            first
+                .bytes()
+                .zip(b.bytes())
+                .take_while(|(x, y)| x == y)
+                .count(),
+        );
+    }
+    let prefix = first.get(..len)?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.');
+    prefix
+        .chars()
+        .all(plain)
+        .then(|| format!("refs/heads/{prefix}*"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_branch_answers_as_a_lookup_of_each() {
+        let tmp = tempfile::tempdir().unwrap();
+        let git = Repository::init(tmp.path()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let tree = git
+            .find_tree(git.index().unwrap().write_tree().unwrap())
+            .unwrap();
+        let c = git.commit(None, &sig, &sig, "one", &tree, &[]).unwrap();
+        let c = git.find_commit(c).unwrap();
+        git.branch("kitty/mission-001-x-lane-b", &c, false).unwrap();
+        git.branch("kitty/mission-001-x-lane-bb", &c, false)
+            .unwrap();
+        git.branch("other", &c, false).unwrap();
+        let repo = Repo::open(tmp.path()).unwrap();
+        let names = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for (asked, want) in [
+            (names(&["kitty/mission-001-x-lane-a"]), false),
+            (
+                names(&["kitty/mission-001-x-lane-a", "kitty/mission-001-x-lane-b"]),
+                true,
+            ),
+            // A longer branch sharing the prefix is not the one asked.
+            (
+                names(&["kitty/mission-001-x-lane-b", "kitty/mission-001-x-lane-c"]),
+                true,
+            ),
+            (
+                names(&["kitty/mission-001-x-lane-c", "kitty/mission-001-x-lane-d"]),
+                false,
+            ),
+            (names(&["kitty/mission-001-x-lane-bbb"]), false),
+            (names(&["other", "kitty/mission-001-x-lane-z"]), true),
+            (names(&["kitty/mission-001-x-lane-[b]"]), false),
+            (names(&["kitty/mission-001-x-lane-?"]), false),
+            (Vec::new(), false),
+        ] {
+            let each = asked.iter().any(|b| repo.branch_tip(b).is_some());
+            assert_eq!(each, want, "{asked:?}");
+            assert_eq!(repo.any_branch(&asked), want, "{asked:?}");
+        }
+        // Packed refs answer the same.
+        let out = std::process::Command::new("git")
+            .args(["pack-refs", "--all"])
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git pack-refs: {out:?}");
+        assert!(!tmp.path().join(".git/refs/heads/other").exists());
+        let repo = Repo::open(tmp.path()).unwrap();
+        assert!(repo.any_branch(&names(&["kitty/mission-001-x-lane-b"])));
+        assert!(repo.any_branch(&names(&["other", "kitty/mission-001-x-lane-z"])));
+        assert!(!repo.any_branch(&names(&["kitty/mission-001-x-lane-c"])));
     }
 }

@@ -85,11 +85,12 @@ fn before_first_lane(
     let Some(lanes) = crate::lanes::LanesManifest::for_mission(mission)? else {
         return Ok(Vec::new());
     };
-    let any_lane = lanes
+    let branches: Vec<String> = lanes
         .lanes
         .iter()
-        .any(|l| repo.branch_tip(&lanes.lane_branch(&l.lane_id)).is_some());
-    if any_lane {
+        .map(|l| lanes.lane_branch(&l.lane_id))
+        .collect();
+    if repo.any_branch(&branches) {
         return Ok(Vec::new());
     }
     let target = crate::lanes::target_branch(mission, Some(&lanes));
