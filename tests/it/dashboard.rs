@@ -758,14 +758,7 @@ fn no_request_writes_any_file() {
         assert_eq!(code, 403, "{path}");
     }
     // One read of the event stream, too.
-    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    write!(
-        s,
-        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
-        d.port
-    )
-    .unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut s = open_events(d.port, 5);
     let mut buf = [0u8; 512];
     let n = s.read(&mut buf).unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).contains("text/event-stream"));
@@ -955,6 +948,19 @@ fn open_hands_the_url_to_the_browser_opener() {
     assert_eq!(opened.trim(), d.url("/"));
 }
 
+/// A connection to the dashboard's event stream (`GET /api/events`), its
+/// reads timing out after `secs` seconds.
+fn open_events(port: u16, secs: u64) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(secs))).unwrap();
+    s
+}
+
 /// Read SSE events from a raw connection until `want` returns true.
 fn next_version(reader: &mut BufReader<TcpStream>) -> u64 {
     let mut event = String::new();
@@ -980,15 +986,7 @@ fn a_move_task_reaches_the_event_stream_and_the_board() {
     let env = TestEnv::new();
     let (root, m) = project_with_mission(&env);
     let d = Running::start(&env, &root);
-    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    write!(
-        s,
-        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
-        d.port
-    )
-    .unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut reader = BufReader::new(s);
+    let mut reader = BufReader::new(open_events(d.port, 10));
     let v0 = next_version(&mut reader);
     env.ok(
         &root,
@@ -1611,15 +1609,7 @@ fn project_wide_answers_follow_every_change() {
     let env = TestEnv::new();
     let (root, m) = project_with_mission(&env);
     let d = Running::start(&env, &root);
-    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    write!(
-        s,
-        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
-        d.port
-    )
-    .unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut reader = BufReader::new(s);
+    let mut reader = BufReader::new(open_events(d.port, 20));
     let v0 = next_version(&mut reader);
     let answers = || -> Vec<String> {
         ["/", "/api/missions", "/api/features"]
@@ -1694,15 +1684,7 @@ fn the_index_is_whole_at_start_and_follows_every_published_view() {
     }
     assert_eq!(first, index_as_rendered_now(&root, &first));
 
-    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    write!(
-        s,
-        "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n",
-        d.port
-    )
-    .unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut reader = BufReader::new(s);
+    let mut reader = BufReader::new(open_events(d.port, 20));
     let v0 = next_version(&mut reader);
     env.ok(
         &root,
