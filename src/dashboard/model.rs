@@ -1200,16 +1200,12 @@ mod tests {
 
         // Mark the saved rows: a restart that shows the mark read them from
         // the saved fold, not from the log.
-        let mut doc: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&saved).unwrap()).unwrap();
-        for row in doc["fold"]["facts"]["history"]["WP01"]["rows"]
-            .as_array_mut()
-            .unwrap()
-        {
-            row["note"] = "from the saved fold".into();
+        let (mut fold, cursor) = cache::load_as::<LogFold>(&saved, SAVED_FOLD_VERSION).unwrap();
+        for row in &mut fold.facts.history.get_mut("WP01").unwrap().rows {
+            row.note = "from the saved fold".into();
         }
-        let marked = serde_json::to_string(&doc).unwrap();
-        fs::write(&saved, &marked).unwrap();
+        cache::save_as(&saved, SAVED_FOLD_VERSION, &fold, &cursor).unwrap();
+        let marked = fs::read(&saved).unwrap();
         append(3);
         let (view, _) = start();
         let rows = &view.history["WP01"].rows;
@@ -1220,28 +1216,57 @@ mod tests {
         assert_eq!(view.work_packages, fresh().work_packages);
 
         // Each of these is ignored: the log is folded again.
-        let hostile = |f: &dyn Fn(&mut serde_json::Value)| {
-            let mut d = doc.clone();
-            f(&mut d);
-            serde_json::to_string(&d).unwrap()
+        let saved_as = |version: u32, fold: &LogFold| {
+            cache::save_as(&saved, version, fold, &cursor).unwrap();
+            fs::read(&saved).unwrap()
         };
+        let mut implausible = fold.clone();
+        implausible.facts.history.get_mut("WP01").unwrap().total = 1;
+        let mut other_core = marked.clone();
+        // The core's layout version: the four bytes after the eight of
+        // `cache::MAGIC`.
+        other_core[8..12].copy_from_slice(&1u32.to_le_bytes());
+        // The first row's `to_lane` (claimed, index 1) before its actor and
+        // note, replaced by an index no lane has; sealed with a right hash.
+        let body = postcard::to_allocvec(&(&cursor, &fold)).unwrap();
+        let row = b"\x02a0\x13from the saved fold";
+        let at = body.windows(row.len()).position(|w| w == row).unwrap() - 1;
+        assert_eq!(body[at], 1);
+        let mut unknown_lane = body.clone();
+        unknown_lane[at] = 42;
+        let mut bit_flipped = marked.clone();
+        let mid = bit_flipped.len() / 2;
+        bit_flipped[mid] ^= 0x10;
         let cases = [
-            ("corrupt", "{\"version\": 1, \"fold\": ".to_string()),
-            ("other layout", hostile(&|d| d["version"] = 7.into())),
-            ("other core", hostile(&|d| d["core_version"] = 1.into())),
+            ("corrupt", marked[..marked.len() / 2].to_vec()),
+            ("bit flipped", bit_flipped),
+            (
+                "the JSON of an older dashboard",
+                b"{\"version\": 1, \"fold\": {}}".to_vec(),
+            ),
+            ("other layout", saved_as(7, &fold)),
+            ("other core", other_core),
             (
                 "more rows than events",
-                hostile(&|d| d["fold"]["facts"]["history"]["WP01"]["total"] = 1.into()),
+                saved_as(SAVED_FOLD_VERSION, &implausible),
             ),
             (
                 "an unknown lane",
-                hostile(&|d| {
-                    d["fold"]["facts"]["history"]["WP01"]["rows"][0]["to_lane"] = "pwned".into()
-                }),
+                cache::sealed(cache::CACHE_VERSION, SAVED_FOLD_VERSION, &unknown_lane),
             ),
         ];
-        for (what, text) in cases {
-            fs::write(&saved, text).unwrap();
+        // The patch is sound but for the lane: in range, it is read.
+        let mut other_lane = body.clone();
+        other_lane[at] = 2;
+        fs::write(
+            &saved,
+            cache::sealed(cache::CACHE_VERSION, SAVED_FOLD_VERSION, &other_lane),
+        )
+        .unwrap();
+        let (read, _) = cache::load_as::<LogFold>(&saved, SAVED_FOLD_VERSION).unwrap();
+        assert_eq!(read.facts.history["WP01"].rows[0].to_lane, Lane::InProgress);
+        for (what, bytes) in cases {
+            fs::write(&saved, bytes).unwrap();
             let (view, _) = start();
             assert_eq!(view.history, fresh().history, "{what}");
             assert!(

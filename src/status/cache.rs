@@ -53,13 +53,12 @@ use super::store::{count_newlines, parse_event_pieces, LogWarning, Roles};
 pub const CHUNK: usize = 8 << 20;
 pub use super::store::MAX_EVENT_LINE;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-const CACHE_VERSION: u32 = 7; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in
+pub(crate) const CACHE_VERSION: u32 = 8; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in; 8: postcard after a binary header (see [`MAGIC`]), every field written (JSON was two fifths of implement's instructions at 5,000 WPs)
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct WpFold {
     at: String,
-    #[serde(default, skip_serializing_if = "is_false")]
     rollback: bool,
     event_id: String,
     actor: String,
@@ -71,43 +70,30 @@ struct WpFold {
 /// in file order (duplicates included, as [`super::work::claimant`] reads them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct RoleFold {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     implementer: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     reviewer: Option<String>,
     /// See [`Roles::sent_back`]; folded over every readable line.
-    #[serde(default, skip_serializing_if = "is_false")]
     sent_back: bool,
     /// See [`Roles::implementers`]; folded over every readable line.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     implementers: Vec<String>,
     /// `(by, at, feedback)` of the review that sent it back, while `sent_back`
     /// (see [`Roles::changes_requested`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     changes: Option<(String, String, String)>,
     /// See [`Roles::claim_commit`], [`Roles::hand_in_commit`] and
     /// [`Roles::approved_commit`]; folded over every readable line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     claim_commit: Option<String>,
     /// See [`Roles::first_claim_commit`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     first_claim_commit: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     hand_in_commit: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     approved_commit: Option<String>,
     /// See [`Roles::had_feedback`].
-    #[serde(default, skip_serializing_if = "is_false")]
     had_feedback: bool,
     /// See [`Roles::feedback`]: `(by, at, text)`, the last three.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     feedback: Vec<(String, String, String)>,
     /// A review sent it back since its latest hand-in commit (the state
     /// machine of [`super::work::previous_hand_in`]).
-    #[serde(default, skip_serializing_if = "is_false")]
     sent_back_since_hand_in: bool,
     /// See [`Roles::previous_hand_in`] (before the filter against the latest).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     previous_hand_in: Option<String>,
 }
 
@@ -178,10 +164,6 @@ fn role_of(r: &RoleFold) -> Option<Roles> {
             .clone()
             .filter(|p| r.hand_in_commit.as_ref() != Some(p)),
     })
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 /// (De)serialises an `Arc<T>` as the `T` inside (serde's `rc` feature
@@ -1011,13 +993,6 @@ pub fn fold_text<F: Fold>(path: &Path, bytes: &[u8]) -> Folded<F> {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct CacheFile {
-    version: u32,
-    log: Cursor,
-    fold: FoldState,
-}
-
 /// A fold saved this far past the one it started from is saved again
 /// ([`Folded::worth_saving`]): about two hundred events.
 pub const SAVE_AFTER: u64 = 64 << 10;
@@ -1071,6 +1046,112 @@ pub fn remember_further(cache: &Path, stamp: FileStamp, state: &FoldState, curso
     }
 }
 
+/// The first bytes of a saved fold: not text (a JSON cache of an older
+/// spec-kitty begins with `{`), with a newline a text-mode copy would change.
+/// Then the core's layout version ([`CACHE_VERSION`]) and the surface's
+/// ([`load_as`]; 0 for the core's own fold), each a little-endian u32, the
+/// SHA-256 of the body, and the body: `(Cursor, fold)` in postcard.
+///
+/// postcard is not self-describing: every field is written, in declaration
+/// order, with no names (no `skip_serializing_if` on anything it writes, or
+/// a read would take the next field's bytes for the skipped one). Any bit
+/// of a body flipped or cut would still often decode as some other fold, so
+/// the body's hash is checked before it is decoded: a file that fails it,
+/// is of another version, shorter than its header, or has bytes after the
+/// body is ignored, and the log is folded from its first line.
+const MAGIC: &[u8; 8] = b"\x89SKfold\n";
+
+/// Bytes before the body: [`MAGIC`], two versions, the body's SHA-256.
+const HEADER: usize = MAGIC.len() + 4 + 4 + 32;
+
+/// The whole file of a saved fold: the header (see [`MAGIC`]) and the body.
+fn encode<F: Serialize + ?Sized>(
+    cache: &Path,
+    surface: u32,
+    state: &F,
+    cursor: &Cursor,
+) -> Result<Vec<u8>, crate::fsutil::FsError> {
+    let mut out =
+        postcard::to_extend(&(cursor, state), header(CACHE_VERSION, surface)).map_err(|e| {
+            crate::fsutil::FsError::Io {
+                action: "encode",
+                path: cache.to_path_buf(),
+                source: std::io::Error::other(e),
+            }
+        })?;
+    seal(&mut out);
+    Ok(out)
+}
+
+/// A header (see [`MAGIC`]) of these versions, its hash not yet filled in.
+fn header(core: u32, surface: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 << 10);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&core.to_le_bytes());
+    out.extend_from_slice(&surface.to_le_bytes());
+    out.resize(HEADER, 0);
+    out
+}
+
+/// Fill in the hash of a file's body (the bytes after its header).
+fn seal(file: &mut [u8]) {
+    let sum = ring::digest::digest(&ring::digest::SHA256, &file[HEADER..]);
+    file[HEADER - 32..HEADER].copy_from_slice(sum.as_ref());
+}
+
+/// A file of these versions around `body`, sealed as [`save`] seals one
+/// (hostile bodies for the tests of the readers).
+#[cfg(test)]
+pub(crate) fn sealed(core: u32, surface: u32, body: &[u8]) -> Vec<u8> {
+    let mut out = header(core, surface);
+    out.extend_from_slice(body);
+    seal(&mut out);
+    out
+}
+
+/// The fold and cursor in the bytes of a saved fold of `surface`'s layout
+/// (see [`MAGIC`]); None for anything else.
+///
+/// No depth pre-scan ([`crate::bounds::json_too_deep`], which guards the
+/// JSON readers): postcard input nests only as deep as the types it is read
+/// into, and none of the saved folds' types is recursive (maps, vectors,
+/// options and tuples of strings, numbers and lanes), so no byte sequence
+/// can make the decoder recurse further than they do. Lengths are checked
+/// against the bytes left before anything is allocated for them.
+fn decode<F: serde::de::DeserializeOwned>(bytes: &[u8], surface: u32) -> Option<(F, Cursor)> {
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (core, rest) = rest.split_first_chunk::<4>()?;
+    let (version, rest) = rest.split_first_chunk::<4>()?;
+    let (sum, body) = rest.split_first_chunk::<32>()?;
+    if u32::from_le_bytes(*core) != CACHE_VERSION || u32::from_le_bytes(*version) != surface {
+        return None;
+    }
+    if ring::digest::digest(&ring::digest::SHA256, body).as_ref() != sum.as_slice() {
+        return None;
+    }
+    match postcard::take_from_bytes::<(Cursor, F)>(body) {
+        Ok(((cursor, fold), [])) => Some((fold, cursor)),
+        _ => None,
+    }
+}
+
+/// The bytes of the saved fold at `cache`; None when it is missing,
+/// unreadable or over [`crate::bounds::MAX_TEXT_BYTES`] (refused before it
+/// is read).
+fn read_saved(cache: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = File::open(cache).ok()?;
+    let len = file.metadata().ok()?.len();
+    let max = crate::bounds::MAX_TEXT_BYTES;
+    if len > max {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).ok()?.saturating_add(1));
+    // At most one byte over the cap: a file that grew past it is refused too.
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
+}
+
 /// The saved fold of `log` at `cache`, if it is readable and of this version.
 pub fn load(cache: &Path) -> Option<(FoldState, Cursor)> {
     let stamp = file_stamp(&fs::metadata(cache).ok()?);
@@ -1079,36 +1160,22 @@ pub fn load(cache: &Path) -> Option<(FoldState, Cursor)> {
             return Some((m.state.clone(), m.cursor.clone()));
         }
     }
-    let text = crate::fsutil::read_capped(cache, crate::bounds::MAX_TEXT_BYTES)
-        .ok()
-        .flatten()?;
-    let file: CacheFile = crate::bounds::json(&text).ok()?;
-    if file.version != CACHE_VERSION {
-        return None;
-    }
+    let (fold, cursor) = decode::<FoldState>(&read_saved(cache)?, 0)?;
     // Remembered only when the file did not change while it was read.
     if fs::metadata(cache).ok().map(|md| file_stamp(&md)) == Some(stamp) {
-        remember(cache, stamp, &file.fold, &file.log);
+        remember(cache, stamp, &fold, &cursor);
     }
-    Some((file.fold, file.log))
+    Some((fold, cursor))
 }
 
 /// A surface's own saved fold (one built around a [`FoldState`], like the
 /// dashboard's), if it is readable and of `version` (the surface's layout
-/// version; the core's [`CACHE_VERSION`] is checked too).
+/// version, 1 or more; the core's [`CACHE_VERSION`] is checked too).
 pub fn load_as<F: serde::de::DeserializeOwned>(cache: &Path, version: u32) -> Option<(F, Cursor)> {
-    #[derive(Deserialize)]
-    struct Owned<F> {
-        version: u32,
-        core_version: u32,
-        log: Cursor,
-        fold: F,
+    if version == 0 {
+        return None;
     }
-    let text = crate::fsutil::read_capped(cache, crate::bounds::MAX_TEXT_BYTES)
-        .ok()
-        .flatten()?;
-    let file: Owned<F> = crate::bounds::json(&text).ok()?;
-    (file.version == version && file.core_version == CACHE_VERSION).then_some((file.fold, file.log))
+    decode(&read_saved(cache)?, version)
 }
 
 /// Save a surface's own fold for [`load_as`] (atomically; a failure only
@@ -1119,24 +1186,11 @@ pub fn save_as<F: Serialize>(
     state: &F,
     cursor: &Cursor,
 ) -> Result<(), crate::fsutil::FsError> {
-    #[derive(Serialize)]
-    struct Borrowed<'a, F> {
-        version: u32,
-        core_version: u32,
-        log: &'a Cursor,
-        fold: &'a F,
-    }
-    let text = serde_json::to_vec(&Borrowed {
-        version,
-        core_version: CACHE_VERSION,
-        log: cursor,
-        fold: state,
-    })
-    .unwrap_or_default();
+    let bytes = encode(cache, version, state, cursor)?;
     if let Some(dir) = cache.parent() {
         crate::fsutil::create_dir_all(dir)?;
     }
-    crate::fsutil::write_derived(cache, &text)
+    crate::fsutil::write_derived(cache, &bytes)
 }
 
 /// Save a fold (atomically, not synced: it is derived, so a crash that loses
@@ -1146,22 +1200,11 @@ pub fn save(
     state: &FoldState,
     cursor: &Cursor,
 ) -> Result<(), crate::fsutil::FsError> {
-    #[derive(Serialize)]
-    struct Borrowed<'a> {
-        version: u32,
-        log: &'a Cursor,
-        fold: &'a FoldState,
-    }
-    let text = serde_json::to_vec(&Borrowed {
-        version: CACHE_VERSION,
-        log: cursor,
-        fold: state,
-    })
-    .unwrap_or_default();
+    let bytes = encode(cache, 0, state, cursor)?;
     if let Some(dir) = cache.parent() {
         crate::fsutil::create_dir_all(dir)?;
     }
-    crate::fsutil::write_derived(cache, &text)?;
+    crate::fsutil::write_derived(cache, &bytes)?;
     if let Ok(md) = fs::metadata(cache) {
         remember(cache, file_stamp(&md), state, cursor);
     }
@@ -1530,50 +1573,226 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_saved_fold_reads_back_whole_and_other_versions_are_ignored() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("status.events.jsonl");
+    /// A log of 300 random events and a WP with nothing but its bootstrap
+    /// event (no roles at all), folded; the fold has WPs with roles, rollbacks
+    /// or feedback and WPs with none.
+    fn sample_log(dir: &Path) -> (PathBuf, Folded) {
+        let path = dir.join("status.events.jsonl");
         let mut rng = Rng(11);
         let lines: Vec<String> = (0..300)
             .map(|i| line(&mut rng, &format!("01M{i:023}")))
             .collect();
-        // And a WP with nothing but its bootstrap event: no roles at all.
         let bootstrap = "{\"actor\": \"x\", \"at\": \"2026-01-01T00:00:09\", \"event_id\": \"01M99999999999999999999999\", \"force\": true, \"from_lane\": \"planned\", \"mission_slug\": \"001-x\", \"reason\": null, \"review_ref\": null, \"to_lane\": \"planned\", \"wp_id\": \"WP09\"}";
         fs::write(&path, lines.join("\n") + "\n" + bootstrap + "\n").unwrap();
         let folded = fold_log::<FoldState>(&path, None).unwrap();
+        let roles = folded.state.roles.values();
+        assert!(roles.clone().any(|r| *r == RoleFold::default()));
+        assert!(roles.clone().any(|r| *r != RoleFold::default()));
+        assert!(folded.state.wps.values().any(|w| w.rollback));
+        assert!(roles.clone().any(|r| !r.feedback.is_empty()));
+        (path, folded)
+    }
+
+    /// [`load`] from the file, not from this process's memo.
+    fn load_file(cache: &Path) -> Option<(FoldState, Cursor)> {
+        *MEMO.lock().unwrap() = None;
+        load(cache)
+    }
+
+    #[test]
+    fn a_saved_fold_reads_back_whole_and_other_versions_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, folded) = sample_log(dir.path());
         let cursor = folded.cursor.clone().unwrap();
-        // Some WPs carry roles, rollbacks or feedback, others nothing: both
-        // read back the same, the empty fields left out of the file.
-        assert!(folded
-            .state
-            .roles
-            .values()
-            .any(|r| *r == RoleFold::default()));
-        assert!(folded
-            .state
-            .roles
-            .values()
-            .any(|r| *r != RoleFold::default()));
         let cache = dir.path().join("cache").join("fold.json");
         save(&cache, &folded.state, &cursor).unwrap();
-        // Read from the file, not from this process's memo.
-        *MEMO.lock().unwrap() = None;
-        let (state, back) = load(&cache).unwrap();
+        let (state, back) = load_file(&cache).unwrap();
         assert_eq!(state, folded.state);
-        assert_eq!(back.bytes(), cursor.bytes());
-        let text = fs::read_to_string(&cache).unwrap();
-        assert!(!text.contains("null") && !text.contains("false"), "{text}");
-        // The layout before (every field written) is another version: not read.
-        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
-        old["version"] = serde_json::json!(CACHE_VERSION - 1);
+        assert_eq!(back, cursor);
+        let bytes = fs::read(&cache).unwrap();
+        assert!(bytes.starts_with(MAGIC));
+        // Another core version, another surface's layout: not read.
+        for (at, other) in [(8, CACHE_VERSION - 1), (8, CACHE_VERSION + 1), (12, 1)] {
+            let mut b = bytes.clone();
+            b[at..at + 4].copy_from_slice(&u32::to_le_bytes(other));
+            fs::write(&cache, &b).unwrap();
+            assert!(load_file(&cache).is_none(), "{at} {other}");
+        }
+        fs::write(&cache, &bytes).unwrap();
+        assert!(load_as::<FoldState>(&cache, 1).is_none());
+        assert!(load_as::<FoldState>(&cache, 0).is_none());
+        assert!(load_file(&cache).is_some());
+        // A surface's fold reads back as its own version only.
+        save_as(&cache, 3, &folded.state, &cursor).unwrap();
+        assert_eq!(
+            load_as::<FoldState>(&cache, 3),
+            Some((folded.state.clone(), cursor.clone()))
+        );
+        assert!(load_as::<FoldState>(&cache, 2).is_none());
+        assert!(load_file(&cache).is_none());
+    }
+
+    /// Random logs: every fold a reader makes, saved and read back from the
+    /// file, is that fold, and continuing from it equals a full fold.
+    #[test]
+    fn folds_of_random_logs_read_back_equal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let cache = dir.path().join("fold");
+        let mut rng = Rng(0x0dd_ba11_5eed);
+        let mut text = String::new();
+        for round in 0..120u64 {
+            for _ in 0..rng.below(6) {
+                let id = format!("01M{round:03}{:020}", rng.below(1 << 20));
+                text.push_str(&line(&mut rng, &id));
+                text.push('\n');
+            }
+            if rng.below(5) == 0 {
+                text.push_str("not json\n");
+            }
+            fs::write(&path, &text).unwrap();
+            let saved = load_file(&cache);
+            let folded = fold_log(&path, saved).unwrap();
+            assert_eq!(
+                folded.state,
+                fold_log::<FoldState>(&path, None).unwrap().state,
+                "round {round}"
+            );
+            let cursor = folded.cursor.clone().unwrap();
+            save(&cache, &folded.state, &cursor).unwrap();
+            assert_eq!(
+                load_file(&cache),
+                Some((folded.state, cursor)),
+                "round {round}"
+            );
+        }
+    }
+
+    /// What an older spec-kitty saved at this path (JSON, version 7), with a
+    /// cursor that still holds and a fold that does not match the log: not
+    /// read, the log is folded whole.
+    #[test]
+    fn an_old_json_cache_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, folded) = sample_log(dir.path());
+        let cursor = folded.cursor.clone().unwrap();
+        let mut wrong = folded.state.clone();
+        for w in Arc::make_mut(&mut wrong.wps).values_mut() {
+            w.lane = Some(Lane::Done);
+        }
+        let cache = dir.path().join("fold.json");
+        let old = serde_json::json!({ "version": 7, "log": cursor, "fold": wrong });
         fs::write(&cache, serde_json::to_vec(&old).unwrap()).unwrap();
-        *MEMO.lock().unwrap() = None;
-        assert!(load(&cache).is_none());
-        // Corrupt: not read (the store then folds the whole log).
-        fs::write(&cache, &text.as_bytes()[..text.len() / 2]).unwrap();
-        *MEMO.lock().unwrap() = None;
-        assert!(load(&cache).is_none());
+        assert!(load_file(&cache).is_none());
+        assert!(load_as::<FoldState>(&cache, 1).is_none());
+        // The same wrong fold in this layout would be read (and trusted: its
+        // cursor holds), so the JSON was refused for its layout.
+        save(&cache, &wrong, &cursor).unwrap();
+        let back = load_file(&cache).unwrap();
+        assert_eq!(back.0, wrong);
+        assert!(!fold_log(&path, Some(back)).unwrap().rebuilt);
+    }
+
+    /// A saved fold cut short, with a bit flipped anywhere, with bytes after
+    /// it, garbage, or over the size cap is not read (never a panic): the
+    /// reader folds the log whole.
+    #[test]
+    fn a_damaged_saved_fold_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, folded) = sample_log(dir.path());
+        let cursor = folded.cursor.clone().unwrap();
+        let cache = dir.path().join("fold");
+        save(&cache, &folded.state, &cursor).unwrap();
+        let sound = fs::read(&cache).unwrap();
+        let whole = fold_log::<FoldState>(&path, None).unwrap();
+        let ignored = |bytes: &[u8], what: &str| {
+            fs::write(&cache, bytes).unwrap();
+            assert!(load_file(&cache).is_none(), "{what}");
+            let folded = fold_log(&path, load_file(&cache)).unwrap();
+            assert!(folded.rebuilt, "{what}");
+            assert_eq!(folded.current(), whole.current(), "{what}");
+        };
+        for len in (0..sound.len())
+            .step_by(97)
+            .chain([HEADER - 1, HEADER, sound.len() - 1])
+        {
+            ignored(&sound[..len], &format!("cut at {len}"));
+        }
+        // Every byte, one bit each (the header's versions and hash too).
+        for i in 0..sound.len() {
+            let mut b = sound.clone();
+            b[i] ^= 1 << (i % 8);
+            fs::write(&cache, &b).unwrap();
+            assert!(load_file(&cache).is_none(), "bit {} of byte {i}", i % 8);
+        }
+        ignored(&[sound.as_slice(), b"\0"].concat(), "a byte after it");
+        ignored(&[sound.as_slice(), &sound].concat(), "twice");
+        ignored(b"", "empty");
+        ignored(b"\0\0\0\0", "zeros");
+        ignored(&sound[HEADER..], "no header");
+        let mut rng = Rng(3);
+        let noise: Vec<u8> = (0..4096).map(|_| rng.below(256) as u8).collect();
+        ignored(&noise, "noise");
+        ignored(
+            &[&sound[..HEADER], noise.as_slice()].concat(),
+            "noise after the header",
+        );
+        // Bodies sealed with a right hash that are not a fold: noise, a fold
+        // with trailing bytes, lengths past the end.
+        let body = &sound[HEADER..];
+        ignored(&sealed(CACHE_VERSION, 0, &noise), "sealed noise");
+        ignored(
+            &sealed(CACHE_VERSION, 0, &[body, b"\0"].concat()),
+            "sealed trailing byte",
+        );
+        ignored(
+            &sealed(CACHE_VERSION, 0, &body[..body.len() - 1]),
+            "sealed short",
+        );
+        ignored(
+            &sealed(CACHE_VERSION, 0, &[0xff; 64]),
+            "sealed huge lengths",
+        );
+        // Over the cap (sparse): refused by its size before it is read.
+        fs::write(&cache, &sound).unwrap();
+        let f = fs::OpenOptions::new().write(true).open(&cache).unwrap();
+        f.set_len(crate::bounds::MAX_TEXT_BYTES + 1).unwrap();
+        drop(f);
+        assert!(load_file(&cache).is_none());
+        assert!(read_saved(&cache).is_none());
+        // And the sound file reads.
+        fs::write(&cache, &sound).unwrap();
+        assert_eq!(load_file(&cache), Some((folded.state, cursor)));
+    }
+
+    /// A sealed body whose lane is out of range (postcard writes a lane as
+    /// its index) is refused; the same patch to a lane in range is read, so
+    /// the patch hit the lane.
+    #[test]
+    fn a_saved_lane_out_of_range_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("status.events.jsonl");
+        let event = "{\"actor\": \"ACTOR\", \"at\": \"2026-01-01T00:00:09\", \"event_id\": \"01M99999999999999999999999\", \"force\": false, \"from_lane\": \"planned\", \"mission_slug\": \"001-x\", \"reason\": null, \"review_ref\": null, \"to_lane\": \"canceled\", \"wp_id\": \"WP01\"}\n";
+        fs::write(&path, event).unwrap();
+        let folded = fold_log::<FoldState>(&path, None).unwrap();
+        let body =
+            postcard::to_allocvec(&(folded.cursor.as_ref().unwrap(), &folded.state)).unwrap();
+        // The actor, then `lane: Some(Canceled)`: 1, then the lane's index 8.
+        let at = body.windows(7).position(|w| w == b"\x05ACTOR\x01").unwrap() + 7;
+        assert_eq!(body[at], 8);
+        let cache = dir.path().join("fold");
+        for (index, lane) in [
+            (8, Some(Lane::Canceled)),
+            (7, Some(Lane::Blocked)),
+            (9, None),
+            (200, None),
+        ] {
+            let mut b = body.clone();
+            b[at] = index;
+            fs::write(&cache, sealed(CACHE_VERSION, 0, &b)).unwrap();
+            let got = load_file(&cache).map(|(s, _)| s.lane_of("WP01"));
+            assert_eq!(got, lane.map(Some), "index {index}");
+        }
     }
 
     #[test]
