@@ -587,7 +587,7 @@ fn the_saved_fold_stays_out_of_the_work_tree_and_follows_appends() {
 #[test]
 fn an_empty_or_torn_saved_fold_is_folded_again() {
     let env = TestEnv::new();
-    let (root, _dir) = mission(&env, 3);
+    let (root, dir) = mission(&env, 3);
     let f = Flow::new(&env, &root, "m");
     assert!(f
         .move_task("WP02", "claimed", &["--agent", "a"])
@@ -600,16 +600,192 @@ fn an_empty_or_torn_saved_fold_is_folded_again() {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
-    let sound = fs::read_to_string(&saved[0]).unwrap();
-    let half: String = sound.chars().take(sound.chars().count() / 2).collect();
-    for damage in ["", half.as_str(), "\0\0\0\0"] {
+    let sound = fs::read(&saved[0]).unwrap();
+    assert!(spec_kitty::status::cache::load(&saved[0]).is_some());
+    let log_len = || fs::metadata(dir.join("status.events.jsonl")).unwrap().len();
+    for damage in [&b""[..], &sound[..sound.len() / 2], b"\0\0\0\0"] {
         fs::write(&saved[0], damage).unwrap();
         assert_eq!(env.json(&root, &args), want, "saved fold {damage:?}");
-        let again = fs::read_to_string(&saved[0]).unwrap();
-        assert!(
-            serde_json::from_str::<serde_json::Value>(&again).is_ok(),
-            "{again}"
-        );
+        // A sound fold of the whole log in its place.
+        let (_, cursor) = spec_kitty::status::cache::load(&saved[0]).unwrap();
+        assert_eq!(cursor.bytes(), log_len(), "saved fold {damage:?}");
+    }
+}
+
+/// `text` with the project root (as given and canonical) named `[ROOT]`,
+/// and every ULID and timestamp masked: what differs between two copies of
+/// a project that ran the same commands.
+fn masked(text: &str, root: &Path) -> String {
+    let mut text = text.to_string();
+    for p in [root.to_path_buf(), fs::canonicalize(root).unwrap()] {
+        text = text.replace(p.to_str().unwrap(), "[ROOT]");
+    }
+    let crockford = |c: char| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"ILOU".contains(c));
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let word_start = i == 0 || !chars[i - 1].is_ascii_alphanumeric();
+        let run = chars[i..].iter().take_while(|c| crockford(**c)).count();
+        if word_start && run == 26 {
+            out.push_str("[ULID]");
+            i += 26;
+            continue;
+        }
+        // 2026-12-06T12:34:56, then any fraction and offset.
+        let stamp: String = chars[i..].iter().take(19).collect();
+        let shape = stamp
+            .chars()
+            .zip("dddd-dd-ddTdd:dd:dd".chars())
+            .all(|(c, s)| if s == 'd' { c.is_ascii_digit() } else { c == s });
+        if word_start && stamp.chars().count() == 19 && shape {
+            out.push_str("[TIME]");
+            i += 19;
+            while i < chars.len() && (chars[i].is_ascii_digit() || ".:+-Z".contains(chars[i])) {
+                i += 1;
+            }
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `agent tasks status`, `next` and `implement` answer alike whatever the
+/// saved fold holds: none, one of an earlier prefix of the log (stale), an
+/// older spec-kitty's JSON, a file cut short, with a bit flipped, garbage,
+/// empty, or over the size cap. Each case runs in its own copy of one
+/// project (WP01 built, reviewed and approved: roles, commits and a review
+/// in the log) after the same hand-appended event. A wrong fold in this
+/// build's layout whose cursor holds does change the answer: the cases
+/// agree because the damaged files were refused, not by chance.
+#[test]
+fn status_next_and_implement_answer_alike_whatever_the_saved_fold() {
+    use spec_kitty::status::cache::{self, FoldState};
+    let env = TestEnv::new();
+    let (base, m) = env.three_wp_mission();
+    let slug = m.slug.as_str();
+    let f = Flow::new(&env, &base, slug);
+    f.implement("WP01", "codex");
+    f.finish("WP01");
+    // What a wrong fold says: every WP done (another log's fold).
+    let other = env.work.join("other.jsonl");
+    let events = fs::read_to_string(m.dir.join("status.events.jsonl")).unwrap();
+    let done: String = events
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["to_lane"] = "done".into();
+            format!("{v}\n")
+        })
+        .collect();
+    fs::write(&other, done).unwrap();
+    let wrong = cache::fold_log::<FoldState>(&other, None).unwrap().state;
+
+    let cases = [
+        "none",
+        "stale",
+        "old json",
+        "cut",
+        "bit flipped",
+        "garbage",
+        "empty",
+        "over the cap",
+        "wrong fold",
+    ];
+    let mut answers = Vec::new();
+    for (k, case) in cases.iter().enumerate() {
+        let root = env.work.join(format!("copy{k}"));
+        crate::common::copy_dir(&base, &root);
+        let _ = fs::remove_dir_all(root.join(".git/spec-kitty"));
+        let dir = root.join("kitty-specs").join(slug);
+        let status = ["agent", "tasks", "status", "--mission", slug, "--json"];
+        env.json(&root, &status);
+        let saved: Vec<PathBuf> = fs::read_dir(status_cache(&root))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(saved.len(), 1, "{saved:?}");
+        let saved = &saved[0];
+        let sound = fs::read(saved).unwrap();
+        let (_, cursor) = cache::load(saved).unwrap();
+        // The same event appended in every copy: the saved fold is one line
+        // short of the log.
+        let mut log = fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("status.events.jsonl"))
+            .unwrap();
+        use std::io::Write;
+        writeln!(log, "{{\"actor\": \"user\", \"at\": \"2099-01-01T00:00:00.000000+00:00\", \"event_id\": \"01ZZZZZZZZZZZZZZZZZZZZZZZZ\", \"force\": true, \"from_lane\": \"planned\", \"mission_slug\": \"{slug}\", \"reason\": \"hold\", \"review_ref\": null, \"to_lane\": \"blocked\", \"wp_id\": \"WP03\"}}").unwrap();
+        drop(log);
+        let mut flipped = sound.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 0x04;
+        match *case {
+            "none" => fs::remove_file(saved).unwrap(),
+            "stale" => {}
+            "old json" => {
+                let old = serde_json::json!({"version": 7, "log": cursor, "fold": wrong});
+                fs::write(saved, serde_json::to_vec(&old).unwrap()).unwrap();
+            }
+            "cut" => fs::write(saved, &sound[..sound.len() * 2 / 3]).unwrap(),
+            "bit flipped" => fs::write(saved, &flipped).unwrap(),
+            "garbage" => fs::write(
+                saved,
+                (0..4096u32)
+                    .map(|i| (i * 7919 % 251) as u8)
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
+            "empty" => fs::write(saved, b"").unwrap(),
+            "over the cap" => {
+                let f = fs::OpenOptions::new().write(true).open(saved).unwrap();
+                f.set_len(spec_kitty::bounds::MAX_TEXT_BYTES + 1).unwrap();
+            }
+            "wrong fold" => cache::save(saved, &wrong, &cursor).unwrap(),
+            _ => unreachable!(),
+        }
+        let next = ["next", "--agent", "codex", "--mission", slug, "--json"];
+        let implement = [
+            "agent",
+            "action",
+            "implement",
+            "WP02",
+            "--mission",
+            slug,
+            "--agent",
+            "claude",
+            "--json",
+        ];
+        let mut said = String::new();
+        for args in [&status[..], &next[..], &implement[..], &status[..]] {
+            let out = env.run(&root, args);
+            said.push_str(&format!(
+                "$ {args:?}\nexit {:?}\n{}\n{}\n",
+                out.status.code(),
+                stdout(&out),
+                stderr(&out)
+            ));
+        }
+        let said = masked(&said, &root);
+        if *case != "wrong fold" {
+            // The reader left a sound fold behind.
+            assert!(cache::load(saved).is_some(), "{case}");
+        }
+        answers.push((case, said));
+    }
+    let (_, want) = &answers[0];
+    assert!(want.contains("\"WP02\""), "{want}");
+    // The appended event decides WP03, and implement moved WP02.
+    assert!(want.contains("\"blocked\": 1"), "{want}");
+    assert!(want.contains("\"lane\": \"in_progress\""), "{want}");
+    for (case, said) in &answers[1..] {
+        if **case == "wrong fold" {
+            assert_ne!(said, want, "{case}");
+        } else {
+            assert_eq!(said, want, "{case}");
+        }
     }
 }
 
