@@ -1227,7 +1227,7 @@ mod tests {
         // `cache::MAGIC`.
         other_core[8..12].copy_from_slice(&1u32.to_le_bytes());
         // The first row's `to_lane` (claimed, index 1) before its actor and
-        // note, replaced by an index no lane has; sealed with a right hash.
+        // note, replaced by an index no lane has; sealed with a right CRC.
         let body = postcard::to_allocvec(&(&cursor, &fold)).unwrap();
         let row = b"\x02a0\x13from the saved fold";
         let at = body.windows(row.len()).position(|w| w == row).unwrap() - 1;

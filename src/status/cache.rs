@@ -53,7 +53,7 @@ use super::store::{count_newlines, parse_event_pieces, LogWarning, Roles};
 pub const CHUNK: usize = 8 << 20;
 pub use super::store::MAX_EVENT_LINE;
 /// Version of the cache file's layout: another one is ignored (a full fold).
-pub(crate) const CACHE_VERSION: u32 = 8; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in; 8: postcard after a binary header (see [`MAGIC`]), every field written (JSON was two fifths of implement's instructions at 5,000 WPs)
+pub(crate) const CACHE_VERSION: u32 = 8; // 2: roles carry sent_back and implementers; 3: and who sent it back, when, why; 4: and the recorded commits; 5: and the first claim commit; 6: empty and false fields left out (most WPs have no roles: their ten empty fields were over half the file at 5,000 WPs); 7: and the review feedback and the previous hand-in; 8: postcard after a binary header (see [`MAGIC`]), every field written (parsing the JSON was a third of implement's instructions at 5,000 WPs)
 
 /// The deciding event of one WP, owned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1050,19 +1050,24 @@ pub fn remember_further(cache: &Path, stamp: FileStamp, state: &FoldState, curso
 /// spec-kitty begins with `{`), with a newline a text-mode copy would change.
 /// Then the core's layout version ([`CACHE_VERSION`]) and the surface's
 /// ([`load_as`]; 0 for the core's own fold), each a little-endian u32, the
-/// SHA-256 of the body, and the body: `(Cursor, fold)` in postcard.
+/// CRC-32 of the body (little-endian), and the body: `(Cursor, fold)` in
+/// postcard.
 ///
 /// postcard is not self-describing: every field is written, in declaration
 /// order, with no names (no `skip_serializing_if` on anything it writes, or
-/// a read would take the next field's bytes for the skipped one). Any bit
-/// of a body flipped or cut would still often decode as some other fold, so
-/// the body's hash is checked before it is decoded: a file that fails it,
+/// a read would take the next field's bytes for the skipped one). A body
+/// with a bit flipped would still often decode as some other fold, so the
+/// body's CRC is checked before it is decoded (it catches every error of up
+/// to 32 bits in a row; SHA-256 cost as much as the decoding at 5,000 WPs,
+/// and a hash protects nothing against whoever can rewrite the file and its
+/// hash: the decoder itself takes any bytes without a panic or an
+/// allocation past the input's size). A file that fails the check,
 /// is of another version, shorter than its header, or has bytes after the
 /// body is ignored, and the log is folded from its first line.
 const MAGIC: &[u8; 8] = b"\x89SKfold\n";
 
-/// Bytes before the body: [`MAGIC`], two versions, the body's SHA-256.
-const HEADER: usize = MAGIC.len() + 4 + 4 + 32;
+/// Bytes before the body: [`MAGIC`], two versions, the body's CRC-32.
+const HEADER: usize = MAGIC.len() + 4 + 4 + 4;
 
 /// The whole file of a saved fold: the header (see [`MAGIC`]) and the body.
 fn encode<F: Serialize + ?Sized>(
@@ -1083,7 +1088,7 @@ fn encode<F: Serialize + ?Sized>(
     Ok(out)
 }
 
-/// A header (see [`MAGIC`]) of these versions, its hash not yet filled in.
+/// A header (see [`MAGIC`]) of these versions, its CRC not yet filled in.
 fn header(core: u32, surface: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 << 10);
     out.extend_from_slice(MAGIC);
@@ -1093,10 +1098,10 @@ fn header(core: u32, surface: u32) -> Vec<u8> {
     out
 }
 
-/// Fill in the hash of a file's body (the bytes after its header).
+/// Fill in the CRC of a file's body (the bytes after its header).
 fn seal(file: &mut [u8]) {
-    let sum = ring::digest::digest(&ring::digest::SHA256, &file[HEADER..]);
-    file[HEADER - 32..HEADER].copy_from_slice(sum.as_ref());
+    let sum = crc32fast::hash(&file[HEADER..]);
+    file[HEADER - 4..HEADER].copy_from_slice(&sum.to_le_bytes());
 }
 
 /// A file of these versions around `body`, sealed as [`save`] seals one
@@ -1122,11 +1127,11 @@ fn decode<F: serde::de::DeserializeOwned>(bytes: &[u8], surface: u32) -> Option<
     let rest = bytes.strip_prefix(MAGIC.as_slice())?;
     let (core, rest) = rest.split_first_chunk::<4>()?;
     let (version, rest) = rest.split_first_chunk::<4>()?;
-    let (sum, body) = rest.split_first_chunk::<32>()?;
-    if u32::from_le_bytes(*core) != CACHE_VERSION || u32::from_le_bytes(*version) != surface {
-        return None;
-    }
-    if ring::digest::digest(&ring::digest::SHA256, body).as_ref() != sum.as_slice() {
+    let (sum, body) = rest.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*core) != CACHE_VERSION
+        || u32::from_le_bytes(*version) != surface
+        || u32::from_le_bytes(*sum) != crc32fast::hash(body)
+    {
         return None;
     }
     match postcard::take_from_bytes::<(Cursor, F)>(body) {
@@ -1718,7 +1723,7 @@ mod tests {
         {
             ignored(&sound[..len], &format!("cut at {len}"));
         }
-        // Every byte, one bit each (the header's versions and hash too).
+        // Every byte, one bit each (the header's versions and CRC too).
         for i in 0..sound.len() {
             let mut b = sound.clone();
             b[i] ^= 1 << (i % 8);
@@ -1737,7 +1742,7 @@ mod tests {
             &[&sound[..HEADER], noise.as_slice()].concat(),
             "noise after the header",
         );
-        // Bodies sealed with a right hash that are not a fold: noise, a fold
+        // Bodies sealed with a right CRC that are not a fold: noise, a fold
         // with trailing bytes, lengths past the end.
         let body = &sound[HEADER..];
         ignored(&sealed(CACHE_VERSION, 0, &noise), "sealed noise");
