@@ -22,20 +22,68 @@ pub(in crate::git) fn certainly_no_conflicts(dir: &Path) -> bool {
     let Ok(git_dir) = git2::Repository::discover_path(dir, std::iter::empty::<&str>()) else {
         return false;
     };
-    let file = match std::fs::File::open(git_dir.join("index")) {
+    let path = git_dir.join("index");
+    let file = match std::fs::File::open(&path) {
         Ok(f) => f,
         // No index yet: nothing is unmerged (libgit2 reads it as empty).
         Err(e) => return e.kind() == std::io::ErrorKind::NotFound,
     };
+    let Ok(md) = file.metadata() else {
+        return false;
+    };
+    // A command asks once per read of a status log (seven times for one
+    // claim): an index file this process already found clean, unchanged
+    // since, is not read again.
+    let key = clean_key(&path, &md);
+    if CLEAN.lock().is_ok_and(|known| known.as_ref() == Some(&key)) {
+        return true;
+    }
     // Sized from the file's length (one read of the whole file, not a
     // doubling buffer's eight), still capped by the `take` below.
-    let len = file.metadata().map_or(0, |m| m.len().min(MAX_INDEX_BYTES));
+    let len = md.len().min(MAX_INDEX_BYTES);
     let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
     let read = std::io::Read::read_to_end(
         &mut std::io::Read::take(file, MAX_INDEX_BYTES + 1),
         &mut bytes,
     );
-    read.is_ok() && bytes.len() as u64 <= MAX_INDEX_BYTES && no_unmerged_entry(&bytes) == Some(true)
+    let clean = read.is_ok()
+        && bytes.len() as u64 <= MAX_INDEX_BYTES
+        && no_unmerged_entry(&bytes) == Some(true);
+    // Remembered only when the file did not change while it was read.
+    let unchanged = std::fs::metadata(&path).is_ok_and(|now| clean_key(&path, &now) == key);
+    if clean && unchanged {
+        if let Ok(mut known) = CLEAN.lock() {
+            *known = Some(key);
+        }
+    }
+    clean
+}
+
+/// The index file this process last found clean: its path, device, inode,
+/// size, and modification and change times (ns). git replaces an index by
+/// renaming a new file over it, so a rewrite is another inode, and a change
+/// in place moves the change time.
+type CleanKey = (std::path::PathBuf, u64, u64, u64, u64, i128);
+
+static CLEAN: std::sync::Mutex<Option<CleanKey>> = std::sync::Mutex::new(None);
+
+fn clean_key(path: &Path, md: &std::fs::Metadata) -> CleanKey {
+    let (dev, ino) = crate::fsutil::dev_ino(md);
+    #[cfg(unix)]
+    let ctime = {
+        use std::os::unix::fs::MetadataExt;
+        i128::from(md.ctime()) * 1_000_000_000 + i128::from(md.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let ctime = 0;
+    (
+        path.to_path_buf(),
+        dev,
+        ino,
+        md.len(),
+        crate::fsutil::mtime_ns(md),
+        ctime,
+    )
 }
 
 /// A bigger index is left to libgit2 (an index of 100,000 paths is about 10 MB).
@@ -164,6 +212,39 @@ mod tests {
         assert_eq!(&index(d)[4..8], &[0, 0, 0, 4]);
         assert_eq!(no_unmerged_entry(&index(d)), Some(true), "version 4");
         assert!(certainly_no_conflicts(&d.join("kitty-specs/001-a")));
+    }
+
+    #[test]
+    fn an_index_found_clean_is_read_again_once_git_rewrites_it() {
+        let tmp = repo();
+        let d = tmp.path();
+        let dir = d.join("kitty-specs/001-a");
+        let log = "kitty-specs/001-a/status.events.jsonl";
+        git(d, &["checkout", "-q", "-b", "other"]);
+        std::fs::write(d.join(log), "theirs\n").unwrap();
+        git(d, &["commit", "-qam", "theirs"]);
+        git(d, &["checkout", "-q", "main"]);
+        std::fs::write(d.join(log), "ours\n").unwrap();
+        git(d, &["commit", "-qam", "ours"]);
+        // Found clean twice (the second time from this process's memo).
+        assert!(certainly_no_conflicts(&dir));
+        assert!(certainly_no_conflicts(&dir));
+        let merge = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(["merge", "-q", "other"])
+            .current_dir(d)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(!merge.status.success(), "the merge conflicts");
+        assert!(
+            !certainly_no_conflicts(&dir),
+            "the rewritten index is read again"
+        );
+        git(d, &["checkout", "-q", "--theirs", log]);
+        git(d, &["add", log]);
+        assert!(certainly_no_conflicts(&dir), "resolved");
     }
 
     #[test]

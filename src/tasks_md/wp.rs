@@ -29,18 +29,23 @@ pub struct WpFile {
 }
 
 /// `WP01` from `WP01-alpha.md`, `WP01_x.md`, `WP01.md`; None for other names.
-#[allow(clippy::string_slice)] // `digits` counts ASCII digits after the ASCII "WP": a char boundary
+#[allow(clippy::string_slice)] // `wp_id_len` counts the ASCII "WP" and ASCII digits: a char boundary
 pub fn wp_id_from_filename(name: &str) -> Option<String> {
-    let stem = name.strip_suffix(".md")?;
-    let rest = stem.strip_prefix("WP")?;
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    wp_id_len(name.as_bytes()).map(|n| name[..n].to_string())
+}
+
+/// The length of the WP id that a file name (its bytes, any encoding)
+/// starts with: `WP`, two digits or more, then `-`, `_`, `.` or the end of
+/// the `.md` stem; None for other names. The id is ASCII.
+pub fn wp_id_len(name: &[u8]) -> Option<usize> {
+    let stem = name.strip_suffix(b".md")?;
+    let rest = stem.strip_prefix(b"WP")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     if digits < 2 {
         return None;
     }
-    // `WP` and the digits: the stem's first 2 + digits bytes (no formatting:
-    // a listing of 5,000 WP files calls this for every name).
-    match rest.as_bytes().get(digits) {
-        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(stem[..2 + digits].to_string()),
+    match rest.get(digits) {
+        None | Some(b'-') | Some(b'_') | Some(b'.') => Some(2 + digits),
         _ => None,
     }
 }
