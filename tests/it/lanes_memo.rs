@@ -118,7 +118,10 @@ fn probe(env: &TestEnv, root: &Path, m: &MissionInfo) -> Output {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     // Refused for the WP, past the read of lanes.json.
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("WP09") && !said.contains("lanes.json"), "{said}");
+    assert!(
+        said.contains("WP09") && !said.contains("lanes.json"),
+        "{said}"
+    );
     out
 }
 
