@@ -520,14 +520,16 @@ impl FoldState {
 
     /// How many WPs are in each lane (every lane named, as in `status.json`).
     fn summary(&self) -> BTreeMap<&'static str, usize> {
-        let mut summary: BTreeMap<&'static str, usize> =
-            LANES.iter().map(|l| (l.as_str(), 0)).collect();
+        // Counted by position in LANES (every WP's lane is one of them), then
+        // named: a map lookup by name for each of 5,000 WPs cost more.
+        let mut counts = [0usize; LANES.len()];
         for w in self.wps.values() {
-            *summary
-                .entry(w.lane.unwrap_or(Lane::Planned).as_str())
-                .or_default() += 1;
+            let lane = w.lane.unwrap_or(Lane::Planned);
+            if let Some(i) = LANES.iter().position(|l| *l == lane) {
+                counts[i] += 1;
+            }
         }
-        summary
+        LANES.iter().map(|l| l.as_str()).zip(counts).collect()
     }
 
     /// Who implemented and who reviewed each WP that has either.
