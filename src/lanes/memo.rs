@@ -12,6 +12,8 @@
 //! tracked, never outside the project; a project that is not a git
 //! repository keeps none.
 //!
+//! A lanes.json under [`MIN_BYTES`] keeps no memo: it is parsed as before.
+//!
 //! It is never trusted over the file. A memo is used only when lanes.json
 //! has the identity it records and last changed (its change time, which
 //! every write and `touch` moves) before the reader that wrote the memo
@@ -39,6 +41,11 @@ use crate::ids::IdKind;
 /// The first bytes of every memo: what the file is, and its layout's version
 /// (a memo of another version is no memo).
 pub const MAGIC: &[u8; 12] = b"sk-lanes\0\0\0\x01";
+
+/// A lanes.json smaller than this is parsed, never memoized: parsing it
+/// costs less than the file a memo is (about 26 instructions a byte against
+/// a file's creation, read and checks; 64 KiB is some 250 work packages).
+pub const MIN_BYTES: u64 = 64 * 1024;
 
 /// A memo larger than this is not read (lanes.json itself is capped at
 /// [`crate::bounds::MAX_JSON_BYTES`], and its memo is smaller).

@@ -101,6 +101,9 @@ impl LanesManifest {
             return Ok(Some(known));
         }
         let memo = kept.and_then(|(taken, common)| {
+            if md.len() < super::memo::MIN_BYTES {
+                return None;
+            }
             let file = super::memo::identity(&md)?;
             Some((super::memo::path_for(common, path)?, file, taken))
         });
@@ -590,8 +593,13 @@ mod acting_tests {
         let p = mission.join("lanes.json");
         let common = dir.path().join(".git");
         let memo = super::super::memo::path_for(&common, &p).unwrap();
-        let report =
-            r#"{"events": [], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {}}"#;
+        // A report big enough for the file to keep a memo.
+        let event = r#"{"wp_a": "WP02", "wp_b": "WP01", "rule": "dependency", "evidence": "padding the report"}"#;
+        let events = vec![event; 1000].join(", ");
+        let report = format!(
+            r#"{{"events": [{events}], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {{}}}}"#
+        );
+        let report = report.as_str();
         for bad in [
             "{".to_string(),
             doc("null").replace("lane-a", "../a"),
@@ -611,7 +619,13 @@ mod acting_tests {
                 assert!(!memo.exists(), "{bad}");
             }
         }
+        // Small: parsed, no memo.
+        std::fs::write(&p, doc("null")).unwrap();
+        super::super::memo::settle(&p);
+        LanesManifest::read_shared(&p, Reading::Acting, Some(&common)).unwrap();
+        assert!(!memo.exists());
         std::fs::write(&p, doc(report)).unwrap();
+        assert!(std::fs::metadata(&p).unwrap().len() >= super::super::memo::MIN_BYTES);
         super::super::memo::settle(&p);
         let read = LanesManifest::read_shared(&p, Reading::Acting, Some(&common))
             .unwrap()

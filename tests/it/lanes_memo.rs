@@ -36,7 +36,20 @@ fn two_lanes(env: &TestEnv) -> (PathBuf, MissionInfo) {
             ("lane-b", &["WP02".to_string()][..])
         ]
     );
+    pad(&m.dir.join("lanes.json"));
     (root, m)
+}
+
+/// lanes.json with a `collapse_report` of 1,000 events: over
+/// [`memo::MIN_BYTES`] (a smaller file keeps no memo), its lanes unchanged.
+fn pad(lanes: &Path) {
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(lanes).unwrap()).unwrap();
+    let event = serde_json::json!({"wp_a": "WP02", "wp_b": "WP01", "rule": "padding",
+        "evidence": "a report long enough for lanes.json to keep a memo"});
+    v["collapse_report"] = serde_json::json!({"events": vec![event; 1000], "total_merges": 0,
+        "independent_wps_collapsed": 0, "by_rule": {}});
+    fs::write(lanes, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+    assert!(fs::metadata(lanes).unwrap().len() >= memo::MIN_BYTES);
 }
 
 fn memo_of(root: &Path, m: &MissionInfo) -> PathBuf {
@@ -372,6 +385,25 @@ fn two_processes_writing_the_memo_at_once_leave_it_whole() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left, [memo_of(&root, &m).file_name().unwrap().to_owned()]);
+}
+
+/// A lanes.json under the size worth a memo (a few hundred WPs) is parsed
+/// each time, as before: no memo is written or looked for.
+#[test]
+fn a_small_lanes_json_keeps_no_memo() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+    ]);
+    assert!(fs::metadata(m.dir.join("lanes.json")).unwrap().len() < memo::MIN_BYTES);
+    settle(&m.dir.join("lanes.json"));
+    probe(&env, &root, &m);
+    assert_eq!(
+        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
+        "lane-b"
+    );
+    assert!(!root.join(".git/spec-kitty/lanes-memo").exists());
 }
 
 /// A project that is not a git repository keeps no memo, and reads lanes.json
