@@ -310,6 +310,9 @@ pub enum PausePoint {
     /// A commit of given paths (auto_commit, record): its commit is made on
     /// the tip it read, the branch not yet moved.
     CommitBeforeRef,
+    /// An acting read of lanes.json: the file is parsed, its memo not yet
+    /// written (`lanes::memo`).
+    LanesMemoBeforeWrite,
 }
 
 impl PausePoint {
@@ -326,6 +329,7 @@ impl PausePoint {
             PausePoint::InitBeforeWrite => "init-before-write",
             PausePoint::CreateBeforePublish => "create-before-publish",
             PausePoint::CommitBeforeRef => "commit-before-ref",
+            PausePoint::LanesMemoBeforeWrite => "lanes-memo-before-write",
         }
     }
 }

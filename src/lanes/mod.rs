@@ -8,6 +8,7 @@
 //! * [`schedule`] measures a plan: critical path, makespan, lanes, hand-offs.
 //! * [`model`] is lanes.json itself, in the reference's schema.
 
+pub mod memo;
 pub mod model;
 mod parallel;
 pub mod pin;
@@ -158,11 +159,12 @@ pub fn target_branch(mission: &crate::mission::Mission, lanes: Option<&LanesMani
 /// The tip of the lane branch a code WP works on, if the branch exists:
 /// `(branch, commit)`. `repo` is the main checkout's, opened by the command.
 pub fn lane_tip_of(
+    project: &crate::project::Project,
     repo: &crate::git::Repo,
     mission: &crate::mission::Mission,
     wp_id: &str,
 ) -> Option<(String, crate::git::Oid)> {
-    let lanes = LanesManifest::for_mission_acting(mission).ok()??;
+    let lanes = LanesManifest::for_mission_acting(project, mission).ok()??;
     let lane = lanes.lane_for_wp(wp_id)?;
     if lane.lane_id == PLANNING_LANE {
         return None;

@@ -9,6 +9,7 @@ use super::{LanesError, Result};
 use crate::fsutil;
 use crate::ids::{self, IdKind};
 use crate::mission::Mission;
+use crate::project::Project;
 
 /// The lane that holds planning-artifact work packages (runs in the main checkout).
 pub const PLANNING_LANE: &str = "lane-planning";
@@ -72,13 +73,24 @@ pub struct CollapseEvent {
 impl LanesManifest {
     /// Read `lanes.json`; None when the file does not exist.
     pub fn read(path: &Path) -> Result<Option<LanesManifest>> {
-        Ok(Self::read_shared(path, Reading::Whole)?.map(|m| (*m).clone()))
+        Ok(Self::read_shared(path, Reading::Whole, None)?.map(|m| (*m).clone()))
     }
 
     /// [`LanesManifest::read`], shared with this process's memo of the file
     /// (no copy of every lane): `Reading::Acting` leaves `collapse_report`
-    /// out (its shape still checked, as a whole read checks it).
-    fn read_shared(path: &Path, reading: Reading) -> Result<Option<Arc<LanesManifest>>> {
+    /// out (its shape still checked, as a whole read checks it), and, given
+    /// the git common directory `common`, uses and keeps the derived memo of
+    /// that read between commands ([`super::memo`]).
+    fn read_shared(
+        path: &Path,
+        reading: Reading,
+        common: Option<&Path>,
+    ) -> Result<Option<Arc<LanesManifest>>> {
+        // The clock before the stat: a change after it is racy (see memo).
+        let kept = match (reading, common) {
+            (Reading::Acting, Some(common)) => super::memo::now_ns().zip(Some(common)),
+            _ => None,
+        };
         let Ok(md) = std::fs::metadata(path) else {
             return Ok(None);
         };
@@ -88,13 +100,36 @@ impl LanesManifest {
         if let Some(known) = remembered(path, stamp, reading) {
             return Ok(Some(known));
         }
+        let memo = kept.and_then(|(taken, common)| {
+            if md.len() < super::memo::MIN_BYTES {
+                return None;
+            }
+            let file = super::memo::identity(&md)?;
+            Some((super::memo::path_for(common, path)?, file, taken))
+        });
+        if let Some((at, file, _)) = &memo {
+            if let Some(manifest) = super::memo::load(at, path, file) {
+                let manifest = Arc::new(manifest);
+                remember(path, stamp, reading, &manifest);
+                return Ok(Some(manifest));
+            }
+        }
         let text = fsutil::read_to_string(path)?;
         let manifest = Arc::new(match reading {
             Reading::Whole => Self::parse(path, &text)?,
             Reading::Acting => Self::parse_acting(path, &text)?,
         });
-        if std::fs::metadata(path).is_ok_and(|m| fsutil::file_stamp(&m) == stamp) {
+        let after = std::fs::metadata(path).ok();
+        if after
+            .as_ref()
+            .is_some_and(|m| fsutil::file_stamp(m) == stamp)
+        {
             remember(path, stamp, reading, &manifest);
+        }
+        if let Some((at, file, taken)) = memo {
+            if after.as_ref().and_then(super::memo::identity) == Some(file) {
+                super::memo::save(&at, &manifest, file, taken);
+            }
         }
         Ok(Some(manifest))
     }
@@ -144,10 +179,16 @@ impl LanesManifest {
     /// [`LanesManifest::for_mission`] for a command that acts on the lanes
     /// (implement, a move's guards): the same checks and errors, without
     /// `collapse_report` (None), and shared with this process's memo of the
-    /// file rather than copied.
-    pub fn for_mission_acting(mission: &Mission) -> Result<Option<Arc<LanesManifest>>> {
+    /// file rather than copied, and kept between commands in a derived memo
+    /// under `project`'s git directory ([`super::memo`]), never trusted over
+    /// the file.
+    pub fn for_mission_acting(
+        project: &Project,
+        mission: &Mission,
+    ) -> Result<Option<Arc<LanesManifest>>> {
         let path = mission.lanes_file();
-        let Some(manifest) = Self::read_shared(&path, Reading::Acting)? else {
+        let common = project.git_common_dir.as_deref();
+        let Some(manifest) = Self::read_shared(&path, Reading::Acting, common)? else {
             return Ok(None);
         };
         manifest.check_belongs_to(mission, &path)?;
@@ -157,8 +198,9 @@ impl LanesManifest {
     /// The lane id of `wp_id` in the lanes.json at `path` as it is now (read
     /// as [`LanesManifest::for_mission_acting`] reads it, without the
     /// mission check); None when the file does not exist or no lane holds it.
-    pub fn lane_id_at(path: &Path, wp_id: &str) -> Result<Option<String>> {
-        Ok(Self::read_shared(path, Reading::Acting)?
+    pub fn lane_id_at(project: &Project, path: &Path, wp_id: &str) -> Result<Option<String>> {
+        let common = project.git_common_dir.as_deref();
+        Ok(Self::read_shared(path, Reading::Acting, common)?
             .and_then(|m| m.lane_for_wp(wp_id).map(|l| l.lane_id.clone())))
     }
 
@@ -497,33 +539,102 @@ mod acting_tests {
     fn the_memo_serves_only_what_it_read() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("lanes.json");
+        let project = Project {
+            root: dir.path().to_path_buf(),
+            worktree: None,
+            git_common_dir: None,
+        };
         let report =
             r#"{"events": [], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {}}"#;
         std::fs::write(&p, doc(report)).unwrap();
-        let acting = LanesManifest::read_shared(&p, Reading::Acting)
+        let acting = LanesManifest::read_shared(&p, Reading::Acting, None)
             .unwrap()
             .unwrap();
         assert!(acting.collapse_report.is_none());
         let whole = LanesManifest::read(&p).unwrap().unwrap();
         assert!(whole.collapse_report.is_some());
-        let again = LanesManifest::read_shared(&p, Reading::Acting)
+        let again = LanesManifest::read_shared(&p, Reading::Acting, None)
             .unwrap()
             .unwrap();
         assert_eq!(again.lanes, whole.lanes);
         assert_eq!(
-            LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(),
+            LanesManifest::lane_id_at(&project, &p, "WP02")
+                .unwrap()
+                .as_deref(),
             Some("lane-a")
         );
-        assert_eq!(LanesManifest::lane_id_at(&p, "WP09").unwrap(), None);
+        assert_eq!(
+            LanesManifest::lane_id_at(&project, &p, "WP09").unwrap(),
+            None
+        );
         // Rewritten (another size): read again.
         std::fs::write(&p, doc(report).replace("lane-a", "lane-bb")).unwrap();
         assert_eq!(
-            LanesManifest::lane_id_at(&p, "WP02").unwrap().as_deref(),
+            LanesManifest::lane_id_at(&project, &p, "WP02")
+                .unwrap()
+                .as_deref(),
             Some("lane-bb")
         );
         assert_eq!(
-            LanesManifest::lane_id_at(&dir.path().join("none.json"), "WP02").unwrap(),
+            LanesManifest::lane_id_at(&project, &dir.path().join("none.json"), "WP02").unwrap(),
             None
         );
+    }
+
+    /// A lanes.json that does not parse, or names a bad id, fails with the
+    /// same error on every read, memo or not: a memo is written only from a
+    /// successful parse. A good one leaves a memo that reads back as the
+    /// acting read.
+    #[test]
+    fn only_a_successful_parse_leaves_a_memo() {
+        let dir = tempfile::tempdir().unwrap();
+        let mission = dir.path().join("kitty-specs").join("001-x");
+        std::fs::create_dir_all(&mission).unwrap();
+        let p = mission.join("lanes.json");
+        let common = dir.path().join(".git");
+        let memo = super::super::memo::path_for(&common, &p).unwrap();
+        // A report big enough for the file to keep a memo.
+        let event = r#"{"wp_a": "WP02", "wp_b": "WP01", "rule": "dependency", "evidence": "padding the report"}"#;
+        let events = vec![event; 1000].join(", ");
+        let report = format!(
+            r#"{{"events": [{events}], "total_merges": 0, "independent_wps_collapsed": 0, "by_rule": {{}}}}"#
+        );
+        let report = report.as_str();
+        for bad in [
+            "{".to_string(),
+            doc("null").replace("lane-a", "../a"),
+            doc(r#"{"events": 5}"#),
+            doc(report).replace("\"version\": 1", "\"version\": -1"),
+        ] {
+            std::fs::write(&p, &bad).unwrap();
+            super::super::memo::settle(&p);
+            let want = LanesManifest::parse_acting(&p, &bad)
+                .unwrap_err()
+                .to_string();
+            for _ in 0..2 {
+                let got = LanesManifest::read_shared(&p, Reading::Acting, Some(&common))
+                    .unwrap_err()
+                    .to_string();
+                assert_eq!(got, want);
+                assert!(!memo.exists(), "{bad}");
+            }
+        }
+        // Small: parsed, no memo.
+        std::fs::write(&p, doc("null")).unwrap();
+        super::super::memo::settle(&p);
+        LanesManifest::read_shared(&p, Reading::Acting, Some(&common)).unwrap();
+        assert!(!memo.exists());
+        std::fs::write(&p, doc(report)).unwrap();
+        assert!(std::fs::metadata(&p).unwrap().len() >= super::super::memo::MIN_BYTES);
+        super::super::memo::settle(&p);
+        let read = LanesManifest::read_shared(&p, Reading::Acting, Some(&common))
+            .unwrap()
+            .unwrap();
+        let id = super::super::memo::identity(&std::fs::metadata(&p).unwrap()).unwrap();
+        assert_eq!(
+            super::super::memo::load(&memo, &p, &id).as_ref(),
+            Some(&*read)
+        );
+        assert_eq!(read.collapse_report, None);
     }
 }

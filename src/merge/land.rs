@@ -324,7 +324,7 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
         Some(merge_lock(project)?)
     };
     refuse_in_progress(project, mission)?;
-    let lanes = workspace::require_lanes(mission)?;
+    let lanes = workspace::require_lanes(project, mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let (code, notes) = code_lanes(project, mission, &lanes, &snap)?;
     let setup = Setup::resolve(&repo, mission, &lanes, code, opts.target.as_deref())?;

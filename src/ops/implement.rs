@@ -41,7 +41,7 @@ pub fn prepare(
     wp_id: &str,
     base: Option<&str>,
 ) -> Result<Prepared> {
-    let lanes = workspace::require_lanes(mission)?;
+    let lanes = workspace::require_lanes(project, mission)?;
     let wp = find_wp(mission, wp_id)?;
     // The main checkout's repository, once for the command.
     let main = workspace::open_main_if_git(project)?;
@@ -140,7 +140,7 @@ pub struct Recovery {
 /// With `only`, just that work package.
 pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Result<Recovery> {
     let only = only.map(|w| find_wp(mission, w)).transpose()?.map(|f| f.id);
-    let lanes = workspace::require_lanes(mission)?;
+    let lanes = workspace::require_lanes(project, mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
     let repo = if project.is_git() {
         Repo::open(&project.root).ok()

@@ -69,7 +69,7 @@ pub fn clean_up(project: &Project, mission: &Mission, remote: Option<&str>) -> R
             ..Default::default()
         });
     };
-    let target = crate::status::work::target_branch(mission)?;
+    let target = crate::status::work::target_branch(project, mission)?;
     let target_tip = repo.branch_tip(&target).ok_or_else(|| {
         Error::user(format!(
             "the target branch {target} of {} does not exist here",

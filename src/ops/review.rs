@@ -143,7 +143,7 @@ pub fn check_out_hand_in(
     let hand_in = roles.remove(&file.id).and_then(|r| r.hand_in_commit);
     let repo = crate::merge::open_repo(project)?;
     work::require_hand_in(Some(&repo), project, mission, &file, hand_in.clone())?;
-    let lanes = crate::workspace::require_lanes(mission)?;
+    let lanes = crate::workspace::require_lanes(project, mission)?;
     let branch = lanes
         .lane_for_wp(&file.id)
         .map(|l| lanes.lane_branch(&l.lane_id))

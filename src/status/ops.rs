@@ -335,7 +335,7 @@ pub fn move_wp_listed(
         // It is the reviewed hand-in commit when one was recorded: commits the
         // implementer made on the lane after the hand-in were not reviewed.
         if approving && !file.is_planning_artifact() {
-            let tip = repo.and_then(|r| crate::lanes::lane_tip_of(r, mission, &file.id));
+            let tip = repo.and_then(|r| crate::lanes::lane_tip_of(project, r, mission, &file.id));
             if let Some((branch, tip)) = tip {
                 let reviewed = roles
                     .hand_in_commit
@@ -418,7 +418,11 @@ pub fn move_wp_listed(
                 });
             }
             if let Some(lane) = &req.expect_lane {
-                let now = crate::lanes::LanesManifest::lane_id_at(&mission.lanes_file(), &file.id)?;
+                let now = crate::lanes::LanesManifest::lane_id_at(
+                    project,
+                    &mission.lanes_file(),
+                    &file.id,
+                )?;
                 if now.as_deref() != Some(lane.as_str()) {
                     return Err(StatusError::Replanned {
                         wp_id: file.id.clone(),

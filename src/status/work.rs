@@ -45,7 +45,7 @@ pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Result<Opti
     if wp.is_planning_artifact() {
         return Ok(None);
     }
-    let Some(lanes) = LanesManifest::for_mission_acting(mission)? else {
+    let Some(lanes) = LanesManifest::for_mission_acting(project, mission)? else {
         return Ok(None);
     };
     let Some(lane) = lanes.lane_for_wp(&wp.id) else {
@@ -62,11 +62,11 @@ pub fn lane_of(project: &Project, mission: &Mission, wp: &WpFile) -> Result<Opti
 
 /// The mission's target branch: meta.json, then lanes.json (mission-checked,
 /// as in [`lane_of`]), then `main`.
-pub fn target_branch(mission: &Mission) -> Result<String> {
+pub fn target_branch(project: &Project, mission: &Mission) -> Result<String> {
     if let Some(t) = mission.target_branch() {
         return Ok(t.to_string());
     }
-    Ok(LanesManifest::for_mission_acting(mission)?
+    Ok(LanesManifest::for_mission_acting(project, mission)?
         .map(|l| l.target_branch.clone())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "main".into()))
@@ -283,7 +283,7 @@ pub fn hand_in(
         None => {
             // Claimed without a recorded commit (plain move-task, or another
             // tool): the lane must at least be ahead of the target.
-            let target = target_branch(mission)?;
+            let target = target_branch(project, mission)?;
             let ahead = match repo.branch_tip(&target) {
                 Some(t) => repo
                     .merge_base_and_ahead(tip, t)
@@ -339,7 +339,7 @@ pub fn merge_problem(
 ) -> Result<Option<(String, String)>> {
     let slug = &mission.slug;
     let merge = format!("merge it: `spec-kitty merge --mission {slug}`");
-    let target = target_branch(mission)?;
+    let target = target_branch(project, mission)?;
     Ok(match lane_of(project, mission, wp)? {
         Some(lane) => {
             let Some(repo) = repo else {
@@ -493,7 +493,7 @@ fn own_changes(
     let own = lane_of(project, mission, wp)?.map(|l| l.branch);
     let prefix = format!("kitty/mission-{}-", mission.slug);
     let target: Vec<Oid> = repo
-        .branch_tip(&target_branch(mission)?)
+        .branch_tip(&target_branch(project, mission)?)
         .into_iter()
         .collect();
     Ok(repo.own_commit_changes(from, to, &target, &prefix, own.as_deref())?)

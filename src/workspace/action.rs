@@ -291,7 +291,7 @@ pub fn implement_with(
     agent: &str,
     extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Handoff> {
-    let mut lanes = require_lanes(mission)?;
+    let mut lanes = require_lanes(project, mission)?;
     check_docs(mission)?;
     // The main checkout's repository, once for the whole hand-out.
     let main = super::open_main_if_git(project)?;
@@ -379,7 +379,7 @@ pub fn implement_with(
         ) {
             Err(crate::status::StatusError::Replanned { .. }) if replans < 3 => {
                 replans += 1;
-                lanes = require_lanes(mission)?;
+                lanes = require_lanes(project, mission)?;
                 // A re-plan may have written WP files: listed again.
                 listing = None;
                 continue;
@@ -540,7 +540,7 @@ pub fn review(
     wp_id: Option<&str>,
     agent: &str,
 ) -> Result<Handoff> {
-    let lanes = require_lanes(mission)?;
+    let lanes = require_lanes(project, mission)?;
     check_docs(mission)?;
     // The main checkout's repository, once for the whole hand-out.
     let main = super::open_main_if_git(project)?;

@@ -58,8 +58,11 @@ pub struct Workspace {
 /// Read lanes.json, or explain how to get one: as a command acting on the
 /// lanes reads it ([`LanesManifest::for_mission_acting`]: no
 /// `collapse_report`, shared with the process's memo of the file).
-pub fn require_lanes(mission: &Mission) -> Result<std::sync::Arc<LanesManifest>> {
-    LanesManifest::for_mission_acting(mission)?.ok_or_else(|| WorkspaceError::NoLanes {
+pub fn require_lanes(
+    project: &Project,
+    mission: &Mission,
+) -> Result<std::sync::Arc<LanesManifest>> {
+    LanesManifest::for_mission_acting(project, mission)?.ok_or_else(|| WorkspaceError::NoLanes {
         slug: mission.slug.clone(),
     })
 }

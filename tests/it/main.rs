@@ -34,6 +34,7 @@ mod init;
 mod lane_checkout;
 mod lanes;
 mod lanes_check;
+mod lanes_memo;
 mod layers;
 mod mcp;
 mod merge;

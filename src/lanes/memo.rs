@@ -1,0 +1,437 @@
+//! A derived memo of lanes.json as a command acting on the lanes reads it
+//! ([`super::LanesManifest::for_mission_acting`]), kept between commands.
+//!
+//! At 5,000 work packages lanes.json is a megabyte of JSON (its
+//! `collapse_report` about half), and every implement, review and move's
+//! guard parsed all of it to learn a few lanes. The memo holds what that
+//! read kept, in postcard (a compact binary layout), and the identity of the
+//! lanes.json it was read from: device, inode, size, modification and change
+//! times (ns). It lives in the repository's git directory,
+//! `<git-common-dir>/spec-kitty/lanes-memo/<slug>-<tag>` (`tag`: a hash of the
+//! mission directory's real path, as the saved status folds are named), never
+//! tracked, never outside the project; a project that is not a git
+//! repository keeps none.
+//!
+//! A lanes.json under [`MIN_BYTES`] keeps no memo: it is parsed as before.
+//!
+//! It is never trusted over the file. A memo is used only when lanes.json
+//! has the identity it records and last changed (its change time, which
+//! every write and `touch` moves) before the reader that wrote the memo
+//! stat the file, by more than the clock's granularity, and before the memo
+//! itself was written: a file changed in the same instant is "racily clean",
+//! as git says, and parsed again. What a memo gives is checked as the file's
+//! text is (every id, [`super::LanesManifest::validate`]; the caller checks
+//! the mission); a memo that is missing, unreadable, of another format
+//! version, truncated, padded, garbage, or that names an id its grammar
+//! refuses is no memo: lanes.json is parsed, and refused with the file's
+//! own error when it is bad. A memo is written only from a successful parse
+//! (atomically, not synced: [`crate::fsutil::write_memo`]), so a lanes.json
+//! that does not parse is parsed, and fails, every time.
+
+use std::borrow::Cow;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{ExecLane, LanesManifest};
+use crate::ids::IdKind;
+
+/// The first bytes of every memo: what the file is, and its layout's version
+/// (a memo of another version is no memo).
+pub const MAGIC: &[u8; 12] = b"sk-lanes\0\0\0\x01";
+
+/// A lanes.json smaller than this is parsed, never memoized: parsing it
+/// costs less than the file a memo is (about 26 instructions a byte against
+/// a file's creation, read and checks; 64 KiB is some 250 work packages).
+pub const MIN_BYTES: u64 = 64 * 1024;
+
+/// A memo larger than this is not read (lanes.json itself is capped at
+/// [`crate::bounds::MAX_JSON_BYTES`], and its memo is smaller).
+const MAX_MEMO_BYTES: u64 = crate::bounds::MAX_JSON_BYTES as u64;
+
+/// How far file times may lag the system clock on a filesystem that keeps
+/// nanoseconds (the kernel stamps files with a coarse clock that ticks every
+/// 1-10 ms), and on one that keeps whole seconds (FAT: two).
+const SLACK_NS: u64 = 20_000_000;
+const COARSE_SLACK_NS: u64 = 2_000_000_000;
+
+/// What identifies one version of lanes.json between commands: device,
+/// inode, size, modification and change times (ns since the epoch).
+pub type Identity = [u64; 5];
+
+/// The [`Identity`] of a file from its metadata; None where the platform
+/// keeps no change time (no memo is kept there).
+#[cfg(unix)]
+pub fn identity(md: &fs::Metadata) -> Option<Identity> {
+    use std::os::unix::fs::MetadataExt;
+    let ns = |s: i64, n: i64| -> Option<u64> {
+        u64::try_from(s)
+            .ok()?
+            .checked_mul(1_000_000_000)?
+            .checked_add(u64::try_from(n).ok()?)
+    };
+    Some([
+        md.dev(),
+        md.ino(),
+        md.size(),
+        ns(md.mtime(), md.mtime_nsec())?,
+        ns(md.ctime(), md.ctime_nsec())?,
+    ])
+}
+
+#[cfg(not(unix))]
+pub fn identity(_: &fs::Metadata) -> Option<Identity> {
+    None
+}
+
+/// The system clock, ns since the epoch.
+pub fn now_ns() -> Option<u64> {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    u64::try_from(d.as_nanos()).ok()
+}
+
+/// How far the times of the file with identity `id` may lag the clock.
+fn slack_of(id: &Identity) -> u64 {
+    if id[3].is_multiple_of(1_000_000_000) && id[4].is_multiple_of(1_000_000_000) {
+        COARSE_SLACK_NS
+    } else {
+        SLACK_NS
+    }
+}
+
+/// Where the memo of the lanes.json at `lanes_file` lives under the git
+/// common directory `common`; None when the mission directory's name is not
+/// a mission slug (such a lanes.json is refused by the mission check anyway)
+/// or its real path cannot be told.
+pub fn path_for(common: &Path, lanes_file: &Path) -> Option<PathBuf> {
+    let dir = lanes_file.parent()?;
+    let slug = dir.file_name()?.to_str()?;
+    if !IdKind::MissionSlug.accepts(slug) {
+        return None;
+    }
+    let real = fs::canonicalize(dir).ok()?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, real.to_string_lossy().as_bytes());
+    let tag: String = digest
+        .as_ref()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(
+        common
+            .join("spec-kitty")
+            .join("lanes-memo")
+            .join(format!("{slug}-{tag}")),
+    )
+}
+
+/// A memo's content after [`MAGIC`]: when and of which file it was read,
+/// then the acting read's fields in [`LanesManifest`]'s order. postcard
+/// writes every field, in order, with no names: this struct has no
+/// `skip_serializing_if` (the repository format's struct keeps its own).
+#[derive(Serialize, Deserialize)]
+struct Record<'a> {
+    /// The identity of lanes.json, stat before it was read.
+    file: Identity,
+    /// The system clock (ns) just before that stat.
+    taken: u64,
+    /// How far file times may lag that clock.
+    slack: u64,
+    version: u32,
+    mission_slug: Cow<'a, str>,
+    mission_id: Cow<'a, str>,
+    mission_branch: Cow<'a, str>,
+    target_branch: Cow<'a, str>,
+    lanes: Cow<'a, [ExecLane]>,
+    computed_at: Cow<'a, str>,
+    computed_from: Cow<'a, str>,
+    planning_artifact_wps: Cow<'a, [String]>,
+}
+
+/// The bytes of the memo of `manifest` (an acting read: its
+/// `collapse_report` is not kept), read from the lanes.json whose identity
+/// was `file` when stat at `taken` (ns).
+pub fn encode(manifest: &LanesManifest, file: Identity, taken: u64) -> Option<Vec<u8>> {
+    let record = Record {
+        file,
+        taken,
+        slack: slack_of(&file),
+        version: manifest.version,
+        mission_slug: Cow::Borrowed(&manifest.mission_slug),
+        mission_id: Cow::Borrowed(&manifest.mission_id),
+        mission_branch: Cow::Borrowed(&manifest.mission_branch),
+        target_branch: Cow::Borrowed(&manifest.target_branch),
+        lanes: Cow::Borrowed(&manifest.lanes),
+        computed_at: Cow::Borrowed(&manifest.computed_at),
+        computed_from: Cow::Borrowed(&manifest.computed_from),
+        planning_artifact_wps: Cow::Borrowed(&manifest.planning_artifact_wps),
+    };
+    postcard::to_extend(&record, MAGIC.to_vec()).ok()
+}
+
+/// What a memo's bytes say: the identity of the file it was read from, when
+/// (`taken`, ns) and with what slack, and the acting read. None for bytes
+/// that are not a whole memo of this version (nothing is checked here
+/// beyond the layout: see [`load`]).
+pub fn decode(bytes: &[u8]) -> Option<(Identity, u64, u64, LanesManifest)> {
+    let body = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (r, rest) = postcard::take_from_bytes::<Record>(body).ok()?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let manifest = LanesManifest {
+        version: r.version,
+        mission_slug: r.mission_slug.into_owned(),
+        mission_id: r.mission_id.into_owned(),
+        mission_branch: r.mission_branch.into_owned(),
+        target_branch: r.target_branch.into_owned(),
+        lanes: r.lanes.into_owned(),
+        computed_at: r.computed_at.into_owned(),
+        computed_from: r.computed_from.into_owned(),
+        planning_artifact_wps: r.planning_artifact_wps.into_owned(),
+        collapse_report: None,
+    };
+    Some((r.file, r.taken, r.slack, manifest))
+}
+
+/// The acting read of the lanes.json at `lanes_file`, whose identity is
+/// `now`, from the memo at `memo`, when the memo vouches for the file as it
+/// is (see the module docs) and every id in it follows its grammar; None
+/// otherwise (the caller parses the file).
+pub fn load(memo: &Path, lanes_file: &Path, now: &Identity) -> Option<LanesManifest> {
+    let mut f = fs::File::open(memo).ok()?;
+    let md = f.metadata().ok()?;
+    if !md.is_file() || md.len() > MAX_MEMO_BYTES {
+        return None;
+    }
+    let written = crate::fsutil::mtime_ns(&md);
+    let mut bytes = Vec::with_capacity(usize::try_from(md.len()).ok()?);
+    (&mut f)
+        .take(MAX_MEMO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let (file, taken, slack, manifest) = decode(&bytes)?;
+    if file != *now || !settled(now, taken, slack, written) {
+        return None;
+    }
+    manifest.validate(lanes_file).ok()?;
+    Some(manifest)
+}
+
+/// The file with identity `id` last changed before the memo's reader stat
+/// it (`taken`, less the clock's `slack`) and before the memo was
+/// `written`: a later change would show in its identity.
+fn settled(id: &Identity, taken: u64, slack: u64, written: u64) -> bool {
+    let changed = id[4].max(id[3]);
+    changed < taken.saturating_sub(slack.max(slack_of(id))) && changed < written
+}
+
+/// Write the memo of `manifest` (parsed from the lanes.json whose identity
+/// was `file` at `taken`, and still is) at `memo`, when a reader could use
+/// it (the file is not racily clean). A failure only costs the next command
+/// a parse.
+pub fn save(memo: &Path, manifest: &LanesManifest, file: Identity, taken: u64) {
+    if !settled(&file, taken, 0, u64::MAX) {
+        return;
+    }
+    let Some(bytes) = encode(manifest, file, taken) else {
+        return;
+    };
+    if let Some(dir) = memo.parent() {
+        if crate::fsutil::create_dir_all(dir).is_err() {
+            return;
+        }
+    }
+    crate::env::pause_at(crate::env::PausePoint::LanesMemoBeforeWrite);
+    let _ = crate::fsutil::write_memo(memo, &bytes);
+}
+
+/// Wait until the file at `path` last changed longer ago than the slack,
+/// so a read of it now may leave a memo (the clock, not another process, is
+/// waited for).
+#[cfg(test)]
+pub(crate) fn settle(path: &Path) {
+    let id = identity(&fs::metadata(path).unwrap()).unwrap();
+    while now_ns().unwrap() <= id[4].max(id[3]) + slack_of(&id) + 1_000_000 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> LanesManifest {
+        LanesManifest::parse(
+            Path::new("lanes.json"),
+            r#"{"version": 1, "mission_slug": "001-x", "mission_id": "01ABC", "mission_branch": "kitty/mission-001-x",
+                "target_branch": "main", "computed_at": "2026-01-01T00:00:00+00:00", "computed_from": "abc",
+                "lanes": [{"lane_id": "lane-a", "wp_ids": ["WP01", "WP02"], "write_scope": ["src/**"],
+                           "predicted_surfaces": ["core"], "depends_on_lanes": [], "parallel_group": 0},
+                          {"lane_id": "lane-b", "wp_ids": ["WP03"], "write_scope": [], "depends_on_lanes": ["lane-a"], "parallel_group": 1}],
+                "planning_artifact_wps": ["WP04"]}"#,
+        )
+        .unwrap()
+    }
+
+    /// 2026-12-06 in ns; a file changed a second before.
+    const TAKEN: u64 = 1_796_000_000_123_456_789;
+    const FILE: Identity = [1, 2, 3, TAKEN - 2_000_000_000, TAKEN - 1_000_000_000];
+
+    #[test]
+    fn a_memo_reads_back_as_it_was_written() {
+        let m = manifest();
+        let bytes = encode(&m, FILE, TAKEN).unwrap();
+        assert!(bytes.starts_with(MAGIC));
+        let (file, taken, slack, back) = decode(&bytes).unwrap();
+        assert_eq!((file, taken, slack), (FILE, TAKEN, SLACK_NS));
+        assert_eq!(back, m);
+        // Far smaller than the JSON it stands for.
+        assert!(bytes.len() < m.render().len() / 2, "{}", bytes.len());
+    }
+
+    /// Another version, any truncation, a byte more, garbage: no memo.
+    #[test]
+    fn only_a_whole_memo_of_this_version_decodes() {
+        let bytes = encode(&manifest(), FILE, TAKEN).unwrap();
+        for n in 0..bytes.len() {
+            assert!(decode(&bytes[..n]).is_none(), "cut at {n}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_none());
+        let mut other = bytes.clone();
+        other[MAGIC.len() - 1] = 2;
+        assert!(decode(&other).is_none());
+        assert!(decode(b"{\"version\": 1}").is_none());
+        // A length that claims more than there is allocates nothing big.
+        let mut huge = MAGIC.to_vec();
+        huge.extend([0xff; 40]);
+        assert!(decode(&huge).is_none());
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2000 {
+            let mut g = MAGIC.to_vec();
+            for _ in 0..(seed % 97) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                g.push(seed.to_le_bytes()[0]);
+            }
+            // Garbage may decode to something; whatever it is, nothing panics,
+            // and `load` still checks every id.
+            let _ = decode(&g);
+        }
+    }
+
+    #[test]
+    fn a_file_changed_near_or_after_the_read_is_racily_clean() {
+        // Changed a second before the stat: settled.
+        assert!(settled(&FILE, TAKEN, SLACK_NS, TAKEN));
+        // Changed within the slack of the stat, or after it.
+        let mut near = FILE;
+        near[4] = TAKEN - SLACK_NS;
+        assert!(!settled(&near, TAKEN, SLACK_NS, TAKEN + 1));
+        near[4] = TAKEN + 5;
+        assert!(!settled(&near, TAKEN, SLACK_NS, TAKEN + 10));
+        // Not before the memo was written.
+        assert!(!settled(&FILE, TAKEN, SLACK_NS, FILE[4]));
+        // A modification time later than the change time counts (touch -d).
+        let mut later = FILE;
+        later[3] = TAKEN;
+        assert!(!settled(&later, TAKEN, SLACK_NS, TAKEN + 1));
+        // Whole seconds: two seconds of slack, whatever the memo says.
+        let coarse: Identity = [1, 2, 3, TAKEN - 3_000_000_000, TAKEN - 1_000_000_000];
+        let coarse = [
+            coarse[0],
+            coarse[1],
+            coarse[2],
+            coarse[3] / 1_000_000_000 * 1_000_000_000,
+            coarse[4] / 1_000_000_000 * 1_000_000_000,
+        ];
+        assert!(!settled(&coarse, TAKEN, 0, u64::MAX));
+        assert!(settled(&coarse, TAKEN + 3_000_000_000, 0, u64::MAX));
+    }
+
+    /// `load` uses a memo only for the file it names, and checks its ids as
+    /// a parse of lanes.json does.
+    #[test]
+    fn load_checks_the_identity_the_clock_and_every_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let lanes = dir.path().join("lanes.json");
+        std::fs::write(&lanes, manifest().render()).unwrap();
+        let memo = dir.path().join("memo");
+        let id = identity(&fs::metadata(&lanes).unwrap()).unwrap();
+        let taken = id[4] + SLACK_NS + 1;
+        // The memo written a second after the file changed.
+        let put = |bytes: Vec<u8>| {
+            std::fs::write(&memo, bytes).unwrap();
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(id[4] + 1_000_000_000);
+            fs::File::options()
+                .write(true)
+                .open(&memo)
+                .unwrap()
+                .set_modified(at)
+                .unwrap();
+        };
+        put(encode(&manifest(), id, taken).unwrap());
+        assert_eq!(load(&memo, &lanes, &id), Some(manifest()));
+        let mut other = id;
+        other[1] += 1;
+        assert!(load(&memo, &lanes, &other).is_none());
+        // Racy: the reader stat the file within the slack of its change.
+        put(encode(&manifest(), id, id[4] + 1).unwrap());
+        assert!(load(&memo, &lanes, &id).is_none());
+        // Written (its own time) no later than the file changed.
+        put(encode(&manifest(), id, taken).unwrap());
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(id[4]);
+        fs::File::options()
+            .write(true)
+            .open(&memo)
+            .unwrap()
+            .set_modified(at)
+            .unwrap();
+        assert!(load(&memo, &lanes, &id).is_none());
+        // A hostile id is refused as lanes.json's text would be.
+        for (field, bad) in [
+            ("lane", "../x"),
+            ("wp", "WP01/../../x"),
+            ("dep", "lane-a/.."),
+        ] {
+            let mut m = manifest();
+            match field {
+                "lane" => m.lanes[0].lane_id = bad.into(),
+                "wp" => m.lanes[0].wp_ids[0] = bad.into(),
+                _ => m.lanes[1].depends_on_lanes[0] = bad.into(),
+            }
+            put(encode(&m, id, taken).unwrap());
+            assert!(load(&memo, &lanes, &id).is_none(), "{bad}");
+            assert!(m.validate(&lanes).is_err());
+        }
+        assert!(load(&dir.path().join("none"), &lanes, &id).is_none());
+        assert!(load(dir.path(), &lanes, &id).is_none());
+    }
+
+    #[test]
+    fn the_memo_is_named_by_the_slug_and_the_real_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("kitty-specs").join("001-x");
+        fs::create_dir_all(&m).unwrap();
+        let common = dir.path().join(".git");
+        let p = path_for(&common, &m.join("lanes.json")).unwrap();
+        assert!(p.starts_with(common.join("spec-kitty").join("lanes-memo")));
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.starts_with("001-x-") && name.len() == "001-x-".len() + 16,
+            "{name}"
+        );
+        // Not a mission slug, or no such directory: no memo.
+        let odd = dir.path().join("kitty-specs").join("..x");
+        fs::create_dir_all(&odd).unwrap();
+        assert!(path_for(&common, &odd.join("lanes.json")).is_none());
+        assert!(path_for(&common, &dir.path().join("kitty-specs/002-y/lanes.json")).is_none());
+    }
+}
