@@ -14,6 +14,15 @@
 //!
 //! A lanes.json under [`MIN_BYTES`] keeps no memo: it is parsed as before.
 //!
+//! The memo also records the length and CRC-32 of the bytes it was parsed
+//! from ([`Content`]). When the identity differs (a copy of the project, a
+//! `git checkout` that wrote the same bytes again, a `touch`), lanes.json is
+//! read and, when its length and CRC-32 are the memo's, the memo stands for
+//! it (and is written again under the new identity) without a parse. A
+//! different file of the same length whose CRC-32 matches by chance (one in
+//! four billion) would be read as the memo's version: every id in it was
+//! checked, and is checked again, as for any read.
+//!
 //! It is never trusted over the file. A memo is used only when lanes.json
 //! has the identity it records and last changed (its change time, which
 //! every write and `touch` moves) before the reader that wrote the memo
@@ -40,7 +49,7 @@ use crate::ids::IdKind;
 
 /// The first bytes of every memo: what the file is, and its layout's version
 /// (a memo of another version is no memo).
-pub const MAGIC: &[u8; 12] = b"sk-lanes\0\0\0\x01";
+pub const MAGIC: &[u8; 12] = b"sk-lanes\0\0\0\x02";
 
 /// A lanes.json smaller than this is parsed, never memoized: parsing it
 /// costs less than the file a memo is (about 26 instructions a byte against
@@ -141,6 +150,8 @@ struct Record<'a> {
     taken: u64,
     /// How far file times may lag that clock.
     slack: u64,
+    /// The length and CRC-32 of the bytes the memo was parsed from.
+    content: Content,
     version: u32,
     mission_slug: Cow<'a, str>,
     mission_id: Cow<'a, str>,
@@ -152,14 +163,36 @@ struct Record<'a> {
     planning_artifact_wps: Cow<'a, [String]>,
 }
 
+/// The length and CRC-32 of a lanes.json's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Content {
+    len: u64,
+    crc: u32,
+}
+
+impl Content {
+    pub fn of(bytes: &[u8]) -> Content {
+        Content {
+            len: bytes.len() as u64,
+            crc: crc32fast::hash(bytes),
+        }
+    }
+}
+
 /// The bytes of the memo of `manifest` (an acting read: its
-/// `collapse_report` is not kept), read from the lanes.json whose identity
-/// was `file` when stat at `taken` (ns).
-pub fn encode(manifest: &LanesManifest, file: Identity, taken: u64) -> Option<Vec<u8>> {
+/// `collapse_report` is not kept), parsed from bytes of `content`, read
+/// from the lanes.json whose identity was `file` when stat at `taken` (ns).
+pub fn encode(
+    manifest: &LanesManifest,
+    file: Identity,
+    taken: u64,
+    content: Content,
+) -> Option<Vec<u8>> {
     let record = Record {
         file,
         taken,
         slack: slack_of(&file),
+        content,
         version: manifest.version,
         mission_slug: Cow::Borrowed(&manifest.mission_slug),
         mission_id: Cow::Borrowed(&manifest.mission_id),
@@ -174,10 +207,10 @@ pub fn encode(manifest: &LanesManifest, file: Identity, taken: u64) -> Option<Ve
 }
 
 /// What a memo's bytes say: the identity of the file it was read from, when
-/// (`taken`, ns) and with what slack, and the acting read. None for bytes
-/// that are not a whole memo of this version (nothing is checked here
-/// beyond the layout: see [`load`]).
-pub fn decode(bytes: &[u8]) -> Option<(Identity, u64, u64, LanesManifest)> {
+/// (`taken`, ns) and with what slack, the content it was parsed from, and the
+/// acting read. None for bytes that are not a whole memo of this version
+/// (nothing is checked here beyond the layout: see [`load`]).
+pub fn decode(bytes: &[u8]) -> Option<(Identity, u64, u64, Content, LanesManifest)> {
     let body = bytes.strip_prefix(MAGIC.as_slice())?;
     let (r, rest) = postcard::take_from_bytes::<Record>(body).ok()?;
     if !rest.is_empty() {
@@ -195,14 +228,26 @@ pub fn decode(bytes: &[u8]) -> Option<(Identity, u64, u64, LanesManifest)> {
         planning_artifact_wps: r.planning_artifact_wps.into_owned(),
         collapse_report: None,
     };
-    Some((r.file, r.taken, r.slack, manifest))
+    Some((r.file, r.taken, r.slack, r.content, manifest))
+}
+
+/// A memo read back, every id in it checked.
+pub struct Loaded {
+    /// The acting read it holds.
+    pub manifest: LanesManifest,
+    /// It vouches for lanes.json by identity (see the module docs): the file
+    /// need not be read.
+    pub current: bool,
+    /// The content it was parsed from: when not `current`, it stands for a
+    /// lanes.json whose bytes have this length and CRC-32.
+    pub content: Content,
 }
 
 /// The acting read of the lanes.json at `lanes_file`, whose identity is
-/// `now`, from the memo at `memo`, when the memo vouches for the file as it
-/// is (see the module docs) and every id in it follows its grammar; None
-/// otherwise (the caller parses the file).
-pub fn load(memo: &Path, lanes_file: &Path, now: &Identity) -> Option<LanesManifest> {
+/// `now`, from the memo at `memo`, when every id in it follows its grammar;
+/// None otherwise (the caller parses the file). Whether it vouches for the
+/// file by identity, or only for bytes of its [`Content`], is in [`Loaded`].
+pub fn load(memo: &Path, lanes_file: &Path, now: &Identity) -> Option<Loaded> {
     let mut f = fs::File::open(memo).ok()?;
     let md = f.metadata().ok()?;
     if !md.is_file() || md.len() > MAX_MEMO_BYTES {
@@ -214,12 +259,14 @@ pub fn load(memo: &Path, lanes_file: &Path, now: &Identity) -> Option<LanesManif
         .take(MAX_MEMO_BYTES + 1)
         .read_to_end(&mut bytes)
         .ok()?;
-    let (file, taken, slack, manifest) = decode(&bytes)?;
-    if file != *now || !settled(now, taken, slack, written) {
-        return None;
-    }
+    let (file, taken, slack, content, manifest) = decode(&bytes)?;
+    let current = file == *now && settled(now, taken, slack, written);
     manifest.validate(lanes_file).ok()?;
-    Some(manifest)
+    Some(Loaded {
+        manifest,
+        current,
+        content,
+    })
 }
 
 /// The file with identity `id` last changed before the memo's reader stat
@@ -234,11 +281,11 @@ fn settled(id: &Identity, taken: u64, slack: u64, written: u64) -> bool {
 /// was `file` at `taken`, and still is) at `memo`, when a reader could use
 /// it (the file is not racily clean). A failure only costs the next command
 /// a parse.
-pub fn save(memo: &Path, manifest: &LanesManifest, file: Identity, taken: u64) {
+pub fn save(memo: &Path, manifest: &LanesManifest, file: Identity, taken: u64, content: Content) {
     if !settled(&file, taken, 0, u64::MAX) {
         return;
     }
-    let Some(bytes) = encode(manifest, file, taken) else {
+    let Some(bytes) = encode(manifest, file, taken, content) else {
         return;
     };
     if let Some(dir) = memo.parent() {
@@ -285,10 +332,12 @@ mod tests {
     #[test]
     fn a_memo_reads_back_as_it_was_written() {
         let m = manifest();
-        let bytes = encode(&m, FILE, TAKEN).unwrap();
+        let content = Content::of(m.render().as_bytes());
+        let bytes = encode(&m, FILE, TAKEN, content).unwrap();
         assert!(bytes.starts_with(MAGIC));
-        let (file, taken, slack, back) = decode(&bytes).unwrap();
+        let (file, taken, slack, back_content, back) = decode(&bytes).unwrap();
         assert_eq!((file, taken, slack), (FILE, TAKEN, SLACK_NS));
+        assert_eq!(back_content, content);
         assert_eq!(back, m);
         // Far smaller than the JSON it stands for.
         assert!(bytes.len() < m.render().len() / 2, "{}", bytes.len());
@@ -297,16 +346,19 @@ mod tests {
     /// Another version, any truncation, a byte more, garbage: no memo.
     #[test]
     fn only_a_whole_memo_of_this_version_decodes() {
-        let bytes = encode(&manifest(), FILE, TAKEN).unwrap();
+        let bytes = encode(&manifest(), FILE, TAKEN, Content::of(b"{}")).unwrap();
         for n in 0..bytes.len() {
             assert!(decode(&bytes[..n]).is_none(), "cut at {n}");
         }
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer).is_none());
-        let mut other = bytes.clone();
-        other[MAGIC.len() - 1] = 2;
-        assert!(decode(&other).is_none());
+        // The previous version (no content check) and the next one.
+        for v in [1, 3] {
+            let mut other = bytes.clone();
+            other[MAGIC.len() - 1] = v;
+            assert!(decode(&other).is_none(), "version {v}");
+        }
         assert!(decode(b"{\"version\": 1}").is_none());
         // A length that claims more than there is allocates nothing big.
         let mut huge = MAGIC.to_vec();
@@ -377,16 +429,22 @@ mod tests {
                 .set_modified(at)
                 .unwrap();
         };
-        put(encode(&manifest(), id, taken).unwrap());
-        assert_eq!(load(&memo, &lanes, &id), Some(manifest()));
+        let content = Content::of(&fs::read(&lanes).unwrap());
+        let current = |l: Option<Loaded>| l.filter(|l| l.current).map(|l| l.manifest);
+        put(encode(&manifest(), id, taken, content).unwrap());
+        assert_eq!(current(load(&memo, &lanes, &id)), Some(manifest()));
+        // Another identity: not current, but it still stands for its content.
         let mut other = id;
         other[1] += 1;
-        assert!(load(&memo, &lanes, &other).is_none());
+        let by_content = load(&memo, &lanes, &other).unwrap();
+        assert!(!by_content.current);
+        assert_eq!(by_content.content, content);
+        assert_eq!(by_content.manifest, manifest());
         // Racy: the reader stat the file within the slack of its change.
-        put(encode(&manifest(), id, id[4] + 1).unwrap());
-        assert!(load(&memo, &lanes, &id).is_none());
+        put(encode(&manifest(), id, id[4] + 1, content).unwrap());
+        assert!(current(load(&memo, &lanes, &id)).is_none());
         // Written (its own time) no later than the file changed.
-        put(encode(&manifest(), id, taken).unwrap());
+        put(encode(&manifest(), id, taken, content).unwrap());
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(id[4]);
         fs::File::options()
             .write(true)
@@ -394,7 +452,7 @@ mod tests {
             .unwrap()
             .set_modified(at)
             .unwrap();
-        assert!(load(&memo, &lanes, &id).is_none());
+        assert!(current(load(&memo, &lanes, &id)).is_none());
         // A hostile id is refused as lanes.json's text would be.
         for (field, bad) in [
             ("lane", "../x"),
@@ -407,7 +465,7 @@ mod tests {
                 "wp" => m.lanes[0].wp_ids[0] = bad.into(),
                 _ => m.lanes[1].depends_on_lanes[0] = bad.into(),
             }
-            put(encode(&m, id, taken).unwrap());
+            put(encode(&m, id, taken, content).unwrap());
             assert!(load(&memo, &lanes, &id).is_none(), "{bad}");
             assert!(m.validate(&lanes).is_err());
         }

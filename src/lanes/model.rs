@@ -107,17 +107,29 @@ impl LanesManifest {
             let file = super::memo::identity(&md)?;
             Some((super::memo::path_for(common, path)?, file, taken))
         });
+        let mut by_content = None;
         if let Some((at, file, _)) = &memo {
-            if let Some(manifest) = super::memo::load(at, path, file) {
-                let manifest = Arc::new(manifest);
-                remember(path, stamp, reading, &manifest);
-                return Ok(Some(manifest));
+            match super::memo::load(at, path, file) {
+                Some(m) if m.current => {
+                    let manifest = Arc::new(m.manifest);
+                    remember(path, stamp, reading, &manifest);
+                    return Ok(Some(manifest));
+                }
+                other => by_content = other,
             }
         }
         let text = fsutil::read_to_string(path)?;
-        let manifest = Arc::new(match reading {
-            Reading::Whole => Self::parse(path, &text)?,
-            Reading::Acting => Self::parse_acting(path, &text)?,
+        // Only where a memo is kept: the content it stands for.
+        let content = memo
+            .as_ref()
+            .map(|_| super::memo::Content::of(text.as_bytes()));
+        let manifest = Arc::new(match by_content {
+            // The same bytes the memo was parsed from (a copy, a rewrite).
+            Some(m) if Some(m.content) == content => m.manifest,
+            _ => match reading {
+                Reading::Whole => Self::parse(path, &text)?,
+                Reading::Acting => Self::parse_acting(path, &text)?,
+            },
         });
         let after = std::fs::metadata(path).ok();
         if after
@@ -126,9 +138,9 @@ impl LanesManifest {
         {
             remember(path, stamp, reading, &manifest);
         }
-        if let Some((at, file, taken)) = memo {
+        if let (Some((at, file, taken)), Some(content)) = (memo, content) {
             if after.as_ref().and_then(super::memo::identity) == Some(file) {
-                super::memo::save(&at, &manifest, file, taken);
+                super::memo::save(&at, &manifest, file, taken, content);
             }
         }
         Ok(Some(manifest))
@@ -631,10 +643,9 @@ mod acting_tests {
             .unwrap()
             .unwrap();
         let id = super::super::memo::identity(&std::fs::metadata(&p).unwrap()).unwrap();
-        assert_eq!(
-            super::super::memo::load(&memo, &p, &id).as_ref(),
-            Some(&*read)
-        );
+        let loaded = super::super::memo::load(&memo, &p, &id).unwrap();
+        assert!(loaded.current);
+        assert_eq!(loaded.manifest, *read);
         assert_eq!(read.collapse_report, None);
     }
 }

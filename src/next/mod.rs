@@ -318,7 +318,7 @@ fn decide_step(
     role: Role,
 ) -> Result<Decision> {
     let mut d = new_decision(mission, agent, result);
-    let Some((files, lanes)) = planning_step(mission, &mut d)? else {
+    let Some((files, lanes)) = planning_step(project, mission, &mut d)? else {
         return Ok(d);
     };
     let board = Board::read(project, mission, files, agent)?;
@@ -406,9 +406,10 @@ impl Decision {
 /// step (and `None` is returned); once all are done, the work packages and
 /// the lanes they are placed in.
 fn planning_step(
+    project: &Project,
     mission: &Mission,
     d: &mut Decision,
-) -> Result<Option<(Vec<wp::WpFile>, LanesManifest)>> {
+) -> Result<Option<(Vec<wp::WpFile>, std::sync::Arc<LanesManifest>)>> {
     let slug = &mission.slug;
     if is_template(mission, &mission.spec_file(), "spec") {
         d.set_step(
@@ -454,7 +455,9 @@ fn planning_step(
     }
     // Finalized: lanes.json exists and places every WP, and every WP declares
     // its dependencies. A WP added or renamed since then needs another pass.
-    match LanesManifest::for_mission(mission).map_err(NextError::Lanes)? {
+    // The acting read (no `collapse_report`, from the memo of lanes.json when
+    // it stands for the file): the same checks and errors as a whole read.
+    match LanesManifest::for_mission_acting(project, mission).map_err(NextError::Lanes)? {
         Some(lanes)
             if files
                 .iter()

@@ -82,7 +82,7 @@ fn before_first_lane(
     let Some(repo) = repo else {
         return Ok(Vec::new());
     };
-    let Some(lanes) = crate::lanes::LanesManifest::for_mission(mission)? else {
+    let Some(lanes) = crate::lanes::LanesManifest::for_mission_acting(project, mission)? else {
         return Ok(Vec::new());
     };
     let branches: Vec<String> = lanes

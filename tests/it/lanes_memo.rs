@@ -83,15 +83,17 @@ fn parsed(m: &MissionInfo) -> LanesManifest {
 /// What the memo holds, checked whole.
 fn memo_says(root: &Path, m: &MissionInfo) -> (memo::Identity, LanesManifest) {
     let bytes = fs::read(memo_of(root, m)).unwrap();
-    let (file, _, _, manifest) = memo::decode(&bytes).expect("a whole memo");
+    let (file, _, _, _, manifest) = memo::decode(&bytes).expect("a whole memo");
     (file, manifest)
 }
 
 /// A memo of `manifest` for lanes.json as it is now, as the memo's own
 /// encoder writes it.
 fn forge(root: &Path, m: &MissionInfo, manifest: &LanesManifest) -> Vec<u8> {
-    let id = identity(&m.dir.join("lanes.json"));
-    let bytes = memo::encode(manifest, id, memo::now_ns().unwrap()).unwrap();
+    let lanes = m.dir.join("lanes.json");
+    let id = identity(&lanes);
+    let content = memo::Content::of(&fs::read(&lanes).unwrap());
+    let bytes = memo::encode(manifest, id, memo::now_ns().unwrap(), content).unwrap();
     fs::write(memo_of(root, m), &bytes).unwrap();
     bytes
 }
@@ -207,6 +209,54 @@ fn an_edit_in_place_that_keeps_size_and_mtime_is_seen() {
     let (file, read) = memo_says(&root, &m);
     assert_eq!(file, after);
     assert_eq!(read.lanes[1].lane_id, "lane-c");
+}
+
+/// A lanes.json of another identity with the memo's bytes (a copy of the
+/// project, a checkout that wrote them again) is read and recognised by its
+/// length and CRC-32, not parsed: the memo stands for it and is written again
+/// under the new identity. Other bytes are parsed.
+#[test]
+fn the_same_bytes_under_another_identity_keep_the_memo() {
+    let env = TestEnv::new();
+    let (root, m) = two_lanes(&env);
+    let lanes = m.dir.join("lanes.json");
+    settle(&lanes);
+    probe(&env, &root, &m);
+    // A memo that names lane-b otherwise, for lanes.json's bytes as they are.
+    let mut other = parsed(&m);
+    other.lanes[1].lane_id = "lane-q".into();
+    forge(&root, &m, &other);
+    // The same bytes written again as a new file (another inode).
+    let text = fs::read(&lanes).unwrap();
+    let before = identity(&lanes);
+    fs::remove_file(&lanes).unwrap();
+    fs::write(&lanes, &text).unwrap();
+    let after = identity(&lanes);
+    assert_ne!(before, after);
+    settle(&lanes);
+    assert_eq!(
+        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
+        "lane-q",
+        "the memo stood for the same bytes"
+    );
+    let (file, read) = memo_says(&root, &m);
+    assert_eq!(file, after, "written again under the new identity");
+    assert_eq!(read, other);
+
+    // Bytes of the same length that differ: parsed, whatever the memo says.
+    forge(&root, &m, &other);
+    let changed = String::from_utf8(text)
+        .unwrap()
+        .replace("padding", "paddinG");
+    fs::remove_file(&lanes).unwrap();
+    fs::write(&lanes, &changed).unwrap();
+    settle(&lanes);
+    let out = implement(&env, &root, &m, "WP01", "gamma");
+    assert_eq!(lane_handed_out(&out, &m), "lane-a");
+    let (file, read) = memo_says(&root, &m);
+    assert_eq!(file, identity(&lanes));
+    assert_eq!(read, parsed(&m), "the file's own lanes, parsed");
+    assert_eq!(read.lanes[1].lane_id, "lane-b");
 }
 
 #[test]
