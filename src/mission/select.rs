@@ -37,10 +37,27 @@ pub fn resolve(project: &Project, selector: Selector<'_>) -> Result<Mission> {
     // Temp files an atomic write left when its process was killed (dead pid,
     // our own name pattern): gone before anything reads or commits the
     // mission. A mission directory that is a link is left to confinement.
-    if std::fs::symlink_metadata(&m.dir).is_ok_and(|md| md.is_dir()) {
+    // Once per process and directory: a temp file made after the sweep is a
+    // live process's (this one's included), and a command resolves its
+    // mission more than once (listing 5,000 WP files each time).
+    if std::fs::symlink_metadata(&m.dir).is_ok_and(|md| md.is_dir()) && first_sweep_of(&m.dir) {
         crate::fsutil::remove_stale_temps_under(&m.dir);
     }
     Ok(m)
+}
+
+/// Whether this process has not yet swept `dir` for stale temp files (and
+/// notes that it now has).
+fn first_sweep_of(dir: &std::path::Path) -> bool {
+    static SWEPT: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut swept) = SWEPT.lock() else {
+        return true;
+    };
+    if swept.iter().any(|d| d == dir) {
+        return false;
+    }
+    swept.push(dir.to_path_buf());
+    true
 }
 
 fn find(project: &Project, selector: Selector<'_>) -> Result<Mission> {

@@ -709,7 +709,7 @@ impl StatusStore {
     /// Write `bytes` as `status.json` (when they differ from the file) and
     /// remember its head.
     fn write_status_json(&self, bytes: &[u8], head: SnapshotHead) -> Result<()> {
-        if fs::read(&self.snapshot_path).ok().as_deref() != Some(bytes) {
+        if !file_holds(&self.snapshot_path, bytes) {
             fsutil::write_derived(&self.snapshot_path, bytes)?;
         }
         if let Ok(md) = fs::metadata(&self.snapshot_path) {
@@ -835,6 +835,36 @@ fn snapshot_head_known(path: &Path, stamp: cache::FileStamp) -> Option<SnapshotH
     m.as_ref()
         .filter(|(p, st, _)| p == path && *st == stamp)
         .map(|(_, _, h)| h.clone())
+}
+
+/// Whether the file at `path` holds exactly `bytes`: read in steps and
+/// compared as it goes, so a file that differs early (status.json after an
+/// event: its first line counts them) is not read whole into memory.
+fn file_holds(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = fs::File::open(path) else {
+        return false;
+    };
+    if f.metadata()
+        .map_or(true, |md| md.len() != bytes.len() as u64)
+    {
+        return false;
+    }
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = 0usize;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return at == bytes.len(),
+            Ok(n) => {
+                if bytes.get(at..at + n) != Some(&buf[..n]) {
+                    return false;
+                }
+                at += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 fn ends_with_newline(path: &Path) -> Result<bool> {
@@ -1125,6 +1155,28 @@ mod tests {
         );
         assert_eq!(fold_warnings, split.warnings);
         assert_eq!(reduce_pieces(&pieces), reduce(&split.events));
+    }
+
+    /// The stepwise comparison answers as reading the whole file would.
+    #[test]
+    fn a_file_holds_exactly_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("status.json");
+        assert!(!file_holds(&p, b""), "missing");
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &big).unwrap();
+        assert!(file_holds(&p, &big));
+        for at in [0, 65_535, 65_536, 131_072, big.len() - 1] {
+            let mut other = big.clone();
+            other[at] ^= 1;
+            assert!(!file_holds(&p, &other), "differs at {at}");
+        }
+        assert!(!file_holds(&p, &big[..big.len() - 1]));
+        let mut longer = big.clone();
+        longer.push(0);
+        assert!(!file_holds(&p, &longer));
+        std::fs::write(&p, b"").unwrap();
+        assert!(file_holds(&p, b""));
     }
 
     #[test]
