@@ -184,8 +184,9 @@ LOG_SIZES=$(for n in "$EV_S" "$EV_M" "$EV_B"; do stat -c '%s %Y' "$F/log$n/$LOG"
 #   comma-separated: slow (the before binary runs BEFORE_SLOW_RUNS times),
 #   rss (peak RSS too), warm (one untimed run of the same command in the copy
 #   first: a user's second run), primed (`agent tasks status` once in the
-#   copy first, as the `next` before an agent's implement does: the status
-#   fold is saved), commit=WP (the run must make an auto_commit
+#   copy first: the status fold is saved, not the lanes.json memo), next (`next --agent codex --json` once in the copy
+#   first: an agent's step before its claim; it reads lanes.json too),
+#   commit=WP (the run must make an auto_commit
 #   commit naming WP), floor (one column: not a spec-kitty command), - (none).
 # ratio LABEL KEY_BIG KEY_SMALL GOAL: the ratio of two rows' medians.
 # dash KEY FIXTURE FLAGS LABEL ROUTE...: a dashboard started in the copy; each
@@ -247,6 +248,10 @@ prep_copies() { # key fixture flags args...
       if [[ ,$flags, == *,primed,* ]]; then
         (cd "$d" && "${BIN[$who]}" agent tasks status >/dev/null 2>"$S/err") ||
           fail "priming of $key ($who) in $d"
+      fi
+      if [[ ,$flags, == *,next,* ]]; then
+        (cd "$d" && "${BIN[$who]}" next --agent codex --json >/dev/null 2>"$S/err") ||
+          fail "next before $key ($who) in $d"
       fi
     done
   done
@@ -538,6 +543,15 @@ rows() {
       agent tasks move-task WP0001 --to claimed --mission 001-big --agent codex
   done
   ratio "implement (a) ratio, auto_commit: false, $(big "$IM_B") / $(big "$IM_S") WPs" "imo$IM_B" "imo$IM_S" ""
+  # The same claim after the agent's `next` (it reads the status log and
+  # lanes.json, as the claim does, so what is derived from them is current
+  # for this copy; \`agent tasks status\` above reads no lanes.json).
+  for n in "$IM_S" "$IM_B"; do
+    row "imn$n" "s$n.ao" "next,$([[ $n != "$IM_S" ]] && echo slow || echo -)" "" \
+      "\`agent action implement\` (a) lane worktree exists, auto_commit: false, after \`next\`, $(big "$n") WPs" -- \
+      "${im[@]}" WP0002 --mission 001-big --agent codex --json
+  done
+  ratio "implement (a) ratio, auto_commit: false, after \`next\`, $(big "$IM_B") / $(big "$IM_S") WPs" "imn$IM_B" "imn$IM_S" "≤ 3x"
   ratio "move-task ratio, auto_commit: false, $(big "$IM_B") / $(big "$IM_S") WPs" "mvo$IM_B" "mvo$IM_S" ""
   local changed="kitty-specs/001-big/status.events.jsonl kitty-specs/001-big/status.json kitty-specs/001-big/tasks/WP0002-part-2.md"
   for n in "$IM_S" "$IM_B"; do
@@ -631,7 +645,7 @@ awk -F' [|] ' -v runs="$RUNS" '
 echo "Issue 31, before and after: $(date -u +%Y-%m-%d), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 echo "Before: $BEFORE ($("$BEFORE" --version)); after: $AFTER ($("$AFTER" --version))."
 echo "Median of the runs column (before/after); wall and CPU (task-clock: user+sys of the process and its children) in ms, peak RSS in MB."
-echo "\"cold\": the saved status fold deleted; the other status/next/list rows are a user's second run (the fold saved by a first), and implement and move-task run after one \`agent tasks status\` (as after an agent's \`next\`)."
+echo "\"cold\": the saved status fold deleted; the other status/next/list rows are a user's second run (the fold saved by a first), and implement and move-task run after one \`agent tasks status\` (the status fold saved; lanes.json's memo is not, so the claim reads lanes.json as after a copy of the project), or, where the row says so, after one \`next --agent codex --json\` (an agent's step before its claim: both saved)."
 echo "(a): WP0002 of a chain whose lane worktree WP0001 made; (b): WP0001, a new lane worktree. Dashboard: curl time_total, server VmHWM."
 echo
 echo "| measurement | before wall | before CPU | before RSS | after wall | after CPU | after RSS | runs | goal |"

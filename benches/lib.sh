@@ -182,6 +182,8 @@ scale_tasks() {
     m=$(ls -d kitty-specs/*-big)
     printf '# Spec\n\n| FR-001 | scale |\n' >"$m/spec.md"
     printf '# Work Packages\n\nDeclared in each WP file.\n' >"$m/tasks.md"
+    # A plan, so `next` gets past the planning steps to the work packages.
+    printf '# Plan\n\nBuild the parts, one chain of ten at a time.\n' >"$m/plan.md"
     mkdir -p "$m/tasks"
     awk -v n="$n" -v dir="$m/tasks" 'BEGIN {
       for (i = 1; i <= n; i++) {
