@@ -185,6 +185,29 @@ mod tests {
 
     /// A repository with a few paths (one longer than a padding block, one
     /// nested) committed on main.
+    /// `log` changed one way on a branch `other` and another way on main.
+    fn diverge(d: &Path, log: &str) {
+        git(d, &["checkout", "-q", "-b", "other"]);
+        std::fs::write(d.join(log), "theirs\n").unwrap();
+        git(d, &["commit", "-qam", "theirs"]);
+        git(d, &["checkout", "-q", "main"]);
+        std::fs::write(d.join(log), "ours\n").unwrap();
+        git(d, &["commit", "-qam", "ours"]);
+    }
+
+    /// `git merge other` into main, which stops on the conflict.
+    fn merge_with_conflict(d: &Path) {
+        let merge = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(["merge", "-q", "other"])
+            .current_dir(d)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(!merge.status.success(), "the merge conflicts");
+    }
+
     fn repo() -> tempfile::TempDir {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
@@ -220,24 +243,11 @@ mod tests {
         let d = tmp.path();
         let dir = d.join("kitty-specs/001-a");
         let log = "kitty-specs/001-a/status.events.jsonl";
-        git(d, &["checkout", "-q", "-b", "other"]);
-        std::fs::write(d.join(log), "theirs\n").unwrap();
-        git(d, &["commit", "-qam", "theirs"]);
-        git(d, &["checkout", "-q", "main"]);
-        std::fs::write(d.join(log), "ours\n").unwrap();
-        git(d, &["commit", "-qam", "ours"]);
+        diverge(d, log);
         // Found clean twice (the second time from this process's memo).
         assert!(certainly_no_conflicts(&dir));
         assert!(certainly_no_conflicts(&dir));
-        let merge = Command::new("git")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-            .args(["merge", "-q", "other"])
-            .current_dir(d)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(!merge.status.success(), "the merge conflicts");
+        merge_with_conflict(d);
         assert!(
             !certainly_no_conflicts(&dir),
             "the rewritten index is read again"
@@ -252,21 +262,8 @@ mod tests {
         let tmp = repo();
         let d = tmp.path();
         let log = "kitty-specs/001-a/status.events.jsonl";
-        git(d, &["checkout", "-q", "-b", "other"]);
-        std::fs::write(d.join(log), "theirs\n").unwrap();
-        git(d, &["commit", "-qam", "theirs"]);
-        git(d, &["checkout", "-q", "main"]);
-        std::fs::write(d.join(log), "ours\n").unwrap();
-        git(d, &["commit", "-qam", "ours"]);
-        let merge = Command::new("git")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-            .args(["merge", "-q", "other"])
-            .current_dir(d)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .output()
-            .unwrap();
-        assert!(!merge.status.success(), "the merge conflicts");
+        diverge(d, log);
+        merge_with_conflict(d);
         for v in ["2", "3", "4"] {
             git(d, &["update-index", "--index-version", v]);
             assert_eq!(no_unmerged_entry(&index(d)), Some(false), "version {v}");
