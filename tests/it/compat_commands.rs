@@ -91,17 +91,7 @@ fn charter_interview_generate_status_context_and_prompts() {
     );
     let v = env.json(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP01", &m.slug, "codex"),
     );
     let prompt = v["prompt"].as_str().unwrap();
     assert!(
@@ -483,17 +473,7 @@ fn move_task_takes_review_feedback_from_a_file() {
     // The implement prompt hands the feedback back.
     let v = env.json(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP01", &m.slug, "codex"),
     );
     assert!(v["prompt"]
         .as_str()

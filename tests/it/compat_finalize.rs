@@ -179,20 +179,7 @@ fn a_reference_mission_continued_under_ours_is_what_the_reference_accepted() {
     );
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "tasks"]);
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            m,
-            "--agent",
-            "codex",
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &crate::common::implement_args("WP01", m, "codex"));
     let wt = std::path::PathBuf::from(v["workspace"].as_str().unwrap());
     write(&wt.join("src/gamma/lib.rs"), "// gamma\n");
     env.git(&wt, &["add", "-A"]);

@@ -183,17 +183,7 @@ fn build(env: &TestEnv, name: &str, state: State) -> (PathBuf, String) {
         for (i, wp) in wps.iter().enumerate() {
             let v = env.json(
                 &root,
-                &[
-                    "agent",
-                    "action",
-                    "implement",
-                    wp,
-                    "--mission",
-                    &m.slug,
-                    "--agent",
-                    "builder",
-                    "--json",
-                ],
+                &crate::common::implement_args(wp, &m.slug, "builder"),
             );
             let wt = PathBuf::from(v["workspace"].as_str().unwrap());
             write(

@@ -175,17 +175,7 @@ fn a_committed_worktrees_link_never_places_a_lane_checkout() {
     let branches = env.git(&root, &["branch", "--list"]);
     let out = env.run(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP01", &m.slug, "codex"),
     );
     refused(
         &out,
@@ -213,17 +203,7 @@ fn a_committed_worktrees_link_never_places_a_lane_checkout() {
     symlink(&outside, root.join(format!(".worktrees/{}-lane-a", m.slug))).unwrap();
     let out = env.run(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP01", &m.slug, "codex"),
     );
     refused(&out, &["symbolic link", &outside.display().to_string()]);
     assert_eq!(files(&outside), vec![PathBuf::from("precious.txt")]);

@@ -76,17 +76,7 @@ impl Fx {
     fn implement(&self, env: &TestEnv) -> std::process::Output {
         env.run(
             &self.root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                "WP01",
-                "--mission",
-                &self.slug,
-                "--agent",
-                "a",
-                "--json",
-            ],
+            &crate::common::implement_args("WP01", &self.slug, "a"),
         )
     }
 

@@ -774,17 +774,7 @@ fn spaced_unicode_repo_path_and_symlinked_project_run_the_whole_loop() {
     assert!(dir.join("lanes.json").is_file());
     let started = env.json(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "spaced",
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP01", "spaced", "codex"),
     );
     let workspace = PathBuf::from(started["workspace"].as_str().unwrap());
     assert!(workspace.is_dir(), "{started}");

@@ -575,17 +575,7 @@ fn deeply_nested_project_files_are_refused_in_linear_time() {
         )
     };
     fs::write(m.dir.join("lanes.json"), nested_json("lanes")).unwrap();
-    let out = timed(&[
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        &m.slug,
-        "--agent",
-        "codex",
-        "--json",
-    ]);
+    let out = timed(&crate::common::implement_args("WP01", &m.slug, "codex"));
     let v = well_behaved(&out, true).unwrap();
     let msg = v["error"].as_str().unwrap_or_default();
     assert!(

@@ -293,20 +293,7 @@ fn implementer(env: &TestEnv, root: &Path, slug: &str, agent: &str, log: &Mutex<
             }
         }
         let wp = d["wp_id"].as_str().unwrap().to_string();
-        let out = env.run(
-            root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                &wp,
-                "--mission",
-                slug,
-                "--agent",
-                agent,
-                "--json",
-            ],
-        );
+        let out = env.run(root, &crate::common::implement_args(&wp, slug, agent));
         if !out.status.success() {
             // Another agent claimed it a moment earlier.
             continue;
@@ -546,20 +533,7 @@ fn the_reference_reads_our_parallel_lanes() {
 }
 
 fn implement(env: &TestEnv, root: &Path, slug: &str, wp: &str, agent: &str) -> serde_json::Value {
-    env.json(
-        root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--mission",
-            slug,
-            "--agent",
-            agent,
-            "--json",
-        ],
-    )
+    env.json(root, &crate::common::implement_args(wp, slug, agent))
 }
 
 /// Commit `text` to `file` in the worktree, hand the WP in and approve it.

@@ -99,20 +99,7 @@ fn forge(root: &Path, m: &MissionInfo, manifest: &LanesManifest) -> Vec<u8> {
 }
 
 fn implement(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str, agent: &str) -> Output {
-    env.run(
-        root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--mission",
-            &m.slug,
-            "--agent",
-            agent,
-            "--json",
-        ],
-    )
+    env.run(root, &crate::common::implement_args(wp, &m.slug, agent))
 }
 
 /// The lane a successful implement handed out (its worktree's name).

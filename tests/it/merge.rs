@@ -95,17 +95,7 @@ pub(crate) fn planned_with(env: &TestEnv, n: usize, chain: bool, planning: bool)
 pub(crate) fn implement(env: &TestEnv, fx: &Fx, i: usize) -> PathBuf {
     let v = env.json(
         &fx.root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            &format!("WP{i:02}"),
-            "--mission",
-            "m",
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args(&format!("WP{i:02}"), "m", "codex"),
     );
     PathBuf::from(v["workspace"].as_str().unwrap())
 }

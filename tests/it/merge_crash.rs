@@ -68,17 +68,7 @@ fn accepted_mission(env: &TestEnv, name: &str, files: usize) -> Fx {
         let i = i + 1;
         let v = env.json(
             &root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                &wp.id,
-                "--mission",
-                &m.slug,
-                "--agent",
-                "codex",
-                "--json",
-            ],
+            &crate::common::implement_args(&wp.id, &m.slug, "codex"),
         );
         let wt = PathBuf::from(v["workspace"].as_str().unwrap());
         for k in 0..files {

@@ -62,17 +62,7 @@ fn accepted(env: &TestEnv) -> Fx {
     for (i, wp) in wps.iter().enumerate() {
         let v = env.json(
             &root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                &wp.id,
-                "--mission",
-                &m.slug,
-                "--agent",
-                "codex",
-                "--json",
-            ],
+            &crate::common::implement_args(&wp.id, &m.slug, "codex"),
         );
         let wt = PathBuf::from(v["workspace"].as_str().unwrap());
         let part = if i == 0 { "one" } else { "two" };
@@ -533,20 +523,7 @@ fn finalize(env: &TestEnv, root: &Path, m: &MissionInfo) -> std::process::Output
 }
 
 fn implement(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str) -> Value {
-    env.json(
-        root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
-    )
+    env.json(root, &crate::common::implement_args(wp, &m.slug, "codex"))
 }
 
 fn status_of(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str) -> String {
@@ -643,17 +620,7 @@ fn implement_racing_a_replan_claims_the_lane_of_the_new_plan() {
     let (k, v) = pause.var();
     let mut imp = env.spawn_env(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP03",
-            "--mission",
-            &m.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP03", &m.slug, "codex"),
         &[(k, &v)],
     );
     pause.reached(&mut imp);

@@ -99,20 +99,7 @@ fn legal_moves_illegal_moves_and_force() {
         move_task("WP01", "for_review", &["--agent", "codex"], "m")
     );
     assert_eq!(out.status.code(), Some(1));
-    let v = env.json(
-        &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            "m",
-            "--agent",
-            "codex",
-            "--json",
-        ],
-    );
+    let v = env.json(&root, &crate::common::implement_args("WP01", "m", "codex"));
     let wt = PathBuf::from(v["workspace"].as_str().unwrap());
     fs::create_dir_all(wt.join("src/p1")).unwrap();
     fs::write(wt.join("src/p1/lib.rs"), "// p1\n").unwrap();

@@ -1101,20 +1101,7 @@ fn two_agents_asking_next_with_claim_at_once_never_get_the_same_wp() {
         // The agent goes on with the command it was given.
         let cmd = v["command"].as_str().unwrap();
         assert!(cmd.contains(&format!("implement {wp}")), "{cmd}");
-        let out = env.json(
-            &root,
-            &[
-                "agent",
-                "action",
-                "implement",
-                wp,
-                "--mission",
-                &m.slug,
-                "--agent",
-                agent,
-                "--json",
-            ],
-        );
+        let out = env.json(&root, &crate::common::implement_args(wp, &m.slug, agent));
         let wt = PathBuf::from(out["workspace"].as_str().unwrap());
         commit_in(
             &env,

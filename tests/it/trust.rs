@@ -18,20 +18,7 @@ fn one_code_wp(env: &TestEnv) -> (PathBuf, crate::common::MissionInfo) {
 }
 
 fn implement(env: &TestEnv, root: &Path, slug: &str) -> std::process::Output {
-    env.run(
-        root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
-    )
+    env.run(root, &crate::common::implement_args("WP01", slug, "codex"))
 }
 
 fn edit_json(path: &Path, f: impl FnOnce(&mut Value)) {

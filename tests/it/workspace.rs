@@ -207,17 +207,7 @@ fn wrong_branch_and_broken_worktrees_are_clear_errors() {
     fs::write(&dotgit, "this is not a gitdir pointer\n").unwrap();
     let out = env.run(
         &root,
-        &[
-            "agent",
-            "action",
-            "implement",
-            "WP02",
-            "--mission",
-            "001",
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        &crate::common::implement_args("WP02", "001", "codex"),
     );
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON error object");

@@ -743,3 +743,18 @@ pub fn without_clock(doc: &serde_json::Value) -> serde_json::Value {
     }
     doc
 }
+
+/// The arguments of `agent action implement WP --mission SLUG --agent AGENT --json`.
+pub fn implement_args<'a>(wp: &'a str, slug: &'a str, agent: &'a str) -> [&'a str; 9] {
+    [
+        "agent",
+        "action",
+        "implement",
+        wp,
+        "--mission",
+        slug,
+        "--agent",
+        agent,
+        "--json",
+    ]
+}
