@@ -232,16 +232,34 @@ fn stages_of(repo: &Repository, file: &Path) -> Option<Vec<(&'static str, Vec<u8
 /// Create the local branch `name` at `at` unless it exists; true when it was
 /// created. An existing branch is never moved.
 pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git2::Error> {
-    if repo.find_branch(name, BranchType::Local).is_ok() {
-        return Ok(false);
-    }
-    match repo.branch(name, &repo.find_commit(at)?, false) {
-        Ok(_) => Ok(true),
-        // Made by someone else meanwhile: theirs stands.
-        Err(e) if e.code() == git2::ErrorCode::Exists => Ok(false),
-        Err(e) => Err(e),
+    // Another process making the same branch holds its ref's lock file for
+    // a moment (two agents claiming the first lanes of a mission at once):
+    // as git does for a locked ref (core.filesRefLockTimeout), try again for
+    // a while; once theirs exists, it stands.
+    let deadline = std::time::Instant::now() + REF_LOCK_TIMEOUT;
+    loop {
+        if repo.find_branch(name, BranchType::Local).is_ok() {
+            return Ok(false);
+        }
+        match repo.branch(name, &repo.find_commit(at)?, false) {
+            Ok(_) => return Ok(true),
+            // Made by someone else meanwhile: theirs stands.
+            Err(e) if e.code() == git2::ErrorCode::Exists => return Ok(false),
+            Err(e)
+                if e.code() == git2::ErrorCode::Locked
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
+
+/// How long a ref another process holds locked is waited for (git's own
+/// default for `core.filesRefLockTimeout` is 100 ms; a claim's branch is
+/// made once per lane, so a longer wait costs nothing in the common case).
+const REF_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Whether git's ignore rules (`.gitignore`, `info/exclude`, the global
 /// excludes file) cover `rel` in the repository at `root`; `None` when `root`
