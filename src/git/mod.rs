@@ -246,8 +246,7 @@ pub fn ensure_branch(repo: &Repository, name: &str, at: Oid) -> Result<bool, git
             // Made by someone else meanwhile: theirs stands.
             Err(e) if e.code() == git2::ErrorCode::Exists => return Ok(false),
             Err(e)
-                if e.code() == git2::ErrorCode::Locked
-                    && std::time::Instant::now() < deadline =>
+                if e.code() == git2::ErrorCode::Locked && std::time::Instant::now() < deadline =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
