@@ -419,15 +419,18 @@ mod tests {
         let id = identity(&fs::metadata(&lanes).unwrap()).unwrap();
         let taken = id[4] + SLACK_NS + 1;
         // The memo written a second after the file changed.
-        let put = |bytes: Vec<u8>| {
-            std::fs::write(&memo, bytes).unwrap();
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(id[4] + 1_000_000_000);
+        let set_mtime = |ns: u64| {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
             fs::File::options()
                 .write(true)
                 .open(&memo)
                 .unwrap()
                 .set_modified(at)
                 .unwrap();
+        };
+        let put = |bytes: Vec<u8>| {
+            std::fs::write(&memo, bytes).unwrap();
+            set_mtime(id[4] + 1_000_000_000);
         };
         let content = Content::of(&fs::read(&lanes).unwrap());
         let current = |l: Option<Loaded>| l.filter(|l| l.current).map(|l| l.manifest);
@@ -445,13 +448,7 @@ mod tests {
         assert!(current(load(&memo, &lanes, &id)).is_none());
         // Written (its own time) no later than the file changed.
         put(encode(&manifest(), id, taken, content).unwrap());
-        let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(id[4]);
-        fs::File::options()
-            .write(true)
-            .open(&memo)
-            .unwrap()
-            .set_modified(at)
-            .unwrap();
+        set_mtime(id[4]);
         assert!(current(load(&memo, &lanes, &id)).is_none());
         // A hostile id is refused as lanes.json's text would be.
         for (field, bad) in [

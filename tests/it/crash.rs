@@ -360,17 +360,7 @@ fn implement_refuses_an_oversized_or_unreadable_tasks_md() {
         &[],
     )]);
     let tasks = m.dir.join("tasks.md");
-    let args = [
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        &m.slug,
-        "--agent",
-        "a",
-        "--json",
-    ];
+    let args = crate::common::implement_args("WP01", &m.slug, "a");
     let events = event_lines(&m.dir).len();
 
     // One byte over the 16 MiB cap of src/bounds.rs (a sparse file).
@@ -453,17 +443,7 @@ fn killed_implement_never_hands_out_a_partial_worktree() {
     env.git(&root, &["add", "-A"]);
     env.git(&root, &["commit", "-qm", "mission"]);
     let base_tree = env.git(&root, &["rev-parse", "HEAD^{tree}"]);
-    let args = [
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        &m.slug,
-        "--agent",
-        "a",
-        "--json",
-    ];
+    let args = crate::common::implement_args("WP01", &m.slug, "a");
     let name = format!("{}-lane-a", m.slug);
     let wt = root.join(".worktrees").join(&name);
     let gitdir = root.join(".git/worktrees").join(&name);

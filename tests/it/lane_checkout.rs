@@ -108,17 +108,7 @@ fn project_with(env: &TestEnv, attributes: &str, config: &[(&str, &str)]) -> (Pa
 /// worktree add` of the same commit: both trees, the crash steps of the
 /// implement, and the lane worktree's path.
 fn ours_and_gits(env: &TestEnv, root: &Path, slug: &str) -> (Vec<String>, PathBuf, PathBuf) {
-    let args = [
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        slug,
-        "--agent",
-        "codex",
-        "--json",
-    ];
+    let args = crate::common::implement_args("WP01", slug, "codex");
     let (steps, _) = env.traced(root, &args);
     let wt = root.join(".worktrees").join(format!("{slug}-lane-a"));
     let branch = format!("kitty/mission-{slug}-lane-a");
@@ -277,17 +267,7 @@ fn a_kill_before_the_checkout_is_finished_by_the_next_run() {
     use std::os::unix::process::ExitStatusExt;
     let env = TestEnv::new();
     let (root, slug) = project_with(&env, "*.bin binary\n", &[]);
-    let args = [
-        "agent",
-        "action",
-        "implement",
-        "WP01",
-        "--mission",
-        &slug,
-        "--agent",
-        "codex",
-        "--json",
-    ];
+    let args = crate::common::implement_args("WP01", &slug, "codex");
     let out = env
         .sk(&root, &args)
         .env("SPEC_KITTY_TEST_CRASH", "worktree-checkout:unfiltered")

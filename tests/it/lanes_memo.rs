@@ -386,17 +386,7 @@ fn two_processes_writing_the_memo_at_once_leave_it_whole() {
     let (root, m) = two_lanes(&env);
     settle(&m.dir.join("lanes.json"));
     let args = |wp: &'static str, agent: &'static str| {
-        [
-            "agent",
-            "action",
-            "implement",
-            wp,
-            "--mission",
-            "001-demo",
-            "--agent",
-            agent,
-            "--json",
-        ]
+        crate::common::implement_args(wp, "001-demo", agent)
     };
     assert_eq!(m.slug, "001-demo");
     let (one, two) = (

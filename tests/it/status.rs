@@ -734,17 +734,7 @@ fn status_next_and_implement_answer_alike_whatever_the_saved_fold() {
             _ => unreachable!(),
         }
         let next = ["next", "--agent", "codex", "--mission", slug, "--json"];
-        let implement = [
-            "agent",
-            "action",
-            "implement",
-            "WP02",
-            "--mission",
-            slug,
-            "--agent",
-            "claude",
-            "--json",
-        ];
+        let implement = crate::common::implement_args("WP02", slug, "claude");
         let mut said = String::new();
         for args in [&status[..], &next[..], &implement[..], &status[..]] {
             let out = env.run(&root, args);

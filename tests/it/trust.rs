@@ -128,17 +128,7 @@ fn lanes_json_of_another_mission_or_a_renumbered_directory_is_never_acted_on() {
     for args in [
         vec!["merge", "--mission", &b.slug, "--dry-run", "--json"],
         vec!["merge", "--mission", &b.slug, "--json"],
-        vec![
-            "agent",
-            "action",
-            "implement",
-            "WP01",
-            "--mission",
-            &b.slug,
-            "--agent",
-            "codex",
-            "--json",
-        ],
+        crate::common::implement_args("WP01", &b.slug, "codex").to_vec(),
     ] {
         let out = env.run(&root, &args);
         refused_json(&out, &["lanes.json", "mission_slug", &a.slug, &b.slug]);
