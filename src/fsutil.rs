@@ -681,7 +681,11 @@ pub fn remove_stale_temps_under(dir: &Path) -> usize {
     while let Some((d, depth)) = stack.pop() {
         let mut subdirs = Vec::new();
         let _ = for_each_entry(&d, |name, kind| {
-            let owner = name.to_str().and_then(temp_owner);
+            // Temp files begin with a dot: other names (5,000 WP files) are
+            // not read as text.
+            let owner = (name.as_encoded_bytes().first() == Some(&b'.'))
+                .then(|| name.to_str().and_then(temp_owner))
+                .flatten();
             if let Some(pid) = owner {
                 if !process_alive(pid) && fs::remove_file(d.join(name)).is_ok() {
                     removed += 1;

@@ -7,6 +7,7 @@ mod error;
 pub mod logmerge;
 mod model;
 pub mod ops;
+mod packed;
 pub mod reduce;
 pub mod store;
 pub mod transitions;

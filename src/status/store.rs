@@ -193,7 +193,7 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        let settled = self.refresh_if_stale(snap.event_count, snap.last_event_id.as_deref());
+        let settled = self.refresh_if_stale(fold);
         Ok((snap, fold.warnings(&self.events_path), settled))
     }
 
@@ -260,7 +260,9 @@ impl StatusStore {
     /// or is older than it, it is rebuilt. A failure here only leaves it stale
     /// for the next reader. Returns whether nothing is left to do (see
     /// [`StatusStore::snapshot_settled`]).
-    fn refresh_if_stale(&self, event_count: usize, last_event_id: Option<&str>) -> bool {
+    fn refresh_if_stale(&self, fold: &cache::FoldState) -> bool {
+        let (event_count, last_event_id) = fold.head();
+        let last_event_id = last_event_id.as_deref();
         #[derive(serde::Deserialize)]
         struct Head {
             event_count: Option<usize>,
@@ -281,6 +283,24 @@ impl StatusStore {
         let head = stamp
             .and_then(|st| snapshot_head_known(&self.snapshot_path, st))
             .or_else(|| self.saved_head())
+            .map(|(head, _)| head)
+            .or_else(|| {
+                // This tool's own rendering of the fold (a copy or checkout
+                // of what it wrote): its head is the fold's, and the next
+                // move may rewrite only what changes in it.
+                let st = stamp?;
+                let ours = self.rendering(fold);
+                if file_holds(&self.snapshot_path, &ours) {
+                    let again = fs::metadata(&self.snapshot_path).ok()?;
+                    if cache::file_stamp(&again) == st {
+                        let head = fold.head();
+                        remember_snapshot_head(&self.snapshot_path, st, &head, true);
+                        self.save_head(&head, true);
+                        return Some(head);
+                    }
+                }
+                None
+            })
             .or_else(|| {
                 let text = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
                     .ok()
@@ -291,8 +311,8 @@ impl StatusStore {
                     .ok()
                     .map(|m| cache::file_stamp(&m));
                 if let (Some(st), true) = (stamp, again == stamp) {
-                    remember_snapshot_head(&self.snapshot_path, st, &head);
-                    self.save_head(&head);
+                    remember_snapshot_head(&self.snapshot_path, st, &head, false);
+                    self.save_head(&head, false);
                 }
                 Some(head)
             });
@@ -337,7 +357,7 @@ impl StatusStore {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
         let snap = fold.snapshot();
-        self.refresh_if_stale(snap.event_count, snap.last_event_id.as_deref());
+        self.refresh_if_stale(fold);
         Ok((snap, fold.warnings(&self.events_path), fold.roles()))
     }
 
@@ -349,8 +369,7 @@ impl StatusStore {
     pub fn lane_and_roles(&self, wp_id: &str) -> Result<(Option<Lane>, Roles)> {
         let folded = self.fold_for_reading()?;
         let fold = folded.current();
-        let (count, last) = fold.head();
-        self.refresh_if_stale(count, last.as_deref());
+        self.refresh_if_stale(fold);
         Ok((fold.lane_of(wp_id), fold.roles_of(wp_id)))
     }
 
@@ -361,8 +380,7 @@ impl StatusStore {
     /// fold's maps are shared with the process's memo, not copied).
     pub fn fold_view(&self) -> Result<cache::FoldState> {
         let folded = self.fold_for_reading()?;
-        let (count, last) = folded.current().head();
-        self.refresh_if_stale(count, last.as_deref());
+        self.refresh_if_stale(folded.current());
         Ok(folded.into_current())
     }
 
@@ -516,6 +534,8 @@ impl StatusStore {
     /// After an append under the lock: fold what was appended onto `before`
     /// (reading only the new lines), save the fold and write `status.json`.
     fn settle_after_append(&self, before: cache::Folded) -> Result<()> {
+        // What status.json described before the append (two counts).
+        let prior = before.state.clone();
         // The loaded fold shares its maps with this process's memo of the
         // saved one: out of the memo, the new events change them in place.
         let memo = cache::forget(&self.cache_path);
@@ -532,7 +552,38 @@ impl StatusStore {
             // command reads from here rather than folding them again.
             cache::remember_further(&self.cache_path, stamp, &folded.state, cursor);
         }
-        self.write_fold(folded.current())
+        match self.spliced(&prior, folded.current()) {
+            Some(bytes) => {
+                fsutil::write_derived(&self.snapshot_path, &bytes)?;
+                self.note_head(folded.current().head(), true);
+                Ok(())
+            }
+            None => self.write_fold(folded.current()),
+        }
+    }
+
+    /// The new status.json of `fold` made from the file on disk when this
+    /// tool wrote it for `prior` ([`cache::FoldState::status_json_spliced`]);
+    /// None when it did not, or changed while it was read.
+    fn spliced(&self, prior: &cache::FoldState, fold: &cache::FoldState) -> Option<Vec<u8>> {
+        let stamp = cache::file_stamp(&fs::metadata(&self.snapshot_path).ok()?);
+        let (head, ours) =
+            snapshot_head_known(&self.snapshot_path, stamp).or_else(|| self.saved_head())?;
+        if !ours || head != prior.head() {
+            return None;
+        }
+        let old = fsutil::read_capped(&self.snapshot_path, crate::bounds::MAX_TEXT_BYTES)
+            .ok()
+            .flatten()?;
+        let again = cache::file_stamp(&fs::metadata(&self.snapshot_path).ok()?);
+        if again != stamp {
+            return None;
+        }
+        fold.status_json_spliced(
+            prior,
+            old.as_bytes(),
+            (&self.mission_number, &self.mission_type, &self.mission_slug),
+        )
     }
 
     /// Give every listed WP without events a forced `planned -> planned`
@@ -701,9 +752,12 @@ impl StatusStore {
     /// [`StatusStore::write_snapshot`] of a fold's snapshot, written straight
     /// from the fold ([`cache::FoldState::status_json_bytes`]).
     fn write_fold(&self, fold: &cache::FoldState) -> Result<()> {
-        let bytes =
-            fold.status_json_bytes(&self.mission_number, &self.mission_type, &self.mission_slug);
-        self.write_status_json(&bytes, fold.head())
+        self.write_status_json(&self.rendering(fold), fold.head())
+    }
+
+    /// The bytes of `status.json` for `fold`.
+    fn rendering(&self, fold: &cache::FoldState) -> Vec<u8> {
+        fold.status_json_bytes(&self.mission_number, &self.mission_type, &self.mission_slug)
     }
 
     /// Write `bytes` as `status.json` (when they differ from the file) and
@@ -712,11 +766,17 @@ impl StatusStore {
         if !file_holds(&self.snapshot_path, bytes) {
             fsutil::write_derived(&self.snapshot_path, bytes)?;
         }
-        if let Ok(md) = fs::metadata(&self.snapshot_path) {
-            remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);
-            self.save_head(&head);
-        }
+        self.note_head(head, true);
         Ok(())
+    }
+
+    /// Remember `head` as what status.json says now, in this process and for
+    /// the next command; `ours`: its bytes are what this tool renders for it.
+    fn note_head(&self, head: SnapshotHead, ours: bool) {
+        if let Ok(md) = fs::metadata(&self.snapshot_path) {
+            remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head, ours);
+            self.save_head(&head, ours);
+        }
     }
 
     /// Where the head of `status.json` is kept between commands:
@@ -733,8 +793,10 @@ impl StatusStore {
     /// down the head (a file changed in the same clock tick is "racily clean",
     /// as git says, and read again). status.json holds every WP: parsing it
     /// to learn its two head fields cost each command the size of the mission.
-    /// A missing, unreadable or malformed record is no record.
-    fn saved_head(&self) -> Option<SnapshotHead> {
+    /// A missing, unreadable or malformed record is no record. With the head,
+    /// whether the file's bytes are what this tool rendered for it (written,
+    /// or found equal, by this tool; a record of the first layout says not).
+    fn saved_head(&self) -> Option<(SnapshotHead, bool)> {
         let path = self.head_path()?;
         let written = fs::metadata(&path).ok()?;
         let md = fs::metadata(&self.snapshot_path).ok()?;
@@ -744,7 +806,8 @@ impl StatusStore {
         }
         let text = fsutil::read_capped(&path, 1024).ok().flatten()?;
         let mut f = text.trim_end_matches('\n').split(' ');
-        if f.next()? != "1" {
+        let layout = f.next()?;
+        if layout != "1" && layout != "2" {
             return None;
         }
         let mut n = || f.next()?.parse::<u64>().ok();
@@ -757,18 +820,24 @@ impl StatusStore {
             }
             _ => return None,
         };
+        let ours = match (layout, f.next()) {
+            ("1", None) => false,
+            ("2", Some("w")) => true,
+            ("2", Some("r")) => false,
+            _ => return None,
+        };
         if f.next().is_some() || saved != key {
             return None;
         }
         let head = (count, last);
-        remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head);
-        Some(head)
+        remember_snapshot_head(&self.snapshot_path, cache::file_stamp(&md), &head, ours);
+        Some((head, ours))
     }
 
     /// Write down `head` as what `status.json` says now (see
     /// [`StatusStore::saved_head`]); a failure only costs the next command
-    /// a parse.
-    fn save_head(&self, head: &SnapshotHead) {
+    /// a parse. `ours`: see [`StatusStore::saved_head`].
+    fn save_head(&self, head: &SnapshotHead, ours: bool) {
         let Some(path) = self.head_path() else {
             return;
         };
@@ -786,7 +855,11 @@ impl StatusStore {
             None => "-",
         };
         let [dev, ino, size, mtime, ctime] = key;
-        let text = format!("1 {dev} {ino} {size} {mtime} {ctime} {} {last}\n", head.0);
+        let ours = if ours { "w" } else { "r" };
+        let text = format!(
+            "2 {dev} {ino} {size} {mtime} {ctime} {} {last} {ours}\n",
+            head.0
+        );
         if let Some(dir) = path.parent() {
             if fsutil::create_dir_all(dir).is_err() {
                 return;
@@ -821,20 +894,23 @@ type SnapshotHead = (usize, Option<String>);
 /// The head of the status.json this process last wrote or read, with the
 /// stamp of its file (see [`cache::file_stamp`]): a file with another stamp
 /// is read again.
-static SNAPSHOT_HEAD: std::sync::Mutex<Option<(PathBuf, cache::FileStamp, SnapshotHead)>> =
+/// With whether the file's bytes are this tool's rendering (see
+/// [`StatusStore::saved_head`]).
+#[allow(clippy::type_complexity)]
+static SNAPSHOT_HEAD: std::sync::Mutex<Option<(PathBuf, cache::FileStamp, SnapshotHead, bool)>> =
     std::sync::Mutex::new(None);
 
-fn remember_snapshot_head(path: &Path, stamp: cache::FileStamp, head: &SnapshotHead) {
+fn remember_snapshot_head(path: &Path, stamp: cache::FileStamp, head: &SnapshotHead, ours: bool) {
     if let Ok(mut m) = SNAPSHOT_HEAD.lock() {
-        *m = Some((path.to_path_buf(), stamp, head.clone()));
+        *m = Some((path.to_path_buf(), stamp, head.clone(), ours));
     }
 }
 
-fn snapshot_head_known(path: &Path, stamp: cache::FileStamp) -> Option<SnapshotHead> {
+fn snapshot_head_known(path: &Path, stamp: cache::FileStamp) -> Option<(SnapshotHead, bool)> {
     let m = SNAPSHOT_HEAD.lock().ok()?;
     m.as_ref()
-        .filter(|(p, st, _)| p == path && *st == stamp)
-        .map(|(_, _, h)| h.clone())
+        .filter(|(p, st, _, _)| p == path && *st == stamp)
+        .map(|(_, _, h, ours)| (h.clone(), *ours))
 }
 
 /// Whether the file at `path` holds exactly `bytes`: read in steps and

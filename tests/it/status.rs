@@ -962,3 +962,41 @@ fn the_kept_head_of_status_json_is_never_trusted_over_the_file() {
         assert_eq!(fs::read(dir.join("status.json")).unwrap(), good);
     }
 }
+
+/// A move rewrites only the head and the changed entries of a status.json
+/// this tool wrote; the result is, byte for byte, the whole rendering
+/// (`materialize`). One written by someone else (here compact JSON of the
+/// same state) is not spliced: the next move writes it whole.
+#[test]
+fn status_json_after_each_move_is_the_whole_rendering() {
+    let env = TestEnv::new();
+    let (root, dir) = mission(&env, 8);
+    let f = Flow::new(&env, &root, "m");
+    let status = dir.join("status.json");
+    let whole = || {
+        let before = fs::read(&status).unwrap();
+        env.json(&root, &["materialize", "--mission", "m", "--json"]);
+        let after = fs::read(&status).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&before),
+            String::from_utf8_lossy(&after)
+        );
+    };
+    f.implement("WP01", "codex");
+    whole();
+    // Actors JSON escapes, and several WPs moving one after another.
+    f.moved("WP02", "claimed", "agent \"é\"\t");
+    whole();
+    f.moved("WP03", "blocked", "user");
+    f.moved("WP02", "in_progress", "agent \"é\"\t");
+    whole();
+    f.moved("WP03", "canceled", "ünï");
+    whole();
+    // Someone else's status.json of the same state, in another layout.
+    let v: serde_json::Value = serde_json::from_slice(&fs::read(&status).unwrap()).unwrap();
+    fs::write(&status, serde_json::to_vec(&v).unwrap()).unwrap();
+    f.moved("WP04", "claimed", "codex");
+    whole();
+    f.moved("WP05", "claimed", "codex");
+    whole();
+}
