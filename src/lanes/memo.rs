@@ -4,9 +4,18 @@
 //! At 5,000 work packages lanes.json is a megabyte of JSON (its
 //! `collapse_report` about half), and every implement, review and move's
 //! guard parsed all of it to learn a few lanes. The memo holds what that
-//! read kept, in postcard (a compact binary layout), and the identity of the
-//! lanes.json it was read from: device, inode, size, modification and change
-//! times (ns). It lives in the repository's git directory,
+//! read kept, and the identity of the lanes.json it was read from: device,
+//! inode, size, modification and change times (ns). Its layout is postcard
+//! (a compact binary layout) for the mission's names, and the lanes packed
+//! (`acting::Packed`): a table of where each string of every lane ends and
+//! how many each list has, then every string of every lane in one text, to
+//! the end of the file. Reading it back checks every id in one pass over
+//! that text, where it was read (nothing is copied); a lane's
+//! [`super::ExecLane`] is built only when a command looks that lane up
+//! ([`super::ActingLanes`]), so a claim at 5,000 work packages does not
+//! allocate 10,000 strings to use a few.
+//!
+//! It lives in the repository's git directory,
 //! `<git-common-dir>/spec-kitty/lanes-memo/<slug>-<tag>` (`tag`: a hash of the
 //! mission directory's real path, as the saved status folds are named), never
 //! tracked, never outside the project; a project that is not a git
@@ -29,13 +38,15 @@
 //! stat the file, by more than the clock's granularity, and before the memo
 //! itself was written: a file changed in the same instant is "racily clean",
 //! as git says, and parsed again. What a memo gives is checked as the file's
-//! text is (every id, [`super::LanesManifest::validate`]; the caller checks
-//! the mission); a memo that is missing, unreadable, of another format
-//! version, truncated, padded, garbage, or that names an id its grammar
-//! refuses is no memo: lanes.json is parsed, and refused with the file's
-//! own error when it is bad. A memo is written only from a successful parse
-//! (atomically, not synced: [`crate::fsutil::write_memo`]), so a lanes.json
-//! that does not parse is parsed, and fails, every time.
+//! text is, before any of it is used (every id [`super::LanesManifest::validate`]
+//! checks, by the same grammars; the caller checks the mission); a memo
+//! that is missing, unreadable, of another format version ([`MAGIC`]),
+//! truncated, padded, garbage, whose table does not describe its text
+//! exactly, or that names an id its grammar refuses is no memo: lanes.json
+//! is parsed, and refused with the file's own error when it is bad. A memo
+//! is written only from a successful parse (atomically, not synced:
+//! [`crate::fsutil::write_memo`]), so a lanes.json that does not parse is
+//! parsed, and fails, every time.
 
 use std::borrow::Cow;
 use std::fs;
@@ -44,12 +55,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ExecLane, LanesManifest};
+use super::acting::{ActingLanes, Packed, Rest};
+use super::model::LanesManifest;
 use crate::ids::IdKind;
 
 /// The first bytes of every memo: what the file is, and its layout's version
 /// (a memo of another version is no memo).
-pub const MAGIC: &[u8; 12] = b"sk-lanes\0\0\0\x02";
+pub const MAGIC: &[u8; 12] = b"sk-lanes\0\0\0\x03";
 
 /// A lanes.json smaller than this is parsed, never memoized: parsing it
 /// costs less than the file a memo is (about 26 instructions a byte against
@@ -139,9 +151,10 @@ pub fn path_for(common: &Path, lanes_file: &Path) -> Option<PathBuf> {
 }
 
 /// A memo's content after [`MAGIC`]: when and of which file it was read,
-/// then the acting read's fields in [`LanesManifest`]'s order. postcard
-/// writes every field, in order, with no names: this struct has no
-/// `skip_serializing_if` (the repository format's struct keeps its own).
+/// then the acting read: [`LanesManifest`]'s fields but its lanes, and how
+/// long the lanes' table is. postcard writes every field, in order, with no
+/// names. The lanes packed (`Packed`) follow: the table, then the text to
+/// the end of the file (read where it lies, not copied).
 #[derive(Serialize, Deserialize)]
 struct Record<'a> {
     /// The identity of lanes.json, stat before it was read.
@@ -153,14 +166,16 @@ struct Record<'a> {
     /// The length and CRC-32 of the bytes the memo was parsed from.
     content: Content,
     version: u32,
-    mission_slug: Cow<'a, str>,
-    mission_id: Cow<'a, str>,
-    mission_branch: Cow<'a, str>,
-    target_branch: Cow<'a, str>,
-    lanes: Cow<'a, [ExecLane]>,
-    computed_at: Cow<'a, str>,
-    computed_from: Cow<'a, str>,
-    planning_artifact_wps: Cow<'a, [String]>,
+    mission_slug: &'a str,
+    mission_id: &'a str,
+    mission_branch: &'a str,
+    target_branch: &'a str,
+    computed_at: &'a str,
+    computed_from: &'a str,
+    #[serde(borrow)]
+    planning_artifact_wps: Vec<&'a str>,
+    /// The length in bytes of the lanes' table after the record.
+    table: u64,
 }
 
 /// The length and CRC-32 of a lanes.json's bytes.
@@ -188,53 +203,116 @@ pub fn encode(
     taken: u64,
     content: Content,
 ) -> Option<Vec<u8>> {
+    encode_lanes(&ActingLanes::parsed(manifest.clone()), file, taken, content)
+}
+
+/// [`encode`] of an acting read (one read from a memo is written as it is,
+/// no lane built).
+fn encode_lanes(
+    lanes: &ActingLanes,
+    file: Identity,
+    taken: u64,
+    content: Content,
+) -> Option<Vec<u8>> {
+    let packed;
+    let (text, table, rest) = match lanes.packed_lanes() {
+        Some((p, rest)) => {
+            let (text, table) = p.parts()?;
+            (text, Cow::Borrowed(table), rest)
+        }
+        None => {
+            let m = lanes.manifest();
+            packed = (
+                Packed::of(&m.lanes)?,
+                Rest {
+                    computed_at: m.computed_at.clone(),
+                    computed_from: m.computed_from.clone(),
+                    planning_artifact_wps: m.planning_artifact_wps.clone(),
+                },
+            );
+            let table = packed.0 .1.iter().flat_map(|w| w.to_le_bytes()).collect();
+            (packed.0 .0.as_str(), Cow::Owned(table), &packed.1)
+        }
+    };
     let record = Record {
         file,
         taken,
         slack: slack_of(&file),
         content,
-        version: manifest.version,
-        mission_slug: Cow::Borrowed(&manifest.mission_slug),
-        mission_id: Cow::Borrowed(&manifest.mission_id),
-        mission_branch: Cow::Borrowed(&manifest.mission_branch),
-        target_branch: Cow::Borrowed(&manifest.target_branch),
-        lanes: Cow::Borrowed(&manifest.lanes),
-        computed_at: Cow::Borrowed(&manifest.computed_at),
-        computed_from: Cow::Borrowed(&manifest.computed_from),
-        planning_artifact_wps: Cow::Borrowed(&manifest.planning_artifact_wps),
+        version: lanes.version,
+        mission_slug: &lanes.mission_slug,
+        mission_id: &lanes.mission_id,
+        mission_branch: &lanes.mission_branch,
+        target_branch: &lanes.target_branch,
+        computed_at: &rest.computed_at,
+        computed_from: &rest.computed_from,
+        planning_artifact_wps: rest
+            .planning_artifact_wps
+            .iter()
+            .map(String::as_str)
+            .collect(),
+        table: table.len() as u64,
     };
-    postcard::to_extend(&record, MAGIC.to_vec()).ok()
+    let mut bytes = postcard::to_extend(&record, MAGIC.to_vec()).ok()?;
+    bytes.extend_from_slice(&table);
+    bytes.extend_from_slice(text.as_bytes());
+    Some(bytes)
 }
 
 /// What a memo's bytes say: the identity of the file it was read from, when
 /// (`taken`, ns) and with what slack, the content it was parsed from, and the
-/// acting read. None for bytes that are not a whole memo of this version
-/// (nothing is checked here beyond the layout: see [`load`]).
-pub fn decode(bytes: &[u8]) -> Option<(Identity, u64, u64, Content, LanesManifest)> {
+/// acting read. None for bytes that are not a whole memo of this version, or
+/// that name an id its grammar refuses (every id is checked here, in one
+/// pass over the lanes' text: `Packed::new`).
+fn decode_lanes(bytes: Vec<u8>) -> Option<(Identity, u64, u64, Content, ActingLanes)> {
     let body = bytes.strip_prefix(MAGIC.as_slice())?;
     let (r, rest) = postcard::take_from_bytes::<Record>(body).ok()?;
-    if !rest.is_empty() {
+    // The file's name is only for an error message, and this one is not shown.
+    let here = Path::new("lanes.json");
+    super::model::validate_names(here, r.mission_slug, r.mission_branch, r.target_branch).ok()?;
+    if !r
+        .planning_artifact_wps
+        .iter()
+        .all(|w| IdKind::Wp.accepts(w))
+    {
         return None;
     }
-    let manifest = LanesManifest {
-        version: r.version,
-        mission_slug: r.mission_slug.into_owned(),
-        mission_id: r.mission_id.into_owned(),
-        mission_branch: r.mission_branch.into_owned(),
-        target_branch: r.target_branch.into_owned(),
-        lanes: r.lanes.into_owned(),
-        computed_at: r.computed_at.into_owned(),
-        computed_from: r.computed_from.into_owned(),
-        planning_artifact_wps: r.planning_artifact_wps.into_owned(),
-        collapse_report: None,
+    let header = [
+        r.mission_slug,
+        r.mission_id,
+        r.mission_branch,
+        r.target_branch,
+    ]
+    .map(str::to_string);
+    let rest_of = Rest {
+        computed_at: r.computed_at.to_string(),
+        computed_from: r.computed_from.to_string(),
+        planning_artifact_wps: r
+            .planning_artifact_wps
+            .iter()
+            .map(|w| w.to_string())
+            .collect(),
     };
-    Some((r.file, r.taken, r.slack, r.content, manifest))
+    let (file, taken, slack, content, version) = (r.file, r.taken, r.slack, r.content, r.version);
+    let table_at = bytes.len() - rest.len();
+    let text_at = table_at.checked_add(usize::try_from(r.table).ok()?)?;
+    let packed = Packed::new(bytes, table_at..text_at, text_at)?;
+    let lanes = ActingLanes::packed(header, version, rest_of, packed);
+    Some((file, taken, slack, content, lanes))
+}
+
+/// [`decode_lanes`] with every lane built: what a memo holds, as a
+/// [`LanesManifest`] (for tests and tools; a command builds only the lanes
+/// it looks up).
+pub fn decode(bytes: &[u8]) -> Option<(Identity, u64, u64, Content, LanesManifest)> {
+    let (file, taken, slack, content, lanes) = decode_lanes(bytes.to_vec())?;
+    Some((file, taken, slack, content, lanes.manifest().clone()))
 }
 
 /// A memo read back, every id in it checked.
 pub struct Loaded {
     /// The acting read it holds.
-    pub manifest: LanesManifest,
+    pub lanes: ActingLanes,
     /// It vouches for lanes.json by identity (see the module docs): the file
     /// need not be read.
     pub current: bool,
@@ -243,11 +321,11 @@ pub struct Loaded {
     pub content: Content,
 }
 
-/// The acting read of the lanes.json at `lanes_file`, whose identity is
-/// `now`, from the memo at `memo`, when every id in it follows its grammar;
-/// None otherwise (the caller parses the file). Whether it vouches for the
-/// file by identity, or only for bytes of its [`Content`], is in [`Loaded`].
-pub fn load(memo: &Path, lanes_file: &Path, now: &Identity) -> Option<Loaded> {
+/// The acting read of the lanes.json whose identity is `now`, from the memo
+/// at `memo`, when every id in it follows its grammar; None otherwise (the
+/// caller parses the file). Whether it vouches for the file by identity, or
+/// only for bytes of its [`Content`], is in [`Loaded`].
+pub fn load(memo: &Path, now: &Identity) -> Option<Loaded> {
     let mut f = fs::File::open(memo).ok()?;
     let md = f.metadata().ok()?;
     if !md.is_file() || md.len() > MAX_MEMO_BYTES {
@@ -259,11 +337,10 @@ pub fn load(memo: &Path, lanes_file: &Path, now: &Identity) -> Option<Loaded> {
         .take(MAX_MEMO_BYTES + 1)
         .read_to_end(&mut bytes)
         .ok()?;
-    let (file, taken, slack, content, manifest) = decode(&bytes)?;
+    let (file, taken, slack, content, lanes) = decode_lanes(bytes)?;
     let current = file == *now && settled(now, taken, slack, written);
-    manifest.validate(lanes_file).ok()?;
     Some(Loaded {
-        manifest,
+        lanes,
         current,
         content,
     })
@@ -281,11 +358,11 @@ fn settled(id: &Identity, taken: u64, slack: u64, written: u64) -> bool {
 /// was `file` at `taken`, and still is) at `memo`, when a reader could use
 /// it (the file is not racily clean). A failure only costs the next command
 /// a parse.
-pub fn save(memo: &Path, manifest: &LanesManifest, file: Identity, taken: u64, content: Content) {
+pub fn save(memo: &Path, lanes: &ActingLanes, file: Identity, taken: u64, content: Content) {
     if !settled(&file, taken, 0, u64::MAX) {
         return;
     }
-    let Some(bytes) = encode(manifest, file, taken, content) else {
+    let Some(bytes) = encode_lanes(lanes, file, taken, content) else {
         return;
     };
     if let Some(dir) = memo.parent() {
@@ -353,8 +430,9 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer).is_none());
-        // The previous version (no content check) and the next one.
-        for v in [1, 3] {
+        // The previous versions (lanes decoded whole; no content check) and
+        // the next one.
+        for v in [1, 2, 4] {
             let mut other = bytes.clone();
             other[MAGIC.len() - 1] = v;
             assert!(decode(&other).is_none(), "version {v}");
@@ -433,41 +511,48 @@ mod tests {
             set_mtime(id[4] + 1_000_000_000);
         };
         let content = Content::of(&fs::read(&lanes).unwrap());
-        let current = |l: Option<Loaded>| l.filter(|l| l.current).map(|l| l.manifest);
+        let current =
+            |l: Option<Loaded>| l.filter(|l| l.current).map(|l| l.lanes.manifest().clone());
         put(encode(&manifest(), id, taken, content).unwrap());
-        assert_eq!(current(load(&memo, &lanes, &id)), Some(manifest()));
+        assert_eq!(current(load(&memo, &id)), Some(manifest()));
         // Another identity: not current, but it still stands for its content.
         let mut other = id;
         other[1] += 1;
-        let by_content = load(&memo, &lanes, &other).unwrap();
+        let by_content = load(&memo, &other).unwrap();
         assert!(!by_content.current);
         assert_eq!(by_content.content, content);
-        assert_eq!(by_content.manifest, manifest());
+        assert_eq!(*by_content.lanes.manifest(), manifest());
         // Racy: the reader stat the file within the slack of its change.
         put(encode(&manifest(), id, id[4] + 1, content).unwrap());
-        assert!(current(load(&memo, &lanes, &id)).is_none());
+        assert!(current(load(&memo, &id)).is_none());
         // Written (its own time) no later than the file changed.
         put(encode(&manifest(), id, taken, content).unwrap());
         set_mtime(id[4]);
-        assert!(current(load(&memo, &lanes, &id)).is_none());
+        assert!(current(load(&memo, &id)).is_none());
         // A hostile id is refused as lanes.json's text would be.
         for (field, bad) in [
             ("lane", "../x"),
             ("wp", "WP01/../../x"),
             ("dep", "lane-a/.."),
+            ("slug", "../001-x"),
+            ("branch", "main..x"),
+            ("planning", "WP04/.."),
         ] {
             let mut m = manifest();
             match field {
                 "lane" => m.lanes[0].lane_id = bad.into(),
                 "wp" => m.lanes[0].wp_ids[0] = bad.into(),
+                "slug" => m.mission_slug = bad.into(),
+                "branch" => m.target_branch = bad.into(),
+                "planning" => m.planning_artifact_wps[0] = bad.into(),
                 _ => m.lanes[1].depends_on_lanes[0] = bad.into(),
             }
             put(encode(&m, id, taken, content).unwrap());
-            assert!(load(&memo, &lanes, &id).is_none(), "{bad}");
+            assert!(load(&memo, &id).is_none(), "{bad}");
             assert!(m.validate(&lanes).is_err());
         }
-        assert!(load(&dir.path().join("none"), &lanes, &id).is_none());
-        assert!(load(dir.path(), &lanes, &id).is_none());
+        assert!(load(&dir.path().join("none"), &id).is_none());
+        assert!(load(dir.path(), &id).is_none());
     }
 
     #[test]

@@ -6,8 +6,11 @@
 //!   as its longest dependency chain; `components` keeps the reference's
 //!   grouping (every dependency joins one lane).
 //! * [`schedule`] measures a plan: critical path, makespan, lanes, hand-offs.
-//! * [`model`] is lanes.json itself, in the reference's schema.
+//! * [`model`] is lanes.json itself, in the reference's schema; [`acting`]
+//!   is how a command acting on the lanes reads it, [`memo`] keeps that read
+//!   between commands.
 
+pub mod acting;
 pub mod memo;
 pub mod model;
 mod parallel;
@@ -19,6 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use acting::{ActingLanes, LaneMap};
 pub use model::{CollapseEvent, CollapseReport, ExecLane, LanesManifest, PLANNING_LANE};
 
 use crate::error::{Diagnose, Kind};
@@ -144,13 +148,16 @@ impl Strategy {
 
 /// The branch a mission's work lands on: meta.json's `target_branch`, else the
 /// branch lanes.json was computed on, else `main`.
-pub fn target_branch(mission: &crate::mission::Mission, lanes: Option<&LanesManifest>) -> String {
+pub fn target_branch<L: LaneMap + ?Sized>(
+    mission: &crate::mission::Mission,
+    lanes: Option<&L>,
+) -> String {
     mission
         .target_branch()
         .map(str::to_string)
         .or_else(|| {
             lanes
-                .map(|l| l.target_branch.clone())
+                .map(|l| l.target().to_string())
                 .filter(|t| !t.is_empty())
         })
         .unwrap_or_else(|| "main".into())

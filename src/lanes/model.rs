@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::acting::ActingLanes;
 use super::{LanesError, Result};
 use crate::fsutil;
 use crate::ids::{self, IdKind};
@@ -73,11 +74,12 @@ pub struct CollapseEvent {
 impl LanesManifest {
     /// Read `lanes.json`; None when the file does not exist.
     pub fn read(path: &Path) -> Result<Option<LanesManifest>> {
-        Ok(Self::read_shared(path, Reading::Whole, None)?.map(|m| (*m).clone()))
+        Ok(Self::read_shared(path, Reading::Whole, None)?.map(|m| m.manifest().clone()))
     }
 
-    /// [`LanesManifest::read`], shared with this process's memo of the file
-    /// (no copy of every lane): `Reading::Acting` leaves `collapse_report`
+    /// [`LanesManifest::read`] as an [`ActingLanes`], shared with this
+    /// process's memo of the file (no copy of every lane; a whole read is
+    /// always a parsed one): `Reading::Acting` leaves `collapse_report`
     /// out (its shape still checked, as a whole read checks it), and, given
     /// the git common directory `common`, uses and keeps the derived memo of
     /// that read between commands ([`super::memo`]).
@@ -85,7 +87,7 @@ impl LanesManifest {
         path: &Path,
         reading: Reading,
         common: Option<&Path>,
-    ) -> Result<Option<Arc<LanesManifest>>> {
+    ) -> Result<Option<Arc<ActingLanes>>> {
         // The clock before the stat: a change after it is racy (see memo).
         let kept = match (reading, common) {
             (Reading::Acting, Some(common)) => super::memo::now_ns().zip(Some(common)),
@@ -109,11 +111,11 @@ impl LanesManifest {
         });
         let mut by_content = None;
         if let Some((at, file, _)) = &memo {
-            match super::memo::load(at, path, file) {
+            match super::memo::load(at, file) {
                 Some(m) if m.current => {
-                    let manifest = Arc::new(m.manifest);
-                    remember(path, stamp, reading, &manifest);
-                    return Ok(Some(manifest));
+                    let lanes = Arc::new(m.lanes);
+                    remember(path, stamp, reading, &lanes);
+                    return Ok(Some(lanes));
                 }
                 other => by_content = other,
             }
@@ -125,11 +127,11 @@ impl LanesManifest {
             .map(|_| super::memo::Content::of(text.as_bytes()));
         let manifest = Arc::new(match by_content {
             // The same bytes the memo was parsed from (a copy, a rewrite).
-            Some(m) if Some(m.content) == content => m.manifest,
-            _ => match reading {
+            Some(m) if Some(m.content) == content => m.lanes,
+            _ => ActingLanes::parsed(match reading {
                 Reading::Whole => Self::parse(path, &text)?,
                 Reading::Acting => Self::parse_acting(path, &text)?,
-            },
+            }),
         });
         let after = std::fs::metadata(path).ok();
         if after
@@ -190,21 +192,22 @@ impl LanesManifest {
 
     /// [`LanesManifest::for_mission`] for a command that acts on the lanes
     /// (implement, a move's guards): the same checks and errors, without
-    /// `collapse_report` (None), and shared with this process's memo of the
-    /// file rather than copied, and kept between commands in a derived memo
-    /// under `project`'s git directory ([`super::memo`]), never trusted over
-    /// the file.
+    /// `collapse_report`, its lanes looked up one at a time
+    /// ([`ActingLanes`]; [`ActingLanes::manifest`] is the read whole), shared
+    /// with this process's memo of the file rather than copied, and kept
+    /// between commands in a derived memo under `project`'s git directory
+    /// ([`super::memo`]), never trusted over the file.
     pub fn for_mission_acting(
         project: &Project,
         mission: &Mission,
-    ) -> Result<Option<Arc<LanesManifest>>> {
+    ) -> Result<Option<Arc<ActingLanes>>> {
         let path = mission.lanes_file();
         let common = project.git_common_dir.as_deref();
-        let Some(manifest) = Self::read_shared(&path, Reading::Acting, common)? else {
+        let Some(lanes) = Self::read_shared(&path, Reading::Acting, common)? else {
             return Ok(None);
         };
-        manifest.check_belongs_to(mission, &path)?;
-        Ok(Some(manifest))
+        check_belongs_to(&lanes.mission_slug, &lanes.mission_id, mission, &path)?;
+        Ok(Some(lanes))
     }
 
     /// The lane id of `wp_id` in the lanes.json at `path` as it is now (read
@@ -228,20 +231,12 @@ impl LanesManifest {
                 ids::check(kind, value, path, &field())
             }
         };
-        ids::check(
-            IdKind::MissionSlug,
-            &self.mission_slug,
+        validate_names(
             path,
-            "mission_slug",
+            &self.mission_slug,
+            &self.mission_branch,
+            &self.target_branch,
         )?;
-        for (field, value) in [
-            ("mission_branch", &self.mission_branch),
-            ("target_branch", &self.target_branch),
-        ] {
-            if !value.is_empty() {
-                ids::check(IdKind::Branch, value, path, field)?;
-            }
-        }
         for (i, lane) in self.lanes.iter().enumerate() {
             check(IdKind::Lane, &lane.lane_id, &|| {
                 format!("lanes[{i}].lane_id")
@@ -263,24 +258,7 @@ impl LanesManifest {
 
     /// The manifest names `mission` (slug and, when both have one, mission_id).
     pub fn check_belongs_to(&self, mission: &Mission, path: &Path) -> Result<()> {
-        if self.mission_slug != mission.slug {
-            return Err(LanesError::OtherMissionSlug {
-                path: path.to_path_buf(),
-                found: self.mission_slug.clone(),
-                slug: mission.slug.clone(),
-            });
-        }
-        if let Some(id) = mission.mission_id() {
-            if !self.mission_id.is_empty() && self.mission_id != id {
-                return Err(LanesError::OtherMissionId {
-                    path: path.to_path_buf(),
-                    found: self.mission_id.clone(),
-                    slug: mission.slug.clone(),
-                    id: id.to_string(),
-                });
-            }
-        }
-        Ok(())
+        check_belongs_to(&self.mission_slug, &self.mission_id, mission, path)
     }
 
     /// Write atomically with indent 2 and a trailing newline.
@@ -310,6 +288,54 @@ impl LanesManifest {
     }
 }
 
+/// A lanes.json (at `path`) with this `mission_slug` and `mission_id` names
+/// `mission` ([`LanesManifest::check_belongs_to`]).
+fn check_belongs_to(
+    mission_slug: &str,
+    mission_id: &str,
+    mission: &Mission,
+    path: &Path,
+) -> Result<()> {
+    if mission_slug != mission.slug {
+        return Err(LanesError::OtherMissionSlug {
+            path: path.to_path_buf(),
+            found: mission_slug.to_string(),
+            slug: mission.slug.clone(),
+        });
+    }
+    if let Some(id) = mission.mission_id() {
+        if !mission_id.is_empty() && mission_id != id {
+            return Err(LanesError::OtherMissionId {
+                path: path.to_path_buf(),
+                found: mission_id.to_string(),
+                slug: mission.slug.clone(),
+                id: id.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The mission slug and the branch names of a lanes.json (read from `path`)
+/// follow their grammars ([`LanesManifest::validate`] checks the rest).
+pub(crate) fn validate_names(
+    path: &Path,
+    mission_slug: &str,
+    mission_branch: &str,
+    target_branch: &str,
+) -> Result<()> {
+    ids::check(IdKind::MissionSlug, mission_slug, path, "mission_slug")?;
+    for (field, value) in [
+        ("mission_branch", mission_branch),
+        ("target_branch", target_branch),
+    ] {
+        if !value.is_empty() {
+            ids::check(IdKind::Branch, value, path, field)?;
+        }
+    }
+    Ok(())
+}
+
 /// `<root>/.worktrees/<mission_slug>-<lane_id>`.
 pub fn worktree_path(root: &Path, mission_slug: &str, lane_id: &str) -> std::path::PathBuf {
     root.join(".worktrees")
@@ -335,26 +361,17 @@ type Memo = (
     std::path::PathBuf,
     fsutil::FileStamp,
     Reading,
-    Arc<LanesManifest>,
+    Arc<ActingLanes>,
 );
 static READ: std::sync::Mutex<Option<Memo>> = std::sync::Mutex::new(None);
 
-fn remember(
-    path: &Path,
-    stamp: fsutil::FileStamp,
-    reading: Reading,
-    manifest: &Arc<LanesManifest>,
-) {
+fn remember(path: &Path, stamp: fsutil::FileStamp, reading: Reading, manifest: &Arc<ActingLanes>) {
     if let Ok(mut m) = READ.lock() {
         *m = Some((path.to_path_buf(), stamp, reading, manifest.clone()));
     }
 }
 
-fn remembered(
-    path: &Path,
-    stamp: fsutil::FileStamp,
-    reading: Reading,
-) -> Option<Arc<LanesManifest>> {
+fn remembered(path: &Path, stamp: fsutil::FileStamp, reading: Reading) -> Option<Arc<ActingLanes>> {
     let m = READ.lock().ok()?;
     m.as_ref()
         .filter(|(p, st, kept, _)| {
@@ -562,13 +579,13 @@ mod acting_tests {
         let acting = LanesManifest::read_shared(&p, Reading::Acting, None)
             .unwrap()
             .unwrap();
-        assert!(acting.collapse_report.is_none());
+        assert!(acting.manifest().collapse_report.is_none());
         let whole = LanesManifest::read(&p).unwrap().unwrap();
         assert!(whole.collapse_report.is_some());
         let again = LanesManifest::read_shared(&p, Reading::Acting, None)
             .unwrap()
             .unwrap();
-        assert_eq!(again.lanes, whole.lanes);
+        assert_eq!(again.manifest().lanes, whole.lanes);
         assert_eq!(
             LanesManifest::lane_id_at(&project, &p, "WP02")
                 .unwrap()
@@ -643,9 +660,16 @@ mod acting_tests {
             .unwrap()
             .unwrap();
         let id = super::super::memo::identity(&std::fs::metadata(&p).unwrap()).unwrap();
-        let loaded = super::super::memo::load(&memo, &p, &id).unwrap();
+        let loaded = super::super::memo::load(&memo, &id).unwrap();
         assert!(loaded.current);
-        assert_eq!(loaded.manifest, *read);
-        assert_eq!(read.collapse_report, None);
+        assert_eq!(loaded.lanes.manifest(), read.manifest());
+        assert_eq!(read.manifest().collapse_report, None);
+        // The memo's lanes are packed, and answer as the parse does.
+        assert!(loaded.lanes.packed_lanes().is_some() && read.packed_lanes().is_none());
+        for wp in ["WP01", "WP02", "WP03", "WP09"] {
+            assert_eq!(loaded.lanes.lane_for_wp(wp), read.lane_for_wp(wp), "{wp}");
+        }
+        assert_eq!(loaded.lanes.lane("lane-a"), read.lane("lane-a"));
+        assert_eq!(loaded.lanes.target_branch, "main");
     }
 }

@@ -326,8 +326,10 @@ pub fn merge(project: &Project, mission: &Mission, opts: &MergeOptions) -> Resul
     refuse_in_progress(project, mission)?;
     let lanes = workspace::require_lanes(project, mission)?;
     let (snap, _) = StatusStore::for_mission(project, mission).snapshot()?;
-    let (code, notes) = code_lanes(project, mission, &lanes, &snap)?;
-    let setup = Setup::resolve(&repo, mission, &lanes, code, opts.target.as_deref())?;
+    // Merge walks every lane: the whole acting read.
+    let lanes = lanes.manifest();
+    let (code, notes) = code_lanes(project, mission, lanes, &snap)?;
+    let setup = Setup::resolve(&repo, mission, lanes, code, opts.target.as_deref())?;
     let mut report = new_report(mission, &setup, opts, notes);
     let (mut blockers, tolerated) =
         preconditions(project, mission, &repo, &setup, &snap, &mut report.notes)?;

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::error::Diagnose;
 use crate::fsutil::{self, LockError};
-use crate::lanes::LanesManifest;
+use crate::lanes::{ActingLanes, LanesManifest};
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::transitions::{self, Guard, Role as Who};
@@ -409,7 +409,7 @@ fn planning_step(
     project: &Project,
     mission: &Mission,
     d: &mut Decision,
-) -> Result<Option<(Vec<wp::WpFile>, std::sync::Arc<LanesManifest>)>> {
+) -> Result<Option<(Vec<wp::WpFile>, std::sync::Arc<ActingLanes>)>> {
     let slug = &mission.slug;
     if is_template(mission, &mission.spec_file(), "spec") {
         d.set_step(
@@ -574,7 +574,7 @@ impl<'a> Board<'a> {
     /// lane's worktree is free.
     /// A rework (a review sent it back) waits for whoever implemented it: it
     /// is not new work for anyone else.
-    fn ready(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
+    fn ready(&self, lanes: &ActingLanes) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::Claim, None)
                 && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
@@ -603,7 +603,7 @@ impl<'a> Board<'a> {
 
     /// A WP sent back to the asking agent for rework, ready to be claimed
     /// again: it comes before any other work.
-    fn rework_for_asker(&self, lanes: &LanesManifest) -> Option<&wp::WpFile> {
+    fn rework_for_asker(&self, lanes: &ActingLanes) -> Option<&wp::WpFile> {
         self.files.iter().find(|f| {
             self.offers(f, Guard::Claim, None)
                 && workspace::handoff::wait_reason(lanes, &self.snap, f).is_none()
@@ -655,7 +655,7 @@ impl<'a> Board<'a> {
 struct Desk<'a> {
     project: &'a Project,
     mission: &'a Mission,
-    lanes: &'a LanesManifest,
+    lanes: &'a ActingLanes,
     agent_name: String,
 }
 

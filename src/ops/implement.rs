@@ -147,7 +147,7 @@ pub fn recover(project: &Project, mission: &Mission, only: Option<&str>) -> Resu
     } else {
         None
     };
-    let target = crate::lanes::target_branch(mission, Some(&lanes));
+    let target = crate::lanes::target_branch(mission, Some(&*lanes));
     let mut out = Recovery {
         status: "ok",
         ..Default::default()

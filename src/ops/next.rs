@@ -85,15 +85,11 @@ fn before_first_lane(
     let Some(lanes) = crate::lanes::LanesManifest::for_mission_acting(project, mission)? else {
         return Ok(Vec::new());
     };
-    let branches: Vec<String> = lanes
-        .lanes
-        .iter()
-        .map(|l| lanes.lane_branch(&l.lane_id))
-        .collect();
+    let branches: Vec<String> = lanes.lane_ids().map(|l| lanes.lane_branch(l)).collect();
     if repo.any_branch(&branches) {
         return Ok(Vec::new());
     }
-    let target = crate::lanes::target_branch(mission, Some(&lanes));
+    let target = crate::lanes::target_branch(mission, Some(&*lanes));
     match crate::workspace::action::check_committed_before_lanes(repo, project, mission, &target) {
         Ok(note) => Ok(note.into_iter().collect()),
         Err(e) => {

@@ -210,7 +210,7 @@ pub fn claimant(events: &[StatusEvent], wp_id: &str) -> Option<String> {
 /// read there, with no snapshot of every WP built.
 fn pick(
     mission: &Mission,
-    lanes: &crate::lanes::LanesManifest,
+    lanes: &crate::lanes::ActingLanes,
     fold: &FoldState,
     agent: &str,
     wp_id: Option<&str>,
@@ -258,7 +258,7 @@ fn ensure_with(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
-    lanes: &crate::lanes::LanesManifest,
+    lanes: &crate::lanes::ActingLanes,
     file: &WpFile,
     listing: &Option<ops::WpListing>,
 ) -> Result<Workspace> {
@@ -318,7 +318,7 @@ pub fn implement_with(
         )?;
         let from = fold.lane_of(&file.id).unwrap_or(Lane::Planned);
         if matches!(from, Lane::Planned | Lane::Claimed) {
-            if let Some(why) = super::handoff::wait_reason(&lanes, &fold, &file) {
+            if let Some(why) = super::handoff::wait_reason(&*lanes, &fold, &file) {
                 return Err(WorkspaceError::Waiting { why });
             }
         }
@@ -333,7 +333,7 @@ pub fn implement_with(
             && resolve(project, mission, &lanes, &file)
                 .is_ok_and(|w| w.branch.is_some() && !w.path.exists());
         if let (true, Some(repo)) = (first_lane, main.as_ref()) {
-            let target = super::target_branch(mission, Some(&lanes));
+            let target = super::target_branch(mission, Some(&*lanes));
             notes.extend(check_committed_before_lanes(
                 repo, project, mission, &target,
             )?);

@@ -21,7 +21,7 @@ use super::{Result, WorkspaceError};
 use crate::git::merge_commit::Merged;
 use crate::git::{GitError, Oid, Repo};
 use crate::lanes::model::lane_branch;
-use crate::lanes::{LanesManifest, PLANNING_LANE};
+use crate::lanes::{ActingLanes, LaneMap, PLANNING_LANE};
 use crate::status::ops::WpListing;
 use crate::status::{Lane, LaneLookup};
 use crate::tasks_md::{wp, TasksError, WpFile};
@@ -41,8 +41,8 @@ fn finished(l: Option<Lane>) -> bool {
 /// Why `wp` cannot be handed out for implementation yet, or None when it can:
 /// a dependency that is not approved (named with its lane), or another WP that
 /// holds the same code lane (one WP at a time per lane worktree).
-pub fn wait_reason<S: LaneLookup + ?Sized>(
-    lanes: &LanesManifest,
+pub fn wait_reason<L: LaneMap + ?Sized, S: LaneLookup + ?Sized>(
+    lanes: &L,
     snap: &S,
     wp: &WpFile,
 ) -> Option<String> {
@@ -218,7 +218,7 @@ impl<'l> WpIndex<'l> {
 /// that live in other lanes than `lane_id` and are approved or done.
 pub fn needed_commits(
     repo: &Repo,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     files: &mut WpIndex<'_>,
     fold: &crate::status::cache::FoldState,
     wp: &WpFile,

@@ -27,7 +27,8 @@ use crate::git::checkout::HeadState;
 use crate::git::{GitError, Oid, Repo};
 
 use crate::fsutil::{self, FileLock, LOCK_TIMEOUT};
-use crate::lanes::model::{lane_branch, worktree_path, ExecLane, LanesManifest, PLANNING_LANE};
+use crate::lanes::model::{lane_branch, worktree_path, ExecLane, PLANNING_LANE};
+use crate::lanes::{ActingLanes, LanesManifest};
 use crate::mission::Mission;
 use crate::project::Project;
 use crate::status::ops::WpListing;
@@ -58,10 +59,7 @@ pub struct Workspace {
 /// Read lanes.json, or explain how to get one: as a command acting on the
 /// lanes reads it ([`LanesManifest::for_mission_acting`]: no
 /// `collapse_report`, shared with the process's memo of the file).
-pub fn require_lanes(
-    project: &Project,
-    mission: &Mission,
-) -> Result<std::sync::Arc<LanesManifest>> {
+pub fn require_lanes(project: &Project, mission: &Mission) -> Result<std::sync::Arc<ActingLanes>> {
     LanesManifest::for_mission_acting(project, mission)?.ok_or_else(|| WorkspaceError::NoLanes {
         slug: mission.slug.clone(),
     })
@@ -73,7 +71,7 @@ pub use crate::lanes::target_branch;
 pub fn resolve(
     project: &Project,
     mission: &Mission,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     wp: &WpFile,
 ) -> Result<Workspace> {
     let base_branch = target_branch(mission, Some(lanes));
@@ -168,11 +166,7 @@ fn inspect(project: &Project, path: &Path, branch: &str) -> Existing {
 /// The lanes a lane builds on: its `depends_on_lanes` plus the lanes holding the
 /// WP's dependencies, without itself and without the planning lane (planning
 /// work lives in the main checkout, so the target branch already stands for it).
-fn dependency_lanes<'a>(
-    lanes: &'a LanesManifest,
-    lane: &ExecLane,
-    wp: &WpFile,
-) -> Vec<&'a ExecLane> {
+fn dependency_lanes<'a>(lanes: &'a ActingLanes, lane: &ExecLane, wp: &WpFile) -> Vec<&'a ExecLane> {
     let mut ids: Vec<&str> = lane.depends_on_lanes.iter().map(String::as_str).collect();
     for dep in wp.dependencies() {
         if let Some(l) = lanes.lane_for_wp(&dep) {
@@ -184,7 +178,7 @@ fn dependency_lanes<'a>(
         if id == lane.lane_id || id == PLANNING_LANE || out.iter().any(|l| l.lane_id == id) {
             continue;
         }
-        if let Some(l) = lanes.lanes.iter().find(|l| l.lane_id == id) {
+        if let Some(l) = lanes.lane(id) {
             out.push(l);
         }
     }
@@ -229,7 +223,7 @@ pub fn ensure(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     wp: &WpFile,
 ) -> Result<Workspace> {
     ensure_from(repo, project, mission, lanes, wp, None)
@@ -242,7 +236,7 @@ pub fn ensure_from(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     wp: &WpFile,
     base: Option<Oid>,
 ) -> Result<Workspace> {
@@ -255,7 +249,7 @@ pub fn ensure_listed(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     wp: &WpFile,
     listing: &WpListing,
 ) -> Result<Workspace> {
@@ -266,7 +260,7 @@ fn ensure_in(
     repo: Option<&Repo>,
     project: &Project,
     mission: &Mission,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     wp: &WpFile,
     base: Option<Oid>,
     listing: Option<&WpListing>,
@@ -276,9 +270,7 @@ fn ensure_in(
         return Ok(ws);
     };
     let lane = lanes
-        .lanes
-        .iter()
-        .find(|l| l.lane_id == ws.lane_id)
+        .lane(&ws.lane_id)
         .cloned()
         .ok_or_else(|| WorkspaceError::LaneVanished {
             lane: ws.lane_id.clone(),
@@ -534,7 +526,7 @@ pub struct LaneDiff {
 pub fn lane_diff(
     repo: &Repo,
     mission: &Mission,
-    lanes: &LanesManifest,
+    lanes: &ActingLanes,
     wp: &WpFile,
     ws: &Workspace,
     max_bytes: usize,
@@ -552,7 +544,7 @@ pub fn lane_diff(
         .ok_or_else(|| WorkspaceError::NoLaneBranch {
             branch: branch.clone(),
         })?;
-    let deps = match lanes.lanes.iter().find(|l| l.lane_id == ws.lane_id) {
+    let deps = match lanes.lane(&ws.lane_id) {
         Some(lane) => dependency_lanes(lanes, lane, wp),
         None => Vec::new(),
     };
