@@ -89,7 +89,8 @@ pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
 /// that looks up more than one (implement: its WP, the dependencies its lane
 /// set-up walks, the claim, the WP-file side of the move). The same entries
 /// as [`wp::list_wp_files`] (a file or a link to one, named as
-/// [`wp::wp_id_from_filename`] reads WP ids), sorted by id then name, so
+/// [`wp::wp_id_from_filename`] reads WP ids), each id found through a hash
+/// table; when one id has several names, sorted by id then name instead, so
 /// that each id's names are together and in name order, which is all
 /// [`WpListing::find`] and [`WpListing::duplicate`] need. The names are kept
 /// back to back in one buffer (5,000 WP files: no allocation per file).
@@ -97,8 +98,29 @@ pub fn find_wp(mission: &Mission, wp_id: &str) -> Result<WpFile> {
 pub struct WpListing {
     dir: PathBuf,
     names: Vec<u8>,
-    /// `(start, name length, id length)` in `names`, sorted.
+    /// `(start, name length, id length)` in `names`: in listing order, or
+    /// sorted when `table` is empty.
     entries: Vec<(usize, usize, usize)>,
+    /// Open addressing on [`id_hash`]: 1 + the entry number of each id, 0
+    /// for a free slot. Empty when an id has several names (the entries are
+    /// then sorted and searched).
+    table: Vec<u32>,
+}
+
+/// FNV-1a of a WP id's bytes (a few digits after `WP`), then MurmurHash3's
+/// finaliser: FNV alone leaves the last digit in few bits, and ids that differ
+/// only there would share slots.
+fn id_hash(id: &[u8]) -> usize {
+    let mut h = id.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    // A table holds far fewer than 2^32 slots: the low bits are enough.
+    h as usize
 }
 
 impl WpListing {
@@ -135,37 +157,61 @@ impl WpListing {
                 })
             }
         }
-        // Sorted on the id's first 16 bytes as one number (zero-padded,
-        // big-endian: the same order as the bytes), then each run of equal
-        // numbers (an id in several names, or long ids that share their first
-        // 16 bytes: rare) on the whole id and name. Comparing slices in each
-        // of 5,000 x 12 steps cost more than the listing, and a comparison
-        // that falls back to them still cost a sixteenth of a claim.
-        let key =
-            |&(at, len, id): &(usize, usize, usize)| (&names[at..at + id], &names[at..at + len]);
-        let head = |&(at, _, id): &(usize, usize, usize)| {
-            let mut b = [0u8; 16];
-            let n = id.min(16);
-            b[..n].copy_from_slice(&names[at..at + n]);
-            u128::from_be_bytes(b)
-        };
-        let mut keyed: Vec<(u128, usize)> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (head(e), i))
-            .collect();
-        keyed.sort_unstable_by_key(|k| k.0);
-        for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
-            if run.len() > 1 {
-                run.sort_unstable_by(|a, b| key(&entries[a.1]).cmp(&key(&entries[b.1])));
+        // Each id in a hash table of entry numbers: a claim looks up a few.
+        // Only when one id has several names is the listing sorted (by id,
+        // then name: what [`WpListing::duplicate`] reports from).
+        let id_of = |&(at, _, id): &(usize, usize, usize)| &names[at..at + id];
+        let mut table = vec![0u32; (entries.len() * 2).next_power_of_two().max(16)];
+        let mask = table.len() - 1;
+        let mut twice = false;
+        'entries: for (i, e) in entries.iter().enumerate() {
+            let Ok(n) = u32::try_from(i + 1) else {
+                twice = true;
+                break;
+            };
+            let id = id_of(e);
+            let mut slot = id_hash(id) & mask;
+            while let Some(&taken) = table.get(slot).filter(|&&t| t != 0) {
+                if id_of(&entries[taken as usize - 1]) == id {
+                    twice = true;
+                    break 'entries;
+                }
+                slot = (slot + 1) & mask;
             }
+            table[slot] = n;
         }
-        let entries: Vec<(usize, usize, usize)> =
-            keyed.into_iter().map(|(_, i)| entries[i]).collect();
+        if twice {
+            // Sorted on the id's first 16 bytes as one number (zero-padded,
+            // big-endian: the same order as the bytes), then each run of
+            // equal numbers on the whole id and name.
+            let key = |&(at, len, id): &(usize, usize, usize)| {
+                (&names[at..at + id], &names[at..at + len])
+            };
+            let head = |&(at, _, id): &(usize, usize, usize)| {
+                let mut b = [0u8; 16];
+                let n = id.min(16);
+                b[..n].copy_from_slice(&names[at..at + n]);
+                u128::from_be_bytes(b)
+            };
+            let mut keyed: Vec<(u128, usize)> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (head(e), i))
+                .collect();
+            keyed.sort_unstable_by_key(|k| k.0);
+            for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+                if run.len() > 1 {
+                    run.sort_unstable_by(|a, b| key(&entries[a.1]).cmp(&key(&entries[b.1])));
+                }
+            }
+            entries = keyed.into_iter().map(|(_, i)| entries[i]).collect();
+            table.clear();
+        }
         Ok(WpListing {
             dir: tasks_dir.to_path_buf(),
             names,
             entries,
+            table,
         })
     }
 
@@ -182,6 +228,18 @@ impl WpListing {
     /// The file of `id` (`WP` and digits, as file names give it): the first
     /// in name order when several name it, as [`wp::find_wp_file`] finds it.
     pub fn path_of(&self, id: &str) -> Option<PathBuf> {
+        if !self.table.is_empty() {
+            let mask = self.table.len() - 1;
+            let mut slot = id_hash(id.as_bytes()) & mask;
+            loop {
+                let n = *self.table.get(slot)? as usize;
+                let e = self.entries.get(n.checked_sub(1)?)?;
+                if self.id(e) == id.as_bytes() {
+                    return Some(self.dir.join(self.name(e)));
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
         let at = self.entries.partition_point(|e| self.id(e) < id.as_bytes());
         let e = self
             .entries
@@ -203,6 +261,10 @@ impl WpListing {
     /// first ([`wp::load_all`]'s error): the earliest name whose id an
     /// earlier name has, with that earlier one.
     pub fn duplicate(&self) -> Option<crate::tasks_md::TasksError> {
+        // Hashed: every id has one name.
+        if !self.table.is_empty() {
+            return None;
+        }
         // Per id with two names or more: its first two, in name order.
         let (first, second) = self
             .entries
@@ -839,6 +901,39 @@ mod listing_tests {
 
     /// The listing finds what `find_wp_file` finds and reports the
     /// duplicate the sorted walk of `list_wp_files` meets first.
+    /// Every id with one name: found through the hash table, with the same
+    /// answers as the listing it replaces, and no duplicate.
+    #[test]
+    fn a_listing_without_duplicates_answers_from_its_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("tasks");
+        std::fs::create_dir_all(&t).unwrap();
+        for i in 1..=300 {
+            let name = match i % 3 {
+                0 => format!("WP{i:04}-part.md"),
+                1 => format!("WP{i:02}.md"),
+                _ => format!("WP{i:03}_x.md"),
+            };
+            std::fs::write(t.join(name), "---\n---\n").unwrap();
+        }
+        let listing = WpListing::of(&t).unwrap();
+        assert!(!listing.table.is_empty());
+        assert!(listing.duplicate().is_none());
+        for i in 0..=310 {
+            for id in [
+                format!("WP{i:02}"),
+                format!("WP{i:03}"),
+                format!("WP{i:04}"),
+            ] {
+                assert_eq!(
+                    listing.path_of(&id),
+                    wp::find_wp_file(&t, &id).unwrap(),
+                    "{id}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn the_listing_answers_as_the_listings_it_replaces() {
         let dir = tempfile::tempdir().unwrap();
