@@ -121,55 +121,44 @@ fn check_json(bytes: &[u8], max: usize) -> Result<(), DocError> {
 
 /// The line (1-based) where JSON nesting first goes deeper than `max`, if it
 /// does. One pass; strings are skipped (a jump to their next quote or
-/// backslash), so is everything between tokens (a jump to the next quote or
-/// opening bracket, counting the closing ones passed), and lines are counted
-/// only when the answer is a line: the bytes of a JSON document are mostly
-/// strings and indentation (lanes.json of 5,000 WPs: about 1 MB), and a
-/// byte-by-byte walk of them cost a command at that size about a tenth of its
-/// instructions, the walk between strings still a fifth of a first claim.
+/// backslash), and lines are counted only when the answer is a line: the
+/// bytes of a JSON document are mostly strings (lanes.json, a saved status
+/// fold of 5,000 WPs: about 1 MB each), and a byte-by-byte walk of them cost
+/// a command at that size about a tenth of its instructions.
 pub fn json_too_deep(bytes: &[u8], max: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = 0;
-    loop {
-        // To the next quote or opening bracket (none: nothing nests deeper);
-        // the closing brackets on the way, counted in one pass over the
-        // bytes between (no opening bracket among them, so each close comes
-        // before the next open, and the depth stays at least zero as it
-        // would one close at a time). Indentation and commas are not looked
-        // at one by one.
-        let rest = bytes.get(i..).unwrap_or_default();
-        let k = memchr::memchr3(b'"', b'[', b'{', rest)?;
-        let closes = rest
-            .get(..k)
-            .unwrap_or_default()
-            .iter()
-            .filter(|&&b| b == b']' || b == b'}')
-            .count();
-        depth = depth.saturating_sub(closes);
-        i += k;
-        if bytes.get(i) == Some(&b'"') {
-            // To the quote that closes it: a backslash escapes the byte after it.
-            let mut j = i + 1;
-            loop {
-                match memchr::memchr2(b'"', b'\\', bytes.get(j..).unwrap_or_default()) {
-                    Some(k) if bytes.get(j + k) == Some(&b'\\') => j += k + 2,
-                    Some(k) => {
-                        j += k + 1;
-                        break;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // To the quote that closes it: a backslash escapes the byte after it.
+                let mut j = i + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', bytes.get(j..).unwrap_or_default()) {
+                        Some(k) if bytes.get(j + k) == Some(&b'\\') => j += k + 2,
+                        Some(k) => {
+                            j += k + 1;
+                            break;
+                        }
+                        None => return None,
                     }
-                    None => return None,
+                }
+                i = j;
+                continue;
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    let before = bytes.get(..i).unwrap_or_default();
+                    return Some(1 + memchr::memchr_iter(b'\n', before).count());
                 }
             }
-            i = j;
-            continue;
-        }
-        depth += 1;
-        if depth > max {
-            let before = bytes.get(..i).unwrap_or_default();
-            return Some(1 + memchr::memchr_iter(b'\n', before).count());
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
         i += 1;
     }
+    None
 }
 
 /// The line (1-based) where YAML flow nesting first goes deeper than `max`, if
