@@ -866,9 +866,7 @@ mod listing_tests {
     /// ordered by their whole bytes.
     #[test]
     fn long_ids_sort_by_their_whole_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = dir.path().join("tasks");
-        std::fs::create_dir_all(&t).unwrap();
+        let (_dir, t) = tasks_dir();
         let long = "WP0000000000000000000";
         for name in [
             format!("{long}1-b.md"),
@@ -899,15 +897,20 @@ mod listing_tests {
         );
     }
 
-    /// The listing finds what `find_wp_file` finds and reports the
-    /// duplicate the sorted walk of `list_wp_files` meets first.
+    /// A temporary directory with an empty `tasks/` in it (kept while the
+    /// first value lives).
+    fn tasks_dir() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("tasks");
+        std::fs::create_dir_all(&t).unwrap();
+        (dir, t)
+    }
+
     /// Every id with one name: found through the hash table, with the same
     /// answers as the listing it replaces, and no duplicate.
     #[test]
     fn a_listing_without_duplicates_answers_from_its_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = dir.path().join("tasks");
-        std::fs::create_dir_all(&t).unwrap();
+        let (_dir, t) = tasks_dir();
         for i in 1..=300 {
             let name = match i % 3 {
                 0 => format!("WP{i:04}-part.md"),
@@ -934,11 +937,11 @@ mod listing_tests {
         }
     }
 
+    /// The listing finds what `find_wp_file` finds and reports the
+    /// duplicate the sorted walk of `list_wp_files` meets first.
     #[test]
     fn the_listing_answers_as_the_listings_it_replaces() {
-        let dir = tempfile::tempdir().unwrap();
-        let t = dir.path().join("tasks");
-        std::fs::create_dir_all(&t).unwrap();
+        let (_dir, t) = tasks_dir();
         let listing = WpListing::of(&t).unwrap();
         assert!(listing.duplicate().is_none() && listing.path_of("WP01").is_none());
         for name in [
@@ -1013,7 +1016,7 @@ mod listing_tests {
             );
         }
         // A missing directory lists nothing, as the listings it replaces.
-        let none = WpListing::of(&dir.path().join("missing")).unwrap();
+        let none = WpListing::of(&t.with_file_name("missing")).unwrap();
         assert!(none.path_of("WP01").is_none() && none.duplicate().is_none());
     }
 }
