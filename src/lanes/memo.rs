@@ -17,9 +17,11 @@
 //!
 //! It lives in the repository's git directory,
 //! `<git-common-dir>/spec-kitty/lanes-memo/<slug>-<tag>` (`tag`: a hash of the
-//! mission directory's real path, as the saved status folds are named), never
-//! tracked, never outside the project; a project that is not a git
-//! repository keeps none.
+//! mission directory's path from the repository's top, the git common
+//! directory's parent, so that a copy or move of the whole project finds its
+//! memos and the content check below vouches for them; of its real path when
+//! it is not under that top), never tracked, never outside the project; a
+//! project that is not a git repository keeps none.
 //!
 //! A lanes.json under [`MIN_BYTES`] keeps no memo: it is parsed as before.
 //!
@@ -135,7 +137,16 @@ pub fn path_for(common: &Path, lanes_file: &Path) -> Option<PathBuf> {
         return None;
     }
     let real = fs::canonicalize(dir).ok()?;
-    let digest = ring::digest::digest(&ring::digest::SHA256, real.to_string_lossy().as_bytes());
+    // Under the repository's top (the common directory's parent): named by
+    // the path from there, so a copy or move of the whole project (its .git
+    // with it) finds its memos, which the content check then vouches for.
+    // Elsewhere (a worktree outside the project): by the real path.
+    let top = common.parent().and_then(|t| fs::canonicalize(t).ok());
+    let key = match top.as_deref().and_then(|t| real.strip_prefix(t).ok()) {
+        Some(inside) => format!("in:{}", inside.to_string_lossy()),
+        None => format!("at:{}", real.to_string_lossy()),
+    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, key.as_bytes());
     let tag: String = digest
         .as_ref()
         .iter()
@@ -556,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn the_memo_is_named_by_the_slug_and_the_real_path() {
+    fn the_memo_is_named_by_the_slug_and_its_place_in_the_project() {
         let dir = tempfile::tempdir().unwrap();
         let m = dir.path().join("kitty-specs").join("001-x");
         fs::create_dir_all(&m).unwrap();
@@ -573,5 +584,18 @@ mod tests {
         fs::create_dir_all(&odd).unwrap();
         assert!(path_for(&common, &odd.join("lanes.json")).is_none());
         assert!(path_for(&common, &dir.path().join("kitty-specs/002-y/lanes.json")).is_none());
+        // A copy of the whole project names it the same; a lane worktree's
+        // copy of the mission, or a project without that layout, otherwise.
+        let copy = tempfile::tempdir().unwrap();
+        let cm = copy.path().join("kitty-specs").join("001-x");
+        fs::create_dir_all(&cm).unwrap();
+        let cp = path_for(&copy.path().join(".git"), &cm.join("lanes.json")).unwrap();
+        assert_eq!(cp.file_name(), p.file_name());
+        let wt = dir.path().join(".worktrees/001-x-lane-a/kitty-specs/001-x");
+        fs::create_dir_all(&wt).unwrap();
+        let wp = path_for(&common, &wt.join("lanes.json")).unwrap();
+        assert_ne!(wp.file_name(), p.file_name());
+        let outside = path_for(&copy.path().join("elsewhere/.git"), &m.join("lanes.json")).unwrap();
+        assert_ne!(outside.file_name(), p.file_name());
     }
 }

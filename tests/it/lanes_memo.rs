@@ -454,3 +454,48 @@ fn no_memo_outside_a_git_repository() {
         }
     }
 }
+
+/// A copy of the whole project (its .git with it) finds its memo under the
+/// same name: lanes.json there has another identity and the memo's bytes, so
+/// it is recognised by its length and CRC-32 rather than parsed.
+#[test]
+fn a_copy_of_the_project_keeps_its_memo() {
+    let env = TestEnv::new();
+    let (root, m) = two_lanes(&env);
+    settle(&m.dir.join("lanes.json"));
+    probe(&env, &root, &m);
+    // A memo that names lane-b otherwise, for lanes.json's bytes as they are.
+    let mut other = parsed(&m);
+    other.lanes[1].lane_id = "lane-q".into();
+    forge(&root, &m, &other);
+    let copy = env.work.join("copy");
+    let out = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&root)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cm = MissionInfo {
+        dir: copy.join(m.dir.strip_prefix(&root).unwrap()),
+        slug: m.slug.clone(),
+        id: m.id.clone(),
+    };
+    assert_eq!(
+        memo_of(&copy, &cm).file_name(),
+        memo_of(&root, &m).file_name()
+    );
+    assert_ne!(
+        identity(&cm.dir.join("lanes.json")),
+        identity(&m.dir.join("lanes.json"))
+    );
+    settle(&cm.dir.join("lanes.json"));
+    assert_eq!(
+        lane_handed_out(&implement(&env, &copy, &cm, "WP02", "beta"), &cm),
+        "lane-q",
+        "the memo stood for the copy's lanes.json"
+    );
+    let (file, read) = memo_says(&copy, &cm);
+    assert_eq!(file, identity(&cm.dir.join("lanes.json")));
+    assert_eq!(read, other);
+}
