@@ -313,6 +313,9 @@ pub enum PausePoint {
     /// An acting read of lanes.json: the file is parsed, its memo not yet
     /// written (`lanes::memo`).
     LanesMemoBeforeWrite,
+    /// A new lane worktree: its branch is ready, git has not registered the
+    /// worktree yet (`git::worktree`).
+    WorktreeBeforeAdd,
 }
 
 impl PausePoint {
@@ -330,6 +333,7 @@ impl PausePoint {
             PausePoint::CreateBeforePublish => "create-before-publish",
             PausePoint::CommitBeforeRef => "commit-before-ref",
             PausePoint::LanesMemoBeforeWrite => "lanes-memo-before-write",
+            PausePoint::WorktreeBeforeAdd => "worktree-before-add",
         }
     }
 }

@@ -116,6 +116,15 @@ pub(in crate::git) fn register_unchecked_out(
     // SAFETY: `repo.ptr` is an open repository (the call above succeeded);
     // the out pointer and the NUL-ended name are valid for the call.
     check(unsafe { raw::git_reference_lookup(&mut branch.ptr, repo.ptr, c_ref.as_ptr()) })?;
+    crate::env::pause_at(crate::env::PausePoint::WorktreeBeforeAdd);
+    // SAFETY: `repo.ptr` is open; libgit2 returns a NUL-ended path it owns
+    // for as long as the repository, read (and copied) right here.
+    let common = unsafe { raw::git_repository_commondir(repo.ptr) };
+    if !common.is_null() {
+        // SAFETY: non-null, NUL-ended, alive while `repo` is (see above).
+        let common = unsafe { std::ffi::CStr::from_ptr(common) };
+        worktrees_dir_ready(Path::new(&*common.to_string_lossy()))?;
+    }
     // SAFETY: an all-zero `git_worktree_add_options` is a valid value of
     // this plain C struct (null pointers, zero numbers); libgit2 fills in its
     // defaults right after.
@@ -197,12 +206,29 @@ pub(in crate::git) fn prune_in(repo: &Repository, name: &str) {
     }
 }
 
+/// Make `<common>/worktrees` before libgit2 adds a worktree. libgit2 makes
+/// it when it finds it missing, and fails with "directory exists" when
+/// another process made it in between: two agents claiming the first two
+/// lanes of a mission at once. Made here (an existing one is fine), libgit2
+/// finds it.
+fn worktrees_dir_ready(common: &Path) -> Result<(), git2::Error> {
+    match std::fs::create_dir(common.join("worktrees")) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(git2::Error::from_str(&format!(
+            "cannot make {}: {e}",
+            common.join("worktrees").display()
+        ))),
+    }
+}
+
 /// Register worktree `name` at `path` in the repository at `root`, checked
 /// out detached at `commit`. libgit2 adds a worktree on a branch only: a
 /// throwaway branch is made, the new worktree's HEAD detached, the branch
 /// deleted (also when the add failed).
 pub fn add_detached(root: &Path, name: &str, path: &Path, commit: Oid) -> Result<(), git2::Error> {
     let repo = super::traced_open::open(root)?;
+    worktrees_dir_ready(repo.commondir())?;
     let c = repo.find_commit(commit)?;
     let temp = format!("kitty/scratch-{name}");
     let branch = repo.branch(&temp, &c, true)?;

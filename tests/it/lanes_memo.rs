@@ -104,7 +104,13 @@ fn implement(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str, agent: &str)
 
 /// The lane a successful implement handed out (its worktree's name).
 fn lane_handed_out(out: &Output, m: &MissionInfo) -> String {
-    assert!(out.status.success(), "{}", stderr(out));
+    assert!(
+        out.status.success(),
+        "{:?}: {}{}",
+        out.status,
+        stderr(out),
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let ws = v["workspace"].as_str().unwrap();
     let name = Path::new(ws).file_name().unwrap().to_str().unwrap();

@@ -816,3 +816,44 @@ fn auto_commit_leaves_a_file_changed_by_someone_else_during_the_command() {
         "the edits made meanwhile stay the user's, unstaged"
     );
 }
+
+/// Two agents claiming the first WPs of two lanes at once, both held just
+/// before git registers their worktrees and let go together: both get their
+/// worktree. libgit2 makes `.git/worktrees` when it finds it missing and
+/// failed with "directory exists" when the other claim made it in between.
+#[test]
+fn two_first_lanes_claimed_at_once_both_get_their_worktree() {
+    let env = TestEnv::new();
+    let (root, m) = env.finalized_mission(&[
+        WpDef::code("WP01", "One", "src/one/**", &[]),
+        WpDef::code("WP02", "Two", "src/two/**", &[]),
+    ]);
+    assert!(!root.join(".git/worktrees").exists());
+    let (one, two) = (
+        Pause::at("worktree-before-add"),
+        Pause::at("worktree-before-add"),
+    );
+    let (k1, v1) = one.var();
+    let (k2, v2) = two.var();
+    let a1 = crate::common::implement_args("WP01", &m.slug, "alpha");
+    let a2 = crate::common::implement_args("WP02", &m.slug, "beta");
+    let mut a = env.spawn_env(&root, &a1, &[(k1, &v1)]);
+    let mut b = env.spawn_env(&root, &a2, &[(k2, &v2)]);
+    one.reached(&mut a);
+    two.reached(&mut b);
+    one.go();
+    two.go();
+    for (out, lane) in [
+        (a.wait_with_output().unwrap(), "lane-a"),
+        (b.wait_with_output().unwrap(), "lane-b"),
+    ] {
+        assert!(
+            out.status.success(),
+            "{}{}",
+            stderr(&out),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let wt = root.join(".worktrees").join(format!("{}-{lane}", m.slug));
+        assert!(wt.join(".git").is_file(), "{}", wt.display());
+    }
+}
