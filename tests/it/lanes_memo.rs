@@ -87,6 +87,14 @@ fn memo_says(root: &Path, m: &MissionInfo) -> (memo::Identity, LanesManifest) {
     (file, manifest)
 }
 
+/// The acting read of lanes.json with lane-b named lane-q: a memo of it
+/// tells whether a command took its lanes from the memo.
+fn lane_b_as_lane_q(m: &MissionInfo) -> LanesManifest {
+    let mut other = parsed(m);
+    other.lanes[1].lane_id = "lane-q".into();
+    other
+}
+
 /// A memo of `manifest` for lanes.json as it is now, as the memo's own
 /// encoder writes it.
 fn forge(root: &Path, m: &MissionInfo, manifest: &LanesManifest) -> Vec<u8> {
@@ -151,8 +159,7 @@ fn an_acting_read_leaves_a_memo_the_next_command_uses() {
     // A memo for this very file is believed without parsing it: one that
     // names lane-b otherwise (written by the memo's own encoder) is what
     // the next command acts on, and it is left as it is.
-    let mut other = parsed(&m);
-    other.lanes[1].lane_id = "lane-q".into();
+    let other = lane_b_as_lane_q(&m);
     let bytes = forge(&root, &m, &other);
     assert_eq!(
         lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
@@ -216,8 +223,7 @@ fn the_same_bytes_under_another_identity_keep_the_memo() {
     settle(&lanes);
     probe(&env, &root, &m);
     // A memo that names lane-b otherwise, for lanes.json's bytes as they are.
-    let mut other = parsed(&m);
-    other.lanes[1].lane_id = "lane-q".into();
+    let other = lane_b_as_lane_q(&m);
     forge(&root, &m, &other);
     // The same bytes written again as a new file (another inode).
     let text = fs::read(&lanes).unwrap();
@@ -258,8 +264,7 @@ fn a_memo_of_another_version_cut_short_or_garbage_is_parsed_past() {
     let (root, m) = two_lanes(&env);
     settle(&m.dir.join("lanes.json"));
     probe(&env, &root, &m);
-    let mut other = parsed(&m);
-    other.lanes[1].lane_id = "lane-q".into();
+    let other = lane_b_as_lane_q(&m);
     let good = forge(&root, &m, &other);
     let mut next_version = good.clone();
     next_version[memo::MAGIC.len() - 1] += 1;
@@ -471,8 +476,7 @@ fn a_copy_of_the_project_keeps_its_memo() {
     settle(&m.dir.join("lanes.json"));
     probe(&env, &root, &m);
     // A memo that names lane-b otherwise, for lanes.json's bytes as they are.
-    let mut other = parsed(&m);
-    other.lanes[1].lane_id = "lane-q".into();
+    let other = lane_b_as_lane_q(&m);
     forge(&root, &m, &other);
     let copy = env.work.join("copy");
     let out = std::process::Command::new("cp")
