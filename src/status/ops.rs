@@ -884,16 +884,21 @@ mod listing_tests {
             format!("{long}10"),
             format!("{long}3"),
         ] {
-            assert_eq!(
-                listing.path_of(&id),
-                wp::find_wp_file(&t, &id).unwrap(),
-                "{id}"
-            );
+            finds_as_find_wp_file(&listing, &t, &id);
         }
         let dup = listing.duplicate().unwrap().to_string();
         assert!(
             dup.contains(&format!("{long}1-a.md")) && dup.contains(&format!("{long}1-b.md")),
             "{dup}"
+        );
+    }
+
+    /// The listing of `tasks` finds for `id` the file `find_wp_file` finds.
+    fn finds_as_find_wp_file(listing: &WpListing, tasks: &std::path::Path, id: &str) {
+        assert_eq!(
+            listing.path_of(id),
+            wp::find_wp_file(tasks, id).unwrap(),
+            "{id}"
         );
     }
 
@@ -928,11 +933,7 @@ mod listing_tests {
                 format!("WP{i:03}"),
                 format!("WP{i:04}"),
             ] {
-                assert_eq!(
-                    listing.path_of(&id),
-                    wp::find_wp_file(&t, &id).unwrap(),
-                    "{id}"
-                );
+                finds_as_find_wp_file(&listing, &t, &id);
             }
         }
     }
@@ -969,11 +970,7 @@ mod listing_tests {
         for id in [
             "WP01", "WP02", "WP03", "WP3", "WP04", "WP05", "WP06", "WP07", "WP10", "WP99",
         ] {
-            assert_eq!(
-                listing.path_of(id),
-                wp::find_wp_file(&t, id).unwrap(),
-                "{id}"
-            );
+            finds_as_find_wp_file(&listing, &t, id);
         }
         // The sorted walk meets WP07-z.md after WP07-y.md before any WP10 pair.
         let mut seen: std::collections::HashMap<String, PathBuf> = Default::default();

@@ -110,6 +110,11 @@ fn implement(env: &TestEnv, root: &Path, m: &MissionInfo, wp: &str, agent: &str)
     env.run(root, &crate::common::implement_args(wp, &m.slug, agent))
 }
 
+/// The lane beta's claim of WP02 is handed out.
+fn beta_claims_wp02(env: &TestEnv, root: &Path, m: &MissionInfo) -> String {
+    lane_handed_out(&implement(env, root, m, "WP02", "beta"), m)
+}
+
 /// The lane a successful implement handed out (its worktree's name).
 fn lane_handed_out(out: &Output, m: &MissionInfo) -> String {
     assert!(
@@ -161,10 +166,7 @@ fn an_acting_read_leaves_a_memo_the_next_command_uses() {
     // the next command acts on, and it is left as it is.
     let other = lane_b_as_lane_q(&m);
     let bytes = forge(&root, &m, &other);
-    assert_eq!(
-        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
-        "lane-q"
-    );
+    assert_eq!(beta_claims_wp02(&env, &root, &m), "lane-q");
     assert_eq!(fs::read(memo_of(&root, &m)).unwrap(), bytes);
 }
 
@@ -202,10 +204,7 @@ fn an_edit_in_place_that_keeps_size_and_mtime_is_seen() {
     assert_ne!(before[4], after[4], "only the change time tells");
 
     settle(&lanes);
-    assert_eq!(
-        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
-        "lane-c"
-    );
+    assert_eq!(beta_claims_wp02(&env, &root, &m), "lane-c");
     let (file, read) = memo_says(&root, &m);
     assert_eq!(file, after);
     assert_eq!(read.lanes[1].lane_id, "lane-c");
@@ -234,7 +233,7 @@ fn the_same_bytes_under_another_identity_keep_the_memo() {
     assert_ne!(before, after);
     settle(&lanes);
     assert_eq!(
-        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
+        beta_claims_wp02(&env, &root, &m),
         "lane-q",
         "the memo stood for the same bytes"
     );
@@ -293,10 +292,7 @@ fn a_memo_of_another_version_cut_short_or_garbage_is_parsed_past() {
     // A memo that is a directory is no memo either (and is left alone).
     fs::remove_file(memo_of(&root, &m)).unwrap();
     fs::create_dir(memo_of(&root, &m)).unwrap();
-    assert_eq!(
-        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
-        "lane-b"
-    );
+    assert_eq!(beta_claims_wp02(&env, &root, &m), "lane-b");
 }
 
 #[test]
@@ -382,10 +378,7 @@ fn a_lanes_json_a_git_pull_replaced_is_read_again() {
     env.git(&root, &["pull", "-q", "--ff-only"]);
     assert!(fs::read_to_string(&lanes).unwrap().contains("lane-c"));
 
-    assert_eq!(
-        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
-        "lane-c"
-    );
+    assert_eq!(beta_claims_wp02(&env, &root, &m), "lane-c");
 }
 
 /// Two commands write the memo at the same moment (both held after their
@@ -437,10 +430,7 @@ fn a_small_lanes_json_keeps_no_memo() {
     assert!(fs::metadata(m.dir.join("lanes.json")).unwrap().len() < memo::MIN_BYTES);
     settle(&m.dir.join("lanes.json"));
     probe(&env, &root, &m);
-    assert_eq!(
-        lane_handed_out(&implement(&env, &root, &m, "WP02", "beta"), &m),
-        "lane-b"
-    );
+    assert_eq!(beta_claims_wp02(&env, &root, &m), "lane-b");
     assert!(!root.join(".git/spec-kitty/lanes-memo").exists());
 }
 
